@@ -1,0 +1,123 @@
+# ledgerchat - see README.md.  `make help` lists the targets.
+#
+# Objects go to build/<variant>/ so plain and sanitizer builds coexist:
+#   make                      build/release, ./ledgerchat
+#   make SAN=address,undefined build/address-undefined (make asan does this)
+
+PROG      := ledgerchat
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+DATADIR   ?= $(PREFIX)/share/ledgerchat
+DESTDIR   ?=
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS      := sdl2 SDL2_ttf wolfssl sqlite3 jansson libqrencode
+SAN       ?=
+# -Werror in CI (CI=true) or on request (WERROR=1).
+WERROR    ?= $(if $(CI),1,)
+
+# Quiet by default; V=1 shows every command.
+Q := $(if $(V),,@)
+say = $(if $(V),,@echo "  $(1)	$(2)")
+
+comma := ,
+VARIANT := $(if $(SAN),$(subst $(comma),-,$(SAN)),release)
+BUILD   := build/$(VARIANT)
+
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wno-unused-parameter $(if $(WERROR),-Werror)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+SANFLAGS   := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc -DLC_VERSION='"$(VERSION)"' \
+              -D_GNU_SOURCE -pthread $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
+LIBS    := $(PKG_LIBS) -lm
+
+# Every module's sources except main.c form one static library that the
+# program, the tests and the benchmarks link.
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/liblc.a
+MAIN_OBJ := $(BUILD)/src/main.o
+
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HARNESS_OBJ := $(BUILD)/tests/harness.o $(BUILD)/tests/proc.o
+
+
+.PHONY: all deps run test asan ubsan tsan install uninstall clean help
+.SECONDARY: $(HARNESS_OBJ)
+
+all: $(PROG)
+
+# The top-level binary is the variant just built (release unless SAN=...).
+$(PROG): $(BUILD)/$(PROG)
+	$(Q)cp $< $@
+
+$(BUILD)/$(PROG): $(MAIN_OBJ) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LIBS)
+
+$(LIB): $(LIB_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(HARNESS_OBJ) $(LIB)
+	$(call say,CCLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB) $(LIBS)
+
+$(BUILD)/tests/%.o: tests/%.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c -o $@ $<
+
+deps:
+	@sh packaging/install-deps.sh
+
+run: deps
+	$(MAKE) $(PROG)
+	./$(PROG) --headless
+
+test: $(TEST_BIN) $(BUILD)/$(PROG)
+	@sh tests/run.sh $(BUILD)
+
+asan:
+	$(MAKE) test SAN=address,undefined
+
+ubsan:
+	$(MAKE) test SAN=undefined
+
+tsan:
+	$(MAKE) test SAN=thread
+
+install: $(PROG)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(PROG)
+
+clean:
+	rm -rf build $(PROG)
+
+help:
+	@echo "make          build ./$(PROG)"
+	@echo "make deps     install missing Debian packages (apt-get)"
+	@echo "make run      deps + build + start the node"
+	@echo "make test     run every test; the last line is 'N passed, N failed'"
+	@echo "make asan     the tests under AddressSanitizer + UBSan (ubsan, tsan too)"
+	@echo "make install  install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
+	@echo "make clean    remove build products"
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_BIN:=.d)

@@ -1,0 +1,416 @@
+/*
+ * options.c - getopt_long over the whole command line.
+ *
+ * Every value is checked here, once, with a message that names the option
+ * and the bad value; later code can trust struct options.
+ */
+#include "core/options.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	O_HEADLESS = 256, O_DEMO, O_DATA_DIR, O_BIND, O_ADVERTISE, O_LEDGER_PORT,
+	O_CHAT_PORT, O_JOIN, O_NAME, O_KEY_TYPE, O_NETWORK, O_POW_BITS,
+	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
+	O_VERSION, O_HELP, O_JSON,
+};
+
+static const struct option long_opts[] = {
+	{ "headless", no_argument, NULL, O_HEADLESS },
+	{ "demo", no_argument, NULL, O_DEMO },
+	{ "data-dir", required_argument, NULL, O_DATA_DIR },
+	{ "bind", required_argument, NULL, O_BIND },
+	{ "advertise", required_argument, NULL, O_ADVERTISE },
+	{ "ledger-port", required_argument, NULL, O_LEDGER_PORT },
+	{ "chat-port", required_argument, NULL, O_CHAT_PORT },
+	{ "join", required_argument, NULL, O_JOIN },
+	{ "name", required_argument, NULL, O_NAME },
+	{ "key-type", required_argument, NULL, O_KEY_TYPE },
+	{ "network", required_argument, NULL, O_NETWORK },
+	{ "pow-bits", required_argument, NULL, O_POW_BITS },
+	{ "mine-threads", required_argument, NULL, O_MINE_THREADS },
+	{ "fullscreen", no_argument, NULL, O_FULLSCREEN },
+	{ "window", required_argument, NULL, O_WINDOW },
+	{ "screenshot", required_argument, NULL, O_SCREENSHOT },
+	{ "log-level", required_argument, NULL, O_LOG_LEVEL },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option ctl_opts[] = {
+	{ "data-dir", required_argument, NULL, O_DATA_DIR },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *const key_names[] = { "ed25519", "p256", "rsa3072" };
+
+const char *key_type_name(enum key_type t)
+{
+	return (unsigned)t <= KEY_RSA3072 ? key_names[t] : "?";
+}
+
+bool key_type_parse(const char *s, enum key_type *out)
+{
+	for (int i = KEY_ED25519; i <= KEY_RSA3072; i++) {
+		if (strcmp(s, key_names[i]) == 0) {
+			*out = (enum key_type)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void default_data_dir(char *out, size_t n)
+{
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	if (xdg && xdg[0] == '/')
+		snprintf(out, n, "%s/ledgerchat", xdg);
+	else if (home && home[0])
+		snprintf(out, n, "%s/.local/share/ledgerchat", home);
+	else
+		snprintf(out, n, "./ledgerchat-data");
+}
+
+void options_defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->action = OPT_RUN;
+	default_data_dir(o->data_dir, sizeof(o->data_dir));
+	snprintf(o->bind, sizeof(o->bind), "0.0.0.0");
+	o->ledger_port = DEFAULT_LEDGER_PORT;
+	o->chat_port = DEFAULT_CHAT_PORT;
+	o->key_type = KEY_ED25519;
+	snprintf(o->network, sizeof(o->network), DEFAULT_NETWORK);
+	o->pow_bits = DEFAULT_POW_BITS;
+	o->mine_threads = 0;
+	o->window_w = DEFAULT_WINDOW_W;
+	o->window_h = DEFAULT_WINDOW_H;
+	o->log_level = LOG_INFO;
+}
+
+static bool fail(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static bool fail(char *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, OPT_ERR_MAX, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* Whole string is a decimal integer in [lo, hi]. */
+static bool parse_int(const char *s, long lo, long hi, long *out)
+{
+	if (!s[0] || s[0] == '+' || s[0] == ' ')
+		return false;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool port_parse(const char *s, uint16_t *out)
+{
+	long v;
+	if (!parse_int(s, 1, 65535, &v))
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+/* Host names and address literals: letters, digits, '.', '-', ':' (v6). */
+static bool host_chars_ok(const char *h, bool v6)
+{
+	for (const char *p = h; *p; p++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+			  (v6 && c == ':');
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool hostport_parse(const char *s, uint16_t default_port, char *host,
+		    size_t hostsz, uint16_t *port)
+{
+	const char *h = s, *colon;
+	size_t hlen;
+	bool v6 = false;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close)
+			return false;
+		h = s + 1;
+		hlen = (size_t)(close - h);
+		v6 = true;
+		if (close[1] == '\0')
+			colon = NULL;
+		else if (close[1] == ':')
+			colon = close + 1;
+		else
+			return false;
+	} else {
+		colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return false; /* bare IPv6 needs brackets */
+		hlen = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (hlen == 0 || hlen >= hostsz || hlen > 253)
+		return false;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (!host_chars_ok(host, v6))
+		return false;
+	if (v6) {
+		struct in6_addr a6;
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			return false;
+	}
+	*port = default_port;
+	if (colon && !port_parse(colon + 1, port))
+		return false;
+	return true;
+}
+
+static bool parse_window(const char *s, int *w, int *h)
+{
+	const char *x = strchr(s, 'x');
+	if (!x || x - s > 5)
+		return false;
+	char wb[8];
+	memcpy(wb, s, (size_t)(x - s));
+	wb[x - s] = '\0';
+	long lw, lh;
+	if (!parse_int(wb, 200, 8192, &lw) || !parse_int(x + 1, 200, 8192, &lh))
+		return false;
+	*w = (int)lw;
+	*h = (int)lh;
+	return true;
+}
+
+static bool copy_path(char *dst, const char *src, const char *opt, char *err)
+{
+	if (!src[0])
+		return fail(err, "%s: empty path", opt);
+	if (strlen(src) >= OPT_PATH_MAX)
+		return fail(err, "%s: path too long", opt);
+	strcpy(dst, src);
+	return true;
+}
+
+static bool parse_ctl(struct options *o, int argc, char **argv, char *err)
+{
+	/* getopt stops at COMMAND ("+"), so COMMAND's own flags stay its own. */
+	int c;
+	while ((c = getopt_long(argc, argv, "+:", ctl_opts, NULL)) != -1) {
+		switch (c) {
+		case O_DATA_DIR:
+			if (!copy_path(o->data_dir, optarg, "--data-dir", err))
+				return false;
+			break;
+		case O_JSON:
+			o->json = true;
+			break;
+		case O_HELP:
+			o->action = OPT_HELP;
+			return true;
+		case ':':
+			return fail(err, "ctl: %s: missing value", argv[optind - 1]);
+		default:
+			return fail(err, "ctl: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return fail(err, "ctl: missing COMMAND (see --help)");
+	o->ctl_argi = optind;
+	o->ctl_argc = argc - optind;
+	return true;
+}
+
+bool options_parse(struct options *o, int argc, char **argv,
+		   char err[static OPT_ERR_MAX])
+{
+	err[0] = '\0';
+	optind = 0; /* full reset, as glibc documents */
+	opterr = 0;
+	if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
+		o->action = OPT_CTL;
+		return parse_ctl(o, argc - 1, argv + 1, err) &&
+		       (o->ctl_argi += 1, true);
+	}
+	int c;
+	long v;
+	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+		const char *a = optarg;
+		switch (c) {
+		case O_HEADLESS: o->headless = true; break;
+		case O_DEMO: o->demo = true; break;
+		case O_FULLSCREEN: o->fullscreen = true; break;
+		case O_VERSION: o->action = OPT_VERSION; break;
+		case O_HELP: o->action = OPT_HELP; break;
+		case O_DATA_DIR:
+			if (!copy_path(o->data_dir, a, "--data-dir", err))
+				return false;
+			break;
+		case O_SCREENSHOT:
+			if (!copy_path(o->screenshot, a, "--screenshot", err))
+				return false;
+			break;
+		case O_BIND: {
+			struct in6_addr a6;
+			struct in_addr a4;
+			if (strlen(a) >= sizeof(o->bind) ||
+			    (inet_pton(AF_INET, a, &a4) != 1 &&
+			     inet_pton(AF_INET6, a, &a6) != 1))
+				return fail(err, "--bind: '%s' is not an IPv4 or IPv6 address", a);
+			strcpy(o->bind, a);
+			break;
+		}
+		case O_ADVERTISE: {
+			char host[OPT_HOSTPORT_MAX];
+			uint16_t port;
+			if (strlen(a) >= sizeof(o->advertise) ||
+			    !strchr(a, ':') ||
+			    !hostport_parse(a, 0, host, sizeof(host), &port) || port == 0)
+				return fail(err, "--advertise: '%s' is not HOST:PORT", a);
+			strcpy(o->advertise, a);
+			break;
+		}
+		case O_LEDGER_PORT:
+			if (!port_parse(a, &o->ledger_port))
+				return fail(err, "--ledger-port: '%s' is not a port (1-65535)", a);
+			break;
+		case O_CHAT_PORT:
+			if (!port_parse(a, &o->chat_port))
+				return fail(err, "--chat-port: '%s' is not a port (1-65535)", a);
+			break;
+		case O_JOIN: {
+			char host[OPT_HOSTPORT_MAX];
+			uint16_t port;
+			if (o->n_joins == OPT_MAX_JOINS)
+				return fail(err, "--join: at most %d peers", OPT_MAX_JOINS);
+			if (strlen(a) >= OPT_HOSTPORT_MAX ||
+			    !hostport_parse(a, DEFAULT_LEDGER_PORT, host, sizeof(host), &port))
+				return fail(err, "--join: '%s' is not HOST[:PORT]", a);
+			strcpy(o->joins[o->n_joins++], a);
+			break;
+		}
+		case O_NAME:
+			if (!name_valid(a))
+				return fail(err, "--name: '%s' is not a valid name "
+					    "(2-32 of a-z 0-9 _ -)", a);
+			strcpy(o->name, a);
+			break;
+		case O_KEY_TYPE:
+			if (!key_type_parse(a, &o->key_type))
+				return fail(err, "--key-type: '%s' is not ed25519, p256 or rsa3072", a);
+			o->key_type_set = true;
+			break;
+		case O_NETWORK:
+			if (!network_id_valid(a))
+				return fail(err, "--network: '%s' is not a valid network id "
+					    "(1-32 of a-z 0-9 _ -)", a);
+			strcpy(o->network, a);
+			break;
+		case O_POW_BITS:
+			if (!parse_int(a, 1, MAX_POW_BITS, &v))
+				return fail(err, "--pow-bits: '%s' is not in 1-%d", a, MAX_POW_BITS);
+			o->pow_bits = (int)v;
+			break;
+		case O_MINE_THREADS:
+			if (!parse_int(a, 1, MAX_MINE_THREADS, &v))
+				return fail(err, "--mine-threads: '%s' is not in 1-%d", a,
+					    MAX_MINE_THREADS);
+			o->mine_threads = (int)v;
+			break;
+		case O_WINDOW:
+			if (!parse_window(a, &o->window_w, &o->window_h))
+				return fail(err, "--window: '%s' is not WxH (200-8192 each)", a);
+			o->window_set = true;
+			break;
+		case O_LOG_LEVEL:
+			if (!log_level_parse(a, &o->log_level))
+				return fail(err, "--log-level: '%s' is not error, warn, info or debug", a);
+			break;
+		case ':':
+			return fail(err, "%s: missing value", argv[optind - 1]);
+		default:
+			if (optopt && optopt < 256)
+				return fail(err, "unknown option '-%c'", optopt);
+			return fail(err, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, "unexpected argument '%s'", argv[optind]);
+	return true;
+}
+
+void options_print_help(const char *prog, const struct options *d)
+{
+	printf(
+"Usage: %s [OPTION]...\n"
+"       %s ctl [--data-dir DIR] [--json] COMMAND [ARGS]\n"
+"\n"
+"ledgerchat: peer-to-peer end-to-end encrypted chat whose identities live on\n"
+"a proof-of-work ledger kept by every node.\n"
+"\n"
+"Node and network:\n"
+"  --headless              run the node without a window (default: kiosk UI)\n"
+"  --data-dir DIR          keys, ledger and messages (default: %s)\n"
+"  --bind ADDR             listen address (default: %s)\n"
+"  --advertise HOST:PORT   address published on the ledger (default: the\n"
+"                          --bind address, or this machine's primary address)\n"
+"  --ledger-port N         gossip port (default: %u)\n"
+"  --chat-port N           chat port (default: %u)\n"
+"  --join HOST[:PORT]      peer to join, repeatable up to %d (default port: %u)\n"
+"  --name NAME             register NAME on first start (2-32 of a-z 0-9 _ -)\n"
+"  --key-type TYPE         identity key on first start: ed25519, p256, rsa3072\n"
+"                          (default: %s)\n"
+"  --network ID            network id; nodes on different ids never mix\n"
+"                          (default: %s)\n"
+"  --pow-bits N            proof-of-work difficulty in bits, 1-%d (default: %d)\n"
+"  --mine-threads N        mining threads, 1-%d (default: one per core)\n"
+"\n"
+"Kiosk:\n"
+"  --demo                  also start a local demo peer that answers messages\n"
+"  --fullscreen            fullscreen window (default: windowed)\n"
+"  --window WxH            window size (default: %dx%d)\n"
+"  --screenshot PATH       write a PNG of the first screen and exit\n"
+"\n"
+"General:\n"
+"  --log-level LEVEL       error, warn, info or debug (default: %s)\n"
+"  --version               print the version and exit\n"
+"  --help                  print this help and exit\n"
+"\n"
+"Control a running node (ledgerchat ctl):\n"
+"  status                  name, fingerprint, address, height, peers, mining\n"
+"  register NAME           register NAME (mines its record)\n"
+"  names                   every name on the ledger\n"
+"  blocks [--from H] [--limit N]   blocks of the chain\n"
+"  stop                    stop the node\n"
+"  --json                  one JSON object per line instead of text\n"
+"\n"
+"Exit status: 0 success, 1 failure, 2 bad command line.\n",
+	prog, prog, d->data_dir, d->bind, d->ledger_port, d->chat_port,
+	OPT_MAX_JOINS, DEFAULT_LEDGER_PORT, key_type_name(d->key_type),
+	d->network, MAX_POW_BITS, d->pow_bits, MAX_MINE_THREADS, d->window_w,
+	d->window_h, log_level_name(d->log_level));
+}

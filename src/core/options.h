@@ -1,0 +1,86 @@
+/*
+ * options.h - the command line, parsed into a plain struct.
+ *
+ * Parsing is separate from main() so tests (and the fuzzer) can drive it.
+ * It never prints and never exits: problems come back as a one-line message
+ * naming the culprit, which main() prints before exiting with status 2.
+ */
+#ifndef LC_CORE_OPTIONS_H
+#define LC_CORE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/name.h"
+#include "util/log.h"
+
+#define OPT_PATH_MAX 4096
+#define OPT_HOSTPORT_MAX 262 /* "[" 253-char host "]:" 5 digits */
+#define OPT_MAX_JOINS 16
+#define OPT_ERR_MAX 512
+
+#define DEFAULT_LEDGER_PORT 47700
+#define DEFAULT_CHAT_PORT 47701
+#define DEFAULT_NETWORK "main"
+#define DEFAULT_POW_BITS 22
+#define MAX_POW_BITS 40
+#define MAX_MINE_THREADS 256
+#define DEFAULT_WINDOW_W 1280
+#define DEFAULT_WINDOW_H 800
+
+enum key_type { KEY_ED25519, KEY_P256, KEY_RSA3072 };
+
+/* What the command line asks for. */
+enum opt_action { OPT_RUN, OPT_HELP, OPT_VERSION, OPT_CTL };
+
+struct options {
+	enum opt_action action;
+	bool headless, demo, fullscreen;
+	bool json;                  /* ctl --json */
+	char data_dir[OPT_PATH_MAX];
+	char bind[64];              /* IPv4/IPv6 literal */
+	char advertise[OPT_HOSTPORT_MAX]; /* "" = derive */
+	uint16_t ledger_port, chat_port;
+	char joins[OPT_MAX_JOINS][OPT_HOSTPORT_MAX];
+	int n_joins;
+	char name[NAME_MAX_LEN + 1];    /* "" = none */
+	enum key_type key_type;
+	bool key_type_set;
+	char network[NETWORK_ID_MAX_LEN + 1];
+	int pow_bits;
+	int mine_threads;               /* 0 = one per core */
+	int window_w, window_h;
+	bool window_set;
+	char screenshot[OPT_PATH_MAX];  /* "" = none */
+	enum log_level log_level;
+	/* ctl: argv index of COMMAND and how many words follow it (with it). */
+	int ctl_argi, ctl_argc;
+};
+
+/* Fill o with every default (data dir from $XDG_DATA_HOME or $HOME). */
+void options_defaults(struct options *o);
+
+/*
+ * Parse argv (argv[0] is the program).  Returns true on success; false with
+ * err[] holding one line ("--chat-port: 70000 is not a port (1-65535)").
+ * Uses getopt_long, so it resets optind itself.
+ */
+bool options_parse(struct options *o /* OUT */, int argc, char **argv,
+		   char err[static OPT_ERR_MAX]);
+
+/* The --help text for the given program name (static storage, one thread). */
+void options_print_help(const char *prog, const struct options *defaults);
+
+const char *key_type_name(enum key_type t);
+bool key_type_parse(const char *s, enum key_type *out /* OUT */);
+
+/*
+ * "host[:port]" or "[v6]:port" -> host and port (default_port when absent).
+ * host gets at most hostsz-1 characters.  False for an empty host, a bad or
+ * zero port, or characters that cannot be in a host name or address.
+ */
+bool hostport_parse(const char *s, uint16_t default_port, char *host,
+		    size_t hostsz, uint16_t *port /* OUT */);
+
+#endif

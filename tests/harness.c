@@ -1,0 +1,127 @@
+/*
+ * harness.c - runs registered tests, each in its own child process.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_TESTS 512
+
+struct test {
+	const char *name;
+	test_fn fn;
+	int timeout_s;
+};
+
+static struct test tests[MAX_TESTS];
+static int n_tests;
+static char tmpdir[256];
+
+void harness_register(const char *name, test_fn fn, int timeout_s)
+{
+	if (n_tests == MAX_TESTS) {
+		fprintf(stderr, "harness: too many tests\n");
+		abort();
+	}
+	tests[n_tests++] = (struct test){ name, fn, timeout_s };
+}
+
+void harness_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "    %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	_exit(1);
+}
+
+const char *harness_tmpdir(void)
+{
+	if (!tmpdir[0]) {
+		const char *base = getenv("TMPDIR");
+		snprintf(tmpdir, sizeof(tmpdir), "%s/lctest.XXXXXX",
+			 base && base[0] ? base : "/tmp");
+		if (!mkdtemp(tmpdir)) {
+			perror("mkdtemp");
+			_exit(1);
+		}
+	}
+	return tmpdir;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb; (void)flag; (void)f;
+	return remove(p);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Run one test in a child; true when it passed. */
+static bool run_one(const struct test *t)
+{
+	fflush(NULL);
+	snprintf(tmpdir, sizeof(tmpdir), "%s", "");
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return false;
+	}
+	if (pid == 0) {
+		/* Own process group so the parent can kill what the test spawned. */
+		setpgid(0, 0);
+		alarm((unsigned)t->timeout_s);
+		t->fn();
+		if (tmpdir[0])
+			nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		fflush(NULL);
+		_exit(0);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL); /* anything the test left running */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return true;
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "    killed by signal %d%s\n", WTERMSIG(status),
+			WTERMSIG(status) == SIGALRM ? " (timed out)" : "");
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	const char *filter = argc > 1 ? argv[1] : NULL;
+	const char *prog = strrchr(argv[0], '/');
+	prog = prog ? prog + 1 : argv[0];
+	int passed = 0, failed = 0;
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < n_tests; i++) {
+		if (filter && !strstr(tests[i].name, filter))
+			continue;
+		double t0 = now_ms();
+		bool ok = run_one(&tests[i]);
+		printf("%s %s/%s (%.0f ms)\n", ok ? "PASS" : "FAIL", prog,
+		       tests[i].name, now_ms() - t0);
+		fflush(stdout);
+		ok ? passed++ : failed++;
+	}
+	printf("%s: %d passed, %d failed\n", prog, passed, failed);
+	return failed ? 1 : 0;
+}

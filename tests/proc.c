@@ -1,0 +1,157 @@
+/* proc.c - child processes for tests, always bounded in time. */
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *proc_ledgerchat(void)
+{
+	const char *b = getenv("LEDGERCHAT_BIN");
+	return b && b[0] ? b : "./ledgerchat";
+}
+
+static const char *resolve(const char *argv0)
+{
+	return strcmp(argv0, "ledgerchat") == 0 ? proc_ledgerchat() : argv0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void append(char **buf, size_t *len, const char *p, size_t n)
+{
+	char *nb = realloc(*buf, *len + n + 1);
+	if (!nb)
+		abort();
+	memcpy(nb + *len, p, n);
+	*len += n;
+	nb[*len] = '\0';
+	*buf = nb;
+}
+
+static int decode_status(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int proc_run(char *const argv[], int timeout_ms, struct proc_result *r)
+{
+	int po[2], pe[2];
+	memset(r, 0, sizeof(*r));
+	r->out = calloc(1, 1);
+	r->err = calloc(1, 1);
+	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execv(resolve(argv[0]), argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	size_t lo = 0, le = 0;
+	long deadline = now_ms() + timeout_ms;
+	struct pollfd p[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+	int open_fds = 2;
+	while (open_fds > 0) {
+		long left = deadline - now_ms();
+		if (left <= 0)
+			break;
+		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			char tmp[4096];
+			ssize_t n = read(p[i].fd, tmp, sizeof(tmp));
+			if (n <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_fds--;
+			} else if (i == 0) {
+				append(&r->out, &lo, tmp, (size_t)n);
+			} else {
+				append(&r->err, &le, tmp, (size_t)n);
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	int st = proc_wait(pid, (int)(deadline - now_ms()));
+	if (st < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	r->status = st;
+	return 0;
+}
+
+void proc_result_free(struct proc_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+pid_t proc_spawn(char *const argv[], const char *logpath)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		execv(resolve(argv[0]), argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int proc_wait(pid_t pid, int timeout_ms)
+{
+	long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		int st;
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			return decode_status(st);
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (now_ms() >= deadline)
+			return -1;
+		/* No child-exit fd to poll here: a 5 ms tick bounded by the deadline. */
+		struct timespec ts = { 0, 5 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
+int proc_stop(pid_t pid, int timeout_ms)
+{
+	kill(pid, SIGTERM);
+	int st = proc_wait(pid, timeout_ms);
+	if (st < 0) {
+		kill(pid, SIGKILL);
+		st = proc_wait(pid, 5000);
+	}
+	return st;
+}

@@ -1,0 +1,32 @@
+/*
+ * proc.h - run the ledgerchat binary (or any program) from tests, with a
+ * deadline, capturing its output.  The binary is $LEDGERCHAT_BIN when
+ * argv[0] is "ledgerchat" (tests/run.sh sets it), else argv[0] as given.
+ */
+#ifndef LC_TESTS_PROC_H
+#define LC_TESTS_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proc_result {
+	int status;   /* exit status, or 128+signal */
+	char *out;    /* stdout, NUL-terminated (caller frees via proc_result_free) */
+	char *err;    /* stderr */
+};
+
+/* Run to completion; kills it and fails (-1) after timeout_ms. */
+int proc_run(char *const argv[], int timeout_ms, struct proc_result *r /* OUT */);
+void proc_result_free(struct proc_result *r);
+
+/* Start in the background with stdout+stderr appended to logpath. */
+pid_t proc_spawn(char *const argv[], const char *logpath);
+/* Wait for exit up to timeout_ms; returns exit status (128+sig) or -1. */
+int proc_wait(pid_t pid, int timeout_ms);
+/* SIGTERM, then SIGKILL after timeout_ms; returns the exit status. */
+int proc_stop(pid_t pid, int timeout_ms);
+
+/* Resolved path of the binary under test. */
+const char *proc_ledgerchat(void);
+
+#endif

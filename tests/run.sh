@@ -1,0 +1,41 @@
+#!/bin/sh
+# Run every test program of a build (tests/run.sh build/release), two at a
+# time, then print one closing line for CI: "N passed, N failed".
+set -u
+build=${1:-build/release}
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+export LEDGERCHAT_BIN="$PWD/$build/ledgerchat"
+
+ls "$build"/tests/test_* 2>/dev/null | grep -v '\.[od]$' > "$out/list"
+if [ ! -s "$out/list" ]; then
+	echo "no test programs in $build/tests"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+# Each program's output goes to its own file, shown whole when it finishes.
+xargs -P "$jobs" -I{} sh -c '
+	name=$(basename "$1")
+	"$1" > "$2/$name.log" 2>&1
+	echo $? > "$2/$name.rc"
+	cat "$2/$name.log"
+' sh {} "$out" < "$out/list"
+
+passed=0
+failed=0
+for bin in $(cat "$out/list"); do
+	name=$(basename "$bin")
+	line=$(grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' "$out/$name.log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$name: did not finish (exit $(cat "$out/$name.rc" 2>/dev/null))"
+		failed=$((failed + 1))
+		continue
+	fi
+	p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.*, ([0-9]+) failed$/\1/')
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

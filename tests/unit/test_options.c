@@ -1,0 +1,193 @@
+/* test_options.c - the command line: defaults, every option, every bad value. */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "core/options.h"
+
+/* Parse a NULL-terminated list of words after "ledgerchat". */
+static bool parse(struct options *o, char *err, ...)
+{
+	char *argv[64];
+	int argc = 0;
+	argv[argc++] = "ledgerchat";
+	va_list ap;
+	va_start(ap, err);
+	char *w;
+	while ((w = va_arg(ap, char *)) != NULL)
+		argv[argc++] = w;
+	va_end(ap);
+	argv[argc] = NULL;
+	options_defaults(o);
+	return options_parse(o, argc, argv, err);
+}
+
+#define OK(...) CHECK(parse(&o, err, __VA_ARGS__, NULL))
+#define BAD(culprit, ...)                                                \
+	do {                                                             \
+		CHECK(!parse(&o, err, __VA_ARGS__, NULL));               \
+		if (!strstr(err, culprit))                               \
+			harness_fail(__FILE__, __LINE__,                 \
+				     "error '%s' does not name '%s'",    \
+				     err, culprit);                      \
+		CHECK(!strchr(err, '\n'));                               \
+	} while (0)
+
+TEST(options_defaults_match_the_brief)
+{
+	struct options o;
+	char err[OPT_ERR_MAX];
+	setenv("XDG_DATA_HOME", "/xdg", 1);
+	CHECK(parse(&o, err, NULL));
+	CHECK_INT(o.action, ==, OPT_RUN);
+	CHECK_STR(o.data_dir, "/xdg/ledgerchat");
+	CHECK_INT(o.ledger_port, ==, 47700);
+	CHECK_INT(o.chat_port, ==, 47701);
+	CHECK_INT(o.key_type, ==, KEY_ED25519);
+	CHECK_STR(o.network, "main");
+	CHECK(!o.headless && !o.demo && !o.fullscreen);
+	unsetenv("XDG_DATA_HOME");
+	setenv("HOME", "/home/kiosk", 1);
+	CHECK(parse(&o, err, NULL));
+	CHECK_STR(o.data_dir, "/home/kiosk/.local/share/ledgerchat");
+	setenv("XDG_DATA_HOME", "relative", 1); /* the spec says: ignore it */
+	CHECK(parse(&o, err, NULL));
+	CHECK_STR(o.data_dir, "/home/kiosk/.local/share/ledgerchat");
+}
+
+TEST(options_every_option_accepted)
+{
+	struct options o;
+	char err[OPT_ERR_MAX];
+	OK("--headless", "--demo", "--data-dir", "/tmp/d", "--bind", "127.0.0.2",
+	   "--advertise", "kiosk.local:5000", "--ledger-port", "1", "--chat-port",
+	   "65535", "--join", "10.0.0.1", "--join", "[::1]:47700", "--name",
+	   "alice_01", "--key-type", "rsa3072", "--network", "test-net",
+	   "--pow-bits", "8", "--mine-threads", "2", "--fullscreen", "--window",
+	   "800x480", "--screenshot", "/tmp/s.png", "--log-level", "debug");
+	CHECK(o.headless && o.demo && o.fullscreen && o.window_set);
+	CHECK_STR(o.data_dir, "/tmp/d");
+	CHECK_STR(o.bind, "127.0.0.2");
+	CHECK_STR(o.advertise, "kiosk.local:5000");
+	CHECK_INT(o.ledger_port, ==, 1);
+	CHECK_INT(o.chat_port, ==, 65535);
+	CHECK_INT(o.n_joins, ==, 2);
+	CHECK_STR(o.joins[1], "[::1]:47700");
+	CHECK_STR(o.name, "alice_01");
+	CHECK_INT(o.key_type, ==, KEY_RSA3072);
+	CHECK_STR(o.network, "test-net");
+	CHECK_INT(o.pow_bits, ==, 8);
+	CHECK_INT(o.mine_threads, ==, 2);
+	CHECK_INT(o.window_w, ==, 800);
+	CHECK_INT(o.window_h, ==, 480);
+	CHECK_STR(o.screenshot, "/tmp/s.png");
+	CHECK_INT(o.log_level, ==, LOG_DEBUG);
+	OK("--key-type=p256", "--bind", "::");
+	CHECK_INT(o.key_type, ==, KEY_P256);
+	OK("--help");
+	CHECK_INT(o.action, ==, OPT_HELP);
+	OK("--version");
+	CHECK_INT(o.action, ==, OPT_VERSION);
+}
+
+TEST(options_bad_values_name_the_culprit)
+{
+	struct options o;
+	char err[OPT_ERR_MAX];
+	BAD("--bogus", "--bogus");
+	BAD("-x", "-x");
+	BAD("--chat-port", "--chat-port", "70000");
+	BAD("--chat-port", "--chat-port", "0");
+	BAD("--ledger-port", "--ledger-port", "-1");
+	BAD("--ledger-port", "--ledger-port", "80a");
+	BAD("--ledger-port", "--ledger-port", "");
+	BAD("--ledger-port", "--ledger-port", " 80");
+	BAD("--window", "--window", "10xZ");
+	BAD("--window", "--window", "800");
+	BAD("--window", "--window", "100x480");   /* too small */
+	BAD("--window", "--window", "800x99999");
+	BAD("--name", "--name", "has space");
+	BAD("--name", "--name", "Alice");
+	BAD("--name", "--name", "a");
+	BAD("--name", "--name", "abcdefghijabcdefghijabcdefghijabc"); /* 33 */
+	BAD("--key-type", "--key-type", "rsa1024");
+	BAD("--network", "--network", "Main Net");
+	BAD("--pow-bits", "--pow-bits", "0");
+	BAD("--pow-bits", "--pow-bits", "41");
+	BAD("--mine-threads", "--mine-threads", "0");
+	BAD("--log-level", "--log-level", "loud");
+	BAD("--bind", "--bind", "localhost");
+	BAD("--bind", "--bind", "1.2.3.256");
+	BAD("--advertise", "--advertise", "hostonly");
+	BAD("--advertise", "--advertise", "host:0");
+	BAD("--join", "--join", "host:99999");
+	BAD("--join", "--join", ":47700");
+	BAD("--join", "--join", "a b");
+	BAD("--join", "--join", "fe80::1");       /* v6 needs brackets */
+	BAD("--data-dir", "--data-dir", "");
+	BAD("--data-dir", "--data-dir");          /* missing value */
+	BAD("stray", "stray");
+}
+
+TEST(options_join_max_exactly)
+{
+	struct options o;
+	char err[OPT_ERR_MAX];
+	char *argv[2 + 2 * (OPT_MAX_JOINS + 1)];
+	int argc = 0;
+	argv[argc++] = "ledgerchat";
+	for (int i = 0; i <= OPT_MAX_JOINS; i++) {
+		argv[argc++] = "--join";
+		argv[argc++] = "127.0.0.9";
+	}
+	options_defaults(&o);
+	CHECK(options_parse(&o, argc - 2, argv, err));
+	CHECK_INT(o.n_joins, ==, OPT_MAX_JOINS);
+	options_defaults(&o);
+	CHECK(!options_parse(&o, argc, argv, err));
+	CHECK(strstr(err, "--join"));
+}
+
+TEST(options_ctl_words)
+{
+	struct options o;
+	char err[OPT_ERR_MAX];
+	OK("ctl", "--data-dir", "/d", "--json", "blocks", "--from", "3");
+	CHECK_INT(o.action, ==, OPT_CTL);
+	CHECK(o.json);
+	CHECK_STR(o.data_dir, "/d");
+	CHECK_INT(o.ctl_argc, ==, 3); /* blocks --from 3 */
+	CHECK_INT(o.ctl_argi, ==, 5);
+	OK("ctl", "status");
+	CHECK(!o.json);
+	CHECK_INT(o.ctl_argi, ==, 2);
+	BAD("COMMAND", "ctl");
+	BAD("--frob", "ctl", "--frob", "status");
+	BAD("--data-dir", "ctl", "--data-dir");
+}
+
+TEST(options_hostport_parse)
+{
+	char h[64];
+	uint16_t p;
+	CHECK(hostport_parse("example.org", 1, h, sizeof(h), &p));
+	CHECK_STR(h, "example.org");
+	CHECK_INT(p, ==, 1);
+	CHECK(hostport_parse("10.1.2.3:99", 1, h, sizeof(h), &p));
+	CHECK_STR(h, "10.1.2.3");
+	CHECK_INT(p, ==, 99);
+	CHECK(hostport_parse("[fe80::1]:5", 1, h, sizeof(h), &p));
+	CHECK_STR(h, "fe80::1");
+	CHECK(hostport_parse("[::1]", 7, h, sizeof(h), &p));
+	CHECK_INT(p, ==, 7);
+	CHECK(!hostport_parse("[::1", 7, h, sizeof(h), &p));
+	CHECK(!hostport_parse("[::1]x", 7, h, sizeof(h), &p));
+	CHECK(!hostport_parse("[zz]:1", 7, h, sizeof(h), &p));
+	CHECK(!hostport_parse("h:", 7, h, sizeof(h), &p));
+	CHECK(!hostport_parse("h:1:2", 7, h, sizeof(h), &p));
+	CHECK(!hostport_parse("", 7, h, sizeof(h), &p));
+	CHECK(!hostport_parse("h/x", 7, h, sizeof(h), &p));
+	CHECK(!hostport_parse("abcdefgh", 7, h, 8, &p)); /* host too long for out */
+	CHECK(hostport_parse("abcdefg", 7, h, 8, &p));
+}
