@@ -24,7 +24,7 @@ say = $(if $(V),,@echo "  $(1)	$(2)")
 
 comma := ,
 VARIANT := $(if $(SAN),$(subst $(comma),-,$(SAN)),release)
-BUILD   := build/$(VARIANT)
+BUILD   ?= build/$(VARIANT)
 
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -39,7 +39,10 @@ LIBS    := $(PKG_LIBS) -lm
 
 # Every module's sources except main.c form one static library that the
 # program, the tests and the benchmarks link.
-LIB_SRC  := $(sort $(wildcard src/*/*.c))
+# MODULES limits the library to some modules (e.g. MODULES="util ledger")
+# to build one module's tests while others are being written.
+MODULES  ?= $(notdir $(wildcard src/*))
+LIB_SRC  := $(sort $(wildcard $(MODULES:%=src/%/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/liblc.a
 MAIN_OBJ := $(BUILD)/src/main.o
