@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ledger/name.h"
+#include "session/keytype.h"
 #include "util/log.h"
 
 #define OPT_PATH_MAX 4096
@@ -28,8 +29,6 @@
 #define MAX_MINE_THREADS 256
 #define DEFAULT_WINDOW_W 1280
 #define DEFAULT_WINDOW_H 800
-
-enum key_type { KEY_ED25519, KEY_P256, KEY_RSA3072 };
 
 /* What the command line asks for. */
 enum opt_action { OPT_RUN, OPT_HELP, OPT_VERSION, OPT_CTL };
@@ -71,9 +70,6 @@ bool options_parse(struct options *o /* OUT */, int argc, char **argv,
 
 /* The --help text for the given program name (static storage, one thread). */
 void options_print_help(const char *prog, const struct options *defaults);
-
-const char *key_type_name(enum key_type t);
-bool key_type_parse(const char *s, enum key_type *out /* OUT */);
 
 /*
  * "host[:port]" or "[v6]:port" -> host and port (default_port when absent).
