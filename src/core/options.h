@@ -71,12 +71,4 @@ bool options_parse(struct options *o /* OUT */, int argc, char **argv,
 /* The --help text for the given program name (static storage, one thread). */
 void options_print_help(const char *prog, const struct options *defaults);
 
-/*
- * "host[:port]" or "[v6]:port" -> host and port (default_port when absent).
- * host gets at most hostsz-1 characters.  False for an empty host, a bad or
- * zero port, or characters that cannot be in a host name or address.
- */
-bool hostport_parse(const char *s, uint16_t default_port, char *host,
-		    size_t hostsz, uint16_t *port /* OUT */);
-
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/options.h"
+#include "util/addr.h"
 
 /* Parse a NULL-terminated list of words after "ledgerchat". */
 static bool parse(struct options *o, char *err, ...)
@@ -190,4 +191,6 @@ TEST(options_hostport_parse)
 	CHECK(!hostport_parse("h/x", 7, h, sizeof(h), &p));
 	CHECK(!hostport_parse("abcdefgh", 7, h, 8, &p)); /* host too long for out */
 	CHECK(hostport_parse("abcdefg", 7, h, 8, &p));
+	CHECK(!hostport_parse("host", 0, h, sizeof(h), &p)); /* port required */
+	CHECK(hostport_parse("host:1", 0, h, sizeof(h), &p));
 }
