@@ -49,11 +49,14 @@ MAIN_OBJ := $(BUILD)/src/main.o
 
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-HARNESS_OBJ := $(BUILD)/tests/harness.o $(BUILD)/tests/proc.o
+# tests/*.c: the harness and fixtures, as an archive so each test program
+# links only the pieces it uses.
+SUPPORT_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/*.c))
+SUPPORT_LIB := $(BUILD)/tests/libsupport.a
 
 
 .PHONY: all deps run test asan ubsan tsan install uninstall clean help
-.SECONDARY: $(HARNESS_OBJ)
+.SECONDARY: $(SUPPORT_OBJ)
 
 all: $(PROG)
 
@@ -75,10 +78,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(HARNESS_OBJ) $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_LIB) $(LIB)
 	$(call say,CCLD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(LIB) $(LIBS)
+
+$(SUPPORT_LIB): $(SUPPORT_OBJ)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/tests/%.o: tests/%.c
 	$(call say,CC,$<)
@@ -123,4 +130,4 @@ help:
 	@echo "make install  install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
 	@echo "make clean    remove build products"
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d)

@@ -1,0 +1,184 @@
+/*
+ * record.c - record codec, ids and signatures.
+ *
+ * Decoding is strict: every field goes through the bounds-checked reader,
+ * and a record is accepted only when it re-reads exactly to its end.
+ */
+#include "ledger/record.h"
+
+#include <string.h>
+
+#include "util/addr.h"
+#include "util/codec.h"
+#include "util/ct.h"
+#include "util/hex.h"
+
+const char *record_type_name(uint8_t type)
+{
+	switch (type) {
+	case REC_REGISTER: return "register";
+	case REC_ADDRESS: return "address";
+	case REC_ROTATE: return "rotate";
+	case REC_REVOKE: return "revoke";
+	default: return "unknown";
+	}
+}
+
+bool addr_valid(const char *s)
+{
+	char host[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	return strlen(s) <= ADDR_MAX_LEN &&
+	       hostport_parse(s, 0, host, sizeof(host), &port);
+}
+
+static bool has_key(uint8_t type) { return type == REC_REGISTER || type == REC_ROTATE; }
+static bool has_addr(uint8_t type) { return type == REC_REGISTER || type == REC_ADDRESS; }
+
+lc_err record_body(const struct record *r, struct buf *out)
+{
+	struct writer w;
+	wr_init(&w, out);
+	wr_u8(&w, r->type);
+	wr_str8(&w, r->network);
+	wr_str8(&w, r->name);
+	wr_u64(&w, r->time);
+	wr_u32(&w, r->seq);
+	if (has_key(r->type))
+		wr_bytes16(&w, r->spki, r->spki_len);
+	if (has_addr(r->type))
+		wr_str8(&w, r->addr);
+	return wr_error(&w);
+}
+
+lc_err record_id(const struct record *r, uint8_t id[static 32])
+{
+	uint8_t tmp[RECORD_MAX_BYTES];
+	struct buf b;
+	buf_init_fixed(&b, tmp, sizeof(tmp));
+	lc_err rc = record_body(r, &b);
+	if (!rc)
+		sha256(id, b.data, b.len);
+	return rc;
+}
+
+lc_err record_encode(const struct record *r, struct buf *out)
+{
+	uint8_t tmp[RECORD_MAX_BYTES];
+	struct buf body;
+	buf_init_fixed(&body, tmp, sizeof(tmp));
+	lc_err rc = record_body(r, &body);
+	if (rc)
+		return rc;
+	struct writer w;
+	wr_init(&w, out);
+	wr_bytes16(&w, body.data, body.len);
+	wr_bytes16(&w, r->sig, r->sig_len);
+	wr_bytes16(&w, r->sig2, r->sig2_len);
+	return wr_error(&w);
+}
+
+static lc_err decode_body(struct record *r, const uint8_t *p, size_t n)
+{
+	struct reader rd;
+	const uint8_t *v;
+	size_t len;
+	rd_init(&rd, p, n);
+	rd_u8(&rd, &r->type);
+	rd_str8(&rd, NETWORK_ID_MAX_LEN, r->network, sizeof(r->network));
+	rd_str8(&rd, NAME_MAX_LEN, r->name, sizeof(r->name));
+	rd_u64(&rd, &r->time);
+	rd_u32(&rd, &r->seq);
+	if (rd_error(&rd))
+		return rd_error(&rd);
+	if (r->type < REC_REGISTER || r->type > REC_REVOKE)
+		return LC_ERR_INVAL;
+	if (has_key(r->type) && !rd_bytes16(&rd, SPKI_MAX, &v, &len)) {
+		memcpy(r->spki, v, len);
+		r->spki_len = len;
+	}
+	if (has_addr(r->type))
+		rd_str8(&rd, ADDR_MAX_LEN, r->addr, sizeof(r->addr));
+	lc_err rc = rd_finish(&rd);
+	if (rc)
+		return rc;
+	if (!network_id_valid(r->network) || !name_valid(r->name))
+		return LC_ERR_INVAL;
+	if (has_addr(r->type) && !addr_valid(r->addr))
+		return LC_ERR_INVAL;
+	if (has_key(r->type) && r->spki_len == 0)
+		return LC_ERR_INVAL;
+	if ((r->type == REC_REGISTER) != (r->seq == 0))
+		return LC_ERR_INVAL;
+	return LC_OK;
+}
+
+lc_err record_decode(struct record *r, const uint8_t *p, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	if (n > RECORD_MAX_BYTES)
+		return LC_ERR_TOOBIG;
+	struct reader rd;
+	const uint8_t *body, *sig, *sig2;
+	size_t body_len, sig_len, sig2_len;
+	rd_init(&rd, p, n);
+	rd_bytes16(&rd, RECORD_MAX_BYTES, &body, &body_len);
+	rd_bytes16(&rd, SIG_MAX, &sig, &sig_len);
+	rd_bytes16(&rd, SIG_MAX, &sig2, &sig2_len);
+	lc_err rc = rd_finish(&rd);
+	if (rc)
+		return rc;
+	if ((rc = decode_body(r, body, body_len)))
+		return rc;
+	if (sig_len == 0 || (r->type == REC_ROTATE) != (sig2_len != 0))
+		return LC_ERR_INVAL;
+	memcpy(r->sig, sig, sig_len);
+	r->sig_len = sig_len;
+	memcpy(r->sig2, sig2, sig2_len);
+	r->sig2_len = sig2_len;
+	return LC_OK;
+}
+
+/* Domain-separated message: RECORD_SIGN_DOMAIN, a NUL, then the body. */
+static lc_err signing_message(const struct record *r, struct buf *msg)
+{
+	lc_err rc = buf_append(msg, RECORD_SIGN_DOMAIN, sizeof(RECORD_SIGN_DOMAIN));
+	return rc ? rc : record_body(r, msg);
+}
+
+lc_err record_verify(const struct record *r, const uint8_t *signer_spki,
+		     size_t signer_len)
+{
+	uint8_t tmp[RECORD_MAX_BYTES + sizeof(RECORD_SIGN_DOMAIN)];
+	struct buf msg;
+	buf_init_fixed(&msg, tmp, sizeof(tmp));
+	lc_err rc = signing_message(r, &msg);
+	if (rc)
+		return rc;
+	rc = spki_verify(signer_spki, signer_len, msg.data, msg.len, r->sig, r->sig_len);
+	if (rc == LC_OK && r->type == REC_ROTATE)
+		rc = spki_verify(r->spki, r->spki_len, msg.data, msg.len, r->sig2,
+				 r->sig2_len);
+	return rc == LC_ERR_INVAL ? LC_ERR_BADSIG : rc;
+}
+
+lc_err record_sign(struct record *r, const struct idkey *k, const struct idkey *k2)
+{
+	uint8_t tmp[RECORD_MAX_BYTES + sizeof(RECORD_SIGN_DOMAIN)];
+	struct buf msg;
+	buf_init_fixed(&msg, tmp, sizeof(tmp));
+	lc_err rc = signing_message(r, &msg);
+	if (rc)
+		return rc;
+	r->sig_len = sizeof(r->sig);
+	if ((rc = idkey_sign(k, msg.data, msg.len, r->sig, &r->sig_len)))
+		return rc;
+	r->sig2_len = 0;
+	if (r->type == REC_ROTATE) {
+		if (!k2)
+			return LC_ERR_INVAL;
+		r->sig2_len = sizeof(r->sig2);
+		rc = idkey_sign(k2, msg.data, msg.len, r->sig2, &r->sig2_len);
+	}
+	return rc;
+}

@@ -1,0 +1,336 @@
+/*
+ * state.c - the name table and the rules of a single record.
+ *
+ * A chained hash table keyed by SipHash of the name (random key per table),
+ * so names chosen by others cannot pile into one bucket.  Rollback works
+ * from an undo log that holds each touched entry's previous value (or its
+ * absence), newest first.
+ */
+#include "ledger/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/siphash.h"
+#include "util/ct.h"
+#include "util/hex.h"
+#include "util/rng.h"
+
+/* ---- the rules of one record ---- */
+
+#define REJECT(...) do { if (why) snprintf(why, whylen, __VA_ARGS__); return LC_ERR_REJECTED; } while (0)
+
+lc_err record_check(const struct name_entry *cur, const struct record *r,
+		    const char *network, uint64_t max_time, char *why,
+		    size_t whylen)
+{
+	if (strcmp(r->network, network) != 0)
+		REJECT("record for network '%s', not '%s'", r->network, network);
+	if (!name_valid(r->name))
+		REJECT("invalid name");
+	if (r->time > max_time)
+		REJECT("record dated too far in the future");
+	if (r->type == REC_REGISTER) {
+		if (cur)
+			REJECT("name '%s' is already registered", r->name);
+		if (r->seq != 0)
+			REJECT("register with seq %u", r->seq);
+	} else {
+		if (!cur)
+			REJECT("name '%s' is not registered", r->name);
+		if (cur->status == NAME_REVOKED)
+			REJECT("name '%s' is revoked", r->name);
+		if (r->seq != cur->seq + 1)
+			REJECT("seq %u, expected %u", r->seq, cur->seq + 1);
+	}
+	if (r->type == REC_REGISTER || r->type == REC_ROTATE) {
+		enum key_type kt;
+		if (spki_key_type(r->spki, r->spki_len, &kt) != LC_OK)
+			REJECT("unsupported or malformed key");
+	}
+	if (r->type == REC_ROTATE) {
+		uint8_t fp[32];
+		sha256(fp, r->spki, r->spki_len);
+		if (entry_had_key(cur, fp))
+			REJECT("rotate to a key the name has had before");
+		if (cur->n_keys >= NAME_MAX_KEYS)
+			REJECT("name '%s' has rotated its key too often", r->name);
+	}
+	if (r->type == REC_ADDRESS || r->type == REC_REGISTER) {
+		if (!addr_valid(r->addr))
+			REJECT("invalid address");
+	}
+	return LC_OK;
+}
+
+static lc_err record_check_sigs(const struct name_entry *cur, const struct record *r,
+				char *why, size_t whylen)
+{
+	const uint8_t *spki = r->type == REC_REGISTER ? r->spki : cur->spki;
+	size_t len = r->type == REC_REGISTER ? r->spki_len : cur->spki_len;
+	lc_err rc = record_verify(r, spki, len);
+	if (rc && why)
+		snprintf(why, whylen, "bad signature on %s record for '%s'",
+			 record_type_name(r->type), r->name);
+	return rc;
+}
+
+void entry_apply(struct name_entry *e, const struct record *r, uint32_t height)
+{
+	switch (r->type) {
+	case REC_REGISTER:
+		memset(e, 0, sizeof(*e));
+		snprintf(e->name, sizeof(e->name), "%s", r->name);
+		e->reg_height = height;
+		e->status = NAME_ACTIVE;
+		/* fall through: the key and address are set as for a change */
+		/* FALLTHROUGH */
+	case REC_ROTATE:
+		memcpy(e->spki, r->spki, r->spki_len);
+		e->spki_len = r->spki_len;
+		sha256(e->fp, e->spki, e->spki_len);
+		memcpy(e->key_fps[e->n_keys++], e->fp, 32);
+		break;
+	case REC_REVOKE:
+		e->status = NAME_REVOKED;
+		break;
+	default:
+		break;
+	}
+	if (r->type == REC_REGISTER || r->type == REC_ADDRESS)
+		snprintf(e->addr, sizeof(e->addr), "%s", r->addr);
+	e->seq = r->seq;
+	e->updated = r->time;
+}
+
+bool entry_had_key(const struct name_entry *e, const uint8_t fp[static 32])
+{
+	for (uint32_t i = 0; i < e->n_keys; i++)
+		if (memcmp(e->key_fps[i], fp, 32) == 0)
+			return true;
+	return false;
+}
+
+/* ---- the table ---- */
+
+struct node {
+	struct node *next;
+	struct name_entry e;
+};
+
+struct state {
+	struct node **buckets;
+	size_t n_buckets;   /* a power of two */
+	size_t count;
+	uint8_t key[16];
+};
+
+static size_t bucket_of(const struct state *s, const char *name)
+{
+	return (size_t)siphash24(s->key, name, strlen(name)) & (s->n_buckets - 1);
+}
+
+lc_err state_create(struct state **out)
+{
+	*out = NULL;
+	struct state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return LC_ERR_NOMEM;
+	s->n_buckets = 256;
+	s->buckets = calloc(s->n_buckets, sizeof(*s->buckets));
+	lc_err rc = s->buckets ? rng_bytes(s->key, sizeof(s->key)) : LC_ERR_NOMEM;
+	if (rc) {
+		free(s->buckets);
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return LC_OK;
+}
+
+void state_clear(struct state *s)
+{
+	for (size_t i = 0; i < s->n_buckets; i++) {
+		struct node *n = s->buckets[i];
+		while (n) {
+			struct node *next = n->next;
+			free(n);
+			n = next;
+		}
+		s->buckets[i] = NULL;
+	}
+	s->count = 0;
+}
+
+void state_destroy(struct state *s)
+{
+	if (!s)
+		return;
+	state_clear(s);
+	free(s->buckets);
+	free(s);
+}
+
+size_t state_count(const struct state *s) { return s->count; }
+
+static struct node *find(const struct state *s, const char *name)
+{
+	for (struct node *n = s->buckets[bucket_of(s, name)]; n; n = n->next)
+		if (strcmp(n->e.name, name) == 0)
+			return n;
+	return NULL;
+}
+
+const struct name_entry *state_get(const struct state *s, const char *name)
+{
+	struct node *n = find(s, name);
+	return n ? &n->e : NULL;
+}
+
+static void grow(struct state *s)
+{
+	size_t nb = s->n_buckets * 2;
+	struct node **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return; /* longer chains, still correct */
+	struct node **old = s->buckets;
+	size_t old_n = s->n_buckets;
+	s->buckets = b;
+	s->n_buckets = nb;
+	for (size_t i = 0; i < old_n; i++) {
+		struct node *n = old[i];
+		while (n) {
+			struct node *next = n->next;
+			size_t k = bucket_of(s, n->e.name);
+			n->next = b[k];
+			b[k] = n;
+			n = next;
+		}
+	}
+	free(old);
+}
+
+/* Insert or replace e. */
+static lc_err put(struct state *s, const struct name_entry *e)
+{
+	struct node *n = find(s, e->name);
+	if (n) {
+		n->e = *e;
+		return LC_OK;
+	}
+	n = malloc(sizeof(*n));
+	if (!n)
+		return LC_ERR_NOMEM;
+	n->e = *e;
+	size_t k = bucket_of(s, e->name);
+	n->next = s->buckets[k];
+	s->buckets[k] = n;
+	if (++s->count > s->n_buckets)
+		grow(s);
+	return LC_OK;
+}
+
+static void del(struct state *s, const char *name)
+{
+	for (struct node **pp = &s->buckets[bucket_of(s, name)]; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->e.name, name) == 0) {
+			struct node *n = *pp;
+			*pp = n->next;
+			free(n);
+			s->count--;
+			return;
+		}
+	}
+}
+
+void state_foreach(const struct state *s,
+		   bool (*fn)(void *ctx, const struct name_entry *e), void *ctx)
+{
+	for (size_t i = 0; i < s->n_buckets; i++)
+		for (struct node *n = s->buckets[i]; n; n = n->next)
+			if (!fn(ctx, &n->e))
+				return;
+}
+
+/* ---- undo ---- */
+
+struct undo_item {
+	bool existed;
+	struct name_entry prev;   /* when existed; else only prev.name is set */
+};
+
+struct state_undo {
+	struct undo_item *items;
+	size_t n, cap;
+};
+
+lc_err state_undo_create(struct state_undo **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? LC_OK : LC_ERR_NOMEM;
+}
+
+void state_undo_destroy(struct state_undo *u)
+{
+	if (!u)
+		return;
+	free(u->items);
+	free(u);
+}
+
+void state_undo_reset(struct state_undo *u) { u->n = 0; }
+
+static lc_err undo_push(struct state_undo *u, const char *name,
+			const struct name_entry *prev)
+{
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 16;
+		struct undo_item *it = realloc(u->items, cap * sizeof(*it));
+		if (!it)
+			return LC_ERR_NOMEM;
+		u->items = it;
+		u->cap = cap;
+	}
+	struct undo_item *it = &u->items[u->n++];
+	it->existed = prev != NULL;
+	if (prev)
+		it->prev = *prev;
+	else
+		snprintf(it->prev.name, sizeof(it->prev.name), "%s", name);
+	return LC_OK;
+}
+
+lc_err state_apply(struct state *s, const struct record *r, const char *network,
+		   uint32_t height, uint64_t max_time, bool check_sigs,
+		   struct state_undo *u, char *why, size_t whylen)
+{
+	struct node *n = find(s, r->name);
+	const struct name_entry *cur = n ? &n->e : NULL;
+	lc_err rc = record_check(cur, r, network, max_time, why, whylen);
+	if (!rc && check_sigs)
+		rc = record_check_sigs(cur, r, why, whylen);
+	if (!rc && u)
+		rc = undo_push(u, r->name, cur);
+	if (rc)
+		return rc;
+	struct name_entry next;
+	if (cur)
+		next = *cur;
+	entry_apply(&next, r, height);
+	rc = put(s, &next);
+	if (rc && u)
+		u->n--; /* nothing changed */
+	return rc;
+}
+
+void state_rollback(struct state *s, struct state_undo *u)
+{
+	while (u->n) {
+		struct undo_item *it = &u->items[--u->n];
+		if (it->existed)
+			put(s, &it->prev); /* replaces in place: cannot fail */
+		else
+			del(s, it->prev.name);
+	}
+}

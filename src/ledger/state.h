@@ -1,0 +1,86 @@
+/*
+ * state.h - name state: what the chain says each name is bound to.
+ *
+ * The state is a pure function of the chain: start empty, apply every
+ * block's records in order.  record_check() is the one place the rules for
+ * a single record live; the chain (block validation), the mempool and the
+ * tests all use it.  Owned by one thread (the node's); not locked.
+ */
+#ifndef LC_LEDGER_STATE_H
+#define LC_LEDGER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/record.h"
+#include "util/err.h"
+
+#define RECORD_MAX_FUTURE_S 7200    /* a record may be dated 2 h ahead */
+#define NAME_MAX_KEYS 16            /* keys one name may have in its life */
+
+enum name_status { NAME_ACTIVE = 0, NAME_REVOKED = 1 };
+
+struct name_entry {
+	char name[NAME_MAX_LEN + 1];
+	uint8_t spki[SPKI_MAX];        /* current key */
+	size_t spki_len;
+	uint8_t fp[32];                /* SHA-256 of spki */
+	char addr[ADDR_MAX_LEN + 1];
+	uint32_t seq;                  /* of the last record applied */
+	uint8_t status;                /* enum name_status */
+	uint32_t reg_height;           /* block holding the REGISTER */
+	uint64_t updated;              /* time of the last record */
+	/* Fingerprints of every key the name has had, oldest first, so a pin
+	 * on an older key can tell a valid ROTATE chain from a swap. */
+	uint8_t key_fps[NAME_MAX_KEYS][32];
+	uint32_t n_keys;
+};
+
+/*
+ * Is r acceptable as the next record for its name, whose current entry is
+ * cur (NULL when the name is unknown)?  Checks the network, the rules
+ * (first come first served, seq = cur->seq + 1, nothing after REVOKE, a
+ * ROTATE key differs and is a supported type) and the signatures.  max_time
+ * bounds r->time (block time or now, plus RECORD_MAX_FUTURE_S).  why[]
+ * (may be NULL) gets a short reason.  LC_ERR_REJECTED or LC_ERR_BADSIG.
+ */
+lc_err record_check(const struct name_entry *cur, const struct record *r,
+		    const char *network, uint64_t max_time, char *why,
+		    size_t whylen);
+/* Apply a checked record to e (which is zeroed for a REGISTER). */
+void entry_apply(struct name_entry *e, const struct record *r, uint32_t height);
+
+/* Does the entry's key history include fp? */
+bool entry_had_key(const struct name_entry *e, const uint8_t fp[static 32]);
+
+struct state;
+
+lc_err state_create(struct state **out);
+void state_destroy(struct state *s);         /* NULL ok */
+void state_clear(struct state *s);
+size_t state_count(const struct state *s);
+const struct name_entry *state_get(const struct state *s, const char *name);
+
+/* Undo log of one block's changes, so a failed block leaves no trace. */
+struct state_undo;
+lc_err state_undo_create(struct state_undo **out);
+void state_undo_destroy(struct state_undo *u);  /* NULL ok */
+void state_undo_reset(struct state_undo *u);
+
+/*
+ * Check r against the state and apply it, logging the old entry in u (may
+ * be NULL when no rollback is wanted).  check_sigs false skips only the
+ * signature checks (for blocks this node already verified).
+ */
+lc_err state_apply(struct state *s, const struct record *r, const char *network,
+		   uint32_t height, uint64_t max_time, bool check_sigs,
+		   struct state_undo *u, char *why, size_t whylen);
+/* Roll back every change logged in u (newest first) and reset u. */
+void state_rollback(struct state *s, struct state_undo *u);
+
+/* Visit entries in no particular order; stop early when fn returns false. */
+void state_foreach(const struct state *s,
+		   bool (*fn)(void *ctx, const struct name_entry *e), void *ctx);
+
+#endif

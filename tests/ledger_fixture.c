@@ -1,0 +1,163 @@
+/* ledger_fixture.c - see ledger_fixture.h. */
+#include "ledger_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "ledger/pow.h"
+
+static lc_err fx_load(void *ctx, const uint8_t hash[32], struct block *out)
+{
+	struct fx *f = ctx;
+	for (size_t i = 0; i < f->n_blobs; i++)
+		if (memcmp(f->blobs[i].hash, hash, 32) == 0)
+			return block_decode(out, f->blobs[i].raw, f->blobs[i].len);
+	return LC_ERR_NOTFOUND;
+}
+
+void fx_open(struct fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	struct ledger_cfg cfg = { FX_NETWORK, FX_BITS, fx_load, f };
+	CHECK_OK(ledger_open(&f->l, &cfg));
+}
+
+void fx_close(struct fx *f)
+{
+	ledger_close(f->l);
+	for (size_t i = 0; i < f->n_blobs; i++)
+		free(f->blobs[i].raw);
+	free(f->blobs);
+	memset(f, 0, sizeof(*f));
+}
+
+struct idkey *fx_key(enum key_type t, int index)
+{
+	static struct idkey *keys[3][8];
+	if (!keys[t][index])
+		CHECK_OK(idkey_generate(&keys[t][index], t));
+	return keys[t][index];
+}
+
+static void fill(struct record *r, uint8_t type, const char *name, uint32_t seq,
+		 uint64_t time)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	snprintf(r->network, sizeof(r->network), "%s", FX_NETWORK);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->seq = seq;
+	r->time = time;
+}
+
+static void set_key(struct record *r, const struct idkey *k)
+{
+	size_t n;
+	const uint8_t *spki = idkey_spki(k, &n);
+	memcpy(r->spki, spki, n);
+	r->spki_len = n;
+}
+
+void fx_register(struct record *r, const struct idkey *k, const char *name,
+		 const char *addr, uint64_t time)
+{
+	fill(r, REC_REGISTER, name, 0, time);
+	set_key(r, k);
+	snprintf(r->addr, sizeof(r->addr), "%s", addr);
+	CHECK_OK(record_sign(r, k, NULL));
+}
+
+void fx_address(struct record *r, const struct idkey *k, const char *name,
+		uint32_t seq, const char *addr, uint64_t time)
+{
+	fill(r, REC_ADDRESS, name, seq, time);
+	snprintf(r->addr, sizeof(r->addr), "%s", addr);
+	CHECK_OK(record_sign(r, k, NULL));
+}
+
+void fx_rotate(struct record *r, const struct idkey *old, const struct idkey *nu,
+	       const char *name, uint32_t seq, uint64_t time)
+{
+	fill(r, REC_ROTATE, name, seq, time);
+	set_key(r, nu);
+	CHECK_OK(record_sign(r, old, nu));
+}
+
+void fx_revoke(struct record *r, const struct idkey *k, const char *name,
+	       uint32_t seq, uint64_t time)
+{
+	fill(r, REC_REVOKE, name, seq, time);
+	CHECK_OK(record_sign(r, k, NULL));
+}
+
+void fx_mine(struct block *b)
+{
+	uint64_t attempts;
+	b->h.nonce = 0;
+	CHECK(pow_search(&b->h, 0, 1, UINT64_MAX, NULL, &attempts));
+}
+
+void fx_block(struct block *b, const uint8_t parent[32],
+	      const struct block_header *parent_h, const struct record *recs, size_t n,
+	      uint64_t time)
+{
+	memset(b, 0, sizeof(*b));
+	b->h.version = BLOCK_VERSION;
+	memcpy(b->h.network, parent_h->network, 8);
+	b->h.height = parent_h->height + 1;
+	memcpy(b->h.prev, parent, 32);
+	b->h.time = time;
+	b->h.target = FX_BITS;
+	if (n) {
+		b->records = calloc(n, sizeof(*recs));
+		memcpy(b->records, recs, n * sizeof(*recs));
+	}
+	b->n_records = n;
+	CHECK_OK(merkle_root(b->records, n, b->h.merkle));
+	fx_mine(b);
+}
+
+enum ledger_result fx_add(struct fx *f, const struct block *b, struct ledger_add *res)
+{
+	struct ledger_add tmp;
+	if (!res)
+		res = &tmp;
+	CHECK_OK(ledger_add_block(f->l, b, (int64_t)FX_T0 + 100000, res));
+	if (res->result == LEDGER_EXTENDED || res->result == LEDGER_REORG ||
+	    res->result == LEDGER_SIDE) {
+		struct buf raw;
+		buf_init(&raw, BLOCK_MAX_BYTES);
+		CHECK_OK(block_encode(b, &raw));
+		if (f->n_blobs == f->cap_blobs) {
+			f->cap_blobs = f->cap_blobs ? f->cap_blobs * 2 : 16;
+			f->blobs = realloc(f->blobs, f->cap_blobs * sizeof(*f->blobs));
+		}
+		struct fx_blob *bl = &f->blobs[f->n_blobs++];
+		memcpy(bl->hash, res->hash, 32);
+		bl->raw = buf_steal(&raw, &bl->len);
+	}
+	return res->result;
+}
+
+void fx_at(struct fx *f, uint32_t h, struct block_header *hdr, uint8_t hash[32])
+{
+	CHECK(ledger_header_at(f->l, h, hdr, hash));
+}
+
+enum ledger_result fx_extend(struct fx *f, const struct record *recs, size_t n,
+			     struct block *out)
+{
+	struct block_header th;
+	uint8_t tip[32];
+	fx_at(f, ledger_height(f->l), &th, tip);
+	struct block b;
+	fx_block(&b, tip, &th, recs, n, th.time < FX_T0 ? FX_T0 : th.time + 1);
+	enum ledger_result r = fx_add(f, &b, NULL);
+	if (out)
+		*out = b;
+	else
+		block_free(&b);
+	return r;
+}

@@ -1,0 +1,55 @@
+/*
+ * ledger_fixture.h - building records, blocks and chains in tests.
+ *
+ * An in-memory block store backs the ledger's loader; blocks are mined at
+ * the fixture's low difficulty.  Keys are generated once per process per
+ * type and reused (RSA-3072 generation takes a second).
+ */
+#ifndef LC_TESTS_LEDGER_FIXTURE_H
+#define LC_TESTS_LEDGER_FIXTURE_H
+
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "ledger/record.h"
+#include "session/keys.h"
+
+#define FX_NETWORK "testnet"
+#define FX_BITS 8
+#define FX_T0 1700000000ull
+
+struct fx {
+	struct ledger *l;
+	/* in-memory bodies, encoded */
+	struct fx_blob { uint8_t hash[32]; uint8_t *raw; size_t len; } *blobs;
+	size_t n_blobs, cap_blobs;
+};
+
+void fx_open(struct fx *f);
+void fx_close(struct fx *f);
+/* A key of the type, shared per process, index 0..7 for distinct keys. */
+struct idkey *fx_key(enum key_type t, int index);
+
+void fx_register(struct record *r, const struct idkey *k, const char *name,
+		 const char *addr, uint64_t time);
+void fx_address(struct record *r, const struct idkey *k, const char *name,
+		uint32_t seq, const char *addr, uint64_t time);
+void fx_rotate(struct record *r, const struct idkey *old, const struct idkey *nu,
+	       const char *name, uint32_t seq, uint64_t time);
+void fx_revoke(struct record *r, const struct idkey *k, const char *name,
+	       uint32_t seq, uint64_t time);
+
+/* Build and mine a block on parent (hash and header) with the records. */
+void fx_block(struct block *b /* OUT, owns a copy of recs */, const uint8_t parent[32],
+	      const struct block_header *parent_h, const struct record *recs, size_t n,
+	      uint64_t time);
+/* Re-mine b after the caller changed its header or records (keeps merkle as is). */
+void fx_mine(struct block *b);
+/* Offer b to the ledger and remember its body for the loader. */
+enum ledger_result fx_add(struct fx *f, const struct block *b, struct ledger_add *res);
+/* Build on the current tip, add, return the result. */
+enum ledger_result fx_extend(struct fx *f, const struct record *recs, size_t n,
+			     struct block *out /* OUT, may be NULL */);
+/* Header and hash of the block at height h on the best chain. */
+void fx_at(struct fx *f, uint32_t h, struct block_header *hdr, uint8_t hash[32]);
+
+#endif

@@ -1,0 +1,737 @@
+/* test_ledger.c - records, blocks, validation rules, fork choice, mempool, PoW. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "ledger/mempool.h"
+#include "ledger/pow.h"
+#include "ledger/siphash.h"
+#include "ledger/state.h"
+#include "ledger_fixture.h"
+#include "util/hex.h"
+
+#define T0 FX_T0
+
+static struct idkey *K(int i) { return fx_key(KEY_ED25519, i); }
+
+/* ---- primitives ---- */
+
+TEST(siphash_reference_vector)
+{
+	uint8_t key[16], msg[15];
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	CHECK(siphash24(key, msg, 15) == 0xa129ca6149be45e5ull);
+	CHECK(siphash24(key, msg, 0) == 0x726fdb47dd0e0e31ull);
+}
+
+TEST(pow_ok_counts_leading_zero_bits)
+{
+	uint8_t h[32] = { 0 };
+	h[2] = 0x10; /* 16 zero bits, then 0001 */
+	CHECK(pow_ok(h, 0));
+	CHECK(pow_ok(h, 16));
+	CHECK(pow_ok(h, 19));
+	CHECK(!pow_ok(h, 20));
+	memset(h, 0, 32);
+	CHECK(pow_ok(h, 256));
+	CHECK(!pow_ok(h, 257));
+}
+
+TEST(pow_search_midstate_matches_full_hash)
+{
+	struct block g;
+	genesis_block(&g, "x", 12);
+	g.h.height = 1;
+	g.h.time = T0;
+	uint64_t attempts;
+	CHECK(pow_search(&g.h, 0, 1, UINT64_MAX, NULL, &attempts));
+	CHECK(attempts >= 1);
+	uint8_t hash[32];
+	header_hash(&g.h, hash);
+	CHECK(pow_ok(hash, 12));
+	/* stride: two searchers on interleaved nonces find nonces of their class */
+	g.h.nonce = 0;
+	CHECK(pow_search(&g.h, 1, 2, UINT64_MAX, NULL, &attempts));
+	CHECK(g.h.nonce % 2 == 1);
+	/* a bounded search that cannot succeed says so */
+	g.h.target = 60;
+	CHECK(!pow_search(&g.h, 0, 1, 1000, NULL, &attempts));
+	CHECK(attempts == 1000);
+}
+
+TEST(genesis_depends_on_network_and_bits)
+{
+	struct block a, b, c;
+	uint8_t ha[32], hb[32], hc[32];
+	genesis_block(&a, "main", 22);
+	genesis_block(&b, "main", 21);
+	genesis_block(&c, "mainx", 22);
+	header_hash(&a.h, ha);
+	header_hash(&b.h, hb);
+	header_hash(&c.h, hc);
+	CHECK(memcmp(ha, hb, 32) != 0);
+	CHECK(memcmp(ha, hc, 32) != 0);
+	struct block a2;
+	genesis_block(&a2, "main", 22);
+	CHECK(memcmp(&a.h, &a2.h, sizeof(a.h)) == 0);
+}
+
+TEST(header_encoding_is_fixed_layout)
+{
+	struct block_header h;
+	memset(&h, 0, sizeof(h)); /* padding too, for the memcmp below */
+	h.version = 1;
+	h.height = 0x01020304;
+	h.time = 5;
+	h.target = 9;
+	h.nonce = 0x1122334455667788ull;
+	memset(h.network, 0xaa, 8);
+	memset(h.prev, 0xbb, 32);
+	memset(h.merkle, 0xcc, 32);
+	uint8_t raw[BLOCK_HEADER_SIZE];
+	header_encode(&h, raw);
+	CHECK(raw[3] == 1 && raw[4] == 0xaa && raw[12] == 1 && raw[15] == 4);
+	CHECK(raw[16] == 0xbb && raw[48] == 0xcc && raw[87] == 5 && raw[91] == 9);
+	CHECK(raw[92] == 0x11 && raw[99] == 0x88);
+	struct block_header d;
+	memset(&d, 0, sizeof(d));
+	header_decode(&d, raw);
+	CHECK(memcmp(&d, &h, sizeof(h)) == 0);
+}
+
+/* ---- records ---- */
+
+static void roundtrip(const struct record *r)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	CHECK_OK(record_encode(r, &b));
+	struct record d;
+	CHECK_OK(record_decode(&d, b.data, b.len));
+	struct buf b2;
+	buf_init(&b2, 4096);
+	CHECK_OK(record_encode(&d, &b2));
+	CHECK(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0);
+	/* every truncation fails */
+	for (size_t n = 0; n < b.len; n++) {
+		struct record t;
+		CHECK(record_decode(&t, b.data, n) != LC_OK);
+	}
+	/* a trailing byte fails */
+	CHECK_OK(buf_append_byte(&b, 0));
+	CHECK_ERR(record_decode(&d, b.data, b.len), LC_ERR_TRAILING);
+	buf_free(&b);
+	buf_free(&b2);
+}
+
+TEST(record_codec_round_trips_every_type_and_key_type)
+{
+	for (int t = KEY_ED25519; t <= KEY_RSA3072; t++) {
+		struct idkey *a = fx_key((enum key_type)t, 0), *b = fx_key((enum key_type)t, 1);
+		struct record r;
+		fx_register(&r, a, "alice", "10.0.0.1:47701", T0);
+		roundtrip(&r);
+		CHECK_OK(record_verify(&r, r.spki, r.spki_len));
+		fx_address(&r, a, "alice", 1, "[fe80::1]:5", T0);
+		roundtrip(&r);
+		fx_rotate(&r, a, b, "alice", 2, T0);
+		roundtrip(&r);
+		fx_revoke(&r, b, "alice", 3, T0);
+		roundtrip(&r);
+	}
+}
+
+TEST(record_decode_refuses_bad_fields)
+{
+	struct record r;
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	struct buf b;
+	buf_init(&b, 4096);
+	struct record bad = r;
+	snprintf(bad.name, sizeof(bad.name), "Alice");   /* uppercase */
+	CHECK_OK(record_encode(&bad, &b));
+	CHECK_ERR(record_decode(&bad, b.data, b.len), LC_ERR_INVAL);
+	buf_reset(&b);
+	bad = r;
+	snprintf(bad.addr, sizeof(bad.addr), "nowhere");  /* no port */
+	CHECK_OK(record_encode(&bad, &b));
+	CHECK_ERR(record_decode(&bad, b.data, b.len), LC_ERR_INVAL);
+	buf_reset(&b);
+	bad = r;
+	bad.type = 9;
+	CHECK_OK(record_encode(&bad, &b));
+	CHECK_ERR(record_decode(&bad, b.data, b.len), LC_ERR_INVAL);
+	buf_reset(&b);
+	bad = r;
+	bad.seq = 1;                                        /* register has seq 0 */
+	CHECK_OK(record_encode(&bad, &b));
+	CHECK_ERR(record_decode(&bad, b.data, b.len), LC_ERR_INVAL);
+	buf_reset(&b);
+	bad = r;
+	bad.sig_len = 0;                                    /* unsigned */
+	CHECK_OK(record_encode(&bad, &b));
+	CHECK_ERR(record_decode(&bad, b.data, b.len), LC_ERR_INVAL);
+	buf_free(&b);
+	CHECK_ERR(record_decode(&bad, NULL, RECORD_MAX_BYTES + 1), LC_ERR_TOOBIG);
+}
+
+TEST(record_every_flipped_byte_is_caught)
+{
+	for (int t = KEY_ED25519; t <= KEY_RSA3072; t++) {
+		struct idkey *a = fx_key((enum key_type)t, 0), *b = fx_key((enum key_type)t, 1);
+		struct record r;
+		fx_rotate(&r, a, b, "alice", 1, T0);
+		size_t spki_len;
+		const uint8_t *spki = idkey_spki(a, &spki_len);
+		struct buf w;
+		buf_init(&w, 4096);
+		CHECK_OK(record_encode(&r, &w));
+		for (size_t i = 0; i < w.len; i++) {
+			w.data[i] ^= 0x01;
+			struct record d;
+			lc_err rc = record_decode(&d, w.data, w.len);
+			if (rc == LC_OK)
+				rc = record_verify(&d, spki, spki_len);
+			if (rc == LC_OK)
+				harness_fail(__FILE__, __LINE__, "%s: flip at byte %zu accepted",
+					     key_type_name((enum key_type)t), i);
+			w.data[i] ^= 0x01;
+		}
+		buf_free(&w);
+	}
+}
+
+/* ---- blocks ---- */
+
+TEST(block_codec_round_trip_and_bounds)
+{
+	struct record recs[3];
+	fx_register(&recs[0], K(0), "alice", "10.0.0.1:1", T0);
+	fx_register(&recs[1], K(1), "bob", "10.0.0.2:1", T0);
+	fx_register(&recs[2], K(2), "carol", "10.0.0.3:1", T0);
+	struct block g, b, d;
+	uint8_t gh[32];
+	genesis_block(&g, FX_NETWORK, FX_BITS);
+	header_hash(&g.h, gh);
+	fx_block(&b, gh, &g.h, recs, 3, T0);
+	struct buf raw;
+	buf_init(&raw, BLOCK_MAX_BYTES);
+	CHECK_OK(block_encode(&b, &raw));
+	CHECK_OK(block_decode(&d, raw.data, raw.len));
+	CHECK(d.n_records == 3 && memcmp(&d.h, &b.h, sizeof(b.h)) == 0);
+	CHECK_STR(d.records[2].name, "carol");
+	block_free(&d);
+	for (size_t n = 0; n < raw.len; n += 7)
+		CHECK(block_decode(&d, raw.data, n) != LC_OK);
+	/* a count above the maximum is refused before anything is read */
+	uint8_t hdr[BLOCK_HEADER_SIZE + 2] = { 0 };
+	hdr[BLOCK_HEADER_SIZE] = (BLOCK_MAX_RECORDS + 1) >> 8;
+	hdr[BLOCK_HEADER_SIZE + 1] = (BLOCK_MAX_RECORDS + 1) & 0xff;
+	CHECK_ERR(block_decode(&d, hdr, sizeof(hdr)), LC_ERR_TOOBIG);
+	CHECK_ERR(block_decode(&d, raw.data, BLOCK_MAX_BYTES + 1), LC_ERR_TOOBIG);
+	/* encoding refuses more records than a block may hold */
+	struct block big = b;
+	big.n_records = BLOCK_MAX_RECORDS + 1;
+	struct buf out;
+	buf_init(&out, 4 * BLOCK_MAX_BYTES);
+	CHECK_ERR(block_encode(&big, &out), LC_ERR_TOOBIG);
+	buf_free(&out);
+	buf_free(&raw);
+	block_free(&b);
+}
+
+TEST(merkle_root_commits_to_order_and_content)
+{
+	struct record r[3];
+	fx_register(&r[0], K(0), "alice", "10.0.0.1:1", T0);
+	fx_register(&r[1], K(1), "bob", "10.0.0.2:1", T0);
+	fx_register(&r[2], K(2), "carol", "10.0.0.3:1", T0);
+	uint8_t a[32], b[32], c[32], z[32] = { 0 }, e[32];
+	CHECK_OK(merkle_root(r, 3, a));
+	struct record sw[3] = { r[1], r[0], r[2] };
+	CHECK_OK(merkle_root(sw, 3, b));
+	CHECK(memcmp(a, b, 32) != 0);
+	CHECK_OK(merkle_root(r, 2, c));
+	CHECK(memcmp(a, c, 32) != 0);
+	/* no duplication trick: [x, y, z] differs from [x, y, z, z] */
+	struct record dup[4] = { r[0], r[1], r[2], r[2] };
+	CHECK_OK(merkle_root(dup, 4, c));
+	CHECK(memcmp(a, c, 32) != 0);
+	CHECK_OK(merkle_root(r, 0, e));
+	CHECK(memcmp(e, z, 32) == 0);
+}
+
+/* Mine a block whose nonce-byte flips all miss the target, so the tamper
+ * test below is deterministic. */
+static void mine_robust(struct block *b)
+{
+	for (;;) {
+		fx_mine(b);
+		bool robust = true;
+		for (int i = 0; i < 8 && robust; i++) {
+			struct block_header h = b->h;
+			h.nonce ^= (uint64_t)1 << (8 * i);
+			uint8_t hash[32];
+			header_hash(&h, hash);
+			robust = !pow_ok(hash, h.target);
+		}
+		if (robust)
+			return;
+		b->h.time++;
+	}
+}
+
+TEST_T(block_every_flipped_byte_is_rejected, 120)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record recs[2];
+	fx_register(&recs[0], K(0), "alice", "10.0.0.1:1", T0);
+	fx_register(&recs[1], K(1), "bob", "10.0.0.2:1", T0);
+	struct block_header gh;
+	uint8_t g[32];
+	fx_at(&f, 0, &gh, g);
+	struct block b;
+	fx_block(&b, g, &gh, recs, 2, T0);
+	mine_robust(&b);
+	struct buf raw;
+	buf_init(&raw, BLOCK_MAX_BYTES);
+	CHECK_OK(block_encode(&b, &raw));
+	for (size_t i = 0; i < raw.len; i++) {
+		raw.data[i] ^= 0x01;
+		struct block d;
+		if (block_decode(&d, raw.data, raw.len) == LC_OK) {
+			struct ledger_add res;
+			CHECK_OK(ledger_add_block(f.l, &d, T0 + 1000, &res));
+			if (res.result != LEDGER_INVALID && res.result != LEDGER_ORPHAN)
+				harness_fail(__FILE__, __LINE__,
+					     "flip at byte %zu accepted (result %d)", i, res.result);
+			block_free(&d);
+		}
+		raw.data[i] ^= 0x01;
+	}
+	/* the untouched block is fine */
+	CHECK_INT(fx_add(&f, &b, NULL), ==, LEDGER_EXTENDED);
+	CHECK_INT(ledger_height(f.l), ==, 1);
+	buf_free(&raw);
+	block_free(&b);
+	fx_close(&f);
+}
+
+/* ---- validation rules: one violating block each ---- */
+
+static enum ledger_result offer(struct fx *f, struct block *b, char *why)
+{
+	struct ledger_add res;
+	enum ledger_result r = fx_add(f, b, &res);
+	if (why)
+		snprintf(why, 160, "%s", res.why);
+	return r;
+}
+
+TEST(rule_header_checks)
+{
+	struct fx f;
+	fx_open(&f);
+	struct block_header gh;
+	uint8_t g[32];
+	fx_at(&f, 0, &gh, g);
+	struct block b;
+	char why[160];
+
+	fx_block(&b, g, &gh, NULL, 0, T0);            /* proof of work */
+	do b.h.nonce++; while (({ uint8_t h[32]; header_hash(&b.h, h); pow_ok(h, FX_BITS); }));
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_INVALID);
+	CHECK(strstr(why, "proof of work"));
+
+	fx_block(&b, g, &gh, NULL, 0, T0);            /* network */
+	b.h.network[0] ^= 1;
+	fx_mine(&b);
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_INVALID);
+	CHECK(strstr(why, "network"));
+
+	fx_block(&b, g, &gh, NULL, 0, T0);            /* target */
+	b.h.target = FX_BITS + 1;
+	fx_mine(&b);
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_INVALID);
+	CHECK(strstr(why, "target"));
+
+	fx_block(&b, g, &gh, NULL, 0, T0);            /* version */
+	b.h.version = 2;
+	fx_mine(&b);
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_INVALID);
+	CHECK(strstr(why, "version"));
+
+	fx_block(&b, g, &gh, NULL, 0, T0);            /* height */
+	b.h.height = 5;
+	fx_mine(&b);
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_INVALID);
+	CHECK(strstr(why, "height"));
+
+	fx_block(&b, g, &gh, NULL, 0, T0);            /* unknown parent */
+	b.h.prev[0] ^= 1;
+	fx_mine(&b);
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_ORPHAN);
+
+	fx_block(&b, g, &gh, NULL, 0, T0 + 100000 + BLOCK_MAX_FUTURE_S + 1);
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_INVALID);   /* future */
+	CHECK(strstr(why, "future"));
+
+	fx_block(&b, g, &gh, NULL, 0, T0 + 50);       /* a good one, then one dated before it */
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_EXTENDED);
+	struct block_header h1 = b.h;
+	uint8_t h1hash[32];
+	header_hash(&h1, h1hash);
+	struct block c;
+	fx_block(&c, h1hash, &h1, NULL, 0, T0 + 49);
+	CHECK_INT(offer(&f, &c, why), ==, LEDGER_INVALID);
+	CHECK(strstr(why, "before its parent"));
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_DUPLICATE);
+	block_free(&b);
+	block_free(&c);
+	fx_close(&f);
+}
+
+TEST(rule_merkle_root)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record r[2];
+	fx_register(&r[0], K(0), "alice", "10.0.0.1:1", T0);
+	fx_register(&r[1], K(1), "bob", "10.0.0.2:1", T0);
+	struct block_header gh;
+	uint8_t g[32];
+	fx_at(&f, 0, &gh, g);
+	struct block b;
+	fx_block(&b, g, &gh, r, 2, T0);
+	b.records[1] = r[0];        /* swap a record, keep the header */
+	b.records[0] = r[1];
+	fx_mine(&b);
+	char why[160];
+	CHECK_INT(offer(&f, &b, why), ==, LEDGER_INVALID);
+	CHECK(strstr(why, "Merkle"));
+	block_free(&b);
+	fx_close(&f);
+}
+
+/* Build a one-block extension of the tip with recs and expect a verdict. */
+static void expect(struct fx *f, const struct record *recs, size_t n,
+		   enum ledger_result want, const char *why_part)
+{
+	struct block_header th;
+	uint8_t t[32];
+	fx_at(f, ledger_height(f->l), &th, t);
+	struct block b;
+	fx_block(&b, t, &th, recs, n, th.time < T0 ? T0 : th.time + 1);
+	char why[160];
+	enum ledger_result got = offer(f, &b, why);
+	if (got != want || (why_part && !strstr(why, why_part)))
+		harness_fail(__FILE__, __LINE__, "got %d (%s), want %d (%s)", got, why,
+			     want, why_part ? why_part : "");
+	block_free(&b);
+}
+
+TEST(rule_signatures)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record r;
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	r.sig[5] ^= 1;
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	/* register signed by a key other than the one it registers */
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	struct record other;
+	fx_register(&other, K(1), "alice", "10.0.0.1:1", T0);
+	memcpy(r.sig, other.sig, other.sig_len);
+	r.sig_len = other.sig_len;
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	CHECK_INT(ledger_height(f.l), ==, 0);
+	fx_close(&f);
+}
+
+TEST(rule_name_syntax_and_uniqueness)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record r;
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	snprintf(r.name, sizeof(r.name), "a");            /* too short: built by hand */
+	CHECK_OK(record_sign(&r, K(0), NULL));
+	expect(&f, &r, 1, LEDGER_INVALID, "invalid name");
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	struct record again;
+	fx_register(&again, K(1), "alice", "10.0.0.9:1", T0 + 5); /* first come, first served */
+	expect(&f, &again, 1, LEDGER_INVALID, "already registered");
+	/* both in one block: the second loses */
+	struct record two[2];
+	fx_register(&two[0], K(2), "bob", "10.0.0.2:1", T0);
+	fx_register(&two[1], K(3), "bob", "10.0.0.3:1", T0);
+	expect(&f, two, 2, LEDGER_INVALID, "already registered");
+	CHECK(state_get(ledger_state(f.l), "bob") == NULL);   /* rolled back whole */
+	fx_close(&f);
+}
+
+TEST(rule_key_continuity_and_sequence)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record r;
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	/* ROTATE signed by a key that is not the current one */
+	fx_rotate(&r, K(1), K(2), "alice", 1, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	/* ROTATE without the new key's signature */
+	fx_rotate(&r, K(0), K(2), "alice", 1, T0);
+	r.sig2[3] ^= 1;
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	/* ADDRESS signed by someone else */
+	fx_address(&r, K(1), "alice", 1, "10.0.0.7:1", T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	/* ADDRESS sequence must be exactly seq + 1 */
+	fx_address(&r, K(0), "alice", 2, "10.0.0.7:1", T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "seq");
+	fx_address(&r, K(0), "alice", 0, "10.0.0.7:1", T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "seq");
+	fx_address(&r, K(0), "alice", 1, "10.0.0.7:1", T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	CHECK_STR(state_get(ledger_state(f.l), "alice")->addr, "10.0.0.7:1");
+	/* a replay of that same record */
+	expect(&f, &r, 1, LEDGER_INVALID, "seq");
+	/* a good ROTATE, then the old key can no longer act */
+	fx_rotate(&r, K(0), K(2), "alice", 2, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	const struct name_entry *e = state_get(ledger_state(f.l), "alice");
+	uint8_t fp0[32], fp2[32];
+	idkey_fingerprint(K(0), fp0);
+	idkey_fingerprint(K(2), fp2);
+	CHECK(memcmp(e->fp, fp2, 32) == 0);
+	CHECK(entry_had_key(e, fp0));
+	fx_address(&r, K(0), "alice", 3, "10.0.0.8:1", T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	/* rotating back to a former key is refused */
+	fx_rotate(&r, K(2), K(0), "alice", 3, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "has had before");
+	fx_close(&f);
+}
+
+TEST(rule_revoke_freezes_the_name)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record r;
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	fx_revoke(&r, K(1), "alice", 1, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	fx_revoke(&r, K(0), "alice", 1, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	CHECK_INT(state_get(ledger_state(f.l), "alice")->status, ==, NAME_REVOKED);
+	fx_address(&r, K(0), "alice", 2, "10.0.0.2:1", T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "revoked");
+	fx_register(&r, K(1), "alice", "10.0.0.2:1", T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "already registered");
+	fx_close(&f);
+}
+
+TEST(rule_no_record_twice_and_time_and_network)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record r[2];
+	fx_register(&r[0], K(0), "alice", "10.0.0.1:1", T0);
+	r[1] = r[0];
+	expect(&f, r, 2, LEDGER_INVALID, "repeats");
+	/* a record dated too far past its block */
+	fx_register(&r[0], K(0), "alice", "10.0.0.1:1", T0 + RECORD_MAX_FUTURE_S + 10);
+	expect(&f, r, 1, LEDGER_INVALID, "future");
+	/* a record signed for another network */
+	fx_register(&r[0], K(0), "alice", "10.0.0.1:1", T0);
+	snprintf(r[0].network, sizeof(r[0].network), "othernet");
+	CHECK_OK(record_sign(&r[0], K(0), NULL));
+	expect(&f, r, 1, LEDGER_INVALID, "network");
+	fx_close(&f);
+}
+
+/* ---- fork choice and reorganisation ---- */
+
+TEST(reorg_rolls_state_back_and_forward)
+{
+	struct fx f;
+	fx_open(&f);
+	struct block_header gh;
+	uint8_t g[32];
+	fx_at(&f, 0, &gh, g);
+
+	/* chain A: alice registers with K0, then moves */
+	struct record a1, a2;
+	fx_register(&a1, K(0), "alice", "10.0.0.1:1", T0);
+	fx_address(&a2, K(0), "alice", 1, "10.0.0.11:1", T0);
+	CHECK_INT(fx_extend(&f, &a1, 1, NULL), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&f, &a2, 1, NULL), ==, LEDGER_EXTENDED);
+	uint8_t tip_a[32];
+	ledger_tip(f.l, tip_a);
+
+	/* chain B from genesis: alice with K1, bob; three blocks */
+	struct record b1[2], b2;
+	fx_register(&b1[0], K(1), "alice", "10.0.0.5:1", T0);
+	fx_register(&b1[1], K(2), "bob", "10.0.0.6:1", T0);
+	fx_address(&b2, K(2), "bob", 1, "10.0.0.66:1", T0);
+	struct block B1, B2, B3;
+	fx_block(&B1, g, &gh, b1, 2, T0 + 1);
+	struct ledger_add res;
+	CHECK_INT(fx_add(&f, &B1, &res), ==, LEDGER_SIDE);
+	uint8_t h1[32], h2[32];
+	memcpy(h1, res.hash, 32);
+	fx_block(&B2, h1, &B1.h, &b2, 1, T0 + 2);
+	CHECK_INT(fx_add(&f, &B2, &res), ==, LEDGER_SIDE); /* equal work: keep ours */
+	memcpy(h2, res.hash, 32);
+	CHECK_STR(state_get(ledger_state(f.l), "alice")->addr, "10.0.0.11:1");
+	fx_block(&B3, h2, &B2.h, NULL, 0, T0 + 3);
+	CHECK_INT(fx_add(&f, &B3, &res), ==, LEDGER_REORG);
+	CHECK_INT(res.fork_height, ==, 0);
+	CHECK(memcmp(res.fork, g, 32) == 0);
+	CHECK(memcmp(res.old_tip, tip_a, 32) == 0);
+	CHECK_INT(ledger_height(f.l), ==, 3);
+	const struct state *s = ledger_state(f.l);
+	uint8_t fp1[32];
+	idkey_fingerprint(K(1), fp1);
+	CHECK(memcmp(state_get(s, "alice")->fp, fp1, 32) == 0);
+	CHECK_STR(state_get(s, "alice")->addr, "10.0.0.5:1");
+	CHECK_STR(state_get(s, "bob")->addr, "10.0.0.66:1");
+	CHECK_INT(state_count(s), ==, 2);
+
+	/* chain A grows past B: everything flips back */
+	struct block A3, A4;
+	struct block_header ha;
+	bool best;
+	CHECK(ledger_lookup(f.l, tip_a, &ha, &best));
+	CHECK(!best);
+	fx_block(&A3, tip_a, &ha, NULL, 0, T0 + 4);
+	CHECK_INT(fx_add(&f, &A3, &res), ==, LEDGER_SIDE);
+	fx_block(&A4, res.hash, &A3.h, NULL, 0, T0 + 5);
+	CHECK_INT(fx_add(&f, &A4, &res), ==, LEDGER_REORG);
+	CHECK_INT(ledger_height(f.l), ==, 4);
+	uint8_t fp0[32];
+	idkey_fingerprint(K(0), fp0);
+	CHECK(memcmp(state_get(s, "alice")->fp, fp0, 32) == 0);
+	CHECK_STR(state_get(s, "alice")->addr, "10.0.0.11:1");
+	CHECK(state_get(s, "bob") == NULL);
+	CHECK_INT(state_count(s), ==, 1);
+	block_free(&B1); block_free(&B2); block_free(&B3);
+	block_free(&A3); block_free(&A4);
+	fx_close(&f);
+}
+
+TEST(reorg_to_an_invalid_branch_is_refused)
+{
+	struct fx f;
+	fx_open(&f);
+	struct block_header gh;
+	uint8_t g[32];
+	fx_at(&f, 0, &gh, g);
+	struct record a1;
+	fx_register(&a1, K(0), "alice", "10.0.0.1:1", T0);
+	CHECK_INT(fx_extend(&f, &a1, 1, NULL), ==, LEDGER_EXTENDED);
+	uint8_t tip[32];
+	ledger_tip(f.l, tip);
+	/* side branch: a block with a forged signature, then a child making it heavier */
+	struct record bad;
+	fx_register(&bad, K(1), "mallory", "10.0.0.6:1", T0);
+	bad.sig[0] ^= 1;
+	struct block B1, B2, B3;
+	struct ledger_add res;
+	fx_block(&B1, g, &gh, &bad, 1, T0 + 1);
+	CHECK_INT(fx_add(&f, &B1, &res), ==, LEDGER_SIDE);   /* not checked yet */
+	fx_block(&B2, res.hash, &B1.h, NULL, 0, T0 + 2);
+	CHECK_INT(fx_add(&f, &B2, &res), ==, LEDGER_INVALID);
+	CHECK(strstr(res.why, "bad signature"));
+	uint8_t now_tip[32];
+	ledger_tip(f.l, now_tip);
+	CHECK(memcmp(now_tip, tip, 32) == 0);
+	CHECK(state_get(ledger_state(f.l), "alice") != NULL);
+	CHECK(state_get(ledger_state(f.l), "mallory") == NULL);
+	/* and anything built on it later is refused at once */
+	fx_block(&B3, res.hash, &B2.h, NULL, 0, T0 + 3);
+	CHECK_INT(fx_add(&f, &B3, &res), ==, LEDGER_INVALID);
+	block_free(&B1); block_free(&B2); block_free(&B3);
+	fx_close(&f);
+}
+
+/* ---- mempool ---- */
+
+TEST(mempool_checks_chains_and_revalidates)
+{
+	struct fx f;
+	fx_open(&f);
+	struct mempool *m;
+	CHECK_OK(mempool_create(&m, 4));
+	const struct state *s = ledger_state(f.l);
+	char why[120];
+	struct record r1, r2, r3, dupname, badsig;
+	fx_register(&r1, K(0), "alice", "10.0.0.1:1", T0);
+	fx_address(&r2, K(0), "alice", 1, "10.0.0.2:1", T0);  /* depends on r1 */
+	fx_address(&r3, K(0), "alice", 2, "10.0.0.3:1", T0);
+	fx_register(&dupname, K(1), "alice", "10.0.0.9:1", T0);
+	fx_register(&badsig, K(1), "bob", "10.0.0.9:1", T0);
+	badsig.sig[1] ^= 1;
+	CHECK_ERR(mempool_add(m, s, FX_NETWORK, &r2, T0, why, sizeof(why)), LC_ERR_REJECTED);
+	CHECK_OK(mempool_add(m, s, FX_NETWORK, &r1, T0, why, sizeof(why)));
+	CHECK_ERR(mempool_add(m, s, FX_NETWORK, &r1, T0, why, sizeof(why)), LC_ERR_EXISTS);
+	CHECK_ERR(mempool_add(m, s, FX_NETWORK, &dupname, T0, why, sizeof(why)), LC_ERR_REJECTED);
+	CHECK_ERR(mempool_add(m, s, FX_NETWORK, &badsig, T0, why, sizeof(why)), LC_ERR_BADSIG);
+	CHECK_OK(mempool_add(m, s, FX_NETWORK, &r2, T0, why, sizeof(why)));
+	CHECK_OK(mempool_add(m, s, FX_NETWORK, &r3, T0, why, sizeof(why)));
+	CHECK(mempool_has_name(m, "alice") && !mempool_has_name(m, "bob"));
+	struct record extra;
+	fx_register(&extra, K(2), "carol", "10.0.0.4:1", T0);
+	CHECK_OK(mempool_add(m, s, FX_NETWORK, &extra, T0, why, sizeof(why)));
+	struct record more;
+	fx_register(&more, K(3), "dave", "10.0.0.4:1", T0);
+	CHECK_ERR(mempool_add(m, s, FX_NETWORK, &more, T0, why, sizeof(why)), LC_ERR_TOOBIG);
+	/* what the pool hands out is a valid block */
+	struct record take[8];
+	size_t n = mempool_take(m, take, 2);
+	CHECK_INT(n, ==, 2);
+	CHECK_INT(fx_extend(&f, take, n, NULL), ==, LEDGER_EXTENDED);
+	CHECK_INT(mempool_revalidate(m, s, FX_NETWORK, T0), ==, 2);
+	CHECK_INT(mempool_count(m), ==, 2);
+	CHECK_STR(mempool_get(m, 0)->name, "alice");
+	CHECK_INT(mempool_get(m, 0)->seq, ==, 2);
+	n = mempool_take(m, take, 8);
+	CHECK_INT(fx_extend(&f, take, n, NULL), ==, LEDGER_EXTENDED);
+	CHECK_INT(mempool_revalidate(m, s, FX_NETWORK, T0), ==, 2);
+	CHECK_INT(mempool_count(m), ==, 0);
+	mempool_destroy(m);
+	fx_close(&f);
+}
+
+TEST(state_lookup_many_names)
+{
+	struct state *s;
+	CHECK_OK(state_create(&s));
+	struct state_undo *u;
+	CHECK_OK(state_undo_create(&u));
+	struct record r;
+	fx_register(&r, K(0), "aa", "10.0.0.1:1", T0);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(r.name, sizeof(r.name), "user%d", i);
+		CHECK_OK(state_apply(s, &r, FX_NETWORK, 1, T0, false, u, NULL, 0));
+	}
+	CHECK_INT(state_count(s), ==, 3000);
+	CHECK(state_get(s, "user2999") != NULL);
+	CHECK(state_get(s, "user3000") == NULL);
+	state_rollback(s, u);
+	CHECK_INT(state_count(s), ==, 0);
+	CHECK(state_get(s, "user5") == NULL);
+	state_undo_destroy(u);
+	state_destroy(s);
+}
