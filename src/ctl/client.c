@@ -1,0 +1,405 @@
+/*
+ * client.c - `ledgerchat ctl COMMAND [ARGS]`.
+ *
+ * Three steps: check the command line and build the request (usage errors
+ * exit 2 before anything touches the socket), one exchange with the node
+ * under a deadline, print.  The exchange waits with poll() on a
+ * non-blocking socket against one deadline, so no single slow step can
+ * stretch it.
+ */
+#include "ctl/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl/print.h"
+#include "ctl/protocol.h"
+#include "ledger/name.h"
+#include "util/buf.h"
+#include "util/clock.h"
+
+/* ---- commands and their arguments ---- */
+
+/* argv[argc] are the words after COMMAND.  On success *args is NULL or a
+ * new object; on a usage error err[] names the culprit. */
+typedef bool (*args_fn)(int argc, char **argv, json_t **args, char *err,
+			size_t errlen);
+
+static bool no_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	*args = NULL;
+	if (argc > 0) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[0]);
+		return false;
+	}
+	return true;
+}
+
+static bool register_args(int argc, char **argv, json_t **args, char *err,
+			  size_t errlen)
+{
+	*args = NULL;
+	if (argc < 1) {
+		snprintf(err, errlen, "missing NAME");
+		return false;
+	}
+	if (argc > 1) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[1]);
+		return false;
+	}
+	if (!name_valid(argv[0])) {
+		snprintf(err, errlen, "'%s' is not a valid name (%d-%d of a-z 0-9 _ -)",
+			 argv[0], NAME_MIN_LEN, NAME_MAX_LEN);
+		return false;
+	}
+	*args = json_pack("{s:s}", "name", argv[0]);
+	if (!*args) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+/* The whole of s is a decimal number in [lo, hi]. */
+static bool parse_count(const char *s, long long lo, long long hi, long long *out)
+{
+	long long v = 0;
+	if (!s[0] || strlen(s) > 18)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool blocks_args(int argc, char **argv, json_t **args, char *err,
+			size_t errlen)
+{
+	static const struct {
+		const char *opt;
+		long long lo, hi;
+		const char *what;
+	} opts[] = {
+		{ "--from", 0, UINT32_MAX, "is not a block height (0-4294967295)" },
+		{ "--limit", 1, CTL_BLOCKS_LIMIT_MAX, "is not in 1-1000" },
+	};
+	*args = json_object();
+	if (!*args) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	for (int i = 0; i < argc; i++) {
+		size_t k, ol = 0;
+		const char *val = NULL;
+		for (k = 0; k < 2; k++) {
+			ol = strlen(opts[k].opt);
+			if (strncmp(argv[i], opts[k].opt, ol) == 0 &&
+			    (argv[i][ol] == '\0' || argv[i][ol] == '='))
+				break;
+		}
+		if (k == 2) {
+			snprintf(err, errlen, "unexpected argument '%s'", argv[i]);
+			goto fail;
+		}
+		if (argv[i][ol] == '=')
+			val = argv[i] + ol + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		if (!val) {
+			snprintf(err, errlen, "%s: missing value", opts[k].opt);
+			goto fail;
+		}
+		long long v;
+		if (!parse_count(val, opts[k].lo, opts[k].hi, &v)) {
+			snprintf(err, errlen, "%s: '%s' %s", opts[k].opt, val, opts[k].what);
+			goto fail;
+		}
+		if (json_object_set_new(*args, opts[k].opt + 2, json_integer(v))) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	return true;
+fail:
+	json_decref(*args);
+	*args = NULL;
+	return false;
+}
+
+static const struct command {
+	const char *name;
+	args_fn args;
+} commands[] = {
+	{ "status", no_args },
+	{ "register", register_args },
+	{ "names", no_args },
+	{ "blocks", blocks_args },
+	{ "stop", no_args },
+};
+
+/* ---- one exchange ---- */
+
+static int ms_left(uint64_t deadline)
+{
+	uint64_t now = clock_mono_ms();
+	return now >= deadline ? 0 : (int)(deadline - now);
+}
+
+static lc_err fail(char *err, size_t errlen, lc_err rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static lc_err fail(char *err, size_t errlen, lc_err rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static lc_err connect_to(const char *path, int timeout_ms, int *fd_out,
+			 char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return fail(err, errlen, LC_ERR_TOOBIG, "%s: path too long for a "
+			    "Unix socket (at most %zu bytes)", path,
+			    sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(err, errlen, LC_ERR_IO, "socket: %s", strerror(errno));
+	/* A Unix connect() waits while the listener's backlog is full;
+	 * SO_SNDTIMEO bounds that wait (it then fails with EAGAIN). */
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	int r;
+	while ((r = connect(fd, (struct sockaddr *)&sa, sizeof(sa))) != 0 &&
+	       errno == EINTR)
+		;
+	if (r != 0) {
+		int e = errno;
+		close(fd);
+		if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR)
+			return fail(err, errlen, LC_ERR_NOTFOUND, "nothing listens on %s",
+				    path);
+		if (e == EAGAIN || e == EWOULDBLOCK || e == EINPROGRESS)
+			return fail(err, errlen, LC_ERR_TIMEOUT, "the node did not "
+				    "accept the connection within %d s",
+				    (timeout_ms + 999) / 1000);
+		return fail(err, errlen, LC_ERR_IO, "cannot connect to %s: %s", path,
+			    strerror(e));
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		int e = errno;
+		close(fd);
+		return fail(err, errlen, LC_ERR_IO, "fcntl: %s", strerror(e));
+	}
+	*fd_out = fd;
+	return LC_OK;
+}
+
+/* Wait for ev on fd until the deadline: LC_OK, LC_ERR_TIMEOUT, LC_ERR_IO. */
+static lc_err wait_for(int fd, short ev, uint64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = ev };
+		int r = poll(&p, 1, ms_left(deadline));
+		if (r > 0)
+			return LC_OK;
+		if (r == 0)
+			return LC_ERR_TIMEOUT;
+		if (errno != EINTR)
+			return LC_ERR_IO;
+	}
+}
+
+/* LC_OK, LC_ERR_TIMEOUT, LC_ERR_CLOSED (the node hung up), LC_ERR_IO. */
+static lc_err send_all(int fd, const char *p, size_t n, uint64_t deadline)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w >= 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (errno == EPIPE || errno == ECONNRESET)
+			return LC_ERR_CLOSED;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return LC_ERR_IO;
+		lc_err rc = wait_for(fd, POLLOUT, deadline);
+		if (rc)
+			return rc;
+	}
+	return LC_OK;
+}
+
+/* One line into in (its "\n" excluded from *len): LC_OK, LC_ERR_TIMEOUT,
+ * LC_ERR_CLOSED (end of input first), LC_ERR_TOOBIG, LC_ERR_IO, NOMEM. */
+static lc_err read_line(int fd, struct buf *in, uint64_t deadline, size_t *len)
+{
+	size_t scanned = 0;
+	for (;;) {
+		uint8_t *nl = in->len > scanned
+			? memchr(in->data + scanned, '\n', in->len - scanned) : NULL;
+		if (nl) {
+			*len = (size_t)(nl - in->data);
+			return LC_OK;
+		}
+		scanned = in->len;
+		if (in->len == in->max)
+			return LC_ERR_TOOBIG;
+		lc_err rc = buf_reserve(in, 64 * 1024);
+		if (rc == LC_ERR_TOOBIG && in->len < in->max)
+			rc = buf_reserve(in, in->max - in->len);
+		if (rc)
+			return rc;
+		ssize_t r = recv(fd, in->data + in->len, in->cap - in->len, 0);
+		if (r > 0) {
+			in->len += (size_t)r;
+		} else if (r == 0) {
+			return LC_ERR_CLOSED;
+		} else if (errno == ECONNRESET) {
+			return LC_ERR_CLOSED;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			rc = wait_for(fd, POLLIN, deadline);
+			if (rc)
+				return rc;
+		} else {
+			return LC_ERR_IO;
+		}
+	}
+}
+
+static lc_err exchange(int fd, const char *line, size_t n, int timeout_ms,
+		       json_t **result, char *err, size_t errlen)
+{
+	uint64_t deadline = clock_mono_ms() + (uint64_t)timeout_ms;
+	lc_err rc = send_all(fd, line, n, deadline);
+	/* A node that hung up may still have said why (too many clients):
+	 * read on after LC_ERR_CLOSED. */
+	if (rc && rc != LC_ERR_CLOSED)
+		return rc == LC_ERR_TIMEOUT
+			? fail(err, errlen, rc, "the node did not take the request "
+			       "within %d s", (timeout_ms + 999) / 1000)
+			: fail(err, errlen, rc, "cannot send the request: %s",
+			       strerror(errno));
+	struct buf in;
+	size_t len = 0;
+	buf_init(&in, CTL_REPLY_MAX);
+	rc = read_line(fd, &in, deadline, &len);
+	switch (rc) {
+	case LC_OK:
+		rc = ctl_response_decode((const char *)in.data, len, result, err, errlen);
+		break;
+	case LC_ERR_TIMEOUT:
+		fail(err, errlen, rc, "no reply from the node within %d s",
+		     (timeout_ms + 999) / 1000);
+		break;
+	case LC_ERR_CLOSED:
+		fail(err, errlen, rc, "the node closed the connection without replying");
+		break;
+	case LC_ERR_TOOBIG:
+		fail(err, errlen, LC_ERR_PROTO, "the reply is longer than %d bytes",
+		     CTL_REPLY_MAX);
+		rc = LC_ERR_PROTO;
+		break;
+	case LC_ERR_NOMEM:
+		fail(err, errlen, rc, "out of memory for the reply");
+		break;
+	default:
+		fail(err, errlen, rc, "cannot read the reply: %s", strerror(errno));
+		break;
+	}
+	buf_free(&in);
+	return rc;
+}
+
+lc_err ctl_client_call(const char *sock_path, const char *cmd, json_t *args,
+		       int timeout_ms, json_t **result, char *err, size_t errlen)
+{
+	*result = NULL;
+	size_t n;
+	char *line = ctl_request_encode(cmd, args, &n);
+	if (!line)
+		return fail(err, errlen, LC_ERR_NOMEM, "out of memory");
+	int fd = -1;
+	int ct = timeout_ms < CTL_CONNECT_TIMEOUT_MS ? timeout_ms : CTL_CONNECT_TIMEOUT_MS;
+	lc_err rc = connect_to(sock_path, ct, &fd, err, errlen);
+	if (!rc) {
+		rc = exchange(fd, line, n, timeout_ms, result, err, errlen);
+		close(fd);
+	}
+	free(line);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+int ctl_client_run(const struct options *o, int argc, char **argv,
+		   int reply_timeout_ms)
+{
+	char err[CTL_ERR_MAX + 64];
+	if (o->ctl_argc < 1 || o->ctl_argi + o->ctl_argc > argc) {
+		fprintf(stderr, "ledgerchat ctl: missing COMMAND (see --help)\n");
+		return 2;
+	}
+	char **words = argv + o->ctl_argi;
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(words[0], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
+			"register, names, blocks, stop)\n", words[0]);
+		return 2;
+	}
+	json_t *args = NULL;
+	if (!cmd->args(o->ctl_argc - 1, words + 1, &args, err, sizeof(err))) {
+		fprintf(stderr, "ledgerchat ctl: %s: %s\n", cmd->name, err);
+		return 2;
+	}
+
+	char path[CTL_PATH_MAX];
+	ctl_socket_path(path, sizeof(path), o->data_dir);
+	json_t *result = NULL;
+	lc_err rc = ctl_client_call(path, cmd->name, args, reply_timeout_ms,
+				    &result, err, sizeof(err));
+	json_decref(args);
+	if (rc == LC_ERR_NOTFOUND) {
+		fprintf(stderr, "ledgerchat ctl: no node is running for %s\n",
+			o->data_dir);
+		return 1;
+	}
+	if (rc) {
+		fprintf(stderr, "ledgerchat ctl: %s\n", err);
+		return 1;
+	}
+	bool ok = ctl_print_result(stdout, cmd->name, result, o->json);
+	json_decref(result);
+	if (fflush(stdout) != 0 || !ok) {
+		fprintf(stderr, "ledgerchat ctl: cannot write the output\n");
+		return 1;
+	}
+	return 0;
+}
+
+int ctl_client_main(const struct options *o, int argc, char **argv)
+{
+	return ctl_client_run(o, argc, argv, CTL_REPLY_TIMEOUT_MS);
+}
