@@ -12,6 +12,7 @@
 
 #include "core/options.h"
 #include "core/version.h"
+#include "ctl/client.h"
 #include "util/log.h"
 
 static int not_built(const char *what)
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
 	log_set_level(opt.log_level);
 
 	if (opt.action == OPT_CTL)
-		return not_built("the control client (ctl)");
+		return ctl_client_main(&opt, argc, argv);
 	if (opt.demo || opt.fullscreen || opt.window_set || opt.screenshot[0] ||
 	    !opt.headless)
 		return not_built("the kiosk UI (--demo, --fullscreen, --window, "
