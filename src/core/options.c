@@ -257,11 +257,13 @@ bool options_parse(struct options *o, int argc, char **argv,
 				return fail(err, "--network: '%s' is not a valid network id "
 					    "(1-32 of a-z 0-9 _ -)", a);
 			strcpy(o->network, a);
+			o->network_set = true;
 			break;
 		case O_POW_BITS:
 			if (!parse_int(a, 1, MAX_POW_BITS, &v))
 				return fail(err, "--pow-bits: '%s' is not in 1-%d", a, MAX_POW_BITS);
 			o->pow_bits = (int)v;
+			o->pow_bits_set = true;
 			break;
 		case O_MINE_THREADS:
 			if (!parse_int(a, 1, MAX_MINE_THREADS, &v))

@@ -48,6 +48,7 @@ struct options {
 	bool key_type_set;
 	char network[NETWORK_ID_MAX_LEN + 1];
 	int pow_bits;
+	bool network_set, pow_bits_set; /* given on the command line */
 	int mine_threads;               /* 0 = one per core */
 	int window_w, window_h;
 	bool window_set;

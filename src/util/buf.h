@@ -22,6 +22,14 @@ struct buf {
 };
 
 void buf_init(struct buf *b, size_t max);
+/* A buffer over caller storage (e.g. the stack): never reallocated; the
+ * caller must not buf_free() it. */
+static inline void buf_init_fixed(struct buf *b, void *storage, size_t size)
+{
+	b->data = storage;
+	b->len = 0;
+	b->cap = b->max = size;
+}
 /* Frees the storage (wiping it first) and leaves b empty with the same max. */
 void buf_free(struct buf *b);
 /* Make room for n more bytes; LC_ERR_TOOBIG past max, LC_ERR_NOMEM. */
