@@ -55,7 +55,14 @@ SUPPORT_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/*.c))
 SUPPORT_LIB := $(BUILD)/tests/libsupport.a
 
 
-.PHONY: all deps run test asan ubsan tsan install uninstall clean help
+# Fuzz targets: tests/fuzz/fuzz_<what>.c.  `make test` replays their saved
+# inputs through a plain runner; `make fuzz` builds them with libFuzzer.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/fuzz
+
+.PHONY: all deps run test asan ubsan tsan fuzz install uninstall clean help
 .SECONDARY: $(SUPPORT_OBJ)
 
 all: $(PROG)
@@ -99,7 +106,13 @@ run: deps
 	$(MAKE) $(PROG)
 	./$(PROG) --headless
 
-test: $(TEST_BIN) $(BUILD)/$(PROG)
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+	$(call say,CCLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' $(ALL_LDFLAGS) -o $@ \
+		$< tests/fuzz/replay.c $(LIB) $(LIBS)
+
+test: $(TEST_BIN) $(REPLAY_BIN) $(BUILD)/$(PROG)
 	@sh tests/run.sh $(BUILD)
 
 asan:
@@ -110,6 +123,24 @@ ubsan:
 
 tsan:
 	$(MAKE) test SAN=thread
+
+# libFuzzer with ASan+UBSan, clang from Debian (clang, libclang-rt-14-dev).
+# New inputs go to build/fuzz/corpus/<what>; the committed seeds are read.
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang libclang-rt-14-dev)"; exit 1; }
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SAN=address,undefined WERROR= \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_BUILD)/liblc.a
+	@set -e; for n in $(FUZZ_NAMES); do \
+		echo "  FUZZ	$$n ($(FUZZ_SECONDS) s)"; \
+		clang -std=gnu11 -O1 -g -Isrc -Itests/fuzz -D_GNU_SOURCE $(PKG_CFLAGS) \
+			-fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/fuzz_$$n \
+			tests/fuzz/fuzz_$$n.c $(FUZZ_BUILD)/liblc.a $(LIBS) -pthread; \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n tests/fuzz/crashes/$$n; \
+		$(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=tests/fuzz/crashes/$$n/ \
+			$(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | \
+			grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec|.*ERROR)' || true; \
+	done
 
 install: $(PROG)
 	install -d $(DESTDIR)$(BINDIR)
@@ -127,7 +158,8 @@ help:
 	@echo "make run      deps + build + start the node"
 	@echo "make test     run every test; the last line is 'N passed, N failed'"
 	@echo "make asan     the tests under AddressSanitizer + UBSan (ubsan, tsan too)"
+	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default 60) with libFuzzer"
 	@echo "make install  install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
 	@echo "make clean    remove build products"
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d) $(REPLAY_BIN:=.d)

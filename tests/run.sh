@@ -11,7 +11,7 @@ export LEDGERCHAT_BIN="$PWD/$build/ledgerchat"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 
-ls "$build"/tests/test_* 2>/dev/null | grep -v '\.[od]$' > "$out/list"
+ls "$build"/tests/test_* "$build"/tests/replay_* 2>/dev/null | grep -v '\.[od]$' > "$out/list"
 if [ ! -s "$out/list" ]; then
 	echo "no test programs in $build/tests"
 	echo "0 passed, 1 failed"
