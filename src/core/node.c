@@ -1,0 +1,976 @@
+/*
+ * node.c - the running node: owner of the ledger, store, mempool and miner.
+ *
+ * Everything here runs on the owner thread (node_run), except the control
+ * handler, which only packs a request into a message, queues it and waits
+ * for the owner's answer.  The loop polls the message queue (and, headless,
+ * a signalfd) and wakes at least once a second for housekeeping.
+ *
+ * The life of a block this node mines: records wait in the mempool; when
+ * there are some and no job is running, a template on the tip goes to the
+ * miner; the solved header comes back as a message; the block goes through
+ * the same ledger_add_block() as any other, then to the store with the
+ * names it changed, in one transaction.
+ */
+#include "core/node.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/miner.h"
+#include "core/netaddr.h"
+#include "ctl/protocol.h"
+#include "ctl/server.h"
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "ledger/mempool.h"
+#include "session/keys.h"
+#include "store/datadir.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/hex.h"
+#include "util/log.h"
+#include "util/queue.h"
+
+#define NODE_QUEUE_MAX 1024
+#define HOUSEKEEPING_MS 1000
+#define MINING_LOG_EVERY_MS 10000
+
+enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP };
+
+/* A control request waiting for the owner thread's answer. */
+struct ctl_req {
+	int kind;                 /* MSG_CTL; first, like miner_found.kind */
+	const char *cmd;          /* borrowed from the ctl thread */
+	json_t *args;             /* borrowed */
+	json_t *result;           /* set by the owner thread */
+	char err[CTL_ERR_MAX];
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+};
+
+struct node {
+	struct options opt;
+	int lock_fd;
+	struct idkey *key;
+	uint8_t fp[32];
+	char fp_str[FINGERPRINT_STR_LEN];
+	char address[ADDR_MAX_LEN + 1];
+	char want_name[NAME_MAX_LEN + 1];   /* name to register ("" = none) */
+
+	struct store *store;
+	struct ledger *ledger;
+	struct mempool *mempool;
+	struct miner *miner;
+	struct queue *q;
+	struct ctl_server *ctl;
+
+	/* current mining job */
+	uint64_t job_id;
+	struct block job;                   /* header template + records */
+	uint64_t job_started_ms, job_attempts0, last_mining_log_ms;
+
+	atomic_bool stop;
+	bool ran;                           /* node_run was entered */
+};
+
+static const char *const store_file = "ledger.db";
+static const char *const key_file = "identity.key";
+
+static void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h, 32); }
+
+/* ---- persistence ---- */
+
+static void name_to_store(struct store_name *sn, const struct name_entry *e)
+{
+	memset(sn, 0, sizeof(*sn));
+	snprintf(sn->name, sizeof(sn->name), "%s", e->name);
+	memcpy(sn->spki, e->spki, e->spki_len);
+	sn->spki_len = e->spki_len;
+	snprintf(sn->addr, sizeof(sn->addr), "%s", e->addr);
+	sn->seq = e->seq;
+	sn->status = e->status;
+	sn->reg_height = e->reg_height;
+}
+
+static bool put_name_cb(void *ctx, const struct name_entry *e)
+{
+	struct store_name sn;
+	name_to_store(&sn, e);
+	return store_name_put(ctx, &sn) == LC_OK;
+}
+
+/* Rewrite the derived names table from the ledger state (caller is in a
+ * transaction). */
+static lc_err store_all_names(struct node *n)
+{
+	lc_err rc = store_names_clear(n->store);
+	if (!rc)
+		state_foreach(ledger_state(n->ledger), put_name_cb, n->store);
+	return rc;
+}
+
+/* Pin each name's key the first time we see it; alarm on a swap that no
+ * valid ROTATE explains. */
+static void check_pin(struct node *n, const struct name_entry *e)
+{
+	struct store_pin p;
+	lc_err rc = store_pin_get(n->store, e->name, &p);
+	if (rc == LC_ERR_NOTFOUND) {
+		memset(&p, 0, sizeof(p));
+		snprintf(p.name, sizeof(p.name), "%s", e->name);
+		memcpy(p.fp, e->fp, 32);
+		p.first_seen = clock_wall_s();
+		store_pin_put(n->store, &p);
+		return;
+	}
+	if (rc || memcmp(p.fp, e->fp, 32) == 0)
+		return;
+	if (entry_had_key(e, p.fp) && !p.alarm) {
+		/* A ROTATE chain from the pinned key: follow it. */
+		memcpy(p.fp, e->fp, 32);
+		store_pin_put(n->store, &p);
+		LOG_I("node", "'%s' rotated its key", e->name);
+		return;
+	}
+	if (!p.alarm || memcmp(p.alarm_fp, e->fp, 32) != 0) {
+		char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN];
+		fingerprint_format(was, p.fp);
+		fingerprint_format(now, e->fp);
+		LOG_W("node", "ALARM: the ledger changed the key of '%s' without a valid "
+		      "rotation (pinned %s, now %s)", e->name, was, now);
+		p.alarm = true;
+		memcpy(p.alarm_fp, e->fp, 32);
+		store_pin_put(n->store, &p);
+	}
+}
+
+static bool pin_cb(void *ctx, const struct name_entry *e)
+{
+	check_pin(ctx, e);
+	return true;
+}
+
+/* Store a block the ledger accepted, with the names it changed. */
+static lc_err persist(struct node *n, const struct block *b, const struct ledger_add *res)
+{
+	struct buf raw;
+	buf_init(&raw, BLOCK_MAX_BYTES);
+	lc_err rc = block_encode(b, &raw);
+	if (rc) {
+		buf_free(&raw);
+		return rc;
+	}
+	if ((rc = store_begin(n->store))) {
+		buf_free(&raw);
+		return rc;
+	}
+	rc = store_put_block(n->store, res->hash, b->h.prev, b->h.height, raw.data, raw.len);
+	buf_free(&raw);
+	if (!rc && res->result == LEDGER_EXTENDED) {
+		for (size_t i = 0; i < b->n_records && !rc; i++) {
+			const struct name_entry *e =
+				state_get(ledger_state(n->ledger), b->records[i].name);
+			if (e) {
+				struct store_name sn;
+				name_to_store(&sn, e);
+				rc = store_name_put(n->store, &sn);
+				check_pin(n, e);
+			}
+		}
+	} else if (!rc && res->result == LEDGER_REORG) {
+		rc = store_all_names(n);
+		state_foreach(ledger_state(n->ledger), pin_cb, n);
+	}
+	if (!rc && res->result != LEDGER_SIDE) {
+		uint8_t tip[32];
+		ledger_tip(n->ledger, tip);
+		rc = store_meta_set(n->store, "tip", tip, 32);
+	}
+	if (rc) {
+		store_rollback(n->store);
+		LOG_E("node", "could not store block %u: %s", b->h.height, lc_strerror(rc));
+		return rc;
+	}
+	return store_commit(n->store);
+}
+
+static lc_err load_block(void *ctx, const uint8_t hash[32], struct block *out)
+{
+	struct node *n = ctx;
+	uint8_t *raw;
+	size_t len;
+	lc_err rc = store_get_block(n->store, hash, &raw, &len);
+	if (rc)
+		return rc;
+	rc = block_decode(out, raw, len);
+	free(raw);
+	return rc;
+}
+
+/* ---- the mempool and the miner ---- */
+
+static const struct name_entry *my_entry(const struct node *n)
+{
+	if (!n->want_name[0])
+		return NULL;
+	const struct name_entry *e = state_get(ledger_state(n->ledger), n->want_name);
+	return e && memcmp(e->fp, n->fp, 32) == 0 ? e : NULL;
+}
+
+static void stop_job(struct node *n)
+{
+	if (n->job_id)
+		miner_idle(n->miner);
+	n->job_id = 0;
+	block_free(&n->job);
+}
+
+/* Start mining the mempool on the current tip, if there is anything to mine. */
+static void maybe_mine(struct node *n)
+{
+	if (n->job_id || mempool_count(n->mempool) == 0)
+		return;
+	struct block *b = &n->job;
+	memset(b, 0, sizeof(*b));
+	b->records = calloc(BLOCK_MAX_RECORDS, sizeof(*b->records));
+	if (!b->records)
+		return;
+	ledger_next_header(n->ledger, clock_wall_s(), &b->h);
+	b->n_records = mempool_take(n->mempool, b->records, BLOCK_MAX_RECORDS);
+	if (merkle_root(b->records, b->n_records, b->h.merkle) != LC_OK) {
+		block_free(b);
+		return;
+	}
+	n->job_id = miner_work(n->miner, &b->h);
+	n->job_started_ms = clock_mono_ms();
+	n->job_attempts0 = miner_attempts(n->miner);
+	LOG_I("node", "mining block %u with %zu record(s) at %u bits", b->h.height,
+	      b->n_records, b->h.target);
+}
+
+/* Put the records of blocks that left the best chain back in the mempool. */
+static void readd_disconnected(struct node *n, const struct ledger_add *res)
+{
+	uint8_t cur[32];
+	memcpy(cur, res->old_tip, 32);
+	/* Walk back from the old tip to the fork, newest first, collecting
+	 * blocks; then re-add their records oldest first. */
+	struct block *chain = NULL;
+	size_t len = 0;
+	while (memcmp(cur, res->fork, 32) != 0) {
+		struct block *nc = realloc(chain, (len + 1) * sizeof(*chain));
+		if (!nc)
+			break;
+		chain = nc;
+		if (load_block(n, cur, &chain[len]) != LC_OK)
+			break;
+		memcpy(cur, chain[len].h.prev, 32);
+		len++;
+	}
+	const struct state *s = ledger_state(n->ledger);
+	size_t readded = 0;
+	for (size_t i = len; i-- > 0;) {
+		for (size_t k = 0; k < chain[i].n_records; k++)
+			if (mempool_add(n->mempool, s, ledger_network(n->ledger),
+					&chain[i].records[k], clock_wall_s(), NULL, 0) == LC_OK)
+				readded++;
+		block_free(&chain[i]);
+	}
+	free(chain);
+	if (readded)
+		LOG_I("node", "%zu record(s) from the old branch wait to be mined again", readded);
+}
+
+/* After the best chain changed: mempool, job, and the user's own name. */
+static void tip_changed(struct node *n, const struct ledger_add *res)
+{
+	if (res->result == LEDGER_REORG) {
+		LOG_W("node", "reorganisation: fork at height %u, new tip height %u",
+		      res->fork_height, res->height);
+		readd_disconnected(n, res);
+	}
+	mempool_revalidate(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
+			   clock_wall_s());
+	stop_job(n);
+	const struct name_entry *me = my_entry(n);
+	if (me)
+		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
+	maybe_mine(n);
+}
+
+/* Offer a block from anywhere (the miner now; peers later). */
+static void accept_block(struct node *n, const struct block *b)
+{
+	struct ledger_add res;
+	lc_err rc = ledger_add_block(n->ledger, b, clock_wall_s(), &res);
+	if (rc) {
+		LOG_E("node", "block %u: %s", b->h.height, lc_strerror(rc));
+		return;
+	}
+	char h[65];
+	hex32(h, res.hash);
+	switch (res.result) {
+	case LEDGER_EXTENDED:
+	case LEDGER_REORG:
+		persist(n, b, &res);
+		LOG_I("node", "block %u %.16s with %zu record(s)", res.height, h, b->n_records);
+		tip_changed(n, &res);
+		break;
+	case LEDGER_SIDE:
+		persist(n, b, &res);
+		break;
+	case LEDGER_INVALID:
+		LOG_W("node", "refused block %u %.16s: %s", res.height, h, res.why);
+		break;
+	case LEDGER_DUPLICATE:
+	case LEDGER_ORPHAN:
+		break;
+	}
+}
+
+static void on_found(struct node *n, const struct miner_found *f)
+{
+	if (f->job != n->job_id || !n->job_id)
+		return; /* a job we abandoned */
+	struct block b = n->job;     /* take the records over */
+	b.h = f->h;
+	n->job.records = NULL;
+	n->job.n_records = 0;
+	n->job_id = 0;
+	accept_block(n, &b);
+	block_free(&b);
+	maybe_mine(n);
+}
+
+/* ---- own records ---- */
+
+static lc_err queue_own(struct node *n, struct record *r, char *why, size_t whylen)
+{
+	lc_err rc = record_sign(r, n->key, NULL);
+	if (rc) {
+		snprintf(why, whylen, "could not sign: %s", lc_strerror(rc));
+		return rc;
+	}
+	rc = mempool_add(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger), r,
+			 clock_wall_s(), why, whylen);
+	if (rc == LC_OK)
+		maybe_mine(n);
+	return rc;
+}
+
+static lc_err register_name(struct node *n, const char *name, char *why, size_t whylen)
+{
+	const struct name_entry *mine = my_entry(n);
+	if (mine) {
+		snprintf(why, whylen, "this node is already registered as '%s'", mine->name);
+		return LC_ERR_EXISTS;
+	}
+	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	if (e) {
+		snprintf(why, whylen, "the name '%s' is already registered to another key", name);
+		return LC_ERR_EXISTS;
+	}
+	if (mempool_has_name(n->mempool, name)) {
+		snprintf(why, whylen, "a registration of '%s' is already waiting to be mined", name);
+		return LC_ERR_EXISTS;
+	}
+	struct record r;
+	memset(&r, 0, sizeof(r));
+	r.type = REC_REGISTER;
+	snprintf(r.network, sizeof(r.network), "%s", ledger_network(n->ledger));
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	r.time = (uint64_t)clock_wall_s();
+	size_t len;
+	const uint8_t *spki = idkey_spki(n->key, &len);
+	memcpy(r.spki, spki, len);
+	r.spki_len = len;
+	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
+	lc_err rc = queue_own(n, &r, why, whylen);
+	if (rc)
+		return rc;
+	snprintf(n->want_name, sizeof(n->want_name), "%s", name);
+	store_meta_set(n->store, "name", name, strlen(name));
+	LOG_I("node", "registering '%s' at %s: its record is being mined", name, n->address);
+	return LC_OK;
+}
+
+/* Registered under an older address: publish the current one. */
+static void update_address(struct node *n)
+{
+	const struct name_entry *e = my_entry(n);
+	if (!e || e->status != NAME_ACTIVE || strcmp(e->addr, n->address) == 0 ||
+	    mempool_has_name(n->mempool, e->name))
+		return;
+	struct record r;
+	memset(&r, 0, sizeof(r));
+	r.type = REC_ADDRESS;
+	snprintf(r.network, sizeof(r.network), "%s", ledger_network(n->ledger));
+	snprintf(r.name, sizeof(r.name), "%s", e->name);
+	r.time = (uint64_t)clock_wall_s();
+	r.seq = e->seq + 1;
+	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
+	char why[160];
+	if (queue_own(n, &r, why, sizeof(why)) == LC_OK)
+		LOG_I("node", "publishing new address %s for '%s'", n->address, e->name);
+	else
+		LOG_W("node", "could not publish new address: %s", why);
+}
+
+/* ---- control requests (answered on the owner thread) ---- */
+
+static json_t *status_json(struct node *n)
+{
+	const struct name_entry *me = my_entry(n);
+	uint8_t tip[32];
+	char tip_hex[65];
+	ledger_tip(n->ledger, tip);
+	hex32(tip_hex, tip);
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(n->want_name));
+	json_object_set_new(o, "fingerprint", json_string(n->fp_str));
+	json_object_set_new(o, "key_type", json_string(key_type_name(idkey_type(n->key))));
+	json_object_set_new(o, "address", json_string(n->address));
+	json_object_set_new(o, "registered", json_boolean(me != NULL));
+	if (me)
+		json_object_set_new(o, "registered_height", json_integer(me->reg_height));
+	json_object_set_new(o, "height", json_integer(ledger_height(n->ledger)));
+	json_object_set_new(o, "tip", json_string(tip_hex));
+	json_object_set_new(o, "peers", json_integer(0));
+	json_object_set_new(o, "syncing", json_false());
+	json_object_set_new(o, "mining", json_boolean(n->job_id != 0));
+	json_object_set_new(o, "pending", json_integer((json_int_t)mempool_count(n->mempool)));
+	if (n->job_id) {
+		uint64_t ms = clock_mono_ms() - n->job_started_ms;
+		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;
+		json_object_set_new(o, "hash_rate",
+				    json_integer(ms ? (json_int_t)(att * 1000 / ms) : 0));
+		json_object_set_new(o, "attempts", json_integer((json_int_t)att));
+	}
+	json_object_set_new(o, "network", json_string(ledger_network(n->ledger)));
+	json_object_set_new(o, "pow_bits", json_integer(ledger_pow_bits(n->ledger)));
+	return o;
+}
+
+struct names_ctx { struct node *n; json_t *arr; };
+
+static bool names_cb(void *ctx, const struct name_entry *e)
+{
+	struct names_ctx *c = ctx;
+	char fp[FINGERPRINT_STR_LEN];
+	fingerprint_format(fp, e->fp);
+	const char *status = e->status == NAME_REVOKED ? "revoked" : "active";
+	struct store_pin p;
+	if (store_pin_get(c->n->store, e->name, &p) == LC_OK && p.alarm)
+		status = "key-changed";
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(e->name));
+	json_object_set_new(o, "fingerprint", json_string(fp));
+	json_object_set_new(o, "address", json_string(e->addr));
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "registered_height", json_integer(e->reg_height));
+	json_array_append_new(c->arr, o);
+	return true;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "name"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "name"));
+	return strcmp(x, y);
+}
+
+static json_t *names_json(struct node *n)
+{
+	struct names_ctx c = { n, json_array() };
+	state_foreach(ledger_state(n->ledger), names_cb, &c);
+	/* Sorted by name: a stable order for people and scripts. */
+	size_t len = json_array_size(c.arr);
+	json_t **items = malloc((len + 1) * sizeof(*items));
+	if (!items)
+		return c.arr;
+	for (size_t i = 0; i < len; i++)
+		items[i] = json_incref(json_array_get(c.arr, i));
+	qsort(items, len, sizeof(*items), by_name);
+	json_t *sorted = json_array();
+	for (size_t i = 0; i < len; i++)
+		json_array_append_new(sorted, items[i]);
+	free(items);
+	json_decref(c.arr);
+	return sorted;
+}
+
+static json_t *blocks_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	json_int_t limit = 50, from = -1;
+	json_t *v;
+	if ((v = json_object_get(args, "limit"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > CTL_BLOCKS_LIMIT_MAX) {
+			snprintf(err, errlen, "limit must be an integer from 1 to %d",
+				 CTL_BLOCKS_LIMIT_MAX);
+			return NULL;
+		}
+		limit = json_integer_value(v);
+	}
+	if ((v = json_object_get(args, "from"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			snprintf(err, errlen, "from must be a height (an integer >= 0)");
+			return NULL;
+		}
+		from = json_integer_value(v);
+	}
+	json_int_t height = ledger_height(n->ledger);
+	if (from < 0) /* default: the most recent blocks */
+		from = height + 1 > limit ? height + 1 - limit : 0;
+	json_t *arr = json_array();
+	for (json_int_t h = from; h <= height && h < from + limit; h++) {
+		struct block_header hd;
+		uint8_t hash[32];
+		char hex[65], prev[65];
+		if (!ledger_header_at(n->ledger, (uint32_t)h, &hd, hash))
+			break;
+		size_t records = 0;
+		struct block b;
+		if (h > 0 && load_block(n, hash, &b) == LC_OK) {
+			records = b.n_records;
+			block_free(&b);
+		}
+		hex32(hex, hash);
+		hex32(prev, hd.prev);
+		json_t *o = json_object();
+		json_object_set_new(o, "height", json_integer(h));
+		json_object_set_new(o, "hash", json_string(hex));
+		json_object_set_new(o, "time", json_integer((json_int_t)hd.time));
+		json_object_set_new(o, "records", json_integer((json_int_t)records));
+		json_object_set_new(o, "prev", json_string(prev));
+		json_object_set_new(o, "nonce", json_integer((json_int_t)hd.nonce));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static lc_err alarm_cb(void *ctx, const struct store_pin *p)
+{
+	if (!p->alarm)
+		return LC_OK;
+	char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN];
+	fingerprint_format(was, p->fp);
+	fingerprint_format(now, p->alarm_fp);
+	json_array_append_new(ctx, json_pack("{s:s,s:s,s:s}", "name", p->name,
+					     "pinned", was, "ledger", now));
+	return LC_OK;
+}
+
+/* Names whose ledger key changed without a valid rotation. */
+static json_t *alarms_json(struct node *n)
+{
+	json_t *arr = json_array();
+	store_foreach_pin(n->store, alarm_cb, arr);
+	return arr;
+}
+
+static json_t *handle_ctl(struct node *n, const char *cmd, json_t *args, char *err,
+			  size_t errlen)
+{
+	if (strcmp(cmd, "status") == 0)
+		return status_json(n);
+	if (strcmp(cmd, "names") == 0)
+		return names_json(n);
+	if (strcmp(cmd, "blocks") == 0)
+		return blocks_json(n, args, err, errlen);
+	if (strcmp(cmd, "alarms") == 0)
+		return alarms_json(n);
+	if (strcmp(cmd, "register") == 0) {
+		const char *name = json_string_value(json_object_get(args, "name"));
+		if (!name || !name_valid(name)) {
+			snprintf(err, errlen, "a name is 2 to 32 of a-z 0-9 _ -");
+			return NULL;
+		}
+		if (register_name(n, name, err, errlen) != LC_OK)
+			return NULL;
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(name));
+		json_object_set_new(o, "status", json_string("mining"));
+		return o;
+	}
+	if (strcmp(cmd, "stop") == 0) {
+		n->stop = true;
+		return json_pack("{s:b}", "stopping", 1);
+	}
+	snprintf(err, errlen, "unknown command '%s'", cmd);
+	return NULL;
+}
+
+/* On the ctl thread: hand the request to the owner thread and wait. */
+static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args, char *err,
+			   size_t errlen)
+{
+	struct node *n = ctx;
+	struct ctl_req req = { .kind = MSG_CTL, .cmd = cmd, .args = args };
+	pthread_mutex_init(&req.mu, NULL);
+	pthread_cond_init(&req.cv, NULL);
+	json_t *result = NULL;
+	if (queue_push(n->q, &req) != LC_OK) {
+		snprintf(err, errlen, "the node is busy or stopping; try again");
+	} else {
+		pthread_mutex_lock(&req.mu);
+		while (!req.done)
+			pthread_cond_wait(&req.cv, &req.mu);
+		pthread_mutex_unlock(&req.mu);
+		result = req.result;
+		if (!result)
+			snprintf(err, errlen, "%s", req.err);
+	}
+	pthread_cond_destroy(&req.cv);
+	pthread_mutex_destroy(&req.mu);
+	return result;
+}
+
+static void answer(struct ctl_req *req, json_t *result)
+{
+	pthread_mutex_lock(&req->mu);
+	req->result = result;
+	req->done = true;
+	pthread_cond_signal(&req->cv);
+	pthread_mutex_unlock(&req->mu);
+}
+
+static void handle_msg(struct node *n, void *m)
+{
+	int kind = *(int *)m;
+	if (kind == MSG_FOUND) {
+		on_found(n, m);
+		free(m);
+	} else if (kind == MSG_CTL) {
+		struct ctl_req *req = m;
+		json_t *r = handle_ctl(n, req->cmd, req->args, req->err, sizeof(req->err));
+		answer(req, r);
+	} else if (kind == MSG_STOP) {
+		n->stop = true;
+		free(m);
+	}
+}
+
+/* ---- startup ---- */
+
+static lc_err load_identity(struct node *n, const char *dir, char *why, size_t whylen)
+{
+	char path[OPT_PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s", dir, key_file);
+	lc_err rc = idkey_load(&n->key, path, why, whylen);
+	if (rc == LC_ERR_NOTFOUND) {
+		enum key_type t = n->opt.key_type;
+		LOG_I("node", "creating a new %s identity key in %s", key_type_name(t), path);
+		rc = idkey_generate(&n->key, t);
+		if (!rc)
+			rc = idkey_save(n->key, path);
+		if (rc)
+			snprintf(why, whylen, "could not create the identity key %s: %s", path,
+				 lc_strerror(rc));
+	} else if (!rc && n->opt.key_type_set && idkey_type(n->key) != n->opt.key_type) {
+		LOG_W("node", "the identity key is %s; --key-type %s applies to new identities only",
+		      key_type_name(idkey_type(n->key)), key_type_name(n->opt.key_type));
+	}
+	if (rc)
+		return rc;
+	idkey_fingerprint(n->key, n->fp);
+	fingerprint_format(n->fp_str, n->fp);
+	return LC_OK;
+}
+
+/* The data dir remembers its network; an explicit different one is refused. */
+static lc_err choose_network(struct node *n, char *why, size_t whylen)
+{
+	char net[NETWORK_ID_MAX_LEN + 1] = "";
+	size_t len = 0;
+	uint8_t bits = 0;
+	size_t blen = 0;
+	bool have = store_meta_get(n->store, "network", net, sizeof(net) - 1, &len) == LC_OK &&
+		    store_meta_get(n->store, "pow_bits", &bits, 1, &blen) == LC_OK && blen == 1;
+	net[len < sizeof(net) ? len : 0] = '\0';
+	if (have) {
+		if ((n->opt.network_set && strcmp(net, n->opt.network) != 0) ||
+		    (n->opt.pow_bits_set && bits != n->opt.pow_bits)) {
+			snprintf(why, whylen, "%s holds network '%s' with --pow-bits %u; use "
+				 "another --data-dir for network '%s' with --pow-bits %d",
+				 n->opt.data_dir, net, bits, n->opt.network, n->opt.pow_bits);
+			return LC_ERR_INVAL;
+		}
+		snprintf(n->opt.network, sizeof(n->opt.network), "%s", net);
+		n->opt.pow_bits = bits;
+		return LC_OK;
+	}
+	bits = (uint8_t)n->opt.pow_bits;
+	lc_err rc = store_meta_set(n->store, "network", n->opt.network, strlen(n->opt.network));
+	if (!rc)
+		rc = store_meta_set(n->store, "pow_bits", &bits, 1);
+	if (rc)
+		snprintf(why, whylen, "could not write to the store: %s", lc_strerror(rc));
+	return rc;
+}
+
+struct replay { struct node *n; size_t blocks, refused; };
+
+static lc_err replay_cb(void *ctx, const uint8_t hash[32], uint32_t height,
+			const uint8_t *raw, size_t len)
+{
+	struct replay *r = ctx;
+	struct block b;
+	struct ledger_add res;
+	(void)hash;
+	if (height == 0)
+		return LC_OK;
+	lc_err rc = block_decode(&b, raw, len);
+	if (rc) {
+		LOG_E("node", "stored block at height %u does not decode: %s", height,
+		      lc_strerror(rc));
+		r->refused++;
+		return LC_OK;
+	}
+	/* Full checks, signatures included; only the clock is not applied. */
+	rc = ledger_add_block(r->n->ledger, &b, INT64_MAX / 4, &res);
+	block_free(&b);
+	if (rc)
+		return rc;
+	if (res.result == LEDGER_INVALID || res.result == LEDGER_ORPHAN) {
+		LOG_E("node", "stored block at height %u refused on reload: %s", height,
+		      res.result == LEDGER_ORPHAN ? "its parent is missing" : res.why);
+		r->refused++;
+	}
+	r->blocks++;
+	return LC_OK;
+}
+
+lc_err node_open(struct node **out, const struct options *o, char *why, size_t whylen)
+{
+	*out = NULL;
+	why[0] = '\0';
+	struct node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return LC_ERR_NOMEM;
+	n->opt = *o;
+	n->lock_fd = -1;
+	const char *dir = n->opt.data_dir;
+	lc_err rc = datadir_prepare(dir, why, whylen);
+	long holder = 0;
+	if (!rc) {
+		rc = datadir_lock(dir, &n->lock_fd, &holder);
+		if (rc == LC_ERR_BUSY)
+			snprintf(why, whylen, "%s is in use by another ledgerchat (pid %ld)",
+				 dir, holder);
+		else if (rc)
+			snprintf(why, whylen, "cannot lock %s: %s", dir, lc_strerror(rc));
+	}
+	if (!rc)
+		rc = load_identity(n, dir, why, whylen);
+	char path[OPT_PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s", dir, store_file);
+	if (!rc)
+		rc = store_open(&n->store, path, why, whylen);
+	if (!rc)
+		rc = store_integrity_check(n->store);
+	if (rc == LC_ERR_CORRUPT && !why[0])
+		snprintf(why, whylen, "%s fails its integrity check", path);
+	if (!rc)
+		rc = choose_network(n, why, whylen);
+	if (!rc) {
+		struct ledger_cfg cfg = { n->opt.network, (uint32_t)n->opt.pow_bits,
+					  load_block, n };
+		rc = ledger_open(&n->ledger, &cfg);
+	}
+	if (!rc)
+		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS);
+	if (!rc)
+		rc = queue_create(&n->q, NODE_QUEUE_MAX);
+	if (rc) {
+		if (!why[0])
+			snprintf(why, whylen, "cannot start: %s", lc_strerror(rc));
+		node_close(n);
+		return rc;
+	}
+
+	/* Replay and re-check the stored chain, then refresh what derives from it. */
+	struct replay rp = { n, 0, 0 };
+	uint64_t t0 = clock_mono_ms();
+	rc = store_foreach_block(n->store, replay_cb, &rp);
+	if (!rc && !(rc = store_begin(n->store))) {
+		rc = store_all_names(n);
+		state_foreach(ledger_state(n->ledger), pin_cb, n);
+		rc = rc ? (store_rollback(n->store), rc) : store_commit(n->store);
+	}
+	if (rc) {
+		snprintf(why, whylen, "cannot load the ledger from %s: %s", path, lc_strerror(rc));
+		node_close(n);
+		return rc;
+	}
+	LOG_I("node", "ledger '%s' (%d bits): %zu stored block(s) checked in %llu ms, "
+	      "height %u, %zu name(s)%s", n->opt.network, n->opt.pow_bits, rp.blocks,
+	      (unsigned long long)(clock_mono_ms() - t0), ledger_height(n->ledger),
+	      state_count(ledger_state(n->ledger)), rp.refused ? "; some refused (see above)" : "");
+
+	netaddr_advertised(n->address, sizeof(n->address), n->opt.advertise, n->opt.bind,
+			   n->opt.chat_port);
+	int threads = n->opt.mine_threads > 0 ? n->opt.mine_threads
+					      : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	rc = miner_start(&n->miner, threads > 0 ? threads : 1, n->q, MSG_FOUND);
+	if (!rc) {
+		char sock[CTL_PATH_MAX];
+		ctl_socket_path(sock, sizeof(sock), dir);
+		rc = ctl_server_start(&n->ctl, sock, ctl_handler, n);
+		if (rc)
+			snprintf(why, whylen, "cannot open the control socket %s: %s", sock,
+				 lc_strerror(rc));
+	}
+	if (rc) {
+		if (!why[0])
+			snprintf(why, whylen, "cannot start: %s", lc_strerror(rc));
+		node_close(n);
+		return rc;
+	}
+	LOG_I("node", "identity %s %s, address %s", key_type_name(idkey_type(n->key)),
+	      n->fp_str, n->address);
+
+	/* The name to hold: --name, else the one this data dir asked for before. */
+	size_t len = 0;
+	if (n->opt.name[0])
+		snprintf(n->want_name, sizeof(n->want_name), "%s", n->opt.name);
+	else if (store_meta_get(n->store, "name", n->want_name, NAME_MAX_LEN, &len) == LC_OK)
+		n->want_name[len] = '\0';
+	if (n->want_name[0] && !my_entry(n)) {
+		char w[200];
+		char name[NAME_MAX_LEN + 1];
+		snprintf(name, sizeof(name), "%s", n->want_name);
+		n->want_name[0] = '\0';
+		if (register_name(n, name, w, sizeof(w)) != LC_OK)
+			LOG_W("node", "cannot register '%s': %s", name, w);
+	}
+	update_address(n);
+	*out = n;
+	return LC_OK;
+}
+
+/* ---- the loop ---- */
+
+static int make_signalfd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	/* Blocked in this thread; threads started earlier block them too
+	 * (main blocks them before node_open), so only the fd sees them. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void housekeeping(struct node *n)
+{
+	uint64_t now = clock_mono_ms();
+	if (n->job_id && now - n->last_mining_log_ms >= MINING_LOG_EVERY_MS &&
+	    now - n->job_started_ms >= MINING_LOG_EVERY_MS) {
+		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;
+		uint64_t ms = now - n->job_started_ms;
+		LOG_I("node", "mining: %llu hashes in %llu s (%llu/s)",
+		      (unsigned long long)att, (unsigned long long)(ms / 1000),
+		      (unsigned long long)(ms ? att * 1000 / ms : 0));
+		n->last_mining_log_ms = now;
+	}
+	maybe_mine(n);
+}
+
+lc_err node_run(struct node *n, bool handle_signals)
+{
+	int sfd = handle_signals ? make_signalfd() : -1;
+	struct pollfd pfd[2] = { { queue_fd(n->q), POLLIN, 0 }, { sfd, POLLIN, 0 } };
+	uint64_t next_hk = clock_mono_ms() + HOUSEKEEPING_MS;
+	n->ran = true;
+	LOG_I("node", "running; stop with Ctrl-C or 'ledgerchat ctl stop'");
+	while (!n->stop) {
+		uint64_t now = clock_mono_ms();
+		int timeout = next_hk > now ? (int)(next_hk - now) : 0;
+		int pr = poll(pfd, sfd >= 0 ? 2 : 1, timeout);
+		if (pr < 0 && errno != EINTR) {
+			LOG_E("node", "poll: %s", strerror(errno));
+			break;
+		}
+		if (sfd >= 0 && (pfd[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				LOG_I("node", "signal %u: stopping", si.ssi_signo);
+			n->stop = true;
+		}
+		void *m;
+		while (!n->stop && queue_pop(n->q, &m) == LC_OK)
+			handle_msg(n, m);
+		if (clock_mono_ms() >= next_hk) {
+			housekeeping(n);
+			next_hk = clock_mono_ms() + HOUSEKEEPING_MS;
+		}
+	}
+	if (sfd >= 0)
+		close(sfd);
+	return LC_OK;
+}
+
+void node_request_stop(struct node *n)
+{
+	int *m = malloc(sizeof(*m));
+	if (m) {
+		*m = MSG_STOP;
+		if (queue_push(n->q, m) != LC_OK)
+			free(m);
+	}
+	n->stop = true;
+}
+
+static void drain_queue(struct node *n)
+{
+	void *m;
+	while (queue_pop(n->q, &m) == LC_OK) {
+		if (*(int *)m == MSG_CTL) {
+			struct ctl_req *req = m;
+			snprintf(req->err, sizeof(req->err), "the node is stopping");
+			answer(req, NULL);
+		} else {
+			free(m);
+		}
+	}
+}
+
+void node_close(struct node *n)
+{
+	if (!n)
+		return;
+	if (n->q) {
+		/* Refuse new requests, answer the queued ones, then stop the
+		 * control thread (which may be waiting on one of them). */
+		queue_close(n->q);
+		drain_queue(n);
+	}
+	ctl_server_stop(n->ctl);
+	miner_stop(n->miner);
+	if (n->q)
+		drain_queue(n);
+	block_free(&n->job);
+	queue_destroy(n->q, free);
+	mempool_destroy(n->mempool);
+	ledger_close(n->ledger);
+	store_close(n->store);
+	idkey_free(n->key);
+	if (n->lock_fd >= 0)
+		datadir_unlock(n->lock_fd);
+	if (n->ran)
+		LOG_I("node", "stopped");
+	free(n);
+}

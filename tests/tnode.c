@@ -1,0 +1,131 @@
+/* tnode.c - see tnode.h. */
+#include "tnode.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "proc.h"
+
+void tnode_start(struct tnode *t, const char *dir, const char *ip,
+		 const char *const extra[])
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->dir, sizeof(t->dir), "%s", dir);
+	snprintf(t->log, sizeof(t->log), "%s.log", dir);
+	snprintf(t->ip, sizeof(t->ip), "%s", ip);
+	const char *argv[64];
+	int argc = 0;
+	argv[argc++] = "ledgerchat";
+	argv[argc++] = "--headless";
+	argv[argc++] = "--data-dir";
+	argv[argc++] = t->dir;
+	argv[argc++] = "--bind";
+	argv[argc++] = t->ip;
+	argv[argc++] = "--log-level";
+	argv[argc++] = "debug";
+	argv[argc++] = "--mine-threads";
+	argv[argc++] = "2";
+	for (int i = 0; extra && extra[i] && argc < 63; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
+	t->pid = proc_spawn((char *const *)argv, t->log);
+	CHECK(t->pid > 0);
+}
+
+int tnode_ctl(struct tnode *t, json_t **out, const char *const args[])
+{
+	const char *argv[32];
+	int argc = 0;
+	argv[argc++] = "ledgerchat";
+	argv[argc++] = "ctl";
+	argv[argc++] = "--data-dir";
+	argv[argc++] = t->dir;
+	argv[argc++] = "--json";
+	for (int i = 0; args[i] && argc < 31; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+	struct proc_result r;
+	if (proc_run((char *const *)argv, 30000, &r) != 0)
+		return -1;
+	if (out) {
+		json_t *lines = json_array();
+		char *save = NULL;
+		for (char *line = strtok_r(r.out, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			json_t *j = json_loads(line, 0, NULL);
+			if (j)
+				json_array_append_new(lines, j);
+		}
+		if (json_array_size(lines) == 1) {
+			*out = json_incref(json_array_get(lines, 0));
+			json_decref(lines);
+		} else {
+			*out = lines;
+		}
+	}
+	int st = r.status;
+	proc_result_free(&r);
+	return st;
+}
+
+json_t *tnode_status(struct tnode *t)
+{
+	json_t *s = NULL;
+	const char *args[] = { "status", NULL };
+	if (tnode_ctl(t, &s, args) != 0 || !json_is_object(s)) {
+		json_decref(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool tnode_wait(struct tnode *t, bool (*pred)(json_t *status, void *arg), void *arg,
+		int timeout_ms)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		json_t *s = tnode_status(t);
+		bool ok = s && pred(s, arg);
+		json_decref(s);
+		if (ok)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (ms > timeout_ms)
+			return false;
+		/* The node has no push channel for this yet: poll its status. */
+		struct timespec tick = { 0, 20 * 1000000L };
+		nanosleep(&tick, NULL);
+	}
+}
+
+bool tnode_is_registered(json_t *status, void *arg)
+{
+	(void)arg;
+	return json_is_true(json_object_get(status, "registered"));
+}
+
+int tnode_stop(struct tnode *t, int timeout_ms)
+{
+	const char *args[] = { "stop", NULL };
+	tnode_ctl(t, NULL, args);
+	int st = proc_wait(t->pid, timeout_ms);
+	if (st < 0)
+		st = proc_stop(t->pid, 5000) >= 0 ? -1 : -1;
+	t->pid = 0;
+	return st;
+}
+
+void tnode_kill9(struct tnode *t)
+{
+	kill(t->pid, SIGKILL);
+	proc_wait(t->pid, 10000);
+	t->pid = 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * tnode.h - headless ledgerchat nodes as child processes, for integration
+ * tests: start, query through `ledgerchat ctl --json`, wait for a condition
+ * with a deadline, stop.
+ */
+#ifndef LC_TESTS_TNODE_H
+#define LC_TESTS_TNODE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct tnode {
+	pid_t pid;
+	char dir[512];
+	char log[600];
+	char ip[32];
+};
+
+/* Start `ledgerchat --headless --data-dir DIR --bind IP --log-level debug`
+ * plus extra (NULL-terminated, may be NULL).  Logs go to DIR.log. */
+void tnode_start(struct tnode *t, const char *dir, const char *ip,
+		 const char *const extra[]);
+/* Run `ledgerchat ctl --data-dir DIR --json ARGS...`; returns its exit
+ * status and, when out is given, the parsed output: the object itself, or
+ * an array of the lines when there are several (or none).  */
+int tnode_ctl(struct tnode *t, json_t **out, const char *const args[]);
+/* Convenience: the status object (NULL when ctl fails). */
+json_t *tnode_status(struct tnode *t);
+/* Poll status until pred(status) or the deadline; true when it held. */
+bool tnode_wait(struct tnode *t, bool (*pred)(json_t *status, void *arg), void *arg,
+		int timeout_ms);
+bool tnode_is_registered(json_t *status, void *arg);
+/* ctl stop, then wait for exit; returns the exit status (or -1). */
+int tnode_stop(struct tnode *t, int timeout_ms);
+/* SIGKILL and reap. */
+void tnode_kill9(struct tnode *t);
+
+#endif
