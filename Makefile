@@ -62,7 +62,9 @@ REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build/fuzz
 
-.PHONY: all deps run test asan ubsan tsan fuzz install uninstall clean help
+BENCH_BIN := $(BUILD)/bench/bench
+
+.PHONY: all deps run test asan ubsan tsan fuzz bench install uninstall clean help
 .SECONDARY: $(SUPPORT_OBJ)
 
 all: $(PROG)
@@ -124,6 +126,15 @@ ubsan:
 tsan:
 	$(MAKE) test SAN=thread
 
+$(BENCH_BIN): $(wildcard bench/*.c) $(LIB)
+	$(call say,CCLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(wildcard bench/*.c) $(LIB) $(LIBS)
+
+# Benchmarks: medians, each against a baseline measured in the same run.
+bench: $(BENCH_BIN) $(BUILD)/$(PROG)
+	$(BENCH_BIN) --bin $(BUILD)/$(PROG)
+
 # libFuzzer with ASan+UBSan, clang from Debian (clang, libclang-rt-14-dev).
 # New inputs go to build/fuzz/corpus/<what>; the committed seeds are read.
 fuzz:
@@ -158,6 +169,7 @@ help:
 	@echo "make run      deps + build + start the node"
 	@echo "make test     run every test; the last line is 'N passed, N failed'"
 	@echo "make asan     the tests under AddressSanitizer + UBSan (ubsan, tsan too)"
+	@echo "make bench    benchmarks (medians, ratios to same-run baselines)"
 	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default 60) with libFuzzer"
 	@echo "make install  install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
 	@echo "make clean    remove build products"
