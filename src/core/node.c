@@ -33,6 +33,7 @@
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/mempool.h"
+#include "ledger/pin.h"
 #include "session/keys.h"
 #include "store/datadir.h"
 #include "store/store.h"
@@ -134,14 +135,18 @@ static void check_pin(struct node *n, const struct name_entry *e)
 		store_pin_put(n->store, &p);
 		return;
 	}
-	if (rc || memcmp(p.fp, e->fp, 32) == 0)
+	if (rc)
 		return;
-	if (entry_had_key(e, p.fp) && !p.alarm) {
-		/* A ROTATE chain from the pinned key: follow it. */
+	switch (pin_check(p.fp, p.alarm, e)) {
+	case PIN_SAME:
+		return;
+	case PIN_FOLLOW:
 		memcpy(p.fp, e->fp, 32);
 		store_pin_put(n->store, &p);
 		LOG_I("node", "'%s' rotated its key", e->name);
 		return;
+	case PIN_ALARM:
+		break;
 	}
 	if (!p.alarm || memcmp(p.alarm_fp, e->fp, 32) != 0) {
 		char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN];

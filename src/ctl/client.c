@@ -148,6 +148,7 @@ static const struct command {
 	{ "register", register_args },
 	{ "names", no_args },
 	{ "blocks", blocks_args },
+	{ "alarms", no_args },
 	{ "stop", no_args },
 };
 
@@ -366,7 +367,7 @@ int ctl_client_run(const struct options *o, int argc, char **argv,
 			cmd = &commands[i];
 	if (!cmd) {
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
-			"register, names, blocks, stop)\n", words[0]);
+			"register, names, blocks, alarms, stop)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;

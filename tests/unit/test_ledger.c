@@ -7,6 +7,7 @@
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/mempool.h"
+#include "ledger/pin.h"
 #include "ledger/pow.h"
 #include "ledger/siphash.h"
 #include "ledger/state.h"
@@ -739,4 +740,29 @@ TEST(state_lookup_many_names)
 	CHECK(state_get(s, "user5") == NULL);
 	state_undo_destroy(u);
 	state_destroy(s);
+}
+
+/* ---- key pinning ---- */
+
+TEST(pin_follows_rotations_and_alarms_on_swaps)
+{
+	struct name_entry e;
+	struct record r;
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	entry_apply(&e, &r, 1);
+	uint8_t fp0[32], fp1[32], fp2[32];
+	idkey_fingerprint(K(0), fp0);
+	idkey_fingerprint(K(1), fp1);
+	idkey_fingerprint(K(2), fp2);
+	CHECK_INT(pin_check(fp0, false, &e), ==, PIN_SAME);
+	/* the same name registered with another key (another chain) */
+	CHECK_INT(pin_check(fp2, false, &e), ==, PIN_ALARM);
+	/* a valid rotation K0 -> K1: a pin on K0 follows */
+	fx_rotate(&r, K(0), K(1), "alice", 1, T0);
+	entry_apply(&e, &r, 2);
+	CHECK_INT(pin_check(fp0, false, &e), ==, PIN_FOLLOW);
+	CHECK_INT(pin_check(fp1, false, &e), ==, PIN_SAME);
+	/* once alarmed, a rotation does not silence the alarm */
+	CHECK_INT(pin_check(fp0, true, &e), ==, PIN_ALARM);
+	CHECK_INT(pin_check(fp2, false, &e), ==, PIN_ALARM);
 }
