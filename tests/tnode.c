@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "ctl/protocol.h"
 #include "proc.h"
 
 void tnode_start(struct tnode *t, const char *dir, const char *ip,
@@ -110,6 +111,39 @@ bool tnode_is_registered(json_t *status, void *arg)
 {
 	(void)arg;
 	return json_is_true(json_object_get(status, "registered"));
+}
+
+void tnode_follow(struct tnode *t, struct ctl_stream *st)
+{
+	char path[CTL_PATH_MAX], err[256];
+	ctl_socket_path(path, sizeof(path), t->dir);
+	/* The node creates its socket a moment after it starts. */
+	json_t *s = NULL;
+	for (int i = 0; i < 1000 && !(s = tnode_status(t)); i++)
+		;
+	json_decref(s);
+	if (ctl_stream_open(st, path, 10000, err, sizeof(err)) != LC_OK)
+		harness_fail(__FILE__, __LINE__, "cannot follow events: %s", err);
+}
+
+json_t *tnode_wait_event(struct ctl_stream *st, const char *kind, int timeout_ms)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - start.tv_sec) * 1000 +
+			  (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (ms >= timeout_ms)
+			return NULL;
+		json_t *ev;
+		if (ctl_stream_next(st, (int)(timeout_ms - ms), &ev) != LC_OK)
+			return NULL;
+		const char *k = json_string_value(json_object_get(ev, "event"));
+		if (k && strcmp(k, kind) == 0)
+			return ev;
+		json_decref(ev);
+	}
 }
 
 int tnode_stop(struct tnode *t, int timeout_ms)

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "ctl/client.h"
+
 struct tnode {
 	pid_t pid;
 	char dir[512];
@@ -31,6 +33,12 @@ json_t *tnode_status(struct tnode *t);
 bool tnode_wait(struct tnode *t, bool (*pred)(json_t *status, void *arg), void *arg,
 		int timeout_ms);
 bool tnode_is_registered(json_t *status, void *arg);
+/* Subscribe to the node's events (ctl "events"); waits for the socket. */
+void tnode_follow(struct tnode *t, struct ctl_stream *st);
+/* Read events until one of kind arrives (returned; caller decrefs) or the
+ * deadline passes (NULL). */
+json_t *tnode_wait_event(struct ctl_stream *st, const char *kind, int timeout_ms);
+
 /* ctl stop, then wait for exit; returns the exit status (or -1). */
 int tnode_stop(struct tnode *t, int timeout_ms);
 /* SIGKILL and reap. */

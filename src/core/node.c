@@ -83,12 +83,26 @@ struct node {
 
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
+	bool announced_registered;          /* "registered" event sent */
 };
 
 static const char *const store_file = "ledger.db";
 static const char *const key_file = "identity.key";
 
 static void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h, 32); }
+
+/*
+ * Publish an event (a JSON object, stolen) to whoever follows the node:
+ * `ctl events` subscribers now, the kiosk later.  Adds "event" and "time".
+ */
+static void emit(struct node *n, const char *kind, json_t *ev)
+{
+	if (!ev)
+		return;
+	json_object_set_new(ev, "event", json_string(kind));
+	json_object_set_new(ev, "time", json_integer(clock_wall_s()));
+	ctl_server_publish(n->ctl, ev);
+}
 
 /* ---- persistence ---- */
 
@@ -157,6 +171,8 @@ static void check_pin(struct node *n, const struct name_entry *e)
 		p.alarm = true;
 		memcpy(p.alarm_fp, e->fp, 32);
 		store_pin_put(n->store, &p);
+		emit(n, "alarm", json_pack("{s:s,s:s,s:s}", "name", e->name, "pinned", was,
+					   "ledger", now));
 	}
 }
 
@@ -262,6 +278,9 @@ static void maybe_mine(struct node *n)
 	n->job_attempts0 = miner_attempts(n->miner);
 	LOG_I("node", "mining block %u with %zu record(s) at %u bits", b->h.height,
 	      b->n_records, b->h.target);
+	emit(n, "mining", json_pack("{s:i,s:i,s:i}", "height", (json_int_t)b->h.height,
+				    "records", (json_int_t)b->n_records, "bits",
+				    (json_int_t)b->h.target));
 }
 
 /* Put the records of blocks that left the best chain back in the mempool. */
@@ -303,14 +322,23 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	if (res->result == LEDGER_REORG) {
 		LOG_W("node", "reorganisation: fork at height %u, new tip height %u",
 		      res->fork_height, res->height);
+		emit(n, "reorg", json_pack("{s:i,s:i}", "fork_height",
+					   (json_int_t)res->fork_height, "height",
+					   (json_int_t)res->height));
 		readd_disconnected(n, res);
 	}
 	mempool_revalidate(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
 			   clock_wall_s());
 	stop_job(n);
 	const struct name_entry *me = my_entry(n);
-	if (me)
+	if (me && !n->announced_registered) {
 		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
+		emit(n, "registered", json_pack("{s:s,s:i}", "name", me->name, "height",
+						(json_int_t)me->reg_height));
+		n->announced_registered = true;
+	} else if (!me) {
+		n->announced_registered = false;
+	}
 	maybe_mine(n);
 }
 
@@ -330,6 +358,8 @@ static void accept_block(struct node *n, const struct block *b)
 	case LEDGER_REORG:
 		persist(n, b, &res);
 		LOG_I("node", "block %u %.16s with %zu record(s)", res.height, h, b->n_records);
+		emit(n, "block", json_pack("{s:i,s:s,s:i}", "height", (json_int_t)res.height,
+					   "hash", h, "records", (json_int_t)b->n_records));
 		tip_changed(n, &res);
 		break;
 	case LEDGER_SIDE:
@@ -337,6 +367,9 @@ static void accept_block(struct node *n, const struct block *b)
 		break;
 	case LEDGER_INVALID:
 		LOG_W("node", "refused block %u %.16s: %s", res.height, h, res.why);
+		emit(n, "block_refused", json_pack("{s:i,s:s,s:s}", "height",
+						   (json_int_t)res.height, "hash", h, "why",
+						   res.why));
 		break;
 	case LEDGER_DUPLICATE:
 	case LEDGER_ORPHAN:
@@ -407,6 +440,7 @@ static lc_err register_name(struct node *n, const char *name, char *why, size_t 
 	snprintf(n->want_name, sizeof(n->want_name), "%s", name);
 	store_meta_set(n->store, "name", name, strlen(name));
 	LOG_I("node", "registering '%s' at %s: its record is being mined", name, n->address);
+	emit(n, "registering", json_pack("{s:s,s:s}", "name", name, "address", n->address));
 	return LC_OK;
 }
 
@@ -882,6 +916,16 @@ static int make_signalfd(void)
 static void housekeeping(struct node *n)
 {
 	uint64_t now = clock_mono_ms();
+	if (n->job_id) {
+		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;
+		uint64_t ms = now - n->job_started_ms;
+		/* Expected hashes for the target: 2^bits. */
+		emit(n, "mining_progress",
+		     json_pack("{s:i,s:i,s:i,s:I}", "height", (json_int_t)n->job.h.height,
+			       "hash_rate", (json_int_t)(ms ? att * 1000 / ms : 0),
+			       "attempts", (json_int_t)att, "expected",
+			       (json_int_t)(n->job.h.target < 62 ? (1ull << n->job.h.target) : 0)));
+	}
 	if (n->job_id && now - n->last_mining_log_ms >= MINING_LOG_EVERY_MS &&
 	    now - n->job_started_ms >= MINING_LOG_EVERY_MS) {
 		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;

@@ -336,6 +336,7 @@ void options_print_help(const char *prog, const struct options *d)
 "  names                   every name on the ledger\n"
 "  blocks [--from H] [--limit N]   blocks of the best chain (default: the last 50)\n"
 "  alarms                  names whose ledger key changed without a valid rotation\n"
+"  events [--count N]      follow the node's events (blocks, mining, alarms)\n"
 "  stop                    stop the node\n"
 "  --json                  one JSON object per line instead of text\n"
 "\n"

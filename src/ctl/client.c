@@ -140,6 +140,25 @@ fail:
 	return false;
 }
 
+/* events [--count N]: stop after N events (the count stays here). */
+static bool events_args(int argc, char **argv, json_t **args, char *err,
+			size_t errlen)
+{
+	*args = NULL;
+	if (argc == 0)
+		return true;
+	long long v;
+	if (argc == 2 && strcmp(argv[0], "--count") == 0 &&
+	    parse_count(argv[1], 1, 1000000000, &v))
+		return true;
+	if (argc >= 1 && strcmp(argv[0], "--count") == 0)
+		snprintf(err, errlen, "--count: '%s' is not a number from 1",
+			 argc > 1 ? argv[1] : "");
+	else
+		snprintf(err, errlen, "unexpected argument '%s'", argv[0]);
+	return false;
+}
+
 static const struct command {
 	const char *name;
 	args_fn args;
@@ -149,6 +168,7 @@ static const struct command {
 	{ "names", no_args },
 	{ "blocks", blocks_args },
 	{ "alarms", no_args },
+	{ CTL_EVENTS_CMD, events_args },
 	{ "stop", no_args },
 };
 
@@ -350,6 +370,102 @@ lc_err ctl_client_call(const char *sock_path, const char *cmd, json_t *args,
 	return rc;
 }
 
+/* ---- the event stream ---- */
+
+lc_err ctl_stream_open(struct ctl_stream *st, const char *sock_path, int timeout_ms,
+		       char *err, size_t errlen)
+{
+	st->fd = -1;
+	buf_init(&st->in, CTL_REPLY_MAX);
+	size_t n;
+	char *line = ctl_request_encode(CTL_EVENTS_CMD, NULL, &n);
+	if (!line)
+		return fail(err, errlen, LC_ERR_NOMEM, "out of memory");
+	lc_err rc = connect_to(sock_path, timeout_ms, &st->fd, err, errlen);
+	if (!rc) {
+		uint64_t deadline = clock_mono_ms() + (uint64_t)timeout_ms;
+		json_t *reply = NULL;
+		size_t len;
+		rc = send_all(st->fd, line, n, deadline);
+		if (!rc)
+			rc = read_line(st->fd, &st->in, deadline, &len);
+		if (!rc) {
+			rc = ctl_response_decode((const char *)st->in.data, len, &reply,
+						 err, errlen);
+			buf_consume(&st->in, len + 1);
+		} else {
+			fail(err, errlen, rc, "the node did not start the event stream");
+		}
+		json_decref(reply);
+	}
+	free(line);
+	if (rc)
+		ctl_stream_close(st);
+	return rc;
+}
+
+lc_err ctl_stream_next(struct ctl_stream *st, int timeout_ms, json_t **event)
+{
+	*event = NULL;
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX / 2
+					   : clock_mono_ms() + (uint64_t)timeout_ms;
+	size_t len;
+	lc_err rc = read_line(st->fd, &st->in, deadline, &len);
+	if (rc)
+		return rc;
+	*event = json_loadb((const char *)st->in.data, len, 0, NULL);
+	buf_consume(&st->in, len + 1);
+	return *event && json_is_object(*event) ? LC_OK : LC_ERR_PROTO;
+}
+
+void ctl_stream_close(struct ctl_stream *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+	buf_free(&st->in);
+}
+
+/* `ctl events [--count N]`: print events as they come. */
+static int follow_events(const struct options *o, const char *path, long long count)
+{
+	char err[CTL_ERR_MAX + 64];
+	struct ctl_stream st;
+	lc_err rc = ctl_stream_open(&st, path, CTL_CONNECT_TIMEOUT_MS, err, sizeof(err));
+	if (rc == LC_ERR_NOTFOUND) {
+		fprintf(stderr, "ledgerchat ctl: no node is running for %s\n", o->data_dir);
+		return 1;
+	}
+	if (rc) {
+		fprintf(stderr, "ledgerchat ctl: %s\n", err);
+		return 1;
+	}
+	int status = 0;
+	for (long long i = 0; count == 0 || i < count; i++) {
+		json_t *ev;
+		rc = ctl_stream_next(&st, -1, &ev);
+		if (rc == LC_ERR_CLOSED) {
+			fprintf(stderr, "ledgerchat ctl: the node closed the event stream\n");
+			break;
+		}
+		if (rc) {
+			json_decref(ev);
+			fprintf(stderr, "ledgerchat ctl: bad event from the node (%s)\n",
+				lc_strerror(rc));
+			status = 1;
+			break;
+		}
+		bool ok = ctl_print_result(stdout, CTL_EVENTS_CMD, ev, o->json);
+		json_decref(ev);
+		if (!ok || fflush(stdout) != 0) {
+			status = 1;
+			break;
+		}
+	}
+	ctl_stream_close(&st);
+	return status;
+}
+
 /* ---- the command ---- */
 
 int ctl_client_run(const struct options *o, int argc, char **argv,
@@ -367,7 +483,7 @@ int ctl_client_run(const struct options *o, int argc, char **argv,
 			cmd = &commands[i];
 	if (!cmd) {
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
-			"register, names, blocks, alarms, stop)\n", words[0]);
+			"register, names, blocks, alarms, events, stop)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;
@@ -378,6 +494,12 @@ int ctl_client_run(const struct options *o, int argc, char **argv,
 
 	char path[CTL_PATH_MAX];
 	ctl_socket_path(path, sizeof(path), o->data_dir);
+	if (strcmp(cmd->name, CTL_EVENTS_CMD) == 0) {
+		long long count = 0;
+		if (o->ctl_argc == 3)
+			parse_count(words[2], 1, 1000000000, &count);
+		return follow_events(o, path, count);
+	}
 	json_t *result = NULL;
 	lc_err rc = ctl_client_call(path, cmd->name, args, reply_timeout_ms,
 				    &result, err, sizeof(err));

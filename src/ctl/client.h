@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "core/options.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #define CTL_CONNECT_TIMEOUT_MS 5000    /* a listener whose backlog is full */
@@ -52,5 +53,22 @@ int ctl_client_run(const struct options *o, int argc, char **argv,
 lc_err ctl_client_call(const char *sock_path, const char *cmd, json_t *args,
 		       int timeout_ms, json_t **result /* OUT, caller owns */,
 		       char *err, size_t errlen);
+
+/*
+ * The event stream ("events"): a connection on which the node pushes one
+ * JSON object per line.  For `ctl events` and for tests that wait for an
+ * event with a deadline.
+ */
+struct ctl_stream {
+	int fd;
+	struct buf in;
+};
+/* Connect and subscribe; LC_ERR_NOTFOUND when no node runs there. */
+lc_err ctl_stream_open(struct ctl_stream *st /* OUT */, const char *sock_path,
+		       int timeout_ms, char *err, size_t errlen);
+/* The next event (caller decrefs *event) within timeout_ms (-1: no limit):
+ * LC_OK, LC_ERR_TIMEOUT, LC_ERR_CLOSED, LC_ERR_PROTO. */
+lc_err ctl_stream_next(struct ctl_stream *st, int timeout_ms, json_t **event /* OUT */);
+void ctl_stream_close(struct ctl_stream *st);
 
 #endif

@@ -266,8 +266,37 @@ static bool print_values(FILE *f, const json_t *arr)
 	return true;
 }
 
+/* An event on one line: its time, its kind, then key=value for the rest. */
+static bool print_event(FILE *f, const json_t *ev)
+{
+	const char *kind = json_string_value(json_object_get(ev, "event"));
+	char *when = value_text("time", json_object_get(ev, "time"));
+	char *what = kind ? strdup(kind) : strdup("?");
+	if (what)
+		ctl_sanitize(what);
+	fprintf(f, "%s %s", when ? when : "-", what ? what : "?");
+	free(when);
+	free(what);
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)ev, key, v) {
+		if (strcmp(key, "event") == 0 || strcmp(key, "time") == 0)
+			continue;
+		char *k = strdup(key), *t = value_text(key, v);
+		if (k)
+			ctl_sanitize(k);
+		fprintf(f, " %s=%s", k ? k : "?", t ? t : "?");
+		free(k);
+		free(t);
+	}
+	fputc('\n', f);
+	return true;
+}
+
 static bool print_text(FILE *f, const char *cmd, const json_t *result)
 {
+	if (strcmp(cmd, CTL_EVENTS_CMD) == 0 && json_is_object(result))
+		return print_event(f, result);
 	if (json_is_object(result))
 		return print_object(f, cmd, result);
 	for (size_t i = 0; i < json_array_size(result); i++)

@@ -57,6 +57,9 @@
 #define CTL_PATH_MAX (4096 + sizeof("/" CTL_SOCK_NAME))
 
 #define CTL_BLOCKS_LIMIT_MAX 1000
+/* The subscription command: answered {"subscribed": true}, then every event
+ * the node publishes follows as one JSON object per line. */
+#define CTL_EVENTS_CMD "events"
 
 /*
  * "<data_dir>/ctl.sock" into out[n] (a trailing "/" on data_dir is not

@@ -33,12 +33,15 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/queue.h"
 
 #define MOD "ctl"
 #define LISTEN_BACKLOG 64
 #define READ_CHUNK (16 * 1024)
 #define ACCEPT_PAUSE_MS 100        /* after EMFILE: let descriptors free up */
 #define OUT_KEEP (64 * 1024)       /* an idle output buffer larger is freed */
+#define EVENT_QUEUE_MAX 4096       /* event lines waiting for this thread */
+#define PFD_CLIENTS 3              /* pfds: wake, listen, events, clients */
 
 struct client {
 	int fd;              /* -1: a free slot */
@@ -48,6 +51,7 @@ struct client {
 	size_t scanned;      /* bytes of in already searched for '\n' */
 	uint64_t last_ms;    /* last successful read or write */
 	bool closing, dead;
+	bool subscriber;     /* asked for "events": gets every published line */
 };
 
 struct ctl_server {
@@ -63,6 +67,7 @@ struct ctl_server {
 	struct pollfd *pfds;         /* wake, listen, then one per open client */
 	int *slot_of;                /* pfds index -> clients index */
 	uint64_t accept_paused_until;
+	struct queue *events;        /* encoded event lines from any thread */
 };
 
 /* ---- one client ---- */
@@ -73,7 +78,7 @@ static void client_open(struct client *c, int fd, uint64_t now)
 	buf_init(&c->in, CTL_REQUEST_MAX);
 	c->out_off = c->scanned = 0;
 	c->last_ms = now;
-	c->closing = c->dead = false;
+	c->closing = c->dead = c->subscriber = false;
 }
 
 static void client_close(struct client *c)
@@ -83,7 +88,7 @@ static void client_close(struct client *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	c->out_off = c->scanned = 0;
-	c->closing = c->dead = false;
+	c->closing = c->dead = c->subscriber = false;
 }
 
 /* Write what the socket takes now. */
@@ -106,6 +111,24 @@ static void client_flush(struct client *c, uint64_t now)
 	c->out_off = 0;
 	if (c->out.cap > OUT_KEEP)
 		buf_free(&c->out);
+}
+
+/* Append an encoded line to c's output and start writing it; a client whose
+ * output is full is not reading, and is dropped. */
+static void client_queue_line(struct client *c, const char *line, size_t len,
+			      uint64_t now)
+{
+	if (c->out_off) {
+		buf_consume(&c->out, c->out_off);
+		c->out_off = 0;
+	}
+	if (buf_append(&c->out, line, len)) {
+		LOG_W(MOD, "a client is not reading its %s (%zu bytes queued); dropped",
+		      c->subscriber ? "events" : "replies", c->out.len);
+		c->dead = true;
+		return;
+	}
+	client_flush(c, now);
 }
 
 /*
@@ -136,19 +159,8 @@ static void client_send(const struct ctl_server *s, struct client *c,
 		c->dead = true;
 		return;
 	}
-	if (c->out_off) {
-		buf_consume(&c->out, c->out_off);
-		c->out_off = 0;
-	}
-	lc_err rc = buf_append(&c->out, line, len);
+	client_queue_line(c, line, len, now);
 	free(line);
-	if (rc) {
-		LOG_W(MOD, "a client is not reading its replies (%zu bytes queued); "
-		      "dropped", c->out.len);
-		c->dead = true;
-		return;
-	}
-	client_flush(c, now);
 }
 
 static void client_request(struct ctl_server *s, struct client *c,
@@ -160,6 +172,11 @@ static void client_request(struct ctl_server *s, struct client *c,
 	if (ctl_request_decode(line, len, cmd, &args, err, sizeof(err))) {
 		LOG_D(MOD, "bad request: %s", err);
 		reply = ctl_reply_error(err);
+	} else if (strcmp(cmd, CTL_EVENTS_CMD) == 0) {
+		/* A subscription: answered here; published lines follow. */
+		json_decref(args);
+		c->subscriber = true;
+		reply = ctl_reply_ok(json_pack("{s:b}", "subscribed", 1));
 	} else {
 		json_t *result = s->fn(s->ctx, cmd, args, err, sizeof(err));
 		json_decref(args);
@@ -308,12 +325,30 @@ static void accept_all(struct ctl_server *s, uint64_t now)
 
 /* ---- the loop ---- */
 
+/* Hand every published line to every subscriber. */
+static void deliver_events(struct ctl_server *s, uint64_t now)
+{
+	void *line;
+	while (queue_pop(s->events, &line) == LC_OK) {
+		size_t len = strlen(line);
+		for (int i = 0; i < s->lim.max_clients; i++) {
+			struct client *c = &s->clients[i];
+			if (c->fd >= 0 && c->subscriber && !c->dead) {
+				client_queue_line(c, line, len, now);
+				client_settle(c);
+			}
+		}
+		free(line);
+	}
+}
+
 static int build_pollfds(struct ctl_server *s, uint64_t now)
 {
 	s->pfds[0] = (struct pollfd){ .fd = s->wake_fd, .events = POLLIN };
 	bool paused = now < s->accept_paused_until;
 	s->pfds[1] = (struct pollfd){ .fd = paused ? -1 : s->lfd, .events = POLLIN };
-	int n = 2;
+	s->pfds[2] = (struct pollfd){ .fd = queue_fd(s->events), .events = POLLIN };
+	int n = PFD_CLIENTS;
 	for (int i = 0; i < s->lim.max_clients; i++) {
 		struct client *c = &s->clients[i];
 		if (c->fd < 0)
@@ -333,7 +368,8 @@ static int poll_timeout(const struct ctl_server *s, uint64_t now)
 	uint64_t next = UINT64_MAX;
 	for (int i = 0; i < s->lim.max_clients; i++) {
 		const struct client *c = &s->clients[i];
-		if (c->fd >= 0 && c->last_ms + (uint64_t)s->lim.idle_ms < next)
+		if (c->fd >= 0 && !c->subscriber &&
+		    c->last_ms + (uint64_t)s->lim.idle_ms < next)
 			next = c->last_ms + (uint64_t)s->lim.idle_ms;
 	}
 	if (s->accept_paused_until > now && s->accept_paused_until < next)
@@ -349,7 +385,8 @@ static void drop_idle(struct ctl_server *s, uint64_t now)
 {
 	for (int i = 0; i < s->lim.max_clients; i++) {
 		struct client *c = &s->clients[i];
-		if (c->fd >= 0 && now - c->last_ms >= (uint64_t)s->lim.idle_ms) {
+		if (c->fd >= 0 && !c->subscriber &&
+		    now - c->last_ms >= (uint64_t)s->lim.idle_ms) {
 			LOG_D(MOD, "dropping a control client idle for %d ms",
 			      s->lim.idle_ms);
 			client_close(c);
@@ -376,10 +413,12 @@ static void *server_main(void *arg)
 		now = clock_mono_ms();
 		/* Clients first, so slots freed by closes in this round are
 		 * free for the connections accepted in it. */
-		for (int i = 2; i < n; i++)
+		for (int i = PFD_CLIENTS; i < n; i++)
 			if (s->pfds[i].revents)
 				client_event(s, &s->clients[s->slot_of[i]],
 					     s->pfds[i].revents, now);
+		if (s->pfds[2].revents & POLLIN)
+			deliver_events(s, now);
 		drop_idle(s, now);
 		if (s->pfds[1].revents & POLLIN)
 			accept_all(s, now);
@@ -463,6 +502,7 @@ static void server_free(struct ctl_server *s)
 	free(s->clients);
 	free(s->pfds);
 	free(s->slot_of);
+	queue_destroy(s->events, free);
 	free(s);
 }
 
@@ -487,9 +527,10 @@ lc_err ctl_server_start_limits(struct ctl_server **out, const char *sock_path,
 	s->lim = *lim;
 	size_t nc = (size_t)lim->max_clients;
 	s->clients = calloc(nc, sizeof(*s->clients));
-	s->pfds = calloc(nc + 2, sizeof(*s->pfds));
-	s->slot_of = calloc(nc + 2, sizeof(*s->slot_of));
-	if (!s->clients || !s->pfds || !s->slot_of) {
+	s->pfds = calloc(nc + PFD_CLIENTS, sizeof(*s->pfds));
+	s->slot_of = calloc(nc + PFD_CLIENTS, sizeof(*s->slot_of));
+	if (!s->clients || !s->pfds || !s->slot_of ||
+	    queue_create(&s->events, EVENT_QUEUE_MAX) != LC_OK) {
 		server_free(s);
 		return LC_ERR_NOMEM;
 	}
@@ -547,4 +588,20 @@ void ctl_server_stop(struct ctl_server *s)
 		if (s->clients[i].fd >= 0)
 			client_flush(&s->clients[i], now);
 	server_free(s);
+}
+
+void ctl_server_publish(struct ctl_server *s, json_t *event)
+{
+	size_t len;
+	char *line = event ? ctl_line_encode(event, &len) : NULL;
+	json_decref(event);
+	if (!s || !line) {
+		free(line);
+		return;
+	}
+	/* A full queue means this thread is far behind: drop, never block. */
+	if (queue_push(s->events, line) != LC_OK) {
+		LOG_D(MOD, "event dropped: the control thread is behind");
+		free(line);
+	}
 }

@@ -13,14 +13,11 @@
  *     while asking for more is dropped when that fills;
  *   - a client with no traffic in either direction for idle_ms is dropped.
  *
- * Streaming, later ("events"): the handler will get a way to mark the
- * current connection as a subscription (e.g. a ctl_sub handle passed in, or
- * a special result meaning "keep open").  Other threads would then push
- * lines for subscribers through a util/queue whose fd this loop polls next
- * to the eventfd: the server thread stays the only owner of the clients,
- * appends each pushed line to every subscriber's output buffer, and drops
- * a subscriber whose buffer fills (the same rule as above), telling the node
- * through a callback.  Subscribers would be exempt from the idle rule.
+ * Events: a client that sends "events" becomes a subscriber; the server
+ * answers it and from then on writes it every line published with
+ * ctl_server_publish() (from any thread, through a queue this loop polls).
+ * Subscribers are exempt from the idle rule; one whose output fills is
+ * dropped like any other client.
  */
 #ifndef LC_CTL_SERVER_H
 #define LC_CTL_SERVER_H
@@ -84,5 +81,14 @@ lc_err ctl_server_start_limits(struct ctl_server **out /* OUT */,
  * never from the handler.
  */
 void ctl_server_stop(struct ctl_server *s);
+
+/*
+ * Send an event (a JSON object; stolen) to every client subscribed with the
+ * "events" command, as one line.  Any thread; never blocks: when the server
+ * thread is far behind the event is dropped.  Subscribers are exempt from
+ * the idle rule; one that does not read is dropped when its output fills.
+ * NULL s is allowed (no server: the event is freed).
+ */
+void ctl_server_publish(struct ctl_server *s, json_t *event /* stolen */);
 
 #endif

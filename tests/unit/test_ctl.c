@@ -1130,3 +1130,43 @@ TEST(client_call_api)
 	CHECK_ERR(ctl_client_call(path, "status", NULL, 5000, &res, err, sizeof(err)),
 		  LC_ERR_NOTFOUND);
 }
+
+/* ---- event subscriptions ---- */
+
+TEST(server_events_reach_subscribers_only_and_subscribers_are_not_idle)
+{
+	char path[CTL_PATH_MAX];
+	struct ctl_limits lim = { .max_clients = 4, .idle_ms = 200, .out_max = CTL_OUT_MAX };
+	struct ctl_server *s = start(path, sizeof(path), &lim);
+	struct ctl_stream st;
+	char err[256];
+	CHECK_OK(ctl_stream_open(&st, path, 5000, err, sizeof(err)));
+	struct conn plain;
+	CHECK(conn_open(&plain, path));
+	conn_puts(&plain, "{\"cmd\":\"status\"}\n");
+	expect_ok(&plain);
+	/* Published events arrive in order. */
+	ctl_server_publish(s, json_pack("{s:s,s:i}", "event", "block", "height", 1));
+	ctl_server_publish(s, json_pack("{s:s,s:i}", "event", "block", "height", 2));
+	json_t *ev;
+	CHECK_OK(ctl_stream_next(&st, 5000, &ev));
+	CHECK_INT(json_integer_value(json_object_get(ev, "height")), ==, 1);
+	json_decref(ev);
+	CHECK_OK(ctl_stream_next(&st, 5000, &ev));
+	CHECK_INT(json_integer_value(json_object_get(ev, "height")), ==, 2);
+	json_decref(ev);
+	/* The plain client got none of them and is dropped as idle... */
+	expect_eof(&plain, 5000);
+	/* ...while the quiet subscriber, idle far longer, still gets events. */
+	CHECK_ERR(ctl_stream_next(&st, 600, &ev), LC_ERR_TIMEOUT);
+	ctl_server_publish(s, json_pack("{s:s}", "event", "late"));
+	CHECK_OK(ctl_stream_next(&st, 5000, &ev));
+	CHECK_STR(json_string_value(json_object_get(ev, "event")), "late");
+	json_decref(ev);
+	ctl_server_publish(NULL, json_pack("{s:s}", "event", "nowhere")); /* no server: freed */
+	conn_close(&plain);
+	ctl_server_stop(s);
+	/* Stopping ends the stream. */
+	CHECK_ERR(ctl_stream_next(&st, 5000, &ev), LC_ERR_CLOSED);
+	ctl_stream_close(&st);
+}

@@ -117,17 +117,32 @@ TEST_T(node_ctl_register_and_refusals, 120)
 	struct tnode t;
 	const char *extra[] = { NET, "8", "--key-type", "p256", NULL };
 	tnode_start(&t, dir, "127.0.3.2", extra);
-	json_t *s = NULL;
-	while (!(s = tnode_status(&t)))
-		; /* tnode_status runs ctl with its own deadline; the node is starting */
-	CHECK(!json_is_true(json_object_get(s, "registered")));
+	struct ctl_stream st;
+	tnode_follow(&t, &st);
+	json_t *s = tnode_status(&t);
+	CHECK(s && !json_is_true(json_object_get(s, "registered")));
 	json_decref(s);
 	json_t *res = NULL;
 	const char *reg[] = { "register", "bob", NULL };
 	CHECK_INT(tnode_ctl(&t, &res, reg), ==, 0);
 	CHECK_STR(jstr(res, "status"), "mining");
 	json_decref(res);
-	CHECK(tnode_wait(&t, tnode_is_registered, NULL, 30000));
+	/* The events a kiosk would draw: mining, the block, registered. */
+	json_t *ev = tnode_wait_event(&st, "mining", 30000);
+	CHECK(ev);
+	CHECK_INT(json_integer_value(json_object_get(ev, "records")), ==, 1);
+	json_decref(ev);
+	ev = tnode_wait_event(&st, "block", 30000);
+	CHECK(ev);
+	json_decref(ev);
+	ev = tnode_wait_event(&st, "registered", 30000);
+	CHECK(ev);
+	CHECK_STR(jstr(ev, "name"), "bob");
+	json_decref(ev);
+	ctl_stream_close(&st);
+	s = tnode_status(&t);
+	CHECK(s && tnode_is_registered(s, NULL));
+	json_decref(s);
 	const char *reg2[] = { "register", "bob2", NULL };
 	CHECK_INT(tnode_ctl(&t, NULL, reg2), ==, 1);     /* one name per node */
 	const char *bad[] = { "register", "Bob", NULL };
