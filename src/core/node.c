@@ -84,6 +84,9 @@ struct node {
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
 	bool announced_registered;          /* "registered" event sent */
+	struct queue *sub_q;                /* node_subscribe() */
+	void (*sub_wake)(void *ctx);
+	void *sub_ctx;
 };
 
 static const char *const store_file = "ledger.db";
@@ -101,6 +104,13 @@ static void emit(struct node *n, const char *kind, json_t *ev)
 		return;
 	json_object_set_new(ev, "event", json_string(kind));
 	json_object_set_new(ev, "time", json_integer(clock_wall_s()));
+	if (n->sub_q) {
+		json_t *copy = json_incref(ev);
+		if (queue_push(n->sub_q, copy) != LC_OK)
+			json_decref(copy);
+		else if (n->sub_wake)
+			n->sub_wake(n->sub_ctx);
+	}
 	ctl_server_publish(n->ctl, ev);
 }
 
@@ -651,11 +661,9 @@ static json_t *handle_ctl(struct node *n, const char *cmd, json_t *args, char *e
 	return NULL;
 }
 
-/* On the ctl thread: hand the request to the owner thread and wait. */
-static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args, char *err,
-			   size_t errlen)
+json_t *node_call(struct node *n, const char *cmd, json_t *args, char *err,
+		  size_t errlen)
 {
-	struct node *n = ctx;
 	struct ctl_req req = { .kind = MSG_CTL, .cmd = cmd, .args = args };
 	pthread_mutex_init(&req.mu, NULL);
 	pthread_cond_init(&req.cv, NULL);
@@ -674,6 +682,21 @@ static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args, char *err,
 	pthread_cond_destroy(&req.cv);
 	pthread_mutex_destroy(&req.mu);
 	return result;
+}
+
+/* On the ctl thread: hand the request to the owner thread and wait. */
+static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args, char *err,
+			   size_t errlen)
+{
+	return node_call(ctx, cmd, args, err, errlen);
+}
+
+void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx),
+		    void *wake_ctx)
+{
+	n->sub_q = q;
+	n->sub_wake = wake;
+	n->sub_ctx = wake_ctx;
 }
 
 static void answer(struct ctl_req *req, json_t *result)

@@ -14,6 +14,9 @@
 #include <stddef.h>
 
 #include "core/options.h"
+#include "util/queue.h"
+
+#include <jansson.h>
 #include "util/err.h"
 
 struct node;
@@ -33,6 +36,29 @@ lc_err node_run(struct node *n, bool handle_signals);
 
 /* Any thread: ask node_run() to return. */
 void node_request_stop(struct node *n);
+
+/*
+ * The front ends' API: the same commands, arguments and results as the
+ * control protocol (ctl/protocol.h: status, names, blocks, register,
+ * alarms, stop, and the session commands as they come), as JSON.
+ *
+ * node_call(): any thread but the node's own; blocks until the node thread
+ * answers.  Returns a new JSON value (the caller's) or NULL with err[].
+ */
+json_t *node_call(struct node *n, const char *cmd, json_t *args /* borrowed */,
+		  char *err, size_t errlen);
+
+/*
+ * Every event the node publishes (JSON objects with "event" and "time",
+ * see docs/EVENTS.md) is also pushed onto q; ownership of each json_t
+ * passes with it (the consumer json_decref()s it).  After each push, wake
+ * (if not NULL) is called on the node thread with wake_ctx: the kiosk uses
+ * it to SDL_PushEvent() a registered event type, so SDL is never called by
+ * the core itself.  A full queue drops the event.  One subscriber; call
+ * before node_run().
+ */
+void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx),
+		    void *wake_ctx);
 
 /* Stops the miner and control socket, closes the store, releases the lock. */
 void node_close(struct node *n);   /* NULL ok */
