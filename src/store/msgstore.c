@@ -1,0 +1,243 @@
+/*
+ * msgstore.c - messages in SQLite; see msgstore.h.
+ *
+ * The seq column (INTEGER PRIMARY KEY) gives arrival order; ids are unique.
+ */
+#include "store/msgstore.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+#define MSG_SCHEMA_VERSION 1
+
+enum { M_ADD, M_STATUS, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_REQUEUE, M__COUNT };
+
+static const char *const msql[M__COUNT] = {
+	[M_ADD] = "INSERT INTO messages(id, peer, outgoing, time_ms, text, status) "
+		  "VALUES(?,?,?,?,?,?)",
+	[M_STATUS] = "UPDATE messages SET status = ?2 WHERE id = ?1 AND outgoing = 1 "
+		     "AND status < ?2",
+	[M_GET] = "SELECT id, peer, outgoing, time_ms, text, status FROM messages WHERE id = ?",
+	[M_OUTBOX] = "SELECT id, peer, outgoing, time_ms, text, status FROM messages "
+		     "WHERE peer = ? AND outgoing = 1 AND status < 2 ORDER BY seq LIMIT ?",
+	[M_HISTORY] = "SELECT id, peer, outgoing, time_ms, text, status FROM "
+		      "(SELECT * FROM messages WHERE peer = ? ORDER BY seq DESC LIMIT ?) "
+		      "ORDER BY seq",
+	[M_PEERS] = "SELECT DISTINCT peer FROM messages WHERE outgoing = 1 AND status < 2",
+	[M_REQUEUE] = "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1",
+};
+
+struct msgstore {
+	sqlite3 *db;
+	sqlite3_stmt *st[M__COUNT];
+};
+
+const char *msg_status_name(int status)
+{
+	switch (status) {
+	case MSG_QUEUED: return "queued";
+	case MSG_SENT: return "sent";
+	case MSG_DELIVERED: return "delivered";
+	case MSG_RECEIVED: return "received";
+	default: return "?";
+	}
+}
+
+static lc_err mfail(struct msgstore *m, const char *op, int rc)
+{
+	LOG_E("store", "messages: %s: %s", op, sqlite3_errmsg(m->db));
+	int prim = rc & 0xff;
+	return prim == SQLITE_FULL || prim == SQLITE_IOERR ? LC_ERR_IO : LC_ERR_DB;
+}
+
+static void mdone(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+lc_err msgstore_open(struct msgstore **out, const char *path, char *why, size_t whylen)
+{
+	*out = NULL;
+	struct msgstore *m = calloc(1, sizeof(*m));
+	if (!m)
+		return LC_ERR_NOMEM;
+	lc_err e = LC_OK;
+	char *msg = NULL;
+	if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				  SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(why, whylen, "cannot open %s: %s", path,
+			 m->db ? sqlite3_errmsg(m->db) : "out of memory");
+		e = LC_ERR_IO;
+		goto out;
+	}
+	sqlite3_busy_timeout(m->db, 5000);
+	if (sqlite3_exec(m->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 "CREATE TABLE IF NOT EXISTS messages ("
+			 "  seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+			 "  peer TEXT NOT NULL, outgoing INTEGER NOT NULL,"
+			 "  time_ms INTEGER NOT NULL, text TEXT NOT NULL,"
+			 "  status INTEGER NOT NULL);"
+			 "CREATE INDEX IF NOT EXISTS messages_peer ON messages(peer, seq);"
+			 "CREATE INDEX IF NOT EXISTS messages_outbox ON messages(outgoing, status);"
+			 "PRAGMA user_version=1;",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(why, whylen, "%s is not a ledgerchat message store or is damaged: %s",
+			 path, msg ? msg : sqlite3_errmsg(m->db));
+		sqlite3_free(msg);
+		e = LC_ERR_CORRUPT;
+		goto out;
+	}
+	for (int i = 0; i < M__COUNT; i++) {
+		if (sqlite3_prepare_v3(m->db, msql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &m->st[i], NULL) != SQLITE_OK) {
+			snprintf(why, whylen, "cannot prepare statements on %s: %s", path,
+				 sqlite3_errmsg(m->db));
+			e = LC_ERR_DB;
+			goto out;
+		}
+	}
+out:
+	if (e) {
+		msgstore_close(m);
+		return e;
+	}
+	*out = m;
+	return LC_OK;
+}
+
+void msgstore_close(struct msgstore *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < M__COUNT; i++)
+		sqlite3_finalize(m->st[i]);
+	sqlite3_close(m->db);
+	free(m);
+}
+
+lc_err msgstore_add(struct msgstore *m, const struct msg *msg)
+{
+	sqlite3_stmt *st = m->st[M_ADD];
+	sqlite3_bind_blob(st, 1, msg->id, MSG_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, msg->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, msg->outgoing ? 1 : 0);
+	sqlite3_bind_int64(st, 4, msg->time_ms);
+	sqlite3_bind_text(st, 5, msg->text, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, msg->status);
+	int rc = sqlite3_step(st);
+	lc_err e = LC_OK;
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
+		e = LC_ERR_EXISTS;
+	else if (rc != SQLITE_DONE)
+		e = mfail(m, "add", rc);
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_set_status(struct msgstore *m, const uint8_t id[static MSG_ID_LEN],
+			   int status)
+{
+	sqlite3_stmt *st = m->st[M_STATUS];
+	sqlite3_bind_blob(st, 1, id, MSG_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, status);
+	int rc = sqlite3_step(st);
+	lc_err e = rc == SQLITE_DONE ? LC_OK : mfail(m, "set status", rc);
+	mdone(st);
+	return e;
+}
+
+static void read_msg(sqlite3_stmt *st, struct msg *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_column_bytes(st, 0) == MSG_ID_LEN)
+		memcpy(out->id, sqlite3_column_blob(st, 0), MSG_ID_LEN);
+	const unsigned char *t = sqlite3_column_text(st, 1);
+	snprintf(out->peer, sizeof(out->peer), "%s", t ? (const char *)t : "");
+	out->outgoing = sqlite3_column_int(st, 2);
+	out->time_ms = sqlite3_column_int64(st, 3);
+	t = sqlite3_column_text(st, 4);
+	snprintf(out->text, sizeof(out->text), "%s", t ? (const char *)t : "");
+	out->status = sqlite3_column_int(st, 5);
+}
+
+lc_err msgstore_get(struct msgstore *m, const uint8_t id[static MSG_ID_LEN], struct msg *out)
+{
+	sqlite3_stmt *st = m->st[M_GET];
+	sqlite3_bind_blob(st, 1, id, MSG_ID_LEN, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	lc_err e = LC_OK;
+	if (rc == SQLITE_ROW)
+		read_msg(st, out);
+	else
+		e = rc == SQLITE_DONE ? LC_ERR_NOTFOUND : mfail(m, "get", rc);
+	mdone(st);
+	return e;
+}
+
+static lc_err each(struct msgstore *m, sqlite3_stmt *st, const char *op, msg_fn fn, void *ctx)
+{
+	lc_err e = LC_OK;
+	int rc = SQLITE_DONE;
+	struct msg *msg = malloc(sizeof(*msg));
+	if (!msg) {
+		mdone(st);
+		return LC_ERR_NOMEM;
+	}
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_msg(st, msg);
+		e = fn(ctx, msg);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = mfail(m, op, rc);
+	free(msg);
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_outbox(struct msgstore *m, const char *peer, size_t max, msg_fn fn,
+		       void *ctx)
+{
+	sqlite3_stmt *st = m->st[M_OUTBOX];
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	return each(m, st, "outbox", fn, ctx);
+}
+
+lc_err msgstore_history(struct msgstore *m, const char *peer, size_t limit, msg_fn fn,
+			void *ctx)
+{
+	sqlite3_stmt *st = m->st[M_HISTORY];
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	return each(m, st, "history", fn, ctx);
+}
+
+lc_err msgstore_outbox_peers(struct msgstore *m, peer_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = m->st[M_PEERS];
+	lc_err e = LC_OK;
+	int rc = SQLITE_DONE;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		e = fn(ctx, t ? (const char *)t : "");
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = mfail(m, "outbox peers", rc);
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_requeue_sent(struct msgstore *m)
+{
+	sqlite3_stmt *st = m->st[M_REQUEUE];
+	int rc = sqlite3_step(st);
+	lc_err e = rc == SQLITE_DONE ? LC_OK : mfail(m, "requeue", rc);
+	mdone(st);
+	return e;
+}
