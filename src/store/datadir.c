@@ -1,71 +1,142 @@
-/* datadir.c - creating the data directory and locking it. */
+/*
+ * datadir.c - creating the data directory and locking it.
+ *
+ * The lock is an OFD lock rather than flock() or a classic fcntl() lock:
+ * classic locks are per process (a second lock from this process would
+ * succeed, and closing any descriptor of the file drops them), and the
+ * holder's pid comes from the file in either case, because F_OFD_GETLK
+ * reports no pid.
+ */
 #include "store/datadir.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/log.h"
+
+#define MOD "store"
+#define LOCK_FILE "lock"
+
+/* Put one sentence into why[whylen] and return rc. */
+__attribute__((format(printf, 4, 5)))
+static lc_err say(char *why, size_t whylen, lc_err rc, const char *fmt, ...)
+{
+	if (whylen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* mkdir one path; an existing directory is fine. */
+static lc_err make_one(const char *path, char *why, size_t whylen)
+{
+	if (mkdir(path, 0700) == 0) {
+		/* mkdir() applied the umask; a umask like 0277 would leave us a
+		 * directory we cannot write. */
+		if (chmod(path, 0700) != 0)
+			return say(why, whylen, LC_ERR_IO, "cannot set the mode of %s: %s",
+				   path, strerror(errno));
+		return LC_OK;
+	}
+	int err = errno;
+	/* Whatever mkdir() said (EEXIST, or EACCES/EROFS on an existing
+	 * parent), what is there now decides. */
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return LC_OK;
+		return say(why, whylen, LC_ERR_PERM, "%s exists and is not a directory", path);
+	}
+	return say(why, whylen, LC_ERR_IO, "cannot create %s: %s", path, strerror(err));
+}
+
 lc_err datadir_prepare(const char *dir, char *why, size_t whylen)
 {
+	if (whylen)
+		why[0] = '\0';
+	size_t n = strlen(dir);
+	if (n == 0)
+		return say(why, whylen, LC_ERR_INVAL, "the data directory path is empty");
+	if (n >= PATH_MAX)
+		return say(why, whylen, LC_ERR_INVAL,
+			   "the data directory path is too long (%zu bytes)", n);
 	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) {
-		snprintf(why, whylen, "data directory path too long");
-		return LC_ERR_INVAL;
-	}
-	/* Create each missing component in turn. */
-	for (char *p = path + 1;; p++) {
-		bool end = *p == '\0';
-		if (*p == '/' || end) {
-			char saved = *p;
-			*p = '\0';
-			struct stat st;
-			if (stat(path, &st) == 0) {
-				if (!S_ISDIR(st.st_mode)) {
-					snprintf(why, whylen, "%s is not a directory", path);
-					return LC_ERR_PERM;
-				}
-			} else if (errno != ENOENT || (mkdir(path, 0700) != 0 && errno != EEXIST)) {
-				snprintf(why, whylen, "cannot create %s: %s", path, strerror(errno));
-				return LC_ERR_IO;
-			}
-			*p = saved;
-			if (end)
-				break;
-		}
+	memcpy(path, dir, n + 1);
+	/* Each prefix ending before a '/' or at the end: "a", "a/b", "a/b/c".
+	 * A prefix ending in '/' (the root, "a//b", "a/b/") is skipped. */
+	for (size_t i = 1; i <= n; i++) {
+		if ((path[i] != '/' && path[i] != '\0') || path[i - 1] == '/')
+			continue;
+		char c = path[i];
+		path[i] = '\0';
+		lc_err rc = make_one(path, why, whylen);
+		path[i] = c;
+		if (rc)
+			return rc;
 	}
 	return LC_OK;
+}
+
+/* The pid in the lock file, or 0 when it holds none (yet). */
+static long read_holder(int fd)
+{
+	char line[32];
+	ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+	if (n <= 0)
+		return 0;
+	line[n] = '\0';
+	char *end;
+	errno = 0;
+	long pid = strtol(line, &end, 10);
+	if (errno || end == line || *end != '\n' || pid <= 0)
+		return 0;
+	return pid;
 }
 
 lc_err datadir_lock(const char *dir, int *fd_out, long *holder)
 {
 	*fd_out = -1;
-	*holder = 0;
+	if (holder)
+		*holder = 0;
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/lock", dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EACCES ? LC_ERR_PERM : LC_ERR_IO;
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	if (fcntl(fd, F_SETLK, &fl) != 0) {
-		lc_err rc = LC_ERR_IO;
-		if (errno == EACCES || errno == EAGAIN) {
-			rc = LC_ERR_BUSY;
-			struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-			if (fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK)
-				*holder = q.l_pid;   /* the kernel knows the holder */
-		}
-		close(fd);
-		return rc;
+	if (snprintf(path, sizeof(path), "%s/" LOCK_FILE, dir) >= (int)sizeof(path)) {
+		LOG_E(MOD, "lock: the path of %s/" LOCK_FILE " is too long", dir);
+		return LC_ERR_IO;
 	}
-	char pid[32];
-	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		LOG_E(MOD, "lock: cannot open %s: %s", path, strerror(errno));
+		return LC_ERR_IO;
+	}
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };  /* whole file */
+	if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+		int err = errno;
+		if (err == EAGAIN || err == EACCES) {
+			if (holder)
+				*holder = read_holder(fd);
+			close(fd);
+			return LC_ERR_BUSY;
+		}
+		LOG_E(MOD, "lock: cannot lock %s: %s", path, strerror(err));
+		close(fd);
+		return LC_ERR_IO;
+	}
+	/* Write the pid, then cut what a longer old pid left: a reader in
+	 * between still parses up to the first newline. */
+	char line[32];
+	int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	if (pwrite(fd, line, (size_t)n, 0) != n || ftruncate(fd, n) != 0) {
+		LOG_E(MOD, "lock: cannot write %s: %s", path, strerror(errno));
 		close(fd);
 		return LC_ERR_IO;
 	}
@@ -75,6 +146,10 @@ lc_err datadir_lock(const char *dir, int *fd_out, long *holder)
 
 void datadir_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);   /* closing drops the fcntl lock */
+	if (fd < 0)
+		return;
+	/* Empty the file so a free lock names nobody; failing that is harmless. */
+	if (ftruncate(fd, 0) != 0)
+		LOG_W(MOD, "unlock: cannot empty the lock file: %s", strerror(errno));
+	close(fd);   /* the last descriptor of the description: the lock goes */
 }

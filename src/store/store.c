@@ -1,182 +1,459 @@
 /*
  * store.c - SQLite behind the store API.
  *
- * Every statement is prepared once at open and reset after use; values are
- * always bound, never spliced into SQL.  SQLITE_FULL and I/O errors become
- * LC_ERR_IO (the disk, not the data); anything else LC_ERR_DB.  Errors are
- * logged with the operation and SQLite's message, never with data.
+ * One connection.  Every statement the API runs is prepared once at open
+ * (SQLITE_PREPARE_PERSISTENT) and reset after each use; values are always
+ * bound, never spliced into SQL.  stmt() hands a statement out and done()
+ * takes it back, so a statement is never in use twice at once.
+ *
+ * Durability comes from WAL with synchronous=NORMAL: a commit appends to
+ * the -wal file (no fsync); the WAL is fsynced only at checkpoints.  The OS
+ * keeps what was written when the process dies, and SQLite replays the WAL
+ * at the next open, so a kill -9 costs at most the transaction in flight.
+ *
+ * Values read back are checked against what the schema promises (sizes,
+ * ranges) before they are copied out: a file changed behind our back gives
+ * LC_ERR_CORRUPT, never an overflow.
  */
 #include "store/store.h"
 
+#include <assert.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/log.h"
 
+#define MOD "store"
 #define SCHEMA_VERSION 1
+#define APPLICATION_ID 0x4c434854   /* "LCHT" in the file header: ours */
+#define BUSY_TIMEOUT_MS 5000
+#define INTEGRITY_LOG_MAX 10        /* findings of integrity_check logged */
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS blocks ("
-	"  hash BLOB PRIMARY KEY, prev BLOB NOT NULL, height INTEGER NOT NULL,"
-	"  raw BLOB NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS blocks_height ON blocks(height);"
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, val BLOB NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS pins ("
-	"  name TEXT PRIMARY KEY, fp BLOB NOT NULL, first_seen INTEGER NOT NULL,"
-	"  alarm INTEGER NOT NULL, alarm_fp BLOB NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS names ("
-	"  name TEXT PRIMARY KEY, spki BLOB NOT NULL, addr TEXT NOT NULL,"
-	"  seq INTEGER NOT NULL, status INTEGER NOT NULL, reg_height INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS peers (addr TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);";
+/* Version 1.  blocks.seq (the rowid) is the insertion order; the height
+ * index holds (height, seq), so "ORDER BY height, seq" needs no sort.  The
+ * CHECKs repeat the API's bounds, so integrity_check verifies them too. */
+static const char schema_v1[] =
+	"CREATE TABLE blocks ("
+	" seq INTEGER PRIMARY KEY,"
+	" hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	" prev BLOB NOT NULL CHECK (length(prev) = 32),"
+	" height INTEGER NOT NULL CHECK (height BETWEEN 0 AND 4294967295),"
+	" raw BLOB NOT NULL CHECK (length(raw) <= 524288));"
+	"CREATE INDEX blocks_by_height ON blocks (height);"
+	"CREATE TABLE meta ("
+	" key TEXT PRIMARY KEY NOT NULL,"
+	" val BLOB NOT NULL CHECK (length(val) <= 4096)) WITHOUT ROWID;"
+	"CREATE TABLE pins ("
+	" name TEXT PRIMARY KEY NOT NULL CHECK (length(CAST(name AS BLOB)) <= 32),"
+	" fp BLOB NOT NULL CHECK (length(fp) = 32),"
+	" first_seen INTEGER NOT NULL,"
+	" alarm INTEGER NOT NULL CHECK (alarm IN (0, 1)),"
+	" alarm_fp BLOB NOT NULL CHECK (length(alarm_fp) = 32)) WITHOUT ROWID;"
+	"CREATE TABLE names ("
+	" name TEXT PRIMARY KEY NOT NULL CHECK (length(CAST(name AS BLOB)) <= 32),"
+	" spki BLOB NOT NULL CHECK (length(spki) <= 600),"
+	" addr TEXT NOT NULL CHECK (length(CAST(addr AS BLOB)) <= 262),"
+	" seq INTEGER NOT NULL CHECK (seq BETWEEN 0 AND 4294967295),"
+	" status INTEGER NOT NULL CHECK (status IN (0, 1)),"
+	" reg_height INTEGER NOT NULL CHECK (reg_height BETWEEN 0 AND 4294967295))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE peers ("
+	" addr TEXT PRIMARY KEY NOT NULL CHECK (length(CAST(addr AS BLOB)) <= 262),"
+	" last_seen INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX peers_by_seen ON peers (last_seen);";
+
+_Static_assert(STORE_BLOCK_MAX == 524288 && STORE_META_MAX == 4096 &&
+	       STORE_NAME_MAX == 32 && STORE_SPKI_MAX == 600 && STORE_ADDR_MAX == 262,
+	       "the schema's CHECKs repeat these bounds");
 
 enum stmt {
-	S_BEGIN, S_COMMIT, S_ROLLBACK,
-	S_BLOCK_PUT, S_BLOCK_GET, S_BLOCK_HAS, S_BLOCK_ALL, S_BLOCK_COUNT,
-	S_META_SET, S_META_GET,
-	S_PIN_GET, S_PIN_PUT, S_PIN_ALL,
-	S_NAME_PUT, S_NAME_DEL, S_NAME_CLEAR, S_NAME_GET, S_NAME_ALL,
-	S_PEER_PUT, S_PEER_ALL,
-	S__COUNT
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_INTEGRITY,
+	ST_BLOCK_PUT, ST_BLOCK_GET, ST_BLOCK_HAS, ST_BLOCK_ALL, ST_BLOCK_COUNT,
+	ST_META_SET, ST_META_GET,
+	ST_PIN_GET, ST_PIN_PUT, ST_PIN_ALL,
+	ST_NAME_PUT, ST_NAME_DELETE, ST_NAME_CLEAR, ST_NAME_GET, ST_NAME_ALL,
+	ST_PEER_PUT, ST_PEER_PRUNE, ST_PEER_ALL,
+	ST__COUNT
 };
 
-static const char *const sql[S__COUNT] = {
-	[S_BEGIN] = "BEGIN IMMEDIATE",
-	[S_COMMIT] = "COMMIT",
-	[S_ROLLBACK] = "ROLLBACK",
-	[S_BLOCK_PUT] = "INSERT OR IGNORE INTO blocks(hash, prev, height, raw) VALUES(?,?,?,?)",
-	[S_BLOCK_GET] = "SELECT raw FROM blocks WHERE hash = ?",
-	[S_BLOCK_HAS] = "SELECT 1 FROM blocks WHERE hash = ?",
-	[S_BLOCK_ALL] = "SELECT hash, height, raw FROM blocks ORDER BY height",
-	[S_BLOCK_COUNT] = "SELECT count(*) FROM blocks",
-	[S_META_SET] = "INSERT OR REPLACE INTO meta(key, val) VALUES(?,?)",
-	[S_META_GET] = "SELECT val FROM meta WHERE key = ?",
-	[S_PIN_GET] = "SELECT name, fp, first_seen, alarm, alarm_fp FROM pins WHERE name = ?",
-	[S_PIN_PUT] = "INSERT OR REPLACE INTO pins(name, fp, first_seen, alarm, alarm_fp) "
-		      "VALUES(?,?,?,?,?)",
-	[S_PIN_ALL] = "SELECT name, fp, first_seen, alarm, alarm_fp FROM pins ORDER BY name",
-	[S_NAME_PUT] = "INSERT OR REPLACE INTO names(name, spki, addr, seq, status, reg_height) "
-		       "VALUES(?,?,?,?,?,?)",
-	[S_NAME_DEL] = "DELETE FROM names WHERE name = ?",
-	[S_NAME_CLEAR] = "DELETE FROM names",
-	[S_NAME_GET] = "SELECT name, spki, addr, seq, status, reg_height FROM names WHERE name = ?",
-	[S_NAME_ALL] = "SELECT name, spki, addr, seq, status, reg_height FROM names ORDER BY name",
-	[S_PEER_PUT] = "INSERT OR REPLACE INTO peers(addr, last_seen) VALUES(?,?)",
-	[S_PEER_ALL] = "SELECT addr, last_seen FROM peers ORDER BY last_seen DESC LIMIT 256",
+static const char *const sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_INTEGRITY] = "PRAGMA integrity_check",
+	[ST_BLOCK_PUT] = "INSERT INTO blocks (hash, prev, height, raw) VALUES (?1, ?2, ?3, ?4)"
+			 " ON CONFLICT (hash) DO NOTHING",
+	[ST_BLOCK_GET] = "SELECT raw FROM blocks WHERE hash = ?1",
+	[ST_BLOCK_HAS] = "SELECT 1 FROM blocks WHERE hash = ?1",
+	[ST_BLOCK_ALL] = "SELECT hash, height, raw FROM blocks ORDER BY height, seq",
+	[ST_BLOCK_COUNT] = "SELECT count(*) FROM blocks",
+	[ST_META_SET] = "INSERT OR REPLACE INTO meta (key, val) VALUES (?1, ?2)",
+	[ST_META_GET] = "SELECT val FROM meta WHERE key = ?1",
+	[ST_PIN_GET] = "SELECT name, fp, first_seen, alarm, alarm_fp FROM pins WHERE name = ?1",
+	[ST_PIN_PUT] = "INSERT OR REPLACE INTO pins (name, fp, first_seen, alarm, alarm_fp)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_PIN_ALL] = "SELECT name, fp, first_seen, alarm, alarm_fp FROM pins ORDER BY name",
+	[ST_NAME_PUT] = "INSERT OR REPLACE INTO names (name, spki, addr, seq, status, reg_height)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_NAME_DELETE] = "DELETE FROM names WHERE name = ?1",
+	[ST_NAME_CLEAR] = "DELETE FROM names",
+	[ST_NAME_GET] = "SELECT name, spki, addr, seq, status, reg_height FROM names"
+			" WHERE name = ?1",
+	[ST_NAME_ALL] = "SELECT name, spki, addr, seq, status, reg_height FROM names"
+			" ORDER BY name",
+	[ST_PEER_PUT] = "INSERT OR REPLACE INTO peers (addr, last_seen) VALUES (?1, ?2)",
+	[ST_PEER_PRUNE] = "DELETE FROM peers WHERE addr IN (SELECT addr FROM peers"
+			  " ORDER BY last_seen DESC, addr DESC LIMIT -1 OFFSET ?1)",
+	[ST_PEER_ALL] = "SELECT addr, last_seen FROM peers ORDER BY last_seen DESC, addr DESC",
 };
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *st[S__COUNT];
+	sqlite3_stmt *st[ST__COUNT];
 };
 
-static lc_err fail(struct store *s, const char *op, int rc)
+/* ---- errors ---- */
+
+/*
+ * SQLite's result codes as lc_err.  The disk's problems are LC_ERR_IO:
+ * SQLITE_FULL (disk or quota full), SQLITE_IOERR (read, write, fsync, lock
+ * I/O failed) and SQLITE_CANTOPEN (missing directory, no permission).  A
+ * damaged or foreign file (SQLITE_CORRUPT, SQLITE_NOTADB) is LC_ERR_CORRUPT,
+ * a file or directory we may not write (SQLITE_READONLY, SQLITE_PERM)
+ * LC_ERR_PERM, a lock held past the busy timeout LC_ERR_BUSY, SQLITE_NOMEM
+ * LC_ERR_NOMEM; every other code is LC_ERR_DB.
+ */
+static lc_err map_rc(int rc)
 {
-	LOG_E("store", "%s: %s", op, sqlite3_errmsg(s->db));
-	int prim = rc & 0xff;
-	return prim == SQLITE_FULL || prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN
-		       ? LC_ERR_IO
-	       : prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB ? LC_ERR_CORRUPT
-								: LC_ERR_DB;
+	switch (rc & 0xff) {   /* the primary code of an extended one */
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		return LC_ERR_IO;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return LC_ERR_CORRUPT;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return LC_ERR_PERM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return LC_ERR_BUSY;
+	case SQLITE_NOMEM:
+		return LC_ERR_NOMEM;
+	default:
+		return LC_ERR_DB;
+	}
 }
 
-/* Step a statement that returns no rows, then reset it. */
-static lc_err run(struct store *s, enum stmt i, const char *op)
+/* Log a failed operation (before the statement is reset, which would
+ * replace the message) and map its code. */
+static lc_err fail(const struct store *s, int rc, const char *op)
 {
-	int rc = sqlite3_step(s->st[i]);
-	lc_err e = rc == SQLITE_DONE ? LC_OK : fail(s, op, rc);
-	sqlite3_reset(s->st[i]);
-	sqlite3_clear_bindings(s->st[i]);
+	LOG_E(MOD, "%s: %s (%d)", op, sqlite3_errmsg(s->db), rc);
+	return map_rc(rc);
+}
+
+/* A row that breaks what the schema promises: the file was changed by
+ * something else.  Logged without the row's contents. */
+static lc_err malformed(const char *op)
+{
+	LOG_E(MOD, "%s: a stored row has the wrong types or sizes", op);
+	return LC_ERR_CORRUPT;
+}
+
+/* ---- statements ---- */
+
+static sqlite3_stmt *stmt(const struct store *s, enum stmt i)
+{
+	sqlite3_stmt *st = s->st[i];
+	/* Still stepping: a foreach callback re-entered its own walk. */
+	assert(!sqlite3_stmt_busy(st));
+	return st;
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);   /* drop pointers to the caller's memory */
+}
+
+/* Step a statement that returns no rows to its end and take it back.  rc
+ * is what binding its parameters returned. */
+static lc_err finish(const struct store *s, sqlite3_stmt *st, int rc, const char *op)
+{
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	lc_err e = rc == SQLITE_DONE ? LC_OK : fail(s, rc, op);
+	done(st);
 	return e;
 }
 
-static void done(struct store *s, enum stmt i)
+/* Bound as a blob even when empty: a NULL pointer would bind SQL NULL. */
+static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
 {
-	sqlite3_reset(s->st[i]);
-	sqlite3_clear_bindings(s->st[i]);
+	static const uint8_t empty[1];
+	return sqlite3_bind_blob64(st, i, n ? p : empty, n, SQLITE_STATIC);
 }
 
-static lc_err exec(struct store *s, const char *text, const char *op)
+static int bind_text(sqlite3_stmt *st, int i, const char *t)
 {
-	char *msg = NULL;
-	int rc = sqlite3_exec(s->db, text, NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
-		LOG_E("store", "%s: %s", op, msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-		return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? LC_ERR_IO
-										  : LC_ERR_DB;
+	return sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+}
+
+/* ---- reading columns: false when the value is not what the schema says ---- */
+
+static bool col_blob(sqlite3_stmt *st, int col, size_t max, const uint8_t **p, size_t *n)
+{
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB)
+		return false;
+	*p = sqlite3_column_blob(st, col);   /* NULL when empty */
+	*n = (size_t)sqlite3_column_bytes(st, col);
+	return *n <= max && (*p || *n == 0);
+}
+
+static bool col_fixed(sqlite3_stmt *st, int col, uint8_t *dst, size_t n)
+{
+	const uint8_t *p;
+	size_t len;
+	if (!col_blob(st, col, n, &p, &len) || len != n)
+		return false;
+	memcpy(dst, p, n);
+	return true;
+}
+
+/* Text of at most cap - 1 bytes with no NUL inside, NUL-terminated. */
+static bool col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+	if (sqlite3_column_type(st, col) != SQLITE_TEXT)
+		return false;
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	if (n >= cap || (n && (!t || memchr(t, '\0', n))))
+		return false;
+	if (n)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
+	return true;
+}
+
+static bool col_int(sqlite3_stmt *st, int col, int64_t lo, int64_t hi, int64_t *out)
+{
+	if (sqlite3_column_type(st, col) != SQLITE_INTEGER)
+		return false;
+	int64_t v = sqlite3_column_int64(st, col);
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ---- open ---- */
+
+struct opening {
+	struct store *s;
+	const char *path;
+	char msg[256];   /* the sentence for why[] and the log */
+};
+
+__attribute__((format(printf, 3, 4)))
+static lc_err refuse(struct opening *o, lc_err rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(o->msg, sizeof(o->msg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static lc_err sql_refuse(struct opening *o, int rc, const char *what)
+{
+	lc_err e = map_rc(rc);
+	/* WAL needs the -wal and -shm files beside the database. */
+	return refuse(o, e, "%s: cannot %s (%s)%s", o->path, what, sqlite3_errmsg(o->s->db),
+		      e == LC_ERR_PERM ? "; the file and its directory must be writable" : "");
+}
+
+/* Run one constant statement (a PRAGMA, the schema) at open time.  The
+ * first column of its first row goes to *num and text[cap] when they are
+ * not NULL.  Returns an SQLite code; sqlite3_errmsg() keeps the message. */
+static int once(sqlite3 *db, const char *q, int64_t *num, char *text, size_t cap)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, q, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	bool first = true;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (first && num)
+			*num = sqlite3_column_int64(st, 0);
+		if (first && text) {
+			const unsigned char *t = sqlite3_column_text(st, 0);
+			snprintf(text, cap, "%s", t ? (const char *)t : "");
+		}
+		first = false;
 	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static lc_err open_db(struct opening *o)
+{
+	/* Debian's SQLite is built with SQLITE_USE_URI: a name starting with
+	 * "file:" would be parsed as a URI.  "./" keeps it a plain path. */
+	char *alt = NULL;
+	if (strncmp(o->path, "file:", 5) == 0) {
+		size_t n = strlen(o->path) + 3;
+		if (!(alt = malloc(n)))
+			return refuse(o, LC_ERR_NOMEM, "%s: out of memory", o->path);
+		snprintf(alt, n, "./%s", o->path);
+	}
+	int rc = sqlite3_open_v2(alt ? alt : o->path, &o->s->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+				 NULL);
+	free(alt);
+	if (rc != SQLITE_OK) {
+		if (!o->s->db)
+			return refuse(o, LC_ERR_NOMEM, "%s: out of memory", o->path);
+		return sql_refuse(o, rc, "be opened");
+	}
+	sqlite3_busy_timeout(o->s->db, BUSY_TIMEOUT_MS);
+	/* No writes to the schema tables, even by SQL we never run. */
+	sqlite3_db_config(o->s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	return LC_OK;
 }
 
-static int user_version(struct store *s)
+/* Is this file a store we can read?  Reads the header only. */
+static lc_err check_version(struct opening *o, bool *fresh)
 {
-	sqlite3_stmt *st;
-	int v = -1;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
+	sqlite3 *db = o->s->db;
+	int64_t app = 0, ver = 0;
+	int rc = once(db, "PRAGMA application_id", &app, NULL, 0);
+	if (rc == SQLITE_OK)
+		rc = once(db, "PRAGMA user_version", &ver, NULL, 0);
+	if (rc != SQLITE_OK)
+		return sql_refuse(o, rc, "be read");
+	/* SQLITE_OPEN_READWRITE quietly falls back to read-only on a file we
+	 * may not write; every write would then fail. */
+	if (sqlite3_db_readonly(db, "main") == 1)
+		return refuse(o, LC_ERR_PERM, "%s is read-only", o->path);
+	*fresh = app == 0 && ver == 0;
+	if (*fresh)
+		return LC_OK;
+	if (app != APPLICATION_ID)
+		return refuse(o, LC_ERR_UNSUPPORTED,
+			      "%s is an SQLite database but not a ledgerchat store", o->path);
+	if (ver > SCHEMA_VERSION)
+		return refuse(o, LC_ERR_UNSUPPORTED,
+			      "%s was written by a newer ledgerchat (schema version %lld; "
+			      "this one reads up to %d)",
+			      o->path, (long long)ver, SCHEMA_VERSION);
+	if (ver < 1)
+		return refuse(o, LC_ERR_CORRUPT, "%s has an impossible schema version (%lld)",
+			      o->path, (long long)ver);
+	return LC_OK;
+}
+
+/* Settings that last as long as the connection (and WAL, which the file
+ * remembers). */
+static lc_err configure(struct opening *o)
+{
+	sqlite3 *db = o->s->db;
+	char mode[16] = "";
+	int rc = once(db, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode));
+	if (rc != SQLITE_OK)
+		return sql_refuse(o, rc, "be switched to WAL mode");
+	if (strcmp(mode, "wal") != 0)
+		return refuse(o, LC_ERR_UNSUPPORTED,
+			      "%s: cannot use WAL mode (journal mode is \"%s\")", o->path, mode);
+	static const char *const pragmas[] = {
+		"PRAGMA synchronous = NORMAL",
+		"PRAGMA foreign_keys = ON",
+		/* After a checkpoint, cut a -wal file grown past 64 MiB back. */
+		"PRAGMA journal_size_limit = 67108864",
+	};
+	for (size_t i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++)
+		if ((rc = once(db, pragmas[i], NULL, NULL, 0)) != SQLITE_OK)
+			return sql_refuse(o, rc, "be configured");
+	return LC_OK;
+}
+
+/* A new file: the schema, the application id and the version, all in one
+ * transaction, so a crash leaves either nothing or a complete store. */
+static lc_err create_schema(struct opening *o)
+{
+	sqlite3 *db = o->s->db;
+	int64_t app = 0, ver = 0, tables = 0;
+	int rc = once(db, "BEGIN IMMEDIATE", NULL, NULL, 0);
+	if (rc != SQLITE_OK)
+		return sql_refuse(o, rc, "be written");
+	/* Read again under the write lock: someone may have been first. */
+	if ((rc = once(db, "PRAGMA application_id", &app, NULL, 0)) == SQLITE_OK &&
+	    (rc = once(db, "PRAGMA user_version", &ver, NULL, 0)) == SQLITE_OK &&
+	    (rc = once(db, "SELECT count(*) FROM sqlite_schema", &tables, NULL, 0)) == SQLITE_OK &&
+	    app == 0 && ver == 0 && tables == 0 &&
+	    (rc = sqlite3_exec(db, schema_v1, NULL, NULL, NULL)) == SQLITE_OK &&
+	    (rc = once(db, "PRAGMA application_id = 1279477844", NULL, NULL, 0)) == SQLITE_OK &&
+	    (rc = once(db, "PRAGMA user_version = 1", NULL, NULL, 0)) == SQLITE_OK)
+		rc = once(db, "COMMIT", NULL, NULL, 0);
+	_Static_assert(APPLICATION_ID == 1279477844 && SCHEMA_VERSION == 1,
+		       "the PRAGMAs above");
+	lc_err e = LC_OK;
+	if (rc != SQLITE_OK)
+		e = sql_refuse(o, rc, "create its tables");
+	else if (app != 0 || ver != 0)
+		e = LC_ERR_AGAIN;   /* created meanwhile: check it again */
+	else if (tables != 0)
+		e = refuse(o, LC_ERR_UNSUPPORTED,
+			   "%s is an SQLite database but not a ledgerchat store", o->path);
+	if (e && !sqlite3_get_autocommit(db))
+		once(db, "ROLLBACK", NULL, NULL, 0);
+	return e;
+}
+
+static lc_err prepare_all(struct opening *o)
+{
+	for (int i = 0; i < ST__COUNT; i++) {
+		int rc = sqlite3_prepare_v3(o->s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					    &o->s->st[i], NULL);
+		if (rc != SQLITE_OK)
+			return sql_refuse(o, rc, "be used; its tables are not what this "
+						 "ledgerchat expects");
 	}
-	return v;
+	return LC_OK;
 }
 
 lc_err store_open(struct store **out, const char *path, char *why, size_t whylen)
 {
 	*out = NULL;
-	struct store *s = calloc(1, sizeof(*s));
-	if (!s)
-		return LC_ERR_NOMEM;
-	int rc = sqlite3_open_v2(path, &s->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-					 SQLITE_OPEN_NOMUTEX,
-				 NULL);
-	lc_err e = LC_OK;
-	if (rc != SQLITE_OK) {
-		snprintf(why, whylen, "cannot open %s: %s", path,
-			 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-		e = LC_ERR_IO;
-		goto out;
-	}
-	sqlite3_busy_timeout(s->db, 5000);
-	e = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-		    "PRAGMA foreign_keys=ON;", "pragmas");
-	if (e) {
-		snprintf(why, whylen, "cannot use %s: %s", path, sqlite3_errmsg(s->db));
-		goto out;
-	}
-	int v = user_version(s);
-	if (v > SCHEMA_VERSION) {
-		snprintf(why, whylen, "%s was written by a newer ledgerchat (schema %d, "
-			 "this one knows %d)", path, v, SCHEMA_VERSION);
-		e = LC_ERR_UNSUPPORTED;
-		goto out;
-	}
-	if (v < 0 || (e = exec(s, schema, "schema")) ||
-	    (e = exec(s, "PRAGMA user_version=1", "schema version"))) {
-		snprintf(why, whylen, "%s is not a ledgerchat store or is damaged: %s", path,
-			 sqlite3_errmsg(s->db));
+	struct opening o = { .path = path };
+	lc_err e;
+	if (!(o.s = calloc(1, sizeof(*o.s)))) {
+		e = refuse(&o, LC_ERR_NOMEM, "%s: out of memory", path);
+	} else {
+		bool fresh = false;
+		e = open_db(&o);
 		if (!e)
-			e = LC_ERR_CORRUPT;
-		goto out;
+			e = check_version(&o, &fresh);
+		if (!e)
+			e = configure(&o);
+		if (!e && fresh && (e = create_schema(&o)) == LC_ERR_AGAIN)
+			e = check_version(&o, &fresh);
+		if (!e)
+			e = prepare_all(&o);
 	}
-	for (int i = 0; i < S__COUNT; i++) {
-		rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					&s->st[i], NULL);
-		if (rc != SQLITE_OK) {
-			snprintf(why, whylen, "cannot prepare statements on %s: %s", path,
-				 sqlite3_errmsg(s->db));
-			e = LC_ERR_DB;
-			goto out;
-		}
-	}
-out:
+	if (whylen)
+		snprintf(why, whylen, "%s", e ? o.msg : "");
 	if (e) {
-		store_close(s);
+		LOG_E(MOD, "open: %s", o.msg);
+		store_close(o.s);
 		return e;
 	}
-	*out = s;
+	*out = o.s;
 	return LC_OK;
 }
 
@@ -184,36 +461,54 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < S__COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);   /* NULL ok */
+	/* The last connection to close checkpoints the WAL and removes it. */
+	int rc = sqlite3_close(s->db);
+	if (rc != SQLITE_OK)
+		LOG_E(MOD, "close: %s (%d)", sqlite3_errstr(rc), rc);
 	free(s);
 }
 
+/* ---- transactions ---- */
+
 lc_err store_integrity_check(struct store *s)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
-		return fail(s, "integrity check", SQLITE_ERROR);
-	lc_err e = LC_ERR_CORRUPT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *r = sqlite3_column_text(st, 0);
-		if (r && strcmp((const char *)r, "ok") == 0)
-			e = LC_OK;
-		else
-			LOG_E("store", "integrity check: %s", r ? (const char *)r : "?");
+	sqlite3_stmt *st = stmt(s, ST_INTEGRITY);
+	int rc, rows = 0;
+	bool ok = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0);
+		ok = rows == 0 && r && strcmp(r, "ok") == 0;
+		if (!ok && rows < INTEGRITY_LOG_MAX)
+			LOG_E(MOD, "integrity check: %s", r ? r : "(null)");
+		rows++;
 	}
-	sqlite3_finalize(st);
+	lc_err e = rc != SQLITE_DONE ? fail(s, rc, "integrity check")
+		 : ok && rows == 1   ? LC_OK
+				     : LC_ERR_CORRUPT;
+	done(st);
 	return e;
 }
 
-lc_err store_begin(struct store *s) { return run(s, S_BEGIN, "begin"); }
-lc_err store_commit(struct store *s) { return run(s, S_COMMIT, "commit"); }
+lc_err store_begin(struct store *s)
+{
+	return finish(s, stmt(s, ST_BEGIN), SQLITE_OK, "begin");
+}
+
+lc_err store_commit(struct store *s)
+{
+	lc_err e = finish(s, stmt(s, ST_COMMIT), SQLITE_OK, "commit");
+	if (e)
+		store_rollback(s);
+	return e;
+}
 
 void store_rollback(struct store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
-		run(s, S_ROLLBACK, "rollback");
+	if (sqlite3_get_autocommit(s->db))
+		return;   /* none open, or SQLite has already rolled it back */
+	finish(s, stmt(s, ST_ROLLBACK), SQLITE_OK, "rollback");
 }
 
 /* ---- blocks ---- */
@@ -222,14 +517,18 @@ lc_err store_put_block(struct store *s, const uint8_t hash[static 32],
 		       const uint8_t prev[static 32], uint32_t height,
 		       const uint8_t *raw, size_t len)
 {
+	assert(raw || len == 0);
 	if (len > STORE_BLOCK_MAX)
 		return LC_ERR_TOOBIG;
-	sqlite3_stmt *st = s->st[S_BLOCK_PUT];
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, prev, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, height);
-	sqlite3_bind_blob(st, 4, raw, (int)len, SQLITE_STATIC);
-	return run(s, S_BLOCK_PUT, "store block");
+	sqlite3_stmt *st = stmt(s, ST_BLOCK_PUT);
+	int rc = bind_blob(st, 1, hash, 32);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 2, prev, 32);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, height);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 4, raw, len);
+	return finish(s, st, rc, "put block");
 }
 
 lc_err store_get_block(struct store *s, const uint8_t hash[static 32], uint8_t **raw,
@@ -237,225 +536,267 @@ lc_err store_get_block(struct store *s, const uint8_t hash[static 32], uint8_t *
 {
 	*raw = NULL;
 	*len = 0;
-	sqlite3_stmt *st = s->st[S_BLOCK_GET];
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	lc_err e = LC_OK;
-	if (rc == SQLITE_ROW) {
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
-		const void *p = sqlite3_column_blob(st, 0);
-		*raw = malloc(n ? n : 1);
-		if (!*raw)
-			e = LC_ERR_NOMEM;
-		else {
-			if (n)
-				memcpy(*raw, p, n);
-			*len = n;
-		}
-	} else {
-		e = rc == SQLITE_DONE ? LC_ERR_NOTFOUND : fail(s, "load block", rc);
+	sqlite3_stmt *st = stmt(s, ST_BLOCK_GET);
+	int rc = bind_blob(st, 1, hash, 32);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	lc_err e;
+	const uint8_t *p;
+	size_t n;
+	if (rc == SQLITE_DONE)
+		e = LC_ERR_NOTFOUND;
+	else if (rc != SQLITE_ROW)
+		e = fail(s, rc, "get block");
+	else if (!col_blob(st, 0, STORE_BLOCK_MAX, &p, &n))
+		e = malformed("get block");
+	else if (!(*raw = malloc(n ? n : 1)))
+		e = LC_ERR_NOMEM;
+	else {
+		if (n)
+			memcpy(*raw, p, n);
+		*len = n;
+		e = LC_OK;
 	}
-	done(s, S_BLOCK_GET);
+	done(st);
 	return e;
 }
 
 bool store_has_block(struct store *s, const uint8_t hash[static 32])
 {
-	sqlite3_stmt *st = s->st[S_BLOCK_HAS];
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	bool has = sqlite3_step(st) == SQLITE_ROW;
-	done(s, S_BLOCK_HAS);
-	return has;
+	sqlite3_stmt *st = stmt(s, ST_BLOCK_HAS);
+	int rc = bind_blob(st, 1, hash, 32);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		fail(s, rc, "has block");
+	done(st);
+	return rc == SQLITE_ROW;
 }
 
 lc_err store_foreach_block(struct store *s, store_block_fn fn, void *ctx)
 {
-	/* A statement of its own: fn may call store_get_block meanwhile. */
-	sqlite3_stmt *st = s->st[S_BLOCK_ALL];
+	sqlite3_stmt *st = stmt(s, ST_BLOCK_ALL);
 	lc_err e = LC_OK;
 	int rc = SQLITE_DONE;
 	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 0) != 32)
-			continue;
-		e = fn(ctx, sqlite3_column_blob(st, 0), (uint32_t)sqlite3_column_int64(st, 1),
-		       sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+		const uint8_t *hash, *raw;
+		size_t hlen, len;
+		int64_t height;
+		if (!col_blob(st, 0, 32, &hash, &hlen) || hlen != 32 ||
+		    !col_int(st, 1, 0, UINT32_MAX, &height) ||
+		    !col_blob(st, 2, STORE_BLOCK_MAX, &raw, &len))
+			e = malformed("walk blocks");
+		else
+			e = fn(ctx, hash, (uint32_t)height, raw, len);
 	}
 	if (!e && rc != SQLITE_DONE)
-		e = fail(s, "read blocks", rc);
-	done(s, S_BLOCK_ALL);
+		e = fail(s, rc, "walk blocks");
+	done(st);
 	return e;
 }
 
 lc_err store_block_count(struct store *s, uint64_t *out)
 {
-	sqlite3_stmt *st = s->st[S_BLOCK_COUNT];
+	*out = 0;
+	sqlite3_stmt *st = stmt(s, ST_BLOCK_COUNT);
 	int rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	lc_err e = rc == SQLITE_ROW ? LC_OK : fail(s, "count blocks", rc);
-	done(s, S_BLOCK_COUNT);
+	int64_t n;
+	lc_err e;
+	if (rc != SQLITE_ROW)
+		e = fail(s, rc, "count blocks");
+	else if (!col_int(st, 0, 0, INT64_MAX, &n))
+		e = malformed("count blocks");
+	else {
+		*out = (uint64_t)n;
+		e = LC_OK;
+	}
+	done(st);
 	return e;
 }
 
-/* ---- meta ---- */
+/* ---- metadata ---- */
 
 lc_err store_meta_set(struct store *s, const char *key, const void *val, size_t len)
 {
-	sqlite3_stmt *st = s->st[S_META_SET];
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, len ? val : "", (int)len, SQLITE_STATIC);
-	return run(s, S_META_SET, "set metadata");
+	assert(key && (val || len == 0));
+	if (len > STORE_META_MAX)
+		return LC_ERR_TOOBIG;
+	sqlite3_stmt *st = stmt(s, ST_META_SET);
+	int rc = bind_text(st, 1, key);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 2, val, len);
+	return finish(s, st, rc, "set metadata");
 }
 
 lc_err store_meta_get(struct store *s, const char *key, void *val, size_t cap, size_t *len)
 {
+	assert(key && (val || cap == 0));
 	*len = 0;
-	sqlite3_stmt *st = s->st[S_META_GET];
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
+	sqlite3_stmt *st = stmt(s, ST_META_GET);
+	int rc = bind_text(st, 1, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
 	lc_err e = LC_OK;
-	if (rc == SQLITE_ROW) {
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+	const uint8_t *p;
+	size_t n;
+	if (rc == SQLITE_DONE)
+		e = LC_ERR_NOTFOUND;
+	else if (rc != SQLITE_ROW)
+		e = fail(s, rc, "get metadata");
+	else if (!col_blob(st, 0, STORE_META_MAX, &p, &n))
+		e = malformed("get metadata");
+	else {
 		*len = n;
 		if (n > cap)
 			e = LC_ERR_TOOBIG;
 		else if (n)
-			memcpy(val, sqlite3_column_blob(st, 0), n);
-	} else {
-		e = rc == SQLITE_DONE ? LC_ERR_NOTFOUND : fail(s, "get metadata", rc);
+			memcpy(val, p, n);
 	}
-	done(s, S_META_GET);
+	done(st);
 	return e;
 }
 
 /* ---- pins ---- */
 
-static void copy_blob(uint8_t *dst, size_t cap, sqlite3_stmt *st, int col)
+static lc_err read_pin(sqlite3_stmt *st, struct store_pin *p, const char *op)
 {
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
-	memset(dst, 0, cap);
-	if (n > cap)
-		n = cap;
-	if (n)
-		memcpy(dst, sqlite3_column_blob(st, col), n);
-}
-
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	snprintf(dst, cap, "%s", t ? (const char *)t : "");
-}
-
-static void read_pin(sqlite3_stmt *st, struct store_pin *p)
-{
-	copy_text(p->name, sizeof(p->name), st, 0);
-	copy_blob(p->fp, sizeof(p->fp), st, 1);
-	p->first_seen = sqlite3_column_int64(st, 2);
-	p->alarm = sqlite3_column_int(st, 3) != 0;
-	copy_blob(p->alarm_fp, sizeof(p->alarm_fp), st, 4);
+	memset(p, 0, sizeof(*p));
+	int64_t alarm;
+	if (!col_text(st, 0, p->name, sizeof(p->name)) ||
+	    !col_fixed(st, 1, p->fp, sizeof(p->fp)) ||
+	    !col_int(st, 2, INT64_MIN, INT64_MAX, &p->first_seen) ||
+	    !col_int(st, 3, 0, 1, &alarm) ||
+	    !col_fixed(st, 4, p->alarm_fp, sizeof(p->alarm_fp)))
+		return malformed(op);
+	p->alarm = alarm == 1;
+	return LC_OK;
 }
 
 lc_err store_pin_get(struct store *s, const char *name, struct store_pin *out)
 {
-	sqlite3_stmt *st = s->st[S_PIN_GET];
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	lc_err e = LC_OK;
-	if (rc == SQLITE_ROW)
-		read_pin(st, out);
-	else
-		e = rc == SQLITE_DONE ? LC_ERR_NOTFOUND : fail(s, "get pin", rc);
-	done(s, S_PIN_GET);
+	sqlite3_stmt *st = stmt(s, ST_PIN_GET);
+	int rc = bind_text(st, 1, name);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	lc_err e = rc == SQLITE_ROW    ? read_pin(st, out, "get pin")
+		 : rc == SQLITE_DONE ? LC_ERR_NOTFOUND
+				     : fail(s, rc, "get pin");
+	done(st);
 	return e;
 }
 
 lc_err store_pin_put(struct store *s, const struct store_pin *p)
 {
-	sqlite3_stmt *st = s->st[S_PIN_PUT];
-	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, p->fp, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, p->first_seen);
-	sqlite3_bind_int(st, 4, p->alarm);
-	sqlite3_bind_blob(st, 5, p->alarm_fp, 32, SQLITE_STATIC);
-	return run(s, S_PIN_PUT, "store pin");
+	assert(memchr(p->name, '\0', sizeof(p->name)));
+	sqlite3_stmt *st = stmt(s, ST_PIN_PUT);
+	int rc = bind_text(st, 1, p->name);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 2, p->fp, sizeof(p->fp));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, p->first_seen);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 4, p->alarm ? 1 : 0);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 5, p->alarm_fp, sizeof(p->alarm_fp));
+	return finish(s, st, rc, "put pin");
 }
 
 lc_err store_foreach_pin(struct store *s, store_pin_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = s->st[S_PIN_ALL];
+	sqlite3_stmt *st = stmt(s, ST_PIN_ALL);
 	lc_err e = LC_OK;
 	int rc = SQLITE_DONE;
 	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_pin p;
-		read_pin(st, &p);
-		e = fn(ctx, &p);
+		if (!(e = read_pin(st, &p, "walk pins")))
+			e = fn(ctx, &p);
 	}
 	if (!e && rc != SQLITE_DONE)
-		e = fail(s, "read pins", rc);
-	done(s, S_PIN_ALL);
+		e = fail(s, rc, "walk pins");
+	done(st);
 	return e;
 }
 
 /* ---- names ---- */
 
-static void read_name(sqlite3_stmt *st, struct store_name *n)
+static lc_err read_name(sqlite3_stmt *st, struct store_name *n, const char *op)
 {
-	copy_text(n->name, sizeof(n->name), st, 0);
-	size_t len = (size_t)sqlite3_column_bytes(st, 1);
-	n->spki_len = len > sizeof(n->spki) ? sizeof(n->spki) : len;
-	copy_blob(n->spki, sizeof(n->spki), st, 1);
-	copy_text(n->addr, sizeof(n->addr), st, 2);
-	n->seq = (uint32_t)sqlite3_column_int64(st, 3);
-	n->status = sqlite3_column_int(st, 4);
-	n->reg_height = (uint32_t)sqlite3_column_int64(st, 5);
+	memset(n, 0, sizeof(*n));
+	const uint8_t *spki;
+	int64_t seq, status, reg_height;
+	if (!col_text(st, 0, n->name, sizeof(n->name)) ||
+	    !col_blob(st, 1, sizeof(n->spki), &spki, &n->spki_len) ||
+	    !col_text(st, 2, n->addr, sizeof(n->addr)) ||
+	    !col_int(st, 3, 0, UINT32_MAX, &seq) ||
+	    !col_int(st, 4, 0, 1, &status) ||
+	    !col_int(st, 5, 0, UINT32_MAX, &reg_height))
+		return malformed(op);
+	if (n->spki_len)
+		memcpy(n->spki, spki, n->spki_len);
+	n->seq = (uint32_t)seq;
+	n->status = (int)status;
+	n->reg_height = (uint32_t)reg_height;
+	return LC_OK;
 }
 
 lc_err store_name_put(struct store *s, const struct store_name *n)
 {
-	sqlite3_stmt *st = s->st[S_NAME_PUT];
-	sqlite3_bind_text(st, 1, n->name, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, n->spki, (int)n->spki_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, n->addr, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, n->seq);
-	sqlite3_bind_int(st, 5, n->status);
-	sqlite3_bind_int64(st, 6, n->reg_height);
-	return run(s, S_NAME_PUT, "store name");
+	assert(memchr(n->name, '\0', sizeof(n->name)));
+	assert(memchr(n->addr, '\0', sizeof(n->addr)));
+	assert(n->spki_len <= sizeof(n->spki));
+	assert(n->status == 0 || n->status == 1);
+	sqlite3_stmt *st = stmt(s, ST_NAME_PUT);
+	int rc = bind_text(st, 1, n->name);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 2, n->spki, n->spki_len);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 3, n->addr);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, n->seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 5, n->status);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 6, n->reg_height);
+	return finish(s, st, rc, "put name");
 }
 
 lc_err store_name_delete(struct store *s, const char *name)
 {
-	sqlite3_bind_text(s->st[S_NAME_DEL], 1, name, -1, SQLITE_STATIC);
-	return run(s, S_NAME_DEL, "delete name");
+	sqlite3_stmt *st = stmt(s, ST_NAME_DELETE);
+	return finish(s, st, bind_text(st, 1, name), "delete name");
 }
 
-lc_err store_names_clear(struct store *s) { return run(s, S_NAME_CLEAR, "clear names"); }
+lc_err store_names_clear(struct store *s)
+{
+	return finish(s, stmt(s, ST_NAME_CLEAR), SQLITE_OK, "clear names");
+}
 
 lc_err store_name_get(struct store *s, const char *name, struct store_name *out)
 {
-	sqlite3_stmt *st = s->st[S_NAME_GET];
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	lc_err e = LC_OK;
-	if (rc == SQLITE_ROW)
-		read_name(st, out);
-	else
-		e = rc == SQLITE_DONE ? LC_ERR_NOTFOUND : fail(s, "get name", rc);
-	done(s, S_NAME_GET);
+	sqlite3_stmt *st = stmt(s, ST_NAME_GET);
+	int rc = bind_text(st, 1, name);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	lc_err e = rc == SQLITE_ROW    ? read_name(st, out, "get name")
+		 : rc == SQLITE_DONE ? LC_ERR_NOTFOUND
+				     : fail(s, rc, "get name");
+	done(st);
 	return e;
 }
 
 lc_err store_foreach_name(struct store *s, store_name_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = s->st[S_NAME_ALL];
+	sqlite3_stmt *st = stmt(s, ST_NAME_ALL);
 	lc_err e = LC_OK;
 	int rc = SQLITE_DONE;
 	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_name n;
-		read_name(st, &n);
-		e = fn(ctx, &n);
+		if (!(e = read_name(st, &n, "walk names")))
+			e = fn(ctx, &n);
 	}
 	if (!e && rc != SQLITE_DONE)
-		e = fail(s, "read names", rc);
-	done(s, S_NAME_ALL);
+		e = fail(s, rc, "walk names");
+	done(st);
 	return e;
 }
 
@@ -463,24 +804,36 @@ lc_err store_foreach_name(struct store *s, store_name_fn fn, void *ctx)
 
 lc_err store_peer_put(struct store *s, const char *addr, int64_t last_seen)
 {
-	sqlite3_stmt *st = s->st[S_PEER_PUT];
-	sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, last_seen);
-	return run(s, S_PEER_PUT, "store peer");
+	if (strnlen(addr, STORE_ADDR_MAX + 1) > STORE_ADDR_MAX)
+		return LC_ERR_INVAL;
+	sqlite3_stmt *st = stmt(s, ST_PEER_PUT);
+	int rc = bind_text(st, 1, addr);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, last_seen);
+	lc_err e = finish(s, st, rc, "put peer");
+	if (!e) {
+		st = stmt(s, ST_PEER_PRUNE);
+		e = finish(s, st, sqlite3_bind_int(st, 1, STORE_PEERS_MAX), "prune peers");
+	}
+	return e;
 }
 
 lc_err store_foreach_peer(struct store *s, store_peer_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = s->st[S_PEER_ALL];
+	sqlite3_stmt *st = stmt(s, ST_PEER_ALL);
 	lc_err e = LC_OK;
 	int rc = SQLITE_DONE;
 	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char addr[263];
-		copy_text(addr, sizeof(addr), st, 0);
-		e = fn(ctx, addr, sqlite3_column_int64(st, 1));
+		char addr[STORE_ADDR_MAX + 1];
+		int64_t seen;
+		if (!col_text(st, 0, addr, sizeof(addr)) ||
+		    !col_int(st, 1, INT64_MIN, INT64_MAX, &seen))
+			e = malformed("walk peers");
+		else
+			e = fn(ctx, addr, seen);
 	}
 	if (!e && rc != SQLITE_DONE)
-		e = fail(s, "read peers", rc);
-	done(s, S_PEER_ALL);
+		e = fail(s, rc, "walk peers");
+	done(st);
 	return e;
 }

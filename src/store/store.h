@@ -1,18 +1,30 @@
 /*
- * store.h - the only code that talks to SQLite.
+ * store.h - the node's database; the only code that talks to SQLite.
  *
- * One database file per data directory, in WAL mode with synchronous=NORMAL:
- * a committed transaction survives the process being killed at any moment
- * (kill -9 loses at most the transaction being written, never the file's
- * integrity); a power cut may lose the last transactions but not corrupt
- * the file.
+ * One SQLite file in WAL mode with synchronous=NORMAL: a committed
+ * transaction survives the process being killed at any moment (kill -9 loses
+ * at most the transaction being written and never damages the file); a power
+ * cut may lose the last few transactions but not corrupt the file.
  *
- * Blocks are kept as their wire form under their hash; the node re-derives
- * everything else from them.  Names are that derived state, stored so it can
- * be inspected and compared; pins are this node's own memory of keys.
+ * What it holds:
+ *   blocks  the wire form of every block the node accepted, under its hash;
+ *           the truth from which the node re-derives everything else
+ *   meta    a few small values ("tip", "network", ...)
+ *   pins    this node's memory of the key first seen for each name
+ *   names   the name state derived from the chain, rewritten as it changes
+ *   peers   gossip addresses that answered, most recent first (bounded)
  *
- * A struct store is one connection, used by one thread at a time (the
- * node's owner thread).
+ * Calls outside store_begin()..store_commit() are each a transaction of
+ * their own.  Errors: LC_ERR_DB for what SQLite reports, except LC_ERR_IO
+ * (disk full, I/O error, cannot open), LC_ERR_CORRUPT (damaged file),
+ * LC_ERR_PERM (read-only file or directory), LC_ERR_BUSY (locked by another
+ * connection past the busy timeout) and LC_ERR_NOMEM; each is logged with
+ * the operation.  Values crossing this interface are copied: the store
+ * keeps no pointer the caller passed.
+ *
+ * Threads: a struct store is one SQLite connection opened without SQLite's
+ * own locking.  One thread at a time (the node's owner thread) may call
+ * these functions on it.
  */
 #ifndef LC_STORE_STORE_H
 #define LC_STORE_STORE_H
@@ -23,77 +35,132 @@
 
 #include "util/err.h"
 
-#define STORE_BLOCK_MAX (512 * 1024)
+#define STORE_BLOCK_MAX (512 * 1024)   /* bytes of one block's wire form */
+#define STORE_META_MAX 4096            /* bytes of one metadata value */
+#define STORE_PEERS_MAX 256            /* peers kept; the oldest go first */
+#define STORE_NAME_MAX 32              /* bytes of a name */
+#define STORE_SPKI_MAX 600             /* bytes of a SubjectPublicKeyInfo */
+#define STORE_ADDR_MAX 262             /* bytes of a "host:port" */
 
-struct store;
+struct store;   /* opaque */
 
-/* Open or create; why[] gets a sentence on failure.  A file written by a
- * newer ledgerchat (schema version) is LC_ERR_UNSUPPORTED. */
-lc_err store_open(struct store **out /* OUT */, const char *path, char *why,
-		  size_t whylen);
-void store_close(struct store *s);   /* NULL ok */
+/*
+ * Open the store at path, creating it (and its schema) if the file does not
+ * exist.  *out is the caller's, closed with store_close().
+ *   LC_ERR_UNSUPPORTED  written by a newer ledgerchat (a higher schema
+ *                       version), or an SQLite file that is not a store
+ *   LC_ERR_CORRUPT      not an SQLite file, or damaged
+ *   LC_ERR_IO           cannot be opened or created, disk full, I/O error
+ *   LC_ERR_PERM         the file, or its directory, is read-only to us
+ *   LC_ERR_DB           anything else SQLite reports
+ * On failure why[whylen] (if whylen > 0) gets one sentence naming the file
+ * and the problem; on success it gets "".
+ */
+lc_err store_open(struct store **out /* OUT */, const char *path,
+		  char *why /* OUT */, size_t whylen);
+/* NULL ok.  A transaction still open is rolled back. */
+void store_close(struct store *s);
 
-/* PRAGMA integrity_check: LC_OK when "ok", else LC_ERR_CORRUPT. */
+/* PRAGMA integrity_check: LC_OK when it says "ok"; LC_ERR_CORRUPT (its
+ * findings logged) when it finds damage; the usual errors if it cannot run. */
 lc_err store_integrity_check(struct store *s);
 
-lc_err store_begin(struct store *s);   /* BEGIN IMMEDIATE */
+/* BEGIN IMMEDIATE: the write lock is taken now, not at the first write. */
+lc_err store_begin(struct store *s);
+/* On failure the transaction is rolled back: nothing of it was stored. */
 lc_err store_commit(struct store *s);
+/* Undo everything since store_begin().  Harmless when no transaction is
+ * open (SQLite ends one by itself after some errors). */
 void store_rollback(struct store *s);
 
-/* Blocks.  Storing one that is there already is LC_OK. */
+/* ---- blocks ---- */
+
+/*
+ * Store a block's wire form raw[len] under hash, with its parent's hash and
+ * its height.  A hash that is stored already is LC_OK and leaves the stored
+ * block as it is.  LC_ERR_TOOBIG past STORE_BLOCK_MAX.
+ */
 lc_err store_put_block(struct store *s, const uint8_t hash[static 32],
 		       const uint8_t prev[static 32], uint32_t height,
 		       const uint8_t *raw, size_t len);
-/* *raw is malloc'd; the caller frees it.  LC_ERR_NOTFOUND. */
+/* *raw is malloc'd and the caller's to free (also when len is 0).
+ * LC_ERR_NOTFOUND. */
 lc_err store_get_block(struct store *s, const uint8_t hash[static 32],
 		       uint8_t **raw /* OUT */, size_t *len /* OUT */);
+/* False also when the lookup fails (logged). */
 bool store_has_block(struct store *s, const uint8_t hash[static 32]);
-/* Every block by (height, insertion); fn's non-zero return stops the walk
- * and is returned. */
+
+/*
+ * Call fn for every block by height, blocks of one height in the order they
+ * were stored.  hash and raw are valid only during the call.  A non-zero
+ * return from fn stops the walk and is returned.  fn may call other store
+ * functions, but not store_foreach_block(); blocks it stores may or may not
+ * be visited.
+ */
 typedef lc_err (*store_block_fn)(void *ctx, const uint8_t hash[32], uint32_t height,
 				 const uint8_t *raw, size_t len);
 lc_err store_foreach_block(struct store *s, store_block_fn fn, void *ctx);
 lc_err store_block_count(struct store *s, uint64_t *out /* OUT */);
 
-/* Small metadata: key -> bytes. */
-lc_err store_meta_set(struct store *s, const char *key, const void *val, size_t len);
-/* LC_ERR_NOTFOUND; LC_ERR_TOOBIG when cap is short (*len says the size). */
-lc_err store_meta_get(struct store *s, const char *key, void *val, size_t cap,
-		      size_t *len /* OUT */);
+/* ---- metadata: key -> up to STORE_META_MAX bytes ---- */
 
-/* Key pins: the key first learned for a name, and whether it changed since
- * without a rotation the pin could follow (alarm). */
+/* Insert or replace.  LC_ERR_TOOBIG past STORE_META_MAX. */
+lc_err store_meta_set(struct store *s, const char *key, const void *val, size_t len);
+/* Copy the value into val[cap].  LC_ERR_NOTFOUND; LC_ERR_TOOBIG when cap is
+ * short, with *len the value's size and val untouched. */
+lc_err store_meta_get(struct store *s, const char *key, void *val /* OUT */,
+		      size_t cap, size_t *len /* OUT */);
+
+/* ---- key pins ---- */
+
+/* The key first learned for a name, and whether a different key has since
+ * appeared that the pin could not follow (alarm, with that key's
+ * fingerprint; all zero when there is no alarm). */
 struct store_pin {
-	char name[33];
-	uint8_t fp[32];
-	int64_t first_seen;
+	char name[STORE_NAME_MAX + 1];
+	uint8_t fp[32];          /* SHA-256 of the pinned SPKI */
+	int64_t first_seen;      /* seconds since 1970 */
 	bool alarm;
 	uint8_t alarm_fp[32];
 };
-lc_err store_pin_get(struct store *s, const char *name, struct store_pin *out);
+/* LC_ERR_NOTFOUND. */
+lc_err store_pin_get(struct store *s, const char *name, struct store_pin *out /* OUT */);
+/* Insert or replace the pin of p->name. */
 lc_err store_pin_put(struct store *s, const struct store_pin *p);
+/* Every pin by name; p is valid during the call.  Stops as
+ * store_foreach_block() does, with the same rules for fn. */
 typedef lc_err (*store_pin_fn)(void *ctx, const struct store_pin *p);
 lc_err store_foreach_pin(struct store *s, store_pin_fn fn, void *ctx);
 
-/* The derived name state. */
+/* ---- derived name state (the node can always rebuild it from blocks) ---- */
+
 struct store_name {
-	char name[33];
-	uint8_t spki[600];
+	char name[STORE_NAME_MAX + 1];
+	uint8_t spki[STORE_SPKI_MAX];
 	size_t spki_len;
-	char addr[263];
+	char addr[STORE_ADDR_MAX + 1];
 	uint32_t seq;
-	int status;            /* 0 active, 1 revoked */
+	int status;              /* 0 active, 1 revoked */
 	uint32_t reg_height;
 };
+/* Insert or replace the entry of n->name. */
 lc_err store_name_put(struct store *s, const struct store_name *n);
+/* Deleting a name that is not there is LC_OK. */
 lc_err store_name_delete(struct store *s, const char *name);
 lc_err store_names_clear(struct store *s);
-lc_err store_name_get(struct store *s, const char *name, struct store_name *out);
+/* LC_ERR_NOTFOUND. */
+lc_err store_name_get(struct store *s, const char *name, struct store_name *out /* OUT */);
+/* Every name in byte order; as store_foreach_pin(). */
 typedef lc_err (*store_name_fn)(void *ctx, const struct store_name *n);
 lc_err store_foreach_name(struct store *s, store_name_fn fn, void *ctx);
 
-/* Known gossip peers ("host:port"), with the last time each answered. */
+/* ---- gossip peers ---- */
+
+/* Remember that addr ("host:port", at most STORE_ADDR_MAX bytes, else
+ * LC_ERR_INVAL) answered at last_seen.  Past STORE_PEERS_MAX peers the
+ * least recently seen are forgotten. */
 lc_err store_peer_put(struct store *s, const char *addr, int64_t last_seen);
+/* Every peer, most recently seen first; addr is valid during the call. */
 typedef lc_err (*store_peer_fn)(void *ctx, const char *addr, int64_t last_seen);
 lc_err store_foreach_peer(struct store *s, store_peer_fn fn, void *ctx);
 

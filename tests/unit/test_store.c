@@ -1,6 +1,18 @@
-/* test_store.c - SQLite storage and the data directory lock. */
+/*
+ * test_store.c - the SQLite store and the data directory lock.
+ *
+ * Each test works in its own scratch directory.  Other processes (a lock
+ * holder, a writer to kill) are forked children that report through a pipe;
+ * the parent waits on the pipe with a deadline, never with a sleep.  The
+ * test also opens the file with SQLite directly to look at, or damage,
+ * what the store wrote.
+ */
 #include "harness.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -11,249 +23,1116 @@
 
 #include "store/datadir.h"
 #include "store/store.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+/* ---- helpers ---- */
+
+static const char *path_in(const char *name)
+{
+	static char path[4][600];
+	static int next;
+	char *p = path[next++ % 4];
+	snprintf(p, sizeof(path[0]), "%s/%s", harness_tmpdir(), name);
+	return p;
+}
 
 static struct store *open_in(const char *name)
 {
-	char path[512], why[256];
-	snprintf(path, sizeof(path), "%s/%s", harness_tmpdir(), name);
-	struct store *s;
-	lc_err rc = store_open(&s, path, why, sizeof(why));
+	char why[256] = "unset";
+	struct store *s = NULL;
+	lc_err rc = store_open(&s, path_in(name), why, sizeof(why));
 	if (rc)
-		harness_fail(__FILE__, __LINE__, "store_open: %s", why);
+		harness_fail(__FILE__, __LINE__, "store_open: %s (%d)", why, rc);
+	CHECK_STR(why, "");
 	return s;
 }
 
-static void hash_of(uint8_t h[32], int i)
+/* A hash whose byte order is the reverse of i's order, so that "sorted by
+ * hash" and "in insertion order" never agree by accident. */
+static void hash_of(uint8_t h[32], uint32_t i)
 {
-	memset(h, 0, 32);
-	h[0] = (uint8_t)(i >> 8);
-	h[1] = (uint8_t)i;
+	memset(h, 0xa5, 32);
+	h[0] = (uint8_t)~(i >> 24);
+	h[1] = (uint8_t)~(i >> 16);
+	h[2] = (uint8_t)~(i >> 8);
+	h[3] = (uint8_t)~i;
 }
 
-TEST(store_blocks_round_trip_idempotent_and_ordered)
+static void body_of(uint8_t *b, size_t n, uint32_t i)
+{
+	uint32_t x = i * 2654435761u + 1;
+	for (size_t k = 0; k < n; k++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		b[k] = (uint8_t)x;
+	}
+}
+
+static void put_block(struct store *s, uint32_t i, uint32_t height, size_t len)
+{
+	uint8_t h[32], p[32];
+	hash_of(h, i);
+	hash_of(p, i - 1);
+	uint8_t *b = malloc(len ? len : 1);
+	CHECK(b);
+	body_of(b, len, i);
+	CHECK_OK(store_put_block(s, h, p, height, b, len));
+	free(b);
+}
+
+static bool block_is(struct store *s, uint32_t i, size_t len)
+{
+	uint8_t h[32], *raw, *want = malloc(len ? len : 1);
+	size_t n;
+	hash_of(h, i);
+	body_of(want, len, i);
+	bool ok = store_get_block(s, h, &raw, &n) == LC_OK && n == len &&
+		  memcmp(raw, want, len) == 0;
+	if (ok)
+		free(raw);
+	free(want);
+	return ok;
+}
+
+static uint64_t count_of(struct store *s)
+{
+	uint64_t n = 0;
+	CHECK_OK(store_block_count(s, &n));
+	return n;
+}
+
+/* Read exactly n bytes from fd by the deadline (clock_mono_ms); false on
+ * end of file, error or timeout. */
+static bool read_by(int fd, void *buf, size_t n, uint64_t deadline)
+{
+	size_t got = 0;
+	while (got < n) {
+		uint64_t now = clock_mono_ms();
+		if (now >= deadline)
+			return false;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, (int)(deadline - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		ssize_t k = read(fd, (char *)buf + got, n - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		got += (size_t)k;
+	}
+	return true;
+}
+
+/* Log lines go to a file in the scratch directory; log_text() reads it. */
+static void log_to_file(void)
+{
+	int fd = open(path_in("log"), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	CHECK(fd >= 0);
+	log_set_fd(fd);
+}
+
+static char *log_text(void)
+{
+	static char text[16384];
+	FILE *f = fopen(path_in("log"), "r");
+	CHECK(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* Run one statement on the file with SQLite directly; the first column of
+ * the first row (if any) goes to out. */
+static void raw_sql(const char *path, const char *q, char *out, size_t cap)
+{
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		harness_fail(__FILE__, __LINE__, "%s: %s", q, sqlite3_errmsg(db));
+	int rc = sqlite3_step(st);
+	if (out) {
+		CHECK(rc == SQLITE_ROW);
+		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	} else {
+		CHECK(rc == SQLITE_DONE || rc == SQLITE_ROW);
+	}
+	sqlite3_finalize(st);
+	CHECK(sqlite3_close(db) == SQLITE_OK);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+/* ---- open ---- */
+
+TEST(store_open_creates_a_wal_store_with_its_schema)
 {
 	struct store *s = open_in("a.db");
-	uint8_t h[32], p[32], *raw;
-	size_t len;
-	CHECK_OK(store_begin(s));
-	for (int i = 5; i >= 1; i--) {   /* inserted out of height order */
-		hash_of(h, i);
-		hash_of(p, i - 1);
-		char body[16];
-		snprintf(body, sizeof(body), "block%d", i);
-		CHECK_OK(store_put_block(s, h, p, (uint32_t)i, (uint8_t *)body, strlen(body)));
+	put_block(s, 1, 0, 100);
+	CHECK(exists(path_in("a.db-wal")));   /* committed into the WAL */
+	char v[64];
+	raw_sql(path_in("a.db"), "PRAGMA journal_mode", v, sizeof(v));
+	CHECK_STR(v, "wal");
+	raw_sql(path_in("a.db"), "PRAGMA user_version", v, sizeof(v));
+	CHECK_STR(v, "1");
+	raw_sql(path_in("a.db"), "PRAGMA application_id", v, sizeof(v));
+	CHECK_STR(v, "1279477844");
+	raw_sql(path_in("a.db"), "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+		v, sizeof(v));
+	CHECK_STR(v, "5");
+	/* The walk in (height, insertion) order reads the index, no sorting. */
+	sqlite3 *db;
+	CHECK(sqlite3_open(path_in("a.db"), &db) == SQLITE_OK);
+	sqlite3_stmt *st;
+	CHECK(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT hash, height, raw FROM "
+				     "blocks ORDER BY height, seq", -1, &st, NULL) == SQLITE_OK);
+	bool sorts = false, index = false;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(st, 3);
+		sorts |= strstr(d, "TEMP B-TREE") != NULL;
+		index |= strstr(d, "blocks_by_height") != NULL;
 	}
-	CHECK_OK(store_commit(s));
-	hash_of(h, 3);
-	hash_of(p, 2);
-	CHECK_OK(store_put_block(s, h, p, 3, (const uint8_t *)"other", 5)); /* ignored */
-	CHECK_OK(store_get_block(s, h, &raw, &len));
-	CHECK(len == 6 && memcmp(raw, "block3", 6) == 0);
-	free(raw);
-	CHECK(store_has_block(s, h));
-	hash_of(h, 99);
-	CHECK(!store_has_block(s, h));
-	CHECK_ERR(store_get_block(s, h, &raw, &len), LC_ERR_NOTFOUND);
-	uint64_t n;
-	CHECK_OK(store_block_count(s, &n));
-	CHECK_INT(n, ==, 5);
-	static uint8_t big[STORE_BLOCK_MAX + 1];
-	CHECK_ERR(store_put_block(s, h, p, 9, big, sizeof(big)), LC_ERR_TOOBIG);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK(index && !sorts);
 	store_close(s);
-}
-
-static lc_err collect_heights(void *ctx, const uint8_t hash[32], uint32_t height,
-			      const uint8_t *raw, size_t len)
-{
-	(void)hash; (void)raw; (void)len;
-	int *next = ctx;
-	if ((int)height != *next)
-		return LC_ERR_CORRUPT;
-	(*next)++;
-	return height == 3 ? LC_ERR_EXISTS : LC_OK; /* stop early at 3 */
-}
-
-TEST(store_foreach_block_goes_by_height_and_stops_on_request)
-{
-	struct store *s = open_in("b.db");
-	uint8_t h[32], p[32];
-	for (int i = 4; i >= 1; i--) {
-		hash_of(h, i);
-		hash_of(p, i - 1);
-		CHECK_OK(store_put_block(s, h, p, (uint32_t)i, (const uint8_t *)"x", 1));
-	}
-	int next = 1;
-	CHECK_ERR(store_foreach_block(s, collect_heights, &next), LC_ERR_EXISTS);
-	CHECK_INT(next, ==, 4);
-	store_close(s);
-}
-
-TEST(store_rollback_and_reopen)
-{
-	struct store *s = open_in("c.db");
-	uint8_t h[32], p[32];
-	hash_of(p, 0);
-	hash_of(h, 1);
-	CHECK_OK(store_begin(s));
-	CHECK_OK(store_put_block(s, h, p, 1, (const uint8_t *)"x", 1));
-	store_rollback(s);
-	CHECK(!store_has_block(s, h));
-	CHECK_OK(store_put_block(s, h, p, 1, (const uint8_t *)"x", 1));
-	CHECK_OK(store_meta_set(s, "tip", h, 32));
-	store_close(s);
-	s = open_in("c.db");
-	CHECK(store_has_block(s, h));
-	uint8_t got[32];
-	size_t len;
-	CHECK_OK(store_meta_get(s, "tip", got, sizeof(got), &len));
-	CHECK(len == 32 && memcmp(got, h, 32) == 0);
-	CHECK_ERR(store_meta_get(s, "tip", got, 31, &len), LC_ERR_TOOBIG);
-	CHECK_INT(len, ==, 32);
-	CHECK_ERR(store_meta_get(s, "nope", got, 32, &len), LC_ERR_NOTFOUND);
-	CHECK_OK(store_integrity_check(s));
-	store_close(s);
+	CHECK(!exists(path_in("a.db-wal")));  /* the last close checkpoints */
 	store_close(NULL);
 }
 
-TEST(store_pins_names_peers)
+TEST(store_open_takes_a_path_that_looks_like_a_uri)
+{
+	CHECK_OK(chdir(harness_tmpdir()));
+	struct store *s;
+	char why[256];
+	CHECK_OK(store_open(&s, "file:x.db?mode=ro", why, sizeof(why)));
+	put_block(s, 1, 0, 10);
+	store_close(s);
+	CHECK(exists("file:x.db?mode=ro"));
+}
+
+TEST(store_refuses_a_newer_schema_version)
+{
+	struct store *s = open_in("v.db");
+	store_close(s);
+	raw_sql(path_in("v.db"), "PRAGMA user_version = 2", NULL, 0);
+	log_to_file();
+	char why[256];
+	CHECK_ERR(store_open(&s, path_in("v.db"), why, sizeof(why)), LC_ERR_UNSUPPORTED);
+	CHECK(s == NULL);
+	CHECK(strstr(why, "newer ledgerchat"));
+	CHECK(strstr(why, path_in("v.db")));
+	CHECK(strstr(log_text(), "store: open: "));
+	char v[16];
+	raw_sql(path_in("v.db"), "PRAGMA user_version", v, sizeof(v));
+	CHECK_STR(v, "2");   /* left alone */
+}
+
+TEST(store_refuses_files_that_are_not_stores)
+{
+	log_set_fd(open("/dev/null", O_WRONLY));
+	struct store *s;
+	char why[256];
+	/* Another program's database. */
+	raw_sql(path_in("other.db"), "CREATE TABLE t (x)", NULL, 0);
+	CHECK_ERR(store_open(&s, path_in("other.db"), why, sizeof(why)), LC_ERR_UNSUPPORTED);
+	CHECK(strstr(why, "not a ledgerchat store"));
+	raw_sql(path_in("other2.db"), "PRAGMA application_id = 7", NULL, 0);
+	CHECK_ERR(store_open(&s, path_in("other2.db"), why, sizeof(why)), LC_ERR_UNSUPPORTED);
+	/* Not SQLite at all. */
+	FILE *f = fopen(path_in("junk.db"), "w");
+	CHECK(f);
+	for (int i = 0; i < 200; i++)
+		fputs("not a database; ", f);
+	fclose(f);
+	CHECK_ERR(store_open(&s, path_in("junk.db"), why, sizeof(why)), LC_ERR_CORRUPT);
+	CHECK(strstr(why, "junk.db"));
+	/* A directory that does not exist. */
+	CHECK_ERR(store_open(&s, path_in("no/such/dir.db"), why, sizeof(why)), LC_ERR_IO);
+	CHECK(why[0]);
+	/* why may be left out. */
+	CHECK_ERR(store_open(&s, path_in("junk.db"), NULL, 0), LC_ERR_CORRUPT);
+}
+
+TEST(store_damaged_header_fails_to_open)
 {
 	struct store *s = open_in("d.db");
-	struct store_pin p = { .first_seen = 42 }, q;
-	snprintf(p.name, sizeof(p.name), "alice");
-	memset(p.fp, 7, 32);
-	CHECK_ERR(store_pin_get(s, "alice", &q), LC_ERR_NOTFOUND);
-	CHECK_OK(store_pin_put(s, &p));
-	p.alarm = true;
-	memset(p.alarm_fp, 9, 32);
-	CHECK_OK(store_pin_put(s, &p));
-	CHECK_OK(store_pin_get(s, "alice", &q));
-	CHECK(q.alarm && q.first_seen == 42 && q.fp[5] == 7 && q.alarm_fp[31] == 9);
+	put_block(s, 1, 0, 100);
+	store_close(s);
+	int fd = open(path_in("d.db"), O_RDWR);
+	CHECK(fd >= 0);
+	uint8_t b;
+	CHECK_INT(pread(fd, &b, 1, 0), ==, 1);
+	b ^= 1;   /* "SQLite format 3" -> "RQLite format 3" */
+	CHECK_INT(pwrite(fd, &b, 1, 0), ==, 1);
+	close(fd);
+	log_set_fd(open("/dev/null", O_WRONLY));
+	char why[256];
+	CHECK_ERR(store_open(&s, path_in("d.db"), why, sizeof(why)), LC_ERR_CORRUPT);
+}
 
-	struct store_name n = { .spki_len = 44, .seq = 3, .status = 1, .reg_height = 8 }, m;
-	snprintf(n.name, sizeof(n.name), "bob");
-	snprintf(n.addr, sizeof(n.addr), "10.0.0.1:47701");
-	memset(n.spki, 0x30, 44);
-	CHECK_OK(store_name_put(s, &n));
-	CHECK_OK(store_name_get(s, "bob", &m));
-	CHECK(m.spki_len == 44 && m.seq == 3 && m.status == 1 && m.reg_height == 8);
-	CHECK_STR(m.addr, "10.0.0.1:47701");
-	CHECK_OK(store_name_delete(s, "bob"));
-	CHECK_ERR(store_name_get(s, "bob", &m), LC_ERR_NOTFOUND);
-	CHECK_OK(store_name_put(s, &n));
-	CHECK_OK(store_names_clear(s));
-	CHECK_ERR(store_name_get(s, "bob", &m), LC_ERR_NOTFOUND);
-	CHECK_OK(store_peer_put(s, "127.0.0.2:47700", 5));
-	CHECK_OK(store_peer_put(s, "127.0.0.2:47700", 6));
+/* ---- blocks ---- */
+
+TEST(store_blocks_round_trip)
+{
+	struct store *s = open_in("b.db");
+	static const size_t sizes[] = { 0, 1, 500, 4096, 100000, STORE_BLOCK_MAX };
+	for (uint32_t i = 0; i < 6; i++)
+		put_block(s, i + 1, i, sizes[i]);
+	CHECK_INT(count_of(s), ==, 6);
+	for (uint32_t i = 0; i < 6; i++) {
+		uint8_t h[32];
+		hash_of(h, i + 1);
+		CHECK(store_has_block(s, h));
+		CHECK(block_is(s, i + 1, sizes[i]));
+	}
 	store_close(s);
 }
 
-TEST(store_refuses_a_newer_schema_and_a_non_database)
+TEST(store_put_block_is_idempotent)
 {
-	char path[512], why[256];
-	snprintf(path, sizeof(path), "%s/new.db", harness_tmpdir());
-	sqlite3 *db;
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL) == SQLITE_OK);
-	sqlite3_close(db);
-	struct store *s;
-	CHECK_ERR(store_open(&s, path, why, sizeof(why)), LC_ERR_UNSUPPORTED);
-	CHECK(strstr(why, "newer"));
-	snprintf(path, sizeof(path), "%s/junk.db", harness_tmpdir());
-	FILE *f = fopen(path, "w");
-	fputs("this is not a database, not at all, and it is long enough", f);
-	fclose(f);
-	CHECK(store_open(&s, path, why, sizeof(why)) != LC_OK);
-	CHECK(why[0]);
+	struct store *s = open_in("b.db");
+	put_block(s, 7, 3, 300);
+	uint8_t h[32], p[32];
+	hash_of(h, 7);
+	hash_of(p, 6);
+	CHECK_OK(store_put_block(s, h, p, 3, (const uint8_t *)"other", 5));
+	CHECK_OK(store_begin(s));
+	CHECK_OK(store_put_block(s, h, p, 9, (const uint8_t *)"again", 5));
+	CHECK_OK(store_commit(s));
+	CHECK_INT(count_of(s), ==, 1);
+	CHECK(block_is(s, 7, 300));   /* the first one stays */
+	store_close(s);
 }
 
-TEST(datadir_prepare_creates_0700_and_refuses_a_file)
+TEST(store_missing_block_is_notfound)
 {
-	char dir[700], why[256];
+	struct store *s = open_in("b.db");
+	uint8_t h[32], *raw = (uint8_t *)"x";
+	size_t len = 99;
+	hash_of(h, 1);
+	CHECK(!store_has_block(s, h));
+	CHECK_ERR(store_get_block(s, h, &raw, &len), LC_ERR_NOTFOUND);
+	CHECK(raw == NULL && len == 0);
+	put_block(s, 2, 0, 10);
+	CHECK_ERR(store_get_block(s, h, &raw, &len), LC_ERR_NOTFOUND);
+	CHECK(!store_has_block(s, h));
+	CHECK_INT(count_of(s), ==, 1);
+	store_close(s);
+}
+
+TEST(store_refuses_a_block_over_the_maximum)
+{
+	struct store *s = open_in("b.db");
+	uint8_t h[32], p[32];
+	hash_of(h, 1);
+	hash_of(p, 0);
+	uint8_t *big = calloc(1, STORE_BLOCK_MAX + 1);
+	CHECK(big);
+	CHECK_ERR(store_put_block(s, h, p, 1, big, STORE_BLOCK_MAX + 1), LC_ERR_TOOBIG);
+	CHECK(!store_has_block(s, h));
+	CHECK_OK(store_put_block(s, h, p, 1, big, STORE_BLOCK_MAX));
+	CHECK(store_has_block(s, h));
+	free(big);
+	store_close(s);
+}
+
+struct walk {
+	int n, stop_at;
+	uint32_t ids[16];
+	uint32_t heights[16];
+	struct store *s;
+};
+
+static lc_err walk_fn(void *ctx, const uint8_t hash[32], uint32_t height,
+		      const uint8_t *raw, size_t len)
+{
+	struct walk *w = ctx;
+	CHECK(w->n < 16);
+	uint32_t id = (uint32_t)(uint8_t)~hash[0] << 24 | (uint32_t)(uint8_t)~hash[1] << 16 |
+		      (uint32_t)(uint8_t)~hash[2] << 8 | (uint8_t)~hash[3];
+	w->ids[w->n] = id;
+	w->heights[w->n] = height;
+	CHECK_INT(len, ==, 20 + id);
+	uint8_t want[64];
+	body_of(want, len, id);
+	CHECK_MEM(raw, want, len);
+	if (w->s)   /* the callback may use the store */
+		CHECK(block_is(w->s, id, len) && store_has_block(w->s, hash));
+	return ++w->n == w->stop_at ? LC_ERR_EXISTS : LC_OK;
+}
+
+TEST(store_foreach_block_goes_by_height_then_insertion)
+{
+	struct store *s = open_in("w.db");
+	struct walk w = { 0 };
+	CHECK_OK(store_foreach_block(s, walk_fn, &w));   /* empty */
+	CHECK_INT(w.n, ==, 0);
+	/* id: height 1:3, 2:1, 3:2, 4:1, 5:3, 6:0, 7:1 */
+	static const uint32_t height[] = { 0, 3, 1, 2, 1, 3, 0, 1 };
+	CHECK_OK(store_begin(s));
+	for (uint32_t id = 1; id <= 7; id++)
+		put_block(s, id, height[id], 20 + id);
+	CHECK_OK(store_commit(s));
+	static const uint32_t want[] = { 6, 2, 4, 7, 3, 1, 5 };
+	w = (struct walk){ .s = s };
+	CHECK_OK(store_foreach_block(s, walk_fn, &w));
+	CHECK_INT(w.n, ==, 7);
+	for (int k = 0; k < 7; k++) {
+		CHECK_INT(w.ids[k], ==, want[k]);
+		CHECK_INT(w.heights[k], ==, height[want[k]]);
+	}
+	/* A non-zero return stops the walk and comes back. */
+	w = (struct walk){ .stop_at = 3 };
+	CHECK_ERR(store_foreach_block(s, walk_fn, &w), LC_ERR_EXISTS);
+	CHECK_INT(w.n, ==, 3);
+	/* And the statement is free again. */
+	w = (struct walk){ 0 };
+	CHECK_OK(store_foreach_block(s, walk_fn, &w));
+	CHECK_INT(w.n, ==, 7);
+	store_close(s);
+}
+
+/* ---- metadata ---- */
+
+TEST(store_meta_round_trip_and_bounds)
+{
+	struct store *s = open_in("m.db");
+	uint8_t tip[32], got[64];
+	size_t len = 77;
+	hash_of(tip, 42);
+	CHECK_ERR(store_meta_get(s, "tip", got, sizeof(got), &len), LC_ERR_NOTFOUND);
+	CHECK_INT(len, ==, 0);
+	CHECK_OK(store_meta_set(s, "tip", tip, 32));
+	CHECK_OK(store_meta_get(s, "tip", got, sizeof(got), &len));
+	CHECK_INT(len, ==, 32);
+	CHECK_MEM(got, tip, 32);
+	/* Exactly the size fits; one short is TOOBIG with the size reported. */
+	CHECK_OK(store_meta_get(s, "tip", got, 32, &len));
+	memset(got, 0xee, sizeof(got));
+	CHECK_ERR(store_meta_get(s, "tip", got, 31, &len), LC_ERR_TOOBIG);
+	CHECK_INT(len, ==, 32);
+	CHECK(got[0] == 0xee && got[30] == 0xee);   /* untouched */
+	CHECK_ERR(store_meta_get(s, "tip", NULL, 0, &len), LC_ERR_TOOBIG);
+	/* Replaced by a shorter value, then by an empty one. */
+	CHECK_OK(store_meta_set(s, "tip", "ab", 2));
+	CHECK_OK(store_meta_get(s, "tip", got, sizeof(got), &len));
+	CHECK(len == 2 && memcmp(got, "ab", 2) == 0);
+	CHECK_OK(store_meta_set(s, "empty", NULL, 0));
+	CHECK_OK(store_meta_get(s, "empty", NULL, 0, &len));
+	CHECK_INT(len, ==, 0);
+	/* Keys are exact. */
+	CHECK_ERR(store_meta_get(s, "Tip", got, sizeof(got), &len), LC_ERR_NOTFOUND);
+	CHECK_ERR(store_meta_get(s, "ti", got, sizeof(got), &len), LC_ERR_NOTFOUND);
+	/* The value bound. */
+	static uint8_t big[STORE_META_MAX + 1];
+	CHECK_OK(store_meta_set(s, "big", big, STORE_META_MAX));
+	CHECK_ERR(store_meta_set(s, "big", big, STORE_META_MAX + 1), LC_ERR_TOOBIG);
+	CHECK_OK(store_meta_get(s, "big", big, sizeof(big), &len));
+	CHECK_INT(len, ==, STORE_META_MAX);
+	store_close(s);
+}
+
+/* ---- pins ---- */
+
+static struct store_pin pin_of(const char *name, int k)
+{
+	struct store_pin p;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	memset(p.fp, k, sizeof(p.fp));
+	p.fp[31] = 0x80;
+	p.first_seen = 1700000000 + k;
+	return p;
+}
+
+struct names_seen {
+	int n, stop_at;
+	char names[8][STORE_NAME_MAX + 1];
+};
+
+static lc_err pin_fn(void *ctx, const struct store_pin *p)
+{
+	struct names_seen *w = ctx;
+	CHECK(w->n < 8);
+	snprintf(w->names[w->n], sizeof(w->names[0]), "%s", p->name);
+	return ++w->n == w->stop_at ? LC_ERR_REJECTED : LC_OK;
+}
+
+TEST(store_pins_round_trip)
+{
+	struct store *s = open_in("p.db");
+	struct store_pin p = pin_of("alice", 1), q;
+	CHECK_ERR(store_pin_get(s, "alice", &q), LC_ERR_NOTFOUND);
+	CHECK_OK(store_pin_put(s, &p));
+	CHECK_OK(store_pin_get(s, "alice", &q));
+	CHECK(memcmp(&p, &q, sizeof(p)) == 0);
+	/* Replace: the alarm, with the other key's fingerprint. */
+	p.alarm = true;
+	memset(p.alarm_fp, 0x5a, 32);
+	p.first_seen = -5;
+	CHECK_OK(store_pin_put(s, &p));
+	CHECK_OK(store_pin_get(s, "alice", &q));
+	CHECK(q.alarm && q.first_seen == -5);
+	CHECK_MEM(q.alarm_fp, p.alarm_fp, 32);
+	CHECK_MEM(q.fp, p.fp, 32);
+	/* The longest name; names are exact. */
+	char longest[STORE_NAME_MAX + 1];
+	memset(longest, 'z', STORE_NAME_MAX);
+	longest[STORE_NAME_MAX] = '\0';
+	p = pin_of(longest, 2);
+	CHECK_OK(store_pin_put(s, &p));
+	CHECK_OK(store_pin_get(s, longest, &q));
+	CHECK_STR(q.name, longest);
+	CHECK(!q.alarm);
+	CHECK_ERR(store_pin_get(s, "Alice", &q), LC_ERR_NOTFOUND);
+	p = pin_of("bob", 3);
+	CHECK_OK(store_pin_put(s, &p));
+	struct names_seen w = { 0 };
+	CHECK_OK(store_foreach_pin(s, pin_fn, &w));
+	CHECK_INT(w.n, ==, 3);
+	CHECK_STR(w.names[0], "alice");
+	CHECK_STR(w.names[1], "bob");
+	CHECK_STR(w.names[2], longest);
+	w = (struct names_seen){ .stop_at = 2 };
+	CHECK_ERR(store_foreach_pin(s, pin_fn, &w), LC_ERR_REJECTED);
+	CHECK_INT(w.n, ==, 2);
+	store_close(s);
+}
+
+/* ---- names ---- */
+
+static struct store_name name_of(const char *name, size_t spki_len, int k)
+{
+	struct store_name n;
+	memset(&n, 0, sizeof(n));
+	snprintf(n.name, sizeof(n.name), "%s", name);
+	n.spki_len = spki_len;
+	body_of(n.spki, spki_len, (uint32_t)k);
+	snprintf(n.addr, sizeof(n.addr), "10.0.0.%d:47701", k);
+	n.seq = (uint32_t)k;
+	n.reg_height = 100u + (uint32_t)k;
+	return n;
+}
+
+static bool name_eq(const struct store_name *a, const struct store_name *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->spki_len == b->spki_len &&
+	       memcmp(a->spki, b->spki, a->spki_len) == 0 && strcmp(a->addr, b->addr) == 0 &&
+	       a->seq == b->seq && a->status == b->status && a->reg_height == b->reg_height;
+}
+
+static lc_err name_fn(void *ctx, const struct store_name *n)
+{
+	struct names_seen *w = ctx;
+	CHECK(w->n < 8);
+	snprintf(w->names[w->n], sizeof(w->names[0]), "%s", n->name);
+	return ++w->n == w->stop_at ? LC_ERR_REJECTED : LC_OK;
+}
+
+TEST(store_names_round_trip_delete_and_clear)
+{
+	struct store *s = open_in("n.db");
+	struct store_name n = name_of("carol", 44, 3), m;
+	CHECK_ERR(store_name_get(s, "carol", &m), LC_ERR_NOTFOUND);
+	CHECK_OK(store_name_put(s, &n));
+	CHECK_OK(store_name_get(s, "carol", &m));
+	CHECK(name_eq(&n, &m));
+	/* Replace, at every maximum. */
+	n.spki_len = STORE_SPKI_MAX;
+	body_of(n.spki, n.spki_len, 9);
+	memset(n.addr, 'h', STORE_ADDR_MAX);
+	n.addr[STORE_ADDR_MAX - 6] = ':';
+	n.addr[STORE_ADDR_MAX] = '\0';
+	n.seq = UINT32_MAX;
+	n.reg_height = UINT32_MAX;
+	n.status = 1;
+	CHECK_OK(store_name_put(s, &n));
+	CHECK_OK(store_name_get(s, "carol", &m));
+	CHECK(name_eq(&n, &m));
+	/* An empty key is kept as empty. */
+	struct store_name e = name_of("dave", 0, 4);
+	CHECK_OK(store_name_put(s, &e));
+	CHECK_OK(store_name_get(s, "dave", &m));
+	CHECK(name_eq(&e, &m));
+	struct store_name a = name_of("alice", 32, 1);
+	CHECK_OK(store_name_put(s, &a));
+	struct names_seen w = { 0 };
+	CHECK_OK(store_foreach_name(s, name_fn, &w));
+	CHECK_INT(w.n, ==, 3);
+	CHECK_STR(w.names[0], "alice");
+	CHECK_STR(w.names[1], "carol");
+	CHECK_STR(w.names[2], "dave");
+	w = (struct names_seen){ .stop_at = 1 };
+	CHECK_ERR(store_foreach_name(s, name_fn, &w), LC_ERR_REJECTED);
+	CHECK_INT(w.n, ==, 1);
+	/* Delete one (and one that is not there), then clear. */
+	CHECK_OK(store_name_delete(s, "carol"));
+	CHECK_OK(store_name_delete(s, "carol"));
+	CHECK_OK(store_name_delete(s, "nobody"));
+	CHECK_ERR(store_name_get(s, "carol", &m), LC_ERR_NOTFOUND);
+	CHECK_OK(store_name_get(s, "alice", &m));
+	CHECK_OK(store_names_clear(s));
+	CHECK_ERR(store_name_get(s, "alice", &m), LC_ERR_NOTFOUND);
+	w = (struct names_seen){ 0 };
+	CHECK_OK(store_foreach_name(s, name_fn, &w));
+	CHECK_INT(w.n, ==, 0);
+	store_close(s);
+}
+
+/* ---- peers ---- */
+
+struct peers_seen {
+	int n;
+	char first[STORE_ADDR_MAX + 1];
+	int64_t first_seen, prev_seen;
+	bool ordered;
+};
+
+static lc_err peer_fn(void *ctx, const char *addr, int64_t last_seen)
+{
+	struct peers_seen *w = ctx;
+	if (w->n == 0) {
+		snprintf(w->first, sizeof(w->first), "%s", addr);
+		w->first_seen = last_seen;
+	} else if (last_seen > w->prev_seen) {
+		w->ordered = false;
+	}
+	w->prev_seen = last_seen;
+	w->n++;
+	return LC_OK;
+}
+
+TEST(store_peers_most_recent_first_and_bounded)
+{
+	struct store *s = open_in("peers.db");
+	CHECK_OK(store_peer_put(s, "10.0.0.1:47700", 5));
+	CHECK_OK(store_peer_put(s, "10.0.0.2:47700", 7));
+	CHECK_OK(store_peer_put(s, "10.0.0.1:47700", 9));   /* seen again */
+	struct peers_seen w = { .ordered = true };
+	CHECK_OK(store_foreach_peer(s, peer_fn, &w));
+	CHECK_INT(w.n, ==, 2);
+	CHECK_STR(w.first, "10.0.0.1:47700");
+	CHECK_INT(w.first_seen, ==, 9);
+	CHECK_OK(store_begin(s));
+	for (int i = 0; i < STORE_PEERS_MAX + 50; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), "192.168.%d.%d:1", i / 250, i % 250);
+		CHECK_OK(store_peer_put(s, a, 1000 + i));
+	}
+	CHECK_OK(store_commit(s));
+	w = (struct peers_seen){ .ordered = true };
+	CHECK_OK(store_foreach_peer(s, peer_fn, &w));
+	CHECK_INT(w.n, ==, STORE_PEERS_MAX);
+	CHECK(w.ordered);
+	CHECK_INT(w.first_seen, ==, 1000 + STORE_PEERS_MAX + 49);
+	CHECK_INT(w.prev_seen, ==, 1000 + 50);   /* the oldest went */
+	char huge[STORE_ADDR_MAX + 2];
+	memset(huge, 'a', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	CHECK_ERR(store_peer_put(s, huge, 1), LC_ERR_INVAL);
+	huge[STORE_ADDR_MAX] = '\0';
+	CHECK_OK(store_peer_put(s, huge, 1 << 30));
+	store_close(s);
+}
+
+/* ---- transactions, reopening ---- */
+
+static void put_one_of_each(struct store *s, int k)
+{
+	put_block(s, (uint32_t)k, (uint32_t)k, 64);
+	uint8_t tip[32];
+	hash_of(tip, (uint32_t)k);
+	CHECK_OK(store_meta_set(s, "tip", tip, 32));
+	struct store_pin p = pin_of("erin", k);
+	CHECK_OK(store_pin_put(s, &p));
+	struct store_name n = name_of("erin", 40, k);
+	CHECK_OK(store_name_put(s, &n));
+	CHECK_OK(store_peer_put(s, "10.1.1.1:1", k));
+}
+
+static void check_one_of_each(struct store *s, int k)
+{
+	CHECK(block_is(s, (uint32_t)k, 64));
+	uint8_t tip[32], want[32];
+	size_t len;
+	hash_of(want, (uint32_t)k);
+	CHECK_OK(store_meta_get(s, "tip", tip, sizeof(tip), &len));
+	CHECK(len == 32 && memcmp(tip, want, 32) == 0);
+	struct store_pin p = pin_of("erin", k), q;
+	CHECK_OK(store_pin_get(s, "erin", &q));
+	CHECK(memcmp(&p, &q, sizeof(p)) == 0);
+	struct store_name n = name_of("erin", 40, k), m;
+	CHECK_OK(store_name_get(s, "erin", &m));
+	CHECK(name_eq(&n, &m));
+	struct peers_seen w = { .ordered = true };
+	CHECK_OK(store_foreach_peer(s, peer_fn, &w));
+	CHECK(w.n == 1 && w.first_seen == k);
+}
+
+TEST(store_rollback_leaves_nothing)
+{
+	struct store *s = open_in("t.db");
+	store_rollback(s);   /* none open: harmless */
+	CHECK_OK(store_begin(s));
+	put_one_of_each(s, 1);
+	check_one_of_each(s, 1);   /* visible inside the transaction */
+	store_rollback(s);
+	uint8_t h[32], buf[32];
+	size_t len;
+	hash_of(h, 1);
+	CHECK(!store_has_block(s, h));
+	CHECK_INT(count_of(s), ==, 0);
+	CHECK_ERR(store_meta_get(s, "tip", buf, sizeof(buf), &len), LC_ERR_NOTFOUND);
+	struct store_pin p;
+	CHECK_ERR(store_pin_get(s, "erin", &p), LC_ERR_NOTFOUND);
+	struct store_name n;
+	CHECK_ERR(store_name_get(s, "erin", &n), LC_ERR_NOTFOUND);
+	struct peers_seen w = { 0 };
+	CHECK_OK(store_foreach_peer(s, peer_fn, &w));
+	CHECK_INT(w.n, ==, 0);
+	/* Committed, it stays; a second rollback after it changes nothing. */
+	CHECK_OK(store_begin(s));
+	put_one_of_each(s, 2);
+	CHECK_OK(store_commit(s));
+	store_rollback(s);
+	check_one_of_each(s, 2);
+	/* Closing with a transaction open rolls it back. */
+	CHECK_OK(store_begin(s));
+	put_one_of_each(s, 3);
+	store_close(s);
+	s = open_in("t.db");
+	check_one_of_each(s, 2);
+	CHECK_INT(count_of(s), ==, 1);
+	store_close(s);
+}
+
+TEST(store_reopen_keeps_everything)
+{
+	struct store *s = open_in("r.db");
+	CHECK_OK(store_begin(s));
+	for (uint32_t i = 1; i <= 50; i++)
+		put_block(s, i, i / 2, 100 + i);
+	CHECK_OK(store_commit(s));
+	put_one_of_each(s, 60);
+	struct store_pin p = pin_of("frank", 8);
+	p.alarm = true;
+	memset(p.alarm_fp, 3, 32);
+	CHECK_OK(store_pin_put(s, &p));
+	CHECK_OK(store_meta_set(s, "network", "test", 4));
+	store_close(s);
+	for (int round = 0; round < 2; round++) {
+		s = open_in("r.db");
+		CHECK_INT(count_of(s), ==, 51);
+		for (uint32_t i = 1; i <= 50; i++)
+			CHECK(block_is(s, i, 100 + i));
+		check_one_of_each(s, 60);
+		struct store_pin q;
+		CHECK_OK(store_pin_get(s, "frank", &q));
+		CHECK(memcmp(&p, &q, sizeof(p)) == 0);
+		char net[8];
+		size_t len;
+		CHECK_OK(store_meta_get(s, "network", net, sizeof(net), &len));
+		CHECK(len == 4 && memcmp(net, "test", 4) == 0);
+		CHECK_OK(store_integrity_check(s));
+		store_close(s);
+	}
+}
+
+/* ---- errors ---- */
+
+TEST(store_sqlite_errors_are_logged_with_the_operation)
+{
+	log_to_file();
+	struct store *s = open_in("e.db");
+	CHECK_OK(store_begin(s));
+	CHECK_ERR(store_begin(s), LC_ERR_DB);   /* no nested transactions */
+	store_rollback(s);
+	CHECK(strstr(log_text(), "store: begin: cannot start a transaction within a transaction"));
+	store_close(s);
+}
+
+TEST_T(store_busy_database_is_busy_and_the_log_holds_no_data, 30)
+{
+	log_to_file();
+	struct store *s = open_in("busy.db");
+	sqlite3 *db;
+	CHECK(sqlite3_open(path_in("busy.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+	uint8_t h[32], p[32];
+	hash_of(h, 1);
+	hash_of(p, 0);
+	static const char secret[] = "SECRET-BLOCK-CONTENT";
+	/* Waits for the busy timeout, then gives up. */
+	CHECK_ERR(store_put_block(s, h, p, 1, (const uint8_t *)secret, sizeof(secret)),
+		  LC_ERR_BUSY);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	const char *log = log_text();
+	CHECK(strstr(log, "store: put block: database is locked"));
+	CHECK(!strstr(log, "SECRET"));
+	/* The lock gone, the same call works. */
+	CHECK_OK(store_put_block(s, h, p, 1, (const uint8_t *)secret, sizeof(secret)));
+	store_close(s);
+}
+
+/* ---- integrity ---- */
+
+TEST(store_integrity_check_passes_and_catches_a_damaged_index)
+{
+	struct store *s = open_in("i.db");
+	CHECK_OK(store_integrity_check(s));
+	CHECK_OK(store_begin(s));
+	for (uint32_t i = 1; i <= 3000; i++)
+		put_block(s, i, i, 20);
+	CHECK_OK(store_commit(s));
+	CHECK_OK(store_integrity_check(s));
+	store_close(s);   /* checkpointed: everything is in the main file */
+	CHECK(!exists(path_in("i.db-wal")));
+
+	char v[32];
+	raw_sql(path_in("i.db"), "SELECT rootpage FROM sqlite_schema WHERE name = 'blocks_by_height'",
+		v, sizeof(v));
+	long root = atol(v);
+	raw_sql(path_in("i.db"), "PRAGMA page_size", v, sizeof(v));
+	long page = atol(v);
+	CHECK(root > 1 && page >= 512);
+	/* Scribble over the index's root page. */
+	int fd = open(path_in("i.db"), O_RDWR);
+	CHECK(fd >= 0);
+	uint8_t *junk = malloc((size_t)page);
+	CHECK(junk);
+	memset(junk, 0x3c, (size_t)page);
+	CHECK_INT(pwrite(fd, junk, (size_t)page, (off_t)((root - 1) * page)), ==, page);
+	free(junk);
+	close(fd);
+
+	log_to_file();
+	s = open_in("i.db");
+	CHECK_ERR(store_integrity_check(s), LC_ERR_CORRUPT);
+	CHECK(strstr(log_text(), "store: integrity check: "));
+	store_close(s);
+}
+
+/* ---- performance ---- */
+
+static double fill(const char *name, bool one_transaction)
+{
+	struct store *s = open_in(name);
+	uint8_t body[500], p[32], h[32];
+	uint64_t t0 = clock_mono_ns();
+	if (one_transaction)
+		CHECK_OK(store_begin(s));
+	for (uint32_t i = 1; i <= 10000; i++) {
+		hash_of(h, i);
+		hash_of(p, i - 1);
+		body_of(body, sizeof(body) - (i % 16), i);
+		if (!one_transaction)
+			CHECK_OK(store_begin(s));
+		CHECK_OK(store_put_block(s, h, p, i, body, sizeof(body) - (i % 16)));
+		if (!one_transaction)
+			CHECK_OK(store_commit(s));
+	}
+	if (one_transaction)
+		CHECK_OK(store_commit(s));
+	double ms = (double)(clock_mono_ns() - t0) / 1e6;
+	CHECK_INT(count_of(s), ==, 10000);
+	store_close(s);
+	return ms;
+}
+
+static lc_err count_fn(void *ctx, const uint8_t hash[32], uint32_t height,
+		       const uint8_t *raw, size_t len)
+{
+	(*(uint64_t *)ctx) += len;
+	return LC_OK;
+}
+
+TEST_T(store_10000_blocks_well_under_a_second, 120)
+{
+	double one = fill("one.db", true);
+	double many = fill("many.db", false);
+	struct store *s = open_in("one.db");
+	uint64_t t0 = clock_mono_ns(), bytes = 0;
+	CHECK_OK(store_foreach_block(s, count_fn, &bytes));
+	double walk = (double)(clock_mono_ns() - t0) / 1e6;
+	store_close(s);
+	printf("    10,000 blocks of ~500 bytes: %.0f ms in one transaction, "
+	       "%.0f ms in 10,000 transactions; walked in %.0f ms\n", one, many, walk);
+	CHECK(one < 1000);
+	CHECK(many < 15000);
+	CHECK(walk < 1000);
+}
+
+/* ---- surviving kill -9 ---- */
+
+#define KILL_ROUNDS 3
+#define KILL_AFTER 60          /* commits the parent waits for each round */
+#define BLOCKS_PER_TX 4
+
+static size_t kill_len(uint32_t i)
+{
+	return 1000 + (i * 7919u) % 60000;   /* big enough to checkpoint often */
+}
+
+/* The child: write transactions of BLOCKS_PER_TX blocks and a tip until
+ * killed, reporting the last block id of each commit. */
+static void writer(const char *path, int report_fd)
+{
+	char why[256];
+	struct store *s;
+	if (store_open(&s, path, why, sizeof(why)))
+		_exit(2);
+	uint64_t have;
+	if (store_block_count(s, &have))
+		_exit(3);
+	uint8_t *body = malloc(70000);
+	if (!body)
+		_exit(4);
+	for (uint32_t i = (uint32_t)have + 1;; i += BLOCKS_PER_TX) {
+		if (store_begin(s))
+			_exit(5);
+		for (uint32_t k = i; k < i + BLOCKS_PER_TX; k++) {
+			uint8_t h[32], p[32];
+			hash_of(h, k);
+			hash_of(p, k - 1);
+			body_of(body, kill_len(k), k);
+			if (store_put_block(s, h, p, k, body, kill_len(k)))
+				_exit(6);
+		}
+		uint8_t tip[32];
+		hash_of(tip, i + BLOCKS_PER_TX - 1);
+		if (store_meta_set(s, "tip", tip, 32) || store_commit(s))
+			_exit(7);
+		uint32_t last = i + BLOCKS_PER_TX - 1;
+		if (write(report_fd, &last, sizeof(last)) != sizeof(last))
+			_exit(8);
+	}
+}
+
+TEST_T(store_survives_kill_9_in_the_middle_of_writing, 120)
+{
+	const char *path = path_in("k.db");
+	uint32_t reported = 0;
+	for (int round = 0; round < KILL_ROUNDS; round++) {
+		int fds[2];
+		CHECK_OK(pipe(fds));
+		pid_t child = fork();
+		CHECK(child >= 0);
+		if (child == 0) {
+			close(fds[0]);
+			writer(path, fds[1]);
+		}
+		close(fds[1]);
+		/* Wait for KILL_AFTER commits (not for a time), then kill. */
+		uint64_t deadline = clock_mono_ms() + 30000;
+		for (int n = 0; n < KILL_AFTER; n++) {
+			uint32_t last;
+			if (!read_by(fds[0], &last, sizeof(last), deadline))
+				harness_fail(__FILE__, __LINE__, "round %d: the writer reported "
+					     "only %d commits", round, n);
+			CHECK(last > reported);
+			reported = last;
+		}
+		CHECK_OK(kill(child, SIGKILL));
+		int status;
+		CHECK_INT(waitpid(child, &status, 0), ==, child);
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		/* Commits reported before the kill are still in the pipe. */
+		uint32_t last;
+		while (read_by(fds[0], &last, sizeof(last), deadline))
+			reported = last;
+		close(fds[0]);
+
+		struct store *s = open_in("k.db");
+		CHECK_OK(store_integrity_check(s));
+		uint64_t have = count_of(s);
+		CHECK(have >= reported);
+		CHECK_INT(have % BLOCKS_PER_TX, ==, 0);   /* whole transactions only */
+		for (uint32_t i = 1; i <= reported; i++)
+			if (!block_is(s, i, kill_len(i)))
+				harness_fail(__FILE__, __LINE__, "round %d: block %u was reported "
+					     "committed but is not there intact", round, i);
+		uint8_t tip[32], want[32];
+		size_t len;
+		CHECK_OK(store_meta_get(s, "tip", tip, sizeof(tip), &len));
+		hash_of(want, (uint32_t)have);
+		CHECK_MEM(tip, want, 32);   /* the tip moved with its blocks */
+		store_close(s);
+	}
+}
+
+/* ---- data directory ---- */
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+	CHECK_OK(stat(path, &st));
+	CHECK(S_ISDIR(st.st_mode));
+	return st.st_mode & 07777;
+}
+
+TEST(datadir_prepare_creates_0700_directories)
+{
+	umask(0277);   /* chmod must win over it */
+	char dir[600], why[256] = "unset";
 	snprintf(dir, sizeof(dir), "%s/x/y/z", harness_tmpdir());
 	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
-	struct stat st;
-	CHECK_OK(stat(dir, &st));
-	CHECK(S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+	CHECK_STR(why, "");
+	CHECK_INT(mode_of(dir), ==, 0700);
+	CHECK_INT(mode_of(path_in("x/y")), ==, 0700);
+	CHECK_INT(mode_of(path_in("x")), ==, 0700);
 	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));   /* again: fine */
-	char file[600];
-	snprintf(file, sizeof(file), "%.500s/f", dir);
-	fclose(fopen(file, "w"));
-	snprintf(dir, sizeof(dir), "%s/sub", file);
-	CHECK_ERR(datadir_prepare(dir, why, sizeof(why)), LC_ERR_PERM);
-	CHECK(strstr(why, "not a directory"));
+	/* An existing directory keeps its mode. */
+	umask(022);
+	CHECK_OK(mkdir(path_in("open"), 0755));
+	snprintf(dir, sizeof(dir), "%s/open//new/", harness_tmpdir());
+	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
+	CHECK_INT(mode_of(path_in("open")), ==, 0755);
+	CHECK_INT(mode_of(path_in("open/new")), ==, 0700);
+	/* Relative paths. */
+	CHECK_OK(chdir(harness_tmpdir()));
+	CHECK_OK(datadir_prepare("rel/dir", NULL, 0));
+	CHECK_INT(mode_of("rel/dir"), ==, 0700);
+	CHECK_OK(datadir_prepare("/", why, sizeof(why)));
 }
 
-TEST(datadir_lock_names_the_holder_and_dies_with_it)
+TEST(datadir_prepare_refuses_a_file_in_the_way)
+{
+	char dir[600], why[256];
+	FILE *f = fopen(path_in("f"), "w");
+	CHECK(f);
+	fclose(f);
+	CHECK_ERR(datadir_prepare(path_in("f"), why, sizeof(why)), LC_ERR_PERM);
+	CHECK(strstr(why, "is not a directory"));
+	CHECK(strstr(why, path_in("f")));
+	snprintf(dir, sizeof(dir), "%s/sub/dir", path_in("f"));
+	CHECK_ERR(datadir_prepare(dir, why, sizeof(why)), LC_ERR_PERM);
+	CHECK(strstr(why, "is not a directory"));
+	CHECK(!exists(dir));
+}
+
+TEST(datadir_prepare_reports_other_failures)
+{
+	char why[256];
+	CHECK_ERR(datadir_prepare("", why, sizeof(why)), LC_ERR_INVAL);
+	CHECK(why[0]);
+	char dir[600];
+	char longname[300];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(dir, sizeof(dir), "%s/%s", harness_tmpdir(), longname);
+	CHECK_ERR(datadir_prepare(dir, why, sizeof(why)), LC_ERR_IO);   /* ENAMETOOLONG */
+	CHECK(strstr(why, "cannot create"));
+	char *huge = malloc(PATH_MAX + 10);
+	CHECK(huge);
+	memset(huge, 'a', PATH_MAX + 9);
+	huge[PATH_MAX + 9] = '\0';
+	CHECK_ERR(datadir_prepare(huge, why, sizeof(why)), LC_ERR_INVAL);
+	free(huge);
+	if (geteuid() != 0) {   /* root ignores directory permissions */
+		CHECK_OK(mkdir(path_in("ro"), 0500));
+		snprintf(dir, sizeof(dir), "%s/sub", path_in("ro"));
+		CHECK_ERR(datadir_prepare(dir, why, sizeof(why)), LC_ERR_IO);
+	}
+}
+
+static long pid_in_file(const char *dir)
+{
+	char path[600], line[32] = "";
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	FILE *f = fopen(path, "r");
+	CHECK(f);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	return atol(line);
+}
+
+TEST(datadir_lock_conflicts_within_one_process)
 {
 	const char *dir = harness_tmpdir();
-	int pipefd[2];
-	CHECK_OK(pipe(pipefd));
+	int fd = -1, fd2 = 7;
+	long holder = -1;
+	CHECK_OK(datadir_lock(dir, &fd, &holder));
+	CHECK(fd >= 0);
+	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	CHECK_INT(pid_in_file(dir), ==, getpid());
+	struct stat st;
+	CHECK_OK(stat(path_in("lock"), &st));
+	CHECK_INT(st.st_mode & 0777, ==, 0600);
+	CHECK_ERR(datadir_lock(dir, &fd2, &holder), LC_ERR_BUSY);
+	CHECK_INT(fd2, ==, -1);
+	CHECK_INT(holder, ==, getpid());
+	CHECK_ERR(datadir_lock(dir, &fd2, NULL), LC_ERR_BUSY);   /* holder optional */
+	/* Opening and closing the file elsewhere does not drop the lock. */
+	close(open(path_in("lock"), O_RDONLY));
+	CHECK_ERR(datadir_lock(dir, &fd2, &holder), LC_ERR_BUSY);
+	datadir_unlock(fd);
+	CHECK_INT(pid_in_file(dir), ==, 0);   /* a free lock names nobody */
+	CHECK_OK(datadir_lock(dir, &fd2, &holder));
+	datadir_unlock(fd2);
+	datadir_unlock(-1);
+}
+
+TEST(datadir_lock_held_by_a_child_until_it_is_killed)
+{
+	const char *dir = harness_tmpdir();
+	int report[2], hold[2];
+	CHECK_OK(pipe(report));
+	CHECK_OK(pipe(hold));
 	pid_t child = fork();
+	CHECK(child >= 0);
 	if (child == 0) {
+		close(report[0]);
+		close(hold[1]);
 		int fd;
 		long holder;
 		char c = datadir_lock(dir, &fd, &holder) == LC_OK ? 'y' : 'n';
-		(void)!write(pipefd[1], &c, 1);
-		pause();
+		if (write(report[1], &c, 1) != 1)
+			_exit(1);
+		char x;
+		while (read(hold[0], &x, 1) != 0)   /* until killed */
+			;
 		_exit(0);
 	}
+	close(report[1]);
+	close(hold[0]);
 	char c = 0;
-	CHECK_INT(read(pipefd[0], &c, 1), ==, 1);   /* the child holds it now */
+	CHECK(read_by(report[0], &c, 1, clock_mono_ms() + 10000));
 	CHECK(c == 'y');
-	int fd;
-	long holder;
+	int fd = 5;
+	long holder = 0;
 	CHECK_ERR(datadir_lock(dir, &fd, &holder), LC_ERR_BUSY);
 	CHECK_INT(holder, ==, child);
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
+	CHECK_INT(fd, ==, -1);
+	CHECK_OK(kill(child, SIGKILL));
+	CHECK_INT(waitpid(child, NULL, 0), ==, child);
+	/* The kernel dropped the lock with the process; its pid is stale. */
+	CHECK_INT(pid_in_file(dir), ==, child);
 	CHECK_OK(datadir_lock(dir, &fd, &holder));
+	CHECK_INT(pid_in_file(dir), ==, getpid());
 	datadir_unlock(fd);
+	close(hold[1]);
+	close(report[0]);
 }
 
-TEST_T(store_survives_kill9_mid_write, 60)
+TEST(datadir_lock_needs_the_directory)
 {
-	char path[512], why[256];
-	snprintf(path, sizeof(path), "%s/k.db", harness_tmpdir());
-	int pipefd[2];
-	CHECK_OK(pipe(pipefd));
-	pid_t child = fork();
-	if (child == 0) {
-		struct store *s;
-		if (store_open(&s, path, why, sizeof(why)))
-			_exit(1);
-		static uint8_t body[500];
-		for (int i = 1;; i++) {
-			uint8_t h[32], p[32];
-			hash_of(h, i);
-			hash_of(p, i - 1);
-			memset(body, i, sizeof(body));
-			store_begin(s);
-			store_put_block(s, h, p, (uint32_t)i, body, sizeof(body));
-			store_meta_set(s, "tip", h, 32);
-			if (store_commit(s) != LC_OK)
-				_exit(1);
-			int32_t done = i;   /* report each commit */
-			(void)!write(pipefd[1], &done, sizeof(done));
-		}
-	}
-	close(pipefd[1]);
-	int32_t committed = 0;
-	while (committed < 300)
-		CHECK_INT(read(pipefd[0], &committed, sizeof(committed)), ==, sizeof(committed));
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
-	/* Whatever the child reported after our last read is still in the pipe. */
-	int32_t more;
-	while (read(pipefd[0], &more, sizeof(more)) == sizeof(more))
-		committed = more;
-	struct store *s;
-	CHECK_OK(store_open(&s, path, why, sizeof(why)));
-	CHECK_OK(store_integrity_check(s));
-	for (int i = 1; i <= committed; i++) {
-		uint8_t h[32];
-		hash_of(h, i);
-		if (!store_has_block(s, h))
-			harness_fail(__FILE__, __LINE__, "block %d was reported committed but is gone", i);
-	}
-	store_close(s);
+	log_set_fd(open("/dev/null", O_WRONLY));
+	int fd = 3;
+	long holder = 9;
+	CHECK_ERR(datadir_lock(path_in("missing"), &fd, &holder), LC_ERR_IO);
+	CHECK_INT(fd, ==, -1);
+	CHECK_INT(holder, ==, 0);
 }
