@@ -30,16 +30,21 @@
 #include "core/netaddr.h"
 #include "ctl/protocol.h"
 #include "ctl/server.h"
+#include "gossip/gossip.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/mempool.h"
 #include "ledger/pin.h"
 #include "session/keys.h"
+#include "session/safety.h"
+#include "session/sessions.h"
 #include "store/datadir.h"
+#include "store/msgstore.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/addr.h"
 #include "util/queue.h"
 
 #define NODE_QUEUE_MAX 1024
@@ -75,6 +80,9 @@ struct node {
 	struct miner *miner;
 	struct queue *q;
 	struct ctl_server *ctl;
+	struct gossip *gossip;
+	struct msgstore *msgs;
+	struct sessions *sess;
 
 	/* current mining job */
 	uint64_t job_id;
@@ -84,6 +92,7 @@ struct node {
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
 	bool announced_registered;          /* "registered" event sent */
+	bool sync_hint;                     /* a chat peer has a longer ledger */
 	struct queue *sub_q;                /* node_subscribe() */
 	void (*sub_wake)(void *ctx);
 	void *sub_ctx;
@@ -91,6 +100,7 @@ struct node {
 
 static const char *const store_file = "ledger.db";
 static const char *const key_file = "identity.key";
+static const char *const msg_file = "messages.db";
 
 static void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h, 32); }
 
@@ -343,6 +353,7 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	const struct name_entry *me = my_entry(n);
 	if (me && !n->announced_registered) {
 		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
+		sess_set_name(n->sess, me->name);
 		emit(n, "registered", json_pack("{s:s,s:i}", "name", me->name, "height",
 						(json_int_t)me->reg_height));
 		n->announced_registered = true;
@@ -352,15 +363,19 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	maybe_mine(n);
 }
 
-/* Offer a block from anywhere (the miner now; peers later). */
-static void accept_block(struct node *n, const struct block *b)
+/* Offer a block from anywhere: the local miner or a peer.  *res_out (may
+ * be NULL) gets the verdict. */
+static lc_err accept_block(struct node *n, const struct block *b,
+			   struct ledger_add *res_out)
 {
-	struct ledger_add res;
-	lc_err rc = ledger_add_block(n->ledger, b, clock_wall_s(), &res);
+	struct ledger_add tmp;
+	struct ledger_add *resp = res_out ? res_out : &tmp;
+	lc_err rc = ledger_add_block(n->ledger, b, clock_wall_s(), resp);
 	if (rc) {
 		LOG_E("node", "block %u: %s", b->h.height, lc_strerror(rc));
-		return;
+		return rc;
 	}
+	struct ledger_add res = *resp;
 	char h[65];
 	hex32(h, res.hash);
 	switch (res.result) {
@@ -385,6 +400,7 @@ static void accept_block(struct node *n, const struct block *b)
 	case LEDGER_ORPHAN:
 		break;
 	}
+	return LC_OK;
 }
 
 static void on_found(struct node *n, const struct miner_found *f)
@@ -396,9 +412,91 @@ static void on_found(struct node *n, const struct miner_found *f)
 	n->job.records = NULL;
 	n->job.n_records = 0;
 	n->job_id = 0;
-	accept_block(n, &b);
+	struct ledger_add res;
+	if (accept_block(n, &b, &res) == LC_OK &&
+	    (res.result == LEDGER_EXTENDED || res.result == LEDGER_REORG))
+		gossip_announce_block(n->gossip, res.hash);
 	block_free(&b);
 	maybe_mine(n);
+}
+
+/* ---- the chat sessions' view of the node (same thread) ---- */
+
+static const struct name_entry *s_lookup(void *ctx, const char *name)
+{
+	struct node *n = ctx;
+	return state_get(ledger_state(n->ledger), name);
+}
+
+static void s_tip(void *ctx, uint32_t *height, uint8_t hash[32])
+{
+	struct node *n = ctx;
+	*height = ledger_height(n->ledger);
+	ledger_tip(n->ledger, hash);
+}
+
+static void s_tip_differs(void *ctx, const char *name, uint32_t height,
+			  const uint8_t hash[32])
+{
+	struct node *n = ctx;
+	(void)hash;
+	if (height <= ledger_height(n->ledger))
+		return;   /* they will learn ours through gossip */
+	LOG_I("node", "'%s' has a longer ledger (height %u): syncing", name, height);
+	n->sync_hint = true;
+	emit(n, "sync_hint", json_pack("{s:s,s:i}", "name", name, "height", (json_int_t)height));
+}
+
+static void s_event(void *ctx, const char *kind, json_t *ev)
+{
+	emit(ctx, kind, ev);
+}
+
+/* ---- the gossip network's view of the node (same thread) ---- */
+
+static lc_err g_on_block(void *ctx, const struct block *b, struct ledger_add *res)
+{
+	return accept_block(ctx, b, res);
+}
+
+static lc_err g_on_record(void *ctx, const struct record *r)
+{
+	struct node *n = ctx;
+	char why[160];
+	lc_err rc = mempool_add(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
+				r, clock_wall_s(), why, sizeof(why));
+	if (rc == LC_OK) {
+		LOG_D("node", "pending %s record for '%s' from a peer",
+		      record_type_name(r->type), r->name);
+		maybe_mine(n);
+	}
+	return rc;
+}
+
+static lc_err g_load_block(void *ctx, const uint8_t hash[32], uint8_t **raw, size_t *len)
+{
+	struct node *n = ctx;
+	return store_get_block(n->store, hash, raw, len);
+}
+
+static void g_peer_seen(void *ctx, const char *hostport)
+{
+	struct node *n = ctx;
+	store_peer_put(n->store, hostport, clock_wall_s());
+}
+
+static void g_notice(void *ctx, const char *what)
+{
+	struct node *n = ctx;
+	LOG_I("gossip", "%s", what);
+	emit(n, "network", json_pack("{s:s}", "what", what));
+}
+
+static lc_err remember_stored(void *ctx, const char *addr, int64_t last_seen)
+{
+	(void)last_seen;
+	gossip_remember(ctx, addr);
+	return LC_OK;
 }
 
 /* ---- own records ---- */
@@ -412,8 +510,10 @@ static lc_err queue_own(struct node *n, struct record *r, char *why, size_t whyl
 	}
 	rc = mempool_add(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger), r,
 			 clock_wall_s(), why, whylen);
-	if (rc == LC_OK)
+	if (rc == LC_OK) {
+		gossip_announce_record(n->gossip, r);
 		maybe_mine(n);
+	}
 	return rc;
 }
 
@@ -495,8 +595,8 @@ static json_t *status_json(struct node *n)
 		json_object_set_new(o, "registered_height", json_integer(me->reg_height));
 	json_object_set_new(o, "height", json_integer(ledger_height(n->ledger)));
 	json_object_set_new(o, "tip", json_string(tip_hex));
-	json_object_set_new(o, "peers", json_integer(0));
-	json_object_set_new(o, "syncing", json_false());
+	json_object_set_new(o, "peers", json_integer((json_int_t)gossip_peer_count(n->gossip)));
+	json_object_set_new(o, "syncing", json_boolean(gossip_syncing(n->gossip)));
 	json_object_set_new(o, "mining", json_boolean(n->job_id != 0));
 	json_object_set_new(o, "pending", json_integer((json_int_t)mempool_count(n->mempool)));
 	if (n->job_id) {
@@ -629,9 +729,133 @@ static json_t *alarms_json(struct node *n)
 	return arr;
 }
 
+struct history_ctx { json_t *arr; };
+
+static lc_err history_cb(void *ctx, const struct msg *m)
+{
+	struct history_ctx *h = ctx;
+	char id[2 * MSG_ID_LEN + 1];
+	hex_encode(id, m->id, MSG_ID_LEN);
+	json_array_append_new(h->arr, json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", id, "from",
+						m->outgoing ? "me" : m->peer, "time",
+						(json_int_t)(m->time_ms / 1000), "text", m->text,
+						"status", msg_status_name(m->status)));
+	return LC_OK;
+}
+
+static const char *arg_name(json_t *args, char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(args, "name"));
+	if (!name || !name_valid(name)) {
+		snprintf(err, errlen, "a name is 2 to 32 of a-z 0-9 _ -");
+		return NULL;
+	}
+	return name;
+}
+
+static json_t *session_cmd(struct node *n, const char *cmd, json_t *args, char *err,
+			   size_t errlen)
+{
+	if (strcmp(cmd, "sessions") == 0)
+		return sess_list(n->sess);
+	const char *name = arg_name(args, err, errlen);
+	if (!name)
+		return NULL;
+	if (strcmp(cmd, "connect") == 0) {
+		if (sess_connect(n->sess, name, err, errlen) != LC_OK)
+			return NULL;
+		return json_pack("{s:s,s:s}", "name", name, "status", "connecting");
+	}
+	if (strcmp(cmd, "send") == 0) {
+		const char *text = json_string_value(json_object_get(args, "text"));
+		uint8_t id[MSG_ID_LEN];
+		if (!text) {
+			snprintf(err, errlen, "nothing to send");
+			return NULL;
+		}
+		if (sess_send(n->sess, name, text, id, err, errlen) != LC_OK)
+			return NULL;
+		char hex[2 * MSG_ID_LEN + 1];
+		hex_encode(hex, id, MSG_ID_LEN);
+		return json_pack("{s:s,s:s,s:s}", "id", hex, "to", name, "status", "queued");
+	}
+	if (strcmp(cmd, "history") == 0) {
+		json_t *v = json_object_get(args, "limit");
+		json_int_t limit = v ? json_integer_value(v) : 50;
+		if (limit < 1 || limit > 1000) {
+			snprintf(err, errlen, "limit must be from 1 to 1000");
+			return NULL;
+		}
+		struct history_ctx h = { json_array() };
+		if (msgstore_history(n->msgs, name, (size_t)limit, history_cb, &h) != LC_OK) {
+			json_decref(h.arr);
+			snprintf(err, errlen, "cannot read the history");
+			return NULL;
+		}
+		return h.arr;
+	}
+	/* verify */
+	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	if (!e) {
+		snprintf(err, errlen, "'%s' is not on the ledger", name);
+		return NULL;
+	}
+	size_t len;
+	const uint8_t *spki = idkey_spki(n->key, &len);
+	char number[SAFETY_STR_LEN], theirs[FINGERPRINT_STR_LEN];
+	if (safety_number(spki, len, e->spki, e->spki_len, number) != LC_OK) {
+		snprintf(err, errlen, "cannot compute the safety number");
+		return NULL;
+	}
+	fingerprint_format(theirs, e->fp);
+	return json_pack("{s:s,s:s,s:s,s:s}", "name", name, "safety_number", number,
+			 "our_fingerprint", n->fp_str, "their_fingerprint", theirs);
+}
+
+static json_t *peers_json(struct node *n)
+{
+	struct gossip_peer_info info[GOSSIP_MAX_PEERS];
+	size_t k = gossip_peers(n->gossip, info, GOSSIP_MAX_PEERS);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < k; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:I,s:b}", "address",
+						     info[i].addr, "direction",
+						     info[i].outbound ? "out" : "in", "height",
+						     (json_int_t)info[i].height, "since",
+						     (json_int_t)info[i].since, "ready",
+						     info[i].ready));
+	return arr;
+}
+
+static json_t *join_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const char *addr = json_string_value(json_object_get(args, "address"));
+	char host[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	if (!addr || !hostport_parse(addr, DEFAULT_LEDGER_PORT, host, sizeof(host), &port)) {
+		snprintf(err, errlen, "an address is HOST or HOST:PORT");
+		return NULL;
+	}
+	lc_err rc = gossip_join(n->gossip, addr);
+	if (rc) {
+		snprintf(err, errlen, "cannot join %s: %s", addr, lc_strerror(rc));
+		return NULL;
+	}
+	return json_pack("{s:s,s:s}", "address", addr, "status", "connecting");
+}
+
 static json_t *handle_ctl(struct node *n, const char *cmd, json_t *args, char *err,
 			  size_t errlen)
 {
+	if (strcmp(cmd, "peers") == 0)
+		return peers_json(n);
+	if (strcmp(cmd, "join") == 0)
+		return join_json(n, args, err, errlen);
+	static const char *const sess_cmds[] = { "connect", "send", "history", "sessions",
+						 "verify" };
+	for (size_t i = 0; i < sizeof(sess_cmds) / sizeof(sess_cmds[0]); i++)
+		if (strcmp(cmd, sess_cmds[i]) == 0)
+			return session_cmd(n, cmd, args, err, errlen);
 	if (strcmp(cmd, "status") == 0)
 		return status_json(n);
 	if (strcmp(cmd, "names") == 0)
@@ -900,6 +1124,38 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		node_close(n);
 		return rc;
 	}
+	snprintf(path, sizeof(path), "%s/%s", dir, msg_file);
+	rc = msgstore_open(&n->msgs, path, why, whylen);
+	if (!rc) {
+		/* The name comes below, once we know which name is ours. */
+		struct sess_cfg scfg = {
+			.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
+			.name = "", .msgs = n->msgs,
+			.host = { n, s_lookup, s_tip, s_tip_differs, s_event },
+		};
+		rc = sess_open(&n->sess, &scfg);
+		if (rc)
+			snprintf(why, whylen, "cannot listen for chats on %s port %u: %s",
+				 n->opt.bind, n->opt.chat_port, lc_strerror(rc));
+	}
+	if (rc) {
+		node_close(n);
+		return rc;
+	}
+	struct gossip_cfg gcfg = {
+		.bind = n->opt.bind, .port = n->opt.ledger_port, .ledger = n->ledger,
+		.host = { n, g_on_block, g_on_record, g_load_block, g_peer_seen, g_notice },
+	};
+	rc = gossip_open(&n->gossip, &gcfg);
+	if (rc) {
+		snprintf(why, whylen, "cannot listen for peers on %s port %u: %s", n->opt.bind,
+			 n->opt.ledger_port, lc_strerror(rc));
+		node_close(n);
+		return rc;
+	}
+	for (int i = 0; i < n->opt.n_joins; i++)
+		gossip_join(n->gossip, n->opt.joins[i]);
+	store_foreach_peer(n->store, remember_stored, n->gossip);
 	LOG_I("node", "identity %s %s, address %s", key_type_name(idkey_type(n->key)),
 	      n->fp_str, n->address);
 
@@ -909,7 +1165,12 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		snprintf(n->want_name, sizeof(n->want_name), "%s", n->opt.name);
 	else if (store_meta_get(n->store, "name", n->want_name, NAME_MAX_LEN, &len) == LC_OK)
 		n->want_name[len] = '\0';
-	if (n->want_name[0] && !my_entry(n)) {
+	const struct name_entry *me = my_entry(n);
+	if (me) {
+		sess_set_name(n->sess, me->name);
+		n->announced_registered = true;
+	}
+	if (n->want_name[0] && !me) {
 		char w[200];
 		char name[NAME_MAX_LEN + 1];
 		snprintf(name, sizeof(name), "%s", n->want_name);
@@ -964,14 +1225,23 @@ static void housekeeping(struct node *n)
 lc_err node_run(struct node *n, bool handle_signals)
 {
 	int sfd = handle_signals ? make_signalfd() : -1;
-	struct pollfd pfd[2] = { { queue_fd(n->q), POLLIN, 0 }, { sfd, POLLIN, 0 } };
+	struct pollfd pfd[2 + SESS_MAX_POLLFDS + GOSSIP_MAX_POLLFDS];
 	uint64_t next_hk = clock_mono_ms() + HOUSEKEEPING_MS;
+	int sess_ms = 0, gossip_ms = 0;
 	n->ran = true;
 	LOG_I("node", "running; stop with Ctrl-C or 'ledgerchat ctl stop'");
 	while (!n->stop) {
 		uint64_t now = clock_mono_ms();
 		int timeout = next_hk > now ? (int)(next_hk - now) : 0;
-		int pr = poll(pfd, sfd >= 0 ? 2 : 1, timeout);
+		if (sess_ms >= 0 && sess_ms < timeout)
+			timeout = sess_ms;
+		if (gossip_ms >= 0 && gossip_ms < timeout)
+			timeout = gossip_ms;
+		pfd[0] = (struct pollfd){ queue_fd(n->q), POLLIN, 0 };
+		pfd[1] = (struct pollfd){ sfd, POLLIN, 0 };
+		size_t ns = sess_pollfds(n->sess, pfd + 2, SESS_MAX_POLLFDS);
+		size_t ng = gossip_pollfds(n->gossip, pfd + 2 + ns, GOSSIP_MAX_POLLFDS);
+		int pr = poll(pfd, 2 + ns + ng, timeout);
 		if (pr < 0 && errno != EINTR) {
 			LOG_E("node", "poll: %s", strerror(errno));
 			break;
@@ -982,9 +1252,15 @@ lc_err node_run(struct node *n, bool handle_signals)
 				LOG_I("node", "signal %u: stopping", si.ssi_signo);
 			n->stop = true;
 		}
+		if (pr > 0) {
+			sess_handle(n->sess, pfd + 2, ns);
+			gossip_handle(n->gossip, pfd + 2 + ns, ng);
+		}
 		void *m;
 		while (!n->stop && queue_pop(n->q, &m) == LC_OK)
 			handle_msg(n, m);
+		sess_ms = sess_tick(n->sess);
+		gossip_ms = gossip_tick(n->gossip);
 		if (clock_mono_ms() >= next_hk) {
 			housekeeping(n);
 			next_hk = clock_mono_ms() + HOUSEKEEPING_MS;
@@ -1031,6 +1307,9 @@ void node_close(struct node *n)
 		drain_queue(n);
 	}
 	ctl_server_stop(n->ctl);
+	sess_close(n->sess);
+	gossip_close(n->gossip);
+	msgstore_close(n->msgs);
 	miner_stop(n->miner);
 	if (n->q)
 		drain_queue(n);

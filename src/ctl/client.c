@@ -24,6 +24,7 @@
 #include "ctl/print.h"
 #include "ctl/protocol.h"
 #include "ledger/name.h"
+#include "util/addr.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
@@ -140,6 +141,101 @@ fail:
 	return false;
 }
 
+/* NAME as the only argument. */
+static bool name_arg(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	*args = NULL;
+	if (argc < 1) {
+		snprintf(err, errlen, "missing NAME");
+		return false;
+	}
+	if (argc > 1) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[1]);
+		return false;
+	}
+	if (!name_valid(argv[0])) {
+		snprintf(err, errlen, "'%s' is not a valid name (%d-%d of a-z 0-9 _ -)",
+			 argv[0], NAME_MIN_LEN, NAME_MAX_LEN);
+		return false;
+	}
+	*args = json_pack("{s:s}", "name", argv[0]);
+	return *args != NULL;
+}
+
+/* send NAME TEXT...: the words of TEXT are joined with single spaces. */
+static bool send_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	if (argc < 2) {
+		*args = NULL;
+		snprintf(err, errlen, argc ? "missing TEXT" : "missing NAME");
+		return false;
+	}
+	if (!name_arg(1, argv, args, err, errlen))
+		return false;
+	struct buf text;
+	buf_init(&text, 4096 + 1);
+	bool ok = true;
+	for (int i = 1; i < argc && ok; i++)
+		ok = (i == 1 || buf_append_byte(&text, ' ') == LC_OK) &&
+		     buf_append(&text, argv[i], strlen(argv[i])) == LC_OK;
+	ok = ok && buf_append_byte(&text, 0) == LC_OK;
+	if (!ok || text.len < 2) {
+		snprintf(err, errlen, ok ? "empty TEXT" : "TEXT is longer than 4096 bytes");
+		buf_free(&text);
+		json_decref(*args);
+		*args = NULL;
+		return false;
+	}
+	json_object_set_new(*args, "text", json_string((const char *)text.data));
+	buf_free(&text);
+	if (!json_object_get(*args, "text")) {
+		snprintf(err, errlen, "TEXT is not valid UTF-8");
+		json_decref(*args);
+		*args = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* history NAME [--limit N] */
+static bool history_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	if (!name_arg(argc > 0 ? 1 : 0, argv, args, err, errlen))
+		return false;
+	if (argc == 1)
+		return true;
+	long long v;
+	if (argc == 3 && strcmp(argv[1], "--limit") == 0 && parse_count(argv[2], 1, 1000, &v)) {
+		json_object_set_new(*args, "limit", json_integer(v));
+		return true;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--limit") == 0)
+		snprintf(err, errlen, "--limit: '%s' is not in 1-1000", argc > 2 ? argv[2] : "");
+	else
+		snprintf(err, errlen, "unexpected argument '%s'", argv[1]);
+	json_decref(*args);
+	*args = NULL;
+	return false;
+}
+
+static bool join_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	*args = NULL;
+	char host[300];
+	uint16_t port;
+	if (argc != 1) {
+		snprintf(err, errlen, argc ? "unexpected argument '%s'" : "missing HOST[:PORT]",
+			 argc ? argv[1] : "");
+		return false;
+	}
+	if (strlen(argv[0]) > 262 || !hostport_parse(argv[0], 47700, host, sizeof(host), &port)) {
+		snprintf(err, errlen, "'%s' is not HOST[:PORT]", argv[0]);
+		return false;
+	}
+	*args = json_pack("{s:s}", "address", argv[0]);
+	return *args != NULL;
+}
+
 /* events [--count N]: stop after N events (the count stays here). */
 static bool events_args(int argc, char **argv, json_t **args, char *err,
 			size_t errlen)
@@ -168,6 +264,13 @@ static const struct command {
 	{ "names", no_args },
 	{ "blocks", blocks_args },
 	{ "alarms", no_args },
+	{ "join", join_args },
+	{ "peers", no_args },
+	{ "connect", name_arg },
+	{ "send", send_args },
+	{ "history", history_args },
+	{ "sessions", no_args },
+	{ "verify", name_arg },
 	{ CTL_EVENTS_CMD, events_args },
 	{ "stop", no_args },
 };
@@ -483,7 +586,8 @@ int ctl_client_run(const struct options *o, int argc, char **argv,
 			cmd = &commands[i];
 	if (!cmd) {
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
-			"register, names, blocks, alarms, events, stop)\n", words[0]);
+			"register, names, blocks, alarms, join, peers, connect, send, history, "
+			"sessions, verify, events, stop)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "ctl/protocol.h"
+#include "util/utf8.h"
 
 static const char *const status_keys[] = {
 	"name", "fingerprint", "address", "registered", "height", "tip",
@@ -27,10 +28,15 @@ static const char *const blocks_keys[] = {
 	"height", "hash", "time", "records", NULL,
 };
 
+static const char *const peers_keys[] = {
+	"address", "direction", "height", "since", NULL,
+};
+
 static const struct {
 	const char *cmd;
 	const char *const *keys;
 } preferred[] = {
+	{ "peers", peers_keys },
 	{ "status", status_keys },
 	{ "names", names_keys },
 	{ "blocks", blocks_keys },
@@ -115,6 +121,27 @@ static bool keys_collect(struct keys *ks, const char *cmd, const json_t *const *
 	return true;
 }
 
+/*
+ * Make a value safe for a terminal: valid UTF-8 stays readable (chat text,
+ * names), but control characters, C0 and C1 alike, become '?'; anything
+ * that is not valid UTF-8 is reduced to printable ASCII.
+ */
+static void sanitize_text(char *s)
+{
+	size_t n = strlen(s);
+	if (!utf8_valid(s, n)) {
+		ctl_sanitize(s);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			s[i] = '?';
+		else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0)
+			s[i] = s[i + 1] = '?';   /* U+0080..U+009F */
+	}
+}
+
 /* The text of one value (NULL: the field is absent), malloc'd, sanitized. */
 static char *value_text(const char *key, const json_t *v)
 {
@@ -138,7 +165,8 @@ static char *value_text(const char *key, const json_t *v)
 		struct tm tm;
 		time_t t = (time_t)i;
 		/* Block and record times are seconds since the epoch. */
-		if (strcmp(key, "time") == 0 && i >= 0 && i <= 253402300799 &&
+		if ((strcmp(key, "time") == 0 || strcmp(key, "since") == 0) &&
+		    i >= 0 && i <= 253402300799 &&
 		    gmtime_r(&t, &tm) &&
 		    strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%SZ", &tm))
 			s = strdup(tmp);
@@ -157,7 +185,7 @@ static char *value_text(const char *key, const json_t *v)
 		break;
 	}
 	if (s)
-		ctl_sanitize(s);
+		sanitize_text(s);
 	return s;
 }
 

@@ -372,7 +372,10 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 		n->flags |= BN_VALID;
 		return best_set(l, n->h.height, n);
 	}
-	if (n->work > tip(l)->work)
+	/* Most work wins; between equal work, the lower hash, so that every
+	 * node settles on the same tip without waiting for another block. */
+	struct bnode *t = tip(l);
+	if (n->work > t->work || (n->work == t->work && memcmp(n->hash, t->hash, 32) < 0))
 		return reorganise(l, n, b, trusted, res);
 	res->result = LEDGER_SIDE;
 	return LC_OK;

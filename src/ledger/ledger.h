@@ -13,9 +13,11 @@
  *   - parent unknown: LEDGER_ORPHAN (nothing kept);
  *   - extends the tip: records applied to the state with every rule and
  *     signature checked; any failure rolls the block back: LEDGER_INVALID;
- *   - a side branch with no more work than the tip: indexed only
- *     (LEDGER_SIDE); its records are checked if it ever wins;
- *   - a side branch with more work: reorganise.  The state is rebuilt from
+ *   - a side branch with less work than the tip, or as much but a higher
+ *     tip hash: indexed only (LEDGER_SIDE); its records are checked if it
+ *     ever wins;
+ *   - a side branch with more work (or as much and a lower hash, a rule
+ *     every node applies alike, so they agree on one tip): reorganise.  The state is rebuilt from
  *     genesis up to the fork point, then the branch is applied block by
  *     block; if a block fails, it and its descendants are marked invalid and
  *     the old chain is restored.

@@ -14,7 +14,8 @@
 
 #define MSG_SCHEMA_VERSION 1
 
-enum { M_ADD, M_STATUS, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_REQUEUE, M__COUNT };
+enum { M_ADD, M_STATUS, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_REQUEUE, M_REQUEUE_PEER,
+       M__COUNT };
 
 static const char *const msql[M__COUNT] = {
 	[M_ADD] = "INSERT INTO messages(id, peer, outgoing, time_ms, text, status) "
@@ -29,6 +30,8 @@ static const char *const msql[M__COUNT] = {
 		      "ORDER BY seq",
 	[M_PEERS] = "SELECT DISTINCT peer FROM messages WHERE outgoing = 1 AND status < 2",
 	[M_REQUEUE] = "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1",
+	[M_REQUEUE_PEER] = "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1 "
+			   "AND peer = ?",
 };
 
 struct msgstore {
@@ -236,6 +239,16 @@ lc_err msgstore_outbox_peers(struct msgstore *m, peer_fn fn, void *ctx)
 lc_err msgstore_requeue_sent(struct msgstore *m)
 {
 	sqlite3_stmt *st = m->st[M_REQUEUE];
+	int rc = sqlite3_step(st);
+	lc_err e = rc == SQLITE_DONE ? LC_OK : mfail(m, "requeue", rc);
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_requeue_peer(struct msgstore *m, const char *peer)
+{
+	sqlite3_stmt *st = m->st[M_REQUEUE_PEER];
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	lc_err e = rc == SQLITE_DONE ? LC_OK : mfail(m, "requeue", rc);
 	mdone(st);

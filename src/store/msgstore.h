@@ -69,5 +69,7 @@ lc_err msgstore_outbox_peers(struct msgstore *m, peer_fn fn, void *ctx);
 /* Messages after a crash: every SENT becomes QUEUED again (the session that
  * took them is gone, so they go out again; receivers drop duplicates). */
 lc_err msgstore_requeue_sent(struct msgstore *m);
+/* The same for one peer, when its session ended with messages unacked. */
+lc_err msgstore_requeue_peer(struct msgstore *m, const char *peer);
 
 #endif

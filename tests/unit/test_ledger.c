@@ -598,14 +598,23 @@ TEST(reorg_rolls_state_back_and_forward)
 	uint8_t h1[32], h2[32];
 	memcpy(h1, res.hash, 32);
 	fx_block(&B2, h1, &B1.h, &b2, 1, T0 + 2);
-	CHECK_INT(fx_add(&f, &B2, &res), ==, LEDGER_SIDE); /* equal work: keep ours */
+	/* Equal work: the lower tip hash wins, the same on every node. */
+	uint8_t b2hash[32];
+	header_hash(&B2.h, b2hash);
+	bool b_wins_tie = memcmp(b2hash, tip_a, 32) < 0;
+	CHECK_INT(fx_add(&f, &B2, &res), ==, b_wins_tie ? LEDGER_REORG : LEDGER_SIDE);
 	memcpy(h2, res.hash, 32);
-	CHECK_STR(state_get(ledger_state(f.l), "alice")->addr, "10.0.0.11:1");
+	if (!b_wins_tie)
+		CHECK_STR(state_get(ledger_state(f.l), "alice")->addr, "10.0.0.11:1");
+	else
+		CHECK(memcmp(res.old_tip, tip_a, 32) == 0 && res.fork_height == 0);
 	fx_block(&B3, h2, &B2.h, NULL, 0, T0 + 3);
-	CHECK_INT(fx_add(&f, &B3, &res), ==, LEDGER_REORG);
-	CHECK_INT(res.fork_height, ==, 0);
-	CHECK(memcmp(res.fork, g, 32) == 0);
-	CHECK(memcmp(res.old_tip, tip_a, 32) == 0);
+	CHECK_INT(fx_add(&f, &B3, &res), ==, b_wins_tie ? LEDGER_EXTENDED : LEDGER_REORG);
+	if (!b_wins_tie) {
+		CHECK_INT(res.fork_height, ==, 0);
+		CHECK(memcmp(res.fork, g, 32) == 0);
+		CHECK(memcmp(res.old_tip, tip_a, 32) == 0);
+	}
 	CHECK_INT(ledger_height(f.l), ==, 3);
 	const struct state *s = ledger_state(f.l);
 	uint8_t fp1[32];
@@ -622,9 +631,10 @@ TEST(reorg_rolls_state_back_and_forward)
 	CHECK(ledger_lookup(f.l, tip_a, &ha, &best));
 	CHECK(!best);
 	fx_block(&A3, tip_a, &ha, NULL, 0, T0 + 4);
-	CHECK_INT(fx_add(&f, &A3, &res), ==, LEDGER_SIDE);
+	enum ledger_result r3 = fx_add(&f, &A3, &res);   /* equal work again */
+	CHECK(r3 == LEDGER_SIDE || r3 == LEDGER_REORG);
 	fx_block(&A4, res.hash, &A3.h, NULL, 0, T0 + 5);
-	CHECK_INT(fx_add(&f, &A4, &res), ==, LEDGER_REORG);
+	CHECK_INT(fx_add(&f, &A4, &res), ==, r3 == LEDGER_REORG ? LEDGER_EXTENDED : LEDGER_REORG);
 	CHECK_INT(ledger_height(f.l), ==, 4);
 	uint8_t fp0[32];
 	idkey_fingerprint(K(0), fp0);
@@ -647,28 +657,37 @@ TEST(reorg_to_an_invalid_branch_is_refused)
 	struct record a1;
 	fx_register(&a1, K(0), "alice", "10.0.0.1:1", T0);
 	CHECK_INT(fx_extend(&f, &a1, 1, NULL), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&f, NULL, 0, NULL), ==, LEDGER_EXTENDED);
 	uint8_t tip[32];
 	ledger_tip(f.l, tip);
-	/* side branch: a block with a forged signature, then a child making it heavier */
+	/* side branch: a block with a forged signature, then children making
+	 * it as heavy, then heavier */
 	struct record bad;
 	fx_register(&bad, K(1), "mallory", "10.0.0.6:1", T0);
 	bad.sig[0] ^= 1;
-	struct block B1, B2, B3;
+	struct block B1, B2, B3, B4;
 	struct ledger_add res;
 	fx_block(&B1, g, &gh, &bad, 1, T0 + 1);
-	CHECK_INT(fx_add(&f, &B1, &res), ==, LEDGER_SIDE);   /* not checked yet */
+	CHECK_INT(fx_add(&f, &B1, &res), ==, LEDGER_SIDE);   /* lighter: not checked yet */
 	fx_block(&B2, res.hash, &B1.h, NULL, 0, T0 + 2);
-	CHECK_INT(fx_add(&f, &B2, &res), ==, LEDGER_INVALID);
-	CHECK(strstr(res.why, "bad signature"));
+	enum ledger_result r2 = fx_add(&f, &B2, &res);      /* as heavy: tie-break */
+	CHECK(r2 == LEDGER_SIDE || r2 == LEDGER_INVALID);
+	fx_block(&B3, res.hash, &B2.h, NULL, 0, T0 + 3);
+	CHECK_INT(fx_add(&f, &B3, &res), ==, LEDGER_INVALID);
+	CHECK(strstr(res.why, r2 == LEDGER_INVALID ? "invalid block" : "bad signature"));
 	uint8_t now_tip[32];
 	ledger_tip(f.l, now_tip);
 	CHECK(memcmp(now_tip, tip, 32) == 0);
 	CHECK(state_get(ledger_state(f.l), "alice") != NULL);
 	CHECK(state_get(ledger_state(f.l), "mallory") == NULL);
-	/* and anything built on it later is refused at once */
-	fx_block(&B3, res.hash, &B2.h, NULL, 0, T0 + 3);
-	CHECK_INT(fx_add(&f, &B3, &res), ==, LEDGER_INVALID);
-	block_free(&B1); block_free(&B2); block_free(&B3);
+	/* and nothing built on it later is taken (refused, or an orphan when
+	 * its parent was refused before it was indexed) */
+	fx_block(&B4, res.hash, &B3.h, NULL, 0, T0 + 4);
+	enum ledger_result r4 = fx_add(&f, &B4, &res);
+	CHECK(r4 == LEDGER_INVALID || r4 == LEDGER_ORPHAN);
+	ledger_tip(f.l, now_tip);
+	CHECK(memcmp(now_tip, tip, 32) == 0);
+	block_free(&B1); block_free(&B2); block_free(&B3); block_free(&B4);
 	fx_close(&f);
 }
 
@@ -765,4 +784,37 @@ TEST(pin_follows_rotations_and_alarms_on_swaps)
 	/* once alarmed, a rotation does not silence the alarm */
 	CHECK_INT(pin_check(fp0, true, &e), ==, PIN_ALARM);
 	CHECK_INT(pin_check(fp2, false, &e), ==, PIN_ALARM);
+}
+
+TEST(fork_choice_breaks_ties_by_lower_hash_in_either_order)
+{
+	/* Two single-block branches of equal work, offered in both orders to
+	 * two ledgers: both end on the same tip. */
+	struct record r0, r1;
+	fx_register(&r0, K(0), "alice", "10.0.0.1:1", T0);
+	fx_register(&r1, K(1), "bob", "10.0.0.2:1", T0);
+	struct fx f1, f2;
+	fx_open(&f1);
+	fx_open(&f2);
+	struct block_header gh;
+	uint8_t g[32];
+	fx_at(&f1, 0, &gh, g);
+	struct block a, b;
+	fx_block(&a, g, &gh, &r0, 1, T0);
+	fx_block(&b, g, &gh, &r1, 1, T0);
+	fx_add(&f1, &a, NULL);
+	fx_add(&f1, &b, NULL);
+	fx_add(&f2, &b, NULL);
+	fx_add(&f2, &a, NULL);
+	uint8_t t1[32], t2[32], ha[32], hb[32];
+	ledger_tip(f1.l, t1);
+	ledger_tip(f2.l, t2);
+	header_hash(&a.h, ha);
+	header_hash(&b.h, hb);
+	CHECK(memcmp(t1, t2, 32) == 0);
+	CHECK(memcmp(t1, memcmp(ha, hb, 32) < 0 ? ha : hb, 32) == 0);
+	block_free(&a);
+	block_free(&b);
+	fx_close(&f1);
+	fx_close(&f2);
 }

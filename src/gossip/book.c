@@ -1,0 +1,185 @@
+/*
+ * book.c - the address book (who we may dial, and when) and the ban list.
+ *
+ * Both are small fixed tables: an address learned from a peer can never
+ * grow them.  Joined addresses (the user's) are kept and retried forever
+ * with backoff (1 s doubling to 5 min); learned ones are forgotten after
+ * LEARNED_MAX_FAILS failures in a row, and give way to joined ones when
+ * the table is full.
+ */
+#include "gossip/internal.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+void sa_ip(const struct sockaddr *sa, char *ip, size_t ipsz, uint8_t ip16[16])
+{
+	memset(ip16, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		ip16[10] = ip16[11] = 0xff;
+		memcpy(ip16 + 12, &s4->sin_addr, 4);
+		inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)ipsz);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		memcpy(ip16, &s6->sin6_addr, 16);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, ip16 + 12, ip, (socklen_t)ipsz);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, ip, (socklen_t)ipsz);
+	} else {
+		snprintf(ip, ipsz, "?");
+	}
+}
+
+void ip_port_fmt(char *out, size_t outsz, const char *ip, uint16_t port)
+{
+	if (strchr(ip, ':'))
+		snprintf(out, outsz, "[%s]:%u", ip, port);
+	else
+		snprintf(out, outsz, "%s:%u", ip, port);
+}
+
+/* ---- address book ---- */
+
+int book_find(const struct gossip *g, const char *addr)
+{
+	for (int i = 0; i < BOOK_MAX; i++)
+		if (g->book[i].used && strcmp(g->book[i].addr, addr) == 0)
+			return i;
+	return -1;
+}
+
+int book_add(struct gossip *g, const char *addr, bool joined)
+{
+	int i = book_find(g, addr);
+	if (i >= 0) {
+		if (joined && !g->book[i].joined) {
+			g->book[i].joined = true;
+			g->book[i].next_try = 0;
+		}
+		return i;
+	}
+	int slot = -1;
+	for (i = 0; i < BOOK_MAX && slot < 0; i++)
+		if (!g->book[i].used)
+			slot = i;
+	if (slot < 0 && joined) {
+		/* Make room: the learned, unconnected entry that failed most. */
+		for (i = 0; i < BOOK_MAX; i++) {
+			const struct book_entry *e = &g->book[i];
+			if (!e->joined && !e->peer &&
+			    (slot < 0 || e->fails > g->book[slot].fails))
+				slot = i;
+		}
+	}
+	if (slot < 0)
+		return -1;
+	struct book_entry *e = &g->book[slot];
+	memset(e, 0, sizeof(*e));
+	e->used = true;
+	e->joined = joined;
+	snprintf(e->addr, sizeof(e->addr), "%s", addr);
+	return slot;
+}
+
+void book_failed(struct gossip *g, int i, uint64_t now)
+{
+	struct book_entry *e = &g->book[i];
+	e->peer = 0;
+	if (e->fails < 32)
+		e->fails++;
+	uint64_t wait = BACKOFF_MIN_MS;
+	for (unsigned k = 1; k < e->fails && wait < BACKOFF_MAX_MS; k++)
+		wait *= 2;
+	if (wait > BACKOFF_MAX_MS)
+		wait = BACKOFF_MAX_MS;
+	e->next_try = now + wait;
+	if (!e->joined && e->fails >= LEARNED_MAX_FAILS)
+		e->used = false;
+}
+
+void book_connected(struct gossip *g, int i, uint64_t peer_id)
+{
+	g->book[i].peer = peer_id;
+}
+
+/* Is some ready peer the node this entry reached last time? */
+static bool reached_already(const struct gossip *g, const struct book_entry *e)
+{
+	if (!e->has_nonce)
+		return false;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *p = g->peers[i];
+		if (p->st == PS_READY && p->their.nonce == e->nonce)
+			return true;
+	}
+	return false;
+}
+
+static bool dialable(const struct gossip *g, const struct book_entry *e, bool learned_ok)
+{
+	if (!e->used || e->self || e->peer || (!e->joined && !learned_ok))
+		return false;
+	return !reached_already(g, e);
+}
+
+int book_next_dial(struct gossip *g, uint64_t now, bool learned_ok)
+{
+	/* Joined addresses first. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < BOOK_MAX; i++) {
+			const struct book_entry *e = &g->book[i];
+			if (dialable(g, e, learned_ok) && e->joined == (pass == 0) &&
+			    e->next_try <= now)
+				return i;
+		}
+	}
+	return -1;
+}
+
+int64_t book_next_due(const struct gossip *g, uint64_t now, bool learned_ok)
+{
+	int64_t best = -1;
+	for (int i = 0; i < BOOK_MAX; i++) {
+		const struct book_entry *e = &g->book[i];
+		if (!dialable(g, e, learned_ok))
+			continue;
+		int64_t in = e->next_try > now ? (int64_t)(e->next_try - now) : 0;
+		if (best < 0 || in < best)
+			best = in;
+	}
+	return best;
+}
+
+/* ---- bans ---- */
+
+void ban_add(struct gossip *g, const uint8_t ip16[16], uint64_t now)
+{
+	struct ban *slot = NULL;
+	for (int i = 0; i < BAN_MAX; i++) {
+		struct ban *b = &g->bans[i];
+		if (memcmp(b->ip16, ip16, 16) == 0 && b->until) {
+			slot = b;
+			break;
+		}
+		if (!slot || b->until < slot->until)
+			slot = b;   /* free, expired, or expiring soonest */
+	}
+	memcpy(slot->ip16, ip16, 16);
+	slot->until = now + BAN_MS;
+}
+
+bool ban_check(struct gossip *g, const uint8_t ip16[16], uint64_t now)
+{
+	for (int i = 0; i < BAN_MAX; i++) {
+		struct ban *b = &g->bans[i];
+		if (b->until && memcmp(b->ip16, ip16, 16) == 0) {
+			if (b->until > now)
+				return true;
+			b->until = 0;   /* expired */
+		}
+	}
+	return false;
+}

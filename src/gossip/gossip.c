@@ -1,0 +1,903 @@
+/*
+ * gossip.c - the node's gossip endpoint: listening, dialling, the
+ * handshake, frame dispatch, relay and timers.
+ *
+ * Everything is driven from the owner's poll() loop: gossip_pollfds() says
+ * what to wait for, gossip_handle() reads, dispatches and writes, and
+ * gossip_tick() runs the clocks (handshake, keepalive, idle, stalls) and
+ * dials known addresses whose backoff has run out.  Downloading and serving
+ * blocks is sync.c's; one connection's bytes are peer.c's.
+ */
+#include "gossip/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util/addr.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/rng.h"
+
+uint64_t g_now(const struct gossip *g)
+{
+	return g->cfg.now_ms ? g->cfg.now_ms() : clock_mono_ms();
+}
+
+void g_notice(struct gossip *g, const char *fmt, ...)
+{
+	if (!g->cfg.host.notice)
+		return;
+	char s[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s, sizeof(s), fmt, ap);
+	va_end(ap);
+	g->cfg.host.notice(g->cfg.host.ctx, s);
+}
+
+static size_t live_peers(const struct gossip *g, size_t *outbound)
+{
+	size_t n = 0, out = 0;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *p = g->peers[i];
+		if (p->st == PS_DEAD || p->st == PS_CLOSING)
+			continue;
+		n++;
+		out += p->outbound;
+	}
+	if (outbound)
+		*outbound = out;
+	return n;
+}
+
+static struct peer *peer_by_id(const struct gossip *g, uint64_t id)
+{
+	for (size_t i = 0; i < g->n_peers; i++)
+		if (g->peers[i]->id == id)
+			return g->peers[i];
+	return NULL;
+}
+
+/* Free the dead, unless a call into gossip is still under way. */
+static void reap(struct gossip *g)
+{
+	if (g->busy)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		if (g->peers[i]->st == PS_DEAD)
+			peer_free(g->peers[i]);
+		else
+			g->peers[k++] = g->peers[i];
+	}
+	g->n_peers = k;
+}
+
+static void send_hello(struct gossip *g, struct peer *p)
+{
+	struct wire_msg m;
+	memset(&m.u.hello, 0, sizeof(m.u.hello));
+	m.type = WIRE_HELLO;
+	struct wire_hello *h = &m.u.hello;
+	h->version = WIRE_VERSION;
+	memcpy(h->tag, g->tag, 8);
+	memcpy(h->genesis, ledger_genesis_hash(g->l), 32);
+	h->height = ledger_height(g->l);
+	ledger_tip(g->l, h->tip);
+	ledger_work(g->l, &h->work_hi, &h->work_lo);
+	h->listen_port = g->listen_fd >= 0 ? g->listen_port : 0;
+	h->nonce = g->nonce;
+	memcpy(p->hello_tip, h->tip, 32);
+	peer_send(g, p, &m);
+}
+
+/* A new connection (either way) joins the table; false when it is full. */
+static bool adopt(struct gossip *g, int fd, bool outbound, const struct sockaddr *sa,
+		  struct peer **out)
+{
+	*out = NULL;
+	if (g->n_peers == GOSSIP_MAX_PEERS) {
+		reap(g);
+		if (g->n_peers == GOSSIP_MAX_PEERS)
+			return false;
+	}
+	struct peer *p;
+	if (peer_new(g, fd, outbound, sa, &p))
+		return false;
+	g->peers[g->n_peers++] = p;
+	*out = p;
+	return true;
+}
+
+static void tune(int fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* ---- inbound ---- */
+
+static void accept_all(struct gossip *g)
+{
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(g->listen_fd, (struct sockaddr *)&ss, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				LOG_W(LOGM, "accept: %s", strerror(errno));
+			return;
+		}
+		char ip[48];
+		uint8_t ip16[16];
+		sa_ip((struct sockaddr *)&ss, ip, sizeof(ip), ip16);
+		if (ban_check(g, ip16, g_now(g))) {
+			LOG_D(LOGM, "refused %s: banned", ip);
+			close(fd);
+			continue;
+		}
+		struct peer *p;
+		if (live_peers(g, NULL) >= GOSSIP_MAX_PEERS ||
+		    !adopt(g, fd, false, (struct sockaddr *)&ss, &p)) {
+			/* No room: say so in one write and close. */
+			LOG_I(LOGM, "refused %s: %d peers already", ip, GOSSIP_MAX_PEERS);
+			uint8_t storage[64];
+			struct buf b;
+			buf_init_fixed(&b, storage, sizeof(storage));
+			struct wire_msg m = { .type = WIRE_BYE };
+			m.u.bye.code = BYE_FULL;
+			snprintf(m.u.bye.reason, sizeof(m.u.bye.reason), "full");
+			if (wire_encode(&b, &m) == LC_OK) {
+				ssize_t r = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+				(void)r;
+			}
+			shutdown(fd, SHUT_WR);
+			close(fd);
+			continue;
+		}
+		tune(fd);
+		LOG_D(LOGM, "accepted %s", p->addr);
+		send_hello(g, p);
+	}
+}
+
+/* ---- outbound ---- */
+
+static void dial(struct gossip *g, int bi)
+{
+	struct book_entry *e = &g->book[bi];
+	uint64_t now = g_now(g);
+	char host[ADDR_MAX_LEN + 1], port_s[8];
+	uint16_t port;
+	if (!hostport_parse(e->addr, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port)) {
+		e->used = false;   /* cannot happen: checked when added */
+		return;
+	}
+	snprintf(port_s, sizeof(port_s), "%u", port);
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	int gai = getaddrinfo(host, port_s, &hints, &res);
+	if (gai != 0 || !res) {
+		LOG_I(LOGM, "cannot resolve %s: %s", e->addr, gai_strerror(gai));
+		book_failed(g, bi, now);
+		return;
+	}
+	/* Prefer the family of our bind address (we connect from it). */
+	struct addrinfo *ai = res;
+	for (struct addrinfo *a = res; a && g->bind_len; a = a->ai_next)
+		if (a->ai_family == g->bind_sa.ss_family) {
+			ai = a;
+			break;
+		}
+	char ip[48];
+	uint8_t ip16[16];
+	sa_ip(ai->ai_addr, ip, sizeof(ip), ip16);
+	if (ban_check(g, ip16, now)) {
+		LOG_D(LOGM, "not dialling %s: banned", e->addr);
+		freeaddrinfo(res);
+		book_failed(g, bi, now);
+		return;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int err = fd < 0 ? errno : 0;
+	if (!err && g->bind_len && g->bind_sa.ss_family == ai->ai_family &&
+	    bind(fd, (struct sockaddr *)&g->bind_sa, g->bind_len) != 0)
+		err = errno;
+	if (!err) {
+		tune(fd);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)
+			err = errno;
+	}
+	struct peer *p = NULL;
+	if (!err && !adopt(g, fd, true, ai->ai_addr, &p))
+		err = ENOMEM;
+	freeaddrinfo(res);
+	if (err) {
+		LOG_D(LOGM, "dial %s: %s", e->addr, strerror(err));
+		if (fd >= 0)
+			close(fd);
+		book_failed(g, bi, now);
+		return;
+	}
+	snprintf(p->addr, sizeof(p->addr), "%s", e->addr);
+	p->book = bi;
+	book_connected(g, bi, p->id);
+	LOG_D(LOGM, "dialling %s (attempt %u)", e->addr, e->fails + 1);
+}
+
+/* A non-blocking connect finished, one way or the other. */
+static void connect_done(struct gossip *g, struct peer *p)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (err == EINPROGRESS)
+		return;
+	if (err) {
+		char why[96];
+		snprintf(why, sizeof(why), "connect: %s", strerror(err));
+		peer_close(g, p, LOG_DEBUG, why);
+		return;
+	}
+	p->st = PS_HELLO;
+	send_hello(g, p);
+}
+
+/* ---- the handshake ---- */
+
+static uint64_t dialer_nonce(const struct gossip *g, const struct peer *p)
+{
+	return p->outbound ? g->nonce : p->their.nonce;
+}
+
+static void on_hello(struct gossip *g, struct peer *p, const struct wire_hello *h)
+{
+	if (p->st == PS_READY) {
+		peer_misbehaved(g, p, "second hello");
+		return;
+	}
+	p->their = *h;
+	if (h->nonce == g->nonce) {
+		if (p->book >= 0)
+			g->book[p->book].self = true;
+		peer_bye(g, p, BYE_SELF, "connected to ourselves");
+		return;
+	}
+	if (memcmp(h->tag, g->tag, 8) != 0 ||
+	    memcmp(h->genesis, ledger_genesis_hash(g->l), 32) != 0) {
+		peer_bye(g, p, BYE_NETWORK, "different network");
+		return;
+	}
+	/* Two connections to one node (both dialled each other): both ends keep
+	 * the one dialled by the smaller nonce, or the older one. */
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *q = g->peers[i];
+		if (q == p || q->st != PS_READY || q->their.nonce != h->nonce)
+			continue;
+		if (dialer_nonce(g, p) < dialer_nonce(g, q)) {
+			peer_bye(g, q, BYE_DUPLICATE, "duplicate connection");
+			break;
+		}
+		if (p->book >= 0) {
+			g->book[p->book].has_nonce = true;
+			g->book[p->book].nonce = h->nonce;
+		}
+		peer_bye(g, p, BYE_DUPLICATE, "duplicate connection");
+		return;
+	}
+	p->st = PS_READY;
+	p->was_ready = true;
+	p->height = h->height;
+	peer_learn(p, h->tip);
+
+	const char *seen = NULL;
+	if (p->outbound) {
+		if (p->book >= 0 && g->book[p->book].peer == p->id) {
+			struct book_entry *e = &g->book[p->book];
+			e->fails = 0;
+			e->has_nonce = true;
+			e->nonce = h->nonce;
+		}
+		seen = p->addr;
+	} else if (h->listen_port) {
+		ip_port_fmt(p->adv, sizeof(p->adv), p->ip, h->listen_port);
+		int bi = book_add(g, p->adv, false);
+		if (bi >= 0 && !g->book[bi].peer) {
+			p->book = bi;
+			g->book[bi].fails = 0;
+			g->book[bi].has_nonce = true;
+			g->book[bi].nonce = h->nonce;
+			book_connected(g, bi, p->id);
+		}
+		seen = p->adv;
+	}
+	LOG_I(LOGM, "peer %s%s ready: height %u", p->addr, p->outbound ? " (out)" : "",
+	      h->height);
+	g_notice(g, "peer %s connected", p->addr);
+	if (seen && g->cfg.host.peer_seen)
+		g->cfg.host.peer_seen(g->cfg.host.ctx, seen);
+
+	/* Our tip moved while the hellos crossed: say so, or the peer would
+	 * wait for our next block to learn of it. */
+	uint8_t tip[32];
+	ledger_tip(g->l, tip);
+	if (memcmp(tip, p->hello_tip, 32) != 0 && !peer_knows(p, tip) &&
+	    peer_send_hashes(g, p, WIRE_INV, 0, tip, 1))
+		peer_learn(p, tip);
+
+	struct wire_msg m = { .type = WIRE_GETPEERS };
+	if (peer_send(g, p, &m))
+		p->asked_peers = true;
+	sync_on_hello(g, p);
+}
+
+static void on_bye(struct gossip *g, struct peer *p, uint8_t code, const char *reason)
+{
+	char why[200];
+	snprintf(why, sizeof(why), "said goodbye: %s (%s)", wire_bye_name(code), reason);
+	if (code == BYE_SELF && p->book >= 0)
+		g->book[p->book].self = true;
+	peer_close(g, p, LOG_INFO, why);
+}
+
+/* ---- addresses ---- */
+
+static void on_getpeers(struct gossip *g, struct peer *p)
+{
+	struct wire_msg *m = malloc(sizeof(*m));
+	if (!m)
+		return;
+	m->type = WIRE_PEERS;
+	m->u.peers.n = 0;
+	for (size_t i = 0; i < g->n_peers && m->u.peers.n < WIRE_PEERS_MAX; i++) {
+		const struct peer *q = g->peers[i];
+		if (q != p && q->st == PS_READY && q->adv[0] && addr_valid(q->adv))
+			snprintf(m->u.peers.addr[m->u.peers.n++], ADDR_MAX_LEN + 1, "%s", q->adv);
+	}
+	peer_send(g, p, m);
+	free(m);
+}
+
+static void on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m)
+{
+	if (!p->asked_peers)
+		return;   /* unasked: ignored */
+	p->asked_peers = false;
+	size_t added = 0;
+	for (size_t i = 0; i < m->u.peers.n; i++) {
+		char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
+		uint16_t port;
+		uint8_t a[16];
+		if (!hostport_parse(m->u.peers.addr[i], 0, host, sizeof(host), &port))
+			continue;
+		/* Numeric only: a peer cannot make us look names up. */
+		if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+			continue;
+		ip_port_fmt(canon, sizeof(canon), host, port);
+		if (book_find(g, canon) < 0 && book_add(g, canon, false) >= 0)
+			added++;
+	}
+	if (added)
+		LOG_D(LOGM, "learned %zu addresses from %s", added, p->addr);
+}
+
+/* ---- records ---- */
+
+static void on_record(struct gossip *g, struct peer *p, const struct wire_msg *m)
+{
+	lc_err rc = g->cfg.host.on_record(g->cfg.host.ctx, &m->u.record);
+	if (rc == LC_OK) {
+		for (size_t i = 0; i < g->n_peers; i++) {
+			struct peer *q = g->peers[i];
+			if (q != p && q->st == PS_READY)
+				peer_send(g, q, m);
+		}
+	} else if (rc != LC_ERR_EXISTS) {
+		LOG_D(LOGM, "record from %s for '%s' not taken: %s", p->addr,
+		      m->u.record.name, lc_strerror(rc));
+	}
+}
+
+/* ---- dispatch (called by peer.c) ---- */
+
+void gossip_frame(struct gossip *g, struct peer *p, const uint8_t *body, size_t len)
+{
+	uint8_t type = body[0];
+	/* Blocks are charged in sync.c: the ones we asked for are free. */
+	if (type != WIRE_BLOCK && !peer_charge(g, p))
+		return;
+	struct wire_msg *m = malloc(sizeof(*m));
+	if (!m) {
+		peer_close(g, p, LOG_WARN, "out of memory");
+		return;
+	}
+	lc_err rc = wire_decode(m, body, len);
+	if (rc == LC_ERR_UNSUPPORTED && m->type == WIRE_HELLO) {
+		char why[64];
+		snprintf(why, sizeof(why), "protocol version %u, we speak %u",
+			 m->u.hello.version, WIRE_VERSION);
+		peer_bye(g, p, BYE_VERSION, why);
+	} else if (rc == LC_ERR_PROTO) {
+		peer_misbehaved(g, p, "unknown frame type %u", type);
+	} else if (rc) {
+		peer_misbehaved(g, p, "malformed %s frame: %s", wire_type_name(type),
+				lc_strerror(rc));
+	} else if (p->st != PS_READY && m->type != WIRE_HELLO && m->type != WIRE_BYE) {
+		peer_misbehaved(g, p, "%s before hello", wire_type_name(m->type));
+	} else {
+		switch (m->type) {
+		case WIRE_HELLO: on_hello(g, p, &m->u.hello); break;
+		case WIRE_BYE: on_bye(g, p, m->u.bye.code, m->u.bye.reason); break;
+		case WIRE_PING:
+			m->type = WIRE_PONG;
+			peer_send(g, p, m);
+			break;
+		case WIRE_PONG: break;
+		case WIRE_GETPEERS: on_getpeers(g, p); break;
+		case WIRE_PEERS: on_peers(g, p, m); break;
+		case WIRE_INV: sync_on_inv(g, p, &m->u.hashes); break;
+		case WIRE_GETBLOCKS: sync_on_getblocks(g, p, &m->u.hashes); break;
+		case WIRE_GETDATA: sync_on_getdata(g, p, &m->u.hashes); break;
+		case WIRE_NOTFOUND: sync_on_notfound(g, p, &m->u.hashes); break;
+		case WIRE_BLOCK: sync_on_block(g, p, m); break;
+		case WIRE_RECORD: on_record(g, p, m); break;
+		}
+	}
+	wire_msg_free(m);
+	free(m);
+}
+
+void gossip_peer_gone(struct gossip *g, struct peer *p)
+{
+	sync_peer_gone(g, p);
+	hashq_clear(&p->serve);
+	if (p->book >= 0 && g->book[p->book].used && g->book[p->book].peer == p->id) {
+		struct book_entry *e = &g->book[p->book];
+		if (e->self) {
+			e->peer = 0;   /* not a failure: never dialled again */
+		} else if (p->was_ready) {
+			/* Lost after it worked: try again soon. */
+			e->peer = 0;
+			e->fails = 0;
+			e->next_try = g_now(g) + BACKOFF_MIN_MS;
+		} else if (p->outbound) {
+			book_failed(g, p->book, g_now(g));
+		} else {
+			e->peer = 0;
+		}
+	}
+	if (p->was_ready)
+		g_notice(g, "peer %s left", p->addr);
+}
+
+/* ---- public ---- */
+
+static lc_err parse_bind(struct gossip *g, const char *where, uint16_t port,
+			 struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	char host[64];
+	size_t n = where ? strlen(where) : 0;
+	if (n >= 2 && where[0] == '[' && where[n - 1] == ']')
+		snprintf(host, sizeof(host), "%.*s", (int)(n - 2), where + 1);
+	else
+		snprintf(host, sizeof(host), "%s", where ? where : "");
+	struct sockaddr_in *s4 = (void *)ss;
+	struct sockaddr_in6 *s6 = (void *)ss;
+	bool any;
+	if (!host[0] || strcmp(host, "::") == 0) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_any;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		any = true;
+	} else if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		any = s4->sin_addr.s_addr == htonl(INADDR_ANY);
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		any = false;
+	} else {
+		LOG_E(LOGM, "bind address '%s' is not an IPv4 or IPv6 address", where);
+		return LC_ERR_INVAL;
+	}
+	if (!any) {
+		/* Outbound connections leave from the same address, port 0. */
+		g->bind_sa = *ss;
+		if (ss->ss_family == AF_INET)
+			((struct sockaddr_in *)(void *)&g->bind_sa)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)(void *)&g->bind_sa)->sin6_port = 0;
+		g->bind_len = *len;
+	}
+	return LC_OK;
+}
+
+static lc_err listen_on(struct gossip *g, struct sockaddr_storage *ss, socklen_t len,
+			const char *where)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && ss->ss_family == AF_INET6 && (!where || !where[0])) {
+		/* No IPv6 here: every IPv4 address instead. */
+		struct sockaddr_in *s4 = (void *)ss;
+		memset(ss, 0, sizeof(*ss));
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(g->cfg.port);
+		len = sizeof(*s4);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	int one = 1, zero = 0;
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ss->ss_family == AF_INET6 && (!where || !where[0]))
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
+	if (fd < 0 || bind(fd, (struct sockaddr *)ss, len) != 0 || listen(fd, 64) != 0) {
+		LOG_E(LOGM, "cannot listen on %s port %u: %s", where && where[0] ? where : "*",
+		      g->cfg.port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return LC_ERR_IO;
+	}
+	g->listen_fd = fd;
+	g->listen_port = g->cfg.port;
+	return LC_OK;
+}
+
+lc_err gossip_open(struct gossip **out, const struct gossip_cfg *cfg)
+{
+	*out = NULL;
+	if (!cfg->ledger || !cfg->host.on_block || !cfg->host.on_record ||
+	    !cfg->host.load_block)
+		return LC_ERR_INVAL;
+	struct gossip *g = calloc(1, sizeof(*g));
+	if (!g)
+		return LC_ERR_NOMEM;
+	g->cfg = *cfg;
+	g->cfg.bind = NULL;   /* not kept: the caller's string */
+	g->l = cfg->ledger;
+	g->listen_fd = -1;
+	g->max_outbound = cfg->max_outbound == 0 ? GOSSIP_MAX_OUTBOUND : cfg->max_outbound;
+	network_tag(g->tag, ledger_network(g->l), ledger_pow_bits(g->l));
+	ledger_tip(g->l, g->announced);
+	lc_err rc = rng_bytes(&g->nonce, sizeof(g->nonce));
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	if (!rc)
+		rc = parse_bind(g, cfg->bind, cfg->port, &ss, &len);
+	if (!rc && cfg->port)
+		rc = listen_on(g, &ss, len, cfg->bind);
+	if (rc) {
+		gossip_close(g);
+		return rc;
+	}
+	if (g->listen_fd >= 0)
+		LOG_I(LOGM, "listening on %s port %u", cfg->bind && cfg->bind[0] ? cfg->bind : "*",
+		      cfg->port);
+	*out = g;
+	return LC_OK;
+}
+
+void gossip_close(struct gossip *g)
+{
+	if (!g)
+		return;
+	/* No more callbacks, no new sync while the connections go. */
+	g->cfg.host.notice = NULL;
+	g->sync = NULL;
+	g->busy++;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		p->ahead_work = p->ahead_inv = false;
+	}
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		if (p->st == PS_READY || p->st == PS_HELLO) {
+			/* Last words, best effort: the queue may not drain. */
+			struct wire_msg m = { .type = WIRE_BYE };
+			m.u.bye.code = BYE_SHUTDOWN;
+			snprintf(m.u.bye.reason, sizeof(m.u.bye.reason), "shutting down");
+			if (peer_send(g, p, &m))
+				peer_flush(g, p);
+		}
+		peer_free(p);
+	}
+	if (g->listen_fd >= 0)
+		close(g->listen_fd);
+	free(g);
+}
+
+lc_err gossip_join(struct gossip *g, const char *hostport)
+{
+	char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	if (!hostport_parse(hostport, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port))
+		return LC_ERR_INVAL;
+	ip_port_fmt(canon, sizeof(canon), host, port);
+	int bi = book_add(g, canon, true);
+	if (bi < 0)
+		return LC_ERR_TOOBIG;
+	struct book_entry *e = &g->book[bi];
+	if (e->self) {
+		LOG_I(LOGM, "%s is this node", canon);
+		return LC_OK;
+	}
+	e->next_try = 0;
+	if (!e->peer && live_peers(g, NULL) < GOSSIP_MAX_PEERS) {
+		g->busy++;
+		dial(g, bi);
+		g->busy--;
+	}
+	return LC_OK;
+}
+
+lc_err gossip_remember(struct gossip *g, const char *hostport)
+{
+	char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	if (!hostport_parse(hostport, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port))
+		return LC_ERR_INVAL;
+	ip_port_fmt(canon, sizeof(canon), host, port);
+	return book_add(g, canon, false) < 0 ? LC_ERR_TOOBIG : LC_OK;
+}
+
+size_t gossip_pollfds(struct gossip *g, struct pollfd *fds, size_t max)
+{
+	reap(g);
+	size_t k = 0;
+	if (g->listen_fd >= 0 && k < max) {
+		fds[k] = (struct pollfd){ .fd = g->listen_fd, .events = POLLIN };
+		g->poll_ids[k++] = 0;
+	}
+	for (size_t i = 0; i < g->n_peers && k < max && k < GOSSIP_MAX_POLLFDS; i++) {
+		struct peer *p = g->peers[i];
+		short ev;
+		if (p->st == PS_DEAD)
+			continue;
+		if (p->st == PS_CONNECTING)
+			ev = POLLOUT;
+		else
+			ev = POLLIN | (peer_pending(p) || p->serve.len ? POLLOUT : 0);
+		fds[k] = (struct pollfd){ .fd = p->fd, .events = ev };
+		g->poll_ids[k++] = p->id;
+	}
+	g->n_poll = k;
+	return k;
+}
+
+/* Serve requested blocks and write what is queued, for every peer. */
+static void service(struct gossip *g)
+{
+	sync_relay_tip(g);
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		if (p->st == PS_READY)
+			sync_serve(g, p);
+		if (p->st != PS_DEAD && peer_pending(p))
+			peer_flush(g, p);
+	}
+}
+
+void gossip_handle(struct gossip *g, const struct pollfd *fds, size_t n)
+{
+	g->busy++;
+	for (size_t i = 0; i < n && i < g->n_poll; i++) {
+		if (!fds[i].revents)
+			continue;
+		if (g->poll_ids[i] == 0) {
+			if (fds[i].fd == g->listen_fd)
+				accept_all(g);
+			continue;
+		}
+		struct peer *p = peer_by_id(g, g->poll_ids[i]);
+		if (!p || p->fd != fds[i].fd || p->st == PS_DEAD)
+			continue;
+		if (p->st == PS_CONNECTING) {
+			connect_done(g, p);
+			continue;
+		}
+		if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+			peer_read(g, p);
+	}
+	service(g);
+	g->busy--;
+	reap(g);
+}
+
+/* min(*t, at - now), never below 0. */
+static void sooner(int64_t *t, uint64_t at, uint64_t now)
+{
+	int64_t in = at > now ? (int64_t)(at - now) : 0;
+	if (in < *t)
+		*t = in;
+}
+
+int gossip_tick(struct gossip *g)
+{
+	g->busy++;
+	uint64_t now = g_now(g);
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		switch (p->st) {
+		case PS_CONNECTING:
+		case PS_HELLO:
+			if (now - p->t_start >= HANDSHAKE_MS)
+				peer_close(g, p, LOG_INFO, "handshake timed out");
+			break;
+		case PS_READY:
+			if (now - p->t_rx >= IDLE_MS) {
+				peer_bye(g, p, BYE_TIMEOUT, "idle");
+			} else if (peer_pending(p) && now - p->t_tx >= WRITE_STALL_MS) {
+				peer_close(g, p, LOG_INFO, "not reading");
+			} else if (now - p->t_rx >= PING_MS && now - p->t_ping >= PING_MS) {
+				struct wire_msg m = { .type = WIRE_PING };
+				rng_bytes(&m.u.nonce, sizeof(m.u.nonce));
+				p->t_ping = now;
+				peer_send(g, p, &m);
+			}
+			break;
+		case PS_CLOSING:
+			if (now - p->t_close >= LINGER_MS)
+				peer_close(g, p, LOG_DEBUG, "closed after goodbye");
+			break;
+		case PS_DEAD:
+			break;
+		}
+	}
+	sync_tick(g, now);
+
+	size_t outbound, live = live_peers(g, &outbound);
+	for (int guard = 0; guard < BOOK_MAX && live < GOSSIP_MAX_PEERS; guard++) {
+		bool learned_ok = g->max_outbound > 0 && outbound < (size_t)g->max_outbound;
+		int bi = book_next_dial(g, now, learned_ok);
+		if (bi < 0)
+			break;
+		dial(g, bi);
+		live = live_peers(g, &outbound);
+	}
+	sync_pick(g);
+	service(g);
+
+	/* When to come back. */
+	int64_t t = 60000;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *p = g->peers[i];
+		if (p->st == PS_CONNECTING || p->st == PS_HELLO)
+			sooner(&t, p->t_start + HANDSHAKE_MS, now);
+		if (p->st == PS_READY) {
+			sooner(&t, p->t_rx + IDLE_MS, now);
+			sooner(&t, (p->t_ping > p->t_rx ? p->t_ping : p->t_rx) + PING_MS, now);
+			if (peer_pending(p))
+				sooner(&t, p->t_tx + WRITE_STALL_MS, now);
+		}
+		if (p->st == PS_CLOSING)
+			sooner(&t, p->t_close + LINGER_MS, now);
+	}
+	if (g->sync)
+		sooner(&t, g->sync->t_progress + STALL_MS, now);
+	if (live < GOSSIP_MAX_PEERS) {
+		int64_t due = book_next_due(g, now, g->max_outbound > 0 &&
+					    outbound < (size_t)g->max_outbound);
+		if (due >= 0 && due < t)
+			t = due;
+	}
+	g->busy--;
+	reap(g);
+	return (int)t;
+}
+
+void gossip_announce_block(struct gossip *g, const uint8_t hash[32])
+{
+	g->busy++;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		if (p->st != PS_READY || peer_knows(p, hash))
+			continue;
+		if (peer_send_hashes(g, p, WIRE_INV, 0, hash, 1)) {
+			peer_learn(p, hash);
+			peer_flush(g, p);
+		}
+	}
+	uint8_t tip[32];
+	ledger_tip(g->l, tip);
+	if (memcmp(tip, hash, 32) == 0)
+		memcpy(g->announced, tip, 32);
+	g->busy--;
+}
+
+void gossip_announce_record(struct gossip *g, const struct record *r)
+{
+	struct wire_msg *m = malloc(sizeof(*m));
+	if (!m)
+		return;
+	m->type = WIRE_RECORD;
+	m->u.record = *r;
+	g->busy++;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		if (p->st == PS_READY && peer_send(g, p, m))
+			peer_flush(g, p);
+	}
+	g->busy--;
+	free(m);
+}
+
+size_t gossip_peer_count(const struct gossip *g)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < g->n_peers; i++)
+		n += g->peers[i]->st == PS_READY;
+	return n;
+}
+
+size_t gossip_peers(const struct gossip *g, struct gossip_peer_info *out, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < g->n_peers && k < max; i++) {
+		const struct peer *p = g->peers[i];
+		if (p->st == PS_DEAD || p->st == PS_CLOSING)
+			continue;
+		struct gossip_peer_info *o = &out[k++];
+		snprintf(o->addr, sizeof(o->addr), "%s", p->addr);
+		o->outbound = p->outbound;
+		o->ready = p->st == PS_READY;
+		o->height = p->height;
+		o->since = p->since;
+	}
+	return k;
+}
+
+bool gossip_syncing(const struct gossip *g)
+{
+	return g->sync != NULL;
+}
+
+size_t gossip_known(const struct gossip *g, struct gossip_addr_info *out, size_t max)
+{
+	uint64_t now = g_now(g);
+	size_t k = 0;
+	for (int i = 0; i < BOOK_MAX && k < max; i++) {
+		const struct book_entry *e = &g->book[i];
+		if (!e->used)
+			continue;
+		struct gossip_addr_info *o = &out[k++];
+		snprintf(o->addr, sizeof(o->addr), "%s", e->addr);
+		o->joined = e->joined;
+		o->connected = e->peer != 0;
+		o->fails = e->fails;
+		o->retry_in_ms = e->next_try > now ? (int64_t)(e->next_try - now) : 0;
+	}
+	return k;
+}
+
+bool gossip_banned(const struct gossip *g, const char *ip)
+{
+	uint8_t ip16[16] = { 0 };
+	if (inet_pton(AF_INET, ip, ip16 + 12) == 1)
+		ip16[10] = ip16[11] = 0xff;
+	else if (inet_pton(AF_INET6, ip, ip16) != 1)
+		return false;
+	uint64_t now = g_now(g);
+	for (int i = 0; i < BAN_MAX; i++)
+		if (g->bans[i].until > now && memcmp(g->bans[i].ip16, ip16, 16) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,151 @@
+/*
+ * gossip.h - the ledger's network protocol: peers, sync, relay, join.
+ *
+ * Every node keeps the whole chain.  Peers connect over TCP (default port
+ * 47700), greet each other with their network and tip, then:
+ *   - a node that learns of blocks it lacks (a hello with more work, an
+ *     inventory announcement, an orphan) asks for them by locator and
+ *     downloads them in bounded batches, never holding the whole chain;
+ *   - every new best tip is announced to the peers not known to have it
+ *     (after each batch of input, not while syncing: a peer that lacks its
+ *     parents asks by locator), and every new pending record is flooded to
+ *     every other peer, so all nodes converge on the most-work chain;
+ *   - peers exchange the addresses of other peers; known peers are
+ *     remembered by the host and dialled again with backoff.
+ *
+ * Wire format and limits: see gossip/wire.h.
+ *
+ * Threads: everything here runs on the node's owner thread, inside its
+ * poll() loop: the node asks for the descriptors to poll (gossip_pollfds),
+ * hands back the results (gossip_handle) and calls gossip_tick() on timers.
+ * The host callbacks below are called on that same thread, synchronously.
+ */
+#ifndef LC_GOSSIP_GOSSIP_H
+#define LC_GOSSIP_GOSSIP_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "ledger/record.h"
+#include "util/err.h"
+
+#define GOSSIP_DEFAULT_PORT 47700
+#define GOSSIP_MAX_PEERS 32        /* inbound + outbound connections */
+#define GOSSIP_MAX_OUTBOUND 8
+#define GOSSIP_MAX_POLLFDS (GOSSIP_MAX_PEERS + 2)
+
+/* What the node provides; all called on the owner thread, from inside
+ * gossip_handle/gossip_tick.  A callback may call gossip_announce_*; it must
+ * not call gossip_close or gossip_join. */
+struct gossip_host {
+	void *ctx;
+	/* A block a peer sent (decoded, not yet checked).  The host runs it
+	 * through ledger_add_block() and stores it; res says what happened. */
+	lc_err (*on_block)(void *ctx, const struct block *b, struct ledger_add *res);
+	/* A pending record a peer sent.  LC_OK when it was new and valid (the
+	 * gossip layer then relays it), LC_ERR_EXISTS when already known,
+	 * LC_ERR_REJECTED / LC_ERR_BADSIG when invalid (the sender misbehaved
+	 * only if the record is invalid against every chain it could know:
+	 * gossip does not ban for records, it just drops them). */
+	lc_err (*on_record)(void *ctx, const struct record *r);
+	/* The stored wire form of a block the ledger has (to serve peers);
+	 * *raw is malloc'd, the caller frees it.  LC_ERR_NOTFOUND. */
+	lc_err (*load_block)(void *ctx, const uint8_t hash[32], uint8_t **raw, size_t *len);
+	/* Remember a peer address ("host:port") that answered a hello. */
+	void (*peer_seen)(void *ctx, const char *hostport);
+	/* Something the user may want to see (peer joined/left, sync
+	 * progress); NULL to ignore. */
+	void (*notice)(void *ctx, const char *what);
+};
+
+struct gossip_cfg {
+	const char *bind;            /* listen address (IPv4/IPv6 literal); NULL
+				      * or "" = every address.  A specific
+				      * address is also the source of outbound
+				      * connections. */
+	uint16_t port;               /* listen port; 0 = do not listen */
+	struct ledger *ledger;       /* read-only use; the host mutates it */
+	struct gossip_host host;
+	/* Learned addresses are dialled while outbound connections are fewer
+	 * than this: 0 = GOSSIP_MAX_OUTBOUND, -1 = never (only joined ones;
+	 * tests build fixed topologies with it). */
+	int max_outbound;
+	/* Monotonic milliseconds; NULL = clock_mono_ms (tests inject one to
+	 * check timers without waiting). */
+	uint64_t (*now_ms)(void);
+};
+
+/* One row of gossip_peers(). */
+struct gossip_peer_info {
+	char addr[ADDR_MAX_LEN + 1];  /* host:port as dialled or as seen */
+	bool outbound;
+	bool ready;                   /* hello exchanged */
+	uint32_t height;              /* the peer's tip height, as last told */
+	int64_t since;                /* wall-clock second the connection began */
+};
+
+struct gossip;
+
+/* Bind and listen (if port != 0).  LC_ERR_IO with the cause logged when the
+ * address is in use.  */
+lc_err gossip_open(struct gossip **out, const struct gossip_cfg *cfg);
+void gossip_close(struct gossip *g);   /* NULL ok; closes every connection */
+
+/* Dial host[:port] now and keep it as a known peer (retried with backoff
+ * while it is unreachable, whatever max_outbound says).  A host name is
+ * resolved (getaddrinfo, blocking) at each attempt; addresses learned from
+ * peers are numeric only.  LC_ERR_INVAL for a malformed address,
+ * LC_ERR_TOOBIG when the address book is full of joined addresses. */
+lc_err gossip_join(struct gossip *g, const char *hostport);
+
+/* An address remembered from an earlier run (what peer_seen reported):
+ * dialled from gossip_tick like one learned from a peer, while outbound
+ * connections are fewer than max_outbound, and forgotten after ten failed
+ * attempts in a row.  LC_ERR_INVAL for a malformed address, LC_ERR_TOOBIG
+ * when the address book is full. */
+lc_err gossip_remember(struct gossip *g, const char *hostport);
+
+/* Fill fds (at most max) with what to poll; returns the count. */
+size_t gossip_pollfds(struct gossip *g, struct pollfd *fds, size_t max);
+/* Process the poll results for the fds gossip_pollfds returned. */
+void gossip_handle(struct gossip *g, const struct pollfd *fds, size_t n);
+/* Timers: connect retries, handshake and idle timeouts, keepalive, sync
+ * stalls, ban expiry; dialling known addresses happens here too.  Returns
+ * the milliseconds (at most 60 s) until it wants to run again; calling it
+ * sooner is harmless. */
+int gossip_tick(struct gossip *g);
+
+/* The host calls these for news that did not come from gossip (a block its
+ * own miner found, a record a local command made), so it reaches every
+ * peer at once.  What arrives from a peer, gossip relays itself once the
+ * host has accepted it: a record on_record says LC_OK for goes to every
+ * peer but the sender; a changed best tip (on_block said EXTENDED or
+ * REORG) is announced at the end of gossip_handle to every peer not known
+ * to have it (the sender is). */
+void gossip_announce_block(struct gossip *g, const uint8_t hash[32]);
+void gossip_announce_record(struct gossip *g, const struct record *r);  /* r is copied */
+
+/* Peers that completed the hello. */
+size_t gossip_peer_count(const struct gossip *g);
+/* Every connection, ready or still connecting / greeting. */
+size_t gossip_peers(const struct gossip *g, struct gossip_peer_info *out, size_t max);
+/* True while some peer claims more work than our tip and we are fetching. */
+bool gossip_syncing(const struct gossip *g);
+
+/* Diagnostics (ctl, tests): the known addresses and their retry state. */
+struct gossip_addr_info {
+	char addr[ADDR_MAX_LEN + 1];
+	bool joined;                  /* asked for by the user (kept forever) */
+	bool connected;
+	unsigned fails;               /* consecutive failed attempts */
+	int64_t retry_in_ms;          /* until the next attempt (0 = due) */
+};
+size_t gossip_known(const struct gossip *g, struct gossip_addr_info *out, size_t max);
+/* Is this numeric IP banned right now? */
+bool gossip_banned(const struct gossip *g, const char *ip);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * internal.h - what the gossip sources share: the node's gossip state, one
+ * peer connection, the address book.  Not for use outside src/gossip/.
+ *
+ * Files: gossip.c (open/close, listen/dial, handshake, frame dispatch,
+ * relay, timers), peer.c (one connection's socket, buffers and limits),
+ * sync.c (block download and serving), book.c (known addresses, backoff,
+ * bans), wire.c (frame codec).
+ *
+ * Peers are never freed while a call into gossip is under way (a host
+ * callback may call gossip_announce_*): a closed peer is marked dead and
+ * reaped at the end of gossip_handle/gossip_tick or in gossip_pollfds.
+ */
+#ifndef LC_GOSSIP_INTERNAL_H
+#define LC_GOSSIP_INTERNAL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "gossip/gossip.h"
+#include "gossip/wire.h"
+#include "util/buf.h"
+
+#define LOGM "gossip"
+
+/* Per-peer limits. */
+#define OUT_MAX (2u << 20)          /* output queue: a peer that lets it fill is dropped */
+#define OUT_LOW (256u << 10)        /* serve requested blocks only below this */
+#define READ_BUDGET (512u << 10)    /* bytes read from one peer per gossip_handle */
+#define WANT_MAX 1024               /* hashes queued to download (two INVs) */
+#define INFLIGHT_MAX 256            /* blocks asked for and not yet received */
+#define SERVE_MAX 512               /* blocks a peer asked for and not yet sent */
+#define KNOWN_MAX 16                /* recent block hashes a peer is known to have */
+#define FLOOD_RATE 1                /* frames per millisecond (1000/s) ... */
+#define FLOOD_BURST 2000            /* ... with this burst */
+#define UNSOLICITED_BURST 10        /* BLOCKs nobody asked for ... */
+#define UNSOLICITED_EVERY_MS 6000   /* ... refilled one per this */
+
+/* Timers (milliseconds). */
+#define HANDSHAKE_MS 10000
+#define PING_MS 30000
+#define IDLE_MS 90000
+#define STALL_MS 30000              /* sync peer silent with requests outstanding */
+#define WRITE_STALL_MS 60000        /* output pending, nothing written */
+#define LINGER_MS 2000              /* after BYE: flush, then wait for the close */
+#define BAN_MS (10 * 60 * 1000)
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
+#define LEARNED_MAX_FAILS 10        /* a learned address is forgotten after this */
+
+#define BOOK_MAX 256
+#define BAN_MAX 128
+
+/* A bounded FIFO of block hashes. */
+struct hashq {
+	uint8_t (*h)[32];
+	size_t cap, head, len;
+};
+
+enum peer_state {
+	PS_CONNECTING,  /* outbound, connect() in progress */
+	PS_HELLO,       /* our HELLO sent, waiting for theirs */
+	PS_READY,       /* hellos exchanged */
+	PS_CLOSING,     /* BYE queued: flush, then close */
+	PS_DEAD,        /* closed, to be reaped */
+};
+
+struct peer {
+	uint64_t id;                     /* unique per gossip instance, never 0 */
+	int fd;
+	enum peer_state st;
+	bool outbound;
+	bool was_ready;                  /* reached PS_READY at some point */
+	char ip[48];                     /* numeric, v4-mapped shown as v4 */
+	uint8_t ip16[16];                /* v4 as ::ffff:a.b.c.d */
+	char addr[ADDR_MAX_LEN + 1];     /* as dialled, or ip:port as seen */
+	char adv[ADDR_MAX_LEN + 1];      /* where it listens ("" unknown) */
+	int book;                        /* address book entry dialled, or -1 */
+	int64_t since;                   /* wall-clock second */
+	uint64_t t_start, t_rx, t_tx, t_ping, t_close;
+
+	struct wire_hello their;         /* valid once READY */
+	uint8_t hello_tip[32];           /* the tip our hello told it */
+	uint32_t height;                 /* best height we know it has */
+
+	struct buf in;
+	struct buf out;
+	size_t out_off;                  /* bytes of out already written */
+
+	uint64_t tokens, t_tokens;       /* flood limit, in frames */
+	uint64_t unsol, t_unsol;         /* unsolicited-block allowance */
+
+	/* Downloading from this peer (only the sync peer has requests). */
+	struct hashq want;               /* hashes to GETDATA */
+	struct hashq inflight;           /* asked for, in order */
+	bool getblocks_out;              /* a GETBLOCKS is unanswered */
+	bool more;                       /* its chain goes on past more_from */
+	uint8_t more_from[32];
+	uint64_t t_progress;
+	/* Why we may want to sync from it later. */
+	bool ahead_work;                 /* its hello showed more work */
+	bool ahead_inv;                  /* it announced ahead_hash, unknown to us */
+	uint8_t ahead_hash[32];
+
+	/* Serving this peer. */
+	struct hashq serve;              /* GETDATA hashes not yet sent */
+
+	uint8_t known[KNOWN_MAX][32];    /* ring of hashes it has */
+	size_t known_n, known_pos;
+	bool asked_peers;
+};
+
+struct book_entry {
+	char addr[ADDR_MAX_LEN + 1];     /* "host:port" */
+	bool used;
+	bool joined;                     /* asked by the user: kept forever */
+	bool self;                       /* reaches ourselves: never dialled */
+	bool has_nonce;
+	uint64_t nonce;                  /* the node it reached last time */
+	unsigned fails;                  /* consecutive failed attempts */
+	uint64_t next_try;               /* monotonic ms */
+	uint64_t peer;                   /* connected peer's id, or 0 */
+};
+
+struct ban {
+	uint8_t ip16[16];
+	uint64_t until;
+};
+
+struct gossip {
+	struct gossip_cfg cfg;
+	struct ledger *l;
+	uint8_t tag[8];
+	uint64_t nonce;
+	int max_outbound;
+	int listen_fd;
+	uint16_t listen_port;
+	struct sockaddr_storage bind_sa; /* outbound sockets bind here (port 0) */
+	socklen_t bind_len;              /* 0: do not bind */
+
+	struct peer *peers[GOSSIP_MAX_PEERS];
+	size_t n_peers;
+	uint64_t next_id;
+	int busy;                        /* > 0 inside a call: do not reap */
+
+	/* gossip_pollfds -> gossip_handle: which peer id each fd was for
+	 * (0: the listener). */
+	uint64_t poll_ids[GOSSIP_MAX_POLLFDS];
+	size_t n_poll;
+
+	struct peer *sync;               /* the peer we download from, or NULL */
+	uint8_t announced[32];           /* last tip relayed */
+
+	struct book_entry book[BOOK_MAX];
+	struct ban bans[BAN_MAX];
+};
+
+uint64_t g_now(const struct gossip *g);
+void g_notice(struct gossip *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- hashq (peer.c) ---- */
+lc_err hashq_init(struct hashq *q, size_t cap);
+void hashq_free(struct hashq *q);
+bool hashq_push(struct hashq *q, const uint8_t h[32]);  /* false when full */
+const uint8_t *hashq_at(const struct hashq *q, size_t i);
+void hashq_drop_front(struct hashq *q, size_t n);
+bool hashq_remove(struct hashq *q, const uint8_t h[32]);
+bool hashq_has(const struct hashq *q, const uint8_t h[32]);
+static inline void hashq_clear(struct hashq *q) { q->head = q->len = 0; }
+
+/* ---- peer.c ---- */
+lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *sa,
+		struct peer **out /* OUT; the caller puts it in g->peers */);
+void peer_free(struct peer *p);
+/* Queue a frame; a full output queue drops the peer (false). */
+bool peer_send(struct gossip *g, struct peer *p, const struct wire_msg *m);
+bool peer_send_raw(struct gossip *g, struct peer *p, uint8_t type, const uint8_t *payload,
+		   size_t len);
+bool peer_send_hashes(struct gossip *g, struct peer *p, uint8_t type, uint8_t flags,
+		      const uint8_t *hashes, size_t n);
+size_t peer_pending(const struct peer *p);
+/* Write what the socket takes; false when the peer was closed. */
+bool peer_flush(struct gossip *g, struct peer *p);
+/* Read and dispatch frames (up to READ_BUDGET bytes). */
+void peer_read(struct gossip *g, struct peer *p);
+/* Close now: log at level with the reason (not for BYE'd peers). */
+void peer_close(struct gossip *g, struct peer *p, int level, const char *why);
+/* Send BYE, flush what we can, then close once the peer closes too or
+ * LINGER_MS passes. */
+void peer_bye(struct gossip *g, struct peer *p, uint8_t code, const char *reason);
+/* Protocol violation: warn, ban the IP, best-effort BYE, close now. */
+void peer_misbehaved(struct gossip *g, struct peer *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Charge one frame to the flood limit; false (and the peer banned) when over. */
+bool peer_charge(struct gossip *g, struct peer *p);
+/* One unsolicited block; false (and banned) when over the allowance. */
+bool peer_charge_unsolicited(struct gossip *g, struct peer *p);
+void peer_learn(struct peer *p, const uint8_t h[32]);
+bool peer_knows(const struct peer *p, const uint8_t h[32]);
+static inline bool peer_alive(const struct peer *p) { return p->st != PS_DEAD; }
+
+/* ---- gossip.c: called by peer.c for each whole frame ---- */
+void gossip_frame(struct gossip *g, struct peer *p, const uint8_t *body, size_t len);
+/* peer.c tells gossip.c a connection ended (book keeping, sync). */
+void gossip_peer_gone(struct gossip *g, struct peer *p);
+
+/* ---- sync.c ---- */
+void sync_on_hello(struct gossip *g, struct peer *p);
+void sync_on_inv(struct gossip *g, struct peer *p, const struct wire_hashes *h);
+void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m);
+void sync_on_notfound(struct gossip *g, struct peer *p, const struct wire_hashes *h);
+void sync_on_getblocks(struct gossip *g, struct peer *p, const struct wire_hashes *h);
+void sync_on_getdata(struct gossip *g, struct peer *p, const struct wire_hashes *h);
+/* A peer left: release what it held; pick another sync peer. */
+void sync_peer_gone(struct gossip *g, struct peer *p);
+/* Fill p's output with requested blocks while it is below OUT_LOW. */
+void sync_serve(struct gossip *g, struct peer *p);
+/* Start syncing from the best candidate if we are not syncing. */
+void sync_pick(struct gossip *g);
+/* Stall check for the sync peer. */
+void sync_tick(struct gossip *g, uint64_t now);
+/* Announce our tip to peers that do not know it (not while syncing). */
+void sync_relay_tip(struct gossip *g);
+void sync_locator(const struct gossip *g, uint8_t out[WIRE_LOCATOR_MAX][32], size_t *n);
+
+/* ---- book.c ---- */
+/* Find or add; -1 when the book is full.  joined upgrades an entry. */
+int book_add(struct gossip *g, const char *addr, bool joined);
+int book_find(const struct gossip *g, const char *addr);
+void book_failed(struct gossip *g, int i, uint64_t now);
+void book_connected(struct gossip *g, int i, uint64_t peer_id);
+/* Next entry to dial now (joined ones regardless of the outbound limit). */
+int book_next_dial(struct gossip *g, uint64_t now, bool learned_ok);
+/* Milliseconds until the next entry is due (for gossip_tick), or -1. */
+int64_t book_next_due(const struct gossip *g, uint64_t now, bool learned_ok);
+void ban_add(struct gossip *g, const uint8_t ip16[16], uint64_t now);
+bool ban_check(struct gossip *g, const uint8_t ip16[16], uint64_t now);
+/* Numeric IP text and 16-byte form of a socket address. */
+void sa_ip(const struct sockaddr *sa, char *ip, size_t ipsz, uint8_t ip16[16]);
+/* "a.b.c.d:port" or "[v6]:port". */
+void ip_port_fmt(char *out, size_t outsz, const char *ip, uint16_t port);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * sync.c - downloading blocks from one peer at a time, and serving them.
+ *
+ * The one idea: blocks must arrive parent first (the ledger keeps no
+ * orphans), so a node downloads from a single peer at a time, g->sync, in
+ * the order of that peer's best chain.  The pipeline has two stages that
+ * both run ahead of the ledger:
+ *
+ *   INV stage   GETBLOCKS(locator) -> INV(REPLY[, MORE]) of <= 500 hashes;
+ *               the next GETBLOCKS (locator starting at the last hash) is
+ *               sent as soon as `want` has room for another 500, so it
+ *               never waits on the blocks themselves;
+ *   block stage `want` -> GETDATA batches of <= 64 while fewer than
+ *               INFLIGHT_MAX blocks are outstanding.
+ *
+ * Memory stays bounded whatever the chain's length: at most WANT_MAX +
+ * INFLIGHT_MAX hashes per peer.  Serving is lazy: GETDATA hashes wait in
+ * `serve` and a block is loaded from the host only while the peer's output
+ * queue is below OUT_LOW, so a long download never sits in memory.
+ *
+ * Peers that look ahead of us while we sync from another (a hello with more
+ * work, an INV of an unknown hash) are remembered and tried in turn.
+ */
+#include "gossip/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+static int work_cmp(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo)
+{
+	if (ahi != bhi)
+		return ahi < bhi ? -1 : 1;
+	if (alo != blo)
+		return alo < blo ? -1 : 1;
+	return 0;
+}
+
+/* Would the peer's chain win our fork choice: more work, or as much with a
+ * lower tip hash (the ledger's tie-break, so equal chains converge)? */
+static bool more_work_than_us(const struct gossip *g, const struct peer *p)
+{
+	uint64_t hi, lo;
+	uint8_t tip[32];
+	ledger_work(g->l, &hi, &lo);
+	int c = work_cmp(p->their.work_hi, p->their.work_lo, hi, lo);
+	if (c != 0)
+		return c > 0;
+	ledger_tip(g->l, tip);
+	return memcmp(p->their.tip, tip, 32) < 0;
+}
+
+void sync_locator(const struct gossip *g, uint8_t out[WIRE_LOCATOR_MAX][32], size_t *n)
+{
+	uint32_t h = ledger_height(g->l), step = 1;
+	size_t k = 0;
+	for (;;) {
+		ledger_header_at(g->l, h, NULL, out[k++]);
+		if (h == 0 || k == WIRE_LOCATOR_MAX - 1)
+			break;
+		if (k >= 10)
+			step *= 2;
+		h = h > step ? h - step : 0;
+	}
+	if (h != 0)
+		ledger_header_at(g->l, 0, NULL, out[k++]);
+	*n = k;
+}
+
+/* GETBLOCKS with our locator, behind `from` when given. */
+static bool send_getblocks(struct gossip *g, struct peer *p, const uint8_t *from)
+{
+	uint8_t ours[WIRE_LOCATOR_MAX][32], loc[WIRE_LOCATOR_MAX][32];
+	size_t n_ours, n = 0;
+	sync_locator(g, ours, &n_ours);
+	if (from)
+		memcpy(loc[n++], from, 32);
+	for (size_t i = 0; i < n_ours && n < WIRE_LOCATOR_MAX; i++)
+		memcpy(loc[n++], ours[i], 32);
+	memcpy(loc[n - 1], ours[n_ours - 1], 32);   /* genesis stays last */
+	p->getblocks_out = true;
+	p->more = false;
+	p->t_progress = g_now(g);
+	return peer_send_hashes(g, p, WIRE_GETBLOCKS, 0, &loc[0][0], n);
+}
+
+static void sync_start(struct gossip *g, struct peer *p)
+{
+	g->sync = p;
+	p->t_progress = g_now(g);
+	hashq_clear(&p->want);
+	LOG_D(LOGM, "syncing from %s (height %u)", p->addr, p->height);
+}
+
+static void sync_done(struct gossip *g, struct peer *p)
+{
+	g->sync = NULL;
+	p->ahead_work = p->ahead_inv = false;
+	LOG_D(LOGM, "synced from %s: height %u", p->addr, ledger_height(g->l));
+	g_notice(g, "synced to height %u", ledger_height(g->l));
+	sync_pick(g);
+}
+
+/* Move want -> GETDATA, ask for the next INV, notice the end. */
+static void pump(struct gossip *g, struct peer *p)
+{
+	if (p != g->sync || p->st != PS_READY)
+		return;
+	while (p->want.len) {
+		size_t n = p->want.len < WIRE_GETDATA_MAX ? p->want.len : WIRE_GETDATA_MAX;
+		if (p->inflight.len + n > INFLIGHT_MAX)
+			break;
+		uint8_t batch[WIRE_GETDATA_MAX][32];
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *h = hashq_at(&p->want, 0);
+			if (!ledger_has(g->l, h)) {
+				memcpy(batch[k++], h, 32);
+				hashq_push(&p->inflight, h);
+			}
+			hashq_drop_front(&p->want, 1);
+		}
+		if (k && !peer_send_hashes(g, p, WIRE_GETDATA, 0, &batch[0][0], k))
+			return;
+	}
+	if (p->more && !p->getblocks_out && p->want.len + WIRE_INV_MAX <= WANT_MAX) {
+		if (!send_getblocks(g, p, p->more_from))
+			return;
+	}
+	if (!p->more && !p->getblocks_out && !p->want.len && !p->inflight.len)
+		sync_done(g, p);
+}
+
+void sync_pick(struct gossip *g)
+{
+	if (g->sync)
+		return;
+	struct peer *best = NULL;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		if (p->st != PS_READY)
+			continue;
+		if (p->ahead_work && !more_work_than_us(g, p))
+			p->ahead_work = false;
+		if (p->ahead_inv && ledger_has(g->l, p->ahead_hash))
+			p->ahead_inv = false;
+		if (!p->ahead_work && !p->ahead_inv)
+			continue;
+		if (!best || (p->ahead_work && (!best->ahead_work ||
+			work_cmp(p->their.work_hi, p->their.work_lo, best->their.work_hi,
+				 best->their.work_lo) > 0)))
+			best = p;
+	}
+	if (!best)
+		return;
+	sync_start(g, best);
+	send_getblocks(g, best, NULL);
+}
+
+void sync_on_hello(struct gossip *g, struct peer *p)
+{
+	p->ahead_work = more_work_than_us(g, p);
+	sync_pick(g);
+}
+
+void sync_on_inv(struct gossip *g, struct peer *p, const struct wire_hashes *h)
+{
+	if ((h->flags & INV_REPLY) && p->getblocks_out && p == g->sync) {
+		p->getblocks_out = false;
+		p->t_progress = g_now(g);
+		p->more = (h->flags & INV_MORE) && h->n > 0;
+		if (h->n)
+			memcpy(p->more_from, h->h + (h->n - 1) * 32, 32);
+		/* Room for a whole INV was checked before asking. */
+		for (size_t i = 0; i < h->n; i++)
+			if (!ledger_has(g->l, h->h + i * 32))
+				hashq_push(&p->want, h->h + i * 32);
+		pump(g, p);
+		return;
+	}
+	/* An announcement (or an answer we no longer wait for). */
+	const uint8_t *last = NULL;
+	for (size_t i = 0; i < h->n; i++) {
+		const uint8_t *x = h->h + i * 32;
+		peer_learn(p, x);
+		if (ledger_has(g->l, x))
+			continue;
+		last = x;
+		if (!g->sync)
+			sync_start(g, p);
+		if (g->sync == p && !hashq_has(&p->want, x) && !hashq_has(&p->inflight, x))
+			hashq_push(&p->want, x);   /* full: GETBLOCKS will find it */
+	}
+	if (!last)
+		return;
+	if (g->sync == p) {
+		pump(g, p);
+	} else {
+		p->ahead_inv = true;
+		memcpy(p->ahead_hash, last, 32);
+	}
+}
+
+/* A block whose parent we lack: ask p for the way there. */
+static void on_orphan(struct gossip *g, struct peer *p, const uint8_t hash[32])
+{
+	if (!g->sync)
+		sync_start(g, p);
+	if (g->sync != p) {
+		p->ahead_inv = true;
+		memcpy(p->ahead_hash, hash, 32);
+		return;
+	}
+	hashq_clear(&p->want);   /* what is left of the list is as unconnected */
+	if (!p->getblocks_out)
+		send_getblocks(g, p, NULL);
+}
+
+void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
+{
+	const struct block *b = &m->u.block;
+	uint8_t hash[32];
+	header_hash(&b->h, hash);
+	bool solicited = hashq_remove(&p->inflight, hash);
+	if (!solicited && !peer_charge_unsolicited(g, p))
+		return;
+	if (solicited)
+		p->t_progress = g_now(g);
+	peer_learn(p, hash);
+	if (b->h.height > p->height)
+		p->height = b->h.height;
+
+	struct ledger_add res;
+	memset(&res, 0, sizeof(res));
+	lc_err rc = g->cfg.host.on_block(g->cfg.host.ctx, b, &res);
+	if (!peer_alive(p))
+		return;
+	if (rc) {
+		LOG_W(LOGM, "block %u from %s not taken: %s", b->h.height, p->addr,
+		      lc_strerror(rc));
+	} else if (res.result == LEDGER_INVALID) {
+		peer_misbehaved(g, p, "invalid block at height %u: %s", b->h.height, res.why);
+		return;
+	} else if (res.result == LEDGER_ORPHAN) {
+		on_orphan(g, p, hash);
+	} else if (res.result == LEDGER_REORG) {
+		LOG_I(LOGM, "reorganised to height %u (fork at %u) with blocks from %s",
+		      res.height, res.fork_height, p->addr);
+	}
+	pump(g, p);
+}
+
+void sync_on_notfound(struct gossip *g, struct peer *p, const struct wire_hashes *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (hashq_remove(&p->inflight, h->h + i * 32))
+			p->t_progress = g_now(g);
+	pump(g, p);
+}
+
+void sync_on_getblocks(struct gossip *g, struct peer *p, const struct wire_hashes *h)
+{
+	uint32_t from = 0, tip = ledger_height(g->l);
+	for (size_t i = 0; i < h->n; i++) {
+		struct block_header hd;
+		bool best;
+		if (ledger_lookup(g->l, h->h + i * 32, &hd, &best) && best) {
+			from = hd.height;
+			break;
+		}
+	}
+	size_t n = tip > from ? tip - from : 0;
+	if (n > WIRE_INV_MAX)
+		n = WIRE_INV_MAX;
+	uint8_t hashes[WIRE_INV_MAX][32];
+	for (size_t i = 0; i < n; i++)
+		ledger_header_at(g->l, from + 1 + (uint32_t)i, NULL, hashes[i]);
+	uint8_t flags = INV_REPLY | (from + n < tip ? INV_MORE : 0);
+	peer_send_hashes(g, p, WIRE_INV, flags, &hashes[0][0], n);
+}
+
+void sync_on_getdata(struct gossip *g, struct peer *p, const struct wire_hashes *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (!hashq_push(&p->serve, h->h + i * 32)) {
+			peer_misbehaved(g, p, "more than %d blocks requested at once", SERVE_MAX);
+			return;
+		}
+	}
+}
+
+void sync_serve(struct gossip *g, struct peer *p)
+{
+	uint8_t nf[WIRE_GETDATA_MAX][32];
+	size_t n_nf = 0;
+	while (p->serve.len && p->st == PS_READY && peer_pending(p) < OUT_LOW) {
+		uint8_t h[32];
+		memcpy(h, hashq_at(&p->serve, 0), 32);
+		hashq_drop_front(&p->serve, 1);
+		uint8_t *raw = NULL;
+		size_t len = 0;
+		lc_err rc = g->cfg.host.load_block(g->cfg.host.ctx, h, &raw, &len);
+		if (rc == LC_OK) {
+			bool ok = peer_send_raw(g, p, WIRE_BLOCK, raw, len);
+			free(raw);
+			if (!ok)
+				return;
+			peer_learn(p, h);
+			continue;
+		}
+		if (rc != LC_ERR_NOTFOUND)
+			LOG_W(LOGM, "cannot load a block for %s: %s", p->addr, lc_strerror(rc));
+		memcpy(nf[n_nf++], h, 32);
+		if (n_nf == WIRE_GETDATA_MAX) {
+			if (!peer_send_hashes(g, p, WIRE_NOTFOUND, 0, &nf[0][0], n_nf))
+				return;
+			n_nf = 0;
+		}
+	}
+	if (n_nf)
+		peer_send_hashes(g, p, WIRE_NOTFOUND, 0, &nf[0][0], n_nf);
+}
+
+void sync_peer_gone(struct gossip *g, struct peer *p)
+{
+	hashq_clear(&p->want);
+	hashq_clear(&p->inflight);
+	p->getblocks_out = p->more = false;
+	p->ahead_work = p->ahead_inv = false;
+	if (g->sync == p) {
+		g->sync = NULL;
+		sync_pick(g);
+	}
+}
+
+void sync_tick(struct gossip *g, uint64_t now)
+{
+	struct peer *p = g->sync;
+	if (p && (p->getblocks_out || p->inflight.len) && now - p->t_progress >= STALL_MS)
+		peer_bye(g, p, BYE_TIMEOUT, "sync stalled");
+}
+
+void sync_relay_tip(struct gossip *g)
+{
+	if (g->sync)
+		return;
+	uint8_t tip[32];
+	ledger_tip(g->l, tip);
+	if (memcmp(tip, g->announced, 32) == 0)
+		return;
+	memcpy(g->announced, tip, 32);
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		if (p->st != PS_READY || peer_knows(p, tip))
+			continue;
+		if (peer_send_hashes(g, p, WIRE_INV, 0, tip, 1))
+			peer_learn(p, tip);
+	}
+}

@@ -1,0 +1,156 @@
+/*
+ * frame.h - the chat protocol's frames, which travel inside TLS.
+ *
+ * Every frame is a 4-byte header and a payload:
+ *
+ *   offset  size  field
+ *   0       1     type (enum frame_type)
+ *   1       1     flags, reserved: 0 (anything else is LC_ERR_UNSUPPORTED)
+ *   2       2     payload length, big-endian, at most FRAME_PAYLOAD_MAX
+ *   4       len   payload, laid out per type (all integers big-endian):
+ *
+ *   hello    version u16, name (u8 length, 0..32 bytes of [a-z0-9_-]; empty
+ *            for a node without a name), ledger tip height u32, tip hash 32
+ *   message  id 16 random bytes, time u64 (ms since the Unix epoch),
+ *            text (u16 length, 1..4096 bytes of strict UTF-8, util/utf8.h)
+ *   ack      id 16: the message received
+ *   ping     token u64, any value; the answer is a pong with the same token
+ *   pong     token u64
+ *   bye      reason u8 (enum frame_bye_reason; other values are kept as
+ *            they come), text (u8 length, 0..128 bytes of strict UTF-8)
+ *
+ * Decoding is strict and canonical: a frame decodes only if it re-encodes to
+ * exactly the same bytes, and each way of being wrong has its own error:
+ *   LC_ERR_UNSUPPORTED  unknown type, or flags other than 0
+ *   LC_ERR_TOOBIG       a length above its maximum (header or field)
+ *   LC_ERR_TRUNCATED    the input ends before the frame or a field does
+ *   LC_ERR_TRAILING     bytes after the last field or after the frame
+ *   LC_ERR_INVAL        text that is not strict UTF-8 (overlong, surrogate,
+ *                       above U+10FFFF, NUL, cut short), an empty message,
+ *                       a name outside [a-z0-9_-]
+ *
+ * Frames are plain values (struct frame) the caller allocates; about 4 KB,
+ * as a message holds its text.  The reassembler (struct frame_rx) cuts a
+ * byte stream into whole frames behind a hard maximum.  Pure code: any
+ * thread, one thread per struct frame_rx at a time.
+ */
+#ifndef LC_SESSION_FRAME_H
+#define LC_SESSION_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+#define FRAME_HEADER_LEN 4
+#define FRAME_VERSION 1            /* the protocol version hello carries */
+#define FRAME_NAME_MAX 32          /* = NAME_MAX_LEN of ledger/name.h */
+#define FRAME_TEXT_MAX 4096        /* bytes of a message's text */
+#define FRAME_BYE_TEXT_MAX 128
+#define FRAME_ID_LEN 16
+#define FRAME_HASH_LEN 32
+/* The largest payload: a message with FRAME_TEXT_MAX bytes of text. */
+#define FRAME_PAYLOAD_MAX (FRAME_ID_LEN + 8 + 2 + FRAME_TEXT_MAX)
+#define FRAME_MAX (FRAME_HEADER_LEN + FRAME_PAYLOAD_MAX)
+
+enum frame_type {
+	FRAME_HELLO = 1,
+	FRAME_MESSAGE = 2,
+	FRAME_ACK = 3,
+	FRAME_PING = 4,
+	FRAME_PONG = 5,
+	FRAME_BYE = 6,
+};
+
+enum frame_bye_reason {
+	CHAT_BYE_NORMAL = 0,       /* the user closed the chat */
+	CHAT_BYE_SHUTDOWN = 1,     /* the node is stopping */
+	CHAT_BYE_PROTOCOL = 2,     /* the peer broke the protocol */
+	CHAT_BYE_VERSION = 3,      /* no protocol version in common */
+	CHAT_BYE_UNKNOWN_KEY = 4,  /* the peer's key is not the ledger's for its name */
+	CHAT_BYE_BUSY = 5,         /* too many sessions */
+};
+
+struct frame_hello {
+	uint16_t version;
+	char name[FRAME_NAME_MAX + 1];  /* NUL-terminated; "" when unregistered */
+	uint32_t tip_height;
+	uint8_t tip_hash[FRAME_HASH_LEN];
+};
+
+struct frame_message {
+	uint8_t id[FRAME_ID_LEN];
+	uint64_t time_ms;
+	size_t text_len;                /* 1..FRAME_TEXT_MAX */
+	char text[FRAME_TEXT_MAX + 1];  /* NUL-terminated as well */
+};
+
+struct frame_bye {
+	uint8_t reason;
+	char text[FRAME_BYE_TEXT_MAX + 1];  /* NUL-terminated */
+};
+
+struct frame {
+	enum frame_type type;
+	uint8_t flags;  /* 0 */
+	union {
+		struct frame_hello hello;
+		struct frame_message message;
+		uint8_t ack_id[FRAME_ID_LEN];
+		uint64_t token;  /* ping and pong */
+		struct frame_bye bye;
+	} u;
+};
+
+/*
+ * Append f, header included, to out.  The same rules as decoding apply to
+ * what f holds (LC_ERR_INVAL, LC_ERR_TOOBIG; message.text_len must equal
+ * strlen(message.text)); LC_ERR_TOOBIG too when out's maximum is reached.
+ * On failure out is left as it was.  An unknown f->type is a programmer
+ * error.
+ */
+lc_err frame_encode(const struct frame *f, struct buf *out);
+
+/* Decode p[len], which must be exactly one frame, into *out (overwritten
+ * even on failure).  Errors as listed at the top. */
+lc_err frame_decode(const uint8_t *p, size_t len, struct frame *out /* OUT */);
+
+/* "hello", "message", ...; "unknown" for anything else. */
+const char *frame_type_name(int type);
+
+/*
+ * The reassembler: bytes go in as they arrive, whole frames come out.  It
+ * holds at most max bytes (received and not yet handed out); a feed past
+ * that is LC_ERR_TOOBIG, and so is a header announcing a payload above
+ * FRAME_PAYLOAD_MAX (without waiting for it).  Errors are sticky: the
+ * stream cannot be resynchronised, so the session must end.  The caller
+ * owns the struct; the buffer inside is freed by frame_rx_free().
+ */
+struct frame_rx {
+	struct buf b;
+	size_t start;  /* offset in b of the first frame not yet handed out */
+	size_t last;   /* length of the frame handed out last, dropped next */
+	lc_err err;
+};
+
+/* max >= FRAME_MAX; 2 * FRAME_MAX suits a reader feeding up to FRAME_MAX
+ * bytes at a time and draining all frames after each feed. */
+void frame_rx_init(struct frame_rx *rx, size_t max);
+/* Wipes and frees the buffer; NULL ok. */
+void frame_rx_free(struct frame_rx *rx);
+/* Take n more bytes (copied).  Invalidates the frame last handed out. */
+lc_err frame_rx_feed(struct frame_rx *rx, const void *p, size_t n);
+/*
+ * The next whole frame: *frame points into rx (header included, ready for
+ * frame_decode()) and stays valid until the next frame_rx_feed(),
+ * frame_rx_next() or frame_rx_free().  LC_ERR_AGAIN when no whole frame is
+ * buffered yet.
+ */
+lc_err frame_rx_next(struct frame_rx *rx, const uint8_t **frame /* OUT */,
+		     size_t *len /* OUT */);
+/* Bytes buffered and not handed out: nonzero when the stream ends means
+ * it ended inside a frame. */
+size_t frame_rx_buffered(const struct frame_rx *rx);
+
+#endif

@@ -1,0 +1,1007 @@
+/*
+ * sessions.c - the session table, the four steps, messages and keys.
+ *
+ * Each connection is a small state machine driven by poll results and
+ * timers on the node thread:
+ *
+ *   DIALING ---tcp up---> HANDSHAKE ---tls done---> HELLO ---hello---> UP
+ *   (accepted sockets start at HANDSHAKE)                   \
+ *   any state ---error, bye, timeout---> closed (slot freed) '-> (refused)
+ *
+ * Frames are read until TLS has no more plaintext (wolfSSL may hold some
+ * the socket no longer shows), then handled one by one.  Outgoing messages
+ * are pulled from the outbox whenever a session is UP and the socket takes
+ * data, so a restart, a reconnect or a full socket all resume the same way.
+ */
+#include "session/sessions.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ledger/name.h"
+#include "session/frame.h"
+#include "session/tls.h"
+#include "util/addr.h"
+#include "util/clock.h"
+#include "util/ct.h"
+#include "util/hex.h"
+#include "util/log.h"
+#include "util/rng.h"
+#include "util/utf8.h"
+
+#define MOD "session"
+#define OUTBOX_BATCH 32
+#define DIAL_BACKOFF_MIN_MS 500
+#define DIAL_BACKOFF_MAX_MS 60000
+#define MAX_DIALS 64               /* peers with undelivered messages we track */
+
+enum conn_state { S_FREE, S_DIALING, S_HANDSHAKE, S_HELLO, S_UP, S_CLOSING };
+
+static const char *const state_names[] = {
+	[S_FREE] = "closed", [S_DIALING] = "connecting", [S_HANDSHAKE] = "handshaking",
+	[S_HELLO] = "handshaking", [S_UP] = "established", [S_CLOSING] = "closed",
+};
+
+struct conn {
+	enum conn_state st;
+	int fd;
+	bool outbound;
+	char name[NAME_MAX_LEN + 1];    /* the peer: known when dialing, from hello otherwise */
+	struct tls_conn *tls;
+	struct frame_rx rx;
+	const char *step;               /* last step passed */
+	char cipher[64];
+	uint64_t deadline_ms;           /* handshake deadline */
+	uint64_t last_rx_ms, last_tx_ms, last_update_ms, up_ms;
+	uint64_t ping_token;
+	bool ping_out;
+	uint32_t until_rotate;          /* our messages left before a KeyUpdate */
+	uint32_t seen_epoch;            /* epochs already announced */
+	uint64_t sent, received;
+	bool hello_sent;
+};
+
+/* A peer we owe messages: when to dial it next. */
+struct dial {
+	char name[NAME_MAX_LEN + 1];
+	uint64_t next_ms;
+	uint32_t backoff_ms;
+};
+
+struct sessions {
+	struct sess_cfg cfg;
+	char name[NAME_MAX_LEN + 1];
+	struct tls_ctx *tls;
+	int lfd;
+	struct conn conns[SESS_MAX];
+	int pfd_conn[SESS_MAX_POLLFDS];   /* pollfd index -> conns index (-1: listener) */
+	struct dial dials[MAX_DIALS];
+	size_t n_dials;
+	uint64_t next_outbox_scan_ms;
+};
+
+/* ---- events ---- */
+
+static void event(struct sessions *s, const char *kind, json_t *ev)
+{
+	if (s->cfg.host.event && ev)
+		s->cfg.host.event(s->cfg.host.ctx, kind, ev);
+	else
+		json_decref(ev);
+}
+
+static void step(struct sessions *s, struct conn *c, const char *name, json_t *extra)
+{
+	c->step = name;
+	json_t *ev = extra ? extra : json_object();
+	json_object_set_new(ev, "name", json_string(c->name));
+	json_object_set_new(ev, "step", json_string(name));
+	json_object_set_new(ev, "direction", json_string(c->outbound ? "out" : "in"));
+	event(s, "session", ev);
+	LOG_I(MOD, "%s %s: %s", c->outbound ? "to" : "from", c->name[0] ? c->name : "?", name);
+}
+
+static void fp_string(char out[FINGERPRINT_STR_LEN], const uint8_t *spki, size_t len)
+{
+	uint8_t d[32];
+	sha256(d, spki, len);
+	fingerprint_format(out, d);
+}
+
+/* ---- closing ---- */
+
+static void conn_free(struct sessions *s, struct conn *c)
+{
+	if (c->tls) {
+		tls_conn_close(c->tls);   /* best effort close_notify */
+		tls_conn_free(c->tls);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	frame_rx_free(&c->rx);
+	/* Anything written but not acked goes out again on the next session. */
+	if (c->name[0] && c->st == S_UP)
+		msgstore_requeue_peer(s->cfg.msgs, c->name);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->st = S_FREE;
+}
+
+static void fail(struct sessions *s, struct conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* End c, telling why as a "failed" (or "closed") event. */
+static void fail(struct sessions *s, struct conn *c, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	bool was_up = c->st == S_UP;
+	LOG_W(MOD, "%s %s: %s%s", c->outbound ? "to" : "from", c->name[0] ? c->name : "?",
+	      was_up ? "closed: " : "failed at ", why);
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "step",
+			       was_up ? "closed" : "failed", "at", c->step ? c->step : "connect",
+			       "why", why);
+	event(s, "session", ev);
+	conn_free(s, c);
+}
+
+static void send_bye(struct conn *c, uint8_t reason, const char *text)
+{
+	struct frame f = { .type = FRAME_BYE };
+	f.u.bye.reason = reason;
+	snprintf(f.u.bye.text, sizeof(f.u.bye.text), "%s", text);
+	uint8_t tmp[FRAME_HEADER_LEN + 2 + FRAME_BYE_TEXT_MAX];
+	struct buf b;
+	buf_init_fixed(&b, tmp, sizeof(tmp));
+	if (frame_encode(&f, &b) == LC_OK && tls_conn_write(c->tls, b.data, b.len) == LC_OK)
+		tls_conn_flush(c->tls);
+}
+
+/* ---- sending ---- */
+
+static lc_err send_frame(struct conn *c, const struct frame *f)
+{
+	uint8_t tmp[FRAME_MAX];
+	struct buf b;
+	buf_init_fixed(&b, tmp, sizeof(tmp));
+	lc_err rc = frame_encode(f, &b);
+	if (!rc)
+		rc = tls_conn_write(c->tls, b.data, b.len);
+	if (!rc)
+		c->last_tx_ms = clock_mono_ms();
+	wipe(tmp, b.len);
+	return rc;
+}
+
+static void new_rotation_count(struct conn *c)
+{
+	uint32_t v = SESS_ROTATE_MIN;
+	rng_range(SESS_ROTATE_MIN, SESS_ROTATE_MAX, &v);
+	c->until_rotate = v;
+}
+
+/* Announce key epochs that moved (ours or the peer's). */
+static void note_epochs(struct sessions *s, struct conn *c)
+{
+	struct tls_epochs e;
+	tls_conn_epochs(c->tls, &e);
+	uint32_t total = e.ours + e.peers;
+	if (total != c->seen_epoch) {
+		c->seen_epoch = total;
+		event(s, "key_rotated", json_pack("{s:s,s:i,s:i,s:i}", "name", c->name,
+						  "key_epoch", (json_int_t)total, "ours",
+						  (json_int_t)e.ours, "peers", (json_int_t)e.peers));
+	}
+}
+
+static void key_update(struct sessions *s, struct conn *c)
+{
+	if (tls_conn_key_update(c->tls) == LC_OK) {
+		c->last_update_ms = clock_mono_ms();
+		note_epochs(s, c);
+	}
+	new_rotation_count(c);
+}
+
+struct outbox_ctx { struct sessions *s; struct conn *c; bool blocked; };
+
+static lc_err send_one(void *ctx, const struct msg *m)
+{
+	struct outbox_ctx *o = ctx;
+	if (m->status != MSG_QUEUED)
+		return LC_OK;            /* sent, waiting for its ack */
+	struct frame f = { .type = FRAME_MESSAGE };
+	memcpy(f.u.message.id, m->id, MSG_ID_LEN);
+	f.u.message.time_ms = (uint64_t)m->time_ms;
+	f.u.message.text_len = strlen(m->text);
+	memcpy(f.u.message.text, m->text, f.u.message.text_len + 1);
+	lc_err rc = send_frame(o->c, &f);
+	wipe(&f, sizeof(f));
+	if (rc == LC_ERR_AGAIN) {
+		o->blocked = true;
+		return LC_ERR_AGAIN;     /* stop the walk; POLLOUT resumes it */
+	}
+	if (rc)
+		return rc;
+	msgstore_set_status(o->s->cfg.msgs, m->id, MSG_SENT);
+	o->c->sent++;
+	char id[2 * MSG_ID_LEN + 1];
+	hex_encode(id, m->id, MSG_ID_LEN);
+	event(o->s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", o->c->name, "id", id,
+					 "direction", "out", "status", "sent"));
+	if (--o->c->until_rotate == 0)
+		key_update(o->s, o->c);
+	return LC_OK;
+}
+
+/* Send what the outbox holds for c's peer, as far as the socket takes it. */
+static void pump_outbox(struct sessions *s, struct conn *c)
+{
+	if (c->st != S_UP)
+		return;
+	struct outbox_ctx o = { s, c, false };
+	lc_err rc = msgstore_outbox(s->cfg.msgs, c->name, OUTBOX_BATCH, send_one, &o);
+	if (rc && rc != LC_ERR_AGAIN)
+		fail(s, c, "cannot send: %s", lc_strerror(rc));
+	else if (c->tls)
+		tls_conn_flush(c->tls);
+}
+
+/* ---- the four steps ---- */
+
+static bool lookup_peer(struct sessions *s, struct conn *c, const struct name_entry **out)
+{
+	const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx, c->name);
+	if (!e) {
+		fail(s, c, "'%s' is not on the ledger", c->name);
+		return false;
+	}
+	if (e->status != NAME_ACTIVE) {
+		fail(s, c, "'%s' is revoked on the ledger", c->name);
+		return false;
+	}
+	*out = e;
+	return true;
+}
+
+static void keys_step(struct sessions *s, struct conn *c, const struct name_entry *e)
+{
+	char theirs[FINGERPRINT_STR_LEN], ours[FINGERPRINT_STR_LEN];
+	size_t len;
+	const uint8_t *spki = idkey_spki(s->cfg.key, &len);
+	fp_string(ours, spki, len);
+	fp_string(theirs, e->spki, e->spki_len);
+	step(s, c, "keys", json_pack("{s:s,s:s}", "peer_fingerprint", theirs,
+				     "our_fingerprint", ours));
+}
+
+static void send_hello(struct sessions *s, struct conn *c)
+{
+	struct frame f = { .type = FRAME_HELLO };
+	f.u.hello.version = FRAME_VERSION;
+	snprintf(f.u.hello.name, sizeof(f.u.hello.name), "%s", s->name);
+	s->cfg.host.tip(s->cfg.host.ctx, &f.u.hello.tip_height, f.u.hello.tip_hash);
+	if (send_frame(c, &f) == LC_OK)
+		c->hello_sent = true;
+	tls_conn_flush(c->tls);
+}
+
+/* TLS is done and we know the peer's name: check its key, finish the steps. */
+static bool authenticate(struct sessions *s, struct conn *c)
+{
+	const struct name_entry *e;
+	if (!lookup_peer(s, c, &e))
+		return false;
+	if (!c->outbound)
+		keys_step(s, c, e);
+	if (tls_conn_peer_matches(c->tls, e->spki, e->spki_len) != LC_OK) {
+		send_bye(c, CHAT_BYE_UNKNOWN_KEY, "your key is not the ledger's key for your name");
+		fail(s, c, "the peer's key is not the ledger's key for '%s'", c->name);
+		return false;
+	}
+	step(s, c, "authenticated", NULL);
+	snprintf(c->cipher, sizeof(c->cipher), "%s", tls_conn_cipher_name(c->tls));
+	step(s, c, "keys_agreed", json_pack("{s:s}", "cipher", c->cipher));
+	return true;
+}
+
+static void become_up(struct sessions *s, struct conn *c)
+{
+	/* One session per peer: of two, keep the one dialed by the smaller name,
+	 * which both sides agree on. */
+	for (int i = 0; i < SESS_MAX; i++) {
+		struct conn *o = &s->conns[i];
+		if (o == c || o->st != S_UP || strcmp(o->name, c->name) != 0)
+			continue;
+		const char *dial_o = o->outbound ? s->name : o->name;
+		const char *dial_c = c->outbound ? s->name : c->name;
+		struct conn *loser = strcmp(dial_c, dial_o) < 0 ? o : c;
+		send_bye(loser, CHAT_BYE_NORMAL, "duplicate session");
+		fail(s, loser, "a duplicate session");
+		if (loser == c)
+			return;
+	}
+	c->st = S_UP;
+	c->up_ms = c->last_update_ms = clock_mono_ms();
+	new_rotation_count(c);
+	event(s, "session", json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "step",
+				      "established", "cipher", c->cipher, "direction",
+				      c->outbound ? "out" : "in"));
+	pump_outbox(s, c);
+}
+
+/* ---- frames ---- */
+
+static void on_hello(struct sessions *s, struct conn *c, const struct frame_hello *h)
+{
+	if (c->st != S_HELLO) {
+		fail(s, c, "a second hello");
+		return;
+	}
+	if (h->version != FRAME_VERSION) {
+		send_bye(c, CHAT_BYE_VERSION, "unsupported chat protocol version");
+		fail(s, c, "chat protocol version %u", h->version);
+		return;
+	}
+	if (!name_valid(h->name)) {
+		send_bye(c, CHAT_BYE_UNKNOWN_KEY, "a registered name is required");
+		fail(s, c, "the peer has no registered name");
+		return;
+	}
+	if (c->outbound && strcmp(h->name, c->name) != 0) {
+		fail(s, c, "dialed '%s' but '%s' answered", c->name, h->name);
+		return;
+	}
+	if (!c->outbound) {
+		snprintf(c->name, sizeof(c->name), "%s", h->name);
+		if (!authenticate(s, c))
+			return;
+		send_hello(s, c);
+	}
+	uint32_t height;
+	uint8_t hash[32];
+	s->cfg.host.tip(s->cfg.host.ctx, &height, hash);
+	if ((height != h->tip_height || memcmp(hash, h->tip_hash, 32) != 0) &&
+	    s->cfg.host.tip_differs)
+		s->cfg.host.tip_differs(s->cfg.host.ctx, c->name, h->tip_height, h->tip_hash);
+	become_up(s, c);
+}
+
+static void on_message(struct sessions *s, struct conn *c, const struct frame_message *m)
+{
+	struct msg *msg = calloc(1, sizeof(*msg));
+	if (!msg) {
+		fail(s, c, "out of memory");
+		return;
+	}
+	memcpy(msg->id, m->id, MSG_ID_LEN);
+	snprintf(msg->peer, sizeof(msg->peer), "%s", c->name);
+	msg->outgoing = 0;
+	msg->time_ms = (int64_t)m->time_ms;
+	memcpy(msg->text, m->text, m->text_len + 1);
+	msg->status = MSG_RECEIVED;
+	lc_err rc = msgstore_add(s->cfg.msgs, msg);
+	wipe(msg, sizeof(*msg));
+	free(msg);
+	if (rc && rc != LC_ERR_EXISTS) {
+		/* Not stored: not acked, so the sender tries again later. */
+		fail(s, c, "cannot store a message: %s", lc_strerror(rc));
+		return;
+	}
+	c->received++;
+	if (rc == LC_OK) {
+		char id[2 * MSG_ID_LEN + 1];
+		hex_encode(id, m->id, MSG_ID_LEN);
+		event(s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "id", id,
+					      "direction", "in", "status", "received"));
+	}
+	struct frame ack = { .type = FRAME_ACK };
+	memcpy(ack.u.ack_id, m->id, FRAME_ID_LEN);
+	send_frame(c, &ack);
+}
+
+static void on_ack(struct sessions *s, struct conn *c, const uint8_t id[FRAME_ID_LEN])
+{
+	struct msg *m = malloc(sizeof(*m));
+	if (!m)
+		return;
+	/* Only our own message to this very peer can be acked by it. */
+	if (msgstore_get(s->cfg.msgs, id, m) == LC_OK && m->outgoing &&
+	    strcmp(m->peer, c->name) == 0 && m->status != MSG_DELIVERED) {
+		msgstore_set_status(s->cfg.msgs, id, MSG_DELIVERED);
+		char hex[2 * MSG_ID_LEN + 1];
+		hex_encode(hex, id, MSG_ID_LEN);
+		event(s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "id", hex,
+					      "direction", "out", "status", "delivered"));
+	}
+	free(m);
+}
+
+static void on_frame(struct sessions *s, struct conn *c, const struct frame *f)
+{
+	if (c->st != S_UP && f->type != FRAME_HELLO && f->type != FRAME_BYE) {
+		send_bye(c, CHAT_BYE_PROTOCOL, "hello first");
+		fail(s, c, "a %s frame before hello", frame_type_name(f->type));
+		return;
+	}
+	switch (f->type) {
+	case FRAME_HELLO:
+		on_hello(s, c, &f->u.hello);
+		break;
+	case FRAME_MESSAGE:
+		on_message(s, c, &f->u.message);
+		break;
+	case FRAME_ACK:
+		on_ack(s, c, f->u.ack_id);
+		break;
+	case FRAME_PING: {
+		struct frame pong = { .type = FRAME_PONG, .u.token = f->u.token };
+		send_frame(c, &pong);
+		break;
+	}
+	case FRAME_PONG:
+		if (c->ping_out && f->u.token == c->ping_token)
+			c->ping_out = false;
+		break;
+	case FRAME_BYE:
+		fail(s, c, "the peer said goodbye (%u: %s)", f->u.bye.reason, f->u.bye.text);
+		break;
+	}
+}
+
+/* Read and handle everything TLS has for us. */
+static void read_frames(struct sessions *s, struct conn *c)
+{
+	uint8_t buf[FRAME_MAX];
+	while (c->st == S_HELLO || c->st == S_UP) {
+		size_t got;
+		lc_err rc = tls_conn_read(c->tls, buf, sizeof(buf), &got);
+		if (rc == LC_ERR_AGAIN)
+			break;
+		if (rc) {
+			fail(s, c, "%s", tls_conn_why(c->tls)[0] ? tls_conn_why(c->tls)
+								   : lc_strerror(rc));
+			return;
+		}
+		c->last_rx_ms = clock_mono_ms();
+		if ((rc = frame_rx_feed(&c->rx, buf, got))) {
+			send_bye(c, CHAT_BYE_PROTOCOL, "frame too large");
+			fail(s, c, "bad frame stream: %s", lc_strerror(rc));
+			return;
+		}
+		const uint8_t *fp;
+		size_t flen;
+		while ((c->st == S_HELLO || c->st == S_UP) &&
+		       frame_rx_next(&c->rx, &fp, &flen) == LC_OK) {
+			struct frame *f = malloc(sizeof(*f));
+			if (!f) {
+				fail(s, c, "out of memory");
+				return;
+			}
+			rc = frame_decode(fp, flen, f);
+			if (rc) {
+				send_bye(c, CHAT_BYE_PROTOCOL, "malformed frame");
+				fail(s, c, "malformed frame: %s", lc_strerror(rc));
+			} else {
+				on_frame(s, c, f);
+			}
+			wipe(f, sizeof(*f));
+			free(f);
+		}
+		wipe(buf, got);
+	}
+	if (c->st == S_HELLO || c->st == S_UP)
+		note_epochs(s, c);
+}
+
+/* ---- connections ---- */
+
+static struct conn *free_conn(struct sessions *s)
+{
+	for (int i = 0; i < SESS_MAX; i++)
+		if (s->conns[i].st == S_FREE)
+			return &s->conns[i];
+	return NULL;
+}
+
+static struct conn *find_conn(struct sessions *s, const char *name)
+{
+	for (int i = 0; i < SESS_MAX; i++)
+		if (s->conns[i].st != S_FREE && strcmp(s->conns[i].name, name) == 0)
+			return &s->conns[i];
+	return NULL;
+}
+
+static lc_err start_tls(struct sessions *s, struct conn *c)
+{
+	lc_err rc = tls_conn_new(&c->tls, s->tls, c->fd, !c->outbound);
+	if (rc)
+		return rc;
+	frame_rx_init(&c->rx, 2 * FRAME_MAX);
+	c->st = S_HANDSHAKE;
+	return LC_OK;
+}
+
+static void advance_handshake(struct sessions *s, struct conn *c)
+{
+	lc_err rc = tls_conn_handshake(c->tls);
+	if (rc == LC_ERR_AGAIN)
+		return;
+	if (rc) {
+		fail(s, c, "TLS handshake: %s", tls_conn_why(c->tls));
+		return;
+	}
+	c->st = S_HELLO;
+	c->last_rx_ms = clock_mono_ms();
+	if (c->outbound) {
+		if (!authenticate(s, c))
+			return;
+		send_hello(s, c);
+	} else {
+		step(s, c, "connect", NULL);
+	}
+	read_frames(s, c);
+}
+
+/* Resolve "host:port" (numeric or a name) to a socket address. */
+static lc_err resolve(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[ADDR_MAX_LEN + 1], port[8];
+	uint16_t p;
+	if (!hostport_parse(addr, 0, host, sizeof(host), &p))
+		return LC_ERR_INVAL;
+	snprintf(port, sizeof(port), "%u", p);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
+		return LC_ERR_NOTFOUND;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return LC_OK;
+}
+
+static int make_socket(struct sessions *s, int family, bool bind_source)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A specific --bind is our source address too (several nodes on one
+	 * machine, each on its own 127.0.0.x). */
+	if (bind_source && family == AF_INET && s->cfg.bind &&
+	    strcmp(s->cfg.bind, "0.0.0.0") != 0) {
+		struct sockaddr_in src = { .sin_family = AF_INET };
+		if (inet_pton(AF_INET, s->cfg.bind, &src.sin_addr) == 1)
+			bind(fd, (struct sockaddr *)&src, sizeof(src));
+	}
+	return fd;
+}
+
+lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whylen)
+{
+	if (!name_valid(name)) {
+		snprintf(why, whylen, "'%s' is not a valid name", name);
+		return LC_ERR_INVAL;
+	}
+	if (!s->name[0]) {
+		snprintf(why, whylen, "this node has no registered name yet");
+		return LC_ERR_REJECTED;
+	}
+	if (strcmp(name, s->name) == 0) {
+		snprintf(why, whylen, "that is this node's own name");
+		return LC_ERR_INVAL;
+	}
+	if (find_conn(s, name))
+		return LC_OK;
+	const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx, name);
+	if (!e || e->status != NAME_ACTIVE) {
+		snprintf(why, whylen, e ? "'%s' is revoked" : "'%s' is not on the ledger", name);
+		return LC_ERR_NOTFOUND;
+	}
+	struct conn *c = free_conn(s);
+	if (!c) {
+		snprintf(why, whylen, "too many sessions (%d)", SESS_MAX);
+		return LC_ERR_TOOBIG;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	lc_err rc = resolve(e->addr, &ss, &sl);
+	if (rc) {
+		snprintf(why, whylen, "cannot resolve '%s' (the address of '%s')", e->addr, name);
+		return rc;
+	}
+	int fd = make_socket(s, ss.ss_family, true);
+	if (fd < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return LC_ERR_IO;
+	}
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->outbound = true;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->deadline_ms = clock_mono_ms() + SESS_HANDSHAKE_TIMEOUT_MS;
+	c->st = S_DIALING;
+	if (connect(fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
+		snprintf(why, whylen, "cannot reach '%s' at %s: %s", name, e->addr, strerror(errno));
+		fail(s, c, "%s", why);
+		return LC_ERR_IO;
+	}
+	event(s, "session", json_pack("{s:s,s:s,s:s,s:s}", "name", name, "step", "dialing",
+				      "address", e->addr, "direction", "out"));
+	return LC_OK;
+}
+
+static void on_connected(struct sessions *s, struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err) {
+		fail(s, c, "cannot connect: %s", strerror(err));
+		return;
+	}
+	step(s, c, "connect", NULL);
+	const struct name_entry *e;
+	if (!lookup_peer(s, c, &e))
+		return;
+	keys_step(s, c, e);
+	if (start_tls(s, c) != LC_OK) {
+		fail(s, c, "cannot start TLS");
+		return;
+	}
+	advance_handshake(s, c);
+}
+
+static void accept_all(struct sessions *s)
+{
+	for (;;) {
+		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		struct conn *c = free_conn(s);
+		if (!c) {
+			LOG_W(MOD, "refused a chat connection: %d sessions open", SESS_MAX);
+			close(fd);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->outbound = false;
+		c->deadline_ms = clock_mono_ms() + SESS_HANDSHAKE_TIMEOUT_MS;
+		if (start_tls(s, c) != LC_OK) {
+			fail(s, c, "cannot start TLS");
+			continue;
+		}
+		advance_handshake(s, c);
+	}
+}
+
+/* ---- the table ---- */
+
+static lc_err make_tls(struct sessions *s)
+{
+	struct tls_opts o = { .ciphers = s->cfg.ciphers };
+	struct tls_ctx *ctx;
+	lc_err rc = tls_ctx_new(&ctx, s->cfg.key, s->name[0] ? s->name : NULL, &o);
+	if (rc)
+		return rc;
+	tls_ctx_free(s->tls);  /* connections made from the old one are gone or... */
+	s->tls = ctx;
+	return LC_OK;
+}
+
+static lc_err listen_on(struct sessions *s)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	const char *bind_addr = s->cfg.bind && s->cfg.bind[0] ? s->cfg.bind : "0.0.0.0";
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, bind_addr, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(s->cfg.port);
+		sl = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, bind_addr, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(s->cfg.port);
+		sl = sizeof(*v6);
+	} else {
+		return LC_ERR_INVAL;
+	}
+	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->lfd < 0)
+		return LC_ERR_IO;
+	int one = 1;
+	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s->lfd, (struct sockaddr *)&ss, sl) != 0 || listen(s->lfd, 64) != 0) {
+		LOG_E(MOD, "cannot listen on %s port %u: %s", bind_addr, s->cfg.port,
+		      strerror(errno));
+		close(s->lfd);
+		s->lfd = -1;
+		return LC_ERR_IO;
+	}
+	return LC_OK;
+}
+
+lc_err sess_open(struct sessions **out, const struct sess_cfg *cfg)
+{
+	*out = NULL;
+	struct sessions *s = calloc(1, sizeof(*s));
+	if (!s)
+		return LC_ERR_NOMEM;
+	s->cfg = *cfg;
+	s->lfd = -1;
+	for (int i = 0; i < SESS_MAX; i++)
+		s->conns[i].fd = -1;
+	snprintf(s->name, sizeof(s->name), "%s", cfg->name ? cfg->name : "");
+	if (s->cfg.lifetime_s <= 0)
+		s->cfg.lifetime_s = SESS_LIFETIME_S;
+	lc_err rc = make_tls(s);
+	if (!rc && cfg->port)
+		rc = listen_on(s);
+	if (rc) {
+		sess_close(s);
+		return rc;
+	}
+	/* Messages a crash left "sent" go out again. */
+	msgstore_requeue_sent(s->cfg.msgs);
+	*out = s;
+	return LC_OK;
+}
+
+void sess_close(struct sessions *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < SESS_MAX; i++) {
+		struct conn *c = &s->conns[i];
+		if (c->st == S_UP)
+			send_bye(c, CHAT_BYE_SHUTDOWN, "the node is stopping");
+		if (c->st != S_FREE)
+			conn_free(s, c);
+	}
+	if (s->lfd >= 0)
+		close(s->lfd);
+	tls_ctx_free(s->tls);
+	free(s);
+}
+
+lc_err sess_set_name(struct sessions *s, const char *name)
+{
+	if (strcmp(s->name, name) == 0)
+		return LC_OK;
+	/* Sessions made from the old context must end before it is freed;
+	 * a node only gets its name once, before any session. */
+	for (int i = 0; i < SESS_MAX; i++)
+		if (s->conns[i].st != S_FREE)
+			fail(s, &s->conns[i], "this node's name changed");
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	return make_tls(s);
+}
+
+size_t sess_count(const struct sessions *s)
+{
+	size_t n = 0;
+	for (int i = 0; i < SESS_MAX; i++)
+		n += s->conns[i].st != S_FREE;
+	return n;
+}
+
+size_t sess_pollfds(struct sessions *s, struct pollfd *fds, size_t max)
+{
+	size_t n = 0;
+	if (s->lfd >= 0 && n < max) {
+		s->pfd_conn[n] = -1;
+		fds[n++] = (struct pollfd){ s->lfd, POLLIN, 0 };
+	}
+	for (int i = 0; i < SESS_MAX && n < max; i++) {
+		struct conn *c = &s->conns[i];
+		if (c->st == S_FREE)
+			continue;
+		short ev = POLLIN;
+		if (c->st == S_DIALING || (c->tls && (tls_conn_want(c->tls) & TLS_WANT_WRITE)))
+			ev |= POLLOUT;
+		s->pfd_conn[n] = i;
+		fds[n++] = (struct pollfd){ c->fd, ev, 0 };
+	}
+	return n;
+}
+
+void sess_handle(struct sessions *s, const struct pollfd *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!fds[i].revents)
+			continue;
+		if (s->pfd_conn[i] < 0) {
+			accept_all(s);
+			continue;
+		}
+		struct conn *c = &s->conns[s->pfd_conn[i]];
+		if (c->st == S_FREE || c->fd != fds[i].fd)
+			continue;
+		if (c->st == S_DIALING) {
+			if (fds[i].revents & (POLLOUT | POLLERR | POLLHUP))
+				on_connected(s, c);
+			continue;
+		}
+		if (c->st == S_HANDSHAKE) {
+			advance_handshake(s, c);
+			continue;
+		}
+		if (fds[i].revents & POLLOUT)
+			tls_conn_flush(c->tls);
+		read_frames(s, c);
+		if (c->st == S_UP)
+			pump_outbox(s, c);
+	}
+}
+
+/* ---- timers: handshakes, keepalive, key updates, lifetime, redial ---- */
+
+static lc_err want_dial(void *ctx, const char *peer)
+{
+	struct sessions *s = ctx;
+	for (size_t i = 0; i < s->n_dials; i++)
+		if (strcmp(s->dials[i].name, peer) == 0)
+			return LC_OK;
+	if (s->n_dials < MAX_DIALS) {
+		struct dial *d = &s->dials[s->n_dials++];
+		snprintf(d->name, sizeof(d->name), "%s", peer);
+		d->next_ms = 0;
+		d->backoff_ms = DIAL_BACKOFF_MIN_MS;
+	}
+	return LC_OK;
+}
+
+static void redial(struct sessions *s, uint64_t now)
+{
+	if (now >= s->next_outbox_scan_ms) {
+		msgstore_outbox_peers(s->cfg.msgs, want_dial, s);
+		s->next_outbox_scan_ms = now + 1000;
+	}
+	for (size_t i = 0; i < s->n_dials;) {
+		struct dial *d = &s->dials[i];
+		struct conn *c = find_conn(s, d->name);
+		if (c && c->st == S_UP) {
+			/* Delivered everything?  Then we are done with this one. */
+			d->backoff_ms = DIAL_BACKOFF_MIN_MS;
+			s->dials[i] = s->dials[--s->n_dials];
+			continue;
+		}
+		if (!c && now >= d->next_ms && s->name[0]) {
+			char why[200];
+			if (sess_connect(s, d->name, why, sizeof(why)) != LC_OK)
+				LOG_D(MOD, "redial %s: %s", d->name, why);
+			d->next_ms = now + d->backoff_ms;
+			d->backoff_ms = d->backoff_ms * 2 > DIAL_BACKOFF_MAX_MS ? DIAL_BACKOFF_MAX_MS
+										: d->backoff_ms * 2;
+		}
+		i++;
+	}
+}
+
+int sess_tick(struct sessions *s)
+{
+	uint64_t now = clock_mono_ms();
+	for (int i = 0; i < SESS_MAX; i++) {
+		struct conn *c = &s->conns[i];
+		if (c->st == S_FREE)
+			continue;
+		if (c->st != S_UP && now > c->deadline_ms) {
+			fail(s, c, "no handshake within %d s", SESS_HANDSHAKE_TIMEOUT_MS / 1000);
+			continue;
+		}
+		if (c->st != S_UP)
+			continue;
+		if (now - c->last_rx_ms > SESS_IDLE_TIMEOUT_MS) {
+			fail(s, c, "the peer went silent");
+			continue;
+		}
+		if (now - c->last_rx_ms > SESS_PING_MS && now - c->last_tx_ms > SESS_PING_MS) {
+			struct frame ping = { .type = FRAME_PING };
+			rng_bytes(&ping.u.token, sizeof(ping.u.token));
+			c->ping_token = ping.u.token;
+			c->ping_out = true;
+			send_frame(c, &ping);
+		}
+		if (now - c->last_update_ms > SESS_KEY_UPDATE_MS)
+			key_update(s, c);
+		if (c->outbound && now - c->up_ms > (uint64_t)s->cfg.lifetime_s * 1000) {
+			/* A fresh handshake: new keys from scratch. */
+			char name[NAME_MAX_LEN + 1];
+			snprintf(name, sizeof(name), "%s", c->name);
+			send_bye(c, CHAT_BYE_NORMAL, "session lifetime over; reconnecting");
+			fail(s, c, "session lifetime over; reconnecting");
+			char why[200];
+			sess_connect(s, name, why, sizeof(why));
+		}
+	}
+	redial(s, now);
+	return 500;
+}
+
+/* ---- messages and listing ---- */
+
+lc_err sess_send(struct sessions *s, const char *name, const char *text,
+		 uint8_t id[static MSG_ID_LEN], char *why, size_t whylen)
+{
+	size_t len = strlen(text);
+	if (len == 0 || len > MSG_TEXT_MAX || !utf8_valid(text, len)) {
+		snprintf(why, whylen, "a message is 1 to %d bytes of UTF-8 text", MSG_TEXT_MAX);
+		return LC_ERR_INVAL;
+	}
+	if (!name_valid(name) || !s->cfg.host.lookup(s->cfg.host.ctx, name)) {
+		snprintf(why, whylen, "'%s' is not on the ledger", name);
+		return LC_ERR_NOTFOUND;
+	}
+	if (strcmp(name, s->name) == 0) {
+		snprintf(why, whylen, "that is this node's own name");
+		return LC_ERR_INVAL;
+	}
+	struct msg *m = calloc(1, sizeof(*m));
+	if (!m)
+		return LC_ERR_NOMEM;
+	lc_err rc = rng_bytes(m->id, MSG_ID_LEN);
+	snprintf(m->peer, sizeof(m->peer), "%s", name);
+	m->outgoing = 1;
+	m->time_ms = (int64_t)clock_wall_ms();
+	memcpy(m->text, text, len + 1);
+	m->status = MSG_QUEUED;
+	if (!rc)
+		rc = msgstore_add(s->cfg.msgs, m);
+	memcpy(id, m->id, MSG_ID_LEN);
+	wipe(m, sizeof(*m));
+	free(m);
+	if (rc) {
+		snprintf(why, whylen, "cannot store the message: %s", lc_strerror(rc));
+		return rc;
+	}
+	char hex[2 * MSG_ID_LEN + 1];
+	hex_encode(hex, id, MSG_ID_LEN);
+	event(s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", name, "id", hex,
+				      "direction", "out", "status", "queued"));
+	struct conn *c = find_conn(s, name);
+	if (c && c->st == S_UP)
+		pump_outbox(s, c);
+	else
+		want_dial(s, name);
+	return LC_OK;
+}
+
+json_t *sess_list(struct sessions *s)
+{
+	json_t *arr = json_array();
+	for (int i = 0; i < SESS_MAX; i++) {
+		struct conn *c = &s->conns[i];
+		if (c->st == S_FREE)
+			continue;
+		uint32_t epoch = 0;
+		if (c->tls && (c->st == S_UP || c->st == S_HELLO)) {
+			struct tls_epochs e;
+			tls_conn_epochs(c->tls, &e);
+			epoch = e.ours + e.peers;
+		}
+		json_array_append_new(arr, json_pack(
+			"{s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:s}", "name", c->name, "state",
+			state_names[c->st], "step", c->step ? c->step : "", "cipher", c->cipher,
+			"key_epoch", (json_int_t)epoch, "sent", (json_int_t)c->sent,
+			"received", (json_int_t)c->received, "direction",
+			c->outbound ? "out" : "in"));
+	}
+	return arr;
+}

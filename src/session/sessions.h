@@ -1,0 +1,104 @@
+/*
+ * sessions.h - chat sessions: the report's four steps on TLS 1.3, messages,
+ * key rotation, the outbox.
+ *
+ * A session is one TCP connection to a named peer carrying TLS 1.3
+ * (session/tls.h) and chat frames (session/frame.h).  Its life, step by
+ * step, as the "session" events tell it:
+ *   1. connect        TCP to the address the ledger holds for the name
+ *   2. keys           both keys looked up on the ledger (fingerprints)
+ *   3. authenticated  the TLS handshake proved the peer holds the ledger's
+ *                     key for the name it claims (and we ours)
+ *   4. keys_agreed    X25519 session keys, with the cipher suite
+ * then hello frames (name, ledger tip), then messages.  The side that
+ * accepts learns the peer's name from its hello, so its steps 2 to 4 come
+ * once the hello is there.  Any failure ends the session with the step and
+ * the reason ("failed").
+ *
+ * Messages go to the outbox (store/msgstore.h) before anything is sent,
+ * are marked sent when written to a session and delivered when acked;
+ * received ones are stored before they are acked, and a known id is a
+ * duplicate (acked again, not shown again).  Undelivered messages make the
+ * node dial the peer, with backoff, until they are delivered; after a
+ * restart too.
+ *
+ * Keys: after a random count in [5, 10] of our messages, and at least every
+ * 10 minutes, we send a TLS 1.3 KeyUpdate (the key epoch counts both
+ * directions).  After an hour (SESS_LIFETIME_S) the dialing side replaces
+ * the session with a fresh handshake.
+ *
+ * Threads: everything runs on the node's owner thread inside its poll
+ * loop (sess_pollfds/sess_handle/sess_tick); the host callbacks too.
+ */
+#ifndef LC_SESSION_SESSIONS_H
+#define LC_SESSION_SESSIONS_H
+
+#include <jansson.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/state.h"
+#include "session/keys.h"
+#include "store/msgstore.h"
+#include "util/err.h"
+
+#define SESS_MAX 64                    /* sessions, both directions */
+#define SESS_MAX_POLLFDS (SESS_MAX + 1)
+#define SESS_HANDSHAKE_TIMEOUT_MS 10000
+#define SESS_PING_MS 30000             /* ping after this much silence */
+#define SESS_IDLE_TIMEOUT_MS 90000     /* give up after this much silence */
+#define SESS_KEY_UPDATE_MS (10 * 60 * 1000)
+#define SESS_LIFETIME_S 3600           /* default; sess_cfg.lifetime_s */
+#define SESS_ROTATE_MIN 5
+#define SESS_ROTATE_MAX 10
+
+struct sess_host {
+	void *ctx;
+	/* The ledger's current entry for name, or NULL. */
+	const struct name_entry *(*lookup)(void *ctx, const char *name);
+	/* Our ledger tip, for hello. */
+	void (*tip)(void *ctx, uint32_t *height, uint8_t hash[32]);
+	/* A peer's hello showed a tip other than ours. */
+	void (*tip_differs)(void *ctx, const char *name, uint32_t height,
+			    const uint8_t hash[32]);
+	/* An event (JSON object, stolen) for ctl events and the kiosk. */
+	void (*event)(void *ctx, const char *kind, json_t *ev);
+};
+
+struct sess_cfg {
+	const char *bind;              /* listen address; also the source address */
+	uint16_t port;                 /* 0: do not listen */
+	const struct idkey *key;       /* our identity (borrowed; outlives us) */
+	const char *name;              /* our registered name, "" if none yet */
+	struct msgstore *msgs;         /* borrowed */
+	const char *ciphers;           /* NULL: ChaCha20-Poly1305 then AES-128-GCM */
+	int lifetime_s;                /* 0: SESS_LIFETIME_S */
+	struct sess_host host;
+};
+
+struct sessions;
+
+lc_err sess_open(struct sessions **out, const struct sess_cfg *cfg);
+void sess_close(struct sessions *s);   /* NULL ok; says bye to every peer */
+
+/* Our name became known (registration mined): new certificate CN, hello. */
+lc_err sess_set_name(struct sessions *s, const char *name);
+
+size_t sess_pollfds(struct sessions *s, struct pollfd *fds, size_t max);
+void sess_handle(struct sessions *s, const struct pollfd *fds, size_t n);
+/* Timers; returns milliseconds until it wants to run again. */
+int sess_tick(struct sessions *s);
+
+/* Open a session to name now (if none).  why[] on failure. */
+lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whylen);
+/* Queue text for name (stored first), send when a session is up.
+ * id[] gets the message id. */
+lc_err sess_send(struct sessions *s, const char *name, const char *text,
+		 uint8_t id[static MSG_ID_LEN], char *why, size_t whylen);
+/* [{name, state, step, cipher, key_epoch, sent, received, direction}] */
+json_t *sess_list(struct sessions *s);
+size_t sess_count(const struct sessions *s);
+
+#endif

@@ -1,0 +1,287 @@
+/* test_network.c - headless nodes as processes, talking gossip over
+ * loopback: a line of five, a late joiner syncing 1,000 blocks, partitions
+ * healing, restarts, hostile bytes.  Each test has its own 127.0.x.y. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ledger_fixture.h"
+#include "proc.h"
+#include "store/datadir.h"
+#include "store/store.h"
+#include "tnode.h"
+
+#define NET "--network", "t-net", "--pow-bits", "8"
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static void dir_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", harness_tmpdir(), name);
+}
+
+/* The status field "tip" of every node is the same and height >= h. */
+static bool same_tip(struct tnode *t, int count, long min_height, char tip[65])
+{
+	for (int i = 0; i < count; i++) {
+		json_t *s = tnode_status(&t[i]);
+		if (!s)
+			return false;
+		bool ok = json_integer_value(json_object_get(s, "height")) >= min_height &&
+			  (i == 0 || strcmp(jstr(s, "tip"), tip) == 0);
+		if (i == 0)
+			snprintf(tip, 65, "%s", jstr(s, "tip"));
+		json_decref(s);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool has_names(struct tnode *t, const char *const names[])
+{
+	json_t *arr = NULL;
+	const char *args[] = { "names", NULL };
+	if (tnode_ctl(t, &arr, args) != 0)
+		return false;
+	bool all = true;
+	for (int i = 0; names[i] && all; i++) {
+		bool found = false;
+		if (json_is_object(arr))
+			found = strcmp(jstr(arr, "name"), names[i]) == 0;
+		for (size_t k = 0; json_is_array(arr) && k < json_array_size(arr); k++)
+			found |= strcmp(jstr(json_array_get(arr, k), "name"), names[i]) == 0;
+		all = found;
+	}
+	json_decref(arr);
+	return all;
+}
+
+/* Poll (through ctl) until cond holds for all, with a deadline. */
+#define WAIT_UNTIL(cond, ms)                                                    \
+	do {                                                                    \
+		struct timespec t0_, t1_;                                       \
+		clock_gettime(CLOCK_MONOTONIC, &t0_);                           \
+		for (;;) {                                                      \
+			if (cond)                                               \
+				break;                                          \
+			clock_gettime(CLOCK_MONOTONIC, &t1_);                   \
+			if ((t1_.tv_sec - t0_.tv_sec) * 1000 +                  \
+			    (t1_.tv_nsec - t0_.tv_nsec) / 1000000 > (ms))       \
+				harness_fail(__FILE__, __LINE__,                \
+					     "timed out waiting for %s", #cond); \
+			struct timespec tick_ = { 0, 50 * 1000000L };           \
+			nanosleep(&tick_, NULL);                                \
+		}                                                               \
+	} while (0)
+
+TEST_T(network_line_of_five_converges, 180)
+{
+	struct tnode t[5];
+	char dir[512], ip[32], join[64];
+	for (int i = 0; i < 5; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "n%d", i + 1);
+		dir_of(dir, sizeof(dir), name);
+		snprintf(ip, sizeof(ip), "127.0.4.%d", i + 1);
+		snprintf(join, sizeof(join), "127.0.4.%d", i);
+		const char *extra[] = { NET, i ? "--join" : NULL, join, NULL };
+		tnode_start(&t[i], dir, ip, extra);
+	}
+	/* Names registered at both ends and in the middle. */
+	const char *reg1[] = { "register", "alpha", NULL };
+	const char *reg3[] = { "register", "gamma", NULL };
+	const char *reg5[] = { "register", "epsilon", NULL };
+	WAIT_UNTIL(tnode_ctl(&t[0], NULL, reg1) == 0, 20000);
+	WAIT_UNTIL(tnode_ctl(&t[2], NULL, reg3) == 0, 20000);
+	WAIT_UNTIL(tnode_ctl(&t[4], NULL, reg5) == 0, 20000);
+	const char *all[] = { "alpha", "gamma", "epsilon", NULL };
+	for (int i = 0; i < 5; i++)
+		WAIT_UNTIL(has_names(&t[i], all), 60000);
+	char tip[65];
+	WAIT_UNTIL(same_tip(t, 5, 1, tip), 60000);
+	for (int i = 0; i < 5; i++)
+		CHECK_INT(tnode_stop(&t[i], 20000), ==, 0);
+}
+
+/* Write a chain of n blocks (one registration each) into a new data dir. */
+static void make_chain_dir(const char *dir, int n)
+{
+	char why[256], path[600];
+	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	struct store *s;
+	CHECK_OK(store_open(&s, path, why, sizeof(why)));
+	uint8_t bits = FX_BITS;
+	CHECK_OK(store_meta_set(s, "network", FX_NETWORK, strlen(FX_NETWORK)));
+	CHECK_OK(store_meta_set(s, "pow_bits", &bits, 1));
+	struct fx f;
+	fx_open(&f);
+	CHECK_OK(store_begin(s));
+	for (int i = 0; i < n; i++) {
+		struct record r;
+		char name[16];
+		snprintf(name, sizeof(name), "user%d", i);
+		fx_register(&r, fx_key(KEY_ED25519, i % 8), name, "10.0.0.1:47701", FX_T0);
+		struct block b;
+		CHECK_INT(fx_extend(&f, &r, 1, &b), ==, LEDGER_EXTENDED);
+		struct buf raw;
+		buf_init(&raw, BLOCK_MAX_BYTES);
+		CHECK_OK(block_encode(&b, &raw));
+		uint8_t hash[32];
+		header_hash(&b.h, hash);
+		CHECK_OK(store_put_block(s, hash, b.h.prev, b.h.height, raw.data, raw.len));
+		buf_free(&raw);
+		block_free(&b);
+	}
+	CHECK_OK(store_commit(s));
+	fx_close(&f);
+	store_close(s);
+}
+
+TEST_T(network_late_joiner_syncs_1000_blocks, 180)
+{
+	char a_dir[512], b_dir[512];
+	dir_of(a_dir, sizeof(a_dir), "a");
+	dir_of(b_dir, sizeof(b_dir), "b");
+	make_chain_dir(a_dir, 1000);
+	struct tnode a, b;
+	const char *ea[] = { "--network", FX_NETWORK, NULL };
+	tnode_start(&a, a_dir, "127.0.5.1", ea);
+	json_t *s = NULL;
+	WAIT_UNTIL((s = tnode_status(&a)) != NULL, 60000);
+	CHECK_INT(json_integer_value(json_object_get(s, "height")), ==, 1000);
+	char tip[65];
+	snprintf(tip, sizeof(tip), "%s", jstr(s, "tip"));
+	json_decref(s);
+	const char *eb[] = { "--network", FX_NETWORK, "--pow-bits", "8", "--join",
+			     "127.0.5.1", NULL };
+	tnode_start(&b, b_dir, "127.0.5.2", eb);
+	struct tnode both[2] = { a, b };
+	char got[65];
+	WAIT_UNTIL(same_tip(both, 2, 1000, got), 120000);
+	CHECK_STR(got, tip);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	/* Restarted without --join it keeps its chain and finds its peer again. */
+	const char *eb2[] = { NULL };
+	tnode_start(&b, b_dir, "127.0.5.2", eb2);
+	WAIT_UNTIL((s = tnode_status(&b)) != NULL &&
+		   json_integer_value(json_object_get(s, "peers")) >= 1 &&
+		   json_integer_value(json_object_get(s, "height")) == 1000, 60000);
+	json_decref(s);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
+
+TEST_T(network_partitions_heal_on_the_most_work_chain, 180)
+{
+	struct tnode t[4];
+	char dir[512];
+	const char *ips[] = { "127.0.6.1", "127.0.6.2", "127.0.6.3", "127.0.6.4" };
+	for (int i = 0; i < 4; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "p%d", i);
+		dir_of(dir, sizeof(dir), name);
+		/* Two islands: 0-1 and 2-3. */
+		const char *extra[] = { NET, (i % 2) ? "--join" : NULL, ips[i ? i - 1 : 0], NULL };
+		tnode_start(&t[i], dir, ips[i], extra);
+	}
+	struct tnode left[2] = { t[0], t[1] }, right[2] = { t[2], t[3] };
+	char tip[65];
+	/* The left island mines two blocks, the right one. */
+	const char *r0[] = { "register", "left-one", NULL };
+	const char *r1[] = { "register", "left-two", NULL };
+	const char *r2[] = { "register", "right-one", NULL };
+	WAIT_UNTIL(tnode_ctl(&t[0], NULL, r0) == 0, 20000);
+	WAIT_UNTIL(same_tip(left, 2, 1, tip), 60000);
+	WAIT_UNTIL(tnode_ctl(&t[1], NULL, r1) == 0, 20000);
+	WAIT_UNTIL(same_tip(left, 2, 2, tip), 60000);
+	WAIT_UNTIL(tnode_ctl(&t[2], NULL, r2) == 0, 20000);
+	WAIT_UNTIL(same_tip(right, 2, 1, tip), 60000);
+	/* Heal. */
+	const char *join[] = { "join", "127.0.6.3", NULL };
+	CHECK_INT(tnode_ctl(&t[1], NULL, join), ==, 0);
+	const char *all[] = { "left-one", "left-two", "right-one", NULL };
+	for (int i = 0; i < 4; i++)
+		WAIT_UNTIL(has_names(&t[i], all), 60000);
+	WAIT_UNTIL(same_tip(t, 4, 3, tip), 60000);
+	for (int i = 0; i < 4; i++)
+		CHECK_INT(tnode_stop(&t[i], 20000), ==, 0);
+}
+
+static int raw_connect(const char *from, const char *to, int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	inet_pton(AF_INET, from, &src.sin_addr);
+	inet_pton(AF_INET, to, &dst.sin_addr);
+	dst.sin_port = htons((uint16_t)port);
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* True when the node closed fd within ms. */
+static bool closed_by_peer(int fd, int ms)
+{
+	char buf[4096];
+	struct pollfd p = { fd, POLLIN, 0 };
+	while (poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r <= 0)
+			return true;
+	}
+	return false;
+}
+
+TEST_T(network_hostile_bytes_cut_one_peer_only, 120)
+{
+	char a_dir[512], b_dir[512];
+	dir_of(a_dir, sizeof(a_dir), "ha");
+	dir_of(b_dir, sizeof(b_dir), "hb");
+	struct tnode a, b;
+	const char *ea[] = { NET, "--name", "honest", NULL };
+	tnode_start(&a, a_dir, "127.0.7.1", ea);
+	WAIT_UNTIL(tnode_wait(&a, tnode_is_registered, NULL, 1000), 30000);
+	/* Garbage, a huge length prefix, a truncated frame: each connection is
+	 * dropped. */
+	static const uint8_t garbage[] = "GET / HTTP/1.1\r\n\r\n";
+	static const uint8_t huge[] = { 0xff, 0xff, 0xff, 0xff, 1 };
+	static const uint8_t half[] = { 0, 0, 0, 50, 1, 0, 1 };
+	const struct { const uint8_t *p; size_t n; bool then_close; } cases[] = {
+		{ garbage, sizeof(garbage) - 1, false },
+		{ huge, sizeof(huge), false },
+		{ half, sizeof(half), true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char from[32];
+		snprintf(from, sizeof(from), "127.0.7.%zu", 100 + i);
+		int fd = raw_connect(from, "127.0.7.1", 47700);
+		CHECK(fd >= 0);
+		CHECK_INT(write(fd, cases[i].p, cases[i].n), ==, (ssize_t)cases[i].n);
+		if (cases[i].then_close)
+			shutdown(fd, SHUT_WR);
+		CHECK(closed_by_peer(fd, 20000));
+		close(fd);
+	}
+	/* An honest node still joins and syncs. */
+	const char *eb[] = { NET, "--join", "127.0.7.1", NULL };
+	tnode_start(&b, b_dir, "127.0.7.2", eb);
+	const char *names[] = { "honest", NULL };
+	WAIT_UNTIL(has_names(&b, names), 60000);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
