@@ -92,7 +92,6 @@ struct node {
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
 	bool announced_registered;          /* "registered" event sent */
-	bool sync_hint;                     /* a chat peer has a longer ledger */
 	struct queue *sub_q;                /* node_subscribe() */
 	void (*sub_wake)(void *ctx);
 	void *sub_ctx;
@@ -443,8 +442,17 @@ static void s_tip_differs(void *ctx, const char *name, uint32_t height,
 	if (height <= ledger_height(n->ledger))
 		return;   /* they will learn ours through gossip */
 	LOG_I("node", "'%s' has a longer ledger (height %u): syncing", name, height);
-	n->sync_hint = true;
 	emit(n, "sync_hint", json_pack("{s:s,s:i}", "name", name, "height", (json_int_t)height));
+	/* Its gossip port is not on the ledger; nodes use the same one by
+	 * convention, so try the peer's host on ours. */
+	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	char host[ADDR_MAX_LEN + 1], hp[ADDR_MAX_LEN + 16];
+	uint16_t port;
+	if (e && hostport_parse(e->addr, 0, host, sizeof(host), &port)) {
+		snprintf(hp, sizeof(hp), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+			 n->opt.ledger_port);
+		gossip_remember(n->gossip, hp);
+	}
 }
 
 static void s_event(void *ctx, const char *kind, json_t *ev)
@@ -1130,7 +1138,7 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		/* The name comes below, once we know which name is ours. */
 		struct sess_cfg scfg = {
 			.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
-			.name = "", .msgs = n->msgs,
+			.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
 			.host = { n, s_lookup, s_tip, s_tip_differs, s_event },
 		};
 		rc = sess_open(&n->sess, &scfg);

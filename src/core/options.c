@@ -21,7 +21,7 @@ enum {
 	O_HEADLESS = 256, O_DEMO, O_DATA_DIR, O_BIND, O_ADVERTISE, O_LEDGER_PORT,
 	O_CHAT_PORT, O_JOIN, O_NAME, O_KEY_TYPE, O_NETWORK, O_POW_BITS,
 	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
-	O_VERSION, O_HELP, O_JSON,
+	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME,
 };
 
 static const struct option long_opts[] = {
@@ -38,6 +38,7 @@ static const struct option long_opts[] = {
 	{ "network", required_argument, NULL, O_NETWORK },
 	{ "pow-bits", required_argument, NULL, O_POW_BITS },
 	{ "mine-threads", required_argument, NULL, O_MINE_THREADS },
+	{ "session-lifetime", required_argument, NULL, O_SESSION_LIFETIME },
 	{ "fullscreen", no_argument, NULL, O_FULLSCREEN },
 	{ "window", required_argument, NULL, O_WINDOW },
 	{ "screenshot", required_argument, NULL, O_SCREENSHOT },
@@ -78,6 +79,7 @@ void options_defaults(struct options *o)
 	snprintf(o->network, sizeof(o->network), DEFAULT_NETWORK);
 	o->pow_bits = DEFAULT_POW_BITS;
 	o->mine_threads = 0;
+	o->session_lifetime = DEFAULT_SESSION_LIFETIME;
 	o->window_w = DEFAULT_WINDOW_W;
 	o->window_h = DEFAULT_WINDOW_H;
 	o->log_level = LOG_INFO;
@@ -271,6 +273,11 @@ bool options_parse(struct options *o, int argc, char **argv,
 					    MAX_MINE_THREADS);
 			o->mine_threads = (int)v;
 			break;
+		case O_SESSION_LIFETIME:
+			if (!parse_int(a, 5, 86400, &v))
+				return fail(err, "--session-lifetime: '%s' is not in 5-86400 seconds", a);
+			o->session_lifetime = (int)v;
+			break;
 		case O_WINDOW:
 			if (!parse_window(a, &o->window_w, &o->window_h))
 				return fail(err, "--window: '%s' is not WxH (200-8192 each)", a);
@@ -318,6 +325,8 @@ void options_print_help(const char *prog, const struct options *d)
 "                          (default: %s)\n"
 "  --pow-bits N            proof-of-work difficulty in bits, 1-%d (default: %d)\n"
 "  --mine-threads N        mining threads, 1-%d (default: one per core)\n"
+"  --session-lifetime S    seconds before a chat session is replaced by a\n"
+"                          fresh handshake, 5-86400 (default: %d)\n"
 "\n"
 "Kiosk:\n"
 "  --demo                  also start a local demo peer that answers messages\n"
@@ -350,6 +359,7 @@ void options_print_help(const char *prog, const struct options *d)
 "Exit status: 0 success, 1 failure, 2 bad command line.\n",
 	prog, prog, d->data_dir, d->bind, d->ledger_port, d->chat_port,
 	OPT_MAX_JOINS, DEFAULT_LEDGER_PORT, key_type_name(d->key_type),
-	d->network, MAX_POW_BITS, d->pow_bits, MAX_MINE_THREADS, d->window_w,
+	d->network, MAX_POW_BITS, d->pow_bits, MAX_MINE_THREADS, d->session_lifetime,
+	d->window_w,
 	d->window_h, log_level_name(d->log_level));
 }

@@ -27,6 +27,7 @@
 #define DEFAULT_POW_BITS 22
 #define MAX_POW_BITS 40
 #define MAX_MINE_THREADS 256
+#define DEFAULT_SESSION_LIFETIME 3600
 #define DEFAULT_WINDOW_W 1280
 #define DEFAULT_WINDOW_H 800
 
@@ -50,6 +51,7 @@ struct options {
 	int pow_bits;
 	bool network_set, pow_bits_set; /* given on the command line */
 	int mine_threads;               /* 0 = one per core */
+	int session_lifetime;           /* seconds before a fresh handshake */
 	int window_w, window_h;
 	bool window_set;
 	char screenshot[OPT_PATH_MAX];  /* "" = none */

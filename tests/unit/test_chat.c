@@ -446,3 +446,38 @@ TEST_T(chat_a_flipped_byte_ends_the_session_and_nothing_altered_is_accepted, 120
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 }
+
+TEST_T(chat_session_is_replaced_by_a_fresh_handshake_after_its_lifetime, 120)
+{
+	struct tnode a, b;
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/la", harness_tmpdir());
+	const char *ea[] = { "--network", "t-chat", "--pow-bits", "8", "--name", "la",
+			     "--session-lifetime", "5", NULL };
+	tnode_start(&a, dir, "127.0.15.1", ea);
+	start(&b, "lb", "127.0.15.2", "ed25519", "127.0.15.1");
+	WAIT_UNTIL(count_names(&a) == 2 && count_names(&b) == 2, 60000);
+	struct ctl_stream st;
+	tnode_follow(&a, &st);
+	send_text(&a, "lb", "before");
+	WAIT_UNTIL(count_status(&a, "lb", "delivered") == 1, 30000);
+	/* The dialing side ends the session after 5 s and dials again. */
+	bool closed = false, again = false;
+	json_t *ev;
+	while (!again && (ev = tnode_wait_event(&st, "session", 30000))) {
+		const char *step = jstr(ev, "step");
+		if (strcmp(step, "closed") == 0 && strstr(jstr(ev, "why"), "lifetime"))
+			closed = true;
+		else if (closed && strcmp(step, "established") == 0)
+			again = true;
+		json_decref(ev);
+	}
+	ctl_stream_close(&st);
+	CHECK(closed && again);
+	send_text(&a, "lb", "after");
+	WAIT_UNTIL(count_status(&a, "lb", "delivered") == 2, 30000);
+	const char *want[] = { "before", "after" };
+	expect_received(&b, "la", want, 2);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+}

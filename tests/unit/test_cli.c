@@ -19,7 +19,7 @@ TEST(cli_help_lists_every_option_and_exits_0)
 		"--advertise HOST:PORT", "--ledger-port N", "--chat-port N",
 		"--join HOST[:PORT]", "--name NAME", "--key-type", "ed25519",
 		"p256", "rsa3072", "--network ID", "--pow-bits N",
-		"--mine-threads N", "--fullscreen", "--window WxH",
+		"--mine-threads N", "--session-lifetime S", "--fullscreen", "--window WxH",
 		"--screenshot PATH", "--log-level LEVEL", "--version", "--help",
 		"ctl [--data-dir DIR] [--json] COMMAND", "47700", "47701",
 	};

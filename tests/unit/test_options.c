@@ -65,7 +65,8 @@ TEST(options_every_option_accepted)
 	   "--advertise", "kiosk.local:5000", "--ledger-port", "1", "--chat-port",
 	   "65535", "--join", "10.0.0.1", "--join", "[::1]:47700", "--name",
 	   "alice_01", "--key-type", "rsa3072", "--network", "test-net",
-	   "--pow-bits", "8", "--mine-threads", "2", "--fullscreen", "--window",
+	   "--pow-bits", "8", "--mine-threads", "2", "--session-lifetime", "600",
+	   "--fullscreen", "--window",
 	   "800x480", "--screenshot", "/tmp/s.png", "--log-level", "debug");
 	CHECK(o.headless && o.demo && o.fullscreen && o.window_set);
 	CHECK_STR(o.data_dir, "/tmp/d");
@@ -80,6 +81,7 @@ TEST(options_every_option_accepted)
 	CHECK_STR(o.network, "test-net");
 	CHECK_INT(o.pow_bits, ==, 8);
 	CHECK_INT(o.mine_threads, ==, 2);
+	CHECK_INT(o.session_lifetime, ==, 600);
 	CHECK_INT(o.window_w, ==, 800);
 	CHECK_INT(o.window_h, ==, 480);
 	CHECK_STR(o.screenshot, "/tmp/s.png");
@@ -117,6 +119,7 @@ TEST(options_bad_values_name_the_culprit)
 	BAD("--pow-bits", "--pow-bits", "0");
 	BAD("--pow-bits", "--pow-bits", "41");
 	BAD("--mine-threads", "--mine-threads", "0");
+	BAD("--session-lifetime", "--session-lifetime", "4");
 	BAD("--log-level", "--log-level", "loud");
 	BAD("--bind", "--bind", "localhost");
 	BAD("--bind", "--bind", "1.2.3.256");
