@@ -43,6 +43,7 @@
 #define DIAL_BACKOFF_MIN_MS 500
 #define DIAL_BACKOFF_MAX_MS 60000
 #define MAX_DIALS 64               /* peers with undelivered messages we track */
+#define PENDING_PER_IP 4           /* unauthenticated connections one address may hold */
 
 enum conn_state { S_FREE, S_DIALING, S_HANDSHAKE, S_HELLO, S_UP, S_CLOSING };
 
@@ -56,6 +57,7 @@ struct conn {
 	int fd;
 	bool outbound;
 	char name[NAME_MAX_LEN + 1];    /* the peer: known when dialing, from hello otherwise */
+	char ip[INET6_ADDRSTRLEN];      /* accepted connections: the peer's address */
 	struct tls_conn *tls;
 	struct frame_rx rx;
 	const char *step;               /* last step passed */
@@ -665,15 +667,38 @@ static void on_connected(struct sessions *s, struct conn *c)
 	advance_handshake(s, c);
 }
 
+/* Connections from ip that have not proved who they are yet. */
+static int pending_from(const struct sessions *s, const char *ip)
+{
+	int n = 0;
+	for (int i = 0; i < SESS_MAX; i++) {
+		const struct conn *c = &s->conns[i];
+		n += c->st != S_FREE && c->st != S_UP && !c->outbound &&
+		     strcmp(c->ip, ip) == 0;
+	}
+	return n;
+}
+
 static void accept_all(struct sessions *s)
 {
 	for (;;) {
-		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		struct conn *c = free_conn(s);
+		char ip[INET6_ADDRSTRLEN] = "?";
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+		/* One address cannot fill the table with handshakes it never
+		 * finishes: the others keep being served. */
+		struct conn *c = pending_from(s, ip) < PENDING_PER_IP ? free_conn(s) : NULL;
 		if (!c) {
-			LOG_W(MOD, "refused a chat connection: %d sessions open", SESS_MAX);
+			LOG_W(MOD, "refused a chat connection from %s: %s", ip,
+			      free_conn(s) ? "too many unfinished handshakes from it"
+					   : "all session slots in use");
 			close(fd);
 			continue;
 		}
@@ -682,6 +707,7 @@ static void accept_all(struct sessions *s)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->outbound = false;
+		snprintf(c->ip, sizeof(c->ip), "%s", ip);
 		c->deadline_ms = clock_mono_ms() + SESS_HANDSHAKE_TIMEOUT_MS;
 		if (start_tls(s, c) != LC_OK) {
 			fail(s, c, "cannot start TLS");

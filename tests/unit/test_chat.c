@@ -481,3 +481,30 @@ TEST_T(chat_session_is_replaced_by_a_fresh_handshake_after_its_lifetime, 120)
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 }
+
+TEST_T(chat_idle_connections_from_one_address_do_not_lock_others_out, 120)
+{
+	struct tnode a, b;
+	start(&a, "fa", "127.0.16.1", "ed25519", NULL);
+	start(&b, "fb", "127.0.16.2", "ed25519", "127.0.16.1");
+	WAIT_UNTIL(count_names(&a) == 2 && count_names(&b) == 2, 60000);
+	/* 100 idle connections from one address to a's chat port. */
+	int fds[100];
+	for (int i = 0; i < 100; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+		inet_pton(AF_INET, "127.0.16.99", &src.sin_addr);
+		inet_pton(AF_INET, "127.0.16.1", &dst.sin_addr);
+		dst.sin_port = htons(47701);
+		CHECK_OK(bind(fds[i], (struct sockaddr *)&src, sizeof(src)));
+		CHECK_OK(connect(fds[i], (struct sockaddr *)&dst, sizeof(dst)));
+	}
+	/* The legitimate peer still gets a session and delivers, before any
+	 * idle connection could have timed out (10 s) and freed a slot. */
+	send_text(&b, "fa", "through the crowd");
+	WAIT_UNTIL(count_status(&b, "fa", "delivered") == 1, 8000);
+	for (int i = 0; i < 100; i++)
+		close(fds[i]);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+}
