@@ -11,8 +11,12 @@
  * miner; the solved header comes back as a message; the block goes through
  * the same ledger_add_block() as any other, then to the store with the
  * names it changed, in one transaction.
+ *
+ * The control commands' answers live in commands.c; the node's struct in
+ * node_int.h, shared by the two.
  */
 #include "core/node.h"
+#include "core/node_int.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -36,7 +40,6 @@
 #include "ledger/mempool.h"
 #include "ledger/pin.h"
 #include "session/keys.h"
-#include "session/safety.h"
 #include "session/sessions.h"
 #include "store/datadir.h"
 #include "store/msgstore.h"
@@ -51,63 +54,16 @@
 #define HOUSEKEEPING_MS 1000
 #define MINING_LOG_EVERY_MS 10000
 
-enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP };
-
-/* A control request waiting for the owner thread's answer. */
-struct ctl_req {
-	int kind;                 /* MSG_CTL; first, like miner_found.kind */
-	const char *cmd;          /* borrowed from the ctl thread */
-	json_t *args;             /* borrowed */
-	json_t *result;           /* set by the owner thread */
-	char err[CTL_ERR_MAX];
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-};
-
-struct node {
-	struct options opt;
-	int lock_fd;
-	struct idkey *key;
-	uint8_t fp[32];
-	char fp_str[FINGERPRINT_STR_LEN];
-	char address[ADDR_MAX_LEN + 1];
-	char want_name[NAME_MAX_LEN + 1];   /* name to register ("" = none) */
-
-	struct store *store;
-	struct ledger *ledger;
-	struct mempool *mempool;
-	struct miner *miner;
-	struct queue *q;
-	struct ctl_server *ctl;
-	struct gossip *gossip;
-	struct msgstore *msgs;
-	struct sessions *sess;
-
-	/* current mining job */
-	uint64_t job_id;
-	struct block job;                   /* header template + records */
-	uint64_t job_started_ms, job_attempts0, last_mining_log_ms;
-
-	atomic_bool stop;
-	bool ran;                           /* node_run was entered */
-	bool announced_registered;          /* "registered" event sent */
-	struct queue *sub_q;                /* node_subscribe() */
-	void (*sub_wake)(void *ctx);
-	void *sub_ctx;
-};
-
 static const char *const store_file = "ledger.db";
 static const char *const key_file = "identity.key";
 static const char *const msg_file = "messages.db";
 
-static void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h, 32); }
 
 /*
  * Publish an event (a JSON object, stolen) to whoever follows the node:
  * `ctl events` subscribers now, the kiosk later.  Adds "event" and "time".
  */
-static void emit(struct node *n, const char *kind, json_t *ev)
+void node_emit(struct node *n, const char *kind, json_t *ev)
 {
 	if (!ev)
 		return;
@@ -190,7 +146,7 @@ static void check_pin(struct node *n, const struct name_entry *e)
 		p.alarm = true;
 		memcpy(p.alarm_fp, e->fp, 32);
 		store_pin_put(n->store, &p);
-		emit(n, "alarm", json_pack("{s:s,s:s,s:s}", "name", e->name, "pinned", was,
+		node_emit(n, "alarm", json_pack("{s:s,s:s,s:s}", "name", e->name, "pinned", was,
 					   "ledger", now));
 	}
 }
@@ -245,7 +201,7 @@ static lc_err persist(struct node *n, const struct block *b, const struct ledger
 	return store_commit(n->store);
 }
 
-static lc_err load_block(void *ctx, const uint8_t hash[32], struct block *out)
+lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out)
 {
 	struct node *n = ctx;
 	uint8_t *raw;
@@ -260,7 +216,7 @@ static lc_err load_block(void *ctx, const uint8_t hash[32], struct block *out)
 
 /* ---- the mempool and the miner ---- */
 
-static const struct name_entry *my_entry(const struct node *n)
+const struct name_entry *node_my_entry(const struct node *n)
 {
 	if (!n->want_name[0])
 		return NULL;
@@ -297,7 +253,7 @@ static void maybe_mine(struct node *n)
 	n->job_attempts0 = miner_attempts(n->miner);
 	LOG_I("node", "mining block %u with %zu record(s) at %u bits", b->h.height,
 	      b->n_records, b->h.target);
-	emit(n, "mining", json_pack("{s:i,s:i,s:i}", "height", (json_int_t)b->h.height,
+	node_emit(n, "mining", json_pack("{s:i,s:i,s:i}", "height", (json_int_t)b->h.height,
 				    "records", (json_int_t)b->n_records, "bits",
 				    (json_int_t)b->h.target));
 }
@@ -316,7 +272,7 @@ static void readd_disconnected(struct node *n, const struct ledger_add *res)
 		if (!nc)
 			break;
 		chain = nc;
-		if (load_block(n, cur, &chain[len]) != LC_OK)
+		if (node_load_block(n, cur, &chain[len]) != LC_OK)
 			break;
 		memcpy(cur, chain[len].h.prev, 32);
 		len++;
@@ -341,7 +297,7 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	if (res->result == LEDGER_REORG) {
 		LOG_W("node", "reorganisation: fork at height %u, new tip height %u",
 		      res->fork_height, res->height);
-		emit(n, "reorg", json_pack("{s:i,s:i}", "fork_height",
+		node_emit(n, "reorg", json_pack("{s:i,s:i}", "fork_height",
 					   (json_int_t)res->fork_height, "height",
 					   (json_int_t)res->height));
 		readd_disconnected(n, res);
@@ -349,11 +305,11 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	mempool_revalidate(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
 			   clock_wall_s());
 	stop_job(n);
-	const struct name_entry *me = my_entry(n);
+	const struct name_entry *me = node_my_entry(n);
 	if (me && !n->announced_registered) {
 		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
 		sess_set_name(n->sess, me->name);
-		emit(n, "registered", json_pack("{s:s,s:i}", "name", me->name, "height",
+		node_emit(n, "registered", json_pack("{s:s,s:i}", "name", me->name, "height",
 						(json_int_t)me->reg_height));
 		n->announced_registered = true;
 	} else if (!me) {
@@ -382,7 +338,7 @@ static lc_err accept_block(struct node *n, const struct block *b,
 	case LEDGER_REORG:
 		persist(n, b, &res);
 		LOG_I("node", "block %u %.16s with %zu record(s)", res.height, h, b->n_records);
-		emit(n, "block", json_pack("{s:i,s:s,s:i}", "height", (json_int_t)res.height,
+		node_emit(n, "block", json_pack("{s:i,s:s,s:i}", "height", (json_int_t)res.height,
 					   "hash", h, "records", (json_int_t)b->n_records));
 		tip_changed(n, &res);
 		break;
@@ -391,7 +347,7 @@ static lc_err accept_block(struct node *n, const struct block *b,
 		break;
 	case LEDGER_INVALID:
 		LOG_W("node", "refused block %u %.16s: %s", res.height, h, res.why);
-		emit(n, "block_refused", json_pack("{s:i,s:s,s:s}", "height",
+		node_emit(n, "block_refused", json_pack("{s:i,s:s,s:s}", "height",
 						   (json_int_t)res.height, "hash", h, "why",
 						   res.why));
 		break;
@@ -442,7 +398,7 @@ static void s_tip_differs(void *ctx, const char *name, uint32_t height,
 	if (height <= ledger_height(n->ledger))
 		return;   /* they will learn ours through gossip */
 	LOG_I("node", "'%s' has a longer ledger (height %u): syncing", name, height);
-	emit(n, "sync_hint", json_pack("{s:s,s:i}", "name", name, "height", (json_int_t)height));
+	node_emit(n, "sync_hint", json_pack("{s:s,s:i}", "name", name, "height", (json_int_t)height));
 	/* Its gossip port is not on the ledger; nodes use the same one by
 	 * convention, so try the peer's host on ours. */
 	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
@@ -457,7 +413,7 @@ static void s_tip_differs(void *ctx, const char *name, uint32_t height,
 
 static void s_event(void *ctx, const char *kind, json_t *ev)
 {
-	emit(ctx, kind, ev);
+	node_emit(ctx, kind, ev);
 }
 
 /* ---- the gossip network's view of the node (same thread) ---- */
@@ -497,7 +453,7 @@ static void g_notice(void *ctx, const char *what)
 {
 	struct node *n = ctx;
 	LOG_I("gossip", "%s", what);
-	emit(n, "network", json_pack("{s:s}", "what", what));
+	node_emit(n, "network", json_pack("{s:s}", "what", what));
 }
 
 static lc_err remember_stored(void *ctx, const char *addr, int64_t last_seen)
@@ -525,9 +481,9 @@ static lc_err queue_own(struct node *n, struct record *r, char *why, size_t whyl
 	return rc;
 }
 
-static lc_err register_name(struct node *n, const char *name, char *why, size_t whylen)
+lc_err node_register_name(struct node *n, const char *name, char *why, size_t whylen)
 {
-	const struct name_entry *mine = my_entry(n);
+	const struct name_entry *mine = node_my_entry(n);
 	if (mine) {
 		snprintf(why, whylen, "this node is already registered as '%s'", mine->name);
 		return LC_ERR_EXISTS;
@@ -558,14 +514,14 @@ static lc_err register_name(struct node *n, const char *name, char *why, size_t 
 	snprintf(n->want_name, sizeof(n->want_name), "%s", name);
 	store_meta_set(n->store, "name", name, strlen(name));
 	LOG_I("node", "registering '%s' at %s: its record is being mined", name, n->address);
-	emit(n, "registering", json_pack("{s:s,s:s}", "name", name, "address", n->address));
+	node_emit(n, "registering", json_pack("{s:s,s:s}", "name", name, "address", n->address));
 	return LC_OK;
 }
 
 /* Registered under an older address: publish the current one. */
 static void update_address(struct node *n)
 {
-	const struct name_entry *e = my_entry(n);
+	const struct name_entry *e = node_my_entry(n);
 	if (!e || e->status != NAME_ACTIVE || strcmp(e->addr, n->address) == 0 ||
 	    mempool_has_name(n->mempool, e->name))
 		return;
@@ -582,315 +538,6 @@ static void update_address(struct node *n)
 		LOG_I("node", "publishing new address %s for '%s'", n->address, e->name);
 	else
 		LOG_W("node", "could not publish new address: %s", why);
-}
-
-/* ---- control requests (answered on the owner thread) ---- */
-
-static json_t *status_json(struct node *n)
-{
-	const struct name_entry *me = my_entry(n);
-	uint8_t tip[32];
-	char tip_hex[65];
-	ledger_tip(n->ledger, tip);
-	hex32(tip_hex, tip);
-	json_t *o = json_object();
-	json_object_set_new(o, "name", json_string(n->want_name));
-	json_object_set_new(o, "fingerprint", json_string(n->fp_str));
-	json_object_set_new(o, "key_type", json_string(key_type_name(idkey_type(n->key))));
-	json_object_set_new(o, "address", json_string(n->address));
-	json_object_set_new(o, "registered", json_boolean(me != NULL));
-	if (me)
-		json_object_set_new(o, "registered_height", json_integer(me->reg_height));
-	json_object_set_new(o, "height", json_integer(ledger_height(n->ledger)));
-	json_object_set_new(o, "tip", json_string(tip_hex));
-	json_object_set_new(o, "peers", json_integer((json_int_t)gossip_peer_count(n->gossip)));
-	json_object_set_new(o, "syncing", json_boolean(gossip_syncing(n->gossip)));
-	json_object_set_new(o, "mining", json_boolean(n->job_id != 0));
-	json_object_set_new(o, "pending", json_integer((json_int_t)mempool_count(n->mempool)));
-	if (n->job_id) {
-		uint64_t ms = clock_mono_ms() - n->job_started_ms;
-		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;
-		json_object_set_new(o, "hash_rate",
-				    json_integer(ms ? (json_int_t)(att * 1000 / ms) : 0));
-		json_object_set_new(o, "attempts", json_integer((json_int_t)att));
-	}
-	json_object_set_new(o, "network", json_string(ledger_network(n->ledger)));
-	json_object_set_new(o, "pow_bits", json_integer(ledger_pow_bits(n->ledger)));
-	return o;
-}
-
-struct names_ctx { struct node *n; json_t *arr; };
-
-static bool names_cb(void *ctx, const struct name_entry *e)
-{
-	struct names_ctx *c = ctx;
-	char fp[FINGERPRINT_STR_LEN];
-	fingerprint_format(fp, e->fp);
-	const char *status = e->status == NAME_REVOKED ? "revoked" : "active";
-	struct store_pin p;
-	if (store_pin_get(c->n->store, e->name, &p) == LC_OK && p.alarm)
-		status = "key-changed";
-	json_t *o = json_object();
-	json_object_set_new(o, "name", json_string(e->name));
-	json_object_set_new(o, "fingerprint", json_string(fp));
-	json_object_set_new(o, "address", json_string(e->addr));
-	json_object_set_new(o, "status", json_string(status));
-	json_object_set_new(o, "registered_height", json_integer(e->reg_height));
-	json_array_append_new(c->arr, o);
-	return true;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "name"));
-	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "name"));
-	return strcmp(x, y);
-}
-
-static json_t *names_json(struct node *n)
-{
-	struct names_ctx c = { n, json_array() };
-	state_foreach(ledger_state(n->ledger), names_cb, &c);
-	/* Sorted by name: a stable order for people and scripts. */
-	size_t len = json_array_size(c.arr);
-	json_t **items = malloc((len + 1) * sizeof(*items));
-	if (!items)
-		return c.arr;
-	for (size_t i = 0; i < len; i++)
-		items[i] = json_incref(json_array_get(c.arr, i));
-	qsort(items, len, sizeof(*items), by_name);
-	json_t *sorted = json_array();
-	for (size_t i = 0; i < len; i++)
-		json_array_append_new(sorted, items[i]);
-	free(items);
-	json_decref(c.arr);
-	return sorted;
-}
-
-static json_t *blocks_json(struct node *n, json_t *args, char *err, size_t errlen)
-{
-	json_int_t limit = 50, from = -1;
-	json_t *v;
-	if ((v = json_object_get(args, "limit"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > CTL_BLOCKS_LIMIT_MAX) {
-			snprintf(err, errlen, "limit must be an integer from 1 to %d",
-				 CTL_BLOCKS_LIMIT_MAX);
-			return NULL;
-		}
-		limit = json_integer_value(v);
-	}
-	if ((v = json_object_get(args, "from"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0) {
-			snprintf(err, errlen, "from must be a height (an integer >= 0)");
-			return NULL;
-		}
-		from = json_integer_value(v);
-	}
-	json_int_t height = ledger_height(n->ledger);
-	if (from < 0) /* default: the most recent blocks */
-		from = height + 1 > limit ? height + 1 - limit : 0;
-	json_t *arr = json_array();
-	for (json_int_t h = from; h <= height && h < from + limit; h++) {
-		struct block_header hd;
-		uint8_t hash[32];
-		char hex[65], prev[65];
-		if (!ledger_header_at(n->ledger, (uint32_t)h, &hd, hash))
-			break;
-		size_t records = 0;
-		struct block b;
-		if (h > 0 && load_block(n, hash, &b) == LC_OK) {
-			records = b.n_records;
-			block_free(&b);
-		}
-		hex32(hex, hash);
-		hex32(prev, hd.prev);
-		json_t *o = json_object();
-		json_object_set_new(o, "height", json_integer(h));
-		json_object_set_new(o, "hash", json_string(hex));
-		json_object_set_new(o, "time", json_integer((json_int_t)hd.time));
-		json_object_set_new(o, "records", json_integer((json_int_t)records));
-		json_object_set_new(o, "prev", json_string(prev));
-		json_object_set_new(o, "nonce", json_integer((json_int_t)hd.nonce));
-		json_array_append_new(arr, o);
-	}
-	return arr;
-}
-
-static lc_err alarm_cb(void *ctx, const struct store_pin *p)
-{
-	if (!p->alarm)
-		return LC_OK;
-	char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN];
-	fingerprint_format(was, p->fp);
-	fingerprint_format(now, p->alarm_fp);
-	json_array_append_new(ctx, json_pack("{s:s,s:s,s:s}", "name", p->name,
-					     "pinned", was, "ledger", now));
-	return LC_OK;
-}
-
-/* Names whose ledger key changed without a valid rotation. */
-static json_t *alarms_json(struct node *n)
-{
-	json_t *arr = json_array();
-	store_foreach_pin(n->store, alarm_cb, arr);
-	return arr;
-}
-
-struct history_ctx { json_t *arr; };
-
-static lc_err history_cb(void *ctx, const struct msg *m)
-{
-	struct history_ctx *h = ctx;
-	char id[2 * MSG_ID_LEN + 1];
-	hex_encode(id, m->id, MSG_ID_LEN);
-	json_array_append_new(h->arr, json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", id, "from",
-						m->outgoing ? "me" : m->peer, "time",
-						(json_int_t)(m->time_ms / 1000), "text", m->text,
-						"status", msg_status_name(m->status)));
-	return LC_OK;
-}
-
-static const char *arg_name(json_t *args, char *err, size_t errlen)
-{
-	const char *name = json_string_value(json_object_get(args, "name"));
-	if (!name || !name_valid(name)) {
-		snprintf(err, errlen, "a name is 2 to 32 of a-z 0-9 _ -");
-		return NULL;
-	}
-	return name;
-}
-
-static json_t *session_cmd(struct node *n, const char *cmd, json_t *args, char *err,
-			   size_t errlen)
-{
-	if (strcmp(cmd, "sessions") == 0)
-		return sess_list(n->sess);
-	const char *name = arg_name(args, err, errlen);
-	if (!name)
-		return NULL;
-	if (strcmp(cmd, "connect") == 0) {
-		if (sess_connect(n->sess, name, err, errlen) != LC_OK)
-			return NULL;
-		return json_pack("{s:s,s:s}", "name", name, "status", "connecting");
-	}
-	if (strcmp(cmd, "send") == 0) {
-		const char *text = json_string_value(json_object_get(args, "text"));
-		uint8_t id[MSG_ID_LEN];
-		if (!text) {
-			snprintf(err, errlen, "nothing to send");
-			return NULL;
-		}
-		if (sess_send(n->sess, name, text, id, err, errlen) != LC_OK)
-			return NULL;
-		char hex[2 * MSG_ID_LEN + 1];
-		hex_encode(hex, id, MSG_ID_LEN);
-		return json_pack("{s:s,s:s,s:s}", "id", hex, "to", name, "status", "queued");
-	}
-	if (strcmp(cmd, "history") == 0) {
-		json_t *v = json_object_get(args, "limit");
-		json_int_t limit = v ? json_integer_value(v) : 50;
-		if (limit < 1 || limit > 1000) {
-			snprintf(err, errlen, "limit must be from 1 to 1000");
-			return NULL;
-		}
-		struct history_ctx h = { json_array() };
-		if (msgstore_history(n->msgs, name, (size_t)limit, history_cb, &h) != LC_OK) {
-			json_decref(h.arr);
-			snprintf(err, errlen, "cannot read the history");
-			return NULL;
-		}
-		return h.arr;
-	}
-	/* verify */
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
-	if (!e) {
-		snprintf(err, errlen, "'%s' is not on the ledger", name);
-		return NULL;
-	}
-	size_t len;
-	const uint8_t *spki = idkey_spki(n->key, &len);
-	char number[SAFETY_STR_LEN], theirs[FINGERPRINT_STR_LEN];
-	if (safety_number(spki, len, e->spki, e->spki_len, number) != LC_OK) {
-		snprintf(err, errlen, "cannot compute the safety number");
-		return NULL;
-	}
-	fingerprint_format(theirs, e->fp);
-	return json_pack("{s:s,s:s,s:s,s:s}", "name", name, "safety_number", number,
-			 "our_fingerprint", n->fp_str, "their_fingerprint", theirs);
-}
-
-static json_t *peers_json(struct node *n)
-{
-	struct gossip_peer_info info[GOSSIP_MAX_PEERS];
-	size_t k = gossip_peers(n->gossip, info, GOSSIP_MAX_PEERS);
-	json_t *arr = json_array();
-	for (size_t i = 0; i < k; i++)
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:I,s:b}", "address",
-						     info[i].addr, "direction",
-						     info[i].outbound ? "out" : "in", "height",
-						     (json_int_t)info[i].height, "since",
-						     (json_int_t)info[i].since, "ready",
-						     info[i].ready));
-	return arr;
-}
-
-static json_t *join_json(struct node *n, json_t *args, char *err, size_t errlen)
-{
-	const char *addr = json_string_value(json_object_get(args, "address"));
-	char host[ADDR_MAX_LEN + 1];
-	uint16_t port;
-	if (!addr || !hostport_parse(addr, DEFAULT_LEDGER_PORT, host, sizeof(host), &port)) {
-		snprintf(err, errlen, "an address is HOST or HOST:PORT");
-		return NULL;
-	}
-	lc_err rc = gossip_join(n->gossip, addr);
-	if (rc) {
-		snprintf(err, errlen, "cannot join %s: %s", addr, lc_strerror(rc));
-		return NULL;
-	}
-	return json_pack("{s:s,s:s}", "address", addr, "status", "connecting");
-}
-
-static json_t *handle_ctl(struct node *n, const char *cmd, json_t *args, char *err,
-			  size_t errlen)
-{
-	if (strcmp(cmd, "peers") == 0)
-		return peers_json(n);
-	if (strcmp(cmd, "join") == 0)
-		return join_json(n, args, err, errlen);
-	static const char *const sess_cmds[] = { "connect", "send", "history", "sessions",
-						 "verify" };
-	for (size_t i = 0; i < sizeof(sess_cmds) / sizeof(sess_cmds[0]); i++)
-		if (strcmp(cmd, sess_cmds[i]) == 0)
-			return session_cmd(n, cmd, args, err, errlen);
-	if (strcmp(cmd, "status") == 0)
-		return status_json(n);
-	if (strcmp(cmd, "names") == 0)
-		return names_json(n);
-	if (strcmp(cmd, "blocks") == 0)
-		return blocks_json(n, args, err, errlen);
-	if (strcmp(cmd, "alarms") == 0)
-		return alarms_json(n);
-	if (strcmp(cmd, "register") == 0) {
-		const char *name = json_string_value(json_object_get(args, "name"));
-		if (!name || !name_valid(name)) {
-			snprintf(err, errlen, "a name is 2 to 32 of a-z 0-9 _ -");
-			return NULL;
-		}
-		if (register_name(n, name, err, errlen) != LC_OK)
-			return NULL;
-		json_t *o = json_object();
-		json_object_set_new(o, "name", json_string(name));
-		json_object_set_new(o, "status", json_string("mining"));
-		return o;
-	}
-	if (strcmp(cmd, "stop") == 0) {
-		n->stop = true;
-		return json_pack("{s:b}", "stopping", 1);
-	}
-	snprintf(err, errlen, "unknown command '%s'", cmd);
-	return NULL;
 }
 
 json_t *node_call(struct node *n, const char *cmd, json_t *args, char *err,
@@ -948,7 +595,7 @@ static void handle_msg(struct node *n, void *m)
 		free(m);
 	} else if (kind == MSG_CTL) {
 		struct ctl_req *req = m;
-		json_t *r = handle_ctl(n, req->cmd, req->args, req->err, sizeof(req->err));
+		json_t *r = node_command(n, req->cmd, req->args, req->err, sizeof(req->err));
 		answer(req, r);
 	} else if (kind == MSG_STOP) {
 		n->stop = true;
@@ -1080,7 +727,7 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		rc = choose_network(n, why, whylen);
 	if (!rc) {
 		struct ledger_cfg cfg = { n->opt.network, (uint32_t)n->opt.pow_bits,
-					  load_block, n };
+					  node_load_block, n };
 		rc = ledger_open(&n->ledger, &cfg);
 	}
 	if (!rc)
@@ -1173,7 +820,7 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		snprintf(n->want_name, sizeof(n->want_name), "%s", n->opt.name);
 	else if (store_meta_get(n->store, "name", n->want_name, NAME_MAX_LEN, &len) == LC_OK)
 		n->want_name[len] = '\0';
-	const struct name_entry *me = my_entry(n);
+	const struct name_entry *me = node_my_entry(n);
 	if (me) {
 		sess_set_name(n->sess, me->name);
 		n->announced_registered = true;
@@ -1183,7 +830,7 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		char name[NAME_MAX_LEN + 1];
 		snprintf(name, sizeof(name), "%s", n->want_name);
 		n->want_name[0] = '\0';
-		if (register_name(n, name, w, sizeof(w)) != LC_OK)
+		if (node_register_name(n, name, w, sizeof(w)) != LC_OK)
 			LOG_W("node", "cannot register '%s': %s", name, w);
 	}
 	update_address(n);
@@ -1212,7 +859,7 @@ static void housekeeping(struct node *n)
 		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;
 		uint64_t ms = now - n->job_started_ms;
 		/* Expected hashes for the target: 2^bits. */
-		emit(n, "mining_progress",
+		node_emit(n, "mining_progress",
 		     json_pack("{s:i,s:i,s:i,s:I}", "height", (json_int_t)n->job.h.height,
 			       "hash_rate", (json_int_t)(ms ? att * 1000 / ms : 0),
 			       "attempts", (json_int_t)att, "expected",

@@ -45,8 +45,8 @@ static bool no_args(int argc, char **argv, json_t **args, char *err, size_t errl
 	return true;
 }
 
-static bool register_args(int argc, char **argv, json_t **args, char *err,
-			  size_t errlen)
+/* NAME as the only argument. */
+static bool name_arg(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
 	*args = NULL;
 	if (argc < 1) {
@@ -139,27 +139,6 @@ fail:
 	json_decref(*args);
 	*args = NULL;
 	return false;
-}
-
-/* NAME as the only argument. */
-static bool name_arg(int argc, char **argv, json_t **args, char *err, size_t errlen)
-{
-	*args = NULL;
-	if (argc < 1) {
-		snprintf(err, errlen, "missing NAME");
-		return false;
-	}
-	if (argc > 1) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[1]);
-		return false;
-	}
-	if (!name_valid(argv[0])) {
-		snprintf(err, errlen, "'%s' is not a valid name (%d-%d of a-z 0-9 _ -)",
-			 argv[0], NAME_MIN_LEN, NAME_MAX_LEN);
-		return false;
-	}
-	*args = json_pack("{s:s}", "name", argv[0]);
-	return *args != NULL;
 }
 
 /* send NAME TEXT...: the words of TEXT are joined with single spaces. */
@@ -260,7 +239,7 @@ static const struct command {
 	args_fn args;
 } commands[] = {
 	{ "status", no_args },
-	{ "register", register_args },
+	{ "register", name_arg },
 	{ "names", no_args },
 	{ "blocks", blocks_args },
 	{ "alarms", no_args },

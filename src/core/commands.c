@@ -1,0 +1,325 @@
+/*
+ * commands.c - the node's control commands, as JSON (ctl/protocol.h).
+ *
+ * Called on the node's owner thread only (node_call() and the control
+ * socket hand requests over through the node's queue), so the ledger,
+ * store and sessions can be read directly.
+ */
+#include "core/node_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/name.h"
+#include "session/safety.h"
+#include "util/addr.h"
+#include "util/clock.h"
+
+static json_t *status_json(struct node *n)
+{
+	const struct name_entry *me = node_my_entry(n);
+	uint8_t tip[32];
+	char tip_hex[65];
+	ledger_tip(n->ledger, tip);
+	hex32(tip_hex, tip);
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(n->want_name));
+	json_object_set_new(o, "fingerprint", json_string(n->fp_str));
+	json_object_set_new(o, "key_type", json_string(key_type_name(idkey_type(n->key))));
+	json_object_set_new(o, "address", json_string(n->address));
+	json_object_set_new(o, "registered", json_boolean(me != NULL));
+	if (me)
+		json_object_set_new(o, "registered_height", json_integer(me->reg_height));
+	json_object_set_new(o, "height", json_integer(ledger_height(n->ledger)));
+	json_object_set_new(o, "tip", json_string(tip_hex));
+	json_object_set_new(o, "peers", json_integer((json_int_t)gossip_peer_count(n->gossip)));
+	json_object_set_new(o, "syncing", json_boolean(gossip_syncing(n->gossip)));
+	json_object_set_new(o, "mining", json_boolean(n->job_id != 0));
+	json_object_set_new(o, "pending", json_integer((json_int_t)mempool_count(n->mempool)));
+	if (n->job_id) {
+		uint64_t ms = clock_mono_ms() - n->job_started_ms;
+		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;
+		json_object_set_new(o, "hash_rate",
+				    json_integer(ms ? (json_int_t)(att * 1000 / ms) : 0));
+		json_object_set_new(o, "attempts", json_integer((json_int_t)att));
+	}
+	json_object_set_new(o, "network", json_string(ledger_network(n->ledger)));
+	json_object_set_new(o, "pow_bits", json_integer(ledger_pow_bits(n->ledger)));
+	return o;
+}
+
+struct names_ctx { struct node *n; json_t *arr; };
+
+static bool names_cb(void *ctx, const struct name_entry *e)
+{
+	struct names_ctx *c = ctx;
+	char fp[FINGERPRINT_STR_LEN];
+	fingerprint_format(fp, e->fp);
+	const char *status = e->status == NAME_REVOKED ? "revoked" : "active";
+	struct store_pin p;
+	if (store_pin_get(c->n->store, e->name, &p) == LC_OK && p.alarm)
+		status = "key-changed";
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(e->name));
+	json_object_set_new(o, "fingerprint", json_string(fp));
+	json_object_set_new(o, "address", json_string(e->addr));
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "registered_height", json_integer(e->reg_height));
+	json_array_append_new(c->arr, o);
+	return true;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "name"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "name"));
+	return strcmp(x, y);
+}
+
+static json_t *names_json(struct node *n)
+{
+	struct names_ctx c = { n, json_array() };
+	state_foreach(ledger_state(n->ledger), names_cb, &c);
+	/* Sorted by name: a stable order for people and scripts. */
+	size_t len = json_array_size(c.arr);
+	json_t **items = malloc((len + 1) * sizeof(*items));
+	if (!items)
+		return c.arr;
+	for (size_t i = 0; i < len; i++)
+		items[i] = json_incref(json_array_get(c.arr, i));
+	qsort(items, len, sizeof(*items), by_name);
+	json_t *sorted = json_array();
+	for (size_t i = 0; i < len; i++)
+		json_array_append_new(sorted, items[i]);
+	free(items);
+	json_decref(c.arr);
+	return sorted;
+}
+
+static json_t *blocks_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	json_int_t limit = 50, from = -1;
+	json_t *v;
+	if ((v = json_object_get(args, "limit"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > CTL_BLOCKS_LIMIT_MAX) {
+			snprintf(err, errlen, "limit must be an integer from 1 to %d",
+				 CTL_BLOCKS_LIMIT_MAX);
+			return NULL;
+		}
+		limit = json_integer_value(v);
+	}
+	if ((v = json_object_get(args, "from"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			snprintf(err, errlen, "from must be a height (an integer >= 0)");
+			return NULL;
+		}
+		from = json_integer_value(v);
+	}
+	json_int_t height = ledger_height(n->ledger);
+	if (from < 0) /* default: the most recent blocks */
+		from = height + 1 > limit ? height + 1 - limit : 0;
+	json_t *arr = json_array();
+	for (json_int_t h = from; h <= height && h < from + limit; h++) {
+		struct block_header hd;
+		uint8_t hash[32];
+		char hex[65], prev[65];
+		if (!ledger_header_at(n->ledger, (uint32_t)h, &hd, hash))
+			break;
+		size_t records = 0;
+		struct block b;
+		if (h > 0 && node_load_block(n, hash, &b) == LC_OK) {
+			records = b.n_records;
+			block_free(&b);
+		}
+		hex32(hex, hash);
+		hex32(prev, hd.prev);
+		json_t *o = json_object();
+		json_object_set_new(o, "height", json_integer(h));
+		json_object_set_new(o, "hash", json_string(hex));
+		json_object_set_new(o, "time", json_integer((json_int_t)hd.time));
+		json_object_set_new(o, "records", json_integer((json_int_t)records));
+		json_object_set_new(o, "prev", json_string(prev));
+		json_object_set_new(o, "nonce", json_integer((json_int_t)hd.nonce));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static lc_err alarm_cb(void *ctx, const struct store_pin *p)
+{
+	if (!p->alarm)
+		return LC_OK;
+	char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN];
+	fingerprint_format(was, p->fp);
+	fingerprint_format(now, p->alarm_fp);
+	json_array_append_new(ctx, json_pack("{s:s,s:s,s:s}", "name", p->name,
+					     "pinned", was, "ledger", now));
+	return LC_OK;
+}
+
+/* Names whose ledger key changed without a valid rotation. */
+static json_t *alarms_json(struct node *n)
+{
+	json_t *arr = json_array();
+	store_foreach_pin(n->store, alarm_cb, arr);
+	return arr;
+}
+
+struct history_ctx { json_t *arr; };
+
+static lc_err history_cb(void *ctx, const struct msg *m)
+{
+	struct history_ctx *h = ctx;
+	char id[2 * MSG_ID_LEN + 1];
+	hex_encode(id, m->id, MSG_ID_LEN);
+	json_array_append_new(h->arr, json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", id, "from",
+						m->outgoing ? "me" : m->peer, "time",
+						(json_int_t)(m->time_ms / 1000), "text", m->text,
+						"status", msg_status_name(m->status)));
+	return LC_OK;
+}
+
+static const char *arg_name(json_t *args, char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(args, "name"));
+	if (!name || !name_valid(name)) {
+		snprintf(err, errlen, "a name is 2 to 32 of a-z 0-9 _ -");
+		return NULL;
+	}
+	return name;
+}
+
+static json_t *session_cmd(struct node *n, const char *cmd, json_t *args, char *err,
+			   size_t errlen)
+{
+	if (strcmp(cmd, "sessions") == 0)
+		return sess_list(n->sess);
+	const char *name = arg_name(args, err, errlen);
+	if (!name)
+		return NULL;
+	if (strcmp(cmd, "connect") == 0) {
+		if (sess_connect(n->sess, name, err, errlen) != LC_OK)
+			return NULL;
+		return json_pack("{s:s,s:s}", "name", name, "status", "connecting");
+	}
+	if (strcmp(cmd, "send") == 0) {
+		const char *text = json_string_value(json_object_get(args, "text"));
+		uint8_t id[MSG_ID_LEN];
+		if (!text) {
+			snprintf(err, errlen, "nothing to send");
+			return NULL;
+		}
+		if (sess_send(n->sess, name, text, id, err, errlen) != LC_OK)
+			return NULL;
+		char hex[2 * MSG_ID_LEN + 1];
+		hex_encode(hex, id, MSG_ID_LEN);
+		return json_pack("{s:s,s:s,s:s}", "id", hex, "to", name, "status", "queued");
+	}
+	if (strcmp(cmd, "history") == 0) {
+		json_t *v = json_object_get(args, "limit");
+		json_int_t limit = v ? json_integer_value(v) : 50;
+		if (limit < 1 || limit > 1000) {
+			snprintf(err, errlen, "limit must be from 1 to 1000");
+			return NULL;
+		}
+		struct history_ctx h = { json_array() };
+		if (msgstore_history(n->msgs, name, (size_t)limit, history_cb, &h) != LC_OK) {
+			json_decref(h.arr);
+			snprintf(err, errlen, "cannot read the history");
+			return NULL;
+		}
+		return h.arr;
+	}
+	/* verify */
+	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	if (!e) {
+		snprintf(err, errlen, "'%s' is not on the ledger", name);
+		return NULL;
+	}
+	size_t len;
+	const uint8_t *spki = idkey_spki(n->key, &len);
+	char number[SAFETY_STR_LEN], theirs[FINGERPRINT_STR_LEN];
+	if (safety_number(spki, len, e->spki, e->spki_len, number) != LC_OK) {
+		snprintf(err, errlen, "cannot compute the safety number");
+		return NULL;
+	}
+	fingerprint_format(theirs, e->fp);
+	return json_pack("{s:s,s:s,s:s,s:s}", "name", name, "safety_number", number,
+			 "our_fingerprint", n->fp_str, "their_fingerprint", theirs);
+}
+
+static json_t *peers_json(struct node *n)
+{
+	struct gossip_peer_info info[GOSSIP_MAX_PEERS];
+	size_t k = gossip_peers(n->gossip, info, GOSSIP_MAX_PEERS);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < k; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:I,s:b}", "address",
+						     info[i].addr, "direction",
+						     info[i].outbound ? "out" : "in", "height",
+						     (json_int_t)info[i].height, "since",
+						     (json_int_t)info[i].since, "ready",
+						     info[i].ready));
+	return arr;
+}
+
+static json_t *join_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const char *addr = json_string_value(json_object_get(args, "address"));
+	char host[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	if (!addr || !hostport_parse(addr, DEFAULT_LEDGER_PORT, host, sizeof(host), &port)) {
+		snprintf(err, errlen, "an address is HOST or HOST:PORT");
+		return NULL;
+	}
+	lc_err rc = gossip_join(n->gossip, addr);
+	if (rc) {
+		snprintf(err, errlen, "cannot join %s: %s", addr, lc_strerror(rc));
+		return NULL;
+	}
+	return json_pack("{s:s,s:s}", "address", addr, "status", "connecting");
+}
+
+json_t *node_command(struct node *n, const char *cmd, json_t *args, char *err,
+		     size_t errlen)
+{
+	if (strcmp(cmd, "peers") == 0)
+		return peers_json(n);
+	if (strcmp(cmd, "join") == 0)
+		return join_json(n, args, err, errlen);
+	static const char *const sess_cmds[] = { "connect", "send", "history", "sessions",
+						 "verify" };
+	for (size_t i = 0; i < sizeof(sess_cmds) / sizeof(sess_cmds[0]); i++)
+		if (strcmp(cmd, sess_cmds[i]) == 0)
+			return session_cmd(n, cmd, args, err, errlen);
+	if (strcmp(cmd, "status") == 0)
+		return status_json(n);
+	if (strcmp(cmd, "names") == 0)
+		return names_json(n);
+	if (strcmp(cmd, "blocks") == 0)
+		return blocks_json(n, args, err, errlen);
+	if (strcmp(cmd, "alarms") == 0)
+		return alarms_json(n);
+	if (strcmp(cmd, "register") == 0) {
+		const char *name = json_string_value(json_object_get(args, "name"));
+		if (!name || !name_valid(name)) {
+			snprintf(err, errlen, "a name is 2 to 32 of a-z 0-9 _ -");
+			return NULL;
+		}
+		if (node_register_name(n, name, err, errlen) != LC_OK)
+			return NULL;
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(name));
+		json_object_set_new(o, "status", json_string("mining"));
+		return o;
+	}
+	if (strcmp(cmd, "stop") == 0) {
+		n->stop = true;
+		return json_pack("{s:b}", "stopping", 1);
+	}
+	snprintf(err, errlen, "unknown command '%s'", cmd);
+	return NULL;
+}
+

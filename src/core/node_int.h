@@ -1,0 +1,95 @@
+/*
+ * node_int.h - what node.c and commands.c share: the node itself.
+ *
+ * Private to src/core/.  Everything here belongs to the node's owner thread
+ * (see node.h), except the control request, which crosses from the
+ * control or kiosk thread and back under its own mutex.
+ */
+#ifndef LC_CORE_NODE_INT_H
+#define LC_CORE_NODE_INT_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/miner.h"
+#include "core/node.h"
+#include "core/options.h"
+#include "ctl/protocol.h"
+#include "ctl/server.h"
+#include "gossip/gossip.h"
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "ledger/mempool.h"
+#include "session/keys.h"
+#include "session/sessions.h"
+#include "store/msgstore.h"
+#include "store/store.h"
+#include "util/hex.h"
+#include "util/queue.h"
+
+enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP };
+
+/* A control request waiting for the owner thread's answer. */
+struct ctl_req {
+	int kind;                 /* MSG_CTL; first, like miner_found.kind */
+	const char *cmd;          /* borrowed from the ctl thread */
+	json_t *args;             /* borrowed */
+	json_t *result;           /* set by the owner thread */
+	char err[CTL_ERR_MAX];
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+};
+
+struct node {
+	struct options opt;
+	int lock_fd;
+	struct idkey *key;
+	uint8_t fp[32];
+	char fp_str[FINGERPRINT_STR_LEN];
+	char address[ADDR_MAX_LEN + 1];
+	char want_name[NAME_MAX_LEN + 1];   /* name to register ("" = none) */
+
+	struct store *store;
+	struct ledger *ledger;
+	struct mempool *mempool;
+	struct miner *miner;
+	struct queue *q;
+	struct ctl_server *ctl;
+	struct gossip *gossip;
+	struct msgstore *msgs;
+	struct sessions *sess;
+
+	/* current mining job */
+	uint64_t job_id;
+	struct block job;                   /* header template + records */
+	uint64_t job_started_ms, job_attempts0, last_mining_log_ms;
+
+	atomic_bool stop;
+	bool ran;                           /* node_run was entered */
+	bool announced_registered;          /* "registered" event sent */
+	struct queue *sub_q;                /* node_subscribe() */
+	void (*sub_wake)(void *ctx);
+	void *sub_ctx;
+};
+
+static inline void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h, 32); }
+
+/* Publish an event (JSON object, stolen): ctl subscribers and the kiosk. */
+void node_emit(struct node *n, const char *kind, json_t *ev);
+/* This node's own entry on the ledger, if its name is registered to its key. */
+const struct name_entry *node_my_entry(const struct node *n);
+/* Queue and mine a REGISTER of name for this node; why[] on refusal. */
+lc_err node_register_name(struct node *n, const char *name, char *why, size_t whylen);
+/* The ledger's loader: a stored block by hash (ctx is the node). */
+lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out);
+
+/* commands.c: answer one control command (ctl/protocol.h) as JSON, or NULL
+ * with err[]. */
+json_t *node_command(struct node *n, const char *cmd, json_t *args, char *err,
+		     size_t errlen);
+
+#endif
