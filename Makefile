@@ -13,7 +13,7 @@ DESTDIR   ?=
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := sdl2 SDL2_ttf wolfssl sqlite3 jansson libqrencode
+PKGS      := sdl2 SDL2_ttf wolfssl sqlite3 jansson libqrencode zlib
 SAN       ?=
 # -Werror in CI (CI=true) or on request (WERROR=1).
 WERROR    ?= $(if $(CI),1,)
@@ -104,9 +104,16 @@ $(BUILD)/tests/%.o: tests/%.c
 deps:
 	@sh packaging/install-deps.sh
 
+# The kiosk where there is a display (X11, Wayland, or a KMS/DRM console);
+# elsewhere the same node without a window.
 run: deps
 	$(MAKE) $(PROG)
-	./$(PROG) --headless
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ -e /dev/dri/card0 ]; then \
+		./$(PROG); \
+	else \
+		echo "run: no display here: starting the headless node (Ctrl-C stops it)"; \
+		./$(PROG) --headless; \
+	fi
 
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	$(call say,CCLD,$@)
@@ -166,7 +173,7 @@ clean:
 help:
 	@echo "make          build ./$(PROG)"
 	@echo "make deps     install missing Debian packages (apt-get)"
-	@echo "make run      deps + build + start the node"
+	@echo "make run      deps + build + start the kiosk (the headless node without a display)"
 	@echo "make test     run every test; the last line is 'N passed, N failed'"
 	@echo "make asan     the tests under AddressSanitizer + UBSan (ubsan, tsan too)"
 	@echo "make bench    benchmarks (medians, ratios to same-run baselines)"

@@ -4,11 +4,13 @@
  * The program's story: parse the command line into struct options; answer
  * --help and --version; hand "ctl" to the control client; otherwise open
  * the node (data directory, identity, ledger, miner, control socket) and
- * run it until a signal or "ctl stop" ends it.  The kiosk UI will run the
- * node on a thread of its own and the render loop here.
+ * run it until a signal or "ctl stop" ends it.  With --headless that is
+ * all; otherwise the node runs on a thread of its own and the kiosk's
+ * render loop runs here, on the main thread, until the window closes.
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +19,19 @@
 #include "core/options.h"
 #include "core/version.h"
 #include "ctl/client.h"
+#include "ui/ui.h"
 #include "util/log.h"
 #include "util/rng.h"
 
 static int not_built(const char *what)
 {
 	fprintf(stderr, "ledgerchat: %s is not built yet\n", what);
+	return 2;
+}
+
+static int usage_error(const char *what)
+{
+	fprintf(stderr, "ledgerchat: %s\n", what);
 	return 2;
 }
 
@@ -45,6 +54,70 @@ static int run_headless(const struct options *opt)
 	node_run(n, true);
 	node_close(n);
 	return 0;
+}
+
+/* ---- the kiosk: node on a thread, UI on the main thread ---- */
+
+struct kiosk {
+	struct node *n;
+	struct ui *u;
+	atomic_bool stopped;     /* node_run has returned */
+};
+
+static json_t *kiosk_call(void *ctx, const char *cmd, json_t *args, char *err,
+			  size_t errlen)
+{
+	struct kiosk *k = ctx;
+	/* Nobody answers once node_run has returned (until node_close). */
+	if (atomic_load(&k->stopped)) {
+		snprintf(err, errlen, "the node has stopped");
+		return NULL;
+	}
+	return node_call(k->n, cmd, args, err, errlen);
+}
+
+static void *node_thread(void *arg)
+{
+	struct kiosk *k = arg;
+	node_run(k->n, false);   /* the kiosk turns SIGINT/SIGTERM into a close */
+	atomic_store(&k->stopped, true);
+	ui_node_stopped(k->u);   /* "ctl stop" closes the kiosk too */
+	return NULL;
+}
+
+static int run_kiosk(const struct options *opt)
+{
+	struct kiosk k = { NULL, NULL, false };
+	struct ui_cfg cfg = {
+		.w = opt->window_w, .h = opt->window_h, .fullscreen = opt->fullscreen,
+		.screenshot = opt->screenshot[0] ? opt->screenshot : NULL,
+		.data_dir = opt->data_dir, .be = { kiosk_call, &k },
+	};
+	char why[512];
+	/* The display first: without one, say so before touching the data. */
+	if (ui_open(&k.u, &cfg, why, sizeof(why)) != LC_OK) {
+		fprintf(stderr, "ledgerchat: %s\n", why);
+		return 1;
+	}
+	if (node_open(&k.n, opt, why, sizeof(why)) != LC_OK) {
+		fprintf(stderr, "ledgerchat: %s\n", why);
+		ui_close(k.u);
+		return 1;
+	}
+	node_subscribe(k.n, ui_events(k.u), ui_wake, k.u);
+	pthread_t th;
+	if (pthread_create(&th, NULL, node_thread, &k) != 0) {
+		fprintf(stderr, "ledgerchat: cannot start the node thread\n");
+		node_close(k.n);
+		ui_close(k.u);
+		return 1;
+	}
+	int status = ui_run(k.u);
+	node_request_stop(k.n);
+	pthread_join(th, NULL);
+	node_close(k.n);
+	ui_close(k.u);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -73,12 +146,15 @@ int main(int argc, char **argv)
 	int status;
 	if (opt.action == OPT_CTL)
 		status = ctl_client_main(&opt, argc, argv);
-	else if (opt.demo || opt.fullscreen || opt.window_set || opt.screenshot[0] ||
-		 !opt.headless)
-		status = not_built("the kiosk UI (--demo, --fullscreen, --window, "
-				   "--screenshot; run with --headless)");
-	else
+	else if (opt.demo)
+		status = not_built("--demo (a second, answering node beside the kiosk)");
+	else if (opt.headless && (opt.fullscreen || opt.window_set || opt.screenshot[0]))
+		status = usage_error("--fullscreen, --window and --screenshot are for the "
+				     "kiosk; leave out --headless");
+	else if (opt.headless)
 		status = run_headless(&opt);
+	else
+		status = run_kiosk(&opt);
 	rng_shutdown();
 	return status;
 }

@@ -101,10 +101,12 @@ struct idkey {
 enum {
 	DER_INTEGER = 0x02,
 	DER_BIT_STRING = 0x03,
+	DER_OCTET_STRING = 0x04,
 	DER_NULL = 0x05,
 	DER_OID = 0x06,
 	DER_SEQUENCE = 0x30,
 	DER_CONTEXT0 = 0xa0,  /* [0] EXPLICIT, constructed */
+	DER_CONTEXT1 = 0xa1,  /* [1] EXPLICIT, constructed */
 };
 
 /*
@@ -428,11 +430,32 @@ static void ecc_tables_used(void) {}
 
 /* ---- verification ---- */
 
+/* L, the order of the Ed25519 base point, little-endian as S is. */
+static const uint8_t ed_l[32] = {
+	0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+	0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10 };
+
+/*
+ * Whether the S half of an Ed25519 signature is below L, as RFC 8032 5.1.7
+ * requires.  wolfCrypt 5.5.4 refuses S only when its top byte exceeds 0x10,
+ * so S + L verifies whenever S's top byte is 0 (one signature in 16): a
+ * second encoding of the same signature.  S is public; no constant time.
+ */
+static bool ed25519_s_canonical(const uint8_t s[static 32])
+{
+	for (int i = 31; i >= 0; i--)
+		if (s[i] != ed_l[i])
+			return s[i] < ed_l[i];
+	return false;  /* S == L */
+}
+
 static lc_err verify_ed25519(const struct spki_view *v, const uint8_t *msg,
 			     size_t len, const uint8_t *sig, size_t siglen)
 {
 	int res = 0;
-	if (siglen == ED25519_SIG_LEN && len <= UINT32_MAX) {
+	if (siglen == ED25519_SIG_LEN && len <= UINT32_MAX &&
+	    ed25519_s_canonical(sig + 32)) {
 		ed25519_key key;
 		if (wc_ed25519_init(&key) != 0)
 			return LC_ERR_NOMEM;
@@ -663,6 +686,36 @@ static lc_err idkey_finish(struct idkey *k)
 	return rc;
 }
 
+/*
+ * A SEC1 ECPrivateKey (RFC 5915) for P-256, as wc_EccKeyToDer() writes it:
+ * version 1, the private scalar in exactly 32 bytes, the P-256 curve OID,
+ * the uncompressed public point, nothing else.  Checked here because
+ * wolfCrypt 5.5.4 decodes a scalar of any length and a curve named by any
+ * OID whose byte sum it knows, and wc_EccKeyToDer() then writes a scalar
+ * longer than the curve's size past the end of its buffer: a damaged key
+ * file must be refused before wolfCrypt sees it.
+ */
+static bool sec1_p256_ok(const uint8_t *der, size_t len)
+{
+	struct reader r, seq, ver, scalar, params, oid, pubctx, pub;
+	uint8_t v = 0, unused = 0xff, form = 0;
+	rd_init(&r, der, len);
+	return der_get(&r, DER_SEQUENCE, &seq) == LC_OK && rd_finish(&r) == LC_OK &&
+	       der_get(&seq, DER_INTEGER, &ver) == LC_OK &&
+	       rd_u8(&ver, &v) == LC_OK && v == 1 && rd_finish(&ver) == LC_OK &&
+	       der_get(&seq, DER_OCTET_STRING, &scalar) == LC_OK &&
+	       rd_remaining(&scalar) == 32 &&
+	       der_get(&seq, DER_CONTEXT0, &params) == LC_OK &&
+	       der_get(&params, DER_OID, &oid) == LC_OK && rd_finish(&params) == LC_OK &&
+	       der_equals(&oid, oid_p256, sizeof(oid_p256)) &&
+	       der_get(&seq, DER_CONTEXT1, &pubctx) == LC_OK &&
+	       der_get(&pubctx, DER_BIT_STRING, &pub) == LC_OK &&
+	       rd_finish(&pubctx) == LC_OK && rd_finish(&seq) == LC_OK &&
+	       rd_u8(&pub, &unused) == LC_OK && unused == 0 &&
+	       rd_u8(&pub, &form) == LC_OK && form == 0x04 &&
+	       rd_remaining(&pub) == 64;
+}
+
 lc_err idkey_generate(struct idkey **out, enum key_type t)
 {
 	struct idkey *k;
@@ -727,6 +780,8 @@ static lc_err idkey_from_der(struct idkey **out, enum key_type t,
 		break;
 	}
 	case KEY_P256:
+		if (!sec1_p256_ok(der, len))
+			break;
 		ret = wc_EccPrivateKeyDecode(der, &idx, &k->wc.ec, (word32)len);
 		if (ret == 0 && k->wc.ec.type != ECC_PRIVATEKEY)
 			ret = -1;  /* the public point must be there */

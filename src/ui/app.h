@@ -1,0 +1,188 @@
+/*
+ * app.h - the kiosk's insides, shared by the loop (app.c), the screens
+ * (scr_*.c, chrome.c) and the tests, which drive a struct ui directly:
+ * inject SDL events, pump, look at the state and the pixels.
+ *
+ * Everything here runs on the main thread, except the two entry points
+ * in ui.h that say otherwise.
+ */
+#ifndef LC_UI_APP_H
+#define LC_UI_APP_H
+
+#include <SDL.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ui/draw.h"
+#include "ui/font.h"
+#include "ui/model.h"
+#include "ui/osk.h"
+#include "ui/qr.h"
+#include "ui/textedit.h"
+#include "ui/ui.h"
+#include "ui/wait.h"
+#include "ui/widgets.h"
+
+enum screen { SCR_FIRST, SCR_HOME, SCR_CHAT, SCR_LEDGER, SCR_VERIFY, SCR_SETTINGS, SCR__COUNT };
+
+struct first_state {
+	struct textedit name;
+	char err[320];
+	bool asked;            /* register was sent */
+	bool done;             /* the person tapped Continue */
+};
+
+struct home_state {
+	struct w_scroll list;
+};
+
+struct chat_state {
+	struct textedit msg;
+	size_t anchor;         /* the item whose bottom sits at view bottom + off */
+	int off;
+	bool pinned;           /* follow the newest message */
+	char anchor_id[64];
+	uint64_t gen;          /* model items_gen the anchor refers to */
+	bool details;
+	struct w_scroll details_scroll;
+	struct w_scroll drag;
+	bool connect_sent;
+	int visible_laid_out;  /* rows laid out in the last pass (tests, bench) */
+};
+
+struct ledger_state {
+	int tab;               /* 0 blocks, 1 names */
+	struct w_scroll blocks, names;
+	struct textedit search;
+	int64_t sel_block;     /* -1: none */
+	json_t *block_detail;  /* the node's answer to "block", if any */
+	char block_err[256];
+	char sel_name[NAME_MAX_LEN + 1];
+	bool join_open;
+	struct textedit join;
+	char join_msg[300];
+	bool join_bad;
+};
+
+struct verify_state {
+	char name[NAME_MAX_LEN + 1];
+	json_t *result;        /* the node's answer to "verify" */
+	char err[300];
+	bool asked;
+	struct qr qr;
+	char note[200];
+	bool from_chat;        /* back goes to the chat it was opened from */
+};
+
+struct settings_state {
+	struct w_scroll scroll;
+	bool confirm_quit;
+};
+
+struct ui {
+	SDL_Window *win;
+	SDL_Renderer *ren;
+	char renderer_name[32];
+	Uint32 ev_type;            /* our registered SDL event type */
+	atomic_bool wake_pending;
+	atomic_bool dropped;       /* an event was lost: refresh everything */
+	struct queue *inbox;       /* what the node pushes (owned); see ui_wake */
+	struct queue *events;      /* our own deep copies of them (owned) */
+	struct uiwait *wait;       /* sleeping where SDL would poll (owned) */
+	volatile int got_signal;   /* SIGINT/SIGTERM, in poll() mode */
+
+	struct fonts *fonts;
+	struct draw draw;
+	struct wctx w;
+	struct osk osk;
+	char osk_text[64];         /* typed on the OSK, for the next pass */
+	unsigned osk_keys;
+	SDL_FingerID finger;       /* the one finger we follow */
+	bool finger_down;
+
+	struct model m;
+	int win_w, win_h;
+	bool dark, fullscreen;
+	int text_pct;              /* text scale, percent */
+	char conf_path[4200];      /* ui.conf, "" = not saved */
+
+	enum screen scr, back;
+	struct first_state first;
+	struct home_state home;
+	struct chat_state chat;
+	struct ledger_state ledger;
+	struct verify_state verify;
+	struct settings_state settings;
+
+	bool quit, dirty, motion;
+	int exit_status;
+	char shot[4200];           /* --screenshot path, "" = none */
+	uint64_t start_ms;
+	uint64_t caret_phase;
+	bool banner_shown;
+
+	/* Statistics for tests and the bench. */
+	uint64_t frames, passes;
+	uint64_t first_frame_ms;   /* since ui_open began; 0 until drawn */
+	double last_frame_ms;
+};
+
+/* ---- the loop (app.c) ---- */
+/* Handle what is waiting (waiting up to wait_ms for the first event; 0 =
+ * don't wait), refresh the model, and draw if anything changed. */
+void app_pump(struct ui *u, int wait_ms);
+/* One full drawing pass now (build + render + present). */
+void app_draw(struct ui *u);
+/* One pass alone, drawing or not (tests compare the two layouts). */
+void app_pass(struct ui *u, bool drawing);
+/* The last drawn frame as a PNG. */
+lc_err app_save_png(struct ui *u, const char *path);
+void app_resize(struct ui *u, int w, int h);
+void app_go(struct ui *u, enum screen s);
+void app_set_theme(struct ui *u, bool dark);
+void app_set_text_scale(struct ui *u, int pct);
+void app_set_fullscreen(struct ui *u, bool on);
+/* The pixel at (x, y) of a fresh frame, as 0xRRGGBB. */
+uint32_t app_pixel(struct ui *u, int x, int y);
+/* A fresh frame's pixels (win_w * win_h of 0xAABBGGRR) into px; false on error. */
+bool app_read(struct ui *u, uint32_t *px);
+bool app_landscape(const struct ui *u);
+void app_save_conf(struct ui *u);
+
+/* ---- chrome.c: parts every screen shares ---- */
+SDL_Rect chrome_main(struct ui *u, SDL_Rect area);         /* status bar + nav; returns the rest */
+/* The header with a back button and a title; returns the right_w pixels
+ * at its right end for the screen's own buttons. */
+SDL_Rect chrome_header(struct ui *u, SDL_Rect *area, const char *title, const char *sub,
+		       int right_w);
+void chrome_banner(struct ui *u, SDL_Rect *area);
+void chrome_avatar(struct ui *u, int cx, int cy, int r, const char *name);
+/* A framed notice in r: one sentence, wrapped. Returns its height. */
+int chrome_notice(struct ui *u, SDL_Rect r, const char *text, bool bad, bool draw);
+/* Short forms for tight spaces: "ab12 cd34 ef56" and "1a2b3c4d". */
+void short_fp(char *out, size_t n, const char *fp, int groups);
+void fmt_rate(char *out, size_t n, double hps);
+void fmt_ago(char *out, size_t n, int64_t t);
+/* "ed25519" -> "Ed25519", "p256" -> "ECDSA P-256", "rsa3072" -> "RSA-3072". */
+const char *key_label(const char *type);
+/* "TLS13-CHACHA20-POLY1305-SHA256" -> "ChaCha20-Poly1305"; others as given. */
+const char *cipher_label(const char *suite);
+/* Width of a button that shows label in full. */
+int button_w(struct ui *u, const char *label, enum font_face face);
+
+/* ---- the screens ---- */
+void scr_first(struct ui *u, SDL_Rect area);
+void scr_home(struct ui *u, SDL_Rect area);
+void scr_chat(struct ui *u, SDL_Rect area);
+void scr_ledger(struct ui *u, SDL_Rect area);
+void scr_verify(struct ui *u, SDL_Rect area);
+void scr_settings(struct ui *u, SDL_Rect area);
+/* Screen changes that need setup. */
+void chat_open(struct ui *u, const char *name);
+void verify_open(struct ui *u, const char *name);
+void ledger_open_join(struct ui *u);
+
+#define TH(u) ((u)->draw.th)
+
+#endif

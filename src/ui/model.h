@@ -1,0 +1,130 @@
+/*
+ * model.h - what the kiosk knows about the node: the last answers to
+ * status, names, blocks, alarms, sessions and the open chat's history,
+ * refreshed when events say they changed (never every frame).
+ *
+ * Commands a build of the node does not have yet answer "unknown command";
+ * the model remembers that per feature (chat, join, verify, ...) so the
+ * screens can say so in plain words instead of failing again and again.
+ * Main thread only.  The model owns every json_t it holds and the text of
+ * every chat item.
+ */
+#ifndef LC_UI_MODEL_H
+#define LC_UI_MODEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger/name.h"
+#include "ui/ui.h"
+
+enum { NEED_STATUS = 1, NEED_NAMES = 2, NEED_BLOCKS = 4, NEED_ALARMS = 8,
+       NEED_SESSIONS = 16, NEED_HISTORY = 32, NEED_PEERS = 64, NEED_ALL = 127 };
+
+enum item_kind { IT_MSG, IT_ROTATED };
+enum msg_status { MS_QUEUED, MS_SENT, MS_DELIVERED, MS_RECEIVED };
+
+struct chat_item {
+	int kind;
+	char id[64];
+	char from[NAME_MAX_LEN + 1];
+	int64_t time;
+	char *text;            /* owned; "" for markers */
+	int status;            /* enum msg_status */
+	bool mine;
+	int epoch;             /* IT_ROTATED: the new key epoch */
+	int lay_w, lay_h;      /* the chat screen's layout cache */
+};
+
+#define MODEL_LOG 24
+#define MODEL_LOG_LEN 160
+#define MODEL_ROT_MAX 64
+#define MODEL_HISTORY_LIMIT 500
+#define MODEL_VERIFIED_MAX 64
+
+struct model {
+	struct ui_backend be;
+	json_t *status, *names, *blocks, *alarms, *sessions, *peers;
+	/* Features this node lacks ("unknown command"). */
+	bool no_chat, no_join, no_verify, no_peers, no_block;
+	/* Mining, from the mining and mining_progress events. */
+	bool mining;
+	int64_t mine_height, hash_rate, attempts, expected;
+	int64_t registered_height;   /* from "registered" or status; -1 = not yet */
+	unsigned need;
+	uint64_t last_ms[8];         /* per NEED_ bit: when last refreshed */
+	bool stopped;
+
+	/* The open chat. */
+	char chat[NAME_MAX_LEN + 1];
+	struct chat_item *items;
+	size_t n_items, cap_items;
+	uint64_t items_gen;          /* bumped when items change */
+	struct { int64_t time; int epoch; } rot[MODEL_ROT_MAX];
+	int n_rot;
+	int64_t last_epoch;
+	char chat_err[256];          /* why the chat cannot work, in words */
+	int chat_steps;              /* handshake steps seen done (events) */
+	bool chat_failed;            /* the last attempt failed after chat_steps */
+	char chat_why[200];
+	char plog[MODEL_LOG][MODEL_LOG_LEN]; /* the session's recent protocol events */
+	int plog_n;
+
+	struct { char name[NAME_MAX_LEN + 1]; int n; } unread[MODEL_VERIFIED_MAX];
+	int n_unread;                /* contacts with messages not yet seen */
+
+	char verified[MODEL_VERIFIED_MAX][NAME_MAX_LEN + 1]; /* this run's marks */
+	int n_verified;
+
+	char banner[320];            /* the message on top of every screen */
+	bool banner_bad;
+	uint64_t banner_until;
+};
+
+void model_init(struct model *m, struct ui_backend be);
+void model_free(struct model *m);
+
+/* Run a command; NULL with err[] in words on failure.  An "unknown
+ * command" answer marks the feature missing. */
+json_t *model_call(struct model *m, const char *cmd, json_t *args, char *err,
+		   size_t errlen);
+/* The sentence to show for a missing feature. */
+const char *model_missing_text(const char *feature);
+
+/* Take in one node event (borrowed).  True when the screen may change. */
+bool model_on_event(struct model *m, json_t *ev, uint64_t now_ms);
+/* Ask the node for what events said changed (rate-limited per kind unless
+ * force).  True when something was refreshed. */
+bool model_refresh(struct model *m, uint64_t now_ms, bool force);
+/* Milliseconds until a deferred refresh is due; -1 when none waits. */
+int model_refresh_due(const struct model *m, uint64_t now_ms);
+
+/* Open (or close, with NULL) the chat with name. */
+void model_open_chat(struct model *m, const char *name);
+/* Replace the open chat's messages with a history array (borrowed). */
+void model_set_history(struct model *m, json_t *hist);
+
+/* status fields ("" / 0 / false when unknown). */
+const char *model_str(const struct model *m, const char *key);
+int64_t model_int(const struct model *m, const char *key);
+bool model_bool(const struct model *m, const char *key);
+/* names entry for name (borrowed) or NULL; the sessions entry likewise. */
+json_t *model_name(const struct model *m, const char *name);
+json_t *model_session(const struct model *m, const char *name);
+bool model_alarmed(const struct model *m, const char *name);
+bool model_verified(const struct model *m, const char *name);
+/* Messages from name that arrived while its chat was not open. */
+int model_unread(const struct model *m, const char *name);
+void model_mark_verified(struct model *m, const char *name);
+
+void model_say(struct model *m, bool bad, uint64_t now_ms, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Handshake progress of a session entry: 0-4 steps done. */
+int model_steps_done(json_t *session);
+/* Steps done once the session passed the named step ("connect", "keys",
+ * "authenticated", "keys_agreed"/"established"); 0 for others. */
+int model_step_index(const char *step);
+
+#endif

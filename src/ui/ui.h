@@ -1,0 +1,61 @@
+/*
+ * ui.h - the kiosk: an SDL2 window (or the whole screen) showing the node.
+ *
+ * Threads: ui_open, ui_run and ui_close on the main thread (SDL wants its
+ * video calls there).  ui_wake and ui_node_stopped on any thread: they only
+ * SDL_PushEvent a registered event type, which is thread-safe.
+ *
+ * The kiosk talks to the node only through a backend: the node's
+ * node_call() in the program, a scripted stand-in in tests and the bench.
+ * Events reach it through the queue ui_events() returns: hand that queue
+ * and ui_wake to node_subscribe().
+ */
+#ifndef LC_UI_UI_H
+#define LC_UI_UI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+#include "util/queue.h"
+
+struct ui_backend {
+	/* A command with the control protocol's names and fields (see
+	 * ctl/protocol.h); returns a new JSON value (the caller's) or NULL
+	 * with one sentence in err[].  args is borrowed. */
+	json_t *(*call)(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen);
+	void *ctx;
+};
+
+struct ui_cfg {
+	int w, h;                 /* window size (ignored when fullscreen) */
+	bool fullscreen;
+	const char *screenshot;   /* NULL or a PNG path: settle, write it, quit */
+	const char *data_dir;     /* where ui.conf (theme, text scale) lives; may be NULL */
+	struct ui_backend be;
+};
+
+struct ui;
+
+/*
+ * Initialise SDL video, open the window and its renderer, load the fonts.
+ * why[] gets one sentence when it fails: no display (with the hint to run
+ * --headless), no font (with the package to install).
+ */
+lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whylen);
+/* The queue node events go to (owned by the ui). */
+struct queue *ui_events(struct ui *u);
+/* The thread that pushed to ui_events() (the node's, via node_subscribe):
+ * events are waiting.  It takes them, keeps private copies for the kiosk
+ * and wakes its loop.  ctx is the ui. */
+void ui_wake(void *ctx);
+/* Any thread: the node stopped; the kiosk closes. */
+void ui_node_stopped(struct ui *u);
+/* Run until the window is closed, Quit is chosen, the node stops, or the
+ * screenshot is written.  Returns the exit status for main (0, or 1 when
+ * the screenshot could not be written). */
+int ui_run(struct ui *u);
+void ui_close(struct ui *u);  /* NULL ok; shuts SDL down */
+
+#endif
