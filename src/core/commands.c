@@ -29,6 +29,16 @@ static json_t *status_json(struct node *n)
 	json_object_set_new(o, "key_type", json_string(key_type_name(idkey_type(n->key))));
 	json_object_set_new(o, "address", json_string(n->address));
 	json_object_set_new(o, "registered", json_boolean(me != NULL));
+	/* Where a registration stands: none, mining, registered, or taken (the
+	 * name went to another key first; choose another). */
+	const char *reg = "none";
+	if (me)
+		reg = "registered";
+	else if (n->want_name[0] && mempool_has_name(n->mempool, n->want_name))
+		reg = "mining";
+	else if (n->want_name[0] && state_get(ledger_state(n->ledger), n->want_name))
+		reg = "taken";
+	json_object_set_new(o, "registration", json_string(reg));
 	if (me)
 		json_object_set_new(o, "registered_height", json_integer(me->reg_height));
 	json_object_set_new(o, "height", json_integer(ledger_height(n->ledger)));
@@ -51,6 +61,27 @@ static json_t *status_json(struct node *n)
 
 struct names_ctx { struct node *n; json_t *arr; };
 
+/* Verified: the person confirmed the safety number for exactly this key
+ * (kept as "verified:NAME" -> fingerprint), and no alarm since. */
+static bool is_verified(struct node *n, const struct name_entry *e)
+{
+	char key[16 + NAME_MAX_LEN];
+	uint8_t fp[32];
+	size_t len = 0;
+	struct store_pin p;
+	snprintf(key, sizeof(key), "verified:%s", e->name);
+	if (store_meta_get(n->store, key, fp, sizeof(fp), &len) != LC_OK || len != 32 ||
+	    memcmp(fp, e->fp, 32) != 0)
+		return false;
+	return !(store_pin_get(n->store, e->name, &p) == LC_OK && p.alarm);
+}
+
+static const char *key_name(const struct name_entry *e)
+{
+	enum key_type t;
+	return spki_key_type(e->spki, e->spki_len, &t) == LC_OK ? key_type_name(t) : "?";
+}
+
 static bool names_cb(void *ctx, const struct name_entry *e)
 {
 	struct names_ctx *c = ctx;
@@ -66,6 +97,8 @@ static bool names_cb(void *ctx, const struct name_entry *e)
 	json_object_set_new(o, "address", json_string(e->addr));
 	json_object_set_new(o, "status", json_string(status));
 	json_object_set_new(o, "registered_height", json_integer(e->reg_height));
+	json_object_set_new(o, "key_type", json_string(key_name(e)));
+	json_object_set_new(o, "verified", json_boolean(is_verified(c->n, e)));
 	json_array_append_new(c->arr, o);
 	return true;
 }
@@ -246,8 +279,69 @@ static json_t *session_cmd(struct node *n, const char *cmd, json_t *args, char *
 		return NULL;
 	}
 	fingerprint_format(theirs, e->fp);
-	return json_pack("{s:s,s:s,s:s,s:s}", "name", name, "safety_number", number,
-			 "our_fingerprint", n->fp_str, "their_fingerprint", theirs);
+	if (json_is_true(json_object_get(args, "confirm"))) {
+		/* The person compared the numbers: remember this key as verified
+		 * and accept it as the pin, which ends an alarm on the name. */
+		char key[16 + NAME_MAX_LEN];
+		struct store_pin p;
+		snprintf(key, sizeof(key), "verified:%s", name);
+		lc_err rc = store_meta_set(n->store, key, e->fp, 32);
+		if (!rc && store_pin_get(n->store, name, &p) == LC_OK) {
+			memcpy(p.fp, e->fp, 32);
+			p.alarm = false;
+			memset(p.alarm_fp, 0, 32);
+			rc = store_pin_put(n->store, &p);
+		}
+		if (rc) {
+			snprintf(err, errlen, "cannot store the verification: %s", lc_strerror(rc));
+			return NULL;
+		}
+		node_emit(n, "verified", json_pack("{s:s}", "name", name));
+	}
+	return json_pack("{s:s,s:s,s:s,s:s,s:b}", "name", name, "safety_number", number,
+			 "our_fingerprint", n->fp_str, "their_fingerprint", theirs,
+			 "verified", is_verified(n, e));
+}
+
+/* One block of the best chain with its records (no signatures or keys). */
+static json_t *block_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(args, "height");
+	struct block_header hd;
+	uint8_t hash[32];
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    !ledger_header_at(n->ledger, (uint32_t)json_integer_value(v), &hd, hash)) {
+		snprintf(err, errlen, "no block at that height (the tip is %u)",
+			 ledger_height(n->ledger));
+		return NULL;
+	}
+	char hex[65], prev[65];
+	hex32(hex, hash);
+	hex32(prev, hd.prev);
+	json_t *recs = json_array();
+	struct block b;
+	if (hd.height > 0 && node_load_block(n, hash, &b) == LC_OK) {
+		for (size_t i = 0; i < b.n_records; i++) {
+			const struct record *r = &b.records[i];
+			json_t *o = json_pack("{s:s,s:s,s:i,s:I}", "type", record_type_name(r->type),
+					      "name", r->name, "seq", (json_int_t)r->seq, "time",
+					      (json_int_t)r->time);
+			if (r->addr[0])
+				json_object_set_new(o, "address", json_string(r->addr));
+			if (r->spki_len) {
+				uint8_t d[32];
+				char fp[FINGERPRINT_STR_LEN];
+				sha256(d, r->spki, r->spki_len);
+				fingerprint_format(fp, d);
+				json_object_set_new(o, "fingerprint", json_string(fp));
+			}
+			json_array_append_new(recs, o);
+		}
+		block_free(&b);
+	}
+	return json_pack("{s:i,s:s,s:s,s:I,s:I,s:i,s:o}", "height", (json_int_t)hd.height,
+			 "hash", hex, "prev", prev, "time", (json_int_t)hd.time, "nonce",
+			 (json_int_t)hd.nonce, "target", (json_int_t)hd.target, "records", recs);
 }
 
 static json_t *peers_json(struct node *n)
@@ -300,6 +394,8 @@ json_t *node_command(struct node *n, const char *cmd, json_t *args, char *err,
 		return names_json(n);
 	if (strcmp(cmd, "blocks") == 0)
 		return blocks_json(n, args, err, errlen);
+	if (strcmp(cmd, "block") == 0)
+		return block_json(n, args, err, errlen);
 	if (strcmp(cmd, "alarms") == 0)
 		return alarms_json(n);
 	if (strcmp(cmd, "register") == 0) {

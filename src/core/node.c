@@ -70,10 +70,12 @@ void node_emit(struct node *n, const char *kind, json_t *ev)
 	json_object_set_new(ev, "event", json_string(kind));
 	json_object_set_new(ev, "time", json_integer(clock_wall_s()));
 	if (n->sub_q) {
-		json_t *copy = json_incref(ev);
-		if (queue_push(n->sub_q, copy) != LC_OK)
+		/* A copy of its own: the subscriber's thread must not share
+		 * (or count references on) an object this thread still uses. */
+		json_t *copy = json_deep_copy(ev);
+		if (copy && queue_push(n->sub_q, copy) != LC_OK)
 			json_decref(copy);
-		else if (n->sub_wake)
+		else if (copy && n->sub_wake)
 			n->sub_wake(n->sub_ctx);
 	}
 	ctl_server_publish(n->ctl, ev);
@@ -877,6 +879,20 @@ static void housekeeping(struct node *n)
 	maybe_mine(n);
 }
 
+static void drain_queue(struct node *n)
+{
+	void *m;
+	while (queue_pop(n->q, &m) == LC_OK) {
+		if (*(int *)m == MSG_CTL) {
+			struct ctl_req *req = m;
+			snprintf(req->err, sizeof(req->err), "the node is stopping");
+			answer(req, NULL);
+		} else {
+			free(m);
+		}
+	}
+}
+
 lc_err node_run(struct node *n, bool handle_signals)
 {
 	int sfd = handle_signals ? make_signalfd() : -1;
@@ -923,6 +939,10 @@ lc_err node_run(struct node *n, bool handle_signals)
 	}
 	if (sfd >= 0)
 		close(sfd);
+	/* From now on a call fails at once ("stopping") instead of waiting
+	 * for node_close(). */
+	queue_close(n->q);
+	drain_queue(n);
 	return LC_OK;
 }
 
@@ -935,20 +955,6 @@ void node_request_stop(struct node *n)
 			free(m);
 	}
 	n->stop = true;
-}
-
-static void drain_queue(struct node *n)
-{
-	void *m;
-	while (queue_pop(n->q, &m) == LC_OK) {
-		if (*(int *)m == MSG_CTL) {
-			struct ctl_req *req = m;
-			snprintf(req->err, sizeof(req->err), "the node is stopping");
-			answer(req, NULL);
-		} else {
-			free(m);
-		}
-	}
 }
 
 void node_close(struct node *n)

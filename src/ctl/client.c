@@ -141,6 +141,32 @@ fail:
 	return false;
 }
 
+/* verify NAME [--confirm] */
+static bool verify_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	bool confirm = argc == 2 && strcmp(argv[1], "--confirm") == 0;
+	if (!name_arg(confirm ? 1 : argc, argv, args, err, errlen))
+		return false;
+	if (confirm)
+		json_object_set_new(*args, "confirm", json_true());
+	return true;
+}
+
+/* block HEIGHT */
+static bool block_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	long long h;
+	*args = NULL;
+	if (argc != 1 || !parse_count(argv[0], 0, UINT32_MAX, &h)) {
+		snprintf(err, errlen, argc == 1 ? "'%s' is not a block height" :
+			 argc ? "unexpected argument '%s'" : "missing HEIGHT",
+			 argc == 1 ? argv[0] : argc ? argv[1] : "");
+		return false;
+	}
+	*args = json_pack("{s:I}", "height", (json_int_t)h);
+	return *args != NULL;
+}
+
 /* send NAME TEXT...: the words of TEXT are joined with single spaces. */
 static bool send_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
@@ -249,7 +275,8 @@ static const struct command {
 	{ "send", send_args },
 	{ "history", history_args },
 	{ "sessions", no_args },
-	{ "verify", name_arg },
+	{ "verify", verify_args },
+	{ "block", block_args },
 	{ CTL_EVENTS_CMD, events_args },
 	{ "stop", no_args },
 };
@@ -565,8 +592,8 @@ int ctl_client_run(const struct options *o, int argc, char **argv,
 			cmd = &commands[i];
 	if (!cmd) {
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
-			"register, names, blocks, alarms, join, peers, connect, send, history, "
-			"sessions, verify, events, stop)\n", words[0]);
+			"register, names, blocks, block, alarms, join, peers, connect, send, "
+			"history, sessions, verify, events, stop)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;

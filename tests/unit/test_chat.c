@@ -203,8 +203,26 @@ TEST_T(chat_every_key_type_both_ways_exactly_once_with_rotation, 240)
 	CHECK_INT(tnode_ctl(&t[2], &v2, ver2), ==, 0);
 	CHECK_STR(jstr(v1, "safety_number"), jstr(v2, "safety_number"));
 	CHECK_INT(strlen(jstr(v1, "safety_number")), ==, 71);
+	CHECK(!json_is_true(json_object_get(v1, "verified")));
 	json_decref(v1);
 	json_decref(v2);
+	/* The person confirms: rs is verified from now on, and names says so
+	 * with its key type. */
+	const char *conf[] = { "verify", "rs", "--confirm", NULL };
+	CHECK_INT(tnode_ctl(&t[0], &v1, conf), ==, 0);
+	CHECK(json_is_true(json_object_get(v1, "verified")));
+	json_decref(v1);
+	json_t *list = NULL;
+	const char *a_names[] = { "names", NULL };
+	CHECK_INT(tnode_ctl(&t[0], &list, a_names), ==, 0);
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *e = json_array_get(list, i);
+		bool rs = strcmp(jstr(e, "name"), "rs") == 0;
+		CHECK(json_is_true(json_object_get(e, "verified")) == rs);
+		if (rs)
+			CHECK_STR(jstr(e, "key_type"), "rsa3072");
+	}
+	json_decref(list);
 	for (int i = 0; i < 4; i++)
 		CHECK_INT(tnode_stop(&t[i], 20000), ==, 0);
 }
@@ -358,8 +376,9 @@ TEST_T(chat_impostors_are_refused, 120)
 struct relay {
 	int lfd;
 	const char *to_ip;
-	int flips;           /* bytes flipped so far */
-	volatile int stop;
+	/* Shared with the test's thread, hence atomic (make tsan). */
+	_Atomic int flips;   /* bytes flipped so far */
+	_Atomic int stop;
 };
 
 static void *relay_main(void *arg)

@@ -41,6 +41,7 @@ TEST_T(node_registers_its_name_and_keeps_it_across_restarts, 120)
 	CHECK_STR(jstr(s, "name"), "alice");
 	CHECK_INT(json_integer_value(json_object_get(s, "height")), >=, 1);
 	CHECK_STR(jstr(s, "address"), "127.0.3.1:47701");
+	CHECK_STR(jstr(s, "registration"), "registered");
 	char tip[65], fp[100];
 	snprintf(tip, sizeof(tip), "%s", jstr(s, "tip"));
 	snprintf(fp, sizeof(fp), "%s", jstr(s, "fingerprint"));
@@ -62,6 +63,16 @@ TEST_T(node_registers_its_name_and_keeps_it_across_restarts, 120)
 	CHECK_INT(json_integer_value(json_object_get(blocks, "height")), ==, 1);
 	CHECK_INT(json_integer_value(json_object_get(blocks, "records")), ==, 1);
 	json_decref(blocks);
+	json_t *blk = NULL;
+	const char *a_block[] = { "block", "1", NULL };
+	CHECK_INT(tnode_ctl(&t, &blk, a_block), ==, 0);
+	json_t *rec = json_array_get(json_object_get(blk, "records"), 0);
+	CHECK_STR(jstr(rec, "type"), "register");
+	CHECK_STR(jstr(rec, "name"), "alice");
+	CHECK_STR(jstr(rec, "fingerprint"), fp);
+	json_decref(blk);
+	const char *a_block9[] = { "block", "9", NULL };
+	CHECK_INT(tnode_ctl(&t, NULL, a_block9), ==, 1);   /* beyond the tip */
 
 	CHECK_INT(tnode_stop(&t, 20000), ==, 0);
 
