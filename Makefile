@@ -133,7 +133,7 @@ ubsan:
 tsan:
 	$(MAKE) test SAN=thread
 
-$(BENCH_BIN): $(wildcard bench/*.c) $(LIB)
+$(BENCH_BIN): $(wildcard bench/*.c) $(wildcard bench/*.h) $(LIB)
 	$(call say,CCLD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(wildcard bench/*.c) $(LIB) $(LIBS)

@@ -6,11 +6,13 @@
  *
  *   build/release/bench/bench [--quick]
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,21 +26,18 @@
 #include "ledger/siphash.h"
 #include "ledger/state.h"
 #include "session/keys.h"
+#include "core/node.h"
 #include "store/store.h"
+#include "ui/app.h"
 #include "util/clock.h"
 #include "util/hex.h"
+
+#include "bench.h"
 
 static int rounds = 5;
 static const char *bin = "./ledgerchat";
 
-struct row {
-	const char *metric, *unit;
-	double value, baseline;
-	const char *baseline_name;
-	bool higher_is_better;
-};
-
-static void print_row(const struct row *r)
+void print_row(const struct row *r)
 {
 	double ratio = r->baseline > 0 ? r->value / r->baseline : 0;
 	printf("| %-44s | %12.1f %-8s | %12.1f (%s) | %6.2fx |\n", r->metric, r->value,
@@ -52,13 +51,20 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n)
+double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static double now_s(void) { return (double)clock_mono_ns() / 1e9; }
+double percentile(double *v, int n, double p)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	int rank = (int)(p / 100 * n + 0.999999);   /* nearest rank, 1-based */
+	return v[rank < 1 ? 0 : rank > n ? n - 1 : rank - 1];
+}
+
+double now_s(void) { return (double)clock_mono_ns() / 1e9; }
 
 /* ---- hashing ---- */
 
@@ -103,19 +109,8 @@ static void bench_hashing(void)
 
 /* ---- chain validate + store ---- */
 
-#define CHAIN_BLOCKS 10000
-#define CHAIN_BITS 4
-
-struct chain {
-	uint8_t **raw;
-	size_t *len;
-	uint8_t (*hash)[32];
-	uint8_t (*prev)[32];
-	size_t n;
-};
-
 /* 10,000 blocks on network "bench" (CHAIN_BITS), each registering a name
- * with its own Ed25519 key. */
+ * with one of the chain's CHAIN_KEYS Ed25519 keys (see bench.h). */
 static void build_chain(struct chain *c)
 {
 	struct ledger *l;
@@ -129,8 +124,8 @@ static void build_chain(struct chain *c)
 	c->len = calloc(c->n, sizeof(*c->len));
 	c->hash = calloc(c->n, sizeof(*c->hash));
 	c->prev = calloc(c->n, sizeof(*c->prev));
-	struct idkey *keys[16];
-	for (int i = 0; i < 16; i++)
+	struct idkey **keys = c->keys;
+	for (int i = 0; i < CHAIN_KEYS; i++)
 		idkey_generate(&keys[i], KEY_ED25519);
 	for (size_t i = 0; i < c->n; i++) {
 		struct block b = { 0 };
@@ -141,12 +136,12 @@ static void build_chain(struct chain *c)
 		snprintf(r.name, sizeof(r.name), "user%zu", i);
 		r.time = 1700000000;
 		size_t n;
-		/* 16 keys shared round-robin: signing cost is not what we measure */
-		const uint8_t *spki = idkey_spki(keys[i % 16], &n);
+		/* CHAIN_KEYS keys shared round-robin: signing cost is not what we measure */
+		const uint8_t *spki = idkey_spki(keys[i % CHAIN_KEYS], &n);
 		memcpy(r.spki, spki, n);
 		r.spki_len = n;
 		snprintf(r.addr, sizeof(r.addr), "10.0.%zu.%zu:47701", i / 250, i % 250);
-		record_sign(&r, keys[i % 16], NULL);
+		record_sign(&r, keys[i % CHAIN_KEYS], NULL);
 		b.records = &r;
 		b.n_records = 1;
 		merkle_root(&r, 1, b.h.merkle);
@@ -165,12 +160,22 @@ static void build_chain(struct chain *c)
 		memcpy(c->prev[i], b.h.prev, 32);
 		c->raw[i] = buf_steal(&raw, &c->len[i]);
 	}
-	for (int i = 0; i < 16; i++)
-		idkey_free(keys[i]);
 	ledger_close(l);
 }
 
-static void rm_rf(const char *path)
+static void chain_free(struct chain *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->raw[i]);
+	free(c->raw);
+	free(c->len);
+	free(c->hash);
+	free(c->prev);
+	for (int i = 0; i < CHAIN_KEYS; i++)
+		idkey_free(c->keys[i]);
+}
+
+void rm_rf(const char *path)
 {
 	char cmd[1200];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
@@ -231,7 +236,8 @@ static double verify_rate(const struct chain *c)
 	return rate;
 }
 
-static void bench_chain(const struct chain *c, const char *dir)
+/* Prints the row; returns the validate+store rate (blocks/s). */
+static double bench_chain(const struct chain *c, const char *dir)
 {
 	double v[16], b[16];
 	int r = rounds > 3 ? 3 : rounds;
@@ -242,6 +248,7 @@ static void bench_chain(const struct chain *c, const char *dir)
 	struct row row = { "validate+store, 10,000-block chain", "blocks/s", median(v, r),
 			   median(b, r), "Ed25519 verify/s", true };
 	print_row(&row);
+	return row.value;
 }
 
 /* ---- name lookups ---- */
@@ -338,6 +345,249 @@ static void bench_rss(const char *full_dir, const char *empty_dir)
 	print_row(&row);
 }
 
+/* ---- the kiosk ---- */
+
+/* A stand-in node for the kiosk: registered "alice" chatting with "bob",
+ * whose history holds `messages` messages of mixed lengths. */
+struct ui_fake {
+	json_t *status, *names, *sessions, *history;
+};
+
+static json_t *ui_fake_call(void *ctx, const char *cmd, json_t *args, char *err,
+			    size_t errlen)
+{
+	struct ui_fake *f = ctx;
+	(void)args;
+	json_t *src = strcmp(cmd, "status") == 0 ? f->status
+		      : strcmp(cmd, "names") == 0 ? f->names
+		      : strcmp(cmd, "sessions") == 0 ? f->sessions
+		      : strcmp(cmd, "history") == 0 ? f->history : NULL;
+	if (strcmp(cmd, "blocks") == 0 || strcmp(cmd, "alarms") == 0 ||
+	    strcmp(cmd, "peers") == 0 || strcmp(cmd, "connect") == 0)
+		return json_array();
+	if (!src) {
+		snprintf(err, errlen, "unknown command '%s'", cmd);
+		return NULL;
+	}
+	return json_incref(src);
+}
+
+static void ui_fake_init(struct ui_fake *f, int messages)
+{
+	static const char *const words[] = { "ledger", "key", "hello", "block", "rotate",
+					     "kiosk", "the", "is", "and", "\xC3\xA9t\xC3\xA9",
+					     "safety", "number" };
+	f->status = json_pack("{s:s,s:s,s:s,s:s,s:b,s:i,s:i,s:s,s:i}", "name", "alice",
+			      "fingerprint", "0990 1cea 572e f1a7 a148 f384 eb7d edb9 ca05 619a "
+			      "c571 fd35 0c42 9bfb 278f e896", "key_type", "ed25519", "address",
+			      "10.0.0.1:47701", "registered", 1, "registered_height", 1, "height",
+			      100, "tip", "00ab", "peers", 2);
+	f->names = json_pack("[{s:s,s:s,s:s,s:s,s:i},{s:s,s:s,s:s,s:s,s:i}]", "name", "alice",
+			     "fingerprint", "0990", "address", "10.0.0.1:47701", "status", "active",
+			     "registered_height", 1, "name", "bob", "fingerprint", "5b1e", "address",
+			     "10.0.0.2:47701", "status", "active", "registered_height", 2);
+	f->sessions = json_pack("[{s:s,s:s,s:s,s:s,s:i,s:i,s:i}]", "name", "bob", "state",
+				"established", "step", "keys_agreed", "cipher",
+				"TLS13-CHACHA20-POLY1305-SHA256", "key_epoch", 900, "sent", 5000,
+				"received", 5000);
+	f->history = json_array();
+	uint64_t seed = 12345;
+	for (int i = 0; i < messages; i++) {
+		char text[400];
+		size_t len = 0;
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		int n = 1 + (int)((seed >> 33) % 40);
+		for (int k = 0; k < n && len < sizeof(text) - 16; k++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s", k ? " " : "",
+						words[(seed >> (k % 20)) % 12]);
+		char id[32];
+		snprintf(id, sizeof(id), "m%d", i);
+		json_array_append_new(f->history, json_pack(
+			"{s:s,s:s,s:I,s:s,s:s}", "id", id, "from", i % 3 ? "bob" : "me", "time",
+			(json_int_t)(1700000000 + i * 60), "text", text, "status",
+			i % 3 ? "received" : "delivered"));
+	}
+}
+
+static void ui_fake_free(struct ui_fake *f)
+{
+	json_decref(f->status);
+	json_decref(f->names);
+	json_decref(f->sessions);
+	json_decref(f->history);
+}
+
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void bench_ui(void)
+{
+	setenv("SDL_VIDEODRIVER", "offscreen", 1);
+	setenv("SDL_RENDER_DRIVER", "software", 1);
+	setenv("SDL_FRAMEBUFFER_ACCELERATION", "0", 1);
+	struct ui_fake f;
+	ui_fake_init(&f, 10000);
+	struct ui_cfg cfg = { .w = 1280, .h = 800, .be = { ui_fake_call, &f } };
+	struct ui *u;
+	char why[256];
+	if (ui_open(&u, &cfg, why, sizeof(why)) != LC_OK) {
+		printf("| kiosk: %s |\n", why);
+		ui_fake_free(&f);
+		return;
+	}
+	while (u->frames == 0)
+		app_pump(u, 10);
+	chat_open(u, "bob");
+	app_draw(u);
+
+	enum { FRAMES = 60 };
+	double v[FRAMES], b[FRAMES], s[FRAMES];
+	for (int i = 0; i < FRAMES; i++) {
+		double a = now_s();
+		app_draw(u);                      /* build + render + present */
+		v[i] = (now_s() - a) * 1000;
+	}
+	for (int i = 0; i < FRAMES; i++) {
+		u->chat.pinned = false;           /* what a drag does, 37 px a frame */
+		u->chat.off += 37;
+		double a = now_s();
+		app_draw(u);
+		s[i] = (now_s() - a) * 1000;
+	}
+	for (int i = 0; i < FRAMES; i++) {
+		double a = now_s();
+		SDL_SetRenderDrawColor(u->ren, 20, 20, 24, 255);
+		SDL_RenderClear(u->ren);
+		SDL_RenderPresent(u->ren);
+		b[i] = (now_s() - a) * 1000;
+	}
+	double base = median(b, FRAMES);
+	struct row r1 = { "kiosk frame 1280x800, 10,000-msg chat", "ms", median(v, FRAMES), base,
+			  "clear+present", false };
+	print_row(&r1);
+	struct row r2 = { "kiosk frame, same, scrolling", "ms", median(s, FRAMES), base,
+			  "clear+present", false };
+	print_row(&r2);
+
+	/* Idle: the loop waits for events; nothing happens for 3 s. */
+	app_go(u, SCR_HOME);
+	app_draw(u);
+	double c0 = cpu_s(), w0 = now_s();
+	while (now_s() - w0 < 3.0)
+		app_pump(u, (int)((3.0 - (now_s() - w0)) * 1000) + 1);
+	double idle = (cpu_s() - c0) / (now_s() - w0) * 100;
+	struct row r3 = { "kiosk idle CPU over 3 s", "%", idle, 1.0, "target", false };
+	print_row(&r3);
+	ui_close(u);
+	ui_fake_free(&f);
+}
+
+static json_t *node_backend(void *ctx, const char *cmd, json_t *args, char *err, size_t n)
+{
+	return node_call(*(struct node **)ctx, cmd, args, err, n);
+}
+
+static void *node_main(void *arg)
+{
+	node_run(arg, false);
+	return NULL;
+}
+
+/* What main() does for the kiosk, on a new data directory: window, node
+ * (identity key made, store created), node thread, first frame. */
+static void bench_ui_first_frame(const char *dir)
+{
+	double v[3];
+	int n = 0;
+	for (int round = 0; round < 3; round++) {
+		rm_rf(dir);
+		struct options o;
+		options_defaults(&o);
+		snprintf(o.data_dir, sizeof(o.data_dir), "%s", dir);
+		snprintf(o.bind, sizeof(o.bind), "127.0.9.3");
+		snprintf(o.network, sizeof(o.network), "bench");
+		o.network_set = o.pow_bits_set = true;
+		o.pow_bits = 4;
+		o.mine_threads = 1;
+		struct node *nd = NULL;
+		struct ui_cfg cfg = { .w = 1280, .h = 800, .data_dir = dir,
+				      .be = { node_backend, &nd } };
+		struct ui *u;
+		char why[512];
+		enum log_level lvl = log_get_level();
+		log_set_level(LOG_ERROR);
+		double t0 = now_s();
+		if (ui_open(&u, &cfg, why, sizeof(why)) != LC_OK) {
+			log_set_level(lvl);
+			printf("| kiosk: %s |\n", why);
+			return;
+		}
+		if (node_open(&nd, &o, why, sizeof(why)) != LC_OK) {
+			log_set_level(lvl);
+			printf("| kiosk node: %s |\n", why);
+			ui_close(u);
+			return;
+		}
+		node_subscribe(nd, ui_events(u), ui_wake, u);
+		pthread_t th;
+		pthread_create(&th, NULL, node_main, nd);
+		while (u->frames == 0 && now_s() - t0 < 10)
+			app_pump(u, 10);
+		v[n++] = (now_s() - t0) * 1000;
+		node_request_stop(nd);
+		pthread_join(th, NULL);
+		node_close(nd);
+		ui_close(u);
+		log_set_level(lvl);
+	}
+	struct row r = { "kiosk start to first frame (new data dir)", "ms", median(v, n), 500,
+			 "target", false };
+	print_row(&r);
+}
+
+/* The real program as a kiosk (offscreen window, empty node): its RSS. */
+static long kiosk_rss_kb(const char *dir)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		setenv("SDL_VIDEODRIVER", "offscreen", 1);
+		setenv("SDL_RENDER_DRIVER", "software", 1);
+		execl(bin, bin, "--window", "1280x800", "--data-dir", dir, "--bind", "127.0.9.2",
+		      "--network", "bench", "--pow-bits", "4", "--mine-threads", "1",
+		      "--log-level", "error", (char *)NULL);
+		_exit(127);
+	}
+	char cmd[1300];
+	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' status >/dev/null 2>&1", bin, dir);
+	double deadline = now_s() + 60;
+	while (now_s() < deadline && system(cmd) != 0)
+		usleep(50000);
+	usleep(500000); /* a few frames drawn */
+	long kb = rss_kb(pid);
+	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' stop >/dev/null 2>&1", bin, dir);
+	if (system(cmd) != 0)
+		kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	return kb;
+}
+
+static void bench_ui_rss(const char *dir, const char *headless_dir)
+{
+	rm_rf(dir);
+	rm_rf(headless_dir);
+	long k = kiosk_rss_kb(dir), h = node_rss_kb(headless_dir);
+	struct row row = { "kiosk RSS (program, 1280x800 window)", "MB", k / 1024.0, h / 1024.0,
+			   "headless node", false };
+	print_row(&row);
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -362,7 +612,7 @@ int main(int argc, char **argv)
 	bench_lookup();
 	struct chain c;
 	build_chain(&c);
-	bench_chain(&c, chain_dir);
+	double validate_rate = bench_chain(&c, chain_dir);
 	/* The last validate+store run left a 10,000-name store in chain_dir;
 	 * tell the node which network it holds. */
 	{
@@ -377,6 +627,17 @@ int main(int argc, char **argv)
 		}
 	}
 	bench_rss(chain_dir, empty_dir);
+	bench_sync(bin, chain_dir, dir, validate_rate, rounds > 3 ? 3 : rounds);
+	bench_chat(dir, rounds);
+	bench_chat_rss(&c, bin, chain_dir, dir);
+	bench_ui();
+	char kiosk_dir[64], headless_dir[64];
+	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/first", dir);
+	bench_ui_first_frame(kiosk_dir);
+	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/kiosk", dir);
+	snprintf(headless_dir, sizeof(headless_dir), "%s/headless", dir);
+	bench_ui_rss(kiosk_dir, headless_dir);
+	chain_free(&c);
 	rm_rf(dir);
 	return 0;
 }

@@ -224,25 +224,6 @@ bool gn_raw_block(const struct gn *n, const uint8_t hash[32], const uint8_t **ra
 	return true;
 }
 
-size_t gn_feed(struct gn *dst, const struct gn *src)
-{
-	size_t fed = 0;
-	for (uint32_t h = 1; h <= ledger_height(src->l); h++) {
-		uint8_t hash[32];
-		CHECK(ledger_header_at(src->l, h, NULL, hash));
-		const struct gn_blob *bl = blob_find(src, hash);
-		CHECK(bl);
-		struct block b;
-		CHECK_OK(block_decode(&b, bl->raw, bl->len));
-		struct ledger_add res;
-		CHECK_OK(host_block(dst, &b, &res));
-		CHECK_INT(res.result, ==, LEDGER_EXTENDED);
-		block_free(&b);
-		fed++;
-	}
-	return fed;
-}
-
 void gn_add_record(struct gn *n, const struct record *r)
 {
 	char why[160];

@@ -62,10 +62,6 @@ void gn_mine(struct gn *n, size_t count, const struct record *recs, size_t n_rec
 /* The stored wire form of a block n has (owned by n). */
 bool gn_raw_block(const struct gn *n, const uint8_t hash[32], const uint8_t **raw,
 		  size_t *len);
-/* Offer src's best chain to dst block by block through dst's host, the
- * way a sync would but without the network (a baseline).  Returns the
- * count. */
-size_t gn_feed(struct gn *dst, const struct gn *src);
 /* A record from the "outside" (a local command): into the mempool, then
  * gossip_announce_record. */
 void gn_add_record(struct gn *n, const struct record *r);

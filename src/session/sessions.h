@@ -44,7 +44,7 @@
 #include "store/msgstore.h"
 #include "util/err.h"
 
-#define SESS_MAX 64                    /* sessions, both directions */
+#define SESS_MAX 128                   /* sessions, both directions */
 #define SESS_MAX_POLLFDS (SESS_MAX + 1)
 #define SESS_HANDSHAKE_TIMEOUT_MS 10000
 #define SESS_PING_MS 30000             /* ping after this much silence */

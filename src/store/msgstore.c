@@ -88,6 +88,9 @@ lc_err msgstore_open(struct msgstore **out, const char *path, char *why, size_t 
 			 "  status INTEGER NOT NULL);"
 			 "CREATE INDEX IF NOT EXISTS messages_peer ON messages(peer, seq);"
 			 "CREATE INDEX IF NOT EXISTS messages_outbox ON messages(outgoing, status);"
+			 /* The outbox of one peer in order, without a scan or a sort. */
+			 "CREATE INDEX IF NOT EXISTS messages_pending ON messages(peer, seq) "
+			 "  WHERE outgoing = 1 AND status < 2;"
 			 "PRAGMA user_version=1;",
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(why, whylen, "%s is not a ledgerchat message store or is damaged: %s",

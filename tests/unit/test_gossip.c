@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1269,55 +1268,4 @@ TEST_T(remembered_addresses_are_dialled_up_to_the_outbound_limit, 30)
 	gn_close(&a);
 	gn_close(&b);
 	gn_close(&c);
-}
-
-/* ---- the benchmark row ---- */
-
-TEST_T(sync_10000_blocks_bench, 300)
-{
-	struct gn a, b;
-	gn_open(&a, "127.0.53.1", NULL);
-	gn_open(&b, "127.0.53.2", NULL);
-	/* One signed registration per block: the receiver verifies 10,000
-	 * Ed25519 signatures, the bound the issue names. */
-	const size_t N = 10000;
-	uint64_t t0 = clock_mono_ns();
-	for (size_t i = 0; i < N; i++) {
-		struct record rec;
-		char name[32];
-		snprintf(name, sizeof(name), "user%05zu", i);
-		fx_register(&rec, fx_key(KEY_ED25519, (int)(i % 8)), name, "127.0.0.1:47701",
-			    FX_T0);
-		gn_mine(&a, 1, &rec, 1, false, NULL);
-	}
-	fprintf(stderr, "    built %zu blocks in %.0f ms\n", N, ms_since(t0));
-	CHECK_OK(gossip_join(b.g, a.addr));
-	struct sync_wait w = { &a, &b };
-	struct gn *v[2] = { &a, &b };
-	t0 = clock_mono_ns();
-	CHECK(gn_drive(v, 2, pred_synced, &w, 120000));
-	double ms = ms_since(t0);
-	fprintf(stderr, "    BENCH gossip sync %zu blocks (1 record each): %.0f ms, %.0f blocks/s\n",
-		N, ms, (double)N / (ms / 1000));
-	CHECK_INT(ledger_height(b.l), ==, N);
-	CHECK_INT(b.blocks_in, ==, N);
-	CHECK(state_get(ledger_state(b.l), "user09999") != NULL);
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	fprintf(stderr, "    BENCH max resident set of the process (both nodes): %ld KiB\n",
-		ru.ru_maxrss);
-
-	/* The baseline: the same blocks decoded, validated and stored without
-	 * the network. */
-	struct gn c;
-	struct gn_opts quiet = { .no_listen = true };
-	gn_open(&c, "127.0.53.3", &quiet);
-	t0 = clock_mono_ns();
-	CHECK_INT(gn_feed(&c, &a), ==, N);
-	double base = ms_since(t0);
-	fprintf(stderr, "    BENCH validate+store %zu blocks without the network: %.0f ms; "
-		"sync/baseline = %.2f\n", N, base, ms / base);
-	gn_close(&c);
-	gn_close(&a);
-	gn_close(&b);
 }
