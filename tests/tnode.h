@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "ctl/client.h"
 
@@ -43,5 +44,26 @@ json_t *tnode_wait_event(struct ctl_stream *st, const char *kind, int timeout_ms
 int tnode_stop(struct tnode *t, int timeout_ms);
 /* SIGKILL and reap. */
 void tnode_kill9(struct tnode *t);
+
+/*
+ * Poll cond (typically a ctl query) every 50 ms until it holds; fail the
+ * test if it does not within ms.  For conditions the node has no event for.
+ */
+#define WAIT_UNTIL(cond, ms)                                                    \
+	do {                                                                    \
+		struct timespec t0_, t1_;                                       \
+		clock_gettime(CLOCK_MONOTONIC, &t0_);                           \
+		for (;;) {                                                      \
+			if (cond)                                               \
+				break;                                          \
+			clock_gettime(CLOCK_MONOTONIC, &t1_);                   \
+			if ((t1_.tv_sec - t0_.tv_sec) * 1000 +                  \
+			    (t1_.tv_nsec - t0_.tv_nsec) / 1000000 > (ms))       \
+				harness_fail(__FILE__, __LINE__,                \
+					     "timed out waiting for %s", #cond); \
+			struct timespec tick_ = { 0, 50 * 1000000L };           \
+			nanosleep(&tick_, NULL);                                \
+		}                                                               \
+	} while (0)
 
 #endif

@@ -26,22 +26,6 @@ static const char *jstr(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-#define WAIT_UNTIL(cond, ms)                                                    \
-	do {                                                                    \
-		struct timespec t0_, t1_;                                       \
-		clock_gettime(CLOCK_MONOTONIC, &t0_);                           \
-		for (;;) {                                                      \
-			if (cond)                                               \
-				break;                                          \
-			clock_gettime(CLOCK_MONOTONIC, &t1_);                   \
-			if ((t1_.tv_sec - t0_.tv_sec) * 1000 +                  \
-			    (t1_.tv_nsec - t0_.tv_nsec) / 1000000 > (ms))       \
-				harness_fail(__FILE__, __LINE__,                \
-					     "timed out waiting for %s", #cond); \
-			struct timespec tick_ = { 0, 50 * 1000000L };           \
-			nanosleep(&tick_, NULL);                                \
-		}                                                               \
-	} while (0)
 
 /* Start a node that registers name; the first joins nobody. */
 static void start(struct tnode *t, const char *name, const char *ip, const char *key,

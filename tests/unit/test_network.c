@@ -67,24 +67,6 @@ static bool has_names(struct tnode *t, const char *const names[])
 	return all;
 }
 
-/* Poll (through ctl) until cond holds for all, with a deadline. */
-#define WAIT_UNTIL(cond, ms)                                                    \
-	do {                                                                    \
-		struct timespec t0_, t1_;                                       \
-		clock_gettime(CLOCK_MONOTONIC, &t0_);                           \
-		for (;;) {                                                      \
-			if (cond)                                               \
-				break;                                          \
-			clock_gettime(CLOCK_MONOTONIC, &t1_);                   \
-			if ((t1_.tv_sec - t0_.tv_sec) * 1000 +                  \
-			    (t1_.tv_nsec - t0_.tv_nsec) / 1000000 > (ms))       \
-				harness_fail(__FILE__, __LINE__,                \
-					     "timed out waiting for %s", #cond); \
-			struct timespec tick_ = { 0, 50 * 1000000L };           \
-			nanosleep(&tick_, NULL);                                \
-		}                                                               \
-	} while (0)
-
 TEST_T(network_line_of_five_converges, 180)
 {
 	struct tnode t[5];
