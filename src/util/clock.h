@@ -2,8 +2,10 @@
  * clock.h - time sources.
  *
  * Monotonic time for deadlines and timeouts; wall time (seconds since the
- * epoch) only for timestamps that leave the machine.  Tests may replace the
- * wall clock with clock_set_wall_override() to simulate skew.
+ * epoch) only for timestamps that leave the machine.  Tests may shift the
+ * wall clock with clock_set_wall_offset() to simulate skew, or a whole
+ * process with the environment variable LEDGERCHAT_CLOCK_OFFSET=SECONDS
+ * (a test hook read once at start; see clock.c).
  */
 #ifndef LC_UTIL_CLOCK_H
 #define LC_UTIL_CLOCK_H

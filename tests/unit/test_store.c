@@ -858,20 +858,23 @@ static lc_err count_fn(void *ctx, const uint8_t hash[32], uint32_t height,
 	return LC_OK;
 }
 
-TEST_T(store_10000_blocks_well_under_a_second, 120)
+/* 10,000 blocks in one transaction and in 10,000, then walked: all there,
+ * every byte counted.  How fast is `make bench`'s business (timed
+ * assertions have no place on shared machines); the figures are printed. */
+TEST_T(store_10000_blocks_in_one_and_in_many_transactions, 120)
 {
 	double one = fill("one.db", true);
 	double many = fill("many.db", false);
 	struct store *s = open_in("one.db");
-	uint64_t t0 = clock_mono_ns(), bytes = 0;
+	uint64_t t0 = clock_mono_ns(), bytes = 0, want = 0;
 	CHECK_OK(store_foreach_block(s, count_fn, &bytes));
 	double walk = (double)(clock_mono_ns() - t0) / 1e6;
 	store_close(s);
+	for (uint32_t i = 1; i <= 10000; i++)
+		want += 500 - (i % 16);
+	CHECK(bytes == want);
 	printf("    10,000 blocks of ~500 bytes: %.0f ms in one transaction, "
 	       "%.0f ms in 10,000 transactions; walked in %.0f ms\n", one, many, walk);
-	CHECK(one < 1000);
-	CHECK(many < 15000);
-	CHECK(walk < 1000);
 }
 
 /* ---- surviving kill -9 ---- */

@@ -1,0 +1,176 @@
+/* test_faults.c - faults from outside, on headless nodes over loopback: a
+ * peer that sends half a frame and stalls, clocks skewed within and beyond
+ * the 2-hour window.  Each test has its own 127.0.9x.y. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tnode.h"
+
+#define NET "--network", "t-faults", "--pow-bits", "8"
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static void dir_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", harness_tmpdir(), name);
+}
+
+/* Whether t's ledger holds name. */
+static bool has_name(struct tnode *t, const char *name)
+{
+	json_t *arr = NULL;
+	const char *args[] = { "names", NULL };
+	if (tnode_ctl(t, &arr, args) != 0)
+		return false;
+	bool found = json_is_object(arr) && strcmp(jstr(arr, "name"), name) == 0;
+	for (size_t k = 0; json_is_array(arr) && k < json_array_size(arr); k++)
+		found |= strcmp(jstr(json_array_get(arr, k), "name"), name) == 0;
+	json_decref(arr);
+	return found;
+}
+
+static bool name_pred(json_t *status, void *arg)
+{
+	(void)status;
+	return has_name(((void **)arg)[0], ((void **)arg)[1]);
+}
+
+/* Wait (through ctl, polling with a deadline) until t's ledger holds name. */
+static bool wait_name(struct tnode *t, const char *name, int ms)
+{
+	void *arg[2] = { t, (void *)name };
+	return tnode_wait(t, name_pred, arg, ms);
+}
+
+static int raw_connect(const char *from, const char *to, int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	inet_pton(AF_INET, from, &src.sin_addr);
+	inet_pton(AF_INET, to, &dst.sin_addr);
+	dst.sin_port = htons((uint16_t)port);
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* True when the node closed fd within ms. */
+static bool closed_by_peer(int fd, int ms)
+{
+	char buf[4096];
+	struct pollfd p = { fd, POLLIN, 0 };
+	while (poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r <= 0)
+			return true;
+	}
+	return false;
+}
+
+/* A peer sends the first 7 bytes of a 54-byte hello and then nothing, with
+ * its connection left open: the node drops it (handshake deadline, 10 s)
+ * and meanwhile serves an honest peer as if nothing happened.  Likewise a
+ * chat peer that stops inside its TLS ClientHello. */
+TEST_T(faults_half_frame_and_stall_is_dropped, 120)
+{
+	char a_dir[512], b_dir[512];
+	dir_of(a_dir, sizeof(a_dir), "sa");
+	dir_of(b_dir, sizeof(b_dir), "sb");
+	struct tnode a, b;
+	const char *ea[] = { NET, "--name", "steady", NULL };
+	tnode_start(&a, a_dir, "127.0.90.1", ea);
+	CHECK(tnode_wait(&a, tnode_is_registered, NULL, 30000));
+
+	static const uint8_t half[] = { 0, 0, 0, 50, 1, 0, 1 };
+	int fd = raw_connect("127.0.90.100", "127.0.90.1", 47700);
+	CHECK(fd >= 0);
+	CHECK_INT(write(fd, half, sizeof(half)), ==, (ssize_t)sizeof(half));
+	/* The same on the chat port: the start of a TLS ClientHello record. */
+	static const uint8_t half_tls[] = { 0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00 };
+	int cfd = raw_connect("127.0.90.101", "127.0.90.1", 47701);
+	CHECK(cfd >= 0);
+	CHECK_INT(write(cfd, half_tls, sizeof(half_tls)), ==, (ssize_t)sizeof(half_tls));
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+
+	const char *eb[] = { NET, "--join", "127.0.90.1", NULL };
+	tnode_start(&b, b_dir, "127.0.90.2", eb);
+	CHECK(wait_name(&b, "steady", 60000));
+
+	CHECK(closed_by_peer(fd, 30000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	CHECK(closed_by_peer(cfd, 30000));
+	close(cfd);
+	/* Cut by the handshake deadline, not by anything quicker or slower. */
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK_INT(ms, >=, 9000);
+	CHECK_INT(ms, <, 25000);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
+
+/* Start a node whose wall clock runs offset_s ahead (the test hook of
+ * util/clock.c). */
+static void start_skewed(struct tnode *t, const char *dir, const char *ip,
+			 const char *const extra[], long offset_s)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%ld", offset_s);
+	setenv("LEDGERCHAT_CLOCK_OFFSET", v, 1);
+	tnode_start(t, dir, ip, extra);
+	unsetenv("LEDGERCHAT_CLOCK_OFFSET");
+}
+
+/* Blocks may be dated at most 2 h ahead of the receiver's clock.  A node 3 h
+ * ahead mines blocks the others refuse (its name never reaches them); a
+ * node 1 h ahead is within the window and joins the ledger normally. */
+TEST_T(faults_clock_skew_within_and_beyond_the_window, 150)
+{
+	char a_dir[512], b_dir[512], c_dir[512];
+	dir_of(a_dir, sizeof(a_dir), "ka");
+	dir_of(b_dir, sizeof(b_dir), "kb");
+	dir_of(c_dir, sizeof(c_dir), "kc");
+	struct tnode a, b, c;
+	const char *ea[] = { NET, "--name", "ontime", NULL };
+	tnode_start(&a, a_dir, "127.0.91.1", ea);
+	CHECK(tnode_wait(&a, tnode_is_registered, NULL, 30000));
+	struct ctl_stream st;
+	tnode_follow(&a, &st);
+
+	const char *eb[] = { NET, "--name", "ahead3h", "--join", "127.0.91.1", NULL };
+	start_skewed(&b, b_dir, "127.0.91.2", eb, 3 * 3600);
+	CHECK(tnode_wait(&b, tnode_is_registered, NULL, 30000));
+	/* a fetches b's block and refuses it for its date. */
+	json_t *ev = tnode_wait_event(&st, "block_refused", 30000);
+	CHECK(ev != NULL);
+	CHECK(strstr(jstr(ev, "why"), "future") != NULL);
+	json_decref(ev);
+	ctl_stream_close(&st);
+
+	const char *ec[] = { NET, "--name", "ahead1h", "--join", "127.0.91.1", NULL };
+	start_skewed(&c, c_dir, "127.0.91.3", ec, 3600);
+	CHECK(wait_name(&a, "ahead1h", 60000));
+	/* By now a has seen b's block more than once; it is still refused. */
+	CHECK(!has_name(&a, "ahead3h"));
+	CHECK(!has_name(&c, "ahead3h"));
+
+	CHECK_INT(tnode_stop(&c, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
