@@ -240,6 +240,11 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 	if (rc) {
 		LOG_W(LOGM, "block %u from %s not taken: %s", b->h.height, p->addr,
 		      lc_strerror(rc));
+	} else if (res.result == LEDGER_INVALID && res.too_early) {
+		/* A clock ahead of ours is not misbehaviour: drop the block; it
+		 * comes again once our clock has caught up. */
+		LOG_W(LOGM, "block %u from %s is dated too far ahead of our clock; "
+		      "not taken for now", b->h.height, p->addr);
 	} else if (res.result == LEDGER_INVALID) {
 		peer_misbehaved(g, p, "invalid block at height %u: %s", b->h.height, res.why);
 		return;

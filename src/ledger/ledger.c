@@ -355,8 +355,10 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 		FAIL(res, "height %u after parent height %u", b->h.height, parent->h.height);
 	if (b->h.time < parent->h.time)
 		FAIL(res, "dated before its parent");
-	if (!trusted && b->h.time > (uint64_t)now + BLOCK_MAX_FUTURE_S)
+	if (!trusted && b->h.time > (uint64_t)now + BLOCK_MAX_FUTURE_S) {
+		res->too_early = true;
 		FAIL(res, "dated too far in the future");
+	}
 
 	struct bnode *n = index_add(l, &b->h, res->hash, parent);
 	if (!n)

@@ -62,6 +62,9 @@ struct ledger_add {
 	uint32_t fork_height;
 	uint8_t old_tip[32];     /* REORG: the tip before */
 	char why[160];           /* INVALID: the broken rule */
+	bool too_early;          /* INVALID only because it is dated too far
+				  * ahead of our clock: it may be fine later,
+				  * and its sender is not to blame */
 };
 
 struct ledger;

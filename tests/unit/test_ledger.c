@@ -386,8 +386,9 @@ TEST(rule_header_checks)
 	CHECK_INT(offer(&f, &b, why), ==, LEDGER_ORPHAN);
 
 	fx_block(&b, g, &gh, NULL, 0, T0 + 100000 + BLOCK_MAX_FUTURE_S + 1);
-	CHECK_INT(offer(&f, &b, why), ==, LEDGER_INVALID);   /* future */
-	CHECK(strstr(why, "future"));
+	struct ledger_add fres;
+	CHECK_INT(fx_add(&f, &b, &fres), ==, LEDGER_INVALID);   /* future */
+	CHECK(strstr(fres.why, "future") && fres.too_early);
 
 	fx_block(&b, g, &gh, NULL, 0, T0 + 50);       /* a good one, then one dated before it */
 	CHECK_INT(offer(&f, &b, why), ==, LEDGER_EXTENDED);
