@@ -329,7 +329,7 @@ void options_print_help(const char *prog, const struct options *d)
 "                          fresh handshake, 5-86400 (default: %d)\n"
 "\n"
 "Kiosk:\n"
-"  --demo                  also start a local demo peer that answers messages\n"
+"  --demo                  also start a local peer that answers (not built yet)\n"
 "  --fullscreen            fullscreen window (default: windowed)\n"
 "  --window WxH            window size (default: %dx%d)\n"
 "  --screenshot PATH       write a PNG of the first screen and exit\n"
