@@ -311,6 +311,27 @@ static long rss_kb(pid_t pid)
 	return kb;
 }
 
+/*
+ * Wait (up to wait_s) until the node of dir answers ctl, let it settle
+ * settle_us, read the RSS of pid, then stop it (SIGTERM if ctl cannot).
+ */
+static long rss_then_stop(pid_t pid, const char *dir, double wait_s, useconds_t settle_us)
+{
+	char cmd[1300];
+	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' status >/dev/null 2>&1", bin, dir);
+	double deadline = now_s() + wait_s;
+	while (now_s() < deadline && system(cmd) != 0)
+		usleep(50000);
+	if (settle_us)
+		usleep(settle_us);
+	long kb = rss_kb(pid);
+	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' stop >/dev/null 2>&1", bin, dir);
+	if (system(cmd) != 0)
+		kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	return kb;
+}
+
 /* Start a node on dir, wait until its control socket answers, read its RSS. */
 static long node_rss_kb(const char *dir)
 {
@@ -323,17 +344,7 @@ static long node_rss_kb(const char *dir)
 		      "--log-level", "error", (char *)NULL);
 		_exit(127);
 	}
-	char cmd[1300];
-	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' status >/dev/null 2>&1", bin, dir);
-	double deadline = now_s() + 120;
-	while (now_s() < deadline && system(cmd) != 0)
-		usleep(50000);
-	long kb = rss_kb(pid);
-	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' stop >/dev/null 2>&1", bin, dir);
-	if (system(cmd) != 0)
-		kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	return kb;
+	return rss_then_stop(pid, dir, 120, 0);
 }
 
 static void bench_rss(const char *full_dir, const char *empty_dir)
@@ -564,18 +575,7 @@ static long kiosk_rss_kb(const char *dir)
 		      "--log-level", "error", (char *)NULL);
 		_exit(127);
 	}
-	char cmd[1300];
-	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' status >/dev/null 2>&1", bin, dir);
-	double deadline = now_s() + 60;
-	while (now_s() < deadline && system(cmd) != 0)
-		usleep(50000);
-	usleep(500000); /* a few frames drawn */
-	long kb = rss_kb(pid);
-	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' stop >/dev/null 2>&1", bin, dir);
-	if (system(cmd) != 0)
-		kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
-	return kb;
+	return rss_then_stop(pid, dir, 60, 500000); /* a few frames drawn first */
 }
 
 static void bench_ui_rss(const char *dir, const char *headless_dir)
