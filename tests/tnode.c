@@ -1,7 +1,11 @@
 /* tnode.c - see tnode.h. */
 #include "tnode.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,4 +166,32 @@ void tnode_kill9(struct tnode *t)
 	kill(t->pid, SIGKILL);
 	proc_wait(t->pid, 10000);
 	t->pid = 0;
+}
+
+int tnode_raw_connect(const char *from, const char *to, int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	inet_pton(AF_INET, from, &src.sin_addr);
+	inet_pton(AF_INET, to, &dst.sin_addr);
+	dst.sin_port = htons((uint16_t)port);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+bool tnode_closed_by_peer(int fd, int ms)
+{
+	char buf[4096];
+	struct pollfd p = { fd, POLLIN, 0 };
+	while (poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r <= 0)
+			return true;
+	}
+	return false;
 }

@@ -45,6 +45,12 @@ int tnode_stop(struct tnode *t, int timeout_ms);
 /* SIGKILL and reap. */
 void tnode_kill9(struct tnode *t);
 
+/* A blocking TCP connection from address from to to:port, for tests that
+ * play a hostile or broken peer; -1 on failure. */
+int tnode_raw_connect(const char *from, const char *to, int port);
+/* True when the other side closed fd (EOF or error) within ms. */
+bool tnode_closed_by_peer(int fd, int ms);
+
 /*
  * Poll cond (typically a ctl query) every 50 ms until it holds; fail the
  * test if it does not within ms.  For conditions the node has no event for.

@@ -54,34 +54,6 @@ static bool wait_name(struct tnode *t, const char *name, int ms)
 	return tnode_wait(t, name_pred, arg, ms);
 }
 
-static int raw_connect(const char *from, const char *to, int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
-	inet_pton(AF_INET, from, &src.sin_addr);
-	inet_pton(AF_INET, to, &dst.sin_addr);
-	dst.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
-	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* True when the node closed fd within ms. */
-static bool closed_by_peer(int fd, int ms)
-{
-	char buf[4096];
-	struct pollfd p = { fd, POLLIN, 0 };
-	while (poll(&p, 1, ms) == 1) {
-		ssize_t r = read(fd, buf, sizeof(buf));
-		if (r <= 0)
-			return true;
-	}
-	return false;
-}
-
 /* A peer sends the first 7 bytes of a 54-byte hello and then nothing, with
  * its connection left open: the node drops it (handshake deadline, 10 s)
  * and meanwhile serves an honest peer as if nothing happened.  Likewise a
@@ -97,12 +69,12 @@ TEST_T(faults_half_frame_and_stall_is_dropped, 120)
 	CHECK(tnode_wait(&a, tnode_is_registered, NULL, 30000));
 
 	static const uint8_t half[] = { 0, 0, 0, 50, 1, 0, 1 };
-	int fd = raw_connect("127.0.90.100", "127.0.90.1", 47700);
+	int fd = tnode_raw_connect("127.0.90.100", "127.0.90.1", 47700);
 	CHECK(fd >= 0);
 	CHECK_INT(write(fd, half, sizeof(half)), ==, (ssize_t)sizeof(half));
 	/* The same on the chat port: the start of a TLS ClientHello record. */
 	static const uint8_t half_tls[] = { 0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00 };
-	int cfd = raw_connect("127.0.90.101", "127.0.90.1", 47701);
+	int cfd = tnode_raw_connect("127.0.90.101", "127.0.90.1", 47701);
 	CHECK(cfd >= 0);
 	CHECK_INT(write(cfd, half_tls, sizeof(half_tls)), ==, (ssize_t)sizeof(half_tls));
 	struct timespec t0, t1;
@@ -112,10 +84,10 @@ TEST_T(faults_half_frame_and_stall_is_dropped, 120)
 	tnode_start(&b, b_dir, "127.0.90.2", eb);
 	CHECK(wait_name(&b, "steady", 60000));
 
-	CHECK(closed_by_peer(fd, 30000));
+	CHECK(tnode_closed_by_peer(fd, 30000));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	close(fd);
-	CHECK(closed_by_peer(cfd, 30000));
+	CHECK(tnode_closed_by_peer(cfd, 30000));
 	close(cfd);
 	/* Cut by the handshake deadline, not by anything quicker or slower. */
 	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;

@@ -201,34 +201,6 @@ TEST_T(network_partitions_heal_on_the_most_work_chain, 180)
 		CHECK_INT(tnode_stop(&t[i], 20000), ==, 0);
 }
 
-static int raw_connect(const char *from, const char *to, int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
-	inet_pton(AF_INET, from, &src.sin_addr);
-	inet_pton(AF_INET, to, &dst.sin_addr);
-	dst.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
-	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* True when the node closed fd within ms. */
-static bool closed_by_peer(int fd, int ms)
-{
-	char buf[4096];
-	struct pollfd p = { fd, POLLIN, 0 };
-	while (poll(&p, 1, ms) == 1) {
-		ssize_t r = read(fd, buf, sizeof(buf));
-		if (r <= 0)
-			return true;
-	}
-	return false;
-}
-
 TEST_T(network_hostile_bytes_cut_one_peer_only, 120)
 {
 	char a_dir[512], b_dir[512];
@@ -251,12 +223,12 @@ TEST_T(network_hostile_bytes_cut_one_peer_only, 120)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char from[32];
 		snprintf(from, sizeof(from), "127.0.7.%zu", 100 + i);
-		int fd = raw_connect(from, "127.0.7.1", 47700);
+		int fd = tnode_raw_connect(from, "127.0.7.1", 47700);
 		CHECK(fd >= 0);
 		CHECK_INT(write(fd, cases[i].p, cases[i].n), ==, (ssize_t)cases[i].n);
 		if (cases[i].then_close)
 			shutdown(fd, SHUT_WR);
-		CHECK(closed_by_peer(fd, 20000));
+		CHECK(tnode_closed_by_peer(fd, 20000));
 		close(fd);
 	}
 	/* An honest node still joins and syncs. */
