@@ -289,30 +289,18 @@ static int ms_left(uint64_t deadline)
 	return now >= deadline ? 0 : (int)(deadline - now);
 }
 
-static lc_err fail(char *err, size_t errlen, lc_err rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static lc_err fail(char *err, size_t errlen, lc_err rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static lc_err connect_to(const char *path, int timeout_ms, int *fd_out,
 			 char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return fail(err, errlen, LC_ERR_TOOBIG, "%s: path too long for a "
+		return lc_why(err, errlen, LC_ERR_TOOBIG, "%s: path too long for a "
 			    "Unix socket (at most %zu bytes)", path,
 			    sizeof(sa.sun_path) - 1);
 	strcpy(sa.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(err, errlen, LC_ERR_IO, "socket: %s", strerror(errno));
+		return lc_why(err, errlen, LC_ERR_IO, "socket: %s", strerror(errno));
 	/* A Unix connect() waits while the listener's backlog is full;
 	 * SO_SNDTIMEO bounds that wait (it then fails with EAGAIN). */
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
@@ -325,19 +313,19 @@ static lc_err connect_to(const char *path, int timeout_ms, int *fd_out,
 		int e = errno;
 		close(fd);
 		if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR)
-			return fail(err, errlen, LC_ERR_NOTFOUND, "nothing listens on %s",
+			return lc_why(err, errlen, LC_ERR_NOTFOUND, "nothing listens on %s",
 				    path);
 		if (e == EAGAIN || e == EWOULDBLOCK || e == EINPROGRESS)
-			return fail(err, errlen, LC_ERR_TIMEOUT, "the node did not "
+			return lc_why(err, errlen, LC_ERR_TIMEOUT, "the node did not "
 				    "accept the connection within %d s",
 				    (timeout_ms + 999) / 1000);
-		return fail(err, errlen, LC_ERR_IO, "cannot connect to %s: %s", path,
+		return lc_why(err, errlen, LC_ERR_IO, "cannot connect to %s: %s", path,
 			    strerror(e));
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
 		int e = errno;
 		close(fd);
-		return fail(err, errlen, LC_ERR_IO, "fcntl: %s", strerror(e));
+		return lc_why(err, errlen, LC_ERR_IO, "fcntl: %s", strerror(e));
 	}
 	*fd_out = fd;
 	return LC_OK;
@@ -425,9 +413,9 @@ static lc_err exchange(int fd, const char *line, size_t n, int timeout_ms,
 	 * read on after LC_ERR_CLOSED. */
 	if (rc && rc != LC_ERR_CLOSED)
 		return rc == LC_ERR_TIMEOUT
-			? fail(err, errlen, rc, "the node did not take the request "
+			? lc_why(err, errlen, rc, "the node did not take the request "
 			       "within %d s", (timeout_ms + 999) / 1000)
-			: fail(err, errlen, rc, "cannot send the request: %s",
+			: lc_why(err, errlen, rc, "cannot send the request: %s",
 			       strerror(errno));
 	struct buf in;
 	size_t len = 0;
@@ -438,22 +426,22 @@ static lc_err exchange(int fd, const char *line, size_t n, int timeout_ms,
 		rc = ctl_response_decode((const char *)in.data, len, result, err, errlen);
 		break;
 	case LC_ERR_TIMEOUT:
-		fail(err, errlen, rc, "no reply from the node within %d s",
+		lc_why(err, errlen, rc, "no reply from the node within %d s",
 		     (timeout_ms + 999) / 1000);
 		break;
 	case LC_ERR_CLOSED:
-		fail(err, errlen, rc, "the node closed the connection without replying");
+		lc_why(err, errlen, rc, "the node closed the connection without replying");
 		break;
 	case LC_ERR_TOOBIG:
-		fail(err, errlen, LC_ERR_PROTO, "the reply is longer than %d bytes",
+		lc_why(err, errlen, LC_ERR_PROTO, "the reply is longer than %d bytes",
 		     CTL_REPLY_MAX);
 		rc = LC_ERR_PROTO;
 		break;
 	case LC_ERR_NOMEM:
-		fail(err, errlen, rc, "out of memory for the reply");
+		lc_why(err, errlen, rc, "out of memory for the reply");
 		break;
 	default:
-		fail(err, errlen, rc, "cannot read the reply: %s", strerror(errno));
+		lc_why(err, errlen, rc, "cannot read the reply: %s", strerror(errno));
 		break;
 	}
 	buf_free(&in);
@@ -467,7 +455,7 @@ lc_err ctl_client_call(const char *sock_path, const char *cmd, json_t *args,
 	size_t n;
 	char *line = ctl_request_encode(cmd, args, &n);
 	if (!line)
-		return fail(err, errlen, LC_ERR_NOMEM, "out of memory");
+		return lc_why(err, errlen, LC_ERR_NOMEM, "out of memory");
 	int fd = -1;
 	int ct = timeout_ms < CTL_CONNECT_TIMEOUT_MS ? timeout_ms : CTL_CONNECT_TIMEOUT_MS;
 	lc_err rc = connect_to(sock_path, ct, &fd, err, errlen);
@@ -489,7 +477,7 @@ lc_err ctl_stream_open(struct ctl_stream *st, const char *sock_path, int timeout
 	size_t n;
 	char *line = ctl_request_encode(CTL_EVENTS_CMD, NULL, &n);
 	if (!line)
-		return fail(err, errlen, LC_ERR_NOMEM, "out of memory");
+		return lc_why(err, errlen, LC_ERR_NOMEM, "out of memory");
 	lc_err rc = connect_to(sock_path, timeout_ms, &st->fd, err, errlen);
 	if (!rc) {
 		uint64_t deadline = clock_mono_ms() + (uint64_t)timeout_ms;
@@ -503,7 +491,7 @@ lc_err ctl_stream_open(struct ctl_stream *st, const char *sock_path, int timeout
 						 err, errlen);
 			buf_consume(&st->in, len + 1);
 		} else {
-			fail(err, errlen, rc, "the node did not start the event stream");
+			lc_why(err, errlen, rc, "the node did not start the event stream");
 		}
 		json_decref(reply);
 	}

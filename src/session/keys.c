@@ -1000,30 +1000,17 @@ lc_err idkey_save(const struct idkey *k, const char *path)
 	return rc;
 }
 
-/* Put one sentence into why[whylen] and return rc. */
-__attribute__((format(printf, 4, 5)))
-static lc_err say(char *why, size_t whylen, lc_err rc, const char *fmt, ...)
-{
-	if (whylen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* The checks on the open file before any byte is read. */
 static lc_err check_file(int fd, const char *path, char *why, size_t whylen)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0)
-		return say(why, whylen, errno_err(errno), "%s cannot be examined (%s)",
+		return lc_why(why, whylen, errno_err(errno), "%s cannot be examined (%s)",
 			   path, strerrordesc_np(errno));
 	if (!S_ISREG(st.st_mode))
-		return say(why, whylen, LC_ERR_INVAL, "%s is not a regular file", path);
+		return lc_why(why, whylen, LC_ERR_INVAL, "%s is not a regular file", path);
 	if (st.st_uid != geteuid())
-		return say(why, whylen, LC_ERR_PERM,
+		return lc_why(why, whylen, LC_ERR_PERM,
 			   "%s is owned by uid %u, not by this user (uid %u); "
 			   "run chown on it", path, (unsigned)st.st_uid,
 			   (unsigned)geteuid());
@@ -1034,7 +1021,7 @@ static lc_err check_file(int fd, const char *path, char *why, size_t whylen)
 				   (m & 022) ? "writable" : "accessible";
 		const char *who = (m & 070) && (m & 007) ? "its group and others" :
 				  (m & 070) ? "its group" : "others";
-		return say(why, whylen, LC_ERR_PERM,
+		return lc_why(why, whylen, LC_ERR_PERM,
 			   "%s is %s by %s (mode %04o); run chmod 600 on it",
 			   path, what, who, (unsigned)(st.st_mode & 07777));
 	}
@@ -1069,38 +1056,38 @@ static lc_err parse_keyfile(struct idkey **out, const uint8_t *data, size_t n,
 	enum key_type t;
 
 	if (n == 0)
-		return say(why, whylen, LC_ERR_CORRUPT, "%s is empty", path);
+		return lc_why(why, whylen, LC_ERR_CORRUPT, "%s is empty", path);
 	if (n > KEYFILE_MAX)
-		return say(why, whylen, LC_ERR_CORRUPT,
+		return lc_why(why, whylen, LC_ERR_CORRUPT,
 			   "%s is too large to be an identity key file", path);
 	rd_init(&r, data, n);
 	if (rd_view(&r, &magic, sizeof(keyfile_magic)) == LC_OK &&
 	    memcmp(magic, keyfile_magic, sizeof(keyfile_magic)) != 0)
-		return say(why, whylen, LC_ERR_CORRUPT,
+		return lc_why(why, whylen, LC_ERR_CORRUPT,
 			   "%s is not a ledgerchat identity key file", path);
 	if (n < KEYFILE_HEADER + KEYFILE_SUM)
-		return say(why, whylen, LC_ERR_CORRUPT,
+		return lc_why(why, whylen, LC_ERR_CORRUPT,
 			   "%s is truncated (%zu bytes)", path, n);
 	uint8_t sum[KEYFILE_SUM];
 	sha256(sum, data, n - KEYFILE_SUM);
 	if (!ct_eq(sum, data + n - KEYFILE_SUM, KEYFILE_SUM))
-		return say(why, whylen, LC_ERR_CORRUPT,
+		return lc_why(why, whylen, LC_ERR_CORRUPT,
 			   "%s is damaged or truncated: its checksum does not match",
 			   path);
 	rd_init(&r, data, n - KEYFILE_SUM);
 	rd_skip(&r, sizeof(keyfile_magic));
 	rd_u8(&r, &version);
 	if (!rd_error(&r) && version != KEYFILE_VERSION)
-		return say(why, whylen, LC_ERR_UNSUPPORTED,
+		return lc_why(why, whylen, LC_ERR_UNSUPPORTED,
 			   "%s is in key file format %u; this version reads "
 			   "format %u", path, version, KEYFILE_VERSION);
 	rd_u8(&r, &code);
 	rd_bytes16(&r, PRIV_DER_MAX, &der, &derlen);
 	if (rd_finish(&r) || !type_from_code(code, &t))
-		return say(why, whylen, LC_ERR_CORRUPT,
+		return lc_why(why, whylen, LC_ERR_CORRUPT,
 			   "%s is intact but does not parse as a key file", path);
 	if (idkey_from_der(out, t, der, derlen))
-		return say(why, whylen, LC_ERR_CORRUPT,
+		return lc_why(why, whylen, LC_ERR_CORRUPT,
 			   "%s holds a %s key that does not decode or fails its "
 			   "self-test", path, key_type_name(t));
 	return LC_OK;
@@ -1117,9 +1104,9 @@ lc_err idkey_load(struct idkey **out, const char *path, char *why, size_t whylen
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
-			return say(why, whylen, LC_ERR_NOTFOUND, "%s does not exist",
+			return lc_why(why, whylen, LC_ERR_NOTFOUND, "%s does not exist",
 				   path);
-		return say(why, whylen, errno_err(e), "%s cannot be opened (%s)",
+		return lc_why(why, whylen, errno_err(e), "%s cannot be opened (%s)",
 			   path, strerrordesc_np(e));
 	}
 	uint8_t data[KEYFILE_MAX + 1];
@@ -1128,7 +1115,7 @@ lc_err idkey_load(struct idkey **out, const char *path, char *why, size_t whylen
 	if (!rc) {
 		rc = read_file(fd, data, sizeof(data), &n);
 		if (rc)
-			say(why, whylen, rc, "%s cannot be read (%s)", path,
+			lc_why(why, whylen, rc, "%s cannot be read (%s)", path,
 			    strerrordesc_np(errno));
 	}
 	close(fd);

@@ -24,19 +24,6 @@
 #define MOD "store"
 #define LOCK_FILE "lock"
 
-/* Put one sentence into why[whylen] and return rc. */
-__attribute__((format(printf, 4, 5)))
-static lc_err say(char *why, size_t whylen, lc_err rc, const char *fmt, ...)
-{
-	if (whylen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* mkdir one path; an existing directory is fine. */
 static lc_err make_one(const char *path, char *why, size_t whylen)
 {
@@ -44,7 +31,7 @@ static lc_err make_one(const char *path, char *why, size_t whylen)
 		/* mkdir() applied the umask; a umask like 0277 would leave us a
 		 * directory we cannot write. */
 		if (chmod(path, 0700) != 0)
-			return say(why, whylen, LC_ERR_IO, "cannot set the mode of %s: %s",
+			return lc_why(why, whylen, LC_ERR_IO, "cannot set the mode of %s: %s",
 				   path, strerror(errno));
 		return LC_OK;
 	}
@@ -55,9 +42,9 @@ static lc_err make_one(const char *path, char *why, size_t whylen)
 	if (stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return LC_OK;
-		return say(why, whylen, LC_ERR_PERM, "%s exists and is not a directory", path);
+		return lc_why(why, whylen, LC_ERR_PERM, "%s exists and is not a directory", path);
 	}
-	return say(why, whylen, LC_ERR_IO, "cannot create %s: %s", path, strerror(err));
+	return lc_why(why, whylen, LC_ERR_IO, "cannot create %s: %s", path, strerror(err));
 }
 
 lc_err datadir_prepare(const char *dir, char *why, size_t whylen)
@@ -66,9 +53,9 @@ lc_err datadir_prepare(const char *dir, char *why, size_t whylen)
 		why[0] = '\0';
 	size_t n = strlen(dir);
 	if (n == 0)
-		return say(why, whylen, LC_ERR_INVAL, "the data directory path is empty");
+		return lc_why(why, whylen, LC_ERR_INVAL, "the data directory path is empty");
 	if (n >= PATH_MAX)
-		return say(why, whylen, LC_ERR_INVAL,
+		return lc_why(why, whylen, LC_ERR_INVAL,
 			   "the data directory path is too long (%zu bytes)", n);
 	char path[PATH_MAX];
 	memcpy(path, dir, n + 1);

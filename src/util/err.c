@@ -1,6 +1,9 @@
 /* err.c - descriptions of lc_err codes. */
 #include "util/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 static const char *const descriptions[LC_ERR__COUNT] = {
 	[LC_OK] = "success",
 	[LC_ERR_NOMEM] = "out of memory",
@@ -30,4 +33,15 @@ const char *lc_strerror(lc_err e)
 	if ((unsigned)e >= LC_ERR__COUNT || !descriptions[e])
 		return "unknown error";
 	return descriptions[e];
+}
+
+lc_err lc_why(char *why, size_t whylen, lc_err rc, const char *fmt, ...)
+{
+	if (whylen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
 }

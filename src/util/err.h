@@ -9,6 +9,8 @@
 #ifndef LC_UTIL_ERR_H
 #define LC_UTIL_ERR_H
 
+#include <stddef.h>
+
 typedef enum lc_err {
 	LC_OK = 0,
 	LC_ERR_NOMEM,        /* allocation failed */
@@ -36,5 +38,10 @@ typedef enum lc_err {
 
 /* A short, static, English description; never NULL. */
 const char *lc_strerror(lc_err e);
+
+/* Write one sentence (printf-style) into why[whylen] (nothing when whylen
+ * is 0) and return rc: for "return lc_why(why, n, LC_ERR_X, ...);". */
+lc_err lc_why(char *why, size_t whylen, lc_err rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -31,6 +31,16 @@ TEST(err_every_code_has_a_description)
 	CHECK_STR(lc_strerror((lc_err)-1), "unknown error");
 }
 
+TEST(err_lc_why_writes_the_sentence_and_returns_the_code)
+{
+	char why[8];
+	CHECK_ERR(lc_why(why, sizeof(why), LC_ERR_PERM, "mode %o", 0644), LC_ERR_PERM);
+	CHECK_STR(why, "mode 64");               /* truncated to the buffer */
+	CHECK_ERR(lc_why(NULL, 0, LC_ERR_IO, "nowhere %d", 1), LC_ERR_IO);
+	CHECK_OK(lc_why(why, sizeof(why), LC_OK, "ok"));
+	CHECK_STR(why, "ok");
+}
+
 /* ---- log ---- */
 
 static size_t read_all(int fd, char *out, size_t n)
