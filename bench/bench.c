@@ -590,11 +590,14 @@ static void bench_ui_rss(const char *dir, const char *headless_dir)
 
 int main(int argc, char **argv)
 {
+	bool chat_only = false;   /* --chat: only the session rows, to iterate on them */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			rounds = 3;
 		else if (strcmp(argv[i], "--bin") == 0 && i + 1 < argc)
 			bin = argv[++i];
+		else if (strcmp(argv[i], "--chat") == 0)
+			chat_only = true;
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -608,6 +611,11 @@ int main(int argc, char **argv)
 	       "ratio");
 	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
 	       "-----------------------", "-----------------------------", "---------");
+	if (chat_only) {
+		bench_chat(dir, rounds);
+		rm_rf(dir);
+		return 0;
+	}
 	bench_hashing();
 	bench_lookup();
 	struct chain c;
