@@ -170,9 +170,12 @@ static void loop_free(struct loop *l)
 	free(l->off);
 }
 
-/* Timers when due, then one poll (at most 50 ms) and its handling. */
+/* The commit, timers when due, then one poll (at most 50 ms) and its
+ * handling: a node's turn. */
 static bool loop_step(struct loop *l)
 {
+	for (size_t i = 0; i < l->n; i++)
+		sess_commit(l->s[i]);
 	double now = now_s();
 	if (now >= l->next_tick) {
 		int ms = 1000;

@@ -200,17 +200,20 @@ static json_t *alarms_json(struct node *n)
 	return arr;
 }
 
-struct history_ctx { json_t *arr; };
+struct history_ctx { json_t *arr; struct sessions *sess; };
 
 static lc_err history_cb(void *ctx, const struct msg *m)
 {
 	struct history_ctx *h = ctx;
 	char id[2 * MSG_ID_LEN + 1];
 	hex_encode(id, m->id, MSG_ID_LEN);
+	/* "sent" is known to the session that carries the message, not stored. */
+	int status = m->status == MSG_QUEUED && sess_in_flight(h->sess, m->peer, m->id)
+			     ? MSG_SENT : m->status;
 	json_array_append_new(h->arr, json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", id, "from",
 						m->outgoing ? "me" : m->peer, "time",
 						(json_int_t)(m->time_ms / 1000), "text", m->text,
-						"status", msg_status_name(m->status)));
+						"status", msg_status_name(status)));
 	return LC_OK;
 }
 
@@ -257,7 +260,7 @@ static json_t *session_cmd(struct node *n, const char *cmd, json_t *args, char *
 			snprintf(err, errlen, "limit must be from 1 to 1000");
 			return NULL;
 		}
-		struct history_ctx h = { json_array() };
+		struct history_ctx h = { json_array(), n->sess };
 		if (msgstore_history(n->msgs, name, (size_t)limit, history_cb, &h) != LC_OK) {
 			json_decref(h.arr);
 			snprintf(err, errlen, "cannot read the history");

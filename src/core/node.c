@@ -596,9 +596,12 @@ static void handle_msg(struct node *n, void *m)
 		on_found(n, m);
 		free(m);
 	} else if (kind == MSG_CTL) {
+		/* The answer waits for the turn's commit: "queued" means stored. */
 		struct ctl_req *req = m;
-		json_t *r = node_command(n, req->cmd, req->args, req->err, sizeof(req->err));
-		answer(req, r);
+		req->result = node_command(n, req->cmd, req->args, req->err, sizeof(req->err));
+		req->next = NULL;
+		*n->held_tail = req;
+		n->held_tail = &req->next;
 	} else if (kind == MSG_STOP) {
 		n->stop = true;
 		free(m);
@@ -704,6 +707,7 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		return LC_ERR_NOMEM;
 	n->opt = *o;
 	n->lock_fd = -1;
+	n->held_tail = &n->held;
 	const char *dir = n->opt.data_dir;
 	lc_err rc = datadir_prepare(dir, why, whylen);
 	long holder = 0;
@@ -879,6 +883,27 @@ static void housekeeping(struct node *n)
 	maybe_mine(n);
 }
 
+/* Commit the turn's message writes, then answer the requests that made
+ * them; a send whose message was not stored after all says so. */
+static void commit_and_answer(struct node *n)
+{
+	lc_err rc = sess_commit(n->sess);
+	struct ctl_req *req = n->held;
+	n->held = NULL;
+	n->held_tail = &n->held;
+	while (req) {
+		struct ctl_req *next = req->next;   /* req is gone once answered */
+		if (rc && req->result && strcmp(req->cmd, "send") == 0) {
+			json_decref(req->result);
+			req->result = NULL;
+			snprintf(req->err, sizeof(req->err), "cannot store the message: %s",
+				 lc_strerror(rc));
+		}
+		answer(req, req->result);
+		req = next;
+	}
+}
+
 static void drain_queue(struct node *n)
 {
 	void *m;
@@ -930,6 +955,7 @@ lc_err node_run(struct node *n, bool handle_signals)
 		void *m;
 		while (!n->stop && queue_pop(n->q, &m) == LC_OK)
 			handle_msg(n, m);
+		commit_and_answer(n);
 		sess_ms = sess_tick(n->sess);
 		gossip_ms = gossip_tick(n->gossip);
 		if (clock_mono_ms() >= next_hk) {

@@ -38,6 +38,7 @@ struct ctl_req {
 	const char *cmd;          /* borrowed from the ctl thread */
 	json_t *args;             /* borrowed */
 	json_t *result;           /* set by the owner thread */
+	struct ctl_req *next;     /* answered after the turn's commit */
 	char err[CTL_ERR_MAX];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -58,6 +59,7 @@ struct node {
 	struct mempool *mempool;
 	struct miner *miner;
 	struct queue *q;
+	struct ctl_req *held, **held_tail;  /* done, answer after sess_commit() */
 	struct ctl_server *ctl;
 	struct gossip *gossip;
 	struct msgstore *msgs;

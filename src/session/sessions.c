@@ -10,8 +10,10 @@
  *
  * Frames are read until TLS has no more plaintext (wolfSSL may hold some
  * the socket no longer shows), then handled one by one.  Outgoing messages
- * are pulled from the outbox whenever a session is UP and the socket takes
- * data, so a restart, a reconnect or a full socket all resume the same way.
+ * are pulled from the outbox after each commit while a session is UP, has
+ * room in its window and the socket takes data, so a restart, a reconnect
+ * or a full socket all resume the same way.  A session remembers the last
+ * message it took (cursor) and which ones await their ack (in flight).
  */
 #include "session/sessions.h"
 
@@ -39,7 +41,6 @@
 #include "util/utf8.h"
 
 #define MOD "session"
-#define OUTBOX_BATCH 32
 #define DIAL_BACKOFF_MIN_MS 500
 #define DIAL_BACKOFF_MAX_MS 60000
 #define MAX_DIALS 64               /* peers with undelivered messages we track */
@@ -70,6 +71,15 @@ struct conn {
 	uint32_t seen_epoch;            /* epochs already announced */
 	uint64_t sent, received;
 	bool hello_sent;
+	bool want_pump;                 /* the outbox may have something to send */
+	int64_t cursor;                 /* seq of the last message written to us */
+	uint8_t in_flight[SESS_WINDOW][MSG_ID_LEN];
+	unsigned n_in_flight;
+	struct held_ack {               /* stored, not committed: ack after the commit */
+		uint8_t id[MSG_ID_LEN];
+		bool fresh;             /* not a duplicate: announce it */
+	} acks[SESS_ACKS_HELD];
+	unsigned n_acks;
 };
 
 /* A peer we owe messages: when to dial it next. */
@@ -130,9 +140,9 @@ static void conn_free(struct sessions *s, struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	frame_rx_free(&c->rx);
-	/* Anything written but not acked goes out again on the next session. */
-	if (c->name[0] && c->st == S_UP)
-		msgstore_requeue_peer(s->cfg.msgs, c->name);
+	/* Anything written but not acked goes out again on the next session:
+	 * it is still undelivered in the store, and the next one starts with
+	 * no cursor. */
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->st = S_FREE;
@@ -180,11 +190,18 @@ static lc_err send_frame(struct conn *c, const struct frame *f)
 	buf_init_fixed(&b, tmp, sizeof(tmp));
 	lc_err rc = frame_encode(f, &b);
 	if (!rc)
-		rc = tls_conn_write(c->tls, b.data, b.len);
+		rc = tls_conn_queue(c->tls, b.data, b.len);   /* flushed by the turn */
 	if (!rc)
 		c->last_tx_ms = clock_mono_ms();
 	wipe(tmp, b.len);
 	return rc;
+}
+
+/* Send what the turn queued (frames leave together). */
+static void flush(struct conn *c)
+{
+	if (c->st != S_FREE && c->tls && (tls_conn_want(c->tls) & TLS_WANT_WRITE))
+		tls_conn_flush(c->tls);
 }
 
 static void new_rotation_count(struct conn *c)
@@ -217,48 +234,54 @@ static void key_update(struct sessions *s, struct conn *c)
 	new_rotation_count(c);
 }
 
-struct outbox_ctx { struct sessions *s; struct conn *c; bool blocked; };
+static void message_event(struct sessions *s, const char *name, const uint8_t *id,
+			  const char *direction, const char *status)
+{
+	char hex[2 * MSG_ID_LEN + 1];
+	hex_encode(hex, id, MSG_ID_LEN);
+	event(s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", name, "id", hex,
+				      "direction", direction, "status", status));
+}
+
+struct outbox_ctx { struct sessions *s; struct conn *c; };
 
 static lc_err send_one(void *ctx, const struct msg *m)
 {
 	struct outbox_ctx *o = ctx;
-	if (m->status != MSG_QUEUED)
-		return LC_OK;            /* sent, waiting for its ack */
+	struct conn *c = o->c;
 	struct frame f = { .type = FRAME_MESSAGE };
 	memcpy(f.u.message.id, m->id, MSG_ID_LEN);
 	f.u.message.time_ms = (uint64_t)m->time_ms;
 	f.u.message.text_len = strlen(m->text);
 	memcpy(f.u.message.text, m->text, f.u.message.text_len + 1);
-	lc_err rc = send_frame(o->c, &f);
+	lc_err rc = send_frame(c, &f);
 	wipe(&f, sizeof(f));
-	if (rc == LC_ERR_AGAIN) {
-		o->blocked = true;
+	if (rc == LC_ERR_AGAIN)
 		return LC_ERR_AGAIN;     /* stop the walk; POLLOUT resumes it */
-	}
 	if (rc)
 		return rc;
-	msgstore_set_status(o->s->cfg.msgs, m->id, MSG_SENT);
-	o->c->sent++;
-	char id[2 * MSG_ID_LEN + 1];
-	hex_encode(id, m->id, MSG_ID_LEN);
-	event(o->s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", o->c->name, "id", id,
-					 "direction", "out", "status", "sent"));
-	if (--o->c->until_rotate == 0)
-		key_update(o->s, o->c);
+	c->cursor = m->seq;
+	memcpy(c->in_flight[c->n_in_flight++], m->id, MSG_ID_LEN);
+	c->sent++;
+	message_event(o->s, c->name, m->id, "out", "sent");
+	if (--c->until_rotate == 0)
+		key_update(o->s, c);
 	return LC_OK;
 }
 
-/* Send what the outbox holds for c's peer, as far as the socket takes it. */
+/* Send what the outbox holds for c's peer, as far as the window and the
+ * socket take it.  Only after a commit: the outbox query also sees the
+ * open batch. */
 static void pump_outbox(struct sessions *s, struct conn *c)
 {
-	if (c->st != S_UP)
+	c->want_pump = false;
+	if (c->st != S_UP || c->n_in_flight == SESS_WINDOW)
 		return;
-	struct outbox_ctx o = { s, c, false };
-	lc_err rc = msgstore_outbox(s->cfg.msgs, c->name, OUTBOX_BATCH, send_one, &o);
+	struct outbox_ctx o = { s, c };
+	lc_err rc = msgstore_outbox(s->cfg.msgs, c->name, c->cursor,
+				    SESS_WINDOW - c->n_in_flight, send_one, &o);
 	if (rc && rc != LC_ERR_AGAIN)
 		fail(s, c, "cannot send: %s", lc_strerror(rc));
-	else if (c->tls)
-		tls_conn_flush(c->tls);
 }
 
 /* ---- the four steps ---- */
@@ -337,11 +360,11 @@ static void become_up(struct sessions *s, struct conn *c)
 	}
 	c->st = S_UP;
 	c->up_ms = c->last_update_ms = clock_mono_ms();
+	c->want_pump = true;
 	new_rotation_count(c);
 	event(s, "session", json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "step",
 				      "established", "cipher", c->cipher, "direction",
 				      c->outbound ? "out" : "in"));
-	pump_outbox(s, c);
 }
 
 /* ---- frames ---- */
@@ -383,6 +406,13 @@ static void on_hello(struct sessions *s, struct conn *c, const struct frame_hell
 
 static void on_message(struct sessions *s, struct conn *c, const struct frame_message *m)
 {
+	/* The held acks are full (a peer that does not wait for them): commit
+	 * now rather than hold more. */
+	if (c->n_acks == SESS_ACKS_HELD) {
+		sess_commit(s);
+		if (c->st != S_UP)
+			return;
+	}
 	struct msg *msg = calloc(1, sizeof(*msg));
 	if (!msg) {
 		fail(s, c, "out of memory");
@@ -403,32 +433,38 @@ static void on_message(struct sessions *s, struct conn *c, const struct frame_me
 		return;
 	}
 	c->received++;
-	if (rc == LC_OK) {
-		char id[2 * MSG_ID_LEN + 1];
-		hex_encode(id, m->id, MSG_ID_LEN);
-		event(s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "id", id,
-					      "direction", "in", "status", "received"));
+	struct held_ack *a = &c->acks[c->n_acks++];
+	memcpy(a->id, m->id, MSG_ID_LEN);
+	a->fresh = rc == LC_OK;
+}
+
+/* After the commit: announce what arrived and acknowledge it. */
+static void release_acks(struct sessions *s, struct conn *c)
+{
+	for (unsigned i = 0; i < c->n_acks && c->st == S_UP; i++) {
+		if (c->acks[i].fresh)
+			message_event(s, c->name, c->acks[i].id, "in", "received");
+		struct frame ack = { .type = FRAME_ACK };
+		memcpy(ack.u.ack_id, c->acks[i].id, FRAME_ID_LEN);
+		send_frame(c, &ack);
 	}
-	struct frame ack = { .type = FRAME_ACK };
-	memcpy(ack.u.ack_id, m->id, FRAME_ID_LEN);
-	send_frame(c, &ack);
+	c->n_acks = 0;
 }
 
 static void on_ack(struct sessions *s, struct conn *c, const uint8_t id[FRAME_ID_LEN])
 {
-	struct msg *m = malloc(sizeof(*m));
-	if (!m)
+	/* Only a message this session carried can be acked on it. */
+	unsigned i = 0;
+	while (i < c->n_in_flight && memcmp(c->in_flight[i], id, MSG_ID_LEN) != 0)
+		i++;
+	if (i == c->n_in_flight)
 		return;
-	/* Only our own message to this very peer can be acked by it. */
-	if (msgstore_get(s->cfg.msgs, id, m) == LC_OK && m->outgoing &&
-	    strcmp(m->peer, c->name) == 0 && m->status != MSG_DELIVERED) {
-		msgstore_set_status(s->cfg.msgs, id, MSG_DELIVERED);
-		char hex[2 * MSG_ID_LEN + 1];
-		hex_encode(hex, id, MSG_ID_LEN);
-		event(s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "id", hex,
-					      "direction", "out", "status", "delivered"));
-	}
-	free(m);
+	memmove(c->in_flight[i], c->in_flight[i + 1], (c->n_in_flight - i - 1) * MSG_ID_LEN);
+	c->n_in_flight--;
+	c->want_pump = true;
+	bool changed;
+	if (msgstore_delivered(s->cfg.msgs, id, c->name, &changed) == LC_OK && changed)
+		message_event(s, c->name, id, "out", "delivered");
 }
 
 static void on_frame(struct sessions *s, struct conn *c, const struct frame *f)
@@ -784,8 +820,6 @@ lc_err sess_open(struct sessions **out, const struct sess_cfg *cfg)
 		sess_close(s);
 		return rc;
 	}
-	/* Messages a crash left "sent" go out again. */
-	msgstore_requeue_sent(s->cfg.msgs);
 	*out = s;
 	return LC_OK;
 }
@@ -794,6 +828,8 @@ void sess_close(struct sessions *s)
 {
 	if (!s)
 		return;
+	msgstore_commit(s->cfg.msgs);   /* what arrived stays; the acks are lost, the
+					 * peers send again and we drop the copies */
 	for (int i = 0; i < SESS_MAX; i++) {
 		struct conn *c = &s->conns[i];
 		if (c->st == S_UP)
@@ -869,12 +905,33 @@ void sess_handle(struct sessions *s, const struct pollfd *fds, size_t n)
 			advance_handshake(s, c);
 			continue;
 		}
-		if (fds[i].revents & POLLOUT)
+		if (fds[i].revents & POLLOUT) {
 			tls_conn_flush(c->tls);
+			c->want_pump = true;
+		}
 		read_frames(s, c);
-		if (c->st == S_UP)
-			pump_outbox(s, c);
 	}
+}
+
+lc_err sess_commit(struct sessions *s)
+{
+	lc_err rc = msgstore_commit(s->cfg.msgs);
+	if (rc)
+		LOG_E(MOD, "cannot store messages: %s; unacknowledged, they will come again",
+		      lc_strerror(rc));
+	for (int i = 0; i < SESS_MAX; i++) {
+		struct conn *c = &s->conns[i];
+		if (c->st == S_UP && c->n_acks && rc) {
+			fail(s, c, "cannot store messages: %s", lc_strerror(rc));
+			continue;
+		}
+		if (c->st == S_UP)
+			release_acks(s, c);
+		if (c->st == S_UP && c->want_pump && !rc)
+			pump_outbox(s, c);
+		flush(c);
+	}
+	return rc;
 }
 
 /* ---- timers: handshakes, keepalive, key updates, lifetime, redial ---- */
@@ -944,6 +1001,7 @@ int sess_tick(struct sessions *s)
 			c->ping_token = ping.u.token;
 			c->ping_out = true;
 			send_frame(c, &ping);
+			flush(c);
 		}
 		if (now - c->last_update_ms > SESS_KEY_UPDATE_MS)
 			key_update(s, c);
@@ -982,10 +1040,16 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 	struct msg *m = calloc(1, sizeof(*m));
 	if (!m)
 		return LC_ERR_NOMEM;
-	lc_err rc = rng_bytes(m->id, MSG_ID_LEN);
+	m->time_ms = (int64_t)clock_wall_ms();
+	/* The id: the time (48 bits of ms, already in the message) and 80
+	 * random bits.  Ids of one sender then grow, so each store's id index
+	 * takes them at its end: a few pages written per batch, not one per
+	 * message. */
+	for (int i = 0; i < 6; i++)
+		m->id[i] = (uint8_t)((uint64_t)m->time_ms >> (40 - 8 * i));
+	lc_err rc = rng_bytes(m->id + 6, MSG_ID_LEN - 6);
 	snprintf(m->peer, sizeof(m->peer), "%s", name);
 	m->outgoing = 1;
-	m->time_ms = (int64_t)clock_wall_ms();
 	memcpy(m->text, text, len + 1);
 	m->status = MSG_QUEUED;
 	if (!rc)
@@ -997,16 +1061,27 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		snprintf(why, whylen, "cannot store the message: %s", lc_strerror(rc));
 		return rc;
 	}
-	char hex[2 * MSG_ID_LEN + 1];
-	hex_encode(hex, id, MSG_ID_LEN);
-	event(s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", name, "id", hex,
-				      "direction", "out", "status", "queued"));
+	message_event(s, name, id, "out", "queued");
 	struct conn *c = find_conn(s, name);
 	if (c && c->st == S_UP)
-		pump_outbox(s, c);
+		c->want_pump = true;     /* at the commit */
 	else
 		want_dial(s, name);
 	return LC_OK;
+}
+
+bool sess_in_flight(const struct sessions *s, const char *name,
+		    const uint8_t id[static MSG_ID_LEN])
+{
+	for (int i = 0; i < SESS_MAX; i++) {
+		const struct conn *c = &s->conns[i];
+		if (c->st != S_UP || strcmp(c->name, name) != 0)
+			continue;
+		for (unsigned k = 0; k < c->n_in_flight; k++)
+			if (memcmp(c->in_flight[k], id, MSG_ID_LEN) == 0)
+				return true;
+	}
+	return false;
 }
 
 json_t *sess_list(struct sessions *s)

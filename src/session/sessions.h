@@ -18,7 +18,11 @@
  * Messages go to the outbox (store/msgstore.h) before anything is sent,
  * are marked sent when written to a session and delivered when acked;
  * received ones are stored before they are acked, and a known id is a
- * duplicate (acked again, not shown again).  Undelivered messages make the
+ * duplicate (acked again, not shown again).  Stores are batched: the
+ * owner calls sess_commit() once per turn of its loop, before it polls;
+ * acks and sends wait for that commit, so nothing leaves the node on the
+ * strength of a write that is not yet durable.  At most SESS_WINDOW of
+ * our messages are unacknowledged on a session.  Undelivered messages make the
  * node dial the peer, with backoff, until they are delivered; after a
  * restart too.
  *
@@ -53,6 +57,8 @@
 #define SESS_LIFETIME_S 3600           /* default; sess_cfg.lifetime_s */
 #define SESS_ROTATE_MIN 5
 #define SESS_ROTATE_MAX 10
+#define SESS_WINDOW 32                 /* our messages in flight, unacked */
+#define SESS_ACKS_HELD 64              /* received, waiting for the commit */
 
 struct sess_host {
 	void *ctx;
@@ -91,12 +97,23 @@ void sess_handle(struct sessions *s, const struct pollfd *fds, size_t n);
 /* Timers; returns milliseconds until it wants to run again. */
 int sess_tick(struct sessions *s);
 
+/* Commit the batch of message writes, then send what waited for it: acks
+ * of received messages, queued messages.  If the commit failed, sessions
+ * holding acks end (their peers send again) and the error is returned:
+ * messages queued since the last commit are lost, so their senders must
+ * be told. */
+lc_err sess_commit(struct sessions *s);
+
 /* Open a session to name now (if none).  why[] on failure. */
 lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whylen);
-/* Queue text for name (stored first), send when a session is up.
- * id[] gets the message id. */
+/* Queue text for name (stored in the batch; durable at sess_commit()),
+ * send when a session is up.  id[] gets the message id. */
 lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		 uint8_t id[static MSG_ID_LEN], char *why, size_t whylen);
+/* Our message id to name written to a session and not acknowledged yet
+ * ("sent": kept in memory only). */
+bool sess_in_flight(const struct sessions *s, const char *name,
+		    const uint8_t id[static MSG_ID_LEN]);
 /* [{name, state, step, cipher, key_epoch, sent, received, direction}] */
 json_t *sess_list(struct sessions *s);
 size_t sess_count(const struct sessions *s);

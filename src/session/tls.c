@@ -63,6 +63,8 @@
 #define OUT_SLACK (16 * 1024)  /* room beyond TLS_OUT_MAX for TLS's own messages */
 #define RECORD_PLAIN_MAX 16384
 #define RECORD_OVERHEAD 64     /* header, content type, tag, with room to spare */
+#define IN_AHEAD (16 * 1024)   /* bytes read from the socket per recv() */
+#define QUEUE_FLUSH_AT (16 * 1024)  /* tls_conn_queue() sends once this much waits */
 
 struct tls_ctx {
 	WOLFSSL_CTX *srv, *cli;
@@ -79,6 +81,11 @@ struct tls_conn {
 	lc_err failed;     /* sticky: every call returns it once set */
 	unsigned want;     /* enum tls_want bits of the last LC_ERR_AGAIN */
 	struct buf out;    /* ciphertext the socket has not taken yet */
+	bool corked;       /* io_send keeps records in out (tls_conn_queue) */
+	/* Ciphertext read ahead: one recv() serves wolfSSL's many small reads
+	 * (each record's header, then its body). */
+	uint8_t *in;
+	size_t in_off, in_len;
 	/* What the callbacks met, for the error report. */
 	int io_errno;
 	bool io_eof, io_overflow;
@@ -286,9 +293,12 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
 	epochs_observe(c);  /* e.g. the peer's key changed before we answer */
 	const uint8_t *p = (const uint8_t *)buf;
 	size_t n = (size_t)sz, sent = 0;
-	lc_err rc = push_out(c);
-	if (rc == LC_OK)  /* nothing waits before these bytes: try them directly */
-		rc = send_some(c, p, n, &sent);
+	lc_err rc = LC_OK;
+	if (!c->corked) {
+		rc = push_out(c);
+		if (rc == LC_OK)  /* nothing waits before these bytes: try them directly */
+			rc = send_some(c, p, n, &sent);
+	}
 	if (rc == LC_ERR_IO)
 		return c->io_errno == ECONNRESET || c->io_errno == EPIPE
 			       ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
@@ -305,9 +315,19 @@ static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
 	struct tls_conn *c = arg;
 	epochs_observe(c);
 	for (;;) {
-		ssize_t k = recv(c->fd, buf, (size_t)sz, 0);
-		if (k > 0)
-			return (int)k;
+		if (c->in_off < c->in_len) {
+			size_t n = c->in_len - c->in_off;
+			n = n < (size_t)sz ? n : (size_t)sz;
+			memcpy(buf, c->in + c->in_off, n);
+			c->in_off += n;
+			return (int)n;
+		}
+		ssize_t k = recv(c->fd, c->in, IN_AHEAD, 0);
+		if (k > 0) {
+			c->in_off = 0;
+			c->in_len = (size_t)k;
+			continue;
+		}
 		if (k == 0) {
 			c->io_eof = true;
 			return WOLFSSL_CBIO_ERR_CONN_CLOSE;
@@ -515,7 +535,8 @@ lc_err tls_conn_new(struct tls_conn **out, struct tls_ctx *ctx, int fd, bool is_
 	c->fd = fd;
 	c->is_server = is_server;
 	buf_init(&c->out, TLS_OUT_MAX + OUT_SLACK);
-	c->ssl = wolfSSL_new(is_server ? ctx->srv : ctx->cli);
+	c->in = malloc(IN_AHEAD);
+	c->ssl = c->in ? wolfSSL_new(is_server ? ctx->srv : ctx->cli) : NULL;
 	if (!c->ssl) {
 		tls_conn_free(c);
 		return LC_ERR_NOMEM;
@@ -537,6 +558,7 @@ void tls_conn_free(struct tls_conn *c)
 		return;
 	wolfSSL_free(c->ssl);  /* NULL ok */
 	buf_free(&c->out);
+	free(c->in);
 	wipe(c, sizeof(*c));
 	free(c);
 	lib_unref();
@@ -641,13 +663,14 @@ lc_err tls_conn_read(struct tls_conn *c, void *buf, size_t cap, size_t *got)
 	return rc;
 }
 
-lc_err tls_conn_write(struct tls_conn *c, const void *p, size_t n)
+/* Encrypt p[n] into c->out; send now (flush) or when enough waits. */
+static lc_err write_record(struct tls_conn *c, const void *p, size_t n, bool flush)
 {
 	if (c->failed)
 		return c->failed;
 	assert(c->open && n > 0 && n <= TLS_OUT_MAX);
 	c->want = 0;
-	lc_err rc = flush_out(c);
+	lc_err rc = flush || c->out.len >= QUEUE_FLUSH_AT ? flush_out(c) : LC_OK;
 	if (rc == LC_ERR_IO)
 		return rc;
 	size_t need = n + (n / RECORD_PLAIN_MAX + 1) * RECORD_OVERHEAD;
@@ -655,7 +678,9 @@ lc_err tls_conn_write(struct tls_conn *c, const void *p, size_t n)
 		c->want |= TLS_WANT_WRITE;
 		return LC_ERR_AGAIN;
 	}
+	c->corked = !flush;
 	int ret = wolfSSL_write(c->ssl, p, (int)n);
+	c->corked = false;
 	if (ret != (int)n) {
 		rc = wolf_fail(c, ret, "write");
 		/* The send callback never blocks, so wolfSSL never stops halfway. */
@@ -663,8 +688,22 @@ lc_err tls_conn_write(struct tls_conn *c, const void *p, size_t n)
 						"write: wolfSSL stopped halfway")) : rc;
 	}
 	epochs_observe(c);
+	if (!flush && c->out.len < QUEUE_FLUSH_AT) {
+		c->want |= TLS_WANT_WRITE;
+		return LC_OK;
+	}
 	rc = flush_out(c);
 	return rc == LC_ERR_IO ? rc : LC_OK;
+}
+
+lc_err tls_conn_write(struct tls_conn *c, const void *p, size_t n)
+{
+	return write_record(c, p, n, true);
+}
+
+lc_err tls_conn_queue(struct tls_conn *c, const void *p, size_t n)
+{
+	return write_record(c, p, n, false);
 }
 
 lc_err tls_conn_flush(struct tls_conn *c)

@@ -154,6 +154,10 @@ lc_err tls_conn_read(struct tls_conn *c, void *buf, size_t cap,
  * (any bytes then, not necessarily the same).
  */
 lc_err tls_conn_write(struct tls_conn *c, const void *p, size_t n);
+/* The same, but the record waits in the buffer until tls_conn_flush() (or
+ * until 16 KiB wait): several frames leave in one send().  Sets
+ * TLS_WANT_WRITE while something waits. */
+lc_err tls_conn_queue(struct tls_conn *c, const void *p, size_t n);
 /* Push kept ciphertext to the socket: LC_OK when none is left,
  * LC_ERR_AGAIN while some is. */
 lc_err tls_conn_flush(struct tls_conn *c);

@@ -12,31 +12,29 @@
 
 #include "util/log.h"
 
-#define MSG_SCHEMA_VERSION 1
+enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M__COUNT };
 
-enum { M_ADD, M_STATUS, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_REQUEUE, M_REQUEUE_PEER,
-       M__COUNT };
+#define COLUMNS "seq, id, peer, outgoing, time_ms, text, status"
 
 static const char *const msql[M__COUNT] = {
 	[M_ADD] = "INSERT INTO messages(id, peer, outgoing, time_ms, text, status) "
 		  "VALUES(?,?,?,?,?,?)",
-	[M_STATUS] = "UPDATE messages SET status = ?2 WHERE id = ?1 AND outgoing = 1 "
-		     "AND status < ?2",
-	[M_GET] = "SELECT id, peer, outgoing, time_ms, text, status FROM messages WHERE id = ?",
-	[M_OUTBOX] = "SELECT id, peer, outgoing, time_ms, text, status FROM messages "
-		     "WHERE peer = ? AND outgoing = 1 AND status < 2 ORDER BY seq LIMIT ?",
-	[M_HISTORY] = "SELECT id, peer, outgoing, time_ms, text, status FROM "
+	[M_DELIVERED] = "UPDATE messages SET status = 2 WHERE id = ?1 AND peer = ?2 "
+			"AND outgoing = 1 AND status < 2",
+	[M_GET] = "SELECT " COLUMNS " FROM messages WHERE id = ?",
+	/* Served by the partial index messages_pending: no scan, no sort. */
+	[M_OUTBOX] = "SELECT " COLUMNS " FROM messages WHERE peer = ?1 AND outgoing = 1 "
+		     "AND status < 2 AND seq > ?2 ORDER BY seq LIMIT ?3",
+	[M_HISTORY] = "SELECT " COLUMNS " FROM "
 		      "(SELECT * FROM messages WHERE peer = ? ORDER BY seq DESC LIMIT ?) "
 		      "ORDER BY seq",
 	[M_PEERS] = "SELECT DISTINCT peer FROM messages WHERE outgoing = 1 AND status < 2",
-	[M_REQUEUE] = "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1",
-	[M_REQUEUE_PEER] = "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1 "
-			   "AND peer = ?",
 };
 
 struct msgstore {
 	sqlite3 *db;
 	sqlite3_stmt *st[M__COUNT];
+	bool failed;        /* a write of the open batch failed: roll it back */
 };
 
 const char *msg_status_name(int status)
@@ -80,18 +78,21 @@ lc_err msgstore_open(struct msgstore **out, const char *path, char *why, size_t 
 	}
 	sqlite3_busy_timeout(m->db, 5000);
 	if (sqlite3_exec(m->db,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 			 "CREATE TABLE IF NOT EXISTS messages ("
 			 "  seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
 			 "  peer TEXT NOT NULL, outgoing INTEGER NOT NULL,"
 			 "  time_ms INTEGER NOT NULL, text TEXT NOT NULL,"
 			 "  status INTEGER NOT NULL);"
 			 "CREATE INDEX IF NOT EXISTS messages_peer ON messages(peer, seq);"
-			 "CREATE INDEX IF NOT EXISTS messages_outbox ON messages(outgoing, status);"
 			 /* The outbox of one peer in order, without a scan or a sort. */
 			 "CREATE INDEX IF NOT EXISTS messages_pending ON messages(peer, seq) "
 			 "  WHERE outgoing = 1 AND status < 2;"
-			 "PRAGMA user_version=1;",
+			 /* Version 1 had one more index to update per message, and
+			  * stored "sent": such a message goes out again. */
+			 "DROP INDEX IF EXISTS messages_outbox;"
+			 "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1;"
+			 "PRAGMA user_version=2;",
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(why, whylen, "%s is not a ledgerchat message store or is damaged: %s",
 			 path, msg ? msg : sqlite3_errmsg(m->db));
@@ -121,14 +122,47 @@ void msgstore_close(struct msgstore *m)
 {
 	if (!m)
 		return;
+	msgstore_commit(m);
 	for (int i = 0; i < M__COUNT; i++)
 		sqlite3_finalize(m->st[i]);
 	sqlite3_close(m->db);
 	free(m);
 }
 
+/* Writes join the open batch, opening one if none is. */
+static lc_err batch_begin(struct msgstore *m)
+{
+	if (!sqlite3_get_autocommit(m->db))
+		return LC_OK;
+	int rc = sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		m->failed = true;
+		return mfail(m, "begin", rc);
+	}
+	return LC_OK;
+}
+
+lc_err msgstore_commit(struct msgstore *m)
+{
+	lc_err e = LC_OK;
+	if (!sqlite3_get_autocommit(m->db)) {
+		int rc = sqlite3_exec(m->db, m->failed ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			e = mfail(m, "commit", rc);
+			sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+		}
+	}
+	if (m->failed && !e)
+		e = LC_ERR_IO;
+	m->failed = false;
+	return e;
+}
+
 lc_err msgstore_add(struct msgstore *m, const struct msg *msg)
 {
+	lc_err e = batch_begin(m);
+	if (e)
+		return e;
 	sqlite3_stmt *st = m->st[M_ADD];
 	sqlite3_bind_blob(st, 1, msg->id, MSG_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, msg->peer, -1, SQLITE_STATIC);
@@ -137,39 +171,53 @@ lc_err msgstore_add(struct msgstore *m, const struct msg *msg)
 	sqlite3_bind_text(st, 5, msg->text, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, msg->status);
 	int rc = sqlite3_step(st);
-	lc_err e = LC_OK;
-	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
 		e = LC_ERR_EXISTS;
-	else if (rc != SQLITE_DONE)
+	} else if (rc != SQLITE_DONE) {
 		e = mfail(m, "add", rc);
+		m->failed = true;
+	}
 	mdone(st);
 	return e;
 }
 
-lc_err msgstore_set_status(struct msgstore *m, const uint8_t id[static MSG_ID_LEN],
-			   int status)
+lc_err msgstore_delivered(struct msgstore *m, const uint8_t id[static MSG_ID_LEN],
+			  const char *peer, bool *changed)
 {
-	sqlite3_stmt *st = m->st[M_STATUS];
+	if (changed)
+		*changed = false;
+	lc_err e = batch_begin(m);
+	if (e)
+		return e;
+	sqlite3_stmt *st = m->st[M_DELIVERED];
 	sqlite3_bind_blob(st, 1, id, MSG_ID_LEN, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, status);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
-	lc_err e = rc == SQLITE_DONE ? LC_OK : mfail(m, "set status", rc);
+	if (rc == SQLITE_DONE) {
+		if (changed)
+			*changed = sqlite3_changes(m->db) > 0;
+	} else {
+		e = mfail(m, "mark delivered", rc);
+		m->failed = true;
+	}
 	mdone(st);
 	return e;
 }
 
+/* A row of COLUMNS. */
 static void read_msg(sqlite3_stmt *st, struct msg *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_column_bytes(st, 0) == MSG_ID_LEN)
-		memcpy(out->id, sqlite3_column_blob(st, 0), MSG_ID_LEN);
-	const unsigned char *t = sqlite3_column_text(st, 1);
+	out->seq = sqlite3_column_int64(st, 0);
+	if (sqlite3_column_bytes(st, 1) == MSG_ID_LEN)
+		memcpy(out->id, sqlite3_column_blob(st, 1), MSG_ID_LEN);
+	const unsigned char *t = sqlite3_column_text(st, 2);
 	snprintf(out->peer, sizeof(out->peer), "%s", t ? (const char *)t : "");
-	out->outgoing = sqlite3_column_int(st, 2);
-	out->time_ms = sqlite3_column_int64(st, 3);
-	t = sqlite3_column_text(st, 4);
+	out->outgoing = sqlite3_column_int(st, 3);
+	out->time_ms = sqlite3_column_int64(st, 4);
+	t = sqlite3_column_text(st, 5);
 	snprintf(out->text, sizeof(out->text), "%s", t ? (const char *)t : "");
-	out->status = sqlite3_column_int(st, 5);
+	out->status = sqlite3_column_int(st, 6);
 }
 
 lc_err msgstore_get(struct msgstore *m, const uint8_t id[static MSG_ID_LEN], struct msg *out)
@@ -206,12 +254,13 @@ static lc_err each(struct msgstore *m, sqlite3_stmt *st, const char *op, msg_fn 
 	return e;
 }
 
-lc_err msgstore_outbox(struct msgstore *m, const char *peer, size_t max, msg_fn fn,
-		       void *ctx)
+lc_err msgstore_outbox(struct msgstore *m, const char *peer, int64_t after_seq, size_t max,
+		       msg_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = m->st[M_OUTBOX];
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	sqlite3_bind_int64(st, 2, after_seq);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	return each(m, st, "outbox", fn, ctx);
 }
 
@@ -235,25 +284,6 @@ lc_err msgstore_outbox_peers(struct msgstore *m, peer_fn fn, void *ctx)
 	}
 	if (!e && rc != SQLITE_DONE)
 		e = mfail(m, "outbox peers", rc);
-	mdone(st);
-	return e;
-}
-
-lc_err msgstore_requeue_sent(struct msgstore *m)
-{
-	sqlite3_stmt *st = m->st[M_REQUEUE];
-	int rc = sqlite3_step(st);
-	lc_err e = rc == SQLITE_DONE ? LC_OK : mfail(m, "requeue", rc);
-	mdone(st);
-	return e;
-}
-
-lc_err msgstore_requeue_peer(struct msgstore *m, const char *peer)
-{
-	sqlite3_stmt *st = m->st[M_REQUEUE_PEER];
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	lc_err e = rc == SQLITE_DONE ? LC_OK : mfail(m, "requeue", rc);
 	mdone(st);
 	return e;
 }

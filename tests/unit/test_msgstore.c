@@ -1,8 +1,11 @@
 /* test_msgstore.c - history and outbox: order, status, duplicates, restarts. */
 #include "harness.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "store/msgstore.h"
 
@@ -51,41 +54,116 @@ TEST(msgstore_outbox_history_status_and_duplicates)
 	CHECK_OK(msgstore_add(m, &x));
 	mk(&x, 4, "carol", 1, MSG_QUEUED, "four");
 	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
 
 	struct seen s = { 0 };
-	CHECK_OK(msgstore_outbox(m, "bob", 10, collect, &s));
+	CHECK_OK(msgstore_outbox(m, "bob", 0, 10, collect, &s));
 	CHECK(s.n == 2 && s.ids[0] == 1 && s.ids[1] == 3);
-	uint8_t id1[MSG_ID_LEN] = { 1 }, id3[MSG_ID_LEN] = { 3 };
-	id1[15] = id3[15] = 0xaa;
-	CHECK_OK(msgstore_set_status(m, id1, MSG_SENT));
-	CHECK_OK(msgstore_set_status(m, id1, MSG_DELIVERED));
-	CHECK_OK(msgstore_set_status(m, id1, MSG_SENT));      /* never backwards */
+	uint8_t id1[MSG_ID_LEN] = { 1 }, id2[MSG_ID_LEN] = { 2 }, id4[MSG_ID_LEN] = { 4 };
+	id1[15] = id2[15] = id4[15] = 0xaa;
+	bool changed;
+	CHECK_OK(msgstore_delivered(m, id1, "carol", &changed));   /* not carol's */
+	CHECK(!changed);
+	CHECK_OK(msgstore_delivered(m, id2, "bob", &changed));     /* not ours */
+	CHECK(!changed);
+	CHECK_OK(msgstore_delivered(m, id1, "bob", &changed));
+	CHECK(changed);
+	CHECK_OK(msgstore_delivered(m, id1, "bob", &changed));     /* once */
+	CHECK(!changed);
+	CHECK_OK(msgstore_commit(m));
 	struct msg got;
 	CHECK_OK(msgstore_get(m, id1, &got));
 	CHECK_INT(got.status, ==, MSG_DELIVERED);
 	CHECK_STR(got.text, "one");
 	memset(&s, 0, sizeof(s));
-	CHECK_OK(msgstore_outbox(m, "bob", 10, collect, &s));
+	CHECK_OK(msgstore_outbox(m, "bob", 0, 10, collect, &s));
 	CHECK(s.n == 1 && s.ids[0] == 3);
-
-	/* A crash with a message handed to a session: it goes out again. */
-	CHECK_OK(msgstore_set_status(m, id3, MSG_SENT));
-	msgstore_close(m);
-	m = open_db();
-	CHECK_OK(msgstore_requeue_sent(m));
-	CHECK_OK(msgstore_get(m, id3, &got));
+	CHECK_OK(msgstore_get(m, id4, &got));
 	CHECK_INT(got.status, ==, MSG_QUEUED);
 
 	memset(&s, 0, sizeof(s));
 	CHECK_OK(msgstore_history(m, "bob", 2, collect, &s));   /* the last two, oldest first */
 	CHECK(s.n == 2 && s.ids[0] == 2 && s.ids[1] == 3);
-	CHECK_OK(msgstore_get(m, (uint8_t[MSG_ID_LEN]){ 2, [15] = 0xaa }, &got));
+	CHECK_OK(msgstore_get(m, id2, &got));
 	CHECK_STR(got.text, "two: héllo ✓");
 	CHECK(!got.outgoing && got.status == MSG_RECEIVED);
 	uint8_t none[MSG_ID_LEN] = { 99 };
 	CHECK_ERR(msgstore_get(m, none, &got), LC_ERR_NOTFOUND);
 	msgstore_close(m);
 	msgstore_close(NULL);
+}
+
+static lc_err last_seq(void *ctx, const struct msg *m)
+{
+	*(int64_t *)ctx = m->seq;
+	return LC_OK;
+}
+
+TEST(msgstore_outbox_resumes_after_a_cursor)
+{
+	struct msgstore *m = open_db();
+	struct msg x;
+	for (int i = 1; i <= 5; i++) {
+		mk(&x, i, "bob", 1, MSG_QUEUED, "x");
+		CHECK_OK(msgstore_add(m, &x));
+	}
+	int64_t seq = 0;
+	CHECK_OK(msgstore_outbox(m, "bob", 0, 2, last_seq, &seq));   /* takes 1, 2 */
+	struct seen s = { 0 };
+	CHECK_OK(msgstore_outbox(m, "bob", seq, 10, collect, &s));
+	CHECK(s.n == 3 && s.ids[0] == 3 && s.ids[2] == 5);
+	msgstore_close(m);
+}
+
+/* The batch is durable at the commit and only then: a process that dies
+ * with an open batch leaves nothing of it. */
+TEST(msgstore_batch_is_durable_at_commit_only)
+{
+	struct msgstore *m = open_db();
+	struct msg x;
+	mk(&x, 1, "bob", 1, MSG_QUEUED, "committed");
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
+	CHECK_OK(msgstore_commit(m));               /* nothing to commit: fine */
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		mk(&x, 2, "bob", 1, MSG_QUEUED, "never committed");
+		_exit(msgstore_add(m, &x) == LC_OK ? 0 : 1);   /* no commit, no close */
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	msgstore_close(m);
+	m = open_db();
+	struct msg got;
+	uint8_t id1[MSG_ID_LEN] = { 1, [15] = 0xaa }, id2[MSG_ID_LEN] = { 2, [15] = 0xaa };
+	CHECK_OK(msgstore_get(m, id1, &got));
+	CHECK_ERR(msgstore_get(m, id2, &got), LC_ERR_NOTFOUND);
+	msgstore_close(m);
+}
+
+/* Version 1 stored "sent"; such a message must go out again. */
+TEST(msgstore_upgrade_requeues_messages_stored_as_sent)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/messages.db", harness_tmpdir());
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "CREATE TABLE messages (seq INTEGER PRIMARY KEY, id BLOB NOT NULL "
+			   "UNIQUE, peer TEXT NOT NULL, outgoing INTEGER NOT NULL, time_ms "
+			   "INTEGER NOT NULL, text TEXT NOT NULL, status INTEGER NOT NULL);"
+			   "CREATE INDEX messages_outbox ON messages(outgoing, status);"
+			   "INSERT INTO messages(id, peer, outgoing, time_ms, text, status) "
+			   "VALUES(x'0100000000000000000000000000aaaa', 'bob', 1, 1, 'hi', 1);"
+			   "PRAGMA user_version=1;",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	struct msgstore *m = open_db();
+	struct seen s = { 0 };
+	CHECK_OK(msgstore_outbox(m, "bob", 0, 10, collect, &s));
+	CHECK_INT(s.n, ==, 1);
+	msgstore_close(m);
 }
 
 static lc_err count_peers(void *ctx, const char *peer)
@@ -101,7 +179,7 @@ TEST(msgstore_outbox_peers_lists_each_peer_once)
 	struct msg x;
 	mk(&x, 1, "bob", 1, MSG_QUEUED, "a");
 	CHECK_OK(msgstore_add(m, &x));
-	mk(&x, 2, "bob", 1, MSG_SENT, "b");
+	mk(&x, 2, "bob", 1, MSG_QUEUED, "b");
 	CHECK_OK(msgstore_add(m, &x));
 	mk(&x, 3, "carol", 1, MSG_DELIVERED, "c");
 	CHECK_OK(msgstore_add(m, &x));
