@@ -21,12 +21,13 @@ enum {
 	O_HEADLESS = 256, O_DEMO, O_DATA_DIR, O_BIND, O_ADVERTISE, O_LEDGER_PORT,
 	O_CHAT_PORT, O_JOIN, O_NAME, O_KEY_TYPE, O_NETWORK, O_POW_BITS,
 	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
-	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME,
+	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME, O_ECHO,
 };
 
 static const struct option long_opts[] = {
 	{ "headless", no_argument, NULL, O_HEADLESS },
 	{ "demo", no_argument, NULL, O_DEMO },
+	{ "echo", no_argument, NULL, O_ECHO },
 	{ "data-dir", required_argument, NULL, O_DATA_DIR },
 	{ "bind", required_argument, NULL, O_BIND },
 	{ "advertise", required_argument, NULL, O_ADVERTISE },
@@ -193,6 +194,7 @@ bool options_parse(struct options *o, int argc, char **argv,
 		switch (c) {
 		case O_HEADLESS: o->headless = true; break;
 		case O_DEMO: o->demo = true; break;
+		case O_ECHO: o->echo = true; break;
 		case O_FULLSCREEN: o->fullscreen = true; break;
 		case O_VERSION: o->action = OPT_VERSION; break;
 		case O_HELP: o->action = OPT_HELP; break;
@@ -327,6 +329,8 @@ void options_print_help(const char *prog, const struct options *d)
 "  --mine-threads N        mining threads, 1-%d (default: one per core)\n"
 "  --session-lifetime S    seconds before a chat session is replaced by a\n"
 "                          fresh handshake, 5-86400 (default: %d)\n"
+"  --echo                  answer each message received with its text (the\n"
+"                          demo's peer runs with it)\n"
 "\n"
 "Kiosk:\n"
 "  --demo                  also start a local peer that answers (not built yet)\n"

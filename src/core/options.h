@@ -37,6 +37,7 @@ enum opt_action { OPT_RUN, OPT_HELP, OPT_VERSION, OPT_CTL };
 struct options {
 	enum opt_action action;
 	bool headless, demo, fullscreen;
+	bool echo;                  /* answer each message received */
 	bool json;                  /* ctl --json */
 	char data_dir[OPT_PATH_MAX];
 	char bind[64];              /* IPv4/IPv6 literal */

@@ -86,6 +86,9 @@ TEST(options_every_option_accepted)
 	CHECK_INT(o.window_h, ==, 480);
 	CHECK_STR(o.screenshot, "/tmp/s.png");
 	CHECK_INT(o.log_level, ==, LOG_DEBUG);
+	CHECK(!o.echo);
+	OK("--echo");
+	CHECK(o.echo);
 	OK("--key-type=p256", "--bind", "::");
 	CHECK_INT(o.key_type, ==, KEY_P256);
 	OK("--help");
@@ -132,6 +135,7 @@ TEST(options_bad_values_name_the_culprit)
 	BAD("--data-dir", "--data-dir", "");
 	BAD("--data-dir", "--data-dir");          /* missing value */
 	BAD("stray", "stray");
+	BAD("--echo", "--echo=1");
 }
 
 TEST(options_join_max_exactly)
