@@ -551,6 +551,69 @@ TEST(ui_tour_800x480) { tour(800, 480); }
 TEST(ui_tour_1280x800) { tour(1280, 800); }
 TEST(ui_tour_portrait_480x800) { tour(480, 800); }
 
+/* ---- --demo: the line that says so, and the peer's end ---- */
+
+static bool demo_down(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return u->demo.down;
+}
+
+static void *say_peer_stopped(void *arg)
+{
+	ui_demo_peer_stopped(arg, "the demo peer \"echo\" was killed by signal 9");
+	return NULL;
+}
+
+TEST(ui_demo_line_and_the_peer_stopping)
+{
+	struct fake f;
+	fake_init(&f, true);
+	json_decref(f.names);
+	f.names = json_pack("[{s:s,s:s,s:s,s:s,s:i,s:s},{s:s,s:s,s:s,s:s,s:i,s:s}]", "name",
+			    "alice", "fingerprint", fps[0], "address", "127.0.0.1:47701", "status",
+			    "active", "registered_height", 2, "key_type", "ed25519", "name", "echo",
+			    "fingerprint", fps[1], "address", "127.77.0.1:47711", "status", "active",
+			    "registered_height", 1, "key_type", "ed25519");
+	headless_sdl();
+	struct ui_cfg cfg = { .w = 800, .h = 480, .be = { fake_call, &f },
+			      .data_dir = harness_tmpdir(), .demo_peer = "echo" };
+	struct ui *u;
+	char why[256];
+	CHECK_OK(ui_open(&u, &cfg, why, sizeof(why)));
+	CHECK(pump_until(u, has_status, NULL, 5000));
+	const struct theme *th = TH(u);
+	/* Home: the demo line on top (its mark in the accent colour), echo
+	 * the one contact. */
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	CHECK_INT(app_pixel(u, 1, 2), ==, rgb(th->accent));
+	SDL_Rect r;
+	CHECK(w_rect_of(&u->w, w_id("contact", 0), &r));
+	CHECK(!w_rect_of(&u->w, w_id("contact", 1), &r));
+	/* The chat needs the room: no line there. */
+	TAP(u, "contact", 0, false);
+	CHECK_STR(u->m.chat, "echo");
+	CHECK_INT(app_pixel(u, 1, 2), !=, rgb(th->accent));
+	key(u, SDLK_ESCAPE);
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	/* The peer ends (said from another thread, as the watcher does): a
+	 * banner says so, the line turns red, the rest carries on. */
+	pthread_t th_;
+	CHECK_OK(pthread_create(&th_, NULL, say_peer_stopped, u));
+	pthread_join(th_, NULL);
+	CHECK(pump_until(u, demo_down, NULL, 5000));
+	CHECK(strstr(u->m.banner, "The demo peer \"echo\" was killed by signal 9."));
+	CHECK(u->m.banner_bad);
+	TAP(u, "banner", 0, false);
+	CHECK_INT(app_pixel(u, 1, 2), ==, rgb(th->danger));
+	shot(u, "home-demo-stopped");
+	TAP(u, "nav", 1, false);
+	CHECK_INT(u->scr, ==, SCR_LEDGER);
+	CHECK_INT(app_pixel(u, 1, 2), ==, rgb(th->danger));
+	ui_close(u);
+	fake_free(&f);
+}
+
 static bool mining_shown(struct ui *u, const void *arg)
 {
 	(void)arg;
@@ -829,10 +892,16 @@ TEST_T(ui_program_screenshot_and_refusals, 90)
 	}
 	proc_result_free(&r);
 
-	char *demo[] = { "ledgerchat", "--demo", "--data-dir", nodisp, NULL };
-	CHECK_OK(proc_run(demo, 10000, &r));
-	CHECK_INT(r.status, ==, 2);
-	CHECK(strstr(r.err, "not built yet"));
+	/* --demo without a display: the same line, and no peer was started
+	 * (the display comes first). */
+	char *demo[] = { "ledgerchat", "--demo", "--data-dir", nodisp, "--bind", "127.0.66.5",
+			 NULL };
+	CHECK_OK(proc_run(demo, 30000, &r));
+	if (r.status == 1) {
+		CHECK(strstr(r.err, "ledgerchat --headless"));
+		struct stat st;
+		CHECK(stat(nodisp, &st) != 0);
+	}
 	proc_result_free(&r);
 	char *mixed[] = { "ledgerchat", "--headless", "--window", "800x480", NULL };
 	CHECK_OK(proc_run(mixed, 10000, &r));
