@@ -75,10 +75,11 @@ bool demo_prepare(struct options *o /* IN/OUT */, struct demo_cfg *peer /* OUT *
 struct demo;
 
 /*
- * Start the peer (its data directory's parent is created first).  stopped
- * (may be NULL) is called once, on the watcher thread, if the peer ends
- * before demo_stop(): why is one sentence (how it ended and the last line
- * of its log).  why[] on failure.
+ * Start the peer (its data directory's parent is created first); cfg is
+ * copied.  stopped (may be NULL) is called once, on the watcher thread, if
+ * the peer ends before demo_stop(): why (borrowed for the call) is one
+ * sentence, how it ended and, after an exit, the last line of its log.
+ * why[] on failure.
  */
 lc_err demo_start(struct demo **out, const struct demo_cfg *cfg,
 		  void (*stopped)(void *ctx, const char *why), void *ctx,
