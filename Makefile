@@ -105,14 +105,15 @@ deps:
 	@sh packaging/install-deps.sh
 
 # The kiosk where there is a display (X11, Wayland, or a KMS/DRM console);
-# elsewhere the same node without a window.
+# elsewhere the same node without a window.  --demo=auto: with no network
+# configured (no --join, no remembered peers) a local peer answers.
 run: deps
 	$(MAKE) $(PROG)
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ -e /dev/dri/card0 ]; then \
-		./$(PROG); \
+		./$(PROG) --demo=auto; \
 	else \
 		echo "run: no display here: starting the headless node (Ctrl-C stops it)"; \
-		./$(PROG) --headless; \
+		./$(PROG) --headless --demo=auto; \
 	fi
 
 $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
@@ -173,7 +174,8 @@ clean:
 help:
 	@echo "make          build ./$(PROG)"
 	@echo "make deps     install missing Debian packages (apt-get)"
-	@echo "make run      deps + build + start the kiosk (the headless node without a display)"
+	@echo "make run      deps + build + start the kiosk (the headless node without a display),"
+	@echo "              in demo mode while no network is configured (--demo=auto)"
 	@echo "make test     run every test; the last line is 'N passed, N failed'"
 	@echo "make asan     the tests under AddressSanitizer + UBSan (ubsan, tsan too)"
 	@echo "make bench    benchmarks (medians, ratios to same-run baselines)"

@@ -7,6 +7,9 @@
  * run it until a signal or "ctl stop" ends it.  With --headless that is
  * all; otherwise the node runs on a thread of its own and the kiosk's
  * render loop runs here, on the main thread, until the window closes.
+ * With --demo (or --demo=auto and no network configured) a second node,
+ * the answering peer "echo", runs beside it as a child process from start
+ * to end (core/demo.h).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/demo.h"
 #include "core/node.h"
 #include "core/options.h"
 #include "core/version.h"
@@ -23,19 +27,30 @@
 #include "util/log.h"
 #include "util/rng.h"
 
-static int not_built(const char *what)
-{
-	fprintf(stderr, "ledgerchat: %s is not built yet\n", what);
-	return 2;
-}
-
 static int usage_error(const char *what)
 {
 	fprintf(stderr, "ledgerchat: %s\n", what);
 	return 2;
 }
 
-static int run_headless(const struct options *opt)
+/* --demo: start the peer; without it the node still runs, and says so. */
+static struct demo *start_peer(const struct demo_cfg *peer,
+			       void (*stopped)(void *ctx, const char *why), void *ctx)
+{
+	struct demo *d = NULL;
+	char why[512];
+	if (peer && demo_start(&d, peer, stopped, ctx, why, sizeof(why)) != LC_OK) {
+		LOG_E("demo", "the demo peer could not start: %s", why);
+		if (stopped) {
+			char say[600];
+			snprintf(say, sizeof(say), "the demo peer could not start: %s", why);
+			stopped(ctx, say);
+		}
+	}
+	return d;
+}
+
+static int run_headless(const struct options *opt, const struct demo_cfg *peer)
 {
 	/* Block the stop signals before any thread starts, so every thread
 	 * inherits the mask and only the node's signalfd receives them. */
@@ -45,14 +60,20 @@ static int run_headless(const struct options *opt)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	struct demo *d = start_peer(peer, NULL, NULL);  /* an ending is logged */
 	struct node *n;
 	char why[512];
 	if (node_open(&n, opt, why, sizeof(why)) != LC_OK) {
 		fprintf(stderr, "ledgerchat: %s\n", why);
+		demo_stop(d);
 		return 1;
 	}
+	if (d)
+		LOG_I("demo", "demo mode: \"%s\" answers each message; try: ledgerchat ctl "
+		      "--data-dir %s send %s hello", DEMO_PEER_NAME, opt->data_dir, DEMO_PEER_NAME);
 	node_run(n, true);
 	node_close(n);
+	demo_stop(d);
 	return 0;
 }
 
@@ -85,13 +106,19 @@ static void *node_thread(void *arg)
 	return NULL;
 }
 
-static int run_kiosk(const struct options *opt)
+static void peer_stopped(void *ctx, const char *why)
+{
+	ui_demo_peer_stopped(ctx, why);
+}
+
+static int run_kiosk(const struct options *opt, const struct demo_cfg *peer)
 {
 	struct kiosk k = { NULL, NULL, false };
 	struct ui_cfg cfg = {
 		.w = opt->window_w, .h = opt->window_h, .fullscreen = opt->fullscreen,
 		.screenshot = opt->screenshot[0] ? opt->screenshot : NULL,
-		.data_dir = opt->data_dir, .be = { kiosk_call, &k },
+		.data_dir = opt->data_dir, .demo_peer = peer ? DEMO_PEER_NAME : NULL,
+		.be = { kiosk_call, &k },
 	};
 	char why[512];
 	/* The display first: without one, say so before touching the data. */
@@ -99,8 +126,11 @@ static int run_kiosk(const struct options *opt)
 		fprintf(stderr, "ledgerchat: %s\n", why);
 		return 1;
 	}
+	/* The peer before our node, so it is listening by the time we join. */
+	struct demo *d = start_peer(peer, peer_stopped, k.u);
 	if (node_open(&k.n, opt, why, sizeof(why)) != LC_OK) {
 		fprintf(stderr, "ledgerchat: %s\n", why);
+		demo_stop(d);
 		ui_close(k.u);
 		return 1;
 	}
@@ -109,6 +139,7 @@ static int run_kiosk(const struct options *opt)
 	if (pthread_create(&th, NULL, node_thread, &k) != 0) {
 		fprintf(stderr, "ledgerchat: cannot start the node thread\n");
 		node_close(k.n);
+		demo_stop(d);
 		ui_close(k.u);
 		return 1;
 	}
@@ -116,8 +147,27 @@ static int run_kiosk(const struct options *opt)
 	node_request_stop(k.n);
 	pthread_join(th, NULL);
 	node_close(k.n);
+	demo_stop(d);   /* before ui_close: its callback talks to the kiosk */
 	ui_close(k.u);
 	return status;
+}
+
+/* Decide --demo=auto, set the demo up, run the kiosk or the headless node. */
+static int run(struct options *opt)
+{
+	bool demo = opt->demo == DEMO_ON;
+	if (opt->demo == DEMO_AUTO) {
+		demo = !demo_network_configured(opt);
+		LOG_I("demo", demo ? "no network configured (no --join, no remembered peers): "
+				     "demo mode, with a local peer that answers"
+				   : "a network is configured: no demo");
+	}
+	struct demo_cfg peer;
+	char err[OPT_ERR_MAX];
+	if (demo && !demo_prepare(opt, &peer, "/proc/self/exe", err))
+		return usage_error(err);
+	return opt->headless ? run_headless(opt, demo ? &peer : NULL)
+			     : run_kiosk(opt, demo ? &peer : NULL);
 }
 
 int main(int argc, char **argv)
@@ -146,15 +196,11 @@ int main(int argc, char **argv)
 	int status;
 	if (opt.action == OPT_CTL)
 		status = ctl_client_main(&opt, argc, argv);
-	else if (opt.demo)
-		status = not_built("--demo (a second, answering node beside the kiosk)");
 	else if (opt.headless && (opt.fullscreen || opt.window_set || opt.screenshot[0]))
 		status = usage_error("--fullscreen, --window and --screenshot are for the "
 				     "kiosk; leave out --headless");
-	else if (opt.headless)
-		status = run_headless(&opt);
 	else
-		status = run_kiosk(&opt);
+		status = run(&opt);
 	rng_shutdown();
 	return status;
 }

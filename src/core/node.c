@@ -415,6 +415,7 @@ static void s_tip_differs(void *ctx, const char *name, uint32_t height,
 
 static void s_event(void *ctx, const char *kind, json_t *ev)
 {
+	echo_on_event(ctx, kind, ev);
 	node_emit(ctx, kind, ev);
 }
 
@@ -604,6 +605,9 @@ static void handle_msg(struct node *n, void *m)
 		n->held_tail = &req->next;
 	} else if (kind == MSG_STOP) {
 		n->stop = true;
+		free(m);
+	} else if (kind == MSG_ECHO) {
+		echo_answer(n, m);
 		free(m);
 	}
 }

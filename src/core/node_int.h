@@ -30,7 +30,7 @@
 #include "util/hex.h"
 #include "util/queue.h"
 
-enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP };
+enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP, MSG_ECHO };
 
 /* A control request waiting for the owner thread's answer. */
 struct ctl_req {
@@ -88,6 +88,11 @@ const struct name_entry *node_my_entry(const struct node *n);
 lc_err node_register_name(struct node *n, const char *name, char *why, size_t whylen);
 /* The ledger's loader: a stored block by hash (ctx is the node). */
 lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out);
+
+/* echo.c (--echo): a session event that may be a message to answer (the
+ * answer is queued as an MSG_ECHO, see echo.c), and answering one. */
+void echo_on_event(struct node *n, const char *kind, json_t *ev /* borrowed */);
+void echo_answer(struct node *n, void *job /* MSG_ECHO, freed by the caller */);
 
 /* commands.c: answer one control command (ctl/protocol.h) as JSON, or NULL
  * with err[]. */

@@ -21,12 +21,13 @@ enum {
 	O_HEADLESS = 256, O_DEMO, O_DATA_DIR, O_BIND, O_ADVERTISE, O_LEDGER_PORT,
 	O_CHAT_PORT, O_JOIN, O_NAME, O_KEY_TYPE, O_NETWORK, O_POW_BITS,
 	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
-	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME,
+	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME, O_ECHO,
 };
 
 static const struct option long_opts[] = {
 	{ "headless", no_argument, NULL, O_HEADLESS },
-	{ "demo", no_argument, NULL, O_DEMO },
+	{ "demo", optional_argument, NULL, O_DEMO },
+	{ "echo", no_argument, NULL, O_ECHO },
 	{ "data-dir", required_argument, NULL, O_DATA_DIR },
 	{ "bind", required_argument, NULL, O_BIND },
 	{ "advertise", required_argument, NULL, O_ADVERTISE },
@@ -192,7 +193,13 @@ bool options_parse(struct options *o, int argc, char **argv,
 		const char *a = optarg;
 		switch (c) {
 		case O_HEADLESS: o->headless = true; break;
-		case O_DEMO: o->demo = true; break;
+		case O_DEMO:
+			if (a && strcmp(a, "auto") != 0)
+				return fail(err, "--demo: '%s' is not auto (--demo alone always "
+					    "starts the demo)", a);
+			o->demo = a ? DEMO_AUTO : DEMO_ON;
+			break;
+		case O_ECHO: o->echo = true; break;
 		case O_FULLSCREEN: o->fullscreen = true; break;
 		case O_VERSION: o->action = OPT_VERSION; break;
 		case O_HELP: o->action = OPT_HELP; break;
@@ -327,9 +334,23 @@ void options_print_help(const char *prog, const struct options *d)
 "  --mine-threads N        mining threads, 1-%d (default: one per core)\n"
 "  --session-lifetime S    seconds before a chat session is replaced by a\n"
 "                          fresh handshake, 5-86400 (default: %d)\n"
+"  --echo                  answer each message received with its text (the\n"
+"                          demo's peer runs with it)\n"
+"\n"
+"Demo (kiosk or --headless):\n"
+"  --demo[=auto]           start beside this node a second one, \"%s\", that\n"
+"                          answers each message: its own process and data\n"
+"                          (DATA_DIR/demo/demo-peer), on the --bind address\n"
+"                          (%s when that is 0.0.0.0 or ::) with the\n"
+"                          ports plus %d, joined at start.  This node keeps its\n"
+"                          demo identity and ledger apart, in DATA_DIR/demo\n"
+"                          (ctl --data-dir DATA_DIR/demo reaches it); both use\n"
+"                          network \"%s\" with --pow-bits %d unless given.\n"
+"                          =auto: only when no network is configured (no\n"
+"                          --join, no remembered peers in DATA_DIR), as\n"
+"                          `make run` does\n"
 "\n"
 "Kiosk:\n"
-"  --demo                  also start a local peer that answers (not built yet)\n"
 "  --fullscreen            fullscreen window (default: windowed)\n"
 "  --window WxH            window size (default: %dx%d)\n"
 "  --screenshot PATH       write a PNG of the first screen and exit\n"
@@ -362,6 +383,7 @@ void options_print_help(const char *prog, const struct options *d)
 	prog, prog, d->data_dir, d->bind, d->ledger_port, d->chat_port,
 	OPT_MAX_JOINS, DEFAULT_LEDGER_PORT, key_type_name(d->key_type),
 	d->network, MAX_POW_BITS, d->pow_bits, MAX_MINE_THREADS, d->session_lifetime,
+	DEMO_PEER_NAME, DEMO_PEER_HOST, DEMO_PORT_OFFSET, DEMO_NETWORK, DEMO_POW_BITS,
 	d->window_w,
 	d->window_h, log_level_name(d->log_level));
 }

@@ -30,13 +30,25 @@
 #define DEFAULT_SESSION_LIFETIME 3600
 #define DEFAULT_WINDOW_W 1280
 #define DEFAULT_WINDOW_H 800
+/* --demo: the network both demo nodes use unless --network/--pow-bits say
+ * otherwise, the peer's name, and how far its ports sit from the kiosk's. */
+#define DEMO_NETWORK "demo"
+#define DEMO_POW_BITS 16
+#define DEMO_PEER_NAME "echo"
+#define DEMO_PEER_HOST "127.77.0.1"
+#define DEMO_PORT_OFFSET 10
 
 /* What the command line asks for. */
 enum opt_action { OPT_RUN, OPT_HELP, OPT_VERSION, OPT_CTL };
+/* --demo: off, forced (--demo), or only without a configured network
+ * (--demo=auto; main.c decides, see core/demo.h). */
+enum opt_demo { DEMO_OFF, DEMO_ON, DEMO_AUTO };
 
 struct options {
 	enum opt_action action;
-	bool headless, demo, fullscreen;
+	bool headless, fullscreen;
+	enum opt_demo demo;
+	bool echo;                  /* answer each message received */
 	bool json;                  /* ctl --json */
 	char data_dir[OPT_PATH_MAX];
 	char bind[64];              /* IPv4/IPv6 literal */

@@ -22,7 +22,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-enum { WAKE_EVENTS = 0, WAKE_STOPPED = 1 };
+enum { WAKE_EVENTS = 0, WAKE_STOPPED = 1, WAKE_DEMO = 2 };
 
 #define SCREENSHOT_SETTLE_MS 800
 #define CARET_BLINK_MS 530
@@ -135,6 +135,9 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 		snprintf(u->shot, sizeof(u->shot), "%s", cfg->screenshot);
 	if (cfg->data_dir)
 		snprintf(u->conf_path, sizeof(u->conf_path), "%s/ui.conf", cfg->data_dir);
+	if (cfg->demo_peer)
+		snprintf(u->demo.peer, sizeof(u->demo.peer), "%s", cfg->demo_peer);
+	pthread_mutex_init(&u->demo.mu, NULL);
 	load_conf(u);
 	te_init(&u->first.name, NAME_MAX_LEN);
 	te_init(&u->chat.msg, TEXTEDIT_MAX);
@@ -264,6 +267,35 @@ void ui_node_stopped(struct ui *u)
 	uiwait_wake(u->wait);
 }
 
+void ui_demo_peer_stopped(struct ui *u, const char *why)
+{
+	pthread_mutex_lock(&u->demo.mu);
+	snprintf(u->demo.note_why, sizeof(u->demo.note_why), "%s", why);
+	u->demo.note = true;
+	pthread_mutex_unlock(&u->demo.mu);
+	push_wake(u, WAKE_DEMO);
+	uiwait_wake(u->wait);
+}
+
+/* On the main thread: take in what ui_demo_peer_stopped() left. */
+static void demo_noted(struct ui *u)
+{
+	pthread_mutex_lock(&u->demo.mu);
+	bool note = u->demo.note;
+	if (note)
+		snprintf(u->demo.why, sizeof(u->demo.why), "%s", u->demo.note_why);
+	u->demo.note = false;
+	pthread_mutex_unlock(&u->demo.mu);
+	if (!note)
+		return;
+	u->demo.down = true;
+	/* "the demo peer ..." -> "The demo peer ...": a sentence of its own. */
+	if (u->demo.why[0] >= 'a' && u->demo.why[0] <= 'z')
+		u->demo.why[0] = (char)(u->demo.why[0] - 'a' + 'A');
+	model_say(&u->m, true, clock_mono_ms(), "%s. Everything else keeps working.", u->demo.why);
+	u->dirty = true;
+}
+
 static void free_event(void *p) { json_decref(p); }
 
 void ui_close(struct ui *u)
@@ -284,6 +316,7 @@ void ui_close(struct ui *u)
 	queue_destroy(u->inbox, free_event);
 	SDL_Quit();
 	uiwait_close(u->wait);
+	pthread_mutex_destroy(&u->demo.mu);
 	free(u);
 }
 
@@ -323,6 +356,9 @@ static bool pass(struct ui *u, bool drawing)
 	if (osk_on)
 		kb = rc_bottom(&area, osk_height(c, area));
 	chrome_banner(u, &area);
+	/* The chat and the safety number need the room; the others say "demo". */
+	if (u->scr != SCR_CHAT && u->scr != SCR_VERIFY)
+		chrome_demo(u, &area);
 	switch (u->scr) {
 	case SCR_FIRST: scr_first(u, area); break;
 	case SCR_HOME: scr_home(u, area); break;
@@ -522,6 +558,8 @@ static void handle(struct ui *u, const SDL_Event *e)
 		if (e->type == u->ev_type) {
 			if (e->user.code == WAKE_STOPPED)
 				u->quit = true;
+			else if (e->user.code == WAKE_DEMO)
+				demo_noted(u);
 			else
 				atomic_store(&u->wake_pending, false);
 		}

@@ -10,6 +10,7 @@
 #define LC_UI_APP_H
 
 #include <SDL.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,6 +81,16 @@ struct settings_state {
 	bool confirm_quit;
 };
 
+/* --demo: the line that says so, and the peer's end if it came. */
+struct demo_state {
+	char peer[NAME_MAX_LEN + 1];   /* "" = not a demo */
+	bool down;                     /* the peer ended or never started */
+	char why[400];
+	pthread_mutex_t mu;            /* guards the two below (any thread) */
+	bool note;                     /* ui_demo_peer_stopped() was called */
+	char note_why[400];
+};
+
 struct ui {
 	SDL_Window *win;
 	SDL_Renderer *ren;
@@ -114,6 +125,7 @@ struct ui {
 	struct ledger_state ledger;
 	struct verify_state verify;
 	struct settings_state settings;
+	struct demo_state demo;
 
 	bool quit, dirty, motion;
 	int exit_status;
@@ -157,6 +169,8 @@ SDL_Rect chrome_main(struct ui *u, SDL_Rect area);         /* status bar + nav; 
 SDL_Rect chrome_header(struct ui *u, SDL_Rect *area, const char *title, const char *sub,
 		       int right_w);
 void chrome_banner(struct ui *u, SDL_Rect *area);
+/* --demo: the line saying so (or that the peer stopped), cut from area's top. */
+void chrome_demo(struct ui *u, SDL_Rect *area);
 void chrome_avatar(struct ui *u, int cx, int cy, int r, const char *name);
 /* A framed notice in r: one sentence, wrapped. Returns its height. */
 int chrome_notice(struct ui *u, SDL_Rect r, const char *text, bool bad, bool draw);

@@ -136,6 +136,37 @@ void chrome_banner(struct ui *u, SDL_Rect *area)
 	}
 }
 
+void chrome_demo(struct ui *u, SDL_Rect *area)
+{
+	struct wctx *c = &u->w;
+	struct demo_state *d = &u->demo;
+	if (!d->peer[0])
+		return;
+	char text[600];
+	if (d->down)
+		snprintf(text, sizeof(text), "Demo mode: the local peer \xE2\x80\x9C%s\xE2\x80\x9D has "
+			 "stopped. The rest works; start ledgerchat again to bring it back.", d->peer);
+	else
+		snprintf(text, sizeof(text), "Demo mode: a local peer \xE2\x80\x9C%s\xE2\x80\x9D "
+			 "answers your messages. To join a real network, start ledgerchat with "
+			 "--join HOST.", d->peer);
+	int pad = U(c, 8);
+	int tw = area->w - 2 * U(c, 12) - U(c, 22);
+	int h = w_wrap_height(c, tw, FACE_SANS, FS_SMALL, text) + 2 * pad;
+	SDL_Rect r = rc_top(area, h);
+	if (!c->drawing)
+		return;
+	const struct theme *th = TH(u);
+	SDL_Color mark = d->down ? th->danger : th->accent;
+	draw_fill(&u->draw, r, th->surface2);
+	draw_fill(&u->draw, (SDL_Rect){ r.x, r.y, U(c, 4), r.h }, mark);
+	draw_fill(&u->draw, (SDL_Rect){ r.x, r.y + r.h - 1, r.w, 1 }, th->border);
+	int sl = fonts_line_h(u->fonts, FACE_SANS, FS_SMALL);
+	draw_disc(&u->draw, r.x + U(c, 12) + U(c, 5), r.y + pad + sl / 2, U(c, 5), mark);
+	w_wrap(c, r.x + U(c, 12) + U(c, 22), r.y + pad, tw, FACE_SANS, FS_SMALL,
+	       d->down ? th->danger : th->text, text, true);
+}
+
 static void status_bar(struct ui *u, SDL_Rect r)
 {
 	struct wctx *c = &u->w;

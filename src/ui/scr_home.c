@@ -108,9 +108,14 @@ void scr_home(struct ui *u, SDL_Rect area)
 	}
 	if (n == 0) {
 		SDL_Rect box = rc_inset(area, U(c, 16));
-		int h = w_wrap(c, box.x, box.y, box.w, FACE_SANS, FS_BODY, th->dim,
-			       "No one else is on this ledger yet. Join a network to sync its "
-			       "ledger, or wait for others to register here.", true);
+		char say[300];
+		if (u->demo.peer[0] && !u->demo.down)
+			snprintf(say, sizeof(say), "The demo peer \xE2\x80\x9C%s\xE2\x80\x9D is "
+				 "registering its name; it appears here in a moment.", u->demo.peer);
+		else
+			snprintf(say, sizeof(say), "No one else is on this ledger yet. Join a network "
+				 "to sync its ledger, or wait for others to register here.");
+		int h = w_wrap(c, box.x, box.y, box.w, FACE_SANS, FS_BODY, th->dim, say, true);
 		if (w_button(c, w_id("join", 0), (SDL_Rect){ box.x, box.y + h + U(c, 16), U(c, 220),
 							     U(c, 50) }, "Join a network",
 			     BTN_PRIMARY))

@@ -2,8 +2,9 @@
  * ui.h - the kiosk: an SDL2 window (or the whole screen) showing the node.
  *
  * Threads: ui_open, ui_run and ui_close on the main thread (SDL wants its
- * video calls there).  ui_wake and ui_node_stopped on any thread: they only
- * SDL_PushEvent a registered event type, which is thread-safe.
+ * video calls there).  ui_wake, ui_node_stopped and ui_demo_peer_stopped on
+ * any thread: they only SDL_PushEvent a registered event type, which is
+ * thread-safe (the last one also copies its sentence under a mutex).
  *
  * The kiosk talks to the node only through a backend: the node's
  * node_call() in the program, a scripted stand-in in tests and the bench.
@@ -33,6 +34,7 @@ struct ui_cfg {
 	bool fullscreen;
 	const char *screenshot;   /* NULL or a PNG path: settle, write it, quit */
 	const char *data_dir;     /* where ui.conf (theme, text scale) lives; may be NULL */
+	const char *demo_peer;    /* --demo: the answering peer's name; NULL otherwise */
 	struct ui_backend be;
 };
 
@@ -52,6 +54,9 @@ struct queue *ui_events(struct ui *u);
 void ui_wake(void *ctx);
 /* Any thread: the node stopped; the kiosk closes. */
 void ui_node_stopped(struct ui *u);
+/* Any thread: the demo's peer ended or could not start (why: one
+ * sentence, copied).  The kiosk says so and carries on. */
+void ui_demo_peer_stopped(struct ui *u, const char *why);
 /* Run until the window is closed, Quit is chosen, the node stops, or the
  * screenshot is written.  Returns the exit status for main (0, or 1 when
  * the screenshot could not be written). */

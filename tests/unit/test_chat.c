@@ -511,3 +511,50 @@ TEST_T(chat_idle_connections_from_one_address_do_not_lock_others_out, 120)
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 }
+
+/* The text of every message in t's history with peer, in order, as "from:text". */
+static void history_lines(struct tnode *t, const char *peer, char *out, size_t n)
+{
+	json_t *h = history(t, peer);
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < json_array_size(h) && len < n; i++) {
+		json_t *m = json_array_get(h, i);
+		len += (size_t)snprintf(out + len, n - len, "%s:%s|", jstr(m, "from"),
+					jstr(m, "text"));
+	}
+	json_decref(h);
+}
+
+TEST_T(chat_an_echo_node_answers_each_message_as_a_message, 120)
+{
+	struct tnode a, e;
+	start(&a, "ea", "127.0.17.1", "ed25519", NULL);
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%s/eb", harness_tmpdir());
+	const char *extra[] = { "--network", "t-chat", "--pow-bits", "8", "--name", "eb",
+				"--echo", "--join", "127.0.17.1", NULL };
+	tnode_start(&e, dir, "127.0.17.2", extra);
+	WAIT_UNTIL(count_names(&a) == 2 && count_names(&e) == 2, 60000);
+	/* The first message gets a greeting, then its echo. */
+	send_text(&a, "eb", "hello ✓");
+	WAIT_UNTIL(count_status(&a, "eb", "received") == 2, 30000);
+	/* A text that is itself an answer gets none (two echo nodes would
+	 * never stop); the next one gets its echo and no second greeting. */
+	send_text(&a, "eb", "echo: not again");
+	send_text(&a, "eb", "second");
+	WAIT_UNTIL(count_status(&a, "eb", "received") == 3, 30000);
+	char lines[4096];
+	history_lines(&a, "eb", lines, sizeof(lines));
+	const char *greet = strstr(lines, "eb:Hi ea! I am eb");
+	const char *one = strstr(lines, "eb:echo: hello ✓|");
+	const char *two = strstr(lines, "eb:echo: second|");
+	if (!greet || !one || !two || !(greet < one && one < two) ||
+	    strstr(lines, "echo: echo:"))
+		harness_fail(__FILE__, __LINE__, "history: %s", lines);
+	/* The answers went through the outbox like any message: delivered. */
+	WAIT_UNTIL(count_status(&e, "ea", "delivered") == 3, 30000);
+	CHECK_INT(count_status(&a, "eb", "delivered"), ==, 3);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&e, 20000), ==, 0);
+}

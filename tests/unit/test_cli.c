@@ -15,7 +15,7 @@ TEST(cli_help_lists_every_option_and_exits_0)
 	CHECK_OK(proc_run(argv, 10000, &r));
 	CHECK_INT(r.status, ==, 0);
 	static const char *const opts[] = {
-		"--headless", "--demo", "--data-dir DIR", "--bind ADDR",
+		"--headless", "--demo[=auto]", "--echo", "--data-dir DIR", "--bind ADDR",
 		"--advertise HOST:PORT", "--ledger-port N", "--chat-port N",
 		"--join HOST[:PORT]", "--name NAME", "--key-type", "ed25519",
 		"p256", "rsa3072", "--network ID", "--pow-bits N",

@@ -68,7 +68,7 @@ TEST(options_every_option_accepted)
 	   "--pow-bits", "8", "--mine-threads", "2", "--session-lifetime", "600",
 	   "--fullscreen", "--window",
 	   "800x480", "--screenshot", "/tmp/s.png", "--log-level", "debug");
-	CHECK(o.headless && o.demo && o.fullscreen && o.window_set);
+	CHECK(o.headless && o.demo == DEMO_ON && o.fullscreen && o.window_set);
 	CHECK_STR(o.data_dir, "/tmp/d");
 	CHECK_STR(o.bind, "127.0.0.2");
 	CHECK_STR(o.advertise, "kiosk.local:5000");
@@ -86,6 +86,10 @@ TEST(options_every_option_accepted)
 	CHECK_INT(o.window_h, ==, 480);
 	CHECK_STR(o.screenshot, "/tmp/s.png");
 	CHECK_INT(o.log_level, ==, LOG_DEBUG);
+	CHECK(!o.echo);
+	OK("--demo=auto", "--echo");
+	CHECK_INT(o.demo, ==, DEMO_AUTO);
+	CHECK(o.echo);
 	OK("--key-type=p256", "--bind", "::");
 	CHECK_INT(o.key_type, ==, KEY_P256);
 	OK("--help");
@@ -132,6 +136,10 @@ TEST(options_bad_values_name_the_culprit)
 	BAD("--data-dir", "--data-dir", "");
 	BAD("--data-dir", "--data-dir");          /* missing value */
 	BAD("stray", "stray");
+	BAD("--demo", "--demo=yes");
+	BAD("--demo", "--demo=");
+	BAD("auto", "--demo", "auto");            /* the value needs the = */
+	BAD("--echo", "--echo=1");
 }
 
 TEST(options_join_max_exactly)

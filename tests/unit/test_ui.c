@@ -10,11 +10,13 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/demo.h"
 #include "core/node.h"
 #include "core/options.h"
 #include "proc.h"
@@ -551,6 +553,69 @@ TEST(ui_tour_800x480) { tour(800, 480); }
 TEST(ui_tour_1280x800) { tour(1280, 800); }
 TEST(ui_tour_portrait_480x800) { tour(480, 800); }
 
+/* ---- --demo: the line that says so, and the peer's end ---- */
+
+static bool demo_down(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return u->demo.down;
+}
+
+static void *say_peer_stopped(void *arg)
+{
+	ui_demo_peer_stopped(arg, "the demo peer \"echo\" was killed by signal 9");
+	return NULL;
+}
+
+TEST(ui_demo_line_and_the_peer_stopping)
+{
+	struct fake f;
+	fake_init(&f, true);
+	json_decref(f.names);
+	f.names = json_pack("[{s:s,s:s,s:s,s:s,s:i,s:s},{s:s,s:s,s:s,s:s,s:i,s:s}]", "name",
+			    "alice", "fingerprint", fps[0], "address", "127.0.0.1:47701", "status",
+			    "active", "registered_height", 2, "key_type", "ed25519", "name", "echo",
+			    "fingerprint", fps[1], "address", "127.77.0.1:47711", "status", "active",
+			    "registered_height", 1, "key_type", "ed25519");
+	headless_sdl();
+	struct ui_cfg cfg = { .w = 800, .h = 480, .be = { fake_call, &f },
+			      .data_dir = harness_tmpdir(), .demo_peer = "echo" };
+	struct ui *u;
+	char why[256];
+	CHECK_OK(ui_open(&u, &cfg, why, sizeof(why)));
+	CHECK(pump_until(u, has_status, NULL, 5000));
+	const struct theme *th = TH(u);
+	/* Home: the demo line on top (its mark in the accent colour), echo
+	 * the one contact. */
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	CHECK_INT(app_pixel(u, 1, 2), ==, rgb(th->accent));
+	SDL_Rect r;
+	CHECK(w_rect_of(&u->w, w_id("contact", 0), &r));
+	CHECK(!w_rect_of(&u->w, w_id("contact", 1), &r));
+	/* The chat needs the room: no line there. */
+	TAP(u, "contact", 0, false);
+	CHECK_STR(u->m.chat, "echo");
+	CHECK_INT(app_pixel(u, 1, 2), !=, rgb(th->accent));
+	key(u, SDLK_ESCAPE);
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	/* The peer ends (said from another thread, as the watcher does): a
+	 * banner says so, the line turns red, the rest carries on. */
+	pthread_t th_;
+	CHECK_OK(pthread_create(&th_, NULL, say_peer_stopped, u));
+	pthread_join(th_, NULL);
+	CHECK(pump_until(u, demo_down, NULL, 5000));
+	CHECK(strstr(u->m.banner, "The demo peer \"echo\" was killed by signal 9."));
+	CHECK(u->m.banner_bad);
+	TAP(u, "banner", 0, false);
+	CHECK_INT(app_pixel(u, 1, 2), ==, rgb(th->danger));
+	shot(u, "home-demo-stopped");
+	TAP(u, "nav", 1, false);
+	CHECK_INT(u->scr, ==, SCR_LEDGER);
+	CHECK_INT(app_pixel(u, 1, 2), ==, rgb(th->danger));
+	ui_close(u);
+	fake_free(&f);
+}
+
 static bool mining_shown(struct ui *u, const void *arg)
 {
 	(void)arg;
@@ -793,6 +858,113 @@ TEST_T(ui_joins_chats_with_and_verifies_a_headless_peer, 120)
 	CHECK_INT(tnode_stop(&bob, 20000), ==, 0);
 }
 
+/* ---- --demo with its real peer, the program's echo ---- */
+
+static void peer_stopped(void *ctx, const char *why) { ui_demo_peer_stopped(ctx, why); }
+
+/* The open chat holds a message from the other side with exactly text. */
+static bool has_reply(struct ui *u, const void *arg)
+{
+	for (size_t i = 0; i < u->m.n_items; i++)
+		if (u->m.items[i].kind == IT_MSG && !u->m.items[i].mine &&
+		    strcmp(u->m.items[i].text, arg) == 0)
+			return true;
+	return false;
+}
+
+static bool rotated(struct ui *u, const void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < u->m.n_items; i++)
+		if (u->m.items[i].kind == IT_ROTATED)
+			return true;
+	return false;
+}
+
+static void no_banner(struct ui *u)
+{
+	if (u->banner_shown)
+		TAP(u, "banner", 0, false);
+}
+
+TEST_T(ui_demo_with_its_real_peer_echo, 150)
+{
+	struct options o;
+	options_defaults(&o);
+	snprintf(o.data_dir, sizeof(o.data_dir), "%s/demo-kiosk", harness_tmpdir());
+	snprintf(o.bind, sizeof(o.bind), "127.0.66.30");
+	o.mine_threads = 1;
+	o.log_level = LOG_WARN;
+	log_set_level(LOG_WARN);
+	struct demo_cfg peer;
+	char err[OPT_ERR_MAX];
+	CHECK(demo_prepare(&o, &peer, proc_ledgerchat(), err));
+	headless_sdl();
+	struct real r;
+	struct ui_cfg cfg = { .w = 800, .h = 480, .be = { real_call, &r },
+			      .data_dir = o.data_dir, .demo_peer = DEMO_PEER_NAME };
+	char why[512];
+	CHECK_OK(ui_open(&r.u, &cfg, why, sizeof(why)));
+	struct demo *d;
+	if (demo_start(&d, &peer, peer_stopped, r.u, why, sizeof(why)) != LC_OK)
+		harness_fail(__FILE__, __LINE__, "demo_start: %s", why);
+	if (node_open(&r.n, &o, why, sizeof(why)) != LC_OK)
+		harness_fail(__FILE__, __LINE__, "node_open: %s", why);
+	node_subscribe(r.n, ui_events(r.u), ui_wake, r.u);
+	CHECK_OK(pthread_create(&r.th, NULL, real_thread, &r));
+	struct ui *u = r.u;
+	CHECK(pump_until(u, has_status, NULL, 10000));
+
+	/* First run says "demo" too; echo's name is taken already. */
+	CHECK_INT(u->scr, ==, SCR_FIRST);
+	CHECK_INT(app_pixel(u, 1, 2), ==, rgb(TH(u)->accent));
+	CHECK(pump_until(u, sees_name, "echo", 30000));
+	TAP(u, "name", 0, false);
+	type_text(u, "alice");
+	key(u, SDLK_RETURN);
+	CHECK(pump_until(u, registered, NULL, 30000));
+	TAP(u, "continue", 0, false);
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	no_banner(u);
+	shot(u, "home-demo");
+	app_resize(u, 1280, 800);
+	app_pump(u, 0);
+	no_banner(u);
+	shot(u, "home-demo");
+
+	/* Chat with echo: the four steps, an answer to every message, and the
+	 * keys rotating within 5 to 10 messages (of ours or of its answers). */
+	TAP(u, "contact", 0, false);
+	CHECK_STR(u->m.chat, "echo");
+	CHECK(pump_until(u, established, "echo", 30000));
+	static const char *const words[] = { "hello echo", "how are you?", "the ledger says hi",
+					     "four", "five", "six", "seven", "eight", "nine",
+					     "ten" };
+	for (int i = 0; i < 10 && !rotated(u, NULL); i++) {
+		TAP(u, "msg", 0, false);
+		type_text(u, words[i]);
+		key(u, SDLK_RETURN);
+		char want[64];
+		snprintf(want, sizeof(want), "echo: %s", words[i]);
+		CHECK(pump_until(u, has_reply, want, 20000));
+	}
+	CHECK(pump_until(u, rotated, NULL, 5000));
+	CHECK(has_reply(u, "Hi alice! I am echo, a second ledgerchat node running on this "
+		       "machine. I answer every message with its text. Each of my answers is "
+		       "end-to-end encrypted like yours; the keys change every 5 to 10 messages."));
+	no_banner(u);
+	shot(u, "chat-demo");
+
+	/* The peer dies: the kiosk says so and goes on. */
+	key(u, SDLK_ESCAPE);
+	kill(demo_pid(d), SIGKILL);
+	CHECK(pump_until(u, demo_down, NULL, 10000));
+	CHECK(strstr(u->m.banner, "was killed by signal 9"));
+	CHECK_INT(model_int(&u->m, "height"), >=, 2);
+	demo_stop(d);
+	real_stop(&r);
+}
+
 /* ---- the program itself ---- */
 
 TEST_T(ui_program_screenshot_and_refusals, 90)
@@ -829,10 +1001,16 @@ TEST_T(ui_program_screenshot_and_refusals, 90)
 	}
 	proc_result_free(&r);
 
-	char *demo[] = { "ledgerchat", "--demo", "--data-dir", nodisp, NULL };
-	CHECK_OK(proc_run(demo, 10000, &r));
-	CHECK_INT(r.status, ==, 2);
-	CHECK(strstr(r.err, "not built yet"));
+	/* --demo without a display: the same line, and no peer was started
+	 * (the display comes first). */
+	char *demo[] = { "ledgerchat", "--demo", "--data-dir", nodisp, "--bind", "127.0.66.5",
+			 NULL };
+	CHECK_OK(proc_run(demo, 30000, &r));
+	if (r.status == 1) {
+		CHECK(strstr(r.err, "ledgerchat --headless"));
+		struct stat st;
+		CHECK(stat(nodisp, &st) != 0);
+	}
 	proc_result_free(&r);
 	char *mixed[] = { "ledgerchat", "--headless", "--window", "800x480", NULL };
 	CHECK_OK(proc_run(mixed, 10000, &r));
