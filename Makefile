@@ -9,6 +9,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 DATADIR   ?= $(PREFIX)/share/ledgerchat
+MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 
 CC        ?= cc
@@ -160,12 +161,14 @@ fuzz:
 			grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec|.*ERROR)' || true; \
 	done
 
-install: $(PROG)
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+# The variant just built (build/release unless BUILD= or SAN= say otherwise).
+install: $(BUILD)/$(PROG)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/$(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+	install -m 0644 packaging/$(PROG).1 $(DESTDIR)$(MANDIR)/man1/$(PROG).1
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/$(PROG)
+	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/$(PROG).1
 
 clean:
 	rm -rf build $(PROG)
