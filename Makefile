@@ -65,7 +65,7 @@ FUZZ_BUILD := build/fuzz
 
 BENCH_BIN := $(BUILD)/bench/bench
 
-.PHONY: all deps run test asan ubsan tsan fuzz bench install uninstall deb deb-check clean help
+.PHONY: all deps run test asan ubsan tsan fuzz bench install uninstall deb deb-check deb-boot-check clean help
 .SECONDARY: $(SUPPORT_OBJ)
 
 all: $(PROG)
@@ -190,6 +190,10 @@ deb:
 deb-check: deb
 	@sh packaging/deb/check.sh $(DEB) $(VERSION)
 
+# The units under a real systemd, in a container (root, systemd-nspawn).
+deb-boot-check: deb
+	@sh packaging/deb/boot-check.sh $(DEB)
+
 clean:
 	rm -rf build $(PROG)
 
@@ -204,6 +208,7 @@ help:
 	@echo "make install  install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
 	@echo "make deb      the Debian package, build/deb/$(PROG)_$(DEB_VERSION)_$(DEB_ARCH).deb"
 	@echo "make deb-check  make deb, then lintian, contents, units and man page checks"
+	@echo "make deb-boot-check  the units started under systemd in a container (root)"
 	@echo "make clean    remove build products"
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d) $(REPLAY_BIN:=.d)
