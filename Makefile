@@ -9,6 +9,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 DATADIR   ?= $(PREFIX)/share/ledgerchat
+MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 
 CC        ?= cc
@@ -64,7 +65,7 @@ FUZZ_BUILD := build/fuzz
 
 BENCH_BIN := $(BUILD)/bench/bench
 
-.PHONY: all deps run test asan ubsan tsan fuzz bench install uninstall clean help
+.PHONY: all deps run test asan ubsan tsan fuzz bench install uninstall deb deb-check deb-boot-check clean help
 .SECONDARY: $(SUPPORT_OBJ)
 
 all: $(PROG)
@@ -161,12 +162,38 @@ fuzz:
 			grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec|.*ERROR)' || true; \
 	done
 
-install: $(PROG)
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+# The variant just built (build/release unless BUILD= or SAN= say otherwise).
+install: $(BUILD)/$(PROG)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/$(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+	install -m 0644 packaging/$(PROG).1 $(DESTDIR)$(MANDIR)/man1/$(PROG).1
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/$(PROG)
+	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/$(PROG).1
+
+# The Debian package: a build of its own with Debian's hardening flags,
+# `make install` into a staging tree, then packaging/deb/mkdeb.sh (plain
+# dpkg-deb).  The Debian revision (-1) counts packagings of one VERSION.
+DEB_VERSION := $(VERSION)-1
+DEB_ARCH    ?= $(shell dpkg --print-architecture 2>/dev/null)
+DEB_DIR     := build/deb
+DEB         := $(DEB_DIR)/$(PROG)_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_FLAGS    = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+deb:
+	@rm -rf $(DEB_DIR)/root
+	$(Q)$(MAKE) --no-print-directory BUILD=$(DEB_DIR)/obj CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" \
+		LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" PREFIX=/usr DESTDIR=$(CURDIR)/$(DEB_DIR)/root install
+	@sh packaging/deb/mkdeb.sh $(DEB_DIR)/root $(DEB_VERSION) $(DEB_ARCH) $(DEB)
+
+# Lintian, the contents, the units (systemd-analyze verify), the man page
+# against --help, the packaged program run from a throwaway root, and
+# install/upgrade/remove/purge in an overlay (as root).  Installs nothing.
+deb-check: deb
+	@sh packaging/deb/check.sh $(DEB) $(VERSION)
+
+# The units under a real systemd, in a container (root, systemd-nspawn).
+deb-boot-check: deb
+	@sh packaging/deb/boot-check.sh $(DEB)
 
 clean:
 	rm -rf build $(PROG)
@@ -181,6 +208,9 @@ help:
 	@echo "make bench    benchmarks (medians, ratios to same-run baselines)"
 	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default 60) with libFuzzer"
 	@echo "make install  install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
+	@echo "make deb      the Debian package, build/deb/$(PROG)_$(DEB_VERSION)_$(DEB_ARCH).deb"
+	@echo "make deb-check  make deb, then lintian, contents, units and man page checks"
+	@echo "make deb-boot-check  the units started under systemd in a container (root)"
 	@echo "make clean    remove build products"
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d) $(REPLAY_BIN:=.d)
