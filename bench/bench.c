@@ -318,14 +318,14 @@ static long rss_kb(pid_t pid)
 static long rss_then_stop(pid_t pid, const char *dir, double wait_s, useconds_t settle_us)
 {
 	char cmd[1300];
-	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' status >/dev/null 2>&1", bin, dir);
+	snprintf(cmd, sizeof(cmd), "%s ctl --no-config --data-dir '%s' status >/dev/null 2>&1", bin, dir);
 	double deadline = now_s() + wait_s;
 	while (now_s() < deadline && system(cmd) != 0)
 		usleep(50000);
 	if (settle_us)
 		usleep(settle_us);
 	long kb = rss_kb(pid);
-	snprintf(cmd, sizeof(cmd), "%s ctl --data-dir '%s' stop >/dev/null 2>&1", bin, dir);
+	snprintf(cmd, sizeof(cmd), "%s ctl --no-config --data-dir '%s' stop >/dev/null 2>&1", bin, dir);
 	if (system(cmd) != 0)
 		kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
@@ -339,8 +339,8 @@ static long node_rss_kb(const char *dir)
 	if (pid == 0) {
 		freopen("/dev/null", "w", stdout);
 		freopen("/dev/null", "w", stderr);
-		execl(bin, bin, "--headless", "--data-dir", dir, "--bind", "127.0.9.1",
-		      "--network", "bench", "--pow-bits", "4", "--mine-threads", "1",
+		execl(bin, bin, "--no-config", "--headless", "--data-dir", dir,
+		      "--bind", "127.0.9.1", "--network", "bench", "--pow-bits", "4", "--mine-threads", "1",
 		      "--log-level", "error", (char *)NULL);
 		_exit(127);
 	}
@@ -570,8 +570,8 @@ static long kiosk_rss_kb(const char *dir)
 		freopen("/dev/null", "w", stderr);
 		setenv("SDL_VIDEODRIVER", "offscreen", 1);
 		setenv("SDL_RENDER_DRIVER", "software", 1);
-		execl(bin, bin, "--window", "1280x800", "--data-dir", dir, "--bind", "127.0.9.2",
-		      "--network", "bench", "--pow-bits", "4", "--mine-threads", "1",
+		execl(bin, bin, "--no-config", "--window", "1280x800", "--data-dir", dir,
+		      "--bind", "127.0.9.2", "--network", "bench", "--pow-bits", "4", "--mine-threads", "1",
 		      "--log-level", "error", (char *)NULL);
 		_exit(127);
 	}

@@ -62,10 +62,11 @@ bool bnode_start(struct bnode *n, const char *bin, const char *dir, const char *
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
 	ctl_socket_path(n->sock, sizeof(n->sock), dir);
 	const char *argv[BNODE_ARGS_MAX] = {
-		bin, "--headless", "--data-dir", dir, "--bind", ip, "--network", "bench",
-		"--pow-bits", "4", "--mine-threads", "1", "--log-level", "warn",
+		bin, "--no-config", "--headless", "--data-dir", dir, "--bind", ip,
+		"--network", "bench", "--pow-bits", "4", "--mine-threads", "1",
+		"--log-level", "warn",
 	};
-	size_t argc = 14;
+	size_t argc = 15;
 	for (size_t i = 0; extra && extra[i] && argc < BNODE_ARGS_MAX - 1; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;

@@ -1,8 +1,9 @@
 /*
  * main.c - start here.
  *
- * The program's story: parse the command line into struct options; answer
- * --help and --version; hand "ctl" to the control client; otherwise open
+ * The program's story: read the configuration files and the command line
+ * into struct options (the command line wins); answer --help and
+ * --version; hand "ctl" to the control client; otherwise open
  * the node (data directory, identity, ledger, miner, control socket) and
  * run it until a signal or "ctl stop" ends it.  With --headless that is
  * all; otherwise the node runs on a thread of its own and the kiosk's
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/demo.h"
 #include "core/node.h"
 #include "core/options.h"
@@ -173,11 +175,10 @@ static int run(struct options *opt)
 int main(int argc, char **argv)
 {
 	struct options opt;
-	char err[OPT_ERR_MAX];
+	char err[OPT_ERR_MAX + OPT_PATH_MAX];
 
 	signal(SIGPIPE, SIG_IGN);
-	options_defaults(&opt);
-	if (!options_parse(&opt, argc, argv, err)) {
+	if (config_load(&opt, argc, argv, CONFIG_SYSTEM_PATH, err, sizeof(err)) != LC_OK) {
 		fprintf(stderr, "ledgerchat: %s\n", err);
 		return 2;
 	}
@@ -196,7 +197,7 @@ int main(int argc, char **argv)
 	int status;
 	if (opt.action == OPT_CTL)
 		status = ctl_client_main(&opt, argc, argv);
-	else if (opt.headless && (opt.fullscreen || opt.window_set || opt.screenshot[0]))
+	else if (opt.headless && opt.kiosk_cli)
 		status = usage_error("--fullscreen, --window and --screenshot are for the "
 				     "kiosk; leave out --headless");
 	else

@@ -23,6 +23,35 @@ static const char *resolve(const char *argv0)
 	return strcmp(argv0, "ledgerchat") == 0 ? proc_ledgerchat() : argv0;
 }
 
+#define MAX_ARGS 128
+
+/*
+ * The words to run: for ledgerchat, argv with --no-config added (after
+ * "ctl" for ctl), so no configuration file on the machine running the
+ * tests changes what they see; a test that names --config or --no-config
+ * itself gets its words unchanged.  out[] has MAX_ARGS slots.
+ */
+static char *const *isolated(char *const argv[], char *out[])
+{
+	if (strcmp(argv[0], "ledgerchat") != 0)
+		return argv;
+	int n = 0;
+	for (; argv[n]; n++)
+		if (strcmp(argv[n], "--no-config") == 0 ||
+		    strncmp(argv[n], "--config", 8) == 0)
+			return argv;
+	if (n + 2 > MAX_ARGS)
+		abort();
+	int at = n >= 2 && strcmp(argv[1], "ctl") == 0 ? 2 : 1;
+	int k = 0;
+	for (int i = 0; i <= n; i++) {
+		if (i == at)
+			out[k++] = "--no-config";
+		out[k++] = argv[i];
+	}
+	return out;
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -54,11 +83,13 @@ int proc_run(char *const argv[], int timeout_ms, struct proc_result *r)
 	r->err = calloc(1, 1);
 	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
 		return -1;
+	char *words[MAX_ARGS];
+	char *const *run = isolated(argv, words);
 	pid_t pid = fork();
 	if (pid == 0) {
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
-		execv(resolve(argv[0]), argv);
+		execv(resolve(argv[0]), run);
 		_exit(127);
 	}
 	close(po[1]);
@@ -111,6 +142,8 @@ void proc_result_free(struct proc_result *r)
 
 pid_t proc_spawn(char *const argv[], const char *logpath)
 {
+	char *words[MAX_ARGS];
+	char *const *run = isolated(argv, words);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -121,7 +154,7 @@ pid_t proc_spawn(char *const argv[], const char *logpath)
 		int nul = open("/dev/null", O_RDONLY);
 		if (nul >= 0)
 			dup2(nul, 0);
-		execv(resolve(argv[0]), argv);
+		execv(resolve(argv[0]), run);
 		_exit(127);
 	}
 	return pid;

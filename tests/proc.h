@@ -2,6 +2,8 @@
  * proc.h - run the ledgerchat binary (or any program) from tests, with a
  * deadline, capturing its output.  The binary is $LEDGERCHAT_BIN when
  * argv[0] is "ledgerchat" (tests/run.sh sets it), else argv[0] as given.
+ * ledgerchat gets --no-config added unless the words name --config or
+ * --no-config: a configuration file on the test machine changes nothing.
  */
 #ifndef LC_TESTS_PROC_H
 #define LC_TESTS_PROC_H

@@ -2,13 +2,17 @@
  * options.c - getopt_long over the whole command line.
  *
  * Every value is checked here, once, with a message that names the option
- * and the bad value; later code can trust struct options.
+ * and the bad value; later code can trust struct options.  The
+ * configuration files (config.c) send their values through the same
+ * options_apply(), so a file cannot say what the command line may not.
  */
 #include "core/options.h"
 
+#include "core/config.h"
 #include "util/addr.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -16,42 +20,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum {
 	O_HEADLESS = 256, O_DEMO, O_DATA_DIR, O_BIND, O_ADVERTISE, O_LEDGER_PORT,
 	O_CHAT_PORT, O_JOIN, O_NAME, O_KEY_TYPE, O_NETWORK, O_POW_BITS,
 	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
-	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME, O_ECHO,
+	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME, O_CONFIG, O_NO_CONFIG, O_ECHO,
 };
 
-static const struct option long_opts[] = {
-	{ "headless", no_argument, NULL, O_HEADLESS },
-	{ "demo", optional_argument, NULL, O_DEMO },
-	{ "echo", no_argument, NULL, O_ECHO },
-	{ "data-dir", required_argument, NULL, O_DATA_DIR },
-	{ "bind", required_argument, NULL, O_BIND },
-	{ "advertise", required_argument, NULL, O_ADVERTISE },
-	{ "ledger-port", required_argument, NULL, O_LEDGER_PORT },
-	{ "chat-port", required_argument, NULL, O_CHAT_PORT },
-	{ "join", required_argument, NULL, O_JOIN },
-	{ "name", required_argument, NULL, O_NAME },
-	{ "key-type", required_argument, NULL, O_KEY_TYPE },
-	{ "network", required_argument, NULL, O_NETWORK },
-	{ "pow-bits", required_argument, NULL, O_POW_BITS },
-	{ "mine-threads", required_argument, NULL, O_MINE_THREADS },
-	{ "session-lifetime", required_argument, NULL, O_SESSION_LIFETIME },
-	{ "fullscreen", no_argument, NULL, O_FULLSCREEN },
-	{ "window", required_argument, NULL, O_WINDOW },
-	{ "screenshot", required_argument, NULL, O_SCREENSHOT },
-	{ "log-level", required_argument, NULL, O_LOG_LEVEL },
-	{ "version", no_argument, NULL, O_VERSION },
-	{ "help", no_argument, NULL, O_HELP },
-	{ NULL, 0, NULL, 0 },
+/* name, id, takes a value, may be in a file, repeatable */
+static const struct opt_key keys[] = {
+	{ "headless", O_HEADLESS, false, true, false },
+	{ "demo", O_DEMO, false, true, false },        /* also =auto: see options_apply */
+	{ "echo", O_ECHO, false, true, false },
+	{ "data-dir", O_DATA_DIR, true, true, false },
+	{ "bind", O_BIND, true, true, false },
+	{ "advertise", O_ADVERTISE, true, true, false },
+	{ "ledger-port", O_LEDGER_PORT, true, true, false },
+	{ "chat-port", O_CHAT_PORT, true, true, false },
+	{ "join", O_JOIN, true, true, true },
+	{ "name", O_NAME, true, true, false },
+	{ "key-type", O_KEY_TYPE, true, true, false },
+	{ "network", O_NETWORK, true, true, false },
+	{ "pow-bits", O_POW_BITS, true, true, false },
+	{ "mine-threads", O_MINE_THREADS, true, true, false },
+	{ "session-lifetime", O_SESSION_LIFETIME, true, true, false },
+	{ "fullscreen", O_FULLSCREEN, false, true, false },
+	{ "window", O_WINDOW, true, true, false },
+	{ "screenshot", O_SCREENSHOT, true, false, false },
+	{ "log-level", O_LOG_LEVEL, true, true, false },
+	{ "config", O_CONFIG, true, false, false },
+	{ "no-config", O_NO_CONFIG, false, false, false },
+	{ "version", O_VERSION, false, false, false },
+	{ "help", O_HELP, false, false, false },
 };
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const struct option ctl_opts[] = {
 	{ "data-dir", required_argument, NULL, O_DATA_DIR },
 	{ "json", no_argument, NULL, O_JSON },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "no-config", no_argument, NULL, O_NO_CONFIG },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -147,6 +158,169 @@ static bool copy_path(char *dst, const char *src, const char *opt, char *err)
 	return true;
 }
 
+const struct opt_key *options_key(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+void options_clear(struct options *o, const struct opt_key *k)
+{
+	assert(k->id == O_JOIN);
+	o->n_joins = 0;
+}
+
+/* A flag's value in a file. */
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void apply_flag(struct options *o, int id, bool on)
+{
+	switch (id) {
+	case O_HEADLESS: o->headless = on; break;
+	case O_DEMO: o->demo = on ? DEMO_ON : DEMO_OFF; break;
+	case O_ECHO: o->echo = on; break;
+	case O_FULLSCREEN: o->fullscreen = on; break;
+	case O_NO_CONFIG: o->no_config = on; break;
+	case O_VERSION: if (on) o->action = OPT_VERSION; break;
+	case O_HELP: if (on) o->action = OPT_HELP; break;
+	default: assert(!"a flag without a case");
+	}
+}
+
+bool options_apply(struct options *o, const struct opt_key *k, const char *a,
+		   const char *label, char err[static OPT_ERR_MAX])
+{
+	long v;
+	if (k->id == O_DEMO && a && strcmp(a, "auto") == 0) {
+		o->demo = DEMO_AUTO;
+		return true;
+	}
+	if (!k->takes_value) {
+		bool on = true;
+		if (a && !parse_bool(a, &on))
+			return fail(err, "%s: '%s' is not true or false (yes/no, on/off, 1/0)%s",
+				    label, a, k->id == O_DEMO ? ", nor auto" : "");
+		apply_flag(o, k->id, on);
+		return true;
+	}
+	assert(a);
+	switch (k->id) {
+	case O_DATA_DIR:
+		return copy_path(o->data_dir, a, label, err);
+	case O_SCREENSHOT:
+		return copy_path(o->screenshot, a, label, err);
+	case O_CONFIG:
+		return copy_path(o->config, a, label, err);
+	case O_BIND: {
+		struct in6_addr a6;
+		struct in_addr a4;
+		if (strlen(a) >= sizeof(o->bind) ||
+		    (inet_pton(AF_INET, a, &a4) != 1 &&
+		     inet_pton(AF_INET6, a, &a6) != 1))
+			return fail(err, "%s: '%s' is not an IPv4 or IPv6 address", label, a);
+		strcpy(o->bind, a);
+		return true;
+	}
+	case O_ADVERTISE: {
+		char host[OPT_HOSTPORT_MAX];
+		uint16_t port;
+		if (strlen(a) >= sizeof(o->advertise) ||
+		    !strchr(a, ':') ||
+		    !hostport_parse(a, 0, host, sizeof(host), &port) || port == 0)
+			return fail(err, "%s: '%s' is not HOST:PORT", label, a);
+		strcpy(o->advertise, a);
+		return true;
+	}
+	case O_LEDGER_PORT:
+		if (!port_parse(a, &o->ledger_port))
+			return fail(err, "%s: '%s' is not a port (1-65535)", label, a);
+		return true;
+	case O_CHAT_PORT:
+		if (!port_parse(a, &o->chat_port))
+			return fail(err, "%s: '%s' is not a port (1-65535)", label, a);
+		return true;
+	case O_JOIN: {
+		char host[OPT_HOSTPORT_MAX];
+		uint16_t port;
+		if (o->n_joins == OPT_MAX_JOINS)
+			return fail(err, "%s: at most %d peers", label, OPT_MAX_JOINS);
+		if (strlen(a) >= OPT_HOSTPORT_MAX ||
+		    !hostport_parse(a, DEFAULT_LEDGER_PORT, host, sizeof(host), &port))
+			return fail(err, "%s: '%s' is not HOST[:PORT]", label, a);
+		strcpy(o->joins[o->n_joins++], a);
+		return true;
+	}
+	case O_NAME:
+		if (!name_valid(a))
+			return fail(err, "%s: '%s' is not a valid name "
+				    "(2-32 of a-z 0-9 _ -)", label, a);
+		strcpy(o->name, a);
+		return true;
+	case O_KEY_TYPE:
+		if (!key_type_parse(a, &o->key_type))
+			return fail(err, "%s: '%s' is not ed25519, p256 or rsa3072", label, a);
+		o->key_type_set = true;
+		return true;
+	case O_NETWORK:
+		if (!network_id_valid(a))
+			return fail(err, "%s: '%s' is not a valid network id "
+				    "(1-32 of a-z 0-9 _ -)", label, a);
+		strcpy(o->network, a);
+		o->network_set = true;
+		return true;
+	case O_POW_BITS:
+		if (!parse_int(a, 1, MAX_POW_BITS, &v))
+			return fail(err, "%s: '%s' is not in 1-%d", label, a, MAX_POW_BITS);
+		o->pow_bits = (int)v;
+		o->pow_bits_set = true;
+		return true;
+	case O_MINE_THREADS:
+		if (!parse_int(a, 1, MAX_MINE_THREADS, &v))
+			return fail(err, "%s: '%s' is not in 1-%d", label, a, MAX_MINE_THREADS);
+		o->mine_threads = (int)v;
+		return true;
+	case O_SESSION_LIFETIME:
+		if (!parse_int(a, 5, 86400, &v))
+			return fail(err, "%s: '%s' is not in 5-86400 seconds", label, a);
+		o->session_lifetime = (int)v;
+		return true;
+	case O_WINDOW:
+		if (!parse_window(a, &o->window_w, &o->window_h))
+			return fail(err, "%s: '%s' is not WxH (200-8192 each)", label, a);
+		return true;
+	case O_LOG_LEVEL:
+		if (!log_level_parse(a, &o->log_level))
+			return fail(err, "%s: '%s' is not error, warn, info or debug", label, a);
+		return true;
+	}
+	assert(!"an option with a value but no case");
+	return false;
+}
+
+static bool config_choice_ok(const struct options *o, char *err)
+{
+	if (o->config[0] && o->no_config)
+		return fail(err, "--config and --no-config contradict each other");
+	return true;
+}
+
 static bool parse_ctl(struct options *o, int argc, char **argv, char *err)
 {
 	/* getopt stops at COMMAND ("+"), so COMMAND's own flags stay its own. */
@@ -156,6 +330,13 @@ static bool parse_ctl(struct options *o, int argc, char **argv, char *err)
 		case O_DATA_DIR:
 			if (!copy_path(o->data_dir, optarg, "--data-dir", err))
 				return false;
+			break;
+		case O_CONFIG:
+			if (!copy_path(o->config, optarg, "--config", err))
+				return false;
+			break;
+		case O_NO_CONFIG:
+			o->no_config = true;
 			break;
 		case O_JSON:
 			o->json = true;
@@ -173,7 +354,7 @@ static bool parse_ctl(struct options *o, int argc, char **argv, char *err)
 		return fail(err, "ctl: missing COMMAND (see --help)");
 	o->ctl_argi = optind;
 	o->ctl_argc = argc - optind;
-	return true;
+	return config_choice_ok(o, err);
 }
 
 bool options_parse(struct options *o, int argc, char **argv,
@@ -187,124 +368,45 @@ bool options_parse(struct options *o, int argc, char **argv,
 		return parse_ctl(o, argc - 1, argv + 1, err) &&
 		       (o->ctl_argi += 1, true);
 	}
-	int c;
-	long v;
-	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-		const char *a = optarg;
-		switch (c) {
-		case O_HEADLESS: o->headless = true; break;
-		case O_DEMO:
-			if (a && strcmp(a, "auto") != 0)
-				return fail(err, "--demo: '%s' is not auto (--demo alone always "
-					    "starts the demo)", a);
-			o->demo = a ? DEMO_AUTO : DEMO_ON;
-			break;
-		case O_ECHO: o->echo = true; break;
-		case O_FULLSCREEN: o->fullscreen = true; break;
-		case O_VERSION: o->action = OPT_VERSION; break;
-		case O_HELP: o->action = OPT_HELP; break;
-		case O_DATA_DIR:
-			if (!copy_path(o->data_dir, a, "--data-dir", err))
-				return false;
-			break;
-		case O_SCREENSHOT:
-			if (!copy_path(o->screenshot, a, "--screenshot", err))
-				return false;
-			break;
-		case O_BIND: {
-			struct in6_addr a6;
-			struct in_addr a4;
-			if (strlen(a) >= sizeof(o->bind) ||
-			    (inet_pton(AF_INET, a, &a4) != 1 &&
-			     inet_pton(AF_INET6, a, &a6) != 1))
-				return fail(err, "--bind: '%s' is not an IPv4 or IPv6 address", a);
-			strcpy(o->bind, a);
-			break;
-		}
-		case O_ADVERTISE: {
-			char host[OPT_HOSTPORT_MAX];
-			uint16_t port;
-			if (strlen(a) >= sizeof(o->advertise) ||
-			    !strchr(a, ':') ||
-			    !hostport_parse(a, 0, host, sizeof(host), &port) || port == 0)
-				return fail(err, "--advertise: '%s' is not HOST:PORT", a);
-			strcpy(o->advertise, a);
-			break;
-		}
-		case O_LEDGER_PORT:
-			if (!port_parse(a, &o->ledger_port))
-				return fail(err, "--ledger-port: '%s' is not a port (1-65535)", a);
-			break;
-		case O_CHAT_PORT:
-			if (!port_parse(a, &o->chat_port))
-				return fail(err, "--chat-port: '%s' is not a port (1-65535)", a);
-			break;
-		case O_JOIN: {
-			char host[OPT_HOSTPORT_MAX];
-			uint16_t port;
-			if (o->n_joins == OPT_MAX_JOINS)
-				return fail(err, "--join: at most %d peers", OPT_MAX_JOINS);
-			if (strlen(a) >= OPT_HOSTPORT_MAX ||
-			    !hostport_parse(a, DEFAULT_LEDGER_PORT, host, sizeof(host), &port))
-				return fail(err, "--join: '%s' is not HOST[:PORT]", a);
-			strcpy(o->joins[o->n_joins++], a);
-			break;
-		}
-		case O_NAME:
-			if (!name_valid(a))
-				return fail(err, "--name: '%s' is not a valid name "
-					    "(2-32 of a-z 0-9 _ -)", a);
-			strcpy(o->name, a);
-			break;
-		case O_KEY_TYPE:
-			if (!key_type_parse(a, &o->key_type))
-				return fail(err, "--key-type: '%s' is not ed25519, p256 or rsa3072", a);
-			o->key_type_set = true;
-			break;
-		case O_NETWORK:
-			if (!network_id_valid(a))
-				return fail(err, "--network: '%s' is not a valid network id "
-					    "(1-32 of a-z 0-9 _ -)", a);
-			strcpy(o->network, a);
-			o->network_set = true;
-			break;
-		case O_POW_BITS:
-			if (!parse_int(a, 1, MAX_POW_BITS, &v))
-				return fail(err, "--pow-bits: '%s' is not in 1-%d", a, MAX_POW_BITS);
-			o->pow_bits = (int)v;
-			o->pow_bits_set = true;
-			break;
-		case O_MINE_THREADS:
-			if (!parse_int(a, 1, MAX_MINE_THREADS, &v))
-				return fail(err, "--mine-threads: '%s' is not in 1-%d", a,
-					    MAX_MINE_THREADS);
-			o->mine_threads = (int)v;
-			break;
-		case O_SESSION_LIFETIME:
-			if (!parse_int(a, 5, 86400, &v))
-				return fail(err, "--session-lifetime: '%s' is not in 5-86400 seconds", a);
-			o->session_lifetime = (int)v;
-			break;
-		case O_WINDOW:
-			if (!parse_window(a, &o->window_w, &o->window_h))
-				return fail(err, "--window: '%s' is not WxH (200-8192 each)", a);
-			o->window_set = true;
-			break;
-		case O_LOG_LEVEL:
-			if (!log_level_parse(a, &o->log_level))
-				return fail(err, "--log-level: '%s' is not error, warn, info or debug", a);
-			break;
-		case ':':
+	struct option table[N_KEYS + 1];
+	for (size_t i = 0; i < N_KEYS; i++)
+		table[i] = (struct option){ keys[i].name,
+			keys[i].takes_value ? required_argument
+			: keys[i].id == O_DEMO ? optional_argument : no_argument,
+			NULL, keys[i].id };
+	table[N_KEYS] = (struct option){ NULL, 0, NULL, 0 };
+
+	bool first_join = true;
+	int c, ki;
+	while ((c = getopt_long(argc, argv, ":", table, &ki)) != -1) {
+		if (c == ':')
 			return fail(err, "%s: missing value", argv[optind - 1]);
-		default:
+		if (c == '?') {
 			if (optopt && optopt < 256)
 				return fail(err, "unknown option '-%c'", optopt);
 			return fail(err, "unknown option '%s'", argv[optind - 1]);
 		}
+		const struct opt_key *k = &keys[ki];
+		char label[32];
+		snprintf(label, sizeof(label), "--%s", k->name);
+		/* The command line's list of peers replaces a file's. */
+		if (k->repeatable && first_join) {
+			options_clear(o, k);
+			first_join = false;
+		}
+		/* A file says demo = true, false or auto; the command line --demo
+		 * or --demo=auto. */
+		if (k->id == O_DEMO && optarg && strcmp(optarg, "auto") != 0)
+			return fail(err, "--demo: '%s' is not auto (--demo alone always "
+				    "starts the demo)", optarg);
+		if (!options_apply(o, k, optarg, label, err))
+			return false;
+		if (k->id == O_FULLSCREEN || k->id == O_WINDOW || k->id == O_SCREENSHOT)
+			o->kiosk_cli = true;
 	}
 	if (optind < argc)
 		return fail(err, "unexpected argument '%s'", argv[optind]);
-	return true;
+	return config_choice_ok(o, err);
 }
 
 void options_print_help(const char *prog, const struct options *d)
@@ -355,6 +457,19 @@ void options_print_help(const char *prog, const struct options *d)
 "  --window WxH            window size (default: %dx%d)\n"
 "  --screenshot PATH       write a PNG of the first screen and exit\n"
 "\n"
+"Configuration files:\n"
+"  --config PATH           read only the file PATH\n"
+"  --no-config             read no file\n"
+"                          Otherwise " CONFIG_SYSTEM_PATH ", then\n"
+"                          $XDG_CONFIG_HOME/ledgerchat/ledgerchat.conf\n"
+"                          ($XDG_CONFIG_HOME defaults to ~/.config), each if it\n"
+"                          exists.  Lines are KEY = VALUE, KEY an option's name\n"
+"                          without the dashes (join repeatable, flags true or\n"
+"                          false; not config, screenshot, version or help).  A\n"
+"                          later file overrides an earlier one, the command line\n"
+"                          overrides both.  ctl takes --config and --no-config\n"
+"                          too, and data-dir from the files.\n"
+"\n"
 "General:\n"
 "  --log-level LEVEL       error, warn, info or debug (default: %s)\n"
 "  --version               print the version and exit\n"
@@ -384,6 +499,5 @@ void options_print_help(const char *prog, const struct options *d)
 	OPT_MAX_JOINS, DEFAULT_LEDGER_PORT, key_type_name(d->key_type),
 	d->network, MAX_POW_BITS, d->pow_bits, MAX_MINE_THREADS, d->session_lifetime,
 	DEMO_PEER_NAME, DEMO_PEER_HOST, DEMO_PORT_OFFSET, DEMO_NETWORK, DEMO_POW_BITS,
-	d->window_w,
-	d->window_h, log_level_name(d->log_level));
+	d->window_w, d->window_h, log_level_name(d->log_level));
 }

@@ -4,6 +4,10 @@
  * Parsing is separate from main() so tests (and the fuzzer) can drive it.
  * It never prints and never exits: problems come back as a one-line message
  * naming the culprit, which main() prints before exiting with status 2.
+ *
+ * One table of options serves the command line and the configuration file
+ * (core/config.c): a file's "chat-port = 5" goes through options_apply(),
+ * the same code as "--chat-port 5".
  */
 #ifndef LC_CORE_OPTIONS_H
 #define LC_CORE_OPTIONS_H
@@ -61,24 +65,56 @@ struct options {
 	bool key_type_set;
 	char network[NETWORK_ID_MAX_LEN + 1];
 	int pow_bits;
-	bool network_set, pow_bits_set; /* given on the command line */
+	bool network_set, pow_bits_set; /* given on the command line or in a file */
 	int mine_threads;               /* 0 = one per core */
 	int session_lifetime;           /* seconds before a fresh handshake */
 	int window_w, window_h;
-	bool window_set;
+	/* --fullscreen, --window or --screenshot on the command line (a file's
+	 * kiosk settings are simply unused by a headless node). */
+	bool kiosk_cli;
 	char screenshot[OPT_PATH_MAX];  /* "" = none */
 	enum log_level log_level;
+	char config[OPT_PATH_MAX];      /* --config: "" = the usual files */
+	bool no_config;                 /* --no-config */
 	/* ctl: argv index of COMMAND and how many words follow it (with it). */
 	int ctl_argi, ctl_argc;
 };
+
+/* One option, as the command line names it (without "--"): also its key in
+ * a configuration file.  Rows are static; callers only read them. */
+struct opt_key {
+	const char *name;
+	int id;              /* options.c's own number */
+	bool takes_value;    /* false: a flag (a file says true or false) */
+	bool in_file;        /* may be set in a configuration file */
+	bool repeatable;     /* may be given more than once (--join) */
+};
+
+/* The row named name (e.g. "chat-port"), or NULL when there is none. */
+const struct opt_key *options_key(const char *name);
+
+/*
+ * Check value and store it in o: the one place an option's value is
+ * validated.  value is NULL for a flag on the command line; a flag from a
+ * file carries true/false, yes/no, on/off or 1/0.  label names the option
+ * in err ("--chat-port" or "chat-port").  A repeatable option appends.
+ */
+bool options_apply(struct options *o, const struct opt_key *k, const char *value,
+		   const char *label, char err[static OPT_ERR_MAX]);
+
+/* Empty a repeatable option's list (the first --join, or a file's first
+ * join, replaces the peers set before it). */
+void options_clear(struct options *o, const struct opt_key *k);
 
 /* Fill o with every default (data dir from $XDG_DATA_HOME or $HOME). */
 void options_defaults(struct options *o);
 
 /*
- * Parse argv (argv[0] is the program).  Returns true on success; false with
- * err[] holding one line ("--chat-port: 70000 is not a port (1-65535)").
- * Uses getopt_long, so it resets optind itself.
+ * Parse argv (argv[0] is the program) over what o holds already (defaults,
+ * then whatever the configuration files set): each option given replaces
+ * it, and the first --join replaces the list.  Returns true on success;
+ * false with err[] holding one line ("--chat-port: 70000 is not a port
+ * (1-65535)").  Uses getopt_long, so it resets optind itself.
  */
 bool options_parse(struct options *o /* OUT */, int argc, char **argv,
 		   char err[static OPT_ERR_MAX]);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@ TEST(cli_help_lists_every_option_and_exits_0)
 		"--mine-threads N", "--session-lifetime S", "--fullscreen", "--window WxH",
 		"--screenshot PATH", "--log-level LEVEL", "--version", "--help",
 		"ctl [--data-dir DIR] [--json] COMMAND", "47700", "47701",
+		"--config PATH", "--no-config", "/etc/ledgerchat/ledgerchat.conf",
+		"$XDG_CONFIG_HOME/ledgerchat/ledgerchat.conf", "~/.config",
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (!strstr(r.out, opts[i]))
@@ -62,4 +65,97 @@ TEST(cli_bad_options_exit_2_naming_the_culprit)
 	expect_usage_error(a3, "--window");
 	char *a4[] = { "ledgerchat", "--name", "a name", NULL };
 	expect_usage_error(a4, "--name");
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	CHECK(f);
+	fputs(text, f);
+	CHECK_OK(fclose(f));
+}
+
+TEST(cli_bad_config_file_exits_2_naming_file_and_line)
+{
+	char conf[600], want[700];
+	snprintf(conf, sizeof(conf), "%s/bad.conf", harness_tmpdir());
+	write_file(conf, "# kiosk\nname = alice\nchat-port = 70000\n");
+	char *a1[] = { "ledgerchat", "--config", conf, NULL };
+	snprintf(want, sizeof(want), "%s:3: chat-port: '70000' is not a port", conf);
+	expect_usage_error(a1, want);
+	write_file(conf, "[ledgerchat]\n");
+	snprintf(want, sizeof(want), "%s:1: sections", conf);
+	expect_usage_error(a1, want);
+	char missing[700];
+	snprintf(missing, sizeof(missing), "%s/none.conf", harness_tmpdir());
+	char *a2[] = { "ledgerchat", "--config", missing, NULL };
+	expect_usage_error(a2, "No such file or directory");
+	char *a3[] = { "ledgerchat", "--config", (char *)harness_tmpdir(), NULL };
+	expect_usage_error(a3, "Is a directory");
+	char *a4[] = { "ledgerchat", "--config", conf, "--no-config", NULL };
+	expect_usage_error(a4, "--config and --no-config");
+	/* ctl reads the same files */
+	char *a5[] = { "ledgerchat", "ctl", "--config", conf, "status", NULL };
+	snprintf(want, sizeof(want), "%s:1: sections", conf);
+	expect_usage_error(a5, want);
+}
+
+TEST(cli_ctl_finds_the_data_dir_in_the_config_file)
+{
+	char conf[600], dir[600], want[700];
+	snprintf(conf, sizeof(conf), "%s/c.conf", harness_tmpdir());
+	snprintf(dir, sizeof(dir), "%s/node-data", harness_tmpdir());
+	char text[700];
+	snprintf(text, sizeof(text), "data-dir = %s\nheadless = yes\n", dir);
+	write_file(conf, text);
+	struct proc_result r;
+	char *a1[] = { "ledgerchat", "ctl", "--config", conf, "status", NULL };
+	CHECK_OK(proc_run(a1, 10000, &r));
+	CHECK_INT(r.status, ==, 1);
+	snprintf(want, sizeof(want), "no node is running for %s\n", dir);
+	CHECK(strstr(r.err, want));
+	proc_result_free(&r);
+	char *a2[] = { "ledgerchat", "ctl", "--config", conf, "--data-dir", "/nonexistent/x",
+		       "status", NULL };
+	CHECK_OK(proc_run(a2, 10000, &r));
+	CHECK_INT(r.status, ==, 1);
+	CHECK(strstr(r.err, "no node is running for /nonexistent/x\n"));
+	proc_result_free(&r);
+}
+
+/*
+ * The binary by its full path: tests/proc.c adds no --no-config then, and
+ * the user's file (here, the test's own XDG_CONFIG_HOME) is read.  A
+ * machine with an /etc/ledgerchat/ledgerchat.conf of its own skips this.
+ */
+TEST(cli_reads_the_user_file_unless_told_not_to)
+{
+	if (access("/etc/ledgerchat/ledgerchat.conf", F_OK) == 0) {
+		printf("  (skipped: /etc/ledgerchat/ledgerchat.conf exists here)\n");
+		return;
+	}
+	char dir[600], conf[700], want[800];
+	snprintf(dir, sizeof(dir), "%s/ledgerchat", harness_tmpdir());
+	CHECK_OK(mkdir(dir, 0700));
+	snprintf(conf, sizeof(conf), "%s/ledgerchat.conf", dir);
+	write_file(conf, "\nbogus = 1\n");
+	setenv("XDG_CONFIG_HOME", harness_tmpdir(), 1);
+	char *bin = (char *)proc_ledgerchat();
+	/* Without the file: exit 2, kiosk options with --headless. */
+	char *a1[] = { bin, "--headless", "--fullscreen", NULL };
+	snprintf(want, sizeof(want), "%s:2: unknown key 'bogus'", conf);
+	expect_usage_error(a1, want);
+	char *a2[] = { bin, "ctl", "status", NULL };
+	expect_usage_error(a2, want);
+	/* --no-config skips it; so does the tests' own "ledgerchat". */
+	char *a3[] = { bin, "--no-config", "--headless", "--fullscreen", NULL };
+	expect_usage_error(a3, "--fullscreen");
+	char *a4[] = { "ledgerchat", "--headless", "--fullscreen", NULL };
+	expect_usage_error(a4, "--fullscreen");
+	/* --help works beside a broken file. */
+	struct proc_result r;
+	char *a5[] = { bin, "--help", NULL };
+	CHECK_OK(proc_run(a5, 10000, &r));
+	CHECK_INT(r.status, ==, 0);
+	proc_result_free(&r);
 }

@@ -26,6 +26,7 @@
 #include "ctl/print.h"
 #include "ctl/protocol.h"
 #include "ctl/server.h"
+#include "proc.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -1036,6 +1037,27 @@ TEST(client_without_a_node_exits_1_naming_the_data_dir)
 	snprintf(want, sizeof(want), "no node is running for %s", dir);
 	expect_exit(r, 1, want);
 	free(r);
+}
+
+/* The real binary, told the data directory only by a configuration file,
+ * reaches the node there. */
+TEST(client_finds_the_node_through_a_config_file)
+{
+	char path[CTL_PATH_MAX];
+	struct ctl_server *s = start(path, sizeof(path), NULL);
+	char conf[600];
+	snprintf(conf, sizeof(conf), "%s/ledgerchat.conf", harness_tmpdir());
+	FILE *f = fopen(conf, "w");
+	CHECK(f);
+	fprintf(f, "# where the node keeps its data\ndata-dir = %s\n", harness_tmpdir());
+	CHECK_OK(fclose(f));
+	struct proc_result pr;
+	char *argv[] = { "ledgerchat", "ctl", "--config", conf, "--json", "status", NULL };
+	CHECK_OK(proc_run(argv, 20000, &pr));
+	CHECK_INT(pr.status, ==, 0);
+	CHECK(strstr(pr.out, "\"name\":\"alice\""));
+	proc_result_free(&pr);
+	ctl_server_stop(s);
 }
 
 TEST(client_node_errors_exit_1)

@@ -68,7 +68,7 @@ TEST(options_every_option_accepted)
 	   "--pow-bits", "8", "--mine-threads", "2", "--session-lifetime", "600",
 	   "--fullscreen", "--window",
 	   "800x480", "--screenshot", "/tmp/s.png", "--log-level", "debug");
-	CHECK(o.headless && o.demo == DEMO_ON && o.fullscreen && o.window_set);
+	CHECK(o.headless && o.demo == DEMO_ON && o.fullscreen && o.kiosk_cli);
 	CHECK_STR(o.data_dir, "/tmp/d");
 	CHECK_STR(o.bind, "127.0.0.2");
 	CHECK_STR(o.advertise, "kiosk.local:5000");
@@ -204,4 +204,47 @@ TEST(options_hostport_parse)
 	CHECK(hostport_parse("abcdefg", 7, h, 8, &p));
 	CHECK(!hostport_parse("host", 0, h, sizeof(h), &p)); /* port required */
 	CHECK(hostport_parse("host:1", 0, h, sizeof(h), &p));
+}
+
+TEST(options_config_choice_and_joins)
+{
+	struct options o;
+	char err[OPT_ERR_MAX];
+	OK("--config", "/etc/x.conf");
+	CHECK_STR(o.config, "/etc/x.conf");
+	CHECK(!o.no_config);
+	OK("--no-config");
+	CHECK(o.no_config && !o.config[0]);
+	OK("ctl", "--config", "/c", "status");
+	CHECK_STR(o.config, "/c");
+	OK("ctl", "--no-config", "status");
+	CHECK(o.no_config);
+	BAD("--config", "--config", "/x", "--no-config");
+	BAD("--config", "--no-config", "--config", "/x");
+	BAD("--config", "ctl", "--no-config", "--config=/x", "status");
+	BAD("--config", "--config", "");
+	BAD("--no-config", "--no-config=1");
+
+	/* The first --join replaces joins set before the command line. */
+	options_defaults(&o);
+	strcpy(o.joins[0], "from-a-file");
+	o.n_joins = 1;
+	char *argv[] = { "ledgerchat", "--join", "a", "--join", "b", NULL };
+	CHECK(options_parse(&o, 5, argv, err));
+	CHECK_INT(o.n_joins, ==, 2);
+	CHECK_STR(o.joins[0], "a");
+
+	/* A flag from a file carries its value; the command line's has none. */
+	const struct opt_key *k = options_key("headless");
+	CHECK(k && !k->takes_value);
+	options_defaults(&o);
+	CHECK(options_apply(&o, k, NULL, "--headless", err));
+	CHECK(o.headless);
+	CHECK(options_apply(&o, k, "off", "headless", err));
+	CHECK(!o.headless);
+	CHECK(!options_apply(&o, k, "nope", "headless", err));
+	CHECK(strstr(err, "headless: 'nope'"));
+	/* Every value goes through the same checks, under the caller's label. */
+	CHECK(!options_apply(&o, options_key("chat-port"), "0", "chat-port", err));
+	CHECK_STR(err, "chat-port: '0' is not a port (1-65535)");
 }
