@@ -865,6 +865,7 @@ static int make_signalfd(void)
 static void housekeeping(struct node *n)
 {
 	uint64_t now = clock_mono_ms();
+	msgstore_idle(n->msgs);
 	if (n->job_id) {
 		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;
 		uint64_t ms = now - n->job_started_ms;

@@ -35,6 +35,8 @@ struct msgstore {
 	sqlite3 *db;
 	sqlite3_stmt *st[M__COUNT];
 	bool failed;        /* a write of the open batch failed: roll it back */
+	uint64_t writes;    /* batches begun, ever */
+	uint64_t writes_seen;   /* ... as msgstore_idle() last saw them */
 };
 
 const char *msg_status_name(int status)
@@ -79,6 +81,10 @@ lc_err msgstore_open(struct msgstore **out, const char *path, char *why, size_t 
 	sqlite3_busy_timeout(m->db, 5000);
 	if (sqlite3_exec(m->db,
 			 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 /* Checkpoints (an fsync each) wait for a quiet second
+			  * (msgstore_idle); the WAL is checkpointed in a busy
+			  * stretch only past 32 MB, and kept at 4 MB after. */
+			 "PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=4194304;"
 			 "CREATE TABLE IF NOT EXISTS messages ("
 			 "  seq INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
 			 "  peer TEXT NOT NULL, outgoing INTEGER NOT NULL,"
@@ -134,6 +140,7 @@ static lc_err batch_begin(struct msgstore *m)
 {
 	if (!sqlite3_get_autocommit(m->db))
 		return LC_OK;
+	m->writes++;
 	int rc = sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		m->failed = true;
@@ -156,6 +163,19 @@ lc_err msgstore_commit(struct msgstore *m)
 		e = LC_ERR_IO;
 	m->failed = false;
 	return e;
+}
+
+void msgstore_idle(struct msgstore *m)
+{
+	if (m->writes != m->writes_seen) {
+		m->writes_seen = m->writes;
+		return;      /* busy: not now */
+	}
+	int log = 0, done = 0;
+	if (sqlite3_wal_checkpoint_v2(m->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
+		    SQLITE_OK &&
+	    log > 0 && done == log)
+		sqlite3_exec(m->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 }
 
 lc_err msgstore_add(struct msgstore *m, const struct msg *msg)

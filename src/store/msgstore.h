@@ -67,6 +67,10 @@ lc_err msgstore_delivered(struct msgstore *m, const uint8_t id[static MSG_ID_LEN
 /* End the batch of writes: commit it, or roll all of it back if one of its
  * writes failed (then the error).  LC_OK when there was nothing to commit. */
 lc_err msgstore_commit(struct msgstore *m);
+/* Call about once a second: when no batch began since the last call, copy
+ * the WAL into the database (the checkpoint, with its fsync) so the busy
+ * path rarely has to. */
+void msgstore_idle(struct msgstore *m);
 lc_err msgstore_get(struct msgstore *m, const uint8_t id[static MSG_ID_LEN],
 		    struct msg *out /* OUT */);
 

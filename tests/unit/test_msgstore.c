@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,5 +189,36 @@ TEST(msgstore_outbox_peers_lists_each_peer_once)
 	int n = 0;
 	CHECK_OK(msgstore_outbox_peers(m, count_peers, &n));
 	CHECK_INT(n, ==, 1);
+	msgstore_close(m);
+}
+
+static long wal_size(void)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/messages.db-wal", harness_tmpdir());
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* The WAL is copied into the database when the store has been quiet for a
+ * call, not while batches keep coming. */
+TEST(msgstore_idle_checkpoints_only_when_quiet)
+{
+	struct msgstore *m = open_db();
+	struct msg x;
+	for (int i = 1; i <= 20; i++) {
+		mk(&x, i, "bob", 1, MSG_QUEUED, "x");
+		CHECK_OK(msgstore_add(m, &x));
+		CHECK_OK(msgstore_commit(m));
+	}
+	long busy = wal_size();
+	CHECK(busy > 0);
+	msgstore_idle(m);                 /* batches since the last look: wait */
+	CHECK_INT(wal_size(), ==, busy);
+	msgstore_idle(m);                 /* a quiet interval: checkpoint */
+	CHECK_INT(wal_size(), ==, 0);
+	struct seen s = { 0 };
+	CHECK_OK(msgstore_outbox(m, "bob", 0, 64, collect, &s));
+	CHECK_INT(s.n, ==, 20);
 	msgstore_close(m);
 }
