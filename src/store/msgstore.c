@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/walbuf.h"
 #include "util/log.h"
 
 enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M__COUNT };
@@ -32,6 +33,7 @@ static const char *const msql[M__COUNT] = {
 };
 
 struct msgstore {
+	char *path;
 	sqlite3 *db;
 	sqlite3_stmt *st[M__COUNT];
 	bool failed;        /* a write of the open batch failed: roll it back */
@@ -63,24 +65,23 @@ static void mdone(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
-lc_err msgstore_open(struct msgstore **out, const char *path, char *why, size_t whylen)
+/* Open (or open again) m->db at m->path: schema, statements. */
+static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 {
-	*out = NULL;
-	struct msgstore *m = calloc(1, sizeof(*m));
-	if (!m)
-		return LC_ERR_NOMEM;
-	lc_err e = LC_OK;
 	char *msg = NULL;
-	if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				  SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(why, whylen, "cannot open %s: %s", path,
+	const char *vfs = walbuf_register() ? WALBUF_VFS : NULL;
+	if (sqlite3_open_v2(m->path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
+		snprintf(why, whylen, "cannot open %s: %s", m->path,
 			 m->db ? sqlite3_errmsg(m->db) : "out of memory");
-		e = LC_ERR_IO;
-		goto out;
+		return LC_ERR_IO;
 	}
 	sqlite3_busy_timeout(m->db, 5000);
 	if (sqlite3_exec(m->db,
-			 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 /* Only the node reads it: no file locks per transaction,
+			  * the WAL index in memory (and walbuf.h's condition). */
+			 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
+			 "PRAGMA synchronous=NORMAL;"
 			 /* Checkpoints (an fsync each) wait for a quiet second
 			  * (msgstore_idle); the WAL is checkpointed in a busy
 			  * stretch only past 32 MB, and kept at 4 MB after. */
@@ -99,23 +100,57 @@ lc_err msgstore_open(struct msgstore **out, const char *path, char *why, size_t 
 			 "DROP INDEX IF EXISTS messages_outbox;"
 			 "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1;"
 			 "PRAGMA user_version=2;",
-			 NULL, NULL, &msg) != SQLITE_OK) {
+			 NULL, NULL, &msg) != SQLITE_OK || walbuf_flush(m->db) != SQLITE_OK) {
 		snprintf(why, whylen, "%s is not a ledgerchat message store or is damaged: %s",
-			 path, msg ? msg : sqlite3_errmsg(m->db));
+			 m->path, msg ? msg : sqlite3_errmsg(m->db));
 		sqlite3_free(msg);
-		e = LC_ERR_CORRUPT;
-		goto out;
+		return LC_ERR_CORRUPT;
 	}
 	for (int i = 0; i < M__COUNT; i++) {
 		if (sqlite3_prepare_v3(m->db, msql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &m->st[i], NULL) != SQLITE_OK) {
-			snprintf(why, whylen, "cannot prepare statements on %s: %s", path,
+			snprintf(why, whylen, "cannot prepare statements on %s: %s", m->path,
 				 sqlite3_errmsg(m->db));
-			e = LC_ERR_DB;
-			goto out;
+			return LC_ERR_DB;
 		}
 	}
-out:
+	return LC_OK;
+}
+
+static void db_close(struct msgstore *m)
+{
+	for (int i = 0; i < M__COUNT; i++) {
+		sqlite3_finalize(m->st[i]);
+		m->st[i] = NULL;
+	}
+	sqlite3_close(m->db);
+	m->db = NULL;
+}
+
+/* After a failed reopen the store has no connection: try again when it is
+ * next used (the disk may have room again). */
+static lc_err ready(struct msgstore *m)
+{
+	if (m->db)
+		return LC_OK;
+	char why[256];
+	if (db_open(m, why, sizeof(why)) != LC_OK) {
+		db_close(m);
+		return LC_ERR_IO;
+	}
+	LOG_I("store", "messages: the store is open again");
+	return LC_OK;
+}
+
+lc_err msgstore_open(struct msgstore **out, const char *path, char *why, size_t whylen)
+{
+	*out = NULL;
+	struct msgstore *m = calloc(1, sizeof(*m));
+	if (!m || !(m->path = strdup(path))) {
+		free(m);
+		return LC_ERR_NOMEM;
+	}
+	lc_err e = db_open(m, why, whylen);
 	if (e) {
 		msgstore_close(m);
 		return e;
@@ -128,16 +163,20 @@ void msgstore_close(struct msgstore *m)
 {
 	if (!m)
 		return;
-	msgstore_commit(m);
-	for (int i = 0; i < M__COUNT; i++)
-		sqlite3_finalize(m->st[i]);
-	sqlite3_close(m->db);
+	if (m->db)
+		msgstore_commit(m);
+	db_close(m);
+	free(m->path);
 	free(m);
 }
 
 /* Writes join the open batch, opening one if none is. */
 static lc_err batch_begin(struct msgstore *m)
 {
+	if (ready(m) != LC_OK) {
+		m->failed = true;
+		return LC_ERR_IO;
+	}
 	if (!sqlite3_get_autocommit(m->db))
 		return LC_OK;
 	m->writes++;
@@ -152,11 +191,30 @@ static lc_err batch_begin(struct msgstore *m)
 lc_err msgstore_commit(struct msgstore *m)
 {
 	lc_err e = LC_OK;
+	if (!m->db) {
+		/* Lost at a failed reopen (below): what was written is gone. */
+		m->failed = false;
+		return LC_ERR_IO;
+	}
 	if (!sqlite3_get_autocommit(m->db)) {
 		int rc = sqlite3_exec(m->db, m->failed ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 		if (rc != SQLITE_OK) {
 			e = mfail(m, "commit", rc);
 			sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+		}
+	}
+	int rc = walbuf_flush(m->db);
+	if (rc != SQLITE_OK) {
+		/* SQLite counts the commit done, the file does not have it: start
+		 * again from the file, where recovery ends the WAL at the last
+		 * whole commit. */
+		LOG_E("store", "messages: cannot write the commit: %s", sqlite3_errstr(rc));
+		e = LC_ERR_IO;
+		db_close(m);
+		char why[256];
+		if (db_open(m, why, sizeof(why)) != LC_OK) {
+			LOG_E("store", "messages: %s", why);
+			db_close(m);
 		}
 	}
 	if (m->failed && !e)
@@ -167,6 +225,8 @@ lc_err msgstore_commit(struct msgstore *m)
 
 void msgstore_idle(struct msgstore *m)
 {
+	if (ready(m) != LC_OK)
+		return;
 	if (m->writes != m->writes_seen) {
 		m->writes_seen = m->writes;
 		return;      /* busy: not now */
@@ -242,6 +302,8 @@ static void read_msg(sqlite3_stmt *st, struct msg *out)
 
 lc_err msgstore_get(struct msgstore *m, const uint8_t id[static MSG_ID_LEN], struct msg *out)
 {
+	if (ready(m) != LC_OK)
+		return LC_ERR_IO;
 	sqlite3_stmt *st = m->st[M_GET];
 	sqlite3_bind_blob(st, 1, id, MSG_ID_LEN, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -277,6 +339,8 @@ static lc_err each(struct msgstore *m, sqlite3_stmt *st, const char *op, msg_fn 
 lc_err msgstore_outbox(struct msgstore *m, const char *peer, int64_t after_seq, size_t max,
 		       msg_fn fn, void *ctx)
 {
+	if (ready(m) != LC_OK)
+		return LC_ERR_IO;
 	sqlite3_stmt *st = m->st[M_OUTBOX];
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, after_seq);
@@ -287,6 +351,8 @@ lc_err msgstore_outbox(struct msgstore *m, const char *peer, int64_t after_seq, 
 lc_err msgstore_history(struct msgstore *m, const char *peer, size_t limit, msg_fn fn,
 			void *ctx)
 {
+	if (ready(m) != LC_OK)
+		return LC_ERR_IO;
 	sqlite3_stmt *st = m->st[M_HISTORY];
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
@@ -295,6 +361,8 @@ lc_err msgstore_history(struct msgstore *m, const char *peer, size_t limit, msg_
 
 lc_err msgstore_outbox_peers(struct msgstore *m, peer_fn fn, void *ctx)
 {
+	if (ready(m) != LC_OK)
+		return LC_ERR_IO;
 	sqlite3_stmt *st = m->st[M_PEERS];
 	lc_err e = LC_OK;
 	int rc = SQLITE_DONE;
