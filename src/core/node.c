@@ -784,10 +784,15 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 	snprintf(path, sizeof(path), "%s/%s", dir, msg_file);
 	rc = msgstore_open(&n->msgs, path, why, whylen);
 	if (!rc) {
+		struct guard_cfg gc = { "session", NULL };
+		rc = guard_open(&n->sess_guard, &gc);
+	}
+	if (!rc) {
 		/* The name comes below, once we know which name is ours. */
 		struct sess_cfg scfg = {
 			.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
 			.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
+			.guard = n->sess_guard,
 			.host = { n, s_lookup, s_tip, s_tip_differs, s_event },
 		};
 		rc = sess_open(&n->sess, &scfg);
@@ -969,6 +974,7 @@ void node_close(struct node *n)
 	}
 	ctl_server_stop(n->ctl);
 	sess_close(n->sess);
+	guard_close(n->sess_guard);
 	gossip_close(n->gossip);
 	msgstore_close(n->msgs);
 	miner_stop(n->miner);

@@ -62,6 +62,7 @@ struct node {
 	struct gossip *gossip;
 	struct msgstore *msgs;
 	struct sessions *sess;
+	struct guard *sess_guard;           /* bans on the chat port */
 
 	/* current mining job */
 	uint64_t job_id;

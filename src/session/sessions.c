@@ -681,10 +681,12 @@ static int pending_from(const struct sessions *s, const char *ip)
 
 static void accept_all(struct sessions *s)
 {
-	for (;;) {
+	/* A bounded batch: the connections already open get their turn
+	 * before the next one. */
+	for (int batch = 0; batch < SESS_ACCEPT_BATCH; batch++) {
 		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		socklen_t sl;
+		int fd = guard_accept(s->cfg.guard, s->lfd, &ss, &sl);
 		if (fd < 0)
 			return;
 		char ip[INET6_ADDRSTRLEN] = "?";
@@ -692,13 +694,38 @@ static void accept_all(struct sessions *s)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
 		else if (ss.ss_family == AF_INET6)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+		uint8_t ip16[16];
+		guard_ip16((struct sockaddr *)&ss, ip16);
+		if (guard_admit(s->cfg.guard, ip16) != GUARD_OK) {
+			LOG_D(MOD, "refused a chat connection from %s: banned or too frequent", ip);
+			close(fd);
+			continue;
+		}
 		/* One address cannot fill the table with handshakes it never
-		 * finishes: the others keep being served. */
-		struct conn *c = pending_from(s, ip) < PENDING_PER_IP ? free_conn(s) : NULL;
+		 * finishes (and tries that a strike); all addresses together
+		 * hold at most SESS_PENDING_MAX, the oldest giving way. */
+		if (pending_from(s, ip) >= PENDING_PER_IP) {
+			guard_strike(s->cfg.guard, ip16, "too many unfinished chat handshakes");
+			close(fd);
+			continue;
+		}
+		struct conn *oldest = NULL;
+		int pending = 0;
+		for (int i = 0; i < SESS_MAX; i++) {
+			struct conn *o = &s->conns[i];
+			if (o->st == S_FREE || o->st == S_UP || o->outbound)
+				continue;
+			pending++;
+			if (!oldest || o->deadline_ms < oldest->deadline_ms)
+				oldest = o;
+		}
+		if (pending >= SESS_PENDING_MAX) {
+			LOG_D(MOD, "from %s: gave way to a newer connection", oldest->ip);
+			conn_free(s, oldest);   /* quietly: no name, nothing to tell */
+		}
+		struct conn *c = free_conn(s);
 		if (!c) {
-			LOG_W(MOD, "refused a chat connection from %s: %s", ip,
-			      free_conn(s) ? "too many unfinished handshakes from it"
-					   : "all session slots in use");
+			LOG_W(MOD, "refused a chat connection from %s: all session slots in use", ip);
 			close(fd);
 			continue;
 		}

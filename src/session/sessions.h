@@ -43,6 +43,7 @@
 #include "session/keys.h"
 #include "store/msgstore.h"
 #include "util/err.h"
+#include "util/guard.h"
 
 #define SESS_MAX 128                   /* sessions, both directions */
 #define SESS_MAX_POLLFDS (SESS_MAX + 1)
@@ -53,6 +54,9 @@
 #define SESS_LIFETIME_S 3600           /* default; sess_cfg.lifetime_s */
 #define SESS_ROTATE_MIN 5
 #define SESS_ROTATE_MAX 10
+#define SESS_PENDING_MAX 16            /* inbound connections not yet UP, from
+					* everyone: past it the oldest gives way */
+#define SESS_ACCEPT_BATCH 8            /* accepted per sess_handle */
 
 struct sess_host {
 	void *ctx;
@@ -75,6 +79,11 @@ struct sess_cfg {
 	struct msgstore *msgs;         /* borrowed */
 	const char *ciphers;           /* NULL: ChaCha20-Poly1305 then AES-128-GCM */
 	int lifetime_s;                /* 0: SESS_LIFETIME_S */
+	/* Bans, strikes and connection rates for the chat port (borrowed;
+	 * outlives us); NULL guards nothing.  An address is banned after
+	 * repeated handshake timeouts or failures, or for opening more than
+	 * its share of unfinished handshakes. */
+	struct guard *guard;
 	struct sess_host host;
 };
 
