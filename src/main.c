@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/node.h"
 #include "core/options.h"
@@ -54,6 +55,26 @@ static int run_headless(const struct options *opt)
 	node_run(n, true);
 	node_close(n);
 	return 0;
+}
+
+/*
+ * Before a node starts.  It holds many sockets (gossip, chat, control), so
+ * the soft limit on descriptors goes up to the hard one; and it must never
+ * die of a write: past a file size limit (RLIMIT_FSIZE) a write fails with
+ * EFBIG, which the store reports like a full disk, instead of SIGXFSZ
+ * killing the process.
+ */
+static void prepare_process(void)
+{
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			LOG_D("main", "descriptor limit raised from %llu to %llu",
+			      (unsigned long long)was, (unsigned long long)rl.rlim_max);
+	}
 }
 
 /* ---- the kiosk: node on a thread, UI on the main thread ---- */
@@ -151,10 +172,10 @@ int main(int argc, char **argv)
 	else if (opt.headless && (opt.fullscreen || opt.window_set || opt.screenshot[0]))
 		status = usage_error("--fullscreen, --window and --screenshot are for the "
 				     "kiosk; leave out --headless");
-	else if (opt.headless)
-		status = run_headless(&opt);
-	else
-		status = run_kiosk(&opt);
+	else {
+		prepare_process();
+		status = opt.headless ? run_headless(&opt) : run_kiosk(&opt);
+	}
 	rng_shutdown();
 	return status;
 }
