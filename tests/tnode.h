@@ -45,6 +45,19 @@ int tnode_stop(struct tnode *t, int timeout_ms);
 /* SIGKILL and reap. */
 void tnode_kill9(struct tnode *t);
 
+/* Whether t's ledger holds name (ctl names). */
+bool tnode_has_name(struct tnode *t, const char *name);
+/* ctl send: 0 when queued, else ctl's exit status with its stderr in
+ * err[errlen] (may be NULL). */
+int tnode_send(struct tnode *t, const char *to, const char *text, char *err,
+	       size_t errlen);
+/* ctl history with peer, always an array (empty when ctl fails). */
+json_t *tnode_history(struct tnode *t, const char *peer);
+/* Messages in t's history with peer in status (and with text, unless NULL). */
+int tnode_count(struct tnode *t, const char *peer, const char *status, const char *text);
+/* The node's resident memory (VmRSS) in KiB; 0 when it cannot be read. */
+long tnode_rss_kb(const struct tnode *t);
+
 /* A blocking TCP connection from address from to to:port, for tests that
  * play a hostile or broken peer; -1 on failure. */
 int tnode_raw_connect(const char *from, const char *to, int port);
