@@ -849,6 +849,8 @@ int gossip_tick(struct gossip *g)
 	}
 	if (g->sync)
 		sooner(&t, g->sync->t_progress + STALL_MS, now);
+	else if (g->sync_hold_until > now)
+		sooner(&t, g->sync_hold_until, now);
 	if (live < GOSSIP_MAX_PEERS) {
 		int64_t due = book_next_due(g, now, g->max_outbound > 0 &&
 					    outbound < (size_t)g->max_outbound);
@@ -894,6 +896,14 @@ void gossip_announce_record(struct gossip *g, const struct record *r)
 	}
 	g->busy--;
 	free(m);
+}
+
+void gossip_resume_sync(struct gossip *g)
+{
+	g->sync_hold_until = 0;
+	g->busy++;
+	sync_pick(g);
+	g->busy--;
 }
 
 size_t gossip_peer_count(const struct gossip *g)

@@ -51,6 +51,7 @@
 #define PING_MS 30000
 #define IDLE_MS 90000
 #define STALL_MS 30000              /* sync peer silent with requests outstanding */
+#define SYNC_HOLD_MS 5000           /* no syncing after the host could not take a block */
 #define WRITE_STALL_MS 60000        /* output pending, nothing written */
 #define LINGER_MS 2000              /* after BYE: flush, then wait for the close */
 #define BACKOFF_MIN_MS 1000
@@ -152,6 +153,7 @@ struct gossip {
 	size_t n_poll;
 
 	struct peer *sync;               /* the peer we download from, or NULL */
+	uint64_t sync_hold_until;        /* no new sync before (monotonic ms) */
 	uint8_t announced[32];           /* last tip relayed */
 
 	struct book_entry book[BOOK_MAX];
