@@ -17,16 +17,18 @@
 #include "ctl/protocol.h"
 #include "proc.h"
 
-void tnode_start(struct tnode *t, const char *dir, const char *ip,
-		 const char *const extra[])
+static void start(struct tnode *t, const char *const wrap[], const char *dir,
+		  const char *ip, const char *const extra[], bool relayed)
 {
 	memset(t, 0, sizeof(*t));
 	snprintf(t->dir, sizeof(t->dir), "%s", dir);
 	snprintf(t->log, sizeof(t->log), "%s.log", dir);
 	snprintf(t->ip, sizeof(t->ip), "%s", ip);
-	const char *argv[64];
+	const char *argv[96];
 	int argc = 0;
-	argv[argc++] = "ledgerchat";
+	for (int i = 0; wrap && wrap[i] && argc < 32; i++)
+		argv[argc++] = wrap[i];
+	argv[argc++] = wrap ? proc_ledgerchat() : "ledgerchat";
 	argv[argc++] = "--headless";
 	argv[argc++] = "--data-dir";
 	argv[argc++] = t->dir;
@@ -36,11 +38,30 @@ void tnode_start(struct tnode *t, const char *dir, const char *ip,
 	argv[argc++] = "debug";
 	argv[argc++] = "--mine-threads";
 	argv[argc++] = "2";
-	for (int i = 0; extra && extra[i] && argc < 63; i++)
+	for (int i = 0; extra && extra[i] && argc < 95; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
-	t->pid = proc_spawn((char *const *)argv, t->log);
+	t->pid = relayed ? proc_spawn_relayed((char *const *)argv, t->log)
+			 : proc_spawn((char *const *)argv, t->log);
 	CHECK(t->pid > 0);
+}
+
+void tnode_start(struct tnode *t, const char *dir, const char *ip,
+		 const char *const extra[])
+{
+	start(t, NULL, dir, ip, extra, false);
+}
+
+void tnode_start_relayed(struct tnode *t, const char *dir, const char *ip,
+			 const char *const extra[])
+{
+	start(t, NULL, dir, ip, extra, true);
+}
+
+void tnode_start_wrapped(struct tnode *t, const char *const wrap[], const char *dir,
+			 const char *ip, const char *const extra[])
+{
+	start(t, wrap, dir, ip, extra, false);
 }
 
 int tnode_ctl(struct tnode *t, json_t **out, const char *const args[])

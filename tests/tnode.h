@@ -24,6 +24,14 @@ struct tnode {
  * plus extra (NULL-terminated, may be NULL).  Logs go to DIR.log. */
 void tnode_start(struct tnode *t, const char *dir, const char *ip,
 		 const char *const extra[]);
+/* The same with the node's output relayed through a pipe (proc.h), for
+ * tests that limit the node's own file writes. */
+void tnode_start_relayed(struct tnode *t, const char *dir, const char *ip,
+			 const char *const extra[]);
+/* The same under a wrapper program (wrap: its argv, NULL-terminated, e.g.
+ * valgrind and its options); the node's arguments follow. */
+void tnode_start_wrapped(struct tnode *t, const char *const wrap[], const char *dir,
+			 const char *ip, const char *const extra[]);
 /* Run `ledgerchat ctl --data-dir DIR --json ARGS...`; returns its exit
  * status and, when out is given, the parsed output: the object itself, or
  * an array of the lines when there are several (or none).  */

@@ -69,6 +69,11 @@ struct node {
 	struct block job;                   /* header template + records */
 	uint64_t job_started_ms, job_attempts0, last_mining_log_ms;
 
+	/* The data directory stopped taking writes (persist.c). */
+	bool store_failing;
+	int64_t store_failed_at;            /* wall-clock second */
+	char store_why[160];                /* what failed, and how */
+
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
 	bool announced_registered;          /* "registered" event sent */
@@ -76,6 +81,21 @@ struct node {
 	void (*sub_wake)(void *ctx);
 	void *sub_ctx;
 };
+
+/* ---- persist.c ---- */
+/* Store a block's body (before the ledger sees it).  Fails at once while
+ * the store is failing. */
+lc_err node_store_body(struct node *n, const struct block *b, const uint8_t hash[32]);
+/* Drop the body of a block the ledger refused after all. */
+void node_store_forget(struct node *n, const uint8_t hash[32]);
+/* The names, pins and tip a block the ledger took (EXTENDED, REORG) changed. */
+void node_store_changes(struct node *n, const struct block *b, const struct ledger_add *res);
+/* Rewrite all that derives from the chain (start, recovery). */
+lc_err node_store_derived(struct node *n);
+/* A write failed: report it once, stop mining. */
+void node_storage_failed(struct node *n, const char *what, lc_err rc);
+/* Housekeeping: while failing, try a write; the first that works ends it. */
+void node_storage_check(struct node *n);
 
 static inline void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h, 32); }
 
