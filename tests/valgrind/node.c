@@ -1,9 +1,10 @@
 /*
- * tests/valgrind/node.c - `make valgrind`: a headless node's life under
- * valgrind's memcheck: it registers, a second node joins and syncs, they
- * chat both ways, and it stops.  The node's exit status is valgrind's:
- * 1 for any memory error or a definite or indirect leak (see the Makefile
- * for the options and tests/valgrind.supp for what is not counted).
+ * tests/valgrind/node.c - `make valgrind`: two headless nodes under
+ * valgrind's memcheck: one registers, the other joins, syncs and registers,
+ * they chat both ways (past a key update) and stop.  Each node's exit
+ * status is valgrind's: 1 for any memory error or a definite or indirect
+ * leak (see the Makefile for the options and tests/valgrind.supp for what
+ * is not counted).
  *
  * Not part of `make test`: a node under valgrind runs some thirty times
  * slower, so every deadline here is generous.  Environment (set by the
