@@ -200,7 +200,8 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 }
 
 /* Offer a block from anywhere: the local miner or a peer.  *res_out (may
- * be NULL) gets the verdict. */
+ * be NULL) gets the verdict when this returns LC_OK; LC_ERR_IO when the
+ * block could not be stored (and so was not taken). */
 static lc_err accept_block(struct node *n, const struct block *b,
 			   struct ledger_add *res_out)
 {
