@@ -65,7 +65,7 @@ FUZZ_BUILD := build/fuzz
 
 BENCH_BIN := $(BUILD)/bench/bench
 
-.PHONY: all deps run test asan ubsan tsan fuzz bench install uninstall deb deb-check deb-boot-check clean help
+.PHONY: all deps run test asan ubsan tsan valgrind fuzz bench install uninstall deb deb-check deb-boot-check clean help
 .SECONDARY: $(SUPPORT_OBJ)
 
 all: $(PROG)
@@ -134,6 +134,23 @@ ubsan:
 
 tsan:
 	$(MAKE) test SAN=thread
+
+# A headless node under valgrind's memcheck (tests/valgrind/node.c): not in
+# `make test`, it takes minutes.  Fails on any memory error and on definite
+# or indirect leaks; tests/valgrind.supp says what is not counted, and why.
+VALGRIND ?= valgrind
+VALGRIND_BIN := $(BUILD)/tests/valgrind_node
+
+$(VALGRIND_BIN): tests/valgrind/node.c $(SUPPORT_LIB) $(LIB)
+	$(call say,CCLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(LIB) $(LIBS)
+
+valgrind: $(VALGRIND_BIN) $(BUILD)/$(PROG)
+	@command -v $(VALGRIND) >/dev/null || { echo "make valgrind needs valgrind (apt-get install valgrind)"; exit 1; }
+	@LEDGERCHAT_BIN="$(CURDIR)/$(BUILD)/$(PROG)" \
+	 LEDGERCHAT_VALGRIND="$$(command -v $(VALGRIND))" \
+	 LEDGERCHAT_VALGRIND_SUPP="$(CURDIR)/tests/valgrind.supp" $(VALGRIND_BIN)
 
 $(BENCH_BIN): $(wildcard bench/*.c) $(wildcard bench/*.h) $(LIB)
 	$(call say,CCLD,$@)
@@ -205,6 +222,7 @@ help:
 	@echo "              in demo mode while no network is configured (--demo=auto)"
 	@echo "make test     run every test; the last line is 'N passed, N failed'"
 	@echo "make asan     the tests under AddressSanitizer + UBSan (ubsan, tsan too)"
+	@echo "make valgrind a headless node's life under valgrind (minutes; not in make test)"
 	@echo "make bench    benchmarks (medians, ratios to same-run baselines)"
 	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default 60) with libFuzzer"
 	@echo "make install  install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
@@ -213,4 +231,5 @@ help:
 	@echo "make deb-boot-check  the units started under systemd in a container (root)"
 	@echo "make clean    remove build products"
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d) $(REPLAY_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(SUPPORT_OBJ:.o=.d) $(TEST_BIN:=.d) $(REPLAY_BIN:=.d) \
+	 $(VALGRIND_BIN:=.d)

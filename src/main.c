@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/config.h"
 #include "core/demo.h"
@@ -77,6 +78,26 @@ static int run_headless(const struct options *opt, const struct demo_cfg *peer)
 	node_close(n);
 	demo_stop(d);
 	return 0;
+}
+
+/*
+ * Before a node starts.  It holds many sockets (gossip, chat, control), so
+ * the soft limit on descriptors goes up to the hard one; and it must never
+ * die of a write: past a file size limit (RLIMIT_FSIZE) a write fails with
+ * EFBIG, which the store reports like a full disk, instead of SIGXFSZ
+ * killing the process.
+ */
+static void prepare_process(void)
+{
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			LOG_D("main", "descriptor limit raised from %llu to %llu",
+			      (unsigned long long)was, (unsigned long long)rl.rlim_max);
+	}
 }
 
 /* ---- the kiosk: node on a thread, UI on the main thread ---- */
@@ -200,8 +221,10 @@ int main(int argc, char **argv)
 	else if (opt.headless && opt.kiosk_cli)
 		status = usage_error("--fullscreen, --window and --screenshot are for the "
 				     "kiosk; leave out --headless");
-	else
+	else {
+		prepare_process();
 		status = run(&opt);
+	}
 	rng_shutdown();
 	return status;
 }

@@ -160,6 +160,37 @@ pid_t proc_spawn(char *const argv[], const char *logpath)
 	return pid;
 }
 
+pid_t proc_spawn_relayed(char *const argv[], const char *logpath)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	pid_t relay = fork();
+	if (relay == 0) {
+		close(p[1]);
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(p[0], buf, sizeof(buf))) > 0)
+			if (fd < 0 || write(fd, buf, (size_t)n) != n)
+				break;
+		_exit(0);
+	}
+	pid_t pid = relay < 0 ? -1 : fork();
+	if (pid == 0) {
+		dup2(p[1], 1);   /* the copies lose close-on-exec */
+		dup2(p[1], 2);
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		execv(resolve(argv[0]), argv);
+		_exit(127);
+	}
+	close(p[0]);
+	close(p[1]);
+	return pid;
+}
+
 int proc_wait(pid_t pid, int timeout_ms)
 {
 	long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);

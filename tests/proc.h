@@ -23,6 +23,11 @@ void proc_result_free(struct proc_result *r);
 
 /* Start in the background with stdout+stderr appended to logpath. */
 pid_t proc_spawn(char *const argv[], const char *logpath);
+/* The same, but its output goes through a pipe to a small relay process
+ * that appends it to logpath: the log survives limits set on the program
+ * itself (a file size limit makes its own writes to a file fail).  The
+ * relay ends when the program's output closes. */
+pid_t proc_spawn_relayed(char *const argv[], const char *logpath);
 /* Wait for exit up to timeout_ms; returns exit status (128+sig) or -1. */
 int proc_wait(pid_t pid, int timeout_ms);
 /* SIGTERM, then SIGKILL after timeout_ms; returns the exit status. */

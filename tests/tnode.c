@@ -17,16 +17,18 @@
 #include "ctl/protocol.h"
 #include "proc.h"
 
-void tnode_start(struct tnode *t, const char *dir, const char *ip,
-		 const char *const extra[])
+static void start(struct tnode *t, const char *const wrap[], const char *dir,
+		  const char *ip, const char *const extra[], bool relayed)
 {
 	memset(t, 0, sizeof(*t));
 	snprintf(t->dir, sizeof(t->dir), "%s", dir);
 	snprintf(t->log, sizeof(t->log), "%s.log", dir);
 	snprintf(t->ip, sizeof(t->ip), "%s", ip);
-	const char *argv[64];
+	const char *argv[96];
 	int argc = 0;
-	argv[argc++] = "ledgerchat";
+	for (int i = 0; wrap && wrap[i] && argc < 32; i++)
+		argv[argc++] = wrap[i];
+	argv[argc++] = wrap ? proc_ledgerchat() : "ledgerchat";
 	argv[argc++] = "--headless";
 	argv[argc++] = "--data-dir";
 	argv[argc++] = t->dir;
@@ -36,11 +38,30 @@ void tnode_start(struct tnode *t, const char *dir, const char *ip,
 	argv[argc++] = "debug";
 	argv[argc++] = "--mine-threads";
 	argv[argc++] = "2";
-	for (int i = 0; extra && extra[i] && argc < 63; i++)
+	for (int i = 0; extra && extra[i] && argc < 95; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
-	t->pid = proc_spawn((char *const *)argv, t->log);
+	t->pid = relayed ? proc_spawn_relayed((char *const *)argv, t->log)
+			 : proc_spawn((char *const *)argv, t->log);
 	CHECK(t->pid > 0);
+}
+
+void tnode_start(struct tnode *t, const char *dir, const char *ip,
+		 const char *const extra[])
+{
+	start(t, NULL, dir, ip, extra, false);
+}
+
+void tnode_start_relayed(struct tnode *t, const char *dir, const char *ip,
+			 const char *const extra[])
+{
+	start(t, NULL, dir, ip, extra, true);
+}
+
+void tnode_start_wrapped(struct tnode *t, const char *const wrap[], const char *dir,
+			 const char *ip, const char *const extra[])
+{
+	start(t, wrap, dir, ip, extra, false);
 }
 
 int tnode_ctl(struct tnode *t, json_t **out, const char *const args[])
@@ -166,6 +187,91 @@ void tnode_kill9(struct tnode *t)
 	kill(t->pid, SIGKILL);
 	proc_wait(t->pid, 10000);
 	t->pid = 0;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+/* ctl's answer as an array: one line comes back as the object itself. */
+static json_t *as_array(json_t *j)
+{
+	if (json_is_array(j))
+		return j;
+	json_t *a = json_array();
+	if (j)
+		json_array_append_new(a, j);
+	return a;
+}
+
+bool tnode_has_name(struct tnode *t, const char *name)
+{
+	json_t *arr = NULL;
+	const char *args[] = { "names", NULL };
+	if (tnode_ctl(t, &arr, args) != 0) {
+		json_decref(arr);
+		return false;
+	}
+	arr = as_array(arr);
+	bool found = false;
+	for (size_t k = 0; k < json_array_size(arr); k++)
+		found |= strcmp(jstr(json_array_get(arr, k), "name"), name) == 0;
+	json_decref(arr);
+	return found;
+}
+
+int tnode_send(struct tnode *t, const char *to, const char *text, char *err, size_t errlen)
+{
+	char *argv[] = { "ledgerchat", "ctl", "--data-dir", t->dir, "send", (char *)to,
+			 (char *)text, NULL };
+	struct proc_result r;
+	if (proc_run(argv, 30000, &r) != 0)
+		return -1;
+	if (err && errlen)
+		snprintf(err, errlen, "%s", r.err);
+	int st = r.status;
+	proc_result_free(&r);
+	return st;
+}
+
+json_t *tnode_history(struct tnode *t, const char *peer)
+{
+	json_t *h = NULL;
+	const char *args[] = { "history", peer, "--limit", "1000", NULL };
+	if (tnode_ctl(t, &h, args) != 0) {
+		json_decref(h);
+		return json_array();
+	}
+	return as_array(h);
+}
+
+int tnode_count(struct tnode *t, const char *peer, const char *status, const char *text)
+{
+	json_t *h = tnode_history(t, peer);
+	int n = 0;
+	for (size_t i = 0; i < json_array_size(h); i++) {
+		json_t *m = json_array_get(h, i);
+		n += strcmp(jstr(m, "status"), status) == 0 &&
+		     (!text || strcmp(jstr(m, "text"), text) == 0);
+	}
+	json_decref(h);
+	return n;
+}
+
+long tnode_rss_kb(const struct tnode *t)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->pid);
+	FILE *f = fopen(path, "r");
+	long kb = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
 }
 
 int tnode_raw_connect(const char *from, const char *to, int port)

@@ -24,6 +24,14 @@ struct tnode {
  * plus extra (NULL-terminated, may be NULL).  Logs go to DIR.log. */
 void tnode_start(struct tnode *t, const char *dir, const char *ip,
 		 const char *const extra[]);
+/* The same with the node's output relayed through a pipe (proc.h), for
+ * tests that limit the node's own file writes. */
+void tnode_start_relayed(struct tnode *t, const char *dir, const char *ip,
+			 const char *const extra[]);
+/* The same under a wrapper program (wrap: its argv, NULL-terminated, e.g.
+ * valgrind and its options); the node's arguments follow. */
+void tnode_start_wrapped(struct tnode *t, const char *const wrap[], const char *dir,
+			 const char *ip, const char *const extra[]);
 /* Run `ledgerchat ctl --data-dir DIR --json ARGS...`; returns its exit
  * status and, when out is given, the parsed output: the object itself, or
  * an array of the lines when there are several (or none).  */
@@ -44,6 +52,19 @@ json_t *tnode_wait_event(struct ctl_stream *st, const char *kind, int timeout_ms
 int tnode_stop(struct tnode *t, int timeout_ms);
 /* SIGKILL and reap. */
 void tnode_kill9(struct tnode *t);
+
+/* Whether t's ledger holds name (ctl names). */
+bool tnode_has_name(struct tnode *t, const char *name);
+/* ctl send: 0 when queued, else ctl's exit status with its stderr in
+ * err[errlen] (may be NULL). */
+int tnode_send(struct tnode *t, const char *to, const char *text, char *err,
+	       size_t errlen);
+/* ctl history with peer, always an array (empty when ctl fails). */
+json_t *tnode_history(struct tnode *t, const char *peer);
+/* Messages in t's history with peer in status (and with text, unless NULL). */
+int tnode_count(struct tnode *t, const char *peer, const char *status, const char *text);
+/* The node's resident memory (VmRSS) in KiB; 0 when it cannot be read. */
+long tnode_rss_kb(const struct tnode *t);
 
 /* A blocking TCP connection from address from to to:port, for tests that
  * play a hostile or broken peer; -1 on failure. */

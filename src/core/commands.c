@@ -56,6 +56,10 @@ static json_t *status_json(struct node *n)
 	}
 	json_object_set_new(o, "network", json_string(ledger_network(n->ledger)));
 	json_object_set_new(o, "pow_bits", json_integer(ledger_pow_bits(n->ledger)));
+	/* "ok", or "failing" with what failed (persist.c). */
+	json_object_set_new(o, "storage", json_string(n->store_failing ? "failing" : "ok"));
+	if (n->store_failing)
+		json_object_set_new(o, "storage_error", json_string(n->store_why));
 	return o;
 }
 
@@ -217,6 +221,18 @@ static lc_err history_cb(void *ctx, const struct msg *m)
 	return LC_OK;
 }
 
+void node_message_not_stored(struct node *n, lc_err rc, char *err, size_t errlen)
+{
+	if (rc != LC_ERR_IO) {
+		snprintf(err, errlen, "the message was not sent: it cannot be stored: %s",
+			 lc_strerror(rc));
+		return;
+	}
+	node_storage_failed(n, "storing a message", rc);
+	snprintf(err, errlen, "the message was not sent: it cannot be stored, %s does not "
+		 "take writes (%s); is the disk full?", n->opt.data_dir, n->store_why);
+}
+
 static const char *arg_name(json_t *args, char *err, size_t errlen)
 {
 	const char *name = json_string_value(json_object_get(args, "name"));
@@ -247,7 +263,10 @@ static json_t *session_cmd(struct node *n, const char *cmd, json_t *args, char *
 			snprintf(err, errlen, "nothing to send");
 			return NULL;
 		}
-		if (sess_send(n->sess, name, text, id, err, errlen) != LC_OK)
+		lc_err rc = sess_send(n->sess, name, text, id, err, errlen);
+		if (rc == LC_ERR_IO)
+			node_message_not_stored(n, rc, err, errlen);
+		if (rc)
 			return NULL;
 		char hex[2 * MSG_ID_LEN + 1];
 		hex_encode(hex, id, MSG_ID_LEN);

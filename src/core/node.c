@@ -8,12 +8,13 @@
  *
  * The life of a block this node mines: records wait in the mempool; when
  * there are some and no job is running, a template on the tip goes to the
- * miner; the solved header comes back as a message; the block goes through
- * the same ledger_add_block() as any other, then to the store with the
- * names it changed, in one transaction.
+ * miner; the solved header comes back as a message; the block goes to the
+ * store and then through the same ledger_add_block() as any other; the
+ * names it changed follow it to the store.
  *
- * The control commands' answers live in commands.c; the node's struct in
- * node_int.h, shared by the two.
+ * The control commands' answers live in commands.c; what goes to the store,
+ * and what happens when the disk refuses it, in persist.c; the node's
+ * struct in node_int.h, shared by them.
  */
 #include "core/node.h"
 #include "core/node_int.h"
@@ -81,128 +82,6 @@ void node_emit(struct node *n, const char *kind, json_t *ev)
 	ctl_server_publish(n->ctl, ev);
 }
 
-/* ---- persistence ---- */
-
-static void name_to_store(struct store_name *sn, const struct name_entry *e)
-{
-	memset(sn, 0, sizeof(*sn));
-	snprintf(sn->name, sizeof(sn->name), "%s", e->name);
-	memcpy(sn->spki, e->spki, e->spki_len);
-	sn->spki_len = e->spki_len;
-	snprintf(sn->addr, sizeof(sn->addr), "%s", e->addr);
-	sn->seq = e->seq;
-	sn->status = e->status;
-	sn->reg_height = e->reg_height;
-}
-
-static bool put_name_cb(void *ctx, const struct name_entry *e)
-{
-	struct store_name sn;
-	name_to_store(&sn, e);
-	return store_name_put(ctx, &sn) == LC_OK;
-}
-
-/* Rewrite the derived names table from the ledger state (caller is in a
- * transaction). */
-static lc_err store_all_names(struct node *n)
-{
-	lc_err rc = store_names_clear(n->store);
-	if (!rc)
-		state_foreach(ledger_state(n->ledger), put_name_cb, n->store);
-	return rc;
-}
-
-/* Pin each name's key the first time we see it; alarm on a swap that no
- * valid ROTATE explains. */
-static void check_pin(struct node *n, const struct name_entry *e)
-{
-	struct store_pin p;
-	lc_err rc = store_pin_get(n->store, e->name, &p);
-	if (rc == LC_ERR_NOTFOUND) {
-		memset(&p, 0, sizeof(p));
-		snprintf(p.name, sizeof(p.name), "%s", e->name);
-		memcpy(p.fp, e->fp, 32);
-		p.first_seen = clock_wall_s();
-		store_pin_put(n->store, &p);
-		return;
-	}
-	if (rc)
-		return;
-	switch (pin_check(p.fp, p.alarm, e)) {
-	case PIN_SAME:
-		return;
-	case PIN_FOLLOW:
-		memcpy(p.fp, e->fp, 32);
-		store_pin_put(n->store, &p);
-		LOG_I("node", "'%s' rotated its key", e->name);
-		return;
-	case PIN_ALARM:
-		break;
-	}
-	if (!p.alarm || memcmp(p.alarm_fp, e->fp, 32) != 0) {
-		char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN];
-		fingerprint_format(was, p.fp);
-		fingerprint_format(now, e->fp);
-		LOG_W("node", "ALARM: the ledger changed the key of '%s' without a valid "
-		      "rotation (pinned %s, now %s)", e->name, was, now);
-		p.alarm = true;
-		memcpy(p.alarm_fp, e->fp, 32);
-		store_pin_put(n->store, &p);
-		node_emit(n, "alarm", json_pack("{s:s,s:s,s:s}", "name", e->name, "pinned", was,
-					   "ledger", now));
-	}
-}
-
-static bool pin_cb(void *ctx, const struct name_entry *e)
-{
-	check_pin(ctx, e);
-	return true;
-}
-
-/* Store a block the ledger accepted, with the names it changed. */
-static lc_err persist(struct node *n, const struct block *b, const struct ledger_add *res)
-{
-	struct buf raw;
-	buf_init(&raw, BLOCK_MAX_BYTES);
-	lc_err rc = block_encode(b, &raw);
-	if (rc) {
-		buf_free(&raw);
-		return rc;
-	}
-	if ((rc = store_begin(n->store))) {
-		buf_free(&raw);
-		return rc;
-	}
-	rc = store_put_block(n->store, res->hash, b->h.prev, b->h.height, raw.data, raw.len);
-	buf_free(&raw);
-	if (!rc && res->result == LEDGER_EXTENDED) {
-		for (size_t i = 0; i < b->n_records && !rc; i++) {
-			const struct name_entry *e =
-				state_get(ledger_state(n->ledger), b->records[i].name);
-			if (e) {
-				struct store_name sn;
-				name_to_store(&sn, e);
-				rc = store_name_put(n->store, &sn);
-				check_pin(n, e);
-			}
-		}
-	} else if (!rc && res->result == LEDGER_REORG) {
-		rc = store_all_names(n);
-		state_foreach(ledger_state(n->ledger), pin_cb, n);
-	}
-	if (!rc && res->result != LEDGER_SIDE) {
-		uint8_t tip[32];
-		ledger_tip(n->ledger, tip);
-		rc = store_meta_set(n->store, "tip", tip, 32);
-	}
-	if (rc) {
-		store_rollback(n->store);
-		LOG_E("node", "could not store block %u: %s", b->h.height, lc_strerror(rc));
-		return rc;
-	}
-	return store_commit(n->store);
-}
-
 lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out)
 {
 	struct node *n = ctx;
@@ -237,7 +116,7 @@ static void stop_job(struct node *n)
 /* Start mining the mempool on the current tip, if there is anything to mine. */
 static void maybe_mine(struct node *n)
 {
-	if (n->job_id || mempool_count(n->mempool) == 0)
+	if (n->job_id || mempool_count(n->mempool) == 0 || n->store_failing)
 		return;
 	struct block *b = &n->job;
 	memset(b, 0, sizeof(*b));
@@ -321,15 +200,31 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 }
 
 /* Offer a block from anywhere: the local miner or a peer.  *res_out (may
- * be NULL) gets the verdict. */
+ * be NULL) gets the verdict when this returns LC_OK; LC_ERR_IO when the
+ * block could not be stored (and so was not taken). */
 static lc_err accept_block(struct node *n, const struct block *b,
 			   struct ledger_add *res_out)
 {
 	struct ledger_add tmp;
 	struct ledger_add *resp = res_out ? res_out : &tmp;
+	/* A block the ledger may keep (its parent is known, it is new, its
+	 * proof of work holds) is stored first: if the disk refuses it, the
+	 * ledger never sees it (persist.c). */
+	uint8_t hash[32];
+	header_hash(&b->h, hash);
+	bool stored = false;
+	if (ledger_has(n->ledger, b->h.prev) && !ledger_has(n->ledger, hash) &&
+	    b->h.target == ledger_pow_bits(n->ledger) && pow_ok(hash, b->h.target)) {
+		lc_err rc = node_store_body(n, b, hash);
+		if (rc)
+			return rc;
+		stored = true;
+	}
 	lc_err rc = ledger_add_block(n->ledger, b, clock_wall_s(), resp);
 	if (rc) {
 		LOG_E("node", "block %u: %s", b->h.height, lc_strerror(rc));
+		if (stored && !ledger_has(n->ledger, hash))
+			node_store_forget(n, hash);
 		return rc;
 	}
 	struct ledger_add res = *resp;
@@ -338,16 +233,17 @@ static lc_err accept_block(struct node *n, const struct block *b,
 	switch (res.result) {
 	case LEDGER_EXTENDED:
 	case LEDGER_REORG:
-		persist(n, b, &res);
+		node_store_changes(n, b, &res);
 		LOG_I("node", "block %u %.16s with %zu record(s)", res.height, h, b->n_records);
 		node_emit(n, "block", json_pack("{s:i,s:s,s:i}", "height", (json_int_t)res.height,
 					   "hash", h, "records", (json_int_t)b->n_records));
 		tip_changed(n, &res);
 		break;
 	case LEDGER_SIDE:
-		persist(n, b, &res);
 		break;
 	case LEDGER_INVALID:
+		if (stored && !ledger_has(n->ledger, hash))
+			node_store_forget(n, hash);
 		LOG_W("node", "refused block %u %.16s: %s", res.height, h, res.why);
 		node_emit(n, "block_refused", json_pack("{s:i,s:s,s:s}", "height",
 						   (json_int_t)res.height, "hash", h, "why",
@@ -449,7 +345,11 @@ static lc_err g_load_block(void *ctx, const uint8_t hash[32], uint8_t **raw, siz
 static void g_peer_seen(void *ctx, const char *hostport)
 {
 	struct node *n = ctx;
-	store_peer_put(n->store, hostport, clock_wall_s());
+	if (n->store_failing)
+		return;
+	lc_err rc = store_peer_put(n->store, hostport, clock_wall_s());
+	if (rc && rc != LC_ERR_INVAL)
+		node_storage_failed(n, "remembering a peer", rc);
 }
 
 static void g_notice(void *ctx, const char *what)
@@ -500,6 +400,9 @@ lc_err node_register_name(struct node *n, const char *name, char *why, size_t wh
 		snprintf(why, whylen, "a registration of '%s' is already waiting to be mined", name);
 		return LC_ERR_EXISTS;
 	}
+	if (n->store_failing)
+		return lc_why(why, whylen, LC_ERR_IO, "cannot register now: %s cannot be "
+			      "written (%s); is the disk full?", n->opt.data_dir, n->store_why);
 	struct record r;
 	memset(&r, 0, sizeof(r));
 	r.type = REC_REGISTER;
@@ -515,7 +418,9 @@ lc_err node_register_name(struct node *n, const char *name, char *why, size_t wh
 	if (rc)
 		return rc;
 	snprintf(n->want_name, sizeof(n->want_name), "%s", name);
-	store_meta_set(n->store, "name", name, strlen(name));
+	/* If this fails, the check that ends the failure writes it. */
+	if ((rc = store_meta_set(n->store, "name", name, strlen(name))))
+		node_storage_failed(n, "storing the name to register", rc);
 	LOG_I("node", "registering '%s' at %s: its record is being mined", name, n->address);
 	node_emit(n, "registering", json_pack("{s:s,s:s}", "name", name, "address", n->address));
 	return LC_OK;
@@ -755,11 +660,8 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 	struct replay rp = { n, 0, 0 };
 	uint64_t t0 = clock_mono_ms();
 	rc = store_foreach_block(n->store, replay_cb, &rp);
-	if (!rc && !(rc = store_begin(n->store))) {
-		rc = store_all_names(n);
-		state_foreach(ledger_state(n->ledger), pin_cb, n);
-		rc = rc ? (store_rollback(n->store), rc) : store_commit(n->store);
-	}
+	if (!rc)
+		rc = node_store_derived(n);
 	if (rc) {
 		snprintf(why, whylen, "cannot load the ledger from %s: %s", path, lc_strerror(rc));
 		node_close(n);
@@ -792,10 +694,15 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 	snprintf(path, sizeof(path), "%s/%s", dir, msg_file);
 	rc = msgstore_open(&n->msgs, path, why, whylen);
 	if (!rc) {
+		struct guard_cfg gc = { "session", NULL };
+		rc = guard_open(&n->sess_guard, &gc);
+	}
+	if (!rc) {
 		/* The name comes below, once we know which name is ours. */
 		struct sess_cfg scfg = {
 			.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
 			.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
+			.guard = n->sess_guard,
 			.host = { n, s_lookup, s_tip, s_tip_differs, s_event },
 		};
 		rc = sess_open(&n->sess, &scfg);
@@ -885,6 +792,7 @@ static void housekeeping(struct node *n)
 		      (unsigned long long)(ms ? att * 1000 / ms : 0));
 		n->last_mining_log_ms = now;
 	}
+	node_storage_check(n);
 	maybe_mine(n);
 }
 
@@ -893,6 +801,8 @@ static void housekeeping(struct node *n)
 static void commit_and_answer(struct node *n)
 {
 	lc_err rc = sess_commit(n->sess);
+	if (rc == LC_ERR_IO)
+		node_storage_failed(n, "storing a message", rc);
 	struct ctl_req *req = n->held;
 	n->held = NULL;
 	n->held_tail = &n->held;
@@ -901,8 +811,7 @@ static void commit_and_answer(struct node *n)
 		if (rc && req->result && strcmp(req->cmd, "send") == 0) {
 			json_decref(req->result);
 			req->result = NULL;
-			snprintf(req->err, sizeof(req->err), "cannot store the message: %s",
-				 lc_strerror(rc));
+			node_message_not_stored(n, rc, req->err, sizeof(req->err));
 		}
 		answer(req, req->result);
 		req = next;
@@ -1000,6 +909,7 @@ void node_close(struct node *n)
 	}
 	ctl_server_stop(n->ctl);
 	sess_close(n->sess);
+	guard_close(n->sess_guard);
 	gossip_close(n->gossip);
 	msgstore_close(n->msgs);
 	miner_stop(n->miner);

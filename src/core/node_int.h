@@ -64,11 +64,17 @@ struct node {
 	struct gossip *gossip;
 	struct msgstore *msgs;
 	struct sessions *sess;
+	struct guard *sess_guard;           /* bans on the chat port */
 
 	/* current mining job */
 	uint64_t job_id;
 	struct block job;                   /* header template + records */
 	uint64_t job_started_ms, job_attempts0, last_mining_log_ms;
+
+	/* The data directory stopped taking writes (persist.c). */
+	bool store_failing;
+	int64_t store_failed_at;            /* wall-clock second */
+	char store_why[160];                /* what failed, and how */
 
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
@@ -77,6 +83,24 @@ struct node {
 	void (*sub_wake)(void *ctx);
 	void *sub_ctx;
 };
+
+/* ---- persist.c ---- */
+/* Store a block's body (before the ledger sees it).  Fails at once while
+ * the store is failing. */
+lc_err node_store_body(struct node *n, const struct block *b, const uint8_t hash[32]);
+/* Drop the body of a block the ledger refused after all. */
+void node_store_forget(struct node *n, const uint8_t hash[32]);
+/* The names, pins and tip a block the ledger took (EXTENDED, REORG) changed. */
+void node_store_changes(struct node *n, const struct block *b, const struct ledger_add *res);
+/* Rewrite all that derives from the chain (start, recovery). */
+lc_err node_store_derived(struct node *n);
+/* A write failed: report it once, stop mining. */
+void node_storage_failed(struct node *n, const char *what, lc_err rc);
+/* err[] for a send whose message could not be stored (and, for an I/O
+ * error, node_storage_failed()). */
+void node_message_not_stored(struct node *n, lc_err rc, char *err, size_t errlen);
+/* Housekeeping: while failing, try a write; the first that works ends it. */
+void node_storage_check(struct node *n);
 
 static inline void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h, 32); }
 

@@ -19,7 +19,7 @@
 
 static const char *const status_keys[] = {
 	"name", "fingerprint", "address", "registered", "height", "tip",
-	"peers", "mining", NULL,
+	"peers", "mining", "storage", "storage_error", NULL,
 };
 static const char *const names_keys[] = {
 	"name", "fingerprint", "address", "status", NULL,

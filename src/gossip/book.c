@@ -1,8 +1,8 @@
 /*
- * book.c - the address book (who we may dial, and when) and the ban list.
+ * book.c - the address book (who we may dial, and when).
  *
- * Both are small fixed tables: an address learned from a peer can never
- * grow them.  Joined addresses (the user's) are kept and retried forever
+ * A small fixed table: an address learned from a peer can never
+ * grow it.  Joined addresses (the user's) are kept and retried forever
  * with backoff (1 s doubling to 5 min); learned ones are forgotten after
  * LEARNED_MAX_FAILS failures in a row, and give way to joined ones when
  * the table is full.
@@ -151,35 +151,4 @@ int64_t book_next_due(const struct gossip *g, uint64_t now, bool learned_ok)
 			best = in;
 	}
 	return best;
-}
-
-/* ---- bans ---- */
-
-void ban_add(struct gossip *g, const uint8_t ip16[16], uint64_t now)
-{
-	struct ban *slot = NULL;
-	for (int i = 0; i < BAN_MAX; i++) {
-		struct ban *b = &g->bans[i];
-		if (memcmp(b->ip16, ip16, 16) == 0 && b->until) {
-			slot = b;
-			break;
-		}
-		if (!slot || b->until < slot->until)
-			slot = b;   /* free, expired, or expiring soonest */
-	}
-	memcpy(slot->ip16, ip16, 16);
-	slot->until = now + BAN_MS;
-}
-
-bool ban_check(struct gossip *g, const uint8_t ip16[16], uint64_t now)
-{
-	for (int i = 0; i < BAN_MAX; i++) {
-		struct ban *b = &g->bans[i];
-		if (b->until && memcmp(b->ip16, ip16, 16) == 0) {
-			if (b->until > now)
-				return true;
-			b->until = 0;   /* expired */
-		}
-	}
-	return false;
 }

@@ -125,16 +125,59 @@ static void tune(int fd)
 
 /* ---- inbound ---- */
 
+/* Inbound connections still waiting for their hello: how many in all,
+ * how many from ip16's address, and the oldest of them. */
+static size_t pending_in(const struct gossip *g, const uint8_t ip16[16], size_t *from_ip,
+			 struct peer **oldest)
+{
+	size_t n = 0;
+	*from_ip = 0;
+	*oldest = NULL;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		if (p->outbound || p->st != PS_HELLO)
+			continue;
+		n++;
+		*from_ip += guard_same(p->ip16, ip16);
+		if (!*oldest || p->t_start < (*oldest)->t_start)
+			*oldest = p;
+	}
+	return n;
+}
+
+/* No room: say so in one write and close. */
+static void refuse_full(int fd)
+{
+	uint8_t storage[64];
+	struct buf b;
+	buf_init_fixed(&b, storage, sizeof(storage));
+	struct wire_msg m = { .type = WIRE_BYE };
+	m.u.bye.code = BYE_FULL;
+	snprintf(m.u.bye.reason, sizeof(m.u.bye.reason), "full");
+	if (wire_encode(&b, &m) == LC_OK) {
+		ssize_t r = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)r;
+	}
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+/*
+ * Take up to ACCEPT_BATCH connections off the listen queue.  Banned or
+ * too eager addresses are closed at once; one address may hold
+ * PENDING_PER_IP connections without a hello, everyone together
+ * PENDING_IN_MAX, past which the oldest gives way: a crowd of idle
+ * connections can delay an honest peer by a round trip, not lock it out.
+ * Runs with no call into gossip under way (see gossip_handle), so the
+ * peer it makes give way is reaped before its slot is needed.
+ */
 static void accept_all(struct gossip *g)
 {
-	for (;;) {
+	for (int k = 0; k < ACCEPT_BATCH; k++) {
 		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		int fd = accept4(g->listen_fd, (struct sockaddr *)&ss, &len,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		socklen_t len;
+		int fd = guard_accept(g->guard, g->listen_fd, &ss, &len);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				LOG_W(LOGM, "accept: %s", strerror(errno));
 			return;
@@ -142,33 +185,35 @@ static void accept_all(struct gossip *g)
 		char ip[48];
 		uint8_t ip16[16];
 		sa_ip((struct sockaddr *)&ss, ip, sizeof(ip), ip16);
-		if (ban_check(g, ip16, g_now(g))) {
-			LOG_D(LOGM, "refused %s: banned", ip);
+		enum guard_verdict v = guard_admit(g->guard, ip16);
+		if (v != GUARD_OK) {
+			LOG_D(LOGM, "refused %s: %s", ip,
+			      v == GUARD_BANNED ? "banned" : "connecting too often");
 			close(fd);
 			continue;
 		}
+		size_t mine;
+		struct peer *oldest;
+		size_t pending = pending_in(g, ip16, &mine, &oldest);
+		if (mine >= PENDING_PER_IP) {
+			guard_strike(g->guard, ip16, "too many connections without a hello");
+			close(fd);
+			continue;
+		}
+		if (pending >= PENDING_IN_MAX)
+			peer_close(g, oldest, LOG_DEBUG,
+				   "gave way to a newer connection (too many without a hello)");
 		struct peer *p;
 		if (live_peers(g, NULL) >= GOSSIP_MAX_PEERS ||
 		    !adopt(g, fd, false, (struct sockaddr *)&ss, &p)) {
-			/* No room: say so in one write and close. */
 			LOG_I(LOGM, "refused %s: %d peers already", ip, GOSSIP_MAX_PEERS);
-			uint8_t storage[64];
-			struct buf b;
-			buf_init_fixed(&b, storage, sizeof(storage));
-			struct wire_msg m = { .type = WIRE_BYE };
-			m.u.bye.code = BYE_FULL;
-			snprintf(m.u.bye.reason, sizeof(m.u.bye.reason), "full");
-			if (wire_encode(&b, &m) == LC_OK) {
-				ssize_t r = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-				(void)r;
-			}
-			shutdown(fd, SHUT_WR);
-			close(fd);
+			refuse_full(fd);
 			continue;
 		}
 		tune(fd);
 		LOG_D(LOGM, "accepted %s", p->addr);
 		send_hello(g, p);
+		peer_flush(g, p);
 	}
 }
 
@@ -205,7 +250,7 @@ static void dial(struct gossip *g, int bi)
 	char ip[48];
 	uint8_t ip16[16];
 	sa_ip(ai->ai_addr, ip, sizeof(ip), ip16);
-	if (ban_check(g, ip16, now)) {
+	if (guard_banned(g->guard, ip16)) {
 		LOG_D(LOGM, "not dialling %s: banned", e->addr);
 		freeaddrinfo(res);
 		book_failed(g, bi, now);
@@ -578,7 +623,10 @@ lc_err gossip_open(struct gossip **out, const struct gossip_cfg *cfg)
 	g->max_outbound = cfg->max_outbound == 0 ? GOSSIP_MAX_OUTBOUND : cfg->max_outbound;
 	network_tag(g->tag, ledger_network(g->l), ledger_pow_bits(g->l));
 	ledger_tip(g->l, g->announced);
-	lc_err rc = rng_bytes(&g->nonce, sizeof(g->nonce));
+	struct guard_cfg gcfg = { LOGM, cfg->now_ms };
+	lc_err rc = guard_open(&g->guard, &gcfg);
+	if (!rc)
+		rc = rng_bytes(&g->nonce, sizeof(g->nonce));
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
 	if (!rc)
@@ -622,6 +670,7 @@ void gossip_close(struct gossip *g)
 	}
 	if (g->listen_fd >= 0)
 		close(g->listen_fd);
+	guard_close(g->guard);
 	free(g);
 }
 
@@ -698,13 +747,13 @@ static void service(struct gossip *g)
 
 void gossip_handle(struct gossip *g, const struct pollfd *fds, size_t n)
 {
+	bool listener = false;
 	g->busy++;
 	for (size_t i = 0; i < n && i < g->n_poll; i++) {
 		if (!fds[i].revents)
 			continue;
 		if (g->poll_ids[i] == 0) {
-			if (fds[i].fd == g->listen_fd)
-				accept_all(g);
+			listener |= fds[i].fd == g->listen_fd;
 			continue;
 		}
 		struct peer *p = peer_by_id(g, g->poll_ids[i]);
@@ -720,6 +769,10 @@ void gossip_handle(struct gossip *g, const struct pollfd *fds, size_t n)
 	service(g);
 	g->busy--;
 	reap(g);
+	/* New connections last: the ones already open have read their
+	 * hellos by now, so a batch of newcomers cannot make them give way. */
+	if (listener)
+		accept_all(g);
 }
 
 /* min(*t, at - now), never below 0. */
@@ -739,8 +792,11 @@ int gossip_tick(struct gossip *g)
 		switch (p->st) {
 		case PS_CONNECTING:
 		case PS_HELLO:
-			if (now - p->t_start >= HANDSHAKE_MS)
+			if (now - p->t_start >= HANDSHAKE_MS) {
+				if (!p->outbound)
+					guard_strike(g->guard, p->ip16, "no hello within 10 s");
 				peer_close(g, p, LOG_INFO, "handshake timed out");
+			}
 			break;
 		case PS_READY:
 			if (now - p->t_rx >= IDLE_MS) {
@@ -793,6 +849,8 @@ int gossip_tick(struct gossip *g)
 	}
 	if (g->sync)
 		sooner(&t, g->sync->t_progress + STALL_MS, now);
+	else if (g->sync_hold_until > now)
+		sooner(&t, g->sync_hold_until, now);
 	if (live < GOSSIP_MAX_PEERS) {
 		int64_t due = book_next_due(g, now, g->max_outbound > 0 &&
 					    outbound < (size_t)g->max_outbound);
@@ -838,6 +896,14 @@ void gossip_announce_record(struct gossip *g, const struct record *r)
 	}
 	g->busy--;
 	free(m);
+}
+
+void gossip_resume_sync(struct gossip *g)
+{
+	g->sync_hold_until = 0;
+	g->busy++;
+	sync_pick(g);
+	g->busy--;
 }
 
 size_t gossip_peer_count(const struct gossip *g)
@@ -890,14 +956,6 @@ size_t gossip_known(const struct gossip *g, struct gossip_addr_info *out, size_t
 
 bool gossip_banned(const struct gossip *g, const char *ip)
 {
-	uint8_t ip16[16] = { 0 };
-	if (inet_pton(AF_INET, ip, ip16 + 12) == 1)
-		ip16[10] = ip16[11] = 0xff;
-	else if (inet_pton(AF_INET6, ip, ip16) != 1)
-		return false;
-	uint64_t now = g_now(g);
-	for (int i = 0; i < BAN_MAX; i++)
-		if (g->bans[i].until > now && memcmp(g->bans[i].ip16, ip16, 16) == 0)
-			return true;
-	return false;
+	uint8_t ip16[16];
+	return guard_ip16_str(ip, ip16) && guard_banned(g->guard, ip16);
 }

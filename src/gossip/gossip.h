@@ -129,6 +129,10 @@ int gossip_tick(struct gossip *g);
 void gossip_announce_block(struct gossip *g, const uint8_t hash[32]);
 void gossip_announce_record(struct gossip *g, const struct record *r);  /* r is copied */
 
+/* The host can take blocks again after it refused one (its store could not
+ * write): sync now rather than after the pause that follows a refusal. */
+void gossip_resume_sync(struct gossip *g);
+
 /* Peers that completed the hello. */
 size_t gossip_peer_count(const struct gossip *g);
 /* Every connection, ready or still connecting / greeting. */

@@ -4,8 +4,8 @@
  *
  * Files: gossip.c (open/close, listen/dial, handshake, frame dispatch,
  * relay, timers), peer.c (one connection's socket, buffers and limits),
- * sync.c (block download and serving), book.c (known addresses, backoff,
- * bans), wire.c (frame codec).
+ * sync.c (block download and serving), book.c (known addresses, backoff),
+ * wire.c (frame codec).  Bans and strikes per address are util/guard.h's.
  *
  * Peers are never freed while a call into gossip is under way (a host
  * callback may call gossip_announce_*): a closed peer is marked dead and
@@ -22,6 +22,7 @@
 #include "gossip/gossip.h"
 #include "gossip/wire.h"
 #include "util/buf.h"
+#include "util/guard.h"
 
 #define LOGM "gossip"
 
@@ -38,20 +39,26 @@
 #define UNSOLICITED_BURST 10        /* BLOCKs nobody asked for ... */
 #define UNSOLICITED_EVERY_MS 6000   /* ... refilled one per this */
 
+/* Inbound connections that have not sent their hello yet. */
+#define PENDING_PER_IP 4            /* from one address (more: refused, a strike) */
+#define PENDING_IN_MAX 8            /* from everyone (more: the oldest gives way) */
+#define ACCEPT_BATCH 4              /* accepted per gossip_handle, so that the
+				     * newest PENDING_IN_MAX / 2 always get to
+				     * read their hello before the next batch */
+
 /* Timers (milliseconds). */
 #define HANDSHAKE_MS 10000
 #define PING_MS 30000
 #define IDLE_MS 90000
 #define STALL_MS 30000              /* sync peer silent with requests outstanding */
+#define SYNC_HOLD_MS 5000           /* no syncing after the host could not take a block */
 #define WRITE_STALL_MS 60000        /* output pending, nothing written */
 #define LINGER_MS 2000              /* after BYE: flush, then wait for the close */
-#define BAN_MS (10 * 60 * 1000)
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 #define LEARNED_MAX_FAILS 10        /* a learned address is forgotten after this */
 
 #define BOOK_MAX 256
-#define BAN_MAX 128
 
 /* A bounded FIFO of block hashes. */
 struct hashq {
@@ -124,11 +131,6 @@ struct book_entry {
 	uint64_t peer;                   /* connected peer's id, or 0 */
 };
 
-struct ban {
-	uint8_t ip16[16];
-	uint64_t until;
-};
-
 struct gossip {
 	struct gossip_cfg cfg;
 	struct ledger *l;
@@ -151,10 +153,11 @@ struct gossip {
 	size_t n_poll;
 
 	struct peer *sync;               /* the peer we download from, or NULL */
+	uint64_t sync_hold_until;        /* no new sync before (monotonic ms) */
 	uint8_t announced[32];           /* last tip relayed */
 
 	struct book_entry book[BOOK_MAX];
-	struct ban bans[BAN_MAX];
+	struct guard *guard;             /* bans, strikes, connection rates */
 };
 
 uint64_t g_now(const struct gossip *g);
@@ -235,8 +238,6 @@ void book_connected(struct gossip *g, int i, uint64_t peer_id);
 int book_next_dial(struct gossip *g, uint64_t now, bool learned_ok);
 /* Milliseconds until the next entry is due (for gossip_tick), or -1. */
 int64_t book_next_due(const struct gossip *g, uint64_t now, bool learned_ok);
-void ban_add(struct gossip *g, const uint8_t ip16[16], uint64_t now);
-bool ban_check(struct gossip *g, const uint8_t ip16[16], uint64_t now);
 /* Numeric IP text and 16-byte form of a socket address. */
 void sa_ip(const struct sockaddr *sa, char *ip, size_t ipsz, uint8_t ip16[16]);
 /* "a.b.c.d:port" or "[v6]:port". */

@@ -199,8 +199,8 @@ void peer_misbehaved(struct gossip *g, struct peer *p, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	LOG_W(LOGM, "peer %s%s misbehaved, banned for %d min: %s", p->addr,
-	      p->outbound ? " (out)" : "", BAN_MS / 60000, why);
-	ban_add(g, p->ip16, g_now(g));
+	      p->outbound ? " (out)" : "", GUARD_BAN_MS / 60000, why);
+	guard_ban(g->guard, p->ip16);
 	struct wire_msg m;
 	make_bye(&m, BYE_PROTOCOL, why);
 	send_now(p, &m);

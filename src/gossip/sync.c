@@ -20,6 +20,10 @@
  *
  * Peers that look ahead of us while we sync from another (a hello with more
  * work, an INV of an unknown hash) are remembered and tried in turn.
+ *
+ * When the host cannot take a block (its disk is full), syncing stops for
+ * SYNC_HOLD_MS and then starts over from the same peer: downloading on
+ * would only bring orphans.
  */
 #include "gossip/internal.h"
 
@@ -86,6 +90,12 @@ static bool send_getblocks(struct gossip *g, struct peer *p, const uint8_t *from
 	return peer_send_hashes(g, p, WIRE_GETBLOCKS, 0, &loc[0][0], n);
 }
 
+/* May a sync start now? */
+static bool sync_may_start(const struct gossip *g)
+{
+	return !g->sync && g_now(g) >= g->sync_hold_until;
+}
+
 static void sync_start(struct gossip *g, struct peer *p)
 {
 	g->sync = p;
@@ -135,7 +145,7 @@ static void pump(struct gossip *g, struct peer *p)
 
 void sync_pick(struct gossip *g)
 {
-	if (g->sync)
+	if (!sync_may_start(g))
 		return;
 	struct peer *best = NULL;
 	for (size_t i = 0; i < g->n_peers; i++) {
@@ -188,7 +198,7 @@ void sync_on_inv(struct gossip *g, struct peer *p, const struct wire_hashes *h)
 		if (ledger_has(g->l, x))
 			continue;
 		last = x;
-		if (!g->sync)
+		if (sync_may_start(g))
 			sync_start(g, p);
 		if (g->sync == p && !hashq_has(&p->want, x) && !hashq_has(&p->inflight, x))
 			hashq_push(&p->want, x);   /* full: GETBLOCKS will find it */
@@ -206,7 +216,7 @@ void sync_on_inv(struct gossip *g, struct peer *p, const struct wire_hashes *h)
 /* A block whose parent we lack: ask p for the way there. */
 static void on_orphan(struct gossip *g, struct peer *p, const uint8_t hash[32])
 {
-	if (!g->sync)
+	if (sync_may_start(g))
 		sync_start(g, p);
 	if (g->sync != p) {
 		p->ahead_inv = true;
@@ -238,8 +248,18 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 	if (!peer_alive(p))
 		return;
 	if (rc) {
-		LOG_W(LOGM, "block %u from %s not taken: %s", b->h.height, p->addr,
-		      lc_strerror(rc));
+		/* Not the peer's fault: stop, and try again from here later.
+		 * What is in flight still counts as asked for when it comes. */
+		LOG_W(LOGM, "block %u from %s not taken: %s; syncing again in %d s",
+		      b->h.height, p->addr, lc_strerror(rc), SYNC_HOLD_MS / 1000);
+		hashq_clear(&p->want);
+		p->getblocks_out = p->more = false;
+		p->ahead_inv = true;
+		memcpy(p->ahead_hash, hash, 32);
+		if (g->sync == p)
+			g->sync = NULL;
+		g->sync_hold_until = g_now(g) + SYNC_HOLD_MS;
+		return;
 	} else if (res.result == LEDGER_INVALID && res.too_early) {
 		/* A clock ahead of ours is not misbehaviour: drop the block; it
 		 * comes again once our clock has caught up. */

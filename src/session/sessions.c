@@ -578,6 +578,8 @@ static void advance_handshake(struct sessions *s, struct conn *c)
 	if (rc == LC_ERR_AGAIN)
 		return;
 	if (rc) {
+		if (!c->outbound)
+			guard_strike_str(s->cfg.guard, c->ip, "TLS handshake failed");
 		fail(s, c, "TLS handshake: %s", tls_conn_why(c->tls));
 		return;
 	}
@@ -717,10 +719,12 @@ static int pending_from(const struct sessions *s, const char *ip)
 
 static void accept_all(struct sessions *s)
 {
-	for (;;) {
+	/* A bounded batch: the connections already open get their turn
+	 * before the next one. */
+	for (int batch = 0; batch < SESS_ACCEPT_BATCH; batch++) {
 		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		socklen_t sl;
+		int fd = guard_accept(s->cfg.guard, s->lfd, &ss, &sl);
 		if (fd < 0)
 			return;
 		char ip[INET6_ADDRSTRLEN] = "?";
@@ -728,13 +732,38 @@ static void accept_all(struct sessions *s)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
 		else if (ss.ss_family == AF_INET6)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+		uint8_t ip16[16];
+		guard_ip16((struct sockaddr *)&ss, ip16);
+		if (guard_admit(s->cfg.guard, ip16) != GUARD_OK) {
+			LOG_D(MOD, "refused a chat connection from %s: banned or too frequent", ip);
+			close(fd);
+			continue;
+		}
 		/* One address cannot fill the table with handshakes it never
-		 * finishes: the others keep being served. */
-		struct conn *c = pending_from(s, ip) < PENDING_PER_IP ? free_conn(s) : NULL;
+		 * finishes (and tries that a strike); all addresses together
+		 * hold at most SESS_PENDING_MAX, the oldest giving way. */
+		if (pending_from(s, ip) >= PENDING_PER_IP) {
+			guard_strike(s->cfg.guard, ip16, "too many unfinished chat handshakes");
+			close(fd);
+			continue;
+		}
+		struct conn *oldest = NULL;
+		int pending = 0;
+		for (int i = 0; i < SESS_MAX; i++) {
+			struct conn *o = &s->conns[i];
+			if (o->st == S_FREE || o->st == S_UP || o->outbound)
+				continue;
+			pending++;
+			if (!oldest || o->deadline_ms < oldest->deadline_ms)
+				oldest = o;
+		}
+		if (pending >= SESS_PENDING_MAX) {
+			LOG_D(MOD, "from %s: gave way to a newer connection", oldest->ip);
+			conn_free(s, oldest);   /* quietly: no name, nothing to tell */
+		}
+		struct conn *c = free_conn(s);
 		if (!c) {
-			LOG_W(MOD, "refused a chat connection from %s: %s", ip,
-			      free_conn(s) ? "too many unfinished handshakes from it"
-					   : "all session slots in use");
+			LOG_W(MOD, "refused a chat connection from %s: all session slots in use", ip);
 			close(fd);
 			continue;
 		}
@@ -916,13 +945,11 @@ void sess_handle(struct sessions *s, const struct pollfd *fds, size_t n)
 lc_err sess_commit(struct sessions *s)
 {
 	lc_err rc = msgstore_commit(s->cfg.msgs);
-	if (rc)
-		LOG_E(MOD, "cannot store messages: %s; unacknowledged, they will come again",
-		      lc_strerror(rc));
 	for (int i = 0; i < SESS_MAX; i++) {
 		struct conn *c = &s->conns[i];
 		if (c->st == S_UP && c->n_acks && rc) {
-			fail(s, c, "cannot store messages: %s", lc_strerror(rc));
+			/* Not acknowledged: the peer sends them again later. */
+			fail(s, c, "cannot store a message: %s", lc_strerror(rc));
 			continue;
 		}
 		if (c->st == S_UP)
@@ -986,6 +1013,8 @@ int sess_tick(struct sessions *s)
 		if (c->st == S_FREE)
 			continue;
 		if (c->st != S_UP && now > c->deadline_ms) {
+			if (!c->outbound)
+				guard_strike_str(s->cfg.guard, c->ip, "no chat handshake within 10 s");
 			fail(s, c, "no handshake within %d s", SESS_HANDSHAKE_TIMEOUT_MS / 1000);
 			continue;
 		}

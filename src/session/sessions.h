@@ -47,6 +47,7 @@
 #include "session/keys.h"
 #include "store/msgstore.h"
 #include "util/err.h"
+#include "util/guard.h"
 
 #define SESS_MAX 128                   /* sessions, both directions */
 #define SESS_MAX_POLLFDS (SESS_MAX + 1)
@@ -59,6 +60,9 @@
 #define SESS_ROTATE_MAX 10
 #define SESS_WINDOW 32                 /* our messages in flight, unacked */
 #define SESS_ACKS_HELD 64              /* received, waiting for the commit */
+#define SESS_PENDING_MAX 16            /* inbound connections not yet UP, from
+					* everyone: past it the oldest gives way */
+#define SESS_ACCEPT_BATCH 8            /* accepted per sess_handle */
 
 struct sess_host {
 	void *ctx;
@@ -81,6 +85,11 @@ struct sess_cfg {
 	struct msgstore *msgs;         /* borrowed */
 	const char *ciphers;           /* NULL: ChaCha20-Poly1305 then AES-128-GCM */
 	int lifetime_s;                /* 0: SESS_LIFETIME_S */
+	/* Bans, strikes and connection rates for the chat port (borrowed;
+	 * outlives us); NULL guards nothing.  An address is banned after
+	 * repeated handshake timeouts or failures, or for opening more than
+	 * its share of unfinished handshakes. */
+	struct guard *guard;
 	struct sess_host host;
 };
 

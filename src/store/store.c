@@ -71,7 +71,7 @@ _Static_assert(STORE_BLOCK_MAX == 524288 && STORE_META_MAX == 4096 &&
 
 enum stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_INTEGRITY,
-	ST_BLOCK_PUT, ST_BLOCK_GET, ST_BLOCK_HAS, ST_BLOCK_ALL, ST_BLOCK_COUNT,
+	ST_BLOCK_PUT, ST_BLOCK_DELETE, ST_BLOCK_GET, ST_BLOCK_HAS, ST_BLOCK_ALL, ST_BLOCK_COUNT,
 	ST_META_SET, ST_META_GET,
 	ST_PIN_GET, ST_PIN_PUT, ST_PIN_ALL,
 	ST_NAME_PUT, ST_NAME_DELETE, ST_NAME_CLEAR, ST_NAME_GET, ST_NAME_ALL,
@@ -86,6 +86,7 @@ static const char *const sql[ST__COUNT] = {
 	[ST_INTEGRITY] = "PRAGMA integrity_check",
 	[ST_BLOCK_PUT] = "INSERT INTO blocks (hash, prev, height, raw) VALUES (?1, ?2, ?3, ?4)"
 			 " ON CONFLICT (hash) DO NOTHING",
+	[ST_BLOCK_DELETE] = "DELETE FROM blocks WHERE hash = ?1",
 	[ST_BLOCK_GET] = "SELECT raw FROM blocks WHERE hash = ?1",
 	[ST_BLOCK_HAS] = "SELECT 1 FROM blocks WHERE hash = ?1",
 	[ST_BLOCK_ALL] = "SELECT hash, height, raw FROM blocks ORDER BY height, seq",
@@ -559,6 +560,12 @@ lc_err store_get_block(struct store *s, const uint8_t hash[static 32], uint8_t *
 	}
 	done(st);
 	return e;
+}
+
+lc_err store_delete_block(struct store *s, const uint8_t hash[static 32])
+{
+	sqlite3_stmt *st = stmt(s, ST_BLOCK_DELETE);
+	return finish(s, st, bind_blob(st, 1, hash, 32), "delete block");
 }
 
 bool store_has_block(struct store *s, const uint8_t hash[static 32])

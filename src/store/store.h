@@ -87,6 +87,8 @@ lc_err store_put_block(struct store *s, const uint8_t hash[static 32],
  * LC_ERR_NOTFOUND. */
 lc_err store_get_block(struct store *s, const uint8_t hash[static 32],
 		       uint8_t **raw /* OUT */, size_t *len /* OUT */);
+/* Deleting a block that is not there is LC_OK. */
+lc_err store_delete_block(struct store *s, const uint8_t hash[static 32]);
 /* False also when the lookup fails (logged). */
 bool store_has_block(struct store *s, const uint8_t hash[static 32]);
 

@@ -1,13 +1,16 @@
 /* test_faults.c - faults from outside, on headless nodes over loopback: a
  * peer that sends half a frame and stalls, clocks skewed within and beyond
- * the 2-hour window.  Each test has its own 127.0.9x.y. */
+ * the 2-hour window, a data directory that stops taking writes.  Each test
+ * has its own 127.0.9x.y. */
 #include "harness.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +42,19 @@ static bool has_name(struct tnode *t, const char *name)
 		found |= strcmp(jstr(json_array_get(arr, k), "name"), name) == 0;
 	json_decref(arr);
 	return found;
+}
+
+/* Lines of the file at path that contain needle. */
+static int count_lines(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
 }
 
 static bool name_pred(json_t *status, void *arg)
@@ -159,6 +175,146 @@ TEST_T(faults_clock_skew_within_and_beyond_the_window, 150)
 	json_decref(peers);
 	CHECK(b_connected);
 
+	CHECK_INT(tnode_stop(&c, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
+
+/* PRAGMA integrity_check of the SQLite file at path says "ok". */
+static bool integrity_ok(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	bool ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+		  sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+		  sqlite3_step(st) == SQLITE_ROW &&
+		  strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ok;
+}
+
+static long height_of(struct tnode *t)
+{
+	json_t *s = tnode_status(t);
+	long h = s ? (long)json_integer_value(json_object_get(s, "height")) : -1;
+	json_decref(s);
+	return h;
+}
+
+static bool storage_is(struct tnode *t, const char *state)
+{
+	json_t *s = tnode_status(t);
+	bool is = s && strcmp(jstr(s, "storage"), state) == 0;
+	json_decref(s);
+	return is;
+}
+
+/* The next "storage" event (skipping others); NULL after ms. */
+static json_t *storage_event(struct ctl_stream *st, int ms)
+{
+	return tnode_wait_event(st, "storage", ms);
+}
+
+/*
+ * The data directory stops taking writes: the node's file size limit is
+ * set to 0 from outside (RLIMIT_FSIZE; the node ignores SIGXFSZ, so every
+ * write to a file fails with EFBIG, as on a full disk; its log goes
+ * through a pipe, as to a journal, so that it is kept).  The node says so (event, status), refuses what it cannot
+ * store with a clear reason, takes no block it cannot keep, and keeps
+ * serving.  When the limit is lifted it notices by itself, stores again,
+ * catches up with the chain and the messages it missed; its files pass
+ * integrity_check and a restart finds the same chain.
+ */
+TEST_T(faults_disk_full_clear_errors_consistent_and_recovers, 180)
+{
+	char a_dir[512], b_dir[512], c_dir[512];
+	dir_of(a_dir, sizeof(a_dir), "fa");
+	dir_of(b_dir, sizeof(b_dir), "fb");
+	dir_of(c_dir, sizeof(c_dir), "fc");
+	struct tnode a, b, c;
+	const char *ea[] = { NET, "--name", "fulla", NULL };
+	const char *eb[] = { NET, "--name", "fullb", "--join", "127.0.92.1", NULL };
+	tnode_start_relayed(&a, a_dir, "127.0.92.1", ea);
+	CHECK(tnode_wait(&a, tnode_is_registered, NULL, 30000));
+	tnode_start(&b, b_dir, "127.0.92.2", eb);
+	CHECK(wait_name(&a, "fullb", 60000));
+	CHECK(wait_name(&b, "fulla", 60000));
+	CHECK(storage_is(&a, "ok"));
+	long h0 = height_of(&a);
+	struct ctl_stream st;
+	tnode_follow(&a, &st);
+
+	/* The disk is full. */
+	struct rlimit full, was;
+	CHECK_OK(prlimit(a.pid, RLIMIT_FSIZE, NULL, &was));
+	full = was;
+	full.rlim_cur = 0;
+	CHECK_OK(prlimit(a.pid, RLIMIT_FSIZE, &full, NULL));
+
+	/* A message cannot be stored: refused, and why. */
+	char err[512];
+	CHECK_INT(tnode_send(&a, "fullb", "into the void", err, sizeof(err)), ==, 1);
+	CHECK(strstr(err, "cannot be stored") != NULL);
+	CHECK(strstr(err, "disk full") != NULL);
+	json_t *ev = storage_event(&st, 10000);
+	CHECK(ev != NULL);
+	CHECK_STR(jstr(ev, "state"), "failing");
+	CHECK(strstr(jstr(ev, "why"), "storing a message") != NULL);
+	json_decref(ev);
+	/* Status still answers, and tells. */
+	CHECK(storage_is(&a, "failing"));
+	CHECK_INT(count_lines(a.log, "is the disk full?  Blocks, messages and registrations "
+			      "are not stored"), ==, 1);
+	/* A registration is refused with the reason too. */
+	json_t *out = NULL;
+	const char *reg[] = { "register", "another", NULL };
+	CHECK_INT(tnode_ctl(&a, &out, reg), !=, 0);
+	json_decref(out);
+
+	/* Meanwhile the world goes on: c registers (a block a cannot keep),
+	 * b writes to a (a cannot store it, so does not acknowledge it). */
+	const char *ec[] = { NET, "--name", "fullc", "--join", "127.0.92.2", NULL };
+	tnode_start(&c, c_dir, "127.0.92.3", ec);
+	CHECK(wait_name(&b, "fullc", 60000));
+	CHECK_OK(tnode_send(&b, "fulla", "while you were full", NULL, 0));
+	WAIT_UNTIL(count_lines(a.log, "not taken: input/output error") > 0, 30000);
+	WAIT_UNTIL(count_lines(a.log, "cannot store a message") > 0, 30000);
+	CHECK(!has_name(&a, "fullc"));
+	CHECK_INT(height_of(&a), ==, h0);
+	CHECK_INT(tnode_count(&b, "fulla", "delivered", NULL), ==, 0);
+
+	/* Space again: the node notices by itself and catches up. */
+	CHECK_OK(prlimit(a.pid, RLIMIT_FSIZE, &was, NULL));
+	ev = storage_event(&st, 20000);
+	CHECK(ev != NULL);
+	CHECK_STR(jstr(ev, "state"), "ok");
+	json_decref(ev);
+	ctl_stream_close(&st);
+	CHECK(storage_is(&a, "ok"));
+	CHECK(wait_name(&a, "fullc", 60000));
+	CHECK_INT(height_of(&a), ==, height_of(&b));
+	WAIT_UNTIL(tnode_count(&a, "fullb", "received", "while you were full") == 1, 60000);
+	CHECK_OK(tnode_send(&a, "fullb", "back again", NULL, 0));
+	WAIT_UNTIL(tnode_count(&b, "fulla", "received", "back again") == 1, 30000);
+	CHECK_INT(tnode_count(&b, "fulla", "received", "into the void"), ==, 0);
+	CHECK(count_lines(a.log, "takes writes again") == 1);
+
+	/* Nothing damaged, and memory and disk agreed: a restart finds the
+	 * same chain and the same messages. */
+	long h1 = height_of(&a);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/ledger.db", a_dir);
+	CHECK(integrity_ok(path));
+	snprintf(path, sizeof(path), "%s/messages.db", a_dir);
+	CHECK(integrity_ok(path));
+	const char *again[] = { NULL };
+	tnode_start_relayed(&a, a_dir, "127.0.92.1", again);
+	WAIT_UNTIL(height_of(&a) == h1, 30000);
+	CHECK(has_name(&a, "fullc"));
+	CHECK_INT(tnode_count(&a, "fullb", "received", "while you were full"), ==, 1);
+	CHECK_INT(count_lines(a.log, "refused on reload"), ==, 0);
 	CHECK_INT(tnode_stop(&c, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);

@@ -315,6 +315,20 @@ TEST(store_put_block_is_idempotent)
 	store_close(s);
 }
 
+TEST(store_delete_block_removes_one_and_tolerates_absence)
+{
+	struct store *s = open_in("d.db");
+	put_block(s, 7, 3, 300);
+	put_block(s, 8, 4, 300);
+	uint8_t h[32];
+	hash_of(h, 7);
+	CHECK_OK(store_delete_block(s, h));
+	CHECK(!store_has_block(s, h));
+	CHECK_OK(store_delete_block(s, h));   /* gone already: fine */
+	CHECK_INT(count_of(s), ==, 1);
+	store_close(s);
+}
+
 TEST(store_missing_block_is_notfound)
 {
 	struct store *s = open_in("b.db");

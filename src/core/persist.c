@@ -1,0 +1,240 @@
+/*
+ * persist.c - what the node writes to its store, and what it does when the
+ * data directory stops taking writes.
+ *
+ * The one idea: the ledger in memory never holds a block the store lacks.
+ * A block's body is stored before the ledger sees it; when the write fails
+ * (disk full, a file size limit, an I/O error) the block is not taken at
+ * all, so memory and disk stay alike and the block simply comes again from
+ * a peer later.  What derives from the chain (the names table, key pins,
+ * the tip) is written after the ledger took the block; if that fails it is
+ * rewritten whole once writing works again.
+ *
+ * A failure is said once (log, "storage" event, status), stops mining
+ * (a mined block could not be kept), and is probed every housekeeping tick
+ * by a small write; the first that succeeds ends it.
+ *
+ * Owner thread only, like the rest of the node (node_int.h).
+ */
+#include "core/node_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/pin.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+/* ---- derived state ---- */
+
+static void name_to_store(struct store_name *sn, const struct name_entry *e)
+{
+	memset(sn, 0, sizeof(*sn));
+	snprintf(sn->name, sizeof(sn->name), "%s", e->name);
+	memcpy(sn->spki, e->spki, e->spki_len);
+	sn->spki_len = e->spki_len;
+	snprintf(sn->addr, sizeof(sn->addr), "%s", e->addr);
+	sn->seq = e->seq;
+	sn->status = e->status;
+	sn->reg_height = e->reg_height;
+}
+
+struct names_ctx { struct store *st; lc_err rc; };
+
+static bool put_name_cb(void *ctx, const struct name_entry *e)
+{
+	struct names_ctx *c = ctx;
+	struct store_name sn;
+	name_to_store(&sn, e);
+	c->rc = store_name_put(c->st, &sn);
+	return c->rc == LC_OK;
+}
+
+/* Pin each name's key the first time we see it; alarm on a swap that no
+ * valid ROTATE explains. */
+static lc_err check_pin(struct node *n, const struct name_entry *e)
+{
+	struct store_pin p;
+	lc_err rc = store_pin_get(n->store, e->name, &p);
+	if (rc == LC_ERR_NOTFOUND) {
+		memset(&p, 0, sizeof(p));
+		snprintf(p.name, sizeof(p.name), "%s", e->name);
+		memcpy(p.fp, e->fp, 32);
+		p.first_seen = clock_wall_s();
+		return store_pin_put(n->store, &p);
+	}
+	if (rc)
+		return rc;
+	switch (pin_check(p.fp, p.alarm, e)) {
+	case PIN_SAME:
+		return LC_OK;
+	case PIN_FOLLOW:
+		memcpy(p.fp, e->fp, 32);
+		LOG_I("node", "'%s' rotated its key", e->name);
+		return store_pin_put(n->store, &p);
+	case PIN_ALARM:
+		break;
+	}
+	if (p.alarm && memcmp(p.alarm_fp, e->fp, 32) == 0)
+		return LC_OK;   /* raised already */
+	char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN];
+	fingerprint_format(was, p.fp);
+	fingerprint_format(now, e->fp);
+	LOG_W("node", "ALARM: the ledger changed the key of '%s' without a valid "
+	      "rotation (pinned %s, now %s)", e->name, was, now);
+	p.alarm = true;
+	memcpy(p.alarm_fp, e->fp, 32);
+	rc = store_pin_put(n->store, &p);
+	node_emit(n, "alarm", json_pack("{s:s,s:s,s:s}", "name", e->name, "pinned", was,
+					"ledger", now));
+	return rc;
+}
+
+struct pins_ctx { struct node *n; lc_err rc; };
+
+static bool pin_cb(void *ctx, const struct name_entry *e)
+{
+	struct pins_ctx *c = ctx;
+	lc_err rc = check_pin(c->n, e);
+	if (!c->rc)
+		c->rc = rc;
+	return true;   /* every name gets its check, alarms included */
+}
+
+static lc_err put_tip(struct node *n)
+{
+	uint8_t tip[32];
+	ledger_tip(n->ledger, tip);
+	return store_meta_set(n->store, "tip", tip, 32);
+}
+
+/* Everything that derives from the chain, rewritten (caller is in a
+ * transaction). */
+static lc_err put_derived(struct node *n)
+{
+	struct names_ctx nc = { n->store, store_names_clear(n->store) };
+	if (!nc.rc)
+		state_foreach(ledger_state(n->ledger), put_name_cb, &nc);
+	struct pins_ctx pc = { n, LC_OK };
+	state_foreach(ledger_state(n->ledger), pin_cb, &pc);
+	lc_err rc = nc.rc ? nc.rc : pc.rc;
+	return rc ? rc : put_tip(n);
+}
+
+lc_err node_store_derived(struct node *n)
+{
+	lc_err rc = store_begin(n->store);
+	if (rc)
+		return rc;
+	rc = put_derived(n);
+	if (rc) {
+		store_rollback(n->store);
+		return rc;
+	}
+	return store_commit(n->store);
+}
+
+/* ---- blocks ---- */
+
+lc_err node_store_body(struct node *n, const struct block *b, const uint8_t hash[32])
+{
+	if (n->store_failing)
+		return LC_ERR_IO;   /* the probe says when to try again */
+	struct buf raw;
+	buf_init(&raw, BLOCK_MAX_BYTES);
+	lc_err rc = block_encode(b, &raw);
+	if (!rc)
+		rc = store_put_block(n->store, hash, b->h.prev, b->h.height, raw.data, raw.len);
+	buf_free(&raw);
+	if (rc == LC_ERR_IO || rc == LC_ERR_PERM || rc == LC_ERR_DB || rc == LC_ERR_BUSY) {
+		char what[64];
+		snprintf(what, sizeof(what), "storing block %u", b->h.height);
+		node_storage_failed(n, what, rc);
+	}
+	return rc;
+}
+
+void node_store_forget(struct node *n, const uint8_t hash[32])
+{
+	if (store_delete_block(n->store, hash) != LC_OK)
+		LOG_W("node", "could not delete a refused block from the store; it is "
+		      "refused again at the next start");
+}
+
+void node_store_changes(struct node *n, const struct block *b, const struct ledger_add *res)
+{
+	lc_err rc = store_begin(n->store);
+	if (!rc && res->result == LEDGER_EXTENDED) {
+		for (size_t i = 0; i < b->n_records && !rc; i++) {
+			const struct name_entry *e =
+				state_get(ledger_state(n->ledger), b->records[i].name);
+			if (!e)
+				continue;
+			struct store_name sn;
+			name_to_store(&sn, e);
+			rc = store_name_put(n->store, &sn);
+			if (!rc)
+				rc = check_pin(n, e);
+		}
+		if (!rc)
+			rc = put_tip(n);
+	} else if (!rc) {
+		rc = put_derived(n);   /* a reorganisation: names may have gone too */
+	}
+	if (!rc)
+		rc = store_commit(n->store);
+	else
+		store_rollback(n->store);
+	if (rc) {
+		/* The block itself is stored; this is rebuilt from it. */
+		char what[64];
+		snprintf(what, sizeof(what), "storing the names of block %u", res->height);
+		node_storage_failed(n, what, rc);
+	}
+}
+
+/* ---- health ---- */
+
+void node_storage_failed(struct node *n, const char *what, lc_err rc)
+{
+	if (n->store_failing) {
+		LOG_D("node", "still cannot write to %s: %s: %s", n->opt.data_dir, what,
+		      lc_strerror(rc));
+		return;
+	}
+	n->store_failing = true;
+	n->store_failed_at = clock_wall_s();
+	snprintf(n->store_why, sizeof(n->store_why), "%s: %s", what, lc_strerror(rc));
+	LOG_E("node", "cannot write to %s (%s); is the disk full?  Blocks, messages and "
+	      "registrations are not stored, and not taken, until it can write again; "
+	      "the node keeps running and retries every second", n->opt.data_dir,
+	      n->store_why);
+	node_emit(n, "storage", json_pack("{s:s,s:s,s:s}", "state", "failing", "why",
+					  n->store_why, "data_dir", n->opt.data_dir));
+	if (n->job_id) {
+		miner_idle(n->miner);   /* what it finds could not be kept */
+		n->job_id = 0;
+		block_free(&n->job);
+	}
+}
+
+void node_storage_check(struct node *n)
+{
+	if (!n->store_failing)
+		return;
+	/* The probe is a real write: the derived state, which may lag. */
+	if (node_store_derived(n) != LC_OK)
+		return;
+	if (n->want_name[0] &&
+	    store_meta_set(n->store, "name", n->want_name, strlen(n->want_name)) != LC_OK)
+		return;
+	n->store_failing = false;
+	long secs = (long)(clock_wall_s() - n->store_failed_at);
+	LOG_W("node", "%s takes writes again after %ld s (it had failed at %s); storing "
+	      "resumes", n->opt.data_dir, secs, n->store_why);
+	node_emit(n, "storage", json_pack("{s:s,s:i}", "state", "ok", "failed_for",
+					  (json_int_t)secs));
+	n->store_why[0] = '\0';
+	gossip_resume_sync(n->gossip);   /* fetch what was refused meanwhile */
+}
