@@ -100,11 +100,19 @@ static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 			 "DROP INDEX IF EXISTS messages_outbox;"
 			 "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1;"
 			 "PRAGMA user_version=2;",
-			 NULL, NULL, &msg) != SQLITE_OK || walbuf_flush(m->db) != SQLITE_OK) {
-		snprintf(why, whylen, "%s is not a ledgerchat message store or is damaged: %s",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		int prim = sqlite3_errcode(m->db) & 0xff;
+		bool io = prim == SQLITE_FULL || prim == SQLITE_IOERR;
+		snprintf(why, whylen, io ? "cannot write to %s: %s"
+				 : "%s is not a ledgerchat message store or is damaged: %s",
 			 m->path, msg ? msg : sqlite3_errmsg(m->db));
 		sqlite3_free(msg);
-		return LC_ERR_CORRUPT;
+		return io ? LC_ERR_IO : LC_ERR_CORRUPT;
+	}
+	int rc = walbuf_flush(m->db);
+	if (rc != SQLITE_OK) {
+		snprintf(why, whylen, "cannot write to %s: %s", m->path, sqlite3_errstr(rc));
+		return LC_ERR_IO;
 	}
 	for (int i = 0; i < M__COUNT; i++) {
 		if (sqlite3_prepare_v3(m->db, msql[i], -1, SQLITE_PREPARE_PERSISTENT,

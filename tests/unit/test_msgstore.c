@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -220,5 +222,38 @@ TEST(msgstore_idle_checkpoints_only_when_quiet)
 	struct seen s = { 0 };
 	CHECK_OK(msgstore_outbox(m, "bob", 0, 64, collect, &s));
 	CHECK_INT(s.n, ==, 20);
+	msgstore_close(m);
+}
+
+/* A commit that cannot be written (the file size limit stands in for a
+ * full disk) is reported, leaves nothing behind, and the store goes on
+ * once writes work again. */
+TEST(msgstore_commit_that_cannot_be_written_is_lost_whole)
+{
+	struct msgstore *m = open_db();
+	struct msg x;
+	mk(&x, 1, "bob", 1, MSG_QUEUED, "before");
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit was, full;
+	CHECK_OK(getrlimit(RLIMIT_FSIZE, &was));
+	full = was;
+	full.rlim_cur = (rlim_t)wal_size();      /* nothing more may be appended */
+	CHECK_OK(setrlimit(RLIMIT_FSIZE, &full));
+	mk(&x, 2, "bob", 1, MSG_QUEUED, "while full");
+	lc_err rc = msgstore_add(m, &x);
+	if (rc == LC_OK)
+		rc = msgstore_commit(m);
+	CHECK_ERR(rc, LC_ERR_IO);
+	CHECK_OK(setrlimit(RLIMIT_FSIZE, &was));
+	mk(&x, 3, "bob", 1, MSG_QUEUED, "after");
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
+	msgstore_close(m);
+	m = open_db();
+	struct seen s = { 0 };
+	CHECK_OK(msgstore_outbox(m, "bob", 0, 64, collect, &s));
+	CHECK(s.n == 2 && s.ids[0] == 1 && s.ids[1] == 3);
 	msgstore_close(m);
 }
