@@ -3,6 +3,7 @@
 # Objects go to build/<variant>/ so plain and sanitizer builds coexist:
 #   make                      build/release, ./ledgerchat
 #   make SAN=address,undefined build/address-undefined (make asan does this)
+#   make cross ARCH=arm64      build/arm64, with a cross compiler
 
 PROG      := ledgerchat
 VERSION   := 0.1.0
@@ -65,7 +66,8 @@ FUZZ_BUILD := build/fuzz
 
 BENCH_BIN := $(BUILD)/bench/bench
 
-.PHONY: all deps run test asan ubsan tsan valgrind fuzz bench install uninstall deb deb-check deb-boot-check clean help
+.PHONY: all deps run programs test asan ubsan tsan valgrind fuzz bench install uninstall \
+	deb deb-check deb-boot-check cross cross-deps cross-test clean help
 .SECONDARY: $(SUPPORT_OBJ)
 
 all: $(PROG)
@@ -123,7 +125,10 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' $(ALL_LDFLAGS) -o $@ \
 		$< tests/fuzz/replay.c $(LIB) $(LIBS)
 
-test: $(TEST_BIN) $(REPLAY_BIN) $(BUILD)/$(PROG)
+# Everything the tests run, without running it.
+programs: $(BUILD)/$(PROG) $(TEST_BIN) $(REPLAY_BIN)
+
+test: programs
 	@sh tests/run.sh $(BUILD)
 
 asan:
@@ -179,6 +184,35 @@ fuzz:
 			grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec|.*ERROR)' || true; \
 	done
 
+# Cross builds for a Raspberry Pi with 64-bit Raspberry Pi OS (Debian arm64):
+# the rules above with Debian's cross compiler, against a sysroot of the
+# target's libraries (packaging/cross-deps.sh makes it and says why a sysroot
+# rather than multiarch).  cross-test runs the tests under qemu-user, called
+# explicitly rather than through binfmt_misc; LC_TEST_TIME_SCALE stretches
+# the tests' deadlines, since emulation is several times slower.
+ARCH ?= arm64
+TRIPLET_arm64 := aarch64-linux-gnu
+QEMU_arm64 := qemu-aarch64-static
+TRIPLET := $(TRIPLET_$(ARCH))
+CROSS_BUILD := build/$(ARCH)
+SYSROOT := $(CURDIR)/build/sysroot-$(ARCH)
+CROSS_PKG_CONFIG := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
+	PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/$(TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig pkg-config
+CROSS_TIME_SCALE ?= 4
+
+cross-deps:
+	@[ -n "$(TRIPLET)" ] || { echo "cross: ARCH=$(ARCH) is not supported (ARCH=arm64 is)"; exit 2; }
+	@sh packaging/cross-deps.sh $(ARCH) $(TRIPLET) $(SYSROOT)
+
+cross: cross-deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(CROSS_BUILD) CC="$(TRIPLET)-gcc --sysroot=$(SYSROOT)" \
+		AR=$(TRIPLET)-ar PKG_CONFIG="$(CROSS_PKG_CONFIG)" programs
+	@file $(CROSS_BUILD)/$(PROG) | sed 's/, BuildID.*//'
+
+cross-test: cross
+	@QEMU_LD_PREFIX=$(SYSROOT) LC_TEST_EXEC=$(QEMU_$(ARCH)) \
+		LC_TEST_TIME_SCALE=$(CROSS_TIME_SCALE) sh tests/run.sh $(CROSS_BUILD)
+
 # The variant just built (build/release unless BUILD= or SAN= say otherwise).
 install: $(BUILD)/$(PROG)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -225,6 +259,9 @@ help:
 	@echo "make valgrind a headless node's life under valgrind (minutes; not in make test)"
 	@echo "make bench    benchmarks (medians, ratios to same-run baselines)"
 	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default 60) with libFuzzer"
+	@echo "make cross ARCH=arm64       cross-build for a Raspberry Pi (64-bit OS) into build/arm64"
+	@echo "make cross-deps ARCH=arm64  the cross compiler, qemu and a sysroot of arm64 libraries"
+	@echo "make cross-test ARCH=arm64  the tests of build/arm64 under qemu-user"
 	@echo "make install  install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
 	@echo "make deb      the Debian package, build/deb/$(PROG)_$(DEB_VERSION)_$(DEB_ARCH).deb"
 	@echo "make deb-check  make deb, then lintian, contents, units and man page checks"

@@ -3,13 +3,14 @@
 # installed yet, saying which; does nothing when all are present.
 set -eu
 list="$(dirname "$0")/debian-deps.txt"
+pkgs=$(awk '!/^#/ && NF { print $1 }' "$list")
 missing=""
-for pkg in $(grep -v '^#' "$list"); do
+for pkg in $pkgs; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
 	[ "$status" = installed ] || missing="$missing $pkg"
 done
 if [ -z "$missing" ]; then
-	echo "deps: all $(grep -vc '^#' "$list") packages are installed"
+	echo "deps: all $(echo "$pkgs" | wc -w) packages are installed"
 	exit 0
 fi
 echo "deps: installing:$missing"

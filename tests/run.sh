@@ -7,6 +7,14 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export LEDGERCHAT_BIN="$PWD/$build/ledgerchat"
+# LC_TEST_EXEC runs the programs of a build this machine cannot run by
+# itself (make cross-test: qemu-aarch64-static).  The tests start ledgerchat
+# through a script that does the same.
+if [ -n "${LC_TEST_EXEC:-}" ]; then
+	printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$LC_TEST_EXEC" "$LEDGERCHAT_BIN" > "$out/ledgerchat"
+	chmod +x "$out/ledgerchat"
+	export LEDGERCHAT_BIN="$out/ledgerchat"
+fi
 # A failed huge allocation is a tested path (LC_ERR_NOMEM), not a crash.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_may_return_null=1}"
 export TSAN_OPTIONS="${TSAN_OPTIONS:-allocator_may_return_null=1}"
@@ -21,7 +29,7 @@ fi
 # Each program's output goes to its own file, shown whole when it finishes.
 xargs -P "$jobs" -I{} sh -c '
 	name=$(basename "$1")
-	"$1" > "$2/$name.log" 2>&1
+	${LC_TEST_EXEC:-} "$1" > "$2/$name.log" 2>&1
 	echo $? > "$2/$name.rc"
 	cat "$2/$name.log"
 ' sh {} "$out" < "$out/list"
