@@ -80,6 +80,7 @@ struct conn {
 		bool fresh;             /* not a duplicate: announce it */
 	} acks[SESS_ACKS_HELD];
 	unsigned n_acks;
+	bool dirty;                     /* wrote to the store this turn */
 };
 
 /* A peer we owe messages: when to dial it next. */
@@ -433,6 +434,7 @@ static void on_message(struct sessions *s, struct conn *c, const struct frame_me
 		return;
 	}
 	c->received++;
+	c->dirty = true;
 	struct held_ack *a = &c->acks[c->n_acks++];
 	memcpy(a->id, m->id, MSG_ID_LEN);
 	a->fresh = rc == LC_OK;
@@ -462,6 +464,7 @@ static void on_ack(struct sessions *s, struct conn *c, const uint8_t id[FRAME_ID
 	memmove(c->in_flight[i], c->in_flight[i + 1], (c->n_in_flight - i - 1) * MSG_ID_LEN);
 	c->n_in_flight--;
 	c->want_pump = true;
+	c->dirty = true;
 	bool changed;
 	if (msgstore_delivered(s->cfg.msgs, id, c->name, &changed) == LC_OK && changed)
 		message_event(s, c->name, id, "out", "delivered");
@@ -947,8 +950,12 @@ lc_err sess_commit(struct sessions *s)
 	lc_err rc = msgstore_commit(s->cfg.msgs);
 	for (int i = 0; i < SESS_MAX; i++) {
 		struct conn *c = &s->conns[i];
-		if (c->st == S_UP && c->n_acks && rc) {
-			/* Not acknowledged: the peer sends them again later. */
+		bool dirty = c->dirty;
+		c->dirty = false;
+		if (c->st == S_UP && dirty && rc) {
+			/* What it sent is not acknowledged, what it acknowledged is
+			 * not marked: the next session starts again from the store
+			 * (the peer sends again, we send again, copies are dropped). */
 			fail(s, c, "cannot store a message: %s", lc_strerror(rc));
 			continue;
 		}
