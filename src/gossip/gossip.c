@@ -839,6 +839,8 @@ int gossip_tick(struct gossip *g)
 		if (p->st == PS_CONNECTING || p->st == PS_HELLO)
 			sooner(&t, p->t_start + HANDSHAKE_MS, now);
 		if (p->st == PS_READY) {
+			if (p->hold_until > now)
+				sooner(&t, p->hold_until, now);
 			sooner(&t, p->t_rx + IDLE_MS, now);
 			sooner(&t, (p->t_ping > p->t_rx ? p->t_ping : p->t_rx) + PING_MS, now);
 			if (peer_pending(p))

@@ -52,6 +52,7 @@
 #define IDLE_MS 90000
 #define STALL_MS 30000              /* sync peer silent with requests outstanding */
 #define SYNC_HOLD_MS 5000           /* no syncing after the host could not take a block */
+#define SYNC_EARLY_HOLD_MS 60000    /* none from a peer whose chain is dated ahead of us */
 #define WRITE_STALL_MS 60000        /* output pending, nothing written */
 #define LINGER_MS 2000              /* after BYE: flush, then wait for the close */
 #define BACKOFF_MIN_MS 1000
@@ -110,6 +111,8 @@ struct peer {
 	bool ahead_work;                 /* its hello showed more work */
 	bool ahead_inv;                  /* it announced ahead_hash, unknown to us */
 	uint8_t ahead_hash[32];
+	uint64_t hold_until;             /* not synced from before (its chain was dated
+					  * too far ahead of our clock) */
 
 	/* Serving this peer. */
 	struct hashq serve;              /* GETDATA hashes not yet sent */

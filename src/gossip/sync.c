@@ -150,7 +150,7 @@ void sync_pick(struct gossip *g)
 	struct peer *best = NULL;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
-		if (p->st != PS_READY)
+		if (p->st != PS_READY || p->hold_until > g_now(g))
 			continue;
 		if (p->ahead_work && !more_work_than_us(g, p))
 			p->ahead_work = false;
@@ -198,7 +198,7 @@ void sync_on_inv(struct gossip *g, struct peer *p, const struct wire_hashes *h)
 		if (ledger_has(g->l, x))
 			continue;
 		last = x;
-		if (sync_may_start(g))
+		if (sync_may_start(g) && p->hold_until <= g_now(g))
 			sync_start(g, p);
 		if (g->sync == p && !hashq_has(&p->want, x) && !hashq_has(&p->inflight, x))
 			hashq_push(&p->want, x);   /* full: GETBLOCKS will find it */
@@ -216,7 +216,7 @@ void sync_on_inv(struct gossip *g, struct peer *p, const struct wire_hashes *h)
 /* A block whose parent we lack: ask p for the way there. */
 static void on_orphan(struct gossip *g, struct peer *p, const uint8_t hash[32])
 {
-	if (sync_may_start(g))
+	if (sync_may_start(g) && p->hold_until <= g_now(g))
 		sync_start(g, p);
 	if (g->sync != p) {
 		p->ahead_inv = true;
@@ -261,10 +261,21 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 		g->sync_hold_until = g_now(g) + SYNC_HOLD_MS;
 		return;
 	} else if (res.result == LEDGER_INVALID && res.too_early) {
-		/* A clock ahead of ours is not misbehaviour: drop the block; it
-		 * comes again once our clock has caught up. */
+		/* A clock ahead of ours is not misbehaviour: drop the block and
+		 * leave this peer's chain alone for a while (asking again at
+		 * once would only fetch the same block, hundreds of times a
+		 * second); it is taken once our clock has caught up. */
 		LOG_W(LOGM, "block %u from %s is dated too far ahead of our clock; "
-		      "not taken for now", b->h.height, p->addr);
+		      "not taken for now, asking again in %d s", b->h.height, p->addr,
+		      SYNC_EARLY_HOLD_MS / 1000);
+		hashq_clear(&p->want);
+		p->getblocks_out = p->more = false;
+		p->hold_until = g_now(g) + SYNC_EARLY_HOLD_MS;
+		if (g->sync == p) {
+			g->sync = NULL;
+			sync_pick(g);
+		}
+		return;
 	} else if (res.result == LEDGER_INVALID) {
 		peer_misbehaved(g, p, "invalid block at height %u: %s", b->h.height, res.why);
 		return;
