@@ -50,6 +50,12 @@ void harness_fail(const char *file, int line, const char *fmt, ...)
 	_exit(1);
 }
 
+bool harness_emulated(void)
+{
+	const char *e = getenv("LC_TEST_EXEC");
+	return e && e[0];
+}
+
 const char *harness_tmpdir(void)
 {
 	if (!tmpdir[0]) {

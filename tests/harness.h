@@ -24,6 +24,10 @@ void harness_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 /* A scratch directory for this test, removed afterwards (unless it failed). */
 const char *harness_tmpdir(void);
+/* The tests run under an emulator (LC_TEST_EXEC, e.g. qemu-user for the
+ * arm64 build): what only the emulator changes (a process's memory, what
+ * /proc/self/exe is) cannot be checked there. */
+bool harness_emulated(void);
 
 #define TEST_T(name, timeout_s)                                              \
 	static void name(void);                                              \
