@@ -148,6 +148,9 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 	/* Touch arrives as finger events; SDL's mouse copies of them are
 	 * ignored by id, and real mice must not turn into fingers. */
 	SDL_SetHint(SDL_HINT_MOUSE_TOUCH_EVENTS, "0");
+	/* A kiosk's first tap is meant: SDL would drop a click that arrives
+	 * with the window's focus (a touch screen on a desktop, a slow start). */
+	SDL_SetHint(SDL_HINT_MOUSE_FOCUS_CLICKTHROUGH, "1");
 	if (SDL_Init(SDL_INIT_VIDEO) != 0) {
 		snprintf(why, whylen, "cannot open a display (%s); on a machine without one, "
 			 "run ledgerchat --headless", SDL_GetError());
