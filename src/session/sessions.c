@@ -45,6 +45,8 @@
 #define DIAL_BACKOFF_MAX_MS 60000
 #define MAX_DIALS 64               /* peers with undelivered messages we track */
 #define PENDING_PER_IP 4           /* unauthenticated connections one address may hold */
+#define CLOSED_KEEP 16             /* ended sessions still listed ... */
+#define CLOSED_KEEP_MS 60000       /* ... for this long, with why they ended */
 
 enum conn_state { S_FREE, S_DIALING, S_HANDSHAKE, S_HELLO, S_UP, S_CLOSING };
 
@@ -90,8 +92,22 @@ struct dial {
 	uint32_t backoff_ms;
 };
 
+/* A session that ended, as `sessions` shows it for a while: a person (or
+ * the kiosk) asking why a chat did not connect finds the answer there. */
+struct closed {
+	char name[NAME_MAX_LEN + 1];
+	bool outbound, was_up;
+	const char *step;               /* the last step passed */
+	char why[256];
+	char cipher[64];
+	uint32_t epoch;
+	uint64_t sent, received, when_ms;
+};
+
 struct sessions {
 	struct sess_cfg cfg;
+	struct closed closed[CLOSED_KEEP];
+	unsigned closed_next;
 	char name[NAME_MAX_LEN + 1];
 	struct tls_ctx *tls;
 	int lfd;
@@ -167,6 +183,20 @@ static void fail(struct sessions *s, struct conn *c, const char *fmt, ...)
 			       was_up ? "closed" : "failed", "at", c->step ? c->step : "connect",
 			       "why", why);
 	event(s, "session", ev);
+	if (c->name[0]) {
+		struct closed *k = &s->closed[s->closed_next++ % CLOSED_KEEP];
+		*k = (struct closed){ .outbound = c->outbound, .was_up = was_up,
+				      .step = c->step ? c->step : "", .sent = c->sent,
+				      .received = c->received, .when_ms = clock_mono_ms() };
+		snprintf(k->name, sizeof(k->name), "%s", c->name);
+		snprintf(k->why, sizeof(k->why), "%s", why);
+		snprintf(k->cipher, sizeof(k->cipher), "%s", c->cipher);
+		if (c->tls && (c->st == S_UP || c->st == S_HELLO)) {
+			struct tls_epochs e;
+			tls_conn_epochs(c->tls, &e);
+			k->epoch = e.ours + e.peers;
+		}
+	}
 	conn_free(s, c);
 }
 
@@ -1139,6 +1169,27 @@ json_t *sess_list(struct sessions *s)
 			"key_epoch", (json_int_t)epoch, "sent", (json_int_t)c->sent,
 			"received", (json_int_t)c->received, "direction",
 			c->outbound ? "out" : "in"));
+	}
+	/* Then the ones that ended lately, newest first, unless a session
+	 * with that peer is open again. */
+	uint64_t now = clock_mono_ms();
+	for (unsigned i = 1; i <= CLOSED_KEEP; i++) {
+		const struct closed *k = &s->closed[(s->closed_next - i) % CLOSED_KEEP];
+		if (!k->name[0] || now - k->when_ms > CLOSED_KEEP_MS || find_conn(s, k->name))
+			continue;
+		bool listed = false;
+		for (size_t j = 0; j < json_array_size(arr); j++)
+			listed |= strcmp(json_string_value(json_object_get(json_array_get(arr, j),
+									  "name")),
+					 k->name) == 0;
+		if (listed)
+			continue;
+		json_array_append_new(arr, json_pack(
+			"{s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:s}", "name", k->name, "state",
+			"closed", "step", k->step, "cipher", k->cipher, "key_epoch",
+			(json_int_t)k->epoch, "sent", (json_int_t)k->sent, "received",
+			(json_int_t)k->received, "direction", k->outbound ? "out" : "in", "why",
+			k->why, "ended", k->was_up ? "closed" : "failed"));
 	}
 	return arr;
 }

@@ -240,6 +240,30 @@ TEST_T(chat_rotation_happens_within_5_to_10_messages, 120)
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 }
 
+/* Why the last session with name ended, as `sessions` lists it ("" if it
+ * does not). */
+static const char *closed_why(struct tnode *t, const char *name)
+{
+	static char why[256];
+	why[0] = '\0';
+	json_t *sess = NULL;
+	const char *args[] = { "sessions", NULL };
+	if (tnode_ctl(t, &sess, args) != 0)
+		return why;
+	if (json_is_object(sess)) {   /* one line: wrap it */
+		json_t *one = sess;
+		sess = json_array();
+		json_array_append_new(sess, one);
+	}
+	for (size_t i = 0; i < json_array_size(sess); i++) {
+		json_t *s = json_array_get(sess, i);
+		if (strcmp(jstr(s, "name"), name) == 0 && strcmp(jstr(s, "state"), "closed") == 0)
+			snprintf(why, sizeof(why), "%s", jstr(s, "why"));
+	}
+	json_decref(sess);
+	return why;
+}
+
 TEST_T(chat_offline_delivery_survives_restarts_and_kill9, 180)
 {
 	struct tnode a, b;
@@ -251,6 +275,9 @@ TEST_T(chat_offline_delivery_survives_restarts_and_kill9, 180)
 	send_text(&a, "ob", "while you were out 1");
 	send_text(&a, "ob", "while you were out 2");
 	CHECK_INT(count_status(&a, "ob", "queued"), ==, 2);
+	/* The dial that failed stays in `sessions` for a while, with why. */
+	WAIT_UNTIL(closed_why(&a, "ob")[0] != '\0', 30000);
+	CHECK(strstr(closed_why(&a, "ob"), "connect") != NULL);
 	/* a is killed with the messages still queued, and restarted. */
 	tnode_kill9(&a);
 	restart(&a, "127.0.12.1");
