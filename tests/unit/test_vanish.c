@@ -1,0 +1,129 @@
+/* test_vanish.c - a peer that vanishes (a TCP reset) in the middle of
+ * something, on headless nodes over loopback: mid-handshake on both ports.
+ * The node that is left must go on serving.  Each test has its own
+ * 127.0.9x.y. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tnode.h"
+
+#define NET "--network", "t-vanish", "--pow-bits", "8"
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static void dir_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", harness_tmpdir(), name);
+}
+
+/* Close fd with a reset (RST), not a FIN: the peer vanishes. */
+static void vanish(int fd)
+{
+	struct linger lg = { 1, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* Lines of the file at path that contain needle (and and_needle, unless NULL). */
+static int count_lines(const char *path, const char *needle, const char *and_needle)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) && (!and_needle || strstr(line, and_needle));
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Height and tip of t (-1 when ctl does not answer). */
+static long height_of(struct tnode *t, char tip[65])
+{
+	json_t *s = tnode_status(t);
+	long h = s ? (long)json_integer_value(json_object_get(s, "height")) : -1;
+	if (tip)
+		snprintf(tip, 65, "%s", s ? jstr(s, "tip") : "");
+	json_decref(s);
+	return h;
+}
+
+static bool names_known(struct tnode *t, const char *x, const char *y)
+{
+	return tnode_has_name(t, x) && tnode_has_name(t, y);
+}
+
+/* ---- 1. mid-handshake ---- */
+
+/*
+ * On the chat port, a client sends the start of a TLS ClientHello (a real
+ * record header, then the first bytes of its body) and resets the
+ * connection; on the gossip port, another sends the start of a hello frame
+ * and does the same.  The node notes each dropped connection and serves a
+ * legitimate node as if nothing happened: it syncs, and they exchange a
+ * message each way.
+ */
+TEST_T(vanish_mid_handshake_on_both_ports, 120)
+{
+	char a_dir[512], b_dir[512];
+	dir_of(a_dir, sizeof(a_dir), "ha");
+	dir_of(b_dir, sizeof(b_dir), "hb");
+	struct tnode a, b;
+	const char *ea[] = { NET, "--name", "hsa", "--key-type", "ed25519", NULL };
+	tnode_start(&a, a_dir, "127.0.93.1", ea);
+	CHECK(tnode_wait(&a, tnode_is_registered, NULL, 30000));
+
+	/* TLS record: handshake, 200 bytes; ClientHello, 196 bytes, TLS 1.2
+	 * legacy version, then the first 16 bytes of its random. */
+	static const uint8_t hello_tls[] = {
+		0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03,
+		0x5a, 0x11, 0x9e, 0x07, 0xc2, 0x3b, 0x48, 0xd1, 0x6f, 0x80, 0x24, 0xe5,
+		0x93, 0x0a, 0x7c, 0xbb,
+	};
+	int cfd = tnode_raw_connect("127.0.93.101", "127.0.93.1", 47701);
+	CHECK(cfd >= 0);
+	CHECK_INT(write(cfd, hello_tls, sizeof(hello_tls)), ==, (ssize_t)sizeof(hello_tls));
+	vanish(cfd);
+	/* Gossip frame: 105 bytes, HELLO, version 1, the first bytes of a
+	 * network tag. */
+	static const uint8_t hello_gossip[] = { 0, 0, 0, 105, 1, 0, 1, 0x4c, 0x43, 0x74 };
+	int gfd = tnode_raw_connect("127.0.93.100", "127.0.93.1", 47700);
+	CHECK(gfd >= 0);
+	CHECK_INT(write(gfd, hello_gossip, sizeof(hello_gossip)), ==,
+		  (ssize_t)sizeof(hello_gossip));
+	vanish(gfd);
+	/* The node tells which connections it lost (the gossip peer's reset
+	 * shows as it reads or writes; the chat one as a failed handshake,
+	 * which strikes its address). */
+	WAIT_UNTIL(count_lines(a.log, "peer 127.0.93.100:", "reset by peer") == 1, 20000);
+	WAIT_UNTIL(count_lines(a.log, "127.0.93.101: TLS handshake failed", NULL) == 1, 20000);
+
+	/* And serves: b joins, syncs, and they talk both ways. */
+	const char *eb[] = { NET, "--name", "hsb", "--key-type", "ed25519", "--join",
+			     "127.0.93.1", NULL };
+	tnode_start(&b, b_dir, "127.0.93.2", eb);
+	WAIT_UNTIL(names_known(&a, "hsa", "hsb") && names_known(&b, "hsa", "hsb"), 60000);
+	char tip_a[65], tip_b[65];
+	WAIT_UNTIL(height_of(&a, tip_a) == height_of(&b, tip_b) && strcmp(tip_a, tip_b) == 0,
+		   30000);
+	CHECK_OK(tnode_send(&b, "hsa", "made it through", NULL, 0));
+	WAIT_UNTIL(tnode_count(&b, "hsa", "delivered", "made it through") == 1, 30000);
+	CHECK_OK(tnode_send(&a, "hsb", "and back", NULL, 0));
+	WAIT_UNTIL(tnode_count(&a, "hsb", "delivered", "and back") == 1, 30000);
+	CHECK_INT(tnode_count(&a, "hsb", "received", "made it through"), ==, 1);
+	CHECK_INT(tnode_count(&b, "hsa", "received", "and back"), ==, 1);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
