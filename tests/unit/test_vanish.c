@@ -1,18 +1,22 @@
-/* test_vanish.c - a peer that vanishes (a TCP reset) in the middle of
- * something, on headless nodes over loopback: mid-handshake on both ports.
- * The node that is left must go on serving.  Each test has its own
- * 127.0.9x.y. */
+/* test_vanish.c - a peer that vanishes (a TCP reset, or kill -9) in the
+ * middle of something, on headless nodes over loopback: mid-handshake on
+ * both ports, mid-sync.  The node that is left must go on serving, keep a
+ * consistent chain, and finish the job once the peer is back.  Each test
+ * has its own 127.0.9x.y. */
 #include "harness.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ledger_fixture.h"
 #include "tnode.h"
 
 #define NET "--network", "t-vanish", "--pow-bits", "8"
@@ -26,6 +30,13 @@ static const char *jstr(json_t *o, const char *k)
 static void dir_of(char *out, size_t n, const char *name)
 {
 	snprintf(out, n, "%s/%s", harness_tmpdir(), name);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 /* Close fd with a reset (RST), not a FIN: the peer vanishes. */
@@ -124,6 +135,113 @@ TEST_T(vanish_mid_handshake_on_both_ports, 120)
 	WAIT_UNTIL(tnode_count(&a, "hsb", "delivered", "and back") == 1, 30000);
 	CHECK_INT(tnode_count(&a, "hsb", "received", "made it through"), ==, 1);
 	CHECK_INT(tnode_count(&b, "hsa", "received", "and back"), ==, 1);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
+
+/* ---- 2. mid-sync ---- */
+
+#define SYNC_BLOCKS 2000
+#define SYNC_KILL_AT 100    /* a is killed once b has this many */
+
+static long peers_of(struct tnode *t)
+{
+	json_t *s = tnode_status(t);
+	long n = s ? (long)json_integer_value(json_object_get(s, "peers")) : -1;
+	json_decref(s);
+	return n;
+}
+
+/* t's blocks from height from to its tip (at most 1000), as an array. */
+static json_t *blocks_of(struct tnode *t, long from)
+{
+	char f[24];
+	snprintf(f, sizeof(f), "--from=%ld", from);
+	const char *args[] = { "blocks", f, "--limit=1000", NULL };
+	json_t *arr = NULL;
+	CHECK_INT(tnode_ctl(t, &arr, args), ==, 0);
+	if (json_is_object(arr)) {   /* one line: wrap it */
+		json_t *one = arr;
+		arr = json_array();
+		json_array_append_new(arr, one);
+	}
+	CHECK(json_is_array(arr));
+	return arr;
+}
+
+/*
+ * b syncs a long chain from a; a is killed (kill -9) early on.  b stays
+ * healthy: its status answers, and its chain is a prefix of a's, block by
+ * block.  a comes back on the same data dir and b, without a restart,
+ * completes the sync to a's tip.
+ */
+TEST_T(vanish_mid_sync_the_syncing_node_keeps_a_prefix_and_completes, 180)
+{
+	char a_dir[512], b_dir[512];
+	dir_of(a_dir, sizeof(a_dir), "sa");
+	dir_of(b_dir, sizeof(b_dir), "sb");
+	fx_chain_dir(a_dir, SYNC_BLOCKS);
+	struct tnode a, b;
+	const char *ea[] = { "--network", FX_NETWORK, NULL };
+	tnode_start(&a, a_dir, "127.0.94.1", ea);
+	char tip_a[65], tip_b[65];
+	WAIT_UNTIL(height_of(&a, tip_a) == SYNC_BLOCKS, 60000);
+
+	/* b's events tell each block as it is taken, without waiting for the
+	 * busy node to answer a status query.  a holds still (SIGSTOP: its
+	 * kernel still accepts b's connection) until b is followed. */
+	CHECK_OK(kill(a.pid, SIGSTOP));
+	const char *eb[] = { "--network", FX_NETWORK, "--pow-bits", "8", "--join",
+			     "127.0.94.1", NULL };
+	tnode_start(&b, b_dir, "127.0.94.2", eb);
+	struct ctl_stream st;
+	tnode_follow(&b, &st);
+	CHECK_OK(kill(a.pid, SIGCONT));
+	/* Under way, far from done (b asks for at most 256 blocks ahead):
+	 * a vanishes. */
+	json_t *ev;
+	long seen = 0;
+	while (seen < SYNC_KILL_AT && (ev = tnode_wait_event(&st, "block", 30000))) {
+		seen = (long)json_integer_value(json_object_get(ev, "height"));
+		json_decref(ev);
+	}
+	CHECK_INT(seen, >=, SYNC_KILL_AT);
+	tnode_kill9(&a);
+	ctl_stream_close(&st);
+
+	/* b notices, having taken what reached it before the end. */
+	WAIT_UNTIL(peers_of(&b) == 0, 30000);
+	long h = height_of(&b, tip_b);
+	fprintf(stderr, "    a killed with b at height %ld of %d\n", h, SYNC_BLOCKS);
+	CHECK_INT(h, >, 0);
+	CHECK_INT(h, <, SYNC_BLOCKS);
+	/* b is healthy, with a chain of linked blocks up to its tip. */
+	long from = h >= 1000 ? h - 999 : 0;
+	json_t *mine = blocks_of(&b, from);
+	CHECK_INT(json_array_size(mine), ==, h - from + 1);
+	for (size_t i = 0; i < json_array_size(mine); i++) {
+		json_t *blk = json_array_get(mine, i);
+		CHECK_INT(json_integer_value(json_object_get(blk, "height")), ==, from + (long)i);
+		if (i > 0)
+			CHECK_STR(jstr(blk, "prev"), jstr(json_array_get(mine, i - 1), "hash"));
+	}
+	CHECK_STR(jstr(json_array_get(mine, json_array_size(mine) - 1), "hash"), tip_b);
+
+	/* a is back; its chain extends b's.  b, left running, completes the
+	 * sync. */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tnode_start(&a, a_dir, "127.0.94.1", ea);
+	WAIT_UNTIL(height_of(&a, NULL) == SYNC_BLOCKS, 30000);
+	json_t *theirs = blocks_of(&a, from);
+	CHECK(json_array_size(theirs) >= json_array_size(mine));
+	for (size_t i = 0; i < json_array_size(mine); i++)
+		CHECK_STR(jstr(json_array_get(mine, i), "hash"),
+			  jstr(json_array_get(theirs, i), "hash"));
+	json_decref(mine);
+	json_decref(theirs);
+	WAIT_UNTIL(height_of(&b, tip_b) == SYNC_BLOCKS && strcmp(tip_b, tip_a) == 0, 60000);
+	fprintf(stderr, "    b at a's tip %ld ms after a's restart\n", ms_since(&t0));
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 }
