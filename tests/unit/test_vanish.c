@@ -1,13 +1,14 @@
 /* test_vanish.c - a peer that vanishes (a TCP reset, or kill -9) in the
  * middle of something, on headless nodes over loopback: mid-handshake on
- * both ports, mid-sync.  The node that is left must go on serving, keep a
- * consistent chain, and finish the job once the peer is back.  Each test
- * has its own 127.0.9x.y. */
+ * both ports, mid-sync, mid-message.  The node that is left must go on
+ * serving, keep a consistent chain and history, and finish the job once
+ * the peer is back.  Each test has its own 127.0.9x.y. */
 #include "harness.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +75,15 @@ static long height_of(struct tnode *t, char tip[65])
 static bool names_known(struct tnode *t, const char *x, const char *y)
 {
 	return tnode_has_name(t, x) && tnode_has_name(t, y);
+}
+
+/* Every message in t's history with peer, whatever its status. */
+static int count_all(struct tnode *t, const char *peer)
+{
+	json_t *h = tnode_history(t, peer);
+	int n = (int)json_array_size(h);
+	json_decref(h);
+	return n;
 }
 
 /* ---- 1. mid-handshake ---- */
@@ -242,6 +252,216 @@ TEST_T(vanish_mid_sync_the_syncing_node_keeps_a_prefix_and_completes, 180)
 	json_decref(theirs);
 	WAIT_UNTIL(height_of(&b, tip_b) == SYNC_BLOCKS && strcmp(tip_b, tip_a) == 0, 60000);
 	fprintf(stderr, "    b at a's tip %ld ms after a's restart\n", ms_since(&t0));
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
+
+/* ---- 3. mid-message ---- */
+
+/*
+ * A relay in front of a node's chat port (the address the node publishes):
+ * it forwards both ways, and the first time the dialer sends a TLS record
+ * of at least CUT_RECORD bytes it forwards half of it and resets both
+ * connections.  Later connections go through untouched.
+ */
+#define CUT_RECORD 2048
+
+struct cutter {
+	int lfd;
+	const char *src_ip, *to_ip;
+	/* Shared with the test's thread, hence atomic (make tsan). */
+	_Atomic int conns;        /* connections accepted */
+	_Atomic int cuts;         /* connections cut */
+	_Atomic long cut_len;     /* length of the record cut */
+	_Atomic int stop;
+};
+
+/* Find the offset in the dialer's stream at which to cut: the middle of
+ * the first big application-data record.  TLS records are 5-byte headers
+ * (type, version, u16 length) and their bodies. */
+struct records {
+	uint8_t hdr[5];
+	size_t hn;
+	size_t body_left;
+	uint64_t off;             /* stream bytes seen */
+	uint64_t cut_at;          /* UINT64_MAX: none (yet) */
+};
+
+static void scan_records(struct cutter *r, struct records *rs, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n && rs->cut_at == UINT64_MAX;) {
+		if (rs->body_left) {
+			size_t k = rs->body_left < n - i ? rs->body_left : n - i;
+			rs->body_left -= k;
+			i += k;
+			continue;
+		}
+		rs->hdr[rs->hn++] = p[i++];
+		if (rs->hn < 5)
+			continue;
+		rs->hn = 0;
+		rs->body_left = (size_t)rs->hdr[3] << 8 | rs->hdr[4];
+		if (rs->hdr[0] == 0x17 && rs->body_left >= CUT_RECORD) {
+			rs->cut_at = rs->off + i + rs->body_left / 2;
+			r->cut_len = (long)rs->body_left;
+		}
+	}
+	rs->off += n;
+}
+
+/* Relay one connection until either side closes it, or cut it. */
+static void relay_one(struct cutter *r, int c)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = htons(47701) };
+	inet_pton(AF_INET, r->src_ip, &src.sin_addr);
+	inet_pton(AF_INET, r->to_ip, &d.sin_addr);
+	if (bind(s, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+	    connect(s, (struct sockaddr *)&d, sizeof(d)) != 0) {
+		close(s);
+		close(c);
+		return;
+	}
+	struct records rs = { .cut_at = UINT64_MAX };
+	bool armed = r->cuts == 0;  /* only the first big record is cut */
+	uint64_t fwd = 0;         /* dialer bytes forwarded */
+	bool cut = false;
+	while (!r->stop && !cut) {
+		struct pollfd p[2] = { { c, POLLIN, 0 }, { s, POLLIN, 0 } };
+		if (poll(p, 2, 200) <= 0)
+			continue;
+		uint8_t buf[16384];
+		for (int i = 0; i < 2 && !cut; i++) {
+			if (!p[i].revents)
+				continue;
+			ssize_t n = read(i ? s : c, buf, sizeof(buf));
+			if (n <= 0)
+				goto out;
+			size_t len = (size_t)n;
+			if (i == 0) {
+				if (armed && rs.cut_at == UINT64_MAX)
+					scan_records(r, &rs, buf, len);
+				if (rs.cut_at != UINT64_MAX && fwd + len >= rs.cut_at) {
+					len = (size_t)(rs.cut_at - fwd);
+					cut = true;
+				}
+				fwd += len;
+			}
+			if (len && write(i ? c : s, buf, len) != (ssize_t)len)
+				goto out;
+		}
+	}
+out:
+	if (cut) {
+		vanish(s);
+		vanish(c);
+		r->cuts++;
+	} else {
+		close(s);
+		close(c);
+	}
+}
+
+static void *cutter_main(void *arg)
+{
+	struct cutter *r = arg;
+	while (!r->stop) {
+		struct pollfd p = { r->lfd, POLLIN, 0 };
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		int c = accept(r->lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		r->conns++;
+		relay_one(r, c);
+	}
+	return NULL;
+}
+
+/* The next session event of t's stream st with step `step`; NULL after ms. */
+static json_t *session_step(struct ctl_stream *st, const char *step, int ms)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	json_t *ev;
+	long left;
+	while ((left = ms - ms_since(&t0)) > 0 &&
+	       (ev = tnode_wait_event(st, "session", (int)left))) {
+		if (strcmp(jstr(ev, "step"), step) == 0)
+			return ev;
+		json_decref(ev);
+	}
+	return NULL;
+}
+
+/*
+ * b writes a long message to a, whose published chat address is the
+ * cutter: the connection is reset half way through the TLS record that
+ * carries it.  a takes nothing of it; b dials again and the message is
+ * delivered, once.  The next messages go through normally.
+ */
+TEST_T(vanish_mid_message_is_delivered_once_after_reconnect, 120)
+{
+	struct cutter r = { .src_ip = "127.0.95.9", .to_ip = "127.0.95.1" };
+	r.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in l = { .sin_family = AF_INET, .sin_port = htons(47701) };
+	inet_pton(AF_INET, "127.0.95.9", &l.sin_addr);
+	CHECK_OK(bind(r.lfd, (struct sockaddr *)&l, sizeof(l)));
+	CHECK_OK(listen(r.lfd, 4));
+	pthread_t th;
+	CHECK_OK(pthread_create(&th, NULL, cutter_main, &r));
+
+	char a_dir[512], b_dir[512];
+	dir_of(a_dir, sizeof(a_dir), "ma");
+	dir_of(b_dir, sizeof(b_dir), "mb");
+	struct tnode a, b;
+	const char *ea[] = { NET, "--name", "ma", "--key-type", "ed25519", "--advertise",
+			     "127.0.95.9:47701", NULL };
+	tnode_start(&a, a_dir, "127.0.95.1", ea);
+	const char *eb[] = { NET, "--name", "mb", "--key-type", "ed25519", "--join",
+			     "127.0.95.1", NULL };
+	tnode_start(&b, b_dir, "127.0.95.2", eb);
+	WAIT_UNTIL(names_known(&a, "ma", "mb") && names_known(&b, "ma", "mb"), 60000);
+	struct ctl_stream st;
+	tnode_follow(&a, &st);
+
+	/* ~3 KiB of text, one record, cut in its middle. */
+	char text[3001];
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		text[i] = (char)('a' + i % 26);
+	text[sizeof(text) - 1] = '\0';
+	CHECK_OK(tnode_send(&b, "ma", text, NULL, 0));
+	/* a saw the session from mb end, without the message. */
+	json_t *ev = session_step(&st, "closed", 30000);
+	CHECK(ev != NULL);
+	CHECK_STR(jstr(ev, "name"), "mb");
+	json_decref(ev);
+	CHECK_INT(r.cuts, ==, 1);
+	CHECK_INT(r.cut_len, >=, (long)sizeof(text) - 1);
+	CHECK_INT(count_all(&a, "mb"), ==, 0);
+
+	/* b dials again (through the relay, which lets it be now): delivered,
+	 * and a holds it once, whole. */
+	WAIT_UNTIL(tnode_count(&b, "ma", "delivered", text) == 1, 30000);
+	CHECK_INT(r.conns, >=, 2);
+	CHECK_INT(count_all(&a, "mb"), ==, 1);
+	CHECK_INT(tnode_count(&a, "mb", "received", text), ==, 1);
+	CHECK_INT(count_all(&b, "ma"), ==, 1);
+
+	/* And life goes on. */
+	CHECK_OK(tnode_send(&b, "ma", "after the cut", NULL, 0));
+	WAIT_UNTIL(tnode_count(&b, "ma", "delivered", "after the cut") == 1, 30000);
+	CHECK_OK(tnode_send(&a, "mb", "heard you", NULL, 0));
+	WAIT_UNTIL(tnode_count(&a, "mb", "delivered", "heard you") == 1, 30000);
+	CHECK_INT(count_all(&a, "mb"), ==, 3);
+	CHECK_INT(tnode_count(&a, "mb", "received", "after the cut"), ==, 1);
+	CHECK_INT(tnode_count(&b, "ma", "received", "heard you"), ==, 1);
+	CHECK_INT(r.cuts, ==, 1);
+	ctl_stream_close(&st);
+	r.stop = 1;
+	pthread_join(th, NULL);
+	close(r.lfd);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 }
