@@ -7,6 +7,8 @@
 
 #include "harness.h"
 #include "ledger/pow.h"
+#include "store/datadir.h"
+#include "store/store.h"
 
 static lc_err fx_load(void *ctx, const uint8_t hash[32], struct block *out)
 {
@@ -160,4 +162,38 @@ enum ledger_result fx_extend(struct fx *f, const struct record *recs, size_t n,
 	else
 		block_free(&b);
 	return r;
+}
+
+void fx_chain_dir(const char *dir, int n)
+{
+	char why[256], path[600];
+	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	struct store *s;
+	CHECK_OK(store_open(&s, path, why, sizeof(why)));
+	uint8_t bits = FX_BITS;
+	CHECK_OK(store_meta_set(s, "network", FX_NETWORK, strlen(FX_NETWORK)));
+	CHECK_OK(store_meta_set(s, "pow_bits", &bits, 1));
+	struct fx f;
+	fx_open(&f);
+	CHECK_OK(store_begin(s));
+	for (int i = 0; i < n; i++) {
+		struct record r;
+		char name[16];
+		snprintf(name, sizeof(name), "user%d", i);
+		fx_register(&r, fx_key(KEY_ED25519, i % 8), name, "10.0.0.1:47701", FX_T0);
+		struct block b;
+		CHECK_INT(fx_extend(&f, &r, 1, &b), ==, LEDGER_EXTENDED);
+		struct buf raw;
+		buf_init(&raw, BLOCK_MAX_BYTES);
+		CHECK_OK(block_encode(&b, &raw));
+		uint8_t hash[32];
+		header_hash(&b.h, hash);
+		CHECK_OK(store_put_block(s, hash, b.h.prev, b.h.height, raw.data, raw.len));
+		buf_free(&raw);
+		block_free(&b);
+	}
+	CHECK_OK(store_commit(s));
+	fx_close(&f);
+	store_close(s);
 }

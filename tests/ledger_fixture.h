@@ -52,4 +52,9 @@ enum ledger_result fx_extend(struct fx *f, const struct record *recs, size_t n,
 /* Header and hash of the block at height h on the best chain. */
 void fx_at(struct fx *f, uint32_t h, struct block_header *hdr, uint8_t hash[32]);
 
+/* A new data dir for a node on FX_NETWORK whose ledger holds a chain of n
+ * blocks, one registration each (user0, user1, ...): a long chain for a
+ * node to serve, made in a fraction of the time mining it would take. */
+void fx_chain_dir(const char *dir, int n);
+
 #endif

@@ -13,8 +13,6 @@
 
 #include "ledger_fixture.h"
 #include "proc.h"
-#include "store/datadir.h"
-#include "store/store.h"
 #include "tnode.h"
 
 #define NET "--network", "t-net", "--pow-bits", "8"
@@ -96,47 +94,12 @@ TEST_T(network_line_of_five_converges, 180)
 		CHECK_INT(tnode_stop(&t[i], 20000), ==, 0);
 }
 
-/* Write a chain of n blocks (one registration each) into a new data dir. */
-static void make_chain_dir(const char *dir, int n)
-{
-	char why[256], path[600];
-	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
-	snprintf(path, sizeof(path), "%s/ledger.db", dir);
-	struct store *s;
-	CHECK_OK(store_open(&s, path, why, sizeof(why)));
-	uint8_t bits = FX_BITS;
-	CHECK_OK(store_meta_set(s, "network", FX_NETWORK, strlen(FX_NETWORK)));
-	CHECK_OK(store_meta_set(s, "pow_bits", &bits, 1));
-	struct fx f;
-	fx_open(&f);
-	CHECK_OK(store_begin(s));
-	for (int i = 0; i < n; i++) {
-		struct record r;
-		char name[16];
-		snprintf(name, sizeof(name), "user%d", i);
-		fx_register(&r, fx_key(KEY_ED25519, i % 8), name, "10.0.0.1:47701", FX_T0);
-		struct block b;
-		CHECK_INT(fx_extend(&f, &r, 1, &b), ==, LEDGER_EXTENDED);
-		struct buf raw;
-		buf_init(&raw, BLOCK_MAX_BYTES);
-		CHECK_OK(block_encode(&b, &raw));
-		uint8_t hash[32];
-		header_hash(&b.h, hash);
-		CHECK_OK(store_put_block(s, hash, b.h.prev, b.h.height, raw.data, raw.len));
-		buf_free(&raw);
-		block_free(&b);
-	}
-	CHECK_OK(store_commit(s));
-	fx_close(&f);
-	store_close(s);
-}
-
 TEST_T(network_late_joiner_syncs_1000_blocks, 180)
 {
 	char a_dir[512], b_dir[512];
 	dir_of(a_dir, sizeof(a_dir), "a");
 	dir_of(b_dir, sizeof(b_dir), "b");
-	make_chain_dir(a_dir, 1000);
+	fx_chain_dir(a_dir, 1000);
 	struct tnode a, b;
 	const char *ea[] = { "--network", FX_NETWORK, NULL };
 	tnode_start(&a, a_dir, "127.0.5.1", ea);
