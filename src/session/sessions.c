@@ -128,6 +128,12 @@ static void event(struct sessions *s, const char *kind, json_t *ev)
 		json_decref(ev);
 }
 
+/* The peer as a log line names it: its name once known, else its address. */
+static const char *who(const struct conn *c)
+{
+	return c->name[0] ? c->name : c->ip[0] ? c->ip : "?";
+}
+
 static void step(struct sessions *s, struct conn *c, const char *name, json_t *extra)
 {
 	c->step = name;
@@ -136,7 +142,7 @@ static void step(struct sessions *s, struct conn *c, const char *name, json_t *e
 	json_object_set_new(ev, "step", json_string(name));
 	json_object_set_new(ev, "direction", json_string(c->outbound ? "out" : "in"));
 	event(s, "session", ev);
-	LOG_I(MOD, "%s %s: %s", c->outbound ? "to" : "from", c->name[0] ? c->name : "?", name);
+	LOG_I(MOD, "%s %s: %s", c->outbound ? "to" : "from", who(c), name);
 }
 
 static void fp_string(char out[FINGERPRINT_STR_LEN], const uint8_t *spki, size_t len)
@@ -177,7 +183,7 @@ static void fail(struct sessions *s, struct conn *c, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	bool was_up = c->st == S_UP;
-	LOG_W(MOD, "%s %s: %s%s", c->outbound ? "to" : "from", c->name[0] ? c->name : "?",
+	LOG_W(MOD, "%s %s: %s%s", c->outbound ? "to" : "from", who(c),
 	      was_up ? "closed: " : "failed at ", why);
 	json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "step",
 			       was_up ? "closed" : "failed", "at", c->step ? c->step : "connect",
@@ -611,7 +617,10 @@ static void advance_handshake(struct sessions *s, struct conn *c)
 	if (rc == LC_ERR_AGAIN)
 		return;
 	if (rc) {
-		if (!c->outbound)
+		/* Garbage or a refused certificate is a strike; a connection that
+		 * just went away (a flaky link) is not: slow or endless tries are
+		 * the handshake timeout's and the connection rate's to judge. */
+		if (!c->outbound && rc != LC_ERR_IO && rc != LC_ERR_CLOSED)
 			guard_strike_str(s->cfg.guard, c->ip, "TLS handshake failed");
 		fail(s, c, "TLS handshake: %s", tls_conn_why(c->tls));
 		return;
