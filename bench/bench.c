@@ -485,14 +485,18 @@ static void bench_ui(void)
 			  "clear+present", false };
 	print_row(&r2);
 
-	/* Idle: the loop waits for events; nothing happens for 3 s. */
+	/* Idle: the loop waits for events; nothing happens for IDLE_S (the
+	 * issue's 30 s; --quick: 3 s). */
+	const double idle_s = rounds > 3 ? 30.0 : 3.0;
 	app_go(u, SCR_HOME);
 	app_draw(u);
 	double c0 = cpu_s(), w0 = now_s();
-	while (now_s() - w0 < 3.0)
-		app_pump(u, (int)((3.0 - (now_s() - w0)) * 1000) + 1);
+	while (now_s() - w0 < idle_s)
+		app_pump(u, (int)((idle_s - (now_s() - w0)) * 1000) + 1);
 	double idle = (cpu_s() - c0) / (now_s() - w0) * 100;
-	struct row r3 = { "kiosk idle CPU over 3 s", "%", idle, 1.0, "target", false };
+	char idle_metric[48];
+	snprintf(idle_metric, sizeof(idle_metric), "kiosk idle CPU over %.0f s", idle_s);
+	struct row r3 = { idle_metric, "%", idle, 1.0, "target", false };
 	print_row(&r3);
 	ui_close(u);
 	ui_fake_free(&f);

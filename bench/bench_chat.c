@@ -15,8 +15,9 @@
  * chain, with its identity set to the key of "user0") accepting sessions
  * from client tables in this process, each a different registered name on
  * an address of its own (a node lets one address hold only a few
- * unfinished handshakes).  A node holds at most SESS_MAX sessions, so of
- * the 100 clients that many get one; the row says how many it held.
+ * unfinished handshakes, and all addresses together SESS_PENDING_MAX, so
+ * the clients start theirs in waves of RSS_WAVE).  The row says how many
+ * sessions the node held.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -52,6 +53,7 @@
 #define RSS_NODE_IP "127.0.200.1"
 #define RSS_NODE_ADDR RSS_NODE_IP ":47701"
 #define RSS_CLIENTS 100         /* from 127.0.200.101 on, one address each */
+#define RSS_WAVE 8              /* handshakes started at once */
 
 /* ---- a host for session tables: a fixed ledger, event counters ---- */
 
@@ -523,13 +525,18 @@ void bench_chat_rss(const struct chain *c, const char *bin, const char *full_dir
 		if (!tables[i])
 			goto out;
 	}
-	for (size_t i = 0; i < RSS_CLIENTS; i++) {
-		char why[200];
-		if (sess_connect(tables[i], "user0", why, sizeof(why)) != LC_OK)
-			hosts[i].failed++;
+	/* In waves: a node lets only SESS_PENDING_MAX handshakes wait at once
+	 * (the oldest gives way to a newer one), as a crowd would find. */
+	for (size_t i = 0; i < RSS_CLIENTS; i += RSS_WAVE) {
+		size_t n = RSS_CLIENTS - i < RSS_WAVE ? RSS_CLIENTS - i : RSS_WAVE;
+		for (size_t k = i; k < i + n; k++) {
+			char why[200];
+			if (sess_connect(tables[k], "user0", why, sizeof(why)) != LC_OK)
+				hosts[k].failed++;
+		}
+		struct clients cl = { hosts + i, n };
+		loop_run(&loop, all_settled, &cl, 60);
 	}
-	struct clients cl = { hosts, RSS_CLIENTS };
-	loop_run(&loop, all_settled, &cl, 60);
 	long held = proc_status_kb(node.pid, "VmRSS");
 	int up = node_sessions_up(&node), refused = 0;
 	const char *why = "";
