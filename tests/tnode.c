@@ -236,15 +236,20 @@ int tnode_send(struct tnode *t, const char *to, const char *text, char *err, siz
 	return st;
 }
 
-json_t *tnode_history(struct tnode *t, const char *peer)
+json_t *tnode_ctl_list(struct tnode *t, const char *const args[])
 {
-	json_t *h = NULL;
-	const char *args[] = { "history", peer, "--limit", "1000", NULL };
-	if (tnode_ctl(t, &h, args) != 0) {
-		json_decref(h);
+	json_t *j = NULL;
+	if (tnode_ctl(t, &j, args) != 0) {
+		json_decref(j);
 		return json_array();
 	}
-	return as_array(h);
+	return as_array(j);
+}
+
+json_t *tnode_history(struct tnode *t, const char *peer)
+{
+	const char *args[] = { "history", peer, "--limit", "1000", NULL };
+	return tnode_ctl_list(t, args);
 }
 
 int tnode_count(struct tnode *t, const char *peer, const char *status, const char *text)

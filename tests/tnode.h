@@ -36,6 +36,9 @@ void tnode_start_wrapped(struct tnode *t, const char *const wrap[], const char *
  * status and, when out is given, the parsed output: the object itself, or
  * an array of the lines when there are several (or none).  */
 int tnode_ctl(struct tnode *t, json_t **out, const char *const args[]);
+/* A listing command's lines as an array, whatever their number (an empty
+ * array when ctl fails). */
+json_t *tnode_ctl_list(struct tnode *t, const char *const args[]);
 /* Convenience: the status object (NULL when ctl fails). */
 json_t *tnode_status(struct tnode *t);
 /* Poll status until pred(status) or the deadline; true when it held. */

@@ -246,15 +246,8 @@ static const char *closed_why(struct tnode *t, const char *name)
 {
 	static char why[256];
 	why[0] = '\0';
-	json_t *sess = NULL;
 	const char *args[] = { "sessions", NULL };
-	if (tnode_ctl(t, &sess, args) != 0)
-		return why;
-	if (json_is_object(sess)) {   /* one line: wrap it */
-		json_t *one = sess;
-		sess = json_array();
-		json_array_append_new(sess, one);
-	}
+	json_t *sess = tnode_ctl_list(t, args);
 	for (size_t i = 0; i < json_array_size(sess); i++) {
 		json_t *s = json_array_get(sess, i);
 		if (strcmp(jstr(s, "name"), name) == 0 && strcmp(jstr(s, "state"), "closed") == 0)

@@ -132,15 +132,8 @@ static void start_skewed(struct tnode *t, const char *dir, const char *ip,
  * window and joins the ledger normally. */
 static bool is_peer_of(struct tnode *t, const char *ip_colon)
 {
-	json_t *peers = NULL;
 	const char *args[] = { "peers", NULL };
-	if (tnode_ctl(t, &peers, args) != 0)
-		return false;
-	if (json_is_object(peers)) {   /* one line: wrap it */
-		json_t *one = peers;
-		peers = json_array();
-		json_array_append_new(peers, one);
-	}
+	json_t *peers = tnode_ctl_list(t, args);
 	bool found = false;
 	for (size_t i = 0; i < json_array_size(peers); i++) {
 		const char *addr = json_string_value(

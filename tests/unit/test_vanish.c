@@ -170,14 +170,8 @@ static json_t *blocks_of(struct tnode *t, long from)
 	char f[24];
 	snprintf(f, sizeof(f), "--from=%ld", from);
 	const char *args[] = { "blocks", f, "--limit=1000", NULL };
-	json_t *arr = NULL;
-	CHECK_INT(tnode_ctl(t, &arr, args), ==, 0);
-	if (json_is_object(arr)) {   /* one line: wrap it */
-		json_t *one = arr;
-		arr = json_array();
-		json_array_append_new(arr, one);
-	}
-	CHECK(json_is_array(arr));
+	json_t *arr = tnode_ctl_list(t, args);
+	CHECK(json_array_size(arr) > 0);
 	return arr;
 }
 
