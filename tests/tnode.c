@@ -246,6 +246,20 @@ json_t *tnode_ctl_list(struct tnode *t, const char *const args[])
 	return as_array(j);
 }
 
+int tnode_count_names(struct tnode *t)
+{
+	json_t *arr = NULL;
+	const char *args[] = { "names", NULL };
+	if (tnode_ctl(t, &arr, args) != 0) {
+		json_decref(arr);
+		return -1;
+	}
+	arr = as_array(arr);
+	int n = (int)json_array_size(arr);
+	json_decref(arr);
+	return n;
+}
+
 json_t *tnode_history(struct tnode *t, const char *peer)
 {
 	const char *args[] = { "history", peer, "--limit", "1000", NULL };

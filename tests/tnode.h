@@ -39,6 +39,8 @@ int tnode_ctl(struct tnode *t, json_t **out, const char *const args[]);
 /* A listing command's lines as an array, whatever their number (an empty
  * array when ctl fails). */
 json_t *tnode_ctl_list(struct tnode *t, const char *const args[]);
+/* How many names t's ledger holds; -1 when ctl fails. */
+int tnode_count_names(struct tnode *t);
 /* Convenience: the status object (NULL when ctl fails). */
 json_t *tnode_status(struct tnode *t);
 /* Poll status until pred(status) or the deadline; true when it held. */

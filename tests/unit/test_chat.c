@@ -54,17 +54,6 @@ static void restart(struct tnode *t, const char *ip)
 	WAIT_UNTIL(is_up(t), 30000);
 }
 
-static int count_names(struct tnode *t)
-{
-	json_t *arr = NULL;
-	const char *args[] = { "names", NULL };
-	if (tnode_ctl(t, &arr, args) != 0)
-		return -1;
-	int n = json_is_object(arr) ? 1 : (int)json_array_size(arr);
-	json_decref(arr);
-	return n;
-}
-
 static void send_text(struct tnode *t, const char *to, const char *text)
 {
 	char *argv[] = { "ledgerchat", "ctl", "--data-dir", t->dir, "send", (char *)to,
@@ -132,7 +121,7 @@ TEST_T(chat_every_key_type_both_ways_exactly_once_with_rotation, 240)
 	for (int i = 0; i < 4; i++)
 		start(&t[i], names[i], ips[i], keys[i], i ? ips[0] : NULL);
 	for (int i = 0; i < 4; i++)
-		WAIT_UNTIL(count_names(&t[i]) == 4, 90000);
+		WAIT_UNTIL(tnode_count_names(&t[i]) == 4, 90000);
 
 	/* Every node sends to every other: 12 ordered pairs, 3 messages each;
 	 * ed sends 10 to pc so a rotation must happen. */
@@ -216,7 +205,7 @@ TEST_T(chat_rotation_happens_within_5_to_10_messages, 120)
 	struct tnode a, b;
 	start(&a, "ra", "127.0.11.1", "ed25519", NULL);
 	start(&b, "rb", "127.0.11.2", "ed25519", "127.0.11.1");
-	WAIT_UNTIL(count_names(&a) == 2 && count_names(&b) == 2, 60000);
+	WAIT_UNTIL(tnode_count_names(&a) == 2 && tnode_count_names(&b) == 2, 60000);
 	struct ctl_stream st;
 	tnode_follow(&a, &st);
 	/* One message at a time, each delivered before the next; the first
@@ -262,7 +251,7 @@ TEST_T(chat_offline_delivery_survives_restarts_and_kill9, 180)
 	struct tnode a, b;
 	start(&a, "oa", "127.0.12.1", "ed25519", NULL);
 	start(&b, "ob", "127.0.12.2", "p256", "127.0.12.1");
-	WAIT_UNTIL(count_names(&a) == 2 && count_names(&b) == 2, 60000);
+	WAIT_UNTIL(tnode_count_names(&a) == 2 && tnode_count_names(&b) == 2, 60000);
 	/* b goes away; a writes to it anyway. */
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 	send_text(&a, "ob", "while you were out 1");
@@ -360,7 +349,7 @@ TEST_T(chat_impostors_are_refused, 120)
 	struct tnode a, b;
 	start(&a, "ia", "127.0.13.1", "ed25519", NULL);
 	start(&b, "ib", "127.0.13.2", "ed25519", "127.0.13.1");
-	WAIT_UNTIL(count_names(&a) == 2, 60000);
+	WAIT_UNTIL(tnode_count_names(&a) == 2, 60000);
 	struct idkey *k;
 	CHECK_OK(idkey_generate(&k, KEY_ED25519));
 	/* Claims a registered name with another key. */
@@ -448,7 +437,7 @@ TEST_T(chat_a_flipped_byte_ends_the_session_and_nothing_altered_is_accepted, 120
 	const char *extra[] = { "--network", "t-chat", "--pow-bits", "8", "--name", "tb",
 				"--advertise", "127.0.14.9:47701", "--join", "127.0.14.1", NULL };
 	tnode_start(&b, dir, "127.0.14.2", extra);
-	WAIT_UNTIL(count_names(&a) == 2, 60000);
+	WAIT_UNTIL(tnode_count_names(&a) == 2, 60000);
 	/* Enough traffic to pass the 2 KiB mark. */
 	char text[600];
 	memset(text, 'x', sizeof(text) - 1);
@@ -479,7 +468,7 @@ TEST_T(chat_session_is_replaced_by_a_fresh_handshake_after_its_lifetime, 120)
 			     "--session-lifetime", "5", NULL };
 	tnode_start(&a, dir, "127.0.15.1", ea);
 	start(&b, "lb", "127.0.15.2", "ed25519", "127.0.15.1");
-	WAIT_UNTIL(count_names(&a) == 2 && count_names(&b) == 2, 60000);
+	WAIT_UNTIL(tnode_count_names(&a) == 2 && tnode_count_names(&b) == 2, 60000);
 	struct ctl_stream st;
 	tnode_follow(&a, &st);
 	send_text(&a, "lb", "before");
@@ -510,7 +499,7 @@ TEST_T(chat_idle_connections_from_one_address_do_not_lock_others_out, 120)
 	struct tnode a, b;
 	start(&a, "fa", "127.0.16.1", "ed25519", NULL);
 	start(&b, "fb", "127.0.16.2", "ed25519", "127.0.16.1");
-	WAIT_UNTIL(count_names(&a) == 2 && count_names(&b) == 2, 60000);
+	WAIT_UNTIL(tnode_count_names(&a) == 2 && tnode_count_names(&b) == 2, 60000);
 	/* 100 idle connections from one address to a's chat port. */
 	int fds[100];
 	for (int i = 0; i < 100; i++) {
@@ -555,7 +544,7 @@ TEST_T(chat_an_echo_node_answers_each_message_as_a_message, 120)
 	const char *extra[] = { "--network", "t-chat", "--pow-bits", "8", "--name", "eb",
 				"--echo", "--join", "127.0.17.1", NULL };
 	tnode_start(&e, dir, "127.0.17.2", extra);
-	WAIT_UNTIL(count_names(&a) == 2 && count_names(&e) == 2, 60000);
+	WAIT_UNTIL(tnode_count_names(&a) == 2 && tnode_count_names(&e) == 2, 60000);
 	/* The first message gets a greeting, then its echo. */
 	send_text(&a, "eb", "hello ✓");
 	WAIT_UNTIL(count_status(&a, "eb", "received") == 2, 30000);

@@ -143,17 +143,6 @@ static pid_t peer_pid(const char *dir)
 
 static bool alive(pid_t pid) { return kill(pid, 0) == 0; }
 
-static int count_names(struct tnode *t)
-{
-	json_t *arr = NULL;
-	const char *args[] = { "names", NULL };
-	if (tnode_ctl(t, &arr, args) != 0)
-		return -1;
-	int n = json_is_object(arr) ? 1 : (int)json_array_size(arr);
-	json_decref(arr);
-	return n;
-}
-
 /* True when t's history with peer has a received message with text. */
 static bool got(struct tnode *t, const char *peer, const char *text)
 {
@@ -232,7 +221,7 @@ TEST_T(demo_kiosk_program_echo_answers_and_the_peer_ends_with_it, 120)
 	start_kiosk(&k, dir, "127.0.88.1", extra);
 	/* The peer starts, "echo" comes onto the ledger, we register too. */
 	CHECK(tnode_wait(&k, tnode_is_registered, NULL, 30000));
-	WAIT_UNTIL(count_names(&k) == 2, 30000);
+	WAIT_UNTIL(tnode_count_names(&k) == 2, 30000);
 	json_t *names = NULL;
 	const char *a_names[] = { "names", NULL };
 	CHECK_INT(tnode_ctl(&k, &names, a_names), ==, 0);
@@ -267,7 +256,7 @@ TEST_T(demo_kiosk_goes_on_when_its_peer_dies, 120)
 	struct tnode k;
 	const char *extra[] = { "--demo", NULL };
 	start_kiosk(&k, dir, "127.0.88.2", extra);
-	WAIT_UNTIL(count_names(&k) == 1, 30000);   /* echo, synced from the peer */
+	WAIT_UNTIL(tnode_count_names(&k) == 1, 30000);   /* echo, synced from the peer */
 	pid_t peer = peer_pid(dir);
 	CHECK(peer > 0);
 	kill(peer, SIGKILL);
@@ -292,7 +281,7 @@ TEST_T(demo_peer_ends_when_the_node_is_killed, 120)
 	const char *extra[] = { "--demo", NULL };
 	tnode_start(&t, dir, "127.0.88.3", extra);
 	snprintf(t.dir, sizeof(t.dir), "%s/demo", dir);  /* ctl speaks to the demo's node */
-	WAIT_UNTIL(count_names(&t) == 1, 30000);
+	WAIT_UNTIL(tnode_count_names(&t) == 1, 30000);
 	pid_t peer = peer_pid(dir);
 	CHECK(peer > 0 && alive(peer));
 	tnode_kill9(&t);
@@ -311,7 +300,7 @@ TEST_T(demo_auto_only_without_a_configured_network, 120)
 	const char *auto_[] = { "--demo=auto", NULL };
 	tnode_start(&t, d1, "127.0.88.4", auto_);
 	snprintf(t.dir, sizeof(t.dir), "%s/demo", d1);
-	WAIT_UNTIL(count_names(&t) == 1, 30000);        /* echo */
+	WAIT_UNTIL(tnode_count_names(&t) == 1, 30000);        /* echo */
 	CHECK(peer_pid(d1) > 0);
 	CHECK(log_has(t.log, "no network configured"));
 	CHECK_INT(tnode_stop(&t, 30000), ==, 0);
