@@ -200,9 +200,11 @@ lc_err msgstore_commit(struct msgstore *m)
 {
 	lc_err e = LC_OK;
 	if (!m->db) {
-		/* Lost at a failed reopen (below): what was written is gone. */
+		/* Lost at a failed reopen (below): a write tried since failed
+		 * (batch_begin), and nothing else is pending. */
+		e = m->failed ? LC_ERR_IO : LC_OK;
 		m->failed = false;
-		return LC_ERR_IO;
+		return e;
 	}
 	if (!sqlite3_get_autocommit(m->db)) {
 		int rc = sqlite3_exec(m->db, m->failed ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
