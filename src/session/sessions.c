@@ -449,6 +449,14 @@ static void on_message(struct sessions *s, struct conn *c, const struct frame_me
 		sess_commit(s);
 		if (c->st != S_UP)
 			return;
+		if (c->n_acks == SESS_ACKS_HELD) {
+			/* Its own window is SESS_WINDOW: a peer this far ahead of
+			 * its acks, which it does not read, is not following the
+			 * protocol. */
+			send_bye(c, CHAT_BYE_PROTOCOL, "too many messages not acknowledged");
+			fail(s, c, "the peer sends without reading its acknowledgements");
+			return;
+		}
 	}
 	struct msg *msg = calloc(1, sizeof(*msg));
 	if (!msg) {
@@ -476,17 +484,26 @@ static void on_message(struct sessions *s, struct conn *c, const struct frame_me
 	a->fresh = rc == LC_OK;
 }
 
-/* After the commit: announce what arrived and acknowledge it. */
+/* After the commit: announce what arrived and acknowledge it.  An ack the
+ * full output buffer does not take waits for the next turn (a lost one
+ * would leave the peer's message in flight until the session ends). */
 static void release_acks(struct sessions *s, struct conn *c)
 {
-	for (unsigned i = 0; i < c->n_acks && c->st == S_UP; i++) {
-		if (c->acks[i].fresh)
+	unsigned i = 0;
+	for (; i < c->n_acks && c->st == S_UP; i++) {
+		if (c->acks[i].fresh) {
 			message_event(s, c->name, c->acks[i].id, "in", "received");
+			c->acks[i].fresh = false;
+		}
 		struct frame ack = { .type = FRAME_ACK };
 		memcpy(ack.u.ack_id, c->acks[i].id, FRAME_ID_LEN);
-		send_frame(c, &ack);
+		if (send_frame(c, &ack) == LC_ERR_AGAIN)
+			break;
 	}
-	c->n_acks = 0;
+	if (c->st != S_UP)
+		return;
+	memmove(c->acks, c->acks + i, (c->n_acks - i) * sizeof(c->acks[0]));
+	c->n_acks -= i;
 }
 
 static void on_ack(struct sessions *s, struct conn *c, const uint8_t id[FRAME_ID_LEN])
