@@ -403,6 +403,10 @@ TEST_T(vanish_mid_message_is_delivered_once_after_reconnect, 120)
 	r.lfd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in l = { .sin_family = AF_INET, .sin_port = htons(47701) };
 	inet_pton(AF_INET, "127.0.95.9", &l.sin_addr);
+	/* The same address and port as the run before (make asan, then make
+	 * test): its closed connections may still be in TIME_WAIT. */
+	int one = 1;
+	CHECK_OK(setsockopt(r.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
 	CHECK_OK(bind(r.lfd, (struct sockaddr *)&l, sizeof(l)));
 	CHECK_OK(listen(r.lfd, 4));
 	pthread_t th;
