@@ -23,7 +23,7 @@
 
 #include "ctl/print.h"
 #include "ctl/protocol.h"
-#include "ledger/name.h"
+#include "identity/name.h"
 #include "util/addr.h"
 #include "util/buf.h"
 #include "util/clock.h"

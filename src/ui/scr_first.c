@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "ctl/protocol.h"
-#include "ledger/name.h"
+#include "identity/name.h"
 
 enum check { CHK_EMPTY, CHK_BAD, CHK_SHORT, CHK_TAKEN, CHK_FREE };
 

@@ -13,7 +13,7 @@
 
 #include "gossip_fixture.h"
 #include "ledger_fixture.h"
-#include "session/keys.h"
+#include "identity/keys.h"
 #include "tnode.h"
 #include "util/hex.h"
 

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "session/keys.h"
+#include "identity/keys.h"
 #include "util/hex.h"
 
 static const enum key_type all_types[] = { KEY_ED25519, KEY_P256, KEY_RSA3072 };

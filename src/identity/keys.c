@@ -41,7 +41,7 @@
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/rsa.h>
 
-#include "session/keys.h"
+#include "identity/keys.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /*
  * name.h - syntax of ledger names and network ids.
  */
-#ifndef LC_LEDGER_NAME_H
-#define LC_LEDGER_NAME_H
+#ifndef LC_IDENTITY_NAME_H
+#define LC_IDENTITY_NAME_H
 
 #include <stdbool.h>
 

@@ -17,13 +17,13 @@
  * thread uses the key.  spki_verify(), spki_key_type() and spki_from_cert()
  * are pure and callable from any thread.
  */
-#ifndef LC_SESSION_KEYS_H
-#define LC_SESSION_KEYS_H
+#ifndef LC_IDENTITY_KEYS_H
+#define LC_IDENTITY_KEYS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "session/keytype.h"
+#include "identity/keytype.h"
 #include "util/err.h"
 
 #define SPKI_MAX 600   /* bytes of a SubjectPublicKeyInfo DER we accept */
