@@ -21,7 +21,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "core/node.h"
-#include "identity/keys.h"
+#include "identity/idkey.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/pow.h"

@@ -8,7 +8,7 @@
 #ifndef LC_TESTS_LEDGER_FIXTURE_H
 #define LC_TESTS_LEDGER_FIXTURE_H
 
-#include "identity/keys.h"
+#include "identity/idkey.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"

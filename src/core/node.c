@@ -36,7 +36,7 @@
 #include "ctl/protocol.h"
 #include "ctl/server.h"
 #include "gossip/gossip.h"
-#include "identity/keys.h"
+#include "identity/idkey.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/mempool.h"

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "identity/keys.h"
+#include "identity/idkey.h"
 #include "identity/name.h"
 #include "util/buf.h"
 #include "util/err.h"

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "identity/keys.h"
+#include "identity/idkey.h"
 #include "util/err.h"
 
 #define CERT_MAX 2048            /* RSA-3072 certificates are about 1,100 bytes */

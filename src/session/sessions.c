@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "identity/fingerprint.h"
 #include "identity/name.h"
 #include "session/frame.h"
 #include "session/tls.h"

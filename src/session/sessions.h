@@ -43,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "identity/keys.h"
+#include "identity/idkey.h"
 #include "ledger/state.h"
 #include "store/msgstore.h"
 #include "util/err.h"

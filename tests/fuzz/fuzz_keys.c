@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "identity/keys.h"
+#include "identity/idkey.h"
 #include "util/hex.h"
 
 static char dir[64], path[96];

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "identity/keys.h"
+#include "identity/idkey.h"
 #include "session/frame.h"
 #include "session/tls.h"
 #include "proc.h"

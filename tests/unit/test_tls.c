@@ -18,7 +18,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-#include "identity/keys.h"
+#include "identity/idkey.h"
 #include "session/cert.h"
 #include "session/tls.h"
 
