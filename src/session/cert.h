@@ -17,7 +17,7 @@
  * is what proves the peer holds the key), but it is a valid one, so ordinary
  * tools can read and verify the certificate.
  *
- * Pure; any thread (signing takes the key's lock, see keys.h).
+ * Pure; any thread (signing takes the key's lock, see identity/idkey.h).
  */
 #ifndef LC_SESSION_CERT_H
 #define LC_SESSION_CERT_H

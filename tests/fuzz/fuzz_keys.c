@@ -1,5 +1,5 @@
 /*
- * fuzz_keys.c - the key parsers of session/keys.c: SPKI DER (spki_key_type,
+ * fuzz_keys.c - the key parsers of src/identity/: SPKI DER (spki_key_type,
  * spki_verify), the SPKI inside a certificate (spki_from_cert) and the
  * identity key file (idkey_load).
  *
