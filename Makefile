@@ -31,6 +31,31 @@ BUILD   ?= build/$(VARIANT)
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Wno-unused-parameter $(if $(WERROR),-Werror)
+# A build needs the libraries of PKGS.  Where one is missing (a fresh
+# machine: "jansson.h: No such file or directory"), a goal that builds runs
+# `make deps` first when it can install without asking (as root, or with
+# sudo that needs no password), and otherwise stops with one line saying to
+# run it.  The goals below build nothing themselves (run installs through
+# its deps prerequisite; cross and cross-test install into a sysroot).
+# When everything is there this costs one pkg-config call.
+DEPS_FREE_GOALS := deps run clean help uninstall cross-deps cross cross-test
+pkgs_found = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo yes)
+ifneq ($(filter-out $(DEPS_FREE_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifneq ($(call pkgs_found,$(PKGS)),yes)
+DEPS_MISSING := $(if $(shell command -v pkg-config),$(strip \
+	$(foreach p,$(PKGS),$(if $(call pkgs_found,$(p)),,$(p)))),pkg-config)
+DEPS_CAN_INSTALL := $(if $(filter pkg-config,$(PKG_CONFIG)),$(shell \
+	{ [ "$$(id -u)" -eq 0 ] || sudo -n true; } 2>/dev/null && echo yes))
+ifeq ($(DEPS_CAN_INSTALL),yes)
+$(info ledgerchat: missing build dependencies ($(DEPS_MISSING)): running 'make deps')
+$(shell sh packaging/install-deps.sh >&2)
+endif
+ifneq ($(call pkgs_found,$(PKGS)),yes)
+$(error ledgerchat: missing build dependencies ($(DEPS_MISSING)): run 'make deps')
+endif
+endif
+endif
+
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 SANFLAGS   := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
@@ -251,7 +276,8 @@ clean:
 
 help:
 	@echo "make          build ./$(PROG)"
-	@echo "make deps     install missing Debian packages (apt-get)"
+	@echo "make deps     install missing Debian packages (apt-get); a build without them"
+	@echo "              runs it first when it may (root, passwordless sudo), else asks for it"
 	@echo "make run      deps + build + start the kiosk (the headless node without a display),"
 	@echo "              in demo mode while no network is configured (--demo=auto)"
 	@echo "make test     run every test; the last line is 'N passed, N failed'"

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "session/keys.h"
+#include "identity/idkey.h"
 
 struct bare_tls;    /* two contexts and a listening socket */
 struct bare_pair;   /* one connection: both ends */

@@ -20,13 +20,13 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
+#include "core/node.h"
+#include "identity/idkey.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/pow.h"
 #include "ledger/siphash.h"
 #include "ledger/state.h"
-#include "session/keys.h"
-#include "core/node.h"
 #include "store/store.h"
 #include "ui/app.h"
 #include "util/clock.h"

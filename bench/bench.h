@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #include "ctl/protocol.h"
-#include "session/keys.h"
+#include "identity/idkey.h"
 
 /* ---- the table (bench.c) ---- */
 

@@ -215,9 +215,10 @@ int main(int argc, char **argv)
 	}
 	log_set_level(opt.log_level);
 
+	struct ctl_client_cfg ctl = { .data_dir = opt.data_dir, .json = opt.json };
 	int status;
 	if (opt.action == OPT_CTL)
-		status = ctl_client_main(&opt, argc, argv);
+		status = ctl_client_main(&ctl, opt.ctl_argc, argv + opt.ctl_argi);
 	else if (opt.headless && opt.kiosk_cli)
 		status = usage_error("--fullscreen, --window and --screenshot are for the "
 				     "kiosk; leave out --headless");

@@ -8,10 +8,10 @@
 #ifndef LC_TESTS_LEDGER_FIXTURE_H
 #define LC_TESTS_LEDGER_FIXTURE_H
 
+#include "identity/idkey.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"
-#include "session/keys.h"
 
 #define FX_NETWORK "testnet"
 #define FX_BITS 8

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run every test program of a build (tests/run.sh build/release), two at a
-# time, then print one closing line for CI: "N passed, N failed".
+# time, and tests/layers.sh, then print one closing line for CI:
+# "N passed, N failed".
 set -u
 build=${1:-build/release}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -26,10 +27,16 @@ if [ ! -s "$out/list" ]; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
+# Checks of the source tree that print the same closing line as a program
+# (tests/layers.sh: no folder includes one above it).
+echo "$(dirname "$0")/layers.sh" >> "$out/list"
 # Each program's output goes to its own file, shown whole when it finishes.
 xargs -P "$jobs" -I{} sh -c '
 	name=$(basename "$1")
-	${LC_TEST_EXEC:-} "$1" > "$2/$name.log" 2>&1
+	case $1 in
+	*.sh) sh "$1" > "$2/$name.log" 2>&1 ;;
+	*) ${LC_TEST_EXEC:-} "$1" > "$2/$name.log" 2>&1 ;;
+	esac
 	echo $? > "$2/$name.rc"
 	cat "$2/$name.log"
 ' sh {} "$out" < "$out/list"

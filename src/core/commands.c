@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/name.h"
-#include "session/safety.h"
+#include "identity/name.h"
+#include "identity/safety.h"
 #include "util/addr.h"
 #include "util/clock.h"
 

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger/name.h"
-#include "session/keytype.h"
+#include "identity/keytype.h"
+#include "identity/name.h"
 #include "util/log.h"
 
 #define OPT_PATH_MAX 4096

@@ -28,6 +28,11 @@
 
 /* ---- derived state ---- */
 
+/* A name entry fits the store's row whole (names and keys share
+ * identity/limits.h; the address bound is the ledger's). */
+_Static_assert(STORE_NAME_MAX == NAME_MAX_LEN && STORE_SPKI_MAX == SPKI_MAX &&
+	       STORE_ADDR_MAX == ADDR_MAX_LEN, "store_name holds a name_entry");
+
 static void name_to_store(struct store_name *sn, const struct name_entry *e)
 {
 	memset(sn, 0, sizeof(*sn));

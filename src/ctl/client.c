@@ -23,7 +23,7 @@
 
 #include "ctl/print.h"
 #include "ctl/protocol.h"
-#include "ledger/name.h"
+#include "identity/name.h"
 #include "util/addr.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -524,13 +524,14 @@ void ctl_stream_close(struct ctl_stream *st)
 }
 
 /* `ctl events [--count N]`: print events as they come. */
-static int follow_events(const struct options *o, const char *path, long long count)
+static int follow_events(const struct ctl_client_cfg *c, const char *path,
+			 long long count)
 {
 	char err[CTL_ERR_MAX + 64];
 	struct ctl_stream st;
 	lc_err rc = ctl_stream_open(&st, path, CTL_CONNECT_TIMEOUT_MS, err, sizeof(err));
 	if (rc == LC_ERR_NOTFOUND) {
-		fprintf(stderr, "ledgerchat ctl: no node is running for %s\n", o->data_dir);
+		fprintf(stderr, "ledgerchat ctl: no node is running for %s\n", c->data_dir);
 		return 1;
 	}
 	if (rc) {
@@ -552,7 +553,7 @@ static int follow_events(const struct options *o, const char *path, long long co
 			status = 1;
 			break;
 		}
-		bool ok = ctl_print_result(stdout, CTL_EVENTS_CMD, ev, o->json);
+		bool ok = ctl_print_result(stdout, CTL_EVENTS_CMD, ev, c->json);
 		json_decref(ev);
 		if (!ok || fflush(stdout) != 0) {
 			status = 1;
@@ -565,15 +566,14 @@ static int follow_events(const struct options *o, const char *path, long long co
 
 /* ---- the command ---- */
 
-int ctl_client_run(const struct options *o, int argc, char **argv,
+int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 		   int reply_timeout_ms)
 {
 	char err[CTL_ERR_MAX + 64];
-	if (o->ctl_argc < 1 || o->ctl_argi + o->ctl_argc > argc) {
+	if (nwords < 1) {
 		fprintf(stderr, "ledgerchat ctl: missing COMMAND (see --help)\n");
 		return 2;
 	}
-	char **words = argv + o->ctl_argi;
 	const struct command *cmd = NULL;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(words[0], commands[i].name) == 0)
@@ -585,18 +585,18 @@ int ctl_client_run(const struct options *o, int argc, char **argv,
 		return 2;
 	}
 	json_t *args = NULL;
-	if (!cmd->args(o->ctl_argc - 1, words + 1, &args, err, sizeof(err))) {
+	if (!cmd->args(nwords - 1, words + 1, &args, err, sizeof(err))) {
 		fprintf(stderr, "ledgerchat ctl: %s: %s\n", cmd->name, err);
 		return 2;
 	}
 
 	char path[CTL_PATH_MAX];
-	ctl_socket_path(path, sizeof(path), o->data_dir);
+	ctl_socket_path(path, sizeof(path), c->data_dir);
 	if (strcmp(cmd->name, CTL_EVENTS_CMD) == 0) {
 		long long count = 0;
-		if (o->ctl_argc == 3)
+		if (nwords == 3)
 			parse_count(words[2], 1, 1000000000, &count);
-		return follow_events(o, path, count);
+		return follow_events(c, path, count);
 	}
 	json_t *result = NULL;
 	lc_err rc = ctl_client_call(path, cmd->name, args, reply_timeout_ms,
@@ -604,14 +604,14 @@ int ctl_client_run(const struct options *o, int argc, char **argv,
 	json_decref(args);
 	if (rc == LC_ERR_NOTFOUND) {
 		fprintf(stderr, "ledgerchat ctl: no node is running for %s\n",
-			o->data_dir);
+			c->data_dir);
 		return 1;
 	}
 	if (rc) {
 		fprintf(stderr, "ledgerchat ctl: %s\n", err);
 		return 1;
 	}
-	bool ok = ctl_print_result(stdout, cmd->name, result, o->json);
+	bool ok = ctl_print_result(stdout, cmd->name, result, c->json);
 	json_decref(result);
 	if (fflush(stdout) != 0 || !ok) {
 		fprintf(stderr, "ledgerchat ctl: cannot write the output\n");
@@ -620,7 +620,7 @@ int ctl_client_run(const struct options *o, int argc, char **argv,
 	return 0;
 }
 
-int ctl_client_main(const struct options *o, int argc, char **argv)
+int ctl_client_main(const struct ctl_client_cfg *c, int nwords, char **words)
 {
-	return ctl_client_run(o, argc, argv, CTL_REPLY_TIMEOUT_MS);
+	return ctl_client_run(c, nwords, words, CTL_REPLY_TIMEOUT_MS);
 }

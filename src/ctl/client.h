@@ -19,26 +19,32 @@
 #define LC_CTL_CLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
-#include "core/options.h"
 #include "util/buf.h"
 #include "util/err.h"
 
 #define CTL_CONNECT_TIMEOUT_MS 5000    /* a listener whose backlog is full */
 #define CTL_REPLY_TIMEOUT_MS 30000     /* from sending the request to the reply's end */
 
+/* What `ledgerchat ctl` needs from the command line (main.c fills it in). */
+struct ctl_client_cfg {
+	const char *data_dir;  /* borrowed: the node's data directory (its socket) */
+	bool json;             /* --json: JSON lines rather than text */
+};
+
 /*
- * `ledgerchat ctl ...`: argv[o->ctl_argi] is COMMAND, followed by its
- * o->ctl_argc - 1 ARGS.  Returns the process exit status: 0 success; 1
- * failure (the node refused, no node is running for the data dir, timeout,
- * output error), with one line on stderr; 2 bad usage (unknown command,
- * missing or invalid argument), with one line on stderr naming it.
+ * `ledgerchat ctl ...`: words[0] is COMMAND, followed by its nwords - 1
+ * ARGS.  Returns the process exit status: 0 success; 1 failure (the node
+ * refused, no node is running for the data dir, timeout, output error),
+ * with one line on stderr; 2 bad usage (unknown command, missing or
+ * invalid argument), with one line on stderr naming it.
  */
-int ctl_client_main(const struct options *o, int argc, char **argv);
+int ctl_client_main(const struct ctl_client_cfg *c, int nwords, char **words);
 /* The same with the reply deadline given (tests); ctl_client_main() passes
  * CTL_REPLY_TIMEOUT_MS. */
-int ctl_client_run(const struct options *o, int argc, char **argv,
+int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 		   int reply_timeout_ms);
 
 /*

@@ -32,8 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger/name.h"
-#include "session/keys.h"
+#include "identity/idkey.h"
+#include "identity/name.h"
 #include "util/buf.h"
 #include "util/err.h"
 

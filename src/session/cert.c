@@ -5,7 +5,7 @@
  * identity key's own SPKI bytes, not by wolfCrypt's certificate generator,
  * so the SPKI inside is exactly idkey_spki() (the ledger compares those
  * bytes) and the signature comes from idkey_sign() without the private key
- * ever being decoded outside keys.c.
+ * ever being decoded outside identity/.
  *
  *   Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, BIT STRING }
  *   TBSCertificate ::= SEQUENCE {

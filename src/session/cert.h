@@ -17,7 +17,7 @@
  * is what proves the peer holds the key), but it is a valid one, so ordinary
  * tools can read and verify the certificate.
  *
- * Pure; any thread (signing takes the key's lock, see keys.h).
+ * Pure; any thread (signing takes the key's lock, see identity/idkey.h).
  */
 #ifndef LC_SESSION_CERT_H
 #define LC_SESSION_CERT_H
@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "session/keys.h"
+#include "identity/idkey.h"
 #include "util/err.h"
 
 #define CERT_MAX 2048            /* RSA-3072 certificates are about 1,100 bytes */

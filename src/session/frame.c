@@ -30,7 +30,7 @@ const char *frame_type_name(int type)
 
 static bool known_type(int type) { return type >= FRAME_HELLO && type <= FRAME_BYE; }
 
-/* The ledger's name alphabet (ledger/name.h), empty allowed: names end up
+/* The ledger's name alphabet (identity/name.h), empty allowed: names end up
  * in logs and on screen, so nothing else gets through. */
 static bool name_ok(const char *s, size_t n)
 {

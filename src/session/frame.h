@@ -40,12 +40,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "identity/limits.h"
 #include "util/buf.h"
 #include "util/err.h"
 
 #define FRAME_HEADER_LEN 4
 #define FRAME_VERSION 1            /* the protocol version hello carries */
-#define FRAME_NAME_MAX 32          /* = NAME_MAX_LEN of ledger/name.h */
+#define FRAME_NAME_MAX NAME_MAX_LEN /* bytes of a name */
 #define FRAME_TEXT_MAX 4096        /* bytes of a message's text */
 #define FRAME_BYE_TEXT_MAX 128
 #define FRAME_ID_LEN 16

@@ -29,7 +29,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ledger/name.h"
+#include "identity/fingerprint.h"
+#include "identity/name.h"
 #include "session/frame.h"
 #include "session/tls.h"
 #include "util/addr.h"

@@ -43,8 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "identity/idkey.h"
 #include "ledger/state.h"
-#include "session/keys.h"
 #include "store/msgstore.h"
 #include "util/err.h"
 #include "util/guard.h"

@@ -123,7 +123,7 @@ static void lib_unref(void)
  * wolfCrypt as Debian builds it (FP_ECC) keeps per-thread tables for the ECC
  * points it multiplied, over a megabyte per thread, which only
  * wc_ecc_fp_free() in that same thread releases.  Every thread that runs a
- * handshake (ECDSA for P-256 peers) gets it called when it exits.  keys.c
+ * handshake (ECDSA for P-256 peers) gets it called when it exits.  identity/
  * does the same for its own use; calling it twice is harmless.
  */
 #ifdef FP_ECC

@@ -61,7 +61,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "session/keys.h"
+#include "identity/idkey.h"
 #include "util/err.h"
 
 #define TLS_CIPHERS_DEFAULT \

@@ -33,13 +33,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "identity/limits.h"
 #include "util/err.h"
 
 #define STORE_BLOCK_MAX (512 * 1024)   /* bytes of one block's wire form */
 #define STORE_META_MAX 4096            /* bytes of one metadata value */
 #define STORE_PEERS_MAX 256            /* peers kept; the oldest go first */
-#define STORE_NAME_MAX 32              /* bytes of a name */
-#define STORE_SPKI_MAX 600             /* bytes of a SubjectPublicKeyInfo */
+#define STORE_NAME_MAX NAME_MAX_LEN    /* bytes of a name */
+#define STORE_SPKI_MAX SPKI_MAX        /* bytes of a SubjectPublicKeyInfo */
 #define STORE_ADDR_MAX 262             /* bytes of a "host:port" */
 
 struct store;   /* opaque */

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ledger/name.h"
+#include "identity/name.h"
 #include "ui/ui.h"
 
 enum { NEED_STATUS = 1, NEED_NAMES = 2, NEED_BLOCKS = 4, NEED_ALARMS = 8,
@@ -86,7 +86,9 @@ void model_init(struct model *m, struct ui_backend be);
 void model_free(struct model *m);
 
 /* Run a command; NULL with err[] in words on failure.  An "unknown
- * command" answer marks the feature missing. */
+ * command" answer marks the feature missing.  MODEL_ERR_MAX bytes hold any
+ * sentence the node gives. */
+#define MODEL_ERR_MAX 256
 json_t *model_call(struct model *m, const char *cmd, json_t *args, char *err,
 		   size_t errlen);
 /* The sentence to show for a missing feature. */

@@ -9,8 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl/protocol.h"
-#include "ledger/name.h"
+#include "identity/name.h"
 
 enum check { CHK_EMPTY, CHK_BAD, CHK_SHORT, CHK_TAKEN, CHK_FREE };
 
@@ -44,7 +43,7 @@ static enum check check_name(struct ui *u, const char *s, char *why, size_t n)
 
 static void do_register(struct ui *u)
 {
-	char err[CTL_ERR_MAX];
+	char err[MODEL_ERR_MAX];
 	json_t *a = json_pack("{s:s}", "name", u->first.name.s);
 	json_t *r = model_call(&u->m, "register", a, err, sizeof(err));
 	json_decref(a);

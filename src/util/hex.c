@@ -1,4 +1,4 @@
-/* hex.c - hex codec and SHA-256 convenience wrappers. */
+/* hex.c - hex codec and a SHA-256 convenience wrapper. */
 #include "util/hex.h"
 
 #include <assert.h>
@@ -51,17 +51,4 @@ void sha256(uint8_t out[static 32], const void *p, size_t n)
 	wc_Sha256Free(&h);
 	assert(rc == 0);
 	(void)rc;
-}
-
-void fingerprint_format(char out[static FINGERPRINT_STR_LEN],
-			const uint8_t digest[static 32])
-{
-	size_t o = 0;
-	for (size_t i = 0; i < 32; i++) {
-		if (i && i % 2 == 0)
-			out[o++] = ' ';
-		out[o++] = digits[digest[i] >> 4];
-		out[o++] = digits[digest[i] & 15];
-	}
-	out[o] = '\0';
 }

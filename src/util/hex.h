@@ -1,5 +1,5 @@
 /*
- * hex.h - hexadecimal encoding, and SHA-256 helpers used across modules.
+ * hex.h - hexadecimal encoding, and a SHA-256 helper used across modules.
  */
 #ifndef LC_UTIL_HEX_H
 #define LC_UTIL_HEX_H
@@ -16,10 +16,5 @@ lc_err hex_decode(uint8_t *out, size_t n, const char *s);
 
 /* SHA-256 of p[n]. */
 void sha256(uint8_t out[static 32], const void *p, size_t n);
-
-#define FINGERPRINT_STR_LEN 80 /* 16 groups of 4 hex digits, 15 spaces, NUL */
-/* SHA-256 of the SubjectPublicKeyInfo DER, as "ab12 cd34 ..." (grouped). */
-void fingerprint_format(char out[static FINGERPRINT_STR_LEN],
-			const uint8_t digest[static 32]);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * fuzz_keys.c - the key parsers of session/keys.c: SPKI DER (spki_key_type,
+ * fuzz_keys.c - the key parsers of src/identity/: SPKI DER (spki_key_type,
  * spki_verify), the SPKI inside a certificate (spki_from_cert) and the
  * identity key file (idkey_load).
  *
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "session/keys.h"
+#include "identity/idkey.h"
 #include "util/hex.h"
 
 static char dir[64], path[96];

@@ -13,7 +13,8 @@
 
 #include "gossip_fixture.h"
 #include "ledger_fixture.h"
-#include "session/keys.h"
+#include "identity/fingerprint.h"
+#include "identity/idkey.h"
 #include "tnode.h"
 #include "util/hex.h"
 

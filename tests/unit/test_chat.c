@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "identity/idkey.h"
 #include "session/frame.h"
-#include "session/keys.h"
 #include "session/tls.h"
 #include "proc.h"
 #include "tnode.h"

@@ -796,8 +796,10 @@ static void run_ctl(struct run *r, const char *dir, bool json, int timeout_ms,
 	CHECK(so >= 0 && se >= 0 && fo >= 0 && fe >= 0);
 	dup2(fo, STDOUT_FILENO);
 	dup2(fe, STDERR_FILENO);
-	r->status = timeout_ms ? ctl_client_run(&o, argc, argv, timeout_ms)
-			       : ctl_client_main(&o, argc, argv);
+	struct ctl_client_cfg cc = { .data_dir = o.data_dir, .json = o.json };
+	char **cmd = argv + o.ctl_argi;
+	r->status = timeout_ms ? ctl_client_run(&cc, o.ctl_argc, cmd, timeout_ms)
+			       : ctl_client_main(&cc, o.ctl_argc, cmd);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(so, STDOUT_FILENO);

@@ -19,7 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "session/keys.h"
+#include "identity/fingerprint.h"
+#include "identity/idkey.h"
 #include "util/hex.h"
 
 static const enum key_type all_types[] = { KEY_ED25519, KEY_P256, KEY_RSA3072 };
@@ -79,6 +80,17 @@ TEST(keys_sign_verify_each_type)
 		idkey_free(k);
 	}
 	idkey_free(NULL);
+}
+
+TEST(keys_fingerprint_is_sha256_of_the_spki_in_groups)
+{
+	uint8_t d[FINGERPRINT_LEN];
+	fingerprint_spki(d, (const uint8_t *)"abc", 3);  /* SHA-256("abc") */
+	char fp[FINGERPRINT_STR_LEN];
+	fingerprint_format(fp, d);
+	CHECK_STR(fp, "ba78 16bf 8f01 cfea 4141 40de 5dae 2223 "
+		      "b003 61a3 9617 7a9c b410 ff61 f200 15ad");
+	CHECK_INT(strlen(fp), ==, FINGERPRINT_STR_LEN - 1);
 }
 
 TEST(keys_sign_reports_needed_capacity)

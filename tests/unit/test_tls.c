@@ -18,8 +18,8 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
+#include "identity/idkey.h"
 #include "session/cert.h"
-#include "session/keys.h"
 #include "session/tls.h"
 
 #define CHACHA "TLS13-CHACHA20-POLY1305-SHA256"

@@ -1,5 +1,5 @@
 /* name.c - the name alphabet: lowercase ASCII letters, digits, '_' and '-'. */
-#include "ledger/name.h"
+#include "identity/name.h"
 
 #include <string.h>
 

@@ -1,33 +1,28 @@
 /*
- * keys.h - the node's identity key, and signature checks against public keys.
+ * idkey.h - the node's identity key: make, save, load, sign.
  *
- * An identity key is Ed25519 (the default), ECDSA P-256 or RSA-3072.  Its
- * public half travels as a SubjectPublicKeyInfo DER (the "SPKI"): the very
- * bytes a self-signed X.509 certificate made from the key carries, so the TLS
- * layer can compare a peer certificate's SPKI with the ledger's bytes.
- *
- * Signatures: Ed25519 is pure Ed25519; P-256 is ECDSA over SHA-256 with a DER
- * signature; RSA-3072 is RSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte
- * salt.
+ * An identity key is Ed25519 (the default), ECDSA P-256 or RSA-3072 (see
+ * identity/spki.h for its public half and the signature schemes).  The
+ * private key lives in a file of its own, mode 0600 (keyfile.c has the
+ * format); the public key is derived again on load, and a sign/verify
+ * self-test runs on every generated or loaded key.
  *
  * Threads: a struct idkey does not change after creation; any thread may use
  * it, several at once.  Signatures by one key are made one at a time (a lock
  * per key); by different keys in parallel, except that P-256 and RSA signing
  * also hold the process-wide rng lock.  idkey_free() only once no other
- * thread uses the key.  spki_verify(), spki_key_type() and spki_from_cert()
- * are pure and callable from any thread.
+ * thread uses the key.
  */
-#ifndef LC_SESSION_KEYS_H
-#define LC_SESSION_KEYS_H
+#ifndef LC_IDENTITY_IDKEY_H
+#define LC_IDENTITY_IDKEY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "session/keytype.h"
+#include "identity/keytype.h"
+#include "identity/limits.h"
+#include "identity/spki.h"
 #include "util/err.h"
-
-#define SPKI_MAX 600   /* bytes of a SubjectPublicKeyInfo DER we accept */
-#define SIG_MAX 512    /* bytes of a signature */
 
 struct idkey;          /* opaque */
 
@@ -67,7 +62,7 @@ void idkey_free(struct idkey *k);
 enum key_type idkey_type(const struct idkey *k);
 /* SubjectPublicKeyInfo DER, owned by k (valid until idkey_free). */
 const uint8_t *idkey_spki(const struct idkey *k, size_t *len /* OUT */);
-/* SHA-256 of the SPKI DER. */
+/* SHA-256 of the SPKI DER (identity/fingerprint.h). */
 void idkey_fingerprint(const struct idkey *k, uint8_t out[static 32]);
 /*
  * Private key DER for wolfSSL_CTX_use_PrivateKey_buffer(...,
@@ -87,37 +82,5 @@ const uint8_t *idkey_private_der(const struct idkey *k, size_t *len /* OUT */);
  */
 lc_err idkey_sign(const struct idkey *k, const uint8_t *msg, size_t len,
 		  uint8_t *sig /* OUT */, size_t *siglen /* IN/OUT */);
-
-/*
- * Check sig over msg with the public key given as SPKI DER.
- *   LC_OK           the signature verifies
- *   LC_ERR_BADSIG   it does not (including a malformed or non-canonical
- *                   signature, or one of the wrong length)
- *   LC_ERR_INVAL    the SPKI is unacceptable: not strict DER, trailing bytes,
- *                   an algorithm other than the three, a curve other than
- *                   P-256, an RSA modulus of other than exactly 3072 bits, a
- *                   point not on its curve, or an Ed25519 key of small order
- *                   (such a key "signs" every message)
- * ECDSA signatures are malleable: given (r, s), anyone can make (r, n-s),
- * which verifies too.  So never identify a record by its signature bytes.
- */
-lc_err spki_verify(const uint8_t *spki, size_t spkilen, const uint8_t *msg,
-		   size_t len, const uint8_t *sig, size_t siglen);
-
-/* Which algorithm an SPKI holds; LC_ERR_INVAL exactly when spki_verify()
- * would refuse the SPKI. */
-lc_err spki_key_type(const uint8_t *spki, size_t len,
-		     enum key_type *out /* OUT */);
-
-/*
- * The SubjectPublicKeyInfo inside an X.509 certificate DER, as a view into
- * cert (no copy, nothing checked beyond the DER structure up to it).  For the
- * TLS layer: this wolfSSL (5.5.4) cannot build a WOLFSSL_X509 from an Ed25519
- * certificate, so wolfSSL_X509_get_pubkey_buffer() is of no use there; the
- * raw DER from wolfSSL_get_peer_chain()/wolfSSL_get_chain_cert() is.
- * LC_ERR_INVAL if cert does not parse that far.
- */
-lc_err spki_from_cert(const uint8_t *cert, size_t certlen,
-		      const uint8_t **spki /* OUT */, size_t *spkilen /* OUT */);
 
 #endif

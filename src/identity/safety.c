@@ -1,5 +1,5 @@
 /* safety.c - see safety.h. */
-#include "session/safety.h"
+#include "identity/safety.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* keytype.c - names of the key algorithms. */
-#include "session/keytype.h"
+#include "identity/keytype.h"
 
 #include <string.h>
 

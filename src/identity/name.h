@@ -1,14 +1,14 @@
 /*
- * name.h - syntax of ledger names and network ids.
+ * name.h - syntax of names and network ids (sizes in identity/limits.h).
+ *
+ * Pure functions, any thread.
  */
-#ifndef LC_LEDGER_NAME_H
-#define LC_LEDGER_NAME_H
+#ifndef LC_IDENTITY_NAME_H
+#define LC_IDENTITY_NAME_H
 
 #include <stdbool.h>
 
-#define NAME_MIN_LEN 2
-#define NAME_MAX_LEN 32
-#define NETWORK_ID_MAX_LEN 32
+#include "identity/limits.h"
 
 /* [a-z0-9_-], NAME_MIN_LEN to NAME_MAX_LEN characters. */
 bool name_valid(const char *s);

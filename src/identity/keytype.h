@@ -1,8 +1,8 @@
 /*
  * keytype.h - the identity key algorithms ledgerchat supports.
  */
-#ifndef LC_SESSION_KEYTYPE_H
-#define LC_SESSION_KEYTYPE_H
+#ifndef LC_IDENTITY_KEYTYPE_H
+#define LC_IDENTITY_KEYTYPE_H
 
 #include <stdbool.h>
 

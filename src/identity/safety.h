@@ -7,8 +7,8 @@
  * far more than a plain hash), and the two halves are sorted.  Shown in
  * twelve groups of five.
  */
-#ifndef LC_SESSION_SAFETY_H
-#define LC_SESSION_SAFETY_H
+#ifndef LC_IDENTITY_SAFETY_H
+#define LC_IDENTITY_SAFETY_H
 
 #include <stddef.h>
 #include <stdint.h>
