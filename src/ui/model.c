@@ -183,19 +183,6 @@ void model_mark_verified(struct model *m, const char *name)
 	snprintf(m->verified[m->n_verified++], NAME_MAX_LEN + 1, "%s", name);
 }
 
-int model_step_index(const char *st)
-{
-	if (strstr(st, "agree") || strstr(st, "cipher") || strstr(st, "ready") ||
-	    strstr(st, "established"))
-		return 4;
-	if (strstr(st, "auth"))
-		return 3;
-	if (strstr(st, "key") || strstr(st, "ledger"))
-		return 2;
-	if (strcmp(st, "connect") == 0 || strcmp(st, "connected") == 0 || strcmp(st, "tcp") == 0)
-		return 1;
-	return 0; /* "dialing", "", unknown */
-}
 
 int model_steps_done(json_t *s)
 {
@@ -295,6 +282,15 @@ static int steps_done_at(enum sess_step st)
 	default:
 		return 0;   /* dialing, and the ends */
 	}
+}
+
+/* The sessions command names the step as the events do (sess_step_name). */
+int model_step_index(const char *st)
+{
+	for (int i = SESS_STEP_NONE + 1; i < SESS_STEP__COUNT; i++)
+		if (strcmp(st, sess_step_name((enum sess_step)i)) == 0)
+			return steps_done_at((enum sess_step)i);
+	return 0; /* "", unknown */
 }
 
 /* An event about the contact name: its session entry may have changed;
