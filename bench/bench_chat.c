@@ -63,7 +63,7 @@ struct host {
 	uint32_t tip_height;
 	uint8_t tip[32];
 	unsigned established, failed, delivered, received;
-	char why[200];              /* the last failure's reason */
+	char why[SESS_WHY_MAX];     /* the last failure's reason */
 };
 
 static const struct name_entry *h_lookup(void *ctx, const char *name)
@@ -82,26 +82,28 @@ static void h_tip(void *ctx, uint32_t *height, uint8_t hash[32])
 	memcpy(hash, h->tip, 32);
 }
 
-static void h_event(void *ctx, const char *kind, json_t *ev)
+static void h_event(void *ctx, const struct sess_event *ev)
 {
 	struct host *h = ctx;
-	const char *step = json_string_value(json_object_get(ev, "step"));
-	const char *status = json_string_value(json_object_get(ev, "status"));
-	if (strcmp(kind, "session") == 0 && step) {
-		if (strcmp(step, "established") == 0)
+	switch (ev->kind) {
+	case SESS_EV_STEP:
+		if (ev->u.step.step == SESS_STEP_ESTABLISHED) {
 			h->established++;
-		else if (strcmp(step, "failed") == 0 || strcmp(step, "closed") == 0) {
-			const char *why = json_string_value(json_object_get(ev, "why"));
-			snprintf(h->why, sizeof(h->why), "%s", why ? why : step);
+		} else if (ev->u.step.step == SESS_STEP_FAILED ||
+			   ev->u.step.step == SESS_STEP_CLOSED) {
+			snprintf(h->why, sizeof(h->why), "%s", ev->u.step.why);
 			h->failed++;
 		}
-	} else if (strcmp(kind, "message") == 0 && status) {
-		if (strcmp(status, "delivered") == 0)
+		break;
+	case SESS_EV_MESSAGE:
+		if (ev->u.message.status == MSG_DELIVERED)
 			h->delivered++;
-		else if (strcmp(status, "received") == 0)
+		else if (ev->u.message.status == MSG_RECEIVED)
 			h->received++;
+		break;
+	case SESS_EV_KEY_ROTATED:
+		break;
 	}
-	json_decref(ev);
 }
 
 static void entry_for(struct name_entry *e, const char *name, const struct idkey *k,

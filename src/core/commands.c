@@ -3,7 +3,8 @@
  *
  * Called on the node's owner thread only (node_call() and the control
  * socket hand requests over through the node's queue), so the ledger,
- * store and sessions can be read directly.
+ * store and sessions can be read directly.  One function per command,
+ * found through the table at the end by the names ctl/protocol.h spells.
  */
 #include "core/node_int.h"
 
@@ -16,8 +17,13 @@
 #include "util/addr.h"
 #include "util/clock.h"
 
-static json_t *status_json(struct node *n)
+/* Every command's shape: args borrowed (an object, maybe empty); a new
+ * JSON value, or NULL with err[]. */
+typedef json_t *(*command_fn)(struct node *n, json_t *args, char *err, size_t errlen);
+
+static json_t *status_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
+	(void)args, (void)err, (void)errlen;
 	const struct name_entry *me = node_my_entry(n);
 	uint8_t tip[32];
 	char tip_hex[65];
@@ -114,8 +120,9 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-static json_t *names_json(struct node *n)
+static json_t *names_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
+	(void)args, (void)err, (void)errlen;
 	struct names_ctx c = { n, json_array() };
 	state_foreach(ledger_state(n->ledger), names_cb, &c);
 	/* Sorted by name: a stable order for people and scripts. */
@@ -197,8 +204,9 @@ static lc_err alarm_cb(void *ctx, const struct store_pin *p)
 }
 
 /* Names whose ledger key changed without a valid rotation. */
-static json_t *alarms_json(struct node *n)
+static json_t *alarms_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
+	(void)args, (void)err, (void)errlen;
 	json_t *arr = json_array();
 	store_foreach_pin(n->store, alarm_cb, arr);
 	return arr;
@@ -243,51 +251,90 @@ static const char *arg_name(json_t *args, char *err, size_t errlen)
 	return name;
 }
 
-static json_t *session_cmd(struct node *n, const char *cmd, json_t *args, char *err,
-			   size_t errlen)
+/* [{name, state, step, cipher, key_epoch, sent, received, direction}, and
+ * for those that ended lately why and ended ("closed" or "failed")] */
+static json_t *sessions_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
-	if (strcmp(cmd, "sessions") == 0)
-		return sess_list(n->sess);
+	(void)args;
+	struct sess_info *list = malloc(SESS_LIST_MAX * sizeof(*list));
+	if (!list) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	size_t k = sess_list(n->sess, list, SESS_LIST_MAX);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < k; i++) {
+		const struct sess_info *s = &list[i];
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "name", s->name,
+				      "state", s->state, "step", sess_step_name(s->step),
+				      "cipher", s->cipher, "key_epoch", (json_int_t)s->key_epoch,
+				      "sent", (json_int_t)s->sent, "received",
+				      (json_int_t)s->received, "direction",
+				      s->outbound ? "out" : "in");
+		if (o && s->ended) {
+			json_object_set_new(o, "why", json_string(s->why));
+			json_object_set_new(o, "ended", json_string(s->was_up ? "closed" : "failed"));
+		}
+		json_array_append_new(arr, o);
+	}
+	free(list);
+	return arr;
+}
+
+static json_t *connect_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const char *name = arg_name(args, err, errlen);
+	if (!name || sess_connect(n->sess, name, err, errlen) != LC_OK)
+		return NULL;
+	return json_pack("{s:s,s:s}", "name", name, "status", "connecting");
+}
+
+static json_t *send_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
 	const char *name = arg_name(args, err, errlen);
 	if (!name)
 		return NULL;
-	if (strcmp(cmd, "connect") == 0) {
-		if (sess_connect(n->sess, name, err, errlen) != LC_OK)
-			return NULL;
-		return json_pack("{s:s,s:s}", "name", name, "status", "connecting");
+	const char *text = json_string_value(json_object_get(args, "text"));
+	uint8_t id[MSG_ID_LEN];
+	if (!text) {
+		snprintf(err, errlen, "nothing to send");
+		return NULL;
 	}
-	if (strcmp(cmd, "send") == 0) {
-		const char *text = json_string_value(json_object_get(args, "text"));
-		uint8_t id[MSG_ID_LEN];
-		if (!text) {
-			snprintf(err, errlen, "nothing to send");
-			return NULL;
-		}
-		lc_err rc = sess_send(n->sess, name, text, id, err, errlen);
-		if (rc == LC_ERR_IO)
-			node_message_not_stored(n, rc, err, errlen);
-		if (rc)
-			return NULL;
-		char hex[2 * MSG_ID_LEN + 1];
-		hex_encode(hex, id, MSG_ID_LEN);
-		return json_pack("{s:s,s:s,s:s}", "id", hex, "to", name, "status", "queued");
+	lc_err rc = sess_send(n->sess, name, text, id, err, errlen);
+	if (rc == LC_ERR_IO)
+		node_message_not_stored(n, rc, err, errlen);
+	if (rc)
+		return NULL;
+	char hex[2 * MSG_ID_LEN + 1];
+	hex_encode(hex, id, MSG_ID_LEN);
+	return json_pack("{s:s,s:s,s:s}", "id", hex, "to", name, "status", "queued");
+}
+
+static json_t *history_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const char *name = arg_name(args, err, errlen);
+	if (!name)
+		return NULL;
+	json_t *v = json_object_get(args, "limit");
+	json_int_t limit = v ? json_integer_value(v) : 50;
+	if (limit < 1 || limit > 1000) {
+		snprintf(err, errlen, "limit must be from 1 to 1000");
+		return NULL;
 	}
-	if (strcmp(cmd, "history") == 0) {
-		json_t *v = json_object_get(args, "limit");
-		json_int_t limit = v ? json_integer_value(v) : 50;
-		if (limit < 1 || limit > 1000) {
-			snprintf(err, errlen, "limit must be from 1 to 1000");
-			return NULL;
-		}
-		struct history_ctx h = { json_array(), n->sess };
-		if (msgstore_history(n->msgs, name, (size_t)limit, history_cb, &h) != LC_OK) {
-			json_decref(h.arr);
-			snprintf(err, errlen, "cannot read the history");
-			return NULL;
-		}
-		return h.arr;
+	struct history_ctx h = { json_array(), n->sess };
+	if (msgstore_history(n->msgs, name, (size_t)limit, history_cb, &h) != LC_OK) {
+		json_decref(h.arr);
+		snprintf(err, errlen, "cannot read the history");
+		return NULL;
 	}
-	/* verify */
+	return h.arr;
+}
+
+static json_t *verify_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const char *name = arg_name(args, err, errlen);
+	if (!name)
+		return NULL;
 	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
 	if (!e) {
 		snprintf(err, errlen, "'%s' is not on the ledger", name);
@@ -318,7 +365,9 @@ static json_t *session_cmd(struct node *n, const char *cmd, json_t *args, char *
 			snprintf(err, errlen, "cannot store the verification: %s", lc_strerror(rc));
 			return NULL;
 		}
-		node_emit(n, "verified", json_pack("{s:s}", "name", name));
+		struct node_event ev = { .kind = NODE_EV_VERIFIED };
+		snprintf(ev.u.verified.name, sizeof(ev.u.verified.name), "%s", name);
+		node_emit(n, &ev);
 	}
 	return json_pack("{s:s,s:s,s:s,s:s,s:b}", "name", name, "safety_number", number,
 			 "our_fingerprint", n->fp_str, "their_fingerprint", theirs,
@@ -366,8 +415,9 @@ static json_t *block_json(struct node *n, json_t *args, char *err, size_t errlen
 			 (json_int_t)hd.nonce, "target", (json_int_t)hd.target, "records", recs);
 }
 
-static json_t *peers_json(struct node *n)
+static json_t *peers_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
+	(void)args, (void)err, (void)errlen;
 	struct gossip_peer_info info[GOSSIP_MAX_PEERS];
 	size_t k = gossip_peers(n->gossip, info, GOSSIP_MAX_PEERS);
 	json_t *arr = json_array();
@@ -398,46 +448,54 @@ static json_t *join_json(struct node *n, json_t *args, char *err, size_t errlen)
 	return json_pack("{s:s,s:s}", "address", addr, "status", "connecting");
 }
 
+static json_t *register_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(args, "name"));
+	if (!name || !name_valid(name)) {
+		snprintf(err, errlen, "a name is 2 to 32 of a-z 0-9 _ -");
+		return NULL;
+	}
+	if (node_register_name(n, name, err, errlen) != LC_OK)
+		return NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "status", json_string("mining"));
+	return o;
+}
+
+static json_t *stop_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	(void)args, (void)err, (void)errlen;
+	n->stop = true;
+	return json_pack("{s:b}", "stopping", 1);
+}
+
+static const struct command {
+	const char *name;
+	command_fn fn;
+} commands[] = {
+	{ CTL_CMD_STATUS, status_json },
+	{ CTL_CMD_REGISTER, register_json },
+	{ CTL_CMD_NAMES, names_json },
+	{ CTL_CMD_BLOCKS, blocks_json },
+	{ CTL_CMD_BLOCK, block_json },
+	{ CTL_CMD_ALARMS, alarms_json },
+	{ CTL_CMD_JOIN, join_json },
+	{ CTL_CMD_PEERS, peers_json },
+	{ CTL_CMD_CONNECT, connect_json },
+	{ CTL_CMD_SEND, send_json },
+	{ CTL_CMD_HISTORY, history_json },
+	{ CTL_CMD_SESSIONS, sessions_json },
+	{ CTL_CMD_VERIFY, verify_json },
+	{ CTL_CMD_STOP, stop_json },
+};
+
 json_t *node_command(struct node *n, const char *cmd, json_t *args, char *err,
 		     size_t errlen)
 {
-	if (strcmp(cmd, "peers") == 0)
-		return peers_json(n);
-	if (strcmp(cmd, "join") == 0)
-		return join_json(n, args, err, errlen);
-	static const char *const sess_cmds[] = { "connect", "send", "history", "sessions",
-						 "verify" };
-	for (size_t i = 0; i < sizeof(sess_cmds) / sizeof(sess_cmds[0]); i++)
-		if (strcmp(cmd, sess_cmds[i]) == 0)
-			return session_cmd(n, cmd, args, err, errlen);
-	if (strcmp(cmd, "status") == 0)
-		return status_json(n);
-	if (strcmp(cmd, "names") == 0)
-		return names_json(n);
-	if (strcmp(cmd, "blocks") == 0)
-		return blocks_json(n, args, err, errlen);
-	if (strcmp(cmd, "block") == 0)
-		return block_json(n, args, err, errlen);
-	if (strcmp(cmd, "alarms") == 0)
-		return alarms_json(n);
-	if (strcmp(cmd, "register") == 0) {
-		const char *name = json_string_value(json_object_get(args, "name"));
-		if (!name || !name_valid(name)) {
-			snprintf(err, errlen, "a name is 2 to 32 of a-z 0-9 _ -");
-			return NULL;
-		}
-		if (node_register_name(n, name, err, errlen) != LC_OK)
-			return NULL;
-		json_t *o = json_object();
-		json_object_set_new(o, "name", json_string(name));
-		json_object_set_new(o, "status", json_string("mining"));
-		return o;
-	}
-	if (strcmp(cmd, "stop") == 0) {
-		n->stop = true;
-		return json_pack("{s:b}", "stopping", 1);
-	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(n, args, err, errlen);
 	snprintf(err, errlen, "unknown command '%s'", cmd);
 	return NULL;
 }
-

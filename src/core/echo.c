@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "util/ct.h"
-#include "util/hex.h"
 #include "util/log.h"
 
 #define ECHO_PREFIX "echo: "
@@ -32,24 +31,18 @@ struct echo_job {
 	uint8_t id[MSG_ID_LEN];
 };
 
-void echo_on_event(struct node *n, const char *kind, json_t *ev)
+void echo_on_event(struct node *n, const struct sess_event *ev)
 {
-	if (!n->opt.echo || strcmp(kind, "message") != 0)
-		return;
-	const char *dir = json_string_value(json_object_get(ev, "direction"));
-	const char *status = json_string_value(json_object_get(ev, "status"));
-	const char *name = json_string_value(json_object_get(ev, "name"));
-	const char *id = json_string_value(json_object_get(ev, "id"));
-	if (!dir || !status || !name || !id || strcmp(dir, "in") != 0 ||
-	    strcmp(status, "received") != 0 || strlen(name) > NAME_MAX_LEN)
+	if (!n->opt.echo || ev->kind != SESS_EV_MESSAGE || ev->u.message.outgoing ||
+	    ev->u.message.status != MSG_RECEIVED)
 		return;
 	struct echo_job *j = calloc(1, sizeof(*j));
 	if (!j)
 		return;
 	j->kind = MSG_ECHO;
-	snprintf(j->name, sizeof(j->name), "%s", name);
-	if (strlen(id) != 2 * MSG_ID_LEN || hex_decode(j->id, MSG_ID_LEN, id) != LC_OK ||
-	    queue_push(n->q, j) != LC_OK)
+	snprintf(j->name, sizeof(j->name), "%s", ev->name);
+	memcpy(j->id, ev->u.message.id, MSG_ID_LEN);
+	if (queue_push(n->q, j) != LC_OK)
 		free(j);
 }
 

@@ -31,6 +31,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "core/event_json.h"
+#include "core/events.h"
 #include "core/miner.h"
 #include "core/netaddr.h"
 #include "ctl/protocol.h"
@@ -61,25 +63,28 @@ static const char *const msg_file = "messages.db";
 
 
 /*
- * Publish an event (a JSON object, stolen) to whoever follows the node:
- * `ctl events` subscribers now, the kiosk later.  Adds "event" and "time".
+ * Publish an event to whoever follows the node: the kiosk gets a copy of
+ * its own (the one copy: ownership passes through its queue), `ctl events`
+ * followers get it as JSON, made here and nowhere else.  Sets ev->time.
  */
-void node_emit(struct node *n, const char *kind, json_t *ev)
+void node_emit(struct node *n, struct node_event *ev)
 {
-	if (!ev)
-		return;
-	json_object_set_new(ev, "event", json_string(kind));
-	json_object_set_new(ev, "time", json_integer(clock_wall_s()));
+	ev->time = clock_wall_s();
 	if (n->sub_q) {
-		/* A copy of its own: the subscriber's thread must not share
-		 * (or count references on) an object this thread still uses. */
-		json_t *copy = json_deep_copy(ev);
-		if (copy && queue_push(n->sub_q, copy) != LC_OK)
-			json_decref(copy);
-		else if (copy && n->sub_wake)
-			n->sub_wake(n->sub_ctx);
+		struct node_event *copy = malloc(sizeof(*copy));
+		bool lost = !copy;
+		if (copy) {
+			*copy = *ev;
+			if (queue_push(n->sub_q, copy) != LC_OK) {
+				free(copy);
+				lost = true;
+			}
+		}
+		if (n->sub_wake)
+			n->sub_wake(n->sub_ctx, lost);
 	}
-	ctl_server_publish(n->ctl, ev);
+	if (n->ctl)
+		ctl_server_publish(n->ctl, node_event_json(ev));
 }
 
 lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out)
@@ -134,9 +139,11 @@ static void maybe_mine(struct node *n)
 	n->job_attempts0 = miner_attempts(n->miner);
 	LOG_I("node", "mining block %u with %zu record(s) at %u bits", b->h.height,
 	      b->n_records, b->h.target);
-	node_emit(n, "mining", json_pack("{s:i,s:i,s:i}", "height", (json_int_t)b->h.height,
-				    "records", (json_int_t)b->n_records, "bits",
-				    (json_int_t)b->h.target));
+	struct node_event ev = { .kind = NODE_EV_MINING,
+				 .u.mining = { .height = b->h.height,
+					       .records = (uint32_t)b->n_records,
+					       .bits = b->h.target } };
+	node_emit(n, &ev);
 }
 
 /* Put the records of blocks that left the best chain back in the mempool. */
@@ -178,9 +185,10 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	if (res->result == LEDGER_REORG) {
 		LOG_W("node", "reorganisation: fork at height %u, new tip height %u",
 		      res->fork_height, res->height);
-		node_emit(n, "reorg", json_pack("{s:i,s:i}", "fork_height",
-					   (json_int_t)res->fork_height, "height",
-					   (json_int_t)res->height));
+		struct node_event ev = { .kind = NODE_EV_REORG,
+					 .u.reorg = { .fork_height = res->fork_height,
+						      .height = res->height } };
+		node_emit(n, &ev);
 		readd_disconnected(n, res);
 	}
 	mempool_revalidate(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
@@ -190,8 +198,10 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	if (me && !n->announced_registered) {
 		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
 		sess_set_name(n->sess, me->name);
-		node_emit(n, "registered", json_pack("{s:s,s:i}", "name", me->name, "height",
-						(json_int_t)me->reg_height));
+		struct node_event ev = { .kind = NODE_EV_REGISTERED,
+					 .u.registered.height = me->reg_height };
+		snprintf(ev.u.registered.name, sizeof(ev.u.registered.name), "%s", me->name);
+		node_emit(n, &ev);
 		n->announced_registered = true;
 	} else if (!me) {
 		n->announced_registered = false;
@@ -230,13 +240,17 @@ static lc_err accept_block(struct node *n, const struct block *b,
 	struct ledger_add res = *resp;
 	char h[65];
 	hex32(h, res.hash);
+	struct node_event ev;
 	switch (res.result) {
 	case LEDGER_EXTENDED:
 	case LEDGER_REORG:
 		node_store_changes(n, b, &res);
 		LOG_I("node", "block %u %.16s with %zu record(s)", res.height, h, b->n_records);
-		node_emit(n, "block", json_pack("{s:i,s:s,s:i}", "height", (json_int_t)res.height,
-					   "hash", h, "records", (json_int_t)b->n_records));
+		ev = (struct node_event){ .kind = NODE_EV_BLOCK,
+					  .u.block = { .height = res.height,
+						       .records = (uint32_t)b->n_records } };
+		memcpy(ev.u.block.hash, h, sizeof(h));
+		node_emit(n, &ev);
 		tip_changed(n, &res);
 		break;
 	case LEDGER_SIDE:
@@ -245,9 +259,11 @@ static lc_err accept_block(struct node *n, const struct block *b,
 		if (stored && !ledger_has(n->ledger, hash))
 			node_store_forget(n, hash);
 		LOG_W("node", "refused block %u %.16s: %s", res.height, h, res.why);
-		node_emit(n, "block_refused", json_pack("{s:i,s:s,s:s}", "height",
-						   (json_int_t)res.height, "hash", h, "why",
-						   res.why));
+		ev = (struct node_event){ .kind = NODE_EV_BLOCK_REFUSED,
+					  .u.block_refused.height = res.height };
+		memcpy(ev.u.block_refused.hash, h, sizeof(h));
+		snprintf(ev.u.block_refused.why, sizeof(ev.u.block_refused.why), "%s", res.why);
+		node_emit(n, &ev);
 		break;
 	case LEDGER_DUPLICATE:
 	case LEDGER_ORPHAN:
@@ -296,7 +312,9 @@ static void s_tip_differs(void *ctx, const char *name, uint32_t height,
 	if (height <= ledger_height(n->ledger))
 		return;   /* they will learn ours through gossip */
 	LOG_I("node", "'%s' has a longer ledger (height %u): syncing", name, height);
-	node_emit(n, "sync_hint", json_pack("{s:s,s:i}", "name", name, "height", (json_int_t)height));
+	struct node_event ev = { .kind = NODE_EV_SYNC_HINT, .u.sync_hint.height = height };
+	snprintf(ev.u.sync_hint.name, sizeof(ev.u.sync_hint.name), "%s", name);
+	node_emit(n, &ev);
 	/* Its gossip port is not on the ledger; nodes use the same one by
 	 * convention, so try the peer's host on ours. */
 	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
@@ -309,10 +327,11 @@ static void s_tip_differs(void *ctx, const char *name, uint32_t height,
 	}
 }
 
-static void s_event(void *ctx, const char *kind, json_t *ev)
+static void s_event(void *ctx, const struct sess_event *sev)
 {
-	echo_on_event(ctx, kind, ev);
-	node_emit(ctx, kind, ev);
+	echo_on_event(ctx, sev);
+	struct node_event ev = { .kind = node_event_kind_of(sev->kind), .u.sess = *sev };
+	node_emit(ctx, &ev);
 }
 
 /* ---- the gossip network's view of the node (same thread) ---- */
@@ -356,7 +375,9 @@ static void g_notice(void *ctx, const char *what)
 {
 	struct node *n = ctx;
 	LOG_I("gossip", "%s", what);
-	node_emit(n, "network", json_pack("{s:s}", "what", what));
+	struct node_event ev = { .kind = NODE_EV_NETWORK };
+	snprintf(ev.u.network.what, sizeof(ev.u.network.what), "%s", what);
+	node_emit(n, &ev);
 }
 
 static lc_err remember_stored(void *ctx, const char *addr, int64_t last_seen)
@@ -422,7 +443,10 @@ lc_err node_register_name(struct node *n, const char *name, char *why, size_t wh
 	if ((rc = store_meta_set(n->store, "name", name, strlen(name))))
 		node_storage_failed(n, "storing the name to register", rc);
 	LOG_I("node", "registering '%s' at %s: its record is being mined", name, n->address);
-	node_emit(n, "registering", json_pack("{s:s,s:s}", "name", name, "address", n->address));
+	struct node_event ev = { .kind = NODE_EV_REGISTERING };
+	snprintf(ev.u.registering.name, sizeof(ev.u.registering.name), "%s", name);
+	snprintf(ev.u.registering.address, sizeof(ev.u.registering.address), "%s", n->address);
+	node_emit(n, &ev);
 	return LC_OK;
 }
 
@@ -478,7 +502,7 @@ static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args, char *err,
 	return node_call(ctx, cmd, args, err, errlen);
 }
 
-void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx),
+void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx, bool lost),
 		    void *wake_ctx)
 {
 	n->sub_q = q;
@@ -777,11 +801,16 @@ static void housekeeping(struct node *n)
 		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;
 		uint64_t ms = now - n->job_started_ms;
 		/* Expected hashes for the target: 2^bits. */
-		node_emit(n, "mining_progress",
-		     json_pack("{s:i,s:i,s:i,s:I}", "height", (json_int_t)n->job.h.height,
-			       "hash_rate", (json_int_t)(ms ? att * 1000 / ms : 0),
-			       "attempts", (json_int_t)att, "expected",
-			       (json_int_t)(n->job.h.target < 62 ? (1ull << n->job.h.target) : 0)));
+		struct node_event ev = {
+			.kind = NODE_EV_MINING_PROGRESS,
+			.u.mining_progress = {
+				.height = n->job.h.height,
+				.hash_rate = ms ? att * 1000 / ms : 0,
+				.attempts = att,
+				.expected = n->job.h.target < 62 ? 1ull << n->job.h.target : 0,
+			},
+		};
+		node_emit(n, &ev);
 	}
 	if (n->job_id && now - n->last_mining_log_ms >= MINING_LOG_EVERY_MS &&
 	    now - n->job_started_ms >= MINING_LOG_EVERY_MS) {

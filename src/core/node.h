@@ -49,15 +49,16 @@ json_t *node_call(struct node *n, const char *cmd, json_t *args /* borrowed */,
 		  char *err, size_t errlen);
 
 /*
- * Every event the node publishes (JSON objects with "event" and "time",
- * see docs/EVENTS.md) is also pushed onto q; ownership of each json_t
- * passes with it (the consumer json_decref()s it).  After each push, wake
- * (if not NULL) is called on the node thread with wake_ctx: the kiosk uses
- * it to SDL_PushEvent() a registered event type, so SDL is never called by
- * the core itself.  A full queue drops the event.  One subscriber; call
- * before node_run().
+ * Every event the node publishes (core/events.h; docs/EVENTS.md) is also
+ * pushed onto q as a malloc'd struct node_event of its own: ownership
+ * passes with it (the consumer free()s it).  After each event, wake (if
+ * not NULL) is called on the node thread with wake_ctx: the kiosk uses it
+ * to SDL_PushEvent() a registered event type, so SDL is never called by
+ * the core itself.  A full queue (or no memory) drops the event, and wake
+ * is told so (lost): the subscriber should then refresh everything.  One
+ * subscriber; call before node_run().
  */
-void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx),
+void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx, bool lost),
 		    void *wake_ctx);
 
 /* Stops the miner and control socket, closes the store, releases the lock. */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/events.h"
 #include "core/miner.h"
 #include "core/node.h"
 #include "core/options.h"
@@ -75,13 +76,13 @@ struct node {
 	/* The data directory stopped taking writes (persist.c). */
 	bool store_failing;
 	int64_t store_failed_at;            /* wall-clock second */
-	char store_why[160];                /* what failed, and how */
+	char store_why[NODE_STORAGE_WHY_MAX]; /* what failed, and how */
 
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
 	bool announced_registered;          /* "registered" event sent */
 	struct queue *sub_q;                /* node_subscribe() */
-	void (*sub_wake)(void *ctx);
+	void (*sub_wake)(void *ctx, bool lost);
 	void *sub_ctx;
 };
 
@@ -105,8 +106,8 @@ void node_storage_check(struct node *n);
 
 static inline void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h, 32); }
 
-/* Publish an event (JSON object, stolen): ctl subscribers and the kiosk. */
-void node_emit(struct node *n, const char *kind, json_t *ev);
+/* Publish an event (borrowed; sets its time): the kiosk and ctl followers. */
+void node_emit(struct node *n, struct node_event *ev);
 /* This node's own entry on the ledger, if its name is registered to its key. */
 const struct name_entry *node_my_entry(const struct node *n);
 /* Queue and mine a REGISTER of name for this node; why[] on refusal. */
@@ -116,7 +117,7 @@ lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out);
 
 /* echo.c (--echo): a session event that may be a message to answer (the
  * answer is queued as an MSG_ECHO, see echo.c), and answering one. */
-void echo_on_event(struct node *n, const char *kind, json_t *ev /* borrowed */);
+void echo_on_event(struct node *n, const struct sess_event *ev /* borrowed */);
 void echo_answer(struct node *n, void *job /* MSG_ECHO, freed by the caller */);
 
 /* commands.c: answer one control command (ctl/protocol.h) as JSON, or NULL

@@ -91,8 +91,11 @@ static lc_err check_pin(struct node *n, const struct name_entry *e)
 	p.alarm = true;
 	memcpy(p.alarm_fp, e->fp, 32);
 	rc = store_pin_put(n->store, &p);
-	node_emit(n, "alarm", json_pack("{s:s,s:s,s:s}", "name", e->name, "pinned", was,
-					"ledger", now));
+	struct node_event ev = { .kind = NODE_EV_ALARM };
+	snprintf(ev.u.alarm.name, sizeof(ev.u.alarm.name), "%s", e->name);
+	memcpy(ev.u.alarm.pinned, was, sizeof(was));
+	memcpy(ev.u.alarm.ledger, now, sizeof(now));
+	node_emit(n, &ev);
 	return rc;
 }
 
@@ -215,8 +218,10 @@ void node_storage_failed(struct node *n, const char *what, lc_err rc)
 	      "registrations are not stored, and not taken, until it can write again; "
 	      "the node keeps running and retries every second", n->opt.data_dir,
 	      n->store_why);
-	node_emit(n, "storage", json_pack("{s:s,s:s,s:s}", "state", "failing", "why",
-					  n->store_why, "data_dir", n->opt.data_dir));
+	struct node_event ev = { .kind = NODE_EV_STORAGE, .u.storage.failing = true };
+	snprintf(ev.u.storage.why, sizeof(ev.u.storage.why), "%s", n->store_why);
+	snprintf(ev.u.storage.data_dir, sizeof(ev.u.storage.data_dir), "%s", n->opt.data_dir);
+	node_emit(n, &ev);
 	if (n->job_id) {
 		miner_idle(n->miner);   /* what it finds could not be kept */
 		n->job_id = 0;
@@ -238,8 +243,8 @@ void node_storage_check(struct node *n)
 	long secs = (long)(clock_wall_s() - n->store_failed_at);
 	LOG_W("node", "%s takes writes again after %ld s (it had failed at %s); storing "
 	      "resumes", n->opt.data_dir, secs, n->store_why);
-	node_emit(n, "storage", json_pack("{s:s,s:i}", "state", "ok", "failed_for",
-					  (json_int_t)secs));
+	struct node_event ev = { .kind = NODE_EV_STORAGE, .u.storage.failed_for = secs };
+	node_emit(n, &ev);
 	n->store_why[0] = '\0';
 	gossip_resume_sync(n->gossip);   /* fetch what was refused meanwhile */
 }

@@ -264,21 +264,21 @@ static const struct command {
 	const char *name;
 	args_fn args;
 } commands[] = {
-	{ "status", no_args },
-	{ "register", name_arg },
-	{ "names", no_args },
-	{ "blocks", blocks_args },
-	{ "alarms", no_args },
-	{ "join", join_args },
-	{ "peers", no_args },
-	{ "connect", name_arg },
-	{ "send", send_args },
-	{ "history", history_args },
-	{ "sessions", no_args },
-	{ "verify", verify_args },
-	{ "block", block_args },
+	{ CTL_CMD_STATUS, no_args },
+	{ CTL_CMD_REGISTER, name_arg },
+	{ CTL_CMD_NAMES, no_args },
+	{ CTL_CMD_BLOCKS, blocks_args },
+	{ CTL_CMD_ALARMS, no_args },
+	{ CTL_CMD_JOIN, join_args },
+	{ CTL_CMD_PEERS, no_args },
+	{ CTL_CMD_CONNECT, name_arg },
+	{ CTL_CMD_SEND, send_args },
+	{ CTL_CMD_HISTORY, history_args },
+	{ CTL_CMD_SESSIONS, no_args },
+	{ CTL_CMD_VERIFY, verify_args },
+	{ CTL_CMD_BLOCK, block_args },
 	{ CTL_EVENTS_CMD, events_args },
-	{ "stop", no_args },
+	{ CTL_CMD_STOP, no_args },
 };
 
 /* ---- one exchange ---- */

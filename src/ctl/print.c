@@ -36,10 +36,10 @@ static const struct {
 	const char *cmd;
 	const char *const *keys;
 } preferred[] = {
-	{ "peers", peers_keys },
-	{ "status", status_keys },
-	{ "names", names_keys },
-	{ "blocks", blocks_keys },
+	{ CTL_CMD_PEERS, peers_keys },
+	{ CTL_CMD_STATUS, status_keys },
+	{ CTL_CMD_NAMES, names_keys },
+	{ CTL_CMD_BLOCKS, blocks_keys },
 };
 
 static const char *const *preferred_keys(const char *cmd)

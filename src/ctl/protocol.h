@@ -57,8 +57,26 @@
 #define CTL_PATH_MAX (4096 + sizeof("/" CTL_SOCK_NAME))
 
 #define CTL_BLOCKS_LIMIT_MAX 1000
+
+/* The command names, spelled once for the client (client.c), the node
+ * (core/commands.c) and the kiosk. */
+#define CTL_CMD_STATUS "status"
+#define CTL_CMD_REGISTER "register"
+#define CTL_CMD_NAMES "names"
+#define CTL_CMD_BLOCKS "blocks"
+#define CTL_CMD_BLOCK "block"
+#define CTL_CMD_ALARMS "alarms"
+#define CTL_CMD_JOIN "join"
+#define CTL_CMD_PEERS "peers"
+#define CTL_CMD_CONNECT "connect"
+#define CTL_CMD_SEND "send"
+#define CTL_CMD_HISTORY "history"
+#define CTL_CMD_SESSIONS "sessions"
+#define CTL_CMD_VERIFY "verify"
+#define CTL_CMD_STOP "stop"
 /* The subscription command: answered {"subscribed": true}, then every event
- * the node publishes follows as one JSON object per line. */
+ * the node publishes follows as one JSON object per line.  The server
+ * answers it itself; the node never sees it. */
 #define CTL_EVENTS_CMD "events"
 
 /*

@@ -35,7 +35,7 @@ void g_notice(struct gossip *g, const char *fmt, ...)
 {
 	if (!g->cfg.host.notice)
 		return;
-	char s[200];
+	char s[GOSSIP_NOTICE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(s, sizeof(s), fmt, ap);

@@ -37,6 +37,7 @@
 #define GOSSIP_MAX_PEERS 32        /* inbound + outbound connections */
 #define GOSSIP_MAX_OUTBOUND 8
 #define GOSSIP_MAX_POLLFDS (GOSSIP_MAX_PEERS + 2)
+#define GOSSIP_NOTICE_MAX 200      /* a notice's sentence, NUL included */
 
 /* What the node provides; all called on the owner thread, from inside
  * gossip_handle/gossip_tick.  A callback may call gossip_announce_*; it must
@@ -58,7 +59,7 @@ struct gossip_host {
 	/* Remember a peer address ("host:port") that answered a hello. */
 	void (*peer_seen)(void *ctx, const char *hostport);
 	/* Something the user may want to see (peer joined/left, sync
-	 * progress); NULL to ignore. */
+	 * progress; at most GOSSIP_NOTICE_MAX with its NUL); NULL to ignore. */
 	void (*notice)(void *ctx, const char *what);
 };
 

@@ -34,6 +34,8 @@
 #include "ledger/state.h"
 #include "util/err.h"
 
+#define LEDGER_WHY_MAX 160      /* a refused block's reason, NUL included */
+
 /* Load the body of a block this ledger accepted earlier (caller frees with
  * block_free). */
 typedef lc_err (*ledger_load_fn)(void *ctx, const uint8_t hash[32], struct block *out);
@@ -61,7 +63,7 @@ struct ledger_add {
 	uint8_t fork[32];        /* REORG: last block common to both chains */
 	uint32_t fork_height;
 	uint8_t old_tip[32];     /* REORG: the tip before */
-	char why[160];           /* INVALID: the broken rule */
+	char why[LEDGER_WHY_MAX]; /* INVALID: the broken rule */
 	bool too_early;          /* INVALID only because it is dated too far
 				  * ahead of our clock: it may be fine later,
 				  * and its sender is not to blame */

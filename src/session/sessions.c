@@ -48,6 +48,7 @@
 #define PENDING_PER_IP 4           /* unauthenticated connections one address may hold */
 #define CLOSED_KEEP 16             /* ended sessions still listed ... */
 #define CLOSED_KEEP_MS 60000       /* ... for this long, with why they ended */
+_Static_assert(SESS_MAX + CLOSED_KEEP <= SESS_LIST_MAX, "sess_list() fits SESS_LIST_MAX");
 
 enum conn_state { S_FREE, S_DIALING, S_HANDSHAKE, S_HELLO, S_UP, S_CLOSING };
 
@@ -64,8 +65,8 @@ struct conn {
 	char ip[INET6_ADDRSTRLEN];      /* accepted connections: the peer's address */
 	struct tls_conn *tls;
 	struct frame_rx rx;
-	const char *step;               /* last step passed */
-	char cipher[64];
+	enum sess_step step;            /* last step passed */
+	char cipher[SESS_CIPHER_MAX];
 	uint64_t deadline_ms;           /* handshake deadline */
 	uint64_t last_rx_ms, last_tx_ms, last_update_ms, up_ms;
 	uint64_t ping_token;
@@ -98,8 +99,8 @@ struct dial {
 struct closed {
 	char name[NAME_MAX_LEN + 1];
 	bool outbound, was_up;
-	const char *step;               /* the last step passed */
-	char why[256];
+	enum sess_step step;            /* the last step passed */
+	char why[SESS_WHY_MAX];
 	char cipher[64];
 	uint32_t epoch;
 	uint64_t sent, received, when_ms;
@@ -121,12 +122,21 @@ struct sessions {
 
 /* ---- events ---- */
 
-static void event(struct sessions *s, const char *kind, json_t *ev)
+static void event(struct sessions *s, const struct sess_event *ev)
 {
-	if (s->cfg.host.event && ev)
-		s->cfg.host.event(s->cfg.host.ctx, kind, ev);
-	else
-		json_decref(ev);
+	if (s->cfg.host.event)
+		s->cfg.host.event(s->cfg.host.ctx, ev);
+}
+
+/* A "session" event about c at step st, for the caller to add the step's
+ * own fields to. */
+static void step_event(struct sess_event *ev, const struct conn *c, enum sess_step st)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = SESS_EV_STEP;
+	snprintf(ev->name, sizeof(ev->name), "%s", c->name);
+	ev->u.step.step = st;
+	ev->u.step.outbound = c->outbound;
 }
 
 /* The peer as a log line names it: its name once known, else its address. */
@@ -135,15 +145,20 @@ static const char *who(const struct conn *c)
 	return c->name[0] ? c->name : c->ip[0] ? c->ip : "?";
 }
 
-static void step(struct sessions *s, struct conn *c, const char *name, json_t *extra)
+/* c passed the step ev tells (made by step_event). */
+static void step(struct sessions *s, struct conn *c, const struct sess_event *ev)
 {
-	c->step = name;
-	json_t *ev = extra ? extra : json_object();
-	json_object_set_new(ev, "name", json_string(c->name));
-	json_object_set_new(ev, "step", json_string(name));
-	json_object_set_new(ev, "direction", json_string(c->outbound ? "out" : "in"));
-	event(s, "session", ev);
-	LOG_I(MOD, "%s %s: %s", c->outbound ? "to" : "from", who(c), name);
+	c->step = ev->u.step.step;
+	event(s, ev);
+	LOG_I(MOD, "%s %s: %s", c->outbound ? "to" : "from", who(c), sess_step_name(c->step));
+}
+
+/* A step with no fields of its own. */
+static void plain_step(struct sessions *s, struct conn *c, enum sess_step st)
+{
+	struct sess_event ev;
+	step_event(&ev, c, st);
+	step(s, c, &ev);
 }
 
 static void fp_string(char out[FINGERPRINT_STR_LEN], const uint8_t *spki, size_t len)
@@ -178,7 +193,7 @@ static void fail(struct sessions *s, struct conn *c, const char *fmt, ...)
 /* End c, telling why as a "failed" (or "closed") event. */
 static void fail(struct sessions *s, struct conn *c, const char *fmt, ...)
 {
-	char why[256];
+	char why[SESS_WHY_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
@@ -186,14 +201,15 @@ static void fail(struct sessions *s, struct conn *c, const char *fmt, ...)
 	bool was_up = c->st == S_UP;
 	LOG_W(MOD, "%s %s: %s%s", c->outbound ? "to" : "from", who(c),
 	      was_up ? "closed: " : "failed at ", why);
-	json_t *ev = json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "step",
-			       was_up ? "closed" : "failed", "at", c->step ? c->step : "connect",
-			       "why", why);
-	event(s, "session", ev);
+	struct sess_event ev;
+	step_event(&ev, c, was_up ? SESS_STEP_CLOSED : SESS_STEP_FAILED);
+	ev.u.step.at = c->step ? c->step : SESS_STEP_CONNECT;
+	snprintf(ev.u.step.why, sizeof(ev.u.step.why), "%s", why);
+	event(s, &ev);
 	if (c->name[0]) {
 		struct closed *k = &s->closed[s->closed_next++ % CLOSED_KEEP];
 		*k = (struct closed){ .outbound = c->outbound, .was_up = was_up,
-				      .step = c->step ? c->step : "", .sent = c->sent,
+				      .step = c->step, .sent = c->sent,
 				      .received = c->received, .when_ms = clock_mono_ms() };
 		snprintf(k->name, sizeof(k->name), "%s", c->name);
 		snprintf(k->why, sizeof(k->why), "%s", why);
@@ -257,9 +273,11 @@ static void note_epochs(struct sessions *s, struct conn *c)
 	uint32_t total = e.ours + e.peers;
 	if (total != c->seen_epoch) {
 		c->seen_epoch = total;
-		event(s, "key_rotated", json_pack("{s:s,s:i,s:i,s:i}", "name", c->name,
-						  "key_epoch", (json_int_t)total, "ours",
-						  (json_int_t)e.ours, "peers", (json_int_t)e.peers));
+		struct sess_event ev = { .kind = SESS_EV_KEY_ROTATED };
+		snprintf(ev.name, sizeof(ev.name), "%s", c->name);
+		ev.u.key_rotated = (struct sess_key_event){ .key_epoch = total, .ours = e.ours,
+							    .peers = e.peers };
+		event(s, &ev);
 	}
 }
 
@@ -272,13 +290,16 @@ static void key_update(struct sessions *s, struct conn *c)
 	new_rotation_count(c);
 }
 
+/* A message changed state: queued, sent, delivered (ours) or received. */
 static void message_event(struct sessions *s, const char *name, const uint8_t *id,
-			  const char *direction, const char *status)
+			  enum msg_status status)
 {
-	char hex[2 * MSG_ID_LEN + 1];
-	hex_encode(hex, id, MSG_ID_LEN);
-	event(s, "message", json_pack("{s:s,s:s,s:s,s:s}", "name", name, "id", hex,
-				      "direction", direction, "status", status));
+	struct sess_event ev = { .kind = SESS_EV_MESSAGE };
+	snprintf(ev.name, sizeof(ev.name), "%s", name);
+	memcpy(ev.u.message.id, id, MSG_ID_LEN);
+	ev.u.message.outgoing = status != MSG_RECEIVED;
+	ev.u.message.status = status;
+	event(s, &ev);
 }
 
 struct outbox_ctx { struct sessions *s; struct conn *c; };
@@ -301,7 +322,7 @@ static lc_err send_one(void *ctx, const struct msg *m)
 	c->cursor = m->seq;
 	memcpy(c->in_flight[c->n_in_flight++], m->id, MSG_ID_LEN);
 	c->sent++;
-	message_event(o->s, c->name, m->id, "out", "sent");
+	message_event(o->s, c->name, m->id, MSG_SENT);
 	if (--c->until_rotate == 0)
 		key_update(o->s, c);
 	return LC_OK;
@@ -341,13 +362,13 @@ static bool lookup_peer(struct sessions *s, struct conn *c, const struct name_en
 
 static void keys_step(struct sessions *s, struct conn *c, const struct name_entry *e)
 {
-	char theirs[FINGERPRINT_STR_LEN], ours[FINGERPRINT_STR_LEN];
 	size_t len;
 	const uint8_t *spki = idkey_spki(s->cfg.key, &len);
-	fp_string(ours, spki, len);
-	fp_string(theirs, e->spki, e->spki_len);
-	step(s, c, "keys", json_pack("{s:s,s:s}", "peer_fingerprint", theirs,
-				     "our_fingerprint", ours));
+	struct sess_event ev;
+	step_event(&ev, c, SESS_STEP_KEYS);
+	fp_string(ev.u.step.our_fingerprint, spki, len);
+	fp_string(ev.u.step.peer_fingerprint, e->spki, e->spki_len);
+	step(s, c, &ev);
 }
 
 static void send_hello(struct sessions *s, struct conn *c)
@@ -374,9 +395,12 @@ static bool authenticate(struct sessions *s, struct conn *c)
 		fail(s, c, "the peer's key is not the ledger's key for '%s'", c->name);
 		return false;
 	}
-	step(s, c, "authenticated", NULL);
+	plain_step(s, c, SESS_STEP_AUTHENTICATED);
 	snprintf(c->cipher, sizeof(c->cipher), "%s", tls_conn_cipher_name(c->tls));
-	step(s, c, "keys_agreed", json_pack("{s:s}", "cipher", c->cipher));
+	struct sess_event ev;
+	step_event(&ev, c, SESS_STEP_KEYS_AGREED);
+	snprintf(ev.u.step.cipher, sizeof(ev.u.step.cipher), "%s", c->cipher);
+	step(s, c, &ev);
 	return true;
 }
 
@@ -400,9 +424,11 @@ static void become_up(struct sessions *s, struct conn *c)
 	c->up_ms = c->last_update_ms = clock_mono_ms();
 	c->want_pump = true;
 	new_rotation_count(c);
-	event(s, "session", json_pack("{s:s,s:s,s:s,s:s}", "name", c->name, "step",
-				      "established", "cipher", c->cipher, "direction",
-				      c->outbound ? "out" : "in"));
+	/* Not a step() of its own: c->step stays the last handshake step. */
+	struct sess_event ev;
+	step_event(&ev, c, SESS_STEP_ESTABLISHED);
+	snprintf(ev.u.step.cipher, sizeof(ev.u.step.cipher), "%s", c->cipher);
+	event(s, &ev);
 }
 
 /* ---- frames ---- */
@@ -493,7 +519,7 @@ static void release_acks(struct sessions *s, struct conn *c)
 	unsigned i = 0;
 	for (; i < c->n_acks && c->st == S_UP; i++) {
 		if (c->acks[i].fresh) {
-			message_event(s, c->name, c->acks[i].id, "in", "received");
+			message_event(s, c->name, c->acks[i].id, MSG_RECEIVED);
 			c->acks[i].fresh = false;
 		}
 		struct frame ack = { .type = FRAME_ACK };
@@ -521,7 +547,7 @@ static void on_ack(struct sessions *s, struct conn *c, const uint8_t id[FRAME_ID
 	c->dirty = true;
 	bool changed;
 	if (msgstore_delivered(s->cfg.msgs, id, c->name, &changed) == LC_OK && changed)
-		message_event(s, c->name, id, "out", "delivered");
+		message_event(s, c->name, id, MSG_DELIVERED);
 }
 
 static void on_frame(struct sessions *s, struct conn *c, const struct frame *f)
@@ -650,7 +676,7 @@ static void advance_handshake(struct sessions *s, struct conn *c)
 			return;
 		send_hello(s, c);
 	} else {
-		step(s, c, "connect", NULL);
+		plain_step(s, c, SESS_STEP_CONNECT);
 	}
 	read_frames(s, c);
 }
@@ -739,8 +765,10 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
 		fail(s, c, "%s", why);
 		return LC_ERR_IO;
 	}
-	event(s, "session", json_pack("{s:s,s:s,s:s,s:s}", "name", name, "step", "dialing",
-				      "address", e->addr, "direction", "out"));
+	struct sess_event ev;
+	step_event(&ev, c, SESS_STEP_DIALING);
+	snprintf(ev.u.step.address, sizeof(ev.u.step.address), "%s", e->addr);
+	event(s, &ev);
 	return LC_OK;
 }
 
@@ -753,7 +781,7 @@ static void on_connected(struct sessions *s, struct conn *c)
 		fail(s, c, "cannot connect: %s", strerror(err));
 		return;
 	}
-	step(s, c, "connect", NULL);
+	plain_step(s, c, SESS_STEP_CONNECT);
 	const struct name_entry *e;
 	if (!lookup_peer(s, c, &e))
 		return;
@@ -1154,7 +1182,7 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		snprintf(why, whylen, "cannot store the message: %s", lc_strerror(rc));
 		return rc;
 	}
-	message_event(s, name, id, "out", "queued");
+	message_event(s, name, id, MSG_QUEUED);
 	struct conn *c = find_conn(s, name);
 	if (c && c->st == S_UP)
 		c->want_pump = true;     /* at the commit */
@@ -1177,10 +1205,10 @@ bool sess_in_flight(const struct sessions *s, const char *name,
 	return false;
 }
 
-json_t *sess_list(struct sessions *s)
+size_t sess_list(struct sessions *s, struct sess_info *out, size_t max)
 {
-	json_t *arr = json_array();
-	for (int i = 0; i < SESS_MAX; i++) {
+	size_t n = 0;
+	for (int i = 0; i < SESS_MAX && n < max; i++) {
 		struct conn *c = &s->conns[i];
 		if (c->st == S_FREE)
 			continue;
@@ -1190,12 +1218,12 @@ json_t *sess_list(struct sessions *s)
 			tls_conn_epochs(c->tls, &e);
 			epoch = e.ours + e.peers;
 		}
-		json_array_append_new(arr, json_pack(
-			"{s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:s}", "name", c->name, "state",
-			state_names[c->st], "step", c->step ? c->step : "", "cipher", c->cipher,
-			"key_epoch", (json_int_t)epoch, "sent", (json_int_t)c->sent,
-			"received", (json_int_t)c->received, "direction",
-			c->outbound ? "out" : "in"));
+		struct sess_info *o = &out[n++];
+		*o = (struct sess_info){ .state = state_names[c->st], .step = c->step,
+					 .key_epoch = epoch, .sent = c->sent,
+					 .received = c->received, .outbound = c->outbound };
+		snprintf(o->name, sizeof(o->name), "%s", c->name);
+		snprintf(o->cipher, sizeof(o->cipher), "%s", c->cipher);
 	}
 	/* Then the ones that ended lately, newest first, unless a session
 	 * with that peer is open again. */
@@ -1205,18 +1233,18 @@ json_t *sess_list(struct sessions *s)
 		if (!k->name[0] || now - k->when_ms > CLOSED_KEEP_MS || find_conn(s, k->name))
 			continue;
 		bool listed = false;
-		for (size_t j = 0; j < json_array_size(arr); j++)
-			listed |= strcmp(json_string_value(json_object_get(json_array_get(arr, j),
-									  "name")),
-					 k->name) == 0;
-		if (listed)
+		for (size_t j = 0; j < n; j++)
+			listed |= strcmp(out[j].name, k->name) == 0;
+		if (listed || n == max)
 			continue;
-		json_array_append_new(arr, json_pack(
-			"{s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:s}", "name", k->name, "state",
-			"closed", "step", k->step, "cipher", k->cipher, "key_epoch",
-			(json_int_t)k->epoch, "sent", (json_int_t)k->sent, "received",
-			(json_int_t)k->received, "direction", k->outbound ? "out" : "in", "why",
-			k->why, "ended", k->was_up ? "closed" : "failed"));
+		struct sess_info *o = &out[n++];
+		*o = (struct sess_info){ .state = "closed", .step = k->step, .key_epoch = k->epoch,
+					 .sent = k->sent, .received = k->received,
+					 .outbound = k->outbound, .ended = true,
+					 .was_up = k->was_up };
+		snprintf(o->name, sizeof(o->name), "%s", k->name);
+		snprintf(o->cipher, sizeof(o->cipher), "%s", k->cipher);
+		snprintf(o->why, sizeof(o->why), "%s", k->why);
 	}
-	return arr;
+	return n;
 }

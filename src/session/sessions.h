@@ -37,7 +37,6 @@
 #ifndef LC_SESSION_SESSIONS_H
 #define LC_SESSION_SESSIONS_H
 
-#include <jansson.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,6 +44,7 @@
 
 #include "identity/idkey.h"
 #include "ledger/state.h"
+#include "session/sess_event.h"
 #include "store/msgstore.h"
 #include "util/err.h"
 #include "util/guard.h"
@@ -73,8 +73,9 @@ struct sess_host {
 	/* A peer's hello showed a tip other than ours. */
 	void (*tip_differs)(void *ctx, const char *name, uint32_t height,
 			    const uint8_t hash[32]);
-	/* An event (JSON object, stolen) for ctl events and the kiosk. */
-	void (*event)(void *ctx, const char *kind, json_t *ev);
+	/* An event for ctl events and the kiosk (borrowed: copy what you
+	 * keep). */
+	void (*event)(void *ctx, const struct sess_event *ev);
 };
 
 struct sess_cfg {
@@ -123,8 +124,26 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
  * ("sent": kept in memory only). */
 bool sess_in_flight(const struct sessions *s, const char *name,
 		    const uint8_t id[static MSG_ID_LEN]);
-/* [{name, state, step, cipher, key_epoch, sent, received, direction}] */
-json_t *sess_list(struct sessions *s);
+/* One entry of `sessions`: an open session, or one that ended lately. */
+struct sess_info {
+	char name[NAME_MAX_LEN + 1];
+	const char *state;            /* static: "connecting", "handshaking",
+				       * "established" or "closed" */
+	enum sess_step step;          /* the last step passed */
+	char cipher[SESS_CIPHER_MAX];
+	uint32_t key_epoch;
+	uint64_t sent, received;
+	bool outbound;
+	bool ended;                   /* it ended lately; then: */
+	bool was_up;                  /* it had been established ("closed"), or not ("failed") */
+	char why[SESS_WHY_MAX];       /* why it ended */
+};
+#define SESS_LIST_MAX (SESS_MAX + 16)  /* open ones, and up to 16 that ended */
+
+/* Fill out[] (max entries, SESS_LIST_MAX always suffice): the open
+ * sessions, then those that ended in the last minute, newest first, unless
+ * a session with that peer is open again.  Returns how many. */
+size_t sess_list(struct sessions *s, struct sess_info *out /* OUT */, size_t max);
 size_t sess_count(const struct sessions *s);
 
 #endif

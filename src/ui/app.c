@@ -205,8 +205,7 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 	if (SDL_GetRendererInfo(u->ren, &ri) == 0)
 		snprintf(u->renderer_name, sizeof(u->renderer_name), "%s", ri.name);
 	u->ev_type = SDL_RegisterEvents(1);
-	if (u->ev_type == (Uint32)-1 || queue_create(&u->events, 4096) != LC_OK ||
-	    queue_create(&u->inbox, 4096) != LC_OK) {
+	if (u->ev_type == (Uint32)-1 || queue_create(&u->events, 4096) != LC_OK) {
 		snprintf(why, whylen, "out of SDL event types or memory");
 		ui_close(u);
 		return LC_ERR_NOMEM;
@@ -228,7 +227,7 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 	return LC_OK;
 }
 
-struct queue *ui_events(struct ui *u) { return u->inbox; }
+struct queue *ui_events(struct ui *u) { return u->events; }
 
 static void push_wake(struct ui *u, int code)
 {
@@ -240,24 +239,15 @@ static void push_wake(struct ui *u, int code)
 }
 
 /*
- * Called on the node thread right after it queued an event.  The node
- * keeps using the json_t it queued (it also sends it to `ctl events`
- * followers) and jansson's reference counts do not make sharing an object
- * between threads safe, so the event is copied here, on the node's own
- * thread, and only the copy crosses to the kiosk.
+ * Called on the node thread right after it queued an event (a struct
+ * node_event of the kiosk's own, which after_events() takes and frees on
+ * the main thread), or dropped one (lost).
  */
-void ui_wake(void *ctx)
+void ui_wake(void *ctx, bool lost)
 {
 	struct ui *u = ctx;
-	void *ev;
-	while (queue_pop(u->inbox, &ev) == LC_OK) {
-		json_t *copy = json_deep_copy(ev);
-		json_decref(ev);
-		if (!copy || queue_push(u->events, copy) != LC_OK) {
-			json_decref(copy);
-			atomic_store(&u->dropped, true);
-		}
-	}
+	if (lost)
+		atomic_store(&u->dropped, true);
 	if (!atomic_exchange(&u->wake_pending, true)) {
 		push_wake(u, WAKE_EVENTS);
 		uiwait_wake(u->wait);
@@ -299,8 +289,6 @@ static void demo_noted(struct ui *u)
 	u->dirty = true;
 }
 
-static void free_event(void *p) { json_decref(p); }
-
 void ui_close(struct ui *u)
 {
 	if (!u)
@@ -315,8 +303,7 @@ void ui_close(struct ui *u)
 		SDL_DestroyRenderer(u->ren);
 	if (u->win)
 		SDL_DestroyWindow(u->win);
-	queue_destroy(u->events, free_event);
-	queue_destroy(u->inbox, free_event);
+	queue_destroy(u->events, free);
 	SDL_Quit();
 	uiwait_close(u->wait);
 	pthread_mutex_destroy(&u->demo.mu);
@@ -603,7 +590,7 @@ static void after_events(struct ui *u)
 	while (queue_pop(u->events, &ev) == LC_OK) {
 		if (model_on_event(&u->m, ev, now))
 			u->dirty = true;
-		json_decref(ev);
+		free(ev);
 	}
 	if (model_refresh(&u->m, now, false))
 		u->dirty = true;

@@ -98,8 +98,7 @@ struct ui {
 	Uint32 ev_type;            /* our registered SDL event type */
 	atomic_bool wake_pending;
 	atomic_bool dropped;       /* an event was lost: refresh everything */
-	struct queue *inbox;       /* what the node pushes (owned); see ui_wake */
-	struct queue *events;      /* our own deep copies of them (owned) */
+	struct queue *events;      /* struct node_event *, pushed by the node (owned) */
 	struct uiwait *wait;       /* sleeping where SDL would poll (owned) */
 	volatile int got_signal;   /* SIGINT/SIGTERM, in poll() mode */
 

@@ -4,9 +4,10 @@
  * Events only set "need" bits; model_refresh() turns the bits into
  * commands, at most one per kind per interval, so a burst of a thousand
  * block events during a sync costs a few status/names calls, not a
- * thousand.  Chat events are named by the session module, which is being
- * written beside this one: anything carrying a "name" refreshes that
- * contact's session (and the open chat's history), whatever it is called.
+ * thousand.  Events arrive typed (core/events.h): an event about a
+ * contact (a session step, a message, a key rotation, a sync hint, a
+ * verification) refreshes that contact's session entry, and the open
+ * chat's history when it is that contact's.
  */
 #include "ui/model.h"
 
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "util/hex.h"
 
 static const int interval_ms[7] = { 200, 500, 500, 500, 100, 100, 1000 };
 
@@ -70,16 +73,16 @@ json_t *model_call(struct model *m, const char *cmd, json_t *args, char *err,
 	json_t *r = m->be.call(m->be.ctx, cmd, args, err, errlen);
 	json_decref(empty);
 	if (!r && strstr(err, "unknown command")) {
-		if (strcmp(cmd, "join") == 0)
+		if (strcmp(cmd, CTL_CMD_JOIN) == 0)
 			m->no_join = true;
-		else if (strcmp(cmd, "peers") == 0)
+		else if (strcmp(cmd, CTL_CMD_PEERS) == 0)
 			m->no_peers = true;
-		else if (strcmp(cmd, "verify") == 0)
+		else if (strcmp(cmd, CTL_CMD_VERIFY) == 0)
 			m->no_verify = true;
-		else if (strcmp(cmd, "block") == 0)
+		else if (strcmp(cmd, CTL_CMD_BLOCK) == 0)
 			m->no_block = true;
-		else if (strcmp(cmd, "connect") == 0 || strcmp(cmd, "send") == 0 ||
-			 strcmp(cmd, "history") == 0 || strcmp(cmd, "sessions") == 0)
+		else if (strcmp(cmd, CTL_CMD_CONNECT) == 0 || strcmp(cmd, CTL_CMD_SEND) == 0 ||
+			 strcmp(cmd, CTL_CMD_HISTORY) == 0 || strcmp(cmd, CTL_CMD_SESSIONS) == 0)
 			m->no_chat = true;
 	}
 	if (!r && !err[0])
@@ -180,19 +183,6 @@ void model_mark_verified(struct model *m, const char *name)
 	snprintf(m->verified[m->n_verified++], NAME_MAX_LEN + 1, "%s", name);
 }
 
-int model_step_index(const char *st)
-{
-	if (strstr(st, "agree") || strstr(st, "cipher") || strstr(st, "ready") ||
-	    strstr(st, "established"))
-		return 4;
-	if (strstr(st, "auth"))
-		return 3;
-	if (strstr(st, "key") || strstr(st, "ledger"))
-		return 2;
-	if (strcmp(st, "connect") == 0 || strcmp(st, "connected") == 0 || strcmp(st, "tcp") == 0)
-		return 1;
-	return 0; /* "dialing", "", unknown */
-}
 
 int model_steps_done(json_t *s)
 {
@@ -211,25 +201,51 @@ int model_steps_done(json_t *s)
 
 /* ---- events ---- */
 
-static void plog_add(struct model *m, json_t *ev)
+/* Append to line[] (*n used so far, snprintf's count) while it has room. */
+static void line_add(char *line, size_t cap, int *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void line_add(char *line, size_t cap, int *n, const char *fmt, ...)
+{
+	if (*n < 0 || (size_t)*n >= cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	*n += vsnprintf(line + *n, cap - (size_t)*n, fmt, ap);
+	va_end(ap);
+}
+
+/* The open chat's protocol log: the event's time and kind, then only
+ * fields known to be safe to show (never text, never keys): the step, the
+ * cipher, why a session ended, a message's id, the key epoch. */
+static void plog_add(struct model *m, const struct node_event *ev)
 {
 	char line[MODEL_LOG_LEN];
-	time_t t = (time_t)jint(ev, "time");
+	time_t t = (time_t)ev->time;
 	struct tm tm;
 	localtime_r(&t, &tm);
 	int n = snprintf(line, sizeof(line), "%02d:%02d:%02d %s", tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, jstr(ev, "event"));
-	/* Only fields known to be safe to show: never text, never keys. */
-	static const char *const keys[] = { "step", "state", "cipher", "key_epoch", "id",
-					    "reason", "why", "error" };
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && n > 0 &&
-			   (size_t)n < sizeof(line); i++) {
-		json_t *v = json_object_get(ev, keys[i]);
-		if (json_is_string(v))
-			n += snprintf(line + n, sizeof(line) - (size_t)n, "  %s", json_string_value(v));
-		else if (json_is_integer(v))
-			n += snprintf(line + n, sizeof(line) - (size_t)n, "  %s %lld", keys[i],
-				      (long long)json_integer_value(v));
+			 tm.tm_sec, node_event_name(ev->kind));
+	const struct sess_event *s = &ev->u.sess;
+	enum sess_step st = s->u.step.step;
+	char id[2 * MSG_ID_LEN + 1];
+	switch (ev->kind) {
+	case NODE_EV_SESSION:
+		line_add(line, sizeof(line), &n, "  %s", sess_step_name(st));
+		if (st == SESS_STEP_KEYS_AGREED || st == SESS_STEP_ESTABLISHED)
+			line_add(line, sizeof(line), &n, "  %s", s->u.step.cipher);
+		if (st == SESS_STEP_FAILED || st == SESS_STEP_CLOSED)
+			line_add(line, sizeof(line), &n, "  %s", s->u.step.why);
+		break;
+	case NODE_EV_MESSAGE:
+		hex_encode(id, s->u.message.id, MSG_ID_LEN);
+		line_add(line, sizeof(line), &n, "  %s", id);
+		break;
+	case NODE_EV_KEY_ROTATED:
+		line_add(line, sizeof(line), &n, "  key_epoch %lld",
+			 (long long)s->u.key_rotated.key_epoch);
+		break;
+	default:
+		break;
 	}
 	if (m->plog_n == MODEL_LOG) {
 		memmove(m->plog[0], m->plog[1], sizeof(m->plog[0]) * (MODEL_LOG - 1));
@@ -250,91 +266,146 @@ static void add_rotation(struct model *m, int64_t time, int epoch)
 	m->need |= NEED_HISTORY; /* re-merge the markers */
 }
 
-bool model_on_event(struct model *m, json_t *ev, uint64_t now)
+/* Handshake steps done once a session passed st (the stepper's 0-4). */
+static int steps_done_at(enum sess_step st)
 {
-	const char *kind = json_string_value(json_object_get(ev, "event"));
-	if (!kind)
+	switch (st) {
+	case SESS_STEP_CONNECT:
+		return 1;
+	case SESS_STEP_KEYS:
+		return 2;
+	case SESS_STEP_AUTHENTICATED:
+		return 3;
+	case SESS_STEP_KEYS_AGREED:
+	case SESS_STEP_ESTABLISHED:
+		return 4;
+	default:
+		return 0;   /* dialing, and the ends */
+	}
+}
+
+/* The sessions command names the step as the events do (sess_step_name). */
+int model_step_index(const char *st)
+{
+	for (int i = SESS_STEP_NONE + 1; i < SESS_STEP__COUNT; i++)
+		if (strcmp(st, sess_step_name((enum sess_step)i)) == 0)
+			return steps_done_at((enum sess_step)i);
+	return 0; /* "", unknown */
+}
+
+/* An event about the contact name: its session entry may have changed;
+ * if its chat is open, the history too, and the chat's protocol log shows
+ * the event.  True when it is the open chat. */
+static bool about_contact(struct model *m, const struct node_event *ev, const char *name)
+{
+	if (!name[0])
 		return false;
-	const char *name = jstr(ev, "name");
-	if (strcmp(kind, "mining") == 0) {
+	m->need |= NEED_SESSIONS;
+	if (strcmp(name, m->chat) != 0)
+		return false;
+	m->need |= NEED_HISTORY;
+	plog_add(m, ev);
+	return true;
+}
+
+/* A session passed a step or ended. */
+static void on_session(struct model *m, const struct node_event *ev, uint64_t now)
+{
+	const char *name = ev->u.sess.name;
+	const struct sess_step_event *st = &ev->u.sess.u.step;
+	bool ended = st->step == SESS_STEP_FAILED || st->step == SESS_STEP_CLOSED;
+	if (about_contact(m, ev, name)) {
+		/* The chat screen shows it under the stepper. */
+		if (ended) {
+			m->chat_failed = st->step == SESS_STEP_FAILED;
+			snprintf(m->chat_why, sizeof(m->chat_why), "%s", st->why);
+		} else {
+			int k = steps_done_at(st->step);
+			m->chat_steps = st->step == SESS_STEP_DIALING ? 0
+					: k > m->chat_steps ? k : m->chat_steps;
+			m->chat_failed = false;
+		}
+	} else if (ended && st->why[0]) {
+		if (name[0])
+			model_say(m, true, now, "%s with %s: %s.",
+				  st->step == SESS_STEP_CLOSED ? "Chat closed" : "Chat failed",
+				  name, st->why);
+		else
+			model_say(m, true, now, "%s", st->why);
+	}
+}
+
+bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
+{
+	const char *name = ev->u.sess.name;   /* for the session kinds only */
+	switch (ev->kind) {
+	case NODE_EV_MINING:
 		m->mining = true;
-		m->mine_height = jint(ev, "height");
+		m->mine_height = ev->u.mining.height;
 		m->attempts = 0;
-		int64_t bits = jint(ev, "bits");
-		m->expected = bits > 0 && bits < 62 ? (int64_t)1 << bits : 0;
+		m->expected = ev->u.mining.bits > 0 && ev->u.mining.bits < 62
+				      ? (int64_t)1 << ev->u.mining.bits : 0;
 		m->need |= NEED_STATUS;
-	} else if (strcmp(kind, "mining_progress") == 0) {
+		break;
+	case NODE_EV_MINING_PROGRESS:
 		m->mining = true;
-		m->mine_height = jint(ev, "height");
-		m->hash_rate = jint(ev, "hash_rate");
-		m->attempts = jint(ev, "attempts");
-		m->expected = jint(ev, "expected");
-	} else if (strcmp(kind, "registering") == 0) {
+		m->mine_height = ev->u.mining_progress.height;
+		m->hash_rate = (int64_t)ev->u.mining_progress.hash_rate;
+		m->attempts = (int64_t)ev->u.mining_progress.attempts;
+		m->expected = (int64_t)ev->u.mining_progress.expected;
+		break;
+	case NODE_EV_REGISTERING:
 		m->need |= NEED_STATUS;
-	} else if (strcmp(kind, "block") == 0) {
+		break;
+	case NODE_EV_BLOCK:
+	case NODE_EV_REORG:
 		m->need |= NEED_STATUS | NEED_NAMES | NEED_BLOCKS;
-	} else if (strcmp(kind, "registered") == 0) {
-		m->registered_height = jint(ev, "height");
+		break;
+	case NODE_EV_REGISTERED:
+		m->registered_height = ev->u.registered.height;
 		m->need |= NEED_STATUS | NEED_NAMES;
-		model_say(m, false, now, "Registered as %s in block %lld.", name,
+		model_say(m, false, now, "Registered as %s in block %lld.", ev->u.registered.name,
 			  (long long)m->registered_height);
-	} else if (strcmp(kind, "reorg") == 0) {
-		m->need |= NEED_STATUS | NEED_NAMES | NEED_BLOCKS;
-	} else if (strcmp(kind, "alarm") == 0) {
+		break;
+	case NODE_EV_ALARM:
 		m->need |= NEED_ALARMS | NEED_NAMES;
 		model_say(m, true, now, "Warning: the ledger changed the key of %s without a "
 			  "valid rotation. Verify %s in person before you trust this chat.",
-			  name, name);
-	} else if (strcmp(kind, "block_refused") == 0) {
+			  ev->u.alarm.name, ev->u.alarm.name);
+		break;
+	case NODE_EV_BLOCK_REFUSED:
 		return false;
-	} else {
-		/* The gossip and session modules' events. */
-		if (strstr(kind, "peer") || strstr(kind, "sync") || strstr(kind, "join") ||
-		    strcmp(kind, "network") == 0)
-			m->need |= NEED_STATUS | NEED_PEERS;
-		const char *step = jstr(ev, "step");
-		bool failed = strcmp(step, "failed") == 0 || strcmp(step, "closed") == 0;
-		if (name[0] && strcmp(kind, "message") == 0 && strcmp(name, m->chat) != 0 &&
-		    strcmp(jstr(ev, "direction"), "in") == 0) {
+	case NODE_EV_NETWORK:
+		m->need |= NEED_STATUS | NEED_PEERS;
+		break;
+	case NODE_EV_SYNC_HINT:
+		m->need |= NEED_STATUS | NEED_PEERS;
+		about_contact(m, ev, ev->u.sync_hint.name);
+		break;
+	case NODE_EV_VERIFIED:
+		about_contact(m, ev, ev->u.verified.name);
+		break;
+	case NODE_EV_SESSION:
+		on_session(m, ev, now);
+		break;
+	case NODE_EV_MESSAGE:
+		if (name[0] && strcmp(name, m->chat) != 0 && !ev->u.sess.u.message.outgoing) {
 			set_unread(m, name, model_unread(m, name) + 1);
 			model_say(m, false, now, "New message from %s.", name);
 		}
-		if (name[0]) {
-			m->need |= NEED_SESSIONS;
-			if (strcmp(name, m->chat) == 0) {
-				m->need |= NEED_HISTORY;
-				plog_add(m, ev);
-				if (failed) {
-					m->chat_failed = strcmp(step, "failed") == 0;
-					snprintf(m->chat_why, sizeof(m->chat_why), "%s", jstr(ev, "why"));
-				} else if (step[0]) {
-					int k = model_step_index(step);
-					m->chat_steps = strcmp(step, "dialing") == 0 ? 0
-							: k > m->chat_steps ? k : m->chat_steps;
-					m->chat_failed = false;
-				}
-				if (strstr(kind, "rotat") || strstr(kind, "rekey") ||
-				    strstr(kind, "key_update")) {
-					int ep = (int)jint(ev, "key_epoch");
-					add_rotation(m, jint(ev, "time"), ep);
-					if (ep > m->last_epoch)
-						m->last_epoch = ep;
-				}
-			}
+		about_contact(m, ev, name);
+		break;
+	case NODE_EV_KEY_ROTATED:
+		if (about_contact(m, ev, name)) {
+			int ep = (int)ev->u.sess.u.key_rotated.key_epoch;
+			add_rotation(m, ev->time, ep);
+			if (ep > m->last_epoch)
+				m->last_epoch = ep;
 		}
-		const char *why = jstr(ev, "reason")[0] ? jstr(ev, "reason")
-				  : jstr(ev, "why")[0] ? jstr(ev, "why") : jstr(ev, "error");
-		if (why[0] && (failed || strstr(kind, "fail") || strstr(kind, "error") ||
-			       strstr(kind, "refused"))) {
-			if (name[0] && strcmp(name, m->chat) == 0)
-				; /* the chat screen shows it under the stepper */
-			else if (name[0])
-				model_say(m, true, now, "%s with %s: %s.",
-					  strcmp(step, "closed") == 0 ? "Chat closed" : "Chat failed",
-					  name, why);
-			else
-				model_say(m, true, now, "%s", why);
-		}
+		break;
+	case NODE_EV_STORAGE:
+	case NODE_EV__COUNT:
+		break;
 	}
 	return true;
 }
@@ -353,7 +424,7 @@ static void refresh_one(struct model *m, unsigned bit)
 	json_t *r;
 	switch (bit) {
 	case NEED_STATUS:
-		if ((r = model_call(m, "status", NULL, err, sizeof(err)))) {
+		if ((r = model_call(m, CTL_CMD_STATUS, NULL, err, sizeof(err)))) {
 			replace(&m->status, r);
 			m->mining = model_bool(m, "mining");
 			if (model_bool(m, "registered") && json_object_get(r, "registered_height"))
@@ -361,24 +432,24 @@ static void refresh_one(struct model *m, unsigned bit)
 		}
 		break;
 	case NEED_NAMES:
-		if ((r = model_call(m, "names", NULL, err, sizeof(err))))
+		if ((r = model_call(m, CTL_CMD_NAMES, NULL, err, sizeof(err))))
 			replace(&m->names, r);
 		break;
 	case NEED_BLOCKS: {
 		json_t *a = json_pack("{s:i}", "limit", 100);
-		if ((r = model_call(m, "blocks", a, err, sizeof(err))))
+		if ((r = model_call(m, CTL_CMD_BLOCKS, a, err, sizeof(err))))
 			replace(&m->blocks, r);
 		json_decref(a);
 		break;
 	}
 	case NEED_ALARMS:
-		if ((r = model_call(m, "alarms", NULL, err, sizeof(err))))
+		if ((r = model_call(m, CTL_CMD_ALARMS, NULL, err, sizeof(err))))
 			replace(&m->alarms, r);
 		break;
 	case NEED_SESSIONS:
 		if (m->no_chat)
 			break;
-		if ((r = model_call(m, "sessions", NULL, err, sizeof(err)))) {
+		if ((r = model_call(m, CTL_CMD_SESSIONS, NULL, err, sizeof(err)))) {
 			replace(&m->sessions, r);
 			json_t *s = m->chat[0] ? model_session(m, m->chat) : NULL;
 			int64_t ep = s ? jint(s, "key_epoch") : 0;
@@ -396,7 +467,7 @@ static void refresh_one(struct model *m, unsigned bit)
 		{
 			json_t *a = json_pack("{s:s,s:i}", "name", m->chat, "limit",
 					      MODEL_HISTORY_LIMIT);
-			r = model_call(m, "history", a, err, sizeof(err));
+			r = model_call(m, CTL_CMD_HISTORY, a, err, sizeof(err));
 			json_decref(a);
 			if (r) {
 				model_set_history(m, r);
@@ -407,7 +478,7 @@ static void refresh_one(struct model *m, unsigned bit)
 		}
 		break;
 	case NEED_PEERS:
-		if (!m->no_peers && (r = model_call(m, "peers", NULL, err, sizeof(err))))
+		if (!m->no_peers && (r = model_call(m, CTL_CMD_PEERS, NULL, err, sizeof(err))))
 			replace(&m->peers, r);
 		break;
 	}

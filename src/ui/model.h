@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/events.h"
+#include "ctl/protocol.h"      /* the command names model_call() takes */
 #include "identity/name.h"
 #include "ui/ui.h"
 
@@ -23,7 +25,7 @@ enum { NEED_STATUS = 1, NEED_NAMES = 2, NEED_BLOCKS = 4, NEED_ALARMS = 8,
        NEED_SESSIONS = 16, NEED_HISTORY = 32, NEED_PEERS = 64, NEED_ALL = 127 };
 
 enum item_kind { IT_MSG, IT_ROTATED };
-enum msg_status { MS_QUEUED, MS_SENT, MS_DELIVERED, MS_RECEIVED };
+enum item_status { MS_QUEUED, MS_SENT, MS_DELIVERED, MS_RECEIVED };
 
 struct chat_item {
 	int kind;
@@ -31,7 +33,7 @@ struct chat_item {
 	char from[NAME_MAX_LEN + 1];
 	int64_t time;
 	char *text;            /* owned; "" for markers */
-	int status;            /* enum msg_status */
+	int status;            /* enum item_status */
 	bool mine;
 	int epoch;             /* IT_ROTATED: the new key epoch */
 	int lay_w, lay_h;      /* the chat screen's layout cache */
@@ -67,7 +69,7 @@ struct model {
 	char chat_err[256];          /* why the chat cannot work, in words */
 	int chat_steps;              /* handshake steps seen done (events) */
 	bool chat_failed;            /* the last attempt failed after chat_steps */
-	char chat_why[200];
+	char chat_why[SESS_WHY_MAX];
 	char plog[MODEL_LOG][MODEL_LOG_LEN]; /* the session's recent protocol events */
 	int plog_n;
 
@@ -95,7 +97,7 @@ json_t *model_call(struct model *m, const char *cmd, json_t *args, char *err,
 const char *model_missing_text(const char *feature);
 
 /* Take in one node event (borrowed).  True when the screen may change. */
-bool model_on_event(struct model *m, json_t *ev, uint64_t now_ms);
+bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now_ms);
 /* Ask the node for what events said changed (rate-limited per kind unless
  * force).  True when something was refreshed. */
 bool model_refresh(struct model *m, uint64_t now_ms, bool force);

@@ -44,7 +44,7 @@ static void do_connect(struct ui *u)
 {
 	char err[256];
 	json_t *a = json_pack("{s:s}", "name", u->m.chat);
-	json_t *r = model_call(&u->m, "connect", a, err, sizeof(err));
+	json_t *r = model_call(&u->m, CTL_CMD_CONNECT, a, err, sizeof(err));
 	json_decref(a);
 	u->chat.connect_sent = true;
 	if (!r) {
@@ -64,7 +64,7 @@ static void do_send(struct ui *u)
 		return;
 	char err[256];
 	json_t *a = json_pack("{s:s,s:s}", "name", u->m.chat, "text", cs->msg.s);
-	json_t *r = model_call(&u->m, "send", a, err, sizeof(err));
+	json_t *r = model_call(&u->m, CTL_CMD_SEND, a, err, sizeof(err));
 	json_decref(a);
 	if (!r) {
 		if (!u->m.no_chat)

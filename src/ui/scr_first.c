@@ -45,7 +45,7 @@ static void do_register(struct ui *u)
 {
 	char err[MODEL_ERR_MAX];
 	json_t *a = json_pack("{s:s}", "name", u->first.name.s);
-	json_t *r = model_call(&u->m, "register", a, err, sizeof(err));
+	json_t *r = model_call(&u->m, CTL_CMD_REGISTER, a, err, sizeof(err));
 	json_decref(a);
 	if (!r) {
 		snprintf(u->first.err, sizeof(u->first.err), "Could not register: %s.", err);

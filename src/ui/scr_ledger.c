@@ -38,7 +38,7 @@ static void open_block(struct ui *u, json_t *b)
 		return;
 	char err[256];
 	json_t *a = json_pack("{s:I}", "height", (json_int_t)ls->sel_block);
-	ls->block_detail = model_call(&u->m, "block", a, err, sizeof(err));
+	ls->block_detail = model_call(&u->m, CTL_CMD_BLOCK, a, err, sizeof(err));
 	json_decref(a);
 	if (!ls->block_detail && !u->m.no_block)
 		snprintf(ls->block_err, sizeof(ls->block_err), "%s", err);
@@ -270,7 +270,7 @@ static void do_join(struct ui *u)
 		return;
 	char err[256];
 	json_t *a = json_pack("{s:s}", "address", ls->join.s);
-	json_t *r = model_call(&u->m, "join", a, err, sizeof(err));
+	json_t *r = model_call(&u->m, CTL_CMD_JOIN, a, err, sizeof(err));
 	json_decref(a);
 	if (!r) {
 		ls->join_bad = true;

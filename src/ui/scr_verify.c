@@ -33,7 +33,7 @@ static void ask(struct ui *u)
 	vs->err[0] = '\0';
 	char err[256];
 	json_t *a = json_pack("{s:s}", "name", vs->name);
-	vs->result = model_call(&u->m, "verify", a, err, sizeof(err));
+	vs->result = model_call(&u->m, CTL_CMD_VERIFY, a, err, sizeof(err));
 	json_decref(a);
 	if (!vs->result)
 		snprintf(vs->err, sizeof(vs->err), "%s",
@@ -55,7 +55,7 @@ static void mark(struct ui *u)
 	struct verify_state *vs = &u->verify;
 	char err[256];
 	json_t *a = json_pack("{s:s,s:b}", "name", vs->name, "confirm", 1);
-	json_t *r = model_call(&u->m, "verify", a, err, sizeof(err));
+	json_t *r = model_call(&u->m, CTL_CMD_VERIFY, a, err, sizeof(err));
 	json_decref(a);
 	bool stored = r && json_is_true(json_object_get(r, "verified"));
 	json_decref(r);

@@ -46,12 +46,13 @@ struct ui;
  * --headless), no font (with the package to install).
  */
 lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whylen);
-/* The queue node events go to (owned by the ui). */
+/* The queue node events go to (owned by the ui): each item a malloc'd
+ * struct node_event (core/events.h) that the ui takes and frees. */
 struct queue *ui_events(struct ui *u);
 /* The thread that pushed to ui_events() (the node's, via node_subscribe):
- * events are waiting.  It takes them, keeps private copies for the kiosk
- * and wakes its loop.  ctx is the ui. */
-void ui_wake(void *ctx);
+ * events are waiting, or one was lost (then the kiosk refreshes
+ * everything).  Wakes the kiosk's loop.  ctx is the ui. */
+void ui_wake(void *ctx, bool lost);
 /* Any thread: the node stopped; the kiosk closes. */
 void ui_node_stopped(struct ui *u);
 /* Any thread: the demo's peer ended or could not start (why: one

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/demo.h"
+#include "core/events.h"
 #include "core/node.h"
 #include "core/options.h"
 #include "proc.h"
@@ -361,10 +362,17 @@ static struct ui *open_ui(int w, int h, struct ui_backend be)
 	return u;
 }
 
-static void event(struct ui *u, json_t *ev)
+/* Hand the kiosk one event as the node does: a copy of its own through
+ * its queue, then the wake. */
+static void event(struct ui *u, struct node_event ev)
 {
-	CHECK_OK(queue_push(ui_events(u), ev));
-	ui_wake(u);
+	if (!ev.time)
+		ev.time = time(NULL);
+	struct node_event *copy = malloc(sizeof(*copy));
+	CHECK(copy);
+	*copy = ev;
+	CHECK_OK(queue_push(ui_events(u), copy));
+	ui_wake(u, false);
 	app_pump(u, 0);
 }
 
@@ -401,8 +409,10 @@ static void tour(int w, int h)
 	CHECK(inked(u, (SDL_Rect){ 0, 0, u->win_w, U(&u->w, 44) }));
 	CHECK_INT(app_pixel(u, 2, 2), ==, rgb(th->surface));
 	/* A message from dave, whose chat is not open: a badge and a banner. */
-	event(u, json_pack("{s:s,s:s,s:s,s:s,s:s}", "event", "message", "name", "dave", "id",
-			   "d1", "direction", "in", "status", "received"));
+	event(u, (struct node_event){ .kind = NODE_EV_MESSAGE,
+				      .u.sess = { .kind = SESS_EV_MESSAGE, .name = "dave",
+						  .u.message = { .id = { 0xd1 }, .outgoing = false,
+								 .status = MSG_RECEIVED } } });
 	CHECK_INT(model_unread(&u->m, "dave"), ==, 1);
 	CHECK(strstr(u->m.banner, "dave"));
 	/* It would go after 6 s, moving what is below it between a layout
@@ -416,8 +426,11 @@ static void tour(int w, int h)
 	CHECK_INT(u->scr, ==, SCR_CHAT);
 	CHECK_STR(u->m.chat, "bob");
 	CHECK_INT(u->m.n_items, ==, 8);
-	event(u, json_pack("{s:s,s:s,s:I,s:i}", "event", "key_rotated", "name", "bob", "time",
-			   (json_int_t)time(NULL) - 3600 + 4 * 300 + 10, "key_epoch", 3));
+	event(u, (struct node_event){ .kind = NODE_EV_KEY_ROTATED,
+				      .time = (int64_t)time(NULL) - 3600 + 4 * 300 + 10,
+				      .u.sess = { .kind = SESS_EV_KEY_ROTATED, .name = "bob",
+						  .u.key_rotated = { .key_epoch = 3, .ours = 2,
+								     .peers = 1 } } });
 	size_t nine = 9;
 	CHECK(pump_until(u, items_at_least, &nine, 5000));
 	CHECK_INT(u->m.n_items, ==, 9);
@@ -637,17 +650,18 @@ TEST(ui_mining_progress_and_missing_features)
 		struct ui *u = open_ui(size ? 1280 : 800, size ? 800 : 480,
 				       (struct ui_backend){ fake_call, &f });
 		CHECK_INT(u->scr, ==, SCR_FIRST);
-		event(u, json_pack("{s:s,s:i,s:i,s:i,s:I}", "event", "mining_progress", "height",
-				   43, "hash_rate", 812345, "attempts", 2100000, "expected",
-				   (json_int_t)4194304));
+		event(u, (struct node_event){ .kind = NODE_EV_MINING_PROGRESS,
+					      .u.mining_progress = { .height = 43, .hash_rate = 812345,
+								     .attempts = 2100000,
+								     .expected = 4194304 } });
 		CHECK(pump_until(u, mining_shown, NULL, 2000));
 		shot(u, "first-mining");
 		/* The name comes onto the ledger. */
 		json_object_set_new(f.status, "registered", json_true());
 		json_object_set_new(f.status, "mining", json_false());
 		json_object_set_new(f.status, "registered_height", json_integer(43));
-		event(u, json_pack("{s:s,s:s,s:i}", "event", "registered", "name", "alice",
-				   "height", 43));
+		event(u, (struct node_event){ .kind = NODE_EV_REGISTERED,
+					      .u.registered = { .name = "alice", .height = 43 } });
 		int64_t h43 = 43;
 		CHECK(pump_until(u, reg_height_is, &h43, 5000));
 		shot(u, "first-registered");
@@ -660,8 +674,10 @@ TEST(ui_mining_progress_and_missing_features)
 		CHECK(!w_rect_of(&u->w, w_id("msg", 0), &(SDL_Rect){ 0 }));
 		shot(u, "chat-unavailable");
 		/* An alarm raises a banner that says what to do. */
-		event(u, json_pack("{s:s,s:s,s:s,s:s}", "event", "alarm", "name", "carol", "pinned",
-				   fps[2], "ledger", fps[1]));
+		struct node_event alarm = { .kind = NODE_EV_ALARM, .u.alarm.name = "carol" };
+		snprintf(alarm.u.alarm.pinned, sizeof(alarm.u.alarm.pinned), "%s", fps[2]);
+		snprintf(alarm.u.alarm.ledger, sizeof(alarm.u.alarm.ledger), "%s", fps[1]);
+		event(u, alarm);
 		CHECK(strstr(u->m.banner, "carol"));
 		CHECK(u->banner_shown);
 		ui_close(u);

@@ -1,0 +1,130 @@
+/*
+ * event_json.c - a node event as one JSON object (see event_json.h).
+ *
+ * One case per kind, each naming its fields in the order docs/EVENTS.md
+ * lists them; tests/unit/test_events.c holds the documented names and
+ * fails if one changes here.  Session steps carry the fields of their own
+ * step only (address when dialing, fingerprints at keys, ...), and an
+ * ended session (failed, closed) says where and why instead of a
+ * direction.
+ */
+#include "core/event_json.h"
+
+#include "store/msgstore.h"
+#include "util/hex.h"
+
+static const char *direction(bool out) { return out ? "out" : "in"; }
+
+static json_t *session_json(const struct sess_event *e)
+{
+	const struct sess_step_event *st = &e->u.step;
+	json_t *o = json_pack("{s:s,s:s}", "name", e->name, "step", sess_step_name(st->step));
+	if (!o)
+		return NULL;
+	int bad = 0;
+	switch (st->step) {
+	case SESS_STEP_DIALING:
+		bad |= json_object_set_new(o, "address", json_string(st->address));
+		break;
+	case SESS_STEP_KEYS:
+		bad |= json_object_set_new(o, "peer_fingerprint", json_string(st->peer_fingerprint));
+		bad |= json_object_set_new(o, "our_fingerprint", json_string(st->our_fingerprint));
+		break;
+	case SESS_STEP_KEYS_AGREED:
+	case SESS_STEP_ESTABLISHED:
+		bad |= json_object_set_new(o, "cipher", json_string(st->cipher));
+		break;
+	case SESS_STEP_FAILED:
+	case SESS_STEP_CLOSED:
+		bad |= json_object_set_new(o, "at", json_string(sess_step_name(st->at)));
+		bad |= json_object_set_new(o, "why", json_string(st->why));
+		break;
+	case SESS_STEP_NONE:
+	case SESS_STEP_CONNECT:
+	case SESS_STEP_AUTHENTICATED:
+	case SESS_STEP__COUNT:
+		break;
+	}
+	if (st->step != SESS_STEP_FAILED && st->step != SESS_STEP_CLOSED)
+		bad |= json_object_set_new(o, "direction", json_string(direction(st->outbound)));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *fields(const struct node_event *ev)
+{
+	const struct sess_event *s = &ev->u.sess;
+	char id[2 * MSG_ID_LEN + 1];
+	switch (ev->kind) {
+	case NODE_EV_REGISTERING:
+		return json_pack("{s:s,s:s}", "name", ev->u.registering.name, "address",
+				 ev->u.registering.address);
+	case NODE_EV_MINING:
+		return json_pack("{s:I,s:I,s:I}", "height", (json_int_t)ev->u.mining.height,
+				 "records", (json_int_t)ev->u.mining.records, "bits",
+				 (json_int_t)ev->u.mining.bits);
+	case NODE_EV_MINING_PROGRESS:
+		return json_pack("{s:I,s:I,s:I,s:I}", "height",
+				 (json_int_t)ev->u.mining_progress.height, "hash_rate",
+				 (json_int_t)ev->u.mining_progress.hash_rate, "attempts",
+				 (json_int_t)ev->u.mining_progress.attempts, "expected",
+				 (json_int_t)ev->u.mining_progress.expected);
+	case NODE_EV_BLOCK:
+		return json_pack("{s:I,s:s,s:I}", "height", (json_int_t)ev->u.block.height, "hash",
+				 ev->u.block.hash, "records", (json_int_t)ev->u.block.records);
+	case NODE_EV_BLOCK_REFUSED:
+		return json_pack("{s:I,s:s,s:s}", "height", (json_int_t)ev->u.block_refused.height,
+				 "hash", ev->u.block_refused.hash, "why", ev->u.block_refused.why);
+	case NODE_EV_REORG:
+		return json_pack("{s:I,s:I}", "fork_height", (json_int_t)ev->u.reorg.fork_height,
+				 "height", (json_int_t)ev->u.reorg.height);
+	case NODE_EV_REGISTERED:
+		return json_pack("{s:s,s:I}", "name", ev->u.registered.name, "height",
+				 (json_int_t)ev->u.registered.height);
+	case NODE_EV_ALARM:
+		return json_pack("{s:s,s:s,s:s}", "name", ev->u.alarm.name, "pinned",
+				 ev->u.alarm.pinned, "ledger", ev->u.alarm.ledger);
+	case NODE_EV_NETWORK:
+		return json_pack("{s:s}", "what", ev->u.network.what);
+	case NODE_EV_SYNC_HINT:
+		return json_pack("{s:s,s:I}", "name", ev->u.sync_hint.name, "height",
+				 (json_int_t)ev->u.sync_hint.height);
+	case NODE_EV_SESSION:
+		return session_json(s);
+	case NODE_EV_MESSAGE:
+		hex_encode(id, s->u.message.id, MSG_ID_LEN);
+		return json_pack("{s:s,s:s,s:s,s:s}", "name", s->name, "id", id, "direction",
+				 direction(s->u.message.outgoing), "status",
+				 msg_status_name(s->u.message.status));
+	case NODE_EV_KEY_ROTATED:
+		return json_pack("{s:s,s:I,s:I,s:I}", "name", s->name, "key_epoch",
+				 (json_int_t)s->u.key_rotated.key_epoch, "ours",
+				 (json_int_t)s->u.key_rotated.ours, "peers",
+				 (json_int_t)s->u.key_rotated.peers);
+	case NODE_EV_VERIFIED:
+		return json_pack("{s:s}", "name", ev->u.verified.name);
+	case NODE_EV_STORAGE:
+		if (ev->u.storage.failing)
+			return json_pack("{s:s,s:s,s:s}", "state", "failing", "why",
+					 ev->u.storage.why, "data_dir", ev->u.storage.data_dir);
+		return json_pack("{s:s,s:I}", "state", "ok", "failed_for",
+				 (json_int_t)ev->u.storage.failed_for);
+	case NODE_EV__COUNT:
+		break;
+	}
+	return NULL;
+}
+
+json_t *node_event_json(const struct node_event *ev)
+{
+	json_t *o = fields(ev);
+	if (o && (json_object_set_new(o, "event", json_string(node_event_name(ev->kind))) ||
+		  json_object_set_new(o, "time", json_integer((json_int_t)ev->time)))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}

@@ -1,0 +1,89 @@
+/*
+ * events.h - what a running node tells its front ends: one enum of event
+ * kinds, one struct with each kind's fields named once.
+ *
+ * The contract between the core and its front ends is typed: the kiosk
+ * gets struct node_event values (node_subscribe, node.h) and switches on
+ * the kind.  JSON is made only at the edge, for `ctl events` followers,
+ * by node_event_json() (core/event_json.h); docs/EVENTS.md documents that
+ * JSON, kind by kind, with these fields under the same names.
+ *
+ * An event is a plain value: fixed-size strings bounded by their owners'
+ * limits (names, fingerprints, hashes, sentences), no pointers.  It can be
+ * copied, queued and handed to another thread as it is.
+ */
+#ifndef LC_CORE_EVENTS_H
+#define LC_CORE_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/options.h"
+#include "gossip/gossip.h"
+#include "identity/fingerprint.h"
+#include "identity/name.h"
+#include "ledger/ledger.h"
+#include "ledger/record.h"
+#include "session/sess_event.h"
+
+#define NODE_STORAGE_WHY_MAX 160
+
+enum node_event_kind {
+	NODE_EV_REGISTERING,
+	NODE_EV_MINING,
+	NODE_EV_MINING_PROGRESS,
+	NODE_EV_BLOCK,
+	NODE_EV_BLOCK_REFUSED,
+	NODE_EV_REORG,
+	NODE_EV_REGISTERED,
+	NODE_EV_ALARM,
+	NODE_EV_NETWORK,
+	NODE_EV_SYNC_HINT,
+	NODE_EV_SESSION,        /* u.sess, kind SESS_EV_STEP */
+	NODE_EV_MESSAGE,        /* u.sess, kind SESS_EV_MESSAGE */
+	NODE_EV_KEY_ROTATED,    /* u.sess, kind SESS_EV_KEY_ROTATED */
+	NODE_EV_VERIFIED,
+	NODE_EV_STORAGE,
+	NODE_EV__COUNT
+};
+
+struct node_event {
+	enum node_event_kind kind;
+	int64_t time;                              /* seconds since 1970; set by node_emit */
+	union {
+		struct { char name[NAME_MAX_LEN + 1]; char address[ADDR_MAX_LEN + 1]; } registering;
+		struct { uint32_t height, records, bits; } mining;
+		struct {
+			uint32_t height;
+			uint64_t hash_rate, attempts;
+			uint64_t expected;         /* 2^bits hashes on average; 0 past 2^61 */
+		} mining_progress;
+		struct { uint32_t height; char hash[65]; uint32_t records; } block;
+		struct { uint32_t height; char hash[65]; char why[LEDGER_WHY_MAX]; } block_refused;
+		struct { uint32_t fork_height, height; } reorg;
+		struct { char name[NAME_MAX_LEN + 1]; uint32_t height; } registered;
+		struct {
+			char name[NAME_MAX_LEN + 1];
+			char pinned[FINGERPRINT_STR_LEN];  /* the key we knew */
+			char ledger[FINGERPRINT_STR_LEN];  /* the key the ledger holds now */
+		} alarm;
+		struct { char what[GOSSIP_NOTICE_MAX]; } network;   /* a sentence */
+		struct { char name[NAME_MAX_LEN + 1]; uint32_t height; } sync_hint;
+		struct sess_event sess;                /* SESSION, MESSAGE, KEY_ROTATED */
+		struct { char name[NAME_MAX_LEN + 1]; } verified;
+		struct {
+			bool failing;              /* "failing", else "ok" */
+			char why[NODE_STORAGE_WHY_MAX];  /* failing: what failed, and how */
+			char data_dir[OPT_PATH_MAX];  /* failing */
+			int64_t failed_for;        /* ok: seconds it had been failing */
+		} storage;
+	} u;
+};
+
+/* "registering", "mining", ... as docs/EVENTS.md names the kinds.  Static. */
+const char *node_event_name(enum node_event_kind kind);
+
+/* The kind a session event takes among the node's. */
+enum node_event_kind node_event_kind_of(enum sess_event_kind kind);
+
+#endif
