@@ -607,35 +607,31 @@ static lc_err replay_cb(void *ctx, const uint8_t hash[32], uint32_t height,
 	return LC_OK;
 }
 
-lc_err node_open(struct node **out, const struct options *o, char *why, size_t whylen)
+/*
+ * The data directory, the identity, the store and the chain in it: lock,
+ * key, ledger.db (checked), its network, the ledger, the mempool, the
+ * node's queue, and the stored chain replayed and re-checked.
+ */
+static lc_err open_store(struct node *n, char *why, size_t whylen)
 {
-	*out = NULL;
-	why[0] = '\0';
-	struct node *n = calloc(1, sizeof(*n));
-	if (!n)
-		return LC_ERR_NOMEM;
-	n->opt = *o;
-	n->lock_fd = -1;
-	n->held_tail = &n->held;
 	const char *dir = n->opt.data_dir;
 	lc_err rc = datadir_prepare(dir, why, whylen);
+	if (rc)
+		return rc;
 	long holder = 0;
-	if (!rc) {
-		rc = datadir_lock(dir, &n->lock_fd, &holder);
-		if (rc == LC_ERR_BUSY)
-			snprintf(why, whylen, "%s is in use by another ledgerchat (pid %ld)",
-				 dir, holder);
-		else if (rc)
-			snprintf(why, whylen, "cannot lock %s: %s", dir, lc_strerror(rc));
-	}
-	if (!rc)
-		rc = load_identity(n, dir, why, whylen);
+	rc = datadir_lock(dir, &n->lock_fd, &holder);
+	if (rc == LC_ERR_BUSY)
+		return lc_why(why, whylen, rc, "%s is in use by another ledgerchat (pid %ld)",
+			      dir, holder);
+	if (rc)
+		return lc_why(why, whylen, rc, "cannot lock %s: %s", dir, lc_strerror(rc));
+	if ((rc = load_identity(n, dir, why, whylen)))
+		return rc;
 	char path[OPT_PATH_MAX + 32];
 	snprintf(path, sizeof(path), "%s/%s", dir, store_file);
-	if (!rc)
-		rc = store_open(&n->store, path, why, whylen);
-	if (!rc)
-		rc = store_integrity_check(n->store);
+	if ((rc = store_open(&n->store, path, why, whylen)))
+		return rc;
+	rc = store_integrity_check(n->store);
 	if (rc == LC_ERR_CORRUPT && !why[0])
 		snprintf(why, whylen, "%s fails its integrity check", path);
 	if (!rc)
@@ -649,12 +645,8 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS);
 	if (!rc)
 		rc = queue_create(&n->q, NODE_QUEUE_MAX);
-	if (rc) {
-		if (!why[0])
-			snprintf(why, whylen, "cannot start: %s", lc_strerror(rc));
-		node_close(n);
+	if (rc)
 		return rc;
-	}
 
 	/* Replay and re-check the stored chain, then refresh what derives from it. */
 	struct replay rp = { n, 0, 0 };
@@ -662,76 +654,75 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 	rc = store_foreach_block(n->store, replay_cb, &rp);
 	if (!rc)
 		rc = node_store_derived(n);
-	if (rc) {
-		snprintf(why, whylen, "cannot load the ledger from %s: %s", path, lc_strerror(rc));
-		node_close(n);
-		return rc;
-	}
+	if (rc)
+		return lc_why(why, whylen, rc, "cannot load the ledger from %s: %s", path,
+			      lc_strerror(rc));
 	LOG_I("node", "ledger '%s' (%d bits): %zu stored block(s) checked in %llu ms, "
 	      "height %u, %zu name(s)%s", n->opt.network, n->opt.pow_bits, rp.blocks,
 	      (unsigned long long)(clock_mono_ms() - t0), ledger_height(n->ledger),
 	      state_count(ledger_state(n->ledger)), rp.refused ? "; some refused (see above)" : "");
+	return LC_OK;
+}
 
+/*
+ * What runs beside the loop or inside it: the miner's threads, the control
+ * socket, messages.db, the chat port (with its guard), the gossip port,
+ * and the peers to join and remembered.
+ */
+static lc_err start_services(struct node *n, char *why, size_t whylen)
+{
 	netaddr_advertised(n->address, sizeof(n->address), n->opt.advertise, n->opt.bind,
 			   n->opt.chat_port);
 	int threads = n->opt.mine_threads > 0 ? n->opt.mine_threads
 					      : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	rc = miner_start(&n->miner, threads > 0 ? threads : 1, n->q, MSG_FOUND);
-	if (!rc) {
-		char sock[CTL_PATH_MAX];
-		ctl_socket_path(sock, sizeof(sock), dir);
-		rc = ctl_server_start(&n->ctl, sock, ctl_handler, n);
-		if (rc)
-			snprintf(why, whylen, "cannot open the control socket %s: %s", sock,
-				 lc_strerror(rc));
-	}
-	if (rc) {
-		if (!why[0])
-			snprintf(why, whylen, "cannot start: %s", lc_strerror(rc));
-		node_close(n);
+	lc_err rc = miner_start(&n->miner, threads > 0 ? threads : 1, n->q, MSG_FOUND);
+	if (rc)
 		return rc;
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, msg_file);
-	rc = msgstore_open(&n->msgs, path, why, whylen);
-	if (!rc) {
-		struct guard_cfg gc = { "session", NULL };
-		rc = guard_open(&n->sess_guard, &gc);
-	}
-	if (!rc) {
-		/* The name comes below, once we know which name is ours. */
-		struct sess_cfg scfg = {
-			.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
-			.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
-			.guard = n->sess_guard,
-			.host = { n, s_lookup, s_tip, s_tip_differs, s_event },
-		};
-		rc = sess_open(&n->sess, &scfg);
-		if (rc)
-			snprintf(why, whylen, "cannot listen for chats on %s port %u: %s",
-				 n->opt.bind, n->opt.chat_port, lc_strerror(rc));
-	}
-	if (rc) {
-		node_close(n);
+	char sock[CTL_PATH_MAX];
+	ctl_socket_path(sock, sizeof(sock), n->opt.data_dir);
+	if ((rc = ctl_server_start(&n->ctl, sock, ctl_handler, n)))
+		return lc_why(why, whylen, rc, "cannot open the control socket %s: %s", sock,
+			      lc_strerror(rc));
+	char path[OPT_PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s", n->opt.data_dir, msg_file);
+	if ((rc = msgstore_open(&n->msgs, path, why, whylen)))
 		return rc;
-	}
+	struct guard_cfg gc = { "session", NULL };
+	if ((rc = guard_open(&n->sess_guard, &gc)))
+		return rc;
+	/* The name comes in adopt_name(), once we know which name is ours. */
+	struct sess_cfg scfg = {
+		.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
+		.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
+		.guard = n->sess_guard,
+		.host = { n, s_lookup, s_tip, s_tip_differs, s_event },
+	};
+	if ((rc = sess_open(&n->sess, &scfg)))
+		return lc_why(why, whylen, rc, "cannot listen for chats on %s port %u: %s",
+			      n->opt.bind, n->opt.chat_port, lc_strerror(rc));
 	struct gossip_cfg gcfg = {
 		.bind = n->opt.bind, .port = n->opt.ledger_port, .ledger = n->ledger,
 		.host = { n, g_on_block, g_on_record, g_load_block, g_peer_seen, g_notice },
 	};
-	rc = gossip_open(&n->gossip, &gcfg);
-	if (rc) {
-		snprintf(why, whylen, "cannot listen for peers on %s port %u: %s", n->opt.bind,
-			 n->opt.ledger_port, lc_strerror(rc));
-		node_close(n);
-		return rc;
-	}
+	if ((rc = gossip_open(&n->gossip, &gcfg)))
+		return lc_why(why, whylen, rc, "cannot listen for peers on %s port %u: %s",
+			      n->opt.bind, n->opt.ledger_port, lc_strerror(rc));
 	for (int i = 0; i < n->opt.n_joins; i++)
 		gossip_join(n->gossip, n->opt.joins[i]);
 	store_foreach_peer(n->store, remember_stored, n->gossip);
 	LOG_I("node", "identity %s %s, address %s", key_type_name(idkey_type(n->key)),
 	      n->fp_str, n->address);
+	return LC_OK;
+}
 
-	/* The name to hold: --name, else the one this data dir asked for before. */
+/*
+ * The name to hold: --name, else the one this data dir asked for before.
+ * Already ours on the ledger: the sessions use it; else its registration
+ * is queued (a refusal is logged, not fatal).  And a registered name whose
+ * address changed gets the new one published.
+ */
+static void adopt_name(struct node *n)
+{
 	size_t len = 0;
 	if (n->opt.name[0])
 		snprintf(n->want_name, sizeof(n->want_name), "%s", n->opt.name);
@@ -751,8 +742,34 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 			LOG_W("node", "cannot register '%s': %s", name, w);
 	}
 	update_address(n);
+}
+
+lc_err node_open(struct node **out, const struct options *o, char *why, size_t whylen)
+{
+	*out = NULL;
+	why[0] = '\0';
+	struct node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return LC_ERR_NOMEM;
+	n->opt = *o;
+	n->lock_fd = -1;
+	n->held_tail = &n->held;
+	lc_err rc = open_store(n, why, whylen);
+	if (rc)
+		goto err_close;
+	rc = start_services(n, why, whylen);
+	if (rc)
+		goto err_close;
+	adopt_name(n);
 	*out = n;
 	return LC_OK;
+
+err_close:
+	/* node_close() undoes whatever was acquired: each part may be NULL. */
+	if (!why[0])
+		snprintf(why, whylen, "cannot start: %s", lc_strerror(rc));
+	node_close(n);
+	return rc;
 }
 
 /* ---- the loop ---- */
