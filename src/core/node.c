@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/miner.h"
@@ -448,34 +449,126 @@ static void update_address(struct node *n)
 		LOG_W("node", "could not publish new address: %s", why);
 }
 
-json_t *node_call(struct node *n, const char *cmd, json_t *args, char *err,
-		  size_t errlen)
+/* ---- requests from other threads (node_call, node_post) ---- */
+
+static void ctl_req_release(struct ctl_req *req)
 {
-	struct ctl_req req = { .kind = MSG_CTL, .cmd = cmd, .args = args };
-	pthread_mutex_init(&req.mu, NULL);
-	pthread_cond_init(&req.cv, NULL);
-	json_t *result = NULL;
-	if (queue_push(n->q, &req) != LC_OK) {
-		snprintf(err, errlen, "the node is busy or stopping; try again");
-	} else {
-		pthread_mutex_lock(&req.mu);
-		while (!req.done)
-			pthread_cond_wait(&req.cv, &req.mu);
-		pthread_mutex_unlock(&req.mu);
-		result = req.result;
-		if (!result)
-			snprintf(err, errlen, "%s", req.err);
+	pthread_mutex_lock(&req->mu);
+	bool last = --req->refs == 0;
+	pthread_mutex_unlock(&req->mu);
+	if (!last)
+		return;
+	json_decref(req->result);   /* an answer nobody waited for */
+	json_decref(req->args);
+	free(req->cmd);
+	pthread_cond_destroy(&req->cv);
+	pthread_mutex_destroy(&req->mu);
+	free(req);
+}
+
+static struct ctl_req *ctl_req_new(const char *cmd, json_t *args)
+{
+	struct ctl_req *req = calloc(1, sizeof(*req));
+	if (!req)
+		return NULL;
+	req->kind = MSG_CTL;
+	req->cmd = strdup(cmd);
+	/* A copy of its own: the node may read it after the caller has given
+	 * up, and jansson's reference counts are not for sharing across
+	 * threads. */
+	req->args = args ? json_deep_copy(args) : json_object();
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&req->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&req->mu, NULL);
+	req->refs = 1;
+	if (!req->cmd || !req->args) {
+		ctl_req_release(req);
+		return NULL;
 	}
-	pthread_cond_destroy(&req.cv);
-	pthread_mutex_destroy(&req.mu);
-	return result;
+	return req;
+}
+
+/* Wait until req is done or the deadline passes; true when done.  Called
+ * with req->mu held. */
+static bool wait_done(struct ctl_req *req, int timeout_ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	while (!req->done)
+		if (pthread_cond_timedwait(&req->cv, &req->mu, &dl) == ETIMEDOUT)
+			return req->done;
+	return true;
+}
+
+lc_err node_call(struct node *n, const char *cmd, json_t *args, int timeout_ms,
+		 json_t **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct ctl_req *req = ctl_req_new(cmd, args);
+	if (!req)
+		return lc_why(err, errlen, LC_ERR_NOMEM, "out of memory");
+	req->refs = 2;   /* this caller and the node, from the push on */
+	lc_err rc = queue_push(n->q, req);
+	if (rc) {
+		req->refs = 1;   /* the node never saw it */
+		ctl_req_release(req);
+		if (rc == LC_ERR_CLOSED)
+			return lc_why(err, errlen, LC_ERR_CLOSED, "the node is stopping");
+		return lc_why(err, errlen, LC_ERR_BUSY, "the node is busy (its queue is full); "
+			      "try again");
+	}
+	pthread_mutex_lock(&req->mu);
+	if (wait_done(req, timeout_ms)) {
+		rc = req->rc;
+		*out = req->result;
+		req->result = NULL;
+		if (rc)
+			snprintf(err, errlen, "%s", req->err);
+	} else {
+		/* Give up; the node skips it, or frees its late answer. */
+		req->abandoned = true;
+		if (req->taken)
+			rc = lc_why(err, errlen, LC_ERR_TIMEOUT, "the node is busy: '%s' got no "
+				    "answer within %d ms and may still take effect", cmd,
+				    timeout_ms);
+		else
+			rc = lc_why(err, errlen, LC_ERR_BUSY, "the node is busy: '%s' was not "
+				    "taken within %d ms; nothing was done, try again", cmd,
+				    timeout_ms);
+	}
+	pthread_mutex_unlock(&req->mu);
+	ctl_req_release(req);
+	return rc;
 }
 
 /* On the ctl thread: hand the request to the owner thread and wait. */
 static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args, char *err,
 			   size_t errlen)
 {
-	return node_call(ctx, cmd, args, err, errlen);
+	json_t *result;
+	node_call(ctx, cmd, args, NODE_CALL_CTL_MS, &result, err, errlen);
+	return result;
+}
+
+lc_err node_post(struct node *n, void (*fn)(struct node *n, void *ctx), void *ctx)
+{
+	struct node_job *j = malloc(sizeof(*j));
+	if (!j)
+		return LC_ERR_NOMEM;
+	*j = (struct node_job){ MSG_RUN, fn, ctx };
+	lc_err rc = queue_push(n->q, j);
+	if (rc)
+		free(j);
+	return rc;
 }
 
 void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx),
@@ -486,13 +579,25 @@ void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx),
 	n->sub_ctx = wake_ctx;
 }
 
-static void answer(struct ctl_req *req, json_t *result)
+/* The node's side of a request is over: hand the answer over (or, when the
+ * caller gave up, drop it) and let go. */
+static void answer(struct ctl_req *req)
 {
 	pthread_mutex_lock(&req->mu);
-	req->result = result;
+	if (!req->result && !req->rc)
+		req->rc = LC_ERR_REJECTED;
 	req->done = true;
 	pthread_cond_signal(&req->cv);
 	pthread_mutex_unlock(&req->mu);
+	ctl_req_release(req);
+}
+
+/* A request the node will not run (it is stopping): answer it with why. */
+static void refuse(struct ctl_req *req, lc_err rc, const char *why)
+{
+	snprintf(req->err, sizeof(req->err), "%s", why);
+	req->rc = rc;
+	answer(req);
 }
 
 static void handle_msg(struct node *n, void *m)
@@ -502,9 +607,18 @@ static void handle_msg(struct node *n, void *m)
 		on_found(n, m);
 		free(m);
 	} else if (kind == MSG_CTL) {
-		/* The answer waits for the turn's commit: "queued" means stored. */
 		struct ctl_req *req = m;
+		pthread_mutex_lock(&req->mu);
+		bool abandoned = req->abandoned;
+		req->taken = !abandoned;
+		pthread_mutex_unlock(&req->mu);
+		if (abandoned) {   /* its caller is gone: do nothing */
+			ctl_req_release(req);
+			return;
+		}
+		/* The answer waits for the turn's commit: "queued" means stored. */
 		req->result = node_command(n, req->cmd, req->args, req->err, sizeof(req->err));
+		req->rc = req->result ? LC_OK : LC_ERR_REJECTED;
 		req->next = NULL;
 		*n->held_tail = req;
 		n->held_tail = &req->next;
@@ -513,6 +627,10 @@ static void handle_msg(struct node *n, void *m)
 		free(m);
 	} else if (kind == MSG_ECHO) {
 		echo_answer(n, m);
+		free(m);
+	} else if (kind == MSG_RUN) {
+		struct node_job *j = m;
+		j->fn(n, j->ctx);
 		free(m);
 	}
 }
@@ -828,9 +946,10 @@ static void commit_and_answer(struct node *n)
 		if (rc && req->result && strcmp(req->cmd, "send") == 0) {
 			json_decref(req->result);
 			req->result = NULL;
+			req->rc = LC_ERR_REJECTED;
 			node_message_not_stored(n, rc, req->err, sizeof(req->err));
 		}
-		answer(req, req->result);
+		answer(req);
 		req = next;
 	}
 }
@@ -839,13 +958,10 @@ static void drain_queue(struct node *n)
 {
 	void *m;
 	while (queue_pop(n->q, &m) == LC_OK) {
-		if (*(int *)m == MSG_CTL) {
-			struct ctl_req *req = m;
-			snprintf(req->err, sizeof(req->err), "the node is stopping");
-			answer(req, NULL);
-		} else {
+		if (*(int *)m == MSG_CTL)
+			refuse(m, LC_ERR_CLOSED, "the node is stopping");
+		else
 			free(m);
-		}
 	}
 }
 

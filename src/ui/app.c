@@ -359,6 +359,7 @@ static bool pass(struct ui *u, bool drawing)
 	if (osk_on)
 		kb = rc_bottom(&area, osk_height(c, area));
 	chrome_banner(u, &area);
+	chrome_busy(u, &area);
 	/* The chat and the safety number need the room; the others say "demo". */
 	if (u->scr != SCR_CHAT && u->scr != SCR_VERIFY)
 		chrome_demo(u, &area);

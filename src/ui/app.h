@@ -169,6 +169,9 @@ SDL_Rect chrome_main(struct ui *u, SDL_Rect area);         /* status bar + nav; 
 SDL_Rect chrome_header(struct ui *u, SDL_Rect *area, const char *title, const char *sub,
 		       int right_w);
 void chrome_banner(struct ui *u, SDL_Rect *area);
+/* While the node is busy (model.busy): one line saying so, cut from area's
+ * top; tapping it lets the next refresh try at once. */
+void chrome_busy(struct ui *u, SDL_Rect *area);
 /* --demo: the line saying so (or that the peer stopped), cut from area's top. */
 void chrome_demo(struct ui *u, SDL_Rect *area);
 void chrome_avatar(struct ui *u, int cx, int cy, int r, const char *name);

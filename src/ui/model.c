@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
+
 static const int interval_ms[7] = { 200, 500, 500, 500, 100, 100, 1000 };
 
 void model_init(struct model *m, struct ui_backend be)
@@ -67,8 +69,25 @@ json_t *model_call(struct model *m, const char *cmd, json_t *args, char *err,
 	json_t *empty = NULL;
 	if (!args)
 		args = empty = json_object();
-	json_t *r = m->be.call(m->be.ctx, cmd, args, err, errlen);
+	json_t *r = NULL;
+	lc_err rc = m->be.call(m->be.ctx, cmd, args, &r, err, errlen);
 	json_decref(empty);
+	if (rc == LC_ERR_BUSY || rc == LC_ERR_TIMEOUT) {
+		m->busy = true;
+		m->busy_ms = clock_mono_ms();
+		m->busy_answers++;
+		m->need |= NEED_STATUS;   /* an answer to it ends "busy" */
+		snprintf(err, errlen, rc == LC_ERR_BUSY
+			 ? "the node is busy right now; nothing was done, try again in a moment"
+			 : "the node is busy and did not answer in time; it may still do this");
+		return NULL;
+	}
+	if (rc != LC_ERR_CLOSED)
+		m->busy = false;          /* the node answered */
+	if (rc) {
+		json_decref(r);
+		r = NULL;
+	}
 	if (!r && strstr(err, "unknown command")) {
 		if (strcmp(cmd, "join") == 0)
 			m->no_join = true;
@@ -401,7 +420,7 @@ static void refresh_one(struct model *m, unsigned bit)
 			if (r) {
 				model_set_history(m, r);
 				json_decref(r);
-			} else if (!m->no_chat) {
+			} else if (!m->no_chat && !m->busy) {   /* busy: the line says so */
 				snprintf(m->chat_err, sizeof(m->chat_err), "%s", err);
 			}
 		}
@@ -416,6 +435,9 @@ static void refresh_one(struct model *m, unsigned bit)
 bool model_refresh(struct model *m, uint64_t now, bool force)
 {
 	bool did = false;
+	/* Each call to a busy node costs the render thread its deadline. */
+	if (m->busy && !force && now < m->busy_ms + MODEL_BUSY_RETRY_MS)
+		return false;
 	for (int i = 0; i < 7; i++) {
 		unsigned bit = 1u << i;
 		if (!(m->need & bit))
@@ -424,8 +446,13 @@ bool model_refresh(struct model *m, uint64_t now, bool force)
 			continue;
 		m->need &= ~bit;
 		m->last_ms[i] = now;
+		unsigned busy_before = m->busy_answers;
 		refresh_one(m, bit);
 		did = true;
+		if (m->busy_answers != busy_before) {
+			m->need |= bit;   /* unanswered: due again after the pause */
+			break;
+		}
 	}
 	return did;
 }
@@ -437,6 +464,8 @@ int model_refresh_due(const struct model *m, uint64_t now)
 		if (!(m->need & (1u << i)))
 			continue;
 		uint64_t due = m->last_ms[i] + (uint64_t)interval_ms[i];
+		if (m->busy && due < m->busy_ms + MODEL_BUSY_RETRY_MS)
+			due = m->busy_ms + MODEL_BUSY_RETRY_MS;
 		int wait = due > now ? (int)(due - now) : 0;
 		if (best < 0 || wait < best)
 			best = wait;
