@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ui/json.h"
 #include "util/clock.h"
 
 static const int interval_ms[7] = { 200, 500, 500, 500, 100, 100, 1000 };
@@ -114,12 +115,6 @@ void model_say(struct model *m, bool bad, uint64_t now_ms, const char *fmt, ...)
 	va_end(ap);
 	m->banner_bad = bad;
 	m->banner_until = now_ms + (bad ? 12000 : 6000);
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
 }
 
 static int64_t jint(json_t *o, const char *k)

@@ -9,11 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
+#include "ui/json.h"
 
 static long long jint(json_t *o, const char *k)
 {
