@@ -52,7 +52,7 @@ struct chat_state {
 	int visible_laid_out;  /* rows laid out in the last pass (tests, bench) */
 };
 
-struct ledger_state {
+struct ui_ledger_state {
 	int tab;               /* 0 blocks, 1 names */
 	struct w_scroll blocks, names;
 	struct textedit search;
@@ -122,7 +122,7 @@ struct ui {
 	struct first_state first;
 	struct home_state home;
 	struct chat_state chat;
-	struct ledger_state ledger;
+	struct ui_ledger_state ledger;
 	struct verify_state verify;
 	struct settings_state settings;
 	struct demo_state demo;
@@ -198,7 +198,7 @@ void scr_settings(struct ui *u, SDL_Rect area);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
 void verify_open(struct ui *u, const char *name);
-void ledger_open_join(struct ui *u);
+void scr_ledger_open_join(struct ui *u);
 
 #define TH(u) ((u)->draw.th)
 

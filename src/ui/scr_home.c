@@ -115,7 +115,7 @@ void scr_home(struct ui *u, SDL_Rect area)
 		if (w_button(c, w_id("join", 0), (SDL_Rect){ box.x, box.y + h + U(c, 16), U(c, 220),
 							     U(c, 50) }, "Join a network",
 			     BTN_PRIMARY))
-			ledger_open_join(u);
+			scr_ledger_open_join(u);
 		return;
 	}
 	int row_h = U(c, 68);
