@@ -1,10 +1,11 @@
 /*
  * node.c - the running node: owner of the ledger, store, mempool and miner.
  *
- * Everything here runs on the owner thread (node_run), except the control
- * handler, which only packs a request into a message, queues it and waits
- * for the owner's answer.  The loop polls the message queue (and, headless,
- * a signalfd) and wakes at least once a second for housekeeping.
+ * Everything here runs on the owner thread (node_run), except node_call
+ * (the control handler's and the kiosk's), which only packs a request into
+ * a message, queues it and waits for the owner's answer, until a deadline.
+ * The loop polls the message queue (and, headless, a signalfd) and wakes at
+ * least once a second for housekeeping.
  *
  * The life of a block this node mines: records wait in the mempool; when
  * there are some and no job is running, a template on the tip goes to the
