@@ -364,8 +364,8 @@ struct ui_fake {
 	json_t *status, *names, *sessions, *history;
 };
 
-static json_t *ui_fake_call(void *ctx, const char *cmd, json_t *args, char *err,
-			    size_t errlen)
+static lc_err ui_fake_call(void *ctx, const char *cmd, json_t *args, json_t **out,
+			   char *err, size_t errlen)
 {
 	struct ui_fake *f = ctx;
 	(void)args;
@@ -373,14 +373,15 @@ static json_t *ui_fake_call(void *ctx, const char *cmd, json_t *args, char *err,
 		      : strcmp(cmd, "names") == 0 ? f->names
 		      : strcmp(cmd, "sessions") == 0 ? f->sessions
 		      : strcmp(cmd, "history") == 0 ? f->history : NULL;
+	*out = NULL;
 	if (strcmp(cmd, "blocks") == 0 || strcmp(cmd, "alarms") == 0 ||
 	    strcmp(cmd, "peers") == 0 || strcmp(cmd, "connect") == 0)
-		return json_array();
-	if (!src) {
-		snprintf(err, errlen, "unknown command '%s'", cmd);
-		return NULL;
-	}
-	return json_incref(src);
+		*out = json_array();
+	else if (src)
+		*out = json_incref(src);
+	else
+		return lc_why(err, errlen, LC_ERR_REJECTED, "unknown command '%s'", cmd);
+	return *out ? LC_OK : LC_ERR_NOMEM;
 }
 
 static void ui_fake_init(struct ui_fake *f, int messages)
@@ -502,9 +503,10 @@ static void bench_ui(void)
 	ui_fake_free(&f);
 }
 
-static json_t *node_backend(void *ctx, const char *cmd, json_t *args, char *err, size_t n)
+static lc_err node_backend(void *ctx, const char *cmd, json_t *args, json_t **out, char *err,
+			   size_t n)
 {
-	return node_call(*(struct node **)ctx, cmd, args, err, n);
+	return node_call(*(struct node **)ctx, cmd, args, NODE_CALL_KIOSK_MS, out, err, n);
 }
 
 static void *node_main(void *arg)

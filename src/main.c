@@ -108,16 +108,16 @@ struct kiosk {
 	atomic_bool stopped;     /* node_run has returned */
 };
 
-static json_t *kiosk_call(void *ctx, const char *cmd, json_t *args, char *err,
-			  size_t errlen)
+static lc_err kiosk_call(void *ctx, const char *cmd, json_t *args, json_t **out, char *err,
+			 size_t errlen)
 {
 	struct kiosk *k = ctx;
+	*out = NULL;
 	/* Nobody answers once node_run has returned (until node_close). */
-	if (atomic_load(&k->stopped)) {
-		snprintf(err, errlen, "the node has stopped");
-		return NULL;
-	}
-	return node_call(k->n, cmd, args, err, errlen);
+	if (atomic_load(&k->stopped))
+		return lc_why(err, errlen, LC_ERR_CLOSED, "the node has stopped");
+	/* On the render thread: never wait long (the kiosk shows "busy"). */
+	return node_call(k->n, cmd, args, NODE_CALL_KIOSK_MS, out, err, errlen);
 }
 
 static void *node_thread(void *arg)

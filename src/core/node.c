@@ -1,10 +1,11 @@
 /*
  * node.c - the running node: owner of the ledger, store, mempool and miner.
  *
- * Everything here runs on the owner thread (node_run), except the control
- * handler, which only packs a request into a message, queues it and waits
- * for the owner's answer.  The loop polls the message queue (and, headless,
- * a signalfd) and wakes at least once a second for housekeeping.
+ * Everything here runs on the owner thread (node_run), except node_call
+ * (the control handler's and the kiosk's), which only packs a request into
+ * a message, queues it and waits for the owner's answer, until a deadline.
+ * The loop polls the message queue (and, headless, a signalfd) and wakes at
+ * least once a second for housekeeping.
  *
  * The life of a block this node mines: records wait in the mempool; when
  * there are some and no job is running, a template on the tip goes to the
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/event_json.h"
@@ -472,34 +474,126 @@ static void update_address(struct node *n)
 		LOG_W("node", "could not publish new address: %s", why);
 }
 
-json_t *node_call(struct node *n, const char *cmd, json_t *args, char *err,
-		  size_t errlen)
+/* ---- requests from other threads (node_call, node_post) ---- */
+
+static void ctl_req_release(struct ctl_req *req)
 {
-	struct ctl_req req = { .kind = MSG_CTL, .cmd = cmd, .args = args };
-	pthread_mutex_init(&req.mu, NULL);
-	pthread_cond_init(&req.cv, NULL);
-	json_t *result = NULL;
-	if (queue_push(n->q, &req) != LC_OK) {
-		snprintf(err, errlen, "the node is busy or stopping; try again");
-	} else {
-		pthread_mutex_lock(&req.mu);
-		while (!req.done)
-			pthread_cond_wait(&req.cv, &req.mu);
-		pthread_mutex_unlock(&req.mu);
-		result = req.result;
-		if (!result)
-			snprintf(err, errlen, "%s", req.err);
+	pthread_mutex_lock(&req->mu);
+	bool last = --req->refs == 0;
+	pthread_mutex_unlock(&req->mu);
+	if (!last)
+		return;
+	json_decref(req->result);   /* an answer nobody waited for */
+	json_decref(req->args);
+	free(req->cmd);
+	pthread_cond_destroy(&req->cv);
+	pthread_mutex_destroy(&req->mu);
+	free(req);
+}
+
+static struct ctl_req *ctl_req_new(const char *cmd, json_t *args)
+{
+	struct ctl_req *req = calloc(1, sizeof(*req));
+	if (!req)
+		return NULL;
+	req->kind = MSG_CTL;
+	req->cmd = strdup(cmd);
+	/* A copy of its own: the node may read it after the caller has given
+	 * up, and jansson's reference counts are not for sharing across
+	 * threads. */
+	req->args = args ? json_deep_copy(args) : json_object();
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&req->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&req->mu, NULL);
+	req->refs = 1;
+	if (!req->cmd || !req->args) {
+		ctl_req_release(req);
+		return NULL;
 	}
-	pthread_cond_destroy(&req.cv);
-	pthread_mutex_destroy(&req.mu);
-	return result;
+	return req;
+}
+
+/* Wait until req is done or the deadline passes; true when done.  Called
+ * with req->mu held. */
+static bool wait_done(struct ctl_req *req, int timeout_ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	while (!req->done)
+		if (pthread_cond_timedwait(&req->cv, &req->mu, &dl) == ETIMEDOUT)
+			return req->done;
+	return true;
+}
+
+lc_err node_call(struct node *n, const char *cmd, json_t *args, int timeout_ms,
+		 json_t **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct ctl_req *req = ctl_req_new(cmd, args);
+	if (!req)
+		return lc_why(err, errlen, LC_ERR_NOMEM, "out of memory");
+	req->refs = 2;   /* this caller and the node, from the push on */
+	lc_err rc = queue_push(n->q, req);
+	if (rc) {
+		req->refs = 1;   /* the node never saw it */
+		ctl_req_release(req);
+		if (rc == LC_ERR_CLOSED)
+			return lc_why(err, errlen, LC_ERR_CLOSED, "the node is stopping");
+		return lc_why(err, errlen, LC_ERR_BUSY, "the node is busy (its queue is full); "
+			      "try again");
+	}
+	pthread_mutex_lock(&req->mu);
+	if (wait_done(req, timeout_ms)) {
+		rc = req->rc;
+		*out = req->result;
+		req->result = NULL;
+		if (rc)
+			snprintf(err, errlen, "%s", req->err);
+	} else {
+		/* Give up; the node skips it, or frees its late answer. */
+		req->abandoned = true;
+		if (req->taken)
+			rc = lc_why(err, errlen, LC_ERR_TIMEOUT, "the node is busy: '%s' got no "
+				    "answer within %d ms and may still take effect", cmd,
+				    timeout_ms);
+		else
+			rc = lc_why(err, errlen, LC_ERR_BUSY, "the node is busy: '%s' was not "
+				    "taken within %d ms; nothing was done, try again", cmd,
+				    timeout_ms);
+	}
+	pthread_mutex_unlock(&req->mu);
+	ctl_req_release(req);
+	return rc;
 }
 
 /* On the ctl thread: hand the request to the owner thread and wait. */
 static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args, char *err,
 			   size_t errlen)
 {
-	return node_call(ctx, cmd, args, err, errlen);
+	json_t *result;
+	node_call(ctx, cmd, args, NODE_CALL_CTL_MS, &result, err, errlen);
+	return result;
+}
+
+lc_err node_post(struct node *n, void (*fn)(struct node *n, void *ctx), void *ctx)
+{
+	struct node_job *j = malloc(sizeof(*j));
+	if (!j)
+		return LC_ERR_NOMEM;
+	*j = (struct node_job){ MSG_RUN, fn, ctx };
+	lc_err rc = queue_push(n->q, j);
+	if (rc)
+		free(j);
+	return rc;
 }
 
 void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx, bool lost),
@@ -510,13 +604,25 @@ void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx, boo
 	n->sub_ctx = wake_ctx;
 }
 
-static void answer(struct ctl_req *req, json_t *result)
+/* The node's side of a request is over: hand the answer over (or, when the
+ * caller gave up, drop it) and let go. */
+static void answer(struct ctl_req *req)
 {
 	pthread_mutex_lock(&req->mu);
-	req->result = result;
+	if (!req->result && !req->rc)
+		req->rc = LC_ERR_REJECTED;
 	req->done = true;
 	pthread_cond_signal(&req->cv);
 	pthread_mutex_unlock(&req->mu);
+	ctl_req_release(req);
+}
+
+/* A request the node will not run (it is stopping): answer it with why. */
+static void refuse(struct ctl_req *req, lc_err rc, const char *why)
+{
+	snprintf(req->err, sizeof(req->err), "%s", why);
+	req->rc = rc;
+	answer(req);
 }
 
 static void handle_msg(struct node *n, void *m)
@@ -526,9 +632,18 @@ static void handle_msg(struct node *n, void *m)
 		on_found(n, m);
 		free(m);
 	} else if (kind == MSG_CTL) {
-		/* The answer waits for the turn's commit: "queued" means stored. */
 		struct ctl_req *req = m;
+		pthread_mutex_lock(&req->mu);
+		bool abandoned = req->abandoned;
+		req->taken = !abandoned;
+		pthread_mutex_unlock(&req->mu);
+		if (abandoned) {   /* its caller is gone: do nothing */
+			ctl_req_release(req);
+			return;
+		}
+		/* The answer waits for the turn's commit: "queued" means stored. */
 		req->result = node_command(n, req->cmd, req->args, req->err, sizeof(req->err));
+		req->rc = req->result ? LC_OK : LC_ERR_REJECTED;
 		req->next = NULL;
 		*n->held_tail = req;
 		n->held_tail = &req->next;
@@ -537,6 +652,10 @@ static void handle_msg(struct node *n, void *m)
 		free(m);
 	} else if (kind == MSG_ECHO) {
 		echo_answer(n, m);
+		free(m);
+	} else if (kind == MSG_RUN) {
+		struct node_job *j = m;
+		j->fn(n, j->ctx);
 		free(m);
 	}
 }
@@ -631,35 +750,31 @@ static lc_err replay_cb(void *ctx, const uint8_t hash[32], uint32_t height,
 	return LC_OK;
 }
 
-lc_err node_open(struct node **out, const struct options *o, char *why, size_t whylen)
+/*
+ * The data directory, the identity, the store and the chain in it: lock,
+ * key, ledger.db (checked), its network, the ledger, the mempool, the
+ * node's queue, and the stored chain replayed and re-checked.
+ */
+static lc_err open_store(struct node *n, char *why, size_t whylen)
 {
-	*out = NULL;
-	why[0] = '\0';
-	struct node *n = calloc(1, sizeof(*n));
-	if (!n)
-		return LC_ERR_NOMEM;
-	n->opt = *o;
-	n->lock_fd = -1;
-	n->held_tail = &n->held;
 	const char *dir = n->opt.data_dir;
 	lc_err rc = datadir_prepare(dir, why, whylen);
+	if (rc)
+		return rc;
 	long holder = 0;
-	if (!rc) {
-		rc = datadir_lock(dir, &n->lock_fd, &holder);
-		if (rc == LC_ERR_BUSY)
-			snprintf(why, whylen, "%s is in use by another ledgerchat (pid %ld)",
-				 dir, holder);
-		else if (rc)
-			snprintf(why, whylen, "cannot lock %s: %s", dir, lc_strerror(rc));
-	}
-	if (!rc)
-		rc = load_identity(n, dir, why, whylen);
+	rc = datadir_lock(dir, &n->lock_fd, &holder);
+	if (rc == LC_ERR_BUSY)
+		return lc_why(why, whylen, rc, "%s is in use by another ledgerchat (pid %ld)",
+			      dir, holder);
+	if (rc)
+		return lc_why(why, whylen, rc, "cannot lock %s: %s", dir, lc_strerror(rc));
+	if ((rc = load_identity(n, dir, why, whylen)))
+		return rc;
 	char path[OPT_PATH_MAX + 32];
 	snprintf(path, sizeof(path), "%s/%s", dir, store_file);
-	if (!rc)
-		rc = store_open(&n->store, path, why, whylen);
-	if (!rc)
-		rc = store_integrity_check(n->store);
+	if ((rc = store_open(&n->store, path, why, whylen)))
+		return rc;
+	rc = store_integrity_check(n->store);
 	if (rc == LC_ERR_CORRUPT && !why[0])
 		snprintf(why, whylen, "%s fails its integrity check", path);
 	if (!rc)
@@ -673,12 +788,8 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS);
 	if (!rc)
 		rc = queue_create(&n->q, NODE_QUEUE_MAX);
-	if (rc) {
-		if (!why[0])
-			snprintf(why, whylen, "cannot start: %s", lc_strerror(rc));
-		node_close(n);
+	if (rc)
 		return rc;
-	}
 
 	/* Replay and re-check the stored chain, then refresh what derives from it. */
 	struct replay rp = { n, 0, 0 };
@@ -686,76 +797,75 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 	rc = store_foreach_block(n->store, replay_cb, &rp);
 	if (!rc)
 		rc = node_store_derived(n);
-	if (rc) {
-		snprintf(why, whylen, "cannot load the ledger from %s: %s", path, lc_strerror(rc));
-		node_close(n);
-		return rc;
-	}
+	if (rc)
+		return lc_why(why, whylen, rc, "cannot load the ledger from %s: %s", path,
+			      lc_strerror(rc));
 	LOG_I("node", "ledger '%s' (%d bits): %zu stored block(s) checked in %llu ms, "
 	      "height %u, %zu name(s)%s", n->opt.network, n->opt.pow_bits, rp.blocks,
 	      (unsigned long long)(clock_mono_ms() - t0), ledger_height(n->ledger),
 	      state_count(ledger_state(n->ledger)), rp.refused ? "; some refused (see above)" : "");
+	return LC_OK;
+}
 
+/*
+ * What runs beside the loop or inside it: the miner's threads, the control
+ * socket, messages.db, the chat port (with its guard), the gossip port,
+ * and the peers to join and remembered.
+ */
+static lc_err start_services(struct node *n, char *why, size_t whylen)
+{
 	netaddr_advertised(n->address, sizeof(n->address), n->opt.advertise, n->opt.bind,
 			   n->opt.chat_port);
 	int threads = n->opt.mine_threads > 0 ? n->opt.mine_threads
 					      : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	rc = miner_start(&n->miner, threads > 0 ? threads : 1, n->q, MSG_FOUND);
-	if (!rc) {
-		char sock[CTL_PATH_MAX];
-		ctl_socket_path(sock, sizeof(sock), dir);
-		rc = ctl_server_start(&n->ctl, sock, ctl_handler, n);
-		if (rc)
-			snprintf(why, whylen, "cannot open the control socket %s: %s", sock,
-				 lc_strerror(rc));
-	}
-	if (rc) {
-		if (!why[0])
-			snprintf(why, whylen, "cannot start: %s", lc_strerror(rc));
-		node_close(n);
+	lc_err rc = miner_start(&n->miner, threads > 0 ? threads : 1, n->q, MSG_FOUND);
+	if (rc)
 		return rc;
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, msg_file);
-	rc = msgstore_open(&n->msgs, path, why, whylen);
-	if (!rc) {
-		struct guard_cfg gc = { "session", NULL };
-		rc = guard_open(&n->sess_guard, &gc);
-	}
-	if (!rc) {
-		/* The name comes below, once we know which name is ours. */
-		struct sess_cfg scfg = {
-			.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
-			.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
-			.guard = n->sess_guard,
-			.host = { n, s_lookup, s_tip, s_tip_differs, s_event },
-		};
-		rc = sess_open(&n->sess, &scfg);
-		if (rc)
-			snprintf(why, whylen, "cannot listen for chats on %s port %u: %s",
-				 n->opt.bind, n->opt.chat_port, lc_strerror(rc));
-	}
-	if (rc) {
-		node_close(n);
+	char sock[CTL_PATH_MAX];
+	ctl_socket_path(sock, sizeof(sock), n->opt.data_dir);
+	if ((rc = ctl_server_start(&n->ctl, sock, ctl_handler, n)))
+		return lc_why(why, whylen, rc, "cannot open the control socket %s: %s", sock,
+			      lc_strerror(rc));
+	char path[OPT_PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s", n->opt.data_dir, msg_file);
+	if ((rc = msgstore_open(&n->msgs, path, why, whylen)))
 		return rc;
-	}
+	struct guard_cfg gc = { "session", NULL };
+	if ((rc = guard_open(&n->sess_guard, &gc)))
+		return rc;
+	/* The name comes in adopt_name(), once we know which name is ours. */
+	struct sess_cfg scfg = {
+		.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
+		.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
+		.guard = n->sess_guard,
+		.host = { n, s_lookup, s_tip, s_tip_differs, s_event },
+	};
+	if ((rc = sess_open(&n->sess, &scfg)))
+		return lc_why(why, whylen, rc, "cannot listen for chats on %s port %u: %s",
+			      n->opt.bind, n->opt.chat_port, lc_strerror(rc));
 	struct gossip_cfg gcfg = {
 		.bind = n->opt.bind, .port = n->opt.ledger_port, .ledger = n->ledger,
 		.host = { n, g_on_block, g_on_record, g_load_block, g_peer_seen, g_notice },
 	};
-	rc = gossip_open(&n->gossip, &gcfg);
-	if (rc) {
-		snprintf(why, whylen, "cannot listen for peers on %s port %u: %s", n->opt.bind,
-			 n->opt.ledger_port, lc_strerror(rc));
-		node_close(n);
-		return rc;
-	}
+	if ((rc = gossip_open(&n->gossip, &gcfg)))
+		return lc_why(why, whylen, rc, "cannot listen for peers on %s port %u: %s",
+			      n->opt.bind, n->opt.ledger_port, lc_strerror(rc));
 	for (int i = 0; i < n->opt.n_joins; i++)
 		gossip_join(n->gossip, n->opt.joins[i]);
 	store_foreach_peer(n->store, remember_stored, n->gossip);
 	LOG_I("node", "identity %s %s, address %s", key_type_name(idkey_type(n->key)),
 	      n->fp_str, n->address);
+	return LC_OK;
+}
 
-	/* The name to hold: --name, else the one this data dir asked for before. */
+/*
+ * The name to hold: --name, else the one this data dir asked for before.
+ * Already ours on the ledger: the sessions use it; else its registration
+ * is queued (a refusal is logged, not fatal).  And a registered name whose
+ * address changed gets the new one published.
+ */
+static void adopt_name(struct node *n)
+{
 	size_t len = 0;
 	if (n->opt.name[0])
 		snprintf(n->want_name, sizeof(n->want_name), "%s", n->opt.name);
@@ -775,8 +885,34 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 			LOG_W("node", "cannot register '%s': %s", name, w);
 	}
 	update_address(n);
+}
+
+lc_err node_open(struct node **out, const struct options *o, char *why, size_t whylen)
+{
+	*out = NULL;
+	why[0] = '\0';
+	struct node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return LC_ERR_NOMEM;
+	n->opt = *o;
+	n->lock_fd = -1;
+	n->held_tail = &n->held;
+	lc_err rc = open_store(n, why, whylen);
+	if (rc)
+		goto err_close;
+	rc = start_services(n, why, whylen);
+	if (rc)
+		goto err_close;
+	adopt_name(n);
 	*out = n;
 	return LC_OK;
+
+err_close:
+	/* node_close() undoes whatever was acquired: each part may be NULL. */
+	if (!why[0])
+		snprintf(why, whylen, "cannot start: %s", lc_strerror(rc));
+	node_close(n);
+	return rc;
 }
 
 /* ---- the loop ---- */
@@ -840,9 +976,10 @@ static void commit_and_answer(struct node *n)
 		if (rc && req->result && strcmp(req->cmd, "send") == 0) {
 			json_decref(req->result);
 			req->result = NULL;
+			req->rc = LC_ERR_REJECTED;
 			node_message_not_stored(n, rc, req->err, sizeof(req->err));
 		}
-		answer(req, req->result);
+		answer(req);
 		req = next;
 	}
 }
@@ -851,13 +988,10 @@ static void drain_queue(struct node *n)
 {
 	void *m;
 	while (queue_pop(n->q, &m) == LC_OK) {
-		if (*(int *)m == MSG_CTL) {
-			struct ctl_req *req = m;
-			snprintf(req->err, sizeof(req->err), "the node is stopping");
-			answer(req, NULL);
-		} else {
+		if (*(int *)m == MSG_CTL)
+			refuse(m, LC_ERR_CLOSED, "the node is stopping");
+		else
 			free(m);
-		}
 	}
 }
 

@@ -42,11 +42,35 @@ void node_request_stop(struct node *n);
  * control protocol (ctl/protocol.h: status, names, blocks, register,
  * alarms, stop, and the session commands as they come), as JSON.
  *
- * node_call(): any thread but the node's own; blocks until the node thread
- * answers.  Returns a new JSON value (the caller's) or NULL with err[].
+ * node_call(): any thread but the node's own.  Hands the command to the
+ * node thread and waits for its answer, at most timeout_ms.  args is
+ * borrowed for the call only (the request carries its own copy, so an
+ * abandoned request never points into the caller's memory).  Returns:
+ *   LC_OK            *out is a new JSON value, the caller's;
+ *   LC_ERR_REJECTED  the command failed; err[] says why;
+ *   LC_ERR_BUSY      the node did not take the request in time (or its queue
+ *                    is full): nothing was done; err[] "the node is busy ...";
+ *   LC_ERR_TIMEOUT   the node took it but did not answer in time: it may
+ *                    still take effect; err[] "the node is busy ...";
+ *   LC_ERR_CLOSED    the node is stopping;  LC_ERR_NOMEM.
+ * On a deadline the request is abandoned, not cancelled mid-way: one the
+ * node has not started is skipped, and a late answer is freed by whichever
+ * side lets go of the request last.
  */
-json_t *node_call(struct node *n, const char *cmd, json_t *args /* borrowed */,
-		  char *err, size_t errlen);
+lc_err node_call(struct node *n, const char *cmd, json_t *args /* borrowed */,
+		 int timeout_ms, json_t **out /* OUT */, char *err, size_t errlen);
+
+/*
+ * The callers' deadlines.  The kiosk calls from its render thread, which
+ * must never look frozen: a healthy node answers in milliseconds, so half a
+ * second means the node thread is busy (a long sync, a slow disk) and the
+ * kiosk shows so and tries again later.  The control server's one thread
+ * serves every ctl client; it gives up well before the client does
+ * (CTL_REPLY_TIMEOUT_MS, 30 s), so the client reads "the node is busy"
+ * rather than a timeout of its own.
+ */
+#define NODE_CALL_KIOSK_MS 500
+#define NODE_CALL_CTL_MS 10000
 
 /*
  * Every event the node publishes (core/events.h; docs/EVENTS.md) is also

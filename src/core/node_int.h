@@ -3,7 +3,7 @@
  *
  * Private to src/core/.  Everything here belongs to the node's owner thread
  * (see node.h), except the control request, which crosses from the
- * control or kiosk thread and back under its own mutex.
+ * control or kiosk thread and back under its own mutex, and node_post.
  */
 #ifndef LC_CORE_NODE_INT_H
 #define LC_CORE_NODE_INT_H
@@ -32,19 +32,37 @@
 #include "util/hex.h"
 #include "util/queue.h"
 
-enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP, MSG_ECHO };
+enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP, MSG_ECHO, MSG_RUN };
 
-/* A control request waiting for the owner thread's answer. */
+/*
+ * A control request (node_call) on its way to the owner thread and back.
+ * Heap-allocated and shared by two holders, the caller and the node; refs
+ * counts them and the last to let go (ctl_req_release) frees it, so a
+ * caller that gives up at its deadline leaves nothing dangling.  Fields
+ * marked "mu" are read and written under mu only; the node thread owns
+ * the others until it sets done, then the caller reads result and err.
+ */
 struct ctl_req {
 	int kind;                 /* MSG_CTL; first, like miner_found.kind */
-	const char *cmd;          /* borrowed from the ctl thread */
-	json_t *args;             /* borrowed */
-	json_t *result;           /* set by the owner thread */
+	char *cmd;                /* owned copy */
+	json_t *args;             /* owned deep copy */
+	json_t *result;           /* the answer (owned here until the caller takes it) */
+	lc_err rc;                /* LC_OK with result, else why not */
 	struct ctl_req *next;     /* answered after the turn's commit */
 	char err[CTL_ERR_MAX];
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
+	pthread_cond_t cv;        /* signalled when done */
+	int refs;                 /* mu */
+	bool taken;               /* mu: the node started on it */
+	bool done;                /* mu: answered */
+	bool abandoned;           /* mu: the caller gave up waiting */
+};
+
+/* MSG_RUN: a function to run on the owner thread (node_post). */
+struct node_job {
+	int kind;                 /* MSG_RUN */
+	void (*fn)(struct node *n, void *ctx);
+	void *ctx;
 };
 
 struct node {
@@ -119,6 +137,13 @@ lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out);
  * answer is queued as an MSG_ECHO, see echo.c), and answering one. */
 void echo_on_event(struct node *n, const struct sess_event *ev /* borrowed */);
 void echo_answer(struct node *n, void *job /* MSG_ECHO, freed by the caller */);
+
+/* Any thread: run fn(n, ctx) on the owner thread in its next turn, after
+ * what is queued before it.  LC_ERR_TOOBIG (queue full), LC_ERR_CLOSED,
+ * LC_ERR_NOMEM; a job still queued when the node stops is dropped unrun.
+ * Internal: the tests hold the node thread busy with it (tests/unit/
+ * test_node.c) to check node_call's deadline. */
+lc_err node_post(struct node *n, void (*fn)(struct node *n, void *ctx), void *ctx);
 
 /* commands.c: answer one control command (ctl/protocol.h) as JSON, or NULL
  * with err[]. */

@@ -151,26 +151,23 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 	/* A kiosk's first tap is meant: SDL would drop a click that arrives
 	 * with the window's focus (a touch screen on a desktop, a slow start). */
 	SDL_SetHint(SDL_HINT_MOUSE_FOCUS_CLICKTHROUGH, "1");
+	lc_err rc;
 	if (SDL_Init(SDL_INIT_VIDEO) != 0) {
-		snprintf(why, whylen, "cannot open a display (%s); on a machine without one, "
-			 "run ledgerchat --headless", SDL_GetError());
-		free(u);
-		return LC_ERR_UNSUPPORTED;
+		rc = lc_why(why, whylen, LC_ERR_UNSUPPORTED, "cannot open a display (%s); on a "
+			    "machine without one, run ledgerchat --headless", SDL_GetError());
+		goto err_close;
 	}
 	const char *drv = SDL_GetCurrentVideoDriver();
 	if (drv && (strcmp(drv, "offscreen") == 0 || strcmp(drv, "dummy") == 0) &&
 	    !getenv("SDL_VIDEODRIVER") && !u->shot[0]) {
 		/* SDL falls back to an invisible window when it finds no display. */
-		snprintf(why, whylen, "no display found (no X11, Wayland or KMS/DRM); on a "
-			 "machine without one, run ledgerchat --headless");
-		SDL_Quit();
-		free(u);
-		return LC_ERR_UNSUPPORTED;
+		rc = lc_why(why, whylen, LC_ERR_UNSUPPORTED, "no display found (no X11, Wayland or "
+			    "KMS/DRM); on a machine without one, run ledgerchat --headless");
+		goto err_close;
 	}
 	if (uiwait_open(&u->wait, drv) != LC_OK) {
-		snprintf(why, whylen, "out of file descriptors");
-		ui_close(u);
-		return LC_ERR_IO;
+		rc = lc_why(why, whylen, LC_ERR_IO, "out of file descriptors");
+		goto err_close;
 	}
 	if (!uiwait_native(u->wait))
 		uiwait_catch_signals(u->wait, &u->got_signal);
@@ -178,10 +175,9 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 	u->win = SDL_CreateWindow("ledgerchat", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
 				  cfg->w > 0 ? cfg->w : 1280, cfg->h > 0 ? cfg->h : 800, flags);
 	if (!u->win) {
-		snprintf(why, whylen, "cannot open a window (%s); on a machine without a "
-			 "display, run ledgerchat --headless", SDL_GetError());
-		ui_close(u);
-		return LC_ERR_UNSUPPORTED;
+		rc = lc_why(why, whylen, LC_ERR_UNSUPPORTED, "cannot open a window (%s); on a "
+			    "machine without a display, run ledgerchat --headless", SDL_GetError());
+		goto err_close;
 	}
 	/* SDL's software renderer unless SDL_RENDER_DRIVER says otherwise: a
 	 * UI that redraws only on change needs no GPU (a frame takes a few ms),
@@ -197,26 +193,22 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 	if (!u->ren)
 		u->ren = SDL_CreateRenderer(u->win, -1, SDL_RENDERER_SOFTWARE);
 	if (!u->ren) {
-		snprintf(why, whylen, "cannot draw in the window: %s", SDL_GetError());
-		ui_close(u);
-		return LC_ERR_UNSUPPORTED;
+		rc = lc_why(why, whylen, LC_ERR_UNSUPPORTED, "cannot draw in the window: %s",
+			    SDL_GetError());
+		goto err_close;
 	}
 	SDL_RendererInfo ri;
 	if (SDL_GetRendererInfo(u->ren, &ri) == 0)
 		snprintf(u->renderer_name, sizeof(u->renderer_name), "%s", ri.name);
 	u->ev_type = SDL_RegisterEvents(1);
 	if (u->ev_type == (Uint32)-1 || queue_create(&u->events, 4096) != LC_OK) {
-		snprintf(why, whylen, "out of SDL event types or memory");
-		ui_close(u);
-		return LC_ERR_NOMEM;
+		rc = lc_why(why, whylen, LC_ERR_NOMEM, "out of SDL event types or memory");
+		goto err_close;
 	}
 	SDL_GetRendererOutputSize(u->ren, &u->win_w, &u->win_h);
 	u->w.dp = base_dp(u->win_w, u->win_h) * (float)u->text_pct / 100.0f;
-	lc_err rc = fonts_open(&u->fonts, u->ren, u->w.dp, why, whylen);
-	if (rc) {
-		ui_close(u);
-		return rc;
-	}
+	if ((rc = fonts_open(&u->fonts, u->ren, u->w.dp, why, whylen)))
+		goto err_close;
 	draw_init(&u->draw, u->ren, u->fonts, theme_get(u->dark));
 	u->w.d = &u->draw;
 	u->scr = SCR_FIRST;
@@ -225,6 +217,12 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 	      u->win_w, u->win_h, fonts_path(u->fonts));
 	*out = u;
 	return LC_OK;
+
+err_close:
+	/* ui_close() undoes whatever was acquired (each part may be missing)
+	 * and shuts SDL down. */
+	ui_close(u);
+	return rc;
 }
 
 struct queue *ui_events(struct ui *u) { return u->events; }
@@ -346,6 +344,7 @@ static bool pass(struct ui *u, bool drawing)
 	if (osk_on)
 		kb = rc_bottom(&area, osk_height(c, area));
 	chrome_banner(u, &area);
+	chrome_busy(u, &area);
 	/* The chat and the safety number need the room; the others say "demo". */
 	if (u->scr != SCR_CHAT && u->scr != SCR_VERIFY)
 		chrome_demo(u, &area);

@@ -52,7 +52,7 @@ struct chat_state {
 	int visible_laid_out;  /* rows laid out in the last pass (tests, bench) */
 };
 
-struct ledger_state {
+struct ui_ledger_state {
 	int tab;               /* 0 blocks, 1 names */
 	struct w_scroll blocks, names;
 	struct textedit search;
@@ -121,7 +121,7 @@ struct ui {
 	struct first_state first;
 	struct home_state home;
 	struct chat_state chat;
-	struct ledger_state ledger;
+	struct ui_ledger_state ledger;
 	struct verify_state verify;
 	struct settings_state settings;
 	struct demo_state demo;
@@ -168,6 +168,9 @@ SDL_Rect chrome_main(struct ui *u, SDL_Rect area);         /* status bar + nav; 
 SDL_Rect chrome_header(struct ui *u, SDL_Rect *area, const char *title, const char *sub,
 		       int right_w);
 void chrome_banner(struct ui *u, SDL_Rect *area);
+/* While the node is busy (model.busy): one line saying so, cut from area's
+ * top; tapping it lets the next refresh try at once. */
+void chrome_busy(struct ui *u, SDL_Rect *area);
 /* --demo: the line saying so (or that the peer stopped), cut from area's top. */
 void chrome_demo(struct ui *u, SDL_Rect *area);
 void chrome_avatar(struct ui *u, int cx, int cy, int r, const char *name);
@@ -194,7 +197,7 @@ void scr_settings(struct ui *u, SDL_Rect area);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
 void verify_open(struct ui *u, const char *name);
-void ledger_open_join(struct ui *u);
+void scr_ledger_open_join(struct ui *u);
 
 #define TH(u) ((u)->draw.th)
 

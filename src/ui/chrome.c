@@ -2,7 +2,8 @@
  * chrome.c - what frames the screens: the status bar (who am I, the
  * ledger's height and tip, peers, mining or syncing, alarms), the
  * navigation (a rail on the left in landscape, a bar at the bottom in
- * portrait), the header with a back button, the banner, avatars.
+ * portrait), the header with a back button, the banner, the "node is
+ * busy" line, avatars.
  */
 #include "ui/app.h"
 
@@ -134,6 +135,32 @@ void chrome_banner(struct ui *u, SDL_Rect *area)
 		draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, TH(u)->on_badge, r, ALIGN_RIGHT, pad,
 			     "\xE2\x9C\x95");
 	}
+}
+
+void chrome_busy(struct ui *u, SDL_Rect *area)
+{
+	struct wctx *c = &u->w;
+	struct model *m = &u->m;
+	if (!m->busy)
+		return;
+	static const char text[] = "The node is busy; this screen refreshes when it answers. "
+				   "Tap to try now.";
+	int pad = U(c, 8);
+	int tw = area->w - 2 * U(c, 12) - U(c, 22);
+	int h = w_wrap_height(c, tw, FACE_SANS, FS_SMALL, text) + 2 * pad;
+	SDL_Rect r = rc_top(area, h);
+	if (w_pressable(c, w_id("busy", 0), r) == WP_FIRED)
+		m->busy_ms = 0;   /* the next refresh need not wait */
+	if (!c->drawing)
+		return;
+	const struct theme *th = TH(u);
+	draw_fill(&u->draw, r, th->surface2);
+	draw_fill(&u->draw, (SDL_Rect){ r.x, r.y, U(c, 4), r.h }, th->warn);
+	draw_fill(&u->draw, (SDL_Rect){ r.x, r.y + r.h - 1, r.w, 1 }, th->border);
+	int sl = fonts_line_h(u->fonts, FACE_SANS, FS_SMALL);
+	draw_disc(&u->draw, r.x + U(c, 12) + U(c, 5), r.y + pad + sl / 2, U(c, 5), th->warn);
+	w_wrap(c, r.x + U(c, 12) + U(c, 22), r.y + pad, tw, FACE_SANS, FS_SMALL, th->text, text,
+	       true);
 }
 
 void chrome_demo(struct ui *u, SDL_Rect *area)

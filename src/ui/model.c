@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ui/json.h"
+#include "util/clock.h"
 #include "util/hex.h"
 
 static const int interval_ms[7] = { 200, 500, 500, 500, 100, 100, 1000 };
@@ -70,8 +72,25 @@ json_t *model_call(struct model *m, const char *cmd, json_t *args, char *err,
 	json_t *empty = NULL;
 	if (!args)
 		args = empty = json_object();
-	json_t *r = m->be.call(m->be.ctx, cmd, args, err, errlen);
+	json_t *r = NULL;
+	lc_err rc = m->be.call(m->be.ctx, cmd, args, &r, err, errlen);
 	json_decref(empty);
+	if (rc == LC_ERR_BUSY || rc == LC_ERR_TIMEOUT) {
+		m->busy = true;
+		m->busy_ms = clock_mono_ms();
+		m->busy_answers++;
+		m->need |= NEED_STATUS;   /* an answer to it ends "busy" */
+		snprintf(err, errlen, rc == LC_ERR_BUSY
+			 ? "the node is busy right now; nothing was done, try again in a moment"
+			 : "the node is busy and did not answer in time; it may still do this");
+		return NULL;
+	}
+	if (rc != LC_ERR_CLOSED)
+		m->busy = false;          /* the node answered */
+	if (rc) {
+		json_decref(r);
+		r = NULL;
+	}
 	if (!r && strstr(err, "unknown command")) {
 		if (strcmp(cmd, CTL_CMD_JOIN) == 0)
 			m->no_join = true;
@@ -98,12 +117,6 @@ void model_say(struct model *m, bool bad, uint64_t now_ms, const char *fmt, ...)
 	va_end(ap);
 	m->banner_bad = bad;
 	m->banner_until = now_ms + (bad ? 12000 : 6000);
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
 }
 
 static int64_t jint(json_t *o, const char *k)
@@ -472,7 +485,7 @@ static void refresh_one(struct model *m, unsigned bit)
 			if (r) {
 				model_set_history(m, r);
 				json_decref(r);
-			} else if (!m->no_chat) {
+			} else if (!m->no_chat && !m->busy) {   /* busy: the line says so */
 				snprintf(m->chat_err, sizeof(m->chat_err), "%s", err);
 			}
 		}
@@ -487,6 +500,9 @@ static void refresh_one(struct model *m, unsigned bit)
 bool model_refresh(struct model *m, uint64_t now, bool force)
 {
 	bool did = false;
+	/* Each call to a busy node costs the render thread its deadline. */
+	if (m->busy && !force && now < m->busy_ms + MODEL_BUSY_RETRY_MS)
+		return false;
 	for (int i = 0; i < 7; i++) {
 		unsigned bit = 1u << i;
 		if (!(m->need & bit))
@@ -495,8 +511,13 @@ bool model_refresh(struct model *m, uint64_t now, bool force)
 			continue;
 		m->need &= ~bit;
 		m->last_ms[i] = now;
+		unsigned busy_before = m->busy_answers;
 		refresh_one(m, bit);
 		did = true;
+		if (m->busy_answers != busy_before) {
+			m->need |= bit;   /* unanswered: due again after the pause */
+			break;
+		}
 	}
 	return did;
 }
@@ -508,6 +529,8 @@ int model_refresh_due(const struct model *m, uint64_t now)
 		if (!(m->need & (1u << i)))
 			continue;
 		uint64_t due = m->last_ms[i] + (uint64_t)interval_ms[i];
+		if (m->busy && due < m->busy_ms + MODEL_BUSY_RETRY_MS)
+			due = m->busy_ms + MODEL_BUSY_RETRY_MS;
 		int wait = due > now ? (int)(due - now) : 0;
 		if (best < 0 || wait < best)
 			best = wait;

@@ -44,6 +44,7 @@ struct chat_item {
 #define MODEL_ROT_MAX 64
 #define MODEL_HISTORY_LIMIT 500
 #define MODEL_VERIFIED_MAX 64
+#define MODEL_BUSY_RETRY_MS 1000
 
 struct model {
 	struct ui_backend be;
@@ -57,6 +58,12 @@ struct model {
 	unsigned need;
 	uint64_t last_ms[8];         /* per NEED_ bit: when last refreshed */
 	bool stopped;
+	/* The node did not answer the last call in time (LC_ERR_BUSY or
+	 * LC_ERR_TIMEOUT): the kiosk says so; refreshes wait MODEL_BUSY_RETRY_MS
+	 * between tries, and the first answer ends it. */
+	bool busy;
+	uint64_t busy_ms;            /* when the last busy answer came */
+	unsigned busy_answers;       /* how many came (model_refresh's check) */
 
 	/* The open chat. */
 	char chat[NAME_MAX_LEN + 1];
@@ -88,8 +95,9 @@ void model_init(struct model *m, struct ui_backend be);
 void model_free(struct model *m);
 
 /* Run a command; NULL with err[] in words on failure.  An "unknown
- * command" answer marks the feature missing.  MODEL_ERR_MAX bytes hold any
- * sentence the node gives. */
+ * command" answer marks the feature missing; a busy node sets busy (and
+ * asks for a status refresh, whose answer clears it), any answer clears
+ * it.  MODEL_ERR_MAX bytes hold any sentence the node gives. */
 #define MODEL_ERR_MAX 256
 json_t *model_call(struct model *m, const char *cmd, json_t *args, char *err,
 		   size_t errlen);
@@ -99,7 +107,9 @@ const char *model_missing_text(const char *feature);
 /* Take in one node event (borrowed).  True when the screen may change. */
 bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now_ms);
 /* Ask the node for what events said changed (rate-limited per kind unless
- * force).  True when something was refreshed. */
+ * force).  True when something was refreshed.  When the node is busy the
+ * pass stops at the first busy answer (what is left stays due) and, unless
+ * force, the next waits MODEL_BUSY_RETRY_MS. */
 bool model_refresh(struct model *m, uint64_t now_ms, bool force);
 /* Milliseconds until a deferred refresh is due; -1 when none waits. */
 int model_refresh_due(const struct model *m, uint64_t now_ms);

@@ -18,11 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
+#include "ui/json.h"
 
 void chat_open(struct ui *u, const char *name)
 {

@@ -8,11 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
+#include "ui/json.h"
 
 /* The names array minus our own name, as indices into it. */
 static int contacts(struct ui *u, int *idx, int max)
@@ -119,7 +115,7 @@ void scr_home(struct ui *u, SDL_Rect area)
 		if (w_button(c, w_id("join", 0), (SDL_Rect){ box.x, box.y + h + U(c, 16), U(c, 220),
 							     U(c, 50) }, "Join a network",
 			     BTN_PRIMARY))
-			ledger_open_join(u);
+			scr_ledger_open_join(u);
 		return;
 	}
 	int row_h = U(c, 68);

@@ -9,18 +9,14 @@
 #include <string.h>
 #include <time.h>
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
+#include "ui/json.h"
 
 static long long jint(json_t *o, const char *k)
 {
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
-void ledger_open_join(struct ui *u)
+void scr_ledger_open_join(struct ui *u)
 {
 	app_go(u, SCR_LEDGER);
 	u->ledger.join_open = true;
@@ -29,7 +25,7 @@ void ledger_open_join(struct ui *u)
 
 static void open_block(struct ui *u, json_t *b)
 {
-	struct ledger_state *ls = &u->ledger;
+	struct ui_ledger_state *ls = &u->ledger;
 	ls->sel_block = jint(b, "height");
 	json_decref(ls->block_detail);
 	ls->block_detail = NULL;
@@ -110,7 +106,7 @@ static void names_tab(struct ui *u, SDL_Rect area)
 {
 	struct wctx *c = &u->w;
 	const struct theme *th = TH(u);
-	struct ledger_state *ls = &u->ledger;
+	struct ui_ledger_state *ls = &u->ledger;
 	SDL_Rect sr = rc_inset(rc_top(&area, U(c, 64)), U(c, 8));
 	w_textfield(c, w_id("search", 0), sr, &ls->search, "Search names", W_LOWER);
 	if (c->edited)
@@ -175,7 +171,7 @@ static int kv(struct ui *u, int x, int y, int w, const char *k, const char *v,
 static void block_dialog(struct ui *u, SDL_Rect screen)
 {
 	struct wctx *c = &u->w;
-	struct ledger_state *ls = &u->ledger;
+	struct ui_ledger_state *ls = &u->ledger;
 	json_t *b = NULL;
 	size_t i;
 	json_t *v;
@@ -227,7 +223,7 @@ static void block_dialog(struct ui *u, SDL_Rect screen)
 static void name_dialog(struct ui *u, SDL_Rect screen)
 {
 	struct wctx *c = &u->w;
-	struct ledger_state *ls = &u->ledger;
+	struct ui_ledger_state *ls = &u->ledger;
 	json_t *e = model_name(&u->m, ls->sel_name);
 	SDL_Rect body = w_dialog(c, screen, U(c, 640), U(c, 440), ls->sel_name);
 	SDL_Rect bar = rc_bottom(&body, U(c, 56));
@@ -265,7 +261,7 @@ static void name_dialog(struct ui *u, SDL_Rect screen)
 
 static void do_join(struct ui *u)
 {
-	struct ledger_state *ls = &u->ledger;
+	struct ui_ledger_state *ls = &u->ledger;
 	if (ls->join.len == 0)
 		return;
 	char err[256];
@@ -291,7 +287,7 @@ static void do_join(struct ui *u)
 static void join_dialog(struct ui *u, SDL_Rect screen)
 {
 	struct wctx *c = &u->w;
-	struct ledger_state *ls = &u->ledger;
+	struct ui_ledger_state *ls = &u->ledger;
 	int fh = U(c, 48);
 	int msg_h = ls->join_msg[0] ? w_wrap_height(c, U(c, 560), FACE_SANS, FS_BODY, ls->join_msg)
 				    : 0;
@@ -329,7 +325,7 @@ static void join_dialog(struct ui *u, SDL_Rect screen)
 void scr_ledger(struct ui *u, SDL_Rect area)
 {
 	struct wctx *c = &u->w;
-	struct ledger_state *ls = &u->ledger;
+	struct ui_ledger_state *ls = &u->ledger;
 	SDL_Rect screen = area;
 	bool dialog = ls->join_open || ls->sel_block >= 0 || ls->sel_name[0];
 	c->blocked = dialog;

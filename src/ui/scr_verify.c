@@ -8,11 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
+#include "ui/json.h"
 
 /* The safety number, under whichever name the node gives it. */
 static const char *safety(json_t *r)

@@ -23,9 +23,14 @@
 
 struct ui_backend {
 	/* A command with the control protocol's names and fields (see
-	 * ctl/protocol.h); returns a new JSON value (the caller's) or NULL
-	 * with one sentence in err[].  args is borrowed. */
-	json_t *(*call)(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen);
+	 * ctl/protocol.h), answered as node_call() answers: LC_OK with a new
+	 * JSON value in *out (the caller's), or an error with one sentence in
+	 * err[].  LC_ERR_BUSY and LC_ERR_TIMEOUT say the node is busy: the
+	 * kiosk shows so and tries again later.  args is borrowed.  Runs on
+	 * the render thread, so it must give up quickly (the program's waits
+	 * NODE_CALL_KIOSK_MS at most). */
+	lc_err (*call)(void *ctx, const char *cmd, json_t *args, json_t **out /* OUT */,
+		       char *err, size_t errlen);
 	void *ctx;
 };
 

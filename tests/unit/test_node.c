@@ -1,13 +1,25 @@
 /* test_node.c - a headless node as a process: register, restart, lock, key
- * checks, kill -9 while mining, control commands. */
+ * checks, kill -9 while mining, control commands; and, in this process,
+ * node_call's deadline while the node thread is held busy. */
 #include "harness.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "core/node_int.h"
+#include "core/options.h"
 #include "proc.h"
 #include "store/store.h"
 #include "tnode.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #define NET "--network", "t-node", "--pow-bits"
 
@@ -191,4 +203,179 @@ TEST_T(node_kill9_while_mining_leaves_an_intact_store, 120)
 	CHECK_INT(json_integer_value(json_object_get(s, "pending")), ==, 1);
 	json_decref(s);
 	CHECK_INT(tnode_stop(&t, 20000), ==, 0);
+}
+
+/* ---- node_call's deadline (a node in this process) ---- */
+
+/* A job for the node thread (node_post) that holds it until released. */
+struct hold {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, released;
+};
+
+static void hold_init(struct hold *h)
+{
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	h->started = h->released = false;
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void hold_job(struct node *n, void *ctx)
+{
+	struct hold *h = ctx;
+	(void)n;
+	struct timespec dl;
+	deadline_in(&dl, 30000);   /* never past the test's own deadline */
+	pthread_mutex_lock(&h->mu);
+	h->started = true;
+	pthread_cond_broadcast(&h->cv);
+	while (!h->released && pthread_cond_timedwait(&h->cv, &h->mu, &dl) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&h->mu);
+}
+
+static bool hold_wait_started(struct hold *h, int ms)
+{
+	struct timespec dl;
+	deadline_in(&dl, ms);
+	pthread_mutex_lock(&h->mu);
+	while (!h->started && pthread_cond_timedwait(&h->cv, &h->mu, &dl) != ETIMEDOUT)
+		;
+	bool ok = h->started;
+	pthread_mutex_unlock(&h->mu);
+	return ok;
+}
+
+static void hold_release(struct hold *h)
+{
+	pthread_mutex_lock(&h->mu);
+	h->released = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void *run_node(void *arg)
+{
+	node_run(arg, false);
+	return NULL;
+}
+
+/* A call from another thread, as the kiosk or the ctl server makes it. */
+struct caller {
+	struct node *n;
+	const char *cmd;
+	int timeout_ms;
+	lc_err rc;
+	json_t *out;
+	char err[CTL_ERR_MAX];
+	uint64_t took_ms;
+};
+
+static void *call_thread(void *arg)
+{
+	struct caller *c = arg;
+	uint64_t t0 = clock_mono_ms();
+	c->rc = node_call(c->n, c->cmd, NULL, c->timeout_ms, &c->out, c->err, sizeof(c->err));
+	c->took_ms = clock_mono_ms() - t0;
+	return NULL;
+}
+
+static bool queued_at_least(struct node *n, size_t k, int ms)
+{
+	uint64_t end = clock_mono_ms() + (uint64_t)ms;
+	while (queue_len(n->q) < k && clock_mono_ms() < end)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	return queue_len(n->q) >= k;
+}
+
+TEST_T(node_call_gives_up_on_a_busy_node_and_the_node_carries_on, 60)
+{
+	struct options o;
+	options_defaults(&o);
+	snprintf(o.data_dir, sizeof(o.data_dir), "%s/busy", harness_tmpdir());
+	snprintf(o.bind, sizeof(o.bind), "127.0.3.9");
+	snprintf(o.network, sizeof(o.network), "t-node");
+	o.network_set = o.pow_bits_set = true;
+	o.pow_bits = 8;
+	o.mine_threads = 1;
+	log_set_level(LOG_WARN);
+	struct node *n;
+	char why[512];
+	if (node_open(&n, &o, why, sizeof(why)) != LC_OK)
+		harness_fail(__FILE__, __LINE__, "node_open: %s", why);
+	pthread_t th;
+	CHECK_OK(pthread_create(&th, NULL, run_node, n));
+	json_t *out = NULL;
+	char err[CTL_ERR_MAX];
+	CHECK_OK(node_call(n, "status", NULL, 10000, &out, err, sizeof(err)));
+	CHECK(json_is_object(out));
+	json_decref(out);
+
+	/* Held before it takes the request: the caller gets LC_ERR_BUSY at
+	 * its deadline, and the request is skipped, not run later. */
+	struct hold a;
+	hold_init(&a);
+	CHECK_OK(node_post(n, hold_job, &a));
+	CHECK(hold_wait_started(&a, 10000));
+	json_t *args = json_pack("{s:s}", "name", "carol");
+	uint64_t t0 = clock_mono_ms();
+	CHECK_INT(node_call(n, "register", args, 200, &out, err, sizeof(err)), ==, LC_ERR_BUSY);
+	uint64_t took = clock_mono_ms() - t0;
+	CHECK(!out);
+	CHECK(strstr(err, "the node is busy"));
+	CHECK(strstr(err, "nothing was done"));
+	CHECK_INT(took, >=, 200);
+	CHECK_INT(took, <, 200 + 2000);
+
+	/* Taken, then held before it is answered: LC_ERR_TIMEOUT, and the
+	 * late answer is the node's to free. */
+	struct caller c = { n, "status", 2000, LC_OK, NULL, "", 0 };
+	pthread_t ct;
+	CHECK_OK(pthread_create(&ct, NULL, call_thread, &c));
+	/* Behind a: the abandoned register, then this request. */
+	CHECK(queued_at_least(n, 2, 10000));
+	struct hold b;
+	hold_init(&b);
+	CHECK_OK(node_post(n, hold_job, &b));
+	hold_release(&a);
+	CHECK(hold_wait_started(&b, 10000));   /* so the request was taken */
+	pthread_join(ct, NULL);
+	CHECK_INT(c.rc, ==, LC_ERR_TIMEOUT);
+	CHECK(!c.out);
+	CHECK(strstr(c.err, "the node is busy"));
+	CHECK(strstr(c.err, "may still take effect"));
+	CHECK_INT(c.took_ms, >=, 2000);
+	CHECK_INT(c.took_ms, <, 2000 + 2000);
+	hold_release(&b);
+
+	/* The node carries on; the register abandoned above never ran (it
+	 * would refuse a second one as already waiting). */
+	CHECK_OK(node_call(n, "status", NULL, 10000, &out, err, sizeof(err)));
+	json_decref(out);
+	if (node_call(n, "register", args, 10000, &out, err, sizeof(err)) != LC_OK)
+		harness_fail(__FILE__, __LINE__, "register: %s", err);
+	json_decref(out);
+	json_decref(args);
+
+	node_request_stop(n);
+	pthread_join(th, NULL);
+	/* Once stopped, a call fails at once. */
+	CHECK_INT(node_call(n, "status", NULL, 10000, &out, err, sizeof(err)), ==, LC_ERR_CLOSED);
+	node_close(n);
+#ifdef __SANITIZE_ADDRESS__
+	/* Every request, answered or abandoned, was freed. */
+	CHECK_INT(__lsan_do_recoverable_leak_check(), ==, 0);
+#endif
 }

@@ -223,9 +223,11 @@ struct fake {
 	char sent[256];
 	char joined[256];
 	int calls;
+	bool busy;             /* answer LC_ERR_BUSY, as node_call does at its deadline */
+	int busy_calls;
 };
 
-static json_t *fake_call(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen)
+static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen)
 {
 	struct fake *f = ctx;
 	f->calls++;
@@ -267,6 +269,20 @@ static json_t *fake_call(void *ctx, const char *cmd, json_t *args, char *err, si
 		return NULL;
 	}
 	return json_deep_copy(src);
+}
+
+static lc_err fake_call(void *ctx, const char *cmd, json_t *args, json_t **out, char *err,
+			size_t errlen)
+{
+	struct fake *f = ctx;
+	if (f->busy) {
+		f->busy_calls++;
+		*out = NULL;
+		return lc_why(err, errlen, LC_ERR_BUSY, "the node is busy: '%s' was not taken "
+			      "within %d ms; nothing was done, try again", cmd, NODE_CALL_KIOSK_MS);
+	}
+	*out = fake_answer(ctx, cmd, args, err, errlen);
+	return *out ? LC_OK : LC_ERR_REJECTED;
 }
 
 static const char *const fps[] = {
@@ -685,6 +701,79 @@ TEST(ui_mining_progress_and_missing_features)
 	}
 }
 
+static bool has_height_43(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return model_int(&u->m, "height") == 43 && !(u->m.need & NEED_NAMES);
+}
+
+static bool is_busy(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return u->m.busy;
+}
+
+static bool not_busy(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return !u->m.busy;
+}
+
+static bool never(struct ui *u, const void *arg)
+{
+	(void)u;
+	(void)arg;
+	return false;
+}
+
+/* node_call gives up at its deadline; the kiosk says "busy", keeps taking
+ * input and drawing, spaces its retries, and refreshes once the node
+ * answers again. */
+TEST(ui_busy_node_shows_busy_and_keeps_drawing)
+{
+	struct fake f;
+	fake_init(&f, true);
+	struct ui *u = open_ui(800, 480, (struct ui_backend){ fake_call, &f });
+	SDL_Rect r;
+	CHECK(!u->m.busy);
+	CHECK(!w_rect_of(&u->w, w_id("busy", 0), &r));
+
+	f.busy = true;
+	json_object_set_new(f.status, "height", json_integer(43));
+	event(u, (struct node_event){ .kind = NODE_EV_BLOCK,
+				      .u.block = { .height = 43, .hash = "00ab", .records = 1 } });
+	CHECK(pump_until(u, is_busy, NULL, 5000));
+	/* One call found the node busy; the rest of the refresh waits. */
+	CHECK_INT(f.busy_calls, ==, 1);
+	CHECK(u->m.need & NEED_NAMES);
+	uint64_t frames = u->frames;
+	app_pump(u, 0);
+	CHECK(w_rect_of(&u->w, w_id("busy", 0), &r));
+	shot(u, "busy");
+
+	/* Input still works: to the ledger and back, a frame each. */
+	TAP(u, "nav", 1, false);
+	CHECK_INT(u->scr, ==, SCR_LEDGER);
+	TAP(u, "nav", 0, false);
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	CHECK_INT(u->frames, >=, frames + 2);
+	/* No call for a while (each would cost the render thread a deadline). */
+	pump_until(u, never, NULL, 300);
+	CHECK_INT(f.busy_calls, ==, 1);
+	/* A tap on the line tries at once. */
+	TAP(u, "busy", 0, false);
+	CHECK_INT(f.busy_calls, ==, 2);
+	CHECK(u->m.busy);
+
+	/* The node answers again: the kiosk catches up by itself. */
+	f.busy = false;
+	CHECK(pump_until(u, not_busy, NULL, 5000));
+	CHECK(pump_until(u, has_height_43, NULL, 5000));
+	CHECK(!w_rect_of(&u->w, w_id("busy", 0), &r));
+	ui_close(u);
+	fake_free(&f);
+}
+
 /* ---- a real node in this process ---- */
 
 struct real {
@@ -693,10 +782,11 @@ struct real {
 	pthread_t th;
 };
 
-static json_t *real_call(void *ctx, const char *cmd, json_t *args, char *err, size_t n)
+static lc_err real_call(void *ctx, const char *cmd, json_t *args, json_t **out, char *err,
+			size_t n)
 {
 	struct real *r = ctx;
-	return node_call(r->n, cmd, args, err, n);
+	return node_call(r->n, cmd, args, NODE_CALL_KIOSK_MS, out, err, n);
 }
 
 static void *real_thread(void *arg)
