@@ -285,6 +285,8 @@ bool model_on_event(struct model *m, json_t *ev, uint64_t now)
 		model_say(m, true, now, "Warning: the ledger changed the key of %s without a "
 			  "valid rotation. Verify %s in person before you trust this chat.",
 			  name, name);
+	} else if (strcmp(kind, "alarm_cleared") == 0) {
+		m->need |= NEED_ALARMS | NEED_NAMES;
 	} else if (strcmp(kind, "block_refused") == 0) {
 		return false;
 	} else {
