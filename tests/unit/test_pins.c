@@ -156,7 +156,7 @@ struct seen { bool dialed; char why[400]; };
 
 /* Read st until a "session" event for name with step (and why containing
  * why_has, unless NULL); notes any dialing of name meanwhile.  False at the
- * deadline. */
+ * deadline, or when a session with name is established meanwhile. */
 static bool wait_step(struct ctl_stream *st, const char *name, const char *step,
 		      const char *why_has, struct seen *seen, int ms)
 {
@@ -171,9 +171,12 @@ static bool wait_step(struct ctl_stream *st, const char *name, const char *step,
 			     (!why_has || strstr(jstr(ev, "why"), why_has));
 		if (match)
 			snprintf(seen->why, sizeof(seen->why), "%s", jstr(ev, "why"));
+		/* Waiting for an end, a session that came up is the answer. */
+		bool up = ours && strcmp(jstr(ev, "step"), "established") == 0 &&
+			  strcmp(step, "established") != 0;
 		json_decref(ev);
-		if (match)
-			return true;
+		if (match || up)
+			return match;
 	}
 }
 
