@@ -241,8 +241,11 @@ static void rebind(int net, bool verified)
 	fp_of(K_IMPOSTOR, fp_imp);
 
 	/* alice and bob chat; the session stays up. */
+	struct seen seen = { 0 };
 	CHECK_INT(tnode_send(&alice, "bob", "hello bob", NULL, 0), ==, 0);
+	CHECK(wait_step(&st, "bob", "established", NULL, &seen, 60000));
 	WAIT_UNTIL(has_status(&alice, "bob", "hello bob", "delivered"), 60000);
+	seen.dialed = false;
 	if (verified) {
 		const char *v[] = { "verify", "bob", "--confirm", NULL };
 		json_t *o = ctl1(&alice, v);
@@ -251,7 +254,6 @@ static void rebind(int net, bool verified)
 	}
 
 	/* The rewrite: the live session ends at once, the alarm rises. */
-	struct seen seen = { 0 };
 	CHECK(feed(net, &peers, &c.genesis, c.e, c.ne));
 	json_t *ev = tnode_wait_event(&st, "alarm", 20000);
 	CHECK(ev != NULL);
@@ -362,7 +364,9 @@ TEST_T(pins_the_alarm_ends_when_the_ledger_returns_to_the_pinned_key, 240)
 	int peers = 0;
 	start(&alice, &st, "alice", K_ALICE, net, 1, c.h, c.nh);
 	start(&bob, NULL, "bob", K_BOB, net, 2, c.h, c.nh);
+	struct seen seen = { 0 };
 	CHECK_INT(tnode_send(&alice, "bob", "hello bob", NULL, 0), ==, 0);
+	CHECK(wait_step(&st, "bob", "established", NULL, &seen, 60000));
 	WAIT_UNTIL(has_status(&alice, "bob", "hello bob", "delivered"), 60000);
 
 	CHECK(feed(net, &peers, &c.genesis, c.e, c.ne));
@@ -404,6 +408,7 @@ TEST_T(pins_the_alarm_ends_when_the_ledger_returns_to_the_pinned_key, 240)
 	e = name_entry(&alice, "bob");
 	CHECK_STR(jstr(e, "status"), "active");
 	json_decref(e);
+	CHECK(wait_step(&st, "bob", "established", NULL, &seen, 60000));
 	WAIT_UNTIL(has_status(&alice, "bob", "are you still you", "delivered"), 60000);
 	CHECK_INT(tnode_count(&bob, "alice", "received", "are you still you"), ==, 1);
 
@@ -411,7 +416,6 @@ TEST_T(pins_the_alarm_ends_when_the_ledger_returns_to_the_pinned_key, 240)
 	struct block rev;
 	fx_revoke(&r, key(K_BOB), "bob", 1, FX_T0 + 6);
 	CHECK_INT(fx_extend(&c.honest, &r, 1, &rev), ==, LEDGER_EXTENDED);
-	struct seen seen = { 0 };
 	CHECK(feed(net, &peers, &c.genesis, &rev, 1));
 	CHECK(wait_step(&st, "bob", "closed", "revoked", &seen, 20000));
 	block_free(&rev);
