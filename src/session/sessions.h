@@ -7,8 +7,9 @@
  * step, as the "session" events tell it:
  *   1. connect        TCP to the address the ledger holds for the name
  *   2. keys           both keys looked up on the ledger (fingerprints)
- *   3. authenticated  the TLS handshake proved the peer holds the ledger's
- *                     key for the name it claims (and we ours)
+ *   3. authenticated  the TLS handshake proved the peer holds the key this
+ *                     node pinned for the name it claims, which is the
+ *                     ledger's (and we ours)
  *   4. keys_agreed    X25519 session keys, with the cipher suite
  * then hello frames (name, ledger tip), then messages.  The side that
  * accepts learns the peer's name from its hello, so its steps 2 to 4 come
