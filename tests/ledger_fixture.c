@@ -197,3 +197,28 @@ void fx_chain_dir(const char *dir, int n)
 	fx_close(&f);
 	store_close(s);
 }
+
+void fx_blocks_dir(const char *dir, const struct block *bs, size_t n)
+{
+	char why[256], path[600];
+	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	struct store *s;
+	CHECK_OK(store_open(&s, path, why, sizeof(why)));
+	uint8_t bits = FX_BITS;
+	CHECK_OK(store_meta_set(s, "network", FX_NETWORK, strlen(FX_NETWORK)));
+	CHECK_OK(store_meta_set(s, "pow_bits", &bits, 1));
+	CHECK_OK(store_begin(s));
+	for (size_t i = 0; i < n; i++) {
+		struct buf raw;
+		buf_init(&raw, BLOCK_MAX_BYTES);
+		CHECK_OK(block_encode(&bs[i], &raw));
+		uint8_t hash[32];
+		header_hash(&bs[i].h, hash);
+		CHECK_OK(store_put_block(s, hash, bs[i].h.prev, bs[i].h.height, raw.data,
+					 raw.len));
+		buf_free(&raw);
+	}
+	CHECK_OK(store_commit(s));
+	store_close(s);
+}

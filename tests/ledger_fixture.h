@@ -56,5 +56,8 @@ void fx_at(struct fx *f, uint32_t h, struct block_header *hdr, uint8_t hash[32])
  * blocks, one registration each (user0, user1, ...): a long chain for a
  * node to serve, made in a fraction of the time mining it would take. */
 void fx_chain_dir(const char *dir, int n);
+/* A new data dir for a node on FX_NETWORK whose store holds bs[n] (parents
+ * first), e.g. a chain built with fx_extend(). */
+void fx_blocks_dir(const char *dir, const struct block *bs, size_t n);
 
 #endif

@@ -72,19 +72,26 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 struct names_ctx { struct node *n; json_t *arr; };
 
 /* Verified: the person confirmed the safety number for exactly this key
- * (kept as "verified:NAME" -> fingerprint), and no alarm since. */
+ * (kept as "verified:NAME" -> fingerprint), and no alarm since: a key
+ * change drops the mark until the person verifies again (or the ledger
+ * returns to the verified key). */
 static bool is_verified(struct node *n, const struct name_entry *e)
 {
-	char key[16 + NAME_MAX_LEN];
-	uint8_t fp[32];
-	size_t len = 0;
 	struct store_pin p;
-	snprintf(key, sizeof(key), "verified:%s", e->name);
-	if (store_meta_get(n->store, key, fp, sizeof(fp), &len) != LC_OK || len != 32 ||
-	    memcmp(fp, e->fp, 32) != 0)
+	if (!node_was_verified(n, e->name, e->fp))
 		return false;
 	return !(store_pin_get(n->store, e->name, &p) == LC_OK && p.alarm);
 }
+
+/* The name's ledger key changed without a rotation and the person has not
+ * accepted the new key: no session, its messages held. */
+static bool is_held(struct node *n, const char *name)
+{
+	struct store_pin p;
+	return store_pin_get(n->store, name, &p) == LC_OK && p.alarm;
+}
+
+#define HELD_WHY "key changed"   /* "held: key changed" */
 
 static const char *key_name(const struct name_entry *e)
 {
@@ -97,10 +104,10 @@ static bool names_cb(void *ctx, const struct name_entry *e)
 	struct names_ctx *c = ctx;
 	char fp[FINGERPRINT_STR_LEN];
 	fingerprint_format(fp, e->fp);
-	const char *status = e->status == NAME_REVOKED ? "revoked" : "active";
-	struct store_pin p;
-	if (store_pin_get(c->n->store, e->name, &p) == LC_OK && p.alarm)
-		status = "key-changed";
+	/* Revoked wins: a revoked name has no key to accept. */
+	bool held = e->status != NAME_REVOKED && is_held(c->n, e->name);
+	const char *status = e->status == NAME_REVOKED ? "revoked"
+			     : held ? "key-changed" : "active";
 	json_t *o = json_object();
 	json_object_set_new(o, "name", json_string(e->name));
 	json_object_set_new(o, "fingerprint", json_string(fp));
@@ -109,6 +116,8 @@ static bool names_cb(void *ctx, const struct name_entry *e)
 	json_object_set_new(o, "registered_height", json_integer(e->reg_height));
 	json_object_set_new(o, "key_type", json_string(key_name(e)));
 	json_object_set_new(o, "verified", json_boolean(is_verified(c->n, e)));
+	if (held)
+		json_object_set_new(o, "held", json_string(HELD_WHY));
 	json_array_append_new(c->arr, o);
 	return true;
 }
@@ -191,28 +200,69 @@ static json_t *blocks_json(struct node *n, json_t *args, char *err, size_t errle
 	return arr;
 }
 
+/* The safety number between us and e's current key into out ("" when it
+ * cannot be computed). */
+static void safety_with(struct node *n, const struct name_entry *e,
+			char out[SAFETY_STR_LEN])
+{
+	size_t len;
+	const uint8_t *spki = idkey_spki(n->key, &len);
+	if (safety_number(spki, len, e->spki, e->spki_len, out) != LC_OK)
+		out[0] = '\0';
+}
+
+struct alarms_ctx { struct node *n; json_t *arr; };
+
 static lc_err alarm_cb(void *ctx, const struct store_pin *p)
 {
+	struct alarms_ctx *a = ctx;
 	if (!p->alarm)
 		return LC_OK;
 	char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN];
 	fingerprint_format(was, p->fp);
 	fingerprint_format(now, p->alarm_fp);
-	json_array_append_new(ctx, json_pack("{s:s,s:s,s:s}", "name", p->name,
-					     "pinned", was, "ledger", now));
+	/* verified: the person had verified the pinned key (louder). */
+	json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s}", "name", p->name, "pinned", was,
+			      "ledger", now, "verified", node_was_verified(a->n, p->name, p->fp),
+			      "held", HELD_WHY);
+	const struct name_entry *e = state_get(ledger_state(a->n->ledger), p->name);
+	char number[SAFETY_STR_LEN];
+	if (e && memcmp(e->fp, p->alarm_fp, 32) == 0) {
+		safety_with(a->n, e, number);
+		json_object_set_new(o, "safety_number", json_string(number));
+	}
+	json_array_append_new(a->arr, o);
 	return LC_OK;
 }
 
-/* Names whose ledger key changed without a valid rotation. */
+/* Names whose ledger key changed without a valid rotation: both keys, the
+ * safety number for the new one, and whether the old one was verified. */
 static json_t *alarms_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	(void)args, (void)err, (void)errlen;
-	json_t *arr = json_array();
-	store_foreach_pin(n->store, alarm_cb, arr);
-	return arr;
+	struct alarms_ctx a = { n, json_array() };
+	store_foreach_pin(n->store, alarm_cb, &a);
+	return a.arr;
 }
 
-struct history_ctx { json_t *arr; struct sessions *sess; };
+/* A fingerprint as people copy it: 64 hex digits, spaces and colons
+ * between them ignored. */
+static bool parse_fp(const char *s, uint8_t out[32])
+{
+	char hex[65];
+	size_t k = 0;
+	for (; *s; s++) {
+		if (*s == ' ' || *s == ':')
+			continue;
+		if (k == 64)
+			return false;
+		hex[k++] = *s;
+	}
+	hex[k] = '\0';
+	return k == 64 && hex_decode(out, 32, hex) == LC_OK;
+}
+
+struct history_ctx { json_t *arr; struct sessions *sess; bool held; };
 
 static lc_err history_cb(void *ctx, const struct msg *m)
 {
@@ -222,10 +272,15 @@ static lc_err history_cb(void *ctx, const struct msg *m)
 	/* "sent" is known to the session that carries the message, not stored. */
 	int status = m->status == MSG_QUEUED && sess_in_flight(h->sess, m->peer, m->id)
 			     ? MSG_SENT : m->status;
-	json_array_append_new(h->arr, json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", id, "from",
-						m->outgoing ? "me" : m->peer, "time",
-						(json_int_t)(m->time_ms / 1000), "text", m->text,
-						"status", msg_status_name(status)));
+	/* Queued for a name whose key changed: held, not on its way. */
+	bool held = status == MSG_QUEUED && h->held;
+	json_t *o = json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", id, "from",
+			      m->outgoing ? "me" : m->peer, "time",
+			      (json_int_t)(m->time_ms / 1000), "text", m->text, "status",
+			      held ? "held" : msg_status_name(status));
+	if (held)
+		json_object_set_new(o, "held", json_string(HELD_WHY));
+	json_array_append_new(h->arr, o);
 	return LC_OK;
 }
 
@@ -307,6 +362,12 @@ static json_t *send_json(struct node *n, json_t *args, char *err, size_t errlen)
 		return NULL;
 	char hex[2 * MSG_ID_LEN + 1];
 	hex_encode(hex, id, MSG_ID_LEN);
+	if (is_held(n, name))
+		return json_pack("{s:s,s:s,s:s,s:s}", "id", hex, "to", name, "status",
+				 "held", "why", "held: key changed: the ledger's key "
+				 "for this name changed without a valid rotation; the "
+				 "message waits until you accept the new key (ctl "
+				 "alarms, then ctl trust NAME --key FINGERPRINT)");
 	return json_pack("{s:s,s:s,s:s}", "id", hex, "to", name, "status", "queued");
 }
 
@@ -321,7 +382,7 @@ static json_t *history_json(struct node *n, json_t *args, char *err, size_t errl
 		snprintf(err, errlen, "limit must be from 1 to 1000");
 		return NULL;
 	}
-	struct history_ctx h = { json_array(), n->sess };
+	struct history_ctx h = { json_array(), n->sess, is_held(n, name) };
 	if (msgstore_history(n->msgs, name, (size_t)limit, history_cb, &h) != LC_OK) {
 		json_decref(h.arr);
 		snprintf(err, errlen, "cannot read the history");
@@ -340,27 +401,30 @@ static json_t *verify_json(struct node *n, json_t *args, char *err, size_t errle
 		snprintf(err, errlen, "'%s' is not on the ledger", name);
 		return NULL;
 	}
-	size_t len;
-	const uint8_t *spki = idkey_spki(n->key, &len);
 	char number[SAFETY_STR_LEN], theirs[FINGERPRINT_STR_LEN];
-	if (safety_number(spki, len, e->spki, e->spki_len, number) != LC_OK) {
+	safety_with(n, e, number);
+	if (!number[0]) {
 		snprintf(err, errlen, "cannot compute the safety number");
 		return NULL;
 	}
 	fingerprint_format(theirs, e->fp);
 	if (json_is_true(json_object_get(args, "confirm"))) {
-		/* The person compared the numbers: remember this key as verified
-		 * and accept it as the pin, which ends an alarm on the name. */
+		/* The person compared the numbers of the ledger's key: remember
+		 * that key as verified and accept it, as trust does (an alarm
+		 * ends, held messages go).  With "key", only if it is still the
+		 * key whose number was shown. */
+		const char *want = json_string_value(json_object_get(args, "key"));
+		uint8_t fp[32];
+		if (want && (!parse_fp(want, fp) || memcmp(fp, e->fp, 32) != 0)) {
+			snprintf(err, errlen, "refused: that is not the ledger's key for '%s' (the "
+				 "ledger holds %s)", name, theirs);
+			return NULL;
+		}
 		char key[16 + NAME_MAX_LEN];
-		struct store_pin p;
 		snprintf(key, sizeof(key), "verified:%s", name);
 		lc_err rc = store_meta_set(n->store, key, e->fp, 32);
-		if (!rc && store_pin_get(n->store, name, &p) == LC_OK) {
-			memcpy(p.fp, e->fp, 32);
-			p.alarm = false;
-			memset(p.alarm_fp, 0, 32);
-			rc = store_pin_put(n->store, &p);
-		}
+		if (!rc)
+			rc = node_pin_accept(n, e, "the person verified the new key");
 		if (rc) {
 			snprintf(err, errlen, "cannot store the verification: %s", lc_strerror(rc));
 			return NULL;
@@ -372,6 +436,68 @@ static json_t *verify_json(struct node *n, json_t *args, char *err, size_t errle
 	return json_pack("{s:s,s:s,s:s,s:s,s:b}", "name", name, "safety_number", number,
 			 "our_fingerprint", n->fp_str, "their_fingerprint", theirs,
 			 "verified", is_verified(n, e));
+}
+
+/* trust NAME [--key FINGERPRINT]: accept the ledger's current key for NAME
+ * (the key shown, and only that one: FINGERPRINT must be it), which moves
+ * the pin, ends an alarm and releases the held messages.  Without a key it
+ * only shows what would be accepted. */
+static json_t *trust_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const char *name = arg_name(args, err, errlen);
+	if (!name)
+		return NULL;
+	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	if (!e) {
+		snprintf(err, errlen, "'%s' is not on the ledger", name);
+		return NULL;
+	}
+	if (e->status != NAME_ACTIVE) {
+		snprintf(err, errlen, "'%s' is revoked on the ledger: there is no key to trust",
+			 name);
+		return NULL;
+	}
+	struct store_pin p;
+	bool pinned = store_pin_get(n->store, name, &p) == LC_OK;
+	char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN], number[SAFETY_STR_LEN];
+	fingerprint_format(was, pinned ? p.fp : e->fp);
+	fingerprint_format(now, e->fp);
+	safety_with(n, e, number);
+	const char *key = json_string_value(json_object_get(args, "key"));
+	bool trusted = pinned && !p.alarm && memcmp(p.fp, e->fp, 32) == 0;
+	if (key) {
+		uint8_t fp[32];
+		if (!parse_fp(key, fp)) {
+			snprintf(err, errlen, "a fingerprint is 64 hex digits (as `ctl alarms` "
+				 "shows it)");
+			return NULL;
+		}
+		if (memcmp(fp, e->fp, 32) != 0) {
+			snprintf(err, errlen, "refused: that is not the ledger's key for '%s' (the "
+				 "ledger holds %s%s); only the key the ledger holds now can be "
+				 "accepted", name, now,
+				 pinned && memcmp(fp, p.fp, 32) == 0 ? ", and that one is the "
+				 "old, pinned key" : "");
+			return NULL;
+		}
+		if (!trusted) {
+			lc_err rc = node_pin_accept(n, e, "the person accepted the new key");
+			if (rc) {
+				snprintf(err, errlen, "cannot store the pin: %s", lc_strerror(rc));
+				return NULL;
+			}
+		}
+		trusted = true;
+	}
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "name", name, "pinned", was,
+			      "ledger", now, "safety_number", number, "trusted", trusted,
+			      "verified", is_verified(n, e));
+	if (!trusted) {
+		char hint[200];
+		snprintf(hint, sizeof(hint), "compare, then: trust %s --key %s", name, now);
+		json_object_set_new(o, "to_accept", json_string(hint));
+	}
+	return o;
 }
 
 /* One block of the best chain with its records (no signatures or keys). */
@@ -487,6 +613,7 @@ static const struct command {
 	{ CTL_CMD_HISTORY, history_json },
 	{ CTL_CMD_SESSIONS, sessions_json },
 	{ CTL_CMD_VERIFY, verify_json },
+	{ CTL_CMD_TRUST, trust_json },
 	{ CTL_CMD_STOP, stop_json },
 };
 

@@ -85,8 +85,12 @@ static json_t *fields(const struct node_event *ev)
 		return json_pack("{s:s,s:I}", "name", ev->u.registered.name, "height",
 				 (json_int_t)ev->u.registered.height);
 	case NODE_EV_ALARM:
-		return json_pack("{s:s,s:s,s:s}", "name", ev->u.alarm.name, "pinned",
-				 ev->u.alarm.pinned, "ledger", ev->u.alarm.ledger);
+		return json_pack("{s:s,s:s,s:s,s:b}", "name", ev->u.alarm.name, "pinned",
+				 ev->u.alarm.pinned, "ledger", ev->u.alarm.ledger, "verified",
+				 ev->u.alarm.verified);
+	case NODE_EV_ALARM_CLEARED:
+		return json_pack("{s:s,s:s,s:s}", "name", ev->u.alarm_cleared.name, "fingerprint",
+				 ev->u.alarm_cleared.fingerprint, "why", ev->u.alarm_cleared.why);
 	case NODE_EV_NETWORK:
 		return json_pack("{s:s}", "what", ev->u.network.what);
 	case NODE_EV_SYNC_HINT:

@@ -14,6 +14,7 @@ static const char *const kind_names[NODE_EV__COUNT] = {
 	[NODE_EV_REORG] = "reorg",
 	[NODE_EV_REGISTERED] = "registered",
 	[NODE_EV_ALARM] = "alarm",
+	[NODE_EV_ALARM_CLEARED] = "alarm_cleared",
 	[NODE_EV_NETWORK] = "network",
 	[NODE_EV_SYNC_HINT] = "sync_hint",
 	[NODE_EV_SESSION] = "session",

@@ -27,6 +27,7 @@
 #include "session/sess_event.h"
 
 #define NODE_STORAGE_WHY_MAX 160
+#define NODE_ALARM_WHY_MAX 96   /* how an alarm ended, NUL included */
 
 enum node_event_kind {
 	NODE_EV_REGISTERING,
@@ -37,6 +38,7 @@ enum node_event_kind {
 	NODE_EV_REORG,
 	NODE_EV_REGISTERED,
 	NODE_EV_ALARM,
+	NODE_EV_ALARM_CLEARED,
 	NODE_EV_NETWORK,
 	NODE_EV_SYNC_HINT,
 	NODE_EV_SESSION,        /* u.sess, kind SESS_EV_STEP */
@@ -66,7 +68,13 @@ struct node_event {
 			char name[NAME_MAX_LEN + 1];
 			char pinned[FINGERPRINT_STR_LEN];  /* the key we knew */
 			char ledger[FINGERPRINT_STR_LEN];  /* the key the ledger holds now */
+			bool verified;                     /* the person had verified the pin */
 		} alarm;
+		struct {
+			char name[NAME_MAX_LEN + 1];
+			char fingerprint[FINGERPRINT_STR_LEN];  /* the key now pinned */
+			char why[NODE_ALARM_WHY_MAX];           /* how the alarm ended */
+		} alarm_cleared;
 		struct { char what[GOSSIP_NOTICE_MAX]; } network;   /* a sentence */
 		struct { char name[NAME_MAX_LEN + 1]; uint32_t height; } sync_hint;
 		struct sess_event sess;                /* SESSION, MESSAGE, KEY_ROTATED */

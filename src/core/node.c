@@ -247,6 +247,8 @@ static lc_err accept_block(struct node *n, const struct block *b,
 	case LEDGER_EXTENDED:
 	case LEDGER_REORG:
 		node_store_changes(n, b, &res);
+		/* Sessions whose peer's key or name changed with it end now. */
+		sess_recheck(n->sess);
 		LOG_I("node", "block %u %.16s with %zu record(s)", res.height, h, b->n_records);
 		ev = (struct node_event){ .kind = NODE_EV_BLOCK,
 					  .u.block = { .height = res.height,
@@ -297,6 +299,47 @@ static const struct name_entry *s_lookup(void *ctx, const char *name)
 {
 	struct node *n = ctx;
 	return state_get(ledger_state(n->ledger), name);
+}
+
+/* The pin is the key sessions must prove (persist.c keeps it). */
+static bool s_pinned(void *ctx, const char *name, uint8_t fp[32], bool *held)
+{
+	struct node *n = ctx;
+	struct store_pin p;
+	if (store_pin_get(n->store, name, &p) != LC_OK)
+		return false;
+	memcpy(fp, p.fp, 32);
+	*held = p.alarm;
+	return true;
+}
+
+struct fp_query { const uint8_t *fp; bool found; };
+
+static bool name_has_fp(void *ctx, const struct name_entry *e)
+{
+	struct fp_query *q = ctx;
+	q->found = memcmp(e->fp, q->fp, 32) == 0;
+	return !q->found;   /* on until found */
+}
+
+static lc_err pin_has_fp(void *ctx, const struct store_pin *p)
+{
+	struct fp_query *q = ctx;
+	q->found = memcmp(p->fp, q->fp, 32) == 0;
+	return q->found ? LC_ERR_EXISTS : LC_OK;   /* stops the walk */
+}
+
+/* Some name's current key (a scan of the names in memory), else some
+ * pin's (a pin differs from the ledger's key only while an alarm holds,
+ * or when a reorganisation took the name away). */
+static bool s_key_known(void *ctx, const uint8_t fp[32])
+{
+	struct node *n = ctx;
+	struct fp_query q = { fp, false };
+	state_foreach(ledger_state(n->ledger), name_has_fp, &q);
+	if (!q.found)
+		store_foreach_pin(n->store, pin_has_fp, &q);
+	return q.found;
 }
 
 static void s_tip(void *ctx, uint32_t *height, uint8_t hash[32])
@@ -838,7 +881,7 @@ static lc_err start_services(struct node *n, char *why, size_t whylen)
 		.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
 		.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
 		.guard = n->sess_guard,
-		.host = { n, s_lookup, s_tip, s_tip_differs, s_event },
+		.host = { n, s_lookup, s_tip, s_tip_differs, s_event, s_pinned, s_key_known },
 	};
 	if ((rc = sess_open(&n->sess, &scfg)))
 		return lc_why(why, whylen, rc, "cannot listen for chats on %s port %u: %s",

@@ -121,6 +121,12 @@ void node_storage_failed(struct node *n, const char *what, lc_err rc);
 void node_message_not_stored(struct node *n, lc_err rc, char *err, size_t errlen);
 /* Housekeeping: while failing, try a write; the first that works ends it. */
 void node_storage_check(struct node *n);
+/* Did the person verify exactly the key fp for name (verify --confirm)? */
+bool node_was_verified(struct node *n, const char *name, const uint8_t fp[32]);
+/* The person accepted e's current key for its name (trust, verify
+ * --confirm): the pin moves to it, an alarm ends ("alarm_cleared" with
+ * why), the held outbox is released. */
+lc_err node_pin_accept(struct node *n, const struct name_entry *e, const char *why);
 
 static inline void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h, 32); }
 

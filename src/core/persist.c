@@ -56,6 +56,23 @@ static bool put_name_cb(void *ctx, const struct name_entry *e)
 	return c->rc == LC_OK;
 }
 
+/* p's alarm is over (the pin is p->fp, now e's key): store it, say so. */
+static lc_err pin_settle(struct node *n, struct store_pin *p, const struct name_entry *e,
+			 const char *why)
+{
+	char fp[FINGERPRINT_STR_LEN];
+	p->alarm = false;
+	memset(p->alarm_fp, 0, 32);
+	lc_err rc = store_pin_put(n->store, p);
+	fingerprint_format(fp, e->fp);
+	struct node_event ev = { .kind = NODE_EV_ALARM_CLEARED };
+	snprintf(ev.u.alarm_cleared.name, sizeof(ev.u.alarm_cleared.name), "%s", e->name);
+	memcpy(ev.u.alarm_cleared.fingerprint, fp, sizeof(fp));
+	snprintf(ev.u.alarm_cleared.why, sizeof(ev.u.alarm_cleared.why), "%s", why);
+	node_emit(n, &ev);
+	return rc;
+}
+
 /* Pin each name's key the first time we see it; alarm on a swap that no
  * valid ROTATE explains. */
 static lc_err check_pin(struct node *n, const struct name_entry *e)
@@ -73,7 +90,13 @@ static lc_err check_pin(struct node *n, const struct name_entry *e)
 		return rc;
 	switch (pin_check(p.fp, p.alarm, e)) {
 	case PIN_SAME:
-		return LC_OK;
+		if (!p.alarm)
+			return LC_OK;
+		/* The ledger holds the accepted key again (the heavier chain
+		 * went away): nothing is in dispute any more. */
+		LOG_W("node", "the ledger holds the pinned key of '%s' again: its alarm ends",
+		      e->name);
+		return pin_settle(n, &p, e, "the ledger holds the pinned key again");
 	case PIN_FOLLOW:
 		memcpy(p.fp, e->fp, 32);
 		LOG_I("node", "'%s' rotated its key", e->name);
@@ -86,8 +109,10 @@ static lc_err check_pin(struct node *n, const struct name_entry *e)
 	char was[FINGERPRINT_STR_LEN], now[FINGERPRINT_STR_LEN];
 	fingerprint_format(was, p.fp);
 	fingerprint_format(now, e->fp);
-	LOG_W("node", "ALARM: the ledger changed the key of '%s' without a valid "
-	      "rotation (pinned %s, now %s)", e->name, was, now);
+	bool verified = node_was_verified(n, e->name, p.fp);
+	LOG_W("node", "ALARM: the ledger changed the key of %s'%s' without a valid "
+	      "rotation (pinned %s, now %s); its messages are held until the new key is "
+	      "accepted", verified ? "VERIFIED contact " : "", e->name, was, now);
 	p.alarm = true;
 	memcpy(p.alarm_fp, e->fp, 32);
 	rc = store_pin_put(n->store, &p);
@@ -95,7 +120,46 @@ static lc_err check_pin(struct node *n, const struct name_entry *e)
 	snprintf(ev.u.alarm.name, sizeof(ev.u.alarm.name), "%s", e->name);
 	memcpy(ev.u.alarm.pinned, was, sizeof(was));
 	memcpy(ev.u.alarm.ledger, now, sizeof(now));
+	ev.u.alarm.verified = verified;
 	node_emit(n, &ev);
+	return rc;
+}
+
+/* ---- pins, as the sessions and the commands see them ---- */
+
+bool node_was_verified(struct node *n, const char *name, const uint8_t fp[32])
+{
+	char key[16 + NAME_MAX_LEN];
+	uint8_t v[32];
+	size_t len = 0;
+	snprintf(key, sizeof(key), "verified:%s", name);
+	return store_meta_get(n->store, key, v, sizeof(v), &len) == LC_OK && len == 32 &&
+	       memcmp(v, fp, 32) == 0;
+}
+
+lc_err node_pin_accept(struct node *n, const struct name_entry *e, const char *why)
+{
+	struct store_pin p;
+	lc_err rc = store_pin_get(n->store, e->name, &p);
+	if (rc == LC_ERR_NOTFOUND) {
+		memset(&p, 0, sizeof(p));
+		snprintf(p.name, sizeof(p.name), "%s", e->name);
+		p.first_seen = clock_wall_s();
+	} else if (rc) {
+		return rc;
+	}
+	bool was_alarmed = p.alarm;
+	memcpy(p.fp, e->fp, 32);
+	if (was_alarmed) {
+		char fp[FINGERPRINT_STR_LEN];
+		fingerprint_format(fp, e->fp);
+		LOG_W("node", "the person accepted the new key of '%s' (%s): its alarm ends and "
+		      "its messages go to that key", e->name, fp);
+		rc = pin_settle(n, &p, e, why);
+	} else {
+		rc = store_pin_put(n->store, &p);
+	}
+	sess_recheck(n->sess);   /* releases the held outbox */
 	return rc;
 }
 

@@ -141,14 +141,66 @@ fail:
 	return false;
 }
 
-/* verify NAME [--confirm] */
+/* --key FINGERPRINT at argv[i]: the fingerprint's words (it may come
+ * unquoted, as the 16 groups `alarms` prints) joined into args "key". */
+static bool key_opt(int argc, char **argv, int i, json_t *args, char *err, size_t errlen)
+{
+	if (i + 1 >= argc) {
+		snprintf(err, errlen, "--key: missing FINGERPRINT");
+		return false;
+	}
+	char fp[200] = "";
+	size_t len = 0;
+	for (int k = i + 1; k < argc; k++) {
+		int w = snprintf(fp + len, sizeof(fp) - len, "%s%s", k > i + 1 ? " " : "",
+				 argv[k]);
+		if (w < 0 || (size_t)w >= sizeof(fp) - len) {
+			snprintf(err, errlen, "--key: FINGERPRINT is too long");
+			return false;
+		}
+		len += (size_t)w;
+	}
+	json_object_set_new(args, "key", json_string(fp));
+	if (!json_object_get(args, "key")) {
+		snprintf(err, errlen, "--key: FINGERPRINT is not valid text");
+		return false;
+	}
+	return true;
+}
+
+/* verify NAME [--confirm [--key FINGERPRINT]] */
 static bool verify_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
-	bool confirm = argc == 2 && strcmp(argv[1], "--confirm") == 0;
+	bool confirm = argc >= 2 && strcmp(argv[1], "--confirm") == 0;
+	bool key = confirm && argc >= 3 && strcmp(argv[2], "--key") == 0;
+	if (confirm && argc >= 3 && !key) {
+		*args = NULL;
+		snprintf(err, errlen, "unexpected argument '%s'", argv[2]);
+		return false;
+	}
 	if (!name_arg(confirm ? 1 : argc, argv, args, err, errlen))
 		return false;
 	if (confirm)
 		json_object_set_new(*args, "confirm", json_true());
+	if (key && !key_opt(argc, argv, 2, *args, err, errlen)) {
+		json_decref(*args);
+		*args = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* trust NAME [--key FINGERPRINT] */
+static bool trust_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	bool key = argc >= 2 && strcmp(argv[1], "--key") == 0;
+	if (!name_arg(key ? 1 : argc, argv, args, err, errlen))
+		return false;
+	if (key && !key_opt(argc, argv, 1, *args, err, errlen)) {
+		json_decref(*args);
+		*args = NULL;
+		return false;
+	}
 	return true;
 }
 
@@ -276,6 +328,7 @@ static const struct command {
 	{ CTL_CMD_HISTORY, history_args },
 	{ CTL_CMD_SESSIONS, no_args },
 	{ CTL_CMD_VERIFY, verify_args },
+	{ CTL_CMD_TRUST, trust_args },
 	{ CTL_CMD_BLOCK, block_args },
 	{ CTL_EVENTS_CMD, events_args },
 	{ CTL_CMD_STOP, no_args },
@@ -581,7 +634,7 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 	if (!cmd) {
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
 			"register, names, blocks, block, alarms, join, peers, connect, send, "
-			"history, sessions, verify, events, stop)\n", words[0]);
+			"history, sessions, verify, trust, events, stop)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;

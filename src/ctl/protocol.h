@@ -73,6 +73,7 @@
 #define CTL_CMD_HISTORY "history"
 #define CTL_CMD_SESSIONS "sessions"
 #define CTL_CMD_VERIFY "verify"
+#define CTL_CMD_TRUST "trust"
 #define CTL_CMD_STOP "stop"
 /* The subscription command: answered {"subscribed": true}, then every event
  * the node publishes follows as one JSON object per line.  The server

@@ -6,7 +6,9 @@
  * valid ROTATE chain from the pinned key (the entry's key history holds the
  * pinned key): the pin follows.  Anything else (typically a reorganisation
  * onto a chain where someone else registered the name first) is an alarm,
- * and the pin is NOT moved: the person must look and re-verify.
+ * and the pin is NOT moved: the person must look and accept the new key (or
+ * the ledger returns to the pinned key, which ends the alarm).  The node
+ * binds sessions and messages to the pin (core/persist.c, sessions.h).
  */
 #ifndef LC_LEDGER_PIN_H
 #define LC_LEDGER_PIN_H
@@ -18,7 +20,7 @@
 
 enum pin_verdict {
 	PIN_SAME,     /* the ledger's key is the pinned one (an alarm, if
-		       * any, stays raised) */
+		       * any, ends: the ledger returned to the pinned key) */
 	PIN_FOLLOW,   /* rotated validly from the pinned key: move the pin */
 	PIN_ALARM,    /* changed without a rotation from the pinned key */
 };

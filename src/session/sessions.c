@@ -85,6 +85,8 @@ struct conn {
 	} acks[SESS_ACKS_HELD];
 	unsigned n_acks;
 	bool dirty;                     /* wrote to the store this turn */
+	struct sessions *owner;         /* for the TLS key check */
+	bool unknown_key;               /* the key check refused the peer's key */
 };
 
 /* A peer we owe messages: when to dial it next. */
@@ -235,6 +237,44 @@ static void send_bye(struct conn *c, uint8_t reason, const char *text)
 		tls_conn_flush(c->tls);
 }
 
+/* ---- trust: the key this node accepted for a name ---- */
+
+/* The fingerprint every session with e's name must prove (the pin, or the
+ * ledger's key before a pin exists); true when the name is held. */
+static bool pinned_key(struct sessions *s, const struct name_entry *e, uint8_t fp[32])
+{
+	bool held = false;
+	if (!s->cfg.host.pinned || !s->cfg.host.pinned(s->cfg.host.ctx, e->name, fp, &held))
+		memcpy(fp, e->fp, 32);
+	return held;
+}
+
+static bool is_held(struct sessions *s, const char *name)
+{
+	const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx, name);
+	uint8_t fp[32];
+	return e && pinned_key(s, e, fp);
+}
+
+/* Why a held name gets no session and no message. */
+static void held_why(char *why, size_t whylen, const char *name)
+{
+	snprintf(why, whylen, "held: key changed: the ledger's key for '%s' changed without "
+		 "a valid rotation; nothing goes to it until you accept the new key "
+		 "(ctl alarms, then ctl trust %s --key FINGERPRINT)", name, name);
+}
+
+/* The TLS key check: some name's current or pinned key on this node. */
+static bool key_known(void *arg, const uint8_t *spki, size_t len)
+{
+	struct conn *c = arg;
+	struct sessions *s = c->owner;
+	uint8_t fp[32];
+	sha256(fp, spki, len);
+	c->unknown_key = s->cfg.host.key_known && !s->cfg.host.key_known(s->cfg.host.ctx, fp);
+	return !c->unknown_key;
+}
+
 /* ---- sending ---- */
 
 static lc_err send_frame(struct conn *c, const struct frame *f)
@@ -336,6 +376,13 @@ static void pump_outbox(struct sessions *s, struct conn *c)
 	c->want_pump = false;
 	if (c->st != S_UP || c->n_in_flight == SESS_WINDOW)
 		return;
+	if (is_held(s, c->name)) {
+		/* sess_recheck() ends such a session; never send on one meanwhile. */
+		char why[300];
+		held_why(why, sizeof(why), c->name);
+		fail(s, c, "%s", why);
+		return;
+	}
 	struct outbox_ctx o = { s, c };
 	lc_err rc = msgstore_outbox(s->cfg.msgs, c->name, c->cursor,
 				    SESS_WINDOW - c->n_in_flight, send_one, &o);
@@ -382,7 +429,8 @@ static void send_hello(struct sessions *s, struct conn *c)
 	tls_conn_flush(c->tls);
 }
 
-/* TLS is done and we know the peer's name: check its key, finish the steps. */
+/* TLS is done and we know the peer's name: check its key against the one
+ * this node accepted for the name, finish the steps. */
 static bool authenticate(struct sessions *s, struct conn *c)
 {
 	const struct name_entry *e;
@@ -390,9 +438,30 @@ static bool authenticate(struct sessions *s, struct conn *c)
 		return false;
 	if (!c->outbound)
 		keys_step(s, c, e);
-	if (tls_conn_peer_matches(c->tls, e->spki, e->spki_len) != LC_OK) {
+	uint8_t pin[32], peer[32];
+	char why[300];
+	if (pinned_key(s, e, pin)) {
+		held_why(why, sizeof(why), c->name);
+		send_bye(c, CHAT_BYE_UNKNOWN_KEY, "your key is not the one this node accepted "
+			 "for your name");
+		fail(s, c, "%s", why);
+		return false;
+	}
+	size_t len;
+	const uint8_t *spki = tls_conn_peer_spki(c->tls, &len);
+	sha256(peer, spki, len);
+	bool is_pin = ct_eq(peer, pin, 32);
+	bool is_ledgers = tls_conn_peer_matches(c->tls, e->spki, e->spki_len) == LC_OK;
+	if (!is_pin || !is_ledgers) {
+		/* A known key (it passed the handshake) claiming a name that is
+		 * not its own: a login with the wrong key, struck.  The ledger's
+		 * key that is not the pin (no alarm yet) is no one's fault. */
+		if (!c->outbound && !is_pin && !is_ledgers)
+			guard_strike_str(s->cfg.guard, c->ip, "a chat login with another key "
+					 "than its name's");
 		send_bye(c, CHAT_BYE_UNKNOWN_KEY, "your key is not the ledger's key for your name");
-		fail(s, c, "the peer's key is not the ledger's key for '%s'", c->name);
+		fail(s, c, "the peer's key is not the %s key for '%s'",
+		     is_ledgers ? "accepted (pinned)" : "ledger's", c->name);
 		return false;
 	}
 	plain_step(s, c, SESS_STEP_AUTHENTICATED);
@@ -650,6 +719,8 @@ static lc_err start_tls(struct sessions *s, struct conn *c)
 	lc_err rc = tls_conn_new(&c->tls, s->tls, c->fd, !c->outbound);
 	if (rc)
 		return rc;
+	c->owner = s;
+	tls_conn_set_key_check(c->tls, key_known, c);
 	frame_rx_init(&c->rx, 2 * FRAME_MAX);
 	c->st = S_HANDSHAKE;
 	return LC_OK;
@@ -664,8 +735,10 @@ static void advance_handshake(struct sessions *s, struct conn *c)
 		/* Garbage or a refused certificate is a strike; a connection that
 		 * just went away (a flaky link) is not: slow or endless tries are
 		 * the handshake timeout's and the connection rate's to judge. */
-		if (!c->outbound && rc != LC_ERR_IO && rc != LC_ERR_CLOSED)
+		if (!c->outbound && rc != LC_ERR_IO && rc != LC_ERR_CLOSED && !c->unknown_key)
 			guard_strike_str(s->cfg.guard, c->ip, "TLS handshake failed");
+		/* A key no name has here is not struck: the peer may be
+		 * registered on blocks this node has not seen yet. */
 		fail(s, c, "TLS handshake: %s", tls_conn_why(c->tls));
 		return;
 	}
@@ -736,6 +809,11 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
 	if (!e || e->status != NAME_ACTIVE) {
 		snprintf(why, whylen, e ? "'%s' is revoked" : "'%s' is not on the ledger", name);
 		return LC_ERR_NOTFOUND;
+	}
+	uint8_t pin[32];
+	if (pinned_key(s, e, pin)) {
+		held_why(why, whylen, name);
+		return LC_ERR_REJECTED;
 	}
 	struct conn *c = free_conn(s);
 	if (!c) {
@@ -1051,6 +1129,44 @@ lc_err sess_commit(struct sessions *s)
 		flush(c);
 	}
 	return rc;
+}
+
+void sess_recheck(struct sessions *s)
+{
+	for (int i = 0; i < SESS_MAX; i++) {
+		struct conn *c = &s->conns[i];
+		/* The sessions whose peer proved a key for its name. */
+		if (c->st != S_UP && !(c->st == S_HELLO && c->outbound))
+			continue;
+		const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx, c->name);
+		char why[300];
+		uint8_t pin[32], peer[32];
+		if (!e) {
+			snprintf(why, sizeof(why), "'%s' is no longer on the ledger", c->name);
+		} else if (e->status != NAME_ACTIVE) {
+			snprintf(why, sizeof(why), "'%s' was revoked on the ledger", c->name);
+		} else if (pinned_key(s, e, pin)) {
+			held_why(why, sizeof(why), c->name);
+		} else {
+			size_t len;
+			const uint8_t *spki = tls_conn_peer_spki(c->tls, &len);
+			sha256(peer, spki, len);
+			if (ct_eq(peer, pin, 32) &&
+			    tls_conn_peer_matches(c->tls, e->spki, e->spki_len) == LC_OK)
+				continue;
+			snprintf(why, sizeof(why), "'%s' has another key on the ledger now (a "
+				 "rotation); this session proved the old one", c->name);
+		}
+		send_bye(c, CHAT_BYE_UNKNOWN_KEY, "your name or key changed on the ledger");
+		fail(s, c, "%s", why);
+	}
+	/* Dial again soon: an accepted key releases a held outbox, and a new
+	 * key or address may reach a peer that failed before. */
+	for (size_t i = 0; i < s->n_dials; i++) {
+		s->dials[i].next_ms = 0;
+		s->dials[i].backoff_ms = DIAL_BACKOFF_MIN_MS;
+	}
+	s->next_outbox_scan_ms = 0;
 }
 
 /* ---- timers: handshakes, keepalive, key updates, lifetime, redial ---- */

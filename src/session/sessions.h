@@ -7,8 +7,9 @@
  * step, as the "session" events tell it:
  *   1. connect        TCP to the address the ledger holds for the name
  *   2. keys           both keys looked up on the ledger (fingerprints)
- *   3. authenticated  the TLS handshake proved the peer holds the ledger's
- *                     key for the name it claims (and we ours)
+ *   3. authenticated  the TLS handshake proved the peer holds the key this
+ *                     node pinned for the name it claims, which is the
+ *                     ledger's (and we ours)
  *   4. keys_agreed    X25519 session keys, with the cipher suite
  * then hello frames (name, ledger tip), then messages.  The side that
  * accepts learns the peer's name from its hello, so its steps 2 to 4 come
@@ -25,6 +26,14 @@
  * our messages are unacknowledged on a session.  Undelivered messages make the
  * node dial the peer, with backoff, until they are delivered; after a
  * restart too.
+ *
+ * Trust: a session must prove the key the node pinned for the name (the
+ * host's pinned()), which is the ledger's key unless an alarm holds the
+ * name; then no session is made or accepted with that name and its queued
+ * messages wait, until the person accepts the ledger's new key.  During
+ * the TLS handshake a peer whose key is no name's current or pinned key is
+ * refused (key_known()); a peer whose key is known but whose hello claims
+ * a name with another key is refused and struck on the guard.
  *
  * Keys: after a random count in [5, 10] of our messages, and at least every
  * 10 minutes, we send a TLS 1.3 KeyUpdate (the key epoch counts both
@@ -76,6 +85,19 @@ struct sess_host {
 	/* An event for ctl events and the kiosk (borrowed: copy what you
 	 * keep). */
 	void (*event)(void *ctx, const struct sess_event *ev);
+	/* The key this node accepted for name, which every session with name
+	 * must prove and every message to name is bound to: its pinned
+	 * fingerprint (not necessarily the ledger's current key) into fp.
+	 * false when the name has no pin yet (the ledger's key is then the
+	 * first use).  *held: the ledger's key for name changed without a
+	 * rotation from the pin (an alarm the person has not settled): no
+	 * session with name, nothing sent to it, until then.  NULL: the
+	 * ledger's key, never held. */
+	bool (*pinned)(void *ctx, const char *name, uint8_t fp[32], bool *held);
+	/* Is fp some name's current or pinned key on this node?  Asked in every
+	 * TLS handshake: a peer with any other key is refused there.  NULL:
+	 * every key may handshake. */
+	bool (*key_known)(void *ctx, const uint8_t fp[32]);
 };
 
 struct sess_cfg {
@@ -113,6 +135,12 @@ int sess_tick(struct sessions *s);
  * messages queued since the last commit are lost, so their senders must
  * be told. */
 lc_err sess_commit(struct sessions *s);
+
+/* The ledger or a pin changed: sessions whose peer no longer passes (its
+ * name revoked or gone, its key no longer the pinned one, or held after an
+ * alarm) end now, saying why, and peers with queued messages are dialed
+ * again soon (an accepted key releases a held outbox). */
+void sess_recheck(struct sessions *s);
 
 /* Open a session to name now (if none).  why[] on failure. */
 lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whylen);

@@ -15,8 +15,13 @@
  *    draws (no issuer: X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT) and date
  *    errors (clocks); anything else, e.g. a certificate that does not parse,
  *    still fails the handshake.  The handshake's CertificateVerify proves the
- *    peer holds the certificate's key whatever we answer here; which key is
- *    acceptable is decided after the handshake (tls_conn_peer_matches()).
+ *    peer holds the certificate's key whatever we answer here.  Which keys
+ *    may connect at all is the caller's key check (tls_conn_set_key_check()),
+ *    asked in the same callback, so an unknown key is refused inside the
+ *    handshake with an alert; it is asked again once the handshake is done
+ *    if wolfSSL never showed the callback the peer's certificate.  Which
+ *    key a name must have is decided after the handshake
+ *    (tls_conn_peer_matches()).
  *    Since wolfSSL 5.5.4 cannot build a WOLFSSL_X509 for Ed25519, the peer
  *    key is read from the raw DER of the peer chain (spki_from_cert()).
  *
@@ -90,6 +95,10 @@ struct tls_conn {
 	int io_errno;
 	bool io_eof, io_overflow;
 	int cert_refused;  /* X509_V_ERR_* the verify callback refused, or 0 */
+	tls_key_check_fn key_ok;   /* NULL: every key may connect */
+	void *key_arg;
+	bool key_checked;  /* key_ok accepted the peer's certificate's key */
+	bool key_refused;  /* key_ok refused it */
 	uint8_t peer_spki[SPKI_MAX];
 	size_t peer_spki_len;
 	struct tls_epochs epochs;
@@ -235,6 +244,9 @@ static lc_err wolf_fail(struct tls_conn *c, int ret, const char *what)
 		rc = set_why(c, LC_ERR_PERM,
 			     "%s: the peer's signature does not verify with the key "
 			     "in its certificate (%d)", what, e);
+	} else if (c->key_refused) {
+		rc = set_why(c, LC_ERR_PERM, "%s: the peer's key is not one this node knows",
+			     what);
 	} else if (c->cert_refused) {
 		rc = set_why(c, LC_ERR_PERM,
 			     "%s: the peer's certificate was refused: %s (X.509 error %d)",
@@ -392,8 +404,33 @@ static void epochs_start(struct tls_conn *c)
 
 /* ---- context ---- */
 
+/* The caller's key check on the peer's own certificate (depth 0, the first
+ * the peer sent: wolfSSL hands the callback the raw chain). */
+static bool key_check(struct tls_conn *c, const WOLFSSL_X509_STORE_CTX *store)
+{
+	const uint8_t *spki;
+	size_t sl;
+	if (store->totalCerts >= 1 && store->certs && store->certs[0].buffer &&
+	    spki_from_cert(store->certs[0].buffer, store->certs[0].length, &spki,
+			   &sl) == LC_OK &&
+	    c->key_ok(c->key_arg, spki, sl)) {
+		c->key_checked = true;
+		return true;
+	}
+	c->key_refused = true;
+	return false;
+}
+
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
+	/* The connection is the I/O context. */
+	WOLFSSL *ssl = wolfSSL_X509_STORE_CTX_get_ex_data(
+		store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
+	struct tls_conn *c = ssl ? wolfSSL_GetIOReadCtx(ssl) : NULL;
+	/* Called for every certificate, with or without an error (Debian's
+	 * wolfSSL has WOLFSSL_ALWAYS_VERIFY_CB). */
+	if (c && c->key_ok && store->error_depth == 0 && !key_check(c, store))
+		return 0;
 	if (preverify)
 		return 1;
 	int err = wolfSSL_X509_STORE_CTX_get_error(store);
@@ -403,11 +440,7 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		return 1;
 	}
-	/* Note it for the error report; the connection is the I/O context. */
-	WOLFSSL *ssl = wolfSSL_X509_STORE_CTX_get_ex_data(
-		store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
-	struct tls_conn *c = ssl ? wolfSSL_GetIOReadCtx(ssl) : NULL;
-	if (c)
+	if (c)   /* for the error report */
 		c->cert_refused = err ? err : -1;
 	return 0;
 }
@@ -552,6 +585,12 @@ lc_err tls_conn_new(struct tls_conn **out, struct tls_ctx *ctx, int fd, bool is_
 	return LC_OK;
 }
 
+void tls_conn_set_key_check(struct tls_conn *c, tls_key_check_fn ok, void *arg)
+{
+	c->key_ok = ok;
+	c->key_arg = arg;
+}
+
 void tls_conn_free(struct tls_conn *c)
 {
 	if (!c)
@@ -604,6 +643,13 @@ lc_err tls_conn_handshake(struct tls_conn *c)
 	if (rc)
 		return rc;
 	rc = take_peer_key(c);
+	if (!rc && c->key_ok && !c->key_checked &&
+	    !c->key_ok(c->key_arg, c->peer_spki, c->peer_spki_len)) {
+		/* The callback never saw the certificate: judged here instead. */
+		c->key_refused = true;
+		rc = set_why(c, LC_ERR_PERM, "handshake: the peer's key is not one this "
+			     "node knows");
+	}
 	if (rc)
 		return fail(c, rc);
 	c->open = true;

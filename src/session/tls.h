@@ -6,10 +6,13 @@
  * self-signed certificate (session/cert.h) and proves in the handshake that
  * it holds the key inside; no certificate authority is consulted, so the
  * verify callback lets the self-signed (and, clocks being what they are,
- * not-yet-valid or expired) certificate through.  The decision is the
- * caller's, after the handshake: it looks up the name the peer claims in the
- * ledger and calls tls_conn_peer_matches() with the key found there.  Until
- * that returns LC_OK the peer is anonymous.
+ * not-yet-valid or expired) certificate through.  Two decisions are the
+ * caller's: which keys may connect at all, asked during the handshake
+ * (tls_conn_set_key_check(): a key it refuses ends the handshake with an
+ * alert), and, after the handshake, whether the key is the one for the name
+ * the peer claims: it looks that name up and calls tls_conn_peer_matches()
+ * with the key it holds for it.  Until that returns LC_OK the peer is
+ * anonymous.
  *
  * What a session allows: TLS 1.3 only; both sides must show a certificate;
  * key exchange X25519 only; ChaCha20-Poly1305 preferred, then AES-128-GCM;
@@ -31,8 +34,8 @@
  * calls return it again), and tls_conn_why() says what happened in one
  * sentence.  Among them: LC_ERR_CLOSED (the peer ended the session, with or
  * without close_notify), LC_ERR_PERM (we refused the peer: no certificate,
- * a certificate other than self-signed, a handshake signature its
- * certificate's key did not make), LC_ERR_REJECTED (the peer refused us
+ * a certificate other than self-signed, a key the key check refused, a
+ * handshake signature its certificate's key did not make), LC_ERR_REJECTED (the peer refused us
  * with an alert), LC_ERR_CRYPTO (a record failed authentication: altered in
  * transit), LC_ERR_PROTO (no TLS 1.3, no common cipher or group, malformed
  * messages), LC_ERR_IO (the socket failed), LC_ERR_TOOBIG (the peer stopped
@@ -103,6 +106,17 @@ const uint8_t *tls_ctx_cert(const struct tls_ctx *ctx, size_t *len /* OUT */);
  */
 lc_err tls_conn_new(struct tls_conn **out /* OUT */, struct tls_ctx *ctx,
 		    int fd, bool is_server);
+/*
+ * Which peer keys may finish the handshake: ok(arg, spki, len) with the
+ * SubjectPublicKeyInfo DER of the peer's certificate; false refuses it (a
+ * bad_certificate alert; the handshake fails with LC_ERR_PERM and
+ * tls_conn_why() says the key is not known).  Set before the first
+ * tls_conn_handshake(); called on the thread running the handshake, maybe
+ * more than once; spki is valid during the call only.  Without it every
+ * key may connect.
+ */
+typedef bool (*tls_key_check_fn)(void *arg, const uint8_t *spki, size_t len);
+void tls_conn_set_key_check(struct tls_conn *c, tls_key_check_fn ok, void *arg);
 /* NULL ok.  Sends nothing: call tls_conn_close() first for a clean end.
  * Wipes what the connection held. */
 void tls_conn_free(struct tls_conn *c);

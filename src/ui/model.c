@@ -386,6 +386,9 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 			  "valid rotation. Verify %s in person before you trust this chat.",
 			  ev->u.alarm.name, ev->u.alarm.name);
 		break;
+	case NODE_EV_ALARM_CLEARED:
+		m->need |= NEED_ALARMS | NEED_NAMES;
+		break;
 	case NODE_EV_BLOCK_REFUSED:
 		return false;
 	case NODE_EV_NETWORK:

@@ -60,8 +60,16 @@ static const struct row {
 	  "{\"name\":\"alice\",\"height\":8}" },
 	{ "alarm",
 	  { .kind = NODE_EV_ALARM, .time = T0,
-	    .u.alarm = { .name = "carol", .pinned = "AAAA BBBB", .ledger = "CCCC DDDD" } },
-	  "{\"name\":\"carol\",\"pinned\":\"AAAA BBBB\",\"ledger\":\"CCCC DDDD\"}" },
+	    .u.alarm = { .name = "carol", .pinned = "AAAA BBBB", .ledger = "CCCC DDDD",
+			 .verified = true } },
+	  "{\"name\":\"carol\",\"pinned\":\"AAAA BBBB\",\"ledger\":\"CCCC DDDD\","
+	  "\"verified\":true}" },
+	{ "alarm_cleared",
+	  { .kind = NODE_EV_ALARM_CLEARED, .time = T0,
+	    .u.alarm_cleared = { .name = "carol", .fingerprint = "CCCC DDDD",
+				 .why = "the person accepted the new key" } },
+	  "{\"name\":\"carol\",\"fingerprint\":\"CCCC DDDD\","
+	  "\"why\":\"the person accepted the new key\"}" },
 	{ "network",
 	  { .kind = NODE_EV_NETWORK, .time = T0,
 	    .u.network = { .what = "peer 10.0.0.2:47700 connected" } },

@@ -331,6 +331,69 @@ TEST(tls_impostor_is_told_apart_by_its_key)
 	idkey_free(bob);
 }
 
+/* The key check: the one key it knows, byte for byte. */
+struct known { const uint8_t *spki; size_t len; int calls; };
+
+static bool only_known(void *arg, const uint8_t *k, size_t len)
+{
+	struct known *kn = arg;
+	kn->calls++;
+	return len == kn->len && memcmp(k, kn->spki, len) == 0;
+}
+
+/* A key the check refuses ends the handshake itself, on either side, with
+ * an alert the other side reads; a known key passes. */
+TEST(tls_key_check_refuses_unknown_keys_in_the_handshake)
+{
+	struct idkey *alice = gen(KEY_ED25519), *mallory = gen(KEY_P256),
+		     *bob = gen(KEY_ED25519);
+	struct tls_ctx *a = ctx_for(alice, "alice", NULL), *m = ctx_for(mallory, "alice", NULL),
+		       *b = ctx_for(bob, "bob", NULL);
+	struct known kn = { 0 };
+	kn.spki = spki(alice, &kn.len);
+
+	/* The server knows alice only: mallory is refused before the
+	 * handshake is done, and learns it at its first read. */
+	struct pair p;
+	pair_open(&p, m, b);
+	tls_conn_set_key_check(p.srv, only_known, &kn);
+	pair_handshake(&p);
+	CHECK_ERR(p.rc_srv, LC_ERR_PERM);
+	CHECK(strstr(tls_conn_why(p.srv), "not one this node knows"));
+	CHECK_INT(kn.calls, >=, 1);
+	CHECK(tls_conn_peer_spki(p.srv, &kn.len) == NULL);
+	uint8_t x[16];
+	size_t got;
+	if (p.rc_cli == LC_OK)
+		CHECK_ERR(tls_conn_read(p.cli, x, sizeof(x), &got), LC_ERR_REJECTED);
+	else
+		CHECK_ERR(p.rc_cli, LC_ERR_REJECTED);
+	pair_close(&p);
+
+	kn.spki = spki(alice, &kn.len);
+	pair_open(&p, a, b);
+	tls_conn_set_key_check(p.srv, only_known, &kn);
+	pair_handshake(&p);
+	CHECK_OK(p.rc_cli);
+	CHECK_OK(p.rc_srv);
+	pair_close(&p);
+
+	/* The client side: a server with a key it does not know. */
+	pair_open(&p, a, b);
+	tls_conn_set_key_check(p.cli, only_known, &kn);
+	pair_handshake(&p);
+	CHECK_ERR(p.rc_cli, LC_ERR_PERM);
+	CHECK(strstr(tls_conn_why(p.cli), "not one this node knows"));
+	pair_close(&p);
+
+	tls_ctx_free(a);
+	tls_ctx_free(m);
+	tls_ctx_free(b);
+	idkey_free(alice);
+	idkey_free(mallory);
+	idkey_free(bob);
+}
+
 /* ---- peers that are not ledgerchat nodes: raw wolfSSL ---- */
 
 static int accept_all(int preverify, WOLFSSL_X509_STORE_CTX *st)
