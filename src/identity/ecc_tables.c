@@ -13,7 +13,7 @@
 
 #include <pthread.h>
 
-#include "identity/internal.h"
+#include "identity/ecc_tables.h"
 #include "util/log.h"
 
 #ifdef FP_ECC

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "identity/ecc_tables.h"
 #include "identity/idkey.h"
 #include "util/err.h"
 
@@ -43,11 +44,6 @@ bool ed25519_on_curve(const uint8_t pub[static 32]);
 /* Import a parsed P-256 SPKI into key (initialised by the caller);
  * LC_ERR_INVAL unless the point is on P-256. */
 lc_err p256_import(const struct spki_view *v, ecc_key *key);
-
-/* ---- ecc_tables.c ---- */
-
-/* Call in any thread before it does ECC with wolfCrypt. */
-void ecc_tables_used(void);
 
 /* ---- idkey.c, for keyfile.c ---- */
 

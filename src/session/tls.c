@@ -52,6 +52,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "identity/ecc_tables.h"
 #include "session/cert.h"
 #include "util/buf.h"
 #include "util/ct.h"
@@ -128,38 +129,6 @@ static void lib_unref(void)
 	pthread_mutex_unlock(&init_lock);
 }
 
-/*
- * wolfCrypt as Debian builds it (FP_ECC) keeps per-thread tables for the ECC
- * points it multiplied, over a megabyte per thread, which only
- * wc_ecc_fp_free() in that same thread releases.  Every thread that runs a
- * handshake (ECDSA for P-256 peers) gets it called when it exits.  identity/
- * does the same for its own use; calling it twice is harmless.
- */
-#ifdef FP_ECC
-static pthread_key_t ecc_tables_key;
-static pthread_once_t ecc_tables_once = PTHREAD_ONCE_INIT;
-static bool ecc_tables_hook;
-
-static void ecc_tables_free(void *unused)
-{
-	(void)unused;
-	wc_ecc_fp_free();
-}
-
-static void ecc_tables_init(void)
-{
-	ecc_tables_hook = pthread_key_create(&ecc_tables_key, ecc_tables_free) == 0;
-}
-
-static void ecc_tables_used(void)
-{
-	pthread_once(&ecc_tables_once, ecc_tables_init);
-	if (ecc_tables_hook && !pthread_getspecific(ecc_tables_key))
-		pthread_setspecific(ecc_tables_key, &ecc_tables_key);
-}
-#else
-static void ecc_tables_used(void) {}
-#endif
 
 /* ---- errors ---- */
 
