@@ -114,7 +114,7 @@ static void bench_hashing(void)
 static void build_chain(struct chain *c)
 {
 	struct ledger *l;
-	struct ledger_cfg cfg = { "bench", CHAIN_BITS, NULL, NULL };
+	struct ledger_cfg cfg = { .network = "bench", .pow_bits = CHAIN_BITS };
 	if (ledger_open(&l, &cfg)) {
 		fprintf(stderr, "bench: ledger_open failed\n");
 		exit(1);
@@ -197,7 +197,7 @@ static double validate_store_rate(const struct chain *c, const char *dir)
 		exit(1);
 	}
 	struct ledger *l;
-	struct ledger_cfg cfg = { "bench", CHAIN_BITS, NULL, NULL };
+	struct ledger_cfg cfg = { .network = "bench", .pow_bits = CHAIN_BITS };
 	ledger_open(&l, &cfg);
 	double t0 = now_s();
 	for (size_t i = 0; i < c->n; i++) {
