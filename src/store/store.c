@@ -443,8 +443,9 @@ static lc_err create_schema(struct opening *o)
 }
 
 /* Bring a store of version from (1 or later) up to SCHEMA_VERSION, all in
- * one transaction: a crash leaves the old version whole. */
-static lc_err migrate(struct opening *o, int64_t from)
+ * one transaction: a crash leaves the old version whole.  Said in the log
+ * unless the file is new. */
+static lc_err migrate(struct opening *o, int64_t from, bool fresh)
 {
 	if (from >= SCHEMA_VERSION)
 		return LC_OK;
@@ -469,7 +470,7 @@ static lc_err migrate(struct opening *o, int64_t from)
 			once(db, "ROLLBACK", NULL, NULL, 0);
 		return e;
 	}
-	if (ver < SCHEMA_VERSION)
+	if (ver < SCHEMA_VERSION && !fresh)
 		LOG_I(MOD, "%s: upgraded from schema version %lld to %d", o->path,
 		      (long long)ver, SCHEMA_VERSION);
 	return LC_OK;
@@ -507,7 +508,7 @@ lc_err store_open(struct store **out, const char *path, char *why, size_t whylen
 		else if (!e && fresh)
 			ver = 1;
 		if (!e)
-			e = migrate(&o, ver);
+			e = migrate(&o, ver, fresh);
 		if (!e)
 			e = prepare_all(&o);
 	}
