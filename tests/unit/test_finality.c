@@ -313,3 +313,44 @@ TEST_T(finality_an_honest_partition_heals_with_both_sides_names, 120)
 	fx_close(&there);
 	victim_stop(&v);
 }
+
+/* A block that breaks the name rules (a second REGISTER of alice) is
+ * refused and marked invalid in the store: the next start passes it by
+ * instead of checking (and refusing) it again. */
+TEST_T(finality_an_invalid_block_is_marked_and_not_checked_at_the_next_start, 120)
+{
+	struct victim v;
+	victim_start(&v, "marked", 113);
+	struct fx c;
+	fx_open(&c);
+	struct record r;
+	struct block b1, b2;
+	fx_register(&r, fx_key(KEY_ED25519, 0), "alice", ADDR, FX_T0);
+	CHECK_INT(fx_extend(&c, &r, 1, &b1), ==, LEDGER_EXTENDED);
+	CHECK(feed(&v, 10, &b1, 1));
+	fx_register(&r, fx_key(KEY_ED25519, 1), "alice", ADDR, FX_T0 + 5);
+	struct block_header th;
+	uint8_t tip[32];
+	fx_at(&c, 1, &th, tip);
+	fx_block(&b2, tip, &th, &r, 1, th.time + 1);
+	CHECK(!feed(&v, 11, &b2, 1));
+	expect_refused(&v, "already registered");
+	ctl_stream_close(&v.st);
+	CHECK_INT(tnode_stop(&v.t, 20000), ==, 0);
+
+	char dir[512], ip[32];
+	snprintf(dir, sizeof(dir), "%s/marked", harness_tmpdir());
+	snprintf(ip, sizeof(ip), "127.0.%d.1", v.net);
+	const char *extra[] = { "--network", FX_NETWORK, "--pow-bits", "8", NULL };
+	tnode_start(&v.t, dir, ip, extra);
+	tnode_follow(&v.t, &v.st);
+	CHECK_INT(height(&v), ==, 1);
+	CHECK(bound_to(&v, "alice", 0));
+	CHECK(log_has(&v, "1 stored block(s) checked"));
+	CHECK(!log_has(&v, "refused on reload"));
+
+	block_free(&b1);
+	block_free(&b2);
+	fx_close(&c);
+	victim_stop(&v);
+}
