@@ -81,7 +81,7 @@ static lc_err host_block(void *ctx, const struct block *b, struct ledger_add *re
 		return rc;
 	n->blocks_in++;
 	if (res->result == LEDGER_EXTENDED || res->result == LEDGER_REORG ||
-	    res->result == LEDGER_SIDE) {
+	    res->result == LEDGER_SIDE || res->result == LEDGER_REFUSED) {
 		struct buf raw;
 		buf_init(&raw, BLOCK_MAX_BYTES);
 		CHECK_OK(block_encode(b, &raw));
@@ -147,7 +147,8 @@ void gn_open(struct gn *n, const char *ip, const struct gn_opts *o)
 		snprintf(n->addr, sizeof(n->addr), "[%s]:%u", ip, port);
 	else
 		snprintf(n->addr, sizeof(n->addr), "%s:%u", ip, port);
-	struct ledger_cfg lc = { o->network ? o->network : FX_NETWORK, FX_BITS, ledger_load, n };
+	struct ledger_cfg lc = { .network = o->network ? o->network : FX_NETWORK,
+				 .pow_bits = FX_BITS, .load = ledger_load, .load_ctx = n };
 	CHECK_OK(ledger_open(&n->l, &lc));
 	CHECK_OK(mempool_create(&n->mp, MEMPOOL_MAX_RECORDS));
 	struct gossip_cfg gc = {

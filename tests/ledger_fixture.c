@@ -21,9 +21,19 @@ static lc_err fx_load(void *ctx, const uint8_t hash[32], struct block *out)
 
 void fx_open(struct fx *f)
 {
+	struct ledger_cfg cfg = { 0 };
+	fx_open_cfg(f, &cfg);
+}
+
+void fx_open_cfg(struct fx *f, const struct ledger_cfg *cfg)
+{
 	memset(f, 0, sizeof(*f));
-	struct ledger_cfg cfg = { FX_NETWORK, FX_BITS, fx_load, f };
-	CHECK_OK(ledger_open(&f->l, &cfg));
+	struct ledger_cfg c = *cfg;
+	c.network = FX_NETWORK;
+	c.pow_bits = FX_BITS;
+	c.load = fx_load;
+	c.load_ctx = f;
+	CHECK_OK(ledger_open(&f->l, &c));
 }
 
 void fx_close(struct fx *f)
@@ -123,12 +133,18 @@ void fx_block(struct block *b, const uint8_t parent[32],
 
 enum ledger_result fx_add(struct fx *f, const struct block *b, struct ledger_add *res)
 {
+	return fx_add_at(f, b, (int64_t)FX_T0 + 100000, res);
+}
+
+enum ledger_result fx_add_at(struct fx *f, const struct block *b, int64_t now,
+			     struct ledger_add *res)
+{
 	struct ledger_add tmp;
 	if (!res)
 		res = &tmp;
-	CHECK_OK(ledger_add_block(f->l, b, (int64_t)FX_T0 + 100000, res));
+	CHECK_OK(ledger_add_block(f->l, b, now, res));
 	if (res->result == LEDGER_EXTENDED || res->result == LEDGER_REORG ||
-	    res->result == LEDGER_SIDE) {
+	    res->result == LEDGER_SIDE || res->result == LEDGER_REFUSED) {
 		struct buf raw;
 		buf_init(&raw, BLOCK_MAX_BYTES);
 		CHECK_OK(block_encode(b, &raw));

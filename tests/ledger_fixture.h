@@ -25,6 +25,9 @@ struct fx {
 };
 
 void fx_open(struct fx *f);
+/* The same with cfg's finality and checkpoint (its network, bits and
+ * loader are the fixture's). */
+void fx_open_cfg(struct fx *f, const struct ledger_cfg *cfg);
 void fx_close(struct fx *f);
 /* A key of the type, shared per process, index 0..7 for distinct keys. */
 struct idkey *fx_key(enum key_type t, int index);
@@ -46,6 +49,9 @@ void fx_block(struct block *b /* OUT, owns a copy of recs */, const uint8_t pare
 void fx_mine(struct block *b);
 /* Offer b to the ledger and remember its body for the loader. */
 enum ledger_result fx_add(struct fx *f, const struct block *b, struct ledger_add *res);
+/* The same at the given clock (fx_add's is FX_T0 + 100000). */
+enum ledger_result fx_add_at(struct fx *f, const struct block *b, int64_t now,
+			     struct ledger_add *res);
 /* Build on the current tip, add, return the result. */
 enum ledger_result fx_extend(struct fx *f, const struct record *recs, size_t n,
 			     struct block *out /* OUT, may be NULL */);

@@ -148,16 +148,17 @@ static void maybe_mine(struct node *n)
 	node_emit(n, &ev);
 }
 
-/* Put the records of blocks that left the best chain back in the mempool. */
-static void readd_disconnected(struct node *n, const struct ledger_add *res)
+/* The stored blocks from tip back to fork (not included), newest first
+ * (*out is the caller's: block_free each, then free).  Stops early at a
+ * block it cannot load. */
+static size_t load_branch(struct node *n, const uint8_t tip[32], const uint8_t fork[32],
+			  struct block **out /* OUT */)
 {
 	uint8_t cur[32];
-	memcpy(cur, res->old_tip, 32);
-	/* Walk back from the old tip to the fork, newest first, collecting
-	 * blocks; then re-add their records oldest first. */
+	memcpy(cur, tip, 32);
 	struct block *chain = NULL;
 	size_t len = 0;
-	while (memcmp(cur, res->fork, 32) != 0) {
+	while (memcmp(cur, fork, 32) != 0) {
 		struct block *nc = realloc(chain, (len + 1) * sizeof(*chain));
 		if (!nc)
 			break;
@@ -167,18 +168,62 @@ static void readd_disconnected(struct node *n, const struct ledger_add *res)
 		memcpy(cur, chain[len].h.prev, 32);
 		len++;
 	}
+	*out = chain;
+	return len;
+}
+
+/* Offer the records of the branch from tip back to fork, oldest first, to
+ * the mempool (announce: to the peers instead, at most max of them). */
+static size_t offer_branch(struct node *n, const uint8_t tip[32], const uint8_t fork[32],
+			   bool announce, size_t max)
+{
+	struct block *chain;
+	size_t len = load_branch(n, tip, fork, &chain);
 	const struct state *s = ledger_state(n->ledger);
-	size_t readded = 0;
+	size_t offered = 0;
 	for (size_t i = len; i-- > 0;) {
-		for (size_t k = 0; k < chain[i].n_records; k++)
-			if (mempool_add(n->mempool, s, ledger_network(n->ledger),
-					&chain[i].records[k], clock_wall_s(), NULL, 0) == LC_OK)
-				readded++;
+		for (size_t k = 0; k < chain[i].n_records && offered < max; k++) {
+			const struct record *r = &chain[i].records[k];
+			if (announce) {
+				gossip_announce_record(n->gossip, r);
+				offered++;
+			} else if (mempool_add(n->mempool, s, ledger_network(n->ledger), r,
+					       clock_wall_s(), NULL, 0) == LC_OK) {
+				offered++;
+			}
+		}
 		block_free(&chain[i]);
 	}
 	free(chain);
+	return offered;
+}
+
+/* Put the records of blocks that left the best chain back in the mempool. */
+static void readd_disconnected(struct node *n, const struct ledger_add *res)
+{
+	size_t readded = offer_branch(n, res->old_tip, res->fork, false, SIZE_MAX);
 	if (readded)
 		LOG_I("node", "%zu record(s) from the old branch wait to be mined again", readded);
+}
+
+/*
+ * A chain refused because it would rewrite final names may be the other
+ * side of a healed partition, whose own names are final there.  Each side
+ * then mines the other's records on its own chain: the refused branch's
+ * records that fit ours go to our mempool, and our branch's records go to
+ * the peers (at most ANNOUNCE_MAX, oldest first).  Once both chains bind
+ * every name alike, either may follow the other.
+ */
+#define ANNOUNCE_MAX 256
+static void share_branches(struct node *n, const struct ledger_add *res)
+{
+	size_t taken = offer_branch(n, res->hash, res->fork, false, SIZE_MAX);
+	uint8_t tip[32];
+	ledger_tip(n->ledger, tip);
+	size_t sent = offer_branch(n, tip, res->fork, true, ANNOUNCE_MAX);
+	LOG_I("node", "%zu record(s) of the refused chain wait to be mined here; %zu of "
+	      "ours since the fork at %u sent to the peers", taken, sent, res->fork_height);
+	maybe_mine(n);
 }
 
 /* After the best chain changed: mempool, job, and the user's own name. */
@@ -260,14 +305,19 @@ static lc_err accept_block(struct node *n, const struct block *b,
 	case LEDGER_SIDE:
 		break;
 	case LEDGER_INVALID:
+	case LEDGER_REFUSED:
 		if (stored && !ledger_has(n->ledger, hash))
 			node_store_forget(n, hash);
+		else if (res.marked)
+			node_store_invalid(n, res.invalid_from);
 		LOG_W("node", "refused block %u %.16s: %s", res.height, h, res.why);
 		ev = (struct node_event){ .kind = NODE_EV_BLOCK_REFUSED,
 					  .u.block_refused.height = res.height };
 		memcpy(ev.u.block_refused.hash, h, sizeof(h));
 		snprintf(ev.u.block_refused.why, sizeof(ev.u.block_refused.why), "%s", res.why);
 		node_emit(n, &ev);
+		if (res.rewrites_final)
+			share_branches(n, &res);
 		break;
 	case LEDGER_DUPLICATE:
 	case LEDGER_ORPHAN:
@@ -779,15 +829,20 @@ static lc_err replay_cb(void *ctx, const uint8_t hash[32], uint32_t height,
 		r->refused++;
 		return LC_OK;
 	}
-	/* Full checks, signatures included; only the clock is not applied. */
-	rc = ledger_add_block(r->n->ledger, &b, INT64_MAX / 4, &res);
+	/* Full checks, signatures included; the block's date is not held
+	 * against the clock, which serves the finality rule. */
+	rc = ledger_reload_block(r->n->ledger, &b, clock_wall_s(), &res);
 	block_free(&b);
 	if (rc)
 		return rc;
-	if (res.result == LEDGER_INVALID || res.result == LEDGER_ORPHAN) {
+	if (res.result == LEDGER_REFUSED) {
+		LOG_I("node", "stored block at height %u not followed: %s", height, res.why);
+	} else if (res.result == LEDGER_INVALID || res.result == LEDGER_ORPHAN) {
 		LOG_E("node", "stored block at height %u refused on reload: %s", height,
 		      res.result == LEDGER_ORPHAN ? "its parent is missing" : res.why);
 		r->refused++;
+		if (res.marked)
+			node_store_invalid(r->n, res.invalid_from);
 	}
 	r->blocks++;
 	return LC_OK;
@@ -823,10 +878,22 @@ static lc_err open_store(struct node *n, char *why, size_t whylen)
 	if (!rc)
 		rc = choose_network(n, why, whylen);
 	if (!rc) {
-		struct ledger_cfg cfg = { n->opt.network, (uint32_t)n->opt.pow_bits,
-					  node_load_block, n };
+		struct ledger_cfg cfg = {
+			.network = n->opt.network, .pow_bits = (uint32_t)n->opt.pow_bits,
+			.load = node_load_block, .load_ctx = n,
+			.final_depth = (uint32_t)n->opt.final_depth,
+			.final_secs = (int64_t)n->opt.final_minutes * 60,
+			.checkpoint = n->opt.checkpoint,
+			.checkpoint_height = n->opt.checkpoint_height,
+		};
+		memcpy(cfg.checkpoint_hash, n->opt.checkpoint_hash, 32);
 		rc = ledger_open(&n->ledger, &cfg);
+		if (rc == LC_ERR_INVAL && n->opt.checkpoint && n->opt.checkpoint_height == 0)
+			snprintf(why, whylen, "--checkpoint: the block at height 0 is the "
+				 "genesis of network '%s', and that is another", n->opt.network);
 	}
+	if (!rc)
+		rc = node_load_held(n);
 	if (!rc)
 		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS);
 	if (!rc)

@@ -110,7 +110,14 @@ struct node {
 lc_err node_store_body(struct node *n, const struct block *b, const uint8_t hash[32]);
 /* Drop the body of a block the ledger refused after all. */
 void node_store_forget(struct node *n, const uint8_t hash[32]);
-/* The names, pins and tip a block the ledger took (EXTENDED, REORG) changed. */
+/* Mark a block the ledger found invalid, and what is built on it, so that
+ * a start does not check them again. */
+void node_store_invalid(struct node *n, const uint8_t hash[32]);
+/* Before the chain is reloaded: tell the ledger since when the store says
+ * this node has held each binding (finality by time). */
+lc_err node_load_held(struct node *n);
+/* The names, pins, held bindings and tip a block the ledger took
+ * (EXTENDED, REORG) changed. */
 void node_store_changes(struct node *n, const struct block *b, const struct ledger_add *res);
 /* Rewrite all that derives from the chain (start, recovery). */
 lc_err node_store_derived(struct node *n);

@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "util/addr.h"
+#include "util/hex.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -27,6 +28,7 @@ enum {
 	O_CHAT_PORT, O_JOIN, O_NAME, O_KEY_TYPE, O_NETWORK, O_POW_BITS,
 	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
 	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME, O_CONFIG, O_NO_CONFIG, O_ECHO,
+	O_FINAL_DEPTH, O_FINAL_MINUTES, O_CHECKPOINT,
 };
 
 /* name, id, takes a value, may be in a file, repeatable */
@@ -46,6 +48,9 @@ static const struct opt_key keys[] = {
 	{ "pow-bits", O_POW_BITS, true, true, false },
 	{ "mine-threads", O_MINE_THREADS, true, true, false },
 	{ "session-lifetime", O_SESSION_LIFETIME, true, true, false },
+	{ "final-depth", O_FINAL_DEPTH, true, true, false },
+	{ "final-minutes", O_FINAL_MINUTES, true, true, false },
+	{ "checkpoint", O_CHECKPOINT, true, true, false },
 	{ "fullscreen", O_FULLSCREEN, false, true, false },
 	{ "window", O_WINDOW, true, true, false },
 	{ "screenshot", O_SCREENSHOT, true, false, false },
@@ -92,6 +97,8 @@ void options_defaults(struct options *o)
 	o->pow_bits = DEFAULT_POW_BITS;
 	o->mine_threads = 0;
 	o->session_lifetime = DEFAULT_SESSION_LIFETIME;
+	o->final_depth = DEFAULT_FINAL_DEPTH;
+	o->final_minutes = DEFAULT_FINAL_MINUTES;
 	o->window_w = DEFAULT_WINDOW_W;
 	o->window_h = DEFAULT_WINDOW_H;
 	o->log_level = LOG_INFO;
@@ -145,6 +152,23 @@ static bool parse_window(const char *s, int *w, int *h)
 		return false;
 	*w = (int)lw;
 	*h = (int)lh;
+	return true;
+}
+
+/* HEIGHT:HASH, HASH 64 hex digits. */
+static bool parse_checkpoint(const char *s, uint32_t *height, uint8_t hash[32])
+{
+	const char *colon = strchr(s, ':');
+	char hb[16];
+	long h;
+	if (!colon || colon - s >= (long)sizeof(hb))
+		return false;
+	memcpy(hb, s, (size_t)(colon - s));
+	hb[colon - s] = '\0';
+	if (!parse_int(hb, 0, UINT32_MAX, &h) || strlen(colon + 1) != 64 ||
+	    hex_decode(hash, 32, colon + 1) != LC_OK)
+		return false;
+	*height = (uint32_t)h;
 	return true;
 }
 
@@ -301,6 +325,24 @@ bool options_apply(struct options *o, const struct opt_key *k, const char *a,
 			return fail(err, "%s: '%s' is not in 5-86400 seconds", label, a);
 		o->session_lifetime = (int)v;
 		return true;
+	case O_FINAL_DEPTH:
+		if (!parse_int(a, 0, MAX_FINAL_DEPTH, &v))
+			return fail(err, "%s: '%s' is not in 0-%d blocks", label, a,
+				    MAX_FINAL_DEPTH);
+		o->final_depth = (int)v;
+		return true;
+	case O_FINAL_MINUTES:
+		if (!parse_int(a, 0, MAX_FINAL_MINUTES, &v))
+			return fail(err, "%s: '%s' is not in 0-%d minutes", label, a,
+				    MAX_FINAL_MINUTES);
+		o->final_minutes = (int)v;
+		return true;
+	case O_CHECKPOINT:
+		if (!parse_checkpoint(a, &o->checkpoint_height, o->checkpoint_hash))
+			return fail(err, "%s: '%s' is not HEIGHT:HASH (a block's height and "
+				    "its 64 hex digits)", label, a);
+		o->checkpoint = true;
+		return true;
 	case O_WINDOW:
 		if (!parse_window(a, &o->window_w, &o->window_h))
 			return fail(err, "%s: '%s' is not WxH (200-8192 each)", label, a);
@@ -436,6 +478,14 @@ void options_print_help(const char *prog, const struct options *d)
 "  --mine-threads N        mining threads, 1-%d (default: one per core)\n"
 "  --session-lifetime S    seconds before a chat session is replaced by a\n"
 "                          fresh handshake, 5-86400 (default: %d)\n"
+"  --final-depth N         a name's key (and whether it is revoked) is final\n"
+"                          once N blocks deep, 0-%d, 0 = never by depth\n"
+"                          (default: %d); a chain that changes a final one is\n"
+"                          refused, however heavy\n"
+"  --final-minutes M       ... or once this node has held it M minutes,\n"
+"                          0-%d, 0 = never by time (default: %d)\n"
+"  --checkpoint H:HASH     refuse every chain without block HASH (64 hex\n"
+"                          digits) at height H (default: none)\n"
 "  --echo                  answer each message received with its text (the\n"
 "                          demo's peer runs with it)\n"
 "\n"
@@ -508,6 +558,7 @@ void options_print_help(const char *prog, const struct options *d)
 	prog, prog, d->data_dir, d->bind, d->ledger_port, d->chat_port,
 	OPT_MAX_JOINS, DEFAULT_LEDGER_PORT, key_type_name(d->key_type),
 	d->network, MAX_POW_BITS, d->pow_bits, MAX_MINE_THREADS, d->session_lifetime,
+	MAX_FINAL_DEPTH, d->final_depth, MAX_FINAL_MINUTES, d->final_minutes,
 	DEMO_PEER_NAME, DEMO_PEER_HOST, DEMO_PORT_OFFSET, DEMO_NETWORK, DEMO_POW_BITS,
 	d->window_w, d->window_h, log_level_name(d->log_level));
 }

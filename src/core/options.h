@@ -32,6 +32,10 @@
 #define MAX_POW_BITS 40
 #define MAX_MINE_THREADS 256
 #define DEFAULT_SESSION_LIFETIME 3600
+#define DEFAULT_FINAL_DEPTH 6           /* blocks: a binding this deep is final */
+#define DEFAULT_FINAL_MINUTES 10        /* ... or held this long by this node */
+#define MAX_FINAL_DEPTH 1000000
+#define MAX_FINAL_MINUTES 525600        /* a year */
 #define DEFAULT_WINDOW_W 1280
 #define DEFAULT_WINDOW_H 800
 /* --demo: the network both demo nodes use unless --network/--pow-bits say
@@ -68,6 +72,11 @@ struct options {
 	bool network_set, pow_bits_set; /* given on the command line or in a file */
 	int mine_threads;               /* 0 = one per core */
 	int session_lifetime;           /* seconds before a fresh handshake */
+	int final_depth;                /* blocks; 0 = that rule is off */
+	int final_minutes;              /* 0 = that rule is off */
+	bool checkpoint;                /* --checkpoint HEIGHT:HASH given */
+	uint32_t checkpoint_height;
+	uint8_t checkpoint_hash[32];
 	int window_w, window_h;
 	/* --fullscreen, --window or --screenshot on the command line (a file's
 	 * kiosk settings are simply unused by a headless node). */

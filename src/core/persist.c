@@ -45,14 +45,28 @@ static void name_to_store(struct store_name *sn, const struct name_entry *e)
 	sn->reg_height = e->reg_height;
 }
 
-struct names_ctx { struct store *st; lc_err rc; };
+/* The binding e and since when this node has held it (finality). */
+static lc_err put_held(struct node *n, const struct name_entry *e)
+{
+	struct store_held h;
+	memset(&h, 0, sizeof(h));
+	snprintf(h.name, sizeof(h.name), "%s", e->name);
+	memcpy(h.fp, e->fp, 32);
+	h.revoked = e->status == NAME_REVOKED;
+	h.since = ledger_held_since(n->ledger, e->name);
+	return store_held_put(n->store, &h);
+}
+
+struct names_ctx { struct node *n; lc_err rc; };
 
 static bool put_name_cb(void *ctx, const struct name_entry *e)
 {
 	struct names_ctx *c = ctx;
 	struct store_name sn;
 	name_to_store(&sn, e);
-	c->rc = store_name_put(c->st, &sn);
+	c->rc = store_name_put(c->n->store, &sn);
+	if (!c->rc)
+		c->rc = put_held(c->n, e);
 	return c->rc == LC_OK;
 }
 
@@ -185,7 +199,9 @@ static lc_err put_tip(struct node *n)
  * transaction). */
 static lc_err put_derived(struct node *n)
 {
-	struct names_ctx nc = { n->store, store_names_clear(n->store) };
+	struct names_ctx nc = { n, store_names_clear(n->store) };
+	if (!nc.rc)
+		nc.rc = store_held_clear(n->store);
 	if (!nc.rc)
 		state_foreach(ledger_state(n->ledger), put_name_cb, &nc);
 	struct pins_ctx pc = { n, LC_OK };
@@ -234,6 +250,26 @@ void node_store_forget(struct node *n, const uint8_t hash[32])
 		      "refused again at the next start");
 }
 
+void node_store_invalid(struct node *n, const uint8_t hash[32])
+{
+	if (store_mark_invalid(n->store, hash) != LC_OK)
+		LOG_W("node", "could not mark an invalid block in the store; it is "
+		      "checked again at the next start");
+}
+
+static lc_err remember_cb(void *ctx, const struct store_held *h)
+{
+	struct node *n = ctx;
+	return h->since > 0 ? ledger_remember_held(n->ledger, h->name, h->fp, h->revoked,
+						   h->since)
+			    : LC_OK;
+}
+
+lc_err node_load_held(struct node *n)
+{
+	return store_foreach_held(n->store, remember_cb, n);
+}
+
 void node_store_changes(struct node *n, const struct block *b, const struct ledger_add *res)
 {
 	lc_err rc = store_begin(n->store);
@@ -246,6 +282,8 @@ void node_store_changes(struct node *n, const struct block *b, const struct ledg
 			struct store_name sn;
 			name_to_store(&sn, e);
 			rc = store_name_put(n->store, &sn);
+			if (!rc)
+				rc = put_held(n, e);
 			if (!rc)
 				rc = check_pin(n, e);
 		}

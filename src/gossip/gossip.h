@@ -45,7 +45,8 @@
 struct gossip_host {
 	void *ctx;
 	/* A block a peer sent (decoded, not yet checked).  The host runs it
-	 * through ledger_add_block() and stores it; res says what happened. */
+	 * through ledger_add_block() and stores it; res says what happened
+	 * (LEDGER_INVALID bans the peer, LEDGER_REFUSED strikes it). */
 	lc_err (*on_block)(void *ctx, const struct block *b, struct ledger_add *res);
 	/* A pending record a peer sent.  LC_OK when it was new and valid (the
 	 * gossip layer then relays it), LC_ERR_EXISTS when already known,

@@ -53,6 +53,7 @@
 #define STALL_MS 30000              /* sync peer silent with requests outstanding */
 #define SYNC_HOLD_MS 5000           /* no syncing after the host could not take a block */
 #define SYNC_EARLY_HOLD_MS 60000    /* none from a peer whose chain is dated ahead of us */
+#define SYNC_REFUSED_HOLD_MS 10000  /* none from a peer that served a refused chain */
 #define WRITE_STALL_MS 60000        /* output pending, nothing written */
 #define LINGER_MS 2000              /* after BYE: flush, then wait for the close */
 #define BACKOFF_MIN_MS 1000

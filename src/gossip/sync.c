@@ -228,6 +228,31 @@ static void on_orphan(struct gossip *g, struct peer *p, const uint8_t hash[32])
 		send_getblocks(g, p, NULL);
 }
 
+/*
+ * p served a valid chain that the host refuses (it rewrites names final
+ * here, or lacks the checkpoint).  Not a ban: the other side of a healed
+ * partition does that once, honestly.  A strike (once per hold, however
+ * many of its blocks were in flight), and no syncing from p for a while;
+ * past the guard's strike limit, the address is banned and p dropped.
+ */
+static void on_refused(struct gossip *g, struct peer *p, uint32_t height, const char *why)
+{
+	bool first = p->hold_until <= g_now(g);
+	hashq_clear(&p->want);
+	p->getblocks_out = p->more = false;
+	p->hold_until = g_now(g) + SYNC_REFUSED_HOLD_MS;
+	if (g->sync == p) {
+		g->sync = NULL;
+		sync_pick(g);
+	}
+	if (!first)
+		return;
+	LOG_W(LOGM, "block %u from %s refused: %s; not syncing from it for %d s", height,
+	      p->addr, why, SYNC_REFUSED_HOLD_MS / 1000);
+	if (guard_strike(g->guard, p->ip16, "served a chain this node refuses"))
+		peer_bye(g, p, BYE_PROTOCOL, "banned: served chains this node refuses");
+}
+
 void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 {
 	const struct block *b = &m->u.block;
@@ -278,6 +303,9 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 		return;
 	} else if (res.result == LEDGER_INVALID) {
 		peer_misbehaved(g, p, "invalid block at height %u: %s", b->h.height, res.why);
+		return;
+	} else if (res.result == LEDGER_REFUSED) {
+		on_refused(g, p, b->h.height, res.why);
 		return;
 	} else if (res.result == LEDGER_ORPHAN) {
 		on_orphan(g, p, hash);

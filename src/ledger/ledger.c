@@ -11,13 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/final.h"
 #include "ledger/siphash.h"
 #include "util/log.h"
 #include "util/rng.h"
 
 typedef unsigned __int128 work_t;
 
-enum { BN_VALID = 1, BN_INVALID = 2 };
+/* BN_REFUSED: not at the checkpoint (nor is anything built on it). */
+enum { BN_VALID = 1, BN_INVALID = 2, BN_REFUSED = 4 };
 
 struct bnode {
 	struct bnode *chain;      /* next in hash bucket */
@@ -44,6 +46,12 @@ struct ledger {
 
 	struct state *state;
 	struct state_undo *undo;
+
+	struct final *final;      /* the best chain's bindings, and since when */
+	struct final_rule rule;
+	bool checkpoint;
+	uint32_t cp_height;
+	uint8_t cp_hash[32];
 };
 
 /* ---- index ---- */
@@ -139,6 +147,11 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 	network_tag(l->tag, l->network, l->pow_bits);
 	l->load = cfg->load;
 	l->load_ctx = cfg->load_ctx;
+	l->rule.depth = cfg->final_depth;
+	l->rule.secs = cfg->final_secs;
+	l->checkpoint = cfg->checkpoint;
+	l->cp_height = cfg->checkpoint_height;
+	memcpy(l->cp_hash, cfg->checkpoint_hash, 32);
 	l->n_buckets = 1024;
 	l->buckets = calloc(l->n_buckets, sizeof(*l->buckets));
 	lc_err rc = l->buckets ? rng_bytes(l->key, sizeof(l->key)) : LC_ERR_NOMEM;
@@ -146,6 +159,8 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 		rc = state_create(&l->state);
 	if (!rc)
 		rc = state_undo_create(&l->undo);
+	if (!rc)
+		rc = final_create(&l->final);
 	if (!rc) {
 		struct block g;
 		uint8_t hash[32];
@@ -155,6 +170,9 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 		rc = n ? best_set(l, 0, n) : LC_ERR_NOMEM;
 		if (n)
 			n->flags = BN_VALID;
+		/* A checkpoint at height 0 can only be this network's genesis. */
+		if (!rc && l->checkpoint && l->cp_height == 0 && memcmp(hash, l->cp_hash, 32))
+			rc = LC_ERR_INVAL;
 	}
 	if (rc) {
 		ledger_close(l);
@@ -178,12 +196,15 @@ void ledger_close(struct ledger *l)
 	free(l->best);
 	state_destroy(l->state);
 	state_undo_destroy(l->undo);
+	final_destroy(l->final);
 	free(l);
 }
 
 /* ---- checks ---- */
 
 #define FAIL(res, ...) do { (res)->result = LEDGER_INVALID; \
+	snprintf((res)->why, sizeof((res)->why), __VA_ARGS__); return LC_OK; } while (0)
+#define REFUSE(res, ...) do { (res)->result = LEDGER_REFUSED; \
 	snprintf((res)->why, sizeof((res)->why), __VA_ARGS__); return LC_OK; } while (0)
 
 /* Checks that need nothing but the block and the network. */
@@ -269,15 +290,31 @@ static lc_err rebuild_state(struct ledger *l, uint32_t h)
 	return LC_OK;
 }
 
-static void mark_invalid_from(struct bnode **path, size_t from, size_t n)
+static void mark_invalid_from(struct bnode **path, size_t from, size_t n,
+			      struct ledger_add *res)
 {
 	for (size_t i = from; i < n; i++)
 		path[i]->flags |= BN_INVALID;
+	res->marked = true;
+	memcpy(res->invalid_from, path[from]->hash, 32);
 }
 
-/* Switch the best chain to end at n (whose body is b). */
+/* The best chain now holds b on top: the bindings its records touched. */
+static lc_err note_block(struct ledger *l, const struct block *b, int64_t now)
+{
+	for (size_t i = 0; i < b->n_records; i++) {
+		const struct name_entry *e = state_get(l->state, b->records[i].name);
+		lc_err rc = e ? final_note(l->final, e, now) : LC_OK;
+		if (rc)
+			return rc;
+	}
+	return LC_OK;
+}
+
+/* Switch the best chain to end at n (whose body is b), unless the state at
+ * n changes a final binding. */
 static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *b,
-			 bool trusted, struct ledger_add *res)
+			 int64_t now, bool trusted, struct ledger_add *res)
 {
 	struct bnode *old_tip = tip(l);
 	size_t len = 0;
@@ -306,15 +343,30 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 		if (body == &loaded)
 			block_free(&loaded);
 		if (!rc && res->result == LEDGER_INVALID) {
-			mark_invalid_from(path, i, len);
+			mark_invalid_from(path, i, len, res);
 			break;
 		}
 		if (!rc)
 			path[i]->flags |= BN_VALID;
 	}
-	if (!rc && i == len) {
+	char why[110];
+	bool refused = !rc && i == len &&
+		       final_rewritten(l->final, &l->rule, old_tip->h.height, now, l->state,
+				       why, sizeof(why));
+	if (refused) {
+		res->result = LEDGER_REFUSED;
+		res->rewrites_final = true;
+		snprintf(res->why, sizeof(res->why),
+			 "a chain that rewrites final names was refused: %s", why);
+		memcpy(res->fork, fork->hash, 32);
+		res->fork_height = fork->h.height;
+		memcpy(res->old_tip, old_tip->hash, 32);
+	}
+	if (!rc && i == len && !refused) {
 		for (size_t k = 0; k < len && !rc; k++)
 			rc = best_set(l, path[k]->h.height, path[k]);
+		if (!rc)
+			rc = final_sync(l->final, l->state, now);
 		if (!rc) {
 			res->result = LEDGER_REORG;
 			memcpy(res->fork, fork->hash, 32);
@@ -331,8 +383,9 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 	return rc;
 }
 
+/* trusted: no signature checks; clock: hold the block's date against now. */
 static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
-			bool trusted, struct ledger_add *res)
+			bool trusted, bool clock, struct ledger_add *res)
 {
 	memset(res, 0, sizeof(*res));
 	header_hash(&b->h, res->hash);
@@ -351,11 +404,14 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	}
 	if (parent->flags & BN_INVALID)
 		FAIL(res, "builds on an invalid block");
+	if (parent->flags & BN_REFUSED)
+		REFUSE(res, "a chain without the checkpoint block at height %u was refused",
+		       l->cp_height);
 	if (b->h.height != parent->h.height + 1)
 		FAIL(res, "height %u after parent height %u", b->h.height, parent->h.height);
 	if (b->h.time < parent->h.time)
 		FAIL(res, "dated before its parent");
-	if (!trusted && b->h.time > (uint64_t)now + BLOCK_MAX_FUTURE_S) {
+	if (clock && b->h.time > (uint64_t)now + BLOCK_MAX_FUTURE_S) {
 		res->too_early = true;
 		FAIL(res, "dated too far in the future");
 	}
@@ -363,22 +419,31 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	struct bnode *n = index_add(l, &b->h, res->hash, parent);
 	if (!n)
 		return LC_ERR_NOMEM;
+	if (l->checkpoint && n->h.height == l->cp_height && memcmp(n->hash, l->cp_hash, 32)) {
+		/* Kept, so that nobody has to send it twice. */
+		n->flags |= BN_REFUSED;
+		REFUSE(res, "a chain without the checkpoint block at height %u was refused",
+		       l->cp_height);
+	}
 	if (parent == tip(l)) {
 		rc = apply_block(l, b, !trusted, res);
 		if (rc)
 			return rc;
 		if (res->result == LEDGER_INVALID) {
 			n->flags |= BN_INVALID;
+			res->marked = true;
+			memcpy(res->invalid_from, n->hash, 32);
 			return LC_OK;
 		}
 		n->flags |= BN_VALID;
-		return best_set(l, n->h.height, n);
+		rc = best_set(l, n->h.height, n);
+		return rc ? rc : note_block(l, b, now);
 	}
 	/* Most work wins; between equal work, the lower hash, so that every
 	 * node settles on the same tip without waiting for another block. */
 	struct bnode *t = tip(l);
 	if (n->work > t->work || (n->work == t->work && memcmp(n->hash, t->hash, 32) < 0))
-		return reorganise(l, n, b, trusted, res);
+		return reorganise(l, n, b, now, trusted, res);
 	res->result = LEDGER_SIDE;
 	return LC_OK;
 }
@@ -386,13 +451,30 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 lc_err ledger_add_block(struct ledger *l, const struct block *b, int64_t now,
 			struct ledger_add *res)
 {
-	return add_block(l, b, now, false, res);
+	return add_block(l, b, now, false, true, res);
 }
 
-lc_err ledger_add_trusted(struct ledger *l, const struct block *b,
+lc_err ledger_add_trusted(struct ledger *l, const struct block *b, int64_t now,
 			  struct ledger_add *res)
 {
-	return add_block(l, b, 0, true, res);
+	return add_block(l, b, now, true, false, res);
+}
+
+lc_err ledger_reload_block(struct ledger *l, const struct block *b, int64_t now,
+			   struct ledger_add *res)
+{
+	return add_block(l, b, now, false, false, res);
+}
+
+lc_err ledger_remember_held(struct ledger *l, const char *name,
+			    const uint8_t fp[static 32], bool revoked, int64_t since)
+{
+	return final_remember(l->final, name, fp, revoked, since);
+}
+
+int64_t ledger_held_since(const struct ledger *l, const char *name)
+{
+	return final_since(l->final, name);
 }
 
 /* ---- queries ---- */

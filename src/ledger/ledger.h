@@ -20,7 +20,12 @@
  *     every node applies alike, so they agree on one tip): reorganise.  The state is rebuilt from
  *     genesis up to the fork point, then the branch is applied block by
  *     block; if a block fails, it and its descendants are marked invalid and
- *     the old chain is restored.
+ *     the old chain is restored.  If the branch's state would change a
+ *     binding this node holds as final (final.h), the old chain is restored
+ *     too: LEDGER_REFUSED.  Nothing is marked, so a block that later
+ *     extends that branch with what it lacked is judged on its own;
+ *   - with a checkpoint (height, hash), another block at that height is
+ *     kept and marked refused, and so is every block built on it.
  *
  * One owner thread (the node's); nothing here is locked.
  */
@@ -45,6 +50,13 @@ struct ledger_cfg {
 	uint32_t pow_bits;
 	ledger_load_fn load;
 	void *load_ctx;
+	/* Finality (final.h): 0 turns a rule off; both 0, plain most work. */
+	uint32_t final_depth;         /* blocks deep, the tip's own included */
+	int64_t final_secs;           /* held this long by this node's clock */
+	/* A block the best chain must hold, when checkpoint is true. */
+	bool checkpoint;
+	uint32_t checkpoint_height;
+	uint8_t checkpoint_hash[32];
 };
 
 enum ledger_result {
@@ -54,16 +66,24 @@ enum ledger_result {
 	LEDGER_DUPLICATE,  /* already known */
 	LEDGER_ORPHAN,     /* parent unknown */
 	LEDGER_INVALID,    /* breaks a rule; see why */
+	LEDGER_REFUSED,    /* valid, but this node will not follow it: it
+			    * rewrites final names or misses the checkpoint
+			    * (see why); the old chain stays */
 };
 
 struct ledger_add {
 	enum ledger_result result;
 	uint8_t hash[32];
 	uint32_t height;
-	uint8_t fork[32];        /* REORG: last block common to both chains */
+	uint8_t fork[32];        /* REORG, and REFUSED for final names: last
+				  * block common to both chains */
+	bool rewrites_final;     /* REFUSED for final names (not the checkpoint) */
 	uint32_t fork_height;
-	uint8_t old_tip[32];     /* REORG: the tip before */
-	char why[LEDGER_WHY_MAX]; /* INVALID: the broken rule */
+	uint8_t old_tip[32];     /* REORG: the tip before (REFUSED: the tip) */
+	char why[LEDGER_WHY_MAX]; /* INVALID, REFUSED: the broken rule */
+	bool marked;             /* INVALID: the ledger keeps invalid_from and its
+				  * descendants, marked invalid */
+	uint8_t invalid_from[32];
 	bool too_early;          /* INVALID only because it is dated too far
 				  * ahead of our clock: it may be fine later,
 				  * and its sender is not to blame */
@@ -86,9 +106,23 @@ lc_err ledger_add_block(struct ledger *l, const struct block *b, int64_t now,
 
 /* Same as ledger_add_block for a block this node validated before (loaded
  * from its own store): signatures are not checked again unless the block
- * has to be re-applied in a later reorganisation. */
-lc_err ledger_add_trusted(struct ledger *l, const struct block *b,
+ * has to be re-applied in a later reorganisation, and its date is not held
+ * against now, which serves the finality rule only. */
+lc_err ledger_add_trusted(struct ledger *l, const struct block *b, int64_t now,
 			  struct ledger_add *res /* OUT */);
+/* Same as ledger_add_block, signatures included, except that the block's
+ * date is not held against now: for blocks reloaded from this node's store
+ * (the date was checked when they came).  now serves the finality rule. */
+lc_err ledger_reload_block(struct ledger *l, const struct block *b, int64_t now,
+			   struct ledger_add *res /* OUT */);
+
+/* Before reloading the chain: an earlier run held name -> (key fp,
+ * revoked) since since (final_remember()). */
+lc_err ledger_remember_held(struct ledger *l, const char *name,
+			    const uint8_t fp[static 32], bool revoked, int64_t since);
+/* When this node first saw name's current binding on its best chain (0
+ * when the name is not bound), for its store. */
+int64_t ledger_held_since(const struct ledger *l, const char *name);
 
 const struct state *ledger_state(const struct ledger *l);
 const char *ledger_network(const struct ledger *l);

@@ -98,6 +98,8 @@ void entry_apply(struct name_entry *e, const struct record *r, uint32_t height)
 	default:
 		break;
 	}
+	if (r->type != REC_ADDRESS)
+		e->bind_height = height;
 	if (r->type == REC_REGISTER || r->type == REC_ADDRESS)
 		snprintf(e->addr, sizeof(e->addr), "%s", r->addr);
 	e->seq = r->seq;

@@ -30,6 +30,9 @@ struct name_entry {
 	uint32_t seq;                  /* of the last record applied */
 	uint8_t status;                /* enum name_status */
 	uint32_t reg_height;           /* block holding the REGISTER */
+	uint32_t bind_height;          /* block of the last REGISTER, ROTATE or
+					* REVOKE: where the binding (key,
+					* revoked or not) took its form */
 	uint64_t updated;              /* time of the last record */
 	/* Fingerprints of every key the name has had, oldest first, so a pin
 	 * on an older key can tell a valid ROTATE chain from a swap. */

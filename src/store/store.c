@@ -27,7 +27,7 @@
 #include "util/log.h"
 
 #define MOD "store"
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define APPLICATION_ID 0x4c434854   /* "LCHT" in the file header: ours */
 #define BUSY_TIMEOUT_MS 5000
 #define INTEGRITY_LOG_MAX 10        /* findings of integrity_check logged */
@@ -65,6 +65,20 @@ static const char schema_v1[] =
 	" last_seen INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX peers_by_seen ON peers (last_seen);";
 
+/* Version 1 -> 2: blocks the ledger found invalid are marked, so a start
+ * does not check them again; and when this node first saw each name's
+ * binding (finality by time, ledger/final.h).  Every schema change is a
+ * step here, run in order from the file's version in one transaction. */
+static const char *const migrations[SCHEMA_VERSION + 1] = {
+	[2] = "ALTER TABLE blocks ADD COLUMN"
+	      " invalid INTEGER NOT NULL DEFAULT 0 CHECK (invalid IN (0, 1));"
+	      "CREATE TABLE held ("
+	      " name TEXT PRIMARY KEY NOT NULL CHECK (length(CAST(name AS BLOB)) <= 32),"
+	      " fp BLOB NOT NULL CHECK (length(fp) = 32),"
+	      " revoked INTEGER NOT NULL CHECK (revoked IN (0, 1)),"
+	      " since INTEGER NOT NULL) WITHOUT ROWID;",
+};
+
 _Static_assert(STORE_BLOCK_MAX == 524288 && STORE_META_MAX == 4096 &&
 	       STORE_NAME_MAX == 32 && STORE_SPKI_MAX == 600 && STORE_ADDR_MAX == 262,
 	       "the schema's CHECKs repeat these bounds");
@@ -72,6 +86,8 @@ _Static_assert(STORE_BLOCK_MAX == 524288 && STORE_META_MAX == 4096 &&
 enum stmt {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_INTEGRITY,
 	ST_BLOCK_PUT, ST_BLOCK_DELETE, ST_BLOCK_GET, ST_BLOCK_HAS, ST_BLOCK_ALL, ST_BLOCK_COUNT,
+	ST_BLOCK_INVALID,
+	ST_HELD_PUT, ST_HELD_CLEAR, ST_HELD_ALL,
 	ST_META_SET, ST_META_GET,
 	ST_PIN_GET, ST_PIN_PUT, ST_PIN_ALL,
 	ST_NAME_PUT, ST_NAME_DELETE, ST_NAME_CLEAR, ST_NAME_GET, ST_NAME_ALL,
@@ -89,8 +105,17 @@ static const char *const sql[ST__COUNT] = {
 	[ST_BLOCK_DELETE] = "DELETE FROM blocks WHERE hash = ?1",
 	[ST_BLOCK_GET] = "SELECT raw FROM blocks WHERE hash = ?1",
 	[ST_BLOCK_HAS] = "SELECT 1 FROM blocks WHERE hash = ?1",
-	[ST_BLOCK_ALL] = "SELECT hash, height, raw FROM blocks ORDER BY height, seq",
+	[ST_BLOCK_ALL] = "SELECT hash, height, raw FROM blocks WHERE invalid = 0"
+			 " ORDER BY height, seq",
 	[ST_BLOCK_COUNT] = "SELECT count(*) FROM blocks",
+	/* The block and every stored block built on it. */
+	[ST_BLOCK_INVALID] = "WITH RECURSIVE bad(h) AS (SELECT ?1 UNION"
+			     " SELECT blocks.hash FROM blocks JOIN bad ON blocks.prev = bad.h)"
+			     " UPDATE blocks SET invalid = 1 WHERE hash IN bad",
+	[ST_HELD_PUT] = "INSERT OR REPLACE INTO held (name, fp, revoked, since)"
+			" VALUES (?1, ?2, ?3, ?4)",
+	[ST_HELD_CLEAR] = "DELETE FROM held",
+	[ST_HELD_ALL] = "SELECT name, fp, revoked, since FROM held ORDER BY name",
 	[ST_META_SET] = "INSERT OR REPLACE INTO meta (key, val) VALUES (?1, ?2)",
 	[ST_META_GET] = "SELECT val FROM meta WHERE key = ?1",
 	[ST_PIN_GET] = "SELECT name, fp, first_seen, alarm, alarm_fp FROM pins WHERE name = ?1",
@@ -329,7 +354,7 @@ static lc_err open_db(struct opening *o)
 }
 
 /* Is this file a store we can read?  Reads the header only. */
-static lc_err check_version(struct opening *o, bool *fresh)
+static lc_err check_version(struct opening *o, bool *fresh, int64_t *version)
 {
 	sqlite3 *db = o->s->db;
 	int64_t app = 0, ver = 0;
@@ -343,6 +368,7 @@ static lc_err check_version(struct opening *o, bool *fresh)
 	if (sqlite3_db_readonly(db, "main") == 1)
 		return refuse(o, LC_ERR_PERM, "%s is read-only", o->path);
 	*fresh = app == 0 && ver == 0;
+	*version = ver;
 	if (*fresh)
 		return LC_OK;
 	if (app != APPLICATION_ID)
@@ -384,7 +410,8 @@ static lc_err configure(struct opening *o)
 }
 
 /* A new file: the schema, the application id and the version, all in one
- * transaction, so a crash leaves either nothing or a complete store. */
+ * transaction, so a crash leaves either nothing or a complete store.  It
+ * is version 1's; migrate() then takes it to the current one. */
 static lc_err create_schema(struct opening *o)
 {
 	sqlite3 *db = o->s->db;
@@ -401,8 +428,7 @@ static lc_err create_schema(struct opening *o)
 	    (rc = once(db, "PRAGMA application_id = 1279477844", NULL, NULL, 0)) == SQLITE_OK &&
 	    (rc = once(db, "PRAGMA user_version = 1", NULL, NULL, 0)) == SQLITE_OK)
 		rc = once(db, "COMMIT", NULL, NULL, 0);
-	_Static_assert(APPLICATION_ID == 1279477844 && SCHEMA_VERSION == 1,
-		       "the PRAGMAs above");
+	_Static_assert(APPLICATION_ID == 1279477844, "the PRAGMA above");
 	lc_err e = LC_OK;
 	if (rc != SQLITE_OK)
 		e = sql_refuse(o, rc, "create its tables");
@@ -414,6 +440,40 @@ static lc_err create_schema(struct opening *o)
 	if (e && !sqlite3_get_autocommit(db))
 		once(db, "ROLLBACK", NULL, NULL, 0);
 	return e;
+}
+
+/* Bring a store of version from (1 or later) up to SCHEMA_VERSION, all in
+ * one transaction: a crash leaves the old version whole.  Said in the log
+ * unless the file is new. */
+static lc_err migrate(struct opening *o, int64_t from, bool fresh)
+{
+	if (from >= SCHEMA_VERSION)
+		return LC_OK;
+	sqlite3 *db = o->s->db;
+	int rc = once(db, "BEGIN IMMEDIATE", NULL, NULL, 0);
+	int64_t ver = 0;
+	/* Read again under the write lock: someone may have been first. */
+	if (rc == SQLITE_OK)
+		rc = once(db, "PRAGMA user_version", &ver, NULL, 0);
+	for (int64_t v = ver + 1; rc == SQLITE_OK && v <= SCHEMA_VERSION; v++)
+		rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL);
+	if (rc == SQLITE_OK && ver < SCHEMA_VERSION) {
+		char q[64];
+		snprintf(q, sizeof(q), "PRAGMA user_version = %d", SCHEMA_VERSION);
+		rc = once(db, q, NULL, NULL, 0);
+	}
+	if (rc == SQLITE_OK)
+		rc = once(db, "COMMIT", NULL, NULL, 0);
+	if (rc != SQLITE_OK) {
+		lc_err e = sql_refuse(o, rc, "be upgraded to this ledgerchat's schema");
+		if (!sqlite3_get_autocommit(db))
+			once(db, "ROLLBACK", NULL, NULL, 0);
+		return e;
+	}
+	if (ver < SCHEMA_VERSION && !fresh)
+		LOG_I(MOD, "%s: upgraded from schema version %lld to %d", o->path,
+		      (long long)ver, SCHEMA_VERSION);
+	return LC_OK;
 }
 
 static lc_err prepare_all(struct opening *o)
@@ -437,13 +497,18 @@ lc_err store_open(struct store **out, const char *path, char *why, size_t whylen
 		e = refuse(&o, LC_ERR_NOMEM, "%s: out of memory", path);
 	} else {
 		bool fresh = false;
+		int64_t ver = 0;
 		e = open_db(&o);
 		if (!e)
-			e = check_version(&o, &fresh);
+			e = check_version(&o, &fresh, &ver);
 		if (!e)
 			e = configure(&o);
 		if (!e && fresh && (e = create_schema(&o)) == LC_ERR_AGAIN)
-			e = check_version(&o, &fresh);
+			e = check_version(&o, &fresh, &ver);
+		else if (!e && fresh)
+			ver = 1;
+		if (!e)
+			e = migrate(&o, ver, fresh);
 		if (!e)
 			e = prepare_all(&o);
 	}
@@ -600,6 +665,12 @@ lc_err store_foreach_block(struct store *s, store_block_fn fn, void *ctx)
 		e = fail(s, rc, "walk blocks");
 	done(st);
 	return e;
+}
+
+lc_err store_mark_invalid(struct store *s, const uint8_t hash[static 32])
+{
+	sqlite3_stmt *st = stmt(s, ST_BLOCK_INVALID);
+	return finish(s, st, bind_blob(st, 1, hash, 32), "mark a block invalid");
 }
 
 lc_err store_block_count(struct store *s, uint64_t *out)
@@ -803,6 +874,52 @@ lc_err store_foreach_name(struct store *s, store_name_fn fn, void *ctx)
 	}
 	if (!e && rc != SQLITE_DONE)
 		e = fail(s, rc, "walk names");
+	done(st);
+	return e;
+}
+
+/* ---- held bindings ---- */
+
+lc_err store_held_put(struct store *s, const struct store_held *h)
+{
+	assert(memchr(h->name, '\0', sizeof(h->name)));
+	sqlite3_stmt *st = stmt(s, ST_HELD_PUT);
+	int rc = bind_text(st, 1, h->name);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 2, h->fp, sizeof(h->fp));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 3, h->revoked ? 1 : 0);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, h->since);
+	return finish(s, st, rc, "put held binding");
+}
+
+lc_err store_held_clear(struct store *s)
+{
+	return finish(s, stmt(s, ST_HELD_CLEAR), SQLITE_OK, "clear held bindings");
+}
+
+lc_err store_foreach_held(struct store *s, store_held_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_HELD_ALL);
+	lc_err e = LC_OK;
+	int rc = SQLITE_DONE;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_held h;
+		int64_t revoked;
+		memset(&h, 0, sizeof(h));
+		if (!col_text(st, 0, h.name, sizeof(h.name)) ||
+		    !col_fixed(st, 1, h.fp, sizeof(h.fp)) ||
+		    !col_int(st, 2, 0, 1, &revoked) ||
+		    !col_int(st, 3, INT64_MIN, INT64_MAX, &h.since)) {
+			e = malformed("walk held bindings");
+		} else {
+			h.revoked = revoked == 1;
+			e = fn(ctx, &h);
+		}
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = fail(s, rc, "walk held bindings");
 	done(st);
 	return e;
 }

@@ -12,6 +12,8 @@
  *   meta    a few small values ("tip", "network", ...)
  *   pins    this node's memory of the key first seen for each name
  *   names   the name state derived from the chain, rewritten as it changes
+ *   held    when this node first saw each name's binding on its best chain
+ *           (the finality rule's clock, ledger/final.h)
  *   peers   gossip addresses that answered, most recent first (bounded)
  *
  * Calls outside store_begin()..store_commit() are each a transaction of
@@ -93,9 +95,13 @@ lc_err store_delete_block(struct store *s, const uint8_t hash[static 32]);
 /* False also when the lookup fails (logged). */
 bool store_has_block(struct store *s, const uint8_t hash[static 32]);
 
+/* Mark the block and every stored block built on it invalid (it broke a
+ * rule of the ledger): store_foreach_block() passes them by from now on. */
+lc_err store_mark_invalid(struct store *s, const uint8_t hash[static 32]);
+
 /*
  * Call fn for every block by height, blocks of one height in the order they
- * were stored.  hash and raw are valid only during the call.  A non-zero
+ * were stored, except those marked invalid.  hash and raw are valid only during the call.  A non-zero
  * return from fn stops the walk and is returned.  fn may call other store
  * functions, but not store_foreach_block(); blocks it stores may or may not
  * be visited.
@@ -156,6 +162,22 @@ lc_err store_name_get(struct store *s, const char *name, struct store_name *out 
 /* Every name in byte order; as store_foreach_pin(). */
 typedef lc_err (*store_name_fn)(void *ctx, const struct store_name *n);
 lc_err store_foreach_name(struct store *s, store_name_fn fn, void *ctx);
+
+/* ---- held bindings: what this node's chain bound each name to, and since
+ * when (seconds since 1970, this node's clock) ---- */
+
+struct store_held {
+	char name[STORE_NAME_MAX + 1];
+	uint8_t fp[32];          /* SHA-256 of the key's SPKI */
+	bool revoked;
+	int64_t since;
+};
+/* Insert or replace the row of h->name. */
+lc_err store_held_put(struct store *s, const struct store_held *h);
+lc_err store_held_clear(struct store *s);
+/* Every row by name; as store_foreach_pin(). */
+typedef lc_err (*store_held_fn)(void *ctx, const struct store_held *h);
+lc_err store_foreach_held(struct store *s, store_held_fn fn, void *ctx);
 
 /* ---- gossip peers ---- */
 

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!l) {
 		/* 1 bit of work: half of all headers pass, so fuzzing reaches
 		 * the body checks. */
-		struct ledger_cfg cfg = { "fuzz", 1, NULL, NULL };
+		struct ledger_cfg cfg = { .network = "fuzz", .pow_bits = 1 };
 		if (ledger_open(&l, &cfg) != LC_OK)
 			abort();
 	}

@@ -103,6 +103,9 @@ TEST(config_every_key_sets_what_the_option_sets)
 		"pow-bits = 8\n"
 		"mine-threads = 2\n"
 		"session-lifetime = 600\n"
+		"final-depth = 12\n"
+		"final-minutes = 0\n"
+		"checkpoint = 7:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
 		"log-level = debug\n"
 		"fullscreen = yes\n"
 		"window = 800x480\n", why));
@@ -112,7 +115,8 @@ TEST(config_every_key_sets_what_the_option_sets)
 		"1", "--chat-port", "65535", "--join", "10.0.0.1", "--join",
 		"[::1]:47700", "--name", "alice_01", "--key-type", "p256",
 		"--network", "test-net", "--pow-bits", "8", "--mine-threads", "2",
-		"--session-lifetime", "600", "--log-level", "debug", "--fullscreen",
+		"--session-lifetime", "600", "--final-depth", "12", "--final-minutes", "0",
+		"--checkpoint", "7:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "--log-level", "debug", "--fullscreen",
 		"--window", "800x480", NULL,
 	};
 	options_defaults(&c);
@@ -129,7 +133,7 @@ TEST(config_keys_are_the_option_table)
 		"bind", "advertise", "ledger-port", "chat-port", "data-dir", "join",
 		"name", "key-type", "network", "pow-bits", "mine-threads",
 		"session-lifetime", "log-level", "headless", "fullscreen", "window",
-		"demo", "echo",
+		"demo", "echo", "final-depth", "final-minutes", "checkpoint",
 	};
 	for (size_t i = 0; i < sizeof(in_file) / sizeof(in_file[0]); i++) {
 		const struct opt_key *k = options_key(in_file[i]);

@@ -343,7 +343,7 @@ TEST_T(floods_hostile_peers_are_cut_off_and_banned_while_others_carry_on, 120)
 
 	/* A hello for this network, as the hostile peers' first words. */
 	struct ledger *l;
-	struct ledger_cfg lc = { "t-floods", 8, NULL, NULL };
+	struct ledger_cfg lc = { .network = "t-floods", .pow_bits = 8 };
 	CHECK_OK(ledger_open(&l, &lc));
 	struct wire_msg *m = malloc(sizeof(*m));
 	struct buf f;

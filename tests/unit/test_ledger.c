@@ -692,6 +692,299 @@ TEST(reorg_to_an_invalid_branch_is_refused)
 	fx_close(&f);
 }
 
+/* ---- finality ---- */
+
+#define FINAL_NOW ((int64_t)T0 + 100000)
+
+/* A ledger whose bindings are final at depth blocks deep or after secs held. */
+static void fx_final(struct fx *f, uint32_t depth, int64_t secs)
+{
+	struct ledger_cfg cfg = { .final_depth = depth, .final_secs = secs };
+	fx_open_cfg(f, &cfg);
+}
+
+/* n blocks on the block from (genesis when NULL), one per record (an
+ * empty one for a record without a name, or every block when recs is
+ * NULL), each offered at now.  The last verdict; its why in why[160] and
+ * the last block's hash in last[32] when not NULL. */
+static enum ledger_result grow_to(struct fx *f, const uint8_t *from, int n,
+				  const struct record *recs, int64_t now, char *why,
+				  uint8_t *last)
+{
+	struct block_header h;
+	uint8_t hash[32];
+	if (from)
+		CHECK(ledger_lookup(f->l, from, &h, NULL));
+	else
+		fx_at(f, 0, &h, hash);
+	if (from)
+		memcpy(hash, from, 32);
+	struct ledger_add res;
+	memset(&res, 0, sizeof(res));
+	for (int i = 0; i < n; i++) {
+		struct block b;
+		bool has = recs && recs[i].name[0];
+		fx_block(&b, hash, &h, has ? &recs[i] : NULL, has ? 1 : 0,
+			 T0 + h.height + 1);
+		fx_add_at(f, &b, now, &res);
+		h = b.h;
+		header_hash(&b.h, hash);
+		block_free(&b);
+	}
+	if (why)
+		snprintf(why, 160, "%s", res.why);
+	if (last)
+		memcpy(last, hash, 32);
+	return res.result;
+}
+
+static enum ledger_result grow(struct fx *f, const uint8_t *from, int n,
+			       const struct record *recs, int64_t now, char *why)
+{
+	return grow_to(f, from, n, recs, now, why, NULL);
+}
+
+/* Does the best chain now end at the block last (r: its verdict)?  A
+ * branch may win earlier, at a tie, so its last block merely extends. */
+static bool followed(struct fx *f, enum ledger_result r, const uint8_t last[32])
+{
+	uint8_t tip[32];
+	ledger_tip(f->l, tip);
+	return (r == LEDGER_REORG || r == LEDGER_EXTENDED) && memcmp(tip, last, 32) == 0;
+}
+
+static bool bound_to(struct fx *f, const char *name, int key)
+{
+	const struct name_entry *e = state_get(ledger_state(f->l), name);
+	uint8_t fp[32];
+	idkey_fingerprint(K(key), fp);
+	return e && memcmp(e->fp, fp, 32) == 0;
+}
+
+/* bob (key 0) is 3 blocks deep, which is final at depth 3: a heavier chain
+ * from genesis where bob is key 1 is refused, and so is the same chain
+ * grown further; the node keeps bob's key.  At depth 2 the same rewrite is
+ * taken (the edge of the rule). */
+TEST(final_a_reorg_that_rewrites_a_final_binding_is_refused_at_depth)
+{
+	for (int deep = 2; deep <= 3; deep++) {
+		struct fx f;
+		fx_final(&f, 3, 0);
+		struct record main_r[3] = { 0 }, evil[4] = { 0 };
+		fx_register(&main_r[0], K(0), "bob", "10.0.0.1:1", T0);
+		CHECK_INT(grow(&f, NULL, deep, main_r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+		uint8_t tip[32], now_tip[32];
+		ledger_tip(f.l, tip);
+		fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
+		char why[160];
+		uint8_t last[32];
+		enum ledger_result r = grow_to(&f, NULL, deep + 1, evil, FINAL_NOW + 1, why, last);
+		ledger_tip(f.l, now_tip);
+		if (deep == 2) {
+			CHECK(followed(&f, r, last));
+			CHECK(bound_to(&f, "bob", 1));
+		} else {
+			CHECK_INT(r, ==, LEDGER_REFUSED);
+			CHECK(strstr(why, "a chain that rewrites final names was refused"));
+			CHECK(strstr(why, "'bob'"));
+			CHECK(memcmp(now_tip, tip, 32) == 0);
+			CHECK(bound_to(&f, "bob", 0));
+			/* Kept (not to be fetched again), off the best chain;
+			 * grown on, judged again, and refused again. */
+			uint8_t etip[32];
+			bool best = true;
+			CHECK_INT(grow_to(&f, NULL, deep + 1, evil, FINAL_NOW + 2, NULL, etip),
+				  ==, LEDGER_DUPLICATE);
+			CHECK(ledger_lookup(f.l, etip, NULL, &best) && !best);
+			CHECK_INT(grow(&f, etip, 1, NULL, FINAL_NOW + 2, NULL), ==,
+				  LEDGER_REFUSED);
+			CHECK(bound_to(&f, "bob", 0));
+		}
+		fx_close(&f);
+	}
+}
+
+/* alice is final (4 deep), carol is not (1 deep): a heavier branch that
+ * binds carol to another key and keeps alice is taken. */
+TEST(final_a_reorg_that_changes_only_a_non_final_binding_is_taken)
+{
+	struct fx f;
+	fx_final(&f, 3, 600);
+	struct record r[4] = { 0 };
+	fx_register(&r[0], K(0), "alice", "10.0.0.1:1", T0);
+	fx_register(&r[3], K(2), "carol", "10.0.0.3:1", T0);
+	CHECK_INT(grow(&f, NULL, 4, r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	CHECK(bound_to(&f, "carol", 2));
+	uint8_t h3[32];
+	fx_at(&f, 3, NULL, h3);
+	struct record other[2] = { 0 };
+	fx_register(&other[0], K(3), "carol", "10.0.0.4:1", T0);
+	uint8_t last[32];
+	CHECK(followed(&f, grow_to(&f, h3, 2, other, FINAL_NOW + 10, NULL, last), last));
+	CHECK(bound_to(&f, "carol", 3));
+	CHECK(bound_to(&f, "alice", 0));
+	fx_close(&f);
+}
+
+/* A healed partition: this side holds bob (final), the other side carol.
+ * The other side's heavier chain without bob is refused; once it carries
+ * bob's own REGISTER too (mined again there), it keeps every final binding
+ * and adds carol: taken, both names on it. */
+TEST(final_a_reorg_that_keeps_final_bindings_and_adds_names_is_taken)
+{
+	struct fx f;
+	fx_final(&f, 3, 600);
+	struct record mine[3] = { 0 }, theirs[4] = { 0 };
+	fx_register(&mine[0], K(0), "bob", "10.0.0.1:1", T0);
+	CHECK_INT(grow(&f, NULL, 3, mine, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	fx_register(&theirs[0], K(1), "carol", "10.0.0.2:1", T0);
+	CHECK_INT(grow(&f, NULL, 4, theirs, FINAL_NOW + 1, NULL), ==, LEDGER_REFUSED);
+	CHECK(bound_to(&f, "bob", 0));
+	CHECK(state_get(ledger_state(f.l), "carol") == NULL);
+	/* The other side mines bob's record on its chain: a sibling of the
+	 * refused 4th block, heavier than ours too. */
+	uint8_t s3[32];
+	CHECK_INT(grow_to(&f, NULL, 3, theirs, FINAL_NOW + 2, NULL, s3), ==, LEDGER_DUPLICATE);
+	struct record again[1] = { mine[0] };
+	CHECK_INT(grow(&f, s3, 1, again, FINAL_NOW + 2, NULL), ==, LEDGER_REORG);
+	CHECK(bound_to(&f, "bob", 0));
+	CHECK(bound_to(&f, "carol", 1));
+	CHECK_INT(ledger_height(f.l), ==, 4);
+	fx_close(&f);
+}
+
+/* Time: final after 600 s held by this node's clock, and exactly then:
+ * offered 599 s after bob came, the rewrite is taken; at 600 s, refused. */
+TEST(final_a_binding_held_long_enough_is_final_at_the_edge)
+{
+	for (int64_t after = 599; after <= 600; after++) {
+		struct fx f;
+		fx_final(&f, 0, 600);
+		struct record main_r[1] = { 0 }, evil[3] = { 0 };
+		fx_register(&main_r[0], K(0), "bob", "10.0.0.1:1", T0);
+		uint8_t tip[32];
+		CHECK_INT(grow_to(&f, NULL, 1, main_r, FINAL_NOW, NULL, tip), ==,
+			  LEDGER_EXTENDED);
+		/* A block later does not restart bob's time. */
+		CHECK_INT(grow(&f, tip, 1, NULL, FINAL_NOW + 300, NULL), ==, LEDGER_EXTENDED);
+		fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
+		uint8_t last[32];
+		enum ledger_result r = grow_to(&f, NULL, 3, evil, FINAL_NOW + after, NULL, last);
+		if (after < 600)
+			CHECK(followed(&f, r, last));
+		else
+			CHECK_INT(r, ==, LEDGER_REFUSED);
+		CHECK(bound_to(&f, "bob", after < 600 ? 1 : 0));
+		fx_close(&f);
+	}
+}
+
+/* What an earlier run held counts from then: remembered before the chain
+ * is loaded again, bob is final at once. */
+TEST(final_a_remembered_binding_keeps_its_time)
+{
+	struct fx f;
+	fx_final(&f, 0, 600);
+	uint8_t fp0[32];
+	idkey_fingerprint(K(0), fp0);
+	CHECK_OK(ledger_remember_held(f.l, "bob", fp0, false, FINAL_NOW - 3600));
+	struct record main_r[1] = { 0 }, evil[2] = { 0 };
+	fx_register(&main_r[0], K(0), "bob", "10.0.0.1:1", T0);
+	CHECK_INT(grow(&f, NULL, 1, main_r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	CHECK(ledger_held_since(f.l, "bob") == FINAL_NOW - 3600);
+	CHECK(ledger_held_since(f.l, "nobody") == 0);
+	fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
+	CHECK_INT(grow(&f, NULL, 2, evil, FINAL_NOW + 1, NULL), ==, LEDGER_REFUSED);
+	CHECK(bound_to(&f, "bob", 0));
+	fx_close(&f);
+}
+
+/* A final binding may move on by what its key signed (a ROTATE from it),
+ * but a final REVOKE cannot be undone. */
+TEST(final_a_rotation_by_the_key_is_kept_a_revocation_is_not_undone)
+{
+	struct fx f;
+	fx_final(&f, 2, 0);
+	struct record r[2] = { 0 };
+	fx_register(&r[0], K(0), "bob", "10.0.0.1:1", T0);
+	CHECK_INT(grow(&f, NULL, 2, r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	struct record rot[3] = { 0 };
+	rot[0] = r[0];
+	fx_rotate(&rot[1], K(0), K(1), "bob", 1, T0 + 1);
+	uint8_t last[32];
+	CHECK(followed(&f, grow_to(&f, NULL, 3, rot, FINAL_NOW, NULL, last), last));
+	CHECK(bound_to(&f, "bob", 1));
+
+	struct fx g;
+	fx_final(&g, 2, 0);
+	struct record rv[3] = { 0 };
+	fx_register(&rv[0], K(0), "bob", "10.0.0.1:1", T0);
+	fx_revoke(&rv[1], K(0), "bob", 1, T0 + 1);
+	CHECK_INT(grow(&g, NULL, 3, rv, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	struct record alive[4] = { 0 };
+	alive[0] = rv[0];
+	CHECK_INT(grow(&g, NULL, 4, alive, FINAL_NOW, NULL), ==, LEDGER_REFUSED);
+	CHECK_INT(state_get(ledger_state(g.l), "bob")->status, ==, NAME_REVOKED);
+	fx_close(&f);
+	fx_close(&g);
+}
+
+/* A checkpoint at height 2: the chain that holds it is followed; a heavier
+ * one without it is refused, as is what is built on its block there; a
+ * checkpoint at height 0 must be the genesis. */
+TEST(final_a_chain_without_the_checkpoint_is_refused)
+{
+	struct fx a;
+	fx_open(&a);
+	CHECK_INT(grow(&a, NULL, 3, NULL, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	struct ledger_cfg cfg = { .checkpoint = true, .checkpoint_height = 2 };
+	fx_at(&a, 2, NULL, cfg.checkpoint_hash);
+	struct fx f;
+	fx_open_cfg(&f, &cfg);
+	CHECK_INT(grow(&f, NULL, 3, NULL, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	uint8_t tip[32], now_tip[32];
+	ledger_tip(f.l, tip);
+	/* Another chain (its first block carries a record, so it differs). */
+	struct record other[5] = { 0 };
+	fx_register(&other[0], K(0), "mallory", "10.0.0.6:1", T0);
+	struct block_header gh, h;
+	uint8_t hash[32];
+	fx_at(&f, 0, &gh, hash);
+	h = gh;
+	enum ledger_result got[5];
+	char why[160] = "";
+	for (int i = 0; i < 5; i++) {
+		struct block b;
+		bool has = other[i].name[0];
+		fx_block(&b, hash, &h, has ? &other[i] : NULL, has ? 1 : 0, T0 + h.height + 1);
+		struct ledger_add res;
+		got[i] = fx_add(&f, &b, &res);
+		if (i == 1)
+			snprintf(why, sizeof(why), "%s", res.why);
+		h = b.h;
+		header_hash(&b.h, hash);
+		block_free(&b);
+	}
+	CHECK_INT(got[0], ==, LEDGER_SIDE);
+	CHECK_INT(got[1], ==, LEDGER_REFUSED);
+	CHECK(strstr(why, "checkpoint block at height 2"));
+	CHECK_INT(got[2], ==, LEDGER_REFUSED);
+	CHECK_INT(got[3], ==, LEDGER_ORPHAN);   /* its parent was not kept */
+	ledger_tip(f.l, now_tip);
+	CHECK(memcmp(now_tip, tip, 32) == 0);
+	CHECK(state_get(ledger_state(f.l), "mallory") == NULL);
+	fx_close(&f);
+
+	/* At height 0, only the genesis. */
+	struct ledger *l;
+	struct ledger_cfg bad = { .network = FX_NETWORK, .pow_bits = FX_BITS, .checkpoint = true };
+	CHECK_ERR(ledger_open(&l, &bad), LC_ERR_INVAL);
+	fx_at(&a, 0, NULL, bad.checkpoint_hash);
+	CHECK_OK(ledger_open(&l, &bad));
+	ledger_close(l);
+	fx_close(&a);
+}
+
 /* ---- mempool ---- */
 
 TEST(mempool_checks_chains_and_revalidates)

@@ -66,7 +66,8 @@ TEST(options_every_option_accepted)
 	   "65535", "--join", "10.0.0.1", "--join", "[::1]:47700", "--name",
 	   "alice_01", "--key-type", "rsa3072", "--network", "test-net",
 	   "--pow-bits", "8", "--mine-threads", "2", "--session-lifetime", "600",
-	   "--fullscreen", "--window",
+	   "--final-depth", "0", "--final-minutes", "525600", "--checkpoint",
+	   "4294967295:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "--fullscreen", "--window",
 	   "800x480", "--screenshot", "/tmp/s.png", "--log-level", "debug");
 	CHECK(o.headless && o.demo == DEMO_ON && o.fullscreen && o.kiosk_cli);
 	CHECK_STR(o.data_dir, "/tmp/d");
@@ -82,6 +83,11 @@ TEST(options_every_option_accepted)
 	CHECK_INT(o.pow_bits, ==, 8);
 	CHECK_INT(o.mine_threads, ==, 2);
 	CHECK_INT(o.session_lifetime, ==, 600);
+	CHECK_INT(o.final_depth, ==, 0);
+	CHECK_INT(o.final_minutes, ==, 525600);
+	CHECK(o.checkpoint && o.checkpoint_height == 4294967295u);
+	CHECK(o.checkpoint_hash[0] == 0x00 && o.checkpoint_hash[1] == 0x11 &&
+	      o.checkpoint_hash[31] == 0xff);
 	CHECK_INT(o.window_w, ==, 800);
 	CHECK_INT(o.window_h, ==, 480);
 	CHECK_STR(o.screenshot, "/tmp/s.png");
@@ -124,6 +130,14 @@ TEST(options_bad_values_name_the_culprit)
 	BAD("--pow-bits", "--pow-bits", "41");
 	BAD("--mine-threads", "--mine-threads", "0");
 	BAD("--session-lifetime", "--session-lifetime", "4");
+	BAD("--final-depth", "--final-depth", "-1");
+	BAD("--final-depth", "--final-depth", "1000001");
+	BAD("--final-minutes", "--final-minutes", "525601");
+	BAD("--checkpoint", "--checkpoint", "12");
+	BAD("--checkpoint", "--checkpoint", "x:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+	BAD("--checkpoint", "--checkpoint", "4294967296:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+	BAD("--checkpoint", "--checkpoint", "5:00112233445566778899aabbccddeeff00112233445566778899aabbccddee");
+	BAD("--checkpoint", "--checkpoint", "5:00112233445566778899aabbccddeeff00112233445566778899aabbccddeefg");
 	BAD("--log-level", "--log-level", "loud");
 	BAD("--bind", "--bind", "localhost");
 	BAD("--bind", "--bind", "1.2.3.256");

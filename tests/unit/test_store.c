@@ -184,12 +184,12 @@ TEST(store_open_creates_a_wal_store_with_its_schema)
 	raw_sql(path_in("a.db"), "PRAGMA journal_mode", v, sizeof(v));
 	CHECK_STR(v, "wal");
 	raw_sql(path_in("a.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "1");
+	CHECK_STR(v, "2");
 	raw_sql(path_in("a.db"), "PRAGMA application_id", v, sizeof(v));
 	CHECK_STR(v, "1279477844");
 	raw_sql(path_in("a.db"), "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
 		v, sizeof(v));
-	CHECK_STR(v, "5");
+	CHECK_STR(v, "6");
 	/* The walk in (height, insertion) order reads the index, no sorting. */
 	sqlite3 *db;
 	CHECK(sqlite3_open(path_in("a.db"), &db) == SQLITE_OK);
@@ -225,7 +225,7 @@ TEST(store_refuses_a_newer_schema_version)
 {
 	struct store *s = open_in("v.db");
 	store_close(s);
-	raw_sql(path_in("v.db"), "PRAGMA user_version = 2", NULL, 0);
+	raw_sql(path_in("v.db"), "PRAGMA user_version = 3", NULL, 0);
 	log_to_file();
 	char why[256];
 	CHECK_ERR(store_open(&s, path_in("v.db"), why, sizeof(why)), LC_ERR_UNSUPPORTED);
@@ -235,7 +235,35 @@ TEST(store_refuses_a_newer_schema_version)
 	CHECK(strstr(log_text(), "store: open: "));
 	char v[16];
 	raw_sql(path_in("v.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "2");   /* left alone */
+	CHECK_STR(v, "3");   /* left alone */
+}
+
+/* A file of version 1 (as the first ledgerchat wrote it) is upgraded in
+ * place: its blocks stay, and what version 2 adds works. */
+TEST(store_upgrades_a_version_1_file)
+{
+	struct store *s = open_in("old.db");
+	put_block(s, 1, 1, 21);
+	store_close(s);
+	raw_sql(path_in("old.db"), "DROP TABLE held", NULL, 0);
+	raw_sql(path_in("old.db"), "ALTER TABLE blocks DROP COLUMN invalid", NULL, 0);
+	raw_sql(path_in("old.db"), "PRAGMA user_version = 1", NULL, 0);
+	log_to_file();
+	s = open_in("old.db");
+	CHECK(strstr(log_text(), "upgraded from schema version 1 to 2"));
+	char v[16];
+	raw_sql(path_in("old.db"), "PRAGMA user_version", v, sizeof(v));
+	CHECK_STR(v, "2");
+	CHECK(block_is(s, 1, 21));
+	struct store_held h = { .name = "bob", .revoked = true, .since = 42 };
+	CHECK_OK(store_held_put(s, &h));
+	uint8_t hash[32];
+	hash_of(hash, 1);
+	CHECK_OK(store_mark_invalid(s, hash));
+	CHECK_INT(count_of(s), ==, 1);
+	store_close(s);
+	CHECK_OK(store_integrity_check(s = open_in("old.db")));
+	store_close(s);
 }
 
 TEST(store_refuses_files_that_are_not_stores)
@@ -414,6 +442,72 @@ TEST(store_foreach_block_goes_by_height_then_insertion)
 	w = (struct walk){ 0 };
 	CHECK_OK(store_foreach_block(s, walk_fn, &w));
 	CHECK_INT(w.n, ==, 7);
+	store_close(s);
+}
+
+/* A block marked invalid, and every block built on it, is no longer
+ * walked (a start does not check it again); it is still stored. */
+TEST(store_marks_an_invalid_block_and_what_is_built_on_it)
+{
+	struct store *s = open_in("inv.db");
+	/* 1 <- 2 <- 3 <- 4 <- 5 (each id's parent is id - 1), and 9 apart */
+	CHECK_OK(store_begin(s));
+	for (uint32_t id = 1; id <= 5; id++)
+		put_block(s, id, id, 20 + id);
+	put_block(s, 9, 3, 29);
+	CHECK_OK(store_commit(s));
+	uint8_t h3[32];
+	hash_of(h3, 3);
+	CHECK_OK(store_mark_invalid(s, h3));
+	struct walk w = { 0 };
+	CHECK_OK(store_foreach_block(s, walk_fn, &w));
+	CHECK_INT(w.n, ==, 3);
+	CHECK_INT(w.ids[0], ==, 1);
+	CHECK_INT(w.ids[1], ==, 2);
+	CHECK_INT(w.ids[2], ==, 9);
+	CHECK(block_is(s, 4, 24));
+	CHECK_INT(count_of(s), ==, 6);
+	store_close(s);
+}
+
+/* ---- held bindings ---- */
+
+static lc_err held_fn(void *ctx, const struct store_held *h)
+{
+	struct store_held *out = ctx;
+	size_t i = 0;
+	while (out[i].name[0])
+		i++;
+	CHECK(i < 3);
+	out[i] = *h;
+	return LC_OK;
+}
+
+TEST(store_held_bindings_round_trip_and_clear)
+{
+	struct store *s = open_in("held.db");
+	struct store_held a = { .name = "alice", .since = 1700000000 };
+	struct store_held b = { .name = "bob", .revoked = true, .since = 5 };
+	memset(a.fp, 0xaa, 32);
+	memset(b.fp, 0xbb, 32);
+	CHECK_OK(store_held_put(s, &b));
+	CHECK_OK(store_held_put(s, &a));
+	b.since = 6;
+	CHECK_OK(store_held_put(s, &b));   /* replaces */
+	struct store_held got[4];
+	memset(got, 0, sizeof(got));
+	CHECK_OK(store_foreach_held(s, held_fn, got));
+	for (int i = 0; i < 2; i++) {   /* by name */
+		const struct store_held *want = i == 0 ? &a : &b;
+		CHECK_STR(got[i].name, want->name);
+		CHECK_MEM(got[i].fp, want->fp, 32);
+		CHECK(got[i].revoked == want->revoked && got[i].since == want->since);
+	}
+	CHECK(!got[2].name[0]);
+	CHECK_OK(store_held_clear(s));
+	memset(got, 0, sizeof(got));
+	CHECK_OK(store_foreach_held(s, held_fn, got));
+	CHECK(!got[0].name[0]);
 	store_close(s);
 }
 
