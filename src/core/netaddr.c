@@ -1,13 +1,13 @@
 /* netaddr.c - choosing the published address. */
 #include "core/netaddr.h"
 
-#include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "util/net.h"
 
 static bool primary_ipv4(char *out, size_t n)
 {
@@ -20,8 +20,8 @@ static bool primary_ipv4(char *out, size_t n)
 			continue;
 		if (!(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
 			continue;
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
-		found = inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)n) != NULL;
+		net_sa_ip(i->ifa_addr, out, n);
+		found = strcmp(out, "?") != 0;
 	}
 	freeifaddrs(ifs);
 	return found;

@@ -943,11 +943,14 @@ static lc_err start_services(struct node *n, char *why, size_t whylen)
 	struct guard_cfg gc = { "session", NULL };
 	if ((rc = guard_open(&n->sess_guard, &gc)))
 		return rc;
+	if ((rc = resolver_open(&n->resolver, NULL)))
+		return lc_why(why, whylen, rc, "cannot start the name resolver: %s",
+			      lc_strerror(rc));
 	/* The name comes in adopt_name(), once we know which name is ours. */
 	struct sess_cfg scfg = {
 		.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
 		.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
-		.guard = n->sess_guard,
+		.guard = n->sess_guard, .resolver = n->resolver,
 		.host = { n, s_lookup, s_tip, s_tip_differs, s_event, s_pinned, s_key_known },
 	};
 	if ((rc = sess_open(&n->sess, &scfg)))
@@ -956,6 +959,7 @@ static lc_err start_services(struct node *n, char *why, size_t whylen)
 	struct gossip_cfg gcfg = {
 		.bind = n->opt.bind, .port = n->opt.ledger_port, .ledger = n->ledger,
 		.host = { n, g_on_block, g_on_record, g_load_block, g_peer_seen, g_notice },
+		.resolver = n->resolver,
 	};
 	if ((rc = gossip_open(&n->gossip, &gcfg)))
 		return lc_why(why, whylen, rc, "cannot listen for peers on %s port %u: %s",
@@ -1108,7 +1112,7 @@ static void drain_queue(struct node *n)
 lc_err node_run(struct node *n, bool handle_signals)
 {
 	int sfd = handle_signals ? make_signalfd() : -1;
-	struct pollfd pfd[2 + SESS_MAX_POLLFDS + GOSSIP_MAX_POLLFDS];
+	struct pollfd pfd[3 + SESS_MAX_POLLFDS + GOSSIP_MAX_POLLFDS];
 	uint64_t next_hk = clock_mono_ms() + HOUSEKEEPING_MS;
 	int sess_ms = 0, gossip_ms = 0;
 	n->ran = true;
@@ -1122,9 +1126,10 @@ lc_err node_run(struct node *n, bool handle_signals)
 			timeout = gossip_ms;
 		pfd[0] = (struct pollfd){ queue_fd(n->q), POLLIN, 0 };
 		pfd[1] = (struct pollfd){ sfd, POLLIN, 0 };
-		size_t ns = sess_pollfds(n->sess, pfd + 2, SESS_MAX_POLLFDS);
-		size_t ng = gossip_pollfds(n->gossip, pfd + 2 + ns, GOSSIP_MAX_POLLFDS);
-		int pr = poll(pfd, 2 + ns + ng, timeout);
+		pfd[2] = (struct pollfd){ resolver_fd(n->resolver), POLLIN, 0 };
+		size_t ns = sess_pollfds(n->sess, pfd + 3, SESS_MAX_POLLFDS);
+		size_t ng = gossip_pollfds(n->gossip, pfd + 3 + ns, GOSSIP_MAX_POLLFDS);
+		int pr = poll(pfd, 3 + ns + ng, timeout);
 		if (pr < 0 && errno != EINTR) {
 			LOG_E("node", "poll: %s", strerror(errno));
 			break;
@@ -1136,8 +1141,10 @@ lc_err node_run(struct node *n, bool handle_signals)
 			n->stop = true;
 		}
 		if (pr > 0) {
-			sess_handle(n->sess, pfd + 2, ns);
-			gossip_handle(n->gossip, pfd + 2 + ns, ng);
+			sess_handle(n->sess, pfd + 3, ns);
+			gossip_handle(n->gossip, pfd + 3 + ns, ng);
+			if (pfd[2].revents & POLLIN)   /* names looked up: dial them */
+				resolver_dispatch(n->resolver);
 		}
 		void *m;
 		while (!n->stop && queue_pop(n->q, &m) == LC_OK)
@@ -1184,6 +1191,7 @@ void node_close(struct node *n)
 	sess_close(n->sess);
 	guard_close(n->sess_guard);
 	gossip_close(n->gossip);
+	resolver_close(n->resolver);   /* after its askers: bounded, see resolver.c */
 	msgstore_close(n->msgs);
 	miner_stop(n->miner);
 	if (n->q)

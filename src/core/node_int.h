@@ -31,6 +31,7 @@
 #include "store/store.h"
 #include "util/hex.h"
 #include "util/queue.h"
+#include "util/resolver.h"
 
 enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP, MSG_ECHO, MSG_RUN };
 
@@ -85,6 +86,7 @@ struct node {
 	struct msgstore *msgs;
 	struct sessions *sess;
 	struct guard *sess_guard;           /* bans on the chat port */
+	struct resolver *resolver;          /* host names, off this thread */
 
 	/* current mining job */
 	uint64_t job_id;

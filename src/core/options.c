@@ -11,8 +11,8 @@
 #include "core/config.h"
 #include "util/addr.h"
 #include "util/hex.h"
+#include "util/net.h"
 
-#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <getopt.h>
@@ -253,11 +253,7 @@ bool options_apply(struct options *o, const struct opt_key *k, const char *a,
 	case O_CONFIG:
 		return copy_path(o->config, a, label, err);
 	case O_BIND: {
-		struct in6_addr a6;
-		struct in_addr a4;
-		if (strlen(a) >= sizeof(o->bind) ||
-		    (inet_pton(AF_INET, a, &a4) != 1 &&
-		     inet_pton(AF_INET6, a, &a6) != 1))
+		if (strlen(a) >= sizeof(o->bind) || !net_ip_numeric(a))
 			return fail(err, "%s: '%s' is not an IPv4 or IPv6 address", label, a);
 		strcpy(o->bind, a);
 		return true;

@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "ctl/print.h"
@@ -27,6 +25,7 @@
 #include "util/addr.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/net.h"
 
 /* ---- commands and their arguments ---- */
 
@@ -345,36 +344,14 @@ static int ms_left(uint64_t deadline)
 static lc_err connect_to(const char *path, int timeout_ms, int *fd_out,
 			 char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return lc_why(err, errlen, LC_ERR_TOOBIG, "%s: path too long for a "
-			    "Unix socket (at most %zu bytes)", path,
-			    sizeof(sa.sun_path) - 1);
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return lc_why(err, errlen, LC_ERR_IO, "socket: %s", strerror(errno));
-	/* A Unix connect() waits while the listener's backlog is full;
-	 * SO_SNDTIMEO bounds that wait (it then fails with EAGAIN). */
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	int r;
-	while ((r = connect(fd, (struct sockaddr *)&sa, sizeof(sa))) != 0 &&
-	       errno == EINTR)
-		;
-	if (r != 0) {
-		int e = errno;
-		close(fd);
-		if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR)
-			return lc_why(err, errlen, LC_ERR_NOTFOUND, "nothing listens on %s",
-				    path);
-		if (e == EAGAIN || e == EWOULDBLOCK || e == EINPROGRESS)
-			return lc_why(err, errlen, LC_ERR_TIMEOUT, "the node did not "
-				    "accept the connection within %d s",
-				    (timeout_ms + 999) / 1000);
-		return lc_why(err, errlen, LC_ERR_IO, "cannot connect to %s: %s", path,
-			    strerror(e));
-	}
+	int fd;
+	char why[256];
+	lc_err rc = net_unix_connect(&fd, path, timeout_ms, why, sizeof(why));
+	if (rc == LC_ERR_TIMEOUT)
+		return lc_why(err, errlen, rc, "the node did not accept the connection "
+			      "within %d s", (timeout_ms + 999) / 1000);
+	if (rc)
+		return lc_why(err, errlen, rc, "%s", why);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
 		int e = errno;
 		close(fd);

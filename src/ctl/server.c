@@ -33,6 +33,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/net.h"
 #include "util/queue.h"
 
 #define MOD "ctl"
@@ -300,10 +301,8 @@ static void accept_all(struct ctl_server *s, uint64_t now)
 {
 	int refused = 0;
 	for (;;) {
-		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = net_accept(s->lfd, NULL);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				LOG_W(MOD, "accept: %s; pausing", strerror(errno));
 				s->accept_paused_until = now + ACCEPT_PAUSE_MS;
@@ -430,13 +429,11 @@ static void *server_main(void *arg)
 
 static lc_err listen_on(struct ctl_server *s, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (strlen(path) >= sizeof(s->path)) {
 		LOG_E(MOD, "%s: path too long for a Unix socket (at most %zu bytes)",
-		      path, sizeof(sa.sun_path) - 1);
+		      path, sizeof(s->path) - 1);
 		return LC_ERR_TOOBIG;
 	}
-	strcpy(sa.sun_path, path);
 	strcpy(s->path, path);
 
 	struct stat st;
@@ -455,22 +452,12 @@ static lc_err listen_on(struct ctl_server *s, const char *path)
 		return LC_ERR_IO;
 	}
 
-	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->lfd < 0) {
-		LOG_E(MOD, "socket: %s", strerror(errno));
+	char why[256];
+	if (net_unix_listen(&s->lfd, path, LISTEN_BACKLOG, why, sizeof(why)) != LC_OK) {
+		LOG_E(MOD, "%s", why);
 		return LC_ERR_IO;
 	}
-	/* Linux gives the new file the socket inode's mode (less the umask),
-	 * so it is 0600 from its first instant, without changing the
-	 * process-wide umask under other threads.  The chmod after bind
-	 * covers systems where fchmod on a socket does nothing. */
-	if (fchmod(s->lfd, 0600) != 0 ||
-	    bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		LOG_E(MOD, "bind %s: %s", path, strerror(errno));
-		return LC_ERR_IO;
-	}
-	if (chmod(path, 0600) != 0 || lstat(path, &st) != 0 ||
-	    listen(s->lfd, LISTEN_BACKLOG) != 0) {
+	if (lstat(path, &st) != 0) {
 		LOG_E(MOD, "listen %s: %s", path, strerror(errno));
 		unlink(path);
 		return LC_ERR_IO;

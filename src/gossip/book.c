@@ -9,28 +9,15 @@
  */
 #include "gossip/internal.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "util/net.h"
+
 void sa_ip(const struct sockaddr *sa, char *ip, size_t ipsz, uint8_t ip16[16])
 {
-	memset(ip16, 0, 16);
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		ip16[10] = ip16[11] = 0xff;
-		memcpy(ip16 + 12, &s4->sin_addr, 4);
-		inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)ipsz);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		memcpy(ip16, &s6->sin6_addr, 16);
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-			inet_ntop(AF_INET, ip16 + 12, ip, (socklen_t)ipsz);
-		else
-			inet_ntop(AF_INET6, &s6->sin6_addr, ip, (socklen_t)ipsz);
-	} else {
-		snprintf(ip, ipsz, "?");
-	}
+	net_sa_ip16(sa, ip16);
+	net_sa_ip(sa, ip, ipsz);
 }
 
 void ip_port_fmt(char *out, size_t outsz, const char *ip, uint16_t port)
@@ -120,7 +107,7 @@ static bool reached_already(const struct gossip *g, const struct book_entry *e)
 
 static bool dialable(const struct gossip *g, const struct book_entry *e, bool learned_ok)
 {
-	if (!e->used || e->self || e->peer || (!e->joined && !learned_ok))
+	if (!e->used || e->self || e->peer || e->resolving || (!e->joined && !learned_ok))
 		return false;
 	return !reached_already(g, e);
 }

@@ -10,10 +10,7 @@
  */
 #include "gossip/internal.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +21,7 @@
 #include "util/addr.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/net.h"
 #include "util/rng.h"
 
 uint64_t g_now(const struct gossip *g)
@@ -117,12 +115,6 @@ static bool adopt(struct gossip *g, int fd, bool outbound, const struct sockaddr
 	return true;
 }
 
-static void tune(int fd)
-{
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 /* ---- inbound ---- */
 
 /* Inbound connections still waiting for their hello: how many in all,
@@ -210,7 +202,7 @@ static void accept_all(struct gossip *g)
 			refuse_full(fd);
 			continue;
 		}
-		tune(fd);
+		net_tcp_nodelay(fd);
 		LOG_D(LOGM, "accepted %s", p->addr);
 		send_hello(g, p);
 		peer_flush(g, p);
@@ -219,77 +211,107 @@ static void accept_all(struct gossip *g)
 
 /* ---- outbound ---- */
 
-static void dial(struct gossip *g, int bi)
+/* Connect to book entry bi at one of n addresses (a numeric address, or
+ * what its name resolved to); t_dial: when the attempt began. */
+static void dial_addr(struct gossip *g, int bi, const struct net_addr *addrs, size_t n,
+		      uint64_t t_dial)
 {
 	struct book_entry *e = &g->book[bi];
 	uint64_t now = g_now(g);
-	char host[ADDR_MAX_LEN + 1], port_s[8];
-	uint16_t port;
-	if (!hostport_parse(e->addr, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port)) {
-		e->used = false;   /* cannot happen: checked when added */
-		return;
-	}
-	snprintf(port_s, sizeof(port_s), "%u", port);
-	struct addrinfo hints, *res = NULL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	int gai = getaddrinfo(host, port_s, &hints, &res);
-	if (gai != 0 || !res) {
-		LOG_I(LOGM, "cannot resolve %s: %s", e->addr, gai_strerror(gai));
-		book_failed(g, bi, now);
-		return;
-	}
 	/* Prefer the family of our bind address (we connect from it). */
-	struct addrinfo *ai = res;
-	for (struct addrinfo *a = res; a && g->bind_len; a = a->ai_next)
-		if (a->ai_family == g->bind_sa.ss_family) {
-			ai = a;
-			break;
-		}
+	const struct net_addr *to = &addrs[net_pick(addrs, n, net_addr_family(&g->src))];
 	char ip[48];
 	uint8_t ip16[16];
-	sa_ip(ai->ai_addr, ip, sizeof(ip), ip16);
+	sa_ip((const struct sockaddr *)&to->ss, ip, sizeof(ip), ip16);
 	if (guard_banned(g->guard, ip16)) {
 		LOG_D(LOGM, "not dialling %s: banned", e->addr);
-		freeaddrinfo(res);
 		book_failed(g, bi, now);
 		return;
 	}
-	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int err = fd < 0 ? errno : 0;
-	if (!err && g->bind_len && g->bind_sa.ss_family == ai->ai_family &&
-	    bind(fd, (struct sockaddr *)&g->bind_sa, g->bind_len) != 0)
-		err = errno;
-	if (!err) {
-		tune(fd);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)
-			err = errno;
-	}
+	const struct net_addr *src =
+		net_addr_family(&g->src) == net_addr_family(to) ? &g->src : NULL;
+	int fd;
+	char why[160];
+	lc_err rc = net_tcp_dial(&fd, to, src, why, sizeof(why));
 	struct peer *p = NULL;
-	if (!err && !adopt(g, fd, true, ai->ai_addr, &p))
-		err = ENOMEM;
-	freeaddrinfo(res);
-	if (err) {
-		LOG_D(LOGM, "dial %s: %s", e->addr, strerror(err));
-		if (fd >= 0)
-			close(fd);
+	if (!rc && !adopt(g, fd, true, (const struct sockaddr *)&to->ss, &p)) {
+		close(fd);
+		rc = lc_why(why, sizeof(why), LC_ERR_NOMEM, "no room for another peer");
+	}
+	if (rc) {
+		LOG_D(LOGM, "dial %s: %s", e->addr, why);
 		book_failed(g, bi, now);
 		return;
 	}
+	p->t_start = t_dial;   /* the handshake deadline counts the lookup too */
 	snprintf(p->addr, sizeof(p->addr), "%s", e->addr);
 	p->book = bi;
 	book_connected(g, bi, p->id);
 	LOG_D(LOGM, "dialling %s (attempt %u)", e->addr, e->fails + 1);
 }
 
+/* The resolver's answer for a book entry's name (on the owner thread,
+ * from its dispatch). */
+static void on_resolved(void *ctx, const struct resolver_answer *a)
+{
+	struct gossip *g = ctx;
+	int bi = -1;
+	for (int i = 0; i < BOOK_MAX && bi < 0; i++)
+		if (g->book[i].used && g->book[i].resolving == a->tag)
+			bi = i;
+	if (bi < 0)
+		return;   /* forgotten meanwhile */
+	struct book_entry *e = &g->book[bi];
+	e->resolving = 0;
+	g->busy++;
+	if (a->rc) {
+		LOG_I(LOGM, "cannot resolve %s: %s", a->host, a->why);
+		book_failed(g, bi, g_now(g));
+	} else if (live_peers(g, NULL) >= GOSSIP_MAX_PEERS) {
+		book_failed(g, bi, g_now(g));
+	} else {
+		dial_addr(g, bi, a->addr, a->n, e->t_dial);
+	}
+	g->busy--;
+	reap(g);
+}
+
+/* Dial book entry bi: at once for a numeric address; for a name, once
+ * the resolver answers (on_resolved). */
+static void dial(struct gossip *g, int bi)
+{
+	struct book_entry *e = &g->book[bi];
+	uint64_t now = g_now(g);
+	char host[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	if (!hostport_parse(e->addr, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port)) {
+		e->used = false;   /* cannot happen: checked when added */
+		return;
+	}
+	e->t_dial = now;
+	struct net_addr to;
+	if (net_addr_parse(&to, host, port)) {
+		dial_addr(g, bi, &to, 1, now);
+		return;
+	}
+	uint64_t tag = ++g->next_tag;
+	lc_err rc = g->cfg.resolver ? resolver_ask(g->cfg.resolver, host, port, on_resolved, g, tag)
+				    : LC_ERR_UNSUPPORTED;
+	if (rc) {
+		LOG_I(LOGM, "cannot resolve %s: %s", host,
+		      rc == LC_ERR_TOOBIG ? "too many names being looked up" :
+		      rc == LC_ERR_UNSUPPORTED ? "no resolver" : lc_strerror(rc));
+		book_failed(g, bi, now);
+		return;
+	}
+	e->resolving = tag;
+	LOG_D(LOGM, "resolving %s (attempt %u)", e->addr, e->fails + 1);
+}
+
 /* A non-blocking connect finished, one way or the other. */
 static void connect_done(struct gossip *g, struct peer *p)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-		err = errno;
+	int err = net_dial_error(p->fd);
 	if (err == EINPROGRESS)
 		return;
 	if (err) {
@@ -426,11 +448,10 @@ static void on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m)
 	for (size_t i = 0; i < m->u.peers.n; i++) {
 		char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
 		uint16_t port;
-		uint8_t a[16];
 		if (!hostport_parse(m->u.peers.addr[i], 0, host, sizeof(host), &port))
 			continue;
 		/* Numeric only: a peer cannot make us look names up. */
-		if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+		if (!net_ip_numeric(host))
 			continue;
 		ip_port_fmt(canon, sizeof(canon), host, port);
 		if (book_find(g, canon) < 0 && book_add(g, canon, false) >= 0)
@@ -531,78 +552,40 @@ void gossip_peer_gone(struct gossip *g, struct peer *p)
 
 /* ---- public ---- */
 
+/* The listen address (the wildcard for none) and, when it is a specific
+ * one, the source of outbound connections. */
 static lc_err parse_bind(struct gossip *g, const char *where, uint16_t port,
-			 struct sockaddr_storage *ss, socklen_t *len)
+			 struct net_addr *at)
 {
-	memset(ss, 0, sizeof(*ss));
 	char host[64];
 	size_t n = where ? strlen(where) : 0;
 	if (n >= 2 && where[0] == '[' && where[n - 1] == ']')
 		snprintf(host, sizeof(host), "%.*s", (int)(n - 2), where + 1);
 	else
 		snprintf(host, sizeof(host), "%s", where ? where : "");
-	struct sockaddr_in *s4 = (void *)ss;
-	struct sockaddr_in6 *s6 = (void *)ss;
-	bool any;
-	if (!host[0] || strcmp(host, "::") == 0) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_addr = in6addr_any;
-		s6->sin6_port = htons(port);
-		*len = sizeof(*s6);
-		any = true;
-	} else if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		*len = sizeof(*s4);
-		any = s4->sin_addr.s_addr == htonl(INADDR_ANY);
-	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		*len = sizeof(*s6);
-		any = false;
-	} else {
+	if (!net_addr_parse(at, host[0] ? host : "::", port)) {
 		LOG_E(LOGM, "bind address '%s' is not an IPv4 or IPv6 address", where);
 		return LC_ERR_INVAL;
 	}
-	if (!any) {
-		/* Outbound connections leave from the same address, port 0. */
-		g->bind_sa = *ss;
-		if (ss->ss_family == AF_INET)
-			((struct sockaddr_in *)(void *)&g->bind_sa)->sin_port = 0;
-		else
-			((struct sockaddr_in6 *)(void *)&g->bind_sa)->sin6_port = 0;
-		g->bind_len = *len;
+	/* Outbound connections leave from the same address, port 0. */
+	if (!net_addr_is_any(at)) {
+		g->src = *at;
+		net_addr_set_port(&g->src, 0);
 	}
 	return LC_OK;
 }
 
-static lc_err listen_on(struct gossip *g, struct sockaddr_storage *ss, socklen_t len,
-			const char *where)
+static lc_err listen_on(struct gossip *g, const struct net_addr *at, const char *where)
 {
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 && ss->ss_family == AF_INET6 && (!where || !where[0])) {
-		/* No IPv6 here: every IPv4 address instead. */
-		struct sockaddr_in *s4 = (void *)ss;
-		memset(ss, 0, sizeof(*ss));
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(g->cfg.port);
-		len = sizeof(*s4);
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	}
-	int one = 1, zero = 0;
-	if (fd >= 0) {
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ss->ss_family == AF_INET6 && (!where || !where[0]))
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	}
-	if (fd < 0 || bind(fd, (struct sockaddr *)ss, len) != 0 || listen(fd, 64) != 0) {
-		LOG_E(LOGM, "cannot listen on %s port %u: %s", where && where[0] ? where : "*",
-		      g->cfg.port, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	/* No address given: every address, IPv6 and IPv4 alike. */
+	bool every = !where || !where[0];
+	char why[160];
+	if (net_tcp_listen(&g->listen_fd, at, every ? NET_LISTEN_DUAL : NET_LISTEN_EXACT, why,
+			   sizeof(why)) != LC_OK) {
+		LOG_E(LOGM, "cannot listen on %s port %u: %s", every ? "*" : where, g->cfg.port,
+		      why);
 		return LC_ERR_IO;
 	}
-	g->listen_fd = fd;
 	g->listen_port = g->cfg.port;
 	return LC_OK;
 }
@@ -627,12 +610,11 @@ lc_err gossip_open(struct gossip **out, const struct gossip_cfg *cfg)
 	lc_err rc = guard_open(&g->guard, &gcfg);
 	if (!rc)
 		rc = rng_bytes(&g->nonce, sizeof(g->nonce));
-	struct sockaddr_storage ss;
-	socklen_t len = 0;
+	struct net_addr at;
 	if (!rc)
-		rc = parse_bind(g, cfg->bind, cfg->port, &ss, &len);
+		rc = parse_bind(g, cfg->bind, cfg->port, &at);
 	if (!rc && cfg->port)
-		rc = listen_on(g, &ss, len, cfg->bind);
+		rc = listen_on(g, &at, cfg->bind);
 	if (rc) {
 		gossip_close(g);
 		return rc;
@@ -648,6 +630,7 @@ void gossip_close(struct gossip *g)
 {
 	if (!g)
 		return;
+	resolver_cancel(g->cfg.resolver, g, 0);
 	/* No more callbacks, no new sync while the connections go. */
 	g->cfg.host.notice = NULL;
 	g->sync = NULL;
@@ -690,7 +673,7 @@ lc_err gossip_join(struct gossip *g, const char *hostport)
 		return LC_OK;
 	}
 	e->next_try = 0;
-	if (!e->peer && live_peers(g, NULL) < GOSSIP_MAX_PEERS) {
+	if (!e->peer && !e->resolving && live_peers(g, NULL) < GOSSIP_MAX_PEERS) {
 		g->busy++;
 		dial(g, bi);
 		g->busy--;
@@ -819,6 +802,16 @@ int gossip_tick(struct gossip *g)
 		}
 	}
 	sync_tick(g, now);
+	for (int i = 0; i < BOOK_MAX; i++) {
+		struct book_entry *e = &g->book[i];
+		if (e->used && e->resolving && now - e->t_dial >= HANDSHAKE_MS) {
+			LOG_I(LOGM, "cannot resolve %s: no answer within %d s", e->addr,
+			      HANDSHAKE_MS / 1000);
+			resolver_cancel(g->cfg.resolver, g, e->resolving);
+			e->resolving = 0;
+			book_failed(g, i, now);
+		}
+	}
 
 	size_t outbound, live = live_peers(g, &outbound);
 	for (int guard = 0; guard < BOOK_MAX && live < GOSSIP_MAX_PEERS; guard++) {
@@ -849,6 +842,9 @@ int gossip_tick(struct gossip *g)
 		if (p->st == PS_CLOSING)
 			sooner(&t, p->t_close + LINGER_MS, now);
 	}
+	for (int i = 0; i < BOOK_MAX; i++)
+		if (g->book[i].used && g->book[i].resolving)
+			sooner(&t, g->book[i].t_dial + HANDSHAKE_MS, now);
 	if (g->sync)
 		sooner(&t, g->sync->t_progress + STALL_MS, now);
 	else if (g->sync_hold_until > now)

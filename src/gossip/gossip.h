@@ -32,6 +32,7 @@
 #include "ledger/ledger.h"
 #include "ledger/record.h"
 #include "util/err.h"
+#include "util/resolver.h"
 
 #define GOSSIP_DEFAULT_PORT 47700
 #define GOSSIP_MAX_PEERS 32        /* inbound + outbound connections */
@@ -79,6 +80,10 @@ struct gossip_cfg {
 	/* Monotonic milliseconds; NULL = clock_mono_ms (tests inject one to
 	 * check timers without waiting). */
 	uint64_t (*now_ms)(void);
+	/* Looks host names up off this thread (borrowed; outlives us; the
+	 * owner polls it and dispatches its answers).  NULL: an address
+	 * that is a name cannot be dialled. */
+	struct resolver *resolver;
 };
 
 /* One row of gossip_peers(). */
@@ -99,7 +104,9 @@ void gossip_close(struct gossip *g);   /* NULL ok; closes every connection */
 
 /* Dial host[:port] now and keep it as a known peer (retried with backoff
  * while it is unreachable, whatever max_outbound says).  A host name is
- * resolved (getaddrinfo, blocking) at each attempt; addresses learned from
+ * looked up at each attempt through cfg.resolver, never on this thread:
+ * the dial follows the answer, within the same handshake deadline, and a
+ * name that does not resolve is a failed attempt.  Addresses learned from
  * peers are numeric only.  LC_ERR_INVAL for a malformed address,
  * LC_ERR_TOOBIG when the address book is full of joined addresses. */
 lc_err gossip_join(struct gossip *g, const char *hostport);

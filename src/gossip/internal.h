@@ -23,6 +23,7 @@
 #include "gossip/wire.h"
 #include "util/buf.h"
 #include "util/guard.h"
+#include "util/net.h"
 
 #define LOGM "gossip"
 
@@ -133,6 +134,9 @@ struct book_entry {
 	unsigned fails;                  /* consecutive failed attempts */
 	uint64_t next_try;               /* monotonic ms */
 	uint64_t peer;                   /* connected peer's id, or 0 */
+	uint64_t resolving;              /* its name is being looked up: the
+					  * request's tag, else 0 */
+	uint64_t t_dial;                 /* when the attempt began (monotonic ms) */
 };
 
 struct gossip {
@@ -143,8 +147,8 @@ struct gossip {
 	int max_outbound;
 	int listen_fd;
 	uint16_t listen_port;
-	struct sockaddr_storage bind_sa; /* outbound sockets bind here (port 0) */
-	socklen_t bind_len;              /* 0: do not bind */
+	struct net_addr src;             /* outbound sockets bind here (len 0: do not) */
+	uint64_t next_tag;               /* for the resolver's requests */
 
 	struct peer *peers[GOSSIP_MAX_PEERS];
 	size_t n_peers;

@@ -4,9 +4,11 @@
  * Each connection is a small state machine driven by poll results and
  * timers on the node thread:
  *
- *   DIALING ---tcp up---> HANDSHAKE ---tls done---> HELLO ---hello---> UP
- *   (accepted sockets start at HANDSHAKE)                   \
- *   any state ---error, bye, timeout---> closed (slot freed) '-> (refused)
+ *   [RESOLVING ---answer--->] DIALING ---tcp up---> HANDSHAKE ---tls done--->
+ *   HELLO ---hello---> UP
+ *   (a ledger address that is a name is looked up first, on the resolver's
+ *   thread; accepted sockets start at HANDSHAKE)
+ *   any state ---error, bye, timeout---> closed (slot freed), or refused
  *
  * Frames are read until TLS has no more plaintext (wolfSSL may hold some
  * the socket no longer shows), then handled one by one.  Outgoing messages
@@ -17,11 +19,8 @@
  */
 #include "session/sessions.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,7 @@
 #include "util/ct.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/net.h"
 #include "util/rng.h"
 #include "util/utf8.h"
 
@@ -50,11 +50,13 @@
 #define CLOSED_KEEP_MS 60000       /* ... for this long, with why they ended */
 _Static_assert(SESS_MAX + CLOSED_KEEP <= SESS_LIST_MAX, "sess_list() fits SESS_LIST_MAX");
 
-enum conn_state { S_FREE, S_DIALING, S_HANDSHAKE, S_HELLO, S_UP, S_CLOSING };
+/* S_RESOLVING: the peer's address is a name, being looked up (no socket yet). */
+enum conn_state { S_FREE, S_RESOLVING, S_DIALING, S_HANDSHAKE, S_HELLO, S_UP, S_CLOSING };
 
 static const char *const state_names[] = {
-	[S_FREE] = "closed", [S_DIALING] = "connecting", [S_HANDSHAKE] = "handshaking",
-	[S_HELLO] = "handshaking", [S_UP] = "established", [S_CLOSING] = "closed",
+	[S_FREE] = "closed", [S_RESOLVING] = "connecting", [S_DIALING] = "connecting",
+	[S_HANDSHAKE] = "handshaking", [S_HELLO] = "handshaking", [S_UP] = "established",
+	[S_CLOSING] = "closed",
 };
 
 struct conn {
@@ -63,6 +65,8 @@ struct conn {
 	bool outbound;
 	char name[NAME_MAX_LEN + 1];    /* the peer: known when dialing, from hello otherwise */
 	char ip[INET6_ADDRSTRLEN];      /* accepted connections: the peer's address */
+	char addr[ADDR_MAX_LEN + 1];    /* dialled connections: the ledger's host:port */
+	uint64_t resolve_tag;           /* S_RESOLVING: the resolver request's tag */
 	struct tls_conn *tls;
 	struct frame_rx rx;
 	enum sess_step step;            /* last step passed */
@@ -120,6 +124,8 @@ struct sessions {
 	struct dial dials[MAX_DIALS];
 	size_t n_dials;
 	uint64_t next_outbox_scan_ms;
+	struct net_addr src;              /* outbound sockets bind here (len 0: do not) */
+	uint64_t next_tag;                /* for the resolver's requests */
 };
 
 /* ---- events ---- */
@@ -174,6 +180,8 @@ static void fp_string(char out[FINGERPRINT_STR_LEN], const uint8_t *spki, size_t
 
 static void conn_free(struct sessions *s, struct conn *c)
 {
+	if (c->st == S_RESOLVING && c->resolve_tag)
+		resolver_cancel(s->cfg.resolver, s, c->resolve_tag);
 	if (c->tls) {
 		tls_conn_close(c->tls);   /* best effort close_notify */
 		tls_conn_free(c->tls);
@@ -754,39 +762,47 @@ static void advance_handshake(struct sessions *s, struct conn *c)
 	read_frames(s, c);
 }
 
-/* Resolve "host:port" (numeric or a name) to a socket address. */
-static lc_err resolve(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
+/* TCP to the peer at to (from our --bind address when it is a specific
+ * one of to's family); the connect goes on in the poll loop. */
+static lc_err dial(struct sessions *s, struct conn *c, const struct net_addr *to,
+		   char *why, size_t whylen)
 {
-	char host[ADDR_MAX_LEN + 1], port[8];
-	uint16_t p;
-	if (!hostport_parse(addr, 0, host, sizeof(host), &p))
-		return LC_ERR_INVAL;
-	snprintf(port, sizeof(port), "%u", p);
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
-	if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
-		return LC_ERR_NOTFOUND;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
+	const struct net_addr *src =
+		net_addr_family(&s->src) == net_addr_family(to) ? &s->src : NULL;
+	char err[160];
+	lc_err rc = net_tcp_dial(&c->fd, to, src, err, sizeof(err));
+	c->st = S_DIALING;
+	if (rc) {
+		snprintf(why, whylen, "cannot reach '%s' at %s: %s", c->name, c->addr, err);
+		fail(s, c, "%s", why);
+		return rc;
+	}
+	struct sess_event ev;
+	step_event(&ev, c, SESS_STEP_DIALING);
+	snprintf(ev.u.step.address, sizeof(ev.u.step.address), "%s", c->addr);
+	event(s, &ev);
 	return LC_OK;
 }
 
-static int make_socket(struct sessions *s, int family, bool bind_source)
+/* The resolver's answer for a session whose address is a name (on the
+ * owner thread, from its dispatch). */
+static void on_resolved(void *ctx, const struct resolver_answer *a)
 {
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* A specific --bind is our source address too (several nodes on one
-	 * machine, each on its own 127.0.0.x). */
-	if (bind_source && family == AF_INET && s->cfg.bind &&
-	    strcmp(s->cfg.bind, "0.0.0.0") != 0) {
-		struct sockaddr_in src = { .sin_family = AF_INET };
-		if (inet_pton(AF_INET, s->cfg.bind, &src.sin_addr) == 1)
-			bind(fd, (struct sockaddr *)&src, sizeof(src));
+	struct sessions *s = ctx;
+	struct conn *c = NULL;
+	for (int i = 0; i < SESS_MAX && !c; i++)
+		if (s->conns[i].st == S_RESOLVING && s->conns[i].resolve_tag == a->tag)
+			c = &s->conns[i];
+	if (!c)
+		return;   /* ended meanwhile */
+	c->resolve_tag = 0;
+	if (a->rc) {
+		fail(s, c, "cannot resolve %s (the address of '%s'): %s", a->host, c->name, a->why);
+		return;
 	}
-	return fd;
+	char why[200];
+	dial(s, c, &a->addr[net_pick(a->addr, a->n, net_addr_family(&s->src))], why,
+	     sizeof(why));
 }
 
 lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whylen)
@@ -820,41 +836,47 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
 		snprintf(why, whylen, "too many sessions (%d)", SESS_MAX);
 		return LC_ERR_TOOBIG;
 	}
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	lc_err rc = resolve(e->addr, &ss, &sl);
-	if (rc) {
+	char host[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	if (!hostport_parse(e->addr, 0, host, sizeof(host), &port)) {
 		snprintf(why, whylen, "cannot resolve '%s' (the address of '%s')", e->addr, name);
-		return rc;
+		return LC_ERR_INVAL;
 	}
-	int fd = make_socket(s, ss.ss_family, true);
-	if (fd < 0) {
-		snprintf(why, whylen, "socket: %s", strerror(errno));
-		return LC_ERR_IO;
+	/* A name is looked up off this thread; the dial follows the answer
+	 * (on_resolved), within the same deadline. */
+	struct net_addr to;
+	bool numeric = net_addr_parse(&to, host, port);
+	uint64_t tag = 0;
+	if (!numeric) {
+		tag = ++s->next_tag;
+		lc_err rc = s->cfg.resolver ? resolver_ask(s->cfg.resolver, host, port,
+							   on_resolved, s, tag)
+					    : LC_ERR_UNSUPPORTED;
+		if (rc) {
+			snprintf(why, whylen, "cannot resolve %s (the address of '%s'): %s", host,
+				 name, rc == LC_ERR_TOOBIG ? "too many names being looked up" :
+				 rc == LC_ERR_UNSUPPORTED ? "no resolver" : lc_strerror(rc));
+			return rc;
+		}
 	}
 	memset(c, 0, sizeof(*c));
-	c->fd = fd;
+	c->fd = -1;
 	c->outbound = true;
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->addr, sizeof(c->addr), "%s", e->addr);
 	c->deadline_ms = clock_mono_ms() + SESS_HANDSHAKE_TIMEOUT_MS;
-	c->st = S_DIALING;
-	if (connect(fd, (struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
-		snprintf(why, whylen, "cannot reach '%s' at %s: %s", name, e->addr, strerror(errno));
-		fail(s, c, "%s", why);
-		return LC_ERR_IO;
-	}
-	struct sess_event ev;
-	step_event(&ev, c, SESS_STEP_DIALING);
-	snprintf(ev.u.step.address, sizeof(ev.u.step.address), "%s", e->addr);
-	event(s, &ev);
+	if (numeric)
+		return dial(s, c, &to, why, whylen);
+	c->st = S_RESOLVING;
+	c->resolve_tag = tag;
 	return LC_OK;
 }
 
 static void on_connected(struct sessions *s, struct conn *c)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
-	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	int err = net_dial_error(c->fd);
+	if (err == EINPROGRESS)
+		return;
 	if (err) {
 		fail(s, c, "cannot connect: %s", strerror(err));
 		return;
@@ -893,11 +915,8 @@ static void accept_all(struct sessions *s)
 		int fd = guard_accept(s->cfg.guard, s->lfd, &ss, &sl);
 		if (fd < 0)
 			return;
-		char ip[INET6_ADDRSTRLEN] = "?";
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+		char ip[INET6_ADDRSTRLEN];
+		net_sa_ip((struct sockaddr *)&ss, ip, sizeof(ip));
 		uint8_t ip16[16];
 		guard_ip16((struct sockaddr *)&ss, ip16);
 		if (guard_admit(s->cfg.guard, ip16) != GUARD_OK) {
@@ -933,8 +952,7 @@ static void accept_all(struct sessions *s)
 			close(fd);
 			continue;
 		}
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		net_tcp_nodelay(fd);
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		c->outbound = false;
@@ -962,34 +980,23 @@ static lc_err make_tls(struct sessions *s)
 	return LC_OK;
 }
 
+/* Listen on --bind (every IPv4 address when none); a specific address is
+ * also the source of our outbound connections. */
 static lc_err listen_on(struct sessions *s)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl;
 	const char *bind_addr = s->cfg.bind && s->cfg.bind[0] ? s->cfg.bind : "0.0.0.0";
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, bind_addr, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons(s->cfg.port);
-		sl = sizeof(*v4);
-	} else if (inet_pton(AF_INET6, bind_addr, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons(s->cfg.port);
-		sl = sizeof(*v6);
-	} else {
+	struct net_addr at;
+	if (!net_addr_parse(&at, bind_addr, s->cfg.port))
 		return LC_ERR_INVAL;
+	if (!net_addr_is_any(&at)) {
+		s->src = at;
+		net_addr_set_port(&s->src, 0);
 	}
-	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->lfd < 0)
-		return LC_ERR_IO;
-	int one = 1;
-	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s->lfd, (struct sockaddr *)&ss, sl) != 0 || listen(s->lfd, 64) != 0) {
-		LOG_E(MOD, "cannot listen on %s port %u: %s", bind_addr, s->cfg.port,
-		      strerror(errno));
-		close(s->lfd);
-		s->lfd = -1;
+	if (!s->cfg.port)
+		return LC_OK;
+	char why[160];
+	if (net_tcp_listen(&s->lfd, &at, NET_LISTEN_EXACT, why, sizeof(why)) != LC_OK) {
+		LOG_E(MOD, "cannot listen on %s port %u: %s", bind_addr, s->cfg.port, why);
 		return LC_ERR_IO;
 	}
 	return LC_OK;
@@ -1009,7 +1016,7 @@ lc_err sess_open(struct sessions **out, const struct sess_cfg *cfg)
 	if (s->cfg.lifetime_s <= 0)
 		s->cfg.lifetime_s = SESS_LIFETIME_S;
 	lc_err rc = make_tls(s);
-	if (!rc && cfg->port)
+	if (!rc)
 		rc = listen_on(s);
 	if (rc) {
 		sess_close(s);
@@ -1023,6 +1030,7 @@ void sess_close(struct sessions *s)
 {
 	if (!s)
 		return;
+	resolver_cancel(s->cfg.resolver, s, 0);
 	msgstore_commit(s->cfg.msgs);   /* what arrived stays; the acks are lost, the
 					 * peers send again and we drop the copies */
 	for (int i = 0; i < SESS_MAX; i++) {
@@ -1068,8 +1076,8 @@ size_t sess_pollfds(struct sessions *s, struct pollfd *fds, size_t max)
 	}
 	for (int i = 0; i < SESS_MAX && n < max; i++) {
 		struct conn *c = &s->conns[i];
-		if (c->st == S_FREE)
-			continue;
+		if (c->st == S_FREE || c->fd < 0)
+			continue;   /* free, or its name still being looked up */
 		short ev = POLLIN;
 		if (c->st == S_DIALING || (c->tls && (tls_conn_want(c->tls) & TLS_WANT_WRITE)))
 			ev |= POLLOUT;
@@ -1220,6 +1228,15 @@ int sess_tick(struct sessions *s)
 		struct conn *c = &s->conns[i];
 		if (c->st == S_FREE)
 			continue;
+		if (c->st == S_RESOLVING && now > c->deadline_ms) {
+			char host[ADDR_MAX_LEN + 1];
+			uint16_t port;
+			if (!hostport_parse(c->addr, 0, host, sizeof(host), &port))
+				snprintf(host, sizeof(host), "%s", c->addr);
+			fail(s, c, "cannot resolve %s (the address of '%s'): no answer within %d s",
+			     host, c->name, SESS_HANDSHAKE_TIMEOUT_MS / 1000);
+			continue;
+		}
 		if (c->st != S_UP && now > c->deadline_ms) {
 			if (!c->outbound)
 				guard_strike_str(s->cfg.guard, c->ip, "no chat handshake within 10 s");

@@ -57,6 +57,7 @@
 #include "store/msgstore.h"
 #include "util/err.h"
 #include "util/guard.h"
+#include "util/resolver.h"
 
 #define SESS_MAX 128                   /* sessions, both directions */
 #define SESS_MAX_POLLFDS (SESS_MAX + 1)
@@ -113,6 +114,10 @@ struct sess_cfg {
 	 * repeated handshake timeouts or failures, or for opening more than
 	 * its share of unfinished handshakes. */
 	struct guard *guard;
+	/* Looks host names up off this thread (borrowed; outlives us; the
+	 * owner polls it and dispatches its answers).  NULL: a peer whose
+	 * ledger address is a name cannot be dialled. */
+	struct resolver *resolver;
 	struct sess_host host;
 };
 
@@ -142,7 +147,11 @@ lc_err sess_commit(struct sessions *s);
  * again soon (an accepted key releases a held outbox). */
 void sess_recheck(struct sessions *s);
 
-/* Open a session to name now (if none).  why[] on failure. */
+/* Open a session to name now (if none).  why[] on failure.  A ledger
+ * address that is a host name is looked up through cfg.resolver first
+ * (this returns at once; the dial follows the answer within the handshake
+ * deadline, and a name that does not resolve ends the session "failed",
+ * "cannot resolve HOST ..."). */
 lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whylen);
 /* Queue text for name (stored in the batch; durable at sess_commit()),
  * send when a session is up.  id[] gets the message id. */

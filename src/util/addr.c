@@ -1,10 +1,11 @@
 /* addr.c - parsing of "host[:port]" strings. */
 #include "util/addr.h"
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/net.h"
 
 static bool port_parse(const char *s, uint16_t *out)
 {
@@ -68,8 +69,8 @@ bool hostport_parse(const char *s, uint16_t default_port, char *host,
 	if (!host_chars_ok(host, v6))
 		return false;
 	if (v6) {
-		struct in6_addr a6;
-		if (inet_pton(AF_INET6, host, &a6) != 1)
+		struct net_addr a6;
+		if (!net_addr_parse(&a6, host, 0) || net_addr_family(&a6) != AF_INET6)
 			return false;
 	}
 	*port = default_port;

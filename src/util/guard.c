@@ -8,16 +8,15 @@
  */
 #include "util/guard.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/net.h"
 
 #define DROP_LOG_EVERY_MS 10000
 
@@ -94,13 +93,14 @@ static void note_drop(struct guard *g, int err)
 int guard_accept(struct guard *g, int lfd, struct sockaddr_storage *ss, socklen_t *len)
 {
 	for (;;) {
-		*len = sizeof(*ss);
-		int fd = accept4(lfd, (struct sockaddr *)ss, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd >= 0)
+		struct net_addr from;
+		int fd = net_accept(lfd, &from);
+		if (fd >= 0) {
+			*ss = from.ss;
+			*len = from.len;
 			return fd;
+		}
 		int err = errno;
-		if (err == EINTR || err == ECONNABORTED)
-			continue;
 		if ((err != EMFILE && err != ENFILE) || !g || g->spare < 0) {
 			errno = err;
 			return -1;
@@ -108,7 +108,7 @@ int guard_accept(struct guard *g, int lfd, struct sockaddr_storage *ss, socklen_
 		/* Out of descriptors: the spare one makes room to take the
 		 * connection off the queue and close it. */
 		close(g->spare);
-		int drop = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		int drop = net_accept(lfd, NULL);
 		int drop_err = errno;
 		if (drop >= 0)
 			close(drop);
@@ -129,25 +129,12 @@ int guard_accept(struct guard *g, int lfd, struct sockaddr_storage *ss, socklen_
 
 void guard_ip16(const struct sockaddr *sa, uint8_t ip16[16])
 {
-	memset(ip16, 0, 16);
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		ip16[10] = ip16[11] = 0xff;
-		memcpy(ip16 + 12, &s4->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		memcpy(ip16, &s6->sin6_addr, 16);
-	}
+	net_sa_ip16(sa, ip16);
 }
 
 bool guard_ip16_str(const char *ip, uint8_t ip16[16])
 {
-	memset(ip16, 0, 16);
-	if (inet_pton(AF_INET, ip, ip16 + 12) == 1) {
-		ip16[10] = ip16[11] = 0xff;
-		return true;
-	}
-	return inet_pton(AF_INET6, ip, ip16) == 1;
+	return net_ip16_parse(ip, ip16);
 }
 
 static bool is_v4(const uint8_t ip16[16])
@@ -174,14 +161,10 @@ bool guard_same(const uint8_t a[16], const uint8_t b[16])
 
 static void key_str(const uint8_t key[16], char *out, size_t n)
 {
-	if (is_v4(key)) {
-		inet_ntop(AF_INET, key + 12, out, (socklen_t)n);
-	} else {
-		inet_ntop(AF_INET6, key, out, (socklen_t)n);
-		size_t l = strlen(out);
-		if (l + 4 < n)
-			memcpy(out + l, "/64", 4);
-	}
+	net_ip16_str(key, out, n);
+	size_t l = strlen(out);
+	if (!is_v4(key) && l + 4 < n)
+		memcpy(out + l, "/64", 4);
 }
 
 static bool banned_now(struct entry *e, uint64_t now)

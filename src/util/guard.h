@@ -51,7 +51,7 @@ lc_err guard_open(struct guard **out /* OUT */, const struct guard_cfg *cfg);
 void guard_close(struct guard *g);   /* NULL ok */
 
 /*
- * accept4() (non-blocking, close-on-exec) that never leaves a connection
+ * net_accept() (non-blocking, close-on-exec) that never leaves a connection
  * stuck in the queue: out of descriptors (EMFILE, ENFILE), it closes its
  * spare one, accepts the connection, closes it at once and takes the spare
  * back, so the listener does not stay readable and the poll loop does not
