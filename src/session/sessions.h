@@ -91,6 +91,12 @@ struct sess_cfg {
 	 * its share of unfinished handshakes. */
 	struct guard *guard;
 	struct sess_host host;
+	/* The clocks (tests inject them, to reach a deadline without waiting
+	 * for it); called on the owner thread with clock_ctx.  NULL: the real
+	 * ones, clock_mono_ms and clock_wall_ms (util/clock.h). */
+	uint64_t (*now_ms)(void *ctx);     /* monotonic ms: deadlines, timers */
+	uint64_t (*wall_ms)(void *ctx);    /* ms since 1970: message times, ids */
+	void *clock_ctx;
 };
 
 struct sessions;
