@@ -1,7 +1,9 @@
 #!/bin/sh
 # Run every test program of a build (tests/run.sh build/release), two at a
-# time, and tests/layers.sh, then print one closing line for CI:
-# "N passed, N failed".
+# time, and tests/layers.sh, then print one closing line for CI: "N passed,
+# N failed".  The programs are those of tests/unit (in-process) and
+# tests/system (they start the real binary), both built into BUILD/tests,
+# and the fuzz corpus replays; run from the top of the source tree.
 set -u
 build=${1:-build/release}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
@@ -21,7 +23,12 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_may_return_null=1}"
 export TSAN_OPTIONS="${TSAN_OPTIONS:-allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 
-ls "$build"/tests/test_* "$build"/tests/replay_* 2>/dev/null | grep -v '\.[od]$' > "$out/list"
+ls "$build"/tests/replay_* 2>/dev/null | grep -v '\.[od]$' > "$out/list"
+# A program whose source is there but which was not built fails below
+# ("did not finish"), rather than being skipped.
+for src in tests/unit/test_*.c tests/system/test_*.c; do
+	[ -e "$src" ] && echo "$build/tests/$(basename "$src" .c)"
+done | sort >> "$out/list"
 if [ ! -s "$out/list" ]; then
 	echo "no test programs in $build/tests"
 	echo "0 passed, 1 failed"

@@ -111,25 +111,66 @@ json_t *tnode_status(struct tnode *t)
 	return s;
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* tnode_wait checks the status again at least this often without an
+ * event: for what changes without one. */
+#define WAIT_RECHECK_MS 500
+/* ... and this often while the node has no control socket to follow yet
+ * (it creates it a moment after it starts) or any more (it stopped). */
+#define WAIT_RETRY_MS 20
+
 bool tnode_wait(struct tnode *t, bool (*pred)(json_t *status, void *arg), void *arg,
 		int timeout_ms)
 {
-	struct timespec start, now;
+	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	char path[CTL_PATH_MAX], err[256];
+	ctl_socket_path(path, sizeof(path), t->dir);
+	struct ctl_stream st;
+	bool following = false, ok = false;
 	for (;;) {
+		/* Subscribe before reading the status: whatever changes after
+		 * the status was read comes with an event. */
+		long left = timeout_ms - ms_since(&start);
+		if (!following && left > 0)
+			following = ctl_stream_open(&st, path, left < 5000 ? (int)left : 5000, err,
+						    sizeof(err)) == LC_OK;
 		json_t *s = tnode_status(t);
-		bool ok = s && pred(s, arg);
+		ok = s && pred(s, arg);
 		json_decref(s);
-		if (ok)
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (ms > timeout_ms)
-			return false;
-		/* The node has no push channel for this yet: poll its status. */
-		struct timespec tick = { 0, 20 * 1000000L };
-		nanosleep(&tick, NULL);
+		left = timeout_ms - ms_since(&start);
+		if (ok || left <= 0)
+			break;
+		if (!following) {
+			long ms = left < WAIT_RETRY_MS ? left : WAIT_RETRY_MS;
+			struct timespec tick = { 0, ms * 1000000L };
+			nanosleep(&tick, NULL);
+			continue;
+		}
+		json_t *ev;
+		lc_err rc = ctl_stream_next(&st, left < WAIT_RECHECK_MS ? (int)left : WAIT_RECHECK_MS,
+					    &ev);
+		/* A burst of events (a block, its records, a session's steps)
+		 * costs one status check. */
+		while (rc == LC_OK) {
+			json_decref(ev);
+			rc = ctl_stream_next(&st, 0, &ev);
+		}
+		json_decref(ev);                   /* what a bad line left, if anything */
+		if (rc != LC_ERR_TIMEOUT) {
+			ctl_stream_close(&st);     /* the node stopped: poll until it is back */
+			following = false;
+		}
 	}
+	if (following)
+		ctl_stream_close(&st);
+	return ok;
 }
 
 bool tnode_is_registered(json_t *status, void *arg)

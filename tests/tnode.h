@@ -43,7 +43,10 @@ json_t *tnode_ctl_list(struct tnode *t, const char *const args[]);
 int tnode_count_names(struct tnode *t);
 /* Convenience: the status object (NULL when ctl fails). */
 json_t *tnode_status(struct tnode *t);
-/* Poll status until pred(status) or the deadline; true when it held. */
+/* Until pred(status) holds (true) or the deadline passes (false): the
+ * status is read at once, then again after each event the node publishes
+ * (ctl events) and at least every 500 ms (for what changes without one);
+ * while the node has no control socket, every 20 ms. */
 bool tnode_wait(struct tnode *t, bool (*pred)(json_t *status, void *arg), void *arg,
 		int timeout_ms);
 bool tnode_is_registered(json_t *status, void *arg);

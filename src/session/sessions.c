@@ -128,6 +128,18 @@ struct sessions {
 	uint64_t next_tag;                /* for the resolver's requests */
 };
 
+/* ---- clocks: the real ones unless the config gives others (tests) ---- */
+
+static uint64_t now_ms(const struct sessions *s)
+{
+	return s->cfg.now_ms ? s->cfg.now_ms(s->cfg.clock_ctx) : clock_mono_ms();
+}
+
+static uint64_t wall_ms(const struct sessions *s)
+{
+	return s->cfg.wall_ms ? s->cfg.wall_ms(s->cfg.clock_ctx) : clock_wall_ms();
+}
+
 /* ---- events ---- */
 
 static void event(struct sessions *s, const struct sess_event *ev)
@@ -220,7 +232,7 @@ static void fail(struct sessions *s, struct conn *c, const char *fmt, ...)
 		struct closed *k = &s->closed[s->closed_next++ % CLOSED_KEEP];
 		*k = (struct closed){ .outbound = c->outbound, .was_up = was_up,
 				      .step = c->step, .sent = c->sent,
-				      .received = c->received, .when_ms = clock_mono_ms() };
+				      .received = c->received, .when_ms = now_ms(s) };
 		snprintf(k->name, sizeof(k->name), "%s", c->name);
 		snprintf(k->why, sizeof(k->why), "%s", why);
 		snprintf(k->cipher, sizeof(k->cipher), "%s", c->cipher);
@@ -285,7 +297,7 @@ static bool key_known(void *arg, const uint8_t *spki, size_t len)
 
 /* ---- sending ---- */
 
-static lc_err send_frame(struct conn *c, const struct frame *f)
+static lc_err send_frame(struct sessions *s, struct conn *c, const struct frame *f)
 {
 	uint8_t tmp[FRAME_MAX];
 	struct buf b;
@@ -294,7 +306,7 @@ static lc_err send_frame(struct conn *c, const struct frame *f)
 	if (!rc)
 		rc = tls_conn_queue(c->tls, b.data, b.len);   /* flushed by the turn */
 	if (!rc)
-		c->last_tx_ms = clock_mono_ms();
+		c->last_tx_ms = now_ms(s);
 	wipe(tmp, b.len);
 	return rc;
 }
@@ -332,7 +344,7 @@ static void note_epochs(struct sessions *s, struct conn *c)
 static void key_update(struct sessions *s, struct conn *c)
 {
 	if (tls_conn_key_update(c->tls) == LC_OK) {
-		c->last_update_ms = clock_mono_ms();
+		c->last_update_ms = now_ms(s);
 		note_epochs(s, c);
 	}
 	new_rotation_count(c);
@@ -361,7 +373,7 @@ static lc_err send_one(void *ctx, const struct msg *m)
 	f.u.message.time_ms = (uint64_t)m->time_ms;
 	f.u.message.text_len = strlen(m->text);
 	memcpy(f.u.message.text, m->text, f.u.message.text_len + 1);
-	lc_err rc = send_frame(c, &f);
+	lc_err rc = send_frame(o->s, c, &f);
 	wipe(&f, sizeof(f));
 	if (rc == LC_ERR_AGAIN)
 		return LC_ERR_AGAIN;     /* stop the walk; POLLOUT resumes it */
@@ -432,7 +444,7 @@ static void send_hello(struct sessions *s, struct conn *c)
 	f.u.hello.version = FRAME_VERSION;
 	snprintf(f.u.hello.name, sizeof(f.u.hello.name), "%s", s->name);
 	s->cfg.host.tip(s->cfg.host.ctx, &f.u.hello.tip_height, f.u.hello.tip_hash);
-	if (send_frame(c, &f) == LC_OK)
+	if (send_frame(s, c, &f) == LC_OK)
 		c->hello_sent = true;
 	tls_conn_flush(c->tls);
 }
@@ -498,7 +510,7 @@ static void become_up(struct sessions *s, struct conn *c)
 			return;
 	}
 	c->st = S_UP;
-	c->up_ms = c->last_update_ms = clock_mono_ms();
+	c->up_ms = c->last_update_ms = now_ms(s);
 	c->want_pump = true;
 	new_rotation_count(c);
 	/* Not a step() of its own: c->step stays the last handshake step. */
@@ -601,7 +613,7 @@ static void release_acks(struct sessions *s, struct conn *c)
 		}
 		struct frame ack = { .type = FRAME_ACK };
 		memcpy(ack.u.ack_id, c->acks[i].id, FRAME_ID_LEN);
-		if (send_frame(c, &ack) == LC_ERR_AGAIN)
+		if (send_frame(s, c, &ack) == LC_ERR_AGAIN)
 			break;
 	}
 	if (c->st != S_UP)
@@ -646,7 +658,7 @@ static void on_frame(struct sessions *s, struct conn *c, const struct frame *f)
 		break;
 	case FRAME_PING: {
 		struct frame pong = { .type = FRAME_PONG, .u.token = f->u.token };
-		send_frame(c, &pong);
+		send_frame(s, c, &pong);
 		break;
 	}
 	case FRAME_PONG:
@@ -673,7 +685,7 @@ static void read_frames(struct sessions *s, struct conn *c)
 								   : lc_strerror(rc));
 			return;
 		}
-		c->last_rx_ms = clock_mono_ms();
+		c->last_rx_ms = now_ms(s);
 		if ((rc = frame_rx_feed(&c->rx, buf, got))) {
 			send_bye(c, CHAT_BYE_PROTOCOL, "frame too large");
 			fail(s, c, "bad frame stream: %s", lc_strerror(rc));
@@ -751,7 +763,7 @@ static void advance_handshake(struct sessions *s, struct conn *c)
 		return;
 	}
 	c->st = S_HELLO;
-	c->last_rx_ms = clock_mono_ms();
+	c->last_rx_ms = now_ms(s);
 	if (c->outbound) {
 		if (!authenticate(s, c))
 			return;
@@ -864,7 +876,7 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
 	c->outbound = true;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->addr, sizeof(c->addr), "%s", e->addr);
-	c->deadline_ms = clock_mono_ms() + SESS_HANDSHAKE_TIMEOUT_MS;
+	c->deadline_ms = now_ms(s) + SESS_HANDSHAKE_TIMEOUT_MS;
 	if (numeric)
 		return dial(s, c, &to, why, whylen);
 	c->st = S_RESOLVING;
@@ -957,7 +969,7 @@ static void accept_all(struct sessions *s)
 		c->fd = fd;
 		c->outbound = false;
 		snprintf(c->ip, sizeof(c->ip), "%s", ip);
-		c->deadline_ms = clock_mono_ms() + SESS_HANDSHAKE_TIMEOUT_MS;
+		c->deadline_ms = now_ms(s) + SESS_HANDSHAKE_TIMEOUT_MS;
 		if (start_tls(s, c) != LC_OK) {
 			fail(s, c, "cannot start TLS");
 			continue;
@@ -1223,7 +1235,7 @@ static void redial(struct sessions *s, uint64_t now)
 
 int sess_tick(struct sessions *s)
 {
-	uint64_t now = clock_mono_ms();
+	uint64_t now = now_ms(s);
 	for (int i = 0; i < SESS_MAX; i++) {
 		struct conn *c = &s->conns[i];
 		if (c->st == S_FREE)
@@ -1254,7 +1266,7 @@ int sess_tick(struct sessions *s)
 			rng_bytes(&ping.u.token, sizeof(ping.u.token));
 			c->ping_token = ping.u.token;
 			c->ping_out = true;
-			send_frame(c, &ping);
+			send_frame(s, c, &ping);
 			flush(c);
 		}
 		if (now - c->last_update_ms > SESS_KEY_UPDATE_MS)
@@ -1294,7 +1306,7 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 	struct msg *m = calloc(1, sizeof(*m));
 	if (!m)
 		return LC_ERR_NOMEM;
-	m->time_ms = (int64_t)clock_wall_ms();
+	m->time_ms = (int64_t)wall_ms(s);
 	/* The id: the time (48 bits of ms, already in the message) and 80
 	 * random bits.  Ids of one sender then grow, so each store's id index
 	 * takes them at its end: a few pages written per batch, not one per
@@ -1360,7 +1372,7 @@ size_t sess_list(struct sessions *s, struct sess_info *out, size_t max)
 	}
 	/* Then the ones that ended lately, newest first, unless a session
 	 * with that peer is open again. */
-	uint64_t now = clock_mono_ms();
+	uint64_t now = now_ms(s);
 	for (unsigned i = 1; i <= CLOSED_KEEP; i++) {
 		const struct closed *k = &s->closed[(s->closed_next - i) % CLOSED_KEEP];
 		if (!k->name[0] || now - k->when_ms > CLOSED_KEEP_MS || find_conn(s, k->name))

@@ -119,6 +119,12 @@ struct sess_cfg {
 	 * ledger address is a name cannot be dialled. */
 	struct resolver *resolver;
 	struct sess_host host;
+	/* The clocks (tests inject them, to reach a deadline without waiting
+	 * for it); called on the owner thread with clock_ctx.  NULL: the real
+	 * ones, clock_mono_ms and clock_wall_ms (util/clock.h). */
+	uint64_t (*now_ms)(void *ctx);     /* monotonic ms: deadlines, timers */
+	uint64_t (*wall_ms)(void *ctx);    /* ms since 1970: message times, ids */
+	void *clock_ctx;
 };
 
 struct sessions;

@@ -12,7 +12,7 @@ static _Atomic int64_t wall_offset_s;
  * Test hook, not a user option: LEDGERCHAT_CLOCK_OFFSET=SECONDS (a signed
  * integer, at most 10 years either way) shifts this process's wall clock as
  * clock_set_wall_offset() does, so an integration test can run a whole node
- * with a skewed clock (tests/unit/test_faults.c).  It is read once, before
+ * with a skewed clock (tests/system/test_faults.c).  It is read once, before
  * main() and before any thread exists; anything unparsable is ignored.  It
  * grants nothing: whoever sets a process's environment can also set the
  * machine's clock or run another binary.

@@ -350,9 +350,11 @@ static void relay_one(struct cutter *r, int c)
 	}
 out:
 	if (cut) {
+		/* Counted before the reset: the test reads cuts as soon as a
+		 * sees the session end. */
+		r->cuts++;
 		vanish(s);
 		vanish(c);
-		r->cuts++;
 	} else {
 		close(s);
 		close(c);
