@@ -54,6 +54,9 @@
 #define NODE_QUEUE_MAX 1024
 #define HOUSEKEEPING_MS 1000
 #define MINING_LOG_EVERY_MS 10000
+/* The mempool source of records put back from a branch the chain left
+ * (gossip's sources have the top bit set; MEMPOOL_LOCAL is 0). */
+#define SOURCE_OLD_BRANCH 1
 
 static const char *const store_file = "ledger.db";
 static const char *const key_file = "identity.key";
@@ -113,10 +116,26 @@ static void stop_job(struct node *n)
 	block_free(&n->job);
 }
 
-/* Start mining the mempool on the current tip, if there is anything to mine. */
-static void maybe_mine(struct node *n)
+/*
+ * Start the miner on what this node owes: first the work of its own records
+ * (register.c), then a block on the tip while a record of its own waits.
+ * Others' records ride along in that block (they carry their own work);
+ * they never start one.
+ */
+void node_maybe_mine(struct node *n)
 {
-	if (n->job_id || mempool_count(n->mempool) == 0 || n->store_failing)
+	if (n->store_failing || n->work_id)
+		return;
+	if (n->n_own) {
+		uint8_t id[32];
+		if (record_id(&n->own[0], id) != LC_OK)
+			return;
+		stop_job(n);
+		n->work_id = miner_work_record(n->miner, id, ledger_pow_bits(n->ledger));
+		n->work_started_ms = clock_mono_ms();
+		return;
+	}
+	if (n->job_id || mempool_local_count(n->mempool) == 0)
 		return;
 	struct block *b = &n->job;
 	memset(b, 0, sizeof(*b));
@@ -161,10 +180,13 @@ static void readd_disconnected(struct node *n, const struct ledger_add *res)
 	const struct state *s = ledger_state(n->ledger);
 	size_t readded = 0;
 	for (size_t i = len; i-- > 0;) {
-		for (size_t k = 0; k < chain[i].n_records; k++)
-			if (mempool_add(n->mempool, s, ledger_network(n->ledger),
-					&chain[i].records[k], clock_wall_s(), NULL, 0) == LC_OK)
+		for (size_t k = 0; k < chain[i].n_records; k++) {
+			const struct record *r = &chain[i].records[k];
+			uint64_t src = node_is_own_record(n, r) ? MEMPOOL_LOCAL : SOURCE_OLD_BRANCH;
+			if (mempool_add(n->mempool, s, ledger_network(n->ledger), r,
+					clock_wall_s(), src, NULL, 0) == LC_OK)
 				readded++;
+		}
 		block_free(&chain[i]);
 	}
 	free(chain);
@@ -186,6 +208,7 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	mempool_revalidate(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
 			   clock_wall_s());
 	stop_job(n);
+	node_registration_step(n);
 	const struct name_entry *me = node_my_entry(n);
 	if (me && !n->announced_registered) {
 		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
@@ -196,7 +219,7 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	} else if (!me) {
 		n->announced_registered = false;
 	}
-	maybe_mine(n);
+	node_maybe_mine(n);
 }
 
 /* Offer a block from anywhere: the local miner or a peer.  *res_out (may
@@ -258,6 +281,10 @@ static lc_err accept_block(struct node *n, const struct block *b,
 
 static void on_found(struct node *n, const struct miner_found *f)
 {
+	if (f->record) {
+		node_own_worked(n, f);
+		return;
+	}
 	if (f->job != n->job_id || !n->job_id)
 		return; /* a job we abandoned */
 	struct block b = n->job;     /* take the records over */
@@ -270,7 +297,7 @@ static void on_found(struct node *n, const struct miner_found *f)
 	    (res.result == LEDGER_EXTENDED || res.result == LEDGER_REORG))
 		gossip_announce_block(n->gossip, res.hash);
 	block_free(&b);
-	maybe_mine(n);
+	node_maybe_mine(n);
 }
 
 /* ---- the chat sessions' view of the node (same thread) ---- */
@@ -322,17 +349,19 @@ static lc_err g_on_block(void *ctx, const struct block *b, struct ledger_add *re
 	return accept_block(ctx, b, res);
 }
 
-static lc_err g_on_record(void *ctx, const struct record *r)
+static lc_err g_on_record(void *ctx, const struct record *r, uint64_t source)
 {
 	struct node *n = ctx;
 	char why[160];
 	lc_err rc = mempool_add(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
-				r, clock_wall_s(), why, sizeof(why));
-	if (rc == LC_OK) {
+				r, clock_wall_s(), source, why, sizeof(why));
+	/* A peer's record never starts a block: it waits for one of ours. */
+	if (rc == LC_OK)
 		LOG_D("node", "pending %s record for '%s' from a peer",
 		      record_type_name(r->type), r->name);
-		maybe_mine(n);
-	}
+	else if (rc != LC_ERR_EXISTS)
+		LOG_D("node", "a peer's %s record is not taken: %s", record_type_name(r->type),
+		      why);
 	return rc;
 }
 
@@ -366,72 +395,14 @@ static lc_err remember_stored(void *ctx, const char *addr, int64_t last_seen)
 	return LC_OK;
 }
 
-/* ---- own records ---- */
-
-static lc_err queue_own(struct node *n, struct record *r, char *why, size_t whylen)
-{
-	lc_err rc = record_sign(r, n->key, NULL);
-	if (rc) {
-		snprintf(why, whylen, "could not sign: %s", lc_strerror(rc));
-		return rc;
-	}
-	rc = mempool_add(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger), r,
-			 clock_wall_s(), why, whylen);
-	if (rc == LC_OK) {
-		gossip_announce_record(n->gossip, r);
-		maybe_mine(n);
-	}
-	return rc;
-}
-
-lc_err node_register_name(struct node *n, const char *name, char *why, size_t whylen)
-{
-	const struct name_entry *mine = node_my_entry(n);
-	if (mine) {
-		snprintf(why, whylen, "this node is already registered as '%s'", mine->name);
-		return LC_ERR_EXISTS;
-	}
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
-	if (e) {
-		snprintf(why, whylen, "the name '%s' is already registered to another key", name);
-		return LC_ERR_EXISTS;
-	}
-	if (mempool_has_name(n->mempool, name)) {
-		snprintf(why, whylen, "a registration of '%s' is already waiting to be mined", name);
-		return LC_ERR_EXISTS;
-	}
-	if (n->store_failing)
-		return lc_why(why, whylen, LC_ERR_IO, "cannot register now: %s cannot be "
-			      "written (%s); is the disk full?", n->opt.data_dir, n->store_why);
-	struct record r;
-	memset(&r, 0, sizeof(r));
-	r.type = REC_REGISTER;
-	snprintf(r.network, sizeof(r.network), "%s", ledger_network(n->ledger));
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	r.time = (uint64_t)clock_wall_s();
-	size_t len;
-	const uint8_t *spki = idkey_spki(n->key, &len);
-	memcpy(r.spki, spki, len);
-	r.spki_len = len;
-	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
-	lc_err rc = queue_own(n, &r, why, whylen);
-	if (rc)
-		return rc;
-	snprintf(n->want_name, sizeof(n->want_name), "%s", name);
-	/* If this fails, the check that ends the failure writes it. */
-	if ((rc = store_meta_set(n->store, "name", name, strlen(name))))
-		node_storage_failed(n, "storing the name to register", rc);
-	LOG_I("node", "registering '%s' at %s: its record is being mined", name, n->address);
-	node_emit(n, "registering", json_pack("{s:s,s:s}", "name", name, "address", n->address));
-	return LC_OK;
-}
+/* ---- own records (register.c has the rest) ---- */
 
 /* Registered under an older address: publish the current one. */
 static void update_address(struct node *n)
 {
 	const struct name_entry *e = node_my_entry(n);
 	if (!e || e->status != NAME_ACTIVE || strcmp(e->addr, n->address) == 0 ||
-	    mempool_has_name(n->mempool, e->name))
+	    mempool_has_name(n->mempool, e->name) || n->n_own)
 		return;
 	struct record r;
 	memset(&r, 0, sizeof(r));
@@ -441,8 +412,8 @@ static void update_address(struct node *n)
 	r.time = (uint64_t)clock_wall_s();
 	r.seq = e->seq + 1;
 	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
-	char why[160];
-	if (queue_own(n, &r, why, sizeof(why)) == LC_OK)
+	char why[200];
+	if (node_queue_own(n, &r, why, sizeof(why)) == LC_OK)
 		LOG_I("node", "publishing new address %s for '%s'", n->address, e->name);
 	else
 		LOG_W("node", "could not publish new address: %s", why);
@@ -646,7 +617,8 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		rc = ledger_open(&n->ledger, &cfg);
 	}
 	if (!rc)
-		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS);
+		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS,
+				    (uint32_t)n->opt.pow_bits);
 	if (!rc)
 		rc = queue_create(&n->q, NODE_QUEUE_MAX);
 	if (rc) {
@@ -793,7 +765,7 @@ static void housekeeping(struct node *n)
 		n->last_mining_log_ms = now;
 	}
 	node_storage_check(n);
-	maybe_mine(n);
+	node_maybe_mine(n);
 }
 
 /* Commit the turn's message writes, then answer the requests that made
