@@ -364,6 +364,11 @@ static json_t *block_json(struct node *n, json_t *args, char *err, size_t errlen
 				fingerprint_format(fp, d);
 				json_object_set_new(o, "fingerprint", json_string(fp));
 			}
+			if (r->type == REC_COMMIT) {
+				char c[65];
+				hex32(c, r->commit);
+				json_object_set_new(o, "commitment", json_string(c));
+			}
 			json_array_append_new(recs, o);
 		}
 		block_free(&b);

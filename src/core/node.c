@@ -713,6 +713,7 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 	if (me) {
 		sess_set_name(n->sess, me->name);
 		n->announced_registered = true;
+		node_registration_known(n);
 	}
 	if (n->want_name[0] && !me) {
 		char w[200];

@@ -36,11 +36,13 @@ enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP, MSG_ECHO };
 
 /* Where this node's registration stands (register.c). */
 enum reg_step {
-	REG_NONE = 0,        /* nothing to do: no name wanted, or registered */
+	REG_NONE = 0,        /* nothing to do: no registration started */
 	REG_COMMIT,          /* its COMMIT is being worked or mined */
 	REG_REVEAL,          /* its REGISTER is being worked or mined */
 	REG_REFUSED,         /* the reveal breaks a rule (the name went to an
 			      * earlier commit): nothing more to try */
+	REG_DONE,            /* registered; if a reorganisation takes the
+			      * name away, the steps start again */
 };
 
 /* A control request waiting for the owner thread's answer. */
@@ -147,6 +149,9 @@ lc_err node_queue_own(struct node *n, struct record *r, char *why, size_t whylen
 void node_own_worked(struct node *n, const struct miner_found *f);
 /* After the tip changed or at start: take the registration's next step. */
 void node_registration_step(struct node *n);
+/* At start, when want_name is already registered to this node: remember
+ * its salt, so that a reorganisation that takes the name away is repaired. */
+void node_registration_known(struct node *n);
 /* Was r made by this node (for the pool: ours or a peer's)? */
 bool node_is_own_record(const struct node *n, const struct record *r);
 /* The ledger's loader: a stored block by hash (ctx is the node). */

@@ -210,8 +210,13 @@ static void queue_reveal(struct node *n)
 
 void node_registration_step(struct node *n)
 {
-	if (!n->want_name[0] || node_my_entry(n)) {
+	if (!n->want_name[0]) {
 		n->reg_step = REG_NONE;
+		return;
+	}
+	if (node_my_entry(n)) {
+		if (n->reg_step != REG_NONE)
+			n->reg_step = REG_DONE;
 		return;
 	}
 	if (n->reg_step == REG_NONE || n->reg_step == REG_REFUSED || n->store_failing)
@@ -239,6 +244,15 @@ void node_registration_step(struct node *n)
 		queue_commit(n, c);
 }
 
+void node_registration_known(struct node *n)
+{
+	size_t slen = 0;
+	if (store_meta_get(n->store, salt_key, n->reg_salt, sizeof(n->reg_salt), &slen) !=
+	    LC_OK || slen != sizeof(n->reg_salt))
+		memset(n->reg_salt, 0, sizeof(n->reg_salt));
+	n->reg_step = REG_DONE;
+}
+
 lc_err node_register_name(struct node *n, const char *name, char *why, size_t whylen)
 {
 	const struct name_entry *mine = node_my_entry(n);
@@ -251,7 +265,8 @@ lc_err node_register_name(struct node *n, const char *name, char *why, size_t wh
 		snprintf(why, whylen, "the name '%s' is already registered to another key", name);
 		return LC_ERR_EXISTS;
 	}
-	if (n->reg_step == REG_COMMIT || n->reg_step == REG_REVEAL) {
+	if (n->reg_step == REG_COMMIT || n->reg_step == REG_REVEAL ||
+	    (n->reg_step == REG_DONE && strcmp(n->want_name, name) == 0)) {
 		snprintf(why, whylen, "a registration of '%s' is already under way", n->want_name);
 		return LC_ERR_EXISTS;
 	}
