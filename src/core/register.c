@@ -111,13 +111,11 @@ void node_own_worked(struct node *n, const struct miner_found *f)
 	if (rc == LC_OK) {
 		gossip_announce_record(n->gossip, &r);
 	} else if (rc != LC_ERR_EXISTS) {
+		/* The tip may have moved while the work went on (a reorganisation
+		 * took the commit away): the next step is worked out again. */
 		LOG_W("node", "our %s record is refused: %s", record_type_name(r.type), why);
-		if (r.type == REC_REGISTER && n->reg_step == REG_REVEAL) {
-			n->reg_step = REG_REFUSED;
-			snprintf(n->reg_why, sizeof(n->reg_why), "%s", why);
-			emit_step(n, "refused", why);
-		}
 	}
+	node_registration_step(n);
 	node_maybe_mine(n);
 }
 
