@@ -24,10 +24,19 @@ struct pending {
 	struct name_entry after;   /* the name's entry once r is applied */
 };
 
+/* How many pending records a source holds (sources holding none are
+ * dropped), so quotas and eviction cost one pass over the sources. */
+struct held {
+	uint64_t source;
+	size_t n;
+};
+
 struct mempool {
 	struct pending *items;
 	size_t n, max;
 	uint32_t bits;
+	struct held *held;         /* max entries at most */
+	size_t n_held;
 };
 
 lc_err mempool_create(struct mempool **out, size_t max_records, uint32_t work_bits)
@@ -37,7 +46,10 @@ lc_err mempool_create(struct mempool **out, size_t max_records, uint32_t work_bi
 	if (!m)
 		return LC_ERR_NOMEM;
 	m->items = calloc(max_records, sizeof(*m->items));
-	if (!m->items) {
+	m->held = calloc(max_records + 1, sizeof(*m->held));
+	if (!m->items || !m->held) {
+		free(m->items);
+		free(m->held);
 		free(m);
 		return LC_ERR_NOMEM;
 	}
@@ -52,6 +64,7 @@ void mempool_destroy(struct mempool *m)
 	if (!m)
 		return;
 	free(m->items);
+	free(m->held);
 	free(m);
 }
 
@@ -75,10 +88,26 @@ static const struct name_entry *current(const struct mempool *m, const struct st
 
 size_t mempool_source_count(const struct mempool *m, uint64_t source)
 {
-	size_t k = 0;
-	for (size_t i = 0; i < m->n; i++)
-		k += m->items[i].source == source;
-	return k;
+	for (size_t i = 0; i < m->n_held; i++)
+		if (m->held[i].source == source)
+			return m->held[i].n;
+	return 0;
+}
+
+/* One more (delta 1) or one less (-1) record of source. */
+static void held_change(struct mempool *m, uint64_t source, int delta)
+{
+	for (size_t i = 0; i < m->n_held; i++) {
+		if (m->held[i].source != source)
+			continue;
+		if (delta < 0 && --m->held[i].n == 0)
+			m->held[i] = m->held[--m->n_held];
+		else if (delta > 0)
+			m->held[i].n++;
+		return;
+	}
+	if (delta > 0)   /* at most one source per record: room for it */
+		m->held[m->n_held++] = (struct held){ source, 1 };
 }
 
 /* Pending record i may go: nothing after it depends on it. */
@@ -101,14 +130,10 @@ static bool make_room(struct mempool *m, uint64_t source, size_t held)
 {
 	uint64_t top = MEMPOOL_LOCAL;
 	size_t top_n = 0;
-	for (size_t i = 0; i < m->n; i++) {
-		uint64_t src = m->items[i].source;
-		if (src == MEMPOOL_LOCAL || src == top)
-			continue;
-		size_t k = mempool_source_count(m, src);
-		if (k > top_n) {
-			top = src;
-			top_n = k;
+	for (size_t i = 0; i < m->n_held; i++) {
+		if (m->held[i].source != MEMPOOL_LOCAL && m->held[i].n > top_n) {
+			top = m->held[i].source;
+			top_n = m->held[i].n;
 		}
 	}
 	if (top_n == 0 || (source != MEMPOOL_LOCAL && top_n <= held + 1))
@@ -117,6 +142,7 @@ static bool make_room(struct mempool *m, uint64_t source, size_t held)
 		if (m->items[i].source == top && evictable(m, i)) {
 			memmove(&m->items[i], &m->items[i + 1], (m->n - i - 1) * sizeof(*m->items));
 			m->n--;
+			held_change(m, top, -1);
 			return true;
 		}
 	}
@@ -169,6 +195,7 @@ static lc_err add(struct mempool *m, const struct state *s, const char *network,
 	p->wire_len = wire.len;
 	p->source = source;
 	m->n++;
+	held_change(m, source, 1);
 	return LC_OK;
 }
 
@@ -189,10 +216,12 @@ size_t mempool_revalidate(struct mempool *m, const struct state *s,
 	if (!old) {
 		/* Cannot re-check without room: drop all (they can be resent). */
 		m->n = 0;
+		m->n_held = 0;
 		return old_n;
 	}
 	memcpy(old, m->items, old_n * sizeof(*old));
 	m->n = 0;
+	m->n_held = 0;
 	for (size_t i = 0; i < old_n; i++)
 		add(m, s, network, &old[i].r, now, old[i].source, NULL, 0);
 	free(old);
