@@ -94,12 +94,12 @@ static lc_err host_block(void *ctx, const struct block *b, struct ledger_add *re
 	return LC_OK;
 }
 
-static lc_err host_record(void *ctx, const struct record *r)
+static lc_err host_record(void *ctx, const struct record *r, uint64_t source)
 {
 	struct gn *n = ctx;
 	char why[160];
 	lc_err rc = mempool_add(n->mp, ledger_state(n->l), ledger_network(n->l), r, GN_NOW,
-				why, sizeof(why));
+				source, why, sizeof(why));
 	if (!rc)
 		n->records_in++;
 	return rc;
@@ -150,7 +150,7 @@ void gn_open(struct gn *n, const char *ip, const struct gn_opts *o)
 	struct ledger_cfg lc = { .network = o->network ? o->network : FX_NETWORK,
 				 .pow_bits = FX_BITS, .load = ledger_load, .load_ctx = n };
 	CHECK_OK(ledger_open(&n->l, &lc));
-	CHECK_OK(mempool_create(&n->mp, MEMPOOL_MAX_RECORDS));
+	CHECK_OK(mempool_create(&n->mp, MEMPOOL_MAX_RECORDS, FX_BITS));
 	struct gossip_cfg gc = {
 		.bind = ip,
 		.port = o->no_listen ? 0 : port,
@@ -228,8 +228,8 @@ bool gn_raw_block(const struct gn *n, const uint8_t hash[32], const uint8_t **ra
 void gn_add_record(struct gn *n, const struct record *r)
 {
 	char why[160];
-	CHECK_OK(mempool_add(n->mp, ledger_state(n->l), ledger_network(n->l), r, GN_NOW, why,
-			     sizeof(why)));
+	CHECK_OK(mempool_add(n->mp, ledger_state(n->l), ledger_network(n->l), r, GN_NOW,
+			     MEMPOOL_LOCAL, why, sizeof(why)));
 	gossip_announce_record(n->g, r);
 }
 

@@ -9,6 +9,7 @@
 #include "ledger/pow.h"
 #include "store/datadir.h"
 #include "store/store.h"
+#include "util/hex.h"
 
 static lc_err fx_load(void *ctx, const uint8_t hash[32], struct block *out)
 {
@@ -72,13 +73,47 @@ static void set_key(struct record *r, const struct idkey *k)
 	r->spki_len = n;
 }
 
+void fx_work(struct record *r)
+{
+	uint8_t id[32];
+	uint64_t attempts;
+	CHECK_OK(record_id(r, id));
+	CHECK(pow_search_record(id, FX_BITS, 0, 1, UINT64_MAX, NULL, &attempts, &r->nonce));
+}
+
 void fx_register(struct record *r, const struct idkey *k, const char *name,
 		 const char *addr, uint64_t time)
 {
 	fill(r, REC_REGISTER, name, 0, time);
 	set_key(r, k);
 	snprintf(r->addr, sizeof(r->addr), "%s", addr);
+	/* salt = SHA-256(name | key): distinct per name and key, repeatable */
+	uint8_t tmp[NAME_MAX_LEN + SPKI_MAX];
+	size_t nl = strlen(name);
+	memcpy(tmp, name, nl);
+	memcpy(tmp + nl, r->spki, r->spki_len);
+	sha256(r->salt, tmp, nl + r->spki_len);
 	CHECK_OK(record_sign(r, k, NULL));
+	fx_work(r);
+}
+
+void fx_commit(struct record *c, const struct record *reg)
+{
+	fill(c, REC_COMMIT, "", 0, reg->time);
+	snprintf(c->network, sizeof(c->network), "%s", reg->network);
+	CHECK_OK(record_commitment(reg, c->commit));
+	fx_work(c);
+}
+
+void fx_commit_for(struct fx *f, const struct record *recs, size_t n)
+{
+	struct record *c = calloc(n + 1, sizeof(*c));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].type == REC_REGISTER)
+			fx_commit(&c[k++], &recs[i]);
+	CHECK_INT(fx_extend(f, c, k, NULL), ==, LEDGER_EXTENDED);
+	free(c);
 }
 
 void fx_address(struct record *r, const struct idkey *k, const char *name,
@@ -87,6 +122,7 @@ void fx_address(struct record *r, const struct idkey *k, const char *name,
 	fill(r, REC_ADDRESS, name, seq, time);
 	snprintf(r->addr, sizeof(r->addr), "%s", addr);
 	CHECK_OK(record_sign(r, k, NULL));
+	fx_work(r);
 }
 
 void fx_rotate(struct record *r, const struct idkey *old, const struct idkey *nu,
@@ -95,6 +131,7 @@ void fx_rotate(struct record *r, const struct idkey *old, const struct idkey *nu
 	fill(r, REC_ROTATE, name, seq, time);
 	set_key(r, nu);
 	CHECK_OK(record_sign(r, old, nu));
+	fx_work(r);
 }
 
 void fx_revoke(struct record *r, const struct idkey *k, const char *name,
@@ -102,6 +139,7 @@ void fx_revoke(struct record *r, const struct idkey *k, const char *name,
 {
 	fill(r, REC_REVOKE, name, seq, time);
 	CHECK_OK(record_sign(r, k, NULL));
+	fx_work(r);
 }
 
 void fx_mine(struct block *b)
@@ -193,13 +231,21 @@ void fx_chain_dir(const char *dir, int n)
 	struct fx f;
 	fx_open(&f);
 	CHECK_OK(store_begin(s));
+	struct record r[2];
 	for (int i = 0; i < n; i++) {
-		struct record r;
 		char name[16];
+		size_t k = 0;
+		if (i > 0) {
+			snprintf(name, sizeof(name), "user%d", i - 1);
+			fx_register(&r[k++], fx_key(KEY_ED25519, (i - 1) % 8), name,
+				    "10.0.0.1:47701", FX_T0);
+		}
+		struct record next;
 		snprintf(name, sizeof(name), "user%d", i);
-		fx_register(&r, fx_key(KEY_ED25519, i % 8), name, "10.0.0.1:47701", FX_T0);
+		fx_register(&next, fx_key(KEY_ED25519, i % 8), name, "10.0.0.1:47701", FX_T0);
+		fx_commit(&r[k++], &next);
 		struct block b;
-		CHECK_INT(fx_extend(&f, &r, 1, &b), ==, LEDGER_EXTENDED);
+		CHECK_INT(fx_extend(&f, r, k, &b), ==, LEDGER_EXTENDED);
 		struct buf raw;
 		buf_init(&raw, BLOCK_MAX_BYTES);
 		CHECK_OK(block_encode(&b, &raw));

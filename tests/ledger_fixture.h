@@ -32,8 +32,16 @@ void fx_close(struct fx *f);
 /* A key of the type, shared per process, index 0..7 for distinct keys. */
 struct idkey *fx_key(enum key_type t, int index);
 
+/* Every record is signed and carries its work at FX_BITS.  A REGISTER's
+ * salt is derived from its name and key, so its COMMIT can be made from it. */
 void fx_register(struct record *r, const struct idkey *k, const char *name,
 		 const char *addr, uint64_t time);
+/* The COMMIT a REGISTER needs on the chain a block before it. */
+void fx_commit(struct record *c /* OUT */, const struct record *reg);
+/* Extend f's tip by a block of the COMMITs of the REGISTERs in recs. */
+void fx_commit_for(struct fx *f, const struct record *recs, size_t n);
+/* Search r's work (nonce) again, from 0, after the caller changed it. */
+void fx_work(struct record *r);
 void fx_address(struct record *r, const struct idkey *k, const char *name,
 		uint32_t seq, const char *addr, uint64_t time);
 void fx_rotate(struct record *r, const struct idkey *old, const struct idkey *nu,
@@ -59,8 +67,9 @@ enum ledger_result fx_extend(struct fx *f, const struct record *recs, size_t n,
 void fx_at(struct fx *f, uint32_t h, struct block_header *hdr, uint8_t hash[32]);
 
 /* A new data dir for a node on FX_NETWORK whose ledger holds a chain of n
- * blocks, one registration each (user0, user1, ...): a long chain for a
- * node to serve, made in a fraction of the time mining it would take. */
+ * blocks: the first commits to user0, each later one registers user(i-1)
+ * and commits to user(i): a long chain for a node to serve, made in a
+ * fraction of the time mining it would take. */
 void fx_chain_dir(const char *dir, int n);
 /* A new data dir for a node on FX_NETWORK whose store holds bs[n] (parents
  * first), e.g. a chain built with fx_extend(). */

@@ -35,23 +35,30 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	json_object_set_new(o, "key_type", json_string(key_type_name(idkey_type(n->key))));
 	json_object_set_new(o, "address", json_string(n->address));
 	json_object_set_new(o, "registered", json_boolean(me != NULL));
-	/* Where a registration stands: none, mining, registered, or taken (the
-	 * name went to another key first; choose another). */
+	/* Where a registration stands: none, mining (its commit or its reveal
+	 * is being worked or mined; "step" says which), registered, or taken
+	 * (the name went to another key first; choose another). */
 	const char *reg = "none";
 	if (me)
 		reg = "registered";
-	else if (n->want_name[0] && mempool_has_name(n->mempool, n->want_name))
+	else if (n->want_name[0] && (n->reg_step == REG_COMMIT || n->reg_step == REG_REVEAL))
 		reg = "mining";
-	else if (n->want_name[0] && state_get(ledger_state(n->ledger), n->want_name))
+	else if (n->want_name[0] && (n->reg_step == REG_REFUSED ||
+				     state_get(ledger_state(n->ledger), n->want_name)))
 		reg = "taken";
 	json_object_set_new(o, "registration", json_string(reg));
+	if (!me && (n->reg_step == REG_COMMIT || n->reg_step == REG_REVEAL))
+		json_object_set_new(o, "registration_step",
+				    json_string(n->reg_step == REG_COMMIT ? "commit" : "reveal"));
+	if (!me && n->reg_step == REG_REFUSED)
+		json_object_set_new(o, "registration_error", json_string(n->reg_why));
 	if (me)
 		json_object_set_new(o, "registered_height", json_integer(me->reg_height));
 	json_object_set_new(o, "height", json_integer(ledger_height(n->ledger)));
 	json_object_set_new(o, "tip", json_string(tip_hex));
 	json_object_set_new(o, "peers", json_integer((json_int_t)gossip_peer_count(n->gossip)));
 	json_object_set_new(o, "syncing", json_boolean(gossip_syncing(n->gossip)));
-	json_object_set_new(o, "mining", json_boolean(n->job_id != 0));
+	json_object_set_new(o, "mining", json_boolean(n->job_id != 0 || n->work_id != 0));
 	json_object_set_new(o, "pending", json_integer((json_int_t)mempool_count(n->mempool)));
 	if (n->job_id) {
 		uint64_t ms = clock_mono_ms() - n->job_started_ms;
@@ -531,6 +538,11 @@ static json_t *block_json(struct node *n, json_t *args, char *err, size_t errlen
 				sha256(d, r->spki, r->spki_len);
 				fingerprint_format(fp, d);
 				json_object_set_new(o, "fingerprint", json_string(fp));
+			}
+			if (r->type == REC_COMMIT) {
+				char c[65];
+				hex32(c, r->commit);
+				json_object_set_new(o, "commitment", json_string(c));
 			}
 			json_array_append_new(recs, o);
 		}

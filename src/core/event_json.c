@@ -60,8 +60,12 @@ static json_t *fields(const struct node_event *ev)
 	char id[2 * MSG_ID_LEN + 1];
 	switch (ev->kind) {
 	case NODE_EV_REGISTERING:
-		return json_pack("{s:s,s:s}", "name", ev->u.registering.name, "address",
-				 ev->u.registering.address);
+		if (ev->u.registering.why[0])
+			return json_pack("{s:s,s:s,s:s,s:s}", "name", ev->u.registering.name,
+					 "address", ev->u.registering.address, "step",
+					 ev->u.registering.step, "why", ev->u.registering.why);
+		return json_pack("{s:s,s:s,s:s}", "name", ev->u.registering.name, "address",
+				 ev->u.registering.address, "step", ev->u.registering.step);
 	case NODE_EV_MINING:
 		return json_pack("{s:I,s:I,s:I}", "height", (json_int_t)ev->u.mining.height,
 				 "records", (json_int_t)ev->u.mining.records, "bits",

@@ -27,6 +27,7 @@
 #include "session/sess_event.h"
 
 #define NODE_STORAGE_WHY_MAX 160
+#define NODE_REG_WHY_MAX 160   /* why a registration was refused, NUL included */
 #define NODE_ALARM_WHY_MAX 96   /* how an alarm ended, NUL included */
 
 enum node_event_kind {
@@ -53,7 +54,12 @@ struct node_event {
 	enum node_event_kind kind;
 	int64_t time;                              /* seconds since 1970; set by node_emit */
 	union {
-		struct { char name[NAME_MAX_LEN + 1]; char address[ADDR_MAX_LEN + 1]; } registering;
+		struct {
+			char name[NAME_MAX_LEN + 1];
+			char address[ADDR_MAX_LEN + 1];
+			char step[8];                      /* "commit", "reveal", "refused" */
+			char why[NODE_REG_WHY_MAX];        /* refused: the rule; else "" */
+		} registering;
 		struct { uint32_t height, records, bits; } mining;
 		struct {
 			uint32_t height;

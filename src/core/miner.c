@@ -22,6 +22,9 @@ struct miner {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct block_header job;
+	bool job_record;          /* the job is a record's work: */
+	uint8_t job_rid[32];      /*   its id */
+	uint32_t job_bits;        /*   and target */
 	uint64_t job_id;          /* 0: no job */
 	bool quit;
 	atomic_bool abandon;      /* set when job_id changes */
@@ -37,8 +40,11 @@ static void *miner_thread(void *p)
 {
 	struct thread_arg *a = p;
 	struct miner *m = a->m;
-	uint64_t seen = 0, next_nonce = 0;
+	uint64_t seen = 0, next_nonce = 0, rnonce = 0;
 	struct block_header h;
+	bool rec = false;
+	uint8_t rid[32];
+	uint32_t rbits = 0;
 
 	pthread_mutex_lock(&m->lock);
 	for (;;) {
@@ -49,6 +55,9 @@ static void *miner_thread(void *p)
 		if (m->job_id != seen) {
 			seen = m->job_id;
 			h = m->job;
+			rec = m->job_record;
+			memcpy(rid, m->job_rid, 32);
+			rbits = m->job_bits;
 			next_nonce = (uint64_t)a->index;
 		}
 		atomic_store(&m->abandon, false);
@@ -57,8 +66,13 @@ static void *miner_thread(void *p)
 		bool found = false;
 		while (!found && !atomic_load(&m->abandon)) {
 			uint64_t n;
-			found = pow_search(&h, next_nonce, (uint64_t)m->n_threads, SLICE,
-					   &m->abandon, &n);
+			if (rec)
+				found = pow_search_record(rid, rbits, next_nonce,
+							  (uint64_t)m->n_threads, SLICE,
+							  &m->abandon, &n, &rnonce);
+			else
+				found = pow_search(&h, next_nonce, (uint64_t)m->n_threads,
+						   SLICE, &m->abandon, &n);
 			next_nonce += n * (uint64_t)m->n_threads;
 			atomic_fetch_add(&m->attempts, n);
 			pthread_mutex_lock(&m->lock);
@@ -75,6 +89,9 @@ static void *miner_thread(void *p)
 				f->kind = m->tag;
 				f->job = seen;
 				f->h = h;
+				f->record = rec;
+				memcpy(f->id, rid, 32);
+				f->nonce = rnonce;
 				if (queue_push(m->out, f) != LC_OK)
 					free(f);
 			}
@@ -135,17 +152,34 @@ void miner_stop(struct miner *m)
 	free(m);
 }
 
+static atomic_uint_fast64_t job_ids = 0;
+
 uint64_t miner_work(struct miner *m, const struct block_header *h)
 {
-	static atomic_uint_fast64_t ids = 0;
 	pthread_mutex_lock(&m->lock);
 	m->job = *h;
-	m->job_id = atomic_fetch_add(&ids, 1) + 1;
+	m->job_record = false;
+	m->job_id = atomic_fetch_add(&job_ids, 1) + 1;
 	uint64_t id = m->job_id;
 	atomic_store(&m->abandon, true);
 	pthread_cond_broadcast(&m->wake);
 	pthread_mutex_unlock(&m->lock);
 	return id;
+}
+
+uint64_t miner_work_record(struct miner *m, const uint8_t id[static 32], uint32_t bits)
+{
+	pthread_mutex_lock(&m->lock);
+	memset(&m->job, 0, sizeof(m->job));
+	m->job_record = true;
+	memcpy(m->job_rid, id, 32);
+	m->job_bits = bits;
+	m->job_id = atomic_fetch_add(&job_ids, 1) + 1;
+	uint64_t jid = m->job_id;
+	atomic_store(&m->abandon, true);
+	pthread_cond_broadcast(&m->wake);
+	pthread_mutex_unlock(&m->lock);
+	return jid;
 }
 
 void miner_idle(struct miner *m)

@@ -58,6 +58,9 @@
 #define NODE_QUEUE_MAX 1024
 #define HOUSEKEEPING_MS 1000
 #define MINING_LOG_EVERY_MS 10000
+/* The mempool source of records put back from a branch the chain left
+ * (gossip's sources have the top bit set; MEMPOOL_LOCAL is 0). */
+#define SOURCE_OLD_BRANCH 1
 
 static const char *const store_file = "ledger.db";
 static const char *const key_file = "identity.key";
@@ -120,10 +123,26 @@ static void stop_job(struct node *n)
 	block_free(&n->job);
 }
 
-/* Start mining the mempool on the current tip, if there is anything to mine. */
-static void maybe_mine(struct node *n)
+/*
+ * Start the miner on what this node owes: first the work of its own records
+ * (register.c), then a block on the tip while a record of its own waits.
+ * Others' records ride along in that block (they carry their own work);
+ * they never start one.
+ */
+void node_maybe_mine(struct node *n)
 {
-	if (n->job_id || mempool_count(n->mempool) == 0 || n->store_failing)
+	if (n->store_failing || n->work_id)
+		return;
+	if (n->n_own) {
+		uint8_t id[32];
+		if (record_id(&n->own[0], id) != LC_OK)
+			return;
+		stop_job(n);
+		n->work_id = miner_work_record(n->miner, id, ledger_pow_bits(n->ledger));
+		n->work_started_ms = clock_mono_ms();
+		return;
+	}
+	if (n->job_id || mempool_local_count(n->mempool) == 0)
 		return;
 	struct block *b = &n->job;
 	memset(b, 0, sizeof(*b));
@@ -173,9 +192,10 @@ static size_t load_branch(struct node *n, const uint8_t tip[32], const uint8_t f
 }
 
 /* Offer the records of the branch from tip back to fork, oldest first, to
- * the mempool (announce: to the peers instead, at most max of them). */
+ * the mempool as coming from source (this node's own as MEMPOOL_LOCAL), or
+ * (announce) to the peers instead; at most max of them. */
 static size_t offer_branch(struct node *n, const uint8_t tip[32], const uint8_t fork[32],
-			   bool announce, size_t max)
+			   bool announce, size_t max, uint64_t source)
 {
 	struct block *chain;
 	size_t len = load_branch(n, tip, fork, &chain);
@@ -184,11 +204,12 @@ static size_t offer_branch(struct node *n, const uint8_t tip[32], const uint8_t 
 	for (size_t i = len; i-- > 0;) {
 		for (size_t k = 0; k < chain[i].n_records && offered < max; k++) {
 			const struct record *r = &chain[i].records[k];
+			uint64_t src = node_is_own_record(n, r) ? MEMPOOL_LOCAL : source;
 			if (announce) {
 				gossip_announce_record(n->gossip, r);
 				offered++;
 			} else if (mempool_add(n->mempool, s, ledger_network(n->ledger), r,
-					       clock_wall_s(), NULL, 0) == LC_OK) {
+					       clock_wall_s(), src, NULL, 0) == LC_OK) {
 				offered++;
 			}
 		}
@@ -201,7 +222,8 @@ static size_t offer_branch(struct node *n, const uint8_t tip[32], const uint8_t 
 /* Put the records of blocks that left the best chain back in the mempool. */
 static void readd_disconnected(struct node *n, const struct ledger_add *res)
 {
-	size_t readded = offer_branch(n, res->old_tip, res->fork, false, SIZE_MAX);
+	size_t readded = offer_branch(n, res->old_tip, res->fork, false, SIZE_MAX,
+				      SOURCE_OLD_BRANCH);
 	if (readded)
 		LOG_I("node", "%zu record(s) from the old branch wait to be mined again", readded);
 }
@@ -211,19 +233,22 @@ static void readd_disconnected(struct node *n, const struct ledger_add *res)
  * side of a healed partition, whose own names are final there.  Each side
  * then mines the other's records on its own chain: the refused branch's
  * records that fit ours go to our mempool, and our branch's records go to
- * the peers (at most ANNOUNCE_MAX, oldest first).  Once both chains bind
+ * the peers (at most ANNOUNCE_MAX each way, oldest first).  Once both chains bind
  * every name alike, either may follow the other.
  */
 #define ANNOUNCE_MAX 256
 static void share_branches(struct node *n, const struct ledger_add *res)
 {
-	size_t taken = offer_branch(n, res->hash, res->fork, false, SIZE_MAX);
+	/* Taken as this node's own, so that it mines them: each was paid for
+	 * and mined once already, and merging the halves of a partition is
+	 * the one service a node mines others' records for. */
+	size_t taken = offer_branch(n, res->hash, res->fork, false, ANNOUNCE_MAX, MEMPOOL_LOCAL);
 	uint8_t tip[32];
 	ledger_tip(n->ledger, tip);
-	size_t sent = offer_branch(n, tip, res->fork, true, ANNOUNCE_MAX);
+	size_t sent = offer_branch(n, tip, res->fork, true, ANNOUNCE_MAX, MEMPOOL_LOCAL);
 	LOG_I("node", "%zu record(s) of the refused chain wait to be mined here; %zu of "
 	      "ours since the fork at %u sent to the peers", taken, sent, res->fork_height);
-	maybe_mine(n);
+	node_maybe_mine(n);
 }
 
 /* After the best chain changed: mempool, job, and the user's own name. */
@@ -241,6 +266,7 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	mempool_revalidate(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
 			   clock_wall_s());
 	stop_job(n);
+	node_registration_step(n);
 	const struct name_entry *me = node_my_entry(n);
 	if (me && !n->announced_registered) {
 		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
@@ -253,7 +279,7 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	} else if (!me) {
 		n->announced_registered = false;
 	}
-	maybe_mine(n);
+	node_maybe_mine(n);
 }
 
 /* Offer a block from anywhere: the local miner or a peer.  *res_out (may
@@ -328,6 +354,10 @@ static lc_err accept_block(struct node *n, const struct block *b,
 
 static void on_found(struct node *n, const struct miner_found *f)
 {
+	if (f->record) {
+		node_own_worked(n, f);
+		return;
+	}
 	if (f->job != n->job_id || !n->job_id)
 		return; /* a job we abandoned */
 	struct block b = n->job;     /* take the records over */
@@ -340,7 +370,7 @@ static void on_found(struct node *n, const struct miner_found *f)
 	    (res.result == LEDGER_EXTENDED || res.result == LEDGER_REORG))
 		gossip_announce_block(n->gossip, res.hash);
 	block_free(&b);
-	maybe_mine(n);
+	node_maybe_mine(n);
 }
 
 /* ---- the chat sessions' view of the node (same thread) ---- */
@@ -436,17 +466,19 @@ static lc_err g_on_block(void *ctx, const struct block *b, struct ledger_add *re
 	return accept_block(ctx, b, res);
 }
 
-static lc_err g_on_record(void *ctx, const struct record *r)
+static lc_err g_on_record(void *ctx, const struct record *r, uint64_t source)
 {
 	struct node *n = ctx;
 	char why[160];
 	lc_err rc = mempool_add(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
-				r, clock_wall_s(), why, sizeof(why));
-	if (rc == LC_OK) {
+				r, clock_wall_s(), source, why, sizeof(why));
+	/* A peer's record never starts a block: it waits for one of ours. */
+	if (rc == LC_OK)
 		LOG_D("node", "pending %s record for '%s' from a peer",
 		      record_type_name(r->type), r->name);
-		maybe_mine(n);
-	}
+	else if (rc != LC_ERR_EXISTS)
+		LOG_D("node", "a peer's %s record is not taken: %s", record_type_name(r->type),
+		      why);
 	return rc;
 }
 
@@ -482,75 +514,14 @@ static lc_err remember_stored(void *ctx, const char *addr, int64_t last_seen)
 	return LC_OK;
 }
 
-/* ---- own records ---- */
-
-static lc_err queue_own(struct node *n, struct record *r, char *why, size_t whylen)
-{
-	lc_err rc = record_sign(r, n->key, NULL);
-	if (rc) {
-		snprintf(why, whylen, "could not sign: %s", lc_strerror(rc));
-		return rc;
-	}
-	rc = mempool_add(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger), r,
-			 clock_wall_s(), why, whylen);
-	if (rc == LC_OK) {
-		gossip_announce_record(n->gossip, r);
-		maybe_mine(n);
-	}
-	return rc;
-}
-
-lc_err node_register_name(struct node *n, const char *name, char *why, size_t whylen)
-{
-	const struct name_entry *mine = node_my_entry(n);
-	if (mine) {
-		snprintf(why, whylen, "this node is already registered as '%s'", mine->name);
-		return LC_ERR_EXISTS;
-	}
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
-	if (e) {
-		snprintf(why, whylen, "the name '%s' is already registered to another key", name);
-		return LC_ERR_EXISTS;
-	}
-	if (mempool_has_name(n->mempool, name)) {
-		snprintf(why, whylen, "a registration of '%s' is already waiting to be mined", name);
-		return LC_ERR_EXISTS;
-	}
-	if (n->store_failing)
-		return lc_why(why, whylen, LC_ERR_IO, "cannot register now: %s cannot be "
-			      "written (%s); is the disk full?", n->opt.data_dir, n->store_why);
-	struct record r;
-	memset(&r, 0, sizeof(r));
-	r.type = REC_REGISTER;
-	snprintf(r.network, sizeof(r.network), "%s", ledger_network(n->ledger));
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	r.time = (uint64_t)clock_wall_s();
-	size_t len;
-	const uint8_t *spki = idkey_spki(n->key, &len);
-	memcpy(r.spki, spki, len);
-	r.spki_len = len;
-	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
-	lc_err rc = queue_own(n, &r, why, whylen);
-	if (rc)
-		return rc;
-	snprintf(n->want_name, sizeof(n->want_name), "%s", name);
-	/* If this fails, the check that ends the failure writes it. */
-	if ((rc = store_meta_set(n->store, "name", name, strlen(name))))
-		node_storage_failed(n, "storing the name to register", rc);
-	LOG_I("node", "registering '%s' at %s: its record is being mined", name, n->address);
-	struct node_event ev = { .kind = NODE_EV_REGISTERING };
-	snprintf(ev.u.registering.name, sizeof(ev.u.registering.name), "%s", name);
-	snprintf(ev.u.registering.address, sizeof(ev.u.registering.address), "%s", n->address);
-	node_emit(n, &ev);
-	return LC_OK;
-}
+/* ---- own records (register.c has the rest) ---- */
 
 /* Registered under an older address: publish the current one. */
 static void update_address(struct node *n)
 {
 	const struct name_entry *e = node_my_entry(n);
 	if (!e || e->status != NAME_ACTIVE || strcmp(e->addr, n->address) == 0 ||
-	    mempool_has_name(n->mempool, e->name))
+	    mempool_has_name(n->mempool, e->name) || n->n_own)
 		return;
 	struct record r;
 	memset(&r, 0, sizeof(r));
@@ -560,8 +531,8 @@ static void update_address(struct node *n)
 	r.time = (uint64_t)clock_wall_s();
 	r.seq = e->seq + 1;
 	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
-	char why[160];
-	if (queue_own(n, &r, why, sizeof(why)) == LC_OK)
+	char why[200];
+	if (node_queue_own(n, &r, why, sizeof(why)) == LC_OK)
 		LOG_I("node", "publishing new address %s for '%s'", n->address, e->name);
 	else
 		LOG_W("node", "could not publish new address: %s", why);
@@ -895,7 +866,8 @@ static lc_err open_store(struct node *n, char *why, size_t whylen)
 	if (!rc)
 		rc = node_load_held(n);
 	if (!rc)
-		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS);
+		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS,
+				    (uint32_t)n->opt.pow_bits);
 	if (!rc)
 		rc = queue_create(&n->q, NODE_QUEUE_MAX);
 	if (rc)
@@ -989,6 +961,7 @@ static void adopt_name(struct node *n)
 	if (me) {
 		sess_set_name(n->sess, me->name);
 		n->announced_registered = true;
+		node_registration_known(n);
 	}
 	if (n->want_name[0] && !me) {
 		char w[200];
@@ -1072,7 +1045,7 @@ static void housekeeping(struct node *n)
 		n->last_mining_log_ms = now;
 	}
 	node_storage_check(n);
-	maybe_mine(n);
+	node_maybe_mine(n);
 }
 
 /* Commit the turn's message writes, then answer the requests that made

@@ -35,6 +35,19 @@
 
 enum msg_kind { MSG_FOUND = 1, MSG_CTL, MSG_STOP, MSG_ECHO, MSG_RUN };
 
+#define NODE_OWN_MAX 4   /* own records waiting for their work */
+
+/* Where this node's registration stands (register.c). */
+enum reg_step {
+	REG_NONE = 0,        /* nothing to do: no registration started */
+	REG_COMMIT,          /* its COMMIT is being worked or mined */
+	REG_REVEAL,          /* its REGISTER is being worked or mined */
+	REG_REFUSED,         /* the reveal breaks a rule (the name went to an
+			      * earlier commit): nothing more to try */
+	REG_DONE,            /* registered; if a reorganisation takes the
+			      * name away, the steps start again */
+};
+
 /*
  * A control request (node_call) on its way to the owner thread and back.
  * Heap-allocated and shared by two holders, the caller and the node; refs
@@ -93,6 +106,19 @@ struct node {
 	struct block job;                   /* header template + records */
 	uint64_t job_started_ms, job_attempts0, last_mining_log_ms;
 
+	/* Own records waiting for the registrant's work, oldest first; own[0]
+	 * is the miner's job while work_id is set (register.c). */
+	struct record own[NODE_OWN_MAX];
+	size_t n_own;
+	uint64_t work_id;
+	uint64_t work_started_ms;
+
+	/* The registration of want_name in two steps (register.c); the salt
+	 * is kept in the store (meta "reg_salt") from the start. */
+	enum reg_step reg_step;
+	uint8_t reg_salt[RECORD_SALT_LEN];
+	char reg_why[200];                  /* REG_REFUSED: the rule it broke */
+
 	/* The data directory stopped taking writes (persist.c). */
 	bool store_failing;
 	int64_t store_failed_at;            /* wall-clock second */
@@ -143,8 +169,26 @@ static inline void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h,
 void node_emit(struct node *n, struct node_event *ev);
 /* This node's own entry on the ledger, if its name is registered to its key. */
 const struct name_entry *node_my_entry(const struct node *n);
-/* Queue and mine a REGISTER of name for this node; why[] on refusal. */
+/* Start a mining job if there is something of ours to mine: own records'
+ * work first, then a block while a record of ours is pending. */
+void node_maybe_mine(struct node *n);
+
+/* ---- register.c ---- */
+/* Register name for this node: a COMMIT, then once it is mined the
+ * REGISTER; why[] on refusal (a full pool says when to retry). */
 lc_err node_register_name(struct node *n, const char *name, char *why, size_t whylen);
+/* Sign r (not a COMMIT) and queue it for its work; when the work is done
+ * it goes to the mempool and to the peers.  why[] on refusal. */
+lc_err node_queue_own(struct node *n, struct record *r, char *why, size_t whylen);
+/* The miner found the work for own[0] (f->record). */
+void node_own_worked(struct node *n, const struct miner_found *f);
+/* After the tip changed or at start: take the registration's next step. */
+void node_registration_step(struct node *n);
+/* At start, when want_name is already registered to this node: remember
+ * its salt, so that a reorganisation that takes the name away is repaired. */
+void node_registration_known(struct node *n);
+/* Was r made by this node (for the pool: ours or a peer's)? */
+bool node_is_own_record(const struct node *n, const struct record *r);
 /* The ledger's loader: a stored block by hash (ctx is the node). */
 lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out);
 

@@ -523,7 +523,7 @@ void options_print_help(const char *prog, const struct options *d)
 "\n"
 "Control a running node (ledgerchat ctl):\n"
 "  status                  name, fingerprint, address, height, peers, mining\n"
-"  register NAME           register NAME (mines its record)\n"
+"  register NAME           register NAME (commit, then reveal; mines both)\n"
 "  names                   every name on the ledger\n"
 "  blocks [--from H] [--limit N]   blocks of the best chain (default: the last 50)\n"
 "  block HEIGHT            one block and its records\n"

@@ -20,6 +20,7 @@
 
 #include "util/addr.h"
 #include "util/clock.h"
+#include "util/codec.h"
 #include "util/log.h"
 #include "util/net.h"
 #include "util/rng.h"
@@ -465,7 +466,8 @@ static void on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m)
 
 static void on_record(struct gossip *g, struct peer *p, const struct wire_msg *m)
 {
-	lc_err rc = g->cfg.host.on_record(g->cfg.host.ctx, &m->u.record);
+	lc_err rc = g->cfg.host.on_record(g->cfg.host.ctx, &m->u.record,
+					  gossip_source(p->ip16));
 	if (rc == LC_OK) {
 		for (size_t i = 0; i < g->n_peers; i++) {
 			struct peer *q = g->peers[i];
@@ -476,6 +478,17 @@ static void on_record(struct gossip *g, struct peer *p, const struct wire_msg *m
 		LOG_D(LOGM, "record from %s for '%s' not taken: %s", p->addr,
 		      m->u.record.name, lc_strerror(rc));
 	}
+}
+
+uint64_t gossip_source(const uint8_t ip16[static 16])
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	uint64_t k = 0;
+	if (memcmp(ip16, v4mapped, 12) == 0)
+		k = be32_get(ip16 + 12);
+	else
+		k = be64_get(ip16) >> 1;
+	return k | (1ull << 63);
 }
 
 /* ---- dispatch (called by peer.c) ---- */

@@ -53,8 +53,10 @@ struct gossip_host {
 	 * gossip layer then relays it), LC_ERR_EXISTS when already known,
 	 * LC_ERR_REJECTED / LC_ERR_BADSIG when invalid (the sender misbehaved
 	 * only if the record is invalid against every chain it could know:
-	 * gossip does not ban for records, it just drops them). */
-	lc_err (*on_record)(void *ctx, const struct record *r);
+	 * gossip does not ban for records, it just drops them).  source names
+	 * the sender's address (gossip_source), for the pool's per-sender
+	 * quota; never 0. */
+	lc_err (*on_record)(void *ctx, const struct record *r, uint64_t source);
 	/* The stored wire form of a block the ledger has (to serve peers);
 	 * *raw is malloc'd, the caller frees it.  LC_ERR_NOTFOUND. */
 	lc_err (*load_block)(void *ctx, const uint8_t hash[32], uint8_t **raw, size_t *len);
@@ -137,6 +139,11 @@ int gossip_tick(struct gossip *g);
  * to have it (the sender is). */
 void gossip_announce_block(struct gossip *g, const uint8_t hash[32]);
 void gossip_announce_record(struct gossip *g, const struct record *r);  /* r is copied */
+
+/* The pending-record source of a peer at ip16 (v4 as ::ffff:a.b.c.d): the
+ * IPv4 address, or an IPv6 address's /64, so that one sender cannot take
+ * many quotas by opening many connections.  The top bit is set: never 0. */
+uint64_t gossip_source(const uint8_t ip16[static 16]);
 
 /* The host can take blocks again after it refused one (its store could not
  * write): sync now rather than after the pause that follows a refusal. */

@@ -78,7 +78,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define WIRE_VERSION 1
+#define WIRE_VERSION 2   /* 2: records carry work; COMMIT (ledger v2) */
 /* Largest length prefix: the type byte plus the largest block, with room. */
 #define WIRE_FRAME_MAX (BLOCK_MAX_BYTES + 1024)
 #define WIRE_PREFIX 4

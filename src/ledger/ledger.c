@@ -233,6 +233,12 @@ static lc_err check_context_free(const struct ledger *l, const struct block *b,
 	for (size_t i = 0; i < b->n_records; i++) {
 		if ((rc = record_id(&b->records[i], ids[i])))
 			return rc;
+		/* Every record brings its registrant's work: no node is made to
+		 * pay for a stranger's record. */
+		uint8_t wh[32];
+		record_work_hash(ids[i], b->records[i].nonce, wh);
+		if (!pow_ok(wh, l->pow_bits))
+			FAIL(res, "record %zu lacks its proof of work", i);
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(ids[i], ids[j], 32) == 0)
 				FAIL(res, "record %zu repeats record %zu", i, j);
@@ -261,6 +267,7 @@ static lc_err apply_block(struct ledger *l, const struct block *b, bool check_si
 		}
 	}
 	state_undo_reset(l->undo);
+	state_set_height(l->state, b->h.height);
 	res->result = LEDGER_EXTENDED;
 	return LC_OK;
 }

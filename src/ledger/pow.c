@@ -45,3 +45,36 @@ bool pow_search(struct block_header *h, uint64_t start, uint64_t stride,
 	*attempts = n;
 	return found;
 }
+
+bool pow_search_record(const uint8_t id[static 32], uint32_t bits, uint64_t start,
+		       uint64_t stride, uint64_t count, const atomic_bool *stop,
+		       uint64_t *attempts, uint64_t *nonce)
+{
+	uint8_t raw[40], hash[32];
+	wc_Sha256 fresh, work;
+	bool found = false;
+	uint64_t n = 0, x = start;
+
+	*attempts = 0;
+	if (wc_InitSha256(&fresh) != 0)
+		return false;
+	memcpy(raw, id, 32);
+	while (n < count) {
+		be64_put(raw + 32, x);
+		work = fresh;   /* as above: a struct copy of an initial state */
+		wc_Sha256Update(&work, raw, sizeof(raw));
+		wc_Sha256Final(&work, hash);
+		n++;
+		if (pow_ok(hash, bits)) {
+			*nonce = x;
+			found = true;
+			break;
+		}
+		x += stride;
+		if (n % STOP_CHECK_EVERY == 0 && stop && atomic_load_explicit(stop, memory_order_relaxed))
+			break;
+	}
+	wc_Sha256Free(&fresh);
+	*attempts = n;
+	return found;
+}

@@ -23,4 +23,13 @@
 bool pow_search(struct block_header *h, uint64_t start, uint64_t stride,
 		uint64_t count, const atomic_bool *stop, uint64_t *attempts);
 
+/*
+ * The registrant's work on a record (record.h): the same search over
+ * record_work_hash(id, nonce) for bits leading zero bits.  On success
+ * *nonce holds the winning nonce.  Each attempt is one compression.
+ */
+bool pow_search_record(const uint8_t id[static 32], uint32_t bits, uint64_t start,
+		       uint64_t stride, uint64_t count, const atomic_bool *stop,
+		       uint64_t *attempts, uint64_t *nonce /* OUT */);
+
 #endif

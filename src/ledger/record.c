@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "ledger/block.h"
+
 #include "util/addr.h"
 #include "util/codec.h"
 #include "util/ct.h"
@@ -20,6 +22,7 @@ const char *record_type_name(uint8_t type)
 	case REC_ADDRESS: return "address";
 	case REC_ROTATE: return "rotate";
 	case REC_REVOKE: return "revoke";
+	case REC_COMMIT: return "commit";
 	default: return "unknown";
 	}
 }
@@ -48,6 +51,10 @@ lc_err record_body(const struct record *r, struct buf *out)
 		wr_bytes16(&w, r->spki, r->spki_len);
 	if (has_addr(r->type))
 		wr_str8(&w, r->addr);
+	if (r->type == REC_REGISTER)
+		wr_raw(&w, r->salt, sizeof(r->salt));
+	if (r->type == REC_COMMIT)
+		wr_raw(&w, r->commit, sizeof(r->commit));
 	return wr_error(&w);
 }
 
@@ -73,6 +80,7 @@ lc_err record_encode(const struct record *r, struct buf *out)
 	struct writer w;
 	wr_init(&w, out);
 	wr_bytes16(&w, body.data, body.len);
+	wr_u64(&w, r->nonce);
 	wr_bytes16(&w, r->sig, r->sig_len);
 	wr_bytes16(&w, r->sig2, r->sig2_len);
 	return wr_error(&w);
@@ -91,7 +99,7 @@ static lc_err decode_body(struct record *r, const uint8_t *p, size_t n)
 	rd_u32(&rd, &r->seq);
 	if (rd_error(&rd))
 		return rd_error(&rd);
-	if (r->type < REC_REGISTER || r->type > REC_REVOKE)
+	if (r->type < REC_REGISTER || r->type > REC_COMMIT)
 		return LC_ERR_INVAL;
 	if (has_key(r->type) && !rd_bytes16(&rd, SPKI_MAX, &v, &len)) {
 		memcpy(r->spki, v, len);
@@ -99,16 +107,23 @@ static lc_err decode_body(struct record *r, const uint8_t *p, size_t n)
 	}
 	if (has_addr(r->type))
 		rd_str8(&rd, ADDR_MAX_LEN, r->addr, sizeof(r->addr));
+	if (r->type == REC_REGISTER)
+		rd_copy(&rd, r->salt, sizeof(r->salt));
+	if (r->type == REC_COMMIT)
+		rd_copy(&rd, r->commit, sizeof(r->commit));
 	lc_err rc = rd_finish(&rd);
 	if (rc)
 		return rc;
-	if (!network_id_valid(r->network) || !name_valid(r->name))
+	if (!network_id_valid(r->network))
+		return LC_ERR_INVAL;
+	/* A COMMIT hides its name: it has none, and no seq. */
+	if (r->type == REC_COMMIT ? r->name[0] || r->seq : !name_valid(r->name))
 		return LC_ERR_INVAL;
 	if (has_addr(r->type) && !addr_valid(r->addr))
 		return LC_ERR_INVAL;
 	if (has_key(r->type) && r->spki_len == 0)
 		return LC_ERR_INVAL;
-	if ((r->type == REC_REGISTER) != (r->seq == 0))
+	if (r->type != REC_COMMIT && (r->type == REC_REGISTER) != (r->seq == 0))
 		return LC_ERR_INVAL;
 	return LC_OK;
 }
@@ -122,7 +137,9 @@ lc_err record_decode(struct record *r, const uint8_t *p, size_t n)
 	const uint8_t *body, *sig, *sig2;
 	size_t body_len, sig_len, sig2_len;
 	rd_init(&rd, p, n);
+	uint64_t nonce = 0;
 	rd_bytes16(&rd, RECORD_MAX_BYTES, &body, &body_len);
+	rd_u64(&rd, &nonce);
 	rd_bytes16(&rd, SIG_MAX, &sig, &sig_len);
 	rd_bytes16(&rd, SIG_MAX, &sig2, &sig2_len);
 	lc_err rc = rd_finish(&rd);
@@ -130,8 +147,10 @@ lc_err record_decode(struct record *r, const uint8_t *p, size_t n)
 		return rc;
 	if ((rc = decode_body(r, body, body_len)))
 		return rc;
-	if (sig_len == 0 || (r->type == REC_ROTATE) != (sig2_len != 0))
+	if ((r->type == REC_COMMIT) != (sig_len == 0) ||
+	    (r->type == REC_ROTATE) != (sig2_len != 0))
 		return LC_ERR_INVAL;
+	r->nonce = nonce;
 	memcpy(r->sig, sig, sig_len);
 	r->sig_len = sig_len;
 	memcpy(r->sig2, sig2, sig2_len);
@@ -149,6 +168,8 @@ static lc_err signing_message(const struct record *r, struct buf *msg)
 lc_err record_verify(const struct record *r, const uint8_t *signer_spki,
 		     size_t signer_len)
 {
+	if (r->type == REC_COMMIT)
+		return LC_ERR_INVAL;   /* not signed: the caller must not ask */
 	uint8_t tmp[RECORD_MAX_BYTES + sizeof(RECORD_SIGN_DOMAIN)];
 	struct buf msg;
 	buf_init_fixed(&msg, tmp, sizeof(tmp));
@@ -164,6 +185,8 @@ lc_err record_verify(const struct record *r, const uint8_t *signer_spki,
 
 lc_err record_sign(struct record *r, const struct idkey *k, const struct idkey *k2)
 {
+	if (r->type == REC_COMMIT)
+		return LC_ERR_INVAL;
 	uint8_t tmp[RECORD_MAX_BYTES + sizeof(RECORD_SIGN_DOMAIN)];
 	struct buf msg;
 	buf_init_fixed(&msg, tmp, sizeof(tmp));
@@ -181,4 +204,49 @@ lc_err record_sign(struct record *r, const struct idkey *k, const struct idkey *
 		rc = idkey_sign(k2, msg.data, msg.len, r->sig2, &r->sig2_len);
 	}
 	return rc;
+}
+
+lc_err commit_hash(const char *network, const char *name, const uint8_t *spki,
+		   size_t spki_len, const uint8_t salt[static RECORD_SALT_LEN],
+		   uint8_t out[static 32])
+{
+	uint8_t tmp[sizeof(RECORD_COMMIT_DOMAIN) + 2 + NETWORK_ID_MAX_LEN + NAME_MAX_LEN +
+		    2 + SPKI_MAX + RECORD_SALT_LEN];
+	struct buf b;
+	buf_init_fixed(&b, tmp, sizeof(tmp));
+	struct writer w;
+	wr_init(&w, &b);
+	wr_raw(&w, RECORD_COMMIT_DOMAIN, sizeof(RECORD_COMMIT_DOMAIN));
+	wr_str8(&w, network);
+	wr_str8(&w, name);
+	wr_bytes16(&w, spki, spki_len);
+	wr_raw(&w, salt, RECORD_SALT_LEN);
+	lc_err rc = wr_error(&w);
+	if (!rc)
+		sha256(out, b.data, b.len);
+	return rc;
+}
+
+lc_err record_commitment(const struct record *r, uint8_t out[static 32])
+{
+	if (r->type != REC_REGISTER)
+		return LC_ERR_INVAL;
+	return commit_hash(r->network, r->name, r->spki, r->spki_len, r->salt, out);
+}
+
+void record_work_hash(const uint8_t id[static 32], uint64_t nonce, uint8_t out[static 32])
+{
+	uint8_t tmp[40];
+	memcpy(tmp, id, 32);
+	be64_put(tmp + 32, nonce);
+	sha256(out, tmp, sizeof(tmp));
+}
+
+bool record_work_ok(const struct record *r, uint32_t bits)
+{
+	uint8_t id[32], h[32];
+	if (record_id(r, id) != LC_OK)
+		return false;
+	record_work_hash(id, r->nonce, h);
+	return pow_ok(h, bits);
 }

@@ -5,7 +5,8 @@
  * concerns over a canonical encoding (record_body) that includes the
  * network id, so a record from one network is worthless on another:
  *
- *   REGISTER  name, key (SPKI DER), address, time        signed by the new key
+ *   COMMIT    commitment, time                           not signed (see below)
+ *   REGISTER  name, key (SPKI DER), address, salt, time  signed by the new key
  *   ADDRESS   name, seq, address, time                   signed by the current key
  *   ROTATE    name, seq, new key, time                   signed by the current key
  *                                                        and by the new key
@@ -15,16 +16,30 @@
  * the name's current seq + 1.  That makes every record usable once: a
  * replayed record has a stale seq (or a taken name).
  *
+ * A name is taken in two steps so that a registration seen in flight
+ * cannot be copied: a COMMIT carries only commit_hash(network, name, key,
+ * salt) with a random secret salt; the REGISTER reveals name, key and salt
+ * and counts only when its COMMIT is on the chain (state.h has the rules).
+ * The commitment binds the key, so a COMMIT needs no signature: a copy of
+ * it made by someone else can only ever register the same key.
+ *
+ * Every record carries the registrant's proof of work: a nonce such that
+ * record_work_hash(id, nonce) has the network's number of leading zero bits
+ * (record_work_ok).  The nonce is outside the body: it is not signed and
+ * does not change the id.
+ *
  * Wire form (all integers big-endian):
  *   body  = u8 type | str8 network | str8 name | u64 time | u32 seq |
- *           type-specific: REGISTER bytes16 spki, str8 addr
+ *           type-specific: COMMIT   commit[32]      (name "" and seq 0)
+ *                          REGISTER bytes16 spki, str8 addr, salt[32]
  *                          ADDRESS  str8 addr
  *                          ROTATE   bytes16 spki (the new key)
  *                          REVOKE   (nothing)
- *   record = bytes16 body | bytes16 sig | bytes16 sig2 (ROTATE only; else empty)
+ *   record = bytes16 body | u64 nonce | bytes16 sig | bytes16 sig2
+ *            sig: empty for COMMIT only; sig2: ROTATE only, else empty
  *
- * A record's id is SHA-256 of its body, so two signatures over the same
- * statement are the same record.
+ * A record's id is SHA-256 of its body, so two signatures (or two nonces)
+ * over the same statement are the same record.
  */
 #ifndef LC_LEDGER_RECORD_H
 #define LC_LEDGER_RECORD_H
@@ -42,11 +57,14 @@ enum record_type {
 	REC_ADDRESS = 2,
 	REC_ROTATE = 3,
 	REC_REVOKE = 4,
+	REC_COMMIT = 5,
 };
 
 #define ADDR_MAX_LEN 262     /* "[v6 or host]:port" */
 #define RECORD_MAX_BYTES 2048 /* body + signatures, whatever the key type */
-#define RECORD_SIGN_DOMAIN "ledgerchat record v1"
+#define RECORD_SIGN_DOMAIN "ledgerchat record v2"
+#define RECORD_COMMIT_DOMAIN "ledgerchat commit v2"
+#define RECORD_SALT_LEN 32
 
 /* A plain value type; the caller allocates it. */
 struct record {
@@ -58,6 +76,9 @@ struct record {
 	uint8_t spki[SPKI_MAX];        /* REGISTER: the key; ROTATE: the new key */
 	size_t spki_len;
 	char addr[ADDR_MAX_LEN + 1];   /* REGISTER, ADDRESS */
+	uint8_t commit[32];            /* COMMIT: commit_hash() of the name to come */
+	uint8_t salt[RECORD_SALT_LEN]; /* REGISTER: the secret its COMMIT hid */
+	uint64_t nonce;                /* the registrant's work; not signed */
 	uint8_t sig[SIG_MAX];
 	size_t sig_len;
 	uint8_t sig2[SIG_MAX];         /* ROTATE: by the new key */
@@ -72,7 +93,8 @@ lc_err record_body(const struct record *r, struct buf *out);
 lc_err record_id(const struct record *r, uint8_t id[static 32]);
 
 /* Full wire form; decode is strict (every length bounded, no trailing bytes,
- * known type, syntactically valid name/network/address). */
+ * known type, syntactically valid name/network/address, a COMMIT without
+ * name, seq or signature, every other record signed). */
 lc_err record_encode(const struct record *r, struct buf *out);
 lc_err record_decode(struct record *r /* OUT */, const uint8_t *p, size_t n);
 
@@ -91,6 +113,21 @@ lc_err record_verify(const struct record *r, const uint8_t *signer_spki,
  */
 lc_err record_sign(struct record *r, const struct idkey *k,
 		   const struct idkey *k2);
+
+/*
+ * The commitment a COMMIT carries for a REGISTER: SHA-256 of
+ * RECORD_COMMIT_DOMAIN NUL | str8 network | str8 name | bytes16 spki | salt.
+ */
+lc_err commit_hash(const char *network, const char *name, const uint8_t *spki,
+		   size_t spki_len, const uint8_t salt[static RECORD_SALT_LEN],
+		   uint8_t out[static 32]);
+/* commit_hash() of a REGISTER's own name, key and salt. */
+lc_err record_commitment(const struct record *r, uint8_t out[static 32]);
+
+/* The registrant's work: SHA-256(id | u64 nonce), one compression. */
+void record_work_hash(const uint8_t id[static 32], uint64_t nonce, uint8_t out[static 32]);
+/* Does r->nonce meet bits (leading zero bits of record_work_hash)? */
+bool record_work_ok(const struct record *r, uint32_t bits);
 
 /* "host:port" or "[v6]:port" with a port in 1-65535. */
 bool addr_valid(const char *s);

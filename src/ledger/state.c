@@ -21,21 +21,48 @@
 
 #define REJECT(...) do { if (why) snprintf(why, whylen, __VA_ARGS__); return LC_ERR_REJECTED; } while (0)
 
-lc_err record_check(const struct name_entry *cur, const struct record *r,
-		    const char *network, uint64_t max_time, char *why,
-		    size_t whylen)
+/* The rules of a REGISTER's commit: on the chain, at least one block and
+ * at most COMMIT_MAX_AGE blocks before height, and earlier than the commit
+ * of the registration that holds the name now, if any. */
+static lc_err check_reveal(const struct state *s, const struct name_entry *cur,
+			   const struct record *r, uint32_t height, char *why,
+			   size_t whylen)
+{
+	uint8_t c[32];
+	uint32_t ch;
+	if (record_commitment(r, c) != LC_OK || !state_commit_height(s, c, &ch))
+		REJECT("no commit on the chain for this registration of '%s'", r->name);
+	if (ch >= height)
+		REJECT("the commit for '%s' is not yet a block old", r->name);
+	if (height - ch > COMMIT_MAX_AGE)
+		REJECT("the commit for '%s' is older than %u blocks", r->name, COMMIT_MAX_AGE);
+	if (cur && cur->commit_height <= ch)
+		REJECT("name '%s' is already registered", r->name);
+	return LC_OK;
+}
+
+lc_err record_check(const struct state *s, const struct name_entry *cur,
+		    const struct record *r, const char *network, uint32_t height,
+		    uint64_t max_time, char *why, size_t whylen)
 {
 	if (strcmp(r->network, network) != 0)
 		REJECT("record for network '%s', not '%s'", r->network, network);
-	if (!name_valid(r->name))
-		REJECT("invalid name");
 	if (r->time > max_time)
 		REJECT("record dated too far in the future");
+	if (r->type == REC_COMMIT) {
+		uint32_t ch;
+		if (state_commit_height(s, r->commit, &ch))
+			REJECT("commitment already on the chain (block %u)", ch);
+		return LC_OK;
+	}
+	if (!name_valid(r->name))
+		REJECT("invalid name");
 	if (r->type == REC_REGISTER) {
-		if (cur)
-			REJECT("name '%s' is already registered", r->name);
 		if (r->seq != 0)
 			REJECT("register with seq %u", r->seq);
+		lc_err rc = check_reveal(s, cur, r, height, why, whylen);
+		if (rc)
+			return rc;
 	} else {
 		if (!cur)
 			REJECT("name '%s' is not registered", r->name);
@@ -64,9 +91,11 @@ lc_err record_check(const struct name_entry *cur, const struct record *r,
 	return LC_OK;
 }
 
-static lc_err record_check_sigs(const struct name_entry *cur, const struct record *r,
-				char *why, size_t whylen)
+lc_err record_check_sigs(const struct name_entry *cur, const struct record *r,
+			 char *why, size_t whylen)
 {
+	if (r->type == REC_COMMIT)
+		return LC_OK;   /* the commitment binds the key; the reveal is signed */
 	const uint8_t *spki = r->type == REC_REGISTER ? r->spki : cur->spki;
 	size_t len = r->type == REC_REGISTER ? r->spki_len : cur->spki_len;
 	lc_err rc = record_verify(r, spki, len);
@@ -76,13 +105,17 @@ static lc_err record_check_sigs(const struct name_entry *cur, const struct recor
 	return rc;
 }
 
-void entry_apply(struct name_entry *e, const struct record *r, uint32_t height)
+void entry_apply(struct name_entry *e, const struct state *s, const struct record *r,
+		 uint32_t height)
 {
+	uint8_t c[32];
 	switch (r->type) {
 	case REC_REGISTER:
 		memset(e, 0, sizeof(*e));
 		snprintf(e->name, sizeof(e->name), "%s", r->name);
 		e->reg_height = height;
+		if (record_commitment(r, c) == LC_OK)
+			state_commit_height(s, c, &e->commit_height);
 		e->status = NAME_ACTIVE;
 		/* fall through: the key and address are set as for a change */
 		/* FALLTHROUGH */
@@ -121,11 +154,22 @@ struct node {
 	struct name_entry e;
 };
 
+/* A commitment on the chain, in a table of its own (same hashing). */
+struct cnode {
+	struct cnode *next;
+	uint8_t commit[32];
+	uint32_t height;
+};
+
 struct state {
 	struct node **buckets;
 	size_t n_buckets;   /* a power of two */
 	size_t count;
 	uint8_t key[16];
+	struct cnode **cbuckets;
+	size_t n_cbuckets;  /* a power of two */
+	size_t ccount;
+	uint32_t height;    /* of the last block applied */
 };
 
 static size_t bucket_of(const struct state *s, const char *name)
@@ -141,9 +185,12 @@ lc_err state_create(struct state **out)
 		return LC_ERR_NOMEM;
 	s->n_buckets = 256;
 	s->buckets = calloc(s->n_buckets, sizeof(*s->buckets));
-	lc_err rc = s->buckets ? rng_bytes(s->key, sizeof(s->key)) : LC_ERR_NOMEM;
+	s->n_cbuckets = 256;
+	s->cbuckets = calloc(s->n_cbuckets, sizeof(*s->cbuckets));
+	lc_err rc = s->buckets && s->cbuckets ? rng_bytes(s->key, sizeof(s->key)) : LC_ERR_NOMEM;
 	if (rc) {
 		free(s->buckets);
+		free(s->cbuckets);
 		free(s);
 		return rc;
 	}
@@ -163,6 +210,17 @@ void state_clear(struct state *s)
 		s->buckets[i] = NULL;
 	}
 	s->count = 0;
+	for (size_t i = 0; i < s->n_cbuckets; i++) {
+		struct cnode *c = s->cbuckets[i];
+		while (c) {
+			struct cnode *next = c->next;
+			free(c);
+			c = next;
+		}
+		s->cbuckets[i] = NULL;
+	}
+	s->ccount = 0;
+	s->height = 0;
 }
 
 void state_destroy(struct state *s)
@@ -171,10 +229,13 @@ void state_destroy(struct state *s)
 		return;
 	state_clear(s);
 	free(s->buckets);
+	free(s->cbuckets);
 	free(s);
 }
 
 size_t state_count(const struct state *s) { return s->count; }
+uint32_t state_height(const struct state *s) { return s->height; }
+void state_set_height(struct state *s, uint32_t height) { s->height = height; }
 
 static struct node *find(const struct state *s, const char *name)
 {
@@ -255,9 +316,80 @@ void state_foreach(const struct state *s,
 				return;
 }
 
+/* ---- commitments ---- */
+
+static size_t cbucket_of(const struct state *s, const uint8_t commit[32])
+{
+	return (size_t)siphash24(s->key, commit, 32) & (s->n_cbuckets - 1);
+}
+
+bool state_commit_height(const struct state *s, const uint8_t commit[static 32],
+			 uint32_t *height)
+{
+	for (struct cnode *c = s->cbuckets[cbucket_of(s, commit)]; c; c = c->next) {
+		if (memcmp(c->commit, commit, 32) == 0) {
+			*height = c->height;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void cgrow(struct state *s)
+{
+	size_t nb = s->n_cbuckets * 2;
+	struct cnode **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return; /* longer chains, still correct */
+	struct cnode **old = s->cbuckets;
+	size_t old_n = s->n_cbuckets;
+	s->cbuckets = b;
+	s->n_cbuckets = nb;
+	for (size_t i = 0; i < old_n; i++) {
+		for (struct cnode *c = old[i], *next; c; c = next) {
+			next = c->next;
+			size_t k = cbucket_of(s, c->commit);
+			c->next = b[k];
+			b[k] = c;
+		}
+	}
+	free(old);
+}
+
+/* The caller checked that the commitment is new. */
+static lc_err cput(struct state *s, const uint8_t commit[32], uint32_t height)
+{
+	struct cnode *c = malloc(sizeof(*c));
+	if (!c)
+		return LC_ERR_NOMEM;
+	memcpy(c->commit, commit, 32);
+	c->height = height;
+	size_t k = cbucket_of(s, commit);
+	c->next = s->cbuckets[k];
+	s->cbuckets[k] = c;
+	if (++s->ccount > s->n_cbuckets)
+		cgrow(s);
+	return LC_OK;
+}
+
+static void cdel(struct state *s, const uint8_t commit[32])
+{
+	for (struct cnode **pp = &s->cbuckets[cbucket_of(s, commit)]; *pp; pp = &(*pp)->next) {
+		if (memcmp((*pp)->commit, commit, 32) == 0) {
+			struct cnode *c = *pp;
+			*pp = c->next;
+			free(c);
+			s->ccount--;
+			return;
+		}
+	}
+}
+
 /* ---- undo ---- */
 
 struct undo_item {
+	bool is_commit;           /* undo adds commit; else a name change */
+	uint8_t commit[32];
 	bool existed;
 	struct name_entry prev;   /* when existed; else only prev.name is set */
 };
@@ -283,8 +415,7 @@ void state_undo_destroy(struct state_undo *u)
 
 void state_undo_reset(struct state_undo *u) { u->n = 0; }
 
-static lc_err undo_push(struct state_undo *u, const char *name,
-			const struct name_entry *prev)
+static lc_err undo_grow(struct state_undo *u)
 {
 	if (u->n == u->cap) {
 		size_t cap = u->cap ? u->cap * 2 : 16;
@@ -294,7 +425,17 @@ static lc_err undo_push(struct state_undo *u, const char *name,
 		u->items = it;
 		u->cap = cap;
 	}
+	return LC_OK;
+}
+
+static lc_err undo_push(struct state_undo *u, const char *name,
+			const struct name_entry *prev)
+{
+	lc_err rc = undo_grow(u);
+	if (rc)
+		return rc;
 	struct undo_item *it = &u->items[u->n++];
+	it->is_commit = false;
 	it->existed = prev != NULL;
 	if (prev)
 		it->prev = *prev;
@@ -303,15 +444,37 @@ static lc_err undo_push(struct state_undo *u, const char *name,
 	return LC_OK;
 }
 
+static lc_err undo_push_commit(struct state_undo *u, const uint8_t commit[32])
+{
+	lc_err rc = undo_grow(u);
+	if (rc)
+		return rc;
+	struct undo_item *it = &u->items[u->n++];
+	it->is_commit = true;
+	memcpy(it->commit, commit, 32);
+	return LC_OK;
+}
+
+static lc_err apply_commit(struct state *s, const struct record *r, uint32_t height,
+			   struct state_undo *u)
+{
+	lc_err rc = u ? undo_push_commit(u, r->commit) : LC_OK;
+	if (!rc && (rc = cput(s, r->commit, height)) && u)
+		u->n--; /* nothing changed */
+	return rc;
+}
+
 lc_err state_apply(struct state *s, const struct record *r, const char *network,
 		   uint32_t height, uint64_t max_time, bool check_sigs,
 		   struct state_undo *u, char *why, size_t whylen)
 {
-	struct node *n = find(s, r->name);
+	struct node *n = r->type == REC_COMMIT ? NULL : find(s, r->name);
 	const struct name_entry *cur = n ? &n->e : NULL;
-	lc_err rc = record_check(cur, r, network, max_time, why, whylen);
+	lc_err rc = record_check(s, cur, r, network, height, max_time, why, whylen);
 	if (!rc && check_sigs)
 		rc = record_check_sigs(cur, r, why, whylen);
+	if (!rc && r->type == REC_COMMIT)
+		return apply_commit(s, r, height, u);
 	if (!rc && u)
 		rc = undo_push(u, r->name, cur);
 	if (rc)
@@ -319,7 +482,7 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 	struct name_entry next;
 	if (cur)
 		next = *cur;
-	entry_apply(&next, r, height);
+	entry_apply(&next, s, r, height);
 	rc = put(s, &next);
 	if (rc && u)
 		u->n--; /* nothing changed */
@@ -330,7 +493,9 @@ void state_rollback(struct state *s, struct state_undo *u)
 {
 	while (u->n) {
 		struct undo_item *it = &u->items[--u->n];
-		if (it->existed)
+		if (it->is_commit)
+			cdel(s, it->commit);
+		else if (it->existed)
 			put(s, &it->prev); /* replaces in place: cannot fail */
 		else
 			del(s, it->prev.name);

@@ -5,6 +5,15 @@
  * block's records in order.  record_check() is the one place the rules for
  * a single record live; the chain (block validation), the mempool and the
  * tests all use it.  Owned by one thread (the node's); not locked.
+ *
+ * Besides the names, the state holds every COMMIT's commitment with the
+ * height of its block, and the height of the last block applied.  A
+ * REGISTER counts only with its commitment on the chain at least one block
+ * and at most COMMIT_MAX_AGE blocks before it; when a name already belongs
+ * to a registration whose commit is later than this one's, the earlier
+ * commit wins and the REGISTER replaces it (a watcher who saw a reveal in
+ * flight can only commit after the honest commit).  Between commits in one
+ * block, the reveal mined first wins.
  */
 #ifndef LC_LEDGER_STATE_H
 #define LC_LEDGER_STATE_H
@@ -18,6 +27,7 @@
 
 #define RECORD_MAX_FUTURE_S 7200    /* a record may be dated 2 h ahead */
 #define NAME_MAX_KEYS 16            /* keys one name may have in its life */
+#define COMMIT_MAX_AGE 100          /* blocks a commit stays revealable */
 
 enum name_status { NAME_ACTIVE = 0, NAME_REVOKED = 1 };
 
@@ -33,6 +43,7 @@ struct name_entry {
 	uint32_t bind_height;          /* block of the last REGISTER, ROTATE or
 					* REVOKE: where the binding (key,
 					* revoked or not) took its form */
+	uint32_t commit_height;        /* block holding its COMMIT */
 	uint64_t updated;              /* time of the last record */
 	/* Fingerprints of every key the name has had, oldest first, so a pin
 	 * on an older key can tell a valid ROTATE chain from a swap. */
@@ -40,30 +51,44 @@ struct name_entry {
 	uint32_t n_keys;
 };
 
+struct state;
+
 /*
- * Is r acceptable as the next record for its name, whose current entry is
- * cur (NULL when the name is unknown)?  Checks the network, the rules
- * (first come first served, seq = cur->seq + 1, nothing after REVOKE, a
- * ROTATE key differs and is a supported type) and the signatures.  max_time
- * bounds r->time (block time or now, plus RECORD_MAX_FUTURE_S).  why[]
- * (may be NULL) gets a short reason.  LC_ERR_REJECTED or LC_ERR_BADSIG.
+ * Is r acceptable in a block at height on top of s, when its name's current
+ * entry is cur (NULL when the name is unknown; unused for a COMMIT)?  Checks
+ * the network and the rules (a commitment once; a REGISTER's commit on the
+ * chain, old enough and young enough, and the name free or held by a later
+ * commit; seq = cur->seq + 1, nothing after REVOKE, a ROTATE key differs and
+ * is a supported type), not the signatures (record_check_sigs) nor the work
+ * (record_work_ok: the caller knows the network's bits).  max_time bounds
+ * r->time (block time or now, plus RECORD_MAX_FUTURE_S).  why[] (may be
+ * NULL) gets a short reason.  LC_ERR_REJECTED.
  */
-lc_err record_check(const struct name_entry *cur, const struct record *r,
-		    const char *network, uint64_t max_time, char *why,
-		    size_t whylen);
-/* Apply a checked record to e (which is zeroed for a REGISTER). */
-void entry_apply(struct name_entry *e, const struct record *r, uint32_t height);
+lc_err record_check(const struct state *s, const struct name_entry *cur,
+		    const struct record *r, const char *network, uint32_t height,
+		    uint64_t max_time, char *why, size_t whylen);
+/* The signatures of a checked record (none for a COMMIT).  LC_ERR_BADSIG. */
+lc_err record_check_sigs(const struct name_entry *cur, const struct record *r,
+			 char *why, size_t whylen);
+/* Apply a checked record (not a COMMIT) to e (which is zeroed for a
+ * REGISTER); s gives a REGISTER's commit height. */
+void entry_apply(struct name_entry *e, const struct state *s, const struct record *r,
+		 uint32_t height);
 
 /* Does the entry's key history include fp? */
 bool entry_had_key(const struct name_entry *e, const uint8_t fp[static 32]);
-
-struct state;
 
 lc_err state_create(struct state **out);
 void state_destroy(struct state *s);         /* NULL ok */
 void state_clear(struct state *s);
 size_t state_count(const struct state *s);
 const struct name_entry *state_get(const struct state *s, const char *name);
+/* The height of the block holding this commitment; false when none has. */
+bool state_commit_height(const struct state *s, const uint8_t commit[static 32],
+			 uint32_t *height /* OUT */);
+/* Height of the last block applied (the ledger sets it; 0 after clear). */
+uint32_t state_height(const struct state *s);
+void state_set_height(struct state *s, uint32_t height);
 
 /* Undo log of one block's changes, so a failed block leaves no trace. */
 struct state_undo;

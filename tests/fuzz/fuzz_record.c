@@ -1,4 +1,4 @@
-/* fuzz_record.c - record decoding, ids and key parsing. */
+/* fuzz_record.c - record decoding, ids, work, commitments and key parsing. */
 #include "fuzz.h"
 
 #include "ledger/record.h"
@@ -9,12 +9,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct record r;
 	if (record_decode(&r, data, size) != LC_OK)
 		return 0;
-	uint8_t id[32];
+	uint8_t id[32], c[32];
 	record_id(&r, id);
 	enum key_type kt;
 	spki_key_type(r.spki, r.spki_len, &kt);
+	/* The work check reads only the id and the nonce, whatever the bits. */
+	(void)record_work_ok(&r, (uint32_t)(r.nonce % 40));
+	/* A REGISTER has a commitment; nothing else does. */
+	if ((record_commitment(&r, c) == LC_OK) != (r.type == REC_REGISTER))
+		__builtin_trap();
+	/* What the decoder promises: a COMMIT is nameless and unsigned, every
+	 * other record named and signed. */
+	if (r.type == REC_COMMIT ? r.name[0] || r.sig_len || r.seq : !r.name[0] || !r.sig_len)
+		__builtin_trap();
 	/* A decoded record re-encodes to exactly the input. */
-	uint8_t tmp[RECORD_MAX_BYTES + 8];
+	uint8_t tmp[RECORD_MAX_BYTES + 16];
 	struct buf b;
 	buf_init_fixed(&b, tmp, sizeof(tmp));
 	if (record_encode(&r, &b) != LC_OK || b.len != size)

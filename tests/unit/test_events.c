@@ -32,8 +32,14 @@ static const struct row {
 } rows[] = {
 	{ "registering",
 	  { .kind = NODE_EV_REGISTERING, .time = T0,
-	    .u.registering = { .name = "alice", .address = "10.0.0.1:47701" } },
-	  "{\"name\":\"alice\",\"address\":\"10.0.0.1:47701\"}" },
+	    .u.registering = { .name = "alice", .address = "10.0.0.1:47701", .step = "commit" } },
+	  "{\"name\":\"alice\",\"address\":\"10.0.0.1:47701\",\"step\":\"commit\"}" },
+	{ "registering",
+	  { .kind = NODE_EV_REGISTERING, .time = T0,
+	    .u.registering = { .name = "alice", .address = "10.0.0.1:47701", .step = "refused",
+			       .why = "the name went to an earlier commit" } },
+	  "{\"name\":\"alice\",\"address\":\"10.0.0.1:47701\",\"step\":\"refused\","
+	  "\"why\":\"the name went to an earlier commit\"}" },
 	{ "mining",
 	  { .kind = NODE_EV_MINING, .time = T0,
 	    .u.mining = { .height = 7, .records = 2, .bits = 20 } },

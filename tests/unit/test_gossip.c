@@ -86,6 +86,14 @@ static struct record *sample_record(void)
 	return &r;
 }
 
+/* The COMMIT sample_record() needs on the chain first. */
+static struct record *sample_commit(void)
+{
+	static struct record c;
+	fx_commit(&c, sample_record());
+	return &c;
+}
+
 /* ---- codec ---- */
 
 TEST(wire_round_trip_every_type)
@@ -279,10 +287,12 @@ TEST(wire_rejects_bad_prefixes_types_and_bounds)
 	CHECK_ERR(wire_decode(m, ctl_bye, sizeof(ctl_bye)), LC_ERR_INVAL);
 
 	/* Another version: recognisable, so it can be refused politely. */
-	uint8_t v2[1 + WIRE_HELLO_LEN] = { WIRE_HELLO, 0, 2 };
+	uint8_t v2[1 + WIRE_HELLO_LEN] = { WIRE_HELLO, 0, WIRE_VERSION + 1 };
 	CHECK_ERR(wire_decode(m, v2, sizeof(v2)), LC_ERR_UNSUPPORTED);
 	CHECK_INT(m->type, ==, WIRE_HELLO);
-	CHECK_INT(m->u.hello.version, ==, 2);
+	CHECK_INT(m->u.hello.version, ==, WIRE_VERSION + 1);
+	v2[2] = WIRE_VERSION - 1;   /* and the one before (records without work) */
+	CHECK_ERR(wire_decode(m, v2, sizeof(v2)), LC_ERR_UNSUPPORTED);
 
 	/* The encoder refuses what the decoder would. */
 	struct buf b;
@@ -539,9 +549,11 @@ TEST_T(line_of_five_block_and_record_reach_everyone, 60)
 	CHECK(gn_drive(v, 5, pred_ready, &rw, 10000));
 
 	uint8_t last[32];
-	gn_mine(&n[0], 1, NULL, 0, true, last);
+	gn_mine(&n[0], 1, sample_commit(), 1, true, last);
+	struct mp_wait w = { v, 5, 0 };
+	CHECK(gn_drive(v, 5, pred_tip_and_mempool, &w, 10000));
 	gn_add_record(&n[4], sample_record());
-	struct mp_wait w = { v, 5, 1 };
+	w.records = 1;
 	CHECK(gn_drive(v, 5, pred_tip_and_mempool, &w, 10000));
 	for (int i = 0; i < 5; i++) {
 		uint8_t tip[32];
