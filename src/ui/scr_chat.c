@@ -132,10 +132,10 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 	SDL_Rect steps = r;
 	const char *held_label = "held: key changed";
 	SDL_Rect held_r = { 0, 0, 0, 0 };
-	if (held)
+	if (held) {
 		held_r = rc_right(&steps, fonts_width(u->fonts, FACE_BOLD, FS_SMALL, held_label) +
 					  U(c, 36));
-	else if (!u->m.no_chat && !connected) {
+	} else if (!u->m.no_chat && !connected) {
 		SDL_Rect b = rc_right(&steps, U(c, 130));
 		bool busy = s && done < 4 && strcmp(jstr(s, "state"), "closed") != 0;
 		if (busy)

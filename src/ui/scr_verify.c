@@ -153,19 +153,23 @@ void scr_verify(struct ui *u, SDL_Rect area)
 		qr_draw(c, &vs->qr, qr, num);
 	}
 	int x = body.x, y = body.y, w = body.w;
-	if (model_alarmed(&u->m, vs->name)) {
-		char t[200];
+	bool alarmed = model_alarmed(&u->m, vs->name);
+	if (alarmed) {
+		/* In place of the introduction (the screen has no room for both
+		 * at 800x480). */
+		char t[240];
 		snprintf(t, sizeof(t), "\xE2\x9A\xA0 The ledger changed %s's key without a valid "
-			 "rotation. Only mark it verified once you have compared numbers in person.",
-			 vs->name);
-		y += chrome_notice(u, (SDL_Rect){ x, y, w, 0 }, t, true, true) + U(c, 10);
+			 "rotation. Accept it only if this number matches the one on %s's screen.",
+			 vs->name, vs->name);
+		y += chrome_notice(u, (SDL_Rect){ x, y, w, 0 }, t, true, true) + U(c, 12);
 	}
 	char intro[300];
 	snprintf(intro, sizeof(intro), "Compare this number with the one on %s's screen, side by "
 		 "side or on a call you trust, or scan the code. If they match, nobody sits "
 		 "between you.", vs->name);
 	if (num[0]) {
-		y += w_wrap(c, x, y, w, FACE_SANS, FS_BODY, th->dim, intro, true) + U(c, 12);
+		if (!alarmed)
+			y += w_wrap(c, x, y, w, FACE_SANS, FS_BODY, th->dim, intro, true) + U(c, 12);
 		y += draw_number(u, x, y, w, num) + U(c, 14);
 	} else {
 		y += chrome_notice(u, (SDL_Rect){ x, y, w, 0 },
@@ -180,7 +184,6 @@ void scr_verify(struct ui *u, SDL_Rect area)
 	const char *theirs = jstr(vs->result, "their_fingerprint")[0]
 			     ? jstr(vs->result, "their_fingerprint")
 			     : jstr(model_name(&u->m, vs->name), "fingerprint");
-	bool alarmed = model_alarmed(&u->m, vs->name);
 	char lbl[80];
 	snprintf(lbl, sizeof(lbl), alarmed ? "%s's new key (on the ledger now)" : "%s's key",
 		 vs->name);

@@ -661,6 +661,7 @@ static void hold_bob(struct fake *f, const char *pinned, const char *ledger, boo
 	json_object_set_new(bob, "status", json_string("key-changed"));
 	json_object_set_new(bob, "held", json_string("key changed"));
 	json_object_set_new(f->verify, "their_fingerprint", json_string(ledger));
+	json_object_set_new(f->verify, "safety_number", json_string(new_number));
 }
 
 static bool has_id(struct ui *u, const char *id)
@@ -744,6 +745,7 @@ static void key_changed(int w, int h, bool was_verified)
 	TAP(u, "held-verify", 0, touch);
 	CHECK_INT(u->scr, ==, SCR_VERIFY);
 	app_pump(u, 0);
+	shot(u, "verify-key-changed");
 	TAP(u, "mark", 0, touch);
 	CHECK_INT(f.confirms, ==, 1);
 	CHECK_STR(f.confirm_key, fps[1]);
@@ -757,9 +759,9 @@ static void key_changed(int w, int h, bool was_verified)
 
 	/* Another change, told by an alarm event: the chat shows it at once
 	 * (one pass), however lately the model refreshed. */
-	hold_bob(&f, fps[1], fps[0], false);
 	u->m.need |= NEED_ALL;
 	model_refresh(&u->m, clock_mono_ms(), true);
+	hold_bob(&f, fps[1], fps[0], false);
 	struct node_event al = { .kind = NODE_EV_ALARM, .u.alarm.name = "bob" };
 	snprintf(al.u.alarm.pinned, sizeof(al.u.alarm.pinned), "%s", fps[1]);
 	snprintf(al.u.alarm.ledger, sizeof(al.u.alarm.ledger), "%s", fps[0]);
