@@ -50,6 +50,20 @@ struct chat_state {
 	struct w_scroll drag;
 	bool connect_sent;
 	int visible_laid_out;  /* rows laid out in the last pass (tests, bench) */
+	/* A held contact (its key changed): the dialog that asks what to do.
+	 * "Not now" shuts it until the chat is opened again, or the ledger
+	 * shows yet another key. */
+	bool held_later;
+	char later_key[FINGERPRINT_STR_LEN];  /* the new key "Not now" was said to */
+	char held_err[MODEL_ERR_MAX];  /* why "Accept new key" did not work */
+	/* What the last pass showed (tests): the stepper's place (w = 0: not
+	 * shown), the header's status line, and the dialog's keys and number
+	 * ("" when no dialog). */
+	SDL_Rect steps_r;
+	char status_line[120];
+	char shown_pinned[FINGERPRINT_STR_LEN], shown_ledger[FINGERPRINT_STR_LEN];
+	char shown_number[100];
+	bool shown_was_verified;
 };
 
 struct ui_ledger_state {
@@ -196,6 +210,8 @@ void scr_verify(struct ui *u, SDL_Rect area);
 void scr_settings(struct ui *u, SDL_Rect area);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
+/* The verify screen for name's key as the ledger holds it now (its
+ * confirm carries that key's fingerprint). */
 void verify_open(struct ui *u, const char *name);
 void scr_ledger_open_join(struct ui *u);
 

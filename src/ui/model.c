@@ -6,8 +6,9 @@
  * block events during a sync costs a few status/names calls, not a
  * thousand.  Events arrive typed (core/events.h): an event about a
  * contact (a session step, a message, a key rotation, a sync hint, a
- * verification) refreshes that contact's session entry, and the open
- * chat's history when it is that contact's.
+ * verification, an alarm and its end) refreshes that contact's session
+ * entry, and the open chat's history when it is that contact's.  An alarm
+ * or its end skips the interval: a held contact must look held at once.
  */
 #include "ui/model.h"
 
@@ -152,10 +153,15 @@ json_t *model_session(const struct model *m, const char *name)
 	return find_by_name(m->sessions, name);
 }
 
+json_t *model_alarm(const struct model *m, const char *name)
+{
+	return find_by_name(m->alarms, name);
+}
+
 bool model_alarmed(const struct model *m, const char *name)
 {
 	json_t *n = model_name(m, name);
-	return find_by_name(m->alarms, name) || (n && strcmp(jstr(n, "status"), "key-changed") == 0);
+	return model_alarm(m, name) || (n && strcmp(jstr(n, "status"), "key-changed") == 0);
 }
 
 bool model_verified(const struct model *m, const char *name)
@@ -194,6 +200,19 @@ void model_mark_verified(struct model *m, const char *name)
 	if (model_verified(m, name) || m->n_verified >= MODEL_VERIFIED_MAX)
 		return;
 	snprintf(m->verified[m->n_verified++], NAME_MAX_LEN + 1, "%s", name);
+}
+
+/* The key that was verified is no longer the ledger's: this run's mark
+ * goes (the node's own mark went with the alarm). */
+static void unmark_verified(struct model *m, const char *name)
+{
+	for (int i = 0; i < m->n_verified; i++)
+		if (strcmp(m->verified[i], name) == 0) {
+			memmove(m->verified[i], m->verified[i + 1],
+				sizeof(m->verified[0]) * (size_t)(m->n_verified - i - 1));
+			m->n_verified--;
+			return;
+		}
 }
 
 
@@ -348,6 +367,16 @@ static void on_session(struct model *m, const struct node_event *ev, uint64_t no
 	}
 }
 
+/* Refresh these at the next model_refresh(), whatever the interval: a
+ * contact was held or released, and the chat must show it at once. */
+static void need_now(struct model *m, unsigned bits)
+{
+	m->need |= bits;
+	for (int i = 0; i < 7; i++)
+		if (bits & (1u << i))
+			m->last_ms[i] = 0;
+}
+
 bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 {
 	const char *name = ev->u.sess.name;   /* for the session kinds only */
@@ -381,13 +410,22 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 			  (long long)m->registered_height);
 		break;
 	case NODE_EV_ALARM:
-		m->need |= NEED_ALARMS | NEED_NAMES;
-		model_say(m, true, now, "Warning: the ledger changed the key of %s without a "
-			  "valid rotation. Verify %s in person before you trust this chat.",
-			  ev->u.alarm.name, ev->u.alarm.name);
+		/* The contact is held: its session ended, its messages wait. */
+		unmark_verified(m, ev->u.alarm.name);
+		need_now(m, NEED_ALARMS | NEED_NAMES);
+		if (about_contact(m, ev, ev->u.alarm.name))
+			need_now(m, NEED_SESSIONS | NEED_HISTORY);   /* its chat's dialog says it */
+		else
+			model_say(m, true, now, "Warning: the ledger now shows a different key for "
+				  "%s. Messages to %s are held until you decide (open the chat).",
+				  ev->u.alarm.name, ev->u.alarm.name);
 		break;
 	case NODE_EV_ALARM_CLEARED:
-		m->need |= NEED_ALARMS | NEED_NAMES;
+		/* A key was accepted (or the pinned one came back): held
+		 * messages go. */
+		need_now(m, NEED_ALARMS | NEED_NAMES);
+		if (about_contact(m, ev, ev->u.alarm_cleared.name))
+			need_now(m, NEED_SESSIONS | NEED_HISTORY);
 		break;
 	case NODE_EV_BLOCK_REFUSED:
 		return false;
@@ -631,6 +669,7 @@ void model_set_history(struct model *m, json_t *hist)
 			   strcmp(jstr(h, "direction"), "out") == 0;
 		const char *st = jstr(h, "status");
 		it->status = strcmp(st, "queued") == 0 ? MS_QUEUED
+			     : strcmp(st, "held") == 0 ? MS_HELD
 			     : strcmp(st, "sent") == 0 ? MS_SENT
 			     : strcmp(st, "delivered") == 0 ? MS_DELIVERED : MS_RECEIVED;
 		if (!it->mine)

@@ -25,7 +25,8 @@ enum { NEED_STATUS = 1, NEED_NAMES = 2, NEED_BLOCKS = 4, NEED_ALARMS = 8,
        NEED_SESSIONS = 16, NEED_HISTORY = 32, NEED_PEERS = 64, NEED_ALL = 127 };
 
 enum item_kind { IT_MSG, IT_ROTATED };
-enum item_status { MS_QUEUED, MS_SENT, MS_DELIVERED, MS_RECEIVED };
+/* MS_HELD: queued for a contact whose key changed (see model_alarmed). */
+enum item_status { MS_QUEUED, MS_SENT, MS_DELIVERED, MS_RECEIVED, MS_HELD };
 
 struct chat_item {
 	int kind;
@@ -126,7 +127,16 @@ bool model_bool(const struct model *m, const char *key);
 /* names entry for name (borrowed) or NULL; the sessions entry likewise. */
 json_t *model_name(const struct model *m, const char *name);
 json_t *model_session(const struct model *m, const char *name);
+/* The ledger changed name's key without a valid rotation and the person
+ * has not decided yet: the node holds the contact (no session, its
+ * messages wait) until the new key is accepted (trust, verify --confirm)
+ * or the ledger returns to the pinned one.  From the alarms list, or a
+ * names entry of status "key-changed". */
 bool model_alarmed(const struct model *m, const char *name);
+/* name's entry in the alarms list (borrowed) or NULL: pinned and ledger
+ * fingerprints, verified (the pinned key had been verified), and
+ * safety_number for the ledger's key. */
+json_t *model_alarm(const struct model *m, const char *name);
 bool model_verified(const struct model *m, const char *name);
 /* Messages from name that arrived while its chat was not open. */
 int model_unread(const struct model *m, const char *name);

@@ -5,6 +5,13 @@
  * panel (address, key, block, cipher suite, key epoch, recent protocol
  * events; never key material).
  *
+ * A contact whose key changed on the ledger without a valid rotation is
+ * held by the node (model_alarmed): no session, its messages wait.  The
+ * chat then says so everywhere it could seem to work: a dialog over it asks
+ * the person to decide (accept the new key, verify it in person, or not
+ * now), the stepper shows "held: key changed" instead of steps, the header
+ * never says "connected", the messages read "held" and there is no Send.
+ *
  * The message list can hold thousands of items of different heights, so
  * it is laid out from an anchor: the item whose bottom edge sits at the
  * view's bottom plus an offset.  Dragging moves the offset; the anchor
@@ -31,6 +38,8 @@ void chat_open(struct ui *u, const char *name)
 	cs->gen = (uint64_t)-1;
 	cs->details_scroll.scroll = 0;
 	cs->connect_sent = false;
+	cs->held_later = false;
+	cs->held_err[0] = '\0';
 	te_clear(&cs->msg);
 	app_go(u, SCR_CHAT);
 	model_refresh(&u->m, u->w.now_ms, true);
@@ -74,6 +83,31 @@ static void do_send(struct ui *u)
 	model_refresh(&u->m, u->w.now_ms, true);
 }
 
+/* "Accept new key": the node's trust with the fingerprint the dialog
+ * showed, and only that one (if the ledger moved on, the node refuses). */
+static void do_trust(struct ui *u, const char *key)
+{
+	struct chat_state *cs = &u->chat;
+	struct model *m = &u->m;
+	json_t *a = json_pack("{s:s,s:s}", "name", m->chat, "key", key);
+	json_t *r = model_call(m, CTL_CMD_TRUST, a, cs->held_err, sizeof(cs->held_err));
+	json_decref(a);
+	bool trusted = r && json_is_true(json_object_get(r, "trusted"));
+	json_decref(r);
+	m->need |= NEED_ALARMS | NEED_NAMES | NEED_SESSIONS | NEED_HISTORY;
+	if (!trusted) {
+		if (r)
+			snprintf(cs->held_err, sizeof(cs->held_err), "the node did not accept the key");
+		model_refresh(m, u->w.now_ms, true);   /* the alarm may show another key now */
+		return;
+	}
+	cs->held_err[0] = '\0';
+	cs->connect_sent = false;   /* dial the new key (the node does too) */
+	model_say(m, false, u->w.now_ms, "Accepted the new key of %s. Held messages go out now.",
+		  m->chat);
+	model_refresh(m, u->w.now_ms, true);
+}
+
 /* ---- stepper ---- */
 
 static void stepper(struct ui *u, SDL_Rect r, json_t *s)
@@ -87,8 +121,21 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 		done = m->chat_steps;
 	bool failed = !s && m->chat_failed;
 	bool connected = s && strcmp(jstr(s, "state"), "established") == 0;
+	/* Held: no step counts (a session from before is over), and there is
+	 * nothing to connect to until the person decides. */
+	bool held = model_alarmed(m, m->chat);
+	if (held) {
+		done = 0;
+		failed = connected = false;
+	}
+	u->chat.steps_r = r;
 	SDL_Rect steps = r;
-	if (!u->m.no_chat && !connected) {
+	const char *held_label = "held: key changed";
+	SDL_Rect held_r = { 0, 0, 0, 0 };
+	if (held) {
+		held_r = rc_right(&steps, fonts_width(u->fonts, FACE_BOLD, FS_SMALL, held_label) +
+					  U(c, 36));
+	} else if (!u->m.no_chat && !connected) {
 		SDL_Rect b = rc_right(&steps, U(c, 130));
 		bool busy = s && done < 4 && strcmp(jstr(s, "state"), "closed") != 0;
 		if (busy)
@@ -101,12 +148,19 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 		return;
 	draw_fill(&u->draw, r, th->surface);
 	draw_fill(&u->draw, (SDL_Rect){ r.x, r.y + r.h - 1, r.w, 1 }, th->border);
+	if (held) {
+		SDL_Rect pill = rc_inset(held_r, U(c, 8));
+		draw_round(&u->draw, pill, U(c, 8), th->warn);
+		draw_text_in(&u->draw, FACE_BOLD, FS_SMALL, th->on_badge, pill, ALIGN_CENTER, 0,
+			     held_label);
+	}
 	int n = 4, cw = steps.w / n;
+	const char *suite = held ? "" : jstr(s, "cipher");   /* held: that session is over */
 	char cipher[80];
-	snprintf(cipher, sizeof(cipher), "Keys agreed%s%s", jstr(s, "cipher")[0] ? ": " : "",
-		 jstr(s, "cipher")[0] ? cipher_label(jstr(s, "cipher")) : "");
-	if (fonts_width(u->fonts, FACE_BOLD, FS_SMALL, cipher) > cw - U(c, 4) && jstr(s, "cipher")[0])
-		snprintf(cipher, sizeof(cipher), "%s", cipher_label(jstr(s, "cipher")));
+	snprintf(cipher, sizeof(cipher), "Keys agreed%s%s", suite[0] ? ": " : "",
+		 suite[0] ? cipher_label(suite) : "");
+	if (fonts_width(u->fonts, FACE_BOLD, FS_SMALL, cipher) > cw - U(c, 4) && suite[0])
+		snprintf(cipher, sizeof(cipher), "%s", cipher_label(suite));
 	const char *labels[4] = { "Connected", "Keys from ledger", "Authenticated", cipher };
 	int rad = U(c, 12);
 	int sl = fonts_line_h(u->fonts, FACE_SANS, FS_SMALL);
@@ -114,19 +168,23 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 	for (int i = 0; i < n; i++) {
 		int cx = steps.x + cw * i + cw / 2;
 		bool ok = i < done, bad = failed && i == done;
-		SDL_Color fill = ok ? th->ok : bad ? th->danger : th->raised;
+		/* Held: the keys from the ledger are where it stopped. */
+		bool warn = held && i == 1;
+		SDL_Color fill = ok ? th->ok : bad ? th->danger : warn ? th->warn : th->raised;
 		if (i > 0)
 			draw_fill(&u->draw, (SDL_Rect){ cx - cw + rad + U(c, 6), cy - 1,
 							cw - 2 * rad - U(c, 12), 2 },
 				  ok ? th->ok : th->border);
 		draw_disc(&u->draw, cx, cy, rad, fill);
 		char num[8];
-		snprintf(num, sizeof(num), ok ? "\xE2\x9C\x93" : bad ? "\xE2\x9C\x97" : "%d", i + 1);
+		snprintf(num, sizeof(num), ok ? "\xE2\x9C\x93" : bad ? "\xE2\x9C\x97" : warn ? "!"
+			 : "%d", i + 1);
 		int nl = fonts_line_h(u->fonts, FACE_BOLD, FS_SMALL);
-		draw_text(&u->draw, FACE_BOLD, FS_SMALL, ok || bad ? th->on_badge : th->text, cx,
-			  cy - nl / 2, ALIGN_CENTER, 0, num);
-		draw_text(&u->draw, ok ? FACE_BOLD : FACE_SANS, FS_SMALL, ok ? th->text : th->dim,
-			  cx, cy + rad + U(c, 3), ALIGN_CENTER, cw - U(c, 4), labels[i]);
+		draw_text(&u->draw, FACE_BOLD, FS_SMALL, ok || bad || warn ? th->on_badge : th->text,
+			  cx, cy - nl / 2, ALIGN_CENTER, 0, num);
+		draw_text(&u->draw, ok || warn ? FACE_BOLD : FACE_SANS, FS_SMALL,
+			  ok ? th->text : warn ? th->warn : th->dim, cx, cy + rad + U(c, 3),
+			  ALIGN_CENTER, cw - U(c, 4), labels[i]);
 	}
 }
 
@@ -183,11 +241,15 @@ static void draw_item(struct ui *u, struct chat_item *it, SDL_Rect r)
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(hm, sizeof(hm), "%H:%M", &tm);
+	/* Waiting for a held contact: "held", not "queued" (it is not on its way). */
+	bool held = it->status == MS_HELD ||
+		    (it->status == MS_QUEUED && model_alarmed(&u->m, u->m.chat));
 	if (!it->mine)
 		snprintf(meta, sizeof(meta), "%s", hm);
 	else
 		snprintf(meta, sizeof(meta), "%s  %s", hm,
-			 it->status == MS_QUEUED ? "queued"
+			 held ? "held"
+			 : it->status == MS_QUEUED ? "queued"
 			 : it->status == MS_SENT ? "\xE2\x9C\x93" : "\xE2\x9C\x93\xE2\x9C\x93");
 	int mw = fonts_width(u->fonts, FACE_SANS, FS_SMALL, meta);
 	int bw = (tw > mw ? tw : mw) + 2 * pad;
@@ -387,25 +449,154 @@ static void details(struct ui *u, SDL_Rect r)
 	w_scroll_clamp(sc, y - y0 + U(c, 20), in.h);
 }
 
+/* ---- the key-change dialog ---- */
+
+/* A label and a monospaced value under it; the height used.  Draws only
+ * when draw is true (and the pass draws). */
+static int held_field(struct ui *u, int x, int y, int w, const char *k, const char *v,
+		      enum font_size fs, bool draw)
+{
+	struct wctx *c = &u->w;
+	int sl = fonts_line_h(u->fonts, FACE_SANS, FS_SMALL);
+	if (draw && c->drawing)
+		draw_text(&u->draw, FACE_SANS, FS_SMALL, TH(u)->dim, x, y, ALIGN_LEFT, w, k);
+	return sl + w_wrap(c, x, y + sl, w, FACE_MONO, fs, TH(u)->text,
+			   v[0] ? v : "\xE2\x80\x94", draw) + U(c, 8);
+}
+
+/* What happened and the two keys, from the alarm (al, borrowed; NULL
+ * until the alarms list came).  The height used; measures only unless
+ * draw.  advice: the closing sentence, left out when room is short. */
+static int held_body(struct ui *u, int x, int y, int w, json_t *al, bool advice, bool draw)
+{
+	struct wctx *c = &u->w;
+	const struct theme *th = TH(u);
+	struct chat_state *cs = &u->chat;
+	const char *name = u->m.chat;
+	int y0 = y;
+	char t[400];
+	if (draw) {
+		snprintf(cs->shown_pinned, sizeof(cs->shown_pinned), "%s", jstr(al, "pinned"));
+		snprintf(cs->shown_ledger, sizeof(cs->shown_ledger), "%s", jstr(al, "ledger"));
+		snprintf(cs->shown_number, sizeof(cs->shown_number), "%s",
+			 jstr(al, "safety_number"));
+		cs->shown_was_verified = json_is_true(json_object_get(al, "verified"));
+	}
+	if (json_is_true(json_object_get(al, "verified"))) {
+		snprintf(t, sizeof(t), "\xE2\x9A\xA0 You had verified %s in person. The key you "
+			 "compared then is not the one the ledger shows now.", name);
+		y += chrome_notice(u, (SDL_Rect){ x, y, w, 0 }, t, true, draw) + U(c, 10);
+	}
+	snprintf(t, sizeof(t), "The ledger now shows a different key for %s. Messages to %s are "
+		 "held until you decide.", name, name);
+	y += w_wrap(c, x, y, w, FACE_SANS, FS_BODY, th->text, t, draw) + U(c, 10);
+	y += held_field(u, x, y, w, "Old key (pinned)", jstr(al, "pinned"), FS_SMALL, draw);
+	y += held_field(u, x, y, w, "New key (on the ledger now)", jstr(al, "ledger"), FS_SMALL,
+			draw);
+	/* The number in two rows of six groups, as people read it out. */
+	char number[100];
+	snprintf(number, sizeof(number), "%s", jstr(al, "safety_number"));
+	for (int k = 0, groups = 0; number[k]; k++)
+		if (number[k] == ' ' && ++groups == 6)
+			number[k] = '\n';
+	y += held_field(u, x, y, w, "Safety number with the new key", number, FS_BODY, draw);
+	if (advice) {
+		snprintf(t, sizeof(t), "Accept it only if %s told you the key changed, or once this "
+			 "number matches the one on %s's screen.", name, name);
+		y += w_wrap(c, x, y, w, FACE_SANS, FS_SMALL, th->dim, t, draw);
+	}
+	if (cs->held_err[0]) {
+		snprintf(t, sizeof(t), "Not accepted: %s", cs->held_err);
+		y += U(c, 6) + w_wrap(c, x, y + U(c, 6), w, FACE_SANS, FS_SMALL, th->danger, t, draw);
+	}
+	return y - y0;
+}
+
+/* Modal over the chat while the contact is held and the person has not
+ * said "not now".  esc: Escape was pressed (it means "not now"). */
+static void held_dialog(struct ui *u, SDL_Rect screen, bool esc)
+{
+	struct wctx *c = &u->w;
+	struct chat_state *cs = &u->chat;
+	struct model *m = &u->m;
+	json_t *al = model_alarm(m, m->chat);
+	if (!al)
+		m->need |= NEED_ALARMS;   /* a names entry said it first */
+	/* w_dialog's sizes, to measure the content before it is placed. */
+	int margin = U(c, 12), pad = U(c, 16), gap = U(c, 8), bh = U(c, 48);
+	int pw = U(c, 700);
+	if (pw > screen.w - 2 * margin)
+		pw = screen.w - 2 * margin;
+	int w = pw - 2 * pad;
+	const char *accept = "Accept new key", *later = "Not now", *verify = "Verify in person";
+	int wa = button_w(u, accept, FACE_BOLD), wl = button_w(u, later, FACE_SANS);
+	int wv = button_w(u, verify, FACE_SANS);
+	bool one_row = wa + wl + wv + 2 * gap <= w;
+	int bar_h = (one_row ? bh : 2 * bh + gap) + U(c, 14);
+	int fixed = U(c, 40) + 2 * pad + bar_h;
+	bool advice = fixed + held_body(u, 0, 0, w, al, true, false) <= screen.h - 2 * margin;
+	int h = fixed + held_body(u, 0, 0, w, al, advice, false);
+	char title[NAME_MAX_LEN + 40];
+	snprintf(title, sizeof(title), "%s%s's key changed",
+		 json_is_true(json_object_get(al, "verified")) ? "\xE2\x9A\xA0 " : "", m->chat);
+	SDL_Rect body = w_dialog(c, screen, pw, h, title);
+	SDL_Rect bar = rc_bottom(&body, bar_h);
+	/* Right to left: Accept, Not now, Verify in person; on a narrow
+	 * screen Accept gets a row of its own above the other two. */
+	int bottom = bar.y + bar.h;
+	SDL_Rect ba = { bar.x + bar.w - wa, bottom - bh, wa, bh };
+	SDL_Rect bl = { ba.x - gap - wl, ba.y, wl, bh };
+	if (!one_row) {
+		ba.y = bottom - 2 * bh - gap;
+		bl.x = bar.x + bar.w - wl;
+	}
+	SDL_Rect bv = { bl.x - gap - wv, bl.y, wv, bh };
+	if (w_button(c, w_id("held-later", 0), bl, later, BTN_NORMAL) || esc) {
+		cs->held_later = true;
+		snprintf(cs->later_key, sizeof(cs->later_key), "%s", jstr(al, "ledger"));
+		cs->held_err[0] = '\0';
+		return;
+	}
+	if (w_button(c, w_id("held-verify", 0), bv, verify, BTN_NORMAL)) {
+		verify_open(u, m->chat);
+		return;
+	}
+	char key[FINGERPRINT_STR_LEN];
+	snprintf(key, sizeof(key), "%s", jstr(al, "ledger"));
+	if (!key[0]) {
+		w_button_off(c, ba, accept);
+	} else if (w_button(c, w_id("held-accept", 0), ba, accept, BTN_PRIMARY)) {
+		do_trust(u, key);   /* may replace the alarms list: al is gone */
+		return;
+	}
+	w_push_clip(c, body);
+	held_body(u, body.x, body.y, body.w, al, advice, true);
+	w_pop_clip(c);
+}
+
 /* ---- the screen ---- */
 
-void scr_chat(struct ui *u, SDL_Rect area)
+static void chat_body(struct ui *u, SDL_Rect area, bool held)
 {
 	struct wctx *c = &u->w;
 	struct model *m = &u->m;
 	struct chat_state *cs = &u->chat;
 	json_t *s = model_session(m, m->chat);
-	if (!cs->connect_sent && !m->no_chat &&
+	/* A held contact gets no session: the node would refuse. */
+	if (!held && !cs->connect_sent && !m->no_chat &&
 	    (!s || strcmp(jstr(s, "state"), "closed") == 0))
 		do_connect(u);
 	s = model_session(m, m->chat);
-	char sub[120];
+	char *sub = cs->status_line;   /* kept for the tests */
+	size_t subn = sizeof(cs->status_line);
 	if (m->no_chat)
-		snprintf(sub, sizeof(sub), "chat not available in this build");
+		snprintf(sub, subn, "chat not available in this build");
+	else if (held)
+		snprintf(sub, subn, "held: key changed \xC2\xB7 messages wait");
 	else if (s && strcmp(jstr(s, "state"), "established") == 0)
-		snprintf(sub, sizeof(sub), "connected \xC2\xB7 end-to-end encrypted");
+		snprintf(sub, subn, "connected \xC2\xB7 end-to-end encrypted");
 	else
-		snprintf(sub, sizeof(sub), "%s", s ? jstr(s, "state") : "not connected");
+		snprintf(sub, subn, "%s", s ? jstr(s, "state") : "not connected");
 	const char *vl = model_verified(m, m->chat) ? "\xE2\x9C\x93 Verified" : "Verify";
 	const char *dl = cs->details ? "Hide" : "Details";
 	int vw = button_w(u, vl, FACE_SANS), dw = button_w(u, dl, FACE_SANS);
@@ -417,19 +608,11 @@ void scr_chat(struct ui *u, SDL_Rect area)
 	if (w_button(c, w_id("verify-btn", 0), rc_inset(rc_right(&btns, vw + U(c, 8)), U(c, 8)), vl,
 		     BTN_NORMAL))
 		verify_open(u, m->chat);
-	if (model_alarmed(m, m->chat)) {
-		char t[200];
-		snprintf(t, sizeof(t), "\xE2\x9A\xA0 The ledger changed %s's key without a valid "
-			 "rotation. Verify the safety number before you trust this chat.", m->chat);
-		SDL_Rect nr = rc_inset(area, U(c, 8));
-		int h = chrome_notice(u, nr, t, true, false);
-		chrome_notice(u, rc_inset(rc_top(&area, h + U(c, 16)), U(c, 8)), t, true, true);
-	}
 	/* With the keyboard up on a small screen, the messages need the room;
 	 * the header still says whether the session is up. */
 	if (area.h >= U(c, 330))
 		stepper(u, rc_top(&area, U(c, 58)), s);
-	if (!s && m->chat_failed && m->chat_why[0]) {
+	if (!held && !s && m->chat_failed && m->chat_why[0]) {
 		char t[400];
 		snprintf(t, sizeof(t), "Could not open a secure session with %s: %s. Messages you "
 			 "send wait and go out when it answers.", m->chat, m->chat_why);
@@ -457,6 +640,15 @@ void scr_chat(struct ui *u, SDL_Rect area)
 	SDL_Rect send = rc_right(&in, U(c, 100));
 	send.x += U(c, 8);
 	send.w -= U(c, 8);
+	if (held) {
+		/* Nothing to type into: a message now would only wait too. */
+		char t[160];
+		snprintf(t, sizeof(t), "\xE2\x9A\xA0 Held: %s's key changed", m->chat);
+		w_label(c, in, FACE_SANS, FS_BODY, TH(u)->warn, ALIGN_LEFT, t);
+		if (w_button(c, w_id("held-review", 0), send, "Review", BTN_NORMAL))
+			cs->held_later = false;
+		return;
+	}
 	if (m->no_chat) {
 		w_label(c, in, FACE_SANS, FS_BODY, TH(u)->dim, ALIGN_LEFT,
 			"Chat is not available in this build of the node.");
@@ -468,4 +660,26 @@ void scr_chat(struct ui *u, SDL_Rect area)
 		w_button_off(c, send, "Send");
 	else if (w_button(c, w_id("send", 0), send, "Send", BTN_PRIMARY) || enter)
 		do_send(u);
+}
+
+void scr_chat(struct ui *u, SDL_Rect area)
+{
+	struct wctx *c = &u->w;
+	struct chat_state *cs = &u->chat;
+	bool held = model_alarmed(&u->m, u->m.chat);
+	/* "Not now" holds for the key it was said to; another one asks again. */
+	bool later = cs->held_later &&
+		     strcmp(cs->later_key, jstr(model_alarm(&u->m, u->m.chat), "ledger")) == 0;
+	bool dialog = held && !later;
+	/* Under the dialog nothing takes input, and Escape means "not now". */
+	bool esc = dialog && (c->keys & WK_ESCAPE);
+	if (esc)
+		c->keys &= ~(unsigned)WK_ESCAPE;
+	c->blocked = dialog;
+	cs->steps_r = (SDL_Rect){ 0, 0, 0, 0 };
+	cs->shown_pinned[0] = cs->shown_ledger[0] = cs->shown_number[0] = '\0';
+	cs->shown_was_verified = false;
+	chat_body(u, area, held);
+	if (dialog && u->scr == SCR_CHAT)
+		held_dialog(u, area, esc);
 }

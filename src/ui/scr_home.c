@@ -57,8 +57,8 @@ static void row(struct ui *u, SDL_Rect r, json_t *e, int i)
 		{ model_alarmed(&u->m, name), "\xE2\x9A\xA0 key changed", th->danger, th->on_badge },
 		{ strcmp(status, "revoked") == 0, "revoked", th->raised, th->dim },
 		{ model_verified(&u->m, name), "\xE2\x9C\x93 verified", th->ok, th->on_badge },
-		{ s && strcmp(jstr(s, "state"), "established") == 0, "online", th->accent,
-		  th->on_accent },
+		{ s && strcmp(jstr(s, "state"), "established") == 0 && !model_alarmed(&u->m, name),
+		  "online", th->accent, th->on_accent },   /* held: its session is over */
 	};
 	int unread = model_unread(&u->m, name);
 	char nbuf[24];

@@ -2,6 +2,12 @@
  * scr_verify.c - verify a contact: the safety number from the node's
  * verify command (digits derived from both public keys, the same on both
  * screens), its QR code, both fingerprints, and "mark as verified".
+ *
+ * Marking confirms the key whose number was shown, by its fingerprint: if
+ * the ledger's key for the name changed in between (say, while a held
+ * contact's new key was being compared), the node refuses, and the screen
+ * asks again and shows the new number.  Confirming also accepts that key,
+ * which releases a held contact.
  */
 #include "ui/app.h"
 
@@ -46,17 +52,27 @@ void verify_open(struct ui *u, const char *name)
 	app_go(u, SCR_VERIFY);
 }
 
-static void mark(struct ui *u)
+/* key: the fingerprint of the key whose safety number is on the screen. */
+static void mark(struct ui *u, const char *key)
 {
 	struct verify_state *vs = &u->verify;
-	char err[256];
+	char err[MODEL_ERR_MAX];
 	json_t *a = json_pack("{s:s,s:b}", "name", vs->name, "confirm", 1);
+	if (key[0])
+		json_object_set_new(a, "key", json_string(key));
 	json_t *r = model_call(&u->m, CTL_CMD_VERIFY, a, err, sizeof(err));
 	json_decref(a);
-	bool stored = r && json_is_true(json_object_get(r, "verified"));
+	u->m.need |= NEED_NAMES | NEED_ALARMS | NEED_SESSIONS | NEED_HISTORY;
+	if (!r) {
+		/* Refused (the key changed under the number?) or not asked:
+		 * nothing is marked; the node's current number comes next. */
+		model_say(&u->m, true, u->w.now_ms, "Not marked verified: %s", err);
+		vs->asked = false;
+		return;
+	}
+	bool stored = json_is_true(json_object_get(r, "verified"));
 	json_decref(r);
 	model_mark_verified(&u->m, vs->name);
-	u->m.need |= NEED_NAMES;
 	snprintf(vs->note, sizeof(vs->note), stored ? "Marked as verified."
 		 : "Marked as verified until the kiosk restarts (this build of the node "
 		   "cannot store it yet).");
@@ -137,19 +153,23 @@ void scr_verify(struct ui *u, SDL_Rect area)
 		qr_draw(c, &vs->qr, qr, num);
 	}
 	int x = body.x, y = body.y, w = body.w;
-	if (model_alarmed(&u->m, vs->name)) {
-		char t[200];
+	bool alarmed = model_alarmed(&u->m, vs->name);
+	if (alarmed) {
+		/* In place of the introduction (the screen has no room for both
+		 * at 800x480). */
+		char t[240];
 		snprintf(t, sizeof(t), "\xE2\x9A\xA0 The ledger changed %s's key without a valid "
-			 "rotation. Only mark it verified once you have compared numbers in person.",
-			 vs->name);
-		y += chrome_notice(u, (SDL_Rect){ x, y, w, 0 }, t, true, true) + U(c, 10);
+			 "rotation. Accept it only if this number matches the one on %s's screen.",
+			 vs->name, vs->name);
+		y += chrome_notice(u, (SDL_Rect){ x, y, w, 0 }, t, true, true) + U(c, 12);
 	}
 	char intro[300];
 	snprintf(intro, sizeof(intro), "Compare this number with the one on %s's screen, side by "
 		 "side or on a call you trust, or scan the code. If they match, nobody sits "
 		 "between you.", vs->name);
 	if (num[0]) {
-		y += w_wrap(c, x, y, w, FACE_SANS, FS_BODY, th->dim, intro, true) + U(c, 12);
+		if (!alarmed)
+			y += w_wrap(c, x, y, w, FACE_SANS, FS_BODY, th->dim, intro, true) + U(c, 12);
 		y += draw_number(u, x, y, w, num) + U(c, 14);
 	} else {
 		y += chrome_notice(u, (SDL_Rect){ x, y, w, 0 },
@@ -165,10 +185,13 @@ void scr_verify(struct ui *u, SDL_Rect area)
 			     ? jstr(vs->result, "their_fingerprint")
 			     : jstr(model_name(&u->m, vs->name), "fingerprint");
 	char lbl[80];
-	snprintf(lbl, sizeof(lbl), "%s's key", vs->name);
+	snprintf(lbl, sizeof(lbl), alarmed ? "%s's new key (on the ledger now)" : "%s's key",
+		 vs->name);
 	y += fp_block(u, x, y, w, lbl, theirs);
 	y += fp_block(u, x, y, w, "Your key", mine);
-	const char *mark_label = "They match: mark verified";
+	/* For a held contact, confirming also accepts the new key. */
+	const char *mark_label = alarmed ? "They match: accept and verify"
+				 : "They match: mark verified";
 	SDL_Rect btn = { x, y + U(c, 6), button_w(u, mark_label, FACE_BOLD), U(c, 50) };
 	if (btn.w > w)
 		btn.w = w;
@@ -179,7 +202,10 @@ void scr_verify(struct ui *u, SDL_Rect area)
 		if (vs->note[0] && c->drawing)
 			draw_text(&u->draw, FACE_SANS, FS_SMALL, th->dim, x + bw + U(c, 12),
 				  btn.y + U(c, 16), ALIGN_LEFT, w - bw - U(c, 12), vs->note);
-	} else if (w_button(c, w_id("mark", 0), btn, mark_label, BTN_PRIMARY)) {
-		mark(u);
+		return;
 	}
+	char key[FINGERPRINT_STR_LEN];
+	snprintf(key, sizeof(key), "%s", theirs);   /* the model may change under mark() */
+	if (w_button(c, w_id("mark", 0), btn, mark_label, BTN_PRIMARY))
+		mark(u, key);
 }

@@ -222,10 +222,58 @@ struct fake {
 	json_t *status, *names, *blocks, *alarms, *sessions, *history, *verify, *peers;
 	char sent[256];
 	char joined[256];
+	char trust_name[64], trust_key[128];   /* the last trust call's args */
+	int trusts;
+	char confirm_key[128];  /* the last verify --confirm's key ("-": none) */
+	int confirms;
 	int calls;
 	bool busy;             /* answer LC_ERR_BUSY, as node_call does at its deadline */
 	int busy_calls;
 };
+
+static const char *arg(json_t *args, const char *k)
+{
+	const char *v = json_string_value(json_object_get(args, k));
+	return v ? v : "";
+}
+
+/* Accept key for name as the node does (trust --key, verify --confirm
+ * --key): only the ledger's key (the alarm's "ledger") is taken; that ends
+ * the alarm and the hold.  False with err[] when refused. */
+static bool fake_accept(struct fake *f, const char *name, const char *key, char *err,
+			size_t errlen)
+{
+	size_t i;
+	json_t *a, *n;
+	json_array_foreach(f->alarms, i, a) {
+		if (strcmp(arg(a, "name"), name) != 0)
+			continue;
+		if (strcmp(key, arg(a, "ledger")) != 0) {
+			snprintf(err, errlen, "refused: that is not the ledger's key for '%s' (the "
+				 "ledger holds %s)", name, arg(a, "ledger"));
+			return false;
+		}
+		json_array_remove(f->alarms, i);
+		json_array_foreach(f->names, i, n)
+			if (strcmp(arg(n, "name"), name) == 0) {
+				json_object_set_new(n, "status", json_string("active"));
+				json_object_del(n, "held");
+			}
+		break;
+	}
+	return true;
+}
+
+static json_t *fake_trust(struct fake *f, json_t *args, char *err, size_t errlen)
+{
+	const char *name = arg(args, "name"), *key = arg(args, "key");
+	snprintf(f->trust_name, sizeof(f->trust_name), "%s", name);
+	snprintf(f->trust_key, sizeof(f->trust_key), "%s", key);
+	f->trusts++;
+	if (!fake_accept(f, name, key, err, errlen))
+		return NULL;
+	return json_pack("{s:s,s:s,s:b}", "name", name, "ledger", key, "trusted", 1);
+}
 
 static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen)
 {
@@ -248,6 +296,16 @@ static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, 
 		src = f->peers;
 	else if (strcmp(cmd, "verify") == 0)
 		src = f->verify;
+	else if (strcmp(cmd, "trust") == 0)
+		return fake_trust(f, args, err, errlen);
+	if (src && src == f->verify && json_is_true(json_object_get(args, "confirm"))) {
+		snprintf(f->confirm_key, sizeof(f->confirm_key), "%s",
+			 json_object_get(args, "key") ? arg(args, "key") : "-");
+		f->confirms++;
+		if (json_object_get(args, "key") &&
+		    !fake_accept(f, arg(args, "name"), arg(args, "key"), err, errlen))
+			return NULL;
+	}
 	else if (strcmp(cmd, "connect") == 0)
 		return json_pack("{s:s}", "status", "connecting");
 	if (strcmp(cmd, "send") == 0) {
@@ -585,6 +643,166 @@ static void tour(int w, int h)
 TEST(ui_tour_800x480) { tour(800, 480); }
 TEST(ui_tour_1280x800) { tour(1280, 800); }
 TEST(ui_tour_portrait_480x800) { tour(480, 800); }
+
+/* ---- a contact whose key changed: held until the person decides ---- */
+
+static const char *const new_number =
+	"31270 88415 06932 57108 44261 90375 12849 66023 75190 38854 02617 49936";
+
+/* The ledger shows key ledger for bob, who was pinned to key pinned. */
+static void hold_bob(struct fake *f, const char *pinned, const char *ledger, bool was_verified)
+{
+	json_array_append_new(f->alarms, json_pack("{s:s,s:s,s:s,s:b,s:s,s:s}", "name", "bob",
+						   "pinned", pinned, "ledger", ledger, "verified",
+						   was_verified, "held", "key changed",
+						   "safety_number", new_number));
+	json_t *bob = json_array_get(f->names, 1);
+	json_object_set_new(bob, "fingerprint", json_string(ledger));
+	json_object_set_new(bob, "status", json_string("key-changed"));
+	json_object_set_new(bob, "held", json_string("key changed"));
+	json_object_set_new(f->verify, "their_fingerprint", json_string(ledger));
+	json_object_set_new(f->verify, "safety_number", json_string(new_number));
+}
+
+static bool has_id(struct ui *u, const char *id)
+{
+	SDL_Rect r;
+	return w_rect_of(&u->w, w_id(id, 0), &r);
+}
+
+static bool dialog_up(struct ui *u) { return has_id(u, "held-accept"); }
+
+static bool bob_free(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return !model_alarmed(&u->m, "bob") && has_id(u, "msg");
+}
+
+/* Pixels of colour col in the chat's stepper. */
+static int step_px(struct ui *u, SDL_Color col)
+{
+	CHECK(u->chat.steps_r.w > 0);
+	return count_px(u, u->chat.steps_r, rgb(col));
+}
+
+/* bob's session is still listed as established (the node's word that it
+ * ended may come later): a held chat must not believe it. */
+static void key_changed(int w, int h, bool was_verified)
+{
+	struct fake f;
+	fake_init(&f, true);
+	hold_bob(&f, fps[2], fps[1], was_verified);
+	json_object_set_new(json_array_get(f.history, 6), "status", json_string("held"));
+	struct ui *u = open_ui(w, h, (struct ui_backend){ fake_call, &f });
+	const struct theme *th = TH(u);
+	bool touch = w < 1000;
+	TAP(u, "contact", 0, touch);
+	CHECK_STR(u->m.chat, "bob");
+	CHECK(model_alarmed(&u->m, "bob"));
+
+	/* The dialog, over a chat that takes no input: what happened, both
+	 * keys, the new safety number. */
+	CHECK(dialog_up(u) && has_id(u, "held-later") && has_id(u, "held-verify"));
+	CHECK(!has_id(u, "msg") && !has_id(u, "send") && !has_id(u, "back"));
+	CHECK(!has_id(u, "connect") && !has_id(u, "verify-btn"));
+	CHECK_STR(u->chat.shown_pinned, fps[2]);
+	CHECK_STR(u->chat.shown_ledger, fps[1]);
+	CHECK_STR(u->chat.shown_number, new_number);
+	CHECK(u->chat.shown_was_verified == was_verified);
+	CHECK(strstr(u->chat.status_line, "held: key changed"));
+	CHECK(!strstr(u->chat.status_line, "connected"));
+	CHECK_INT(u->m.items[6].status, ==, MS_HELD);
+	CHECK(u->m.items[6].mine);
+	shot(u, "chat-key-changed");
+
+	/* Not now: the dialog goes; the chat stays held: no field and no
+	 * Send, the steps in the warning colour, none green. */
+	TAP(u, "held-later", 0, touch);
+	CHECK_INT(u->scr, ==, SCR_CHAT);
+	CHECK(!dialog_up(u));
+	CHECK(model_alarmed(&u->m, "bob"));
+	CHECK(!has_id(u, "msg") && !has_id(u, "send") && has_id(u, "held-review"));
+	CHECK_INT(step_px(u, th->ok), ==, 0);
+	CHECK_INT(step_px(u, th->warn), >, 200);
+	CHECK(!strstr(u->chat.status_line, "connected"));
+	CHECK_STR(u->chat.shown_ledger, "");
+	CHECK_INT(f.trusts, ==, 0);
+	shot(u, "chat-held");
+	/* The dialog comes back the next time the chat opens; Escape is
+	 * "not now" there (the chat stays open); Review brings it back. */
+	key(u, SDLK_ESCAPE);
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	TAP(u, "contact", 0, touch);
+	CHECK(dialog_up(u));
+	key(u, SDLK_ESCAPE);
+	CHECK_INT(u->scr, ==, SCR_CHAT);
+	CHECK(!dialog_up(u));
+	TAP(u, "held-review", 0, touch);
+	CHECK(dialog_up(u));
+
+	/* Verify in person: the safety number of the new key; confirming
+	 * names that key, which the node takes as accepting it. */
+	TAP(u, "held-verify", 0, touch);
+	CHECK_INT(u->scr, ==, SCR_VERIFY);
+	app_pump(u, 0);
+	shot(u, "verify-key-changed");
+	TAP(u, "mark", 0, touch);
+	CHECK_INT(f.confirms, ==, 1);
+	CHECK_STR(f.confirm_key, fps[1]);
+	key(u, SDLK_ESCAPE);
+	CHECK_INT(u->scr, ==, SCR_CHAT);
+	CHECK(pump_until(u, bob_free, NULL, 5000));
+	CHECK(!dialog_up(u));
+	/* Free again, with the session up: now the steps are green. */
+	CHECK_INT(step_px(u, th->ok), >, 200);
+	CHECK_STR(u->chat.status_line, "connected \xC2\xB7 end-to-end encrypted");
+
+	/* Another change, told by an alarm event: the chat shows it at once
+	 * (one pass), however lately the model refreshed. */
+	u->m.need |= NEED_ALL;
+	model_refresh(&u->m, clock_mono_ms(), true);
+	hold_bob(&f, fps[1], fps[0], false);
+	struct node_event al = { .kind = NODE_EV_ALARM, .u.alarm.name = "bob" };
+	snprintf(al.u.alarm.pinned, sizeof(al.u.alarm.pinned), "%s", fps[1]);
+	snprintf(al.u.alarm.ledger, sizeof(al.u.alarm.ledger), "%s", fps[0]);
+	event(u, al);
+	CHECK(dialog_up(u));
+	CHECK_STR(u->chat.shown_ledger, fps[0]);
+	CHECK(!has_id(u, "msg"));
+	CHECK(!strstr(u->chat.status_line, "connected"));
+	CHECK(!model_verified(&u->m, "bob"));   /* this run's mark went with the key */
+
+	/* The ledger moves on again before the person taps Accept: the node
+	 * refuses the key shown, the dialog says so and shows the new one. */
+	json_object_set_new(json_array_get(f.alarms, 1), "ledger", json_string(fps[2]));
+	TAP(u, "held-accept", 0, touch);
+	CHECK_INT(f.trusts, ==, 1);
+	CHECK_STR(f.trust_name, "bob");
+	CHECK_STR(f.trust_key, fps[0]);
+	CHECK(strstr(u->chat.held_err, "refused"));
+	app_pump(u, 0);
+	CHECK(dialog_up(u));
+	CHECK_STR(u->chat.shown_ledger, fps[2]);
+
+	/* Accept new key: trust with the key shown; the hold ends, the
+	 * dialog closes and the chat can send. */
+	TAP(u, "held-accept", 0, touch);
+	CHECK_INT(f.trusts, ==, 2);
+	CHECK_STR(f.trust_key, fps[2]);
+	struct node_event cl = { .kind = NODE_EV_ALARM_CLEARED, .u.alarm_cleared.name = "bob" };
+	snprintf(cl.u.alarm_cleared.fingerprint, sizeof(cl.u.alarm_cleared.fingerprint), "%s",
+		 fps[2]);
+	event(u, cl);
+	CHECK(!dialog_up(u));
+	CHECK(bob_free(u, NULL));
+	CHECK_INT(step_px(u, th->ok), >, 200);
+	ui_close(u);
+	fake_free(&f);
+}
+
+TEST(ui_key_changed_800x480) { key_changed(800, 480, true); }
+TEST(ui_key_changed_1280x800) { key_changed(1280, 800, false); }
+TEST(ui_key_changed_portrait_480x800) { key_changed(480, 800, true); }
 
 /* ---- --demo: the line that says so, and the peer's end ---- */
 
