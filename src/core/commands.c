@@ -314,7 +314,8 @@ static const char *arg_name(json_t *args, char *err, size_t errlen)
 }
 
 /* [{name, state, step, cipher, key_epoch, sent, received, direction}, and
- * for those that ended lately why and ended ("closed" or "failed")] */
+ * for those that ended lately why and ended ("closed" or "failed"), for
+ * those whose peer's view of the ledger splits from ours split_view] */
 static json_t *sessions_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	(void)args;
@@ -337,6 +338,8 @@ static json_t *sessions_json(struct node *n, json_t *args, char *err, size_t err
 			json_object_set_new(o, "why", json_string(s->why));
 			json_object_set_new(o, "ended", json_string(s->was_up ? "closed" : "failed"));
 		}
+		if (o && s->split_view[0])
+			json_object_set_new(o, "split_view", json_string(s->split_view));
 		json_array_append_new(arr, o);
 	}
 	free(list);

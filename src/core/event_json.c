@@ -54,6 +54,22 @@ static json_t *session_json(const struct sess_event *e)
 	return o;
 }
 
+/* A split view: the name bound apart, and where each chain binds it
+ * (height and hash; 0 and "" for a chain that does not). */
+static json_t *split_json(const struct sess_event *e)
+{
+	const struct sess_split_event *sp = &e->u.split;
+	char ours[65] = "", theirs[65] = "";
+	if (sp->ours.present)
+		hex_encode(ours, sp->ours.hash, 32);
+	if (sp->theirs.present)
+		hex_encode(theirs, sp->theirs.hash, 32);
+	return json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:b}", "name", e->name, "binding",
+			 sp->binding, "ours_height", (json_int_t)sp->ours.height, "ours", ours,
+			 "theirs_height", (json_int_t)sp->theirs.height, "theirs", theirs,
+			 "after_sync", sp->after_sync);
+}
+
 static json_t *fields(const struct node_event *ev)
 {
 	const struct sess_event *s = &ev->u.sess;
@@ -112,6 +128,10 @@ static json_t *fields(const struct node_event *ev)
 				 (json_int_t)s->u.key_rotated.key_epoch, "ours",
 				 (json_int_t)s->u.key_rotated.ours, "peers",
 				 (json_int_t)s->u.key_rotated.peers);
+	case NODE_EV_SPLIT_VIEW:
+		return split_json(s);
+	case NODE_EV_SPLIT_VIEW_CLEARED:
+		return json_pack("{s:s}", "name", s->name);
 	case NODE_EV_VERIFIED:
 		return json_pack("{s:s}", "name", ev->u.verified.name);
 	case NODE_EV_STORAGE:

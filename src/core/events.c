@@ -20,6 +20,8 @@ static const char *const kind_names[NODE_EV__COUNT] = {
 	[NODE_EV_SESSION] = "session",
 	[NODE_EV_MESSAGE] = "message",
 	[NODE_EV_KEY_ROTATED] = "key_rotated",
+	[NODE_EV_SPLIT_VIEW] = "split_view",
+	[NODE_EV_SPLIT_VIEW_CLEARED] = "split_view_cleared",
 	[NODE_EV_VERIFIED] = "verified",
 	[NODE_EV_STORAGE] = "storage",
 };
@@ -39,6 +41,10 @@ enum node_event_kind node_event_kind_of(enum sess_event_kind kind)
 		return NODE_EV_MESSAGE;
 	case SESS_EV_KEY_ROTATED:
 		return NODE_EV_KEY_ROTATED;
+	case SESS_EV_SPLIT_VIEW:
+		return NODE_EV_SPLIT_VIEW;
+	case SESS_EV_SPLIT_VIEW_CLEARED:
+		return NODE_EV_SPLIT_VIEW_CLEARED;
 	}
 	assert(!"a session event kind without a node event kind");
 	return NODE_EV_SESSION;

@@ -45,6 +45,8 @@ enum node_event_kind {
 	NODE_EV_SESSION,        /* u.sess, kind SESS_EV_STEP */
 	NODE_EV_MESSAGE,        /* u.sess, kind SESS_EV_MESSAGE */
 	NODE_EV_KEY_ROTATED,    /* u.sess, kind SESS_EV_KEY_ROTATED */
+	NODE_EV_SPLIT_VIEW,     /* u.sess, kind SESS_EV_SPLIT_VIEW */
+	NODE_EV_SPLIT_VIEW_CLEARED,  /* u.sess, kind SESS_EV_SPLIT_VIEW_CLEARED */
 	NODE_EV_VERIFIED,
 	NODE_EV_STORAGE,
 	NODE_EV__COUNT
@@ -83,7 +85,8 @@ struct node_event {
 		} alarm_cleared;
 		struct { char what[GOSSIP_NOTICE_MAX]; } network;   /* a sentence */
 		struct { char name[NAME_MAX_LEN + 1]; uint32_t height; } sync_hint;
-		struct sess_event sess;                /* SESSION, MESSAGE, KEY_ROTATED */
+		struct sess_event sess;                /* SESSION, MESSAGE, KEY_ROTATED,
+							* SPLIT_VIEW(_CLEARED) */
 		struct { char name[NAME_MAX_LEN + 1]; } verified;
 		struct {
 			bool failing;              /* "failing", else "ok" */

@@ -318,8 +318,10 @@ static lc_err accept_block(struct node *n, const struct block *b,
 	case LEDGER_EXTENDED:
 	case LEDGER_REORG:
 		node_store_changes(n, b, &res);
-		/* Sessions whose peer's key or name changed with it end now. */
+		/* Sessions whose peer's key or name changed with it end now;
+		 * the others tell their peers our new view of the ledger. */
 		sess_recheck(n->sess);
+		sess_ledger_changed(n->sess);
 		LOG_I("node", "block %u %.16s with %zu record(s)", res.height, h, b->n_records);
 		ev = (struct node_event){ .kind = NODE_EV_BLOCK,
 					  .u.block = { .height = res.height,
@@ -429,27 +431,54 @@ static void s_tip(void *ctx, uint32_t *height, uint8_t hash[32])
 	ledger_tip(n->ledger, hash);
 }
 
-static void s_tip_differs(void *ctx, const char *name, uint32_t height,
-			  const uint8_t hash[32])
+/* A chat peer's view of the ledger is ahead of ours, or splits from it
+ * (the session says so in its own event): sync from that peer. */
+static void s_sync_from(void *ctx, const char *name, uint32_t height, bool split)
 {
 	struct node *n = ctx;
-	(void)hash;
-	if (height <= ledger_height(n->ledger))
-		return;   /* they will learn ours through gossip */
-	LOG_I("node", "'%s' has a longer ledger (height %u): syncing", name, height);
-	struct node_event ev = { .kind = NODE_EV_SYNC_HINT, .u.sync_hint.height = height };
-	snprintf(ev.u.sync_hint.name, sizeof(ev.u.sync_hint.name), "%s", name);
-	node_emit(n, &ev);
+	if (!split) {
+		LOG_I("node", "'%s' has a longer ledger (height %u): syncing", name, height);
+		struct node_event ev = { .kind = NODE_EV_SYNC_HINT,
+					 .u.sync_hint.height = height };
+		snprintf(ev.u.sync_hint.name, sizeof(ev.u.sync_hint.name), "%s", name);
+		node_emit(n, &ev);
+	}
 	/* Its gossip port is not on the ledger; nodes use the same one by
-	 * convention, so try the peer's host on ours. */
+	 * convention, so try the peer's host on ours, now, even when the
+	 * outbound connections are full (they may be an eclipse's). */
 	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
 	char host[ADDR_MAX_LEN + 1], hp[ADDR_MAX_LEN + 16];
 	uint16_t port;
 	if (e && hostport_parse(e->addr, 0, host, sizeof(host), &port)) {
 		snprintf(hp, sizeof(hp), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
 			 n->opt.ledger_port);
-		gossip_remember(n->gossip, hp);
+		gossip_sync_from(n->gossip, hp);
 	}
+}
+
+/* The block holding name's binding on our best chain (view.h). */
+static void s_binding(void *ctx, const char *name, struct sess_binding *out)
+{
+	struct node *n = ctx;
+	memset(out, 0, sizeof(*out));
+	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	if (e && ledger_header_at(n->ledger, e->bind_height, NULL, out->hash)) {
+		out->present = true;
+		out->height = e->bind_height;
+	}
+}
+
+static bool s_on_chain(void *ctx, uint32_t height, const uint8_t hash[32])
+{
+	struct node *n = ctx;
+	uint8_t h[32];
+	return ledger_header_at(n->ledger, height, NULL, h) && memcmp(h, hash, 32) == 0;
+}
+
+static bool s_syncing(void *ctx)
+{
+	struct node *n = ctx;
+	return gossip_syncing(n->gossip);
 }
 
 static void s_event(void *ctx, const struct sess_event *sev)
@@ -923,7 +952,8 @@ static lc_err start_services(struct node *n, char *why, size_t whylen)
 		.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
 		.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
 		.guard = n->sess_guard, .resolver = n->resolver,
-		.host = { n, s_lookup, s_tip, s_tip_differs, s_event, s_pinned, s_key_known },
+		.host = { n, s_lookup, s_tip, s_sync_from, s_event, s_pinned, s_key_known,
+			  s_binding, s_on_chain, s_syncing },
 	};
 	if ((rc = sess_open(&n->sess, &scfg)))
 		return lc_why(why, whylen, rc, "cannot listen for chats on %s port %u: %s",

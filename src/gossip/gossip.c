@@ -704,6 +704,28 @@ lc_err gossip_remember(struct gossip *g, const char *hostport)
 	return book_add(g, canon, false) < 0 ? LC_ERR_TOOBIG : LC_OK;
 }
 
+lc_err gossip_sync_from(struct gossip *g, const char *hostport)
+{
+	char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	if (!hostport_parse(hostport, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port))
+		return LC_ERR_INVAL;
+	ip_port_fmt(canon, sizeof(canon), host, port);
+	int bi = book_add(g, canon, false);
+	if (bi < 0)
+		return LC_ERR_TOOBIG;
+	struct book_entry *e = &g->book[bi];
+	if (e->self || e->peer)
+		return LC_OK;
+	e->next_try = 0;
+	if (live_peers(g, NULL) < GOSSIP_MAX_PEERS) {
+		g->busy++;
+		dial(g, bi);
+		g->busy--;
+	}
+	return LC_OK;
+}
+
 size_t gossip_pollfds(struct gossip *g, struct pollfd *fds, size_t max)
 {
 	reap(g);

@@ -120,6 +120,14 @@ lc_err gossip_join(struct gossip *g, const char *hostport);
  * when the address book is full. */
 lc_err gossip_remember(struct gossip *g, const char *hostport);
 
+/* Sync from host:port: dial it now, even when the outbound connections
+ * are full (they may all be an attacker's), unless it is connected; kept
+ * like a remembered address (forgotten after ten failures), so a sync
+ * never grows the joined set.  Once its hello is in, blocks come from it
+ * if its chain wins our fork choice.  LC_ERR_INVAL, LC_ERR_TOOBIG as for
+ * gossip_remember. */
+lc_err gossip_sync_from(struct gossip *g, const char *hostport);
+
 /* Fill fds (at most max) with what to poll; returns the count. */
 size_t gossip_pollfds(struct gossip *g, struct pollfd *fds, size_t max);
 /* Process the poll results for the fds gossip_pollfds returned. */

@@ -24,11 +24,12 @@ const char *frame_type_name(int type)
 	case FRAME_PING: return "ping";
 	case FRAME_PONG: return "pong";
 	case FRAME_BYE: return "bye";
+	case FRAME_VIEW: return "view";
 	}
 	return "unknown";
 }
 
-static bool known_type(int type) { return type >= FRAME_HELLO && type <= FRAME_BYE; }
+static bool known_type(int type) { return type >= FRAME_HELLO && type <= FRAME_TYPE_LAST; }
 
 /* The ledger's name alphabet (identity/name.h), empty allowed: names end up
  * in logs and on screen, so nothing else gets through. */
@@ -43,6 +44,13 @@ static bool name_ok(const char *s, size_t n)
 			return false;
 	}
 	return true;
+}
+
+/* An absent binding is all zeros: one way to say it. */
+static bool binding_ok(const struct frame_binding *b)
+{
+	static const uint8_t zero[FRAME_HASH_LEN];
+	return b->present || (b->height == 0 && memcmp(b->hash, zero, FRAME_HASH_LEN) == 0);
 }
 
 /* ---- encoding ---- */
@@ -78,6 +86,9 @@ static lc_err check_frame(const struct frame *f)
 		size_t n = strnlen(f->u.bye.text, sizeof(f->u.bye.text));
 		return check_text(f->u.bye.text, n, 0, FRAME_BYE_TEXT_MAX);
 	}
+	case FRAME_VIEW:
+		return binding_ok(&f->u.view.sender) && binding_ok(&f->u.view.receiver)
+			       ? LC_OK : LC_ERR_INVAL;
 	case FRAME_ACK:
 	case FRAME_PING:
 	case FRAME_PONG:
@@ -85,6 +96,13 @@ static lc_err check_frame(const struct frame *f)
 	}
 	assert(0 && "unknown frame type");
 	return LC_ERR_INVAL;
+}
+
+static void put_binding(struct writer *w, const struct frame_binding *b)
+{
+	wr_u8(w, b->present ? 1 : 0);
+	wr_u32(w, b->height);
+	wr_raw(w, b->hash, FRAME_HASH_LEN);
 }
 
 static void put_payload(struct writer *w, const struct frame *f)
@@ -111,6 +129,12 @@ static void put_payload(struct writer *w, const struct frame *f)
 	case FRAME_BYE:
 		wr_u8(w, f->u.bye.reason);
 		wr_str8(w, f->u.bye.text);
+		break;
+	case FRAME_VIEW:
+		wr_u32(w, f->u.view.tip_height);
+		wr_raw(w, f->u.view.tip_hash, FRAME_HASH_LEN);
+		put_binding(w, &f->u.view.sender);
+		put_binding(w, &f->u.view.receiver);
 		break;
 	}
 }
@@ -162,6 +186,20 @@ static lc_err get_text(struct reader *r, int width, size_t min, size_t max,
 	return LC_OK;
 }
 
+static lc_err get_binding(struct reader *r, struct frame_binding *b)
+{
+	uint8_t present = 0;
+	rd_u8(r, &present);
+	rd_u32(r, &b->height);
+	rd_copy(r, b->hash, FRAME_HASH_LEN);
+	if (rd_error(r))
+		return rd_error(r);
+	if (present > 1)
+		return LC_ERR_INVAL;
+	b->present = present == 1;
+	return binding_ok(b) ? LC_OK : LC_ERR_INVAL;
+}
+
 static lc_err get_payload(struct reader *r, struct frame *f)
 {
 	lc_err rc = LC_OK;
@@ -198,6 +236,13 @@ static lc_err get_payload(struct reader *r, struct frame *f)
 	case FRAME_BYE:
 		rd_u8(r, &f->u.bye.reason);
 		rc = get_text(r, 1, 0, FRAME_BYE_TEXT_MAX, f->u.bye.text, NULL);
+		break;
+	case FRAME_VIEW:
+		rd_u32(r, &f->u.view.tip_height);
+		rd_copy(r, f->u.view.tip_hash, FRAME_HASH_LEN);
+		rc = get_binding(r, &f->u.view.sender);
+		if (!rc)
+			rc = get_binding(r, &f->u.view.receiver);
 		break;
 	}
 	if (rc)

@@ -18,6 +18,14 @@
  *   pong     token u64
  *   bye      reason u8 (enum frame_bye_reason; other values are kept as
  *            they come), text (u8 length, 0..128 bytes of strict UTF-8)
+ *   view     the sender's ledger as it bears on this session: tip height
+ *            u32, tip hash 32, then two bindings, the sender's own name's
+ *            and the receiver's, each: present u8 (0 or 1), height u32,
+ *            hash 32 of the block on the sender's best chain that holds
+ *            the name's current binding (its last REGISTER, ROTATE or
+ *            REVOKE); a name not on that chain is present 0 with height 0
+ *            and a zero hash.  Sent after hello and again when the
+ *            sender's tip changes (sessions.h).
  *
  * Decoding is strict and canonical: a frame decodes only if it re-encodes to
  * exactly the same bytes, and each way of being wrong has its own error:
@@ -27,7 +35,8 @@
  *   LC_ERR_TRAILING     bytes after the last field or after the frame
  *   LC_ERR_INVAL        text that is not strict UTF-8 (overlong, surrogate,
  *                       above U+10FFFF, NUL, cut short), an empty message,
- *                       a name outside [a-z0-9_-]
+ *                       a name outside [a-z0-9_-], a view's present other
+ *                       than 0 or 1, an absent binding with a height or hash
  *
  * Frames are plain values (struct frame) the caller allocates; about 4 KB,
  * as a message holds its text.  The reassembler (struct frame_rx) cuts a
@@ -37,6 +46,7 @@
 #ifndef LC_SESSION_FRAME_H
 #define LC_SESSION_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,7 +55,8 @@
 #include "util/err.h"
 
 #define FRAME_HEADER_LEN 4
-#define FRAME_VERSION 1            /* the protocol version hello carries */
+#define FRAME_VERSION 2            /* the protocol version hello carries; 2
+				    * added view (1 peers cannot read it) */
 #define FRAME_NAME_MAX NAME_MAX_LEN /* bytes of a name */
 #define FRAME_TEXT_MAX 4096        /* bytes of a message's text */
 #define FRAME_BYE_TEXT_MAX 128
@@ -62,7 +73,9 @@ enum frame_type {
 	FRAME_PING = 4,
 	FRAME_PONG = 5,
 	FRAME_BYE = 6,
+	FRAME_VIEW = 7,
 };
+#define FRAME_TYPE_LAST FRAME_VIEW
 
 enum frame_bye_reason {
 	CHAT_BYE_NORMAL = 0,       /* the user closed the chat */
@@ -78,6 +91,20 @@ struct frame_hello {
 	char name[FRAME_NAME_MAX + 1];  /* NUL-terminated; "" when unregistered */
 	uint32_t tip_height;
 	uint8_t tip_hash[FRAME_HASH_LEN];
+};
+
+/* Where a name's current binding is on the sender's best chain. */
+struct frame_binding {
+	bool present;                   /* false: the name is not on it (then 0s) */
+	uint32_t height;
+	uint8_t hash[FRAME_HASH_LEN];
+};
+
+struct frame_view {
+	uint32_t tip_height;
+	uint8_t tip_hash[FRAME_HASH_LEN];
+	struct frame_binding sender;    /* the sender's own name */
+	struct frame_binding receiver;  /* the receiver's name */
 };
 
 struct frame_message {
@@ -101,6 +128,7 @@ struct frame {
 		uint8_t ack_id[FRAME_ID_LEN];
 		uint64_t token;  /* ping and pong */
 		struct frame_bye bye;
+		struct frame_view view;
 	} u;
 };
 

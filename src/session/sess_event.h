@@ -1,8 +1,10 @@
 /*
  * sess_event.h - what the session engine tells its host: typed events.
  *
- * The engine knows three kinds: a session passed a step (or ended), a
- * message changed state, the traffic keys were replaced.  It hands each to
+ * The engine knows these kinds: a session passed a step (or ended), a
+ * message changed state, the traffic keys were replaced, the peer's view
+ * of the ledger split from ours about one of the two names (or stopped
+ * doing so).  It hands each to
  * the host's event callback (sessions.h) as a struct sess_event; the core
  * wraps it into its own node event (core/events.h), and only the control
  * socket turns it into JSON (docs/EVENTS.md names the fields).  Strings
@@ -27,6 +29,16 @@ enum sess_event_kind {
 	SESS_EV_STEP,           /* "session" */
 	SESS_EV_MESSAGE,        /* "message" */
 	SESS_EV_KEY_ROTATED,    /* "key_rotated" */
+	SESS_EV_SPLIT_VIEW,     /* "split_view" */
+	SESS_EV_SPLIT_VIEW_CLEARED,  /* "split_view_cleared" */
+};
+
+/* Where a name's current binding (its last REGISTER, ROTATE or REVOKE) is
+ * on one node's best chain. */
+struct sess_binding {
+	bool present;                       /* false: the name is not on it */
+	uint32_t height;
+	uint8_t hash[32];
 };
 
 /* The report's steps, in order, then the two ends.  SESS_STEP_NONE: no
@@ -68,6 +80,12 @@ struct sess_event {
 			uint32_t key_epoch;              /* ours + peers */
 			uint32_t ours, peers;            /* KeyUpdates each way */
 		} key_rotated;
+		struct sess_split_event {        /* SPLIT_VIEW (CLEARED: name only) */
+			char binding[NAME_MAX_LEN + 1];  /* the name bound apart */
+			struct sess_binding ours;        /* on this node's chain */
+			struct sess_binding theirs;      /* on the peer's, as it says */
+			bool after_sync;                 /* still, after a sync from the peer */
+		} split;
 	} u;
 };
 

@@ -11,10 +11,22 @@
  *                     node pinned for the name it claims, which is the
  *                     ledger's (and we ours)
  *   4. keys_agreed    X25519 session keys, with the cipher suite
- * then hello frames (name, ledger tip), then messages.  The side that
+ * then hello frames (name, ledger tip), each followed by a view frame,
+ * then messages.  The side that
  * accepts learns the peer's name from its hello, so its steps 2 to 4 come
  * once the hello is there.  Any failure ends the session with the step and
  * the reason ("failed").
+ *
+ * Split views (view.h): each side tells the other its ledger tip and the
+ * blocks holding the two names' bindings on its chain, after hello and
+ * again when its tip changes (at most one view a second; a peer sending
+ * more than SESS_VIEW_BURST in 10 s breaks the protocol).  A peer ahead of
+ * us is synced from (host sync_from).  A peer whose chain binds one of the
+ * two names in another block than ours is a split view: a "split_view"
+ * event, a line in `sessions`, and a sync from the peer; if the views
+ * still differ SESS_SPLIT_SYNC_MS later, when no sync is running, the
+ * event comes again saying so (after_sync); "split_view_cleared" when they
+ * agree again.
  *
  * Messages go to the outbox (store/msgstore.h) before anything is sent,
  * are marked sent when written to a session and delivered when acked;
@@ -73,16 +85,19 @@
 #define SESS_PENDING_MAX 16            /* inbound connections not yet UP, from
 					* everyone: past it the oldest gives way */
 #define SESS_ACCEPT_BATCH 8            /* accepted per sess_handle */
+#define SESS_VIEW_MIN_MS 1000          /* between two of our view frames */
+#define SESS_VIEW_BURST 20             /* a peer's view frames per 10 s */
+#define SESS_SPLIT_SYNC_MS 15000       /* a split's sync, before "still" */
 
 struct sess_host {
 	void *ctx;
 	/* The ledger's current entry for name, or NULL. */
 	const struct name_entry *(*lookup)(void *ctx, const char *name);
-	/* Our ledger tip, for hello. */
+	/* Our ledger tip, for hello and view. */
 	void (*tip)(void *ctx, uint32_t *height, uint8_t hash[32]);
-	/* A peer's hello showed a tip other than ours. */
-	void (*tip_differs)(void *ctx, const char *name, uint32_t height,
-			    const uint8_t hash[32]);
+	/* Sync the ledger from the peer name: its view is ahead of ours (to
+	 * height), or split is true: it binds a name apart from ours. */
+	void (*sync_from)(void *ctx, const char *name, uint32_t height, bool split);
 	/* An event for ctl events and the kiosk (borrowed: copy what you
 	 * keep). */
 	void (*event)(void *ctx, const struct sess_event *ev);
@@ -99,6 +114,13 @@ struct sess_host {
 	 * TLS handshake: a peer with any other key is refused there.  NULL:
 	 * every key may handshake. */
 	bool (*key_known)(void *ctx, const uint8_t fp[32]);
+	/* Where name's current binding is on our best chain (present false
+	 * when it is not on it).  NULL: no views are sent or compared. */
+	void (*binding)(void *ctx, const char *name, struct sess_binding *out);
+	/* Is the block (height, hash) on our best chain? */
+	bool (*on_chain)(void *ctx, uint32_t height, const uint8_t hash[32]);
+	/* Is the ledger downloading blocks now?  NULL: never. */
+	bool (*syncing)(void *ctx);
 };
 
 struct sess_cfg {
@@ -153,6 +175,10 @@ lc_err sess_commit(struct sessions *s);
  * again soon (an accepted key releases a held outbox). */
 void sess_recheck(struct sessions *s);
 
+/* Our ledger tip changed: every session tells its peer our new view (soon:
+ * at most one a second) and compares it with the peer's again. */
+void sess_ledger_changed(struct sessions *s);
+
 /* Open a session to name now (if none).  why[] on failure.  A ledger
  * address that is a host name is looked up through cfg.resolver first
  * (this returns at once; the dial follows the answer within the handshake
@@ -180,6 +206,8 @@ struct sess_info {
 	bool ended;                   /* it ended lately; then: */
 	bool was_up;                  /* it had been established ("closed"), or not ("failed") */
 	char why[SESS_WHY_MAX];       /* why it ended */
+	char split_view[SESS_WHY_MAX]; /* open sessions: "" or how the peer's
+				       * view of the ledger splits from ours */
 };
 #define SESS_LIST_MAX (SESS_MAX + 16)  /* open ones, and up to 16 that ended */
 

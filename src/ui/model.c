@@ -276,6 +276,10 @@ static void plog_add(struct model *m, const struct node_event *ev)
 		line_add(line, sizeof(line), &n, "  key_epoch %lld",
 			 (long long)s->u.key_rotated.key_epoch);
 		break;
+	case NODE_EV_SPLIT_VIEW:
+		line_add(line, sizeof(line), &n, "  %s%s", s->u.split.binding,
+			 s->u.split.after_sync ? "  after sync" : "");
+		break;
 	default:
 		break;
 	}
@@ -456,6 +460,16 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 			if (ep > m->last_epoch)
 				m->last_epoch = ep;
 		}
+		break;
+	case NODE_EV_SPLIT_VIEW:
+		/* The open chat shows it under the stepper (sessions' split_view). */
+		if (!about_contact(m, ev, name))
+			model_say(m, true, now, "Warning: %s's ledger says another thing than "
+				  "this node's about who %s is%s.", name, ev->u.sess.u.split.binding,
+				  ev->u.sess.u.split.after_sync ? ", even after a sync" : "; syncing");
+		break;
+	case NODE_EV_SPLIT_VIEW_CLEARED:
+		about_contact(m, ev, name);
 		break;
 	case NODE_EV_STORAGE:
 	case NODE_EV__COUNT:

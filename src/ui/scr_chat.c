@@ -612,6 +612,13 @@ static void chat_body(struct ui *u, SDL_Rect area, bool held)
 	 * the header still says whether the session is up. */
 	if (area.h >= U(c, 330))
 		stepper(u, rc_top(&area, U(c, 58)), s);
+	if (s && jstr(s, "split_view")[0]) {
+		char t[400];
+		snprintf(t, sizeof(t), "\xE2\x9A\xA0 %s's ledger and this node's disagree: %s. "
+			 "Syncing; verify in person if it stays.", m->chat, jstr(s, "split_view"));
+		int h = chrome_notice(u, rc_inset(area, U(c, 8)), t, true, false);
+		chrome_notice(u, rc_inset(rc_top(&area, h + U(c, 16)), U(c, 8)), t, true, true);
+	}
 	if (!held && !s && m->chat_failed && m->chat_why[0]) {
 		char t[400];
 		snprintf(t, sizeof(t), "Could not open a secure session with %s: %s. Messages you "

@@ -1434,3 +1434,46 @@ TEST_T(ui_real_window_under_xvfb_driven_by_xdotool, 120)
 	CHECK_INT(proc_wait(k, 20000), ==, 0);
 	proc_stop(x, 5000);
 }
+
+static bool chat_loaded(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return u->m.n_items > 0 && !(u->m.need & (NEED_SESSIONS | NEED_HISTORY));
+}
+
+static bool danger_more_than(struct ui *u, const void *arg)
+{
+	const int *n0 = arg;
+	return count_px(u, (SDL_Rect){ 0, 0, u->win_w, u->win_h }, rgb(TH(u)->danger)) > *n0;
+}
+
+/* A split view (the peer's ledger binds a name apart from ours): the open
+ * chat shows the session's split_view under the steps; another contact's
+ * raises a banner. */
+TEST(ui_split_view_warns_in_the_chat_and_the_banner)
+{
+	struct fake f;
+	fake_init(&f, true);
+	struct ui *u = open_ui(800, 480, (struct ui_backend){ fake_call, &f });
+	TAP(u, "contact", 0, false);
+	CHECK_STR(u->m.chat, "bob");
+	CHECK(pump_until(u, chat_loaded, NULL, 5000));
+	int n0 = count_px(u, (SDL_Rect){ 0, 0, u->win_w, u->win_h }, rgb(TH(u)->danger));
+	json_object_set_new(json_array_get(f.sessions, 0), "split_view",
+			    json_string("'bob' is bound in block 2 (ab12) here, in block 2 "
+					"(cd34) on bob's ledger"));
+	event(u, (struct node_event){ .kind = NODE_EV_SPLIT_VIEW,
+				      .u.sess = { .kind = SESS_EV_SPLIT_VIEW, .name = "bob",
+						  .u.split = { .binding = "bob" } } });
+	CHECK(pump_until(u, danger_more_than, &n0, 5000));
+	CHECK(strstr(u->m.plog[u->m.plog_n - 1], "split_view  bob"));
+	shot(u, "chat-split-view");
+	event(u, (struct node_event){ .kind = NODE_EV_SPLIT_VIEW,
+				      .u.sess = { .kind = SESS_EV_SPLIT_VIEW, .name = "carol",
+						  .u.split = { .binding = "carol",
+							       .after_sync = true } } });
+	CHECK(strstr(u->m.banner, "carol's ledger"));
+	CHECK(strstr(u->m.banner, "even after a sync"));
+	ui_close(u);
+	fake_free(&f);
+}

@@ -121,6 +121,20 @@ static const struct row {
 	    .u.sess = { .kind = SESS_EV_KEY_ROTATED, .name = "bob",
 			.u.key_rotated = { .key_epoch = 5, .ours = 3, .peers = 2 } } },
 	  "{\"name\":\"bob\",\"key_epoch\":5,\"ours\":3,\"peers\":2}" },
+	{ "split_view",
+	  { .kind = NODE_EV_SPLIT_VIEW, .time = T0,
+	    .u.sess = { .kind = SESS_EV_SPLIT_VIEW, .name = "bob",
+			.u.split = { .binding = "carol",
+				     .ours = { .present = true, .height = 4, .hash = { 0xab } },
+				     .theirs = { .present = false },
+				     .after_sync = true } } },
+	  "{\"name\":\"bob\",\"binding\":\"carol\",\"ours_height\":4,\"ours\":"
+	  "\"ab00000000000000000000000000000000000000000000000000000000000000\","
+	  "\"theirs_height\":0,\"theirs\":\"\",\"after_sync\":true}" },
+	{ "split_view_cleared",
+	  { .kind = NODE_EV_SPLIT_VIEW_CLEARED, .time = T0,
+	    .u.sess = { .kind = SESS_EV_SPLIT_VIEW_CLEARED, .name = "bob" } },
+	  "{\"name\":\"bob\"}" },
 	{ "verified",
 	  { .kind = NODE_EV_VERIFIED, .time = T0, .u.verified = { .name = "bob" } },
 	  "{\"name\":\"bob\"}" },
@@ -197,6 +211,9 @@ TEST(events_table_covers_every_kind_and_step)
 	CHECK_INT(node_event_kind_of(SESS_EV_STEP), ==, NODE_EV_SESSION);
 	CHECK_INT(node_event_kind_of(SESS_EV_MESSAGE), ==, NODE_EV_MESSAGE);
 	CHECK_INT(node_event_kind_of(SESS_EV_KEY_ROTATED), ==, NODE_EV_KEY_ROTATED);
+	CHECK_INT(node_event_kind_of(SESS_EV_SPLIT_VIEW), ==, NODE_EV_SPLIT_VIEW);
+	CHECK_INT(node_event_kind_of(SESS_EV_SPLIT_VIEW_CLEARED), ==,
+		  NODE_EV_SPLIT_VIEW_CLEARED);
 }
 
 /* docs/EVENTS.md's table line for kind ("| kind | fields | when |"). */

@@ -185,7 +185,27 @@ static void sample(struct frame *f, int type, unsigned i)
 		snprintf(f->u.bye.text, sizeof(f->u.bye.text), "%s",
 			 i % 2 ? "key mismatch" : "");
 		break;
+	case FRAME_VIEW:
+		/* i odd: both bound; even: the receiver's name is not. */
+		f->u.view.tip_height = 900u + i;
+		f->u.view.sender.present = true;
+		f->u.view.sender.height = 3 + i;
+		f->u.view.receiver.present = i % 2;
+		f->u.view.receiver.height = i % 2 ? 7 : 0;
+		for (int k = 0; k < FRAME_HASH_LEN; k++) {
+			f->u.view.tip_hash[k] = (uint8_t)(k + i);
+			f->u.view.sender.hash[k] = (uint8_t)(k * 3 ^ i);
+			f->u.view.receiver.hash[k] = i % 2 ? (uint8_t)(k * 5 + 1) : 0;
+		}
+		break;
 	}
+}
+
+static void check_binding(const struct frame_binding *a, const struct frame_binding *b)
+{
+	CHECK(a->present == b->present);
+	CHECK_INT(a->height, ==, b->height);
+	CHECK_MEM(a->hash, b->hash, FRAME_HASH_LEN);
 }
 
 static void check_same(const struct frame *a, const struct frame *b)
@@ -216,6 +236,12 @@ static void check_same(const struct frame *a, const struct frame *b)
 		CHECK_INT(a->u.bye.reason, ==, b->u.bye.reason);
 		CHECK_STR(a->u.bye.text, b->u.bye.text);
 		break;
+	case FRAME_VIEW:
+		CHECK_INT(a->u.view.tip_height, ==, b->u.view.tip_height);
+		CHECK_MEM(a->u.view.tip_hash, b->u.view.tip_hash, FRAME_HASH_LEN);
+		check_binding(&a->u.view.sender, &b->u.view.sender);
+		check_binding(&a->u.view.receiver, &b->u.view.receiver);
+		break;
 	}
 }
 
@@ -223,7 +249,7 @@ static struct frame f1, f2;  /* 4 KB each: off the stack */
 
 TEST(frame_round_trip_every_type)
 {
-	for (int t = FRAME_HELLO; t <= FRAME_BYE; t++) {
+	for (int t = FRAME_HELLO; t <= FRAME_TYPE_LAST; t++) {
 		for (unsigned i = 0; i < 2; i++) {
 			size_t len;
 			sample(&f1, t, i);
@@ -242,11 +268,11 @@ TEST(frame_round_trip_every_type)
 			CHECK_MEM(again, p, len);
 		}
 		static const char *const names[] = { "", "hello", "message", "ack",
-						     "ping", "pong", "bye" };
+						     "ping", "pong", "bye", "view" };
 		CHECK_STR(frame_type_name(t), names[t]);
 	}
 	CHECK_STR(frame_type_name(0), "unknown");
-	CHECK_STR(frame_type_name(7), "unknown");
+	CHECK_STR(frame_type_name(8), "unknown");
 }
 
 TEST(frame_sizes_are_as_documented)
@@ -261,6 +287,9 @@ TEST(frame_sizes_are_as_documented)
 	sample(&f1, FRAME_HELLO, 1);
 	enc(&f1, &len);
 	CHECK_INT(len, ==, 4 + 2 + 1 + 10 + 4 + 32);
+	sample(&f1, FRAME_VIEW, 0);
+	enc(&f1, &len);
+	CHECK_INT(len, ==, 4 + 4 + 32 + 2 * (1 + 4 + 32));
 	/* The largest message is exactly FRAME_MAX. */
 	sample(&f1, FRAME_MESSAGE, 0);
 	memset(f1.u.message.text, 'x', FRAME_TEXT_MAX);
@@ -274,7 +303,7 @@ TEST(frame_sizes_are_as_documented)
 
 TEST(frame_every_truncation_fails)
 {
-	for (int t = FRAME_HELLO; t <= FRAME_BYE; t++) {
+	for (int t = FRAME_HELLO; t <= FRAME_TYPE_LAST; t++) {
 		for (unsigned i = 0; i < 2; i++) {
 			size_t len;
 			sample(&f1, t, i);
@@ -295,7 +324,7 @@ TEST(frame_every_truncation_fails)
 
 TEST(frame_trailing_bytes_fail)
 {
-	for (int t = FRAME_HELLO; t <= FRAME_BYE; t++) {
+	for (int t = FRAME_HELLO; t <= FRAME_TYPE_LAST; t++) {
 		size_t len;
 		sample(&f1, t, 1);
 		const uint8_t *p = enc(&f1, &len);
@@ -378,7 +407,7 @@ TEST(frame_unknown_type_or_flags_fail)
 	const uint8_t *p = enc(&f1, &len);
 	uint8_t b[32];
 	memcpy(b, p, len);
-	static const uint8_t types[] = { 0, 7, 8, 0x80, 0xff };
+	static const uint8_t types[] = { 0, 8, 9, 0x80, 0xff };
 	for (size_t i = 0; i < sizeof(types); i++) {
 		b[0] = types[i];
 		CHECK_ERR(frame_decode(b, len, &f2), LC_ERR_UNSUPPORTED);
@@ -499,6 +528,55 @@ TEST(frame_hello_name_alphabet)
 	CHECK_INT(strlen(f2.u.hello.name), ==, FRAME_NAME_MAX);
 }
 
+/* A view's bindings: present is 0 or 1, and an absent one is all zeros
+ * (one way to say "not on my chain"); the encoder holds to the same. */
+TEST(frame_view_bindings_are_canonical)
+{
+	size_t len;
+	sample(&f1, FRAME_VIEW, 0);            /* receiver absent */
+	const uint8_t *p = enc(&f1, &len);
+	static uint8_t b[256];
+	memcpy(b, p, len);
+	const size_t sender = 4 + 4 + 32, receiver = sender + 1 + 4 + 32;
+	CHECK_INT(b[sender], ==, 1);
+	CHECK_INT(b[receiver], ==, 0);
+	CHECK_OK(frame_decode(b, len, &f2));
+	CHECK(!f2.u.view.receiver.present);
+	/* present 2..255 */
+	for (int v = 2; v < 256; v += 51) {
+		b[sender] = (uint8_t)v;
+		CHECK_ERR(frame_decode(b, len, &f2), LC_ERR_INVAL);
+	}
+	b[sender] = 1;
+	/* Absent with a height, or with any byte of a hash. */
+	b[receiver + 4] = 1;
+	CHECK_ERR(frame_decode(b, len, &f2), LC_ERR_INVAL);
+	b[receiver + 4] = 0;
+	for (size_t k = 0; k < FRAME_HASH_LEN; k++) {
+		b[receiver + 5 + k] = 0x80;
+		CHECK_ERR(frame_decode(b, len, &f2), LC_ERR_INVAL);
+		b[receiver + 5 + k] = 0;
+	}
+	/* Present with a zero hash is a value like any other. */
+	b[receiver] = 1;
+	CHECK_OK(frame_decode(b, len, &f2));
+	CHECK(f2.u.view.receiver.present);
+	b[receiver] = 0;
+	CHECK_OK(frame_decode(b, len, &f2));
+
+	struct buf ob;
+	sample(&f1, FRAME_VIEW, 0);
+	f1.u.view.receiver.height = 5;
+	buf_init_fixed(&ob, b, sizeof(b));
+	CHECK_ERR(frame_encode(&f1, &ob), LC_ERR_INVAL);
+	CHECK_INT(ob.len, ==, 0);
+	sample(&f1, FRAME_VIEW, 0);
+	f1.u.view.receiver.hash[31] = 1;
+	CHECK_ERR(frame_encode(&f1, &ob), LC_ERR_INVAL);
+	f1.u.view.receiver.present = true;
+	CHECK_OK(frame_encode(&f1, &ob));
+}
+
 /* Random damage: a frame either fails to decode or re-encodes to exactly
  * the bytes that decoded (the decoder is canonical), and never crashes. */
 TEST(frame_mutations_fail_or_are_canonical)
@@ -508,7 +586,7 @@ TEST(frame_mutations_fail_or_are_canonical)
 	int decoded = 0;
 	for (int iter = 0; iter < 200000; iter++) {
 		size_t len;
-		sample(&f1, FRAME_HELLO + iter % 6, (unsigned)iter);
+		sample(&f1, FRAME_HELLO + iter % FRAME_TYPE_LAST, (unsigned)iter);
 		const uint8_t *p = enc(&f1, &len);
 		memcpy(b, p, len);
 		int flips = 1 + rand() % 3;
@@ -537,7 +615,7 @@ static size_t stream(uint8_t *out, size_t cap, int n, size_t *off)
 	buf_init_fixed(&b, out, cap);
 	for (int i = 0; i < n; i++) {
 		off[i] = b.len;
-		sample(&f1, FRAME_HELLO + i % 6, (unsigned)i);
+		sample(&f1, FRAME_HELLO + i % FRAME_TYPE_LAST, (unsigned)i);
 		if (i % 17 == 5) {  /* now and then a big one */
 			memset(f1.u.message.text, 'a' + i % 26, 3000);
 			f1.u.message.text[3000] = '\0';
