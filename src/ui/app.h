@@ -185,6 +185,9 @@ int chrome_notice(struct ui *u, SDL_Rect r, const char *text, bool bad, bool dra
 /* A red band at the top of area (taken from it) while this node's own name
  * changed by a record it did not make (status "own_alarm"); not dismissed. */
 void chrome_own_alarm(struct ui *u, SDL_Rect *area);
+/* Settings: the title of the owner's dialog open now (change my key,
+ * revoke my name; "" when none) and its text into out (tests read it). */
+const char *settings_owner_text(struct ui *u, char *out, size_t len);
 /* Short forms for tight spaces: "ab12 cd34 ef56" and "1a2b3c4d". */
 void short_fp(char *out, size_t n, const char *fp, int groups);
 void fmt_rate(char *out, size_t n, double hps);

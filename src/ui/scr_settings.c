@@ -54,8 +54,7 @@ static const char revoke_text[] =
 	"is in someone else's hands and the name must end with it; to replace a key "
 	"that may have leaked, use Change my key instead.";
 
-/* The dialog's text (into out) for the one open. */
-static const char *owner_title(struct ui *u, char *out, size_t len)
+const char *settings_owner_text(struct ui *u, char *out, size_t len)
 {
 	struct settings_state *ss = &u->settings;
 	struct model *m = &u->m;
@@ -119,7 +118,7 @@ static void owner_dialog(struct ui *u, SDL_Rect screen)
 	struct wctx *c = &u->w;
 	struct settings_state *ss = &u->settings;
 	char text[1200];
-	const char *title = owner_title(u, text, sizeof(text));
+	const char *title = settings_owner_text(u, text, sizeof(text));
 	int w = U(c, 600);
 	if (w > screen.w - 2 * U(c, 12))
 		w = screen.w - 2 * U(c, 12);
