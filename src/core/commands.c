@@ -37,14 +37,19 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	json_object_set_new(o, "registered", json_boolean(me != NULL));
 	/* Where a registration stands: none, mining (its commit or its reveal
 	 * is being worked or mined; "step" says which), registered, or taken
-	 * (the name went to another key first; choose another). */
+	 * (the name went to another key first; choose another); or revoked
+	 * (ours, given up for good), or lost (it was ours and the ledger moved
+	 * it to a key this node does not hold: own_alarm). */
+	const struct name_entry *held = n->want_name[0]
+		? state_get(ledger_state(n->ledger), n->want_name) : NULL;
 	const char *reg = "none";
 	if (me)
-		reg = "registered";
+		reg = me->status == NAME_REVOKED ? "revoked" : "registered";
+	else if (held && owner_held(n, held))
+		reg = held->status == NAME_REVOKED ? "revoked" : "lost";
 	else if (n->want_name[0] && (n->reg_step == REG_COMMIT || n->reg_step == REG_REVEAL))
 		reg = "mining";
-	else if (n->want_name[0] && (n->reg_step == REG_REFUSED ||
-				     state_get(ledger_state(n->ledger), n->want_name)))
+	else if (n->want_name[0] && (n->reg_step == REG_REFUSED || held))
 		reg = "taken";
 	json_object_set_new(o, "registration", json_string(reg));
 	if (!me && (n->reg_step == REG_COMMIT || n->reg_step == REG_REVEAL))
@@ -69,6 +74,7 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	}
 	json_object_set_new(o, "network", json_string(ledger_network(n->ledger)));
 	json_object_set_new(o, "pow_bits", json_integer(ledger_pow_bits(n->ledger)));
+	owner_status(n, o);
 	/* "ok", or "failing" with what failed (persist.c). */
 	json_object_set_new(o, "storage", json_string(n->store_failing ? "failing" : "ok"));
 	if (n->store_failing)
@@ -248,6 +254,7 @@ static json_t *alarms_json(struct node *n, json_t *args, char *err, size_t errle
 {
 	(void)args, (void)err, (void)errlen;
 	struct alarms_ctx a = { n, json_array() };
+	owner_alarms(n, a.arr);   /* our own name first, when it changed without us */
 	store_foreach_pin(n->store, alarm_cb, &a);
 	return a.arr;
 }
@@ -349,6 +356,10 @@ static json_t *sessions_json(struct node *n, json_t *args, char *err, size_t err
 static json_t *connect_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	const char *name = arg_name(args, err, errlen);
+	if (name && owner_cannot_chat(n)) {
+		snprintf(err, errlen, "%s", owner_cannot_chat(n));
+		return NULL;
+	}
 	if (!name || sess_connect(n->sess, name, err, errlen) != LC_OK)
 		return NULL;
 	return json_pack("{s:s,s:s}", "name", name, "status", "connecting");
@@ -363,6 +374,10 @@ static json_t *send_json(struct node *n, json_t *args, char *err, size_t errlen)
 	uint8_t id[MSG_ID_LEN];
 	if (!text) {
 		snprintf(err, errlen, "nothing to send");
+		return NULL;
+	}
+	if (owner_cannot_chat(n)) {
+		snprintf(err, errlen, "%s", owner_cannot_chat(n));
 		return NULL;
 	}
 	lc_err rc = sess_send(n->sess, name, text, id, err, errlen);
@@ -604,6 +619,47 @@ static json_t *register_json(struct node *n, json_t *args, char *err, size_t err
 	return o;
 }
 
+/* rotate [key_type]: a new identity key (of key_type, else of the current
+ * key's type); the node switches to it once its ROTATE is on the best
+ * chain (owner.c). */
+static json_t *rotate_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	enum key_type t = idkey_type(n->key);
+	json_t *v = json_object_get(args, "key_type");
+	if (v && (!json_is_string(v) || !key_type_parse(json_string_value(v), &t))) {
+		snprintf(err, errlen, "a key type is ed25519, p256 or rsa3072");
+		return NULL;
+	}
+	if (owner_rotate(n, t, err, errlen) != LC_OK)
+		return NULL;
+	char fp[FINGERPRINT_STR_LEN];
+	fingerprint_format(fp, n->next_fp);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", n->want_name, "status", "mining",
+			 "key_type", key_type_name(t), "old_fingerprint", n->fp_str,
+			 "new_fingerprint", fp);
+}
+
+#define REVOKE_EXPLAINED                                                          \
+	"revoking ends this name for good: once the REVOKE is mined, nobody (not "  \
+	"you, not anyone else) can ever use the name again, this node stops "       \
+	"chatting, and your contacts' sessions with it end. Use it when the key is " \
+	"lost to someone else and the name must die with it; to replace a key "    \
+	"that may have leaked, rotate instead. To revoke, confirm (ctl revoke "     \
+	"--confirm)"
+
+/* revoke [confirm]: without confirm, what it means; with it, the REVOKE. */
+static json_t *revoke_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const struct name_entry *me = node_my_entry(n);
+	const char *name = me ? me->name : n->want_name;
+	if (!json_is_true(json_object_get(args, "confirm")))
+		return json_pack("{s:s,s:s,s:s}", "name", name, "status", "not revoked",
+				 "explain", REVOKE_EXPLAINED);
+	if (owner_revoke(n, err, errlen) != LC_OK)
+		return NULL;
+	return json_pack("{s:s,s:s}", "name", name, "status", "mining");
+}
+
 static json_t *stop_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	(void)args, (void)err, (void)errlen;
@@ -629,6 +685,8 @@ static const struct command {
 	{ CTL_CMD_SESSIONS, sessions_json },
 	{ CTL_CMD_VERIFY, verify_json },
 	{ CTL_CMD_TRUST, trust_json },
+	{ CTL_CMD_ROTATE, rotate_json },
+	{ CTL_CMD_REVOKE, revoke_json },
 	{ CTL_CMD_STOP, stop_json },
 };
 

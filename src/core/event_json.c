@@ -140,6 +140,26 @@ static json_t *fields(const struct node_event *ev)
 					 ev->u.storage.why, "data_dir", ev->u.storage.data_dir);
 		return json_pack("{s:s,s:I}", "state", "ok", "failed_for",
 				 (json_int_t)ev->u.storage.failed_for);
+	case NODE_EV_ROTATING:
+		return json_pack("{s:s,s:s,s:s}", "name", ev->u.rotation.name, "old_fingerprint",
+				 ev->u.rotation.old_fingerprint, "new_fingerprint",
+				 ev->u.rotation.new_fingerprint);
+	case NODE_EV_ROTATED:
+		return json_pack("{s:s,s:s,s:s,s:I}", "name", ev->u.rotation.name,
+				 "old_fingerprint", ev->u.rotation.old_fingerprint,
+				 "new_fingerprint", ev->u.rotation.new_fingerprint, "height",
+				 (json_int_t)ev->u.rotation.height);
+	case NODE_EV_REVOKING:
+		return json_pack("{s:s}", "name", ev->u.revocation.name);
+	case NODE_EV_REVOKED:
+		return json_pack("{s:s,s:I}", "name", ev->u.revocation.name, "height",
+				 (json_int_t)ev->u.revocation.height);
+	case NODE_EV_OWN_BINDING_CHANGED:
+		return json_pack("{s:s,s:s,s:I,s:I,s:s,s:s}", "name", ev->u.own_binding.name,
+				 "record", ev->u.own_binding.record, "seq",
+				 (json_int_t)ev->u.own_binding.seq, "height",
+				 (json_int_t)ev->u.own_binding.height, "ledger",
+				 ev->u.own_binding.ledger, "why", ev->u.own_binding.why);
 	case NODE_EV__COUNT:
 		break;
 	}

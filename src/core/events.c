@@ -24,6 +24,11 @@ static const char *const kind_names[NODE_EV__COUNT] = {
 	[NODE_EV_SPLIT_VIEW_CLEARED] = "split_view_cleared",
 	[NODE_EV_VERIFIED] = "verified",
 	[NODE_EV_STORAGE] = "storage",
+	[NODE_EV_ROTATING] = "rotating",
+	[NODE_EV_ROTATED] = "rotated",
+	[NODE_EV_REVOKING] = "revoking",
+	[NODE_EV_REVOKED] = "revoked",
+	[NODE_EV_OWN_BINDING_CHANGED] = "own_binding_changed",
 };
 
 const char *node_event_name(enum node_event_kind kind)

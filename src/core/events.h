@@ -29,6 +29,7 @@
 #define NODE_STORAGE_WHY_MAX 160
 #define NODE_REG_WHY_MAX 160   /* why a registration was refused, NUL included */
 #define NODE_ALARM_WHY_MAX 96   /* how an alarm ended, NUL included */
+#define NODE_OWN_WHY_MAX 320    /* what an own-binding alarm means, NUL included */
 
 enum node_event_kind {
 	NODE_EV_REGISTERING,
@@ -49,6 +50,11 @@ enum node_event_kind {
 	NODE_EV_SPLIT_VIEW_CLEARED,  /* u.sess, kind SESS_EV_SPLIT_VIEW_CLEARED */
 	NODE_EV_VERIFIED,
 	NODE_EV_STORAGE,
+	NODE_EV_ROTATING,       /* u.rotation: this node queued a ROTATE of its key */
+	NODE_EV_ROTATED,        /* u.rotation: it is on the best chain; the node uses it */
+	NODE_EV_REVOKING,       /* u.revocation: this node queued its REVOKE */
+	NODE_EV_REVOKED,        /* u.revocation: its name is revoked on the best chain */
+	NODE_EV_OWN_BINDING_CHANGED, /* u.own_binding: a change of our name we did not make */
 	NODE_EV__COUNT
 };
 
@@ -94,6 +100,23 @@ struct node_event {
 			char data_dir[OPT_PATH_MAX];  /* failing */
 			int64_t failed_for;        /* ok: seconds it had been failing */
 		} storage;
+		struct {
+			char name[NAME_MAX_LEN + 1];
+			char old_fingerprint[FINGERPRINT_STR_LEN];
+			char new_fingerprint[FINGERPRINT_STR_LEN];
+			uint32_t height;           /* ROTATED: the ROTATE's block */
+		} rotation;
+		struct {
+			char name[NAME_MAX_LEN + 1];
+			uint32_t height;           /* REVOKED: the REVOKE's block */
+		} revocation;
+		struct {
+			char name[NAME_MAX_LEN + 1];   /* this node's own name */
+			char record[16];               /* "rotate", "revoke", "address" */
+			uint32_t seq, height;          /* the record's, and its block's */
+			char ledger[FINGERPRINT_STR_LEN]; /* the key the ledger binds now */
+			char why[NODE_OWN_WHY_MAX];    /* what it means, what to do */
+		} own_binding;
 	} u;
 };
 

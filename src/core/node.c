@@ -267,6 +267,7 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 			   clock_wall_s());
 	stop_job(n);
 	node_registration_step(n);
+	owner_sync(n);   /* our own rotation or revocation may be on it now */
 	const struct name_entry *me = node_my_entry(n);
 	if (me && !n->announced_registered) {
 		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
@@ -280,6 +281,24 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 		n->announced_registered = false;
 	}
 	node_maybe_mine(n);
+}
+
+/* The records of a block that joined the best chain, for the owner's alarm
+ * (owner.c); after a reorganisation, those of every block of the new
+ * branch, oldest first. */
+static void own_records(struct node *n, const struct block *b, const struct ledger_add *res)
+{
+	if (res->result == LEDGER_EXTENDED) {
+		owner_on_block(n, b, res->height);
+		return;
+	}
+	struct block *chain;
+	size_t len = load_branch(n, res->hash, res->fork, &chain);
+	for (size_t i = len; i-- > 0;) {
+		owner_on_block(n, &chain[i], chain[i].h.height);
+		block_free(&chain[i]);
+	}
+	free(chain);
 }
 
 /* Offer a block from anywhere: the local miner or a peer.  *res_out (may
@@ -318,6 +337,7 @@ static lc_err accept_block(struct node *n, const struct block *b,
 	case LEDGER_EXTENDED:
 	case LEDGER_REORG:
 		node_store_changes(n, b, &res);
+		own_records(n, b, &res);
 		/* Sessions whose peer's key or name changed with it end now;
 		 * the others tell their peers our new view of the ledger. */
 		sess_recheck(n->sess);
@@ -546,7 +566,7 @@ static lc_err remember_stored(void *ctx, const char *addr, int64_t last_seen)
 /* ---- own records (register.c has the rest) ---- */
 
 /* Registered under an older address: publish the current one. */
-static void update_address(struct node *n)
+void node_update_address(struct node *n)
 {
 	const struct name_entry *e = node_my_entry(n);
 	if (!e || e->status != NAME_ACTIVE || strcmp(e->addr, n->address) == 0 ||
@@ -561,7 +581,7 @@ static void update_address(struct node *n)
 	r.seq = e->seq + 1;
 	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
 	char why[200];
-	if (node_queue_own(n, &r, why, sizeof(why)) == LC_OK)
+	if (owner_queue(n, &r, n->key, NULL, why, sizeof(why)) == LC_OK)
 		LOG_I("node", "publishing new address %s for '%s'", n->address, e->name);
 	else
 		LOG_W("node", "could not publish new address: %s", why);
@@ -755,10 +775,16 @@ static void handle_msg(struct node *n, void *m)
 
 /* ---- startup ---- */
 
+void node_key_path(const struct node *n, char *out, size_t len, const char *suffix)
+{
+	snprintf(out, len, "%s/%s%s", n->opt.data_dir, key_file, suffix);
+}
+
 static lc_err load_identity(struct node *n, const char *dir, char *why, size_t whylen)
 {
 	char path[OPT_PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/%s", dir, key_file);
+	(void)dir;
+	node_key_path(n, path, sizeof(path), "");
 	lc_err rc = idkey_load(&n->key, path, why, whylen);
 	if (rc == LC_ERR_NOTFOUND) {
 		enum key_type t = n->opt.key_type;
@@ -987,13 +1013,21 @@ static void adopt_name(struct node *n)
 		snprintf(n->want_name, sizeof(n->want_name), "%s", n->opt.name);
 	else if (store_meta_get(n->store, "name", n->want_name, NAME_MAX_LEN, &len) == LC_OK)
 		n->want_name[len] = '\0';
+	/* A rotation of ours may have reached the ledger while we were down
+	 * (or be waiting still), or our name may be revoked. */
+	owner_sync(n);
 	const struct name_entry *me = node_my_entry(n);
 	if (me) {
-		sess_set_name(n->sess, me->name);
+		if (!n->revoked)
+			sess_set_name(n->sess, me->name);
 		n->announced_registered = true;
 		node_registration_known(n);
 	}
-	if (n->want_name[0] && !me) {
+	const struct name_entry *held = n->want_name[0]
+		? state_get(ledger_state(n->ledger), n->want_name) : NULL;
+	/* A name that was ours and left our keys stays the one we show (its
+	 * alarm says what happened); registering it again cannot work. */
+	if (n->want_name[0] && !me && !(held && owner_held(n, held))) {
 		char w[200];
 		char name[NAME_MAX_LEN + 1];
 		snprintf(name, sizeof(name), "%s", n->want_name);
@@ -1001,7 +1035,7 @@ static void adopt_name(struct node *n)
 		if (node_register_name(n, name, w, sizeof(w)) != LC_OK)
 			LOG_W("node", "cannot register '%s': %s", name, w);
 	}
-	update_address(n);
+	node_update_address(n);
 }
 
 lc_err node_open(struct node **out, const struct options *o, char *why, size_t whylen)
@@ -1019,6 +1053,8 @@ lc_err node_open(struct node **out, const struct options *o, char *why, size_t w
 		goto err_close;
 	rc = start_services(n, why, whylen);
 	if (rc)
+		goto err_close;
+	if ((rc = owner_load(n, why, whylen)))
 		goto err_close;
 	adopt_name(n);
 	*out = n;
@@ -1075,6 +1111,7 @@ static void housekeeping(struct node *n)
 		n->last_mining_log_ms = now;
 	}
 	node_storage_check(n);
+	owner_housekeeping(n);
 	node_maybe_mine(n);
 }
 
@@ -1204,6 +1241,7 @@ void node_close(struct node *n)
 	mempool_destroy(n->mempool);
 	ledger_close(n->ledger);
 	store_close(n->store);
+	owner_close(n);
 	idkey_free(n->key);
 	if (n->lock_fd >= 0)
 		datadir_unlock(n->lock_fd);

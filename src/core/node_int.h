@@ -79,6 +79,17 @@ struct node_job {
 	void *ctx;
 };
 
+/* A change to this node's own binding that it did not make (owner.c): the
+ * record the best chain holds, kept until a later change of ours. */
+struct own_alarm {
+	bool on;
+	uint8_t type;                       /* enum record_type */
+	uint32_t seq, height;
+	uint8_t id[32];                     /* the record's id */
+	uint8_t ledger_fp[32];              /* the key the ledger binds since */
+	int64_t since;                      /* wall clock */
+};
+
 struct node {
 	struct options opt;
 	int lock_fd;
@@ -87,6 +98,13 @@ struct node {
 	char fp_str[FINGERPRINT_STR_LEN];
 	char address[ADDR_MAX_LEN + 1];
 	char want_name[NAME_MAX_LEN + 1];   /* name to register ("" = none) */
+	/* The owner's keys (owner.c): a rotation waiting for the best chain
+	 * (identity.key.next), and the key before the last rotation, kept
+	 * until that rotation is final (identity.key.old); NULL when none. */
+	struct idkey *next_key, *old_key;
+	uint8_t next_fp[32], old_fp[32];
+	bool revoked;                       /* our name is revoked: no chats */
+	struct own_alarm own_alarm;
 
 	struct store *store;
 	struct ledger *ledger;
@@ -177,9 +195,13 @@ void node_maybe_mine(struct node *n);
 /* Register name for this node: a COMMIT, then once it is mined the
  * REGISTER; why[] on refusal (a full pool says when to retry). */
 lc_err node_register_name(struct node *n, const char *name, char *why, size_t whylen);
-/* Sign r (not a COMMIT) and queue it for its work; when the work is done
- * it goes to the mempool and to the peers.  why[] on refusal. */
-lc_err node_queue_own(struct node *n, struct record *r, char *why, size_t whylen);
+/* Sign r (not a COMMIT) with k (and k2 for a ROTATE) and queue it for its
+ * work; when the work is done it goes to the mempool and to the peers.
+ * why[] on refusal. */
+lc_err node_queue_own(struct node *n, struct record *r, const struct idkey *k,
+		      const struct idkey *k2, char *why, size_t whylen);
+/* Is a record for name still waiting for its work (n->own)? */
+bool node_own_pending(const struct node *n, const char *name);
 /* The miner found the work for own[0] (f->record). */
 void node_own_worked(struct node *n, const struct miner_found *f);
 /* After the tip changed or at start: take the registration's next step. */
@@ -189,6 +211,39 @@ void node_registration_step(struct node *n);
 void node_registration_known(struct node *n);
 /* Was r made by this node (for the pool: ours or a peer's)? */
 bool node_is_own_record(const struct node *n, const struct record *r);
+/* Registered under another address than ours: publish ours (ADDRESS). */
+void node_update_address(struct node *n);
+/* The path of DATA_DIR/identity.key plus suffix ("", ".next", ".old"). */
+void node_key_path(const struct node *n, char *out, size_t len, const char *suffix);
+
+/* ---- owner.c: the owner controls the key ---- */
+/* At start, after identity.key: read identity.key.next and .old, and the
+ * own-binding alarm the store kept.  why[] on failure. */
+lc_err owner_load(struct node *n, char *why, size_t whylen);
+/* The best chain may have changed this node's binding: switch to the new
+ * key once our ROTATE is on it, queue it again if it left, stop chatting
+ * once our name is revoked, alarm when the name left our keys. */
+void owner_sync(struct node *n);
+/* A block joined the best chain at height: alarm on a ROTATE, REVOKE or
+ * ADDRESS of our name that this node did not make. */
+void owner_on_block(struct node *n, const struct block *b, uint32_t height);
+/* Every second: delete the old key once its rotation is final. */
+void owner_housekeeping(struct node *n);
+/* ctl rotate / revoke; why[] on refusal. */
+lc_err owner_rotate(struct node *n, enum key_type t, char *why, size_t whylen);
+lc_err owner_revoke(struct node *n, char *why, size_t whylen);
+/* What status and alarms show of the owner's state. */
+void owner_status(struct node *n, json_t *status);
+void owner_alarms(struct node *n, json_t *alarms);
+/* One sentence when this node cannot chat as its name (revoked), else NULL. */
+const char *owner_cannot_chat(const struct node *n);
+/* Did e ever bind one of this node's keys (current, pending, old)? */
+bool owner_held(const struct node *n, const struct name_entry *e);
+void owner_close(struct node *n);
+/* Sign r (with k, and k2 for a ROTATE), remember it as this node's own
+ * (so that it raises no alarm when it is mined), queue it. */
+lc_err owner_queue(struct node *n, struct record *r, const struct idkey *k,
+		   const struct idkey *k2, char *why, size_t whylen);
 /* The ledger's loader: a stored block by hash (ctx is the node). */
 lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out);
 

@@ -73,7 +73,8 @@ bool node_is_own_record(const struct node *n, const struct record *r)
 	return me && strcmp(me->name, r->name) == 0;
 }
 
-lc_err node_queue_own(struct node *n, struct record *r, char *why, size_t whylen)
+lc_err node_queue_own(struct node *n, struct record *r, const struct idkey *k,
+		      const struct idkey *k2, char *why, size_t whylen)
 {
 	char hint[96];
 	retry_hint(n, hint, sizeof(hint));
@@ -85,7 +86,7 @@ lc_err node_queue_own(struct node *n, struct record *r, char *why, size_t whylen
 		return lc_why(why, whylen, LC_ERR_TOOBIG, "the pool of pending records is "
 			      "full of this node's own (%d); %s", MEMPOOL_MAX_RECORDS, hint);
 	if (r->type != REC_COMMIT) {
-		lc_err rc = record_sign(r, n->key, NULL);
+		lc_err rc = record_sign(r, k, k2);
 		if (rc)
 			return lc_why(why, whylen, rc, "could not sign: %s", lc_strerror(rc));
 	}
@@ -93,6 +94,14 @@ lc_err node_queue_own(struct node *n, struct record *r, char *why, size_t whylen
 	n->own[n->n_own++] = *r;
 	node_maybe_mine(n);
 	return LC_OK;
+}
+
+bool node_own_pending(const struct node *n, const char *name)
+{
+	for (size_t i = 0; i < n->n_own; i++)
+		if (strcmp(n->own[i].name, name) == 0)
+			return true;
+	return false;
 }
 
 void node_own_worked(struct node *n, const struct miner_found *f)
@@ -164,7 +173,7 @@ static void queue_commit(struct node *n, const uint8_t c[32])
 	r.time = (uint64_t)clock_wall_s();
 	memcpy(r.commit, c, 32);
 	char why[200];
-	if (node_queue_own(n, &r, why, sizeof(why)) != LC_OK) {
+	if (node_queue_own(n, &r, n->key, NULL, why, sizeof(why)) != LC_OK) {
 		LOG_W("node", "cannot commit to '%s' now: %s", n->want_name, why);
 		return;
 	}
@@ -198,7 +207,7 @@ static void queue_reveal(struct node *n)
 		emit_step(n, "refused", why);
 		return;
 	}
-	if (node_queue_own(n, &r, why, sizeof(why)) != LC_OK) {
+	if (node_queue_own(n, &r, n->key, NULL, why, sizeof(why)) != LC_OK) {
 		LOG_W("node", "cannot reveal '%s' now: %s", n->want_name, why);
 		return;
 	}

@@ -203,6 +203,43 @@ static bool trust_args(int argc, char **argv, json_t **args, char *err, size_t e
 	return true;
 }
 
+/* rotate [--key-type ed25519|p256|rsa3072] */
+static bool rotate_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	*args = NULL;
+	if (argc == 0)
+		return true;
+	const char *t = NULL;
+	if (argc == 2 && strcmp(argv[0], "--key-type") == 0)
+		t = argv[1];
+	else if (argc == 1 && strncmp(argv[0], "--key-type=", 11) == 0)
+		t = argv[0] + 11;
+	if (!t) {
+		snprintf(err, errlen, strcmp(argv[0], "--key-type") == 0
+			 ? "--key-type: missing TYPE" : "unexpected argument '%s'", argv[0]);
+		return false;
+	}
+	if (strcmp(t, "ed25519") != 0 && strcmp(t, "p256") != 0 && strcmp(t, "rsa3072") != 0) {
+		snprintf(err, errlen, "--key-type: '%s' is not ed25519, p256 or rsa3072", t);
+		return false;
+	}
+	*args = json_pack("{s:s}", "key_type", t);
+	return *args != NULL;
+}
+
+/* revoke [--confirm] */
+static bool revoke_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	*args = NULL;
+	if (argc > 1 || (argc == 1 && strcmp(argv[0], "--confirm") != 0)) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[argc > 1 ? 1 : 0]);
+		return false;
+	}
+	if (argc == 1)
+		*args = json_pack("{s:b}", "confirm", 1);
+	return argc == 0 || *args != NULL;
+}
+
 /* block HEIGHT */
 static bool block_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
@@ -328,6 +365,8 @@ static const struct command {
 	{ CTL_CMD_SESSIONS, no_args },
 	{ CTL_CMD_VERIFY, verify_args },
 	{ CTL_CMD_TRUST, trust_args },
+	{ CTL_CMD_ROTATE, rotate_args },
+	{ CTL_CMD_REVOKE, revoke_args },
 	{ CTL_CMD_BLOCK, block_args },
 	{ CTL_EVENTS_CMD, events_args },
 	{ CTL_CMD_STOP, no_args },
@@ -611,7 +650,7 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 	if (!cmd) {
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
 			"register, names, blocks, block, alarms, join, peers, connect, send, "
-			"history, sessions, verify, trust, events, stop)\n", words[0]);
+			"history, sessions, verify, trust, rotate, revoke, events, stop)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;

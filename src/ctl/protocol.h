@@ -32,6 +32,10 @@
  *   names                [{name, fingerprint, address, status}, ...]
  *   blocks {from, limit} [{height, hash, time, records (a count)}, ...]
  *                        from >= 0, limit 1-1000; both optional
+ *   rotate {key_type}    a new identity key; its ROTATE is mined, and the
+ *                        node switches once it is on the best chain
+ *   revoke {confirm}     without confirm only says what revoking means;
+ *                        with it, the name's REVOKE is mined (for good)
  *   stop                 asks the node to stop; answered before it does
  *
  * Streaming (later, for "events"): a subscription is still one request
@@ -74,6 +78,8 @@
 #define CTL_CMD_SESSIONS "sessions"
 #define CTL_CMD_VERIFY "verify"
 #define CTL_CMD_TRUST "trust"
+#define CTL_CMD_ROTATE "rotate"
+#define CTL_CMD_REVOKE "revoke"
 #define CTL_CMD_STOP "stop"
 /* The subscription command: answered {"subscribed": true}, then every event
  * the node publishes follows as one JSON object per line.  The server

@@ -41,6 +41,19 @@ lc_err idkey_generate(struct idkey **out /* OUT */, enum key_type t);
 lc_err idkey_save(const struct idkey *k, const char *path);
 
 /*
+ * Make the key file at next (written by idkey_save()) the one at path,
+ * keeping the key it replaces at backup (an older backup there is
+ * removed).  Crash-safe in every step: backup gets a hard link to path
+ * first, then next is renamed over path (atomic), each step synced; path
+ * always holds a whole key, and neither key is ever only in memory.
+ * LC_ERR_NOTFOUND when next does not exist; else as idkey_save().
+ */
+lc_err idkey_replace(const char *path, const char *next, const char *backup);
+/* Delete a key file (a backup no longer needed).  The file system may keep
+ * the bytes until they are overwritten; nothing better is portable. */
+lc_err idkey_remove(const char *path);
+
+/*
  * Read a key written by idkey_save().  Never modifies the file.
  *   LC_ERR_NOTFOUND  no file at path
  *   LC_ERR_PERM      readable or writable by group or others (mode & 077),

@@ -172,6 +172,34 @@ lc_err idkey_save(const struct idkey *k, const char *path)
 	return rc;
 }
 
+lc_err idkey_replace(const char *path, const char *next, const char *backup)
+{
+	struct stat st;
+	if (lstat(next, &st) != 0)
+		return errno_err(errno);
+	if (unlink(backup) != 0 && errno != ENOENT)
+		return errno_err(errno);
+	/* The key being replaced gets a second name first: from here on it
+	 * is at backup whatever happens to path. */
+	if (link(path, backup) != 0)
+		return errno_err(errno);
+	sync_parent(backup);
+	/* One atomic step: path holds the old key or the new one, never
+	 * neither. */
+	if (rename(next, path) != 0)
+		return errno_err(errno);
+	sync_parent(path);
+	return LC_OK;
+}
+
+lc_err idkey_remove(const char *path)
+{
+	if (unlink(path) != 0)
+		return errno_err(errno);
+	sync_parent(path);
+	return LC_OK;
+}
+
 /* The checks on the open file before any byte is read. */
 static lc_err check_file(int fd, const char *path, char *why, size_t whylen)
 {

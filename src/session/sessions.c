@@ -1236,6 +1236,30 @@ lc_err sess_set_name(struct sessions *s, const char *name)
 	return make_tls(s);
 }
 
+lc_err sess_set_identity(struct sessions *s, const struct idkey *key, const char *name,
+			 const char *why)
+{
+	/* Every session proved the old identity: each ends, telling its peer
+	 * why, before the context it was made from is freed. */
+	for (int i = 0; i < SESS_MAX; i++) {
+		struct conn *c = &s->conns[i];
+		if (c->st == S_FREE)
+			continue;
+		if (c->st == S_UP || c->st == S_HELLO)
+			send_bye(c, CHAT_BYE_UNKNOWN_KEY, why);
+		fail(s, c, "%s", why);
+	}
+	s->cfg.key = key;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	/* Peers with queued messages are dialed again soon, with the new key. */
+	for (size_t i = 0; i < s->n_dials; i++) {
+		s->dials[i].next_ms = 0;
+		s->dials[i].backoff_ms = DIAL_BACKOFF_MIN_MS;
+	}
+	s->next_outbox_scan_ms = 0;
+	return make_tls(s);
+}
+
 size_t sess_count(const struct sessions *s)
 {
 	size_t n = 0;
@@ -1467,9 +1491,16 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		snprintf(why, whylen, "a message is 1 to %d bytes of UTF-8 text", MSG_TEXT_MAX);
 		return LC_ERR_INVAL;
 	}
-	if (!name_valid(name) || !s->cfg.host.lookup(s->cfg.host.ctx, name)) {
+	const struct name_entry *e = name_valid(name) ? s->cfg.host.lookup(s->cfg.host.ctx, name)
+						      : NULL;
+	if (!e) {
 		snprintf(why, whylen, "'%s' is not on the ledger", name);
 		return LC_ERR_NOTFOUND;
+	}
+	if (e->status != NAME_ACTIVE) {
+		snprintf(why, whylen, "'%s' is revoked on the ledger: its owner gave the name "
+			 "up for good, and nothing can be sent to it", name);
+		return LC_ERR_REJECTED;
 	}
 	if (strcmp(name, s->name) == 0) {
 		snprintf(why, whylen, "that is this node's own name");

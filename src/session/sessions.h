@@ -47,6 +47,10 @@
  * refused (key_known()); a peer whose key is known but whose hello claims
  * a name with another key is refused and struck on the guard.
  *
+ * An identity change of our own (sess_set_identity: a rotation of our key,
+ * or our name revoked) ends every session, both directions, with a bye
+ * that says why; the peers see the ledger change too (sess_recheck).
+ *
  * Keys: after a random count in [5, 10] of our messages, and at least every
  * 10 minutes, we send a TLS 1.3 KeyUpdate (the key epoch counts both
  * directions).  After an hour (SESS_LIFETIME_S) the dialing side replaces
@@ -156,6 +160,14 @@ void sess_close(struct sessions *s);   /* NULL ok; says bye to every peer */
 
 /* Our name became known (registration mined): new certificate CN, hello. */
 lc_err sess_set_name(struct sessions *s, const char *name);
+
+/* This node's identity changed: its key (a rotation of its own went onto
+ * the ledger) or its name ("" once the name is revoked).  Every session
+ * ends, the peer told why (a bye with why), the TLS context is made again
+ * with key, and peers with queued messages are dialed again soon.  key is
+ * borrowed and must outlive s (or the next call). */
+lc_err sess_set_identity(struct sessions *s, const struct idkey *key, const char *name,
+			 const char *why);
 
 size_t sess_pollfds(struct sessions *s, struct pollfd *fds, size_t max);
 void sess_handle(struct sessions *s, const struct pollfd *fds, size_t n);

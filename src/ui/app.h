@@ -90,9 +90,15 @@ struct verify_state {
 	bool from_chat;        /* back goes to the chat it was opened from */
 };
 
+/* The owner's dialogs in settings: change my key, revoke my name. */
+enum owner_dialog { OWNER_NONE, OWNER_ROTATE_CONFIRM, OWNER_ROTATING, OWNER_REVOKE_CONFIRM };
+
 struct settings_state {
 	struct w_scroll scroll;
 	bool confirm_quit;
+	enum owner_dialog owner;       /* the dialog open, if any */
+	char owner_err[MODEL_ERR_MAX]; /* the node refused: why, in its words */
+	char old_fp[FINGERPRINT_STR_LEN], new_fp[FINGERPRINT_STR_LEN]; /* OWNER_ROTATING */
 };
 
 /* --demo: the line that says so, and the peer's end if it came. */
@@ -190,6 +196,12 @@ void chrome_demo(struct ui *u, SDL_Rect *area);
 void chrome_avatar(struct ui *u, int cx, int cy, int r, const char *name);
 /* A framed notice in r: one sentence, wrapped. Returns its height. */
 int chrome_notice(struct ui *u, SDL_Rect r, const char *text, bool bad, bool draw);
+/* A red band at the top of area (taken from it) while this node's own name
+ * changed by a record it did not make (status "own_alarm"); not dismissed. */
+void chrome_own_alarm(struct ui *u, SDL_Rect *area);
+/* Settings: the title of the owner's dialog open now (change my key,
+ * revoke my name; "" when none) and its text into out (tests read it). */
+const char *settings_owner_text(struct ui *u, char *out, size_t len);
 /* Short forms for tight spaces: "ab12 cd34 ef56" and "1a2b3c4d". */
 void short_fp(char *out, size_t n, const char *fp, int groups);
 void fmt_rate(char *out, size_t n, double hps);

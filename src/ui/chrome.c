@@ -137,6 +137,24 @@ void chrome_banner(struct ui *u, SDL_Rect *area)
 	}
 }
 
+void chrome_own_alarm(struct ui *u, SDL_Rect *area)
+{
+	struct wctx *c = &u->w;
+	const char *alarm = model_str(&u->m, "own_alarm");
+	if (!alarm[0])
+		return;
+	char text[400];
+	snprintf(text, sizeof(text), "Your name changed without you: %s.", alarm);
+	int pad = U(c, 10);
+	int h = w_wrap_height(c, area->w - 2 * pad, FACE_BOLD, FS_BODY, text) + 2 * pad;
+	SDL_Rect r = rc_top(area, h);
+	if (!c->drawing)
+		return;
+	draw_fill(&u->draw, r, TH(u)->danger);
+	w_wrap(c, r.x + pad, r.y + pad, r.w - 2 * pad, FACE_BOLD, FS_BODY, TH(u)->on_badge, text,
+	       true);
+}
+
 void chrome_busy(struct ui *u, SDL_Rect *area)
 {
 	struct wctx *c = &u->w;

@@ -461,6 +461,26 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 				m->last_epoch = ep;
 		}
 		break;
+	case NODE_EV_ROTATING:
+	case NODE_EV_REVOKING:
+		m->need |= NEED_STATUS;
+		break;
+	case NODE_EV_ROTATED:
+		m->need |= NEED_STATUS | NEED_NAMES;
+		snprintf(m->rotated_fp, sizeof(m->rotated_fp), "%s",
+			 ev->u.rotation.new_fingerprint);
+		model_say(m, false, now, "Your key changed (block %lld). Your contacts follow it "
+			  "on their own.", (long long)ev->u.rotation.height);
+		break;
+	case NODE_EV_REVOKED:
+		m->need |= NEED_STATUS | NEED_NAMES;
+		model_say(m, true, now, "Your name %s is revoked: this device chats no more.",
+			  ev->u.revocation.name);
+		break;
+	case NODE_EV_OWN_BINDING_CHANGED:
+		m->need |= NEED_STATUS | NEED_ALARMS | NEED_NAMES;
+		model_say(m, true, now, "Warning: %s.", ev->u.own_binding.why);
+		break;
 	case NODE_EV_SPLIT_VIEW:
 		/* The open chat shows it under the stepper (sessions' split_view). */
 		if (!about_contact(m, ev, name))

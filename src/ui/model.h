@@ -87,6 +87,8 @@ struct model {
 	char verified[MODEL_VERIFIED_MAX][NAME_MAX_LEN + 1]; /* this run's marks */
 	int n_verified;
 
+	char rotated_fp[FINGERPRINT_STR_LEN]; /* our new key, once a rotation of ours is done */
+
 	char banner[320];            /* the message on top of every screen */
 	bool banner_bad;
 	uint64_t banner_until;

@@ -89,6 +89,7 @@ void scr_home(struct ui *u, SDL_Rect area)
 	struct wctx *c = &u->w;
 	const struct theme *th = TH(u);
 	area = chrome_main(u, area);
+	chrome_own_alarm(u, &area);
 	SDL_Rect head = rc_top(&area, U(c, 52));
 	static int idx[100000];
 	int n = contacts(u, idx, (int)(sizeof(idx) / sizeof(idx[0])));

@@ -218,6 +218,12 @@ static void tap_seg(struct ui *u, const char *name, int i, bool touch)
 
 /* ---- a scripted node ---- */
 
+static const char *const fps[] = {
+	"0990 1cea 572e f1a7 a148 f384 eb7d edb9 ca05 619a c571 fd35 0c42 9bfb 278f e896",
+	"5b1e 77c0 9d3a 04f2 e6b8 21c9 aa47 3d10 8e55 c2f6 19b4 7a03 d8e1 64cf 0b92 f37a",
+	"c4d2 8810 3fe9 b6a1 0d57 92c3 e8f4 415b 7c06 ad39 2e71 f0b8 5a64 19ce 83d7 6b20",
+};
+
 struct fake {
 	json_t *status, *names, *blocks, *alarms, *sessions, *history, *verify, *peers;
 	char sent[256];
@@ -229,6 +235,8 @@ struct fake {
 	int calls;
 	bool busy;             /* answer LC_ERR_BUSY, as node_call does at its deadline */
 	int busy_calls;
+	int rotate_calls, revoke_calls;
+	json_t *owner_args;    /* the last rotate's or revoke's arguments */
 };
 
 static const char *arg(json_t *args, const char *k)
@@ -313,6 +321,16 @@ static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, 
 			 json_string_value(json_object_get(args, "text")));
 		return json_pack("{s:s,s:s}", "id", "beef", "status", "queued");
 	}
+	if (strcmp(cmd, "rotate") == 0 || strcmp(cmd, "revoke") == 0) {
+		bool rot = cmd[1] == 'o';
+		*(rot ? &f->rotate_calls : &f->revoke_calls) += 1;
+		json_decref(f->owner_args);
+		f->owner_args = json_deep_copy(args);
+		if (rot)
+			return json_pack("{s:s,s:s,s:s,s:s}", "name", "alice", "status", "mining",
+					 "old_fingerprint", fps[0], "new_fingerprint", fps[1]);
+		return json_pack("{s:s,s:s}", "name", "alice", "status", "mining");
+	}
 	if (strcmp(cmd, "join") == 0) {
 		const char *a = json_string_value(json_object_get(args, "address"));
 		if (!a || strchr(a, ' ')) {
@@ -343,11 +361,6 @@ static lc_err fake_call(void *ctx, const char *cmd, json_t *args, json_t **out, 
 	return *out ? LC_OK : LC_ERR_REJECTED;
 }
 
-static const char *const fps[] = {
-	"0990 1cea 572e f1a7 a148 f384 eb7d edb9 ca05 619a c571 fd35 0c42 9bfb 278f e896",
-	"5b1e 77c0 9d3a 04f2 e6b8 21c9 aa47 3d10 8e55 c2f6 19b4 7a03 d8e1 64cf 0b92 f37a",
-	"c4d2 8810 3fe9 b6a1 0d57 92c3 e8f4 415b 7c06 ad39 2e71 f0b8 5a64 19ce 83d7 6b20",
-};
 
 static void fake_init(struct fake *f, bool registered)
 {
@@ -422,6 +435,7 @@ static void fake_free(struct fake *f)
 	json_decref(f->history);
 	json_decref(f->verify);
 	json_decref(f->peers);
+	json_decref(f->owner_args);
 }
 
 static struct ui *open_ui(int w, int h, struct ui_backend be)
@@ -796,6 +810,105 @@ static void key_changed(int w, int h, bool was_verified)
 	CHECK(!dialog_up(u));
 	CHECK(bob_free(u, NULL));
 	CHECK_INT(step_px(u, th->ok), >, 200);
+	ui_close(u);
+	fake_free(&f);
+}
+
+/* ---- the owner's acts: change my key, revoke my name ---- */
+
+static bool dialog_has(struct ui *u, const char *text)
+{
+	char buf[1200];
+	settings_owner_text(u, buf, sizeof(buf));
+	return strstr(buf, text) != NULL;
+}
+
+/* Red (the theme's danger) pixels in the home screen's top quarter. */
+static int red_on_top(struct ui *u)
+{
+	app_pass(u, true);
+	return count_px(u, (SDL_Rect){ 0, 0, u->win_w, u->win_h / 4 }, rgb(TH(u)->danger));
+}
+
+static bool has_own_alarm(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return model_str(&u->m, "own_alarm")[0] != '\0';
+}
+
+TEST(ui_settings_change_my_key_and_revoke_my_name)
+{
+	struct fake f;
+	fake_init(&f, true);
+	struct ui *u = open_ui(800, 1280, (struct ui_backend){ fake_call, &f });
+	bool touch = true;
+	TAP(u, "nav", 2, touch);
+	CHECK_INT(u->scr, ==, SCR_SETTINGS);
+
+	/* Change my key: a confirmation with the key as it is; Cancel does
+	 * nothing. */
+	TAP(u, "rotate", 0, touch);
+	CHECK_INT(u->settings.owner, ==, OWNER_ROTATE_CONFIRM);
+	CHECK(dialog_has(u, fps[0]));
+	shot(u, "settings-rotate-confirm");
+	TAP(u, "rotate-no", 0, touch);
+	CHECK_INT(u->settings.owner, ==, OWNER_NONE);
+	CHECK_INT(f.rotate_calls, ==, 0);
+	/* Confirmed: one rotate (of the key's own type), then the progress
+	 * with both keys, then the new key once the node says it switched. */
+	TAP(u, "rotate", 0, touch);
+	TAP(u, "rotate-yes", 0, touch);
+	CHECK_INT(f.rotate_calls, ==, 1);
+	CHECK(json_object_get(f.owner_args, "key_type") == NULL);
+	CHECK_INT(u->settings.owner, ==, OWNER_ROTATING);
+	CHECK(dialog_has(u, "Mining"));
+	CHECK(dialog_has(u, fps[1]));
+	CHECK(dialog_has(u, fps[0]));
+	shot(u, "settings-rotating");
+	struct node_event ev = { .kind = NODE_EV_ROTATED };
+	snprintf(ev.u.rotation.name, sizeof(ev.u.rotation.name), "alice");
+	snprintf(ev.u.rotation.old_fingerprint, sizeof(ev.u.rotation.old_fingerprint), "%s", fps[0]);
+	snprintf(ev.u.rotation.new_fingerprint, sizeof(ev.u.rotation.new_fingerprint), "%s", fps[1]);
+	ev.u.rotation.height = 44;
+	event(u, ev);
+	CHECK(dialog_has(u, "Done"));
+	CHECK(dialog_has(u, fps[1]));
+	shot(u, "settings-rotated");
+	TAP(u, "rotate-close", 0, touch);
+	CHECK_INT(u->settings.owner, ==, OWNER_NONE);
+
+	/* Revoke my name: a confirmation that says it is permanent; only its
+	 * own button revokes, with confirm. */
+	TAP(u, "revoke", 0, touch);
+	CHECK_INT(u->settings.owner, ==, OWNER_REVOKE_CONFIRM);
+	CHECK(dialog_has(u, "permanent"));
+	CHECK(dialog_has(u, "alice"));
+	shot(u, "settings-revoke-confirm");
+	CHECK_INT(f.revoke_calls, ==, 0);
+	TAP(u, "revoke-no", 0, touch);
+	CHECK_INT(f.revoke_calls, ==, 0);
+	TAP(u, "revoke", 0, touch);
+	TAP(u, "revoke-yes", 0, touch);
+	CHECK_INT(f.revoke_calls, ==, 1);
+	CHECK(json_is_true(json_object_get(f.owner_args, "confirm")));
+	CHECK_INT(u->settings.owner, ==, OWNER_NONE);
+
+	/* A change of our name we did not make: a red band on home that
+	 * stays (the passing banner dismissed, the band is still there). */
+	TAP(u, "nav", 0, touch);
+	u->m.banner_until = 0;
+	int before = red_on_top(u);
+	json_object_set_new(f.status, "own_alarm", json_string("your name 'alice' was moved "
+				"to a key this node does not hold"));
+	struct node_event oe = { .kind = NODE_EV_OWN_BINDING_CHANGED };
+	snprintf(oe.u.own_binding.name, sizeof(oe.u.own_binding.name), "alice");
+	snprintf(oe.u.own_binding.record, sizeof(oe.u.own_binding.record), "rotate");
+	snprintf(oe.u.own_binding.why, sizeof(oe.u.own_binding.why), "someone else has your key");
+	event(u, oe);
+	CHECK(pump_until(u, has_own_alarm, NULL, 5000));
+	u->m.banner_until = 0;
+	CHECK_INT(red_on_top(u), >, before + 1000);
+	shot(u, "home-own-alarm");
 	ui_close(u);
 	fake_free(&f);
 }

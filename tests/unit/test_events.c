@@ -147,6 +147,28 @@ static const struct row {
 	{ "storage",
 	  { .kind = NODE_EV_STORAGE, .time = T0, .u.storage = { .failed_for = 42 } },
 	  "{\"state\":\"ok\",\"failed_for\":42}" },
+	{ "rotating",
+	  { .kind = NODE_EV_ROTATING, .time = T0,
+	    .u.rotation = { .name = "alice", .old_fingerprint = "AAAA", .new_fingerprint = "BBBB" } },
+	  "{\"name\":\"alice\",\"old_fingerprint\":\"AAAA\",\"new_fingerprint\":\"BBBB\"}" },
+	{ "rotated",
+	  { .kind = NODE_EV_ROTATED, .time = T0,
+	    .u.rotation = { .name = "alice", .old_fingerprint = "AAAA", .new_fingerprint = "BBBB",
+			    .height = 12 } },
+	  "{\"name\":\"alice\",\"old_fingerprint\":\"AAAA\",\"new_fingerprint\":\"BBBB\","
+	  "\"height\":12}" },
+	{ "revoking",
+	  { .kind = NODE_EV_REVOKING, .time = T0, .u.revocation = { .name = "alice" } },
+	  "{\"name\":\"alice\"}" },
+	{ "revoked",
+	  { .kind = NODE_EV_REVOKED, .time = T0, .u.revocation = { .name = "alice", .height = 13 } },
+	  "{\"name\":\"alice\",\"height\":13}" },
+	{ "own_binding_changed",
+	  { .kind = NODE_EV_OWN_BINDING_CHANGED, .time = T0,
+	    .u.own_binding = { .name = "alice", .record = "rotate", .seq = 2, .height = 14,
+			       .ledger = "CCCC", .why = "someone else holds your key" } },
+	  "{\"name\":\"alice\",\"record\":\"rotate\",\"seq\":2,\"height\":14,"
+	  "\"ledger\":\"CCCC\",\"why\":\"someone else holds your key\"}" },
 };
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
