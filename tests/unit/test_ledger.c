@@ -1344,6 +1344,52 @@ TEST(commit_reveal_earlier_commit_wins)
 	fx_close(&f);
 }
 
+/*
+ * An earlier commit takes the name from a later commit's registration only
+ * while that registration is at most COMMIT_GRACE blocks deep (the block
+ * that would replace it not counted): so a binding final by depth (at any
+ * final depth past COMMIT_GRACE) is not replaced on the best chain either.
+ * mallory commits to "alice" first (block 1), waits; alice commits (block
+ * 2) and registers (block 3); mallory reveals when alice's registration is
+ * COMMIT_GRACE deep (taken) or one more, where alice's binding is final
+ * here (refused, in blocks and in the pool; alice keeps her key).
+ */
+TEST(commit_reveal_an_earlier_commit_takes_a_name_only_within_the_grace)
+{
+	CHECK(COMMIT_GRACE < 6);   /* the default --final-depth */
+	for (uint32_t deep = COMMIT_GRACE; deep <= COMMIT_GRACE + 1; deep++) {
+		struct fx f;
+		fx_final(&f, COMMIT_GRACE + 1, 0);
+		struct record alice, mallory;
+		fx_register(&alice, K(0), "alice", "10.0.0.1:1", T0);
+		fx_register(&mallory, K(1), "alice", "10.0.0.66:1", T0);
+		fx_commit_for(&f, &mallory, 1);                       /* block 1 */
+		fx_commit_for(&f, &alice, 1);                         /* block 2 */
+		expect(&f, &alice, 1, LEDGER_EXTENDED, NULL);         /* block 3 */
+		for (uint32_t i = 1; i < deep; i++)
+			CHECK_INT(fx_extend(&f, NULL, 0, NULL), ==, LEDGER_EXTENDED);
+		const struct state *s = ledger_state(f.l);
+		CHECK_INT(ledger_height(f.l) - state_get(s, "alice")->reg_height + 1, ==, deep);
+		struct mempool *m;
+		CHECK_OK(mempool_create(&m, 8, FX_BITS));
+		char why[120];
+		lc_err pooled = mempool_add(m, s, FX_NETWORK, &mallory, T0, SRC_A, why,
+					    sizeof(why));
+		if (deep <= COMMIT_GRACE) {
+			CHECK_OK(pooled);
+			expect(&f, &mallory, 1, LEDGER_EXTENDED, NULL);
+			CHECK(bound_to(&f, "alice", 1));
+		} else {
+			CHECK_ERR(pooled, LC_ERR_REJECTED);
+			CHECK(strstr(why, "already registered"));
+			expect(&f, &mallory, 1, LEDGER_INVALID, "already registered");
+			CHECK(bound_to(&f, "alice", 0));
+		}
+		mempool_destroy(m);
+		fx_close(&f);
+	}
+}
+
 TEST(state_lookup_many_names)
 {
 	struct state *s;
