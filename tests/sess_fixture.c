@@ -69,9 +69,13 @@ static void register_names(struct sf *f)
 	for (int i = 0; i < SF_NAMES; i++) {
 		char addr[64], why[256];
 		snprintf(addr, sizeof(addr), "%s:%u", ips[i], SF_PORT);
-		struct record r;
+		struct record r, c;
 		fx_register(&r, fx_key(KEY_ED25519, i), names[i], addr, FX_T0);
-		if (state_apply(f->names, &r, FX_NETWORK, 1, FX_T0 + 3600, true, NULL, why,
+		fx_commit(&c, &r);
+		/* its COMMIT in block 1, the REGISTER in block 2 */
+		if (state_apply(f->names, &c, FX_NETWORK, 1, FX_T0 + 3600, true, NULL, why,
+				sizeof(why)) != LC_OK ||
+		    state_apply(f->names, &r, FX_NETWORK, 2, FX_T0 + 3600, true, NULL, why,
 				sizeof(why)) != LC_OK)
 			harness_fail(__FILE__, __LINE__, "register %s: %s", names[i], why);
 	}
