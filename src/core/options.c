@@ -9,6 +9,7 @@
 #include "core/options.h"
 
 #include "core/config.h"
+#include "ledger/state.h"
 #include "util/addr.h"
 #include "util/hex.h"
 #include "util/net.h"
@@ -322,9 +323,11 @@ bool options_apply(struct options *o, const struct opt_key *k, const char *a,
 		o->session_lifetime = (int)v;
 		return true;
 	case O_FINAL_DEPTH:
-		if (!parse_int(a, 0, MAX_FINAL_DEPTH, &v))
-			return fail(err, "%s: '%s' is not in 0-%d blocks", label, a,
-				    MAX_FINAL_DEPTH);
+		/* Depths up to COMMIT_GRACE could call a binding final that an
+		 * earlier commit may still take on the best chain (state.h). */
+		if (!parse_int(a, 0, MAX_FINAL_DEPTH, &v) || (v > 0 && v <= COMMIT_GRACE))
+			return fail(err, "%s: '%s' is not 0 or in %d-%d blocks", label, a,
+				    COMMIT_GRACE + 1, MAX_FINAL_DEPTH);
 		o->final_depth = (int)v;
 		return true;
 	case O_FINAL_MINUTES:
@@ -475,9 +478,9 @@ void options_print_help(const char *prog, const struct options *d)
 "  --session-lifetime S    seconds before a chat session is replaced by a\n"
 "                          fresh handshake, 5-86400 (default: %d)\n"
 "  --final-depth N         a name's key (and whether it is revoked) is final\n"
-"                          once N blocks deep, 0-%d, 0 = never by depth\n"
-"                          (default: %d); a chain that changes a final one is\n"
-"                          refused, however heavy\n"
+"                          once N blocks deep, 0 or %d-%d, 0 = never by\n"
+"                          depth (default: %d); a chain that changes a final\n"
+"                          one is refused, however heavy\n"
 "  --final-minutes M       ... or once this node has held it M minutes,\n"
 "                          0-%d, 0 = never by time (default: %d)\n"
 "  --checkpoint H:HASH     refuse every chain without block HASH (64 hex\n"
@@ -563,7 +566,7 @@ void options_print_help(const char *prog, const struct options *d)
 	prog, prog, d->data_dir, d->bind, d->ledger_port, d->chat_port,
 	OPT_MAX_JOINS, DEFAULT_LEDGER_PORT, key_type_name(d->key_type),
 	d->network, MAX_POW_BITS, d->pow_bits, MAX_MINE_THREADS, d->session_lifetime,
-	MAX_FINAL_DEPTH, d->final_depth, MAX_FINAL_MINUTES, d->final_minutes,
+	COMMIT_GRACE + 1, MAX_FINAL_DEPTH, d->final_depth, MAX_FINAL_MINUTES, d->final_minutes,
 	DEMO_PEER_NAME, DEMO_PEER_HOST, DEMO_PORT_OFFSET, DEMO_NETWORK, DEMO_POW_BITS,
 	d->window_w, d->window_h, log_level_name(d->log_level));
 }

@@ -51,7 +51,10 @@ struct ledger_cfg {
 	ledger_load_fn load;
 	void *load_ctx;
 	/* Finality (final.h): 0 turns a rule off; both 0, plain most work. */
-	uint32_t final_depth;         /* blocks deep, the tip's own included */
+	uint32_t final_depth;         /* blocks deep, the tip's own included; a
+				       * depth up to COMMIT_GRACE (state.h) may
+				       * call final what an earlier commit still
+				       * takes on the best chain */
 	int64_t final_secs;           /* held this long by this node's clock */
 	/* A block the best chain must hold, when checkpoint is true. */
 	bool checkpoint;

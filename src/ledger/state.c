@@ -23,7 +23,11 @@
 
 /* The rules of a REGISTER's commit: on the chain, at least one block and
  * at most COMMIT_MAX_AGE blocks before height, and earlier than the commit
- * of the registration that holds the name now, if any. */
+ * of the registration that holds the name now, if any, while that
+ * registration is at most COMMIT_GRACE blocks deep (height - 1 is the tip
+ * under this record's block).  Past that the name stays: a depth bound
+ * every node applies alike, below any depth at which a node may hold a
+ * binding final (final.h), so taking a name never rewrites a final one. */
 static lc_err check_reveal(const struct state *s, const struct name_entry *cur,
 			   const struct record *r, uint32_t height, char *why,
 			   size_t whylen)
@@ -38,6 +42,9 @@ static lc_err check_reveal(const struct state *s, const struct name_entry *cur,
 		REJECT("the commit for '%s' is older than %u blocks", r->name, COMMIT_MAX_AGE);
 	if (cur && cur->commit_height <= ch)
 		REJECT("name '%s' is already registered", r->name);
+	if (cur && height - cur->reg_height > COMMIT_GRACE)
+		REJECT("name '%s' is already registered (%u blocks deep, past an earlier "
+		       "commit's grace of %u)", r->name, height - cur->reg_height, COMMIT_GRACE);
 	return LC_OK;
 }
 

@@ -12,8 +12,11 @@
  * and at most COMMIT_MAX_AGE blocks before it; when a name already belongs
  * to a registration whose commit is later than this one's, the earlier
  * commit wins and the REGISTER replaces it (a watcher who saw a reveal in
- * flight can only commit after the honest commit).  Between commits in one
- * block, the reveal mined first wins.
+ * flight can only commit after the honest commit), but only while that
+ * registration is at most COMMIT_GRACE blocks deep: after that it stays,
+ * whatever commit comes.  COMMIT_GRACE is below the smallest --final-depth
+ * a node accepts, so a replacement never changes a binding final by depth.
+ * Between commits in one block, the reveal mined first wins.
  */
 #ifndef LC_LEDGER_STATE_H
 #define LC_LEDGER_STATE_H
@@ -28,6 +31,8 @@
 #define RECORD_MAX_FUTURE_S 7200    /* a record may be dated 2 h ahead */
 #define NAME_MAX_KEYS 16            /* keys one name may have in its life */
 #define COMMIT_MAX_AGE 100          /* blocks a commit stays revealable */
+#define COMMIT_GRACE 3              /* blocks deep a registration may still be
+				     * taken by an earlier commit's */
 
 enum name_status { NAME_ACTIVE = 0, NAME_REVOKED = 1 };
 
@@ -58,8 +63,9 @@ struct state;
  * entry is cur (NULL when the name is unknown; unused for a COMMIT)?  Checks
  * the network and the rules (a commitment once; a REGISTER's commit on the
  * chain, old enough and young enough, and the name free or held by a later
- * commit; seq = cur->seq + 1, nothing after REVOKE, a ROTATE key differs and
- * is a supported type), not the signatures (record_check_sigs) nor the work
+ * commit's registration at most COMMIT_GRACE blocks deep; seq = cur->seq +
+ * 1, nothing after REVOKE, a ROTATE key differs and is a supported type),
+ * not the signatures (record_check_sigs) nor the work
  * (record_work_ok: the caller knows the network's bits).  max_time bounds
  * r->time (block time or now, plus RECORD_MAX_FUTURE_S).  why[] (may be
  * NULL) gets a short reason.  LC_ERR_REJECTED.

@@ -115,6 +115,16 @@ static void extend_n(struct fx *f, const struct record *r, struct block *out, in
 			  LEDGER_EXTENDED);
 }
 
+/* A block of reg's COMMIT on f's tip, then n blocks, the first with reg:
+ * out[n + 1], the caller's. */
+static void register_n(struct fx *f, const struct record *reg, struct block *out, int n)
+{
+	struct record c;
+	fx_commit(&c, reg);
+	CHECK_INT(fx_extend(f, &c, 1, &out[0]), ==, LEDGER_EXTENDED);
+	extend_n(f, reg, out + 1, n);
+}
+
 static void blocks_free(struct block *bs, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -197,10 +207,10 @@ static bool log_has(struct victim *v, const char *text)
 	return found;
 }
 
-/* bob registered to key 0 and buried 6 blocks deep: final.  A private
- * chain from genesis, one block heavier, in which bob is key 1: refused,
- * the node stays on its chain and bob keeps key 0; the log and an event
- * say so.  The address that served it is struck: it may come back twice
+/* bob committed (block 1), registered to key 0 (block 2) and buried 6
+ * blocks deep: final.  A private chain from genesis, one block heavier,
+ * which commits to and registers bob with key 1: refused, the node stays
+ * on its chain and bob keeps key 0; the log and an event say so.  The address that served it is struck: it may come back twice
  * (each time with a block more on the refused chain, refused again), and
  * the third strike bans it: its next connection is closed at once. */
 TEST_T(finality_a_deep_rewrite_of_a_final_name_is_refused_and_its_sender_struck, 120)
@@ -211,30 +221,33 @@ TEST_T(finality_a_deep_rewrite_of_a_final_name_is_refused_and_its_sender_struck,
 	fx_open(&honest);
 	fx_open(&evil);
 	struct record r;
-	struct block h[DEPTH], e[DEPTH + 3];
+	struct block h[DEPTH + 1], e[DEPTH + 4];
 	fx_register(&r, fx_key(KEY_ED25519, 0), "bob", ADDR, FX_T0);
-	extend_n(&honest, &r, h, DEPTH);
-	CHECK(feed(&v, 10, h, DEPTH));
-	CHECK_INT(height(&v), ==, DEPTH);
+	register_n(&honest, &r, h, DEPTH);
+	CHECK(feed(&v, 10, h, DEPTH + 1));
+	CHECK_INT(height(&v), ==, DEPTH + 1);
 	CHECK(bound_to(&v, "bob", 0));
 	char tip[65], got[65];
-	hex_of(&h[DEPTH - 1], tip);
+	hex_of(&h[DEPTH], tip);
 
 	fx_register(&r, fx_key(KEY_ED25519, 1), "bob", ADDR, FX_T0);
-	extend_n(&evil, &r, e, DEPTH + 3);
-	CHECK(feed(&v, 20, e, DEPTH + 1));       /* struck once, still welcome */
+	register_n(&evil, &r, e, DEPTH + 3);
+	CHECK(feed(&v, 20, e, DEPTH + 2));       /* struck once, still welcome */
 	expect_refused(&v, "a chain that rewrites final names was refused");
-	CHECK_INT(height(&v), ==, DEPTH);
-	block_hash(&v, DEPTH, got);
+	/* The node stays on its chain.  It mines there what of the refused
+	 * chain fits it, as for a healing partition: here the COMMIT to bob's
+	 * key 1 (harmless: later than bob's own, it can never take the name). */
+	WAIT_UNTIL(height(&v) == DEPTH + 2, 30000);
+	block_hash(&v, DEPTH + 1, got);
 	CHECK_STR(got, tip);
 	CHECK(bound_to(&v, "bob", 0));
 	CHECK(log_has(&v, "a chain that rewrites final names was refused: 'bob' is final"));
 
 	/* The same address, the refused chain grown by a block: refused again,
 	 * a second strike; a third bans. */
-	CHECK(feed(&v, 20, &e[DEPTH + 1], 1));
+	CHECK(feed(&v, 20, &e[DEPTH + 2], 1));
 	expect_refused(&v, "rewrites final names");
-	CHECK(!feed(&v, 20, &e[DEPTH + 2], 1));
+	CHECK(!feed(&v, 20, &e[DEPTH + 3], 1));
 	expect_refused(&v, "rewrites final names");
 	char src[32], dst[32];
 	snprintf(src, sizeof(src), "127.0.%d.20", v.net);
@@ -244,10 +257,12 @@ TEST_T(finality_a_deep_rewrite_of_a_final_name_is_refused_and_its_sender_struck,
 	CHECK(tnode_closed_by_peer(fd, 5000));
 	close(fd);
 	CHECK(bound_to(&v, "bob", 0));
-	CHECK_INT(height(&v), ==, DEPTH);
+	CHECK_INT(height(&v), ==, DEPTH + 2);
+	block_hash(&v, DEPTH + 1, got);
+	CHECK_STR(got, tip);
 
-	blocks_free(h, DEPTH);
-	blocks_free(e, DEPTH + 3);
+	blocks_free(h, DEPTH + 1);
+	blocks_free(e, DEPTH + 4);
 	fx_close(&honest);
 	fx_close(&evil);
 	victim_stop(&v);
@@ -255,10 +270,15 @@ TEST_T(finality_a_deep_rewrite_of_a_final_name_is_refused_and_its_sender_struck,
 
 /* A partition heals.  This side (the node) has bob, final; the other side
  * (the test) a heavier chain with carol, final there.  The node refuses
- * the other chain (it lacks bob), mines carol on its own chain, and sends
- * bob's record to its peers; the other side mines bob on its chain, which
- * now binds bob as the node does: the node follows it, and both names are
- * on the merged chain with their keys. */
+ * the other chain (it lacks bob), takes carol's records to mine on its own
+ * chain, and sends bob's (his COMMIT and REGISTER) to its peers.  A name
+ * takes two blocks (commit, then reveal), so the halves merge in two
+ * rounds: the node mines carol's COMMIT (her REGISTER does not fit its
+ * chain yet); the other side mines bob's COMMIT, and its chain, a block
+ * longer and still without bob, is refused again: now carol's REGISTER
+ * fits, and the node mines it.  The other side mines bob's REGISTER: its
+ * chain now binds bob as the node does, and is heavier: the node follows
+ * it, and both names are on the merged chain with their keys. */
 TEST_T(finality_an_honest_partition_heals_with_both_sides_names, 120)
 {
 	struct victim v;
@@ -267,38 +287,65 @@ TEST_T(finality_an_honest_partition_heals_with_both_sides_names, 120)
 	fx_open(&here);
 	fx_open(&there);
 	struct record r;
-	struct block h[DEPTH], t[DEPTH + 1];
+	struct block h[DEPTH + 1], t[DEPTH + 2];
 	fx_register(&r, fx_key(KEY_ED25519, 0), "bob", ADDR, FX_T0);
-	extend_n(&here, &r, h, DEPTH);
-	CHECK(feed(&v, 10, h, DEPTH));
-	CHECK_INT(height(&v), ==, DEPTH);
+	register_n(&here, &r, h, DEPTH);
+	CHECK(feed(&v, 10, h, DEPTH + 1));
+	CHECK_INT(height(&v), ==, DEPTH + 1);
 
 	fx_register(&r, fx_key(KEY_ED25519, 1), "carol", ADDR, FX_T0);
-	extend_n(&there, &r, t, DEPTH + 1);
+	register_n(&there, &r, t, DEPTH + 1);
 	struct gn_raw peer;
 	struct wire_msg *m = malloc(sizeof(*m));
 	CHECK(m != NULL);
 	peer_open(&v, 20, &peer, m);
-	peer_send_blocks(&peer, m, t, DEPTH + 1);
-	/* bob's record comes to this peer, to be mined on its side. */
-	struct gn_wait_frame wf = { &peer, m, WIRE_RECORD };
-	WAIT_UNTIL(gn_pred_frame(&wf), 20000);
-	CHECK_STR(m->u.record.name, "bob");
-	struct record bob = m->u.record;
-	wire_msg_free(m);
+	peer_send_blocks(&peer, m, t, DEPTH + 2);
+	/* bob's records come to this peer, to be mined on its side: his
+	 * REGISTER, and before it the COMMIT it reveals. */
+	struct record commits[8], bob;
+	size_t n_commits = 0;
+	for (;;) {
+		struct gn_wait_frame wf = { &peer, m, WIRE_RECORD };
+		WAIT_UNTIL(gn_pred_frame(&wf), 20000);
+		struct record got = m->u.record;
+		wire_msg_free(m);
+		if (got.type == REC_COMMIT && n_commits < 8)
+			commits[n_commits++] = got;
+		if (got.type == REC_REGISTER) {
+			bob = got;
+			break;
+		}
+	}
+	CHECK_STR(bob.name, "bob");
+	uint8_t bob_commitment[32];
+	CHECK_OK(record_commitment(&bob, bob_commitment));
+	const struct record *bob_c = NULL;
+	for (size_t i = 0; i < n_commits; i++)
+		if (memcmp(commits[i].commit, bob_commitment, 32) == 0)
+			bob_c = &commits[i];
+	CHECK(bob_c != NULL);
 	expect_refused(&v, "a chain that rewrites final names was refused");
-	/* carol is mined on the node's own chain meanwhile. */
-	WAIT_UNTIL(bound_to(&v, "carol", 1) && height(&v) == DEPTH + 1, 30000);
+	/* carol's COMMIT is mined on the node's own chain meanwhile. */
+	WAIT_UNTIL(height(&v) == DEPTH + 2, 30000);
+	CHECK(!bound_to(&v, "carol", 1));
 	CHECK(bound_to(&v, "bob", 0));
 
-	/* The other side mines bob: its chain now binds both names as the node
-	 * does, and is heavier. */
-	struct block last;
+	/* Round two: the other side mines bob's COMMIT and sends the block;
+	 * refused again, it gives the node carol's REGISTER, now in reach. */
+	struct block tc, last;
+	CHECK_INT(fx_extend(&there, bob_c, 1, &tc), ==, LEDGER_EXTENDED);
+	CHECK(peer_feed(&peer, m, &tc, 1));
+	expect_refused(&v, "a chain that rewrites final names was refused");
+	WAIT_UNTIL(bound_to(&v, "carol", 1) && height(&v) == DEPTH + 3, 30000);
+	CHECK(bound_to(&v, "bob", 0));
+
+	/* The other side mines bob's REGISTER: its chain now binds both names
+	 * as the node does, and is heavier. */
 	CHECK_INT(fx_extend(&there, &bob, 1, &last), ==, LEDGER_EXTENDED);
 	CHECK(peer_feed(&peer, m, &last, 1));
 	char want[65], got[65];
 	hex_of(&last, want);
-	WAIT_UNTIL((block_hash(&v, DEPTH + 2, got), strcmp(got, want) == 0), 20000);
+	WAIT_UNTIL((block_hash(&v, DEPTH + 4, got), strcmp(got, want) == 0), 20000);
 	CHECK(bound_to(&v, "bob", 0));
 	CHECK(bound_to(&v, "carol", 1));
 	hex_of(&t[0], want);
@@ -307,33 +354,38 @@ TEST_T(finality_an_honest_partition_heals_with_both_sides_names, 120)
 
 	free(m);
 	gn_raw_close(&peer);
+	block_free(&tc);
 	block_free(&last);
-	blocks_free(h, DEPTH);
-	blocks_free(t, DEPTH + 1);
+	blocks_free(h, DEPTH + 1);
+	blocks_free(t, DEPTH + 2);
 	fx_close(&here);
 	fx_close(&there);
 	victim_stop(&v);
 }
 
-/* A block that breaks the name rules (a second REGISTER of alice) is
- * refused and marked invalid in the store: the next start passes it by
- * instead of checking (and refusing) it again. */
+/* A block that breaks the name rules (a second REGISTER of alice, its
+ * commit in the same block as the first one's) is refused and marked
+ * invalid in the store: the next start passes it by instead of checking
+ * (and refusing) it again. */
 TEST_T(finality_an_invalid_block_is_marked_and_not_checked_at_the_next_start, 120)
 {
 	struct victim v;
 	victim_start(&v, "marked", 113);
 	struct fx c;
 	fx_open(&c);
-	struct record r;
-	struct block b1, b2;
-	fx_register(&r, fx_key(KEY_ED25519, 0), "alice", ADDR, FX_T0);
-	CHECK_INT(fx_extend(&c, &r, 1, &b1), ==, LEDGER_EXTENDED);
-	CHECK(feed(&v, 10, &b1, 1));
-	fx_register(&r, fx_key(KEY_ED25519, 1), "alice", ADDR, FX_T0 + 5);
+	struct record r[2], cs[2];
+	struct block b[2], b2;
+	fx_register(&r[0], fx_key(KEY_ED25519, 0), "alice", ADDR, FX_T0);
+	fx_register(&r[1], fx_key(KEY_ED25519, 1), "alice", ADDR, FX_T0 + 5);
+	fx_commit(&cs[0], &r[0]);
+	fx_commit(&cs[1], &r[1]);
+	CHECK_INT(fx_extend(&c, cs, 2, &b[0]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&c, &r[0], 1, &b[1]), ==, LEDGER_EXTENDED);
+	CHECK(feed(&v, 10, b, 2));
 	struct block_header th;
 	uint8_t tip[32];
-	fx_at(&c, 1, &th, tip);
-	fx_block(&b2, tip, &th, &r, 1, th.time + 1);
+	fx_at(&c, 2, &th, tip);
+	fx_block(&b2, tip, &th, &r[1], 1, th.time + 1);
 	CHECK(!feed(&v, 11, &b2, 1));
 	expect_refused(&v, "already registered");
 	ctl_stream_close(&v.st);
@@ -345,12 +397,13 @@ TEST_T(finality_an_invalid_block_is_marked_and_not_checked_at_the_next_start, 12
 	const char *extra[] = { "--network", FX_NETWORK, "--pow-bits", "8", NULL };
 	tnode_start(&v.t, dir, ip, extra);
 	tnode_follow(&v.t, &v.st);
-	CHECK_INT(height(&v), ==, 1);
+	CHECK_INT(height(&v), ==, 2);
 	CHECK(bound_to(&v, "alice", 0));
-	CHECK(log_has(&v, "1 stored block(s) checked"));
+	CHECK(log_has(&v, "2 stored block(s) checked"));
 	CHECK(!log_has(&v, "refused on reload"));
 
-	block_free(&b1);
+	block_free(&b[0]);
+	block_free(&b[1]);
 	block_free(&b2);
 	fx_close(&c);
 	victim_stop(&v);

@@ -10,11 +10,13 @@
  * The chains are built here (ledger_fixture.h) and fed to the honest node
  * by a hand-driven gossip peer (as in test_attacks.c); every node's data
  * dir starts with its identity key and its chain already stored, so no
- * node mines.  The rebinding reorganisation forks at genesis, one block
- * after the registration and seconds later (block times): within any
- * finality window a node may learn to enforce (k blocks deep), which would
- * otherwise make the attack, and so this test, impossible.  Each test has
- * its own 127.0.13x.y. */
+ * node mines.  Each chain commits to its names in its block 1 and
+ * registers them in block 2 on.  The rebinding reorganisation forks at
+ * genesis when bob's registration is 1 block deep (the tip's block) and
+ * seconds old: within the nodes' default finality window (--final-depth 6,
+ * --final-minutes 10), which would otherwise make the attack, and so this
+ * test, impossible (a final binding is never rewritten: test_finality).
+ * Each test has its own 127.0.13x.y. */
 #include "harness.h"
 
 #include <fcntl.h>
@@ -181,14 +183,26 @@ static bool wait_step(struct ctl_stream *st, const char *name, const char *step,
 	}
 }
 
-/* The honest chain: alice and bob registered in block 1; the impostor's:
- * alice the same, bob to key 2 at the impostor's address, then one block
- * more (heavier). */
+/* The honest chain: block 1 commits to alice, bob (and to zed, carol and
+ * dave, registered later), block 2 registers alice and bob.  The
+ * impostor's: block 1 commits to alice, bob with key 2, and zed; block 2
+ * registers alice the same, bob to key 2 at the impostor's address; one
+ * block more (heavier) registers zed. */
 struct chains {
 	struct fx honest, evil, genesis;
-	struct block h[4], e[3];
+	struct block h[5], e[4];
 	size_t nh, ne;
 };
+
+/* Extend f by a block of the COMMITs of regs[n]; *out is the caller's. */
+static void commits(struct fx *f, const struct record *regs, size_t n, struct block *out)
+{
+	struct record cs[8];
+	CHECK(n <= 8);
+	for (size_t i = 0; i < n; i++)
+		fx_commit(&cs[i], &regs[i]);
+	CHECK_INT(fx_extend(f, cs, n, out), ==, LEDGER_EXTENDED);
+}
 
 static void chains_make(struct chains *c, int net)
 {
@@ -200,14 +214,20 @@ static void chains_make(struct chains *c, int net)
 	chat_addr(a, sizeof(a), net, 1);
 	chat_addr(b, sizeof(b), net, 2);
 	chat_addr(m, sizeof(m), net, 3);
-	struct record r[2];
+	/* alice, bob, zed, carol, dave; the impostor's bob */
+	struct record r[6];
 	fx_register(&r[0], key(K_ALICE), "alice", a, FX_T0);
 	fx_register(&r[1], key(K_BOB), "bob", b, FX_T0);
+	fx_register(&r[2], key(K_ZED), "zed", "10.0.0.9:47701", FX_T0);
+	fx_register(&r[3], key(K_CAROL), "carol", "10.0.0.7:47701", FX_T0);
+	fx_register(&r[4], key(K_DAVE), "dave", "10.0.0.8:47701", FX_T0);
+	fx_register(&r[5], key(K_IMPOSTOR), "bob", m, FX_T0);
+	commits(&c->honest, r, 5, &c->h[c->nh++]);
 	CHECK_INT(fx_extend(&c->honest, r, 2, &c->h[c->nh++]), ==, LEDGER_EXTENDED);
-	fx_register(&r[1], key(K_IMPOSTOR), "bob", m, FX_T0);
-	CHECK_INT(fx_extend(&c->evil, r, 2, &c->e[c->ne++]), ==, LEDGER_EXTENDED);
-	fx_register(&r[0], key(K_ZED), "zed", "10.0.0.9:47701", FX_T0);
-	CHECK_INT(fx_extend(&c->evil, r, 1, &c->e[c->ne++]), ==, LEDGER_EXTENDED);
+	struct record ev[3] = { r[0], r[5], r[2] };
+	commits(&c->evil, ev, 3, &c->e[c->ne++]);
+	CHECK_INT(fx_extend(&c->evil, ev, 2, &c->e[c->ne++]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&c->evil, &ev[2], 1, &c->e[c->ne++]), ==, LEDGER_EXTENDED);
 }
 
 static void chains_free(struct chains *c)
@@ -389,16 +409,17 @@ TEST_T(pins_the_alarm_ends_when_the_ledger_returns_to_the_pinned_key, 240)
 	CHECK_STR(jstr(e, "status"), "revoked");
 	json_decref(e);
 
-	/* The honest chain grows heavier (3 blocks more against 2): the ledger
-	 * holds bob's pinned key again.  It carries zed's registration too, so
-	 * alice has nothing of the old branch left to mine. */
-	CHECK_INT(fx_extend(&c.honest, &c.e[1].records[0], 1, &c.h[c.nh++]), ==,
+	/* The honest chain grows heavier (5 blocks against the impostor's 4):
+	 * the ledger holds bob's pinned key again.  It carries zed's
+	 * registration too, so zed keeps his key. */
+	size_t known = c.nh;   /* alice has these */
+	CHECK_INT(fx_extend(&c.honest, &c.e[2].records[0], 1, &c.h[c.nh++]), ==,
 		  LEDGER_EXTENDED);
 	fx_register(&r, key(K_CAROL), "carol", "10.0.0.7:47701", FX_T0);
 	CHECK_INT(fx_extend(&c.honest, &r, 1, &c.h[c.nh++]), ==, LEDGER_EXTENDED);
 	fx_register(&r, key(K_DAVE), "dave", "10.0.0.8:47701", FX_T0);
 	CHECK_INT(fx_extend(&c.honest, &r, 1, &c.h[c.nh++]), ==, LEDGER_EXTENDED);
-	CHECK(feed(net, &peers, &c.genesis, c.h + 1, c.nh - 1));
+	CHECK(feed(net, &peers, &c.genesis, c.h + known, c.nh - known));
 	ev = tnode_wait_event(&st, "alarm_cleared", 20000);
 	CHECK(ev != NULL);
 	CHECK_STR(jstr(ev, "name"), "bob");

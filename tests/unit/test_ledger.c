@@ -776,9 +776,18 @@ static void fx_final(struct fx *f, uint32_t depth, int64_t secs)
 	fx_open_cfg(f, &cfg);
 }
 
+/* Block 1, common to the chains a test builds: the COMMITs of every
+ * registration in regs[n] (a REGISTER needs its commit a block earlier).
+ * Its hash in base[32]. */
+static void commit_base(struct fx *f, const struct record *regs, size_t n, uint8_t base[32])
+{
+	fx_commit_for(f, regs, n);
+	fx_at(f, 1, NULL, base);
+}
+
 /* n blocks on the block from (genesis when NULL), one per record (an
- * empty one for a record without a name, or every block when recs is
- * NULL), each offered at now.  The last verdict; its why in why[160] and
+ * empty one for a zeroed record, or every block when recs is NULL), each
+ * offered at now.  The last verdict; its why in why[160] and
  * the last block's hash in last[32] when not NULL. */
 static enum ledger_result grow_to(struct fx *f, const uint8_t *from, int n,
 				  const struct record *recs, int64_t now, char *why,
@@ -796,7 +805,7 @@ static enum ledger_result grow_to(struct fx *f, const uint8_t *from, int n,
 	memset(&res, 0, sizeof(res));
 	for (int i = 0; i < n; i++) {
 		struct block b;
-		bool has = recs && recs[i].name[0];
+		bool has = recs && recs[i].type != 0;
 		fx_block(&b, hash, &h, has ? &recs[i] : NULL, has ? 1 : 0,
 			 T0 + h.height + 1);
 		fx_add_at(f, &b, now, &res);
@@ -834,10 +843,11 @@ static bool bound_to(struct fx *f, const char *name, int key)
 	return e && memcmp(e->fp, fp, 32) == 0;
 }
 
-/* bob (key 0) is 3 blocks deep, which is final at depth 3: a heavier chain
- * from genesis where bob is key 1 is refused, and so is the same chain
- * grown further; the node keeps bob's key.  At depth 2 the same rewrite is
- * taken (the edge of the rule). */
+/* Block 1 commits to bob with key 0 and with key 1.  bob (key 0) is 3
+ * blocks deep, which is final at depth 3: a heavier chain from block 1
+ * where bob is key 1 is refused, and so is the same chain grown further;
+ * the node keeps bob's key.  At depth 2 the same rewrite is taken (the edge
+ * of the rule). */
 TEST(final_a_reorg_that_rewrites_a_final_binding_is_refused_at_depth)
 {
 	for (int deep = 2; deep <= 3; deep++) {
@@ -845,13 +855,16 @@ TEST(final_a_reorg_that_rewrites_a_final_binding_is_refused_at_depth)
 		fx_final(&f, 3, 0);
 		struct record main_r[3] = { 0 }, evil[4] = { 0 };
 		fx_register(&main_r[0], K(0), "bob", "10.0.0.1:1", T0);
-		CHECK_INT(grow(&f, NULL, deep, main_r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+		fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
+		struct record regs[2] = { main_r[0], evil[0] };
+		uint8_t base[32];
+		commit_base(&f, regs, 2, base);
+		CHECK_INT(grow(&f, base, deep, main_r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
 		uint8_t tip[32], now_tip[32];
 		ledger_tip(f.l, tip);
-		fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
 		char why[160];
 		uint8_t last[32];
-		enum ledger_result r = grow_to(&f, NULL, deep + 1, evil, FINAL_NOW + 1, why, last);
+		enum ledger_result r = grow_to(&f, base, deep + 1, evil, FINAL_NOW + 1, why, last);
 		ledger_tip(f.l, now_tip);
 		if (deep == 2) {
 			CHECK(followed(&f, r, last));
@@ -866,7 +879,7 @@ TEST(final_a_reorg_that_rewrites_a_final_binding_is_refused_at_depth)
 			 * grown on, judged again, and refused again. */
 			uint8_t etip[32];
 			bool best = true;
-			CHECK_INT(grow_to(&f, NULL, deep + 1, evil, FINAL_NOW + 2, NULL, etip),
+			CHECK_INT(grow_to(&f, base, deep + 1, evil, FINAL_NOW + 2, NULL, etip),
 				  ==, LEDGER_DUPLICATE);
 			CHECK(ledger_lookup(f.l, etip, NULL, &best) && !best);
 			CHECK_INT(grow(&f, etip, 1, NULL, FINAL_NOW + 2, NULL), ==,
@@ -877,52 +890,59 @@ TEST(final_a_reorg_that_rewrites_a_final_binding_is_refused_at_depth)
 	}
 }
 
-/* alice is final (4 deep), carol is not (1 deep): a heavier branch that
- * binds carol to another key and keeps alice is taken. */
+/* Block 1 commits to every registration below.  alice is final (4 deep),
+ * carol is not (1 deep): a heavier branch that binds carol to another key
+ * and keeps alice is taken. */
 TEST(final_a_reorg_that_changes_only_a_non_final_binding_is_taken)
 {
 	struct fx f;
 	fx_final(&f, 3, 600);
-	struct record r[4] = { 0 };
+	struct record r[4] = { 0 }, other[2] = { 0 };
 	fx_register(&r[0], K(0), "alice", "10.0.0.1:1", T0);
 	fx_register(&r[3], K(2), "carol", "10.0.0.3:1", T0);
-	CHECK_INT(grow(&f, NULL, 4, r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
-	CHECK(bound_to(&f, "carol", 2));
-	uint8_t h3[32];
-	fx_at(&f, 3, NULL, h3);
-	struct record other[2] = { 0 };
 	fx_register(&other[0], K(3), "carol", "10.0.0.4:1", T0);
+	struct record regs[3] = { r[0], r[3], other[0] };
+	uint8_t base[32];
+	commit_base(&f, regs, 3, base);
+	CHECK_INT(grow(&f, base, 4, r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	CHECK(bound_to(&f, "carol", 2));
+	uint8_t h4[32];
+	fx_at(&f, 4, NULL, h4);
 	uint8_t last[32];
-	CHECK(followed(&f, grow_to(&f, h3, 2, other, FINAL_NOW + 10, NULL, last), last));
+	CHECK(followed(&f, grow_to(&f, h4, 2, other, FINAL_NOW + 10, NULL, last), last));
 	CHECK(bound_to(&f, "carol", 3));
 	CHECK(bound_to(&f, "alice", 0));
 	fx_close(&f);
 }
 
-/* A healed partition: this side holds bob (final), the other side carol.
- * The other side's heavier chain without bob is refused; once it carries
- * bob's own REGISTER too (mined again there), it keeps every final binding
- * and adds carol: taken, both names on it. */
+/* A healed partition: block 1, from before it, commits to bob and carol;
+ * then this side holds bob (final), the other side carol.  The other
+ * side's heavier chain without bob is refused; once it carries bob's own
+ * REGISTER too (mined again there), it keeps every final binding and adds
+ * carol: taken, both names on it. */
 TEST(final_a_reorg_that_keeps_final_bindings_and_adds_names_is_taken)
 {
 	struct fx f;
 	fx_final(&f, 3, 600);
 	struct record mine[3] = { 0 }, theirs[4] = { 0 };
 	fx_register(&mine[0], K(0), "bob", "10.0.0.1:1", T0);
-	CHECK_INT(grow(&f, NULL, 3, mine, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
 	fx_register(&theirs[0], K(1), "carol", "10.0.0.2:1", T0);
-	CHECK_INT(grow(&f, NULL, 4, theirs, FINAL_NOW + 1, NULL), ==, LEDGER_REFUSED);
+	struct record regs[2] = { mine[0], theirs[0] };
+	uint8_t base[32];
+	commit_base(&f, regs, 2, base);
+	CHECK_INT(grow(&f, base, 3, mine, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	CHECK_INT(grow(&f, base, 4, theirs, FINAL_NOW + 1, NULL), ==, LEDGER_REFUSED);
 	CHECK(bound_to(&f, "bob", 0));
 	CHECK(state_get(ledger_state(f.l), "carol") == NULL);
 	/* The other side mines bob's record on its chain: a sibling of the
 	 * refused 4th block, heavier than ours too. */
 	uint8_t s3[32];
-	CHECK_INT(grow_to(&f, NULL, 3, theirs, FINAL_NOW + 2, NULL, s3), ==, LEDGER_DUPLICATE);
+	CHECK_INT(grow_to(&f, base, 3, theirs, FINAL_NOW + 2, NULL, s3), ==, LEDGER_DUPLICATE);
 	struct record again[1] = { mine[0] };
 	CHECK_INT(grow(&f, s3, 1, again, FINAL_NOW + 2, NULL), ==, LEDGER_REORG);
 	CHECK(bound_to(&f, "bob", 0));
 	CHECK(bound_to(&f, "carol", 1));
-	CHECK_INT(ledger_height(f.l), ==, 4);
+	CHECK_INT(ledger_height(f.l), ==, 5);
 	fx_close(&f);
 }
 
@@ -935,14 +955,16 @@ TEST(final_a_binding_held_long_enough_is_final_at_the_edge)
 		fx_final(&f, 0, 600);
 		struct record main_r[1] = { 0 }, evil[3] = { 0 };
 		fx_register(&main_r[0], K(0), "bob", "10.0.0.1:1", T0);
-		uint8_t tip[32];
-		CHECK_INT(grow_to(&f, NULL, 1, main_r, FINAL_NOW, NULL, tip), ==,
+		fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
+		struct record regs[2] = { main_r[0], evil[0] };
+		uint8_t base[32], tip[32];
+		commit_base(&f, regs, 2, base);
+		CHECK_INT(grow_to(&f, base, 1, main_r, FINAL_NOW, NULL, tip), ==,
 			  LEDGER_EXTENDED);
 		/* A block later does not restart bob's time. */
 		CHECK_INT(grow(&f, tip, 1, NULL, FINAL_NOW + 300, NULL), ==, LEDGER_EXTENDED);
-		fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
 		uint8_t last[32];
-		enum ledger_result r = grow_to(&f, NULL, 3, evil, FINAL_NOW + after, NULL, last);
+		enum ledger_result r = grow_to(&f, base, 3, evil, FINAL_NOW + after, NULL, last);
 		if (after < 600)
 			CHECK(followed(&f, r, last));
 		else
@@ -963,11 +985,14 @@ TEST(final_a_remembered_binding_keeps_its_time)
 	CHECK_OK(ledger_remember_held(f.l, "bob", fp0, false, FINAL_NOW - 3600));
 	struct record main_r[1] = { 0 }, evil[2] = { 0 };
 	fx_register(&main_r[0], K(0), "bob", "10.0.0.1:1", T0);
-	CHECK_INT(grow(&f, NULL, 1, main_r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
+	struct record regs[2] = { main_r[0], evil[0] };
+	uint8_t base[32];
+	commit_base(&f, regs, 2, base);
+	CHECK_INT(grow(&f, base, 1, main_r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
 	CHECK(ledger_held_since(f.l, "bob") == FINAL_NOW - 3600);
 	CHECK(ledger_held_since(f.l, "nobody") == 0);
-	fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
-	CHECK_INT(grow(&f, NULL, 2, evil, FINAL_NOW + 1, NULL), ==, LEDGER_REFUSED);
+	CHECK_INT(grow(&f, base, 2, evil, FINAL_NOW + 1, NULL), ==, LEDGER_REFUSED);
 	CHECK(bound_to(&f, "bob", 0));
 	fx_close(&f);
 }
@@ -980,12 +1005,14 @@ TEST(final_a_rotation_by_the_key_is_kept_a_revocation_is_not_undone)
 	fx_final(&f, 2, 0);
 	struct record r[2] = { 0 };
 	fx_register(&r[0], K(0), "bob", "10.0.0.1:1", T0);
-	CHECK_INT(grow(&f, NULL, 2, r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	uint8_t base[32];
+	commit_base(&f, r, 1, base);
+	CHECK_INT(grow(&f, base, 2, r, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
 	struct record rot[3] = { 0 };
 	rot[0] = r[0];
 	fx_rotate(&rot[1], K(0), K(1), "bob", 1, T0 + 1);
 	uint8_t last[32];
-	CHECK(followed(&f, grow_to(&f, NULL, 3, rot, FINAL_NOW, NULL, last), last));
+	CHECK(followed(&f, grow_to(&f, base, 3, rot, FINAL_NOW, NULL, last), last));
 	CHECK(bound_to(&f, "bob", 1));
 
 	struct fx g;
@@ -993,10 +1020,11 @@ TEST(final_a_rotation_by_the_key_is_kept_a_revocation_is_not_undone)
 	struct record rv[3] = { 0 };
 	fx_register(&rv[0], K(0), "bob", "10.0.0.1:1", T0);
 	fx_revoke(&rv[1], K(0), "bob", 1, T0 + 1);
-	CHECK_INT(grow(&g, NULL, 3, rv, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	commit_base(&g, rv, 1, base);
+	CHECK_INT(grow(&g, base, 3, rv, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
 	struct record alive[4] = { 0 };
 	alive[0] = rv[0];
-	CHECK_INT(grow(&g, NULL, 4, alive, FINAL_NOW, NULL), ==, LEDGER_REFUSED);
+	CHECK_INT(grow(&g, base, 4, alive, FINAL_NOW, NULL), ==, LEDGER_REFUSED);
 	CHECK_INT(state_get(ledger_state(g.l), "bob")->status, ==, NAME_REVOKED);
 	fx_close(&f);
 	fx_close(&g);
@@ -1017,9 +1045,11 @@ TEST(final_a_chain_without_the_checkpoint_is_refused)
 	CHECK_INT(grow(&f, NULL, 3, NULL, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
 	uint8_t tip[32], now_tip[32];
 	ledger_tip(f.l, tip);
-	/* Another chain (its first block carries a record, so it differs). */
-	struct record other[5] = { 0 };
-	fx_register(&other[0], K(0), "mallory", "10.0.0.6:1", T0);
+	/* Another chain (its first block carries a record, a COMMIT, so it
+	 * differs). */
+	struct record other[5] = { 0 }, reg;
+	fx_register(&reg, K(0), "mallory", "10.0.0.6:1", T0);
+	fx_commit(&other[0], &reg);
 	struct block_header gh, h;
 	uint8_t hash[32];
 	fx_at(&f, 0, &gh, hash);
@@ -1028,7 +1058,7 @@ TEST(final_a_chain_without_the_checkpoint_is_refused)
 	char why[160] = "";
 	for (int i = 0; i < 5; i++) {
 		struct block b;
-		bool has = other[i].name[0];
+		bool has = other[i].type != 0;
 		fx_block(&b, hash, &h, has ? &other[i] : NULL, has ? 1 : 0, T0 + h.height + 1);
 		struct ledger_add res;
 		got[i] = fx_add(&f, &b, &res);
@@ -1312,6 +1342,52 @@ TEST(commit_reveal_earlier_commit_wins)
 			      sizeof(why)), LC_ERR_REJECTED);
 	mempool_destroy(m);
 	fx_close(&f);
+}
+
+/*
+ * An earlier commit takes the name from a later commit's registration only
+ * while that registration is at most COMMIT_GRACE blocks deep (the block
+ * that would replace it not counted): so a binding final by depth (at any
+ * final depth past COMMIT_GRACE) is not replaced on the best chain either.
+ * mallory commits to "alice" first (block 1), waits; alice commits (block
+ * 2) and registers (block 3); mallory reveals when alice's registration is
+ * COMMIT_GRACE deep (taken) or one more, where alice's binding is final
+ * here (refused, in blocks and in the pool; alice keeps her key).
+ */
+TEST(commit_reveal_an_earlier_commit_takes_a_name_only_within_the_grace)
+{
+	CHECK(COMMIT_GRACE < 6);   /* the default --final-depth */
+	for (uint32_t deep = COMMIT_GRACE; deep <= COMMIT_GRACE + 1; deep++) {
+		struct fx f;
+		fx_final(&f, COMMIT_GRACE + 1, 0);
+		struct record alice, mallory;
+		fx_register(&alice, K(0), "alice", "10.0.0.1:1", T0);
+		fx_register(&mallory, K(1), "alice", "10.0.0.66:1", T0);
+		fx_commit_for(&f, &mallory, 1);                       /* block 1 */
+		fx_commit_for(&f, &alice, 1);                         /* block 2 */
+		expect(&f, &alice, 1, LEDGER_EXTENDED, NULL);         /* block 3 */
+		for (uint32_t i = 1; i < deep; i++)
+			CHECK_INT(fx_extend(&f, NULL, 0, NULL), ==, LEDGER_EXTENDED);
+		const struct state *s = ledger_state(f.l);
+		CHECK_INT(ledger_height(f.l) - state_get(s, "alice")->reg_height + 1, ==, deep);
+		struct mempool *m;
+		CHECK_OK(mempool_create(&m, 8, FX_BITS));
+		char why[120];
+		lc_err pooled = mempool_add(m, s, FX_NETWORK, &mallory, T0, SRC_A, why,
+					    sizeof(why));
+		if (deep <= COMMIT_GRACE) {
+			CHECK_OK(pooled);
+			expect(&f, &mallory, 1, LEDGER_EXTENDED, NULL);
+			CHECK(bound_to(&f, "alice", 1));
+		} else {
+			CHECK_ERR(pooled, LC_ERR_REJECTED);
+			CHECK(strstr(why, "already registered"));
+			expect(&f, &mallory, 1, LEDGER_INVALID, "already registered");
+			CHECK(bound_to(&f, "alice", 0));
+		}
+		mempool_destroy(m);
+		fx_close(&f);
+	}
 }
 
 TEST(state_lookup_many_names)

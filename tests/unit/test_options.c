@@ -131,6 +131,9 @@ TEST(options_bad_values_name_the_culprit)
 	BAD("--mine-threads", "--mine-threads", "0");
 	BAD("--session-lifetime", "--session-lifetime", "4");
 	BAD("--final-depth", "--final-depth", "-1");
+	BAD("--final-depth", "--final-depth", "3");   /* within COMMIT_GRACE */
+	OK("--final-depth", "4");
+	CHECK_INT(o.final_depth, ==, 4);
 	BAD("--final-depth", "--final-depth", "1000001");
 	BAD("--final-minutes", "--final-minutes", "525601");
 	BAD("--checkpoint", "--checkpoint", "12");
