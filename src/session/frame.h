@@ -11,7 +11,9 @@
  *
  *   hello    version u16, name (u8 length, 0..32 bytes of [a-z0-9_-]; empty
  *            for a node without a name), ledger tip height u32, tip hash 32
- *   message  id 16 random bytes, time u64 (ms since the Unix epoch),
+ *   message  id 16 bytes (the sender's: 48 bits of the send time in ms,
+ *            big-endian, then 80 random bits, so a store's id index grows
+ *            at its end), time u64 (ms since the Unix epoch),
  *            text (u16 length, 1..4096 bytes of strict UTF-8, util/utf8.h)
  *   ack      id 16: the message received
  *   ping     token u64, any value; the answer is a pong with the same token
