@@ -35,6 +35,21 @@
  * refused (key_known()); a peer whose key is known but whose hello claims
  * a name with another key is refused and struck on the guard.
  *
+ * Slots: at most cfg.limits.max_sessions (SESS_SESSIONS) sessions: our
+ * dials, and accepted connections once their hello named the peer.  Before
+ * that, accepted connections are handshakes, with room of their own
+ * (SESS_PENDING_MAX from everyone, PENDING_PER_IP from one address), so a
+ * connection nobody knows yet never takes a session's slot.  A stranger is
+ * an inbound peer the host does not call a contact (contact()); at its
+ * hello it must fit three caps or it gets a BYE (BUSY) and goes: strangers
+ * together hold at most max_sessions - reserved slots (the rest are for
+ * contacts and our own dials), at most per_addr from one address (IPv4;
+ * IPv6 /64) and per_net from one network (IPv4 /24; IPv6 /48).  Contacts
+ * and dials are never capped: when every slot is taken, a dial or a
+ * contact's hello takes the slot of the stranger that carried no message
+ * for the longest (pings and pongs do not count), which is told so with a
+ * BYE (BUSY); only when no stranger holds one are they refused.
+ *
  * Keys: after a random count in [5, 10] of our messages, and at least every
  * 10 minutes, we send a TLS 1.3 KeyUpdate (the key epoch counts both
  * directions).  After an hour (SESS_LIFETIME_S) the dialing side replaces
@@ -59,7 +74,10 @@
 #include "util/guard.h"
 #include "util/resolver.h"
 
-#define SESS_MAX 128                   /* sessions, both directions */
+#define SESS_SESSIONS 128              /* sessions, both directions (sess_limits) */
+#define SESS_PENDING_MAX 16            /* inbound connections not yet UP, from
+					* everyone: past it the oldest gives way */
+#define SESS_MAX (SESS_SESSIONS + SESS_PENDING_MAX)   /* the table: both */
 #define SESS_MAX_POLLFDS (SESS_MAX + 1)
 #define SESS_HANDSHAKE_TIMEOUT_MS 10000
 #define SESS_PING_MS 30000             /* ping after this much silence */
@@ -70,9 +88,10 @@
 #define SESS_ROTATE_MAX 10
 #define SESS_WINDOW 32                 /* our messages in flight, unacked */
 #define SESS_ACKS_HELD 64              /* received, waiting for the commit */
-#define SESS_PENDING_MAX 16            /* inbound connections not yet UP, from
-					* everyone: past it the oldest gives way */
 #define SESS_ACCEPT_BATCH 8            /* accepted per sess_handle */
+#define SESS_RESERVED 32               /* slots strangers never hold: contacts', dials' */
+#define SESS_PER_ADDR 4                /* strangers' sessions per IPv4 address, IPv6 /64 */
+#define SESS_PER_NET 32                /* ... per IPv4 /24, IPv6 /48 */
 
 struct sess_host {
 	void *ctx;
@@ -99,6 +118,19 @@ struct sess_host {
 	 * TLS handshake: a peer with any other key is refused there.  NULL:
 	 * every key may handshake. */
 	bool (*key_known)(void *ctx, const uint8_t fp[32]);
+	/* Is name a contact of this node's person (someone they chose to talk
+	 * to)?  Asked when a session with name is made; contacts' inbound
+	 * sessions are not capped as strangers' are and are never evicted for
+	 * another.  NULL: no one is. */
+	bool (*contact)(void *ctx, const char *name);
+};
+
+/* The session table's limits (see "Slots" above); 0: the default. */
+struct sess_limits {
+	size_t max_sessions;           /* SESS_SESSIONS; at most SESS_SESSIONS */
+	size_t reserved;               /* SESS_RESERVED; below max_sessions */
+	size_t per_addr;               /* SESS_PER_ADDR */
+	size_t per_net;                /* SESS_PER_NET */
 };
 
 struct sess_cfg {
@@ -119,6 +151,7 @@ struct sess_cfg {
 	 * ledger address is a name cannot be dialled. */
 	struct resolver *resolver;
 	struct sess_host host;
+	struct sess_limits limits;     /* tests shrink them; zeros: the defaults */
 	/* The clocks (tests inject them, to reach a deadline without waiting
 	 * for it); called on the owner thread with clock_ctx.  NULL: the real
 	 * ones, clock_mono_ms and clock_wall_ms (util/clock.h). */
@@ -177,6 +210,7 @@ struct sess_info {
 	uint32_t key_epoch;
 	uint64_t sent, received;
 	bool outbound;
+	bool contact;                 /* the host calls the peer a contact */
 	bool ended;                   /* it ended lately; then: */
 	bool was_up;                  /* it had been established ("closed"), or not ("failed") */
 	char why[SESS_WHY_MAX];       /* why it ended */
