@@ -645,7 +645,7 @@ static void on_hello(struct sessions *s, struct conn *c, const struct frame_hell
 		char busy[FRAME_BYE_TEXT_MAX + 1];
 		if (!session_slot(s, c, busy, sizeof(busy))) {
 			send_bye(c, CHAT_BYE_BUSY, busy);
-			fail(s, c, "refused a stranger: %s", busy);
+			fail(s, c, "refused%s: %s", c->contact ? "" : " a stranger", busy);
 			return;
 		}
 		send_hello(s, c);
