@@ -35,6 +35,15 @@ static uint64_t fake_wall(void *ctx)
 	return ((const struct sf *)ctx)->wall_ms;
 }
 
+static bool h_contact(void *ctx, const char *name)
+{
+	const struct sn *n = ctx;
+	for (const char *const *c = n->contacts; *c; c++)
+		if (strcmp(*c, name) == 0)
+			return true;
+	return false;
+}
+
 static const struct name_entry *h_lookup(void *ctx, const char *name)
 {
 	const struct sn *n = ctx;
@@ -63,45 +72,90 @@ static void h_event(void *ctx, const struct sess_event *sev)
 
 /* ---- life ---- */
 
+static const char *const stranger_names[SF_STRANGERS] = {
+	"stranger0", "stranger1", "stranger2", "stranger3",
+	"stranger4", "stranger5", "stranger6", "stranger7",
+};
+
+/* The strangers' keys: P-256, so that they are not the named ones'. */
+static struct idkey *stranger_key(int i)
+{
+	return fx_key(KEY_P256, i);
+}
+
+static void register_one(struct sf *f, const struct idkey *k, const char *name,
+			 const char *addr)
+{
+	char why[256];
+	struct record r, c;
+	fx_register(&r, k, name, addr, FX_T0);
+	fx_commit(&c, &r);          /* its COMMIT a block before (records v2) */
+	if (state_apply(f->names, &c, FX_NETWORK, 1, FX_T0 + 3600, true, NULL, why,
+			sizeof(why)) != LC_OK ||
+	    state_apply(f->names, &r, FX_NETWORK, 2, FX_T0 + 3600, true, NULL, why,
+			sizeof(why)) != LC_OK)
+		harness_fail(__FILE__, __LINE__, "register %s: %s", name, why);
+}
+
 static void register_names(struct sf *f)
 {
 	CHECK_OK(state_create(&f->names));
 	for (int i = 0; i < SF_NAMES; i++) {
-		char addr[64], why[256];
+		char addr[64];
 		snprintf(addr, sizeof(addr), "%s:%u", ips[i], SF_PORT);
-		/* Commit at height 1, reveal at 2, as the chain would. */
-		struct record r, c;
-		fx_register(&r, fx_key(KEY_ED25519, i), names[i], addr, FX_T0);
-		fx_commit(&c, &r);
-		if (state_apply(f->names, &c, FX_NETWORK, 1, FX_T0 + 3600, true, NULL, why,
-				sizeof(why)) != LC_OK ||
-		    state_apply(f->names, &r, FX_NETWORK, 2, FX_T0 + 3600, true, NULL, why,
-				sizeof(why)) != LC_OK)
-			harness_fail(__FILE__, __LINE__, "register %s: %s", names[i], why);
+		register_one(f, fx_key(KEY_ED25519, i), names[i], addr);
 	}
+	for (int i = 0; i < SF_STRANGERS; i++)
+		register_one(f, stranger_key(i), stranger_names[i], "10.0.0.9:47701");
 }
 
-static void engine_open(struct sf *f, int i)
+/* Engine n (its name and ip set) with key k, listening on SF_PORT or not. */
+static void engine_start(struct sf *f, struct sn *n, const struct idkey *k, bool listen,
+			 const struct sess_limits *lim)
 {
-	struct sn *n = &f->nodes[i];
 	n->f = f;
-	n->name = names[i];
-	n->ip = ips[i];
 	n->events = json_array();
 	char path[600], why[256];
 	snprintf(path, sizeof(path), "%s/%s-messages.db", harness_tmpdir(), n->name);
 	if (msgstore_open(&n->msgs, path, why, sizeof(why)) != LC_OK)
 		harness_fail(__FILE__, __LINE__, "%s: %s", path, why);
 	struct sess_cfg cfg = {
-		.bind = n->ip, .port = SF_PORT, .key = fx_key(KEY_ED25519, i), .name = n->name,
+		.bind = n->ip, .port = listen ? SF_PORT : 0, .key = k, .name = n->name,
 		.msgs = n->msgs,
-		.host = { n, h_lookup, h_tip, NULL, h_event },
+		.host = { .ctx = n, .lookup = h_lookup, .tip = h_tip, .event = h_event,
+			  .contact = h_contact },
 		.now_ms = fake_now, .wall_ms = fake_wall, .clock_ctx = f,
 	};
+	if (lim)
+		cfg.limits = *lim;
 	CHECK_OK(sess_open(&n->s, &cfg));
 }
 
+static void engine_open(struct sf *f, int i)
+{
+	struct sn *n = &f->nodes[i];
+	n->name = names[i];
+	n->ip = ips[i];
+	engine_start(f, n, fx_key(KEY_ED25519, i), true, &f->limits);
+}
+
+struct sn *sf_stranger(struct sf *f, int i, const char *ip)
+{
+	CHECK(i >= 0 && i < SF_STRANGERS);
+	struct sn *n = &f->strangers[i];
+	CHECK(n->s == NULL);
+	n->name = stranger_names[i];
+	n->ip = ip;
+	engine_start(f, n, stranger_key(i), false, NULL);
+	return n;
+}
+
 void sf_open(struct sf *f, size_t n)
+{
+	sf_open_limits(f, n, NULL);
+}
+
+void sf_open_limits(struct sf *f, size_t n, const struct sess_limits *lim)
 {
 	CHECK(n >= 1 && n <= SF_NAMES);
 	/* Quiet unless asked: SESS_TEST_LOG=debug|info|warn|error. */
@@ -113,16 +167,33 @@ void sf_open(struct sf *f, size_t n)
 	memset(f, 0, sizeof(*f));
 	f->now_ms = SF_T0_MS;
 	f->wall_ms = FX_T0 * 1000;
+	if (lim)
+		f->limits = *lim;
 	register_names(f);
 	f->n = n;
 	for (size_t i = 0; i < n; i++)
 		engine_open(f, (int)i);
 }
 
+/* The running engines (the named ones, then the strangers) into all[];
+ * how many. */
+static size_t engines(struct sf *f, struct sn *all[SF_NAMES + SF_STRANGERS])
+{
+	size_t k = 0;
+	for (size_t i = 0; i < f->n; i++)
+		all[k++] = &f->nodes[i];
+	for (size_t i = 0; i < SF_STRANGERS; i++)
+		if (f->strangers[i].s)
+			all[k++] = &f->strangers[i];
+	return k;
+}
+
 void sf_close(struct sf *f)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		struct sn *n = &f->nodes[i];
+	struct sn *all[SF_NAMES + SF_STRANGERS];
+	size_t k = engines(f, all);
+	for (size_t i = 0; i < k; i++) {
+		struct sn *n = all[i];
 		sess_close(n->s);
 		msgstore_close(n->msgs);
 		json_decref(n->events);
@@ -144,11 +215,13 @@ void sf_advance(struct sf *f, uint64_t ms)
  * Returns how many sockets had something to do. */
 static int turn(struct sf *f, int timeout_ms)
 {
-	struct pollfd fds[SF_NAMES * SESS_MAX_POLLFDS];
-	size_t off[SF_NAMES + 1];
+	static struct pollfd fds[(SF_NAMES + SF_STRANGERS) * SESS_MAX_POLLFDS];
+	struct sn *all[SF_NAMES + SF_STRANGERS];
+	size_t n_all = engines(f, all);
+	size_t off[SF_NAMES + SF_STRANGERS + 1];
 	size_t k = 0;
-	for (size_t i = 0; i < f->n; i++) {
-		struct sn *n = &f->nodes[i];
+	for (size_t i = 0; i < n_all; i++) {
+		struct sn *n = all[i];
 		off[i] = k;
 		if (n->frozen)
 			continue;
@@ -157,12 +230,12 @@ static int turn(struct sf *f, int timeout_ms)
 		sess_tick(n->s);
 		k += sess_pollfds(n->s, fds + k, SESS_MAX_POLLFDS);
 	}
-	off[f->n] = k;
+	off[n_all] = k;
 	int ready = poll(fds, k, timeout_ms);
 	CHECK(ready >= 0);
-	for (size_t i = 0; i < f->n; i++)
-		if (!f->nodes[i].frozen)
-			sess_handle(f->nodes[i].s, fds + off[i], off[i + 1] - off[i]);
+	for (size_t i = 0; i < n_all; i++)
+		if (!all[i]->frozen)
+			sess_handle(all[i]->s, fds + off[i], off[i + 1] - off[i]);
 	return ready;
 }
 

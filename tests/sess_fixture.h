@@ -11,6 +11,12 @@
  * The names without an engine are there for a test to play by hand (a
  * peer that listens and never answers, say).
  *
+ * SF_STRANGERS more names (stranger0 ...) are registered too, with keys of
+ * their own and no listener: sf_stranger() runs an engine for one of them
+ * whose connections come from an address the test picks, so several
+ * strangers can dial from one address (caps per address and network).
+ * Each engine's host calls the names in its contacts[] contacts.
+ *
  * Every engine reads the fixture's clock (now_ms, wall_ms), which moves
  * only when the test moves it: a handshake or idle deadline is reached by
  * setting the clock, not by waiting.  sf_drive() runs the engines' turns
@@ -33,6 +39,7 @@
 #include "store/msgstore.h"
 
 #define SF_NAMES 4                     /* registered names (and engines at most) */
+#define SF_STRANGERS 8                 /* more names, dialing only (sf_stranger) */
 #define SF_PORT 47701                  /* every name's chat port, on its own address */
 #define SF_T0_MS 1000000ull            /* the fake monotonic clock's start */
 
@@ -52,6 +59,9 @@ struct sn {
 	/* sf_drive() leaves this engine alone: a peer that stopped reading,
 	 * its socket still open. */
 	bool frozen;
+	/* The names its host calls contacts (NULL-terminated; set them before
+	 * the session with the name is made). */
+	const char *contacts[SF_NAMES + SF_STRANGERS + 1];
 };
 
 struct sf {
@@ -60,10 +70,17 @@ struct sf {
 	struct state *names;
 	struct sn nodes[SF_NAMES];
 	size_t n;                      /* engines running: nodes[0 .. n-1] */
+	struct sn strangers[SF_STRANGERS];   /* running once sf_stranger() opened them */
+	struct sess_limits limits;     /* the named engines' (sf_open_limits) */
 };
 
 /* n (1 .. SF_NAMES) engines, all names registered; fails the test on error. */
 void sf_open(struct sf *f, size_t n);
+/* The same with the session table's limits lim for the n engines. */
+void sf_open_limits(struct sf *f, size_t n, const struct sess_limits *lim);
+/* Start the engine of stranger i (0 .. SF_STRANGERS-1): named "stranger<i>",
+ * no listener, its connections from ip (any 127.x address). */
+struct sn *sf_stranger(struct sf *f, int i, const char *ip);
 void sf_close(struct sf *f);
 
 /* Move both fake clocks forward by ms (the engines see it at their next

@@ -320,9 +320,10 @@ static const char *arg_name(json_t *args, char *err, size_t errlen)
 	return name;
 }
 
-/* [{name, state, step, cipher, key_epoch, sent, received, direction}, and
- * for those that ended lately why and ended ("closed" or "failed"), for
- * those whose peer's view of the ledger splits from ours split_view] */
+/* [{name, state, step, cipher, key_epoch, sent, received, direction,
+ * contact}, and for those that ended lately why and ended ("closed" or
+ * "failed"), for those whose peer's view of the ledger splits from ours
+ * split_view] */
 static json_t *sessions_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	(void)args;
@@ -341,6 +342,8 @@ static json_t *sessions_json(struct node *n, json_t *args, char *err, size_t err
 				      "sent", (json_int_t)s->sent, "received",
 				      (json_int_t)s->received, "direction",
 				      s->outbound ? "out" : "in");
+		if (o)
+			json_object_set_new(o, "contact", json_boolean(s->contact));
 		if (o && s->ended) {
 			json_object_set_new(o, "why", json_string(s->why));
 			json_object_set_new(o, "ended", json_string(s->was_up ? "closed" : "failed"));

@@ -444,6 +444,23 @@ static bool s_key_known(void *ctx, const uint8_t fp[32])
 	return q.found;
 }
 
+/* A contact: someone the person wrote to (a message queued or sent, in
+ * messages.db) or whose key they verified.  Not a pin: every name on the
+ * ledger gets one (persist.c), and not a message received: any stranger
+ * can send one. */
+static bool s_contact(void *ctx, const char *name)
+{
+	struct node *n = ctx;
+	bool wrote = false;
+	if (msgstore_wrote_to(n->msgs, name, &wrote) == LC_OK && wrote)
+		return true;
+	char key[16 + NAME_MAX_LEN];
+	uint8_t fp[32];
+	size_t len = 0;
+	snprintf(key, sizeof(key), "verified:%s", name);
+	return store_meta_get(n->store, key, fp, sizeof(fp), &len) == LC_OK;
+}
+
 static void s_tip(void *ctx, uint32_t *height, uint8_t hash[32])
 {
 	struct node *n = ctx;
@@ -978,8 +995,10 @@ static lc_err start_services(struct node *n, char *why, size_t whylen)
 		.bind = n->opt.bind, .port = n->opt.chat_port, .key = n->key,
 		.name = "", .msgs = n->msgs, .lifetime_s = n->opt.session_lifetime,
 		.guard = n->sess_guard, .resolver = n->resolver,
-		.host = { n, s_lookup, s_tip, s_sync_from, s_event, s_pinned, s_key_known,
-			  s_binding, s_on_chain, s_syncing },
+		.host = { .ctx = n, .lookup = s_lookup, .tip = s_tip, .sync_from = s_sync_from,
+			  .event = s_event, .pinned = s_pinned, .key_known = s_key_known,
+			  .binding = s_binding, .on_chain = s_on_chain, .syncing = s_syncing,
+			  .contact = s_contact },
 	};
 	if ((rc = sess_open(&n->sess, &scfg)))
 		return lc_why(why, whylen, rc, "cannot listen for chats on %s port %u: %s",

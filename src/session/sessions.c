@@ -66,6 +66,9 @@ struct conn {
 	bool outbound;
 	char name[NAME_MAX_LEN + 1];    /* the peer: known when dialing, from hello otherwise */
 	char ip[INET6_ADDRSTRLEN];      /* accepted connections: the peer's address */
+	uint8_t ip16[16];               /* ... in the guard's form (util/guard.h) */
+	bool contact;                   /* the host calls the peer a contact */
+	uint64_t last_msg_ms;           /* UP: a message either way (not a ping) */
 	char addr[ADDR_MAX_LEN + 1];    /* dialled connections: the ledger's host:port */
 	uint64_t resolve_tag;           /* S_RESOLVING: the resolver request's tag */
 	struct tls_conn *tls;
@@ -116,7 +119,7 @@ struct dial {
  * the kiosk) asking why a chat did not connect finds the answer there. */
 struct closed {
 	char name[NAME_MAX_LEN + 1];
-	bool outbound, was_up;
+	bool outbound, was_up, contact;
 	enum sess_step step;            /* the last step passed */
 	char why[SESS_WHY_MAX];
 	char cipher[64];
@@ -243,6 +246,7 @@ static void fail(struct sessions *s, struct conn *c, const char *fmt, ...)
 	if (c->name[0]) {
 		struct closed *k = &s->closed[s->closed_next++ % CLOSED_KEEP];
 		*k = (struct closed){ .outbound = c->outbound, .was_up = was_up,
+				      .contact = c->contact,
 				      .step = c->step, .sent = c->sent,
 				      .received = c->received, .when_ms = now_ms(s) };
 		snprintf(k->name, sizeof(k->name), "%s", c->name);
@@ -392,6 +396,7 @@ static lc_err send_one(void *ctx, const struct msg *m)
 	if (rc)
 		return rc;
 	c->cursor = m->seq;
+	c->last_msg_ms = now_ms(o->s);
 	memcpy(c->in_flight[c->n_in_flight++], m->id, MSG_ID_LEN);
 	c->sent++;
 	message_event(o->s, c->name, m->id, MSG_SENT);
@@ -677,7 +682,7 @@ static void become_up(struct sessions *s, struct conn *c)
 			return;
 	}
 	c->st = S_UP;
-	c->up_ms = c->last_update_ms = now_ms(s);
+	c->up_ms = c->last_update_ms = c->last_msg_ms = now_ms(s);
 	c->want_pump = true;
 	new_rotation_count(c);
 	/* Not a step() of its own: c->step stays the last handshake step. */
@@ -685,6 +690,96 @@ static void become_up(struct sessions *s, struct conn *c)
 	step_event(&ev, c, SESS_STEP_ESTABLISHED);
 	snprintf(ev.u.step.cipher, sizeof(ev.u.step.cipher), "%s", c->cipher);
 	event(s, &ev);
+}
+
+/* ---- slots: strangers' caps, contacts, eviction ---- */
+
+static bool is_contact(struct sessions *s, const char *name)
+{
+	return s->cfg.host.contact && s->cfg.host.contact(s->cfg.host.ctx, name);
+}
+
+/* Do a and b (guard_ip16 form) share a network: the first v4_bits of an
+ * IPv4 address, v6_bits of an IPv6 one (multiples of 8)? */
+static bool same_net(const uint8_t a[16], const uint8_t b[16], int v4_bits, int v6_bits)
+{
+	static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
+	bool a4 = memcmp(a, v4, 12) == 0, b4 = memcmp(b, v4, 12) == 0;
+	if (a4 != b4)
+		return false;
+	return memcmp(a, b, (size_t)(a4 ? 12 + v4_bits / 8 : v6_bits / 8)) == 0;
+}
+
+/* Session slots taken: our dials (from the start) and accepted
+ * connections past their hello. */
+static size_t slots_taken(const struct sessions *s)
+{
+	size_t n = 0;
+	for (int i = 0; i < SESS_MAX; i++) {
+		const struct conn *o = &s->conns[i];
+		n += o->st != S_FREE && (o->outbound || o->st == S_UP);
+	}
+	return n;
+}
+
+/* c, an inbound peer that is no contact, just said hello: true (with why,
+ * for its BYE) when it is one stranger too many: for all strangers
+ * together, its address or its network, or no slot is free. */
+static bool stranger_refused(struct sessions *s, const struct conn *c, char *why,
+			     size_t whylen)
+{
+	size_t all = 0, addr = 0, net = 0;
+	for (int i = 0; i < SESS_MAX; i++) {
+		const struct conn *o = &s->conns[i];
+		if (o == c || o->st != S_UP || o->outbound || o->contact)
+			continue;
+		all++;
+		addr += same_net(o->ip16, c->ip16, 32, 64);
+		net += same_net(o->ip16, c->ip16, 24, 48);
+	}
+	const struct sess_limits *l = &s->cfg.limits;
+	if (all >= l->max_sessions - l->reserved || slots_taken(s) >= l->max_sessions)
+		snprintf(why, whylen, "busy: no session slot free for strangers (%zu)", all);
+	else if (addr >= l->per_addr)
+		snprintf(why, whylen, "busy: too many sessions from your address (%zu)", addr);
+	else if (net >= l->per_net)
+		snprintf(why, whylen, "busy: too many sessions from your network (%zu)", net);
+	else
+		return false;
+	return true;
+}
+
+/* Every slot is taken: end the session of the stranger that carried no
+ * message for the longest, telling it why.  False when there is none (every
+ * slot holds a contact or a dial). */
+static bool evict_stranger(struct sessions *s)
+{
+	struct conn *idlest = NULL;
+	for (int i = 0; i < SESS_MAX; i++) {
+		struct conn *o = &s->conns[i];
+		if (o->st == S_UP && !o->outbound && !o->contact &&
+		    (!idlest || o->last_msg_ms < idlest->last_msg_ms))
+			idlest = o;
+	}
+	if (!idlest)
+		return false;
+	send_bye(idlest, CHAT_BYE_BUSY, "busy: this node needs the slot for a contact");
+	fail(s, idlest, "evicted: every session slot was taken, and this stranger had "
+	     "been idle longest");
+	return true;
+}
+
+/* c, accepted, just named its peer in its hello: may it become a session?
+ * A stranger if it fits the caps; a contact always, in a stranger's slot if
+ * need be.  why[] for the BYE when not. */
+static bool session_slot(struct sessions *s, const struct conn *c, char *why, size_t whylen)
+{
+	if (!c->contact)
+		return !stranger_refused(s, c, why, whylen);
+	if (slots_taken(s) < s->cfg.limits.max_sessions || evict_stranger(s))
+		return true;
+	snprintf(why, whylen, "busy: every session slot is taken");
+	return false;
 }
 
 /* ---- frames ---- */
@@ -713,6 +808,13 @@ static void on_hello(struct sessions *s, struct conn *c, const struct frame_hell
 		snprintf(c->name, sizeof(c->name), "%s", h->name);
 		if (!authenticate(s, c))
 			return;
+		c->contact = is_contact(s, c->name);
+		char busy[FRAME_BYE_TEXT_MAX + 1];
+		if (!session_slot(s, c, busy, sizeof(busy))) {
+			send_bye(c, CHAT_BYE_BUSY, busy);
+			fail(s, c, "refused%s: %s", c->contact ? "" : " a stranger", busy);
+			return;
+		}
 		send_hello(s, c);
 	}
 	/* The ledgers are compared on the view frame that follows. */
@@ -756,6 +858,7 @@ static void on_message(struct sessions *s, struct conn *c, const struct frame_me
 		return;
 	}
 	c->received++;
+	c->last_msg_ms = now_ms(s);
 	c->dirty = true;
 	struct held_ack *a = &c->acks[c->n_acks++];
 	memcpy(a->id, m->id, MSG_ID_LEN);
@@ -891,6 +994,14 @@ static struct conn *free_conn(struct sessions *s)
 	return NULL;
 }
 
+/* A slot for our dial: a free one, else a stranger's (evict_stranger). */
+static struct conn *dial_slot(struct sessions *s)
+{
+	if (slots_taken(s) >= s->cfg.limits.max_sessions && !evict_stranger(s))
+		return NULL;
+	return free_conn(s);
+}
+
 static struct conn *find_conn(struct sessions *s, const char *name)
 {
 	for (int i = 0; i < SESS_MAX; i++)
@@ -1008,9 +1119,10 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
 		held_why(why, whylen, name);
 		return LC_ERR_REJECTED;
 	}
-	struct conn *c = free_conn(s);
+	struct conn *c = dial_slot(s);
 	if (!c) {
-		snprintf(why, whylen, "too many sessions (%d)", SESS_MAX);
+		snprintf(why, whylen, "too many sessions (%zu), none of them a stranger's",
+			 s->cfg.limits.max_sessions);
 		return LC_ERR_TOOBIG;
 	}
 	char host[ADDR_MAX_LEN + 1];
@@ -1039,6 +1151,7 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->outbound = true;
+	c->contact = is_contact(s, name);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->addr, sizeof(c->addr), "%s", e->addr);
 	c->deadline_ms = now_ms(s) + SESS_HANDSHAKE_TIMEOUT_MS;
@@ -1134,6 +1247,7 @@ static void accept_all(struct sessions *s)
 		c->fd = fd;
 		c->outbound = false;
 		snprintf(c->ip, sizeof(c->ip), "%s", ip);
+		memcpy(c->ip16, ip16, 16);
 		c->deadline_ms = now_ms(s) + SESS_HANDSHAKE_TIMEOUT_MS;
 		if (start_tls(s, c) != LC_OK) {
 			fail(s, c, "cannot start TLS");
@@ -1192,6 +1306,17 @@ lc_err sess_open(struct sessions **out, const struct sess_cfg *cfg)
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name ? cfg->name : "");
 	if (s->cfg.lifetime_s <= 0)
 		s->cfg.lifetime_s = SESS_LIFETIME_S;
+	struct sess_limits *l = &s->cfg.limits;
+	if (!l->max_sessions || l->max_sessions > SESS_SESSIONS)
+		l->max_sessions = SESS_SESSIONS;
+	if (!l->reserved)
+		l->reserved = SESS_RESERVED;
+	if (l->reserved >= l->max_sessions)
+		l->reserved = l->max_sessions - 1;
+	if (!l->per_addr)
+		l->per_addr = SESS_PER_ADDR;
+	if (!l->per_net)
+		l->per_net = SESS_PER_NET;
 	lc_err rc = make_tls(s);
 	if (!rc)
 		rc = listen_on(s);
@@ -1532,6 +1657,8 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 	}
 	message_event(s, name, id, MSG_QUEUED);
 	struct conn *c = find_conn(s, name);
+	if (c)
+		c->contact = is_contact(s, name);   /* writing to it may make it one */
 	if (c && c->st == S_UP)
 		c->want_pump = true;     /* at the commit */
 	else
@@ -1569,7 +1696,8 @@ size_t sess_list(struct sessions *s, struct sess_info *out, size_t max)
 		struct sess_info *o = &out[n++];
 		*o = (struct sess_info){ .state = state_names[c->st], .step = c->step,
 					 .key_epoch = epoch, .sent = c->sent,
-					 .received = c->received, .outbound = c->outbound };
+					 .received = c->received, .outbound = c->outbound,
+					 .contact = c->contact };
 		snprintf(o->name, sizeof(o->name), "%s", c->name);
 		snprintf(o->cipher, sizeof(o->cipher), "%s", c->cipher);
 		if (c->split)
@@ -1590,8 +1718,8 @@ size_t sess_list(struct sessions *s, struct sess_info *out, size_t max)
 		struct sess_info *o = &out[n++];
 		*o = (struct sess_info){ .state = "closed", .step = k->step, .key_epoch = k->epoch,
 					 .sent = k->sent, .received = k->received,
-					 .outbound = k->outbound, .ended = true,
-					 .was_up = k->was_up };
+					 .outbound = k->outbound, .contact = k->contact,
+					 .ended = true, .was_up = k->was_up };
 		snprintf(o->name, sizeof(o->name), "%s", k->name);
 		snprintf(o->cipher, sizeof(o->cipher), "%s", k->cipher);
 		snprintf(o->why, sizeof(o->why), "%s", k->why);

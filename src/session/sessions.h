@@ -51,6 +51,21 @@
  * or our name revoked) ends every session, both directions, with a bye
  * that says why; the peers see the ledger change too (sess_recheck).
  *
+ * Slots: at most cfg.limits.max_sessions (SESS_SESSIONS) sessions: our
+ * dials, and accepted connections once their hello named the peer.  Before
+ * that, accepted connections are handshakes, with room of their own
+ * (SESS_PENDING_MAX from everyone, PENDING_PER_IP from one address), so a
+ * connection nobody knows yet never takes a session's slot.  A stranger is
+ * an inbound peer the host does not call a contact (contact()); at its
+ * hello it must fit three caps or it gets a BYE (BUSY) and goes: strangers
+ * together hold at most max_sessions - reserved slots (the rest are for
+ * contacts and our own dials), at most per_addr from one address (IPv4;
+ * IPv6 /64) and per_net from one network (IPv4 /24; IPv6 /48).  Contacts
+ * and dials are never capped: when every slot is taken, a dial or a
+ * contact's hello takes the slot of the stranger that carried no message
+ * for the longest (pings and pongs do not count), which is told so with a
+ * BYE (BUSY); only when no stranger holds one are they refused.
+ *
  * Keys: after a random count in [5, 10] of our messages, and at least every
  * 10 minutes, we send a TLS 1.3 KeyUpdate (the key epoch counts both
  * directions).  After an hour (SESS_LIFETIME_S) the dialing side replaces
@@ -75,7 +90,10 @@
 #include "util/guard.h"
 #include "util/resolver.h"
 
-#define SESS_MAX 128                   /* sessions, both directions */
+#define SESS_SESSIONS 128              /* sessions, both directions (sess_limits) */
+#define SESS_PENDING_MAX 16            /* inbound connections not yet UP, from
+					* everyone: past it the oldest gives way */
+#define SESS_MAX (SESS_SESSIONS + SESS_PENDING_MAX)   /* the table: both */
 #define SESS_MAX_POLLFDS (SESS_MAX + 1)
 #define SESS_HANDSHAKE_TIMEOUT_MS 10000
 #define SESS_PING_MS 30000             /* ping after this much silence */
@@ -86,12 +104,13 @@
 #define SESS_ROTATE_MAX 10
 #define SESS_WINDOW 32                 /* our messages in flight, unacked */
 #define SESS_ACKS_HELD 64              /* received, waiting for the commit */
-#define SESS_PENDING_MAX 16            /* inbound connections not yet UP, from
-					* everyone: past it the oldest gives way */
 #define SESS_ACCEPT_BATCH 8            /* accepted per sess_handle */
 #define SESS_VIEW_MIN_MS 1000          /* between two of our view frames */
 #define SESS_VIEW_BURST 20             /* a peer's view frames per 10 s */
 #define SESS_SPLIT_SYNC_MS 15000       /* a split's sync, before "still" */
+#define SESS_RESERVED 32               /* slots strangers never hold: contacts', dials' */
+#define SESS_PER_ADDR 4                /* strangers' sessions per IPv4 address, IPv6 /64 */
+#define SESS_PER_NET 32                /* ... per IPv4 /24, IPv6 /48 */
 
 struct sess_host {
 	void *ctx;
@@ -125,6 +144,19 @@ struct sess_host {
 	bool (*on_chain)(void *ctx, uint32_t height, const uint8_t hash[32]);
 	/* Is the ledger downloading blocks now?  NULL: never. */
 	bool (*syncing)(void *ctx);
+	/* Is name a contact of this node's person (someone they chose to talk
+	 * to)?  Asked when a session with name is made; contacts' inbound
+	 * sessions are not capped as strangers' are and are never evicted for
+	 * another.  NULL: no one is. */
+	bool (*contact)(void *ctx, const char *name);
+};
+
+/* The session table's limits (see "Slots" above); 0: the default. */
+struct sess_limits {
+	size_t max_sessions;           /* SESS_SESSIONS; at most SESS_SESSIONS */
+	size_t reserved;               /* SESS_RESERVED; below max_sessions */
+	size_t per_addr;               /* SESS_PER_ADDR */
+	size_t per_net;                /* SESS_PER_NET */
 };
 
 struct sess_cfg {
@@ -145,6 +177,7 @@ struct sess_cfg {
 	 * ledger address is a name cannot be dialled. */
 	struct resolver *resolver;
 	struct sess_host host;
+	struct sess_limits limits;     /* tests shrink them; zeros: the defaults */
 	/* The clocks (tests inject them, to reach a deadline without waiting
 	 * for it); called on the owner thread with clock_ctx.  NULL: the real
 	 * ones, clock_mono_ms and clock_wall_ms (util/clock.h). */
@@ -215,6 +248,7 @@ struct sess_info {
 	uint32_t key_epoch;
 	uint64_t sent, received;
 	bool outbound;
+	bool contact;                 /* the host calls the peer a contact */
 	bool ended;                   /* it ended lately; then: */
 	bool was_up;                  /* it had been established ("closed"), or not ("failed") */
 	char why[SESS_WHY_MAX];       /* why it ended */

@@ -13,7 +13,7 @@
 #include "store/walbuf.h"
 #include "util/log.h"
 
-enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M__COUNT };
+enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M__COUNT };
 
 #define COLUMNS "seq, id, peer, outgoing, time_ms, text, status"
 
@@ -30,6 +30,7 @@ static const char *const msql[M__COUNT] = {
 		      "(SELECT * FROM messages WHERE peer = ? ORDER BY seq DESC LIMIT ?) "
 		      "ORDER BY seq",
 	[M_PEERS] = "SELECT DISTINCT peer FROM messages WHERE outgoing = 1 AND status < 2",
+	[M_WROTE] = "SELECT 1 FROM messages WHERE peer = ? AND outgoing = 1 LIMIT 1",
 };
 
 struct msgstore {
@@ -382,6 +383,23 @@ lc_err msgstore_outbox_peers(struct msgstore *m, peer_fn fn, void *ctx)
 	}
 	if (!e && rc != SQLITE_DONE)
 		e = mfail(m, "outbox peers", rc);
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_wrote_to(struct msgstore *m, const char *peer, bool *out)
+{
+	*out = false;
+	if (ready(m) != LC_OK)
+		return LC_ERR_IO;
+	sqlite3_stmt *st = m->st[M_WROTE];
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	lc_err e = LC_OK;
+	if (rc == SQLITE_ROW)
+		*out = true;
+	else if (rc != SQLITE_DONE)
+		e = mfail(m, "wrote to", rc);
 	mdone(st);
 	return e;
 }

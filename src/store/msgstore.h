@@ -85,5 +85,8 @@ lc_err msgstore_history(struct msgstore *m, const char *peer, size_t limit, msg_
 /* Peers with undelivered outgoing messages. */
 typedef lc_err (*peer_fn)(void *ctx, const char *peer);
 lc_err msgstore_outbox_peers(struct msgstore *m, peer_fn fn, void *ctx);
+/* Whether this node's person ever wrote peer a message (queued, the open
+ * batch included, or delivered). */
+lc_err msgstore_wrote_to(struct msgstore *m, const char *peer, bool *out /* OUT */);
 
 #endif

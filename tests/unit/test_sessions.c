@@ -1,7 +1,9 @@
 /*
  * test_sessions.c - the session engine in this process (tests/sess_fixture.h):
  * handshake and idle deadlines on a fake clock, pings, the KeyUpdate
- * count, the send window, and acks that wait for the store's commit.
+ * count, the send window, acks that wait for the store's commit, and the
+ * session slots: strangers' caps, slots kept for contacts and dials, and
+ * which stranger gives way.
  *
  * The network is real (loopback TCP and TLS between engines); only time is
  * fake, so a 90-second deadline is reached by setting the clock and the
@@ -407,5 +409,203 @@ TEST(sessions_failed_commit_sends_no_ack)
 	CHECK_STR(m->text, "lost with the commit");
 	CHECK_INT(sn_count(bob, "message", "status", "received"), ==, 1);
 	free(m);
+	sf_close(&f);
+}
+
+/* ---- slots: strangers' caps, reserved slots, eviction ---- */
+
+/* The outcome of a dial: "established", or why it ended. */
+struct dial_end {
+	struct sn *n;
+	size_t up, ended;             /* counts before the dial */
+};
+
+static bool dial_ended(void *arg)
+{
+	struct dial_end *d = arg;
+	return sn_count(d->n, "session", "step", "established") > d->up ||
+	       sn_count(d->n, "session", "step", "failed") +
+	       sn_count(d->n, "session", "step", "closed") > d->ended;
+}
+
+/* from dials to and it comes up ("established") or ends (its why). */
+static const char *dial(struct sf *f, struct sn *from, const char *to)
+{
+	struct dial_end d = {
+		from, sn_count(from, "session", "step", "established"),
+		sn_count(from, "session", "step", "failed") +
+		sn_count(from, "session", "step", "closed"),
+	};
+	char why[200] = "";
+	if (sess_connect(from->s, to, why, sizeof(why)) != LC_OK)
+		return "cannot dial";
+	CHECK(sf_drive(f, dial_ended, &d, 10000));
+	CHECK(sf_settle(f, 20));
+	return sn_count(from, "session", "step", "established") > d.up ? "established"
+								      : last_why(from);
+}
+
+/* n's listing entry for peer (the open session first). */
+static const struct sess_info *entry(struct sn *n, const char *peer)
+{
+	static struct sess_info list[SESS_LIST_MAX];
+	size_t k = sess_list(n->s, list, SESS_LIST_MAX);
+	for (size_t i = 0; i < k; i++)
+		if (strcmp(list[i].name, peer) == 0)
+			return &list[i];
+	harness_fail(__FILE__, __LINE__, "no session with %s", peer);
+	return NULL;
+}
+
+static bool contact_of(struct sn *n, const char *peer)
+{
+	return entry(n, peer)->contact;
+}
+
+/* Why n's session with peer ended ("" while it is open). */
+static const char *why_of(struct sn *n, const char *peer)
+{
+	return entry(n, peer)->why;
+}
+
+#define BUSY_ADDR "the peer said goodbye (5: busy: too many sessions from your address"
+#define BUSY_NET "the peer said goodbye (5: busy: too many sessions from your network"
+#define BUSY_ALL "the peer said goodbye (5: busy: no session slot free for strangers"
+
+/* Strangers hold at most per_addr sessions from one IPv4 address and
+ * per_net from its /24; a contact from the same address is not counted
+ * against them, nor held to them. */
+TEST(sessions_strangers_are_capped_per_address_and_network)
+{
+	struct sess_limits lim = { .max_sessions = 16, .reserved = 4, .per_addr = 2,
+				   .per_net = 3 };
+	struct sf f;
+	sf_open_limits(&f, 1, &lim);
+	struct sn *alice = &f.nodes[0];
+	alice->contacts[0] = "stranger6";
+	struct sn *s[7];
+	const char *from[7] = { "127.0.121.1", "127.0.121.1", "127.0.121.1", "127.0.121.2",
+				"127.0.121.3", "127.0.122.1", "127.0.121.1" };
+	for (int i = 0; i < 7; i++)
+		s[i] = sf_stranger(&f, i, from[i]);
+
+	CHECK_STR(dial(&f, s[0], "alice"), "established");
+	CHECK_STR(dial(&f, s[1], "alice"), "established");
+	CHECK(strncmp(dial(&f, s[2], "alice"), BUSY_ADDR, strlen(BUSY_ADDR)) == 0);
+	CHECK_STR(dial(&f, s[3], "alice"), "established");     /* the /24's third */
+	CHECK(strncmp(dial(&f, s[4], "alice"), BUSY_NET, strlen(BUSY_NET)) == 0);
+	CHECK_STR(dial(&f, s[5], "alice"), "established");     /* another /24 */
+	CHECK_STR(dial(&f, s[6], "alice"), "established");     /* a contact */
+	CHECK_INT(sess_count(alice->s), ==, 5);
+	CHECK_STR(sn_state(alice, "stranger2"), "closed");
+	CHECK(strncmp(why_of(alice, "stranger2"), "refused a stranger: busy: too many "
+		      "sessions from your address", 60) == 0);
+	CHECK(strncmp(why_of(alice, "stranger4"), "refused a stranger: busy: too many "
+		      "sessions from your network", 60) == 0);
+	CHECK(contact_of(alice, "stranger6"));
+	CHECK(!contact_of(alice, "stranger0"));
+	CHECK_STR(sn_state(s[0], "alice"), "established");
+	CHECK_STR(sn_state(s[1], "alice"), "established");
+	sf_close(&f);
+}
+
+/* Strangers together never hold more than max_sessions - reserved slots:
+ * the rest stay for our dials and contacts, which take them without
+ * pushing a stranger out. */
+TEST(sessions_strangers_never_take_the_reserved_slots)
+{
+	struct sess_limits lim = { .max_sessions = 6, .reserved = 2, .per_addr = 8,
+				   .per_net = 8 };
+	struct sf f;
+	sf_open_limits(&f, 3, &lim);
+	struct sn *alice = &f.nodes[0], *bob = &f.nodes[1], *carol = &f.nodes[2];
+	alice->contacts[0] = "carol";
+	struct sn *s[6];
+	char ip[6][32];
+	for (int i = 0; i < 6; i++) {
+		snprintf(ip[i], sizeof(ip[i]), "127.0.121.%d", i + 1);
+		s[i] = sf_stranger(&f, i, ip[i]);
+	}
+	for (int i = 0; i < 4; i++)
+		CHECK_STR(dial(&f, s[i], "alice"), "established");
+	CHECK(strncmp(dial(&f, s[4], "alice"), BUSY_ALL, strlen(BUSY_ALL)) == 0);
+
+	sf_connect(&f, alice, bob);                             /* our dial */
+	sf_connect(&f, carol, alice);                           /* a contact's */
+	CHECK(contact_of(alice, "carol"));
+	CHECK(!contact_of(alice, "bob"));   /* dialed, but not a contact */
+	CHECK_INT(sess_count(alice->s), ==, 6);
+	for (int i = 0; i < 4; i++)
+		CHECK_STR(sn_state(s[i], "alice"), "established");
+	CHECK(strncmp(dial(&f, s[5], "alice"), BUSY_ALL, strlen(BUSY_ALL)) == 0);
+	sf_close(&f);
+}
+
+/* With every slot taken, our dial and a contact's connection each push out
+ * the stranger that carried no message for the longest (its BYE says why):
+ * keep-alives are not activity.  With no stranger left, a dial is refused. */
+TEST(sessions_a_full_table_evicts_the_longest_idle_stranger)
+{
+	struct sess_limits lim = { .max_sessions = 5, .reserved = 1, .per_addr = 8,
+				   .per_net = 8 };
+	struct sf f;
+	sf_open_limits(&f, 4, &lim);
+	struct sn *alice = &f.nodes[0], *bob = &f.nodes[1], *dave = &f.nodes[3];
+	alice->contacts[0] = "bob";
+	alice->contacts[1] = "carol";
+	alice->contacts[2] = "dave";
+	struct sn *s[4];
+	char ip[4][32];
+	for (int i = 0; i < 4; i++) {
+		snprintf(ip[i], sizeof(ip[i]), "127.0.121.%d", i + 1);
+		s[i] = sf_stranger(&f, i, ip[i]);
+		CHECK_STR(dial(&f, s[i], "alice"), "established");
+		sf_advance(&f, 1000);                           /* up one second apart */
+	}
+	sf_connect(&f, bob, alice);                             /* the reserved slot */
+	CHECK_INT(sess_count(alice->s), ==, 5);
+
+	/* Strangers 0, 2 and 3 write; stranger1 only keeps its session up, and
+	 * it is the one alice heard from last: it answers the pings the others
+	 * (frozen) do not. */
+	int writers[3] = { 0, 2, 3 };
+	for (int i = 0; i < 3; i++) {
+		send_text(s[writers[i]], "alice", "hello from a stranger", NULL);
+		struct sf_want got = { alice, "message", "status", "received",
+				       (size_t)i + 1 };
+		CHECK(sf_drive(&f, sf_pred_events, &got, 5000));
+		sf_advance(&f, 1000);
+	}
+	CHECK(sf_settle(&f, 20));
+	for (int i = 0; i < 3; i++)
+		s[writers[i]]->frozen = true;
+	sf_advance(&f, SESS_PING_MS + 1);
+	CHECK(sf_settle(&f, 50));
+	CHECK_STR(sn_state(s[1], "alice"), "established");
+
+	/* Our dial: stranger1, up longest without a message, goes. */
+	CHECK_STR(dial(&f, alice, "carol"), "established");
+	CHECK_STR(sn_state(alice, "stranger1"), "closed");
+	CHECK(strncmp(last_why(s[1]), "the peer said goodbye (5: busy", 30) == 0);
+	CHECK_INT(sess_count(alice->s), ==, 5);
+	for (int i = 0; i < 3; i++)
+		s[writers[i]]->frozen = false;
+	CHECK(sf_settle(&f, 50));
+
+	/* A contact's connection: stranger0, the next longest idle (its
+	 * message was the first), goes at the contact's hello. */
+	CHECK_STR(dial(&f, dave, "alice"), "established");
+	CHECK_STR(sn_state(alice, "stranger0"), "closed");
+	CHECK(strncmp(why_of(alice, "stranger0"), "evicted", 7) == 0);
+	CHECK(strncmp(last_why(s[0]), "the peer said goodbye (5: busy", 30) == 0);
+	CHECK_STR(sn_state(alice, "stranger2"), "established");
+	CHECK_STR(sn_state(alice, "stranger3"), "established");
+	CHECK_STR(sn_state(alice, "bob"), "established");
+	CHECK_INT(sess_count(alice->s), ==, 5);
+
+	/* Contacts and dials only: a stranger finds no slot, and a contact
+	 * evicts no one but a stranger. */
+	CHECK(strncmp(dial(&f, s[1], "alice"), BUSY_ALL, strlen(BUSY_ALL)) == 0);
+	CHECK_STR(sn_state(s[2], "alice"), "established");
 	sf_close(&f);
 }
