@@ -69,18 +69,29 @@ static bool exists(const char *dir, const char *file)
 	return access(path, F_OK) == 0;
 }
 
-/* The chain: alice and bob registered in block 1 (their chat addresses on
- * 127.0.net.1 and .2). */
-static void chain_make(struct fx *f, struct block *b1, int net)
+/* The chain (CHAIN_N blocks): block 1 commits to alice and bob, block 2
+ * registers them (their chat addresses on 127.0.net.1 and .2). */
+enum { CHAIN_N = 2 };
+
+static void chain_make(struct fx *f, struct block bs[CHAIN_N] /* OUT */, int net)
 {
 	char a[40], b[40];
 	snprintf(a, sizeof(a), "127.0.%d.1:47701", net);
 	snprintf(b, sizeof(b), "127.0.%d.2:47701", net);
-	struct record r[2];
+	struct record r[2], c[2];
 	fx_open(f);
 	fx_register(&r[0], key(K_ALICE), "alice", a, FX_T0);
 	fx_register(&r[1], key(K_BOB), "bob", b, FX_T0);
-	CHECK_INT(fx_extend(f, r, 2, b1), ==, LEDGER_EXTENDED);
+	fx_commit(&c[0], &r[0]);
+	fx_commit(&c[1], &r[1]);
+	CHECK_INT(fx_extend(f, c, 2, &bs[0]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(f, r, 2, &bs[1]), ==, LEDGER_EXTENDED);
+}
+
+static void chain_free(struct block bs[CHAIN_N])
+{
+	for (int i = 0; i < CHAIN_N; i++)
+		block_free(&bs[i]);
 }
 
 /* A data dir for name with key k (and, unless NULL, identity.key.next and
@@ -188,7 +199,7 @@ static json_t *wait_step(struct ctl_stream *st, const char *name, const char *st
  * from bob delivered: their session is up. */
 struct pair {
 	struct fx f;
-	struct block b1;
+	struct block bs[CHAIN_N];
 	struct tnode alice, bob;
 	struct ctl_stream sa, sb;
 	char fp_alice[FINGERPRINT_STR_LEN];
@@ -198,11 +209,11 @@ static void pair_start(struct pair *p, int net)
 {
 	char dir[600], join[40];
 	memset(p, 0, sizeof(*p));
-	chain_make(&p->f, &p->b1, net);
+	chain_make(&p->f, p->bs, net);
 	fp_of(key(K_ALICE), p->fp_alice);
-	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, &p->b1, 1);
+	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, p->bs, CHAIN_N);
 	start(&p->alice, &p->sa, dir, "alice", net, 1, NULL);
-	make_dir(dir, sizeof(dir), "bob", net, K_BOB, &p->b1, 1);
+	make_dir(dir, sizeof(dir), "bob", net, K_BOB, p->bs, CHAIN_N);
 	snprintf(join, sizeof(join), "127.0.%d.1", net);
 	start(&p->bob, &p->sb, dir, "bob", net, 2, join);
 	CHECK(tnode_wait(&p->bob, has_peer, NULL, 30000));
@@ -216,7 +227,7 @@ static void pair_stop(struct pair *p)
 	ctl_stream_close(&p->sb);
 	CHECK_INT(tnode_stop(&p->bob, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&p->alice, 20000), ==, 0);
-	block_free(&p->b1);
+	chain_free(p->bs);
 	fx_close(&p->f);
 }
 
@@ -359,11 +370,11 @@ TEST_T(owner_a_thiefs_rotate_of_our_name_raises_the_own_alarm, 120)
 {
 	const int net = 152;
 	struct fx f, genesis;
-	struct block b1, b2;
-	chain_make(&f, &b1, net);
+	struct block bs[CHAIN_N], rot;
+	chain_make(&f, bs, net);
 	fx_open(&genesis);
 	char dir[600];
-	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, &b1, 1);
+	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, bs, CHAIN_N);
 	struct tnode alice;
 	struct ctl_stream sa;
 	start(&alice, &sa, dir, "alice", net, 1, NULL);
@@ -372,8 +383,8 @@ TEST_T(owner_a_thiefs_rotate_of_our_name_raises_the_own_alarm, 120)
 	/* The thief holds alice's key: a ROTATE to its own, signed by both. */
 	struct record r;
 	fx_rotate(&r, key(K_ALICE), key(K_THIEF), "alice", 1, FX_T0 + 5);
-	CHECK_INT(fx_extend(&f, &r, 1, &b2), ==, LEDGER_EXTENDED);
-	CHECK(feed(net, 0, &genesis, &b2, 1));
+	CHECK_INT(fx_extend(&f, &r, 1, &rot), ==, LEDGER_EXTENDED);
+	CHECK(feed(net, 0, &genesis, &rot, 1));
 
 	char fp_thief[FINGERPRINT_STR_LEN];
 	fp_of(key(K_THIEF), fp_thief);
@@ -382,7 +393,7 @@ TEST_T(owner_a_thiefs_rotate_of_our_name_raises_the_own_alarm, 120)
 	CHECK_STR(jstr(ev, "name"), "alice");
 	CHECK_STR(jstr(ev, "record"), "rotate");
 	CHECK_STR(jstr(ev, "ledger"), fp_thief);
-	CHECK_INT(json_integer_value(json_object_get(ev, "height")), ==, 2);
+	CHECK_INT(json_integer_value(json_object_get(ev, "height")), ==, CHAIN_N + 1);
 	json_decref(ev);
 	json_t *s = tnode_status(&alice);
 	CHECK(s != NULL);
@@ -403,8 +414,8 @@ TEST_T(owner_a_thiefs_rotate_of_our_name_raises_the_own_alarm, 120)
 	WAIT_UNTIL(status_has(&alice, "registration", "lost"), 30000);
 	CHECK_INT(n_alarms(&alice), ==, 1);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
-	block_free(&b1);
-	block_free(&b2);
+	chain_free(bs);
+	block_free(&rot);
 	fx_close(&f);
 	fx_close(&genesis);
 }
@@ -416,10 +427,10 @@ TEST_T(owner_a_crash_before_the_rotate_was_mined_loses_no_key, 120)
 {
 	const int net = 153;
 	struct fx f;
-	struct block b1;
-	chain_make(&f, &b1, net);
+	struct block bs[CHAIN_N];
+	chain_make(&f, bs, net);
 	char dir[600], path[700], fp_new[FINGERPRINT_STR_LEN], got[FINGERPRINT_STR_LEN];
-	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, &b1, 1);
+	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, bs, CHAIN_N);
 	snprintf(path, sizeof(path), "%s/identity.key.next", dir);
 	CHECK_OK(idkey_save(key(K_NEW), path));
 	fp_of(key(K_NEW), fp_new);
@@ -436,7 +447,7 @@ TEST_T(owner_a_crash_before_the_rotate_was_mined_loses_no_key, 120)
 	CHECK(!exists(dir, "identity.key.next"));
 	CHECK_INT(n_alarms(&alice), ==, 0);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
-	block_free(&b1);
+	chain_free(bs);
 	fx_close(&f);
 }
 
@@ -447,13 +458,13 @@ TEST_T(owner_a_crash_during_the_switch_finishes_it, 120)
 {
 	const int net = 154;
 	struct fx f;
-	struct block b[2];
-	chain_make(&f, &b[0], net);
+	struct block b[CHAIN_N + 1];   /* the chain, then the ROTATE */
+	chain_make(&f, b, net);
 	struct record r;
 	fx_rotate(&r, key(K_ALICE), key(K_NEW), "alice", 1, FX_T0 + 5);
-	CHECK_INT(fx_extend(&f, &r, 1, &b[1]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&f, &r, 1, &b[CHAIN_N]), ==, LEDGER_EXTENDED);
 	char dir[600], path[700], old[700], fp_new[FINGERPRINT_STR_LEN], got[FINGERPRINT_STR_LEN];
-	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, b, 2);
+	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, b, CHAIN_N + 1);
 	snprintf(path, sizeof(path), "%s/identity.key", dir);
 	snprintf(old, sizeof(old), "%s/identity.key.old", dir);
 	CHECK_INT(link(path, old), ==, 0);
@@ -473,8 +484,8 @@ TEST_T(owner_a_crash_during_the_switch_finishes_it, 120)
 	CHECK(!exists(dir, "identity.key.next"));
 	CHECK_INT(n_alarms(&alice), ==, 0);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
-	block_free(&b[0]);
-	block_free(&b[1]);
+	for (int i = 0; i < CHAIN_N + 1; i++)
+		block_free(&b[i]);
 	fx_close(&f);
 }
 
@@ -563,14 +574,14 @@ TEST_T(owner_a_rotation_ends_the_session_a_thief_dialed_in_with_the_old_key, 120
 {
 	const int net = 155;
 	struct fx f;
-	struct block b1;
-	chain_make(&f, &b1, net);
+	struct block bs[CHAIN_N];
+	chain_make(&f, bs, net);
 	char dir[600], join[40];
 	struct tnode alice, bob;
 	struct ctl_stream sa, sb;
-	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, &b1, 1);
+	make_dir(dir, sizeof(dir), "alice", net, K_ALICE, bs, CHAIN_N);
 	start(&alice, &sa, dir, "alice", net, 1, NULL);
-	make_dir(dir, sizeof(dir), "bob", net, K_BOB, &b1, 1);
+	make_dir(dir, sizeof(dir), "bob", net, K_BOB, bs, CHAIN_N);
 	snprintf(join, sizeof(join), "127.0.%d.1", net);
 	start(&bob, &sb, dir, "bob", net, 2, join);
 	CHECK(tnode_wait(&bob, has_peer, NULL, 30000));
@@ -602,6 +613,6 @@ TEST_T(owner_a_rotation_ends_the_session_a_thief_dialed_in_with_the_old_key, 120
 	ctl_stream_close(&sb);
 	CHECK_INT(tnode_stop(&bob, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
-	block_free(&b1);
+	chain_free(bs);
 	fx_close(&f);
 }

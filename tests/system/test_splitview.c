@@ -5,12 +5,13 @@
  *
  * Then real nodes (processes) whose stores start with chains built here
  * (ledger_fixture.h), so no node mines: alice's and bob's chains share
- * block 1 (alice's registration) and then bind bob, with the same key, in
- * two different blocks 2 (the same record at two block times), as if
- * someone had fed each of them a fork the other never saw.  bob is a fresh
- * name for alice (no pin), and his key is the same on both chains, so the
- * pin rules and finality (which guard keys) have nothing to refuse: the
- * reorganisation that ends the split is one block deep and changes no key.
+ * blocks 1 (the commits to alice and bob) and 2 (alice's registration) and
+ * then bind bob, with the same key, in two different blocks 3 (the same
+ * record at two block times), as if someone had fed each of them a fork
+ * the other never saw.  bob is a fresh name for alice (no pin), and his key
+ * is the same on both chains, so the pin rules and finality (which guard
+ * keys) have nothing to refuse: the reorganisation that ends the split is
+ * one block deep and changes no key.
  *   - The nodes chat: both raise "split_view" about bob, sync from each
  *     other, and once the loser of the fork choice has reorganised, both
  *     say "split_view_cleared", and stay quiet.
@@ -159,12 +160,15 @@ static void start(struct tnode *t, struct ctl_stream *st, const char *name, int 
 	tnode_follow(t, st);
 }
 
-/* The two forks: block 1 registers alice (common); block 2 registers bob,
- * once at one block time (a[]), once at another (b[]). */
+/* The two forks: block 1 commits to alice and bob, block 2 registers
+ * alice (both common); block 3 registers bob, once at one block time (a[]),
+ * once at another (b[]). */
+enum { FORK_N = 3 };
+
 struct forks {
 	struct fx fa, fb;
-	struct block a[2], b[2];
-	char ha[65], hb[65];   /* the two blocks 2 */
+	struct block a[FORK_N], b[FORK_N];   /* b[0], b[1] are a[0], a[1] */
+	char ha[65], hb[65];   /* the two blocks 3 */
 };
 
 static void forks_make(struct forks *f, int net)
@@ -175,30 +179,39 @@ static void forks_make(struct forks *f, int net)
 	char aa[40], ab[40];
 	chat_addr(aa, sizeof(aa), net, 1);
 	chat_addr(ab, sizeof(ab), net, 2);
-	struct record r;
-	fx_register(&r, key(K_ALICE), "alice", aa, FX_T0);
-	CHECK_INT(fx_extend(&f->fa, &r, 1, &f->a[0]), ==, LEDGER_EXTENDED);
-	CHECK_INT(fx_add(&f->fb, &f->a[0], NULL), ==, LEDGER_EXTENDED);
-	f->b[0] = f->a[0];   /* the same block; a[0] owns its records */
-	fx_register(&r, key(K_BOB), "bob", ab, FX_T0);
-	CHECK_INT(fx_extend(&f->fa, &r, 1, &f->a[1]), ==, LEDGER_EXTENDED);
-	struct block_header h1;
-	uint8_t hash1[32], h[32];
-	fx_at(&f->fb, 1, &h1, hash1);
-	fx_block(&f->b[1], hash1, &h1, &r, 1, h1.time + 2);
-	CHECK_INT(fx_add(&f->fb, &f->b[1], NULL), ==, LEDGER_EXTENDED);
-	header_hash(&f->a[1].h, h);
+	struct record r[2], c[2];
+	fx_register(&r[0], key(K_ALICE), "alice", aa, FX_T0);
+	fx_register(&r[1], key(K_BOB), "bob", ab, FX_T0);
+	fx_commit(&c[0], &r[0]);
+	fx_commit(&c[1], &r[1]);
+	CHECK_INT(fx_extend(&f->fa, c, 2, &f->a[0]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&f->fa, &r[0], 1, &f->a[1]), ==, LEDGER_EXTENDED);
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(fx_add(&f->fb, &f->a[i], NULL), ==, LEDGER_EXTENDED);
+		f->b[i] = f->a[i];   /* the same block; a[i] owns its records */
+	}
+	CHECK_INT(fx_extend(&f->fa, &r[1], 1, &f->a[2]), ==, LEDGER_EXTENDED);
+	struct block_header h2;
+	uint8_t hash2[32], h[32];
+	fx_at(&f->fb, 2, &h2, hash2);
+	fx_block(&f->b[2], hash2, &h2, &r[1], 1, h2.time + 2);
+	CHECK_INT(fx_add(&f->fb, &f->b[2], NULL), ==, LEDGER_EXTENDED);
+	header_hash(&f->a[2].h, h);
 	hex_encode(f->ha, h, 32);
-	header_hash(&f->b[1].h, h);
+	header_hash(&f->b[2].h, h);
 	hex_encode(f->hb, h, 32);
 	CHECK(strcmp(f->ha, f->hb) != 0);
+	/* They differ only there: the same record in either block 3. */
+	CHECK_INT(f->a[2].n_records, ==, 1);
+	CHECK_INT(f->b[2].n_records, ==, 1);
+	CHECK_MEM(&f->a[2].records[0], &f->b[2].records[0], sizeof(struct record));
 }
 
 static void forks_free(struct forks *f)
 {
-	block_free(&f->a[0]);
-	block_free(&f->a[1]);
-	block_free(&f->b[1]);
+	for (int i = 0; i < FORK_N; i++)
+		block_free(&f->a[i]);
+	block_free(&f->b[FORK_N - 1]);
 	fx_close(&f->fa);
 	fx_close(&f->fb);
 }
@@ -247,7 +260,7 @@ static json_t *wait_counting_splits(struct ctl_stream *st, const char *kind, int
 }
 
 /* A split_view event about bob from peer, with ours and theirs the blocks
- * 2 of the two forks, and after_sync as given. */
+ * 3 of the two forks, and after_sync as given. */
 static void check_split(json_t *ev, const char *peer, const char *ours, const char *theirs,
 			bool after_sync)
 {
@@ -255,9 +268,9 @@ static void check_split(json_t *ev, const char *peer, const char *ours, const ch
 	CHECK_STR(jstr(ev, "event"), "split_view");
 	CHECK_STR(jstr(ev, "name"), peer);
 	CHECK_STR(jstr(ev, "binding"), "bob");
-	CHECK_INT(json_integer_value(json_object_get(ev, "ours_height")), ==, 2);
+	CHECK_INT(json_integer_value(json_object_get(ev, "ours_height")), ==, FORK_N);
 	CHECK_STR(jstr(ev, "ours"), ours);
-	CHECK_INT(json_integer_value(json_object_get(ev, "theirs_height")), ==, 2);
+	CHECK_INT(json_integer_value(json_object_get(ev, "theirs_height")), ==, FORK_N);
 	CHECK_STR(jstr(ev, "theirs"), theirs);
 	CHECK(json_is_true(json_object_get(ev, "after_sync")) == after_sync);
 }
@@ -311,8 +324,8 @@ TEST_T(splitview_both_sides_see_the_split_sync_and_agree, 120)
 	forks_make(&f, net);
 	struct tnode alice, bob;
 	struct ctl_stream sa, sb;
-	start(&alice, &sa, "alice", K_ALICE, net, 1, f.a, 2, NULL);
-	start(&bob, &sb, "bob", K_BOB, net, 2, f.b, 2, NULL);
+	start(&alice, &sa, "alice", K_ALICE, net, 1, f.a, FORK_N, NULL);
+	start(&bob, &sb, "bob", K_BOB, net, 2, f.b, FORK_N, NULL);
 
 	/* alice writes to bob: the session comes up, the views differ. */
 	CHECK_INT(tnode_send(&alice, "bob", "are we on one ledger", NULL, 0), ==, 0);
@@ -324,7 +337,7 @@ TEST_T(splitview_both_sides_see_the_split_sync_and_agree, 120)
 	json_decref(ev);
 
 	/* Each syncs from the other (neither knows another peer); the fork
-	 * choice picks one block 2 for both, and the views agree. */
+	 * choice picks one block 3 for both, and the views agree. */
 	ev = split_next(&sa, 30000);
 	CHECK(ev && is_kind(ev, "split_view_cleared"));
 	CHECK_STR(jstr(ev, "name"), "bob");
@@ -365,8 +378,8 @@ TEST_T(splitview_a_split_the_sync_cannot_end_is_said_again, 150)
 	/* bob's gossip port is not alice's: the split's sync, which tries
 	 * the peer's host on the node's own gossip port, reaches nobody. */
 	const char *bob_port[] = { "--ledger-port", "47712", NULL };
-	start(&alice, &sa, "alice", K_ALICE, net, 1, f.a, 2, NULL);
-	start(&bob, &sb, "bob", K_BOB, net, 2, f.b, 2, bob_port);
+	start(&alice, &sa, "alice", K_ALICE, net, 1, f.a, FORK_N, NULL);
+	start(&bob, &sb, "bob", K_BOB, net, 2, f.b, FORK_N, bob_port);
 
 	CHECK_INT(tnode_send(&alice, "bob", "hello", NULL, 0), ==, 0);
 	json_t *ev = split_next(&sa, 30000);
@@ -380,7 +393,7 @@ TEST_T(splitview_a_split_the_sync_cannot_end_is_said_again, 150)
 	char *sp = session_split(&alice, "bob");
 	CHECK(sp != NULL);
 	char want[200];
-	snprintf(want, sizeof(want), "'bob' is bound in block 2 (%.16s) here, in block 2 "
+	snprintf(want, sizeof(want), "'bob' is bound in block 3 (%.16s) here, in block 3 "
 		 "(%.16s) on bob's ledger", f.ha, f.hb);
 	CHECK_STR(sp, want);
 	free(sp);
@@ -419,22 +432,27 @@ TEST_T(splitview_a_peer_ahead_on_the_same_chain_is_synced_from_without_alarm, 12
 	const int net = 162;
 	struct fx fx;
 	fx_open(&fx);
-	struct block bs[2];
+	/* Block 1 commits to alice, bob and carol, block 2 registers alice
+	 * and bob, block 3 carol. */
+	struct block bs[3];
 	char aa[40], ab[40];
 	chat_addr(aa, sizeof(aa), net, 1);
 	chat_addr(ab, sizeof(ab), net, 2);
-	struct record r[2];
+	struct record r[3], c[3];
 	fx_register(&r[0], key(K_ALICE), "alice", aa, FX_T0);
 	fx_register(&r[1], key(K_BOB), "bob", ab, FX_T0);
-	CHECK_INT(fx_extend(&fx, r, 2, &bs[0]), ==, LEDGER_EXTENDED);
-	fx_register(&r[0], key(K_CAROL), "carol", "10.0.0.7:47701", FX_T0);
-	CHECK_INT(fx_extend(&fx, r, 1, &bs[1]), ==, LEDGER_EXTENDED);
+	fx_register(&r[2], key(K_CAROL), "carol", "10.0.0.7:47701", FX_T0);
+	for (int i = 0; i < 3; i++)
+		fx_commit(&c[i], &r[i]);
+	CHECK_INT(fx_extend(&fx, c, 3, &bs[0]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&fx, r, 2, &bs[1]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&fx, &r[2], 1, &bs[2]), ==, LEDGER_EXTENDED);
 
 	struct tnode alice, bob;
 	struct ctl_stream sa, sb;
-	start(&alice, &sa, "alice", K_ALICE, net, 1, bs, 1, NULL);   /* one block behind */
-	start(&bob, &sb, "bob", K_BOB, net, 2, bs, 2, NULL);
-	CHECK_INT(height(&alice), ==, 1);
+	start(&alice, &sa, "alice", K_ALICE, net, 1, bs, 2, NULL);   /* one block behind */
+	start(&bob, &sb, "bob", K_BOB, net, 2, bs, 3, NULL);
+	CHECK_INT(height(&alice), ==, 2);
 
 	/* bob's view shows a longer ledger: alice syncs from him (she has no
 	 * other peer), and nobody raises a split. */
@@ -443,9 +461,9 @@ TEST_T(splitview_a_peer_ahead_on_the_same_chain_is_synced_from_without_alarm, 12
 	json_t *ev = wait_counting_splits(&sa, "sync_hint", 30000, &splits);
 	CHECK(ev != NULL);
 	CHECK_STR(jstr(ev, "name"), "bob");
-	CHECK_INT(json_integer_value(json_object_get(ev, "height")), ==, 2);
+	CHECK_INT(json_integer_value(json_object_get(ev, "height")), ==, 3);
 	json_decref(ev);
-	WAIT_UNTIL(height(&alice) == 2, 30000);
+	WAIT_UNTIL(height(&alice) == 3, 30000);
 	CHECK(tnode_has_name(&alice, "carol"));
 	WAIT_UNTIL(tnode_count(&alice, "bob", "delivered", "hi") == 1, 30000);
 	round_trip(&bob, "alice", &alice, "bob", "hi alice");
@@ -461,7 +479,7 @@ TEST_T(splitview_a_peer_ahead_on_the_same_chain_is_synced_from_without_alarm, 12
 	ctl_stream_close(&sb);
 	CHECK_INT(tnode_stop(&bob, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
-	block_free(&bs[0]);
-	block_free(&bs[1]);
+	for (int i = 0; i < 3; i++)
+		block_free(&bs[i]);
 	fx_close(&fx);
 }
