@@ -835,6 +835,10 @@ static lc_err open_store(struct node *n, char *why, size_t whylen)
 	if (rc == LC_ERR_BUSY)
 		return lc_why(why, whylen, rc, "%s is in use by another ledgerchat (pid %ld)",
 			      dir, holder);
+	if (rc == LC_ERR_PERM)
+		return lc_why(why, whylen, rc, "%s/lock is a symbolic link or not a regular "
+			      "file; the data directory holds only the node's own files: "
+			      "remove it", dir);
 	if (rc)
 		return lc_why(why, whylen, rc, "cannot lock %s: %s", dir, lc_strerror(rc));
 	if ((rc = load_identity(n, dir, why, whylen)))
