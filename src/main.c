@@ -1,16 +1,16 @@
 /*
  * main.c - start here.
  *
- * The program's story: read the configuration files and the command line
- * into struct options (the command line wins); answer --help and
- * --version; hand "ctl" to the control client; otherwise open
- * the node (data directory, identity, ledger, miner, control socket) and
- * run it until a signal or "ctl stop" ends it.  With --headless that is
- * all; otherwise the node runs on a thread of its own and the kiosk's
- * render loop runs here, on the main thread, until the window closes.
- * With --demo (or --demo=auto and no network configured) a second node,
- * the answering peer "echo", runs beside it as a child process from start
- * to end (core/demo.h).
+ * The program's story: make every file it creates private (umask 077);
+ * read the configuration files and the command line into struct options
+ * (the command line wins); answer --help and --version; hand "ctl" to
+ * the control client; otherwise open the node (data directory, identity,
+ * ledger, miner, control socket) and run it until a signal or "ctl stop"
+ * ends it.  With --headless that is all; otherwise the node runs on a
+ * thread of its own and the kiosk's render loop runs here, on the main
+ * thread, until the window closes.  With --demo (or --demo=auto and no
+ * network configured) a second node, the answering peer "echo", runs
+ * beside it as a child process from start to end (core/demo.h).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "core/config.h"
 #include "core/demo.h"
@@ -198,6 +199,10 @@ int main(int argc, char **argv)
 	struct options opt;
 	char err[OPT_ERR_MAX + OPT_PATH_MAX];
 
+	/* Before any file or thread: what this process creates (keys, the
+	 * databases and what SQLite adds beside them, logs) is its user's
+	 * alone, whatever umask it was started with. */
+	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	if (config_load(&opt, argc, argv, CONFIG_SYSTEM_PATH, err, sizeof(err)) != LC_OK) {
 		fprintf(stderr, "ledgerchat: %s\n", err);

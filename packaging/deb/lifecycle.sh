@@ -28,7 +28,9 @@ check "man ledgerchat finds the page" sh -c 'man -w ledgerchat | grep -q /usr/sh
 
 echo "key = kept" >> /etc/ledgerchat/ledgerchat.conf
 : > /var/lib/ledgerchat/identity.key
+chmod 0755 /var/lib/ledgerchat   # as an older package or a person left it
 check "dpkg -i again (an upgrade)" dpkg -i --force-confold "$deb"
+check "the upgrade closed /var/lib/ledgerchat: 700" dir_is /var/lib/ledgerchat "700 ledgerchat:ledgerchat"
 check "the upgrade kept the edited conffile" grep -q '^key = kept' /etc/ledgerchat/ledgerchat.conf
 check "dpkg -r" dpkg -r ledgerchat
 check "remove keeps the data" test -e /var/lib/ledgerchat/identity.key

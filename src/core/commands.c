@@ -34,6 +34,11 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	json_object_set_new(o, "fingerprint", json_string(n->fp_str));
 	json_object_set_new(o, "key_type", json_string(key_type_name(idkey_type(n->key))));
 	json_object_set_new(o, "address", json_string(n->address));
+	/* Where it comes from (core/netaddr.h), and a different one the
+	 * joined peers show, waiting to hold before it is taken. */
+	json_object_set_new(o, "address_source", json_string(netaddr_source_name(n->addr.source)));
+	if (n->addr.cand[0])
+		json_object_set_new(o, "address_pending", json_string(n->addr.cand));
 	json_object_set_new(o, "registered", json_boolean(me != NULL));
 	/* Where a registration stands: none, mining (its commit or its reveal
 	 * is being worked or mined; "step" says which), registered, or taken

@@ -131,7 +131,7 @@ pid_t demo_pid(const struct demo *d) { return d->pid; }
 static void last_log_line(const char *path, char *out, size_t n)
 {
 	out[0] = '\0';
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return;
 	char buf[1024];
@@ -229,7 +229,8 @@ lc_err demo_start(struct demo **out, const struct demo_cfg *cfg,
 		"--network", d->cfg.network, "--pow-bits", d->cfg.pow_bits,
 		"--mine-threads", "1", "--log-level", log_level_name(d->cfg.log_level), NULL,
 	};
-	int logfd = open(d->cfg.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int logfd = open(d->cfg.log_path,
+			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (logfd < 0 || nul < 0) {
 		rc = lc_why(why, whylen, LC_ERR_IO, "cannot open %s for the demo peer's log: %s",

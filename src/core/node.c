@@ -53,6 +53,7 @@
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
+#include "util/net.h"
 #include "util/queue.h"
 
 #define NODE_QUEUE_MAX 1024
@@ -582,12 +583,15 @@ static lc_err remember_stored(void *ctx, const char *addr, int64_t last_seen)
 
 /* ---- own records (register.c has the rest) ---- */
 
-/* Registered under an older address: publish the current one. */
+/* Registered under an older address: publish the current one, when it is
+ * one to publish (netaddr.h: fixed, or confirmed by a connection). */
 void node_update_address(struct node *n)
 {
 	const struct name_entry *e = node_my_entry(n);
+	uint64_t now = clock_mono_ms();
 	if (!e || e->status != NAME_ACTIVE || strcmp(e->addr, n->address) == 0 ||
-	    mempool_has_name(n->mempool, e->name) || n->n_own)
+	    mempool_has_name(n->mempool, e->name) || n->n_own ||
+	    !netaddr_publishable(&n->addr, now) || now < n->addr_retry_ms)
 		return;
 	struct record r;
 	memset(&r, 0, sizeof(r));
@@ -598,10 +602,43 @@ void node_update_address(struct node *n)
 	r.seq = e->seq + 1;
 	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
 	char why[200];
-	if (owner_queue(n, &r, n->key, NULL, why, sizeof(why)) == LC_OK)
-		LOG_I("node", "publishing new address %s for '%s'", n->address, e->name);
-	else
+	if (owner_queue(n, &r, n->key, NULL, why, sizeof(why)) == LC_OK) {
+		LOG_I("node", "publishing new address %s for '%s' (%s; it was %s)", n->address,
+		      e->name, netaddr_source_name(n->addr.source), e->addr);
+	} else {
 		LOG_W("node", "could not publish new address: %s", why);
+		n->addr_retry_ms = now + NETADDR_SETTLE_MS;
+	}
+}
+
+/*
+ * What our connections to the joined peers show of our address (our end
+ * of each, gossip_joined_local): a change that netaddr takes is said, and
+ * published when it is one to publish.  Every turn of the loop: a look at
+ * the joined addresses, a handful.
+ */
+static void follow_address(struct node *n)
+{
+	char local[OPT_MAX_JOINS][NET_IP_STRLEN];
+	const char *seen[OPT_MAX_JOINS];
+	size_t ns = gossip_joined_local(n->gossip, local, OPT_MAX_JOINS);
+	for (size_t i = 0; i < ns; i++)
+		seen[i] = local[i];
+	if (netaddr_observe(&n->addr, seen, ns, clock_mono_ms())) {
+		bool moved = strcmp(n->address, n->addr.addr) != 0;
+		snprintf(n->address, sizeof(n->address), "%s", n->addr.addr);
+		if (moved) {
+			LOG_I("node", "this node's address is now %s: the one its joined peers "
+			      "reach it on", n->address);
+			struct node_event ev = { .kind = NODE_EV_NETWORK };
+			snprintf(ev.u.network.what, sizeof(ev.u.network.what),
+				 "this node's address is now %.160s", n->address);
+			node_emit(n, &ev);
+		} else {
+			LOG_D("node", "address %s confirmed by a joined peer", n->address);
+		}
+	}
+	node_update_address(n);
 }
 
 /* ---- requests from other threads (node_call, node_post) ---- */
@@ -907,6 +944,10 @@ static lc_err open_store(struct node *n, char *why, size_t whylen)
 	if (rc == LC_ERR_BUSY)
 		return lc_why(why, whylen, rc, "%s is in use by another ledgerchat (pid %ld)",
 			      dir, holder);
+	if (rc == LC_ERR_PERM)
+		return lc_why(why, whylen, rc, "%s/lock is a symbolic link or not a regular "
+			      "file; the data directory holds only the node's own files: "
+			      "remove it", dir);
 	if (rc)
 		return lc_why(why, whylen, rc, "cannot lock %s: %s", dir, lc_strerror(rc));
 	if ((rc = load_identity(n, dir, why, whylen)))
@@ -968,8 +1009,9 @@ static lc_err open_store(struct node *n, char *why, size_t whylen)
  */
 static lc_err start_services(struct node *n, char *why, size_t whylen)
 {
-	netaddr_advertised(n->address, sizeof(n->address), n->opt.advertise, n->opt.bind,
-			   n->opt.chat_port);
+	netaddr_init(&n->addr, n->opt.advertise, n->opt.bind, n->opt.chat_port,
+		     clock_mono_ms());
+	snprintf(n->address, sizeof(n->address), "%s", n->addr.addr);
 	int threads = n->opt.mine_threads > 0 ? n->opt.mine_threads
 					      : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	lc_err rc = miner_start(&n->miner, threads > 0 ? threads : 1, n->q, MSG_FOUND);
@@ -1014,8 +1056,7 @@ static lc_err start_services(struct node *n, char *why, size_t whylen)
 	for (int i = 0; i < n->opt.n_joins; i++)
 		gossip_join(n->gossip, n->opt.joins[i]);
 	store_foreach_peer(n->store, remember_stored, n->gossip);
-	LOG_I("node", "identity %s %s, address %s", key_type_name(idkey_type(n->key)),
-	      n->fp_str, n->address);
+	LOG_I("node", "identity %s %s", key_type_name(idkey_type(n->key)), n->fp_str);
 	return LC_OK;
 }
 
@@ -1036,6 +1077,11 @@ static void adopt_name(struct node *n)
 	 * (or be waiting still), or our name may be revoked. */
 	owner_sync(n);
 	const struct name_entry *me = node_my_entry(n);
+	/* Until a joined peer shows it, the ledger's address is a better
+	 * start than a guess, while it is still this machine's. */
+	netaddr_start_from(&n->addr, me ? me->addr : NULL, net_ip_is_local);
+	snprintf(n->address, sizeof(n->address), "%s", n->addr.addr);
+	LOG_I("node", "address %s (%s)", n->address, netaddr_source_name(n->addr.source));
 	if (me) {
 		if (!n->revoked)
 			sess_set_name(n->sess, me->name);
@@ -1205,6 +1251,7 @@ lc_err node_run(struct node *n, bool handle_signals)
 			if (pfd[2].revents & POLLIN)   /* names looked up: dial them */
 				resolver_dispatch(n->resolver);
 		}
+		follow_address(n);   /* before a registration may need it */
 		void *m;
 		while (!n->stop && queue_pop(n->q, &m) == LC_OK)
 			handle_msg(n, m);

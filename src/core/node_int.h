@@ -16,6 +16,7 @@
 
 #include "core/events.h"
 #include "core/miner.h"
+#include "core/netaddr.h"
 #include "core/node.h"
 #include "core/options.h"
 #include "ctl/protocol.h"
@@ -96,7 +97,9 @@ struct node {
 	struct idkey *key;
 	uint8_t fp[32];
 	char fp_str[FINGERPRINT_STR_LEN];
-	char address[ADDR_MAX_LEN + 1];
+	char address[ADDR_MAX_LEN + 1];     /* what we publish: addr.addr */
+	struct netaddr addr;                /* where address comes from */
+	uint64_t addr_retry_ms;             /* no ADDRESS record before (a failed one) */
 	char want_name[NAME_MAX_LEN + 1];   /* name to register ("" = none) */
 	/* The owner's keys (owner.c): a rotation waiting for the best chain
 	 * (identity.key.next), and the key before the last rotation, kept

@@ -321,6 +321,10 @@ static void connect_done(struct gossip *g, struct peer *p)
 		peer_close(g, p, LOG_DEBUG, why);
 		return;
 	}
+	/* The address the route to this peer gave us: the one it reaches us
+	 * on (gossip_joined_local). */
+	if (!net_local_ip(p->fd, p->local, sizeof(p->local)))
+		p->local[0] = '\0';
 	p->st = PS_HELLO;
 	send_hello(g, p);
 }
@@ -350,6 +354,11 @@ static void on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 		peer_bye(g, p, BYE_NETWORK, "different network");
 		return;
 	}
+	/* A node of our network answered at this address: remember where we
+	 * left from, even if this connection turns out to be a duplicate. */
+	if (p->outbound && p->book >= 0 && g->book[p->book].peer == p->id)
+		snprintf(g->book[p->book].local, sizeof(g->book[p->book].local), "%s",
+			 p->local);
 	/* Two connections to one node (both dialled each other): both ends keep
 	 * the one dialled by the smaller nonce, or the older one. */
 	for (size_t i = 0; i < g->n_peers; i++) {
@@ -390,6 +399,11 @@ static void on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 			g->book[bi].has_nonce = true;
 			g->book[bi].nonce = h->nonce;
 			book_connected(g, bi, p->id);
+			/* A joined node that dialled us first (from the joined
+			 * address itself): our end is the address it reached. */
+			if (g->book[bi].joined &&
+			    !net_local_ip(p->fd, g->book[bi].local, sizeof(g->book[bi].local)))
+				g->book[bi].local[0] = '\0';
 		}
 		seen = p->adv;
 	}
@@ -960,6 +974,29 @@ size_t gossip_peers(const struct gossip *g, struct gossip_peer_info *out, size_t
 		o->ready = p->st == PS_READY;
 		o->height = p->height;
 		o->since = p->since;
+	}
+	return k;
+}
+
+/* Is the node that answered at e connected now, by any connection? */
+static bool entry_node_ready(const struct gossip *g, const struct book_entry *e)
+{
+	const struct peer *p = e->peer ? peer_by_id(g, e->peer) : NULL;
+	if (p && p->st == PS_READY)
+		return true;
+	for (size_t i = 0; e->has_nonce && i < g->n_peers; i++)
+		if (g->peers[i]->st == PS_READY && g->peers[i]->their.nonce == e->nonce)
+			return true;
+	return false;
+}
+
+size_t gossip_joined_local(const struct gossip *g, char out[][NET_IP_STRLEN], size_t max)
+{
+	size_t k = 0;
+	for (int i = 0; i < BOOK_MAX && k < max; i++) {
+		const struct book_entry *e = &g->book[i];
+		if (e->used && e->joined && !e->self && e->local[0] && entry_node_ready(g, e))
+			snprintf(out[k++], NET_IP_STRLEN, "%s", e->local);
 	}
 	return k;
 }

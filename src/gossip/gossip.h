@@ -32,6 +32,7 @@
 #include "ledger/ledger.h"
 #include "ledger/record.h"
 #include "util/err.h"
+#include "util/net.h"
 #include "util/resolver.h"
 
 #define GOSSIP_DEFAULT_PORT 47700
@@ -163,6 +164,18 @@ size_t gossip_peer_count(const struct gossip *g);
 size_t gossip_peers(const struct gossip *g, struct gossip_peer_info *out, size_t max);
 /* True while some peer claims more work than our tip and we are fetching. */
 bool gossip_syncing(const struct gossip *g);
+
+/*
+ * The addresses the nodes the user joined reach us on: for each joined
+ * address whose node we are connected to now (by any connection), our end
+ * of the last connection to it that met a node of our network.  Mostly one
+ * we dialled: the source address the route to the joined address chose.
+ * Else one the joined node dialled from that very address (its IP and
+ * listening port are the joined address): the address of ours it reached.
+ * A connection from anywhere else never counts, so no other peer can
+ * choose what we publish.  At most max; the count.
+ */
+size_t gossip_joined_local(const struct gossip *g, char out[][NET_IP_STRLEN], size_t max);
 
 /* Diagnostics (ctl, tests): the known addresses and their retry state. */
 struct gossip_addr_info {

@@ -87,6 +87,7 @@ struct peer {
 	uint8_t ip16[16];                /* v4 as ::ffff:a.b.c.d */
 	char addr[ADDR_MAX_LEN + 1];     /* as dialled, or ip:port as seen */
 	char adv[ADDR_MAX_LEN + 1];      /* where it listens ("" unknown) */
+	char local[NET_IP_STRLEN];       /* outbound: our end, once connected ("") */
 	int book;                        /* address book entry dialled, or -1 */
 	int64_t since;                   /* wall-clock second */
 	uint64_t t_start, t_rx, t_tx, t_ping, t_close;
@@ -137,6 +138,8 @@ struct book_entry {
 	uint64_t resolving;              /* its name is being looked up: the
 					  * request's tag, else 0 */
 	uint64_t t_dial;                 /* when the attempt began (monotonic ms) */
+	char local[NET_IP_STRLEN];       /* our end of the last connection to it
+					  * that met a node of our network ("") */
 };
 
 struct gossip {

@@ -299,13 +299,18 @@ lc_err idkey_load(struct idkey **out, const char *path, char *why, size_t whylen
 	if (whylen)
 		why[0] = '\0';
 	/* O_NONBLOCK: a FIFO planted at path must not hang us before the
-	 * regular-file check. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	 * regular-file check.  O_NOFOLLOW: nor may a link take us to a key
+	 * someone else keeps (or can swap). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
 			return lc_why(why, whylen, LC_ERR_NOTFOUND, "%s does not exist",
 				   path);
+		if (e == ELOOP)
+			return lc_why(why, whylen, LC_ERR_PERM,
+				   "%s is a symbolic link; the key must be a file of its "
+				   "own: remove the link", path);
 		return lc_why(why, whylen, errno_err(e), "%s cannot be opened (%s)",
 			   path, strerrordesc_np(e));
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/datadir.h"
 #include "store/walbuf.h"
 #include "util/log.h"
 
@@ -70,6 +71,9 @@ static void mdone(sqlite3_stmt *st)
 static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 {
 	char *msg = NULL;
+	lc_err checked = datadir_check_db(m->path, why, whylen);
+	if (checked)
+		return checked;
 	const char *vfs = walbuf_register() ? WALBUF_VFS : NULL;
 	if (sqlite3_open_v2(m->path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				     SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {

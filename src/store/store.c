@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/datadir.h"
 #include "util/log.h"
 
 #define MOD "store"
@@ -330,6 +331,9 @@ static lc_err open_db(struct opening *o)
 {
 	/* Debian's SQLite is built with SQLITE_USE_URI: a name starting with
 	 * "file:" would be parsed as a URI.  "./" keeps it a plain path. */
+	lc_err checked = datadir_check_db(o->path, o->msg, sizeof(o->msg));
+	if (checked)
+		return checked;
 	char *alt = NULL;
 	if (strncmp(o->path, "file:", 5) == 0) {
 		size_t n = strlen(o->path) + 3;

@@ -13,10 +13,12 @@
  */
 #include "ui/app.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ui/png.h"
 #include "util/clock.h"
@@ -52,9 +54,22 @@ static void rescale(struct ui *u)
 
 bool app_landscape(const struct ui *u) { return u->win_w >= u->win_h; }
 
+/* ui.conf, in the data directory: never through a link planted there. */
+static FILE *open_conf(const char *path, bool write)
+{
+	int fd = open(path, write ? O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC
+				  : O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, write ? "w" : "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 static void load_conf(struct ui *u)
 {
-	FILE *f = u->conf_path[0] ? fopen(u->conf_path, "r") : NULL;
+	FILE *f = u->conf_path[0] ? open_conf(u->conf_path, false) : NULL;
 	char line[128];
 	while (f && fgets(line, sizeof(line), f)) {
 		int pct;
@@ -73,7 +88,7 @@ void app_save_conf(struct ui *u)
 {
 	if (!u->conf_path[0])
 		return;
-	FILE *f = fopen(u->conf_path, "w");
+	FILE *f = open_conf(u->conf_path, true);
 	if (!f) {
 		LOG_W("ui", "cannot save %s", u->conf_path);
 		return;

@@ -188,6 +188,32 @@ int net_dial_error(int fd)
 	return err;
 }
 
+bool net_ip_is_local(const char *ip)
+{
+	struct net_addr a;
+	if (!net_addr_parse(&a, ip, 0))
+		return false;
+	int fd = socket(net_addr_family(&a), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	/* Only an address of this machine can be bound (EADDRNOTAVAIL). */
+	bool local = bind(fd, (const struct sockaddr *)&a.ss, a.len) == 0;
+	close(fd);
+	return local;
+}
+
+bool net_local_ip(int fd, char *out, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		snprintf(out, n, "?");
+		return false;
+	}
+	net_sa_ip((const struct sockaddr *)&ss, out, n);
+	return strcmp(out, "?") != 0;
+}
+
 lc_err net_tcp_listen(int *fd, const struct net_addr *at, enum net_listen_mode mode,
 		      char *why, size_t whylen)
 {

@@ -48,6 +48,10 @@ void net_addr_set_port(struct net_addr *a, uint16_t port);
 /* 0.0.0.0 or :: */
 bool net_addr_is_any(const struct net_addr *a);
 
+/* Is ip (numeric) an address of this machine, one a socket can be bound
+ * to?  All of 127.0.0.0/8 is. */
+bool net_ip_is_local(const char *ip);
+
 /* Numeric text of sa's address (IPv4-mapped IPv6 as IPv4), "?" for a
  * family other than IPv4 and IPv6.  n: at least NET_IP_STRLEN. */
 void net_sa_ip(const struct sockaddr *sa, char *out, size_t n);
@@ -74,6 +78,13 @@ lc_err net_tcp_dial(int *fd /* OUT */, const struct net_addr *to, const struct n
 /* After a non-blocking connect polled ready: 0 when it is connected, else
  * the errno it failed with (EINPROGRESS: not finished yet). */
 int net_dial_error(int fd);
+
+/* Our end of a connected socket: the numeric address (IPv4-mapped as
+ * IPv4) the kernel chose as its source, which is the address the other
+ * side reaches us on (the route to it picked it).  False, with "?", when
+ * getsockname fails or the family is neither IPv4 nor IPv6.  n: at least
+ * NET_IP_STRLEN. */
+bool net_local_ip(int fd, char *out /* OUT */, size_t n);
 
 /* What net_tcp_listen does with the wildcard address. */
 enum net_listen_mode {

@@ -157,6 +157,35 @@ TEST(net_ipv6_listen_dial_accept_from_a_source_address)
 	close(lfd);
 }
 
+TEST(net_local_ip_is_our_end_and_local_addresses_are_ours)
+{
+	/* Our end of a connection from a chosen source, and of an accepted one. */
+	struct net_addr at, from;
+	int lfd = listener("127.0.0.1", NET_LISTEN_EXACT, &at);
+	CHECK(net_addr_parse(&from, "127.0.0.78", 0));
+	int fd;
+	char why[160] = "", ip[NET_IP_STRLEN];
+	CHECK_OK(net_tcp_dial(&fd, &at, &from, why, sizeof(why)));
+	CHECK(readable(lfd, POLLIN, 5000));
+	int afd = net_accept(lfd, NULL);
+	CHECK(afd >= 0);
+	CHECK(net_local_ip(fd, ip, sizeof(ip)));
+	CHECK_STR(ip, "127.0.0.78");
+	CHECK(net_local_ip(afd, ip, sizeof(ip)));
+	CHECK_STR(ip, "127.0.0.1");
+	close(afd);
+	close(fd);
+	close(lfd);
+	CHECK(!net_local_ip(-1, ip, sizeof(ip)));
+	CHECK_STR(ip, "?");
+
+	CHECK(net_ip_is_local("127.0.0.1"));
+	CHECK(net_ip_is_local("127.3.2.1"));          /* all of 127/8 */
+	CHECK(!net_ip_is_local("192.0.2.1"));         /* TEST-NET-1: nobody's */
+	CHECK(!net_ip_is_local("host.example"));
+	CHECK(!net_ip_is_local(""));
+}
+
 TEST(net_dual_stack_listener_takes_ipv4_and_shows_it_as_ipv4)
 {
 	if (!have_ipv6())

@@ -1115,7 +1115,59 @@ TEST(datadir_prepare_creates_0700_directories)
 	CHECK_OK(chdir(harness_tmpdir()));
 	CHECK_OK(datadir_prepare("rel/dir", NULL, 0));
 	CHECK_INT(mode_of("rel/dir"), ==, 0700);
-	CHECK_OK(datadir_prepare("/", why, sizeof(why)));
+}
+
+TEST(datadir_prepare_refuses_a_directory_open_to_others)
+{
+	char why[1400];
+	const mode_t modes[] = { 0755, 0750, 0705, 0720, 0701, 0777 };
+	const char *hows[] = { "readable", "readable", "readable", "writable", "open",
+			       "readable" };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		char dir[600], want[1400];
+		snprintf(dir, sizeof(dir), "%s/d%zu", harness_tmpdir(), i);
+		CHECK_OK(mkdir(dir, 0700));
+		CHECK_OK(chmod(dir, modes[i]));
+		CHECK_ERR(datadir_prepare(dir, why, sizeof(why)), LC_ERR_PERM);
+		snprintf(want, sizeof(want), "%s is %s by other users (mode %04o): run "
+			 "'chmod 700 %s'", dir, hows[i], (unsigned)modes[i], dir);
+		CHECK_STR(why, want);
+		CHECK_INT(mode_of(dir), ==, modes[i]);   /* refused, not repaired */
+	}
+	/* Another user's directory, however closed (root owns "/"). */
+	if (geteuid() != 0) {
+		CHECK_ERR(datadir_prepare("/", why, sizeof(why)), LC_ERR_PERM);
+		CHECK(strstr(why, "belongs to uid 0"));
+	}
+}
+
+TEST(datadir_check_db_refuses_links_and_closes_open_files)
+{
+	char why[512], db[600], link[600];
+	snprintf(db, sizeof(db), "%s/ledger.db", harness_tmpdir());
+	CHECK_OK(datadir_check_db(db, why, sizeof(why)));   /* nothing there yet */
+	const char *suffix[] = { "", "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(link, sizeof(link), "%s%s", db, suffix[i]);
+		CHECK_OK(symlink(path_in("elsewhere"), link));
+		CHECK_ERR(datadir_check_db(db, why, sizeof(why)), LC_ERR_PERM);
+		CHECK(strstr(why, link));
+		CHECK(strstr(why, "symbolic link"));
+		CHECK_OK(unlink(link));
+	}
+	CHECK_OK(mkfifo(db, 0600));
+	CHECK_ERR(datadir_check_db(db, why, sizeof(why)), LC_ERR_PERM);
+	CHECK(strstr(why, "not a regular file"));
+	CHECK_OK(unlink(db));
+	/* A file an older version made 0644 is closed. */
+	FILE *f = fopen(db, "w");
+	CHECK(f);
+	fclose(f);
+	CHECK_OK(chmod(db, 0644));
+	CHECK_OK(datadir_check_db(db, why, sizeof(why)));
+	struct stat st;
+	CHECK_OK(stat(db, &st));
+	CHECK_INT(st.st_mode & 07777, ==, 0600);
 }
 
 TEST(datadir_prepare_refuses_a_file_in_the_way)
