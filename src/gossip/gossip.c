@@ -364,6 +364,12 @@ static void connect_done(struct gossip *g, struct peer *p)
 
 /* ---- slots: eviction ---- */
 
+/* Is q the same node as p, about to be closed as p's duplicate? */
+static bool replaced_by(const struct peer *q, const struct peer *p)
+{
+	return q->their.nonce == p->their.nonce;
+}
+
 /* An inbound peer that could give way, with what protects it. */
 struct cand {
 	struct peer *p;
@@ -459,7 +465,8 @@ static struct peer *evict(struct gossip *g, const struct peer *newcomer, bool gr
 	size_t n = 0;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *q = g->peers[i];
-		if (q == newcomer || q->outbound || q->st != PS_READY || joined_peer(g, q))
+		if (q == newcomer || q->outbound || q->st != PS_READY || joined_peer(g, q) ||
+		    replaced_by(q, newcomer))
 			continue;
 		if (group_only && memcmp(q->group, newcomer->group, 16) != 0)
 			continue;
@@ -503,22 +510,24 @@ static struct peer *evict(struct gossip *g, const struct peer *newcomer, bool gr
 }
 
 /*
- * May inbound peer p, whose hello just came, take a slot?  Not past
+ * May inbound peer p, whose hello just came, take a slot (the connection
+ * to the same node it replaces as a duplicate does not count)?  Not past
  * GOSSIP_INBOUND_PER_ADDR from its address; past GOSSIP_INBOUND_PER_GROUP
  * from its group, or past GOSSIP_MAX_INBOUND in all, only if another
  * inbound peer gives way (evict()).  False when p was told "full".
  */
 static bool admit_inbound(struct gossip *g, struct peer *p)
 {
-	size_t all = 0, group = 0;
+	size_t all = 0, addr = 0, group = 0;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct peer *q = g->peers[i];
-		if (q == p || q->outbound || q->st != PS_READY)
+		if (q == p || q->outbound || q->st != PS_READY || replaced_by(q, p))
 			continue;
 		all++;
+		addr += guard_same(q->ip16, p->ip16);
 		group += memcmp(q->group, p->group, 16) == 0;
 	}
-	if (inbound_from(g, p->ip16) >= GOSSIP_INBOUND_PER_ADDR) {
+	if (addr >= GOSSIP_INBOUND_PER_ADDR) {
 		peer_bye(g, p, BYE_FULL, "too many peers from this address");
 		return false;
 	}
@@ -587,13 +596,14 @@ static void on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 	}
 	/* Two connections to one node (both dialled each other): both ends keep
 	 * the one dialled by the smaller nonce, or the older one. */
-	for (size_t i = 0; i < g->n_peers; i++) {
+	struct peer *dup = NULL;
+	for (size_t i = 0; i < g->n_peers && !dup; i++) {
 		struct peer *q = g->peers[i];
 		if (q == p || q->st != PS_READY || q->their.nonce != h->nonce)
 			continue;
 		if (dialer_nonce(g, p) < dialer_nonce(g, q)) {
-			peer_bye(g, q, BYE_DUPLICATE, "duplicate connection");
-			break;
+			dup = q;   /* p replaces it, if p may have a slot */
+			continue;
 		}
 		if (p->book >= 0) {
 			g->book[p->book].has_nonce = true;
@@ -604,6 +614,8 @@ static void on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 	}
 	if (!p->outbound && !admit_inbound(g, p))
 		return;
+	if (dup)
+		peer_bye(g, dup, BYE_DUPLICATE, "duplicate connection");
 	p->st = PS_READY;
 	p->was_ready = true;
 	p->height = h->height;
