@@ -67,6 +67,10 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	json_object_set_new(o, "height", json_integer(ledger_height(n->ledger)));
 	json_object_set_new(o, "tip", json_string(tip_hex));
 	json_object_set_new(o, "peers", json_integer((json_int_t)gossip_peer_count(n->gossip)));
+	size_t in, out;
+	gossip_peer_counts(n->gossip, &in, &out);
+	json_object_set_new(o, "peers_in", json_integer((json_int_t)in));
+	json_object_set_new(o, "peers_out", json_integer((json_int_t)out));
 	json_object_set_new(o, "syncing", json_boolean(gossip_syncing(n->gossip)));
 	json_object_set_new(o, "mining", json_boolean(n->job_id != 0 || n->work_id != 0));
 	json_object_set_new(o, "pending", json_integer((json_int_t)mempool_count(n->mempool)));
@@ -582,16 +586,17 @@ static json_t *block_json(struct node *n, json_t *args, char *err, size_t errlen
 static json_t *peers_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	(void)args, (void)err, (void)errlen;
-	struct gossip_peer_info info[GOSSIP_MAX_PEERS];
-	size_t k = gossip_peers(n->gossip, info, GOSSIP_MAX_PEERS);
+	struct gossip_peer_info info[GOSSIP_MAX_CONNS];
+	size_t k = gossip_peers(n->gossip, info, GOSSIP_MAX_CONNS);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < k; i++)
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:I,s:b}", "address",
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:I,s:b,s:s,s:b}", "address",
 						     info[i].addr, "direction",
 						     info[i].outbound ? "out" : "in", "height",
 						     (json_int_t)info[i].height, "since",
 						     (json_int_t)info[i].since, "ready",
-						     info[i].ready));
+						     info[i].ready, "netgroup", info[i].netgroup,
+						     "joined", info[i].joined));
 	return arr;
 }
 

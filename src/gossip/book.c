@@ -3,9 +3,11 @@
  *
  * A small fixed table: an address learned from a peer can never
  * grow it.  Joined addresses (the user's) are kept and retried forever
- * with backoff (1 s doubling to 5 min); learned ones are forgotten after
- * LEARNED_MAX_FAILS failures in a row, and give way to joined ones when
- * the table is full.
+ * with backoff (1 s doubling to 30 s, so that a joined peer that comes
+ * back is found within half a minute: the way out of an eclipse); learned
+ * ones back off to 5 min, are forgotten after LEARNED_MAX_FAILS failures
+ * in a row, and give way to joined ones when the table is full.  Dialling
+ * order: joined, then remembered from an earlier run, then learned.
  */
 #include "gossip/internal.h"
 
@@ -77,11 +79,12 @@ void book_failed(struct gossip *g, int i, uint64_t now)
 	e->peer = 0;
 	if (e->fails < 32)
 		e->fails++;
+	uint64_t most = e->joined ? JOINED_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
 	uint64_t wait = BACKOFF_MIN_MS;
-	for (unsigned k = 1; k < e->fails && wait < BACKOFF_MAX_MS; k++)
+	for (unsigned k = 1; k < e->fails && wait < most; k++)
 		wait *= 2;
-	if (wait > BACKOFF_MAX_MS)
-		wait = BACKOFF_MAX_MS;
+	if (wait > most)
+		wait = most;
 	e->next_try = now + wait;
 	if (!e->joined && e->fails >= LEARNED_MAX_FAILS)
 		e->used = false;
@@ -112,14 +115,18 @@ static bool dialable(const struct gossip *g, const struct book_entry *e, bool le
 	return !reached_already(g, e);
 }
 
+/* 0 joined, 1 remembered from an earlier run, 2 learned from a peer. */
+static int rank(const struct book_entry *e)
+{
+	return e->joined ? 0 : e->remembered ? 1 : 2;
+}
+
 int book_next_dial(struct gossip *g, uint64_t now, bool learned_ok)
 {
-	/* Joined addresses first. */
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (int i = 0; i < BOOK_MAX; i++) {
 			const struct book_entry *e = &g->book[i];
-			if (dialable(g, e, learned_ok) && e->joined == (pass == 0) &&
-			    e->next_try <= now)
+			if (dialable(g, e, learned_ok) && rank(e) == pass && e->next_try <= now)
 				return i;
 		}
 	}

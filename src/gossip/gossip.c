@@ -7,6 +7,15 @@
  * gossip_tick() runs the clocks (handshake, keepalive, idle, stalls) and
  * dials known addresses whose backoff has run out.  Downloading and serving
  * blocks is sync.c's; one connection's bytes are peer.c's.
+ *
+ * Slots, against an eclipse (one party holding every connection): inbound
+ * peers are capped in all, per address and per network group, and never
+ * take the outbound slots, so the node can always dial the peers it chose.
+ * A full node does not refuse a newcomer whose hello is good: it evicts an
+ * inbound peer, after protecting a few of distinct groups, the last to
+ * bring useful blocks and records, and the older half, from the group that
+ * holds the most connections (evict()).  Holding slots therefore takes many
+ * groups and long, useful connections, not many sockets.
  */
 #include "gossip/internal.h"
 
@@ -42,19 +51,29 @@ void g_notice(struct gossip *g, const char *fmt, ...)
 	g->cfg.host.notice(g->cfg.host.ctx, s);
 }
 
-static size_t live_peers(const struct gossip *g, size_t *outbound)
+/* Connections we dialled (connecting and greeting included); what is
+ * closing does not count. */
+static size_t outbound_live(const struct gossip *g)
 {
-	size_t n = 0, out = 0;
+	size_t out = 0;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct peer *p = g->peers[i];
-		if (p->st == PS_DEAD || p->st == PS_CLOSING)
-			continue;
-		n++;
-		out += p->outbound;
+		out += p->outbound && p->st != PS_DEAD && p->st != PS_CLOSING;
 	}
-	if (outbound)
-		*outbound = out;
-	return n;
+	return out;
+}
+
+/* May a learned (or remembered) address be dialled now? */
+static bool learned_room(const struct gossip *g)
+{
+	return g->max_outbound > 0 && outbound_live(g) < (size_t)g->max_outbound;
+}
+
+/* Is p connected through a book entry the user joined? */
+static bool joined_peer(const struct gossip *g, const struct peer *p)
+{
+	return p->book >= 0 && g->book[p->book].used && g->book[p->book].joined &&
+	       g->book[p->book].peer == p->id;
 }
 
 static struct peer *peer_by_id(const struct gossip *g, uint64_t id)
@@ -103,9 +122,9 @@ static bool adopt(struct gossip *g, int fd, bool outbound, const struct sockaddr
 		  struct peer **out)
 {
 	*out = NULL;
-	if (g->n_peers == GOSSIP_MAX_PEERS) {
+	if (g->n_peers == GOSSIP_MAX_CONNS) {
 		reap(g);
-		if (g->n_peers == GOSSIP_MAX_PEERS)
+		if (g->n_peers == GOSSIP_MAX_CONNS)
 			return false;
 	}
 	struct peer *p;
@@ -138,15 +157,26 @@ static size_t pending_in(const struct gossip *g, const uint8_t ip16[16], size_t 
 	return n;
 }
 
+/* Established inbound peers from ip16's address (IPv6: its /64). */
+static size_t inbound_from(const struct gossip *g, const uint8_t ip16[16])
+{
+	size_t n = 0;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *q = g->peers[i];
+		n += !q->outbound && q->st == PS_READY && guard_same(q->ip16, ip16);
+	}
+	return n;
+}
+
 /* No room: say so in one write and close. */
-static void refuse_full(int fd)
+static void refuse_full(int fd, const char *why)
 {
 	uint8_t storage[64];
 	struct buf b;
 	buf_init_fixed(&b, storage, sizeof(storage));
 	struct wire_msg m = { .type = WIRE_BYE };
 	m.u.bye.code = BYE_FULL;
-	snprintf(m.u.bye.reason, sizeof(m.u.bye.reason), "full");
+	snprintf(m.u.bye.reason, sizeof(m.u.bye.reason), "%s", why);
 	if (wire_encode(&b, &m) == LC_OK) {
 		ssize_t r = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)r;
@@ -193,14 +223,21 @@ static void accept_all(struct gossip *g)
 			close(fd);
 			continue;
 		}
+		if (inbound_from(g, ip16) >= GOSSIP_INBOUND_PER_ADDR) {
+			LOG_D(LOGM, "refused %s: %d peers from that address already", ip,
+			      GOSSIP_INBOUND_PER_ADDR);
+			refuse_full(fd, "too many peers from this address");
+			continue;
+		}
 		if (pending >= PENDING_IN_MAX)
 			peer_close(g, oldest, LOG_DEBUG,
 				   "gave way to a newer connection (too many without a hello)");
+		/* A full node still takes the connection: its hello may
+		 * evict someone (admit_inbound).  Only the table can be full. */
 		struct peer *p;
-		if (live_peers(g, NULL) >= GOSSIP_MAX_PEERS ||
-		    !adopt(g, fd, false, (struct sockaddr *)&ss, &p)) {
-			LOG_I(LOGM, "refused %s: %d peers already", ip, GOSSIP_MAX_PEERS);
-			refuse_full(fd);
+		if (!adopt(g, fd, false, (struct sockaddr *)&ss, &p)) {
+			LOG_I(LOGM, "refused %s: %d connections already", ip, GOSSIP_MAX_CONNS);
+			refuse_full(fd, "full");
 			continue;
 		}
 		net_tcp_nodelay(fd);
@@ -268,7 +305,7 @@ static void on_resolved(void *ctx, const struct resolver_answer *a)
 	if (a->rc) {
 		LOG_I(LOGM, "cannot resolve %s: %s", a->host, a->why);
 		book_failed(g, bi, g_now(g));
-	} else if (live_peers(g, NULL) >= GOSSIP_MAX_PEERS) {
+	} else if (!e->joined && !learned_room(g)) {
 		book_failed(g, bi, g_now(g));
 	} else {
 		dial_addr(g, bi, a->addr, a->n, e->t_dial);
@@ -329,6 +366,213 @@ static void connect_done(struct gossip *g, struct peer *p)
 	send_hello(g, p);
 }
 
+/* ---- slots: eviction ---- */
+
+/* Is q the same node as p, about to be closed as p's duplicate? */
+static bool replaced_by(const struct peer *q, const struct peer *p)
+{
+	return q->their.nonce == p->their.nonce;
+}
+
+/* An inbound peer that could give way, with what protects it. */
+struct cand {
+	struct peer *p;
+	uint64_t gkey;      /* its group, hashed with our secret key */
+	bool keep;
+};
+
+/* The group's place in an order no peer can predict (so it cannot pick
+ * groups that will be protected): FNV-1a over the key and the group,
+ * then a final mix. */
+static uint64_t group_hash(const struct gossip *g, const uint8_t group[16])
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ g->group_key;
+	for (int i = 0; i < 16; i++) {
+		h ^= group[i];
+		h *= 0x100000001b3ull;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 32);
+}
+
+/* Older first (connected longer): by start time, then by id. */
+static bool older(const struct peer *a, const struct peer *b)
+{
+	return a->t_start != b->t_start ? a->t_start < b->t_start : a->id < b->id;
+}
+
+static int by_group_then_age(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	if (a->gkey != b->gkey)
+		return a->gkey < b->gkey ? -1 : 1;
+	return older(a->p, b->p) ? -1 : 1;
+}
+
+static int by_last_block(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	if (a->p->t_block != b->p->t_block)
+		return a->p->t_block > b->p->t_block ? -1 : 1;
+	return older(a->p, b->p) ? -1 : 1;
+}
+
+static int by_last_record(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	if (a->p->t_record != b->p->t_record)
+		return a->p->t_record > b->p->t_record ? -1 : 1;
+	return older(a->p, b->p) ? -1 : 1;
+}
+
+static int by_age(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	return older(a->p, b->p) ? -1 : 1;
+}
+
+/* Drop the candidates marked keep; returns how many are left. */
+static size_t drop_kept(struct cand *c, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!c[i].keep)
+			c[k++] = c[i];
+	return k;
+}
+
+/* Protect the first `most` of c sorted by cmp (most recent first) that
+ * ever brought a block (or a record), and drop them. */
+static size_t protect_recent(struct cand *c, size_t n, int (*cmp)(const void *, const void *),
+			     bool record, size_t most)
+{
+	qsort(c, n, sizeof(*c), cmp);
+	for (size_t i = 0; i < n && i < most; i++)
+		c[i].keep = record ? c[i].p->t_record != 0 : c[i].p->t_block != 0;
+	return drop_kept(c, n);
+}
+
+/*
+ * The inbound peer to close for a newcomer, or NULL when every one is
+ * protected.  Candidates: established inbound peers not joined by the
+ * user (only those of the newcomer's group when group_only).  Protected,
+ * in turn: the oldest peer of each of PROTECT_GROUPS groups (in the keyed
+ * order), the PROTECT_BLOCKS that last brought a block that moved our tip,
+ * the PROTECT_RECORDS that last brought a new record, and the older half
+ * of the rest.  Of what is left, the group with the most candidates (on a
+ * tie, the one with the youngest) loses its youngest.
+ */
+static struct peer *evict(struct gossip *g, const struct peer *newcomer, bool group_only)
+{
+	struct cand c[GOSSIP_MAX_CONNS];
+	size_t n = 0;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *q = g->peers[i];
+		if (q == newcomer || q->outbound || q->st != PS_READY || joined_peer(g, q) ||
+		    replaced_by(q, newcomer))
+			continue;
+		if (group_only && memcmp(q->group, newcomer->group, 16) != 0)
+			continue;
+		c[n++] = (struct cand){ q, group_hash(g, q->group), false };
+	}
+
+	qsort(c, n, sizeof(*c), by_group_then_age);
+	size_t groups = 0;
+	for (size_t i = 0; i < n && groups < PROTECT_GROUPS; i++) {
+		if (i == 0 || c[i].gkey != c[i - 1].gkey) {
+			c[i].keep = true;
+			groups++;
+		}
+	}
+	n = drop_kept(c, n);
+	n = protect_recent(c, n, by_last_block, false, PROTECT_BLOCKS);
+	n = protect_recent(c, n, by_last_record, true, PROTECT_RECORDS);
+	qsort(c, n, sizeof(*c), by_age);
+	for (size_t i = 0; i < n / 2; i++)
+		c[i].keep = true;
+	n = drop_kept(c, n);
+	if (n == 0)
+		return NULL;
+
+	/* c is oldest first: the last member of a group is its youngest. */
+	size_t best = 0, best_count = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t count = 0, youngest = i;
+		for (size_t j = 0; j < n; j++) {
+			if (c[j].gkey != c[i].gkey)
+				continue;
+			count++;
+			youngest = j;
+		}
+		if (count > best_count || (count == best_count && youngest > best)) {
+			best = youngest;
+			best_count = count;
+		}
+	}
+	return c[best].p;
+}
+
+/*
+ * May inbound peer p, whose hello just came, take a slot (the connection
+ * to the same node it replaces as a duplicate does not count)?  Not past
+ * GOSSIP_INBOUND_PER_ADDR from its address; past GOSSIP_INBOUND_PER_GROUP
+ * from its group, or past GOSSIP_MAX_INBOUND in all, only if another
+ * inbound peer gives way (evict()).  False when p was told "full".
+ */
+static bool admit_inbound(struct gossip *g, struct peer *p)
+{
+	size_t all = 0, addr = 0, group = 0;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *q = g->peers[i];
+		if (q == p || q->outbound || q->st != PS_READY || replaced_by(q, p))
+			continue;
+		all++;
+		addr += guard_same(q->ip16, p->ip16);
+		group += memcmp(q->group, p->group, 16) == 0;
+	}
+	if (addr >= GOSSIP_INBOUND_PER_ADDR) {
+		peer_bye(g, p, BYE_FULL, "too many peers from this address");
+		return false;
+	}
+	struct peer *victim;
+	if (group >= GOSSIP_INBOUND_PER_GROUP)
+		victim = evict(g, p, true);
+	else if (all >= GOSSIP_MAX_INBOUND)
+		victim = evict(g, p, false);
+	else
+		return true;
+	if (!victim) {
+		peer_bye(g, p, BYE_FULL, "full");
+		return false;
+	}
+	char gs[64];
+	guard_group_str(p->group, gs, sizeof(gs));
+	LOG_I(LOGM, "peer %s: evicted for %s of %s (%s)", victim->addr, p->addr, gs,
+	      group >= GOSSIP_INBOUND_PER_GROUP ? "that group is full" : "inbound slots full");
+	peer_bye(g, victim, BYE_FULL, "evicted for a newcomer");
+	return true;
+}
+
+/* A joined peer p is ready: when the outbound slots are over full, the
+ * youngest outbound peer dialled from a learned address gives way. */
+static void make_room_for_joined(struct gossip *g, const struct peer *p)
+{
+	if (outbound_live(g) <= GOSSIP_MAX_OUTBOUND)
+		return;
+	struct peer *young = NULL;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *q = g->peers[i];
+		if (q == p || !q->outbound || q->st == PS_DEAD || q->st == PS_CLOSING ||
+		    joined_peer(g, q))
+			continue;
+		if (!young || older(young, q))
+			young = q;
+	}
+	if (young)
+		peer_bye(g, young, BYE_FULL, "making room for a joined peer");
+}
+
 /* ---- the handshake ---- */
 
 static uint64_t dialer_nonce(const struct gossip *g, const struct peer *p)
@@ -361,13 +605,14 @@ static void on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 			 p->local);
 	/* Two connections to one node (both dialled each other): both ends keep
 	 * the one dialled by the smaller nonce, or the older one. */
-	for (size_t i = 0; i < g->n_peers; i++) {
+	struct peer *dup = NULL;
+	for (size_t i = 0; i < g->n_peers && !dup; i++) {
 		struct peer *q = g->peers[i];
 		if (q == p || q->st != PS_READY || q->their.nonce != h->nonce)
 			continue;
 		if (dialer_nonce(g, p) < dialer_nonce(g, q)) {
-			peer_bye(g, q, BYE_DUPLICATE, "duplicate connection");
-			break;
+			dup = q;   /* p replaces it, if p may have a slot */
+			continue;
 		}
 		if (p->book >= 0) {
 			g->book[p->book].has_nonce = true;
@@ -376,6 +621,10 @@ static void on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 		peer_bye(g, p, BYE_DUPLICATE, "duplicate connection");
 		return;
 	}
+	if (!p->outbound && !admit_inbound(g, p))
+		return;
+	if (dup)
+		peer_bye(g, dup, BYE_DUPLICATE, "duplicate connection");
 	p->st = PS_READY;
 	p->was_ready = true;
 	p->height = h->height;
@@ -389,6 +638,8 @@ static void on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 			e->has_nonce = true;
 			e->nonce = h->nonce;
 		}
+		if (joined_peer(g, p))
+			make_room_for_joined(g, p);
 		seen = p->addr;
 	} else if (h->listen_port) {
 		ip_port_fmt(p->adv, sizeof(p->adv), p->ip, h->listen_port);
@@ -483,6 +734,7 @@ static void on_record(struct gossip *g, struct peer *p, const struct wire_msg *m
 	lc_err rc = g->cfg.host.on_record(g->cfg.host.ctx, &m->u.record,
 					  gossip_source(p->ip16));
 	if (rc == LC_OK) {
+		p->t_record = g_now(g);
 		for (size_t i = 0; i < g->n_peers; i++) {
 			struct peer *q = g->peers[i];
 			if (q != p && q->st == PS_READY)
@@ -492,6 +744,18 @@ static void on_record(struct gossip *g, struct peer *p, const struct wire_msg *m
 		LOG_D(LOGM, "record from %s for '%s' not taken: %s", p->addr,
 		      m->u.record.name, lc_strerror(rc));
 	}
+}
+
+/* A block goes to sync.c; one that moved our tip marks its sender useful
+ * (eviction protects the last few). */
+static void on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
+{
+	uint8_t before[32], after[32];
+	ledger_tip(g->l, before);
+	sync_on_block(g, p, m);
+	ledger_tip(g->l, after);
+	if (memcmp(before, after, 32) != 0)
+		p->t_block = g_now(g);
 }
 
 uint64_t gossip_source(const uint8_t ip16[static 16])
@@ -546,7 +810,7 @@ void gossip_frame(struct gossip *g, struct peer *p, const uint8_t *body, size_t 
 		case WIRE_GETBLOCKS: sync_on_getblocks(g, p, &m->u.hashes); break;
 		case WIRE_GETDATA: sync_on_getdata(g, p, &m->u.hashes); break;
 		case WIRE_NOTFOUND: sync_on_notfound(g, p, &m->u.hashes); break;
-		case WIRE_BLOCK: sync_on_block(g, p, m); break;
+		case WIRE_BLOCK: on_block(g, p, m); break;
 		case WIRE_RECORD: on_record(g, p, m); break;
 		}
 	}
@@ -630,13 +894,16 @@ lc_err gossip_open(struct gossip **out, const struct gossip_cfg *cfg)
 	g->cfg.bind = NULL;   /* not kept: the caller's string */
 	g->l = cfg->ledger;
 	g->listen_fd = -1;
-	g->max_outbound = cfg->max_outbound == 0 ? GOSSIP_MAX_OUTBOUND : cfg->max_outbound;
+	g->max_outbound = cfg->max_outbound == 0 || cfg->max_outbound > GOSSIP_MAX_OUTBOUND ?
+		GOSSIP_MAX_OUTBOUND : cfg->max_outbound;
 	network_tag(g->tag, ledger_network(g->l), ledger_pow_bits(g->l));
 	ledger_tip(g->l, g->announced);
 	struct guard_cfg gcfg = { LOGM, cfg->now_ms };
 	lc_err rc = guard_open(&g->guard, &gcfg);
 	if (!rc)
 		rc = rng_bytes(&g->nonce, sizeof(g->nonce));
+	if (!rc)
+		rc = rng_bytes(&g->group_key, sizeof(g->group_key));
 	struct net_addr at;
 	if (!rc)
 		rc = parse_bind(g, cfg->bind, cfg->port, &at);
@@ -700,7 +967,7 @@ lc_err gossip_join(struct gossip *g, const char *hostport)
 		return LC_OK;
 	}
 	e->next_try = 0;
-	if (!e->peer && !e->resolving && live_peers(g, NULL) < GOSSIP_MAX_PEERS) {
+	if (!e->peer && !e->resolving) {
 		g->busy++;
 		dial(g, bi);
 		g->busy--;
@@ -715,7 +982,11 @@ lc_err gossip_remember(struct gossip *g, const char *hostport)
 	if (!hostport_parse(hostport, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port))
 		return LC_ERR_INVAL;
 	ip_port_fmt(canon, sizeof(canon), host, port);
-	return book_add(g, canon, false) < 0 ? LC_ERR_TOOBIG : LC_OK;
+	int bi = book_add(g, canon, false);
+	if (bi < 0)
+		return LC_ERR_TOOBIG;
+	g->book[bi].remembered = true;
+	return LC_OK;
 }
 
 lc_err gossip_sync_from(struct gossip *g, const char *hostport)
@@ -862,14 +1133,13 @@ int gossip_tick(struct gossip *g)
 		}
 	}
 
-	size_t outbound, live = live_peers(g, &outbound);
-	for (int guard = 0; guard < BOOK_MAX && live < GOSSIP_MAX_PEERS; guard++) {
-		bool learned_ok = g->max_outbound > 0 && outbound < (size_t)g->max_outbound;
-		int bi = book_next_dial(g, now, learned_ok);
+	/* Joined addresses whatever the slots say (make_room_for_joined),
+	 * the others into the outbound slots: inbound peers never hold them. */
+	for (int guard = 0; guard < BOOK_MAX; guard++) {
+		int bi = book_next_dial(g, now, learned_room(g));
 		if (bi < 0)
 			break;
 		dial(g, bi);
-		live = live_peers(g, &outbound);
 	}
 	sync_pick(g);
 	service(g);
@@ -898,12 +1168,9 @@ int gossip_tick(struct gossip *g)
 		sooner(&t, g->sync->t_progress + STALL_MS, now);
 	else if (g->sync_hold_until > now)
 		sooner(&t, g->sync_hold_until, now);
-	if (live < GOSSIP_MAX_PEERS) {
-		int64_t due = book_next_due(g, now, g->max_outbound > 0 &&
-					    outbound < (size_t)g->max_outbound);
-		if (due >= 0 && due < t)
-			t = due;
-	}
+	int64_t due = book_next_due(g, now, learned_room(g));
+	if (due >= 0 && due < t)
+		t = due;
 	g->busy--;
 	reap(g);
 	return (int)t;
@@ -961,6 +1228,22 @@ size_t gossip_peer_count(const struct gossip *g)
 	return n;
 }
 
+void gossip_peer_counts(const struct gossip *g, size_t *in, size_t *out)
+{
+	size_t n_in = 0, n_out = 0;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *p = g->peers[i];
+		if (p->st != PS_READY)
+			continue;
+		n_in += !p->outbound;
+		n_out += p->outbound;
+	}
+	if (in)
+		*in = n_in;
+	if (out)
+		*out = n_out;
+}
+
 size_t gossip_peers(const struct gossip *g, struct gossip_peer_info *out, size_t max)
 {
 	size_t k = 0;
@@ -970,7 +1253,9 @@ size_t gossip_peers(const struct gossip *g, struct gossip_peer_info *out, size_t
 			continue;
 		struct gossip_peer_info *o = &out[k++];
 		snprintf(o->addr, sizeof(o->addr), "%s", p->addr);
+		guard_group_str(p->group, o->netgroup, sizeof(o->netgroup));
 		o->outbound = p->outbound;
+		o->joined = joined_peer(g, p);
 		o->ready = p->st == PS_READY;
 		o->height = p->height;
 		o->since = p->since;

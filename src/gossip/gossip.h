@@ -36,9 +36,23 @@
 #include "util/resolver.h"
 
 #define GOSSIP_DEFAULT_PORT 47700
-#define GOSSIP_MAX_PEERS 32        /* inbound + outbound connections */
+/*
+ * Slots (see docs/SECURITY.md, "Eclipse"): at most GOSSIP_MAX_INBOUND
+ * established inbound peers, at most GOSSIP_INBOUND_PER_ADDR of them from
+ * one address (IPv6: one /64) and GOSSIP_INBOUND_PER_GROUP from one network
+ * group (IPv4 /24, IPv6 /48); the other GOSSIP_MAX_OUTBOUND slots are the
+ * ones we dial, and inbound peers never take them.  Joined addresses are
+ * dialled even past that (a learned outbound peer gives way), so the table
+ * holds GOSSIP_MAX_CONNS connections: room for those, for inbound
+ * handshakes and for peers lingering after a goodbye.
+ */
+#define GOSSIP_MAX_PEERS 32
 #define GOSSIP_MAX_OUTBOUND 8
-#define GOSSIP_MAX_POLLFDS (GOSSIP_MAX_PEERS + 2)
+#define GOSSIP_MAX_INBOUND (GOSSIP_MAX_PEERS - GOSSIP_MAX_OUTBOUND)
+#define GOSSIP_INBOUND_PER_ADDR 2
+#define GOSSIP_INBOUND_PER_GROUP 8
+#define GOSSIP_MAX_CONNS 64
+#define GOSSIP_MAX_POLLFDS (GOSSIP_MAX_CONNS + 2)
 #define GOSSIP_NOTICE_MAX 200      /* a notice's sentence, NUL included */
 
 /* What the node provides; all called on the owner thread, from inside
@@ -77,8 +91,8 @@ struct gossip_cfg {
 	struct ledger *ledger;       /* read-only use; the host mutates it */
 	struct gossip_host host;
 	/* Learned addresses are dialled while outbound connections are fewer
-	 * than this: 0 = GOSSIP_MAX_OUTBOUND, -1 = never (only joined ones;
-	 * tests build fixed topologies with it). */
+	 * than this: 0 = GOSSIP_MAX_OUTBOUND (also the most), -1 = never
+	 * (only joined ones; tests build fixed topologies with it). */
 	int max_outbound;
 	/* Monotonic milliseconds; NULL = clock_mono_ms (tests inject one to
 	 * check timers without waiting). */
@@ -92,7 +106,9 @@ struct gossip_cfg {
 /* One row of gossip_peers(). */
 struct gossip_peer_info {
 	char addr[ADDR_MAX_LEN + 1];  /* host:port as dialled or as seen */
+	char netgroup[64];            /* "a.b.c.0/24" or "x:y:z::/48" */
 	bool outbound;
+	bool joined;                  /* an address asked for by the user */
 	bool ready;                   /* hello exchanged */
 	uint32_t height;              /* the peer's tip height, as last told */
 	int64_t since;                /* wall-clock second the connection began */
@@ -105,8 +121,10 @@ struct gossip;
 lc_err gossip_open(struct gossip **out, const struct gossip_cfg *cfg);
 void gossip_close(struct gossip *g);   /* NULL ok; closes every connection */
 
-/* Dial host[:port] now and keep it as a known peer (retried with backoff
- * while it is unreachable, whatever max_outbound says).  A host name is
+/* Dial host[:port] now and keep it as a known peer: dialled before any
+ * other address, whatever max_outbound says (a learned outbound peer gives
+ * way when the outbound slots are full), and again with backoff while it
+ * is unreachable or after it left, at least every 30 s.  A host name is
  * looked up at each attempt through cfg.resolver, never on this thread:
  * the dial follows the answer, within the same handshake deadline, and a
  * name that does not resolve is a failed attempt.  Addresses learned from
@@ -115,9 +133,9 @@ void gossip_close(struct gossip *g);   /* NULL ok; closes every connection */
 lc_err gossip_join(struct gossip *g, const char *hostport);
 
 /* An address remembered from an earlier run (what peer_seen reported):
- * dialled from gossip_tick like one learned from a peer, while outbound
- * connections are fewer than max_outbound, and forgotten after ten failed
- * attempts in a row.  LC_ERR_INVAL for a malformed address, LC_ERR_TOOBIG
+ * dialled from gossip_tick while outbound connections are fewer than
+ * max_outbound, after the joined ones and before those learned from
+ * peers, and forgotten after ten failed attempts in a row.  LC_ERR_INVAL for a malformed address, LC_ERR_TOOBIG
  * when the address book is full. */
 lc_err gossip_remember(struct gossip *g, const char *hostport);
 
@@ -160,6 +178,8 @@ void gossip_resume_sync(struct gossip *g);
 
 /* Peers that completed the hello. */
 size_t gossip_peer_count(const struct gossip *g);
+/* The same, split by who dialled (either may be NULL). */
+void gossip_peer_counts(const struct gossip *g, size_t *in /* OUT */, size_t *out /* OUT */);
 /* Every connection, ready or still connecting / greeting. */
 size_t gossip_peers(const struct gossip *g, struct gossip_peer_info *out, size_t max);
 /* True while some peer claims more work than our tip and we are fetching. */

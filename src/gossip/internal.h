@@ -46,6 +46,15 @@
 #define ACCEPT_BATCH 4              /* accepted per gossip_handle, so that the
 				     * newest PENDING_IN_MAX / 2 always get to
 				     * read their hello before the next batch */
+_Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
+	       "the table holds the slots, 16 joined beyond them, the handshakes");
+
+/* Eviction (gossip.c): when the inbound slots are full, a newcomer's hello
+ * makes room by closing an inbound peer, chosen after protecting these. */
+#define PROTECT_GROUPS 4            /* one peer each of this many groups */
+#define PROTECT_BLOCKS 4            /* the last to bring a block that moved our tip */
+#define PROTECT_RECORDS 4           /* the last to bring a new pending record */
+				    /* ... and the older half of the rest */
 
 /* Timers (milliseconds). */
 #define HANDSHAKE_MS 10000
@@ -59,6 +68,7 @@
 #define LINGER_MS 2000              /* after BYE: flush, then wait for the close */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
+#define JOINED_BACKOFF_MAX_MS 30000 /* a joined address is tried at least this often */
 #define LEARNED_MAX_FAILS 10        /* a learned address is forgotten after this */
 
 #define BOOK_MAX 256
@@ -91,6 +101,9 @@ struct peer {
 	int book;                        /* address book entry dialled, or -1 */
 	int64_t since;                   /* wall-clock second */
 	uint64_t t_start, t_rx, t_tx, t_ping, t_close;
+	uint8_t group[16];               /* network group (guard_group) */
+	uint64_t t_block;                /* last block of its that moved our tip (0: none) */
+	uint64_t t_record;               /* last new pending record it brought (0: none) */
 
 	struct wire_hello their;         /* valid once READY */
 	uint8_t hello_tip[32];           /* the tip our hello told it */
@@ -130,6 +143,7 @@ struct book_entry {
 	bool used;
 	bool joined;                     /* asked by the user: kept forever */
 	bool self;                       /* reaches ourselves: never dialled */
+	bool remembered;                 /* from an earlier run: dialled before learned ones */
 	bool has_nonce;
 	uint64_t nonce;                  /* the node it reached last time */
 	unsigned fails;                  /* consecutive failed attempts */
@@ -153,7 +167,7 @@ struct gossip {
 	struct net_addr src;             /* outbound sockets bind here (len 0: do not) */
 	uint64_t next_tag;               /* for the resolver's requests */
 
-	struct peer *peers[GOSSIP_MAX_PEERS];
+	struct peer *peers[GOSSIP_MAX_CONNS];
 	size_t n_peers;
 	uint64_t next_id;
 	int busy;                        /* > 0 inside a call: do not reap */
@@ -169,6 +183,7 @@ struct gossip {
 
 	struct book_entry book[BOOK_MAX];
 	struct guard *guard;             /* bans, strikes, connection rates */
+	uint64_t group_key;              /* keys the netgroup order eviction protects by */
 };
 
 uint64_t g_now(const struct gossip *g);
@@ -245,7 +260,8 @@ int book_add(struct gossip *g, const char *addr, bool joined);
 int book_find(const struct gossip *g, const char *addr);
 void book_failed(struct gossip *g, int i, uint64_t now);
 void book_connected(struct gossip *g, int i, uint64_t peer_id);
-/* Next entry to dial now (joined ones regardless of the outbound limit). */
+/* Next entry to dial now: joined ones first (regardless of the outbound
+ * limit), then remembered ones, then learned ones. */
 int book_next_dial(struct gossip *g, uint64_t now, bool learned_ok);
 /* Milliseconds until the next entry is due (for gossip_tick), or -1. */
 int64_t book_next_due(const struct gossip *g, uint64_t now, bool learned_ok);

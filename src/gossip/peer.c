@@ -111,6 +111,7 @@ lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *
 	p->st = outbound ? PS_CONNECTING : PS_HELLO;
 	p->book = -1;
 	sa_ip(sa, p->ip, sizeof(p->ip), p->ip16);
+	guard_group(p->ip16, p->group);
 	uint16_t port = sa->sa_family == AF_INET6 ?
 		ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port) :
 		ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);

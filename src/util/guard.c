@@ -159,6 +159,24 @@ bool guard_same(const uint8_t a[16], const uint8_t b[16])
 	return memcmp(ka, kb, 16) == 0;
 }
 
+void guard_group(const uint8_t ip16[16], uint8_t group[16])
+{
+	memcpy(group, ip16, 16);
+	if (is_v4(ip16))
+		group[15] = 0;
+	else
+		memset(group + 6, 0, 10);
+}
+
+void guard_group_str(const uint8_t group[16], char *out, size_t n)
+{
+	net_ip16_str(group, out, n);
+	size_t l = strlen(out);
+	const char *bits = is_v4(group) ? "/24" : "/48";
+	if (l + 4 <= n)
+		memcpy(out + l, bits, 4);
+}
+
 static void key_str(const uint8_t key[16], char *out, size_t n)
 {
 	net_ip16_str(key, out, n);

@@ -69,6 +69,13 @@ bool guard_ip16_str(const char *ip, uint8_t ip16[16] /* OUT */);
 /* Do a and b count as one address (IPv6: the same /64)? */
 bool guard_same(const uint8_t a[16], const uint8_t b[16]);
 
+/* The network group of an address: an IPv4 address's /24, an IPv6
+ * address's /48 (what one site or one provider's customer is likely to
+ * hold whole), host bits zero; groups compare with memcmp.  As text:
+ * "a.b.c.0/24" or "x:y:z::/48" (n >= 54 holds any). */
+void guard_group(const uint8_t ip16[16], uint8_t group[16] /* OUT */);
+void guard_group_str(const uint8_t group[16], char *out, size_t n);
+
 /* A connection from ip16 was just accepted: may it stay?  Counts it
  * against the address's connection rate. */
 enum guard_verdict guard_admit(struct guard *g, const uint8_t ip16[16]);

@@ -687,31 +687,107 @@ TEST_T(different_network_is_refused_with_a_reason_not_banned, 30)
 	gn_close(&b);
 }
 
-TEST_T(a_full_node_says_full, 30)
+/* A raw peer from ip that says hello (nonce) to a. */
+static void raw_hello(struct gn_raw *r, const char *ip, struct gn *a, uint64_t nonce)
+{
+	struct wire_msg *m = malloc(sizeof(*m));
+	CHECK(m != NULL);
+	gn_raw_open(r, ip, a->ip, 0);
+	gn_hello(m, a->l, nonce);
+	gn_raw_send_msg(r, m);
+	free(m);
+}
+
+/* The raw peer was told BYE_FULL and closed. */
+static void told_full(struct gn *const *v, size_t nv, struct gn_raw *r)
+{
+	struct wire_msg *m = malloc(sizeof(*m));
+	CHECK(m != NULL);
+	struct gn_wait_frame wf = { r, m, WIRE_BYE };
+	CHECK(gn_drive(v, nv, gn_pred_frame, &wf, 5000));
+	CHECK_INT(m->u.bye.code, ==, BYE_FULL);
+	CHECK(gn_drive(v, nv, gn_pred_raw_closed, r, 5000));
+	free(m);
+}
+
+TEST_T(inbound_peers_are_capped_per_address_and_per_group, 30)
 {
 	struct gn a;
 	gn_open(&a, "127.0.45.1", NULL);
 	struct gn *v[1] = { &a };
-	struct gn_raw r[GOSSIP_MAX_PEERS + 1];
-	struct wire_msg *m = malloc(sizeof(*m));
-	for (int i = 0; i < GOSSIP_MAX_PEERS; i++) {
-		char ip[32];
-		snprintf(ip, sizeof(ip), "127.0.45.%d", 10 + i);
-		gn_raw_open(&r[i], ip, "127.0.45.1", 0);
-		gn_hello(m, a.l, 100 + (uint64_t)i);
-		gn_raw_send_msg(&r[i], m);
-	}
-	struct want_count wc = { &a, GOSSIP_MAX_PEERS };
+	enum { N = GOSSIP_INBOUND_PER_GROUP + 1 };
+	struct gn_raw r[N + 1];
+
+	/* Two from one address; the third is told "full". */
+	raw_hello(&r[0], "127.0.45.10", &a, 100);
+	raw_hello(&r[1], "127.0.45.10", &a, 101);
+	struct want_count wc = { &a, GOSSIP_INBOUND_PER_ADDR };
 	CHECK(gn_drive(v, 1, pred_peer_count, &wc, 5000));
-	gn_raw_open(&r[GOSSIP_MAX_PEERS], "127.0.45.200", "127.0.45.1", 0);
-	struct gn_wait_frame wf = { &r[GOSSIP_MAX_PEERS], m, WIRE_BYE };
-	CHECK(gn_drive(v, 1, gn_pred_frame, &wf, 5000));
-	CHECK_INT(m->u.bye.code, ==, BYE_FULL);
-	CHECK(gn_drive(v, 1, gn_pred_raw_closed, &r[GOSSIP_MAX_PEERS], 5000));
-	CHECK_INT(gossip_peer_count(a.g), ==, GOSSIP_MAX_PEERS);
-	for (int i = 0; i <= GOSSIP_MAX_PEERS; i++)
+	raw_hello(&r[N], "127.0.45.10", &a, 102);
+	told_full(v, 1, &r[N]);
+	gn_raw_close(&r[N]);
+	CHECK_INT(gossip_peer_count(a.g), ==, GOSSIP_INBOUND_PER_ADDR);
+
+	/* The /24 fills up, one address at a time ... */
+	for (int i = 2; i < GOSSIP_INBOUND_PER_GROUP; i++) {
+		char ip[32];
+		snprintf(ip, sizeof(ip), "127.0.45.%d", 9 + i);
+		raw_hello(&r[i], ip, &a, 100 + (uint64_t)i);
+		wc.peers = (size_t)i + 1;
+		CHECK(gn_drive(v, 1, pred_peer_count, &wc, 5000));
+	}
+	/* ... and one more from it makes its youngest give way: the group
+	 * never holds more. */
+	raw_hello(&r[N - 1], "127.0.45.99", &a, 199);
+	told_full(v, 1, &r[GOSSIP_INBOUND_PER_GROUP - 1]);
+	wc.peers = GOSSIP_INBOUND_PER_GROUP;
+	CHECK(gn_drive(v, 1, pred_peer_count, &wc, 5000));
+	struct gossip_peer_info info[GOSSIP_MAX_CONNS];
+	size_t k = gossip_peers(a.g, info, GOSSIP_MAX_CONNS);
+	bool newcomer = false;
+	for (size_t i = 0; i < k; i++) {
+		CHECK_STR(info[i].netgroup, "127.0.45.0/24");
+		newcomer |= strncmp(info[i].addr, "127.0.45.99:", 12) == 0;
+	}
+	CHECK(newcomer);
+	CHECK(!gossip_banned(a.g, "127.0.45.10"));
+	for (int i = 0; i < N; i++)
 		gn_raw_close(&r[i]);
-	free(m);
+	gn_close(&a);
+}
+
+TEST_T(a_full_node_evicts_for_a_newcomer_of_another_group, 30)
+{
+	struct gn a;
+	gn_open(&a, "127.0.57.1", NULL);
+	struct gn *v[1] = { &a };
+	struct gn_raw r[GOSSIP_MAX_INBOUND + 1];
+	/* Every inbound slot, from three /24s (4 addresses x 2 each). */
+	for (int i = 0; i < GOSSIP_MAX_INBOUND; i++) {
+		char ip[32];
+		snprintf(ip, sizeof(ip), "127.45.%d.%d", 1 + i / 8, 10 + (i % 8) / 2);
+		raw_hello(&r[i], ip, &a, 300 + (uint64_t)i);
+		struct want_count wc = { &a, (size_t)i + 1 };
+		CHECK(gn_drive(v, 1, pred_peer_count, &wc, 5000));
+	}
+	/* A newcomer from a fourth group gets in; the youngest of a group
+	 * holding the most (all hold 8: the one with the youngest) leaves. */
+	raw_hello(&r[GOSSIP_MAX_INBOUND], "127.45.4.10", &a, 399);
+	told_full(v, 1, &r[GOSSIP_MAX_INBOUND - 1]);
+	struct want_count wc = { &a, GOSSIP_MAX_INBOUND };
+	CHECK(gn_drive(v, 1, pred_peer_count, &wc, 5000));
+	size_t in, out;
+	gossip_peer_counts(a.g, &in, &out);
+	CHECK_INT(in, ==, GOSSIP_MAX_INBOUND);
+	CHECK_INT(out, ==, 0);
+	struct gossip_peer_info info[GOSSIP_MAX_CONNS];
+	size_t k = gossip_peers(a.g, info, GOSSIP_MAX_CONNS);
+	bool newcomer = false;
+	for (size_t i = 0; i < k; i++)
+		newcomer |= strcmp(info[i].netgroup, "127.45.4.0/24") == 0 && info[i].ready;
+	CHECK(newcomer);
+	for (int i = 0; i <= GOSSIP_MAX_INBOUND; i++)
+		gn_raw_close(&r[i]);
 	gn_close(&a);
 }
 
@@ -862,8 +938,8 @@ static bool pred_not_syncing(void *arg)
 static bool pred_no_peers(void *arg)
 {
 	struct gn *n = arg;
-	struct gossip_peer_info info[GOSSIP_MAX_PEERS];
-	return gossip_peers(n->g, info, GOSSIP_MAX_PEERS) == 0;
+	struct gossip_peer_info info[GOSSIP_MAX_CONNS];
+	return gossip_peers(n->g, info, GOSSIP_MAX_CONNS) == 0;
 }
 
 TEST_T(a_peer_that_stops_reading_is_dropped, 60)
@@ -915,8 +991,10 @@ TEST_T(join_to_nowhere_backs_off_without_busy_looping, 30)
 	CHECK_ERR(gossip_join(a.g, "127.0.48.99:0"), LC_ERR_INVAL);
 	CHECK_ERR(gossip_join(a.g, "::1"), LC_ERR_INVAL);
 
-	const int64_t schedule[] = { 1000, 2000, 4000, 8000, 16000, 32000, 64000,
-				     128000, 256000, 300000, 300000 };
+	/* A joined address backs off to 30 s at most: it is found again
+	 * within half a minute of its return. */
+	const int64_t schedule[] = { 1000, 2000, 4000, 8000, 16000, 30000, 30000,
+				     30000, 30000, 30000, 30000 };
 	for (unsigned i = 0; i < sizeof(schedule) / sizeof(schedule[0]); i++) {
 		struct known_wait kw = { &a, i + 1 };
 		CHECK(gn_drive(v, 1, pred_fails, &kw, 5000));

@@ -138,6 +138,32 @@ TEST(guard_ipv6_counts_by_slash_64_ipv4_alone)
 	guard_close(g);
 }
 
+TEST(guard_groups_are_ipv4_slash_24_and_ipv6_slash_48)
+{
+	uint8_t a[16], b[16], c[16], ga[16], gb[16], gc[16];
+	char s[64];
+	ip("10.1.1.1", a);
+	ip("10.1.1.250", b);
+	ip("10.1.2.1", c);
+	guard_group(a, ga);
+	guard_group(b, gb);
+	guard_group(c, gc);
+	CHECK_MEM(ga, gb, 16);
+	CHECK(memcmp(ga, gc, 16) != 0);
+	guard_group_str(ga, s, sizeof(s));
+	CHECK_STR(s, "10.1.1.0/24");
+	ip("2001:db8:1:2::1", a);
+	ip("2001:db8:1:ffff::9", b);
+	ip("2001:db8:2::1", c);
+	guard_group(a, ga);
+	guard_group(b, gb);
+	guard_group(c, gc);
+	CHECK_MEM(ga, gb, 16);
+	CHECK(memcmp(ga, gc, 16) != 0);
+	guard_group_str(ga, s, sizeof(s));
+	CHECK_STR(s, "2001:db8:1::/48");
+}
+
 TEST(guard_table_is_bounded_and_keeps_bans_longest)
 {
 	struct guard *g = open_guard();
