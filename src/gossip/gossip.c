@@ -646,11 +646,11 @@ void gossip_close(struct gossip *g)
 	resolver_cancel(g->cfg.resolver, g, 0);
 	/* No more callbacks, no new sync while the connections go. */
 	g->cfg.host.notice = NULL;
-	g->sync = NULL;
+	g->n_sync = 0;
 	g->busy++;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
-		p->ahead_work = p->ahead_inv = false;
+		p->ahead_work = p->ahead_inv = p->syncing = false;
 	}
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
@@ -732,6 +732,7 @@ size_t gossip_pollfds(struct gossip *g, struct pollfd *fds, size_t max)
 static void service(struct gossip *g)
 {
 	sync_relay_tip(g);
+	sync_behind_update(g);
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
 		if (p->st == PS_READY)
@@ -858,10 +859,7 @@ int gossip_tick(struct gossip *g)
 	for (int i = 0; i < BOOK_MAX; i++)
 		if (g->book[i].used && g->book[i].resolving)
 			sooner(&t, g->book[i].t_dial + HANDSHAKE_MS, now);
-	if (g->sync)
-		sooner(&t, g->sync->t_progress + STALL_MS, now);
-	else if (g->sync_hold_until > now)
-		sooner(&t, g->sync_hold_until, now);
+	t = sync_due(g, now, t);
 	if (live < GOSSIP_MAX_PEERS) {
 		int64_t due = book_next_due(g, now, g->max_outbound > 0 &&
 					    outbound < (size_t)g->max_outbound);
@@ -944,7 +942,7 @@ size_t gossip_peers(const struct gossip *g, struct gossip_peer_info *out, size_t
 
 bool gossip_syncing(const struct gossip *g)
 {
-	return g->sync != NULL;
+	return g->n_sync > 0;
 }
 
 size_t gossip_known(const struct gossip *g, struct gossip_addr_info *out, size_t max)
