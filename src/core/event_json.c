@@ -120,6 +120,10 @@ static json_t *fields(const struct node_event *ev)
 					 ev->u.storage.why, "data_dir", ev->u.storage.data_dir);
 		return json_pack("{s:s,s:I}", "state", "ok", "failed_for",
 				 (json_int_t)ev->u.storage.failed_for);
+	case NODE_EV_BEHIND:
+		return json_pack("{s:b,s:I,s:I}", "behind", ev->u.behind.behind, "height",
+				 (json_int_t)ev->u.behind.height, "seconds",
+				 (json_int_t)ev->u.behind.seconds);
 	case NODE_EV__COUNT:
 		break;
 	}

@@ -22,6 +22,7 @@ static const char *const kind_names[NODE_EV__COUNT] = {
 	[NODE_EV_KEY_ROTATED] = "key_rotated",
 	[NODE_EV_VERIFIED] = "verified",
 	[NODE_EV_STORAGE] = "storage",
+	[NODE_EV_BEHIND] = "behind",
 };
 
 const char *node_event_name(enum node_event_kind kind)

@@ -47,6 +47,7 @@ enum node_event_kind {
 	NODE_EV_KEY_ROTATED,    /* u.sess, kind SESS_EV_KEY_ROTATED */
 	NODE_EV_VERIFIED,
 	NODE_EV_STORAGE,
+	NODE_EV_BEHIND,
 	NODE_EV__COUNT
 };
 
@@ -91,6 +92,12 @@ struct node_event {
 			char data_dir[OPT_PATH_MAX];  /* failing */
 			int64_t failed_for;        /* ok: seconds it had been failing */
 		} storage;
+		struct {
+			bool behind;               /* else caught up */
+			uint32_t height;           /* behind: the best height peers
+						    * claimed; caught up: ours */
+			int64_t seconds;           /* how long it has been (was) behind */
+		} behind;
 	} u;
 };
 

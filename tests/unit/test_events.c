@@ -133,6 +133,13 @@ static const struct row {
 	{ "storage",
 	  { .kind = NODE_EV_STORAGE, .time = T0, .u.storage = { .failed_for = 42 } },
 	  "{\"state\":\"ok\",\"failed_for\":42}" },
+	{ "behind",
+	  { .kind = NODE_EV_BEHIND, .time = T0,
+	    .u.behind = { .behind = true, .height = 120, .seconds = 11 } },
+	  "{\"behind\":true,\"height\":120,\"seconds\":11}" },
+	{ "behind",
+	  { .kind = NODE_EV_BEHIND, .time = T0, .u.behind = { .height = 120, .seconds = 14 } },
+	  "{\"behind\":false,\"height\":120,\"seconds\":14}" },
 };
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
