@@ -159,7 +159,8 @@ size_t gossip_peers(const struct gossip *g, struct gossip_peer_info *out, size_t
 bool gossip_syncing(const struct gossip *g);
 
 /* Behind: a peer whose word we still take (it has not announced blocks it
- * then failed to serve) has claimed more than our chain holds, by a hello
+ * then failed to serve, and its chain is not set aside as refused or dated
+ * ahead of our clock) has claimed more than our chain holds, by a hello
  * with more work or by announcing a block we lack, and we have not caught
  * up for GOSSIP_BEHIND_MS.  True with *out filled then; false otherwise. */
 #define GOSSIP_BEHIND_MS 10000

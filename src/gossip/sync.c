@@ -542,7 +542,10 @@ void sync_behind_update(struct gossip *g)
 	bool behind = false;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct peer *p = g->peers[i];
-		if (p->st != PS_READY || distrusted(g, p))
+		/* Not a peer we do not believe, nor one whose chain we set
+		 * aside for now (refused, or dated ahead of our clock: each
+		 * says so itself). */
+		if (p->st != PS_READY || distrusted(g, p) || p->hold_until > g_now(g))
 			continue;
 		bool claims = (p->ahead_work && more_work_than_us(g, p)) ||
 			      (p->ahead_inv && !ledger_has(g->l, p->ahead_hash)) ||

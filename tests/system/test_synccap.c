@@ -5,7 +5,7 @@
  * bound, strike the liar and, as it keeps at it, ban it.  A node held
  * behind (a peer that serves its chain one block at a time, just inside
  * the deadline) must say so in ctl status and by an event, and stop once
- * it has caught up.  Each test has its own 127.0.11x.y. */
+ * it has caught up.  Each test has its own 127.0.17x.y. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -310,12 +310,12 @@ static void capture(int net, bool silent)
 
 TEST_T(synccap_a_peer_answering_notfound_does_not_hold_the_node_back, 120)
 {
-	capture(111, false);
+	capture(171, false);
 }
 
 TEST_T(synccap_a_silent_peer_does_not_hold_the_node_back, 120)
 {
-	capture(112, true);
+	capture(172, true);
 }
 
 /* ---- held behind ---- */
@@ -343,7 +343,7 @@ static bool status_behind(struct victim *v, long *height, long *since)
 TEST_T(synccap_a_node_held_behind_says_so_and_stops_once_synced, 120)
 {
 	struct victim v;
-	victim_start(&v, "held", 113);
+	victim_start(&v, "held", 173);
 	struct fx chain;
 	fx_open(&chain);
 	enum { N = 12 };
@@ -352,7 +352,7 @@ TEST_T(synccap_a_node_held_behind_says_so_and_stops_once_synced, 120)
 		CHECK_INT(fx_extend(&chain, NULL, 0, &b[i]), ==, LEDGER_EXTENDED);
 
 	struct gn_raw r;
-	gn_raw_open(&r, "127.0.113.4", v.ip, 0);
+	gn_raw_open(&r, "127.0.173.4", v.ip, 0);
 	struct wire_msg *m = malloc(sizeof(*m));
 	CHECK(m != NULL);
 	gn_hello(m, chain.l, 0xd819);
