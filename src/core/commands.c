@@ -72,6 +72,13 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	json_object_set_new(o, "peers_in", json_integer((json_int_t)in));
 	json_object_set_new(o, "peers_out", json_integer((json_int_t)out));
 	json_object_set_new(o, "syncing", json_boolean(gossip_syncing(n->gossip)));
+	/* Present only while peers have claimed more than our chain for 10 s
+	 * and we have not caught up (gossip_behind). */
+	struct gossip_behind bh;
+	if (gossip_behind(n->gossip, &bh))
+		json_object_set_new(o, "behind",
+				    json_pack("{s:I,s:I}", "height", (json_int_t)bh.height, "since",
+					      (json_int_t)(bh.for_ms / 1000)));
 	json_object_set_new(o, "mining", json_boolean(n->job_id != 0 || n->work_id != 0));
 	json_object_set_new(o, "pending", json_integer((json_int_t)mempool_count(n->mempool)));
 	if (n->job_id) {

@@ -160,6 +160,10 @@ static json_t *fields(const struct node_event *ev)
 				 (json_int_t)ev->u.own_binding.seq, "height",
 				 (json_int_t)ev->u.own_binding.height, "ledger",
 				 ev->u.own_binding.ledger, "why", ev->u.own_binding.why);
+	case NODE_EV_BEHIND:
+		return json_pack("{s:b,s:I,s:I}", "behind", ev->u.behind.behind, "height",
+				 (json_int_t)ev->u.behind.height, "seconds",
+				 (json_int_t)ev->u.behind.seconds);
 	case NODE_EV__COUNT:
 		break;
 	}

@@ -55,6 +55,7 @@ enum node_event_kind {
 	NODE_EV_REVOKING,       /* u.revocation: this node queued its REVOKE */
 	NODE_EV_REVOKED,        /* u.revocation: its name is revoked on the best chain */
 	NODE_EV_OWN_BINDING_CHANGED, /* u.own_binding: a change of our name we did not make */
+	NODE_EV_BEHIND,
 	NODE_EV__COUNT
 };
 
@@ -117,6 +118,12 @@ struct node_event {
 			char ledger[FINGERPRINT_STR_LEN]; /* the key the ledger binds now */
 			char why[NODE_OWN_WHY_MAX];    /* what it means, what to do */
 		} own_binding;
+		struct {
+			bool behind;               /* else caught up */
+			uint32_t height;           /* behind: the best height peers
+						    * claimed; caught up: ours */
+			int64_t seconds;           /* how long it has been (was) behind */
+		} behind;
 	} u;
 };
 

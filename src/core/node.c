@@ -1214,6 +1214,32 @@ static void drain_queue(struct node *n)
 	}
 }
 
+/* Tell the front ends when the node falls behind what its peers claim
+ * (for GOSSIP_BEHIND_MS: gossip decides) and when it catches up. */
+static void behind_check(struct node *n)
+{
+	struct gossip_behind b;
+	bool behind = gossip_behind(n->gossip, &b);
+	if (behind == n->behind_shown)
+		return;
+	uint64_t now = clock_mono_ms();
+	struct node_event ev = { .kind = NODE_EV_BEHIND, .u.behind.behind = behind };
+	if (behind) {
+		n->behind_since_ms = now - b.for_ms;
+		ev.u.behind.height = b.height;
+		ev.u.behind.seconds = (int64_t)(b.for_ms / 1000);
+		LOG_W("node", "behind: peers claim height %u, this node has %u, for %llu s",
+		      b.height, ledger_height(n->ledger), (unsigned long long)(b.for_ms / 1000));
+	} else {
+		ev.u.behind.height = ledger_height(n->ledger);
+		ev.u.behind.seconds = (int64_t)((now - n->behind_since_ms) / 1000);
+		LOG_I("node", "caught up at height %u after %lld s behind", ev.u.behind.height,
+		      (long long)ev.u.behind.seconds);
+	}
+	n->behind_shown = behind;
+	node_emit(n, &ev);
+}
+
 lc_err node_run(struct node *n, bool handle_signals)
 {
 	int sfd = handle_signals ? make_signalfd() : -1;
@@ -1258,6 +1284,7 @@ lc_err node_run(struct node *n, bool handle_signals)
 		commit_and_answer(n);
 		sess_ms = sess_tick(n->sess);
 		gossip_ms = gossip_tick(n->gossip);
+		behind_check(n);
 		if (clock_mono_ms() >= next_hk) {
 			housekeeping(n);
 			next_hk = clock_mono_ms() + HOUSEKEEPING_MS;

@@ -145,6 +145,10 @@ struct node {
 	int64_t store_failed_at;            /* wall-clock second */
 	char store_why[NODE_STORAGE_WHY_MAX]; /* what failed, and how */
 
+	/* "behind" was published (gossip_behind), since (monotonic ms). */
+	bool behind_shown;
+	uint64_t behind_since_ms;
+
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
 	bool announced_registered;          /* "registered" event sent */

@@ -27,7 +27,12 @@
  * Commands (the node's handler answers them; field names are fixed, since
  * scripts and outside checks rely on them; a node may add fields):
  *   status               {name, fingerprint, address, registered (bool),
- *                         height, tip, peers, mining (bool)}
+ *                         height, tip, peers, mining (bool), ...;
+ *                         behind {height, since} only while, for 10 s
+ *                         or more, a peer the node still believes has
+ *                         claimed a longer chain (height: the best
+ *                         claimed; since: seconds behind) and the node
+ *                         has not caught up}
  *   register {name}      starts mining the name's record, answers at once
  *   names                [{name, fingerprint, address, status}, ...]
  *   blocks {from, limit} [{height, hash, time, records (a count)}, ...]

@@ -927,11 +927,11 @@ void gossip_close(struct gossip *g)
 	resolver_cancel(g->cfg.resolver, g, 0);
 	/* No more callbacks, no new sync while the connections go. */
 	g->cfg.host.notice = NULL;
-	g->sync = NULL;
+	g->n_sync = 0;
 	g->busy++;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
-		p->ahead_work = p->ahead_inv = false;
+		p->ahead_work = p->ahead_inv = p->syncing = false;
 	}
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
@@ -1003,7 +1003,7 @@ lc_err gossip_sync_from(struct gossip *g, const char *hostport)
 	if (e->self || e->peer)
 		return LC_OK;
 	e->next_try = 0;
-	if (live_peers(g, NULL) < GOSSIP_MAX_PEERS) {
+	if (g->n_peers < GOSSIP_MAX_CONNS) {   /* dialled whatever the slots say */
 		g->busy++;
 		dial(g, bi);
 		g->busy--;
@@ -1039,6 +1039,7 @@ size_t gossip_pollfds(struct gossip *g, struct pollfd *fds, size_t max)
 static void service(struct gossip *g)
 {
 	sync_relay_tip(g);
+	sync_behind_update(g);
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
 		if (p->st == PS_READY)
@@ -1164,10 +1165,7 @@ int gossip_tick(struct gossip *g)
 	for (int i = 0; i < BOOK_MAX; i++)
 		if (g->book[i].used && g->book[i].resolving)
 			sooner(&t, g->book[i].t_dial + HANDSHAKE_MS, now);
-	if (g->sync)
-		sooner(&t, g->sync->t_progress + STALL_MS, now);
-	else if (g->sync_hold_until > now)
-		sooner(&t, g->sync_hold_until, now);
+	t = sync_due(g, now, t);
 	int64_t due = book_next_due(g, now, learned_room(g));
 	if (due >= 0 && due < t)
 		t = due;
@@ -1288,7 +1286,7 @@ size_t gossip_joined_local(const struct gossip *g, char out[][NET_IP_STRLEN], si
 
 bool gossip_syncing(const struct gossip *g)
 {
-	return g->sync != NULL;
+	return g->n_sync > 0;
 }
 
 size_t gossip_known(const struct gossip *g, struct gossip_addr_info *out, size_t max)

@@ -4,8 +4,10 @@
  * Every node keeps the whole chain.  Peers connect over TCP (default port
  * 47700), greet each other with their network and tip, then:
  *   - a node that learns of blocks it lacks (a hello with more work, an
- *     inventory announcement, an orphan) asks for them by locator and
- *     downloads them in bounded batches, never holding the whole chain;
+ *     inventory announcement, an orphan) asks the peers that told it for
+ *     them, by locator, several peers at once, and downloads them in
+ *     bounded batches, never holding the whole chain; a peer that does not
+ *     serve what it announced is struck and not believed for a while;
  *   - every new best tip is announced to the peers not known to have it
  *     (after each batch of input, not while syncing: a peer that lacks its
  *     parents asks by locator), and every new pending record is flooded to
@@ -196,6 +198,18 @@ bool gossip_syncing(const struct gossip *g);
  * choose what we publish.  At most max; the count.
  */
 size_t gossip_joined_local(const struct gossip *g, char out[][NET_IP_STRLEN], size_t max);
+
+/* Behind: a peer whose word we still take (it has not announced blocks it
+ * then failed to serve, and its chain is not set aside as refused or dated
+ * ahead of our clock) has claimed more than our chain holds, by a hello
+ * with more work or by announcing a block we lack, and we have not caught
+ * up for GOSSIP_BEHIND_MS.  True with *out filled then; false otherwise. */
+#define GOSSIP_BEHIND_MS 10000
+struct gossip_behind {
+	uint32_t height;              /* the best height claimed (at least ours + 1) */
+	uint64_t for_ms;              /* how long we have been behind */
+};
+bool gossip_behind(const struct gossip *g, struct gossip_behind *out /* OUT */);
 
 /* Diagnostics (ctl, tests): the known addresses and their retry state. */
 struct gossip_addr_info {

@@ -60,10 +60,14 @@ _Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
 #define HANDSHAKE_MS 10000
 #define PING_MS 30000
 #define IDLE_MS 90000
-#define STALL_MS 30000              /* sync peer silent with requests outstanding */
+#define REQUEST_MS 6000             /* a sync request (GETBLOCKS, or GETDATA while no
+				     * block comes) unanswered this long: the peer
+				     * did not serve what it announced */
+#define DISTRUST_MS 30000           /* then its announcements are not believed */
 #define SYNC_HOLD_MS 5000           /* no syncing after the host could not take a block */
 #define SYNC_EARLY_HOLD_MS 60000    /* none from a peer whose chain is dated ahead of us */
 #define SYNC_REFUSED_HOLD_MS 10000  /* none from a peer that served a refused chain */
+#define SYNC_SLOTS 3                /* peers downloading from at once */
 #define WRITE_STALL_MS 60000        /* output pending, nothing written */
 #define LINGER_MS 2000              /* after BYE: flush, then wait for the close */
 #define BACKOFF_MIN_MS 1000
@@ -116,19 +120,28 @@ struct peer {
 	uint64_t tokens, t_tokens;       /* flood limit, in frames */
 	uint64_t unsol, t_unsol;         /* unsolicited-block allowance */
 
-	/* Downloading from this peer (only the sync peer has requests). */
+	/* Downloading from this peer (a sync slot: only syncing peers send
+	 * requests; a peer let go keeps what it has in flight, so the
+	 * blocks still count as asked for when they come). */
+	bool syncing;                    /* holds one of the SYNC_SLOTS */
 	struct hashq want;               /* hashes to GETDATA */
 	struct hashq inflight;           /* asked for, in order */
 	bool getblocks_out;              /* a GETBLOCKS is unanswered */
 	bool more;                       /* its chain goes on past more_from */
 	uint8_t more_from[32];
-	uint64_t t_progress;
+	uint64_t t_asked;                /* the GETBLOCKS was sent */
+	uint64_t t_linked;               /* the last block it served that linked,
+					  * or the GETDATA that began a wait */
+	uint32_t served;                 /* blocks it served that linked */
 	/* Why we may want to sync from it later. */
 	bool ahead_work;                 /* its hello showed more work */
 	bool ahead_inv;                  /* it announced ahead_hash, unknown to us */
 	uint8_t ahead_hash[32];
 	uint64_t hold_until;             /* not synced from before (its chain was dated
 					  * too far ahead of our clock) */
+	uint64_t distrust_until;         /* it announced blocks and did not serve
+					  * them: its announcements and claims are
+					  * not believed before (monotonic ms) */
 
 	/* Serving this peer. */
 	struct hashq serve;              /* GETDATA hashes not yet sent */
@@ -177,8 +190,11 @@ struct gossip {
 	uint64_t poll_ids[GOSSIP_MAX_POLLFDS];
 	size_t n_poll;
 
-	struct peer *sync;               /* the peer we download from, or NULL */
+	size_t n_sync;                   /* peers holding a sync slot */
 	uint64_t sync_hold_until;        /* no new sync before (monotonic ms) */
+	uint64_t behind_since;           /* a believed peer has claimed more than
+					  * our chain since (monotonic ms), or 0 */
+	uint32_t behind_height;          /* the best height claimed meanwhile */
 	uint8_t announced[32];           /* last tip relayed */
 
 	struct book_entry book[BOOK_MAX];
@@ -246,10 +262,15 @@ void sync_on_getdata(struct gossip *g, struct peer *p, const struct wire_hashes 
 void sync_peer_gone(struct gossip *g, struct peer *p);
 /* Fill p's output with requested blocks while it is below OUT_LOW. */
 void sync_serve(struct gossip *g, struct peer *p);
-/* Start syncing from the best candidate if we are not syncing. */
+/* Give free sync slots to the best candidates. */
 void sync_pick(struct gossip *g);
-/* Stall check for the sync peer. */
+/* Request deadlines of the syncing peers. */
 void sync_tick(struct gossip *g, uint64_t now);
+/* Milliseconds until sync_tick or sync_pick has something to do, at most
+ * max. */
+int64_t sync_due(const struct gossip *g, uint64_t now, int64_t max);
+/* Is a believed peer ahead of us?  Updates g->behind_*. */
+void sync_behind_update(struct gossip *g);
 /* Announce our tip to peers that do not know it (not while syncing). */
 void sync_relay_tip(struct gossip *g);
 void sync_locator(const struct gossip *g, uint8_t out[WIRE_LOCATOR_MAX][32], size_t *n);

@@ -223,7 +223,7 @@ void peer_bye(struct gossip *g, struct peer *p, uint8_t code, const char *reason
 	p->st = PS_CLOSING;
 	p->t_close = g_now(g);
 	hashq_clear(&p->serve);
-	if (was_ready || p == g->sync)
+	if (was_ready || p->syncing)
 		sync_peer_gone(g, p);
 	peer_flush(g, p);
 }

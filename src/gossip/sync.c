@@ -1,10 +1,12 @@
 /*
- * sync.c - downloading blocks from one peer at a time, and serving them.
+ * sync.c - downloading blocks from the peers that announced them, and
+ * serving them.
  *
  * The one idea: blocks must arrive parent first (the ledger keeps no
- * orphans), so a node downloads from a single peer at a time, g->sync, in
- * the order of that peer's best chain.  The pipeline has two stages that
- * both run ahead of the ledger:
+ * orphans), so each download follows one peer's chain in its order, and a
+ * peer that announces blocks is the one asked for them.  Up to SYNC_SLOTS
+ * peers download at once (p->syncing), each through its own pipeline of
+ * two stages that both run ahead of the ledger:
  *
  *   INV stage   GETBLOCKS(locator) -> INV(REPLY[, MORE]) of <= 500 hashes;
  *               the next GETBLOCKS (locator starting at the last hash) is
@@ -13,17 +15,33 @@
  *   block stage `want` -> GETDATA batches of <= 64 while fewer than
  *               INFLIGHT_MAX blocks are outstanding.
  *
+ * Two peers on one chain do not fetch it twice: a peer whose next wanted
+ * block is in flight from another slot waits (asks for nothing past it)
+ * until that block arrives, or until the other peer is let go, and then
+ * goes on.  Peers on different chains (an honest one, and one announcing
+ * blocks it does not have) download side by side, so no single peer can
+ * hold the node back.
+ *
+ * Only a block that arrives and links (extends, reorganises, or is stored
+ * on a side branch) is progress.  A request has a deadline: a GETBLOCKS
+ * unanswered, or a GETDATA without a block, for REQUEST_MS, or a NOTFOUND
+ * for a block the peer itself listed, and the peer is struck (util/guard:
+ * three strikes in ten minutes ban its address), let go, and its
+ * announcements and claims are not believed for DISTRUST_MS.
+ *
  * Memory stays bounded whatever the chain's length: at most WANT_MAX +
  * INFLIGHT_MAX hashes per peer.  Serving is lazy: GETDATA hashes wait in
  * `serve` and a block is loaded from the host only while the peer's output
  * queue is below OUT_LOW, so a long download never sits in memory.
  *
- * Peers that look ahead of us while we sync from another (a hello with more
- * work, an INV of an unknown hash) are remembered and tried in turn.
+ * Peers that look ahead of us while every slot is taken (a hello with more
+ * work, an INV of an unknown hash) are remembered and tried in turn; while
+ * one of them is believed and we have not caught up, the node is behind
+ * (gossip_behind).
  *
  * When the host cannot take a block (its disk is full), syncing stops for
- * SYNC_HOLD_MS and then starts over from the same peer: downloading on
- * would only bring orphans.
+ * SYNC_HOLD_MS and then starts over: downloading on would only bring
+ * orphans.
  */
 #include "gossip/internal.h"
 
@@ -86,53 +104,103 @@ static bool send_getblocks(struct gossip *g, struct peer *p, const uint8_t *from
 	memcpy(loc[n - 1], ours[n_ours - 1], 32);   /* genesis stays last */
 	p->getblocks_out = true;
 	p->more = false;
-	p->t_progress = g_now(g);
+	p->t_asked = g_now(g);
 	return peer_send_hashes(g, p, WIRE_GETBLOCKS, 0, &loc[0][0], n);
 }
 
-/* May a sync start now? */
-static bool sync_may_start(const struct gossip *g)
+static bool distrusted(const struct gossip *g, const struct peer *p)
 {
-	return !g->sync && g_now(g) >= g->sync_hold_until;
+	return p->distrust_until > g_now(g);
+}
+
+/* May p take a sync slot now? */
+static bool may_sync_from(const struct gossip *g, const struct peer *p)
+{
+	uint64_t now = g_now(g);
+	return !p->syncing && p->st == PS_READY && g->n_sync < SYNC_SLOTS &&
+	       now >= g->sync_hold_until && p->hold_until <= now && !distrusted(g, p);
 }
 
 static void sync_start(struct gossip *g, struct peer *p)
 {
-	g->sync = p;
-	p->t_progress = g_now(g);
+	p->syncing = true;
+	g->n_sync++;
+	p->t_asked = p->t_linked = g_now(g);
 	hashq_clear(&p->want);
 	LOG_D(LOGM, "syncing from %s (height %u)", p->addr, p->height);
 }
 
+/* Let p's slot go.  What it has in flight stays asked for (its blocks are
+ * taken if they come), but no longer holds other peers back. */
+static void sync_release(struct gossip *g, struct peer *p)
+{
+	hashq_clear(&p->want);
+	p->getblocks_out = p->more = false;
+	if (!p->syncing)
+		return;
+	p->syncing = false;
+	g->n_sync--;
+}
+
+/* Is h in flight from another syncing peer? */
+static bool claimed_elsewhere(const struct gossip *g, const struct peer *p, const uint8_t h[32])
+{
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *q = g->peers[i];
+		if (q != p && q->syncing && hashq_has(&q->inflight, h))
+			return true;
+	}
+	return false;
+}
+
+static void pump(struct gossip *g, struct peer *p);
+
+/* Every syncing peer may go on (a block arrived, a slot was let go). */
+static void pump_all(struct gossip *g)
+{
+	for (size_t i = 0; i < g->n_peers; i++)
+		if (g->peers[i]->syncing)
+			pump(g, g->peers[i]);
+}
+
 static void sync_done(struct gossip *g, struct peer *p)
 {
-	g->sync = NULL;
+	sync_release(g, p);
 	p->ahead_work = p->ahead_inv = false;
 	LOG_D(LOGM, "synced from %s: height %u", p->addr, ledger_height(g->l));
-	g_notice(g, "synced to height %u", ledger_height(g->l));
+	if (!g->n_sync)
+		g_notice(g, "synced to height %u", ledger_height(g->l));
 	sync_pick(g);
 }
 
-/* Move want -> GETDATA, ask for the next INV, notice the end. */
+/* Move want -> GETDATA (up to a block another peer is fetching), ask for
+ * the next INV, notice the end. */
 static void pump(struct gossip *g, struct peer *p)
 {
-	if (p != g->sync || p->st != PS_READY)
+	if (!p->syncing || p->st != PS_READY)
 		return;
-	while (p->want.len) {
-		size_t n = p->want.len < WIRE_GETDATA_MAX ? p->want.len : WIRE_GETDATA_MAX;
-		if (p->inflight.len + n > INFLIGHT_MAX)
-			break;
+	bool waiting = false;
+	while (p->want.len && !waiting && p->inflight.len < INFLIGHT_MAX) {
 		uint8_t batch[WIRE_GETDATA_MAX][32];
 		size_t k = 0;
-		for (size_t i = 0; i < n; i++) {
+		bool was_idle = p->inflight.len == 0;
+		while (p->want.len && k < WIRE_GETDATA_MAX && p->inflight.len < INFLIGHT_MAX) {
 			const uint8_t *h = hashq_at(&p->want, 0);
-			if (!ledger_has(g->l, h)) {
+			if (!ledger_has(g->l, h) && !hashq_has(&p->inflight, h)) {
+				if (claimed_elsewhere(g, p, h)) {
+					waiting = true;
+					break;
+				}
 				memcpy(batch[k++], h, 32);
 				hashq_push(&p->inflight, h);
 			}
 			hashq_drop_front(&p->want, 1);
 		}
-		if (k && !peer_send_hashes(g, p, WIRE_GETDATA, 0, &batch[0][0], k))
+		if (!k)
+			break;
+		if (was_idle)
+			p->t_linked = g_now(g);
+		if (!peer_send_hashes(g, p, WIRE_GETDATA, 0, &batch[0][0], k))
 			return;
 	}
 	if (p->more && !p->getblocks_out && p->want.len + WIRE_INV_MAX <= WANT_MAX) {
@@ -143,30 +211,69 @@ static void pump(struct gossip *g, struct peer *p)
 		sync_done(g, p);
 }
 
+/*
+ * p announced blocks and did not serve them (why: for the log and the
+ * user).  A strike, once per distrust (however many of its requests ran
+ * out), its slot let go, and its word not taken for DISTRUST_MS; past the
+ * guard's strike limit, the address is banned and p dropped.
+ */
+static void not_served(struct gossip *g, struct peer *p, const char *why)
+{
+	uint64_t now = g_now(g);
+	bool first = !distrusted(g, p);
+	sync_release(g, p);
+	p->distrust_until = now + DISTRUST_MS;
+	if (first) {
+		LOG_W(LOGM, "%s %s: its announcements are not believed for %d s", p->addr, why,
+		      DISTRUST_MS / 1000);
+		g_notice(g, "peer %s %s", p->addr, why);
+		if (guard_strike(g->guard, p->ip16, "announced blocks it did not serve"))
+			peer_bye(g, p, BYE_PROTOCOL, "banned: announced blocks it did not serve");
+	}
+	pump_all(g);
+	sync_pick(g);
+}
+
+/* A peer that may take a slot, and why: a claim we still believe. */
+static bool candidate(struct gossip *g, struct peer *p)
+{
+	if (!may_sync_from(g, p))
+		return false;
+	if (p->ahead_work && !more_work_than_us(g, p))
+		p->ahead_work = false;
+	if (p->ahead_inv && ledger_has(g->l, p->ahead_hash))
+		p->ahead_inv = false;
+	return p->ahead_work || p->ahead_inv;
+}
+
+/* Is a better than b as the next sync peer?  Peers that served us before
+ * first, then the most work claimed. */
+static bool better(const struct peer *a, const struct peer *b)
+{
+	if (!b)
+		return true;
+	if ((a->served > 0) != (b->served > 0))
+		return a->served > 0;
+	if (a->ahead_work != b->ahead_work)
+		return a->ahead_work;
+	return a->ahead_work && work_cmp(a->their.work_hi, a->their.work_lo, b->their.work_hi,
+					 b->their.work_lo) > 0;
+}
+
 void sync_pick(struct gossip *g)
 {
-	if (!sync_may_start(g))
-		return;
-	struct peer *best = NULL;
-	for (size_t i = 0; i < g->n_peers; i++) {
-		struct peer *p = g->peers[i];
-		if (p->st != PS_READY || p->hold_until > g_now(g))
-			continue;
-		if (p->ahead_work && !more_work_than_us(g, p))
-			p->ahead_work = false;
-		if (p->ahead_inv && ledger_has(g->l, p->ahead_hash))
-			p->ahead_inv = false;
-		if (!p->ahead_work && !p->ahead_inv)
-			continue;
-		if (!best || (p->ahead_work && (!best->ahead_work ||
-			work_cmp(p->their.work_hi, p->their.work_lo, best->their.work_hi,
-				 best->their.work_lo) > 0)))
-			best = p;
+	while (g->n_sync < SYNC_SLOTS) {
+		struct peer *best = NULL;
+		for (size_t i = 0; i < g->n_peers; i++) {
+			struct peer *p = g->peers[i];
+			if (candidate(g, p) && better(p, best))
+				best = p;
+		}
+		if (!best)
+			return;
+		sync_start(g, best);
+		send_getblocks(g, best, NULL);
 	}
-	if (!best)
-		return;
-	sync_start(g, best);
-	send_getblocks(g, best, NULL);
 }
 
 void sync_on_hello(struct gossip *g, struct peer *p)
@@ -177,9 +284,8 @@ void sync_on_hello(struct gossip *g, struct peer *p)
 
 void sync_on_inv(struct gossip *g, struct peer *p, const struct wire_hashes *h)
 {
-	if ((h->flags & INV_REPLY) && p->getblocks_out && p == g->sync) {
+	if ((h->flags & INV_REPLY) && p->getblocks_out && p->syncing) {
 		p->getblocks_out = false;
-		p->t_progress = g_now(g);
 		p->more = (h->flags & INV_MORE) && h->n > 0;
 		if (h->n)
 			memcpy(p->more_from, h->h + (h->n - 1) * 32, 32);
@@ -190,35 +296,37 @@ void sync_on_inv(struct gossip *g, struct peer *p, const struct wire_hashes *h)
 		pump(g, p);
 		return;
 	}
-	/* An announcement (or an answer we no longer wait for). */
+	/* An announcement (or an answer we no longer wait for).  From a peer
+	 * that did not serve what it announced, it is not believed. */
 	const uint8_t *last = NULL;
+	bool believed = !distrusted(g, p);
 	for (size_t i = 0; i < h->n; i++) {
 		const uint8_t *x = h->h + i * 32;
 		peer_learn(p, x);
-		if (ledger_has(g->l, x))
+		if (!believed || ledger_has(g->l, x))
 			continue;
 		last = x;
-		if (sync_may_start(g) && p->hold_until <= g_now(g))
+		if (may_sync_from(g, p))
 			sync_start(g, p);
-		if (g->sync == p && !hashq_has(&p->want, x) && !hashq_has(&p->inflight, x))
+		if (p->syncing && !hashq_has(&p->want, x) && !hashq_has(&p->inflight, x))
 			hashq_push(&p->want, x);   /* full: GETBLOCKS will find it */
 	}
 	if (!last)
 		return;
-	if (g->sync == p) {
+	p->ahead_inv = true;
+	memcpy(p->ahead_hash, last, 32);
+	if (p->syncing)
 		pump(g, p);
-	} else {
-		p->ahead_inv = true;
-		memcpy(p->ahead_hash, last, 32);
-	}
 }
 
 /* A block whose parent we lack: ask p for the way there. */
 static void on_orphan(struct gossip *g, struct peer *p, const uint8_t hash[32])
 {
-	if (sync_may_start(g) && p->hold_until <= g_now(g))
+	if (distrusted(g, p))
+		return;
+	if (may_sync_from(g, p))
 		sync_start(g, p);
-	if (g->sync != p) {
+	if (!p->syncing) {
 		p->ahead_inv = true;
 		memcpy(p->ahead_hash, hash, 32);
 		return;
@@ -238,13 +346,10 @@ static void on_orphan(struct gossip *g, struct peer *p, const uint8_t hash[32])
 static void on_refused(struct gossip *g, struct peer *p, uint32_t height, const char *why)
 {
 	bool first = p->hold_until <= g_now(g);
-	hashq_clear(&p->want);
-	p->getblocks_out = p->more = false;
+	sync_release(g, p);
 	p->hold_until = g_now(g) + SYNC_REFUSED_HOLD_MS;
-	if (g->sync == p) {
-		g->sync = NULL;
-		sync_pick(g);
-	}
+	pump_all(g);
+	sync_pick(g);
 	if (!first)
 		return;
 	LOG_W(LOGM, "block %u from %s refused: %s; not syncing from it for %d s", height,
@@ -261,8 +366,6 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 	bool solicited = hashq_remove(&p->inflight, hash);
 	if (!solicited && !peer_charge_unsolicited(g, p))
 		return;
-	if (solicited)
-		p->t_progress = g_now(g);
 	peer_learn(p, hash);
 	if (b->h.height > p->height)
 		p->height = b->h.height;
@@ -277,12 +380,9 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 		 * What is in flight still counts as asked for when it comes. */
 		LOG_W(LOGM, "block %u from %s not taken: %s; syncing again in %d s",
 		      b->h.height, p->addr, lc_strerror(rc), SYNC_HOLD_MS / 1000);
-		hashq_clear(&p->want);
-		p->getblocks_out = p->more = false;
+		sync_release(g, p);
 		p->ahead_inv = true;
 		memcpy(p->ahead_hash, hash, 32);
-		if (g->sync == p)
-			g->sync = NULL;
 		g->sync_hold_until = g_now(g) + SYNC_HOLD_MS;
 		return;
 	} else if (res.result == LEDGER_INVALID && res.too_early) {
@@ -293,13 +393,10 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 		LOG_W(LOGM, "block %u from %s is dated too far ahead of our clock; "
 		      "not taken for now, asking again in %d s", b->h.height, p->addr,
 		      SYNC_EARLY_HOLD_MS / 1000);
-		hashq_clear(&p->want);
-		p->getblocks_out = p->more = false;
+		sync_release(g, p);
 		p->hold_until = g_now(g) + SYNC_EARLY_HOLD_MS;
-		if (g->sync == p) {
-			g->sync = NULL;
-			sync_pick(g);
-		}
+		pump_all(g);
+		sync_pick(g);
 		return;
 	} else if (res.result == LEDGER_INVALID) {
 		peer_misbehaved(g, p, "invalid block at height %u: %s", b->h.height, res.why);
@@ -313,15 +410,23 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 		LOG_I(LOGM, "reorganised to height %u (fork at %u) with blocks from %s",
 		      res.height, res.fork_height, p->addr);
 	}
-	pump(g, p);
+	/* Progress: a block we asked for that links. */
+	if (solicited && res.result != LEDGER_ORPHAN) {
+		p->t_linked = g_now(g);
+		p->served++;
+	}
+	pump_all(g);
 }
 
 void sync_on_notfound(struct gossip *g, struct peer *p, const struct wire_hashes *h)
 {
+	bool asked = false;
 	for (size_t i = 0; i < h->n; i++)
-		if (hashq_remove(&p->inflight, h->h + i * 32))
-			p->t_progress = g_now(g);
-	pump(g, p);
+		asked |= hashq_remove(&p->inflight, h->h + i * 32);
+	/* It listed these blocks itself (we ask a peer only for what it
+	 * announced or put in an INV). */
+	if (asked)
+		not_served(g, p, "announced blocks and answered NOTFOUND for them");
 }
 
 void sync_on_getblocks(struct gossip *g, struct peer *p, const struct wire_hashes *h)
@@ -389,26 +494,90 @@ void sync_serve(struct gossip *g, struct peer *p)
 
 void sync_peer_gone(struct gossip *g, struct peer *p)
 {
-	hashq_clear(&p->want);
+	sync_release(g, p);
 	hashq_clear(&p->inflight);
-	p->getblocks_out = p->more = false;
 	p->ahead_work = p->ahead_inv = false;
-	if (g->sync == p) {
-		g->sync = NULL;
-		sync_pick(g);
-	}
+	pump_all(g);
+	sync_pick(g);
 }
 
 void sync_tick(struct gossip *g, uint64_t now)
 {
-	struct peer *p = g->sync;
-	if (p && (p->getblocks_out || p->inflight.len) && now - p->t_progress >= STALL_MS)
-		peer_bye(g, p, BYE_TIMEOUT, "sync stalled");
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct peer *p = g->peers[i];
+		if (!p->syncing || p->st != PS_READY)
+			continue;
+		if (p->getblocks_out && now - p->t_asked >= REQUEST_MS)
+			not_served(g, p, "did not answer a request for its chain in time");
+		else if (p->inflight.len && now - p->t_linked >= REQUEST_MS)
+			not_served(g, p, "did not serve the blocks it announced in time");
+	}
+}
+
+int64_t sync_due(const struct gossip *g, uint64_t now, int64_t t)
+{
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *p = g->peers[i];
+		uint64_t at = UINT64_MAX;
+		if (p->syncing && p->getblocks_out)
+			at = p->t_asked + REQUEST_MS;
+		if (p->syncing && p->inflight.len && p->t_linked + REQUEST_MS < at)
+			at = p->t_linked + REQUEST_MS;
+		if (p->distrust_until > now && p->distrust_until < at)
+			at = p->distrust_until;
+		if (at != UINT64_MAX && (int64_t)(at > now ? at - now : 0) < t)
+			t = (int64_t)(at > now ? at - now : 0);
+	}
+	if (g->sync_hold_until > now && (int64_t)(g->sync_hold_until - now) < t)
+		t = (int64_t)(g->sync_hold_until - now);
+	uint64_t shown = g->behind_since + GOSSIP_BEHIND_MS;
+	if (g->behind_since && shown > now && (int64_t)(shown - now) < t)
+		t = (int64_t)(shown - now);
+	return t;
+}
+
+void sync_behind_update(struct gossip *g)
+{
+	uint32_t ours = ledger_height(g->l), best = 0;
+	bool behind = false;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *p = g->peers[i];
+		/* Not a peer we do not believe, nor one whose chain we set
+		 * aside for now (refused, or dated ahead of our clock: each
+		 * says so itself). */
+		if (p->st != PS_READY || distrusted(g, p) || p->hold_until > g_now(g))
+			continue;
+		bool claims = (p->ahead_work && more_work_than_us(g, p)) ||
+			      (p->ahead_inv && !ledger_has(g->l, p->ahead_hash)) ||
+			      (p->syncing && (p->want.len || p->inflight.len));
+		if (!claims)
+			continue;
+		behind = true;
+		if (p->height > best)
+			best = p->height;
+	}
+	if (!behind) {
+		g->behind_since = 0;
+		return;
+	}
+	if (!g->behind_since)
+		g->behind_since = g_now(g);
+	g->behind_height = best > ours ? best : ours + 1;
+}
+
+bool gossip_behind(const struct gossip *g, struct gossip_behind *out)
+{
+	uint64_t now = g_now(g);
+	if (!g->behind_since || now - g->behind_since < GOSSIP_BEHIND_MS)
+		return false;
+	out->height = g->behind_height;
+	out->for_ms = now - g->behind_since;
+	return true;
 }
 
 void sync_relay_tip(struct gossip *g)
 {
-	if (g->sync)
+	if (g->n_sync)
 		return;
 	uint8_t tip[32];
 	ledger_tip(g->l, tip);

@@ -38,7 +38,8 @@
  *     connected is closed (both ends keep the one dialled by the smaller
  *     nonce).
  *   - Sync: a node that sees more work than its own (HELLO) or a hash it
- *     lacks (INV) sends GETBLOCKS with a locator of its best chain (dense
+ *     lacks (INV) asks that peer (up to 3 peers at once: sync.c): it
+ *     sends GETBLOCKS with a locator of its best chain (dense
  *     near the tip, then exponentially sparser, ending at genesis).  The
  *     other answers INV(REPLY) with up to 500 hashes of its best chain
  *     after the first locator hash it has there, and MORE if its chain
@@ -59,8 +60,10 @@
  * free), more than 10 unsolicited blocks (one more allowed per 6 s), more
  * than 512 blocks requested and not yet served.  What ends it without a
  * ban: another network or version (BYE), a peer that stops reading (its
- * output queue reaches 2 MiB, or nothing is written for 60 s), a sync peer
- * that leaves requests unanswered for 30 s, a frame cut short by a close.
+ * output queue reaches 2 MiB, or nothing is written for 60 s), a frame cut
+ * short by a close.  A strike (three in 10 minutes ban): a NOTFOUND for a
+ * block the peer listed, or a sync request left unanswered for 6 s (the
+ * peer is then not believed for 30 s, and stays connected).
  *
  * Ownership: a decoded message may point into the frame it came from
  * (INV/GETBLOCKS/GETDATA/NOTFOUND hashes): valid while the frame is.  A

@@ -1,6 +1,6 @@
 /*
  * chrome.c - what frames the screens: the status bar (who am I, the
- * ledger's height and tip, peers, mining or syncing, alarms), the
+ * ledger's height and tip, peers, mining, syncing or behind, alarms), the
  * navigation (a rail on the left in landscape, a bar at the bottom in
  * portrait), the header with a back button, the banner, the "node is
  * busy" line, avatars.
@@ -236,7 +236,8 @@ static void status_bar(struct ui *u, SDL_Rect r)
 	short_fp(fp, sizeof(fp), model_str(m, "fingerprint"), 3);
 	int sh = fonts_line_h(u->fonts, FACE_MONO, FS_SMALL);
 	int left_end = x + U(c, 10);
-	/* Right side, right to left: alarms, mining/syncing, peers, block. */
+	/* Right side, right to left: alarms, behind or syncing, mining, peers,
+	 * block. */
 	int bh = fonts_line_h(u->fonts, FACE_BOLD, FS_SMALL) + U(c, 4);
 	int by = r.y + (r.h - bh) / 2;
 	int rx = r.x + r.w - pad;
@@ -248,7 +249,13 @@ static void status_bar(struct ui *u, SDL_Rect r)
 		w_badge(c, rx, by, buf, th->danger, th->on_badge);
 		rx -= U(c, 6);
 	}
-	if (model_bool(m, "syncing")) {
+	int64_t claimed;
+	if (model_behind(m, &claimed)) {
+		snprintf(buf, sizeof(buf), "\xE2\x9A\xA0 Behind \xC2\xB7 #%lld", (long long)claimed);
+		rx -= w_badge_width(c, buf);
+		w_badge(c, rx, by, buf, th->warn, th->on_badge);
+		rx -= U(c, 6);
+	} else if (model_bool(m, "syncing")) {
 		rx -= w_badge_width(c, "Syncing");
 		w_badge(c, rx, by, "Syncing", th->accent, th->on_accent);
 		rx -= U(c, 6);

@@ -137,6 +137,15 @@ bool model_bool(const struct model *m, const char *key)
 	return json_is_true(json_object_get(m->status, key));
 }
 
+bool model_behind(const struct model *m, int64_t *height)
+{
+	json_t *b = json_object_get(m->status, "behind");
+	if (!json_is_object(b))
+		return false;
+	*height = jint(b, "height");
+	return true;
+}
+
 static json_t *find_by_name(json_t *arr, const char *name)
 {
 	size_t i;
@@ -490,6 +499,9 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 		break;
 	case NODE_EV_SPLIT_VIEW_CLEARED:
 		about_contact(m, ev, name);
+		break;
+	case NODE_EV_BEHIND:
+		m->need |= NEED_STATUS;
 		break;
 	case NODE_EV_STORAGE:
 	case NODE_EV__COUNT:

@@ -126,6 +126,9 @@ void model_set_history(struct model *m, json_t *hist);
 const char *model_str(const struct model *m, const char *key);
 int64_t model_int(const struct model *m, const char *key);
 bool model_bool(const struct model *m, const char *key);
+/* The status says the node is behind what its peers claim: true, with the
+ * best height claimed in *height. */
+bool model_behind(const struct model *m, int64_t *height);
 /* names entry for name (borrowed) or NULL; the sessions entry likewise. */
 json_t *model_name(const struct model *m, const char *name);
 json_t *model_session(const struct model *m, const char *name);

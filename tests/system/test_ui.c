@@ -1032,6 +1032,36 @@ TEST(ui_mining_progress_and_missing_features)
 	}
 }
 
+static bool behind_shown(struct ui *u, const void *arg)
+{
+	int64_t h = 0;
+	bool on = model_behind(&u->m, &h);
+	return arg ? on && h == *(const int64_t *)arg : !on;
+}
+
+/* The status says the node is behind: the model reads it (the status bar
+ * shows "Behind" in warning colour), and forgets it once the node catches
+ * up. */
+TEST(ui_behind_shows_in_the_status_bar)
+{
+	struct fake f;
+	fake_init(&f, true);
+	struct ui *u = open_ui(800, 480, (struct ui_backend){ fake_call, &f });
+	CHECK(pump_until(u, behind_shown, NULL, 2000));
+	json_object_set_new(f.status, "behind", json_pack("{s:i,s:i}", "height", 57, "since", 12));
+	event(u, (struct node_event){ .kind = NODE_EV_BEHIND,
+				      .u.behind = { .behind = true, .height = 57, .seconds = 12 } });
+	int64_t h57 = 57;
+	CHECK(pump_until(u, behind_shown, &h57, 5000));
+	shot(u, "behind");
+	json_object_del(f.status, "behind");
+	event(u, (struct node_event){ .kind = NODE_EV_BEHIND,
+				      .u.behind = { .height = 57, .seconds = 15 } });
+	CHECK(pump_until(u, behind_shown, NULL, 5000));
+	ui_close(u);
+	fake_free(&f);
+}
+
 static bool has_height_43(struct ui *u, const void *arg)
 {
 	(void)arg;

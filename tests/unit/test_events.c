@@ -169,6 +169,13 @@ static const struct row {
 			       .ledger = "CCCC", .why = "someone else holds your key" } },
 	  "{\"name\":\"alice\",\"record\":\"rotate\",\"seq\":2,\"height\":14,"
 	  "\"ledger\":\"CCCC\",\"why\":\"someone else holds your key\"}" },
+	{ "behind",
+	  { .kind = NODE_EV_BEHIND, .time = T0,
+	    .u.behind = { .behind = true, .height = 120, .seconds = 11 } },
+	  "{\"behind\":true,\"height\":120,\"seconds\":11}" },
+	{ "behind",
+	  { .kind = NODE_EV_BEHIND, .time = T0, .u.behind = { .height = 120, .seconds = 14 } },
+	  "{\"behind\":false,\"height\":120,\"seconds\":14}" },
 };
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
