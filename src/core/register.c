@@ -234,6 +234,11 @@ void node_registration_step(struct node *n)
 	}
 	if (n->reg_step == REG_NONE || n->reg_step == REG_REFUSED || n->store_failing)
 		return;
+	/* The name left our keys (someone else rotated or recovered it): no
+	 * registration takes it back (the alarm says so; ctl recover does). */
+	const struct name_entry *held = state_get(ledger_state(n->ledger), n->want_name);
+	if (held && owner_held(n, held))
+		return;
 	if (own_queued(n, REC_COMMIT) || own_queued(n, REC_REGISTER) || reveal_pending(n))
 		return; /* a step is under way */
 	uint8_t c[32], rh[32];
@@ -241,11 +246,13 @@ void node_registration_step(struct node *n)
 	const uint8_t *spki = idkey_spki(n->key, &len);
 	const struct state *s = ledger_state(n->ledger);
 	char why[200];
-	if (!owner_recovery_hash(n, rh) && owner_recovery_make(n, why, sizeof(why)) != LC_OK) {
+	/* A reorganisation took the name away after its recovery key was
+	 * removed: the registration commits to a new one. */
+	if (!owner_recovery_hash(n, rh) && (owner_recovery_make(n, why, sizeof(why)) != LC_OK ||
+					    !owner_recovery_hash(n, rh))) {
 		LOG_W("node", "cannot register '%s': %s", n->want_name, why);
 		return;
 	}
-	owner_recovery_hash(n, rh);
 	if (commit_hash(ledger_network(n->ledger), n->want_name, spki, len, n->reg_salt, rh, c))
 		return;
 	uint32_t ch;
