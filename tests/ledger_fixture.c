@@ -54,6 +54,21 @@ struct idkey *fx_key(enum key_type t, int index)
 	return keys[t][index];
 }
 
+struct idkey *fx_rkey(int index)
+{
+	static struct idkey *keys[8];
+	if (!keys[index])
+		CHECK_OK(idkey_generate(&keys[index], KEY_ED25519));
+	return keys[index];
+}
+
+static void rhash_of(uint8_t out[32], const struct idkey *rk)
+{
+	size_t n;
+	const uint8_t *spki = idkey_spki(rk, &n);
+	recovery_hash(spki, n, out);
+}
+
 static void fill(struct record *r, uint8_t type, const char *name, uint32_t seq,
 		 uint64_t time)
 {
@@ -84,7 +99,14 @@ void fx_work(struct record *r)
 void fx_register(struct record *r, const struct idkey *k, const char *name,
 		 const char *addr, uint64_t time)
 {
+	fx_register_rk(r, k, fx_rkey(0), name, addr, time);
+}
+
+void fx_register_rk(struct record *r, const struct idkey *k, const struct idkey *rk,
+		    const char *name, const char *addr, uint64_t time)
+{
 	fill(r, REC_REGISTER, name, 0, time);
+	rhash_of(r->rhash, rk);
 	set_key(r, k);
 	snprintf(r->addr, sizeof(r->addr), "%s", addr);
 	/* salt = SHA-256(name | key): distinct per name and key, repeatable */
@@ -128,9 +150,36 @@ void fx_address(struct record *r, const struct idkey *k, const char *name,
 void fx_rotate(struct record *r, const struct idkey *old, const struct idkey *nu,
 	       const char *name, uint32_t seq, uint64_t time)
 {
+	fx_rotate_rk(r, old, nu, fx_rkey(0), name, seq, time);
+}
+
+void fx_rotate_rk(struct record *r, const struct idkey *old, const struct idkey *nu,
+		  const struct idkey *rk, const char *name, uint32_t seq, uint64_t time)
+{
 	fill(r, REC_ROTATE, name, seq, time);
 	set_key(r, nu);
+	rhash_of(r->rhash, rk);
 	CHECK_OK(record_sign(r, old, nu));
+	fx_work(r);
+}
+
+void fx_recover(struct record *r, const struct idkey *rk, const struct idkey *nu,
+		const struct idkey *next_rk, const char *name, uint32_t seq, uint64_t time)
+{
+	fill(r, REC_RECOVER, name, seq, time);
+	set_key(r, nu);
+	size_t n;
+	const uint8_t *spki = idkey_spki(rk, &n);
+	memcpy(r->rspki, spki, n);
+	r->rspki_len = n;
+	rhash_of(r->rhash, next_rk);
+	CHECK_OK(record_sign(r, rk, nu));
+	fx_work(r);
+}
+
+void fx_resign(struct record *r, const struct idkey *k, const struct idkey *k2)
+{
+	CHECK_OK(record_sign(r, k, k2));
 	fx_work(r);
 }
 

@@ -32,10 +32,18 @@ void fx_close(struct fx *f);
 /* A key of the type, shared per process, index 0..7 for distinct keys. */
 struct idkey *fx_key(enum key_type t, int index);
 
+/* A recovery key, shared per process, index 0..7 (Ed25519, none of
+ * fx_key's).  fx_rkey(0) is the one fx_register commits to. */
+struct idkey *fx_rkey(int index);
+
 /* Every record is signed and carries its work at FX_BITS.  A REGISTER's
- * salt is derived from its name and key, so its COMMIT can be made from it. */
+ * salt is derived from its name and key, so its COMMIT can be made from it.
+ * fx_register commits to the recovery key fx_rkey(0); fx_register_rk to
+ * rk. */
 void fx_register(struct record *r, const struct idkey *k, const char *name,
 		 const char *addr, uint64_t time);
+void fx_register_rk(struct record *r, const struct idkey *k, const struct idkey *rk,
+		    const char *name, const char *addr, uint64_t time);
 /* The COMMIT a REGISTER needs on the chain a block before it. */
 void fx_commit(struct record *c /* OUT */, const struct record *reg);
 /* Extend f's tip by a block of the COMMITs of the REGISTERs in recs. */
@@ -44,8 +52,18 @@ void fx_commit_for(struct fx *f, const struct record *recs, size_t n);
 void fx_work(struct record *r);
 void fx_address(struct record *r, const struct idkey *k, const char *name,
 		uint32_t seq, const char *addr, uint64_t time);
+/* A ROTATE carries the recovery hash forward: fx_rotate that of fx_rkey(0),
+ * fx_rotate_rk that of rk (the name's recovery key). */
 void fx_rotate(struct record *r, const struct idkey *old, const struct idkey *nu,
 	       const char *name, uint32_t seq, uint64_t time);
+void fx_rotate_rk(struct record *r, const struct idkey *old, const struct idkey *nu,
+		  const struct idkey *rk, const char *name, uint32_t seq, uint64_t time);
+/* A RECOVER of name to nu, revealing rk and committing to next_rk. */
+void fx_recover(struct record *r, const struct idkey *rk, const struct idkey *nu,
+		const struct idkey *next_rk, const char *name, uint32_t seq, uint64_t time);
+/* Sign r again (k, and k2 for ROTATE and RECOVER) and redo its work, after
+ * the caller changed it. */
+void fx_resign(struct record *r, const struct idkey *k, const struct idkey *k2);
 void fx_revoke(struct record *r, const struct idkey *k, const char *name,
 	       uint32_t seq, uint64_t time);
 

@@ -660,11 +660,12 @@ static json_t *rotate_json(struct node *n, json_t *args, char *err, size_t errle
 }
 
 #define REVOKE_EXPLAINED                                                          \
-	"revoking ends this name for good: once the REVOKE is mined, nobody (not "  \
-	"you, not anyone else) can ever use the name again, this node stops "       \
-	"chatting, and your contacts' sessions with it end. Use it when the key is " \
-	"lost to someone else and the name must die with it; to replace a key "    \
-	"that may have leaked, rotate instead. To revoke, confirm (ctl revoke "     \
+	"revoking freezes this name: once the REVOKE is mined, nobody (not you, "  \
+	"not anyone else) can use the name, this node stops chatting, and your "    \
+	"contacts' sessions with it end. Only the name's recovery key can bring "   \
+	"it back (ctl recover); once every copy of that key is gone, the name is "  \
+	"dead for good. To replace a key that may have leaked, rotate instead; "    \
+	"if it was stolen and used, recover. To revoke, confirm (ctl revoke "       \
 	"--confirm)"
 
 /* revoke [confirm]: without confirm, what it means; with it, the REVOKE. */
@@ -678,6 +679,82 @@ static json_t *revoke_json(struct node *n, json_t *args, char *err, size_t errle
 	if (owner_revoke(n, err, errlen) != LC_OK)
 		return NULL;
 	return json_pack("{s:s,s:s}", "name", name, "status", "mining");
+}
+
+/* A key type in args (key_type), else dflt; false with err[] when bad. */
+static bool key_type_arg(json_t *args, enum key_type dflt, enum key_type *t, char *err,
+			 size_t errlen)
+{
+	*t = dflt;
+	json_t *v = json_object_get(args, "key_type");
+	if (v && (!json_is_string(v) || !key_type_parse(json_string_value(v), t))) {
+		snprintf(err, errlen, "a key type is ed25519, p256 or rsa3072");
+		return false;
+	}
+	return true;
+}
+
+/* An absolute path in args[field], or NULL with err[]. */
+static const char *path_arg(json_t *args, const char *field, char *err, size_t errlen)
+{
+	const char *p = json_string_value(json_object_get(args, field));
+	if (!p || p[0] != '/' || strlen(p) >= OPT_PATH_MAX) {
+		snprintf(err, errlen, "%s: an absolute path of at most %d bytes", field,
+			 OPT_PATH_MAX - 1);
+		return NULL;
+	}
+	return p;
+}
+
+#define RECOVERY_REMOVE_EXPLAINED                                                 \
+	"removing deletes the recovery key from this device, so a thief of the "    \
+	"device cannot take it; keep the exported copy offline (ctl recovery "      \
+	"export FILE first). Without any copy, nobody can take the name back "      \
+	"from someone who steals its key. To remove, confirm (ctl recovery remove " \
+	"--confirm)"
+
+/* recovery {action: export, file} | {action: remove, confirm} */
+static json_t *recovery_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const char *action = json_string_value(json_object_get(args, "action"));
+	if (action && strcmp(action, "export") == 0) {
+		const char *file = path_arg(args, "file", err, errlen);
+		if (!file || owner_recovery_export(n, file, err, errlen) != LC_OK)
+			return NULL;
+		return json_pack("{s:s,s:s,s:s}", "file", file, "status", "exported", "advice",
+				 "this file takes your name back from anyone who steals your "
+				 "key: store it offline (paper, a USB stick in a drawer), "
+				 "delete any other copy, then remove it from this device: "
+				 "ctl recovery remove --confirm");
+	}
+	if (action && strcmp(action, "remove") == 0) {
+		if (!json_is_true(json_object_get(args, "confirm")))
+			return json_pack("{s:s,s:b,s:s}", "status", "not removed", "exported",
+					 n->recovery_exported, "explain",
+					 RECOVERY_REMOVE_EXPLAINED);
+		if (owner_recovery_remove(n, err, errlen) != LC_OK)
+			return NULL;
+		return json_pack("{s:s,s:b}", "status", "removed", "exported",
+				 n->recovery_exported);
+	}
+	snprintf(err, errlen, "recovery: the action is export or remove");
+	return NULL;
+}
+
+/* recover {key_file, key_type}: the name whose recovery key is in key_file
+ * comes to a new key of this node (owner.c). */
+static json_t *recover_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	enum key_type t;
+	const char *file = path_arg(args, "key_file", err, errlen);
+	if (!file || !key_type_arg(args, idkey_type(n->key), &t, err, errlen) ||
+	    owner_recover(n, file, t, err, errlen) != LC_OK)
+		return NULL;
+	char fp[FINGERPRINT_STR_LEN];
+	fingerprint_format(fp, n->next_fp);
+	return json_pack("{s:s,s:s,s:s,s:s}", "name", n->recovering, "status", "mining",
+			 "key_type", key_type_name(idkey_type(n->next_key)), "new_fingerprint",
+			 fp);
 }
 
 static json_t *stop_json(struct node *n, json_t *args, char *err, size_t errlen)
@@ -707,6 +784,8 @@ static const struct command {
 	{ CTL_CMD_TRUST, trust_json },
 	{ CTL_CMD_ROTATE, rotate_json },
 	{ CTL_CMD_REVOKE, revoke_json },
+	{ CTL_CMD_RECOVERY, recovery_json },
+	{ CTL_CMD_RECOVER, recover_json },
 	{ CTL_CMD_STOP, stop_json },
 };
 

@@ -141,10 +141,12 @@ static json_t *fields(const struct node_event *ev)
 		return json_pack("{s:s,s:I}", "state", "ok", "failed_for",
 				 (json_int_t)ev->u.storage.failed_for);
 	case NODE_EV_ROTATING:
+	case NODE_EV_RECOVERING:
 		return json_pack("{s:s,s:s,s:s}", "name", ev->u.rotation.name, "old_fingerprint",
 				 ev->u.rotation.old_fingerprint, "new_fingerprint",
 				 ev->u.rotation.new_fingerprint);
 	case NODE_EV_ROTATED:
+	case NODE_EV_RECOVERED:
 		return json_pack("{s:s,s:s,s:s,s:I}", "name", ev->u.rotation.name,
 				 "old_fingerprint", ev->u.rotation.old_fingerprint,
 				 "new_fingerprint", ev->u.rotation.new_fingerprint, "height",

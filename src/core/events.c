@@ -30,6 +30,8 @@ static const char *const kind_names[NODE_EV__COUNT] = {
 	[NODE_EV_REVOKED] = "revoked",
 	[NODE_EV_OWN_BINDING_CHANGED] = "own_binding_changed",
 	[NODE_EV_BEHIND] = "behind",
+	[NODE_EV_RECOVERING] = "recovering",
+	[NODE_EV_RECOVERED] = "recovered",
 };
 
 const char *node_event_name(enum node_event_kind kind)

@@ -56,6 +56,8 @@ enum node_event_kind {
 	NODE_EV_REVOKED,        /* u.revocation: its name is revoked on the best chain */
 	NODE_EV_OWN_BINDING_CHANGED, /* u.own_binding: a change of our name we did not make */
 	NODE_EV_BEHIND,
+	NODE_EV_RECOVERING,     /* u.rotation: this node queued a RECOVER of a name */
+	NODE_EV_RECOVERED,      /* u.rotation: it is on the best chain; the node uses it */
 	NODE_EV__COUNT
 };
 
@@ -105,7 +107,7 @@ struct node_event {
 			char name[NAME_MAX_LEN + 1];
 			char old_fingerprint[FINGERPRINT_STR_LEN];
 			char new_fingerprint[FINGERPRINT_STR_LEN];
-			uint32_t height;           /* ROTATED: the ROTATE's block */
+			uint32_t height;           /* ROTATED, RECOVERED: the record's block */
 		} rotation;
 		struct {
 			char name[NAME_MAX_LEN + 1];
@@ -113,7 +115,8 @@ struct node_event {
 		} revocation;
 		struct {
 			char name[NAME_MAX_LEN + 1];   /* this node's own name */
-			char record[16];               /* "rotate", "revoke", "address" */
+			char record[16];               /* "rotate", "revoke", "address",
+							* "recover" */
 			uint32_t seq, height;          /* the record's, and its block's */
 			char ledger[FINGERPRINT_STR_LEN]; /* the key the ledger binds now */
 			char why[NODE_OWN_WHY_MAX];    /* what it means, what to do */

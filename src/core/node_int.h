@@ -108,6 +108,18 @@ struct node {
 	uint8_t next_fp[32], old_fp[32];
 	bool revoked;                       /* our name is revoked: no chats */
 	struct own_alarm own_alarm;
+	/* The recovery key (owner.c): DATA_DIR/recovery.key, made for the
+	 * registration; NULL when there is none (removed with ctl recovery
+	 * remove, or not made yet).  recovery_exported: ctl recovery export
+	 * wrote it out (store meta "recovery_exported"). */
+	struct idkey *recovery_key;
+	bool recovery_exported;
+	/* A RECOVER of ours under way (ctl recover): the name, the recovery
+	 * key the person gave (in memory only, to queue the RECOVER again),
+	 * and the next recovery key (recovery.key.next, adopted with the
+	 * name); the new identity key is next_key (identity.key.next). */
+	char recovering[NAME_MAX_LEN + 1];
+	struct idkey *recover_key, *next_recovery;
 
 	struct store *store;
 	struct ledger *ledger;
@@ -239,6 +251,16 @@ void owner_housekeeping(struct node *n);
 /* ctl rotate / revoke; why[] on refusal. */
 lc_err owner_rotate(struct node *n, enum key_type t, char *why, size_t whylen);
 lc_err owner_revoke(struct node *n, char *why, size_t whylen);
+/* The recovery key: make it (DATA_DIR/recovery.key, Ed25519) unless this
+ * node has one; its recovery hash (record.h) into out, false when none. */
+lc_err owner_recovery_make(struct node *n, char *why, size_t whylen);
+bool owner_recovery_hash(const struct node *n, uint8_t out[static 32]);
+/* ctl recovery export FILE / remove, ctl recover --key-file FILE: see
+ * commands.c; why[] on refusal. */
+lc_err owner_recovery_export(struct node *n, const char *path, char *why, size_t whylen);
+lc_err owner_recovery_remove(struct node *n, char *why, size_t whylen);
+lc_err owner_recover(struct node *n, const char *key_file, enum key_type t, char *why,
+		     size_t whylen);
 /* What status and alarms show of the owner's state. */
 void owner_status(struct node *n, json_t *status);
 void owner_alarms(struct node *n, json_t *alarms);

@@ -9,7 +9,8 @@
  * and to the peers.
  *
  * A registration is a COMMIT, then, once the COMMIT is on the chain, the
- * REGISTER that reveals name, key and salt.  The salt is written to the
+ * REGISTER that reveals name, key and salt, and commits to the recovery
+ * key (owner.c makes it, DATA_DIR/recovery.key, before the COMMIT).  The salt is written to the
  * store before the COMMIT leaves the node, so a restart between the steps
  * reveals the same commitment.  node_registration_step() runs after every
  * change of the tip and works out the next step from the chain and the
@@ -56,12 +57,12 @@ bool node_is_own_record(const struct node *n, const struct record *r)
 		if (memcmp(&n->own[i], r, sizeof(*r)) == 0)
 			return true;
 	if (r->type == REC_COMMIT) {
-		uint8_t c[32];
+		uint8_t c[32], rh[32];
 		size_t len;
 		const uint8_t *spki = idkey_spki(n->key, &len);
-		return n->want_name[0] &&
+		return n->want_name[0] && owner_recovery_hash(n, rh) &&
 		       commit_hash(ledger_network(n->ledger), n->want_name, spki, len,
-				   n->reg_salt, c) == LC_OK &&
+				   n->reg_salt, rh, c) == LC_OK &&
 		       memcmp(c, r->commit, 32) == 0;
 	}
 	if (r->type == REC_REGISTER) {
@@ -196,6 +197,10 @@ static void queue_reveal(struct node *n)
 	r.spki_len = len;
 	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
 	memcpy(r.salt, n->reg_salt, sizeof(r.salt));
+	if (!owner_recovery_hash(n, r.rhash)) {
+		LOG_W("node", "cannot register '%s': its recovery key is gone", n->want_name);
+		return;
+	}
 	/* The rules first: the work is not done for a reveal that cannot win. */
 	const struct state *s = ledger_state(n->ledger);
 	char why[200];
@@ -229,13 +234,26 @@ void node_registration_step(struct node *n)
 	}
 	if (n->reg_step == REG_NONE || n->reg_step == REG_REFUSED || n->store_failing)
 		return;
+	/* The name left our keys (someone else rotated or recovered it): no
+	 * registration takes it back (the alarm says so; ctl recover does). */
+	const struct name_entry *held = state_get(ledger_state(n->ledger), n->want_name);
+	if (held && owner_held(n, held))
+		return;
 	if (own_queued(n, REC_COMMIT) || own_queued(n, REC_REGISTER) || reveal_pending(n))
 		return; /* a step is under way */
-	uint8_t c[32];
+	uint8_t c[32], rh[32];
 	size_t len;
 	const uint8_t *spki = idkey_spki(n->key, &len);
 	const struct state *s = ledger_state(n->ledger);
-	if (commit_hash(ledger_network(n->ledger), n->want_name, spki, len, n->reg_salt, c))
+	char why[200];
+	/* A reorganisation took the name away after its recovery key was
+	 * removed: the registration commits to a new one. */
+	if (!owner_recovery_hash(n, rh) && (owner_recovery_make(n, why, sizeof(why)) != LC_OK ||
+					    !owner_recovery_hash(n, rh))) {
+		LOG_W("node", "cannot register '%s': %s", n->want_name, why);
+		return;
+	}
+	if (commit_hash(ledger_network(n->ledger), n->want_name, spki, len, n->reg_salt, rh, c))
 		return;
 	uint32_t ch;
 	if (state_commit_height(s, c, &ch)) {
@@ -245,7 +263,8 @@ void node_registration_step(struct node *n)
 		}
 		LOG_I("node", "the commitment for '%s' expired: committing again", n->want_name);
 		if (new_salt(n) != LC_OK ||
-		    commit_hash(ledger_network(n->ledger), n->want_name, spki, len, n->reg_salt, c))
+		    commit_hash(ledger_network(n->ledger), n->want_name, spki, len, n->reg_salt,
+				rh, c))
 			return;
 	}
 	if (!mempool_has_commit(n->mempool, c))
@@ -298,6 +317,10 @@ lc_err node_register_name(struct node *n, const char *name, char *why, size_t wh
 	bool resume = strcmp(stored, name) == 0 &&
 		      store_meta_get(n->store, salt_key, n->reg_salt, sizeof(n->reg_salt),
 				     &slen) == LC_OK && slen == sizeof(n->reg_salt);
+	/* The recovery key before the COMMIT, which commits to it. */
+	lc_err krc = owner_recovery_make(n, why, whylen);
+	if (krc)
+		return krc;
 	if (!resume) {
 		lc_err rc = new_salt(n);
 		if (rc)

@@ -240,6 +240,80 @@ static bool revoke_args(int argc, char **argv, json_t **args, char *err, size_t 
 	return argc == 0 || *args != NULL;
 }
 
+/* An absolute form of path (relative to the current directory): the node
+ * has a directory of its own. */
+static bool abs_path(const char *path, char *out, size_t len, char *err, size_t errlen)
+{
+	char cwd[4096];
+	if (path[0] == '/') {
+		if (strlen(path) < len) {
+			snprintf(out, len, "%s", path);
+			return true;
+		}
+	} else if (getcwd(cwd, sizeof(cwd))) {
+		if ((size_t)snprintf(out, len, "%s/%s", cwd, path) < len)
+			return true;
+	}
+	snprintf(err, errlen, "'%s': the path is too long", path);
+	return false;
+}
+
+/* recovery export FILE | recovery remove [--confirm] */
+static bool recovery_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	char path[4096];
+	*args = NULL;
+	if (argc == 2 && strcmp(argv[0], "export") == 0) {
+		if (!abs_path(argv[1], path, sizeof(path), err, errlen))
+			return false;
+		*args = json_pack("{s:s,s:s}", "action", "export", "file", path);
+	} else if (argc >= 1 && argc <= 2 && strcmp(argv[0], "remove") == 0 &&
+		   (argc == 1 || strcmp(argv[1], "--confirm") == 0)) {
+		*args = json_pack("{s:s,s:b}", "action", "remove", "confirm", argc == 2);
+	} else {
+		snprintf(err, errlen, argc == 0 ? "missing export FILE or remove [--confirm]" :
+			 strcmp(argv[0], "export") == 0 ? "export takes one FILE" :
+			 strcmp(argv[0], "remove") == 0 ? "unexpected argument '%s'" :
+			 "unknown action '%s' (export FILE, remove [--confirm])",
+			 strcmp(argv[0], "remove") == 0 && argc > 1 ? argv[1] : argv[0]);
+		return false;
+	}
+	return *args != NULL;
+}
+
+/* recover --key-file FILE [--key-type ed25519|p256|rsa3072] */
+static bool recover_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	const char *file = NULL, *type = NULL;
+	char path[4096];
+	*args = NULL;
+	for (int i = 0; i < argc; i += 2) {
+		const char **slot = strcmp(argv[i], "--key-file") == 0 ? &file
+				    : strcmp(argv[i], "--key-type") == 0 ? &type : NULL;
+		if (!slot || *slot || i + 1 >= argc) {
+			snprintf(err, errlen, !slot ? "unexpected argument '%s'" : *slot ?
+				 "%s given twice" : "%s: missing its value", argv[i]);
+			return false;
+		}
+		*slot = argv[i + 1];
+	}
+	if (!file) {
+		snprintf(err, errlen, "missing --key-file FILE (the exported recovery key)");
+		return false;
+	}
+	if (type && strcmp(type, "ed25519") != 0 && strcmp(type, "p256") != 0 &&
+	    strcmp(type, "rsa3072") != 0) {
+		snprintf(err, errlen, "--key-type: '%s' is not ed25519, p256 or rsa3072", type);
+		return false;
+	}
+	if (!abs_path(file, path, sizeof(path), err, errlen))
+		return false;
+	*args = json_pack("{s:s}", "key_file", path);
+	if (*args && type)
+		json_object_set_new(*args, "key_type", json_string(type));
+	return *args != NULL;
+}
+
 /* block HEIGHT */
 static bool block_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
@@ -367,6 +441,8 @@ static const struct command {
 	{ CTL_CMD_TRUST, trust_args },
 	{ CTL_CMD_ROTATE, rotate_args },
 	{ CTL_CMD_REVOKE, revoke_args },
+	{ CTL_CMD_RECOVERY, recovery_args },
+	{ CTL_CMD_RECOVER, recover_args },
 	{ CTL_CMD_BLOCK, block_args },
 	{ CTL_EVENTS_CMD, events_args },
 	{ CTL_CMD_STOP, no_args },
@@ -650,7 +726,8 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 	if (!cmd) {
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
 			"register, names, blocks, block, alarms, join, peers, connect, send, "
-			"history, sessions, verify, trust, rotate, revoke, events, stop)\n", words[0]);
+			"history, sessions, verify, trust, rotate, revoke, recovery, recover, events, "
+			"stop)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;

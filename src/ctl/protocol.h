@@ -41,6 +41,16 @@
  *                        node switches once it is on the best chain
  *   revoke {confirm}     without confirm only says what revoking means;
  *                        with it, the name's REVOKE is mined (for good)
+ *   recovery {action, file, confirm}
+ *                        action "export": the recovery key written to file
+ *                        (an absolute path; mode 0600, never over a file);
+ *                        "remove": without confirm only says what it
+ *                        means; with it, DATA_DIR/recovery.key is deleted
+ *   recover {key_file, key_type}
+ *                        the name whose recovery key is in key_file (an
+ *                        absolute path) is taken to a new identity key of
+ *                        this node: its RECOVER is mined, and the node
+ *                        switches once it is on the best chain
  *   stop                 asks the node to stop; answered before it does
  *
  * Streaming (later, for "events"): a subscription is still one request
@@ -85,6 +95,8 @@
 #define CTL_CMD_TRUST "trust"
 #define CTL_CMD_ROTATE "rotate"
 #define CTL_CMD_REVOKE "revoke"
+#define CTL_CMD_RECOVERY "recovery"
+#define CTL_CMD_RECOVER "recover"
 #define CTL_CMD_STOP "stop"
 /* The subscription command: answered {"subscribed": true}, then every event
  * the node publishes follows as one JSON object per line.  The server

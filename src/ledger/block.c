@@ -51,7 +51,7 @@ bool pow_ok(const uint8_t hash[static 32], uint32_t target)
 
 void network_tag(uint8_t out[static 8], const char *network, uint32_t pow_bits)
 {
-	static const char domain[] = "ledgerchat network v2";
+	static const char domain[] = "ledgerchat network v3";
 	uint8_t tmp[sizeof(domain) + NETWORK_ID_MAX_LEN + 2];
 	size_t n = strnlen(network, NETWORK_ID_MAX_LEN);
 	memcpy(tmp, domain, sizeof(domain));         /* includes the NUL */

@@ -61,7 +61,7 @@ void header_hash(const struct block_header *h, uint8_t out[static 32]);
 /* True when hash has at least target leading zero bits. */
 bool pow_ok(const uint8_t hash[static 32], uint32_t target);
 
-/* The network tag: first 8 bytes of H("ledgerchat network v2" 0 id 0 bits). */
+/* The network tag: first 8 bytes of H("ledgerchat network v3" 0 id 0 bits). */
 void network_tag(uint8_t out[static 8], const char *network, uint32_t pow_bits);
 /* The genesis block of (network, pow_bits): fixed, no records, no PoW. */
 void genesis_block(struct block *b /* OUT */, const char *network, uint32_t pow_bits);

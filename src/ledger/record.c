@@ -6,6 +6,7 @@
  */
 #include "ledger/record.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "ledger/block.h"
@@ -23,6 +24,7 @@ const char *record_type_name(uint8_t type)
 	case REC_ROTATE: return "rotate";
 	case REC_REVOKE: return "revoke";
 	case REC_COMMIT: return "commit";
+	case REC_RECOVER: return "recover";
 	default: return "unknown";
 	}
 }
@@ -35,7 +37,13 @@ bool addr_valid(const char *s)
 	       hostport_parse(s, 0, host, sizeof(host), &port);
 }
 
-static bool has_key(uint8_t type) { return type == REC_REGISTER || type == REC_ROTATE; }
+static bool has_key(uint8_t type)
+{
+	return type == REC_REGISTER || type == REC_ROTATE || type == REC_RECOVER;
+}
+static bool has_rhash(uint8_t type) { return has_key(type); }
+/* Signed by a second key too: the new one. */
+static bool two_sigs(uint8_t type) { return type == REC_ROTATE || type == REC_RECOVER; }
 static bool has_addr(uint8_t type) { return type == REC_REGISTER || type == REC_ADDRESS; }
 
 lc_err record_body(const struct record *r, struct buf *out)
@@ -49,10 +57,14 @@ lc_err record_body(const struct record *r, struct buf *out)
 	wr_u32(&w, r->seq);
 	if (has_key(r->type))
 		wr_bytes16(&w, r->spki, r->spki_len);
+	if (r->type == REC_RECOVER)
+		wr_bytes16(&w, r->rspki, r->rspki_len);
 	if (has_addr(r->type))
 		wr_str8(&w, r->addr);
 	if (r->type == REC_REGISTER)
 		wr_raw(&w, r->salt, sizeof(r->salt));
+	if (has_rhash(r->type))
+		wr_raw(&w, r->rhash, sizeof(r->rhash));
 	if (r->type == REC_COMMIT)
 		wr_raw(&w, r->commit, sizeof(r->commit));
 	return wr_error(&w);
@@ -99,16 +111,22 @@ static lc_err decode_body(struct record *r, const uint8_t *p, size_t n)
 	rd_u32(&rd, &r->seq);
 	if (rd_error(&rd))
 		return rd_error(&rd);
-	if (r->type < REC_REGISTER || r->type > REC_COMMIT)
+	if (r->type < REC_REGISTER || r->type > REC_RECOVER)
 		return LC_ERR_INVAL;
 	if (has_key(r->type) && !rd_bytes16(&rd, SPKI_MAX, &v, &len)) {
 		memcpy(r->spki, v, len);
 		r->spki_len = len;
 	}
+	if (r->type == REC_RECOVER && !rd_bytes16(&rd, SPKI_MAX, &v, &len)) {
+		memcpy(r->rspki, v, len);
+		r->rspki_len = len;
+	}
 	if (has_addr(r->type))
 		rd_str8(&rd, ADDR_MAX_LEN, r->addr, sizeof(r->addr));
 	if (r->type == REC_REGISTER)
 		rd_copy(&rd, r->salt, sizeof(r->salt));
+	if (has_rhash(r->type))
+		rd_copy(&rd, r->rhash, sizeof(r->rhash));
 	if (r->type == REC_COMMIT)
 		rd_copy(&rd, r->commit, sizeof(r->commit));
 	lc_err rc = rd_finish(&rd);
@@ -121,7 +139,8 @@ static lc_err decode_body(struct record *r, const uint8_t *p, size_t n)
 		return LC_ERR_INVAL;
 	if (has_addr(r->type) && !addr_valid(r->addr))
 		return LC_ERR_INVAL;
-	if (has_key(r->type) && r->spki_len == 0)
+	if ((has_key(r->type) && r->spki_len == 0) ||
+	    (r->type == REC_RECOVER && r->rspki_len == 0))
 		return LC_ERR_INVAL;
 	if (r->type != REC_COMMIT && (r->type == REC_REGISTER) != (r->seq == 0))
 		return LC_ERR_INVAL;
@@ -148,7 +167,7 @@ lc_err record_decode(struct record *r, const uint8_t *p, size_t n)
 	if ((rc = decode_body(r, body, body_len)))
 		return rc;
 	if ((r->type == REC_COMMIT) != (sig_len == 0) ||
-	    (r->type == REC_ROTATE) != (sig2_len != 0))
+	    two_sigs(r->type) != (sig2_len != 0))
 		return LC_ERR_INVAL;
 	r->nonce = nonce;
 	memcpy(r->sig, sig, sig_len);
@@ -177,7 +196,7 @@ lc_err record_verify(const struct record *r, const uint8_t *signer_spki,
 	if (rc)
 		return rc;
 	rc = spki_verify(signer_spki, signer_len, msg.data, msg.len, r->sig, r->sig_len);
-	if (rc == LC_OK && r->type == REC_ROTATE)
+	if (rc == LC_OK && two_sigs(r->type))
 		rc = spki_verify(r->spki, r->spki_len, msg.data, msg.len, r->sig2,
 				 r->sig2_len);
 	return rc == LC_ERR_INVAL ? LC_ERR_BADSIG : rc;
@@ -197,7 +216,7 @@ lc_err record_sign(struct record *r, const struct idkey *k, const struct idkey *
 	if ((rc = idkey_sign(k, msg.data, msg.len, r->sig, &r->sig_len)))
 		return rc;
 	r->sig2_len = 0;
-	if (r->type == REC_ROTATE) {
+	if (two_sigs(r->type)) {
 		if (!k2)
 			return LC_ERR_INVAL;
 		r->sig2_len = sizeof(r->sig2);
@@ -208,10 +227,10 @@ lc_err record_sign(struct record *r, const struct idkey *k, const struct idkey *
 
 lc_err commit_hash(const char *network, const char *name, const uint8_t *spki,
 		   size_t spki_len, const uint8_t salt[static RECORD_SALT_LEN],
-		   uint8_t out[static 32])
+		   const uint8_t rhash[static 32], uint8_t out[static 32])
 {
 	uint8_t tmp[sizeof(RECORD_COMMIT_DOMAIN) + 2 + NETWORK_ID_MAX_LEN + NAME_MAX_LEN +
-		    2 + SPKI_MAX + RECORD_SALT_LEN];
+		    2 + SPKI_MAX + RECORD_SALT_LEN + 32];
 	struct buf b;
 	buf_init_fixed(&b, tmp, sizeof(tmp));
 	struct writer w;
@@ -221,6 +240,7 @@ lc_err commit_hash(const char *network, const char *name, const uint8_t *spki,
 	wr_str8(&w, name);
 	wr_bytes16(&w, spki, spki_len);
 	wr_raw(&w, salt, RECORD_SALT_LEN);
+	wr_raw(&w, rhash, 32);
 	lc_err rc = wr_error(&w);
 	if (!rc)
 		sha256(out, b.data, b.len);
@@ -231,7 +251,16 @@ lc_err record_commitment(const struct record *r, uint8_t out[static 32])
 {
 	if (r->type != REC_REGISTER)
 		return LC_ERR_INVAL;
-	return commit_hash(r->network, r->name, r->spki, r->spki_len, r->salt, out);
+	return commit_hash(r->network, r->name, r->spki, r->spki_len, r->salt, r->rhash, out);
+}
+
+void recovery_hash(const uint8_t *spki, size_t spki_len, uint8_t out[static 32])
+{
+	uint8_t tmp[sizeof(RECORD_RECOVERY_DOMAIN) + SPKI_MAX];
+	assert(spki_len <= SPKI_MAX);   /* every SPKI here went through a decoder */
+	memcpy(tmp, RECORD_RECOVERY_DOMAIN, sizeof(RECORD_RECOVERY_DOMAIN));
+	memcpy(tmp + sizeof(RECORD_RECOVERY_DOMAIN), spki, spki_len);
+	sha256(out, tmp, sizeof(RECORD_RECOVERY_DOMAIN) + spki_len);
 }
 
 void record_work_hash(const uint8_t id[static 32], uint64_t nonce, uint8_t out[static 32])

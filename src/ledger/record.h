@@ -6,11 +6,21 @@
  * network id, so a record from one network is worthless on another:
  *
  *   COMMIT    commitment, time                           not signed (see below)
- *   REGISTER  name, key (SPKI DER), address, salt, time  signed by the new key
+ *   REGISTER  name, key (SPKI DER), address, salt,       signed by the new key
+ *             recovery hash, time
  *   ADDRESS   name, seq, address, time                   signed by the current key
- *   ROTATE    name, seq, new key, time                   signed by the current key
+ *   ROTATE    name, seq, new key, recovery hash, time    signed by the current key
  *                                                        and by the new key
  *   REVOKE    name, seq, time                            signed by the current key
+ *   RECOVER   name, seq, new key, recovery key (SPKI     signed by the recovery key
+ *             DER), new recovery hash, time              and by the new key
+ *
+ * The recovery hash (recovery_hash(), 32 bytes) commits to a second key,
+ * the recovery key, made at registration and kept apart from the identity
+ * key (offline, ideally).  A ROTATE carries it forward unchanged (state.h),
+ * so only the recovery key can change it: a RECOVER reveals the recovery
+ * key, takes the name back to a new identity key whoever holds the name's
+ * key now, and commits to the next recovery key (pre-rotation, as KERI).
  *
  * seq orders a name's changes: REGISTER is 0, each later record is exactly
  * the name's current seq + 1.  That makes every record usable once: a
@@ -31,12 +41,14 @@
  * Wire form (all integers big-endian):
  *   body  = u8 type | str8 network | str8 name | u64 time | u32 seq |
  *           type-specific: COMMIT   commit[32]      (name "" and seq 0)
- *                          REGISTER bytes16 spki, str8 addr, salt[32]
+ *                          REGISTER bytes16 spki, str8 addr, salt[32], rhash[32]
  *                          ADDRESS  str8 addr
- *                          ROTATE   bytes16 spki (the new key)
+ *                          ROTATE   bytes16 spki (the new key), rhash[32]
  *                          REVOKE   (nothing)
+ *                          RECOVER  bytes16 spki (the new key), bytes16 rspki,
+ *                                   rhash[32] (the next recovery key's)
  *   record = bytes16 body | u64 nonce | bytes16 sig | bytes16 sig2
- *            sig: empty for COMMIT only; sig2: ROTATE only, else empty
+ *            sig: empty for COMMIT only; sig2: ROTATE and RECOVER only
  *
  * A record's id is SHA-256 of its body, so two signatures (or two nonces)
  * over the same statement are the same record.
@@ -58,12 +70,15 @@ enum record_type {
 	REC_ROTATE = 3,
 	REC_REVOKE = 4,
 	REC_COMMIT = 5,
+	REC_RECOVER = 6,
 };
 
 #define ADDR_MAX_LEN 262     /* "[v6 or host]:port" */
 #define RECORD_MAX_BYTES 2048 /* body + signatures, whatever the key type */
-#define RECORD_SIGN_DOMAIN "ledgerchat record v2"
-#define RECORD_COMMIT_DOMAIN "ledgerchat commit v2"
+/* v3: the recovery hash in REGISTER and ROTATE, and RECOVER */
+#define RECORD_SIGN_DOMAIN "ledgerchat record v3"
+#define RECORD_COMMIT_DOMAIN "ledgerchat commit v3"
+#define RECORD_RECOVERY_DOMAIN "ledgerchat recovery v3"
 #define RECORD_SALT_LEN 32
 
 /* A plain value type; the caller allocates it. */
@@ -73,15 +88,19 @@ struct record {
 	char name[NAME_MAX_LEN + 1];
 	uint64_t time;                 /* seconds since 1970, set by the signer */
 	uint32_t seq;
-	uint8_t spki[SPKI_MAX];        /* REGISTER: the key; ROTATE: the new key */
+	uint8_t spki[SPKI_MAX];        /* REGISTER: the key; ROTATE, RECOVER: the new key */
 	size_t spki_len;
+	uint8_t rspki[SPKI_MAX];       /* RECOVER: the recovery key, revealed */
+	size_t rspki_len;
+	uint8_t rhash[32];             /* REGISTER, ROTATE: the recovery hash;
+					* RECOVER: the next recovery key's */
 	char addr[ADDR_MAX_LEN + 1];   /* REGISTER, ADDRESS */
 	uint8_t commit[32];            /* COMMIT: commit_hash() of the name to come */
 	uint8_t salt[RECORD_SALT_LEN]; /* REGISTER: the secret its COMMIT hid */
 	uint64_t nonce;                /* the registrant's work; not signed */
 	uint8_t sig[SIG_MAX];
 	size_t sig_len;
-	uint8_t sig2[SIG_MAX];         /* ROTATE: by the new key */
+	uint8_t sig2[SIG_MAX];         /* ROTATE, RECOVER: by the new key */
 	size_t sig2_len;
 };
 
@@ -100,27 +119,34 @@ lc_err record_decode(struct record *r /* OUT */, const uint8_t *p, size_t n);
 
 /*
  * Check both signatures against the keys the record claims to be signed by:
- * signer_spki is the key the record concerns (REGISTER: r->spki; otherwise
- * the name's current key, which the caller looks up).  ROTATE also needs a
- * signature by r->spki.  LC_ERR_BADSIG when one fails.
+ * signer_spki is the key the record concerns (REGISTER: r->spki; RECOVER:
+ * r->rspki; otherwise the name's current key, which the caller looks up).
+ * ROTATE and RECOVER also need a signature by r->spki.  LC_ERR_BADSIG when
+ * one fails.
  */
 lc_err record_verify(const struct record *r, const uint8_t *signer_spki,
 		     size_t signer_len);
 
 /*
- * Sign r with k (r->sig), and with k2 too (r->sig2) for ROTATE, where k is
- * the old key and k2 the new one.  The caller fills every other field.
+ * Sign r with k (r->sig), and with k2 too (r->sig2) for ROTATE and RECOVER,
+ * where k is the old key (RECOVER: the recovery key) and k2 the new one.
+ * The caller fills every other field.
  */
 lc_err record_sign(struct record *r, const struct idkey *k,
 		   const struct idkey *k2);
 
 /*
  * The commitment a COMMIT carries for a REGISTER: SHA-256 of
- * RECORD_COMMIT_DOMAIN NUL | str8 network | str8 name | bytes16 spki | salt.
+ * RECORD_COMMIT_DOMAIN NUL | str8 network | str8 name | bytes16 spki |
+ * salt | rhash.  It covers the recovery hash, so a watcher who copies a
+ * COMMIT cannot register the name with a recovery key of its own.
  */
 lc_err commit_hash(const char *network, const char *name, const uint8_t *spki,
 		   size_t spki_len, const uint8_t salt[static RECORD_SALT_LEN],
-		   uint8_t out[static 32]);
+		   const uint8_t rhash[static 32], uint8_t out[static 32]);
+/* The recovery hash of a recovery key: SHA-256 of RECORD_RECOVERY_DOMAIN
+ * NUL | spki (so it is never a key's fingerprint). */
+void recovery_hash(const uint8_t *spki, size_t spki_len, uint8_t out[static 32]);
 /* commit_hash() of a REGISTER's own name, key and salt. */
 lc_err record_commitment(const struct record *r, uint8_t out[static 32]);
 

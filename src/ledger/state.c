@@ -73,23 +73,40 @@ lc_err record_check(const struct state *s, const struct name_entry *cur,
 	} else {
 		if (!cur)
 			REJECT("name '%s' is not registered", r->name);
-		if (cur->status == NAME_REVOKED)
+		/* Only the recovery key brings a revoked name back. */
+		if (cur->status == NAME_REVOKED && r->type != REC_RECOVER)
 			REJECT("name '%s' is revoked", r->name);
 		if (r->seq != cur->seq + 1)
 			REJECT("seq %u, expected %u", r->seq, cur->seq + 1);
 	}
-	if (r->type == REC_REGISTER || r->type == REC_ROTATE) {
+	if (r->type == REC_REGISTER || r->type == REC_ROTATE || r->type == REC_RECOVER) {
 		enum key_type kt;
 		if (spki_key_type(r->spki, r->spki_len, &kt) != LC_OK)
 			REJECT("unsupported or malformed key");
 	}
-	if (r->type == REC_ROTATE) {
+	if (r->type == REC_ROTATE || r->type == REC_RECOVER) {
 		uint8_t fp[32];
 		sha256(fp, r->spki, r->spki_len);
 		if (entry_had_key(cur, fp))
-			REJECT("rotate to a key the name has had before");
+			REJECT("%s to a key the name has had before", record_type_name(r->type));
+	}
+	if (r->type == REC_ROTATE) {
 		if (cur->n_keys >= NAME_MAX_KEYS)
 			REJECT("name '%s' has rotated its key too often", r->name);
+		if (memcmp(r->rhash, cur->rhash, 32) != 0)
+			REJECT("a rotate of '%s' may not change its recovery hash (only its "
+			       "recovery key can)", r->name);
+	}
+	if (r->type == REC_RECOVER) {
+		enum key_type kt;
+		uint8_t h[32];
+		if (spki_key_type(r->rspki, r->rspki_len, &kt) != LC_OK)
+			REJECT("unsupported or malformed recovery key");
+		recovery_hash(r->rspki, r->rspki_len, h);
+		if (memcmp(h, cur->rhash, 32) != 0)
+			REJECT("not the recovery key '%s' committed to", r->name);
+		if (memcmp(r->rhash, cur->rhash, 32) == 0)
+			REJECT("a recover of '%s' must commit to a new recovery key", r->name);
 	}
 	if (r->type == REC_ADDRESS || r->type == REC_REGISTER) {
 		if (!addr_valid(r->addr))
@@ -103,8 +120,10 @@ lc_err record_check_sigs(const struct name_entry *cur, const struct record *r,
 {
 	if (r->type == REC_COMMIT)
 		return LC_OK;   /* the commitment binds the key; the reveal is signed */
-	const uint8_t *spki = r->type == REC_REGISTER ? r->spki : cur->spki;
-	size_t len = r->type == REC_REGISTER ? r->spki_len : cur->spki_len;
+	const uint8_t *spki = r->type == REC_REGISTER ? r->spki
+			      : r->type == REC_RECOVER ? r->rspki : cur->spki;
+	size_t len = r->type == REC_REGISTER ? r->spki_len
+		     : r->type == REC_RECOVER ? r->rspki_len : cur->spki_len;
 	lc_err rc = record_verify(r, spki, len);
 	if (rc && why)
 		snprintf(why, whylen, "bad signature on %s record for '%s'",
@@ -124,9 +143,20 @@ void entry_apply(struct name_entry *e, const struct state *s, const struct recor
 		if (record_commitment(r, c) == LC_OK)
 			state_commit_height(s, c, &e->commit_height);
 		e->status = NAME_ACTIVE;
+		memcpy(e->rhash, r->rhash, 32);
 		/* fall through: the key and address are set as for a change */
 		/* FALLTHROUGH */
 	case REC_ROTATE:
+	case REC_RECOVER:
+		if (r->type == REC_RECOVER) {
+			e->status = NAME_ACTIVE;
+			memcpy(e->rhash, r->rhash, 32);
+			if (e->n_keys == NAME_MAX_KEYS) {   /* the oldest key goes */
+				memmove(e->key_fps[0], e->key_fps[1],
+					(NAME_MAX_KEYS - 1) * sizeof(e->key_fps[0]));
+				e->n_keys--;
+			}
+		}
 		memcpy(e->spki, r->spki, r->spki_len);
 		e->spki_len = r->spki_len;
 		sha256(e->fp, e->spki, e->spki_len);

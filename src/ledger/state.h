@@ -17,6 +17,18 @@
  * whatever commit comes.  COMMIT_GRACE is below the smallest --final-depth
  * a node accepts, so a replacement never changes a binding final by depth.
  * Between commits in one block, the reveal mined first wins.
+ *
+ * The recovery key: a REGISTER commits to it (its recovery hash), every
+ * ROTATE must carry that hash forward unchanged (the identity key alone
+ * cannot change it), and a RECOVER that reveals the key whose hash the
+ * name holds moves the name to a new key, whatever key it has now and even
+ * when it is revoked: a REVOKE signed by the identity key alone freezes a
+ * name until its recovery key takes it back, and a name is gone for good
+ * only once every copy of its recovery key is.  A RECOVER changes the key
+ * and the recovery hash (to a new one) and un-does nothing else: the
+ * address stays until the owner publishes one, the key history keeps
+ * every key (the thief's too, so a pin on it follows; when the history is
+ * full, a RECOVER pushes out its oldest key).
  */
 #ifndef LC_LEDGER_STATE_H
 #define LC_LEDGER_STATE_H
@@ -45,9 +57,10 @@ struct name_entry {
 	uint32_t seq;                  /* of the last record applied */
 	uint8_t status;                /* enum name_status */
 	uint32_t reg_height;           /* block holding the REGISTER */
-	uint32_t bind_height;          /* block of the last REGISTER, ROTATE or
-					* REVOKE: where the binding (key,
-					* revoked or not) took its form */
+	uint32_t bind_height;          /* block of the last REGISTER, ROTATE,
+					* REVOKE or RECOVER: where the binding
+					* (key, revoked or not) took its form */
+	uint8_t rhash[32];             /* the recovery hash (record.h) */
 	uint32_t commit_height;        /* block holding its COMMIT */
 	uint64_t updated;              /* time of the last record */
 	/* Fingerprints of every key the name has had, oldest first, so a pin
@@ -64,7 +77,9 @@ struct state;
  * the network and the rules (a commitment once; a REGISTER's commit on the
  * chain, old enough and young enough, and the name free or held by a later
  * commit's registration at most COMMIT_GRACE blocks deep; seq = cur->seq +
- * 1, nothing after REVOKE, a ROTATE key differs and is a supported type),
+ * 1, nothing after REVOKE but a RECOVER, a ROTATE or RECOVER key differs
+ * and is a supported type, a ROTATE keeps the recovery hash, a RECOVER
+ * reveals the key of the name's recovery hash and commits to a new one),
  * not the signatures (record_check_sigs) nor the work
  * (record_work_ok: the caller knows the network's bits).  max_time bounds
  * r->time (block time or now, plus RECORD_MAX_FUTURE_S).  why[] (may be

@@ -472,7 +472,16 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 		break;
 	case NODE_EV_ROTATING:
 	case NODE_EV_REVOKING:
+	case NODE_EV_RECOVERING:
 		m->need |= NEED_STATUS;
+		break;
+	case NODE_EV_RECOVERED:
+		m->need |= NEED_STATUS | NEED_NAMES;
+		snprintf(m->rotated_fp, sizeof(m->rotated_fp), "%s",
+			 ev->u.rotation.new_fingerprint);
+		model_say(m, false, now, "Your name '%s' is yours again, on a new key (block %lld). "
+			  "Export the new recovery key and keep it offline.", ev->u.rotation.name,
+			  (long long)ev->u.rotation.height);
 		break;
 	case NODE_EV_ROTATED:
 		m->need |= NEED_STATUS | NEED_NAMES;

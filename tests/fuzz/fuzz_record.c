@@ -1,4 +1,5 @@
-/* fuzz_record.c - record decoding, ids, work, commitments and key parsing. */
+/* fuzz_record.c - record decoding, ids, work, commitments, recovery hashes
+ * and key parsing. */
 #include "fuzz.h"
 
 #include "ledger/record.h"
@@ -19,9 +20,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((record_commitment(&r, c) == LC_OK) != (r.type == REC_REGISTER))
 		__builtin_trap();
 	/* What the decoder promises: a COMMIT is nameless and unsigned, every
-	 * other record named and signed. */
+	 * other record named and signed; a RECOVER reveals a recovery key and,
+	 * as a ROTATE, is signed by the new key too. */
 	if (r.type == REC_COMMIT ? r.name[0] || r.sig_len || r.seq : !r.name[0] || !r.sig_len)
 		__builtin_trap();
+	if ((r.type == REC_RECOVER) != (r.rspki_len != 0) ||
+	    (r.type == REC_RECOVER || r.type == REC_ROTATE) != (r.sig2_len != 0))
+		__builtin_trap();
+	if (r.type == REC_RECOVER) {
+		uint8_t h[32];
+		spki_key_type(r.rspki, r.rspki_len, &kt);
+		recovery_hash(r.rspki, r.rspki_len, h);
+		(void)record_verify(&r, r.rspki, r.rspki_len);
+	}
 	/* A decoded record re-encodes to exactly the input. */
 	uint8_t tmp[RECORD_MAX_BYTES + 16];
 	struct buf b;

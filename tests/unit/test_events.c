@@ -157,6 +157,16 @@ static const struct row {
 			    .height = 12 } },
 	  "{\"name\":\"alice\",\"old_fingerprint\":\"AAAA\",\"new_fingerprint\":\"BBBB\","
 	  "\"height\":12}" },
+	{ "recovering",
+	  { .kind = NODE_EV_RECOVERING, .time = T0,
+	    .u.rotation = { .name = "alice", .old_fingerprint = "CCCC", .new_fingerprint = "DDDD" } },
+	  "{\"name\":\"alice\",\"old_fingerprint\":\"CCCC\",\"new_fingerprint\":\"DDDD\"}" },
+	{ "recovered",
+	  { .kind = NODE_EV_RECOVERED, .time = T0,
+	    .u.rotation = { .name = "alice", .old_fingerprint = "CCCC", .new_fingerprint = "DDDD",
+			    .height = 15 } },
+	  "{\"name\":\"alice\",\"old_fingerprint\":\"CCCC\",\"new_fingerprint\":\"DDDD\","
+	  "\"height\":15}" },
 	{ "revoking",
 	  { .kind = NODE_EV_REVOKING, .time = T0, .u.revocation = { .name = "alice" } },
 	  "{\"name\":\"alice\"}" },

@@ -145,6 +145,9 @@ TEST(record_codec_round_trips_every_type_and_key_type)
 		roundtrip(&r);
 		fx_revoke(&r, b, "alice", 3, T0);
 		roundtrip(&r);
+		fx_recover(&r, fx_rkey(0), a, fx_rkey(1), "alice", 4, T0);
+		roundtrip(&r);
+		CHECK_OK(record_verify(&r, r.rspki, r.rspki_len));
 		struct record reg;
 		fx_register(&reg, a, "alice", "10.0.0.1:47701", T0);
 		fx_commit(&r, &reg);
@@ -201,6 +204,25 @@ TEST(record_decode_refuses_bad_fields)
 	CHECK_OK(record_encode(&bad, &b));
 	CHECK_ERR(record_decode(&bad, b.data, b.len), LC_ERR_INVAL);
 	CHECK_ERR(record_sign(&bad, K(0), NULL), LC_ERR_INVAL);
+	/* A RECOVER reveals a recovery key and is signed by the new key too. */
+	struct record rc;
+	fx_recover(&rc, fx_rkey(0), K(1), fx_rkey(1), "alice", 1, T0);
+	buf_reset(&b);
+	bad = rc;
+	bad.rspki_len = 0;
+	CHECK_OK(record_encode(&bad, &b));
+	CHECK_ERR(record_decode(&bad, b.data, b.len), LC_ERR_INVAL);
+	buf_reset(&b);
+	bad = rc;
+	bad.sig2_len = 0;
+	CHECK_OK(record_encode(&bad, &b));
+	CHECK_ERR(record_decode(&bad, b.data, b.len), LC_ERR_INVAL);
+	CHECK_ERR(record_sign(&bad, fx_rkey(0), NULL), LC_ERR_INVAL);
+	/* Cut short: the next recovery hash is part of the body. */
+	buf_reset(&b);
+	CHECK_OK(record_encode(&rc, &b));
+	CHECK_OK(record_decode(&bad, b.data, b.len));
+	CHECK(record_decode(&bad, b.data, b.len - 1) != LC_OK);
 	buf_free(&b);
 	CHECK_ERR(record_decode(&bad, NULL, RECORD_MAX_BYTES + 1), LC_ERR_TOOBIG);
 }
@@ -232,11 +254,16 @@ TEST(record_every_flipped_byte_is_caught)
 {
 	for (int t = KEY_ED25519; t <= KEY_RSA3072; t++) {
 		struct idkey *a = fx_key((enum key_type)t, 0), *b = fx_key((enum key_type)t, 1);
-		struct record r;
-		fx_rotate(&r, a, b, "alice", 1, T0);
+		struct record recs[2];
+		fx_rotate(&recs[0], a, b, "alice", 1, T0);
+		fx_recover(&recs[1], fx_rkey(0), b, fx_rkey(1), "alice", 1, T0);
+		for (int k = 0; k < 2; k++) {
+		struct record r = recs[k];
 		work_robust(&r);
 		size_t spki_len;
-		const uint8_t *spki = idkey_spki(a, &spki_len);
+		const uint8_t *spki = k == 0 ? idkey_spki(a, &spki_len) : r.rspki;
+		if (k == 1)
+			spki_len = r.rspki_len;
 		struct buf w;
 		buf_init(&w, 4096);
 		CHECK_OK(record_encode(&r, &w));
@@ -249,11 +276,13 @@ TEST(record_every_flipped_byte_is_caught)
 			if (rc == LC_OK && !record_work_ok(&d, FX_BITS))
 				rc = LC_ERR_REJECTED;
 			if (rc == LC_OK)
-				harness_fail(__FILE__, __LINE__, "%s: flip at byte %zu accepted",
-					     key_type_name((enum key_type)t), i);
+				harness_fail(__FILE__, __LINE__, "%s %s: flip at byte %zu accepted",
+					     key_type_name((enum key_type)t),
+					     record_type_name(r.type), i);
 			w.data[i] ^= 0x01;
 		}
 		buf_free(&w);
+		}
 	}
 }
 
@@ -606,6 +635,185 @@ TEST(rule_revoke_freezes_the_name)
 	fx_register(&r, K(1), "alice", "10.0.0.2:1", T0);
 	fx_commit_for(&f, &r, 1);
 	expect(&f, &r, 1, LEDGER_INVALID, "already registered");
+	fx_close(&f);
+}
+
+/* ---- the recovery key ---- */
+
+static const uint8_t *fp_of(const struct idkey *k, uint8_t out[32])
+{
+	idkey_fingerprint(k, out);
+	return out;
+}
+
+/* alice registered with K(0), committing to fx_rkey(0). */
+static void recovery_start(struct fx *f)
+{
+	struct record r;
+	fx_open(f);
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	fx_commit_for(f, &r, 1);
+	expect(f, &r, 1, LEDGER_EXTENDED, NULL);
+}
+
+TEST(recovery_the_commit_covers_the_recovery_hash)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record r, c;
+	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+	fx_commit(&c, &r);
+	expect(&f, &c, 1, LEDGER_EXTENDED, NULL);
+	/* A watcher's reveal of the same name, key and salt with its own
+	 * recovery key: the commitment does not match. */
+	struct record w = r;
+	uint8_t h[32];
+	size_t n;
+	const uint8_t *spki = idkey_spki(fx_rkey(5), &n);
+	recovery_hash(spki, n, h);
+	memcpy(w.rhash, h, 32);
+	fx_resign(&w, K(0), NULL);
+	expect(&f, &w, 1, LEDGER_INVALID, "no commit");
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	const struct name_entry *e = state_get(ledger_state(f.l), "alice");
+	spki = idkey_spki(fx_rkey(0), &n);
+	recovery_hash(spki, n, h);
+	CHECK(memcmp(e->rhash, h, 32) == 0);
+	fx_close(&f);
+}
+
+TEST(recovery_a_rotate_may_not_change_the_recovery_hash)
+{
+	struct fx f;
+	recovery_start(&f);
+	struct record r;
+	/* The thief holds K(0): a ROTATE to its key that also commits to its
+	 * own recovery key is refused, by the chain and by the pool. */
+	fx_rotate_rk(&r, K(0), K(3), fx_rkey(5), "alice", 1, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "recovery hash");
+	struct mempool *m;
+	char why[200];
+	CHECK_OK(mempool_create(&m, 100, FX_BITS));
+	CHECK_ERR(mempool_add(m, ledger_state(f.l), FX_NETWORK, &r, T0, MEMPOOL_LOCAL, why,
+			      sizeof(why)), LC_ERR_REJECTED);
+	CHECK(strstr(why, "recovery hash"));
+	mempool_destroy(m);
+	/* The same ROTATE carrying the hash forward is a valid rotation. */
+	fx_rotate(&r, K(0), K(3), "alice", 1, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	fx_close(&f);
+}
+
+TEST(recovery_takes_a_stolen_name_back_and_undoes_nothing_else)
+{
+	struct fx f;
+	recovery_start(&f);
+	struct record r;
+	uint8_t fp[32];
+	/* The thief rotates to K(3) and publishes its address. */
+	fx_rotate(&r, K(0), K(3), "alice", 1, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	fx_address(&r, K(3), "alice", 2, "10.6.6.6:1", T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	/* A RECOVER with any other key than the committed one is refused. */
+	fx_recover(&r, fx_rkey(5), K(4), fx_rkey(1), "alice", 3, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "not the recovery key");
+	/* Signed by the thief's key in place of the recovery key. */
+	fx_recover(&r, fx_rkey(0), K(4), fx_rkey(1), "alice", 3, T0);
+	CHECK_OK(record_sign(&r, K(3), K(4)));
+	fx_work(&r);
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	/* Without the new key's signature. */
+	fx_recover(&r, fx_rkey(0), K(4), fx_rkey(1), "alice", 3, T0);
+	r.sig2[5] ^= 1;
+	fx_work(&r);
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	/* Committing to the same recovery key again. */
+	fx_recover(&r, fx_rkey(0), K(4), fx_rkey(0), "alice", 3, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "new recovery key");
+	/* To a key the name has had (the thief's, or the stolen one). */
+	fx_recover(&r, fx_rkey(0), K(0), fx_rkey(1), "alice", 3, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "has had before");
+	/* The good one: the name is on K(4), the address stays. */
+	fx_recover(&r, fx_rkey(0), K(4), fx_rkey(1), "alice", 3, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	const struct name_entry *e = state_get(ledger_state(f.l), "alice");
+	CHECK(memcmp(e->fp, fp_of(K(4), fp), 32) == 0);
+	CHECK_STR(e->addr, "10.6.6.6:1");
+	CHECK_INT(e->seq, ==, 3);
+	CHECK_INT(e->status, ==, NAME_ACTIVE);
+	CHECK(entry_had_key(e, fp_of(K(3), fp)));
+	/* The thief's key can do nothing any more, and the spent recovery key
+	 * neither. */
+	fx_address(&r, K(3), "alice", 4, "10.6.6.7:1", T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "bad signature");
+	fx_recover(&r, fx_rkey(0), K(5), fx_rkey(2), "alice", 4, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "not the recovery key");
+	/* The next recovery key works, once. */
+	fx_recover(&r, fx_rkey(1), K(5), fx_rkey(2), "alice", 4, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	/* And a later ROTATE carries the new hash forward. */
+	fx_rotate_rk(&r, K(5), K(6), fx_rkey(1), "alice", 5, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "recovery hash");
+	fx_rotate_rk(&r, K(5), K(6), fx_rkey(2), "alice", 5, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	fx_close(&f);
+}
+
+TEST(recovery_undoes_a_revoke_by_the_identity_key)
+{
+	struct fx f;
+	recovery_start(&f);
+	struct record r;
+	fx_revoke(&r, K(0), "alice", 1, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	/* Frozen for the identity key ... */
+	fx_rotate(&r, K(0), K(3), "alice", 2, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "revoked");
+	/* ... not for the recovery key. */
+	fx_recover(&r, fx_rkey(0), K(4), fx_rkey(1), "alice", 2, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	const struct name_entry *e = state_get(ledger_state(f.l), "alice");
+	uint8_t fp[32];
+	CHECK_INT(e->status, ==, NAME_ACTIVE);
+	CHECK(memcmp(e->fp, fp_of(K(4), fp), 32) == 0);
+	fx_address(&r, K(4), "alice", 3, "10.0.0.9:1", T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	fx_close(&f);
+}
+
+TEST(recovery_works_when_the_thief_filled_the_key_history)
+{
+	struct fx f;
+	recovery_start(&f);
+	struct record r;
+	/* Rotations until the history is full: 16 keys (fx_key has 8 per
+	 * type: Ed25519 and P-256 ones). */
+	int n = 1;
+	const struct idkey *prev = K(0);
+	for (int t = KEY_ED25519; t <= KEY_RSA3072 && n < NAME_MAX_KEYS; t++) {
+		for (int i = t == KEY_ED25519 ? 1 : 0; i < 8 && n < NAME_MAX_KEYS; i++, n++) {
+			struct idkey *k = fx_key((enum key_type)t, i);
+			fx_rotate(&r, prev, k, "alice", (uint32_t)n, T0);
+			expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+			prev = k;
+		}
+	}
+	const struct name_entry *e = state_get(ledger_state(f.l), "alice");
+	CHECK_INT(e->n_keys, ==, NAME_MAX_KEYS);
+	fx_rotate(&r, prev, fx_rkey(7), "alice", (uint32_t)n, T0);
+	expect(&f, &r, 1, LEDGER_INVALID, "too often");
+	struct idkey *nu;
+	CHECK_OK(idkey_generate(&nu, KEY_ED25519));
+	fx_recover(&r, fx_rkey(0), nu, fx_rkey(1), "alice", (uint32_t)n, T0);
+	expect(&f, &r, 1, LEDGER_EXTENDED, NULL);
+	e = state_get(ledger_state(f.l), "alice");
+	uint8_t fp[32];
+	CHECK_INT(e->n_keys, ==, NAME_MAX_KEYS);
+	CHECK(memcmp(e->fp, fp_of(nu, fp), 32) == 0);
+	CHECK(!entry_had_key(e, fp_of(K(0), fp)));   /* the oldest went */
+	CHECK(entry_had_key(e, fp_of(prev, fp)));
+	idkey_free(nu);
 	fx_close(&f);
 }
 
@@ -1443,6 +1651,13 @@ TEST(pin_follows_rotations_and_alarms_on_swaps)
 	/* once alarmed, a rotation does not silence the alarm */
 	CHECK_INT(pin_check(fp0, true, &e), ==, PIN_ALARM);
 	CHECK_INT(pin_check(fp2, false, &e), ==, PIN_ALARM);
+	/* a RECOVER K1 -> K2 (valid: the chain checked the recovery key): pins
+	 * on K1 (the thief's, say) and on K0 follow, quietly */
+	fx_recover(&r, fx_rkey(0), K(2), fx_rkey(1), "alice", 2, T0);
+	entry_apply(&e, s, &r, 3);
+	CHECK_INT(pin_check(fp1, false, &e), ==, PIN_FOLLOW);
+	CHECK_INT(pin_check(fp0, false, &e), ==, PIN_FOLLOW);
+	CHECK_INT(pin_check(fp2, false, &e), ==, PIN_SAME);
 	state_destroy(s);
 }
 
