@@ -933,6 +933,7 @@ void gossip_close(struct gossip *g)
 		struct peer *p = g->peers[i];
 		p->ahead_work = p->ahead_inv = p->syncing = false;
 	}
+	g->closing = true;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
 		if (p->st == PS_READY || p->st == PS_HELLO) {
@@ -943,8 +944,11 @@ void gossip_close(struct gossip *g)
 			if (peer_send(g, p, &m))
 				peer_flush(g, p);
 		}
-		peer_free(p);
 	}
+	/* Freed only now: a flush that fails closes its peer, and a peer that
+	 * goes reaches the sync code, which walks every peer. */
+	for (size_t i = 0; i < g->n_peers; i++)
+		peer_free(g->peers[i]);
 	if (g->listen_fd >= 0)
 		close(g->listen_fd);
 	guard_close(g->guard);

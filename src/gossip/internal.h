@@ -184,6 +184,7 @@ struct gossip {
 	size_t n_peers;
 	uint64_t next_id;
 	int busy;                        /* > 0 inside a call: do not reap */
+	bool closing;                    /* gossip_close is under way */
 
 	/* gossip_pollfds -> gossip_handle: which peer id each fd was for
 	 * (0: the listener). */

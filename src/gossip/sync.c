@@ -497,6 +497,8 @@ void sync_peer_gone(struct gossip *g, struct peer *p)
 	sync_release(g, p);
 	hashq_clear(&p->inflight);
 	p->ahead_work = p->ahead_inv = false;
+	if (g->closing)
+		return;   /* gossip_close: no new requests */
 	pump_all(g);
 	sync_pick(g);
 }
