@@ -548,7 +548,9 @@ static lc_err side_block(struct ledger *l, struct bnode *n, const struct block *
 	res->result = LEDGER_SIDE;
 	if (stored)   /* from the store: ledger_prune() judges it */
 		return keep_body(l, n, b, true, res);
-	if (!in_reach(l, n)) {
+	/* A wanted block is on its way to a branch within reach. */
+	bool wanted = (n->flags & BN_WANTED) && l->want;
+	if (!in_reach(l, n) && !wanted) {
 		res->header_only = true;
 		res->stale = on_best(l, n->parent);
 		return LC_OK;
