@@ -223,6 +223,42 @@ enum ledger_result fx_add(struct fx *f, const struct block *b, struct ledger_add
 	return fx_add_at(f, b, (int64_t)FX_T0 + 100000, res);
 }
 
+static bool fx_has_blob(const struct fx *f, const uint8_t hash[32])
+{
+	for (size_t i = 0; i < f->n_blobs; i++)
+		if (memcmp(f->blobs[i].hash, hash, 32) == 0)
+			return true;
+	return false;
+}
+
+/* Hand the ledger the bodies it asks for (res->need_bodies), as gossip
+ * fetches them from a peer; b's own verdict ends up in res. */
+static void fx_fill(struct fx *f, const struct block *b, int64_t now, struct ledger_add *res)
+{
+	uint8_t self[32], first[32] = { 0 };
+	header_hash(&b->h, self);
+	while (res->need_bodies) {
+		uint8_t miss[64][32], want[32];
+		memcpy(want, res->want, 32);
+		size_t n = ledger_missing(f->l, want, miss, 64);
+		if (n == 0 || memcmp(first, miss[0], 32) == 0)
+			break;   /* nothing taken the last time: no progress */
+		memcpy(first, miss[0], 32);
+		struct ledger_add r;
+		memset(&r, 0, sizeof(r));
+		for (size_t i = 0; i < n; i++) {
+			struct block body;
+			CHECK_OK(fx_load(f, miss[i], &body));
+			CHECK_OK(ledger_add_block(f->l, &body, now, &r));
+			block_free(&body);
+			if (memcmp(miss[i], self, 32) == 0)
+				*res = r;
+		}
+		res->need_bodies = r.need_bodies;
+		memcpy(res->want, r.want, 32);
+	}
+}
+
 enum ledger_result fx_add_at(struct fx *f, const struct block *b, int64_t now,
 			     struct ledger_add *res)
 {
@@ -230,8 +266,11 @@ enum ledger_result fx_add_at(struct fx *f, const struct block *b, int64_t now,
 	if (!res)
 		res = &tmp;
 	CHECK_OK(ledger_add_block(f->l, b, now, res));
-	if (res->result == LEDGER_EXTENDED || res->result == LEDGER_REORG ||
-	    res->result == LEDGER_SIDE || res->result == LEDGER_REFUSED) {
+	/* Every block offered is kept here, the ledger's bodies and those it
+	 * knows by their header only, which it may ask for again. */
+	if ((res->result == LEDGER_EXTENDED || res->result == LEDGER_REORG ||
+	     res->result == LEDGER_SIDE || res->result == LEDGER_REFUSED) &&
+	    !fx_has_blob(f, res->hash)) {
 		struct buf raw;
 		buf_init(&raw, BLOCK_MAX_BYTES);
 		CHECK_OK(block_encode(b, &raw));
@@ -243,6 +282,8 @@ enum ledger_result fx_add_at(struct fx *f, const struct block *b, int64_t now,
 		memcpy(bl->hash, res->hash, 32);
 		bl->raw = buf_steal(&raw, &bl->len);
 	}
+	if (res->need_bodies)
+		fx_fill(f, b, now, res);
 	return res->result;
 }
 

@@ -91,6 +91,14 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	json_object_set_new(o, "network", json_string(ledger_network(n->ledger)));
 	json_object_set_new(o, "pow_bits", json_integer(ledger_pow_bits(n->ledger)));
 	owner_status(n, o);
+	/* Blocks indexed on every branch (some by header only), and the side
+	 * branches' bodies kept (the storage rule, ledger.h). */
+	size_t side_blocks, side_bytes;
+	ledger_side_kept(n->ledger, &side_blocks, &side_bytes);
+	json_object_set_new(o, "blocks_known",
+			    json_integer((json_int_t)ledger_block_count(n->ledger)));
+	json_object_set_new(o, "side_kept", json_integer((json_int_t)side_blocks));
+	json_object_set_new(o, "side_bytes", json_integer((json_int_t)side_bytes));
 	/* "ok", or "failing" with what failed (persist.c). */
 	json_object_set_new(o, "storage", json_string(n->store_failing ? "failing" : "ok"));
 	if (n->store_failing)

@@ -93,6 +93,17 @@ void node_emit(struct node *n, struct node_event *ev)
 		ctl_server_publish(n->ctl, node_event_json(ev));
 }
 
+/* The ledger's store and drop (the storage rule decides which bodies). */
+static lc_err ledger_store_cb(void *ctx, const struct block *b, const uint8_t hash[32])
+{
+	return node_store_body(ctx, b, hash);
+}
+
+static void ledger_drop_cb(void *ctx, const uint8_t hash[32])
+{
+	node_store_forget(ctx, hash);
+}
+
 lc_err node_load_block(void *ctx, const uint8_t hash[32], struct block *out)
 {
 	struct node *n = ctx;
@@ -304,30 +315,19 @@ static void own_records(struct node *n, const struct block *b, const struct ledg
 
 /* Offer a block from anywhere: the local miner or a peer.  *res_out (may
  * be NULL) gets the verdict when this returns LC_OK; LC_ERR_IO when the
- * block could not be stored (and so was not taken). */
+ * block could not be stored (and so was not taken).  The ledger decides
+ * which bodies to keep, and stores them through persist.c (the storage
+ * rule, ledger.h): a block's records are checked before its body is
+ * stored, and if the disk refuses it the ledger does not take it. */
 static lc_err accept_block(struct node *n, const struct block *b,
 			   struct ledger_add *res_out)
 {
 	struct ledger_add tmp;
 	struct ledger_add *resp = res_out ? res_out : &tmp;
-	/* A block the ledger may keep (its parent is known, it is new, its
-	 * proof of work holds) is stored first: if the disk refuses it, the
-	 * ledger never sees it (persist.c). */
-	uint8_t hash[32];
-	header_hash(&b->h, hash);
-	bool stored = false;
-	if (ledger_has(n->ledger, b->h.prev) && !ledger_has(n->ledger, hash) &&
-	    b->h.target == ledger_pow_bits(n->ledger) && pow_ok(hash, b->h.target)) {
-		lc_err rc = node_store_body(n, b, hash);
-		if (rc)
-			return rc;
-		stored = true;
-	}
 	lc_err rc = ledger_add_block(n->ledger, b, clock_wall_s(), resp);
 	if (rc) {
-		LOG_E("node", "block %u: %s", b->h.height, lc_strerror(rc));
-		if (stored && !ledger_has(n->ledger, hash))
-			node_store_forget(n, hash);
+		if (!n->store_failing)
+			LOG_E("node", "block %u: %s", b->h.height, lc_strerror(rc));
 		return rc;
 	}
 	struct ledger_add res = *resp;
@@ -355,9 +355,7 @@ static lc_err accept_block(struct node *n, const struct block *b,
 		break;
 	case LEDGER_INVALID:
 	case LEDGER_REFUSED:
-		if (stored && !ledger_has(n->ledger, hash))
-			node_store_forget(n, hash);
-		else if (res.marked)
+		if (res.marked)
 			node_store_invalid(n, res.invalid_from);
 		LOG_W("node", "refused block %u %.16s: %s", res.height, h, res.why);
 		ev = (struct node_event){ .kind = NODE_EV_BLOCK_REFUSED,
@@ -965,6 +963,7 @@ static lc_err open_store(struct node *n, char *why, size_t whylen)
 		struct ledger_cfg cfg = {
 			.network = n->opt.network, .pow_bits = (uint32_t)n->opt.pow_bits,
 			.load = node_load_block, .load_ctx = n,
+			.store = ledger_store_cb, .drop = ledger_drop_cb,
 			.final_depth = (uint32_t)n->opt.final_depth,
 			.final_secs = (int64_t)n->opt.final_minutes * 60,
 			.checkpoint = n->opt.checkpoint,
@@ -995,6 +994,8 @@ static lc_err open_store(struct node *n, char *why, size_t whylen)
 	if (rc)
 		return lc_why(why, whylen, rc, "cannot load the ledger from %s: %s", path,
 			      lc_strerror(rc));
+	/* Side branches stored by an earlier run that can no longer win. */
+	ledger_prune(n->ledger);
 	LOG_I("node", "ledger '%s' (%d bits): %zu stored block(s) checked in %llu ms, "
 	      "height %u, %zu name(s)%s", n->opt.network, n->opt.pow_bits, rp.blocks,
 	      (unsigned long long)(clock_mono_ms() - t0), ledger_height(n->ledger),
@@ -1177,6 +1178,9 @@ static void housekeeping(struct node *n)
 	}
 	node_storage_check(n);
 	owner_housekeeping(n);
+	/* Side branches the tip has left behind (the storage rule). */
+	if (!n->store_failing)
+		ledger_prune(n->ledger);
 	node_maybe_mine(n);
 }
 

@@ -170,10 +170,12 @@ struct node {
 };
 
 /* ---- persist.c ---- */
-/* Store a block's body (before the ledger sees it).  Fails at once while
- * the store is failing. */
+/* Store a block's body (the ledger's store: its records are checked, the
+ * ledger takes it once this succeeds).  Fails at once while the store is
+ * failing. */
 lc_err node_store_body(struct node *n, const struct block *b, const uint8_t hash[32]);
-/* Drop the body of a block the ledger refused after all. */
+/* Drop the body of a block the ledger will not load again (a pruned side
+ * branch). */
 void node_store_forget(struct node *n, const uint8_t hash[32]);
 /* Mark a block the ledger found invalid, and what is built on it, so that
  * a start does not check them again. */

@@ -3,10 +3,13 @@
  * data directory stops taking writes.
  *
  * The one idea: the ledger in memory never holds a block the store lacks.
- * A block's body is stored before the ledger sees it; when the write fails
- * (disk full, a file size limit, an I/O error) the block is not taken at
- * all, so memory and disk stay alike and the block simply comes again from
- * a peer later.  What derives from the chain (the names table, key pins,
+ * The ledger decides which bodies to keep (its storage rule: the best
+ * chain, and side branches that could still win) and stores each, once its
+ * records were checked, through node_store_body() before it takes the
+ * block; when the write fails (disk full, a file size limit, an I/O error)
+ * the block is not taken at all, so memory and disk stay alike and the
+ * block simply comes again from a peer later.  Bodies the ledger prunes go
+ * through node_store_forget().  What derives from the chain (the names table, key pins,
  * the tip) is written after the ledger took the block; if that fails it is
  * rewritten whole once writing works again.
  *

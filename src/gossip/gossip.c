@@ -729,6 +729,25 @@ static void on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m)
 
 /* ---- records ---- */
 
+/*
+ * A record whose signature does not verify is a strike on its sender: an
+ * honest node relays only records its own pool took, so it sends one only
+ * when its chain binds the name to another key than ours (a rare split).
+ * The host's verdict is cached (ledger/sigcache.h), so a resend costs a
+ * lookup, and three strikes ban the address.  Said once per connection.
+ */
+static void on_bad_signature(struct gossip *g, struct peer *p, const struct record *r)
+{
+	if (!p->badsig_said) {
+		p->badsig_said = true;
+		LOG_I(LOGM, "peer %s sent a %s record for '%s' whose signature does not "
+		      "verify; each such record is a strike", p->addr, record_type_name(r->type),
+		      r->name);
+	}
+	if (guard_strike(g->guard, p->ip16, "sent records with bad signatures"))
+		peer_bye(g, p, BYE_PROTOCOL, "banned: records with bad signatures");
+}
+
 static void on_record(struct gossip *g, struct peer *p, const struct wire_msg *m)
 {
 	lc_err rc = g->cfg.host.on_record(g->cfg.host.ctx, &m->u.record,
@@ -740,6 +759,8 @@ static void on_record(struct gossip *g, struct peer *p, const struct wire_msg *m
 			if (q != p && q->st == PS_READY)
 				peer_send(g, q, m);
 		}
+	} else if (rc == LC_ERR_BADSIG) {
+		on_bad_signature(g, p, &m->u.record);
 	} else if (rc != LC_ERR_EXISTS) {
 		LOG_D(LOGM, "record from %s for '%s' not taken: %s", p->addr,
 		      m->u.record.name, lc_strerror(rc));
@@ -1031,7 +1052,8 @@ size_t gossip_pollfds(struct gossip *g, struct pollfd *fds, size_t max)
 		if (p->st == PS_CONNECTING)
 			ev = POLLOUT;
 		else
-			ev = POLLIN | (peer_pending(p) || p->serve.len ? POLLOUT : 0);
+			ev = POLLIN | (peer_pending(p) || sync_serve_wait(g, p) == 0 ?
+				       POLLOUT : 0);
 		fds[k] = (struct pollfd){ .fd = p->fd, .events = ev };
 		g->poll_ids[k++] = p->id;
 	}
@@ -1162,6 +1184,9 @@ int gossip_tick(struct gossip *g)
 			sooner(&t, (p->t_ping > p->t_rx ? p->t_ping : p->t_rx) + PING_MS, now);
 			if (peer_pending(p))
 				sooner(&t, p->t_tx + WRITE_STALL_MS, now);
+			int64_t serve_in = sync_serve_wait(g, g->peers[i]);
+			if (serve_in > 0)
+				sooner(&t, now + (uint64_t)serve_in, now);
 		}
 		if (p->st == PS_CLOSING)
 			sooner(&t, p->t_close + LINGER_MS, now);

@@ -63,14 +63,16 @@
 struct gossip_host {
 	void *ctx;
 	/* A block a peer sent (decoded, not yet checked).  The host runs it
-	 * through ledger_add_block() and stores it; res says what happened
-	 * (LEDGER_INVALID bans the peer, LEDGER_REFUSED strikes it). */
+	 * through ledger_add_block(), which stores what it keeps; res says
+	 * what happened (LEDGER_INVALID bans the peer, LEDGER_REFUSED strikes
+	 * it, res.stale past the first of a connection strikes it,
+	 * res.need_bodies fetches a branch's bodies from it). */
 	lc_err (*on_block)(void *ctx, const struct block *b, struct ledger_add *res);
 	/* A pending record a peer sent.  LC_OK when it was new and valid (the
 	 * gossip layer then relays it), LC_ERR_EXISTS when already known,
-	 * LC_ERR_REJECTED / LC_ERR_BADSIG when invalid (the sender misbehaved
-	 * only if the record is invalid against every chain it could know:
-	 * gossip does not ban for records, it just drops them).  source names
+	 * LC_ERR_REJECTED when invalid (dropped: the record may be valid on
+	 * the sender's chain), LC_ERR_BADSIG when a signature does not verify
+	 * (dropped, and a strike on the sender: see gossip.c).  source names
 	 * the sender's address (gossip_source), for the pool's per-sender
 	 * quota; never 0. */
 	lc_err (*on_record)(void *ctx, const struct record *r, uint64_t source);

@@ -39,6 +39,12 @@
 #define FLOOD_BURST 2000            /* ... with this burst */
 #define UNSOLICITED_BURST 10        /* BLOCKs nobody asked for ... */
 #define UNSOLICITED_EVERY_MS 6000   /* ... refilled one per this */
+#define SERVE_BURST (16u << 20)     /* bytes of blocks served to a peer at once ... */
+#define SERVE_RATE 1024             /* ... and then bytes per millisecond (1 MiB/s) */
+#define SERVED_RING 256             /* blocks served to a peer, remembered */
+#define REPEATS_STRIKE 512          /* requests for a block it was just sent: a strike */
+#define STALE_FREE 1                /* new branches out of reach a peer may send
+				     * per connection; each one more is a strike */
 
 /* Inbound connections that have not sent their hello yet. */
 #define PENDING_PER_IP 4            /* from one address (more: refused, a strike) */
@@ -145,6 +151,14 @@ struct peer {
 
 	/* Serving this peer. */
 	struct hashq serve;              /* GETDATA hashes not yet sent */
+	uint64_t serve_tokens, t_serve;  /* bytes it may be sent now */
+	uint8_t (*sent)[32];             /* ring of SERVED_RING blocks sent */
+	size_t sent_n, sent_pos;
+	unsigned repeats;                /* asked again for a block in sent */
+
+	/* What it sent that cannot be used. */
+	unsigned stale_branches;         /* side blocks out of reach, new branches */
+	bool badsig_said;                /* its first bad signature was logged */
 
 	uint8_t known[KNOWN_MAX][32];    /* ring of hashes it has */
 	size_t known_n, known_pos;
@@ -261,8 +275,12 @@ void sync_on_getblocks(struct gossip *g, struct peer *p, const struct wire_hashe
 void sync_on_getdata(struct gossip *g, struct peer *p, const struct wire_hashes *h);
 /* A peer left: release what it held; pick another sync peer. */
 void sync_peer_gone(struct gossip *g, struct peer *p);
-/* Fill p's output with requested blocks while it is below OUT_LOW. */
+/* Fill p's output with requested blocks while it is below OUT_LOW and its
+ * serving allowance lasts. */
 void sync_serve(struct gossip *g, struct peer *p);
+/* Milliseconds until p's serving allowance lets another block go (0: now;
+ * -1: nothing waits). */
+int64_t sync_serve_wait(struct gossip *g, struct peer *p);
 /* Give free sync slots to the best candidates. */
 void sync_pick(struct gossip *g);
 /* Request deadlines of the syncing peers. */

@@ -96,11 +96,14 @@ lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *
 	struct peer *p = calloc(1, sizeof(*p));
 	if (!p)
 		return LC_ERR_NOMEM;
+	p->fd = -1;   /* not ours until it is all made */
 	lc_err rc = hashq_init(&p->want, WANT_MAX);
 	if (!rc)
 		rc = hashq_init(&p->inflight, INFLIGHT_MAX);
 	if (!rc)
 		rc = hashq_init(&p->serve, SERVE_MAX);
+	if (!rc && !(p->sent = calloc(SERVED_RING, 32)))
+		rc = LC_ERR_NOMEM;
 	if (rc) {
 		peer_free(p);
 		return rc;
@@ -120,8 +123,9 @@ lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *
 		snprintf(p->adv, sizeof(p->adv), "%s", p->addr);
 	p->since = clock_wall_s();
 	uint64_t now = g_now(g);
-	p->t_start = p->t_rx = p->t_tx = p->t_tokens = p->t_unsol = now;
+	p->t_start = p->t_rx = p->t_tx = p->t_tokens = p->t_unsol = p->t_serve = now;
 	p->tokens = FLOOD_BURST;
+	p->serve_tokens = SERVE_BURST;
 	p->unsol = UNSOLICITED_BURST;
 	buf_init(&p->in, WIRE_PREFIX + WIRE_FRAME_MAX);
 	buf_init(&p->out, OUT_MAX);
@@ -139,6 +143,7 @@ void peer_free(struct peer *p)
 	buf_free(&p->out);
 	hashq_free(&p->want);
 	hashq_free(&p->inflight);
+	free(p->sent);
 	hashq_free(&p->serve);
 	free(p);
 }

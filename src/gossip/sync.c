@@ -42,6 +42,17 @@
  * When the host cannot take a block (its disk is full), syncing stops for
  * SYNC_HOLD_MS and then starts over: downloading on would only bring
  * orphans.
+ *
+ * A side branch the ledger knew only by its headers (it was out of reach,
+ * ledger.h) and that comes within reach has its bodies fetched again from
+ * the peer that sent the block that brought it there (fetch_bodies).  A
+ * peer that keeps sending new branches that are out of reach from their
+ * first block gets a strike for each past the first (STALE_FREE).
+ *
+ * Serving is rate-limited per peer: SERVE_BURST bytes at once, then
+ * SERVE_RATE; past it the requests wait in `serve` (whose bound, SERVE_MAX,
+ * bans a peer that asks for more), and a peer that asks again and again
+ * for blocks it was just sent gets a strike per REPEATS_STRIKE.
  */
 #include "gossip/internal.h"
 
@@ -358,6 +369,38 @@ static void on_refused(struct gossip *g, struct peer *p, uint32_t height, const 
 		peer_bye(g, p, BYE_PROTOCOL, "banned: served chains this node refuses");
 }
 
+/* The ledger wants the bodies of a branch it knew by its headers: ask p,
+ * oldest first, for what is not asked for already. */
+static void fetch_bodies(struct gossip *g, struct peer *p, const uint8_t want[32])
+{
+	uint8_t miss[WIRE_GETDATA_MAX][32], batch[WIRE_GETDATA_MAX][32];
+	size_t n = ledger_missing(g->l, want, miss, WIRE_GETDATA_MAX), k = 0;
+	bool was_idle = p->inflight.len == 0;
+	for (size_t i = 0; i < n && p->inflight.len < INFLIGHT_MAX; i++) {
+		if (hashq_has(&p->inflight, miss[i]))
+			continue;
+		memcpy(batch[k++], miss[i], 32);
+		hashq_push(&p->inflight, miss[i]);
+	}
+	if (k) {
+		LOG_D(LOGM, "fetching %zu block(s) of a branch within reach from %s", k, p->addr);
+		if (was_idle)
+			p->t_linked = g_now(g);   /* the wait for them begins */
+		peer_send_hashes(g, p, WIRE_GETDATA, 0, &batch[0][0], k);
+	}
+}
+
+/* p sent the first block of a branch that cannot win (out of reach). */
+static void on_stale(struct gossip *g, struct peer *p, uint32_t height)
+{
+	if (p->stale_branches++ < STALE_FREE)
+		return;
+	char why[96];
+	snprintf(why, sizeof(why), "sent a new side branch out of reach (block %u)", height);
+	if (guard_strike(g->guard, p->ip16, why))
+		peer_bye(g, p, BYE_PROTOCOL, "banned: sent side branches that cannot win");
+}
+
 void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 {
 	const struct block *b = &m->u.block;
@@ -409,12 +452,18 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 	} else if (res.result == LEDGER_REORG) {
 		LOG_I(LOGM, "reorganised to height %u (fork at %u) with blocks from %s",
 		      res.height, res.fork_height, p->addr);
+	} else if (res.result == LEDGER_SIDE && res.stale) {
+		on_stale(g, p, b->h.height);
+		if (!peer_alive(p) || p->st != PS_READY)
+			return;
 	}
 	/* Progress: a block we asked for that links. */
 	if (solicited && res.result != LEDGER_ORPHAN) {
 		p->t_linked = g_now(g);
 		p->served++;
 	}
+	if (res.need_bodies)
+		fetch_bodies(g, p, res.want);
 	pump_all(g);
 }
 
@@ -450,9 +499,26 @@ void sync_on_getblocks(struct gossip *g, struct peer *p, const struct wire_hashe
 	peer_send_hashes(g, p, WIRE_INV, flags, &hashes[0][0], n);
 }
 
+static bool was_sent(const struct peer *p, const uint8_t h[32])
+{
+	for (size_t i = 0; i < p->sent_n; i++)
+		if (memcmp(p->sent[i], h, 32) == 0)
+			return true;
+	return false;
+}
+
 void sync_on_getdata(struct gossip *g, struct peer *p, const struct wire_hashes *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
+		if (was_sent(p, h->h + i * 32) && ++p->repeats >= REPEATS_STRIKE) {
+			p->repeats = 0;
+			if (guard_strike(g->guard, p->ip16, "asks again and again for blocks "
+					 "it was sent")) {
+				peer_bye(g, p, BYE_PROTOCOL, "banned: asks for the same blocks "
+					 "again and again");
+				return;
+			}
+		}
 		if (!hashq_push(&p->serve, h->h + i * 32)) {
 			peer_misbehaved(g, p, "more than %d blocks requested at once", SERVE_MAX);
 			return;
@@ -460,11 +526,46 @@ void sync_on_getdata(struct gossip *g, struct peer *p, const struct wire_hashes 
 	}
 }
 
+/* Refill p's serving allowance. */
+static void serve_refill(struct gossip *g, struct peer *p)
+{
+	uint64_t now = g_now(g);
+	if (now <= p->t_serve)
+		return;
+	uint64_t add = (now - p->t_serve) * SERVE_RATE;
+	p->serve_tokens = p->serve_tokens + add > SERVE_BURST ? SERVE_BURST
+							       : p->serve_tokens + add;
+	p->t_serve = now;
+}
+
+int64_t sync_serve_wait(struct gossip *g, struct peer *p)
+{
+	if (!p->serve.len)
+		return -1;
+	serve_refill(g, p);
+	if (p->serve_tokens >= WIRE_FRAME_MAX)
+		return 0;
+	return (int64_t)((WIRE_FRAME_MAX - p->serve_tokens + SERVE_RATE - 1) / SERVE_RATE);
+}
+
+/* A block of len bytes went to p. */
+static void remember_sent(struct peer *p, const uint8_t h[32], size_t len)
+{
+	p->serve_tokens = p->serve_tokens > len ? p->serve_tokens - len : 0;
+	memcpy(p->sent[p->sent_pos], h, 32);
+	p->sent_pos = (p->sent_pos + 1) % SERVED_RING;
+	if (p->sent_n < SERVED_RING)
+		p->sent_n++;
+}
+
 void sync_serve(struct gossip *g, struct peer *p)
 {
 	uint8_t nf[WIRE_GETDATA_MAX][32];
 	size_t n_nf = 0;
-	while (p->serve.len && p->st == PS_READY && peer_pending(p) < OUT_LOW) {
+	/* A whole frame's worth of allowance before each block: a block is
+	 * never cut, and what waits goes once it has refilled. */
+	while (p->serve.len && p->st == PS_READY && peer_pending(p) < OUT_LOW &&
+	       sync_serve_wait(g, p) == 0) {
 		uint8_t h[32];
 		memcpy(h, hashq_at(&p->serve, 0), 32);
 		hashq_drop_front(&p->serve, 1);
@@ -476,6 +577,7 @@ void sync_serve(struct gossip *g, struct peer *p)
 			free(raw);
 			if (!ok)
 				return;
+			remember_sent(p, h, len);
 			peer_learn(p, h);
 			continue;
 		}

@@ -3,7 +3,11 @@
  *
  * Every accepted header lives in a hash table of nodes that point to their
  * parents; best[] lists the best chain by height.  Work is a 128-bit sum of
- * 2^target per block.  See ledger.h for the life of a block.
+ * 2^target per block.  See ledger.h for the life of a block and for the
+ * storage rule of side branches: a node without BN_NOBODY has its body in
+ * the store.  Side blocks are checked on a second name state, side, which
+ * follows the side branch last checked (side_at), so a branch that arrives
+ * block by block costs one replay of the best chain, not one per block.
  */
 #include "ledger/ledger.h"
 
@@ -18,8 +22,13 @@
 
 typedef unsigned __int128 work_t;
 
-/* BN_REFUSED: not at the checkpoint (nor is anything built on it). */
-enum { BN_VALID = 1, BN_INVALID = 2, BN_REFUSED = 4 };
+/* BN_REFUSED: not at the checkpoint (nor is anything built on it).
+ * BN_NOBODY: indexed by its header only (its body is not in the store).
+ * BN_WANTED: header only, but its branch came within reach: its body is
+ * taken when it comes (ledger_missing() lists it).
+ * BN_EXEMPT: scratch, for ledger_prune(). */
+enum { BN_VALID = 1, BN_INVALID = 2, BN_REFUSED = 4, BN_NOBODY = 8, BN_WANTED = 16,
+       BN_EXEMPT = 32 };
 
 struct bnode {
 	struct bnode *chain;      /* next in hash bucket */
@@ -27,6 +36,9 @@ struct bnode {
 	uint8_t hash[32];
 	struct block_header h;
 	work_t work;              /* cumulative, including this block */
+	work_t top;               /* scratch, for ledger_prune() */
+	uint64_t seq;             /* arrival order */
+	uint32_t bytes;           /* wire size of the body */
 	uint8_t flags;
 };
 
@@ -35,10 +47,15 @@ struct ledger {
 	uint32_t pow_bits;
 	uint8_t tag[8];
 	ledger_load_fn load;
+	ledger_store_fn store;
+	ledger_drop_fn drop;
 	void *load_ctx;
+	uint32_t reach;           /* side_reach */
+	size_t side_max_blocks, side_max_bytes;
 
 	struct bnode **buckets;
 	size_t n_buckets, count;
+	uint64_t seq;
 	uint8_t key[16];
 
 	struct bnode **best;      /* best[h] = block at height h on the best chain */
@@ -46,6 +63,10 @@ struct ledger {
 
 	struct state *state;
 	struct state_undo *undo;
+	struct state *side;       /* the state at side_at, a side block (or NULL) */
+	struct state_undo *side_undo;
+	struct bnode *side_at;
+	struct bnode *want;       /* the branch whose bodies are being fetched */
 
 	struct final *final;      /* the best chain's bindings, and since when */
 	struct final_rule rule;
@@ -100,12 +121,30 @@ static struct bnode *index_add(struct ledger *l, const struct block_header *h,
 	memcpy(n->hash, hash, 32);
 	n->parent = parent;
 	n->work = (parent ? parent->work : 0) + ((work_t)1 << h->target);
+	n->seq = ++l->seq;
 	size_t k = bucket_of(l, hash);
 	n->chain = l->buckets[k];
 	l->buckets[k] = n;
 	if (++l->count > l->n_buckets)
 		index_grow(l);
 	return n;
+}
+
+/* Undo index_add() of a leaf nothing points to yet. */
+static void index_remove(struct ledger *l, struct bnode *n)
+{
+	for (struct bnode **pp = &l->buckets[bucket_of(l, n->hash)]; *pp; pp = &(*pp)->chain) {
+		if (*pp == n) {
+			*pp = n->chain;
+			break;
+		}
+	}
+	if (l->side_at == n)
+		l->side_at = NULL;
+	if (l->want == n)
+		l->want = NULL;
+	l->count--;
+	free(n);
 }
 
 static lc_err best_set(struct ledger *l, size_t height, struct bnode *n)
@@ -146,7 +185,13 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 	l->pow_bits = cfg->pow_bits;
 	network_tag(l->tag, l->network, l->pow_bits);
 	l->load = cfg->load;
+	l->store = cfg->store;
+	l->drop = cfg->drop;
 	l->load_ctx = cfg->load_ctx;
+	l->reach = cfg->side_reach ? cfg->side_reach : LEDGER_SIDE_REACH;
+	l->side_max_blocks = cfg->side_max_blocks ? cfg->side_max_blocks
+						  : LEDGER_SIDE_MAX_BLOCKS;
+	l->side_max_bytes = cfg->side_max_bytes ? cfg->side_max_bytes : LEDGER_SIDE_MAX_BYTES;
 	l->rule.depth = cfg->final_depth;
 	l->rule.secs = cfg->final_secs;
 	l->checkpoint = cfg->checkpoint;
@@ -159,6 +204,10 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 		rc = state_create(&l->state);
 	if (!rc)
 		rc = state_undo_create(&l->undo);
+	if (!rc)
+		rc = state_create(&l->side);
+	if (!rc)
+		rc = state_undo_create(&l->side_undo);
 	if (!rc)
 		rc = final_create(&l->final);
 	if (!rc) {
@@ -196,6 +245,8 @@ void ledger_close(struct ledger *l)
 	free(l->best);
 	state_destroy(l->state);
 	state_undo_destroy(l->undo);
+	state_destroy(l->side);
+	state_undo_destroy(l->side_undo);
 	final_destroy(l->final);
 	free(l);
 }
@@ -247,35 +298,42 @@ static lc_err check_context_free(const struct ledger *l, const struct block *b,
 	return LC_OK;
 }
 
-/* Apply b's records on top of the current state; all or nothing. */
-static lc_err apply_block(struct ledger *l, const struct block *b, bool check_sigs,
-			  struct ledger_add *res)
+/* Apply b's records on top of st; all or nothing.  On success u holds
+ * the changes, so that the caller may still roll them back. */
+static lc_err apply_to(struct ledger *l, struct state *st, struct state_undo *u,
+		       const struct block *b, bool check_sigs, struct ledger_add *res)
 {
-	state_undo_reset(l->undo);
+	state_undo_reset(u);
 	uint64_t max_time = b->h.time + RECORD_MAX_FUTURE_S;
 	for (size_t i = 0; i < b->n_records; i++) {
 		char why[120];
-		lc_err rc = state_apply(l->state, &b->records[i], l->network, b->h.height,
-					max_time, check_sigs, l->undo, why, sizeof(why));
+		lc_err rc = state_apply(st, &b->records[i], l->network, b->h.height,
+					max_time, check_sigs, u, why, sizeof(why));
 		if (rc == LC_ERR_REJECTED || rc == LC_ERR_BADSIG) {
-			state_rollback(l->state, l->undo);
+			state_rollback(st, u);
 			FAIL(res, "record %zu: %s", i, why);
 		}
 		if (rc) {
-			state_rollback(l->state, l->undo);
+			state_rollback(st, u);
 			return rc;
 		}
 	}
-	state_undo_reset(l->undo);
-	state_set_height(l->state, b->h.height);
+	state_set_height(st, b->h.height);
 	res->result = LEDGER_EXTENDED;
 	return LC_OK;
 }
 
-/* Rebuild the state by replaying the best chain up to height h. */
-static lc_err rebuild_state(struct ledger *l, uint32_t h)
+static lc_err apply_block(struct ledger *l, const struct block *b, bool check_sigs,
+			  struct ledger_add *res)
 {
-	state_clear(l->state);
+	return apply_to(l, l->state, l->undo, b, check_sigs, res);
+}
+
+/* Replay the best chain up to height h into st. */
+static lc_err replay_into(struct ledger *l, struct state *st, struct state_undo *u,
+			  uint32_t h)
+{
+	state_clear(st);
 	for (uint32_t i = 1; i <= h; i++) {
 		struct block b;
 		struct ledger_add r;
@@ -284,7 +342,7 @@ static lc_err rebuild_state(struct ledger *l, uint32_t h)
 		lc_err rc = l->load(l->load_ctx, l->best[i]->hash, &b);
 		if (rc)
 			return rc;
-		rc = apply_block(l, &b, false, &r);
+		rc = apply_to(l, st, u, &b, false, &r);
 		block_free(&b);
 		if (rc)
 			return rc;
@@ -295,6 +353,12 @@ static lc_err rebuild_state(struct ledger *l, uint32_t h)
 		}
 	}
 	return LC_OK;
+}
+
+/* Rebuild the state by replaying the best chain up to height h. */
+static lc_err rebuild_state(struct ledger *l, uint32_t h)
+{
+	return replay_into(l, l->state, l->undo, h);
 }
 
 static void mark_invalid_from(struct bnode **path, size_t from, size_t n,
@@ -318,10 +382,215 @@ static lc_err note_block(struct ledger *l, const struct block *b, int64_t now)
 	return LC_OK;
 }
 
+/* ---- bodies and the storage rule ---- */
+
+/* The wire size of b's body, what the store holds (for the side caps). */
+static uint32_t body_bytes(const struct block *b)
+{
+	size_t n = BLOCK_HEADER_SIZE + 2;
+	for (size_t i = 0; i < b->n_records; i++) {
+		uint8_t tmp[RECORD_MAX_BYTES + 8];
+		struct buf rb;
+		buf_init_fixed(&rb, tmp, sizeof(tmp));
+		if (record_encode(&b->records[i], &rb) == LC_OK)
+			n += 2 + rb.len;
+	}
+	return (uint32_t)n;
+}
+
+/* n keeps its body b: through cfg.store, unless it came from the store. */
+static lc_err keep_body(struct ledger *l, struct bnode *n, const struct block *b,
+			bool stored, struct ledger_add *res)
+{
+	if (!stored && l->store) {
+		lc_err rc = l->store(l->load_ctx, b, n->hash);
+		if (rc)
+			return rc;
+	}
+	n->flags &= (uint8_t)~(BN_NOBODY | BN_WANTED);
+	n->bytes = body_bytes(b);
+	res->body = true;
+	return LC_OK;
+}
+
+/* Could n's branch still win: its work at least the tip's minus reach
+ * blocks' (every block's work is 2^pow_bits on a network)? */
+static bool in_reach(const struct ledger *l, const struct bnode *n)
+{
+	work_t reach = (work_t)l->reach << l->pow_bits;
+	return n->work + reach >= tip(l)->work;
+}
+
+static bool beats_tip(const struct ledger *l, const struct bnode *n)
+{
+	const struct bnode *t = tip(l);
+	return n->work > t->work || (n->work == t->work && memcmp(n->hash, t->hash, 32) < 0);
+}
+
+/* Does the branch below n, down to the best chain, lack a body? */
+static bool lacks_bodies(const struct ledger *l, const struct bnode *n)
+{
+	for (const struct bnode *p = n->parent; p && !on_best(l, p); p = p->parent)
+		if (p->flags & BN_NOBODY)
+			return true;
+	return false;
+}
+
+/* n's branch is within reach but lacks bodies below n: n is kept by its
+ * header, and it and what it lacks are wanted. */
+static void want_branch(struct ledger *l, struct bnode *n, struct ledger_add *res)
+{
+	for (struct bnode *p = n; p && !on_best(l, p); p = p->parent)
+		if (p->flags & BN_NOBODY)
+			p->flags |= BN_WANTED;
+	if (!l->want || n->work > l->want->work)
+		l->want = n;
+	res->result = LEDGER_SIDE;
+	res->header_only = true;
+}
+
+/* After a block: is a branch still waiting for bodies (res->need_bodies)? */
+static void note_want(struct ledger *l, struct ledger_add *res)
+{
+	struct bnode *w = l->want;
+	if (!w)
+		return;
+	bool live = (w->flags & BN_NOBODY) && in_reach(l, w);
+	for (const struct bnode *p = w; live && p && !on_best(l, p); p = p->parent)
+		live = !(p->flags & (BN_INVALID | BN_REFUSED));
+	if (!live) {
+		l->want = NULL;
+		return;
+	}
+	res->need_bodies = true;
+	memcpy(res->want, w->hash, 32);
+}
+
+/* Set side (the state of the side branch last checked) to the state at
+ * parent, a block with its body off the best chain or on it.  An invalid
+ * block below (one reloaded from the store, never checked) marks what is
+ * built on it: res says INVALID. */
+static lc_err side_state_at(struct ledger *l, struct bnode *parent, struct ledger_add *res)
+{
+	if (l->side_at == parent)
+		return LC_OK;
+	l->side_at = NULL;
+	size_t len = 0;
+	struct bnode *p = parent;
+	for (; !on_best(l, p); p = p->parent)
+		len++;
+	struct bnode **path = malloc((len + 1) * sizeof(*path));
+	if (!path)
+		return LC_ERR_NOMEM;
+	p = parent;
+	for (size_t i = len; i-- > 0; p = p->parent)
+		path[i] = p;
+	lc_err rc = replay_into(l, l->side, l->side_undo, p->h.height);
+	for (size_t i = 0; !rc && i < len; i++) {
+		struct block body;
+		if ((rc = l->load(l->load_ctx, path[i]->hash, &body)))
+			break;
+		rc = apply_to(l, l->side, l->side_undo, &body, !(path[i]->flags & BN_VALID), res);
+		block_free(&body);
+		if (!rc && res->result == LEDGER_INVALID) {
+			mark_invalid_from(path, i, len, res);
+			break;
+		}
+		if (!rc)
+			path[i]->flags |= BN_VALID;
+	}
+	if (!rc && res->result != LEDGER_INVALID)
+		l->side_at = parent;
+	free(path);
+	return rc;
+}
+
+/* A side block within reach whose branch has its bodies: check its
+ * records against its own branch's state, keep it. */
+static lc_err side_check(struct ledger *l, struct bnode *n, const struct block *b,
+			 struct ledger_add *res)
+{
+	lc_err rc = side_state_at(l, n->parent, res);
+	if (rc)
+		return rc;
+	if (res->result == LEDGER_INVALID) {
+		n->flags |= BN_INVALID;
+		FAIL(res, "builds on an invalid block");
+	}
+	rc = apply_to(l, l->side, l->side_undo, b, true, res);
+	if (rc) {
+		l->side_at = NULL;
+		return rc;
+	}
+	if (res->result == LEDGER_INVALID) {   /* side is back at the parent */
+		n->flags |= BN_INVALID;
+		res->marked = true;
+		memcpy(res->invalid_from, n->hash, 32);
+		return LC_OK;
+	}
+	rc = keep_body(l, n, b, false, res);
+	if (rc) {
+		state_rollback(l->side, l->side_undo);
+		state_set_height(l->side, n->parent->h.height);
+		return rc;
+	}
+	l->side_at = n;
+	n->flags |= BN_VALID;
+	res->result = LEDGER_SIDE;
+	ledger_prune(l);
+	return LC_OK;
+}
+
+/* A block on a branch with less work than the tip (the storage rule). */
+static lc_err side_block(struct ledger *l, struct bnode *n, const struct block *b,
+			 bool stored, struct ledger_add *res)
+{
+	res->result = LEDGER_SIDE;
+	if (stored)   /* from the store: ledger_prune() judges it */
+		return keep_body(l, n, b, true, res);
+	/* A wanted block is on its way to a branch within reach. */
+	bool wanted = (n->flags & BN_WANTED) && l->want;
+	if (!in_reach(l, n) && !wanted) {
+		res->header_only = true;
+		res->stale = on_best(l, n->parent);
+		return LC_OK;
+	}
+	if (lacks_bodies(l, n)) {
+		want_branch(l, n, res);
+		return LC_OK;
+	}
+	return side_check(l, n, b, res);
+}
+
+/* b (node n) builds on the tip. */
+static lc_err extend(struct ledger *l, struct bnode *n, const struct block *b, int64_t now,
+		     bool trusted, bool stored, struct ledger_add *res)
+{
+	lc_err rc = apply_block(l, b, !trusted, res);
+	if (rc)
+		return rc;
+	if (res->result == LEDGER_INVALID) {
+		n->flags |= BN_INVALID;
+		res->marked = true;
+		memcpy(res->invalid_from, n->hash, 32);
+		return LC_OK;
+	}
+	rc = keep_body(l, n, b, stored, res);
+	if (rc) {
+		state_rollback(l->state, l->undo);
+		state_set_height(l->state, n->parent->h.height);
+		return rc;
+	}
+	n->flags |= BN_VALID;
+	rc = best_set(l, n->h.height, n);
+	return rc ? rc : note_block(l, b, now);
+}
+
 /* Switch the best chain to end at n (whose body is b), unless the state at
- * n changes a final binding. */
+ * n changes a final binding.  Every block below n on its branch has its
+ * body. */
 static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *b,
-			 int64_t now, bool trusted, struct ledger_add *res)
+			 int64_t now, bool trusted, bool stored, struct ledger_add *res)
 {
 	struct bnode *old_tip = tip(l);
 	size_t len = 0;
@@ -357,10 +626,15 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 			path[i]->flags |= BN_VALID;
 	}
 	char why[110];
-	bool refused = !rc && i == len &&
+	bool complete = !rc && i == len;
+	bool refused = complete &&
 		       final_rewritten(l->final, &l->rule, old_tip->h.height, now, l->state,
 				       why, sizeof(why));
-	if (refused) {
+	/* Checked: kept, followed or not (a refused branch's records are
+	 * shared, and it may be offered again, longer). */
+	if (complete)
+		rc = keep_body(l, n, b, stored, res);
+	if (!rc && refused) {
 		res->result = LEDGER_REFUSED;
 		res->rewrites_final = true;
 		snprintf(res->why, sizeof(res->why),
@@ -369,7 +643,7 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 		res->fork_height = fork->h.height;
 		memcpy(res->old_tip, old_tip->hash, 32);
 	}
-	if (!rc && i == len && !refused) {
+	if (!rc && complete && !refused) {
 		for (size_t k = 0; k < len && !rc; k++)
 			rc = best_set(l, path[k]->h.height, path[k]);
 		if (!rc)
@@ -390,14 +664,18 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 	return rc;
 }
 
-/* trusted: no signature checks; clock: hold the block's date against now. */
+/* trusted: no signature checks; clock: hold the block's date against now,
+ * else it comes from this node's store, body and all. */
 static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 			bool trusted, bool clock, struct ledger_add *res)
 {
 	memset(res, 0, sizeof(*res));
 	header_hash(&b->h, res->hash);
 	res->height = b->h.height;
-	if (find(l, res->hash)) {
+	bool stored = !clock;
+	/* A block known by its header only is taken again once wanted. */
+	struct bnode *known = find(l, res->hash);
+	if (known && (known->flags & (BN_NOBODY | BN_WANTED)) != (BN_NOBODY | BN_WANTED)) {
 		res->result = LEDGER_DUPLICATE;
 		return LC_OK;
 	}
@@ -423,36 +701,35 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 		FAIL(res, "dated too far in the future");
 	}
 
-	struct bnode *n = index_add(l, &b->h, res->hash, parent);
-	if (!n)
-		return LC_ERR_NOMEM;
-	if (l->checkpoint && n->h.height == l->cp_height && memcmp(n->hash, l->cp_hash, 32)) {
-		/* Kept, so that nobody has to send it twice. */
-		n->flags |= BN_REFUSED;
-		REFUSE(res, "a chain without the checkpoint block at height %u was refused",
-		       l->cp_height);
-	}
-	if (parent == tip(l)) {
-		rc = apply_block(l, b, !trusted, res);
-		if (rc)
-			return rc;
-		if (res->result == LEDGER_INVALID) {
-			n->flags |= BN_INVALID;
-			res->marked = true;
-			memcpy(res->invalid_from, n->hash, 32);
-			return LC_OK;
+	struct bnode *n = known;
+	if (!n) {
+		n = index_add(l, &b->h, res->hash, parent);
+		if (!n)
+			return LC_ERR_NOMEM;
+		n->flags |= BN_NOBODY;
+		if (l->checkpoint && n->h.height == l->cp_height &&
+		    memcmp(n->hash, l->cp_hash, 32)) {
+			/* Kept (by its header), so that nobody has to send it twice. */
+			n->flags |= BN_REFUSED;
+			REFUSE(res, "a chain without the checkpoint block at height %u was "
+			       "refused", l->cp_height);
 		}
-		n->flags |= BN_VALID;
-		rc = best_set(l, n->h.height, n);
-		return rc ? rc : note_block(l, b, now);
 	}
 	/* Most work wins; between equal work, the lower hash, so that every
 	 * node settles on the same tip without waiting for another block. */
-	struct bnode *t = tip(l);
-	if (n->work > t->work || (n->work == t->work && memcmp(n->hash, t->hash, 32) < 0))
-		return reorganise(l, n, b, now, trusted, res);
-	res->result = LEDGER_SIDE;
-	return LC_OK;
+	if (parent == tip(l))
+		rc = extend(l, n, b, now, trusted, stored, res);
+	else if (beats_tip(l, n) && !stored && lacks_bodies(l, n))
+		want_branch(l, n, res);
+	else if (beats_tip(l, n))
+		rc = reorganise(l, n, b, now, trusted, stored, res);
+	else
+		rc = side_block(l, n, b, stored, res);
+	if (rc && !known && !on_best(l, n))
+		index_remove(l, n);
+	if (!rc)
+		note_want(l, res);
+	return rc;
 }
 
 lc_err ledger_add_block(struct ledger *l, const struct block *b, int64_t now,
@@ -482,6 +759,166 @@ lc_err ledger_remember_held(struct ledger *l, const char *name,
 int64_t ledger_held_since(const struct ledger *l, const char *name)
 {
 	return final_since(l->final, name);
+}
+
+/* ---- side-branch bodies ---- */
+
+size_t ledger_missing(const struct ledger *l, const uint8_t hash[static 32],
+		      uint8_t (*out)[32], size_t max)
+{
+	const struct bnode *n = find(l, hash);
+	size_t total = 0;
+	for (const struct bnode *p = n; p && !on_best(l, p); p = p->parent)
+		total += (p->flags & BN_NOBODY) != 0;
+	/* The walk goes newest first: skip the newest, fill from the end. */
+	size_t k = total < max ? total : max, skip = total - k, i = k;
+	for (const struct bnode *p = n; p && i > 0 && !on_best(l, p); p = p->parent) {
+		if (!(p->flags & BN_NOBODY))
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		memcpy(out[--i], p->hash, 32);
+	}
+	return k;
+}
+
+/* Every node off the best chain (headers included), in *out (caller
+ * frees); false when out of memory. */
+static bool side_nodes(const struct ledger *l, struct bnode ***out, size_t *n_out)
+{
+	size_t n = 0, cap = 0;
+	struct bnode **v = NULL;
+	for (size_t i = 0; i < l->n_buckets; i++) {
+		for (struct bnode *p = l->buckets[i]; p; p = p->chain) {
+			if (on_best(l, p))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				struct bnode **nv = realloc(v, cap * sizeof(*nv));
+				if (!nv) {
+					free(v);
+					return false;
+				}
+				v = nv;
+			}
+			v[n++] = p;
+		}
+	}
+	*out = v;
+	*n_out = n;
+	return true;
+}
+
+static int by_height_down(const void *a, const void *b)
+{
+	const struct bnode *x = *(struct bnode *const *)a, *y = *(struct bnode *const *)b;
+	return x->h.height < y->h.height ? 1 : x->h.height > y->h.height ? -1 : 0;
+}
+
+static bool kept_side(const struct bnode *p)
+{
+	return !(p->flags & BN_NOBODY);
+}
+
+/* The victim past the caps: the lightest branch (by the work of its best
+ * block, headers included), its newest block first, the oldest branch
+ * first between equals. */
+static bool lighter(const struct bnode *a, const struct bnode *b)
+{
+	if (a->top != b->top)
+		return a->top < b->top;
+	if (a->work != b->work)
+		return a->work > b->work;
+	return a->seq < b->seq;
+}
+
+static void drop_body(struct ledger *l, struct bnode *p, size_t *count, size_t *bytes)
+{
+	if (l->drop)
+		l->drop(l->load_ctx, p->hash);
+	p->flags |= BN_NOBODY;
+	(*count)--;
+	*bytes -= p->bytes;
+}
+
+size_t ledger_prune(struct ledger *l)
+{
+	struct bnode **v;
+	size_t n;
+	if (!side_nodes(l, &v, &n))
+		return 0;
+	size_t count = 0, bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (kept_side(v[i])) {
+			count++;
+			bytes += v[i]->bytes;
+		}
+	}
+	if (count == 0) {
+		free(v);
+		return 0;
+	}
+	/* top: the most work on the branch above each node (what it could
+	 * still become), children before parents. */
+	qsort(v, n, sizeof(*v), by_height_down);
+	struct bnode *heavy = NULL;
+	for (size_t i = 0; i < n; i++)
+		v[i]->top = (v[i]->flags & (BN_INVALID | BN_REFUSED)) ? 0 : v[i]->work;
+	for (size_t i = 0; i < n; i++) {
+		struct bnode *p = v[i], *up = p->parent;
+		if (up && !on_best(l, up) && p->top > up->top)
+			up->top = p->top;
+		if (p->top && (!heavy || p->work > heavy->work) &&
+		    !(p->flags & (BN_INVALID | BN_REFUSED)))
+			heavy = p;
+	}
+	/* The heaviest side branch, within reach, may be the best chain next. */
+	if (heavy && in_reach(l, heavy))
+		for (struct bnode *p = heavy; p && !on_best(l, p); p = p->parent)
+			p->flags |= BN_EXEMPT;
+	work_t reach = (work_t)l->reach << l->pow_bits, tip_work = tip(l)->work;
+	size_t dropped = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct bnode *p = v[i];
+		bool stale = (p->flags & BN_INVALID) || p->top + reach < tip_work;
+		if (kept_side(p) && stale && !(p->flags & BN_EXEMPT)) {
+			drop_body(l, p, &count, &bytes);
+			dropped++;
+		}
+	}
+	while (count > l->side_max_blocks || bytes > l->side_max_bytes) {
+		struct bnode *victim = NULL;
+		for (size_t i = 0; i < n; i++)
+			if (kept_side(v[i]) && !(v[i]->flags & BN_EXEMPT) &&
+			    (!victim || lighter(v[i], victim)))
+				victim = v[i];
+		if (!victim)
+			break;
+		drop_body(l, victim, &count, &bytes);
+		dropped++;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i]->flags &= (uint8_t)~BN_EXEMPT;
+	free(v);
+	if (dropped)
+		LOG_D("ledger", "pruned %zu side-branch block(s); %zu kept (%zu bytes)", dropped,
+		      count, bytes);
+	return dropped;
+}
+
+void ledger_side_kept(const struct ledger *l, size_t *blocks, size_t *bytes)
+{
+	*blocks = *bytes = 0;
+	for (size_t i = 0; i < l->n_buckets; i++) {
+		for (const struct bnode *p = l->buckets[i]; p; p = p->chain) {
+			if (!on_best(l, p) && kept_side(p)) {
+				(*blocks)++;
+				*bytes += p->bytes;
+			}
+		}
+	}
 }
 
 /* ---- queries ---- */

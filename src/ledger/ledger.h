@@ -14,8 +14,8 @@
  *   - extends the tip: records applied to the state with every rule and
  *     signature checked; any failure rolls the block back: LEDGER_INVALID;
  *   - a side branch with less work than the tip, or as much but a higher
- *     tip hash: indexed only (LEDGER_SIDE); its records are checked if it
- *     ever wins;
+ *     tip hash (LEDGER_SIDE): what is kept depends on whether the branch
+ *     could still win (the storage rule, below);
  *   - a side branch with more work (or as much and a lower hash, a rule
  *     every node applies alike, so they agree on one tip): reorganise.  The state is rebuilt from
  *     genesis up to the fork point, then the branch is applied block by
@@ -26,6 +26,25 @@
  *     extends that branch with what it lacked is judged on its own;
  *   - with a checkpoint (height, hash), another block at that height is
  *     kept and marked refused, and so is every block built on it.
+ *
+ * The storage rule for side branches.  A side block's body is kept (and
+ * its records checked first, signatures and work, against the state of
+ * its own branch: a bad one makes it LEDGER_INVALID) only while its branch
+ * is within reach: its work at least the tip's minus side_reach blocks'.
+ * A branch further behind would have to outgrow the best chain by that
+ * many blocks before it could win, so its blocks are indexed by header
+ * only (res.header_only): their work is known, their bodies are not kept.
+ * When a block brings such a branch within reach (or past the tip), the
+ * block is indexed by header too and res.need_bodies says to fetch, oldest
+ * first, the bodies ledger_missing() lists; each comes back through
+ * ledger_add_block (not a duplicate: it is wanted), is checked, kept, and
+ * the branch is followed once it has the most work.  So a branch that
+ * could win is never lost, at worst fetched twice; one that cannot costs a
+ * header.  Kept side bodies are pruned (cfg.drop) once their branch falls
+ * out of reach, and past side_max_blocks / side_max_bytes the lightest
+ * branch's go first (its newest block first), never those of the side
+ * branch with the most work when it is within reach: the one that may
+ * become the best chain next.
  *
  * One owner thread (the node's); nothing here is locked.
  */
@@ -40,16 +59,33 @@
 #include "util/err.h"
 
 #define LEDGER_WHY_MAX 160      /* a refused block's reason, NUL included */
+#define LEDGER_SIDE_REACH 8     /* blocks a side branch may trail and keep its bodies */
+#define LEDGER_SIDE_MAX_BLOCKS 64             /* side bodies kept ... */
+#define LEDGER_SIDE_MAX_BYTES (8u << 20)      /* ... and their bytes */
 
 /* Load the body of a block this ledger accepted earlier (caller frees with
  * block_free). */
 typedef lc_err (*ledger_load_fn)(void *ctx, const uint8_t hash[32], struct block *out);
+/* Keep the body of a block the ledger keeps, before it may be loaded; an
+ * error means the block is not taken (ledger_add_block returns it). */
+typedef lc_err (*ledger_store_fn)(void *ctx, const struct block *b, const uint8_t hash[32]);
+/* A kept body the ledger will not load again (a pruned side branch). */
+typedef void (*ledger_drop_fn)(void *ctx, const uint8_t hash[32]);
 
 struct ledger_cfg {
 	const char *network;
 	uint32_t pow_bits;
 	ledger_load_fn load;
 	void *load_ctx;
+	/* Where bodies go (load_ctx is their ctx too).  store NULL: the caller
+	 * keeps the body of every block whose result says res.body itself,
+	 * after the call.  drop may be NULL. */
+	ledger_store_fn store;
+	ledger_drop_fn drop;
+	/* The storage rule for side branches: 0 for the defaults above. */
+	uint32_t side_reach;
+	size_t side_max_blocks;
+	size_t side_max_bytes;
 	/* Finality (final.h): 0 turns a rule off; both 0, plain most work. */
 	uint32_t final_depth;         /* blocks deep, the tip's own included; a
 				       * depth up to COMMIT_GRACE (state.h) may
@@ -65,7 +101,8 @@ struct ledger_cfg {
 enum ledger_result {
 	LEDGER_EXTENDED,   /* new tip on top of the old one */
 	LEDGER_REORG,      /* new tip on another branch; see fork */
-	LEDGER_SIDE,       /* stored on a branch with less work */
+	LEDGER_SIDE,       /* on a branch with less work: body kept, or
+			    * header only (see the storage rule) */
 	LEDGER_DUPLICATE,  /* already known */
 	LEDGER_ORPHAN,     /* parent unknown */
 	LEDGER_INVALID,    /* breaks a rule; see why */
@@ -90,6 +127,14 @@ struct ledger_add {
 	bool too_early;          /* INVALID only because it is dated too far
 				  * ahead of our clock: it may be fine later,
 				  * and its sender is not to blame */
+	bool body;               /* the ledger kept its body (through cfg.store,
+				  * or for the caller to keep) */
+	bool header_only;        /* SIDE: indexed by its header only */
+	bool stale;              /* SIDE, header only: a new branch off the best
+				  * chain that is out of reach from its first
+				  * block (a sender of many is flooding) */
+	bool need_bodies;        /* fetch what ledger_missing(want) lists */
+	uint8_t want[32];
 };
 
 struct ledger;
@@ -101,8 +146,10 @@ void ledger_close(struct ledger *l);   /* NULL ok */
  * Offer a block.  now is the wall clock (blocks dated more than
  * BLOCK_MAX_FUTURE_S ahead are refused).  The return value is LC_OK unless
  * something other than the block went wrong (memory, the loader); the
- * verdict on the block is in res.  The caller stores the body of every
- * EXTENDED, REORG and SIDE block before it may be asked to load it.
+ * verdict on the block is in res.  A body the ledger keeps (res.body) goes
+ * through cfg.store before the block joins the index, after its records
+ * were checked: a store error is returned and the block is not taken.
+ * Without cfg.store the caller keeps those bodies itself.
  */
 lc_err ledger_add_block(struct ledger *l, const struct block *b, int64_t now,
 			struct ledger_add *res /* OUT */);
@@ -110,14 +157,31 @@ lc_err ledger_add_block(struct ledger *l, const struct block *b, int64_t now,
 /* Same as ledger_add_block for a block this node validated before (loaded
  * from its own store): signatures are not checked again unless the block
  * has to be re-applied in a later reorganisation, and its date is not held
- * against now, which serves the finality rule only. */
+ * against now, which serves the finality rule only.  The body is there:
+ * cfg.store is not called. */
 lc_err ledger_add_trusted(struct ledger *l, const struct block *b, int64_t now,
 			  struct ledger_add *res /* OUT */);
 /* Same as ledger_add_block, signatures included, except that the block's
  * date is not held against now: for blocks reloaded from this node's store
- * (the date was checked when they came).  now serves the finality rule. */
+ * (the date was checked when they came).  now serves the finality rule.
+ * The body is there: cfg.store is not called, and a side block's is kept
+ * whatever its reach (ledger_prune() judges it afterwards); its records are
+ * checked if its branch is ever followed. */
 lc_err ledger_reload_block(struct ledger *l, const struct block *b, int64_t now,
 			   struct ledger_add *res /* OUT */);
+
+/* The blocks whose bodies the branch ending at hash lacks (hash's own
+ * included), oldest first, at most max: what to fetch so that the branch
+ * can be checked.  0 when it lacks none, or hash is unknown. */
+size_t ledger_missing(const struct ledger *l, const uint8_t hash[static 32],
+		      uint8_t (*out)[32] /* OUT */, size_t max);
+/* Drop (cfg.drop) the bodies of side branches that fell out of reach, and
+ * past the caps the lightest ones'; returns how many.  add_block does this
+ * whenever it keeps a side body; the node also calls it on a timer, as the
+ * tip moves on. */
+size_t ledger_prune(struct ledger *l);
+/* Side-branch bodies kept now, and their bytes. */
+void ledger_side_kept(const struct ledger *l, size_t *blocks, size_t *bytes);
 
 /* Before reloading the chain: an earlier run held name -> (key fp,
  * revoked) since since (final_remember()). */

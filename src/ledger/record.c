@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ledger/block.h"
+#include "ledger/sigcache.h"
 
 #include "util/addr.h"
 #include "util/codec.h"
@@ -184,6 +185,27 @@ static lc_err signing_message(const struct record *r, struct buf *msg)
 	return rc ? rc : record_body(r, msg);
 }
 
+/* The sigcache key of a check: everything its verdict depends on. */
+static void verdict_key(const struct record *r, const uint8_t *signer_spki,
+			size_t signer_len, const struct buf *msg, uint8_t key[32])
+{
+	static const char domain[] = "ledgerchat sigcache v1";
+	uint8_t tmp[sizeof(domain) + 3 * 2 + SPKI_MAX + 2 * SIG_MAX + RECORD_MAX_BYTES +
+		    sizeof(RECORD_SIGN_DOMAIN)];
+	struct buf b;
+	struct writer w;
+	buf_init_fixed(&b, tmp, sizeof(tmp));
+	wr_init(&w, &b);
+	wr_raw(&w, domain, sizeof(domain));
+	wr_bytes16(&w, signer_spki, signer_len);
+	wr_bytes16(&w, r->sig, r->sig_len);
+	wr_bytes16(&w, r->sig2, r->sig2_len);
+	wr_raw(&w, msg->data, msg->len);
+	/* Cannot overflow: every part is bounded above.  (A failure would
+	 * only make a key that nothing else shares.) */
+	sha256(key, b.data, b.len);
+}
+
 lc_err record_verify(const struct record *r, const uint8_t *signer_spki,
 		     size_t signer_len)
 {
@@ -195,11 +217,23 @@ lc_err record_verify(const struct record *r, const uint8_t *signer_spki,
 	lc_err rc = signing_message(r, &msg);
 	if (rc)
 		return rc;
+	if (signer_len > SPKI_MAX || r->sig_len > SIG_MAX || r->sig2_len > SIG_MAX)
+		return LC_ERR_BADSIG;
+	/* Seen before (a resend, a re-check): the verdict stands. */
+	uint8_t key[32];
+	verdict_key(r, signer_spki, signer_len, &msg, key);
+	enum sigcache_verdict v = sigcache_get(key);
+	if (v != SIGCACHE_MISS)
+		return v == SIGCACHE_GOOD ? LC_OK : LC_ERR_BADSIG;
 	rc = spki_verify(signer_spki, signer_len, msg.data, msg.len, r->sig, r->sig_len);
 	if (rc == LC_OK && two_sigs(r->type))
 		rc = spki_verify(r->spki, r->spki_len, msg.data, msg.len, r->sig2,
 				 r->sig2_len);
-	return rc == LC_ERR_INVAL ? LC_ERR_BADSIG : rc;
+	if (rc == LC_ERR_INVAL)
+		rc = LC_ERR_BADSIG;
+	if (rc == LC_OK || rc == LC_ERR_BADSIG)
+		sigcache_put(key, rc == LC_OK);
+	return rc;
 }
 
 lc_err record_sign(struct record *r, const struct idkey *k, const struct idkey *k2)

@@ -1201,6 +1201,56 @@ TEST_T(a_node_behind_asks_with_a_locator_and_serves_in_order, 30)
 	gn_close(&a);
 }
 
+/* Until n BLOCK frames arrived on r (or it was closed). */
+struct blocks_wait { struct gn_raw *r; struct wire_msg *m; size_t got, want; };
+
+static bool pred_blocks(void *arg)
+{
+	struct blocks_wait *w = arg;
+	gn_raw_pump(w->r);
+	while (w->got < w->want && gn_raw_next(w->r, w->m)) {
+		w->got += w->m->type == WIRE_BLOCK;
+		wire_msg_free(w->m);
+	}
+	return w->got >= w->want || w->r->closed;
+}
+
+/* A peer that asks again and again for the blocks it was just sent gets a
+ * strike per 512 such requests, and is banned at the third; asking for
+ * each block once is free however many there are. */
+TEST_T(a_peer_asking_for_the_same_blocks_again_and_again_is_struck, 30)
+{
+	struct gn a;
+	gn_open(&a, "127.0.52.1", NULL);
+	gn_mine(&a, 64, NULL, 0, false, NULL);
+	struct gn *v[1] = { &a };
+	struct gn_raw r;
+	gn_raw_open(&r, "127.0.52.9", "127.0.52.1", 0);
+	struct wire_msg *m = malloc(sizeof(*m));
+	gn_hello(m, a.l, 52);
+	gn_raw_send_msg(&r, m);
+	uint8_t ask[64][32];
+	for (uint32_t i = 0; i < 64; i++)
+		CHECK(ledger_header_at(a.l, i + 1, NULL, ask[i]));
+	int rounds = 0;
+	for (; rounds < 40 && !r.closed; rounds++) {
+		m->type = WIRE_GETDATA;
+		m->u.hashes.flags = 0;
+		m->u.hashes.n = 64;
+		m->u.hashes.h = &ask[0][0];
+		gn_raw_send_msg(&r, m);
+		struct blocks_wait w = { &r, m, 0, 64 };
+		CHECK(gn_drive(v, 1, pred_blocks, &w, 5000));
+		if (rounds < 24)   /* 24 x 64 = 1,536 repeats: the third strike */
+			CHECK(!gossip_banned(a.g, "127.0.52.9"));
+	}
+	CHECK(gossip_banned(a.g, "127.0.52.9"));
+	CHECK_INT(rounds, <=, 26);
+	gn_raw_close(&r);
+	free(m);
+	gn_close(&a);
+}
+
 TEST_T(an_orphan_makes_the_node_ask_for_the_way_there, 30)
 {
 	struct gn a, src;

@@ -9,6 +9,7 @@
 #include "ledger/mempool.h"
 #include "ledger/pin.h"
 #include "ledger/pow.h"
+#include "ledger/sigcache.h"
 #include "ledger/siphash.h"
 #include "ledger/state.h"
 #include "ledger_fixture.h"
@@ -944,19 +945,22 @@ TEST(reorg_to_an_invalid_branch_is_refused)
 	CHECK_INT(fx_extend(&f, NULL, 0, NULL), ==, LEDGER_EXTENDED);
 	uint8_t tip[32];
 	ledger_tip(f.l, tip);
-	/* side branch: a block with a forged signature, then children making
-	 * it as heavy, then heavier */
+	/* side branch: a block with a forged signature (lighter, but within
+	 * reach: checked before its body is kept), then children that would
+	 * make it as heavy, then heavier */
 	bad.sig[0] ^= 1;
 	struct block B1, B2, B3, B4;
 	struct ledger_add res;
 	fx_block(&B1, g, &gh, &bad, 1, T0 + 1);
-	CHECK_INT(fx_add(&f, &B1, &res), ==, LEDGER_SIDE);   /* lighter: not checked yet */
+	CHECK_INT(fx_add(&f, &B1, &res), ==, LEDGER_INVALID);
+	CHECK(strstr(res.why, "bad signature"));
+	CHECK(res.marked && !res.body);
 	fx_block(&B2, res.hash, &B1.h, NULL, 0, T0 + 2);
-	enum ledger_result r2 = fx_add(&f, &B2, &res);      /* as heavy: tie-break */
-	CHECK(r2 == LEDGER_SIDE || r2 == LEDGER_INVALID);
+	CHECK_INT(fx_add(&f, &B2, &res), ==, LEDGER_INVALID);
+	CHECK(strstr(res.why, "invalid block"));
 	fx_block(&B3, res.hash, &B2.h, NULL, 0, T0 + 3);
-	CHECK_INT(fx_add(&f, &B3, &res), ==, LEDGER_INVALID);
-	CHECK(strstr(res.why, r2 == LEDGER_INVALID ? "invalid block" : "bad signature"));
+	enum ledger_result r3 = fx_add(&f, &B3, &res);   /* B2 was not kept */
+	CHECK(r3 == LEDGER_INVALID || r3 == LEDGER_ORPHAN);
 	uint8_t now_tip[32];
 	ledger_tip(f.l, now_tip);
 	CHECK(memcmp(now_tip, tip, 32) == 0);
@@ -1694,4 +1698,190 @@ TEST(fork_choice_breaks_ties_by_lower_hash_in_either_order)
 	block_free(&b);
 	fx_close(&f1);
 	fx_close(&f2);
+}
+
+/* ---- side branches: the storage rule ---- */
+
+static int stores, drops;
+
+static lc_err count_store(void *ctx, const struct block *b, const uint8_t hash[32])
+{
+	(void)ctx; (void)b; (void)hash;
+	stores++;
+	return LC_OK;
+}
+
+static void count_drop(void *ctx, const uint8_t hash[32])
+{
+	(void)ctx; (void)hash;
+	drops++;
+}
+
+/* A block of no records on the block at height h of f's best chain. */
+static void empty_on(struct fx *f, uint32_t h, uint64_t salt, struct block *out)
+{
+	struct block_header ph;
+	uint8_t ph_hash[32];
+	fx_at(f, h, &ph, ph_hash);
+	fx_block(out, ph_hash, &ph, NULL, 0, ph.time + 1 + salt);
+}
+
+/* Under a 12-block chain, a side block forking at 1 is out of reach: by
+ * header only, nothing stored, "stale".  One near the tip is checked and
+ * stored.  A branch forking at 2 grows: block 3 is out of reach, block 4
+ * brings it within reach and the ledger asks for block 3's body (the
+ * fixture hands it back, as gossip fetches it), and at block 13 the branch
+ * is followed. */
+TEST(side_bodies_are_kept_only_within_reach_and_fetched_when_a_branch_comes_near)
+{
+	struct ledger_cfg cfg = { .store = count_store, .drop = count_drop };
+	struct fx f;
+	fx_open_cfg(&f, &cfg);
+	stores = drops = 0;
+	for (int i = 0; i < 12; i++)
+		CHECK_INT(fx_extend(&f, NULL, 0, NULL), ==, LEDGER_EXTENDED);
+	CHECK_INT(stores, ==, 12);
+
+	struct block far, near;
+	struct ledger_add res;
+	empty_on(&f, 1, 100, &far);
+	CHECK_OK(ledger_add_block(f.l, &far, (int64_t)T0 + 100000, &res));
+	CHECK_INT(res.result, ==, LEDGER_SIDE);
+	CHECK(res.header_only && res.stale && !res.body && !res.need_bodies);
+	CHECK_INT(stores, ==, 12);
+	CHECK(ledger_has(f.l, res.hash));
+	empty_on(&f, 10, 100, &near);
+	CHECK_INT(fx_add(&f, &near, &res), ==, LEDGER_SIDE);
+	CHECK(res.body && !res.header_only && !res.stale);
+	CHECK_INT(stores, ==, 13);
+	size_t kept, bytes;
+	ledger_side_kept(f.l, &kept, &bytes);
+	CHECK_INT(kept, ==, 1);
+	CHECK_INT(bytes, ==, BLOCK_HEADER_SIZE + 2);
+
+	/* The branch from block 2, block by block through fx_add (which hands
+	 * the ledger the bodies it asks for). */
+	struct block_header h;
+	uint8_t hash[32];
+	fx_at(&f, 2, &h, hash);
+	enum ledger_result last = LEDGER_SIDE;
+	bool asked = false;
+	/* The branch takes over at block 12 (as much work as ours, and the
+	 * lower hash wins) or at 13: either way once, from block 2. */
+	int reorgs = 0;
+	uint32_t fork_height = 0;
+	for (int i = 3; i <= 13; i++) {
+		struct block b;
+		fx_block(&b, hash, &h, NULL, 0, h.time + 7);
+		struct ledger_add r0;
+		if (i == 4) {   /* what the ledger says before the fixture answers */
+			CHECK_OK(ledger_add_block(f.l, &b, (int64_t)T0 + 100000, &r0));
+			CHECK(r0.result == LEDGER_SIDE && r0.header_only && r0.need_bodies);
+			uint8_t miss[8][32];
+			CHECK_INT(ledger_missing(f.l, r0.want, miss, 8), ==, 2);
+			CHECK(memcmp(miss[1], r0.hash, 32) == 0);   /* oldest first */
+			asked = true;
+			/* Offered again below, as gossip fetches it. */
+		}
+		last = fx_add(&f, &b, &res);
+		if (i == 3)
+			CHECK(res.header_only && res.stale);
+		if (last == LEDGER_REORG) {
+			reorgs++;
+			fork_height = res.fork_height;
+		}
+		header_hash(&b.h, hash);
+		h = b.h;
+		block_free(&b);
+	}
+	CHECK(asked);
+	CHECK(last == LEDGER_REORG || last == LEDGER_EXTENDED);
+	CHECK_INT(reorgs, ==, 1);
+	CHECK_INT(ledger_height(f.l), ==, 13);
+	CHECK_INT(fork_height, ==, 2);
+	block_free(&far);
+	block_free(&near);
+	fx_close(&f);
+}
+
+/* Side bodies past the cap go, the lightest branch's first, never the
+ * heaviest branch's (it may win next), and all of them once the tip leaves
+ * them out of reach. */
+TEST(side_bodies_are_capped_and_pruned_as_the_tip_moves_on)
+{
+	struct ledger_cfg cfg = { .store = count_store, .drop = count_drop,
+				  .side_max_blocks = 3 };
+	struct fx f;
+	fx_open_cfg(&f, &cfg);
+	stores = drops = 0;
+	for (int i = 0; i < 7; i++)
+		CHECK_INT(fx_extend(&f, NULL, 0, NULL), ==, LEDGER_EXTENDED);
+	/* Three single blocks on block 3, then a branch from block 4 that
+	 * outgrows the tip at its fourth block. */
+	struct block s[3], a[4];
+	struct ledger_add res;
+	for (int i = 0; i < 3; i++) {
+		empty_on(&f, 3, 60 + (uint64_t)i, &s[i]);
+		CHECK_INT(fx_add(&f, &s[i], &res), ==, LEDGER_SIDE);
+	}
+	CHECK_INT(drops, ==, 0);
+	empty_on(&f, 4, 50, &a[0]);
+	CHECK_INT(fx_add(&f, &a[0], &res), ==, LEDGER_SIDE);
+	CHECK_INT(drops, ==, 1);     /* four: the lightest goes */
+	for (int i = 1; i < 4; i++) {
+		uint8_t ph[32];
+		header_hash(&a[i - 1].h, ph);
+		fx_block(&a[i], ph, &a[i - 1].h, NULL, 0, a[i - 1].h.time + 1);
+		enum ledger_result r = fx_add(&f, &a[i], &res);
+		if (i == 1)
+			CHECK_INT(r, ==, LEDGER_SIDE);
+		size_t kept, bytes;
+		ledger_side_kept(f.l, &kept, &bytes);
+		if (r == LEDGER_SIDE)
+			CHECK_INT(kept, <=, 3);
+	}
+	uint8_t tip[32], a3[32];
+	ledger_tip(f.l, tip);
+	header_hash(&a[3].h, a3);
+	CHECK(memcmp(tip, a3, 32) == 0);   /* the heavy branch lost nothing */
+	CHECK_INT(ledger_height(f.l), ==, 8);
+	/* Nine more blocks: every side branch (the old chain's 5 to 7 too) is
+	 * out of reach. */
+	for (int i = 0; i < 9; i++)
+		CHECK_INT(fx_extend(&f, NULL, 0, NULL), ==, LEDGER_EXTENDED);
+	CHECK(ledger_prune(f.l) > 0);
+	size_t kept, bytes;
+	ledger_side_kept(f.l, &kept, &bytes);
+	CHECK_INT(kept, ==, 0);
+	CHECK_INT(bytes, ==, 0);
+	for (int i = 0; i < 3; i++)
+		block_free(&s[i]);
+	for (int i = 0; i < 4; i++)
+		block_free(&a[i]);
+	fx_close(&f);
+}
+
+/* A signature checked once is not checked again: the second look is a
+ * lookup, good or bad alike, and another signature is another check. */
+TEST(signature_verdicts_are_cached)
+{
+	struct record r;
+	fx_register(&r, K(0), "cachedname", "10.0.0.1:1", T0);
+	uint64_t h0, m0, h1, m1;
+	sigcache_stats(&h0, &m0);
+	CHECK_OK(record_verify(&r, r.spki, r.spki_len));
+	CHECK_OK(record_verify(&r, r.spki, r.spki_len));
+	r.sig[3] ^= 1;
+	CHECK_ERR(record_verify(&r, r.spki, r.spki_len), LC_ERR_BADSIG);
+	CHECK_ERR(record_verify(&r, r.spki, r.spki_len), LC_ERR_BADSIG);
+	sigcache_stats(&h1, &m1);
+	CHECK_INT(h1 - h0, ==, 2);
+	CHECK_INT(m1 - m0, ==, 2);
+	/* Another signer key is another question. */
+	size_t len = 0;
+	r.sig[3] ^= 1;
+	const uint8_t *spki = idkey_spki(K(1), &len);
+	CHECK_ERR(record_verify(&r, spki, len), LC_ERR_BADSIG);
+	sigcache_stats(&h1, &m1);
+	CHECK_INT(m1 - m0, ==, 3);
 }
