@@ -1,7 +1,8 @@
 /*
  * sess_slots.c - who gets a session slot: strangers within their caps (all
- * together, per address, per network), contacts and our own dials always,
- * in the idlest stranger's slot if need be.
+ * together, per address, per network); contacts and our own dials whenever
+ * any slot is free, or in the idlest stranger's slot (dial_slot() in
+ * sess_conn.c uses the eviction for our dials).
  *
  * The one idea: strangers cannot crowd out contacts.  They share what the
  * reserved slots leave, and give theirs up when a contact needs one.
