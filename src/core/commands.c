@@ -16,6 +16,7 @@
 #include "identity/safety.h"
 #include "util/addr.h"
 #include "util/clock.h"
+#include "util/ct.h"
 
 /* Every command's shape: args borrowed (an object, maybe empty); a new
  * JSON value, or NULL with err[]. */
@@ -721,7 +722,12 @@ static const char *path_arg(json_t *args, const char *field, char *err, size_t e
 	"from someone who steals its key. To remove, confirm (ctl recovery remove " \
 	"--confirm)"
 
-/* recovery {action: export, file} | {action: remove, confirm} */
+#define RECOVERY_SHOW_WARNING                                                     \
+	"this code is your recovery key: anyone who has it can take your name. "    \
+	"Write it down or photograph it, keep it offline, then remove it from "     \
+	"this device: ctl recovery remove --confirm"
+
+/* recovery {action: export, file} | {action: show} | {action: remove, confirm} */
 static json_t *recovery_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	const char *action = json_string_value(json_object_get(args, "action"));
@@ -735,6 +741,14 @@ static json_t *recovery_json(struct node *n, json_t *args, char *err, size_t err
 				 "delete any other copy, then remove it from this device: "
 				 "ctl recovery remove --confirm");
 	}
+	if (action && strcmp(action, "show") == 0) {
+		char text[RECOVERY_TEXT_MAX];
+		if (owner_recovery_show(n, text, err, errlen) != LC_OK)
+			return NULL;
+		json_t *r = json_pack("{s:s,s:s}", "text", text, "warning", RECOVERY_SHOW_WARNING);
+		wipe(text, sizeof(text));
+		return r;
+	}
 	if (action && strcmp(action, "remove") == 0) {
 		if (!json_is_true(json_object_get(args, "confirm")))
 			return json_pack("{s:s,s:b,s:s}", "status", "not removed", "exported",
@@ -745,18 +759,30 @@ static json_t *recovery_json(struct node *n, json_t *args, char *err, size_t err
 		return json_pack("{s:s,s:b}", "status", "removed", "exported",
 				 n->recovery_exported);
 	}
-	snprintf(err, errlen, "recovery: the action is export or remove");
+	snprintf(err, errlen, "recovery: the action is export, show or remove");
 	return NULL;
 }
 
-/* recover {key_file, key_type}: the name whose recovery key is in key_file
- * comes to a new key of this node (owner.c). */
+/* recover {key_file | key_text, key_type}: the name whose recovery key is
+ * in key_file, or is key_text (its text form), comes to a new key of this
+ * node (owner.c). */
 static json_t *recover_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	enum key_type t;
-	const char *file = path_arg(args, "key_file", err, errlen);
-	if (!file || !key_type_arg(args, idkey_type(n->key), &t, err, errlen) ||
-	    owner_recover(n, file, t, err, errlen) != LC_OK)
+	json_t *text = json_object_get(args, "key_text");
+	const char *file = NULL;
+	if (text && json_object_get(args, "key_file")) {
+		snprintf(err, errlen, "recover: give key_file or key_text, not both");
+		return NULL;
+	}
+	if (text && !json_is_string(text)) {
+		snprintf(err, errlen, "key_text: the recovery code, a string");
+		return NULL;
+	}
+	if (!text && !(file = path_arg(args, "key_file", err, errlen)))
+		return NULL;
+	if (!key_type_arg(args, idkey_type(n->key), &t, err, errlen) ||
+	    owner_recover(n, file, text ? json_string_value(text) : NULL, t, err, errlen) != LC_OK)
 		return NULL;
 	char fp[FINGERPRINT_STR_LEN];
 	fingerprint_format(fp, n->next_fp);

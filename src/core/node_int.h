@@ -24,6 +24,7 @@
 #include "gossip/gossip.h"
 #include "identity/fingerprint.h"
 #include "identity/idkey.h"
+#include "identity/recovery_text.h"
 #include "ledger/block.h"
 #include "ledger/ledger.h"
 #include "ledger/mempool.h"
@@ -257,12 +258,16 @@ lc_err owner_revoke(struct node *n, char *why, size_t whylen);
  * node has one; its recovery hash (record.h) into out, false when none. */
 lc_err owner_recovery_make(struct node *n, char *why, size_t whylen);
 bool owner_recovery_hash(const struct node *n, uint8_t out[static 32]);
-/* ctl recovery export FILE / remove, ctl recover --key-file FILE: see
- * commands.c; why[] on refusal. */
+/* ctl recovery export FILE / show / remove, ctl recover --key-file FILE or
+ * --key-text TEXT: see commands.c; why[] on refusal.  show writes the key's
+ * text form (identity/recovery_text.h, a secret) into text.  recover takes
+ * key_file or key_text (the other NULL). */
 lc_err owner_recovery_export(struct node *n, const char *path, char *why, size_t whylen);
+lc_err owner_recovery_show(struct node *n, char text[static RECOVERY_TEXT_MAX] /* OUT */,
+			   char *why, size_t whylen);
 lc_err owner_recovery_remove(struct node *n, char *why, size_t whylen);
-lc_err owner_recover(struct node *n, const char *key_file, enum key_type t, char *why,
-		     size_t whylen);
+lc_err owner_recover(struct node *n, const char *key_file, const char *key_text,
+		     enum key_type t, char *why, size_t whylen);
 /* What status and alarms show of the owner's state. */
 void owner_status(struct node *n, json_t *status);
 void owner_alarms(struct node *n, json_t *alarms);

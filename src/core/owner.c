@@ -15,8 +15,9 @@
  *
  *   recovery.key       the recovery key (Ed25519), made for the
  *                      registration, which commits to it; meant to be
- *                      exported (ctl recovery export) and removed from the
- *                      device (ctl recovery remove --confirm)
+ *                      exported (ctl recovery export, or shown as text:
+ *                      ctl recovery show, the kiosk's QR code) and removed
+ *                      from the device (ctl recovery remove --confirm)
  *   recovery.key.next  the next recovery key, while a RECOVER of ours that
  *                      commits to it is not on the best chain yet
  *
@@ -702,6 +703,27 @@ lc_err owner_recovery_export(struct node *n, const char *path, char *why, size_t
 	return LC_OK;
 }
 
+lc_err owner_recovery_show(struct node *n, char text[static RECOVERY_TEXT_MAX], char *why,
+			   size_t whylen)
+{
+	text[0] = '\0';
+	if (!n->recovery_key)
+		return lc_why(why, whylen, LC_ERR_NOTFOUND, "this node has no recovery key: %s",
+			      node_my_entry(n) ? "it was removed from this device (ctl recovery "
+			      "remove)" : "one is made when the node registers its name");
+	lc_err rc = recovery_text_encode(n->recovery_key, text);
+	if (rc)
+		return lc_why(why, whylen, rc, "the recovery key has no text form: %s",
+			      lc_strerror(rc));
+	/* Shown counts as exported: the person may have written it down, and
+	 * removing then no longer warns that nobody can recover the name. */
+	n->recovery_exported = true;
+	if (store_meta_set(n->store, exported_key, "1", 1))
+		LOG_W("owner", "cannot store that the recovery key was shown");
+	LOG_W("owner", "the recovery key was shown as text: keep it offline");
+	return LC_OK;
+}
+
 lc_err owner_recovery_remove(struct node *n, char *why, size_t whylen)
 {
 	if (!n->recovery_key)
@@ -786,11 +808,12 @@ static const char *recover_refusal(struct node *n, const struct name_entry *e, c
 	return why;
 }
 
-lc_err owner_recover(struct node *n, const char *key_file, enum key_type t, char *why,
-		     size_t whylen)
+lc_err owner_recover(struct node *n, const char *key_file, const char *key_text,
+		     enum key_type t, char *why, size_t whylen)
 {
 	struct idkey *rk;
-	lc_err rc = idkey_load(&rk, key_file, why, whylen);
+	lc_err rc = key_file ? idkey_load(&rk, key_file, why, whylen)
+			     : recovery_text_decode(&rk, key_text, why, whylen);
 	if (rc)
 		return rc;
 	uint8_t h[32];
@@ -803,9 +826,10 @@ lc_err owner_recover(struct node *n, const char *key_file, enum key_type t, char
 	if (!e) {
 		idkey_free(rk);
 		return lc_why(why, whylen, LC_ERR_NOTFOUND, "no name on this node's ledger "
-			      "commits to the recovery key in %s (a recovery key works once: a "
+			      "commits to the recovery key %s%s (a recovery key works once: a "
 			      "RECOVER commits to a new one; or this node has not the whole chain "
-			      "yet)", key_file);
+			      "yet)", key_file ? "in " : "of the recovery code",
+			      key_file ? key_file : "");
 	}
 	if (recover_refusal(n, e, why, whylen)) {
 		idkey_free(rk);

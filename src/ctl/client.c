@@ -25,6 +25,7 @@
 #include "util/addr.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/ct.h"
 #include "util/net.h"
 
 /* ---- commands and their arguments ---- */
@@ -258,7 +259,7 @@ static bool abs_path(const char *path, char *out, size_t len, char *err, size_t 
 	return false;
 }
 
-/* recovery export FILE | recovery remove [--confirm] */
+/* recovery export FILE | recovery show | recovery remove [--confirm] */
 static bool recovery_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
 	char path[4096];
@@ -267,28 +268,49 @@ static bool recovery_args(int argc, char **argv, json_t **args, char *err, size_
 		if (!abs_path(argv[1], path, sizeof(path), err, errlen))
 			return false;
 		*args = json_pack("{s:s,s:s}", "action", "export", "file", path);
+	} else if (argc == 1 && strcmp(argv[0], "show") == 0) {
+		*args = json_pack("{s:s}", "action", "show");
 	} else if (argc >= 1 && argc <= 2 && strcmp(argv[0], "remove") == 0 &&
 		   (argc == 1 || strcmp(argv[1], "--confirm") == 0)) {
 		*args = json_pack("{s:s,s:b}", "action", "remove", "confirm", argc == 2);
 	} else {
-		snprintf(err, errlen, argc == 0 ? "missing export FILE or remove [--confirm]" :
+		snprintf(err, errlen, argc == 0 ? "missing export FILE, show or remove "
+			 "[--confirm]" :
 			 strcmp(argv[0], "export") == 0 ? "export takes one FILE" :
+			 strcmp(argv[0], "show") == 0 ? "show takes no argument" :
 			 strcmp(argv[0], "remove") == 0 ? "unexpected argument '%s'" :
-			 "unknown action '%s' (export FILE, remove [--confirm])",
-			 strcmp(argv[0], "remove") == 0 && argc > 1 ? argv[1] : argv[0]);
+			 "unknown action '%s' (export FILE, show, remove [--confirm])",
+			 argc == 0 ? "" : strcmp(argv[0], "remove") == 0 && argc > 1 ? argv[1]
+			 : argv[0]);
 		return false;
 	}
 	return *args != NULL;
 }
 
-/* recover --key-file FILE [--key-type ed25519|p256|rsa3072] */
+/* The recovery code from stdin's first line into out[len] (its newline
+ * dropped); false with err[] when there is none or it is too long. */
+static bool read_key_text(char *out, size_t len, char *err, size_t errlen)
+{
+	if (!fgets(out, (int)len, stdin) || (!strchr(out, '\n') && !feof(stdin))) {
+		wipe(out, len);
+		snprintf(err, errlen, "--key-text -: %s", ferror(stdin) ? "cannot read stdin" :
+			 feof(stdin) ? "stdin is empty (give the recovery code on one line)" :
+			 "the line on stdin is too long for a recovery code");
+		return false;
+	}
+	out[strcspn(out, "\r\n")] = '\0';
+	return true;
+}
+
+/* recover --key-file FILE | --key-text TEXT|- [--key-type ed25519|p256|rsa3072] */
 static bool recover_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
-	const char *file = NULL, *type = NULL;
-	char path[4096];
+	const char *file = NULL, *text = NULL, *type = NULL;
+	char path[4096], line[256];
 	*args = NULL;
 	for (int i = 0; i < argc; i += 2) {
 		const char **slot = strcmp(argv[i], "--key-file") == 0 ? &file
+				    : strcmp(argv[i], "--key-text") == 0 ? &text
 				    : strcmp(argv[i], "--key-type") == 0 ? &type : NULL;
 		if (!slot || *slot || i + 1 >= argc) {
 			snprintf(err, errlen, !slot ? "unexpected argument '%s'" : *slot ?
@@ -297,8 +319,10 @@ static bool recover_args(int argc, char **argv, json_t **args, char *err, size_t
 		}
 		*slot = argv[i + 1];
 	}
-	if (!file) {
-		snprintf(err, errlen, "missing --key-file FILE (the exported recovery key)");
+	if (!file == !text) {
+		snprintf(err, errlen, file ? "give --key-file or --key-text, not both" :
+			 "missing --key-file FILE (the exported recovery key) or --key-text "
+			 "TEXT (its code; - reads it from stdin)");
 		return false;
 	}
 	if (type && strcmp(type, "ed25519") != 0 && strcmp(type, "p256") != 0 &&
@@ -306,9 +330,20 @@ static bool recover_args(int argc, char **argv, json_t **args, char *err, size_t
 		snprintf(err, errlen, "--key-type: '%s' is not ed25519, p256 or rsa3072", type);
 		return false;
 	}
-	if (!abs_path(file, path, sizeof(path), err, errlen))
-		return false;
-	*args = json_pack("{s:s}", "key_file", path);
+	if (text) {
+		/* The node checks the code (identity/recovery_text.c). */
+		if (strcmp(text, "-") == 0) {
+			if (!read_key_text(line, sizeof(line), err, errlen))
+				return false;
+			text = line;
+		}
+		*args = json_pack("{s:s}", "key_text", text);
+		wipe(line, sizeof(line));
+	} else {
+		if (!abs_path(file, path, sizeof(path), err, errlen))
+			return false;
+		*args = json_pack("{s:s}", "key_file", path);
+	}
 	if (*args && type)
 		json_object_set_new(*args, "key_type", json_string(type));
 	return *args != NULL;

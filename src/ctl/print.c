@@ -32,6 +32,11 @@ static const char *const peers_keys[] = {
 	"address", "direction", "height", "since", NULL,
 };
 
+/* recovery show: the warning before the secret. */
+static const char *const recovery_keys[] = {
+	"warning", "text", NULL,
+};
+
 static const struct {
 	const char *cmd;
 	const char *const *keys;
@@ -40,6 +45,7 @@ static const struct {
 	{ CTL_CMD_STATUS, status_keys },
 	{ CTL_CMD_NAMES, names_keys },
 	{ CTL_CMD_BLOCKS, blocks_keys },
+	{ CTL_CMD_RECOVERY, recovery_keys },
 };
 
 static const char *const *preferred_keys(const char *cmd)

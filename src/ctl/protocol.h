@@ -44,13 +44,16 @@
  *   recovery {action, file, confirm}
  *                        action "export": the recovery key written to file
  *                        (an absolute path; mode 0600, never over a file);
+ *                        "show": {text, warning}, the key's text form
+ *                        (identity/recovery_text.h; a secret);
  *                        "remove": without confirm only says what it
  *                        means; with it, DATA_DIR/recovery.key is deleted
- *   recover {key_file, key_type}
+ *   recover {key_file | key_text, key_type}
  *                        the name whose recovery key is in key_file (an
- *                        absolute path) is taken to a new identity key of
- *                        this node: its RECOVER is mined, and the node
- *                        switches once it is on the best chain
+ *                        absolute path), or is key_text (its text form),
+ *                        is taken to a new identity key of this node: its
+ *                        RECOVER is mined, and the node switches once it
+ *                        is on the best chain
  *   stop                 asks the node to stop; answered before it does
  *
  * Streaming (later, for "events"): a subscription is still one request

@@ -309,6 +309,7 @@ void ui_close(struct ui *u)
 	json_decref(u->ledger.block_detail);
 	json_decref(u->verify.result);
 	qr_release(&u->verify.qr);
+	recovery_close(u);
 	model_free(&u->m);
 	draw_release(&u->draw);
 	fonts_close(u->fonts);
@@ -329,6 +330,8 @@ void app_go(struct ui *u, enum screen s)
 {
 	if (s != u->scr && (u->scr == SCR_HOME || u->scr == SCR_LEDGER || u->scr == SCR_SETTINGS))
 		u->back = u->scr;
+	if (s != u->scr && u->scr == SCR_RECOVERY)
+		recovery_close(u);
 	u->scr = s;
 	u->w.focus = 0;
 	u->w.again = true;
@@ -370,6 +373,7 @@ static bool pass(struct ui *u, bool drawing)
 	case SCR_LEDGER: scr_ledger(u, area); break;
 	case SCR_VERIFY: scr_verify(u, area); break;
 	case SCR_SETTINGS: scr_settings(u, area); break;
+	case SCR_RECOVERY: scr_recovery(u, area); break;
 	case SCR__COUNT: break;
 	}
 	if (osk_on && osk_build(&u->osk, c, kb, u->osk_text, sizeof(u->osk_text), &u->osk_keys))

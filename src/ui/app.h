@@ -25,7 +25,8 @@
 #include "ui/wait.h"
 #include "ui/widgets.h"
 
-enum screen { SCR_FIRST, SCR_HOME, SCR_CHAT, SCR_LEDGER, SCR_VERIFY, SCR_SETTINGS, SCR__COUNT };
+enum screen { SCR_FIRST, SCR_HOME, SCR_CHAT, SCR_LEDGER, SCR_VERIFY, SCR_SETTINGS, SCR_RECOVERY,
+	      SCR__COUNT };
 
 struct first_state {
 	struct textedit name;
@@ -101,6 +102,17 @@ struct settings_state {
 	char old_fp[FINGERPRINT_STR_LEN], new_fp[FINGERPRINT_STR_LEN]; /* OWNER_ROTATING */
 };
 
+/* Settings' recovery key screen.  code is the node's answer to "recovery
+ * show", a secret: it and the QR made of it are wiped when the screen is
+ * left (recovery_close). */
+struct recovery_state {
+	bool shown;                 /* the code is on the screen */
+	bool confirm_remove;        /* the remove confirmation is open */
+	char code[80];              /* the key's text form; "" when not shown */
+	char err[MODEL_ERR_MAX];    /* the node refused: why, in its words */
+	struct qr qr;
+};
+
 /* --demo: the line that says so, and the peer's end if it came. */
 struct demo_state {
 	char peer[NAME_MAX_LEN + 1];   /* "" = not a demo */
@@ -144,6 +156,7 @@ struct ui {
 	struct ui_ledger_state ledger;
 	struct verify_state verify;
 	struct settings_state settings;
+	struct recovery_state recovery;
 	struct demo_state demo;
 
 	bool quit, dirty, motion;
@@ -220,12 +233,16 @@ void scr_chat(struct ui *u, SDL_Rect area);
 void scr_ledger(struct ui *u, SDL_Rect area);
 void scr_verify(struct ui *u, SDL_Rect area);
 void scr_settings(struct ui *u, SDL_Rect area);
+void scr_recovery(struct ui *u, SDL_Rect area);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
 /* The verify screen for name's key as the ledger holds it now (its
  * confirm carries that key's fingerprint). */
 void verify_open(struct ui *u, const char *name);
 void scr_ledger_open_join(struct ui *u);
+/* Forget the recovery code shown (wiped) and close its dialog; app_go
+ * calls it when the recovery screen is left, ui_close too. */
+void recovery_close(struct ui *u);
 
 #define TH(u) ((u)->draw.th)
 

@@ -9,12 +9,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/ct.h"
+
 void qr_release(struct qr *q)
 {
-	if (q->code)
-		QRcode_free(q->code);
+	if (q->code) {
+		/* The modules spell the text, which may be a secret (the
+		 * recovery code). */
+		QRcode *code = q->code;
+		wipe(code->data, (size_t)code->width * (size_t)code->width);
+		QRcode_free(code);
+	}
 	q->code = NULL;
-	q->text[0] = '\0';
+	wipe(q->text, sizeof(q->text));
 }
 
 bool qr_draw(struct wctx *c, struct qr *q, SDL_Rect r, const char *text)

@@ -19,6 +19,7 @@ struct qr {
  * modules on white whatever the theme.  Returns false if it cannot be
  * encoded. */
 bool qr_draw(struct wctx *c, struct qr *q, SDL_Rect r, const char *text);
+/* Free the encoding; the text and the module matrix are wiped first. */
 void qr_release(struct qr *q);
 
 #endif

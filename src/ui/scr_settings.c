@@ -3,7 +3,7 @@
  * remembered in DATA_DIR/ui.conf), who this node is (name, key type,
  * fingerprint, address, network), the owner's two acts on the name (change
  * my key, revoke my name: each after a confirmation that says what it
- * does), the version, and Quit (which stops the node too, after a
+ * does), the way to the recovery key (scr_recovery.c), the version, and Quit (which stops the node too, after a
  * confirmation).
  */
 #include "ui/app.h"
@@ -190,6 +190,31 @@ static int owner_part(struct ui *u, int x, int y, int w)
 	return y - y0 + U(c, 50) + U(c, 12);
 }
 
+/* The recovery key: where it is, and the way to its screen while this
+ * device holds it. */
+static int recovery_part(struct ui *u, int x, int y, int w)
+{
+	struct wctx *c = &u->w;
+	struct model *m = &u->m;
+	int y0 = y;
+	bool here = strcmp(model_str(m, "recovery_key"), "on this device") == 0;
+	if (!here && !model_bool(m, "registered"))
+		return 0;
+	y += info(u, x, y, w, "Recovery key", !here ? "not on this device"
+		  : model_bool(m, "recovery_exported") ? "on this device (copied: remove it)"
+		  : "on this device, not copied yet", FACE_SANS);
+	if (!here)
+		return y - y0;
+	const char *label = "Recovery key";
+	int bw = button_w(u, label, FACE_BOLD);
+	if (bw > w)
+		bw = w;
+	if (w_button(c, w_id("recovery", 0), (SDL_Rect){ x, y, bw, U(c, 50) }, label,
+		     BTN_NORMAL))
+		app_go(u, SCR_RECOVERY);
+	return y - y0 + U(c, 50) + U(c, 12);
+}
+
 void scr_settings(struct ui *u, SDL_Rect area)
 {
 	struct wctx *c = &u->w;
@@ -255,6 +280,7 @@ void scr_settings(struct ui *u, SDL_Rect area)
 		 (long long)model_int(m, "pow_bits"));
 	y += info(u, x, y, w, "Network", buf, FACE_SANS);
 	y += owner_part(u, x, y, w);
+	y += recovery_part(u, x, y, w);
 
 	y += section(u, x, y, w, "About");
 	y += info(u, x, y, w, "Version", "ledgerchat " LC_VERSION, FACE_SANS);
@@ -263,8 +289,9 @@ void scr_settings(struct ui *u, SDL_Rect area)
 	y += info(u, x, y, w, "Display", buf, FACE_SANS);
 	y += w_wrap(c, x, y, w, FACE_SANS, FS_SMALL, TH(u)->dim,
 		    "Names and keys live on a ledger every node keeps; chats are end-to-end "
-		    "encrypted with TLS 1.3 and their keys rotate every few messages. This "
-		    "screen never shows private keys.", true) + U(c, 16);
+		    "encrypted with TLS 1.3 and their keys rotate every few messages. "
+		    "Settings show no private key except the recovery key, and that only "
+		    "when you ask for it.", true) + U(c, 16);
 	if (w_button(c, w_id("quit", 0), (SDL_Rect){ x, y, U(c, 200), U(c, 50) }, "Quit",
 		     BTN_DANGER))
 		ss->confirm_quit = true;

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -76,6 +77,15 @@ static json_t *fake_handler(void *ctx, const char *cmd, json_t *args, char *err,
 	}
 	if (strcmp(cmd, "stop") == 0)
 		return json_pack("{s:b}", "stopping", 1);
+	if (strcmp(cmd, "recovery") == 0 &&
+	    strcmp(json_string_value(json_object_get(args, "action")), "show") == 0)
+		return json_pack("{s:s,s:s}", "text", "lcrk1:abcd", "warning", "a secret");
+	if (strcmp(cmd, "recover") == 0) {
+		/* What the client sent, back. */
+		const char *text = json_string_value(json_object_get(args, "key_text"));
+		return json_pack("{s:s,s:b}", "key_text", text ? text : "-", "key_file",
+				 json_object_get(args, "key_file") != NULL);
+	}
 	if (strcmp(cmd, "explode") == 0) {
 		snprintf(err, errlen, "boom: the handler failed");
 		return NULL;
@@ -925,6 +935,11 @@ TEST(client_human_output)
 
 	CTL(r, dir, false, "register", "dave");
 	CHECK_STR(r->out, "name:   dave\nstatus: mining\n");
+
+	/* The warning comes before the secret. */
+	CTL(r, dir, false, "recovery", "show");
+	CHECK_INT(r->status, ==, 0);
+	CHECK_STR(r->out, "warning: a secret\ntext:    lcrk1:abcd\n");
 	free(r);
 	ctl_server_stop(s);
 }
@@ -1012,7 +1027,63 @@ TEST(client_usage_errors_exit_2_naming_the_culprit)
 	expect_exit(r, 2, "unexpected argument '--fromage'");
 	CTL(r, dir, false, "names", "--limit", "1");
 	expect_exit(r, 2, "names: unexpected argument '--limit'");
+	CTL(r, dir, false, "recovery", "show", "now");
+	expect_exit(r, 2, "recovery: show takes no argument");
+	CTL(r, dir, false, "recovery");
+	expect_exit(r, 2, "missing export FILE, show or remove");
+	CTL(r, dir, false, "recover");
+	expect_exit(r, 2, "recover: missing --key-file FILE");
+	CTL(r, dir, false, "recover", "--key-file", "/x", "--key-text", "lcrk1:");
+	expect_exit(r, 2, "give --key-file or --key-text, not both");
+	CTL(r, dir, false, "recover", "--key-text");
+	expect_exit(r, 2, "--key-text: missing its value");
 	free(r);
+}
+
+/* ctl with stdin reading text (a file of it). */
+static void run_ctl_stdin(struct run *r, const char *dir, const char *text,
+			  const char *const *words)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/stdin", harness_tmpdir());
+	FILE *f = fopen(p, "w");
+	CHECK(f && fputs(text, f) >= 0 && fclose(f) == 0);
+	int saved = dup(STDIN_FILENO), fd = open(p, O_RDONLY);
+	CHECK(saved >= 0 && fd >= 0);
+	dup2(fd, STDIN_FILENO);
+	close(fd);
+	__fpurge(stdin);   /* what an earlier run left in stdin's buffer */
+	clearerr(stdin);
+	run_ctl(r, dir, true, 0, words);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	clearerr(stdin);
+}
+
+TEST(client_recover_reads_the_code_from_stdin)
+{
+	char path[CTL_PATH_MAX];
+	struct ctl_server *s = start(path, sizeof(path), NULL);
+	const char *dir = harness_tmpdir();
+	struct run *r = calloc(1, sizeof(*r));
+	CHECK(r);
+	static const char *const dash[] = { "recover", "--key-text", "-", NULL };
+	/* The first line, its newline dropped; the node checks the code. */
+	run_ctl_stdin(r, dir, "lcrk1: abcd efgh\nmore\n", dash);
+	CHECK_INT(r->status, ==, 0);
+	CHECK_STR(r->out, "{\"key_text\":\"lcrk1: abcd efgh\",\"key_file\":false}\n");
+	run_ctl_stdin(r, dir, "", dash);
+	expect_exit(r, 2, "stdin is empty");
+	char longline[400];
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	run_ctl_stdin(r, dir, longline, dash);
+	expect_exit(r, 2, "too long for a recovery code");
+	/* Given on the command line, as it is. */
+	CTL(r, dir, true, "recover", "--key-text", "lcrk1:xyz");
+	CHECK_STR(r->out, "{\"key_text\":\"lcrk1:xyz\",\"key_file\":false}\n");
+	free(r);
+	ctl_server_stop(s);
 }
 
 TEST(client_without_a_node_exits_1_naming_the_data_dir)

@@ -5,8 +5,9 @@
  * (ctl recover): carol's ledger shows alice's new key, the thief's session
  * as alice ends, carol's next message reaches the real alice.  Also: a
  * ROTATE by the thief that tries to change the recovery commitment is
- * refused; the recovery on a new device (another data dir) works the same;
- * and with the recovery key removed and never exported, the thief keeps
+ * refused; the recovery on a new device (another data dir) works the same,
+ * there with the key's text form (ctl recovery show, then ctl recover
+ * --key-text - reading it from stdin); and with the recovery key removed and never exported, the thief keeps
  * the name (the documented limit).
  *
  * Every node's data dir starts with its identity key and a chain built here
@@ -17,6 +18,7 @@
  * 127.0.17x.y. */
 #include "harness.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include "gossip_fixture.h"
 #include "identity/fingerprint.h"
 #include "identity/idkey.h"
+#include "identity/recovery_text.h"
 #include "ledger_fixture.h"
 #include "tnode.h"
 
@@ -253,6 +256,41 @@ static void export_to(struct tnode *t, const char *file, const struct idkey *rk)
 	CHECK(ctl1(t, args) == NULL);
 }
 
+/* ctl recovery show on t: the text form of key rk, with a warning. */
+static void show_to(struct tnode *t, char code[RECOVERY_TEXT_MAX], const struct idkey *rk)
+{
+	const char *args[] = { "recovery", "show", NULL };
+	json_t *r = ctl1(t, args);
+	CHECK(r != NULL);
+	CHECK(strstr(jstr(r, "warning"), "anyone who has it can take your name"));
+	char want[RECOVERY_TEXT_MAX];
+	CHECK_OK(recovery_text_encode(rk, want));
+	CHECK_STR(jstr(r, "text"), want);
+	snprintf(code, RECOVERY_TEXT_MAX, "%s", want);
+	json_decref(r);
+	json_t *st = tnode_status(t);
+	CHECK(json_is_true(json_object_get(st, "recovery_exported")));
+	json_decref(st);
+}
+
+/* ctl ARGS with stdin reading line (then its end). */
+static json_t *ctl1_stdin(struct tnode *t, const char *const args[], const char *line)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/stdin.txt", harness_tmpdir());
+	FILE *f = fopen(path, "w");
+	CHECK(f && fprintf(f, "%s\n", line) > 0 && fclose(f) == 0);
+	int saved = dup(0), fd = open(path, O_RDONLY);
+	CHECK(saved >= 0 && fd >= 0);
+	CHECK_INT(dup2(fd, 0), ==, 0);
+	close(fd);
+	json_t *r = ctl1(t, args);
+	CHECK_INT(dup2(saved, 0), ==, 0);
+	close(saved);
+	unlink(path);
+	return r;
+}
+
 static void remove_recovery(struct tnode *t)
 {
 	const char *ask[] = { "recovery", "remove", NULL };
@@ -282,6 +320,7 @@ struct world {
 	struct ctl_stream sa, sc, st;
 	char fp_alice[FINGERPRINT_STR_LEN], fp_thief[FINGERPRINT_STR_LEN];
 	char exported[600];
+	char code[RECOVERY_TEXT_MAX];   /* the recovery key's text form */
 };
 
 static void world_start(struct world *w, int net, bool export, bool remove)
@@ -301,8 +340,10 @@ static void world_start(struct world *w, int net, bool export, bool remove)
 	CHECK(status_has(&w->alice, "recovery_key", "on this device"));
 	snprintf(w->exported, sizeof(w->exported), "%s/alice-recovery-%d.key", harness_tmpdir(),
 		 net);
-	if (export)
+	if (export) {
 		export_to(&w->alice, w->exported, fx_rkey(0));
+		show_to(&w->alice, w->code, fx_rkey(0));
+	}
 	if (remove)
 		remove_recovery(&w->alice);
 
@@ -352,13 +393,23 @@ static void world_stop(struct world *w)
 	fx_close(&w->genesis);
 }
 
-/* rec (alice's node, or a new one) runs ctl recover with the exported
- * file; afterwards the name is rec's on a new key everywhere, the thief's
- * session with carol ended, and carol's next message reaches rec. */
-static void recover_and_check(struct world *w, struct tnode *rec, struct ctl_stream *srec)
+/* ctl recover on rec with the exported file, or (by_text) the code from
+ * stdin. */
+static json_t *recover_with(struct world *w, struct tnode *rec, bool by_text)
 {
-	const char *args[] = { "recover", "--key-file", w->exported, NULL };
-	json_t *r = ctl1(rec, args);
+	const char *file[] = { "recover", "--key-file", w->exported, NULL };
+	const char *text[] = { "recover", "--key-text", "-", NULL };
+	return by_text ? ctl1_stdin(rec, text, w->code) : ctl1(rec, file);
+}
+
+/* rec (alice's node, or a new one) runs ctl recover with the exported
+ * file or its code; afterwards the name is rec's on a new key everywhere,
+ * the thief's session with carol ended, and carol's next message reaches
+ * rec. */
+static void recover_and_check(struct world *w, struct tnode *rec, struct ctl_stream *srec,
+			      bool by_text)
+{
+	json_t *r = recover_with(w, rec, by_text);
 	CHECK(r != NULL);
 	CHECK_STR(jstr(r, "name"), "alice");
 	CHECK_STR(jstr(r, "status"), "mining");
@@ -367,7 +418,7 @@ static void recover_and_check(struct world *w, struct tnode *rec, struct ctl_str
 	json_decref(r);
 	CHECK(nf[0] && strcmp(nf, w->fp_alice) != 0 && strcmp(nf, w->fp_thief) != 0);
 	/* A second one while it is mined is refused. */
-	CHECK(ctl1(rec, args) == NULL);
+	CHECK(recover_with(w, rec, by_text) == NULL);
 
 	json_t *ev = tnode_wait_event(srec, "recovered", 30000);
 	CHECK(ev != NULL);
@@ -389,8 +440,9 @@ static void recover_and_check(struct world *w, struct tnode *rec, struct ctl_str
 	file_fp(path, got);
 	CHECK_STR(got, nf);
 	CHECK_INT(n_alarms(rec), ==, 0);
-	/* The spent key works no more. */
-	CHECK(ctl1(rec, args) == NULL);
+	/* The spent key works no more, in either form. */
+	CHECK(recover_with(w, rec, false) == NULL);
+	CHECK(recover_with(w, rec, true) == NULL);
 
 	/* The third node: alice's new key, no alarm (a valid RECOVER); the
 	 * thief's session as alice ended. */
@@ -417,7 +469,7 @@ TEST_T(recovery_takes_a_stolen_name_back_on_the_owners_node, 240)
 {
 	struct world w;
 	world_start(&w, 170, true, true);
-	recover_and_check(&w, &w.alice, &w.sa);
+	recover_and_check(&w, &w.alice, &w.sa, false);
 	world_stop(&w);
 }
 
@@ -440,7 +492,14 @@ TEST_T(recovery_takes_a_stolen_name_back_on_a_new_device, 240)
 	struct ctl_stream snd;
 	start(&nd, &snd, dir, NULL, w.net, 4, join);
 	CHECK(tnode_wait(&nd, has_peer, NULL, 30000));
-	recover_and_check(&w, &nd, &snd);
+	/* A code that does not decode is refused before anything starts. */
+	char bad[RECOVERY_TEXT_MAX];
+	snprintf(bad, sizeof(bad), "%s", w.code);
+	bad[10] = bad[10] == 'a' ? 'b' : 'a';
+	const char *text[] = { "recover", "--key-text", bad, NULL };
+	CHECK(ctl1(&nd, text) == NULL);
+	CHECK(status_has(&nd, "recovery", "none"));
+	recover_and_check(&w, &nd, &snd, true);
 	CHECK(status_has(&nd, "name", "alice"));
 	ctl_stream_close(&snd);
 	CHECK_INT(tnode_stop(&nd, 20000), ==, 0);

@@ -237,6 +237,8 @@ struct fake {
 	int busy_calls;
 	int rotate_calls, revoke_calls;
 	json_t *owner_args;    /* the last rotate's or revoke's arguments */
+	int recovery_shows, recovery_removes;
+	json_t *recovery_args; /* the last recovery call's arguments */
 };
 
 static const char *arg(json_t *args, const char *k)
@@ -281,6 +283,31 @@ static json_t *fake_trust(struct fake *f, json_t *args, char *err, size_t errlen
 	if (!fake_accept(f, name, key, err, errlen))
 		return NULL;
 	return json_pack("{s:s,s:s,s:b}", "name", name, "ledger", key, "trusted", 1);
+}
+
+/* The recovery code the scripted node shows (seed 00 01 .. 1f). */
+static const char recovery_code[] =
+	"lcrk1:aaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dypwgdonfe";
+
+/* recovery {action: show} | {action: remove, confirm}, as the node answers;
+ * the status follows (exported once shown, none once removed). */
+static json_t *fake_recovery(struct fake *f, json_t *args, char *err, size_t errlen)
+{
+	json_decref(f->recovery_args);
+	f->recovery_args = json_deep_copy(args);
+	const char *action = arg(args, "action");
+	if (strcmp(action, "show") == 0) {
+		f->recovery_shows++;
+		json_object_set_new(f->status, "recovery_exported", json_true());
+		return json_pack("{s:s,s:s}", "text", recovery_code, "warning", "a secret");
+	}
+	if (strcmp(action, "remove") == 0 && json_is_true(json_object_get(args, "confirm"))) {
+		f->recovery_removes++;
+		json_object_set_new(f->status, "recovery_key", json_string("none"));
+		return json_pack("{s:s,s:b}", "status", "removed", "exported", 1);
+	}
+	snprintf(err, errlen, "recovery: the action is export, show or remove");
+	return NULL;
 }
 
 static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen)
@@ -331,6 +358,8 @@ static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, 
 					 "old_fingerprint", fps[0], "new_fingerprint", fps[1]);
 		return json_pack("{s:s,s:s}", "name", "alice", "status", "mining");
 	}
+	if (strcmp(cmd, "recovery") == 0)
+		return fake_recovery(f, args, err, errlen);
 	if (strcmp(cmd, "join") == 0) {
 		const char *a = json_string_value(json_object_get(args, "address"));
 		if (!a || strchr(a, ' ')) {
@@ -373,6 +402,9 @@ static void fake_init(struct fake *f, bool registered)
 			      "00a3f19c5e7d2b4480e1c6f3a9d05b7e21c4f8a6093d7e5b1c2a4f6e8d0b3c57",
 			      "peers", 3, "syncing", 0, "mining", !registered, "network", "main",
 			      "pow_bits", 22);
+	json_object_set_new(f->status, "recovery_key", json_string(registered ? "on this device"
+								   : "none"));
+	json_object_set_new(f->status, "recovery_exported", json_false());
 	static const char *const who[] = { "alice", "bob", "carol", "dave", "erin", "frank",
 					   "grace", "heidi", "ivan", "judy", "mallory", "oscar",
 					   "peggy", "trent" };
@@ -436,6 +468,7 @@ static void fake_free(struct fake *f)
 	json_decref(f->verify);
 	json_decref(f->peers);
 	json_decref(f->owner_args);
+	json_decref(f->recovery_args);
 }
 
 static struct ui *open_ui(int w, int h, struct ui_backend be)
@@ -834,6 +867,126 @@ static bool has_own_alarm(struct ui *u, const void *arg)
 {
 	(void)arg;
 	return model_str(&u->m, "own_alarm")[0] != '\0';
+}
+
+/* ---- the recovery key ---- */
+
+static bool recovery_gone(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return strcmp(model_str(&u->m, "recovery_key"), "none") == 0;
+}
+
+static bool recovery_back(struct ui *u, const void *arg)
+{
+	(void)arg;
+	return strcmp(model_str(&u->m, "recovery_key"), "on this device") == 0;
+}
+
+/* Pure white pixels in the left half of the screen under the header,
+ * where the QR code goes (the dark theme has none of its own there). */
+static int white_left(struct ui *u)
+{
+	return count_px(u, (SDL_Rect){ 0, 60, u->win_w / 2, u->win_h - 60 }, 0xFFFFFF);
+}
+
+static void open_recovery(struct ui *u, bool touch)
+{
+	TAP(u, "nav", 2, touch);
+	CHECK_INT(u->scr, ==, SCR_SETTINGS);
+	/* The item is further down than 480 pixels show. */
+	u->settings.scroll.scroll = 100000;
+	app_draw(u);
+	TAP(u, "recovery", 0, touch);
+	CHECK_INT(u->scr, ==, SCR_RECOVERY);
+}
+
+TEST(ui_settings_recovery_key_shows_its_code_only_when_asked_and_removes_after_confirming)
+{
+	struct fake f;
+	fake_init(&f, true);
+	struct ui *u = open_ui(800, 480, (struct ui_backend){ fake_call, &f });
+	bool touch = true;
+	open_recovery(u, touch);
+
+	/* The warning first; no code asked for, none drawn. */
+	app_draw(u);
+	CHECK_INT(f.recovery_shows, ==, 0);
+	CHECK(!u->recovery.shown);
+	CHECK(u->recovery.qr.code == NULL);
+	CHECK_INT(white_left(u), <, 5000);
+	shot(u, "settings-recovery-warning");
+
+	/* Show code: the node's code, its QR (black on white, large) and the
+	 * code in groups. */
+	TAP(u, "recovery-show", 0, touch);
+	CHECK_INT(f.recovery_shows, ==, 1);
+	CHECK(u->recovery.shown);
+	CHECK_STR(u->recovery.code, recovery_code);
+	CHECK(u->recovery.qr.code != NULL);
+	CHECK_STR(u->recovery.qr.text, recovery_code);
+	app_draw(u);
+	CHECK_INT(white_left(u), >, 40000);
+	shot(u, "settings-recovery");
+
+	/* Leaving the screen forgets the code and the QR; back, it is
+	 * hidden until asked again. */
+	TAP(u, "back", 0, touch);
+	CHECK_INT(u->scr, ==, SCR_SETTINGS);
+	CHECK_STR(u->recovery.code, "");
+	CHECK(u->recovery.qr.code == NULL);
+	CHECK_STR(u->recovery.qr.text, "");
+	open_recovery(u, touch);
+	CHECK(!u->recovery.shown);
+	CHECK_INT(white_left(u), <, 5000);
+	/* Hide code does the same, on the screen. */
+	TAP(u, "recovery-show", 0, touch);
+	CHECK_INT(f.recovery_shows, ==, 2);
+	TAP(u, "recovery-show", 0, touch);
+	CHECK(!u->recovery.shown);
+	CHECK_STR(u->recovery.code, "");
+
+	/* Remove: a confirmation first; Cancel sends nothing. */
+	TAP(u, "recovery-remove", 0, touch);
+	CHECK(u->recovery.confirm_remove);
+	CHECK_INT(f.recovery_removes, ==, 0);
+	shot(u, "settings-recovery-remove");
+	TAP(u, "recovery-remove-no", 0, touch);
+	CHECK(!u->recovery.confirm_remove);
+	CHECK_INT(u->scr, ==, SCR_RECOVERY);
+	CHECK_INT(f.recovery_removes, ==, 0);
+	/* Escape closes the dialog, not the screen. */
+	TAP(u, "recovery-remove", 0, touch);
+	key(u, SDLK_ESCAPE);
+	CHECK(!u->recovery.confirm_remove);
+	CHECK_INT(u->scr, ==, SCR_RECOVERY);
+	CHECK_INT(f.recovery_removes, ==, 0);
+	/* Confirmed: one remove, with confirm; back to settings, which no
+	 * longer offers the screen. */
+	TAP(u, "recovery-remove", 0, touch);
+	TAP(u, "recovery-remove-yes", 0, touch);
+	CHECK_INT(f.recovery_removes, ==, 1);
+	CHECK_STR(arg(f.recovery_args, "action"), "remove");
+	CHECK(json_is_true(json_object_get(f.recovery_args, "confirm")));
+	CHECK_INT(u->scr, ==, SCR_SETTINGS);
+	CHECK(pump_until(u, recovery_gone, NULL, 5000));
+	SDL_Rect r;
+	CHECK(!w_rect_of(&u->w, w_id("recovery", 0), &r));
+
+	/* Other shapes of the screen fit too (looked at by eye). */
+	app_resize(u, 480, 800);
+	app_go(u, SCR_RECOVERY);
+	json_object_set_new(f.status, "recovery_key", json_string("on this device"));
+	u->m.need |= NEED_STATUS;
+	CHECK(pump_until(u, recovery_back, NULL, 5000));
+	TAP(u, "recovery-show", 0, touch);
+	CHECK(u->recovery.shown);
+	shot(u, "settings-recovery");
+	app_resize(u, 1280, 800);
+	app_draw(u);
+	shot(u, "settings-recovery");
+	ui_close(u);
+	fake_free(&f);
 }
 
 TEST(ui_settings_change_my_key_and_revoke_my_name)

@@ -21,6 +21,7 @@
 
 #include "identity/fingerprint.h"
 #include "identity/idkey.h"
+#include "identity/recovery_text.h"
 #include "util/hex.h"
 
 static const enum key_type all_types[] = { KEY_ED25519, KEY_P256, KEY_RSA3072 };
@@ -834,4 +835,165 @@ TEST(keys_threads_sign_with_shared_and_separate_keys)
 	}
 	idkey_free(ed);
 	idkey_free(ec);
+}
+
+/* ---- the recovery key's text form ---- */
+
+static void same_key(const struct idkey *a, const struct idkey *b)
+{
+	size_t la, lb;
+	const uint8_t *pa = idkey_private_der(a, &la), *pb = idkey_private_der(b, &lb);
+	CHECK_INT(la, ==, lb);
+	CHECK_MEM(pa, pb, la);
+	pa = idkey_spki(a, &la);
+	pb = idkey_spki(b, &lb);
+	CHECK_INT(la, ==, lb);
+	CHECK_MEM(pa, pb, la);
+}
+
+/* Decoding text fails with LC_ERR_INVAL, no key, and a reason holding
+ * what (when what is not NULL). */
+static void text_refused(const char *text, const char *what)
+{
+	struct idkey *k = (struct idkey *)1;
+	char why[256] = "";
+	CHECK_INT(recovery_text_decode(&k, text, why, sizeof(why)), ==, LC_ERR_INVAL);
+	CHECK(k == NULL);
+	CHECK(why[0] != '\0');
+	if (what && !strstr(why, what))
+		harness_fail(__FILE__, __LINE__, "'%s' does not say '%s'", why, what);
+}
+
+TEST(keys_recovery_text_round_trip)
+{
+	for (int i = 0; i < 20; i++) {
+		struct idkey *k = gen(KEY_ED25519), *l = NULL;
+		char text[RECOVERY_TEXT_MAX], why[256] = "x";
+		CHECK_OK(recovery_text_encode(k, text));
+		CHECK_INT(strlen(text), ==, RECOVERY_TEXT_LEN);
+		CHECK(strncmp(text, "lcrk1:", 6) == 0);
+		CHECK_INT(strspn(text + 6, "abcdefghijklmnopqrstuvwxyz234567"), ==, 58);
+		CHECK_OK(recovery_text_decode(&l, text, why, sizeof(why)));
+		CHECK_STR(why, "");
+		same_key(k, l);
+		idkey_free(l);
+
+		/* As a person types it back: in groups, in capitals, a newline
+		 * at the end. */
+		char typed[200];
+		size_t o = 0;
+		for (const char *p = text; *p; p++) {
+			if (p > text + 6 && (p - text - 6) % 4 == 0)
+				typed[o++] = i % 2 ? ' ' : '-';
+			typed[o++] = (char)(i % 3 == 0 && *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		}
+		snprintf(typed + o, sizeof(typed) - o, "\n");
+		CHECK_OK(recovery_text_decode(&l, typed, why, sizeof(why)));
+		same_key(k, l);
+		idkey_free(l);
+		idkey_free(k);
+	}
+}
+
+TEST(keys_recovery_text_known_answer)
+{
+	/* Seed 00 01 .. 1f; base32 and SHA-256 by Python's base64 and hashlib. */
+	static const char text[] =
+		"lcrk1:aaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dypwgdonfe";
+	struct idkey *k = NULL;
+	char why[256], back[RECOVERY_TEXT_MAX];
+	CHECK_OK(recovery_text_decode(&k, text, why, sizeof(why)));
+	size_t len;
+	const uint8_t *der = idkey_private_der(k, &len);
+	CHECK_INT(len, ==, 48);
+	for (int i = 0; i < 32; i++)
+		CHECK_INT(der[16 + i], ==, i);
+	CHECK_OK(recovery_text_encode(k, back));
+	CHECK_STR(back, text);
+	idkey_free(k);
+}
+
+TEST(keys_recovery_text_every_changed_character_is_refused)
+{
+	struct idkey *k = gen(KEY_ED25519);
+	char text[RECOVERY_TEXT_MAX];
+	CHECK_OK(recovery_text_encode(k, text));
+	idkey_free(k);
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+	for (size_t i = 6; i < RECOVERY_TEXT_LEN; i++) {
+		char t[RECOVERY_TEXT_MAX];
+		memcpy(t, text, sizeof(t));
+		/* The next character of the alphabet: a one-bit change or more. */
+		t[i] = alphabet[(strchr(alphabet, text[i]) - alphabet + 1) % 32];
+		text_refused(t, i + 1 == RECOVERY_TEXT_LEN ? NULL : "checksum");
+		/* Two neighbours swapped (when they differ). */
+		if (i + 1 < RECOVERY_TEXT_LEN && text[i] != text[i + 1]) {
+			memcpy(t, text, sizeof(t));
+			t[i] = text[i + 1];
+			t[i + 1] = text[i];
+			text_refused(t, NULL);
+		}
+	}
+	/* The last character's two spare bits must be zero. */
+	char t[RECOVERY_TEXT_MAX];
+	memcpy(t, text, sizeof(t));
+	char *last = &t[RECOVERY_TEXT_LEN - 1];
+	*last = alphabet[(strchr(alphabet, *last) - alphabet) | 1];
+	text_refused(t, "last character");
+}
+
+TEST(keys_recovery_text_truncated_or_long_is_refused)
+{
+	struct idkey *k = gen(KEY_ED25519);
+	char text[RECOVERY_TEXT_MAX], t[2 * RECOVERY_TEXT_MAX];
+	CHECK_OK(recovery_text_encode(k, text));
+	idkey_free(k);
+	for (size_t n = 6; n < RECOVERY_TEXT_LEN; n++) {
+		snprintf(t, sizeof(t), "%.*s", (int)n, text);
+		text_refused(t, "characters");
+	}
+	snprintf(t, sizeof(t), "%sa", text);
+	text_refused(t, "has 59 characters");
+	snprintf(t, sizeof(t), "%s%s", text, text + 6);
+	text_refused(t, NULL);
+}
+
+TEST(keys_recovery_text_wrong_prefix_or_alphabet_is_refused)
+{
+	struct idkey *k = gen(KEY_ED25519);
+	char text[RECOVERY_TEXT_MAX], t[2 * RECOVERY_TEXT_MAX];
+	CHECK_OK(recovery_text_encode(k, text));
+	idkey_free(k);
+	text_refused("", "begins with");
+	text_refused("lcrk", "begins with");
+	text_refused(text + 6, "begins with");   /* no prefix at all */
+	snprintf(t, sizeof(t), "lcrk2:%s", text + 6);
+	text_refused(t, "begins with");
+	snprintf(t, sizeof(t), "lcrk1%s", text + 6);
+	text_refused(t, "begins with");
+	snprintf(t, sizeof(t), "x%s", text);
+	text_refused(t, "begins with");
+	/* Outside the alphabet, with a hint for the digits people mistake. */
+	memcpy(t, text, sizeof(text));
+	t[10] = '0';
+	text_refused(t, "character 5 ");
+	text_refused(t, "letter o");
+	t[10] = '=';
+	text_refused(t, "a-z and digits 2-7");
+	t[10] = '\t';
+	text_refused(t, "character 5 ");
+	memcpy(t, text, sizeof(text));
+	t[20] = (char)0xc3;
+	text_refused(t, "character 15 ");
+}
+
+TEST(keys_recovery_text_only_for_ed25519)
+{
+	for (int i = 1; i < 3; i++) {
+		struct idkey *k = gen(all_types[i]);
+		char text[RECOVERY_TEXT_MAX] = "x";
+		CHECK_INT(recovery_text_encode(k, text), ==, LC_ERR_UNSUPPORTED);
+		CHECK_STR(text, "");
+		idkey_free(k);
+	}
 }
