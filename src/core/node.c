@@ -253,6 +253,8 @@ static void handle_msg(struct node *n, void *m)
 	}
 }
 
+/* ---- opening (the steps: startup.c, services.c) ---- */
+
 lc_err node_open(struct node **out, const struct options *o, char *why, size_t whylen)
 {
 	*out = NULL;
