@@ -1,5 +1,6 @@
 /*
- * node_int.h - what node.c and commands.c share: the node itself.
+ * node_int.h - what the node's files share: the node itself (node.c,
+ * startup.c, services.c, blocks.c, address.c, commands.c, persist.c, ...).
  *
  * Private to src/core/.  Everything here belongs to the node's owner thread
  * (see node.h), except the control request, which crosses from the
@@ -209,9 +210,33 @@ static inline void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h,
 void node_emit(struct node *n, struct node_event *ev);
 /* This node's own entry on the ledger, if its name is registered to its key. */
 const struct name_entry *node_my_entry(const struct node *n);
+/* ---- blocks.c ---- */
 /* Start a mining job if there is something of ours to mine: own records'
  * work first, then a block while a record of ours is pending. */
 void node_maybe_mine(struct node *n);
+/* Offer a block from anywhere (the local miner or a peer) to the ledger;
+ * *res_out (may be NULL) gets the verdict when this returns LC_OK;
+ * LC_ERR_IO when the block could not be stored (and so was not taken). */
+lc_err node_accept_block(struct node *n, const struct block *b,
+			 struct ledger_add *res_out /* OUT */);
+/* The miner solved something (an MSG_FOUND): own records' work, or the
+ * current block job. */
+void node_on_found(struct node *n, const struct miner_found *f);
+
+/* ---- startup.c and services.c: node_open's steps, in order ---- */
+/* The data directory, identity, store, ledger, mempool, queue and the
+ * stored chain; why[] on failure (node_close undoes what was done). */
+lc_err node_open_store(struct node *n, char *why, size_t whylen);
+/* The miner, control socket, messages.db, chat and gossip ports. */
+lc_err node_start_services(struct node *n, char *why, size_t whylen);
+/* The name to hold, registered or to register; the address to publish. */
+void node_adopt_name(struct node *n);
+
+/* ---- address.c ---- */
+/* Every turn of the loop: what the joined peers see of our address. */
+void node_follow_address(struct node *n);
+/* Registered under another address than ours: publish ours (ADDRESS). */
+void node_update_address(struct node *n);
 
 /* ---- register.c ---- */
 /* Register name for this node: a COMMIT, then once it is mined the
@@ -233,8 +258,6 @@ void node_registration_step(struct node *n);
 void node_registration_known(struct node *n);
 /* Was r made by this node (for the pool: ours or a peer's)? */
 bool node_is_own_record(const struct node *n, const struct record *r);
-/* Registered under another address than ours: publish ours (ADDRESS). */
-void node_update_address(struct node *n);
 /* The path of DATA_DIR/identity.key plus suffix ("", ".next", ".old"). */
 void node_key_path(const struct node *n, char *out, size_t len, const char *suffix);
 

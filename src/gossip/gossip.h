@@ -72,7 +72,7 @@ struct gossip_host {
 	 * gossip layer then relays it), LC_ERR_EXISTS when already known,
 	 * LC_ERR_REJECTED when invalid (dropped: the record may be valid on
 	 * the sender's chain), LC_ERR_BADSIG when a signature does not verify
-	 * (dropped, and a strike on the sender: see gossip.c).  source names
+	 * (dropped, and a strike on the sender: see messages.c).  source names
 	 * the sender's address (gossip_source), for the pool's per-sender
 	 * quota; never 0. */
 	lc_err (*on_record)(void *ctx, const struct record *r, uint64_t source);

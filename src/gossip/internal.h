@@ -2,10 +2,12 @@
  * internal.h - what the gossip sources share: the node's gossip state, one
  * peer connection, the address book.  Not for use outside src/gossip/.
  *
- * Files: gossip.c (open/close, listen/dial, handshake, frame dispatch,
- * relay, timers), peer.c (one connection's socket, buffers and limits),
- * sync.c (block download and serving), book.c (known addresses, backoff),
- * wire.c (frame codec).  Bans and strikes per address are util/guard.h's.
+ * Files: gossip.c (open/close, the peer table, the poll loop and timers,
+ * frame dispatch, announcing), messages.c (the handshake, addresses,
+ * records and blocks relayed), slots.c (inbound caps, eviction, outbound
+ * room), dial.c (join, remember, dialling), peer.c (one connection's
+ * socket, buffers and limits), sync.c (block download and serving),
+ * book.c (known addresses, backoff), wire.c (frame codec).  Bans and strikes per address are util/guard.h's.
  *
  * Peers are never freed while a call into gossip is under way (a host
  * callback may call gossip_announce_*): a closed peer is marked dead and
@@ -55,7 +57,7 @@
 _Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
 	       "the table holds the slots, 16 joined beyond them, the handshakes");
 
-/* Eviction (gossip.c): when the inbound slots are full, a newcomer's hello
+/* Eviction (slots.c): when the inbound slots are full, a newcomer's hello
  * makes room by closing an inbound peer, chosen after protecting these. */
 #define PROTECT_GROUPS 4            /* one peer each of this many groups */
 #define PROTECT_BLOCKS 4            /* the last to bring a block that moved our tip */
@@ -265,6 +267,42 @@ static inline bool peer_alive(const struct peer *p) { return p->st != PS_DEAD; }
 void gossip_frame(struct gossip *g, struct peer *p, const uint8_t *body, size_t len);
 /* peer.c tells gossip.c a connection ended (book keeping, sync). */
 void gossip_peer_gone(struct gossip *g, struct peer *p);
+/* ---- gossip.c: the peer table ---- */
+/* Free the dead, unless a call into gossip is still under way. */
+void gossip_reap(struct gossip *g);
+/* A new connection (either way) joins the table (*out); false when it is
+ * full (fd stays the caller's). */
+bool gossip_adopt(struct gossip *g, int fd, bool outbound, const struct sockaddr *sa,
+		  struct peer **out /* OUT */);
+
+/* ---- messages.c: gossip_frame's handlers ---- */
+void gossip_send_hello(struct gossip *g, struct peer *p);
+void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *h);
+void gossip_on_bye(struct gossip *g, struct peer *p, uint8_t code, const char *reason);
+void gossip_on_getpeers(struct gossip *g, struct peer *p);
+void gossip_on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m);
+void gossip_on_record(struct gossip *g, struct peer *p, const struct wire_msg *m);
+void gossip_on_block(struct gossip *g, struct peer *p, struct wire_msg *m);
+
+/* ---- slots.c ---- */
+/* May a learned (or remembered) address be dialled now? */
+bool gossip_learned_room(const struct gossip *g);
+/* Is p connected through a book entry the user joined? */
+bool gossip_joined_peer(const struct gossip *g, const struct peer *p);
+/* Take up to ACCEPT_BATCH connections off the listen queue (no call into
+ * gossip under way). */
+void gossip_accept_all(struct gossip *g);
+/* May inbound p, whose hello just came, take a slot (another inbound peer
+ * may be evicted for it)?  False when p was told "full". */
+bool gossip_admit_inbound(struct gossip *g, struct peer *p);
+/* A joined peer p is ready: over full outbound slots, a learned one goes. */
+void gossip_make_room_for_joined(struct gossip *g, const struct peer *p);
+
+/* ---- dial.c ---- */
+/* Dial book entry bi: at once for a numeric address, else once resolved. */
+void gossip_dial(struct gossip *g, int bi);
+/* A non-blocking connect finished, one way or the other. */
+void gossip_connect_done(struct gossip *g, struct peer *p);
 
 /* ---- sync.c ---- */
 void sync_on_hello(struct gossip *g, struct peer *p);

@@ -1,0 +1,314 @@
+/*
+ * blocks.c - blocks into the ledger, and the block this node mines.
+ *
+ * Every block, the local miner's or a peer's, goes through node_accept_block()
+ * and so through the same ledger_add_block(); what follows a change of the
+ * best chain (tip_changed: mempool, job, our own name) happens here once.
+ *
+ * The life of a block this node mines: records wait in the mempool; when
+ * there are some and no job is running, a template on the tip goes to the
+ * miner; the solved header comes back as a message (node_on_found); the block
+ * goes to the store and then through node_accept_block() like any other; the
+ * names it changed follow it to the store.
+ *
+ * The branches a reorganisation leaves, or a refusal to rewrite final
+ * names meets, are offered again: their records to the mempool, ours to
+ * the peers.  All on the owner thread.
+ */
+#include "core/node_int.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/events.h"
+#include "core/miner.h"
+#include "gossip/gossip.h"
+#include "ledger/block.h"
+#include "ledger/ledger.h"
+#include "ledger/mempool.h"
+#include "session/sessions.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+/* The mempool source of records put back from a branch the chain left
+ * (gossip's sources have the top bit set; MEMPOOL_LOCAL is 0). */
+#define SOURCE_OLD_BRANCH 1
+
+/* ---- the mempool and the miner ---- */
+
+const struct name_entry *node_my_entry(const struct node *n)
+{
+	if (!n->want_name[0])
+		return NULL;
+	const struct name_entry *e = state_get(ledger_state(n->ledger), n->want_name);
+	return e && memcmp(e->fp, n->fp, 32) == 0 ? e : NULL;
+}
+
+static void stop_job(struct node *n)
+{
+	if (n->job_id)
+		miner_idle(n->miner);
+	n->job_id = 0;
+	block_free(&n->job);
+}
+
+/*
+ * Start the miner on what this node owes: first the work of its own records
+ * (register.c), then a block on the tip while a record of its own waits.
+ * Others' records ride along in that block (they carry their own work);
+ * they never start one.
+ */
+void node_maybe_mine(struct node *n)
+{
+	if (n->store_failing || n->work_id)
+		return;
+	if (n->n_own) {
+		uint8_t id[32];
+		if (record_id(&n->own[0], id) != LC_OK)
+			return;
+		stop_job(n);
+		n->work_id = miner_work_record(n->miner, id, ledger_pow_bits(n->ledger));
+		n->work_started_ms = clock_mono_ms();
+		return;
+	}
+	if (n->job_id || mempool_local_count(n->mempool) == 0)
+		return;
+	struct block *b = &n->job;
+	memset(b, 0, sizeof(*b));
+	b->records = calloc(BLOCK_MAX_RECORDS, sizeof(*b->records));
+	if (!b->records)
+		return;
+	ledger_next_header(n->ledger, clock_wall_s(), &b->h);
+	b->n_records = mempool_take(n->mempool, b->records, BLOCK_MAX_RECORDS);
+	if (merkle_root(b->records, b->n_records, b->h.merkle) != LC_OK) {
+		block_free(b);
+		return;
+	}
+	n->job_id = miner_work(n->miner, &b->h);
+	n->job_started_ms = clock_mono_ms();
+	n->job_attempts0 = miner_attempts(n->miner);
+	LOG_I("node", "mining block %u with %zu record(s) at %u bits", b->h.height,
+	      b->n_records, b->h.target);
+	struct node_event ev = { .kind = NODE_EV_MINING,
+				 .u.mining = { .height = b->h.height,
+					       .records = (uint32_t)b->n_records,
+					       .bits = b->h.target } };
+	node_emit(n, &ev);
+}
+
+/* The stored blocks from tip back to fork (not included), newest first
+ * (*out is the caller's: block_free each, then free).  Stops early at a
+ * block it cannot load. */
+static size_t load_branch(struct node *n, const uint8_t tip[32], const uint8_t fork[32],
+			  struct block **out /* OUT */)
+{
+	uint8_t cur[32];
+	memcpy(cur, tip, 32);
+	struct block *chain = NULL;
+	size_t len = 0;
+	while (memcmp(cur, fork, 32) != 0) {
+		struct block *nc = realloc(chain, (len + 1) * sizeof(*chain));
+		if (!nc)
+			break;
+		chain = nc;
+		if (node_load_block(n, cur, &chain[len]) != LC_OK)
+			break;
+		memcpy(cur, chain[len].h.prev, 32);
+		len++;
+	}
+	*out = chain;
+	return len;
+}
+
+/* Offer the records of the branch from tip back to fork, oldest first, to
+ * the mempool as coming from source (this node's own as MEMPOOL_LOCAL), or
+ * (announce) to the peers instead; at most max of them. */
+static size_t offer_branch(struct node *n, const uint8_t tip[32], const uint8_t fork[32],
+			   bool announce, size_t max, uint64_t source)
+{
+	struct block *chain;
+	size_t len = load_branch(n, tip, fork, &chain);
+	const struct state *s = ledger_state(n->ledger);
+	size_t offered = 0;
+	for (size_t i = len; i-- > 0;) {
+		for (size_t k = 0; k < chain[i].n_records && offered < max; k++) {
+			const struct record *r = &chain[i].records[k];
+			uint64_t src = node_is_own_record(n, r) ? MEMPOOL_LOCAL : source;
+			if (announce) {
+				gossip_announce_record(n->gossip, r);
+				offered++;
+			} else if (mempool_add(n->mempool, s, ledger_network(n->ledger), r,
+					       clock_wall_s(), src, NULL, 0) == LC_OK) {
+				offered++;
+			}
+		}
+		block_free(&chain[i]);
+	}
+	free(chain);
+	return offered;
+}
+
+/* Put the records of blocks that left the best chain back in the mempool. */
+static void readd_disconnected(struct node *n, const struct ledger_add *res)
+{
+	size_t readded = offer_branch(n, res->old_tip, res->fork, false, SIZE_MAX,
+				      SOURCE_OLD_BRANCH);
+	if (readded)
+		LOG_I("node", "%zu record(s) from the old branch wait to be mined again", readded);
+}
+
+/*
+ * A chain refused because it would rewrite final names may be the other
+ * side of a healed partition, whose own names are final there.  Each side
+ * then mines the other's records on its own chain: the refused branch's
+ * records that fit ours go to our mempool, and our branch's records go to
+ * the peers (at most ANNOUNCE_MAX each way, oldest first).  Once both chains bind
+ * every name alike, either may follow the other.
+ */
+#define ANNOUNCE_MAX 256
+static void share_branches(struct node *n, const struct ledger_add *res)
+{
+	/* Taken as this node's own, so that it mines them: each was paid for
+	 * and mined once already, and merging the halves of a partition is
+	 * the one service a node mines others' records for. */
+	size_t taken = offer_branch(n, res->hash, res->fork, false, ANNOUNCE_MAX, MEMPOOL_LOCAL);
+	uint8_t tip[32];
+	ledger_tip(n->ledger, tip);
+	size_t sent = offer_branch(n, tip, res->fork, true, ANNOUNCE_MAX, MEMPOOL_LOCAL);
+	LOG_I("node", "%zu record(s) of the refused chain wait to be mined here; %zu of "
+	      "ours since the fork at %u sent to the peers", taken, sent, res->fork_height);
+	node_maybe_mine(n);
+}
+
+/* After the best chain changed: mempool, job, and the user's own name. */
+static void tip_changed(struct node *n, const struct ledger_add *res)
+{
+	if (res->result == LEDGER_REORG) {
+		LOG_W("node", "reorganisation: fork at height %u, new tip height %u",
+		      res->fork_height, res->height);
+		struct node_event ev = { .kind = NODE_EV_REORG,
+					 .u.reorg = { .fork_height = res->fork_height,
+						      .height = res->height } };
+		node_emit(n, &ev);
+		readd_disconnected(n, res);
+	}
+	mempool_revalidate(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
+			   clock_wall_s());
+	stop_job(n);
+	node_registration_step(n);
+	owner_sync(n);   /* our own rotation or revocation may be on it now */
+	const struct name_entry *me = node_my_entry(n);
+	if (me && !n->announced_registered) {
+		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
+		sess_set_name(n->sess, me->name);
+		struct node_event ev = { .kind = NODE_EV_REGISTERED,
+					 .u.registered.height = me->reg_height };
+		snprintf(ev.u.registered.name, sizeof(ev.u.registered.name), "%s", me->name);
+		node_emit(n, &ev);
+		n->announced_registered = true;
+	} else if (!me) {
+		n->announced_registered = false;
+	}
+	node_maybe_mine(n);
+}
+
+/* The records of a block that joined the best chain, for the owner's alarm
+ * (owner.c); after a reorganisation, those of every block of the new
+ * branch, oldest first. */
+static void own_records(struct node *n, const struct block *b, const struct ledger_add *res)
+{
+	if (res->result == LEDGER_EXTENDED) {
+		owner_on_block(n, b, res->height);
+		return;
+	}
+	struct block *chain;
+	size_t len = load_branch(n, res->hash, res->fork, &chain);
+	for (size_t i = len; i-- > 0;) {
+		owner_on_block(n, &chain[i], chain[i].h.height);
+		block_free(&chain[i]);
+	}
+	free(chain);
+}
+
+/* Offer a block from anywhere: the local miner or a peer.  *res_out (may
+ * be NULL) gets the verdict when this returns LC_OK; LC_ERR_IO when the
+ * block could not be stored (and so was not taken).  The ledger decides
+ * which bodies to keep, and stores them through persist.c (the storage
+ * rule, ledger.h): a block's records are checked before its body is
+ * stored, and if the disk refuses it the ledger does not take it. */
+lc_err node_accept_block(struct node *n, const struct block *b,
+			  struct ledger_add *res_out)
+{
+	struct ledger_add tmp;
+	struct ledger_add *resp = res_out ? res_out : &tmp;
+	lc_err rc = ledger_add_block(n->ledger, b, clock_wall_s(), resp);
+	if (rc) {
+		if (!n->store_failing)
+			LOG_E("node", "block %u: %s", b->h.height, lc_strerror(rc));
+		return rc;
+	}
+	struct ledger_add res = *resp;
+	char h[65];
+	hex32(h, res.hash);
+	struct node_event ev;
+	switch (res.result) {
+	case LEDGER_EXTENDED:
+	case LEDGER_REORG:
+		node_store_changes(n, b, &res);
+		own_records(n, b, &res);
+		/* Sessions whose peer's key or name changed with it end now;
+		 * the others tell their peers our new view of the ledger. */
+		sess_recheck(n->sess);
+		sess_ledger_changed(n->sess);
+		LOG_I("node", "block %u %.16s with %zu record(s)", res.height, h, b->n_records);
+		ev = (struct node_event){ .kind = NODE_EV_BLOCK,
+					  .u.block = { .height = res.height,
+						       .records = (uint32_t)b->n_records } };
+		memcpy(ev.u.block.hash, h, sizeof(h));
+		node_emit(n, &ev);
+		tip_changed(n, &res);
+		break;
+	case LEDGER_SIDE:
+		break;
+	case LEDGER_INVALID:
+	case LEDGER_REFUSED:
+		if (res.marked)
+			node_store_invalid(n, res.invalid_from);
+		LOG_W("node", "refused block %u %.16s: %s", res.height, h, res.why);
+		ev = (struct node_event){ .kind = NODE_EV_BLOCK_REFUSED,
+					  .u.block_refused.height = res.height };
+		memcpy(ev.u.block_refused.hash, h, sizeof(h));
+		snprintf(ev.u.block_refused.why, sizeof(ev.u.block_refused.why), "%s", res.why);
+		node_emit(n, &ev);
+		if (res.rewrites_final)
+			share_branches(n, &res);
+		break;
+	case LEDGER_DUPLICATE:
+	case LEDGER_ORPHAN:
+		break;
+	}
+	return LC_OK;
+}
+
+void node_on_found(struct node *n, const struct miner_found *f)
+{
+	if (f->record) {
+		node_own_worked(n, f);
+		return;
+	}
+	if (f->job != n->job_id || !n->job_id)
+		return; /* a job we abandoned */
+	struct block b = n->job;     /* take the records over */
+	b.h = f->h;
+	n->job.records = NULL;
+	n->job.n_records = 0;
+	n->job_id = 0;
+	struct ledger_add res;
+	if (node_accept_block(n, &b, &res) == LC_OK &&
+	    (res.result == LEDGER_EXTENDED || res.result == LEDGER_REORG))
+		gossip_announce_block(n->gossip, res.hash);
+	block_free(&b);
+	node_maybe_mine(n);
+}

@@ -1,0 +1,254 @@
+/*
+ * messages.c - what the node does with each frame a peer sends, but the
+ * blocks' download and serving (sync.c).
+ *
+ * The handshake (HELLO both ways: network, self and duplicate checks, then
+ * a slot: slots.c), goodbyes, the addresses peers trade (numeric only: a
+ * peer cannot make us look names up), and records and blocks relayed.
+ * gossip_frame() (gossip.c) decodes each frame and calls these.
+ */
+#include "gossip/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/addr.h"
+#include "util/codec.h"
+#include "util/log.h"
+#include "util/net.h"
+
+/* ---- the handshake ---- */
+
+void gossip_send_hello(struct gossip *g, struct peer *p)
+{
+	struct wire_msg m;
+	memset(&m.u.hello, 0, sizeof(m.u.hello));
+	m.type = WIRE_HELLO;
+	struct wire_hello *h = &m.u.hello;
+	h->version = WIRE_VERSION;
+	memcpy(h->tag, g->tag, 8);
+	memcpy(h->genesis, ledger_genesis_hash(g->l), 32);
+	h->height = ledger_height(g->l);
+	ledger_tip(g->l, h->tip);
+	ledger_work(g->l, &h->work_hi, &h->work_lo);
+	h->listen_port = g->listen_fd >= 0 ? g->listen_port : 0;
+	h->nonce = g->nonce;
+	memcpy(p->hello_tip, h->tip, 32);
+	peer_send(g, p, &m);
+}
+
+static uint64_t dialer_nonce(const struct gossip *g, const struct peer *p)
+{
+	return p->outbound ? g->nonce : p->their.nonce;
+}
+
+void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *h)
+{
+	if (p->st == PS_READY) {
+		peer_misbehaved(g, p, "second hello");
+		return;
+	}
+	p->their = *h;
+	if (h->nonce == g->nonce) {
+		if (p->book >= 0)
+			g->book[p->book].self = true;
+		peer_bye(g, p, BYE_SELF, "connected to ourselves");
+		return;
+	}
+	if (memcmp(h->tag, g->tag, 8) != 0 ||
+	    memcmp(h->genesis, ledger_genesis_hash(g->l), 32) != 0) {
+		peer_bye(g, p, BYE_NETWORK, "different network");
+		return;
+	}
+	/* A node of our network answered at this address: remember where we
+	 * left from, even if this connection turns out to be a duplicate. */
+	if (p->outbound && p->book >= 0 && g->book[p->book].peer == p->id)
+		snprintf(g->book[p->book].local, sizeof(g->book[p->book].local), "%s",
+			 p->local);
+	/* Two connections to one node (both dialled each other): both ends keep
+	 * the one dialled by the smaller nonce, or the older one. */
+	struct peer *dup = NULL;
+	for (size_t i = 0; i < g->n_peers && !dup; i++) {
+		struct peer *q = g->peers[i];
+		if (q == p || q->st != PS_READY || q->their.nonce != h->nonce)
+			continue;
+		if (dialer_nonce(g, p) < dialer_nonce(g, q)) {
+			dup = q;   /* p replaces it, if p may have a slot */
+			continue;
+		}
+		if (p->book >= 0) {
+			g->book[p->book].has_nonce = true;
+			g->book[p->book].nonce = h->nonce;
+		}
+		peer_bye(g, p, BYE_DUPLICATE, "duplicate connection");
+		return;
+	}
+	if (!p->outbound && !gossip_admit_inbound(g, p))
+		return;
+	if (dup)
+		peer_bye(g, dup, BYE_DUPLICATE, "duplicate connection");
+	p->st = PS_READY;
+	p->was_ready = true;
+	p->height = h->height;
+	peer_learn(p, h->tip);
+
+	const char *seen = NULL;
+	if (p->outbound) {
+		if (p->book >= 0 && g->book[p->book].peer == p->id) {
+			struct book_entry *e = &g->book[p->book];
+			e->fails = 0;
+			e->has_nonce = true;
+			e->nonce = h->nonce;
+		}
+		if (gossip_joined_peer(g, p))
+			gossip_make_room_for_joined(g, p);
+		seen = p->addr;
+	} else if (h->listen_port) {
+		ip_port_fmt(p->adv, sizeof(p->adv), p->ip, h->listen_port);
+		int bi = book_add(g, p->adv, false);
+		if (bi >= 0 && !g->book[bi].peer) {
+			p->book = bi;
+			g->book[bi].fails = 0;
+			g->book[bi].has_nonce = true;
+			g->book[bi].nonce = h->nonce;
+			book_connected(g, bi, p->id);
+			/* A joined node that dialled us first (from the joined
+			 * address itself): our end is the address it reached. */
+			if (g->book[bi].joined &&
+			    !net_local_ip(p->fd, g->book[bi].local, sizeof(g->book[bi].local)))
+				g->book[bi].local[0] = '\0';
+		}
+		seen = p->adv;
+	}
+	LOG_I(LOGM, "peer %s%s ready: height %u", p->addr, p->outbound ? " (out)" : "",
+	      h->height);
+	g_notice(g, "peer %s connected", p->addr);
+	if (seen && g->cfg.host.peer_seen)
+		g->cfg.host.peer_seen(g->cfg.host.ctx, seen);
+
+	/* Our tip moved while the hellos crossed: say so, or the peer would
+	 * wait for our next block to learn of it. */
+	uint8_t tip[32];
+	ledger_tip(g->l, tip);
+	if (memcmp(tip, p->hello_tip, 32) != 0 && !peer_knows(p, tip) &&
+	    peer_send_hashes(g, p, WIRE_INV, 0, tip, 1))
+		peer_learn(p, tip);
+
+	struct wire_msg m = { .type = WIRE_GETPEERS };
+	if (peer_send(g, p, &m))
+		p->asked_peers = true;
+	sync_on_hello(g, p);
+}
+
+void gossip_on_bye(struct gossip *g, struct peer *p, uint8_t code, const char *reason)
+{
+	char why[200];
+	snprintf(why, sizeof(why), "said goodbye: %s (%s)", wire_bye_name(code), reason);
+	if (code == BYE_SELF && p->book >= 0)
+		g->book[p->book].self = true;
+	peer_close(g, p, LOG_INFO, why);
+}
+
+/* ---- addresses ---- */
+
+void gossip_on_getpeers(struct gossip *g, struct peer *p)
+{
+	struct wire_msg *m = malloc(sizeof(*m));
+	if (!m)
+		return;
+	m->type = WIRE_PEERS;
+	m->u.peers.n = 0;
+	for (size_t i = 0; i < g->n_peers && m->u.peers.n < WIRE_PEERS_MAX; i++) {
+		const struct peer *q = g->peers[i];
+		if (q != p && q->st == PS_READY && q->adv[0] && addr_valid(q->adv))
+			snprintf(m->u.peers.addr[m->u.peers.n++], ADDR_MAX_LEN + 1, "%s", q->adv);
+	}
+	peer_send(g, p, m);
+	free(m);
+}
+
+void gossip_on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m)
+{
+	if (!p->asked_peers)
+		return;   /* unasked: ignored */
+	p->asked_peers = false;
+	size_t added = 0;
+	for (size_t i = 0; i < m->u.peers.n; i++) {
+		char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
+		uint16_t port;
+		if (!hostport_parse(m->u.peers.addr[i], 0, host, sizeof(host), &port))
+			continue;
+		/* Numeric only: a peer cannot make us look names up. */
+		if (!net_ip_numeric(host))
+			continue;
+		ip_port_fmt(canon, sizeof(canon), host, port);
+		if (book_find(g, canon) < 0 && book_add(g, canon, false) >= 0)
+			added++;
+	}
+	if (added)
+		LOG_D(LOGM, "learned %zu addresses from %s", added, p->addr);
+}
+
+/* ---- records ---- */
+
+/*
+ * A record whose signature does not verify is a strike on its sender: an
+ * honest node relays only records its own pool took, so it sends one only
+ * when its chain binds the name to another key than ours (a rare split).
+ * The host's verdict is cached (ledger/sigcache.h), so a resend costs a
+ * lookup, and three strikes ban the address.  Said once per connection.
+ */
+static void on_bad_signature(struct gossip *g, struct peer *p, const struct record *r)
+{
+	if (!p->badsig_said) {
+		p->badsig_said = true;
+		LOG_I(LOGM, "peer %s sent a %s record for '%s' whose signature does not "
+		      "verify; each such record is a strike", p->addr, record_type_name(r->type),
+		      r->name);
+	}
+	if (guard_strike(g->guard, p->ip16, "sent records with bad signatures"))
+		peer_bye(g, p, BYE_PROTOCOL, "banned: records with bad signatures");
+}
+
+void gossip_on_record(struct gossip *g, struct peer *p, const struct wire_msg *m)
+{
+	lc_err rc = g->cfg.host.on_record(g->cfg.host.ctx, &m->u.record,
+					  gossip_source(p->ip16));
+	if (rc == LC_OK) {
+		p->t_record = g_now(g);
+		for (size_t i = 0; i < g->n_peers; i++) {
+			struct peer *q = g->peers[i];
+			if (q != p && q->st == PS_READY)
+				peer_send(g, q, m);
+		}
+	} else if (rc == LC_ERR_BADSIG) {
+		on_bad_signature(g, p, &m->u.record);
+	} else if (rc != LC_ERR_EXISTS) {
+		LOG_D(LOGM, "record from %s for '%s' not taken: %s", p->addr,
+		      m->u.record.name, lc_strerror(rc));
+	}
+}
+
+/* A block goes to sync.c; one that moved our tip marks its sender useful
+ * (eviction protects the last few). */
+void gossip_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
+{
+	uint8_t before[32], after[32];
+	ledger_tip(g->l, before);
+	sync_on_block(g, p, m);
+	ledger_tip(g->l, after);
+	if (memcmp(before, after, 32) != 0)
+		p->t_block = g_now(g);
+}
+
+uint64_t gossip_source(const uint8_t ip16[static 16])
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	uint64_t k = 0;
+	if (memcmp(ip16, v4mapped, 12) == 0)
+		k = be32_get(ip16 + 12);
+	else
+		k = be64_get(ip16) >> 1;
+	return k | (1ull << 63);
+}
