@@ -74,8 +74,9 @@ bool node_is_own_record(const struct node *n, const struct record *r)
 	return me && strcmp(me->name, r->name) == 0;
 }
 
-lc_err node_queue_own(struct node *n, struct record *r, const struct idkey *k,
-		      const struct idkey *k2, char *why, size_t whylen)
+/* Room for one more record of our own (its work queue, the pool); why[]
+ * with when to retry when there is none. */
+static lc_err own_room(struct node *n, char *why, size_t whylen)
 {
 	char hint[96];
 	retry_hint(n, hint, sizeof(hint));
@@ -86,6 +87,15 @@ lc_err node_queue_own(struct node *n, struct record *r, const struct idkey *k,
 	    mempool_local_count(n->mempool) == mempool_count(n->mempool))
 		return lc_why(why, whylen, LC_ERR_TOOBIG, "the pool of pending records is "
 			      "full of this node's own (%d); %s", MEMPOOL_MAX_RECORDS, hint);
+	return LC_OK;
+}
+
+lc_err node_queue_own(struct node *n, struct record *r, const struct idkey *k,
+		      const struct idkey *k2, char *why, size_t whylen)
+{
+	lc_err room = own_room(n, why, whylen);
+	if (room)
+		return room;
 	if (r->type != REC_COMMIT) {
 		lc_err rc = record_sign(r, k, k2);
 		if (rc)
@@ -300,15 +310,9 @@ lc_err node_register_name(struct node *n, const char *name, char *why, size_t wh
 	if (n->store_failing)
 		return lc_why(why, whylen, LC_ERR_IO, "cannot register now: %s cannot be "
 			      "written (%s); is the disk full?", n->opt.data_dir, n->store_why);
-	char hint[96];
-	retry_hint(n, hint, sizeof(hint));
-	if (n->n_own == NODE_OWN_MAX)
-		return lc_why(why, whylen, LC_ERR_TOOBIG, "this node is still doing the work "
-			      "for %d records of its own; %s", NODE_OWN_MAX, hint);
-	if (mempool_count(n->mempool) >= MEMPOOL_MAX_RECORDS &&
-	    mempool_local_count(n->mempool) == mempool_count(n->mempool))
-		return lc_why(why, whylen, LC_ERR_TOOBIG, "the pool of pending records is "
-			      "full of this node's own (%d); %s", MEMPOOL_MAX_RECORDS, hint);
+	lc_err room = own_room(n, why, whylen);
+	if (room)
+		return room;
 	/* The same name as before a restart: its salt, so its commit counts. */
 	char stored[NAME_MAX_LEN + 1] = "";
 	size_t len = 0, slen = 0;

@@ -138,16 +138,31 @@ void gossip_connect_done(struct gossip *g, struct peer *p)
 	gossip_send_hello(g, p);
 }
 
+/* The address book entry for "host[:port]" (made if new; joined marks it
+ * one the user joined), its canonical form in canon; -1 with *rc. */
+static int book_entry_for(struct gossip *g, const char *hostport, bool joined,
+			  char canon[ADDR_MAX_LEN + 1], lc_err *rc)
+{
+	char host[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	if (!hostport_parse(hostport, GOSSIP_DEFAULT_PORT, host, ADDR_MAX_LEN + 1, &port)) {
+		*rc = LC_ERR_INVAL;
+		return -1;
+	}
+	ip_port_fmt(canon, ADDR_MAX_LEN + 1, host, port);
+	int bi = book_add(g, canon, joined);
+	if (bi < 0)
+		*rc = LC_ERR_TOOBIG;
+	return bi;
+}
+
 lc_err gossip_join(struct gossip *g, const char *hostport)
 {
-	char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
-	uint16_t port;
-	if (!hostport_parse(hostport, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port))
-		return LC_ERR_INVAL;
-	ip_port_fmt(canon, sizeof(canon), host, port);
-	int bi = book_add(g, canon, true);
+	char canon[ADDR_MAX_LEN + 1];
+	lc_err rc;
+	int bi = book_entry_for(g, hostport, true, canon, &rc);
 	if (bi < 0)
-		return LC_ERR_TOOBIG;
+		return rc;
 	struct book_entry *e = &g->book[bi];
 	if (e->self) {
 		LOG_I(LOGM, "%s is this node", canon);
@@ -164,28 +179,22 @@ lc_err gossip_join(struct gossip *g, const char *hostport)
 
 lc_err gossip_remember(struct gossip *g, const char *hostport)
 {
-	char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
-	uint16_t port;
-	if (!hostport_parse(hostport, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port))
-		return LC_ERR_INVAL;
-	ip_port_fmt(canon, sizeof(canon), host, port);
-	int bi = book_add(g, canon, false);
+	char canon[ADDR_MAX_LEN + 1];
+	lc_err rc;
+	int bi = book_entry_for(g, hostport, false, canon, &rc);
 	if (bi < 0)
-		return LC_ERR_TOOBIG;
+		return rc;
 	g->book[bi].remembered = true;
 	return LC_OK;
 }
 
 lc_err gossip_sync_from(struct gossip *g, const char *hostport)
 {
-	char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
-	uint16_t port;
-	if (!hostport_parse(hostport, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port))
-		return LC_ERR_INVAL;
-	ip_port_fmt(canon, sizeof(canon), host, port);
-	int bi = book_add(g, canon, false);
+	char canon[ADDR_MAX_LEN + 1];
+	lc_err rc;
+	int bi = book_entry_for(g, hostport, false, canon, &rc);
 	if (bi < 0)
-		return LC_ERR_TOOBIG;
+		return rc;
 	struct book_entry *e = &g->book[bi];
 	if (e->self || e->peer)
 		return LC_OK;
