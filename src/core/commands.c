@@ -444,16 +444,25 @@ static json_t *history_json(struct node *n, json_t *args, char *err, size_t errl
 	return h.arr;
 }
 
-static json_t *verify_json(struct node *n, json_t *args, char *err, size_t errlen)
+/* The ledger's entry for the "name" argument; NULL with err[]. */
+static const struct name_entry *arg_entry(struct node *n, json_t *args, char *err,
+					  size_t errlen)
 {
 	const char *name = arg_name(args, err, errlen);
 	if (!name)
 		return NULL;
 	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
-	if (!e) {
+	if (!e)
 		snprintf(err, errlen, "'%s' is not on the ledger", name);
+	return e;
+}
+
+static json_t *verify_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const struct name_entry *e = arg_entry(n, args, err, errlen);
+	if (!e)
 		return NULL;
-	}
+	const char *name = e->name;
 	char number[SAFETY_STR_LEN], theirs[FINGERPRINT_STR_LEN];
 	safety_with(n, e, number);
 	if (!number[0]) {
@@ -497,14 +506,10 @@ static json_t *verify_json(struct node *n, json_t *args, char *err, size_t errle
  * only shows what would be accepted. */
 static json_t *trust_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
-	const char *name = arg_name(args, err, errlen);
-	if (!name)
+	const struct name_entry *e = arg_entry(n, args, err, errlen);
+	if (!e)
 		return NULL;
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
-	if (!e) {
-		snprintf(err, errlen, "'%s' is not on the ledger", name);
-		return NULL;
-	}
+	const char *name = e->name;
 	if (e->status != NAME_ACTIVE) {
 		snprintf(err, errlen, "'%s' is revoked on the ledger: there is no key to trust",
 			 name);
