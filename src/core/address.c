@@ -31,12 +31,7 @@ void node_update_address(struct node *n)
 	    !netaddr_publishable(&n->addr, now) || now < n->addr_retry_ms)
 		return;
 	struct record r;
-	memset(&r, 0, sizeof(r));
-	r.type = REC_ADDRESS;
-	snprintf(r.network, sizeof(r.network), "%s", ledger_network(n->ledger));
-	snprintf(r.name, sizeof(r.name), "%s", e->name);
-	r.time = (uint64_t)clock_wall_s();
-	r.seq = e->seq + 1;
+	node_change_template(n, &r, REC_ADDRESS, e);
 	snprintf(r.addr, sizeof(r.addr), "%s", n->address);
 	char why[200];
 	if (owner_queue(n, &r, n->key, NULL, why, sizeof(why)) == LC_OK) {

@@ -262,6 +262,10 @@ bool node_is_own_record(const struct node *n, const struct record *r);
 void node_key_path(const struct node *n, char *out, size_t len, const char *suffix);
 
 /* ---- owner.c: the owner controls the key ---- */
+/* A change (ADDRESS, ROTATE, REVOKE, RECOVER) of e's name in r: type,
+ * network, name, time now and the next seq; the caller fills the rest. */
+void node_change_template(struct node *n, struct record *r, uint8_t type,
+			  const struct name_entry *e);
 /* At start, after identity.key: read identity.key.next and .old, and the
  * own-binding alarm the store kept.  why[] on failure. */
 lc_err owner_load(struct node *n, char *why, size_t whylen);

@@ -205,8 +205,8 @@ lc_err owner_queue(struct node *n, struct record *r, const struct idkey *k,
 	return node_queue_own(n, r, k, k2, why, whylen);
 }
 
-static void change_template(struct node *n, struct record *r, uint8_t type,
-			    const struct name_entry *e)
+void node_change_template(struct node *n, struct record *r, uint8_t type,
+			  const struct name_entry *e)
 {
 	memset(r, 0, sizeof(*r));
 	r->type = type;
@@ -222,7 +222,7 @@ static lc_err queue_rotate(struct node *n, const struct name_entry *e, const str
 			   const struct idkey *to, char *why, size_t whylen)
 {
 	struct record r;
-	change_template(n, &r, REC_ROTATE, e);
+	node_change_template(n, &r, REC_ROTATE, e);
 	size_t len;
 	const uint8_t *spki = idkey_spki(to, &len);
 	memcpy(r.spki, spki, len);
@@ -451,7 +451,7 @@ static lc_err queue_recover(struct node *n, const struct name_entry *e, char *wh
 			    size_t whylen)
 {
 	struct record r;
-	change_template(n, &r, REC_RECOVER, e);
+	node_change_template(n, &r, REC_RECOVER, e);
 	size_t len;
 	const uint8_t *spki = idkey_spki(n->next_key, &len);
 	memcpy(r.spki, spki, len);
@@ -637,7 +637,7 @@ lc_err owner_revoke(struct node *n, char *why, size_t whylen)
 	if (!e)
 		return LC_ERR_REJECTED;
 	struct record r;
-	change_template(n, &r, REC_REVOKE, e);
+	node_change_template(n, &r, REC_REVOKE, e);
 	lc_err rc = owner_queue(n, &r, n->key, NULL, why, whylen);
 	if (rc)
 		return rc;
