@@ -361,3 +361,54 @@ bool tnode_closed_by_peer(int fd, int ms)
 	}
 	return false;
 }
+
+json_t *tnode_ctl1(struct tnode *t, const char *const args[])
+{
+	json_t *out = NULL;
+	if (tnode_ctl(t, &out, args) != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	if (json_is_array(out)) {
+		json_t *o = json_incref(json_array_get(out, 0));
+		json_decref(out);
+		return o;
+	}
+	return out;
+}
+
+json_t *tnode_name_entry(struct tnode *t, const char *name)
+{
+	const char *args[] = { "names", NULL };
+	json_t *arr = tnode_ctl_list(t, args), *found = NULL;
+	for (size_t i = 0; i < json_array_size(arr) && !found; i++)
+		if (strcmp(jstr(json_array_get(arr, i), "name"), name) == 0)
+			found = json_incref(json_array_get(arr, i));
+	json_decref(arr);
+	return found;
+}
+
+bool tnode_name_has(struct tnode *t, const char *name, const char *field, const char *want)
+{
+	json_t *e = tnode_name_entry(t, name);
+	bool ok = e && strcmp(jstr(e, field), want) == 0;
+	json_decref(e);
+	return ok;
+}
+
+bool tnode_status_has(struct tnode *t, const char *field, const char *want)
+{
+	json_t *s = tnode_status(t);
+	bool ok = s && strcmp(jstr(s, field), want) == 0;
+	json_decref(s);
+	return ok;
+}
+
+size_t tnode_count_alarms(struct tnode *t)
+{
+	const char *args[] = { "alarms", NULL };
+	json_t *a = tnode_ctl_list(t, args);
+	size_t n = json_array_size(a);
+	json_decref(a);
+	return n;
+}

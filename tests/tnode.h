@@ -56,6 +56,18 @@ void tnode_follow(struct tnode *t, struct ctl_stream *st);
  * deadline passes (NULL). */
 json_t *tnode_wait_event(struct ctl_stream *st, const char *kind, int timeout_ms);
 
+/* ctl ARGS as one object (the first line when there are several), or NULL
+ * when ctl failed; the caller decrefs. */
+json_t *tnode_ctl1(struct tnode *t, const char *const args[]);
+/* name's entry in `ctl names` (the caller decrefs), or NULL. */
+json_t *tnode_name_entry(struct tnode *t, const char *name);
+/* `ctl names` says name's field is want. */
+bool tnode_name_has(struct tnode *t, const char *name, const char *field, const char *want);
+/* `ctl status` says field is want. */
+bool tnode_status_has(struct tnode *t, const char *field, const char *want);
+/* How many alarms `ctl alarms` lists. */
+size_t tnode_count_alarms(struct tnode *t);
+
 /* ctl stop, then wait for exit; returns the exit status (or -1). */
 int tnode_stop(struct tnode *t, int timeout_ms);
 /* SIGKILL and reap. */

@@ -119,60 +119,6 @@ static void start(struct tnode *t, struct ctl_stream *st, const char *dir, const
 		tnode_follow(t, st);
 }
 
-/* ctl ARGS as an object (the first line), or NULL when ctl failed. */
-static json_t *ctl1(struct tnode *t, const char *const args[])
-{
-	json_t *out = NULL;
-	if (tnode_ctl(t, &out, args) != 0) {
-		json_decref(out);
-		return NULL;
-	}
-	if (json_is_array(out)) {
-		json_t *o = json_incref(json_array_get(out, 0));
-		json_decref(out);
-		return o;
-	}
-	return out;
-}
-
-static json_t *name_entry(struct tnode *t, const char *name)
-{
-	const char *args[] = { "names", NULL };
-	json_t *arr = tnode_ctl_list(t, args);
-	json_t *found = NULL;
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (strcmp(jstr(json_array_get(arr, i), "name"), name) == 0)
-			found = json_incref(json_array_get(arr, i));
-	json_decref(arr);
-	return found;
-}
-
-/* names on t says name's field is want. */
-static bool name_has(struct tnode *t, const char *name, const char *field, const char *want)
-{
-	json_t *e = name_entry(t, name);
-	bool ok = e && strcmp(jstr(e, field), want) == 0;
-	json_decref(e);
-	return ok;
-}
-
-static bool status_has(struct tnode *t, const char *field, const char *want)
-{
-	json_t *s = tnode_status(t);
-	bool ok = s && strcmp(jstr(s, field), want) == 0;
-	json_decref(s);
-	return ok;
-}
-
-static size_t n_alarms(struct tnode *t)
-{
-	const char *args[] = { "alarms", NULL };
-	json_t *a = tnode_ctl_list(t, args);
-	size_t n = json_array_size(a);
-	json_decref(a);
-	return n;
-}
-
 static bool has_peer(json_t *status, void *arg)
 {
 	(void)arg;
@@ -236,7 +182,7 @@ TEST_T(owner_rotate_switches_the_key_and_sessions_prove_the_new_one, 180)
 	struct pair p;
 	pair_start(&p, 150);
 	const char *rotate[] = { "rotate", NULL };
-	json_t *r = ctl1(&p.alice, rotate);
+	json_t *r = tnode_ctl1(&p.alice, rotate);
 	CHECK(r != NULL);
 	CHECK_STR(jstr(r, "status"), "mining");
 	CHECK_STR(jstr(r, "old_fingerprint"), p.fp_alice);
@@ -252,8 +198,8 @@ TEST_T(owner_rotate_switches_the_key_and_sessions_prove_the_new_one, 180)
 	CHECK_STR(jstr(ev, "new_fingerprint"), nf);
 	CHECK_STR(jstr(ev, "old_fingerprint"), p.fp_alice);
 	json_decref(ev);
-	CHECK(status_has(&p.alice, "fingerprint", nf));
-	CHECK(status_has(&p.alice, "rotation", "none"));
+	CHECK(tnode_status_has(&p.alice, "fingerprint", nf));
+	CHECK(tnode_status_has(&p.alice, "rotation", "none"));
 	file_fp(p.alice.dir, "identity.key", got);
 	CHECK_STR(got, nf);
 	file_fp(p.alice.dir, "identity.key.old", got);   /* kept until final */
@@ -266,9 +212,9 @@ TEST_T(owner_rotate_switches_the_key_and_sessions_prove_the_new_one, 180)
 	CHECK_INT(stt.st_mode & 0777, ==, 0600);
 
 	/* Bob's pin follows, quietly; his session with the old key ended. */
-	WAIT_UNTIL(name_has(&p.bob, "alice", "fingerprint", nf), 30000);
-	CHECK(name_has(&p.bob, "alice", "status", "active"));
-	CHECK_INT(n_alarms(&p.bob), ==, 0);
+	WAIT_UNTIL(tnode_name_has(&p.bob, "alice", "fingerprint", nf), 30000);
+	CHECK(tnode_name_has(&p.bob, "alice", "status", "active"));
+	CHECK_INT(tnode_count_alarms(&p.bob), ==, 0);
 	ev = wait_step(&p.sb, "alice", "closed", NULL, NULL, 30000);
 	CHECK(ev != NULL);
 	CHECK(jstr(ev, "why")[0]);
@@ -288,7 +234,7 @@ TEST_T(owner_rotate_switches_the_key_and_sessions_prove_the_new_one, 180)
 	/* No alarm anywhere: this was alice's own rotation. */
 	CHECK(tnode_wait_event(&p.sa, "own_binding_changed", 500) == NULL);
 	CHECK(tnode_wait_event(&p.sb, "alarm", 500) == NULL);
-	CHECK_INT(n_alarms(&p.alice), ==, 0);
+	CHECK_INT(tnode_count_alarms(&p.alice), ==, 0);
 	pair_stop(&p);
 }
 
@@ -298,26 +244,26 @@ TEST_T(owner_revoke_ends_sessions_and_refuses_chats, 180)
 	pair_start(&p, 151);
 	/* Without --confirm: what it means, and nothing done. */
 	const char *ask[] = { "revoke", NULL };
-	json_t *r = ctl1(&p.alice, ask);
+	json_t *r = tnode_ctl1(&p.alice, ask);
 	CHECK(r != NULL);
 	CHECK_STR(jstr(r, "status"), "not revoked");
 	CHECK(strstr(jstr(r, "explain"), "nobody"));
 	json_decref(r);
 	CHECK(tnode_wait_event(&p.sa, "revoking", 500) == NULL);
-	CHECK(name_has(&p.alice, "alice", "status", "active"));
+	CHECK(tnode_name_has(&p.alice, "alice", "status", "active"));
 
 	const char *confirm[] = { "revoke", "--confirm", NULL };
-	r = ctl1(&p.alice, confirm);
+	r = tnode_ctl1(&p.alice, confirm);
 	CHECK(r != NULL);
 	CHECK_STR(jstr(r, "status"), "mining");
 	json_decref(r);
 	json_t *ev = tnode_wait_event(&p.sa, "revoked", 30000);
 	CHECK(ev != NULL);
 	json_decref(ev);
-	CHECK(status_has(&p.alice, "registration", "revoked"));
+	CHECK(tnode_status_has(&p.alice, "registration", "revoked"));
 
 	/* Bob: alice is revoked, his session with her ended saying so. */
-	WAIT_UNTIL(name_has(&p.bob, "alice", "status", "revoked"), 30000);
+	WAIT_UNTIL(tnode_name_has(&p.bob, "alice", "status", "revoked"), 30000);
 	ev = wait_step(&p.sb, "alice", "closed", "why", "revoked", 30000);
 	CHECK(ev != NULL);
 	json_decref(ev);
@@ -327,11 +273,11 @@ TEST_T(owner_revoke_ends_sessions_and_refuses_chats, 180)
 	CHECK_INT(tnode_send(&p.alice, "bob", "still here", err, sizeof(err)), !=, 0);
 	CHECK(strstr(err, "revoked"));
 	const char *conn[] = { "connect", "bob", NULL };
-	CHECK(ctl1(&p.alice, conn) == NULL);
+	CHECK(tnode_ctl1(&p.alice, conn) == NULL);
 	/* And no one may have the name again: the same key cannot rotate it. */
 	const char *rotate[] = { "rotate", NULL };
-	CHECK(ctl1(&p.alice, rotate) == NULL);
-	CHECK_INT(n_alarms(&p.alice), ==, 0);
+	CHECK(tnode_ctl1(&p.alice, rotate) == NULL);
+	CHECK_INT(tnode_count_alarms(&p.alice), ==, 0);
 	pair_stop(&p);
 }
 
@@ -378,7 +324,7 @@ TEST_T(owner_a_thiefs_rotate_of_our_name_raises_the_own_alarm, 120)
 	struct tnode alice;
 	struct ctl_stream sa;
 	start(&alice, &sa, dir, "alice", net, 1, NULL);
-	WAIT_UNTIL(status_has(&alice, "registration", "registered"), 30000);
+	WAIT_UNTIL(tnode_status_has(&alice, "registration", "registered"), 30000);
 
 	/* The thief holds alice's key: a ROTATE to its own, signed by both. */
 	struct record r;
@@ -411,8 +357,8 @@ TEST_T(owner_a_thiefs_rotate_of_our_name_raises_the_own_alarm, 120)
 	ctl_stream_close(&sa);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
 	start(&alice, NULL, dir, "alice", net, 1, NULL);
-	WAIT_UNTIL(status_has(&alice, "registration", "lost"), 30000);
-	CHECK_INT(n_alarms(&alice), ==, 1);
+	WAIT_UNTIL(tnode_status_has(&alice, "registration", "lost"), 30000);
+	CHECK_INT(tnode_count_alarms(&alice), ==, 1);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
 	chain_free(bs);
 	block_free(&rot);
@@ -436,8 +382,8 @@ TEST_T(owner_a_crash_before_the_rotate_was_mined_loses_no_key, 120)
 	fp_of(key(K_NEW), fp_new);
 	struct tnode alice;
 	start(&alice, NULL, dir, "alice", net, 1, NULL);
-	WAIT_UNTIL(status_has(&alice, "fingerprint", fp_new), 30000);
-	CHECK(name_has(&alice, "alice", "fingerprint", fp_new));
+	WAIT_UNTIL(tnode_status_has(&alice, "fingerprint", fp_new), 30000);
+	CHECK(tnode_name_has(&alice, "alice", "fingerprint", fp_new));
 	file_fp(dir, "identity.key", got);
 	CHECK_STR(got, fp_new);
 	char fp_old[FINGERPRINT_STR_LEN];
@@ -445,7 +391,7 @@ TEST_T(owner_a_crash_before_the_rotate_was_mined_loses_no_key, 120)
 	file_fp(dir, "identity.key.old", got);
 	CHECK_STR(got, fp_old);
 	CHECK(!exists(dir, "identity.key.next"));
-	CHECK_INT(n_alarms(&alice), ==, 0);
+	CHECK_INT(tnode_count_alarms(&alice), ==, 0);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
 	chain_free(bs);
 	fx_close(&f);
@@ -473,8 +419,8 @@ TEST_T(owner_a_crash_during_the_switch_finishes_it, 120)
 	fp_of(key(K_NEW), fp_new);
 	struct tnode alice;
 	start(&alice, NULL, dir, "alice", net, 1, NULL);
-	WAIT_UNTIL(status_has(&alice, "fingerprint", fp_new), 30000);
-	CHECK(status_has(&alice, "registration", "registered"));
+	WAIT_UNTIL(tnode_status_has(&alice, "fingerprint", fp_new), 30000);
+	CHECK(tnode_status_has(&alice, "registration", "registered"));
 	file_fp(dir, "identity.key", got);
 	CHECK_STR(got, fp_new);
 	char fp_old[FINGERPRINT_STR_LEN];
@@ -482,7 +428,7 @@ TEST_T(owner_a_crash_during_the_switch_finishes_it, 120)
 	file_fp(dir, "identity.key.old", got);
 	CHECK_STR(got, fp_old);
 	CHECK(!exists(dir, "identity.key.next"));
-	CHECK_INT(n_alarms(&alice), ==, 0);
+	CHECK_INT(tnode_count_alarms(&alice), ==, 0);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
 	for (int i = 0; i < CHAIN_N + 1; i++)
 		block_free(&b[i]);
@@ -598,12 +544,12 @@ TEST_T(owner_a_rotation_ends_the_session_a_thief_dialed_in_with_the_old_key, 120
 	json_decref(ev);
 
 	const char *rotate[] = { "rotate", NULL };
-	json_t *r = ctl1(&alice, rotate);
+	json_t *r = tnode_ctl1(&alice, rotate);
 	CHECK(r != NULL);
 	char nf[FINGERPRINT_STR_LEN];
 	snprintf(nf, sizeof(nf), "%s", jstr(r, "new_fingerprint"));
 	json_decref(r);
-	WAIT_UNTIL(name_has(&bob, "alice", "fingerprint", nf), 30000);
+	WAIT_UNTIL(tnode_name_has(&bob, "alice", "fingerprint", nf), 30000);
 	ev = wait_step(&sb, "alice", "closed", "why", "another key", 10000);
 	CHECK(ev != NULL);
 	json_decref(ev);

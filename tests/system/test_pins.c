@@ -112,35 +112,6 @@ static bool feed(int net, int *peers, struct fx *genesis, const struct block *bs
 	return pong;
 }
 
-/* ctl ARGS as an object (the first line), or NULL when ctl failed. */
-static json_t *ctl1(struct tnode *t, const char *const args[])
-{
-	json_t *out = NULL;
-	if (tnode_ctl(t, &out, args) != 0) {
-		json_decref(out);
-		return NULL;
-	}
-	if (json_is_array(out)) {
-		json_t *o = json_incref(json_array_get(out, 0));
-		json_decref(out);
-		return o;
-	}
-	return out;
-}
-
-/* ctl names' entry for name (a new reference), or NULL. */
-static json_t *name_entry(struct tnode *t, const char *name)
-{
-	const char *args[] = { "names", NULL };
-	json_t *arr = tnode_ctl_list(t, args);
-	json_t *found = NULL;
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (strcmp(jstr(json_array_get(arr, i), "name"), name) == 0)
-			found = json_incref(json_array_get(arr, i));
-	json_decref(arr);
-	return found;
-}
-
 static json_t *alarms(struct tnode *t)
 {
 	const char *args[] = { "alarms", NULL };
@@ -269,7 +240,7 @@ static void rebind(int net, bool verified)
 	seen.dialed = false;
 	if (verified) {
 		const char *v[] = { "verify", "bob", "--confirm", NULL };
-		json_t *o = ctl1(&alice, v);
+		json_t *o = tnode_ctl1(&alice, v);
 		CHECK(o && json_is_true(json_object_get(o, "verified")));
 		json_decref(o);
 	}
@@ -293,7 +264,7 @@ static void rebind(int net, bool verified)
 	CHECK(json_is_true(json_object_get(a0, "verified")) == verified);
 	CHECK(jstr(a0, "safety_number")[0] != '\0');
 	json_decref(a);
-	json_t *e = name_entry(&alice, "bob");
+	json_t *e = tnode_name_entry(&alice, "bob");
 	CHECK(e != NULL);
 	CHECK_STR(jstr(e, "status"), "key-changed");
 	CHECK_STR(jstr(e, "held"), "key changed");
@@ -302,7 +273,7 @@ static void rebind(int net, bool verified)
 
 	/* What alice writes now is held, and `send` says so. */
 	const char *send[] = { "send", "bob", "the safe code is 4711", NULL };
-	json_t *o = ctl1(&alice, send);
+	json_t *o = tnode_ctl1(&alice, send);
 	CHECK(o != NULL);
 	CHECK_STR(jstr(o, "status"), "held");
 	CHECK(strstr(jstr(o, "why"), "key changed"));
@@ -321,9 +292,9 @@ static void rebind(int net, bool verified)
 
 	/* Only the ledger's key can be accepted: the old one is refused. */
 	const char *wrong[] = { "trust", "bob", "--key", fp_bob, NULL };
-	CHECK(ctl1(&alice, wrong) == NULL);
+	CHECK(tnode_ctl1(&alice, wrong) == NULL);
 	const char *show[] = { "trust", "bob", NULL };
-	o = ctl1(&alice, show);
+	o = tnode_ctl1(&alice, show);
 	CHECK(o != NULL);
 	CHECK(json_is_false(json_object_get(o, "trusted")));
 	CHECK_STR(jstr(o, "pinned"), fp_bob);
@@ -334,7 +305,7 @@ static void rebind(int net, bool verified)
 	/* The person accepts the new key: the alarm ends, the message goes to
 	 * the new key. */
 	const char *trust[] = { "trust", "bob", "--key", fp_imp, NULL };
-	o = ctl1(&alice, trust);
+	o = tnode_ctl1(&alice, trust);
 	CHECK(o != NULL);
 	CHECK(json_is_true(json_object_get(o, "trusted")));
 	json_decref(o);
@@ -347,7 +318,7 @@ static void rebind(int net, bool verified)
 	a = alarms(&alice);
 	CHECK_INT(json_array_size(a), ==, 0);
 	json_decref(a);
-	e = name_entry(&alice, "bob");
+	e = tnode_name_entry(&alice, "bob");
 	CHECK_STR(jstr(e, "status"), "active");
 	/* Verified was for the old key: dropped until verified again. */
 	CHECK(json_is_false(json_object_get(e, "verified")));
@@ -404,7 +375,7 @@ TEST_T(pins_the_alarm_ends_when_the_ledger_returns_to_the_pinned_key, 240)
 	CHECK_INT(fx_extend(&c.evil, &r, 1, &c.e[c.ne]), ==, LEDGER_EXTENDED);
 	CHECK(feed(net, &peers, &c.genesis, &c.e[c.ne], 1));
 	c.ne++;
-	json_t *e = name_entry(&alice, "bob");
+	json_t *e = tnode_name_entry(&alice, "bob");
 	CHECK(e != NULL);
 	CHECK_STR(jstr(e, "status"), "revoked");
 	json_decref(e);
@@ -427,7 +398,7 @@ TEST_T(pins_the_alarm_ends_when_the_ledger_returns_to_the_pinned_key, 240)
 	json_t *a = alarms(&alice);
 	CHECK_INT(json_array_size(a), ==, 0);
 	json_decref(a);
-	e = name_entry(&alice, "bob");
+	e = tnode_name_entry(&alice, "bob");
 	CHECK_STR(jstr(e, "status"), "active");
 	json_decref(e);
 	CHECK(wait_step(&st, "bob", "established", NULL, &seen, 60000));

@@ -68,59 +68,6 @@ static bool exists(const char *dir, const char *file)
 	return access(path, F_OK) == 0;
 }
 
-/* ctl ARGS as an object (the first line), or NULL when ctl failed. */
-static json_t *ctl1(struct tnode *t, const char *const args[])
-{
-	json_t *out = NULL;
-	if (tnode_ctl(t, &out, args) != 0) {
-		json_decref(out);
-		return NULL;
-	}
-	if (json_is_array(out)) {
-		json_t *o = json_incref(json_array_get(out, 0));
-		json_decref(out);
-		return o;
-	}
-	return out;
-}
-
-static json_t *name_entry(struct tnode *t, const char *name)
-{
-	const char *args[] = { "names", NULL };
-	json_t *arr = tnode_ctl_list(t, args);
-	json_t *found = NULL;
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (strcmp(jstr(json_array_get(arr, i), "name"), name) == 0)
-			found = json_incref(json_array_get(arr, i));
-	json_decref(arr);
-	return found;
-}
-
-static bool name_has(struct tnode *t, const char *name, const char *field, const char *want)
-{
-	json_t *e = name_entry(t, name);
-	bool ok = e && strcmp(jstr(e, field), want) == 0;
-	json_decref(e);
-	return ok;
-}
-
-static bool status_has(struct tnode *t, const char *field, const char *want)
-{
-	json_t *s = tnode_status(t);
-	bool ok = s && strcmp(jstr(s, field), want) == 0;
-	json_decref(s);
-	return ok;
-}
-
-static size_t n_alarms(struct tnode *t)
-{
-	const char *args[] = { "alarms", NULL };
-	json_t *a = tnode_ctl_list(t, args);
-	size_t n = json_array_size(a);
-	json_decref(a);
-	return n;
-}
-
 static bool has_peer(json_t *status, void *arg)
 {
 	(void)arg;
@@ -240,7 +187,7 @@ static void theft_block(struct fx *f, struct block *out, int net)
 static void export_to(struct tnode *t, const char *file, const struct idkey *rk)
 {
 	const char *args[] = { "recovery", "export", file, NULL };
-	json_t *r = ctl1(t, args);
+	json_t *r = tnode_ctl1(t, args);
 	CHECK(r != NULL);
 	CHECK_STR(jstr(r, "status"), "exported");
 	CHECK(strstr(jstr(r, "advice"), "offline"));
@@ -253,14 +200,14 @@ static void export_to(struct tnode *t, const char *file, const struct idkey *rk)
 	fp_of(rk, want);
 	CHECK_STR(got, want);
 	/* Never over a file. */
-	CHECK(ctl1(t, args) == NULL);
+	CHECK(tnode_ctl1(t, args) == NULL);
 }
 
 /* ctl recovery show on t: the text form of key rk, with a warning. */
 static void show_to(struct tnode *t, char code[RECOVERY_TEXT_MAX], const struct idkey *rk)
 {
 	const char *args[] = { "recovery", "show", NULL };
-	json_t *r = ctl1(t, args);
+	json_t *r = tnode_ctl1(t, args);
 	CHECK(r != NULL);
 	CHECK(strstr(jstr(r, "warning"), "anyone who has it can take your name"));
 	char want[RECOVERY_TEXT_MAX];
@@ -284,7 +231,7 @@ static json_t *ctl1_stdin(struct tnode *t, const char *const args[], const char 
 	CHECK(saved >= 0 && fd >= 0);
 	CHECK_INT(dup2(fd, 0), ==, 0);
 	close(fd);
-	json_t *r = ctl1(t, args);
+	json_t *r = tnode_ctl1(t, args);
 	CHECK_INT(dup2(saved, 0), ==, 0);
 	close(saved);
 	unlink(path);
@@ -294,18 +241,18 @@ static json_t *ctl1_stdin(struct tnode *t, const char *const args[], const char 
 static void remove_recovery(struct tnode *t)
 {
 	const char *ask[] = { "recovery", "remove", NULL };
-	json_t *r = ctl1(t, ask);
+	json_t *r = tnode_ctl1(t, ask);
 	CHECK(r != NULL);
 	CHECK_STR(jstr(r, "status"), "not removed");
 	json_decref(r);
 	CHECK(exists(t->dir, "recovery.key"));
 	const char *confirm[] = { "recovery", "remove", "--confirm", NULL };
-	r = ctl1(t, confirm);
+	r = tnode_ctl1(t, confirm);
 	CHECK(r != NULL);
 	CHECK_STR(jstr(r, "status"), "removed");
 	json_decref(r);
 	CHECK(!exists(t->dir, "recovery.key"));
-	CHECK(status_has(t, "recovery_key", "none"));
+	CHECK(tnode_status_has(t, "recovery_key", "none"));
 }
 
 /* The world of a theft: alice (.1, with her recovery key in her data dir)
@@ -336,8 +283,8 @@ static void world_start(struct world *w, int net, bool export, bool remove)
 	snprintf(path, sizeof(path), "%s/recovery.key", dir);
 	CHECK_OK(idkey_save(fx_rkey(0), path));
 	start(&w->alice, &w->sa, dir, "alice", net, 1, NULL);
-	WAIT_UNTIL(status_has(&w->alice, "registration", "registered"), 30000);
-	CHECK(status_has(&w->alice, "recovery_key", "on this device"));
+	WAIT_UNTIL(tnode_status_has(&w->alice, "registration", "registered"), 30000);
+	CHECK(tnode_status_has(&w->alice, "recovery_key", "on this device"));
 	snprintf(w->exported, sizeof(w->exported), "%s/alice-recovery-%d.key", harness_tmpdir(),
 		 net);
 	if (export) {
@@ -362,8 +309,8 @@ static void world_start(struct world *w, int net, bool export, bool remove)
 	CHECK_STR(jstr(ev, "record"), "rotate");
 	CHECK(strstr(jstr(ev, "why"), "ctl recover"));
 	json_decref(ev);
-	WAIT_UNTIL(name_has(&w->carol, "alice", "fingerprint", w->fp_thief), 30000);
-	CHECK_INT(n_alarms(&w->carol), ==, 0);
+	WAIT_UNTIL(tnode_name_has(&w->carol, "alice", "fingerprint", w->fp_thief), 30000);
+	CHECK_INT(tnode_count_alarms(&w->carol), ==, 0);
 	ev = wait_step(&w->sc, "alice", "closed", 30000);
 	CHECK(ev != NULL);
 	json_decref(ev);
@@ -371,7 +318,7 @@ static void world_start(struct world *w, int net, bool export, bool remove)
 	/* The thief's node, as alice, gets carol's next message. */
 	make_dir(dir, sizeof(dir), "thief", net, key(K_THIEF), w->b, 3);
 	start(&w->thief, &w->st, dir, "alice", net, 2, join);
-	WAIT_UNTIL(status_has(&w->thief, "registration", "registered"), 30000);
+	WAIT_UNTIL(tnode_status_has(&w->thief, "registration", "registered"), 30000);
 	CHECK_INT(tnode_send(&w->carol, "alice", "stolen", NULL, 0), ==, 0);
 	WAIT_UNTIL(tnode_count(&w->carol, "alice", "delivered", "stolen") == 1, 30000);
 	CHECK_INT(tnode_count(&w->thief, "carol", "received", "stolen"), ==, 1);
@@ -399,7 +346,7 @@ static json_t *recover_with(struct world *w, struct tnode *rec, bool by_text)
 {
 	const char *file[] = { "recover", "--key-file", w->exported, NULL };
 	const char *text[] = { "recover", "--key-text", "-", NULL };
-	return by_text ? ctl1_stdin(rec, text, w->code) : ctl1(rec, file);
+	return by_text ? ctl1_stdin(rec, text, w->code) : tnode_ctl1(rec, file);
 }
 
 /* rec (alice's node, or a new one) runs ctl recover with the exported
@@ -424,9 +371,9 @@ static void recover_and_check(struct world *w, struct tnode *rec, struct ctl_str
 	CHECK(ev != NULL);
 	CHECK_STR(jstr(ev, "new_fingerprint"), nf);
 	json_decref(ev);
-	CHECK(status_has(rec, "fingerprint", nf));
-	CHECK(status_has(rec, "registration", "registered"));
-	CHECK(status_has(rec, "recovery", "none"));
+	CHECK(tnode_status_has(rec, "fingerprint", nf));
+	CHECK(tnode_status_has(rec, "registration", "registered"));
+	CHECK(tnode_status_has(rec, "recovery", "none"));
 	/* A new recovery key, on the device until exported; the spent one
 	 * is gone. */
 	char path[700], got[FINGERPRINT_STR_LEN], spent[FINGERPRINT_STR_LEN];
@@ -439,16 +386,16 @@ static void recover_and_check(struct world *w, struct tnode *rec, struct ctl_str
 	snprintf(path, sizeof(path), "%s/identity.key", rec->dir);
 	file_fp(path, got);
 	CHECK_STR(got, nf);
-	CHECK_INT(n_alarms(rec), ==, 0);
+	CHECK_INT(tnode_count_alarms(rec), ==, 0);
 	/* The spent key works no more, in either form. */
 	CHECK(recover_with(w, rec, false) == NULL);
 	CHECK(recover_with(w, rec, true) == NULL);
 
 	/* The third node: alice's new key, no alarm (a valid RECOVER); the
 	 * thief's session as alice ended. */
-	WAIT_UNTIL(name_has(&w->carol, "alice", "fingerprint", nf), 30000);
-	CHECK(name_has(&w->carol, "alice", "status", "active"));
-	CHECK_INT(n_alarms(&w->carol), ==, 0);
+	WAIT_UNTIL(tnode_name_has(&w->carol, "alice", "fingerprint", nf), 30000);
+	CHECK(tnode_name_has(&w->carol, "alice", "status", "active"));
+	CHECK_INT(tnode_count_alarms(&w->carol), ==, 0);
 	ev = wait_step(&w->sc, "alice", "closed", 30000);
 	CHECK(ev != NULL);
 	json_decref(ev);
@@ -497,10 +444,10 @@ TEST_T(recovery_takes_a_stolen_name_back_on_a_new_device, 240)
 	snprintf(bad, sizeof(bad), "%s", w.code);
 	bad[10] = bad[10] == 'a' ? 'b' : 'a';
 	const char *text[] = { "recover", "--key-text", bad, NULL };
-	CHECK(ctl1(&nd, text) == NULL);
-	CHECK(status_has(&nd, "recovery", "none"));
+	CHECK(tnode_ctl1(&nd, text) == NULL);
+	CHECK(tnode_status_has(&nd, "recovery", "none"));
 	recover_and_check(&w, &nd, &snd, true);
-	CHECK(status_has(&nd, "name", "alice"));
+	CHECK(tnode_status_has(&nd, "name", "alice"));
 	ctl_stream_close(&snd);
 	CHECK_INT(tnode_stop(&nd, 20000), ==, 0);
 	world_stop(&w);
@@ -520,7 +467,7 @@ TEST_T(recovery_a_thiefs_rotate_that_changes_the_commitment_is_refused, 120)
 	struct tnode alice;
 	struct ctl_stream sa;
 	start(&alice, &sa, dir, "alice", net, 1, NULL);
-	WAIT_UNTIL(status_has(&alice, "registration", "registered"), 30000);
+	WAIT_UNTIL(tnode_status_has(&alice, "registration", "registered"), 30000);
 
 	/* The thief's ROTATE commits to a recovery key of its own: the block
 	 * is built here by hand (the fixture's ledger refuses it too). */
@@ -541,12 +488,12 @@ TEST_T(recovery_a_thiefs_rotate_that_changes_the_commitment_is_refused, 120)
 	CHECK(tnode_wait_event(&sa, "own_binding_changed", 500) == NULL);
 	char fa[FINGERPRINT_STR_LEN];
 	fp_of(key(K_ALICE), fa);
-	CHECK(name_has(&alice, "alice", "fingerprint", fa));
+	CHECK(tnode_name_has(&alice, "alice", "fingerprint", fa));
 	json_t *s = tnode_status(&alice);
 	CHECK(s != NULL);
 	CHECK_INT(json_integer_value(json_object_get(s, "height")), ==, 2);
 	json_decref(s);
-	CHECK_INT(n_alarms(&alice), ==, 0);
+	CHECK_INT(tnode_count_alarms(&alice), ==, 0);
 	ctl_stream_close(&sa);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
 	for (int i = 0; i < 3; i++)
@@ -561,7 +508,7 @@ TEST_T(recovery_without_the_recovery_key_the_thief_keeps_the_name, 240)
 	/* Removed from the device and never exported: the documented limit. */
 	world_start(&w, 173, false, true);
 	const char *exp[] = { "recovery", "export", w.exported, NULL };
-	CHECK(ctl1(&w.alice, exp) == NULL);
+	CHECK(tnode_ctl1(&w.alice, exp) == NULL);
 	/* Any other key is not the one alice's name committed to. */
 	CHECK_OK(idkey_save(fx_rkey(5), w.exported));
 	const char *args[] = { "recover", "--key-file", w.exported, NULL };
@@ -569,7 +516,7 @@ TEST_T(recovery_without_the_recovery_key_the_thief_keeps_the_name, 240)
 	CHECK_INT(tnode_ctl(&w.alice, &out, args), !=, 0);
 	json_decref(out);
 	CHECK(tnode_wait_event(&w.sa, "recovering", 1000) == NULL);
-	CHECK(name_has(&w.carol, "alice", "fingerprint", w.fp_thief));
-	CHECK(status_has(&w.alice, "registration", "lost"));
+	CHECK(tnode_name_has(&w.carol, "alice", "fingerprint", w.fp_thief));
+	CHECK(tnode_status_has(&w.alice, "registration", "lost"));
 	world_stop(&w);
 }
