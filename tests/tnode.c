@@ -1,6 +1,8 @@
 /* tnode.c - see tnode.h. */
 #include "tnode.h"
 
+#include "gossip_fixture.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -411,4 +413,31 @@ size_t tnode_count_alarms(struct tnode *t)
 	size_t n = json_array_size(a);
 	json_decref(a);
 	return n;
+}
+
+bool tnode_feed_blocks(const char *src, const char *dst, const struct ledger *genesis,
+		       uint64_t nonce, const struct block *bs, size_t n)
+{
+	struct gn_raw r;
+	gn_raw_open(&r, src, dst, 0);
+	struct wire_msg *m = malloc(sizeof(*m));
+	CHECK(m != NULL);
+	gn_hello(m, genesis, nonce);
+	gn_raw_send_msg(&r, m);
+	for (size_t k = 0; k < n; k++) {
+		m->type = WIRE_BLOCK;
+		m->u.block = bs[k];          /* borrowed for the encoding */
+		gn_raw_send_msg(&r, m);
+	}
+	m->type = WIRE_PING;
+	m->u.nonce = 0x51;
+	gn_raw_send_msg(&r, m);
+	bool pong = false;
+	struct gn_wait_frame wf = { &r, m, WIRE_PONG };
+	WAIT_UNTIL((pong = gn_pred_frame(&wf)) || r.closed, 30000);
+	if (pong)
+		wire_msg_free(m);
+	free(m);
+	gn_raw_close(&r);
+	return pong;
 }

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -67,6 +68,15 @@ bool tnode_name_has(struct tnode *t, const char *name, const char *field, const 
 bool tnode_status_has(struct tnode *t, const char *field, const char *want);
 /* How many alarms `ctl alarms` lists. */
 size_t tnode_count_alarms(struct tnode *t);
+
+/* A hand-driven gossip peer: from address src to the node at dst, a HELLO
+ * at genesis's network (with nonce), the n blocks unasked, then a PING;
+ * true when the PONG came back (the node took the blocks in, kept or set
+ * aside, before it), false when it cut the peer off instead. */
+struct ledger;
+struct block;
+bool tnode_feed_blocks(const char *src, const char *dst, const struct ledger *genesis,
+		       uint64_t nonce, const struct block *bs, size_t n);
 
 /* ctl stop, then wait for exit; returns the exit status (or -1). */
 int tnode_stop(struct tnode *t, int timeout_ms);

@@ -65,28 +65,7 @@ static bool feed(struct victim *v, const struct block *bs, size_t n)
 	char src[32], dst[32];
 	snprintf(src, sizeof(src), "127.0.%d.%d", v->net, 10 + v->peers++);
 	snprintf(dst, sizeof(dst), "127.0.%d.1", v->net);
-	struct gn_raw r;
-	gn_raw_open(&r, src, dst, 0);
-	struct wire_msg *m = malloc(sizeof(*m));
-	CHECK(m != NULL);
-	gn_hello(m, v->genesis.l, 0xa77ac0 + (uint64_t)v->peers);
-	gn_raw_send_msg(&r, m);
-	for (size_t i = 0; i < n; i++) {
-		m->type = WIRE_BLOCK;
-		m->u.block = bs[i];          /* borrowed for the encoding */
-		gn_raw_send_msg(&r, m);
-	}
-	m->type = WIRE_PING;
-	m->u.nonce = 0x51;
-	gn_raw_send_msg(&r, m);
-	bool pong = false;
-	struct gn_wait_frame wf = { &r, m, WIRE_PONG };
-	WAIT_UNTIL((pong = gn_pred_frame(&wf)) || r.closed, 30000);
-	if (pong)
-		wire_msg_free(m);
-	free(m);
-	gn_raw_close(&r);
-	return pong;
+	return tnode_feed_blocks(src, dst, v->genesis.l, 0xa77ac0 + (uint64_t)v->peers, bs, n);
 }
 
 /* A block on f's tip with the records, without adding it to f. */

@@ -145,28 +145,7 @@ static bool feed(int net, int i, struct fx *genesis, const struct block *bs, siz
 	char src[32], dst[32];
 	snprintf(src, sizeof(src), "127.0.%d.%d", net, 10 + i);
 	snprintf(dst, sizeof(dst), "127.0.%d.1", net);
-	struct gn_raw r;
-	gn_raw_open(&r, src, dst, 0);
-	struct wire_msg *m = malloc(sizeof(*m));
-	CHECK(m != NULL);
-	gn_hello(m, genesis->l, 0x7e1f + (uint64_t)i);
-	gn_raw_send_msg(&r, m);
-	for (size_t k = 0; k < n; k++) {
-		m->type = WIRE_BLOCK;
-		m->u.block = bs[k];          /* borrowed for the encoding */
-		gn_raw_send_msg(&r, m);
-	}
-	m->type = WIRE_PING;
-	m->u.nonce = 0x51;
-	gn_raw_send_msg(&r, m);
-	bool pong = false;
-	struct gn_wait_frame wf = { &r, m, WIRE_PONG };
-	WAIT_UNTIL((pong = gn_pred_frame(&wf)) || r.closed, 30000);
-	if (pong)
-		wire_msg_free(m);
-	free(m);
-	gn_raw_close(&r);
-	return pong;
+	return tnode_feed_blocks(src, dst, genesis->l, 0x7e1f + (uint64_t)i, bs, n);
 }
 
 /* The theft, on top of b (alice at seq 0): a ROTATE of alice to the
