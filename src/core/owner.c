@@ -683,12 +683,27 @@ bool owner_recovery_hash(const struct node *n, uint8_t out[static 32])
 	return true;
 }
 
+/* why[] for an export or show with no recovery key on this device. */
+static lc_err no_recovery_key(struct node *n, char *why, size_t whylen)
+{
+	return lc_why(why, whylen, LC_ERR_NOTFOUND, "this node has no recovery key: %s",
+		      node_my_entry(n) ? "it was removed from this device (ctl recovery "
+		      "remove)" : "one is made when the node registers its name");
+}
+
+/* The key left the device in some form (how: "exported", "shown"): a
+ * later remove no longer warns that nobody can recover the name. */
+static void mark_exported(struct node *n, const char *how)
+{
+	n->recovery_exported = true;
+	if (store_meta_set(n->store, exported_key, "1", 1))
+		LOG_W("owner", "cannot store that the recovery key was %s", how);
+}
+
 lc_err owner_recovery_export(struct node *n, const char *path, char *why, size_t whylen)
 {
 	if (!n->recovery_key)
-		return lc_why(why, whylen, LC_ERR_NOTFOUND, "this node has no recovery key: %s",
-			      node_my_entry(n) ? "it was removed from this device (ctl recovery "
-			      "remove)" : "one is made when the node registers its name");
+		return no_recovery_key(n, why, whylen);
 	/* idkey_save: mode 0600, fsynced, never over an existing file. */
 	lc_err rc = idkey_save(n->recovery_key, path);
 	if (rc)
@@ -696,9 +711,7 @@ lc_err owner_recovery_export(struct node *n, const char *path, char *why, size_t
 			      rc == LC_ERR_EXISTS ? "a file is there already (it is never "
 			      "overwritten)" : rc == LC_ERR_NOTFOUND ? "no such directory"
 			      : lc_strerror(rc));
-	n->recovery_exported = true;
-	if (store_meta_set(n->store, exported_key, "1", 1))
-		LOG_W("owner", "cannot store that the recovery key was exported");
+	mark_exported(n, "exported");
 	LOG_W("owner", "the recovery key was written to %s: keep it offline", path);
 	return LC_OK;
 }
@@ -708,18 +721,14 @@ lc_err owner_recovery_show(struct node *n, char text[static RECOVERY_TEXT_MAX], 
 {
 	text[0] = '\0';
 	if (!n->recovery_key)
-		return lc_why(why, whylen, LC_ERR_NOTFOUND, "this node has no recovery key: %s",
-			      node_my_entry(n) ? "it was removed from this device (ctl recovery "
-			      "remove)" : "one is made when the node registers its name");
+		return no_recovery_key(n, why, whylen);
 	lc_err rc = recovery_text_encode(n->recovery_key, text);
 	if (rc)
 		return lc_why(why, whylen, rc, "the recovery key has no text form: %s",
 			      lc_strerror(rc));
 	/* Shown counts as exported: the person may have written it down, and
 	 * removing then no longer warns that nobody can recover the name. */
-	n->recovery_exported = true;
-	if (store_meta_set(n->store, exported_key, "1", 1))
-		LOG_W("owner", "cannot store that the recovery key was shown");
+	mark_exported(n, "shown");
 	LOG_W("owner", "the recovery key was shown as text: keep it offline");
 	return LC_OK;
 }
