@@ -50,7 +50,8 @@ fi
 # Depends: the libraries the program links, as dpkg-shlibdeps finds them
 # (it wants a debian/control, and finds the package's root by its DEBIAN),
 # and what the program needs unlinked:
-# adduser for postinst, the DejaVu fonts the kiosk opens, and libinih1 for
+# adduser for postinst, the DejaVu fonts the kiosk opens and the Noto fonts
+# of its fallback chain (other scripts, CJK, colour emoji), and libinih1 for
 # the configuration file (added here until the program links it).
 # Recommends (control.in): EGL, GLES and Mesa's drivers, which SDL opens at
 # run time to draw on a console through KMS/DRM; the headless node and a
@@ -64,7 +65,7 @@ abs_bin=$(cd "$stage" && pwd)/usr/bin/ledgerchat
 shlibs=$(cd "$work" && DEB_HOST_ARCH=$arch dpkg-shlibdeps -O "$abs_bin" |
 	 sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "deb: dpkg-shlibdeps found no libraries" >&2; exit 1; }
-depends="$shlibs, adduser, fonts-dejavu-core"
+depends="$shlibs, adduser, fonts-dejavu-core, fonts-noto-core, fonts-noto-cjk, fonts-noto-color-emoji"
 case ", $shlibs," in
 *", libinih1"*) ;;
 *) depends="$depends, libinih1" ;;

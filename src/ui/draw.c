@@ -185,7 +185,8 @@ int draw_text(struct draw *d, enum font_face face, enum font_size size, SDL_Colo
 		show = cut;
 	}
 	int w, h;
-	SDL_Texture *t = fonts_text(d->f, face, size, show, &w, &h);
+	SDL_Texture *colour;
+	SDL_Texture *t = fonts_text_layers(d->f, face, size, show, &w, &h, &colour);
 	if (!t)
 		return 0;
 	int dx = align == ALIGN_CENTER ? x - w / 2 : align == ALIGN_RIGHT ? x - w : x;
@@ -193,6 +194,10 @@ int draw_text(struct draw *d, enum font_face face, enum font_size size, SDL_Colo
 	SDL_SetTextureColorMod(t, c.r, c.g, c.b);
 	SDL_SetTextureAlphaMod(t, c.a);
 	SDL_RenderCopy(d->r, t, NULL, &dst);
+	if (colour) { /* emoji keep their own colours; only fade them */
+		SDL_SetTextureAlphaMod(colour, c.a);
+		SDL_RenderCopy(d->r, colour, NULL, &dst);
+	}
 	return w;
 }
 
