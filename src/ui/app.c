@@ -594,6 +594,9 @@ static int next_timeout(struct ui *u, uint64_t now)
 		if (t < 0 || b < t)
 			t = b;
 	}
+	int held = osk_next_ms(&u->osk, now); /* a long press on the keyboard */
+	if (held >= 0 && (t < 0 || held < t))
+		t = held;
 	if (u->shot[0] && (t < 0 || t > 50))
 		t = 50;
 	return t;
@@ -629,6 +632,8 @@ static void after_events(struct ui *u)
 		u->motion = false;
 		u->dirty = true;
 	}
+	if (osk_next_ms(&u->osk, now) == 0)
+		u->dirty = true;
 	if (u->dirty) {
 		frame(u, true);
 		u->banner_shown = u->m.banner[0] && clock_mono_ms() < u->m.banner_until;

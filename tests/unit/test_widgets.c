@@ -296,6 +296,127 @@ TEST(on_screen_keyboard_types_letters_shift_symbols_and_keys)
 	CHECK_INT(k.keys, ==, WK_BACKSPACE | WK_ENTER);
 }
 
+static void run_pass_at(struct wctx *c, void (*build)(struct wctx *, void *), void *arg,
+			uint64_t ms)
+{
+	w_begin(c, false, ms);
+	build(c, arg);
+	w_end(c);
+}
+
+TEST(on_screen_keyboard_emoji_page_types_emoji_and_goes_back)
+{
+	struct wctx c;
+	ctx(&c);
+	struct kb k;
+	memset(&k, 0, sizeof(k));
+	run_pass(&c, build_osk, &k);
+	osk_tap(&c, &k, w_id("osk", 3 * 16 + 1));   /* the emoji key */
+	CHECK_INT(k.k.page, ==, OSK_EMOJI);
+	osk_tap(&c, &k, w_id("osk", 200 + 0 * 16 + 0));
+	osk_tap(&c, &k, w_id("osk", 200 + 1 * 16 + 0));
+	osk_tap(&c, &k, w_id("osk", 200 + 2 * 16 + 0));   /* red heart, with VS16 */
+	CHECK_STR(k.out, "\xF0\x9F\x98\x80\xF0\x9F\x91\x8D\xE2\x9D\xA4\xEF\xB8\x8F");
+	osk_tap(&c, &k, w_id("osk", 200 + 3 * 16 + 3));   /* backspace */
+	CHECK_INT(k.keys, ==, WK_BACKSPACE);
+	osk_tap(&c, &k, w_id("osk", 200 + 3 * 16 + 0));   /* ABC */
+	CHECK_INT(k.k.page, ==, OSK_LETTERS);
+}
+
+/* Hold key id from t0 until t1 (ms); then slide to accent item `pick` of
+ * the row that opened (-1: do not move) and lift. */
+static void long_press(struct wctx *c, struct kb *k, uint32_t id, uint64_t t1, int pick)
+{
+	SDL_Rect r;
+	CHECK(w_rect_of(c, id, &r));
+	w_input_press(c, r.x + r.w / 2, r.y + r.h / 2, true);
+	run_pass_at(c, build_osk, k, 1000);
+	CHECK(!k->k.popup);
+	run_pass_at(c, build_osk, k, 1000 + t1); /* the loop wakes: osk_next_ms */
+	int x = r.x + r.w / 2, y = r.y + r.h / 2;
+	if (pick >= 0) {
+		SDL_Rect a;
+		CHECK(w_rect_of(c, w_id("osk-accent", pick), &a));
+		CHECK_INT(a.y + a.h, <=, r.y); /* above the key */
+		x = a.x + a.w / 2;
+		y = a.y + a.h / 2;
+		w_input_move(c, x, y, true);
+		run_pass_at(c, build_osk, k, 1100 + t1);
+	}
+	w_input_release(c, x, y, true);
+	run_pass_at(c, build_osk, k, 1200 + t1);
+	run_pass_at(c, build_osk, k, 1200 + t1);
+}
+
+TEST(on_screen_keyboard_long_press_offers_accented_letters)
+{
+	struct wctx c;
+	ctx(&c);
+	struct kb k;
+	memset(&k, 0, sizeof(k));
+	run_pass(&c, build_osk, &k);
+	uint32_t e = w_id("osk", 0 * 16 + 2);
+	/* Held, the loop is told when the row is due. */
+	SDL_Rect r;
+	CHECK(w_rect_of(&c, e, &r));
+	w_input_press(&c, r.x + 5, r.y + 5, true);
+	run_pass_at(&c, build_osk, &k, 5000);
+	CHECK_INT(osk_next_ms(&k.k, 5000), ==, OSK_LONG_MS);
+	CHECK_INT(osk_next_ms(&k.k, 5000 + OSK_LONG_MS + 9), ==, 0);
+	w_input_release(&c, r.x + 5, r.y + 5, true);
+	run_pass_at(&c, build_osk, &k, 5100);             /* a tap: just "e" */
+	CHECK_INT(osk_next_ms(&k.k, 5100), ==, -1);
+	CHECK_STR(k.out, "e");
+	long_press(&c, &k, e, OSK_LONG_MS + 50, 1);        /* slide onto e-acute */
+	CHECK(!k.k.popup);
+	CHECK_STR(k.out, "e\xC3\xA9");
+	long_press(&c, &k, e, OSK_LONG_MS + 50, -1);       /* lift on the key: e */
+	CHECK_STR(k.out, "e\xC3\xA9" "e");
+	osk_tap(&c, &k, w_id("osk", 2 * 16 + 0));          /* shift */
+	long_press(&c, &k, w_id("osk", 0 * 16 + 8), OSK_LONG_MS + 50, 4);  /* O-umlaut */
+	CHECK_STR(k.out, "e\xC3\xA9" "e\xC3\x96");
+	CHECK(!k.k.shift);
+	/* Held too briefly for the row: the letter on release. */
+	long_press(&c, &k, w_id("osk", 1 * 16 + 0), OSK_LONG_MS - 100, -1);
+	CHECK_STR(k.out, "e\xC3\xA9" "e\xC3\x96" "a");
+	/* A letter without accents never opens a row. */
+	long_press(&c, &k, w_id("osk", 0 * 16 + 4), 2000, -1);
+	CHECK_STR(k.out, "e\xC3\xA9" "e\xC3\x96" "at");
+}
+
+/* Every key of every page is at least 44 px each way on the kiosk's
+ * screens (units as app.c's base_dp gives them). */
+TEST(on_screen_keyboard_keys_are_at_least_44_px)
+{
+	const struct { int w, h; float dp; } screens[] = {
+		{ 800, 480, 1.0f }, { 480, 800, 1.0f }, { 1280, 800, 1.359f },
+	};
+	for (size_t s = 0; s < sizeof(screens) / sizeof(screens[0]); s++) {
+		for (int page = 0; page < OSK__PAGES; page++) {
+			struct wctx c;
+			ctx(&c);
+			c.dp = screens[s].dp;
+			SDL_Rect scr = { 0, 0, screens[s].w, screens[s].h };
+			int h = osk_height(&c, scr);
+			struct osk k = { .page = page };
+			char out[64] = "";
+			unsigned keys = 0;
+			w_begin(&c, false, 0);
+			osk_build(&k, &c, (SDL_Rect){ 0, scr.h - h, scr.w, h }, out, sizeof(out),
+				  &keys);
+			CHECK_INT(c.nseen, >=, 30);
+			for (int i = 0; i < c.nseen; i++) {
+				if (c.seen[i].r.w < 44 || c.seen[i].r.h < 44)
+					harness_fail(__FILE__, __LINE__,
+						     "%dx%d page %d: key %d is %dx%d", scr.w,
+						     scr.h, page, i, c.seen[i].r.w,
+						     c.seen[i].r.h);
+			}
+			w_end(&c);
+		}
+	}
+}
+
 /* ---- PNG ---- */
 
 static uint32_t be32(const unsigned char *p)
