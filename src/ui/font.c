@@ -290,12 +290,37 @@ static bool sticky(uint32_t cp)
 	       gc == HB_UNICODE_GENERAL_CATEGORY_ENCLOSING_MARK;
 }
 
-/* Drawn as an emoji picture: the pictographs from U+1F000 on, and any
- * character followed by VS16 (U+FE0F).  Older symbols without it (U+2600
- * to U+27BF) stay in the text face, as text presentation. */
+/* The characters below U+1F000 that are pictures unless asked otherwise
+ * (Unicode's Emoji_Presentation property). */
+static const range_t r_emoji_presentation[] = {
+	{ 0x231A, 0x231B }, { 0x23E9, 0x23EC }, { 0x23F0, 0x23F0 }, { 0x23F3, 0x23F3 },
+	{ 0x25FD, 0x25FE }, { 0x2614, 0x2615 }, { 0x2648, 0x2653 }, { 0x267F, 0x267F },
+	{ 0x2693, 0x2693 }, { 0x26A1, 0x26A1 }, { 0x26AA, 0x26AB }, { 0x26BD, 0x26BE },
+	{ 0x26C4, 0x26C5 }, { 0x26CE, 0x26CE }, { 0x26D4, 0x26D4 }, { 0x26EA, 0x26EA },
+	{ 0x26F2, 0x26F3 }, { 0x26F5, 0x26F5 }, { 0x26FA, 0x26FA }, { 0x26FD, 0x26FD },
+	{ 0x2705, 0x2705 }, { 0x270A, 0x270B }, { 0x2728, 0x2728 }, { 0x274C, 0x274C },
+	{ 0x274E, 0x274E }, { 0x2753, 0x2755 }, { 0x2757, 0x2757 }, { 0x2795, 0x2797 },
+	{ 0x27B0, 0x27B0 }, { 0x27BF, 0x27BF }, { 0x2B1B, 0x2B1C }, { 0x2B50, 0x2B50 },
+	{ 0x2B55, 0x2B55 },
+};
+
+/* Drawn as an emoji picture: the pictographs from U+1F000 on and the
+ * older ones above, unless VS15 (U+FE0E) follows, and any character that
+ * VS16 (U+FE0F) follows.  Other symbols (U+2600 to U+27BF mostly) stay in
+ * the text face, as text presentation. */
 static bool wants_emoji(const uint32_t *cp, size_t n, size_t i)
 {
-	return (cp[i] >= 0x1F000 && cp[i] <= 0x1FAFF) || (i + 1 < n && cp[i + 1] == 0xFE0F);
+	uint32_t next = i + 1 < n ? cp[i + 1] : 0;
+	if (next == 0xFE0F)
+		return true;
+	if (next == 0xFE0E)
+		return false;
+	if (cp[i] >= 0x1F000 && cp[i] <= 0x1FAFF)
+		return true;
+	for (size_t k = 0; k < sizeof(r_emoji_presentation) / sizeof(r_emoji_presentation[0]); k++)
+		if (cp[i] >= r_emoji_presentation[k][0] && cp[i] <= r_emoji_presentation[k][1])
+			return true;
+	return false;
 }
 
 static int pick(void *ctx, const uint32_t *cp, size_t n, size_t i, int prev)

@@ -691,6 +691,127 @@ TEST(ui_tour_800x480) { tour(800, 480); }
 TEST(ui_tour_1280x800) { tour(1280, 800); }
 TEST(ui_tour_portrait_480x800) { tour(480, 800); }
 
+/* ---- text in any language ---- */
+
+static const char *const mixed_lines[] = {
+	"Hi Bob! \xF0\x9F\x91\x8B Hebrew: \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D, Arabic: "
+	"\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7",
+	"\xE4\xBD\xA0\xE5\xA5\xBD! Meeting at 3? \xF0\x9F\x98\x80",
+	"\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x82\x82OK: \xE3\x81\x93\xE3\x82\x93\xE3\x81\xAB"
+	"\xE3\x81\xA1\xE3\x81\xAF \xF0\x9F\x99\x8F",
+	"\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4\xEB\x8F\x84: \xEC\x95\x88\xEB\x85\x95\xED\x95\x98"
+	"\xEC\x84\xB8\xEC\x9A\x94 \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD",
+	"\xD7\xA2\xD7\x91\xD7\xA8\xD7\x99\xD7\xAA \xD7\xA2\xD7\x9D \xD7\x9E\xD7\xA1\xD7\xA4\xD7\xA8"
+	"\xD7\x99\xD7\x9D 2024 \xD7\x95\xD7\x92\xD7\x9D English",
+	"\xD8\xA7\xD9\x84\xD8\xB3\xD9\x84\xD8\xA7\xD9\x85 \xD8\xB9\xD9\x84\xD9\x8A\xD9\x83\xD9\x85"
+	" \xF0\x9F\x8C\xB9 (Arabic, joined)",
+	"\xCE\x95\xCE\xBB\xCE\xBB\xCE\xB7\xCE\xBD\xCE\xB9\xCE\xBA\xCE\xAC, \xD0\xA0\xD1\x83\xD1\x81"
+	"\xD1\x81\xD0\xBA\xD0\xB8\xD0\xB9, caf\xC3\xA9 \xE2\x9D\xA4\xEF\xB8\x8F \xF0\x9F\x8E\x89",
+	"Family \xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7, flags "
+	"\xF0\x9F\x87\xA9\xF0\x9F\x87\xAA \xF0\x9F\x87\xAF\xF0\x9F\x87\xB5, done \xE2\x9C\x85",
+	"A line long enough to wrap in its bubble: \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D "
+	"\xD7\x9C\xD7\x9B\xD7\x95\xD7\x9C\xD7\x9D \xF0\x9F\x8E\x89 \xE6\x97\xA5\xE6\x9C"
+	"\xAC\xE8\xAA\x9E\xE3\x81\xAE\xE6\x96\x87\xE7\xAB\xA0\xE3\x82\x82\xE6\x8A\x98"
+	"\xE3\x82\x8A\xE8\xBF\x94\xE3\x81\x97\xE3\x81\xBE\xE3\x81\x99 and "
+	"\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7 \xD8\xA8\xD9\x83\xD9\x85 too.",
+};
+
+/* The fake's history, in every script. */
+static void mixed_history(struct fake *f)
+{
+	int64_t now = (int64_t)time(NULL);
+	json_decref(f->history);
+	f->history = json_array();
+	for (int i = 0; i < 9; i++)
+		json_array_append_new(f->history, json_pack(
+			"{s:s+,s:s,s:I,s:s,s:s}", "id", "m", i % 2 ? "b" : "a", "from",
+			i % 2 ? "bob" : "me", "time", (json_int_t)(now - 3600 + i * 300), "text",
+			mixed_lines[i], "status", i % 2 ? "received" : "delivered"));
+}
+
+/* Grey levels of s drawn by the kiosk's own fonts in white on black in a
+ * corner of its window (after a frame, before the next). */
+static void kiosk_ink(struct ui *u, const char *s, uint8_t *grey, int gw, int gh)
+{
+	SDL_Rect box = { 0, 0, gw, gh };
+	SDL_SetRenderDrawColor(u->ren, 0, 0, 0, 255);
+	SDL_RenderFillRect(u->ren, &box);
+	draw_text(&u->draw, FACE_SANS, FS_BODY, (SDL_Color){ 255, 255, 255, 255 }, 2, 2,
+		  ALIGN_LEFT, gw - 4, s);
+	uint32_t *px = malloc((size_t)gw * (size_t)gh * 4);
+	CHECK(px);
+	CHECK_INT(SDL_RenderReadPixels(u->ren, &box, SDL_PIXELFORMAT_ABGR8888, px, gw * 4), ==, 0);
+	for (int i = 0; i < gw * gh; i++)
+		grey[i] = (uint8_t)(((px[i] & 0xFF) + (px[i] >> 8 & 0xFF) + (px[i] >> 16 & 0xFF)) / 3);
+	free(px);
+}
+
+/* Saturated yellow: the faces of the emoji, in no theme colour. */
+static int emoji_yellow(struct ui *u, SDL_Rect r)
+{
+	uint32_t *px = malloc((size_t)u->win_w * (size_t)u->win_h * 4);
+	CHECK(px && app_read(u, px));
+	int n = 0;
+	for (int y = r.y; y < r.y + r.h; y++)
+		for (int x = r.x; x < r.x + r.w; x++) {
+			uint32_t p = px[y * u->win_w + x];
+			int R = p & 0xFF, G = p >> 8 & 0xFF, B = p >> 16 & 0xFF;
+			n += R > 220 && G > 170 && G < 230 && B < 90;
+		}
+	free(px);
+	return n;
+}
+
+static void languages(int w, int h)
+{
+	struct fake f;
+	fake_init(&f, true);
+	mixed_history(&f);
+	struct ui *u = open_ui(w, h, (struct ui_backend){ fake_call, &f });
+	bool touch = w < 1000;
+	TAP(u, "contact", 0, touch);
+	CHECK_INT(u->scr, ==, SCR_CHAT);
+	CHECK_INT(u->m.n_items, ==, 9);
+	/* The chat shows colour emoji (yellow faces) where the messages are. */
+	CHECK_INT(emoji_yellow(u, (SDL_Rect){ 0, 0, u->win_w, u->win_h }), >, 40);
+	shot(u, "chat-languages");
+	/* The kiosk's fonts draw each script's glyphs, not the box a character
+	 * no font has (U+0378, unassigned) gets. */
+	enum { GW = 160, GH = 60 };
+	static uint8_t box[GW * GH], g[GW * GH];
+	kiosk_ink(u, "\xCD\xB8\xCD\xB8", box, GW, GH);
+	static const char *const two[] = {
+		"\xE4\xBD\xA0\xE5\xA5\xBD", "\xE3\x81\x93\xE3\x82\x93", "\xEC\x95\x88\xEB\x85\x95",
+		"\xD7\xA9\xD7\x9C", "\xD8\xB3\xD9\x84", "\xF0\x9F\x98\x80\xF0\x9F\x98\x80",
+	};
+	for (size_t i = 0; i < sizeof(two) / sizeof(two[0]); i++) {
+		kiosk_ink(u, two[i], g, GW, GH);
+		int inked_px = 0, differs = 0;
+		for (int k = 0; k < GW * GH; k++) {
+			inked_px += g[k] > 64;
+			differs += abs(g[k] - box[k]) > 64;
+		}
+		if (inked_px < 20 || differs < 20)
+			harness_fail(__FILE__, __LINE__, "sample %zu: %d px inked, %d differ from "
+				     "the missing-glyph box", i, inked_px, differs);
+	}
+	/* Typing on the keyboard's emoji page puts an emoji in the field. */
+	if (touch) {
+		TAP(u, "msg", 0, true);
+		TAP(u, "osk", 3 * 16 + 1, true);
+		CHECK_INT(u->osk.page, ==, OSK_EMOJI);
+		shot(u, "chat-emoji-keyboard");
+		TAP(u, "osk", 200 + 0 * 16 + 0, true);
+		CHECK_STR(u->chat.msg.s, "\xF0\x9F\x98\x80");
+	}
+	ui_close(u);
+	fake_free(&f);
+}
+
+TEST(ui_languages_800x480) { languages(800, 480); }
+TEST(ui_languages_1280x800) { languages(1280, 800); }
+TEST(ui_languages_portrait_480x800) { languages(480, 800); }
+
 /* ---- a contact whose key changed: held until the person decides ---- */
 
 static const char *const new_number =

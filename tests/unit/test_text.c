@@ -58,6 +58,8 @@ TEST(bidi_hebrew_paragraph_puts_latin_and_numbers_left)
 {
 	check_visual(HEB_SHALOM " abc", "abc " HEB_MOLASH, 1);
 	check_visual(HEB_SHALOM " 123", "123 " HEB_MOLASH, 1);
+	check_visual(HEB_SHALOM " " HEB_SHALOM " 2024 " HEB_SHALOM " English",
+		     "English " HEB_MOLASH " 2024 " HEB_MOLASH " " HEB_MOLASH, 1);
 	/* Brackets pair (rule N0): in the right-to-left run with the word,
 	 * where HarfBuzz draws them mirrored, so ")...(" shows as "(...)". */
 	check_visual("(" HEB_SHALOM ")", ")" HEB_MOLASH "(", 1);
