@@ -679,6 +679,9 @@ static void bench_ui_rss(const char *dir, const char *headless_dir)
 int main(int argc, char **argv)
 {
 	bool chat_only = false;   /* --chat: only the session rows, to iterate on them */
+	bool i18n_only = false;   /* --i18n: only the rows of text in any language */
+	if (argc == 3 && strcmp(argv[1], "--i18n-rss-child") == 0)
+		return bench_i18n_rss_child(argv[2]);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			rounds = 3;
@@ -686,6 +689,8 @@ int main(int argc, char **argv)
 			bin = argv[++i];
 		else if (strcmp(argv[i], "--chat") == 0)
 			chat_only = true;
+		else if (strcmp(argv[i], "--i18n") == 0)
+			i18n_only = true;
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -701,6 +706,11 @@ int main(int argc, char **argv)
 	       "-----------------------", "-----------------------------", "---------");
 	if (chat_only) {
 		bench_chat(dir, rounds);
+		rm_rf(dir);
+		return 0;
+	}
+	if (i18n_only) {
+		bench_i18n();
 		rm_rf(dir);
 		return 0;
 	}
@@ -727,6 +737,7 @@ int main(int argc, char **argv)
 	bench_chat(dir, rounds);
 	bench_chat_rss(&c, bin, chain_dir, dir);
 	bench_ui();
+	bench_i18n();
 	char kiosk_dir[64], headless_dir[64];
 	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/first", dir);
 	bench_ui_first_frame(kiosk_dir);

@@ -101,4 +101,13 @@ void bench_chat(const char *tmp, int rounds);
 void bench_chat_rss(const struct chain *c, const char *bin, const char *full_dir,
 		    const char *tmp);
 
+/* ---- text in any language (bench_i18n.c) ---- */
+
+/* Frame time with a chat in every script, and the kiosk's RSS with the
+ * font fallback chain loaded. */
+void bench_i18n(void);
+/* The RSS child that bench_i18n runs (this program with --i18n-rss-child
+ * latin|mixed|all); its exit status. */
+int bench_i18n_rss_child(const char *what);
+
 #endif
