@@ -614,21 +614,36 @@ size_t fonts_fit_bytes(struct fonts *f, enum font_face face, enum font_size size
 			return 0;
 		return (size_t)count < len ? (size_t)count : len;
 	}
-	if (fonts_width(f, face, size, s) <= maxw)
-		return len;
-	/* The longest prefix, ending on a character boundary, that fits:
-	 * a binary search over characters with the width cache behind it
-	 * (shaping makes a prefix's width depend on the whole prefix). */
+	/* The longest prefix, ending between two characters that may part,
+	 * that fits.  Shaping makes a prefix's width depend on the whole
+	 * prefix, so prefixes are measured: first doubling from 32 characters
+	 * (never shaping much more than twice a line), then a binary search
+	 * between the last that fit and the first that did not, all through
+	 * the width cache (wrapping measures the same prefixes every frame). */
 	char *buf = malloc(len + 1);
 	size_t *ends = malloc((len + 1) * sizeof(*ends));
+	uint32_t *cps = malloc((len + 1) * sizeof(*cps));
 	size_t n = 0, best = 0;
-	if (!buf || !ends)
+	if (!buf || !ends || !cps)
 		goto out;
 	for (size_t i = 0; i < len;) {
-		textrun_decode(s, len, &i);
+		cps[n] = textrun_decode(s, len, &i);
 		ends[n++] = i;
 	}
-	size_t lo = 0, hi = n; /* ends[k - 1] fits for k <= lo; k > hi does not */
+	size_t lo = 0, hi = n < 32 ? n : 32; /* k <= lo fits; hi is next to try */
+	for (;;) {
+		memcpy(buf, s, ends[hi - 1]);
+		buf[ends[hi - 1]] = '\0';
+		if (fonts_width(f, face, size, buf) > maxw)
+			break;
+		lo = hi;
+		if (hi == n) {
+			best = len;
+			goto out;
+		}
+		hi = hi * 2 < n ? hi * 2 : n;
+	}
+	hi--; /* hi characters do not fit: search (lo, hi) */
 	while (lo < hi) {
 		size_t mid = (lo + hi + 1) / 2;
 		memcpy(buf, s, ends[mid - 1]);
@@ -638,10 +653,18 @@ size_t fonts_fit_bytes(struct fonts *f, enum font_face face, enum font_size size
 		else
 			hi = mid - 1;
 	}
-	best = lo ? ends[lo - 1] : 0;
+	/* Never part a mark, a joiner, a selector or a skin tone from the
+	 * character before it (unless nothing else would fit). */
+	size_t k = lo;
+	while (k > 0 && k < n && (sticky(cps[k]) || cps[k - 1] == 0x200D))
+		k--;
+	if (k == 0)
+		k = lo;
+	best = k ? ends[k - 1] : 0;
 out:
 	free(buf);
 	free(ends);
+	free(cps);
 	return best;
 }
 

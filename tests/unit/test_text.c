@@ -297,5 +297,17 @@ TEST(fonts_fit_cuts_mixed_text_at_a_character_that_fits)
 		pre[n] = '\0';
 		CHECK_INT(fonts_width(c.f, FACE_SANS, FS_BODY, pre), <=, maxw);
 	}
+	/* A family (man ZWJ woman ZWJ girl) and a thumb with its skin tone
+	 * are never cut apart. */
+	const char *fam = "ab \xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D"
+			  "\xF0\x9F\x91\xA7\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD cd";
+	int fw = fonts_width(c.f, FACE_SANS, FS_BODY, fam);
+	for (int maxw = 1; maxw < fw; maxw++) {
+		size_t n = fonts_fit_bytes(c.f, FACE_SANS, FS_BODY, fam, maxw);
+		CHECK(n < strlen(fam));
+		CHECK(memcmp(fam + n, "\xE2\x80\x8D", 3) != 0);             /* before a ZWJ */
+		CHECK(n < 3 || memcmp(fam + n - 3, "\xE2\x80\x8D", 3) != 0); /* after one */
+		CHECK(memcmp(fam + n, "\xF0\x9F\x8F\xBD", 4) != 0);         /* before a tone */
+	}
 	canvas_close(&c);
 }
