@@ -105,6 +105,16 @@ void textrun_script_name(uint32_t script, char out[static 5])
 	out[4] = '\0';
 }
 
+int textrun_rtl(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		FriBidiCharType t = fribidi_get_bidi_type(textrun_decode(s, len, &i));
+		if (FRIBIDI_IS_STRONG(t))
+			return FRIBIDI_IS_RTL(t) ? 1 : 0;
+	}
+	return 0;
+}
+
 void textrun_reorder(struct run *r, size_t n)
 {
 	uint8_t hi = 0, lo_odd = 0xFF;

@@ -62,6 +62,10 @@ uint32_t textrun_decode(const char *s, size_t len, size_t *i);
 /* The script tag of cp as 4 letters ("Arab", "Hani"; "Zyyy" common). */
 void textrun_script_name(uint32_t script, char out[static 5]);
 
+/* 1 when the first strong character of s[0, len) is right to left (its
+ * paragraph direction), else 0. */
+int textrun_rtl(const char *s, size_t len);
+
 /* Reorder runs r[0, n) from logical to visual order by rule L2 (in place). */
 void textrun_reorder(struct run *r, size_t n);
 

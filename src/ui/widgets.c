@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui/textrun.h"
+
 uint32_t w_id(const char *s, int index)
 {
 	uint32_t h = 2166136261u;
@@ -289,9 +291,10 @@ void w_label(struct wctx *c, SDL_Rect r, enum font_face face, enum font_size siz
 		draw_text_in(c->d, face, size, col, r, align, 0, s);
 }
 
-/* Calls line(ctx, text, len) for each wrapped line of s; returns the count. */
+/* Calls line(ctx, text, len, rtl) for each wrapped line of s, rtl the
+ * direction of its paragraph; returns the count. */
 static int wrap_each(struct fonts *f, enum font_face face, enum font_size size,
-		     const char *s, int w, void (*line)(void *, const char *, size_t),
+		     const char *s, int w, void (*line)(void *, const char *, size_t, bool),
 		     void *ctx)
 {
 	int n = 0;
@@ -302,6 +305,7 @@ static int wrap_each(struct fonts *f, enum font_face face, enum font_size size,
 		while (para < len && s[para] != '\n')
 			para++;
 		/* One paragraph: s[pos, para). */
+		bool rtl = line && textrun_rtl(s + pos, para - pos);
 		do {
 			size_t plen = para - pos;
 			if (plen >= sizeof(buf))
@@ -323,7 +327,7 @@ static int wrap_each(struct fonts *f, enum font_face face, enum font_size size,
 				}
 			}
 			if (line)
-				line(ctx, s + pos, take);
+				line(ctx, s + pos, take, rtl);
 			n++;
 			pos += take + skip;
 		} while (pos < para);
@@ -343,14 +347,19 @@ struct wrap_draw {
 	SDL_Color col;
 };
 
-static void wrap_line(void *ctx, const char *s, size_t n)
+static void wrap_line(void *ctx, const char *s, size_t n, bool rtl)
 {
 	struct wrap_draw *w = ctx;
 	char buf[2048];
-	if (n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
+	/* A line keeps its paragraph's direction even when it starts with a
+	 * word of the other: an invisible RIGHT-TO-LEFT (or LEFT-TO-RIGHT)
+	 * MARK first. */
+	size_t o = rtl != (bool)textrun_rtl(s, n) ? 3 : 0;
+	if (n + o >= sizeof(buf))
+		n = sizeof(buf) - 1 - o;
+	memcpy(buf, rtl ? "\xE2\x80\x8F" : "\xE2\x80\x8E", o);
+	memcpy(buf + o, s, n);
+	buf[n + o] = '\0';
 	draw_text(w->c->d, w->face, w->size, w->col, w->x, w->y, ALIGN_LEFT, 0, buf);
 	w->y += w->lh;
 }

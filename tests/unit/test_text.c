@@ -65,6 +65,17 @@ TEST(bidi_hebrew_paragraph_puts_latin_and_numbers_left)
 	check_visual("(" HEB_SHALOM ")", ")" HEB_MOLASH "(", 1);
 }
 
+TEST(bidi_paragraph_direction_and_the_marks_that_keep_it_on_wrapped_lines)
+{
+	CHECK_INT(textrun_rtl("123 " HEB_SHALOM " abc", 14), ==, 1);
+	CHECK_INT(textrun_rtl("123 abc " HEB_SHALOM, 16), ==, 0);
+	CHECK_INT(textrun_rtl("123 !", 5), ==, 0);
+	/* The second line of a Hebrew paragraph that starts with "abc def":
+	 * with RLM first it stays right to left, the mark drawn at its right. */
+	check_visual("\xE2\x80\x8F" "abc def " HEB_SHALOM, HEB_MOLASH " abc def" "\xE2\x80\x8F", 1);
+	check_visual("abc def " HEB_SHALOM, "abc def " HEB_MOLASH, 0);
+}
+
 TEST(bidi_plain_latin_is_one_left_to_right_run)
 {
 	struct textrun t;
@@ -259,6 +270,10 @@ TEST(fonts_arabic_joins_so_a_word_is_narrower_than_its_letters)
 		sum += fonts_width(c.f, FACE_SANS, FS_BODY, letters[i]);
 	CHECK_INT(word, >, 0);
 	CHECK_INT(word, <, sum - 4);
+	/* The direction marks are invisible. */
+	int abc = fonts_width(c.f, FACE_SANS, FS_BODY, "abc " AR_MARHABA);
+	CHECK_INT(fonts_width(c.f, FACE_SANS, FS_BODY, "\xE2\x80\x8F" "abc " AR_MARHABA), ==, abc);
+	CHECK_INT(fonts_width(c.f, FACE_SANS, FS_BODY, "\xE2\x80\x8E" "abc " AR_MARHABA), ==, abc);
 	canvas_close(&c);
 }
 
