@@ -67,7 +67,7 @@ else
 	fail "DEBIAN/conffiles does not list /etc/ledgerchat/ledgerchat.conf"
 fi
 for p in libsdl2-2.0-0 libsdl2-ttf-2.0-0 'libwolfssl[0-9]+' libsqlite3-0 libjansson4 \
-	 libqrencode4 libinih1 fonts-dejavu-core fonts-noto-core fonts-noto-cjk \
+	 libqrencode4 libinih1 libfribidi0 libharfbuzz0b fonts-dejavu-core fonts-noto-core fonts-noto-cjk \
 	 fonts-noto-color-emoji adduser; do
 	if grep -qE "(^|, )$p( |,|\$)" "$tmp/depends"; then
 		pass "Depends: $p"
