@@ -263,6 +263,12 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
  * send when a session is up.  id[] gets the message id. */
 lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		 uint8_t id[static MSG_ID_LEN], char *why, size_t whylen);
+/* Queue an outbox row built by the caller (a group's copy to m->peer,
+ * msgstore.h's kinds): the same checks of the peer as sess_send, then m
+ * gets its id, time (if 0), outgoing and status and is stored in the
+ * batch, and sent when a session with the peer is up.  No event: the
+ * caller tells of its own rows. */
+lc_err sess_queue(struct sessions *s, struct msg *m /* IN/OUT */, char *why, size_t whylen);
 /* Our message id to name written to a session and not acknowledged yet
  * ("sent": kept in memory only). */
 bool sess_in_flight(const struct sessions *s, const char *name,

@@ -295,6 +295,25 @@ lc_err groupstore_copies(struct msgstore *m, const uint8_t gid[static MSG_GROUP_
 	return e;
 }
 
+lc_err groupstore_own_id(struct msgstore *m, const uint8_t gid[static MSG_GROUP_ID_LEN],
+			 int64_t gseq, uint8_t id[static MSG_ID_LEN])
+{
+	sqlite3_stmt *st = prep(m, "SELECT id FROM messages WHERE gid = ?1 AND gseq = ?2 "
+				   "AND kind = 3");
+	if (!st)
+		return LC_ERR_DB;
+	sqlite3_bind_blob(st, 1, gid, MSG_GROUP_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, gseq);
+	int rc = sqlite3_step(st);
+	lc_err e = LC_OK;
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == MSG_ID_LEN)
+		memcpy(id, sqlite3_column_blob(st, 0), MSG_ID_LEN);
+	else
+		e = rc == SQLITE_ROW || rc == SQLITE_DONE ? LC_ERR_NOTFOUND : gfail(m, "own id", rc);
+	sqlite3_finalize(st);
+	return e;
+}
+
 lc_err groupstore_pending(struct msgstore *m, const uint8_t gid[static MSG_GROUP_ID_LEN],
 			  msg_fn fn, void *ctx)
 {

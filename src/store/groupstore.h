@@ -61,6 +61,10 @@ lc_err groupstore_history(struct msgstore *m, const uint8_t gid[static MSG_GROUP
 typedef lc_err (*copy_fn)(void *ctx, const char *peer, int status);
 lc_err groupstore_copies(struct msgstore *m, const uint8_t gid[static MSG_GROUP_ID_LEN],
 			 int64_t gseq, copy_fn fn, void *ctx);
+/* The id of our own message gseq in the group (its MSG_KIND_GROUP_OWN
+ * row); LC_ERR_NOTFOUND. */
+lc_err groupstore_own_id(struct msgstore *m, const uint8_t gid[static MSG_GROUP_ID_LEN],
+			 int64_t gseq, uint8_t id[static MSG_ID_LEN] /* OUT */);
 /* Received rows of the group waiting for a member list (gpending > 0). */
 lc_err groupstore_pending(struct msgstore *m, const uint8_t gid[static MSG_GROUP_ID_LEN],
 			  msg_fn fn, void *ctx);
