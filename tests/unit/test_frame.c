@@ -474,7 +474,7 @@ TEST(frame_unknown_type_or_flags_fail)
 	const uint8_t *p = enc(&f1, &len);
 	uint8_t b[32];
 	memcpy(b, p, len);
-	static const uint8_t types[] = { 0, 8, 9, 0x80, 0xff };
+	static const uint8_t types[] = { 0, FRAME_TYPE_LAST + 1, FRAME_TYPE_LAST + 2, 0x80, 0xff };
 	for (size_t i = 0; i < sizeof(types); i++) {
 		b[0] = types[i];
 		CHECK_ERR(frame_decode(b, len, &f2), LC_ERR_UNSUPPORTED);
@@ -790,11 +790,12 @@ TEST(frame_rx_maximum_is_enforced)
 	CHECK_ERR(frame_rx_feed(&rx, h, 1), LC_ERR_TOOBIG);
 	frame_rx_free(&rx);
 
-	/* The largest frame fits a reassembler of FRAME_MAX exactly. */
-	sample(&f1, FRAME_MESSAGE, 0);
-	memset(f1.u.message.text, 'x', FRAME_TEXT_MAX);
-	f1.u.message.text[FRAME_TEXT_MAX] = '\0';
-	f1.u.message.text_len = FRAME_TEXT_MAX;
+	/* The largest frame (a group message) fits a reassembler of FRAME_MAX
+	 * exactly. */
+	sample(&f1, FRAME_GROUP_MSG, 0);
+	memset(f1.u.group_msg.text, 'x', FRAME_TEXT_MAX);
+	f1.u.group_msg.text[FRAME_TEXT_MAX] = '\0';
+	f1.u.group_msg.text_len = FRAME_TEXT_MAX;
 	size_t len;
 	const uint8_t *p = enc(&f1, &len);
 	frame_rx_init(&rx, FRAME_MAX);
