@@ -54,15 +54,16 @@ static void restart(struct tnode *t)
 	WAIT_UNTIL(is_up(t), 30000);
 }
 
-/* n nodes named names[i] on 127.0.net.(i+1), all knowing all names. */
+/* n nodes named names[i] on 127.0.net.(i+1), all knowing all names.  They
+ * join as a binary tree (node i joins node (i-1)/2): a node takes only so
+ * many peers, and bans an address that keeps connecting past that. */
 static void start_all(struct tnode *t, const char *const *names, int n, int net)
 {
-	char ip0[32];
-	snprintf(ip0, sizeof(ip0), "127.0.%d.1", net);
 	for (int i = 0; i < n; i++) {
-		char ip[32];
+		char ip[32], join[32];
 		snprintf(ip, sizeof(ip), "127.0.%d.%d", net, i + 1);
-		start(&t[i], names[i], ip, i ? ip0 : NULL);
+		snprintf(join, sizeof(join), "127.0.%d.%d", net, (i - 1) / 2 + 1);
+		start(&t[i], names[i], ip, i ? join : NULL);
 	}
 	for (int i = 0; i < n; i++)
 		WAIT_UNTIL(tnode_count_names(&t[i]) == n, 180000);
@@ -458,4 +459,49 @@ TEST_T(groups_removed_member_gets_nothing_and_forgeries_are_struck, 600)
 	for (int i = 0; i < 4; i++)
 		if (i != 1)
 			CHECK_INT(tnode_stop(&t[i], 20000), ==, 0);
+}
+
+/* ---- C: 32 members work, 33 are refused with the reason ---- */
+
+TEST_T(groups_32_members_work_33_are_refused, 900)
+{
+	enum { N = 33 };
+	static struct tnode t[N];
+	static char names[N][8];
+	const char *np[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%02d", i);
+		np[i] = names[i];
+	}
+	start_all(t, np, N, 62);
+	char gid[33], err[512];
+	/* 33 at creation: refused, with the reason. */
+	const char *args[N + 4] = { "group", "create", "too many" };
+	for (int i = 1; i < N; i++)
+		args[2 + i] = np[i];
+	args[N + 2] = NULL;
+	CHECK(ctl_plain(&t[0], args, err, sizeof(err)) != 0);
+	if (!strstr(err, "at most 32 members") || !strstr(err, "would have 33"))
+		harness_fail(__FILE__, __LINE__, "the refusal says: %s", err);
+
+	/* 32: everyone gets a message from one member, each from its own. */
+	create(&t[0], "thirty-two", np + 1, N - 2, gid);
+	for (int i = 1; i < N - 1; i++)
+		WAIT_UNTIL(in_state(&t[i], gid, "member", 1), 120000);
+	gsend(&t[0], gid, "to all 31");
+	gsend(&t[31], gid, "from the last");
+	for (int i = 0; i < N - 1; i++)
+		WAIT_UNTIL(messages(&t[i], gid, NULL, 0) == 2, 120000);
+	WAIT_UNTIL(own_delivered(&t[0], gid, 31) == 1, 120000);
+	WAIT_UNTIL(own_delivered(&t[31], gid, 31) == 1, 120000);
+	CHECK(group_entry(&t[N - 1], gid) == NULL);
+
+	/* A 33rd member: refused, with the reason; the group is as it was. */
+	const char *add[] = { "group", "add", gid, np[N - 1], NULL };
+	CHECK(ctl_plain(&t[0], add, err, sizeof(err)) != 0);
+	if (!strstr(err, "at most 32 members") || !strstr(err, "would have 33"))
+		harness_fail(__FILE__, __LINE__, "the refusal says: %s", err);
+	CHECK(in_state(&t[0], gid, "member", 1));
+	for (int i = 0; i < N; i++)
+		CHECK_INT(tnode_stop(&t[i], 30000), ==, 0);
 }
