@@ -68,14 +68,14 @@ void tnode_start_wrapped(struct tnode *t, const char *const wrap[], const char *
 
 int tnode_ctl(struct tnode *t, json_t **out, const char *const args[])
 {
-	const char *argv[32];
+	const char *argv[64];
 	int argc = 0;
 	argv[argc++] = "ledgerchat";
 	argv[argc++] = "ctl";
 	argv[argc++] = "--data-dir";
 	argv[argc++] = t->dir;
 	argv[argc++] = "--json";
-	for (int i = 0; args[i] && argc < 31; i++)
+	for (int i = 0; args[i] && argc < 63; i++)
 		argv[argc++] = args[i];
 	argv[argc] = NULL;
 	struct proc_result r;

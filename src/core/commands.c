@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/groups.h"
 #include "identity/name.h"
 #include "identity/safety.h"
 #include "util/addr.h"
@@ -826,6 +827,8 @@ static const struct command {
 	{ CTL_CMD_RECOVERY, recovery_json },
 	{ CTL_CMD_RECOVER, recover_json },
 	{ CTL_CMD_STOP, stop_json },
+	{ CTL_CMD_GROUP, groups_group_json },
+	{ CTL_CMD_GROUPS, groups_list_json },
 };
 
 json_t *node_command(struct node *n, const char *cmd, json_t *args, char *err,

@@ -166,6 +166,20 @@ static json_t *fields(const struct node_event *ev)
 		return json_pack("{s:b,s:I,s:I}", "behind", ev->u.behind.behind, "height",
 				 (json_int_t)ev->u.behind.height, "seconds",
 				 (json_int_t)ev->u.behind.seconds);
+	case NODE_EV_GROUP:
+		return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "group", ev->u.group.group, "title",
+				 ev->u.group.title, "what", ev->u.group.what, "by", ev->u.group.by,
+				 "version", (json_int_t)ev->u.group.version, "members",
+				 (json_int_t)ev->u.group.members);
+	case NODE_EV_GROUP_MESSAGE:
+		return json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "group",
+				 ev->u.group_message.group, "from", ev->u.group_message.from, "id",
+				 ev->u.group_message.id, "direction",
+				 direction(ev->u.group_message.outgoing), "status",
+				 ev->u.group_message.status, "seq",
+				 (json_int_t)ev->u.group_message.seq, "delivered",
+				 (json_int_t)ev->u.group_message.delivered, "of",
+				 (json_int_t)ev->u.group_message.of);
 	case NODE_EV__COUNT:
 		break;
 	}

@@ -32,6 +32,8 @@ static const char *const kind_names[NODE_EV__COUNT] = {
 	[NODE_EV_BEHIND] = "behind",
 	[NODE_EV_RECOVERING] = "recovering",
 	[NODE_EV_RECOVERED] = "recovered",
+	[NODE_EV_GROUP] = "group",
+	[NODE_EV_GROUP_MESSAGE] = "group_message",
 };
 
 const char *node_event_name(enum node_event_kind kind)

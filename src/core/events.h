@@ -58,6 +58,8 @@ enum node_event_kind {
 	NODE_EV_BEHIND,
 	NODE_EV_RECOVERING,     /* u.rotation: this node queued a RECOVER of a name */
 	NODE_EV_RECOVERED,      /* u.rotation: it is on the best chain; the node uses it */
+	NODE_EV_GROUP,          /* u.group: a group was made, joined, changed, left */
+	NODE_EV_GROUP_MESSAGE,  /* u.group_message: a group message arrived or was delivered */
 	NODE_EV__COUNT
 };
 
@@ -127,6 +129,24 @@ struct node_event {
 						    * claimed; caught up: ours */
 			int64_t seconds;           /* how long it has been (was) behind */
 		} behind;
+		struct {
+			char group[2 * 16 + 1];    /* the group's id, hex */
+			char title[65];
+			char what[16];             /* "created", "joined", "changed",
+						    * "left", "removed" */
+			char by[NAME_MAX_LEN + 1]; /* who made the change */
+			uint32_t version, members;
+		} group;
+		struct {
+			char group[2 * 16 + 1];
+			char from[NAME_MAX_LEN + 1];
+			char id[2 * 16 + 1];       /* in: the copy's id; out: our message's */
+			bool outgoing;
+			char status[16];           /* "received", "delivered" (to every
+						    * member), "delivering" (to some) */
+			uint32_t seq;              /* the sender's sequence in the group */
+			uint32_t delivered, of;    /* out: members that have it, of how many */
+		} group_message;
 	} u;
 };
 

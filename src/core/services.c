@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/events.h"
+#include "core/groups.h"
 #include "core/miner.h"
 #include "core/netaddr.h"
 #include "ctl/protocol.h"
@@ -168,9 +169,17 @@ static bool s_syncing(void *ctx)
 
 static void s_event(void *ctx, const struct sess_event *sev)
 {
+	if (groups_on_message_event(ctx, sev))
+		return;     /* a group's row: told as a group event */
 	echo_on_event(ctx, sev);
 	struct node_event ev = { .kind = node_event_kind_of(sev->kind), .u.sess = *sev };
 	node_emit(ctx, &ev);
+}
+
+static enum sess_group_verdict s_group_frame(void *ctx, const char *name,
+					     const struct frame *f, char *why, size_t whylen)
+{
+	return groups_on_frame(ctx, name, f, why, whylen);
 }
 
 /* ---- the gossip network's view of the node (same thread) ---- */
@@ -266,7 +275,7 @@ lc_err node_start_services(struct node *n, char *why, size_t whylen)
 		.host = { .ctx = n, .lookup = s_lookup, .tip = s_tip, .sync_from = s_sync_from,
 			  .event = s_event, .pinned = s_pinned, .key_known = s_key_known,
 			  .binding = s_binding, .on_chain = s_on_chain, .syncing = s_syncing,
-			  .contact = s_contact },
+			  .contact = s_contact, .group_frame = s_group_frame },
 	};
 	if ((rc = sess_open(&n->sess, &scfg)))
 		return lc_why(why, whylen, rc, "cannot listen for chats on %s port %u: %s",

@@ -420,6 +420,80 @@ static bool history_args(int argc, char **argv, json_t **args, char *err, size_t
 	return false;
 }
 
+/* TEXT from words, joined with single spaces (as send's); NULL with err[]. */
+static json_t *joined_text(int argc, char **argv, char *err, size_t errlen)
+{
+	struct buf text;
+	buf_init(&text, 4096 + 1);
+	bool ok = true;
+	for (int i = 0; i < argc && ok; i++)
+		ok = (i == 0 || buf_append_byte(&text, ' ') == LC_OK) &&
+		     buf_append(&text, argv[i], strlen(argv[i])) == LC_OK;
+	ok = ok && buf_append_byte(&text, 0) == LC_OK;
+	json_t *t = ok && text.len >= 2 ? json_string((const char *)text.data) : NULL;
+	if (!t)
+		snprintf(err, errlen, !ok ? "TEXT is longer than 4096 bytes" : text.len < 2
+			 ? "empty TEXT" : "TEXT is not valid UTF-8");
+	buf_free(&text);
+	return t;
+}
+
+/*
+ * group create TITLE NAME... | group add|remove|admin ID NAME |
+ * group leave ID | group send ID TEXT... | group history ID [--limit N]
+ */
+static bool group_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	static const char *const usage = "create TITLE NAME..., add|remove|admin ID NAME, "
+					 "leave ID, send ID TEXT or history ID [--limit N]";
+	*args = NULL;
+	const char *op = argc ? argv[0] : "";
+	long long v = 0;
+	json_t *a = json_pack("{s:s}", "op", op);
+	if (!a)
+		return false;
+	if (strcmp(op, "create") == 0 && argc >= 3) {
+		json_t *names = json_array();
+		for (int i = 2; i < argc; i++)
+			json_array_append_new(names, json_string(argv[i]));
+		json_object_set_new(a, "title", json_string(argv[1]));
+		json_object_set_new(a, "names", names);
+		if (!json_object_get(a, "title")) {
+			snprintf(err, errlen, "TITLE is not valid UTF-8");
+			goto bad;
+		}
+	} else if ((strcmp(op, "add") == 0 || strcmp(op, "remove") == 0 ||
+		    strcmp(op, "admin") == 0) && argc == 3) {
+		json_object_set_new(a, "group", json_string(argv[1]));
+		json_object_set_new(a, "name", json_string(argv[2]));
+	} else if (strcmp(op, "leave") == 0 && argc == 2) {
+		json_object_set_new(a, "group", json_string(argv[1]));
+	} else if (strcmp(op, "send") == 0 && argc >= 3) {
+		json_t *t = joined_text(argc - 2, argv + 2, err, errlen);
+		if (!t)
+			goto bad;
+		json_object_set_new(a, "group", json_string(argv[1]));
+		json_object_set_new(a, "text", t);
+	} else if (strcmp(op, "history") == 0 && (argc == 2 || argc == 4)) {
+		json_object_set_new(a, "group", json_string(argv[1]));
+		if (argc == 4) {
+			if (strcmp(argv[2], "--limit") != 0 || !parse_count(argv[3], 1, 1000, &v)) {
+				snprintf(err, errlen, "--limit: '%s' is not in 1-1000", argv[3]);
+				goto bad;
+			}
+			json_object_set_new(a, "limit", json_integer(v));
+		}
+	} else {
+		snprintf(err, errlen, "%s", usage);
+		goto bad;
+	}
+	*args = a;
+	return true;
+bad:
+	json_decref(a);
+	return false;
+}
+
 static bool join_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
 	*args = NULL;
@@ -481,6 +555,8 @@ static const struct command {
 	{ CTL_CMD_BLOCK, block_args },
 	{ CTL_EVENTS_CMD, events_args },
 	{ CTL_CMD_STOP, no_args },
+	{ CTL_CMD_GROUP, group_args },
+	{ CTL_CMD_GROUPS, no_args },
 };
 
 /* ---- one exchange ---- */
@@ -762,7 +838,7 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
 			"register, names, blocks, block, alarms, join, peers, connect, send, "
 			"history, sessions, verify, trust, rotate, revoke, recovery, recover, events, "
-			"stop)\n", words[0]);
+			"stop, group, groups)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;

@@ -101,6 +101,9 @@
 #define CTL_CMD_RECOVERY "recovery"
 #define CTL_CMD_RECOVER "recover"
 #define CTL_CMD_STOP "stop"
+#define CTL_CMD_GROUP "group"     /* args.op: create, add, remove, admin, leave,
+				   * send, history (core/groups.h) */
+#define CTL_CMD_GROUPS "groups"
 /* The subscription command: answered {"subscribed": true}, then every event
  * the node publishes follows as one JSON object per line.  The server
  * answers it itself; the node never sees it. */

@@ -25,6 +25,8 @@ const char *frame_type_name(int type)
 	case FRAME_PONG: return "pong";
 	case FRAME_BYE: return "bye";
 	case FRAME_VIEW: return "view";
+	case FRAME_GROUP_MSG: return "group_message";
+	case FRAME_GROUP_MEMBERS: return "group_members";
 	}
 	return "unknown";
 }
@@ -51,6 +53,36 @@ static bool binding_ok(const struct frame_binding *b)
 {
 	static const uint8_t zero[FRAME_HASH_LEN];
 	return b->present || (b->height == 0 && memcmp(b->hash, zero, FRAME_HASH_LEN) == 0);
+}
+
+/* A group's list: 1..FRAME_GROUP_MAX names of 1..32 bytes, strictly
+ * increasing, the admin among them. */
+static lc_err members_ok(const struct frame_group_members *g)
+{
+	if (g->n_members > FRAME_GROUP_MAX)
+		return LC_ERR_TOOBIG;
+	if (g->n_members == 0 || g->version == 0)
+		return LC_ERR_INVAL;
+	size_t tn = strnlen(g->title, sizeof(g->title));
+	if (tn > FRAME_GROUP_TITLE_MAX)
+		return LC_ERR_TOOBIG;
+	if (tn == 0 || !utf8_valid(g->title, tn))
+		return LC_ERR_INVAL;
+	size_t an = strnlen(g->admin, sizeof(g->admin));
+	if (an == 0 || !name_ok(g->admin, an))
+		return an > FRAME_NAME_MAX ? LC_ERR_TOOBIG : LC_ERR_INVAL;
+	bool admin_in = false;
+	for (unsigned i = 0; i < g->n_members; i++) {
+		size_t n = strnlen(g->members[i], sizeof(g->members[i]));
+		if (n > FRAME_NAME_MAX)
+			return LC_ERR_TOOBIG;
+		if (n == 0 || !name_ok(g->members[i], n))
+			return LC_ERR_INVAL;
+		if (i > 0 && strcmp(g->members[i - 1], g->members[i]) >= 0)
+			return LC_ERR_INVAL;
+		admin_in |= strcmp(g->members[i], g->admin) == 0;
+	}
+	return admin_in ? LC_OK : LC_ERR_INVAL;
 }
 
 /* ---- encoding ---- */
@@ -89,6 +121,16 @@ static lc_err check_frame(const struct frame *f)
 	case FRAME_VIEW:
 		return binding_ok(&f->u.view.sender) && binding_ok(&f->u.view.receiver)
 			       ? LC_OK : LC_ERR_INVAL;
+	case FRAME_GROUP_MSG: {
+		const struct frame_group_msg *m = &f->u.group_msg;
+		if (m->text_len > FRAME_TEXT_MAX)
+			return LC_ERR_TOOBIG;
+		if (strnlen(m->text, m->text_len + 1) != m->text_len)
+			return LC_ERR_INVAL;
+		return check_text(m->text, m->text_len, 1, FRAME_TEXT_MAX);
+	}
+	case FRAME_GROUP_MEMBERS:
+		return members_ok(&f->u.group_members);
 	case FRAME_ACK:
 	case FRAME_PING:
 	case FRAME_PONG:
@@ -136,6 +178,30 @@ static void put_payload(struct writer *w, const struct frame *f)
 		put_binding(w, &f->u.view.sender);
 		put_binding(w, &f->u.view.receiver);
 		break;
+	case FRAME_GROUP_MSG: {
+		const struct frame_group_msg *m = &f->u.group_msg;
+		wr_raw(w, m->id, FRAME_ID_LEN);
+		wr_raw(w, m->gid, FRAME_GROUP_ID_LEN);
+		wr_u32(w, m->version);
+		wr_u64(w, m->lamport);
+		wr_u64(w, m->seq);
+		wr_u64(w, m->time_ms);
+		wr_bytes16(w, m->text, m->text_len);
+		break;
+	}
+	case FRAME_GROUP_MEMBERS: {
+		const struct frame_group_members *g = &f->u.group_members;
+		wr_raw(w, g->id, FRAME_ID_LEN);
+		wr_raw(w, g->gid, FRAME_GROUP_ID_LEN);
+		wr_u32(w, g->version);
+		wr_u64(w, g->lamport);
+		wr_str8(w, g->title);
+		wr_str8(w, g->admin);
+		wr_u8(w, (uint8_t)g->n_members);
+		for (unsigned i = 0; i < g->n_members; i++)
+			wr_str8(w, g->members[i]);
+		break;
+	}
 	}
 }
 
@@ -200,6 +266,42 @@ static lc_err get_binding(struct reader *r, struct frame_binding *b)
 	return binding_ok(b) ? LC_OK : LC_ERR_INVAL;
 }
 
+/* A name of 1..FRAME_NAME_MAX bytes of the name alphabet into out. */
+static lc_err get_name(struct reader *r, char out[FRAME_NAME_MAX + 1])
+{
+	const uint8_t *p;
+	size_t n = 0;
+	if (rd_bytes8(r, FRAME_NAME_MAX, &p, &n) != LC_OK)
+		return rd_error(r);
+	if (n == 0 || !name_ok((const char *)p, n))
+		return LC_ERR_INVAL;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return LC_OK;
+}
+
+static lc_err get_group_members(struct reader *r, struct frame_group_members *g)
+{
+	rd_copy(r, g->id, FRAME_ID_LEN);
+	rd_copy(r, g->gid, FRAME_GROUP_ID_LEN);
+	rd_u32(r, &g->version);
+	rd_u64(r, &g->lamport);
+	lc_err rc = get_text(r, 1, 1, FRAME_GROUP_TITLE_MAX, g->title, NULL);
+	if (!rc)
+		rc = get_name(r, g->admin);
+	uint8_t count = 0;
+	if (!rc && !(rc = rd_u8(r, &count))) {
+		if (count > FRAME_GROUP_MAX)
+			return LC_ERR_TOOBIG;
+		g->n_members = count;
+		for (unsigned i = 0; i < count && !rc; i++)
+			rc = get_name(r, g->members[i]);
+	}
+	if (rc)
+		return rc;
+	return members_ok(g);
+}
+
 static lc_err get_payload(struct reader *r, struct frame *f)
 {
 	lc_err rc = LC_OK;
@@ -243,6 +345,20 @@ static lc_err get_payload(struct reader *r, struct frame *f)
 		rc = get_binding(r, &f->u.view.sender);
 		if (!rc)
 			rc = get_binding(r, &f->u.view.receiver);
+		break;
+	case FRAME_GROUP_MSG: {
+		struct frame_group_msg *m = &f->u.group_msg;
+		rd_copy(r, m->id, FRAME_ID_LEN);
+		rd_copy(r, m->gid, FRAME_GROUP_ID_LEN);
+		rd_u32(r, &m->version);
+		rd_u64(r, &m->lamport);
+		rd_u64(r, &m->seq);
+		rd_u64(r, &m->time_ms);
+		rc = get_text(r, 2, 1, FRAME_TEXT_MAX, m->text, &m->text_len);
+		break;
+	}
+	case FRAME_GROUP_MEMBERS:
+		rc = get_group_members(r, &f->u.group_members);
 		break;
 	}
 	if (rc)

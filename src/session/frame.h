@@ -28,6 +28,20 @@
  *            REVOKE); a name not on that chain is present 0 with height 0
  *            and a zero hash.  Sent after hello and again when the
  *            sender's tip changes (sessions.h).
+ *   group_message  (version 3) one member's copy of a group message: id 16
+ *            (this copy's, acked with an ack like a message's), group id
+ *            16, member-list version u32 (the one the sender knows),
+ *            Lamport time u64, sender's sequence u64 (1, 2, ... per sender
+ *            and group), time u64 (ms), text (u16 length, 1..4096 bytes of
+ *            strict UTF-8)
+ *   group_members  (version 3) a group's member list, from its admin (or,
+ *            to the admin only, a member's request to leave): id 16 (this
+ *            copy's, acked), group id 16, version u32 (>= 1), Lamport time
+ *            u64, title (u8 length, 1..64 bytes of strict UTF-8), admin (u8
+ *            length, a name of 1..32 bytes), count u8 (1..32, more is
+ *            LC_ERR_TOOBIG), then count names (u8 length, 1..32 bytes each),
+ *            in strictly increasing byte order (so no name twice); the admin
+ *            must be one of them
  *
  * Decoding is strict and canonical: a frame decodes only if it re-encodes to
  * exactly the same bytes, and each way of being wrong has its own error:
@@ -38,7 +52,9 @@
  *   LC_ERR_INVAL        text that is not strict UTF-8 (overlong, surrogate,
  *                       above U+10FFFF, NUL, cut short), an empty message,
  *                       a name outside [a-z0-9_-], a view's present other
- *                       than 0 or 1, an absent binding with a height or hash
+ *                       than 0 or 1, an absent binding with a height or hash,
+ *                       a group list out of order or without its admin, an
+ *                       empty group name, title or list, a version 0
  *
  * Frames are plain values (struct frame) the caller allocates; about 4 KB,
  * as a message holds its text.  The reassembler (struct frame_rx) cuts a
@@ -57,15 +73,20 @@
 #include "util/err.h"
 
 #define FRAME_HEADER_LEN 4
-#define FRAME_VERSION 2            /* the protocol version hello carries; 2
-				    * added view (1 peers cannot read it) */
+#define FRAME_VERSION 3            /* the protocol version hello carries; 2
+				    * added view, 3 the group frames (older
+				    * peers cannot read them) */
 #define FRAME_NAME_MAX NAME_MAX_LEN /* bytes of a name */
 #define FRAME_TEXT_MAX 4096        /* bytes of a message's text */
 #define FRAME_BYE_TEXT_MAX 128
 #define FRAME_ID_LEN 16
 #define FRAME_HASH_LEN 32
-/* The largest payload: a message with FRAME_TEXT_MAX bytes of text. */
-#define FRAME_PAYLOAD_MAX (FRAME_ID_LEN + 8 + 2 + FRAME_TEXT_MAX)
+#define FRAME_GROUP_ID_LEN 16
+#define FRAME_GROUP_MAX 32         /* members of a group, its admin included */
+#define FRAME_GROUP_TITLE_MAX 64   /* bytes of a group's title */
+/* The largest payload: a group message with FRAME_TEXT_MAX bytes of text. */
+#define FRAME_PAYLOAD_MAX (FRAME_ID_LEN + FRAME_GROUP_ID_LEN + 4 + 8 + 8 + 8 + 2 + \
+			   FRAME_TEXT_MAX)
 #define FRAME_MAX (FRAME_HEADER_LEN + FRAME_PAYLOAD_MAX)
 
 enum frame_type {
@@ -76,8 +97,10 @@ enum frame_type {
 	FRAME_PONG = 5,
 	FRAME_BYE = 6,
 	FRAME_VIEW = 7,
+	FRAME_GROUP_MSG = 8,
+	FRAME_GROUP_MEMBERS = 9,
 };
-#define FRAME_TYPE_LAST FRAME_VIEW
+#define FRAME_TYPE_LAST FRAME_GROUP_MEMBERS
 
 enum frame_bye_reason {
 	CHAT_BYE_NORMAL = 0,       /* the user closed the chat */
@@ -116,6 +139,28 @@ struct frame_message {
 	char text[FRAME_TEXT_MAX + 1];  /* NUL-terminated as well */
 };
 
+struct frame_group_msg {
+	uint8_t id[FRAME_ID_LEN];          /* this copy's */
+	uint8_t gid[FRAME_GROUP_ID_LEN];
+	uint32_t version;                  /* the member list the sender knows */
+	uint64_t lamport;
+	uint64_t seq;                      /* the sender's, per group */
+	uint64_t time_ms;
+	size_t text_len;                   /* 1..FRAME_TEXT_MAX */
+	char text[FRAME_TEXT_MAX + 1];     /* NUL-terminated as well */
+};
+
+struct frame_group_members {
+	uint8_t id[FRAME_ID_LEN];          /* this copy's */
+	uint8_t gid[FRAME_GROUP_ID_LEN];
+	uint32_t version;                  /* >= 1 */
+	uint64_t lamport;
+	char title[FRAME_GROUP_TITLE_MAX + 1];
+	char admin[FRAME_NAME_MAX + 1];    /* one of members */
+	unsigned n_members;                /* 1..FRAME_GROUP_MAX */
+	char members[FRAME_GROUP_MAX][FRAME_NAME_MAX + 1];  /* strictly increasing */
+};
+
 struct frame_bye {
 	uint8_t reason;
 	char text[FRAME_BYE_TEXT_MAX + 1];  /* NUL-terminated */
@@ -131,6 +176,8 @@ struct frame {
 		uint64_t token;  /* ping and pong */
 		struct frame_bye bye;
 		struct frame_view view;
+		struct frame_group_msg group_msg;
+		struct frame_group_members group_members;
 	} u;
 };
 

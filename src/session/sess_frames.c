@@ -17,6 +17,7 @@
 
 #include "session/frame.h"
 #include "session/tls.h"
+#include "store/groupstore.h"
 #include "util/ct.h"
 #include "util/rng.h"
 
@@ -89,17 +90,68 @@ void sess_msg_event(struct sessions *s, const char *name, const uint8_t *id,
 
 struct outbox_ctx { struct sessions *s; struct conn *c; };
 
+/* The frame that carries an outbox row: a message, or a group's copy. */
+static lc_err outbox_frame(const struct msg *m, struct frame *f /* OUT */)
+{
+	switch (m->kind) {
+	case MSG_KIND_DIRECT:
+		f->type = FRAME_MESSAGE;
+		memcpy(f->u.message.id, m->id, MSG_ID_LEN);
+		f->u.message.time_ms = (uint64_t)m->time_ms;
+		f->u.message.text_len = strlen(m->text);
+		memcpy(f->u.message.text, m->text, f->u.message.text_len + 1);
+		return LC_OK;
+	case MSG_KIND_GROUP: {
+		struct frame_group_msg *g = &f->u.group_msg;
+		f->type = FRAME_GROUP_MSG;
+		memcpy(g->id, m->id, MSG_ID_LEN);
+		memcpy(g->gid, m->gid, MSG_GROUP_ID_LEN);
+		g->version = (uint32_t)m->gversion;
+		g->lamport = (uint64_t)m->lamport;
+		g->seq = (uint64_t)m->gseq;
+		g->time_ms = (uint64_t)m->time_ms;
+		g->text_len = strlen(m->text);
+		memcpy(g->text, m->text, g->text_len + 1);
+		return LC_OK;
+	}
+	case MSG_KIND_GROUP_MEMBERS: {
+		struct frame_group_members *g = &f->u.group_members;
+		struct msg_group *list = calloc(1, sizeof(*list));
+		if (!list)
+			return LC_ERR_NOMEM;
+		bool ok = group_list_parse(m->glist, list);
+		f->type = FRAME_GROUP_MEMBERS;
+		memcpy(g->id, m->id, MSG_ID_LEN);
+		memcpy(g->gid, m->gid, MSG_GROUP_ID_LEN);
+		g->version = (uint32_t)m->gversion;
+		g->lamport = (uint64_t)m->lamport;
+		size_t tn = strnlen(m->text, FRAME_GROUP_TITLE_MAX + 1);
+		ok &= tn <= FRAME_GROUP_TITLE_MAX;
+		if (ok)
+			memcpy(g->title, m->text, tn);   /* NUL: f is zeroed */
+		snprintf(g->admin, sizeof(g->admin), "%s", list->admin);
+		g->n_members = list->n_members;
+		for (unsigned i = 0; i < list->n_members; i++)
+			memcpy(g->members[i], list->members[i], sizeof(g->members[i]));
+		free(list);
+		return ok ? LC_OK : LC_ERR_CORRUPT;
+	}
+	}
+	return LC_ERR_CORRUPT;   /* not a row the outbox sends */
+}
+
 static lc_err send_one(void *ctx, const struct msg *m)
 {
 	struct outbox_ctx *o = ctx;
 	struct conn *c = o->c;
-	struct frame f = { .type = FRAME_MESSAGE };
-	memcpy(f.u.message.id, m->id, MSG_ID_LEN);
-	f.u.message.time_ms = (uint64_t)m->time_ms;
-	f.u.message.text_len = strlen(m->text);
-	memcpy(f.u.message.text, m->text, f.u.message.text_len + 1);
-	lc_err rc = conn_send_frame(o->s, c, &f);
-	wipe(&f, sizeof(f));
+	struct frame *f = calloc(1, sizeof(*f));
+	if (!f)
+		return LC_ERR_NOMEM;
+	lc_err rc = outbox_frame(m, f);
+	if (!rc)
+		rc = conn_send_frame(o->s, c, f);
+	wipe(f, sizeof(*f));
+	free(f);
 	if (rc == LC_ERR_AGAIN)
 		return LC_ERR_AGAIN;     /* stop the walk; POLLOUT resumes it */
 	if (rc)
@@ -182,6 +234,49 @@ static void on_message(struct sessions *s, struct conn *c, const struct frame_me
 	a->fresh = rc == LC_OK;
 }
 
+/* A group frame: the host judges and stores it; acked as a message is. */
+static void on_group(struct sessions *s, struct conn *c, const struct frame *f)
+{
+	if (c->n_acks == SESS_ACKS_HELD) {
+		sess_commit(s);
+		if (c->st != S_UP)
+			return;
+		if (c->n_acks == SESS_ACKS_HELD) {
+			conn_send_bye(c, CHAT_BYE_PROTOCOL, "too many messages not acknowledged");
+			conn_fail(s, c, "the peer sends without reading its acknowledgements");
+			return;
+		}
+	}
+	char why[200] = "";
+	enum sess_group_verdict v = SESS_GROUP_REFUSED;
+	if (s->cfg.host.group_frame)
+		v = s->cfg.host.group_frame(s->cfg.host.ctx, c->name, f, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "this node has no groups");
+	switch (v) {
+	case SESS_GROUP_REFUSED:
+		if (!c->outbound && c->ip[0])
+			guard_strike_str(s->cfg.guard, c->ip, "group traffic it may not send");
+		conn_send_bye(c, CHAT_BYE_PROTOCOL, why);
+		conn_fail(s, c, "refused a %s frame: %s", frame_type_name(f->type), why);
+		return;
+	case SESS_GROUP_FAILED:
+		conn_fail(s, c, "cannot store a %s frame: %s", frame_type_name(f->type), why);
+		return;
+	case SESS_GROUP_STORED:
+	case SESS_GROUP_KNOWN:
+		break;
+	}
+	c->received++;
+	c->last_msg_ms = now_ms(s);
+	c->dirty = true;
+	struct held_ack *a = &c->acks[c->n_acks++];
+	/* The copy's id comes first in both group frames. */
+	memcpy(a->id, f->type == FRAME_GROUP_MSG ? f->u.group_msg.id : f->u.group_members.id,
+	       MSG_ID_LEN);
+	a->fresh = v == SESS_GROUP_STORED;
+}
+
 /* After the commit: announce what arrived and acknowledge it.  An ack the
  * full output buffer does not take waits for the next turn (a lost one
  * would leave the peer's message in flight until the session ends). */
@@ -252,6 +347,10 @@ static void on_frame(struct sessions *s, struct conn *c, const struct frame *f)
 		break;
 	case FRAME_VIEW:
 		conn_on_view(s, c, &f->u.view);
+		break;
+	case FRAME_GROUP_MSG:
+	case FRAME_GROUP_MEMBERS:
+		on_group(s, c, f);
 		break;
 	}
 }

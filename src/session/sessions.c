@@ -462,6 +462,43 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 	return LC_OK;
 }
 
+lc_err sess_queue(struct sessions *s, struct msg *m, char *why, size_t whylen)
+{
+	const struct name_entry *e = name_valid(m->peer)
+					     ? s->cfg.host.lookup(s->cfg.host.ctx, m->peer) : NULL;
+	if (!e) {
+		snprintf(why, whylen, "'%s' is not on the ledger", m->peer);
+		return LC_ERR_NOTFOUND;
+	}
+	if (e->status != NAME_ACTIVE) {
+		snprintf(why, whylen, "'%s' is revoked on the ledger", m->peer);
+		return LC_ERR_REJECTED;
+	}
+	if (strcmp(m->peer, s->name) == 0) {
+		snprintf(why, whylen, "that is this node's own name");
+		return LC_ERR_INVAL;
+	}
+	if (!m->time_ms)
+		m->time_ms = (int64_t)wall_ms(s);
+	for (int i = 0; i < 6; i++)     /* as sess_send's ids */
+		m->id[i] = (uint8_t)((uint64_t)m->time_ms >> (40 - 8 * i));
+	lc_err rc = rng_bytes(m->id + 6, MSG_ID_LEN - 6);
+	m->outgoing = 1;
+	m->status = MSG_QUEUED;
+	if (!rc)
+		rc = msgstore_add(s->cfg.msgs, m);
+	if (rc) {
+		snprintf(why, whylen, "cannot store the message: %s", lc_strerror(rc));
+		return rc;
+	}
+	struct conn *c = sess_find_conn(s, m->peer);
+	if (c && c->st == S_UP)
+		c->want_pump = true;     /* at the commit */
+	else
+		want_dial(s, m->peer);
+	return LC_OK;
+}
+
 bool sess_in_flight(const struct sessions *s, const char *name,
 		    const uint8_t id[static MSG_ID_LEN])
 {

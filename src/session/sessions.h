@@ -66,6 +66,14 @@
  * for the longest (pings and pongs do not count), which is told so with a
  * BYE (BUSY); only when no stranger holds one are they refused.
  *
+ * Groups: a copy of a group message, or of a group's member list, is an
+ * outbox row to one member (msgstore.h's kinds) and goes out as a
+ * group_message or group_members frame in the same order, window and
+ * acks as a message; what arrives is judged and stored by the host
+ * (group_frame), and a frame it refuses (traffic from a non-member, a
+ * member list from someone not the admin) is a strike on the peer's
+ * address when it dialled us, and ends the session either way.
+ *
  * Keys: after a random count in [5, 10] of our messages, and at least every
  * 10 minutes, we send a TLS 1.3 KeyUpdate (the key epoch counts both
  * directions).  After an hour (SESS_LIFETIME_S) the dialing side replaces
@@ -112,6 +120,21 @@
 #define SESS_PER_ADDR 4                /* strangers' sessions per IPv4 address, IPv6 /64 */
 #define SESS_PER_NET 32                /* ... per IPv4 /24, IPv6 /48 */
 
+/* What the host made of a group frame (group_frame below). */
+enum sess_group_verdict {
+	SESS_GROUP_STORED,    /* kept (in the open batch): ack it after the
+				 commit and announce it (a "message" event,
+				 status received, with the copy's id) */
+	SESS_GROUP_KNOWN,     /* nothing new (a copy seen before, a stale
+				 list): ack it, say nothing */
+	SESS_GROUP_REFUSED,   /* the peer may not say this (not a member, not
+				 the admin): a strike, a bye, the session ends */
+	SESS_GROUP_FAILED,    /* cannot store it now: the session ends
+				 without an ack, the peer sends it again */
+};
+
+struct frame;
+
 struct sess_host {
 	void *ctx;
 	/* The ledger's current entry for name, or NULL. */
@@ -149,6 +172,12 @@ struct sess_host {
 	 * sessions are not capped as strangers' are and are never evicted for
 	 * another.  NULL: no one is. */
 	bool (*contact)(void *ctx, const char *name);
+	/* A group frame (group_message, group_members) from name, decoded:
+	 * the host's rules judge it (core/groups.h), why[] says why when it
+	 * is refused.  NULL: every group frame is refused. */
+	enum sess_group_verdict (*group_frame)(void *ctx, const char *name,
+					       const struct frame *f, char *why,
+					       size_t whylen);
 };
 
 /* The session table's limits (see "Slots" above); 0: the default. */
@@ -234,6 +263,12 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
  * send when a session is up.  id[] gets the message id. */
 lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		 uint8_t id[static MSG_ID_LEN], char *why, size_t whylen);
+/* Queue an outbox row built by the caller (a group's copy to m->peer,
+ * msgstore.h's kinds): the same checks of the peer as sess_send, then m
+ * gets its id, time (if 0), outgoing and status and is stored in the
+ * batch, and sent when a session with the peer is up.  No event: the
+ * caller tells of its own rows. */
+lc_err sess_queue(struct sessions *s, struct msg *m /* IN/OUT */, char *why, size_t whylen);
 /* Our message id to name written to a session and not acknowledged yet
  * ("sent": kept in memory only). */
 bool sess_in_flight(const struct sessions *s, const char *name,

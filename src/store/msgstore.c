@@ -11,16 +11,18 @@
 #include <string.h>
 
 #include "store/datadir.h"
+#include "store/msgstore_int.h"
 #include "store/walbuf.h"
 #include "util/log.h"
 
 enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M__COUNT };
 
-#define COLUMNS "seq, id, peer, outgoing, time_ms, text, status"
+#define COLUMNS MSGSTORE_COLUMNS
 
 static const char *const msql[M__COUNT] = {
-	[M_ADD] = "INSERT INTO messages(id, peer, outgoing, time_ms, text, status) "
-		  "VALUES(?,?,?,?,?,?)",
+	[M_ADD] = "INSERT INTO messages(id, peer, outgoing, time_ms, text, status, kind, gid, "
+		  "gsender, lamport, gseq, gversion, gpending, glist) "
+		  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[M_DELIVERED] = "UPDATE messages SET status = 2 WHERE id = ?1 AND peer = ?2 "
 			"AND outgoing = 1 AND status < 2",
 	[M_GET] = "SELECT " COLUMNS " FROM messages WHERE id = ?",
@@ -28,8 +30,8 @@ static const char *const msql[M__COUNT] = {
 	[M_OUTBOX] = "SELECT " COLUMNS " FROM messages WHERE peer = ?1 AND outgoing = 1 "
 		     "AND status < 2 AND seq > ?2 ORDER BY seq LIMIT ?3",
 	[M_HISTORY] = "SELECT " COLUMNS " FROM "
-		      "(SELECT * FROM messages WHERE peer = ? ORDER BY seq DESC LIMIT ?) "
-		      "ORDER BY seq",
+		      "(SELECT * FROM messages WHERE peer = ? AND kind = 0 "
+		      "ORDER BY seq DESC LIMIT ?) ORDER BY seq",
 	[M_PEERS] = "SELECT DISTINCT peer FROM messages WHERE outgoing = 1 AND status < 2",
 	[M_WROTE] = "SELECT 1 FROM messages WHERE peer = ? AND outgoing = 1 LIMIT 1",
 };
@@ -114,6 +116,9 @@ static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 		sqlite3_free(msg);
 		return io ? LC_ERR_IO : LC_ERR_CORRUPT;
 	}
+	lc_err grc = msgstore_groups_schema(m->db, why, whylen);
+	if (grc)
+		return grc;
 	int rc = walbuf_flush(m->db);
 	if (rc != SQLITE_OK) {
 		snprintf(why, whylen, "cannot write to %s: %s", m->path, sqlite3_errstr(rc));
@@ -265,6 +270,16 @@ lc_err msgstore_add(struct msgstore *m, const struct msg *msg)
 	sqlite3_bind_int64(st, 4, msg->time_ms);
 	sqlite3_bind_text(st, 5, msg->text, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, msg->status);
+	sqlite3_bind_int(st, 7, msg->kind);
+	if (msg->kind != MSG_KIND_DIRECT) {
+		sqlite3_bind_blob(st, 8, msg->gid, MSG_GROUP_ID_LEN, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, msg->gsender, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 14, msg->glist, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(st, 10, msg->lamport);
+	sqlite3_bind_int64(st, 11, msg->gseq);
+	sqlite3_bind_int64(st, 12, msg->gversion);
+	sqlite3_bind_int64(st, 13, msg->gpending);
 	int rc = sqlite3_step(st);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
 		e = LC_ERR_EXISTS;
@@ -313,6 +328,37 @@ static void read_msg(sqlite3_stmt *st, struct msg *out)
 	t = sqlite3_column_text(st, 5);
 	snprintf(out->text, sizeof(out->text), "%s", t ? (const char *)t : "");
 	out->status = sqlite3_column_int(st, 6);
+	out->kind = sqlite3_column_int(st, 7);
+	if (sqlite3_column_bytes(st, 8) == MSG_GROUP_ID_LEN)
+		memcpy(out->gid, sqlite3_column_blob(st, 8), MSG_GROUP_ID_LEN);
+	t = sqlite3_column_text(st, 9);
+	snprintf(out->gsender, sizeof(out->gsender), "%s", t ? (const char *)t : "");
+	out->lamport = sqlite3_column_int64(st, 10);
+	out->gseq = sqlite3_column_int64(st, 11);
+	out->gversion = sqlite3_column_int64(st, 12);
+	out->gpending = sqlite3_column_int64(st, 13);
+	t = sqlite3_column_text(st, 14);
+	snprintf(out->glist, sizeof(out->glist), "%s", t ? (const char *)t : "");
+}
+
+void msgstore_read_row(sqlite3_stmt *st, struct msg *out)
+{
+	read_msg(st, out);
+}
+
+sqlite3 *msgstore_sqlite(struct msgstore *m)
+{
+	return ready(m) == LC_OK ? m->db : NULL;
+}
+
+lc_err msgstore_begin(struct msgstore *m)
+{
+	return batch_begin(m);
+}
+
+void msgstore_write_failed(struct msgstore *m)
+{
+	m->failed = true;
 }
 
 lc_err msgstore_get(struct msgstore *m, const uint8_t id[static MSG_ID_LEN], struct msg *out)

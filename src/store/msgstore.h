@@ -31,6 +31,23 @@
 
 #define MSG_ID_LEN 16
 #define MSG_TEXT_MAX 4096
+#define MSG_GROUP_ID_LEN 16
+#define MSG_GROUP_LIST_MAX 1200  /* "admin m1 m2 ...": 33 names of 32 and spaces */
+
+/* What a row is.  Group rows share the table, so every copy of a group
+ * message goes through the same outbox as a direct message (and the same
+ * text column); the direct history shows MSG_KIND_DIRECT rows only. */
+enum msg_row_kind {
+	MSG_KIND_DIRECT = 0,
+	MSG_KIND_GROUP = 1,          /* one member's copy of a group message:
+					ours to peer (outbox), or received from peer */
+	MSG_KIND_GROUP_MEMBERS = 2,  /* ours to peer: a member list (outbox);
+					text the title, glist "admin m1 m2 ..." */
+	MSG_KIND_GROUP_OWN = 3,      /* our group message as the group's
+					history shows it (never sent itself) */
+	MSG_KIND_GROUP_NOTICE = 4,   /* a line in a group's history: who came,
+					who went, held copies */
+};
 
 enum msg_status {
 	MSG_QUEUED = 0,     /* outgoing, not yet handed to a session */
@@ -48,6 +65,16 @@ struct msg {
 	int64_t time_ms;        /* the sender's clock, ms since 1970 */
 	char text[MSG_TEXT_MAX + 1];
 	int status;             /* enum msg_status */
+	/* Groups (core/groups.h); all zero for a direct message. */
+	int kind;               /* enum msg_row_kind */
+	uint8_t gid[MSG_GROUP_ID_LEN];
+	char gsender[33];       /* who wrote it (a notice: who it is about) */
+	int64_t lamport;        /* the group's order: Lamport time, then gsender */
+	int64_t gseq;           /* gsender's sequence in the group */
+	int64_t gversion;       /* the member list its sender knew */
+	int64_t gpending;       /* received: waits for member list gpending
+				   before it is shown (0: shown) */
+	char glist[MSG_GROUP_LIST_MAX + 1];  /* MSG_KIND_GROUP_MEMBERS */
 };
 
 const char *msg_status_name(int status);
@@ -79,7 +106,7 @@ typedef lc_err (*msg_fn)(void *ctx, const struct msg *msg);
  * after_seq (0: all), oldest first, at most max. */
 lc_err msgstore_outbox(struct msgstore *m, const char *peer, int64_t after_seq, size_t max,
 		       msg_fn fn, void *ctx);
-/* The last `limit` messages with peer, oldest first. */
+/* The last `limit` direct messages with peer, oldest first. */
 lc_err msgstore_history(struct msgstore *m, const char *peer, size_t limit, msg_fn fn,
 			void *ctx);
 /* Peers with undelivered outgoing messages. */

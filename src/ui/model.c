@@ -512,6 +512,10 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 	case NODE_EV_BEHIND:
 		m->need |= NEED_STATUS;
 		break;
+	case NODE_EV_GROUP:
+	case NODE_EV_GROUP_MESSAGE:
+		/* Groups are not on the kiosk's screens yet (ctl only). */
+		return false;
 	case NODE_EV_STORAGE:
 	case NODE_EV__COUNT:
 		break;

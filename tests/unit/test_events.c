@@ -186,6 +186,20 @@ static const struct row {
 	{ "behind",
 	  { .kind = NODE_EV_BEHIND, .time = T0, .u.behind = { .height = 120, .seconds = 14 } },
 	  "{\"behind\":false,\"height\":120,\"seconds\":14}" },
+	{ "group",
+	  { .kind = NODE_EV_GROUP, .time = T0,
+	    .u.group = { .group = "00112233445566778899aabbccddeeff", .title = "crew",
+			 .what = "joined", .by = "alice", .version = 2, .members = 4 } },
+	  "{\"group\":\"00112233445566778899aabbccddeeff\",\"title\":\"crew\","
+	  "\"what\":\"joined\",\"by\":\"alice\",\"version\":2,\"members\":4}" },
+	{ "group_message",
+	  { .kind = NODE_EV_GROUP_MESSAGE, .time = T0,
+	    .u.group_message = { .group = "00112233445566778899aabbccddeeff", .from = "bob",
+				 .id = "0102", .outgoing = true, .status = "delivering",
+				 .seq = 5, .delivered = 2, .of = 3 } },
+	  "{\"group\":\"00112233445566778899aabbccddeeff\",\"from\":\"bob\",\"id\":\"0102\","
+	  "\"direction\":\"out\",\"status\":\"delivering\",\"seq\":5,\"delivered\":2,"
+	  "\"of\":3}" },
 };
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))

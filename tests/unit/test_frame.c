@@ -198,6 +198,37 @@ static void sample(struct frame *f, int type, unsigned i)
 			f->u.view.receiver.hash[k] = i % 2 ? (uint8_t)(k * 5 + 1) : 0;
 		}
 		break;
+	case FRAME_GROUP_MSG: {
+		struct frame_group_msg *m = &f->u.group_msg;
+		for (int k = 0; k < FRAME_ID_LEN; k++) {
+			m->id[k] = (uint8_t)(0x10 + k + i);
+			m->gid[k] = (uint8_t)(0x80 ^ k ^ i);
+		}
+		m->version = 3 + i;
+		m->lamport = 1000 + i;
+		m->seq = 7 + i;
+		m->time_ms = UINT64_C(1700000000999) + i;
+		const char *t = i % 2 ? "gr\xc3\xbc\xc3\x9f dich \xf0\x9f\x91\x8b" : "g";
+		m->text_len = strlen(t);
+		memcpy(m->text, t, m->text_len + 1);
+		break;
+	}
+	case FRAME_GROUP_MEMBERS: {
+		struct frame_group_members *g = &f->u.group_members;
+		for (int k = 0; k < FRAME_ID_LEN; k++) {
+			g->id[k] = (uint8_t)(0x20 + k + i);
+			g->gid[k] = (uint8_t)(0x40 ^ k ^ i);
+		}
+		g->version = 1 + i;
+		g->lamport = 55 + i;
+		snprintf(g->title, sizeof(g->title), "%s", i % 2 ? "Caf\xc3\xa9 crew" : "t");
+		static const char *const who[] = { "alice", "bob", "carol", "dave" };
+		g->n_members = i % 2 ? 4 : 1;
+		for (unsigned k = 0; k < g->n_members; k++)
+			snprintf(g->members[k], sizeof(g->members[k]), "%s", who[k]);
+		snprintf(g->admin, sizeof(g->admin), "%s", i % 2 ? "carol" : "alice");
+		break;
+	}
 	}
 }
 
@@ -242,6 +273,27 @@ static void check_same(const struct frame *a, const struct frame *b)
 		check_binding(&a->u.view.sender, &b->u.view.sender);
 		check_binding(&a->u.view.receiver, &b->u.view.receiver);
 		break;
+	case FRAME_GROUP_MSG:
+		CHECK_MEM(a->u.group_msg.id, b->u.group_msg.id, FRAME_ID_LEN);
+		CHECK_MEM(a->u.group_msg.gid, b->u.group_msg.gid, FRAME_GROUP_ID_LEN);
+		CHECK_INT(a->u.group_msg.version, ==, b->u.group_msg.version);
+		CHECK_INT(a->u.group_msg.lamport, ==, b->u.group_msg.lamport);
+		CHECK_INT(a->u.group_msg.seq, ==, b->u.group_msg.seq);
+		CHECK_INT(a->u.group_msg.time_ms, ==, b->u.group_msg.time_ms);
+		CHECK_INT(a->u.group_msg.text_len, ==, b->u.group_msg.text_len);
+		CHECK_STR(a->u.group_msg.text, b->u.group_msg.text);
+		break;
+	case FRAME_GROUP_MEMBERS:
+		CHECK_MEM(a->u.group_members.id, b->u.group_members.id, FRAME_ID_LEN);
+		CHECK_MEM(a->u.group_members.gid, b->u.group_members.gid, FRAME_GROUP_ID_LEN);
+		CHECK_INT(a->u.group_members.version, ==, b->u.group_members.version);
+		CHECK_INT(a->u.group_members.lamport, ==, b->u.group_members.lamport);
+		CHECK_STR(a->u.group_members.title, b->u.group_members.title);
+		CHECK_STR(a->u.group_members.admin, b->u.group_members.admin);
+		CHECK_INT(a->u.group_members.n_members, ==, b->u.group_members.n_members);
+		for (unsigned k = 0; k < a->u.group_members.n_members; k++)
+			CHECK_STR(a->u.group_members.members[k], b->u.group_members.members[k]);
+		break;
 	}
 }
 
@@ -268,11 +320,12 @@ TEST(frame_round_trip_every_type)
 			CHECK_MEM(again, p, len);
 		}
 		static const char *const names[] = { "", "hello", "message", "ack",
-						     "ping", "pong", "bye", "view" };
+						     "ping", "pong", "bye", "view",
+						     "group_message", "group_members" };
 		CHECK_STR(frame_type_name(t), names[t]);
 	}
 	CHECK_STR(frame_type_name(0), "unknown");
-	CHECK_STR(frame_type_name(8), "unknown");
+	CHECK_STR(frame_type_name(FRAME_TYPE_LAST + 1), "unknown");
 }
 
 TEST(frame_sizes_are_as_documented)
@@ -290,15 +343,29 @@ TEST(frame_sizes_are_as_documented)
 	sample(&f1, FRAME_VIEW, 0);
 	enc(&f1, &len);
 	CHECK_INT(len, ==, 4 + 4 + 32 + 2 * (1 + 4 + 32));
-	/* The largest message is exactly FRAME_MAX. */
+	/* The largest message takes FRAME_TEXT_MAX bytes of text ... */
 	sample(&f1, FRAME_MESSAGE, 0);
 	memset(f1.u.message.text, 'x', FRAME_TEXT_MAX);
 	f1.u.message.text[FRAME_TEXT_MAX] = '\0';
 	f1.u.message.text_len = FRAME_TEXT_MAX;
 	const uint8_t *p = enc(&f1, &len);
-	CHECK_INT(len, ==, FRAME_MAX);
+	CHECK_INT(len, ==, 4 + 16 + 8 + 2 + FRAME_TEXT_MAX);
 	CHECK_OK(frame_decode(p, len, &f2));
 	CHECK_INT(f2.u.message.text_len, ==, FRAME_TEXT_MAX);
+	/* ... and the largest group message, as much, is exactly FRAME_MAX. */
+	sample(&f1, FRAME_GROUP_MSG, 0);
+	memset(f1.u.group_msg.text, 'y', FRAME_TEXT_MAX);
+	f1.u.group_msg.text[FRAME_TEXT_MAX] = '\0';
+	f1.u.group_msg.text_len = FRAME_TEXT_MAX;
+	p = enc(&f1, &len);
+	CHECK_INT(len, ==, FRAME_MAX);
+	CHECK_OK(frame_decode(p, len, &f2));
+	CHECK_INT(f2.u.group_msg.text_len, ==, FRAME_TEXT_MAX);
+	/* A group of 4: the header, 16 + 16 + 4 + 8, a title, an admin, the
+	 * count and the names. */
+	sample(&f1, FRAME_GROUP_MEMBERS, 1);
+	enc(&f1, &len);
+	CHECK_INT(len, ==, 4 + 44 + 1 + 10 + 1 + 5 + 1 + (1 + 5) + (1 + 3) + (1 + 5) + (1 + 4));
 }
 
 TEST(frame_every_truncation_fails)
@@ -407,7 +474,7 @@ TEST(frame_unknown_type_or_flags_fail)
 	const uint8_t *p = enc(&f1, &len);
 	uint8_t b[32];
 	memcpy(b, p, len);
-	static const uint8_t types[] = { 0, 8, 9, 0x80, 0xff };
+	static const uint8_t types[] = { 0, FRAME_TYPE_LAST + 1, FRAME_TYPE_LAST + 2, 0x80, 0xff };
 	for (size_t i = 0; i < sizeof(types); i++) {
 		b[0] = types[i];
 		CHECK_ERR(frame_decode(b, len, &f2), LC_ERR_UNSUPPORTED);
@@ -723,11 +790,12 @@ TEST(frame_rx_maximum_is_enforced)
 	CHECK_ERR(frame_rx_feed(&rx, h, 1), LC_ERR_TOOBIG);
 	frame_rx_free(&rx);
 
-	/* The largest frame fits a reassembler of FRAME_MAX exactly. */
-	sample(&f1, FRAME_MESSAGE, 0);
-	memset(f1.u.message.text, 'x', FRAME_TEXT_MAX);
-	f1.u.message.text[FRAME_TEXT_MAX] = '\0';
-	f1.u.message.text_len = FRAME_TEXT_MAX;
+	/* The largest frame (a group message) fits a reassembler of FRAME_MAX
+	 * exactly. */
+	sample(&f1, FRAME_GROUP_MSG, 0);
+	memset(f1.u.group_msg.text, 'x', FRAME_TEXT_MAX);
+	f1.u.group_msg.text[FRAME_TEXT_MAX] = '\0';
+	f1.u.group_msg.text_len = FRAME_TEXT_MAX;
 	size_t len;
 	const uint8_t *p = enc(&f1, &len);
 	frame_rx_init(&rx, FRAME_MAX);
@@ -739,4 +807,132 @@ TEST(frame_rx_maximum_is_enforced)
 	CHECK_OK(frame_rx_next(&rx, &fp, &fl));
 	CHECK_ERR(frame_rx_next(&rx, &fp, &fl), LC_ERR_AGAIN);
 	frame_rx_free(&rx);
+}
+
+/* A group_members frame by hand: count names as given (no checks). */
+static size_t raw_members(uint8_t *out, size_t max, const char *admin,
+			  const char *const *names, unsigned count, uint32_t version)
+{
+	struct buf bb;
+	struct writer w;
+	buf_init_fixed(&bb, out, max);
+	wr_init(&w, &bb);
+	wr_u8(&w, FRAME_GROUP_MEMBERS); wr_u8(&w, 0); wr_u16(&w, 0);
+	for (int i = 0; i < 32; i++)
+		wr_u8(&w, (uint8_t)i);
+	wr_u32(&w, version);
+	wr_u64(&w, 9);
+	wr_str8(&w, "room");
+	wr_str8(&w, admin);
+	wr_u8(&w, (uint8_t)count);
+	for (unsigned i = 0; i < count; i++)
+		wr_str8(&w, names[i]);
+	CHECK_OK(wr_error(&w));
+	be16_put(out + 2, (uint16_t)(bb.len - FRAME_HEADER_LEN));
+	return bb.len;
+}
+
+TEST(frame_group_of_32_decodes_33_is_toobig)
+{
+	static char names[33][8];
+	const char *list[33];
+	for (int i = 0; i < 33; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%02d", i);
+		list[i] = names[i];
+	}
+	static uint8_t p[FRAME_MAX];
+	size_t len = raw_members(p, sizeof(p), "m00", list, 32, 1);
+	CHECK_OK(frame_decode(p, len, &f2));
+	CHECK_INT(f2.u.group_members.n_members, ==, 32);
+	CHECK_STR(f2.u.group_members.members[31], "m31");
+	len = raw_members(p, sizeof(p), "m00", list, 33, 1);
+	CHECK_ERR(frame_decode(p, len, &f2), LC_ERR_TOOBIG);
+	/* The encoder refuses 33 too. */
+	sample(&f1, FRAME_GROUP_MEMBERS, 1);
+	f1.u.group_members.n_members = 33;
+	struct buf ob;
+	buf_init_fixed(&ob, p, sizeof(p));
+	CHECK_ERR(frame_encode(&f1, &ob), LC_ERR_TOOBIG);
+	CHECK_INT(ob.len, ==, 0);
+}
+
+TEST(frame_group_lists_are_canonical)
+{
+	static uint8_t p[FRAME_MAX];
+	const char *sorted[] = { "alice", "bob", "carol" };
+	size_t len = raw_members(p, sizeof(p), "bob", sorted, 3, 1);
+	CHECK_OK(frame_decode(p, len, &f2));
+	/* Out of order, twice, empty, outside the alphabet, no admin. */
+	const char *unsorted[] = { "bob", "alice", "carol" };
+	CHECK_ERR(frame_decode(p, raw_members(p, sizeof(p), "bob", unsorted, 3, 1), &f2),
+		  LC_ERR_INVAL);
+	const char *twice[] = { "alice", "bob", "bob" };
+	CHECK_ERR(frame_decode(p, raw_members(p, sizeof(p), "bob", twice, 3, 1), &f2),
+		  LC_ERR_INVAL);
+	const char *empty[] = { "", "bob" };
+	CHECK_ERR(frame_decode(p, raw_members(p, sizeof(p), "bob", empty, 2, 1), &f2),
+		  LC_ERR_INVAL);
+	const char *upper[] = { "Alice", "bob" };
+	CHECK_ERR(frame_decode(p, raw_members(p, sizeof(p), "bob", upper, 2, 1), &f2),
+		  LC_ERR_INVAL);
+	CHECK_ERR(frame_decode(p, raw_members(p, sizeof(p), "dave", sorted, 3, 1), &f2),
+		  LC_ERR_INVAL);
+	CHECK_ERR(frame_decode(p, raw_members(p, sizeof(p), "", sorted, 3, 1), &f2),
+		  LC_ERR_INVAL);
+	CHECK_ERR(frame_decode(p, raw_members(p, sizeof(p), "bob", sorted, 0, 1), &f2),
+		  LC_ERR_INVAL);
+	CHECK_ERR(frame_decode(p, raw_members(p, sizeof(p), "bob", sorted, 3, 0), &f2),
+		  LC_ERR_INVAL);
+	/* The encoder holds to the same rules. */
+	sample(&f1, FRAME_GROUP_MEMBERS, 1);
+	snprintf(f1.u.group_members.admin, sizeof(f1.u.group_members.admin), "zed");
+	struct buf ob;
+	buf_init_fixed(&ob, p, sizeof(p));
+	CHECK_ERR(frame_encode(&f1, &ob), LC_ERR_INVAL);
+	sample(&f1, FRAME_GROUP_MEMBERS, 1);
+	f1.u.group_members.title[0] = '\0';
+	CHECK_ERR(frame_encode(&f1, &ob), LC_ERR_INVAL);
+	sample(&f1, FRAME_GROUP_MSG, 1);
+	f1.u.group_msg.text_len = 0;
+	f1.u.group_msg.text[0] = '\0';
+	CHECK_ERR(frame_encode(&f1, &ob), LC_ERR_INVAL);
+}
+
+TEST(frame_group_title_and_text_bounds)
+{
+	static uint8_t p[FRAME_MAX + 64];
+	struct buf bb;
+	struct writer w;
+	/* A title of 65 bytes. */
+	buf_init_fixed(&bb, p, sizeof(p));
+	wr_init(&w, &bb);
+	wr_u8(&w, FRAME_GROUP_MEMBERS); wr_u8(&w, 0); wr_u16(&w, 0);
+	for (int i = 0; i < 32 + 4 + 8; i++)
+		wr_u8(&w, 1);
+	wr_u8(&w, 65);
+	for (int i = 0; i < 65; i++)
+		wr_u8(&w, 'a');
+	wr_str8(&w, "bob");
+	wr_u8(&w, 1);
+	wr_str8(&w, "bob");
+	be16_put(p + 2, (uint16_t)(bb.len - FRAME_HEADER_LEN));
+	CHECK_ERR(frame_decode(p, bb.len, &f2), LC_ERR_TOOBIG);
+	/* A group text prefix above 4096 in a payload that fits. */
+	buf_init_fixed(&bb, p, sizeof(p));
+	wr_init(&w, &bb);
+	wr_u8(&w, FRAME_GROUP_MSG); wr_u8(&w, 0); wr_u16(&w, 0);
+	for (int i = 0; i < 16 + 16 + 4 + 8 + 8 + 8; i++)
+		wr_u8(&w, 0);
+	wr_u16(&w, FRAME_TEXT_MAX + 1);
+	for (int i = 0; i < 10; i++)
+		wr_u8(&w, 'a');
+	be16_put(p + 2, (uint16_t)(bb.len - FRAME_HEADER_LEN));
+	CHECK_ERR(frame_decode(p, bb.len, &f2), LC_ERR_TOOBIG);
+	/* Bad UTF-8 in a group text. */
+	sample(&f1, FRAME_GROUP_MSG, 0);
+	size_t len;
+	const uint8_t *q = enc(&f1, &len);
+	memcpy(p, q, len);
+	p[len - 1] = 0xc0;
+	CHECK_ERR(frame_decode(p, len, &f2), LC_ERR_INVAL);
 }
