@@ -169,3 +169,36 @@ TEST_T(deploy_pinned_network_never_leaves, 120)
 	CHECK_INT(tnode_stop(&d, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 }
+
+static bool demo_sees_other(json_t *s, void *arg)
+{
+	json_t *o = json_object_get(s, "other_network");
+	return strcmp(jstr(o, "network"), arg) == 0 && json_is_false(json_object_get(o, "adopt")) &&
+	       strstr(jstr(o, "why"), "demo") != NULL;
+}
+
+/* The demo (its own network "demo") joined to a real node: it says which
+ * network that node is on, stays the demo until told, and once told leaves
+ * it: the program starts again, not in demo mode, on that network. */
+TEST_T(deploy_leaving_the_demo_for_a_real_network, 120)
+{
+	struct tnode a, k, kd;
+	char na[64], home[256];
+	start_alice(&a, na);
+	dir_of(home, sizeof(home), "k");
+	const char *ek[] = { "--demo=auto", BITS, NULL };
+	tnode_start(&k, home, "127.0.9.5", ek);
+	kd = k;
+	snprintf(kd.dir, sizeof(kd.dir), "%s/demo", home);
+	CHECK(tnode_wait(&kd, on_network, "demo", 30000));
+	join_ctl(&kd, "127.0.9.1:47700", false, 0, NULL, 0);
+	CHECK(tnode_wait(&kd, demo_sees_other, na, 20000));
+	CHECK(tnode_status_has(&kd, "network", "demo"));
+	join_ctl(&kd, "127.0.9.1:47700", true, 0, NULL, 0);
+	/* The same process, now on home, on A's network, with alice. */
+	CHECK(tnode_wait(&k, on_network, na, 30000));
+	CHECK(tnode_wait(&k, has_alice, &k, 30000));
+	CHECK(tnode_log_contains(&k, "a network is configured: no demo"));
+	CHECK_INT(tnode_stop(&k, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
