@@ -12,6 +12,7 @@
  * network configured) a second node, the answering peer "echo", runs
  * beside it as a child process from start to end (core/demo.h).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/demo.h"
@@ -54,7 +56,8 @@ static struct demo *start_peer(const struct demo_cfg *peer,
 	return d;
 }
 
-static int run_headless(const struct options *opt, const struct demo_cfg *peer)
+static int run_headless(const struct options *opt, const struct demo_cfg *peer,
+			struct node_switch *sw /* OUT */, bool *switching /* OUT */)
 {
 	/* Block the stop signals before any thread starts, so every thread
 	 * inherits the mask and only the node's signalfd receives them. */
@@ -76,6 +79,7 @@ static int run_headless(const struct options *opt, const struct demo_cfg *peer)
 		LOG_I("demo", "demo mode: \"%s\" answers each message; try: ledgerchat ctl "
 		      "--data-dir %s send %s hello", DEMO_PEER_NAME, opt->data_dir, DEMO_PEER_NAME);
 	node_run(n, true);
+	*switching = node_switch_wanted(n, sw);
 	node_close(n);
 	demo_stop(d);
 	return 0;
@@ -135,7 +139,8 @@ static void peer_stopped(void *ctx, const char *why)
 	ui_demo_peer_stopped(ctx, why);
 }
 
-static int run_kiosk(const struct options *opt, const struct demo_cfg *peer)
+static int run_kiosk(const struct options *opt, const struct demo_cfg *peer,
+		     struct node_switch *sw /* OUT */, bool *switching /* OUT */)
 {
 	struct kiosk k = { NULL, NULL, false };
 	struct ui_cfg cfg = {
@@ -170,14 +175,42 @@ static int run_kiosk(const struct options *opt, const struct demo_cfg *peer)
 	int status = ui_run(k.u);
 	node_request_stop(k.n);
 	pthread_join(th, NULL);
+	*switching = node_switch_wanted(k.n, sw);
 	node_close(k.n);
 	demo_stop(d);   /* before ui_close: its callback talks to the kiosk */
 	ui_close(k.u);
 	return status;
 }
 
+/*
+ * The node left its network for another (core/node.h, node_switch): with
+ * everything closed, the data directory takes the new network, and the
+ * program starts again on it, the same process with the same arguments
+ * (leaving the demo: --demo=auto, which now finds a network configured).
+ */
+static int start_again(const struct node_switch *sw, int argc, char **argv)
+{
+	char why[600];
+	if (node_switch_apply(sw, why, sizeof(why)) != LC_OK) {
+		fprintf(stderr, "ledgerchat: could not join network '%s': %s\n", sw->network, why);
+		return 1;
+	}
+	char **av = calloc((size_t)argc + 2, sizeof(*av));
+	if (!av)
+		return 1;
+	memcpy(av, argv, (size_t)argc * sizeof(*av));
+	if (sw->from_demo)
+		av[argc] = "--demo=auto";
+	LOG_I("main", "starting again on network '%s'", sw->network);
+	execv("/proc/self/exe", av);
+	fprintf(stderr, "ledgerchat: cannot start again: %s; start it again by hand\n",
+		strerror(errno));
+	free(av);
+	return 1;
+}
+
 /* Decide --demo=auto, set the demo up, run the kiosk or the headless node. */
-static int run(struct options *opt)
+static int run(struct options *opt, int argc, char **argv)
 {
 	bool demo = opt->demo == DEMO_ON;
 	if (opt->demo == DEMO_AUTO) {
@@ -190,8 +223,11 @@ static int run(struct options *opt)
 	char err[OPT_ERR_MAX];
 	if (demo && !demo_prepare(opt, &peer, "/proc/self/exe", err))
 		return usage_error(err);
-	return opt->headless ? run_headless(opt, demo ? &peer : NULL)
-			     : run_kiosk(opt, demo ? &peer : NULL);
+	struct node_switch sw;
+	bool switching = false;
+	int status = opt->headless ? run_headless(opt, demo ? &peer : NULL, &sw, &switching)
+				   : run_kiosk(opt, demo ? &peer : NULL, &sw, &switching);
+	return switching ? start_again(&sw, argc, argv) : status;
 }
 
 int main(int argc, char **argv)
@@ -229,7 +265,7 @@ int main(int argc, char **argv)
 				     "kiosk; leave out --headless");
 	else {
 		prepare_process();
-		status = run(&opt);
+		status = run(&opt, argc, argv);
 	}
 	rng_shutdown();
 	return status;

@@ -19,8 +19,22 @@
 #include "ctl/protocol.h"
 #include "proc.h"
 
+/* Nodes in tests share one network unless they say otherwise: a new data
+ * dir without --network gets "main" (a node on its own would make a
+ * network of its own: tnode_start_fresh). */
+static bool pin_network(const char *dir, const char *const extra[], bool fresh)
+{
+	for (int i = 0; extra && extra[i]; i++)
+		if (strcmp(extra[i], "--network") == 0 || strcmp(extra[i], "--demo") == 0 ||
+		    strncmp(extra[i], "--demo=", 7) == 0)
+			return false;
+	char db[600];
+	snprintf(db, sizeof(db), "%s/ledger.db", dir);
+	return !fresh && access(db, F_OK) != 0;
+}
+
 static void start(struct tnode *t, const char *const wrap[], const char *dir,
-		  const char *ip, const char *const extra[], bool relayed)
+		  const char *ip, const char *const extra[], bool relayed, bool fresh)
 {
 	memset(t, 0, sizeof(*t));
 	snprintf(t->dir, sizeof(t->dir), "%s", dir);
@@ -40,6 +54,10 @@ static void start(struct tnode *t, const char *const wrap[], const char *dir,
 	argv[argc++] = "debug";
 	argv[argc++] = "--mine-threads";
 	argv[argc++] = "2";
+	if (pin_network(dir, extra, fresh)) {
+		argv[argc++] = "--network";
+		argv[argc++] = "main";
+	}
 	for (int i = 0; extra && extra[i] && argc < 95; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
@@ -51,19 +69,25 @@ static void start(struct tnode *t, const char *const wrap[], const char *dir,
 void tnode_start(struct tnode *t, const char *dir, const char *ip,
 		 const char *const extra[])
 {
-	start(t, NULL, dir, ip, extra, false);
+	start(t, NULL, dir, ip, extra, false, false);
+}
+
+void tnode_start_fresh(struct tnode *t, const char *dir, const char *ip,
+		       const char *const extra[])
+{
+	start(t, NULL, dir, ip, extra, false, true);
 }
 
 void tnode_start_relayed(struct tnode *t, const char *dir, const char *ip,
 			 const char *const extra[])
 {
-	start(t, NULL, dir, ip, extra, true);
+	start(t, NULL, dir, ip, extra, true, false);
 }
 
 void tnode_start_wrapped(struct tnode *t, const char *const wrap[], const char *dir,
 			 const char *ip, const char *const extra[])
 {
-	start(t, wrap, dir, ip, extra, false);
+	start(t, wrap, dir, ip, extra, false, false);
 }
 
 int tnode_ctl(struct tnode *t, json_t **out, const char *const args[])
@@ -440,4 +464,17 @@ bool tnode_feed_blocks(const char *src, const char *dst, const struct ledger *ge
 	free(m);
 	gn_raw_close(&r);
 	return pong;
+}
+
+bool tnode_log_contains(const struct tnode *t, const char *what)
+{
+	FILE *f = fopen(t->log, "r");
+	if (!f)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, what) != NULL;
+	fclose(f);
+	return found;
 }

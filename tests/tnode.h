@@ -25,6 +25,11 @@ struct tnode {
  * plus extra (NULL-terminated, may be NULL).  Logs go to DIR.log. */
 void tnode_start(struct tnode *t, const char *dir, const char *ip,
 		 const char *const extra[]);
+/* A new data dir in tnode_start gets --network main unless extra names a
+ * network (or the demo); tnode_start_fresh leaves the node to make a
+ * network of its own, as an installation does. */
+void tnode_start_fresh(struct tnode *t, const char *dir, const char *ip,
+		       const char *const extra[]);
 /* The same with the node's output relayed through a pipe (proc.h), for
  * tests that limit the node's own file writes. */
 void tnode_start_relayed(struct tnode *t, const char *dir, const char *ip,
@@ -66,6 +71,8 @@ json_t *tnode_name_entry(struct tnode *t, const char *name);
 bool tnode_name_has(struct tnode *t, const char *name, const char *field, const char *want);
 /* `ctl status` says field is want. */
 bool tnode_status_has(struct tnode *t, const char *field, const char *want);
+/* A line of t's log holds what. */
+bool tnode_log_contains(const struct tnode *t, const char *what);
 /* How many alarms `ctl alarms` lists. */
 size_t tnode_count_alarms(struct tnode *t);
 

@@ -92,6 +92,7 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	}
 	json_object_set_new(o, "network", json_string(ledger_network(n->ledger)));
 	json_object_set_new(o, "pow_bits", json_integer(ledger_pow_bits(n->ledger)));
+	node_network_status(n, o);
 	owner_status(n, o);
 	/* Blocks indexed on every branch (some by header only), and the side
 	 * branches' bodies kept (the storage rule, ledger.h). */
@@ -631,6 +632,16 @@ static json_t *join_json(struct node *n, json_t *args, char *err, size_t errlen)
 		snprintf(err, errlen, "an address is HOST or HOST:PORT");
 		return NULL;
 	}
+	bool leave = json_is_true(json_object_get(args, "leave"));
+	char why[400];
+	const char *no = node_join_check(n, addr, leave, why, sizeof(why));
+	if (no) {
+		snprintf(err, errlen, "%s", no);
+		return NULL;
+	}
+	if (n->sw.network[0])   /* leaving for it now: the node starts again */
+		return json_pack("{s:s,s:s,s:s}", "address", addr, "status", "switching",
+				 "network", n->sw.network);
 	lc_err rc = gossip_join(n->gossip, addr);
 	if (rc) {
 		snprintf(err, errlen, "cannot join %s: %s", addr, lc_strerror(rc));

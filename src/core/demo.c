@@ -86,6 +86,8 @@ bool demo_prepare(struct options *o, struct demo_cfg *peer, const char *exe,
 			 OPT_MAX_JOINS - 1);
 		return false;
 	}
+	snprintf(o->home_dir, sizeof(o->home_dir), "%s", o->data_dir);
+	o->in_demo = true;
 	memcpy(o->data_dir, dir, (size_t)n + 1);   /* n < OPT_PATH_MAX: checked above */
 	if (!o->network_set)
 		snprintf(o->network, sizeof(o->network), "%s", DEMO_NETWORK);

@@ -88,4 +88,34 @@ void node_subscribe(struct node *n, struct queue *q, void (*wake)(void *ctx, boo
 /* Stops the miner and control socket, closes the store, releases the lock. */
 void node_close(struct node *n);   /* NULL ok */
 
+/*
+ * Leaving this network for another (netswitch.c).  A node that joins a
+ * node of another network adopts it while its own holds no names, or when
+ * told to (ctl join --leave, the kiosk's dialog): node_run() returns, and
+ * main() closes the node, applies the switch to the data directory and
+ * starts the program again on the new network.
+ */
+struct node_switch {
+	char home[OPT_PATH_MAX];                 /* the data dir to switch (not DATA_DIR/demo) */
+	char network[NETWORK_ID_MAX_LEN + 1];    /* the network to adopt */
+	uint32_t pow_bits;
+	char old_network[NETWORK_ID_MAX_LEN + 1];
+	char peer[OPT_HOSTPORT_MAX];             /* the node of that network to join */
+	char name[NAME_MAX_LEN + 1];             /* a registration to carry over ("" none) */
+	bool from_demo;                          /* leaving the demo */
+};
+/* After node_run() returned: true and *out when a switch was asked for. */
+bool node_switch_wanted(const struct node *n, struct node_switch *out /* OUT */);
+/*
+ * With no node open on sw->home: set the old network's ledger.db,
+ * messages.db and recovery.key aside (as ledger.OLD.db, ...: nothing is
+ * deleted), and make a new ledger.db that remembers sw->network and its
+ * peer.  why[] says what failed.
+ */
+lc_err node_switch_apply(const struct node_switch *sw, char *why, size_t whylen);
+
+/* The name people see for a network id: "lab" for "lab-0123456789ab"
+ * (a new network's id: NAME-12 hex digits), else the id itself. */
+void node_network_name(const char *id, char out[static NETWORK_ID_MAX_LEN + 1]);
+
 #endif

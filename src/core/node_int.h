@@ -163,6 +163,17 @@ struct node {
 	bool behind_shown;
 	uint64_t behind_since_ms;
 
+	/* Networks of other nodes (netswitch.c): the last joined address
+	 * found on another network, a ctl join --leave waiting for its node to
+	 * name its network, and the switch asked for (sw.network[0]). */
+	struct {
+		char addr[ADDR_MAX_LEN + 1];
+		char network[NETWORK_ID_MAX_LEN + 1];   /* "" = it did not say */
+		uint32_t pow_bits, height;
+	} other;
+	char leave_for[ADDR_MAX_LEN + 1];
+	struct node_switch sw;
+
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
 	bool announced_registered;          /* "registered" event sent */
@@ -170,6 +181,20 @@ struct node {
 	void (*sub_wake)(void *ctx, bool lost);
 	void *sub_ctx;
 };
+
+/* ---- netswitch.c ---- */
+/* The data dir remembers its network; a new one makes its own (or takes
+ * --network); an explicit different one is refused. */
+lc_err node_choose_network(struct node *n, char *why, size_t whylen);
+/* gossip's other_network callback. */
+void node_other_network(void *ctx, const char *hostport, const char *network,
+			uint32_t pow_bits, uint32_t height, bool joined);
+/* ctl join's check: NULL when addr may be joined (with leave: a switch is
+ * asked for, now or once it names its network), else why not. */
+const char *node_join_check(struct node *n, const char *addr, bool leave, char *why,
+			    size_t whylen);
+/* status's "network_name" and "other_network". */
+void node_network_status(struct node *n, json_t *o);
 
 /* ---- persist.c ---- */
 /* Store a block's body (the ledger's store: its records are checked, the

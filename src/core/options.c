@@ -29,7 +29,7 @@ enum {
 	O_CHAT_PORT, O_JOIN, O_NAME, O_KEY_TYPE, O_NETWORK, O_POW_BITS,
 	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
 	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME, O_CONFIG, O_NO_CONFIG, O_ECHO,
-	O_FINAL_DEPTH, O_FINAL_MINUTES, O_CHECKPOINT,
+	O_FINAL_DEPTH, O_FINAL_MINUTES, O_CHECKPOINT, O_NETWORK_NAME,
 };
 
 /* name, id, takes a value, may be in a file, repeatable */
@@ -46,6 +46,7 @@ static const struct opt_key keys[] = {
 	{ "name", O_NAME, true, true, false },
 	{ "key-type", O_KEY_TYPE, true, true, false },
 	{ "network", O_NETWORK, true, true, false },
+	{ "network-name", O_NETWORK_NAME, true, true, false },
 	{ "pow-bits", O_POW_BITS, true, true, false },
 	{ "mine-threads", O_MINE_THREADS, true, true, false },
 	{ "session-lifetime", O_SESSION_LIFETIME, true, true, false },
@@ -95,6 +96,7 @@ void options_defaults(struct options *o)
 	o->chat_port = DEFAULT_CHAT_PORT;
 	o->key_type = KEY_ED25519;
 	snprintf(o->network, sizeof(o->network), DEFAULT_NETWORK);
+	snprintf(o->network_name, sizeof(o->network_name), DEFAULT_NETWORK_NAME);
 	o->pow_bits = DEFAULT_POW_BITS;
 	o->mine_threads = 0;
 	o->session_lifetime = DEFAULT_SESSION_LIFETIME;
@@ -306,6 +308,12 @@ bool options_apply(struct options *o, const struct opt_key *k, const char *a,
 		strcpy(o->network, a);
 		o->network_set = true;
 		return true;
+	case O_NETWORK_NAME:
+		if (strlen(a) > NETWORK_NAME_MAX || !network_id_valid(a))
+			return fail(err, "%s: '%s' is not a valid network name "
+				    "(1-%d of a-z 0-9 _ -)", label, a, NETWORK_NAME_MAX);
+		strcpy(o->network_name, a);
+		return true;
 	case O_POW_BITS:
 		if (!parse_int(a, 1, MAX_POW_BITS, &v))
 			return fail(err, "%s: '%s' is not in 1-%d", label, a, MAX_POW_BITS);
@@ -474,6 +482,12 @@ void options_print_help(const char *prog, const struct options *d)
 "  --key-type TYPE         identity key on first start: ed25519, p256, rsa3072\n"
 "                          (default: %s)\n"
 "  --network ID            network id; nodes on different ids never mix\n"
+"                          (default: the one DATA_DIR remembers; a new data\n"
+"                          dir makes a network of its own, NAME-<12 random\n"
+"                          hex digits>, unless it joins one first: joining a\n"
+"                          node adopts its network while this one holds no\n"
+"                          names; ctl join --leave leaves one that does)\n"
+"  --network-name NAME     a new network's name, 1-%d of a-z 0-9 _ -\n"
 "                          (default: %s)\n"
 "  --pow-bits N            proof-of-work difficulty in bits, 1-%d (default: %d)\n"
 "  --mine-threads N        mining threads, 1-%d (default: one per core)\n"
@@ -537,7 +551,10 @@ void options_print_help(const char *prog, const struct options *d)
 "                          number, verified before; their messages are held;\n"
 "                          and this node's own name, changed by a record it did\n"
 "                          not make (own: true)\n"
-"  join HOST[:PORT]        connect to a node of the network (default port 47700)\n"
+"  join [--leave] HOST[:PORT]\n"
+"                          connect to a node of the network (default port\n"
+"                          47700); --leave: leave this network (or the demo)\n"
+"                          for that node's, even though it holds names\n"
 "  peers                   connected peers: address, direction, height, since\n"
 "  connect NAME            open a secure session to NAME (the four steps)\n"
 "  send NAME TEXT          queue a message (works while NAME is offline; held\n"
@@ -592,7 +609,7 @@ void options_print_help(const char *prog, const struct options *d)
 "Exit status: 0 success, 1 failure, 2 bad command line.\n",
 	prog, prog, d->data_dir, d->bind, d->ledger_port, d->chat_port,
 	OPT_MAX_JOINS, DEFAULT_LEDGER_PORT, key_type_name(d->key_type),
-	d->network, MAX_POW_BITS, d->pow_bits, MAX_MINE_THREADS, d->session_lifetime,
+	NETWORK_NAME_MAX, d->network_name, MAX_POW_BITS, d->pow_bits, MAX_MINE_THREADS, d->session_lifetime,
 	COMMIT_GRACE + 1, MAX_FINAL_DEPTH, d->final_depth, MAX_FINAL_MINUTES, d->final_minutes,
 	DEMO_PEER_NAME, DEMO_PEER_HOST, DEMO_PORT_OFFSET, DEMO_NETWORK, DEMO_POW_BITS,
 	d->window_w, d->window_h, log_level_name(d->log_level));

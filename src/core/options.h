@@ -27,7 +27,12 @@
 
 #define DEFAULT_LEDGER_PORT 47700
 #define DEFAULT_CHAT_PORT 47701
-#define DEFAULT_NETWORK "main"
+#define DEFAULT_NETWORK "main"   /* the id options_defaults fills in; a data
+				  * dir without one makes its own network */
+/* A new deployment's network: "NAME-" and 12 random hex digits (netswitch.c),
+ * NAME from --network-name. */
+#define DEFAULT_NETWORK_NAME "lab"
+#define NETWORK_NAME_MAX 19
 #define DEFAULT_POW_BITS 22
 #define MAX_POW_BITS 40
 #define MAX_MINE_THREADS 256
@@ -70,6 +75,11 @@ struct options {
 	char network[NETWORK_ID_MAX_LEN + 1];
 	int pow_bits;
 	bool network_set, pow_bits_set; /* given on the command line or in a file */
+	char network_name[NETWORK_NAME_MAX + 1]; /* a new network's name */
+	/* Set by demo_prepare: this node is the demo's, and home_dir is the
+	 * data directory it was given (data_dir is home_dir/demo). */
+	bool in_demo;
+	char home_dir[OPT_PATH_MAX];
 	int mine_threads;               /* 0 = one per core */
 	int session_lifetime;           /* seconds before a fresh handshake */
 	int final_depth;                /* blocks; 0 = that rule is off */

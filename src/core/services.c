@@ -282,7 +282,8 @@ lc_err node_start_services(struct node *n, char *why, size_t whylen)
 			      n->opt.bind, n->opt.chat_port, lc_strerror(rc));
 	struct gossip_cfg gcfg = {
 		.bind = n->opt.bind, .port = n->opt.ledger_port, .ledger = n->ledger,
-		.host = { n, g_on_block, g_on_record, g_load_block, g_peer_seen, g_notice },
+		.host = { n, g_on_block, g_on_record, g_load_block, g_peer_seen, g_notice,
+			  node_other_network },
 		.resolver = n->resolver,
 	};
 	if ((rc = gossip_open(&n->gossip, &gcfg)))

@@ -86,37 +86,6 @@ static lc_err load_identity(struct node *n, const char *dir, char *why, size_t w
 	return LC_OK;
 }
 
-/* The data dir remembers its network; an explicit different one is refused. */
-static lc_err choose_network(struct node *n, char *why, size_t whylen)
-{
-	char net[NETWORK_ID_MAX_LEN + 1] = "";
-	size_t len = 0;
-	uint8_t bits = 0;
-	size_t blen = 0;
-	bool have = store_meta_get(n->store, "network", net, sizeof(net) - 1, &len) == LC_OK &&
-		    store_meta_get(n->store, "pow_bits", &bits, 1, &blen) == LC_OK && blen == 1;
-	net[len < sizeof(net) ? len : 0] = '\0';
-	if (have) {
-		if ((n->opt.network_set && strcmp(net, n->opt.network) != 0) ||
-		    (n->opt.pow_bits_set && bits != n->opt.pow_bits)) {
-			snprintf(why, whylen, "%s holds network '%s' with --pow-bits %u; use "
-				 "another --data-dir for network '%s' with --pow-bits %d",
-				 n->opt.data_dir, net, bits, n->opt.network, n->opt.pow_bits);
-			return LC_ERR_INVAL;
-		}
-		snprintf(n->opt.network, sizeof(n->opt.network), "%s", net);
-		n->opt.pow_bits = bits;
-		return LC_OK;
-	}
-	bits = (uint8_t)n->opt.pow_bits;
-	lc_err rc = store_meta_set(n->store, "network", n->opt.network, strlen(n->opt.network));
-	if (!rc)
-		rc = store_meta_set(n->store, "pow_bits", &bits, 1);
-	if (rc)
-		snprintf(why, whylen, "could not write to the store: %s", lc_strerror(rc));
-	return rc;
-}
-
 struct replay { struct node *n; size_t blocks, refused; };
 
 static lc_err replay_cb(void *ctx, const uint8_t hash[32], uint32_t height,
@@ -186,7 +155,7 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 	if (rc == LC_ERR_CORRUPT && !why[0])
 		snprintf(why, whylen, "%s fails its integrity check", path);
 	if (!rc)
-		rc = choose_network(n, why, whylen);
+		rc = node_choose_network(n, why, whylen);
 	if (!rc) {
 		struct ledger_cfg cfg = {
 			.network = n->opt.network, .pow_bits = (uint32_t)n->opt.pow_bits,

@@ -499,16 +499,28 @@ static bool join_args(int argc, char **argv, json_t **args, char *err, size_t er
 	*args = NULL;
 	char host[300];
 	uint16_t port;
-	if (argc != 1) {
-		snprintf(err, errlen, argc ? "unexpected argument '%s'" : "missing HOST[:PORT]",
-			 argc ? argv[1] : "");
+	/* join [--leave] HOST[:PORT], the flag on either side. */
+	bool leave = false;
+	const char *addr = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--leave") == 0 && !leave) {
+			leave = true;
+		} else if (!addr && argv[i][0] != '-') {
+			addr = argv[i];
+		} else {
+			snprintf(err, errlen, "unexpected argument '%s'", argv[i]);
+			return false;
+		}
+	}
+	if (!addr) {
+		snprintf(err, errlen, "missing HOST[:PORT]");
 		return false;
 	}
-	if (strlen(argv[0]) > 262 || !hostport_parse(argv[0], 47700, host, sizeof(host), &port)) {
-		snprintf(err, errlen, "'%s' is not HOST[:PORT]", argv[0]);
+	if (strlen(addr) > 262 || !hostport_parse(addr, 47700, host, sizeof(host), &port)) {
+		snprintf(err, errlen, "'%s' is not HOST[:PORT]", addr);
 		return false;
 	}
-	*args = json_pack("{s:s}", "address", argv[0]);
+	*args = json_pack("{s:s,s:b}", "address", addr, "leave", leave);
 	return *args != NULL;
 }
 

@@ -84,7 +84,19 @@ struct gossip_host {
 	/* Something the user may want to see (peer joined/left, sync
 	 * progress; at most GOSSIP_NOTICE_MAX with its NUL); NULL to ignore. */
 	void (*notice)(void *ctx, const char *what);
+	/* A node we dialled is of another network: its goodbye named it
+	 * (network, pow_bits), or did not (network "" and pow_bits 0: an older
+	 * node); height is what its hello claimed.  joined: the address is one
+	 * the user asked for (gossip_join).  NULL to ignore. */
+	void (*other_network)(void *ctx, const char *hostport, const char *network,
+			      uint32_t pow_bits, uint32_t height, bool joined);
 };
+
+/* The goodbye a node sends a peer of another network: "different network:
+ * this is 'ID' at N bits".  gossip_parse_network reads one back (false
+ * when the reason does not name a valid network). */
+#define GOSSIP_NETWORK_REASON "different network: this is '%s' at %u bits"
+bool gossip_parse_network(const char *reason, char network[static 33], uint32_t *pow_bits);
 
 struct gossip_cfg {
 	const char *bind;            /* listen address (IPv4/IPv6 literal); NULL

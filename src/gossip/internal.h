@@ -105,6 +105,9 @@ struct peer {
 	enum peer_state st;
 	bool outbound;
 	bool was_ready;                  /* reached PS_READY at some point */
+	bool other_net;                  /* outbound, its hello is of another
+					  * network: waiting for its goodbye,
+					  * which names that network */
 	char ip[48];                     /* numeric, v4-mapped shown as v4 */
 	uint8_t ip16[16];                /* v4 as ::ffff:a.b.c.d */
 	char addr[ADDR_MAX_LEN + 1];     /* as dialled, or ip:port as seen */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity/name.h"
 #include "util/addr.h"
 #include "util/codec.h"
 #include "util/log.h"
@@ -58,7 +59,17 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 	}
 	if (memcmp(h->tag, g->tag, 8) != 0 ||
 	    memcmp(h->genesis, ledger_genesis_hash(g->l), 32) != 0) {
-		peer_bye(g, p, BYE_NETWORK, "different network");
+		/* A node we dialled says which network it is in its goodbye,
+		 * which follows our hello: wait for it (the handshake deadline
+		 * still holds).  Every other one hears which network we are. */
+		if (p->outbound && g->cfg.host.other_network) {
+			p->other_net = true;
+			return;
+		}
+		char why[WIRE_REASON_MAX + 1];
+		snprintf(why, sizeof(why), GOSSIP_NETWORK_REASON, ledger_network(g->l),
+			 ledger_pow_bits(g->l));
+		peer_bye(g, p, BYE_NETWORK, why);
 		return;
 	}
 	/* A node of our network answered at this address: remember where we
@@ -147,7 +158,30 @@ void gossip_on_bye(struct gossip *g, struct peer *p, uint8_t code, const char *r
 	snprintf(why, sizeof(why), "said goodbye: %s (%s)", wire_bye_name(code), reason);
 	if (code == BYE_SELF && p->book >= 0)
 		g->book[p->book].self = true;
+	if (code == BYE_NETWORK && p->outbound && g->cfg.host.other_network) {
+		char net[NETWORK_ID_MAX_LEN + 1] = "";
+		uint32_t bits = 0;
+		if (!gossip_parse_network(reason, net, &bits))
+			net[0] = '\0', bits = 0;
+		g->cfg.host.other_network(g->cfg.host.ctx, p->addr, net, bits,
+					  p->other_net ? p->their.height : 0,
+					  gossip_joined_peer(g, p));
+	}
 	peer_close(g, p, LOG_INFO, why);
+}
+
+bool gossip_parse_network(const char *reason, char network[static 33], uint32_t *pow_bits)
+{
+	char net[NETWORK_ID_MAX_LEN + 1];
+	unsigned bits;
+	int used = 0;
+	if (sscanf(reason, "different network: this is '%32[a-z0-9_-]' at %u bits%n", net, &bits,
+		   &used) != 2 || used == 0 || reason[used] != '\0' || !network_id_valid(net) ||
+	    bits < 1 || bits > 64)
+		return false;
+	memcpy(network, net, sizeof(net));
+	*pow_bits = bits;
+	return true;
 }
 
 /* ---- addresses ---- */

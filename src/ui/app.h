@@ -79,6 +79,8 @@ struct ui_ledger_state {
 	struct textedit join;
 	char join_msg[300];
 	bool join_bad;
+	char join_addr[300];   /* the address joined last ("" none) */
+	bool leaving;          /* asked to leave this network for that node's */
 };
 
 struct verify_state {

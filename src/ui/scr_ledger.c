@@ -259,12 +259,53 @@ static void name_dialog(struct ui *u, SDL_Rect screen)
 	kv(u, x, y, w, "Registered", buf, FACE_SANS);
 }
 
+/*
+ * The node joined (or was refused) is of another network: status
+ * "other_network", for the address joined last, else NULL.  The node keys
+ * it by the address as dialled; the person may have left out the port.
+ */
+static json_t *other_network(struct ui *u)
+{
+	struct ui_ledger_state *ls = &u->ledger;
+	json_t *o = json_object_get(u->m.status, "other_network");
+	const char *a = jstr(o, "address");
+	char with_port[320];
+	snprintf(with_port, sizeof(with_port), "%s:47700", ls->join_addr);
+	if (!ls->join_addr[0] || !a[0] || !jstr(o, "network")[0] ||
+	    (strcmp(a, ls->join_addr) != 0 && strcmp(a, with_port) != 0))
+		return NULL;
+	return o;
+}
+
+/* Leave this network (the demo, or one whose names stay behind) for the
+ * network of the node joined: the node starts again on it. */
+static void do_leave(struct ui *u, json_t *o)
+{
+	struct ui_ledger_state *ls = &u->ledger;
+	char err[256];
+	json_t *a = json_pack("{s:s,s:b}", "address", jstr(o, "address"), "leave", 1);
+	json_t *r = model_call(&u->m, CTL_CMD_JOIN, a, err, sizeof(err));
+	json_decref(a);
+	if (!r) {
+		ls->join_bad = true;
+		snprintf(ls->join_msg, sizeof(ls->join_msg), "Could not leave: %s", err);
+		return;
+	}
+	json_decref(r);
+	ls->leaving = true;
+	ls->join_bad = false;
+	snprintf(ls->join_msg, sizeof(ls->join_msg), "Starting again on network '%s'...",
+		 jstr(o, "name"));
+}
+
 static void do_join(struct ui *u)
 {
 	struct ui_ledger_state *ls = &u->ledger;
 	if (ls->join.len == 0)
 		return;
 	char err[256];
+	snprintf(ls->join_addr, sizeof(ls->join_addr), "%s", ls->join.s);
+	ls->leaving = false;
 	json_t *a = json_pack("{s:s}", "address", ls->join.s);
 	json_t *r = model_call(&u->m, CTL_CMD_JOIN, a, err, sizeof(err));
 	json_decref(a);
@@ -288,6 +329,21 @@ static void join_dialog(struct ui *u, SDL_Rect screen)
 {
 	struct wctx *c = &u->w;
 	struct ui_ledger_state *ls = &u->ledger;
+	/* That node is of another network: say which, what leaving this one
+	 * means (status "why"), and offer it. */
+	json_t *other = ls->leaving ? NULL : other_network(u);
+	char leave_label[80] = "";
+	if (other) {
+		bool demo = u->demo.peer[0] != '\0';
+		ls->join_bad = true;
+		snprintf(ls->join_msg, sizeof(ls->join_msg), "That node is on network '%s', not "
+			 "this one (%s).", jstr(other, "name"),
+			 json_is_true(json_object_get(other, "adopt")) ? "this one is empty: joining it"
+								 : jstr(other, "why"));
+		snprintf(leave_label, sizeof(leave_label), demo ? "Leave the demo, join '%s'"
+								: "Leave, join '%s'",
+			 jstr(other, "name"));
+	}
 	int fh = U(c, 48);
 	int msg_h = ls->join_msg[0] ? w_wrap_height(c, U(c, 560), FACE_SANS, FS_BODY, ls->join_msg)
 				    : 0;
@@ -300,8 +356,10 @@ static void join_dialog(struct ui *u, SDL_Rect screen)
 		    "and :port if it is not 47700.", true) + U(c, 8);
 	bool enter = w_textfield(c, w_id("join-field", 0), (SDL_Rect){ body.x, y, body.w, fh },
 				 &ls->join, "e.g. 192.168.1.20 or pi.local:47700", 0);
-	if (c->edited)
+	if (c->edited) {
 		ls->join_msg[0] = '\0';
+		ls->join_addr[0] = '\0';
+	}
 	y += fh + U(c, 12);
 	if (ls->join_msg[0])
 		y += w_wrap(c, body.x, y, body.w, FACE_SANS, FS_BODY,
@@ -316,6 +374,12 @@ static void join_dialog(struct ui *u, SDL_Rect screen)
 		return;
 	}
 	SDL_Rect jb = { bar.x + bar.w - 2 * bw - U(c, 8), bar.y, bw, bar.h };
+	if (leave_label[0] && !json_is_true(json_object_get(other, "adopt"))) {
+		SDL_Rect lb = { bar.x, bar.y, bar.w - bw - U(c, 8), bar.h };
+		if (w_button(c, w_id("join-leave", 0), lb, leave_label, BTN_DANGER))
+			do_leave(u, other);
+		return;
+	}
 	if (ls->join.len == 0)
 		w_button_off(c, jb, "Join");
 	else if (w_button(c, w_id("join-go", 0), jb, "Join", BTN_PRIMARY) || enter)

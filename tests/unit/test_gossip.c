@@ -658,7 +658,19 @@ TEST_T(different_network_is_refused_with_a_reason_not_banned, 30)
 	struct gn_wait_frame wf = { &r, m, WIRE_BYE };
 	CHECK(gn_drive(v, 2, gn_pred_frame, &wf, 5000));
 	CHECK_INT(m->u.bye.code, ==, BYE_NETWORK);
-	CHECK_STR(m->u.bye.reason, "different network");
+	/* The goodbye names the network, so a node that joined this one by
+	 * mistake can say which it is (and adopt it: core/netswitch.c). */
+	char net[33];
+	uint32_t bits = 0;
+	CHECK(gossip_parse_network(m->u.bye.reason, net, &bits));
+	CHECK_STR(net, ledger_network(a.l));
+	CHECK_INT(bits, ==, ledger_pow_bits(a.l));
+	CHECK(!gossip_parse_network("different network", net, &bits));
+	CHECK(!gossip_parse_network("different network: this is 'Main' at 8 bits", net, &bits));
+	CHECK(!gossip_parse_network("different network: this is 'x' at 0 bits", net, &bits));
+	CHECK(!gossip_parse_network("different network: this is 'x' at 8 bits!", net, &bits));
+	CHECK(!gossip_parse_network("different network: this is "
+				    "'a23456789012345678901234567890123' at 8 bits", net, &bits));
 	CHECK(gn_drive(v, 2, gn_pred_raw_closed, &r, 5000));
 	CHECK(!gossip_banned(a.g, "127.0.44.9"));
 	gn_raw_close(&r);
