@@ -303,6 +303,8 @@ static void chat_list(struct ui *u, SDL_Rect area)
 	json_t *rows = u->m.chats;
 	int n = (int)json_array_size(rows);
 	SDL_Rect head = rc_top(&area, U(c, 60));
+	if (c->drawing)
+		draw_fill(&u->draw, (SDL_Rect){ head.x, head.y + head.h - 1, head.w, 1 }, th->border);
 	const char *label = "\xE2\x9C\x8E New chat";
 	SDL_Rect nb = rc_right(&head, button_w(u, label, FACE_BOLD) + U(c, 16));
 	nb = (SDL_Rect){ nb.x, nb.y + U(c, 8), nb.w - U(c, 12), nb.h - U(c, 16) };
@@ -326,7 +328,6 @@ static void chat_list(struct ui *u, SDL_Rect area)
 			  head.x + U(c, 28) + w,
 			  head.y + (head.h - fonts_line_h(u->fonts, FACE_SANS, FS_SMALL)) / 2,
 			  ALIGN_LEFT, head.w - w - U(c, 28), t);
-		draw_fill(&u->draw, (SDL_Rect){ head.x, head.y + head.h - 1, head.w, 1 }, th->border);
 	}
 	if (n == 0) {
 		SDL_Rect box = rc_inset(area, U(c, 16));

@@ -559,6 +559,13 @@ static struct ui *open_ui(int w, int h, struct ui_backend be)
 
 static void event(struct ui *u, struct node_event ev);
 
+/* The chat list's first row is id's, as the node has it now. */
+static bool top_is(struct ui *u, const void *id)
+{
+	return strcmp(arg(json_array_get(u->m.chats, 0), "id"), id) == 0 &&
+	       u->m.n_unread == 0;
+}
+
 /* A message from name arrives, as the node has it: stored first (its
  * conversation on top, one more unread), then the event. */
 static void fake_message(struct fake *f, struct ui *u, const char *name, const char *text)
@@ -646,11 +653,12 @@ static void tour(int w, int h)
 	CHECK_STR(arg(json_array_get(u->m.chats, 0), "id"), "bob");
 	CHECK(inked(u, (SDL_Rect){ 0, 0, u->win_w, U(&u->w, 44) }));
 	CHECK_INT(app_pixel(u, 2, 2), ==, rgb(th->surface));
-	shot(u, "chats");
 	/* A message from dave, whose chat is not open: a badge and a banner. */
 	fake_message(&f, u, "dave", "Are you coming?");
 	CHECK_INT(model_unread(&u->m, "dave"), ==, 3);
 	CHECK(strstr(u->m.banner, "dave"));
+	CHECK(pump_until(u, top_is, "dave", 5000));
+	CHECK_INT(model_unread(&u->m, "dave"), ==, 3);
 	/* Kept for the picture (it would go after 6 s), then dismissed: it
 	 * lies over the top of the screen, where the chat's buttons are. */
 	u->m.banner_until = clock_mono_ms() + 3600 * 1000;
@@ -1892,4 +1900,190 @@ TEST(ui_split_view_warns_in_the_chat_and_the_banner)
 	CHECK(strstr(u->m.banner, "even after a sync"));
 	ui_close(u);
 	fake_free(&f);
+}
+
+/* ---- the chat list ---- */
+
+
+static void chat_list(int w, int h)
+{
+	struct fake f;
+	fake_init(&f, true);
+	struct ui *u = open_ui(w, h, (struct ui_backend){ fake_call, &f });
+	bool touch = w < 1000;
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	CHECK(!u->home.directory);
+	/* Newest first, as the node lists them, with their counts. */
+	CHECK_INT(json_array_size(u->m.chats), ==, json_array_size(f.chats));
+	for (size_t i = 0; i < json_array_size(f.chats); i++)
+		CHECK_STR(arg(json_array_get(u->m.chats, i), "id"),
+			  arg(json_array_get(f.chats, i), "id"));
+	CHECK_INT(model_unread(&u->m, "dave"), ==, 2);
+	CHECK_INT(model_unread(&u->m, "bob"), ==, 0);
+	SDL_Rect r0, r1, r2;
+	CHECK(w_rect_of(&u->w, w_id("chat-row", 0), &r0));
+	CHECK(w_rect_of(&u->w, w_id("chat-row", 1), &r1));
+	CHECK(r1.y == r0.y + r0.h);
+	/* The unread badge is drawn in the accent colour at the row's right. */
+	SDL_Rect right = { r1.x + r1.w - U(&u->w, 60), r1.y + r1.h / 2, U(&u->w, 60), r1.h / 2 };
+	CHECK_INT(count_px(u, right, rgb(TH(u)->accent)), >, 50);
+	right.y = r0.y + r0.h / 2;
+	CHECK_INT(count_px(u, right, rgb(TH(u)->accent)), ==, 0);   /* bob: all read */
+	shot(u, "chats");
+
+	/* A message from grace: her conversation goes on top with one more
+	 * unread, and a banner says so, lying over the screen: no row moves. */
+	fake_message(&f, u, "grace", "Are you at the kiosk?");
+	CHECK(u->banner_shown);
+	CHECK_STR(u->m.banner_chat, "grace");
+	CHECK(pump_until(u, top_is, "grace", 5000));
+	CHECK_INT(model_unread(&u->m, "grace"), ==, 2);
+	SDL_Rect b0, b1;
+	CHECK(w_rect_of(&u->w, w_id("chat-row", 0), &b0));
+	CHECK(w_rect_of(&u->w, w_id("chat-row", 1), &b1));
+	CHECK(SDL_RectEquals(&b0, &r0) && SDL_RectEquals(&b1, &r1));
+	SDL_Rect br;
+	CHECK(w_rect_of(&u->w, w_id("banner", 0), &br));
+	CHECK(br.y < r0.y);
+	shot(u, "chats-banner");
+	/* A tap at row 1's place while the banner shows opens row 1 (bob). */
+	tap_at(u, r1.x + r1.w / 2, r1.y + r1.h / 2, touch);
+	CHECK_INT(u->scr, ==, SCR_CHAT);
+	CHECK_STR(u->m.chat, "bob");
+	key(u, SDLK_ESCAPE);
+	CHECK_INT(u->scr, ==, SCR_HOME);
+
+	/* Another message, from erin; a tap on the banner opens erin's chat
+	 * (not what lies under it), and reading it tells the node. */
+	fake_message(&f, u, "erin", "Back online now");
+	CHECK(u->banner_shown);
+	CHECK(w_rect_of(&u->w, w_id("banner", 0), &br));
+	int reads = f.reads;
+	tap_at(u, br.x + U(&u->w, 30), br.y + br.h / 2, touch);
+	CHECK_INT(u->scr, ==, SCR_CHAT);
+	CHECK_STR(u->m.chat, "erin");
+	CHECK(!u->banner_shown || !w_rect_of(&u->w, w_id("banner", 0), &br));
+	size_t one = 1;
+	CHECK(pump_until(u, items_at_least, &one, 5000));
+	CHECK_INT(f.reads, >, reads);
+	CHECK_STR(f.read_name, "erin");
+	key(u, SDLK_ESCAPE);
+	CHECK(pump_until(u, top_is, "erin", 5000));
+	CHECK_INT(model_unread(&u->m, "erin"), ==, 0);
+	CHECK_INT(model_unread(&u->m, "grace"), ==, 2);
+
+	/* New chat: the directory with its search; a name opens its chat,
+	 * and back from it is the chat list. */
+	TAP(u, "new-chat", 0, touch);
+	CHECK(u->home.directory);
+	TAP(u, "dir-search", 0, false);
+	type_text(u, "JU");
+	CHECK_STR(u->home.search.s, "ju");
+	CHECK(w_rect_of(&u->w, w_id("contact", 0), &r2));
+	CHECK(!w_rect_of(&u->w, w_id("contact", 1), &r2));
+	shot(u, "directory");
+	TAP(u, "contact", 0, touch);
+	CHECK_STR(u->m.chat, "judy");
+	key(u, SDLK_ESCAPE);
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	CHECK(!u->home.directory);
+	ui_close(u);
+	fake_free(&f);
+}
+
+TEST(ui_chat_list_800x480) { chat_list(800, 480); }
+TEST(ui_chat_list_1280x800) { chat_list(1280, 800); }
+TEST(ui_chat_list_portrait_480x800) { chat_list(480, 800); }
+
+TEST(ui_chat_time_labels)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	tm.tm_hour = 12;
+	tm.tm_min = 0;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	int64_t noon = (int64_t)mktime(&tm);
+	char out[40];
+	chat_time_label(out, sizeof(out), noon - 3600 * 2 - 60 * 7, noon);
+	CHECK_STR(out, "09:53");
+	chat_time_label(out, sizeof(out), noon - 13 * 3600, noon);   /* 23:00 yesterday */
+	CHECK_STR(out, "Yesterday");
+	chat_time_label(out, sizeof(out), noon - 3 * 86400, noon);
+	CHECK(strlen(out) >= 5 && !strchr(out, ':') && out[0] != ' ');
+	chat_time_label(out, sizeof(out), noon - 800 * 86400, noon);
+	CHECK(strlen(out) >= 10);   /* with its year */
+	chat_time_label(out, sizeof(out), 0, noon);
+	CHECK_STR(out, "");
+}
+
+static bool unread_is(struct ui *u, const void *arg)
+{
+	const int *want = arg;
+	return model_chat_row(&u->m, "bob") && model_unread(&u->m, "bob") == *want &&
+	       u->m.n_unread == 0;
+}
+
+/* The unread count is the node's, stored: it survives the node's restart,
+ * and so does reading the chat. */
+TEST_T(ui_chat_list_unread_survives_a_restart_and_a_banner_opens_its_chat, 150)
+{
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/bob", harness_tmpdir());
+	struct tnode bob;
+	const char *extra[] = { "--network", "t-ui", "--pow-bits", "8", "--name", "bob", NULL };
+	tnode_start(&bob, dir, "127.0.67.3", extra);
+	CHECK(tnode_wait(&bob, tnode_is_registered, NULL, 30000));
+
+	struct real r;
+	real_start(&r, "127.0.67.2", 800, 480);
+	struct ui *u = r.u;
+	TAP(u, "name", 0, false);
+	type_text(u, "alice");
+	key(u, SDLK_RETURN);
+	CHECK(pump_until(u, registered, NULL, 30000));
+	TAP(u, "continue", 0, false);
+	TAP(u, "nav", 1, false);
+	TAP(u, "join-open", 0, false);
+	TAP(u, "join-field", 0, false);
+	type_text(u, "127.0.67.3");
+	TAP(u, "join-go", 0, false);
+	TAP(u, "join-cancel", 0, false);
+	CHECK(pump_until(u, sees_name, "bob", 30000));
+	WAIT_UNTIL(tnode_has_name(&bob, "alice"), 30000);
+	TAP(u, "nav", 0, false);
+	CHECK(!w_rect_of(&u->w, w_id("chat-row", 0), &(SDL_Rect){ 0 }));   /* none yet */
+
+	CHECK_INT(tnode_send(&bob, "alice", "one", NULL, 0), ==, 0);
+	CHECK_INT(tnode_send(&bob, "alice", "two", NULL, 0), ==, 0);
+	int two = 2, zero = 0;
+	CHECK(pump_until(u, unread_is, &two, 30000));
+	CHECK(w_rect_of(&u->w, w_id("chat-row", 0), &(SDL_Rect){ 0 }));
+	real_stop(&r);
+
+	real_start(&r, "127.0.67.2", 800, 480);
+	u = r.u;
+	CHECK(pump_until(u, unread_is, &two, 10000));
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	/* A third: the banner; a tap on it opens bob's chat and reads it. */
+	CHECK_INT(tnode_send(&bob, "alice", "three", NULL, 0), ==, 0);
+	int three = 3;
+	CHECK(pump_until(u, unread_is, &three, 30000));
+	CHECK(u->banner_shown);
+	CHECK_STR(u->m.banner_chat, "bob");
+	TAP(u, "banner", 0, false);
+	CHECK_INT(u->scr, ==, SCR_CHAT);
+	CHECK_STR(u->m.chat, "bob");
+	size_t n3 = 3;
+	CHECK(pump_until(u, items_at_least, &n3, 10000));
+	key(u, SDLK_ESCAPE);
+	CHECK(pump_until(u, unread_is, &zero, 10000));
+	real_stop(&r);
+
+	real_start(&r, "127.0.67.2", 800, 480);
+	u = r.u;
+	CHECK(pump_until(u, unread_is, &zero, 10000));
+	real_stop(&r);
+	CHECK_INT(tnode_stop(&bob, 20000), ==, 0);
 }
