@@ -679,6 +679,7 @@ static void bench_ui_rss(const char *dir, const char *headless_dir)
 int main(int argc, char **argv)
 {
 	bool chat_only = false;   /* --chat: only the session rows, to iterate on them */
+	bool list_only = false;   /* --chat-list: only the chat list's rows */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			rounds = 3;
@@ -686,6 +687,8 @@ int main(int argc, char **argv)
 			bin = argv[++i];
 		else if (strcmp(argv[i], "--chat") == 0)
 			chat_only = true;
+		else if (strcmp(argv[i], "--chat-list") == 0)
+			list_only = true;
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -699,6 +702,11 @@ int main(int argc, char **argv)
 	       "ratio");
 	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
 	       "-----------------------", "-----------------------------", "---------");
+	if (list_only) {
+		bench_chat_list();
+		rm_rf(dir);
+		return 0;
+	}
 	if (chat_only) {
 		bench_chat(dir, rounds);
 		rm_rf(dir);
@@ -727,6 +735,7 @@ int main(int argc, char **argv)
 	bench_chat(dir, rounds);
 	bench_chat_rss(&c, bin, chain_dir, dir);
 	bench_ui();
+	bench_chat_list();
 	char kiosk_dir[64], headless_dir[64];
 	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/first", dir);
 	bench_ui_first_frame(kiosk_dir);

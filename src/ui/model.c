@@ -209,15 +209,6 @@ void model_want_chats(struct model *m, int n)
 		m->need |= NEED_CHATS;
 }
 
-int model_unread(const struct model *m, const char *name)
-{
-	int n = (int)jint(model_chat_row(m, name), "unread");
-	for (int i = 0; i < m->n_unread; i++)
-		if (strcmp(m->unread[i].name, name) == 0)
-			return n + m->unread[i].n;
-	return n;
-}
-
 /* Unread messages events told of since the node's count was read. */
 static int pending_unread(const struct model *m, const char *name)
 {
@@ -225,6 +216,28 @@ static int pending_unread(const struct model *m, const char *name)
 		if (strcmp(m->unread[i].name, name) == 0)
 			return m->unread[i].n;
 	return 0;
+}
+
+int model_unread(const struct model *m, const char *name)
+{
+	return (int)jint(model_chat_row(m, name), "unread") + pending_unread(m, name);
+}
+
+int model_row_unread(const struct model *m, json_t *row)
+{
+	return (int)jint(row, "unread") + (m->n_unread ? pending_unread(m, jstr(row, "id")) : 0);
+}
+
+int model_unread_total(const struct model *m)
+{
+	int n = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(m->chats, i, v)
+		n += (int)jint(v, "unread");
+	for (int k = 0; k < m->n_unread; k++)
+		n += m->unread[k].n;
+	return n;
 }
 
 static void set_unread(struct model *m, const char *name, int n)

@@ -157,6 +157,10 @@ bool model_verified(const struct model *m, const char *name);
 /* Messages from name not read yet: the node's count (stored, so it
  * survives a restart) plus those that arrived since it was asked. */
 int model_unread(const struct model *m, const char *name);
+/* The same for a row of chats (no search: the chat list's per-row call). */
+int model_row_unread(const struct model *m, json_t *row);
+/* Unread in all conversations. */
+int model_unread_total(const struct model *m);
 /* The conversation row whose id is id (borrowed) or NULL. */
 json_t *model_chat_row(const struct model *m, const char *id);
 /* The chat list wants at least n rows (it scrolled near its end). */

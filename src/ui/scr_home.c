@@ -232,7 +232,7 @@ static void chat_row(struct ui *u, SDL_Rect r, json_t *e, int i, int64_t now)
 	int sl = fonts_line_h(u->fonts, FACE_SANS, FS_BODY);
 	int gap = U(c, 4);
 	int y = r.y + (r.h - lh - sl - gap) / 2;
-	int unread = model_unread(&u->m, id);
+	int unread = model_row_unread(&u->m, e);
 
 	/* Line 1: the title and its state; the time at the right. */
 	char when[40];
@@ -315,9 +315,7 @@ static void chat_list(struct ui *u, SDL_Rect area)
 	if (c->drawing) {
 		int w = draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, th->text, head, ALIGN_LEFT,
 				     U(c, 16), "Chats");
-		int unread = 0;
-		for (int i = 0; i < n; i++)
-			unread += model_unread(&u->m, jstr(json_array_get(rows, (size_t)i), "id"));
+		int unread = model_unread_total(&u->m);
 		char t[64];
 		if (unread)
 			snprintf(t, sizeof(t), "%d unread", unread);
