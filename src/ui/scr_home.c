@@ -316,10 +316,10 @@ static void chat_list(struct ui *u, SDL_Rect area)
 		int w = draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, th->text, head, ALIGN_LEFT,
 				     U(c, 16), "Chats");
 		int unread = model_unread_total(&u->m);
-		char t[64];
+		char t[64] = "";
 		if (unread)
 			snprintf(t, sizeof(t), "%d unread", unread);
-		else
+		else if (n)
 			snprintf(t, sizeof(t), n == 1 ? "1 conversation" : "%d%s conversations", n,
 				 u->m.chats_more ? "+" : "");
 		draw_text(&u->draw, FACE_SANS, FS_SMALL, unread ? th->accent : th->dim,
