@@ -682,6 +682,7 @@ int main(int argc, char **argv)
 	bool i18n_only = false;   /* --i18n: only the rows of text in any language */
 	if (argc == 3 && strcmp(argv[1], "--i18n-rss-child") == 0)
 		return bench_i18n_rss_child(argv[2]);
+	bool list_only = false;   /* --chat-list: only the chat list's rows */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			rounds = 3;
@@ -691,6 +692,8 @@ int main(int argc, char **argv)
 			chat_only = true;
 		else if (strcmp(argv[i], "--i18n") == 0)
 			i18n_only = true;
+		else if (strcmp(argv[i], "--chat-list") == 0)
+			list_only = true;
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -704,6 +707,11 @@ int main(int argc, char **argv)
 	       "ratio");
 	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
 	       "-----------------------", "-----------------------------", "---------");
+	if (list_only) {
+		bench_chat_list();
+		rm_rf(dir);
+		return 0;
+	}
 	if (chat_only) {
 		bench_chat(dir, rounds);
 		rm_rf(dir);
@@ -738,6 +746,7 @@ int main(int argc, char **argv)
 	bench_chat_rss(&c, bin, chain_dir, dir);
 	bench_ui();
 	bench_i18n();
+	bench_chat_list();
 	char kiosk_dir[64], headless_dir[64];
 	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/first", dir);
 	bench_ui_first_frame(kiosk_dir);

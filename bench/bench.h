@@ -20,6 +20,9 @@
 #include "ctl/protocol.h"
 #include "identity/idkey.h"
 
+/* ---- the kiosk's chat list (bench_chatlist.c) ---- */
+void bench_chat_list(void);
+
 /* ---- the table (bench.c) ---- */
 
 struct row {

@@ -830,6 +830,8 @@ static const struct command {
 	{ CTL_CMD_CONNECT, connect_json },
 	{ CTL_CMD_SEND, send_json },
 	{ CTL_CMD_HISTORY, history_json },
+	{ CTL_CMD_CHATS, chats_json },
+	{ CTL_CMD_READ, read_json },
 	{ CTL_CMD_SESSIONS, sessions_json },
 	{ CTL_CMD_VERIFY, verify_json },
 	{ CTL_CMD_TRUST, trust_json },

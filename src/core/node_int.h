@@ -351,5 +351,8 @@ lc_err node_post(struct node *n, void (*fn)(struct node *n, void *ctx), void *ct
  * with err[]. */
 json_t *node_command(struct node *n, const char *cmd, json_t *args, char *err,
 		     size_t errlen);
+/* chats.c: the chats and read commands (node_command's table). */
+json_t *chats_json(struct node *n, json_t *args, char *err, size_t errlen);
+json_t *read_json(struct node *n, json_t *args, char *err, size_t errlen);
 
 #endif

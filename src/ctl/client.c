@@ -494,6 +494,37 @@ bad:
 	return false;
 }
 
+/* chats [--limit N] [--before ORDER] */
+static bool chats_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	*args = json_object();
+	if (!*args) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	for (int i = 0; i < argc; i += 2) {
+		bool lim = strcmp(argv[i], "--limit") == 0;
+		long long v;
+		if (!lim && strcmp(argv[i], "--before") != 0) {
+			snprintf(err, errlen, "unexpected argument '%s'", argv[i]);
+			goto fail;
+		}
+		if (i + 1 >= argc || !parse_count(argv[i + 1], 1, lim ? CTL_CHATS_LIMIT_MAX
+									 : INT64_MAX / 2, &v)) {
+			snprintf(err, errlen, lim ? "--limit: '%s' is not in 1-200"
+				 : "--before: '%s' is not a row's order (from 1)",
+				 i + 1 < argc ? argv[i + 1] : "");
+			goto fail;
+		}
+		json_object_set_new(*args, lim ? "limit" : "before", json_integer(v));
+	}
+	return true;
+fail:
+	json_decref(*args);
+	*args = NULL;
+	return false;
+}
+
 static bool join_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
 	*args = NULL;
@@ -557,6 +588,8 @@ static const struct command {
 	{ CTL_CMD_CONNECT, name_arg },
 	{ CTL_CMD_SEND, send_args },
 	{ CTL_CMD_HISTORY, history_args },
+	{ CTL_CMD_CHATS, chats_args },
+	{ CTL_CMD_READ, name_arg },
 	{ CTL_CMD_SESSIONS, no_args },
 	{ CTL_CMD_VERIFY, verify_args },
 	{ CTL_CMD_TRUST, trust_args },
@@ -849,8 +882,8 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 	if (!cmd) {
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
 			"register, names, blocks, block, alarms, join, peers, connect, send, "
-			"history, sessions, verify, trust, rotate, revoke, recovery, recover, events, "
-			"stop, group, groups)\n", words[0]);
+			"history, chats, read, sessions, verify, trust, rotate, revoke, recovery, recover, "
+			"events, stop, group, groups)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;

@@ -32,6 +32,10 @@ static const char *const peers_keys[] = {
 	"address", "direction", "height", "since", NULL,
 };
 
+static const char *const chats_keys[] = {
+	"title", "time", "from", "text", "unread", "state_text", NULL,
+};
+
 /* recovery show: the warning before the secret. */
 static const char *const recovery_keys[] = {
 	"warning", "text", NULL,
@@ -46,6 +50,7 @@ static const struct {
 	{ CTL_CMD_NAMES, names_keys },
 	{ CTL_CMD_BLOCKS, blocks_keys },
 	{ CTL_CMD_RECOVERY, recovery_keys },
+	{ CTL_CMD_CHATS, chats_keys },
 };
 
 static const char *const *preferred_keys(const char *cmd)

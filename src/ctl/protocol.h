@@ -54,6 +54,15 @@
  *                        is taken to a new identity key of this node: its
  *                        RECOVER is mined, and the node switches once it
  *                        is on the best chain
+ *   chats {limit, before}
+ *                        the conversations, newest first: [{kind ("direct"),
+ *                        id, title, time, from ("me" or the peer), text (the
+ *                        last message, at most 160 bytes, cut), status,
+ *                        unread, waiting, state, state_text, order}, ...];
+ *                        limit 1-200 (50); before: the last row's order, for
+ *                        the next page
+ *   read {name}          the chat with name is read up to its newest message
+ *                        (unread counts are stored): {name, changed}
  *   stop                 asks the node to stop; answered before it does
  *
  * Streaming (later, for "events"): a subscription is still one request
@@ -79,6 +88,7 @@
 #define CTL_PATH_MAX (4096 + sizeof("/" CTL_SOCK_NAME))
 
 #define CTL_BLOCKS_LIMIT_MAX 1000
+#define CTL_CHATS_LIMIT_MAX 200   /* = MSGSTORE_CHATS_MAX */
 
 /* The command names, spelled once for the client (client.c), the node
  * (core/commands.c) and the kiosk. */
@@ -93,6 +103,8 @@
 #define CTL_CMD_CONNECT "connect"
 #define CTL_CMD_SEND "send"
 #define CTL_CMD_HISTORY "history"
+#define CTL_CMD_CHATS "chats"
+#define CTL_CMD_READ "read"
 #define CTL_CMD_SESSIONS "sessions"
 #define CTL_CMD_VERIFY "verify"
 #define CTL_CMD_TRUST "trust"

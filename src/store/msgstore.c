@@ -15,7 +15,8 @@
 #include "store/walbuf.h"
 #include "util/log.h"
 
-enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M__COUNT };
+enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M_CHATS, M_LAST,
+       M_UNREAD, M_WAITING, M_READ, M__COUNT };
 
 #define COLUMNS MSGSTORE_COLUMNS
 
@@ -34,7 +35,32 @@ static const char *const msql[M__COUNT] = {
 		      "ORDER BY seq DESC LIMIT ?) ORDER BY seq",
 	[M_PEERS] = "SELECT DISTINCT peer FROM messages WHERE outgoing = 1 AND status < 2",
 	[M_WROTE] = "SELECT 1 FROM messages WHERE peer = ? AND outgoing = 1 LIMIT 1",
+	/* The conversations: a page of chats_order, then per row three
+	 * lookups on messages' indexes, each bounded. */
+	[M_CHATS] = "SELECT peer, last_seq, read_seq FROM chats WHERE last_seq < ?1 "
+		    "ORDER BY last_seq DESC LIMIT ?2",
+	[M_LAST] = "SELECT " COLUMNS " FROM messages WHERE peer = ? ORDER BY seq DESC LIMIT 1",
+	[M_UNREAD] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE peer = ?1 AND seq > ?2 "
+		     "AND outgoing = 0 LIMIT ?3)",
+	[M_WAITING] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE peer = ?1 AND "
+		      "outgoing = 1 AND status < 2 LIMIT ?2)",
+	[M_READ] = "UPDATE chats SET read_seq = last_seq WHERE peer = ? AND read_seq < last_seq",
 };
+
+/* The conversations table (msgstore.h), added to stores of version 2:
+ * their conversations start read up to their newest message. */
+static const char chats_schema[] =
+	"CREATE TABLE IF NOT EXISTS chats ("
+	"  peer TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,"
+	"  read_seq INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS chats_order ON chats(last_seq);"
+	"INSERT OR IGNORE INTO chats(peer, last_seq, read_seq) "
+	"  SELECT peer, MAX(seq), MAX(seq) FROM messages "
+	"  WHERE NOT EXISTS (SELECT 1 FROM chats) GROUP BY peer;"
+	"CREATE TRIGGER IF NOT EXISTS chats_on_add AFTER INSERT ON messages BEGIN"
+	"  INSERT INTO chats(peer, last_seq) VALUES (new.peer, new.seq)"
+	"  ON CONFLICT(peer) DO UPDATE SET last_seq = new.seq;"
+	"END;";
 
 struct msgstore {
 	char *path;
@@ -107,7 +133,8 @@ static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 			 "DROP INDEX IF EXISTS messages_outbox;"
 			 "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1;"
 			 "PRAGMA user_version=2;",
-			 NULL, NULL, &msg) != SQLITE_OK) {
+			 NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(m->db, chats_schema, NULL, NULL, &msg) != SQLITE_OK) {
 		int prim = sqlite3_errcode(m->db) & 0xff;
 		bool io = prim == SQLITE_FULL || prim == SQLITE_IOERR;
 		snprintf(why, whylen, io ? "cannot write to %s: %s"
@@ -450,6 +477,108 @@ lc_err msgstore_wrote_to(struct msgstore *m, const char *peer, bool *out)
 		*out = true;
 	else if (rc != SQLITE_DONE)
 		e = mfail(m, "wrote to", rc);
+	mdone(st);
+	return e;
+}
+
+/* ---- conversations ---- */
+
+/* One count from st (bound already), reset after. */
+static lc_err count_of(struct msgstore *m, sqlite3_stmt *st, const char *op, int *out)
+{
+	int rc = sqlite3_step(st);
+	lc_err e = LC_OK;
+	*out = 0;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	else
+		e = mfail(m, op, rc);
+	mdone(st);
+	return e;
+}
+
+/* The rest of a conversation row: its newest message and its counts. */
+static lc_err chat_fill(struct msgstore *m, struct msg_chat *c, int64_t read_seq)
+{
+	sqlite3_stmt *st = m->st[M_LAST];
+	sqlite3_bind_text(st, 1, c->peer, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_msg(st, &c->last);
+	mdone(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return mfail(m, "last message", rc);
+	st = m->st[M_UNREAD];
+	sqlite3_bind_text(st, 1, c->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, read_seq);
+	sqlite3_bind_int(st, 3, MSGSTORE_COUNT_MAX);
+	lc_err e = count_of(m, st, "unread", &c->unread);
+	if (e)
+		return e;
+	st = m->st[M_WAITING];
+	sqlite3_bind_text(st, 1, c->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, MSGSTORE_COUNT_MAX);
+	return count_of(m, st, "waiting", &c->waiting);
+}
+
+lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn, void *ctx)
+{
+	if (max < 1 || max > MSGSTORE_CHATS_MAX)
+		max = MSGSTORE_CHATS_MAX;
+	if (ready(m) != LC_OK)
+		return LC_ERR_IO;
+	/* The page first, then the lookups: one statement open at a time. */
+	struct { char peer[33]; int64_t order, read; } page[MSGSTORE_CHATS_MAX];
+	size_t n = 0;
+	sqlite3_stmt *st = m->st[M_CHATS];
+	sqlite3_bind_int64(st, 1, before > 0 ? before : INT64_MAX);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	int rc;
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		snprintf(page[n].peer, sizeof(page[n].peer), "%s", t ? (const char *)t : "");
+		page[n].order = sqlite3_column_int64(st, 1);
+		page[n].read = sqlite3_column_int64(st, 2);
+		n++;
+	}
+	if (n < max && rc != SQLITE_DONE) {
+		lc_err e = mfail(m, "chats", rc);
+		mdone(st);
+		return e;
+	}
+	mdone(st);
+	struct msg_chat *c = malloc(sizeof(*c));
+	if (!c)
+		return LC_ERR_NOMEM;
+	lc_err e = LC_OK;
+	for (size_t i = 0; i < n && !e; i++) {
+		memset(c, 0, sizeof(*c));
+		memcpy(c->peer, page[i].peer, sizeof(c->peer));
+		c->order = page[i].order;
+		if (!(e = chat_fill(m, c, page[i].read)))
+			e = fn(ctx, c);
+	}
+	free(c);
+	return e;
+}
+
+lc_err msgstore_mark_read(struct msgstore *m, const char *peer, bool *changed)
+{
+	if (changed)
+		*changed = false;
+	lc_err e = batch_begin(m);
+	if (e)
+		return e;
+	sqlite3_stmt *st = m->st[M_READ];
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		if (changed)
+			*changed = sqlite3_changes(m->db) > 0;
+	} else {
+		e = mfail(m, "mark read", rc);
+		m->failed = true;
+	}
 	mdone(st);
 	return e;
 }

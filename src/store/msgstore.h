@@ -116,4 +116,29 @@ lc_err msgstore_outbox_peers(struct msgstore *m, peer_fn fn, void *ctx);
  * batch included, or delivered). */
 lc_err msgstore_wrote_to(struct msgstore *m, const char *peer, bool *out /* OUT */);
 
+/*
+ * Conversations: one per peer that has a message, in the order of their
+ * newest message's arrival (the chats table, kept by a trigger on every
+ * insert, so the list costs a page of index reads, never a scan of the
+ * messages).  Each has a read mark: the incoming messages after it are
+ * unread; msgstore_mark_read() moves it to the newest.  The mark is stored,
+ * so unread counts survive a restart.
+ */
+#define MSGSTORE_CHATS_MAX 200     /* conversations in one page */
+#define MSGSTORE_COUNT_MAX 1000    /* unread and waiting counts stop here */
+struct msg_chat {
+	char peer[33];
+	int64_t order;      /* the page cursor: pass the last one as before */
+	struct msg last;    /* the newest message (seq 0: none left) */
+	int unread;         /* incoming after the read mark, <= MSGSTORE_COUNT_MAX */
+	int waiting;        /* outgoing not delivered, <= MSGSTORE_COUNT_MAX */
+};
+typedef lc_err (*chat_fn)(void *ctx, const struct msg_chat *chat);
+/* Conversations whose order is below before (0: from the newest), newest
+ * first, at most max (1..MSGSTORE_CHATS_MAX).  fn may not use m. */
+lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn, void *ctx);
+/* Everything from peer so far is read; *changed (may be NULL) says whether
+ * there was anything unread.  Joins the batch like every write. */
+lc_err msgstore_mark_read(struct msgstore *m, const char *peer, bool *changed /* OUT */);
+
 #endif

@@ -157,6 +157,7 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 	te_init(&u->first.name, NAME_MAX_LEN);
 	te_init(&u->chat.msg, TEXTEDIT_MAX);
 	te_init(&u->ledger.search, NAME_MAX_LEN);
+	te_init(&u->home.search, NAME_MAX_LEN);
 	te_init(&u->ledger.join, 255);
 	model_init(&u->m, cfg->be);
 
@@ -361,7 +362,8 @@ static bool pass(struct ui *u, bool drawing)
 	SDL_Rect kb = { 0, 0, 0, 0 };
 	if (osk_on)
 		kb = rc_bottom(&area, osk_height(c, area));
-	chrome_banner(u, &area);
+	SDL_Rect banner = chrome_banner_rect(u, area);
+	c->hole = banner;
 	chrome_busy(u, &area);
 	/* The chat and the safety number need the room; the others say "demo". */
 	if (u->scr != SCR_CHAT && u->scr != SCR_VERIFY)
@@ -378,6 +380,13 @@ static bool pass(struct ui *u, bool drawing)
 	}
 	if (osk_on && osk_build(&u->osk, c, kb, u->osk_text, sizeof(u->osk_text), &u->osk_keys))
 		c->again = true;
+	c->hole = (SDL_Rect){ 0, 0, 0, 0 };
+	c->blocked = false;   /* over any dialog too */
+	c->nclip = 0;
+	if (c->drawing)
+		SDL_RenderSetClipRect(u->ren, NULL);
+	if (banner.w)
+		chrome_banner(u, banner);
 	w_end(c);
 	if (c->focus != focus_before) {
 		u->osk.hidden = false;

@@ -35,8 +35,12 @@ struct first_state {
 	bool done;             /* the person tapped Continue */
 };
 
+/* Home: the chat list, or (directory) every name on the ledger. */
 struct home_state {
-	struct w_scroll list;
+	struct w_scroll chats;     /* the chat list */
+	bool directory;            /* "New chat": the directory is shown */
+	struct w_scroll list;      /* the directory */
+	struct textedit search;    /* the directory's search */
 };
 
 struct chat_state {
@@ -202,7 +206,13 @@ SDL_Rect chrome_main(struct ui *u, SDL_Rect area);         /* status bar + nav; 
  * at its right end for the screen's own buttons. */
 SDL_Rect chrome_header(struct ui *u, SDL_Rect *area, const char *title, const char *sub,
 		       int right_w);
-void chrome_banner(struct ui *u, SDL_Rect *area);
+/* The banner ("New message from bob.") floats over the top of area and
+ * never moves the layout: chrome_banner_rect() says where it will be (w = 0:
+ * none) before the screen is built, so nothing under it takes a press;
+ * chrome_banner() builds and draws it over the screen.  A tap on it opens
+ * the chat it is about (or dismisses it); its x dismisses it. */
+SDL_Rect chrome_banner_rect(struct ui *u, SDL_Rect area);
+void chrome_banner(struct ui *u, SDL_Rect r);
 /* While the node is busy (model.busy): one line saying so, cut from area's
  * top; tapping it lets the next refresh try at once. */
 void chrome_busy(struct ui *u, SDL_Rect *area);
@@ -225,6 +235,9 @@ void fmt_ago(char *out, size_t n, int64_t t);
 const char *key_label(const char *type);
 /* "TLS13-CHACHA20-POLY1305-SHA256" -> "ChaCha20-Poly1305"; others as given. */
 const char *cipher_label(const char *suite);
+/* When a chat's last message came: "14:05" today, "Yesterday", "3 Dec",
+ * "3 Dec 2025" (local time; t and now in seconds since 1970). */
+void chat_time_label(char *out, size_t n, int64_t t, int64_t now);
 /* Width of a button that shows label in full. */
 int button_w(struct ui *u, const char *label, enum font_face face);
 

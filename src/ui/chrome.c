@@ -116,25 +116,58 @@ int chrome_notice(struct ui *u, SDL_Rect r, const char *text, bool bad, bool dra
 	return h;
 }
 
-void chrome_banner(struct ui *u, SDL_Rect *area)
+/* The banner's text column: its width inside a card of width w. */
+static int banner_text_w(struct wctx *c, int w) { return w - 2 * U(c, 14) - U(c, 44); }
+
+SDL_Rect chrome_banner_rect(struct ui *u, SDL_Rect area)
 {
 	struct wctx *c = &u->w;
 	struct model *m = &u->m;
 	if (!m->banner[0] || c->now_ms >= m->banner_until)
+		return (SDL_Rect){ 0, 0, 0, 0 };
+	int margin = U(c, 8);
+	int w = area.w - 2 * margin;
+	if (w > U(c, 620))
+		w = U(c, 620);
+	int h = w_wrap_height(c, banner_text_w(c, w), FACE_BOLD, FS_BODY, m->banner) +
+		2 * U(c, 12);
+	if (h < U(c, 48))
+		h = U(c, 48);
+	return (SDL_Rect){ area.x + (area.w - w) / 2, area.y + margin, w, h };
+}
+
+void chrome_banner(struct ui *u, SDL_Rect r)
+{
+	struct wctx *c = &u->w;
+	struct model *m = &u->m;
+	SDL_Rect body = r;
+	SDL_Rect x = rc_right(&body, U(c, 48));
+	if (w_pressable(c, w_id("banner-x", 0), x) == WP_FIRED) {
+		m->banner_until = 0;
 		return;
-	int pad = U(c, 10);
-	int h = w_wrap_height(c, area->w - 2 * pad - U(c, 40), FACE_BOLD, FS_BODY, m->banner) +
-		2 * pad;
-	SDL_Rect r = rc_top(area, h);
-	if (w_pressable(c, w_id("banner", 0), r) == WP_FIRED)
-		m->banner_until = 0; /* tap to dismiss */
-	if (c->drawing) {
-		draw_fill(&u->draw, r, m->banner_bad ? TH(u)->danger : TH(u)->ok);
-		w_wrap(c, r.x + pad, r.y + pad, r.w - 2 * pad - U(c, 40), FACE_BOLD, FS_BODY,
-		       TH(u)->on_badge, m->banner, true);
-		draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, TH(u)->on_badge, r, ALIGN_RIGHT, pad,
-			     "\xE2\x9C\x95");
 	}
+	if (w_pressable(c, w_id("banner", 0), body) == WP_FIRED) {
+		m->banner_until = 0;
+		if (m->banner_chat[0]) {
+			char who[NAME_MAX_LEN + 1];
+			snprintf(who, sizeof(who), "%s", m->banner_chat);
+			chat_open(u, who);
+		}
+		return;
+	}
+	if (!c->drawing)
+		return;
+	const struct theme *th = TH(u);
+	int rad = U(c, 12);
+	/* A soft edge under the card, so it reads as lying on the screen. */
+	SDL_Color shade = th->scrim;
+	draw_round(&u->draw, (SDL_Rect){ r.x - 1, r.y + U(c, 2), r.w + 2, r.h + U(c, 2) }, rad,
+		   shade);
+	draw_round(&u->draw, r, rad, m->banner_bad ? th->danger : th->ok);
+	w_wrap(c, r.x + U(c, 14), r.y + U(c, 12), banner_text_w(c, r.w), FACE_BOLD, FS_BODY,
+	       th->on_badge, m->banner, true);
+	draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, th->on_badge, x, ALIGN_CENTER, 0,
+		     "\xE2\x9C\x95");
 }
 
 void chrome_own_alarm(struct ui *u, SDL_Rect *area)
@@ -312,7 +345,7 @@ SDL_Rect chrome_main(struct ui *u, SDL_Rect area)
 	struct wctx *c = &u->w;
 	status_bar(u, rc_top(&area, U(c, 44)));
 	static const struct { const char *icon, *label; enum screen s; } items[] = {
-		{ "\xE2\x8C\x82", "Contacts", SCR_HOME },
+		{ "\xE2\x8C\x82", "Chats", SCR_HOME },
 		{ "\xE2\x96\xA6", "Ledger", SCR_LEDGER },
 		{ "\xE2\x9A\x99", "Settings", SCR_SETTINGS },
 	};
@@ -327,8 +360,11 @@ SDL_Rect chrome_main(struct ui *u, SDL_Rect area)
 	for (int i = 0; i < 3; i++) {
 		SDL_Rect b = land ? (SDL_Rect){ nav.x, nav.y + U(c, 8) + i * U(c, 84), nav.w, U(c, 80) }
 				  : (SDL_Rect){ nav.x + nav.w * i / 3, nav.y, nav.w / 3, nav.h };
-		if (nav_button(u, b, items[i].icon, items[i].label, u->scr == items[i].s, i) &&
-		    u->scr != items[i].s)
+		if (!nav_button(u, b, items[i].icon, items[i].label, u->scr == items[i].s, i))
+			continue;
+		if (items[i].s == SCR_HOME)
+			u->home.directory = false;   /* home is the chat list */
+		if (u->scr != items[i].s)
 			app_go(u, items[i].s);
 	}
 	return area;

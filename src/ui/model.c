@@ -22,7 +22,7 @@
 #include "util/clock.h"
 #include "util/hex.h"
 
-static const int interval_ms[7] = { 200, 500, 500, 500, 100, 100, 1000 };
+static const int interval_ms[NEED_KINDS] = { 200, 500, 500, 500, 100, 100, 1000, 250 };
 
 void model_init(struct model *m, struct ui_backend be)
 {
@@ -30,6 +30,7 @@ void model_init(struct model *m, struct ui_backend be)
 	m->be = be;
 	m->registered_height = -1;
 	m->need = NEED_ALL;
+	m->chats_want = MODEL_CHATS_PAGE;
 }
 
 static void free_items(struct model *m)
@@ -48,6 +49,7 @@ void model_free(struct model *m)
 	json_decref(m->alarms);
 	json_decref(m->sessions);
 	json_decref(m->peers);
+	json_decref(m->chats);
 	free_items(m);
 	free(m->items);
 	memset(m, 0, sizeof(*m));
@@ -101,6 +103,8 @@ json_t *model_call(struct model *m, const char *cmd, json_t *args, char *err,
 			m->no_verify = true;
 		else if (strcmp(cmd, CTL_CMD_BLOCK) == 0)
 			m->no_block = true;
+		else if (strcmp(cmd, CTL_CMD_CHATS) == 0 || strcmp(cmd, CTL_CMD_READ) == 0)
+			m->no_chats = true;
 		else if (strcmp(cmd, CTL_CMD_CONNECT) == 0 || strcmp(cmd, CTL_CMD_SEND) == 0 ||
 			 strcmp(cmd, CTL_CMD_HISTORY) == 0 || strcmp(cmd, CTL_CMD_SESSIONS) == 0)
 			m->no_chat = true;
@@ -118,6 +122,7 @@ void model_say(struct model *m, bool bad, uint64_t now_ms, const char *fmt, ...)
 	va_end(ap);
 	m->banner_bad = bad;
 	m->banner_until = now_ms + (bad ? 12000 : 6000);
+	m->banner_chat[0] = '\0';
 }
 
 static int64_t jint(json_t *o, const char *k)
@@ -183,12 +188,56 @@ bool model_verified(const struct model *m, const char *name)
 	return false;
 }
 
-int model_unread(const struct model *m, const char *name)
+json_t *model_chat_row(const struct model *m, const char *id)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(m->chats, i, v)
+		if (strcmp(jstr(v, "id"), id) == 0)
+			return v;
+	return NULL;
+}
+
+void model_want_chats(struct model *m, int n)
+{
+	if (n > MODEL_CHATS_MAX)
+		n = MODEL_CHATS_MAX;
+	if (n <= m->chats_want)
+		return;
+	m->chats_want = n;
+	if (m->chats_more)
+		m->need |= NEED_CHATS;
+}
+
+/* Unread messages events told of since the node's count was read. */
+static int pending_unread(const struct model *m, const char *name)
 {
 	for (int i = 0; i < m->n_unread; i++)
 		if (strcmp(m->unread[i].name, name) == 0)
 			return m->unread[i].n;
 	return 0;
+}
+
+int model_unread(const struct model *m, const char *name)
+{
+	return (int)jint(model_chat_row(m, name), "unread") + pending_unread(m, name);
+}
+
+int model_row_unread(const struct model *m, json_t *row)
+{
+	return (int)jint(row, "unread") + (m->n_unread ? pending_unread(m, jstr(row, "id")) : 0);
+}
+
+int model_unread_total(const struct model *m)
+{
+	int n = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(m->chats, i, v)
+		n += (int)jint(v, "unread");
+	for (int k = 0; k < m->n_unread; k++)
+		n += m->unread[k].n;
+	return n;
 }
 
 static void set_unread(struct model *m, const char *name, int n)
@@ -345,7 +394,7 @@ static bool about_contact(struct model *m, const struct node_event *ev, const ch
 {
 	if (!name[0])
 		return false;
-	m->need |= NEED_SESSIONS;
+	m->need |= NEED_SESSIONS | NEED_CHATS;
 	if (strcmp(name, m->chat) != 0)
 		return false;
 	m->need |= NEED_HISTORY;
@@ -385,7 +434,7 @@ static void on_session(struct model *m, const struct node_event *ev, uint64_t no
 static void need_now(struct model *m, unsigned bits)
 {
 	m->need |= bits;
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < NEED_KINDS; i++)
 		if (bits & (1u << i))
 			m->last_ms[i] = 0;
 }
@@ -457,8 +506,9 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 		break;
 	case NODE_EV_MESSAGE:
 		if (name[0] && strcmp(name, m->chat) != 0 && !ev->u.sess.u.message.outgoing) {
-			set_unread(m, name, model_unread(m, name) + 1);
+			set_unread(m, name, pending_unread(m, name) + 1);
 			model_say(m, false, now, "New message from %s.", name);
+			snprintf(m->banner_chat, sizeof(m->banner_chat), "%s", name);
 		}
 		about_contact(m, ev, name);
 		break;
@@ -531,6 +581,59 @@ static void replace(json_t **slot, json_t *v)
 	*slot = v;
 }
 
+/* The open chat is on the screen: all of it is read (the node keeps the
+ * mark, so the count stays 0 after a restart). */
+static void mark_read(struct model *m)
+{
+	set_unread(m, m->chat, 0);
+	json_t *row = model_chat_row(m, m->chat);
+	if (row)
+		json_object_set_new(row, "unread", json_integer(0));
+	if (m->no_chats)
+		return;
+	char err[MODEL_ERR_MAX];
+	json_t *a = json_pack("{s:s}", "name", m->chat);
+	json_decref(model_call(m, CTL_CMD_READ, a, err, sizeof(err)));
+	json_decref(a);
+}
+
+/* The first chats_want conversations, a page per call (each reply stays
+ * small); the node's counts replace the ones events added. */
+static void refresh_chats(struct model *m)
+{
+	char err[MODEL_ERR_MAX];
+	json_t *all = json_array();
+	json_int_t before = 0;
+	bool more = false;
+	while (all && (int)json_array_size(all) < m->chats_want) {
+		json_t *a = json_pack("{s:i}", "limit", MODEL_CHATS_PAGE);
+		if (before)
+			json_object_set_new(a, "before", json_integer(before));
+		json_t *r = model_call(m, CTL_CMD_CHATS, a, err, sizeof(err));
+		json_decref(a);
+		if (!json_is_array(r)) {   /* keep what was shown */
+			json_decref(r);
+			json_decref(all);
+			return;
+		}
+		size_t got = json_array_size(r);
+		json_array_extend(all, r);
+		json_decref(r);
+		more = got == MODEL_CHATS_PAGE;
+		if (!more)
+			break;
+		before = jint(json_array_get(all, json_array_size(all) - 1), "order");
+	}
+	replace(&m->chats, all);
+	m->chats_more = more;
+	m->n_unread = 0;
+	if (m->chat[0]) {   /* the open chat is read as it shows */
+		json_t *row = model_chat_row(m, m->chat);
+		if (row)
+			json_object_set_new(row, "unread", json_integer(0));
+	}
+}
+
 static void refresh_one(struct model *m, unsigned bit)
 {
 	char err[256];
@@ -585,10 +688,15 @@ static void refresh_one(struct model *m, unsigned bit)
 			if (r) {
 				model_set_history(m, r);
 				json_decref(r);
+				mark_read(m);
 			} else if (!m->no_chat && !m->busy) {   /* busy: the line says so */
 				snprintf(m->chat_err, sizeof(m->chat_err), "%s", err);
 			}
 		}
+		break;
+	case NEED_CHATS:
+		if (!m->no_chats)
+			refresh_chats(m);
 		break;
 	case NEED_PEERS:
 		if (!m->no_peers && (r = model_call(m, CTL_CMD_PEERS, NULL, err, sizeof(err))))
@@ -603,7 +711,7 @@ bool model_refresh(struct model *m, uint64_t now, bool force)
 	/* Each call to a busy node costs the render thread its deadline. */
 	if (m->busy && !force && now < m->busy_ms + MODEL_BUSY_RETRY_MS)
 		return false;
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < NEED_KINDS; i++) {
 		unsigned bit = 1u << i;
 		if (!(m->need & bit))
 			continue;
@@ -625,7 +733,7 @@ bool model_refresh(struct model *m, uint64_t now, bool force)
 int model_refresh_due(const struct model *m, uint64_t now)
 {
 	int best = -1;
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < NEED_KINDS; i++) {
 		if (!(m->need & (1u << i)))
 			continue;
 		uint64_t due = m->last_ms[i] + (uint64_t)interval_ms[i];
@@ -653,6 +761,9 @@ void model_open_chat(struct model *m, const char *name)
 	snprintf(m->chat, sizeof(m->chat), "%s", name ? name : "");
 	if (name) {
 		set_unread(m, name, 0);
+		json_t *row = model_chat_row(m, name);
+		if (row)
+			json_object_set_new(row, "unread", json_integer(0));
 		m->need |= NEED_HISTORY | NEED_SESSIONS;
 	}
 }

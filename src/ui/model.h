@@ -22,7 +22,9 @@
 #include "ui/ui.h"
 
 enum { NEED_STATUS = 1, NEED_NAMES = 2, NEED_BLOCKS = 4, NEED_ALARMS = 8,
-       NEED_SESSIONS = 16, NEED_HISTORY = 32, NEED_PEERS = 64, NEED_ALL = 127 };
+       NEED_SESSIONS = 16, NEED_HISTORY = 32, NEED_PEERS = 64, NEED_CHATS = 128,
+       NEED_ALL = 255 };
+#define NEED_KINDS 8   /* bits above */
 
 enum item_kind { IT_MSG, IT_ROTATED };
 /* MS_HELD: queued for a contact whose key changed (see model_alarmed). */
@@ -46,18 +48,26 @@ struct chat_item {
 #define MODEL_HISTORY_LIMIT 500
 #define MODEL_VERIFIED_MAX 64
 #define MODEL_BUSY_RETRY_MS 1000
+#define MODEL_CHATS_PAGE 100     /* conversations asked for in one call */
+#define MODEL_CHATS_MAX 5000     /* the most the chat list holds */
 
 struct model {
 	struct ui_backend be;
 	json_t *status, *names, *blocks, *alarms, *sessions, *peers;
+	/* The conversations, newest first (the node's chats rows: kind, id,
+	 * title, time, from, text, unread, waiting, state, state_text), as
+	 * many pages as chats_want asks for; chats_more: the node has more. */
+	json_t *chats;
+	int chats_want;
+	bool chats_more;
 	/* Features this node lacks ("unknown command"). */
-	bool no_chat, no_join, no_verify, no_peers, no_block;
+	bool no_chat, no_join, no_verify, no_peers, no_block, no_chats;
 	/* Mining, from the mining and mining_progress events. */
 	bool mining;
 	int64_t mine_height, hash_rate, attempts, expected;
 	int64_t registered_height;   /* from "registered" or status; -1 = not yet */
 	unsigned need;
-	uint64_t last_ms[8];         /* per NEED_ bit: when last refreshed */
+	uint64_t last_ms[NEED_KINDS]; /* per NEED_ bit: when last refreshed */
 	bool stopped;
 	/* The node did not answer the last call in time (LC_ERR_BUSY or
 	 * LC_ERR_TIMEOUT): the kiosk says so; refreshes wait MODEL_BUSY_RETRY_MS
@@ -90,6 +100,7 @@ struct model {
 	char rotated_fp[FINGERPRINT_STR_LEN]; /* our new key, once a rotation of ours is done */
 
 	char banner[320];            /* the message on top of every screen */
+	char banner_chat[NAME_MAX_LEN + 1]; /* the chat a tap on it opens ("": none) */
 	bool banner_bad;
 	uint64_t banner_until;
 };
@@ -143,8 +154,17 @@ bool model_alarmed(const struct model *m, const char *name);
  * safety_number for the ledger's key. */
 json_t *model_alarm(const struct model *m, const char *name);
 bool model_verified(const struct model *m, const char *name);
-/* Messages from name that arrived while its chat was not open. */
+/* Messages from name not read yet: the node's count (stored, so it
+ * survives a restart) plus those that arrived since it was asked. */
 int model_unread(const struct model *m, const char *name);
+/* The same for a row of chats (no search: the chat list's per-row call). */
+int model_row_unread(const struct model *m, json_t *row);
+/* Unread in all conversations. */
+int model_unread_total(const struct model *m);
+/* The conversation row whose id is id (borrowed) or NULL. */
+json_t *model_chat_row(const struct model *m, const char *id);
+/* The chat list wants at least n rows (it scrolled near its end). */
+void model_want_chats(struct model *m, int n);
 void model_mark_verified(struct model *m, const char *name);
 
 void model_say(struct model *m, bool bad, uint64_t now_ms, const char *fmt, ...)

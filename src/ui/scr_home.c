@@ -1,24 +1,31 @@
 /*
- * scr_home.c - home: the contacts (every other name on the ledger) with
- * their badges (online, verified, key changed, revoked), under the status
- * bar.  Tapping a contact opens the chat.
+ * scr_home.c - home: the chat list, and one tap away the directory.
+ *
+ * The chat list shows the conversations the node keeps (model.chats, the
+ * node's `chats` pages), newest first: the peer, the last message ("You:
+ * ..." for ours), when, the unread count, and the peer's state in words.
+ * "New chat" opens the directory: every other name on the ledger with its
+ * badges (online, verified, key changed, revoked) and a search; tapping a
+ * name there opens (or starts) the chat with it.
  */
 #include "ui/app.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ui/json.h"
 
-/* The names array minus our own name, as indices into it. */
-static int contacts(struct ui *u, int *idx, int max)
+/* The names array minus our own name, as indices into it; only names
+ * containing q when q is not empty. */
+static int contacts(struct ui *u, const char *q, int *idx, int max)
 {
 	const char *me = model_str(&u->m, "name");
 	int n = 0;
 	size_t i;
 	json_t *v;
 	json_array_foreach(u->m.names, i, v) {
-		if (strcmp(jstr(v, "name"), me) == 0)
+		if (strcmp(jstr(v, "name"), me) == 0 || (q[0] && !strstr(jstr(v, "name"), q)))
 			continue;
 		if (n < max)
 			idx[n++] = (int)i;
@@ -33,6 +40,8 @@ static void row(struct ui *u, SDL_Rect r, json_t *e, int i)
 	const char *name = jstr(e, "name");
 	enum w_press p = w_pressable(c, w_id("contact", i), r);
 	if (p == WP_FIRED) {
+		u->home.directory = false;   /* back from the chat: the chat list */
+		c->focus = 0;
 		chat_open(u, name);
 		return;
 	}
@@ -84,24 +93,47 @@ static void row(struct ui *u, SDL_Rect r, json_t *e, int i)
 	draw_text(&u->draw, FACE_SANS, FS_SMALL, th->dim, x, y + lh, ALIGN_LEFT, tw, sub);
 }
 
-void scr_home(struct ui *u, SDL_Rect area)
+static void directory(struct ui *u, SDL_Rect area)
 {
 	struct wctx *c = &u->w;
 	const struct theme *th = TH(u);
-	area = chrome_main(u, area);
-	chrome_own_alarm(u, &area);
-	SDL_Rect head = rc_top(&area, U(c, 52));
+	SDL_Rect head = rc_top(&area, U(c, 60));
+	SDL_Rect back = rc_left(&head, U(c, 60));
+	if (w_button(c, w_id("dir-back", 0), rc_inset(back, U(c, 6)), "\xE2\x86\x90", BTN_FLAT) ||
+	    (c->keys & WK_ESCAPE)) {
+		c->keys &= ~(unsigned)WK_ESCAPE;
+		u->home.directory = false;
+		c->focus = 0;
+		return;
+	}
 	static int idx[100000];
-	int n = contacts(u, idx, (int)(sizeof(idx) / sizeof(idx[0])));
+	int all = contacts(u, "", idx, (int)(sizeof(idx) / sizeof(idx[0])));
+	int n = contacts(u, u->home.search.s, idx, (int)(sizeof(idx) / sizeof(idx[0])));
+	/* The search beside the title where there is room, under it if not. */
+	SDL_Rect sr = head.w > U(c, 560) ? rc_right(&head, U(c, 300))
+					 : rc_top(&area, U(c, 56));
+	if (head.w > U(c, 560))
+		sr = rc_inset(sr, U(c, 6));
+	else
+		sr = (SDL_Rect){ sr.x + U(c, 12), sr.y + U(c, 4), sr.w - U(c, 24), sr.h - U(c, 8) };
+	w_textfield(c, w_id("dir-search", 0), sr, &u->home.search, "Search names", W_LOWER);
+	if (c->edited)
+		u->home.list.scroll = 0;
 	if (c->drawing) {
+		int w = draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, th->text, head, ALIGN_LEFT, 0,
+				     "New chat");
 		char t[64];
-		snprintf(t, sizeof(t), "Contacts");
-		int w = draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, th->text, head, ALIGN_LEFT,
-				     U(c, 16), t);
-		snprintf(t, sizeof(t), "%d on the ledger", n);
-		draw_text(&u->draw, FACE_SANS, FS_SMALL, th->dim, head.x + U(c, 28) + w,
+		snprintf(t, sizeof(t), "%d on the ledger", all);
+		draw_text(&u->draw, FACE_SANS, FS_SMALL, th->dim, head.x + U(c, 12) + w,
 			  head.y + (head.h - fonts_line_h(u->fonts, FACE_SANS, FS_SMALL)) / 2,
-			  ALIGN_LEFT, 0, t);
+			  ALIGN_LEFT, head.w - w - U(c, 12), t);
+	}
+	if (n == 0 && u->home.search.len) {
+		char t[120];
+		snprintf(t, sizeof(t), "No name on the ledger contains \xE2\x80\x9C%.33s\xE2\x80\x9D.",
+			 u->home.search.s);
+		w_label(c, rc_top(&area, U(c, 48)), FACE_SANS, FS_BODY, th->dim, ALIGN_CENTER, t);
+		return;
 	}
 	if (n == 0) {
 		SDL_Rect box = rc_inset(area, U(c, 16));
@@ -126,4 +158,220 @@ void scr_home(struct ui *u, SDL_Rect area)
 		row(u, w_list_row(&u->home.list, area, row_h, i), json_array_get(u->m.names, (size_t)idx[i]),
 		    i);
 	w_list_end(c, &u->home.list, area, n, row_h);
+}
+
+/* ---- the chat list ---- */
+
+void chat_time_label(char *out, size_t n, int64_t t, int64_t now)
+{
+	time_t tt = (time_t)t, nn = (time_t)now;
+	struct tm a, b;
+	if (t <= 0 || !localtime_r(&tt, &a) || !localtime_r(&nn, &b)) {
+		snprintf(out, n, "%s", "");
+		return;
+	}
+	/* Yesterday: the calendar day before today, whatever the hour. */
+	struct tm y = b;
+	y.tm_mday -= 1;
+	y.tm_hour = 12;
+	y.tm_isdst = -1;
+	time_t yt = mktime(&y);
+	struct tm yd;
+	localtime_r(&yt, &yd);
+	if (a.tm_year == b.tm_year && a.tm_yday == b.tm_yday)
+		strftime(out, n, "%H:%M", &a);
+	else if (a.tm_year == yd.tm_year && a.tm_yday == yd.tm_yday)
+		snprintf(out, n, "Yesterday");
+	else if (a.tm_year == b.tm_year)
+		strftime(out, n, "%e %b", &a);
+	else
+		strftime(out, n, "%e %b %Y", &a);
+	if (out[0] == ' ')   /* %e pads one-digit days */
+		memmove(out, out + 1, strlen(out));
+}
+
+/* A state that stops the chat: shown as a red badge. */
+static bool trouble(const char *state)
+{
+	return strcmp(state, "key-changed") == 0 || strcmp(state, "revoked") == 0 ||
+	       strcmp(state, "unknown") == 0;
+}
+
+/* The colour of a row's state: waiting amber, online blue, else dim. */
+static SDL_Color state_colour(const struct theme *th, const char *state, int waiting)
+{
+	if (strcmp(state, "online") == 0)
+		return th->accent;
+	return waiting || strcmp(state, "offline") == 0 ? th->warn : th->dim;
+}
+
+static void chat_row(struct ui *u, SDL_Rect r, json_t *e, int i, int64_t now)
+{
+	struct wctx *c = &u->w;
+	const struct theme *th = TH(u);
+	const char *id = jstr(e, "id");
+	enum w_press p = w_pressable(c, w_id("chat-row", i), r);
+	if (p == WP_FIRED) {
+		char who[NAME_MAX_LEN + 1];
+		snprintf(who, sizeof(who), "%s", id);
+		chat_open(u, who);
+		return;
+	}
+	if (!c->drawing)
+		return;
+	if (p == WP_HELD)
+		draw_fill(&u->draw, r, th->surface2);
+	draw_fill(&u->draw, (SDL_Rect){ r.x + U(c, 72), r.y + r.h - 1, r.w - U(c, 72), 1 },
+		  th->border);
+	const char *title = jstr(e, "title");
+	int ar = U(c, 22);
+	chrome_avatar(u, r.x + U(c, 16) + ar, r.y + r.h / 2, ar, title[0] ? title : id);
+	int x = r.x + U(c, 72);
+	int right = r.x + r.w - U(c, 16);
+	int lh = fonts_line_h(u->fonts, FACE_BOLD, FS_BODY);
+	int sl = fonts_line_h(u->fonts, FACE_SANS, FS_BODY);
+	int gap = U(c, 4);
+	int y = r.y + (r.h - lh - sl - gap) / 2;
+	int unread = model_row_unread(&u->m, e);
+
+	/* Line 1: the title and its state; the time at the right. */
+	char when[40];
+	chat_time_label(when, sizeof(when), json_integer_value(json_object_get(e, "time")), now);
+	int small = fonts_line_h(u->fonts, FACE_SANS, FS_SMALL);
+	int tw = fonts_width(u->fonts, unread ? FACE_BOLD : FACE_SANS, FS_SMALL, when);
+	draw_text(&u->draw, unread ? FACE_BOLD : FACE_SANS, FS_SMALL, unread ? th->accent : th->dim,
+		  right, y + (lh - small) / 2, ALIGN_RIGHT, 0, when);
+	int room = right - tw - U(c, 12) - x;
+	int nw = draw_text(&u->draw, FACE_BOLD, FS_BODY, th->text, x, y, ALIGN_LEFT, room,
+			   title[0] ? title : id);
+	const char *state = jstr(e, "state"), *words = jstr(e, "state_text");
+	int waiting = (int)json_integer_value(json_object_get(e, "waiting"));
+	if (words[0] && room - nw > U(c, 60)) {
+		SDL_Color col = state_colour(th, state, waiting);
+		int sx = x + nw + U(c, 10);
+		if (trouble(state)) {
+			char b[96];
+			snprintf(b, sizeof(b), "\xE2\x9A\xA0 %s", words);
+			int bh = fonts_line_h(u->fonts, FACE_BOLD, FS_SMALL) + U(c, 4);
+			if (w_badge_width(c, b) <= room - nw - U(c, 10))
+				w_badge(c, sx, y + (lh - bh) / 2, b, th->danger, th->on_badge);
+		} else {
+			draw_disc(&u->draw, sx + U(c, 4), y + lh / 2, U(c, 4), col);
+			draw_text(&u->draw, FACE_SANS, FS_SMALL, col,
+				  sx + U(c, 13), y + (lh - small) / 2, ALIGN_LEFT,
+				  room - nw - U(c, 23), words);
+		}
+	}
+
+	/* Line 2: the last message, ours after "You: "; the unread count. */
+	int y2 = y + lh + gap;
+	int bw = 0;
+	if (unread) {
+		char b[16];
+		if (unread > 99)
+			snprintf(b, sizeof(b), "99+");
+		else
+			snprintf(b, sizeof(b), "%d", unread);
+		int bh = fonts_line_h(u->fonts, FACE_BOLD, FS_SMALL) + U(c, 4);
+		bw = w_badge_width(c, b);
+		if (bw < bh)
+			bw = bh;   /* a round dot for one digit */
+		SDL_Rect pill = { right - bw, y2 + (sl - bh) / 2, bw, bh };
+		draw_round(&u->draw, pill, bh / 2, th->accent);
+		draw_text_in(&u->draw, FACE_BOLD, FS_SMALL, th->on_accent, pill, ALIGN_CENTER, 0, b);
+		bw += U(c, 10);
+	}
+	const char *text = jstr(e, "text");
+	bool mine = strcmp(jstr(e, "from"), "me") == 0;
+	char line[240];
+	snprintf(line, sizeof(line), "%s%s", mine ? "You: " : "", text);
+	draw_text(&u->draw, FACE_SANS, FS_BODY, unread ? th->text : th->dim, x, y2, ALIGN_LEFT,
+		  right - bw - x, line);
+}
+
+static void start_directory(struct ui *u)
+{
+	u->home.directory = true;
+	u->w.focus = 0;
+	u->w.again = true;
+}
+
+static void chat_list(struct ui *u, SDL_Rect area)
+{
+	struct wctx *c = &u->w;
+	const struct theme *th = TH(u);
+	json_t *rows = u->m.chats;
+	int n = (int)json_array_size(rows);
+	SDL_Rect head = rc_top(&area, U(c, 60));
+	if (c->drawing)
+		draw_fill(&u->draw, (SDL_Rect){ head.x, head.y + head.h - 1, head.w, 1 }, th->border);
+	const char *label = "\xE2\x9C\x8E New chat";
+	SDL_Rect nb = rc_right(&head, button_w(u, label, FACE_BOLD) + U(c, 16));
+	nb = (SDL_Rect){ nb.x, nb.y + U(c, 8), nb.w - U(c, 12), nb.h - U(c, 16) };
+	if (w_button(c, w_id("new-chat", 0), nb, label, BTN_PRIMARY)) {
+		start_directory(u);
+		return;
+	}
+	if (c->drawing) {
+		int w = draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, th->text, head, ALIGN_LEFT,
+				     U(c, 16), "Chats");
+		int unread = model_unread_total(&u->m);
+		char t[64] = "";
+		if (unread)
+			snprintf(t, sizeof(t), "%d unread", unread);
+		else if (n)
+			snprintf(t, sizeof(t), n == 1 ? "1 conversation" : "%d%s conversations", n,
+				 u->m.chats_more ? "+" : "");
+		draw_text(&u->draw, FACE_SANS, FS_SMALL, unread ? th->accent : th->dim,
+			  head.x + U(c, 28) + w,
+			  head.y + (head.h - fonts_line_h(u->fonts, FACE_SANS, FS_SMALL)) / 2,
+			  ALIGN_LEFT, head.w - w - U(c, 28), t);
+	}
+	if (n == 0) {
+		SDL_Rect box = rc_inset(area, U(c, 16));
+		const char *say = u->m.no_chats ? "This build of the node keeps no chat list; open "
+						  "the directory to chat with anyone on the ledger."
+				  : "No conversations yet. Start one with anyone on the ledger: "
+				    "\xE2\x80\x9CNew chat\xE2\x80\x9D opens the directory.";
+		int h = w_wrap(c, box.x, box.y, box.w, FACE_SANS, FS_BODY, th->dim, say, true);
+		int y = box.y + h + U(c, 16);
+		char hello[80];
+		bool demo = u->demo.peer[0] && !u->demo.down && model_name(&u->m, u->demo.peer);
+		snprintf(hello, sizeof(hello), "Say hello to %s", u->demo.peer);
+		if (demo && w_button(c, w_id("say-hello", 0),
+				     (SDL_Rect){ box.x, y, button_w(u, hello, FACE_BOLD), U(c, 50) },
+				     hello, BTN_PRIMARY)) {
+			char who[NAME_MAX_LEN + 1];
+			snprintf(who, sizeof(who), "%s", u->demo.peer);
+			chat_open(u, who);
+			return;
+		}
+		if (demo)
+			y += U(c, 62);
+		if (w_button(c, w_id("directory", 0), (SDL_Rect){ box.x, y, U(c, 220), U(c, 50) },
+			     "Open the directory", demo ? BTN_NORMAL : BTN_PRIMARY))
+			start_directory(u);
+		return;
+	}
+	int row_h = U(c, 72);
+	int first, last;
+	int64_t now = (int64_t)time(NULL);
+	w_list_begin(c, w_id("chats", 0), &u->home.chats, area, n, row_h, &first, &last);
+	for (int i = first; i < last; i++)
+		chat_row(u, w_list_row(&u->home.chats, area, row_h, i),
+			 json_array_get(rows, (size_t)i), i, now);
+	w_list_end(c, &u->home.chats, area, n, row_h);
+	/* Near the end of what is loaded: ask for the next page. */
+	if (u->m.chats_more && last + 20 >= n)
+		model_want_chats(&u->m, n + MODEL_CHATS_PAGE);
+}
+
+void scr_home(struct ui *u, SDL_Rect area)
+{
+	area = chrome_main(u, area);
+	chrome_own_alarm(u, &area);
+	if (u->home.directory)
+		directory(u, area);
+	else
+		chat_list(u, area);
 }

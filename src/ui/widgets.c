@@ -96,6 +96,7 @@ void w_begin(struct wctx *c, bool drawing, uint64_t now_ms)
 	c->focus_seen = false;
 	c->focus_claimed = false;
 	c->blocked = false;
+	c->hole = (SDL_Rect){ 0, 0, 0, 0 };
 	c->nseen = 0;
 	if (c->pressed)
 		c->active = 0;
@@ -187,7 +188,7 @@ void w_pop_clip(struct wctx *c)
 
 bool w_hit(const struct wctx *c, SDL_Rect r, int x, int y)
 {
-	if (c->blocked || !rc_has(r, x, y))
+	if (c->blocked || !rc_has(r, x, y) || (c->hole.w && rc_has(c->hole, x, y)))
 		return false;
 	return c->nclip == 0 || rc_has(c->clip[c->nclip - 1], x, y);
 }

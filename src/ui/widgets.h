@@ -63,6 +63,8 @@ struct wctx {
 	SDL_Rect focus_rect;
 	uint32_t drag_owner;   /* scroll area that saw the press */
 	bool blocked;          /* a dialog is open and this is not in it */
+	SDL_Rect hole;         /* an overlay built later in the pass (a banner)
+				* covers this: nothing under it takes a press */
 	SDL_Rect clip[W_CLIPS];
 	int nclip;
 	bool again;            /* something changed: build another pass */

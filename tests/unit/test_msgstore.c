@@ -257,3 +257,108 @@ TEST(msgstore_commit_that_cannot_be_written_is_lost_whole)
 	CHECK(s.n == 2 && s.ids[0] == 1 && s.ids[1] == 3);
 	msgstore_close(m);
 }
+
+/* ---- conversations ---- */
+
+struct chats_seen { int n; struct msg_chat c[8]; };
+
+static lc_err collect_chat(void *ctx, const struct msg_chat *c)
+{
+	struct chats_seen *s = ctx;
+	CHECK(s->n < 8);
+	s->c[s->n++] = *c;
+	return LC_OK;
+}
+
+TEST(msgstore_chats_newest_first_with_unread_and_waiting_across_a_reopen)
+{
+	struct msgstore *m = open_db();
+	struct msg x;
+	mk(&x, 1, "bob", 0, MSG_RECEIVED, "from bob");
+	CHECK_OK(msgstore_add(m, &x));
+	mk(&x, 2, "carol", 1, MSG_QUEUED, "to carol");
+	CHECK_OK(msgstore_add(m, &x));
+	mk(&x, 3, "bob", 0, MSG_RECEIVED, "bob again");
+	CHECK_OK(msgstore_add(m, &x));
+	mk(&x, 4, "carol", 1, MSG_QUEUED, "to carol 2");
+	CHECK_OK(msgstore_add(m, &x));
+	mk(&x, 5, "dave", 0, MSG_RECEIVED, "dave");
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
+
+	struct chats_seen s = { 0 };
+	CHECK_OK(msgstore_chats(m, 0, 10, collect_chat, &s));
+	CHECK_INT(s.n, ==, 3);
+	CHECK_STR(s.c[0].peer, "dave");
+	CHECK_STR(s.c[1].peer, "carol");
+	CHECK_STR(s.c[2].peer, "bob");
+	CHECK_STR(s.c[1].last.text, "to carol 2");
+	CHECK_INT(s.c[1].last.outgoing, ==, 1);
+	CHECK_INT(s.c[1].waiting, ==, 2);
+	CHECK_INT(s.c[1].unread, ==, 0);
+	CHECK_STR(s.c[2].last.text, "bob again");
+	CHECK_INT(s.c[2].unread, ==, 2);
+
+	/* Paging: two, then the rest after the cursor. */
+	struct chats_seen p = { 0 };
+	CHECK_OK(msgstore_chats(m, 0, 2, collect_chat, &p));
+	CHECK_INT(p.n, ==, 2);
+	int64_t cursor = p.c[1].order;
+	p.n = 0;
+	CHECK_OK(msgstore_chats(m, cursor, 2, collect_chat, &p));
+	CHECK_INT(p.n, ==, 1);
+	CHECK_STR(p.c[0].peer, "bob");
+
+	/* Read bob; a delivery empties carol's waiting; a new message from
+	 * bob is unread again and moves bob to the top. */
+	bool changed;
+	CHECK_OK(msgstore_mark_read(m, "bob", &changed));
+	CHECK(changed);
+	CHECK_OK(msgstore_mark_read(m, "bob", &changed));
+	CHECK(!changed);
+	mk(&x, 2, "carol", 1, MSG_QUEUED, "");
+	CHECK_OK(msgstore_delivered(m, x.id, "carol", NULL));
+	CHECK_OK(msgstore_commit(m));
+	msgstore_close(m);
+
+	m = open_db();
+	s.n = 0;
+	CHECK_OK(msgstore_chats(m, 0, 10, collect_chat, &s));
+	CHECK_STR(s.c[2].peer, "bob");
+	CHECK_INT(s.c[2].unread, ==, 0);
+	CHECK_INT(s.c[1].waiting, ==, 1);
+	mk(&x, 6, "bob", 0, MSG_RECEIVED, "bob three");
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
+	s.n = 0;
+	CHECK_OK(msgstore_chats(m, 0, 10, collect_chat, &s));
+	CHECK_STR(s.c[0].peer, "bob");
+	CHECK_INT(s.c[0].unread, ==, 1);
+	msgstore_close(m);
+}
+
+TEST(msgstore_chats_of_an_older_store_start_read)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/messages.db", harness_tmpdir());
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "CREATE TABLE messages (seq INTEGER PRIMARY KEY, id BLOB NOT NULL "
+			   "UNIQUE, peer TEXT NOT NULL, outgoing INTEGER NOT NULL, time_ms "
+			   "INTEGER NOT NULL, text TEXT NOT NULL, status INTEGER NOT NULL);"
+			   "INSERT INTO messages(id, peer, outgoing, time_ms, text, status) "
+			   "VALUES(x'0100000000000000000000000000aaaa', 'bob', 0, 1, 'hi', 3),"
+			   "(x'0200000000000000000000000000aaaa', 'erin', 0, 2, 'yo', 3);"
+			   "PRAGMA user_version=2;",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	struct msgstore *m = open_db();
+	struct chats_seen s = { 0 };
+	CHECK_OK(msgstore_chats(m, 0, 10, collect_chat, &s));
+	CHECK_INT(s.n, ==, 2);
+	CHECK_STR(s.c[0].peer, "erin");
+	CHECK_INT(s.c[0].unread, ==, 0);
+	CHECK_INT(s.c[1].unread, ==, 0);
+	msgstore_close(m);
+}
