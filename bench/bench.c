@@ -679,6 +679,7 @@ static void bench_ui_rss(const char *dir, const char *headless_dir)
 int main(int argc, char **argv)
 {
 	bool chat_only = false;   /* --chat: only the session rows, to iterate on them */
+	bool redial_only = false; /* --redial: only the back-online delivery row */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			rounds = 3;
@@ -686,6 +687,8 @@ int main(int argc, char **argv)
 			bin = argv[++i];
 		else if (strcmp(argv[i], "--chat") == 0)
 			chat_only = true;
+		else if (strcmp(argv[i], "--redial") == 0)
+			redial_only = true;
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -701,6 +704,11 @@ int main(int argc, char **argv)
 	       "-----------------------", "-----------------------------", "---------");
 	if (chat_only) {
 		bench_chat(dir, rounds);
+		rm_rf(dir);
+		return 0;
+	}
+	if (redial_only) {
+		bench_redial(bin, dir, rounds);
 		rm_rf(dir);
 		return 0;
 	}
@@ -726,6 +734,7 @@ int main(int argc, char **argv)
 	bench_sync(bin, chain_dir, dir, validate_rate, rounds > 3 ? 3 : rounds);
 	bench_chat(dir, rounds);
 	bench_chat_rss(&c, bin, chain_dir, dir);
+	bench_redial(bin, dir, rounds);
 	bench_ui();
 	char kiosk_dir[64], headless_dir[64];
 	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/first", dir);
