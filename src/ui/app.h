@@ -62,6 +62,7 @@ struct chat_state {
 	 * ("" when no dialog). */
 	SDL_Rect steps_r;
 	char status_line[120];
+	char offline_line[400];   /* "bob is offline; 3 messages wait ...", or "" */
 	char shown_pinned[FINGERPRINT_STR_LEN], shown_ledger[FINGERPRINT_STR_LEN];
 	char shown_number[100];
 	bool shown_was_verified;

