@@ -93,6 +93,7 @@
 #define CTL_CMD_CONNECT "connect"
 #define CTL_CMD_SEND "send"
 #define CTL_CMD_HISTORY "history"
+#define CTL_CMD_DELETE "delete"
 #define CTL_CMD_SESSIONS "sessions"
 #define CTL_CMD_VERIFY "verify"
 #define CTL_CMD_TRUST "trust"

@@ -14,7 +14,8 @@
 #include "store/walbuf.h"
 #include "util/log.h"
 
-enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M__COUNT };
+enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M_MARK_ADD,
+       M_MARKS, M_DELETE, M__COUNT };
 
 #define COLUMNS "seq, id, peer, outgoing, time_ms, text, status"
 
@@ -32,6 +33,15 @@ static const char *const msql[M__COUNT] = {
 		      "ORDER BY seq",
 	[M_PEERS] = "SELECT DISTINCT peer FROM messages WHERE outgoing = 1 AND status < 2",
 	[M_WROTE] = "SELECT 1 FROM messages WHERE peer = ? AND outgoing = 1 LIMIT 1",
+	/* After the last message with the peer that had been on the wire by
+	 * then: every received one (stored before the session reads on), and
+	 * ours up to the one the session sent last (?4). */
+	[M_MARK_ADD] = "INSERT INTO key_marks(peer, after_seq, epoch, time_ms) VALUES(?1, "
+		       "COALESCE((SELECT MAX(seq) FROM messages WHERE peer = ?1 AND "
+		       "(outgoing = 0 OR seq <= ?4)), 0), ?2, ?3)",
+	[M_MARKS] = "SELECT after_seq, epoch, time_ms FROM (SELECT * FROM key_marks WHERE "
+		    "peer = ?1 AND after_seq >= ?2 ORDER BY n DESC LIMIT ?3) ORDER BY n",
+	[M_DELETE] = "DELETE FROM messages WHERE id = ?1 AND peer = ?2",
 };
 
 struct msgstore {
@@ -104,6 +114,12 @@ static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 			  * stored "sent": such a message goes out again. */
 			 "DROP INDEX IF EXISTS messages_outbox;"
 			 "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1;"
+			 /* Where a session's keys rotated (msgstore_add_mark). */
+			 "CREATE TABLE IF NOT EXISTS key_marks ("
+			 "  n INTEGER PRIMARY KEY, peer TEXT NOT NULL,"
+			 "  after_seq INTEGER NOT NULL, epoch INTEGER NOT NULL,"
+			 "  time_ms INTEGER NOT NULL);"
+			 "CREATE INDEX IF NOT EXISTS key_marks_peer ON key_marks(peer, n);"
 			 "PRAGMA user_version=2;",
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		int prim = sqlite3_errcode(m->db) & 0xff;
@@ -404,6 +420,72 @@ lc_err msgstore_wrote_to(struct msgstore *m, const char *peer, bool *out)
 		*out = true;
 	else if (rc != SQLITE_DONE)
 		e = mfail(m, "wrote to", rc);
+	mdone(st);
+	return e;
+}
+
+/* ---- key-rotation marks, local deletes ---- */
+
+lc_err msgstore_add_mark(struct msgstore *m, const char *peer, uint32_t epoch, int64_t time_ms,
+			 int64_t sent_upto_seq)
+{
+	lc_err e = batch_begin(m);
+	if (e)
+		return e;
+	sqlite3_stmt *st = m->st[M_MARK_ADD];
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, epoch);
+	sqlite3_bind_int64(st, 3, time_ms);
+	sqlite3_bind_int64(st, 4, sent_upto_seq);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		e = mfail(m, "add a key mark", rc);
+		m->failed = true;
+	}
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_marks(struct msgstore *m, const char *peer, int64_t from_seq, size_t max,
+		      mark_fn fn, void *ctx)
+{
+	if (ready(m) != LC_OK)
+		return LC_ERR_IO;
+	sqlite3_stmt *st = m->st[M_MARKS];
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from_seq);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	lc_err e = LC_OK;
+	int rc = SQLITE_DONE;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct msg_mark k = { .after_seq = sqlite3_column_int64(st, 0),
+				      .epoch = (uint32_t)sqlite3_column_int64(st, 1),
+				      .time_ms = sqlite3_column_int64(st, 2) };
+		e = fn(ctx, &k);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = mfail(m, "key marks", rc);
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_delete(struct msgstore *m, const uint8_t id[static MSG_ID_LEN],
+		       const char *peer, bool *deleted)
+{
+	*deleted = false;
+	lc_err e = batch_begin(m);
+	if (e)
+		return e;
+	sqlite3_stmt *st = m->st[M_DELETE];
+	sqlite3_bind_blob(st, 1, id, MSG_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		*deleted = sqlite3_changes(m->db) > 0;
+	} else {
+		e = mfail(m, "delete", rc);
+		m->failed = true;
+	}
 	mdone(st);
 	return e;
 }

@@ -237,6 +237,8 @@ void scr_settings(struct ui *u, SDL_Rect area);
 void scr_recovery(struct ui *u, SDL_Rect area);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
+/* A key-rotation marker's words (tests read them). */
+void chat_marker_text(char *out, size_t n, const struct chat_item *it);
 /* The verify screen for name's key as the ledger holds it now (its
  * confirm carries that key's fingerprint). */
 void verify_open(struct ui *u, const char *name);

@@ -271,13 +271,30 @@ static int item_h(struct ui *u, struct chat_item *it, int view_w)
 	return it->lay_h;
 }
 
+/* A key-rotation marker's words: one rotation, or a run folded into one
+ * ("keys rotated 13 times · epochs 28–40"). */
+void chat_marker_text(char *out, size_t n, const struct chat_item *it)
+{
+	if (it->n_rot <= 1)
+		snprintf(out, n, "keys rotated \xC2\xB7 epoch %d", it->epoch);
+	else if (it->epoch - it->epoch_from + 1 == it->n_rot && it->n_rot == 2)
+		/* Both sides at once (a KeyUpdate asks the peer for one too). */
+		snprintf(out, n, "keys rotated \xC2\xB7 epochs %d\xE2\x80\x93%d", it->epoch_from,
+			 it->epoch);
+	else if (it->epoch - it->epoch_from + 1 == it->n_rot)
+		snprintf(out, n, "keys rotated %d times \xC2\xB7 epochs %d\xE2\x80\x93%d",
+			 it->n_rot, it->epoch_from, it->epoch);
+	else
+		snprintf(out, n, "keys rotated %d times", it->n_rot);
+}
+
 static void draw_item(struct ui *u, struct chat_item *it, SDL_Rect r)
 {
 	struct wctx *c = &u->w;
 	const struct theme *th = TH(u);
 	if (it->kind == IT_ROTATED) {
-		char t[64];
-		snprintf(t, sizeof(t), "keys rotated \xC2\xB7 epoch %d", it->epoch);
+		char t[96];
+		chat_marker_text(t, sizeof(t), it);
 		int tw = fonts_width(u->fonts, FACE_SANS, FS_SMALL, t);
 		int cy = r.y + r.h / 2;
 		int sl = fonts_line_h(u->fonts, FACE_SANS, FS_SMALL);

@@ -184,3 +184,86 @@ TEST(chatview_retry_answers_a_finger_too)
 {
 	offline_peer(true);
 }
+
+/* ---- key-rotation markers ---- */
+
+static void add_seq_msg(struct node_script *f, int seq, bool mine, int64_t time_s,
+			const char *text)
+{
+	char id[16];
+	snprintf(id, sizeof(id), "m%d", seq);
+	json_array_append_new(f->history,
+			      json_pack("{s:s,s:s,s:I,s:s,s:s,s:i}", "id", id, "from",
+					mine ? "me" : "bob", "time", (json_int_t)time_s, "text",
+					text, "status", mine ? "delivered" : "received", "seq",
+					seq));
+}
+
+static void add_mark(struct node_script *f, int epoch, int after_seq, int64_t time_s)
+{
+	json_array_append_new(f->history, json_pack("{s:s,s:i,s:I,s:i}", "kind", "key_rotated",
+						    "epoch", epoch, "time", (json_int_t)time_s,
+						    "after_seq", after_seq));
+}
+
+static int count_markers(struct ui *u, char texts[][96], int max)
+{
+	int n = 0;
+	for (size_t i = 0; i < u->m.n_items; i++)
+		if (u->m.items[i].kind == IT_ROTATED) {
+			if (n < max)
+				chat_marker_text(texts[n], sizeof(texts[0]), &u->m.items[i]);
+			n++;
+		}
+	return n;
+}
+
+TEST(chatview_key_rotation_markers_come_once_where_they_happened_and_stay)
+{
+	struct node_script f;
+	script_init(&f);
+	int64_t now = (int64_t)time(NULL);
+	/* 8 quick messages, the keys rotating after the 5th (both sides at
+	 * once: epochs 1 and 2) and after the 8th (3); then a long run of
+	 * rotations with no message between (28-40), then one message. */
+	int seq = 0;
+	for (int i = 0; i < 8; i++) {
+		add_seq_msg(&f, ++seq, i % 2 == 0, now - 100 + i, "quick");
+		if (i == 4) {
+			add_mark(&f, 1, seq, now - 95);
+			add_mark(&f, 2, seq, now - 95);
+		}
+	}
+	add_mark(&f, 3, seq, now - 90);
+	for (int e = 28; e <= 40; e++)
+		add_mark(&f, e, seq, now - 50);
+	add_seq_msg(&f, ++seq, false, now - 10, "after the run");
+	struct ui *u = open_chat(&f, 800, 480);
+	char t[8][96];
+	/* Epochs 1 and 2 fold into one marker after message 5; 3 then 28-40
+	 * (a run) into one after message 8: the markers are where they were
+	 * stored, each once, in the node's order. */
+	CHECK_INT(count_markers(u, t, 8), ==, 2);
+	CHECK_STR(t[0], "keys rotated \xC2\xB7 epochs 1\xE2\x80\x93" "2");
+	CHECK_STR(t[1], "keys rotated 14 times");
+	CHECK_INT(u->m.items[5].kind, ==, IT_ROTATED);
+	CHECK_STR(u->m.items[4].id, "m5");
+	CHECK_INT(u->m.items[9].kind, ==, IT_ROTATED);
+	CHECK_STR(u->m.items[8].id, "m8");
+	CHECK_STR(u->m.items[10].id, "m9");
+	/* Opened again: the same (they come from the node's store). */
+	chat_open(u, "bob");
+	app_pump(u, 0);
+	CHECK_INT(count_markers(u, t, 8), ==, 2);
+	CHECK_INT(u->m.n_items, ==, 11);
+	/* Events of this run add nothing of their own: the node's history is
+	 * the truth, and the event only asks for it again. */
+	struct node_event ev = { .kind = NODE_EV_KEY_ROTATED };
+	snprintf(ev.u.sess.name, sizeof(ev.u.sess.name), "bob");
+	ev.u.sess.u.key_rotated.key_epoch = 41;
+	ud_event(u, ev);
+	app_pump(u, 0);
+	CHECK_INT(count_markers(u, t, 8), ==, 2);
+	ui_close(u);
+	script_free(&f);
+}
