@@ -237,6 +237,10 @@ void scr_settings(struct ui *u, SDL_Rect area);
 void scr_recovery(struct ui *u, SDL_Rect area);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
+/* The day separator's words for a message at t (seconds since 1970)
+ * seen at now: "Today", "Yesterday", a weekday within the week, else the
+ * date (with the year when it is not this one). */
+void chat_day_label(char *out, size_t n, int64_t t, int64_t now);
 /* A key-rotation marker's words (tests read them). */
 void chat_marker_text(char *out, size_t n, const struct chat_item *it);
 /* The verify screen for name's key as the ledger holds it now (its

@@ -249,6 +249,76 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 
 /* ---- messages ---- */
 
+/* ---- days ---- */
+
+static int day_of(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	return (tm.tm_year + 1900) * 400 + tm.tm_yday;
+}
+
+void chat_day_label(char *out, size_t n, int64_t t, int64_t now)
+{
+	time_t tt = (time_t)t, tn = (time_t)now;
+	struct tm tm, today;
+	localtime_r(&tt, &tm);
+	localtime_r(&tn, &today);
+	/* Calendar days back, counted at noon (no DST edge can skip one). */
+	struct tm a = tm, b = today;
+	a.tm_hour = b.tm_hour = 12;
+	a.tm_min = b.tm_min = a.tm_sec = b.tm_sec = 0;
+	a.tm_isdst = b.tm_isdst = -1;
+	/* Rounded: a day with a clock change is 23 or 25 hours long. */
+	double secs = difftime(mktime(&b), mktime(&a));
+	long back = (long)(secs >= 0 ? secs / 86400 + 0.5 : secs / 86400 - 0.5);
+	if (back == 0)
+		snprintf(out, n, "Today");
+	else if (back == 1)
+		snprintf(out, n, "Yesterday");
+	else if (back > 1 && back < 7)
+		strftime(out, n, "%A", &tm);
+	else if (tm.tm_year == today.tm_year)
+		strftime(out, n, "%A, %e %B", &tm);
+	else
+		strftime(out, n, "%e %B %Y", &tm);
+	if (out[0] == ' ')
+		memmove(out, out + 1, strlen(out));
+	/* "%A, %e": the day's number may bring a space of its own. */
+	char *d = strstr(out, ",  ");
+	if (d)
+		memmove(d + 1, d + 2, strlen(d + 2) + 1);
+}
+
+/* Does a day separator go above item it (the first item, or the first of
+ * another day than the item before it)? */
+static bool day_break(const struct model *m, const struct chat_item *it)
+{
+	size_t i = (size_t)(it - m->items);
+	return i == 0 || day_of(it->time) != day_of(m->items[i - 1].time);
+}
+
+static int day_h(struct ui *u)
+{
+	return U(&u->w, 36);
+}
+
+static void draw_day(struct ui *u, SDL_Rect r, int64_t t)
+{
+	struct wctx *c = &u->w;
+	const struct theme *th = TH(u);
+	char label[64];
+	chat_day_label(label, sizeof(label), t, (int64_t)time(NULL));
+	int tw = fonts_width(u->fonts, FACE_BOLD, FS_SMALL, label);
+	int sl = fonts_line_h(u->fonts, FACE_BOLD, FS_SMALL);
+	SDL_Rect pill = { r.x + (r.w - tw) / 2 - U(c, 12), r.y + (r.h - sl) / 2 - U(c, 4),
+			  tw + U(c, 24), sl + U(c, 8) };
+	draw_round(&u->draw, pill, pill.h / 2, th->raised);
+	draw_text(&u->draw, FACE_BOLD, FS_SMALL, th->dim, r.x + r.w / 2, pill.y + U(c, 4),
+		  ALIGN_CENTER, 0, label);
+}
+
 static int bubble_text_w(struct ui *u, int view_w)
 {
 	return view_w * 7 / 10 - 2 * U(&u->w, 12);
@@ -267,6 +337,8 @@ static int item_h(struct ui *u, struct chat_item *it, int view_w)
 		it->lay_h = th + fonts_line_h(u->fonts, FACE_SANS, FS_SMALL) + 2 * U(c, 9) +
 			    U(c, 8);
 	}
+	if (day_break(&u->m, it))
+		it->lay_h += day_h(u);
 	it->lay_w = view_w;
 	return it->lay_h;
 }
@@ -292,6 +364,11 @@ static void draw_item(struct ui *u, struct chat_item *it, SDL_Rect r)
 {
 	struct wctx *c = &u->w;
 	const struct theme *th = TH(u);
+	if (day_break(&u->m, it)) {
+		draw_day(u, (SDL_Rect){ r.x, r.y, r.w, day_h(u) }, it->time);
+		r.y += day_h(u);
+		r.h -= day_h(u);
+	}
 	if (it->kind == IT_ROTATED) {
 		char t[96];
 		chat_marker_text(t, sizeof(t), it);

@@ -267,3 +267,34 @@ TEST(chatview_key_rotation_markers_come_once_where_they_happened_and_stay)
 	ui_close(u);
 	script_free(&f);
 }
+
+/* ---- days ---- */
+
+static int64_t local_time(int y, int mon, int d, int h, int min)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
+			 .tm_min = min, .tm_isdst = -1 };
+	return (int64_t)mktime(&tm);
+}
+
+TEST(chatview_day_separators_say_today_yesterday_a_weekday_or_the_date)
+{
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	int64_t now = local_time(2026, 12, 3, 9, 30);   /* a Thursday */
+	char t[64];
+	chat_day_label(t, sizeof(t), local_time(2026, 12, 3, 0, 5), now);
+	CHECK_STR(t, "Today");
+	chat_day_label(t, sizeof(t), local_time(2026, 12, 2, 23, 59), now);
+	CHECK_STR(t, "Yesterday");
+	chat_day_label(t, sizeof(t), local_time(2026, 11, 29, 12, 0), now);
+	CHECK_STR(t, "Sunday");
+	chat_day_label(t, sizeof(t), local_time(2026, 11, 26, 12, 0), now);
+	CHECK_STR(t, "Thursday, 26 November");
+	chat_day_label(t, sizeof(t), local_time(2025, 12, 24, 12, 0), now);
+	CHECK_STR(t, "24 December 2025");
+	/* Across the change to summer time: still one day back. */
+	chat_day_label(t, sizeof(t), local_time(2026, 3, 28, 23, 0),
+		       local_time(2026, 3, 29, 8, 0));
+	CHECK_STR(t, "Yesterday");
+}
