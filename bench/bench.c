@@ -683,6 +683,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--i18n-rss-child") == 0)
 		return bench_i18n_rss_child(argv[2]);
 	bool list_only = false;   /* --chat-list: only the chat list's rows */
+	bool redial_only = false; /* --redial: only the back-online delivery row */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			rounds = 3;
@@ -694,6 +695,8 @@ int main(int argc, char **argv)
 			i18n_only = true;
 		else if (strcmp(argv[i], "--chat-list") == 0)
 			list_only = true;
+		else if (strcmp(argv[i], "--redial") == 0)
+			redial_only = true;
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -722,6 +725,11 @@ int main(int argc, char **argv)
 		rm_rf(dir);
 		return 0;
 	}
+	if (redial_only) {
+		bench_redial(bin, dir, rounds);
+		rm_rf(dir);
+		return 0;
+	}
 	bench_hashing();
 	bench_lookup();
 	struct chain c;
@@ -744,6 +752,7 @@ int main(int argc, char **argv)
 	bench_sync(bin, chain_dir, dir, validate_rate, rounds > 3 ? 3 : rounds);
 	bench_chat(dir, rounds);
 	bench_chat_rss(&c, bin, chain_dir, dir);
+	bench_redial(bin, dir, rounds);
 	bench_ui();
 	bench_i18n();
 	bench_chat_list();

@@ -103,6 +103,10 @@ void bench_chat(const char *tmp, int rounds);
  * from clients in this process, registered names of the chain. */
 void bench_chat_rss(const struct chain *c, const char *bin, const char *full_dir,
 		    const char *tmp);
+/* bench_redial.c: queued messages reach a peer that comes back, from its
+ * node being ready to the messages delivered, against the same messages
+ * to a peer online; tmp for the two nodes' data. */
+void bench_redial(const char *bin, const char *tmp, int rounds);
 
 /* ---- text in any language (bench_i18n.c) ---- */
 

@@ -321,8 +321,50 @@ static lc_err history_cb(void *ctx, const struct msg *m)
 			      held ? "held" : msg_status_name(status));
 	if (held)
 		json_object_set_new(o, "held", json_string(HELD_WHY));
+	json_object_set_new(o, "seq", json_integer(m->seq));
 	json_array_append_new(h->arr, o);
 	return LC_OK;
+}
+
+static lc_err marks_cb(void *ctx, const struct msg_mark *k)
+{
+	json_array_append_new(ctx, json_pack("{s:s,s:I,s:I,s:I}", "kind", "key_rotated",
+					     "epoch", (json_int_t)k->epoch, "time",
+					     (json_int_t)(k->time_ms / 1000), "after_seq",
+					     (json_int_t)k->after_seq));
+	return LC_OK;
+}
+
+/* history with "marks": the key-rotation marks among the messages, each
+ * after the message it followed (those from before the first message
+ * shown are left out when the history was cut at its limit). */
+static json_t *with_marks(struct node *n, const char *name, json_t *msgs, size_t limit)
+{
+	size_t nm = json_array_size(msgs);
+	json_int_t first = nm ? json_integer_value(json_object_get(json_array_get(msgs, 0),
+								   "seq")) : 0;
+	json_t *marks = json_array();
+	if (msgstore_marks(n->msgs, name, nm < limit ? 0 : first, limit, marks_cb, marks) !=
+	    LC_OK) {
+		json_decref(marks);
+		return NULL;
+	}
+	json_t *out = json_array();
+	size_t k = 0;
+	for (size_t i = 0; i <= nm; i++) {
+		json_t *msg = i < nm ? json_array_get(msgs, i) : NULL;
+		json_int_t seq = msg ? json_integer_value(json_object_get(msg, "seq")) : INT64_MAX;
+		for (; k < json_array_size(marks); k++) {
+			json_t *mk = json_array_get(marks, k);
+			if (json_integer_value(json_object_get(mk, "after_seq")) >= seq)
+				break;
+			json_array_append(out, mk);
+		}
+		if (msg)
+			json_array_append(out, msg);
+	}
+	json_decref(marks);
+	return out;
 }
 
 void node_message_not_stored(struct node *n, lc_err rc, char *err, size_t errlen)
@@ -443,7 +485,46 @@ static json_t *history_json(struct node *n, json_t *args, char *err, size_t errl
 		snprintf(err, errlen, "cannot read the history");
 		return NULL;
 	}
-	return h.arr;
+	if (!json_is_true(json_object_get(args, "marks")))
+		return h.arr;
+	json_t *all = with_marks(n, name, h.arr, (size_t)limit);
+	json_decref(h.arr);
+	if (!all)
+		snprintf(err, errlen, "cannot read the history");
+	return all;
+}
+
+/* delete {name, id}: one message with name, from this node's history
+ * only (a queued one is then not sent). */
+static json_t *delete_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	const char *name = arg_name(args, err, errlen);
+	if (!name)
+		return NULL;
+	const char *hex = json_string_value(json_object_get(args, "id"));
+	uint8_t id[MSG_ID_LEN];
+	if (!hex || strlen(hex) != 2 * MSG_ID_LEN || hex_decode(id, MSG_ID_LEN, hex) != LC_OK) {
+		snprintf(err, errlen, "a message id is %d hex digits (ctl history shows them)",
+			 2 * MSG_ID_LEN);
+		return NULL;
+	}
+	bool deleted;
+	lc_err rc = msgstore_delete(n->msgs, id, name, &deleted);
+	if (rc == LC_ERR_IO) {
+		node_storage_failed(n, "deleting a message", rc);
+		snprintf(err, errlen, "the message was not deleted: %s does not take writes",
+			 n->opt.data_dir);
+		return NULL;
+	}
+	if (rc) {
+		snprintf(err, errlen, "the message was not deleted: %s", lc_strerror(rc));
+		return NULL;
+	}
+	if (!deleted) {
+		snprintf(err, errlen, "no message %s with '%s'", hex, name);
+		return NULL;
+	}
+	return json_pack("{s:s,s:s,s:b}", "name", name, "id", hex, "deleted", 1);
 }
 
 /* The ledger's entry for the "name" argument; NULL with err[]. */
@@ -832,6 +913,7 @@ static const struct command {
 	{ CTL_CMD_HISTORY, history_json },
 	{ CTL_CMD_CHATS, chats_json },
 	{ CTL_CMD_READ, read_json },
+	{ CTL_CMD_DELETE, delete_json },
 	{ CTL_CMD_SESSIONS, sessions_json },
 	{ CTL_CMD_VERIFY, verify_json },
 	{ CTL_CMD_TRUST, trust_json },

@@ -214,6 +214,8 @@ static lc_err g_load_block(void *ctx, const uint8_t hash[32], uint8_t **raw, siz
 static void g_peer_seen(void *ctx, const char *hostport)
 {
 	struct node *n = ctx;
+	/* A node at that address is up again: chats we owe it go now. */
+	sess_peer_back_at(n->sess, hostport);
 	if (n->store_failing)
 		return;
 	lc_err rc = store_peer_put(n->store, hostport, clock_wall_s());

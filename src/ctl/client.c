@@ -404,20 +404,42 @@ static bool history_args(int argc, char **argv, json_t **args, char *err, size_t
 {
 	if (!name_arg(argc > 0 ? 1 : 0, argv, args, err, errlen))
 		return false;
-	if (argc == 1)
-		return true;
-	long long v;
-	if (argc == 3 && strcmp(argv[1], "--limit") == 0 && parse_count(argv[2], 1, 1000, &v)) {
-		json_object_set_new(*args, "limit", json_integer(v));
-		return true;
+	for (int i = 1; i < argc; i++) {
+		long long v;
+		if (strcmp(argv[i], "--marks") == 0) {
+			json_object_set_new(*args, "marks", json_true());
+			continue;
+		}
+		if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc &&
+		    parse_count(argv[i + 1], 1, 1000, &v)) {
+			json_object_set_new(*args, "limit", json_integer(v));
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "--limit") == 0)
+			snprintf(err, errlen, "--limit: '%s' is not in 1-1000",
+				 i + 1 < argc ? argv[i + 1] : "");
+		else
+			snprintf(err, errlen, "unexpected argument '%s'", argv[i]);
+		json_decref(*args);
+		*args = NULL;
+		return false;
 	}
-	if (argc >= 2 && strcmp(argv[1], "--limit") == 0)
-		snprintf(err, errlen, "--limit: '%s' is not in 1-1000", argc > 2 ? argv[2] : "");
-	else
-		snprintf(err, errlen, "unexpected argument '%s'", argv[1]);
-	json_decref(*args);
-	*args = NULL;
-	return false;
+	return true;
+}
+
+static bool delete_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	if (argc != 2) {
+		*args = NULL;
+		snprintf(err, errlen, argc == 0 ? "missing NAME" : argc == 1 ? "missing ID"
+			 : "unexpected argument '%s'", argc > 2 ? argv[2] : "");
+		return false;
+	}
+	if (!name_arg(1, argv, args, err, errlen))
+		return false;
+	json_object_set_new(*args, "id", json_string(argv[1]));
+	return true;
 }
 
 /* TEXT from words, joined with single spaces (as send's); NULL with err[]. */
@@ -590,6 +612,7 @@ static const struct command {
 	{ CTL_CMD_HISTORY, history_args },
 	{ CTL_CMD_CHATS, chats_args },
 	{ CTL_CMD_READ, name_arg },
+	{ CTL_CMD_DELETE, delete_args },
 	{ CTL_CMD_SESSIONS, no_args },
 	{ CTL_CMD_VERIFY, verify_args },
 	{ CTL_CMD_TRUST, trust_args },

@@ -105,6 +105,7 @@
 #define CTL_CMD_HISTORY "history"
 #define CTL_CMD_CHATS "chats"
 #define CTL_CMD_READ "read"
+#define CTL_CMD_DELETE "delete"
 #define CTL_CMD_SESSIONS "sessions"
 #define CTL_CMD_VERIFY "verify"
 #define CTL_CMD_TRUST "trust"

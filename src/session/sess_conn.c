@@ -316,6 +316,9 @@ void conn_on_hello(struct sessions *s, struct conn *c, const struct frame_hello 
 		if (!authenticate(s, c))
 			return;
 		c->contact = sess_is_contact(s, c->name);
+		/* It came to us: it is back.  (The session it brings usually
+		 * carries what we owe it; if it ends before, we dial at once.) */
+		sess_peer_back(s, c->name);
 		char busy[FRAME_BYE_TEXT_MAX + 1];
 		if (!conn_session_slot(s, c, busy, sizeof(busy))) {
 			conn_send_bye(c, CHAT_BYE_BUSY, busy);

@@ -19,6 +19,7 @@
 #include "session/tls.h"
 #include "store/groupstore.h"
 #include "util/ct.h"
+#include "util/log.h"
 #include "util/rng.h"
 
 /* ---- sending ---- */
@@ -58,6 +59,16 @@ static void note_epochs(struct sessions *s, struct conn *c)
 	tls_conn_epochs(c->tls, &e);
 	uint32_t total = e.ours + e.peers;
 	if (total != c->seen_epoch) {
+		/* Kept with the history, where it happened: one mark per epoch,
+		 * so a turn in which both sides rotated leaves two, not a gap.
+		 * A mark that cannot be stored is only a missing line in the
+		 * chat, not worth the session. */
+		for (uint32_t k = c->seen_epoch + 1; c->name[0] && k <= total; k++)
+			if (msgstore_add_mark(s->cfg.msgs, c->name, k, (int64_t)wall_ms(s),
+					      c->cursor) != LC_OK) {
+				LOG_W(MOD, "%s: cannot store a key-rotation mark", c->name);
+				break;
+			}
 		c->seen_epoch = total;
 		struct sess_event ev = { .kind = SESS_EV_KEY_ROTATED };
 		snprintf(ev.name, sizeof(ev.name), "%s", c->name);

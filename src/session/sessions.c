@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "identity/name.h"
@@ -338,6 +339,54 @@ static void redial(struct sessions *s, uint64_t now)
 										: d->backoff_ms * 2;
 		}
 		i++;
+	}
+}
+
+/* The peer is back (see sessions.h): its dial, if we owe it messages,
+ * goes now and its backoff starts over. */
+void sess_peer_back(struct sessions *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_dials; i++) {
+		struct dial *d = &s->dials[i];
+		if (strcmp(d->name, name) != 0)
+			continue;
+		d->backoff_ms = DIAL_BACKOFF_MIN_MS;
+		d->next_ms = 0;
+		if (sess_find_conn(s, name) || !s->name[0])
+			return;   /* a connection is on its way; or no name to dial with */
+		LOG_D(MOD, "%s is back: dialing now", name);
+		char why[200];
+		if (sess_connect(s, name, why, sizeof(why)) != LC_OK)
+			LOG_D(MOD, "redial %s: %s", name, why);
+		d->next_ms = now_ms(s) + d->backoff_ms;
+		d->backoff_ms *= 2;
+		return;
+	}
+}
+
+/* Do two hosts of host:port texts name the same machine?  Numeric ones
+ * compare as addresses (an IPv4-mapped IPv6 address is its IPv4 one);
+ * host names as text, without a lookup. */
+static bool same_host(const char *a, const char *b)
+{
+	uint8_t ia[16], ib[16];
+	if (net_ip16_parse(a, ia) && net_ip16_parse(b, ib))
+		return memcmp(ia, ib, 16) == 0;
+	return strcasecmp(a, b) == 0;
+}
+
+void sess_peer_back_at(struct sessions *s, const char *hostport)
+{
+	char host[ADDR_MAX_LEN + 1], their[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	if (!hostport_parse(hostport, 0, host, sizeof(host), &port))
+		return;
+	for (size_t i = 0; i < s->n_dials; i++) {
+		const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx,
+								s->dials[i].name);
+		if (e && hostport_parse(e->addr, 0, their, sizeof(their), &port) &&
+		    same_host(host, their))
+			sess_peer_back(s, s->dials[i].name);
 	}
 }
 

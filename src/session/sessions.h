@@ -253,6 +253,17 @@ void sess_recheck(struct sessions *s);
  * at most one a second) and compares it with the peer's again. */
 void sess_ledger_changed(struct sessions *s);
 
+/* name was seen again: a session of its own came in, or (the host tells)
+ * it connected to the ledger's gossip, or a new address for it reached
+ * the ledger.  If we owe it messages, dial it now (unless a connection is
+ * already on its way) and start its backoff over, so queued messages go
+ * out the moment it is back instead of when the backoff (up to
+ * DIAL_BACKOFF_MAX_MS) runs out. */
+void sess_peer_back(struct sessions *s, const char *name);
+/* The same for every peer we owe messages whose ledger address has the
+ * host of hostport ("host:port", of any port: a gossip peer's address). */
+void sess_peer_back_at(struct sessions *s, const char *hostport);
+
 /* Open a session to name now (if none).  why[] on failure.  A ledger
  * address that is a host name is looked up through cfg.resolver first
  * (this returns at once; the dial follows the answer within the handshake

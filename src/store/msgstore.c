@@ -16,7 +16,7 @@
 #include "util/log.h"
 
 enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M_CHATS, M_LAST,
-       M_UNREAD, M_WAITING, M_READ, M__COUNT };
+       M_UNREAD, M_WAITING, M_READ, M_MARK_ADD, M_MARKS, M_DELETE, M__COUNT };
 
 #define COLUMNS MSGSTORE_COLUMNS
 
@@ -45,6 +45,15 @@ static const char *const msql[M__COUNT] = {
 	[M_WAITING] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE peer = ?1 AND "
 		      "outgoing = 1 AND status < 2 LIMIT ?2)",
 	[M_READ] = "UPDATE chats SET read_seq = last_seq WHERE peer = ? AND read_seq < last_seq",
+	/* After the last message with the peer that had been on the wire by
+	 * then: every received one (stored before the session reads on), and
+	 * ours up to the one the session sent last (?4). */
+	[M_MARK_ADD] = "INSERT INTO key_marks(peer, after_seq, epoch, time_ms) VALUES(?1, "
+		       "COALESCE((SELECT MAX(seq) FROM messages WHERE peer = ?1 AND "
+		       "(outgoing = 0 OR seq <= ?4)), 0), ?2, ?3)",
+	[M_MARKS] = "SELECT after_seq, epoch, time_ms FROM (SELECT * FROM key_marks WHERE "
+		    "peer = ?1 AND after_seq >= ?2 ORDER BY n DESC LIMIT ?3) ORDER BY n",
+	[M_DELETE] = "DELETE FROM messages WHERE id = ?1 AND peer = ?2",
 };
 
 /* The conversations table (msgstore.h), added to stores of version 2:
@@ -132,6 +141,12 @@ static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 			  * stored "sent": such a message goes out again. */
 			 "DROP INDEX IF EXISTS messages_outbox;"
 			 "UPDATE messages SET status = 0 WHERE outgoing = 1 AND status = 1;"
+			 /* Where a session's keys rotated (msgstore_add_mark). */
+			 "CREATE TABLE IF NOT EXISTS key_marks ("
+			 "  n INTEGER PRIMARY KEY, peer TEXT NOT NULL,"
+			 "  after_seq INTEGER NOT NULL, epoch INTEGER NOT NULL,"
+			 "  time_ms INTEGER NOT NULL);"
+			 "CREATE INDEX IF NOT EXISTS key_marks_peer ON key_marks(peer, n);"
 			 "PRAGMA user_version=2;",
 			 NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(m->db, chats_schema, NULL, NULL, &msg) != SQLITE_OK) {
@@ -577,6 +592,72 @@ lc_err msgstore_mark_read(struct msgstore *m, const char *peer, bool *changed)
 			*changed = sqlite3_changes(m->db) > 0;
 	} else {
 		e = mfail(m, "mark read", rc);
+		m->failed = true;
+	}
+	mdone(st);
+	return e;
+}
+
+/* ---- key-rotation marks, local deletes ---- */
+
+lc_err msgstore_add_mark(struct msgstore *m, const char *peer, uint32_t epoch, int64_t time_ms,
+			 int64_t sent_upto_seq)
+{
+	lc_err e = batch_begin(m);
+	if (e)
+		return e;
+	sqlite3_stmt *st = m->st[M_MARK_ADD];
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, epoch);
+	sqlite3_bind_int64(st, 3, time_ms);
+	sqlite3_bind_int64(st, 4, sent_upto_seq);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		e = mfail(m, "add a key mark", rc);
+		m->failed = true;
+	}
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_marks(struct msgstore *m, const char *peer, int64_t from_seq, size_t max,
+		      mark_fn fn, void *ctx)
+{
+	if (ready(m) != LC_OK)
+		return LC_ERR_IO;
+	sqlite3_stmt *st = m->st[M_MARKS];
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from_seq);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	lc_err e = LC_OK;
+	int rc = SQLITE_DONE;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct msg_mark k = { .after_seq = sqlite3_column_int64(st, 0),
+				      .epoch = (uint32_t)sqlite3_column_int64(st, 1),
+				      .time_ms = sqlite3_column_int64(st, 2) };
+		e = fn(ctx, &k);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = mfail(m, "key marks", rc);
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_delete(struct msgstore *m, const uint8_t id[static MSG_ID_LEN],
+		       const char *peer, bool *deleted)
+{
+	*deleted = false;
+	lc_err e = batch_begin(m);
+	if (e)
+		return e;
+	sqlite3_stmt *st = m->st[M_DELETE];
+	sqlite3_bind_blob(st, 1, id, MSG_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		*deleted = sqlite3_changes(m->db) > 0;
+	} else {
+		e = mfail(m, "delete", rc);
 		m->failed = true;
 	}
 	mdone(st);

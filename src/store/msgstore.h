@@ -140,5 +140,29 @@ lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn
 /* Everything from peer so far is read; *changed (may be NULL) says whether
  * there was anything unread.  Joins the batch like every write. */
 lc_err msgstore_mark_read(struct msgstore *m, const char *peer, bool *changed /* OUT */);
+/* Key-rotation marks: where in a conversation a session's keys rotated,
+ * kept with the history so a chat shows each where it happened, after a
+ * restart too. */
+struct msg_mark {
+	int64_t after_seq;      /* after the message of this seq (0: before all) */
+	uint32_t epoch;         /* the session's key epoch from then on */
+	int64_t time_ms;        /* our clock, ms since 1970 */
+};
+/* A session with peer rotated its keys to epoch: the mark goes after the
+ * last message with peer on the wire by then (every received one, and
+ * ours of seq <= sent_upto_seq: the last the session sent).  In the batch,
+ * like a message. */
+lc_err msgstore_add_mark(struct msgstore *m, const char *peer, uint32_t epoch, int64_t time_ms,
+			 int64_t sent_upto_seq);
+typedef lc_err (*mark_fn)(void *ctx, const struct msg_mark *mark);
+/* The last max marks with peer whose after_seq >= from_seq, oldest first. */
+lc_err msgstore_marks(struct msgstore *m, const char *peer, int64_t from_seq, size_t max,
+		      mark_fn fn, void *ctx);
+/* Delete the message id with peer from this store only (the person's
+ * "delete for me"): *deleted false when there is none.  An outgoing one
+ * that was queued is not sent (unless a session has it on the wire
+ * already).  In the batch. */
+lc_err msgstore_delete(struct msgstore *m, const uint8_t id[static MSG_ID_LEN],
+		       const char *peer, bool *deleted /* OUT */);
 
 #endif

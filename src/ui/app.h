@@ -66,6 +66,7 @@ struct chat_state {
 	 * ("" when no dialog). */
 	SDL_Rect steps_r;
 	char status_line[120];
+	char offline_line[400];   /* "bob is offline; 3 messages wait ...", or "" */
 	char shown_pinned[FINGERPRINT_STR_LEN], shown_ledger[FINGERPRINT_STR_LEN];
 	char shown_number[100];
 	bool shown_was_verified;
@@ -251,6 +252,12 @@ void scr_settings(struct ui *u, SDL_Rect area);
 void scr_recovery(struct ui *u, SDL_Rect area);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
+/* The day separator's words for a message at t (seconds since 1970)
+ * seen at now: "Today", "Yesterday", a weekday within the week, else the
+ * date (with the year when it is not this one). */
+void chat_day_label(char *out, size_t n, int64_t t, int64_t now);
+/* A key-rotation marker's words (tests read them). */
+void chat_marker_text(char *out, size_t n, const struct chat_item *it);
 /* The verify screen for name's key as the ledger holds it now (its
  * confirm carries that key's fingerprint). */
 void verify_open(struct ui *u, const char *name);

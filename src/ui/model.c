@@ -681,8 +681,10 @@ static void refresh_one(struct model *m, unsigned bit)
 		if (m->no_chat || !m->chat[0])
 			break;
 		{
-			json_t *a = json_pack("{s:s,s:i}", "name", m->chat, "limit",
-					      MODEL_HISTORY_LIMIT);
+			/* With the key-rotation marks the node keeps (an older
+			 * node ignores "marks"). */
+			json_t *a = json_pack("{s:s,s:i,s:b}", "name", m->chat, "limit",
+					      MODEL_HISTORY_LIMIT, "marks", 1);
 			r = model_call(m, CTL_CMD_HISTORY, a, err, sizeof(err));
 			json_decref(a);
 			if (r) {
@@ -793,9 +795,59 @@ static int by_time(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* A history from a node that keeps the key-rotation marks (its entries
+ * carry seq): in the node's order, which is the order of arrival, each
+ * mark where it happened and a run of marks with no message between them
+ * folded into one item. */
+static void set_history_marked(struct model *m, json_t *hist)
+{
+	const char *me = model_str(m, "name");
+	size_t i;
+	json_t *h;
+	json_array_foreach(hist, i, h) {
+		bool mark = strcmp(jstr(h, "kind"), "key_rotated") == 0;
+		int64_t t = jint(h, "time");
+		if (mark && m->n_items && m->items[m->n_items - 1].kind == IT_ROTATED) {
+			struct chat_item *run = &m->items[m->n_items - 1];
+			run->epoch = (int)jint(h, "epoch");
+			run->time = t;
+			run->n_rot++;
+			continue;
+		}
+		struct chat_item *it = new_item(m);
+		if (!it)
+			break;
+		it->time = t;
+		if (mark) {
+			it->kind = IT_ROTATED;
+			it->epoch = it->epoch_from = (int)jint(h, "epoch");
+			it->n_rot = 1;
+			snprintf(it->id, sizeof(it->id), "k%lld", (long long)jint(h, "after_seq"));
+			it->text = strdup("");
+			continue;
+		}
+		it->kind = IT_MSG;
+		snprintf(it->id, sizeof(it->id), "%s", jstr(h, "id"));
+		snprintf(it->from, sizeof(it->from), "%s", jstr(h, "from"));
+		it->text = strdup(jstr(h, "text"));
+		it->mine = (me[0] && strcmp(it->from, me) == 0) || strcmp(it->from, "me") == 0;
+		const char *st = jstr(h, "status");
+		it->status = !it->mine ? MS_RECEIVED
+			     : strcmp(st, "queued") == 0 ? MS_QUEUED
+			     : strcmp(st, "held") == 0 ? MS_HELD
+			     : strcmp(st, "sent") == 0 ? MS_SENT : MS_DELIVERED;
+	}
+	m->items_gen++;
+}
+
 void model_set_history(struct model *m, json_t *hist)
 {
 	free_items(m);
+	if (json_object_get(json_array_get(hist, 0), "seq") ||
+	    json_object_get(json_array_get(hist, 0), "kind")) {
+		set_history_marked(m, hist);
+		return;
+	}
 	const char *me = model_str(m, "name");
 	size_t n = json_array_size(hist);
 	struct sortable *order = malloc((n + 1) * sizeof(*order));
@@ -816,7 +868,8 @@ void model_set_history(struct model *m, json_t *hist)
 				break;
 			it->kind = IT_ROTATED;
 			it->time = m->rot[r].time;
-			it->epoch = m->rot[r].epoch;
+			it->epoch = it->epoch_from = m->rot[r].epoch;
+			it->n_rot = 1;
 			it->text = strdup("");
 			r++;
 		}

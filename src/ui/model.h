@@ -38,7 +38,9 @@ struct chat_item {
 	char *text;            /* owned; "" for markers */
 	int status;            /* enum item_status */
 	bool mine;
-	int epoch;             /* IT_ROTATED: the new key epoch */
+	int epoch;             /* IT_ROTATED: the new key epoch (the last of a run) */
+	int epoch_from;        /* IT_ROTATED: the first epoch of the run */
+	int n_rot;             /* IT_ROTATED: rotations folded into this marker */
 	int lay_w, lay_h;      /* the chat screen's layout cache */
 };
 
@@ -130,7 +132,11 @@ int model_refresh_due(const struct model *m, uint64_t now_ms);
 
 /* Open (or close, with NULL) the chat with name. */
 void model_open_chat(struct model *m, const char *name);
-/* Replace the open chat's messages with a history array (borrowed). */
+/* Replace the open chat's messages with a history array (borrowed).  A
+ * node that keeps key-rotation marks sends them among the messages (each
+ * entry has seq; marks have kind "key_rotated"): they are shown as sent,
+ * a run folded into one marker; from an older node the markers are the
+ * key_rotated events of this run, by time. */
 void model_set_history(struct model *m, json_t *hist);
 
 /* status fields ("" / 0 / false when unknown). */

@@ -108,6 +108,59 @@ static void do_trust(struct ui *u, const char *key)
 	model_refresh(m, u->w.now_ms, true);
 }
 
+/* ---- when the peer cannot be reached ---- */
+
+/* Why the last attempt with the open chat's peer ended, if it did and no
+ * session is up: the sessions entry of an ended session (s, borrowed), or
+ * the event that said it failed.  NULL when nothing ended. */
+static const char *ended_why(struct ui *u, json_t *s)
+{
+	struct model *m = &u->m;
+	if (s && strcmp(jstr(s, "state"), "closed") == 0 && jstr(s, "why")[0])
+		return jstr(s, "why");
+	if (!s && m->chat_failed && m->chat_why[0])
+		return m->chat_why;
+	return NULL;
+}
+
+/* A reason that means the peer's node is not there (it refused or never
+ * answered the connection, or its name did not resolve), as opposed to a
+ * session that was refused for a reason of its own. */
+static bool means_offline(const char *why)
+{
+	static const char *const offline[] = {
+		"cannot connect", "Connection refused", "No route", "unreachable",
+		"timed out", "no handshake within", "cannot resolve", "went silent",
+		"node is stopping",
+	};
+	for (size_t i = 0; why && i < sizeof(offline) / sizeof(offline[0]); i++)
+		if (strstr(why, offline[i]))
+			return true;
+	return false;
+}
+
+/* Our messages to the open chat's peer that wait (queued, not yet sent). */
+static int waiting(const struct model *m)
+{
+	int n = 0;
+	for (size_t i = 0; i < m->n_items; i++)
+		n += m->items[i].kind == IT_MSG && m->items[i].mine &&
+		     m->items[i].status == MS_QUEUED;
+	return n;
+}
+
+/* The sentence for an unreachable peer: "bob is offline; 3 messages wait
+ * and go out when bob is back." */
+static void chat_offline_text(char *out, size_t n, const char *name, int wait)
+{
+	if (wait == 0)
+		snprintf(out, n, "%s is offline. Messages you send wait and go out when %s is "
+			 "back.", name, name);
+	else
+		snprintf(out, n, "%s is offline; %d message%s wait%s and go out when %s is back.",
+			 name, wait, wait == 1 ? "" : "s", wait == 1 ? "s" : "", name);
+}
+
 /* ---- stepper ---- */
 
 static void stepper(struct ui *u, SDL_Rect r, json_t *s)
@@ -119,7 +172,9 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 	int done = s ? model_steps_done(s) : m->chat_steps;
 	if (s && m->chat_steps > done && strcmp(jstr(s, "state"), "closed") != 0)
 		done = m->chat_steps;
-	bool failed = !s && m->chat_failed;
+	bool failed = (!s && m->chat_failed) ||
+		      (s && strcmp(jstr(s, "state"), "closed") == 0 &&
+		       strcmp(jstr(s, "ended"), "failed") == 0);
 	bool connected = s && strcmp(jstr(s, "state"), "established") == 0;
 	/* Held: no step counts (a session from before is over), and there is
 	 * nothing to connect to until the person decides. */
@@ -129,6 +184,11 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 		failed = connected = false;
 	}
 	u->chat.steps_r = r;
+	/* The bar first: the Connect / Retry button is drawn on it. */
+	if (c->drawing) {
+		draw_fill(&u->draw, r, th->surface);
+		draw_fill(&u->draw, (SDL_Rect){ r.x, r.y + r.h - 1, r.w, 1 }, th->border);
+	}
 	SDL_Rect steps = r;
 	const char *held_label = "held: key changed";
 	SDL_Rect held_r = { 0, 0, 0, 0 };
@@ -141,13 +201,12 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 		if (busy)
 			w_button_off(c, rc_inset(b, U(c, 8)), "Connecting");
 		else if (w_button(c, w_id("connect", 0), rc_inset(b, U(c, 8)),
-				  failed ? "Retry" : "Connect", BTN_PRIMARY))
+				  failed || (s && strcmp(jstr(s, "state"), "closed") == 0)
+				  ? "Retry" : "Connect", BTN_PRIMARY))
 			do_connect(u);
 	}
 	if (!c->drawing)
 		return;
-	draw_fill(&u->draw, r, th->surface);
-	draw_fill(&u->draw, (SDL_Rect){ r.x, r.y + r.h - 1, r.w, 1 }, th->border);
 	if (held) {
 		SDL_Rect pill = rc_inset(held_r, U(c, 8));
 		draw_round(&u->draw, pill, U(c, 8), th->warn);
@@ -190,6 +249,76 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 
 /* ---- messages ---- */
 
+/* ---- days ---- */
+
+static int day_of(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	return (tm.tm_year + 1900) * 400 + tm.tm_yday;
+}
+
+void chat_day_label(char *out, size_t n, int64_t t, int64_t now)
+{
+	time_t tt = (time_t)t, tn = (time_t)now;
+	struct tm tm, today;
+	localtime_r(&tt, &tm);
+	localtime_r(&tn, &today);
+	/* Calendar days back, counted at noon (no DST edge can skip one). */
+	struct tm a = tm, b = today;
+	a.tm_hour = b.tm_hour = 12;
+	a.tm_min = b.tm_min = a.tm_sec = b.tm_sec = 0;
+	a.tm_isdst = b.tm_isdst = -1;
+	/* Rounded: a day with a clock change is 23 or 25 hours long. */
+	double secs = difftime(mktime(&b), mktime(&a));
+	long back = (long)(secs >= 0 ? secs / 86400 + 0.5 : secs / 86400 - 0.5);
+	if (back == 0)
+		snprintf(out, n, "Today");
+	else if (back == 1)
+		snprintf(out, n, "Yesterday");
+	else if (back > 1 && back < 7)
+		strftime(out, n, "%A", &tm);
+	else if (tm.tm_year == today.tm_year)
+		strftime(out, n, "%A, %e %B", &tm);
+	else
+		strftime(out, n, "%e %B %Y", &tm);
+	if (out[0] == ' ')
+		memmove(out, out + 1, strlen(out));
+	/* "%A, %e": the day's number may bring a space of its own. */
+	char *d = strstr(out, ",  ");
+	if (d)
+		memmove(d + 1, d + 2, strlen(d + 2) + 1);
+}
+
+/* Does a day separator go above item it (the first item, or the first of
+ * another day than the item before it)? */
+static bool day_break(const struct model *m, const struct chat_item *it)
+{
+	size_t i = (size_t)(it - m->items);
+	return i == 0 || day_of(it->time) != day_of(m->items[i - 1].time);
+}
+
+static int day_h(struct ui *u)
+{
+	return U(&u->w, 36);
+}
+
+static void draw_day(struct ui *u, SDL_Rect r, int64_t t)
+{
+	struct wctx *c = &u->w;
+	const struct theme *th = TH(u);
+	char label[64];
+	chat_day_label(label, sizeof(label), t, (int64_t)time(NULL));
+	int tw = fonts_width(u->fonts, FACE_BOLD, FS_SMALL, label);
+	int sl = fonts_line_h(u->fonts, FACE_BOLD, FS_SMALL);
+	SDL_Rect pill = { r.x + (r.w - tw) / 2 - U(c, 12), r.y + (r.h - sl) / 2 - U(c, 4),
+			  tw + U(c, 24), sl + U(c, 8) };
+	draw_round(&u->draw, pill, pill.h / 2, th->raised);
+	draw_text(&u->draw, FACE_BOLD, FS_SMALL, th->dim, r.x + r.w / 2, pill.y + U(c, 4),
+		  ALIGN_CENTER, 0, label);
+}
+
 static int bubble_text_w(struct ui *u, int view_w)
 {
 	return view_w * 7 / 10 - 2 * U(&u->w, 12);
@@ -208,17 +337,41 @@ static int item_h(struct ui *u, struct chat_item *it, int view_w)
 		it->lay_h = th + fonts_line_h(u->fonts, FACE_SANS, FS_SMALL) + 2 * U(c, 9) +
 			    U(c, 8);
 	}
+	if (day_break(&u->m, it))
+		it->lay_h += day_h(u);
 	it->lay_w = view_w;
 	return it->lay_h;
+}
+
+/* A key-rotation marker's words: one rotation, or a run folded into one
+ * ("keys rotated 13 times · epochs 28–40"). */
+void chat_marker_text(char *out, size_t n, const struct chat_item *it)
+{
+	if (it->n_rot <= 1)
+		snprintf(out, n, "keys rotated \xC2\xB7 epoch %d", it->epoch);
+	else if (it->epoch - it->epoch_from + 1 == it->n_rot && it->n_rot == 2)
+		/* Both sides at once (a KeyUpdate asks the peer for one too). */
+		snprintf(out, n, "keys rotated \xC2\xB7 epochs %d\xE2\x80\x93%d", it->epoch_from,
+			 it->epoch);
+	else if (it->epoch - it->epoch_from + 1 == it->n_rot)
+		snprintf(out, n, "keys rotated %d times \xC2\xB7 epochs %d\xE2\x80\x93%d",
+			 it->n_rot, it->epoch_from, it->epoch);
+	else
+		snprintf(out, n, "keys rotated %d times", it->n_rot);
 }
 
 static void draw_item(struct ui *u, struct chat_item *it, SDL_Rect r)
 {
 	struct wctx *c = &u->w;
 	const struct theme *th = TH(u);
+	if (day_break(&u->m, it)) {
+		draw_day(u, (SDL_Rect){ r.x, r.y, r.w, day_h(u) }, it->time);
+		r.y += day_h(u);
+		r.h -= day_h(u);
+	}
 	if (it->kind == IT_ROTATED) {
-		char t[64];
-		snprintf(t, sizeof(t), "keys rotated \xC2\xB7 epoch %d", it->epoch);
+		char t[96];
+		chat_marker_text(t, sizeof(t), it);
 		int tw = fonts_width(u->fonts, FACE_SANS, FS_SMALL, t);
 		int cy = r.y + r.h / 2;
 		int sl = fonts_line_h(u->fonts, FACE_SANS, FS_SMALL);
@@ -595,6 +748,12 @@ static void chat_body(struct ui *u, SDL_Rect area, bool held)
 		snprintf(sub, subn, "held: key changed \xC2\xB7 messages wait");
 	else if (s && strcmp(jstr(s, "state"), "established") == 0)
 		snprintf(sub, subn, "connected \xC2\xB7 end-to-end encrypted");
+	else if (means_offline(ended_why(u, s)) && waiting(m))
+		snprintf(sub, subn, "offline \xC2\xB7 %d waiting", waiting(m));
+	else if (means_offline(ended_why(u, s)))
+		snprintf(sub, subn, "offline");
+	else if (ended_why(u, s))
+		snprintf(sub, subn, "not connected");
 	else
 		snprintf(sub, subn, "%s", s ? jstr(s, "state") : "not connected");
 	const char *vl = model_verified(m, m->chat) ? "\xE2\x9C\x93 Verified" : "Verify";
@@ -619,13 +778,22 @@ static void chat_body(struct ui *u, SDL_Rect area, bool held)
 		int h = chrome_notice(u, rc_inset(area, U(c, 8)), t, true, false);
 		chrome_notice(u, rc_inset(rc_top(&area, h + U(c, 16)), U(c, 8)), t, true, true);
 	}
-	if (!held && !s && m->chat_failed && m->chat_why[0]) {
+	const char *why = held ? NULL : ended_why(u, s);
+	cs->offline_line[0] = '\0';
+	if (why) {
+		/* In plain words; the node's own reason after it, smaller. */
 		char t[400];
-		snprintf(t, sizeof(t), "Could not open a secure session with %s: %s. Messages you "
-			 "send wait and go out when it answers.", m->chat, m->chat_why);
+		if (means_offline(why))
+			chat_offline_text(t, sizeof(t), m->chat, waiting(m));
+		else
+			snprintf(t, sizeof(t), "Could not open a secure session with %s. Messages "
+				 "you send wait and go out when it answers.", m->chat);
+		snprintf(cs->offline_line, sizeof(cs->offline_line), "%s", t);
+		size_t l = strlen(t);
+		snprintf(t + l, sizeof(t) - l, " (%s)", why);
 		SDL_Rect nr = rc_inset(area, U(c, 8));
-		int h = chrome_notice(u, nr, t, true, false);
-		chrome_notice(u, rc_inset(rc_top(&area, h + U(c, 16)), U(c, 8)), t, true, true);
+		int h = chrome_notice(u, nr, t, false, false);
+		chrome_notice(u, rc_inset(rc_top(&area, h + U(c, 16)), U(c, 8)), t, false, true);
 	}
 	if (cs->details) {
 		if (app_landscape(u) && area.w > U(c, 640)) {

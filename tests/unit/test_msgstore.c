@@ -362,3 +362,82 @@ TEST(msgstore_chats_of_an_older_store_start_read)
 	CHECK_INT(s.c[1].unread, ==, 0);
 	msgstore_close(m);
 }
+
+struct marks_seen { int n; struct msg_mark k[16]; };
+
+static lc_err collect_mark(void *ctx, const struct msg_mark *k)
+{
+	struct marks_seen *s = ctx;
+	if (s->n < 16)
+		s->k[s->n] = *k;
+	s->n++;
+	return LC_OK;
+}
+
+TEST(msgstore_key_marks_sit_after_what_was_on_the_wire_and_survive_a_reopen)
+{
+	struct msgstore *m = open_db();
+	struct msg x;
+	mk(&x, 1, "bob", 1, MSG_QUEUED, "one");      /* seq 1, sent */
+	CHECK_OK(msgstore_add(m, &x));
+	mk(&x, 2, "bob", 0, MSG_RECEIVED, "two");    /* seq 2 */
+	CHECK_OK(msgstore_add(m, &x));
+	mk(&x, 3, "bob", 1, MSG_QUEUED, "three");    /* seq 3, not sent yet */
+	CHECK_OK(msgstore_add(m, &x));
+	mk(&x, 4, "carol", 0, MSG_RECEIVED, "four"); /* another peer's */
+	CHECK_OK(msgstore_add(m, &x));
+	/* The session had sent up to seq 1: the mark follows the received
+	 * seq 2, not the queued seq 3 (nor carol's 4). */
+	CHECK_OK(msgstore_add_mark(m, "bob", 1, 1700000000100, 1));
+	CHECK_OK(msgstore_add_mark(m, "bob", 2, 1700000000200, 3));
+	CHECK_OK(msgstore_add_mark(m, "carol", 1, 1700000000300, 0));
+	CHECK_OK(msgstore_commit(m));
+	msgstore_close(m);
+	m = open_db();
+	struct marks_seen s = { 0 };
+	CHECK_OK(msgstore_marks(m, "bob", 0, 100, collect_mark, &s));
+	CHECK_INT(s.n, ==, 2);
+	CHECK_INT(s.k[0].after_seq, ==, 2);
+	CHECK_INT(s.k[0].epoch, ==, 1);
+	CHECK_INT(s.k[1].after_seq, ==, 3);
+	CHECK_INT(s.k[1].epoch, ==, 2);
+	CHECK_INT(s.k[1].time_ms, ==, 1700000000200);
+	/* from_seq and max: the last ones from there. */
+	s.n = 0;
+	CHECK_OK(msgstore_marks(m, "bob", 3, 100, collect_mark, &s));
+	CHECK_INT(s.n, ==, 1);
+	s.n = 0;
+	CHECK_OK(msgstore_marks(m, "bob", 0, 1, collect_mark, &s));
+	CHECK_INT(s.n, ==, 1);
+	CHECK_INT(s.k[0].epoch, ==, 2);
+	msgstore_close(m);
+}
+
+TEST(msgstore_delete_removes_one_message_of_one_peer_and_a_queued_one_is_not_sent)
+{
+	struct msgstore *m = open_db();
+	struct msg x;
+	mk(&x, 1, "bob", 1, MSG_QUEUED, "one");
+	CHECK_OK(msgstore_add(m, &x));
+	mk(&x, 2, "bob", 0, MSG_RECEIVED, "two");
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
+	bool gone;
+	uint8_t id[MSG_ID_LEN] = { 1 };
+	id[15] = 0xaa;
+	CHECK_OK(msgstore_delete(m, id, "carol", &gone));   /* not carol's */
+	CHECK(!gone);
+	CHECK_OK(msgstore_delete(m, id, "bob", &gone));
+	CHECK(gone);
+	CHECK_OK(msgstore_delete(m, id, "bob", &gone));
+	CHECK(!gone);
+	CHECK_OK(msgstore_commit(m));
+	struct seen s = { 0 };
+	CHECK_OK(msgstore_history(m, "bob", 10, collect, &s));
+	CHECK_INT(s.n, ==, 1);
+	CHECK_INT(s.ids[0], ==, 2);
+	s.n = 0;
+	CHECK_OK(msgstore_outbox(m, "bob", 0, 10, collect, &s));
+	CHECK_INT(s.n, ==, 0);
+	msgstore_close(m);
+}

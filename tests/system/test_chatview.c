@@ -1,0 +1,300 @@
+/* test_chatview.c - the chat screen, driven in an offscreen kiosk against a
+ * scripted node: an unreachable peer said in plain words with a Retry that
+ * shows, key-rotation markers where they happened, day separators, the
+ * growing text field and its limit, the long-press menu, scrolling, and
+ * the layouts that were cut off.  Screenshots go to <build>/tests/
+ * screenshots/ (the ones in docs/screenshots come from there). */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "uidrive.h"
+#include "ui/app.h"
+
+/* ---- a scripted node ---- */
+
+struct node_script {
+	json_t *status, *names, *sessions, *history, *alarms;
+	int connects, sends, deletes;
+	char sent[8192];
+	char deleted[80];
+	char send_err[200];    /* non-empty: send refuses with it */
+};
+
+static const char *jstr_(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static json_t *answer(struct node_script *f, const char *cmd, json_t *args, char *err,
+		      size_t errlen)
+{
+	if (strcmp(cmd, "status") == 0)
+		return json_deep_copy(f->status);
+	if (strcmp(cmd, "names") == 0)
+		return json_deep_copy(f->names);
+	if (strcmp(cmd, "sessions") == 0)
+		return json_deep_copy(f->sessions);
+	if (strcmp(cmd, "alarms") == 0)
+		return json_deep_copy(f->alarms);
+	if (strcmp(cmd, "history") == 0)
+		return json_deep_copy(f->history);
+	if (strcmp(cmd, "connect") == 0) {
+		f->connects++;
+		return json_pack("{s:s}", "status", "connecting");
+	}
+	if (strcmp(cmd, "send") == 0) {
+		if (f->send_err[0]) {
+			snprintf(err, errlen, "%s", f->send_err);
+			return NULL;
+		}
+		f->sends++;
+		snprintf(f->sent, sizeof(f->sent), "%s", jstr_(args, "text"));
+		return json_pack("{s:s,s:s}", "id", "beef", "status", "queued");
+	}
+	if (strcmp(cmd, "delete") == 0) {
+		f->deletes++;
+		snprintf(f->deleted, sizeof(f->deleted), "%s", jstr_(args, "id"));
+		size_t i;
+		json_t *h;
+		json_array_foreach(f->history, i, h)
+			if (strcmp(jstr_(h, "id"), f->deleted) == 0) {
+				json_array_remove(f->history, i);
+				break;
+			}
+		return json_pack("{s:s,s:b}", "id", f->deleted, "deleted", 1);
+	}
+	snprintf(err, errlen, "unknown command '%s'", cmd);
+	return NULL;
+}
+
+static lc_err script_call(void *ctx, const char *cmd, json_t *args, json_t **out, char *err,
+			  size_t errlen)
+{
+	*out = answer(ctx, cmd, args, err, errlen);
+	return *out ? LC_OK : LC_ERR_REJECTED;
+}
+
+static void script_init(struct node_script *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->status = json_pack("{s:s,s:s,s:b,s:i,s:i,s:s,s:i,s:s,s:s}", "name", "alice",
+			      "fingerprint", "0990 1cea", "registered", 1, "registered_height", 3,
+			      "height", 42, "network", "main", "peers", 1, "recovery_key",
+			      "exported", "key_type", "ed25519");
+	f->names = json_pack("[{s:s,s:s,s:s,s:s,s:i,s:s},{s:s,s:s,s:s,s:s,s:i,s:s}]",
+			     "name", "alice", "fingerprint", "0990 1cea", "address",
+			     "192.168.1.20:47701", "status", "active", "registered_height", 3,
+			     "key_type", "ed25519", "name", "bob", "fingerprint", "5b1e 77c0",
+			     "address", "192.168.1.31:47701", "status", "active",
+			     "registered_height", 5, "key_type", "ed25519");
+	f->sessions = json_array();
+	f->history = json_array();
+	f->alarms = json_array();
+}
+
+static void script_free(struct node_script *f)
+{
+	json_decref(f->status);
+	json_decref(f->names);
+	json_decref(f->sessions);
+	json_decref(f->history);
+	json_decref(f->alarms);
+}
+
+static void add_msg(struct node_script *f, const char *id, bool mine, int64_t time_s,
+		    const char *status, const char *text)
+{
+	json_array_append_new(f->history, json_pack("{s:s,s:s,s:I,s:s,s:s}", "id", id, "from",
+						    mine ? "me" : "bob", "time",
+						    (json_int_t)time_s, "text", text, "status",
+						    status));
+}
+
+static struct ui *open_chat(struct node_script *f, int w, int h)
+{
+	struct ui *u = ud_open(w, h, (struct ui_backend){ script_call, f }, NULL);
+	chat_open(u, "bob");
+	app_pump(u, 0);
+	app_pass(u, false);
+	app_pass(u, true);
+	return u;
+}
+
+static void shots_dir(char *out, size_t n)
+{
+	char exe[1024];
+	ssize_t k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	CHECK(k > 0);
+	exe[k] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(out, n, "%s/screenshots", exe);
+}
+
+static void shot(struct ui *u, const char *name)
+{
+	char dir[1100];
+	shots_dir(dir, sizeof(dir));
+	ud_shot(u, dir, name);
+}
+
+/* ---- an unreachable peer ---- */
+
+static void offline_peer(bool touch)
+{
+	struct node_script f;
+	script_init(&f);
+	json_array_append_new(f.sessions,
+			      json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "name", "bob", "state",
+					"closed", "ended", "failed", "step", "dialing", "why",
+					"cannot connect: Connection refused", "outbound", 1));
+	int64_t now = (int64_t)time(NULL);
+	add_msg(&f, "m1", true, now - 120, "queued", "Are you there?");
+	add_msg(&f, "m2", true, now - 60, "queued", "The kiosk in the lobby is back up.");
+	add_msg(&f, "m3", true, now - 30, "queued", "Call me when you see this.");
+	struct ui *u = open_chat(&f, 800, 480);
+	CHECK_STR(u->chat.offline_line,
+		  "bob is offline; 3 messages wait and go out when bob is back.");
+	CHECK(strstr(u->chat.status_line, "offline") != NULL);
+	CHECK(strstr(u->chat.status_line, "closed") == NULL);
+	/* Retry is there to see, not only to tap. */
+	SDL_Rect r;
+	CHECK(w_rect_of(&u->w, w_id("connect", 0), &r));
+	CHECK(rc_has(u->chat.steps_r, r.x + r.w / 2, r.y + r.h / 2));
+	CHECK_INT(ud_ink(u, r), >, r.w * r.h / 3);
+	int before = f.connects;
+	UD_TAP(u, "connect", 0, touch);
+	CHECK_INT(f.connects, ==, before + 1);
+	shot(u, "chat-offline");
+	ui_close(u);
+	script_free(&f);
+}
+
+TEST(chatview_an_unreachable_peer_is_offline_in_plain_words_with_a_visible_retry)
+{
+	offline_peer(false);
+}
+
+TEST(chatview_retry_answers_a_finger_too)
+{
+	offline_peer(true);
+}
+
+/* ---- key-rotation markers ---- */
+
+static void add_seq_msg(struct node_script *f, int seq, bool mine, int64_t time_s,
+			const char *text)
+{
+	char id[16];
+	snprintf(id, sizeof(id), "m%d", seq);
+	json_array_append_new(f->history,
+			      json_pack("{s:s,s:s,s:I,s:s,s:s,s:i}", "id", id, "from",
+					mine ? "me" : "bob", "time", (json_int_t)time_s, "text",
+					text, "status", mine ? "delivered" : "received", "seq",
+					seq));
+}
+
+static void add_mark(struct node_script *f, int epoch, int after_seq, int64_t time_s)
+{
+	json_array_append_new(f->history, json_pack("{s:s,s:i,s:I,s:i}", "kind", "key_rotated",
+						    "epoch", epoch, "time", (json_int_t)time_s,
+						    "after_seq", after_seq));
+}
+
+static int count_markers(struct ui *u, char texts[][96], int max)
+{
+	int n = 0;
+	for (size_t i = 0; i < u->m.n_items; i++)
+		if (u->m.items[i].kind == IT_ROTATED) {
+			if (n < max)
+				chat_marker_text(texts[n], sizeof(texts[0]), &u->m.items[i]);
+			n++;
+		}
+	return n;
+}
+
+TEST(chatview_key_rotation_markers_come_once_where_they_happened_and_stay)
+{
+	struct node_script f;
+	script_init(&f);
+	int64_t now = (int64_t)time(NULL);
+	/* 8 quick messages, the keys rotating after the 5th (both sides at
+	 * once: epochs 1 and 2) and after the 8th (3); then a long run of
+	 * rotations with no message between (28-40), then one message. */
+	int seq = 0;
+	for (int i = 0; i < 8; i++) {
+		add_seq_msg(&f, ++seq, i % 2 == 0, now - 100 + i, "quick");
+		if (i == 4) {
+			add_mark(&f, 1, seq, now - 95);
+			add_mark(&f, 2, seq, now - 95);
+		}
+	}
+	add_mark(&f, 3, seq, now - 90);
+	for (int e = 28; e <= 40; e++)
+		add_mark(&f, e, seq, now - 50);
+	add_seq_msg(&f, ++seq, false, now - 10, "after the run");
+	struct ui *u = open_chat(&f, 800, 480);
+	char t[8][96];
+	/* Epochs 1 and 2 fold into one marker after message 5; 3 then 28-40
+	 * (a run) into one after message 8: the markers are where they were
+	 * stored, each once, in the node's order. */
+	CHECK_INT(count_markers(u, t, 8), ==, 2);
+	CHECK_STR(t[0], "keys rotated \xC2\xB7 epochs 1\xE2\x80\x93" "2");
+	CHECK_STR(t[1], "keys rotated 14 times");
+	CHECK_INT(u->m.items[5].kind, ==, IT_ROTATED);
+	CHECK_STR(u->m.items[4].id, "m5");
+	CHECK_INT(u->m.items[9].kind, ==, IT_ROTATED);
+	CHECK_STR(u->m.items[8].id, "m8");
+	CHECK_STR(u->m.items[10].id, "m9");
+	/* Opened again: the same (they come from the node's store). */
+	chat_open(u, "bob");
+	app_pump(u, 0);
+	CHECK_INT(count_markers(u, t, 8), ==, 2);
+	CHECK_INT(u->m.n_items, ==, 11);
+	/* Events of this run add nothing of their own: the node's history is
+	 * the truth, and the event only asks for it again. */
+	struct node_event ev = { .kind = NODE_EV_KEY_ROTATED };
+	snprintf(ev.u.sess.name, sizeof(ev.u.sess.name), "bob");
+	ev.u.sess.u.key_rotated.key_epoch = 41;
+	ud_event(u, ev);
+	app_pump(u, 0);
+	CHECK_INT(count_markers(u, t, 8), ==, 2);
+	ui_close(u);
+	script_free(&f);
+}
+
+/* ---- days ---- */
+
+static int64_t local_time(int y, int mon, int d, int h, int min)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
+			 .tm_min = min, .tm_isdst = -1 };
+	return (int64_t)mktime(&tm);
+}
+
+TEST(chatview_day_separators_say_today_yesterday_a_weekday_or_the_date)
+{
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	int64_t now = local_time(2026, 12, 3, 9, 30);   /* a Thursday */
+	char t[64];
+	chat_day_label(t, sizeof(t), local_time(2026, 12, 3, 0, 5), now);
+	CHECK_STR(t, "Today");
+	chat_day_label(t, sizeof(t), local_time(2026, 12, 2, 23, 59), now);
+	CHECK_STR(t, "Yesterday");
+	chat_day_label(t, sizeof(t), local_time(2026, 11, 29, 12, 0), now);
+	CHECK_STR(t, "Sunday");
+	chat_day_label(t, sizeof(t), local_time(2026, 11, 26, 12, 0), now);
+	CHECK_STR(t, "Thursday, 26 November");
+	chat_day_label(t, sizeof(t), local_time(2025, 12, 24, 12, 0), now);
+	CHECK_STR(t, "24 December 2025");
+	/* Across the change to summer time: still one day back. */
+	chat_day_label(t, sizeof(t), local_time(2026, 3, 28, 23, 0),
+		       local_time(2026, 3, 29, 8, 0));
+	CHECK_STR(t, "Yesterday");
+}
