@@ -78,6 +78,7 @@ struct model {
 
 	/* The open chat. */
 	char chat[NAME_MAX_LEN + 1];
+	bool read_due;               /* the open chat has news to mark read */
 	struct chat_item *items;
 	size_t n_items, cap_items;
 	uint64_t items_gen;          /* bumped when items change */
