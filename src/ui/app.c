@@ -333,6 +333,10 @@ void app_go(struct ui *u, enum screen s)
 		u->back = u->scr;
 	if (s != u->scr && u->scr == SCR_RECOVERY)
 		recovery_close(u);
+	/* Leaving the chat (its verify screen is part of it) closes it in the
+	 * model: its messages count as unread again and raise the banner. */
+	if (s != SCR_CHAT && s != SCR_VERIFY && u->m.chat[0])
+		model_open_chat(&u->m, NULL);
 	u->scr = s;
 	u->w.focus = 0;
 	u->w.again = true;

@@ -510,6 +510,8 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 			model_say(m, false, now, "New message from %s.", name);
 			snprintf(m->banner_chat, sizeof(m->banner_chat), "%s", name);
 		}
+		if (name[0] && strcmp(name, m->chat) == 0 && !ev->u.sess.u.message.outgoing)
+			m->read_due = true;
 		about_contact(m, ev, name);
 		break;
 	case NODE_EV_KEY_ROTATED:
@@ -589,12 +591,14 @@ static void mark_read(struct model *m)
 	json_t *row = model_chat_row(m, m->chat);
 	if (row)
 		json_object_set_new(row, "unread", json_integer(0));
-	if (m->no_chats)
+	if (m->no_chats || !m->read_due)
 		return;
 	char err[MODEL_ERR_MAX];
 	json_t *a = json_pack("{s:s}", "name", m->chat);
-	json_decref(model_call(m, CTL_CMD_READ, a, err, sizeof(err)));
+	json_t *r = model_call(m, CTL_CMD_READ, a, err, sizeof(err));
 	json_decref(a);
+	m->read_due = !r && m->busy;   /* a busy node: again with the next history */
+	json_decref(r);
 }
 
 /* The first chats_want conversations, a page per call (each reply stays
@@ -763,6 +767,7 @@ void model_open_chat(struct model *m, const char *name)
 	snprintf(m->chat, sizeof(m->chat), "%s", name ? name : "");
 	if (name) {
 		set_unread(m, name, 0);
+		m->read_due = true;
 		json_t *row = model_chat_row(m, name);
 		if (row)
 			json_object_set_new(row, "unread", json_integer(0));

@@ -1,7 +1,8 @@
 /*
  * model.h - what the kiosk knows about the node: the last answers to
- * status, names, blocks, alarms, sessions and the open chat's history,
- * refreshed when events say they changed (never every frame).
+ * status, names, blocks, alarms, sessions, the chat list (chats, paged)
+ * and the open chat's history, refreshed when events say they changed
+ * (never every frame).
  *
  * Commands a build of the node does not have yet answer "unknown command";
  * the model remembers that per feature (chat, join, verify, ...) so the
@@ -80,6 +81,7 @@ struct model {
 
 	/* The open chat. */
 	char chat[NAME_MAX_LEN + 1];
+	bool read_due;               /* the open chat has news to mark read */
 	struct chat_item *items;
 	size_t n_items, cap_items;
 	uint64_t items_gen;          /* bumped when items change */

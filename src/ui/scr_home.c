@@ -211,7 +211,9 @@ static void chat_row(struct ui *u, SDL_Rect r, json_t *e, int i, int64_t now)
 	const struct theme *th = TH(u);
 	const char *id = jstr(e, "id");
 	enum w_press p = w_pressable(c, w_id("chat-row", i), r);
-	if (p == WP_FIRED) {
+	/* A direct chat's id is the peer's name.  Other kinds (a group, issue
+	 * 16) are drawn alike and open a screen of their own, when there is one. */
+	if (p == WP_FIRED && strcmp(jstr(e, "kind"), "direct") == 0) {
 		char who[NAME_MAX_LEN + 1];
 		snprintf(who, sizeof(who), "%s", id);
 		chat_open(u, who);

@@ -2073,6 +2073,12 @@ static void chat_list(int w, int h)
 	CHECK_STR(u->m.chat, "bob");
 	key(u, SDLK_ESCAPE);
 	CHECK_INT(u->scr, ==, SCR_HOME);
+	/* Its chat is closed now: bob's next message is unread, with a banner. */
+	fake_message(&f, u, "bob", "Still there?");
+	CHECK(u->banner_shown);
+	CHECK_STR(u->m.banner_chat, "bob");
+	CHECK(pump_until(u, top_is, "bob", 5000));
+	CHECK_INT(model_unread(&u->m, "bob"), ==, 1);
 
 	/* Another message, from erin; a tap on the banner opens erin's chat
 	 * (not what lies under it), and reading it tells the node. */
@@ -2207,4 +2213,130 @@ TEST_T(ui_chat_list_unread_survives_a_restart_and_a_banner_opens_its_chat, 150)
 	CHECK(pump_until(u, unread_is, &zero, 10000));
 	real_stop(&r);
 	CHECK_INT(tnode_stop(&bob, 20000), ==, 0);
+}
+
+/* ---- the chat list in a real X11 window, driven by xdotool ---- */
+
+static int chat_unread(struct tnode *t, const char *id)
+{
+	json_t *l = tnode_ctl_list(t, (const char *const[]){ "chats", NULL });
+	int n = -1;
+	for (size_t i = 0; i < json_array_size(l); i++) {
+		json_t *r = json_array_get(l, i);
+		if (strcmp(arg(r, "id"), id) == 0)
+			n = (int)json_integer_value(json_object_get(r, "unread"));
+	}
+	json_decref(l);
+	return n;
+}
+
+/* The chat's back button (its header's left end; no banner reaches it). */
+static void xback(const char *win) { xdo(win, "30", "30", "1"); }
+
+static void peer_node(struct tnode *t, const char *name, const char *ip, const char *join)
+{
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/%s", harness_tmpdir(), name);
+	const char *extra[] = { "--network", "t-uix", "--pow-bits", "8", "--name", name,
+				join ? "--join" : NULL, join, NULL };
+	tnode_start(t, dir, ip, extra);
+}
+
+/* At 800x480 one unit is one pixel: the chat list's rows start at y 104
+ * (status bar 44, header 60) and are 72 high; the banner lies at y 8-56,
+ * x 90-710. */
+#define ROW_Y(i) (104 + 72 * (i) + 36)
+
+TEST_T(ui_chat_list_under_xvfb_a_banner_moves_no_row_and_opens_its_chat, 180)
+{
+	if (access("/usr/bin/Xvfb", X_OK) != 0 || access("/usr/bin/xdotool", X_OK) != 0) {
+		fprintf(stderr, "NOTE: Xvfb or xdotool missing: the real-window test did not run\n");
+		return;
+	}
+	struct tnode bob, carol, dave, alice;
+	peer_node(&bob, "bob", "127.0.68.3", NULL);
+	peer_node(&carol, "carol", "127.0.68.4", "127.0.68.3");
+	peer_node(&dave, "dave", "127.0.68.5", "127.0.68.3");
+	/* alice registers headless first, so the kiosk starts on its chat list. */
+	peer_node(&alice, "alice", "127.0.68.2", "127.0.68.3");
+	CHECK(tnode_wait(&alice, tnode_is_registered, NULL, 60000));
+	WAIT_UNTIL(tnode_count_names(&alice) == 4 && tnode_count_names(&bob) == 4 &&
+		   tnode_count_names(&carol) == 4 && tnode_count_names(&dave) == 4, 60000);
+	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
+
+	char disp[16], sock[64], log[600];
+	int n = 600 + (int)(getpid() % 300);
+	snprintf(disp, sizeof(disp), ":%d", n);
+	snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", n);
+	snprintf(log, sizeof(log), "%s/xvfb.log", harness_tmpdir());
+	char *xv[] = { "/usr/bin/Xvfb", disp, "-nolisten", "tcp", "-screen", "0", "1024x768x24",
+		       NULL };
+	pid_t x = proc_spawn(xv, log);
+	CHECK(x > 0);
+	uint64_t end = clock_mono_ms() + 10000;
+	while (access(sock, F_OK) != 0 && clock_mono_ms() < end)
+		usleep(20000); /* no event to wait on: Xvfb makes its socket */
+	CHECK(access(sock, F_OK) == 0);
+	setenv("DISPLAY", disp, 1);
+	unsetenv("SDL_VIDEODRIVER");
+	unsetenv("SDL_RENDER_DRIVER");
+	unsetenv("SDL_FRAMEBUFFER_ACCELERATION");
+	setenv("SDL_MOUSE_FOCUS_CLICKTHROUGH", "1", 1);
+	const char *asan = getenv("ASAN_OPTIONS");
+	char opts[512];
+	snprintf(opts, sizeof(opts), "%s%sdetect_leaks=0", asan ? asan : "", asan ? ":" : "");
+	setenv("ASAN_OPTIONS", opts, 1);
+
+	snprintf(log, sizeof(log), "%s/kiosk.log", harness_tmpdir());
+	char *kiosk[] = { "ledgerchat", "--data-dir", alice.dir, "--bind", "127.0.68.2",
+			  "--window", "800x480", NULL };
+	pid_t k = proc_spawn(kiosk, log);
+	CHECK(k > 0);
+	alice.pid = k;
+	char win[64] = "";
+	char *search[] = { "/usr/bin/xdotool", "search", "--sync", "--name", "^ledgerchat$", NULL };
+	CHECK_INT(run_quiet(search, 20000, win, sizeof(win)), ==, 0);
+	win[strcspn(win, "\n")] = '\0';
+	CHECK(win[0]);
+	json_t *st = NULL;
+	WAIT_UNTIL((json_decref(st), (st = tnode_status(&alice)) != NULL), 30000);
+	json_decref(st);
+
+	/* dave writes: once the kiosk shows it, a click on the first row
+	 * opens dave's chat, which reads it (clicks before that land on the
+	 * empty list's text and do nothing). */
+	CHECK_INT(tnode_send(&dave, "alice", "from dave", NULL, 0), ==, 0);
+	WAIT_UNTIL(chat_unread(&alice, "dave") == 1, 60000);
+	char y0[16];
+	snprintf(y0, sizeof(y0), "%d", ROW_Y(0));
+	end = clock_mono_ms() + 20000;
+	while (chat_unread(&alice, "dave") != 0 && clock_mono_ms() < end) {
+		xdo(win, "400", y0, "1");
+		WAIT_UNTIL(chat_unread(&alice, "dave") == 0 || clock_mono_ms() > end, 2000);
+	}
+	CHECK_INT(chat_unread(&alice, "dave"), ==, 0);
+	xback(win);
+
+	/* dave again: a banner over the top, and dave's row stays first and
+	 * where it was.  A click at its place opens it (a banner that pushed
+	 * the screen down by its height would put the header there). */
+	CHECK_INT(tnode_send(&dave, "alice", "dave again", NULL, 0), ==, 0);
+	WAIT_UNTIL(chat_unread(&alice, "dave") == 1, 60000);
+	xdo(win, "400", y0, "1");
+	WAIT_UNTIL(chat_unread(&alice, "dave") == 0, 10000);
+	xback(win);
+
+	/* bob writes: a click on the banner opens bob's chat. */
+	CHECK_INT(tnode_send(&bob, "alice", "from bob", NULL, 0), ==, 0);
+	WAIT_UNTIL(chat_unread(&alice, "bob") == 1, 60000);
+	xdo(win, "300", "30", "1");
+	WAIT_UNTIL(chat_unread(&alice, "bob") == 0, 10000);
+	CHECK_INT(chat_unread(&alice, "carol"), ==, -1);   /* no chat with carol */
+
+	CHECK_INT(tnode_ctl(&alice, NULL, (const char *const[]){ "stop", NULL }), ==, 0);
+	CHECK_INT(proc_wait(k, 20000), ==, 0);
+	proc_stop(x, 5000);
+	tnode_stop(&bob, 20000);
+	tnode_stop(&carol, 20000);
+	tnode_stop(&dave, 20000);
 }
