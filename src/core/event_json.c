@@ -166,6 +166,9 @@ static json_t *fields(const struct node_event *ev)
 		return json_pack("{s:b,s:I,s:I}", "behind", ev->u.behind.behind, "height",
 				 (json_int_t)ev->u.behind.height, "seconds",
 				 (json_int_t)ev->u.behind.seconds);
+	case NODE_EV_LOCK:
+		return json_pack("{s:s,s:I}", "state", ev->u.lock.state, "waiting",
+				 (json_int_t)ev->u.lock.waiting);
 	case NODE_EV__COUNT:
 		break;
 	}

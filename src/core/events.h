@@ -58,6 +58,8 @@ enum node_event_kind {
 	NODE_EV_BEHIND,
 	NODE_EV_RECOVERING,     /* u.rotation: this node queued a RECOVER of a name */
 	NODE_EV_RECOVERED,      /* u.rotation: it is on the best chain; the node uses it */
+	NODE_EV_LOCK,           /* u.lock: the message store was locked, unlocked, or
+				 * its PIN set or forgotten */
 	NODE_EV__COUNT
 };
 
@@ -127,6 +129,10 @@ struct node_event {
 						    * claimed; caught up: ours */
 			int64_t seconds;           /* how long it has been (was) behind */
 		} behind;
+		struct {
+			char state[12];            /* "locked", "unlocked", "none" (no PIN) */
+			uint32_t waiting;          /* queued texts that wait for the unlock */
+		} lock;
 	} u;
 };
 

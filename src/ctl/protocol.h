@@ -101,6 +101,8 @@
 #define CTL_CMD_RECOVERY "recovery"
 #define CTL_CMD_RECOVER "recover"
 #define CTL_CMD_STOP "stop"
+#define CTL_CMD_LOCK "lock"
+#define CTL_CMD_UNLOCK "unlock"
 /* The subscription command: answered {"subscribed": true}, then every event
  * the node publishes follows as one JSON object per line.  The server
  * answers it itself; the node never sees it. */
