@@ -226,6 +226,12 @@ void msglock_delivered(struct msglock *l, const uint8_t id[static MSG_ID_LEN])
 		wipe(&l->sec->kept[i], sizeof(l->sec->kept[i]));
 }
 
+void msglock_batch(struct msglock *l)
+{
+	if (l->have_key && !l->sec->have_epoch && new_epoch(l) != LC_OK)
+		LOG_E("store", "messages: cannot start a sealing epoch");
+}
+
 void msglock_arrived(struct msglock *l)
 {
 	if (state_of(l) == MSGLOCK_LOCKED)
@@ -241,7 +247,9 @@ lc_err msglock_bind_text(struct msglock *l, sqlite3_stmt *st, int col,
 		return LC_OK;
 	}
 	struct secrets *s = l->sec;
-	if (!s->have_epoch && new_epoch(l) != LC_OK)
+	/* No epoch (its row could not be written): the write fails rather than
+	 * start one inside a batch that may yet roll back. */
+	if (!s->have_epoch)
 		return LC_ERR_IO;
 	size_t len = strnlen(text, MSG_TEXT_MAX + 1);
 	if (len > MSG_TEXT_MAX)

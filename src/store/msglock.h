@@ -72,6 +72,9 @@ lc_err msglock_bind_text(struct msglock *l, sqlite3_stmt *st, int col,
 void msglock_column_text(struct msglock *l, sqlite3_stmt *st, int col,
 			 const uint8_t id[static MSG_ID_LEN], const char *conv, char *out,
 			 size_t outlen, bool *locked /* OUT */);
+/* A batch of writes is about to begin (no transaction open): a sealing
+ * epoch that could not be started before is tried again. */
+void msglock_batch(struct msglock *l);
 /* A message arrived (counted for the lock screen while locked). */
 void msglock_arrived(struct msglock *l);
 /* Our message id was delivered: it need not be kept for sending. */

@@ -207,6 +207,7 @@ static lc_err batch_begin(struct msgstore *m)
 	}
 	if (!sqlite3_get_autocommit(m->db))
 		return LC_OK;
+	msglock_batch(m->lock);
 	m->writes++;
 	int rc = sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
