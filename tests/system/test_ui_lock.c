@@ -22,6 +22,8 @@ struct fake {
 	json_t *status, *history;
 	int failures;
 	int unlock_calls;
+	char set_pin[16];      /* the last set_pin's PIN */
+	int set_calls;
 };
 
 static json_t *lock_obj(struct fake *f, const char *state, int arrived, int waiting)
@@ -46,7 +48,15 @@ static lc_err fake_call(void *ctx, const char *cmd, json_t *args, json_t **out, 
 		*out = json_array();
 	} else if (strcmp(cmd, "lock") == 0) {
 		json_t *l = json_object_get(f->status, "lock");
-		json_object_set_new(l, "state", json_string("locked"));
+		const char *action = json_string_value(json_object_get(args, "action"));
+		if (action && strcmp(action, "set_pin") == 0) {
+			f->set_calls++;
+			snprintf(f->set_pin, sizeof(f->set_pin), "%s",
+				 json_string_value(json_object_get(args, "pin")));
+			json_object_set_new(l, "state", json_string("unlocked"));
+		} else {
+			json_object_set_new(l, "state", json_string("locked"));
+		}
 		*out = json_deep_copy(l);
 	} else if (strcmp(cmd, "unlock") == 0) {
 		f->unlock_calls++;
@@ -301,6 +311,39 @@ TEST(ui_lock_idle_locks_dims_and_blanks_and_a_touch_only_wakes)
 	tap_at(u, r.x + r.w / 2, r.y + r.h / 2);
 	CHECK(!u->lock.blanked && !u->lock.dimmed);
 	CHECK(u->lock.pin[0] == '\0');
+	ui_close(u);
+	fake_free(&f);
+}
+
+TEST(ui_lock_set_a_pin_from_settings_twice_the_same)
+{
+	struct fake f;
+	fake_init(&f, "bob", "hello");
+	json_object_set_new(json_object_get(f.status, "lock"), "state", json_string("none"));
+	struct ui *u = open_ui(800, 480, &f);
+	app_go(u, SCR_SETTINGS);
+	app_pump(u, 0);
+	CHECK(!lock_pin_set(u));
+	tap_id(u, w_id("lock-set", 0), "Set a PIN");
+	CHECK_INT(u->scr, ==, SCR_LOCK);
+	CHECK_INT(u->lock.mode, ==, LOCK_SET);
+	type_pin(u, "12");                   /* too short: said, not sent */
+	CHECK(strstr(u->lock.msg, "at least 4") != NULL);
+	tap_id(u, w_id("pin-key", 9), "backspace");
+	tap_id(u, w_id("pin-key", 9), "backspace");
+	type_pin(u, "97531");
+	CHECK_INT(u->lock.mode, ==, LOCK_SET_AGAIN);
+	type_pin(u, "97532");                /* not the same: start again */
+	CHECK_INT(u->lock.mode, ==, LOCK_SET);
+	CHECK(strstr(u->lock.msg, "differ") != NULL);
+	CHECK_INT(f.set_calls, ==, 0);
+	type_pin(u, "97531");
+	type_pin(u, "97531");
+	CHECK_INT(f.set_calls, ==, 1);
+	CHECK_STR(f.set_pin, "97531");
+	CHECK_INT(u->scr, ==, SCR_SETTINGS);
+	CHECK(lock_pin_set(u));
+	CHECK(u->lock.pin[0] == '\0' && u->lock.first[0] == '\0');
 	ui_close(u);
 	fake_free(&f);
 }
