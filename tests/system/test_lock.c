@@ -342,3 +342,31 @@ TEST_T(lock_kill9_in_the_middle_of_a_conversion_loses_nothing, 120)
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 	CHECK(!tree_has(dir, "MARKER-plain"));
 }
+
+TEST_T(lock_change_the_pin_and_forget_it_from_ctl, 120)
+{
+	struct tnode a;
+	start(&a, "ca", "127.0.43.1", NULL);
+	WAIT_UNTIL(is_up(&a), 30000);
+	char err[512];
+	/* The PIN never on the command line. */
+	CHECK_INT(ctl_in(&a, "", "unlock 2468", NULL, err, sizeof(err)), ==, 2);
+	CHECK(strstr(err, "never the command line") != NULL);
+	CHECK_INT(ctl_in(&a, "12\\n", "lock --set-pin", NULL, err, sizeof(err)), ==, 1);
+	CHECK(strstr(err, "4 to 12 digits") != NULL);
+	CHECK_INT(ctl_in(&a, "2468\\n", "lock --set-pin", NULL, NULL, 0), ==, 0);
+	CHECK_INT(ctl_in(&a, "1357\\n", "lock --set-pin", NULL, err, sizeof(err)), ==, 1);
+	CHECK(strstr(err, "change-pin") != NULL);
+	CHECK_INT(ctl_in(&a, "2468\\n97531\\n", "lock --change-pin", NULL, NULL, 0), ==, 0);
+	CHECK_INT(ctl_in(&a, "", "lock", NULL, NULL, 0), ==, 0);
+	CHECK_INT(ctl_in(&a, "2468\\n", "unlock", NULL, NULL, 0), ==, 1);
+	CHECK_INT(ctl_in(&a, "97531\\n", "unlock", NULL, NULL, 0), ==, 0);
+	CHECK_INT(ctl_in(&a, "", "lock", NULL, NULL, 0), ==, 0);
+	/* Forgetting says what it costs first, and needs --confirm. */
+	CHECK_INT(ctl_in(&a, "", "lock --forget", NULL, err, sizeof(err)), ==, 1);
+	CHECK(strstr(err, "deletes every message") != NULL);
+	CHECK_STR(lock_state(&a), "locked");
+	CHECK_INT(ctl_in(&a, "", "lock --forget --confirm", NULL, NULL, 0), ==, 0);
+	CHECK_STR(lock_state(&a), "none");
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
