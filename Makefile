@@ -15,7 +15,7 @@ DESTDIR   ?=
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := sdl2 SDL2_ttf wolfssl sqlite3 jansson libqrencode zlib inih fribidi harfbuzz
+PKGS      := sdl2 SDL2_ttf wolfssl sqlite3 jansson libqrencode zlib inih fribidi harfbuzz libargon2
 SAN       ?=
 # -Werror in CI (CI=true) or on request (WERROR=1).
 WERROR    ?= $(if $(CI),1,)

@@ -716,7 +716,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (chat_only) {
+		bench_seal();
 		bench_chat(dir, rounds);
+		bench_chat_sealed(dir, rounds);
 		rm_rf(dir);
 		return 0;
 	}
@@ -751,6 +753,8 @@ int main(int argc, char **argv)
 	bench_rss(chain_dir, empty_dir);
 	bench_sync(bin, chain_dir, dir, validate_rate, rounds > 3 ? 3 : rounds);
 	bench_chat(dir, rounds);
+	bench_seal();
+	bench_chat_sealed(dir, rounds);
 	bench_chat_rss(&c, bin, chain_dir, dir);
 	bench_redial(bin, dir, rounds);
 	bench_ui();

@@ -98,6 +98,12 @@ void bench_sync(const char *bin, const char *full_dir, const char *tmp,
 /* bench_chat.c: handshake, message rate and round trip of two in-process
  * session tables against bare wolfSSL; tmp for their message stores. */
 void bench_chat(const char *tmp, int rounds);
+/* bench_chat.c: the message rate and round trip with texts sealed at rest
+ * (a PIN set on both stores) against the same without, in one run. */
+void bench_chat_sealed(const char *tmp, int rounds);
+/* bench_seal.c: the PIN's Argon2id (the unlock's cost), sealing and
+ * opening one text. */
+void bench_seal(void);
 /* bench_chat.c: a node on full_dir (the chain's store, whose identity key
  * it replaces with the chain's key of "user0") holding inbound sessions
  * from clients in this process, registered names of the chain. */

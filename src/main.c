@@ -29,6 +29,7 @@
 #include "core/options.h"
 #include "core/version.h"
 #include "ctl/client.h"
+#include "ctl/protocol.h"
 #include "ui/ui.h"
 #include "util/log.h"
 #include "util/rng.h"
@@ -121,8 +122,11 @@ static lc_err kiosk_call(void *ctx, const char *cmd, json_t *args, json_t **out,
 	/* Nobody answers once node_run has returned (until node_close). */
 	if (atomic_load(&k->stopped))
 		return lc_why(err, errlen, LC_ERR_CLOSED, "the node has stopped");
-	/* On the render thread: never wait long (the kiosk shows "busy"). */
-	return node_call(k->n, cmd, args, NODE_CALL_KIOSK_MS, out, err, errlen);
+	/* On the render thread: never wait long (the kiosk shows "busy"),
+	 * except for a PIN's slow derivation (node.h). */
+	bool pin = strcmp(cmd, CTL_CMD_UNLOCK) == 0 || strcmp(cmd, CTL_CMD_LOCK) == 0;
+	return node_call(k->n, cmd, args, pin ? NODE_CALL_KIOSK_PIN_MS : NODE_CALL_KIOSK_MS, out,
+			 err, errlen);
 }
 
 static void *node_thread(void *arg)

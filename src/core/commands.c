@@ -7,6 +7,7 @@
  * found through the table at the end by the names ctl/protocol.h spells.
  */
 #include "core/node_int.h"
+#include "core/lock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,7 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	json_object_set_new(o, "pow_bits", json_integer(ledger_pow_bits(n->ledger)));
 	node_network_status(n, o);
 	owner_status(n, o);
+	lock_status(n, o);
 	/* Blocks indexed on every branch (some by header only), and the side
 	 * branches' bodies kept (the storage rule, ledger.h). */
 	size_t side_blocks, side_bytes;
@@ -479,6 +481,8 @@ static json_t *history_json(struct node *n, json_t *args, char *err, size_t errl
 		snprintf(err, errlen, "limit must be from 1 to 1000");
 		return NULL;
 	}
+	if (lock_history_locked(n, err, errlen))
+		return NULL;
 	struct history_ctx h = { json_array(), n->sess, is_held(n, name) };
 	if (msgstore_history(n->msgs, name, (size_t)limit, history_cb, &h) != LC_OK) {
 		json_decref(h.arr);
@@ -924,6 +928,8 @@ static const struct command {
 	{ CTL_CMD_STOP, stop_json },
 	{ CTL_CMD_GROUP, groups_group_json },
 	{ CTL_CMD_GROUPS, groups_list_json },
+	{ CTL_CMD_LOCK, lock_json },
+	{ CTL_CMD_UNLOCK, unlock_json },
 };
 
 json_t *node_command(struct node *n, const char *cmd, json_t *args, char *err,

@@ -67,7 +67,7 @@ void echo_answer(struct node *n, void *job)
 {
 	struct echo_job *j = job;
 	struct msg *m = malloc(sizeof(*m));
-	if (!m || msgstore_get(n->msgs, j->id, m) != LC_OK || m->outgoing ||
+	if (!m || msgstore_get(n->msgs, j->id, m) != LC_OK || m->outgoing || m->locked ||
 	    strcmp(m->peer, j->name) != 0) {
 		free(m);
 		return;

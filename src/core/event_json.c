@@ -180,6 +180,9 @@ static json_t *fields(const struct node_event *ev)
 				 (json_int_t)ev->u.group_message.seq, "delivered",
 				 (json_int_t)ev->u.group_message.delivered, "of",
 				 (json_int_t)ev->u.group_message.of);
+	case NODE_EV_LOCK:
+		return json_pack("{s:s,s:I}", "state", ev->u.lock.state, "waiting",
+				 (json_int_t)ev->u.lock.waiting);
 	case NODE_EV__COUNT:
 		break;
 	}

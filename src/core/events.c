@@ -24,6 +24,7 @@ static const char *const kind_names[NODE_EV__COUNT] = {
 	[NODE_EV_SPLIT_VIEW_CLEARED] = "split_view_cleared",
 	[NODE_EV_VERIFIED] = "verified",
 	[NODE_EV_STORAGE] = "storage",
+	[NODE_EV_LOCK] = "lock",
 	[NODE_EV_ROTATING] = "rotating",
 	[NODE_EV_ROTATED] = "rotated",
 	[NODE_EV_REVOKING] = "revoking",

@@ -60,6 +60,8 @@ enum node_event_kind {
 	NODE_EV_RECOVERED,      /* u.rotation: it is on the best chain; the node uses it */
 	NODE_EV_GROUP,          /* u.group: a group was made, joined, changed, left */
 	NODE_EV_GROUP_MESSAGE,  /* u.group_message: a group message arrived or was delivered */
+	NODE_EV_LOCK,           /* u.lock: the message store was locked, unlocked, or
+				 * its PIN set or forgotten */
 	NODE_EV__COUNT
 };
 
@@ -147,6 +149,10 @@ struct node_event {
 			uint32_t seq;              /* the sender's sequence in the group */
 			uint32_t delivered, of;    /* out: members that have it, of how many */
 		} group_message;
+		struct {
+			char state[12];            /* "locked", "unlocked", "none" (no PIN) */
+			uint32_t waiting;          /* queued texts that wait for the unlock */
+		} lock;
 	} u;
 };
 

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ctl/pin.h"
 #include "ctl/print.h"
 #include "ctl/protocol.h"
 #include "identity/name.h"
@@ -596,6 +597,68 @@ static bool events_args(int argc, char **argv, json_t **args, char *err,
 	return false;
 }
 
+/* lock [--status | --set-pin | --change-pin | --forget [--confirm]]: the
+ * PINs are read here (pin.h), never taken from the command line. */
+static bool lock_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	char pin[64], old[64], again[64];
+	*args = NULL;
+	const char *opt = argc >= 1 ? argv[0] : "";
+	bool ok = true;
+	if (argc == 0) {
+		*args = json_pack("{s:s}", "action", "lock");
+	} else if (argc == 1 && strcmp(opt, "--status") == 0) {
+		*args = json_pack("{s:s}", "action", "status");
+	} else if (argc == 1 && strcmp(opt, "--set-pin") == 0) {
+		ok = ctl_read_pin("New PIN (4 to 12 digits): ", pin, sizeof(pin), err, errlen);
+		if (ok && isatty(STDIN_FILENO)) {
+			ok = ctl_read_pin("The same PIN again: ", again, sizeof(again), err, errlen);
+			if (ok && strcmp(pin, again) != 0) {
+				snprintf(err, errlen, "the two PINs differ");
+				ok = false;
+			}
+			wipe(again, sizeof(again));
+		}
+		if (ok)
+			*args = json_pack("{s:s,s:s}", "action", "set_pin", "pin", pin);
+		wipe(pin, sizeof(pin));
+	} else if (argc == 1 && strcmp(opt, "--change-pin") == 0) {
+		ok = ctl_read_pin("Current PIN: ", old, sizeof(old), err, errlen) &&
+		     ctl_read_pin("New PIN (4 to 12 digits): ", pin, sizeof(pin), err, errlen);
+		if (ok)
+			*args = json_pack("{s:s,s:s,s:s}", "action", "change_pin", "old_pin", old,
+					  "pin", pin);
+		wipe(old, sizeof(old));
+		wipe(pin, sizeof(pin));
+	} else if (argc >= 1 && argc <= 2 && strcmp(opt, "--forget") == 0 &&
+		   (argc == 1 || strcmp(argv[1], "--confirm") == 0)) {
+		*args = json_pack("{s:s,s:b}", "action", "forget", "confirm", argc == 2);
+	} else {
+		snprintf(err, errlen, "unexpected argument '%s' (--status, --set-pin, "
+			 "--change-pin, --forget [--confirm])", argc > 1 &&
+			 strcmp(opt, "--forget") == 0 ? argv[1] : opt);
+		return false;
+	}
+	return ok && *args != NULL;
+}
+
+/* unlock: the PIN is read here (pin.h). */
+static bool unlock_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	char pin[64];
+	*args = NULL;
+	if (argc > 0) {
+		snprintf(err, errlen, "unexpected argument '%s' (the PIN is read from the "
+			 "terminal or stdin, never the command line)", argv[0]);
+		return false;
+	}
+	if (!ctl_read_pin("PIN: ", pin, sizeof(pin), err, errlen))
+		return false;
+	*args = json_pack("{s:s}", "pin", pin);
+	wipe(pin, sizeof(pin));
+	return *args != NULL;
+}
+
 static const struct command {
 	const char *name;
 	args_fn args;
@@ -625,6 +688,8 @@ static const struct command {
 	{ CTL_CMD_STOP, no_args },
 	{ CTL_CMD_GROUP, group_args },
 	{ CTL_CMD_GROUPS, no_args },
+	{ CTL_CMD_LOCK, lock_args },
+	{ CTL_CMD_UNLOCK, unlock_args },
 };
 
 /* ---- one exchange ---- */
@@ -906,7 +971,7 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
 			"register, names, blocks, block, alarms, join, peers, connect, send, "
 			"history, chats, read, sessions, verify, trust, rotate, revoke, recovery, recover, "
-			"events, stop, group, groups)\n", words[0]);
+			"events, lock, unlock, stop, group, groups)\n", words[0]);
 		return 2;
 	}
 	json_t *args = NULL;
@@ -937,12 +1002,16 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 		return 1;
 	}
 	bool ok = ctl_print_result(stdout, cmd->name, result, c->json);
+	/* An unlock that did not unlock (a wrong PIN, too soon) fails. */
+	const char *state = json_string_value(json_object_get(result, "state"));
+	bool refused = strcmp(cmd->name, CTL_CMD_UNLOCK) == 0 &&
+		       (!state || strcmp(state, "unlocked") != 0);
 	json_decref(result);
 	if (fflush(stdout) != 0 || !ok) {
 		fprintf(stderr, "ledgerchat ctl: cannot write the output\n");
 		return 1;
 	}
-	return 0;
+	return refused ? 1 : 0;
 }
 
 int ctl_client_main(const struct ctl_client_cfg *c, int nwords, char **words)

@@ -117,6 +117,8 @@
 #define CTL_CMD_GROUP "group"     /* args.op: create, add, remove, admin, leave,
 				   * send, history (core/groups.h) */
 #define CTL_CMD_GROUPS "groups"
+#define CTL_CMD_LOCK "lock"
+#define CTL_CMD_UNLOCK "unlock"
 /* The subscription command: answered {"subscribed": true}, then every event
  * the node publishes follows as one JSON object per line.  The server
  * answers it itself; the node never sees it. */

@@ -298,6 +298,14 @@ void sess_recheck(struct sessions *s)
 	s->next_outbox_scan_ms = 0;
 }
 
+void sess_outbox_ready(struct sessions *s)
+{
+	for (int i = 0; i < SESS_MAX; i++)
+		if (s->conns[i].st == S_UP)
+			s->conns[i].want_pump = true;
+	s->next_outbox_scan_ms = 0;
+}
+
 /* ---- timers: handshakes, keepalive, key updates, lifetime, redial ---- */
 
 static lc_err want_dial(void *ctx, const char *peer)

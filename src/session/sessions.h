@@ -249,6 +249,11 @@ lc_err sess_commit(struct sessions *s);
  * again soon (an accepted key releases a held outbox). */
 void sess_recheck(struct sessions *s);
 
+/* The message store was unlocked: texts that waited for it can go now
+ * (every open session sends its outbox at the commit; peers with queued
+ * messages are dialed again soon). */
+void sess_outbox_ready(struct sessions *s);
+
 /* Our ledger tip changed: every session tells its peer our new view (soon:
  * at most one a second) and compares it with the peer's again. */
 void sess_ledger_changed(struct sessions *s);

@@ -249,7 +249,7 @@ static lc_err each(struct msgstore *m, sqlite3_stmt *st, const char *op, msg_fn 
 	lc_err e = msg ? LC_OK : LC_ERR_NOMEM;
 	int rc = SQLITE_DONE;
 	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		msgstore_read_row(st, msg);
+		msgstore_read_row(m, st, msg);
 		e = fn(ctx, msg);
 	}
 	if (!e && rc != SQLITE_DONE)

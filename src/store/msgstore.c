@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/datadir.h"
+#include "store/msglock.h"
 #include "store/msgstore_int.h"
 #include "store/walbuf.h"
 #include "util/log.h"
@@ -78,6 +79,7 @@ struct msgstore {
 	bool failed;        /* a write of the open batch failed: roll it back */
 	uint64_t writes;    /* batches begun, ever */
 	uint64_t writes_seen;   /* ... as msgstore_idle() last saw them */
+	struct msglock *lock;   /* texts sealed at rest (msglock.h) */
 };
 
 const char *msg_status_name(int status)
@@ -174,7 +176,7 @@ static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 			return LC_ERR_DB;
 		}
 	}
-	return LC_OK;
+	return msglock_attach(m->lock, m->db, why, whylen);
 }
 
 static void db_close(struct msgstore *m)
@@ -206,7 +208,9 @@ lc_err msgstore_open(struct msgstore **out, const char *path, char *why, size_t 
 {
 	*out = NULL;
 	struct msgstore *m = calloc(1, sizeof(*m));
-	if (!m || !(m->path = strdup(path))) {
+	if (!m || !(m->path = strdup(path)) || msglock_new(&m->lock) != LC_OK) {
+		if (m)
+			free(m->path);
 		free(m);
 		return LC_ERR_NOMEM;
 	}
@@ -226,8 +230,14 @@ void msgstore_close(struct msgstore *m)
 	if (m->db)
 		msgstore_commit(m);
 	db_close(m);
+	msglock_free(m->lock);
 	free(m->path);
 	free(m);
+}
+
+struct msglock *msgstore_msglock(struct msgstore *m)
+{
+	return m->lock;
 }
 
 /* Writes join the open batch, opening one if none is. */
@@ -239,6 +249,7 @@ static lc_err batch_begin(struct msgstore *m)
 	}
 	if (!sqlite3_get_autocommit(m->db))
 		return LC_OK;
+	msglock_batch(m->lock);
 	m->writes++;
 	int rc = sqlite3_exec(m->db, "BEGIN", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -310,7 +321,13 @@ lc_err msgstore_add(struct msgstore *m, const struct msg *msg)
 	sqlite3_bind_text(st, 2, msg->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, msg->outgoing ? 1 : 0);
 	sqlite3_bind_int64(st, 4, msg->time_ms);
-	sqlite3_bind_text(st, 5, msg->text, -1, SQLITE_STATIC);
+	e = msglock_bind_text(m->lock, st, 5, msg->id, msg->peer, msg->text,
+			      msg->outgoing && msg->status == MSG_QUEUED);
+	if (e) {
+		m->failed = true;
+		mdone(st);
+		return e;
+	}
 	sqlite3_bind_int(st, 6, msg->status);
 	sqlite3_bind_int(st, 7, msg->kind);
 	if (msg->kind != MSG_KIND_DIRECT) {
@@ -328,6 +345,8 @@ lc_err msgstore_add(struct msgstore *m, const struct msg *msg)
 	} else if (rc != SQLITE_DONE) {
 		e = mfail(m, "add", rc);
 		m->failed = true;
+	} else if (!msg->outgoing) {
+		msglock_arrived(m->lock);
 	}
 	mdone(st);
 	return e;
@@ -346,6 +365,7 @@ lc_err msgstore_delivered(struct msgstore *m, const uint8_t id[static MSG_ID_LEN
 	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
+		msglock_delivered(m->lock, id);
 		if (changed)
 			*changed = sqlite3_changes(m->db) > 0;
 	} else {
@@ -356,8 +376,8 @@ lc_err msgstore_delivered(struct msgstore *m, const uint8_t id[static MSG_ID_LEN
 	return e;
 }
 
-/* A row of COLUMNS. */
-static void read_msg(sqlite3_stmt *st, struct msg *out)
+/* A row of COLUMNS (its text opened when it is sealed). */
+static void read_msg(struct msgstore *m, sqlite3_stmt *st, struct msg *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->seq = sqlite3_column_int64(st, 0);
@@ -367,8 +387,8 @@ static void read_msg(sqlite3_stmt *st, struct msg *out)
 	snprintf(out->peer, sizeof(out->peer), "%s", t ? (const char *)t : "");
 	out->outgoing = sqlite3_column_int(st, 3);
 	out->time_ms = sqlite3_column_int64(st, 4);
-	t = sqlite3_column_text(st, 5);
-	snprintf(out->text, sizeof(out->text), "%s", t ? (const char *)t : "");
+	msglock_column_text(m->lock, st, 5, out->id, out->peer, out->text, sizeof(out->text),
+			    &out->locked);
 	out->status = sqlite3_column_int(st, 6);
 	out->kind = sqlite3_column_int(st, 7);
 	if (sqlite3_column_bytes(st, 8) == MSG_GROUP_ID_LEN)
@@ -383,9 +403,9 @@ static void read_msg(sqlite3_stmt *st, struct msg *out)
 	snprintf(out->glist, sizeof(out->glist), "%s", t ? (const char *)t : "");
 }
 
-void msgstore_read_row(sqlite3_stmt *st, struct msg *out)
+void msgstore_read_row(struct msgstore *m, sqlite3_stmt *st, struct msg *out)
 {
-	read_msg(st, out);
+	read_msg(m, st, out);
 }
 
 sqlite3 *msgstore_sqlite(struct msgstore *m)
@@ -412,7 +432,7 @@ lc_err msgstore_get(struct msgstore *m, const uint8_t id[static MSG_ID_LEN], str
 	int rc = sqlite3_step(st);
 	lc_err e = LC_OK;
 	if (rc == SQLITE_ROW)
-		read_msg(st, out);
+		read_msg(m, st, out);
 	else
 		e = rc == SQLITE_DONE ? LC_ERR_NOTFOUND : mfail(m, "get", rc);
 	mdone(st);
@@ -429,7 +449,7 @@ static lc_err each(struct msgstore *m, sqlite3_stmt *st, const char *op, msg_fn 
 		return LC_ERR_NOMEM;
 	}
 	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		read_msg(st, msg);
+		read_msg(m, st, msg);
 		e = fn(ctx, msg);
 	}
 	if (!e && rc != SQLITE_DONE)
@@ -437,6 +457,18 @@ static lc_err each(struct msgstore *m, sqlite3_stmt *st, const char *op, msg_fn 
 	free(msg);
 	mdone(st);
 	return e;
+}
+
+struct outbox_gate { msg_fn fn; void *ctx; bool stopped; };
+
+static lc_err outbox_gate(void *ctx, const struct msg *msg)
+{
+	struct outbox_gate *g = ctx;
+	if (msg->locked) {
+		g->stopped = true;
+		return LC_ERR_AGAIN;
+	}
+	return g->fn(g->ctx, msg);
 }
 
 lc_err msgstore_outbox(struct msgstore *m, const char *peer, int64_t after_seq, size_t max,
@@ -448,7 +480,10 @@ lc_err msgstore_outbox(struct msgstore *m, const char *peer, int64_t after_seq, 
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, after_seq);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	return each(m, st, "outbox", fn, ctx);
+	/* A text that waits for the unlock stops the walk: the order holds. */
+	struct outbox_gate g = { fn, ctx, false };
+	lc_err e = each(m, st, "outbox", outbox_gate, &g);
+	return e == LC_ERR_AGAIN && g.stopped ? LC_OK : e;
 }
 
 lc_err msgstore_history(struct msgstore *m, const char *peer, size_t limit, msg_fn fn,
@@ -519,7 +554,7 @@ static lc_err chat_fill(struct msgstore *m, struct msg_chat *c, int64_t read_seq
 	sqlite3_bind_text(st, 1, c->peer, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		read_msg(st, &c->last);
+		read_msg(m, st, &c->last);
 	mdone(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return mfail(m, "last message", rc);

@@ -75,6 +75,8 @@ struct msg {
 	int64_t gpending;       /* received: waits for member list gpending
 				   before it is shown (0: shown) */
 	char glist[MSG_GROUP_LIST_MAX + 1];  /* MSG_KIND_GROUP_MEMBERS */
+	bool locked;            /* read while locked: the text is sealed, and
+				   text is "" (store/msglock.h) */
 };
 
 const char *msg_status_name(int status);
@@ -106,7 +108,8 @@ typedef lc_err (*msg_fn)(void *ctx, const struct msg *msg);
  * after_seq (0: all), oldest first, at most max. */
 lc_err msgstore_outbox(struct msgstore *m, const char *peer, int64_t after_seq, size_t max,
 		       msg_fn fn, void *ctx);
-/* The last `limit` direct messages with peer, oldest first. */
+/* The last `limit` direct messages with peer, oldest first (while locked,
+ * their texts are "" and locked is set: store/msglock.h). */
 lc_err msgstore_history(struct msgstore *m, const char *peer, size_t limit, msg_fn fn,
 			void *ctx);
 /* Peers with undelivered outgoing messages. */

@@ -18,7 +18,7 @@ lc_err msgstore_begin(struct msgstore *m);
 /* A write of the open batch failed: the commit rolls it back. */
 void msgstore_write_failed(struct msgstore *m);
 /* A row of msgstore.c's COLUMNS into *out. */
-void msgstore_read_row(sqlite3_stmt *st, struct msg *out /* OUT */);
+void msgstore_read_row(struct msgstore *m, sqlite3_stmt *st, struct msg *out /* OUT */);
 #define MSGSTORE_COLUMNS "seq, id, peer, outgoing, time_ms, text, status, kind, gid, " \
 	"gsender, lamport, gseq, gversion, gpending, glist"
 /* At open: the group columns and the groups table (groupstore.c). */

@@ -79,6 +79,12 @@ static void load_conf(struct ui *u)
 			u->dark = true;
 		else if (sscanf(line, "text=%d", &pct) == 1 && pct >= 70 && pct <= 200)
 			u->text_pct = pct;
+		else if (sscanf(line, "lock=%d", &pct) == 1 && pct >= 0 && pct <= 86400)
+			u->lock.idle_lock_s = pct;
+		else if (sscanf(line, "dim=%d", &pct) == 1 && pct >= 0 && pct <= 86400)
+			u->lock.dim_s = pct;
+		else if (sscanf(line, "blank=%d", &pct) == 1 && pct >= 0 && pct <= 86400)
+			u->lock.blank_s = pct;
 	}
 	if (f)
 		fclose(f);
@@ -94,6 +100,8 @@ void app_save_conf(struct ui *u)
 		return;
 	}
 	fprintf(f, "theme=%s\ntext=%d\n", u->dark ? "dark" : "light", u->text_pct);
+	fprintf(f, "lock=%d\ndim=%d\nblank=%d\n", u->lock.idle_lock_s, u->lock.dim_s,
+		u->lock.blank_s);
 	fclose(f);
 }
 
@@ -146,6 +154,9 @@ lc_err ui_open(struct ui **out, const struct ui_cfg *cfg, char *why, size_t whyl
 	u->fullscreen = cfg->fullscreen;
 	u->ledger.sel_block = -1;
 	u->chat.pinned = true;
+	u->lock.idle_lock_s = 120;
+	u->lock.dim_s = 60;
+	u->lock.blank_s = 300;
 	if (cfg->screenshot)
 		snprintf(u->shot, sizeof(u->shot), "%s", cfg->screenshot);
 	if (cfg->data_dir)
@@ -366,7 +377,8 @@ static bool pass(struct ui *u, bool drawing)
 	SDL_Rect kb = { 0, 0, 0, 0 };
 	if (osk_on)
 		kb = rc_bottom(&area, osk_height(c, area));
-	SDL_Rect banner = chrome_banner_rect(u, area);
+	/* "New message from ..." is not for passers-by: none on the lock. */
+	SDL_Rect banner = u->scr != SCR_LOCK ? chrome_banner_rect(u, area) : (SDL_Rect){ 0, 0, 0, 0 };
 	c->hole = banner;
 	chrome_busy(u, &area);
 	/* The chat and the safety number need the room; the others say "demo". */
@@ -380,6 +392,7 @@ static bool pass(struct ui *u, bool drawing)
 	case SCR_VERIFY: scr_verify(u, area); break;
 	case SCR_SETTINGS: scr_settings(u, area); break;
 	case SCR_RECOVERY: scr_recovery(u, area); break;
+	case SCR_LOCK: scr_lock(u, area); break;
 	case SCR__COUNT: break;
 	}
 	if (osk_on && osk_build(&u->osk, c, kb, u->osk_text, sizeof(u->osk_text), &u->osk_keys))
@@ -391,6 +404,7 @@ static bool pass(struct ui *u, bool drawing)
 		SDL_RenderSetClipRect(u->ren, NULL);
 	if (banner.w)
 		chrome_banner(u, banner);
+	lock_overlay(u);
 	w_end(c);
 	if (c->focus != focus_before) {
 		u->osk.hidden = false;
@@ -586,6 +600,14 @@ static void handle(struct ui *u, const SDL_Event *e)
 		}
 		return;
 	}
+	/* A touch that wakes a dimmed or blank screen does nothing else. */
+	if (lock_on_input(u, clock_mono_ms())) {
+		w_clear_edges(c);
+		c->text[0] = '\0';
+		c->keys = 0;
+		u->dirty = true;
+		return;
+	}
 	/* An input event: one pass to let the widgets see it. */
 	for (int i = 0; i < 4 && pass(u, false); i++)
 		;
@@ -610,6 +632,9 @@ static int next_timeout(struct ui *u, uint64_t now)
 	int held = osk_next_ms(&u->osk, now); /* a long press on the keyboard */
 	if (held >= 0 && (t < 0 || held < t))
 		t = held;
+	int l = lock_timeout(u, now);
+	if (l >= 0 && (t < 0 || l < t))
+		t = l;
 	if (u->shot[0] && (t < 0 || t > 50))
 		t = 50;
 	return t;
@@ -628,6 +653,7 @@ static void after_events(struct ui *u)
 	}
 	if (model_refresh(&u->m, now, false))
 		u->dirty = true;
+	lock_tick(u, now);
 	if (u->m.status && u->frames == 0 && u->scr == SCR_FIRST &&
 	    model_bool(&u->m, "registered"))
 		u->scr = SCR_HOME;

@@ -26,7 +26,7 @@
 #include "ui/widgets.h"
 
 enum screen { SCR_FIRST, SCR_HOME, SCR_CHAT, SCR_LEDGER, SCR_VERIFY, SCR_SETTINGS, SCR_RECOVERY,
-	      SCR__COUNT };
+	      SCR_LOCK, SCR__COUNT };
 
 struct first_state {
 	struct textedit name;
@@ -109,6 +109,24 @@ struct settings_state {
 	char old_fp[FINGERPRINT_STR_LEN], new_fp[FINGERPRINT_STR_LEN]; /* OWNER_ROTATING */
 };
 
+/* The lock screen's pad (scr_lock.c): unlock, or set, change or forget
+ * the PIN.  The digits typed are wiped when done. */
+enum lock_mode { LOCK_UNLOCK, LOCK_SET, LOCK_SET_AGAIN, LOCK_CHANGE_OLD, LOCK_CHANGE_NEW,
+		 LOCK_FORGET };
+
+struct lock_state {
+	enum lock_mode mode;
+	char pin[16], first[16], old[16];
+	char msg[MODEL_ERR_MAX];       /* wrong PIN, wait, the node's refusal */
+	bool msg_bad;
+	bool asked;                    /* an unlock is on its way */
+	enum screen before;            /* where to go back to */
+	uint64_t last_input_ms;
+	int idle_lock_s, dim_s, blank_s;  /* ui.conf: lock=, dim=, blank= (0: never) */
+	bool dimmed, blanked;
+	char fixed_time[8];            /* tests: the clock shows this */
+};
+
 /* Settings' recovery key screen.  code is the node's answer to "recovery
  * show", a secret: it and the QR made of it are wiped when the screen is
  * left (recovery_close). */
@@ -165,6 +183,7 @@ struct ui {
 	struct settings_state settings;
 	struct recovery_state recovery;
 	struct demo_state demo;
+	struct lock_state lock;
 
 	bool quit, dirty, motion;
 	int exit_status;
@@ -250,6 +269,22 @@ void scr_ledger(struct ui *u, SDL_Rect area);
 void scr_verify(struct ui *u, SDL_Rect area);
 void scr_settings(struct ui *u, SDL_Rect area);
 void scr_recovery(struct ui *u, SDL_Rect area);
+void scr_lock(struct ui *u, SDL_Rect area);
+/* scr_lock.c: the lock screen in mode; lock now (the node locks first). */
+void lock_open(struct ui *u, enum lock_mode mode);
+void lock_now(struct ui *u);
+/* A PIN is set (the node's status says locked or unlocked). */
+bool lock_pin_set(struct ui *u);
+/* Input arrived: true when it only woke a dimmed or blank screen. */
+bool lock_on_input(struct ui *u, uint64_t now);
+/* After events: follow the node's lock, lock when idle, dim, blank. */
+void lock_tick(struct ui *u, uint64_t now);
+/* Milliseconds until lock_tick has something to do; -1: nothing. */
+int lock_timeout(struct ui *u, uint64_t now);
+/* The veil over a dimmed screen, black over a blank one. */
+void lock_overlay(struct ui *u);
+/* Settings' Lock part at (x, y), w wide; returns its height. */
+int lock_settings(struct ui *u, int x, int y, int w);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
 /* The day separator's words for a message at t (seconds since 1970)

@@ -527,6 +527,10 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 	case NODE_EV_RECOVERING:
 		m->need |= NEED_STATUS;
 		break;
+	case NODE_EV_LOCK:
+		/* Locked or unlocked elsewhere (ctl): the status says which. */
+		need_now(m, NEED_STATUS | NEED_HISTORY);
+		break;
 	case NODE_EV_RECOVERED:
 		m->need |= NEED_STATUS | NEED_NAMES;
 		snprintf(m->rotated_fp, sizeof(m->rotated_fp), "%s",

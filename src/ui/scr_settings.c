@@ -265,6 +265,8 @@ void scr_settings(struct ui *u, SDL_Rect area)
 		app_set_fullscreen(u, fs);
 	y += row;
 
+	y += lock_settings(u, x, y, w);
+
 	y += section(u, x, y, w, "This device");
 	char buf[200];
 	const char *reg = model_str(m, "registration");

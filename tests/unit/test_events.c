@@ -167,6 +167,9 @@ static const struct row {
 			    .height = 15 } },
 	  "{\"name\":\"alice\",\"old_fingerprint\":\"CCCC\",\"new_fingerprint\":\"DDDD\","
 	  "\"height\":15}" },
+	{ "lock",
+	  { .kind = NODE_EV_LOCK, .time = T0, .u.lock = { .state = "locked", .waiting = 2 } },
+	  "{\"state\":\"locked\",\"waiting\":2}" },
 	{ "revoking",
 	  { .kind = NODE_EV_REVOKING, .time = T0, .u.revocation = { .name = "alice" } },
 	  "{\"name\":\"alice\"}" },
