@@ -101,4 +101,9 @@ void bench_chat(const char *tmp, int rounds);
 void bench_chat_rss(const struct chain *c, const char *bin, const char *full_dir,
 		    const char *tmp);
 
+/* bench_group.c: 32 node processes, a group of all of them: a fan-out to
+ * 31 against 31 direct sends, and the group's message rate.  tmp for their
+ * data directories. */
+void bench_group(const char *bin, const char *tmp, int rounds);
+
 #endif
