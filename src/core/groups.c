@@ -522,3 +522,32 @@ out:
 	free(m);
 	return group;
 }
+
+/* ---- key changes of members ---- */
+
+struct alarm_ctx { struct node *n; const char *name; bool held; };
+
+static lc_err alarm_one(void *ctx, const struct msg_group *g)
+{
+	struct alarm_ctx *a = ctx;
+	if (g->state != GROUP_MEMBER || !group_has(g, a->name))
+		return LC_OK;
+	struct msg_group copy = *g;
+	lc_err rc = a->held
+		? groups_notice(a->n, &copy, a->name, "%s's key changed without a valid "
+				"rotation: messages to %s are held until you accept the new "
+				"key (the others get them)", a->name, a->name)
+		: groups_notice(a->n, &copy, a->name, "%s's key is settled: the messages "
+				"held for %s go now", a->name, a->name);
+	if (rc)
+		LOG_W("node", "cannot note a key change in a group: %s", lc_strerror(rc));
+	return LC_OK;
+}
+
+void groups_on_alarm(struct node *n, const char *name, bool held)
+{
+	if (!n->msgs)
+		return;     /* at start, before messages.db is open */
+	struct alarm_ctx a = { n, name, held };
+	groupstore_list(n->msgs, alarm_one, &a);
+}
