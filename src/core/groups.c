@@ -364,8 +364,27 @@ static enum sess_group_verdict on_group_members(struct node *n, const char *peer
 		v = SESS_GROUP_REFUSED;
 		goto out;
 	}
-	if (f->version <= g->version || g->state != GROUP_MEMBER) {
-		v = SESS_GROUP_KNOWN;   /* seen, or we are out of it */
+	if (f->version <= g->version) {
+		v = SESS_GROUP_KNOWN;   /* seen */
+		goto out;
+	}
+	if (g->state != GROUP_MEMBER) {
+		/* We left or were removed: only a list that takes us back in,
+		 * from the admin we knew, changes anything. */
+		if (!has_name(f, me) || strcmp(f->admin, peer) != 0) {
+			v = SESS_GROUP_KNOWN;
+			goto out;
+		}
+		from_frame(g, f);
+		g->state = GROUP_MEMBER;
+		if ((rc = groupstore_put(n->msgs, g)) ||
+		    (rc = groups_notice(n, g, peer, "%s added you to \"%s\" again", peer,
+					g->title))) {
+			snprintf(why, whylen, "%s", lc_strerror(rc));
+			goto out;
+		}
+		groups_event(n, g, "joined", peer);
+		v = SESS_GROUP_KNOWN;
 		goto out;
 	}
 	*was = *g;

@@ -412,6 +412,23 @@ TEST_T(groups_removed_member_gets_nothing_and_forgeries_are_struck, 600)
 	const char *dan_send[] = { "group", "send", gid, "am I here?", NULL };
 	CHECK(ctl_plain(&t[3], dan_send, err, sizeof(err)) != 0);
 
+	/* ann takes dan back: dan gets what is said from then on, not what
+	 * was said while he was out. */
+	const char *readd[] = { "group", "add", gid, "dan", NULL };
+	CHECK(ctl_plain(&t[0], readd, err, sizeof(err)) == 0);
+	WAIT_UNTIL(in_state(&t[3], gid, "member", 3), 60000);
+	WAIT_UNTIL(in_state(&t[2], gid, "member", 3), 60000);
+	gsend(&t[2], gid, "welcome back");
+	WAIT_UNTIL(messages(&t[3], gid, NULL, 0) == 2, 60000);
+	static char dan_sees[4096];
+	messages(&t[3], gid, dan_sees, sizeof(dan_sees));
+	CHECK(strstr(dan_sees, "after") == NULL);
+	CHECK(strstr(dan_sees, "cat: welcome back") != NULL);
+	/* And out again, for what follows. */
+	CHECK(ctl_plain(&t[0], rm, err, sizeof(err)) == 0);
+	WAIT_UNTIL(in_state(&t[3], gid, "removed", 0), 60000);
+	WAIT_UNTIL(in_state(&t[2], gid, "member", 4), 60000);
+
 	/* eve, no member, sends cat a well-formed group message over a real
 	 * session with her registered key: refused, and a strike. */
 	CHECK_INT(tnode_stop(&t[4], 20000), ==, 0);
@@ -419,7 +436,7 @@ TEST_T(groups_removed_member_gets_nothing_and_forgeries_are_struck, 600)
 	f->type = FRAME_GROUP_MSG;
 	CHECK_OK(hex_decode(f->u.group_msg.gid, 16, gid));
 	memset(f->u.group_msg.id, 0x5a, 16);
-	f->u.group_msg.version = 2;
+	f->u.group_msg.version = 4;
 	f->u.group_msg.lamport = 100;
 	f->u.group_msg.seq = 1;
 	f->u.group_msg.time_ms = 1;
@@ -436,7 +453,7 @@ TEST_T(groups_removed_member_gets_nothing_and_forgeries_are_struck, 600)
 	struct frame_group_members *g = &f->u.group_members;
 	CHECK_OK(hex_decode(g->gid, 16, gid));
 	memset(g->id, 0x6b, 16);
-	g->version = 3;
+	g->version = 5;
 	g->lamport = 200;
 	snprintf(g->title, sizeof(g->title), "mine now");
 	snprintf(g->admin, sizeof(g->admin), "ben");
@@ -450,11 +467,11 @@ TEST_T(groups_removed_member_gets_nothing_and_forgeries_are_struck, 600)
 	json_t *ge = group_entry(&t[2], gid);
 	CHECK(ge != NULL);
 	CHECK_STR(jstr(ge, "admin"), "ann");
-	CHECK_INT(json_integer_value(json_object_get(ge, "version")), ==, 2);
+	CHECK_INT(json_integer_value(json_object_get(ge, "version")), ==, 4);
 	CHECK_INT(json_array_size(json_object_get(ge, "members")), ==, 3);
 	json_decref(ge);
-	CHECK_INT(messages(&t[2], gid, NULL, 0), ==, 4);
-	CHECK_INT(messages(&t[3], gid, NULL, 0), ==, 1);
+	CHECK_INT(messages(&t[2], gid, NULL, 0), ==, 5);
+	CHECK_INT(messages(&t[3], gid, NULL, 0), ==, 2);
 
 	for (int i = 0; i < 4; i++)
 		if (i != 1)
