@@ -18,6 +18,7 @@
 #include "ui/draw.h"
 #include "ui/font.h"
 #include "ui/model.h"
+#include "ui/model_groups.h"
 #include "ui/osk.h"
 #include "ui/qr.h"
 #include "ui/textedit.h"
@@ -26,7 +27,7 @@
 #include "ui/widgets.h"
 
 enum screen { SCR_FIRST, SCR_HOME, SCR_CHAT, SCR_LEDGER, SCR_VERIFY, SCR_SETTINGS, SCR_RECOVERY,
-	      SCR__COUNT };
+	      SCR_GROUP, SCR__COUNT };
 
 struct first_state {
 	struct textedit name;
@@ -65,6 +66,21 @@ struct chat_state {
 	char shown_pinned[FINGERPRINT_STR_LEN], shown_ledger[FINGERPRINT_STR_LEN];
 	char shown_number[100];
 	bool shown_was_verified;
+};
+
+/* A group chat (scr_group.c). */
+struct group_ui_state {
+	char gid[33];
+	struct model_group_row row;    /* its row: title, last message */
+	json_t *hist;                  /* the node's group history (owned) */
+	json_t *info;                  /* its entry in `groups` (owned) */
+	uint64_t gen;                  /* model groups_gen hist was read at */
+	bool members;                  /* the members panel is open */
+	struct textedit msg;
+	char err[256];                 /* why the history cannot be read */
+	/* What the last pass showed (tests). */
+	char status_line[120];
+	char shown_delivery[200];      /* the last own message's delivery line */
 };
 
 struct ui_ledger_state {
@@ -157,6 +173,7 @@ struct ui {
 	struct verify_state verify;
 	struct settings_state settings;
 	struct recovery_state recovery;
+	struct group_ui_state group;
 	struct demo_state demo;
 
 	bool quit, dirty, motion;
@@ -234,6 +251,11 @@ void scr_ledger(struct ui *u, SDL_Rect area);
 void scr_verify(struct ui *u, SDL_Rect area);
 void scr_settings(struct ui *u, SDL_Rect area);
 void scr_recovery(struct ui *u, SDL_Rect area);
+void scr_group(struct ui *u, SDL_Rect area);
+/* The group chat gid (32 hex digits) on the group screen; group_close
+ * frees what it holds (ui_close calls it). */
+void group_open(struct ui *u, const char *gid);
+void group_close(struct ui *u);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
 /* The verify screen for name's key as the ledger holds it now (its

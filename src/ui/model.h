@@ -89,6 +89,8 @@ struct model {
 
 	char rotated_fp[FINGERPRINT_STR_LEN]; /* our new key, once a rotation of ours is done */
 
+	uint64_t groups_gen;         /* bumped by each group event (scr_group reloads) */
+
 	char banner[320];            /* the message on top of every screen */
 	bool banner_bad;
 	uint64_t banner_until;

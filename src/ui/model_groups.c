@@ -109,16 +109,21 @@ bool model_group_do(struct model *m, const char *op, const char *gid, const char
 	return ok;
 }
 
-uint32_t model_sender_colour(const char *name)
+uint32_t model_sender_colour(const char *name, bool dark)
 {
-	/* Mid-dark tones that hold contrast on a light bubble. */
-	static const uint32_t palette[] = { 0xc62828, 0xad1457, 0x6a1b9a, 0x283593,
-					    0x0277bd, 0x00695c, 0x2e7d32, 0x9e6a00,
-					    0xd84315, 0x4e342e, 0x37474f, 0x5d4037 };
+	/* Twelve hues, dark tones for a light bubble and light ones for a
+	 * dark bubble; a name has the same hue in both. */
+	static const uint32_t light_bg[] = { 0xc62828, 0xad1457, 0x6a1b9a, 0x283593,
+					     0x0277bd, 0x00695c, 0x2e7d32, 0x9e6a00,
+					     0xd84315, 0x4e342e, 0x37474f, 0x5d4037 };
+	static const uint32_t dark_bg[] = { 0xef9a9a, 0xf48fb1, 0xce93d8, 0x9fa8da,
+					    0x81d4fa, 0x80cbc4, 0xa5d6a7, 0xffe082,
+					    0xffab91, 0xbcaaa4, 0xb0bec5, 0xd7ccc8 };
 	uint32_t h = 2166136261u;   /* FNV-1a */
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		h = (h ^ *p) * 16777619u;
-	return palette[h % (sizeof(palette) / sizeof(palette[0]))];
+	size_t i = h % (sizeof(light_bg) / sizeof(light_bg[0]));
+	return dark ? dark_bg[i] : light_bg[i];
 }
 
 void model_group_delivery(json_t *msg, char *out, size_t n)

@@ -49,9 +49,9 @@ bool model_group_create(struct model *m, const char *title, const char *const *n
  * "send" (name is the text).  false with err[]. */
 bool model_group_do(struct model *m, const char *op, const char *gid, const char *name,
 		    char *err, size_t errlen);
-/* A sender's colour in a group chat: the same for a name everywhere, from
- * a palette readable on the chat's background (0xRRGGBB). */
-uint32_t model_sender_colour(const char *name);
+/* A sender's colour in a group chat: the same hue for a name everywhere,
+ * a tone readable on the theme's bubbles (dark: the dark theme), 0xRRGGBB. */
+uint32_t model_sender_colour(const char *name, bool dark);
 /* "delivered to 3 of 4", "waiting for dan", "held: dan's key changed" for
  * one of our own messages of a history, into out[n]. */
 void model_group_delivery(json_t *msg, char *out, size_t n);

@@ -112,10 +112,11 @@ TEST(model_group_delivery_line_and_colours)
 	model_group_delivery(msg, line, sizeof(line));
 	CHECK_STR(line, "");
 	json_decref(msg);
-	CHECK_INT(model_sender_colour("ann"), ==, model_sender_colour("ann"));
+	CHECK_INT(model_sender_colour("ann", false), ==, model_sender_colour("ann", false));
 	int differ = 0;
 	const char *names[] = { "ann", "ben", "cat", "dan", "eve", "fay" };
 	for (int i = 1; i < 6; i++)
-		differ += model_sender_colour(names[i]) != model_sender_colour(names[0]);
+		differ += model_sender_colour(names[i], false) != model_sender_colour(names[0], false);
 	CHECK(differ >= 3);
+	CHECK(model_sender_colour("ann", true) != model_sender_colour("ann", false));
 }
