@@ -81,6 +81,14 @@ struct group_ui_state {
 	/* What the last pass showed (tests). */
 	char status_line[120];
 	char shown_delivery[200];      /* the last own message's delivery line */
+	/* The "new group" flow (group_new): a title, members picked from the
+	 * names on the ledger. */
+	bool creating;
+	struct textedit title;
+	char picked[31][NAME_MAX_LEN + 1];
+	int n_picked;
+	struct w_scroll pick_list;
+	char create_err[256];          /* the node's reason, when it refused */
 };
 
 struct ui_ledger_state {
@@ -255,6 +263,8 @@ void scr_group(struct ui *u, SDL_Rect area);
 /* The group chat gid (32 hex digits) on the group screen; group_close
  * frees what it holds (ui_close calls it). */
 void group_open(struct ui *u, const char *gid);
+/* The "new group" flow on the group screen: Create opens the new group. */
+void group_new(struct ui *u);
 void group_close(struct ui *u);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);

@@ -4,7 +4,8 @@
  * colour, our own with their delivery state ("delivered to 3 of 4; waiting
  * for dan"), notices (who came, who went, a key that changed) as quiet
  * lines; the text field and Send; and a members panel with the admin's
- * actions (make admin, remove) and Leave.
+ * actions (make admin, remove) and Leave.  And the "new group" flow: a
+ * title and members picked from the names on the ledger.
  *
  * Everything goes through the model's group functions (model_groups.h):
  * the history is read again when a group event says it changed.  The list
@@ -45,11 +46,23 @@ void group_open(struct ui *u, const char *gid)
 {
 	struct group_ui_state *gs = &u->group;
 	snprintf(gs->gid, sizeof(gs->gid), "%s", gid);
+	gs->creating = false;
 	memset(&gs->row, 0, sizeof(gs->row));
 	gs->members = false;
 	gs->err[0] = '\0';
 	te_clear(&gs->msg);
 	load(u);
+	app_go(u, SCR_GROUP);
+}
+
+void group_new(struct ui *u)
+{
+	struct group_ui_state *gs = &u->group;
+	gs->creating = true;
+	gs->n_picked = 0;
+	gs->create_err[0] = '\0';
+	gs->pick_list.scroll = 0;
+	te_clear(&gs->title);
 	app_go(u, SCR_GROUP);
 }
 
@@ -227,12 +240,98 @@ static void members(struct ui *u, SDL_Rect area)
 		act(u, "leave", NULL);
 }
 
+/* ---- a new group ---- */
+
+static int picked_at(struct group_ui_state *gs, const char *name)
+{
+	for (int i = 0; i < gs->n_picked; i++)
+		if (strcmp(gs->picked[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static void toggle(struct group_ui_state *gs, const char *name)
+{
+	int i = picked_at(gs, name);
+	if (i >= 0) {
+		memmove(gs->picked[i], gs->picked[i + 1],
+			(size_t)(gs->n_picked - i - 1) * sizeof(gs->picked[0]));
+		gs->n_picked--;
+	} else if (gs->n_picked < (int)(sizeof(gs->picked) / sizeof(gs->picked[0]))) {
+		snprintf(gs->picked[gs->n_picked++], sizeof(gs->picked[0]), "%s", name);
+	}
+}
+
+static void creating(struct ui *u, SDL_Rect area)
+{
+	struct wctx *c = &u->w;
+	struct group_ui_state *gs = &u->group;
+	const struct theme *th = TH(u);
+	char sub[80];
+	snprintf(sub, sizeof(sub), "%d of at most 31 picked (you make 32)", gs->n_picked);
+	int bw = button_w(u, "Create", FACE_BOLD);
+	SDL_Rect btns = chrome_header(u, &area, "New group", sub, bw + U(c, 16));
+	bool can = gs->n_picked > 0 && gs->title.len > 0;
+	SDL_Rect br = rc_inset(btns, U(c, 8));
+	if (!can) {
+		w_button_off(c, br, "Create");
+	} else if (w_button(c, w_id("g-create", 0), br, "Create", BTN_PRIMARY)) {
+		const char *names[31];
+		for (int i = 0; i < gs->n_picked; i++)
+			names[i] = gs->picked[i];
+		char gid[33];
+		if (model_group_create(&u->m, gs->title.s, names, (size_t)gs->n_picked, gid,
+				       gs->create_err, sizeof(gs->create_err))) {
+			gs->creating = false;
+			group_open(u, gid);
+			return;
+		}
+	}
+	SDL_Rect tr = rc_top(&area, U(c, 64));
+	w_textfield(c, w_id("g-title", 0), rc_inset(tr, U(c, 8)), &gs->title, "Group name", 0);
+	if (gs->create_err[0]) {
+		SDL_Rect nr = rc_inset(area, U(c, 8));
+		int h = chrome_notice(u, nr, gs->create_err, true, false);
+		chrome_notice(u, rc_inset(rc_top(&area, h + U(c, 16)), U(c, 8)), gs->create_err,
+			      true, true);
+	}
+	/* Everyone active on the ledger but us. */
+	const char *me = model_str(&u->m, "name");
+	json_t *names = u->m.names;
+	int idx[512], n = 0;
+	for (size_t i = 0; json_is_array(names) && i < json_array_size(names) && n < 512; i++) {
+		json_t *e = json_array_get(names, i);
+		if (strcmp(jstr(e, "name"), me) != 0 && strcmp(jstr(e, "status"), "active") == 0)
+			idx[n++] = (int)i;
+	}
+	int row_h = U(c, 56), first, last;
+	w_list_begin(c, w_id("g-pick-list", 0), &gs->pick_list, area, n, row_h, &first, &last);
+	for (int i = first; i < last; i++) {
+		SDL_Rect row = w_list_row(&gs->pick_list, area, row_h, i);
+		const char *who = jstr(json_array_get(names, (size_t)idx[i]), "name");
+		bool on = picked_at(gs, who) >= 0;
+		char label[64];
+		snprintf(label, sizeof(label), "%s %s", on ? "\xE2\x9C\x93" : "  ", who);
+		if (w_button(c, w_id("g-pick", i), rc_inset(row, U(c, 4)), label,
+			     on ? BTN_NAV_ON : BTN_FLAT))
+			toggle(gs, who);
+		if (c->drawing)
+			draw_fill(&u->draw, (SDL_Rect){ row.x, row.y + row.h - 1, row.w, 1 },
+				  th->border);
+	}
+	w_list_end(c, &gs->pick_list, area, n, row_h);
+}
+
 /* ---- the screen ---- */
 
 void scr_group(struct ui *u, SDL_Rect area)
 {
 	struct wctx *c = &u->w;
 	struct group_ui_state *gs = &u->group;
+	if (gs->creating) {
+		creating(u, area);
+		return;
+	}
 	if (gs->gen != u->m.groups_gen)
 		load(u);
 	json_t *info = gs->info;

@@ -19,7 +19,7 @@
 #define GID "00112233445566778899aabbccddeeff"
 
 struct fake {
-	json_t *status, *groups, *hist;
+	json_t *status, *groups, *hist, *names, *create_args;
 	char last_op[16], last_name[64], last_text[200];
 	int ops;
 };
@@ -43,6 +43,12 @@ static json_t *answer(struct fake *f, const char *cmd, json_t *args, char *err, 
 			return json_deep_copy(f->hist);
 		}
 		snprintf(f->last_op, sizeof(f->last_op), "%s", op ? op : "");
+		if (op && strcmp(op, "create") == 0) {
+			json_decref(f->create_args);
+			f->create_args = json_deep_copy(args);
+			f->ops++;
+			return json_pack("{s:s}", "group", GID);
+		}
 		const char *name = json_string_value(json_object_get(args, "name"));
 		const char *text = json_string_value(json_object_get(args, "text"));
 		snprintf(f->last_name, sizeof(f->last_name), "%s", name ? name : "");
@@ -50,7 +56,9 @@ static json_t *answer(struct fake *f, const char *cmd, json_t *args, char *err, 
 		f->ops++;
 		return json_object();
 	}
-	if (strcmp(cmd, "names") == 0 || strcmp(cmd, "alarms") == 0 ||
+	if (strcmp(cmd, "names") == 0)
+		return json_deep_copy(f->names);
+	if (strcmp(cmd, "alarms") == 0 ||
 	    strcmp(cmd, "sessions") == 0 || strcmp(cmd, "blocks") == 0 ||
 	    strcmp(cmd, "peers") == 0)
 		return json_array();
@@ -96,6 +104,11 @@ static void fake_init(struct fake *f)
 		"id", "m4", "from", "ann", "text", "Dan, please check your key with me.", "time_ms",
 		t0 + 240000, "direction", "out", "status", "held", "delivered", 2, "of", 3,
 		"waiting", "dan", "held", "dan");
+	f->names = json_array();
+	static const char *const who[] = { "ann", "ben", "cat", "dan", "eve", "fay" };
+	for (int i = 0; i < 6; i++)
+		json_array_append_new(f->names, json_pack("{s:s,s:s}", "name", who[i], "status",
+							  i == 4 ? "revoked" : "active"));
 	CHECK(f->status && f->groups && f->hist);
 }
 
@@ -104,6 +117,8 @@ static void fake_free(struct fake *f)
 	json_decref(f->status);
 	json_decref(f->groups);
 	json_decref(f->hist);
+	json_decref(f->names);
+	json_decref(f->create_args);
 }
 
 /* ---- driving the window (as test_ui.c does) ---- */
@@ -231,6 +246,42 @@ static void group_screen(int w, int h)
 	ui_close(u);
 	fake_free(&f);
 }
+
+/* New group: a title, two names picked from the ledger's (not ours, not a
+ * revoked one), Create: the node is asked, the new group opens. */
+static void new_group(int w, int h)
+{
+	struct fake f;
+	fake_init(&f);
+	struct ui *u = open_ui(w, h, &f);
+	uint64_t end = clock_mono_ms() + 5000;
+	while (json_array_size(u->m.names) == 0 && clock_mono_ms() < end)
+		app_pump(u, 20);
+	group_new(u);
+	app_pump(u, 0);
+	CHECK_INT(u->scr, ==, SCR_GROUP);
+	CHECK(!w_rect_of(&u->w, w_id("g-create", 0), &(SDL_Rect){ 0 }));  /* nothing yet */
+	tap(u, "g-title", 0);
+	type_text(u, "Lunch");
+	tap(u, "g-pick", 0);     /* ben (ann is us) */
+	tap(u, "g-pick", 2);     /* dan (eve is revoked, not listed) */
+	CHECK_INT(u->group.n_picked, ==, 2);
+	shot(u, "group-new");
+	tap(u, "g-create", 0);
+	CHECK(f.create_args != NULL);
+	CHECK_STR(json_string_value(json_object_get(f.create_args, "title")), "Lunch");
+	json_t *names = json_object_get(f.create_args, "names");
+	CHECK_INT(json_array_size(names), ==, 2);
+	CHECK_STR(json_string_value(json_array_get(names, 0)), "ben");
+	CHECK_STR(json_string_value(json_array_get(names, 1)), "dan");
+	CHECK(!u->group.creating);
+	CHECK_STR(u->group.gid, GID);
+	ui_close(u);
+	fake_free(&f);
+}
+
+TEST(ui_group_new_800x480) { new_group(800, 480); }
+TEST(ui_group_new_portrait_480x800) { new_group(480, 800); }
 
 TEST(ui_group_chat_800x480) { group_screen(800, 480); }
 TEST(ui_group_chat_portrait_480x800) { group_screen(480, 800); }
