@@ -463,15 +463,25 @@ lc_err groups_apply_change(struct node *n, struct msg_group *g, const char *add,
 	g->lamport++;
 	if ((rc = groupstore_put(n->msgs, g)))
 		goto store_failed;
-	/* Every member of the new list hears of it, and the one removed. */
-	for (unsigned i = 0; i < g->n_members && !rc; i++)
-		if (strcmp(g->members[i], groups_me(n)) != 0)
-			rc = groups_queue_list(n, g, g->members[i], why, whylen);
+	/* Every member of the new list hears of it, and the one removed.  A
+	 * member gone from the ledger since cannot: skipped, so the change is
+	 * never half written (the batch commits what was queued). */
+	for (unsigned i = 0; i < g->n_members && !rc; i++) {
+		if (strcmp(g->members[i], groups_me(n)) == 0)
+			continue;
+		rc = groups_queue_list(n, g, g->members[i], why, whylen);
+		if (rc == LC_ERR_NOTFOUND || rc == LC_ERR_REJECTED) {
+			LOG_W("node", "group change not sent to '%s': %s", g->members[i], why);
+			rc = LC_OK;
+		}
+	}
 	if (!rc && remove && strcmp(remove, groups_me(n)) != 0) {
 		int dropped = 0;
 		rc = groupstore_drop_copies(n->msgs, g->gid, remove, &dropped);
 		if (!rc)
 			rc = groups_queue_list(n, g, remove, why, whylen);
+		if (rc == LC_ERR_NOTFOUND || rc == LC_ERR_REJECTED)
+			rc = LC_OK;   /* gone from the ledger: nothing to tell it */
 		if (!rc && dropped)
 			LOG_I("node", "%d group messages to '%s' not sent: removed", dropped,
 			      remove);
