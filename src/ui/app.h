@@ -89,6 +89,7 @@ struct group_ui_state {
 	int n_picked;
 	struct w_scroll pick_list;
 	char create_err[256];          /* the node's reason, when it refused */
+	struct textedit add;           /* members panel: a name to add (admin) */
 };
 
 struct ui_ledger_state {

@@ -4,7 +4,7 @@
  * colour, our own with their delivery state ("delivered to 3 of 4; waiting
  * for dan"), notices (who came, who went, a key that changed) as quiet
  * lines; the text field and Send; and a members panel with the admin's
- * actions (make admin, remove) and Leave.  And the "new group" flow: a
+ * actions (add by name, make admin, remove) and Leave.  And the "new group" flow: a
  * title and members picked from the names on the ledger.
  *
  * Everything goes through the model's group functions (model_groups.h):
@@ -232,6 +232,24 @@ static void members(struct ui *u, SDL_Rect area)
 		}
 		w_label(c, name, FACE_SANS, FS_BODY, rgb_of(model_sender_colour(who, u->dark)), ALIGN_LEFT,
 			label);
+	}
+	if (admin && in) {
+		/* Add a member by name (the node checks it is on the ledger and
+		 * that the group stays within 32). */
+		SDL_Rect ar = rc_inset(rc_top(&body, U(c, 60)), U(c, 6));
+		SDL_Rect ab = rc_right(&ar, button_w(u, "Add", FACE_SANS) + U(c, 16));
+		ab.x += U(c, 8);
+		ab.w -= U(c, 8);
+		bool enter = w_textfield(c, w_id("g-add-name", 0), ar, &u->group.add,
+					 "Name to add", 0);
+		if (u->group.add.len == 0) {
+			w_button_off(c, ab, "Add");
+		} else if (w_button(c, w_id("g-add", 0), ab, "Add", BTN_PRIMARY) || enter) {
+			char name[NAME_MAX_LEN + 1];
+			snprintf(name, sizeof(name), "%s", u->group.add.s);
+			te_clear(&u->group.add);
+			act(u, "add", name);
+		}
 	}
 	SDL_Rect foot = rc_top(&body, U(c, 60));
 	if (in && w_button(c, w_id("g-leave", 0), rc_inset(rc_right(&foot, button_w(u,

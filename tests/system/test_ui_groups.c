@@ -239,10 +239,16 @@ static void group_screen(int w, int h)
 	tap(u, "g-members", 0);
 	app_draw(u);
 	CHECK(count_colour(u, model_sender_colour("dan", u->dark)) > 0);
+	CHECK(w_rect_of(&u->w, w_id("g-add-name", 0), &(SDL_Rect){ 0 }));
 	shot(u, "group-members");
 	tap(u, "g-remove", 2);   /* ann, ben, cat, dan: cat */
 	CHECK_STR(f.last_op, "remove");
 	CHECK_STR(f.last_name, "cat");
+	tap(u, "g-add-name", 0);
+	type_text(u, "fay");
+	tap(u, "g-add", 0);
+	CHECK_STR(f.last_op, "add");
+	CHECK_STR(f.last_name, "fay");
 	ui_close(u);
 	fake_free(&f);
 }
