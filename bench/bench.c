@@ -4,7 +4,7 @@
  * rounds; the machines are shared, so ratios against a baseline taken
  * seconds apart mean more than absolute numbers.
  *
- *   build/release/bench/bench [--quick]
+ *   build/release/bench/bench [--quick] [--chat | --group] [--bin PATH]
  */
 #include <pthread.h>
 #include <signal.h>
@@ -684,6 +684,7 @@ int main(int argc, char **argv)
 		return bench_i18n_rss_child(argv[2]);
 	bool list_only = false;   /* --chat-list: only the chat list's rows */
 	bool redial_only = false; /* --redial: only the back-online delivery row */
+	bool group_only = false;  /* --group: only the group rows */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			rounds = 3;
@@ -697,6 +698,8 @@ int main(int argc, char **argv)
 			list_only = true;
 		else if (strcmp(argv[i], "--redial") == 0)
 			redial_only = true;
+		else if (strcmp(argv[i], "--group") == 0)
+			group_only = true;
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -724,6 +727,11 @@ int main(int argc, char **argv)
 	}
 	if (i18n_only) {
 		bench_i18n();
+		rm_rf(dir);
+		return 0;
+	}
+	if (group_only) {
+		bench_group(bin, dir, rounds);
 		rm_rf(dir);
 		return 0;
 	}
@@ -757,6 +765,7 @@ int main(int argc, char **argv)
 	bench_chat_sealed(dir, rounds);
 	bench_chat_rss(&c, bin, chain_dir, dir);
 	bench_redial(bin, dir, rounds);
+	bench_group(bin, dir, rounds);
 	bench_ui();
 	bench_i18n();
 	bench_chat_list();

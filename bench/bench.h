@@ -123,4 +123,9 @@ void bench_i18n(void);
  * latin|mixed|all); its exit status. */
 int bench_i18n_rss_child(const char *what);
 
+/* bench_group.c: 32 node processes, a group of all of them: a fan-out to
+ * 31 against 31 direct sends, and the group's message rate.  tmp for their
+ * data directories. */
+void bench_group(const char *bin, const char *tmp, int rounds);
+
 #endif

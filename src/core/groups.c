@@ -364,8 +364,27 @@ static enum sess_group_verdict on_group_members(struct node *n, const char *peer
 		v = SESS_GROUP_REFUSED;
 		goto out;
 	}
-	if (f->version <= g->version || g->state != GROUP_MEMBER) {
-		v = SESS_GROUP_KNOWN;   /* seen, or we are out of it */
+	if (f->version <= g->version) {
+		v = SESS_GROUP_KNOWN;   /* seen */
+		goto out;
+	}
+	if (g->state != GROUP_MEMBER) {
+		/* We left or were removed: only a list that takes us back in,
+		 * from the admin we knew, changes anything. */
+		if (!has_name(f, me) || strcmp(f->admin, peer) != 0) {
+			v = SESS_GROUP_KNOWN;
+			goto out;
+		}
+		from_frame(g, f);
+		g->state = GROUP_MEMBER;
+		if ((rc = groupstore_put(n->msgs, g)) ||
+		    (rc = groups_notice(n, g, peer, "%s added you to \"%s\" again", peer,
+					g->title))) {
+			snprintf(why, whylen, "%s", lc_strerror(rc));
+			goto out;
+		}
+		groups_event(n, g, "joined", peer);
+		v = SESS_GROUP_KNOWN;
 		goto out;
 	}
 	*was = *g;
@@ -444,15 +463,25 @@ lc_err groups_apply_change(struct node *n, struct msg_group *g, const char *add,
 	g->lamport++;
 	if ((rc = groupstore_put(n->msgs, g)))
 		goto store_failed;
-	/* Every member of the new list hears of it, and the one removed. */
-	for (unsigned i = 0; i < g->n_members && !rc; i++)
-		if (strcmp(g->members[i], groups_me(n)) != 0)
-			rc = groups_queue_list(n, g, g->members[i], why, whylen);
+	/* Every member of the new list hears of it, and the one removed.  A
+	 * member gone from the ledger since cannot: skipped, so the change is
+	 * never half written (the batch commits what was queued). */
+	for (unsigned i = 0; i < g->n_members && !rc; i++) {
+		if (strcmp(g->members[i], groups_me(n)) == 0)
+			continue;
+		rc = groups_queue_list(n, g, g->members[i], why, whylen);
+		if (rc == LC_ERR_NOTFOUND || rc == LC_ERR_REJECTED) {
+			LOG_W("node", "group change not sent to '%s': %s", g->members[i], why);
+			rc = LC_OK;
+		}
+	}
 	if (!rc && remove && strcmp(remove, groups_me(n)) != 0) {
 		int dropped = 0;
 		rc = groupstore_drop_copies(n->msgs, g->gid, remove, &dropped);
 		if (!rc)
 			rc = groups_queue_list(n, g, remove, why, whylen);
+		if (rc == LC_ERR_NOTFOUND || rc == LC_ERR_REJECTED)
+			rc = LC_OK;   /* gone from the ledger: nothing to tell it */
 		if (!rc && dropped)
 			LOG_I("node", "%d group messages to '%s' not sent: removed", dropped,
 			      remove);
@@ -521,4 +550,33 @@ bool groups_on_message_event(struct node *n, const struct sess_event *ev)
 out:
 	free(m);
 	return group;
+}
+
+/* ---- key changes of members ---- */
+
+struct alarm_ctx { struct node *n; const char *name; bool held; };
+
+static lc_err alarm_one(void *ctx, const struct msg_group *g)
+{
+	struct alarm_ctx *a = ctx;
+	if (g->state != GROUP_MEMBER || !group_has(g, a->name))
+		return LC_OK;
+	struct msg_group copy = *g;
+	lc_err rc = a->held
+		? groups_notice(a->n, &copy, a->name, "%s's key changed without a valid "
+				"rotation: messages to %s are held until you accept the new "
+				"key (the others get them)", a->name, a->name)
+		: groups_notice(a->n, &copy, a->name, "%s's key is settled: the messages "
+				"held for %s go now", a->name, a->name);
+	if (rc)
+		LOG_W("node", "cannot note a key change in a group: %s", lc_strerror(rc));
+	return LC_OK;
+}
+
+void groups_on_alarm(struct node *n, const char *name, bool held)
+{
+	if (!n->msgs)
+		return;     /* at start, before messages.db is open */
+	struct alarm_ctx a = { n, name, held };
+	groupstore_list(n->msgs, alarm_one, &a);
 }

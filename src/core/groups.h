@@ -45,6 +45,10 @@ enum sess_group_verdict groups_on_frame(struct node *n, const char *peer,
  * (true), or not a group row (false: the caller publishes it as it is). */
 bool groups_on_message_event(struct node *n, const struct sess_event *ev);
 
+/* name's key changed without a rotation (held) or the alarm ended: each
+ * group name is in says so (a notice), as its copies to name wait or go. */
+void groups_on_alarm(struct node *n, const char *name, bool held);
+
 /* ctl "group" (args.op: create, add, remove, admin, leave, send, history)
  * and "groups". */
 json_t *groups_group_json(struct node *n, json_t *args, char *err, size_t errlen);

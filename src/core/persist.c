@@ -21,6 +21,8 @@
  */
 #include "core/node_int.h"
 
+#include "core/groups.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +89,7 @@ static lc_err pin_settle(struct node *n, struct store_pin *p, const struct name_
 	memcpy(ev.u.alarm_cleared.fingerprint, fp, sizeof(fp));
 	snprintf(ev.u.alarm_cleared.why, sizeof(ev.u.alarm_cleared.why), "%s", why);
 	node_emit(n, &ev);
+	groups_on_alarm(n, e->name, false);
 	return rc;
 }
 
@@ -139,6 +142,7 @@ static lc_err check_pin(struct node *n, const struct name_entry *e)
 	memcpy(ev.u.alarm.ledger, now, sizeof(now));
 	ev.u.alarm.verified = verified;
 	node_emit(n, &ev);
+	groups_on_alarm(n, e->name, true);
 	return rc;
 }
 

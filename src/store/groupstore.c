@@ -48,11 +48,12 @@ lc_err msgstore_groups_schema(sqlite3 *db, char *why, size_t whylen)
 			 "  version INTEGER NOT NULL, lamport INTEGER NOT NULL,"
 			 "  seq INTEGER NOT NULL, state INTEGER NOT NULL,"
 			 "  created_ms INTEGER NOT NULL);"
-			 /* A group's history in its order; our copies of one message. */
+			 /* A group's history in its order; one message's rows (ours and its
+			  * copies, found at each ack). */
 			 "CREATE INDEX IF NOT EXISTS messages_group ON messages(gid, lamport, "
 			 "  gsender, seq) WHERE gid IS NOT NULL;"
-			 "CREATE INDEX IF NOT EXISTS messages_gcopies ON messages(gid, gseq) "
-			 "  WHERE kind = 1 AND outgoing = 1;"
+			 "CREATE INDEX IF NOT EXISTS messages_gseq ON messages(gid, gseq) "
+			 "  WHERE gid IS NOT NULL;"
 			 "CREATE INDEX IF NOT EXISTS messages_gpending ON messages(peer) "
 			 "  WHERE gpending > 0;"
 			 "PRAGMA user_version=3;",

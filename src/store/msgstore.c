@@ -40,11 +40,12 @@ static const char *const msql[M__COUNT] = {
 	 * lookups on messages' indexes, each bounded. */
 	[M_CHATS] = "SELECT peer, last_seq, read_seq FROM chats WHERE last_seq < ?1 "
 		    "ORDER BY last_seq DESC LIMIT ?2",
-	[M_LAST] = "SELECT " COLUMNS " FROM messages WHERE peer = ? ORDER BY seq DESC LIMIT 1",
+	[M_LAST] = "SELECT " COLUMNS " FROM messages WHERE peer = ? AND kind = 0 "
+		  "ORDER BY seq DESC LIMIT 1",
 	[M_UNREAD] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE peer = ?1 AND seq > ?2 "
-		     "AND outgoing = 0 LIMIT ?3)",
+		     "AND outgoing = 0 AND kind = 0 LIMIT ?3)",
 	[M_WAITING] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE peer = ?1 AND "
-		      "outgoing = 1 AND status < 2 LIMIT ?2)",
+		      "outgoing = 1 AND status < 2 AND kind = 0 LIMIT ?2)",
 	[M_READ] = "UPDATE chats SET read_seq = last_seq WHERE peer = ? AND read_seq < last_seq",
 	/* After the last message with the peer that had been on the wire by
 	 * then: every received one (stored before the session reads on), and
@@ -58,7 +59,9 @@ static const char *const msql[M__COUNT] = {
 };
 
 /* The conversations table (msgstore.h), added to stores of version 2:
- * their conversations start read up to their newest message. */
+ * their conversations start read up to their newest message.  Direct
+ * messages only (kind 0): a group's copies to a member are the group's
+ * conversation (groupstore.c), not one with that member. */
 static const char chats_schema[] =
 	"CREATE TABLE IF NOT EXISTS chats ("
 	"  peer TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,"
@@ -66,8 +69,9 @@ static const char chats_schema[] =
 	"CREATE INDEX IF NOT EXISTS chats_order ON chats(last_seq);"
 	"INSERT OR IGNORE INTO chats(peer, last_seq, read_seq) "
 	"  SELECT peer, MAX(seq), MAX(seq) FROM messages "
-	"  WHERE NOT EXISTS (SELECT 1 FROM chats) GROUP BY peer;"
-	"CREATE TRIGGER IF NOT EXISTS chats_on_add AFTER INSERT ON messages BEGIN"
+	"  WHERE kind = 0 AND NOT EXISTS (SELECT 1 FROM chats) GROUP BY peer;"
+	"CREATE TRIGGER IF NOT EXISTS chats_on_add AFTER INSERT ON messages"
+	"  WHEN new.kind = 0 BEGIN"
 	"  INSERT INTO chats(peer, last_seq) VALUES (new.peer, new.seq)"
 	"  ON CONFLICT(peer) DO UPDATE SET last_seq = new.seq;"
 	"END;";
@@ -104,6 +108,18 @@ static void mdone(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/* The schema could not be made: a full or failing disk, or not our file. */
+static lc_err schema_failed(struct msgstore *m, char *msg, char *why, size_t whylen)
+{
+	int prim = sqlite3_errcode(m->db) & 0xff;
+	bool io = prim == SQLITE_FULL || prim == SQLITE_IOERR;
+	snprintf(why, whylen, io ? "cannot write to %s: %s"
+			 : "%s is not a ledgerchat message store or is damaged: %s",
+		 m->path, msg ? msg : sqlite3_errmsg(m->db));
+	sqlite3_free(msg);
+	return io ? LC_ERR_IO : LC_ERR_CORRUPT;
 }
 
 /* Open (or open again) m->db at m->path: schema, statements. */
@@ -150,19 +166,14 @@ static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 			 "  time_ms INTEGER NOT NULL);"
 			 "CREATE INDEX IF NOT EXISTS key_marks_peer ON key_marks(peer, n);"
 			 "PRAGMA user_version=2;",
-			 NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(m->db, chats_schema, NULL, NULL, &msg) != SQLITE_OK) {
-		int prim = sqlite3_errcode(m->db) & 0xff;
-		bool io = prim == SQLITE_FULL || prim == SQLITE_IOERR;
-		snprintf(why, whylen, io ? "cannot write to %s: %s"
-				 : "%s is not a ledgerchat message store or is damaged: %s",
-			 m->path, msg ? msg : sqlite3_errmsg(m->db));
-		sqlite3_free(msg);
-		return io ? LC_ERR_IO : LC_ERR_CORRUPT;
-	}
+			 NULL, NULL, &msg) != SQLITE_OK)
+		return schema_failed(m, msg, why, whylen);
+	/* The group columns first: the conversations' trigger reads kind. */
 	lc_err grc = msgstore_groups_schema(m->db, why, whylen);
 	if (grc)
 		return grc;
+	if (sqlite3_exec(m->db, chats_schema, NULL, NULL, &msg) != SQLITE_OK)
+		return schema_failed(m, msg, why, whylen);
 	int rc = walbuf_flush(m->db);
 	if (rc != SQLITE_OK) {
 		snprintf(why, whylen, "cannot write to %s: %s", m->path, sqlite3_errstr(rc));

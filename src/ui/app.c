@@ -322,6 +322,7 @@ void ui_close(struct ui *u)
 	json_decref(u->verify.result);
 	qr_release(&u->verify.qr);
 	recovery_close(u);
+	group_close(u);
 	model_free(&u->m);
 	draw_release(&u->draw);
 	fonts_close(u->fonts);
@@ -393,6 +394,7 @@ static bool pass(struct ui *u, bool drawing)
 	case SCR_SETTINGS: scr_settings(u, area); break;
 	case SCR_RECOVERY: scr_recovery(u, area); break;
 	case SCR_LOCK: scr_lock(u, area); break;
+	case SCR_GROUP: scr_group(u, area); break;
 	case SCR__COUNT: break;
 	}
 	if (osk_on && osk_build(&u->osk, c, kb, u->osk_text, sizeof(u->osk_text), &u->osk_keys))

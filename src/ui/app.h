@@ -18,6 +18,7 @@
 #include "ui/draw.h"
 #include "ui/font.h"
 #include "ui/model.h"
+#include "ui/model_groups.h"
 #include "ui/osk.h"
 #include "ui/qr.h"
 #include "ui/textedit.h"
@@ -26,7 +27,7 @@
 #include "ui/widgets.h"
 
 enum screen { SCR_FIRST, SCR_HOME, SCR_CHAT, SCR_LEDGER, SCR_VERIFY, SCR_SETTINGS, SCR_RECOVERY,
-	      SCR_LOCK, SCR__COUNT };
+	      SCR_LOCK, SCR_GROUP, SCR__COUNT };
 
 struct first_state {
 	struct textedit name;
@@ -70,6 +71,30 @@ struct chat_state {
 	char shown_pinned[FINGERPRINT_STR_LEN], shown_ledger[FINGERPRINT_STR_LEN];
 	char shown_number[100];
 	bool shown_was_verified;
+};
+
+/* A group chat (scr_group.c). */
+struct group_ui_state {
+	char gid[33];
+	struct model_group_row row;    /* its row: title, last message */
+	json_t *hist;                  /* the node's group history (owned) */
+	json_t *info;                  /* its entry in `groups` (owned) */
+	uint64_t gen;                  /* model groups_gen hist was read at */
+	bool members;                  /* the members panel is open */
+	struct textedit msg;
+	char err[256];                 /* why the history cannot be read */
+	/* What the last pass showed (tests). */
+	char status_line[120];
+	char shown_delivery[200];      /* the last own message's delivery line */
+	/* The "new group" flow (group_new): a title, members picked from the
+	 * names on the ledger. */
+	bool creating;
+	struct textedit title;
+	char picked[31][NAME_MAX_LEN + 1];
+	int n_picked;
+	struct w_scroll pick_list;
+	char create_err[256];          /* the node's reason, when it refused */
+	struct textedit add;           /* members panel: a name to add (admin) */
 };
 
 struct ui_ledger_state {
@@ -182,6 +207,7 @@ struct ui {
 	struct verify_state verify;
 	struct settings_state settings;
 	struct recovery_state recovery;
+	struct group_ui_state group;
 	struct demo_state demo;
 	struct lock_state lock;
 
@@ -285,6 +311,13 @@ int lock_timeout(struct ui *u, uint64_t now);
 void lock_overlay(struct ui *u);
 /* Settings' Lock part at (x, y), w wide; returns its height. */
 int lock_settings(struct ui *u, int x, int y, int w);
+void scr_group(struct ui *u, SDL_Rect area);
+/* The group chat gid (32 hex digits) on the group screen; group_close
+ * frees what it holds (ui_close calls it). */
+void group_open(struct ui *u, const char *gid);
+/* The "new group" flow on the group screen: Create opens the new group. */
+void group_new(struct ui *u);
+void group_close(struct ui *u);
 /* Screen changes that need setup. */
 void chat_open(struct ui *u, const char *name);
 /* The day separator's words for a message at t (seconds since 1970)

@@ -570,8 +570,8 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 		break;
 	case NODE_EV_GROUP:
 	case NODE_EV_GROUP_MESSAGE:
-		/* Groups are not on the kiosk's screens yet (ctl only). */
-		return false;
+		m->groups_gen++;    /* the group screen reads its history again */
+		break;
 	case NODE_EV_STORAGE:
 	case NODE_EV__COUNT:
 		break;

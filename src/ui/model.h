@@ -103,6 +103,8 @@ struct model {
 
 	char rotated_fp[FINGERPRINT_STR_LEN]; /* our new key, once a rotation of ours is done */
 
+	uint64_t groups_gen;         /* bumped by each group event (scr_group reloads) */
+
 	char banner[320];            /* the message on top of every screen */
 	char banner_chat[NAME_MAX_LEN + 1]; /* the chat a tap on it opens ("": none) */
 	bool banner_bad;

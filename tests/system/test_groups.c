@@ -15,7 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gossip_fixture.h"
+#include "identity/fingerprint.h"
 #include "identity/idkey.h"
+#include "ledger_fixture.h"
 #include "session/frame.h"
 #include "session/tls.h"
 #include "util/hex.h"
@@ -412,6 +415,23 @@ TEST_T(groups_removed_member_gets_nothing_and_forgeries_are_struck, 600)
 	const char *dan_send[] = { "group", "send", gid, "am I here?", NULL };
 	CHECK(ctl_plain(&t[3], dan_send, err, sizeof(err)) != 0);
 
+	/* ann takes dan back: dan gets what is said from then on, not what
+	 * was said while he was out. */
+	const char *readd[] = { "group", "add", gid, "dan", NULL };
+	CHECK(ctl_plain(&t[0], readd, err, sizeof(err)) == 0);
+	WAIT_UNTIL(in_state(&t[3], gid, "member", 3), 60000);
+	WAIT_UNTIL(in_state(&t[2], gid, "member", 3), 60000);
+	gsend(&t[2], gid, "welcome back");
+	WAIT_UNTIL(messages(&t[3], gid, NULL, 0) == 2, 60000);
+	static char dan_sees[4096];
+	messages(&t[3], gid, dan_sees, sizeof(dan_sees));
+	CHECK(strstr(dan_sees, "after") == NULL);
+	CHECK(strstr(dan_sees, "cat: welcome back") != NULL);
+	/* And out again, for what follows. */
+	CHECK(ctl_plain(&t[0], rm, err, sizeof(err)) == 0);
+	WAIT_UNTIL(in_state(&t[3], gid, "removed", 0), 60000);
+	WAIT_UNTIL(in_state(&t[2], gid, "member", 4), 60000);
+
 	/* eve, no member, sends cat a well-formed group message over a real
 	 * session with her registered key: refused, and a strike. */
 	CHECK_INT(tnode_stop(&t[4], 20000), ==, 0);
@@ -419,7 +439,7 @@ TEST_T(groups_removed_member_gets_nothing_and_forgeries_are_struck, 600)
 	f->type = FRAME_GROUP_MSG;
 	CHECK_OK(hex_decode(f->u.group_msg.gid, 16, gid));
 	memset(f->u.group_msg.id, 0x5a, 16);
-	f->u.group_msg.version = 2;
+	f->u.group_msg.version = 4;
 	f->u.group_msg.lamport = 100;
 	f->u.group_msg.seq = 1;
 	f->u.group_msg.time_ms = 1;
@@ -436,7 +456,7 @@ TEST_T(groups_removed_member_gets_nothing_and_forgeries_are_struck, 600)
 	struct frame_group_members *g = &f->u.group_members;
 	CHECK_OK(hex_decode(g->gid, 16, gid));
 	memset(g->id, 0x6b, 16);
-	g->version = 3;
+	g->version = 5;
 	g->lamport = 200;
 	snprintf(g->title, sizeof(g->title), "mine now");
 	snprintf(g->admin, sizeof(g->admin), "ben");
@@ -450,11 +470,11 @@ TEST_T(groups_removed_member_gets_nothing_and_forgeries_are_struck, 600)
 	json_t *ge = group_entry(&t[2], gid);
 	CHECK(ge != NULL);
 	CHECK_STR(jstr(ge, "admin"), "ann");
-	CHECK_INT(json_integer_value(json_object_get(ge, "version")), ==, 2);
+	CHECK_INT(json_integer_value(json_object_get(ge, "version")), ==, 4);
 	CHECK_INT(json_array_size(json_object_get(ge, "members")), ==, 3);
 	json_decref(ge);
-	CHECK_INT(messages(&t[2], gid, NULL, 0), ==, 4);
-	CHECK_INT(messages(&t[3], gid, NULL, 0), ==, 1);
+	CHECK_INT(messages(&t[2], gid, NULL, 0), ==, 5);
+	CHECK_INT(messages(&t[3], gid, NULL, 0), ==, 2);
 
 	for (int i = 0; i < 4; i++)
 		if (i != 1)
@@ -504,4 +524,146 @@ TEST_T(groups_32_members_work_33_are_refused, 900)
 	CHECK(in_state(&t[0], gid, "member", 1));
 	for (int i = 0; i < N; i++)
 		CHECK_INT(tnode_stop(&t[i], 30000), ==, 0);
+}
+
+/* ---- D: a member's key changes: only its copies wait, the group says so ---- */
+
+enum { K_ANN, K_BEN, K_BEN2, K_ZED, K_CAT };
+
+static struct idkey *fkey(int i) { return fx_key(KEY_ED25519, i); }
+
+/* A node named name with key k at 127.0.net.host on the stored chain bs. */
+static void start_on(struct tnode *t, const char *name, int k, int net, int host,
+		     const struct block *bs, size_t n)
+{
+	char dir[512], path[600], ip[32];
+	snprintf(dir, sizeof(dir), "%s/%s-%d", harness_tmpdir(), name, host);
+	snprintf(ip, sizeof(ip), "127.0.%d.%d", net, host);
+	fx_blocks_dir(dir, bs, n);
+	snprintf(path, sizeof(path), "%s/identity.key", dir);
+	CHECK_OK(idkey_save(fkey(k), path));
+	const char *extra[] = { "--network", FX_NETWORK, "--pow-bits", "8", "--name", name,
+				NULL };
+	tnode_start(t, dir, ip, extra);
+}
+
+/* The last own message of t's group history (borrowed from *hist, which
+ * the caller decrefs). */
+static json_t *last_own(struct tnode *t, const char *gid, json_t **hist)
+{
+	const char *args[] = { "group", "history", gid, "--limit", "1000", NULL };
+	*hist = tnode_ctl_list(t, args);
+	json_t *last = NULL;
+	for (size_t i = 0; i < json_array_size(*hist); i++)
+		if (strcmp(jstr(json_array_get(*hist, i), "direction"), "out") == 0)
+			last = json_array_get(*hist, i);
+	return last;
+}
+
+static bool has_notice(struct tnode *t, const char *gid, const char *part)
+{
+	const char *args[] = { "group", "history", gid, "--limit", "1000", NULL };
+	json_t *h = tnode_ctl_list(t, args);
+	bool found = false;
+	for (size_t i = 0; i < json_array_size(h); i++) {
+		json_t *m = json_array_get(h, i);
+		found |= strcmp(jstr(m, "status"), "notice") == 0 && strstr(jstr(m, "text"), part);
+	}
+	json_decref(h);
+	return found;
+}
+
+TEST_T(groups_a_members_key_change_holds_only_its_copies_and_says_so, 300)
+{
+	const int net = 63;
+	/* The honest chain registers ann, ben, cat; a heavier one rebinds ben
+	 * to another key (as in test_pins). */
+	struct fx honest, evil, genesis;
+	fx_open(&honest);
+	fx_open(&evil);
+	fx_open(&genesis);
+	char a[40], b[40], c[40];
+	snprintf(a, sizeof(a), "127.0.%d.1:47701", net);
+	snprintf(b, sizeof(b), "127.0.%d.2:47701", net);
+	snprintf(c, sizeof(c), "127.0.%d.3:47701", net);
+	struct record r[5], cs[5];
+	fx_register(&r[0], fkey(K_ANN), "ann", a, FX_T0);
+	fx_register(&r[1], fkey(K_BEN), "ben", b, FX_T0);
+	fx_register(&r[2], fkey(K_CAT), "cat", c, FX_T0);
+	fx_register(&r[3], fkey(K_BEN2), "ben", "10.0.0.2:47701", FX_T0);
+	fx_register(&r[4], fkey(K_ZED), "zed", "10.0.0.9:47701", FX_T0);
+	struct block h[2], e[3];
+	for (int i = 0; i < 3; i++)
+		fx_commit(&cs[i], &r[i]);
+	CHECK_INT(fx_extend(&honest, cs, 3, &h[0]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&honest, r, 3, &h[1]), ==, LEDGER_EXTENDED);
+	struct record er[4] = { r[0], r[3], r[2], r[4] };
+	for (int i = 0; i < 4; i++)
+		fx_commit(&cs[i], &er[i]);
+	CHECK_INT(fx_extend(&evil, cs, 4, &e[0]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&evil, er, 3, &e[1]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&evil, &er[3], 1, &e[2]), ==, LEDGER_EXTENDED);
+
+	struct tnode t[3];
+	start_on(&t[0], "ann", K_ANN, net, 1, h, 2);
+	start_on(&t[1], "ben", K_BEN, net, 2, h, 2);
+	start_on(&t[2], "cat", K_CAT, net, 3, h, 2);
+	for (int i = 0; i < 3; i++)
+		WAIT_UNTIL(is_up(&t[i]), 30000);
+	char gid[33];
+	const char *others[] = { "ben", "cat" };
+	create(&t[0], "pins", others, 2, gid);
+	WAIT_UNTIL(in_state(&t[1], gid, "member", 1), 60000);
+	WAIT_UNTIL(in_state(&t[2], gid, "member", 1), 60000);
+	gsend(&t[0], gid, "before the change");
+	WAIT_UNTIL(own_delivered(&t[0], gid, 2) == 1, 60000);
+
+	/* ann's ledger rebinds ben: an alarm, and the group says so. */
+	struct ctl_stream st;
+	tnode_follow(&t[0], &st);
+	char src[32], dst[32];
+	snprintf(src, sizeof(src), "127.0.%d.10", net);
+	snprintf(dst, sizeof(dst), "127.0.%d.1", net);
+	CHECK(tnode_feed_blocks(src, dst, genesis.l, 0x6301, e, 3));
+	json_t *ev = tnode_wait_event(&st, "alarm", 20000);
+	CHECK(ev != NULL);
+	CHECK_STR(jstr(ev, "name"), "ben");
+	json_decref(ev);
+	ctl_stream_close(&st);
+	WAIT_UNTIL(has_notice(&t[0], gid, "ben's key changed"), 10000);
+
+	/* What ann says now reaches cat; ben's copy is held, and shown so. */
+	gsend(&t[0], gid, "after the change");
+	WAIT_UNTIL(messages(&t[2], gid, NULL, 0) == 2, 60000);
+	json_t *hist;
+	json_t *last = last_own(&t[0], gid, &hist);
+	CHECK(last != NULL);
+	CHECK_STR(jstr(last, "text"), "after the change");
+	CHECK_STR(jstr(last, "status"), "held");
+	CHECK_INT(json_integer_value(json_object_get(last, "delivered")), ==, 1);
+	CHECK_INT(json_integer_value(json_object_get(last, "of")), ==, 2);
+	CHECK_STR(json_string_value(json_array_get(json_object_get(last, "held"), 0)), "ben");
+	json_decref(hist);
+	CHECK_INT(messages(&t[1], gid, NULL, 0), ==, 1);
+
+	/* Accepting the new key says so too. */
+	uint8_t d[32];
+	char fp[FINGERPRINT_STR_LEN];
+	idkey_fingerprint(fkey(K_BEN2), d);
+	fingerprint_format(fp, d);
+	const char *trust[] = { "trust", "ben", "--key", fp, NULL };
+	json_t *o = tnode_ctl1(&t[0], trust);
+	CHECK(o != NULL);
+	json_decref(o);
+	WAIT_UNTIL(has_notice(&t[0], gid, "ben's key is settled"), 10000);
+
+	for (int i = 0; i < 3; i++)
+		CHECK_INT(tnode_stop(&t[i], 20000), ==, 0);
+	for (int i = 0; i < 2; i++)
+		block_free(&h[i]);
+	for (int i = 0; i < 3; i++)
+		block_free(&e[i]);
+	fx_close(&honest);
+	fx_close(&evil);
+	fx_close(&genesis);
 }
