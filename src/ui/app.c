@@ -468,7 +468,9 @@ static void key_down(struct ui *u, const SDL_KeyboardEvent *k)
 	case SDLK_END: c->keys |= WK_END; break;
 	case SDLK_TAB: c->keys |= WK_TAB; break;
 	case SDLK_RETURN:
-	case SDLK_KP_ENTER: c->keys |= WK_ENTER; break;
+	case SDLK_KP_ENTER:
+		c->keys |= (k->keysym.mod & KMOD_SHIFT) ? WK_NEWLINE : WK_ENTER;
+		break;
 	case SDLK_F11: app_set_fullscreen(u, !u->fullscreen); break;
 	case SDLK_ESCAPE:
 		if (c->focus)

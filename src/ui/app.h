@@ -62,6 +62,8 @@ struct chat_state {
 	 * ("" when no dialog). */
 	SDL_Rect steps_r;
 	char status_line[120];
+	char counter[32];         /* "3600 / 4096" near the limit, or "" */
+	char too_long[160];       /* why Send is off for a text too long, or "" */
 	char offline_line[400];   /* "bob is offline; 3 messages wait ...", or "" */
 	char shown_pinned[FINGERPRINT_STR_LEN], shown_ledger[FINGERPRINT_STR_LEN];
 	char shown_number[100];

@@ -26,6 +26,12 @@
 #include <time.h>
 
 #include "ui/json.h"
+#include "ui/textarea.h"
+
+/* The node's limit of a message (MSG_TEXT_MAX), and where the composer
+ * starts to count. */
+#define CHAT_TEXT_MAX 4096
+#define CHAT_COUNTER_FROM 3584
 
 void chat_open(struct ui *u, const char *name)
 {
@@ -41,6 +47,7 @@ void chat_open(struct ui *u, const char *name)
 	cs->held_later = false;
 	cs->held_err[0] = '\0';
 	te_clear(&cs->msg);
+	cs->msg.multiline = true;
 	app_go(u, SCR_CHAT);
 	model_refresh(&u->m, u->w.now_ms, true);
 }
@@ -803,7 +810,17 @@ static void chat_body(struct ui *u, SDL_Rect area, bool held)
 			return;
 		}
 	}
-	SDL_Rect comp = rc_bottom(&area, U(c, 64));
+	/* The composer grows with its text, up to a third of the chat. */
+	int field_w = area.w - 2 * U(c, 8) - U(c, 100);
+	int lines_max = (area.h / 3) / fonts_line_h(u->fonts, FACE_SANS, FS_BODY);
+	lines_max = lines_max < 1 ? 1 : lines_max > 8 ? 8 : lines_max;
+	int field_h = w_textarea_height(c, &cs->msg, field_w, lines_max);
+	if (field_h < U(c, 48))
+		field_h = U(c, 48);
+	bool over = !held && !m->no_chat && cs->msg.len > CHAT_TEXT_MAX;
+	bool counter = !held && !m->no_chat && cs->msg.len >= CHAT_COUNTER_FROM;
+	int note_h = counter ? U(c, 8) + fonts_line_h(u->fonts, FACE_SANS, FS_SMALL) : 0;
+	SDL_Rect comp = rc_bottom(&area, field_h + 2 * U(c, 8) + note_h);
 	if (c->pressed && rc_has(comp, c->press_x, c->press_y))
 		c->keep_focus = true; /* Send keeps the keyboard up */
 	messages(u, area);
@@ -811,10 +828,32 @@ static void chat_body(struct ui *u, SDL_Rect area, bool held)
 		draw_fill(&u->draw, comp, TH(u)->surface);
 		draw_fill(&u->draw, (SDL_Rect){ comp.x, comp.y, comp.w, 1 }, TH(u)->border);
 	}
+	/* Near the limit a row over the field counts the bytes; past it, the
+	 * row says why Send is off. */
+	cs->too_long[0] = cs->counter[0] = '\0';
+	if (counter) {
+		SDL_Rect nr = rc_inset(rc_top(&comp, note_h), U(c, 12));
+		nr.y -= U(c, 8) / 2;
+		nr.h = note_h;
+		snprintf(cs->counter, sizeof(cs->counter), "%zu / %d", cs->msg.len, CHAT_TEXT_MAX);
+		SDL_Rect cr = rc_right(&nr, fonts_width(u->fonts, FACE_SANS, FS_SMALL, cs->counter) +
+					      U(c, 8));
+		w_label(c, cr, FACE_SANS, FS_SMALL, over ? TH(u)->danger : TH(u)->dim,
+			ALIGN_RIGHT, cs->counter);
+		if (over) {
+			/* Refused with the reason, where the person looks. */
+			snprintf(cs->too_long, sizeof(cs->too_long), "Too long to send: a message "
+				 "holds at most %d bytes. Shorten it by %zu.", CHAT_TEXT_MAX,
+				 cs->msg.len - CHAT_TEXT_MAX);
+			w_label(c, nr, FACE_SANS, FS_SMALL, TH(u)->danger, ALIGN_LEFT, cs->too_long);
+		}
+	}
 	SDL_Rect in = rc_inset(comp, U(c, 8));
 	SDL_Rect send = rc_right(&in, U(c, 100));
 	send.x += U(c, 8);
 	send.w -= U(c, 8);
+	send.h = send.h > U(c, 48) ? U(c, 48) : send.h;
+	send.y = in.y + in.h - send.h;
 	if (held) {
 		/* Nothing to type into: a message now would only wait too. */
 		char t[160];
@@ -830,8 +869,8 @@ static void chat_body(struct ui *u, SDL_Rect area, bool held)
 		w_button_off(c, send, "Send");
 		return;
 	}
-	bool enter = w_textfield(c, w_id("msg", 0), in, &cs->msg, "Message", 0);
-	if (cs->msg.len == 0)
+	bool enter = w_textarea(c, w_id("msg", 0), in, &cs->msg, "Message");
+	if (cs->msg.len == 0 || over)
 		w_button_off(c, send, "Send");
 	else if (w_button(c, w_id("send", 0), send, "Send", BTN_PRIMARY) || enter)
 		do_send(u);

@@ -298,3 +298,60 @@ TEST(chatview_day_separators_say_today_yesterday_a_weekday_or_the_date)
 		       local_time(2026, 3, 29, 8, 0));
 	CHECK_STR(t, "Yesterday");
 }
+
+/* ---- the composer ---- */
+
+TEST(chatview_the_field_grows_shift_enter_breaks_the_line_and_too_long_is_refused)
+{
+	struct node_script f;
+	script_init(&f);
+	add_msg(&f, "m1", false, (int64_t)time(NULL) - 60, "received", "Write me a poem?");
+	struct ui *u = open_chat(&f, 800, 480);
+	UD_TAP(u, "msg", 0, false);
+	SDL_Rect one, two;
+	CHECK(w_rect_of(&u->w, w_id("msg", 0), &one));
+	ud_type(u, "Roses are red,");
+	ud_key(u, SDLK_RETURN, KMOD_LSHIFT);
+	ud_type(u, "keys rotate too.");
+	app_pass(u, false);
+	app_pass(u, true);
+	CHECK_STR(u->chat.msg.s, "Roses are red,\nkeys rotate too.");
+	CHECK(w_rect_of(&u->w, w_id("msg", 0), &two));
+	CHECK_INT(two.h, >, one.h);                      /* it grew a line */
+	CHECK_INT(two.y + two.h, ==, one.y + one.h);     /* upward */
+	CHECK_INT(f.sends, ==, 0);
+	shot(u, "chat-multiline");
+	ud_key(u, SDLK_RETURN, 0);                       /* Enter sends */
+	CHECK_INT(f.sends, ==, 1);
+	CHECK_STR(f.sent, "Roses are red,\nkeys rotate too.");
+	CHECK_INT(u->chat.msg.len, ==, 0);
+
+	/* 4,200 typed bytes: all there, counted, and refused with the reason. */
+	static char text[4201];
+	memset(text, 'a', 4200);
+	for (int i = 0; i < 4200; i += 100)
+		text[i] = ' ';
+	UD_TAP(u, "msg", 0, false);
+	ud_type(u, text);
+	app_pass(u, false);
+	app_pass(u, true);
+	CHECK_INT(u->chat.msg.len, ==, 4200);
+	CHECK_STR(u->chat.counter, "4200 / 4096");
+	CHECK(strstr(u->chat.too_long, "at most 4096 bytes") != NULL);
+	CHECK(strstr(u->chat.too_long, "by 104") != NULL);
+	CHECK(!w_rect_of(&u->w, w_id("send", 0), &one));  /* Send is off */
+	ud_key(u, SDLK_RETURN, 0);
+	CHECK_INT(f.sends, ==, 1);                       /* nothing sent, nothing cut */
+	CHECK_INT(u->chat.msg.len, ==, 4200);
+	shot(u, "chat-too-long");
+	for (int i = 0; i < 104; i++)
+		ud_key(u, SDLK_BACKSPACE, 0);
+	app_pass(u, true);
+	CHECK_STR(u->chat.too_long, "");
+	CHECK_STR(u->chat.counter, "4096 / 4096");
+	ud_key(u, SDLK_RETURN, 0);
+	CHECK_INT(f.sends, ==, 2);
+	CHECK_INT(strlen(f.sent), ==, 4096);
+	ui_close(u);
+	script_free(&f);
+}
