@@ -393,6 +393,7 @@ static void frame(struct ui *u, bool present)
 		;
 	uint64_t t0 = clock_mono_ns();
 	pass(u, true);
+	u->context_click = false;   /* taken by this frame's passes */
 	if (present)
 		SDL_RenderPresent(u->ren);
 	u->last_frame_ms = (double)(clock_mono_ns() - t0) / 1e6;
@@ -511,6 +512,17 @@ static void handle(struct ui *u, const SDL_Event *e)
 		return;
 	case SDL_MOUSEBUTTONDOWN:
 	case SDL_MOUSEBUTTONUP:
+		if (e->button.which != SDL_TOUCH_MOUSEID && e->button.button == SDL_BUTTON_RIGHT &&
+		    e->type == SDL_MOUSEBUTTONDOWN) {
+			x = e->button.x;
+			y = e->button.y;
+			to_pixels(u, &x, &y);
+			u->context_click = true;
+			u->context_x = x;
+			u->context_y = y;
+			u->dirty = true;
+			return;
+		}
 		if (e->button.which == SDL_TOUCH_MOUSEID || e->button.button != SDL_BUTTON_LEFT)
 			return;
 		x = e->button.x;
@@ -596,9 +608,20 @@ static int next_timeout(struct ui *u, uint64_t now)
 		if (t < 0 || b < t)
 			t = b;
 	}
+	if (u->wake_at_ms) {
+		int b = u->wake_at_ms > now ? (int)(u->wake_at_ms - now) : 0;
+		if (t < 0 || b < t)
+			t = b;
+	}
 	if (u->shot[0] && (t < 0 || t > 50))
 		t = 50;
 	return t;
+}
+
+void app_wake_at(struct ui *u, uint64_t at_ms)
+{
+	if (!u->wake_at_ms || at_ms < u->wake_at_ms)
+		u->wake_at_ms = at_ms;
 }
 
 static void after_events(struct ui *u)
@@ -629,6 +652,10 @@ static void after_events(struct ui *u)
 	}
 	if (u->motion) {
 		u->motion = false;
+		u->dirty = true;
+	}
+	if (u->wake_at_ms && now >= u->wake_at_ms) {
+		u->wake_at_ms = 0;
 		u->dirty = true;
 	}
 	if (u->dirty) {

@@ -355,3 +355,180 @@ TEST(chatview_the_field_grows_shift_enter_breaks_the_line_and_too_long_is_refuse
 	ui_close(u);
 	script_free(&f);
 }
+
+/* ---- the message menu ---- */
+
+/* A chat over three days, ours and bob's, for the menu and the pictures. */
+static void three_days(struct node_script *f)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct tm tm;
+	time_t t = (time_t)now;
+	localtime_r(&t, &tm);
+	tm.tm_hour = 12;
+	tm.tm_min = 0;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	int64_t noon = (int64_t)mktime(&tm);
+	add_msg(f, "0001", false, noon - 2 * 86400 + 600, "received",
+		"Is the lobby kiosk on the new ledger yet?");
+	add_msg(f, "0002", true, noon - 2 * 86400 + 900, "delivered", "Since this morning.");
+	add_msg(f, "0003", false, noon - 86400 + 3000, "received",
+		"Great. Can we verify keys at lunch?");
+	add_msg(f, "0004", true, noon - 86400 + 3300, "delivered", "Sure, bring your number.");
+	add_msg(f, "0005", false, now - 1800, "received", "On my way.");
+	add_msg(f, "0006", true, now - 1200, "delivered", "I'm at the kiosk.");
+	add_msg(f, "0007", true, now - 60, "queued", "Where are you?");
+}
+
+static SDL_Rect item_rect(struct ui *u, const char *id)
+{
+	for (int k = 0; k < u->chat.vis_n; k++)
+		if (strcmp(u->m.items[u->chat.vis_i[k]].id, id) == 0)
+			return (SDL_Rect){ 0, u->chat.vis_y[k], u->win_w, u->chat.vis_h[k] };
+	harness_fail(__FILE__, __LINE__, "message %s is not on the screen", id);
+	return (SDL_Rect){ 0, 0, 0, 0 };
+}
+
+static void menu_flow(int w, int h, bool touch)
+{
+	struct node_script f;
+	script_init(&f);
+	three_days(&f);
+	struct ui *u = open_chat(&f, w, h);
+	/* Our last one waits: long press on it. */
+	SDL_Rect r = item_rect(u, "0007");
+	int x = u->win_w - U(&u->w, 80), y = r.y + r.h / 2;
+	ud_long_press(u, x, y, 350, touch);             /* too short: no menu */
+	CHECK(!u->chat.menu);
+	ud_long_press(u, x, y, 700, touch);
+	CHECK(u->chat.menu);
+	CHECK_STR(u->chat.menu_id, "0007");
+	app_pass(u, false);
+	CHECK(w_rect_of(&u->w, w_id("msg-menu", 0), &r));   /* Copy */
+	CHECK(w_rect_of(&u->w, w_id("msg-menu", 1), &r));   /* Retry now */
+	CHECK(w_rect_of(&u->w, w_id("msg-menu", 2), &r));   /* Delete for me */
+	shot(u, "chat-menu");
+	/* Retry now: the node is asked to connect. */
+	int connects = f.connects;
+	UD_TAP(u, "msg-menu", 1, touch);
+	CHECK(!u->chat.menu);
+	CHECK_INT(f.connects, ==, connects + 1);
+	/* Right click on bob's "On my way." then Copy. */
+	app_pass(u, true);
+	r = item_rect(u, "0005");
+	ud_right_click(u, U(&u->w, 60), r.y + r.h / 2);
+	CHECK(u->chat.menu);
+	CHECK_STR(u->chat.menu_id, "0005");
+	app_pass(u, false);
+	CHECK(!w_rect_of(&u->w, w_id("msg-menu", 2), &r));  /* no Retry: two rows */
+	UD_TAP(u, "msg-menu", 0, touch);
+	char *clip = SDL_GetClipboardText();
+	CHECK_STR(clip, "On my way.");
+	SDL_free(clip);
+	/* A tap outside closes the menu and does nothing else. */
+	app_pass(u, true);
+	r = item_rect(u, "0005");
+	ud_long_press(u, U(&u->w, 60), r.y + r.h / 2, 700, touch);
+	CHECK(u->chat.menu);
+	ud_tap(u, u->win_w / 2, U(&u->w, 30), touch);
+	CHECK(!u->chat.menu);
+	CHECK_INT(f.deletes, ==, 0);
+	/* Delete for me: the node deletes it; the chat reloads without it. */
+	app_pass(u, true);
+	r = item_rect(u, "0005");
+	ud_long_press(u, U(&u->w, 60), r.y + r.h / 2, 700, touch);
+	UD_TAP(u, "msg-menu", 1, touch);
+	CHECK_INT(f.deletes, ==, 1);
+	CHECK_STR(f.deleted, "0005");
+	for (size_t i = 0; i < u->m.n_items; i++)
+		CHECK(strcmp(u->m.items[i].id, "0005") != 0);
+	ui_close(u);
+	script_free(&f);
+}
+
+TEST(chatview_long_press_and_right_click_copy_retry_delete_800x480)
+{
+	menu_flow(800, 480, true);
+}
+
+TEST(chatview_long_press_and_right_click_copy_retry_delete_1280x800)
+{
+	menu_flow(1280, 800, false);
+}
+
+TEST(chatview_day_separators_at_800x480_and_1280x800)
+{
+	static const int sizes[][2] = { { 800, 480 }, { 1280, 800 } };
+	for (int k = 0; k < 2; k++) {
+		struct node_script f;
+		script_init(&f);
+		three_days(&f);
+		struct ui *u = open_chat(&f, sizes[k][0], sizes[k][1]);
+		/* Today's last messages start a day: a separator above 0005. */
+		CHECK(u->m.n_items == 7);
+		shot(u, "chat-days");
+		ui_close(u);
+		script_free(&f);
+	}
+}
+
+/* ---- scrolling ---- */
+
+TEST(chatview_a_flick_carries_on_and_latest_brings_back_the_newest_with_a_count)
+{
+	struct node_script f;
+	script_init(&f);
+	int64_t now = (int64_t)time(NULL);
+	for (int i = 0; i < 120; i++) {
+		char id[16], t[64];
+		snprintf(id, sizeof(id), "%04d", i);
+		snprintf(t, sizeof(t), "message %d", i);
+		add_msg(&f, id, i % 3 == 0, now - 7200 + i * 30, i % 3 ? "received" : "delivered",
+			t);
+	}
+	struct ui *u = open_chat(&f, 800, 480);
+	CHECK(u->chat.pinned);
+	int x = u->win_w / 2, y0 = U(&u->w, 180), y1 = U(&u->w, 330);
+	/* A slow drag moves the list as far as the finger and stops. */
+	ud_drag(u, x, y0, y1, true, false);
+	CHECK(!u->chat.pinned);
+	CHECK(u->chat.fling_v == 0);
+	size_t after_drag = u->chat.anchor;
+	int off_drag = u->chat.off;
+	/* A flick carries on after the finger lifts, slowing to a stop. */
+	ud_drag(u, x, y0, y1, true, true);
+	CHECK(u->chat.fling_v > 0);
+	size_t at_release = u->chat.anchor;
+	int off_release = u->chat.off;
+	uint64_t end = SDL_GetTicks64() + 4000;
+	while (u->chat.fling_v != 0 && SDL_GetTicks64() < end)
+		app_pump(u, 20);
+	CHECK(u->chat.fling_v == 0);
+	CHECK(u->chat.anchor < at_release ||
+	      (u->chat.anchor == at_release && u->chat.off > off_release));
+	(void)after_drag;
+	(void)off_drag;
+	/* Scrolled up: "Latest"; a message from bob meanwhile: "1 new message". */
+	app_pass(u, false);
+	SDL_Rect r;
+	CHECK(w_rect_of(&u->w, w_id("latest", 0), &r));
+	CHECK_INT(u->chat.unseen, ==, 0);
+	add_msg(&f, "0200", false, now, "received", "are you there?");
+	struct node_event ev = { .kind = NODE_EV_MESSAGE };
+	snprintf(ev.u.sess.name, sizeof(ev.u.sess.name), "bob");
+	ev.u.sess.u.message.status = MSG_RECEIVED;
+	ud_event(u, ev);
+	app_pass(u, false);
+	app_pass(u, true);
+	CHECK_INT(u->chat.unseen, ==, 1);
+	CHECK(!u->chat.pinned);
+	shot(u, "chat-new-messages");
+	UD_TAP(u, "latest", 0, true);
+	CHECK(u->chat.pinned);
+	CHECK_INT(u->chat.unseen, ==, 0);
+	app_pass(u, false);
+	CHECK(!w_rect_of(&u->w, w_id("latest", 0), &r));
+	ui_close(u);
+	script_free(&f);
+}
