@@ -109,6 +109,9 @@ struct verify_state {
 	struct qr qr;
 	char note[200];
 	bool from_chat;        /* back goes to the chat it was opened from */
+	struct w_scroll scroll;   /* the text column */
+	SDL_Rect mark_r;       /* the last pass's "mark verified" place (tests) */
+	int keys_bottom;       /* ... and where the keys above it ended */
 };
 
 /* The owner's dialogs in settings: change my key, revoke my name. */

@@ -238,6 +238,15 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 	if (fonts_width(u->fonts, FACE_BOLD, FS_SMALL, cipher) > cw - U(c, 4) && suite[0])
 		snprintf(cipher, sizeof(cipher), "%s", cipher_label(suite));
 	const char *labels[4] = { "Connected", "Keys from ledger", "Authenticated", cipher };
+	/* Narrow (portrait, large text): the short words, before any is cut. */
+	static const char *const shorter[4] = { "Connected", "Ledger keys", "Key proved",
+						"Keys agreed" };
+	for (int i = 0; i < 4; i++)
+		if (fonts_width(u->fonts, FACE_BOLD, FS_SMALL, labels[i]) > cw - U(c, 4)) {
+			for (int k = 0; k < 4; k++)
+				labels[k] = shorter[k];
+			break;
+		}
 	int rad = U(c, 12);
 	int sl = fonts_line_h(u->fonts, FACE_SANS, FS_SMALL);
 	int cy = r.y + (r.h - 2 * rad - sl - U(c, 3)) / 2 + rad;

@@ -532,3 +532,84 @@ TEST(chatview_a_flick_carries_on_and_latest_brings_back_the_newest_with_a_count)
 	ui_close(u);
 	script_free(&f);
 }
+
+/* ---- layouts that were cut off ---- */
+
+static void add_alarm(struct node_script *f)
+{
+	json_array_append_new(f->alarms, json_pack("{s:s,s:s,s:s,s:s}", "name", "bob", "pinned",
+						   "5b1e 77c0 9d3a 04f2 e6b8 21c9 aa47 3d10 8e55 "
+						   "c2f6 19b4 7a03 d8e1 64cf 0b92 f37a",
+						   "ledger", "c4d2 8810 3fe9 b6a1 0d57 92c3 e8f4 415b "
+						   "7c06 ad39 2e71 f0b8 5a64 19ce 83d7 6b20",
+						   "safety_number", "05913 44872 10399 56021"));
+	json_object_set_new(json_array_get(f->names, 1), "status", json_string("key-changed"));
+}
+
+TEST(chatview_verify_after_a_key_change_keeps_mark_below_the_keys_and_scrolls)
+{
+	static const int sizes[][2] = { { 800, 480 }, { 480, 800 }, { 1280, 800 } };
+	for (int k = 0; k < 3; k++) {
+		struct node_script f;
+		script_init(&f);
+		add_alarm(&f);
+		struct ui *u = ud_open(sizes[k][0], sizes[k][1], (struct ui_backend){ script_call, &f },
+				       NULL);
+		verify_open(u, "bob");
+		app_pump(u, 0);
+		app_pass(u, false);
+		app_pass(u, true);
+		/* "They match" comes after "Your key", never over it. */
+		CHECK_INT(u->verify.mark_r.y, >=, u->verify.keys_bottom);
+		SDL_Rect r;
+		if (!w_rect_of(&u->w, w_id("mark", 0), &r) || r.h < u->verify.mark_r.h) {
+			/* Not (wholly) on the screen: dragging the column brings it. */
+			ud_drag(u, u->win_w / 4, u->win_h - U(&u->w, 60), U(&u->w, 120), true, false);
+			app_pass(u, false);
+			CHECK(w_rect_of(&u->w, w_id("mark", 0), &r));
+			CHECK_INT(r.h, ==, u->verify.mark_r.h);
+		}
+		shot(u, "verify-key-changed");
+		ui_close(u);
+		script_free(&f);
+	}
+}
+
+TEST(chatview_text_at_150_percent_800x480_home_settings_and_chat)
+{
+	struct node_script f;
+	script_init(&f);
+	three_days(&f);
+	struct ui *u = ud_open(800, 480, (struct ui_backend){ script_call, &f }, NULL);
+	app_set_text_scale(u, 150);
+	app_go(u, SCR_HOME);
+	app_pump(u, 0);
+	shot(u, "home-150pct");
+	app_go(u, SCR_SETTINGS);
+	app_pump(u, 0);
+	app_pass(u, false);
+	/* Every item of the rail whole on the screen, Settings too. */
+	for (int i = 0; i < 3; i++) {
+		SDL_Rect r;
+		CHECK(w_rect_of(&u->w, w_id("nav", i), &r));
+		CHECK_INT(r.y + r.h, <=, u->win_h);
+		CHECK_INT(r.h, >=, U(&u->w, 60));
+	}
+	shot(u, "settings-150pct");
+	chat_open(u, "bob");
+	app_pump(u, 0);
+	shot(u, "chat-150pct");
+	ui_close(u);
+	script_free(&f);
+}
+
+TEST(chatview_portrait_step_labels_fit)
+{
+	struct node_script f;
+	script_init(&f);
+	three_days(&f);
+	struct ui *u = open_chat(&f, 480, 800);
+	shot(u, "chat-portrait");
+	ui_close(u);
+	script_free(&f);
+}
