@@ -65,7 +65,8 @@ struct chat_state {
 	/* The long-press (or right-click) menu of one message. */
 	bool menu;                /* open */
 	char menu_id[64];         /* the message's id */
-	int menu_x, menu_y;       /* where it was asked for */
+	int menu_x, menu_y;       /* where it goes: x of the press, under the message */
+	int menu_top;             /* the message's top (the menu goes above if need be) */
 	char menu_note[300];      /* what the last action did ("Copied."), for tests */
 	uint64_t lp_ms;           /* a press in the messages began then (0: none) */
 	int lp_x, lp_y;

@@ -511,6 +511,12 @@ static void open_menu(struct ui *u, int x, int y)
 	snprintf(cs->menu_id, sizeof(cs->menu_id), "%s", u->m.items[i].id);
 	cs->menu_x = x;
 	cs->menu_y = y;
+	/* Under the message, or above it: never over it. */
+	for (int k = 0; k < cs->vis_n; k++)
+		if ((long)cs->vis_i[k] == i) {
+			cs->menu_top = cs->vis_y[k];
+			cs->menu_y = cs->vis_y[k] + cs->vis_h[k];
+		}
 	cs->lp_ms = 0;
 	cs->fling_v = 0;
 }
@@ -729,8 +735,8 @@ static void message_menu(struct ui *u, SDL_Rect area, bool esc)
 	SDL_Rect p = { cs->menu_x, cs->menu_y, pw, ph };
 	if (p.x + p.w > area.x + area.w - U(c, 8))
 		p.x = area.x + area.w - U(c, 8) - p.w;
-	if (p.y + p.h > area.y + area.h - U(c, 8))
-		p.y = area.y + area.h - U(c, 8) - p.h;
+	if (p.y + p.h > area.y + area.h - U(c, 8))   /* no room under: above the press */
+		p.y = cs->menu_top - p.h;
 	p.x = p.x < area.x + U(c, 8) ? area.x + U(c, 8) : p.x;
 	p.y = p.y < area.y + U(c, 8) ? area.y + U(c, 8) : p.y;
 	c->blocked = false;
