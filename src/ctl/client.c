@@ -375,6 +375,16 @@ static bool send_args(int argc, char **argv, json_t **args, char *err, size_t er
 	}
 	if (!name_arg(1, argv, args, err, errlen))
 		return false;
+	size_t want = 0;
+	for (int i = 1; i < argc; i++)
+		want += strlen(argv[i]) + (i > 1);
+	if (want > 4096) {
+		snprintf(err, errlen, "TEXT is %zu bytes; a message holds at most 4096: nothing "
+			 "was sent", want);
+		json_decref(*args);
+		*args = NULL;
+		return false;
+	}
 	struct buf text;
 	buf_init(&text, 4096 + 1);
 	bool ok = true;

@@ -465,7 +465,12 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		 uint8_t id[static MSG_ID_LEN], char *why, size_t whylen)
 {
 	size_t len = strlen(text);
-	if (len == 0 || len > MSG_TEXT_MAX || !utf8_valid(text, len)) {
+	if (len > MSG_TEXT_MAX) {
+		snprintf(why, whylen, "the message is %zu bytes; a message holds at most %d bytes "
+			 "of UTF-8 text: nothing was sent", len, MSG_TEXT_MAX);
+		return LC_ERR_TOOBIG;
+	}
+	if (len == 0 || !utf8_valid(text, len)) {
 		snprintf(why, whylen, "a message is 1 to %d bytes of UTF-8 text", MSG_TEXT_MAX);
 		return LC_ERR_INVAL;
 	}

@@ -422,6 +422,7 @@ static void frame(struct ui *u, bool present)
 		;
 	uint64_t t0 = clock_mono_ns();
 	pass(u, true);
+	u->context_click = false;   /* taken by this frame's passes */
 	if (present)
 		SDL_RenderPresent(u->ren);
 	u->last_frame_ms = (double)(clock_mono_ns() - t0) / 1e6;
@@ -497,7 +498,9 @@ static void key_down(struct ui *u, const SDL_KeyboardEvent *k)
 	case SDLK_END: c->keys |= WK_END; break;
 	case SDLK_TAB: c->keys |= WK_TAB; break;
 	case SDLK_RETURN:
-	case SDLK_KP_ENTER: c->keys |= WK_ENTER; break;
+	case SDLK_KP_ENTER:
+		c->keys |= (k->keysym.mod & KMOD_SHIFT) ? WK_NEWLINE : WK_ENTER;
+		break;
 	case SDLK_F11: app_set_fullscreen(u, !u->fullscreen); break;
 	case SDLK_ESCAPE:
 		if (c->focus)
@@ -538,6 +541,17 @@ static void handle(struct ui *u, const SDL_Event *e)
 		return;
 	case SDL_MOUSEBUTTONDOWN:
 	case SDL_MOUSEBUTTONUP:
+		if (e->button.which != SDL_TOUCH_MOUSEID && e->button.button == SDL_BUTTON_RIGHT &&
+		    e->type == SDL_MOUSEBUTTONDOWN) {
+			x = e->button.x;
+			y = e->button.y;
+			to_pixels(u, &x, &y);
+			u->context_click = true;
+			u->context_x = x;
+			u->context_y = y;
+			u->dirty = true;
+			return;
+		}
 		if (e->button.which == SDL_TOUCH_MOUSEID || e->button.button != SDL_BUTTON_LEFT)
 			return;
 		x = e->button.x;
@@ -637,9 +651,20 @@ static int next_timeout(struct ui *u, uint64_t now)
 	int l = lock_timeout(u, now);
 	if (l >= 0 && (t < 0 || l < t))
 		t = l;
+	if (u->wake_at_ms) {
+		int b = u->wake_at_ms > now ? (int)(u->wake_at_ms - now) : 0;
+		if (t < 0 || b < t)
+			t = b;
+	}
 	if (u->shot[0] && (t < 0 || t > 50))
 		t = 50;
 	return t;
+}
+
+void app_wake_at(struct ui *u, uint64_t at_ms)
+{
+	if (!u->wake_at_ms || at_ms < u->wake_at_ms)
+		u->wake_at_ms = at_ms;
 }
 
 static void after_events(struct ui *u)
@@ -675,6 +700,10 @@ static void after_events(struct ui *u)
 	}
 	if (osk_next_ms(&u->osk, now) == 0)
 		u->dirty = true;
+	if (u->wake_at_ms && now >= u->wake_at_ms) {
+		u->wake_at_ms = 0;
+		u->dirty = true;
+	}
 	if (u->dirty) {
 		frame(u, true);
 		u->banner_shown = u->m.banner[0] && clock_mono_ms() < u->m.banner_until;

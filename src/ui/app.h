@@ -67,6 +67,26 @@ struct chat_state {
 	 * ("" when no dialog). */
 	SDL_Rect steps_r;
 	char status_line[120];
+	/* The long-press (or right-click) menu of one message. */
+	bool menu;                /* open */
+	char menu_id[64];         /* the message's id */
+	int menu_x, menu_y;       /* where it goes: x of the press, under the message */
+	int menu_top;             /* the message's top (the menu goes above if need be) */
+	char menu_note[300];      /* what the last action did ("Copied."), for tests */
+	uint64_t lp_ms;           /* a press in the messages began then (0: none) */
+	int lp_x, lp_y;
+	/* The messages on screen in the last pass: item index, top, height. */
+	int vis_n;
+	size_t vis_i[256];
+	int vis_y[256], vis_h[256];
+	/* Momentum: the content keeps moving after a flick, slowing down. */
+	float fling_v;            /* px per ms (+: toward older messages) */
+	uint64_t fling_ms, move_ms;
+	/* While scrolled up: messages that came meanwhile ("N new"). */
+	size_t seen_n;            /* items when the person last was at the bottom */
+	int unseen;
+	char counter[32];         /* "3600 / 4096" near the limit, or "" */
+	char too_long[160];       /* why Send is off for a text too long, or "" */
 	char offline_line[400];   /* "bob is offline; 3 messages wait ...", or "" */
 	char shown_pinned[FINGERPRINT_STR_LEN], shown_ledger[FINGERPRINT_STR_LEN];
 	char shown_number[100];
@@ -121,6 +141,9 @@ struct verify_state {
 	struct qr qr;
 	char note[200];
 	bool from_chat;        /* back goes to the chat it was opened from */
+	struct w_scroll scroll;   /* the text column */
+	SDL_Rect mark_r;       /* the last pass's "mark verified" place (tests) */
+	int keys_bottom;       /* ... and where the keys above it ended */
 };
 
 /* The owner's dialogs in settings: change my key, revoke my name. */
@@ -212,6 +235,12 @@ struct ui {
 	struct lock_state lock;
 
 	bool quit, dirty, motion;
+	/* A screen wants a frame at this time (an animation's next step, a
+	 * long press coming due): app_wake_at(); 0: none. */
+	uint64_t wake_at_ms;
+	/* The right button was pressed there this pass (a context menu). */
+	bool context_click;
+	int context_x, context_y;
 	int exit_status;
 	char shot[4200];           /* --screenshot path, "" = none */
 	uint64_t start_ms;
@@ -236,6 +265,8 @@ void app_pass(struct ui *u, bool drawing);
 lc_err app_save_png(struct ui *u, const char *path);
 void app_resize(struct ui *u, int w, int h);
 void app_go(struct ui *u, enum screen s);
+/* Draw a frame again at (or soon after) at_ms, even with no input. */
+void app_wake_at(struct ui *u, uint64_t at_ms);
 void app_set_theme(struct ui *u, bool dark);
 void app_set_text_scale(struct ui *u, int pct);
 void app_set_fullscreen(struct ui *u, bool on);

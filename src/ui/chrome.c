@@ -357,8 +357,14 @@ SDL_Rect chrome_main(struct ui *u, SDL_Rect area)
 				     : (SDL_Rect){ nav.x, nav.y, nav.w, 1 };
 		draw_fill(&u->draw, edge, TH(u)->border);
 	}
+	/* The rail's items share its height when it is short (large text, a
+	 * line above it at 800x480): never one cut off at the bottom. */
+	int step = U(c, 84);
+	if (land && 3 * step + U(c, 8) > nav.h)
+		step = (nav.h - U(c, 8)) / 3;
 	for (int i = 0; i < 3; i++) {
-		SDL_Rect b = land ? (SDL_Rect){ nav.x, nav.y + U(c, 8) + i * U(c, 84), nav.w, U(c, 80) }
+		SDL_Rect b = land ? (SDL_Rect){ nav.x, nav.y + U(c, 8) + i * step, nav.w,
+						step - U(c, 4) }
 				  : (SDL_Rect){ nav.x + nav.w * i / 3, nav.y, nav.w / 3, nav.h };
 		if (!nav_button(u, b, items[i].icon, items[i].label, u->scr == items[i].s, i))
 			continue;

@@ -21,11 +21,22 @@
  */
 #include "ui/app.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "ui/json.h"
+#include "ui/textarea.h"
+
+/* The node's limit of a message (MSG_TEXT_MAX), and where the composer
+ * starts to count. */
+#define CHAT_TEXT_MAX 4096
+#define CHAT_COUNTER_FROM 3584
+#define LONG_PRESS_MS 500
+#define FLING_MIN_V 0.3f       /* px/ms at release to carry on */
+#define FLING_STOP_V 0.03f
+#define FLING_TAU_MS 325.0f    /* the speed falls by e every this long */
 
 void chat_open(struct ui *u, const char *name)
 {
@@ -38,9 +49,15 @@ void chat_open(struct ui *u, const char *name)
 	cs->gen = (uint64_t)-1;
 	cs->details_scroll.scroll = 0;
 	cs->connect_sent = false;
+	cs->menu = false;
+	cs->lp_ms = 0;
+	cs->fling_v = 0;
+	cs->seen_n = 0;
+	cs->unseen = 0;
 	cs->held_later = false;
 	cs->held_err[0] = '\0';
 	te_clear(&cs->msg);
+	cs->msg.multiline = true;
 	app_go(u, SCR_CHAT);
 	model_refresh(&u->m, u->w.now_ms, true);
 }
@@ -221,6 +238,15 @@ static void stepper(struct ui *u, SDL_Rect r, json_t *s)
 	if (fonts_width(u->fonts, FACE_BOLD, FS_SMALL, cipher) > cw - U(c, 4) && suite[0])
 		snprintf(cipher, sizeof(cipher), "%s", cipher_label(suite));
 	const char *labels[4] = { "Connected", "Keys from ledger", "Authenticated", cipher };
+	/* Narrow (portrait, large text): the short words, before any is cut. */
+	static const char *const shorter[4] = { "Connected", "Ledger keys", "Key proved",
+						"Keys agreed" };
+	for (int i = 0; i < 4; i++)
+		if (fonts_width(u->fonts, FACE_BOLD, FS_SMALL, labels[i]) > cw - U(c, 4)) {
+			for (int k = 0; k < 4; k++)
+				labels[k] = shorter[k];
+			break;
+		}
 	int rad = U(c, 12);
 	int sl = fonts_line_h(u->fonts, FACE_SANS, FS_SMALL);
 	int cy = r.y + (r.h - 2 * rad - sl - U(c, 3)) / 2 + rad;
@@ -465,6 +491,87 @@ static void normalize(struct ui *u, int w)
 	}
 }
 
+/* The message (not a marker) at y on the screen in the last pass; -1. */
+static long item_at(const struct chat_state *cs, const struct model *m, int y)
+{
+	for (int k = 0; k < cs->vis_n; k++)
+		if (y >= cs->vis_y[k] && y < cs->vis_y[k] + cs->vis_h[k] &&
+		    cs->vis_i[k] < m->n_items && m->items[cs->vis_i[k]].kind == IT_MSG)
+			return (long)cs->vis_i[k];
+	return -1;
+}
+
+static void open_menu(struct ui *u, int x, int y)
+{
+	struct chat_state *cs = &u->chat;
+	long i = item_at(cs, &u->m, y);
+	if (i < 0)
+		return;
+	cs->menu = true;
+	snprintf(cs->menu_id, sizeof(cs->menu_id), "%s", u->m.items[i].id);
+	cs->menu_x = x;
+	cs->menu_y = y;
+	/* Under the message, or above it: never over it. */
+	for (int k = 0; k < cs->vis_n; k++)
+		if ((long)cs->vis_i[k] == i) {
+			cs->menu_top = cs->vis_y[k];
+			cs->menu_y = cs->vis_y[k] + cs->vis_h[k];
+		}
+	cs->lp_ms = 0;
+	cs->fling_v = 0;
+}
+
+/* Long press, right click, flick: what the pointer did to the list this
+ * pass, before it is laid out.  d: the drag's movement (w_drag). */
+static int gestures(struct ui *u, SDL_Rect view, int d, bool drag_ended)
+{
+	struct wctx *c = &u->w;
+	struct chat_state *cs = &u->chat;
+	uint64_t now = c->now_ms;
+	if (c->pressed && rc_has(view, c->press_x, c->press_y) && !cs->menu) {
+		cs->fling_v = 0;
+		cs->lp_ms = now ? now : 1;
+		cs->lp_x = c->press_x;
+		cs->lp_y = c->press_y;
+		app_wake_at(u, now + LONG_PRESS_MS);
+	}
+	if (cs->lp_ms && (!c->down || cs->drag.dragging))
+		cs->lp_ms = 0;   /* a tap, or a drag: no menu */
+	if (cs->lp_ms && now - cs->lp_ms >= LONG_PRESS_MS) {
+		open_menu(u, cs->lp_x, cs->lp_y);
+		cs->lp_ms = 0;
+	} else if (cs->lp_ms) {
+		app_wake_at(u, cs->lp_ms + LONG_PRESS_MS);   /* a frame when it is due */
+	}
+	if (u->context_click && rc_has(view, u->context_x, u->context_y) && !cs->menu)
+		open_menu(u, u->context_x, u->context_y);
+	if (d && cs->drag.dragging) {
+		/* The finger's speed, smoothed over the last few moves. */
+		float dt = (float)(now - cs->move_ms);
+		dt = dt < 1 ? 1 : dt > 100 ? 100 : dt;
+		cs->fling_v = 0.6f * ((float)d / dt) + 0.4f * cs->fling_v;
+		cs->move_ms = now;
+	}
+	if (drag_ended) {
+		bool quick = now - cs->move_ms < 80;
+		if (!quick || (cs->fling_v < FLING_MIN_V && cs->fling_v > -FLING_MIN_V))
+			cs->fling_v = 0;
+		cs->fling_ms = now;
+	}
+	if (cs->drag.dragging || cs->fling_v == 0)
+		return d;
+	/* Carrying on after a flick, slower each frame. */
+	float dt = (float)(now - cs->fling_ms);
+	cs->fling_ms = now;
+	int moved = (int)(cs->fling_v * dt);
+	cs->fling_v *= expf(-dt / FLING_TAU_MS);
+	if (cs->fling_v < FLING_STOP_V && cs->fling_v > -FLING_STOP_V)
+		cs->fling_v = 0;
+	else
+		app_wake_at(u, now + 16);
+	return moved;
+}
+
 static void messages(struct ui *u, SDL_Rect view)
 {
 	struct wctx *c = &u->w;
@@ -472,8 +579,11 @@ static void messages(struct ui *u, SDL_Rect view)
 	struct model *m = &u->m;
 	size_t n = m->n_items;
 	reanchor(u);
+	bool was_dragging = cs->drag.dragging;
 	int d = w_drag(c, w_id("messages", 0), &cs->drag, view);
+	d = gestures(u, view, d, was_dragging && !cs->drag.dragging);
 	cs->visible_laid_out = 0;
+	cs->vis_n = 0;
 	if (n == 0) {
 		const char *t = m->no_chat ? model_missing_text("chat")
 				: m->chat_err[0] ? m->chat_err
@@ -533,14 +643,138 @@ static void messages(struct ui *u, SDL_Rect view)
 	if (cs->anchor < n)
 		snprintf(cs->anchor_id, sizeof(cs->anchor_id), "%s", m->items[cs->anchor].id);
 	cs->visible_laid_out = nv;
-	if (!c->drawing)
-		return;
-	w_push_clip(c, view);
 	for (int k = 0; k < nv; k++) {
-		struct chat_item *it = &m->items[vis_i[k]];
-		draw_item(u, it, (SDL_Rect){ view.x, vis_y[k], w, it->lay_h });
+		cs->vis_i[k] = vis_i[k];
+		cs->vis_y[k] = vis_y[k];
+		cs->vis_h[k] = m->items[vis_i[k]].lay_h;
 	}
-	w_pop_clip(c);
+	cs->vis_n = nv;
+	/* Messages that came while scrolled up are counted until the bottom. */
+	if (cs->pinned || cs->seen_n > n) {
+		cs->seen_n = n;
+		cs->unseen = 0;
+		cs->fling_v = cs->fling_v < 0 ? 0 : cs->fling_v;   /* at the bottom: stop */
+	} else {
+		cs->unseen = 0;
+		for (size_t i = cs->seen_n; i < n; i++)
+			cs->unseen += m->items[i].kind == IT_MSG && !m->items[i].mine;
+	}
+	if (c->drawing) {
+		w_push_clip(c, view);
+		for (int k = 0; k < nv; k++) {
+			struct chat_item *it = &m->items[vis_i[k]];
+			draw_item(u, it, (SDL_Rect){ view.x, vis_y[k], w, it->lay_h });
+		}
+		w_pop_clip(c);
+	}
+	if (cs->pinned)
+		return;
+	/* Scrolled up: a way back to the newest, saying what came meanwhile. */
+	char label[48];
+	if (cs->unseen)
+		snprintf(label, sizeof(label), "%d new message%s \xE2\x86\x93", cs->unseen,
+			 cs->unseen == 1 ? "" : "s");
+	else
+		snprintf(label, sizeof(label), "\xE2\x86\x93 Latest");
+	int bw = button_w(u, label, FACE_BOLD), bh = U(c, 40);
+	SDL_Rect b = { view.x + view.w - bw - U(c, 14), view.y + view.h - bh - U(c, 10), bw, bh };
+	if (w_button(c, w_id("latest", 0), b, label, BTN_PRIMARY)) {
+		cs->pinned = true;
+		cs->anchor = n - 1;
+		cs->off = 0;
+		cs->fling_v = 0;
+		cs->seen_n = n;
+		cs->unseen = 0;
+	}
+}
+
+/* ---- the message menu ---- */
+
+static struct chat_item *menu_item(struct ui *u)
+{
+	for (size_t i = 0; i < u->m.n_items; i++)
+		if (u->m.items[i].kind == IT_MSG && strcmp(u->m.items[i].id, u->chat.menu_id) == 0)
+			return &u->m.items[i];
+	return NULL;
+}
+
+static void do_delete(struct ui *u, const char *id)
+{
+	struct model *m = &u->m;
+	char err[MODEL_ERR_MAX];
+	json_t *a = json_pack("{s:s,s:s}", "name", m->chat, "id", id);
+	json_t *r = model_call(m, CTL_CMD_DELETE, a, err, sizeof(err));
+	json_decref(a);
+	if (!r) {
+		snprintf(u->chat.menu_note, sizeof(u->chat.menu_note), "Not deleted: %s", err);
+		model_say(m, true, u->w.now_ms, "Not deleted: %s", err);
+		return;
+	}
+	json_decref(r);
+	snprintf(u->chat.menu_note, sizeof(u->chat.menu_note), "Deleted from this device.");
+	model_say(m, false, u->w.now_ms, "Deleted from this device; %s still has it.", m->chat);
+	m->need |= NEED_HISTORY;
+	model_refresh(m, u->w.now_ms, true);
+}
+
+/* Copy, Retry (ours, waiting), Delete for me: a small panel where the
+ * press was.  Anything outside it, or Escape, closes it. */
+static void message_menu(struct ui *u, SDL_Rect area, bool esc)
+{
+	struct wctx *c = &u->w;
+	struct chat_state *cs = &u->chat;
+	struct chat_item *it = menu_item(u);
+	if (!it || esc) {
+		cs->menu = false;
+		return;
+	}
+	bool retry = it->mine && it->status == MS_QUEUED && !model_alarmed(&u->m, u->m.chat);
+	const char *labels[3] = { "Copy", retry ? "Retry now" : NULL, "Delete for me" };
+	int rows = retry ? 3 : 2, rh = U(c, 48), pad = U(c, 6);
+	int pw = U(c, 220), ph = rows * rh + 2 * pad;
+	SDL_Rect p = { cs->menu_x, cs->menu_y, pw, ph };
+	if (p.x + p.w > area.x + area.w - U(c, 8))
+		p.x = area.x + area.w - U(c, 8) - p.w;
+	if (p.y + p.h > area.y + area.h - U(c, 8))   /* no room under: above the press */
+		p.y = cs->menu_top - p.h;
+	p.x = p.x < area.x + U(c, 8) ? area.x + U(c, 8) : p.x;
+	p.y = p.y < area.y + U(c, 8) ? area.y + U(c, 8) : p.y;
+	c->blocked = false;
+	if (c->pressed && !rc_has(p, c->press_x, c->press_y)) {
+		cs->menu = false;
+		c->blocked = true;   /* that press closes the menu and does nothing else */
+		return;
+	}
+	if (c->drawing) {
+		const struct theme *th = TH(u);
+		draw_round(&u->draw, (SDL_Rect){ p.x - 1, p.y - 1, p.w + 2, p.h + 2 }, U(c, 12),
+			   th->border);
+		draw_round(&u->draw, p, U(c, 12), th->raised);
+	}
+	int y = p.y + pad, k = 0;
+	for (int i = 0; i < 3; i++) {
+		if (!labels[i])
+			continue;
+		SDL_Rect b = { p.x + pad, y, p.w - 2 * pad, rh };
+		y += rh;
+		if (!w_button(c, w_id("msg-menu", k++), b, labels[i], BTN_NORMAL))
+			continue;
+		cs->menu = false;
+		char id[64];
+		snprintf(id, sizeof(id), "%s", it->id);
+		if (i == 0) {
+			SDL_SetClipboardText(it->text ? it->text : "");
+			snprintf(cs->menu_note, sizeof(cs->menu_note), "Copied.");
+			model_say(&u->m, false, c->now_ms, "Copied.");
+		} else if (i == 1) {
+			do_connect(u);
+			snprintf(cs->menu_note, sizeof(cs->menu_note), "Trying to reach %s now.",
+				 u->m.chat);
+		} else {
+			do_delete(u, id);   /* reloads the items: it is gone */
+		}
+		return;
+	}
 }
 
 /* ---- details ---- */
@@ -803,7 +1037,17 @@ static void chat_body(struct ui *u, SDL_Rect area, bool held)
 			return;
 		}
 	}
-	SDL_Rect comp = rc_bottom(&area, U(c, 64));
+	/* The composer grows with its text, up to a third of the chat. */
+	int field_w = area.w - 2 * U(c, 8) - U(c, 100);
+	int lines_max = (area.h / 3) / fonts_line_h(u->fonts, FACE_SANS, FS_BODY);
+	lines_max = lines_max < 1 ? 1 : lines_max > 8 ? 8 : lines_max;
+	int field_h = w_textarea_height(c, &cs->msg, field_w, lines_max);
+	if (field_h < U(c, 48))
+		field_h = U(c, 48);
+	bool over = !held && !m->no_chat && cs->msg.len > CHAT_TEXT_MAX;
+	bool counter = !held && !m->no_chat && cs->msg.len >= CHAT_COUNTER_FROM;
+	int note_h = counter ? U(c, 8) + fonts_line_h(u->fonts, FACE_SANS, FS_SMALL) : 0;
+	SDL_Rect comp = rc_bottom(&area, field_h + 2 * U(c, 8) + note_h);
 	if (c->pressed && rc_has(comp, c->press_x, c->press_y))
 		c->keep_focus = true; /* Send keeps the keyboard up */
 	messages(u, area);
@@ -811,10 +1055,32 @@ static void chat_body(struct ui *u, SDL_Rect area, bool held)
 		draw_fill(&u->draw, comp, TH(u)->surface);
 		draw_fill(&u->draw, (SDL_Rect){ comp.x, comp.y, comp.w, 1 }, TH(u)->border);
 	}
+	/* Near the limit a row over the field counts the bytes; past it, the
+	 * row says why Send is off. */
+	cs->too_long[0] = cs->counter[0] = '\0';
+	if (counter) {
+		SDL_Rect nr = rc_inset(rc_top(&comp, note_h), U(c, 12));
+		nr.y -= U(c, 8) / 2;
+		nr.h = note_h;
+		snprintf(cs->counter, sizeof(cs->counter), "%zu / %d", cs->msg.len, CHAT_TEXT_MAX);
+		SDL_Rect cr = rc_right(&nr, fonts_width(u->fonts, FACE_SANS, FS_SMALL, cs->counter) +
+					      U(c, 8));
+		w_label(c, cr, FACE_SANS, FS_SMALL, over ? TH(u)->danger : TH(u)->dim,
+			ALIGN_RIGHT, cs->counter);
+		if (over) {
+			/* Refused with the reason, where the person looks. */
+			snprintf(cs->too_long, sizeof(cs->too_long), "Too long to send: a message "
+				 "holds at most %d bytes. Shorten it by %zu.", CHAT_TEXT_MAX,
+				 cs->msg.len - CHAT_TEXT_MAX);
+			w_label(c, nr, FACE_SANS, FS_SMALL, TH(u)->danger, ALIGN_LEFT, cs->too_long);
+		}
+	}
 	SDL_Rect in = rc_inset(comp, U(c, 8));
 	SDL_Rect send = rc_right(&in, U(c, 100));
 	send.x += U(c, 8);
 	send.w -= U(c, 8);
+	send.h = send.h > U(c, 48) ? U(c, 48) : send.h;
+	send.y = in.y + in.h - send.h;
 	if (held) {
 		/* Nothing to type into: a message now would only wait too. */
 		char t[160];
@@ -830,8 +1096,8 @@ static void chat_body(struct ui *u, SDL_Rect area, bool held)
 		w_button_off(c, send, "Send");
 		return;
 	}
-	bool enter = w_textfield(c, w_id("msg", 0), in, &cs->msg, "Message", 0);
-	if (cs->msg.len == 0)
+	bool enter = w_textarea(c, w_id("msg", 0), in, &cs->msg, "Message");
+	if (cs->msg.len == 0 || over)
 		w_button_off(c, send, "Send");
 	else if (w_button(c, w_id("send", 0), send, "Send", BTN_PRIMARY) || enter)
 		do_send(u);
@@ -850,11 +1116,17 @@ void scr_chat(struct ui *u, SDL_Rect area)
 	bool esc = dialog && (c->keys & WK_ESCAPE);
 	if (esc)
 		c->keys &= ~(unsigned)WK_ESCAPE;
-	c->blocked = dialog;
+	bool menu = cs->menu && !dialog;
+	bool menu_esc = menu && (c->keys & WK_ESCAPE);
+	if (menu_esc)
+		c->keys &= ~(unsigned)WK_ESCAPE;
+	c->blocked = dialog || menu;
 	cs->steps_r = (SDL_Rect){ 0, 0, 0, 0 };
 	cs->shown_pinned[0] = cs->shown_ledger[0] = cs->shown_number[0] = '\0';
 	cs->shown_was_verified = false;
 	chat_body(u, area, held);
+	if (menu && u->scr == SCR_CHAT)
+		message_menu(u, area, menu_esc);
 	if (dialog && u->scr == SCR_CHAT)
 		held_dialog(u, area, esc);
 }

@@ -49,6 +49,7 @@ void verify_open(struct ui *u, const char *name)
 	vs->asked = false;
 	vs->note[0] = '\0';
 	vs->from_chat = u->scr == SCR_CHAT;
+	vs->scroll.scroll = 0;
 	app_go(u, SCR_VERIFY);
 }
 
@@ -152,7 +153,12 @@ void scr_verify(struct ui *u, SDL_Rect area)
 			qr.x = body.x + (body.w - qside) / 2;
 		qr_draw(c, &vs->qr, qr, num);
 	}
-	int x = body.x, y = body.y, w = body.w;
+	/* The text column scrolls: after a key change, at 800x480 or with
+	 * large text, it is taller than the screen. */
+	SDL_Rect col = body;
+	vs->scroll.scroll -= w_drag(c, w_id("verify-scroll", 0), &vs->scroll, col);
+	w_push_clip(c, col);
+	int x = body.x, y = body.y - vs->scroll.scroll, w = body.w, y0 = y;
 	bool alarmed = model_alarmed(&u->m, vs->name);
 	if (alarmed) {
 		/* In place of the introduction (the screen has no room for both
@@ -192,20 +198,23 @@ void scr_verify(struct ui *u, SDL_Rect area)
 	/* For a held contact, confirming also accepts the new key. */
 	const char *mark_label = alarmed ? "They match: accept and verify"
 				 : "They match: mark verified";
+	/* Under the keys, never over them: the column scrolls instead. */
 	SDL_Rect btn = { x, y + U(c, 6), button_w(u, mark_label, FACE_BOLD), U(c, 50) };
 	if (btn.w > w)
 		btn.w = w;
-	if (btn.y + btn.h > body.y + body.h)
-		btn.y = body.y + body.h - btn.h;
+	vs->mark_r = btn;
+	vs->keys_bottom = y;
 	if (verified) {
 		int bw = w_badge(c, x, btn.y + U(c, 14), "\xE2\x9C\x93 Verified", th->ok, th->on_badge);
 		if (vs->note[0] && c->drawing)
 			draw_text(&u->draw, FACE_SANS, FS_SMALL, th->dim, x + bw + U(c, 12),
 				  btn.y + U(c, 16), ALIGN_LEFT, w - bw - U(c, 12), vs->note);
-		return;
+	} else {
+		char key[FINGERPRINT_STR_LEN];
+		snprintf(key, sizeof(key), "%s", theirs);   /* the model may change under mark() */
+		if (w_button(c, w_id("mark", 0), btn, mark_label, BTN_PRIMARY))
+			mark(u, key);
 	}
-	char key[FINGERPRINT_STR_LEN];
-	snprintf(key, sizeof(key), "%s", theirs);   /* the model may change under mark() */
-	if (w_button(c, w_id("mark", 0), btn, mark_label, BTN_PRIMARY))
-		mark(u, key);
+	w_pop_clip(c);
+	w_scroll_clamp(&vs->scroll, btn.y + btn.h + U(c, 8) - y0, col.h);
 }

@@ -80,13 +80,30 @@ bool te_insert(struct textedit *t, const char *s)
 			n--;
 	}
 	memmove(t->s + t->cur + n, t->s + t->cur, t->len - t->cur + 1);
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		t->s[t->cur + i] = (c < 0x20 || c == 0x7F) ? ' ' : (char)c;
+		if (t->multiline && c == '\r' && i + 1 < n && s[i + 1] == '\n')
+			continue;   /* CR LF: one line break */
+		t->s[t->cur + k++] = t->multiline && c == '\n' ? '\n'
+				     : (c < 0x20 || c == 0x7F) ? ' ' : (char)c;
 	}
-	t->len += n;
-	t->cur += n;
+	if (k < n)   /* close the gap the dropped CRs left */
+		memmove(t->s + t->cur + k, t->s + t->cur + n, t->len - t->cur + 1);
+	t->len += k;
+	t->cur += k;
 	return whole;
+}
+
+bool te_newline(struct textedit *t)
+{
+	if (!t->multiline || t->len >= cap(t))
+		return false;
+	memmove(t->s + t->cur + 1, t->s + t->cur, t->len - t->cur + 1);
+	t->s[t->cur] = '\n';
+	t->len++;
+	t->cur++;
+	return true;
 }
 
 bool te_backspace(struct textedit *t)

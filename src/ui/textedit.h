@@ -4,9 +4,9 @@
  *
  * Pure (no SDL), so the tests drive it directly.  Every edit keeps the
  * buffer strict UTF-8 (util/utf8.h): inserted text that is not is refused
- * whole, control characters (newlines from a paste included) become spaces,
- * and text that would overflow is cut at the last whole character that
- * fits.  The caller owns the struct; nothing is allocated.
+ * whole, control characters (newlines from a paste included, unless the
+ * field is multiline) become spaces, and text that would overflow is cut
+ * at the last whole character that fits.  The caller owns the struct; nothing is allocated.
  */
 #ifndef LC_UI_TEXTEDIT_H
 #define LC_UI_TEXTEDIT_H
@@ -14,13 +14,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TEXTEDIT_MAX 4096   /* bytes, NUL excluded: a chat message's limit */
+/* Bytes, NUL excluded: twice a chat message's limit (4096), so a message
+ * typed or pasted too long is there to see and shorten, refused by the
+ * chat with the reason, instead of cut without a word. */
+#define TEXTEDIT_MAX 8192
 
 struct textedit {
 	char s[TEXTEDIT_MAX + 1];
 	size_t len;   /* bytes */
 	size_t cur;   /* byte offset of the cursor, on a boundary */
 	size_t max;   /* bytes this field accepts (<= TEXTEDIT_MAX); 0 = all */
+	bool multiline;   /* newlines are kept (a paste's CR LF as one); else spaces */
 };
 
 void te_init(struct textedit *t, size_t max);
@@ -28,6 +32,8 @@ void te_set(struct textedit *t, const char *s);
 void te_clear(struct textedit *t);
 /* Insert at the cursor; false when refused (invalid UTF-8) or cut short. */
 bool te_insert(struct textedit *t, const char *s);
+/* A line break at the cursor (multiline fields); false when full. */
+bool te_newline(struct textedit *t);
 /* Remove the character before / after the cursor; false at the edge. */
 bool te_backspace(struct textedit *t);
 bool te_delete(struct textedit *t);

@@ -30,6 +30,7 @@ enum {
 	WK_BACKSPACE = 1 << 0, WK_DELETE = 1 << 1, WK_LEFT = 1 << 2, WK_RIGHT = 1 << 3,
 	WK_HOME = 1 << 4, WK_END = 1 << 5, WK_ENTER = 1 << 6, WK_ESCAPE = 1 << 7,
 	WK_TAB = 1 << 8,
+	WK_NEWLINE = 1 << 9,   /* Shift+Enter: a line break in a multi-line field */
 };
 
 #define W_TEXT_IN 512

@@ -705,13 +705,13 @@ static void tour(int w, int h)
 	TAP(u, "send", 0, touch);
 	CHECK_STR(f.sent, "just checking ");
 	CHECK_INT(u->chat.msg.len, ==, 0);
-	/* Paste: a newline in the clipboard becomes a space. */
+	/* Paste: the composer is multi-line, a newline in the clipboard stays. */
 	TAP(u, "msg", 0, false);
 	CHECK_INT(SDL_SetClipboardText("two\nlines \xE2\x82\xAC"), ==, 0);
 	key_mod(u, SDLK_v, KMOD_LCTRL);
 	key(u, SDLK_LEFT);
 	key(u, SDLK_BACKSPACE);
-	CHECK_STR(u->chat.msg.s, "two lines\xE2\x82\xAC");
+	CHECK_STR(u->chat.msg.s, "two\nlines\xE2\x82\xAC");
 	/* Dragging the messages down shows older ones; back down, it follows
 	 * the newest again. */
 	CHECK(u->chat.pinned);

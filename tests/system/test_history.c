@@ -1,12 +1,16 @@
-/* test_marks.c - key-rotation marks are kept with the history: two real
- * nodes chat quickly both ways; each node's `history --marks` holds every
- * key epoch of the session once, in order, each after a message it
- * followed, and the same marks after both nodes restart. */
+/* test_history.c - the history a node keeps, through ctl: key-rotation
+ * marks (two real nodes chat quickly both ways; each node's `history
+ * --marks` holds every key epoch of the session once, in order, each after
+ * a message it followed, and the same after both nodes restart), local
+ * deletes, and a text too long refused with the reason. */
 #include "harness.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl/client.h"
+#include "ctl/protocol.h"
+#include "proc.h"
 #include "tnode.h"
 
 static const char *jstr(json_t *o, const char *k)
@@ -157,6 +161,38 @@ TEST_T(marks_delete_takes_one_message_from_this_node_only_and_a_queued_one_stays
 	tnode_start(&b, dir, "127.0.15.12", NULL);
 	WAIT_UNTIL(with_text(&b, "da", "but this") == 1, 30000);
 	CHECK_INT(with_text(&b, "da", "never mind"), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+}
+
+TEST_T(history_a_text_too_long_is_refused_with_the_reason_by_ctl_and_by_the_node, 120)
+{
+	struct tnode a, b;
+	start(&a, "la", "127.0.15.21", NULL);
+	start(&b, "lb", "127.0.15.22", "127.0.15.21");
+	WAIT_UNTIL(tnode_count_names(&a) == 2, 60000);
+	static char text[4201];
+	memset(text, 'x', 4200);
+	/* ctl refuses before asking the node. */
+	char err[512] = "";
+	CHECK(tnode_send(&a, "lb", text, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "4200 bytes") != NULL);
+	/* The node refuses it too, when asked directly. */
+	char sock[CTL_PATH_MAX];
+	ctl_socket_path(sock, sizeof(sock), a.dir);
+	json_t *args = json_pack("{s:s,s:s}", "name", "lb", "text", text), *res = NULL;
+	CHECK(ctl_client_call(sock, "send", args, 10000, &res, err, sizeof(err)) != LC_OK);
+	json_decref(args);
+	json_decref(res);
+	CHECK(strstr(err, "4200 bytes") != NULL);
+	CHECK(strstr(err, "at most 4096") != NULL);
+	/* Nothing was queued; 4096 bytes are one message, whole. */
+	json_t *h = tnode_history(&a, "lb");
+	CHECK_INT(json_array_size(h), ==, 0);
+	json_decref(h);
+	text[4096] = '\0';
+	CHECK_INT(tnode_send(&a, "lb", text, NULL, 0), ==, 0);
+	WAIT_UNTIL(with_text(&b, "la", text) == 1, 30000);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 }
