@@ -32,6 +32,10 @@ static const char *const peers_keys[] = {
 	"address", "direction", "height", "since", NULL,
 };
 
+static const char *const nearby_keys[] = {
+	"name", "network", "address", "height", "ours", NULL,
+};
+
 /* recovery show: the warning before the secret. */
 static const char *const recovery_keys[] = {
 	"warning", "text", NULL,
@@ -42,6 +46,7 @@ static const struct {
 	const char *const *keys;
 } preferred[] = {
 	{ CTL_CMD_PEERS, peers_keys },
+	{ CTL_CMD_NEARBY, nearby_keys },
 	{ CTL_CMD_STATUS, status_keys },
 	{ CTL_CMD_NAMES, names_keys },
 	{ CTL_CMD_BLOCKS, blocks_keys },
