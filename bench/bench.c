@@ -679,6 +679,7 @@ static void bench_ui_rss(const char *dir, const char *headless_dir)
 int main(int argc, char **argv)
 {
 	bool chat_only = false;   /* --chat: only the session rows, to iterate on them */
+	bool nearby_only = false; /* --nearby: only the discovery rows */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			rounds = 3;
@@ -686,6 +687,8 @@ int main(int argc, char **argv)
 			bin = argv[++i];
 		else if (strcmp(argv[i], "--chat") == 0)
 			chat_only = true;
+		else if (strcmp(argv[i], "--nearby") == 0)
+			nearby_only = true;
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -699,8 +702,11 @@ int main(int argc, char **argv)
 	       "ratio");
 	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
 	       "-----------------------", "-----------------------------", "---------");
-	if (chat_only) {
-		bench_chat(dir, rounds);
+	if (chat_only || nearby_only) {
+		if (chat_only)
+			bench_chat(dir, rounds);
+		if (nearby_only)
+			bench_nearby(bin, dir, rounds);
 		rm_rf(dir);
 		return 0;
 	}
@@ -726,6 +732,7 @@ int main(int argc, char **argv)
 	bench_sync(bin, chain_dir, dir, validate_rate, rounds > 3 ? 3 : rounds);
 	bench_chat(dir, rounds);
 	bench_chat_rss(&c, bin, chain_dir, dir);
+	bench_nearby(bin, dir, rounds > 3 ? 3 : rounds);
 	bench_ui();
 	char kiosk_dir[64], headless_dir[64];
 	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/first", dir);

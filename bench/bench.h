@@ -101,4 +101,10 @@ void bench_chat(const char *tmp, int rounds);
 void bench_chat_rss(const struct chain *c, const char *bin, const char *full_dir,
 		    const char *tmp);
 
+/* ---- discovery (bench_nearby.c) ---- */
+
+/* The nearby rows (root and avahi-daemon needed; said and skipped
+ * otherwise); rounds capped at 5. */
+void bench_nearby(const char *bin, const char *dir, int rounds);
+
 #endif
