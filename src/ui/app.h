@@ -257,9 +257,11 @@ void scr_ledger_open_join(struct ui *u);
 /* The networks nearby, most nodes first (asked again at most once a
  * second; the main thread); returns how many (at most max). */
 size_t scr_ledger_nearby(struct ui *u, struct nearby_net *out, size_t max);
-/* Join addr, leaving this network or the demo if need be (the person
- * chose that network by name); the node starts again on it. */
-void scr_ledger_join_nearby(struct ui *u, const struct nearby_net *net);
+/* Join net's best node.  leave: leave this network or the demo for it
+ * without asking (the first-run screen, where there is nothing to lose);
+ * otherwise a node whose network holds names asks first (the dialog of
+ * "Join a network" says what leaving means). */
+void scr_ledger_join_nearby(struct ui *u, const struct nearby_net *net, bool leave);
 /* Forget the recovery code shown (wiped) and close its dialog; app_go
  * calls it when the recovery screen is left, ui_close too. */
 void recovery_close(struct ui *u);

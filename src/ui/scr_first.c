@@ -134,7 +134,7 @@ static void choose(struct ui *u, SDL_Rect area)
 		SDL_Rect jb = { btn.x + btn.w + U(c, 12), btn.y, col.x + col.w - btn.x - btn.w -
 				U(c, 12), btn.h };
 		if (w_button(c, w_id("join-nearby-first", 0), jb, label, BTN_NORMAL))
-			scr_ledger_join_nearby(u, &nets[best]);
+			scr_ledger_join_nearby(u, &nets[best], true);
 	}
 	if (u->ledger.leaving && c->drawing)
 		draw_text(&u->draw, FACE_SANS, FS_SMALL, th->ok, col.x, btn.y + btn.h + U(c, 6),

@@ -351,14 +351,15 @@ size_t scr_ledger_nearby(struct ui *u, struct nearby_net *out, size_t max)
 	return n;
 }
 
-void scr_ledger_join_nearby(struct ui *u, const struct nearby_net *net)
+void scr_ledger_join_nearby(struct ui *u, const struct nearby_net *net, bool leave)
 {
 	struct ui_ledger_state *ls = &u->ledger;
 	char err[256];
-	json_t *a = json_pack("{s:s,s:b}", "address", net->addr, "leave", 1);
+	json_t *a = json_pack("{s:s,s:b}", "address", net->addr, "leave", leave);
 	json_t *r = model_call(&u->m, CTL_CMD_JOIN, a, err, sizeof(err));
 	json_decref(a);
 	snprintf(ls->join_addr, sizeof(ls->join_addr), "%s", net->addr);
+	ls->leaving = false;
 	if (!r) {
 		ls->join_bad = true;
 		snprintf(ls->join_msg, sizeof(ls->join_msg), "Could not join network '%.39s': %.200s",
@@ -366,10 +367,15 @@ void scr_ledger_join_nearby(struct ui *u, const struct nearby_net *net)
 		return;
 	}
 	json_decref(r);
-	ls->leaving = true;
 	ls->join_bad = false;
-	snprintf(ls->join_msg, sizeof(ls->join_msg), "Joining network '%s' nearby: the node "
-		 "starts again on it...", net->name);
+	ls->leaving = leave;
+	if (leave)
+		snprintf(ls->join_msg, sizeof(ls->join_msg), "Joining network '%.39s' nearby: the "
+			 "node starts again on it...", net->name);
+	else
+		snprintf(ls->join_msg, sizeof(ls->join_msg), "Joining network '%.39s' nearby...",
+			 net->name);
+	u->m.need |= NEED_STATUS | NEED_PEERS;
 }
 
 /* "Nearby": a button per network found (its name, nodes, height), one tap
@@ -392,7 +398,7 @@ static int nearby_rows(struct ui *u, int x, int y, int w)
 		if (nets[i].ours)
 			w_button_off(c, r, label);
 		else if (w_button(c, w_id("join-nearby", (int)i), r, label, BTN_NORMAL))
-			scr_ledger_join_nearby(u, &nets[i]);
+			scr_ledger_join_nearby(u, &nets[i], false);   /* leaving asks first */
 		y += r.h + U(c, 6);
 	}
 	return y - y0 + U(c, 6);
