@@ -319,6 +319,14 @@ size_t scr_ledger_nearby(struct ui *u, struct nearby_net *out, size_t max)
 	for (size_t i = 0; i < json_array_size(ls->nearby); i++) {
 		json_t *e = json_array_get(ls->nearby, i);
 		const char *net = jstr(e, "network");
+		/* A node is listed once per interface and IP version it answers
+		 * on: count its address once. */
+		bool again = false;
+		for (size_t j = 0; j < i && !again; j++)
+			again = strcmp(jstr(json_array_get(ls->nearby, j), "address"),
+				       jstr(e, "address")) == 0;
+		if (again)
+			continue;
 		size_t k = 0;
 		while (k < n && strcmp(out[k].network, net) != 0)
 			k++;

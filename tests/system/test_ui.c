@@ -1787,10 +1787,13 @@ TEST(ui_join_a_network_nearby_or_leave_the_demo_for_another)
 {
 	struct fake f;
 	fake_init(&f, true);
+	/* .41 twice: on IPv4 and IPv6, one node. */
 	f.nearby = json_pack("[{s:s,s:s,s:s,s:i,s:b},{s:s,s:s,s:s,s:i,s:b},"
-			     "{s:s,s:s,s:s,s:i,s:b}]",
+			     "{s:s,s:s,s:s,s:i,s:b},{s:s,s:s,s:s,s:i,s:b}]",
 			     "network", "lab-3f9a2c1e4b7d", "name", "lab", "address",
 			     "192.168.1.40:47700", "height", 12, "ours", 0,
+			     "network", "lab-3f9a2c1e4b7d", "name", "lab", "address",
+			     "192.168.1.41:47700", "height", 14, "ours", 0,
 			     "network", "lab-3f9a2c1e4b7d", "name", "lab", "address",
 			     "192.168.1.41:47700", "height", 14, "ours", 0,
 			     "network", "demo", "name", "demo", "address", "192.168.1.50:47700",
