@@ -336,6 +336,12 @@ size_t scr_ledger_nearby(struct ui *u, struct nearby_net *out, size_t max)
 			memset(&out[n], 0, sizeof(out[n]));
 			snprintf(out[n].network, sizeof(out[n].network), "%s", net);
 			snprintf(out[n].name, sizeof(out[n].name), "%s", jstr(e, "name"));
+			/* Two new deployments are both "lab": tell the other one
+			 * apart by the start of its random id. */
+			size_t nl = strlen(out[n].name);
+			if (strcmp(out[n].name, model_str(&u->m, "network_name")) == 0 &&
+			    strcmp(net, model_str(&u->m, "network")) != 0 && strlen(net) >= nl + 5)
+				snprintf(out[n].name, sizeof(out[n].name), "%.*s", (int)(nl + 5), net);
 			out[n].ours = json_is_true(json_object_get(e, "ours"));
 			out[n].height = -1;
 			n++;

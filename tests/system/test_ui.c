@@ -1868,11 +1868,17 @@ TEST(ui_first_run_offers_the_network_nearby)
 	json_object_set_new(f.status, "name", json_string(""));
 	f.nearby = json_pack("[{s:s,s:s,s:s,s:i,s:b}]", "network", "lab-3f9a2c1e4b7d", "name",
 			     "lab", "address", "192.168.1.41:47700", "height", 14, "ours", 0);
+	/* This node is a new deployment too, also named "lab". */
+	json_object_set_new(f.status, "network", json_string("lab-0123456789ab"));
+	json_object_set_new(f.status, "network_name", json_string("lab"));
 	struct ui *u = open_ui(800, 480, (struct ui_backend){ fake_call, &f });
 	CHECK_INT(u->scr, ==, SCR_FIRST);
 	app_pump(u, 0);
 	SDL_Rect r;
 	CHECK(w_rect_of(&u->w, w_id("join-nearby-first", 0), &r));
+	struct nearby_net nets[NEARBY_NETS_MAX];
+	CHECK_INT(scr_ledger_nearby(u, nets, NEARBY_NETS_MAX), ==, 1);
+	CHECK_STR(nets[0].name, "lab-3f9a");   /* not ours, though both are "lab" */
 	shot(u, "first-nearby");
 	TAP(u, "join-nearby-first", 0, true);
 	CHECK_STR(f.joined, "192.168.1.41:47700");
