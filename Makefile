@@ -16,6 +16,13 @@ DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := sdl2 SDL2_ttf wolfssl sqlite3 jansson libqrencode zlib inih fribidi harfbuzz libargon2
+# Nearby nodes by DNS-SD over mDNS (util/dnssd.c) through Avahi's client
+# library.  DISCOVERY=no builds without it: the node then says discovery is
+# not built in, and joins by address only.
+DISCOVERY ?= yes
+ifneq ($(DISCOVERY),no)
+PKGS      += avahi-client
+endif
 SAN       ?=
 # -Werror in CI (CI=true) or on request (WERROR=1).
 WERROR    ?= $(if $(CI),1,)
@@ -60,7 +67,8 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 SANFLAGS   := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc -DLC_VERSION='"$(VERSION)"' \
-              -D_GNU_SOURCE -pthread $(PKG_CFLAGS) -MMD -MP
+              -D_GNU_SOURCE -pthread $(PKG_CFLAGS) -MMD -MP \
+              $(if $(filter no,$(DISCOVERY)),-DLC_NO_DISCOVERY)
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
 LIBS    := $(PKG_LIBS) -lm
 

@@ -676,30 +676,53 @@ static void bench_ui_rss(const char *dir, const char *headless_dir)
 	print_row(&row);
 }
 
+/* The parts a flag runs alone, to iterate on them (several flags: each). */
+static void part_chat(const char *dir)
+{
+	bench_seal();
+	bench_chat(dir, rounds);
+	bench_chat_sealed(dir, rounds);
+}
+
+static void part_group(const char *dir) { bench_group(bin, dir, rounds); }
+static void part_redial(const char *dir) { bench_redial(bin, dir, rounds); }
+static void part_nearby(const char *dir) { bench_nearby(bin, dir, rounds); }
+static void part_i18n(const char *dir) { (void)dir; bench_i18n(); }
+static void part_chat_list(const char *dir) { (void)dir; bench_chat_list(); }
+
+static const struct part {
+	const char *flag;
+	void (*run)(const char *dir);
+} parts[] = {
+	{ "--chat", part_chat },           /* the session rows, sealed and not */
+	{ "--group", part_group },         /* a 32-member group's fan-out */
+	{ "--redial", part_redial },       /* delivery when a peer is back */
+	{ "--nearby", part_nearby },       /* discovery on a namespace LAN */
+	{ "--i18n", part_i18n },           /* text in any language */
+	{ "--chat-list", part_chat_list }, /* the chat list's frames */
+};
+#define NPARTS (sizeof(parts) / sizeof(parts[0]))
+
 int main(int argc, char **argv)
 {
-	bool chat_only = false;   /* --chat: only the session rows, to iterate on them */
-	bool i18n_only = false;   /* --i18n: only the rows of text in any language */
 	if (argc == 3 && strcmp(argv[1], "--i18n-rss-child") == 0)
 		return bench_i18n_rss_child(argv[2]);
-	bool list_only = false;   /* --chat-list: only the chat list's rows */
-	bool redial_only = false; /* --redial: only the back-online delivery row */
-	bool group_only = false;  /* --group: only the group rows */
+	bool only[NPARTS] = { false }, some = false;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--quick") == 0)
+		if (strcmp(argv[i], "--quick") == 0) {
 			rounds = 3;
-		else if (strcmp(argv[i], "--bin") == 0 && i + 1 < argc)
+		} else if (strcmp(argv[i], "--bin") == 0 && i + 1 < argc) {
 			bin = argv[++i];
-		else if (strcmp(argv[i], "--chat") == 0)
-			chat_only = true;
-		else if (strcmp(argv[i], "--i18n") == 0)
-			i18n_only = true;
-		else if (strcmp(argv[i], "--chat-list") == 0)
-			list_only = true;
-		else if (strcmp(argv[i], "--redial") == 0)
-			redial_only = true;
-		else if (strcmp(argv[i], "--group") == 0)
-			group_only = true;
+		} else {
+			size_t k = 0;
+			while (k < NPARTS && strcmp(argv[i], parts[k].flag) != 0)
+				k++;
+			if (k == NPARTS) {
+				fprintf(stderr, "bench: unknown option '%s'\n", argv[i]);
+				return 2;
+			}
+			only[k] = some = true;
+		}
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -713,30 +736,10 @@ int main(int argc, char **argv)
 	       "ratio");
 	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
 	       "-----------------------", "-----------------------------", "---------");
-	if (list_only) {
-		bench_chat_list();
-		rm_rf(dir);
-		return 0;
-	}
-	if (chat_only) {
-		bench_seal();
-		bench_chat(dir, rounds);
-		bench_chat_sealed(dir, rounds);
-		rm_rf(dir);
-		return 0;
-	}
-	if (i18n_only) {
-		bench_i18n();
-		rm_rf(dir);
-		return 0;
-	}
-	if (group_only) {
-		bench_group(bin, dir, rounds);
-		rm_rf(dir);
-		return 0;
-	}
-	if (redial_only) {
-		bench_redial(bin, dir, rounds);
+	if (some) {
+		for (size_t k = 0; k < NPARTS; k++)
+			if (only[k])
+				parts[k].run(dir);
 		rm_rf(dir);
 		return 0;
 	}
@@ -766,6 +769,7 @@ int main(int argc, char **argv)
 	bench_chat_rss(&c, bin, chain_dir, dir);
 	bench_redial(bin, dir, rounds);
 	bench_group(bin, dir, rounds);
+	bench_nearby(bin, dir, rounds > 3 ? 3 : rounds);
 	bench_ui();
 	bench_i18n();
 	bench_chat_list();

@@ -128,4 +128,10 @@ int bench_i18n_rss_child(const char *what);
  * data directories. */
 void bench_group(const char *bin, const char *tmp, int rounds);
 
+/* ---- discovery (bench_nearby.c) ---- */
+
+/* The nearby rows (root and avahi-daemon needed; said and skipped
+ * otherwise); rounds capped at 5. */
+void bench_nearby(const char *bin, const char *dir, int rounds);
+
 #endif

@@ -64,9 +64,9 @@ bool bnode_start(struct bnode *n, const char *bin, const char *dir, const char *
 	const char *argv[BNODE_ARGS_MAX] = {
 		bin, "--no-config", "--headless", "--data-dir", dir, "--bind", ip,
 		"--network", "bench", "--pow-bits", "4", "--mine-threads", "1",
-		"--log-level", "warn",
+		"--log-level", "warn", "--no-discovery",
 	};
-	size_t argc = 15;
+	size_t argc = 16;
 	for (size_t i = 0; extra && extra[i] && argc < BNODE_ARGS_MAX - 1; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;

@@ -94,15 +94,33 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Run one test in a child; true when it passed. */
-static bool run_one(const struct test *t)
+#define SKIP_STATUS 77
+
+void harness_skip(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "    skipped: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	if (tmpdir[0])
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fflush(NULL);
+	_exit(SKIP_STATUS);
+}
+
+enum outcome { PASSED, FAILED, SKIPPED };
+
+/* Run one test in a child. */
+static enum outcome run_one(const struct test *t)
 {
 	fflush(NULL);
 	snprintf(tmpdir, sizeof(tmpdir), "%s", "");
 	pid_t pid = fork();
 	if (pid < 0) {
 		perror("fork");
-		return false;
+		return FAILED;
 	}
 	if (pid == 0) {
 		/* Own process group so the parent can kill what the test spawned. */
@@ -119,11 +137,13 @@ static bool run_one(const struct test *t)
 		;
 	kill(-pid, SIGKILL); /* anything the test left running */
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return true;
+		return PASSED;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SKIP_STATUS)
+		return SKIPPED;
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "    killed by signal %d%s\n", WTERMSIG(status),
 			WTERMSIG(status) == SIGALRM ? " (timed out)" : "");
-	return false;
+	return FAILED;
 }
 
 int main(int argc, char **argv)
@@ -131,18 +151,20 @@ int main(int argc, char **argv)
 	const char *filter = argc > 1 ? argv[1] : NULL;
 	const char *prog = strrchr(argv[0], '/');
 	prog = prog ? prog + 1 : argv[0];
-	int passed = 0, failed = 0;
+	int passed = 0, failed = 0, skipped = 0;
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < n_tests; i++) {
 		if (filter && !strstr(tests[i].name, filter))
 			continue;
 		double t0 = now_ms();
-		bool ok = run_one(&tests[i]);
-		printf("%s %s/%s (%.0f ms)\n", ok ? "PASS" : "FAIL", prog,
-		       tests[i].name, now_ms() - t0);
+		enum outcome o = run_one(&tests[i]);
+		static const char *const word[] = { "PASS", "FAIL", "SKIP" };
+		printf("%s %s/%s (%.0f ms)\n", word[o], prog, tests[i].name, now_ms() - t0);
 		fflush(stdout);
-		ok ? passed++ : failed++;
+		o == PASSED ? passed++ : o == FAILED ? failed++ : skipped++;
 	}
+	if (skipped)
+		printf("%s: %d skipped\n", prog, skipped);
 	printf("%s: %d passed, %d failed\n", prog, passed, failed);
 	return failed ? 1 : 0;
 }

@@ -22,6 +22,10 @@ typedef void (*test_fn)(void);
 void harness_register(const char *name, test_fn fn, int timeout_s);
 void harness_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
+/* This test cannot run on this machine (no network namespaces, say): ends
+ * it, counted as skipped and listed with why ("SKIP name: why"), never as
+ * passed. */
+void harness_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* A scratch directory for this test, removed afterwards (unless it failed). */
 const char *harness_tmpdir(void);
 /* The tests run under an emulator (LC_TEST_EXEC, e.g. qemu-user for the

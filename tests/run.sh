@@ -50,6 +50,7 @@ xargs -P "$jobs" -I{} sh -c '
 
 passed=0
 failed=0
+skipped=0
 for bin in $(cat "$out/list"); do
 	name=$(basename "$bin")
 	line=$(grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' "$out/$name.log" | tail -n 1)
@@ -62,6 +63,12 @@ for bin in $(cat "$out/list"); do
 	f=$(echo "$line" | sed -E 's/.*, ([0-9]+) failed$/\1/')
 	passed=$((passed + p))
 	failed=$((failed + f))
+	s=$(grep -E '^[a-z_]+: [0-9]+ skipped$' "$out/$name.log" | tail -n 1 |
+		sed -E 's/.*: ([0-9]+) skipped$/\1/')
+	skipped=$((skipped + ${s:-0}))
 done
+# Skipped tests (a machine without network namespaces, say) are counted
+# apart, never as passed; their SKIP lines above say why.
+[ "$skipped" -eq 0 ] || echo "$skipped skipped (see the SKIP lines above)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -54,6 +54,13 @@ static void start(struct tnode *t, const char *const wrap[], const char *dir,
 	argv[argc++] = "debug";
 	argv[argc++] = "--mine-threads";
 	argv[argc++] = "2";
+	/* Nodes of tests never talk to the machine's avahi-daemon (D-Bus
+	 * reaches it from any network namespace): test_nearby runs its own. */
+	bool discovery = false;
+	for (int i = 0; extra && extra[i]; i++)
+		discovery |= strcmp(extra[i], "--discovery") == 0;
+	if (!discovery)
+		argv[argc++] = "--no-discovery";
 	if (pin_network(dir, extra, fresh)) {
 		argv[argc++] = "--network";
 		argv[argc++] = "main";

@@ -94,6 +94,7 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	json_object_set_new(o, "network", json_string(ledger_network(n->ledger)));
 	json_object_set_new(o, "pow_bits", json_integer(ledger_pow_bits(n->ledger)));
 	node_network_status(n, o);
+	nearby_status(n, o);
 	owner_status(n, o);
 	lock_status(n, o);
 	/* Blocks indexed on every branch (some by header only), and the side
@@ -708,6 +709,12 @@ static json_t *peers_json(struct node *n, json_t *args, char *err, size_t errlen
 	return arr;
 }
 
+static json_t *nearby_cmd_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	(void)args, (void)err, (void)errlen;
+	return nearby_json(n);
+}
+
 static json_t *join_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	const char *addr = json_string_value(json_object_get(args, "address"));
@@ -912,6 +919,7 @@ static const struct command {
 	{ CTL_CMD_ALARMS, alarms_json },
 	{ CTL_CMD_JOIN, join_json },
 	{ CTL_CMD_PEERS, peers_json },
+	{ CTL_CMD_NEARBY, nearby_cmd_json },
 	{ CTL_CMD_CONNECT, connect_json },
 	{ CTL_CMD_SEND, send_json },
 	{ CTL_CMD_HISTORY, history_json },

@@ -225,7 +225,8 @@ lc_err demo_start(struct demo **out, const struct demo_cfg *cfg,
 	/* --no-config: the peer is wholly described here; a configuration
 	 * file's join or advertise must not reach it. */
 	const char *argv[] = {
-		"ledgerchat", "--no-config", "--headless", "--echo", "--name", DEMO_PEER_NAME,
+		"ledgerchat", "--no-config", "--headless", "--echo", "--no-discovery",
+		"--name", DEMO_PEER_NAME,
 		"--data-dir", d->cfg.data_dir, "--bind", d->cfg.bind,
 		"--ledger-port", d->cfg.ledger_port, "--chat-port", d->cfg.chat_port,
 		"--network", d->cfg.network, "--pow-bits", d->cfg.pow_bits,

@@ -303,6 +303,7 @@ static void housekeeping(struct node *n)
 {
 	uint64_t now = clock_mono_ms();
 	msgstore_idle(n->msgs);
+	nearby_tick(n);
 	if (n->job_id) {
 		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;
 		uint64_t ms = now - n->job_started_ms;
@@ -469,6 +470,7 @@ void node_close(struct node *n)
 {
 	if (!n)
 		return;
+	nearby_close(n);   /* Avahi's thread posts to the queue */
 	if (n->q) {
 		/* Refuse new requests, answer the queued ones, then stop the
 		 * control thread (which may be waiting on one of them). */

@@ -173,6 +173,7 @@ struct node {
 	} other;
 	char leave_for[ADDR_MAX_LEN + 1];
 	struct node_switch sw;
+	struct nearby *nearby;              /* NULL: discovery is off */
 
 	atomic_bool stop;
 	bool ran;                           /* node_run was entered */
@@ -195,6 +196,14 @@ const char *node_join_check(struct node *n, const char *addr, bool leave, char *
 			    size_t whylen);
 /* status's "network_name" and "other_network". */
 void node_network_status(struct node *n, json_t *o);
+
+/* ---- nearby.c ---- */
+/* Publish and browse (unless --no-discovery); no daemon is not an error. */
+lc_err nearby_open(struct node *n);
+void nearby_close(struct node *n);      /* before the queue closes */
+void nearby_tick(struct node *n);       /* housekeeping: the published height */
+json_t *nearby_json(struct node *n);    /* ctl nearby */
+void nearby_status(struct node *n, json_t *o);
 
 /* ---- persist.c ---- */
 /* Store a block's body (the ledger's store: its records are checked, the

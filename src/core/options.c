@@ -29,7 +29,7 @@ enum {
 	O_CHAT_PORT, O_JOIN, O_NAME, O_KEY_TYPE, O_NETWORK, O_POW_BITS,
 	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
 	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME, O_CONFIG, O_NO_CONFIG, O_ECHO,
-	O_FINAL_DEPTH, O_FINAL_MINUTES, O_CHECKPOINT, O_NETWORK_NAME,
+	O_FINAL_DEPTH, O_FINAL_MINUTES, O_CHECKPOINT, O_NETWORK_NAME, O_DISCOVERY, O_NO_DISCOVERY,
 };
 
 /* name, id, takes a value, may be in a file, repeatable */
@@ -47,6 +47,8 @@ static const struct opt_key keys[] = {
 	{ "key-type", O_KEY_TYPE, true, true, false },
 	{ "network", O_NETWORK, true, true, false },
 	{ "network-name", O_NETWORK_NAME, true, true, false },
+	{ "discovery", O_DISCOVERY, false, true, false },
+	{ "no-discovery", O_NO_DISCOVERY, false, false, false },
 	{ "pow-bits", O_POW_BITS, true, true, false },
 	{ "mine-threads", O_MINE_THREADS, true, true, false },
 	{ "session-lifetime", O_SESSION_LIFETIME, true, true, false },
@@ -225,6 +227,8 @@ static void apply_flag(struct options *o, int id, bool on)
 	case O_ECHO: o->echo = on; break;
 	case O_FULLSCREEN: o->fullscreen = on; break;
 	case O_NO_CONFIG: o->no_config = on; break;
+	case O_DISCOVERY: o->no_discovery = !on; break;
+	case O_NO_DISCOVERY: o->no_discovery = on; break;
 	case O_VERSION: if (on) o->action = OPT_VERSION; break;
 	case O_HELP: if (on) o->action = OPT_HELP; break;
 	default: assert(!"a flag without a case");
@@ -501,6 +505,10 @@ void options_print_help(const char *prog, const struct options *d)
 "                          0-%d, 0 = never by time (default: %d)\n"
 "  --checkpoint H:HASH     refuse every chain without block HASH (64 hex\n"
 "                          digits) at height H (default: none)\n"
+"  --no-discovery          neither publish this node nor look for nodes\n"
+"                          nearby (DNS-SD over mDNS through avahi-daemon;\n"
+"                          a file says discovery = false); nearby nodes of\n"
+"                          this network are joined, others only listed\n"
 "  --echo                  answer each message received with its text (the\n"
 "                          demo's peer runs with it)\n"
 "\n"
@@ -551,6 +559,8 @@ void options_print_help(const char *prog, const struct options *d)
 "                          number, verified before; their messages are held;\n"
 "                          and this node's own name, changed by a record it did\n"
 "                          not make (own: true)\n"
+"  nearby                  nodes found on this LAN (DNS-SD): network, name,\n"
+"                          address, height; those of this network are joined\n"
 "  join [--leave] HOST[:PORT]\n"
 "                          connect to a node of the network (default port\n"
 "                          47700); --leave: leave this network (or the demo)\n"

@@ -80,6 +80,7 @@ struct options {
 	 * data directory it was given (data_dir is home_dir/demo). */
 	bool in_demo;
 	char home_dir[OPT_PATH_MAX];
+	bool no_discovery;              /* --no-discovery, discovery = false */
 	int mine_threads;               /* 0 = one per core */
 	int session_lifetime;           /* seconds before a fresh handshake */
 	int final_depth;                /* blocks; 0 = that rule is off */

@@ -294,6 +294,8 @@ lc_err node_start_services(struct node *n, char *why, size_t whylen)
 	for (int i = 0; i < n->opt.n_joins; i++)
 		gossip_join(n->gossip, n->opt.joins[i]);
 	store_foreach_peer(n->store, remember_stored, n->gossip);
+	if ((rc = nearby_open(n)))
+		return lc_why(why, whylen, rc, "cannot start discovery: %s", lc_strerror(rc));
 	LOG_I("node", "identity %s %s", key_type_name(idkey_type(n->key)), n->fp_str);
 	return LC_OK;
 }

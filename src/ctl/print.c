@@ -36,6 +36,10 @@ static const char *const chats_keys[] = {
 	"title", "time", "from", "text", "unread", "state_text", NULL,
 };
 
+static const char *const nearby_keys[] = {
+	"name", "network", "address", "height", "ours", NULL,
+};
+
 /* recovery show: the warning before the secret. */
 static const char *const recovery_keys[] = {
 	"warning", "text", NULL,
@@ -46,6 +50,7 @@ static const struct {
 	const char *const *keys;
 } preferred[] = {
 	{ CTL_CMD_PEERS, peers_keys },
+	{ CTL_CMD_NEARBY, nearby_keys },
 	{ CTL_CMD_STATUS, status_keys },
 	{ CTL_CMD_NAMES, names_keys },
 	{ CTL_CMD_BLOCKS, blocks_keys },

@@ -100,6 +100,7 @@
 #define CTL_CMD_ALARMS "alarms"
 #define CTL_CMD_JOIN "join"
 #define CTL_CMD_PEERS "peers"
+#define CTL_CMD_NEARBY "nearby"
 #define CTL_CMD_CONNECT "connect"
 #define CTL_CMD_SEND "send"
 #define CTL_CMD_HISTORY "history"

@@ -319,6 +319,7 @@ void ui_close(struct ui *u)
 	if (!u)
 		return;
 	json_decref(u->ledger.block_detail);
+	json_decref(u->ledger.nearby);
 	json_decref(u->verify.result);
 	qr_release(&u->verify.qr);
 	recovery_close(u);

@@ -131,7 +131,19 @@ struct ui_ledger_state {
 	bool join_bad;
 	char join_addr[300];   /* the address joined last ("" none) */
 	bool leaving;          /* asked to leave this network for that node's */
+	json_t *nearby;        /* the node's answer to "nearby", if any */
+	uint64_t nearby_ms;    /* when it was asked */
 };
+
+/* A network found nearby (DNS-SD), for "Join a network" and first run. */
+struct nearby_net {
+	char name[40], network[40];
+	char addr[300];        /* its node with the highest chain */
+	int nodes;
+	long long height;
+	bool ours;
+};
+#define NEARBY_NETS_MAX 4
 
 struct verify_state {
 	char name[NAME_MAX_LEN + 1];
@@ -361,6 +373,14 @@ void chat_marker_text(char *out, size_t n, const struct chat_item *it);
  * confirm carries that key's fingerprint). */
 void verify_open(struct ui *u, const char *name);
 void scr_ledger_open_join(struct ui *u);
+/* The networks nearby, most nodes first (asked again at most once a
+ * second; the main thread); returns how many (at most max). */
+size_t scr_ledger_nearby(struct ui *u, struct nearby_net *out, size_t max);
+/* Join net's best node.  leave: leave this network or the demo for it
+ * without asking (the first-run screen, where there is nothing to lose);
+ * otherwise a node whose network holds names asks first (the dialog of
+ * "Join a network" says what leaving means). */
+void scr_ledger_join_nearby(struct ui *u, const struct nearby_net *net, bool leave);
 /* Forget the recovery code shown (wiped) and close its dialog; app_go
  * calls it when the recovery screen is left, ui_close too. */
 void recovery_close(struct ui *u);

@@ -226,8 +226,8 @@ void chrome_demo(struct ui *u, SDL_Rect *area)
 			 "stopped. The rest works; start ledgerchat again to bring it back.", d->peer);
 	else
 		snprintf(text, sizeof(text), "Demo mode: a local peer \xE2\x80\x9C%s\xE2\x80\x9D "
-			 "answers your messages. To join a real network, start ledgerchat with "
-			 "--join HOST.", d->peer);
+			 "answers your messages. To join a real network: Ledger, Join a network.",
+			 d->peer);
 	int pad = U(c, 8);
 	int tw = area->w - 2 * U(c, 12) - U(c, 22);
 	int h = w_wrap_height(c, tw, FACE_SANS, FS_SMALL, text) + 2 * pad;

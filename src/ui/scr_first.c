@@ -121,6 +121,24 @@ static void choose(struct ui *u, SDL_Rect area)
 	} else {
 		w_button_off(c, btn, "Register");
 	}
+	/* A network nearby (DNS-SD): join it first, and register there.  The
+	 * node starts again on it; this screen comes back for the name. */
+	struct nearby_net nets[NEARBY_NETS_MAX];
+	size_t n = scr_ledger_nearby(u, nets, NEARBY_NETS_MAX);
+	size_t best = 0;
+	while (best < n && nets[best].ours)
+		best++;
+	if (best < n && btn.x + btn.w + U(c, 12) + U(c, 200) <= col.x + col.w) {
+		char label[120];
+		snprintf(label, sizeof(label), "Join the network nearby: %.39s", nets[best].name);
+		SDL_Rect jb = { btn.x + btn.w + U(c, 12), btn.y, col.x + col.w - btn.x - btn.w -
+				U(c, 12), btn.h };
+		if (w_button(c, w_id("join-nearby-first", 0), jb, label, BTN_NORMAL))
+			scr_ledger_join_nearby(u, &nets[best], true);
+	}
+	if (u->ledger.leaving && c->drawing)
+		draw_text(&u->draw, FACE_SANS, FS_SMALL, th->ok, col.x, btn.y + btn.h + U(c, 6),
+			  ALIGN_LEFT, col.w, u->ledger.join_msg);
 }
 
 static void mining(struct ui *u, SDL_Rect area)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ui/json.h"
+#include "util/clock.h"
 
 static long long jint(json_t *o, const char *k)
 {
@@ -298,6 +299,125 @@ static void do_leave(struct ui *u, json_t *o)
 		 jstr(o, "name"));
 }
 
+size_t scr_ledger_nearby(struct ui *u, struct nearby_net *out, size_t max)
+{
+	struct ui_ledger_state *ls = &u->ledger;
+	uint64_t now = clock_mono_ms();
+	if (!ls->nearby_ms || now - ls->nearby_ms >= 1000) {
+		ls->nearby_ms = now;
+		char err[200];
+		json_t *r = model_call(&u->m, CTL_CMD_NEARBY, NULL, err, sizeof(err));
+		if (r && json_is_object(r)) {   /* one line comes back as the object itself */
+			json_t *a = json_array();
+			json_array_append_new(a, r);
+			r = a;
+		}
+		json_decref(ls->nearby);
+		ls->nearby = r;   /* NULL: an older node, or none yet */
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < json_array_size(ls->nearby); i++) {
+		json_t *e = json_array_get(ls->nearby, i);
+		const char *net = jstr(e, "network");
+		/* A node is listed once per interface and IP version it answers
+		 * on: count its address once. */
+		bool again = false;
+		for (size_t j = 0; j < i && !again; j++)
+			again = strcmp(jstr(json_array_get(ls->nearby, j), "address"),
+				       jstr(e, "address")) == 0;
+		if (again)
+			continue;
+		size_t k = 0;
+		while (k < n && strcmp(out[k].network, net) != 0)
+			k++;
+		if (k == n) {
+			if (n == max)
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			snprintf(out[n].network, sizeof(out[n].network), "%s", net);
+			snprintf(out[n].name, sizeof(out[n].name), "%s", jstr(e, "name"));
+			/* Two new deployments are both "lab": tell the other one
+			 * apart by the start of its random id. */
+			size_t nl = strlen(out[n].name);
+			if (strcmp(out[n].name, model_str(&u->m, "network_name")) == 0 &&
+			    strcmp(net, model_str(&u->m, "network")) != 0 && strlen(net) >= nl + 5)
+				snprintf(out[n].name, sizeof(out[n].name), "%.*s", (int)(nl + 5), net);
+			out[n].ours = json_is_true(json_object_get(e, "ours"));
+			out[n].height = -1;
+			n++;
+		}
+		out[k].nodes++;
+		long long h = json_integer_value(json_object_get(e, "height"));
+		if (h > out[k].height) {
+			out[k].height = h;
+			snprintf(out[k].addr, sizeof(out[k].addr), "%s", jstr(e, "address"));
+		}
+	}
+	/* Most nodes first, then the longest chain. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && (out[j].nodes > out[j - 1].nodes ||
+					     (out[j].nodes == out[j - 1].nodes &&
+					      out[j].height > out[j - 1].height)); j--) {
+			struct nearby_net t = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
+void scr_ledger_join_nearby(struct ui *u, const struct nearby_net *net, bool leave)
+{
+	struct ui_ledger_state *ls = &u->ledger;
+	char err[256];
+	json_t *a = json_pack("{s:s,s:b}", "address", net->addr, "leave", leave);
+	json_t *r = model_call(&u->m, CTL_CMD_JOIN, a, err, sizeof(err));
+	json_decref(a);
+	snprintf(ls->join_addr, sizeof(ls->join_addr), "%s", net->addr);
+	ls->leaving = false;
+	if (!r) {
+		ls->join_bad = true;
+		snprintf(ls->join_msg, sizeof(ls->join_msg), "Could not join network '%.39s': %.200s",
+			 net->name, err);
+		return;
+	}
+	json_decref(r);
+	ls->join_bad = false;
+	ls->leaving = leave;
+	if (leave)
+		snprintf(ls->join_msg, sizeof(ls->join_msg), "Joining network '%.39s' nearby: the "
+			 "node starts again on it...", net->name);
+	else
+		snprintf(ls->join_msg, sizeof(ls->join_msg), "Joining network '%.39s' nearby...",
+			 net->name);
+	u->m.need |= NEED_STATUS | NEED_PEERS;
+}
+
+/* "Nearby": a button per network found (its name, nodes, height), one tap
+ * each; our own network is shown, not offered.  Returns the height used. */
+static int nearby_rows(struct ui *u, int x, int y, int w)
+{
+	struct wctx *c = &u->w;
+	struct nearby_net nets[NEARBY_NETS_MAX];
+	size_t n = scr_ledger_nearby(u, nets, NEARBY_NETS_MAX);
+	int y0 = y;
+	y += w_wrap(c, x, y, w, FACE_SANS, FS_SMALL, TH(u)->dim,
+		    n ? "Networks nearby (found on this LAN):"
+		      : "No network found nearby (on this LAN) yet.", true) + U(c, 6);
+	for (size_t i = 0; i < n; i++) {
+		char label[160];
+		snprintf(label, sizeof(label), "%.39s%s \xC2\xB7 %d node%s \xC2\xB7 height %lld",
+			 nets[i].name, nets[i].ours ? " (this network)" : "", nets[i].nodes,
+			 nets[i].nodes == 1 ? "" : "s", nets[i].height);
+		SDL_Rect r = { x, y, w, U(c, 44) };
+		if (nets[i].ours)
+			w_button_off(c, r, label);
+		else if (w_button(c, w_id("join-nearby", (int)i), r, label, BTN_NORMAL))
+			scr_ledger_join_nearby(u, &nets[i], false);   /* leaving asks first */
+		y += r.h + U(c, 6);
+	}
+	return y - y0 + U(c, 6);
+}
+
 static void do_join(struct ui *u)
 {
 	struct ui_ledger_state *ls = &u->ledger;
@@ -347,13 +467,18 @@ static void join_dialog(struct ui *u, SDL_Rect screen)
 	int fh = U(c, 48);
 	int msg_h = ls->join_msg[0] ? w_wrap_height(c, U(c, 560), FACE_SANS, FS_BODY, ls->join_msg)
 				    : 0;
-	int h = U(c, 32) + U(c, 40) + fh + U(c, 12) + msg_h + U(c, 24) + U(c, 56) +
+	struct nearby_net nets[NEARBY_NETS_MAX];
+	size_t n_nets = scr_ledger_nearby(u, nets, NEARBY_NETS_MAX);
+	int near_h = w_wrap_height(c, U(c, 560), FACE_SANS, FS_SMALL, "x") + U(c, 12) +
+		     (int)n_nets * U(c, 50);
+	int h = U(c, 32) + U(c, 40) + fh + U(c, 12) + msg_h + U(c, 24) + U(c, 56) + near_h +
 		w_wrap_height(c, U(c, 560), FACE_SANS, FS_SMALL, "x") * 2;
 	SDL_Rect body = w_dialog(c, screen, U(c, 600), h, "Join a network");
 	int y = body.y;
+	y += nearby_rows(u, body.x, y, body.w);
 	y += w_wrap(c, body.x, y, body.w, FACE_SANS, FS_SMALL, TH(u)->dim,
-		    "Type the address of a node that is already on the network: host or IP, "
-		    "and :port if it is not 47700.", true) + U(c, 8);
+		    "Or type the address of a node that is already on the network: host or "
+		    "IP, and :port if it is not 47700.", true) + U(c, 8);
 	bool enter = w_textfield(c, w_id("join-field", 0), (SDL_Rect){ body.x, y, body.w, fh },
 				 &ls->join, "e.g. 192.168.1.20 or pi.local:47700", 0);
 	if (c->edited) {

@@ -231,6 +231,8 @@ struct fake {
 	char read_name[64];    /* the last one's name */
 	char sent[256];
 	char joined[256];
+	bool join_leave;       /* the last join asked to leave this network */
+	json_t *nearby;        /* "nearby"'s answer (NULL: unknown command) */
 	char trust_name[64], trust_key[128];   /* the last trust call's args */
 	int trusts;
 	char confirm_key[128];  /* the last verify --confirm's key ("-": none) */
@@ -370,6 +372,8 @@ static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, 
 		src = f->history;
 	else if (strcmp(cmd, "peers") == 0)
 		src = f->peers;
+	else if (strcmp(cmd, "nearby") == 0)
+		src = f->nearby;
 	else if (strcmp(cmd, "verify") == 0)
 		src = f->verify;
 	else if (strcmp(cmd, "trust") == 0)
@@ -412,6 +416,7 @@ static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, 
 			return NULL;
 		}
 		snprintf(f->joined, sizeof(f->joined), "%s", a);
+		f->join_leave = json_is_true(json_object_get(args, "leave"));
 		return json_pack("{s:s,s:s}", "address", a, "status", "connecting");
 	}
 	if (!src) {
@@ -541,6 +546,7 @@ static void fake_free(struct fake *f)
 	json_decref(f->verify);
 	json_decref(f->peers);
 	json_decref(f->chats);
+	json_decref(f->nearby);
 	json_decref(f->owner_args);
 	json_decref(f->recovery_args);
 }
@@ -2118,6 +2124,84 @@ static void chat_list(int w, int h)
 	fake_free(&f);
 }
 
+/* Join a network: the networks found nearby first (one tap each, our own
+ * shown, not offered), typing an address the fallback; a node of another
+ * network says which and offers to leave the demo for it. */
+TEST(ui_join_a_network_nearby_or_leave_the_demo_for_another)
+{
+	struct fake f;
+	fake_init(&f, true);
+	/* .41 twice: on IPv4 and IPv6, one node. */
+	f.nearby = json_pack("[{s:s,s:s,s:s,s:i,s:b},{s:s,s:s,s:s,s:i,s:b},"
+			     "{s:s,s:s,s:s,s:i,s:b},{s:s,s:s,s:s,s:i,s:b}]",
+			     "network", "lab-3f9a2c1e4b7d", "name", "lab", "address",
+			     "192.168.1.40:47700", "height", 12, "ours", 0,
+			     "network", "lab-3f9a2c1e4b7d", "name", "lab", "address",
+			     "192.168.1.41:47700", "height", 14, "ours", 0,
+			     "network", "lab-3f9a2c1e4b7d", "name", "lab", "address",
+			     "192.168.1.41:47700", "height", 14, "ours", 0,
+			     "network", "demo", "name", "demo", "address", "192.168.1.50:47700",
+			     "height", 3, "ours", 1);
+	json_object_set_new(f.status, "other_network",
+			    json_pack("{s:s,s:s,s:s,s:i,s:i,s:b,s:s}", "address", "10.0.0.5:47700",
+				      "network", "office-0123456789ab", "name", "office",
+				      "pow_bits", 22, "height", 7, "adopt", 0, "why",
+				      "this is the demo: leaving it starts this node on that "
+				      "network, and the demo's chats stay behind"));
+	headless_sdl();
+	struct ui_cfg cfg = { .w = 800, .h = 480, .be = { fake_call, &f },
+			      .data_dir = harness_tmpdir(), .demo_peer = "echo" };
+	struct ui *u;
+	char why[256];
+	CHECK_OK(ui_open(&u, &cfg, why, sizeof(why)));
+	CHECK(pump_until(u, has_status, NULL, 5000));
+	TAP(u, "nav", 1, true);
+	CHECK_INT(u->scr, ==, SCR_LEDGER);
+	TAP(u, "join-open", 0, true);
+	CHECK(u->ledger.join_open);
+	struct nearby_net nets[NEARBY_NETS_MAX];
+	CHECK_INT(scr_ledger_nearby(u, nets, NEARBY_NETS_MAX), ==, 2);
+	CHECK_STR(nets[0].name, "lab");
+	CHECK_INT(nets[0].nodes, ==, 2);
+	CHECK_INT(nets[0].height, ==, 14);
+	CHECK_STR(nets[0].addr, "192.168.1.41:47700");
+	CHECK(nets[1].ours);
+	SDL_Rect r;
+	CHECK(w_rect_of(&u->w, w_id("join-nearby", 0), &r));
+	CHECK(!w_rect_of(&u->w, w_id("join-nearby", 1), &r));   /* ours: not offered */
+	CHECK(w_rect_of(&u->w, w_id("join-field", 0), &r));     /* typing stays */
+	shot(u, "ledger-join-nearby");
+	/* One tap joins; leaving the demo is asked first (below), never
+	 * assumed. */
+	TAP(u, "join-nearby", 0, true);
+	CHECK_STR(f.joined, "192.168.1.41:47700");
+	CHECK(!f.join_leave);
+	CHECK(!u->ledger.leaving);
+	CHECK(strstr(u->ledger.join_msg, "network 'lab'"));
+	TAP(u, "join-cancel", 0, true);
+
+	/* Typed: that node is of another network; the dialog says which and
+	 * what leaving the demo means, and offers it. */
+	TAP(u, "join-open", 0, true);
+	TAP(u, "join-field", 0, true);
+	type_text(u, "10.0.0.5");
+	TAP(u, "join-go", 0, true);
+	CHECK_STR(f.joined, "10.0.0.5");
+	CHECK(!f.join_leave);
+	CHECK(pump_until(u, has_status, NULL, 5000));
+	app_pump(u, 0);
+	CHECK(strstr(u->ledger.join_msg, "That node is on network 'office'"));
+	CHECK(strstr(u->ledger.join_msg, "demo's chats stay behind"));
+	CHECK(w_rect_of(&u->w, w_id("join-leave", 0), &r));
+	shot(u, "ledger-join-other-network");
+	TAP(u, "join-leave", 0, true);
+	CHECK_STR(f.joined, "10.0.0.5:47700");
+	CHECK(f.join_leave);
+	CHECK(strstr(u->ledger.join_msg, "Starting again on network 'office'"));
+	ui_close(u);
+	fake_free(&f);
+}
+
 TEST(ui_chat_list_800x480) { chat_list(800, 480); }
 TEST(ui_chat_list_1280x800) { chat_list(1280, 800); }
 TEST(ui_chat_list_portrait_480x800) { chat_list(480, 800); }
@@ -2339,4 +2423,34 @@ TEST_T(ui_chat_list_under_xvfb_a_banner_moves_no_row_and_opens_its_chat, 180)
 	tnode_stop(&bob, 20000);
 	tnode_stop(&carol, 20000);
 	tnode_stop(&dave, 20000);
+}
+
+/* First run with a network nearby: the screen offers to join it (before a
+ * name is registered on this node's own network). */
+TEST(ui_first_run_offers_the_network_nearby)
+{
+	struct fake f;
+	fake_init(&f, false);
+	json_object_set_new(f.status, "mining", json_false());
+	json_object_set_new(f.status, "name", json_string(""));
+	f.nearby = json_pack("[{s:s,s:s,s:s,s:i,s:b}]", "network", "lab-3f9a2c1e4b7d", "name",
+			     "lab", "address", "192.168.1.41:47700", "height", 14, "ours", 0);
+	/* This node is a new deployment too, also named "lab". */
+	json_object_set_new(f.status, "network", json_string("lab-0123456789ab"));
+	json_object_set_new(f.status, "network_name", json_string("lab"));
+	struct ui *u = open_ui(800, 480, (struct ui_backend){ fake_call, &f });
+	CHECK_INT(u->scr, ==, SCR_FIRST);
+	app_pump(u, 0);
+	SDL_Rect r;
+	CHECK(w_rect_of(&u->w, w_id("join-nearby-first", 0), &r));
+	struct nearby_net nets[NEARBY_NETS_MAX];
+	CHECK_INT(scr_ledger_nearby(u, nets, NEARBY_NETS_MAX), ==, 1);
+	CHECK_STR(nets[0].name, "lab-3f9a");   /* not ours, though both are "lab" */
+	shot(u, "first-nearby");
+	TAP(u, "join-nearby-first", 0, true);
+	CHECK_STR(f.joined, "192.168.1.41:47700");
+	CHECK(f.join_leave);
+	CHECK(u->ledger.leaving);
+	ui_close(u);
+	fake_free(&f);
 }

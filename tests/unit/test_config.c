@@ -100,6 +100,8 @@ TEST(config_every_key_sets_what_the_option_sets)
 		"name = alice_01\n"
 		"key-type = p256\n"
 		"network = test-net\n"
+		"network-name = office\n"
+		"discovery = false\n"
 		"pow-bits = 8\n"
 		"mine-threads = 2\n"
 		"session-lifetime = 600\n"
@@ -114,7 +116,8 @@ TEST(config_every_key_sets_what_the_option_sets)
 		"--bind", "::1", "--advertise", "kiosk.local:5000", "--ledger-port",
 		"1", "--chat-port", "65535", "--join", "10.0.0.1", "--join",
 		"[::1]:47700", "--name", "alice_01", "--key-type", "p256",
-		"--network", "test-net", "--pow-bits", "8", "--mine-threads", "2",
+		"--network", "test-net", "--network-name", "office", "--no-discovery",
+		"--pow-bits", "8", "--mine-threads", "2",
 		"--session-lifetime", "600", "--final-depth", "12", "--final-minutes", "0",
 		"--checkpoint", "7:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "--log-level", "debug", "--fullscreen",
 		"--window", "800x480", NULL,
@@ -125,6 +128,11 @@ TEST(config_every_key_sets_what_the_option_sets)
 	c.kiosk_cli = false;
 	CHECK_MEM(&f, &c, sizeof(f));
 	CHECK(f.network_set && f.pow_bits_set && f.key_type_set);
+	CHECK(f.no_discovery);
+	CHECK_STR(f.network_name, "office");
+	/* discovery = true (or --discovery) turns it back on. */
+	CHECK_OK(parse(&f, "discovery = true\n", why));
+	CHECK(!f.no_discovery);
 }
 
 TEST(config_keys_are_the_option_table)
@@ -133,7 +141,8 @@ TEST(config_keys_are_the_option_table)
 		"bind", "advertise", "ledger-port", "chat-port", "data-dir", "join",
 		"name", "key-type", "network", "pow-bits", "mine-threads",
 		"session-lifetime", "log-level", "headless", "fullscreen", "window",
-		"demo", "echo", "final-depth", "final-minutes", "checkpoint",
+		"demo", "echo", "final-depth", "final-minutes", "checkpoint", "network-name",
+		"discovery",
 	};
 	for (size_t i = 0; i < sizeof(in_file) / sizeof(in_file[0]); i++) {
 		const struct opt_key *k = options_key(in_file[i]);
@@ -141,7 +150,7 @@ TEST(config_keys_are_the_option_table)
 		CHECK_INT(k->repeatable, ==, strcmp(in_file[i], "join") == 0);
 	}
 	static const char *const cli_only[] = {
-		"help", "version", "screenshot", "config", "no-config",
+		"help", "version", "screenshot", "config", "no-config", "no-discovery",
 	};
 	struct options o;
 	char why[WHY_MAX];

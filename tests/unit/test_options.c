@@ -126,6 +126,12 @@ TEST(options_bad_values_name_the_culprit)
 	BAD("--name", "--name", "abcdefghijabcdefghijabcdefghijabc"); /* 33 */
 	BAD("--key-type", "--key-type", "rsa1024");
 	BAD("--network", "--network", "Main Net");
+	BAD("--network-name", "--network-name", "Lab");
+	BAD("--network-name", "--network-name", "abcdefghijabcdefghij");   /* 20 */
+	OK("--network-name", "abcdefghijabcdefghi");
+	CHECK_STR(o.network_name, "abcdefghijabcdefghi");
+	OK("--no-discovery");
+	CHECK(o.no_discovery);
 	BAD("--pow-bits", "--pow-bits", "0");
 	BAD("--pow-bits", "--pow-bits", "41");
 	BAD("--mine-threads", "--mine-threads", "0");

@@ -12,6 +12,7 @@
 #include "util/clock.h"
 #include "util/codec.h"
 #include "util/ct.h"
+#include "util/dnssd.h"
 #include "util/err.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -572,4 +573,46 @@ TEST(sha256_known_answer)
 	sha256(d, "abc", 3);
 	hex_encode(s, d, 32);
 	CHECK_STR(s, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+/* The TXT records of a service found nearby: all six, each valid, once. */
+TEST(dnssd_txt_is_read_strictly)
+{
+	const char *good[] = { "v=1", "net=lab-3f9a2c1e4b7d", "name=lab", "bits=22",
+			       "ledger=47700", "chat=47701", "height=14" };
+	struct dnssd_peer p;
+	memset(&p, 0, sizeof(p));
+	CHECK(dnssd_parse_txt(good, 7, &p));
+	CHECK_STR(p.network, "lab-3f9a2c1e4b7d");
+	CHECK_STR(p.name, "lab");
+	CHECK_INT(p.pow_bits, ==, 22);
+	CHECK_INT(p.ledger_port, ==, 47700);
+	CHECK_INT(p.chat_port, ==, 47701);
+	CHECK_INT(p.height, ==, 14);
+	/* One missing, or any one changed to something invalid: refused. */
+	for (size_t skip = 1; skip < 7; skip++) {
+		const char *some[7];
+		size_t n = 0;
+		for (size_t i = 0; i < 7; i++)
+			if (i != skip)
+				some[n++] = good[i];
+		CHECK(!dnssd_parse_txt(some, n, &p));
+	}
+	static const char *const bad[][2] = {
+		{ "net=Lab", "1" }, { "net=", "1" }, { "net=a23456789012345678901234567890123", "1" },
+		{ "name=l b", "2" }, { "bits=0", "3" }, { "bits=65", "3" }, { "bits=08", "3" },
+		{ "bits=-1", "3" }, { "ledger=0", "4" }, { "ledger=65536", "4" },
+		{ "chat=47701x", "5" }, { "height=4294967296", "6" }, { "height=", "6" },
+	};
+	for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+		const char *items[7];
+		memcpy(items, good, sizeof(items));
+		items[bad[b][1][0] - '0'] = bad[b][0];
+		CHECK(!dnssd_parse_txt(items, 7, &p));
+	}
+	/* Twice the same key: which would be true? */
+	const char *twice[] = { "net=lab", "name=lab", "bits=8", "ledger=1", "chat=2",
+				"height=0", "net=other" };
+	CHECK(!dnssd_parse_txt(twice, 7, &p));
+	CHECK(dnssd_parse_txt(twice, 6, &p));
 }
