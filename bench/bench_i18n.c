@@ -9,6 +9,7 @@
  * --i18n-rss-child), so that nothing else the bench did counts.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +191,8 @@ static long self_rss_kb(void)
  * In a fresh process: the kiosk at 1280x800 with the chat open (mixed or
  * Latin), scrolled through once; "all" then also draws a line in every
  * script at every size and face, so that every fallback font is open at
- * every size (the worst case).  Prints the RSS in kB.
+ * every size, and 256 different emoji (the worst case).  Prints the RSS
+ * in kB.
  */
 int bench_i18n_rss_child(const char *what)
 {
@@ -216,6 +218,20 @@ int bench_i18n_rss_child(const char *what)
 				fonts_text(u->fonts, (enum font_face)face, (enum font_size)size,
 					   line, &w, &h);
 			}
+		/* 256 different emoji (U+1F600 on), 8 a string. */
+		for (uint32_t cp = 0x1F600; cp < 0x1F700; cp += 8) {
+			char s[40];
+			size_t o = 0;
+			for (uint32_t k = cp; k < cp + 8; k++) {
+				s[o++] = (char)(0xF0 | (k >> 18));
+				s[o++] = (char)(0x80 | ((k >> 12) & 0x3F));
+				s[o++] = (char)(0x80 | ((k >> 6) & 0x3F));
+				s[o++] = (char)(0x80 | (k & 0x3F));
+			}
+			s[o] = '\0';
+			int w, h;
+			fonts_text(u->fonts, FACE_SANS, FS_BODY, s, &w, &h);
+		}
 		app_draw(u);
 	}
 	char names[1024];

@@ -15,7 +15,8 @@
  * 3 MB per size opened, so text that is never Chinese, Japanese or Korean
  * never pays it).  Bold and Mono share the regular fallbacks.  The colour
  * emoji font has one bitmap size (109 px, CBDT); it is opened once and its
- * glyphs are scaled to the line, drawn in a second, untinted texture.
+ * glyphs are scaled to the line, drawn in a second, untinted texture; SDL_ttf's
+ * own copies of its glyphs (70 KB each) are dropped after each string.
  *
  * The cache is a fixed array of entries chained into hash buckets by
  * index.  Each entry remembers the frame it was last drawn in; when the
@@ -743,6 +744,11 @@ static SDL_Surface *render_runs(struct fonts *f, enum font_face face, enum font_
 			if (*colour)
 				put_colour(*colour, s, x, base, TTF_FontAscent(font),
 					   emoji_scale(f, face, size, font));
+			/* SDL_ttf keeps each glyph drawn, and a colour emoji is
+			 * 136x128 ARGB: 256 of them held 13.7 MB, measured.  Our
+			 * cache has the scaled result; resetting the (only) size
+			 * drops SDL_ttf's copies. */
+			TTF_SetFontSize(font, 0);
 		} else if (s) {
 			SDL_LockSurface(s);
 			merge_white(mono, s, x, base - TTF_FontAscent(font));
