@@ -41,6 +41,10 @@
 #define CACHE_BUCKETS 2048
 #define CACHE_PIXELS (2400 * 1000) /* ~10 MB of ARGB */
 #define WIDTH_SLOTS 4096
+/* Bytes of keys the width cache may hold: a peer's 4 KB messages must not
+ * fill it to 16 MB.  Short strings (labels, wrapped prefixes) always go in. */
+#define WIDTH_BYTES (1024 * 1024)
+#define WIDTH_SHORT 128
 #define NDIRS 8
 
 static const float size_units[FS__COUNT] = { 13, 16, 20, 27, 40 };
@@ -139,6 +143,7 @@ struct fonts {
 	size_t count, pixels;
 	uint64_t frame;
 	struct wslot wc[WIDTH_SLOTS];
+	size_t wc_bytes;    /* held by wc[].s */
 	bool ttf_inited;
 };
 
@@ -471,6 +476,7 @@ static void cache_clear(struct fonts *f)
 	for (int b = 0; b < CACHE_BUCKETS; b++)
 		f->bucket[b] = -1;
 	f->count = f->pixels = 0;
+	f->wc_bytes = 0;
 	for (int i = 0; i < WIDTH_SLOTS; i++) {
 		free(f->wc[i].s);
 		f->wc[i].s = NULL;
@@ -592,9 +598,14 @@ int fonts_width(struct fonts *f, enum font_face face, enum font_size size, const
 	if (w->s && w->hash == hash && w->face == face && w->size == size && !strcmp(w->s, s))
 		return w->w;
 	int width = measure(f, face, size, s);
-	char *copy = strdup(s);
+	size_t len = strlen(s) + 1, old = w->s ? strlen(w->s) + 1 : 0;
+	if (len > WIDTH_SHORT && f->wc_bytes - old + len > WIDTH_BYTES)
+		return width; /* over the budget: measured, not kept */
+	char *copy = malloc(len);
 	if (copy) {
+		memcpy(copy, s, len);
 		free(w->s);
+		f->wc_bytes = f->wc_bytes - old + len;
 		*w = (struct wslot){ hash, copy, (uint8_t)face, (uint8_t)size, width };
 	}
 	return width;
@@ -886,6 +897,8 @@ size_t fonts_cached(const struct fonts *f, size_t *pixels)
 		*pixels = f->pixels;
 	return f->count;
 }
+
+size_t fonts_width_cached_bytes(const struct fonts *f) { return f->wc_bytes; }
 
 size_t fonts_fallbacks_open(const struct fonts *f, char *names, size_t nameslen)
 {

@@ -326,3 +326,26 @@ TEST(fonts_fit_cuts_mixed_text_at_a_character_that_fits)
 	}
 	canvas_close(&c);
 }
+
+/* Long strings (a peer's 4 KB messages) cannot grow the width cache past
+ * its budget; their widths stay right. */
+TEST(fonts_width_cache_keeps_to_its_byte_budget)
+{
+	struct canvas c;
+	canvas_open(&c);
+	static char s[4001];
+	memset(s, 'x', 4000);
+	s[4000] = '\0';
+	int w0 = fonts_width(c.f, FACE_SANS, FS_SMALL, s);
+	CHECK_INT(w0, >, 1000);
+	for (int i = 0; i < 1500; i++) {
+		snprintf(s, 12, "%011d", i);
+		s[11] = 'x';
+		int w = fonts_width(c.f, FACE_SANS, FS_SMALL, s);
+		CHECK_INT(w, >, w0 - 200);
+		CHECK_INT(fonts_width(c.f, FACE_SANS, FS_SMALL, s), ==, w); /* kept or not */
+	}
+	CHECK_INT(fonts_width_cached_bytes(c.f), <=, 1024 * 1024 + 4096 * 129);
+	CHECK_INT(fonts_width_cached_bytes(c.f), >=, 200 * 4001);
+	canvas_close(&c);
+}
