@@ -23,7 +23,7 @@
  * array is full or the pixels held pass the budget, the least recently
  * used entries not drawn in the current frame are dropped (a linear scan:
  * it is rare and the array is small).  Widths have a cache of their own,
- * direct mapped: wrapping measures the same prefixes every frame.
+ * four ways a set: wrapping measures the same prefixes every frame.
  */
 #include "ui/font.h"
 
@@ -41,6 +41,7 @@
 #define CACHE_BUCKETS 2048
 #define CACHE_PIXELS (2400 * 1000) /* ~10 MB of ARGB */
 #define WIDTH_SLOTS 4096
+#define WIDTH_WAYS 4        /* slots per set: 1024 sets of 4, least recently used goes */
 /* Bytes of keys the width cache may hold: a peer's 4 KB messages must not
  * fill it to 16 MB.  Short strings (labels, wrapped prefixes) always go in. */
 #define WIDTH_BYTES (1024 * 1024)
@@ -129,6 +130,7 @@ struct wslot {
 	char *s;            /* NULL: empty */
 	uint8_t face, size;
 	int w;
+	uint64_t used;      /* f->wtick when last hit or set */
 };
 
 struct fonts {
@@ -144,6 +146,7 @@ struct fonts {
 	uint64_t frame;
 	struct wslot wc[WIDTH_SLOTS];
 	size_t wc_bytes;    /* held by wc[].s */
+	uint64_t wtick;
 	bool ttf_inited;
 };
 
@@ -594,9 +597,22 @@ int fonts_width(struct fonts *f, enum font_face face, enum font_size size, const
 	if (!s[0])
 		return 0;
 	uint64_t hash = hash_key(s, face, size);
-	struct wslot *w = &f->wc[hash % WIDTH_SLOTS];
-	if (w->s && w->hash == hash && w->face == face && w->size == size && !strcmp(w->s, s))
-		return w->w;
+	/* A string's set is WIDTH_WAYS slots: two strings that share one
+	 * slot of a direct-mapped table would push each other out every
+	 * frame, and each miss shapes the whole string again. */
+	struct wslot *set = &f->wc[(hash % (WIDTH_SLOTS / WIDTH_WAYS)) * WIDTH_WAYS];
+	struct wslot *w = &set[0];
+	f->wtick++;
+	for (int k = 0; k < WIDTH_WAYS; k++) {
+		struct wslot *e = &set[k];
+		if (e->s && e->hash == hash && e->face == face && e->size == size &&
+		    !strcmp(e->s, s)) {
+			e->used = f->wtick;
+			return e->w;
+		}
+		if (!e->s || (w->s && e->used < w->used))
+			w = e; /* the way to replace: empty, else least recently used */
+	}
 	int width = measure(f, face, size, s);
 	size_t len = strlen(s) + 1, old = w->s ? strlen(w->s) + 1 : 0;
 	if (len > WIDTH_SHORT && f->wc_bytes - old + len > WIDTH_BYTES)
@@ -606,7 +622,7 @@ int fonts_width(struct fonts *f, enum font_face face, enum font_size size, const
 		memcpy(copy, s, len);
 		free(w->s);
 		f->wc_bytes = f->wc_bytes - old + len;
-		*w = (struct wslot){ hash, copy, (uint8_t)face, (uint8_t)size, width };
+		*w = (struct wslot){ hash, copy, (uint8_t)face, (uint8_t)size, width, f->wtick };
 	}
 	return width;
 }
