@@ -400,6 +400,8 @@ static bool pass(struct ui *u, bool drawing)
 	}
 	if (osk_on && osk_build(&u->osk, c, kb, u->osk_text, sizeof(u->osk_text), &u->osk_keys))
 		c->again = true;
+	if (!osk_on)
+		u->osk.hold_id = 0; /* no long press without the keyboard (nor its timer) */
 	c->hole = (SDL_Rect){ 0, 0, 0, 0 };
 	c->blocked = false;   /* over any dialog too */
 	c->nclip = 0;

@@ -15,14 +15,15 @@
  * 3 MB per size opened, so text that is never Chinese, Japanese or Korean
  * never pays it).  Bold and Mono share the regular fallbacks.  The colour
  * emoji font has one bitmap size (109 px, CBDT); it is opened once and its
- * glyphs are scaled to the line, drawn in a second, untinted texture.
+ * glyphs are scaled to the line, drawn in a second, untinted texture; SDL_ttf's
+ * own copies of its glyphs (70 KB each) are dropped after each string.
  *
  * The cache is a fixed array of entries chained into hash buckets by
  * index.  Each entry remembers the frame it was last drawn in; when the
  * array is full or the pixels held pass the budget, the least recently
  * used entries not drawn in the current frame are dropped (a linear scan:
  * it is rare and the array is small).  Widths have a cache of their own,
- * direct mapped: wrapping measures the same prefixes every frame.
+ * four ways a set: wrapping measures the same prefixes every frame.
  */
 #include "ui/font.h"
 
@@ -40,6 +41,11 @@
 #define CACHE_BUCKETS 2048
 #define CACHE_PIXELS (2400 * 1000) /* ~10 MB of ARGB */
 #define WIDTH_SLOTS 4096
+#define WIDTH_WAYS 4        /* slots per set: 1024 sets of 4, least recently used goes */
+/* Bytes of keys the width cache may hold: a peer's 4 KB messages must not
+ * fill it to 16 MB.  Short strings (labels, wrapped prefixes) always go in. */
+#define WIDTH_BYTES (1024 * 1024)
+#define WIDTH_SHORT 128
 #define NDIRS 8
 
 static const float size_units[FS__COUNT] = { 13, 16, 20, 27, 40 };
@@ -124,6 +130,7 @@ struct wslot {
 	char *s;            /* NULL: empty */
 	uint8_t face, size;
 	int w;
+	uint64_t used;      /* f->wtick when last hit or set */
 };
 
 struct fonts {
@@ -138,6 +145,8 @@ struct fonts {
 	size_t count, pixels;
 	uint64_t frame;
 	struct wslot wc[WIDTH_SLOTS];
+	size_t wc_bytes;    /* held by wc[].s */
+	uint64_t wtick;
 	bool ttf_inited;
 };
 
@@ -470,6 +479,7 @@ static void cache_clear(struct fonts *f)
 	for (int b = 0; b < CACHE_BUCKETS; b++)
 		f->bucket[b] = -1;
 	f->count = f->pixels = 0;
+	f->wc_bytes = 0;
 	for (int i = 0; i < WIDTH_SLOTS; i++) {
 		free(f->wc[i].s);
 		f->wc[i].s = NULL;
@@ -587,14 +597,32 @@ int fonts_width(struct fonts *f, enum font_face face, enum font_size size, const
 	if (!s[0])
 		return 0;
 	uint64_t hash = hash_key(s, face, size);
-	struct wslot *w = &f->wc[hash % WIDTH_SLOTS];
-	if (w->s && w->hash == hash && w->face == face && w->size == size && !strcmp(w->s, s))
-		return w->w;
+	/* A string's set is WIDTH_WAYS slots: two strings that share one
+	 * slot of a direct-mapped table would push each other out every
+	 * frame, and each miss shapes the whole string again. */
+	struct wslot *set = &f->wc[(hash % (WIDTH_SLOTS / WIDTH_WAYS)) * WIDTH_WAYS];
+	struct wslot *w = &set[0];
+	f->wtick++;
+	for (int k = 0; k < WIDTH_WAYS; k++) {
+		struct wslot *e = &set[k];
+		if (e->s && e->hash == hash && e->face == face && e->size == size &&
+		    !strcmp(e->s, s)) {
+			e->used = f->wtick;
+			return e->w;
+		}
+		if (!e->s || (w->s && e->used < w->used))
+			w = e; /* the way to replace: empty, else least recently used */
+	}
 	int width = measure(f, face, size, s);
-	char *copy = strdup(s);
+	size_t len = strlen(s) + 1, old = w->s ? strlen(w->s) + 1 : 0;
+	if (len > WIDTH_SHORT && f->wc_bytes - old + len > WIDTH_BYTES)
+		return width; /* over the budget: measured, not kept */
+	char *copy = malloc(len);
 	if (copy) {
+		memcpy(copy, s, len);
 		free(w->s);
-		*w = (struct wslot){ hash, copy, (uint8_t)face, (uint8_t)size, width };
+		f->wc_bytes = f->wc_bytes - old + len;
+		*w = (struct wslot){ hash, copy, (uint8_t)face, (uint8_t)size, width, f->wtick };
 	}
 	return width;
 }
@@ -743,6 +771,11 @@ static SDL_Surface *render_runs(struct fonts *f, enum font_face face, enum font_
 			if (*colour)
 				put_colour(*colour, s, x, base, TTF_FontAscent(font),
 					   emoji_scale(f, face, size, font));
+			/* SDL_ttf keeps each glyph drawn, and a colour emoji is
+			 * 136x128 ARGB: 256 of them held 13.7 MB, measured.  Our
+			 * cache has the scaled result; resetting the (only) size
+			 * drops SDL_ttf's copies. */
+			TTF_SetFontSize(font, 0);
 		} else if (s) {
 			SDL_LockSurface(s);
 			merge_white(mono, s, x, base - TTF_FontAscent(font));
@@ -880,6 +913,8 @@ size_t fonts_cached(const struct fonts *f, size_t *pixels)
 		*pixels = f->pixels;
 	return f->count;
 }
+
+size_t fonts_width_cached_bytes(const struct fonts *f) { return f->wc_bytes; }
 
 size_t fonts_fallbacks_open(const struct fonts *f, char *names, size_t nameslen)
 {

@@ -68,6 +68,8 @@ SDL_Texture *fonts_text_layers(struct fonts *f, enum font_face face, enum font_s
 void fonts_frame(struct fonts *f);
 /* Cache statistics, for tests and the bench. */
 size_t fonts_cached(const struct fonts *f, size_t *pixels);
+/* Bytes of strings the width cache holds (at most about 1.5 MB). */
+size_t fonts_width_cached_bytes(const struct fonts *f);
 /* Fallback font instances open now (one per font and size); names gets
  * "file xN, ..." when not NULL.  For tests and the bench. */
 size_t fonts_fallbacks_open(const struct fonts *f, char *names, size_t nameslen);

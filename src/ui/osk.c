@@ -78,8 +78,8 @@ static const struct row emoji[4] = {
 		   CH("\xE2\x9C\x85"), CH("\xE2\x9D\x8C"), CH("\xE2\xAD\x90"),
 		   CH("\xF0\x9F\x8C\xB9"), CH("\xE2\x98\x95"), CH("\xF0\x9F\x8D\x95"),
 		   CH("\xF0\x9F\x8E\x82") } },
-	{ 0, 5, { { K_PAGE, "ABC", 1.5f, OSK_LETTERS }, { K_PAGE, "?123", 1.5f, OSK_SYMBOLS },
-		  { K_SPACE, "space", 3.5f, 0 }, BACK(1.5f), ENTER } },
+	{ 0, 6, { { K_PAGE, "ABC", 1.5f, OSK_LETTERS }, { K_PAGE, "?123", 1.5f, OSK_SYMBOLS },
+		  { K_SPACE, "space", 3, 0 }, BACK(1.5f), ENTER, HIDE(1) } },
 };
 
 static const struct row *const pages[OSK__PAGES] = { letters, symbols, emoji };

@@ -320,9 +320,32 @@ TEST(fonts_fit_cuts_mixed_text_at_a_character_that_fits)
 	for (int maxw = 1; maxw < fw; maxw++) {
 		size_t n = fonts_fit_bytes(c.f, FACE_SANS, FS_BODY, fam, maxw);
 		CHECK(n < strlen(fam));
-		CHECK(memcmp(fam + n, "\xE2\x80\x8D", 3) != 0);             /* before a ZWJ */
+		CHECK(strncmp(fam + n, "\xE2\x80\x8D", 3) != 0);            /* before a ZWJ */
 		CHECK(n < 3 || memcmp(fam + n - 3, "\xE2\x80\x8D", 3) != 0); /* after one */
-		CHECK(memcmp(fam + n, "\xF0\x9F\x8F\xBD", 4) != 0);         /* before a tone */
+		CHECK(strncmp(fam + n, "\xF0\x9F\x8F\xBD", 4) != 0);        /* before a tone */
 	}
+	canvas_close(&c);
+}
+
+/* Long strings (a peer's 4 KB messages) cannot grow the width cache past
+ * its budget; their widths stay right. */
+TEST(fonts_width_cache_keeps_to_its_byte_budget)
+{
+	struct canvas c;
+	canvas_open(&c);
+	static char s[4001];
+	memset(s, 'x', 4000);
+	s[4000] = '\0';
+	int w0 = fonts_width(c.f, FACE_SANS, FS_SMALL, s);
+	CHECK_INT(w0, >, 1000);
+	for (int i = 0; i < 1500; i++) {
+		snprintf(s, 12, "%011d", i);
+		s[11] = 'x';
+		int w = fonts_width(c.f, FACE_SANS, FS_SMALL, s);
+		CHECK_INT(w, >, w0 - 200);
+		CHECK_INT(fonts_width(c.f, FACE_SANS, FS_SMALL, s), ==, w); /* kept or not */
+	}
+	CHECK_INT(fonts_width_cached_bytes(c.f), <=, 1024 * 1024 + 4096 * 129);
+	CHECK_INT(fonts_width_cached_bytes(c.f), >=, 200 * 4001);
 	canvas_close(&c);
 }
