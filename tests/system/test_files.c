@@ -67,16 +67,16 @@ static size_t entries(const char *dir)
 
 static void copy_file(const char *from, const char *to)
 {
-	char buf[65536];
 	FILE *in = fopen(from, "rb");
 	CHECK(in);
-	size_t n = fread(buf, 1, sizeof(buf), in);
-	CHECK(n < sizeof(buf));
-	fclose(in);
 	FILE *out = fopen(to, "wb");
 	CHECK(out);
-	CHECK_INT(fwrite(buf, 1, n, out), ==, n);
-	fclose(out);
+	char buf[65536];
+	for (size_t n; (n = fread(buf, 1, sizeof(buf), in)) > 0;)
+		CHECK_INT(fwrite(buf, 1, n, out), ==, n);
+	CHECK(!ferror(in));
+	fclose(in);
+	CHECK_INT(fclose(out), ==, 0);
 }
 
 TEST(files_a_data_dir_open_to_others_is_refused_with_the_fix)

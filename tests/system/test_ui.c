@@ -905,6 +905,7 @@ static void languages(int w, int h)
 	mixed_history(&f);
 	struct ui *u = open_ui(w, h, (struct ui_backend){ fake_call, &f });
 	bool touch = w < 1000;
+	TAP(u, "new-chat", 0, touch);
 	TAP(u, "contact", 0, touch);
 	CHECK_INT(u->scr, ==, SCR_CHAT);
 	CHECK_INT(u->m.n_items, ==, 9);
