@@ -438,7 +438,10 @@ static void draw_item(struct ui *u, struct chat_item *it, SDL_Rect r)
 	SDL_Color bg = it->mine ? th->bubble_me : th->bubble_them;
 	SDL_Color fg = it->mine ? th->on_bubble_me : th->text;
 	draw_round(&u->draw, b, U(c, 14), bg);
-	w_wrap(c, b.x + pad, b.y + vpad, tw_max, FACE_SANS, FS_BODY, fg, text, true);
+	/* The bubble's own width (the same lines: each fits in it), so a
+	 * right-to-left text starts at the bubble's right. */
+	int inner = bw - 2 * pad < tw_max ? bw - 2 * pad : tw_max;
+	w_wrap(c, b.x + pad, b.y + vpad, inner, FACE_SANS, FS_BODY, fg, text, true);
 	SDL_Color mc = it->mine ? (SDL_Color){ fg.r, fg.g, fg.b, 190 } : th->dim;
 	if (it->mine && it->status == MS_DELIVERED)
 		mc = fg;

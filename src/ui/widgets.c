@@ -342,7 +342,7 @@ static int wrap_each(struct fonts *f, enum font_face face, enum font_size size,
 
 struct wrap_draw {
 	struct wctx *c;
-	int x, y, lh;
+	int x, y, w, lh;
 	enum font_face face;
 	enum font_size size;
 	SDL_Color col;
@@ -361,7 +361,9 @@ static void wrap_line(void *ctx, const char *s, size_t n, bool rtl)
 	memcpy(buf, rtl ? "\xE2\x80\x8F" : "\xE2\x80\x8E", o);
 	memcpy(buf + o, s, n);
 	buf[n + o] = '\0';
-	draw_text(w->c->d, w->face, w->size, w->col, w->x, w->y, ALIGN_LEFT, 0, buf);
+	/* A right-to-left paragraph starts at the right of its box. */
+	draw_text(w->c->d, w->face, w->size, w->col, rtl ? w->x + w->w : w->x, w->y,
+		  rtl ? ALIGN_RIGHT : ALIGN_LEFT, 0, buf);
 	w->y += w->lh;
 }
 
@@ -372,7 +374,7 @@ int w_wrap(struct wctx *c, int x, int y, int w, enum font_face face, enum font_s
 	int lh = f ? fonts_line_h(f, face, size) : U(c, 18);
 	if (!(draw && c->drawing))
 		return wrap_each(f, face, size, s, w, NULL, NULL) * lh;
-	struct wrap_draw wd = { c, x, y, lh, face, size, col };
+	struct wrap_draw wd = { c, x, y, w, lh, face, size, col };
 	return wrap_each(f, face, size, s, w, wrap_line, &wd) * lh;
 }
 

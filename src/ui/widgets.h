@@ -121,8 +121,9 @@ void w_button_off(struct wctx *c, SDL_Rect r, const char *label);
 
 void w_label(struct wctx *c, SDL_Rect r, enum font_face face, enum font_size size,
 	     SDL_Color col, int align, const char *s);
-/* Word-wrapped text from (x, y) within width w; returns the height used.
- * Draws only when the pass draws and draw is true. */
+/* Word-wrapped text from (x, y) within width w (a right-to-left paragraph
+ * from its right edge); returns the height used.  Draws only when the pass
+ * draws and draw is true. */
 int w_wrap(struct wctx *c, int x, int y, int w, enum font_face face, enum font_size size,
 	   SDL_Color col, const char *s, bool draw);
 /* The height w_wrap would use, without drawing. */
