@@ -36,6 +36,7 @@
 #include "bench.h"
 
 static int rounds = 5;
+static size_t scale_names;   /* --scale N: only the scale rows, at N names */
 static const char *bin = "./ledgerchat";
 
 void print_row(const struct row *r)
@@ -686,6 +687,10 @@ int main(int argc, char **argv)
 			bin = argv[++i];
 		else if (strcmp(argv[i], "--chat") == 0)
 			chat_only = true;
+		else if (strcmp(argv[i], "--make-chain") == 0 && i + 2 < argc)
+			return bench_make_chain(argv[i + 2], strtoul(argv[i + 1], NULL, 10));
+		else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc)
+			scale_names = strtoul(argv[++i], NULL, 10);
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -699,6 +704,11 @@ int main(int argc, char **argv)
 	       "ratio");
 	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
 	       "-----------------------", "-----------------------------", "---------");
+	if (scale_names) {
+		bench_scale(bin, dir, scale_names, rounds);
+		rm_rf(dir);
+		return 0;
+	}
 	if (chat_only) {
 		bench_chat(dir, rounds);
 		rm_rf(dir);

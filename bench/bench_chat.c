@@ -102,6 +102,8 @@ static void h_event(void *ctx, const struct sess_event *ev)
 			h->received++;
 		break;
 	case SESS_EV_KEY_ROTATED:
+	case SESS_EV_SPLIT_VIEW:
+	case SESS_EV_SPLIT_VIEW_CLEARED:
 		break;
 	}
 }
