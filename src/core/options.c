@@ -29,7 +29,7 @@ enum {
 	O_CHAT_PORT, O_JOIN, O_NAME, O_KEY_TYPE, O_NETWORK, O_POW_BITS,
 	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
 	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME, O_CONFIG, O_NO_CONFIG, O_ECHO,
-	O_FINAL_DEPTH, O_FINAL_MINUTES, O_CHECKPOINT,
+	O_FINAL_DEPTH, O_FINAL_MINUTES, O_CHECKPOINT, O_REVERIFY,
 };
 
 /* name, id, takes a value, may be in a file, repeatable */
@@ -52,6 +52,7 @@ static const struct opt_key keys[] = {
 	{ "final-depth", O_FINAL_DEPTH, true, true, false },
 	{ "final-minutes", O_FINAL_MINUTES, true, true, false },
 	{ "checkpoint", O_CHECKPOINT, true, true, false },
+	{ "reverify", O_REVERIFY, false, true, false },
 	{ "fullscreen", O_FULLSCREEN, false, true, false },
 	{ "window", O_WINDOW, true, true, false },
 	{ "screenshot", O_SCREENSHOT, true, false, false },
@@ -222,6 +223,7 @@ static void apply_flag(struct options *o, int id, bool on)
 	case O_DEMO: o->demo = on ? DEMO_ON : DEMO_OFF; break;
 	case O_ECHO: o->echo = on; break;
 	case O_FULLSCREEN: o->fullscreen = on; break;
+	case O_REVERIFY: o->reverify = on; break;
 	case O_NO_CONFIG: o->no_config = on; break;
 	case O_VERSION: if (on) o->action = OPT_VERSION; break;
 	case O_HELP: if (on) o->action = OPT_HELP; break;
@@ -487,6 +489,9 @@ void options_print_help(const char *prog, const struct options *d)
 "                          0-%d, 0 = never by time (default: %d)\n"
 "  --checkpoint H:HASH     refuse every chain without block HASH (64 hex\n"
 "                          digits) at height H (default: none)\n"
+"  --reverify              at start, check the stored chain's signatures and\n"
+"                          keys again (default: trust what this node checked\n"
+"                          when it stored it; hashes and links are checked)\n"
 "  --echo                  answer each message received with its text (the\n"
 "                          demo's peer runs with it)\n"
 "\n"
