@@ -80,8 +80,7 @@ static double names_s(const char *bin, const char *dir, size_t *count)
 	double t0 = now_s();
 	lc_err rc = ctl_client_call(n.sock, "names", NULL, 60000, &res, err, sizeof(err));
 	double t = now_s() - t0;
-	json_t *names = res ? json_object_get(res, "names") : NULL;
-	*count = json_is_array(names) ? json_array_size(names) : 0;
+	*count = json_is_array(res) ? json_array_size(res) : 0;
 	if (rc)
 		fprintf(stderr, "  ctl names: %s\n", err);
 	json_decref(res);

@@ -118,13 +118,9 @@ static lc_err build(struct gen *g, char *why, size_t whylen)
 			rc = LC_ERR_REJECTED;
 			break;
 		}
-		if ((i + 1) % BATCH == 0 || i == c->names) {
-			uint8_t tip[32];
-			ledger_tip(g->l, tip);
-			if ((rc = store_meta_set(g->s, "tip", tip, 32)) ||
-			    (rc = store_commit(g->s)))
-				break;
-		}
+		/* No "tip" in meta: the node's first start writes the names. */
+		if (((i + 1) % BATCH == 0 || i == c->names) && (rc = store_commit(g->s)))
+			break;
 		if (c->progress && (i + 1) % 10000 == 0)
 			c->progress(c->ctx, i + 1);
 	}

@@ -160,32 +160,61 @@ static bool names_cb(void *ctx, const struct name_entry *e)
 	return true;
 }
 
-static int by_name(const void *a, const void *b)
+/* A string argument of at most NAME_MAX_LEN bytes into out ("" when
+ * absent); false (err set) when it is something else. */
+static bool name_bound_arg(json_t *args, const char *key, char out[NAME_MAX_LEN + 1],
+			   char *err, size_t errlen)
 {
-	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "name"));
-	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "name"));
-	return strcmp(x, y);
+	json_t *v = json_object_get(args, key);
+	out[0] = '\0';
+	if (!v)
+		return true;
+	if (!json_is_string(v) || json_string_length(v) > NAME_MAX_LEN) {
+		snprintf(err, errlen, "%s must be a string of at most %d bytes", key,
+			 NAME_MAX_LEN);
+		return false;
+	}
+	snprintf(out, NAME_MAX_LEN + 1, "%s", json_string_value(v));
+	return true;
 }
 
+/* One page of names, in name order, from the store's index of names (it
+ * follows the chain block by block, persist.c), each as the ledger's state
+ * has it now: the node's loop spends on a page what the page holds. */
 static json_t *names_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
-	(void)args, (void)err, (void)errlen;
+	char from[NAME_MAX_LEN + 1], prefix[NAME_MAX_LEN + 1];
+	json_int_t limit = CTL_NAMES_LIMIT_MAX;
+	json_t *v;
+	if (!name_bound_arg(args, "from", from, err, errlen) ||
+	    !name_bound_arg(args, "prefix", prefix, err, errlen))
+		return NULL;
+	if ((v = json_object_get(args, "limit"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > CTL_NAMES_LIMIT_MAX) {
+			snprintf(err, errlen, "limit must be an integer from 1 to %d",
+				 CTL_NAMES_LIMIT_MAX);
+			return NULL;
+		}
+		limit = json_integer_value(v);
+	}
+	char (*page)[STORE_NAME_MAX + 1] = malloc((size_t)limit * sizeof(*page));
+	size_t got = 0;
+	lc_err rc = page ? store_names_page(n->store, from, prefix, page, (size_t)limit, &got)
+			 : LC_ERR_NOMEM;
+	if (rc) {
+		free(page);
+		snprintf(err, errlen, "cannot read the names: %s", lc_strerror(rc));
+		return NULL;
+	}
 	struct names_ctx c = { n, json_array() };
-	state_foreach(ledger_state(n->ledger), names_cb, &c);
-	/* Sorted by name: a stable order for people and scripts. */
-	size_t len = json_array_size(c.arr);
-	json_t **items = malloc((len + 1) * sizeof(*items));
-	if (!items)
-		return c.arr;
-	for (size_t i = 0; i < len; i++)
-		items[i] = json_incref(json_array_get(c.arr, i));
-	qsort(items, len, sizeof(*items), by_name);
-	json_t *sorted = json_array();
-	for (size_t i = 0; i < len; i++)
-		json_array_append_new(sorted, items[i]);
-	free(items);
-	json_decref(c.arr);
-	return sorted;
+	for (size_t i = 0; i < got; i++) {
+		const struct name_entry *e = state_get(ledger_state(n->ledger), page[i]);
+		if (e)
+			names_cb(&c, e);
+	}
+	free(page);
+	return c.arr;
 }
 
 static json_t *blocks_json(struct node *n, json_t *args, char *err, size_t errlen)

@@ -158,6 +158,18 @@ static lc_err replay_cb(void *ctx, const uint8_t hash[32], uint32_t height,
 	return LC_OK;
 }
 
+/* Was what derives from the chain (names, held bindings, pins) stored for
+ * the tip the chain has now?  It is written with the tip, in one
+ * transaction (persist.c), so then it needs no rewriting. */
+static bool derived_current(struct node *n)
+{
+	uint8_t stored[32], tip[32];
+	size_t len = 0;
+	ledger_tip(n->ledger, tip);
+	return store_meta_get(n->store, "tip", stored, sizeof(stored), &len) == LC_OK &&
+	       len == 32 && memcmp(stored, tip, 32) == 0;
+}
+
 /*
  * The data directory, the identity, the store and the chain in it: lock,
  * key, ledger.db (checked), its network, the ledger, the mempool, the
@@ -221,7 +233,7 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 	struct replay rp = { n, 0, 0 };
 	uint64_t t0 = clock_mono_ms();
 	rc = store_foreach_block(n->store, replay_cb, &rp);
-	if (!rc)
+	if (!rc && !derived_current(n))
 		rc = node_store_derived(n);
 	if (rc)
 		return lc_why(why, whylen, rc, "cannot load the ledger from %s: %s", path,
