@@ -66,6 +66,8 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	if (me)
 		json_object_set_new(o, "registered_height", json_integer(me->reg_height));
 	json_object_set_new(o, "height", json_integer(ledger_height(n->ledger)));
+	json_object_set_new(o, "names",
+			    json_integer((json_int_t)state_count(ledger_state(n->ledger))));
 	json_object_set_new(o, "tip", json_string(tip_hex));
 	json_object_set_new(o, "peers", json_integer((json_int_t)gossip_peer_count(n->gossip)));
 	size_t in, out;

@@ -13,6 +13,8 @@
 /* The names array minus our own name, as indices into it. */
 static int contacts(struct ui *u, int *idx, int max)
 {
+	if (u->m.dir_prefix[0])
+		model_dir_search(&u->m, "");   /* every name, not the ledger screen's search */
 	const char *me = model_str(&u->m, "name");
 	int n = 0;
 	size_t i;
@@ -98,7 +100,10 @@ void scr_home(struct ui *u, SDL_Rect area)
 		snprintf(t, sizeof(t), "Contacts");
 		int w = draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, th->text, head, ALIGN_LEFT,
 				     U(c, 16), t);
-		snprintf(t, sizeof(t), "%d on the ledger", n);
+		/* The directory holds a page; the status counts every name. */
+		long long all = (long long)model_int(&u->m, "names");
+		all -= model_bool(&u->m, "registered") ? 1 : 0;   /* not ourselves */
+		snprintf(t, sizeof(t), "%lld on the ledger", all > n ? all : (long long)n);
 		draw_text(&u->draw, FACE_SANS, FS_SMALL, th->dim, head.x + U(c, 28) + w,
 			  head.y + (head.h - fonts_line_h(u->fonts, FACE_SANS, FS_SMALL)) / 2,
 			  ALIGN_LEFT, 0, t);
@@ -122,6 +127,8 @@ void scr_home(struct ui *u, SDL_Rect area)
 	int row_h = U(c, 68);
 	int first, last;
 	w_list_begin(c, w_id("contacts", 0), &u->home.list, area, n, row_h, &first, &last);
+	if (last >= n && u->m.dir_more)
+		model_dir_more(&u->m);   /* the names come a page at a time */
 	for (int i = first; i < last; i++)
 		row(u, w_list_row(&u->home.list, area, row_h, i), json_array_get(u->m.names, (size_t)idx[i]),
 		    i);

@@ -310,6 +310,37 @@ static json_t *fake_recovery(struct fake *f, json_t *args, char *err, size_t err
 	return NULL;
 }
 
+/* names {prefix, from, limit}, as the node pages them: in name order,
+ * after from, starting with prefix. */
+static json_t *fake_names(struct fake *f, json_t *args)
+{
+	const char *prefix = json_string_value(json_object_get(args, "prefix"));
+	const char *from = json_string_value(json_object_get(args, "from"));
+	json_int_t limit = json_integer_value(json_object_get(args, "limit"));
+	size_t n = json_array_size(f->names);
+	json_t **v = calloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(f->names, i);
+	for (size_t i = 1; i < n; i++)   /* insertion sort by name: a few names */
+		for (size_t k = i; k > 0 && strcmp(arg(v[k - 1], "name"), arg(v[k], "name")) > 0;
+		     k--) {
+			json_t *t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	json_t *out = json_array();
+	for (size_t i = 0; i < n && (limit <= 0 || (json_int_t)json_array_size(out) < limit); i++) {
+		const char *name = arg(v[i], "name");
+		if (from && strcmp(name, from) <= 0)
+			continue;
+		if (prefix && strncmp(name, prefix, strlen(prefix)) != 0)
+			continue;
+		json_array_append(out, v[i]);
+	}
+	free(v);
+	return out;
+}
+
 static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen)
 {
 	struct fake *f = ctx;
@@ -318,7 +349,7 @@ static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, 
 	if (strcmp(cmd, "status") == 0)
 		src = f->status;
 	else if (strcmp(cmd, "names") == 0)
-		src = f->names;
+		return fake_names(f, args);
 	else if (strcmp(cmd, "blocks") == 0)
 		src = f->blocks;
 	else if (strcmp(cmd, "alarms") == 0)
