@@ -743,6 +743,8 @@ int main(int argc, char **argv)
 	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/kiosk", dir);
 	snprintf(headless_dir, sizeof(headless_dir), "%s/headless", dir);
 	bench_ui_rss(kiosk_dir, headless_dir);
+	/* The scale rows (issue 19): a node holding 100,000 names. */
+	bench_scale(bin, dir, 100000, rounds > 3 ? 3 : rounds);
 	chain_free(&c);
 	rm_rf(dir);
 	return 0;

@@ -20,6 +20,7 @@
 #include "chaingen.h"
 #include "core/node_int.h"
 #include "ctl/client.h"
+#include "identity/idkey.h"
 #include "ledger/pow.h"
 #include "util/log.h"
 #include "util/rng.h"
@@ -69,23 +70,132 @@ static double start_s(const char *bin, const char *dir, long *rss_kb, double tim
 	return t;
 }
 
-/* ctl names, whole, through one connection: seconds, or -1 when it fails. */
-static double names_s(const char *bin, const char *dir, size_t *count)
+/* One control request's time (s), -1 when it fails; *count: the array's
+ * size, *last: its last "name". */
+static double call_s(struct bnode *n, const char *cmd, json_t *args, size_t *count,
+		     char last[64])
 {
-	struct bnode n;
-	if (!bnode_start(&n, bin, dir, "127.0.9.5", NULL, 600))
-		return -1;
 	json_t *res = NULL;
 	char err[256] = "";
 	double t0 = now_s();
-	lc_err rc = ctl_client_call(n.sock, "names", NULL, 60000, &res, err, sizeof(err));
+	lc_err rc = ctl_client_call(n->sock, cmd, args, 60000, &res, err, sizeof(err));
 	double t = now_s() - t0;
-	*count = json_is_array(res) ? json_array_size(res) : 0;
+	if (count)
+		*count = json_is_array(res) ? json_array_size(res) : 0;
+	if (last) {
+		size_t k = json_array_size(res);
+		const char *s = k ? json_string_value(json_object_get(json_array_get(res, k - 1),
+								      "name")) : NULL;
+		snprintf(last, 64, "%s", s ? s : "");
+	}
 	if (rc)
-		fprintf(stderr, "  ctl names: %s\n", err);
+		fprintf(stderr, "  ctl %s: %s\n", cmd, err);
 	json_decref(res);
-	bnode_stop(&n);
 	return rc ? -1 : t;
+}
+
+/* `ctl names` as the client does it: the first page, then every page
+ * (a status asked between pages, as another client would); the rows. */
+static void names_rows(const char *bin, const char *dir, size_t names)
+{
+	struct bnode n;
+	if (!bnode_start(&n, bin, dir, "127.0.9.5", NULL, 600))
+		return;
+	char label[120], last[64] = "";
+	double idle[8];
+	for (int i = 0; i < 8; i++)
+		idle[i] = call_s(&n, "status", NULL, NULL, NULL) * 1000;
+	size_t count = 0, total = 0;
+	json_t *args = json_pack("{s:i}", "limit", CTL_NAMES_LIMIT_MAX);
+	double first = call_s(&n, "names", args, &count, last) * 1000;
+	snprintf(label, sizeof(label), "ctl names, first page (%d), %zu names",
+		 CTL_NAMES_LIMIT_MAX, names);
+	struct row row = { label, "ms", first, median(idle, 8), "ctl status", false };
+	print_row(&row);
+	double *during = calloc(names / CTL_NAMES_LIMIT_MAX + 2, sizeof(*during));
+	int nd = 0;
+	double t0 = now_s();
+	last[0] = '\0';
+	do {
+		json_object_set_new(args, "from", json_string(last));
+		if (call_s(&n, "names", args, &count, last) < 0)
+			break;
+		total += count;
+		if (during)
+			during[nd++] = call_s(&n, "status", NULL, NULL, NULL) * 1000;
+	} while (count == CTL_NAMES_LIMIT_MAX);
+	double all = now_s() - t0;
+	json_decref(args);
+	snprintf(label, sizeof(label), "ctl names, every page, %zu names", names);
+	row = (struct row){ label, "s", all, (double)total, "names listed", false };
+	print_row(&row);
+	snprintf(label, sizeof(label), "ctl status between those pages");
+	row = (struct row){ label, "ms", nd ? percentile(during, nd, 99) : -1, median(idle, 8),
+			    "ctl status, idle (p99 vs median)", false };
+	print_row(&row);
+	free(during);
+	bnode_stop(&n);
+}
+
+/* Ed25519 verifications per second on this machine, now. */
+static double verify_rate(void)
+{
+	struct idkey *k;
+	idkey_generate(&k, KEY_ED25519);
+	size_t n;
+	const uint8_t *spki = idkey_spki(k, &n);
+	uint8_t msg[160] = { 1 }, sig[SIG_MAX];
+	size_t sl = sizeof(sig);
+	idkey_sign(k, msg, sizeof(msg), sig, &sl);
+	int count = 3000;
+	double t0 = now_s();
+	for (int i = 0; i < count; i++)
+		spki_verify(spki, n, msg, sizeof(msg), sig, sl);
+	double rate = count / (now_s() - t0);
+	idkey_free(k);
+	return rate;
+}
+
+/* A new node joins one serving dir's chain and syncs it whole; against
+ * the floor of checking one signature per name (a REGISTER each). */
+static void sync_row(const char *bin, const char *dir, const char *tmp, size_t names)
+{
+	char new_dir[700], label[120];
+	snprintf(new_dir, sizeof(new_dir), "%s/scale-sync", tmp);
+	rm_rf(new_dir);
+	struct bnode srv, cli;
+	if (!bnode_start(&srv, bin, dir, "127.0.201.1", NULL, 600))
+		return;
+	json_t *st = bnode_call(&srv, "status", NULL);
+	char tip[65] = "";
+	const char *t = json_string_value(json_object_get(st, "tip"));
+	snprintf(tip, sizeof(tip), "%s", t ? t : "");
+	json_decref(st);
+	if (!bnode_start(&cli, bin, new_dir, "127.0.201.2", NULL, 60)) {
+		bnode_stop(&srv);
+		return;
+	}
+	double floor_s = (double)names / verify_rate();
+	json_t *args = json_pack("{s:s}", "address", "127.0.201.1:47700");
+	double t0 = now_s(), deadline = t0 + 60 + floor_s * 20;
+	json_decref(bnode_call(&cli, "join", args));
+	json_decref(args);
+	bool done = false;
+	while (!done && now_s() < deadline) {
+		st = bnode_call(&cli, "status", NULL);
+		t = json_string_value(json_object_get(st, "tip"));
+		done = t && strcmp(t, tip) == 0;
+		json_decref(st);
+		if (!done)
+			usleep(50000);
+	}
+	double s = now_s() - t0;
+	bnode_stop(&cli);
+	bnode_stop(&srv);
+	rm_rf(new_dir);
+	snprintf(label, sizeof(label), "sync from scratch, %zu names", names);
+	struct row row = { label, "s", done ? s : -1, floor_s, "Ed25519 verify floor", false };
+	print_row(&row);
 }
 
 /* A block on the node's tip holding one COMMIT (random), mined. */
@@ -195,11 +305,8 @@ void bench_scale(const char *bin, const char *tmp, size_t names, int rounds)
 			    false };
 	row.baseline = db_mb * 1024 * 1024 / (double)names;
 	print_row(&row);
-	size_t count = 0;
-	double ns = names_s(bin, dir, &count);
-	snprintf(label, sizeof(label), "ctl names (one reply), %zu names", names);
-	row = (struct row){ label, "s", ns, (double)count, "names in the reply", false };
-	print_row(&row);
+	names_rows(bin, dir, names);
+	sync_row(bin, dir, tmp, names);
 	double ext = 0, ro = reorg_ms(dir, r, &ext);
 	snprintf(label, sizeof(label), "one-block reorg, %zu names", names);
 	row = (struct row){ label, "ms", ro, ext, "extending block", false };

@@ -133,10 +133,12 @@ static bool is_held(struct node *n, const char *name)
 
 #define HELD_WHY "key changed"   /* "held: key changed" */
 
+/* The ledger checked the key when it came: its algorithm is enough here
+ * (spki_key_type's curve checks would cost a listing most of its time). */
 static const char *key_name(const struct name_entry *e)
 {
 	enum key_type t;
-	return spki_key_type(e->spki, e->spki_len, &t) == LC_OK ? key_type_name(t) : "?";
+	return spki_algorithm(e->spki, e->spki_len, &t) == LC_OK ? key_type_name(t) : "?";
 }
 
 static bool names_cb(void *ctx, const struct name_entry *e)
@@ -144,8 +146,11 @@ static bool names_cb(void *ctx, const struct name_entry *e)
 	struct names_ctx *c = ctx;
 	char fp[FINGERPRINT_STR_LEN];
 	fingerprint_format(fp, e->fp);
-	/* Revoked wins: a revoked name has no key to accept. */
-	bool held = e->status != NAME_REVOKED && is_held(c->n, e->name);
+	/* Revoked wins: a revoked name has no key to accept.  One pin read
+	 * serves both marks (a page reads a pin per name, not two). */
+	struct store_pin p;
+	bool alarm = store_pin_get(c->n->store, e->name, &p) == LC_OK && p.alarm;
+	bool held = e->status != NAME_REVOKED && alarm;
 	const char *status = e->status == NAME_REVOKED ? "revoked"
 			     : held ? "key-changed" : "active";
 	json_t *o = json_object();
@@ -155,7 +160,8 @@ static bool names_cb(void *ctx, const struct name_entry *e)
 	json_object_set_new(o, "status", json_string(status));
 	json_object_set_new(o, "registered_height", json_integer(e->reg_height));
 	json_object_set_new(o, "key_type", json_string(key_name(e)));
-	json_object_set_new(o, "verified", json_boolean(is_verified(c->n, e)));
+	json_object_set_new(o, "verified",
+			    json_boolean(!alarm && node_was_verified(c->n, e->name, e->fp)));
 	if (held)
 		json_object_set_new(o, "held", json_string(HELD_WHY));
 	json_array_append_new(c->arr, o);
