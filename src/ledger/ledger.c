@@ -79,6 +79,7 @@ struct ledger {
 	 * on the state's chain, for h from undo_lo to the state's height. */
 	struct state_undo *ring[LEDGER_UNDO_KEEP];
 	uint32_t undo_lo;
+	size_t undo_total;        /* changes logged in the ring, all slots */
 	/* The names the last reorganisation changed (all: every name). */
 	char (*changed)[NAME_MAX_LEN + 1];
 	size_t n_changed, cap_changed;
@@ -340,15 +341,32 @@ static struct state_undo *slot(const struct ledger *l, uint32_t height)
 	return l->ring[height % LEDGER_UNDO_KEEP];
 }
 
+/* Undo the block at height h with its log. */
+static void ring_rollback(struct ledger *l, uint32_t h)
+{
+	l->undo_total -= state_undo_count(slot(l, h));
+	state_rollback(l->state, slot(l, h));
+}
+
 /* Apply b on top of the state (at b's height), its changes logged in the
- * ring: the log of the block LEDGER_UNDO_KEEP below goes. */
+ * ring: the log of the block LEDGER_UNDO_KEEP below goes, and the oldest
+ * go while the ring holds more than LEDGER_UNDO_MAX_CHANGES changes (each
+ * may hold a replaced entry: the bound on the ring's memory). */
 static lc_err apply_block(struct ledger *l, const struct block *b, bool check_sigs,
 			  struct ledger_add *res)
 {
 	uint32_t h = b->h.height;
 	if (h >= LEDGER_UNDO_KEEP && l->undo_lo <= h - LEDGER_UNDO_KEEP)
 		l->undo_lo = h - LEDGER_UNDO_KEEP + 1;
-	return apply_to(l, l->state, slot(l, h), b, check_sigs, res);
+	l->undo_total -= state_undo_count(slot(l, h));
+	lc_err rc = apply_to(l, l->state, slot(l, h), b, check_sigs, res);
+	l->undo_total += state_undo_count(slot(l, h));
+	while (l->undo_total > LEDGER_UNDO_MAX_CHANGES && l->undo_lo < h) {
+		l->undo_total -= state_undo_count(slot(l, l->undo_lo));
+		state_undo_reset(slot(l, l->undo_lo));
+		l->undo_lo++;
+	}
+	return rc;
 }
 
 /* A name a reorganisation changed. */
@@ -379,6 +397,9 @@ static lc_err unwind(struct ledger *l, uint32_t to, bool track)
 		if (track)
 			l->changed_all = true;
 		state_clear(l->state);
+		for (size_t i = 0; i < LEDGER_UNDO_KEEP; i++)
+			state_undo_reset(l->ring[i]);   /* their nodes are gone */
+		l->undo_total = 0;
 		l->undo_lo = 1;
 		for (uint32_t i = 1; i <= to; i++) {
 			struct block b;
@@ -403,7 +424,7 @@ static lc_err unwind(struct ledger *l, uint32_t to, bool track)
 	for (uint32_t h = state_height(l->state); h > to; h--) {
 		if (track)
 			state_undo_names(slot(l, h), note_changed, l);
-		state_rollback(l->state, slot(l, h));
+		ring_rollback(l, h);
 	}
 	state_set_height(l->state, to);
 	return LC_OK;
@@ -642,7 +663,7 @@ static lc_err extend(struct ledger *l, struct bnode *n, const struct block *b, i
 	}
 	rc = keep_body(l, n, b, stored, res);
 	if (rc) {
-		state_rollback(l->state, slot(l, n->h.height));
+		ring_rollback(l, n->h.height);
 		state_set_height(l->state, n->parent->h.height);
 		return rc;
 	}

@@ -67,6 +67,9 @@
 #define LEDGER_SIDE_MAX_BYTES (8u << 20)      /* ... and their bytes */
 #define LEDGER_UNDO_KEEP 1024   /* heights whose undo logs are kept: the
 				 * deepest fork rolled back without a replay */
+#define LEDGER_UNDO_MAX_CHANGES 16384  /* ... while they log at most this many
+					* changes (each may hold a replaced
+					* entry): the logs' memory bound */
 
 /* Load the body of a block this ledger accepted earlier (caller frees with
  * block_free). */
