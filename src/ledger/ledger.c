@@ -85,6 +85,11 @@ struct ledger {
 	size_t n_changed, cap_changed;
 	bool changed_all;
 	struct bnode *want;       /* the branch whose bodies are being fetched */
+	/* gen changes with anything the side-branch walks depend on (the
+	 * index, the best chain, kept bodies): a walk over every block is
+	 * done again only when it moved. */
+	uint64_t gen, pruned_gen;
+	struct side_cache { uint64_t gen; size_t blocks, bytes; } *side_cache;
 
 	struct final *final;      /* the best chain's bindings, and since when */
 	struct final_rule rule;
@@ -140,6 +145,7 @@ static struct bnode *index_add(struct ledger *l, const struct block_header *h,
 	n->parent = parent;
 	n->work = (parent ? parent->work : 0) + ((work_t)1 << h->target);
 	n->seq = ++l->seq;
+	l->gen++;
 	size_t k = bucket_of(l, hash);
 	n->chain = l->buckets[k];
 	l->buckets[k] = n;
@@ -160,6 +166,7 @@ static void index_remove(struct ledger *l, struct bnode *n)
 	if (l->want == n)
 		l->want = NULL;
 	l->count--;
+	l->gen++;
 	free(n);
 }
 
@@ -177,6 +184,7 @@ static lc_err best_set(struct ledger *l, size_t height, struct bnode *n)
 	}
 	l->best[height] = n;
 	l->best_len = height + 1;
+	l->gen++;
 	return LC_OK;
 }
 
@@ -221,6 +229,9 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 	for (size_t i = 0; !rc && i < LEDGER_UNDO_KEEP; i++)
 		rc = state_undo_create(&l->ring[i]);
 	l->undo_lo = 1;
+	l->side_cache = calloc(1, sizeof(*l->side_cache));
+	if (!rc && !l->side_cache)
+		rc = LC_ERR_NOMEM;
 	if (!rc)
 		rc = final_create(&l->final);
 	if (!rc) {
@@ -260,6 +271,7 @@ void ledger_close(struct ledger *l)
 	for (size_t i = 0; i < LEDGER_UNDO_KEEP; i++)
 		state_undo_destroy(l->ring[i]);
 	free(l->changed);
+	free(l->side_cache);
 	final_destroy(l->final);
 	free(l);
 }
@@ -510,6 +522,7 @@ static lc_err keep_body(struct ledger *l, struct bnode *n, const struct block *b
 			return rc;
 	}
 	n->flags &= (uint8_t)~(BN_NOBODY | BN_WANTED);
+	l->gen++;
 	n->bytes = body_bytes(b);
 	res->body = true;
 	return LC_OK;
@@ -771,6 +784,7 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	header_hash(&b->h, res->hash);
 	res->height = b->h.height;
 	bool stored = !clock;
+	l->gen++;   /* flags may change below (invalid, refused) */
 	/* A block known by its header only is taken again once wanted. */
 	struct bnode *known = find(l, res->hash);
 	if (known && (known->flags & (BN_NOBODY | BN_WANTED)) != (BN_NOBODY | BN_WANTED)) {
@@ -937,6 +951,7 @@ static void drop_body(struct ledger *l, struct bnode *p, size_t *count, size_t *
 	if (l->drop)
 		l->drop(l->load_ctx, p->hash);
 	p->flags |= BN_NOBODY;
+	l->gen++;
 	(*count)--;
 	*bytes -= p->bytes;
 }
@@ -945,6 +960,8 @@ size_t ledger_prune(struct ledger *l)
 {
 	struct bnode **v;
 	size_t n;
+	if (l->gen == l->pruned_gen)
+		return 0;   /* nothing moved since the last walk */
 	if (!side_nodes(l, &v, &n))
 		return 0;
 	size_t count = 0, bytes = 0;
@@ -956,6 +973,7 @@ size_t ledger_prune(struct ledger *l)
 	}
 	if (count == 0) {
 		free(v);
+		l->pruned_gen = l->gen;
 		return 0;
 	}
 	/* top: the most work on the branch above each node (what it could
@@ -1000,6 +1018,7 @@ size_t ledger_prune(struct ledger *l)
 	for (size_t i = 0; i < n; i++)
 		v[i]->flags &= (uint8_t)~BN_EXEMPT;
 	free(v);
+	l->pruned_gen = l->gen;
 	if (dropped)
 		LOG_D("ledger", "pruned %zu side-branch block(s); %zu kept (%zu bytes)", dropped,
 		      count, bytes);
@@ -1008,15 +1027,21 @@ size_t ledger_prune(struct ledger *l)
 
 void ledger_side_kept(const struct ledger *l, size_t *blocks, size_t *bytes)
 {
-	*blocks = *bytes = 0;
-	for (size_t i = 0; i < l->n_buckets; i++) {
-		for (const struct bnode *p = l->buckets[i]; p; p = p->chain) {
-			if (!on_best(l, p) && kept_side(p)) {
-				(*blocks)++;
-				*bytes += p->bytes;
+	struct side_cache *c = l->side_cache;   /* a walk over every block, once per change */
+	if (c->gen != l->gen || l->gen == 0) {
+		c->blocks = c->bytes = 0;
+		for (size_t i = 0; i < l->n_buckets; i++) {
+			for (const struct bnode *p = l->buckets[i]; p; p = p->chain) {
+				if (!on_best(l, p) && kept_side(p)) {
+					c->blocks++;
+					c->bytes += p->bytes;
+				}
 			}
 		}
+		c->gen = l->gen;
 	}
+	*blocks = c->blocks;
+	*bytes = c->bytes;
 }
 
 /* ---- queries ---- */
