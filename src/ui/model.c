@@ -768,6 +768,8 @@ void model_open_chat(struct model *m, const char *name)
 	if (name) {
 		set_unread(m, name, 0);
 		m->need |= NEED_HISTORY | NEED_SESSIONS;
+		if (!model_name(m, name))
+			model_watch_name(m, name);   /* a contact the directory does not hold */
 	}
 }
 
