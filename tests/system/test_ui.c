@@ -1804,3 +1804,54 @@ TEST(ui_split_view_warns_in_the_chat_and_the_banner)
 	ui_close(u);
 	fake_free(&f);
 }
+
+/* The kiosk's directory pages: a page at a time, the next at the end, a
+ * search by prefix, a refresh that asks again for what is loaded (not for
+ * every name), and names looked up alone when the directory lacks them. */
+TEST(ui_model_directory_pages_and_searches)
+{
+	struct fake f;
+	fake_init(&f, true);
+	for (int i = 0; i < 450; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "user%03d", i);
+		json_array_append_new(f.names, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", name,
+							  "fingerprint", fps[0], "address",
+							  "10.0.0.9:47701", "status", "active",
+							  "registered_height", 50 + i));
+	}
+	struct model m;
+	model_init(&m, (struct ui_backend){ fake_call, &f });
+	model_dir_search(&m, "");
+	CHECK_INT(json_array_size(m.names), ==, MODEL_DIR_PAGE);
+	CHECK(m.dir_more);
+	CHECK_STR(arg(json_array_get(m.names, 0), "name"), "alice");
+	CHECK(model_name(&m, "user400") == NULL);   /* not loaded */
+	model_dir_more(&m);
+	model_dir_more(&m);
+	CHECK_INT(json_array_size(m.names), ==, 464);
+	CHECK(!m.dir_more);
+	CHECK(model_name(&m, "user400") != NULL);
+	/* A refresh asks for the loaded names again, a page of at most 1000
+	 * per call: one call here, and the same names. */
+	int before = f.calls;
+	m.need = NEED_NAMES;
+	model_refresh(&m, 1000000, true);
+	CHECK_INT(json_array_size(m.names), ==, 464);
+	CHECK_INT(f.calls - before, ==, 2);   /* the page, and our own name alone */
+	/* Search by prefix: the node's answer, and the watched names. */
+	model_dir_search(&m, "user1");
+	CHECK_INT(json_array_size(m.names), ==, 100);
+	CHECK_STR(arg(json_array_get(m.names, 0), "name"), "user100");
+	CHECK(model_name(&m, "bob") == NULL);
+	model_watch_name(&m, "bob");
+	CHECK(m.need & NEED_NAMES);
+	model_refresh(&m, 2000000, true);
+	CHECK(model_name(&m, "bob") != NULL);
+	CHECK_INT(json_array_size(m.names), ==, MODEL_DIR_PAGE > 100 ? 100 : MODEL_DIR_PAGE);
+	model_watch_name(&m, "nobody");
+	model_refresh(&m, 3000000, true);
+	CHECK(model_name(&m, "nobody") == NULL);
+	model_free(&m);
+	fake_free(&f);
+}
