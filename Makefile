@@ -203,10 +203,12 @@ valgrind: $(VALGRIND_BIN) $(BUILD)/$(PROG)
 	 LEDGERCHAT_VALGRIND="$$(command -v $(VALGRIND))" \
 	 LEDGERCHAT_VALGRIND_SUPP="$(CURDIR)/tests/valgrind.supp" $(VALGRIND_BIN)
 
-$(BENCH_BIN): $(wildcard bench/*.c) $(wildcard bench/*.h) $(LIB)
+# The bench builds its big chains with the tests' generator (tests/chaingen.c).
+$(BENCH_BIN): $(wildcard bench/*.c) $(wildcard bench/*.h) tests/chaingen.c tests/chaingen.h $(LIB)
 	$(call say,CCLD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(wildcard bench/*.c) $(LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -o $@ $(wildcard bench/*.c) tests/chaingen.c \
+		$(LIB) $(LIBS)
 
 # Benchmarks: medians, each against a baseline measured in the same run.
 bench: $(BENCH_BIN) $(BUILD)/$(PROG)

@@ -36,6 +36,7 @@
 #include "bench.h"
 
 static int rounds = 5;
+static size_t scale_names;   /* --scale N: only the scale rows, at N names */
 static const char *bin = "./ledgerchat";
 
 void print_row(const struct row *r)
@@ -713,6 +714,10 @@ int main(int argc, char **argv)
 			rounds = 3;
 		} else if (strcmp(argv[i], "--bin") == 0 && i + 1 < argc) {
 			bin = argv[++i];
+		} else if (strcmp(argv[i], "--make-chain") == 0 && i + 2 < argc) {
+			return bench_make_chain(argv[i + 2], strtoul(argv[i + 1], NULL, 10));
+		} else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
+			scale_names = strtoul(argv[++i], NULL, 10);
 		} else {
 			size_t k = 0;
 			while (k < NPARTS && strcmp(argv[i], parts[k].flag) != 0)
@@ -736,6 +741,11 @@ int main(int argc, char **argv)
 	       "ratio");
 	printf("|%s|%s|%s|%s|\n", "----------------------------------------------",
 	       "-----------------------", "-----------------------------", "---------");
+	if (scale_names) {
+		bench_scale(bin, dir, scale_names, rounds);
+		rm_rf(dir);
+		return 0;
+	}
 	if (some) {
 		for (size_t k = 0; k < NPARTS; k++)
 			if (only[k])
@@ -779,6 +789,8 @@ int main(int argc, char **argv)
 	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/kiosk", dir);
 	snprintf(headless_dir, sizeof(headless_dir), "%s/headless", dir);
 	bench_ui_rss(kiosk_dir, headless_dir);
+	/* The scale rows (issue 19): a node holding 100,000 names. */
+	bench_scale(bin, dir, 100000, rounds > 3 ? 3 : rounds);
 	chain_free(&c);
 	rm_rf(dir);
 	return 0;

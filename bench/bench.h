@@ -134,4 +134,11 @@ void bench_group(const char *bin, const char *tmp, int rounds);
  * otherwise); rounds capped at 5. */
 void bench_nearby(const char *bin, const char *dir, int rounds);
 
+/* bench_scale.c: build a chain of names in dir (for --make-chain); 0 on
+ * success. */
+int bench_make_chain(const char *dir, size_t names);
+/* bench_scale.c: the scale rows (start, RSS, ledger.db, ctl names, a
+ * one-block reorganisation) for a node holding a chain of names. */
+void bench_scale(const char *bin, const char *tmp, size_t names, int rounds);
+
 #endif

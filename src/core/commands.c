@@ -68,6 +68,8 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	if (me)
 		json_object_set_new(o, "registered_height", json_integer(me->reg_height));
 	json_object_set_new(o, "height", json_integer(ledger_height(n->ledger)));
+	json_object_set_new(o, "names",
+			    json_integer((json_int_t)state_count(ledger_state(n->ledger))));
 	json_object_set_new(o, "tip", json_string(tip_hex));
 	json_object_set_new(o, "peers", json_integer((json_int_t)gossip_peer_count(n->gossip)));
 	size_t in, out;
@@ -136,10 +138,12 @@ static bool is_held(struct node *n, const char *name)
 
 #define HELD_WHY "key changed"   /* "held: key changed" */
 
+/* The ledger checked the key when it came: its algorithm is enough here
+ * (spki_key_type's curve checks would cost a listing most of its time). */
 static const char *key_name(const struct name_entry *e)
 {
 	enum key_type t;
-	return spki_key_type(e->spki, e->spki_len, &t) == LC_OK ? key_type_name(t) : "?";
+	return spki_algorithm(e->spki, e->spki_len, &t) == LC_OK ? key_type_name(t) : "?";
 }
 
 static bool names_cb(void *ctx, const struct name_entry *e)
@@ -147,8 +151,11 @@ static bool names_cb(void *ctx, const struct name_entry *e)
 	struct names_ctx *c = ctx;
 	char fp[FINGERPRINT_STR_LEN];
 	fingerprint_format(fp, e->fp);
-	/* Revoked wins: a revoked name has no key to accept. */
-	bool held = e->status != NAME_REVOKED && is_held(c->n, e->name);
+	/* Revoked wins: a revoked name has no key to accept.  One pin read
+	 * serves both marks (a page reads a pin per name, not two). */
+	struct store_pin p;
+	bool alarm = store_pin_get(c->n->store, e->name, &p) == LC_OK && p.alarm;
+	bool held = e->status != NAME_REVOKED && alarm;
 	const char *status = e->status == NAME_REVOKED ? "revoked"
 			     : held ? "key-changed" : "active";
 	json_t *o = json_object();
@@ -158,39 +165,69 @@ static bool names_cb(void *ctx, const struct name_entry *e)
 	json_object_set_new(o, "status", json_string(status));
 	json_object_set_new(o, "registered_height", json_integer(e->reg_height));
 	json_object_set_new(o, "key_type", json_string(key_name(e)));
-	json_object_set_new(o, "verified", json_boolean(is_verified(c->n, e)));
+	json_object_set_new(o, "verified",
+			    json_boolean(!alarm && node_was_verified(c->n, e->name, e->fp)));
 	if (held)
 		json_object_set_new(o, "held", json_string(HELD_WHY));
 	json_array_append_new(c->arr, o);
 	return true;
 }
 
-static int by_name(const void *a, const void *b)
+/* A string argument of at most NAME_MAX_LEN bytes into out ("" when
+ * absent); false (err set) when it is something else. */
+static bool name_bound_arg(json_t *args, const char *key, char out[NAME_MAX_LEN + 1],
+			   char *err, size_t errlen)
 {
-	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "name"));
-	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "name"));
-	return strcmp(x, y);
+	json_t *v = json_object_get(args, key);
+	out[0] = '\0';
+	if (!v)
+		return true;
+	if (!json_is_string(v) || json_string_length(v) > NAME_MAX_LEN) {
+		snprintf(err, errlen, "%s must be a string of at most %d bytes", key,
+			 NAME_MAX_LEN);
+		return false;
+	}
+	snprintf(out, NAME_MAX_LEN + 1, "%s", json_string_value(v));
+	return true;
 }
 
+/* One page of names, in name order, from the store's index of names (it
+ * follows the chain block by block, persist.c), each as the ledger's state
+ * has it now: the node's loop spends on a page what the page holds. */
 static json_t *names_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
-	(void)args, (void)err, (void)errlen;
+	char from[NAME_MAX_LEN + 1], prefix[NAME_MAX_LEN + 1];
+	json_int_t limit = CTL_NAMES_LIMIT_MAX;
+	json_t *v;
+	if (!name_bound_arg(args, "from", from, err, errlen) ||
+	    !name_bound_arg(args, "prefix", prefix, err, errlen))
+		return NULL;
+	if ((v = json_object_get(args, "limit"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > CTL_NAMES_LIMIT_MAX) {
+			snprintf(err, errlen, "limit must be an integer from 1 to %d",
+				 CTL_NAMES_LIMIT_MAX);
+			return NULL;
+		}
+		limit = json_integer_value(v);
+	}
+	char (*page)[STORE_NAME_MAX + 1] = malloc((size_t)limit * sizeof(*page));
+	size_t got = 0;
+	lc_err rc = page ? store_names_page(n->store, from, prefix, page, (size_t)limit, &got)
+			 : LC_ERR_NOMEM;
+	if (rc) {
+		free(page);
+		snprintf(err, errlen, "cannot read the names: %s", lc_strerror(rc));
+		return NULL;
+	}
 	struct names_ctx c = { n, json_array() };
-	state_foreach(ledger_state(n->ledger), names_cb, &c);
-	/* Sorted by name: a stable order for people and scripts. */
-	size_t len = json_array_size(c.arr);
-	json_t **items = malloc((len + 1) * sizeof(*items));
-	if (!items)
-		return c.arr;
-	for (size_t i = 0; i < len; i++)
-		items[i] = json_incref(json_array_get(c.arr, i));
-	qsort(items, len, sizeof(*items), by_name);
-	json_t *sorted = json_array();
-	for (size_t i = 0; i < len; i++)
-		json_array_append_new(sorted, items[i]);
-	free(items);
-	json_decref(c.arr);
-	return sorted;
+	for (size_t i = 0; i < got; i++) {
+		const struct name_entry *e = state_get(ledger_state(n->ledger), page[i]);
+		if (e)
+			names_cb(&c, e);
+	}
+	free(page);
+	return c.arr;
 }
 
 static json_t *blocks_json(struct node *n, json_t *args, char *err, size_t errlen)

@@ -30,6 +30,7 @@ enum {
 	O_MINE_THREADS, O_FULLSCREEN, O_WINDOW, O_SCREENSHOT, O_LOG_LEVEL,
 	O_VERSION, O_HELP, O_JSON, O_SESSION_LIFETIME, O_CONFIG, O_NO_CONFIG, O_ECHO,
 	O_FINAL_DEPTH, O_FINAL_MINUTES, O_CHECKPOINT, O_NETWORK_NAME, O_DISCOVERY, O_NO_DISCOVERY,
+	O_REVERIFY,
 };
 
 /* name, id, takes a value, may be in a file, repeatable */
@@ -55,6 +56,7 @@ static const struct opt_key keys[] = {
 	{ "final-depth", O_FINAL_DEPTH, true, true, false },
 	{ "final-minutes", O_FINAL_MINUTES, true, true, false },
 	{ "checkpoint", O_CHECKPOINT, true, true, false },
+	{ "reverify", O_REVERIFY, false, true, false },
 	{ "fullscreen", O_FULLSCREEN, false, true, false },
 	{ "window", O_WINDOW, true, true, false },
 	{ "screenshot", O_SCREENSHOT, true, false, false },
@@ -226,6 +228,7 @@ static void apply_flag(struct options *o, int id, bool on)
 	case O_DEMO: o->demo = on ? DEMO_ON : DEMO_OFF; break;
 	case O_ECHO: o->echo = on; break;
 	case O_FULLSCREEN: o->fullscreen = on; break;
+	case O_REVERIFY: o->reverify = on; break;
 	case O_NO_CONFIG: o->no_config = on; break;
 	case O_DISCOVERY: o->no_discovery = !on; break;
 	case O_NO_DISCOVERY: o->no_discovery = on; break;
@@ -509,6 +512,9 @@ void options_print_help(const char *prog, const struct options *d)
 "                          nearby (DNS-SD over mDNS through avahi-daemon;\n"
 "                          a file says discovery = false); nearby nodes of\n"
 "                          this network are joined, others only listed\n"
+"  --reverify              at start, check the stored chain's signatures and\n"
+"                          keys again (default: trust what this node checked\n"
+"                          when it stored it; hashes and links are checked)\n"
 "  --echo                  answer each message received with its text (the\n"
 "                          demo's peer runs with it)\n"
 "\n"
@@ -551,7 +557,10 @@ void options_print_help(const char *prog, const struct options *d)
 "Control a running node (ledgerchat ctl):\n"
 "  status                  name, fingerprint, address, height, peers, mining\n"
 "  register NAME           register NAME (commit, then reveal; mines both)\n"
-"  names                   every name on the ledger\n"
+"  names [--from NAME] [--prefix P] [--limit N]\n"
+"                          names on the ledger in name order, after NAME,\n"
+"                          starting with P, at most N (1-1000); without\n"
+"                          --limit every name, fetched a page at a time\n"
 "  blocks [--from H] [--limit N]   blocks of the best chain (default: the last 50)\n"
 "  block HEIGHT            one block and its records\n"
 "  alarms                  names whose ledger key changed without a valid\n"

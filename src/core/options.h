@@ -86,6 +86,7 @@ struct options {
 	int final_depth;                /* blocks; 0 = that rule is off */
 	int final_minutes;              /* 0 = that rule is off */
 	bool checkpoint;                /* --checkpoint HEIGHT:HASH given */
+	bool reverify;                  /* --reverify: re-check the stored chain */
 	uint32_t checkpoint_height;
 	uint8_t checkpoint_hash[32];
 	int window_w, window_h;

@@ -277,27 +277,48 @@ lc_err node_load_held(struct node *n)
 	return store_foreach_held(n->store, remember_cb, n);
 }
 
+/* The stored name, its held time and its pin follow the state's entry of
+ * name; a name the state lacks (a reorganisation took it) goes. */
+static lc_err put_one(struct node *n, const char *name)
+{
+	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	if (!e) {
+		struct store_held h;
+		memset(&h, 0, sizeof(h));   /* since 0: nothing held */
+		snprintf(h.name, sizeof(h.name), "%s", name);
+		lc_err rc = store_name_delete(n->store, name);
+		return rc ? rc : store_held_put(n->store, &h);
+	}
+	struct store_name sn;
+	name_to_store(&sn, e);
+	lc_err rc = store_name_put(n->store, &sn);
+	if (!rc)
+		rc = put_held(n, e);
+	if (!rc)
+		rc = check_pin(n, e);
+	return rc;
+}
+
 void node_store_changes(struct node *n, const struct block *b, const struct ledger_add *res)
 {
 	lc_err rc = store_begin(n->store);
+	const char (*changed)[NAME_MAX_LEN + 1] = NULL;
+	size_t n_changed = res->result == LEDGER_REORG
+			   ? ledger_changed_names(n->ledger, &changed) : 0;
 	if (!rc && res->result == LEDGER_EXTENDED) {
-		for (size_t i = 0; i < b->n_records && !rc; i++) {
-			const struct name_entry *e =
-				state_get(ledger_state(n->ledger), b->records[i].name);
-			if (!e)
-				continue;
-			struct store_name sn;
-			name_to_store(&sn, e);
-			rc = store_name_put(n->store, &sn);
-			if (!rc)
-				rc = put_held(n, e);
-			if (!rc)
-				rc = check_pin(n, e);
-		}
+		for (size_t i = 0; i < b->n_records && !rc; i++)
+			if (b->records[i].type != REC_COMMIT)
+				rc = put_one(n, b->records[i].name);
+		if (!rc)
+			rc = put_tip(n);
+	} else if (!rc && n_changed != SIZE_MAX) {
+		/* A reorganisation: the names either branch changed, no more. */
+		for (size_t i = 0; i < n_changed && !rc; i++)
+			rc = put_one(n, changed[i]);
 		if (!rc)
 			rc = put_tip(n);
 	} else if (!rc) {
-		rc = put_derived(n);   /* a reorganisation: names may have gone too */
+		rc = put_derived(n);   /* a fork deeper than the undo logs: every name */
 	}
 	if (!rc)
 		rc = store_commit(n->store);

@@ -3,8 +3,9 @@
  *
  * In order: the directory and its lock, the identity key (made on first
  * start), ledger.db (checked), the network it remembers, the ledger, the
- * mempool, the node's queue, and the stored chain replayed and re-checked
- * as if its blocks came from a peer.  Last, once the services run
+ * mempool, the node's queue, and the stored chain replayed: hashes, work
+ * and links checked again, signatures and keys only with --reverify (the
+ * node checked them before it stored each block).  Last, once the services run
  * (services.c), the name to hold: registered already, or registered now.
  * node_open() (node.c) calls these in turn; node_close() undoes them.
  */
@@ -104,9 +105,12 @@ static lc_err replay_cb(void *ctx, const uint8_t hash[32], uint32_t height,
 		r->refused++;
 		return LC_OK;
 	}
-	/* Full checks, signatures included; the block's date is not held
-	 * against the clock, which serves the finality rule. */
-	rc = ledger_reload_block(r->n->ledger, &b, clock_wall_s(), &res);
+	/* This node checked every stored block before it stored it: hashes,
+	 * work and links are checked again, signatures and keys only with
+	 * --reverify.  The block's date is not held against the clock, which
+	 * serves the finality rule. */
+	rc = r->n->opt.reverify ? ledger_reload_block(r->n->ledger, &b, clock_wall_s(), &res)
+				: ledger_add_trusted(r->n->ledger, &b, clock_wall_s(), &res);
 	block_free(&b);
 	if (rc)
 		return rc;
@@ -121,6 +125,18 @@ static lc_err replay_cb(void *ctx, const uint8_t hash[32], uint32_t height,
 	}
 	r->blocks++;
 	return LC_OK;
+}
+
+/* Was what derives from the chain (names, held bindings, pins) stored for
+ * the tip the chain has now?  It is written with the tip, in one
+ * transaction (persist.c), so then it needs no rewriting. */
+static bool derived_current(struct node *n)
+{
+	uint8_t stored[32], tip[32];
+	size_t len = 0;
+	ledger_tip(n->ledger, tip);
+	return store_meta_get(n->store, "tip", stored, sizeof(stored), &len) == LC_OK &&
+	       len == 32 && memcmp(stored, tip, 32) == 0;
 }
 
 /*
@@ -186,7 +202,7 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 	struct replay rp = { n, 0, 0 };
 	uint64_t t0 = clock_mono_ms();
 	rc = store_foreach_block(n->store, replay_cb, &rp);
-	if (!rc)
+	if (!rc && !derived_current(n))
 		rc = node_store_derived(n);
 	if (rc)
 		return lc_why(why, whylen, rc, "cannot load the ledger from %s: %s", path,

@@ -142,6 +142,53 @@ fail:
 	return false;
 }
 
+/* names [--from NAME] [--prefix P] [--limit N] */
+static bool names_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
+{
+	*args = json_object();
+	if (!*args) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *opt = argv[i];
+		if (strcmp(opt, "--from") != 0 && strcmp(opt, "--prefix") != 0 &&
+		    strcmp(opt, "--limit") != 0) {
+			snprintf(err, errlen, "unexpected argument '%s'", opt);
+			goto fail;
+		}
+		if (i + 1 >= argc) {
+			snprintf(err, errlen, "%s: missing value", opt);
+			goto fail;
+		}
+		const char *val = argv[++i];
+		json_t *v;
+		long long n;
+		if (strcmp(opt, "--limit") == 0) {
+			if (!parse_count(val, 1, CTL_NAMES_LIMIT_MAX, &n)) {
+				snprintf(err, errlen, "--limit: '%s' is not in 1-%d", val,
+					 CTL_NAMES_LIMIT_MAX);
+				goto fail;
+			}
+			v = json_integer(n);
+		} else if (strlen(val) > NAME_MAX_LEN) {
+			snprintf(err, errlen, "%s: '%s' is longer than a name", opt, val);
+			goto fail;
+		} else {
+			v = json_string(val);
+		}
+		if (!v || json_object_set_new(*args, opt + 2, v)) {
+			snprintf(err, errlen, "%s: '%s' is not valid", opt, val);
+			goto fail;
+		}
+	}
+	return true;
+fail:
+	json_decref(*args);
+	*args = NULL;
+	return false;
+}
+
 /* --key FINGERPRINT at argv[i]: the fingerprint's words (it may come
  * unquoted, as the 16 groups `alarms` prints) joined into args "key". */
 static bool key_opt(int argc, char **argv, int i, json_t *args, char *err, size_t errlen)
@@ -675,7 +722,7 @@ static const struct command {
 } commands[] = {
 	{ CTL_CMD_STATUS, no_args },
 	{ CTL_CMD_REGISTER, name_arg },
-	{ CTL_CMD_NAMES, no_args },
+	{ CTL_CMD_NAMES, names_args },
 	{ CTL_CMD_BLOCKS, blocks_args },
 	{ CTL_CMD_ALARMS, no_args },
 	{ CTL_CMD_JOIN, join_args },
@@ -966,6 +1013,54 @@ static int follow_events(const struct ctl_client_cfg *c, const char *path,
 
 /* ---- the command ---- */
 
+/* `ctl names` without --limit: every name, page after page (each reply a
+ * page, so no reply nears CTL_REPLY_MAX and the node answers others in
+ * between), printed as it comes (the table's header once).  Takes args. */
+static int all_names(const struct ctl_client_cfg *c, const char *path, json_t *args,
+		     int reply_timeout_ms)
+{
+	char err[CTL_ERR_MAX + 64];
+	int status = 0;
+	bool first = true;
+	json_object_set_new(args, "limit", json_integer(CTL_NAMES_LIMIT_MAX));
+	for (;;) {
+		json_t *page = NULL;
+		lc_err rc = ctl_client_call(path, CTL_CMD_NAMES, args, reply_timeout_ms, &page,
+					    err, sizeof(err));
+		if (rc == LC_ERR_NOTFOUND) {
+			fprintf(stderr, "ledgerchat ctl: no node is running for %s\n",
+				c->data_dir);
+			status = 1;
+			break;
+		}
+		if (rc || !json_is_array(page)) {
+			fprintf(stderr, "ledgerchat ctl: %s\n", rc ? err : "bad reply to names");
+			json_decref(page);
+			status = 1;
+			break;
+		}
+		size_t n = json_array_size(page);
+		const char *last = n ? json_string_value(json_object_get(
+					       json_array_get(page, n - 1), "name")) : NULL;
+		if (last)
+			json_object_set_new(args, "from", json_string(last));
+		bool ok = (first ? ctl_print_result(stdout, CTL_CMD_NAMES, page, c->json)
+				 : ctl_print_more(stdout, CTL_CMD_NAMES, page, c->json)) &&
+			  fflush(stdout) == 0;
+		first = false;
+		json_decref(page);
+		if (!ok) {
+			fprintf(stderr, "ledgerchat ctl: cannot write the output\n");
+			status = 1;
+			break;
+		}
+		if (n < CTL_NAMES_LIMIT_MAX || !last)
+			break;
+	}
+	json_decref(args);
+	return status;
+}
+
 int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 		   int reply_timeout_ms)
 {
@@ -999,6 +1094,8 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 			parse_count(words[2], 1, 1000000000, &count);
 		return follow_events(c, path, count);
 	}
+	if (strcmp(cmd->name, CTL_CMD_NAMES) == 0 && !json_object_get(args, "limit"))
+		return all_names(c, path, args, reply_timeout_ms);
 	json_t *result = NULL;
 	lc_err rc = ctl_client_call(path, cmd->name, args, reply_timeout_ms,
 				    &result, err, sizeof(err));

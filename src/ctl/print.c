@@ -231,9 +231,9 @@ static bool print_object(FILE *f, const char *cmd, const json_t *obj)
 
 /* Cells of a table, row 0 the header; each cell malloc'd. */
 static void print_table_cells(FILE *f, char **cells, size_t rows, size_t cols,
-			      const size_t *w)
+			      const size_t *w, bool header)
 {
-	for (size_t r = 0; r < rows; r++) {
+	for (size_t r = header ? 0 : 1; r < rows; r++) {
 		for (size_t c = 0; c < cols; c++) {
 			const char *cell = cells[r * cols + c];
 			if (c + 1 < cols)
@@ -244,7 +244,7 @@ static void print_table_cells(FILE *f, char **cells, size_t rows, size_t cols,
 	}
 }
 
-static bool print_table(FILE *f, const char *cmd, const json_t *arr)
+static bool print_table(FILE *f, const char *cmd, const json_t *arr, bool header)
 {
 	size_t n = json_array_size(arr);
 	const json_t **objs = calloc(n ? n : 1, sizeof(*objs));
@@ -286,7 +286,7 @@ static bool print_table(FILE *f, const char *cmd, const json_t *arr)
 				w[c] = strlen(cells[r * cols + c]);
 	}
 	if (ok && cols)
-		print_table_cells(f, cells, rows, cols, w);
+		print_table_cells(f, cells, rows, cols, w, header);
 	if (cells)
 		for (size_t i = 0; i < rows * cols; i++)
 			free(cells[i]);
@@ -337,7 +337,7 @@ static bool print_event(FILE *f, const json_t *ev)
 	return true;
 }
 
-static bool print_text(FILE *f, const char *cmd, const json_t *result)
+static bool print_text(FILE *f, const char *cmd, const json_t *result, bool header)
 {
 	if (strcmp(cmd, CTL_EVENTS_CMD) == 0 && json_is_object(result))
 		return print_event(f, result);
@@ -346,11 +346,19 @@ static bool print_text(FILE *f, const char *cmd, const json_t *result)
 	for (size_t i = 0; i < json_array_size(result); i++)
 		if (!json_is_object(json_array_get(result, i)))
 			return print_values(f, result);
-	return print_table(f, cmd, result);
+	return print_table(f, cmd, result, header);
 }
 
 bool ctl_print_result(FILE *f, const char *cmd, const json_t *result, bool json)
 {
-	bool ok = json ? print_json(f, result) : print_text(f, cmd, result);
+	bool ok = json ? print_json(f, result) : print_text(f, cmd, result, true);
+	return ok && !ferror(f);
+}
+
+bool ctl_print_more(FILE *f, const char *cmd, const json_t *result, bool json)
+{
+	if (json_array_size(result) == 0)
+		return true;
+	bool ok = json ? print_json(f, result) : print_text(f, cmd, result, false);
 	return ok && !ferror(f);
 }

@@ -17,5 +17,9 @@
 
 /* result is borrowed.  False when out of memory or f reports an error. */
 bool ctl_print_result(FILE *f, const char *cmd, const json_t *result, bool json);
+/* A later page of an array result already begun with ctl_print_result():
+ * its rows without the table's header (nothing for an empty page).  The
+ * columns are as wide as this page's own cells need. */
+bool ctl_print_more(FILE *f, const char *cmd, const json_t *result, bool json);
 
 #endif

@@ -34,7 +34,12 @@
  *                         claimed; since: seconds behind) and the node
  *                         has not caught up}
  *   register {name}      starts mining the name's record, answers at once
- *   names                [{name, fingerprint, address, status}, ...]
+ *   names {from, prefix, limit}
+ *                        [{name, fingerprint, address, status}, ...]: a
+ *                        page in name order, names after from that
+ *                        start with prefix (both optional), at most limit
+ *                        (1-1000, default 1000); fewer than limit: the
+ *                        last page.  The client asks page after page.
  *   blocks {from, limit} [{height, hash, time, records (a count)}, ...]
  *                        from >= 0, limit 1-1000; both optional
  *   rotate {key_type}    a new identity key; its ROTATE is mined, and the
@@ -89,6 +94,7 @@
 
 #define CTL_BLOCKS_LIMIT_MAX 1000
 #define CTL_CHATS_LIMIT_MAX 200   /* = MSGSTORE_CHATS_MAX */
+#define CTL_NAMES_LIMIT_MAX 1000   /* names in one reply: well under CTL_REPLY_MAX */
 
 /* The command names, spelled once for the client (client.c), the node
  * (core/commands.c) and the kiosk. */

@@ -235,6 +235,15 @@ lc_err spki_key_type(const uint8_t *spki, size_t len, enum key_type *out)
 	*out = v.type;
 	return LC_OK;
 }
+lc_err spki_algorithm(const uint8_t *spki, size_t len, enum key_type *out)
+{
+	struct spki_view v;
+	lc_err rc = spki_parse(spki, len, &v);
+	if (!rc)
+		*out = v.type;
+	return rc;
+}
+
 lc_err spki_from_cert(const uint8_t *cert, size_t certlen,
 		      const uint8_t **spki, size_t *spkilen)
 {

@@ -46,6 +46,10 @@ lc_err spki_verify(const uint8_t *spki, size_t spkilen, const uint8_t *msg,
  * would refuse the SPKI. */
 lc_err spki_key_type(const uint8_t *spki, size_t len,
 		     enum key_type *out /* OUT */);
+/* The algorithm an SPKI names, from its structure alone (no curve or key
+ * check): for showing a key that was checked when it came, such as one on
+ * the ledger.  LC_ERR_INVAL when it does not parse. */
+lc_err spki_algorithm(const uint8_t *spki, size_t len, enum key_type *out /* OUT */);
 
 /*
  * The SubjectPublicKeyInfo inside an X.509 certificate DER, as a view into

@@ -173,6 +173,34 @@ lc_err final_sync(struct final *f, const struct state *s, int64_t now)
 	return LC_OK;
 }
 
+lc_err final_sync_names(struct final *f, const struct state *s,
+			const char (*names)[NAME_MAX_LEN + 1], size_t n, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct name_entry *e = state_get(s, names[i]);
+		if (e) {
+			lc_err rc = final_note(f, e, now);
+			if (rc)
+				return rc;
+			continue;
+		}
+		for (struct held **pp = &f->buckets[bucket_of(f, names[i])]; *pp;
+		     pp = &(*pp)->next) {
+			struct held *h = *pp;
+			if (strcmp(h->name, names[i]) != 0)
+				continue;
+			h->bound = false;
+			if (!h->remembered) {
+				*pp = h->next;
+				free(h);
+				f->count--;
+			}
+			break;
+		}
+	}
+	return LC_OK;
+}
+
 /* Does e (the candidate chain's entry, NULL when it lacks the name) keep
  * the binding h? */
 static bool keeps(const struct name_entry *e, const struct held *h)
@@ -203,6 +231,38 @@ bool final_rewritten(const struct final *f, const struct final_rule *rule,
 					 "%lld min)", h->name, depth, (long long)(held / 60));
 			return true;
 		}
+	}
+	return false;
+}
+
+/* Is h final under rule, and not kept by s?  why as final_rewritten's. */
+static bool rewrites(const struct held *h, const struct final_rule *rule,
+		     uint32_t tip_height, int64_t now, const struct state *s, char *why,
+		     size_t whylen)
+{
+	if (!h->bound)
+		return false;
+	uint32_t depth = tip_height >= h->height ? tip_height - h->height + 1 : 0;
+	int64_t held = now > h->since ? now - h->since : 0;
+	bool deep = rule->depth && depth >= rule->depth;
+	bool old = rule->secs && held >= rule->secs;
+	if ((!deep && !old) || keeps(state_get(s, h->name), h))
+		return false;
+	if (why)
+		snprintf(why, whylen, "'%s' is final here (%u blocks deep, held %lld min)",
+			 h->name, depth, (long long)(held / 60));
+	return true;
+}
+
+bool final_rewritten_names(const struct final *f, const struct final_rule *rule,
+			   uint32_t tip_height, int64_t now, const struct state *s,
+			   const char (*names)[NAME_MAX_LEN + 1], size_t n, char *why,
+			   size_t whylen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct held *h = find(f, names[i]);
+		if (h && rewrites(h, rule, tip_height, now, s, why, whylen))
+			return true;
 	}
 	return false;
 }

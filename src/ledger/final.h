@@ -50,6 +50,11 @@ lc_err final_note(struct final *f, const struct name_entry *e, int64_t now);
  * names s lacks. */
 lc_err final_sync(struct final *f, const struct state *s, int64_t now);
 
+/* final_sync() for a change that touched only names[n] (a name may come
+ * more than once): those noted again or forgotten, the others as they are. */
+lc_err final_sync_names(struct final *f, const struct state *s,
+			const char (*names)[NAME_MAX_LEN + 1], size_t n, int64_t now);
+
 /*
  * Would moving from the bindings held now (the tip at tip_height) to the
  * name state s change a binding that is final under rule?  why[whylen]
@@ -58,6 +63,13 @@ lc_err final_sync(struct final *f, const struct state *s, int64_t now);
 bool final_rewritten(const struct final *f, const struct final_rule *rule,
 		     uint32_t tip_height, int64_t now, const struct state *s,
 		     char *why /* OUT */, size_t whylen);
+
+/* final_rewritten() when s differs from the held bindings' state in
+ * names[n] at most. */
+bool final_rewritten_names(const struct final *f, const struct final_rule *rule,
+			   uint32_t tip_height, int64_t now, const struct state *s,
+			   const char (*names)[NAME_MAX_LEN + 1], size_t n,
+			   char *why /* OUT */, size_t whylen);
 
 /* When this node first saw name's current binding on its best chain; 0
  * when the best chain does not bind the name. */

@@ -5,9 +5,22 @@
  * parents; best[] lists the best chain by height.  Work is a 128-bit sum of
  * 2^target per block.  See ledger.h for the life of a block and for the
  * storage rule of side branches: a node without BN_NOBODY has its body in
- * the store.  Side blocks are checked on a second name state, side, which
- * follows the side branch last checked (side_at), so a branch that arrives
- * block by block costs one replay of the best chain, not one per block.
+ * the store.
+ *
+ * The one idea for changing branches: every block applied to the name
+ * state leaves its undo log in a ring (one per height, the last
+ * LEDGER_UNDO_KEEP heights), so the state goes back to a fork point by
+ * rolling back the blocks above it, newest first, and forward again by
+ * applying the other branch: a reorganisation costs what it changes, never
+ * a replay from genesis (that remains the fallback for a fork deeper than
+ * the ring, which finality refuses anyway on any node that sets it).  A
+ * side block is checked the same way, on the one state: back to its fork,
+ * its branch applied, it checked, then back and the best chain re-applied
+ * from the store (without signatures: its blocks were checked).  The ring
+ * is rebuilt as the stored chain is loaded at start, so it survives
+ * restarts.  The names a reorganisation changed (those in the logs of
+ * both branches) are kept for the caller (ledger_changed_names), so that
+ * what derives from the state follows them alone.
  */
 #include "ledger/ledger.h"
 
@@ -62,11 +75,21 @@ struct ledger {
 	size_t best_len, best_cap;
 
 	struct state *state;
-	struct state_undo *undo;
-	struct state *side;       /* the state at side_at, a side block (or NULL) */
-	struct state_undo *side_undo;
-	struct bnode *side_at;
+	/* ring[h % LEDGER_UNDO_KEEP]: the undo log of the block at height h
+	 * on the state's chain, for h from undo_lo to the state's height. */
+	struct state_undo *ring[LEDGER_UNDO_KEEP];
+	uint32_t undo_lo;
+	size_t undo_total;        /* changes logged in the ring, all slots */
+	/* The names the last reorganisation changed (all: every name). */
+	char (*changed)[NAME_MAX_LEN + 1];
+	size_t n_changed, cap_changed;
+	bool changed_all;
 	struct bnode *want;       /* the branch whose bodies are being fetched */
+	/* gen changes with anything the side-branch walks depend on (the
+	 * index, the best chain, kept bodies): a walk over every block is
+	 * done again only when it moved. */
+	uint64_t gen, pruned_gen;
+	struct side_cache { uint64_t gen; size_t blocks, bytes; } *side_cache;
 
 	struct final *final;      /* the best chain's bindings, and since when */
 	struct final_rule rule;
@@ -122,6 +145,7 @@ static struct bnode *index_add(struct ledger *l, const struct block_header *h,
 	n->parent = parent;
 	n->work = (parent ? parent->work : 0) + ((work_t)1 << h->target);
 	n->seq = ++l->seq;
+	l->gen++;
 	size_t k = bucket_of(l, hash);
 	n->chain = l->buckets[k];
 	l->buckets[k] = n;
@@ -139,11 +163,10 @@ static void index_remove(struct ledger *l, struct bnode *n)
 			break;
 		}
 	}
-	if (l->side_at == n)
-		l->side_at = NULL;
 	if (l->want == n)
 		l->want = NULL;
 	l->count--;
+	l->gen++;
 	free(n);
 }
 
@@ -161,6 +184,7 @@ static lc_err best_set(struct ledger *l, size_t height, struct bnode *n)
 	}
 	l->best[height] = n;
 	l->best_len = height + 1;
+	l->gen++;
 	return LC_OK;
 }
 
@@ -202,12 +226,12 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 	lc_err rc = l->buckets ? rng_bytes(l->key, sizeof(l->key)) : LC_ERR_NOMEM;
 	if (!rc)
 		rc = state_create(&l->state);
-	if (!rc)
-		rc = state_undo_create(&l->undo);
-	if (!rc)
-		rc = state_create(&l->side);
-	if (!rc)
-		rc = state_undo_create(&l->side_undo);
+	for (size_t i = 0; !rc && i < LEDGER_UNDO_KEEP; i++)
+		rc = state_undo_create(&l->ring[i]);
+	l->undo_lo = 1;
+	l->side_cache = calloc(1, sizeof(*l->side_cache));
+	if (!rc && !l->side_cache)
+		rc = LC_ERR_NOMEM;
 	if (!rc)
 		rc = final_create(&l->final);
 	if (!rc) {
@@ -244,9 +268,10 @@ void ledger_close(struct ledger *l)
 	free(l->buckets);
 	free(l->best);
 	state_destroy(l->state);
-	state_undo_destroy(l->undo);
-	state_destroy(l->side);
-	state_undo_destroy(l->side_undo);
+	for (size_t i = 0; i < LEDGER_UNDO_KEEP; i++)
+		state_undo_destroy(l->ring[i]);
+	free(l->changed);
+	free(l->side_cache);
 	final_destroy(l->final);
 	free(l);
 }
@@ -323,42 +348,131 @@ static lc_err apply_to(struct ledger *l, struct state *st, struct state_undo *u,
 	return LC_OK;
 }
 
+static struct state_undo *slot(const struct ledger *l, uint32_t height)
+{
+	return l->ring[height % LEDGER_UNDO_KEEP];
+}
+
+/* Undo the block at height h with its log. */
+static void ring_rollback(struct ledger *l, uint32_t h)
+{
+	l->undo_total -= state_undo_count(slot(l, h));
+	state_rollback(l->state, slot(l, h));
+}
+
+/* Apply b on top of the state (at b's height), its changes logged in the
+ * ring: the log of the block LEDGER_UNDO_KEEP below goes, and the oldest
+ * go while the ring holds more than LEDGER_UNDO_MAX_CHANGES changes (each
+ * may hold a replaced entry: the bound on the ring's memory). */
 static lc_err apply_block(struct ledger *l, const struct block *b, bool check_sigs,
 			  struct ledger_add *res)
 {
-	return apply_to(l, l->state, l->undo, b, check_sigs, res);
+	uint32_t h = b->h.height;
+	if (h >= LEDGER_UNDO_KEEP && l->undo_lo <= h - LEDGER_UNDO_KEEP)
+		l->undo_lo = h - LEDGER_UNDO_KEEP + 1;
+	l->undo_total -= state_undo_count(slot(l, h));
+	lc_err rc = apply_to(l, l->state, slot(l, h), b, check_sigs, res);
+	l->undo_total += state_undo_count(slot(l, h));
+	while (l->undo_total > LEDGER_UNDO_MAX_CHANGES && l->undo_lo < h) {
+		l->undo_total -= state_undo_count(slot(l, l->undo_lo));
+		state_undo_reset(slot(l, l->undo_lo));
+		l->undo_lo++;
+	}
+	return rc;
 }
 
-/* Replay the best chain up to height h into st. */
-static lc_err replay_into(struct ledger *l, struct state *st, struct state_undo *u,
-			  uint32_t h)
+/* A name a reorganisation changed. */
+static void note_changed(void *ctx, const char *name)
 {
-	state_clear(st);
-	for (uint32_t i = 1; i <= h; i++) {
+	struct ledger *l = ctx;
+	if (l->changed_all)
+		return;
+	if (l->n_changed == l->cap_changed) {
+		size_t cap = l->cap_changed ? l->cap_changed * 2 : 64;
+		char (*c)[NAME_MAX_LEN + 1] = realloc(l->changed, cap * sizeof(*c));
+		if (!c) {
+			l->changed_all = true;   /* the caller then rewrites every name */
+			return;
+		}
+		l->changed = c;
+		l->cap_changed = cap;
+	}
+	snprintf(l->changed[l->n_changed++], NAME_MAX_LEN + 1, "%s", name);
+}
+
+/* The state back to height to: each block above undone with its log
+ * (track: the names it changed noted), or, when the ring no longer holds
+ * them all, the best chain replayed from genesis up to to. */
+static lc_err unwind(struct ledger *l, uint32_t to, bool track)
+{
+	if (to + 1 < l->undo_lo) {
+		if (track)
+			l->changed_all = true;
+		state_clear(l->state);
+		for (size_t i = 0; i < LEDGER_UNDO_KEEP; i++)
+			state_undo_reset(l->ring[i]);   /* their nodes are gone */
+		l->undo_total = 0;
+		l->undo_lo = 1;
+		for (uint32_t i = 1; i <= to; i++) {
+			struct block b;
+			struct ledger_add r;
+			if (!l->load)
+				return LC_ERR_UNSUPPORTED;
+			lc_err rc = l->load(l->load_ctx, l->best[i]->hash, &b);
+			if (rc)
+				return rc;
+			rc = apply_block(l, &b, false, &r);
+			block_free(&b);
+			if (rc)
+				return rc;
+			if (r.result == LEDGER_INVALID) {
+				/* Validated once, so the store must have changed under us. */
+				LOG_E("ledger", "stored block %u no longer applies: %s", i, r.why);
+				return LC_ERR_CORRUPT;
+			}
+		}
+		return LC_OK;
+	}
+	for (uint32_t h = state_height(l->state); h > to; h--) {
+		if (track)
+			state_undo_names(slot(l, h), note_changed, l);
+		ring_rollback(l, h);
+	}
+	state_set_height(l->state, to);
+	return LC_OK;
+}
+
+/* The state (at height from, on the best chain) forward to the best
+ * chain's height to: its blocks loaded and applied without signatures
+ * (they were checked); track notes the names they change. */
+static lc_err advance(struct ledger *l, uint32_t from, uint32_t to, bool track)
+{
+	for (uint32_t i = from + 1; i <= to; i++) {
 		struct block b;
 		struct ledger_add r;
-		if (!l->load)
-			return LC_ERR_UNSUPPORTED;
 		lc_err rc = l->load(l->load_ctx, l->best[i]->hash, &b);
 		if (rc)
 			return rc;
-		rc = apply_to(l, st, u, &b, false, &r);
+		rc = apply_block(l, &b, false, &r);
 		block_free(&b);
 		if (rc)
 			return rc;
 		if (r.result == LEDGER_INVALID) {
-			/* Validated once, so the store must have changed under us. */
 			LOG_E("ledger", "stored block %u no longer applies: %s", i, r.why);
 			return LC_ERR_CORRUPT;
 		}
+		if (track)
+			state_undo_names(slot(l, i), note_changed, l);
 	}
 	return LC_OK;
 }
 
-/* Rebuild the state by replaying the best chain up to height h. */
-static lc_err rebuild_state(struct ledger *l, uint32_t h)
+/* Back to the best chain's tip from its block at height fork, after
+ * applied blocks of another branch above it. */
+static lc_err back_to_best(struct ledger *l, uint32_t fork)
 {
-	return replay_into(l, l->state, l->undo, h);
+	lc_err rc = unwind(l, fork, false);
+	return rc ? rc : advance(l, fork, tip(l)->h.height, false);
 }
 
 static void mark_invalid_from(struct bnode **path, size_t from, size_t n,
@@ -408,6 +522,7 @@ static lc_err keep_body(struct ledger *l, struct bnode *n, const struct block *b
 			return rc;
 	}
 	n->flags &= (uint8_t)~(BN_NOBODY | BN_WANTED);
+	l->gen++;
 	n->bytes = body_bytes(b);
 	res->body = true;
 	return LC_OK;
@@ -466,75 +581,59 @@ static void note_want(struct ledger *l, struct ledger_add *res)
 	memcpy(res->want, w->hash, 32);
 }
 
-/* Set side (the state of the side branch last checked) to the state at
- * parent, a block with its body off the best chain or on it.  An invalid
- * block below (one reloaded from the store, never checked) marks what is
- * built on it: res says INVALID. */
-static lc_err side_state_at(struct ledger *l, struct bnode *parent, struct ledger_add *res)
+/* A side block within reach whose branch has its bodies: check its
+ * records against its own branch's state, keep it.  The state goes back to
+ * the fork, takes the branch (its blocks not yet checked are checked now:
+ * a bad one marks what is built on it) and n, then comes back. */
+static lc_err side_check(struct ledger *l, struct bnode *n, const struct block *b,
+			 struct ledger_add *res)
 {
-	if (l->side_at == parent)
-		return LC_OK;
-	l->side_at = NULL;
 	size_t len = 0;
-	struct bnode *p = parent;
+	struct bnode *p = n->parent;
 	for (; !on_best(l, p); p = p->parent)
 		len++;
 	struct bnode **path = malloc((len + 1) * sizeof(*path));
 	if (!path)
 		return LC_ERR_NOMEM;
-	p = parent;
+	p = n->parent;
 	for (size_t i = len; i-- > 0; p = p->parent)
 		path[i] = p;
-	lc_err rc = replay_into(l, l->side, l->side_undo, p->h.height);
+	uint32_t fork = p->h.height;
+	lc_err rc = unwind(l, fork, false);
 	for (size_t i = 0; !rc && i < len; i++) {
 		struct block body;
 		if ((rc = l->load(l->load_ctx, path[i]->hash, &body)))
 			break;
-		rc = apply_to(l, l->side, l->side_undo, &body, !(path[i]->flags & BN_VALID), res);
+		rc = apply_block(l, &body, !(path[i]->flags & BN_VALID), res);
 		block_free(&body);
 		if (!rc && res->result == LEDGER_INVALID) {
 			mark_invalid_from(path, i, len, res);
+			n->flags |= BN_INVALID;
+			snprintf(res->why, sizeof(res->why), "builds on an invalid block");
 			break;
 		}
 		if (!rc)
 			path[i]->flags |= BN_VALID;
 	}
-	if (!rc && res->result != LEDGER_INVALID)
-		l->side_at = parent;
+	bool checked = false;
+	if (!rc && res->result != LEDGER_INVALID) {
+		rc = apply_block(l, b, true, res);
+		if (!rc && res->result == LEDGER_INVALID) {
+			n->flags |= BN_INVALID;
+			res->marked = true;
+			memcpy(res->invalid_from, n->hash, 32);
+		} else if (!rc) {
+			checked = true;
+		}
+	}
 	free(path);
-	return rc;
-}
-
-/* A side block within reach whose branch has its bodies: check its
- * records against its own branch's state, keep it. */
-static lc_err side_check(struct ledger *l, struct bnode *n, const struct block *b,
-			 struct ledger_add *res)
-{
-	lc_err rc = side_state_at(l, n->parent, res);
-	if (rc)
+	lc_err rc2 = back_to_best(l, fork);
+	if (!rc)
+		rc = rc2;
+	if (rc || !checked)
 		return rc;
-	if (res->result == LEDGER_INVALID) {
-		n->flags |= BN_INVALID;
-		FAIL(res, "builds on an invalid block");
-	}
-	rc = apply_to(l, l->side, l->side_undo, b, true, res);
-	if (rc) {
-		l->side_at = NULL;
+	if ((rc = keep_body(l, n, b, false, res)))
 		return rc;
-	}
-	if (res->result == LEDGER_INVALID) {   /* side is back at the parent */
-		n->flags |= BN_INVALID;
-		res->marked = true;
-		memcpy(res->invalid_from, n->hash, 32);
-		return LC_OK;
-	}
-	rc = keep_body(l, n, b, false, res);
-	if (rc) {
-		state_rollback(l->side, l->side_undo);
-		state_set_height(l->side, n->parent->h.height);
-		return rc;
-	}
-	l->side_at = n;
 	n->flags |= BN_VALID;
 	res->result = LEDGER_SIDE;
 	ledger_prune(l);
@@ -577,7 +676,7 @@ static lc_err extend(struct ledger *l, struct bnode *n, const struct block *b, i
 	}
 	rc = keep_body(l, n, b, stored, res);
 	if (rc) {
-		state_rollback(l->state, l->undo);
+		ring_rollback(l, n->h.height);
 		state_set_height(l->state, n->parent->h.height);
 		return rc;
 	}
@@ -604,7 +703,9 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 		path[i] = p;
 	struct bnode *fork = p;
 
-	lc_err rc = rebuild_state(l, fork->h.height);
+	l->n_changed = 0;
+	l->changed_all = false;
+	lc_err rc = unwind(l, fork->h.height, true);
 	size_t i = 0;
 	for (; !rc && i < len; i++) {
 		struct block loaded;
@@ -622,14 +723,20 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 			mark_invalid_from(path, i, len, res);
 			break;
 		}
-		if (!rc)
+		if (!rc) {
 			path[i]->flags |= BN_VALID;
+			state_undo_names(slot(l, path[i]->h.height), note_changed, l);
+		}
 	}
 	char why[110];
 	bool complete = !rc && i == len;
 	bool refused = complete &&
-		       final_rewritten(l->final, &l->rule, old_tip->h.height, now, l->state,
-				       why, sizeof(why));
+		       (l->changed_all
+			? final_rewritten(l->final, &l->rule, old_tip->h.height, now, l->state,
+					  why, sizeof(why))
+			: final_rewritten_names(l->final, &l->rule, old_tip->h.height, now,
+						l->state, (const char (*)[NAME_MAX_LEN + 1])l->changed,
+						l->n_changed, why, sizeof(why)));
 	/* Checked: kept, followed or not (a refused branch's records are
 	 * shared, and it may be offered again, longer). */
 	if (complete)
@@ -647,7 +754,11 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 		for (size_t k = 0; k < len && !rc; k++)
 			rc = best_set(l, path[k]->h.height, path[k]);
 		if (!rc)
-			rc = final_sync(l->final, l->state, now);
+			rc = l->changed_all
+			     ? final_sync(l->final, l->state, now)
+			     : final_sync_names(l->final, l->state,
+						(const char (*)[NAME_MAX_LEN + 1])l->changed,
+						l->n_changed, now);
 		if (!rc) {
 			res->result = LEDGER_REORG;
 			memcpy(res->fork, fork->hash, 32);
@@ -656,7 +767,7 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 		}
 	} else {
 		/* Back to the old chain; best[] was not touched. */
-		lc_err rc2 = rebuild_state(l, old_tip->h.height);
+		lc_err rc2 = back_to_best(l, fork->h.height);
 		if (!rc)
 			rc = rc2;
 	}
@@ -673,6 +784,7 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	header_hash(&b->h, res->hash);
 	res->height = b->h.height;
 	bool stored = !clock;
+	l->gen++;   /* flags may change below (invalid, refused) */
 	/* A block known by its header only is taken again once wanted. */
 	struct bnode *known = find(l, res->hash);
 	if (known && (known->flags & (BN_NOBODY | BN_WANTED)) != (BN_NOBODY | BN_WANTED)) {
@@ -839,6 +951,7 @@ static void drop_body(struct ledger *l, struct bnode *p, size_t *count, size_t *
 	if (l->drop)
 		l->drop(l->load_ctx, p->hash);
 	p->flags |= BN_NOBODY;
+	l->gen++;
 	(*count)--;
 	*bytes -= p->bytes;
 }
@@ -847,6 +960,8 @@ size_t ledger_prune(struct ledger *l)
 {
 	struct bnode **v;
 	size_t n;
+	if (l->gen == l->pruned_gen)
+		return 0;   /* nothing moved since the last walk */
 	if (!side_nodes(l, &v, &n))
 		return 0;
 	size_t count = 0, bytes = 0;
@@ -858,6 +973,7 @@ size_t ledger_prune(struct ledger *l)
 	}
 	if (count == 0) {
 		free(v);
+		l->pruned_gen = l->gen;
 		return 0;
 	}
 	/* top: the most work on the branch above each node (what it could
@@ -902,6 +1018,7 @@ size_t ledger_prune(struct ledger *l)
 	for (size_t i = 0; i < n; i++)
 		v[i]->flags &= (uint8_t)~BN_EXEMPT;
 	free(v);
+	l->pruned_gen = l->gen;
 	if (dropped)
 		LOG_D("ledger", "pruned %zu side-branch block(s); %zu kept (%zu bytes)", dropped,
 		      count, bytes);
@@ -910,20 +1027,32 @@ size_t ledger_prune(struct ledger *l)
 
 void ledger_side_kept(const struct ledger *l, size_t *blocks, size_t *bytes)
 {
-	*blocks = *bytes = 0;
-	for (size_t i = 0; i < l->n_buckets; i++) {
-		for (const struct bnode *p = l->buckets[i]; p; p = p->chain) {
-			if (!on_best(l, p) && kept_side(p)) {
-				(*blocks)++;
-				*bytes += p->bytes;
+	struct side_cache *c = l->side_cache;   /* a walk over every block, once per change */
+	if (c->gen != l->gen || l->gen == 0) {
+		c->blocks = c->bytes = 0;
+		for (size_t i = 0; i < l->n_buckets; i++) {
+			for (const struct bnode *p = l->buckets[i]; p; p = p->chain) {
+				if (!on_best(l, p) && kept_side(p)) {
+					c->blocks++;
+					c->bytes += p->bytes;
+				}
 			}
 		}
+		c->gen = l->gen;
 	}
+	*blocks = c->blocks;
+	*bytes = c->bytes;
 }
 
 /* ---- queries ---- */
 
 const struct state *ledger_state(const struct ledger *l) { return l->state; }
+
+size_t ledger_changed_names(const struct ledger *l, const char (**names)[NAME_MAX_LEN + 1])
+{
+	*names = (const char (*)[NAME_MAX_LEN + 1])l->changed;
+	return l->changed_all ? SIZE_MAX : l->n_changed;
+}
 const char *ledger_network(const struct ledger *l) { return l->network; }
 uint32_t ledger_pow_bits(const struct ledger *l) { return l->pow_bits; }
 uint32_t ledger_height(const struct ledger *l) { return tip(l)->h.height; }

@@ -17,10 +17,13 @@
  *     tip hash (LEDGER_SIDE): what is kept depends on whether the branch
  *     could still win (the storage rule, below);
  *   - a side branch with more work (or as much and a lower hash, a rule
- *     every node applies alike, so they agree on one tip): reorganise.  The state is rebuilt from
- *     genesis up to the fork point, then the branch is applied block by
- *     block; if a block fails, it and its descendants are marked invalid and
- *     the old chain is restored.  If the branch's state would change a
+ *     every node applies alike, so they agree on one tip): reorganise.  The
+ *     state is rolled back to the fork point block by block (each block's
+ *     undo log, kept for the last LEDGER_UNDO_KEEP heights; past that, a
+ *     replay from genesis), then the branch is applied block by block; if
+ *     a block fails, it and its descendants are marked invalid and the old
+ *     chain is restored the same way.  A reorganisation costs what it
+ *     changes, and ledger_changed_names() says which names it changed.  If the branch's state would change a
  *     binding this node holds as final (final.h), the old chain is restored
  *     too: LEDGER_REFUSED.  Nothing is marked, so a block that later
  *     extends that branch with what it lacked is judged on its own;
@@ -62,6 +65,11 @@
 #define LEDGER_SIDE_REACH 8     /* blocks a side branch may trail and keep its bodies */
 #define LEDGER_SIDE_MAX_BLOCKS 64             /* side bodies kept ... */
 #define LEDGER_SIDE_MAX_BYTES (8u << 20)      /* ... and their bytes */
+#define LEDGER_UNDO_KEEP 1024   /* heights whose undo logs are kept: the
+				 * deepest fork rolled back without a replay */
+#define LEDGER_UNDO_MAX_CHANGES 16384  /* ... while they log at most this many
+					* changes (each may hold a replaced
+					* entry): the logs' memory bound */
 
 /* Load the body of a block this ledger accepted earlier (caller frees with
  * block_free). */
@@ -192,6 +200,12 @@ lc_err ledger_remember_held(struct ledger *l, const char *name,
 int64_t ledger_held_since(const struct ledger *l, const char *name);
 
 const struct state *ledger_state(const struct ledger *l);
+/* After LEDGER_REORG (until the next call that adds a block): the names
+ * whose entries the reorganisation may have changed, both branches' (a
+ * name may come more than once), in *names; SIZE_MAX when that is every
+ * name (a fork deeper than the undo logs reach). */
+size_t ledger_changed_names(const struct ledger *l,
+			    const char (**names)[NAME_MAX_LEN + 1] /* OUT */);
 const char *ledger_network(const struct ledger *l);
 uint32_t ledger_pow_bits(const struct ledger *l);
 uint32_t ledger_height(const struct ledger *l);

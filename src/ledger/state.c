@@ -48,9 +48,12 @@ static lc_err check_reveal(const struct state *s, const struct name_entry *cur,
 	return LC_OK;
 }
 
-lc_err record_check(const struct state *s, const struct name_entry *cur,
-		    const struct record *r, const char *network, uint32_t height,
-		    uint64_t max_time, char *why, size_t whylen)
+/* The rules of record_check(); check_keys false skips parsing the keys
+ * (the Ed25519 on-curve check is most of a replay's cost), for blocks
+ * whose keys were checked when they entered the ledger. */
+static lc_err check_rules(const struct state *s, const struct name_entry *cur,
+			  const struct record *r, const char *network, uint32_t height,
+			  uint64_t max_time, bool check_keys, char *why, size_t whylen)
 {
 	if (strcmp(r->network, network) != 0)
 		REJECT("record for network '%s', not '%s'", r->network, network);
@@ -79,7 +82,8 @@ lc_err record_check(const struct state *s, const struct name_entry *cur,
 		if (r->seq != cur->seq + 1)
 			REJECT("seq %u, expected %u", r->seq, cur->seq + 1);
 	}
-	if (r->type == REC_REGISTER || r->type == REC_ROTATE || r->type == REC_RECOVER) {
+	if (check_keys &&
+	    (r->type == REC_REGISTER || r->type == REC_ROTATE || r->type == REC_RECOVER)) {
 		enum key_type kt;
 		if (spki_key_type(r->spki, r->spki_len, &kt) != LC_OK)
 			REJECT("unsupported or malformed key");
@@ -100,7 +104,7 @@ lc_err record_check(const struct state *s, const struct name_entry *cur,
 	if (r->type == REC_RECOVER) {
 		enum key_type kt;
 		uint8_t h[32];
-		if (spki_key_type(r->rspki, r->rspki_len, &kt) != LC_OK)
+		if (check_keys && spki_key_type(r->rspki, r->rspki_len, &kt) != LC_OK)
 			REJECT("unsupported or malformed recovery key");
 		recovery_hash(r->rspki, r->rspki_len, h);
 		if (memcmp(h, cur->rhash, 32) != 0)
@@ -113,6 +117,13 @@ lc_err record_check(const struct state *s, const struct name_entry *cur,
 			REJECT("invalid address");
 	}
 	return LC_OK;
+}
+
+lc_err record_check(const struct state *s, const struct name_entry *cur,
+		    const struct record *r, const char *network, uint32_t height,
+		    uint64_t max_time, char *why, size_t whylen)
+{
+	return check_rules(s, cur, r, network, height, max_time, true, why, whylen);
 }
 
 lc_err record_check_sigs(const struct name_entry *cur, const struct record *r,
@@ -424,11 +435,17 @@ static void cdel(struct state *s, const uint8_t commit[32])
 
 /* ---- undo ---- */
 
+/* One change: a commitment added, a name added (node is the one now in the
+ * table), or a name's entry replaced (node is the old one, out of the
+ * table, owned by the log until a rollback puts it back or a reset frees
+ * it).  Replacing a node rather than copying its entry keeps the log small
+ * (a pointer per change), so the ledger can keep one per block. */
+enum { UNDO_COMMIT, UNDO_ADDED, UNDO_REPLACED };
+
 struct undo_item {
-	bool is_commit;           /* undo adds commit; else a name change */
-	uint8_t commit[32];
-	bool existed;
-	struct name_entry prev;   /* when existed; else only prev.name is set */
+	uint8_t kind;
+	struct node *node;        /* ADDED, REPLACED */
+	uint8_t commit[32];       /* COMMIT */
 };
 
 struct state_undo {
@@ -442,20 +459,43 @@ lc_err state_undo_create(struct state_undo **out)
 	return *out ? LC_OK : LC_ERR_NOMEM;
 }
 
+void state_undo_reset(struct state_undo *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (u->items[i].kind == UNDO_REPLACED)
+			free(u->items[i].node);
+	u->n = 0;
+	/* A log that grew for a big block gives its memory back. */
+	if (u->cap > 64) {
+		free(u->items);
+		u->items = NULL;
+		u->cap = 0;
+	}
+}
+
 void state_undo_destroy(struct state_undo *u)
 {
 	if (!u)
 		return;
+	state_undo_reset(u);
 	free(u->items);
 	free(u);
 }
 
-void state_undo_reset(struct state_undo *u) { u->n = 0; }
+size_t state_undo_count(const struct state_undo *u) { return u->n; }
+
+void state_undo_names(const struct state_undo *u, void (*fn)(void *ctx, const char *name),
+		      void *ctx)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (u->items[i].kind != UNDO_COMMIT)
+			fn(ctx, u->items[i].node->e.name);
+}
 
 static lc_err undo_grow(struct state_undo *u)
 {
 	if (u->n == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 16;
+		size_t cap = u->cap ? u->cap * 2 : 4;
 		struct undo_item *it = realloc(u->items, cap * sizeof(*it));
 		if (!it)
 			return LC_ERR_NOMEM;
@@ -465,40 +505,30 @@ static lc_err undo_grow(struct state_undo *u)
 	return LC_OK;
 }
 
-static lc_err undo_push(struct state_undo *u, const char *name,
-			const struct name_entry *prev)
-{
-	lc_err rc = undo_grow(u);
-	if (rc)
-		return rc;
-	struct undo_item *it = &u->items[u->n++];
-	it->is_commit = false;
-	it->existed = prev != NULL;
-	if (prev)
-		it->prev = *prev;
-	else
-		snprintf(it->prev.name, sizeof(it->prev.name), "%s", name);
-	return LC_OK;
-}
-
-static lc_err undo_push_commit(struct state_undo *u, const uint8_t commit[32])
-{
-	lc_err rc = undo_grow(u);
-	if (rc)
-		return rc;
-	struct undo_item *it = &u->items[u->n++];
-	it->is_commit = true;
-	memcpy(it->commit, commit, 32);
-	return LC_OK;
-}
-
 static lc_err apply_commit(struct state *s, const struct record *r, uint32_t height,
 			   struct state_undo *u)
 {
-	lc_err rc = u ? undo_push_commit(u, r->commit) : LC_OK;
-	if (!rc && (rc = cput(s, r->commit, height)) && u)
-		u->n--; /* nothing changed */
+	lc_err rc = u ? undo_grow(u) : LC_OK;
+	if (!rc)
+		rc = cput(s, r->commit, height);
+	if (!rc && u) {
+		struct undo_item *it = &u->items[u->n++];
+		it->kind = UNDO_COMMIT;
+		memcpy(it->commit, r->commit, 32);
+	}
 	return rc;
+}
+
+/* Swap the table's node old for nu (same name), in its bucket. */
+static void swap_node(struct state *s, struct node *old, struct node *nu)
+{
+	for (struct node **pp = &s->buckets[bucket_of(s, old->e.name)]; *pp; pp = &(*pp)->next) {
+		if (*pp == old) {
+			nu->next = old->next;
+			*pp = nu;
+			return;
+		}
+	}
 }
 
 lc_err state_apply(struct state *s, const struct record *r, const char *network,
@@ -507,34 +537,52 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 {
 	struct node *n = r->type == REC_COMMIT ? NULL : find(s, r->name);
 	const struct name_entry *cur = n ? &n->e : NULL;
-	lc_err rc = record_check(s, cur, r, network, height, max_time, why, whylen);
+	lc_err rc = check_rules(s, cur, r, network, height, max_time, check_sigs, why, whylen);
 	if (!rc && check_sigs)
 		rc = record_check_sigs(cur, r, why, whylen);
 	if (!rc && r->type == REC_COMMIT)
 		return apply_commit(s, r, height, u);
-	if (!rc && u)
-		rc = undo_push(u, r->name, cur);
 	if (rc)
 		return rc;
 	struct name_entry next;
 	if (cur)
 		next = *cur;
 	entry_apply(&next, s, r, height);
-	rc = put(s, &next);
-	if (rc && u)
-		u->n--; /* nothing changed */
-	return rc;
+	if (!u)
+		return put(s, &next);
+	if ((rc = undo_grow(u)))
+		return rc;
+	struct undo_item *it = &u->items[u->n];
+	if (n) {
+		struct node *nu = malloc(sizeof(*nu));
+		if (!nu)
+			return LC_ERR_NOMEM;
+		nu->e = next;
+		swap_node(s, n, nu);
+		it->kind = UNDO_REPLACED;
+		it->node = n;
+	} else {
+		if ((rc = put(s, &next)))
+			return rc;
+		it->kind = UNDO_ADDED;
+		it->node = find(s, next.name);
+	}
+	u->n++;
+	return LC_OK;
 }
 
 void state_rollback(struct state *s, struct state_undo *u)
 {
 	while (u->n) {
 		struct undo_item *it = &u->items[--u->n];
-		if (it->is_commit)
+		if (it->kind == UNDO_COMMIT) {
 			cdel(s, it->commit);
-		else if (it->existed)
-			put(s, &it->prev); /* replaces in place: cannot fail */
-		else
-			del(s, it->prev.name);
+		} else if (it->kind == UNDO_ADDED) {
+			del(s, it->node->e.name);
+		} else {
+			struct node *now = find(s, it->node->e.name);
+			swap_node(s, now, it->node);
+			free(now);
+		}
 	}
 }

@@ -111,16 +111,29 @@ bool state_commit_height(const struct state *s, const uint8_t commit[static 32],
 uint32_t state_height(const struct state *s);
 void state_set_height(struct state *s, uint32_t height);
 
-/* Undo log of one block's changes, so a failed block leaves no trace. */
+/* Undo log of one block's changes, so a failed block leaves no trace and
+ * the ledger can take a block off the best chain without a replay.  It
+ * costs a pointer per change: a replaced entry's old copy moves into the
+ * log (and is freed by a reset).  A log may be rolled back only on the
+ * state that made it, while every change logged after it is rolled back
+ * first (newest first). */
 struct state_undo;
 lc_err state_undo_create(struct state_undo **out);
 void state_undo_destroy(struct state_undo *u);  /* NULL ok */
+/* Forget the changes (they stay made). */
 void state_undo_reset(struct state_undo *u);
+/* Changes logged. */
+size_t state_undo_count(const struct state_undo *u);
+/* The name of every name change logged (a name may come more than once);
+ * only while the log may still be rolled back. */
+void state_undo_names(const struct state_undo *u, void (*fn)(void *ctx, const char *name),
+		      void *ctx);
 
 /*
- * Check r against the state and apply it, logging the old entry in u (may
- * be NULL when no rollback is wanted).  check_sigs false skips only the
- * signature checks (for blocks this node already verified).
+ * Check r against the state and apply it, logging the change in u (may
+ * be NULL when no rollback is wanted).  check_sigs false skips the
+ * signature checks and the parsing of keys, for blocks this node already
+ * verified: keys are checked once, when they enter the ledger.
  */
 lc_err state_apply(struct state *s, const struct record *r, const char *network,
 		   uint32_t height, uint64_t max_time, bool check_sigs,

@@ -91,7 +91,7 @@ enum stmt {
 	ST_HELD_PUT, ST_HELD_CLEAR, ST_HELD_ALL,
 	ST_META_SET, ST_META_GET,
 	ST_PIN_GET, ST_PIN_PUT, ST_PIN_ALL,
-	ST_NAME_PUT, ST_NAME_DELETE, ST_NAME_CLEAR, ST_NAME_GET, ST_NAME_ALL,
+	ST_NAME_PUT, ST_NAME_DELETE, ST_NAME_CLEAR, ST_NAME_GET, ST_NAME_ALL, ST_NAME_PAGE,
 	ST_PEER_PUT, ST_PEER_PRUNE, ST_PEER_ALL,
 	ST__COUNT
 };
@@ -126,6 +126,9 @@ static const char *const sql[ST__COUNT] = {
 	[ST_NAME_PUT] = "INSERT OR REPLACE INTO names (name, spki, addr, seq, status, reg_height)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_NAME_DELETE] = "DELETE FROM names WHERE name = ?1",
+	/* The primary key's index: a page costs its rows, not the table. */
+	[ST_NAME_PAGE] = "SELECT name FROM names WHERE name > ?1 AND name >= ?2 AND name < ?3"
+			 " ORDER BY name LIMIT ?4",
 	[ST_NAME_CLEAR] = "DELETE FROM names",
 	[ST_NAME_GET] = "SELECT name, spki, addr, seq, status, reg_height FROM names"
 			" WHERE name = ?1",
@@ -878,6 +881,39 @@ lc_err store_foreach_name(struct store *s, store_name_fn fn, void *ctx)
 	}
 	if (!e && rc != SQLITE_DONE)
 		e = fail(s, rc, "walk names");
+	done(st);
+	return e;
+}
+
+lc_err store_names_page(struct store *s, const char *after, const char *prefix,
+			char (*out)[STORE_NAME_MAX + 1], size_t max, size_t *n)
+{
+	*n = 0;
+	char hi[STORE_NAME_MAX + 2];
+	if (strlen(prefix) > STORE_NAME_MAX)
+		return LC_OK;   /* no name is that long */
+	/* Every name with the prefix sorts below prefix + 0x7f (names are
+	 * printable ASCII). */
+	snprintf(hi, sizeof(hi), "%s\x7f", prefix);
+	sqlite3_stmt *st = stmt(s, ST_NAME_PAGE);
+	int rc = bind_text(st, 1, after);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, prefix);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 3, hi);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	lc_err e = LC_OK;
+	while (rc == SQLITE_OK && *n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!col_text(st, 0, out[*n], STORE_NAME_MAX + 1)) {
+			e = malformed("page names");
+			break;
+		}
+		(*n)++;
+		rc = SQLITE_OK;
+	}
+	if (!e && rc != SQLITE_OK && rc != SQLITE_DONE)
+		e = fail(s, rc, "page names");
 	done(st);
 	return e;
 }

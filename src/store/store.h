@@ -163,6 +163,13 @@ lc_err store_name_get(struct store *s, const char *name, struct store_name *out 
 typedef lc_err (*store_name_fn)(void *ctx, const struct store_name *n);
 lc_err store_foreach_name(struct store *s, store_name_fn fn, void *ctx);
 
+/* Up to max names, in byte order, after after ("" for the first) and
+ * starting with prefix ("" for any), into out[]; *n says how many.  Costs
+ * the rows it returns (the names' index), whatever the table's size. */
+lc_err store_names_page(struct store *s, const char *after, const char *prefix,
+			char (*out)[STORE_NAME_MAX + 1] /* OUT */, size_t max,
+			size_t *n /* OUT */);
+
 /* ---- held bindings: what this node's chain bound each name to, and since
  * when (seconds since 1970, this node's clock) ---- */
 

@@ -45,6 +45,7 @@ void model_free(struct model *m)
 {
 	json_decref(m->status);
 	json_decref(m->names);
+	json_decref(m->named);
 	json_decref(m->blocks);
 	json_decref(m->alarms);
 	json_decref(m->sessions);
@@ -161,7 +162,13 @@ static json_t *find_by_name(json_t *arr, const char *name)
 	return NULL;
 }
 
-json_t *model_name(const struct model *m, const char *name) { return find_by_name(m->names, name); }
+json_t *model_name(const struct model *m, const char *name)
+{
+	json_t *e = find_by_name(m->names, name);
+	if (!e)
+		e = json_object_get(m->named, name);
+	return json_is_object(e) ? e : NULL;
+}
 json_t *model_session(const struct model *m, const char *name)
 {
 	return find_by_name(m->sessions, name);
@@ -642,6 +649,118 @@ static void refresh_chats(struct model *m)
 	}
 }
 
+/* ---- the directory: pages of names ---- */
+
+/* Up to limit names after from that start with the directory's prefix;
+ * NULL when the node does not answer. */
+static json_t *names_page(struct model *m, const char *from, size_t limit)
+{
+	char err[MODEL_ERR_MAX];
+	json_t *a = json_pack("{s:s,s:s,s:i}", "prefix", m->dir_prefix, "from", from, "limit",
+			      (int)limit);
+	json_t *r = a ? model_call(m, CTL_CMD_NAMES, a, err, sizeof(err)) : NULL;
+	json_decref(a);
+	if (r && !json_is_array(r)) {
+		json_decref(r);
+		r = NULL;
+	}
+	return r;
+}
+
+static const char *last_name(json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	return n ? jstr(json_array_get(arr, n - 1), "name") : "";
+}
+
+/* Append the next page to names; dir_more says whether it was full. */
+static bool append_page(struct model *m, json_t *names, size_t limit)
+{
+	json_t *r = names_page(m, last_name(names), limit);
+	if (!r)
+		return false;
+	m->dir_more = json_array_size(r) == limit;
+	json_array_extend(names, r);
+	json_decref(r);
+	return true;
+}
+
+void model_dir_search(struct model *m, const char *prefix)
+{
+	snprintf(m->dir_prefix, sizeof(m->dir_prefix), "%s", prefix);
+	json_t *names = json_array();
+	m->dir_more = false;
+	if (names && append_page(m, names, MODEL_DIR_PAGE))
+		replace(&m->names, names);
+	else
+		json_decref(names);
+}
+
+void model_dir_more(struct model *m)
+{
+	if (m->dir_more && json_is_array(m->names))
+		append_page(m, m->names, MODEL_DIR_PAGE);
+}
+
+void model_watch_name(struct model *m, const char *name)
+{
+	if (!name[0] || json_object_get(m->named, name))
+		return;
+	if (!m->named || json_object_size(m->named) >= MODEL_WATCH_MAX)
+		replace(&m->named, json_object());
+	json_object_set_new(m->named, name, json_null());
+	m->need |= NEED_NAMES;
+}
+
+/* name's entry alone, into named (null when the ledger lacks it). */
+static void fetch_named(struct model *m, const char *name)
+{
+	char err[MODEL_ERR_MAX];
+	json_t *a = json_pack("{s:s,s:i}", "prefix", name, "limit", 1);
+	json_t *r = a ? model_call(m, CTL_CMD_NAMES, a, err, sizeof(err)) : NULL;
+	json_decref(a);
+	if (!r)
+		return;
+	json_t *e = json_array_get(r, 0);
+	if (!m->named)
+		m->named = json_object();
+	json_object_set(m->named, name,
+			e && strcmp(jstr(e, "name"), name) == 0 ? e : json_null());
+	json_decref(r);
+}
+
+/* The directory's pages again (as many names as it holds), and the names
+ * looked up alone. */
+static void refresh_names(struct model *m)
+{
+	size_t want = json_array_size(m->names);
+	if (want < MODEL_DIR_PAGE)
+		want = MODEL_DIR_PAGE;
+	json_t *names = json_array();
+	bool ok = names != NULL;
+	while (ok && json_array_size(names) < want) {
+		size_t left = want - json_array_size(names);
+		ok = append_page(m, names, left < CTL_NAMES_LIMIT_MAX ? left : CTL_NAMES_LIMIT_MAX);
+		if (!m->dir_more)
+			break;
+	}
+	if (ok)
+		replace(&m->names, names);
+	else
+		json_decref(names);
+	if (m->chat[0])
+		model_watch_name(m, m->chat);
+	const char *me = model_str(m, "name");
+	if (me[0])
+		model_watch_name(m, me);
+	m->need &= ~(unsigned)NEED_NAMES;   /* what the watch asked is done here */
+	const char *key;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(m->named, tmp, key, v)
+		fetch_named(m, key);
+}
+
 static void refresh_one(struct model *m, unsigned bit)
 {
 	char err[256];
@@ -656,8 +775,7 @@ static void refresh_one(struct model *m, unsigned bit)
 		}
 		break;
 	case NEED_NAMES:
-		if ((r = model_call(m, CTL_CMD_NAMES, NULL, err, sizeof(err))))
-			replace(&m->names, r);
+		refresh_names(m);
 		break;
 	case NEED_BLOCKS: {
 		json_t *a = json_pack("{s:i}", "limit", 100);
@@ -776,6 +894,8 @@ void model_open_chat(struct model *m, const char *name)
 		if (row)
 			json_object_set_new(row, "unread", json_integer(0));
 		m->need |= NEED_HISTORY | NEED_SESSIONS;
+		if (!model_name(m, name))
+			model_watch_name(m, name);   /* a contact the directory does not hold */
 	}
 }
 

@@ -53,6 +53,8 @@ struct chat_item {
 #define MODEL_BUSY_RETRY_MS 1000
 #define MODEL_CHATS_PAGE 100     /* conversations asked for in one call */
 #define MODEL_CHATS_MAX 5000     /* the most the chat list holds */
+#define MODEL_DIR_PAGE 200      /* names the directory asks for at a time */
+#define MODEL_WATCH_MAX 32      /* names looked up alone (model_watch_name) */
 
 struct model {
 	struct ui_backend be;
@@ -104,6 +106,15 @@ struct model {
 	char rotated_fp[FINGERPRINT_STR_LEN]; /* our new key, once a rotation of ours is done */
 
 	uint64_t groups_gen;         /* bumped by each group event (scr_group reloads) */
+	/* The directory: names holds the names that start with dir_prefix,
+	 * in name order, as many pages of MODEL_DIR_PAGE as were asked for
+	 * (model_dir_more); dir_more: the node has more after them.  A
+	 * refresh asks for the same pages again, never for every name. */
+	char dir_prefix[NAME_MAX_LEN + 1];
+	bool dir_more;
+	/* Names looked up alone (the open chat's, our own, watched ones):
+	 * name -> entry, or null when the ledger lacks it. */
+	json_t *named;
 
 	char banner[320];            /* the message on top of every screen */
 	char banner_chat[NAME_MAX_LEN + 1]; /* the chat a tap on it opens ("": none) */
@@ -150,7 +161,16 @@ bool model_bool(const struct model *m, const char *key);
 /* The status says the node is behind what its peers claim: true, with the
  * best height claimed in *height. */
 bool model_behind(const struct model *m, int64_t *height);
-/* names entry for name (borrowed) or NULL; the sessions entry likewise. */
+/* The directory shows the names that start with prefix ("" for all): its
+ * first page is asked for now. */
+void model_dir_search(struct model *m, const char *prefix);
+/* The directory's next page, now (nothing when dir_more is false). */
+void model_dir_more(struct model *m);
+/* Keep name's entry at hand for model_name() whether or not the directory
+ * shows it (fetched at the next names refresh, which this asks for). */
+void model_watch_name(struct model *m, const char *name);
+/* The names entry for name (borrowed) or NULL, from the directory or the
+ * names looked up alone; the sessions entry likewise. */
 json_t *model_name(const struct model *m, const char *name);
 json_t *model_session(const struct model *m, const char *name);
 /* The ledger changed name's key without a valid rotation and the person

@@ -31,6 +31,7 @@ static enum check check_name(struct ui *u, const char *s, char *why, size_t n)
 						     : "A name has at most 32 characters.");
 		return CHK_SHORT;
 	}
+	model_watch_name(&u->m, s);   /* the directory may not hold it */
 	json_t *e = model_name(&u->m, s);
 	if (e) {
 		snprintf(why, n, "\xE2\x80\x9C%s\xE2\x80\x9D is taken: registered in block %lld.", s,

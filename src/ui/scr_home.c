@@ -16,16 +16,19 @@
 
 #include "ui/json.h"
 
-/* The names array minus our own name, as indices into it; only names
- * containing q when q is not empty. */
-static int contacts(struct ui *u, const char *q, int *idx, int max)
+/* The directory's names minus our own, as indices into them.  The node
+ * searches, by prefix: the model holds the pages of names that start with
+ * it (the ledger screen's search sets it too, so each screen sets its own). */
+static int contacts(struct ui *u, const char *prefix, int *idx, int max)
 {
+	if (strcmp(u->m.dir_prefix, prefix) != 0)
+		model_dir_search(&u->m, prefix);
 	const char *me = model_str(&u->m, "name");
 	int n = 0;
 	size_t i;
 	json_t *v;
 	json_array_foreach(u->m.names, i, v) {
-		if (strcmp(jstr(v, "name"), me) == 0 || (q[0] && !strstr(jstr(v, "name"), q)))
+		if (strcmp(jstr(v, "name"), me) == 0)
 			continue;
 		if (n < max)
 			idx[n++] = (int)i;
@@ -106,9 +109,6 @@ static void directory(struct ui *u, SDL_Rect area)
 		c->focus = 0;
 		return;
 	}
-	static int idx[100000];
-	int all = contacts(u, "", idx, (int)(sizeof(idx) / sizeof(idx[0])));
-	int n = contacts(u, u->home.search.s, idx, (int)(sizeof(idx) / sizeof(idx[0])));
 	/* The search beside the title where there is room, under it if not. */
 	SDL_Rect sr = head.w > U(c, 560) ? rc_right(&head, U(c, 300))
 					 : rc_top(&area, U(c, 56));
@@ -119,18 +119,23 @@ static void directory(struct ui *u, SDL_Rect area)
 	w_textfield(c, w_id("dir-search", 0), sr, &u->home.search, "Search names", W_LOWER);
 	if (c->edited)
 		u->home.list.scroll = 0;
+	static int idx[100000];
+	int n = contacts(u, u->home.search.s, idx, (int)(sizeof(idx) / sizeof(idx[0])));
 	if (c->drawing) {
 		int w = draw_text_in(&u->draw, FACE_BOLD, FS_LARGE, th->text, head, ALIGN_LEFT, 0,
 				     "New chat");
+		/* The directory holds pages; the status counts every name. */
+		long long all = (long long)model_int(&u->m, "names");
+		all -= model_bool(&u->m, "registered") ? 1 : 0;   /* not ourselves */
 		char t[64];
-		snprintf(t, sizeof(t), "%d on the ledger", all);
+		snprintf(t, sizeof(t), "%lld on the ledger", all > n ? all : (long long)n);
 		draw_text(&u->draw, FACE_SANS, FS_SMALL, th->dim, head.x + U(c, 12) + w,
 			  head.y + (head.h - fonts_line_h(u->fonts, FACE_SANS, FS_SMALL)) / 2,
 			  ALIGN_LEFT, head.w - w - U(c, 12), t);
 	}
 	if (n == 0 && u->home.search.len) {
 		char t[120];
-		snprintf(t, sizeof(t), "No name on the ledger contains \xE2\x80\x9C%.33s\xE2\x80\x9D.",
+		snprintf(t, sizeof(t), "No name on the ledger starts with \xE2\x80\x9C%.33s\xE2\x80\x9D.",
 			 u->home.search.s);
 		w_label(c, rc_top(&area, U(c, 48)), FACE_SANS, FS_BODY, th->dim, ALIGN_CENTER, t);
 		return;
@@ -154,6 +159,8 @@ static void directory(struct ui *u, SDL_Rect area)
 	int row_h = U(c, 68);
 	int first, last;
 	w_list_begin(c, w_id("contacts", 0), &u->home.list, area, n, row_h, &first, &last);
+	if (last >= n && u->m.dir_more)
+		model_dir_more(&u->m);   /* the names come a page at a time */
 	for (int i = first; i < last; i++)
 		row(u, w_list_row(&u->home.list, area, row_h, i), json_array_get(u->m.names, (size_t)idx[i]),
 		    i);

@@ -98,11 +98,6 @@ static void blocks_tab(struct ui *u, SDL_Rect area)
 	w_list_end(c, &u->ledger.blocks, area, n, row_h);
 }
 
-static bool matches(const char *name, const char *q)
-{
-	return !q[0] || strstr(name, q) != NULL;
-}
-
 static void names_tab(struct ui *u, SDL_Rect area)
 {
 	struct wctx *c = &u->w;
@@ -112,16 +107,14 @@ static void names_tab(struct ui *u, SDL_Rect area)
 	w_textfield(c, w_id("search", 0), sr, &ls->search, "Search names", W_LOWER);
 	if (c->edited)
 		ls->names.scroll = 0;
-	static int idx[100000];
-	int n = 0;
-	size_t i;
-	json_t *v;
-	json_array_foreach(u->m.names, i, v)
-		if (matches(jstr(v, "name"), ls->search.s) && n < (int)(sizeof(idx) / sizeof(idx[0])))
-			idx[n++] = (int)i;
+	/* The node searches (by prefix) and pages: the model holds the
+	 * names that start with the search, a page at a time. */
+	if (strcmp(u->m.dir_prefix, ls->search.s) != 0)
+		model_dir_search(&u->m, ls->search.s);
+	int n = (int)json_array_size(u->m.names);
 	if (n == 0) {
 		char t[120];
-		snprintf(t, sizeof(t), ls->search.len ? "No name on the ledger contains "
+		snprintf(t, sizeof(t), ls->search.len ? "No name on the ledger starts with "
 			 "\xE2\x80\x9C%s\xE2\x80\x9D." : "The ledger holds no names yet.", ls->search.s);
 		w_label(c, rc_top(&area, U(c, 48)), FACE_SANS, FS_BODY, th->dim, ALIGN_CENTER, t);
 		return;
@@ -129,8 +122,10 @@ static void names_tab(struct ui *u, SDL_Rect area)
 	int row_h = U(c, 60);
 	int first, last;
 	w_list_begin(c, w_id("names", 0), &ls->names, area, n, row_h, &first, &last);
+	if (last >= n && u->m.dir_more)
+		model_dir_more(&u->m);   /* scrolled to the end: the next page */
 	for (int k = first; k < last; k++) {
-		json_t *e = json_array_get(u->m.names, (size_t)idx[k]);
+		json_t *e = json_array_get(u->m.names, (size_t)k);
 		SDL_Rect r = w_list_row(&ls->names, area, row_h, k);
 		enum w_press p = w_pressable(c, w_id("name", k), r);
 		if (p == WP_FIRED)

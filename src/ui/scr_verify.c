@@ -187,6 +187,7 @@ void scr_verify(struct ui *u, SDL_Rect area)
 	}
 	const char *mine = jstr(vs->result, "our_fingerprint")[0]
 			   ? jstr(vs->result, "our_fingerprint") : model_str(&u->m, "fingerprint");
+	model_watch_name(&u->m, vs->name);   /* the directory may not hold it */
 	const char *theirs = jstr(vs->result, "their_fingerprint")[0]
 			     ? jstr(vs->result, "their_fingerprint")
 			     : jstr(model_name(&u->m, vs->name), "fingerprint");

@@ -1025,8 +1025,12 @@ TEST(client_usage_errors_exit_2_naming_the_culprit)
 	expect_exit(r, 2, "blocks: --limit: missing value");
 	CTL(r, dir, false, "blocks", "--fromage", "1");
 	expect_exit(r, 2, "unexpected argument '--fromage'");
-	CTL(r, dir, false, "names", "--limit", "1");
-	expect_exit(r, 2, "names: unexpected argument '--limit'");
+	CTL(r, dir, false, "names", "--limit", "0");
+	expect_exit(r, 2, "names: --limit: '0' is not in 1-1000");
+	CTL(r, dir, false, "names", "--sort", "1");
+	expect_exit(r, 2, "names: unexpected argument '--sort'");
+	CTL(r, dir, false, "names", "--prefix");
+	expect_exit(r, 2, "names: --prefix: missing value");
 	CTL(r, dir, false, "recovery", "show", "now");
 	expect_exit(r, 2, "recovery: show takes no argument");
 	CTL(r, dir, false, "recovery");

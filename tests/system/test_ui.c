@@ -353,6 +353,37 @@ static json_t *fake_read(struct fake *f, json_t *args)
 	return json_pack("{s:s,s:b}", "name", arg(args, "name"), "changed", changed);
 }
 
+/* names {prefix, from, limit}, as the node pages them: in name order,
+ * after from, starting with prefix. */
+static json_t *fake_names(struct fake *f, json_t *args)
+{
+	const char *prefix = json_string_value(json_object_get(args, "prefix"));
+	const char *from = json_string_value(json_object_get(args, "from"));
+	json_int_t limit = json_integer_value(json_object_get(args, "limit"));
+	size_t n = json_array_size(f->names);
+	json_t **v = calloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(f->names, i);
+	for (size_t i = 1; i < n; i++)   /* insertion sort by name: a few names */
+		for (size_t k = i; k > 0 && strcmp(arg(v[k - 1], "name"), arg(v[k], "name")) > 0;
+		     k--) {
+			json_t *t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	json_t *out = json_array();
+	for (size_t i = 0; i < n && (limit <= 0 || (json_int_t)json_array_size(out) < limit); i++) {
+		const char *name = arg(v[i], "name");
+		if (from && strcmp(name, from) <= 0)
+			continue;
+		if (prefix && strncmp(name, prefix, strlen(prefix)) != 0)
+			continue;
+		json_array_append(out, v[i]);
+	}
+	free(v);
+	return out;
+}
+
 static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen)
 {
 	struct fake *f = ctx;
@@ -361,7 +392,7 @@ static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, 
 	if (strcmp(cmd, "status") == 0)
 		src = f->status;
 	else if (strcmp(cmd, "names") == 0)
-		src = f->names;
+		return fake_names(f, args);
 	else if (strcmp(cmd, "blocks") == 0)
 		src = f->blocks;
 	else if (strcmp(cmd, "alarms") == 0)
@@ -2480,5 +2511,56 @@ TEST(ui_first_run_offers_the_network_nearby)
 	CHECK(f.join_leave);
 	CHECK(u->ledger.leaving);
 	ui_close(u);
+	fake_free(&f);
+}
+
+/* The kiosk's directory pages: a page at a time, the next at the end, a
+ * search by prefix, a refresh that asks again for what is loaded (not for
+ * every name), and names looked up alone when the directory lacks them. */
+TEST(ui_model_directory_pages_and_searches)
+{
+	struct fake f;
+	fake_init(&f, true);
+	for (int i = 0; i < 450; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "user%03d", i);
+		json_array_append_new(f.names, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", name,
+							  "fingerprint", fps[0], "address",
+							  "10.0.0.9:47701", "status", "active",
+							  "registered_height", 50 + i));
+	}
+	struct model m;
+	model_init(&m, (struct ui_backend){ fake_call, &f });
+	model_dir_search(&m, "");
+	CHECK_INT(json_array_size(m.names), ==, MODEL_DIR_PAGE);
+	CHECK(m.dir_more);
+	CHECK_STR(arg(json_array_get(m.names, 0), "name"), "alice");
+	CHECK(model_name(&m, "user400") == NULL);   /* not loaded */
+	model_dir_more(&m);
+	model_dir_more(&m);
+	CHECK_INT(json_array_size(m.names), ==, 464);
+	CHECK(!m.dir_more);
+	CHECK(model_name(&m, "user400") != NULL);
+	/* A refresh asks for the loaded names again, a page of at most 1000
+	 * per call: one call here, and the same names. */
+	int before = f.calls;
+	m.need = NEED_NAMES;
+	model_refresh(&m, 1000000, true);
+	CHECK_INT(json_array_size(m.names), ==, 464);
+	CHECK_INT(f.calls - before, ==, 1);   /* the page (no name watched yet) */
+	/* Search by prefix: the node's answer, and the watched names. */
+	model_dir_search(&m, "user1");
+	CHECK_INT(json_array_size(m.names), ==, 100);
+	CHECK_STR(arg(json_array_get(m.names, 0), "name"), "user100");
+	CHECK(model_name(&m, "bob") == NULL);
+	model_watch_name(&m, "bob");
+	CHECK(m.need & NEED_NAMES);
+	model_refresh(&m, 2000000, true);
+	CHECK(model_name(&m, "bob") != NULL);
+	CHECK_INT(json_array_size(m.names), ==, MODEL_DIR_PAGE > 100 ? 100 : MODEL_DIR_PAGE);
+	model_watch_name(&m, "nobody");
+	model_refresh(&m, 3000000, true);
+	CHECK(model_name(&m, "nobody") == NULL);
+	model_free(&m);
 	fake_free(&f);
 }

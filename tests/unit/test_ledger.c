@@ -1885,3 +1885,259 @@ TEST(signature_verdicts_are_cached)
 	sigcache_stats(&h1, &m1);
 	CHECK_INT(m1 - m0, ==, 3);
 }
+
+/* ---- reorganisations by undo logs, against a replay from genesis ---- */
+
+static bool same_entry(const struct name_entry *a, const struct name_entry *b)
+{
+	return a && b && strcmp(a->name, b->name) == 0 && a->spki_len == b->spki_len &&
+	       memcmp(a->spki, b->spki, a->spki_len) == 0 && memcmp(a->fp, b->fp, 32) == 0 &&
+	       strcmp(a->addr, b->addr) == 0 && a->seq == b->seq && a->status == b->status &&
+	       a->reg_height == b->reg_height && a->bind_height == b->bind_height &&
+	       memcmp(a->rhash, b->rhash, 32) == 0 && a->commit_height == b->commit_height &&
+	       a->updated == b->updated && a->n_keys == b->n_keys &&
+	       memcmp(a->key_fps, b->key_fps, a->n_keys * 32) == 0;
+}
+
+struct cmp_ctx { const struct state *other; int differ; };
+
+static bool cmp_cb(void *ctx, const struct name_entry *e)
+{
+	struct cmp_ctx *c = ctx;
+	if (!same_entry(e, state_get(c->other, e->name))) {
+		fprintf(stderr, "  entry '%s' differs\n", e->name);
+		c->differ++;
+	}
+	return true;
+}
+
+/* The oracle: the state a replay of f's best chain from genesis gives (a
+ * fresh ledger fed its blocks in order, as the full rebuild did), entry
+ * for entry, with every commitment in commits[n] at the same height. */
+static void check_like_replay(struct fx *f, const struct record *commits, size_t n)
+{
+	struct fx o;
+	fx_open(&o);
+	for (uint32_t h = 1; h <= ledger_height(f->l); h++) {
+		uint8_t hash[32];
+		fx_at(f, h, NULL, hash);
+		size_t i = 0;
+		while (i < f->n_blobs && memcmp(f->blobs[i].hash, hash, 32) != 0)
+			i++;
+		CHECK(i < f->n_blobs);
+		struct block b;
+		CHECK_OK(block_decode(&b, f->blobs[i].raw, f->blobs[i].len));
+		struct ledger_add res;
+		CHECK_INT(fx_add(&o, &b, &res), ==, LEDGER_EXTENDED);
+		block_free(&b);
+	}
+	const struct state *s = ledger_state(f->l), *r = ledger_state(o.l);
+	CHECK_INT(state_count(s), ==, state_count(r));
+	CHECK_INT(state_height(s), ==, state_height(r));
+	struct cmp_ctx c = { r, 0 };
+	state_foreach(s, cmp_cb, &c);
+	CHECK_INT(c.differ, ==, 0);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t h1 = 0, h2 = 0;
+		bool in1 = state_commit_height(s, commits[i].commit, &h1);
+		CHECK(in1 == state_commit_height(r, commits[i].commit, &h2));
+		CHECK_INT(h1, ==, h2);
+	}
+	fx_close(&o);
+}
+
+/* A copy of every entry of s (names[k], entries[k]), to compare after. */
+struct snap { struct name_entry *e; size_t n; };
+
+static bool snap_cb(void *ctx, const struct name_entry *e)
+{
+	struct snap *sn = ctx;
+	sn->e[sn->n++] = *e;
+	return true;
+}
+
+static void take_snap(const struct state *s, struct snap *out)
+{
+	out->e = calloc(state_count(s) + 1, sizeof(*out->e));
+	out->n = 0;
+	state_foreach(s, snap_cb, out);
+}
+
+static bool in_changed(struct fx *f, const char *name)
+{
+	const char (*names)[NAME_MAX_LEN + 1];
+	size_t n = ledger_changed_names(f->l, &names);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* After a reorganisation: every name whose entry differs from before is
+ * among ledger_changed_names() (what the node re-stores and re-pins). */
+static void check_changed_cover(struct fx *f, struct snap *before)
+{
+	const struct state *s = ledger_state(f->l);
+	for (size_t i = 0; i < before->n; i++)
+		if (!same_entry(&before->e[i], state_get(s, before->e[i].name)))
+			CHECK(in_changed(f, before->e[i].name));
+	free(before->e);
+}
+
+static void on(struct fx *f, const uint8_t parent[32], const struct block_header *ph,
+	       const struct record *recs, size_t n, uint64_t t, struct block *out,
+	       uint8_t hash[32], enum ledger_result want)
+{
+	struct ledger_add res;
+	fx_block(out, parent, ph, recs, n, t);
+	enum ledger_result got = fx_add(f, out, &res);
+	if (want != LEDGER_DUPLICATE)   /* DUPLICATE: on a tie, any that follows or not */
+		CHECK_INT(got, ==, want);
+	else
+		CHECK(got == LEDGER_SIDE || got == LEDGER_REORG || got == LEDGER_EXTENDED);
+	memcpy(hash, res.hash, 32);
+}
+
+/* Two branches from one fork, each with what a name can go through
+ * (REGISTER, ROTATE, REVOKE, RECOVER, ADDRESS, COMMIT): followed, left,
+ * followed again; after every block the state is the replay's, and the
+ * names a reorganisation reports cover every entry it changed. */
+TEST_T(reorg_by_undo_logs_gives_the_state_of_a_replay_from_genesis, 120)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record reg[6], c[8];
+	const char *who[6] = { "alice", "bob", "carol", "dave", "erin", "erin" };
+	for (int i = 0; i < 6; i++) {
+		char addr[32];
+		snprintf(addr, sizeof(addr), "10.0.0.%d:1", i + 1);
+		fx_register(&reg[i], K(i), who[i], addr, T0);
+		fx_commit(&c[i], &reg[i]);
+	}
+	struct record frank;
+	fx_register(&frank, K(6), "frank", "10.0.0.7:1", T0);
+	fx_commit(&c[6], &frank);
+	fx_commit(&c[7], &reg[0]);   /* alice's commit again: refused, once on the chain */
+	CHECK_INT(fx_extend(&f, c, 6, NULL), ==, LEDGER_EXTENDED);      /* 1 */
+	CHECK_INT(fx_extend(&f, reg, 4, NULL), ==, LEDGER_EXTENDED);    /* 2: the fork */
+	check_like_replay(&f, c, 8);
+	struct block_header fh;
+	uint8_t fork[32];
+	fx_at(&f, 2, &fh, fork);
+
+	/* Branch A: alice rotates, bob is revoked, erin registers with K4;
+	 * carol recovers to K7, dave moves; frank's commit. */
+	struct record a1[3], a2[2];
+	fx_rotate(&a1[0], K(0), K(6), "alice", 1, T0);
+	fx_revoke(&a1[1], K(1), "bob", 1, T0);
+	a1[2] = reg[4];
+	fx_recover(&a2[0], fx_rkey(0), K(7), fx_rkey(1), "carol", 1, T0);
+	fx_address(&a2[1], K(3), "dave", 1, "10.0.9.4:1", T0);
+	struct block A[6], B[5];
+	uint8_t ah[6][32], bh[5][32];
+	on(&f, fork, &fh, a1, 3, T0 + 10, &A[0], ah[0], LEDGER_EXTENDED);
+	check_like_replay(&f, c, 8);
+	on(&f, ah[0], &A[0].h, a2, 2, T0 + 11, &A[1], ah[1], LEDGER_EXTENDED);
+	check_like_replay(&f, c, 8);
+	on(&f, ah[1], &A[1].h, &c[6], 1, T0 + 12, &A[2], ah[2], LEDGER_EXTENDED);
+	check_like_replay(&f, c, 8);
+
+	/* Branch B: erin with K5, alice moves; carol revoked, then recovered
+	 * to K6; dave rotates to K7; frank's commit and the old one of
+	 * alice's refused on the way (a bad block leaves no trace). */
+	struct record b1[2], b2, b3[2];
+	b1[0] = reg[5];
+	fx_address(&b1[1], K(0), "alice", 1, "10.0.8.1:1", T0);
+	fx_revoke(&b2, K(2), "carol", 1, T0);
+	fx_recover(&b3[0], fx_rkey(0), K(6), fx_rkey(2), "carol", 2, T0);
+	fx_rotate(&b3[1], K(3), K(7), "dave", 1, T0);
+	struct snap before;
+	take_snap(ledger_state(f.l), &before);
+	on(&f, fork, &fh, b1, 2, T0 + 20, &B[0], bh[0], LEDGER_SIDE);
+	check_like_replay(&f, c, 8);
+	struct block bad;
+	fx_block(&bad, bh[0], &B[0].h, &c[7], 1, T0 + 21);
+	struct ledger_add res;
+	CHECK_INT(fx_add(&f, &bad, &res), ==, LEDGER_INVALID);
+	block_free(&bad);
+	check_like_replay(&f, c, 8);
+	on(&f, bh[0], &B[0].h, &b2, 1, T0 + 21, &B[1], bh[1], LEDGER_SIDE);
+	on(&f, bh[1], &B[1].h, b3, 2, T0 + 22, &B[2], bh[2], LEDGER_DUPLICATE);
+	check_like_replay(&f, c, 8);
+	on(&f, bh[2], &B[2].h, &c[6], 1, T0 + 23, &B[3], bh[3], LEDGER_DUPLICATE);
+	/* B is the best chain now, one block ahead. */
+	uint8_t tip[32];
+	ledger_tip(f.l, tip);
+	CHECK(memcmp(tip, bh[3], 32) == 0);
+	check_like_replay(&f, c, 8);
+	check_changed_cover(&f, &before);
+	uint8_t fp[32];
+	idkey_fingerprint(K(5), fp);
+	CHECK(memcmp(state_get(ledger_state(f.l), "erin")->fp, fp, 32) == 0);
+	CHECK_INT(state_get(ledger_state(f.l), "bob")->status, ==, NAME_ACTIVE);
+
+	/* A grows past B: everything flips back. */
+	take_snap(ledger_state(f.l), &before);
+	on(&f, ah[2], &A[2].h, NULL, 0, T0 + 30, &A[3], ah[3], LEDGER_DUPLICATE);
+	on(&f, ah[3], &A[3].h, NULL, 0, T0 + 31, &A[4], ah[4], LEDGER_DUPLICATE);
+	ledger_tip(f.l, tip);
+	CHECK(memcmp(tip, ah[4], 32) == 0);
+	check_like_replay(&f, c, 8);
+	check_changed_cover(&f, &before);
+	CHECK_INT(state_get(ledger_state(f.l), "bob")->status, ==, NAME_REVOKED);
+	idkey_fingerprint(K(4), fp);
+	CHECK(memcmp(state_get(ledger_state(f.l), "erin")->fp, fp, 32) == 0);
+	for (int i = 0; i < 5; i++)
+		block_free(&A[i]);
+	for (int i = 0; i < 4; i++)
+		block_free(&B[i]);
+	fx_close(&f);
+}
+
+/* A fork deeper than the undo logs reach falls back to a replay, and says
+ * every name may have changed. */
+TEST_T(reorg_deeper_than_the_undo_logs_replays_from_genesis, 300)
+{
+	struct fx f;
+	fx_open(&f);
+	struct record reg, c;
+	fx_register(&reg, K(0), "alice", "10.0.0.1:1", T0);
+	fx_commit(&c, &reg);
+	CHECK_INT(fx_extend(&f, &c, 1, NULL), ==, LEDGER_EXTENDED);
+	struct block_header fh;
+	uint8_t fork[32];
+	fx_at(&f, 1, &fh, fork);
+	CHECK_INT(fx_extend(&f, &reg, 1, NULL), ==, LEDGER_EXTENDED);
+	for (int i = 0; i < LEDGER_UNDO_KEEP + 2; i++)
+		CHECK_INT(fx_extend(&f, NULL, 0, NULL), ==, LEDGER_EXTENDED);
+	/* A branch from height 1 without alice, as long plus one: its bodies
+	 * come parents first (the fixture's side_reach is the default, so
+	 * the ledger keeps them by header and asks for what it lacks). */
+	uint32_t n = ledger_height(f.l);
+	struct block *bs = calloc(n + 1, sizeof(*bs));
+	uint8_t prev[32];
+	struct block_header ph = fh;
+	memcpy(prev, fork, 32);
+	for (uint32_t i = 0; i < n; i++) {
+		fx_block(&bs[i], prev, &ph, NULL, 0, T0 + 100 + i);
+		header_hash(&bs[i].h, prev);
+		ph = bs[i].h;
+	}
+	struct ledger_add res;
+	enum ledger_result last = LEDGER_SIDE;
+	for (int pass = 0; pass < 3 && last != LEDGER_REORG; pass++) {
+		for (uint32_t i = 0; i < n; i++) {
+			enum ledger_result r = fx_add(&f, &bs[i], &res);
+			if (r == LEDGER_REORG || r == LEDGER_EXTENDED)
+				last = LEDGER_REORG;
+			CHECK(r != LEDGER_INVALID);
+		}
+	}
+	CHECK(last == LEDGER_REORG);
+	CHECK(state_get(ledger_state(f.l), "alice") == NULL);
+	check_like_replay(&f, &c, 1);
+	for (uint32_t i = 0; i < n; i++)
+		block_free(&bs[i]);
+	free(bs);
+	fx_close(&f);
+}

@@ -698,6 +698,65 @@ TEST(store_names_round_trip_delete_and_clear)
 	store_close(s);
 }
 
+/* Pages of names in byte order, after a name and by prefix; the query
+ * plan walks the primary key (a page costs its rows). */
+TEST(store_names_page_after_and_by_prefix)
+{
+	struct store *s = open_in("p.db");
+	const char *all[] = { "al", "alice", "alicia", "b-1", "bob", "bo_b", "zed", "al9" };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		struct store_name n = name_of(all[i], 44, (int)i);
+		CHECK_OK(store_name_put(s, &n));
+	}
+	char page[8][STORE_NAME_MAX + 1];
+	size_t n;
+	CHECK_OK(store_names_page(s, "", "", page, 3, &n));
+	CHECK_INT(n, ==, 3);
+	CHECK_STR(page[0], "al");
+	CHECK_STR(page[1], "al9");
+	CHECK_STR(page[2], "alice");
+	CHECK_OK(store_names_page(s, page[2], "", page, 8, &n));
+	CHECK_INT(n, ==, 5);
+	CHECK_STR(page[0], "alicia");
+	CHECK_STR(page[1], "b-1");
+	CHECK_STR(page[2], "bo_b");
+	CHECK_STR(page[3], "bob");
+	CHECK_STR(page[4], "zed");
+	CHECK_OK(store_names_page(s, "zed", "", page, 8, &n));
+	CHECK_INT(n, ==, 0);
+	/* By prefix, and after a name within it. */
+	CHECK_OK(store_names_page(s, "", "ali", page, 8, &n));
+	CHECK_INT(n, ==, 2);
+	CHECK_STR(page[0], "alice");
+	CHECK_STR(page[1], "alicia");
+	CHECK_OK(store_names_page(s, "alice", "ali", page, 8, &n));
+	CHECK_INT(n, ==, 1);
+	CHECK_STR(page[0], "alicia");
+	CHECK_OK(store_names_page(s, "", "bo", page, 8, &n));
+	CHECK_INT(n, ==, 2);
+	CHECK_OK(store_names_page(s, "", "alicias", page, 8, &n));
+	CHECK_INT(n, ==, 0);
+	/* A prefix longer than any name finds none. */
+	char long_prefix[STORE_NAME_MAX + 8];
+	memset(long_prefix, 'a', sizeof(long_prefix) - 1);
+	long_prefix[sizeof(long_prefix) - 1] = '\0';
+	CHECK_OK(store_names_page(s, "", long_prefix, page, 8, &n));
+	CHECK_INT(n, ==, 0);
+	store_close(s);
+	/* The page query uses the names' index, not a scan. */
+	sqlite3 *db;
+	CHECK(sqlite3_open(path_in("p.db"), &db) == SQLITE_OK);
+	sqlite3_stmt *st;
+	CHECK(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT name FROM names WHERE name > 'a' "
+				 "AND name >= 'b' AND name < 'c' ORDER BY name LIMIT 5", -1, &st,
+				 NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	const char *detail = (const char *)sqlite3_column_text(st, 3);
+	CHECK(detail && strstr(detail, "SEARCH") != NULL);
+	sqlite3_finalize(st);
+	CHECK(sqlite3_close(db) == SQLITE_OK);
+}
+
 /* ---- peers ---- */
 
 struct peers_seen {
