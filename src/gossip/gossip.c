@@ -57,7 +57,7 @@ void gossip_reap(struct gossip *g)
 	size_t k = 0;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		if (g->peers[i]->st == PS_DEAD)
-			peer_free(g->peers[i]);
+			peer_free(g, g->peers[i]);
 		else
 			g->peers[k++] = g->peers[i];
 	}
@@ -184,8 +184,8 @@ static lc_err listen_on(struct gossip *g, const struct net_addr *at, const char 
 	/* No address given: every address, IPv6 and IPv4 alike. */
 	bool every = !where || !where[0];
 	char why[160];
-	if (net_tcp_listen(&g->listen_fd, at, every ? NET_LISTEN_DUAL : NET_LISTEN_EXACT, why,
-			   sizeof(why)) != LC_OK) {
+	if (gsock_listen(g, at, every ? NET_LISTEN_DUAL : NET_LISTEN_EXACT, &g->listen_fd, why,
+			 sizeof(why)) != LC_OK) {
 		LOG_E(LOGM, "cannot listen on %s port %u: %s", every ? "*" : where, g->cfg.port,
 		      why);
 		return LC_ERR_IO;
@@ -261,9 +261,9 @@ void gossip_close(struct gossip *g)
 	/* Freed only now: a flush that fails closes its peer, and a peer that
 	 * goes reaches the sync code, which walks every peer. */
 	for (size_t i = 0; i < g->n_peers; i++)
-		peer_free(g->peers[i]);
+		peer_free(g, g->peers[i]);
 	if (g->listen_fd >= 0)
-		close(g->listen_fd);
+		gsock_close(g, g->listen_fd);
 	guard_close(g->guard);
 	free(g);
 }

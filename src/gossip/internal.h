@@ -7,7 +7,8 @@
  * records and blocks relayed), slots.c (inbound caps, eviction, outbound
  * room), dial.c (join, remember, dialling), peer.c (one connection's
  * socket, buffers and limits), sync.c (block download and serving),
- * book.c (known addresses, backoff), wire.c (frame codec).  Bans and strikes per address are util/guard.h's.
+ * book.c (known addresses, backoff), wire.c (frame codec), sock.c (the
+ * sockets: the system's, or a simulator's).  Bans and strikes per address are util/guard.h's.
  *
  * Peers are never freed while a call into gossip is under way (a host
  * callback may call gossip_announce_*): a closed peer is marked dead and
@@ -222,6 +223,21 @@ struct gossip {
 uint64_t g_now(const struct gossip *g);
 void g_notice(struct gossip *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- sock.c: cfg.sockets, or the system's ---- */
+lc_err gsock_listen(struct gossip *g, const struct net_addr *at, enum net_listen_mode mode,
+		    int *fd /* OUT */, char *why, size_t whylen);
+int gsock_accept(struct gossip *g, int lfd, struct sockaddr_storage *ss /* OUT */,
+		 socklen_t *len /* OUT */);
+lc_err gsock_dial(struct gossip *g, const struct net_addr *to, const struct net_addr *from,
+		  int *fd /* OUT */, char *why, size_t whylen);
+int gsock_dial_error(struct gossip *g, int fd);
+bool gsock_local_ip(struct gossip *g, int fd, char *out /* OUT */, size_t n);
+void gsock_nodelay(struct gossip *g, int fd);
+ssize_t gsock_send(struct gossip *g, int fd, const void *p, size_t n);
+ssize_t gsock_recv(struct gossip *g, int fd, void *p, size_t n);
+void gsock_shutdown_wr(struct gossip *g, int fd);
+void gsock_close(struct gossip *g, int fd);
+
 /* ---- hashq (peer.c) ---- */
 lc_err hashq_init(struct hashq *q, size_t cap);
 void hashq_free(struct hashq *q);
@@ -235,7 +251,7 @@ static inline void hashq_clear(struct hashq *q) { q->head = q->len = 0; }
 /* ---- peer.c ---- */
 lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *sa,
 		struct peer **out /* OUT; the caller puts it in g->peers */);
-void peer_free(struct peer *p);
+void peer_free(struct gossip *g, struct peer *p);
 /* Queue a frame; a full output queue drops the peer (false). */
 bool peer_send(struct gossip *g, struct peer *p, const struct wire_msg *m);
 bool peer_send_raw(struct gossip *g, struct peer *p, uint8_t type, const uint8_t *payload,

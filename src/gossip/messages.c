@@ -116,7 +116,7 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 			/* A joined node that dialled us first (from the joined
 			 * address itself): our end is the address it reached. */
 			if (g->book[bi].joined &&
-			    !net_local_ip(p->fd, g->book[bi].local, sizeof(g->book[bi].local)))
+			    !gsock_local_ip(g, p->fd, g->book[bi].local, sizeof(g->book[bi].local)))
 				g->book[bi].local[0] = '\0';
 		}
 		seen = p->adv;

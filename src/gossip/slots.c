@@ -82,7 +82,7 @@ static size_t inbound_from(const struct gossip *g, const uint8_t ip16[16])
 }
 
 /* No room: say so in one write and close. */
-static void refuse_full(int fd, const char *why)
+static void refuse_full(struct gossip *g, int fd, const char *why)
 {
 	uint8_t storage[64];
 	struct buf b;
@@ -91,11 +91,11 @@ static void refuse_full(int fd, const char *why)
 	m.u.bye.code = BYE_FULL;
 	snprintf(m.u.bye.reason, sizeof(m.u.bye.reason), "%s", why);
 	if (wire_encode(&b, &m) == LC_OK) {
-		ssize_t r = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t r = gsock_send(g, fd, b.data, b.len);
 		(void)r;
 	}
-	shutdown(fd, SHUT_WR);
-	close(fd);
+	gsock_shutdown_wr(g, fd);
+	gsock_close(g, fd);
 }
 
 /*
@@ -112,7 +112,7 @@ void gossip_accept_all(struct gossip *g)
 	for (int k = 0; k < ACCEPT_BATCH; k++) {
 		struct sockaddr_storage ss;
 		socklen_t len;
-		int fd = guard_accept(g->guard, g->listen_fd, &ss, &len);
+		int fd = gsock_accept(g, g->listen_fd, &ss, &len);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				LOG_W(LOGM, "accept: %s", strerror(errno));
@@ -125,7 +125,7 @@ void gossip_accept_all(struct gossip *g)
 		if (v != GUARD_OK) {
 			LOG_D(LOGM, "refused %s: %s", ip,
 			      v == GUARD_BANNED ? "banned" : "connecting too often");
-			close(fd);
+			gsock_close(g, fd);
 			continue;
 		}
 		size_t mine;
@@ -133,13 +133,13 @@ void gossip_accept_all(struct gossip *g)
 		size_t pending = pending_in(g, ip16, &mine, &oldest);
 		if (mine >= PENDING_PER_IP) {
 			guard_strike(g->guard, ip16, "too many connections without a hello");
-			close(fd);
+			gsock_close(g, fd);
 			continue;
 		}
 		if (inbound_from(g, ip16) >= GOSSIP_INBOUND_PER_ADDR) {
 			LOG_D(LOGM, "refused %s: %d peers from that address already", ip,
 			      GOSSIP_INBOUND_PER_ADDR);
-			refuse_full(fd, "too many peers from this address");
+			refuse_full(g, fd, "too many peers from this address");
 			continue;
 		}
 		if (pending >= PENDING_IN_MAX)
@@ -150,10 +150,10 @@ void gossip_accept_all(struct gossip *g)
 		struct peer *p;
 		if (!gossip_adopt(g, fd, false, (struct sockaddr *)&ss, &p)) {
 			LOG_I(LOGM, "refused %s: %d connections already", ip, GOSSIP_MAX_CONNS);
-			refuse_full(fd, "full");
+			refuse_full(g, fd, "full");
 			continue;
 		}
-		net_tcp_nodelay(fd);
+		gsock_nodelay(g, fd);
 		LOG_D(LOGM, "accepted %s", p->addr);
 		gossip_send_hello(g, p);
 		peer_flush(g, p);
