@@ -139,7 +139,7 @@ void gossip_peer_gone(struct gossip *g, struct peer *p)
 		struct book_entry *e = &g->book[p->book];
 		if (e->self) {
 			e->peer = 0;   /* not a failure: never dialled again */
-		} else if (p->was_ready) {
+		} else if (p->was_ready && !p->said_full) {
 			/* Lost after it worked: try again soon. */
 			e->peer = 0;
 			e->fails = 0;
@@ -217,6 +217,8 @@ lc_err gossip_open(struct gossip **out, const struct gossip_cfg *cfg)
 		rc = rng_bytes(&g->nonce, sizeof(g->nonce));
 	if (!rc)
 		rc = rng_bytes(&g->group_key, sizeof(g->group_key));
+	if (!rc)
+		rc = rng_bytes(&g->rng, sizeof(g->rng));
 	struct net_addr at;
 	if (!rc)
 		rc = parse_bind(g, cfg->bind, cfg->port, &at);
@@ -345,6 +347,38 @@ static void sooner(int64_t *t, uint64_t at, uint64_t now)
 		*t = in;
 }
 
+/*
+ * Feelers: about every FEELER_MS (jittered), one connection past the
+ * outbound limit to an address of the book at random, whatever its
+ * backoff, kept FEELER_KEEP_MS (long enough for the hellos to show whose
+ * chain is better, and to sync).  Outbound slots full of one side of a
+ * healed partition never dial the other side; a feeler does, within
+ * seconds, and one node crossing is enough for both chains to meet.
+ */
+static void feel(struct gossip *g, uint64_t now)
+{
+	if (g->max_outbound <= 0)
+		return;
+	if (!g->t_feeler)
+		g->t_feeler = now + FEELER_MS / 2 + g_rand(g) % FEELER_MS;
+	if (now < g->t_feeler)
+		return;
+	g->t_feeler = now + FEELER_MS / 2 + g_rand(g) % FEELER_MS;
+	for (size_t i = 0; i < g->n_peers; i++)
+		if (g->peers[i]->feeler && g->peers[i]->st != PS_DEAD)
+			return;   /* one at a time */
+	if (gossip_learned_room(g))
+		return;       /* the ordinary dialling has room */
+	int bi = book_feeler(g);
+	if (bi < 0)
+		return;
+	gossip_dial(g, bi);
+	struct book_entry *e = &g->book[bi];
+	for (size_t i = 0; e->peer && i < g->n_peers; i++)
+		if (g->peers[i]->id == e->peer)
+			g->peers[i]->feeler = true;
+}
+
 int gossip_tick(struct gossip *g)
 {
 	g->busy++;
@@ -361,7 +395,12 @@ int gossip_tick(struct gossip *g)
 			}
 			break;
 		case PS_READY:
-			if (now - p->t_rx >= IDLE_MS) {
+			if (p->feeler && now - p->t_start >= FEELER_KEEP_MS && !p->syncing) {
+				if (gossip_learned_room(g))
+					p->feeler = false;   /* a slot is free: it stays */
+				else
+					peer_bye(g, p, BYE_FULL, "feeler connection done");
+			} else if (now - p->t_rx >= IDLE_MS) {
 				peer_bye(g, p, BYE_TIMEOUT, "idle");
 			} else if (peer_pending(p) && now - p->t_tx >= WRITE_STALL_MS) {
 				peer_close(g, p, LOG_INFO, "not reading");
@@ -400,6 +439,7 @@ int gossip_tick(struct gossip *g)
 			break;
 		gossip_dial(g, bi);
 	}
+	feel(g, now);
 	sync_pick(g);
 	service(g);
 
@@ -422,7 +462,11 @@ int gossip_tick(struct gossip *g)
 		}
 		if (p->st == PS_CLOSING)
 			sooner(&t, p->t_close + LINGER_MS, now);
+		if (p->feeler && p->st == PS_READY)
+			sooner(&t, p->t_start + FEELER_KEEP_MS, now);
 	}
+	if (g->max_outbound > 0 && g->t_feeler && !gossip_learned_room(g))
+		sooner(&t, g->t_feeler, now);
 	for (int i = 0; i < BOOK_MAX; i++)
 		if (g->book[i].used && g->book[i].resolving)
 			sooner(&t, g->book[i].t_dial + HANDSHAKE_MS, now);

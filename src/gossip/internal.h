@@ -82,7 +82,14 @@ _Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 #define JOINED_BACKOFF_MAX_MS 30000 /* a joined address is tried at least this often */
-#define LEARNED_MAX_FAILS 10        /* a learned address is forgotten after this */
+#define LEARNED_MAX_FAILS 10        /* a learned address is forgotten after this ... */
+#define PROVEN_MAX_FAILS 60         /* ... one that reached a node of ours, after this */
+#define PROVEN_BACKOFF_MAX_MS 60000 /* and it is tried at least this often */
+#define BOOK_PER_GROUP 16           /* learned addresses kept per network group */
+#define FEELER_MS 15000             /* a feeler dial, past the outbound limit, about
+				     * this often (jittered) */
+#define FEELER_KEEP_MS 20000        /* a feeler is let go after this, unless syncing
+				     * or an outbound slot is free for it */
 
 #define BOOK_MAX 256
 
@@ -166,6 +173,9 @@ struct peer {
 	uint8_t known[KNOWN_MAX][32];    /* ring of hashes it has */
 	size_t known_n, known_pos;
 	bool asked_peers;
+	bool feeler;                     /* dialled past the outbound limit to probe
+					  * the book (FEELER_MS) */
+	bool said_full;                  /* it said goodbye with BYE_FULL */
 };
 
 struct book_entry {
@@ -179,6 +189,8 @@ struct book_entry {
 	unsigned fails;                  /* consecutive failed attempts */
 	uint64_t next_try;               /* monotonic ms */
 	uint64_t peer;                   /* connected peer's id, or 0 */
+	bool has_group;                  /* numeric: its network group is known */
+	uint8_t group[16];
 	uint64_t resolving;              /* its name is being looked up: the
 					  * request's tag, else 0 */
 	uint64_t t_dial;                 /* when the attempt began (monotonic ms) */
@@ -218,6 +230,8 @@ struct gossip {
 	struct book_entry book[BOOK_MAX];
 	struct guard *guard;             /* bans, strikes, connection rates */
 	uint64_t group_key;              /* keys the netgroup order eviction protects by */
+	uint64_t rng;                    /* xorshift state: which address to dial */
+	uint64_t t_feeler;               /* next feeler dial (monotonic ms) */
 };
 
 uint64_t g_now(const struct gossip *g);
@@ -296,6 +310,8 @@ void gossip_send_hello(struct gossip *g, struct peer *p);
 void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *h);
 void gossip_on_bye(struct gossip *g, struct peer *p, uint8_t code, const char *reason);
 void gossip_on_getpeers(struct gossip *g, struct peer *p);
+/* Goodbye for want of room, with other addresses to try first (PEERS). */
+void gossip_full_bye(struct gossip *g, struct peer *p, const char *reason);
 void gossip_on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m);
 void gossip_on_record(struct gossip *g, struct peer *p, const struct wire_msg *m);
 void gossip_on_block(struct gossip *g, struct peer *p, struct wire_msg *m);
@@ -352,11 +368,18 @@ void sync_locator(const struct gossip *g, uint8_t out[WIRE_LOCATOR_MAX][32], siz
 /* Find or add; -1 when the book is full.  joined upgrades an entry. */
 int book_add(struct gossip *g, const char *addr, bool joined);
 int book_find(const struct gossip *g, const char *addr);
+/* Does the book hold BOOK_PER_GROUP learned addresses of addr's group? */
+bool book_group_full(const struct gossip *g, const char *addr);
 void book_failed(struct gossip *g, int i, uint64_t now);
 void book_connected(struct gossip *g, int i, uint64_t peer_id);
 /* Next entry to dial now: joined ones first (regardless of the outbound
- * limit), then remembered ones, then learned ones. */
+ * limit), then remembered ones, then learned ones; within a rank, one at
+ * random of a network group no outbound peer is in, else any at random. */
 int book_next_dial(struct gossip *g, uint64_t now, bool learned_ok);
+/* A feeler's target: a learned or remembered entry not connected, whatever
+ * its backoff, at random, of an unconnected group if any; -1 none. */
+int book_feeler(struct gossip *g);
+uint64_t g_rand(struct gossip *g);
 /* Milliseconds until the next entry is due (for gossip_tick), or -1. */
 int64_t book_next_due(const struct gossip *g, uint64_t now, bool learned_ok);
 /* Numeric IP text and 16-byte form of a socket address. */

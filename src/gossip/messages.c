@@ -147,10 +147,18 @@ void gossip_on_bye(struct gossip *g, struct peer *p, uint8_t code, const char *r
 	snprintf(why, sizeof(why), "said goodbye: %s (%s)", wire_bye_name(code), reason);
 	if (code == BYE_SELF && p->book >= 0)
 		g->book[p->book].self = true;
+	p->said_full = code == BYE_FULL;
 	peer_close(g, p, LOG_INFO, why);
 }
 
 /* ---- addresses ---- */
+
+void gossip_full_bye(struct gossip *g, struct peer *p, const char *reason)
+{
+	/* Its GETPEERS may still be on its way: this answers it. */
+	gossip_on_getpeers(g, p);
+	peer_bye(g, p, BYE_FULL, reason);
+}
 
 void gossip_on_getpeers(struct gossip *g, struct peer *p)
 {
@@ -183,7 +191,8 @@ void gossip_on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m)
 		if (!net_ip_numeric(host))
 			continue;
 		ip_port_fmt(canon, sizeof(canon), host, port);
-		if (book_find(g, canon) < 0 && book_add(g, canon, false) >= 0)
+		if (book_find(g, canon) < 0 && !book_group_full(g, canon) &&
+		    book_add(g, canon, false) >= 0)
 			added++;
 	}
 	if (added)

@@ -9,7 +9,10 @@
  * inbound peer, after protecting a few of distinct groups, the last to
  * bring useful blocks and records, and the older half, from the group that
  * holds the most connections (evict()).  Holding slots therefore takes many
- * groups and long, useful connections, not many sockets.
+ * groups and long, useful connections, not many sockets.  Whoever is turned
+ * away (or evicted) after its hello is first given other addresses to try
+ * (gossip_full_bye), so a newcomer that knew only this node is not left
+ * knocking on it.
  */
 #include "gossip/internal.h"
 
@@ -30,7 +33,7 @@ static size_t outbound_live(const struct gossip *g)
 	size_t out = 0;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct peer *p = g->peers[i];
-		out += p->outbound && p->st != PS_DEAD && p->st != PS_CLOSING;
+		out += p->outbound && !p->feeler && p->st != PS_DEAD && p->st != PS_CLOSING;
 	}
 	return out;
 }
@@ -326,7 +329,7 @@ bool gossip_admit_inbound(struct gossip *g, struct peer *p)
 		group += memcmp(q->group, p->group, 16) == 0;
 	}
 	if (addr >= GOSSIP_INBOUND_PER_ADDR) {
-		peer_bye(g, p, BYE_FULL, "too many peers from this address");
+		gossip_full_bye(g, p, "too many peers from this address");
 		return false;
 	}
 	struct peer *victim;
@@ -337,14 +340,14 @@ bool gossip_admit_inbound(struct gossip *g, struct peer *p)
 	else
 		return true;
 	if (!victim) {
-		peer_bye(g, p, BYE_FULL, "full");
+		gossip_full_bye(g, p, "full");
 		return false;
 	}
 	char gs[64];
 	guard_group_str(p->group, gs, sizeof(gs));
 	LOG_I(LOGM, "peer %s: evicted for %s of %s (%s)", victim->addr, p->addr, gs,
 	      group >= GOSSIP_INBOUND_PER_GROUP ? "that group is full" : "inbound slots full");
-	peer_bye(g, victim, BYE_FULL, "evicted for a newcomer");
+	gossip_full_bye(g, victim, "evicted for a newcomer");
 	return true;
 }
 
