@@ -52,3 +52,36 @@ TEST_T(sim_200_nodes_nobody_stranded_and_a_split_heals, 600)
 	CHECK_INT(r.heal_ms, <=, 30000);
 	CHECK_INT(r.stranded_heal, ==, 0);
 }
+
+static bool all_have_two_peers(struct sim *s, void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < sim_nodes(s); i++)
+		if (gossip_peer_count(sim_node(s, i)->g) < 2)
+			return false;
+	return true;
+}
+
+/* Sixty nodes that know only node 0: past its inbound slots it turns
+ * newcomers away (or evicts), each time with other addresses first, so
+ * every one of them ends with peers of its own and node 0 is not left
+ * holding everyone. */
+TEST_T(sim_a_full_node_hands_out_addresses_and_nobody_is_left_knocking, 120)
+{
+	struct sim_cfg cfg = { .nodes = 60, .seed = 11 };
+	struct sim *s;
+	sim_open(&s, &cfg);
+	sim_start(s, 0, -1);
+	for (size_t i = 1; i < 60; i++) {
+		sim_start(s, i, 0);
+		sim_run(s, 100);
+	}
+	int64_t took = sim_run_until(s, all_have_two_peers, NULL, 500, 120000);
+	fprintf(stderr, "    every node had two peers %lld ms after the last joined\n",
+		(long long)took);
+	CHECK(took >= 0);
+	CHECK_INT(gossip_peer_count(sim_node(s, 0)->g), <=, GOSSIP_MAX_PEERS + 1);
+	gn_mine(sim_node(s, 5), 1, NULL, 0, true, NULL);
+	CHECK(sim_run_until(s, sim_converged, NULL, 100, 30000) >= 0);
+	sim_close(s);
+}
