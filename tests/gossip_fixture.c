@@ -395,7 +395,7 @@ bool gn_raw_next(struct gn_raw *r, struct wire_msg *m)
 		return false;
 	CHECK_OK(wire_decode(m, r->in.data + WIRE_PREFIX, flen - WIRE_PREFIX));
 	if (m->type == WIRE_INV || m->type == WIRE_GETBLOCKS || m->type == WIRE_GETDATA ||
-	    m->type == WIRE_NOTFOUND) {
+	    m->type == WIRE_NOTFOUND || m->type == WIRE_RECINV || m->type == WIRE_GETREC) {
 		/* Copy the hashes out before the buffer moves. */
 		static uint8_t keep[WIRE_INV_MAX * 32];
 		memcpy(keep, m->u.hashes.h, m->u.hashes.n * 32);

@@ -125,6 +125,8 @@ void gossip_frame(struct gossip *g, struct peer *p, const uint8_t *body, size_t 
 		case WIRE_NOTFOUND: sync_on_notfound(g, p, &m->u.hashes); break;
 		case WIRE_BLOCK: gossip_on_block(g, p, m); break;
 		case WIRE_RECORD: gossip_on_record(g, p, m); break;
+		case WIRE_RECINV: rec_on_recinv(g, p, &m->u.hashes); break;
+		case WIRE_GETREC: rec_on_getrec(g, p, &m->u.hashes); break;
 		}
 	}
 	wire_msg_free(m);
@@ -134,6 +136,7 @@ void gossip_frame(struct gossip *g, struct peer *p, const uint8_t *body, size_t 
 void gossip_peer_gone(struct gossip *g, struct peer *p)
 {
 	sync_peer_gone(g, p);
+	rec_peer_gone(g, p);
 	hashq_clear(&p->serve);
 	if (p->book >= 0 && g->book[p->book].used && g->book[p->book].peer == p->id) {
 		struct book_entry *e = &g->book[p->book];
@@ -266,6 +269,7 @@ void gossip_close(struct gossip *g)
 		peer_free(g, g->peers[i]);
 	if (g->listen_fd >= 0)
 		gsock_close(g, g->listen_fd);
+	rec_free(g);
 	guard_close(g->guard);
 	free(g);
 }
@@ -420,6 +424,7 @@ int gossip_tick(struct gossip *g)
 		}
 	}
 	sync_tick(g, now);
+	rec_tick(g, now);
 	for (int i = 0; i < BOOK_MAX; i++) {
 		struct book_entry *e = &g->book[i];
 		if (e->used && e->resolving && now - e->t_dial >= HANDSHAKE_MS) {
@@ -465,6 +470,9 @@ int gossip_tick(struct gossip *g)
 		if (p->feeler && p->st == PS_READY)
 			sooner(&t, p->t_start + FEELER_KEEP_MS, now);
 	}
+	for (size_t i = 0; i < RECWANT_MAX; i++)
+		if (g->recwant[i].peer)
+			sooner(&t, g->recwant[i].t + RECREQ_MS, now);
 	if (g->max_outbound > 0 && g->t_feeler && !gossip_learned_room(g))
 		sooner(&t, g->t_feeler, now);
 	for (int i = 0; i < BOOK_MAX; i++)
@@ -500,19 +508,17 @@ void gossip_announce_block(struct gossip *g, const uint8_t hash[32])
 
 void gossip_announce_record(struct gossip *g, const struct record *r)
 {
-	struct wire_msg *m = malloc(sizeof(*m));
-	if (!m)
+	uint8_t id[32];
+	if (record_id(r, id) != LC_OK)
 		return;
-	m->type = WIRE_RECORD;
-	m->u.record = *r;
 	g->busy++;
+	rec_relay(g, NULL, r, id);
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
-		if (p->st == PS_READY && peer_send(g, p, m))
+		if (p->st == PS_READY && peer_pending(p))
 			peer_flush(g, p);
 	}
 	g->busy--;
-	free(m);
 }
 
 void gossip_resume_sync(struct gossip *g)

@@ -93,6 +93,13 @@ _Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
 
 #define BOOK_MAX 256
 
+/* Records relayed by inventory (records.c). */
+#define RECCACHE_MAX 128            /* records held to answer GETREC */
+#define RECWANT_MAX 256             /* record ids asked for, not yet come */
+#define RECWANT_PER_PEER 64         /* of them, asked of one peer */
+#define RECREQ_MS 4000              /* a GETREC unanswered this long: ask another */
+#define RECKNOWN_MAX 128            /* record ids a peer is known to have */
+
 /* A bounded FIFO of block hashes. */
 struct hashq {
 	uint8_t (*h)[32];
@@ -176,6 +183,21 @@ struct peer {
 	bool feeler;                     /* dialled past the outbound limit to probe
 					  * the book (FEELER_MS) */
 	bool said_full;                  /* it said goodbye with BYE_FULL */
+	uint8_t (*recknown)[32];         /* ring of RECKNOWN_MAX record ids it has */
+	size_t recknown_n, recknown_pos;
+	unsigned rec_asked;              /* record ids asked of it, not yet come */
+};
+
+struct rec_cached {
+	uint8_t id[32];
+	uint8_t *raw;                    /* wire form, or NULL */
+	size_t len;
+};
+
+struct rec_want {
+	uint8_t id[32];
+	uint64_t peer;                   /* asked of (0: free slot) */
+	uint64_t t;                      /* when */
 };
 
 struct book_entry {
@@ -232,6 +254,9 @@ struct gossip {
 	uint64_t group_key;              /* keys the netgroup order eviction protects by */
 	uint64_t rng;                    /* xorshift state: which address to dial */
 	uint64_t t_feeler;               /* next feeler dial (monotonic ms) */
+	struct rec_cached reccache[RECCACHE_MAX];   /* a ring */
+	size_t reccache_pos;
+	struct rec_want recwant[RECWANT_MAX];
 };
 
 uint64_t g_now(const struct gossip *g);
@@ -290,6 +315,8 @@ bool peer_charge(struct gossip *g, struct peer *p);
 /* One unsolicited block; false (and banned) when over the allowance. */
 bool peer_charge_unsolicited(struct gossip *g, struct peer *p);
 void peer_learn(struct peer *p, const uint8_t h[32]);
+void peer_learn_rec(struct peer *p, const uint8_t id[32]);
+bool peer_knows_rec(const struct peer *p, const uint8_t id[32]);
 bool peer_knows(const struct peer *p, const uint8_t h[32]);
 static inline bool peer_alive(const struct peer *p) { return p->st != PS_DEAD; }
 
@@ -315,6 +342,21 @@ void gossip_full_bye(struct gossip *g, struct peer *p, const char *reason);
 void gossip_on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m);
 void gossip_on_record(struct gossip *g, struct peer *p, const struct wire_msg *m);
 void gossip_on_block(struct gossip *g, struct peer *p, struct wire_msg *m);
+
+/* ---- records.c ---- */
+/* A new pending record (from p, or ours when p is NULL): kept to serve,
+ * announced by id to the peers not known to have it. */
+void rec_relay(struct gossip *g, struct peer *from, const struct record *r,
+	       const uint8_t id[32]);
+/* A RECORD with this id came from p (asked for or not). */
+void rec_arrived(struct gossip *g, struct peer *p, const uint8_t id[32]);
+void rec_on_recinv(struct gossip *g, struct peer *p, const struct wire_hashes *h);
+void rec_on_getrec(struct gossip *g, struct peer *p, const struct wire_hashes *h);
+/* Requests unanswered past RECREQ_MS go to another announcer. */
+void rec_tick(struct gossip *g, uint64_t now);
+/* p left: what it was asked for goes to another announcer at the next tick. */
+void rec_peer_gone(struct gossip *g, struct peer *p);
+void rec_free(struct gossip *g);
 
 /* ---- slots.c ---- */
 /* May a learned (or remembered) address be dialled now? */

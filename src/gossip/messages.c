@@ -222,15 +222,19 @@ static void on_bad_signature(struct gossip *g, struct peer *p, const struct reco
 
 void gossip_on_record(struct gossip *g, struct peer *p, const struct wire_msg *m)
 {
+	uint8_t id[32];
+	if (record_id(&m->u.record, id) != LC_OK) {
+		peer_misbehaved(g, p, "a record whose id cannot be computed");
+		return;
+	}
+	rec_arrived(g, p, id);
 	lc_err rc = g->cfg.host.on_record(g->cfg.host.ctx, &m->u.record,
 					  gossip_source(p->ip16));
+	if (!peer_alive(p))
+		return;
 	if (rc == LC_OK) {
 		p->t_record = g_now(g);
-		for (size_t i = 0; i < g->n_peers; i++) {
-			struct peer *q = g->peers[i];
-			if (q != p && q->st == PS_READY)
-				peer_send(g, q, m);
-		}
+		rec_relay(g, p, &m->u.record, id);
 	} else if (rc == LC_ERR_BADSIG) {
 		on_bad_signature(g, p, &m->u.record);
 	} else if (rc != LC_ERR_EXISTS) {

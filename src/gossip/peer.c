@@ -104,6 +104,8 @@ lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *
 		rc = hashq_init(&p->serve, SERVE_MAX);
 	if (!rc && !(p->sent = calloc(SERVED_RING, 32)))
 		rc = LC_ERR_NOMEM;
+	if (!rc && !(p->recknown = calloc(RECKNOWN_MAX, 32)))
+		rc = LC_ERR_NOMEM;
 	if (rc) {
 		peer_free(g, p);
 		return rc;
@@ -144,6 +146,7 @@ void peer_free(struct gossip *g, struct peer *p)
 	hashq_free(&p->want);
 	hashq_free(&p->inflight);
 	free(p->sent);
+	free(p->recknown);
 	hashq_free(&p->serve);
 	free(p);
 }
@@ -367,6 +370,24 @@ void peer_learn(struct peer *p, const uint8_t h[32])
 	p->known_pos = (p->known_pos + 1) % KNOWN_MAX;
 	if (p->known_n < KNOWN_MAX)
 		p->known_n++;
+}
+
+void peer_learn_rec(struct peer *p, const uint8_t id[32])
+{
+	if (peer_knows_rec(p, id))
+		return;
+	memcpy(p->recknown[p->recknown_pos], id, 32);
+	p->recknown_pos = (p->recknown_pos + 1) % RECKNOWN_MAX;
+	if (p->recknown_n < RECKNOWN_MAX)
+		p->recknown_n++;
+}
+
+bool peer_knows_rec(const struct peer *p, const uint8_t id[32])
+{
+	for (size_t i = 0; i < p->recknown_n; i++)
+		if (memcmp(p->recknown[i], id, 32) == 0)
+			return true;
+	return false;
 }
 
 bool peer_knows(const struct peer *p, const uint8_t h[32])

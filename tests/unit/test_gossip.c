@@ -162,7 +162,8 @@ TEST(wire_round_trip_every_type)
 		{ WIRE_INV, WIRE_INV_MAX, INV_REPLY | INV_MORE }, { WIRE_INV, 0, 0 },
 		{ WIRE_INV, 1, 0 }, { WIRE_GETBLOCKS, WIRE_LOCATOR_MAX, 0 },
 		{ WIRE_GETBLOCKS, 1, 0 }, { WIRE_GETDATA, WIRE_GETDATA_MAX, 0 },
-		{ WIRE_NOTFOUND, 3, 0 },
+		{ WIRE_NOTFOUND, 3, 0 }, { WIRE_RECINV, WIRE_RECINV_MAX, 0 },
+		{ WIRE_RECINV, 1, 0 }, { WIRE_GETREC, WIRE_GETREC_MAX, 0 },
 	};
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		m->type = lists[i].type;
@@ -277,6 +278,16 @@ TEST(wire_rejects_bad_prefixes_types_and_bounds)
 	big[0] = WIRE_NOTFOUND;
 	big[1] = WIRE_GETDATA_MAX + 1;
 	CHECK_ERR(wire_decode(m, big, 2 + 32 * (WIRE_GETDATA_MAX + 1)), LC_ERR_TOOBIG);
+	big[0] = WIRE_RECINV;
+	big[1] = WIRE_RECINV_MAX + 1;
+	CHECK_ERR(wire_decode(m, big, 2 + 32 * (WIRE_RECINV_MAX + 1)), LC_ERR_TOOBIG);
+	big[1] = 0;
+	CHECK_ERR(wire_decode(m, big, 2), LC_ERR_TOOBIG);
+	big[0] = WIRE_GETREC;
+	big[1] = WIRE_GETREC_MAX + 1;
+	CHECK_ERR(wire_decode(m, big, 2 + 32 * (WIRE_GETREC_MAX + 1)), LC_ERR_TOOBIG);
+	big[1] = 1;   /* one id, a byte short */
+	CHECK_ERR(wire_decode(m, big, 2 + 31), LC_ERR_TRUNCATED);
 	uint8_t peers[] = { WIRE_PEERS, WIRE_PEERS_MAX + 1 };
 	CHECK_ERR(wire_decode(m, peers, sizeof(peers)), LC_ERR_TOOBIG);
 	uint8_t bad_addr[] = { WIRE_PEERS, 1, 4, 'x', 'y', ':', '0' };
