@@ -753,6 +753,16 @@ size_t sim_register(struct sim *s, size_t i)
 	return r;
 }
 
+const struct record *sim_reg_record(const struct sim *s, size_t r)
+{
+	return &s->regs[r].rec;
+}
+
+uint64_t sim_bytes(const struct sim *s)
+{
+	return s->bytes;
+}
+
 /* ---- metrics ---- */
 
 static size_t total_reorgs(const struct sim *s)

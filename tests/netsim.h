@@ -74,6 +74,10 @@ int64_t sim_run_until(struct sim *s, bool (*pred)(struct sim *s, void *arg), voi
  * its pool holds then (as the node's miner does: only a node with records
  * of its own waiting mines).  Returns the registration's index. */
 size_t sim_register(struct sim *s, size_t i);
+/* The record of registration r. */
+const struct record *sim_reg_record(const struct sim *s, size_t r);
+/* Bytes sent by every node since sim_stats_reset. */
+uint64_t sim_bytes(const struct sim *s);
 
 /* ---- metrics ---- */
 struct sim_stats {
