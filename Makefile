@@ -201,8 +201,19 @@ $(BENCH_BIN): $(wildcard bench/*.c) $(wildcard bench/*.h) $(LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(wildcard bench/*.c) $(LIB) $(LIBS)
 
 # Benchmarks: medians, each against a baseline measured in the same run.
-bench: $(BENCH_BIN) $(BUILD)/$(PROG)
-	$(BENCH_BIN) --bin $(BUILD)/$(PROG)
+# The Tox comparison: a program of its own (bench/tox/), built only when
+# libtoxcore-dev is installed; nothing else links libtoxcore.
+TOX_BENCH := $(BUILD)/bench/bench_tox
+HAVE_TOX = $(shell $(PKG_CONFIG) --exists toxcore 2>/dev/null && echo yes)
+
+$(TOX_BENCH): bench/tox/bench_tox.c
+	$(call say,CCLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags toxcore) $(ALL_LDFLAGS) -o $@ $< \
+		$(shell $(PKG_CONFIG) --libs toxcore)
+
+bench: $(BENCH_BIN) $(BUILD)/$(PROG) $(if $(HAVE_TOX),$(TOX_BENCH))
+	$(BENCH_BIN) --bin $(BUILD)/$(PROG) $(if $(HAVE_TOX),--tox $(TOX_BENCH))
 
 # The network simulator's standard run at 1,000 nodes (tests/netsim.h):
 # propagation, bytes and reorganisations per registration, stranded nodes,

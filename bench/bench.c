@@ -37,6 +37,8 @@
 
 static int rounds = 5;
 static const char *bin = "./ledgerchat";
+static const char *tox_bin;   /* --tox: bench_tox (built when libtoxcore-dev is there) */
+struct ours ours_figures = { -1, -1, -1, -1 };
 
 void print_row(const struct row *r)
 {
@@ -436,6 +438,7 @@ static void bench_rss(const char *full_dir, const char *empty_dir)
 	struct row row = { "node RSS holding 10,000 names", "MB", full / 1024.0,
 			   empty / 1024.0, "empty node", false };
 	print_row(&row);
+	ours_figures.idle_mb = empty / 1024.0;
 }
 
 /* ---- the kiosk ---- */
@@ -676,6 +679,33 @@ static void bench_ui_rss(const char *dir, const char *headless_dir)
 	print_row(&row);
 }
 
+/* The same rows through Tox's public interface (bench/tox/bench_tox.c, a
+ * program of its own so nothing else links libtoxcore), ours as baseline. */
+static void bench_tox(void)
+{
+	if (!tox_bin) {
+		printf("| Tox comparison: skipped: libtoxcore-dev is not installed "
+		       "(pkg-config toxcore) |\n");
+		return;
+	}
+	char a[4][32];
+	snprintf(a[0], sizeof(a[0]), "%.3f", ours_figures.connect_ms);
+	snprintf(a[1], sizeof(a[1]), "%.1f", ours_figures.rate);
+	snprintf(a[2], sizeof(a[2]), "%.1f", ours_figures.rtt_us);
+	snprintf(a[3], sizeof(a[3]), "%.2f", ours_figures.idle_mb);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(tox_bin, tox_bin, "--connect-ms", a[0], "--rate", a[1], "--rtt-us", a[2],
+		      "--idle-mb", a[3], (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		printf("| Tox comparison: failed (%s) |\n", tox_bin);
+}
+
 int main(int argc, char **argv)
 {
 	bool chat_only = false;   /* --chat: only the session rows, to iterate on them */
@@ -686,6 +716,8 @@ int main(int argc, char **argv)
 			bin = argv[++i];
 		else if (strcmp(argv[i], "--chat") == 0)
 			chat_only = true;
+		else if (strcmp(argv[i], "--tox") == 0 && i + 1 < argc)
+			tox_bin = argv[++i];
 	}
 	char dir[] = "/tmp/lcbench.XXXXXX";
 	if (!mkdtemp(dir)) {
@@ -733,6 +765,7 @@ int main(int argc, char **argv)
 	snprintf(kiosk_dir, sizeof(kiosk_dir), "%s/kiosk", dir);
 	snprintf(headless_dir, sizeof(headless_dir), "%s/headless", dir);
 	bench_ui_rss(kiosk_dir, headless_dir);
+	bench_tox();
 	chain_free(&c);
 	rm_rf(dir);
 	return 0;

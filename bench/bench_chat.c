@@ -365,6 +365,7 @@ static void rows_handshake(struct duo *d, struct bare_tls *b)
 			 median(ours, HANDSHAKES) * 1000, median(bare, HANDSHAKES) * 1000,
 			 "bare wolfSSL mTLS", false };
 	print_row(&r);
+	ours_figures.connect_ms = r.value;
 }
 
 static bool both_up(void *arg)
@@ -407,6 +408,7 @@ static void rows_messages(struct duo *d, struct bare_tls *b, int rounds)
 	}
 	double base = median(bare, rounds);
 	engine_rate = median(ours, rounds);
+	ours_figures.rate = engine_rate;
 	struct row r1 = { "chat 100-B msgs, acked, stored both sides", "msg/s",
 			  engine_rate, base, "bare TLS 100-B rec/s", true };
 	print_row(&r1);
@@ -428,6 +430,7 @@ static void rows_messages(struct duo *d, struct bare_tls *b, int rounds)
 	struct row r2 = { "chat round trip p50, send to ack", "us",
 			  percentile(lo, PINGS, 50) * 1e6, percentile(lb, PINGS, 50) * 1e6,
 			  "bare TLS ping-pong", false };
+	ours_figures.rtt_us = r2.value;
 	print_row(&r2);
 	struct row r3 = { "chat round trip p99, send to ack", "us",
 			  percentile(lo, PINGS, 99) * 1e6, percentile(lb, PINGS, 99) * 1e6,
