@@ -1429,3 +1429,43 @@ TEST_T(remembered_addresses_are_dialled_up_to_the_outbound_limit, 30)
 	gn_close(&b);
 	gn_close(&c);
 }
+
+/* Diversity cannot be used to fill the book: of the addresses one peer
+ * gives, at most BOOK_PER_GROUP per network group are kept; addresses of
+ * other groups still are. */
+TEST_T(the_book_keeps_at_most_16_learned_addresses_per_group, 30)
+{
+	struct gn a;
+	struct gn_opts none = { .max_outbound = -1 };   /* learn, do not dial */
+	gn_open(&a, "127.0.57.1", &none);
+	struct gn *v[1] = { &a };
+	struct gn_raw r;
+	raw_hello(&r, "127.0.57.2", &a, 77);
+	struct wire_msg *m = malloc(sizeof(*m));
+	CHECK(m != NULL);
+	struct gn_wait_frame wf = { &r, m, WIRE_GETPEERS };
+	CHECK(gn_drive(v, 1, gn_pred_frame, &wf, 5000));
+	m->type = WIRE_PEERS;
+	m->u.peers.n = WIRE_PEERS_MAX;
+	for (size_t i = 0; i < WIRE_PEERS_MAX; i++) {
+		if (i < 40)   /* one /24 */
+			snprintf(m->u.peers.addr[i], sizeof(m->u.peers.addr[i]), "10.9.9.%zu:47700",
+				 i + 1);
+		else          /* a /24 each */
+			snprintf(m->u.peers.addr[i], sizeof(m->u.peers.addr[i]), "10.%zu.1.1:47700",
+				 i + 20);
+	}
+	gn_raw_send_msg(&r, m);
+	gn_drive(v, 1, NULL, NULL, 300);
+	static struct gossip_addr_info k[256];
+	size_t n = gossip_known(a.g, k, 256), crowd = 0, others = 0;
+	for (size_t i = 0; i < n; i++) {
+		crowd += strncmp(k[i].addr, "10.9.9.", 7) == 0;
+		others += strncmp(k[i].addr, "10.9.9.", 7) != 0 && strncmp(k[i].addr, "10.", 3) == 0;
+	}
+	CHECK_INT(crowd, ==, BOOK_PER_GROUP);
+	CHECK_INT(others, ==, WIRE_PEERS_MAX - 40);
+	free(m);
+	gn_raw_close(&r);
+	gn_close(&a);
+}
