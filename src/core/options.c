@@ -543,7 +543,7 @@ void options_print_help(const char *prog, const struct options *d)
 "  send NAME TEXT          queue a message (works while NAME is offline; held\n"
 "                          while NAME's key change is not accepted)\n"
 "  send --batch            lines \"NAME TEXT\" from stdin, sent over one\n"
-"                          connection with many requests in flight; prints\n"
+"                          connection, up to 256 per request; prints\n"
 "                          \"sent: N queued, N failed\" (--json: one result per\n"
 "                          line, in order); exit 1 if any failed\n"
 "  history NAME [--limit N]   messages with NAME: id, from, time, text, status\n"

@@ -4,10 +4,12 @@
  *
  * Reads lines "NAME TEXT" from stdin (NAME, one space, the rest of the line
  * is the text; an empty line or one without text is a usage error for that
- * line and ends the batch before anything more is sent).  Up to
- * BATCH_WINDOW requests are in flight at once: the protocol answers each
- * request line with one reply line, in order, so the replies are matched
- * to the input by position.  Without --json it prints one summary line;
+ * line and ends the batch before anything more is sent).  Lines go in
+ * groups of up to CTL_SEND_BATCH_MAX (and BATCH_BYTES of text) as one
+ * request, send {messages: [...]}, which the node takes in one call; up to
+ * BATCH_WINDOW requests are in flight at once.  The protocol answers each
+ * request line with one reply line, in order, and each reply lists one
+ * result per message, so results are matched to the input by position.  Without --json it prints one summary line;
  * with --json one result object per input line, in order (the failures as
  * {"line": N, "error": "..."}).  Exit status: 0 when every send was
  * queued, 1 when any failed (each failure also on stderr), 2 for bad input.
@@ -28,15 +30,20 @@
 #include "util/clock.h"
 #include "util/net.h"
 
-#define BATCH_WINDOW 256            /* requests sent and not yet answered */
+#define BATCH_WINDOW 4              /* requests sent and not yet answered */
 #define BATCH_TEXT_MAX 4096
+#define BATCH_BYTES (40 * 1024)     /* text per request: well under CTL_REQUEST_MAX */
 
 struct batch {
 	int fd;
 	struct buf out;                 /* request lines not yet written */
 	size_t out_off;
 	struct buf in;                  /* reply bytes not yet taken */
-	size_t sent, answered, failed;
+	size_t sent, answered, failed;  /* messages */
+	size_t reqs_sent, reqs_answered;
+	size_t *req_count;              /* messages per request in flight, a ring */
+	json_t *group;                  /* messages not yet sent */
+	size_t group_bytes;
 	bool json;
 	uint64_t deadline;              /* moved on by every reply */
 	int timeout_ms;
@@ -59,22 +66,47 @@ static bool queue_line(struct batch *b, char *line, size_t lineno, char *err, si
 			 BATCH_TEXT_MAX);
 		return false;
 	}
-	json_t *args = json_pack("{s:s,s:s}", "name", line, "text", sp + 1);
-	if (!args) {
+	json_t *msg = json_pack("{s:s,s:s}", "name", line, "text", sp + 1);
+	if (!msg) {
 		snprintf(err, errlen, "line %zu: NAME or TEXT is not valid UTF-8", lineno);
 		return false;
 	}
-	size_t len;
-	char *req = ctl_request_encode(CTL_CMD_SEND, args, &len);
-	json_decref(args);
-	if (!req || buf_append(&b->out, req, len) != LC_OK) {
-		free(req);
+	if (!b->group)
+		b->group = json_array();
+	if (!b->group || json_array_append_new(b->group, msg)) {
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	free(req);
+	b->group_bytes += strlen(sp + 1) + strlen(line) + 32;
 	b->sent++;
 	return true;
+}
+
+/* The group so far as one request (nothing when it is empty). */
+static bool flush_group(struct batch *b)
+{
+	if (!b->group || json_array_size(b->group) == 0)
+		return true;
+	size_t k = json_array_size(b->group);
+	json_t *args = json_pack("{s:o}", "messages", b->group);
+	b->group = NULL;
+	b->group_bytes = 0;
+	size_t len;
+	char *req = args ? ctl_request_encode(CTL_CMD_SEND, args, &len) : NULL;
+	json_decref(args);
+	if (!req || buf_append(&b->out, req, len) != LC_OK) {
+		free(req);
+		return false;
+	}
+	free(req);
+	b->req_count[b->reqs_sent++ % BATCH_WINDOW] = k;
+	return true;
+}
+
+static void print_failure(struct batch *b, size_t lineno, const char *why)
+{
+	b->failed++;
+	fprintf(stderr, "ledgerchat ctl: send: line %zu: %s\n", lineno, why);
 }
 
 /* Take every whole reply line in b->in; false when output fails. */
@@ -90,26 +122,33 @@ static bool take_replies(struct batch *b)
 		lc_err rc = ctl_response_decode((const char *)b->in.data, len, &res, err,
 						sizeof(err));
 		buf_consume(&b->in, len + 1);
-		size_t lineno = ++b->answered;
+		size_t k = b->req_count[b->reqs_answered++ % BATCH_WINDOW];
 		b->deadline = clock_mono_ms() + (uint64_t)b->timeout_ms;
-		if (rc) {
-			b->failed++;
-			fprintf(stderr, "ledgerchat ctl: send: line %zu: %s\n", lineno, err);
-			if (b->json) {
-				json_t *o = json_pack("{s:I,s:s}", "line", (json_int_t)lineno,
-						      "error", err);
-				if (!o || !ctl_print_result(stdout, CTL_CMD_SEND, o, true)) {
-					json_decref(o);
-					return false;
-				}
-				json_decref(o);
+		json_t *list = rc ? NULL : json_object_get(res, "results");
+		if (!rc && (!json_is_array(list) || json_array_size(list) != k))
+			snprintf(err, sizeof(err), "the node's reply does not list %zu results", k);
+		for (size_t i = 0; i < k; i++) {
+			size_t lineno = ++b->answered;
+			json_t *one = json_is_array(list) && json_array_size(list) == k ?
+				json_array_get(list, i) : NULL;
+			const char *why = one ? json_string_value(json_object_get(one, "error"))
+					      : err;
+			json_t *o = NULL;
+			if (why) {
+				print_failure(b, lineno, why);
+				o = b->json ? json_pack("{s:I,s:s}", "line", (json_int_t)lineno,
+							"error", why) : NULL;
+			} else if (b->json) {
+				o = json_incref(one);
 			}
-			continue;
+			bool ok = !b->json || (o && ctl_print_result(stdout, CTL_CMD_SEND, o, true));
+			json_decref(o);
+			if (!ok) {
+				json_decref(res);
+				return false;
+			}
 		}
-		bool ok = !b->json || ctl_print_result(stdout, CTL_CMD_SEND, res, true);
 		json_decref(res);
-		if (!ok)
-			return false;
 	}
 }
 
@@ -168,6 +207,8 @@ int ctl_client_send_batch(const struct ctl_client_cfg *c, FILE *input, int reply
 	}
 	fcntl(b.fd, F_SETFL, fcntl(b.fd, F_GETFL) | O_NONBLOCK);
 	buf_init(&b.out, (size_t)BATCH_WINDOW * (CTL_REQUEST_MAX + 1));
+	size_t ring[BATCH_WINDOW];
+	b.req_count = ring;
 	buf_init(&b.in, 2 * (size_t)CTL_REPLY_MAX);
 	b.deadline = clock_mono_ms() + (uint64_t)reply_timeout_ms;
 
@@ -177,18 +218,21 @@ int ctl_client_send_batch(const struct ctl_client_cfg *c, FILE *input, int reply
 	char *line = NULL;
 	size_t cap = 0;
 	while (!eof || b.answered < b.sent) {
-		/* Fill the window from the input. */
-		while (!eof && b.sent - b.answered < BATCH_WINDOW) {
+		/* Fill the window from the input, a group per request. */
+		while (!eof && b.reqs_sent - b.reqs_answered < BATCH_WINDOW) {
 			ssize_t n = getline(&line, &cap, input);
 			if (n < 0) {
 				eof = true;
-				break;
-			}
-			lineno++;
-			if (!queue_line(&b, line, lineno, err, sizeof(err))) {
+			} else if (!queue_line(&b, line, ++lineno, err, sizeof(err))) {
 				fprintf(stderr, "ledgerchat ctl: send: %s\n", err);
 				status = 2;
-				eof = true;   /* what was sent is still answered */
+				eof = true;   /* the lines before it still go */
+			}
+			if (b.group && (eof || json_array_size(b.group) == CTL_SEND_BATCH_MAX ||
+					b.group_bytes >= BATCH_BYTES) && !flush_group(&b)) {
+				fprintf(stderr, "ledgerchat ctl: send: out of memory\n");
+				status = 1;
+				eof = true;
 			}
 		}
 		if (b.answered == b.sent && eof)
@@ -205,6 +249,7 @@ int ctl_client_send_batch(const struct ctl_client_cfg *c, FILE *input, int reply
 		}
 	}
 	free(line);
+	json_decref(b.group);
 	close(b.fd);
 	buf_free(&b.out);
 	buf_free(&b.in);

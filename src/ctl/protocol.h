@@ -54,6 +54,10 @@
  *                        is taken to a new identity key of this node: its
  *                        RECOVER is mined, and the node switches once it
  *                        is on the best chain
+ *   send {name, text}    {id, to, status ("queued" or "held"), why when held}
+ *   send {messages: [{name, text}, ...]}   1..CTL_SEND_BATCH_MAX sends in one
+ *                        call, in order: {results: [{id, to, status} or
+ *                        {error}, ...]} (ctl send --batch)
  *   stop                 asks the node to stop; answered before it does
  *
  * Streaming (later, for "events"): a subscription is still one request
@@ -92,6 +96,7 @@
 #define CTL_CMD_PEERS "peers"
 #define CTL_CMD_CONNECT "connect"
 #define CTL_CMD_SEND "send"
+#define CTL_SEND_BATCH_MAX 256     /* send {messages: [...]}: at most this many */
 #define CTL_CMD_HISTORY "history"
 #define CTL_CMD_SESSIONS "sessions"
 #define CTL_CMD_VERIFY "verify"
