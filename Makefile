@@ -103,7 +103,7 @@ FUZZ_BUILD := build/fuzz
 
 BENCH_BIN := $(BUILD)/bench/bench
 
-.PHONY: all deps run programs test asan ubsan tsan valgrind fuzz bench install uninstall \
+.PHONY: all deps run programs test sim asan ubsan tsan valgrind fuzz bench install uninstall \
 	deb deb-check deb-boot-check cross cross-deps cross-test clean help
 .SECONDARY: $(SUPPORT_OBJ)
 
@@ -211,8 +211,32 @@ $(BENCH_BIN): $(wildcard bench/*.c) $(wildcard bench/*.h) tests/chaingen.c tests
 		$(LIB) $(LIBS)
 
 # Benchmarks: medians, each against a baseline measured in the same run.
-bench: $(BENCH_BIN) $(BUILD)/$(PROG)
-	$(BENCH_BIN) --bin $(BUILD)/$(PROG)
+# The Tox comparison: a program of its own (bench/tox/), built only when
+# libtoxcore-dev is installed; nothing else links libtoxcore.
+TOX_BENCH := $(BUILD)/bench/bench_tox
+HAVE_TOX = $(shell $(PKG_CONFIG) --exists toxcore 2>/dev/null && echo yes)
+
+$(TOX_BENCH): bench/tox/bench_tox.c
+	$(call say,CCLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags toxcore) $(ALL_LDFLAGS) -o $@ $< \
+		$(shell $(PKG_CONFIG) --libs toxcore)
+
+bench: $(BENCH_BIN) $(BUILD)/$(PROG) $(if $(HAVE_TOX),$(TOX_BENCH))
+	$(BENCH_BIN) --bin $(BUILD)/$(PROG) $(if $(HAVE_TOX),--tox $(TOX_BENCH))
+
+# The network simulator's standard run at 1,000 nodes (tests/netsim.h):
+# propagation, bytes and reorganisations per registration, stranded nodes,
+# time to heal a partition.  SIM_ARGS="--nodes 200" etc.
+SIM_BIN := $(BUILD)/tests/sim
+
+$(SIM_BIN): tests/sim/sim.c $(SUPPORT_LIB) $(LIB)
+	$(call say,CCLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $(ALL_LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(LIB) $(LIBS)
+
+sim: $(SIM_BIN)
+	$(SIM_BIN) $(SIM_ARGS)
 
 # libFuzzer with ASan+UBSan, clang from Debian (clang, libclang-rt-14-dev).
 # New inputs go to build/fuzz/corpus/<what>; the committed seeds are read.
@@ -306,6 +330,7 @@ help:
 	@echo "make test     run every test; the last line is 'N passed, N failed'"
 	@echo "make asan     the tests under AddressSanitizer + UBSan (ubsan, tsan too)"
 	@echo "make valgrind a headless node's life under valgrind (minutes; not in make test)"
+	@echo "make sim      the network simulator at 1,000 nodes (SIM_ARGS=\"--nodes 200\")"
 	@echo "make bench    benchmarks (medians, ratios to same-run baselines)"
 	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default 60) with libFuzzer"
 	@echo "make cross ARCH=arm64       cross-build for a Raspberry Pi (64-bit OS) into build/arm64"

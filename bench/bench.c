@@ -38,6 +38,8 @@
 static int rounds = 5;
 static size_t scale_names;   /* --scale N: only the scale rows, at N names */
 static const char *bin = "./ledgerchat";
+static const char *tox_bin;   /* --tox: bench_tox (built when libtoxcore-dev is there) */
+struct ours ours_figures = { -1, -1, -1, -1 };
 
 void print_row(const struct row *r)
 {
@@ -437,6 +439,7 @@ static void bench_rss(const char *full_dir, const char *empty_dir)
 	struct row row = { "node RSS holding 10,000 names", "MB", full / 1024.0,
 			   empty / 1024.0, "empty node", false };
 	print_row(&row);
+	ours_figures.idle_mb = empty / 1024.0;
 }
 
 /* ---- the kiosk ---- */
@@ -704,6 +707,33 @@ static const struct part {
 };
 #define NPARTS (sizeof(parts) / sizeof(parts[0]))
 
+/* The same rows through Tox's public interface (bench/tox/bench_tox.c, a
+ * program of its own so nothing else links libtoxcore), ours as baseline. */
+static void bench_tox(void)
+{
+	if (!tox_bin) {
+		printf("| Tox comparison: skipped: libtoxcore-dev is not installed "
+		       "(pkg-config toxcore) |\n");
+		return;
+	}
+	char a[4][32];
+	snprintf(a[0], sizeof(a[0]), "%.3f", ours_figures.connect_ms);
+	snprintf(a[1], sizeof(a[1]), "%.1f", ours_figures.rate);
+	snprintf(a[2], sizeof(a[2]), "%.1f", ours_figures.rtt_us);
+	snprintf(a[3], sizeof(a[3]), "%.2f", ours_figures.idle_mb);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(tox_bin, tox_bin, "--connect-ms", a[0], "--rate", a[1], "--rtt-us", a[2],
+		      "--idle-mb", a[3], (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		printf("| Tox comparison: failed (%s) |\n", tox_bin);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--i18n-rss-child") == 0)
@@ -718,6 +748,8 @@ int main(int argc, char **argv)
 			return bench_make_chain(argv[i + 2], strtoul(argv[i + 1], NULL, 10));
 		} else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
 			scale_names = strtoul(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--tox") == 0 && i + 1 < argc) {
+			tox_bin = argv[++i];
 		} else {
 			size_t k = 0;
 			while (k < NPARTS && strcmp(argv[i], parts[k].flag) != 0)
@@ -791,6 +823,7 @@ int main(int argc, char **argv)
 	bench_ui_rss(kiosk_dir, headless_dir);
 	/* The scale rows (issue 19): a node holding 100,000 names. */
 	bench_scale(bin, dir, 100000, rounds > 3 ? 3 : rounds);
+	bench_tox();
 	chain_free(&c);
 	rm_rf(dir);
 	return 0;

@@ -33,6 +33,16 @@ struct row {
 };
 
 void print_row(const struct row *r);
+
+/* ledgerchat's own figures of this run, for the Tox comparison (bench.c
+ * runs bench_tox with them as its baselines); -1 until measured. */
+struct ours {
+	double connect_ms;          /* chat handshake, median */
+	double rate;                /* 100-B messages acked, msg/s */
+	double rtt_us;              /* round trip p50 */
+	double idle_mb;             /* an idle (empty) node's RSS */
+};
+extern struct ours ours_figures;
 /* Sorts v[n] in place. */
 double median(double *v, int n);
 /* The p-th percentile (0..100) of v[n], nearest rank; sorts v in place. */

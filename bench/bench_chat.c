@@ -21,10 +21,12 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bare_tls.h"
@@ -56,6 +58,10 @@
 #define RSS_NODE_ADDR RSS_NODE_IP ":47701"
 #define RSS_CLIENTS 100         /* from 127.0.200.101 on, one address each */
 #define RSS_WAVE 8              /* handshakes started at once */
+#define BATCH_MSGS 5000         /* ctl send --batch, to one session */
+
+/* The engine's own rate (the first messages row), for the batch row. */
+static double engine_rate = -1;
 
 /* ---- a host for session tables: a fixed ledger, event counters ---- */
 
@@ -361,6 +367,7 @@ static void rows_handshake(struct duo *d, struct bare_tls *b)
 			 median(ours, HANDSHAKES) * 1000, median(bare, HANDSHAKES) * 1000,
 			 "bare wolfSSL mTLS", false };
 	print_row(&r);
+	ours_figures.connect_ms = r.value;
 }
 
 static bool both_up(void *arg)
@@ -402,8 +409,10 @@ static void rows_messages(struct duo *d, struct bare_tls *b, int rounds)
 		}
 	}
 	double base = median(bare, rounds);
+	engine_rate = median(ours, rounds);
+	ours_figures.rate = engine_rate;
 	struct row r1 = { "chat 100-B msgs, acked, stored both sides", "msg/s",
-			  median(ours, rounds), base, "bare TLS 100-B rec/s", true };
+			  engine_rate, base, "bare TLS 100-B rec/s", true };
 	print_row(&r1);
 	struct row r1b = { "the same, 2,000 queued at once (outbox)", "msg/s",
 			   median(burst, burst_rounds), base, "bare TLS 100-B rec/s", true };
@@ -423,6 +432,7 @@ static void rows_messages(struct duo *d, struct bare_tls *b, int rounds)
 	struct row r2 = { "chat round trip p50, send to ack", "us",
 			  percentile(lo, PINGS, 50) * 1e6, percentile(lb, PINGS, 50) * 1e6,
 			  "bare TLS ping-pong", false };
+	ours_figures.rtt_us = r2.value;
 	print_row(&r2);
 	struct row r3 = { "chat round trip p99, send to ack", "us",
 			  percentile(lo, PINGS, 99) * 1e6, percentile(lb, PINGS, 99) * 1e6,
@@ -551,6 +561,71 @@ static int node_sessions_up(struct bnode *node)
 	return up;
 }
 
+/*
+ * Scripts' batch path: `ledgerchat ctl send --batch` with BATCH_MSGS lines
+ * of 100-B text to "user1" (a client table in this process, its session to
+ * the node up), run as a child while this process steps the client until
+ * the last message has arrived there: messages/s from the batch's start to
+ * the last arrival, against the engine's own acked rate (the messages row,
+ * two session tables in one process) measured earlier in the same run.
+ */
+static void batch_row(const char *bin, const char *dir, const char *tmp, struct loop *loop,
+		      struct host *user1)
+{
+	char input[600];
+	snprintf(input, sizeof(input), "%s/batch.txt", tmp);
+	FILE *f = fopen(input, "w");
+	if (!f)
+		return;
+	char text[TEXT_LEN + 1];
+	memset(text, 'b', TEXT_LEN);
+	text[TEXT_LEN] = '\0';
+	for (int i = 0; i < BATCH_MSGS; i++)
+		fprintf(f, "user1 %s\n", text);
+	if (fclose(f) != 0)
+		return;
+	unsigned got0 = user1->received;
+	double t0 = now_s(), t_queued = -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int in = open(input, O_RDONLY), out = open("/dev/null", O_WRONLY);
+		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
+			_exit(127);
+		execl(bin, bin, "ctl", "--no-config", "--data-dir", dir, "send", "--batch",
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0)
+		return;
+	int status = -1;
+	bool done = false;
+	while (now_s() - t0 < 120 && (user1->received - got0 < BATCH_MSGS || !done)) {
+		if (!done && waitpid(pid, &status, WNOHANG) == pid) {
+			done = true;
+			t_queued = now_s() - t0;
+		}
+		if (!loop_step(loop))
+			break;
+	}
+	if (!done) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	double t = now_s() - t0;
+	unsigned got = user1->received - got0;
+	if (!done || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || got < BATCH_MSGS) {
+		printf("| ctl send --batch: failed (exit %d, %u of %d arrived) |\n",
+		       done && WIFEXITED(status) ? WEXITSTATUS(status) : -1, got, BATCH_MSGS);
+		return;
+	}
+	struct row q = { "ctl send --batch 100-B msgs, queued", "msg/s", BATCH_MSGS / t_queued,
+			 engine_rate, "engine acked msg/s", true };
+	print_row(&q);
+	struct row d = { "ctl send --batch 100-B msgs, arrived", "msg/s", BATCH_MSGS / t,
+			 engine_rate, "engine acked msg/s", true };
+	print_row(&d);
+}
+
 void bench_chat_rss(const struct chain *c, const char *bin, const char *full_dir,
 		    const char *tmp)
 {
@@ -621,6 +696,8 @@ void bench_chat_rss(const struct chain *c, const char *bin, const char *full_dir
 		 RSS_CLIENTS);
 	struct row r = { metric, "MB", held / 1024.0, rest / 1024.0, "it, no sessions", false };
 	print_row(&r);
+	if (up > 0 && hosts[0].established)
+		batch_row(bin, full_dir, tmp, &loop, &hosts[0]);
 out:
 	for (size_t i = 0; i < opened; i++)
 		sess_close(tables[i]);

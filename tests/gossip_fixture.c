@@ -80,6 +80,11 @@ static lc_err host_block(void *ctx, const struct block *b, struct ledger_add *re
 	if (rc)
 		return rc;
 	n->blocks_in++;
+	if (res->result == LEDGER_REORG)
+		n->reorgs++;
+	if (n->block_hook && (res->result == LEDGER_EXTENDED || res->result == LEDGER_REORG ||
+			      res->result == LEDGER_SIDE))
+		n->block_hook(n->hook_ctx, n, res->hash, res->result);
 	if (res->result == LEDGER_EXTENDED || res->result == LEDGER_REORG ||
 	    res->result == LEDGER_SIDE || res->result == LEDGER_REFUSED) {
 		struct buf raw;
@@ -158,8 +163,25 @@ void gn_open(struct gn *n, const char *ip, const struct gn_opts *o)
 		.host = { n, host_block, host_record, host_load, host_seen, NULL },
 		.max_outbound = o->max_outbound,
 		.now_ms = o->fake_clock ? fake_clock : NULL,
+		.sockets = o->sockets,
 	};
+	n->gc = gc;
+	n->gc.bind = n->ip;
 	CHECK_OK(gossip_open(&n->g, &gc));
+}
+
+void gn_gossip_stop(struct gn *n)
+{
+	gossip_close(n->g);
+	n->g = NULL;
+}
+
+void gn_gossip_restart(struct gn *n)
+{
+	CHECK(!n->g);
+	CHECK_OK(gossip_open(&n->g, &n->gc));
+	for (size_t i = 0; i < n->n_seen; i++)
+		gossip_remember(n->g, n->seen[i]);
 }
 
 void gn_close(struct gn *n)
@@ -203,7 +225,9 @@ void gn_mine(struct gn *n, size_t count, const struct record *recs, size_t n_rec
 		fx_block(&b, tip, &th, i == 0 ? recs : NULL, i == 0 ? n_recs : 0, t);
 		struct ledger_add res;
 		CHECK_OK(host_block(n, &b, &res));
-		CHECK_INT(res.result, ==, LEDGER_EXTENDED);
+		if (res.result != LEDGER_EXTENDED)
+			harness_fail(__FILE__, __LINE__, "gn_mine: result %d: %s", res.result,
+				     res.why);
 		memcpy(hash, res.hash, 32);
 		block_free(&b);
 	}
@@ -371,7 +395,7 @@ bool gn_raw_next(struct gn_raw *r, struct wire_msg *m)
 		return false;
 	CHECK_OK(wire_decode(m, r->in.data + WIRE_PREFIX, flen - WIRE_PREFIX));
 	if (m->type == WIRE_INV || m->type == WIRE_GETBLOCKS || m->type == WIRE_GETDATA ||
-	    m->type == WIRE_NOTFOUND) {
+	    m->type == WIRE_NOTFOUND || m->type == WIRE_RECINV || m->type == WIRE_GETREC) {
 		/* Copy the hashes out before the buffer moves. */
 		static uint8_t keep[WIRE_INV_MAX * 32];
 		memcpy(keep, m->u.hashes.h, m->u.hashes.n * 32);

@@ -27,6 +27,7 @@ struct gn_opts {
 	bool no_listen;
 	int max_outbound;         /* as gossip_cfg (0 default, -1 joined only) */
 	bool fake_clock;          /* use gn_fake_ms as the monotonic clock */
+	const struct gossip_sockets *sockets;   /* NULL: the system's (netsim.h) */
 };
 
 struct gn_blob {
@@ -47,6 +48,11 @@ struct gn {
 	size_t blocks_in, records_in;
 	char seen[16][300];       /* peer_seen() calls */
 	size_t n_seen;
+	size_t reorgs;            /* blocks from peers that reorganised the chain */
+	/* Called for every block from a peer that the ledger linked (NULL: none). */
+	void (*block_hook)(void *ctx, struct gn *n, const uint8_t hash[32], enum ledger_result r);
+	void *hook_ctx;
+	struct gossip_cfg gc;     /* as opened (gn_gossip_restart) */
 };
 
 /* The fake monotonic clock (ms) instances with fake_clock read. */
@@ -54,6 +60,10 @@ extern uint64_t gn_fake_ms;
 
 void gn_open(struct gn *n, const char *ip, const struct gn_opts *o /* may be NULL */);
 void gn_close(struct gn *n);
+/* Churn: close n's gossip only (its ledger and blocks stay), or open it
+ * again as it was, remembering the addresses it saw before. */
+void gn_gossip_stop(struct gn *n);
+void gn_gossip_restart(struct gn *n);
 
 /* Mine count blocks on n's tip (recs go into the first), store them;
  * announce the new tip when asked.  last (may be NULL) gets the last hash. */

@@ -477,7 +477,52 @@ static json_t *connect_json(struct node *n, json_t *args, char *err, size_t errl
 	return json_pack("{s:s,s:s}", "name", name, "status", "connecting");
 }
 
+static json_t *send_one(struct node *n, json_t *args, char *err, size_t errlen);
+
+/* send {messages: [{name, text}, ...]} (1..CTL_SEND_BATCH_MAX): each as a
+ * send of its own, in order, in one call ({results: [result or {error}]}),
+ * so a script's many sends cost one round trip to this thread, not one
+ * each (ctl send --batch). */
+static json_t *send_many(struct node *n, json_t *list, char *err, size_t errlen)
+{
+	size_t k = json_array_size(list);
+	if (!json_is_array(list) || k == 0 || k > CTL_SEND_BATCH_MAX) {
+		snprintf(err, errlen, "messages must be a list of 1 to %d {name, text}",
+			 CTL_SEND_BATCH_MAX);
+		return NULL;
+	}
+	json_t *out = json_array();
+	if (!out) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < k; i++) {
+		json_t *m = json_array_get(list, i), *r = NULL;
+		char why[CTL_ERR_MAX];
+		if (json_is_object(m))
+			r = send_one(n, m, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "not a {name, text} object");
+		if (!r)
+			r = json_pack("{s:s}", "error", why);
+		if (!r || json_array_append_new(out, r)) {
+			json_decref(out);
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+	}
+	return json_pack("{s:o}", "results", out);
+}
+
 static json_t *send_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	json_t *list = json_object_get(args, "messages");
+	if (list)
+		return send_many(n, list, err, errlen);
+	return send_one(n, args, err, errlen);
+}
+
+static json_t *send_one(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	const char *name = arg_name(args, err, errlen);
 	if (!name)

@@ -1080,6 +1080,9 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 			"events, lock, unlock, stop, group, groups)\n", words[0]);
 		return 2;
 	}
+	if (strcmp(cmd->name, CTL_CMD_SEND) == 0 && nwords == 2 &&
+	    strcmp(words[1], "--batch") == 0)
+		return ctl_client_send_batch(c, stdin, reply_timeout_ms);
 	json_t *args = NULL;
 	if (!cmd->args(nwords - 1, words + 1, &args, err, sizeof(err))) {
 		fprintf(stderr, "ledgerchat ctl: %s: %s\n", cmd->name, err);

@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util/buf.h"
 #include "util/err.h"
@@ -46,6 +47,13 @@ int ctl_client_main(const struct ctl_client_cfg *c, int nwords, char **words);
  * CTL_REPLY_TIMEOUT_MS. */
 int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 		   int reply_timeout_ms);
+
+/*
+ * `ctl send --batch`: lines "NAME TEXT" from input, sent over one
+ * connection with many requests in flight (batch.c); the exit status as
+ * ctl_client_main's.
+ */
+int ctl_client_send_batch(const struct ctl_client_cfg *c, FILE *input, int reply_timeout_ms);
 
 /*
  * One request on a fresh connection to sock_path, and its reply, within

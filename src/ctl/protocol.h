@@ -68,6 +68,10 @@
  *                        the next page
  *   read {name}          the chat with name is read up to its newest message
  *                        (unread counts are stored): {name, changed}
+ *   send {name, text}    {id, to, status ("queued" or "held"), why when held}
+ *   send {messages: [{name, text}, ...]}   1..CTL_SEND_BATCH_MAX sends in one
+ *                        call, in order: {results: [{id, to, status} or
+ *                        {error}, ...]} (ctl send --batch)
  *   stop                 asks the node to stop; answered before it does
  *
  * Streaming (later, for "events"): a subscription is still one request
@@ -109,6 +113,7 @@
 #define CTL_CMD_NEARBY "nearby"
 #define CTL_CMD_CONNECT "connect"
 #define CTL_CMD_SEND "send"
+#define CTL_SEND_BATCH_MAX 256     /* send {messages: [...]}: at most this many */
 #define CTL_CMD_HISTORY "history"
 #define CTL_CMD_CHATS "chats"
 #define CTL_CMD_READ "read"

@@ -5,15 +5,26 @@
  * grow it.  Joined addresses (the user's) are kept and retried forever
  * with backoff (1 s doubling to 30 s, so that a joined peer that comes
  * back is found within half a minute: the way out of an eclipse); learned
- * ones back off to 5 min, are forgotten after LEARNED_MAX_FAILS failures
- * in a row, and give way to joined ones when the table is full.  Dialling
+ * ones back off to 5 min and are forgotten after LEARNED_MAX_FAILS
+ * failures in a row; one that once reached a node of our network (a
+ * partition's other side) backs off to 1 min and is kept for
+ * PROVEN_MAX_FAILS, so that the halves find each other again.  Dialling
  * order: joined, then remembered from an earlier run, then learned.
+ *
+ * Diversity, not age: within a rank the next address is drawn at random,
+ * from the network groups no outbound peer is in when there are any
+ * (dialling in the order addresses were learned filled the first nodes
+ * and left the later ones alone).  And no one party fills the book: at
+ * most BOOK_PER_GROUP learned addresses per network group; a full book
+ * makes room by forgetting an unconnected learned address of the group
+ * that holds the most.
  */
 #include "gossip/internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "util/addr.h"
 #include "util/net.h"
 
 void sa_ip(const struct sockaddr *sa, char *ip, size_t ipsz, uint8_t ip16[16])
@@ -40,6 +51,68 @@ int book_find(const struct gossip *g, const char *addr)
 	return -1;
 }
 
+uint64_t g_rand(struct gossip *g)
+{
+	uint64_t x = g->rng ? g->rng : 0x9e3779b97f4a7c15ull;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return g->rng = x;
+}
+
+/* The network group of a numeric "host:port" (false for a name). */
+static bool addr_group(const char *addr, uint8_t group[16])
+{
+	char host[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	uint8_t ip16[16];
+	if (!hostport_parse(addr, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port) ||
+	    !net_ip16_parse(host, ip16))
+		return false;
+	guard_group(ip16, group);
+	return true;
+}
+
+/* Learned entries (not joined, not remembered) of group, and the
+ * unconnected one of the most crowded group when the book is full. */
+static size_t learned_in_group(const struct gossip *g, const uint8_t group[16])
+{
+	size_t n = 0;
+	for (int i = 0; i < BOOK_MAX; i++) {
+		const struct book_entry *e = &g->book[i];
+		n += e->used && !e->joined && !e->remembered && e->has_group &&
+		     memcmp(e->group, group, 16) == 0;
+	}
+	return n;
+}
+
+static int crowded_victim(struct gossip *g)
+{
+	int victim = -1;
+	size_t most = 0, seen = 0;
+	for (int i = 0; i < BOOK_MAX; i++) {
+		const struct book_entry *e = &g->book[i];
+		if (!e->used || e->joined || e->remembered || e->peer || e->resolving ||
+		    !e->has_group)
+			continue;
+		size_t n = learned_in_group(g, e->group);
+		if (n > most) {
+			most = n;
+			seen = 0;
+		}
+		/* At random among the most crowded group's entries. */
+		if (n == most && g_rand(g) % ++seen == 0)
+			victim = i;
+	}
+	return victim;
+}
+
+bool book_group_full(const struct gossip *g, const char *addr)
+{
+	uint8_t group[16];
+	return addr_group(addr, group) && learned_in_group(g, group) >= BOOK_PER_GROUP;
+}
+
 int book_add(struct gossip *g, const char *addr, bool joined)
 {
 	int i = book_find(g, addr);
@@ -64,12 +137,15 @@ int book_add(struct gossip *g, const char *addr, bool joined)
 		}
 	}
 	if (slot < 0)
+		slot = crowded_victim(g);
+	if (slot < 0)
 		return -1;
 	struct book_entry *e = &g->book[slot];
 	memset(e, 0, sizeof(*e));
 	e->used = true;
 	e->joined = joined;
 	snprintf(e->addr, sizeof(e->addr), "%s", addr);
+	e->has_group = addr_group(addr, e->group);
 	return slot;
 }
 
@@ -79,14 +155,15 @@ void book_failed(struct gossip *g, int i, uint64_t now)
 	e->peer = 0;
 	if (e->fails < 32)
 		e->fails++;
-	uint64_t most = e->joined ? JOINED_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
+	uint64_t most = e->joined ? JOINED_BACKOFF_MAX_MS :
+			e->has_nonce ? PROVEN_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
 	uint64_t wait = BACKOFF_MIN_MS;
 	for (unsigned k = 1; k < e->fails && wait < most; k++)
 		wait *= 2;
 	if (wait > most)
 		wait = most;
 	e->next_try = now + wait;
-	if (!e->joined && e->fails >= LEARNED_MAX_FAILS)
+	if (!e->joined && e->fails >= (e->has_nonce ? PROVEN_MAX_FAILS : LEARNED_MAX_FAILS))
 		e->used = false;
 }
 
@@ -121,16 +198,77 @@ static int rank(const struct book_entry *e)
 	return e->joined ? 0 : e->remembered ? 1 : 2;
 }
 
-int book_next_dial(struct gossip *g, uint64_t now, bool learned_ok)
+/* Is some outbound connection (ready or under way) in this group? */
+static bool group_dialled(const struct gossip *g, const struct book_entry *e)
 {
-	for (int pass = 0; pass < 3; pass++) {
-		for (int i = 0; i < BOOK_MAX; i++) {
-			const struct book_entry *e = &g->book[i];
-			if (dialable(g, e, learned_ok) && rank(e) == pass && e->next_try <= now)
-				return i;
+	if (!e->has_group)
+		return false;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct peer *p = g->peers[i];
+		if (p->outbound && p->st != PS_DEAD && p->st != PS_CLOSING &&
+		    memcmp(p->group, e->group, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One entry at random that pass() accepts, of an undialled group when
+ * there is one; -1 when none. */
+static int pick(struct gossip *g, bool (*ok)(struct gossip *g, const struct book_entry *e,
+					   const void *arg), const void *arg)
+{
+	int best = -1;
+	size_t seen_fresh = 0, seen_any = 0;
+	for (int i = 0; i < BOOK_MAX; i++) {
+		const struct book_entry *e = &g->book[i];
+		if (!ok(g, e, arg))
+			continue;
+		if (!group_dialled(g, e)) {
+			if (g_rand(g) % ++seen_fresh == 0)
+				best = i;
+		} else if (!seen_fresh && g_rand(g) % ++seen_any == 0) {
+			best = i;
 		}
 	}
+	return best;
+}
+
+struct due_arg {
+	uint64_t now;
+	bool learned_ok;
+	int pass;
+};
+
+static bool due_in_pass(struct gossip *g, const struct book_entry *e, const void *arg)
+{
+	const struct due_arg *a = arg;
+	return dialable(g, e, a->learned_ok) && rank(e) == a->pass && e->next_try <= a->now;
+}
+
+int book_next_dial(struct gossip *g, uint64_t now, bool learned_ok)
+{
+	for (int i = 0; i < BOOK_MAX; i++) {
+		const struct book_entry *e = &g->book[i];
+		if (dialable(g, e, learned_ok) && e->joined && e->next_try <= now)
+			return i;   /* the user's, in their order */
+	}
+	for (int pass = 1; pass < 3; pass++) {
+		struct due_arg a = { now, learned_ok, pass };
+		int i = pick(g, due_in_pass, &a);
+		if (i >= 0)
+			return i;
+	}
 	return -1;
+}
+
+static bool feeler_ok(struct gossip *g, const struct book_entry *e, const void *arg)
+{
+	return !e->joined && dialable(g, e, true);
+}
+
+int book_feeler(struct gossip *g)
+{
+	return pick(g, feeler_ok, NULL);
 }
 
 int64_t book_next_due(const struct gossip *g, uint64_t now, bool learned_ok)

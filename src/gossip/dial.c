@@ -42,10 +42,10 @@ static void dial_addr(struct gossip *g, int bi, const struct net_addr *addrs, si
 		net_addr_family(&g->src) == net_addr_family(to) ? &g->src : NULL;
 	int fd;
 	char why[160];
-	lc_err rc = net_tcp_dial(&fd, to, src, why, sizeof(why));
+	lc_err rc = gsock_dial(g, to, src, &fd, why, sizeof(why));
 	struct peer *p = NULL;
 	if (!rc && !gossip_adopt(g, fd, true, (const struct sockaddr *)&to->ss, &p)) {
-		close(fd);
+		gsock_close(g, fd);
 		rc = lc_why(why, sizeof(why), LC_ERR_NOMEM, "no room for another peer");
 	}
 	if (rc) {
@@ -121,7 +121,7 @@ void gossip_dial(struct gossip *g, int bi)
 /* A non-blocking connect finished, one way or the other. */
 void gossip_connect_done(struct gossip *g, struct peer *p)
 {
-	int err = net_dial_error(p->fd);
+	int err = gsock_dial_error(g, p->fd);
 	if (err == EINPROGRESS)
 		return;
 	if (err) {
@@ -132,7 +132,7 @@ void gossip_connect_done(struct gossip *g, struct peer *p)
 	}
 	/* The address the route to this peer gave us: the one it reaches us
 	 * on (gossip_joined_local). */
-	if (!net_local_ip(p->fd, p->local, sizeof(p->local)))
+	if (!gsock_local_ip(g, p->fd, p->local, sizeof(p->local)))
 		p->local[0] = '\0';
 	p->st = PS_HELLO;
 	gossip_send_hello(g, p);

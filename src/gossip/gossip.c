@@ -57,7 +57,7 @@ void gossip_reap(struct gossip *g)
 	size_t k = 0;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		if (g->peers[i]->st == PS_DEAD)
-			peer_free(g->peers[i]);
+			peer_free(g, g->peers[i]);
 		else
 			g->peers[k++] = g->peers[i];
 	}
@@ -125,6 +125,8 @@ void gossip_frame(struct gossip *g, struct peer *p, const uint8_t *body, size_t 
 		case WIRE_NOTFOUND: sync_on_notfound(g, p, &m->u.hashes); break;
 		case WIRE_BLOCK: gossip_on_block(g, p, m); break;
 		case WIRE_RECORD: gossip_on_record(g, p, m); break;
+		case WIRE_RECINV: rec_on_recinv(g, p, &m->u.hashes); break;
+		case WIRE_GETREC: rec_on_getrec(g, p, &m->u.hashes); break;
 		}
 	}
 	wire_msg_free(m);
@@ -134,12 +136,13 @@ void gossip_frame(struct gossip *g, struct peer *p, const uint8_t *body, size_t 
 void gossip_peer_gone(struct gossip *g, struct peer *p)
 {
 	sync_peer_gone(g, p);
+	rec_peer_gone(g, p);
 	hashq_clear(&p->serve);
 	if (p->book >= 0 && g->book[p->book].used && g->book[p->book].peer == p->id) {
 		struct book_entry *e = &g->book[p->book];
 		if (e->self) {
 			e->peer = 0;   /* not a failure: never dialled again */
-		} else if (p->was_ready) {
+		} else if (p->was_ready && !p->said_full) {
 			/* Lost after it worked: try again soon. */
 			e->peer = 0;
 			e->fails = 0;
@@ -184,8 +187,8 @@ static lc_err listen_on(struct gossip *g, const struct net_addr *at, const char 
 	/* No address given: every address, IPv6 and IPv4 alike. */
 	bool every = !where || !where[0];
 	char why[160];
-	if (net_tcp_listen(&g->listen_fd, at, every ? NET_LISTEN_DUAL : NET_LISTEN_EXACT, why,
-			   sizeof(why)) != LC_OK) {
+	if (gsock_listen(g, at, every ? NET_LISTEN_DUAL : NET_LISTEN_EXACT, &g->listen_fd, why,
+			 sizeof(why)) != LC_OK) {
 		LOG_E(LOGM, "cannot listen on %s port %u: %s", every ? "*" : where, g->cfg.port,
 		      why);
 		return LC_ERR_IO;
@@ -217,6 +220,8 @@ lc_err gossip_open(struct gossip **out, const struct gossip_cfg *cfg)
 		rc = rng_bytes(&g->nonce, sizeof(g->nonce));
 	if (!rc)
 		rc = rng_bytes(&g->group_key, sizeof(g->group_key));
+	if (!rc)
+		rc = rng_bytes(&g->rng, sizeof(g->rng));
 	struct net_addr at;
 	if (!rc)
 		rc = parse_bind(g, cfg->bind, cfg->port, &at);
@@ -261,9 +266,10 @@ void gossip_close(struct gossip *g)
 	/* Freed only now: a flush that fails closes its peer, and a peer that
 	 * goes reaches the sync code, which walks every peer. */
 	for (size_t i = 0; i < g->n_peers; i++)
-		peer_free(g->peers[i]);
+		peer_free(g, g->peers[i]);
 	if (g->listen_fd >= 0)
-		close(g->listen_fd);
+		gsock_close(g, g->listen_fd);
+	rec_free(g);
 	guard_close(g->guard);
 	free(g);
 }
@@ -345,6 +351,38 @@ static void sooner(int64_t *t, uint64_t at, uint64_t now)
 		*t = in;
 }
 
+/*
+ * Feelers: about every FEELER_MS (jittered), one connection past the
+ * outbound limit to an address of the book at random, whatever its
+ * backoff, kept FEELER_KEEP_MS (long enough for the hellos to show whose
+ * chain is better, and to sync).  Outbound slots full of one side of a
+ * healed partition never dial the other side; a feeler does, within
+ * seconds, and one node crossing is enough for both chains to meet.
+ */
+static void feel(struct gossip *g, uint64_t now)
+{
+	if (g->max_outbound <= 0)
+		return;
+	if (!g->t_feeler)
+		g->t_feeler = now + FEELER_MS / 2 + g_rand(g) % FEELER_MS;
+	if (now < g->t_feeler)
+		return;
+	g->t_feeler = now + FEELER_MS / 2 + g_rand(g) % FEELER_MS;
+	for (size_t i = 0; i < g->n_peers; i++)
+		if (g->peers[i]->feeler && g->peers[i]->st != PS_DEAD)
+			return;   /* one at a time */
+	if (gossip_learned_room(g))
+		return;       /* the ordinary dialling has room */
+	int bi = book_feeler(g);
+	if (bi < 0)
+		return;
+	gossip_dial(g, bi);
+	struct book_entry *e = &g->book[bi];
+	for (size_t i = 0; e->peer && i < g->n_peers; i++)
+		if (g->peers[i]->id == e->peer)
+			g->peers[i]->feeler = true;
+}
+
 int gossip_tick(struct gossip *g)
 {
 	g->busy++;
@@ -361,7 +399,12 @@ int gossip_tick(struct gossip *g)
 			}
 			break;
 		case PS_READY:
-			if (now - p->t_rx >= IDLE_MS) {
+			if (p->feeler && now - p->t_start >= FEELER_KEEP_MS && !p->syncing) {
+				if (gossip_learned_room(g))
+					p->feeler = false;   /* a slot is free: it stays */
+				else
+					peer_bye(g, p, BYE_FULL, "feeler connection done");
+			} else if (now - p->t_rx >= IDLE_MS) {
 				peer_bye(g, p, BYE_TIMEOUT, "idle");
 			} else if (peer_pending(p) && now - p->t_tx >= WRITE_STALL_MS) {
 				peer_close(g, p, LOG_INFO, "not reading");
@@ -381,6 +424,7 @@ int gossip_tick(struct gossip *g)
 		}
 	}
 	sync_tick(g, now);
+	rec_tick(g, now);
 	for (int i = 0; i < BOOK_MAX; i++) {
 		struct book_entry *e = &g->book[i];
 		if (e->used && e->resolving && now - e->t_dial >= HANDSHAKE_MS) {
@@ -400,6 +444,7 @@ int gossip_tick(struct gossip *g)
 			break;
 		gossip_dial(g, bi);
 	}
+	feel(g, now);
 	sync_pick(g);
 	service(g);
 
@@ -422,7 +467,14 @@ int gossip_tick(struct gossip *g)
 		}
 		if (p->st == PS_CLOSING)
 			sooner(&t, p->t_close + LINGER_MS, now);
+		if (p->feeler && p->st == PS_READY)
+			sooner(&t, p->t_start + FEELER_KEEP_MS, now);
 	}
+	for (size_t i = 0; i < RECWANT_MAX; i++)
+		if (g->recwant[i].peer)
+			sooner(&t, g->recwant[i].t + RECREQ_MS, now);
+	if (g->max_outbound > 0 && g->t_feeler && !gossip_learned_room(g))
+		sooner(&t, g->t_feeler, now);
 	for (int i = 0; i < BOOK_MAX; i++)
 		if (g->book[i].used && g->book[i].resolving)
 			sooner(&t, g->book[i].t_dial + HANDSHAKE_MS, now);
@@ -456,19 +508,17 @@ void gossip_announce_block(struct gossip *g, const uint8_t hash[32])
 
 void gossip_announce_record(struct gossip *g, const struct record *r)
 {
-	struct wire_msg *m = malloc(sizeof(*m));
-	if (!m)
+	uint8_t id[32];
+	if (record_id(r, id) != LC_OK)
 		return;
-	m->type = WIRE_RECORD;
-	m->u.record = *r;
 	g->busy++;
+	rec_relay(g, NULL, r, id);
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];
-		if (p->st == PS_READY && peer_send(g, p, m))
+		if (p->st == PS_READY && peer_pending(p))
 			peer_flush(g, p);
 	}
 	g->busy--;
-	free(m);
 }
 
 void gossip_resume_sync(struct gossip *g)

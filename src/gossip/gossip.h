@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ledger/block.h"
 #include "ledger/ledger.h"
@@ -97,6 +98,34 @@ struct gossip_host {
  * when the reason does not name a valid network). */
 #define GOSSIP_NETWORK_REASON "different network: this is '%s' at %u bits"
 bool gossip_parse_network(const char *reason, char network[static 33], uint32_t *pow_bits);
+/*
+ * The sockets gossip uses.  NULL in gossip_cfg: the system's (util/net.h,
+ * util/guard.h).  A network simulator (tests/netsim.h) supplies its own, so
+ * that many nodes share one process on a fake clock; its descriptors are
+ * its own handles, never polled by the kernel (the simulator computes the
+ * revents it passes to gossip_handle).  Every call is made on the owner
+ * thread; the semantics are those of the system calls named, errno
+ * included (EAGAIN, EINPROGRESS, ECONNRESET...).
+ */
+struct gossip_sockets {
+	void *ctx;
+	/* net_tcp_listen(at, exact): a listener on at. */
+	lc_err (*listen)(void *ctx, const struct net_addr *at, int *fd /* OUT */, char *why,
+			 size_t whylen);
+	/* accept(): the new descriptor, or -1 with errno (EAGAIN: none). */
+	int (*accept)(void *ctx, int lfd, struct net_addr *from /* OUT */);
+	/* net_tcp_dial: a non-blocking connect under way. */
+	lc_err (*dial)(void *ctx, const struct net_addr *to, const struct net_addr *from,
+		       int *fd /* OUT */, char *why, size_t whylen);
+	/* net_dial_error: 0 connected, EINPROGRESS, or why it failed. */
+	int (*dial_error)(void *ctx, int fd);
+	/* net_local_ip: our end's numeric address. */
+	bool (*local_ip)(void *ctx, int fd, char *out /* OUT */, size_t n);
+	ssize_t (*send)(void *ctx, int fd, const void *p, size_t n);   /* non-blocking */
+	ssize_t (*recv)(void *ctx, int fd, void *p, size_t n);         /* non-blocking */
+	void (*shutdown_wr)(void *ctx, int fd);
+	void (*close)(void *ctx, int fd);
+};
 
 struct gossip_cfg {
 	const char *bind;            /* listen address (IPv4/IPv6 literal); NULL
@@ -117,6 +146,8 @@ struct gossip_cfg {
 	 * owner polls it and dispatches its answers).  NULL: an address
 	 * that is a name cannot be dialled. */
 	struct resolver *resolver;
+	/* NULL: the system's sockets (borrowed; outlives us). */
+	const struct gossip_sockets *sockets;
 };
 
 /* One row of gossip_peers(). */

@@ -7,7 +7,8 @@
  * records and blocks relayed), slots.c (inbound caps, eviction, outbound
  * room), dial.c (join, remember, dialling), peer.c (one connection's
  * socket, buffers and limits), sync.c (block download and serving),
- * book.c (known addresses, backoff), wire.c (frame codec).  Bans and strikes per address are util/guard.h's.
+ * book.c (known addresses, backoff), wire.c (frame codec), sock.c (the
+ * sockets: the system's, or a simulator's).  Bans and strikes per address are util/guard.h's.
  *
  * Peers are never freed while a call into gossip is under way (a host
  * callback may call gossip_announce_*): a closed peer is marked dead and
@@ -81,9 +82,23 @@ _Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 #define JOINED_BACKOFF_MAX_MS 30000 /* a joined address is tried at least this often */
-#define LEARNED_MAX_FAILS 10        /* a learned address is forgotten after this */
+#define LEARNED_MAX_FAILS 10        /* a learned address is forgotten after this ... */
+#define PROVEN_MAX_FAILS 60         /* ... one that reached a node of ours, after this */
+#define PROVEN_BACKOFF_MAX_MS 60000 /* and it is tried at least this often */
+#define BOOK_PER_GROUP 16           /* learned addresses kept per network group */
+#define FEELER_MS 15000             /* a feeler dial, past the outbound limit, about
+				     * this often (jittered) */
+#define FEELER_KEEP_MS 20000        /* a feeler is let go after this, unless syncing
+				     * or an outbound slot is free for it */
 
 #define BOOK_MAX 256
+
+/* Records relayed by inventory (records.c). */
+#define RECCACHE_MAX 128            /* records held to answer GETREC */
+#define RECWANT_MAX 256             /* record ids asked for, not yet come */
+#define RECWANT_PER_PEER 64         /* of them, asked of one peer */
+#define RECREQ_MS 4000              /* a GETREC unanswered this long: ask another */
+#define RECKNOWN_MAX 128            /* record ids a peer is known to have */
 
 /* A bounded FIFO of block hashes. */
 struct hashq {
@@ -168,6 +183,24 @@ struct peer {
 	uint8_t known[KNOWN_MAX][32];    /* ring of hashes it has */
 	size_t known_n, known_pos;
 	bool asked_peers;
+	bool feeler;                     /* dialled past the outbound limit to probe
+					  * the book (FEELER_MS) */
+	bool said_full;                  /* it said goodbye with BYE_FULL */
+	uint8_t (*recknown)[32];         /* ring of RECKNOWN_MAX record ids it has */
+	size_t recknown_n, recknown_pos;
+	unsigned rec_asked;              /* record ids asked of it, not yet come */
+};
+
+struct rec_cached {
+	uint8_t id[32];
+	uint8_t *raw;                    /* wire form, or NULL */
+	size_t len;
+};
+
+struct rec_want {
+	uint8_t id[32];
+	uint64_t peer;                   /* asked of (0: free slot) */
+	uint64_t t;                      /* when */
 };
 
 struct book_entry {
@@ -181,6 +214,8 @@ struct book_entry {
 	unsigned fails;                  /* consecutive failed attempts */
 	uint64_t next_try;               /* monotonic ms */
 	uint64_t peer;                   /* connected peer's id, or 0 */
+	bool has_group;                  /* numeric: its network group is known */
+	uint8_t group[16];
 	uint64_t resolving;              /* its name is being looked up: the
 					  * request's tag, else 0 */
 	uint64_t t_dial;                 /* when the attempt began (monotonic ms) */
@@ -220,10 +255,30 @@ struct gossip {
 	struct book_entry book[BOOK_MAX];
 	struct guard *guard;             /* bans, strikes, connection rates */
 	uint64_t group_key;              /* keys the netgroup order eviction protects by */
+	uint64_t rng;                    /* xorshift state: which address to dial */
+	uint64_t t_feeler;               /* next feeler dial (monotonic ms) */
+	struct rec_cached reccache[RECCACHE_MAX];   /* a ring */
+	size_t reccache_pos;
+	struct rec_want recwant[RECWANT_MAX];
 };
 
 uint64_t g_now(const struct gossip *g);
 void g_notice(struct gossip *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- sock.c: cfg.sockets, or the system's ---- */
+lc_err gsock_listen(struct gossip *g, const struct net_addr *at, enum net_listen_mode mode,
+		    int *fd /* OUT */, char *why, size_t whylen);
+int gsock_accept(struct gossip *g, int lfd, struct sockaddr_storage *ss /* OUT */,
+		 socklen_t *len /* OUT */);
+lc_err gsock_dial(struct gossip *g, const struct net_addr *to, const struct net_addr *from,
+		  int *fd /* OUT */, char *why, size_t whylen);
+int gsock_dial_error(struct gossip *g, int fd);
+bool gsock_local_ip(struct gossip *g, int fd, char *out /* OUT */, size_t n);
+void gsock_nodelay(struct gossip *g, int fd);
+ssize_t gsock_send(struct gossip *g, int fd, const void *p, size_t n);
+ssize_t gsock_recv(struct gossip *g, int fd, void *p, size_t n);
+void gsock_shutdown_wr(struct gossip *g, int fd);
+void gsock_close(struct gossip *g, int fd);
 
 /* ---- hashq (peer.c) ---- */
 lc_err hashq_init(struct hashq *q, size_t cap);
@@ -238,7 +293,7 @@ static inline void hashq_clear(struct hashq *q) { q->head = q->len = 0; }
 /* ---- peer.c ---- */
 lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *sa,
 		struct peer **out /* OUT; the caller puts it in g->peers */);
-void peer_free(struct peer *p);
+void peer_free(struct gossip *g, struct peer *p);
 /* Queue a frame; a full output queue drops the peer (false). */
 bool peer_send(struct gossip *g, struct peer *p, const struct wire_msg *m);
 bool peer_send_raw(struct gossip *g, struct peer *p, uint8_t type, const uint8_t *payload,
@@ -263,6 +318,8 @@ bool peer_charge(struct gossip *g, struct peer *p);
 /* One unsolicited block; false (and banned) when over the allowance. */
 bool peer_charge_unsolicited(struct gossip *g, struct peer *p);
 void peer_learn(struct peer *p, const uint8_t h[32]);
+void peer_learn_rec(struct peer *p, const uint8_t id[32]);
+bool peer_knows_rec(const struct peer *p, const uint8_t id[32]);
 bool peer_knows(const struct peer *p, const uint8_t h[32]);
 static inline bool peer_alive(const struct peer *p) { return p->st != PS_DEAD; }
 
@@ -283,9 +340,26 @@ void gossip_send_hello(struct gossip *g, struct peer *p);
 void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *h);
 void gossip_on_bye(struct gossip *g, struct peer *p, uint8_t code, const char *reason);
 void gossip_on_getpeers(struct gossip *g, struct peer *p);
+/* Goodbye for want of room, with other addresses to try first (PEERS). */
+void gossip_full_bye(struct gossip *g, struct peer *p, const char *reason);
 void gossip_on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m);
 void gossip_on_record(struct gossip *g, struct peer *p, const struct wire_msg *m);
 void gossip_on_block(struct gossip *g, struct peer *p, struct wire_msg *m);
+
+/* ---- records.c ---- */
+/* A new pending record (from p, or ours when p is NULL): kept to serve,
+ * announced by id to the peers not known to have it. */
+void rec_relay(struct gossip *g, struct peer *from, const struct record *r,
+	       const uint8_t id[32]);
+/* A RECORD with this id came from p (asked for or not). */
+void rec_arrived(struct gossip *g, struct peer *p, const uint8_t id[32]);
+void rec_on_recinv(struct gossip *g, struct peer *p, const struct wire_hashes *h);
+void rec_on_getrec(struct gossip *g, struct peer *p, const struct wire_hashes *h);
+/* Requests unanswered past RECREQ_MS go to another announcer. */
+void rec_tick(struct gossip *g, uint64_t now);
+/* p left: what it was asked for goes to another announcer at the next tick. */
+void rec_peer_gone(struct gossip *g, struct peer *p);
+void rec_free(struct gossip *g);
 
 /* ---- slots.c ---- */
 /* May a learned (or remembered) address be dialled now? */
@@ -339,11 +413,18 @@ void sync_locator(const struct gossip *g, uint8_t out[WIRE_LOCATOR_MAX][32], siz
 /* Find or add; -1 when the book is full.  joined upgrades an entry. */
 int book_add(struct gossip *g, const char *addr, bool joined);
 int book_find(const struct gossip *g, const char *addr);
+/* Does the book hold BOOK_PER_GROUP learned addresses of addr's group? */
+bool book_group_full(const struct gossip *g, const char *addr);
 void book_failed(struct gossip *g, int i, uint64_t now);
 void book_connected(struct gossip *g, int i, uint64_t peer_id);
 /* Next entry to dial now: joined ones first (regardless of the outbound
- * limit), then remembered ones, then learned ones. */
+ * limit), then remembered ones, then learned ones; within a rank, one at
+ * random of a network group no outbound peer is in, else any at random. */
 int book_next_dial(struct gossip *g, uint64_t now, bool learned_ok);
+/* A feeler's target: a learned or remembered entry not connected, whatever
+ * its backoff, at random, of an unconnected group if any; -1 none. */
+int book_feeler(struct gossip *g);
+uint64_t g_rand(struct gossip *g);
 /* Milliseconds until the next entry is due (for gossip_tick), or -1. */
 int64_t book_next_due(const struct gossip *g, uint64_t now, bool learned_ok);
 /* Numeric IP text and 16-byte form of a socket address. */

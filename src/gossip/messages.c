@@ -127,7 +127,7 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 			/* A joined node that dialled us first (from the joined
 			 * address itself): our end is the address it reached. */
 			if (g->book[bi].joined &&
-			    !net_local_ip(p->fd, g->book[bi].local, sizeof(g->book[bi].local)))
+			    !gsock_local_ip(g, p->fd, g->book[bi].local, sizeof(g->book[bi].local)))
 				g->book[bi].local[0] = '\0';
 		}
 		seen = p->adv;
@@ -167,6 +167,7 @@ void gossip_on_bye(struct gossip *g, struct peer *p, uint8_t code, const char *r
 					  p->other_net ? p->their.height : 0,
 					  gossip_joined_peer(g, p));
 	}
+	p->said_full = code == BYE_FULL;
 	peer_close(g, p, LOG_INFO, why);
 }
 
@@ -185,6 +186,13 @@ bool gossip_parse_network(const char *reason, char network[static 33], uint32_t 
 }
 
 /* ---- addresses ---- */
+
+void gossip_full_bye(struct gossip *g, struct peer *p, const char *reason)
+{
+	/* Its GETPEERS may still be on its way: this answers it. */
+	gossip_on_getpeers(g, p);
+	peer_bye(g, p, BYE_FULL, reason);
+}
 
 void gossip_on_getpeers(struct gossip *g, struct peer *p)
 {
@@ -217,7 +225,8 @@ void gossip_on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m)
 		if (!net_ip_numeric(host))
 			continue;
 		ip_port_fmt(canon, sizeof(canon), host, port);
-		if (book_find(g, canon) < 0 && book_add(g, canon, false) >= 0)
+		if (book_find(g, canon) < 0 && !book_group_full(g, canon) &&
+		    book_add(g, canon, false) >= 0)
 			added++;
 	}
 	if (added)
@@ -247,15 +256,19 @@ static void on_bad_signature(struct gossip *g, struct peer *p, const struct reco
 
 void gossip_on_record(struct gossip *g, struct peer *p, const struct wire_msg *m)
 {
+	uint8_t id[32];
+	if (record_id(&m->u.record, id) != LC_OK) {
+		peer_misbehaved(g, p, "a record whose id cannot be computed");
+		return;
+	}
+	rec_arrived(g, p, id);
 	lc_err rc = g->cfg.host.on_record(g->cfg.host.ctx, &m->u.record,
 					  gossip_source(p->ip16));
+	if (!peer_alive(p))
+		return;
 	if (rc == LC_OK) {
 		p->t_record = g_now(g);
-		for (size_t i = 0; i < g->n_peers; i++) {
-			struct peer *q = g->peers[i];
-			if (q != p && q->st == PS_READY)
-				peer_send(g, q, m);
-		}
+		rec_relay(g, p, &m->u.record, id);
 	} else if (rc == LC_ERR_BADSIG) {
 		on_bad_signature(g, p, &m->u.record);
 	} else if (rc != LC_ERR_EXISTS) {

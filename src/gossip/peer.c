@@ -104,8 +104,10 @@ lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *
 		rc = hashq_init(&p->serve, SERVE_MAX);
 	if (!rc && !(p->sent = calloc(SERVED_RING, 32)))
 		rc = LC_ERR_NOMEM;
+	if (!rc && !(p->recknown = calloc(RECKNOWN_MAX, 32)))
+		rc = LC_ERR_NOMEM;
 	if (rc) {
-		peer_free(p);
+		peer_free(g, p);
 		return rc;
 	}
 	p->id = ++g->next_id;
@@ -133,17 +135,18 @@ lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *
 	return LC_OK;
 }
 
-void peer_free(struct peer *p)
+void peer_free(struct gossip *g, struct peer *p)
 {
 	if (!p)
 		return;
 	if (p->fd >= 0)
-		close(p->fd);
+		gsock_close(g, p->fd);
 	buf_free(&p->in);
 	buf_free(&p->out);
 	hashq_free(&p->want);
 	hashq_free(&p->inflight);
 	free(p->sent);
+	free(p->recknown);
 	hashq_free(&p->serve);
 	free(p);
 }
@@ -154,7 +157,7 @@ static void shut(struct gossip *g, struct peer *p)
 		return;
 	p->st = PS_DEAD;
 	if (p->fd >= 0) {
-		close(p->fd);
+		gsock_close(g, p->fd);
 		p->fd = -1;
 	}
 	gossip_peer_gone(g, p);
@@ -172,13 +175,13 @@ void peer_close(struct gossip *g, struct peer *p, int level, const char *why)
 /* Write a frame straight to the socket, bypassing the queue; for the last
  * words before an abrupt close.  Only between frames: never in the middle
  * of one the queue has half written. */
-static void send_now(struct peer *p, const struct wire_msg *m)
+static void send_now(struct gossip *g, struct peer *p, const struct wire_msg *m)
 {
 	uint8_t storage[WIRE_PREFIX + 4 + WIRE_REASON_MAX];
 	struct buf b;
 	buf_init_fixed(&b, storage, sizeof(storage));
 	if (p->fd >= 0 && peer_pending(p) == 0 && wire_encode(&b, m) == LC_OK) {
-		ssize_t r = send(p->fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t r = gsock_send(g, p->fd, b.data, b.len);
 		(void)r;
 	}
 }
@@ -209,7 +212,7 @@ void peer_misbehaved(struct gossip *g, struct peer *p, const char *fmt, ...)
 	guard_ban(g->guard, p->ip16);
 	struct wire_msg m;
 	make_bye(&m, BYE_PROTOCOL, why);
-	send_now(p, &m);
+	send_now(g, p, &m);
 	shut(g, p);
 }
 
@@ -301,8 +304,7 @@ bool peer_flush(struct gossip *g, struct peer *p)
 	if (p->st == PS_CONNECTING)
 		return true;
 	while (peer_pending(p) > 0) {
-		ssize_t n = send(p->fd, p->out.data + p->out_off, peer_pending(p),
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = gsock_send(g, p->fd, p->out.data + p->out_off, peer_pending(p));
 		if (n > 0) {
 			p->out_off += (size_t)n;
 			p->t_tx = g_now(g);
@@ -319,7 +321,7 @@ bool peer_flush(struct gossip *g, struct peer *p)
 	}
 	compact(p);
 	if (p->st == PS_CLOSING && peer_pending(p) == 0)
-		shutdown(p->fd, SHUT_WR);   /* our BYE is out; wait for their close */
+		gsock_shutdown_wr(g, p->fd);   /* our BYE is out; wait for their close */
 	return true;
 }
 
@@ -368,6 +370,24 @@ void peer_learn(struct peer *p, const uint8_t h[32])
 	p->known_pos = (p->known_pos + 1) % KNOWN_MAX;
 	if (p->known_n < KNOWN_MAX)
 		p->known_n++;
+}
+
+void peer_learn_rec(struct peer *p, const uint8_t id[32])
+{
+	if (peer_knows_rec(p, id))
+		return;
+	memcpy(p->recknown[p->recknown_pos], id, 32);
+	p->recknown_pos = (p->recknown_pos + 1) % RECKNOWN_MAX;
+	if (p->recknown_n < RECKNOWN_MAX)
+		p->recknown_n++;
+}
+
+bool peer_knows_rec(const struct peer *p, const uint8_t id[32])
+{
+	for (size_t i = 0; i < p->recknown_n; i++)
+		if (memcmp(p->recknown[i], id, 32) == 0)
+			return true;
+	return false;
 }
 
 bool peer_knows(const struct peer *p, const uint8_t h[32])
@@ -427,7 +447,7 @@ void peer_read(struct gossip *g, struct peer *p)
 			peer_close(g, p, LOG_WARN, "out of memory");
 			return;
 		}
-		ssize_t n = recv(p->fd, p->in.data + p->in.len, room, MSG_DONTWAIT);
+		ssize_t n = gsock_recv(g, p->fd, p->in.data + p->in.len, room);
 		if (n > 0) {
 			budget = (size_t)n > budget ? 0 : budget - (size_t)n;
 			if (p->st == PS_CLOSING) {

@@ -9,7 +9,10 @@
  * inbound peer, after protecting a few of distinct groups, the last to
  * bring useful blocks and records, and the older half, from the group that
  * holds the most connections (evict()).  Holding slots therefore takes many
- * groups and long, useful connections, not many sockets.
+ * groups and long, useful connections, not many sockets.  Whoever is turned
+ * away (or evicted) after its hello is first given other addresses to try
+ * (gossip_full_bye), so a newcomer that knew only this node is not left
+ * knocking on it.
  */
 #include "gossip/internal.h"
 
@@ -30,7 +33,7 @@ static size_t outbound_live(const struct gossip *g)
 	size_t out = 0;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct peer *p = g->peers[i];
-		out += p->outbound && p->st != PS_DEAD && p->st != PS_CLOSING;
+		out += p->outbound && !p->feeler && p->st != PS_DEAD && p->st != PS_CLOSING;
 	}
 	return out;
 }
@@ -82,7 +85,7 @@ static size_t inbound_from(const struct gossip *g, const uint8_t ip16[16])
 }
 
 /* No room: say so in one write and close. */
-static void refuse_full(int fd, const char *why)
+static void refuse_full(struct gossip *g, int fd, const char *why)
 {
 	uint8_t storage[64];
 	struct buf b;
@@ -91,11 +94,11 @@ static void refuse_full(int fd, const char *why)
 	m.u.bye.code = BYE_FULL;
 	snprintf(m.u.bye.reason, sizeof(m.u.bye.reason), "%s", why);
 	if (wire_encode(&b, &m) == LC_OK) {
-		ssize_t r = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t r = gsock_send(g, fd, b.data, b.len);
 		(void)r;
 	}
-	shutdown(fd, SHUT_WR);
-	close(fd);
+	gsock_shutdown_wr(g, fd);
+	gsock_close(g, fd);
 }
 
 /*
@@ -112,7 +115,7 @@ void gossip_accept_all(struct gossip *g)
 	for (int k = 0; k < ACCEPT_BATCH; k++) {
 		struct sockaddr_storage ss;
 		socklen_t len;
-		int fd = guard_accept(g->guard, g->listen_fd, &ss, &len);
+		int fd = gsock_accept(g, g->listen_fd, &ss, &len);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				LOG_W(LOGM, "accept: %s", strerror(errno));
@@ -125,7 +128,7 @@ void gossip_accept_all(struct gossip *g)
 		if (v != GUARD_OK) {
 			LOG_D(LOGM, "refused %s: %s", ip,
 			      v == GUARD_BANNED ? "banned" : "connecting too often");
-			close(fd);
+			gsock_close(g, fd);
 			continue;
 		}
 		size_t mine;
@@ -133,13 +136,13 @@ void gossip_accept_all(struct gossip *g)
 		size_t pending = pending_in(g, ip16, &mine, &oldest);
 		if (mine >= PENDING_PER_IP) {
 			guard_strike(g->guard, ip16, "too many connections without a hello");
-			close(fd);
+			gsock_close(g, fd);
 			continue;
 		}
 		if (inbound_from(g, ip16) >= GOSSIP_INBOUND_PER_ADDR) {
 			LOG_D(LOGM, "refused %s: %d peers from that address already", ip,
 			      GOSSIP_INBOUND_PER_ADDR);
-			refuse_full(fd, "too many peers from this address");
+			refuse_full(g, fd, "too many peers from this address");
 			continue;
 		}
 		if (pending >= PENDING_IN_MAX)
@@ -150,10 +153,10 @@ void gossip_accept_all(struct gossip *g)
 		struct peer *p;
 		if (!gossip_adopt(g, fd, false, (struct sockaddr *)&ss, &p)) {
 			LOG_I(LOGM, "refused %s: %d connections already", ip, GOSSIP_MAX_CONNS);
-			refuse_full(fd, "full");
+			refuse_full(g, fd, "full");
 			continue;
 		}
-		net_tcp_nodelay(fd);
+		gsock_nodelay(g, fd);
 		LOG_D(LOGM, "accepted %s", p->addr);
 		gossip_send_hello(g, p);
 		peer_flush(g, p);
@@ -326,7 +329,7 @@ bool gossip_admit_inbound(struct gossip *g, struct peer *p)
 		group += memcmp(q->group, p->group, 16) == 0;
 	}
 	if (addr >= GOSSIP_INBOUND_PER_ADDR) {
-		peer_bye(g, p, BYE_FULL, "too many peers from this address");
+		gossip_full_bye(g, p, "too many peers from this address");
 		return false;
 	}
 	struct peer *victim;
@@ -337,14 +340,14 @@ bool gossip_admit_inbound(struct gossip *g, struct peer *p)
 	else
 		return true;
 	if (!victim) {
-		peer_bye(g, p, BYE_FULL, "full");
+		gossip_full_bye(g, p, "full");
 		return false;
 	}
 	char gs[64];
 	guard_group_str(p->group, gs, sizeof(gs));
 	LOG_I(LOGM, "peer %s: evicted for %s of %s (%s)", victim->addr, p->addr, gs,
 	      group >= GOSSIP_INBOUND_PER_GROUP ? "that group is full" : "inbound slots full");
-	peer_bye(g, victim, BYE_FULL, "evicted for a newcomer");
+	gossip_full_bye(g, victim, "evicted for a newcomer");
 	return true;
 }
 

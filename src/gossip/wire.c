@@ -12,7 +12,7 @@
 
 static const char *const type_names[] = {
 	"?", "HELLO", "BYE", "PING", "PONG", "GETPEERS", "PEERS", "INV",
-	"GETBLOCKS", "GETDATA", "NOTFOUND", "BLOCK", "RECORD",
+	"GETBLOCKS", "GETDATA", "NOTFOUND", "BLOCK", "RECORD", "RECINV", "GETREC",
 };
 
 static const char *const bye_names[] = {
@@ -145,6 +145,10 @@ static lc_err decode_body(struct wire_msg *m, struct reader *r)
 	case WIRE_GETDATA:
 	case WIRE_NOTFOUND:
 		return decode_list8(r, &m->u.hashes, WIRE_GETDATA_MAX);
+	case WIRE_RECINV:
+		return decode_list8(r, &m->u.hashes, WIRE_RECINV_MAX);
+	case WIRE_GETREC:
+		return decode_list8(r, &m->u.hashes, WIRE_GETREC_MAX);
 	case WIRE_BLOCK:
 		return block_decode(&m->u.block, r->p + r->pos, rd_remaining(r));
 	case WIRE_RECORD:
@@ -232,8 +236,12 @@ static lc_err encode_body(struct writer *w, const struct wire_msg *m)
 		break;
 	case WIRE_GETBLOCKS:
 	case WIRE_GETDATA:
-	case WIRE_NOTFOUND: {
-		size_t max = m->type == WIRE_GETBLOCKS ? WIRE_LOCATOR_MAX : WIRE_GETDATA_MAX;
+	case WIRE_NOTFOUND:
+	case WIRE_RECINV:
+	case WIRE_GETREC: {
+		size_t max = m->type == WIRE_GETBLOCKS ? WIRE_LOCATOR_MAX :
+			     m->type == WIRE_RECINV ? WIRE_RECINV_MAX :
+			     m->type == WIRE_GETREC ? WIRE_GETREC_MAX : WIRE_GETDATA_MAX;
 		if (m->u.hashes.n == 0 || m->u.hashes.n > max)
 			return LC_ERR_INVAL;
 		wr_u8(w, (uint8_t)m->u.hashes.n);

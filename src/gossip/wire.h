@@ -29,6 +29,11 @@
  *  10 NOTFOUND   u8 count 1..64 | count * hash[32] (GETDATA hashes not served)
  *  11 BLOCK      the block's wire form (block.h), the whole payload
  *  12 RECORD     a pending record's wire form (record.h), the whole payload
+ *  13 RECINV     u8 count 1..128 | count * record id[32] (record_id): pending
+ *                records the sender holds (since version 3)
+ *  14 GETREC     u8 count 1..64 | count * record id[32]: send me these
+ *                (answered by one RECORD each for those still held; the
+ *                others are left out)
  *
  * The conversation:
  *   - Both sides send HELLO at once; nothing but HELLO or BYE (and no
@@ -48,7 +53,11 @@
  *     that starts at the last hash it was given.  Blocks come back in the
  *     order they were asked for.
  *   - Relay: a new best tip is announced by INV (no flags) to the peers
- *     that are not known to have it; pending records are flooded as RECORD.
+ *     that are not known to have it; a new pending record by RECINV of its
+ *     id to the peers not known to have it, and a peer that lacks it asks
+ *     one announcer (GETREC) and gets it as RECORD: each node receives a
+ *     record's body about once, whatever its number of peers.  A RECORD
+ *     nobody asked for is still taken (the flood limit applies).
  *   - GETPEERS/PEERS once per connection (an unasked PEERS is ignored);
  *     PING after 30 s of silence, closed after 90 s; 10 s for the
  *     handshake.
@@ -81,7 +90,8 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define WIRE_VERSION 2   /* 2: records carry work; COMMIT (ledger v2) */
+#define WIRE_VERSION 3   /* 2: records carry work; COMMIT (ledger v2).
+			  * 3: records relayed by inventory (RECINV, GETREC) */
 /* Largest length prefix: the type byte plus the largest block, with room. */
 #define WIRE_FRAME_MAX (BLOCK_MAX_BYTES + 1024)
 #define WIRE_PREFIX 4
@@ -89,6 +99,8 @@
 #define WIRE_LOCATOR_MAX 32
 #define WIRE_GETDATA_MAX 64
 #define WIRE_PEERS_MAX 64
+#define WIRE_RECINV_MAX 128
+#define WIRE_GETREC_MAX 64
 #define WIRE_REASON_MAX 120
 #define WIRE_HELLO_LEN (2 + 8 + 32 + 4 + 32 + 8 + 8 + 2 + 8)
 /* Before the hellos are exchanged a frame may be no longer than this, in
@@ -109,7 +121,9 @@ enum wire_type {
 	WIRE_NOTFOUND,
 	WIRE_BLOCK,
 	WIRE_RECORD,
-	WIRE_TYPE_LAST = WIRE_RECORD
+	WIRE_RECINV,
+	WIRE_GETREC,
+	WIRE_TYPE_LAST = WIRE_GETREC
 };
 
 enum wire_bye {
@@ -158,7 +172,8 @@ struct wire_msg {
 			size_t n;
 			char addr[WIRE_PEERS_MAX][ADDR_MAX_LEN + 1];
 		} peers;
-		struct wire_hashes hashes;   /* INV, GETBLOCKS, GETDATA, NOTFOUND */
+		struct wire_hashes hashes;   /* INV, GETBLOCKS, GETDATA, NOTFOUND,
+					      * RECINV, GETREC */
 		struct block block;          /* owned after decode */
 		struct record record;
 	} u;

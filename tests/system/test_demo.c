@@ -333,3 +333,59 @@ TEST_T(demo_auto_only_without_a_configured_network, 120)
 	WAIT_UNTIL(is_up(&t), 30000);                   /* DIR itself, not DIR/demo */
 	CHECK_INT(tnode_stop(&t, 30000), ==, 0);
 }
+
+/* `ctl send --batch`: many sends over one connection, the replies matched
+ * to the input lines; a failed send is counted and makes the exit 1, a
+ * malformed line is a usage error (2). */
+static int batch(const char *dir, const char *lines, char **out)
+{
+	char input[700], cmd[2400];
+	snprintf(input, sizeof(input), "%s/batch.txt", harness_tmpdir());
+	FILE *f = fopen(input, "w");
+	CHECK(f != NULL);
+	fputs(lines, f);
+	CHECK(fclose(f) == 0);
+	snprintf(cmd, sizeof(cmd), "'%s' ctl --no-config --data-dir '%s' send --batch < '%s'",
+		 proc_ledgerchat(), dir, input);
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct proc_result r;
+	CHECK(proc_run(argv, 60000, &r) >= 0);
+	*out = strdup(r.out);
+	int status = r.status;
+	proc_result_free(&r);
+	return status;
+}
+
+TEST_T(demo_ctl_send_batch_pipelines_many_sends_over_one_connection, 120)
+{
+	if (skip_emulated())
+		return;
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/batch", harness_tmpdir());
+	struct tnode t;
+	const char *extra[] = { "--demo", "--name", "alice", NULL };
+	tnode_start(&t, dir, "127.0.88.5", extra);
+	snprintf(t.dir, sizeof(t.dir), "%s/demo", dir);  /* ctl speaks to the demo's node */
+	CHECK(tnode_wait(&t, tnode_is_registered, NULL, 60000));
+	WAIT_UNTIL(tnode_count_names(&t) == 2, 30000);
+
+	size_t n = 2000;
+	char *lines = malloc(n * 32), *out = NULL;
+	CHECK(lines != NULL);
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(lines + len, "echo message %zu\n", i);
+	CHECK_INT(batch(t.dir, lines, &out), ==, 0);
+	CHECK_STR(out, "sent: 2000 queued, 0 failed\n");
+	free(out);
+
+	/* One name nobody registered: counted, exit 1, the others still go. */
+	CHECK_INT(batch(t.dir, "echo one\nnobody-here two\necho three\n", &out), ==, 1);
+	CHECK_STR(out, "sent: 2 queued, 1 failed\n");
+	free(out);
+	/* A line without text: usage. */
+	CHECK_INT(batch(t.dir, "echo fine\necho\n", &out), ==, 2);
+	free(out);
+	free(lines);
+	CHECK_INT(tnode_stop(&t, 30000), ==, 0);
+}

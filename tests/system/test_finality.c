@@ -268,6 +268,44 @@ TEST_T(finality_a_deep_rewrite_of_a_final_name_is_refused_and_its_sender_struck,
 	victim_stop(&v);
 }
 
+/* The peer's side of record relay (protocol 3): each RECINV answered
+ * with a GETREC for its ids, the RECORDs collected, until bob's REGISTER. */
+struct bob_wait {
+	struct gn_raw *r;
+	struct wire_msg *m;
+	struct record commits[8], bob;
+	size_t n_commits;
+};
+
+static bool pred_bob_records(void *arg)
+{
+	struct bob_wait *w = arg;
+	gn_raw_pump(w->r);
+	while (gn_raw_next(w->r, w->m)) {
+		struct wire_msg *m = w->m;
+		if (m->type == WIRE_RECINV) {
+			for (size_t i = 0; i < m->u.hashes.n; i += WIRE_GETREC_MAX) {
+				struct wire_msg q = { .type = WIRE_GETREC };
+				q.u.hashes.n = m->u.hashes.n - i < WIRE_GETREC_MAX ?
+					m->u.hashes.n - i : WIRE_GETREC_MAX;
+				q.u.hashes.h = m->u.hashes.h + i * 32;
+				gn_raw_send_msg(w->r, &q);
+			}
+		} else if (m->type == WIRE_RECORD) {
+			struct record got = m->u.record;
+			if (got.type == REC_COMMIT && w->n_commits < 8)
+				w->commits[w->n_commits++] = got;
+			if (got.type == REC_REGISTER) {
+				w->bob = got;
+				wire_msg_free(m);
+				return true;
+			}
+		}
+		wire_msg_free(m);
+	}
+	return false;
+}
+
 /* A partition heals.  This side (the node) has bob, final; the other side
  * (the test) a heavier chain with carol, final there.  The node refuses
  * the other chain (it lacks bob), takes carol's records to mine on its own
@@ -302,20 +340,10 @@ TEST_T(finality_an_honest_partition_heals_with_both_sides_names, 120)
 	peer_send_blocks(&peer, m, t, DEPTH + 2);
 	/* bob's records come to this peer, to be mined on its side: his
 	 * REGISTER, and before it the COMMIT it reveals. */
-	struct record commits[8], bob;
-	size_t n_commits = 0;
-	for (;;) {
-		struct gn_wait_frame wf = { &peer, m, WIRE_RECORD };
-		WAIT_UNTIL(gn_pred_frame(&wf), 20000);
-		struct record got = m->u.record;
-		wire_msg_free(m);
-		if (got.type == REC_COMMIT && n_commits < 8)
-			commits[n_commits++] = got;
-		if (got.type == REC_REGISTER) {
-			bob = got;
-			break;
-		}
-	}
+	struct bob_wait w = { &peer, m, .n_commits = 0 };
+	WAIT_UNTIL(pred_bob_records(&w), 20000);
+	struct record *commits = w.commits, bob = w.bob;
+	size_t n_commits = w.n_commits;
 	CHECK_STR(bob.name, "bob");
 	uint8_t bob_commitment[32];
 	CHECK_OK(record_commitment(&bob, bob_commitment));

@@ -162,7 +162,8 @@ TEST(wire_round_trip_every_type)
 		{ WIRE_INV, WIRE_INV_MAX, INV_REPLY | INV_MORE }, { WIRE_INV, 0, 0 },
 		{ WIRE_INV, 1, 0 }, { WIRE_GETBLOCKS, WIRE_LOCATOR_MAX, 0 },
 		{ WIRE_GETBLOCKS, 1, 0 }, { WIRE_GETDATA, WIRE_GETDATA_MAX, 0 },
-		{ WIRE_NOTFOUND, 3, 0 },
+		{ WIRE_NOTFOUND, 3, 0 }, { WIRE_RECINV, WIRE_RECINV_MAX, 0 },
+		{ WIRE_RECINV, 1, 0 }, { WIRE_GETREC, WIRE_GETREC_MAX, 0 },
 	};
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		m->type = lists[i].type;
@@ -277,6 +278,16 @@ TEST(wire_rejects_bad_prefixes_types_and_bounds)
 	big[0] = WIRE_NOTFOUND;
 	big[1] = WIRE_GETDATA_MAX + 1;
 	CHECK_ERR(wire_decode(m, big, 2 + 32 * (WIRE_GETDATA_MAX + 1)), LC_ERR_TOOBIG);
+	big[0] = WIRE_RECINV;
+	big[1] = WIRE_RECINV_MAX + 1;
+	CHECK_ERR(wire_decode(m, big, 2 + 32 * (WIRE_RECINV_MAX + 1)), LC_ERR_TOOBIG);
+	big[1] = 0;
+	CHECK_ERR(wire_decode(m, big, 2), LC_ERR_TOOBIG);
+	big[0] = WIRE_GETREC;
+	big[1] = WIRE_GETREC_MAX + 1;
+	CHECK_ERR(wire_decode(m, big, 2 + 32 * (WIRE_GETREC_MAX + 1)), LC_ERR_TOOBIG);
+	big[1] = 1;   /* one id, a byte short */
+	CHECK_ERR(wire_decode(m, big, 2 + 31), LC_ERR_TRUNCATED);
 	uint8_t peers[] = { WIRE_PEERS, WIRE_PEERS_MAX + 1 };
 	CHECK_ERR(wire_decode(m, peers, sizeof(peers)), LC_ERR_TOOBIG);
 	uint8_t bad_addr[] = { WIRE_PEERS, 1, 4, 'x', 'y', ':', '0' };
@@ -1429,4 +1440,44 @@ TEST_T(remembered_addresses_are_dialled_up_to_the_outbound_limit, 30)
 	gn_close(&a);
 	gn_close(&b);
 	gn_close(&c);
+}
+
+/* Diversity cannot be used to fill the book: of the addresses one peer
+ * gives, at most BOOK_PER_GROUP per network group are kept; addresses of
+ * other groups still are. */
+TEST_T(the_book_keeps_at_most_16_learned_addresses_per_group, 30)
+{
+	struct gn a;
+	struct gn_opts none = { .max_outbound = -1 };   /* learn, do not dial */
+	gn_open(&a, "127.0.57.1", &none);
+	struct gn *v[1] = { &a };
+	struct gn_raw r;
+	raw_hello(&r, "127.0.57.2", &a, 77);
+	struct wire_msg *m = malloc(sizeof(*m));
+	CHECK(m != NULL);
+	struct gn_wait_frame wf = { &r, m, WIRE_GETPEERS };
+	CHECK(gn_drive(v, 1, gn_pred_frame, &wf, 5000));
+	m->type = WIRE_PEERS;
+	m->u.peers.n = WIRE_PEERS_MAX;
+	for (size_t i = 0; i < WIRE_PEERS_MAX; i++) {
+		if (i < 40)   /* one /24 */
+			snprintf(m->u.peers.addr[i], sizeof(m->u.peers.addr[i]), "10.9.9.%zu:47700",
+				 i + 1);
+		else          /* a /24 each */
+			snprintf(m->u.peers.addr[i], sizeof(m->u.peers.addr[i]), "10.%zu.1.1:47700",
+				 i + 20);
+	}
+	gn_raw_send_msg(&r, m);
+	gn_drive(v, 1, NULL, NULL, 300);
+	static struct gossip_addr_info k[256];
+	size_t n = gossip_known(a.g, k, 256), crowd = 0, others = 0;
+	for (size_t i = 0; i < n; i++) {
+		crowd += strncmp(k[i].addr, "10.9.9.", 7) == 0;
+		others += strncmp(k[i].addr, "10.9.9.", 7) != 0 && strncmp(k[i].addr, "10.", 3) == 0;
+	}
+	CHECK_INT(crowd, ==, BOOK_PER_GROUP);
+	CHECK_INT(others, ==, WIRE_PEERS_MAX - 40);
+	free(m);
+	gn_raw_close(&r);
+	gn_close(&a);
 }
