@@ -13,6 +13,7 @@
 
 #include "core/groups.h"
 #include "core/groups_int.h"
+#include "core/lock.h"
 #include "core/node_int.h"
 #include "identity/name.h"
 #include "util/clock.h"
@@ -448,6 +449,8 @@ static json_t *op_history(struct node *n, json_t *args, char *err, size_t errlen
 		snprintf(err, errlen, "limit must be from 1 to %d", HISTORY_LIMIT_MAX);
 		return NULL;
 	}
+	if (lock_history_locked(n, err, errlen))   /* the texts are sealed */
+		return NULL;
 	struct msg_group *g = arg_group(n, args, err, errlen);
 	if (!g)
 		return NULL;

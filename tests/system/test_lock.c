@@ -134,6 +134,33 @@ static bool tree_has(const char *dir, const char *s)
 	return hit;
 }
 
+/* Our one message in t's group gid is delivered to its member. */
+static bool group_delivered(struct tnode *t, const char *gid)
+{
+	const char *args[] = { "group", "history", gid, NULL };
+	json_t *h = tnode_ctl_list(t, args);
+	bool ok = false;
+	for (size_t i = 0; i < json_array_size(h); i++) {
+		json_t *m = json_array_get(h, i);
+		ok |= strcmp(jstr(m, "direction"), "out") == 0 &&
+		      strcmp(jstr(m, "status"), "delivered") == 0;
+	}
+	json_decref(h);
+	return ok;
+}
+
+/* t's history of group gid holds a message with text. */
+static bool group_has(struct tnode *t, const char *gid, const char *text)
+{
+	const char *args[] = { "group", "history", gid, NULL };
+	json_t *h = tnode_ctl_list(t, args);
+	bool ok = false;
+	for (size_t i = 0; i < json_array_size(h); i++)
+		ok |= strcmp(jstr(json_array_get(h, i), "text"), text) == 0;
+	json_decref(h);
+	return ok;
+}
+
 /* Whether t's history with peer holds a message with text. */
 static bool history_has(struct tnode *t, const char *peer, const char *text)
 {
@@ -205,6 +232,25 @@ TEST_T(lock_stores_while_locked_shows_after_the_pin_and_leaves_no_text_on_disk, 
 	json_decref(h);
 	CHECK(!tree_has(a.dir, "MARKER-while-locked"));
 
+	/* The group path: lb's group with la, a message into it while la is
+	 * locked is stored sealed alike, and the group's history is refused. */
+	const char *mk[] = { "group", "create", "Crew", "la", NULL };
+	json_t *g = tnode_ctl1(&b, mk);
+	CHECK(g != NULL);
+	char gid[33];
+	snprintf(gid, sizeof(gid), "%s", jstr(g, "group"));
+	json_decref(g);
+	CHECK_INT(strlen(gid), ==, 32);
+	const char *gs[] = { "group", "send", gid, "MARKER-group-while-locked", NULL };
+	g = tnode_ctl1(&b, gs);
+	CHECK(g != NULL);
+	json_decref(g);
+	WAIT_UNTIL(group_delivered(&b, gid), 60000);
+	const char *gh[] = { "group", "history", gid, NULL };
+	CHECK(tnode_ctl(&a, &h, gh) != 0);
+	json_decref(h);
+	CHECK(!tree_has(a.dir, "MARKER-group-while-locked"));
+
 	/* A wrong PIN does not open it; the right one does. */
 	CHECK_INT(ctl_in(&a, "1111\\n", "unlock", &o, err, sizeof(err)), ==, 1);
 	CHECK_STR(jstr(o, "error"), "wrong PIN");
@@ -215,6 +261,8 @@ TEST_T(lock_stores_while_locked_shows_after_the_pin_and_leaves_no_text_on_disk, 
 	CHECK(history_has(&a, "lb", "MARKER-while-locked"));
 	CHECK(history_has(&a, "lb", "MARKER-before-the-pin"));
 	CHECK(!tree_has(a.dir, "MARKER-while-locked"));
+	CHECK(group_has(&a, gid, "MARKER-group-while-locked"));
+	CHECK(!tree_has(a.dir, "MARKER-group-while-locked"));
 
 	/* Queued while unlocked, sent while locked. */
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
