@@ -152,6 +152,10 @@ void chrome_banner(struct ui *u, SDL_Rect r)
 			char who[NAME_MAX_LEN + 1];
 			snprintf(who, sizeof(who), "%s", m->banner_chat);
 			chat_open(u, who);
+		} else if (m->banner_group[0]) {
+			char gid[33];
+			snprintf(gid, sizeof(gid), "%s", m->banner_group);
+			group_open(u, gid);
 		}
 		return;
 	}
