@@ -235,6 +235,18 @@ static void chat_row(struct ui *u, SDL_Rect r, json_t *e, int i, int64_t now)
 	const char *title = jstr(e, "title");
 	int ar = U(c, 22);
 	chrome_avatar(u, r.x + U(c, 16) + ar, r.y + r.h / 2, ar, title[0] ? title : id);
+	if (group) {
+		/* A group's mark: how many are in it, on the avatar's edge. */
+		long long members = json_integer_value(json_object_get(e, "members"));
+		int br = U(c, 10), bx = r.x + U(c, 16) + ar * 2 - br / 2, by = r.y + r.h / 2 + ar - br;
+		char cnt[8];
+		snprintf(cnt, sizeof(cnt), "%lld", members > 0 && members < 100 ? members : 0);
+		draw_disc(&u->draw, bx, by, br + U(c, 2), th->surface);
+		draw_disc(&u->draw, bx, by, br, th->raised);
+		draw_text_in(&u->draw, FACE_BOLD, FS_SMALL, th->text,
+			     (SDL_Rect){ bx - br, by - br, 2 * br, 2 * br }, ALIGN_CENTER, 0,
+			     members > 0 && members < 100 ? cnt : "+");
+	}
 	int x = r.x + U(c, 72);
 	int right = r.x + r.w - U(c, 16);
 	int lh = fonts_line_h(u->fonts, FACE_BOLD, FS_BODY);

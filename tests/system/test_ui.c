@@ -564,6 +564,9 @@ static void fake_init(struct fake *f, bool registered)
 			"status", strcmp(rows[i].from, "me") == 0 ? "queued" : "received", "unread",
 			rows[i].unread, "waiting", rows[i].waiting, "state", rows[i].state,
 			"state_text", rows[i].words, "order", 1000 - i));
+		if (group)
+			json_object_set_new(json_array_get(f->chats, (size_t)i), "members",
+					    json_integer(i == 2 ? 3 : 4));
 	}
 	f->groups = json_pack("[{s:s,s:s,s:s,s:i,s:[s,s,s],s:s,s:b}]", "group", GROUP_CREW,
 			      "title", "Crew", "admin", "judy", "version", 1, "members", "alice",
