@@ -20,7 +20,7 @@
 
 #include "core/groups_int.h"
 #include "identity/name.h"
-#include "store/groupstore.h"
+#include "store/groupstore.h"   /* enum group_state */
 #include "util/hex.h"
 
 #define CHATS_PREVIEW_MAX 160   /* bytes of the last message's text */
@@ -100,56 +100,40 @@ static const char *peer_state(const struct chats_ctx *c, const struct msg_chat *
 	return state;
 }
 
-struct copies { int delivered, of; };
-
-static lc_err count_copy(void *ctx, const char *peer, int status)
-{
-	struct copies *k = ctx;
-	(void)peer;
-	k->of++;
-	k->delivered += status == MSG_DELIVERED;
-	return LC_OK;
-}
-
 /* A group's state: a word for programs, and words for people: where we
  * stand in it, else how far our last message got, else what waits. */
-static const char *group_state(const struct chats_ctx *c, const struct msg_chat *ch,
-			       const struct msg_group *g, char *text, size_t cap)
+static const char *group_state(const struct msg_chat *ch, char *text, size_t cap)
 {
 	text[0] = '\0';
-	if (!g) {
+	switch (ch->gstate) {
+	case GROUP_MEMBER:
+		break;
+	case GROUP_LEFT:
+		snprintf(text, cap, "you left");
+		return "left";
+	case GROUP_REMOVED:
+		snprintf(text, cap, "removed");
+		return "removed";
+	default:
 		snprintf(text, cap, "unknown group");
 		return "unknown";
 	}
-	if (g->state == GROUP_LEFT) {
-		snprintf(text, cap, "you left");
-		return "left";
-	}
-	if (g->state == GROUP_REMOVED) {
-		snprintf(text, cap, "removed");
-		return "removed";
-	}
-	struct copies k = { 0, 0 };
-	if (ch->last.seq && ch->last.kind == MSG_KIND_GROUP_OWN &&
-	    groupstore_copies(c->n->msgs, ch->gid, ch->last.gseq, count_copy, &k) == LC_OK &&
-	    k.of > 0)
-		snprintf(text, cap, "delivered to %d of %d", k.delivered, k.of);
+	if (ch->copies > 0)
+		snprintf(text, cap, "delivered to %d of %d", ch->copies_delivered, ch->copies);
 	else if (ch->waiting)
 		snprintf(text, cap, "%d%s waiting", ch->waiting,
 			 ch->waiting >= MSGSTORE_COUNT_MAX ? "+" : "");
 	return "member";
 }
 
+/* A group's row: the store gives it whole (title, state, members and our
+ * last message's copies with the page), so no lookup per group here. */
 static lc_err group_row(struct chats_ctx *c, const struct msg_chat *ch)
 {
 	char id[2 * MSG_GROUP_ID_LEN + 1], text[CHATS_PREVIEW_MAX + 1], words[96];
 	hex_encode(id, ch->gid, MSG_GROUP_ID_LEN);
-	struct msg_group *g = malloc(sizeof(*g));
-	if (!g)
-		return LC_ERR_NOMEM;
-	bool known = groupstore_get(c->n->msgs, ch->gid, g) == LC_OK;
 	preview(text, sizeof(text), ch->last.text, CHATS_PREVIEW_MAX);
-	const char *state = group_state(c, ch, known ? g : NULL, words, sizeof(words));
+	const char *state = group_state(ch, words, sizeof(words));
 	const char *me = groups_me(c->n);
 	/* from: "me" for ours, the sender for a member's, "" for a notice. */
 	const char *from = !ch->last.seq || ch->last.kind == MSG_KIND_GROUP_NOTICE ? ""
@@ -158,25 +142,22 @@ static lc_err group_row(struct chats_ctx *c, const struct msg_chat *ch)
 	const char *status = !ch->last.seq ? "" : ch->last.kind == MSG_KIND_GROUP_NOTICE
 			     ? "notice" : strcmp(from, "me") == 0 ? "sent" : "received";
 	json_t *o = json_object();
-	if (o) {
-		json_object_set_new(o, "kind", json_string("group"));
-		json_object_set_new(o, "id", json_string(id));
-		json_object_set_new(o, "title", json_string(known ? g->title : id));
-		json_object_set_new(o, "time", json_integer((json_int_t)(ch->last.time_ms / 1000)));
-		json_object_set_new(o, "from", json_string(from));
-		json_object_set_new(o, "text", json_string(text));
-		json_object_set_new(o, "cut", json_boolean(strlen(ch->last.text) > strlen(text)));
-		json_object_set_new(o, "status", json_string(status));
-		json_object_set_new(o, "unread", json_integer(ch->unread));
-		json_object_set_new(o, "waiting", json_integer(ch->waiting));
-		json_object_set_new(o, "state", json_string(state));
-		json_object_set_new(o, "state_text", json_string(words));
-		json_object_set_new(o, "members", json_integer(known ? g->n_members : 0));
-		json_object_set_new(o, "order", json_integer((json_int_t)ch->order));
-	}
-	free(g);
 	if (!o)
 		return LC_ERR_NOMEM;
+	json_object_set_new(o, "kind", json_string("group"));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "title", json_string(ch->title[0] ? ch->title : id));
+	json_object_set_new(o, "time", json_integer((json_int_t)(ch->last.time_ms / 1000)));
+	json_object_set_new(o, "from", json_string(from));
+	json_object_set_new(o, "text", json_string(text));
+	json_object_set_new(o, "cut", json_boolean(strlen(ch->last.text) > strlen(text)));
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "unread", json_integer(ch->unread));
+	json_object_set_new(o, "waiting", json_integer(ch->waiting));
+	json_object_set_new(o, "state", json_string(state));
+	json_object_set_new(o, "state_text", json_string(words));
+	json_object_set_new(o, "members", json_integer(ch->members));
+	json_object_set_new(o, "order", json_integer((json_int_t)ch->order));
 	return json_array_append_new(c->arr, o) == 0 ? LC_OK : LC_ERR_NOMEM;
 }
 

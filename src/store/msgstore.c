@@ -18,7 +18,7 @@
 
 enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M_CHATS, M_LAST,
        M_UNREAD, M_WAITING, M_READ, M_MARK_ADD, M_MARKS, M_DELETE, M_GLAST, M_GUNREAD,
-       M_GWAITING, M_GREAD, M__COUNT };
+       M_GWAITING, M_GREAD, M_GCOPIES, M__COUNT };
 
 #define COLUMNS MSGSTORE_COLUMNS
 
@@ -26,6 +26,8 @@ enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M_CHATS
  * received copies once their member list is known, our own messages (not
  * our copies to each member), notices. */
 #define GROUP_SHOWN "gpending = 0 AND (kind IN (3, 4) OR (kind = 1 AND outgoing = 0))"
+/* ... of which the members' messages: what can be unread. */
+#define GROUP_INCOMING "kind = 1 AND outgoing = 0 AND gpending = 0"
 
 static const char *const msql[M__COUNT] = {
 	[M_ADD] = "INSERT INTO messages(id, peer, outgoing, time_ms, text, status, kind, gid, "
@@ -43,11 +45,12 @@ static const char *const msql[M__COUNT] = {
 	[M_PEERS] = "SELECT DISTINCT peer FROM messages WHERE outgoing = 1 AND status < 2",
 	[M_WROTE] = "SELECT 1 FROM messages WHERE peer = ? AND outgoing = 1 LIMIT 1",
 	/* The conversations: a page of chats_order and group_chats_order
-	 * merged, then per row three lookups on messages' indexes, each
-	 * bounded. */
-	[M_CHATS] = "SELECT peer, NULL, last_seq, read_seq FROM chats WHERE last_seq < ?1 "
-		    "UNION ALL SELECT NULL, gid, last_seq, read_seq FROM group_chats "
-		    "WHERE last_seq < ?1 ORDER BY 3 DESC LIMIT ?2",
+	 * merged (a group's with its title, state and member list), then per
+	 * row three lookups on messages' indexes, each bounded. */
+	[M_CHATS] = "SELECT peer, NULL, last_seq, read_seq, NULL, NULL, NULL FROM chats "
+		    "WHERE last_seq < ?1 UNION ALL SELECT NULL, c.gid, c.last_seq, c.read_seq, "
+		    "g.title, g.state, g.glist FROM group_chats AS c LEFT JOIN groups AS g "
+		    "ON g.gid = c.gid WHERE c.last_seq < ?1 ORDER BY 3 DESC LIMIT ?2",
 	[M_LAST] = "SELECT " COLUMNS " FROM messages WHERE peer = ? AND kind = 0 "
 		  "ORDER BY seq DESC LIMIT 1",
 	[M_UNREAD] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE peer = ?1 AND seq > ?2 "
@@ -65,15 +68,20 @@ static const char *const msql[M__COUNT] = {
 		    "peer = ?1 AND after_seq >= ?2 ORDER BY n DESC LIMIT ?3) ORDER BY n",
 	[M_DELETE] = "DELETE FROM messages WHERE id = ?1 AND peer = ?2",
 	/* A group's conversation: its rows a person sees (GROUP_SHOWN), by
-	 * messages_gchat; what waits, by messages_gwaiting. */
+	 * messages_gshown; unread, by messages_gunread; what waits, by
+	 * messages_gwaiting.  Each WHERE repeats its index's, so the partial
+	 * index is the one used. */
 	[M_GLAST] = "SELECT " COLUMNS " FROM messages WHERE gid = ?1 AND seq <= ?2 AND "
-		    GROUP_SHOWN " ORDER BY seq DESC LIMIT 1",
+		    "gid IS NOT NULL AND " GROUP_SHOWN " ORDER BY seq DESC LIMIT 1",
 	[M_GUNREAD] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE gid = ?1 AND "
-		      "seq > ?2 AND kind = 1 AND outgoing = 0 AND gpending = 0 LIMIT ?3)",
+		      "seq > ?2 AND gid IS NOT NULL AND " GROUP_INCOMING " LIMIT ?3)",
 	[M_GWAITING] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE gid = ?1 AND "
-		       "outgoing = 1 AND status < 2 AND kind = 1 LIMIT ?2)",
+		       "gid IS NOT NULL AND outgoing = 1 AND status < 2 AND kind = 1 LIMIT ?2)",
 	[M_GREAD] = "UPDATE group_chats SET read_seq = last_seq WHERE gid = ? AND "
 		    "read_seq < last_seq",
+	/* Our copies of our message gseq, by messages_gseq: at most a group. */
+	[M_GCOPIES] = "SELECT count(*), total(status = 2) FROM messages WHERE gid = ?1 AND "
+		      "gseq = ?2 AND gid IS NOT NULL AND kind = 1 AND outgoing = 1",
 };
 
 /* The conversations table (msgstore.h), added to stores of version 2:
@@ -100,7 +108,12 @@ static const char chats_schema[] =
 	"  gid BLOB PRIMARY KEY, last_seq INTEGER NOT NULL,"
 	"  read_seq INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS group_chats_order ON group_chats(last_seq);"
-	"CREATE INDEX IF NOT EXISTS messages_gchat ON messages(gid, seq) WHERE gid IS NOT NULL;"
+	/* Partial, so our copies to each member (most of a group's rows) are
+	 * in none but the waiting one, and each lookup is bounded by its LIMIT. */
+	"CREATE INDEX IF NOT EXISTS messages_gshown ON messages(gid, seq) "
+	"  WHERE gid IS NOT NULL AND " GROUP_SHOWN ";"
+	"CREATE INDEX IF NOT EXISTS messages_gunread ON messages(gid, seq) "
+	"  WHERE gid IS NOT NULL AND " GROUP_INCOMING ";"
 	"CREATE INDEX IF NOT EXISTS messages_gwaiting ON messages(gid) "
 	"  WHERE gid IS NOT NULL AND outgoing = 1 AND status < 2;"
 	"INSERT OR IGNORE INTO group_chats(gid, last_seq, read_seq) "
@@ -623,7 +636,20 @@ static lc_err group_chat_fill(struct msgstore *m, struct msg_chat *c, int64_t re
 	st = m->st[M_GWAITING];
 	sqlite3_bind_blob(st, 1, c->gid, MSG_GROUP_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, MSGSTORE_COUNT_MAX);
-	return count_of(m, st, "a group's waiting", &c->waiting);
+	if ((e = count_of(m, st, "a group's waiting", &c->waiting)))
+		return e;
+	if (c->last.kind != MSG_KIND_GROUP_OWN)
+		return LC_OK;
+	st = m->st[M_GCOPIES];
+	sqlite3_bind_blob(st, 1, c->gid, MSG_GROUP_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, c->last.gseq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->copies = sqlite3_column_int(st, 0);
+		c->copies_delivered = (int)sqlite3_column_double(st, 1);
+	}
+	mdone(st);
+	return rc == SQLITE_ROW ? LC_OK : mfail(m, "a group's copies", rc);
 }
 
 /* The rest of a conversation row: its newest message and its counts. */
@@ -664,6 +690,8 @@ lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn
 		bool group;
 		uint8_t gid[MSG_GROUP_ID_LEN];
 		int64_t order, read;
+		char title[MSG_CHAT_TITLE_MAX + 1];
+		int gstate, members;
 	} page[MSGSTORE_CHATS_MAX];
 	size_t n = 0;
 	sqlite3_stmt *st = m->st[M_CHATS];
@@ -682,6 +710,15 @@ lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn
 		}
 		page[n].order = sqlite3_column_int64(st, 2);
 		page[n].read = sqlite3_column_int64(st, 3);
+		/* A group's: its title, state and members ("admin m1 m2 ...":
+		 * the admin is among the members, so a name per space). */
+		t = sqlite3_column_text(st, 4);
+		snprintf(page[n].title, sizeof(page[n].title), "%s", t ? (const char *)t : "");
+		page[n].gstate = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1
+				 : sqlite3_column_int(st, 5);
+		page[n].members = 0;
+		for (t = sqlite3_column_text(st, 6); t && *t; t++)
+			page[n].members += *t == ' ';
 		n++;
 	}
 	if (n < max && rc != SQLITE_DONE) {
@@ -699,6 +736,9 @@ lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn
 		memcpy(c->peer, page[i].peer, sizeof(c->peer));
 		c->group = page[i].group;
 		memcpy(c->gid, page[i].gid, MSG_GROUP_ID_LEN);
+		memcpy(c->title, page[i].title, sizeof(c->title));
+		c->gstate = page[i].gstate;
+		c->members = page[i].members;
 		c->order = page[i].order;
 		if (!(e = chat_fill(m, c, page[i].read)))
 			e = fn(ctx, c);

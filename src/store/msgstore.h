@@ -130,6 +130,7 @@ lc_err msgstore_wrote_to(struct msgstore *m, const char *peer, bool *out /* OUT 
  */
 #define MSGSTORE_CHATS_MAX 200     /* conversations in one page */
 #define MSGSTORE_COUNT_MAX 1000    /* unread and waiting counts stop here */
+#define MSG_CHAT_TITLE_MAX 64      /* = GROUP_TITLE_MAX (groupstore.h) */
 struct msg_chat {
 	char peer[33];      /* a direct chat's; "" for a group */
 	bool group;         /* a group's conversation: gid says which */
@@ -141,6 +142,14 @@ struct msg_chat {
 	int unread;         /* incoming after the read mark, <= MSGSTORE_COUNT_MAX */
 	int waiting;        /* outgoing not delivered, <= MSGSTORE_COUNT_MAX (of a
 			     * group: our copies to members) */
+	/* A group's, from its row in groups (groupstore.h), so a page needs
+	 * no lookup per group: */
+	char title[MSG_CHAT_TITLE_MAX + 1];   /* "" when the group is not stored */
+	int gstate;         /* enum group_state; -1 when the group is not stored */
+	int members;        /* how many are in it, the admin included */
+	int copies, copies_delivered;   /* of our last message (last is
+					 * MSG_KIND_GROUP_OWN): its copies, and
+					 * how many were delivered */
 };
 typedef lc_err (*chat_fn)(void *ctx, const struct msg_chat *chat);
 /* Conversations whose order is below before (0: from the newest), newest

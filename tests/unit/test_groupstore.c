@@ -245,9 +245,20 @@ TEST(groupstore_group_conversations_interleave_with_direct_ones_and_keep_unread)
 	CHECK_STR(s.c[0].last.text, "b1");
 	CHECK_STR(s.c[0].last.gsender, "bob");
 	CHECK_INT(s.c[0].unread, ==, 1);         /* the notice is not unread */
+	CHECK_INT(s.c[0].gstate, ==, -1);        /* its group is not stored */
+	CHECK_STR(s.c[0].title, "");
 	CHECK(!s.c[1].group);
 	CHECK_STR(s.c[1].peer, "dan");
 	CHECK(s.c[0].order > s.c[1].order);
+
+	/* The group stored: its row comes with its title, state, members. */
+	struct msg_group g = { .version = 1, .lamport = 1, .state = GROUP_MEMBER };
+	memset(g.gid, 0x77, sizeof(g.gid));
+	snprintf(g.title, sizeof(g.title), "Crew \xE2\x9C\x93");
+	snprintf(g.admin, sizeof(g.admin), "ann");
+	CHECK(group_list_parse("ann ann bob eve", &g));
+	CHECK_OK(groupstore_put(m, &g));
+	CHECK_OK(msgstore_commit(m));
 
 	/* Our message: its copy is waiting, and it is the group's last; then
 	 * a direct message from cat comes on top. */
@@ -268,6 +279,11 @@ TEST(groupstore_group_conversations_interleave_with_direct_ones_and_keep_unread)
 	CHECK_INT(s.c[1].last.kind, ==, MSG_KIND_GROUP_OWN);
 	CHECK_INT(s.c[1].waiting, ==, 1);
 	CHECK_INT(s.c[1].unread, ==, 1);
+	CHECK_STR(s.c[1].title, "Crew \xE2\x9C\x93");
+	CHECK_INT(s.c[1].gstate, ==, GROUP_MEMBER);
+	CHECK_INT(s.c[1].members, ==, 3);
+	CHECK_INT(s.c[1].copies, ==, 1);          /* to bob, not delivered yet */
+	CHECK_INT(s.c[1].copies_delivered, ==, 0);
 	CHECK_STR(s.c[2].peer, "dan");
 
 	/* One cursor pages through both kinds. */
