@@ -259,6 +259,17 @@ TEST_T(chats_a_group_is_a_conversation_on_every_member_with_unread_and_read, 240
 	WAIT_UNTIL(unread_of(&a, gid) == 1, 60000);
 	CHECK_STR(text_of(&a, gid, "from", buf, sizeof(buf)), "bob");
 	CHECK_STR(text_of(&a, gid, "text", buf, sizeof(buf)), "on my way");
+	/* carol leaves: her row says so; alice removes bob: his says so. */
+	json_t *lv = tnode_ctl1(&c, (const char *const[]){ "group", "leave", gid, NULL });
+	CHECK(lv != NULL);
+	json_decref(lv);
+	CHECK_STR(text_of(&c, gid, "state", buf, sizeof(buf)), "left");
+	CHECK_STR(text_of(&c, gid, "state_text", buf, sizeof(buf)), "you left");
+	json_t *rm = tnode_ctl1(&a, (const char *const[]){ "group", "remove", gid, "bob", NULL });
+	CHECK(rm != NULL);
+	json_decref(rm);
+	WAIT_UNTIL(strcmp(text_of(&b, gid, "state", buf, sizeof(buf)), "removed") == 0, 60000);
+	CHECK_STR(text_of(&b, gid, "state_text", buf, sizeof(buf)), "removed");
 	/* A group id that is not one, refused. */
 	CHECK_INT(ctl_exit(&a, (const char *const[]){ "group", "read", "xyz", NULL }), !=, 0);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
