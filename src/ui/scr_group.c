@@ -355,6 +355,12 @@ void scr_group(struct ui *u, SDL_Rect area)
 		creating(u, area);
 		return;
 	}
+	/* On the screen (again, after the lock screen too): its messages are
+	 * read here, not announced. */
+	if (strcmp(u->m.open_group, gs->gid) != 0) {
+		snprintf(u->m.open_group, sizeof(u->m.open_group), "%s", gs->gid);
+		gs->gen = u->m.groups_gen - 1;   /* what came meanwhile is read now */
+	}
 	if (gs->gen != u->m.groups_gen)
 		load(u);
 	json_t *info = gs->info;

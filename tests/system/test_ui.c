@@ -2315,8 +2315,25 @@ static void chat_list_groups(int w, int h)
 	CHECK(!u->m.banner_group[0]);
 	app_pump(u, 0);
 	CHECK_INT(f.group_reads, >, reads);
-	key(u, SDLK_ESCAPE);
-	CHECK_INT(u->scr, ==, SCR_HOME);
+	/* Away and back to it without group_open (as after the lock screen):
+	 * meanwhile a message counts; back on it, it is read. */
+	app_go(u, SCR_SETTINGS);
+	app_pump(u, 0);
+	CHECK(!u->m.open_group[0]);
+	fake_group_message(&f, u, "Anyone?");
+	CHECK_STR(u->m.banner_group, GROUP_CREW);
+	CHECK_INT(model_unread(&u->m, GROUP_CREW), >=, 1);
+	reads = f.group_reads;
+	app_go(u, SCR_GROUP);
+	app_pump(u, 0);
+	app_draw(u);
+	CHECK_STR(u->m.open_group, GROUP_CREW);
+	CHECK_INT(f.group_reads, >, reads);
+	CHECK_INT(model_unread(&u->m, GROUP_CREW), ==, 0);
+	key(u, SDLK_ESCAPE);                     /* back: where it came from */
+	CHECK_INT(u->scr, ==, SCR_SETTINGS);
+	app_go(u, SCR_HOME);
+	app_pump(u, 0);
 	CHECK(pump_until(u, top_is, GROUP_CREW, 5000));
 	CHECK_INT(model_unread(&u->m, GROUP_CREW), ==, 0);
 
