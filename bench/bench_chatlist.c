@@ -4,6 +4,11 @@
  * offscreen window) still and while scrolling, at 800x480 and 1280x800,
  * against a frame that only clears and presents; and the refresh that
  * loads the 500 rows from the node (five pages).  Target: <= 8 ms a frame.
+ *
+ * And the store's side of `ctl chats`: a page of 200 from messages.db with
+ * 400 direct chats and 100 groups (a group's row comes with its title,
+ * state, members and our last message's copies), against a store of 500
+ * direct chats only.
  */
 #include "bench.h"
 
@@ -11,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/groupstore.h"
+#include "store/msgstore.h"
 #include "ui/app.h"
 
 #define CONVERSATIONS 500
@@ -153,8 +160,140 @@ static void one_size(struct list_fake *f, int w, int h)
 	ui_close(u);
 }
 
+/* ---- the store's page ---- */
+
+#define STORE_MSGS 20   /* messages per conversation */
+
+static void fill_msg(struct msg *x, uint32_t id, const char *peer, int kind, int gi,
+		     int outgoing, int status)
+{
+	memset(x, 0, sizeof(*x));
+	memcpy(x->id, &id, sizeof(id));
+	x->id[15] = 0x5a;
+	snprintf(x->peer, sizeof(x->peer), "%s", peer);
+	x->kind = kind;
+	x->outgoing = outgoing;
+	x->status = status;
+	x->time_ms = 1700000000000 + id;
+	snprintf(x->text, sizeof(x->text), "message %u of the bench's conversations", id);
+	if (kind != MSG_KIND_DIRECT) {
+		memset(x->gid, 0, sizeof(x->gid));
+		memcpy(x->gid, &gi, sizeof(gi));
+		x->gid[15] = 0x99;
+		snprintf(x->gsender, sizeof(x->gsender), "%s", outgoing || kind == MSG_KIND_GROUP_OWN
+			 ? "me" : peer);
+		x->lamport = id;
+		x->gseq = id;
+		x->gversion = 1;
+	}
+}
+
+/* A store of direct chats and groups, STORE_MSGS messages each, the
+ * conversations interleaved; NULL when it cannot be made. */
+static struct msgstore *store_of(const char *path, int direct, int groups)
+{
+	char why[256];
+	struct msgstore *m;
+	if (msgstore_open(&m, path, why, sizeof(why)) != LC_OK) {
+		printf("| chats store: %s |\n", why);
+		return NULL;
+	}
+	uint32_t id = 1;
+	struct msg x;
+	for (int g = 0; g < groups; g++) {
+		struct msg_group gr = { .version = 1, .n_members = 4, .lamport = 1,
+					.state = GROUP_MEMBER };
+		memset(gr.gid, 0, sizeof(gr.gid));
+		memcpy(gr.gid, &g, sizeof(g));
+		gr.gid[15] = 0x99;
+		snprintf(gr.title, sizeof(gr.title), "group %d", g);
+		snprintf(gr.admin, sizeof(gr.admin), "me");
+		static const char *const who[] = { "me", "p1", "p2", "p3" };
+		for (int k = 0; k < 4; k++)
+			snprintf(gr.members[k], sizeof(gr.members[k]), "%s", who[k]);
+		groupstore_put(m, &gr);
+	}
+	for (int k = 0; k < STORE_MSGS; k++) {
+		for (int c = 0; c < direct + groups; c++) {
+			char peer[33];
+			if (c < direct) {
+				snprintf(peer, sizeof(peer), "user%d", c);
+				fill_msg(&x, id++, peer, MSG_KIND_DIRECT, 0, k % 2, k % 2
+					 ? MSG_DELIVERED : MSG_RECEIVED);
+				msgstore_add(m, &x);
+			} else if (k % 2) {   /* ours: the group's row and 3 copies */
+				int g = c - direct;
+				fill_msg(&x, id++, "", MSG_KIND_GROUP_OWN, g, 1, MSG_DELIVERED);
+				msgstore_add(m, &x);
+				for (int p = 1; p <= 3; p++) {
+					snprintf(peer, sizeof(peer), "p%d", p);
+					fill_msg(&x, id++, peer, MSG_KIND_GROUP, g, 1, p == 3
+						 ? MSG_QUEUED : MSG_DELIVERED);
+					x.gseq = id - p - 1;
+					msgstore_add(m, &x);
+				}
+			} else {
+				fill_msg(&x, id++, "p1", MSG_KIND_GROUP, c - direct, 0, MSG_RECEIVED);
+				msgstore_add(m, &x);
+			}
+		}
+		msgstore_commit(m);
+	}
+	return m;
+}
+
+struct page_ctx { struct msgstore *m; int rows, groups; int64_t sink; };
+
+/* A row: the store gives a group's whole (core/chats.c reads no more). */
+static lc_err page_row(void *ctx, const struct msg_chat *c)
+{
+	struct page_ctx *p = ctx;
+	p->rows++;
+	p->groups += c->group;
+	p->sink += c->members + c->copies_delivered;
+	return LC_OK;
+}
+
+static double page_ms(struct msgstore *m, int *rows, int *groups)
+{
+	enum { RUNS = 31 };
+	double v[RUNS];
+	for (int i = 0; i < RUNS; i++) {
+		struct page_ctx p = { m, 0, 0, 0 };
+		double a = now_s();
+		msgstore_chats(m, 0, MSGSTORE_CHATS_MAX, page_row, &p);
+		v[i] = (now_s() - a) * 1000;
+		*rows = p.rows;
+		*groups = p.groups;
+	}
+	return median(v, RUNS);
+}
+
+static void store_page(void)
+{
+	char dir[] = "/tmp/lcchats.XXXXXX", path[64];
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/direct.db", dir);
+	struct msgstore *d = store_of(path, 500, 0);
+	snprintf(path, sizeof(path), "%s/mixed.db", dir);
+	struct msgstore *g = store_of(path, 400, 100);
+	if (d && g) {
+		int rd = 0, rg = 0, gd = 0, gg = 0;
+		double base = page_ms(d, &rd, &gd), mixed = page_ms(g, &rg, &gg);
+		char m1[80];
+		snprintf(m1, sizeof(m1), "chats page from the store, %d rows (%d groups)", rg, gg);
+		struct row r = { m1, "ms", mixed, base, "direct chats only", false };
+		print_row(&r);
+	}
+	msgstore_close(d);
+	msgstore_close(g);
+	rm_rf(dir);
+}
+
 void bench_chat_list(void)
 {
+	store_page();
 	setenv("SDL_VIDEODRIVER", "offscreen", 1);
 	setenv("SDL_RENDER_DRIVER", "software", 1);
 	setenv("SDL_FRAMEBUFFER_ACCELERATION", "0", 1);

@@ -4,8 +4,11 @@
  * what only the node knows, the peer's state in plain words.
  *
  * A row is shaped for more than one kind of conversation: kind ("direct"
- * today), id (the peer's name for a direct chat) and title (what a person
- * reads).  A page holds at most MSGSTORE_CHATS_MAX rows and each row's text
+ * or "group"), id (the peer's name for a direct chat, the group's id in
+ * hex for a group) and title (what a person reads: the name, the group's
+ * title).  Both kinds share one order sequence (a message's seq), so they
+ * interleave by the time of their newest message and one cursor pages
+ * through both.  A page holds at most MSGSTORE_CHATS_MAX rows and each row's text
  * at most CHATS_PREVIEW_MAX bytes, so a reply stays small whatever the
  * history holds; `before` (the last row's order) asks for the next page.
  */
@@ -15,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/groups_int.h"
 #include "identity/name.h"
+#include "store/groupstore.h"   /* enum group_state */
+#include "util/hex.h"
 
 #define CHATS_PREVIEW_MAX 160   /* bytes of the last message's text */
 #define CHATS_LIMIT_DEFAULT 50
@@ -94,9 +100,72 @@ static const char *peer_state(const struct chats_ctx *c, const struct msg_chat *
 	return state;
 }
 
+/* A group's state: a word for programs, and words for people: where we
+ * stand in it, else how far our last message got, else what waits. */
+static const char *group_state(const struct msg_chat *ch, char *text, size_t cap)
+{
+	text[0] = '\0';
+	switch (ch->gstate) {
+	case GROUP_MEMBER:
+		break;
+	case GROUP_LEFT:
+		snprintf(text, cap, "you left");
+		return "left";
+	case GROUP_REMOVED:
+		snprintf(text, cap, "removed");
+		return "removed";
+	default:
+		snprintf(text, cap, "unknown group");
+		return "unknown";
+	}
+	if (ch->copies > 0)
+		snprintf(text, cap, "delivered to %d of %d", ch->copies_delivered, ch->copies);
+	else if (ch->waiting)
+		snprintf(text, cap, "%d%s waiting", ch->waiting,
+			 ch->waiting >= MSGSTORE_COUNT_MAX ? "+" : "");
+	return "member";
+}
+
+/* A group's row: the store gives it whole (title, state, members and our
+ * last message's copies with the page), so no lookup per group here. */
+static lc_err group_row(struct chats_ctx *c, const struct msg_chat *ch)
+{
+	char id[2 * MSG_GROUP_ID_LEN + 1], text[CHATS_PREVIEW_MAX + 1], words[96];
+	hex_encode(id, ch->gid, MSG_GROUP_ID_LEN);
+	preview(text, sizeof(text), ch->last.text, CHATS_PREVIEW_MAX);
+	const char *state = group_state(ch, words, sizeof(words));
+	const char *me = groups_me(c->n);
+	/* from: "me" for ours, the sender for a member's, "" for a notice. */
+	const char *from = !ch->last.seq || ch->last.kind == MSG_KIND_GROUP_NOTICE ? ""
+			   : ch->last.kind == MSG_KIND_GROUP_OWN ||
+			     (me && strcmp(ch->last.gsender, me) == 0) ? "me" : ch->last.gsender;
+	const char *status = !ch->last.seq ? "" : ch->last.kind == MSG_KIND_GROUP_NOTICE
+			     ? "notice" : strcmp(from, "me") == 0 ? "sent" : "received";
+	json_t *o = json_object();
+	if (!o)
+		return LC_ERR_NOMEM;
+	json_object_set_new(o, "kind", json_string("group"));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "title", json_string(ch->title[0] ? ch->title : id));
+	json_object_set_new(o, "time", json_integer((json_int_t)(ch->last.time_ms / 1000)));
+	json_object_set_new(o, "from", json_string(from));
+	json_object_set_new(o, "text", json_string(text));
+	json_object_set_new(o, "cut", json_boolean(strlen(ch->last.text) > strlen(text)));
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "unread", json_integer(ch->unread));
+	json_object_set_new(o, "waiting", json_integer(ch->waiting));
+	json_object_set_new(o, "state", json_string(state));
+	json_object_set_new(o, "state_text", json_string(words));
+	json_object_set_new(o, "members", json_integer(ch->members));
+	json_object_set_new(o, "order", json_integer((json_int_t)ch->order));
+	return json_array_append_new(c->arr, o) == 0 ? LC_OK : LC_ERR_NOMEM;
+}
+
 static lc_err chat_row(void *ctx, const struct msg_chat *ch)
 {
 	struct chats_ctx *c = ctx;
+	if (ch->group)
+		return group_row(c, ch);
 	char text[CHATS_PREVIEW_MAX + 1], words[96];
 	preview(text, sizeof(text), ch->last.text, CHATS_PREVIEW_MAX);
 	const char *state = peer_state(c, ch, words, sizeof(words));

@@ -1,6 +1,6 @@
 /*
  * group_cmds.c - the ctl commands of group chats: `group create|add|
- * remove|admin|leave|send|history` (one "group" command, args.op) and
+ * remove|admin|leave|send|history|read` (one "group" command, args.op) and
  * `groups`.  The rules they follow are groups.c's (groups.h).
  *
  * Each command checks everything it can before it writes anything: the
@@ -464,6 +464,30 @@ static json_t *op_history(struct node *n, json_t *args, char *err, size_t errlen
 	return h.arr;
 }
 
+/* ---- read ---- */
+
+/* Everything in the group so far is read (its unread count in `chats`). */
+static json_t *op_read(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	struct msg_group *g = arg_group(n, args, err, errlen);
+	if (!g)
+		return NULL;
+	bool changed;
+	lc_err rc = msgstore_mark_group_read(n->msgs, g->gid, &changed);
+	if (rc == LC_ERR_IO)
+		node_storage_failed(n, "marking a group read", rc);
+	json_t *res = NULL;
+	if (rc) {
+		snprintf(err, errlen, "cannot mark the group read: %s", lc_strerror(rc));
+	} else {
+		char gid[2 * MSG_GROUP_ID_LEN + 1];
+		hex_encode(gid, g->gid, MSG_GROUP_ID_LEN);
+		res = json_pack("{s:s,s:b}", "group", gid, "changed", changed);
+	}
+	free(g);
+	return res;
+}
+
 /* ---- the commands ---- */
 
 static const struct {
@@ -472,7 +496,7 @@ static const struct {
 } ops[] = {
 	{ "create", op_create }, { "add", op_add }, { "remove", op_remove },
 	{ "admin", op_admin }, { "leave", op_leave }, { "send", op_send },
-	{ "history", op_history },
+	{ "history", op_history }, { "read", op_read },
 };
 
 json_t *groups_group_json(struct node *n, json_t *args, char *err, size_t errlen)
@@ -482,7 +506,7 @@ json_t *groups_group_json(struct node *n, json_t *args, char *err, size_t errlen
 		if (strcmp(op, ops[i].op) == 0)
 			return ops[i].fn(n, args, err, errlen);
 	snprintf(err, errlen, "group: op is one of create, add, remove, admin, leave, send, "
-		 "history");
+		 "history, read");
 	return NULL;
 }
 

@@ -49,7 +49,7 @@ bool groups_on_message_event(struct node *n, const struct sess_event *ev);
  * group name is in says so (a notice), as its copies to name wait or go. */
 void groups_on_alarm(struct node *n, const char *name, bool held);
 
-/* ctl "group" (args.op: create, add, remove, admin, leave, send, history)
+/* ctl "group" (args.op: create, add, remove, admin, leave, send, history, read)
  * and "groups". */
 json_t *groups_group_json(struct node *n, json_t *args, char *err, size_t errlen);
 json_t *groups_list_json(struct node *n, json_t *args, char *err, size_t errlen);

@@ -520,12 +520,13 @@ static json_t *joined_text(int argc, char **argv, char *err, size_t errlen)
 
 /*
  * group create TITLE NAME... | group add|remove|admin ID NAME |
- * group leave ID | group send ID TEXT... | group history ID [--limit N]
+ * group leave ID | group send ID TEXT... | group history ID [--limit N] |
+ * group read ID
  */
 static bool group_args(int argc, char **argv, json_t **args, char *err, size_t errlen)
 {
 	static const char *const usage = "create TITLE NAME..., add|remove|admin ID NAME, "
-					 "leave ID, send ID TEXT or history ID [--limit N]";
+					 "leave ID, send ID TEXT, history ID [--limit N] or read ID";
 	*args = NULL;
 	const char *op = argc ? argv[0] : "";
 	long long v = 0;
@@ -546,7 +547,7 @@ static bool group_args(int argc, char **argv, json_t **args, char *err, size_t e
 		    strcmp(op, "admin") == 0) && argc == 3) {
 		json_object_set_new(a, "group", json_string(argv[1]));
 		json_object_set_new(a, "name", json_string(argv[2]));
-	} else if (strcmp(op, "leave") == 0 && argc == 2) {
+	} else if ((strcmp(op, "leave") == 0 || strcmp(op, "read") == 0) && argc == 2) {
 		json_object_set_new(a, "group", json_string(argv[1]));
 	} else if (strcmp(op, "send") == 0 && argc >= 3) {
 		json_t *t = joined_text(argc - 2, argv + 2, err, errlen);

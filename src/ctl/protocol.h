@@ -127,7 +127,7 @@
 #define CTL_CMD_RECOVER "recover"
 #define CTL_CMD_STOP "stop"
 #define CTL_CMD_GROUP "group"     /* args.op: create, add, remove, admin, leave,
-				   * send, history (core/groups.h) */
+				   * send, history, read (core/groups.h) */
 #define CTL_CMD_GROUPS "groups"
 #define CTL_CMD_LOCK "lock"
 #define CTL_CMD_UNLOCK "unlock"

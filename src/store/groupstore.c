@@ -19,6 +19,8 @@
 #include "store/msgstore_int.h"
 #include "util/log.h"
 
+_Static_assert(GROUP_TITLE_MAX == MSG_CHAT_TITLE_MAX, "msg_chat holds a group's title");
+
 lc_err msgstore_groups_schema(sqlite3 *db, char *why, size_t whylen)
 {
 	/* Columns added by version 3 (groups), on a store made before. */

@@ -17,9 +17,17 @@
 #include "util/log.h"
 
 enum { M_ADD, M_DELIVERED, M_GET, M_OUTBOX, M_HISTORY, M_PEERS, M_WROTE, M_CHATS, M_LAST,
-       M_UNREAD, M_WAITING, M_READ, M_MARK_ADD, M_MARKS, M_DELETE, M__COUNT };
+       M_UNREAD, M_WAITING, M_READ, M_MARK_ADD, M_MARKS, M_DELETE, M_GLAST, M_GUNREAD,
+       M_GWAITING, M_GREAD, M_GCOPIES, M__COUNT };
 
 #define COLUMNS MSGSTORE_COLUMNS
+
+/* The rows of a group a person sees in its chat (groupstore_history):
+ * received copies once their member list is known, our own messages (not
+ * our copies to each member), notices. */
+#define GROUP_SHOWN "gpending = 0 AND (kind IN (3, 4) OR (kind = 1 AND outgoing = 0))"
+/* ... of which the members' messages: what can be unread. */
+#define GROUP_INCOMING "kind = 1 AND outgoing = 0 AND gpending = 0"
 
 static const char *const msql[M__COUNT] = {
 	[M_ADD] = "INSERT INTO messages(id, peer, outgoing, time_ms, text, status, kind, gid, "
@@ -36,10 +44,13 @@ static const char *const msql[M__COUNT] = {
 		      "ORDER BY seq DESC LIMIT ?) ORDER BY seq",
 	[M_PEERS] = "SELECT DISTINCT peer FROM messages WHERE outgoing = 1 AND status < 2",
 	[M_WROTE] = "SELECT 1 FROM messages WHERE peer = ? AND outgoing = 1 LIMIT 1",
-	/* The conversations: a page of chats_order, then per row three
-	 * lookups on messages' indexes, each bounded. */
-	[M_CHATS] = "SELECT peer, last_seq, read_seq FROM chats WHERE last_seq < ?1 "
-		    "ORDER BY last_seq DESC LIMIT ?2",
+	/* The conversations: a page of chats_order and group_chats_order
+	 * merged (a group's with its title, state and member list), then per
+	 * row three lookups on messages' indexes, each bounded. */
+	[M_CHATS] = "SELECT peer, NULL, last_seq, read_seq, NULL, NULL, NULL FROM chats "
+		    "WHERE last_seq < ?1 UNION ALL SELECT NULL, c.gid, c.last_seq, c.read_seq, "
+		    "g.title, g.state, g.glist FROM group_chats AS c LEFT JOIN groups AS g "
+		    "ON g.gid = c.gid WHERE c.last_seq < ?1 ORDER BY 3 DESC LIMIT ?2",
 	[M_LAST] = "SELECT " COLUMNS " FROM messages WHERE peer = ? AND kind = 0 "
 		  "ORDER BY seq DESC LIMIT 1",
 	[M_UNREAD] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE peer = ?1 AND seq > ?2 "
@@ -56,12 +67,30 @@ static const char *const msql[M__COUNT] = {
 	[M_MARKS] = "SELECT after_seq, epoch, time_ms FROM (SELECT * FROM key_marks WHERE "
 		    "peer = ?1 AND after_seq >= ?2 ORDER BY n DESC LIMIT ?3) ORDER BY n",
 	[M_DELETE] = "DELETE FROM messages WHERE id = ?1 AND peer = ?2",
+	/* A group's conversation: its rows a person sees (GROUP_SHOWN), by
+	 * messages_gshown; unread, by messages_gunread; what waits, by
+	 * messages_gwaiting.  Each WHERE repeats its index's, so the partial
+	 * index is the one used. */
+	[M_GLAST] = "SELECT " COLUMNS " FROM messages WHERE gid = ?1 AND seq <= ?2 AND "
+		    "gid IS NOT NULL AND " GROUP_SHOWN " ORDER BY seq DESC LIMIT 1",
+	[M_GUNREAD] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE gid = ?1 AND "
+		      "seq > ?2 AND gid IS NOT NULL AND " GROUP_INCOMING " LIMIT ?3)",
+	[M_GWAITING] = "SELECT count(*) FROM (SELECT 1 FROM messages WHERE gid = ?1 AND "
+		       "gid IS NOT NULL AND outgoing = 1 AND status < 2 AND kind = 1 LIMIT ?2)",
+	[M_GREAD] = "UPDATE group_chats SET read_seq = last_seq WHERE gid = ? AND "
+		    "read_seq < last_seq",
+	/* Our copies of our message gseq, by messages_gseq: at most a group. */
+	[M_GCOPIES] = "SELECT count(*), total(status = 2) FROM messages WHERE gid = ?1 AND "
+		      "gseq = ?2 AND gid IS NOT NULL AND kind = 1 AND outgoing = 1",
 };
 
 /* The conversations table (msgstore.h), added to stores of version 2:
  * their conversations start read up to their newest message.  Direct
  * messages only (kind 0): a group's copies to a member are the group's
- * conversation (groupstore.c), not one with that member. */
+ * conversation, not one with that member.  Groups have their own table,
+ * group_chats, kept the same way from the rows GROUP_SHOWN (a row shown
+ * late, when its member list came, counts too); a group's order is a seq
+ * like a direct chat's, so the two interleave in one sequence. */
 static const char chats_schema[] =
 	"CREATE TABLE IF NOT EXISTS chats ("
 	"  peer TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,"
@@ -74,6 +103,33 @@ static const char chats_schema[] =
 	"  WHEN new.kind = 0 BEGIN"
 	"  INSERT INTO chats(peer, last_seq) VALUES (new.peer, new.seq)"
 	"  ON CONFLICT(peer) DO UPDATE SET last_seq = new.seq;"
+	"END;"
+	"CREATE TABLE IF NOT EXISTS group_chats ("
+	"  gid BLOB PRIMARY KEY, last_seq INTEGER NOT NULL,"
+	"  read_seq INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS group_chats_order ON group_chats(last_seq);"
+	/* Partial, so our copies to each member (most of a group's rows) are
+	 * in none but the waiting one, and each lookup is bounded by its LIMIT. */
+	"CREATE INDEX IF NOT EXISTS messages_gshown ON messages(gid, seq) "
+	"  WHERE gid IS NOT NULL AND " GROUP_SHOWN ";"
+	"CREATE INDEX IF NOT EXISTS messages_gunread ON messages(gid, seq) "
+	"  WHERE gid IS NOT NULL AND " GROUP_INCOMING ";"
+	"CREATE INDEX IF NOT EXISTS messages_gwaiting ON messages(gid) "
+	"  WHERE gid IS NOT NULL AND outgoing = 1 AND status < 2;"
+	"INSERT OR IGNORE INTO group_chats(gid, last_seq, read_seq) "
+	"  SELECT gid, MAX(seq), MAX(seq) FROM messages WHERE gid IS NOT NULL AND "
+	GROUP_SHOWN " AND NOT EXISTS (SELECT 1 FROM group_chats) GROUP BY gid;"
+	"CREATE TRIGGER IF NOT EXISTS group_chats_on_add AFTER INSERT ON messages"
+	"  WHEN new.gid IS NOT NULL AND new.gpending = 0 AND (new.kind IN (3, 4) OR"
+	"  (new.kind = 1 AND new.outgoing = 0)) BEGIN"
+	"  INSERT INTO group_chats(gid, last_seq) VALUES (new.gid, new.seq)"
+	"  ON CONFLICT(gid) DO UPDATE SET last_seq = MAX(last_seq, new.seq);"
+	"END;"
+	"CREATE TRIGGER IF NOT EXISTS group_chats_on_show AFTER UPDATE OF gpending ON messages"
+	"  WHEN new.gid IS NOT NULL AND old.gpending > 0 AND new.gpending = 0 AND"
+	"  new.kind = 1 AND new.outgoing = 0 BEGIN"
+	"  INSERT INTO group_chats(gid, last_seq) VALUES (new.gid, new.seq)"
+	"  ON CONFLICT(gid) DO UPDATE SET last_seq = MAX(last_seq, new.seq);"
 	"END;";
 
 struct msgstore {
@@ -558,9 +614,49 @@ static lc_err count_of(struct msgstore *m, sqlite3_stmt *st, const char *op, int
 	return e;
 }
 
+/* The rest of a group's conversation row. */
+static lc_err group_chat_fill(struct msgstore *m, struct msg_chat *c, int64_t read_seq)
+{
+	sqlite3_stmt *st = m->st[M_GLAST];
+	sqlite3_bind_blob(st, 1, c->gid, MSG_GROUP_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, c->order);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_msg(m, st, &c->last);
+	mdone(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return mfail(m, "a group's last message", rc);
+	st = m->st[M_GUNREAD];
+	sqlite3_bind_blob(st, 1, c->gid, MSG_GROUP_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, read_seq);
+	sqlite3_bind_int(st, 3, MSGSTORE_COUNT_MAX);
+	lc_err e = count_of(m, st, "a group's unread", &c->unread);
+	if (e)
+		return e;
+	st = m->st[M_GWAITING];
+	sqlite3_bind_blob(st, 1, c->gid, MSG_GROUP_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, MSGSTORE_COUNT_MAX);
+	if ((e = count_of(m, st, "a group's waiting", &c->waiting)))
+		return e;
+	if (c->last.kind != MSG_KIND_GROUP_OWN)
+		return LC_OK;
+	st = m->st[M_GCOPIES];
+	sqlite3_bind_blob(st, 1, c->gid, MSG_GROUP_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, c->last.gseq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->copies = sqlite3_column_int(st, 0);
+		c->copies_delivered = (int)sqlite3_column_double(st, 1);
+	}
+	mdone(st);
+	return rc == SQLITE_ROW ? LC_OK : mfail(m, "a group's copies", rc);
+}
+
 /* The rest of a conversation row: its newest message and its counts. */
 static lc_err chat_fill(struct msgstore *m, struct msg_chat *c, int64_t read_seq)
 {
+	if (c->group)
+		return group_chat_fill(m, c, read_seq);
 	sqlite3_stmt *st = m->st[M_LAST];
 	sqlite3_bind_text(st, 1, c->peer, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -589,7 +685,14 @@ lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn
 	if (ready(m) != LC_OK)
 		return LC_ERR_IO;
 	/* The page first, then the lookups: one statement open at a time. */
-	struct { char peer[33]; int64_t order, read; } page[MSGSTORE_CHATS_MAX];
+	struct {
+		char peer[33];
+		bool group;
+		uint8_t gid[MSG_GROUP_ID_LEN];
+		int64_t order, read;
+		char title[MSG_CHAT_TITLE_MAX + 1];
+		int gstate, members;
+	} page[MSGSTORE_CHATS_MAX];
 	size_t n = 0;
 	sqlite3_stmt *st = m->st[M_CHATS];
 	sqlite3_bind_int64(st, 1, before > 0 ? before : INT64_MAX);
@@ -598,8 +701,24 @@ lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn
 	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(st, 0);
 		snprintf(page[n].peer, sizeof(page[n].peer), "%s", t ? (const char *)t : "");
-		page[n].order = sqlite3_column_int64(st, 1);
-		page[n].read = sqlite3_column_int64(st, 2);
+		page[n].group = sqlite3_column_type(st, 1) == SQLITE_BLOB;
+		memset(page[n].gid, 0, MSG_GROUP_ID_LEN);
+		if (page[n].group) {
+			if (sqlite3_column_bytes(st, 1) != MSG_GROUP_ID_LEN)
+				continue;   /* not a group id: not ours to show */
+			memcpy(page[n].gid, sqlite3_column_blob(st, 1), MSG_GROUP_ID_LEN);
+		}
+		page[n].order = sqlite3_column_int64(st, 2);
+		page[n].read = sqlite3_column_int64(st, 3);
+		/* A group's: its title, state and members ("admin m1 m2 ...":
+		 * the admin is among the members, so a name per space). */
+		t = sqlite3_column_text(st, 4);
+		snprintf(page[n].title, sizeof(page[n].title), "%s", t ? (const char *)t : "");
+		page[n].gstate = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1
+				 : sqlite3_column_int(st, 5);
+		page[n].members = 0;
+		for (t = sqlite3_column_text(st, 6); t && *t; t++)
+			page[n].members += *t == ' ';
 		n++;
 	}
 	if (n < max && rc != SQLITE_DONE) {
@@ -615,6 +734,11 @@ lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn
 	for (size_t i = 0; i < n && !e; i++) {
 		memset(c, 0, sizeof(*c));
 		memcpy(c->peer, page[i].peer, sizeof(c->peer));
+		c->group = page[i].group;
+		memcpy(c->gid, page[i].gid, MSG_GROUP_ID_LEN);
+		memcpy(c->title, page[i].title, sizeof(c->title));
+		c->gstate = page[i].gstate;
+		c->members = page[i].members;
 		c->order = page[i].order;
 		if (!(e = chat_fill(m, c, page[i].read)))
 			e = fn(ctx, c);
@@ -638,6 +762,28 @@ lc_err msgstore_mark_read(struct msgstore *m, const char *peer, bool *changed)
 			*changed = sqlite3_changes(m->db) > 0;
 	} else {
 		e = mfail(m, "mark read", rc);
+		m->failed = true;
+	}
+	mdone(st);
+	return e;
+}
+
+lc_err msgstore_mark_group_read(struct msgstore *m, const uint8_t gid[static MSG_GROUP_ID_LEN],
+				bool *changed)
+{
+	if (changed)
+		*changed = false;
+	lc_err e = batch_begin(m);
+	if (e)
+		return e;
+	sqlite3_stmt *st = m->st[M_GREAD];
+	sqlite3_bind_blob(st, 1, gid, MSG_GROUP_ID_LEN, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		if (changed)
+			*changed = sqlite3_changes(m->db) > 0;
+	} else {
+		e = mfail(m, "mark a group read", rc);
 		m->failed = true;
 	}
 	mdone(st);

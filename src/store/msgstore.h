@@ -120,8 +120,9 @@ lc_err msgstore_outbox_peers(struct msgstore *m, peer_fn fn, void *ctx);
 lc_err msgstore_wrote_to(struct msgstore *m, const char *peer, bool *out /* OUT */);
 
 /*
- * Conversations: one per peer that has a message, in the order of their
- * newest message's arrival (the chats table, kept by a trigger on every
+ * Conversations: one per peer that has a direct message and one per group
+ * that has a row its chat shows, in the order of their newest message's
+ * arrival (the chats and group_chats tables, kept by triggers on every
  * insert, so the list costs a page of index reads, never a scan of the
  * messages).  Each has a read mark: the incoming messages after it are
  * unread; msgstore_mark_read() moves it to the newest.  The mark is stored,
@@ -129,20 +130,39 @@ lc_err msgstore_wrote_to(struct msgstore *m, const char *peer, bool *out /* OUT 
  */
 #define MSGSTORE_CHATS_MAX 200     /* conversations in one page */
 #define MSGSTORE_COUNT_MAX 1000    /* unread and waiting counts stop here */
+#define MSG_CHAT_TITLE_MAX 64      /* = GROUP_TITLE_MAX (groupstore.h) */
 struct msg_chat {
-	char peer[33];
+	char peer[33];      /* a direct chat's; "" for a group */
+	bool group;         /* a group's conversation: gid says which */
+	uint8_t gid[MSG_GROUP_ID_LEN];
 	int64_t order;      /* the page cursor: pass the last one as before */
-	struct msg last;    /* the newest message (seq 0: none left) */
+	struct msg last;    /* the newest message (seq 0: none left); of a group,
+			     * the newest row its chat shows: a member's copy,
+			     * our own (MSG_KIND_GROUP_OWN) or a notice */
 	int unread;         /* incoming after the read mark, <= MSGSTORE_COUNT_MAX */
-	int waiting;        /* outgoing not delivered, <= MSGSTORE_COUNT_MAX */
+	int waiting;        /* outgoing not delivered, <= MSGSTORE_COUNT_MAX (of a
+			     * group: our copies to members) */
+	/* A group's, from its row in groups (groupstore.h), so a page needs
+	 * no lookup per group: */
+	char title[MSG_CHAT_TITLE_MAX + 1];   /* "" when the group is not stored */
+	int gstate;         /* enum group_state; -1 when the group is not stored */
+	int members;        /* how many are in it, the admin included */
+	int copies, copies_delivered;   /* of our last message (last is
+					 * MSG_KIND_GROUP_OWN): its copies, and
+					 * how many were delivered */
 };
 typedef lc_err (*chat_fn)(void *ctx, const struct msg_chat *chat);
 /* Conversations whose order is below before (0: from the newest), newest
- * first, at most max (1..MSGSTORE_CHATS_MAX).  fn may not use m. */
+ * first, at most max (1..MSGSTORE_CHATS_MAX), direct and group ones
+ * interleaved.  fn may read m (groupstore_get ...), but not call
+ * msgstore_chats. */
 lc_err msgstore_chats(struct msgstore *m, int64_t before, size_t max, chat_fn fn, void *ctx);
 /* Everything from peer so far is read; *changed (may be NULL) says whether
  * there was anything unread.  Joins the batch like every write. */
 lc_err msgstore_mark_read(struct msgstore *m, const char *peer, bool *changed /* OUT */);
+/* The same for a group's conversation. */
+lc_err msgstore_mark_group_read(struct msgstore *m, const uint8_t gid[static MSG_GROUP_ID_LEN],
+				bool *changed /* OUT */);
 /* Key-rotation marks: where in a conversation a session's keys rotated,
  * kept with the history so a chat shows each where it happened, after a
  * restart too. */

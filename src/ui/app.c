@@ -350,6 +350,8 @@ void app_go(struct ui *u, enum screen s)
 	 * model: its messages count as unread again and raise the banner. */
 	if (s != SCR_CHAT && s != SCR_VERIFY && u->m.chat[0])
 		model_open_chat(&u->m, NULL);
+	if (s != SCR_GROUP)
+		u->m.open_group[0] = '\0';   /* the same for a group chat */
 	u->scr = s;
 	u->w.focus = 0;
 	u->w.again = true;

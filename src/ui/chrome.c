@@ -94,8 +94,16 @@ void chrome_avatar(struct ui *u, int cx, int cy, int r, const char *name)
 	for (const char *p = name; *p; p++)
 		h = h * 31 + (unsigned char)*p;
 	draw_disc(&u->draw, cx, cy, r, pal[h % (sizeof(pal) / sizeof(pal[0]))]);
-	char ini[2] = { name[0] ? (char)(name[0] >= 'a' && name[0] <= 'z' ? name[0] - 32 : name[0])
-				: '?', 0 };
+	/* The first character, whole (a group's title may start with "É"). */
+	char ini[5] = "?";
+	unsigned char c0 = (unsigned char)name[0];
+	size_t n = c0 >= 0xF0 ? 4 : c0 >= 0xE0 ? 3 : c0 >= 0xC0 ? 2 : 1;
+	if (c0 && (c0 < 0x80 || c0 >= 0xC0) && strnlen(name, n) == n) {
+		memcpy(ini, name, n);
+		ini[n] = '\0';
+	}
+	if (ini[0] >= 'a' && ini[0] <= 'z')
+		ini[0] = (char)(ini[0] - 32);
 	int lh = fonts_line_h(u->fonts, FACE_BOLD, FS_LARGE);
 	draw_text(&u->draw, FACE_BOLD, FS_LARGE, (SDL_Color){ 255, 255, 255, 255 }, cx, cy - lh / 2,
 		  ALIGN_CENTER, 0, ini);
@@ -152,6 +160,10 @@ void chrome_banner(struct ui *u, SDL_Rect r)
 			char who[NAME_MAX_LEN + 1];
 			snprintf(who, sizeof(who), "%s", m->banner_chat);
 			chat_open(u, who);
+		} else if (m->banner_group[0]) {
+			char gid[33];
+			snprintf(gid, sizeof(gid), "%s", m->banner_group);
+			group_open(u, gid);
 		}
 		return;
 	}

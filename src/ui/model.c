@@ -124,6 +124,7 @@ void model_say(struct model *m, bool bad, uint64_t now_ms, const char *fmt, ...)
 	m->banner_bad = bad;
 	m->banner_until = now_ms + (bad ? 12000 : 6000);
 	m->banner_chat[0] = '\0';
+	m->banner_group[0] = '\0';
 }
 
 static int64_t jint(json_t *o, const char *k)
@@ -258,6 +259,36 @@ static void set_unread(struct model *m, const char *name, int n)
 		snprintf(m->unread[m->n_unread].name, NAME_MAX_LEN + 1, "%s", name);
 		m->unread[m->n_unread++].n = n;
 	}
+}
+
+/* A member's message in a group: counted and announced unless its chat is
+ * on the screen (the group screen marks it read as it reads it). */
+static void on_group_message(struct model *m, const struct node_event *ev, uint64_t now)
+{
+	const char *gid = ev->u.group_message.group;
+	if (ev->u.group_message.outgoing || strcmp(ev->u.group_message.status, "received") != 0 ||
+	    !gid[0] || strcmp(gid, m->open_group) == 0)
+		return;
+	set_unread(m, gid, pending_unread(m, gid) + 1);
+	const char *title = jstr(model_chat_row(m, gid), "title");
+	model_say(m, false, now, "New message in %s from %s.", title[0] ? title : "a group",
+		  ev->u.group_message.from);
+	snprintf(m->banner_group, sizeof(m->banner_group), "%s", gid);
+}
+
+void model_group_read(struct model *m, const char *gid)
+{
+	set_unread(m, gid, 0);
+	json_t *row = model_chat_row(m, gid);
+	if (row)
+		json_object_set_new(row, "unread", json_integer(0));
+	if (m->no_chats)
+		return;
+	char err[MODEL_ERR_MAX];
+	json_t *a = json_pack("{s:s,s:s}", "op", "read", "group", gid);
+	json_t *r = a ? model_call(m, CTL_CMD_GROUP, a, err, sizeof(err)) : NULL;
+	json_decref(a);
+	json_decref(r);
 }
 
 void model_mark_verified(struct model *m, const char *name)
@@ -576,8 +607,13 @@ bool model_on_event(struct model *m, const struct node_event *ev, uint64_t now)
 		m->need |= NEED_STATUS;
 		break;
 	case NODE_EV_GROUP:
-	case NODE_EV_GROUP_MESSAGE:
 		m->groups_gen++;    /* the group screen reads its history again */
+		m->need |= NEED_CHATS;
+		break;
+	case NODE_EV_GROUP_MESSAGE:
+		m->groups_gen++;
+		m->need |= NEED_CHATS;
+		on_group_message(m, ev, now);
 		break;
 	case NODE_EV_STORAGE:
 	case NODE_EV__COUNT:

@@ -118,6 +118,9 @@ struct model {
 
 	char banner[320];            /* the message on top of every screen */
 	char banner_chat[NAME_MAX_LEN + 1]; /* the chat a tap on it opens ("": none) */
+	char banner_group[33];       /* or the group chat (its id, hex; "": none) */
+	char open_group[33];         /* the group chat on screen (its id; "": none):
+				      * its messages raise no banner */
 	bool banner_bad;
 	uint64_t banner_until;
 };
@@ -193,6 +196,9 @@ int model_row_unread(const struct model *m, json_t *row);
 int model_unread_total(const struct model *m);
 /* The conversation row whose id is id (borrowed) or NULL. */
 json_t *model_chat_row(const struct model *m, const char *id);
+/* The group chat gid is on the screen: everything in it is read (the
+ * node keeps the mark: `group read`), its row's count is 0. */
+void model_group_read(struct model *m, const char *gid);
 /* The chat list wants at least n rows (it scrolled near its end). */
 void model_want_chats(struct model *m, int n);
 void model_mark_verified(struct model *m, const char *name);

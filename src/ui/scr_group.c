@@ -40,6 +40,9 @@ static void load(struct ui *u)
 			gs->info = json_incref(json_array_get(l, i));
 	json_decref(l);
 	gs->gen = u->m.groups_gen;
+	/* On the screen, it is read: what this load shows, and its count. */
+	if (!gs->creating && gs->gid[0])
+		model_group_read(&u->m, gs->gid);
 }
 
 void group_open(struct ui *u, const char *gid)
@@ -51,8 +54,9 @@ void group_open(struct ui *u, const char *gid)
 	gs->members = false;
 	gs->err[0] = '\0';
 	te_clear(&gs->msg);
-	load(u);
 	app_go(u, SCR_GROUP);
+	snprintf(u->m.open_group, sizeof(u->m.open_group), "%s", gid);
+	load(u);
 }
 
 void group_new(struct ui *u)
@@ -64,6 +68,7 @@ void group_new(struct ui *u)
 	gs->pick_list.scroll = 0;
 	te_clear(&gs->title);
 	app_go(u, SCR_GROUP);
+	u->m.open_group[0] = '\0';
 }
 
 void group_close(struct ui *u)
@@ -349,6 +354,12 @@ void scr_group(struct ui *u, SDL_Rect area)
 	if (gs->creating) {
 		creating(u, area);
 		return;
+	}
+	/* On the screen (again, after the lock screen too): its messages are
+	 * read here, not announced. */
+	if (strcmp(u->m.open_group, gs->gid) != 0) {
+		snprintf(u->m.open_group, sizeof(u->m.open_group), "%s", gs->gid);
+		gs->gen = u->m.groups_gen - 1;   /* what came meanwhile is read now */
 	}
 	if (gs->gen != u->m.groups_gen)
 		load(u);

@@ -2,11 +2,14 @@
  * scr_home.c - home: the chat list, and one tap away the directory.
  *
  * The chat list shows the conversations the node keeps (model.chats, the
- * node's `chats` pages), newest first: the peer, the last message ("You:
- * ..." for ours), when, the unread count, and the peer's state in words.
+ * node's `chats` pages), newest first, direct chats and groups together:
+ * the peer or the group's title, the last message ("You: ..." for ours,
+ * "alice: ..." for a member's in a group), when, the unread count, and the
+ * state in words.  A group's row opens the group chat (scr_group.c).
  * "New chat" opens the directory: every other name on the ledger with its
  * badges (online, verified, key changed, revoked) and a search; tapping a
- * name there opens (or starts) the chat with it.
+ * name there opens (or starts) the chat with it.  "New group" opens the
+ * new-group flow.
  */
 #include "ui/app.h"
 
@@ -218,12 +221,16 @@ static void chat_row(struct ui *u, SDL_Rect r, json_t *e, int i, int64_t now)
 	const struct theme *th = TH(u);
 	const char *id = jstr(e, "id");
 	enum w_press p = w_pressable(c, w_id("chat-row", i), r);
-	/* A direct chat's id is the peer's name.  Other kinds (a group, issue
-	 * 16) are drawn alike and open a screen of their own, when there is one. */
-	if (p == WP_FIRED && strcmp(jstr(e, "kind"), "direct") == 0) {
-		char who[NAME_MAX_LEN + 1];
+	/* A direct chat's id is the peer's name; a group's is its id, and its
+	 * row opens the group chat.  Any other kind is drawn, not opened. */
+	bool group = strcmp(jstr(e, "kind"), "group") == 0;
+	if (p == WP_FIRED && (group || strcmp(jstr(e, "kind"), "direct") == 0)) {
+		char who[33];
 		snprintf(who, sizeof(who), "%s", id);
-		chat_open(u, who);
+		if (group)
+			group_open(u, who);
+		else
+			chat_open(u, who);
 		return;
 	}
 	if (!c->drawing)
@@ -235,6 +242,18 @@ static void chat_row(struct ui *u, SDL_Rect r, json_t *e, int i, int64_t now)
 	const char *title = jstr(e, "title");
 	int ar = U(c, 22);
 	chrome_avatar(u, r.x + U(c, 16) + ar, r.y + r.h / 2, ar, title[0] ? title : id);
+	if (group) {
+		/* A group's mark: how many are in it, on the avatar's edge. */
+		long long members = json_integer_value(json_object_get(e, "members"));
+		int br = U(c, 10), bx = r.x + U(c, 16) + ar * 2 - br / 2, by = r.y + r.h / 2 + ar - br;
+		char cnt[8];
+		snprintf(cnt, sizeof(cnt), "%lld", members > 0 && members < 100 ? members : 0);
+		draw_disc(&u->draw, bx, by, br + U(c, 2), th->surface);
+		draw_disc(&u->draw, bx, by, br, th->raised);
+		draw_text_in(&u->draw, FACE_BOLD, FS_SMALL, th->text,
+			     (SDL_Rect){ bx - br, by - br, 2 * br, 2 * br }, ALIGN_CENTER, 0,
+			     members > 0 && members < 100 ? cnt : "+");
+	}
 	int x = r.x + U(c, 72);
 	int right = r.x + r.w - U(c, 16);
 	int lh = fonts_line_h(u->fonts, FACE_BOLD, FS_BODY);
@@ -290,10 +309,13 @@ static void chat_row(struct ui *u, SDL_Rect r, json_t *e, int i, int64_t now)
 		draw_text_in(&u->draw, FACE_BOLD, FS_SMALL, th->on_accent, pill, ALIGN_CENTER, 0, b);
 		bw += U(c, 10);
 	}
-	const char *text = jstr(e, "text");
-	bool mine = strcmp(jstr(e, "from"), "me") == 0;
+	const char *text = jstr(e, "text"), *from = jstr(e, "from");
+	bool mine = strcmp(from, "me") == 0;
 	char line[240];
-	snprintf(line, sizeof(line), "%s%s", mine ? "You: " : "", text);
+	if (group && !mine && from[0])   /* a member's line: whose it is */
+		snprintf(line, sizeof(line), "%s: %s", from, text);
+	else
+		snprintf(line, sizeof(line), "%s%s", mine ? "You: " : "", text);
 	draw_text(&u->draw, FACE_SANS, FS_BODY, unread ? th->text : th->dim, x, y2, ALIGN_LEFT,
 		  right - bw - x, line);
 }
@@ -314,11 +336,17 @@ static void chat_list(struct ui *u, SDL_Rect area)
 	SDL_Rect head = rc_top(&area, U(c, 60));
 	if (c->drawing)
 		draw_fill(&u->draw, (SDL_Rect){ head.x, head.y + head.h - 1, head.w, 1 }, th->border);
-	const char *label = "\xE2\x9C\x8E New chat";
+	const char *label = "\xE2\x9C\x8E New chat", *glabel = "+ New group";
 	SDL_Rect nb = rc_right(&head, button_w(u, label, FACE_BOLD) + U(c, 16));
 	nb = (SDL_Rect){ nb.x, nb.y + U(c, 8), nb.w - U(c, 12), nb.h - U(c, 16) };
 	if (w_button(c, w_id("new-chat", 0), nb, label, BTN_PRIMARY)) {
 		start_directory(u);
+		return;
+	}
+	SDL_Rect gb = rc_right(&head, button_w(u, glabel, FACE_BOLD) + U(c, 8));
+	gb = (SDL_Rect){ gb.x, gb.y + U(c, 8), gb.w - U(c, 8), gb.h - U(c, 16) };
+	if (w_button(c, w_id("new-group", 0), gb, glabel, BTN_NORMAL)) {
+		group_new(u);
 		return;
 	}
 	if (c->drawing) {

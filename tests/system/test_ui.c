@@ -227,6 +227,9 @@ static const char *const fps[] = {
 struct fake {
 	json_t *status, *names, *blocks, *alarms, *sessions, *history, *verify, *peers;
 	json_t *chats;         /* the conversations, newest first */
+	json_t *groups;        /* "groups"' answer */
+	int group_reads;       /* `group read` calls */
+	char group_read_id[40];   /* the last one's group */
 	int reads;             /* read calls */
 	char read_name[64];    /* the last one's name */
 	char sent[256];
@@ -245,6 +248,9 @@ struct fake {
 	int recovery_shows, recovery_removes;
 	json_t *recovery_args; /* the last recovery call's arguments */
 };
+
+#define GROUP_CREW "3f9a0c11d2e34b5f8a9b0c1d2e3f4a5b"
+#define GROUP_SHIFT "77aa0c11d2e34b5f8a9b0c1d2e3f4a5b"
 
 static const char *arg(json_t *args, const char *k)
 {
@@ -384,6 +390,27 @@ static json_t *fake_names(struct fake *f, json_t *args)
 	return out;
 }
 
+/* group {op, group}: read (as the node: the row's count to 0), history
+ * (one line), the rest answered with {}. */
+static json_t *fake_group(struct fake *f, json_t *args)
+{
+	const char *op = arg(args, "op"), *gid = arg(args, "group");
+	if (strcmp(op, "read") == 0) {
+		f->group_reads++;
+		snprintf(f->group_read_id, sizeof(f->group_read_id), "%s", gid);
+		json_t *row = fake_chat_row(f, gid);
+		bool changed = row && json_integer_value(json_object_get(row, "unread")) > 0;
+		if (row)
+			json_object_set_new(row, "unread", json_integer(0));
+		return json_pack("{s:s,s:b}", "group", gid, "changed", changed);
+	}
+	if (strcmp(op, "history") == 0)
+		return json_pack("[{s:s,s:s,s:s,s:I,s:s,s:s}]", "id", "g1", "from", "judy", "text",
+				 "Pizza on Friday?", "time_ms", (json_int_t)time(NULL) * 1000,
+				 "direction", "in", "status", "received");
+	return json_object();
+}
+
 static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, size_t errlen)
 {
 	struct fake *f = ctx;
@@ -413,6 +440,10 @@ static json_t *fake_answer(void *ctx, const char *cmd, json_t *args, char *err, 
 		return fake_chats(f, args);
 	else if (strcmp(cmd, "read") == 0)
 		return fake_read(f, args);
+	else if (strcmp(cmd, "groups") == 0)
+		return json_deep_copy(f->groups);
+	else if (strcmp(cmd, "group") == 0)
+		return fake_group(f, args);
 	if (src && src == f->verify && json_is_true(json_object_get(args, "confirm"))) {
 		snprintf(f->confirm_key, sizeof(f->confirm_key), "%s",
 			 json_object_get(args, "key") ? arg(args, "key") : "-");
@@ -538,26 +569,39 @@ static void fake_init(struct fake *f, bool registered)
 	} rows[] = {
 		{ "bob", "bob", "Lunch at noon?", "online", "online", 3600 - 7 * 300, 0, 0 },
 		{ "dave", "dave", "See you at the lobby kiosk at five.", "idle", "", 2 * 3600, 2, 0 },
+		{ GROUP_CREW, "judy", "Pizza on Friday?", "member", "", 3 * 3600, 1, 0 },
 		{ "carol", "me", "Did your key change?", "key-changed", "key changed \xC2\xB7 1 waiting",
 		  26 * 3600, 0, 1 },
 		{ "erin", "me", "Sent you the photos from Saturday", "offline",
 		  "offline \xC2\xB7 2 waiting", 27 * 3600, 0, 2 },
 		{ "frank", "frank", "Thanks! \xC3\x89l\xC3\xA8ve, caf\xC3\xA9 \xE2\x9C\x93", "idle", "",
 		  3 * 86400, 0, 0 },
+		{ GROUP_SHIFT, "me", "Who takes Sunday?", "member", "delivered to 3 of 4",
+		  5 * 86400, 0, 1 },
 		{ "grace", "grace", "A long message that goes on and on about the ledger, the blocks "
 		  "and the names on it, far longer than one row can show", "idle", "", 20 * 86400, 1, 0 },
 		{ "heidi", "me", "ok", "connecting", "connecting...", 40 * 86400, 0, 0 },
 		{ "ivan", "ivan", "Happy new year!", "idle", "", 400 * 86400, 0, 0 },
 	};
 	f->chats = json_array();
-	for (int i = 0; i < (int)(sizeof(rows) / sizeof(rows[0])); i++)
+	for (int i = 0; i < (int)(sizeof(rows) / sizeof(rows[0])); i++) {
+		bool group = strlen(rows[i].id) == 32;
+		const char *title = !group ? rows[i].id
+				    : strcmp(rows[i].id, GROUP_CREW) == 0 ? "Crew" : "Night shift";
 		json_array_append_new(f->chats, json_pack(
-			"{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:i}", "kind", "direct", "id",
-			rows[i].id, "title", rows[i].id, "time", (json_int_t)(now - rows[i].ago),
-			"from", rows[i].from, "text", rows[i].text, "status",
-			strcmp(rows[i].from, "me") == 0 ? "queued" : "received", "unread",
+			"{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:i}", "kind",
+			group ? "group" : "direct", "id", rows[i].id, "title", title, "time",
+			(json_int_t)(now - rows[i].ago), "from", rows[i].from, "text", rows[i].text,
+			"status", strcmp(rows[i].from, "me") == 0 ? "queued" : "received", "unread",
 			rows[i].unread, "waiting", rows[i].waiting, "state", rows[i].state,
 			"state_text", rows[i].words, "order", 1000 - i));
+		if (group)
+			json_object_set_new(json_array_get(f->chats, (size_t)i), "members",
+					    json_integer(i == 2 ? 3 : 4));
+	}
+	f->groups = json_pack("[{s:s,s:s,s:s,s:i,s:[s,s,s],s:s,s:b}]", "group", GROUP_CREW,
+			      "title", "Crew", "admin", "judy", "version", 1, "members", "alice",
+			      "judy", "bob", "state", "member", "admin_is_me", 0);
 	f->verify = json_pack("{s:s,s:s,s:s,s:s}", "name", "bob", "safety_number",
 			      "05913 44872 10399 56021 77340 20981 64410 39072 11856 90423 "
 			      "57261 83107", "our_fingerprint", fps[0], "their_fingerprint", fps[1]);
@@ -568,6 +612,7 @@ static void fake_init(struct fake *f, bool registered)
 
 static void fake_free(struct fake *f)
 {
+	json_decref(f->groups);
 	json_decref(f->status);
 	json_decref(f->names);
 	json_decref(f->blocks);
@@ -2260,6 +2305,133 @@ TEST(ui_join_a_network_nearby_or_leave_the_demo_for_another)
 	ui_close(u);
 	fake_free(&f);
 }
+
+/* A message from judy in the group Crew, as the node has it: its row on
+ * top with one more unread, then the event. */
+static void fake_group_message(struct fake *f, struct ui *u, const char *text)
+{
+	json_t *row = fake_chat_row(f, GROUP_CREW);
+	CHECK(row);
+	json_incref(row);
+	size_t i;
+	json_t *v;
+	json_array_foreach(f->chats, i, v)
+		if (v == row) {
+			json_array_remove(f->chats, i);
+			break;
+		}
+	json_object_set_new(row, "text", json_string(text));
+	json_object_set_new(row, "time", json_integer((json_int_t)time(NULL)));
+	json_object_set_new(row, "unread",
+			    json_integer(json_integer_value(json_object_get(row, "unread")) + 1));
+	json_int_t top = json_integer_value(json_object_get(json_array_get(f->chats, 0), "order"));
+	json_object_set_new(row, "order", json_integer(top + 1));
+	json_array_insert_new(f->chats, 0, row);
+	struct node_event ev = { .kind = NODE_EV_GROUP_MESSAGE };
+	snprintf(ev.u.group_message.group, sizeof(ev.u.group_message.group), "%s", GROUP_CREW);
+	snprintf(ev.u.group_message.from, sizeof(ev.u.group_message.from), "judy");
+	snprintf(ev.u.group_message.status, sizeof(ev.u.group_message.status), "received");
+	event(u, ev);
+}
+
+/* Groups in the chat list: drawn like a direct chat (its title, "judy:
+ * ...", the unread pill), a tap opens the group chat and marks it read, a
+ * message raises the banner that opens the group, and "New group" starts
+ * the new-group flow. */
+static void chat_list_groups(int w, int h)
+{
+	struct fake f;
+	fake_init(&f, true);
+	struct ui *u = open_ui(w, h, (struct ui_backend){ fake_call, &f });
+	bool touch = w < 1000;
+	CHECK_INT(u->scr, ==, SCR_HOME);
+	json_t *g = json_array_get(u->m.chats, 2);
+	CHECK_STR(arg(g, "kind"), "group");
+	CHECK_STR(arg(g, "id"), GROUP_CREW);
+	CHECK_INT(model_unread(&u->m, GROUP_CREW), ==, 1);
+	SDL_Rect r2;
+	CHECK(w_rect_of(&u->w, w_id("chat-row", 2), &r2));
+	/* Its unread pill in the accent colour at the row's right. */
+	SDL_Rect right = { r2.x + r2.w - U(&u->w, 60), r2.y + r2.h / 2, U(&u->w, 60),
+			   r2.h / 2 };
+	CHECK_INT(count_px(u, right, rgb(TH(u)->accent)), >, 50);
+	/* The avatar holds ink: the title's initial on its colour. */
+	CHECK(inked(u, (SDL_Rect){ r2.x + U(&u->w, 16), r2.y + U(&u->w, 14), U(&u->w, 44),
+				   U(&u->w, 44) }));
+	CHECK(w_rect_of(&u->w, w_id("new-group", 0), &(SDL_Rect){ 0 }));
+	shot(u, "home-groups");
+
+	/* A tap opens the group chat, which tells the node it is read. */
+	tap_at(u, r2.x + r2.w / 2, r2.y + r2.h / 2, touch);
+	CHECK_INT(u->scr, ==, SCR_GROUP);
+	CHECK_STR(u->group.gid, GROUP_CREW);
+	CHECK_INT(f.group_reads, ==, 1);
+	CHECK_STR(f.group_read_id, GROUP_CREW);
+	CHECK_INT(model_unread(&u->m, GROUP_CREW), ==, 0);
+	/* A message while it is open: no banner, read at once. */
+	int reads = f.group_reads;
+	fake_group_message(&f, u, "Still on?");
+	CHECK(!u->m.banner_group[0]);
+	app_pump(u, 0);
+	CHECK_INT(f.group_reads, >, reads);
+	/* Away and back to it without group_open (as after the lock screen):
+	 * meanwhile a message counts; back on it, it is read. */
+	app_go(u, SCR_SETTINGS);
+	app_pump(u, 0);
+	CHECK(!u->m.open_group[0]);
+	fake_group_message(&f, u, "Anyone?");
+	CHECK_STR(u->m.banner_group, GROUP_CREW);
+	CHECK_INT(model_unread(&u->m, GROUP_CREW), >=, 1);
+	reads = f.group_reads;
+	app_go(u, SCR_GROUP);
+	app_pump(u, 0);
+	app_draw(u);
+	CHECK_STR(u->m.open_group, GROUP_CREW);
+	CHECK_INT(f.group_reads, >, reads);
+	CHECK_INT(model_unread(&u->m, GROUP_CREW), ==, 0);
+	key(u, SDLK_ESCAPE);                     /* back: where it came from */
+	CHECK_INT(u->scr, ==, SCR_SETTINGS);
+	app_go(u, SCR_HOME);
+	app_pump(u, 0);
+	CHECK(pump_until(u, top_is, GROUP_CREW, 5000));
+	CHECK_INT(model_unread(&u->m, GROUP_CREW), ==, 0);
+
+	/* Closed: judy's next message counts, and its banner opens the group. */
+	fake_group_message(&f, u, "Pizza at seven");
+	CHECK(u->banner_shown);
+	CHECK_STR(u->m.banner_group, GROUP_CREW);
+	CHECK(strstr(u->m.banner, "New message in Crew from judy"));
+	CHECK(pump_until(u, top_is, GROUP_CREW, 5000));
+	CHECK_INT(model_unread(&u->m, GROUP_CREW), ==, 1);
+	u->m.banner_until = clock_mono_ms() + 3600 * 1000;
+	shot(u, "home-group-banner");
+	SDL_Rect br;
+	CHECK(w_rect_of(&u->w, w_id("banner", 0), &br));
+	reads = f.group_reads;
+	tap_at(u, br.x + U(&u->w, 30), br.y + br.h / 2, touch);
+	CHECK_INT(u->scr, ==, SCR_GROUP);
+	CHECK_STR(u->group.gid, GROUP_CREW);
+	CHECK_INT(f.group_reads, ==, reads + 1);
+	CHECK_INT(model_unread(&u->m, GROUP_CREW), ==, 0);
+	key(u, SDLK_ESCAPE);
+	CHECK_INT(u->scr, ==, SCR_HOME);
+
+	/* A direct message's banner still opens the direct chat. */
+	fake_message(&f, u, "bob", "And me?");
+	CHECK_STR(u->m.banner_chat, "bob");
+	CHECK(!u->m.banner_group[0]);
+
+	/* New group: the new-group flow. */
+	TAP(u, "new-group", 0, touch);
+	CHECK_INT(u->scr, ==, SCR_GROUP);
+	CHECK(u->group.creating);
+	ui_close(u);
+	fake_free(&f);
+}
+
+TEST(ui_chat_list_groups_800x480) { chat_list_groups(800, 480); }
+TEST(ui_chat_list_groups_1280x800) { chat_list_groups(1280, 800); }
+TEST(ui_chat_list_groups_portrait_480x800) { chat_list_groups(480, 800); }
 
 TEST(ui_chat_list_800x480) { chat_list(800, 480); }
 TEST(ui_chat_list_1280x800) { chat_list(1280, 800); }

@@ -208,3 +208,130 @@ TEST(groupstore_history_order_pending_copies_and_drops)
 	CHECK_STR(t.s, "");
 	msgstore_close(m);
 }
+
+struct gchats { int n; struct msg_chat c[8]; };
+
+static lc_err collect(void *ctx, const struct msg_chat *c)
+{
+	struct gchats *s = ctx;
+	if (s->n < 8)
+		s->c[s->n++] = *c;
+	return LC_OK;
+}
+
+TEST(groupstore_group_conversations_interleave_with_direct_ones_and_keep_unread)
+{
+	char path[512];
+	path_of(path, sizeof(path), "gc.db");
+	struct msgstore *m = open_at(path);
+	struct msg x;
+	/* A notice (the group's start), a direct message, then bob's group
+	 * message, our own with its copy, and a direct one from cat. */
+	grow(&x, 1, "", MSG_KIND_GROUP_NOTICE, "", 1, 0, 0, MSG_RECEIVED, "ann made Crew");
+	CHECK_OK(msgstore_add(m, &x));
+	grow(&x, 2, "dan", MSG_KIND_DIRECT, "", 0, 0, 0, MSG_RECEIVED, "hi from dan");
+	memset(x.gid, 0, sizeof(x.gid));
+	CHECK_OK(msgstore_add(m, &x));
+	grow(&x, 3, "bob", MSG_KIND_GROUP, "bob", 2, 1, 0, MSG_RECEIVED, "b1");
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
+
+	struct gchats s = { 0 };
+	CHECK_OK(msgstore_chats(m, 0, 10, collect, &s));
+	CHECK_INT(s.n, ==, 2);
+	CHECK(s.c[0].group);                     /* the group's b1 is newest */
+	CHECK_INT(s.c[0].gid[0], ==, 0x77);
+	CHECK_STR(s.c[0].peer, "");
+	CHECK_STR(s.c[0].last.text, "b1");
+	CHECK_STR(s.c[0].last.gsender, "bob");
+	CHECK_INT(s.c[0].unread, ==, 1);         /* the notice is not unread */
+	CHECK_INT(s.c[0].gstate, ==, -1);        /* its group is not stored */
+	CHECK_STR(s.c[0].title, "");
+	CHECK(!s.c[1].group);
+	CHECK_STR(s.c[1].peer, "dan");
+	CHECK(s.c[0].order > s.c[1].order);
+
+	/* The group stored: its row comes with its title, state, members. */
+	struct msg_group g = { .version = 1, .lamport = 1, .state = GROUP_MEMBER };
+	memset(g.gid, 0x77, sizeof(g.gid));
+	snprintf(g.title, sizeof(g.title), "Crew \xE2\x9C\x93");
+	snprintf(g.admin, sizeof(g.admin), "ann");
+	CHECK(group_list_parse("ann ann bob eve", &g));
+	CHECK_OK(groupstore_put(m, &g));
+	CHECK_OK(msgstore_commit(m));
+
+	/* Our message: its copy is waiting, and it is the group's last; then
+	 * a direct message from cat comes on top. */
+	grow(&x, 4, "", MSG_KIND_GROUP_OWN, "ann", 3, 1, 1, MSG_DELIVERED, "a1");
+	CHECK_OK(msgstore_add(m, &x));
+	grow(&x, 5, "bob", MSG_KIND_GROUP, "ann", 3, 1, 1, MSG_QUEUED, "a1");
+	CHECK_OK(msgstore_add(m, &x));
+	grow(&x, 6, "cat", MSG_KIND_DIRECT, "", 0, 0, 0, MSG_RECEIVED, "hi from cat");
+	memset(x.gid, 0, sizeof(x.gid));
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
+	s.n = 0;
+	CHECK_OK(msgstore_chats(m, 0, 10, collect, &s));
+	CHECK_INT(s.n, ==, 3);
+	CHECK_STR(s.c[0].peer, "cat");
+	CHECK(s.c[1].group);
+	CHECK_STR(s.c[1].last.text, "a1");       /* our own row, not the copy */
+	CHECK_INT(s.c[1].last.kind, ==, MSG_KIND_GROUP_OWN);
+	CHECK_INT(s.c[1].waiting, ==, 1);
+	CHECK_INT(s.c[1].unread, ==, 1);
+	CHECK_STR(s.c[1].title, "Crew \xE2\x9C\x93");
+	CHECK_INT(s.c[1].gstate, ==, GROUP_MEMBER);
+	CHECK_INT(s.c[1].members, ==, 3);
+	CHECK_INT(s.c[1].copies, ==, 1);          /* to bob, not delivered yet */
+	CHECK_INT(s.c[1].copies_delivered, ==, 0);
+	CHECK_STR(s.c[2].peer, "dan");
+
+	/* One cursor pages through both kinds. */
+	struct gchats p = { 0 };
+	CHECK_OK(msgstore_chats(m, 0, 2, collect, &p));
+	CHECK_INT(p.n, ==, 2);
+	CHECK_OK(msgstore_chats(m, p.c[1].order, 2, collect, &p));
+	CHECK_INT(p.n, ==, 3);
+	CHECK_STR(p.c[2].peer, "dan");
+
+	/* The unread count survives a reopen; the read mark too. */
+	msgstore_close(m);
+	m = open_at(path);
+	s.n = 0;
+	CHECK_OK(msgstore_chats(m, 0, 10, collect, &s));
+	CHECK(s.c[1].group);
+	CHECK_INT(s.c[1].unread, ==, 1);
+	uint8_t gid[16];
+	memset(gid, 0x77, sizeof(gid));
+	bool changed;
+	CHECK_OK(msgstore_mark_group_read(m, gid, &changed));
+	CHECK(changed);
+	CHECK_OK(msgstore_mark_group_read(m, gid, &changed));
+	CHECK(!changed);
+	CHECK_OK(msgstore_commit(m));
+	msgstore_close(m);
+	m = open_at(path);
+	s.n = 0;
+	CHECK_OK(msgstore_chats(m, 0, 10, collect, &s));
+	CHECK_INT(s.c[1].unread, ==, 0);
+	CHECK_INT(s.c[0].unread, ==, 1);         /* cat's, untouched */
+
+	/* A row shown late (its member list came after it) counts as unread
+	 * and moves the group up. */
+	grow(&x, 7, "eve", MSG_KIND_GROUP, "eve", 4, 1, 0, MSG_RECEIVED, "e1");
+	x.gpending = 2;
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_commit(m));
+	s.n = 0;
+	CHECK_OK(msgstore_chats(m, 0, 10, collect, &s));
+	CHECK_STR(s.c[0].peer, "cat");           /* pending: not shown yet */
+	uint8_t id7[16] = { 7, [15] = 0x42 };
+	CHECK_OK(groupstore_show(m, id7));
+	CHECK_OK(msgstore_commit(m));
+	s.n = 0;
+	CHECK_OK(msgstore_chats(m, 0, 10, collect, &s));
+	CHECK(s.c[0].group);
+	CHECK_STR(s.c[0].last.text, "e1");
+	CHECK_INT(s.c[0].unread, ==, 1);
+	msgstore_close(m);
+}
