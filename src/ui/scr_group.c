@@ -228,12 +228,20 @@ static void members(struct ui *u, SDL_Rect area)
 			int bw2 = button_w(u, "Make admin", FACE_SANS);
 			SDL_Rect r1 = rc_right(&name, bw1 + U(c, 8));
 			SDL_Rect r2 = rc_right(&name, bw2 + U(c, 8));
+			/* act() loads the group again: info, list and who are
+			 * gone after it, so the pass ends here. */
 			if (w_button(c, w_id("g-remove", (int)i), rc_inset(r1, U(c, 6)), "Remove",
-				     BTN_DANGER))
+				     BTN_DANGER)) {
 				act(u, "remove", who);
-			else if (w_button(c, w_id("g-admin", (int)i), rc_inset(r2, U(c, 6)),
-					  "Make admin", BTN_NORMAL))
+				c->again = true;
+				return;
+			}
+			if (w_button(c, w_id("g-admin", (int)i), rc_inset(r2, U(c, 6)),
+				     "Make admin", BTN_NORMAL)) {
 				act(u, "admin", who);
+				c->again = true;
+				return;
+			}
 		}
 		w_label(c, name, FACE_SANS, FS_BODY, rgb_of(model_sender_colour(who, u->dark)), ALIGN_LEFT,
 			label);
