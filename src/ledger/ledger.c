@@ -400,6 +400,8 @@ static void note_changed(void *ctx, const char *name)
 	snprintf(l->changed[l->n_changed++], NAME_MAX_LEN + 1, "%s", name);
 }
 
+static lc_err advance(struct ledger *l, uint32_t from, uint32_t to, bool track);
+
 /* The state back to height to: each block above undone with its log
  * (track: the names it changed noted), or, when the ring no longer holds
  * them all, the best chain replayed from genesis up to to. */
@@ -413,25 +415,9 @@ static lc_err unwind(struct ledger *l, uint32_t to, bool track)
 			state_undo_reset(l->ring[i]);   /* their nodes are gone */
 		l->undo_total = 0;
 		l->undo_lo = 1;
-		for (uint32_t i = 1; i <= to; i++) {
-			struct block b;
-			struct ledger_add r;
-			if (!l->load)
-				return LC_ERR_UNSUPPORTED;
-			lc_err rc = l->load(l->load_ctx, l->best[i]->hash, &b);
-			if (rc)
-				return rc;
-			rc = apply_block(l, &b, false, &r);
-			block_free(&b);
-			if (rc)
-				return rc;
-			if (r.result == LEDGER_INVALID) {
-				/* Validated once, so the store must have changed under us. */
-				LOG_E("ledger", "stored block %u no longer applies: %s", i, r.why);
-				return LC_ERR_CORRUPT;
-			}
-		}
-		return LC_OK;
+		if (!l->load)
+			return LC_ERR_UNSUPPORTED;
+		return advance(l, 0, to, false);
 	}
 	for (uint32_t h = state_height(l->state); h > to; h--) {
 		if (track)

@@ -154,18 +154,7 @@ bool w_textarea(struct wctx *c, uint32_t id, SDL_Rect r, struct textedit *t,
 			c->text[0] = '\0';
 			c->edited = true;
 		}
-		if (c->keys & WK_BACKSPACE)
-			c->edited |= te_backspace(t);
-		if (c->keys & WK_DELETE)
-			c->edited |= te_delete(t);
-		if (c->keys & WK_LEFT)
-			te_left(t);
-		if (c->keys & WK_RIGHT)
-			te_right(t);
-		if (c->keys & WK_HOME)
-			te_home(t);
-		if (c->keys & WK_END)
-			te_end(t);
+		w_edit_keys(c, t);
 		if (c->keys & WK_NEWLINE)
 			c->edited |= te_newline(t);
 		if (t->len != before || t->cur != cur)

@@ -505,6 +505,13 @@ static void apply_keys(struct wctx *c, struct textedit *t, unsigned flags)
 		c->text[0] = '\0';
 		c->edited = true;
 	}
+	w_edit_keys(c, t);
+	if (t->len != before || t->cur != cur)
+		c->caret_t0 = c->now_ms;
+}
+
+void w_edit_keys(struct wctx *c, struct textedit *t)
+{
 	if (c->keys & WK_BACKSPACE)
 		c->edited |= te_backspace(t);
 	if (c->keys & WK_DELETE)
@@ -517,8 +524,6 @@ static void apply_keys(struct wctx *c, struct textedit *t, unsigned flags)
 		te_home(t);
 	if (c->keys & WK_END)
 		te_end(t);
-	if (t->len != before || t->cur != cur)
-		c->caret_t0 = c->now_ms;
 }
 
 bool w_textfield(struct wctx *c, uint32_t id, SDL_Rect r, struct textedit *t,

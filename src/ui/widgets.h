@@ -140,6 +140,10 @@ bool w_segmented(struct wctx *c, uint32_t id, SDL_Rect r, const char *const *opt
 /* An on/off switch with a label on its left; true when toggled. */
 bool w_switch(struct wctx *c, uint32_t id, SDL_Rect r, const char *label, bool *on);
 
+/* The editing keys of this pass (backspace, delete, the arrows, home,
+ * end) applied to t; c->edited says whether its text changed. */
+void w_edit_keys(struct wctx *c, struct textedit *t);
+
 /* A one-line text field.  Tap to focus (the caret goes where tapped);
  * typed text, Backspace/Delete/arrows/Home/End edit it; returns true when
  * Enter is pressed in it.  W_LOWER turns A-Z into a-z as they are typed. */
