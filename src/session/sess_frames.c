@@ -201,23 +201,30 @@ void conn_pump_outbox(struct sessions *s, struct conn *c)
 
 /* ---- frames ---- */
 
+/* Room for one more held ack (false: c failed or ended).  When the held
+ * acks are full (a peer that does not wait for them), commit now rather
+ * than hold more. */
+static bool ack_room(struct sessions *s, struct conn *c)
+{
+	if (c->n_acks < SESS_ACKS_HELD)
+		return true;
+	sess_commit(s);
+	if (c->st != S_UP)
+		return false;
+	if (c->n_acks == SESS_ACKS_HELD) {
+		/* Its own window is SESS_WINDOW: a peer this far ahead of its
+		 * acks, which it does not read, is not following the protocol. */
+		conn_send_bye(c, CHAT_BYE_PROTOCOL, "too many messages not acknowledged");
+		conn_fail(s, c, "the peer sends without reading its acknowledgements");
+		return false;
+	}
+	return true;
+}
+
 static void on_message(struct sessions *s, struct conn *c, const struct frame_message *m)
 {
-	/* The held acks are full (a peer that does not wait for them): commit
-	 * now rather than hold more. */
-	if (c->n_acks == SESS_ACKS_HELD) {
-		sess_commit(s);
-		if (c->st != S_UP)
-			return;
-		if (c->n_acks == SESS_ACKS_HELD) {
-			/* Its own window is SESS_WINDOW: a peer this far ahead of
-			 * its acks, which it does not read, is not following the
-			 * protocol. */
-			conn_send_bye(c, CHAT_BYE_PROTOCOL, "too many messages not acknowledged");
-			conn_fail(s, c, "the peer sends without reading its acknowledgements");
-			return;
-		}
-	}
+	if (!ack_room(s, c))
+		return;
 	struct msg *msg = calloc(1, sizeof(*msg));
 	if (!msg) {
 		conn_fail(s, c, "out of memory");
@@ -248,16 +255,8 @@ static void on_message(struct sessions *s, struct conn *c, const struct frame_me
 /* A group frame: the host judges and stores it; acked as a message is. */
 static void on_group(struct sessions *s, struct conn *c, const struct frame *f)
 {
-	if (c->n_acks == SESS_ACKS_HELD) {
-		sess_commit(s);
-		if (c->st != S_UP)
-			return;
-		if (c->n_acks == SESS_ACKS_HELD) {
-			conn_send_bye(c, CHAT_BYE_PROTOCOL, "too many messages not acknowledged");
-			conn_fail(s, c, "the peer sends without reading its acknowledgements");
-			return;
-		}
-	}
+	if (!ack_room(s, c))
+		return;
 	char why[200] = "";
 	enum sess_group_verdict v = SESS_GROUP_REFUSED;
 	if (s->cfg.host.group_frame)
