@@ -4,9 +4,12 @@
  * the answers are made, the kiosk and `ctl events` are told (a "lock"
  * event), and the sessions are told when texts that waited can go.
  *
- * The PIN's Argon2id runs on the owner thread (about 0.13 s here, 0.5 s
- * on a Raspberry Pi 4): the loop stalls that long once per try, which the
- * rate limit bounds.
+ * An unlock comes in two steps (ctl/pinkdf.h): "begin" counts the try and
+ * hands out the salt and a one-time token, the caller runs the PIN's
+ * Argon2id on its own thread (or process), and "finish" brings the derived
+ * key back to be checked.  An unlock with the PIN itself, and setting or
+ * changing the PIN, still run Argon2id here, on the owner thread (about
+ * 0.13 s here, 0.5 s on a Raspberry Pi 4).
  */
 #include "core/lock.h"
 
@@ -16,6 +19,8 @@
 #include "core/node_int.h"
 #include "store/msglock.h"
 #include "util/clock.h"
+#include "util/ct.h"
+#include "util/hex.h"
 
 static void emit_lock(struct node *n)
 {
@@ -115,15 +120,62 @@ json_t *lock_json(struct node *n, json_t *args, char *err, size_t errlen)
 	return status_object(n);
 }
 
+/* The begin step: the parameters, the salt and the token, or the status
+ * when there is nothing to derive (unlocked already). */
+static json_t *unlock_begin(struct node *n, uint64_t *retry, lc_err *rc, char *why,
+			    size_t whylen)
+{
+	struct seal_kdf kdf;
+	uint8_t token[MSGLOCK_TOKEN_LEN];
+	*rc = msgstore_unlock_begin(n->msgs, clock_wall_ms(), retry, &kdf, token, why, whylen);
+	if (*rc || kdf.t_cost == 0)
+		return NULL;
+	char salt[2 * SEAL_SALT_LEN + 1], tok[2 * MSGLOCK_TOKEN_LEN + 1];
+	hex_encode(salt, kdf.salt, SEAL_SALT_LEN);
+	hex_encode(tok, token, MSGLOCK_TOKEN_LEN);
+	wipe(token, sizeof(token));
+	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:s,s:s}", "state", "locked", "t_cost",
+			      (json_int_t)kdf.t_cost, "m_kib", (json_int_t)kdf.m_kib, "lanes",
+			      (json_int_t)kdf.lanes, "salt", salt, "token", tok);
+	wipe(tok, sizeof(tok));
+	return o;
+}
+
 json_t *unlock_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
-	const char *pin = arg_pin(args, "pin", err, errlen);
-	if (!pin)
+	const char *step = json_string_value(json_object_get(args, "step"));
+	const char *pin = NULL;
+	if (!step) {
+		if (!(pin = arg_pin(args, "pin", err, errlen)))
+			return NULL;
+	} else if (strcmp(step, "begin") != 0 && strcmp(step, "finish") != 0) {
+		snprintf(err, errlen, "unknown step '%s' (begin, finish)", step);
 		return NULL;
+	}
 	char why[300] = "";
 	uint64_t retry = 0;
 	bool was_locked = msgstore_lock_state(n->msgs) == MSGLOCK_LOCKED;
-	lc_err rc = msgstore_unlock(n->msgs, pin, clock_wall_ms(), &retry, why, sizeof(why));
+	lc_err rc;
+	if (step && strcmp(step, "begin") == 0) {
+		json_t *o = unlock_begin(n, &retry, &rc, why, sizeof(why));
+		if (o)
+			return o;
+	} else if (step) {
+		uint8_t token[MSGLOCK_TOKEN_LEN], kek[SEAL_KEY_LEN];
+		const char *t = json_string_value(json_object_get(args, "token"));
+		const char *k = json_string_value(json_object_get(args, "key"));
+		if (!t || !k || hex_decode(token, sizeof(token), t) ||
+		    hex_decode(kek, sizeof(kek), k)) {
+			wipe(kek, sizeof(kek));
+			snprintf(err, errlen, "a finish needs the begin's token and the key (hex)");
+			return NULL;
+		}
+		rc = msgstore_unlock_finish(n->msgs, token, kek, clock_wall_ms(), &retry, why,
+					    sizeof(why));
+		wipe(kek, sizeof(kek));
+	} else {
+		rc = msgstore_unlock(n->msgs, pin, clock_wall_ms(), &retry, why, sizeof(why));
+	}
 	if (rc == LC_ERR_INVAL && !why[0])
 		snprintf(why, sizeof(why), "no PIN is set");
 	if (rc == LC_ERR_PERM || rc == LC_ERR_AGAIN) {
