@@ -115,7 +115,7 @@ struct kiosk {
 	atomic_bool stopped;     /* node_run has returned */
 };
 
-/* One PIN step (ctl_pin_unlock's call), with the PIN commands' deadline. */
+/* One PIN step (ctl_pin_route's call), with the PIN commands' deadline. */
 static lc_err kiosk_node_call(void *ctx, const char *cmd, json_t *args, json_t **out,
 			      char *err, size_t errlen)
 {
@@ -134,10 +134,10 @@ static lc_err kiosk_call(void *ctx, const char *cmd, json_t *args, json_t **out,
 	/* On the render thread: never wait long (the kiosk shows "busy"),
 	 * except for a PIN's slow derivation (node.h). */
 	bool pin = strcmp(cmd, CTL_CMD_UNLOCK) == 0 || strcmp(cmd, CTL_CMD_LOCK) == 0;
-	const char *unlock_pin = strcmp(cmd, CTL_CMD_UNLOCK) == 0
-				 ? json_string_value(json_object_get(args, "pin")) : NULL;
-	if (unlock_pin)   /* the PIN's Argon2id on this thread, not the node's (pinkdf.h) */
-		return ctl_pin_unlock(kiosk_node_call, k, unlock_pin, out, err, errlen);
+	/* A PIN's Argon2id on this thread, not the node's (pinkdf.h). */
+	lc_err rc;
+	if (pin && ctl_pin_route(kiosk_node_call, k, cmd, args, out, err, errlen, &rc))
+		return rc;
 	return node_call(k->n, cmd, args, pin ? NODE_CALL_KIOSK_PIN_MS : NODE_CALL_KIOSK_MS, out,
 			 err, errlen);
 }

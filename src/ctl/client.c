@@ -1062,7 +1062,7 @@ static int all_names(const struct ctl_client_cfg *c, const char *path, json_t *a
 	return status;
 }
 
-/* ctl_pin_unlock's call: one request on the socket at path. */
+/* ctl_pin_route's call: one request on the socket at path. */
 struct unlock_via {
 	const char *path;
 	int timeout_ms;
@@ -1115,17 +1115,11 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 		return all_names(c, path, args, reply_timeout_ms);
 	json_t *result = NULL;
 	lc_err rc;
-	if (strcmp(cmd->name, CTL_CMD_UNLOCK) == 0) {
-		/* The PIN's Argon2id runs here, not on the node (pinkdf.h). */
-		struct unlock_via via = { path, reply_timeout_ms };
-		const char *pin = json_string_value(json_object_get(args, "pin"));
-		rc = ctl_pin_unlock(unlock_call, &via, pin ? pin : "", &result, err, sizeof(err));
-		if (pin)
-			wipe((void *)pin, strlen(pin));
-	} else {
+	/* A PIN's Argon2id runs here, not on the node (pinkdf.h). */
+	struct unlock_via via = { path, reply_timeout_ms };
+	if (!ctl_pin_route(unlock_call, &via, cmd->name, args, &result, err, sizeof(err), &rc))
 		rc = ctl_client_call(path, cmd->name, args, reply_timeout_ms, &result, err,
 				     sizeof(err));
-	}
 	json_decref(args);
 	if (rc == LC_ERR_NOTFOUND) {
 		fprintf(stderr, "ledgerchat ctl: no node is running for %s\n",

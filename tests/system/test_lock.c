@@ -490,15 +490,37 @@ TEST_T(lock_the_node_serves_while_a_pin_is_derived_and_a_kill9_still_counts, 120
 	CHECK_INT(lock_field(&a, "failures"), ==, 1);
 	CHECK_STR(lock_state(&a), "locked");
 
+	/* A PIN change derives in the client too: the old PIN's try is counted
+	 * while the node answers. */
+	char cmd[1024], log[700];
+	snprintf(cmd, sizeof(cmd), "printf '0000\\n97531\\n' | \"$0\" ctl --no-config "
+		 "--data-dir \"$1\" lock --change-pin");
+	snprintf(log, sizeof(log), "%s-change.log", fifo);
+	char *cargv[] = { "/bin/sh", "-c", cmd, (char *)proc_ledgerchat(), a.dir, NULL };
+	setenv("LEDGERCHAT_TEST_KDF_WAIT", fifo, 1);
+	ctl = proc_spawn(cargv, log);
+	unsetenv("LEDGERCHAT_TEST_KDF_WAIT");
+	w = -1;
+	WAIT_UNTIL((w = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0 || errno != ENXIO,
+		   30000);
+	CHECK(w >= 0);
+	CHECK_INT(lock_field(&a, "failures"), ==, 2);
+	close(w);
+	CHECK_INT(proc_wait(ctl, 30000), ==, 1);
+	CHECK(file_has(log, "wrong PIN"));
+	CHECK_INT(lock_field(&a, "failures"), ==, 2);
+
 	/* The right PIN, and the node killed while it is derived: the try was
-	 * counted before, so after the restart two are. */
+	 * counted before, so after the restart three are. */
 	ctl = unlock_held(&a, "2468\\n", fifo, &w);
 	tnode_kill9(&a);
 	close(w);
 	CHECK_INT(proc_wait(ctl, 30000), ==, 1);
+	/* Later (past the third wrong try's 2 s), after a restart. */
+	setenv("LEDGERCHAT_CLOCK_OFFSET", "60", 1);
 	restart(&a, "127.0.44.1");
 	CHECK_STR(lock_state(&a), "locked");
-	CHECK_INT(lock_field(&a, "failures"), ==, 2);
+	CHECK_INT(lock_field(&a, "failures"), ==, 3);
 	/* A finish after the restart has no begin to match. */
 	CHECK(forged_finish_refused(&a));
 	json_t *o = NULL;

@@ -347,6 +347,48 @@ TEST(msglock_unlock_in_two_steps_counts_first_and_takes_a_token_once)
 	msgstore_close(m);
 }
 
+TEST(msglock_pin_set_and_changed_with_keys_derived_by_the_caller)
+{
+	struct msgstore *m = open_db();
+	char why[256];
+	uint64_t retry;
+	struct seal_kdf kdf, weak, got;
+	uint8_t kek[SEAL_KEY_LEN], old[SEAL_KEY_LEN], bad[SEAL_KEY_LEN], tok[MSGLOCK_TOKEN_LEN];
+	seal_kdf_default(&kdf);
+	memset(kdf.salt, 7, sizeof(kdf.salt));
+	CHECK_OK(seal_pin_key("2468", &kdf, old));
+	/* Parameters weaker than this build's are refused. */
+	weak = kdf;
+	weak.m_kib = 8;
+	CHECK_ERR(msgstore_set_pin_key(m, &weak, old, why, sizeof(why)), LC_ERR_INVAL);
+	CHECK(msgstore_lock_state(m) == MSGLOCK_NONE);
+	CHECK_OK(msgstore_set_pin_key(m, &kdf, old, why, sizeof(why)));
+	CHECK_OK(msgstore_lock(m));
+	CHECK_OK(msgstore_unlock(m, "2468", T0, &retry, why, sizeof(why)));
+	/* A change: the old PIN's try counted at the begin; a wrong old key
+	 * uses the token up and leaves the PIN as it was. */
+	memset(kdf.salt, 9, sizeof(kdf.salt));
+	CHECK_OK(seal_pin_key("97531", &kdf, kek));
+	CHECK_OK(seal_pin_key("1111", &kdf, bad));
+	CHECK_OK(msgstore_change_pin_begin(m, T0, &retry, &got, tok, why, sizeof(why)));
+	CHECK_INT(failures_of(m), ==, 1);
+	CHECK_ERR(msgstore_change_pin_finish(m, tok, bad, &kdf, kek, T0, &retry, why,
+					     sizeof(why)), LC_ERR_PERM);
+	CHECK_ERR(msgstore_change_pin_finish(m, tok, old, &kdf, kek, T0, &retry, why,
+					     sizeof(why)), LC_ERR_REJECTED);
+	CHECK_OK(msgstore_change_pin_begin(m, T0, &retry, &got, tok, why, sizeof(why)));
+	CHECK_ERR(msgstore_change_pin_finish(m, tok, old, &weak, kek, T0, &retry, why,
+					     sizeof(why)), LC_ERR_INVAL);
+	CHECK_OK(msgstore_change_pin_begin(m, T0, &retry, &got, tok, why, sizeof(why)));
+	CHECK_OK(msgstore_change_pin_finish(m, tok, old, &kdf, kek, T0, &retry, why,
+					    sizeof(why)));
+	CHECK_INT(failures_of(m), ==, 0);
+	CHECK_OK(msgstore_lock(m));
+	CHECK_ERR(msgstore_unlock(m, "2468", T0, &retry, why, sizeof(why)), LC_ERR_PERM);
+	CHECK_OK(msgstore_unlock(m, "97531", T0, &retry, why, sizeof(why)));
+	msgstore_close(m);
+}
+
 TEST(msglock_a_text_moved_to_another_row_does_not_open)
 {
 	struct msgstore *m = open_db();
