@@ -29,6 +29,7 @@
 #include "core/options.h"
 #include "core/version.h"
 #include "ctl/client.h"
+#include "ctl/pinkdf.h"
 #include "ctl/protocol.h"
 #include "ui/ui.h"
 #include "util/log.h"
@@ -114,6 +115,14 @@ struct kiosk {
 	atomic_bool stopped;     /* node_run has returned */
 };
 
+/* One PIN step (ctl_pin_route's call), with the PIN commands' deadline. */
+static lc_err kiosk_node_call(void *ctx, const char *cmd, json_t *args, json_t **out,
+			      char *err, size_t errlen)
+{
+	struct kiosk *k = ctx;
+	return node_call(k->n, cmd, args, NODE_CALL_KIOSK_PIN_MS, out, err, errlen);
+}
+
 static lc_err kiosk_call(void *ctx, const char *cmd, json_t *args, json_t **out, char *err,
 			 size_t errlen)
 {
@@ -125,6 +134,10 @@ static lc_err kiosk_call(void *ctx, const char *cmd, json_t *args, json_t **out,
 	/* On the render thread: never wait long (the kiosk shows "busy"),
 	 * except for a PIN's slow derivation (node.h). */
 	bool pin = strcmp(cmd, CTL_CMD_UNLOCK) == 0 || strcmp(cmd, CTL_CMD_LOCK) == 0;
+	/* A PIN's Argon2id on this thread, not the node's (pinkdf.h). */
+	lc_err rc;
+	if (pin && ctl_pin_route(kiosk_node_call, k, cmd, args, out, err, errlen, &rc))
+		return rc;
 	return node_call(k->n, cmd, args, pin ? NODE_CALL_KIOSK_PIN_MS : NODE_CALL_KIOSK_MS, out,
 			 err, errlen);
 }

@@ -70,9 +70,10 @@ lc_err node_call(struct node *n, const char *cmd, json_t *args /* borrowed */,
  * rather than a timeout of its own.
  */
 #define NODE_CALL_KIOSK_MS 500
-/* The kiosk's PIN commands (unlock, lock): the PIN's Argon2id takes about
- * 0.5 s on a Raspberry Pi 4 on the node's thread, and the lock screen,
- * whose OK was just pressed, has nothing else to show meanwhile. */
+/* The kiosk's PIN commands (unlock, lock): the PIN's Argon2id (about
+ * 0.5 s on a Raspberry Pi 4) runs on the kiosk's own thread between its
+ * calls (ctl/pinkdf.h), and the lock screen, whose OK was just pressed,
+ * has nothing else to show meanwhile. */
 #define NODE_CALL_KIOSK_PIN_MS 3000
 #define NODE_CALL_CTL_MS 10000
 

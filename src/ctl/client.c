@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ctl/pin.h"
+#include "ctl/pinkdf.h"
 #include "ctl/print.h"
 #include "ctl/protocol.h"
 #include "identity/name.h"
@@ -1062,6 +1063,19 @@ static int all_names(const struct ctl_client_cfg *c, const char *path, json_t *a
 	return status;
 }
 
+/* ctl_pin_route's call: one request on the socket at path. */
+struct unlock_via {
+	const char *path;
+	int timeout_ms;
+};
+
+static lc_err unlock_call(void *ctx, const char *cmd, json_t *args, json_t **out, char *err,
+			  size_t errlen)
+{
+	const struct unlock_via *v = ctx;
+	return ctl_client_call(v->path, cmd, args, v->timeout_ms, out, err, errlen);
+}
+
 int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 		   int reply_timeout_ms)
 {
@@ -1101,8 +1115,12 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 	if (strcmp(cmd->name, CTL_CMD_NAMES) == 0 && !json_object_get(args, "limit"))
 		return all_names(c, path, args, reply_timeout_ms);
 	json_t *result = NULL;
-	lc_err rc = ctl_client_call(path, cmd->name, args, reply_timeout_ms,
-				    &result, err, sizeof(err));
+	lc_err rc;
+	/* A PIN's Argon2id runs here, not on the node (pinkdf.h). */
+	struct unlock_via via = { path, reply_timeout_ms };
+	if (!ctl_pin_route(unlock_call, &via, cmd->name, args, &result, err, sizeof(err), &rc))
+		rc = ctl_client_call(path, cmd->name, args, reply_timeout_ms, &result, err,
+				     sizeof(err));
 	json_decref(args);
 	if (rc == LC_ERR_NOTFOUND) {
 		fprintf(stderr, "ledgerchat ctl: no node is running for %s\n",

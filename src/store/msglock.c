@@ -53,6 +53,10 @@ struct msglock {
 	struct secrets *sec;
 	bool mlocked;
 	uint32_t arrived;
+	/* The one unlock begun (msgstore_unlock_begin) and not yet finished. */
+	uint8_t token[MSGLOCK_TOKEN_LEN];
+	bool token_live;
+	uint64_t token_ms;
 };
 
 const char *msglock_state_name(enum msglock_state s)
@@ -501,12 +505,43 @@ static lc_err convert_all(struct msglock *l, char *why, size_t whylen)
 	return LC_OK;
 }
 
+bool msglock_kdf_strong(const struct seal_kdf *kdf)
+{
+	struct seal_kdf d;
+	seal_kdf_default(&d);
+	return seal_kdf_sane(kdf) && kdf->t_cost >= d.t_cost && kdf->m_kib >= d.m_kib &&
+	       kdf->lanes >= 1;
+}
+
 lc_err msgstore_set_pin(struct msgstore *m, const char *pin, char *why, size_t whylen)
 {
-	struct msglock *l = msgstore_msglock(m);
 	if (!seal_pin_valid(pin))
 		return lc_why(why, whylen, LC_ERR_INVAL, "a PIN is %d to %d digits",
 			      SEAL_PIN_MIN, SEAL_PIN_MAX);
+	if (msgstore_msglock(m)->have_key)
+		return lc_why(why, whylen, LC_ERR_EXISTS, "a PIN is set already (change it)");
+	struct seal_kdf kdf;
+	seal_kdf_default(&kdf);
+	uint8_t kek[SEAL_KEY_LEN];
+	lc_err rc = rng_bytes(kdf.salt, sizeof(kdf.salt));
+	if (!rc)
+		rc = seal_pin_key(pin, &kdf, kek);
+	if (rc) {
+		wipe(kek, sizeof(kek));
+		return lc_why(why, whylen, rc, "cannot make the storage key: %s", lc_strerror(rc));
+	}
+	rc = msgstore_set_pin_key(m, &kdf, kek, why, whylen);
+	wipe(kek, sizeof(kek));
+	return rc;
+}
+
+lc_err msgstore_set_pin_key(struct msgstore *m, const struct seal_kdf *kdf_in,
+			    const uint8_t kek[static SEAL_KEY_LEN], char *why, size_t whylen)
+{
+	struct msglock *l = msgstore_msglock(m);
+	if (!msglock_kdf_strong(kdf_in))
+		return lc_why(why, whylen, LC_ERR_INVAL, "the PIN's key parameters are weaker "
+			      "than this build's");
 	if (l->have_key)
 		return lc_why(why, whylen, LC_ERR_EXISTS, "a PIN is set already (change it)");
 	lc_err rc = msgstore_commit(m);
@@ -515,17 +550,13 @@ lc_err msgstore_set_pin(struct msgstore *m, const char *pin, char *why, size_t w
 	if (!msgstore_sqlite(m))
 		return lc_why(why, whylen, LC_ERR_IO, "the message store is not open");
 	exec(l->db, "PRAGMA wal_checkpoint(TRUNCATE)");
-	struct seal_kdf kdf;
-	seal_kdf_default(&kdf);
-	uint8_t kek[SEAL_KEY_LEN], wrapped[SEAL_WRAPPED_LEN];
+	struct seal_kdf kdf = *kdf_in;
+	uint8_t wrapped[SEAL_WRAPPED_LEN];
 	struct secrets *s = l->sec;
-	if ((rc = rng_bytes(kdf.salt, sizeof(kdf.salt))) || (rc = seal_keypair(s->priv, l->pub)) ||
-	    (rc = seal_pin_key(pin, &kdf, kek)) || (rc = seal_wrap(kek, s->priv, l->pub, wrapped))) {
-		wipe(kek, sizeof(kek));
+	if ((rc = seal_keypair(s->priv, l->pub)) || (rc = seal_wrap(kek, s->priv, l->pub, wrapped))) {
 		wipe(s, sizeof(*s));
 		return lc_why(why, whylen, rc, "cannot make the storage key: %s", lc_strerror(rc));
 	}
-	wipe(kek, sizeof(kek));
 	sqlite3_stmt *st = NULL;
 	size_t n = 0;
 	if (exec(l->db, "BEGIN IMMEDIATE") != SQLITE_OK) {
@@ -571,10 +602,12 @@ fail:
 		      sqlite3_errmsg(l->db));
 }
 
-/* Try pin against the stored key, counting the try first; on LC_OK the
- * private key is in priv. */
-static lc_err try_pin(struct msglock *l, const char *pin, uint64_t now_ms, uint64_t *retry,
-		      uint8_t priv[static SEAL_KEY_LEN], char *why, size_t whylen)
+/* The rate limit, then the try counted in the database (before any PIN
+ * is checked: a crash or a pulled plug counts as a wrong try), then the
+ * stored key's parameters and wrapping. */
+static lc_err count_try(struct msglock *l, uint64_t now_ms, uint64_t *retry,
+			struct seal_kdf *kdf, uint8_t wrapped[static SEAL_WRAPPED_LEN], char *why,
+			size_t whylen)
 {
 	*retry = 0;
 	uint32_t failures;
@@ -585,16 +618,10 @@ static lc_err try_pin(struct msglock *l, const char *pin, uint64_t now_ms, uint6
 	if ((*retry = retry_in(failures, last, now_ms)) > 0)
 		return lc_why(why, whylen, LC_ERR_AGAIN, "too many wrong PINs: try again in %llu s",
 			      (unsigned long long)((*retry + 999) / 1000));
-	if (!seal_pin_valid(pin)) {
-		/* Not a PIN at all: refused without spending a try. */
-		return lc_why(why, whylen, LC_ERR_INVAL, "a PIN is %d to %d digits",
-			      SEAL_PIN_MIN, SEAL_PIN_MAX);
-	}
 	if (write_tries(l->db, failures + 1, now_ms) != LC_OK)
 		return lc_why(why, whylen, LC_ERR_IO, "cannot count the try: %s",
 			      sqlite3_errmsg(l->db));
-	struct seal_kdf kdf = { 0 };
-	uint8_t wrapped[SEAL_WRAPPED_LEN], kek[SEAL_KEY_LEN];
+	memset(kdf, 0, sizeof(*kdf));
 	sqlite3_stmt *st = NULL;
 	bool got = false;
 	if (sqlite3_prepare_v2(l->db, "SELECT t_cost, m_kib, lanes, salt, wrapped FROM seal_key "
@@ -603,22 +630,32 @@ static lc_err try_pin(struct msglock *l, const char *pin, uint64_t now_ms, uint6
 	    sqlite3_column_bytes(st, 4) == SEAL_WRAPPED_LEN) {
 		int64_t t = sqlite3_column_int64(st, 0), mk = sqlite3_column_int64(st, 1),
 			ln = sqlite3_column_int64(st, 2);
-		kdf.t_cost = t > 0 && t < 1000 ? (uint32_t)t : 0;
-		kdf.m_kib = mk > 0 && mk < (1 << 30) ? (uint32_t)mk : 0;
-		kdf.lanes = ln > 0 && ln < 1000 ? (uint32_t)ln : 0;
-		memcpy(kdf.salt, sqlite3_column_blob(st, 3), SEAL_SALT_LEN);
+		kdf->t_cost = t > 0 && t < 1000 ? (uint32_t)t : 0;
+		kdf->m_kib = mk > 0 && mk < (1 << 30) ? (uint32_t)mk : 0;
+		kdf->lanes = ln > 0 && ln < 1000 ? (uint32_t)ln : 0;
+		memcpy(kdf->salt, sqlite3_column_blob(st, 3), SEAL_SALT_LEN);
 		memcpy(wrapped, sqlite3_column_blob(st, 4), SEAL_WRAPPED_LEN);
 		got = true;
 	}
 	sqlite3_finalize(st);
-	if (!got || !seal_kdf_sane(&kdf))
+	if (!got || !seal_kdf_sane(kdf))
 		return lc_why(why, whylen, LC_ERR_CORRUPT, "the stored key is damaged");
-	lc_err rc = seal_pin_key(pin, &kdf, kek);
-	if (!rc)
-		rc = seal_unwrap(kek, wrapped, l->pub, priv);
-	wipe(kek, sizeof(kek));
+	return LC_OK;
+}
+
+/* Open the wrapping with kek (a try counted by count_try); on LC_OK the
+ * private key is in priv and the count is cleared. */
+static lc_err check_kek(struct msglock *l, const uint8_t kek[static SEAL_KEY_LEN],
+			const uint8_t wrapped[static SEAL_WRAPPED_LEN], uint64_t now_ms,
+			uint64_t *retry, uint8_t priv[static SEAL_KEY_LEN], char *why,
+			size_t whylen)
+{
+	lc_err rc = seal_unwrap(kek, wrapped, l->pub, priv);
 	if (rc == LC_ERR_BADSIG) {
-		*retry = delay_ms(failures + 1);
+		uint32_t failures;
+		uint64_t last;
+		read_tries(l->db, &failures, &last);
+		*retry = delay_ms(failures);
 		return lc_why(why, whylen, LC_ERR_PERM, "wrong PIN");
 	}
 	if (rc)
@@ -627,68 +664,171 @@ static lc_err try_pin(struct msglock *l, const char *pin, uint64_t now_ms, uint6
 	return LC_OK;
 }
 
-lc_err msgstore_unlock(struct msgstore *m, const char *pin, uint64_t now_ms, uint64_t *retry,
-		       char *why, size_t whylen)
+/* Try pin against the stored key, counting the try first; on LC_OK the
+ * private key is in priv. */
+static lc_err try_pin(struct msglock *l, const char *pin, uint64_t now_ms, uint64_t *retry,
+		      uint8_t priv[static SEAL_KEY_LEN], char *why, size_t whylen)
+{
+	*retry = 0;
+	if (!seal_pin_valid(pin)) {
+		/* Not a PIN at all: refused without spending a try. */
+		return lc_why(why, whylen, LC_ERR_INVAL, "a PIN is %d to %d digits",
+			      SEAL_PIN_MIN, SEAL_PIN_MAX);
+	}
+	struct seal_kdf kdf;
+	uint8_t wrapped[SEAL_WRAPPED_LEN], kek[SEAL_KEY_LEN];
+	lc_err rc = count_try(l, now_ms, retry, &kdf, wrapped, why, whylen);
+	if (rc)
+		return rc;
+	if ((rc = seal_pin_key(pin, &kdf, kek)))
+		return lc_why(why, whylen, rc, "cannot open the stored key: %s", lc_strerror(rc));
+	rc = check_kek(l, kek, wrapped, now_ms, retry, priv, why, whylen);
+	wipe(kek, sizeof(kek));
+	return rc;
+}
+
+/* The store is opened with priv: the texts kept for sending are read from
+ * the store again, and a store that had texts before its key (a crash
+ * between) is sealed now. */
+static lc_err unlocked(struct msglock *l, char *why, size_t whylen)
+{
+	struct secrets *s = l->sec;
+	s->have_priv = true;
+	for (int i = 0; i < KEPT_MAX; i++)
+		wipe(&s->kept[i], sizeof(s->kept[i]));
+	l->arrived = 0;
+	return convert_all(l, why, whylen);
+}
+
+/* What msgstore_unlock and msgstore_unlock_begin check first. */
+static lc_err unlock_ready(struct msgstore *m, char *why, size_t whylen)
 {
 	struct msglock *l = msgstore_msglock(m);
-	*retry = 0;
 	if (!l->have_key)
 		return lc_why(why, whylen, LC_ERR_INVAL, "no PIN is set");
 	if (l->sec->have_priv)
-		return LC_OK;
+		return LC_ERR_EXISTS;
 	lc_err rc = msgstore_commit(m);
 	if (!rc && !msgstore_sqlite(m))
 		rc = LC_ERR_IO;
 	if (rc)
 		return lc_why(why, whylen, rc, "the message store cannot be written: %s",
 			      lc_strerror(rc));
-	struct secrets *s = l->sec;
-	if ((rc = try_pin(l, pin, now_ms, retry, s->priv, why, whylen)))
-		return rc;
-	s->have_priv = true;
-	for (int i = 0; i < KEPT_MAX; i++)
-		wipe(&s->kept[i], sizeof(s->kept[i]));
-	l->arrived = 0;
-	/* A store that had texts before its key (a crash between) is sealed now. */
-	return convert_all(l, why, whylen);
+	return LC_OK;
 }
 
-lc_err msgstore_change_pin(struct msgstore *m, const char *old_pin, const char *pin,
-			   uint64_t now_ms, uint64_t *retry, char *why, size_t whylen)
+/* Whether token is the latest begin's, fresh; used up either way. */
+static bool take_token(struct msglock *l, const uint8_t token[static MSGLOCK_TOKEN_LEN],
+		       uint64_t now_ms)
+{
+	bool fresh = l->token_live && ct_eq(token, l->token, MSGLOCK_TOKEN_LEN) &&
+		     now_ms >= l->token_ms && now_ms - l->token_ms <= MSGLOCK_TOKEN_MS;
+	if (fresh) {   /* used up, right or wrong */
+		l->token_live = false;
+		wipe(l->token, sizeof(l->token));
+	}
+	return fresh;
+}
+
+/* The stored wrapping of the private key. */
+static lc_err read_wrapped(struct msglock *l, uint8_t wrapped[static SEAL_WRAPPED_LEN],
+			   char *why, size_t whylen)
+{
+	sqlite3_stmt *st = NULL;
+	bool got = false;
+	if (sqlite3_prepare_v2(l->db, "SELECT wrapped FROM seal_key WHERE one = 1", -1, &st,
+			       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == SEAL_WRAPPED_LEN) {
+		memcpy(wrapped, sqlite3_column_blob(st, 0), SEAL_WRAPPED_LEN);
+		got = true;
+	}
+	sqlite3_finalize(st);
+	return got ? LC_OK : lc_why(why, whylen, LC_ERR_CORRUPT, "the stored key is damaged");
+}
+
+lc_err msgstore_unlock_begin(struct msgstore *m, uint64_t now_ms, uint64_t *retry,
+			     struct seal_kdf *kdf, uint8_t token[static MSGLOCK_TOKEN_LEN],
+			     char *why, size_t whylen)
 {
 	struct msglock *l = msgstore_msglock(m);
 	*retry = 0;
-	if (!l->have_key)
-		return lc_why(why, whylen, LC_ERR_INVAL, "no PIN is set");
-	if (!seal_pin_valid(pin))
-		return lc_why(why, whylen, LC_ERR_INVAL, "a PIN is %d to %d digits",
-			      SEAL_PIN_MIN, SEAL_PIN_MAX);
-	lc_err rc = msgstore_commit(m);
-	if (!rc && !msgstore_sqlite(m))
-		rc = LC_ERR_IO;
+	memset(kdf, 0, sizeof(*kdf));
+	lc_err rc = unlock_ready(m, why, whylen);
+	if (rc == LC_ERR_EXISTS)
+		return LC_OK;
 	if (rc)
-		return lc_why(why, whylen, rc, "the message store cannot be written");
-	uint8_t priv[SEAL_KEY_LEN], kek[SEAL_KEY_LEN], wrapped[SEAL_WRAPPED_LEN];
-	if ((rc = try_pin(l, old_pin, now_ms, retry, priv, why, whylen)))
 		return rc;
-	struct seal_kdf kdf;
-	seal_kdf_default(&kdf);
-	if ((rc = rng_bytes(kdf.salt, sizeof(kdf.salt))) || (rc = seal_pin_key(pin, &kdf, kek)) ||
-	    (rc = seal_wrap(kek, priv, l->pub, wrapped))) {
-		wipe(priv, sizeof(priv));
-		wipe(kek, sizeof(kek));
+	/* A new begin ends any earlier one: one try, one finish. */
+	l->token_live = false;
+	wipe(l->token, sizeof(l->token));
+	uint8_t wrapped[SEAL_WRAPPED_LEN];
+	if ((rc = count_try(l, now_ms, retry, kdf, wrapped, why, whylen)))
+		return rc;
+	if ((rc = rng_bytes(l->token, sizeof(l->token))))
+		return lc_why(why, whylen, rc, "no random bytes: %s", lc_strerror(rc));
+	memcpy(token, l->token, MSGLOCK_TOKEN_LEN);
+	l->token_live = true;
+	l->token_ms = now_ms;
+	return LC_OK;
+}
+
+lc_err msgstore_unlock_finish(struct msgstore *m, const uint8_t token[static MSGLOCK_TOKEN_LEN],
+			      const uint8_t kek[static SEAL_KEY_LEN], uint64_t now_ms,
+			      uint64_t *retry, char *why, size_t whylen)
+{
+	struct msglock *l = msgstore_msglock(m);
+	*retry = 0;
+	bool fresh = take_token(l, token, now_ms);
+	lc_err rc = unlock_ready(m, why, whylen);
+	if (rc == LC_ERR_EXISTS)
+		return LC_OK;
+	if (rc)
+		return rc;
+	if (!fresh)
+		return lc_why(why, whylen, LC_ERR_REJECTED, "no unlock was begun for this key, or "
+			      "it was begun too long ago: try again");
+	/* The wrapping is read again (the try was counted by the begin). */
+	uint8_t wrapped[SEAL_WRAPPED_LEN];
+	if ((rc = read_wrapped(l, wrapped, why, whylen)))
+		return rc;
+	if ((rc = check_kek(l, kek, wrapped, now_ms, retry, l->sec->priv, why, whylen)))
+		return rc;
+	return unlocked(l, why, whylen);
+}
+
+lc_err msgstore_unlock(struct msgstore *m, const char *pin, uint64_t now_ms, uint64_t *retry,
+		       char *why, size_t whylen)
+{
+	struct msglock *l = msgstore_msglock(m);
+	*retry = 0;
+	lc_err rc = unlock_ready(m, why, whylen);
+	if (rc == LC_ERR_EXISTS)
+		return LC_OK;
+	if (rc)
+		return rc;
+	if ((rc = try_pin(l, pin, now_ms, retry, l->sec->priv, why, whylen)))
+		return rc;
+	return unlocked(l, why, whylen);
+}
+
+/* Wrap priv under kek (kdf's) and store it; priv is wiped. */
+static lc_err rewrap(struct msglock *l, uint8_t priv[static SEAL_KEY_LEN],
+		     const struct seal_kdf *kdf, const uint8_t kek[static SEAL_KEY_LEN], char *why,
+		     size_t whylen)
+{
+	uint8_t wrapped[SEAL_WRAPPED_LEN];
+	lc_err rc = seal_wrap(kek, priv, l->pub, wrapped);
+	wipe(priv, SEAL_KEY_LEN);
+	if (rc)
 		return lc_why(why, whylen, rc, "cannot wrap the key: %s", lc_strerror(rc));
-	}
-	wipe(priv, sizeof(priv));
-	wipe(kek, sizeof(kek));
 	sqlite3_stmt *st = NULL;
 	int r = SQLITE_ERROR;
 	if (sqlite3_prepare_v2(l->db, "UPDATE seal_key SET t_cost = ?, m_kib = ?, lanes = ?, "
 			       "salt = ?, wrapped = ? WHERE one = 1", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, kdf.t_cost);
-		sqlite3_bind_int64(st, 2, kdf.m_kib);
-		sqlite3_bind_int64(st, 3, kdf.lanes);
-		sqlite3_bind_blob(st, 4, kdf.salt, SEAL_SALT_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 1, kdf->t_cost);
+		sqlite3_bind_int64(st, 2, kdf->m_kib);
+		sqlite3_bind_int64(st, 3, kdf->lanes);
+		sqlite3_bind_blob(st, 4, kdf->salt, SEAL_SALT_LEN, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 5, wrapped, SEAL_WRAPPED_LEN, SQLITE_STATIC);
 		r = sqlite3_step(st);
 	}
@@ -699,6 +839,94 @@ lc_err msgstore_change_pin(struct msgstore *m, const char *old_pin, const char *
 	/* The old wrapping's page is zeroed when freed; the WAL goes too. */
 	exec(l->db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	return LC_OK;
+}
+
+/* What a PIN change checks first. */
+static lc_err change_ready(struct msgstore *m, char *why, size_t whylen)
+{
+	if (!msgstore_msglock(m)->have_key)
+		return lc_why(why, whylen, LC_ERR_INVAL, "no PIN is set");
+	lc_err rc = msgstore_commit(m);
+	if (!rc && !msgstore_sqlite(m))
+		rc = LC_ERR_IO;
+	if (rc)
+		return lc_why(why, whylen, rc, "the message store cannot be written");
+	return LC_OK;
+}
+
+lc_err msgstore_change_pin(struct msgstore *m, const char *old_pin, const char *pin,
+			   uint64_t now_ms, uint64_t *retry, char *why, size_t whylen)
+{
+	struct msglock *l = msgstore_msglock(m);
+	*retry = 0;
+	if (!seal_pin_valid(pin))
+		return lc_why(why, whylen, LC_ERR_INVAL, "a PIN is %d to %d digits",
+			      SEAL_PIN_MIN, SEAL_PIN_MAX);
+	lc_err rc = change_ready(m, why, whylen);
+	if (rc)
+		return rc;
+	uint8_t priv[SEAL_KEY_LEN], kek[SEAL_KEY_LEN];
+	if ((rc = try_pin(l, old_pin, now_ms, retry, priv, why, whylen)))
+		return rc;
+	struct seal_kdf kdf;
+	seal_kdf_default(&kdf);
+	if ((rc = rng_bytes(kdf.salt, sizeof(kdf.salt))) || (rc = seal_pin_key(pin, &kdf, kek))) {
+		wipe(priv, sizeof(priv));
+		wipe(kek, sizeof(kek));
+		return lc_why(why, whylen, rc, "cannot wrap the key: %s", lc_strerror(rc));
+	}
+	rc = rewrap(l, priv, &kdf, kek, why, whylen);
+	wipe(kek, sizeof(kek));
+	return rc;
+}
+
+lc_err msgstore_change_pin_begin(struct msgstore *m, uint64_t now_ms, uint64_t *retry,
+				 struct seal_kdf *kdf, uint8_t token[static MSGLOCK_TOKEN_LEN],
+				 char *why, size_t whylen)
+{
+	struct msglock *l = msgstore_msglock(m);
+	*retry = 0;
+	memset(kdf, 0, sizeof(*kdf));
+	lc_err rc = change_ready(m, why, whylen);
+	if (rc)
+		return rc;
+	l->token_live = false;
+	wipe(l->token, sizeof(l->token));
+	uint8_t wrapped[SEAL_WRAPPED_LEN];
+	if ((rc = count_try(l, now_ms, retry, kdf, wrapped, why, whylen)))
+		return rc;
+	if ((rc = rng_bytes(l->token, sizeof(l->token))))
+		return lc_why(why, whylen, rc, "no random bytes: %s", lc_strerror(rc));
+	memcpy(token, l->token, MSGLOCK_TOKEN_LEN);
+	l->token_live = true;
+	l->token_ms = now_ms;
+	return LC_OK;
+}
+
+lc_err msgstore_change_pin_finish(struct msgstore *m,
+				  const uint8_t token[static MSGLOCK_TOKEN_LEN],
+				  const uint8_t old_kek[static SEAL_KEY_LEN],
+				  const struct seal_kdf *kdf, const uint8_t kek[static SEAL_KEY_LEN],
+				  uint64_t now_ms, uint64_t *retry, char *why, size_t whylen)
+{
+	struct msglock *l = msgstore_msglock(m);
+	*retry = 0;
+	bool fresh = take_token(l, token, now_ms);
+	lc_err rc = change_ready(m, why, whylen);
+	if (rc)
+		return rc;
+	if (!fresh)
+		return lc_why(why, whylen, LC_ERR_REJECTED, "no PIN change was begun for this "
+			      "key, or it was begun too long ago: try again");
+	if (!msglock_kdf_strong(kdf))
+		return lc_why(why, whylen, LC_ERR_INVAL, "the PIN's key parameters are weaker "
+			      "than this build's");
+	uint8_t wrapped[SEAL_WRAPPED_LEN], priv[SEAL_KEY_LEN];
+	if ((rc = read_wrapped(l, wrapped, why, whylen)))
+		return rc;
+	if ((rc = check_kek(l, old_kek, wrapped, now_ms, retry, priv, why, whylen)))
+		return rc;
+	return rewrap(l, priv, kdf, kek, why, whylen);
 }
 
 lc_err msgstore_lock(struct msgstore *m)

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "store/msgstore.h"
+#include "store/seal.h"
 #include "util/err.h"
 
 enum msglock_state {
@@ -95,6 +96,48 @@ lc_err msgstore_set_pin(struct msgstore *m, const char *pin, char *why, size_t w
  * when the next try is taken.  LC_OK when unlocked already. */
 lc_err msgstore_unlock(struct msgstore *m, const char *pin, uint64_t now_ms,
 		       uint64_t *retry_in_ms /* OUT */, char *why, size_t whylen);
+/*
+ * The same unlock in two steps, so that the PIN's Argon2id runs on the
+ * caller's thread (or process) and not on the store's owner: begin checks
+ * the rate limit, counts the try in the database and gives out the key's
+ * parameters (*kdf, its salt) and a one-time token; the caller derives the
+ * key-encryption key (seal_pin_key) and finishes with the token and that
+ * key.  A finish takes only the token of the latest begin, once, within
+ * MSGLOCK_TOKEN_MS: LC_ERR_REJECTED otherwise (no PIN is checked without a
+ * try counted).  Both: LC_OK when unlocked already (begin then gives no
+ * token: *kdf is zeroed); LC_ERR_PERM, LC_ERR_AGAIN and *retry_in_ms as by
+ * msgstore_unlock.  The caller wipes kek.
+ */
+#define MSGLOCK_TOKEN_LEN 16
+#define MSGLOCK_TOKEN_MS 60000
+lc_err msgstore_unlock_begin(struct msgstore *m, uint64_t now_ms, uint64_t *retry_in_ms /* OUT */,
+			     struct seal_kdf *kdf /* OUT */,
+			     uint8_t token[static MSGLOCK_TOKEN_LEN] /* OUT */, char *why,
+			     size_t whylen);
+lc_err msgstore_unlock_finish(struct msgstore *m, const uint8_t token[static MSGLOCK_TOKEN_LEN],
+			      const uint8_t kek[static SEAL_KEY_LEN], uint64_t now_ms,
+			      uint64_t *retry_in_ms /* OUT */, char *why, size_t whylen);
+/* The same in two steps, for the same reason: the begin as the unlock's
+ * (the old PIN's try counted, its parameters and a token); the finish
+ * takes the token, the old PIN's key and the new PIN's parameters (no
+ * weaker than this build's: msglock_kdf_strong) and key.  The new PIN's
+ * digits are the caller's to check. */
+lc_err msgstore_change_pin_begin(struct msgstore *m, uint64_t now_ms,
+				 uint64_t *retry_in_ms /* OUT */, struct seal_kdf *kdf /* OUT */,
+				 uint8_t token[static MSGLOCK_TOKEN_LEN] /* OUT */, char *why,
+				 size_t whylen);
+lc_err msgstore_change_pin_finish(struct msgstore *m,
+				  const uint8_t token[static MSGLOCK_TOKEN_LEN],
+				  const uint8_t old_kek[static SEAL_KEY_LEN],
+				  const struct seal_kdf *kdf, const uint8_t kek[static SEAL_KEY_LEN],
+				  uint64_t now_ms, uint64_t *retry_in_ms /* OUT */, char *why,
+				  size_t whylen);
+/* Parameters sane and no weaker than seal_kdf_default's. */
+bool msglock_kdf_strong(const struct seal_kdf *kdf);
+/* msgstore_set_pin with the key already derived (by the caller, from
+ * kdf, whose salt is fresh); the PIN's digits are the caller's to check. */
+lc_err msgstore_set_pin_key(struct msgstore *m, const struct seal_kdf *kdf,
+			    const uint8_t kek[static SEAL_KEY_LEN], char *why, size_t whylen);
 /* Wrap the key under a new PIN (the old one checked and rate-limited as
  * by msgstore_unlock).  The texts are not touched. */
 lc_err msgstore_change_pin(struct msgstore *m, const char *old_pin, const char *pin,

@@ -3,10 +3,15 @@
  * text is left in the data directory (WAL included) after conversion,
  * wrong PINs wait longer (the count survives a restart), queued messages
  * wait for the first unlock after a restart, and kill -9 in the middle of
- * a conversion loses nothing. */
+ * a conversion loses nothing.  The PIN's Argon2id runs in the ctl client,
+ * not on the node: the node answers while an unlock is in progress, the
+ * try is counted before it (a kill -9 of the node then still counts), and
+ * a finish without the begin's token is refused. */
 #include "harness.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl/client.h"
+#include "ctl/protocol.h"
 #include "proc.h"
 #include "store/msglock.h"
 #include "store/msgstore.h"
@@ -416,5 +423,110 @@ TEST_T(lock_change_the_pin_and_forget_it_from_ctl, 120)
 	CHECK_STR(lock_state(&a), "locked");
 	CHECK_INT(ctl_in(&a, "", "lock --forget --confirm", NULL, NULL, 0), ==, 0);
 	CHECK_STR(lock_state(&a), "none");
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
+
+/* `ctl unlock` in the background with the PIN on stdin, its derivation
+ * held at fifo (LEDGERCHAT_TEST_KDF_WAIT) until the returned writer is
+ * closed; returns once the begin has been answered (the client opened
+ * the FIFO for reading). */
+static pid_t unlock_held(struct tnode *t, const char *pin, const char *fifo, int *writer)
+{
+	char cmd[1024], log[700];
+	snprintf(cmd, sizeof(cmd), "printf '%s' | \"$0\" ctl --no-config --data-dir \"$1\" "
+		 "--json unlock", pin);
+	snprintf(log, sizeof(log), "%s-ctl.log", fifo);
+	char *argv[] = { "/bin/sh", "-c", cmd, (char *)proc_ledgerchat(), t->dir, NULL };
+	setenv("LEDGERCHAT_TEST_KDF_WAIT", fifo, 1);
+	pid_t pid = proc_spawn(argv, log);
+	unsetenv("LEDGERCHAT_TEST_KDF_WAIT");
+	CHECK(pid > 0);
+	/* A non-blocking open for writing succeeds once there is a reader. */
+	*writer = -1;
+	WAIT_UNTIL((*writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0 ||
+		   errno != ENXIO, 30000);
+	CHECK(*writer >= 0);
+	return pid;
+}
+
+/* An unlock's finish sent straight to the node with a made-up token. */
+static bool forged_finish_refused(struct tnode *t)
+{
+	char path[CTL_PATH_MAX], err[CTL_ERR_MAX];
+	ctl_socket_path(path, sizeof(path), t->dir);
+	char zeros[65];
+	memset(zeros, '0', 64);
+	zeros[64] = 0;
+	json_t *args = json_pack("{s:s,s:s,s:s}", "step", "finish", "token", zeros + 32, "key",
+				 zeros);
+	json_t *res = NULL;
+	lc_err rc = ctl_client_call(path, CTL_CMD_UNLOCK, args, 10000, &res, err, sizeof(err));
+	json_decref(args);
+	json_decref(res);
+	return rc == LC_ERR_REJECTED && strstr(err, "no unlock was begun") != NULL;
+}
+
+TEST_T(lock_the_node_serves_while_a_pin_is_derived_and_a_kill9_still_counts, 120)
+{
+	struct tnode a;
+	start(&a, "da", "127.0.44.1", NULL);
+	WAIT_UNTIL(is_up(&a), 30000);
+	CHECK_INT(ctl_in(&a, "2468\\n", "lock --set-pin", NULL, NULL, 0), ==, 0);
+	CHECK_INT(ctl_in(&a, "", "lock", NULL, NULL, 0), ==, 0);
+	char fifo[600];
+	snprintf(fifo, sizeof(fifo), "%s/da-kdf", harness_tmpdir());
+	CHECK(mkfifo(fifo, 0600) == 0);
+
+	/* A wrong PIN, held in the middle of its derivation: the node answers
+	 * another client, the try is counted already, and a finish without the
+	 * begin's token is refused (and spends nothing). */
+	int w;
+	pid_t ctl = unlock_held(&a, "0000\\n", fifo, &w);
+	CHECK_STR(lock_state(&a), "locked");
+	CHECK_INT(lock_field(&a, "failures"), ==, 1);
+	CHECK(forged_finish_refused(&a));
+	close(w);
+	CHECK_INT(proc_wait(ctl, 30000), ==, 1);
+	CHECK_INT(lock_field(&a, "failures"), ==, 1);
+	CHECK_STR(lock_state(&a), "locked");
+
+	/* A PIN change derives in the client too: the old PIN's try is counted
+	 * while the node answers. */
+	char cmd[1024], log[700];
+	snprintf(cmd, sizeof(cmd), "printf '0000\\n97531\\n' | \"$0\" ctl --no-config "
+		 "--data-dir \"$1\" lock --change-pin");
+	snprintf(log, sizeof(log), "%s-change.log", fifo);
+	char *cargv[] = { "/bin/sh", "-c", cmd, (char *)proc_ledgerchat(), a.dir, NULL };
+	setenv("LEDGERCHAT_TEST_KDF_WAIT", fifo, 1);
+	ctl = proc_spawn(cargv, log);
+	unsetenv("LEDGERCHAT_TEST_KDF_WAIT");
+	w = -1;
+	WAIT_UNTIL((w = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0 || errno != ENXIO,
+		   30000);
+	CHECK(w >= 0);
+	CHECK_INT(lock_field(&a, "failures"), ==, 2);
+	close(w);
+	CHECK_INT(proc_wait(ctl, 30000), ==, 1);
+	CHECK(file_has(log, "wrong PIN"));
+	CHECK_INT(lock_field(&a, "failures"), ==, 2);
+
+	/* The right PIN, and the node killed while it is derived: the try was
+	 * counted before, so after the restart three are. */
+	ctl = unlock_held(&a, "2468\\n", fifo, &w);
+	tnode_kill9(&a);
+	close(w);
+	CHECK_INT(proc_wait(ctl, 30000), ==, 1);
+	/* Later (past the third wrong try's 2 s), after a restart. */
+	setenv("LEDGERCHAT_CLOCK_OFFSET", "60", 1);
+	restart(&a, "127.0.44.1");
+	CHECK_STR(lock_state(&a), "locked");
+	CHECK_INT(lock_field(&a, "failures"), ==, 3);
+	/* A finish after the restart has no begin to match. */
+	CHECK(forged_finish_refused(&a));
+	json_t *o = NULL;
+	CHECK_INT(ctl_in(&a, "2468\\n", "unlock", &o, NULL, 0), ==, 0);
+	CHECK_STR(jstr(o, "state"), "unlocked");
+	CHECK_INT((long)json_integer_value(json_object_get(o, "failures")), ==, 0);
+	json_decref(o);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 }

@@ -289,6 +289,106 @@ TEST(msglock_change_pin_rewraps_and_forget_clears_history_only)
 	CHECK(!dir_has("kept across"));
 }
 
+static uint32_t failures_of(struct msgstore *m)
+{
+	struct msglock_status st;
+	CHECK_OK(msgstore_lock_status(m, T0, &st));
+	return st.failures;
+}
+
+TEST(msglock_unlock_in_two_steps_counts_first_and_takes_a_token_once)
+{
+	struct msgstore *m = open_db();
+	char why[256];
+	uint64_t retry;
+	CHECK_OK(msgstore_set_pin(m, "2468", why, sizeof(why)));
+	CHECK_OK(msgstore_lock(m));
+	struct seal_kdf kdf;
+	uint8_t tok[MSGLOCK_TOKEN_LEN], tok2[MSGLOCK_TOKEN_LEN], kek[SEAL_KEY_LEN],
+		bad[SEAL_KEY_LEN];
+	/* The begin counts the try before any key is seen. */
+	CHECK_OK(msgstore_unlock_begin(m, T0, &retry, &kdf, tok, why, sizeof(why)));
+	CHECK_INT(failures_of(m), ==, 1);
+	CHECK(seal_kdf_sane(&kdf));
+	CHECK_OK(seal_pin_key("2468", &kdf, kek));
+	CHECK_OK(seal_pin_key("1111", &kdf, bad));
+	/* A made-up token is refused and spends nothing. */
+	uint8_t forged[MSGLOCK_TOKEN_LEN];
+	memcpy(forged, tok, sizeof(forged));
+	forged[0] ^= 1;
+	CHECK_ERR(msgstore_unlock_finish(m, forged, kek, T0, &retry, why, sizeof(why)),
+		  LC_ERR_REJECTED);
+	CHECK(msgstore_lock_state(m) == MSGLOCK_LOCKED);
+	/* A wrong key uses the token up: the right key cannot follow on it. */
+	CHECK_ERR(msgstore_unlock_finish(m, tok, bad, T0, &retry, why, sizeof(why)), LC_ERR_PERM);
+	CHECK_ERR(msgstore_unlock_finish(m, tok, kek, T0, &retry, why, sizeof(why)),
+		  LC_ERR_REJECTED);
+	CHECK_INT(failures_of(m), ==, 1);
+	/* A second begin ends the first; a token too old is refused. */
+	CHECK_OK(msgstore_unlock_begin(m, T0, &retry, &kdf, tok, why, sizeof(why)));
+	CHECK_OK(msgstore_unlock_begin(m, T0, &retry, &kdf, tok2, why, sizeof(why)));
+	CHECK_INT(failures_of(m), ==, 3);
+	CHECK_ERR(msgstore_unlock_finish(m, tok, kek, T0, &retry, why, sizeof(why)),
+		  LC_ERR_REJECTED);
+	CHECK_ERR(msgstore_unlock_finish(m, tok2, kek, T0 + MSGLOCK_TOKEN_MS + 1, &retry, why,
+					 sizeof(why)), LC_ERR_REJECTED);
+	CHECK(msgstore_lock_state(m) == MSGLOCK_LOCKED);
+	/* Three wrong: the fourth try waits, and the begin gives no token. */
+	CHECK_ERR(msgstore_unlock_begin(m, T0, &retry, &kdf, tok, why, sizeof(why)),
+		  LC_ERR_AGAIN);
+	CHECK(retry == 2000);
+	CHECK_OK(msgstore_unlock_begin(m, T0 + 2000, &retry, &kdf, tok, why, sizeof(why)));
+	CHECK_OK(msgstore_unlock_finish(m, tok, kek, T0 + 2000, &retry, why, sizeof(why)));
+	CHECK(msgstore_lock_state(m) == MSGLOCK_UNLOCKED);
+	CHECK_INT(failures_of(m), ==, 0);
+	/* Unlocked already: a begin gives no parameters. */
+	CHECK_OK(msgstore_unlock_begin(m, T0, &retry, &kdf, tok, why, sizeof(why)));
+	CHECK(kdf.t_cost == 0);
+	msgstore_close(m);
+}
+
+TEST(msglock_pin_set_and_changed_with_keys_derived_by_the_caller)
+{
+	struct msgstore *m = open_db();
+	char why[256];
+	uint64_t retry;
+	struct seal_kdf kdf, weak, got;
+	uint8_t kek[SEAL_KEY_LEN], old[SEAL_KEY_LEN], bad[SEAL_KEY_LEN], tok[MSGLOCK_TOKEN_LEN];
+	seal_kdf_default(&kdf);
+	memset(kdf.salt, 7, sizeof(kdf.salt));
+	CHECK_OK(seal_pin_key("2468", &kdf, old));
+	/* Parameters weaker than this build's are refused. */
+	weak = kdf;
+	weak.m_kib = 8;
+	CHECK_ERR(msgstore_set_pin_key(m, &weak, old, why, sizeof(why)), LC_ERR_INVAL);
+	CHECK(msgstore_lock_state(m) == MSGLOCK_NONE);
+	CHECK_OK(msgstore_set_pin_key(m, &kdf, old, why, sizeof(why)));
+	CHECK_OK(msgstore_lock(m));
+	CHECK_OK(msgstore_unlock(m, "2468", T0, &retry, why, sizeof(why)));
+	/* A change: the old PIN's try counted at the begin; a wrong old key
+	 * uses the token up and leaves the PIN as it was. */
+	memset(kdf.salt, 9, sizeof(kdf.salt));
+	CHECK_OK(seal_pin_key("97531", &kdf, kek));
+	CHECK_OK(seal_pin_key("1111", &kdf, bad));
+	CHECK_OK(msgstore_change_pin_begin(m, T0, &retry, &got, tok, why, sizeof(why)));
+	CHECK_INT(failures_of(m), ==, 1);
+	CHECK_ERR(msgstore_change_pin_finish(m, tok, bad, &kdf, kek, T0, &retry, why,
+					     sizeof(why)), LC_ERR_PERM);
+	CHECK_ERR(msgstore_change_pin_finish(m, tok, old, &kdf, kek, T0, &retry, why,
+					     sizeof(why)), LC_ERR_REJECTED);
+	CHECK_OK(msgstore_change_pin_begin(m, T0, &retry, &got, tok, why, sizeof(why)));
+	CHECK_ERR(msgstore_change_pin_finish(m, tok, old, &weak, kek, T0, &retry, why,
+					     sizeof(why)), LC_ERR_INVAL);
+	CHECK_OK(msgstore_change_pin_begin(m, T0, &retry, &got, tok, why, sizeof(why)));
+	CHECK_OK(msgstore_change_pin_finish(m, tok, old, &kdf, kek, T0, &retry, why,
+					    sizeof(why)));
+	CHECK_INT(failures_of(m), ==, 0);
+	CHECK_OK(msgstore_lock(m));
+	CHECK_ERR(msgstore_unlock(m, "2468", T0, &retry, why, sizeof(why)), LC_ERR_PERM);
+	CHECK_OK(msgstore_unlock(m, "97531", T0, &retry, why, sizeof(why)));
+	msgstore_close(m);
+}
+
 TEST(msglock_a_text_moved_to_another_row_does_not_open)
 {
 	struct msgstore *m = open_db();
