@@ -20,7 +20,7 @@ if [ -n "${LC_TEST_EXEC:-}" ]; then
 fi
 # A failed huge allocation is a tested path (LC_ERR_NOMEM), not a crash.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_may_return_null=1}"
-export TSAN_OPTIONS="${TSAN_OPTIONS:-allocator_may_return_null=1}"
+export TSAN_OPTIONS="${TSAN_OPTIONS:-allocator_may_return_null=1:suppressions=$PWD/tests/tsan.supp}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 
 ls "$build"/tests/replay_* 2>/dev/null | grep -v '\.[od]$' > "$out/list"
