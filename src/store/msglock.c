@@ -746,6 +746,27 @@ static lc_err read_wrapped(struct msglock *l, uint8_t wrapped[static SEAL_WRAPPE
 	return got ? LC_OK : lc_why(why, whylen, LC_ERR_CORRUPT, "the stored key is damaged");
 }
 
+/* A try begins (unlock or change PIN): it is counted first (count_try),
+ * then a fresh one-time token is handed out; a new begin ends any earlier
+ * one, so each try has one finish. */
+static lc_err begin_try(struct msglock *l, uint64_t now_ms, uint64_t *retry,
+			struct seal_kdf *kdf, uint8_t token[static MSGLOCK_TOKEN_LEN], char *why,
+			size_t whylen)
+{
+	l->token_live = false;
+	wipe(l->token, sizeof(l->token));
+	uint8_t wrapped[SEAL_WRAPPED_LEN];
+	lc_err rc = count_try(l, now_ms, retry, kdf, wrapped, why, whylen);
+	if (rc)
+		return rc;
+	if ((rc = rng_bytes(l->token, sizeof(l->token))))
+		return lc_why(why, whylen, rc, "no random bytes: %s", lc_strerror(rc));
+	memcpy(token, l->token, MSGLOCK_TOKEN_LEN);
+	l->token_live = true;
+	l->token_ms = now_ms;
+	return LC_OK;
+}
+
 lc_err msgstore_unlock_begin(struct msgstore *m, uint64_t now_ms, uint64_t *retry,
 			     struct seal_kdf *kdf, uint8_t token[static MSGLOCK_TOKEN_LEN],
 			     char *why, size_t whylen)
@@ -758,18 +779,7 @@ lc_err msgstore_unlock_begin(struct msgstore *m, uint64_t now_ms, uint64_t *retr
 		return LC_OK;
 	if (rc)
 		return rc;
-	/* A new begin ends any earlier one: one try, one finish. */
-	l->token_live = false;
-	wipe(l->token, sizeof(l->token));
-	uint8_t wrapped[SEAL_WRAPPED_LEN];
-	if ((rc = count_try(l, now_ms, retry, kdf, wrapped, why, whylen)))
-		return rc;
-	if ((rc = rng_bytes(l->token, sizeof(l->token))))
-		return lc_why(why, whylen, rc, "no random bytes: %s", lc_strerror(rc));
-	memcpy(token, l->token, MSGLOCK_TOKEN_LEN);
-	l->token_live = true;
-	l->token_ms = now_ms;
-	return LC_OK;
+	return begin_try(l, now_ms, retry, kdf, token, why, whylen);
 }
 
 lc_err msgstore_unlock_finish(struct msgstore *m, const uint8_t token[static MSGLOCK_TOKEN_LEN],
@@ -890,17 +900,7 @@ lc_err msgstore_change_pin_begin(struct msgstore *m, uint64_t now_ms, uint64_t *
 	lc_err rc = change_ready(m, why, whylen);
 	if (rc)
 		return rc;
-	l->token_live = false;
-	wipe(l->token, sizeof(l->token));
-	uint8_t wrapped[SEAL_WRAPPED_LEN];
-	if ((rc = count_try(l, now_ms, retry, kdf, wrapped, why, whylen)))
-		return rc;
-	if ((rc = rng_bytes(l->token, sizeof(l->token))))
-		return lc_why(why, whylen, rc, "no random bytes: %s", lc_strerror(rc));
-	memcpy(token, l->token, MSGLOCK_TOKEN_LEN);
-	l->token_live = true;
-	l->token_ms = now_ms;
-	return LC_OK;
+	return begin_try(l, now_ms, retry, kdf, token, why, whylen);
 }
 
 lc_err msgstore_change_pin_finish(struct msgstore *m,
