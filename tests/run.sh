@@ -37,16 +37,32 @@ fi
 # Checks of the source tree that print the same closing line as a program
 # (tests/layers.sh: no folder includes one above it).
 echo "$(dirname "$0")/layers.sh" >> "$out/list"
+# The system tests put nodes on fixed loopback addresses (127.0.X.Y) and
+# ports, and two programs running at once must not meet there.  Where this
+# machine can (root, as in CI), each program gets a network namespace of its
+# own with only its loopback up; elsewhere they share the host's loopback,
+# and the programs run one at a time unless JOBS says otherwise.
+if unshare -n ip link set lo up 2>/dev/null; then
+	isolate=yes
+else
+	isolate=no
+	jobs=${JOBS:-1}
+	echo "note: no network namespaces here (unshare -n), so the test programs run one at a time"
+fi
 # Each program's output goes to its own file, shown whole when it finishes.
 xargs -P "$jobs" -I{} sh -c '
 	name=$(basename "$1")
 	case $1 in
 	*.sh) sh "$1" > "$2/$name.log" 2>&1 ;;
-	*) ${LC_TEST_EXEC:-} "$1" > "$2/$name.log" 2>&1 ;;
+	*) if [ "$3" = yes ]; then
+		unshare -n sh -c "ip link set lo up && exec \${LC_TEST_EXEC:-} \"\$0\"" "$1"
+	   else
+		${LC_TEST_EXEC:-} "$1"
+	   fi > "$2/$name.log" 2>&1 ;;
 	esac
 	echo $? > "$2/$name.rc"
 	cat "$2/$name.log"
-' sh {} "$out" < "$out/list"
+' sh {} "$out" "$isolate" < "$out/list"
 
 passed=0
 failed=0

@@ -208,8 +208,11 @@ static lc_err wolf_fail(struct tls_conn *c, int ret, const char *what)
 	} else if (e == NO_PEER_CERT) {
 		rc = set_why(c, LC_ERR_PERM, "%s: the peer sent no certificate", what);
 	} else if (e == VERIFY_SIGN_ERROR || e == SIG_VERIFY_E ||
-		   e == BAD_PADDING_E || e == RSA_PAD_E) {
-		/* CertificateVerify: the key is not the certificate's. */
+		   e == BAD_PADDING_E || e == RSA_PAD_E || e == PSS_SALTLEN_E ||
+		   e == PSS_SALTLEN_RECOVER_E || e == RSA_OUT_OF_RANGE_E) {
+		/* CertificateVerify: the key is not the certificate's.  An RSA-PSS
+		 * signature made with another key opens to noise, and which of
+		 * its checks fails first (padding, salt length, range) is luck. */
 		rc = set_why(c, LC_ERR_PERM,
 			     "%s: the peer's signature does not verify with the key "
 			     "in its certificate (%d)", what, e);

@@ -80,8 +80,8 @@ static int check_marks(json_t *h, char *out, size_t outlen)
 TEST_T(marks_each_key_epoch_once_where_it_happened_across_restarts, 180)
 {
 	struct tnode a, b;
-	start(&a, "ka", "127.0.15.1", NULL);
-	start(&b, "kb", "127.0.15.2", "127.0.15.1");
+	start(&a, "ka", "127.0.81.1", NULL);
+	start(&b, "kb", "127.0.81.2", "127.0.81.1");
 	WAIT_UNTIL(tnode_count_names(&a) == 2 && tnode_count_names(&b) == 2, 60000);
 	/* Quick, both ways: sends follow each other without waiting. */
 	for (int i = 0; i < 12; i++) {
@@ -105,7 +105,7 @@ TEST_T(marks_each_key_epoch_once_where_it_happened_across_restarts, 180)
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s", a.dir);
-	tnode_start(&a, dir, "127.0.15.1", NULL);
+	tnode_start(&a, dir, "127.0.81.1", NULL);
 	WAIT_UNTIL(tnode_count(&a, "kb", "delivered", NULL) == 12, 30000);
 	json_t *again = marked(&a, "kb");
 	CHECK(json_equal(again, ha));
@@ -122,8 +122,8 @@ TEST_T(marks_each_key_epoch_once_where_it_happened_across_restarts, 180)
 TEST_T(marks_delete_takes_one_message_from_this_node_only_and_a_queued_one_stays_unsent, 120)
 {
 	struct tnode a, b;
-	start(&a, "da", "127.0.15.11", NULL);
-	start(&b, "db", "127.0.15.12", "127.0.15.11");
+	start(&a, "da", "127.0.81.11", NULL);
+	start(&b, "db", "127.0.81.12", "127.0.81.11");
 	WAIT_UNTIL(tnode_count_names(&a) == 2 && tnode_count_names(&b) == 2, 60000);
 	CHECK_INT(tnode_send(&a, "db", "keep me", NULL, 0), ==, 0);
 	CHECK_INT(tnode_send(&a, "db", "delete me", NULL, 0), ==, 0);
@@ -158,7 +158,7 @@ TEST_T(marks_delete_takes_one_message_from_this_node_only_and_a_queued_one_stays
 	CHECK_INT(tnode_send(&a, "db", "but this", NULL, 0), ==, 0);
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s", b.dir);
-	tnode_start(&b, dir, "127.0.15.12", NULL);
+	tnode_start(&b, dir, "127.0.81.12", NULL);
 	WAIT_UNTIL(with_text(&b, "da", "but this") == 1, 30000);
 	CHECK_INT(with_text(&b, "da", "never mind"), ==, 0);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
@@ -168,8 +168,8 @@ TEST_T(marks_delete_takes_one_message_from_this_node_only_and_a_queued_one_stays
 TEST_T(history_a_text_too_long_is_refused_with_the_reason_by_ctl_and_by_the_node, 120)
 {
 	struct tnode a, b;
-	start(&a, "la", "127.0.15.21", NULL);
-	start(&b, "lb", "127.0.15.22", "127.0.15.21");
+	start(&a, "la", "127.0.81.21", NULL);
+	start(&b, "lb", "127.0.81.22", "127.0.81.21");
 	WAIT_UNTIL(tnode_count_names(&a) == 2, 60000);
 	static char text[4201];
 	memset(text, 'x', 4200);

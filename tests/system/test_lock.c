@@ -301,7 +301,7 @@ TEST_T(lock_stores_while_locked_shows_after_the_pin_and_leaves_no_text_on_disk, 
 TEST_T(lock_wrong_pins_wait_longer_and_the_count_survives_a_restart, 120)
 {
 	struct tnode a;
-	start(&a, "wa", "127.0.41.1", NULL);
+	start(&a, "wa", "127.0.72.1", NULL);
 	WAIT_UNTIL(is_up(&a), 30000);
 	json_t *o = NULL;
 	CHECK_INT(ctl_in(&a, "13579\\n", "lock --set-pin", NULL, NULL, 0), ==, 0);
@@ -323,7 +323,7 @@ TEST_T(lock_wrong_pins_wait_longer_and_the_count_survives_a_restart, 120)
 	 * and the next wait is longer. */
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 	setenv("LEDGERCHAT_CLOCK_OFFSET", "3600", 1);
-	restart(&a, "127.0.41.1");
+	restart(&a, "127.0.72.1");
 	CHECK_STR(lock_state(&a), "locked");
 	CHECK_INT(ctl_in(&a, "0000\\n", "unlock", &o, NULL, 0), ==, 1);
 	CHECK_INT((long)json_integer_value(json_object_get(o, "retry_in_ms")), ==, 4000);
@@ -360,7 +360,7 @@ TEST_T(lock_kill9_in_the_middle_of_a_conversion_loses_nothing, 120)
 	struct tnode a;
 	setenv("LEDGERCHAT_TEST_PAUSE_CONVERSION", "10", 1);
 	const char *extra[] = { "--network", "t-lock", "--pow-bits", "8", NULL };
-	tnode_start(&a, dir, "127.0.42.1", extra);
+	tnode_start(&a, dir, "127.0.73.1", extra);
 	unsetenv("LEDGERCHAT_TEST_PAUSE_CONVERSION");
 	WAIT_UNTIL(is_up(&a), 30000);
 	/* The PIN is set from a ctl in the background; the node stops half way. */
@@ -391,7 +391,7 @@ TEST_T(lock_kill9_in_the_middle_of_a_conversion_loses_nothing, 120)
 	msgstore_close(m);
 
 	/* Again, to the end: sealed, and no plain text is left anywhere. */
-	restart(&a, "127.0.42.1");
+	restart(&a, "127.0.73.1");
 	CHECK_INT(ctl_in(&a, "2468\\n", "lock --set-pin", NULL, NULL, 0), ==, 0);
 	CHECK(history_has(&a, "bob", "MARKER-plain-19"));
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
@@ -401,7 +401,7 @@ TEST_T(lock_kill9_in_the_middle_of_a_conversion_loses_nothing, 120)
 TEST_T(lock_change_the_pin_and_forget_it_from_ctl, 120)
 {
 	struct tnode a;
-	start(&a, "ca", "127.0.43.1", NULL);
+	start(&a, "ca", "127.0.74.1", NULL);
 	WAIT_UNTIL(is_up(&a), 30000);
 	char err[512];
 	/* The PIN never on the command line. */
@@ -469,7 +469,7 @@ static bool forged_finish_refused(struct tnode *t)
 TEST_T(lock_the_node_serves_while_a_pin_is_derived_and_a_kill9_still_counts, 120)
 {
 	struct tnode a;
-	start(&a, "da", "127.0.44.1", NULL);
+	start(&a, "da", "127.0.75.1", NULL);
 	WAIT_UNTIL(is_up(&a), 30000);
 	CHECK_INT(ctl_in(&a, "2468\\n", "lock --set-pin", NULL, NULL, 0), ==, 0);
 	CHECK_INT(ctl_in(&a, "", "lock", NULL, NULL, 0), ==, 0);
@@ -518,7 +518,7 @@ TEST_T(lock_the_node_serves_while_a_pin_is_derived_and_a_kill9_still_counts, 120
 	CHECK_INT(proc_wait(ctl, 30000), ==, 1);
 	/* Later (past the third wrong try's 2 s), after a restart. */
 	setenv("LEDGERCHAT_CLOCK_OFFSET", "60", 1);
-	restart(&a, "127.0.44.1");
+	restart(&a, "127.0.75.1");
 	CHECK_STR(lock_state(&a), "locked");
 	CHECK_INT(lock_field(&a, "failures"), ==, 3);
 	/* A finish after the restart has no begin to match. */

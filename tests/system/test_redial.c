@@ -75,8 +75,8 @@ static int wait_delivered(struct ctl_stream *st, const char *name, int n, double
 TEST_T(redial_queued_messages_go_the_moment_the_peer_is_back, 180)
 {
 	struct tnode a, b;
-	start(&a, "ra", "127.0.14.1", NULL);
-	start(&b, "rb", "127.0.14.2", "127.0.14.1");
+	start(&a, "ra", "127.0.80.1", NULL);
+	start(&b, "rb", "127.0.80.2", "127.0.80.1");
 	WAIT_UNTIL(tnode_count_names(&a) == 2 && tnode_count_names(&b) == 2, 60000);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 
@@ -96,7 +96,7 @@ TEST_T(redial_queued_messages_go_the_moment_the_peer_is_back, 180)
 
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s", b.dir);
-	tnode_start(&b, dir, "127.0.14.2", NULL);
+	tnode_start(&b, dir, "127.0.80.2", NULL);
 	CHECK(tnode_wait(&b, answers, NULL, 30000));
 	double ready = mono_s();
 	/* Five seconds: the target is one; the margin is for a loaded machine,
