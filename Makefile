@@ -11,11 +11,19 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 DATADIR   ?= $(PREFIX)/share/ledgerchat
 MANDIR    ?= $(PREFIX)/share/man
+# The kiosk's shared object (src/ui/plugin.h): the program looks for it in
+# ../lib/ledgerchat from its own directory, i.e. here when BINDIR is
+# $(PREFIX)/bin.
+PKGLIBDIR := $(PREFIX)/lib/ledgerchat
 DESTDIR   ?=
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := sdl2 SDL2_ttf wolfssl sqlite3 jansson libqrencode zlib inih fribidi harfbuzz libargon2
+# Only the kiosk links these: it is a shared object of its own,
+# ledgerchat-ui.so, which the program loads when the kiosk starts, so that a
+# headless node never maps them (src/ui/plugin.h).
+UI_PKGS   := sdl2 SDL2_ttf libqrencode zlib fribidi harfbuzz
 # Nearby nodes by DNS-SD over mDNS (util/dnssd.c) through Avahi's client
 # library.  DISCOVERY=no builds without it: the node then says discovery is
 # not built in, and joins by address only.
@@ -65,12 +73,21 @@ endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CORE_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out $(UI_PKGS),$(PKGS)) 2>/dev/null)
+UI_PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(UI_PKGS) jansson wolfssl 2>/dev/null)
 SANFLAGS   := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc -DLC_VERSION='"$(VERSION)"' \
               -D_GNU_SOURCE -pthread $(PKG_CFLAGS) -MMD -MP \
               $(if $(filter no,$(DISCOVERY)),-DLC_NO_DISCOVERY)
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
 LIBS    := $(PKG_LIBS) -lm
+# The program: everything but the kiosk's libraries.
+CORE_LIBS := $(CORE_PKG_LIBS) -lm
+# The library's objects are position-independent, so that the kiosk's
+# shared object can be linked from the same archive as the program;
+# -fno-semantic-interposition keeps calls within a file as direct (and
+# inlinable) as in the program, where nothing can interpose them anyway.
+PIC_CFLAGS := -fPIC -fno-semantic-interposition
 
 # Every module's sources except main.c form one static library that the
 # program, the tests and the benchmarks link.
@@ -81,6 +98,9 @@ LIB_SRC  := $(sort $(wildcard $(MODULES:%=src/%/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/liblc.a
 MAIN_OBJ := $(BUILD)/src/main.o
+# The kiosk (src/ui/plugin.h): src/ui/plugin.o, the table it exports, and
+# what that needs from the archive; the version script hides the rest.
+UI_PLUGIN := $(BUILD)/$(PROG)-ui.so
 
 # tests/unit: in-process tests, one program per module; tests/system:
 # programs that start the real binary (tests/tnode.h, tests/proc.h).  Both
@@ -109,23 +129,48 @@ BENCH_BIN := $(BUILD)/bench/bench
 
 all: $(PROG)
 
-# The top-level binary is the variant just built (release unless SAN=...).
-$(PROG): $(BUILD)/$(PROG)
-	$(Q)cp $< $@
+# The top-level binary is the variant just built (release unless SAN=...),
+# with its kiosk beside it, where it looks first.
+$(PROG): $(BUILD)/$(PROG) $(UI_PLUGIN)
+	$(Q)cp $(BUILD)/$(PROG) $@
+	$(Q)cp $(UI_PLUGIN) $(PROG)-ui.so
 
-$(BUILD)/$(PROG): $(MAIN_OBJ) $(LIB)
+# The program links none of the kiosk's libraries (CORE_LIBS): a reference
+# to the kiosk's code from it fails here.
+$(BUILD)/$(PROG): $(MAIN_OBJ) $(LIB) | $(UI_PLUGIN)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(CORE_LIBS)
+
+# -z defs: every symbol the kiosk uses is found at link time, in the
+# archive or the libraries named here, never left to the program.
+$(UI_PLUGIN): $(BUILD)/src/ui/plugin.o $(LIB) src/ui/plugin.map
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-z,defs -Wl,--exclude-libs,ALL \
+		-Wl,--version-script=src/ui/plugin.map -o $@ $(BUILD)/src/ui/plugin.o $(LIB) \
+		$(UI_PKG_LIBS) -lm
 
 $(LIB): $(LIB_OBJ)
 	$(call say,AR,$@)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/%.o: %.c
+$(LIB_OBJ): EXTRA_CFLAGS := $(PIC_CFLAGS)
+
+# Objects are compiled again when the flags change (CFLAGS=..., the
+# library's -fPIC): $(BUILD)/cflags holds the last ones.  -Werror changes
+# no object, so WERROR=1 and a plain make share them.
+FLAGS_NOW := $(filter-out -Werror,$(ALL_CFLAGS) $(PIC_CFLAGS))
+ifneq ($(filter-out $(DEPS_FREE_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifneq ($(file <$(BUILD)/cflags),$(FLAGS_NOW))
+$(shell mkdir -p $(BUILD))
+$(file >$(BUILD)/cflags,$(FLAGS_NOW))
+endif
+endif
+
+$(BUILD)/%.o: %.c $(BUILD)/cflags
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) -c -o $@ $<
 
 $(UNIT_BIN): $(BUILD)/tests/%: tests/unit/%.c $(SUPPORT_LIB) $(LIB)
 	$(call say,CCLD,$@)
@@ -145,7 +190,7 @@ $(SUPPORT_LIB): $(SUPPORT_OBJ)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/tests/%.o: tests/%.c
+$(BUILD)/tests/%.o: tests/%.c $(BUILD)/cflags
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -c -o $@ $<
@@ -172,7 +217,7 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 		$< tests/fuzz/replay.c $(LIB) $(LIBS)
 
 # Everything the tests run, without running it.
-programs: $(BUILD)/$(PROG) $(TEST_BIN) $(REPLAY_BIN)
+programs: $(BUILD)/$(PROG) $(UI_PLUGIN) $(TEST_BIN) $(REPLAY_BIN)
 
 test: programs
 	@sh tests/run.sh $(BUILD)
@@ -222,7 +267,7 @@ $(TOX_BENCH): bench/tox/bench_tox.c
 	$(Q)$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags toxcore) $(ALL_LDFLAGS) -o $@ $< \
 		$(shell $(PKG_CONFIG) --libs toxcore)
 
-bench: $(BENCH_BIN) $(BUILD)/$(PROG) $(if $(HAVE_TOX),$(TOX_BENCH))
+bench: $(BENCH_BIN) $(BUILD)/$(PROG) $(UI_PLUGIN) $(if $(HAVE_TOX),$(TOX_BENCH))
 	$(BENCH_BIN) --bin $(BUILD)/$(PROG) $(if $(HAVE_TOX),--tox $(TOX_BENCH))
 
 # The network simulator's standard run at 1,000 nodes (tests/netsim.h):
@@ -286,13 +331,18 @@ cross-test: cross
 		LC_TEST_TIME_SCALE=$(CROSS_TIME_SCALE) sh tests/run.sh $(CROSS_BUILD)
 
 # The variant just built (build/release unless BUILD= or SAN= say otherwise).
-install: $(BUILD)/$(PROG)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+# The kiosk's shared object is a private one (not a library others link):
+# no SONAME, mode 0644, in the package's own directory under lib/.
+install: $(BUILD)/$(PROG) $(UI_PLUGIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PKGLIBDIR)
 	install -m 0755 $(BUILD)/$(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+	install -m 0644 $(UI_PLUGIN) $(DESTDIR)$(PKGLIBDIR)/$(PROG)-ui.so
 	install -m 0644 packaging/$(PROG).1 $(DESTDIR)$(MANDIR)/man1/$(PROG).1
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/$(PROG).1
+	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/$(PROG).1 \
+		$(DESTDIR)$(PKGLIBDIR)/$(PROG)-ui.so
+	-rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null
 
 # The Debian package: a build of its own with Debian's hardening flags,
 # `make install` into a staging tree, then packaging/deb/mkdeb.sh (plain
@@ -319,10 +369,10 @@ deb-boot-check: deb
 	@sh packaging/deb/boot-check.sh $(DEB)
 
 clean:
-	rm -rf build $(PROG)
+	rm -rf build $(PROG) $(PROG)-ui.so
 
 help:
-	@echo "make          build ./$(PROG)"
+	@echo "make          build ./$(PROG) and its kiosk, ./$(PROG)-ui.so"
 	@echo "make deps     install missing Debian packages (apt-get); a build without them"
 	@echo "              runs it first when it may (root, passwordless sudo), else asks for it"
 	@echo "make run      deps + build + start the kiosk (the headless node without a display),"

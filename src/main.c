@@ -8,11 +8,14 @@
  * ledger, miner, control socket) and run it until a signal or "ctl stop"
  * ends it.  With --headless that is all; otherwise the node runs on a
  * thread of its own and the kiosk's render loop runs here, on the main
- * thread, until the window closes.  With --demo (or --demo=auto and no
+ * thread, until the window closes.  The kiosk is a shared object of its
+ * own, loaded only then (ui/plugin.h): a headless node never maps SDL and
+ * the rest of the kiosk's libraries.  With --demo (or --demo=auto and no
  * network configured) a second node, the answering peer "echo", runs
  * beside it as a child process from start to end (core/demo.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,7 +34,7 @@
 #include "ctl/client.h"
 #include "ctl/pinkdf.h"
 #include "ctl/protocol.h"
-#include "ui/ui.h"
+#include "ui/plugin.h"
 #include "util/log.h"
 #include "util/rng.h"
 
@@ -110,6 +113,7 @@ static void prepare_process(void)
 /* ---- the kiosk: node on a thread, UI on the main thread ---- */
 
 struct kiosk {
+	const struct ui_plugin *ui;   /* the kiosk's functions (ui/plugin.h) */
 	struct node *n;
 	struct ui *u;
 	atomic_bool stopped;     /* node_run has returned */
@@ -147,55 +151,61 @@ static void *node_thread(void *arg)
 	struct kiosk *k = arg;
 	node_run(k->n, false);   /* the kiosk turns SIGINT/SIGTERM into a close */
 	atomic_store(&k->stopped, true);
-	ui_node_stopped(k->u);   /* "ctl stop" closes the kiosk too */
+	k->ui->node_stopped(k->u);   /* "ctl stop" closes the kiosk too */
 	return NULL;
 }
 
 static void peer_stopped(void *ctx, const char *why)
 {
-	ui_demo_peer_stopped(ctx, why);
+	struct kiosk *k = ctx;
+	k->ui->demo_peer_stopped(k->u, why);
 }
 
 static int run_kiosk(const struct options *opt, const struct demo_cfg *peer,
 		     struct node_switch *sw /* OUT */, bool *switching /* OUT */)
 {
-	struct kiosk k = { NULL, NULL, false };
+	struct kiosk k = { NULL, NULL, NULL, false };
 	struct ui_cfg cfg = {
 		.w = opt->window_w, .h = opt->window_h, .fullscreen = opt->fullscreen,
 		.screenshot = opt->screenshot[0] ? opt->screenshot : NULL,
 		.data_dir = opt->data_dir, .demo_peer = peer ? DEMO_PEER_NAME : NULL,
 		.be = { kiosk_call, &k },
 	};
-	char why[512];
+	char why[PATH_MAX + 512];
+	if (ui_plugin_load(&k.ui, why, sizeof(why)) != LC_OK) {
+		fprintf(stderr, "ledgerchat: %s\n", why);
+		return 1;
+	}
+	k.ui->log_set_level(log_get_level());
 	/* The display first: without one, say so before touching the data. */
-	if (ui_open(&k.u, &cfg, why, sizeof(why)) != LC_OK) {
+	if (k.ui->open(&k.u, &cfg, why, sizeof(why)) != LC_OK) {
 		fprintf(stderr, "ledgerchat: %s\n", why);
 		return 1;
 	}
 	/* The peer before our node, so it is listening by the time we join. */
-	struct demo *d = start_peer(peer, peer_stopped, k.u);
+	struct demo *d = start_peer(peer, peer_stopped, &k);
 	if (node_open(&k.n, opt, why, sizeof(why)) != LC_OK) {
 		fprintf(stderr, "ledgerchat: %s\n", why);
 		demo_stop(d);
-		ui_close(k.u);
+		k.ui->close(k.u);
 		return 1;
 	}
-	node_subscribe(k.n, ui_events(k.u), ui_wake, k.u);
+	node_subscribe(k.n, k.ui->events(k.u), k.ui->wake, k.u);
 	pthread_t th;
 	if (pthread_create(&th, NULL, node_thread, &k) != 0) {
 		fprintf(stderr, "ledgerchat: cannot start the node thread\n");
 		node_close(k.n);
 		demo_stop(d);
-		ui_close(k.u);
+		k.ui->close(k.u);
 		return 1;
 	}
-	int status = ui_run(k.u);
+	int status = k.ui->run(k.u);
 	node_request_stop(k.n);
 	pthread_join(th, NULL);
 	*switching = node_switch_wanted(k.n, sw);
 	node_close(k.n);
-	demo_stop(d);   /* before ui_close: its callback talks to the kiosk */
-	ui_close(k.u);
+	demo_stop(d);   /* before closing the kiosk: its callback talks to it */
+	k.ui->close(k.u);
 	return status;
 }
 

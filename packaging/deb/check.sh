@@ -9,7 +9,8 @@
 #                    extracted package beside this machine's own units
 #   run              the packaged program, from that root: --version, --help,
 #                    and (where a private network namespace can be had) a
-#                    headless node that answers `ctl status` and stops
+#                    headless node that answers `ctl status` and stops, and
+#                    the kiosk (its shared object) drawing one frame offscreen
 #   lifecycle        as root where overlayfs can be mounted: dpkg -i, -i
 #                    again, -r, -P in an overlay of this machine
 #                    (packaging/deb/lifecycle.sh)
@@ -48,7 +49,7 @@ dpkg-deb -c "$deb" > "$tmp/list"
 dpkg-deb -f "$deb" Depends > "$tmp/depends"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles > "$tmp/conffiles" 2> /dev/null
 has() { grep -qE " \./$1\$" "$tmp/list"; }
-for f in usr/bin/ledgerchat usr/share/man/man1/ledgerchat.1.gz \
+for f in usr/bin/ledgerchat usr/lib/ledgerchat/ledgerchat-ui.so usr/share/man/man1/ledgerchat.1.gz \
 	 usr/share/doc/ledgerchat/copyright usr/share/doc/ledgerchat/changelog.Debian.gz \
 	 etc/ledgerchat/ledgerchat.conf; do
 	if has "$f"; then pass "/$f"; else fail "/$f is not in the package"; fi
@@ -57,6 +58,12 @@ if grep -qE '^-rwxr-xr-x root/root .* \./usr/bin/ledgerchat$' "$tmp/list"; then
 	pass "/usr/bin/ledgerchat is root's, mode 0755"
 else
 	fail "/usr/bin/ledgerchat is not root's with mode 0755"
+fi
+# The kiosk's private shared object (src/ui/plugin.h): not executable.
+if grep -qE '^-rw-r--r-- root/root .* \./usr/lib/ledgerchat/ledgerchat-ui\.so$' "$tmp/list"; then
+	pass "/usr/lib/ledgerchat/ledgerchat-ui.so is root's, mode 0644"
+else
+	fail "/usr/lib/ledgerchat/ledgerchat-ui.so is not root's with mode 0644"
 fi
 for u in ledgerchat-node.service ledgerchat-kiosk.service; do
 	if has "(usr/)?lib/systemd/system/$u"; then pass "unit $u"; else fail "unit $u is not in the package"; fi
@@ -155,8 +162,23 @@ if unshare -n true 2> /dev/null; then
 		sed 's/^/  /' "$tmp/node" "$data.status" 2> /dev/null
 		fail "the packaged headless node (exit $rc)"
 	fi
+	# The kiosk from the package: the program finds its shared object in
+	# ../lib/ledgerchat, draws one frame offscreen, writes it and quits.
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software unshare -n sh -c '
+		ip link set lo up
+		exec timeout 60 "$1" --window 640x400 --screenshot "$2.png" --data-dir "$2.kiosk" \
+			--bind 127.0.0.1 --pow-bits 8 --log-level warn
+	' sh "$bin" "$data" > "$tmp/kiosk" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -s "$data.png" ]; then
+		pass "the packaged kiosk loads /usr/lib/ledgerchat/ledgerchat-ui.so and draws"
+	else
+		sed 's/^/  /' "$tmp/kiosk"
+		fail "the packaged kiosk (exit $rc)"
+	fi
 else
-	echo "  skip  the headless node (no private network namespace here)"
+	echo "  skip  the headless node and the kiosk (no private network namespace here)"
 fi
 
 echo "== install, upgrade, remove, purge (dpkg in an overlay of this machine)"

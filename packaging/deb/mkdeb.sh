@@ -4,9 +4,9 @@
 #
 # Plain dpkg-deb, no debhelper: this adds what a package holds beyond
 # `make install` (the configuration file, the systemd units, the docs, the
-# control files and maintainer scripts), strips the program, and takes
-# Depends from dpkg-shlibdeps plus what the program opens or runs without
-# linking it.  Every file is root's in the package, whoever builds it.
+# control files and maintainer scripts), strips the program and the kiosk's
+# shared object, and takes Depends from dpkg-shlibdeps plus what the
+# program opens or runs without linking it.  Every file is root's in the package, whoever builds it.
 set -eu
 stage=$1
 version=$2
@@ -27,8 +27,14 @@ SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(dpkg-parsechangelog -l "$here/changelog
 export SOURCE_DATE_EPOCH
 
 bin=$stage/usr/bin/ledgerchat
+# The kiosk: a private shared object the program loads when the kiosk
+# starts (src/ui/plugin.h), in the package's own directory, with no SONAME.
+ui=$stage/usr/lib/ledgerchat/ledgerchat-ui.so
 [ -x "$bin" ] || { echo "deb: $bin is missing (make install first)" >&2; exit 1; }
-${STRIP:-strip} --strip-unneeded --remove-section=.comment --remove-section=.note "$bin"
+[ -f "$ui" ] || { echo "deb: $ui is missing (make install first)" >&2; exit 1; }
+for f in "$bin" "$ui"; do
+	${STRIP:-strip} --strip-unneeded --remove-section=.comment --remove-section=.note "$f"
+done
 gzip -9nf "$stage/usr/share/man/man1/ledgerchat.1"
 
 install -D -m 0644 "$top/packaging/ledgerchat.conf" "$stage/etc/ledgerchat/ledgerchat.conf"
@@ -47,7 +53,8 @@ if [ -s "$here/lintian-overrides" ]; then
 	install -D -m 0644 "$here/lintian-overrides" "$stage/usr/share/lintian/overrides/ledgerchat"
 fi
 
-# Depends: the libraries the program links, as dpkg-shlibdeps finds them
+# Depends: the libraries the program and its kiosk link, as dpkg-shlibdeps
+# finds them
 # (it wants a debian/control, and finds the package's root by its DEBIAN),
 # and what the program needs unlinked:
 # adduser for postinst, the DejaVu fonts the kiosk opens and the Noto fonts
@@ -61,8 +68,9 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/debian"
 printf 'Source: ledgerchat\n\nPackage: ledgerchat\nArchitecture: any\n' > "$work/debian/control"
 mkdir -p "$stage/DEBIAN"
-abs_bin=$(cd "$stage" && pwd)/usr/bin/ledgerchat
-shlibs=$(cd "$work" && DEB_HOST_ARCH=$arch dpkg-shlibdeps -O "$abs_bin" |
+abs_stage=$(cd "$stage" && pwd)
+shlibs=$(cd "$work" && DEB_HOST_ARCH=$arch dpkg-shlibdeps -O "$abs_stage/usr/bin/ledgerchat" \
+	 "$abs_stage/usr/lib/ledgerchat/ledgerchat-ui.so" |
 	 sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "deb: dpkg-shlibdeps found no libraries" >&2; exit 1; }
 depends="$shlibs, adduser, fonts-dejavu-core, fonts-noto-core, fonts-noto-cjk, fonts-noto-color-emoji"

@@ -159,3 +159,77 @@ TEST(cli_reads_the_user_file_unless_told_not_to)
 	CHECK_INT(r.status, ==, 0);
 	proc_result_free(&r);
 }
+
+/* Copy the binary under test to dir/ledgerchat (mode 0755), alone. */
+static void copy_binary(const char *dir, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/ledgerchat", dir);
+	FILE *in = fopen(proc_ledgerchat(), "rb"), *o = fopen(out, "wb");
+	CHECK(in && o);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		CHECK(fwrite(buf, 1, n, o) == n);
+	fclose(in);
+	CHECK_OK(fclose(o));
+	CHECK_OK(chmod(out, 0755));
+}
+
+/*
+ * The kiosk is a shared object beside the program or in ../lib/ledgerchat
+ * (src/ui/plugin.h).  Without it the kiosk says what to do, before it
+ * touches the data directory; the headless node does not need it.
+ */
+TEST(cli_kiosk_without_its_shared_object_says_to_run_headless)
+{
+	char dir[600], bin[700], data[700];
+	snprintf(dir, sizeof(dir), "%s/alone", harness_tmpdir());
+	CHECK_OK(mkdir(dir, 0700));
+	copy_binary(dir, bin, sizeof(bin));
+	snprintf(data, sizeof(data), "%s/data", dir);
+	struct proc_result r;
+	char *a1[] = { bin, "--no-config", "--window", "640x400", "--data-dir", data, NULL };
+	CHECK_OK(proc_run(a1, 10000, &r));
+	CHECK_INT(r.status, ==, 1);
+	if (!strstr(r.err, "the kiosk is not installed: no ledgerchat-ui.so in ") ||
+	    !strstr(r.err, "; run with --headless\n"))
+		harness_fail(__FILE__, __LINE__, "stderr: '%s'", r.err);
+	CHECK(access(data, F_OK) != 0);
+	proc_result_free(&r);
+	/* A file that is no shared object: dlopen's reason, the same advice. */
+	char so[700];
+	snprintf(so, sizeof(so), "%s/ledgerchat-ui.so", dir);
+	write_file(so, "not an ELF file\n");
+	CHECK_OK(proc_run(a1, 10000, &r));
+	CHECK_INT(r.status, ==, 1);
+	if (!strstr(r.err, "the kiosk is not installed: ") || !strstr(r.err, so) ||
+	    !strstr(r.err, "; run with --headless\n"))
+		harness_fail(__FILE__, __LINE__, "stderr: '%s'", r.err);
+	proc_result_free(&r);
+}
+
+/* The headless node maps none of the kiosk's libraries (the dynamic
+ * loader lists what the program loads at start, and exits). */
+TEST(cli_program_does_not_load_the_kiosk_libraries)
+{
+	if (harness_emulated()) {
+		printf("  (skipped: the emulator's loader is not the target's)\n");
+		return;
+	}
+	struct proc_result r;
+	char *bin = (char *)proc_ledgerchat();
+	char *a1[] = { bin, "--version", NULL };
+	setenv("LD_TRACE_LOADED_OBJECTS", "1", 1);
+	int rc = proc_run(a1, 10000, &r);
+	unsetenv("LD_TRACE_LOADED_OBJECTS");
+	CHECK_OK(rc);
+	CHECK_INT(r.status, ==, 0);
+	CHECK(strstr(r.out, "libsqlite3"));  /* the list is there */
+	static const char *const kiosk[] = { "libSDL2", "libharfbuzz", "libfribidi",
+					     "libqrencode", "libfreetype" };
+	for (size_t i = 0; i < sizeof(kiosk) / sizeof(kiosk[0]); i++)
+		if (strstr(r.out, kiosk[i]))
+			harness_fail(__FILE__, __LINE__, "the program loads %s:\n%s", kiosk[i],
+				     r.out);
+	proc_result_free(&r);
+}
