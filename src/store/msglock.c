@@ -6,11 +6,17 @@
  * The secrets (the storage private key, the epoch keys, the texts of
  * queued messages kept while locked) live in one anonymous mapping that
  * is mlock()ed when the limit allows (so it is not swapped out) and left
- * out of core dumps; it is wiped at lock and when the store closes.
+ * out of core dumps; it is wiped at lock and when the store closes.  The
+ * kept texts are most of it (128 slots of 4 KB): the lock applies to each
+ * page as it is first touched (MLOCK_ONFAULT), and slots not in use are
+ * never touched, so an idle node does not hold half a megabyte resident
+ * for texts it does not keep.
  */
 #include "store/msglock.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +75,31 @@ const char *msglock_state_name(enum msglock_state s)
 	}
 }
 
+/* Wipe the kept texts in use.  A slot not in use holds nothing: it is
+ * wiped whole when it is let go (msglock_delivered), or never written. */
+static void wipe_kept(struct secrets *s)
+{
+	for (int i = 0; i < KEPT_MAX; i++)
+		if (s->kept[i].used)
+			wipe(&s->kept[i], sizeof(s->kept[i]));
+}
+
+/* Every secret: the keys (all before kept[]) and the kept texts. */
+static void wipe_secrets(struct secrets *s)
+{
+	wipe(s, offsetof(struct secrets, kept));
+	wipe_kept(s);
+}
+
+/* Lock the pages of p as they are first touched; where the kernel lacks
+ * MLOCK_ONFAULT (before Linux 4.4), all of them now. */
+static bool lock_memory(void *p, size_t len)
+{
+	if (mlock2(p, len, MLOCK_ONFAULT) == 0)
+		return true;
+	return (errno == EINVAL || errno == ENOSYS) && mlock(p, len) == 0;
+}
+
 lc_err msglock_new(struct msglock **out)
 {
 	*out = NULL;
@@ -82,7 +113,7 @@ lc_err msglock_new(struct msglock **out)
 		return LC_ERR_NOMEM;
 	}
 	l->sec = p;
-	l->mlocked = mlock(p, sizeof(struct secrets)) == 0;
+	l->mlocked = lock_memory(p, sizeof(struct secrets));
 	madvise(p, sizeof(struct secrets), MADV_DONTDUMP);
 	if (!l->mlocked)
 		LOG_W("store", "messages: cannot lock the key's memory (RLIMIT_MEMLOCK); "
@@ -95,7 +126,7 @@ void msglock_free(struct msglock *l)
 {
 	if (!l)
 		return;
-	wipe(l->sec, sizeof(*l->sec));
+	wipe_secrets(l->sec);
 	if (l->mlocked)
 		munlock(l->sec, sizeof(*l->sec));
 	munmap(l->sec, sizeof(*l->sec));
@@ -554,7 +585,7 @@ lc_err msgstore_set_pin_key(struct msgstore *m, const struct seal_kdf *kdf_in,
 	uint8_t wrapped[SEAL_WRAPPED_LEN];
 	struct secrets *s = l->sec;
 	if ((rc = seal_keypair(s->priv, l->pub)) || (rc = seal_wrap(kek, s->priv, l->pub, wrapped))) {
-		wipe(s, sizeof(*s));
+		wipe_secrets(s);
 		return lc_why(why, whylen, rc, "cannot make the storage key: %s", lc_strerror(rc));
 	}
 	sqlite3_stmt *st = NULL;
@@ -597,7 +628,7 @@ rollback:
 	exec(l->db, "ROLLBACK");
 fail:
 	l->have_key = false;
-	wipe(s, sizeof(*s));
+	wipe_secrets(s);
 	return lc_why(why, whylen, rc, "cannot set the PIN: %s (%s)", lc_strerror(rc),
 		      sqlite3_errmsg(l->db));
 }
@@ -694,8 +725,7 @@ static lc_err unlocked(struct msglock *l, char *why, size_t whylen)
 {
 	struct secrets *s = l->sec;
 	s->have_priv = true;
-	for (int i = 0; i < KEPT_MAX; i++)
-		wipe(&s->kept[i], sizeof(s->kept[i]));
+	wipe_kept(s);
 	l->arrived = 0;
 	return convert_all(l, why, whylen);
 }
@@ -951,8 +981,7 @@ lc_err msgstore_lock(struct msgstore *m)
 		sqlite3_finalize(st);
 		return LC_ERR_NOMEM;
 	}
-	for (int i = 0; i < KEPT_MAX; i++)
-		wipe(&s->kept[i], sizeof(s->kept[i]));
+	wipe_kept(s);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != MSG_ID_LEN)
 			continue;
@@ -1002,7 +1031,7 @@ lc_err msgstore_forget(struct msgstore *m)
 		return LC_ERR_IO;
 	}
 	l->have_key = false;
-	wipe(l->sec, sizeof(*l->sec));
+	wipe_secrets(l->sec);
 	wipe(l->pub, sizeof(l->pub));
 	l->arrived = 0;
 	scrub(l->db);
