@@ -13,6 +13,7 @@
 #include "store/datadir.h"
 #include "store/msglock.h"
 #include "store/msgstore_int.h"
+#include "store/store.h"
 #include "store/walbuf.h"
 #include "util/log.h"
 
@@ -185,6 +186,7 @@ static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 	lc_err checked = datadir_check_db(m->path, why, whylen);
 	if (checked)
 		return checked;
+	store_sqlite_setup();
 	const char *vfs = walbuf_register() ? WALBUF_VFS : NULL;
 	if (sqlite3_open_v2(m->path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				     SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {

@@ -48,6 +48,12 @@
 struct store;   /* opaque */
 
 /*
+ * Process-wide SQLite settings, made once before the first connection
+ * opens: store_open() and msgstore_open() call it.  Any thread.
+ */
+void store_sqlite_setup(void);
+
+/*
  * Open the store at path, creating it (and its schema) if the file does not
  * exist.  *out is the caller's, closed with store_close().
  *   LC_ERR_UNSUPPORTED  written by a newer ledgerchat (a higher schema
