@@ -96,8 +96,9 @@ lc_err sess_open(struct sessions **out, const struct sess_cfg *cfg)
 		return LC_ERR_NOMEM;
 	s->cfg = *cfg;
 	s->lfd = -1;
-	for (int i = 0; i < SESS_MAX; i++)
-		s->conns[i].fd = -1;
+	/* The slots stay as calloc left them: a free slot's fd means nothing
+	 * (every claim sets it), and writing to all of them would make the
+	 * whole table resident in a node that holds no session. */
 	snprintf(s->name, sizeof(s->name), "%s", cfg->name ? cfg->name : "");
 	if (s->cfg.lifetime_s <= 0)
 		s->cfg.lifetime_s = SESS_LIFETIME_S;
@@ -242,6 +243,8 @@ lc_err sess_commit(struct sessions *s)
 	lc_err rc = msgstore_commit(s->cfg.msgs);
 	for (int i = 0; i < SESS_MAX; i++) {
 		struct conn *c = &s->conns[i];
+		if (c->st == S_FREE)
+			continue;   /* untouched: a free slot's page stays unmapped */
 		bool dirty = c->dirty;
 		c->dirty = false;
 		if (c->st == S_UP && dirty && rc) {
