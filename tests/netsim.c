@@ -884,6 +884,37 @@ void sim_degrees(struct sim *s, size_t full, size_t *max, size_t *n_full, double
 	*mean = up ? (double)sum / (double)up : 0;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+size_t sim_degree_quantile(struct sim *s, double q)
+{
+	size_t *d = calloc(s->nn, sizeof(*d)), n = 0;
+	CHECK(d);
+	for (size_t i = 0; i < s->nn; i++)
+		if (s->n[i].up)
+			d[n++] = gossip_peer_count(s->n[i].gn.g);
+	size_t v = 0;
+	if (n) {
+		qsort(d, n, sizeof(*d), cmp_size);
+		size_t k = (size_t)(q * (double)(n - 1) + 0.5);
+		v = d[k < n ? k : n - 1];
+	}
+	free(d);
+	return v;
+}
+
+size_t sim_early_full(struct sim *s, size_t first, size_t full)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < first && i < s->nn; i++)
+		n += s->n[i].up && gossip_peer_count(s->n[i].gn.g) >= full;
+	return n;
+}
+
 /* ---- the standard run ---- */
 
 static size_t random_up(struct sim *s)
@@ -921,6 +952,9 @@ void sim_scenario_run(const struct sim_scenario *sc, struct sim_report *r)
 	}
 	sim_run(s, sc->settle_ms);
 	sim_degrees(s, GOSSIP_MAX_PEERS, &r->max_degree, &r->n_full, &r->mean_degree);
+	r->p99_degree = sim_degree_quantile(s, 0.99);
+	r->early = nn / 20 ? nn / 20 : 1;
+	r->early_full = sim_early_full(s, r->early, GOSSIP_MAX_PEERS);
 	sim_stranded(s, &r->stranded_growth);
 
 	/* 2. registrations, with churn */
@@ -1002,7 +1036,12 @@ void sim_report_print(const struct sim_report *r, FILE *f)
 	double regs = r->reg.regs ? (double)r->reg.regs : 1;
 	fprintf(f, "nodes                          %zu\n", r->nodes);
 	fprintf(f, "peers per node (mean / max)    %.1f / %zu\n", r->mean_degree, r->max_degree);
-	fprintf(f, "nodes full (32 peers)          %zu\n", r->n_full);
+	fprintf(f, "peers per node p99             %zu\n", r->p99_degree);
+	fprintf(f, "nodes full (32 peers)          %zu (%.1f%%)\n", r->n_full,
+		100.0 * (double)r->n_full / (double)(r->nodes ? r->nodes : 1));
+	char label[40];
+	snprintf(label, sizeof(label), "first %zu nodes full", r->early);
+	fprintf(f, "%-31s%zu\n", label, r->early_full);
 	fprintf(f, "no peer after growth           %zu\n", r->stranded_growth);
 	fprintf(f, "registrations / blocks mined   %zu / %zu\n", r->reg.regs, r->reg.blocks);
 	fprintf(f, "propagation p50 / p99          %llu / %llu ms\n",

@@ -100,6 +100,11 @@ bool sim_converged(struct sim *s, void *unused);
 /* Ready peers per up node: the most, and how many nodes hold >= full. */
 void sim_degrees(struct sim *s, size_t full, size_t *max /* OUT */,
 		 size_t *n_full /* OUT */, double *mean /* OUT */);
+/* The q-quantile (0..1) of ready peers per up node. */
+size_t sim_degree_quantile(struct sim *s, double q);
+/* Of the first `first` nodes (the earliest to start), how many are up and
+ * hold >= full ready peers. */
+size_t sim_early_full(struct sim *s, size_t first, size_t full);
 
 uint64_t sim_rand(struct sim *s);
 
@@ -122,6 +127,9 @@ struct sim_scenario {
 struct sim_report {
 	size_t nodes;
 	size_t max_degree, n_full;   /* ready peers: most, nodes with 32 */
+	size_t p99_degree;           /* ready peers: 99th percentile */
+	size_t early, early_full;    /* the first nodes started (5%), and how
+				      * many of them hold 32 */
 	double mean_degree;
 	size_t stranded_growth;      /* after growth (no peer at all) */
 	struct sim_stats reg;        /* phase 2 */

@@ -92,8 +92,10 @@ static int crowded_victim(struct gossip *g)
 	size_t most = 0, seen = 0;
 	for (int i = 0; i < BOOK_MAX; i++) {
 		const struct book_entry *e = &g->book[i];
+		/* One that reached a node of our network stays: learned
+		 * addresses nobody has tried cannot push it out. */
 		if (!e->used || e->joined || e->remembered || e->peer || e->resolving ||
-		    !e->has_group)
+		    !e->has_group || e->has_nonce)
 			continue;
 		size_t n = learned_in_group(g, e->group);
 		if (n > most) {

@@ -127,6 +127,7 @@ void gossip_frame(struct gossip *g, struct peer *p, const uint8_t *body, size_t 
 		case WIRE_RECORD: gossip_on_record(g, p, m); break;
 		case WIRE_RECINV: rec_on_recinv(g, p, &m->u.hashes); break;
 		case WIRE_GETREC: rec_on_getrec(g, p, &m->u.hashes); break;
+		case WIRE_ADDR: addr_on_addr(g, p, m); break;
 		}
 	}
 	wire_msg_free(m);
@@ -445,11 +446,14 @@ int gossip_tick(struct gossip *g)
 		gossip_dial(g, bi);
 	}
 	feel(g, now);
+	int64_t announce_in = addr_tick(g, now);
 	sync_pick(g);
 	service(g);
 
 	/* When to come back. */
 	int64_t t = 60000;
+	if (announce_in < t)
+		t = announce_in;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct peer *p = g->peers[i];
 		if (p->st == PS_CONNECTING || p->st == PS_HELLO)

@@ -92,6 +92,21 @@ _Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
 				     * or an outbound slot is free for it */
 
 #define BOOK_MAX 256
+#define BOOK_PER_SOURCE 64          /* learned addresses not yet proven that one
+				     * network group's peers told us of */
+
+/* Addresses announced and relayed (addrs.c, ADDR). */
+#define ADDR_ANNOUNCE_MS 60000      /* each node announces about this often
+				     * (jittered: 0.5x to 1.5x) ... */
+#define ADDR_ANNOUNCE_PEERS 2       /* ... to this many random peers */
+#define ADDR_RELAY_PEERS 2          /* a fresh address goes on to this many */
+#define ADDR_EVERY_MS 250           /* a peer may send one address per this ... */
+#define ADDR_BURST 128              /* ... with this burst; the rest are ignored */
+#define ADDR_SEEN_MAX 1024          /* addresses passed on, remembered ... */
+#define ADDR_SEEN_MS (10 * 60000)   /* ... and not passed on again within this */
+#define ADDR_FRESH_MS (3 * ADDR_ANNOUNCE_MS)   /* an address announced with a ttl
+				     * (its node has inbound room) counts as
+				     * fresh this long */
 
 /* Records relayed by inventory (records.c). */
 #define RECCACHE_MAX 128            /* records held to answer GETREC */
@@ -189,6 +204,8 @@ struct peer {
 	uint8_t (*recknown)[32];         /* ring of RECKNOWN_MAX record ids it has */
 	size_t recknown_n, recknown_pos;
 	unsigned rec_asked;              /* record ids asked of it, not yet come */
+	uint64_t addr_in, t_addr_in;     /* addresses it may still send us unasked */
+	uint64_t addr_out, t_addr_out;   /* ... and we it (its limit, mirrored) */
 };
 
 struct rec_cached {
@@ -221,6 +238,9 @@ struct book_entry {
 	uint64_t t_dial;                 /* when the attempt began (monotonic ms) */
 	char local[NET_IP_STRLEN];       /* our end of the last connection to it
 					  * that met a node of our network ("") */
+	bool has_src;                    /* learned from a peer (ADDR, PEERS): */
+	uint8_t src[16];                 /* that peer's network group */
+	uint64_t t_fresh;                /* last announced with a ttl (0: never) */
 };
 
 struct gossip {
@@ -260,6 +280,11 @@ struct gossip {
 	struct rec_cached reccache[RECCACHE_MAX];   /* a ring */
 	size_t reccache_pos;
 	struct rec_want recwant[RECWANT_MAX];
+	uint64_t t_announce;             /* next ADDR announcement (monotonic ms) */
+	struct {
+		uint64_t h, t;           /* keyed hash of an address passed on; when */
+	} addr_seen[ADDR_SEEN_MAX];      /* a ring */
+	size_t addr_seen_pos;
 };
 
 uint64_t g_now(const struct gossip *g);
@@ -360,6 +385,27 @@ void rec_tick(struct gossip *g, uint64_t now);
 /* p left: what it was asked for goes to another announcer at the next tick. */
 void rec_peer_gone(struct gossip *g, struct peer *p);
 void rec_free(struct gossip *g);
+
+/* ---- addrs.c ---- */
+/* A numeric "host:port" a peer gave (src: its network group, NULL for
+ * none) into the book in canonical form (canon, may be NULL); true when
+ * the book holds it afterwards.  Never evicts a proven, joined or
+ * remembered entry. */
+bool addr_learn(struct gossip *g, const char *addr, const uint8_t *src,
+		char canon[ADDR_MAX_LEN + 1] /* OUT, may be NULL */);
+/* An ADDR frame from p. */
+void addr_on_addr(struct gossip *g, struct peer *p, const struct wire_msg *m);
+/* Inbound p is ready and told us its port: its address (as we see it)
+ * goes to a few other peers. */
+void addr_on_inbound(struct gossip *g, struct peer *p);
+/* Was book entry e announced with a ttl lately (its node had room)? */
+bool addr_fresh(const struct gossip *g, const struct book_entry *e);
+/* The periodic announcement; ms until the next one (INT64_MAX while
+ * there is no peer). */
+int64_t addr_tick(struct gossip *g, uint64_t now);
+/* How many unasked addresses a peer may send now (want at most), taken
+ * from its allowance (tokens, t: a peer's addr_in or addr_out pair). */
+size_t addr_allow(uint64_t *tokens, uint64_t *t, uint64_t now, size_t want);
 
 /* ---- slots.c ---- */
 /* May a learned (or remembered) address be dialled now? */

@@ -131,6 +131,7 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 				g->book[bi].local[0] = '\0';
 		}
 		seen = p->adv;
+		addr_on_inbound(g, p);
 	}
 	LOG_I(LOGM, "peer %s%s ready: height %u", p->addr, p->outbound ? " (out)" : "",
 	      h->height);
@@ -194,40 +195,80 @@ void gossip_full_bye(struct gossip *g, struct peer *p, const char *reason)
 	peer_bye(g, p, BYE_FULL, reason);
 }
 
+/* Addresses of cand[0..n) at random, at most `most` in all, into the
+ * PEERS message m (those already in it are not repeated). */
+static void peers_pick(struct gossip *g, struct wire_msg *m, const char **cand, size_t n,
+		       size_t most)
+{
+	for (size_t i = 0; i < n && m->u.peers.n < most; i++) {
+		size_t j = i + (size_t)(g_rand(g) % (n - i));
+		const char *t = cand[i];
+		cand[i] = cand[j];
+		cand[j] = t;
+		bool dup = false;
+		for (size_t k = 0; k < m->u.peers.n && !dup; k++)
+			dup = strcmp(m->u.peers.addr[k], cand[i]) == 0;
+		if (!dup)
+			snprintf(m->u.peers.addr[m->u.peers.n++], ADDR_MAX_LEN + 1, "%s", cand[i]);
+	}
+}
+
+/*
+ * The answer to GETPEERS: up to 64 addresses, half of them at most drawn
+ * at random from the fresh entries of the book (announced lately with a
+ * ttl: nodes with inbound room, addrs.c), the rest from our ready peers'
+ * and the book's entries that have not failed.  Our peers alone were the
+ * nodes everyone had dialled (a random node's peers are the
+ * best-connected ones), and a newcomer that knew only us dialled them
+ * too: the early nodes filled to 32 peers.
+ */
 void gossip_on_getpeers(struct gossip *g, struct peer *p)
 {
 	struct wire_msg *m = malloc(sizeof(*m));
-	if (!m)
-		return;
+	const char **cand = calloc(GOSSIP_MAX_CONNS + BOOK_MAX, sizeof(*cand));
+	if (!m || !cand)
+		goto out;
 	m->type = WIRE_PEERS;
 	m->u.peers.n = 0;
-	for (size_t i = 0; i < g->n_peers && m->u.peers.n < WIRE_PEERS_MAX; i++) {
-		const struct peer *q = g->peers[i];
-		if (q != p && q->st == PS_READY && q->adv[0] && addr_valid(q->adv))
-			snprintf(m->u.peers.addr[m->u.peers.n++], ADDR_MAX_LEN + 1, "%s", q->adv);
+	for (int fresh = 1; fresh >= 0; fresh--) {
+		size_t n = 0;
+		for (size_t i = 0; !fresh && i < g->n_peers; i++) {
+			const struct peer *q = g->peers[i];
+			if (q != p && q->st == PS_READY && q->adv[0] && addr_valid(q->adv) &&
+			    book_find(g, q->adv) < 0)
+				cand[n++] = q->adv;
+		}
+		for (int i = 0; i < BOOK_MAX; i++) {
+			const struct book_entry *e = &g->book[i];
+			if (e->used && !e->self && !e->fails && e->has_group &&
+			    (!fresh || addr_fresh(g, e)) && strcmp(e->addr, p->adv) != 0 &&
+			    strcmp(e->addr, p->addr) != 0)
+				cand[n++] = e->addr;
+		}
+		peers_pick(g, m, cand, n, fresh ? WIRE_PEERS_MAX / 2 : WIRE_PEERS_MAX);
 	}
 	peer_send(g, p, m);
+out:
+	free(cand);
 	free(m);
 }
 
 void gossip_on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m)
 {
 	if (!p->asked_peers)
-		return;   /* unasked: ignored */
+		return;   /* unasked: ignored (announcements are ADDR) */
 	p->asked_peers = false;
 	size_t added = 0;
 	for (size_t i = 0; i < m->u.peers.n; i++) {
+		bool had = false;
 		char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
 		uint16_t port;
-		if (!hostport_parse(m->u.peers.addr[i], 0, host, sizeof(host), &port))
-			continue;
-		/* Numeric only: a peer cannot make us look names up. */
-		if (!net_ip_numeric(host))
-			continue;
-		ip_port_fmt(canon, sizeof(canon), host, port);
-		if (book_find(g, canon) < 0 && !book_group_full(g, canon) &&
-		    book_add(g, canon, false) >= 0)
-			added++;
+		if (hostport_parse(m->u.peers.addr[i], 0, host, sizeof(host), &port) &&
+		    net_ip_numeric(host)) {
+			ip_port_fmt(canon, sizeof(canon), host, port);
+			had = book_find(g, canon) >= 0;
+		}
+		added += !had && addr_learn(g, m->u.peers.addr[i], p->group, NULL);
 	}
 	if (added)
 		LOG_D(LOGM, "learned %zu addresses from %s", added, p->addr);

@@ -129,6 +129,8 @@ lc_err peer_new(struct gossip *g, int fd, bool outbound, const struct sockaddr *
 	p->tokens = FLOOD_BURST;
 	p->serve_tokens = SERVE_BURST;
 	p->unsol = UNSOLICITED_BURST;
+	p->addr_in = p->addr_out = ADDR_BURST;
+	p->t_addr_in = p->t_addr_out = now;
 	buf_init(&p->in, WIRE_PREFIX + WIRE_FRAME_MAX);
 	buf_init(&p->out, OUT_MAX);
 	*out = p;
@@ -352,6 +354,8 @@ bool peer_charge_unsolicited(struct gossip *g, struct peer *p)
 		p->unsol += refill;
 		if (p->unsol > UNSOLICITED_BURST)
 			p->unsol = UNSOLICITED_BURST;
+	p->addr_in = p->addr_out = ADDR_BURST;
+	p->t_addr_in = p->t_addr_out = now;
 		p->t_unsol += refill * UNSOLICITED_EVERY_MS;
 	}
 	if (p->unsol == 0) {

@@ -8,11 +8,13 @@
 
 #include <string.h>
 
+#include "util/addr.h"
 #include "util/codec.h"
+#include "util/net.h"
 
 static const char *const type_names[] = {
 	"?", "HELLO", "BYE", "PING", "PONG", "GETPEERS", "PEERS", "INV",
-	"GETBLOCKS", "GETDATA", "NOTFOUND", "BLOCK", "RECORD", "RECINV", "GETREC",
+	"GETBLOCKS", "GETDATA", "NOTFOUND", "BLOCK", "RECORD", "RECINV", "GETREC", "ADDR",
 };
 
 static const char *const bye_names[] = {
@@ -83,6 +85,35 @@ static lc_err decode_hello(struct reader *r, struct wire_hello *h)
 	return rd_finish(r);
 }
 
+/* "host:port" with a numeric IP: an announced address can never make the
+ * receiver look a name up. */
+static bool numeric_addr(const char *a)
+{
+	char host[ADDR_MAX_LEN + 1];
+	uint16_t port;
+	return addr_valid(a) && hostport_parse(a, 0, host, sizeof(host), &port) && port != 0 &&
+	       net_ip_numeric(host);
+}
+
+static lc_err decode_addrs(struct reader *r, struct wire_msg *m)
+{
+	uint8_t n;
+	if (rd_u8(r, &n))
+		return rd_error(r);
+	if (n == 0 || n > WIRE_ADDR_MAX)
+		return LC_ERR_TOOBIG;
+	m->u.addrs.n = n;
+	for (size_t i = 0; i < n; i++) {
+		char *a = m->u.addrs.addr[i];
+		rd_u8(r, &m->u.addrs.ttl[i]);
+		if (rd_str8(r, ADDR_MAX_LEN, a, ADDR_MAX_LEN + 1))
+			return rd_error(r);
+		if (m->u.addrs.ttl[i] > WIRE_ADDR_TTL_MAX || !numeric_addr(a))
+			return LC_ERR_INVAL;
+	}
+	return rd_finish(r);
+}
+
 /* u8 count in [1, max] then count hashes. */
 static lc_err decode_list8(struct reader *r, struct wire_hashes *h, size_t max)
 {
@@ -149,6 +180,8 @@ static lc_err decode_body(struct wire_msg *m, struct reader *r)
 		return decode_list8(r, &m->u.hashes, WIRE_RECINV_MAX);
 	case WIRE_GETREC:
 		return decode_list8(r, &m->u.hashes, WIRE_GETREC_MAX);
+	case WIRE_ADDR:
+		return decode_addrs(r, m);
 	case WIRE_BLOCK:
 		return block_decode(&m->u.block, r->p + r->pos, rd_remaining(r));
 	case WIRE_RECORD:
@@ -224,6 +257,18 @@ static lc_err encode_body(struct writer *w, const struct wire_msg *m)
 			if (!addr_valid(m->u.peers.addr[i]))
 				return LC_ERR_INVAL;
 			wr_str8(w, m->u.peers.addr[i]);
+		}
+		break;
+	case WIRE_ADDR:
+		if (m->u.addrs.n == 0 || m->u.addrs.n > WIRE_ADDR_MAX)
+			return LC_ERR_INVAL;
+		wr_u8(w, (uint8_t)m->u.addrs.n);
+		for (size_t i = 0; i < m->u.addrs.n; i++) {
+			if (m->u.addrs.ttl[i] > WIRE_ADDR_TTL_MAX ||
+			    !numeric_addr(m->u.addrs.addr[i]))
+				return LC_ERR_INVAL;
+			wr_u8(w, m->u.addrs.ttl[i]);
+			wr_str8(w, m->u.addrs.addr[i]);
 		}
 		break;
 	case WIRE_INV:

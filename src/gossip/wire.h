@@ -34,6 +34,10 @@
  *  14 GETREC     u8 count 1..64 | count * record id[32]: send me these
  *                (answered by one RECORD each for those still held; the
  *                others are left out)
+ *  15 ADDR       u8 count 1..8 | count * (u8 ttl <= 4 | str8 "host:port",
+ *                a numeric IP, port not 0): addresses of nodes, sent unasked
+ *                (since version 4); ttl: how many more times it may be
+ *                relayed (0: keep it, do not pass it on)
  *
  * The conversation:
  *   - Both sides send HELLO at once; nothing but HELLO or BYE (and no
@@ -59,6 +63,16 @@
  *     record's body about once, whatever its number of peers.  A RECORD
  *     nobody asked for is still taken (the flood limit applies).
  *   - GETPEERS/PEERS once per connection (an unasked PEERS is ignored);
+ *     the answer is the sender's ready peers and a sample of its book.
+ *   - Addresses (addrs.c): about once a minute (jittered) a node sends
+ *     ADDR to 2 random peers: its own address (ttl 4) when it knows it,
+ *     and a sample of addresses it believes (ttl 0).  A new inbound peer's
+ *     address (its IP as seen, its hello's port) goes at once, ttl 4, to 2
+ *     others.  A receiver keeps what it is sent under the book's rules and
+ *     relays an address with ttl > 0 that it has not relayed lately, ttl -
+ *     1, to 2 random peers (not within 10 minutes again).  A peer may send
+ *     4 addresses a second unasked (burst 128); the rest are ignored, not
+ *     punished.
  *     PING after 30 s of silence, closed after 90 s; 10 s for the
  *     handshake.
  *
@@ -90,8 +104,9 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define WIRE_VERSION 3   /* 2: records carry work; COMMIT (ledger v2).
-			  * 3: records relayed by inventory (RECINV, GETREC) */
+#define WIRE_VERSION 4   /* 2: records carry work; COMMIT (ledger v2).
+			  * 3: records relayed by inventory (RECINV, GETREC).
+			  * 4: addresses announced and relayed (ADDR) */
 /* Largest length prefix: the type byte plus the largest block, with room. */
 #define WIRE_FRAME_MAX (BLOCK_MAX_BYTES + 1024)
 #define WIRE_PREFIX 4
@@ -101,6 +116,8 @@
 #define WIRE_PEERS_MAX 64
 #define WIRE_RECINV_MAX 128
 #define WIRE_GETREC_MAX 64
+#define WIRE_ADDR_MAX 8
+#define WIRE_ADDR_TTL_MAX 4
 #define WIRE_REASON_MAX 120
 #define WIRE_HELLO_LEN (2 + 8 + 32 + 4 + 32 + 8 + 8 + 2 + 8)
 /* Before the hellos are exchanged a frame may be no longer than this, in
@@ -123,7 +140,8 @@ enum wire_type {
 	WIRE_RECORD,
 	WIRE_RECINV,
 	WIRE_GETREC,
-	WIRE_TYPE_LAST = WIRE_GETREC
+	WIRE_ADDR,
+	WIRE_TYPE_LAST = WIRE_ADDR
 };
 
 enum wire_bye {
@@ -172,6 +190,11 @@ struct wire_msg {
 			size_t n;
 			char addr[WIRE_PEERS_MAX][ADDR_MAX_LEN + 1];
 		} peers;
+		struct {
+			size_t n;
+			uint8_t ttl[WIRE_ADDR_MAX];
+			char addr[WIRE_ADDR_MAX][ADDR_MAX_LEN + 1];
+		} addrs;                     /* ADDR */
 		struct wire_hashes hashes;   /* INV, GETBLOCKS, GETDATA, NOTFOUND,
 					      * RECINV, GETREC */
 		struct block block;          /* owned after decode */

@@ -156,6 +156,22 @@ TEST(wire_round_trip_every_type)
 	check_truncations(&b);
 	free(d);
 
+	m->type = WIRE_ADDR;
+	m->u.addrs.n = WIRE_ADDR_MAX;
+	for (size_t i = 0; i < WIRE_ADDR_MAX; i++) {
+		snprintf(m->u.addrs.addr[i], sizeof(m->u.addrs.addr[i]),
+			 i % 2 ? "10.0.%zu.1:47700" : "[2001:db8::%zx]:1", i);
+		m->u.addrs.ttl[i] = (uint8_t)(i % (WIRE_ADDR_TTL_MAX + 1));
+	}
+	d = round_trip(m, &b);
+	CHECK_INT(d->u.addrs.n, ==, WIRE_ADDR_MAX);
+	for (size_t i = 0; i < WIRE_ADDR_MAX; i++) {
+		CHECK_STR(d->u.addrs.addr[i], m->u.addrs.addr[i]);
+		CHECK_INT(d->u.addrs.ttl[i], ==, m->u.addrs.ttl[i]);
+	}
+	check_truncations(&b);
+	free(d);
+
 	static uint8_t hashes[WIRE_INV_MAX * 32];
 	fill_hashes(hashes, WIRE_INV_MAX, 3);
 	struct { uint8_t type; size_t n; uint8_t flags; } lists[] = {
@@ -347,6 +363,68 @@ static void check_canonical(struct wire_msg *m, const uint8_t *body, size_t n)
 	CHECK_MEM(b.data + WIRE_PREFIX, body, n);
 	buf_free(&b);
 	wire_msg_free(m);
+}
+
+/* ADDR: 1 to 8 addresses, each a numeric IP with a port, ttl <= 4; and
+ * nothing else decodes or encodes. */
+TEST(wire_addr_is_bounded_and_numeric)
+{
+	struct wire_msg *m = calloc(1, sizeof(*m));
+	CHECK(m);
+	uint8_t none[] = { WIRE_ADDR, 0 };
+	CHECK_ERR(wire_decode(m, none, sizeof(none)), LC_ERR_TOOBIG);
+	uint8_t nine[] = { WIRE_ADDR, WIRE_ADDR_MAX + 1 };
+	CHECK_ERR(wire_decode(m, nine, sizeof(nine)), LC_ERR_TOOBIG);
+	uint8_t ok[] = { WIRE_ADDR, 1, 4, 11, '1', '0', '.', '0', '.', '0', '.', '1', ':', '8', '0' };
+	CHECK_OK(wire_decode(m, ok, sizeof(ok)));
+	CHECK_STR(m->u.addrs.addr[0], "10.0.0.1:80");
+	CHECK_INT(m->u.addrs.ttl[0], ==, 4);
+	uint8_t ttl[sizeof(ok)];
+	memcpy(ttl, ok, sizeof(ok));
+	ttl[2] = WIRE_ADDR_TTL_MAX + 1;
+	CHECK_ERR(wire_decode(m, ttl, sizeof(ttl)), LC_ERR_INVAL);
+	uint8_t name[] = { WIRE_ADDR, 1, 0, 6, 'h', 'o', 's', 't', ':', '1' };
+	CHECK_ERR(wire_decode(m, name, sizeof(name)), LC_ERR_INVAL);
+	uint8_t port0[] = { WIRE_ADDR, 1, 0, 10, '1', '0', '.', '0', '.', '0', '.', '1', ':', '0' };
+	CHECK_ERR(wire_decode(m, port0, sizeof(port0)), LC_ERR_INVAL);
+	uint8_t noport[] = { WIRE_ADDR, 1, 0, 8, '1', '0', '.', '0', '.', '0', '.', '1' };
+	CHECK_ERR(wire_decode(m, noport, sizeof(noport)), LC_ERR_INVAL);
+	uint8_t more[sizeof(ok) + 1];
+	memcpy(more, ok, sizeof(ok));
+	more[sizeof(ok)] = 0;
+	CHECK_ERR(wire_decode(m, more, sizeof(more)), LC_ERR_TRAILING);
+	CHECK_ERR(wire_decode(m, ok, sizeof(ok) - 1), LC_ERR_TRUNCATED);
+
+	struct buf b;
+	buf_init(&b, 4096);
+	m->type = WIRE_ADDR;
+	m->u.addrs.n = 1;
+	m->u.addrs.ttl[0] = WIRE_ADDR_TTL_MAX + 1;
+	snprintf(m->u.addrs.addr[0], sizeof(m->u.addrs.addr[0]), "10.0.0.1:80");
+	CHECK_ERR(wire_encode(&b, m), LC_ERR_INVAL);
+	m->u.addrs.ttl[0] = 0;
+	snprintf(m->u.addrs.addr[0], sizeof(m->u.addrs.addr[0]), "example.org:80");
+	CHECK_ERR(wire_encode(&b, m), LC_ERR_INVAL);
+	m->u.addrs.n = WIRE_ADDR_MAX + 1;
+	CHECK_ERR(wire_encode(&b, m), LC_ERR_INVAL);
+	CHECK_INT(b.len, ==, 0);
+	buf_free(&b);
+	free(m);
+}
+
+/* A peer's allowance of unasked addresses: the burst at once, then one a
+ * second, never saved up past the burst. */
+TEST(addr_allowance_is_a_burst_then_one_a_second)
+{
+	uint64_t tokens = ADDR_BURST, t = 5000;
+	CHECK_INT(addr_allow(&tokens, &t, 5000, ADDR_BURST - 4), ==, ADDR_BURST - 4);
+	CHECK_INT(addr_allow(&tokens, &t, 5000, 8), ==, 4);
+	CHECK_INT(addr_allow(&tokens, &t, 5000 + ADDR_EVERY_MS - 1, 8), ==, 0);
+	CHECK_INT(addr_allow(&tokens, &t, 5000 + 3 * ADDR_EVERY_MS, 8), ==, 3);
+	/* An hour idle refills the burst, not more. */
+	uint64_t later = 5000 + 3600000;
+	CHECK_INT(addr_allow(&tokens, &t, later, 1000), ==, ADDR_BURST);
+	CHECK_INT(addr_allow(&tokens, &t, later + ADDR_EVERY_MS, 1000), ==, 1);
 }
 
 TEST(wire_random_input_never_crashes)
@@ -1479,5 +1557,127 @@ TEST_T(the_book_keeps_at_most_16_learned_addresses_per_group, 30)
 	CHECK_INT(others, ==, WIRE_PEERS_MAX - 40);
 	free(m);
 	gn_raw_close(&r);
+	gn_close(&a);
+}
+
+static bool pred_addr_count(void *arg);
+struct addr_count_wait {
+	struct gn *n;
+	const char *prefix;
+	size_t want;
+};
+
+static size_t book_count(struct gn *n, const char *prefix)
+{
+	static struct gossip_addr_info k[BOOK_MAX];
+	size_t got = gossip_known(n->g, k, BOOK_MAX), c = 0;
+	for (size_t i = 0; i < got; i++)
+		c += strncmp(k[i].addr, prefix, strlen(prefix)) == 0;
+	return c;
+}
+
+static bool pred_addr_count(void *arg)
+{
+	struct addr_count_wait *w = arg;
+	return book_count(w->n, w->prefix) >= w->want;
+}
+
+/* One ADDR frame of 8 addresses "10.P.i.1:47700" (i from first). */
+static void send_addrs(struct gn_raw *r, struct wire_msg *m, unsigned p, unsigned first,
+		       uint8_t ttl)
+{
+	m->type = WIRE_ADDR;
+	m->u.addrs.n = WIRE_ADDR_MAX;
+	for (unsigned i = 0; i < WIRE_ADDR_MAX; i++) {
+		snprintf(m->u.addrs.addr[i], sizeof(m->u.addrs.addr[i]), "10.%u.%u.1:47700", p,
+			 first + i);
+		m->u.addrs.ttl[i] = ttl;
+	}
+	gn_raw_send_msg(r, m);
+}
+
+/* Addresses r receives in ADDR frames until it has want (or 5 s pass),
+ * and then 200 ms more. */
+static size_t addrs_received(struct gn *const *v, struct gn_raw *r, struct wire_msg *m,
+			     size_t want)
+{
+	size_t got = 0;
+	uint64_t until = clock_mono_ms() + 5000, quiet = 0;
+	while (clock_mono_ms() < (quiet ? quiet : until)) {
+		gn_drive(v, 1, NULL, NULL, 20);
+		gn_raw_pump(r);
+		while (gn_raw_next(r, m)) {
+			if (m->type == WIRE_ADDR)
+				got += m->u.addrs.n;
+			wire_msg_free(m);
+		}
+		if (got >= want && !quiet)
+			quiet = clock_mono_ms() + 200;
+	}
+	return got;
+}
+
+/*
+ * ADDR: an address with ttl left goes on to another peer with one less, an
+ * address with none is kept, not passed on.  A peer that sends more than
+ * its allowance (a burst, then one per ADDR_EVERY_MS) has the rest
+ * ignored, without a ban; and what one network group's peers tell us
+ * holds at most BOOK_PER_SOURCE of the book's unproven entries: past
+ * that, its new addresses replace its own.
+ */
+TEST_T(addresses_relay_with_a_ttl_and_a_flood_stays_within_its_allowance, 30)
+{
+	struct gn a;
+	struct gn_opts o = { .max_outbound = -1, .fake_clock = true };   /* learn, do not dial */
+	gn_open(&a, "127.0.58.1", &o);
+	struct gn *v[1] = { &a };
+	struct wire_msg *m = malloc(sizeof(*m));
+	CHECK(m != NULL);
+	struct gn_raw r1, r2;
+	raw_hello(&r1, "127.0.58.2", &a, 81);
+	struct gn_wait_frame wf = { &r1, m, WIRE_GETPEERS };
+	CHECK(gn_drive(v, 1, gn_pred_frame, &wf, 5000));
+	raw_hello(&r2, "127.0.59.3", &a, 82);
+	wf.r = &r2;
+	CHECK(gn_drive(v, 1, gn_pred_frame, &wf, 5000));
+
+	m->type = WIRE_ADDR;
+	m->u.addrs.n = 2;
+	snprintf(m->u.addrs.addr[0], sizeof(m->u.addrs.addr[0]), "10.60.1.1:47700");
+	m->u.addrs.ttl[0] = 2;
+	snprintf(m->u.addrs.addr[1], sizeof(m->u.addrs.addr[1]), "10.60.2.1:47700");
+	m->u.addrs.ttl[1] = 0;
+	gn_raw_send_msg(&r1, m);
+	wf.type = WIRE_ADDR;
+	CHECK(gn_drive(v, 1, gn_pred_frame, &wf, 5000));
+	CHECK_INT(m->u.addrs.n, ==, 1);
+	CHECK_STR(m->u.addrs.addr[0], "10.60.1.1:47700");
+	CHECK_INT(m->u.addrs.ttl[0], ==, 1);
+	CHECK_INT(book_count(&a, "10.60."), ==, 2);
+
+	/* 160 more at once, ttl 1: the allowance (2 of its burst spent above)
+	 * takes ADDR_BURST - 2 of them, each goes on to r2, the rest are
+	 * ignored; r1 stays connected. */
+	for (unsigned f = 0; f < 20; f++)
+		send_addrs(&r1, m, 61 + f / 4, (f % 4) * WIRE_ADDR_MAX, 1);
+	CHECK_INT(addrs_received(v, &r2, m, ADDR_BURST - 2), ==, ADDR_BURST - 2);
+	CHECK_INT(gossip_peer_count(a.g), ==, 2);
+	/* The book holds r1's share of them. */
+	CHECK_INT(book_count(&a, "10.6"), ==, BOOK_PER_SOURCE);
+
+	/* Five allowances later, five more of 8. */
+	gn_fake_ms += 5 * ADDR_EVERY_MS;
+	send_addrs(&r1, m, 69, 0, 1);
+	CHECK_INT(addrs_received(v, &r2, m, 5), ==, 5);
+	CHECK_INT(book_count(&a, "10.6"), ==, BOOK_PER_SOURCE);
+	/* Another group's peer has a share of its own. */
+	send_addrs(&r2, m, 70, 0, 0);
+	struct addr_count_wait aw = { &a, "10.70.", WIRE_ADDR_MAX };
+	CHECK(gn_drive(v, 1, pred_addr_count, &aw, 5000));
+	CHECK_INT(book_count(&a, "10.6"), ==, BOOK_PER_SOURCE);
+	CHECK_INT(gossip_peer_count(a.g), ==, 2);
+	free(m);
+	gn_raw_close(&r1);
+	gn_raw_close(&r2);
 	gn_close(&a);
 }
