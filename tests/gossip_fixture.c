@@ -164,6 +164,7 @@ void gn_open(struct gn *n, const char *ip, const struct gn_opts *o)
 		.max_outbound = o->max_outbound,
 		.now_ms = o->fake_clock ? fake_clock : NULL,
 		.sockets = o->sockets,
+		.seed = o->seed,
 	};
 	n->gc = gc;
 	n->gc.bind = n->ip;

@@ -28,6 +28,7 @@ struct gn_opts {
 	int max_outbound;         /* as gossip_cfg (0 default, -1 joined only) */
 	bool fake_clock;          /* use gn_fake_ms as the monotonic clock */
 	const struct gossip_sockets *sockets;   /* NULL: the system's (netsim.h) */
+	uint64_t seed;            /* as gossip_cfg: 0 random, else repeatable */
 };
 
 struct gn_blob {

@@ -614,7 +614,9 @@ void sim_start(struct sim *s, size_t i, long join)
 	CHECK(!n->opened);
 	char ip[32];
 	snprintf(ip, sizeof(ip), "10.%zu.%zu.1", i >> 8, i & 0xff);
-	struct gn_opts o = { .fake_clock = true, .sockets = &n->sk };
+	/* Each node's choices from the run's seed: a run repeats exactly. */
+	struct gn_opts o = { .fake_clock = true, .sockets = &n->sk,
+			     .seed = ((s->cfg.seed ? s->cfg.seed : 0x1234567) << 20) + i + 1 };
 	gn_open(&n->gn, ip, &o);
 	n->gn.block_hook = block_hook;
 	n->gn.hook_ctx = s;

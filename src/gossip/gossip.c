@@ -219,10 +219,15 @@ lc_err gossip_open(struct gossip **out, const struct gossip_cfg *cfg)
 	lc_err rc = guard_open(&g->guard, &gcfg);
 	if (!rc)
 		rc = rng_bytes(&g->nonce, sizeof(g->nonce));
-	if (!rc)
-		rc = rng_bytes(&g->group_key, sizeof(g->group_key));
-	if (!rc)
-		rc = rng_bytes(&g->rng, sizeof(g->rng));
+	if (!rc && cfg->seed) {
+		g->group_key = cfg->seed * 0x9e3779b97f4a7c15ull;
+		g->rng = cfg->seed ^ 0xd1b54a32d192ed03ull;
+	} else {
+		if (!rc)
+			rc = rng_bytes(&g->group_key, sizeof(g->group_key));
+		if (!rc)
+			rc = rng_bytes(&g->rng, sizeof(g->rng));
+	}
 	struct net_addr at;
 	if (!rc)
 		rc = parse_bind(g, cfg->bind, cfg->port, &at);

@@ -148,6 +148,12 @@ struct gossip_cfg {
 	struct resolver *resolver;
 	/* NULL: the system's sockets (borrowed; outlives us). */
 	const struct gossip_sockets *sockets;
+	/* 0: the random choices (which address to dial, which peers hear an
+	 * address) and the network-group key come from the CSPRNG.  Else they
+	 * come from this seed, so a simulated run can be repeated exactly;
+	 * only for tests and the simulator (a node's choices must be
+	 * unpredictable to its peers). */
+	uint64_t seed;
 };
 
 /* One row of gossip_peers(). */
