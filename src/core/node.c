@@ -54,7 +54,8 @@
 /*
  * Publish an event to whoever follows the node: the kiosk gets a copy of
  * its own (the one copy: ownership passes through its queue), `ctl events`
- * followers get it as JSON, made here and nowhere else.  Sets ev->time.
+ * followers get it as JSON, made here and nowhere else (and not made when
+ * nobody follows).  Sets ev->time.
  */
 void node_emit(struct node *n, struct node_event *ev)
 {
@@ -72,7 +73,7 @@ void node_emit(struct node *n, struct node_event *ev)
 		if (n->sub_wake)
 			n->sub_wake(n->sub_ctx, lost);
 	}
-	if (n->ctl)
+	if (ctl_server_followed(n->ctl))
 		ctl_server_publish(n->ctl, node_event_json(ev));
 }
 
