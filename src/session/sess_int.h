@@ -64,11 +64,15 @@ struct conn {
 	bool hello_sent;
 	bool want_pump;                 /* the outbox may have something to send */
 	int64_t cursor;                 /* seq of the last message written to us */
-	uint8_t in_flight[SESS_WINDOW][MSG_ID_LEN];
+	struct in_flight {              /* sent, awaiting its ack */
+		uint8_t id[MSG_ID_LEN];
+		bool direct;            /* a direct message (for its events) */
+	} in_flight[SESS_WINDOW];
 	unsigned n_in_flight;
 	struct held_ack {               /* stored, not committed: ack after the commit */
 		uint8_t id[MSG_ID_LEN];
 		bool fresh;             /* not a duplicate: announce it */
+		bool direct;            /* a direct message, not a group's copy */
 	} acks[SESS_ACKS_HELD];
 	unsigned n_acks;
 	bool dirty;                     /* wrote to the store this turn */
@@ -164,7 +168,7 @@ void conn_flush(struct conn *c);
 void conn_new_rotation_count(struct conn *c);
 void conn_key_update(struct sessions *s, struct conn *c);
 void sess_msg_event(struct sessions *s, const char *name, const uint8_t *id,
-		    enum msg_status status);
+		    enum msg_status status, bool direct);
 void conn_pump_outbox(struct sessions *s, struct conn *c);
 void conn_release_acks(struct sessions *s, struct conn *c);
 void conn_read_frames(struct sessions *s, struct conn *c);

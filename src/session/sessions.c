@@ -513,7 +513,7 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		snprintf(why, whylen, "cannot store the message: %s", lc_strerror(rc));
 		return rc;
 	}
-	sess_msg_event(s, name, id, MSG_QUEUED);
+	sess_msg_event(s, name, id, MSG_QUEUED, true);
 	struct conn *c = sess_find_conn(s, name);
 	if (c)
 		c->contact = sess_is_contact(s, name);   /* writing to it may make it one */
@@ -569,7 +569,7 @@ bool sess_in_flight(const struct sessions *s, const char *name,
 		if (c->st != S_UP || strcmp(c->name, name) != 0)
 			continue;
 		for (unsigned k = 0; k < c->n_in_flight; k++)
-			if (memcmp(c->in_flight[k], id, MSG_ID_LEN) == 0)
+			if (memcmp(c->in_flight[k].id, id, MSG_ID_LEN) == 0)
 				return true;
 	}
 	return false;
