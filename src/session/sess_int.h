@@ -35,6 +35,8 @@
 #define CLOSED_KEEP 16             /* ended sessions still listed ... */
 #define CLOSED_KEEP_MS 60000       /* ... for this long, with why they ended */
 _Static_assert(SESS_MAX + CLOSED_KEEP <= SESS_LIST_MAX, "sess_list() fits SESS_LIST_MAX");
+/* A peer's full window of messages fits the acks held for one commit. */
+_Static_assert(SESS_ACKS_HELD >= SESS_WINDOW, "acks held cover a window");
 
 /* S_RESOLVING: the peer's address is a name, being looked up (no socket yet). */
 enum conn_state { S_FREE, S_RESOLVING, S_DIALING, S_HANDSHAKE, S_HELLO, S_UP, S_CLOSING };
