@@ -515,8 +515,10 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 	}
 	sess_msg_event(s, name, id, MSG_QUEUED, true);
 	struct conn *c = sess_find_conn(s, name);
-	if (c)
-		c->contact = sess_is_contact(s, name);   /* writing to it may make it one */
+	/* Writing to it may make it one; once it is, a message more changes
+	 * nothing (a script's batch asks the host once, not per message). */
+	if (c && !c->contact)
+		c->contact = sess_is_contact(s, name);
 	if (c && c->st == S_UP)
 		c->want_pump = true;     /* at the commit */
 	else
