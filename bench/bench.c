@@ -4,7 +4,7 @@
  * rounds; the machines are shared, so ratios against a baseline taken
  * seconds apart mean more than absolute numbers.
  *
- *   build/release/bench/bench [--quick] [--chat | --group] [--bin PATH]
+ *   build/release/bench/bench [--quick] [--chat | --batch | --group ...] [--bin PATH]
  */
 #include <pthread.h>
 #include <signal.h>
@@ -716,12 +716,42 @@ static void bench_ui_rss(const char *dir, const char *headless_dir)
 	print_row(&row);
 }
 
+/* The store validate_store_rate() left in dir: tell the node which
+ * network it holds. */
+static void chain_dir_network(const char *dir)
+{
+	char path[1100], why[256];
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	struct store *s;
+	if (store_open(&s, path, why, sizeof(why)) == LC_OK) {
+		uint8_t bits = CHAIN_BITS;
+		store_meta_set(s, "network", "bench", 5);
+		store_meta_set(s, "pow_bits", &bits, 1);
+		store_close(s);
+	}
+}
+
 /* The parts a flag runs alone, to iterate on them (several flags: each). */
 static void part_chat(const char *dir)
 {
 	bench_seal();
 	bench_chat(dir, rounds);
 	bench_chat_sealed(dir, rounds);
+}
+
+/* The batch row: the chain's node and its sessions, after the engine's
+ * own rate (the chat rows) in the same run. */
+static void part_batch(const char *dir)
+{
+	struct chain c;
+	char chain_dir[1100];
+	snprintf(chain_dir, sizeof(chain_dir), "%s/chain", dir);
+	build_chain(&c);
+	validate_store_rate(&c, chain_dir);
+	chain_dir_network(chain_dir);
+	bench_chat(dir, rounds);
+	bench_chat_rss(&c, bin, chain_dir, dir);
+	chain_free(&c);
 }
 
 static void part_group(const char *dir) { bench_group(bin, dir, rounds); }
@@ -741,6 +771,7 @@ static const struct part {
 	void (*run)(const char *dir);
 } parts[] = {
 	{ "--chat", part_chat },           /* the session rows, sealed and not */
+	{ "--batch", part_batch },         /* ctl send --batch against the engine */
 	{ "--group", part_group },         /* a 32-member group's fan-out */
 	{ "--redial", part_redial },       /* delivery when a peer is back */
 	{ "--nearby", part_nearby },       /* discovery on a namespace LAN */
@@ -835,19 +866,8 @@ int main(int argc, char **argv)
 	struct chain c;
 	build_chain(&c);
 	double validate_rate = bench_chain(&c, chain_dir);
-	/* The last validate+store run left a 10,000-name store in chain_dir;
-	 * tell the node which network it holds. */
-	{
-		char path[128], why[256];
-		snprintf(path, sizeof(path), "%s/ledger.db", chain_dir);
-		struct store *s;
-		if (store_open(&s, path, why, sizeof(why)) == LC_OK) {
-			uint8_t bits = CHAIN_BITS;
-			store_meta_set(s, "network", "bench", 5);
-			store_meta_set(s, "pow_bits", &bits, 1);
-			store_close(s);
-		}
-	}
+	/* The last validate+store run left a 10,000-name store in chain_dir. */
+	chain_dir_network(chain_dir);
 	bench_rss(chain_dir, empty_dir);
 	{
 		char idle_dir[96];

@@ -48,7 +48,7 @@
 #define TEXT_LEN 100
 #define HANDSHAKES 100          /* of each kind */
 #define STREAM_MSGS 2000        /* ours, per round */
-#define STREAM_WINDOW 32        /* unacknowledged at most (the outbox batch) */
+#define STREAM_WINDOW SESS_WINDOW  /* unacknowledged at most (the session's window) */
 #define BURST_MSGS 2000         /* ours, queued before any is sent */
 #define STREAM_RECORDS 20000    /* bare, per round */
 #define PINGS 1000              /* of each kind */

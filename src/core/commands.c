@@ -477,7 +477,15 @@ static json_t *connect_json(struct node *n, json_t *args, char *err, size_t errl
 	return json_pack("{s:s,s:s}", "name", name, "status", "connecting");
 }
 
-static json_t *send_one(struct node *n, json_t *args, char *err, size_t errlen);
+/* Whether a name's messages are held (is_held), asked once per name in one
+ * call on this thread: nothing changes a pin between a batch's sends. */
+struct held_memo {
+	char name[NAME_MAX_LEN + 1];
+	bool held;
+};
+
+static json_t *send_one(struct node *n, json_t *args, struct held_memo *memo, char *err,
+			size_t errlen);
 
 /* send {messages: [{name, text}, ...]} (1..CTL_SEND_BATCH_MAX): each as a
  * send of its own, in order, in one call ({results: [result or {error}]}),
@@ -496,11 +504,12 @@ static json_t *send_many(struct node *n, json_t *list, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	struct held_memo memo = { "", false };
 	for (size_t i = 0; i < k; i++) {
 		json_t *m = json_array_get(list, i), *r = NULL;
 		char why[CTL_ERR_MAX];
 		if (json_is_object(m))
-			r = send_one(n, m, why, sizeof(why));
+			r = send_one(n, m, &memo, why, sizeof(why));
 		else
 			snprintf(why, sizeof(why), "not a {name, text} object");
 		if (!r)
@@ -519,10 +528,12 @@ static json_t *send_json(struct node *n, json_t *args, char *err, size_t errlen)
 	json_t *list = json_object_get(args, "messages");
 	if (list)
 		return send_many(n, list, err, errlen);
-	return send_one(n, args, err, errlen);
+	return send_one(n, args, NULL, err, errlen);
 }
 
-static json_t *send_one(struct node *n, json_t *args, char *err, size_t errlen)
+/* memo: NULL, or what an earlier send of the same call learned. */
+static json_t *send_one(struct node *n, json_t *args, struct held_memo *memo, char *err,
+			size_t errlen)
 {
 	const char *name = arg_name(args, err, errlen);
 	if (!name)
@@ -544,7 +555,17 @@ static json_t *send_one(struct node *n, json_t *args, char *err, size_t errlen)
 		return NULL;
 	char hex[2 * MSG_ID_LEN + 1];
 	hex_encode(hex, id, MSG_ID_LEN);
-	if (is_held(n, name))
+	bool held;
+	if (memo && strcmp(memo->name, name) == 0) {
+		held = memo->held;
+	} else {
+		held = is_held(n, name);
+		if (memo) {
+			snprintf(memo->name, sizeof(memo->name), "%s", name);
+			memo->held = held;
+		}
+	}
+	if (held)
 		return json_pack("{s:s,s:s,s:s,s:s}", "id", hex, "to", name, "status",
 				 "held", "why", "held: key changed: the ledger's key "
 				 "for this name changed without a valid rotation; the "

@@ -50,11 +50,13 @@
 
 #define HOUSEKEEPING_MS 1000
 #define MINING_LOG_EVERY_MS 10000
+#define TURN_REQUESTS_NS 2000000   /* requests handled in one turn, about */
 
 /*
  * Publish an event to whoever follows the node: the kiosk gets a copy of
  * its own (the one copy: ownership passes through its queue), `ctl events`
- * followers get it as JSON, made here and nowhere else.  Sets ev->time.
+ * followers get it as JSON, made here and nowhere else (and not made when
+ * nobody follows).  Sets ev->time.
  */
 void node_emit(struct node *n, struct node_event *ev)
 {
@@ -72,7 +74,7 @@ void node_emit(struct node *n, struct node_event *ev)
 		if (n->sub_wake)
 			n->sub_wake(n->sub_ctx, lost);
 	}
-	if (n->ctl)
+	if (ctl_server_followed(n->ctl))
 		ctl_server_publish(n->ctl, node_event_json(ev));
 }
 
@@ -433,10 +435,24 @@ lc_err node_run(struct node *n, bool handle_signals)
 			if (pfd[2].revents & POLLIN)   /* names looked up: dial them */
 				resolver_dispatch(n->resolver);
 		}
+		/* What the sessions just read (acks free their windows) is
+		 * committed and answered now, so the next messages are on the
+		 * wire while this turn's requests run: a script's batch of
+		 * sends makes those long, and a peer would wait for them. */
+		if (pr > 0)
+			commit_and_answer(n);
 		node_follow_address(n);   /* before a registration may need it */
+		/* Requests until the queue is empty or the turn's share is
+		 * spent; the rest wait one poll (the queue stays readable), so
+		 * a script's stream of batches cannot keep the sessions from
+		 * reading their acks and sending on. */
+		uint64_t requests_until = clock_mono_ns() + TURN_REQUESTS_NS;
 		void *m;
-		while (!n->stop && queue_pop(n->q, &m) == LC_OK)
+		while (!n->stop && queue_pop(n->q, &m) == LC_OK) {
 			handle_msg(n, m);
+			if (clock_mono_ns() >= requests_until)
+				break;
+		}
 		commit_and_answer(n);
 		sess_ms = sess_tick(n->sess);
 		gossip_ms = gossip_tick(n->gossip);

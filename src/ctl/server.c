@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ struct ctl_server {
 	int *slot_of;                /* pfds index -> clients index */
 	uint64_t accept_paused_until;
 	struct queue *events;        /* encoded event lines from any thread */
+	atomic_int followers;        /* subscribers: written here, read by any thread */
 };
 
 /* ---- one client ---- */
@@ -82,8 +84,10 @@ static void client_open(struct client *c, int fd, uint64_t now)
 	c->closing = c->dead = c->subscriber = false;
 }
 
-static void client_close(struct client *c)
+static void client_close(struct ctl_server *s, struct client *c)
 {
+	if (c->subscriber)
+		atomic_fetch_sub(&s->followers, 1);
 	close(c->fd);
 	c->fd = -1;
 	buf_free(&c->in);
@@ -176,6 +180,10 @@ static void client_request(struct ctl_server *s, struct client *c,
 	} else if (strcmp(cmd, CTL_EVENTS_CMD) == 0) {
 		/* A subscription: answered here; published lines follow. */
 		json_decref(args);
+		/* Counted before the reply leaves: an event published once the
+		 * subscriber has its answer reaches it. */
+		if (!c->subscriber)
+			atomic_fetch_add(&s->followers, 1);
 		c->subscriber = true;
 		reply = ctl_reply_ok(json_pack("{s:b}", "subscribed", 1));
 	} else {
@@ -252,10 +260,10 @@ static void client_read(struct ctl_server *s, struct client *c, uint64_t now)
 	}
 }
 
-static void client_settle(struct client *c)
+static void client_settle(struct ctl_server *s, struct client *c)
 {
 	if (c->fd >= 0 && (c->dead || (c->closing && c->out.len == c->out_off)))
-		client_close(c);
+		client_close(s, c);
 }
 
 static void client_event(struct ctl_server *s, struct client *c, short revents,
@@ -268,7 +276,7 @@ static void client_event(struct ctl_server *s, struct client *c, short revents,
 	if (!c->dead && c->out.len > c->out_off &&
 	    (revents & (POLLOUT | POLLHUP | POLLERR)))
 		client_flush(c, now);
-	client_settle(c);
+	client_settle(s, c);
 }
 
 /* ---- the listening socket ---- */
@@ -334,7 +342,7 @@ static void deliver_events(struct ctl_server *s, uint64_t now)
 			struct client *c = &s->clients[i];
 			if (c->fd >= 0 && c->subscriber && !c->dead) {
 				client_queue_line(c, line, len, now);
-				client_settle(c);
+				client_settle(s, c);
 			}
 		}
 		free(line);
@@ -388,7 +396,7 @@ static void drop_idle(struct ctl_server *s, uint64_t now)
 		    now - c->last_ms >= (uint64_t)s->lim.idle_ms) {
 			LOG_D(MOD, "dropping a control client idle for %d ms",
 			      s->lim.idle_ms);
-			client_close(c);
+			client_close(s, c);
 		}
 	}
 }
@@ -479,7 +487,7 @@ static void server_free(struct ctl_server *s)
 	if (s->clients)
 		for (int i = 0; i < s->lim.max_clients; i++)
 			if (s->clients[i].fd >= 0)
-				client_close(&s->clients[i]);
+				client_close(s, &s->clients[i]);
 	if (s->lfd >= 0) {
 		unlink_ours(s);
 		close(s->lfd);
@@ -575,6 +583,11 @@ void ctl_server_stop(struct ctl_server *s)
 		if (s->clients[i].fd >= 0)
 			client_flush(&s->clients[i], now);
 	server_free(s);
+}
+
+bool ctl_server_followed(struct ctl_server *s)
+{
+	return s && atomic_load(&s->followers) > 0;
 }
 
 void ctl_server_publish(struct ctl_server *s, json_t *event)

@@ -23,6 +23,7 @@
 #define LC_CTL_SERVER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ctl/protocol.h"
@@ -90,5 +91,14 @@ void ctl_server_stop(struct ctl_server *s);
  * NULL s is allowed (no server: the event is freed).
  */
 void ctl_server_publish(struct ctl_server *s, json_t *event /* stolen */);
+
+/*
+ * Whether any client is subscribed now, so that a publisher can skip
+ * making events nobody would get (a script's batch of sends makes three
+ * per message).  Any thread.  A client counts from before its "events"
+ * reply is queued, so what is published after it has that reply reaches
+ * it.  NULL s: false.
+ */
+bool ctl_server_followed(struct ctl_server *s);
 
 #endif

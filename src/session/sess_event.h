@@ -75,6 +75,8 @@ struct sess_event {
 			uint8_t id[MSG_ID_LEN];
 			bool outgoing;                   /* direction "out" */
 			enum msg_status status;
+			bool direct;                     /* a direct message's row, not a
+							    group's: no lookup needed */
 		} message;
 		struct sess_key_event {
 			uint32_t key_epoch;              /* ours + peers */

@@ -89,13 +89,14 @@ void conn_key_update(struct sessions *s, struct conn *c)
 
 /* A message changed state: queued, sent, delivered (ours) or received. */
 void sess_msg_event(struct sessions *s, const char *name, const uint8_t *id,
-			  enum msg_status status)
+		    enum msg_status status, bool direct)
 {
 	struct sess_event ev = { .kind = SESS_EV_MESSAGE };
 	snprintf(ev.name, sizeof(ev.name), "%s", name);
 	memcpy(ev.u.message.id, id, MSG_ID_LEN);
 	ev.u.message.outgoing = status != MSG_RECEIVED;
 	ev.u.message.status = status;
+	ev.u.message.direct = direct;
 	event(s, &ev);
 }
 
@@ -169,9 +170,11 @@ static lc_err send_one(void *ctx, const struct msg *m)
 		return rc;
 	c->cursor = m->seq;
 	c->last_msg_ms = now_ms(o->s);
-	memcpy(c->in_flight[c->n_in_flight++], m->id, MSG_ID_LEN);
+	struct in_flight *f_in = &c->in_flight[c->n_in_flight++];
+	memcpy(f_in->id, m->id, MSG_ID_LEN);
+	f_in->direct = m->kind == MSG_KIND_DIRECT;
 	c->sent++;
-	sess_msg_event(o->s, c->name, m->id, MSG_SENT);
+	sess_msg_event(o->s, c->name, m->id, MSG_SENT, f_in->direct);
 	if (--c->until_rotate == 0)
 		conn_key_update(o->s, c);
 	return LC_OK;
@@ -250,6 +253,7 @@ static void on_message(struct sessions *s, struct conn *c, const struct frame_me
 	struct held_ack *a = &c->acks[c->n_acks++];
 	memcpy(a->id, m->id, MSG_ID_LEN);
 	a->fresh = rc == LC_OK;
+	a->direct = true;
 }
 
 /* A group frame: the host judges and stores it; acked as a message is. */
@@ -285,6 +289,7 @@ static void on_group(struct sessions *s, struct conn *c, const struct frame *f)
 	memcpy(a->id, f->type == FRAME_GROUP_MSG ? f->u.group_msg.id : f->u.group_members.id,
 	       MSG_ID_LEN);
 	a->fresh = v == SESS_GROUP_STORED;
+	a->direct = false;
 }
 
 /* After the commit: announce what arrived and acknowledge it.  An ack the
@@ -295,7 +300,8 @@ void conn_release_acks(struct sessions *s, struct conn *c)
 	unsigned i = 0;
 	for (; i < c->n_acks && c->st == S_UP; i++) {
 		if (c->acks[i].fresh) {
-			sess_msg_event(s, c->name, c->acks[i].id, MSG_RECEIVED);
+			sess_msg_event(s, c->name, c->acks[i].id, MSG_RECEIVED,
+				       c->acks[i].direct);
 			c->acks[i].fresh = false;
 		}
 		struct frame ack = { .type = FRAME_ACK };
@@ -313,17 +319,19 @@ static void on_ack(struct sessions *s, struct conn *c, const uint8_t id[FRAME_ID
 {
 	/* Only a message this session carried can be acked on it. */
 	unsigned i = 0;
-	while (i < c->n_in_flight && memcmp(c->in_flight[i], id, MSG_ID_LEN) != 0)
+	while (i < c->n_in_flight && memcmp(c->in_flight[i].id, id, MSG_ID_LEN) != 0)
 		i++;
 	if (i == c->n_in_flight)
 		return;
-	memmove(c->in_flight[i], c->in_flight[i + 1], (c->n_in_flight - i - 1) * MSG_ID_LEN);
+	bool direct = c->in_flight[i].direct;
+	memmove(&c->in_flight[i], &c->in_flight[i + 1],
+		(c->n_in_flight - i - 1) * sizeof(c->in_flight[0]));
 	c->n_in_flight--;
 	c->want_pump = true;
 	c->dirty = true;
 	bool changed;
 	if (msgstore_delivered(s->cfg.msgs, id, c->name, &changed) == LC_OK && changed)
-		sess_msg_event(s, c->name, id, MSG_DELIVERED);
+		sess_msg_event(s, c->name, id, MSG_DELIVERED, direct);
 }
 
 static void on_frame(struct sessions *s, struct conn *c, const struct frame *f)

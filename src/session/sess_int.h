@@ -35,6 +35,8 @@
 #define CLOSED_KEEP 16             /* ended sessions still listed ... */
 #define CLOSED_KEEP_MS 60000       /* ... for this long, with why they ended */
 _Static_assert(SESS_MAX + CLOSED_KEEP <= SESS_LIST_MAX, "sess_list() fits SESS_LIST_MAX");
+/* A peer's full window of messages fits the acks held for one commit. */
+_Static_assert(SESS_ACKS_HELD >= SESS_WINDOW, "acks held cover a window");
 
 /* S_RESOLVING: the peer's address is a name, being looked up (no socket yet). */
 enum conn_state { S_FREE, S_RESOLVING, S_DIALING, S_HANDSHAKE, S_HELLO, S_UP, S_CLOSING };
@@ -64,11 +66,15 @@ struct conn {
 	bool hello_sent;
 	bool want_pump;                 /* the outbox may have something to send */
 	int64_t cursor;                 /* seq of the last message written to us */
-	uint8_t in_flight[SESS_WINDOW][MSG_ID_LEN];
+	struct in_flight {              /* sent, awaiting its ack */
+		uint8_t id[MSG_ID_LEN];
+		bool direct;            /* a direct message (for its events) */
+	} in_flight[SESS_WINDOW];
 	unsigned n_in_flight;
 	struct held_ack {               /* stored, not committed: ack after the commit */
 		uint8_t id[MSG_ID_LEN];
 		bool fresh;             /* not a duplicate: announce it */
+		bool direct;            /* a direct message, not a group's copy */
 	} acks[SESS_ACKS_HELD];
 	unsigned n_acks;
 	bool dirty;                     /* wrote to the store this turn */
@@ -164,7 +170,7 @@ void conn_flush(struct conn *c);
 void conn_new_rotation_count(struct conn *c);
 void conn_key_update(struct sessions *s, struct conn *c);
 void sess_msg_event(struct sessions *s, const char *name, const uint8_t *id,
-		    enum msg_status status);
+		    enum msg_status status, bool direct);
 void conn_pump_outbox(struct sessions *s, struct conn *c);
 void conn_release_acks(struct sessions *s, struct conn *c);
 void conn_read_frames(struct sessions *s, struct conn *c);

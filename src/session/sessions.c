@@ -516,10 +516,12 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		snprintf(why, whylen, "cannot store the message: %s", lc_strerror(rc));
 		return rc;
 	}
-	sess_msg_event(s, name, id, MSG_QUEUED);
+	sess_msg_event(s, name, id, MSG_QUEUED, true);
 	struct conn *c = sess_find_conn(s, name);
-	if (c)
-		c->contact = sess_is_contact(s, name);   /* writing to it may make it one */
+	/* Writing to it may make it one; once it is, a message more changes
+	 * nothing (a script's batch asks the host once, not per message). */
+	if (c && !c->contact)
+		c->contact = sess_is_contact(s, name);
 	if (c && c->st == S_UP)
 		c->want_pump = true;     /* at the commit */
 	else
@@ -572,7 +574,7 @@ bool sess_in_flight(const struct sessions *s, const char *name,
 		if (c->st != S_UP || strcmp(c->name, name) != 0)
 			continue;
 		for (unsigned k = 0; k < c->n_in_flight; k++)
-			if (memcmp(c->in_flight[k], id, MSG_ID_LEN) == 0)
+			if (memcmp(c->in_flight[k].id, id, MSG_ID_LEN) == 0)
 				return true;
 	}
 	return false;

@@ -110,7 +110,9 @@
 #define SESS_LIFETIME_S 3600           /* default; sess_cfg.lifetime_s */
 #define SESS_ROTATE_MIN 5
 #define SESS_ROTATE_MAX 10
-#define SESS_WINDOW 32                 /* our messages in flight, unacked */
+#define SESS_WINDOW 64                 /* our messages in flight, unacked (was 32:
+					* a batch between processes paid a round
+					* trip, two wake-ups, per 32) */
 #define SESS_ACKS_HELD 64              /* received, waiting for the commit */
 #define SESS_ACCEPT_BATCH 8            /* accepted per sess_handle */
 #define SESS_VIEW_MIN_MS 1000          /* between two of our view frames */

@@ -61,10 +61,14 @@ static const char *const msql[M__COUNT] = {
 	[M_READ] = "UPDATE chats SET read_seq = last_seq WHERE peer = ? AND read_seq < last_seq",
 	/* After the last message with the peer that had been on the wire by
 	 * then: every received one (stored before the session reads on), and
-	 * ours up to the one the session sent last (?4). */
+	 * ours up to the one the session sent last (?4).  Two lookups, each one
+	 * seek (messages_peer, messages_in), not one walk back from the newest
+	 * row: a rotation comes every few messages, and behind the one just
+	 * sent may wait a whole outbox of ours. */
 	[M_MARK_ADD] = "INSERT INTO key_marks(peer, after_seq, epoch, time_ms) VALUES(?1, "
-		       "COALESCE((SELECT MAX(seq) FROM messages WHERE peer = ?1 AND "
-		       "(outgoing = 0 OR seq <= ?4)), 0), ?2, ?3)",
+		       "MAX(COALESCE((SELECT MAX(seq) FROM messages WHERE peer = ?1 AND "
+		       "seq <= ?4), 0), COALESCE((SELECT MAX(seq) FROM messages WHERE "
+		       "peer = ?1 AND outgoing = 0), 0)), ?2, ?3)",
 	[M_MARKS] = "SELECT after_seq, epoch, time_ms FROM (SELECT * FROM key_marks WHERE "
 		    "peer = ?1 AND after_seq >= ?2 ORDER BY n DESC LIMIT ?3) ORDER BY n",
 	[M_DELETE] = "DELETE FROM messages WHERE id = ?1 AND peer = ?2",
@@ -223,6 +227,9 @@ static lc_err db_open(struct msgstore *m, char *why, size_t whylen)
 			 "  after_seq INTEGER NOT NULL, epoch INTEGER NOT NULL,"
 			 "  time_ms INTEGER NOT NULL);"
 			 "CREATE INDEX IF NOT EXISTS key_marks_peer ON key_marks(peer, n);"
+			 /* The newest received row of a peer (M_MARK_ADD). */
+			 "CREATE INDEX IF NOT EXISTS messages_in ON messages(peer, seq) "
+			 "  WHERE outgoing = 0;"
 			 "PRAGMA user_version=2;",
 			 NULL, NULL, &msg) != SQLITE_OK)
 		return schema_failed(m, msg, why, whylen);

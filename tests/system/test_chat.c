@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 
 #include "identity/idkey.h"
 #include "session/frame.h"
+#include "session/sessions.h"
 #include "session/tls.h"
 #include "proc.h"
 #include "tnode.h"
@@ -275,6 +277,53 @@ TEST_T(chat_offline_delivery_survives_restarts_and_kill9, 180)
 	send_text(&b, "oa", "back");
 	WAIT_UNTIL(count_status(&b, "oa", "delivered") == 1, 60000);
 	expect_received(&b, "oa", want, 2);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+}
+
+/* A script's batch cut by kill -9: a's window is on the wire (sent, not
+ * acked: b is stopped), the rest queued, when a dies.  After a restart
+ * every message arrives once, in order; the window b read after a died
+ * comes again and is taken as duplicates. */
+TEST_T(chat_batch_cut_by_kill9_arrives_once_in_order, 180)
+{
+	enum { N = 600 };
+	struct tnode a, b;
+	start(&a, "ba", "127.0.12.5", "ed25519", NULL);
+	start(&b, "bb", "127.0.12.6", "ed25519", "127.0.12.5");
+	WAIT_UNTIL(tnode_count_names(&a) == 2 && tnode_count_names(&b) == 2, 60000);
+	send_text(&a, "bb", "before the batch");
+	WAIT_UNTIL(count_status(&a, "bb", "delivered") == 1, 60000);
+	CHECK_OK(kill(b.pid, SIGSTOP));
+	char input[700], cmd[2400];
+	snprintf(input, sizeof(input), "%s/batch.txt", harness_tmpdir());
+	FILE *f = fopen(input, "w");
+	CHECK(f != NULL);
+	for (int i = 0; i < N; i++)
+		fprintf(f, "bb batch line %d\n", i);
+	CHECK(fclose(f) == 0);
+	snprintf(cmd, sizeof(cmd), "'%s' ctl --no-config --data-dir '%s' send --batch < '%s'",
+		 proc_ledgerchat(), a.dir, input);
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct proc_result r;
+	CHECK(proc_run(argv, 60000, &r) >= 0);
+	CHECK_INT(r.status, ==, 0);
+	proc_result_free(&r);
+	/* A full window out, unacknowledged; everything stored. */
+	WAIT_UNTIL(count_status(&a, "bb", "sent") == SESS_WINDOW, 30000);
+	CHECK_INT(count_status(&a, "bb", "queued"), ==, N - SESS_WINDOW);
+	tnode_kill9(&a);
+	CHECK_OK(kill(b.pid, SIGCONT));
+	restart(&a, "127.0.12.5");
+	WAIT_UNTIL(count_status(&a, "bb", "delivered") == N + 1, 90000);
+	static char texts[N + 1][32];
+	const char *want[N + 1];
+	snprintf(texts[0], sizeof(texts[0]), "before the batch");
+	for (int i = 0; i < N; i++)
+		snprintf(texts[i + 1], sizeof(texts[i + 1]), "batch line %d", i);
+	for (int i = 0; i <= N; i++)
+		want[i] = texts[i];
+	expect_received(&b, "ba", want, N + 1);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 }

@@ -413,6 +413,40 @@ TEST(msgstore_key_marks_sit_after_what_was_on_the_wire_and_survive_a_reopen)
 	msgstore_close(m);
 }
 
+/* A mark behind a long outbox of ours (a script's batch): it still sits
+ * after the newest received row or the last one sent, whichever is later,
+ * whether the received row is older than the queue or newer. */
+TEST(msgstore_key_mark_behind_a_long_outbox)
+{
+	struct msgstore *m = open_db();
+	struct msg x;
+	mk(&x, 1, "bob", 0, MSG_RECEIVED, "hi");        /* seq 1 */
+	CHECK_OK(msgstore_add(m, &x));
+	for (int i = 0; i < 300; i++) {                 /* seqs 2..301 */
+		mk(&x, 2 + i % 250, "bob", 1, MSG_QUEUED, "queued");
+		x.id[1] = (uint8_t)(i / 250 + 1);
+		CHECK_OK(msgstore_add(m, &x));
+	}
+	CHECK_OK(msgstore_add_mark(m, "bob", 1, 1700000000100, 0));    /* none sent */
+	CHECK_OK(msgstore_add_mark(m, "bob", 2, 1700000000200, 10));   /* 10 sent */
+	mk(&x, 252, "bob", 0, MSG_RECEIVED, "late");    /* seq 302 */
+	CHECK_OK(msgstore_add(m, &x));
+	CHECK_OK(msgstore_add_mark(m, "bob", 3, 1700000000300, 20));
+	CHECK_OK(msgstore_add_mark(m, "carol", 1, 1700000000400, 0));  /* nothing of hers */
+	CHECK_OK(msgstore_commit(m));
+	struct marks_seen s = { 0 };
+	CHECK_OK(msgstore_marks(m, "bob", 0, 100, collect_mark, &s));
+	CHECK_INT(s.n, ==, 3);
+	CHECK_INT(s.k[0].after_seq, ==, 1);
+	CHECK_INT(s.k[1].after_seq, ==, 10);
+	CHECK_INT(s.k[2].after_seq, ==, 302);
+	s.n = 0;
+	CHECK_OK(msgstore_marks(m, "carol", 0, 100, collect_mark, &s));
+	CHECK_INT(s.n, ==, 1);
+	CHECK_INT(s.k[0].after_seq, ==, 0);
+	msgstore_close(m);
+}
+
 TEST(msgstore_delete_removes_one_message_of_one_peer_and_a_queued_one_is_not_sent)
 {
 	struct msgstore *m = open_db();
