@@ -28,7 +28,8 @@
 
 const char *groups_me(struct node *n)
 {
-	const struct name_entry *me = node_my_entry(n);
+	struct name_entry me_view;
+	const struct name_entry *me = node_my_entry(n, &me_view);
 	return me ? me->name : NULL;
 }
 

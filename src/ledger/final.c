@@ -177,9 +177,9 @@ lc_err final_sync_names(struct final *f, const struct state *s,
 			const char (*names)[NAME_MAX_LEN + 1], size_t n, int64_t now)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct name_entry *e = state_get(s, names[i]);
-		if (e) {
-			lc_err rc = final_note(f, e, now);
+		struct name_entry e;
+		if (state_get(s, names[i], &e)) {
+			lc_err rc = final_note(f, &e, now);
 			if (rc)
 				return rc;
 			continue;
@@ -201,14 +201,14 @@ lc_err final_sync_names(struct final *f, const struct state *s,
 	return LC_OK;
 }
 
-/* Does e (the candidate chain's entry, NULL when it lacks the name) keep
- * the binding h? */
-static bool keeps(const struct name_entry *e, const struct held *h)
+/* Does the candidate chain's state s keep the binding h? */
+static bool keeps(const struct state *s, const struct held *h)
 {
-	if (!e || !entry_had_key(e, h->fp))
+	struct name_entry e;
+	if (!state_get(s, h->name, &e) || !entry_had_key(&e, h->fp))
 		return false;
 	if (h->revoked)
-		return e->status == NAME_REVOKED && memcmp(e->fp, h->fp, 32) == 0;
+		return e.status == NAME_REVOKED && memcmp(e.fp, h->fp, 32) == 0;
 	return true;
 }
 
@@ -224,7 +224,7 @@ bool final_rewritten(const struct final *f, const struct final_rule *rule,
 			int64_t held = now > h->since ? now - h->since : 0;
 			bool deep = rule->depth && depth >= rule->depth;
 			bool old = rule->secs && held >= rule->secs;
-			if ((!deep && !old) || keeps(state_get(s, h->name), h))
+			if ((!deep && !old) || keeps(s, h))
 				continue;
 			if (why)
 				snprintf(why, whylen, "'%s' is final here (%u blocks deep, held "
@@ -246,7 +246,7 @@ static bool rewrites(const struct held *h, const struct final_rule *rule,
 	int64_t held = now > h->since ? now - h->since : 0;
 	bool deep = rule->depth && depth >= rule->depth;
 	bool old = rule->secs && held >= rule->secs;
-	if ((!deep && !old) || keeps(state_get(s, h->name), h))
+	if ((!deep && !old) || keeps(s, h))
 		return false;
 	if (why)
 		snprintf(why, whylen, "'%s' is final here (%u blocks deep, held %lld min)",

@@ -474,8 +474,9 @@ static void mark_invalid_from(struct bnode **path, size_t from, size_t n,
 static lc_err note_block(struct ledger *l, const struct block *b, int64_t now)
 {
 	for (size_t i = 0; i < b->n_records; i++) {
-		const struct name_entry *e = state_get(l->state, b->records[i].name);
-		lc_err rc = e ? final_note(l->final, e, now) : LC_OK;
+		struct name_entry e;
+		bool known = state_get(l->state, b->records[i].name, &e);
+		lc_err rc = known ? final_note(l->final, &e, now) : LC_OK;
 		if (rc)
 			return rc;
 	}
