@@ -225,7 +225,8 @@ static json_t *names_json(struct node *n, json_t *args, char *err, size_t errlen
 	struct names_ctx c = { n, json_array() };
 	for (size_t i = 0; i < got; i++) {
 		struct name_entry e_view;
-		const struct name_entry *e = state_get(ledger_state(n->ledger), page[i], &e_view) ? &e_view : NULL;
+		const struct name_entry *e =
+			state_get(ledger_state(n->ledger), page[i], &e_view) ? &e_view : NULL;
 		if (e)
 			names_cb(&c, e);
 	}
@@ -309,7 +310,8 @@ static lc_err alarm_cb(void *ctx, const struct store_pin *p)
 			      "ledger", now, "verified", node_was_verified(a->n, p->name, p->fp),
 			      "held", HELD_WHY);
 	struct name_entry e_view;
-	const struct name_entry *e = state_get(ledger_state(a->n->ledger), p->name, &e_view) ? &e_view : NULL;
+	const struct name_entry *e =
+		state_get(ledger_state(a->n->ledger), p->name, &e_view) ? &e_view : NULL;
 	char number[SAFETY_STR_LEN];
 	if (e && memcmp(e->fp, p->alarm_fp, 32) == 0) {
 		safety_with(a->n, e, number);

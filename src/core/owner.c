@@ -337,7 +337,8 @@ void owner_on_block(struct node *n, const struct block *b, uint32_t height)
 		if (r->type == REC_REGISTER || strcmp(r->name, n->want_name) != 0)
 			continue;
 		struct name_entry e_view;
-		const struct name_entry *e = state_get(ledger_state(n->ledger), r->name, &e_view) ? &e_view : NULL;
+		const struct name_entry *e =
+			state_get(ledger_state(n->ledger), r->name, &e_view) ? &e_view : NULL;
 		uint8_t id[32];
 		if (!e || !owner_held(n, e) || record_id(r, id) != LC_OK)
 			continue;   /* not our name (someone else holds it) */
@@ -484,7 +485,8 @@ void owner_sync(struct node *n)
 	if (!n->want_name[0])
 		return;
 	struct name_entry e_view;
-	const struct name_entry *e = state_get(ledger_state(n->ledger), n->want_name, &e_view) ? &e_view : NULL;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), n->want_name, &e_view) ? &e_view : NULL;
 	if (!e)
 		return;
 	char why[200];

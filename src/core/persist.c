@@ -282,7 +282,8 @@ lc_err node_load_held(struct node *n)
 static lc_err put_one(struct node *n, const char *name)
 {
 	struct name_entry e_view;
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
 	if (!e) {
 		struct store_held h;
 		memset(&h, 0, sizeof(h));   /* since 0: nothing held */

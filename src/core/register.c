@@ -250,7 +250,8 @@ void node_registration_step(struct node *n)
 	/* The name left our keys (someone else rotated or recovered it): no
 	 * registration takes it back (the alarm says so; ctl recover does). */
 	struct name_entry held_view;
-	const struct name_entry *held = state_get(ledger_state(n->ledger), n->want_name, &held_view) ? &held_view : NULL;
+	const struct name_entry *held =
+		state_get(ledger_state(n->ledger), n->want_name, &held_view) ? &held_view : NULL;
 	if (held && owner_held(n, held))
 		return;
 	if (own_queued(n, REC_COMMIT) || own_queued(n, REC_REGISTER) || reveal_pending(n))
@@ -303,7 +304,8 @@ lc_err node_register_name(struct node *n, const char *name, char *why, size_t wh
 		return LC_ERR_EXISTS;
 	}
 	struct name_entry e_view;
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
 	if (e) {
 		snprintf(why, whylen, "the name '%s' is already registered to another key", name);
 		return LC_ERR_EXISTS;

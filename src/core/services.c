@@ -133,7 +133,8 @@ static void s_sync_from(void *ctx, const char *name, uint32_t height, bool split
 	 * convention, so try the peer's host on ours, now, even when the
 	 * outbound connections are full (they may be an eclipse's). */
 	struct name_entry e_view;
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
 	char host[ADDR_MAX_LEN + 1], hp[ADDR_MAX_LEN + 16];
 	uint16_t port;
 	if (e && hostport_parse(e->addr, 0, host, sizeof(host), &port)) {
@@ -149,7 +150,8 @@ static void s_binding(void *ctx, const char *name, struct sess_binding *out)
 	struct node *n = ctx;
 	memset(out, 0, sizeof(*out));
 	struct name_entry e_view;
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
 	if (e && ledger_header_at(n->ledger, e->bind_height, NULL, out->hash)) {
 		out->present = true;
 		out->height = e->bind_height;
