@@ -14,19 +14,20 @@
 #include "ledger/siphash.h"
 #include "util/rng.h"
 
+/* One name, in one allocation as long as its name. */
 struct held {
 	struct held *next;
-	char name[NAME_MAX_LEN + 1];
-	bool bound;                 /* the best chain binds the name now: */
-	bool revoked;
-	uint8_t fp[32];
-	uint32_t height;            /* ... from this block on */
-	int64_t since;              /* ... and this node has seen it since */
+	uint8_t fp[32];             /* the binding's key, */
+	int64_t since;              /* ... seen by this node since, */
+	uint32_t height;            /* ... and given its form in this block */
 	uint32_t gen;               /* final_sync()'s sweep */
-	bool remembered;            /* an earlier run's binding and its time */
-	bool mem_revoked;
-	uint8_t mem_fp[32];
+	uint8_t mem_fp[32];         /* an earlier run's binding, and its time */
 	int64_t mem_since;
+	bool bound;                 /* the best chain binds the name now */
+	bool revoked;
+	bool remembered;            /* mem_*: an earlier run's binding */
+	bool mem_revoked;
+	char name[];                /* terminated */
 };
 
 struct final {
@@ -107,9 +108,10 @@ static struct held *find_or_add(struct final *f, const char *name)
 	struct held *h = find(f, name);
 	if (h)
 		return h;
-	if (!(h = calloc(1, sizeof(*h))))
+	size_t len = strlen(name);
+	if (!(h = calloc(1, sizeof(*h) + len + 1)))
 		return NULL;
-	snprintf(h->name, sizeof(h->name), "%s", name);
+	memcpy(h->name, name, len + 1);
 	size_t k = bucket_of(f, name);
 	h->next = f->buckets[k];
 	f->buckets[k] = h;
