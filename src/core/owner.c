@@ -564,12 +564,13 @@ void owner_housekeeping(struct node *n)
 
 /* ---- the commands ---- */
 
-/* Our active entry, or NULL with why[]: the checks rotate and revoke share. */
-static const struct name_entry *changeable(struct node *n, const char *what, char *why,
+/* Our active entry, unpacked into *view (which comes back), or NULL with
+ * why[]: the checks rotate and revoke share. */
+static const struct name_entry *changeable(struct node *n, const char *what,
+					   struct name_entry *view /* OUT */, char *why,
 					   size_t whylen)
 {
-	struct name_entry e_view;
-	const struct name_entry *e = node_my_entry(n, &e_view);
+	const struct name_entry *e = node_my_entry(n, view);
 	if (!e) {
 		snprintf(why, whylen, "cannot %s: this node has no registered name%s", what,
 			 n->own_alarm.on ? " (its name left its keys: see ctl alarms)" : "");
@@ -599,7 +600,8 @@ static const struct name_entry *changeable(struct node *n, const char *what, cha
 
 lc_err owner_rotate(struct node *n, enum key_type t, char *why, size_t whylen)
 {
-	const struct name_entry *e = changeable(n, "change the key", why, whylen);
+	struct name_entry view;
+	const struct name_entry *e = changeable(n, "change the key", &view, why, whylen);
 	if (!e)
 		return LC_ERR_REJECTED;
 	char next[OPT_PATH_MAX + 40];
@@ -639,7 +641,8 @@ lc_err owner_rotate(struct node *n, enum key_type t, char *why, size_t whylen)
 
 lc_err owner_revoke(struct node *n, char *why, size_t whylen)
 {
-	const struct name_entry *e = changeable(n, "revoke", why, whylen);
+	struct name_entry view;
+	const struct name_entry *e = changeable(n, "revoke", &view, why, whylen);
 	if (!e)
 		return LC_ERR_REJECTED;
 	struct record r;
