@@ -330,11 +330,12 @@ static void bench_lookup(void)
 	double v[16], b[16];
 	uint8_t key[16] = { 0 };
 	volatile uint64_t sink = 0;
+	struct name_entry view;   /* each lookup unpacks the entry */
 	for (int round = 0; round < rounds; round++) {
 		int count = 2000000;
 		double t0 = now_s();
 		for (int i = 0; i < count; i++)
-			sink += state_get(s, names[i % 10000]) != NULL;
+			sink += state_get(s, names[i % 10000], &view);
 		v[round] = count / (now_s() - t0);
 		t0 = now_s();
 		for (int i = 0; i < count; i++)

@@ -74,13 +74,16 @@ struct host {
 	char why[SESS_WHY_MAX];     /* the last failure's reason */
 };
 
-static const struct name_entry *h_lookup(void *ctx, const char *name)
+static bool h_lookup(void *ctx, const char *name, struct name_entry *out)
 {
 	struct host *h = ctx;
-	for (size_t i = 0; i < h->n_names; i++)
-		if (strcmp(h->names[i].name, name) == 0)
-			return &h->names[i];
-	return NULL;
+	for (size_t i = 0; i < h->n_names; i++) {
+		if (strcmp(h->names[i].name, name) == 0) {
+			*out = h->names[i];
+			return true;
+		}
+	}
+	return false;
 }
 
 static void h_tip(void *ctx, uint32_t *height, uint8_t hash[32])

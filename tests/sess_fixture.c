@@ -44,10 +44,10 @@ static bool h_contact(void *ctx, const char *name)
 	return false;
 }
 
-static const struct name_entry *h_lookup(void *ctx, const char *name)
+static bool h_lookup(void *ctx, const char *name, struct name_entry *out)
 {
 	const struct sn *n = ctx;
-	return state_get(n->f->names, name);
+	return state_get(n->f->names, name, out);
 }
 
 /* Every engine is at the same tip: no hello shows one that differs. */

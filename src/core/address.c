@@ -24,7 +24,8 @@
  * one to publish (netaddr.h: fixed, or confirmed by a connection). */
 void node_update_address(struct node *n)
 {
-	const struct name_entry *e = node_my_entry(n);
+	struct name_entry e_view;
+	const struct name_entry *e = node_my_entry(n, &e_view);
 	uint64_t now = clock_mono_ms();
 	if (!e || e->status != NAME_ACTIVE || strcmp(e->addr, n->address) == 0 ||
 	    mempool_has_name(n->mempool, e->name) || n->n_own ||

@@ -38,12 +38,17 @@
 
 /* ---- the mempool and the miner ---- */
 
-const struct name_entry *node_my_entry(const struct node *n)
+const struct name_entry *node_my_entry(const struct node *n, struct name_entry *view)
 {
-	if (!n->want_name[0])
+	if (!n->want_name[0] || !state_get(ledger_state(n->ledger), n->want_name, view))
 		return NULL;
-	const struct name_entry *e = state_get(ledger_state(n->ledger), n->want_name);
-	return e && memcmp(e->fp, n->fp, 32) == 0 ? e : NULL;
+	return memcmp(view->fp, n->fp, 32) == 0 ? view : NULL;
+}
+
+bool node_has_entry(const struct node *n)
+{
+	struct name_entry view;
+	return node_my_entry(n, &view) != NULL;
 }
 
 static void stop_job(struct node *n)
@@ -199,7 +204,8 @@ static void tip_changed(struct node *n, const struct ledger_add *res)
 	stop_job(n);
 	node_registration_step(n);
 	owner_sync(n);   /* our own rotation or revocation may be on it now */
-	const struct name_entry *me = node_my_entry(n);
+	struct name_entry me_view;
+	const struct name_entry *me = node_my_entry(n, &me_view);
 	if (me && !n->announced_registered) {
 		LOG_I("node", "'%s' is registered (block %u)", me->name, me->reg_height);
 		sess_set_name(n->sess, me->name);

@@ -63,7 +63,9 @@ static const struct sess_info *session_of(const struct chats_ctx *c, const char 
 static const char *peer_state(const struct chats_ctx *c, const struct msg_chat *ch,
 			      char *text, size_t cap)
 {
-	const struct name_entry *e = state_get(ledger_state(c->n->ledger), ch->peer);
+	struct name_entry e_view;
+	const struct name_entry *e =
+		state_get(ledger_state(c->n->ledger), ch->peer, &e_view) ? &e_view : NULL;
 	struct store_pin p;
 	bool held = store_pin_get(c->n->store, ch->peer, &p) == LC_OK && p.alarm;
 	const struct sess_info *s = session_of(c, ch->peer);

@@ -27,7 +27,8 @@ typedef json_t *(*command_fn)(struct node *n, json_t *args, char *err, size_t er
 static json_t *status_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	(void)args, (void)err, (void)errlen;
-	const struct name_entry *me = node_my_entry(n);
+	struct name_entry me_view;
+	const struct name_entry *me = node_my_entry(n, &me_view);
 	uint8_t tip[32];
 	char tip_hex[65];
 	ledger_tip(n->ledger, tip);
@@ -48,8 +49,9 @@ static json_t *status_json(struct node *n, json_t *args, char *err, size_t errle
 	 * (the name went to another key first; choose another); or revoked
 	 * (ours, given up for good), or lost (it was ours and the ledger moved
 	 * it to a key this node does not hold: own_alarm). */
-	const struct name_entry *held = n->want_name[0]
-		? state_get(ledger_state(n->ledger), n->want_name) : NULL;
+	struct name_entry held_view;
+	const struct name_entry *held = n->want_name[0] &&
+		state_get(ledger_state(n->ledger), n->want_name, &held_view) ? &held_view : NULL;
 	const char *reg = "none";
 	if (me)
 		reg = me->status == NAME_REVOKED ? "revoked" : "registered";
@@ -222,7 +224,9 @@ static json_t *names_json(struct node *n, json_t *args, char *err, size_t errlen
 	}
 	struct names_ctx c = { n, json_array() };
 	for (size_t i = 0; i < got; i++) {
-		const struct name_entry *e = state_get(ledger_state(n->ledger), page[i]);
+		struct name_entry e_view;
+		const struct name_entry *e =
+			state_get(ledger_state(n->ledger), page[i], &e_view) ? &e_view : NULL;
 		if (e)
 			names_cb(&c, e);
 	}
@@ -305,7 +309,9 @@ static lc_err alarm_cb(void *ctx, const struct store_pin *p)
 	json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:s}", "name", p->name, "pinned", was,
 			      "ledger", now, "verified", node_was_verified(a->n, p->name, p->fp),
 			      "held", HELD_WHY);
-	const struct name_entry *e = state_get(ledger_state(a->n->ledger), p->name);
+	struct name_entry e_view;
+	const struct name_entry *e =
+		state_get(ledger_state(a->n->ledger), p->name, &e_view) ? &e_view : NULL;
 	char number[SAFETY_STR_LEN];
 	if (e && memcmp(e->fp, p->alarm_fp, 32) == 0) {
 		safety_with(a->n, e, number);
@@ -635,22 +641,25 @@ static json_t *delete_json(struct node *n, json_t *args, char *err, size_t errle
 	return json_pack("{s:s,s:s,s:b}", "name", name, "id", hex, "deleted", 1);
 }
 
-/* The ledger's entry for the "name" argument; NULL with err[]. */
-static const struct name_entry *arg_entry(struct node *n, json_t *args, char *err,
+/* The ledger's entry for the "name" argument, unpacked into *view (which
+ * comes back); NULL with err[]. */
+static const struct name_entry *arg_entry(struct node *n, json_t *args,
+					  struct name_entry *view /* OUT */, char *err,
 					  size_t errlen)
 {
 	const char *name = arg_name(args, err, errlen);
 	if (!name)
 		return NULL;
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
-	if (!e)
-		snprintf(err, errlen, "'%s' is not on the ledger", name);
-	return e;
+	if (state_get(ledger_state(n->ledger), name, view))
+		return view;
+	snprintf(err, errlen, "'%s' is not on the ledger", name);
+	return NULL;
 }
 
 static json_t *verify_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
-	const struct name_entry *e = arg_entry(n, args, err, errlen);
+	struct name_entry view;
+	const struct name_entry *e = arg_entry(n, args, &view, err, errlen);
 	if (!e)
 		return NULL;
 	const char *name = e->name;
@@ -697,7 +706,8 @@ static json_t *verify_json(struct node *n, json_t *args, char *err, size_t errle
  * only shows what would be accepted. */
 static json_t *trust_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
-	const struct name_entry *e = arg_entry(n, args, err, errlen);
+	struct name_entry view;
+	const struct name_entry *e = arg_entry(n, args, &view, err, errlen);
 	if (!e)
 		return NULL;
 	const char *name = e->name;
@@ -892,7 +902,8 @@ static json_t *rotate_json(struct node *n, json_t *args, char *err, size_t errle
 /* revoke [confirm]: without confirm, what it means; with it, the REVOKE. */
 static json_t *revoke_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
-	const struct name_entry *me = node_my_entry(n);
+	struct name_entry me_view;
+	const struct name_entry *me = node_my_entry(n, &me_view);
 	const char *name = me ? me->name : n->want_name;
 	if (!json_is_true(json_object_get(args, "confirm")))
 		return json_pack("{s:s,s:s,s:s}", "name", name, "status", "not revoked",

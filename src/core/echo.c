@@ -82,7 +82,8 @@ void echo_answer(struct node *n, void *job)
 	struct sent_ctx c = { false };
 	msgstore_history(n->msgs, j->name, 200, any_outgoing, &c);
 	if (!c.any) {
-		const struct name_entry *me = node_my_entry(n);
+		struct name_entry me_view;
+		const struct name_entry *me = node_my_entry(n, &me_view);
 		char hi[400];
 		snprintf(hi, sizeof(hi), "Hi %s! I am %s, a second ledgerchat node running on "
 			 "this machine. I answer every message with its text. Each of my answers "

@@ -37,8 +37,9 @@ static bool held(struct node *n, const char *name)
 /* An active name on the ledger; err[] otherwise. */
 static bool chattable(struct node *n, const char *name, char *err, size_t errlen)
 {
-	const struct name_entry *e = name_valid(name)
-					     ? state_get(ledger_state(n->ledger), name) : NULL;
+	struct name_entry e_view;
+	const struct name_entry *e = name_valid(name) &&
+		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
 	if (!e)
 		snprintf(err, errlen, "'%s' is not on the ledger", name);
 	else if (e->status != NAME_ACTIVE)

@@ -28,8 +28,8 @@
 
 const char *groups_me(struct node *n)
 {
-	const struct name_entry *me = node_my_entry(n);
-	return me ? me->name : NULL;
+	/* My entry is the one of want_name (node_my_entry). */
+	return node_has_entry(n) ? n->want_name : NULL;
 }
 
 void groups_event(struct node *n, const struct msg_group *g, const char *what, const char *by)

@@ -146,7 +146,7 @@ static void ask_switch(struct node *n, const char *addr, const char *network, ui
 	sw->pow_bits = bits;
 	snprintf(sw->old_network, sizeof(sw->old_network), "%s", ledger_network(n->ledger));
 	snprintf(sw->peer, sizeof(sw->peer), "%s", addr);
-	if (!n->opt.in_demo && n->want_name[0] && !node_my_entry(n))
+	if (!n->opt.in_demo && n->want_name[0] && !node_has_entry(n))
 		snprintf(sw->name, sizeof(sw->name), "%s", n->want_name);
 	sw->from_demo = n->opt.in_demo;
 	LOG_W("node", "leaving network '%s' for '%s' (%u bits), the network of %s: the "

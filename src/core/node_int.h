@@ -242,8 +242,11 @@ static inline void hex32(char out[65], const uint8_t h[32]) { hex_encode(out, h,
 
 /* Publish an event (borrowed; sets its time): the kiosk and ctl followers. */
 void node_emit(struct node *n, struct node_event *ev);
-/* This node's own entry on the ledger, if its name is registered to its key. */
-const struct name_entry *node_my_entry(const struct node *n);
+/* This node's own entry on the ledger, if its name is registered to its
+ * key: unpacked into *view, which comes back; NULL otherwise. */
+const struct name_entry *node_my_entry(const struct node *n, struct name_entry *view /* OUT */);
+/* Is this node's name registered to its key? */
+bool node_has_entry(const struct node *n);
 /* ---- blocks.c ---- */
 /* Start a mining job if there is something of ours to mine: own records'
  * work first, then a block while a record of ours is pending. */

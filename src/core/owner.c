@@ -336,7 +336,9 @@ void owner_on_block(struct node *n, const struct block *b, uint32_t height)
 		const struct record *r = &b->records[i];
 		if (r->type == REC_REGISTER || strcmp(r->name, n->want_name) != 0)
 			continue;
-		const struct name_entry *e = state_get(ledger_state(n->ledger), r->name);
+		struct name_entry e_view;
+		const struct name_entry *e =
+			state_get(ledger_state(n->ledger), r->name, &e_view) ? &e_view : NULL;
 		uint8_t id[32];
 		if (!e || !owner_held(n, e) || record_id(r, id) != LC_OK)
 			continue;   /* not our name (someone else holds it) */
@@ -482,7 +484,9 @@ void owner_sync(struct node *n)
 {
 	if (!n->want_name[0])
 		return;
-	const struct name_entry *e = state_get(ledger_state(n->ledger), n->want_name);
+	struct name_entry e_view;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), n->want_name, &e_view) ? &e_view : NULL;
 	if (!e)
 		return;
 	char why[200];
@@ -540,7 +544,8 @@ static bool rotation_final(struct node *n, const struct name_entry *e)
 
 void owner_housekeeping(struct node *n)
 {
-	const struct name_entry *e = node_my_entry(n);
+	struct name_entry e_view;
+	const struct name_entry *e = node_my_entry(n, &e_view);
 	if (n->next_key && !e)
 		owner_sync(n);   /* a switch that failed is tried again */
 	if (!n->old_key || !e || !rotation_final(n, e))
@@ -559,11 +564,13 @@ void owner_housekeeping(struct node *n)
 
 /* ---- the commands ---- */
 
-/* Our active entry, or NULL with why[]: the checks rotate and revoke share. */
-static const struct name_entry *changeable(struct node *n, const char *what, char *why,
+/* Our active entry, unpacked into *view (which comes back), or NULL with
+ * why[]: the checks rotate and revoke share. */
+static const struct name_entry *changeable(struct node *n, const char *what,
+					   struct name_entry *view /* OUT */, char *why,
 					   size_t whylen)
 {
-	const struct name_entry *e = node_my_entry(n);
+	const struct name_entry *e = node_my_entry(n, view);
 	if (!e) {
 		snprintf(why, whylen, "cannot %s: this node has no registered name%s", what,
 			 n->own_alarm.on ? " (its name left its keys: see ctl alarms)" : "");
@@ -593,7 +600,8 @@ static const struct name_entry *changeable(struct node *n, const char *what, cha
 
 lc_err owner_rotate(struct node *n, enum key_type t, char *why, size_t whylen)
 {
-	const struct name_entry *e = changeable(n, "change the key", why, whylen);
+	struct name_entry view;
+	const struct name_entry *e = changeable(n, "change the key", &view, why, whylen);
 	if (!e)
 		return LC_ERR_REJECTED;
 	char next[OPT_PATH_MAX + 40];
@@ -633,7 +641,8 @@ lc_err owner_rotate(struct node *n, enum key_type t, char *why, size_t whylen)
 
 lc_err owner_revoke(struct node *n, char *why, size_t whylen)
 {
-	const struct name_entry *e = changeable(n, "revoke", why, whylen);
+	struct name_entry view;
+	const struct name_entry *e = changeable(n, "revoke", &view, why, whylen);
 	if (!e)
 		return LC_ERR_REJECTED;
 	struct record r;
@@ -687,7 +696,7 @@ bool owner_recovery_hash(const struct node *n, uint8_t out[static 32])
 static lc_err no_recovery_key(struct node *n, char *why, size_t whylen)
 {
 	return lc_why(why, whylen, LC_ERR_NOTFOUND, "this node has no recovery key: %s",
-		      node_my_entry(n) ? "it was removed from this device (ctl recovery "
+		      node_has_entry(n) ? "it was removed from this device (ctl recovery "
 		      "remove)" : "one is made when the node registers its name");
 }
 
@@ -738,7 +747,7 @@ lc_err owner_recovery_remove(struct node *n, char *why, size_t whylen)
 	if (!n->recovery_key)
 		return lc_why(why, whylen, LC_ERR_NOTFOUND, "this node has no recovery key to "
 			      "remove");
-	if (!node_my_entry(n))
+	if (!node_has_entry(n))
 		return lc_why(why, whylen, LC_ERR_REJECTED, "cannot remove the recovery key "
 			      "while this node's name is not registered to it: the registration "
 			      "commits to it");
@@ -755,10 +764,11 @@ lc_err owner_recovery_remove(struct node *n, char *why, size_t whylen)
 	return LC_OK;
 }
 
-/* state_foreach: the name whose recovery hash is f->h. */
+/* state_foreach: the name whose recovery hash is f->h, copied into f->e. */
 struct rhash_find {
 	const uint8_t *h;
-	const struct name_entry *e;
+	bool found;
+	struct name_entry e;
 };
 
 static bool find_rhash(void *ctx, const struct name_entry *e)
@@ -766,7 +776,8 @@ static bool find_rhash(void *ctx, const struct name_entry *e)
 	struct rhash_find *f = ctx;
 	if (memcmp(e->rhash, f->h, 32) != 0)
 		return true;
-	f->e = e;
+	f->found = true;
+	f->e = *e;
 	return false;
 }
 
@@ -829,9 +840,9 @@ lc_err owner_recover(struct node *n, const char *key_file, const char *key_text,
 	size_t len;
 	const uint8_t *spki = idkey_spki(rk, &len);
 	recovery_hash(spki, len, h);
-	struct rhash_find f = { h, NULL };
+	struct rhash_find f = { .h = h };
 	state_foreach(ledger_state(n->ledger), find_rhash, &f);
-	const struct name_entry *e = f.e;
+	const struct name_entry *e = f.found ? &f.e : NULL;
 	if (!e) {
 		idkey_free(rk);
 		return lc_why(why, whylen, LC_ERR_NOTFOUND, "no name on this node's ledger "

@@ -281,7 +281,9 @@ lc_err node_load_held(struct node *n)
  * name; a name the state lacks (a reorganisation took it) goes. */
 static lc_err put_one(struct node *n, const char *name)
 {
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	struct name_entry e_view;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
 	if (!e) {
 		struct store_held h;
 		memset(&h, 0, sizeof(h));   /* since 0: nothing held */

@@ -70,7 +70,8 @@ bool node_is_own_record(const struct node *n, const struct record *r)
 		const uint8_t *spki = idkey_spki(n->key, &len);
 		return r->spki_len == len && memcmp(r->spki, spki, len) == 0;
 	}
-	const struct name_entry *me = node_my_entry(n);
+	struct name_entry me_view;
+	const struct name_entry *me = node_my_entry(n, &me_view);
 	return me && strcmp(me->name, r->name) == 0;
 }
 
@@ -214,7 +215,9 @@ static void queue_reveal(struct node *n)
 	/* The rules first: the work is not done for a reveal that cannot win. */
 	const struct state *s = ledger_state(n->ledger);
 	char why[200];
-	if (record_check(s, state_get(s, r.name), &r, r.network, state_height(s) + 1,
+	struct name_entry view;
+	const struct name_entry *cur = state_get(s, r.name, &view) ? &view : NULL;
+	if (record_check(s, cur, &r, r.network, state_height(s) + 1,
 			 r.time + RECORD_MAX_FUTURE_S, why, sizeof(why)) != LC_OK) {
 		LOG_W("node", "cannot register '%s': %s", n->want_name, why);
 		n->reg_step = REG_REFUSED;
@@ -237,7 +240,7 @@ void node_registration_step(struct node *n)
 		n->reg_step = REG_NONE;
 		return;
 	}
-	if (node_my_entry(n)) {
+	if (node_has_entry(n)) {
 		if (n->reg_step != REG_NONE)
 			n->reg_step = REG_DONE;
 		return;
@@ -246,7 +249,9 @@ void node_registration_step(struct node *n)
 		return;
 	/* The name left our keys (someone else rotated or recovered it): no
 	 * registration takes it back (the alarm says so; ctl recover does). */
-	const struct name_entry *held = state_get(ledger_state(n->ledger), n->want_name);
+	struct name_entry held_view;
+	const struct name_entry *held =
+		state_get(ledger_state(n->ledger), n->want_name, &held_view) ? &held_view : NULL;
 	if (held && owner_held(n, held))
 		return;
 	if (own_queued(n, REC_COMMIT) || own_queued(n, REC_REGISTER) || reveal_pending(n))
@@ -292,12 +297,15 @@ void node_registration_known(struct node *n)
 
 lc_err node_register_name(struct node *n, const char *name, char *why, size_t whylen)
 {
-	const struct name_entry *mine = node_my_entry(n);
+	struct name_entry mine_view;
+	const struct name_entry *mine = node_my_entry(n, &mine_view);
 	if (mine) {
 		snprintf(why, whylen, "this node is already registered as '%s'", mine->name);
 		return LC_ERR_EXISTS;
 	}
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	struct name_entry e_view;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
 	if (e) {
 		snprintf(why, whylen, "the name '%s' is already registered to another key", name);
 		return LC_ERR_EXISTS;

@@ -46,10 +46,10 @@ static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args, char *err,
 
 /* ---- the chat sessions' view of the node (same thread) ---- */
 
-static const struct name_entry *s_lookup(void *ctx, const char *name)
+static bool s_lookup(void *ctx, const char *name, struct name_entry *out)
 {
 	struct node *n = ctx;
-	return state_get(ledger_state(n->ledger), name);
+	return state_get(ledger_state(n->ledger), name, out);
 }
 
 /* The pin is the key sessions must prove (persist.c keeps it). */
@@ -132,7 +132,9 @@ static void s_sync_from(void *ctx, const char *name, uint32_t height, bool split
 	/* Its gossip port is not on the ledger; nodes use the same one by
 	 * convention, so try the peer's host on ours, now, even when the
 	 * outbound connections are full (they may be an eclipse's). */
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	struct name_entry e_view;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
 	char host[ADDR_MAX_LEN + 1], hp[ADDR_MAX_LEN + 16];
 	uint16_t port;
 	if (e && hostport_parse(e->addr, 0, host, sizeof(host), &port)) {
@@ -147,7 +149,9 @@ static void s_binding(void *ctx, const char *name, struct sess_binding *out)
 {
 	struct node *n = ctx;
 	memset(out, 0, sizeof(*out));
-	const struct name_entry *e = state_get(ledger_state(n->ledger), name);
+	struct name_entry e_view;
+	const struct name_entry *e =
+		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
 	if (e && ledger_header_at(n->ledger, e->bind_height, NULL, out->hash)) {
 		out->present = true;
 		out->height = e->bind_height;

@@ -232,7 +232,8 @@ void node_adopt_name(struct node *n)
 	/* A rotation of ours may have reached the ledger while we were down
 	 * (or be waiting still), or our name may be revoked. */
 	owner_sync(n);
-	const struct name_entry *me = node_my_entry(n);
+	struct name_entry me_view;
+	const struct name_entry *me = node_my_entry(n, &me_view);
 	/* Until a joined peer shows it, the ledger's address is a better
 	 * start than a guess, while it is still this machine's. */
 	netaddr_start_from(&n->addr, me ? me->addr : NULL, net_ip_is_local);
@@ -244,8 +245,9 @@ void node_adopt_name(struct node *n)
 		n->announced_registered = true;
 		node_registration_known(n);
 	}
-	const struct name_entry *held = n->want_name[0]
-		? state_get(ledger_state(n->ledger), n->want_name) : NULL;
+	struct name_entry held_view;
+	const struct name_entry *held = n->want_name[0] &&
+		state_get(ledger_state(n->ledger), n->want_name, &held_view) ? &held_view : NULL;
 	/* A name that was ours and left our keys stays the one we show (its
 	 * alarm says what happened); registering it again cannot work. */
 	if (n->want_name[0] && !me && !(held && owner_held(n, held))) {

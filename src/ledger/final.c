@@ -14,19 +14,20 @@
 #include "ledger/siphash.h"
 #include "util/rng.h"
 
+/* One name, in one allocation as long as its name. */
 struct held {
 	struct held *next;
-	char name[NAME_MAX_LEN + 1];
-	bool bound;                 /* the best chain binds the name now: */
-	bool revoked;
-	uint8_t fp[32];
-	uint32_t height;            /* ... from this block on */
-	int64_t since;              /* ... and this node has seen it since */
+	uint8_t fp[32];             /* the binding's key, */
+	int64_t since;              /* ... seen by this node since, */
+	uint32_t height;            /* ... and given its form in this block */
 	uint32_t gen;               /* final_sync()'s sweep */
-	bool remembered;            /* an earlier run's binding and its time */
-	bool mem_revoked;
-	uint8_t mem_fp[32];
+	uint8_t mem_fp[32];         /* an earlier run's binding, and its time */
 	int64_t mem_since;
+	bool bound;                 /* the best chain binds the name now */
+	bool revoked;
+	bool remembered;            /* mem_*: an earlier run's binding */
+	bool mem_revoked;
+	char name[];                /* terminated */
 };
 
 struct final {
@@ -107,9 +108,10 @@ static struct held *find_or_add(struct final *f, const char *name)
 	struct held *h = find(f, name);
 	if (h)
 		return h;
-	if (!(h = calloc(1, sizeof(*h))))
+	size_t len = strlen(name);
+	if (!(h = calloc(1, sizeof(*h) + len + 1)))
 		return NULL;
-	snprintf(h->name, sizeof(h->name), "%s", name);
+	memcpy(h->name, name, len + 1);
 	size_t k = bucket_of(f, name);
 	h->next = f->buckets[k];
 	f->buckets[k] = h;
@@ -177,9 +179,9 @@ lc_err final_sync_names(struct final *f, const struct state *s,
 			const char (*names)[NAME_MAX_LEN + 1], size_t n, int64_t now)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct name_entry *e = state_get(s, names[i]);
-		if (e) {
-			lc_err rc = final_note(f, e, now);
+		struct name_entry e;
+		if (state_get(s, names[i], &e)) {
+			lc_err rc = final_note(f, &e, now);
 			if (rc)
 				return rc;
 			continue;
@@ -201,14 +203,14 @@ lc_err final_sync_names(struct final *f, const struct state *s,
 	return LC_OK;
 }
 
-/* Does e (the candidate chain's entry, NULL when it lacks the name) keep
- * the binding h? */
-static bool keeps(const struct name_entry *e, const struct held *h)
+/* Does the candidate chain's state s keep the binding h? */
+static bool keeps(const struct state *s, const struct held *h)
 {
-	if (!e || !entry_had_key(e, h->fp))
+	struct name_entry e;
+	if (!state_get(s, h->name, &e) || !entry_had_key(&e, h->fp))
 		return false;
 	if (h->revoked)
-		return e->status == NAME_REVOKED && memcmp(e->fp, h->fp, 32) == 0;
+		return e.status == NAME_REVOKED && memcmp(e.fp, h->fp, 32) == 0;
 	return true;
 }
 
@@ -224,7 +226,7 @@ bool final_rewritten(const struct final *f, const struct final_rule *rule,
 			int64_t held = now > h->since ? now - h->since : 0;
 			bool deep = rule->depth && depth >= rule->depth;
 			bool old = rule->secs && held >= rule->secs;
-			if ((!deep && !old) || keeps(state_get(s, h->name), h))
+			if ((!deep && !old) || keeps(s, h))
 				continue;
 			if (why)
 				snprintf(why, whylen, "'%s' is final here (%u blocks deep, held "
@@ -246,7 +248,7 @@ static bool rewrites(const struct held *h, const struct final_rule *rule,
 	int64_t held = now > h->since ? now - h->since : 0;
 	bool deep = rule->depth && depth >= rule->depth;
 	bool old = rule->secs && held >= rule->secs;
-	if ((!deep && !old) || keeps(state_get(s, h->name), h))
+	if ((!deep && !old) || keeps(s, h))
 		return false;
 	if (why)
 		snprintf(why, whylen, "'%s' is final here (%u blocks deep, held %lld min)",

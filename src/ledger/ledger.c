@@ -24,6 +24,7 @@
  */
 #include "ledger/ledger.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,16 +44,31 @@ typedef unsigned __int128 work_t;
 enum { BN_VALID = 1, BN_INVALID = 2, BN_REFUSED = 4, BN_NOBODY = 8, BN_WANTED = 16,
        BN_EXEMPT = 32 };
 
+/* A block in the index: what fork choice needs, and the header fields that
+ * cannot be derived.  The rest of the header is the network's (version,
+ * tag, target: every indexed block passed check_context_free) or the
+ * parent's hash, and the work is the height's: every block on a network
+ * has the same target, so work up to a block is (height + 1) << pow_bits.
+ * Nodes come from slabs (no allocator overhead per block). */
 struct bnode {
-	struct bnode *chain;      /* next in hash bucket */
+	struct bnode *chain;      /* next in hash bucket; next free in a slab */
 	struct bnode *parent;
 	uint8_t hash[32];
-	struct block_header h;
-	work_t work;              /* cumulative, including this block */
-	work_t top;               /* scratch, for ledger_prune() */
-	uint64_t seq;             /* arrival order */
+	uint8_t merkle[32];
+	uint64_t time;
+	uint64_t nonce;
+	uint32_t height;
 	uint32_t bytes;           /* wire size of the body */
+	uint32_t seq;             /* arrival order */
 	uint8_t flags;
+};
+
+#define SLAB_NODES 1024
+
+struct slab {
+	struct slab *next;
+	size_t used;
+	struct bnode nodes[SLAB_NODES];
 };
 
 struct ledger {
@@ -68,7 +84,9 @@ struct ledger {
 
 	struct bnode **buckets;
 	size_t n_buckets, count;
-	uint64_t seq;
+	uint32_t seq;
+	struct slab *slabs;       /* the nodes' memory, the newest slab first */
+	struct bnode *free_nodes; /* removed nodes, through chain */
 	uint8_t key[16];
 
 	struct bnode **best;      /* best[h] = block at height h on the best chain */
@@ -99,6 +117,52 @@ struct ledger {
 };
 
 /* ---- index ---- */
+
+static work_t work_of(const struct ledger *l, const struct bnode *n)
+{
+	return ((work_t)n->height + 1) << l->pow_bits;
+}
+
+/* n's header, put together again. */
+static void header_of(const struct ledger *l, const struct bnode *n, struct block_header *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->version = BLOCK_VERSION;
+	memcpy(out->network, l->tag, 8);
+	out->height = n->height;
+	if (n->parent)
+		memcpy(out->prev, n->parent->hash, 32);
+	memcpy(out->merkle, n->merkle, 32);
+	out->time = n->time;
+	out->target = l->pow_bits;
+	out->nonce = n->nonce;
+}
+
+static struct bnode *node_alloc(struct ledger *l)
+{
+	struct bnode *n = l->free_nodes;
+	if (n) {
+		l->free_nodes = n->chain;
+	} else {
+		if (!l->slabs || l->slabs->used == SLAB_NODES) {
+			struct slab *sl = malloc(sizeof(*sl));
+			if (!sl)
+				return NULL;
+			sl->next = l->slabs;
+			sl->used = 0;
+			l->slabs = sl;
+		}
+		n = &l->slabs->nodes[l->slabs->used++];
+	}
+	memset(n, 0, sizeof(*n));
+	return n;
+}
+
+static void node_free(struct ledger *l, struct bnode *n)
+{
+	n->chain = l->free_nodes;
+	l->free_nodes = n;
+}
 
 static size_t bucket_of(const struct ledger *l, const uint8_t hash[32])
 {
@@ -137,13 +201,18 @@ static void index_grow(struct ledger *l)
 static struct bnode *index_add(struct ledger *l, const struct block_header *h,
 			       const uint8_t hash[32], struct bnode *parent)
 {
-	struct bnode *n = calloc(1, sizeof(*n));
+	/* work_of() holds for what check_context_free() let through. */
+	assert(h->target == l->pow_bits && h->version == BLOCK_VERSION);
+	assert(parent ? h->height == parent->height + 1 : h->height == 0);
+	struct bnode *n = node_alloc(l);
 	if (!n)
 		return NULL;
-	n->h = *h;
 	memcpy(n->hash, hash, 32);
+	memcpy(n->merkle, h->merkle, 32);
+	n->time = h->time;
+	n->nonce = h->nonce;
+	n->height = h->height;
 	n->parent = parent;
-	n->work = (parent ? parent->work : 0) + ((work_t)1 << h->target);
 	n->seq = ++l->seq;
 	l->gen++;
 	size_t k = bucket_of(l, hash);
@@ -167,7 +236,7 @@ static void index_remove(struct ledger *l, struct bnode *n)
 		l->want = NULL;
 	l->count--;
 	l->gen++;
-	free(n);
+	node_free(l, n);
 }
 
 static lc_err best_set(struct ledger *l, size_t height, struct bnode *n)
@@ -192,7 +261,7 @@ static struct bnode *tip(const struct ledger *l) { return l->best[l->best_len - 
 
 static bool on_best(const struct ledger *l, const struct bnode *n)
 {
-	return n->h.height < l->best_len && l->best[n->h.height] == n;
+	return n->height < l->best_len && l->best[n->height] == n;
 }
 
 /* ---- open/close ---- */
@@ -259,11 +328,9 @@ void ledger_close(struct ledger *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n_buckets; i++) {
-		for (struct bnode *n = l->buckets ? l->buckets[i] : NULL, *next; n; n = next) {
-			next = n->chain;
-			free(n);
-		}
+	for (struct slab *sl = l->slabs, *next; sl; sl = next) {
+		next = sl->next;
+		free(sl);
 	}
 	free(l->buckets);
 	free(l->best);
@@ -458,7 +525,7 @@ static lc_err advance(struct ledger *l, uint32_t from, uint32_t to, bool track)
 static lc_err back_to_best(struct ledger *l, uint32_t fork)
 {
 	lc_err rc = unwind(l, fork, false);
-	return rc ? rc : advance(l, fork, tip(l)->h.height, false);
+	return rc ? rc : advance(l, fork, tip(l)->height, false);
 }
 
 static void mark_invalid_from(struct bnode **path, size_t from, size_t n,
@@ -474,8 +541,9 @@ static void mark_invalid_from(struct bnode **path, size_t from, size_t n,
 static lc_err note_block(struct ledger *l, const struct block *b, int64_t now)
 {
 	for (size_t i = 0; i < b->n_records; i++) {
-		const struct name_entry *e = state_get(l->state, b->records[i].name);
-		lc_err rc = e ? final_note(l->final, e, now) : LC_OK;
+		struct name_entry e;
+		bool known = state_get(l->state, b->records[i].name, &e);
+		lc_err rc = known ? final_note(l->final, &e, now) : LC_OK;
 		if (rc)
 			return rc;
 	}
@@ -519,13 +587,14 @@ static lc_err keep_body(struct ledger *l, struct bnode *n, const struct block *b
 static bool in_reach(const struct ledger *l, const struct bnode *n)
 {
 	work_t reach = (work_t)l->reach << l->pow_bits;
-	return n->work + reach >= tip(l)->work;
+	return work_of(l, n) + reach >= work_of(l, tip(l));
 }
 
 static bool beats_tip(const struct ledger *l, const struct bnode *n)
 {
 	const struct bnode *t = tip(l);
-	return n->work > t->work || (n->work == t->work && memcmp(n->hash, t->hash, 32) < 0);
+	work_t w = work_of(l, n), tw = work_of(l, t);
+	return w > tw || (w == tw && memcmp(n->hash, t->hash, 32) < 0);
 }
 
 /* Does the branch below n, down to the best chain, lack a body? */
@@ -544,7 +613,7 @@ static void want_branch(struct ledger *l, struct bnode *n, struct ledger_add *re
 	for (struct bnode *p = n; p && !on_best(l, p); p = p->parent)
 		if (p->flags & BN_NOBODY)
 			p->flags |= BN_WANTED;
-	if (!l->want || n->work > l->want->work)
+	if (!l->want || n->height > l->want->height)   /* more work */
 		l->want = n;
 	res->result = LEDGER_SIDE;
 	res->header_only = true;
@@ -584,7 +653,7 @@ static lc_err side_check(struct ledger *l, struct bnode *n, const struct block *
 	p = n->parent;
 	for (size_t i = len; i-- > 0; p = p->parent)
 		path[i] = p;
-	uint32_t fork = p->h.height;
+	uint32_t fork = p->height;
 	lc_err rc = unwind(l, fork, false);
 	for (size_t i = 0; !rc && i < len; i++) {
 		struct block body;
@@ -662,12 +731,12 @@ static lc_err extend(struct ledger *l, struct bnode *n, const struct block *b, i
 	}
 	rc = keep_body(l, n, b, stored, res);
 	if (rc) {
-		ring_rollback(l, n->h.height);
-		state_set_height(l->state, n->parent->h.height);
+		ring_rollback(l, n->height);
+		state_set_height(l->state, n->parent->height);
 		return rc;
 	}
 	n->flags |= BN_VALID;
-	rc = best_set(l, n->h.height, n);
+	rc = best_set(l, n->height, n);
 	return rc ? rc : note_block(l, b, now);
 }
 
@@ -691,7 +760,7 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 
 	l->n_changed = 0;
 	l->changed_all = false;
-	lc_err rc = unwind(l, fork->h.height, true);
+	lc_err rc = unwind(l, fork->height, true);
 	size_t i = 0;
 	for (; !rc && i < len; i++) {
 		struct block loaded;
@@ -711,16 +780,16 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 		}
 		if (!rc) {
 			path[i]->flags |= BN_VALID;
-			state_undo_names(slot(l, path[i]->h.height), note_changed, l);
+			state_undo_names(slot(l, path[i]->height), note_changed, l);
 		}
 	}
 	char why[110];
 	bool complete = !rc && i == len;
 	bool refused = complete &&
 		       (l->changed_all
-			? final_rewritten(l->final, &l->rule, old_tip->h.height, now, l->state,
+			? final_rewritten(l->final, &l->rule, old_tip->height, now, l->state,
 					  why, sizeof(why))
-			: final_rewritten_names(l->final, &l->rule, old_tip->h.height, now,
+			: final_rewritten_names(l->final, &l->rule, old_tip->height, now,
 						l->state, (const char (*)[NAME_MAX_LEN + 1])l->changed,
 						l->n_changed, why, sizeof(why)));
 	/* Checked: kept, followed or not (a refused branch's records are
@@ -733,12 +802,12 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 		snprintf(res->why, sizeof(res->why),
 			 "a chain that rewrites final names was refused: %s", why);
 		memcpy(res->fork, fork->hash, 32);
-		res->fork_height = fork->h.height;
+		res->fork_height = fork->height;
 		memcpy(res->old_tip, old_tip->hash, 32);
 	}
 	if (!rc && complete && !refused) {
 		for (size_t k = 0; k < len && !rc; k++)
-			rc = best_set(l, path[k]->h.height, path[k]);
+			rc = best_set(l, path[k]->height, path[k]);
 		if (!rc)
 			rc = l->changed_all
 			     ? final_sync(l->final, l->state, now)
@@ -748,12 +817,12 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 		if (!rc) {
 			res->result = LEDGER_REORG;
 			memcpy(res->fork, fork->hash, 32);
-			res->fork_height = fork->h.height;
+			res->fork_height = fork->height;
 			memcpy(res->old_tip, old_tip->hash, 32);
 		}
 	} else {
 		/* Back to the old chain; best[] was not touched. */
-		lc_err rc2 = back_to_best(l, fork->h.height);
+		lc_err rc2 = back_to_best(l, fork->height);
 		if (!rc)
 			rc = rc2;
 	}
@@ -790,9 +859,9 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	if (parent->flags & BN_REFUSED)
 		REFUSE(res, "a chain without the checkpoint block at height %u was refused",
 		       l->cp_height);
-	if (b->h.height != parent->h.height + 1)
-		FAIL(res, "height %u after parent height %u", b->h.height, parent->h.height);
-	if (b->h.time < parent->h.time)
+	if (b->h.height != parent->height + 1)
+		FAIL(res, "height %u after parent height %u", b->h.height, parent->height);
+	if (b->h.time < parent->time)
 		FAIL(res, "dated before its parent");
 	if (clock && b->h.time > (uint64_t)now + BLOCK_MAX_FUTURE_S) {
 		res->too_early = true;
@@ -805,7 +874,7 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 		if (!n)
 			return LC_ERR_NOMEM;
 		n->flags |= BN_NOBODY;
-		if (l->checkpoint && n->h.height == l->cp_height &&
+		if (l->checkpoint && n->height == l->cp_height &&
 		    memcmp(n->hash, l->cp_hash, 32)) {
 			/* Kept (by its header), so that nobody has to send it twice. */
 			n->flags |= BN_REFUSED;
@@ -882,26 +951,33 @@ size_t ledger_missing(const struct ledger *l, const uint8_t hash[static 32],
 	return k;
 }
 
+/* A node off the best chain, and ledger_prune()'s top: the most work on
+ * the branch above it (what it could still become). */
+struct side {
+	struct bnode *n;
+	work_t top;
+};
+
 /* Every node off the best chain (headers included), in *out (caller
  * frees); false when out of memory. */
-static bool side_nodes(const struct ledger *l, struct bnode ***out, size_t *n_out)
+static bool side_nodes(const struct ledger *l, struct side **out, size_t *n_out)
 {
 	size_t n = 0, cap = 0;
-	struct bnode **v = NULL;
+	struct side *v = NULL;
 	for (size_t i = 0; i < l->n_buckets; i++) {
 		for (struct bnode *p = l->buckets[i]; p; p = p->chain) {
 			if (on_best(l, p))
 				continue;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 64;
-				struct bnode **nv = realloc(v, cap * sizeof(*nv));
+				struct side *nv = realloc(v, cap * sizeof(*nv));
 				if (!nv) {
 					free(v);
 					return false;
 				}
 				v = nv;
 			}
-			v[n++] = p;
+			v[n++] = (struct side){ p, 0 };
 		}
 	}
 	*out = v;
@@ -909,10 +985,19 @@ static bool side_nodes(const struct ledger *l, struct bnode ***out, size_t *n_ou
 	return true;
 }
 
+/* Highest first, then by address: the order side_find() searches. */
 static int by_height_down(const void *a, const void *b)
 {
-	const struct bnode *x = *(struct bnode *const *)a, *y = *(struct bnode *const *)b;
-	return x->h.height < y->h.height ? 1 : x->h.height > y->h.height ? -1 : 0;
+	const struct bnode *x = ((const struct side *)a)->n, *y = ((const struct side *)b)->n;
+	if (x->height != y->height)
+		return x->height < y->height ? 1 : -1;
+	return x < y ? -1 : x > y;
+}
+
+static struct side *side_find(struct side *v, size_t n, struct bnode *p)
+{
+	struct side key = { p, 0 };
+	return bsearch(&key, v, n, sizeof(*v), by_height_down);
 }
 
 static bool kept_side(const struct bnode *p)
@@ -923,13 +1008,13 @@ static bool kept_side(const struct bnode *p)
 /* The victim past the caps: the lightest branch (by the work of its best
  * block, headers included), its newest block first, the oldest branch
  * first between equals. */
-static bool lighter(const struct bnode *a, const struct bnode *b)
+static bool lighter(const struct side *a, const struct side *b)
 {
 	if (a->top != b->top)
 		return a->top < b->top;
-	if (a->work != b->work)
-		return a->work > b->work;
-	return a->seq < b->seq;
+	if (a->n->height != b->n->height)
+		return a->n->height > b->n->height;   /* more work */
+	return a->n->seq < b->n->seq;
 }
 
 static void drop_body(struct ledger *l, struct bnode *p, size_t *count, size_t *bytes)
@@ -944,7 +1029,7 @@ static void drop_body(struct ledger *l, struct bnode *p, size_t *count, size_t *
 
 size_t ledger_prune(struct ledger *l)
 {
-	struct bnode **v;
+	struct side *v;
 	size_t n;
 	if (l->gen == l->pruned_gen)
 		return 0;   /* nothing moved since the last walk */
@@ -952,9 +1037,9 @@ size_t ledger_prune(struct ledger *l)
 		return 0;
 	size_t count = 0, bytes = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (kept_side(v[i])) {
+		if (kept_side(v[i].n)) {
 			count++;
-			bytes += v[i]->bytes;
+			bytes += v[i].n->bytes;
 		}
 	}
 	if (count == 0) {
@@ -967,12 +1052,13 @@ size_t ledger_prune(struct ledger *l)
 	qsort(v, n, sizeof(*v), by_height_down);
 	struct bnode *heavy = NULL;
 	for (size_t i = 0; i < n; i++)
-		v[i]->top = (v[i]->flags & (BN_INVALID | BN_REFUSED)) ? 0 : v[i]->work;
+		v[i].top = (v[i].n->flags & (BN_INVALID | BN_REFUSED)) ? 0 : work_of(l, v[i].n);
 	for (size_t i = 0; i < n; i++) {
-		struct bnode *p = v[i], *up = p->parent;
-		if (up && !on_best(l, up) && p->top > up->top)
-			up->top = p->top;
-		if (p->top && (!heavy || p->work > heavy->work) &&
+		struct bnode *p = v[i].n, *up = p->parent;
+		struct side *u = up && !on_best(l, up) ? side_find(v, n, up) : NULL;
+		if (u && v[i].top > u->top)
+			u->top = v[i].top;
+		if (v[i].top && (!heavy || p->height > heavy->height) &&
 		    !(p->flags & (BN_INVALID | BN_REFUSED)))
 			heavy = p;
 	}
@@ -980,29 +1066,29 @@ size_t ledger_prune(struct ledger *l)
 	if (heavy && in_reach(l, heavy))
 		for (struct bnode *p = heavy; p && !on_best(l, p); p = p->parent)
 			p->flags |= BN_EXEMPT;
-	work_t reach = (work_t)l->reach << l->pow_bits, tip_work = tip(l)->work;
+	work_t reach = (work_t)l->reach << l->pow_bits, tip_work = work_of(l, tip(l));
 	size_t dropped = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct bnode *p = v[i];
-		bool stale = (p->flags & BN_INVALID) || p->top + reach < tip_work;
+		struct bnode *p = v[i].n;
+		bool stale = (p->flags & BN_INVALID) || v[i].top + reach < tip_work;
 		if (kept_side(p) && stale && !(p->flags & BN_EXEMPT)) {
 			drop_body(l, p, &count, &bytes);
 			dropped++;
 		}
 	}
 	while (count > l->side_max_blocks || bytes > l->side_max_bytes) {
-		struct bnode *victim = NULL;
+		struct side *victim = NULL;
 		for (size_t i = 0; i < n; i++)
-			if (kept_side(v[i]) && !(v[i]->flags & BN_EXEMPT) &&
-			    (!victim || lighter(v[i], victim)))
-				victim = v[i];
+			if (kept_side(v[i].n) && !(v[i].n->flags & BN_EXEMPT) &&
+			    (!victim || lighter(&v[i], victim)))
+				victim = &v[i];
 		if (!victim)
 			break;
-		drop_body(l, victim, &count, &bytes);
+		drop_body(l, victim->n, &count, &bytes);
 		dropped++;
 	}
 	for (size_t i = 0; i < n; i++)
-		v[i]->flags &= (uint8_t)~BN_EXEMPT;
+		v[i].n->flags &= (uint8_t)~BN_EXEMPT;
 	free(v);
 	l->pruned_gen = l->gen;
 	if (dropped)
@@ -1041,7 +1127,7 @@ size_t ledger_changed_names(const struct ledger *l, const char (**names)[NAME_MA
 }
 const char *ledger_network(const struct ledger *l) { return l->network; }
 uint32_t ledger_pow_bits(const struct ledger *l) { return l->pow_bits; }
-uint32_t ledger_height(const struct ledger *l) { return tip(l)->h.height; }
+uint32_t ledger_height(const struct ledger *l) { return tip(l)->height; }
 void ledger_tip(const struct ledger *l, uint8_t hash[static 32]) { memcpy(hash, tip(l)->hash, 32); }
 const uint8_t *ledger_genesis_hash(const struct ledger *l) { return l->best[0]->hash; }
 size_t ledger_block_count(const struct ledger *l) { return l->count; }
@@ -1052,7 +1138,7 @@ bool ledger_header_at(const struct ledger *l, uint32_t h, struct block_header *o
 	if (h >= l->best_len)
 		return false;
 	if (out)
-		*out = l->best[h]->h;
+		header_of(l, l->best[h], out);
 	memcpy(hash, l->best[h]->hash, 32);
 	return true;
 }
@@ -1064,7 +1150,7 @@ bool ledger_lookup(const struct ledger *l, const uint8_t hash[static 32],
 	if (!n)
 		return false;
 	if (out)
-		*out = n->h;
+		header_of(l, n, out);
 	if (on_best_chain)
 		*on_best_chain = on_best(l, n);
 	return true;
@@ -1077,7 +1163,7 @@ bool ledger_has(const struct ledger *l, const uint8_t hash[static 32])
 
 void ledger_work(const struct ledger *l, uint64_t *hi, uint64_t *lo)
 {
-	work_t w = tip(l)->work;
+	work_t w = work_of(l, tip(l));
 	*hi = (uint64_t)(w >> 64);
 	*lo = (uint64_t)w;
 }
@@ -1088,8 +1174,8 @@ void ledger_next_header(const struct ledger *l, int64_t now, struct block_header
 	memset(out, 0, sizeof(*out));
 	out->version = BLOCK_VERSION;
 	memcpy(out->network, l->tag, 8);
-	out->height = t->h.height + 1;
+	out->height = t->height + 1;
 	memcpy(out->prev, t->hash, 32);
-	out->time = now > 0 && (uint64_t)now > t->h.time ? (uint64_t)now : t->h.time;
+	out->time = now > 0 && (uint64_t)now > t->time ? (uint64_t)now : t->time;
 	out->target = l->pow_bits;
 }

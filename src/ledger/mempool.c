@@ -74,16 +74,17 @@ static bool same_name(const struct record *a, const struct record *b)
 	       strcmp(a->name, b->name) == 0;
 }
 
-/* The entry r must follow: the newest pending one for its name, or the state's. */
+/* The entry r must follow: the newest pending one for its name, or the
+ * state's (unpacked into *view). */
 static const struct name_entry *current(const struct mempool *m, const struct state *s,
-					const struct record *r)
+					const struct record *r, struct name_entry *view)
 {
 	if (r->type == REC_COMMIT)
 		return NULL;
 	for (size_t i = m->n; i-- > 0;)
 		if (same_name(&m->items[i].r, r))
 			return &m->items[i].after;
-	return state_get(s, r->name);
+	return state_get(s, r->name, view) ? view : NULL;
 }
 
 size_t mempool_source_count(const struct mempool *m, uint64_t source)
@@ -169,7 +170,8 @@ static lc_err add(struct mempool *m, const struct state *s, const char *network,
 			      "of work (%u bits)", m->bits);
 	if (r->type == REC_COMMIT && mempool_has_commit(m, r->commit))
 		return lc_why(why, whylen, LC_ERR_REJECTED, "commitment already pending");
-	const struct name_entry *cur = current(m, s, r);
+	struct name_entry view;
+	const struct name_entry *cur = current(m, s, r, &view);
 	uint64_t max_time = (uint64_t)(now > 0 ? now : 0) + RECORD_MAX_FUTURE_S;
 	if ((rc = record_check(s, cur, r, network, state_height(s) + 1, max_time, why,
 			       whylen)))

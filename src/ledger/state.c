@@ -1,17 +1,21 @@
 /*
  * state.c - the name table and the rules of a single record.
  *
- * A chained hash table keyed by SipHash of the name (random key per table),
- * so names chosen by others cannot pile into one bucket.  Rollback works
- * from an undo log that holds each touched entry's previous value (or its
- * absence), newest first.
+ * A hash table keyed by SipHash of the name (random key per table), so
+ * names chosen by others cannot pile into one run, whose every entry is
+ * one packed allocation (entry.h) as long as the name needs: the state
+ * unpacks a view for a caller and packs the view a record changed.
+ * Rollback works from an undo log that holds each touched entry's previous
+ * packed value (or its absence), newest first.
  */
 #include "ledger/state.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/entry.h"
 #include "ledger/siphash.h"
 #include "util/ct.h"
 #include "util/hex.h"
@@ -197,10 +201,10 @@ bool entry_had_key(const struct name_entry *e, const uint8_t fp[static 32])
 
 /* ---- the table ---- */
 
-struct node {
-	struct node *next;
-	struct name_entry e;
-};
+/* Open addressing with linear probing: a slot is a packed entry (entry.h)
+ * or NULL, so a name costs its packed bytes and a slot.  Deletion shifts
+ * the entries behind back (no tombstones), so a lookup stops at the first
+ * empty slot. */
 
 /* A commitment on the chain, in a table of its own (same hashing). */
 struct cnode {
@@ -210,8 +214,8 @@ struct cnode {
 };
 
 struct state {
-	struct node **buckets;
-	size_t n_buckets;   /* a power of two */
+	uint8_t **slots;
+	size_t n_slots;     /* a power of two, at most 3/4 full */
 	size_t count;
 	uint8_t key[16];
 	struct cnode **cbuckets;
@@ -220,9 +224,16 @@ struct state {
 	uint32_t height;    /* of the last block applied */
 };
 
-static size_t bucket_of(const struct state *s, const char *name)
+static size_t home_of(const struct state *s, const char *name, size_t len)
 {
-	return (size_t)siphash24(s->key, name, strlen(name)) & (s->n_buckets - 1);
+	return (size_t)siphash24(s->key, name, len) & (s->n_slots - 1);
+}
+
+static size_t home_of_packed(const struct state *s, const uint8_t *p)
+{
+	size_t len;
+	const char *name = entry_packed_name(p, &len);
+	return home_of(s, name, len);
 }
 
 lc_err state_create(struct state **out)
@@ -231,13 +242,13 @@ lc_err state_create(struct state **out)
 	struct state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return LC_ERR_NOMEM;
-	s->n_buckets = 256;
-	s->buckets = calloc(s->n_buckets, sizeof(*s->buckets));
+	s->n_slots = 256;
+	s->slots = calloc(s->n_slots, sizeof(*s->slots));
 	s->n_cbuckets = 256;
 	s->cbuckets = calloc(s->n_cbuckets, sizeof(*s->cbuckets));
-	lc_err rc = s->buckets && s->cbuckets ? rng_bytes(s->key, sizeof(s->key)) : LC_ERR_NOMEM;
+	lc_err rc = s->slots && s->cbuckets ? rng_bytes(s->key, sizeof(s->key)) : LC_ERR_NOMEM;
 	if (rc) {
-		free(s->buckets);
+		free(s->slots);
 		free(s->cbuckets);
 		free(s);
 		return rc;
@@ -248,14 +259,9 @@ lc_err state_create(struct state **out)
 
 void state_clear(struct state *s)
 {
-	for (size_t i = 0; i < s->n_buckets; i++) {
-		struct node *n = s->buckets[i];
-		while (n) {
-			struct node *next = n->next;
-			free(n);
-			n = next;
-		}
-		s->buckets[i] = NULL;
+	for (size_t i = 0; i < s->n_slots; i++) {
+		free(s->slots[i]);
+		s->slots[i] = NULL;
 	}
 	s->count = 0;
 	for (size_t i = 0; i < s->n_cbuckets; i++) {
@@ -276,7 +282,7 @@ void state_destroy(struct state *s)
 	if (!s)
 		return;
 	state_clear(s);
-	free(s->buckets);
+	free(s->slots);
 	free(s->cbuckets);
 	free(s);
 }
@@ -285,83 +291,128 @@ size_t state_count(const struct state *s) { return s->count; }
 uint32_t state_height(const struct state *s) { return s->height; }
 void state_set_height(struct state *s, uint32_t height) { s->height = height; }
 
-static struct node *find(const struct state *s, const char *name)
+/* The slot holding name, or of the empty slot where it would go. */
+static size_t slot_of(const struct state *s, const char *name)
 {
-	for (struct node *n = s->buckets[bucket_of(s, name)]; n; n = n->next)
-		if (strcmp(n->e.name, name) == 0)
-			return n;
-	return NULL;
+	size_t len = strlen(name), mask = s->n_slots - 1;
+	size_t i = home_of(s, name, len);
+	for (const uint8_t *p; (p = s->slots[i]); i = (i + 1) & mask) {
+		size_t pl;
+		const char *pn = entry_packed_name(p, &pl);
+		if (pl == len && memcmp(pn, name, len) == 0)
+			break;
+	}
+	return i;
 }
 
-const struct name_entry *state_get(const struct state *s, const char *name)
+static const uint8_t *find(const struct state *s, const char *name)
 {
-	struct node *n = find(s, name);
-	return n ? &n->e : NULL;
+	return s->slots[slot_of(s, name)];
+}
+
+static void unpack(struct name_entry *out, const uint8_t *p)
+{
+	lc_err rc = entry_unpack(out, p, entry_packed_len(p));
+	(void)rc;
+	assert(rc == LC_OK);   /* the table packed it */
+}
+
+bool state_get(const struct state *s, const char *name, struct name_entry *out)
+{
+	const uint8_t *p = find(s, name);
+	if (p && out)
+		unpack(out, p);
+	return p != NULL;
 }
 
 static void grow(struct state *s)
 {
-	size_t nb = s->n_buckets * 2;
-	struct node **b = calloc(nb, sizeof(*b));
+	size_t nb = s->n_slots * 2;
+	uint8_t **b = calloc(nb, sizeof(*b));
 	if (!b)
-		return; /* longer chains, still correct */
-	struct node **old = s->buckets;
-	size_t old_n = s->n_buckets;
-	s->buckets = b;
-	s->n_buckets = nb;
+		return; /* fuller, still correct while a slot is free */
+	uint8_t **old = s->slots;
+	size_t old_n = s->n_slots;
+	s->slots = b;
+	s->n_slots = nb;
 	for (size_t i = 0; i < old_n; i++) {
-		struct node *n = old[i];
-		while (n) {
-			struct node *next = n->next;
-			size_t k = bucket_of(s, n->e.name);
-			n->next = b[k];
-			b[k] = n;
-			n = next;
-		}
+		if (!old[i])
+			continue;
+		size_t k = home_of_packed(s, old[i]);
+		while (b[k])
+			k = (k + 1) & (nb - 1);
+		b[k] = old[i];
 	}
 	free(old);
 }
 
-/* Insert or replace e. */
-static lc_err put(struct state *s, const struct name_entry *e)
+/* e packed, in a new allocation. */
+static uint8_t *pack_new(const struct name_entry *e)
 {
-	struct node *n = find(s, e->name);
-	if (n) {
-		n->e = *e;
-		return LC_OK;
-	}
-	n = malloc(sizeof(*n));
-	if (!n)
-		return LC_ERR_NOMEM;
-	n->e = *e;
-	size_t k = bucket_of(s, e->name);
-	n->next = s->buckets[k];
-	s->buckets[k] = n;
-	if (++s->count > s->n_buckets)
-		grow(s);
-	return LC_OK;
+	uint8_t *p = malloc(entry_packed_size(e));
+	if (p)
+		entry_pack(e, p);
+	return p;
 }
 
+/* Put p (the table takes it) where its name is, or in the name's empty
+ * slot (room() first); the entry it replaces, if any, comes back (the
+ * caller's). */
+static uint8_t *put(struct state *s, uint8_t *p)
+{
+	size_t len;
+	const char *name = entry_packed_name(p, &len);
+	char key[NAME_MAX_LEN + 1];
+	memcpy(key, name, len);
+	key[len] = '\0';
+	size_t i = slot_of(s, key);
+	uint8_t *old = s->slots[i];
+	s->slots[i] = p;
+	if (!old)
+		s->count++;
+	assert(s->count < s->n_slots);   /* room() was asked first */
+	return old;
+}
+
+/* Room for one more name, with a slot left free so that lookups end. */
+static lc_err room(struct state *s)
+{
+	if ((s->count + 1) * 4 > s->n_slots * 3)
+		grow(s);
+	return s->count + 2 <= s->n_slots ? LC_OK : LC_ERR_NOMEM;
+}
+
+/* Take name out (its entry freed); shift the run behind it back. */
 static void del(struct state *s, const char *name)
 {
-	for (struct node **pp = &s->buckets[bucket_of(s, name)]; *pp; pp = &(*pp)->next) {
-		if (strcmp((*pp)->e.name, name) == 0) {
-			struct node *n = *pp;
-			*pp = n->next;
-			free(n);
-			s->count--;
-			return;
-		}
+	size_t mask = s->n_slots - 1, i = slot_of(s, name);
+	if (!s->slots[i])
+		return;
+	free(s->slots[i]);
+	s->count--;
+	for (size_t j = (i + 1) & mask; s->slots[j]; j = (j + 1) & mask) {
+		size_t k = home_of_packed(s, s->slots[j]);
+		/* j's entry may move to i unless its home lies in (i, j]. */
+		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (stays)
+			continue;
+		s->slots[i] = s->slots[j];
+		i = j;
 	}
+	s->slots[i] = NULL;
 }
 
 void state_foreach(const struct state *s,
 		   bool (*fn)(void *ctx, const struct name_entry *e), void *ctx)
 {
-	for (size_t i = 0; i < s->n_buckets; i++)
-		for (struct node *n = s->buckets[i]; n; n = n->next)
-			if (!fn(ctx, &n->e))
-				return;
+	struct name_entry e;
+	for (size_t i = 0; i < s->n_slots; i++) {
+		if (!s->slots[i])
+			continue;
+		unpack(&e, s->slots[i]);
+		if (!fn(ctx, &e))
+			return;
+	}
 }
 
 /* ---- commitments ---- */
@@ -435,16 +486,17 @@ static void cdel(struct state *s, const uint8_t commit[32])
 
 /* ---- undo ---- */
 
-/* One change: a commitment added, a name added (node is the one now in the
- * table), or a name's entry replaced (node is the old one, out of the
- * table, owned by the log until a rollback puts it back or a reset frees
- * it).  Replacing a node rather than copying its entry keeps the log small
- * (a pointer per change), so the ledger can keep one per block. */
+/* One change: a commitment added, a name added (entry is the one put in
+ * the table, there until a later change replaces it), or a name's entry
+ * replaced (entry is the old one, packed, out of the table, owned by the
+ * log until a rollback puts it back or a reset frees it).  Moving the old
+ * entry rather than copying it keeps the log small (a pointer per change),
+ * so the ledger can keep one per block. */
 enum { UNDO_COMMIT, UNDO_ADDED, UNDO_REPLACED };
 
 struct undo_item {
 	uint8_t kind;
-	struct node *node;        /* ADDED, REPLACED */
+	uint8_t *entry;           /* ADDED, REPLACED */
 	uint8_t commit[32];       /* COMMIT */
 };
 
@@ -463,7 +515,7 @@ void state_undo_reset(struct state_undo *u)
 {
 	for (size_t i = 0; i < u->n; i++)
 		if (u->items[i].kind == UNDO_REPLACED)
-			free(u->items[i].node);
+			free(u->items[i].entry);
 	u->n = 0;
 	/* A log that grew for a big block gives its memory back. */
 	if (u->cap > 64) {
@@ -484,12 +536,25 @@ void state_undo_destroy(struct state_undo *u)
 
 size_t state_undo_count(const struct state_undo *u) { return u->n; }
 
+/* The name of a packed entry, terminated, in out. */
+static void packed_name(const uint8_t *p, char out[static NAME_MAX_LEN + 1])
+{
+	size_t len;
+	const char *name = entry_packed_name(p, &len);
+	memcpy(out, name, len);
+	out[len] = '\0';
+}
+
 void state_undo_names(const struct state_undo *u, void (*fn)(void *ctx, const char *name),
 		      void *ctx)
 {
-	for (size_t i = 0; i < u->n; i++)
-		if (u->items[i].kind != UNDO_COMMIT)
-			fn(ctx, u->items[i].node->e.name);
+	char name[NAME_MAX_LEN + 1];
+	for (size_t i = 0; i < u->n; i++) {
+		if (u->items[i].kind != UNDO_COMMIT) {
+			packed_name(u->items[i].entry, name);
+			fn(ctx, name);
+		}
+	}
 }
 
 static lc_err undo_grow(struct state_undo *u)
@@ -519,24 +584,14 @@ static lc_err apply_commit(struct state *s, const struct record *r, uint32_t hei
 	return rc;
 }
 
-/* Swap the table's node old for nu (same name), in its bucket. */
-static void swap_node(struct state *s, struct node *old, struct node *nu)
-{
-	for (struct node **pp = &s->buckets[bucket_of(s, old->e.name)]; *pp; pp = &(*pp)->next) {
-		if (*pp == old) {
-			nu->next = old->next;
-			*pp = nu;
-			return;
-		}
-	}
-}
-
 lc_err state_apply(struct state *s, const struct record *r, const char *network,
 		   uint32_t height, uint64_t max_time, bool check_sigs,
 		   struct state_undo *u, char *why, size_t whylen)
 {
-	struct node *n = r->type == REC_COMMIT ? NULL : find(s, r->name);
-	const struct name_entry *cur = n ? &n->e : NULL;
+	/* The view the rules read, then the one the record changes. */
+	struct name_entry view;
+	bool known = r->type != REC_COMMIT && state_get(s, r->name, &view);
+	const struct name_entry *cur = known ? &view : NULL;
 	lc_err rc = check_rules(s, cur, r, network, height, max_time, check_sigs, why, whylen);
 	if (!rc && check_sigs)
 		rc = record_check_sigs(cur, r, why, whylen);
@@ -544,45 +599,35 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 		return apply_commit(s, r, height, u);
 	if (rc)
 		return rc;
-	struct name_entry next;
-	if (cur)
-		next = *cur;
-	entry_apply(&next, s, r, height);
-	if (!u)
-		return put(s, &next);
-	if ((rc = undo_grow(u)))
+	entry_apply(&view, s, r, height);
+	if ((u && (rc = undo_grow(u))) || (!known && (rc = room(s))))
 		return rc;
-	struct undo_item *it = &u->items[u->n];
-	if (n) {
-		struct node *nu = malloc(sizeof(*nu));
-		if (!nu)
-			return LC_ERR_NOMEM;
-		nu->e = next;
-		swap_node(s, n, nu);
-		it->kind = UNDO_REPLACED;
-		it->node = n;
-	} else {
-		if ((rc = put(s, &next)))
-			return rc;
-		it->kind = UNDO_ADDED;
-		it->node = find(s, next.name);
+	uint8_t *p = pack_new(&view);
+	if (!p)
+		return LC_ERR_NOMEM;
+	uint8_t *old = put(s, p);
+	if (!u) {
+		free(old);
+		return LC_OK;
 	}
-	u->n++;
+	struct undo_item *it = &u->items[u->n++];
+	it->kind = old ? UNDO_REPLACED : UNDO_ADDED;
+	it->entry = old ? old : p;
 	return LC_OK;
 }
 
 void state_rollback(struct state *s, struct state_undo *u)
 {
+	char name[NAME_MAX_LEN + 1];
 	while (u->n) {
 		struct undo_item *it = &u->items[--u->n];
 		if (it->kind == UNDO_COMMIT) {
 			cdel(s, it->commit);
 		} else if (it->kind == UNDO_ADDED) {
-			del(s, it->node->e.name);
+			packed_name(it->entry, name);
+			del(s, name);
 		} else {
-			struct node *now = find(s, it->node->e.name);
-			swap_node(s, now, it->node);
-			free(now);
+			free(put(s, it->entry));
 		}
 	}
 }

@@ -48,11 +48,15 @@
 
 enum name_status { NAME_ACTIVE = 0, NAME_REVOKED = 1 };
 
+/* The unpacked view of a name: what state_get() and state_foreach() hand
+ * out, and what entry_apply() changes.  The state keeps it packed
+ * (entry.h), in as many bytes as the name needs. */
 struct name_entry {
 	char name[NAME_MAX_LEN + 1];
 	uint8_t spki[SPKI_MAX];        /* current key */
 	size_t spki_len;
-	uint8_t fp[32];                /* SHA-256 of spki */
+	uint8_t fp[32];                /* SHA-256 of spki (packed: the last of
+					* key_fps) */
 	char addr[ADDR_MAX_LEN + 1];
 	uint32_t seq;                  /* of the last record applied */
 	uint8_t status;                /* enum name_status */
@@ -103,7 +107,9 @@ lc_err state_create(struct state **out);
 void state_destroy(struct state *s);         /* NULL ok */
 void state_clear(struct state *s);
 size_t state_count(const struct state *s);
-const struct name_entry *state_get(const struct state *s, const char *name);
+/* Is name registered?  Its entry unpacked into *out (may be NULL): a copy,
+ * the caller's, which the state does not see change. */
+bool state_get(const struct state *s, const char *name, struct name_entry *out /* OUT */);
 /* The height of the block holding this commitment; false when none has. */
 bool state_commit_height(const struct state *s, const uint8_t commit[static 32],
 			 uint32_t *height /* OUT */);
@@ -113,8 +119,8 @@ void state_set_height(struct state *s, uint32_t height);
 
 /* Undo log of one block's changes, so a failed block leaves no trace and
  * the ledger can take a block off the best chain without a replay.  It
- * costs a pointer per change: a replaced entry's old copy moves into the
- * log (and is freed by a reset).  A log may be rolled back only on the
+ * costs a pointer per change: a replaced entry's old packed copy
+ * (entry.h) moves into the log (and is freed by a reset).  A log may be rolled back only on the
  * state that made it, while every change logged after it is rolled back
  * first (newest first). */
 struct state_undo;
@@ -141,7 +147,8 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 /* Roll back every change logged in u (newest first) and reset u. */
 void state_rollback(struct state *s, struct state_undo *u);
 
-/* Visit entries in no particular order; stop early when fn returns false. */
+/* Visit entries in no particular order; stop early when fn returns false.
+ * e is a view unpacked for the call, valid until fn returns. */
 void state_foreach(const struct state *s,
 		   bool (*fn)(void *ctx, const struct name_entry *e), void *ctx);
 

@@ -154,9 +154,9 @@ bool sess_pinned_key(struct sessions *s, const struct name_entry *e, uint8_t fp[
 
 bool sess_is_held(struct sessions *s, const char *name)
 {
-	const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx, name);
+	struct name_entry e;
 	uint8_t fp[32];
-	return e && sess_pinned_key(s, e, fp);
+	return s->cfg.host.lookup(s->cfg.host.ctx, name, &e) && sess_pinned_key(s, &e, fp);
 }
 
 /* Why a held name gets no session and no message. */
@@ -180,18 +180,16 @@ static bool key_known(void *arg, const uint8_t *spki, size_t len)
 
 /* ---- the four steps ---- */
 
-static bool lookup_peer(struct sessions *s, struct conn *c, const struct name_entry **out)
+static bool lookup_peer(struct sessions *s, struct conn *c, struct name_entry *out)
 {
-	const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx, c->name);
-	if (!e) {
+	if (!s->cfg.host.lookup(s->cfg.host.ctx, c->name, out)) {
 		conn_fail(s, c, "'%s' is not on the ledger", c->name);
 		return false;
 	}
-	if (e->status != NAME_ACTIVE) {
+	if (out->status != NAME_ACTIVE) {
 		conn_fail(s, c, "'%s' is revoked on the ledger", c->name);
 		return false;
 	}
-	*out = e;
 	return true;
 }
 
@@ -223,8 +221,9 @@ static void send_hello(struct sessions *s, struct conn *c)
  * this node accepted for the name, finish the steps. */
 static bool authenticate(struct sessions *s, struct conn *c)
 {
-	const struct name_entry *e;
-	if (!lookup_peer(s, c, &e))
+	struct name_entry view;
+	const struct name_entry *e = &view;
+	if (!lookup_peer(s, c, &view))
 		return false;
 	if (!c->outbound)
 		keys_step(s, c, e);
@@ -457,9 +456,11 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
 	}
 	if (sess_find_conn(s, name))
 		return LC_OK;
-	const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx, name);
-	if (!e || e->status != NAME_ACTIVE) {
-		snprintf(why, whylen, e ? "'%s' is revoked" : "'%s' is not on the ledger", name);
+	struct name_entry view;
+	const struct name_entry *e = &view;
+	bool known = s->cfg.host.lookup(s->cfg.host.ctx, name, &view);
+	if (!known || e->status != NAME_ACTIVE) {
+		snprintf(why, whylen, known ? "'%s' is revoked" : "'%s' is not on the ledger", name);
 		return LC_ERR_NOTFOUND;
 	}
 	uint8_t pin[32];
@@ -501,7 +502,7 @@ lc_err sess_connect(struct sessions *s, const char *name, char *why, size_t whyl
 	c->outbound = true;
 	c->contact = sess_is_contact(s, name);
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	snprintf(c->addr, sizeof(c->addr), "%s", e->addr);
+	snprintf(c->addr, sizeof(c->addr), "%.*s", ADDR_MAX_LEN, e->addr);
 	c->deadline_ms = now_ms(s) + SESS_HANDSHAKE_TIMEOUT_MS;
 	if (numeric)
 		return dial(s, c, &to, why, whylen);
@@ -520,8 +521,9 @@ void conn_on_connected(struct sessions *s, struct conn *c)
 		return;
 	}
 	plain_step(s, c, SESS_STEP_CONNECT);
-	const struct name_entry *e;
-	if (!lookup_peer(s, c, &e))
+	struct name_entry view;
+	const struct name_entry *e = &view;
+	if (!lookup_peer(s, c, &view))
 		return;
 	keys_step(s, c, e);
 	if (start_tls(s, c) != LC_OK) {

@@ -270,7 +270,9 @@ void sess_recheck(struct sessions *s)
 		/* The sessions whose peer proved a key for its name. */
 		if (c->st != S_UP && !(c->st == S_HELLO && c->outbound))
 			continue;
-		const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx, c->name);
+		struct name_entry view;
+		const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx, c->name, &view)
+					     ? &view : NULL;
 		char why[300];
 		uint8_t pin[32], peer[32];
 		if (!e) {
@@ -393,9 +395,9 @@ void sess_peer_back_at(struct sessions *s, const char *hostport)
 	if (!hostport_parse(hostport, 0, host, sizeof(host), &port))
 		return;
 	for (size_t i = 0; i < s->n_dials; i++) {
-		const struct name_entry *e = s->cfg.host.lookup(s->cfg.host.ctx,
-								s->dials[i].name);
-		if (e && hostport_parse(e->addr, 0, their, sizeof(their), &port) &&
+		struct name_entry e;
+		if (s->cfg.host.lookup(s->cfg.host.ctx, s->dials[i].name, &e) &&
+		    hostport_parse(e.addr, 0, their, sizeof(their), &port) &&
 		    same_host(host, their))
 			sess_peer_back(s, s->dials[i].name);
 	}
@@ -477,8 +479,9 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 		snprintf(why, whylen, "a message is 1 to %d bytes of UTF-8 text", MSG_TEXT_MAX);
 		return LC_ERR_INVAL;
 	}
-	const struct name_entry *e = name_valid(name) ? s->cfg.host.lookup(s->cfg.host.ctx, name)
-						      : NULL;
+	struct name_entry view;
+	const struct name_entry *e = name_valid(name) &&
+		s->cfg.host.lookup(s->cfg.host.ctx, name, &view) ? &view : NULL;
 	if (!e) {
 		snprintf(why, whylen, "'%s' is not on the ledger", name);
 		return LC_ERR_NOTFOUND;
@@ -531,8 +534,9 @@ lc_err sess_send(struct sessions *s, const char *name, const char *text,
 
 lc_err sess_queue(struct sessions *s, struct msg *m, char *why, size_t whylen)
 {
-	const struct name_entry *e = name_valid(m->peer)
-					     ? s->cfg.host.lookup(s->cfg.host.ctx, m->peer) : NULL;
+	struct name_entry view;
+	const struct name_entry *e = name_valid(m->peer) &&
+		s->cfg.host.lookup(s->cfg.host.ctx, m->peer, &view) ? &view : NULL;
 	if (!e) {
 		snprintf(why, whylen, "'%s' is not on the ledger", m->peer);
 		return LC_ERR_NOTFOUND;

@@ -139,8 +139,8 @@ struct frame;
 
 struct sess_host {
 	void *ctx;
-	/* The ledger's current entry for name, or NULL. */
-	const struct name_entry *(*lookup)(void *ctx, const char *name);
+	/* Is name on the ledger?  Its current entry copied into *out. */
+	bool (*lookup)(void *ctx, const char *name, struct name_entry *out /* OUT */);
 	/* Our ledger tip, for hello and view. */
 	void (*tip)(void *ctx, uint32_t *height, uint8_t hash[32]);
 	/* Sync the ledger from the peer name: its view is ahead of ours (to

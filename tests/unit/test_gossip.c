@@ -658,7 +658,7 @@ TEST_T(line_of_five_block_and_record_reach_everyone, 60)
 	gn_mine(&n[2], 1, sample_record(), 1, true, last);
 	w.records = 0;
 	CHECK(gn_drive(v, 5, pred_tip_and_mempool, &w, 10000));
-	CHECK(state_get(ledger_state(n[0].l), "alice") != NULL);
+	CHECK(state_get(ledger_state(n[0].l), "alice", NULL));
 	for (int i = 0; i < 5; i++)
 		gn_close(&n[i]);
 }

@@ -1,0 +1,54 @@
+/*
+ * entry.h - a name entry packed: one self-contained run of bytes, exactly
+ * as long as the name needs.
+ *
+ * The state keeps each name as one allocation of this form; callers see
+ * struct name_entry (state.h), the unpacked view, which is 1.5 KB because
+ * it has room for the largest key, address and key history.  The packed
+ * form has no pointers and no padding, so it may be copied, compared,
+ * hashed or written out as it is.  Integers big-endian:
+ *
+ *    0 u32 seq             24 rhash[32]
+ *    4 u32 reg_height      56 u8  status
+ *    8 u32 bind_height     57 u8  name_len
+ *   12 u32 commit_height   58 u8  n_keys (1-NAME_MAX_KEYS)
+ *   16 u64 updated         59 u8  0 (reserved)
+ *                          60 u16 spki_len
+ *                          62 u16 addr_len
+ *   64 name[name_len] spki[spki_len] addr[addr_len] key_fps[n_keys][32]
+ *
+ * No terminators (the lengths say where a part ends).  The view's fp is
+ * not stored: the current key's fingerprint is the last of key_fps.
+ */
+#ifndef LC_LEDGER_ENTRY_H
+#define LC_LEDGER_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/state.h"
+#include "util/err.h"
+
+#define ENTRY_FIXED 64
+#define ENTRY_PACKED_MAX (ENTRY_FIXED + NAME_MAX_LEN + SPKI_MAX + ADDR_MAX_LEN + \
+			  NAME_MAX_KEYS * 32)
+
+/* Bytes e takes packed; e is a registered name's entry (one key or more). */
+size_t entry_packed_size(const struct name_entry *e);
+/* e packed into out[entry_packed_size(e)]. */
+void entry_pack(const struct name_entry *e, uint8_t *out /* OUT */);
+/* The size a packed entry says it has (p holds ENTRY_FIXED bytes at least). */
+size_t entry_packed_len(const uint8_t *p);
+/* Unpack p[n] into the view out: LC_ERR_CORRUPT when n is not the size its
+ * header says or a length is out of bounds (so bytes read back from a file
+ * may be handed in as they are). */
+lc_err entry_unpack(struct name_entry *out /* OUT */, const uint8_t *p, size_t n);
+
+/* The name of a packed entry, not terminated: *len bytes. */
+static inline const char *entry_packed_name(const uint8_t *p, size_t *len)
+{
+	*len = p[57];
+	return (const char *)p + ENTRY_FIXED;
+}
+
+#endif
