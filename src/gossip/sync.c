@@ -184,6 +184,17 @@ static void sync_done(struct gossip *g, struct peer *p)
 	sync_pick(g);
 }
 
+/* Is there room in p's window for another GETDATA?  A full batch's, or
+ * what is left of want: refilling the window one block at a time as each
+ * arrives would be a frame per block, and a peer serving thousands a
+ * second would count us as flooding it (FLOOD_RATE). */
+static bool window_room(const struct peer *p)
+{
+	size_t room = INFLIGHT_MAX - p->inflight.len;
+	return p->inflight.len < INFLIGHT_MAX &&
+	       (room >= WIRE_GETDATA_MAX || p->want.len <= room);
+}
+
 /* Move want -> GETDATA (up to a block another peer is fetching), ask for
  * the next INV, notice the end. */
 static void pump(struct gossip *g, struct peer *p)
@@ -191,7 +202,7 @@ static void pump(struct gossip *g, struct peer *p)
 	if (!p->syncing || p->st != PS_READY)
 		return;
 	bool waiting = false;
-	while (p->want.len && !waiting && p->inflight.len < INFLIGHT_MAX) {
+	while (p->want.len && !waiting && window_room(p)) {
 		uint8_t batch[WIRE_GETDATA_MAX][32];
 		size_t k = 0;
 		bool was_idle = p->inflight.len == 0;

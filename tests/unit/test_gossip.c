@@ -564,6 +564,28 @@ TEST_T(two_nodes_new_node_syncs_1000_blocks, 120)
 	gn_close(&b);
 }
 
+/* A sync of more blocks than the flood limit's burst of frames (2,000),
+ * on a clock that does not move, so the limit never refills: asked for one
+ * frame per block (the window refilled as each block arrived), the server
+ * banned the syncing node as a flooder, as it did at 3,840 blocks of a
+ * 100k-name chain; a full GETDATA batch per frame passes. */
+TEST_T(a_sync_longer_than_the_flood_burst_is_not_flooding, 60)
+{
+	struct gn a, b;
+	struct gn_opts o = { .fake_clock = true };
+	gn_open(&a, "127.0.76.1", &o);
+	gn_open(&b, "127.0.76.2", &o);
+	gn_mine(&a, 2500, NULL, 0, false, NULL);
+	CHECK_OK(gossip_join(b.g, a.addr));
+	struct sync_wait w = { &a, &b };
+	struct gn *v[2] = { &a, &b };
+	CHECK(gn_drive(v, 2, pred_synced, &w, 20000));
+	CHECK_INT(ledger_height(b.l), ==, 2500);
+	CHECK_INT(gossip_peer_count(a.g), ==, 1);   /* not banned */
+	gn_close(&a);
+	gn_close(&b);
+}
+
 TEST_T(ipv6_nodes_sync, 30)
 {
 	int s = socket(AF_INET6, SOCK_STREAM, 0);
