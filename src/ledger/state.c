@@ -52,13 +52,36 @@ static lc_err check_reveal(const struct state *s, const struct name_entry *cur,
 	return LC_OK;
 }
 
-/* The rules of record_check(); check_keys false skips parsing the keys
- * (the Ed25519 on-curve check is most of a replay's cost), for blocks
- * whose keys were checked when they entered the ledger. */
+/* How check_rules() checks the keys a record brings. */
+enum key_check {
+	KEYS_TRUSTED,   /* not at all: keys checked when they entered the ledger
+			 * (the Ed25519 on-curve check is most of a replay's cost) */
+	KEYS_FULL,      /* each parsed and its point checked */
+	KEYS_SIGNED,    /* as FULL, but an Ed25519 key that verifies this
+			 * record's own signature next (a REGISTER's key, a
+			 * RECOVER's recovery key) is only parsed: wolfSSL refuses
+			 * to verify with a point off the curve (its decompression
+			 * fails, BAD_FUNC_ARG, exactly where ed25519_on_curve()
+			 * says no), so a signature that verifies proves the point,
+			 * and a sync need not pay for the check twice */
+};
+
+/* Is the key at spki acceptable under how? */
+static bool key_ok(const uint8_t *spki, size_t len, enum key_check how, bool signs_this)
+{
+	enum key_type kt;
+	if (how == KEYS_SIGNED && signs_this && spki_algorithm(spki, len, &kt) == LC_OK &&
+	    kt == KEY_ED25519)
+		return true;
+	return spki_key_type(spki, len, &kt) == LC_OK;
+}
+
+/* The rules of record_check(), with keys checked as how says. */
 static lc_err check_rules(const struct state *s, const struct name_entry *cur,
 			  const struct record *r, const char *network, uint32_t height,
-			  uint64_t max_time, bool check_keys, char *why, size_t whylen)
+			  uint64_t max_time, enum key_check how, char *why, size_t whylen)
 {
+	bool check_keys = how != KEYS_TRUSTED;
 	if (strcmp(r->network, network) != 0)
 		REJECT("record for network '%s', not '%s'", r->network, network);
 	if (r->time > max_time)
@@ -88,8 +111,7 @@ static lc_err check_rules(const struct state *s, const struct name_entry *cur,
 	}
 	if (check_keys &&
 	    (r->type == REC_REGISTER || r->type == REC_ROTATE || r->type == REC_RECOVER)) {
-		enum key_type kt;
-		if (spki_key_type(r->spki, r->spki_len, &kt) != LC_OK)
+		if (!key_ok(r->spki, r->spki_len, how, r->type == REC_REGISTER))
 			REJECT("unsupported or malformed key");
 	}
 	if (r->type == REC_ROTATE || r->type == REC_RECOVER) {
@@ -106,9 +128,8 @@ static lc_err check_rules(const struct state *s, const struct name_entry *cur,
 			       "recovery key can)", r->name);
 	}
 	if (r->type == REC_RECOVER) {
-		enum key_type kt;
 		uint8_t h[32];
-		if (check_keys && spki_key_type(r->rspki, r->rspki_len, &kt) != LC_OK)
+		if (check_keys && !key_ok(r->rspki, r->rspki_len, how, true))
 			REJECT("unsupported or malformed recovery key");
 		recovery_hash(r->rspki, r->rspki_len, h);
 		if (memcmp(h, cur->rhash, 32) != 0)
@@ -127,7 +148,7 @@ lc_err record_check(const struct state *s, const struct name_entry *cur,
 		    const struct record *r, const char *network, uint32_t height,
 		    uint64_t max_time, char *why, size_t whylen)
 {
-	return check_rules(s, cur, r, network, height, max_time, true, why, whylen);
+	return check_rules(s, cur, r, network, height, max_time, KEYS_FULL, why, whylen);
 }
 
 lc_err record_check_sigs(const struct name_entry *cur, const struct record *r,
@@ -592,7 +613,8 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 	struct name_entry view;
 	bool known = r->type != REC_COMMIT && state_get(s, r->name, &view);
 	const struct name_entry *cur = known ? &view : NULL;
-	lc_err rc = check_rules(s, cur, r, network, height, max_time, check_sigs, why, whylen);
+	lc_err rc = check_rules(s, cur, r, network, height, max_time,
+				check_sigs ? KEYS_SIGNED : KEYS_TRUSTED, why, whylen);
 	if (!rc && check_sigs)
 		rc = record_check_sigs(cur, r, why, whylen);
 	if (!rc && r->type == REC_COMMIT)

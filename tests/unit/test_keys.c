@@ -21,6 +21,7 @@
 
 #include "identity/fingerprint.h"
 #include "identity/idkey.h"
+#include "identity/internal.h"
 #include "identity/recovery_text.h"
 #include "util/hex.h"
 
@@ -334,6 +335,43 @@ TEST(keys_ed25519_signature_with_s_plus_l_is_refused)
 	}
 	CHECK_INT(carry, ==, 0);
 	CHECK_ERR(spki_verify(spki, sl, msg, sizeof(msg), sig, len), LC_ERR_BADSIG);
+	idkey_free(k);
+}
+
+/* The ledger checks a REGISTER's Ed25519 key for the curve only through
+ * its signature (ledger/state.c, KEYS_SIGNED), because wolfCrypt refuses
+ * to verify with a point that does not decompress (BAD_FUNC_ARG) before
+ * any signature arithmetic.  That must stay exactly our on-curve check,
+ * whatever the signature: 4,000 keys near a real one, about half of them
+ * off the curve. */
+TEST(keys_wolfcrypt_refuses_to_verify_with_exactly_the_points_off_the_curve)
+{
+	struct idkey *k;
+	CHECK_OK(idkey_generate(&k, KEY_ED25519));
+	size_t dl;
+	const uint8_t *spki = idkey_spki(k, &dl);
+	CHECK_INT(dl, ==, 44);
+	uint8_t sig[64];
+	size_t sl = sizeof(sig);
+	CHECK_OK(idkey_sign(k, msg, sizeof(msg), sig, &sl));
+	int off = 0;
+	for (int i = 0; i < 4000; i++) {
+		uint8_t pub[32];
+		memcpy(pub, spki + 12, 32);
+		pub[i % 31] ^= (uint8_t)(i + 1);
+		pub[(i * 7 + 3) % 31] ^= (uint8_t)(i >> 3);
+		ed25519_key key;
+		int res = 0;
+		CHECK_OK(wc_ed25519_init(&key));
+		CHECK_OK(wc_ed25519_import_public(pub, 32, &key));
+		int rc = wc_ed25519_verify_msg(sig, 64, msg, sizeof(msg), &res, &key);
+		wc_ed25519_free(&key);
+		bool on = ed25519_on_curve(pub);
+		CHECK_INT(rc == BAD_FUNC_ARG, ==, !on);
+		CHECK_INT(res, ==, 0);
+		off += !on;
+	}
+	CHECK(off > 1000 && off < 3000);
 	idkey_free(k);
 }
 

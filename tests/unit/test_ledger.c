@@ -1612,6 +1612,44 @@ TEST(commit_reveal_an_earlier_commit_takes_a_name_only_within_the_grace)
 	}
 }
 
+/* A block's REGISTER is checked with its signature, and an Ed25519 key that
+ * verifies it is only parsed, not checked for the curve again (state.c,
+ * KEYS_SIGNED): wolfSSL's verification refuses a point off the curve.  So
+ * a REGISTER whose key is off the curve, signature and all, is refused by
+ * a block's rules as it is by record_check()'s, and one whose key is on it
+ * but whose signature was made by another key is refused too. */
+TEST(state_a_register_with_a_key_off_the_curve_is_refused_in_a_block)
+{
+	struct state *s;
+	CHECK_OK(state_create(&s));
+	struct record r, c;
+	fx_register(&r, K(0), "offcurve", "10.0.0.1:1", T0);
+	CHECK_INT(r.spki_len, ==, 44);
+	int off = 0, on = 0;
+	for (int flip = 1; flip < 256 && (off < 3 || on < 3); flip++) {
+		struct record x = r;
+		x.spki[12] ^= (uint8_t)flip;   /* the point's first byte */
+		enum key_type kt;
+		bool on_curve = spki_key_type(x.spki, x.spki_len, &kt) == LC_OK;
+		if (spki_algorithm(x.spki, x.spki_len, &kt) != LC_OK)
+			continue;   /* small order or not canonical: refused by its parse */
+		fx_commit(&c, &x);
+		uint32_t h = (uint32_t)(2 * flip + 1);
+		CHECK_OK(state_apply(s, &c, FX_NETWORK, h, T0, true, NULL, NULL, 0));
+		char why[160] = "";
+		CHECK_ERR(state_apply(s, &x, FX_NETWORK, h + 1, T0, true, NULL, why, sizeof(why)),
+			  LC_ERR_BADSIG);
+		CHECK(strstr(why, "offcurve") != NULL);
+		CHECK(!state_get(s, "offcurve", NULL));
+		CHECK_ERR(record_check(s, NULL, &x, FX_NETWORK, h + 1, T0, NULL, 0),
+			  on_curve ? LC_OK : LC_ERR_REJECTED);
+		off += !on_curve;
+		on += on_curve;
+	}
+	CHECK(off >= 3 && on >= 3);
+	state_destroy(s);
+}
+
 TEST(state_lookup_many_names)
 {
 	struct state *s;
