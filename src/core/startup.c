@@ -136,7 +136,47 @@ static bool derived_current(struct node *n)
 	size_t len = 0;
 	ledger_tip(n->ledger, tip);
 	return store_meta_get(n->store, "tip", stored, sizeof(stored), &len) == LC_OK &&
-	       len == 32 && memcmp(stored, tip, 32) == 0;
+	       len == 32 && memcmp(stored, tip, 32) == 0 && node_snap_current(n);
+}
+
+/* The ledger, empty, and since when this node held each binding. */
+static lc_err open_ledger(struct node *n, char *why, size_t whylen)
+{
+	struct ledger_cfg cfg = {
+		.network = n->opt.network, .pow_bits = (uint32_t)n->opt.pow_bits,
+		.load = node_load_block, .load_ctx = n,
+		.store = ledger_store_cb, .drop = ledger_drop_cb,
+		.final_depth = (uint32_t)n->opt.final_depth,
+		.final_secs = (int64_t)n->opt.final_minutes * 60,
+		.checkpoint = n->opt.checkpoint,
+		.checkpoint_height = n->opt.checkpoint_height,
+	};
+	memcpy(cfg.checkpoint_hash, n->opt.checkpoint_hash, 32);
+	lc_err rc = ledger_open(&n->ledger, &cfg);
+	if (rc == LC_ERR_INVAL && n->opt.checkpoint && n->opt.checkpoint_height == 0)
+		snprintf(why, whylen, "--checkpoint: the block at height 0 is the "
+			 "genesis of network '%s', and that is another", n->opt.network);
+	return rc ? rc : node_load_held(n);
+}
+
+/* The chain as it was stored: from the snapshot (snapshot.c) when it fits
+ * the stored blocks, else (and with --reverify) every block replayed. */
+static lc_err load_chain(struct node *n, struct replay *rp, bool *resumed,
+			 char *why, size_t whylen)
+{
+	*resumed = false;
+	if (!n->opt.reverify) {
+		lc_err rc = node_snap_resume(n);
+		if (!rc) {
+			*resumed = true;
+			return LC_OK;
+		}
+		ledger_close(n->ledger);   /* half loaded */
+		n->ledger = NULL;
+		if ((rc = open_ledger(n, why, whylen)))
+			return rc;
+	}
+	return store_foreach_block(n->store, replay_cb, rp);
 }
 
 /*
@@ -172,24 +212,8 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 		snprintf(why, whylen, "%s fails its integrity check", path);
 	if (!rc)
 		rc = node_choose_network(n, why, whylen);
-	if (!rc) {
-		struct ledger_cfg cfg = {
-			.network = n->opt.network, .pow_bits = (uint32_t)n->opt.pow_bits,
-			.load = node_load_block, .load_ctx = n,
-			.store = ledger_store_cb, .drop = ledger_drop_cb,
-			.final_depth = (uint32_t)n->opt.final_depth,
-			.final_secs = (int64_t)n->opt.final_minutes * 60,
-			.checkpoint = n->opt.checkpoint,
-			.checkpoint_height = n->opt.checkpoint_height,
-		};
-		memcpy(cfg.checkpoint_hash, n->opt.checkpoint_hash, 32);
-		rc = ledger_open(&n->ledger, &cfg);
-		if (rc == LC_ERR_INVAL && n->opt.checkpoint && n->opt.checkpoint_height == 0)
-			snprintf(why, whylen, "--checkpoint: the block at height 0 is the "
-				 "genesis of network '%s', and that is another", n->opt.network);
-	}
 	if (!rc)
-		rc = node_load_held(n);
+		rc = open_ledger(n, why, whylen);
 	if (!rc)
 		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS,
 				    (uint32_t)n->opt.pow_bits);
@@ -198,10 +222,11 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 	if (rc)
 		return rc;
 
-	/* Replay and re-check the stored chain, then refresh what derives from it. */
+	/* The stored chain, then what derives from it refreshed. */
 	struct replay rp = { n, 0, 0 };
 	uint64_t t0 = clock_mono_ms();
-	rc = store_foreach_block(n->store, replay_cb, &rp);
+	bool resumed;
+	rc = load_chain(n, &rp, &resumed, why, whylen);
 	if (!rc && !derived_current(n))
 		rc = node_store_derived(n);
 	if (rc)
@@ -209,10 +234,18 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 			      lc_strerror(rc));
 	/* Side branches stored by an earlier run that can no longer win. */
 	ledger_prune(n->ledger);
-	LOG_I("node", "ledger '%s' (%d bits): %zu stored block(s) checked in %llu ms, "
-	      "height %u, %zu name(s)%s", n->opt.network, n->opt.pow_bits, rp.blocks,
-	      (unsigned long long)(clock_mono_ms() - t0), ledger_height(n->ledger),
-	      state_count(ledger_state(n->ledger)), rp.refused ? "; some refused (see above)" : "");
+	if (resumed)
+		LOG_I("node", "ledger '%s' (%d bits): resumed from the snapshot in %llu ms "
+		      "(%zu stored block(s) indexed by header), height %u, %zu name(s)",
+		      n->opt.network, n->opt.pow_bits, (unsigned long long)(clock_mono_ms() - t0),
+		      ledger_block_count(n->ledger), ledger_height(n->ledger),
+		      state_count(ledger_state(n->ledger)));
+	else
+		LOG_I("node", "ledger '%s' (%d bits): %zu stored block(s) checked in %llu ms, "
+		      "height %u, %zu name(s)%s", n->opt.network, n->opt.pow_bits, rp.blocks,
+		      (unsigned long long)(clock_mono_ms() - t0), ledger_height(n->ledger),
+		      state_count(ledger_state(n->ledger)),
+		      rp.refused ? "; some refused (see above)" : "");
 	return LC_OK;
 }
 
