@@ -160,17 +160,19 @@ static lc_err open_ledger(struct node *n, char *why, size_t whylen)
 }
 
 /* The chain as it was stored: from the snapshot (snapshot.c) when it fits
- * the stored blocks, else (and with --reverify) every block replayed. */
-static lc_err load_chain(struct node *n, struct replay *rp, bool *resumed,
+ * the stored blocks, else (and with --reverify) every block replayed;
+ * *unfit: a snapshot was there and did not fit (it is to be rewritten). */
+static lc_err load_chain(struct node *n, struct replay *rp, bool *resumed, bool *unfit,
 			 char *why, size_t whylen)
 {
-	*resumed = false;
+	*resumed = *unfit = false;
 	if (!n->opt.reverify) {
 		lc_err rc = node_snap_resume(n);
 		if (!rc) {
 			*resumed = true;
 			return LC_OK;
 		}
+		*unfit = rc != LC_ERR_NOTFOUND;
 		ledger_close(n->ledger);   /* half loaded */
 		n->ledger = NULL;
 		if ((rc = open_ledger(n, why, whylen)))
@@ -225,9 +227,9 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 	/* The stored chain, then what derives from it refreshed. */
 	struct replay rp = { n, 0, 0 };
 	uint64_t t0 = clock_mono_ms();
-	bool resumed;
-	rc = load_chain(n, &rp, &resumed, why, whylen);
-	if (!rc && !derived_current(n))
+	bool resumed, unfit;
+	rc = load_chain(n, &rp, &resumed, &unfit, why, whylen);
+	if (!rc && (unfit || !derived_current(n)))
 		rc = node_store_derived(n);
 	if (rc)
 		return lc_why(why, whylen, rc, "cannot load the ledger from %s: %s", path,
@@ -236,9 +238,9 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 	ledger_prune(n->ledger);
 	if (resumed)
 		LOG_I("node", "ledger '%s' (%d bits): resumed from the snapshot in %llu ms "
-		      "(%zu stored block(s) indexed by header), height %u, %zu name(s)",
+		      "(%zu stored block(s) indexed by their headers), height %u, %zu name(s)",
 		      n->opt.network, n->opt.pow_bits, (unsigned long long)(clock_mono_ms() - t0),
-		      ledger_block_count(n->ledger), ledger_height(n->ledger),
+		      ledger_block_count(n->ledger) - 1, ledger_height(n->ledger),
 		      state_count(ledger_state(n->ledger)));
 	else
 		LOG_I("node", "ledger '%s' (%d bits): %zu stored block(s) checked in %llu ms, "
