@@ -2,10 +2,14 @@
  * startup.c - opening the node from its data directory.
  *
  * In order: the directory and its lock, the identity key (made on first
- * start), ledger.db (checked), the network it remembers, the ledger, the
- * mempool, the node's queue, and the stored chain replayed: hashes, work
- * and links checked again, signatures and keys only with --reverify (the
- * node checked them before it stored each block).  Last, once the services run
+ * start), ledger.db (checked whole after an unclean stop or with
+ * --reverify), the network it remembers, the ledger, the mempool, the
+ * node's queue, and the stored chain: resumed from the snapshot written
+ * with its tip (snapshot.c), the blocks indexed by their headers (hashes,
+ * work and links checked), or, when the snapshot does not fit, and with
+ * --reverify, replayed: hashes, work and links checked again, signatures
+ * and keys only with --reverify (the node checked them before it stored
+ * each block).  Last, once the services run
  * (services.c), the name to hold: registered already, or registered now.
  * node_open() (node.c) calls these in turn; node_close() undoes them.
  */
@@ -139,6 +143,38 @@ static bool derived_current(struct node *n)
 	       len == 32 && memcmp(stored, tip, 32) == 0 && node_snap_current(n);
 }
 
+/*
+ * SQLite's integrity_check reads the whole file: seconds at a million
+ * names, so not at every start.  It runs when there is a reason: the last
+ * run did not close the store (a crash, a kill or a power cut; WAL mode
+ * survives the first two whole, but an SD card that loses power may
+ * damage the pages it was writing), or --reverify.  Otherwise damage is
+ * met where it is read and reported there (LC_ERR_CORRUPT).  meta
+ * "running" is 1 from here to node_close().
+ */
+static lc_err check_store(struct node *n, const char *path, char *why, size_t whylen)
+{
+	char v[2];
+	size_t len = 0;
+	bool unclean = store_meta_get(n->store, "running", v, sizeof(v), &len) == LC_OK &&
+		       len == 1 && v[0] == '1';
+	if (unclean || n->opt.reverify) {
+		uint64_t t0 = clock_mono_ms();
+		lc_err rc = store_integrity_check(n->store);
+		if (rc == LC_ERR_CORRUPT && !why[0])
+			snprintf(why, whylen, "%s fails its integrity check", path);
+		if (rc)
+			return rc;
+		LOG_I("node", "%s%s passed its integrity check in %llu ms", path,
+		      unclean ? " was not closed cleanly; it" : "",
+		      (unsigned long long)(clock_mono_ms() - t0));
+	}
+	if (store_meta_set(n->store, "running", "1", 1) != LC_OK)
+		LOG_W("node", "cannot mark %s in use: a crash before the next clean stop "
+		      "goes without its integrity check", path);
+	return LC_OK;
+}
+
 /* The ledger, empty, and since when this node held each binding. */
 static lc_err open_ledger(struct node *n, char *why, size_t whylen)
 {
@@ -209,9 +245,7 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 	snprintf(path, sizeof(path), "%s/%s", dir, store_file);
 	if ((rc = store_open(&n->store, path, why, whylen)))
 		return rc;
-	rc = store_integrity_check(n->store);
-	if (rc == LC_ERR_CORRUPT && !why[0])
-		snprintf(why, whylen, "%s fails its integrity check", path);
+	rc = check_store(n, path, why, whylen);
 	if (!rc)
 		rc = node_choose_network(n, why, whylen);
 	if (!rc)
