@@ -41,6 +41,7 @@ _Static_assert(STORE_HEADER_SIZE == BLOCK_HEADER_SIZE, "a stored block starts wi
 _Static_assert(STORE_SNAP_ENTRY_MAX >= ENTRY_PACKED_MAX, "a packed entry fits its row");
 
 #define SNAP_META_LEN (32 + 4 + 8 + 8)
+#define SNAP_RESERVE_MAX (4u << 20)   /* names, commitments sized for at most */
 
 static uint64_t sum_of(const void *p, size_t n, uint64_t salt)
 {
@@ -274,21 +275,36 @@ lc_err node_snap_resume(struct node *n)
 	}
 	struct load ld = { .n = n, .height = rd32(m + 32) };
 	uint64_t want_names = rd64(m + 36), want_commits = rd64(m + 44);
+	uint64_t t[6];
+	t[0] = clock_mono_ms();
+	/* The counts size the tables (a damaged one costs time, or memory up
+	 * to SNAP_RESERVE_MAX's, and is caught below). */
+	ledger_load_height(n->ledger, ld.height,
+			   want_names < SNAP_RESERVE_MAX ? want_names : SNAP_RESERVE_MAX,
+			   want_commits < SNAP_RESERVE_MAX ? want_commits : SNAP_RESERVE_MAX);
 	rc = store_foreach_header(n->store, header_cb, &ld);
-	if (!rc) {
-		ledger_load_height(n->ledger, ld.height);
+	t[1] = clock_mono_ms();
+	if (!rc)
 		rc = store_foreach_snap(n->store, STORE_SNAP_NAMES, name_cb, &ld);
-	}
+	t[2] = clock_mono_ms();
 	if (!rc)
 		rc = store_foreach_snap(n->store, STORE_SNAP_COMMITS, commit_cb, &ld);
+	t[3] = clock_mono_ms();
 	if (!rc && (ld.names != want_names || ld.commits != want_commits)) {
 		ld.bad = "it holds another count of names or commitments than it says";
 		rc = LC_ERR_CORRUPT;
 	}
 	if (!rc)
 		rc = store_foreach_snap(n->store, STORE_SNAP_UNDO, undo_cb, &ld);
+	t[4] = clock_mono_ms();
 	if (!rc) {
 		rc = ledger_resume(n->ledger, m, clock_wall_s());
+		t[5] = clock_mono_ms();
+		LOG_D("node", "snapshot read: headers %llu ms, names %llu ms, commitments %llu ms, "
+		      "undo logs %llu ms, the rest %llu ms",
+		      (unsigned long long)(t[1]-t[0]), (unsigned long long)(t[2]-t[1]),
+		      (unsigned long long)(t[3]-t[2]), (unsigned long long)(t[4]-t[3]),
+		      (unsigned long long)(t[5]-t[4]));
 		if (rc == LC_ERR_CORRUPT)
 			ld.bad = "it was written at another tip than the stored chain's";
 	}

@@ -99,6 +99,7 @@ struct ledger {
 	uint32_t undo_lo;
 	size_t undo_total;        /* changes logged in the ring, all slots */
 	uint32_t ring_loaded;     /* logs read back so far (ledger_load_undo) */
+	struct bnode *last_indexed;  /* by ledger_index_stored() */
 	/* The names the last reorganisation changed (all: every name). */
 	char (*changed)[NAME_MAX_LEN + 1];
 	size_t n_changed, cap_changed;
@@ -1134,7 +1135,9 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t header[static BLOCK_H
 	if (h.version != BLOCK_VERSION || memcmp(h.network, l->tag, 8) != 0 ||
 	    h.target != l->pow_bits || !pow_ok(res->hash, h.target))
 		FAIL(res, "its header does not check");
-	struct bnode *parent = find(l, h.prev);
+	/* Stored blocks come by height: the parent is most often the last. */
+	struct bnode *parent = l->last_indexed && !memcmp(l->last_indexed->hash, h.prev, 32)
+			       ? l->last_indexed : find(l, h.prev);
 	if (!parent) {
 		res->result = LEDGER_ORPHAN;
 		return LC_OK;
@@ -1148,6 +1151,7 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t header[static BLOCK_H
 		return LC_ERR_NOMEM;
 	n->bytes = bytes;
 	n->flags = parent->flags & BN_REFUSED;
+	l->last_indexed = n;
 	if (l->checkpoint && n->height == l->cp_height && memcmp(n->hash, l->cp_hash, 32))
 		n->flags |= BN_REFUSED;
 	res->result = LEDGER_SIDE;
@@ -1155,10 +1159,18 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t header[static BLOCK_H
 	return LC_OK;
 }
 
-void ledger_load_height(struct ledger *l, uint32_t height)
+void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t commits)
 {
 	state_set_height(l->state, height);
+	state_reserve(l->state, names, commits);
 	l->undo_lo = height + 1;   /* no log yet */
+	/* The index's size, at once, for about as many blocks as heights (a
+	 * bound: the height may be damaged; ledger_resume() finds out). */
+	size_t want = height < (4u << 20) ? (size_t)height + 1 : (4u << 20);
+	for (size_t was = 0; was != l->n_buckets && l->n_buckets < want;) {
+		was = l->n_buckets;
+		index_grow(l);
+	}
 }
 
 lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n)

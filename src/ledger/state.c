@@ -672,6 +672,21 @@ void state_foreach_commit(const struct state *s,
 				return;
 }
 
+void state_reserve(struct state *s, size_t names, size_t commits)
+{
+	/* Doubling as the rows come would rehash every entry again and again:
+	 * the sizes the counts will reach, at once (the tables stay correct
+	 * if that fails). */
+	for (size_t was = 0; was != s->n_slots && (names + 2) * 4 > s->n_slots * 3;) {
+		was = s->n_slots;
+		grow(s);
+	}
+	for (size_t was = 0; was != s->n_cbuckets && commits > s->n_cbuckets;) {
+		was = s->n_cbuckets;
+		cgrow(s);
+	}
+}
+
 lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n)
 {
 	struct name_entry view;

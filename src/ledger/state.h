@@ -167,6 +167,8 @@ bool state_get_packed(const struct state *s, const char *name,
  * the state's height.  LC_ERR_CORRUPT for bytes that do not unpack, a
  * name or commitment given twice. */
 lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n);
+/* Room for this many names and commitments, before they are loaded. */
+void state_reserve(struct state *s, size_t names, size_t commits);
 lc_err state_load_commit(struct state *s, const uint8_t commit[static 32], uint32_t height);
 /* The commitments a log added. */
 void state_undo_commits(const struct state_undo *u,
