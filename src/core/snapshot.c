@@ -208,6 +208,12 @@ static lc_err header_cb(void *ctx, uint32_t height, const uint8_t header[STORE_H
 	lc_err rc = ledger_index_stored(ld->n->ledger, header, (uint32_t)len, &res);
 	if (rc)
 		return rc;
+	/* A block whose parent is not stored is passed by, as the replay
+	 * passes it by (it says so). */
+	if (res.result == LEDGER_ORPHAN) {
+		LOG_D("node", "stored block at height %u: its parent is not stored", height);
+		return LC_OK;
+	}
 	if (res.height != height || (res.result != LEDGER_SIDE &&
 				     !(res.result == LEDGER_DUPLICATE && height == 0))) {
 		ld->bad = "a stored block's header does not follow the chain";
