@@ -506,6 +506,9 @@ void node_close(struct node *n)
 	queue_destroy(n->q, free);
 	mempool_destroy(n->mempool);
 	ledger_close(n->ledger);
+	/* Closed cleanly: the next start need not check the whole file. */
+	if (n->store && store_meta_set(n->store, "running", "0", 1) != LC_OK)
+		LOG_W("node", "could not mark ledger.db closed: the next start checks it whole");
 	store_close(n->store);
 	owner_close(n);
 	idkey_free(n->key);

@@ -260,6 +260,21 @@ lc_err node_accept_block(struct node *n, const struct block *b,
  * current block job. */
 void node_on_found(struct node *n, const struct miner_found *f);
 
+/* ---- snapshot.c: what a start resumes from instead of a replay ---- */
+/* In the transaction that stores a tip (persist.c): name's row as the
+ * state has it now; the undo logs and commitments of the blocks above
+ * fork_height and the snapshot's record; or all of it rewritten. */
+lc_err node_snap_put_name(struct node *n, const char *name);
+lc_err node_snap_put_tip(struct node *n, uint32_t fork_height);
+lc_err node_snap_put_all(struct node *n);
+/* Was the snapshot written at the ledger's tip? */
+bool node_snap_current(struct node *n);
+/* On a ledger just opened: the stored blocks indexed by header and the
+ * state and undo logs loaded from the snapshot.  Anything but LC_OK (said
+ * in the log, except LC_ERR_NOTFOUND: no snapshot yet) leaves the ledger
+ * half loaded: the caller closes it and replays. */
+lc_err node_snap_resume(struct node *n);
+
 /* ---- startup.c and services.c: node_open's steps, in order ---- */
 /* The data directory, identity, store, ledger, mempool, queue and the
  * stored chain; why[] on failure (node_close undoes what was done). */

@@ -10,7 +10,8 @@
  * the block is not taken at all, so memory and disk stay alike and the
  * block simply comes again from a peer later.  Bodies the ledger prunes go
  * through node_store_forget().  What derives from the chain (the names table, key pins,
- * the tip) is written after the ledger took the block; if that fails it is
+ * the snapshot a start resumes from (snapshot.c), the tip) is written after
+ * the ledger took the block, in one transaction; if that fails it is
  * rewritten whole once writing works again.
  *
  * A failure is said once (log, "storage" event, status), stops mining
@@ -214,6 +215,8 @@ static lc_err put_derived(struct node *n)
 	struct pins_ctx pc = { n, LC_OK };
 	state_foreach(ledger_state(n->ledger), pin_cb, &pc);
 	lc_err rc = nc.rc ? nc.rc : pc.rc;
+	if (!rc)
+		rc = node_snap_put_all(n);
 	return rc ? rc : put_tip(n);
 }
 
@@ -289,6 +292,8 @@ static lc_err put_one(struct node *n, const char *name)
 		memset(&h, 0, sizeof(h));   /* since 0: nothing held */
 		snprintf(h.name, sizeof(h.name), "%s", name);
 		lc_err rc = store_name_delete(n->store, name);
+		if (!rc)
+			rc = node_snap_put_name(n, name);
 		return rc ? rc : store_held_put(n->store, &h);
 	}
 	struct store_name sn;
@@ -298,6 +303,8 @@ static lc_err put_one(struct node *n, const char *name)
 		rc = put_held(n, e);
 	if (!rc)
 		rc = check_pin(n, e);
+	if (!rc)
+		rc = node_snap_put_name(n, name);
 	return rc;
 }
 
@@ -312,11 +319,15 @@ void node_store_changes(struct node *n, const struct block *b, const struct ledg
 			if (b->records[i].type != REC_COMMIT)
 				rc = put_one(n, b->records[i].name);
 		if (!rc)
+			rc = node_snap_put_tip(n, res->height - 1);
+		if (!rc)
 			rc = put_tip(n);
 	} else if (!rc && n_changed != SIZE_MAX) {
 		/* A reorganisation: the names either branch changed, no more. */
 		for (size_t i = 0; i < n_changed && !rc; i++)
 			rc = put_one(n, changed[i]);
+		if (!rc)
+			rc = node_snap_put_tip(n, res->fork_height);
 		if (!rc)
 			rc = put_tip(n);
 	} else if (!rc) {

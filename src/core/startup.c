@@ -2,10 +2,14 @@
  * startup.c - opening the node from its data directory.
  *
  * In order: the directory and its lock, the identity key (made on first
- * start), ledger.db (checked), the network it remembers, the ledger, the
- * mempool, the node's queue, and the stored chain replayed: hashes, work
- * and links checked again, signatures and keys only with --reverify (the
- * node checked them before it stored each block).  Last, once the services run
+ * start), ledger.db (checked whole after an unclean stop or with
+ * --reverify), the network it remembers, the ledger, the mempool, the
+ * node's queue, and the stored chain: resumed from the snapshot written
+ * with its tip (snapshot.c), the blocks indexed by their headers (hashes,
+ * work and links checked), or, when the snapshot does not fit, and with
+ * --reverify, replayed: hashes, work and links checked again, signatures
+ * and keys only with --reverify (the node checked them before it stored
+ * each block).  Last, once the services run
  * (services.c), the name to hold: registered already, or registered now.
  * node_open() (node.c) calls these in turn; node_close() undoes them.
  */
@@ -136,7 +140,81 @@ static bool derived_current(struct node *n)
 	size_t len = 0;
 	ledger_tip(n->ledger, tip);
 	return store_meta_get(n->store, "tip", stored, sizeof(stored), &len) == LC_OK &&
-	       len == 32 && memcmp(stored, tip, 32) == 0;
+	       len == 32 && memcmp(stored, tip, 32) == 0 && node_snap_current(n);
+}
+
+/*
+ * SQLite's integrity_check reads the whole file: seconds at a million
+ * names, so not at every start.  It runs when there is a reason: the last
+ * run did not close the store (a crash, a kill or a power cut; WAL mode
+ * survives the first two whole, but an SD card that loses power may
+ * damage the pages it was writing), or --reverify.  Otherwise damage is
+ * met where it is read and reported there (LC_ERR_CORRUPT).  meta
+ * "running" is 1 from here to node_close().
+ */
+static lc_err check_store(struct node *n, const char *path, char *why, size_t whylen)
+{
+	char v[2];
+	size_t len = 0;
+	bool unclean = store_meta_get(n->store, "running", v, sizeof(v), &len) == LC_OK &&
+		       len == 1 && v[0] == '1';
+	if (unclean || n->opt.reverify) {
+		uint64_t t0 = clock_mono_ms();
+		lc_err rc = store_integrity_check(n->store);
+		if (rc == LC_ERR_CORRUPT && !why[0])
+			snprintf(why, whylen, "%s fails its integrity check", path);
+		if (rc)
+			return rc;
+		LOG_I("node", "%s%s passed its integrity check in %llu ms", path,
+		      unclean ? " was not closed cleanly; it" : "",
+		      (unsigned long long)(clock_mono_ms() - t0));
+	}
+	if (store_meta_set(n->store, "running", "1", 1) != LC_OK)
+		LOG_W("node", "cannot mark %s in use: a crash before the next clean stop "
+		      "goes without its integrity check", path);
+	return LC_OK;
+}
+
+/* The ledger, empty, and since when this node held each binding. */
+static lc_err open_ledger(struct node *n, char *why, size_t whylen)
+{
+	struct ledger_cfg cfg = {
+		.network = n->opt.network, .pow_bits = (uint32_t)n->opt.pow_bits,
+		.load = node_load_block, .load_ctx = n,
+		.store = ledger_store_cb, .drop = ledger_drop_cb,
+		.final_depth = (uint32_t)n->opt.final_depth,
+		.final_secs = (int64_t)n->opt.final_minutes * 60,
+		.checkpoint = n->opt.checkpoint,
+		.checkpoint_height = n->opt.checkpoint_height,
+	};
+	memcpy(cfg.checkpoint_hash, n->opt.checkpoint_hash, 32);
+	lc_err rc = ledger_open(&n->ledger, &cfg);
+	if (rc == LC_ERR_INVAL && n->opt.checkpoint && n->opt.checkpoint_height == 0)
+		snprintf(why, whylen, "--checkpoint: the block at height 0 is the "
+			 "genesis of network '%s', and that is another", n->opt.network);
+	return rc ? rc : node_load_held(n);
+}
+
+/* The chain as it was stored: from the snapshot (snapshot.c) when it fits
+ * the stored blocks, else (and with --reverify) every block replayed;
+ * *unfit: a snapshot was there and did not fit (it is to be rewritten). */
+static lc_err load_chain(struct node *n, struct replay *rp, bool *resumed, bool *unfit,
+			 char *why, size_t whylen)
+{
+	*resumed = *unfit = false;
+	if (!n->opt.reverify) {
+		lc_err rc = node_snap_resume(n);
+		if (!rc) {
+			*resumed = true;
+			return LC_OK;
+		}
+		*unfit = rc != LC_ERR_NOTFOUND;
+		ledger_close(n->ledger);   /* half loaded */
+		n->ledger = NULL;
+		if ((rc = open_ledger(n, why, whylen)))
+			return rc;
+	}
+	return store_foreach_block(n->store, replay_cb, rp);
 }
 
 /*
@@ -167,29 +245,11 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 	snprintf(path, sizeof(path), "%s/%s", dir, store_file);
 	if ((rc = store_open(&n->store, path, why, whylen)))
 		return rc;
-	rc = store_integrity_check(n->store);
-	if (rc == LC_ERR_CORRUPT && !why[0])
-		snprintf(why, whylen, "%s fails its integrity check", path);
+	rc = check_store(n, path, why, whylen);
 	if (!rc)
 		rc = node_choose_network(n, why, whylen);
-	if (!rc) {
-		struct ledger_cfg cfg = {
-			.network = n->opt.network, .pow_bits = (uint32_t)n->opt.pow_bits,
-			.load = node_load_block, .load_ctx = n,
-			.store = ledger_store_cb, .drop = ledger_drop_cb,
-			.final_depth = (uint32_t)n->opt.final_depth,
-			.final_secs = (int64_t)n->opt.final_minutes * 60,
-			.checkpoint = n->opt.checkpoint,
-			.checkpoint_height = n->opt.checkpoint_height,
-		};
-		memcpy(cfg.checkpoint_hash, n->opt.checkpoint_hash, 32);
-		rc = ledger_open(&n->ledger, &cfg);
-		if (rc == LC_ERR_INVAL && n->opt.checkpoint && n->opt.checkpoint_height == 0)
-			snprintf(why, whylen, "--checkpoint: the block at height 0 is the "
-				 "genesis of network '%s', and that is another", n->opt.network);
-	}
 	if (!rc)
-		rc = node_load_held(n);
+		rc = open_ledger(n, why, whylen);
 	if (!rc)
 		rc = mempool_create(&n->mempool, MEMPOOL_MAX_RECORDS,
 				    (uint32_t)n->opt.pow_bits);
@@ -198,21 +258,30 @@ lc_err node_open_store(struct node *n, char *why, size_t whylen)
 	if (rc)
 		return rc;
 
-	/* Replay and re-check the stored chain, then refresh what derives from it. */
+	/* The stored chain, then what derives from it refreshed. */
 	struct replay rp = { n, 0, 0 };
 	uint64_t t0 = clock_mono_ms();
-	rc = store_foreach_block(n->store, replay_cb, &rp);
-	if (!rc && !derived_current(n))
+	bool resumed, unfit;
+	rc = load_chain(n, &rp, &resumed, &unfit, why, whylen);
+	if (!rc && (unfit || !derived_current(n)))
 		rc = node_store_derived(n);
 	if (rc)
 		return lc_why(why, whylen, rc, "cannot load the ledger from %s: %s", path,
 			      lc_strerror(rc));
 	/* Side branches stored by an earlier run that can no longer win. */
 	ledger_prune(n->ledger);
-	LOG_I("node", "ledger '%s' (%d bits): %zu stored block(s) checked in %llu ms, "
-	      "height %u, %zu name(s)%s", n->opt.network, n->opt.pow_bits, rp.blocks,
-	      (unsigned long long)(clock_mono_ms() - t0), ledger_height(n->ledger),
-	      state_count(ledger_state(n->ledger)), rp.refused ? "; some refused (see above)" : "");
+	if (resumed)
+		LOG_I("node", "ledger '%s' (%d bits): resumed from the snapshot in %llu ms "
+		      "(%zu stored block(s) indexed by their headers), height %u, %zu name(s)",
+		      n->opt.network, n->opt.pow_bits, (unsigned long long)(clock_mono_ms() - t0),
+		      ledger_block_count(n->ledger) - 1, ledger_height(n->ledger),
+		      state_count(ledger_state(n->ledger)));
+	else
+		LOG_I("node", "ledger '%s' (%d bits): %zu stored block(s) checked in %llu ms, "
+		      "height %u, %zu name(s)%s", n->opt.network, n->opt.pow_bits, rp.blocks,
+		      (unsigned long long)(clock_mono_ms() - t0), ledger_height(n->ledger),
+		      state_count(ledger_state(n->ledger)),
+		      rp.refused ? "; some refused (see above)" : "");
 	return LC_OK;
 }
 

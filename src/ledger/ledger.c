@@ -98,6 +98,8 @@ struct ledger {
 	struct state_undo *ring[LEDGER_UNDO_KEEP];
 	uint32_t undo_lo;
 	size_t undo_total;        /* changes logged in the ring, all slots */
+	uint32_t ring_loaded;     /* logs read back so far (ledger_load_undo) */
+	struct bnode *last_indexed;  /* by ledger_index_stored() */
 	/* The names the last reorganisation changed (all: every name). */
 	char (*changed)[NAME_MAX_LEN + 1];
 	size_t n_changed, cap_changed;
@@ -1114,6 +1116,137 @@ void ledger_side_kept(const struct ledger *l, size_t *blocks, size_t *bytes)
 	}
 	*blocks = c->blocks;
 	*bytes = c->bytes;
+}
+
+/* ---- a start from the snapshot ---- */
+
+lc_err ledger_index_stored(struct ledger *l, const uint8_t header[static BLOCK_HEADER_SIZE],
+			   uint32_t bytes, struct ledger_add *res)
+{
+	struct block_header h;
+	memset(res, 0, sizeof(*res));
+	header_decode(&h, header);
+	header_hash(&h, res->hash);
+	res->height = h.height;
+	if (find(l, res->hash)) {
+		res->result = LEDGER_DUPLICATE;
+		return LC_OK;
+	}
+	if (h.version != BLOCK_VERSION || memcmp(h.network, l->tag, 8) != 0 ||
+	    h.target != l->pow_bits || !pow_ok(res->hash, h.target))
+		FAIL(res, "its header does not check");
+	/* Stored blocks come by height: the parent is most often the last. */
+	struct bnode *parent = l->last_indexed && !memcmp(l->last_indexed->hash, h.prev, 32)
+			       ? l->last_indexed : find(l, h.prev);
+	if (!parent) {
+		res->result = LEDGER_ORPHAN;
+		return LC_OK;
+	}
+	if (parent->flags & BN_INVALID)
+		FAIL(res, "builds on an invalid block");
+	if (h.height != parent->height + 1 || h.time < parent->time)
+		FAIL(res, "its height or date does not follow its parent's");
+	struct bnode *n = index_add(l, &h, res->hash, parent);
+	if (!n)
+		return LC_ERR_NOMEM;
+	n->bytes = bytes;
+	n->flags = parent->flags & BN_REFUSED;
+	l->last_indexed = n;
+	if (l->checkpoint && n->height == l->cp_height && memcmp(n->hash, l->cp_hash, 32))
+		n->flags |= BN_REFUSED;
+	res->result = LEDGER_SIDE;
+	res->body = true;
+	return LC_OK;
+}
+
+void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t commits)
+{
+	state_set_height(l->state, height);
+	state_reserve(l->state, names, commits);
+	l->undo_lo = height + 1;   /* no log yet */
+	/* The index's size, at once, for about as many blocks as heights (a
+	 * bound: the height may be damaged; ledger_resume() finds out). */
+	size_t want = height < (4u << 20) ? (size_t)height + 1 : (4u << 20);
+	for (size_t was = 0; was != l->n_buckets && l->n_buckets < want;) {
+		was = l->n_buckets;
+		index_grow(l);
+	}
+}
+
+lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n)
+{
+	return state_load_entry(l->state, p, n);
+}
+
+lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height)
+{
+	return state_load_commit(l->state, commit, height);
+}
+
+/* Logs come by height, up: a gap drops those before it (the ring holds a
+ * run that ends at the tip). */
+lc_err ledger_load_undo(struct ledger *l, uint32_t height, const uint8_t *p, size_t n)
+{
+	uint32_t top = state_height(l->state);
+	if (height == 0 || height > top || top - height >= LEDGER_UNDO_KEEP)
+		return LC_ERR_CORRUPT;
+	bool empty = l->undo_lo > top;
+	if (!empty && height != l->undo_lo + l->ring_loaded)
+		return LC_ERR_CORRUPT;   /* not by height, or twice */
+	if (empty)
+		l->undo_lo = height, l->ring_loaded = 0;
+	lc_err rc = state_undo_decode(slot(l, height), l->state, p, n);
+	if (rc)
+		return rc;
+	l->ring_loaded++;
+	l->undo_total += state_undo_count(slot(l, height));
+	return LC_OK;
+}
+
+lc_err ledger_resume(struct ledger *l, const uint8_t tip_hash[static 32], int64_t now)
+{
+	struct bnode *t = find(l, tip_hash);
+	if (!t || (t->flags & (BN_INVALID | BN_REFUSED)) || state_height(l->state) != t->height)
+		return LC_ERR_CORRUPT;
+	/* The tip the snapshot was written at must be the one fork choice
+	 * picks among the stored blocks. */
+	for (size_t i = 0; i < l->n_buckets; i++)
+		for (struct bnode *p = l->buckets[i]; p; p = p->chain)
+			if (!(p->flags & (BN_INVALID | BN_REFUSED)) && p != t &&
+			    (p->height > t->height ||
+			     (p->height == t->height && memcmp(p->hash, t->hash, 32) < 0)))
+				return LC_ERR_CORRUPT;
+	/* The logs, when any, must run to the tip. */
+	if (l->undo_lo <= t->height && l->undo_lo + l->ring_loaded != t->height + 1)
+		return LC_ERR_CORRUPT;
+	lc_err rc = best_set(l, t->height, t);
+	for (struct bnode *p = t; !rc && p; p = p->parent) {
+		l->best[p->height] = p;
+		p->flags |= BN_VALID;
+	}
+	while (!rc && l->undo_total > LEDGER_UNDO_MAX_CHANGES && l->undo_lo < t->height) {
+		l->undo_total -= state_undo_count(slot(l, l->undo_lo));
+		state_undo_reset(slot(l, l->undo_lo));
+		l->undo_lo++;
+	}
+	if (!rc)
+		rc = final_sync(l->final, l->state, now);
+	return rc;
+}
+
+uint32_t ledger_undo_low(const struct ledger *l) { return l->undo_lo; }
+
+lc_err ledger_undo_encode(const struct ledger *l, uint32_t height, struct buf *out)
+{
+	assert(height >= l->undo_lo && height <= state_height(l->state));
+	return state_undo_encode(slot(l, height), out);
+}
+
+void ledger_undo_commits(const struct ledger *l, uint32_t height,
+			 void (*fn)(void *ctx, const uint8_t commit[32]), void *ctx)
+{
+	assert(height >= l->undo_lo && height <= state_height(l->state));
+	state_undo_commits(slot(l, height), fn, ctx);
 }
 
 /* ---- queries ---- */

@@ -223,6 +223,37 @@ void ledger_work(const struct ledger *l, uint64_t *hi, uint64_t *lo);
 /* Number of blocks indexed (all branches). */
 size_t ledger_block_count(const struct ledger *l);
 
+/*
+ * A start from the node's snapshot instead of a replay (core/snapshot.c).
+ * On a ledger just opened (ledger_remember_held() done): the tip's height
+ * and the counts of names and commitments to come (ledger_load_height:
+ * the tables sized for them), every stored block's header by height
+ * (ledger_index_stored: the hash, the network's target and the proof of
+ * work, the link to its parent, its height and time checked; not the
+ * body, which this node checked before it stored it), then the state at
+ * the tip (ledger_load_entry, _commit),
+ * then the undo logs by height (ledger_load_undo), and last
+ * ledger_resume(), which makes tip the best chain's: LC_ERR_CORRUPT when
+ * the heaviest stored chain does not end there or what was loaded does
+ * not fit it.  After any error the ledger is half loaded: close it and
+ * replay.  bytes is the block's stored size (the side-branch caps).
+ */
+lc_err ledger_index_stored(struct ledger *l, const uint8_t header[static BLOCK_HEADER_SIZE],
+			   uint32_t bytes, struct ledger_add *res /* OUT */);
+void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t commits);
+lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n);
+lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height);
+lc_err ledger_load_undo(struct ledger *l, uint32_t height, const uint8_t *p, size_t n);
+lc_err ledger_resume(struct ledger *l, const uint8_t tip[static 32], int64_t now);
+
+/* For writing the snapshot: the lowest height whose undo log the ledger
+ * keeps (the logs run from there to the tip; above the tip: none), a log
+ * in bytes (state_undo_encode), and the commitments it added. */
+uint32_t ledger_undo_low(const struct ledger *l);
+lc_err ledger_undo_encode(const struct ledger *l, uint32_t height, struct buf *out);
+void ledger_undo_commits(const struct ledger *l, uint32_t height,
+			 void (*fn)(void *ctx, const uint8_t commit[32]), void *ctx);
+
 /* Fill the header template of the next block on the tip (no records). */
 void ledger_next_header(const struct ledger *l, int64_t now,
 			struct block_header *out);

@@ -17,6 +17,7 @@
 
 #include "ledger/entry.h"
 #include "ledger/siphash.h"
+#include "util/codec.h"
 #include "util/ct.h"
 #include "util/hex.h"
 #include "util/rng.h"
@@ -517,6 +518,8 @@ enum { UNDO_COMMIT, UNDO_ADDED, UNDO_REPLACED };
 
 struct undo_item {
 	uint8_t kind;
+	bool own;                 /* ADDED read back (state_undo_decode): entry
+				   * is a copy of its own, for its name */
 	uint8_t *entry;           /* ADDED, REPLACED */
 	uint8_t commit[32];       /* COMMIT */
 };
@@ -535,7 +538,7 @@ lc_err state_undo_create(struct state_undo **out)
 void state_undo_reset(struct state_undo *u)
 {
 	for (size_t i = 0; i < u->n; i++)
-		if (u->items[i].kind == UNDO_REPLACED)
+		if (u->items[i].kind == UNDO_REPLACED || u->items[i].own)
 			free(u->items[i].entry);
 	u->n = 0;
 	/* A log that grew for a big block gives its memory back. */
@@ -600,6 +603,7 @@ static lc_err apply_commit(struct state *s, const struct record *r, uint32_t hei
 	if (!rc && u) {
 		struct undo_item *it = &u->items[u->n++];
 		it->kind = UNDO_COMMIT;
+		it->own = false;
 		memcpy(it->commit, r->commit, 32);
 	}
 	return rc;
@@ -634,6 +638,7 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 	}
 	struct undo_item *it = &u->items[u->n++];
 	it->kind = old ? UNDO_REPLACED : UNDO_ADDED;
+	it->own = false;
 	it->entry = old ? old : p;
 	return LC_OK;
 }
@@ -648,8 +653,177 @@ void state_rollback(struct state *s, struct state_undo *u)
 		} else if (it->kind == UNDO_ADDED) {
 			packed_name(it->entry, name);
 			del(s, name);
+			if (it->own)
+				free(it->entry);
 		} else {
 			free(put(s, it->entry));
 		}
 	}
+}
+
+/* ---- the snapshot: the state and its undo logs written out and read
+ * back, so that a start need not replay the chain ---- */
+
+size_t state_commit_count(const struct state *s) { return s->ccount; }
+
+void state_foreach_packed(const struct state *s,
+			  bool (*fn)(void *ctx, const uint8_t *p, size_t n), void *ctx)
+{
+	for (size_t i = 0; i < s->n_slots; i++)
+		if (s->slots[i] && !fn(ctx, s->slots[i], entry_packed_len(s->slots[i])))
+			return;
+}
+
+bool state_get_packed(const struct state *s, const char *name, const uint8_t **p, size_t *n)
+{
+	const uint8_t *e = find(s, name);
+	if (e) {
+		*p = e;
+		*n = entry_packed_len(e);
+	}
+	return e != NULL;
+}
+
+void state_foreach_commit(const struct state *s,
+			  bool (*fn)(void *ctx, const uint8_t commit[32], uint32_t height),
+			  void *ctx)
+{
+	for (size_t i = 0; i < s->n_cbuckets; i++)
+		for (const struct cnode *c = s->cbuckets[i]; c; c = c->next)
+			if (!fn(ctx, c->commit, c->height))
+				return;
+}
+
+void state_reserve(struct state *s, size_t names, size_t commits)
+{
+	/* Doubling as the rows come would rehash every entry again and again:
+	 * the sizes the counts will reach, at once (the tables stay correct
+	 * if that fails). */
+	for (size_t was = 0; was != s->n_slots && (names + 2) * 4 > s->n_slots * 3;) {
+		was = s->n_slots;
+		grow(s);
+	}
+	for (size_t was = 0; was != s->n_cbuckets && commits > s->n_cbuckets;) {
+		was = s->n_cbuckets;
+		cgrow(s);
+	}
+}
+
+lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n)
+{
+	struct name_entry view;
+	if (n < ENTRY_FIXED || entry_unpack(&view, p, n) != LC_OK || !name_valid(view.name))
+		return LC_ERR_CORRUPT;
+	if (find(s, view.name))
+		return LC_ERR_CORRUPT;   /* twice */
+	lc_err rc = room(s);
+	uint8_t *copy = rc ? NULL : malloc(n);
+	if (!copy)
+		return rc ? rc : LC_ERR_NOMEM;
+	memcpy(copy, p, n);
+	put(s, copy);
+	return LC_OK;
+}
+
+lc_err state_load_commit(struct state *s, const uint8_t commit[static 32], uint32_t height)
+{
+	uint32_t h;
+	if (state_commit_height(s, commit, &h) || height > s->height)
+		return LC_ERR_CORRUPT;
+	return cput(s, commit, height);
+}
+
+void state_undo_commits(const struct state_undo *u,
+			void (*fn)(void *ctx, const uint8_t commit[32]), void *ctx)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (u->items[i].kind == UNDO_COMMIT)
+			fn(ctx, u->items[i].commit);
+}
+
+/* A log written out: u32 count, then per change, oldest first, u8 kind
+ * and COMMIT: the commitment; ADDED: the name (str8); REPLACED: the old
+ * packed entry (bytes16). */
+lc_err state_undo_encode(const struct state_undo *u, struct buf *out)
+{
+	struct writer w;
+	wr_init(&w, out);
+	wr_u32(&w, (uint32_t)u->n);
+	for (size_t i = 0; i < u->n && !wr_error(&w); i++) {
+		const struct undo_item *it = &u->items[i];
+		size_t len;
+		const char *name;
+		wr_u8(&w, it->kind);
+		if (it->kind == UNDO_COMMIT) {
+			wr_raw(&w, it->commit, 32);
+		} else if (it->kind == UNDO_ADDED) {
+			name = entry_packed_name(it->entry, &len);
+			wr_bytes8(&w, name, len);
+		} else {
+			wr_bytes16(&w, it->entry, entry_packed_len(it->entry));
+		}
+	}
+	return wr_error(&w);
+}
+
+/* One change read back into it (u has room). */
+static lc_err undo_item_decode(struct reader *r, const struct state *s,
+			       struct undo_item *it)
+{
+	uint8_t kind = 0;
+	const uint8_t *p;
+	size_t n;
+	struct name_entry view;
+	char name[NAME_MAX_LEN + 1];
+	memset(it, 0, sizeof(*it));
+	if (rd_u8(r, &kind))
+		return LC_ERR_CORRUPT;
+	it->kind = kind;
+	switch (kind) {
+	case UNDO_COMMIT:
+		return rd_copy(r, it->commit, 32) ? LC_ERR_CORRUPT : LC_OK;
+	case UNDO_ADDED:
+		/* The name is in the state (only a rollback takes a name out):
+		 * the item keeps a copy of its entry, for the name. */
+		if (rd_str8(r, NAME_MAX_LEN, name, sizeof(name)) ||
+		    !state_get_packed(s, name, &p, &n))
+			return LC_ERR_CORRUPT;
+		break;
+	case UNDO_REPLACED:
+		if (rd_bytes16(r, ENTRY_PACKED_MAX, &p, &n) || n < ENTRY_FIXED ||
+		    entry_unpack(&view, p, n) != LC_OK)
+			return LC_ERR_CORRUPT;
+		break;
+	default:
+		return LC_ERR_CORRUPT;
+	}
+	if (!(it->entry = malloc(n)))
+		return LC_ERR_NOMEM;
+	memcpy(it->entry, p, n);
+	it->own = kind == UNDO_ADDED;
+	return LC_OK;
+}
+
+lc_err state_undo_decode(struct state_undo *u, const struct state *s, const uint8_t *p,
+			 size_t n)
+{
+	struct reader r;
+	uint32_t count = 0;
+	rd_init(&r, p, n);
+	state_undo_reset(u);
+	lc_err rc = rd_u32(&r, &count) ? LC_ERR_CORRUPT : LC_OK;
+	/* A change takes 2 bytes at least: a bound on count before any memory. */
+	if (!rc && count > rd_remaining(&r) / 2)
+		rc = LC_ERR_CORRUPT;
+	for (uint32_t i = 0; !rc && i < count; i++) {
+		if ((rc = undo_grow(u)))
+			break;
+		if (!(rc = undo_item_decode(&r, s, &u->items[u->n])))
+			u->n++;
+	}
+	if (!rc && rd_finish(&r))
+		rc = LC_ERR_CORRUPT;
+	if (rc)
+		state_undo_reset(u);
+	return rc;
 }

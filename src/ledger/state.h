@@ -147,6 +147,40 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 /* Roll back every change logged in u (newest first) and reset u. */
 void state_rollback(struct state *s, struct state_undo *u);
 
+/* ---- the snapshot (a start that does not replay the chain) ---- */
+
+struct buf;
+/* Commitments on the state's chain. */
+size_t state_commit_count(const struct state *s);
+/* Every entry packed (entry.h), p[n] valid during the call; every
+ * commitment with its block's height.  No order; fn false stops. */
+void state_foreach_packed(const struct state *s,
+			  bool (*fn)(void *ctx, const uint8_t *p, size_t n), void *ctx);
+void state_foreach_commit(const struct state *s,
+			  bool (*fn)(void *ctx, const uint8_t commit[32], uint32_t height),
+			  void *ctx);
+/* name's packed entry, p[n] inside the state (valid until it changes). */
+bool state_get_packed(const struct state *s, const char *name,
+		      const uint8_t **p /* OUT */, size_t *n /* OUT */);
+/* Into a state being loaded (state_set_height() first): an entry packed
+ * as state_foreach_packed() gave it (copied), a commitment at or below
+ * the state's height.  LC_ERR_CORRUPT for bytes that do not unpack, a
+ * name or commitment given twice. */
+lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n);
+/* Room for this many names and commitments, before they are loaded. */
+void state_reserve(struct state *s, size_t names, size_t commits);
+lc_err state_load_commit(struct state *s, const uint8_t commit[static 32], uint32_t height);
+/* The commitments a log added. */
+void state_undo_commits(const struct state_undo *u,
+			void (*fn)(void *ctx, const uint8_t commit[32]), void *ctx);
+/* A log in bytes, appended to out, and back: decode replaces u's changes
+ * with those of p[n], read against the state at the tip the log was
+ * written at (every name it added is there); LC_ERR_CORRUPT, u empty, when
+ * p[n] is not such a log. */
+lc_err state_undo_encode(const struct state_undo *u, struct buf *out);
+lc_err state_undo_decode(struct state_undo *u, const struct state *s, const uint8_t *p,
+			 size_t n);
+
 /* Visit entries in no particular order; stop early when fn returns false.
  * e is a view unpacked for the call, valid until fn returns. */
 void state_foreach(const struct state *s,

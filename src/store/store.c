@@ -29,7 +29,7 @@
 #include "util/log.h"
 
 #define MOD "store"
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define APPLICATION_ID 0x4c434854   /* "LCHT" in the file header: ours */
 #define BUSY_TIMEOUT_MS 5000
 #define INTEGRITY_LOG_MAX 10        /* findings of integrity_check logged */
@@ -79,6 +79,20 @@ static const char *const migrations[SCHEMA_VERSION + 1] = {
 	      " fp BLOB NOT NULL CHECK (length(fp) = 32),"
 	      " revoked INTEGER NOT NULL CHECK (revoked IN (0, 1)),"
 	      " since INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 2 -> 3: the snapshot (store.h), empty until the node writes it. */
+	[3] = "CREATE TABLE snap_names ("
+	      " name TEXT PRIMARY KEY NOT NULL CHECK (length(CAST(name AS BLOB)) <= 32),"
+	      " entry BLOB NOT NULL CHECK (length(entry) <= 4096),"
+	      " sum INTEGER NOT NULL) WITHOUT ROWID;"
+	      "CREATE TABLE snap_commits ("
+	      " commitment BLOB PRIMARY KEY NOT NULL CHECK (length(commitment) = 32),"
+	      " height INTEGER NOT NULL CHECK (height BETWEEN 0 AND 4294967295),"
+	      " sum INTEGER NOT NULL) WITHOUT ROWID;"
+	      "CREATE INDEX snap_commits_by_height ON snap_commits (height);"
+	      "CREATE TABLE snap_undo ("
+	      " height INTEGER PRIMARY KEY CHECK (height BETWEEN 1 AND 4294967295),"
+	      " log BLOB NOT NULL CHECK (length(log) <= 16777216),"
+	      " sum INTEGER NOT NULL);",
 };
 
 _Static_assert(STORE_BLOCK_MAX == 524288 && STORE_META_MAX == 4096 &&
@@ -94,6 +108,10 @@ enum stmt {
 	ST_PIN_GET, ST_PIN_PUT, ST_PIN_ALL,
 	ST_NAME_PUT, ST_NAME_DELETE, ST_NAME_CLEAR, ST_NAME_GET, ST_NAME_ALL, ST_NAME_PAGE,
 	ST_PEER_PUT, ST_PEER_PRUNE, ST_PEER_ALL,
+	ST_HEADER_ALL, ST_SNAP_NAME_PUT, ST_SNAP_NAME_DELETE, ST_SNAP_COMMIT_PUT,
+	ST_SNAP_COMMIT_ABOVE, ST_SNAP_UNDO_PUT, ST_SNAP_UNDO_KEEP,
+	ST_SNAP_NAME_ALL, ST_SNAP_COMMIT_ALL, ST_SNAP_UNDO_ALL,
+	ST_SNAP_CLEAR_NAMES, ST_SNAP_CLEAR_COMMITS, ST_SNAP_CLEAR_UNDO,
 	ST__COUNT
 };
 
@@ -139,6 +157,24 @@ static const char *const sql[ST__COUNT] = {
 	[ST_PEER_PRUNE] = "DELETE FROM peers WHERE addr IN (SELECT addr FROM peers"
 			  " ORDER BY last_seen DESC, addr DESC LIMIT -1 OFFSET ?1)",
 	[ST_PEER_ALL] = "SELECT addr, last_seen FROM peers ORDER BY last_seen DESC, addr DESC",
+	/* A header is the wire form's first BLOCK_HEADER_SIZE bytes. */
+	[ST_HEADER_ALL] = "SELECT height, substr(raw, 1, 100), length(raw) FROM blocks"
+			  " WHERE invalid = 0 ORDER BY height, seq",
+	[ST_SNAP_NAME_PUT] = "INSERT OR REPLACE INTO snap_names (name, entry, sum)"
+			     " VALUES (?1, ?2, ?3)",
+	[ST_SNAP_NAME_DELETE] = "DELETE FROM snap_names WHERE name = ?1",
+	[ST_SNAP_COMMIT_PUT] = "INSERT OR REPLACE INTO snap_commits (commitment, height, sum)"
+			       " VALUES (?1, ?2, ?3)",
+	[ST_SNAP_COMMIT_ABOVE] = "DELETE FROM snap_commits WHERE height > ?1",
+	[ST_SNAP_UNDO_PUT] = "INSERT OR REPLACE INTO snap_undo (height, log, sum)"
+			     " VALUES (?1, ?2, ?3)",
+	[ST_SNAP_UNDO_KEEP] = "DELETE FROM snap_undo WHERE height < ?1 OR height > ?2",
+	[ST_SNAP_NAME_ALL] = "SELECT CAST(name AS BLOB), 0, entry, sum FROM snap_names",
+	[ST_SNAP_COMMIT_ALL] = "SELECT commitment, height, x'', sum FROM snap_commits",
+	[ST_SNAP_UNDO_ALL] = "SELECT x'', height, log, sum FROM snap_undo ORDER BY height",
+	[ST_SNAP_CLEAR_NAMES] = "DELETE FROM snap_names",
+	[ST_SNAP_CLEAR_COMMITS] = "DELETE FROM snap_commits",
+	[ST_SNAP_CLEAR_UNDO] = "DELETE FROM snap_undo",
 };
 
 struct store {
@@ -1020,6 +1056,128 @@ lc_err store_foreach_peer(struct store *s, store_peer_fn fn, void *ctx)
 	}
 	if (!e && rc != SQLITE_DONE)
 		e = fail(s, rc, "walk peers");
+	done(st);
+	return e;
+}
+
+/* ---- the snapshot ---- */
+
+lc_err store_foreach_header(struct store *s, store_header_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_HEADER_ALL);
+	lc_err e = LC_OK;
+	int rc = SQLITE_DONE;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *h;
+		size_t hlen;
+		int64_t height, len;
+		if (!col_int(st, 0, 0, UINT32_MAX, &height) ||
+		    !col_blob(st, 1, STORE_HEADER_SIZE, &h, &hlen) || hlen != STORE_HEADER_SIZE ||
+		    !col_int(st, 2, STORE_HEADER_SIZE, STORE_BLOCK_MAX, &len))
+			e = malformed("walk headers");
+		else
+			e = fn(ctx, (uint32_t)height, h, (size_t)len);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = fail(s, rc, "walk headers");
+	done(st);
+	return e;
+}
+
+lc_err store_snap_name_put(struct store *s, const char *name, const uint8_t *entry,
+			   size_t len, uint64_t sum)
+{
+	assert(strlen(name) <= STORE_NAME_MAX && len <= STORE_SNAP_ENTRY_MAX);
+	sqlite3_stmt *st = stmt(s, ST_SNAP_NAME_PUT);
+	int rc = bind_text(st, 1, name);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 2, entry, len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)sum);
+	return finish(s, st, rc, "put snapshot name");
+}
+
+lc_err store_snap_name_delete(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = stmt(s, ST_SNAP_NAME_DELETE);
+	return finish(s, st, bind_text(st, 1, name), "delete snapshot name");
+}
+
+lc_err store_snap_commit_put(struct store *s, const uint8_t commit[static 32], uint32_t height,
+			     uint64_t sum)
+{
+	sqlite3_stmt *st = stmt(s, ST_SNAP_COMMIT_PUT);
+	int rc = bind_blob(st, 1, commit, 32);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, height);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)sum);
+	return finish(s, st, rc, "put snapshot commitment");
+}
+
+lc_err store_snap_commits_above(struct store *s, uint32_t height)
+{
+	sqlite3_stmt *st = stmt(s, ST_SNAP_COMMIT_ABOVE);
+	return finish(s, st, sqlite3_bind_int64(st, 1, height), "trim snapshot commitments");
+}
+
+lc_err store_snap_undo_put(struct store *s, uint32_t height, const uint8_t *log, size_t len,
+			   uint64_t sum)
+{
+	if (len > STORE_SNAP_LOG_MAX)
+		return LC_ERR_TOOBIG;
+	sqlite3_stmt *st = stmt(s, ST_SNAP_UNDO_PUT);
+	int rc = sqlite3_bind_int64(st, 1, height);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 2, log, len);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)sum);
+	return finish(s, st, rc, "put snapshot undo log");
+}
+
+lc_err store_snap_undo_keep(struct store *s, uint32_t lo, uint32_t hi)
+{
+	sqlite3_stmt *st = stmt(s, ST_SNAP_UNDO_KEEP);
+	int rc = sqlite3_bind_int64(st, 1, lo);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, hi);
+	return finish(s, st, rc, "trim snapshot undo logs");
+}
+
+lc_err store_snap_clear(struct store *s)
+{
+	lc_err e = finish(s, stmt(s, ST_SNAP_CLEAR_NAMES), SQLITE_OK, "clear snapshot");
+	if (!e)
+		e = finish(s, stmt(s, ST_SNAP_CLEAR_COMMITS), SQLITE_OK, "clear snapshot");
+	if (!e)
+		e = finish(s, stmt(s, ST_SNAP_CLEAR_UNDO), SQLITE_OK, "clear snapshot");
+	return e;
+}
+
+lc_err store_foreach_snap(struct store *s, enum store_snap_table t, store_snap_fn fn,
+			  void *ctx)
+{
+	static const enum stmt which[] = { [STORE_SNAP_NAMES] = ST_SNAP_NAME_ALL,
+					   [STORE_SNAP_COMMITS] = ST_SNAP_COMMIT_ALL,
+					   [STORE_SNAP_UNDO] = ST_SNAP_UNDO_ALL };
+	sqlite3_stmt *st = stmt(s, which[t]);
+	lc_err e = LC_OK;
+	int rc = SQLITE_DONE;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_snap_row r;
+		int64_t sum;
+		if (!col_blob(st, 0, 32, &r.key, &r.key_len) ||
+		    !col_int(st, 1, 0, UINT32_MAX, &r.num) ||
+		    !col_blob(st, 2, STORE_SNAP_LOG_MAX, &r.val, &r.len) ||
+		    !col_int(st, 3, INT64_MIN, INT64_MAX, &sum)) {
+			e = malformed("walk the snapshot");
+		} else {
+			r.sum = (uint64_t)sum;
+			e = fn(ctx, &r);
+		}
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = fail(s, rc, "walk the snapshot");
 	done(st);
 	return e;
 }

@@ -15,6 +15,11 @@
  *   held    when this node first saw each name's binding on its best chain
  *           (the finality rule's clock, ledger/final.h)
  *   peers   gossip addresses that answered, most recent first (bounded)
+ *   snap_names, snap_commits, snap_undo
+ *           the snapshot: the name state at the tip, its commitments and
+ *           the undo logs of the last heights, written with each tip so
+ *           that a start resumes from them instead of replaying the blocks
+ *           (core/snapshot.c says what the bytes are; here they are bytes)
  *
  * Calls outside store_begin()..store_commit() are each a transaction of
  * their own.  Errors: LC_ERR_DB for what SQLite reports, except LC_ERR_IO
@@ -201,5 +206,54 @@ lc_err store_peer_put(struct store *s, const char *addr, int64_t last_seen);
 /* Every peer, most recently seen first; addr is valid during the call. */
 typedef lc_err (*store_peer_fn)(void *ctx, const char *addr, int64_t last_seen);
 lc_err store_foreach_peer(struct store *s, store_peer_fn fn, void *ctx);
+
+/* ---- the snapshot (the node writes it in the transaction of each tip;
+ * the bytes are its, with a checksum per row that it chose) ---- */
+
+#define STORE_HEADER_SIZE 100              /* a block's wire form begins with its header */
+#define STORE_SNAP_ENTRY_MAX 4096          /* bytes of one packed name entry */
+#define STORE_SNAP_LOG_MAX (16u << 20)     /* bytes of one undo log */
+
+/* Every block's height, header (the first STORE_HEADER_SIZE bytes of its
+ * wire form) and size, in store_foreach_block()'s order, without reading
+ * the bodies' records.  Stops as store_foreach_block() does. */
+typedef lc_err (*store_header_fn)(void *ctx, uint32_t height,
+				  const uint8_t header[STORE_HEADER_SIZE], size_t len);
+lc_err store_foreach_header(struct store *s, store_header_fn fn, void *ctx);
+
+/* Insert or replace name -> entry[len]; delete (absent is LC_OK). */
+lc_err store_snap_name_put(struct store *s, const char *name, const uint8_t *entry,
+			   size_t len, uint64_t sum);
+lc_err store_snap_name_delete(struct store *s, const char *name);
+/* Insert or replace a commitment and its block's height; delete those of
+ * blocks above height. */
+lc_err store_snap_commit_put(struct store *s, const uint8_t commit[static 32], uint32_t height,
+			     uint64_t sum);
+lc_err store_snap_commits_above(struct store *s, uint32_t height);
+/* Insert or replace the undo log of height; keep only those of lo..hi.
+ * LC_ERR_TOOBIG past STORE_SNAP_LOG_MAX. */
+lc_err store_snap_undo_put(struct store *s, uint32_t height, const uint8_t *log, size_t len,
+			   uint64_t sum);
+lc_err store_snap_undo_keep(struct store *s, uint32_t lo, uint32_t hi);
+/* Empty all three. */
+lc_err store_snap_clear(struct store *s);
+
+enum store_snap_table { STORE_SNAP_NAMES, STORE_SNAP_COMMITS, STORE_SNAP_UNDO };
+/* A row: names: key = the name (not terminated), val = the entry;
+ * commits: key = the commitment, num = the height; undo: num = the height,
+ * val = the log.  Valid during the call. */
+struct store_snap_row {
+	const uint8_t *key;
+	size_t key_len;
+	int64_t num;
+	const uint8_t *val;
+	size_t len;
+	uint64_t sum;
+};
+typedef lc_err (*store_snap_fn)(void *ctx, const struct store_snap_row *r);
+/* Every row of t; undo logs by height, the others in no order.  Stops as
+ * store_foreach_block() does. */
+lc_err store_foreach_snap(struct store *s, enum store_snap_table t, store_snap_fn fn,
+			  void *ctx);
 
 #endif

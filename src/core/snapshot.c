@@ -1,0 +1,321 @@
+/*
+ * snapshot.c - what a start needs to resume without replaying the chain,
+ * written with each tip and read back at the next start.
+ *
+ * The one idea: the name state, its commitments and the undo logs of the
+ * last heights are a function of the best chain, so they can be stored
+ * next to it, in the transaction that stores the tip (persist.c), and a
+ * start that finds them written at the tip the stored blocks lead to
+ * takes them instead of replaying every block.  The blocks stay the
+ * truth: the block index is rebuilt from their headers (hash, work and
+ * links checked; this node checked each body before it stored it), and
+ * anything that does not fit (a row whose checksum fails, a count or a
+ * height that differs, a heavier stored branch) sends the start back to
+ * the replay, which then writes the snapshot again.  --reverify always
+ * replays.
+ *
+ * Rows: snap_names name -> packed entry (ledger/entry.h); snap_commits
+ * commitment -> height; snap_undo height -> the block's undo log
+ * (state_undo_encode), for the heights the ledger keeps logs of.  Each row
+ * carries a checksum (SipHash under a fixed key: against damage, not
+ * against an attacker, who could rewrite the blocks as well), and meta
+ * "snap" says at which tip they were written and how many there are.
+ *
+ * Owner thread only, like the rest of the node (node_int.h).
+ */
+#include "core/node_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/entry.h"
+#include "ledger/siphash.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static const uint8_t sum_key[16] = "ledgerchat-snap1";
+
+_Static_assert(STORE_HEADER_SIZE == BLOCK_HEADER_SIZE, "a stored block starts with its header");
+_Static_assert(STORE_SNAP_ENTRY_MAX >= ENTRY_PACKED_MAX, "a packed entry fits its row");
+
+#define SNAP_META_LEN (32 + 4 + 8 + 8)
+#define SNAP_RESERVE_MAX (4u << 20)   /* names, commitments sized for at most */
+
+static uint64_t sum_of(const void *p, size_t n, uint64_t salt)
+{
+	return siphash24(sum_key, p, n) ^ (salt * 0x9e3779b97f4a7c15ull);
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* ---- writing ---- */
+
+static lc_err put_meta(struct node *n)
+{
+	const struct state *s = ledger_state(n->ledger);
+	uint8_t m[SNAP_META_LEN];
+	ledger_tip(n->ledger, m);
+	be32(m + 32, ledger_height(n->ledger));
+	be64(m + 36, state_count(s));
+	be64(m + 44, state_commit_count(s));
+	return store_meta_set(n->store, "snap", m, sizeof(m));
+}
+
+bool node_snap_current(struct node *n)
+{
+	uint8_t m[SNAP_META_LEN], tip[32];
+	size_t len = 0;
+	ledger_tip(n->ledger, tip);
+	return store_meta_get(n->store, "snap", m, sizeof(m), &len) == LC_OK &&
+	       len == sizeof(m) && memcmp(m, tip, 32) == 0;
+}
+
+static lc_err put_entry(struct node *n, const uint8_t *p, size_t len)
+{
+	char name[NAME_MAX_LEN + 1];
+	size_t nl;
+	const char *pn = entry_packed_name(p, &nl);
+	memcpy(name, pn, nl);
+	name[nl] = '\0';
+	return store_snap_name_put(n->store, name, p, len, sum_of(p, len, 0));
+}
+
+lc_err node_snap_put_name(struct node *n, const char *name)
+{
+	const uint8_t *p;
+	size_t len;
+	return state_get_packed(ledger_state(n->ledger), name, &p, &len)
+	       ? put_entry(n, p, len) : store_snap_name_delete(n->store, name);
+}
+
+static lc_err put_commit(struct node *n, const uint8_t c[32], uint32_t height)
+{
+	return store_snap_commit_put(n->store, c, height, sum_of(c, 32, height));
+}
+
+struct commit_ctx { struct node *n; uint32_t height; lc_err rc; };
+
+static void log_commit_cb(void *ctx, const uint8_t commit[32])
+{
+	struct commit_ctx *c = ctx;
+	if (!c->rc)
+		c->rc = put_commit(c->n, commit, c->height);
+}
+
+/* The undo logs of heights from..tip (and their commitments, with commits),
+ * and the logs of heights the ledger no longer keeps gone. */
+static lc_err put_logs(struct node *n, uint32_t from, bool commits)
+{
+	uint32_t tip = ledger_height(n->ledger), lo = ledger_undo_low(n->ledger);
+	struct buf b;
+	buf_init(&b, STORE_SNAP_LOG_MAX);
+	lc_err rc = LC_OK;
+	for (uint32_t h = from > lo ? from : lo; h <= tip && !rc; h++) {
+		buf_reset(&b);
+		rc = ledger_undo_encode(n->ledger, h, &b);
+		if (!rc)
+			rc = store_snap_undo_put(n->store, h, b.data, b.len,
+						 sum_of(b.data, b.len, h));
+		struct commit_ctx c = { n, h, LC_OK };
+		if (!rc && commits) {
+			ledger_undo_commits(n->ledger, h, log_commit_cb, &c);
+			rc = c.rc;
+		}
+	}
+	buf_free(&b);
+	return rc ? rc : store_snap_undo_keep(n->store, lo, tip);
+}
+
+struct all_ctx { struct node *n; lc_err rc; };
+
+static bool all_entry_cb(void *ctx, const uint8_t *p, size_t len)
+{
+	struct all_ctx *c = ctx;
+	c->rc = put_entry(c->n, p, len);
+	return !c->rc;
+}
+
+static bool all_commit_cb(void *ctx, const uint8_t commit[32], uint32_t height)
+{
+	struct all_ctx *c = ctx;
+	c->rc = put_commit(c->n, commit, height);
+	return !c->rc;
+}
+
+lc_err node_snap_put_all(struct node *n)
+{
+	const struct state *s = ledger_state(n->ledger);
+	struct all_ctx c = { n, store_snap_clear(n->store) };
+	if (!c.rc)
+		state_foreach_packed(s, all_entry_cb, &c);
+	if (!c.rc)
+		state_foreach_commit(s, all_commit_cb, &c);
+	if (!c.rc)
+		c.rc = put_logs(n, 0, false);
+	return c.rc ? c.rc : put_meta(n);
+}
+
+lc_err node_snap_put_tip(struct node *n, uint32_t fork_height)
+{
+	/* The branch's logs were trimmed already (a long one): all of it. */
+	if (fork_height + 1 < ledger_undo_low(n->ledger))
+		return node_snap_put_all(n);
+	lc_err rc = store_snap_commits_above(n->store, fork_height);
+	if (!rc)
+		rc = put_logs(n, fork_height + 1, true);
+	return rc ? rc : put_meta(n);
+}
+
+/* ---- reading ---- */
+
+struct load {
+	struct node *n;
+	uint32_t height;
+	uint64_t names, commits;
+	const char *bad;    /* what did not fit, for the log */
+};
+
+static lc_err header_cb(void *ctx, uint32_t height, const uint8_t header[STORE_HEADER_SIZE],
+			size_t len)
+{
+	struct load *ld = ctx;
+	struct ledger_add res;
+	lc_err rc = ledger_index_stored(ld->n->ledger, header, (uint32_t)len, &res);
+	if (rc)
+		return rc;
+	/* A block whose parent is not stored is passed by, as the replay
+	 * passes it by (it says so). */
+	if (res.result == LEDGER_ORPHAN) {
+		LOG_D("node", "stored block at height %u: its parent is not stored", height);
+		return LC_OK;
+	}
+	if (res.height != height || (res.result != LEDGER_SIDE &&
+				     !(res.result == LEDGER_DUPLICATE && height == 0))) {
+		ld->bad = "a stored block's header does not follow the chain";
+		return LC_ERR_CORRUPT;
+	}
+	return LC_OK;
+}
+
+static lc_err name_cb(void *ctx, const struct store_snap_row *r)
+{
+	struct load *ld = ctx;
+	size_t nl = 0;
+	const char *name = r->len >= ENTRY_FIXED ? entry_packed_name(r->val, &nl) : NULL;
+	if (!name || sum_of(r->val, r->len, 0) != r->sum || nl != r->key_len ||
+	    memcmp(name, r->key, nl) != 0) {
+		ld->bad = "a name's row fails its checksum";
+		return LC_ERR_CORRUPT;
+	}
+	ld->names++;
+	lc_err rc = ledger_load_entry(ld->n->ledger, r->val, r->len);
+	if (rc == LC_ERR_CORRUPT)
+		ld->bad = "a name's entry does not unpack";
+	return rc;
+}
+
+static lc_err commit_cb(void *ctx, const struct store_snap_row *r)
+{
+	struct load *ld = ctx;
+	if (r->key_len != 32 || sum_of(r->key, 32, (uint64_t)r->num) != r->sum) {
+		ld->bad = "a commitment's row fails its checksum";
+		return LC_ERR_CORRUPT;
+	}
+	ld->commits++;
+	lc_err rc = ledger_load_commit(ld->n->ledger, r->key, (uint32_t)r->num);
+	if (rc == LC_ERR_CORRUPT)
+		ld->bad = "a commitment is above the tip or twice";
+	return rc;
+}
+
+static lc_err undo_cb(void *ctx, const struct store_snap_row *r)
+{
+	struct load *ld = ctx;
+	if (sum_of(r->val, r->len, (uint64_t)r->num) != r->sum) {
+		ld->bad = "an undo log's row fails its checksum";
+		return LC_ERR_CORRUPT;
+	}
+	lc_err rc = ledger_load_undo(ld->n->ledger, (uint32_t)r->num, r->val, r->len);
+	if (rc == LC_ERR_CORRUPT)
+		ld->bad = "an undo log does not fit the state";
+	return rc;
+}
+
+lc_err node_snap_resume(struct node *n)
+{
+	uint8_t m[SNAP_META_LEN];
+	size_t len = 0;
+	lc_err rc = store_meta_get(n->store, "snap", m, sizeof(m), &len);
+	if (rc == LC_ERR_TOOBIG || (!rc && len != sizeof(m)))
+		rc = LC_ERR_CORRUPT;
+	if (rc) {
+		if (rc != LC_ERR_NOTFOUND)
+			LOG_W("node", "the snapshot's record is damaged (%s): the stored chain is "
+			      "replayed", lc_strerror(rc));
+		return rc;
+	}
+	struct load ld = { .n = n, .height = rd32(m + 32) };
+	uint64_t want_names = rd64(m + 36), want_commits = rd64(m + 44);
+	uint64_t t[6];
+	t[0] = clock_mono_ms();
+	/* The counts size the tables (a damaged one costs time, or memory up
+	 * to SNAP_RESERVE_MAX's, and is caught below). */
+	ledger_load_height(n->ledger, ld.height,
+			   want_names < SNAP_RESERVE_MAX ? want_names : SNAP_RESERVE_MAX,
+			   want_commits < SNAP_RESERVE_MAX ? want_commits : SNAP_RESERVE_MAX);
+	rc = store_foreach_header(n->store, header_cb, &ld);
+	t[1] = clock_mono_ms();
+	if (!rc)
+		rc = store_foreach_snap(n->store, STORE_SNAP_NAMES, name_cb, &ld);
+	t[2] = clock_mono_ms();
+	if (!rc)
+		rc = store_foreach_snap(n->store, STORE_SNAP_COMMITS, commit_cb, &ld);
+	t[3] = clock_mono_ms();
+	if (!rc && (ld.names != want_names || ld.commits != want_commits)) {
+		ld.bad = "it holds another count of names or commitments than it says";
+		rc = LC_ERR_CORRUPT;
+	}
+	if (!rc)
+		rc = store_foreach_snap(n->store, STORE_SNAP_UNDO, undo_cb, &ld);
+	t[4] = clock_mono_ms();
+	if (!rc) {
+		rc = ledger_resume(n->ledger, m, clock_wall_s());
+		t[5] = clock_mono_ms();
+		LOG_D("node", "snapshot read: headers %llu ms, names %llu ms, commitments %llu ms, "
+		      "undo logs %llu ms, the rest %llu ms",
+		      (unsigned long long)(t[1]-t[0]), (unsigned long long)(t[2]-t[1]),
+		      (unsigned long long)(t[3]-t[2]), (unsigned long long)(t[4]-t[3]),
+		      (unsigned long long)(t[5]-t[4]));
+		if (rc == LC_ERR_CORRUPT)
+			ld.bad = "it was written at another tip than the stored chain's";
+	}
+	if (rc)
+		LOG_W("node", "the snapshot in ledger.db cannot be used (%s): the stored chain "
+		      "is replayed", ld.bad ? ld.bad : lc_strerror(rc));
+	return rc;
+}
