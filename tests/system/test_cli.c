@@ -182,6 +182,13 @@ static void copy_binary(const char *dir, char *out, size_t outlen)
  */
 TEST(cli_kiosk_without_its_shared_object_says_to_run_headless)
 {
+	if (harness_emulated()) {
+		/* make cross-test runs the program through a script that
+		 * execs the build's binary, beside the build's plugin: a
+		 * copy of the script still finds it. */
+		harness_skip("under the emulator the program is a script that runs the "
+			     "build's binary, beside the build's plugin");
+	}
 	char dir[600], bin[700], data[700];
 	snprintf(dir, sizeof(dir), "%s/alone", harness_tmpdir());
 	CHECK_OK(mkdir(dir, 0700));
