@@ -268,6 +268,7 @@ static json_t *blocks_json(struct node *n, json_t *args, char *err, size_t errle
 		struct block b;
 		if (h > 0 && node_load_block(n, hash, &b) == LC_OK) {
 			records = b.n_records;
+			hd.nonce = b.h.nonce;   /* the index has no nonce */
 			block_free(&b);
 		}
 		hex32(hex, hash);
@@ -777,6 +778,7 @@ static json_t *block_json(struct node *n, json_t *args, char *err, size_t errlen
 	json_t *recs = json_array();
 	struct block b;
 	if (hd.height > 0 && node_load_block(n, hash, &b) == LC_OK) {
+		hd.nonce = b.h.nonce;   /* the index has no nonce */
 		for (size_t i = 0; i < b.n_records; i++) {
 			const struct record *r = &b.records[i];
 			json_t *o = json_pack("{s:s,s:s,s:i,s:I}", "type", record_type_name(r->type),

@@ -4,6 +4,14 @@
  * A chained hash table keyed by SipHash of the name (random key per table),
  * like state.c's: one entry per name the best chain binds, plus the names
  * an earlier run remembered and the chain has not shown (yet).
+ *
+ * There is one entry per name, so it is fixed in size and lives in slabs
+ * (no allocation of its own, links are 32-bit slot numbers): at a million
+ * names the table is about 100 MB less than with an allocation per entry.
+ * An earlier run's binding is almost always the one held now (the node
+ * remembers before it replays its chain), so the entry keeps only its time
+ * and a bit that says the entry's key is that binding's; a remembered key
+ * the best chain has left waits in a small side table (struct away).
  */
 #include "ledger/final.h"
 
@@ -14,33 +22,73 @@
 #include "ledger/siphash.h"
 #include "util/rng.h"
 
-/* One name, in one allocation as long as its name. */
+enum {
+	H_LIVE = 1,        /* the slot holds a name */
+	H_BOUND = 2,       /* the best chain binds the name now */
+	H_REVOKED = 4,     /* ... revoked */
+	H_SEEN = 8,        /* final_sync()'s sweep */
+	H_REMEMBERED = 16, /* an earlier run's binding: mem_since, */
+	H_MEM_REVOKED = 32,/* ... revoked, */
+	H_MEM_HERE = 64,   /* ... its key is fp (else in the side table) */
+};
+
+/* One name.  fp is the binding held when H_BOUND; when not bound, it is
+ * the remembered key if H_MEM_HERE, else nothing. */
 struct held {
-	struct held *next;
 	uint8_t fp[32];             /* the binding's key, */
 	int64_t since;              /* ... seen by this node since, */
-	uint32_t height;            /* ... and given its form in this block */
-	uint32_t gen;               /* final_sync()'s sweep */
-	uint8_t mem_fp[32];         /* an earlier run's binding, and its time */
-	int64_t mem_since;
-	bool bound;                 /* the best chain binds the name now */
-	bool revoked;
-	bool remembered;            /* mem_*: an earlier run's binding */
-	bool mem_revoked;
+	int64_t mem_since;          /* an earlier run's binding's time */
+	uint32_t height;            /* ... given its form in this block */
+	uint32_t next;              /* slot + 1 in the chain; free list when not live */
+	uint8_t flags;
+	uint8_t name_len;
+	char name[NAME_MAX_LEN];    /* not terminated */
+};
+
+/* An earlier run's key when it is not the entry's fp: rare (the best
+ * chain moved away from what the node held before it stopped). */
+struct away {
+	struct away *next;
+	uint8_t fp[32];
 	char name[];                /* terminated */
 };
 
+#define SLAB_SHIFT 10
+#define SLAB_SLOTS (1u << SLAB_SHIFT)
+
 struct final {
-	struct held **buckets;
+	uint32_t *buckets;          /* slot + 1 of a chain's first entry; 0 = empty */
 	size_t n_buckets;           /* a power of two */
 	size_t count;
-	uint32_t gen;
+	struct held **slabs;        /* slabs[i]: SLAB_SLOTS entries */
+	size_t n_slabs;
+	uint32_t used;              /* slots ever handed out */
+	uint32_t free_head;         /* slot + 1 of a freed slot; 0 = none */
+	struct away *away;          /* a short list: see struct away */
 	uint8_t key[16];
 };
 
-static size_t bucket_of(const struct final *f, const char *name)
+static struct held *slot_at(const struct final *f, uint32_t i)
 {
-	return (size_t)siphash24(f->key, name, strlen(name)) & (f->n_buckets - 1);
+	return &f->slabs[i >> SLAB_SHIFT][i & (SLAB_SLOTS - 1)];
+}
+
+static size_t bucket_of(const struct final *f, const char *name, size_t len)
+{
+	return (size_t)siphash24(f->key, name, len) & (f->n_buckets - 1);
+}
+
+static bool named(const struct held *h, const char *name, size_t len)
+{
+	return h->name_len == len && memcmp(h->name, name, len) == 0;
+}
+
+/* h's name, terminated, in buf. */
+static const char *name_of(const struct held *h, char buf[static NAME_MAX_LEN + 1])
+{
+	memcpy(buf, h->name, h->name_len);
+	buf[h->name_len] = '\0';
+	return buf;
 }
 
 lc_err final_create(struct final **out)
@@ -64,11 +112,12 @@ void final_destroy(struct final *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; f->buckets && i < f->n_buckets; i++) {
-		for (struct held *h = f->buckets[i], *next; h; h = next) {
-			next = h->next;
-			free(h);
-		}
+	for (size_t i = 0; i < f->n_slabs; i++)
+		free(f->slabs[i]);
+	free(f->slabs);
+	for (struct away *a = f->away, *next; a; a = next) {
+		next = a->next;
+		free(a);
 	}
 	free(f->buckets);
 	free(f);
@@ -76,48 +125,145 @@ void final_destroy(struct final *f)
 
 static struct held *find(const struct final *f, const char *name)
 {
-	for (struct held *h = f->buckets[bucket_of(f, name)]; h; h = h->next)
-		if (strcmp(h->name, name) == 0)
+	size_t len = strlen(name);
+	if (len > NAME_MAX_LEN)
+		return NULL;
+	for (uint32_t i = f->buckets[bucket_of(f, name, len)]; i; ) {
+		struct held *h = slot_at(f, i - 1);
+		if (named(h, name, len))
 			return h;
+		i = h->next;
+	}
 	return NULL;
 }
 
 static void grow(struct final *f)
 {
 	size_t nb = f->n_buckets * 2;
-	struct held **b = calloc(nb, sizeof(*b));
+	uint32_t *b = calloc(nb, sizeof(*b));
 	if (!b)
 		return;   /* longer chains, still correct */
-	struct held **old = f->buckets;
-	size_t old_n = f->n_buckets;
+	free(f->buckets);
 	f->buckets = b;
 	f->n_buckets = nb;
-	for (size_t i = 0; i < old_n; i++) {
-		for (struct held *h = old[i], *next; h; h = next) {
-			next = h->next;
-			size_t k = bucket_of(f, h->name);
-			h->next = b[k];
-			b[k] = h;
-		}
+	for (uint32_t i = 0; i < f->used; i++) {
+		struct held *h = slot_at(f, i);
+		if (!(h->flags & H_LIVE))
+			continue;
+		size_t k = bucket_of(f, h->name, h->name_len);
+		h->next = b[k];
+		b[k] = i + 1;
 	}
-	free(old);
+}
+
+/* A free slot's number, from the free list or a new one. */
+static bool take_slot(struct final *f, uint32_t *out /* OUT */)
+{
+	if (f->free_head) {
+		*out = f->free_head - 1;
+		f->free_head = slot_at(f, *out)->next;
+		return true;
+	}
+	if (f->used == UINT32_MAX - 1)
+		return false;
+	if ((f->used >> SLAB_SHIFT) == f->n_slabs) {
+		struct held **s = realloc(f->slabs, (f->n_slabs + 1) * sizeof(*s));
+		if (!s)
+			return false;
+		f->slabs = s;
+		if (!(s[f->n_slabs] = malloc(SLAB_SLOTS * sizeof(struct held))))
+			return false;
+		f->n_slabs++;
+	}
+	*out = f->used++;
+	return true;
 }
 
 static struct held *find_or_add(struct final *f, const char *name)
 {
 	struct held *h = find(f, name);
-	if (h)
-		return h;
 	size_t len = strlen(name);
-	if (!(h = calloc(1, sizeof(*h) + len + 1)))
+	if (h || len > NAME_MAX_LEN)
+		return h;
+	uint32_t i;
+	if (!take_slot(f, &i))
 		return NULL;
-	memcpy(h->name, name, len + 1);
-	size_t k = bucket_of(f, name);
+	h = slot_at(f, i);
+	memset(h, 0, sizeof(*h));
+	h->flags = H_LIVE;
+	h->name_len = (uint8_t)len;
+	memcpy(h->name, name, len);
+	size_t k = bucket_of(f, name, len);
 	h->next = f->buckets[k];
-	f->buckets[k] = h;
+	f->buckets[k] = i + 1;
 	if (++f->count > f->n_buckets)
 		grow(f);
 	return h;
+}
+
+static struct away **away_find(struct final *f, const char *name)
+{
+	struct away **pp = &f->away;
+	while (*pp && strcmp((*pp)->name, name) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void away_drop(struct final *f, const char *name)
+{
+	struct away **pp = away_find(f, name);
+	struct away *a = *pp;
+	if (a) {
+		*pp = a->next;
+		free(a);
+	}
+}
+
+static lc_err away_set(struct final *f, const char *name, const uint8_t fp[static 32])
+{
+	struct away *a = *away_find(f, name);
+	if (!a) {
+		size_t len = strlen(name);
+		if (!(a = malloc(sizeof(*a) + len + 1)))
+			return LC_ERR_NOMEM;
+		memcpy(a->name, name, len + 1);
+		a->next = f->away;
+		f->away = a;
+	}
+	memcpy(a->fp, fp, 32);
+	return LC_OK;
+}
+
+/* The earlier run's key for h (H_REMEMBERED). */
+static const uint8_t *mem_fp(struct final *f, const struct held *h)
+{
+	if (h->flags & H_MEM_HERE)
+		return h->fp;
+	char buf[NAME_MAX_LEN + 1];
+	struct away *a = *away_find(f, name_of(h, buf));
+	return a ? a->fp : NULL;
+}
+
+/* Take h (found by name in bucket chain *pp) out of the table. */
+static void drop_slot(struct final *f, uint32_t *pp)
+{
+	uint32_t i = *pp - 1;
+	struct held *h = slot_at(f, i);
+	*pp = h->next;
+	h->flags = 0;
+	h->next = f->free_head;
+	f->free_head = i + 1;
+	f->count--;
+}
+
+/* The best chain no longer binds the name in the chain slot *pp: it goes,
+ * unless an earlier run remembered it. */
+static void unbind(struct final *f, uint32_t *pp)
+{
+	struct held *h = slot_at(f, *pp - 1);
+	h->flags &= (uint8_t)~H_BOUND;
+	if (!(h->flags & H_REMEMBERED))
+		drop_slot(f, pp);
 }
 
 lc_err final_note(struct final *f, const struct name_entry *e, int64_t now)
@@ -125,16 +271,34 @@ lc_err final_note(struct final *f, const struct name_entry *e, int64_t now)
 	struct held *h = find_or_add(f, e->name);
 	if (!h)
 		return LC_ERR_NOMEM;
-	h->gen = f->gen;
 	bool revoked = e->status == NAME_REVOKED;
-	h->height = e->bind_height;
-	if (h->bound && h->revoked == revoked && memcmp(h->fp, e->fp, 32) == 0)
+	bool bound_same = (h->flags & H_BOUND) && !!(h->flags & H_REVOKED) == revoked &&
+			  memcmp(h->fp, e->fp, 32) == 0;
+	if (bound_same) {
+		h->flags |= H_SEEN;
+		h->height = e->bind_height;
 		return LC_OK;
-	h->bound = true;
-	h->revoked = revoked;
+	}
+	bool remembered = h->flags & H_REMEMBERED;
+	const uint8_t *mfp = remembered ? mem_fp(f, h) : NULL;
+	bool again = mfp && !!(h->flags & H_MEM_REVOKED) == revoked &&
+		     memcmp(mfp, e->fp, 32) == 0;
+	char buf[NAME_MAX_LEN + 1];
+	/* fp is about to change: a remembered key kept there moves aside. */
+	if (remembered && (h->flags & H_MEM_HERE) && memcmp(h->fp, e->fp, 32) != 0) {
+		lc_err rc = away_set(f, name_of(h, buf), h->fp);
+		if (rc)
+			return rc;
+		h->flags &= (uint8_t)~H_MEM_HERE;
+	} else if (remembered && !(h->flags & H_MEM_HERE) && mfp &&
+		   memcmp(mfp, e->fp, 32) == 0) {
+		away_drop(f, name_of(h, buf));
+		h->flags |= H_MEM_HERE;
+	}
+	h->flags = (uint8_t)((h->flags & ~H_REVOKED) | H_BOUND | H_SEEN |
+			     (revoked ? H_REVOKED : 0));
+	h->height = e->bind_height;
 	memcpy(h->fp, e->fp, 32);
-	bool again = h->remembered && h->mem_revoked == revoked &&
-		     memcmp(h->mem_fp, e->fp, 32) == 0;
 	h->since = again && h->mem_since < now ? h->mem_since : now;
 	return LC_OK;
 }
@@ -150,26 +314,24 @@ static bool sync_cb(void *ctx, const struct name_entry *e)
 
 lc_err final_sync(struct final *f, const struct state *s, int64_t now)
 {
-	f->gen++;
+	for (uint32_t i = 0; i < f->used; i++)
+		slot_at(f, i)->flags &= (uint8_t)~H_SEEN;
 	struct sync_ctx c = { f, now, LC_OK };
 	state_foreach(s, sync_cb, &c);
 	if (c.rc)
 		return c.rc;
 	for (size_t i = 0; i < f->n_buckets; i++) {
-		for (struct held **pp = &f->buckets[i]; *pp;) {
-			struct held *h = *pp;
-			if (h->gen == f->gen || !h->bound) {
-				pp = &h->next;
+		for (uint32_t *pp = &f->buckets[i]; *pp;) {
+			struct held *h = slot_at(f, *pp - 1);
+			uint32_t *next = &h->next;
+			if ((h->flags & H_SEEN) || !(h->flags & H_BOUND)) {
+				pp = next;
 				continue;
 			}
-			h->bound = false;
-			if (h->remembered) {
-				pp = &h->next;
-				continue;
-			}
-			*pp = h->next;
-			free(h);
-			f->count--;
+			bool stays = h->flags & H_REMEMBERED;
+			unbind(f, pp);
+			if (stays)
+				pp = next;
 		}
 	}
 	return LC_OK;
@@ -186,18 +348,15 @@ lc_err final_sync_names(struct final *f, const struct state *s,
 				return rc;
 			continue;
 		}
-		for (struct held **pp = &f->buckets[bucket_of(f, names[i])]; *pp;
-		     pp = &(*pp)->next) {
-			struct held *h = *pp;
-			if (strcmp(h->name, names[i]) != 0)
-				continue;
-			h->bound = false;
-			if (!h->remembered) {
-				*pp = h->next;
-				free(h);
-				f->count--;
+		size_t len = strlen(names[i]);
+		if (len > NAME_MAX_LEN)
+			continue;
+		for (uint32_t *pp = &f->buckets[bucket_of(f, names[i], len)]; *pp;
+		     pp = &slot_at(f, *pp - 1)->next) {
+			if (named(slot_at(f, *pp - 1), names[i], len)) {
+				unbind(f, pp);
+				break;
 			}
-			break;
 		}
 	}
 	return LC_OK;
@@ -207,34 +366,12 @@ lc_err final_sync_names(struct final *f, const struct state *s,
 static bool keeps(const struct state *s, const struct held *h)
 {
 	struct name_entry e;
-	if (!state_get(s, h->name, &e) || !entry_had_key(&e, h->fp))
+	char buf[NAME_MAX_LEN + 1];
+	if (!state_get(s, name_of(h, buf), &e) || !entry_had_key(&e, h->fp))
 		return false;
-	if (h->revoked)
+	if (h->flags & H_REVOKED)
 		return e.status == NAME_REVOKED && memcmp(e.fp, h->fp, 32) == 0;
 	return true;
-}
-
-bool final_rewritten(const struct final *f, const struct final_rule *rule,
-		     uint32_t tip_height, int64_t now, const struct state *s, char *why,
-		     size_t whylen)
-{
-	for (size_t i = 0; i < f->n_buckets; i++) {
-		for (const struct held *h = f->buckets[i]; h; h = h->next) {
-			if (!h->bound)
-				continue;
-			uint32_t depth = tip_height >= h->height ? tip_height - h->height + 1 : 0;
-			int64_t held = now > h->since ? now - h->since : 0;
-			bool deep = rule->depth && depth >= rule->depth;
-			bool old = rule->secs && held >= rule->secs;
-			if ((!deep && !old) || keeps(s, h))
-				continue;
-			if (why)
-				snprintf(why, whylen, "'%s' is final here (%u blocks deep, held "
-					 "%lld min)", h->name, depth, (long long)(held / 60));
-			return true;
-		}
-	}
-	return false;
 }
 
 /* Is h final under rule, and not kept by s?  why as final_rewritten's. */
@@ -242,7 +379,7 @@ static bool rewrites(const struct held *h, const struct final_rule *rule,
 		     uint32_t tip_height, int64_t now, const struct state *s, char *why,
 		     size_t whylen)
 {
-	if (!h->bound)
+	if (!(h->flags & H_BOUND))
 		return false;
 	uint32_t depth = tip_height >= h->height ? tip_height - h->height + 1 : 0;
 	int64_t held = now > h->since ? now - h->since : 0;
@@ -251,9 +388,21 @@ static bool rewrites(const struct held *h, const struct final_rule *rule,
 	if ((!deep && !old) || keeps(s, h))
 		return false;
 	if (why)
-		snprintf(why, whylen, "'%s' is final here (%u blocks deep, held %lld min)",
-			 h->name, depth, (long long)(held / 60));
+		snprintf(why, whylen, "'%.*s' is final here (%u blocks deep, held %lld min)",
+			 (int)h->name_len, h->name, depth, (long long)(held / 60));
 	return true;
+}
+
+bool final_rewritten(const struct final *f, const struct final_rule *rule,
+		     uint32_t tip_height, int64_t now, const struct state *s, char *why,
+		     size_t whylen)
+{
+	for (uint32_t i = 0; i < f->used; i++) {
+		const struct held *h = slot_at(f, i);
+		if ((h->flags & H_LIVE) && rewrites(h, rule, tip_height, now, s, why, whylen))
+			return true;
+	}
+	return false;
 }
 
 bool final_rewritten_names(const struct final *f, const struct final_rule *rule,
@@ -272,22 +421,36 @@ bool final_rewritten_names(const struct final *f, const struct final_rule *rule,
 int64_t final_since(const struct final *f, const char *name)
 {
 	const struct held *h = find(f, name);
-	return h && h->bound ? h->since : 0;
+	return h && (h->flags & H_BOUND) ? h->since : 0;
 }
 
 lc_err final_remember(struct final *f, const char *name, const uint8_t fp[static 32],
 		      bool revoked, int64_t since)
 {
+	if (strlen(name) > NAME_MAX_LEN)
+		return LC_OK;   /* no chain binds it */
 	struct held *h = find_or_add(f, name);
 	if (!h)
 		return LC_ERR_NOMEM;
-	h->remembered = true;
-	h->mem_revoked = revoked;
-	memcpy(h->mem_fp, fp, 32);
+	bool bound = h->flags & H_BOUND;
+	if (bound && memcmp(h->fp, fp, 32) != 0) {
+		lc_err rc = away_set(f, name, fp);
+		if (rc)
+			return rc;
+		h->flags &= (uint8_t)~H_MEM_HERE;
+	} else {
+		if (!bound)
+			memcpy(h->fp, fp, 32);
+		if ((h->flags & H_REMEMBERED) && !(h->flags & H_MEM_HERE))
+			away_drop(f, name);
+		h->flags |= H_MEM_HERE;
+	}
+	h->flags = (uint8_t)((h->flags & ~H_MEM_REVOKED) | H_REMEMBERED |
+			     (revoked ? H_MEM_REVOKED : 0));
 	h->mem_since = since;
 	/* Bound already the same way (remembered after the replay): it has
 	 * been held since then. */
-	if (h->bound && h->revoked == revoked && memcmp(h->fp, fp, 32) == 0 &&
+	if (bound && !!(h->flags & H_REVOKED) == revoked && memcmp(h->fp, fp, 32) == 0 &&
 	    since < h->since)
 		h->since = since;
 	return LC_OK;

@@ -54,9 +54,7 @@ struct bnode {
 	struct bnode *chain;      /* next in hash bucket; next free in a slab */
 	struct bnode *parent;
 	uint8_t hash[32];
-	uint8_t merkle[32];
-	uint64_t time;
-	uint64_t nonce;
+	uint64_t time;            /* (no Merkle root or nonce: see header_of) */
 	uint32_t height;
 	uint32_t bytes;           /* wire size of the body */
 	uint32_t seq;             /* arrival order */
@@ -89,6 +87,7 @@ struct ledger {
 	struct bnode *free_nodes; /* removed nodes, through chain */
 	uint8_t key[16];
 
+	struct block_header genesis;
 	struct bnode **best;      /* best[h] = block at height h on the best chain */
 	size_t best_len, best_cap;
 
@@ -125,19 +124,24 @@ static work_t work_of(const struct ledger *l, const struct bnode *n)
 	return ((work_t)n->height + 1) << l->pow_bits;
 }
 
-/* n's header, put together again. */
+/* n's header, put together again, but for its Merkle root and nonce
+ * (zero), which only the block's body and hash need: the index keeps a node
+ * per block, and at a million blocks they would be 40 MB.  Genesis is
+ * whole. */
 static void header_of(const struct ledger *l, const struct bnode *n, struct block_header *out)
 {
+	if (n->height == 0) {
+		*out = l->genesis;
+		return;
+	}
 	memset(out, 0, sizeof(*out));
 	out->version = BLOCK_VERSION;
 	memcpy(out->network, l->tag, 8);
 	out->height = n->height;
 	if (n->parent)
 		memcpy(out->prev, n->parent->hash, 32);
-	memcpy(out->merkle, n->merkle, 32);
 	out->time = n->time;
 	out->target = l->pow_bits;
-	out->nonce = n->nonce;
 }
 
 static struct bnode *node_alloc(struct ledger *l)
@@ -210,9 +214,7 @@ static struct bnode *index_add(struct ledger *l, const struct block_header *h,
 	if (!n)
 		return NULL;
 	memcpy(n->hash, hash, 32);
-	memcpy(n->merkle, h->merkle, 32);
 	n->time = h->time;
-	n->nonce = h->nonce;
 	n->height = h->height;
 	n->parent = parent;
 	n->seq = ++l->seq;
@@ -309,6 +311,7 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 		struct block g;
 		uint8_t hash[32];
 		genesis_block(&g, l->network, l->pow_bits);
+		l->genesis = g.h;
 		header_hash(&g.h, hash);
 		struct bnode *n = index_add(l, &g.h, hash, NULL);
 		rc = n ? best_set(l, 0, n) : LC_ERR_NOMEM;

@@ -211,10 +211,12 @@ uint32_t ledger_pow_bits(const struct ledger *l);
 uint32_t ledger_height(const struct ledger *l);
 void ledger_tip(const struct ledger *l, uint8_t hash[static 32]);
 const uint8_t *ledger_genesis_hash(const struct ledger *l);
-/* Header of the block at height h on the best chain; false beyond the tip. */
+/* Header of the block at height h on the best chain; false beyond the tip.
+ * Its Merkle root and nonce are zero but for genesis (the index does not
+ * keep them): the block's body has them. */
 bool ledger_header_at(const struct ledger *l, uint32_t h, struct block_header *out,
 		      uint8_t hash[static 32]);
-/* Header and height of any indexed block. */
+/* Header and height of any indexed block (as ledger_header_at's). */
 bool ledger_lookup(const struct ledger *l, const uint8_t hash[static 32],
 		   struct block_header *out, bool *on_best_chain);
 bool ledger_has(const struct ledger *l, const uint8_t hash[static 32]);

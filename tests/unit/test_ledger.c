@@ -94,6 +94,21 @@ TEST(genesis_depends_on_network_and_bits)
 	CHECK(memcmp(&a.h, &a2.h, sizeof(a.h)) == 0);
 }
 
+/* The index keeps no Merkle root or nonce, but genesis comes back whole:
+ * its header hashes to its hash. */
+TEST(ledger_header_of_genesis_is_whole)
+{
+	struct fx f;
+	fx_open(&f);
+	struct block_header g;
+	uint8_t hash[32], again[32];
+	CHECK(ledger_header_at(f.l, 0, &g, hash));
+	header_hash(&g, again);
+	CHECK(memcmp(hash, again, 32) == 0);
+	CHECK(memcmp(hash, ledger_genesis_hash(f.l), 32) == 0);
+	fx_close(&f);
+}
+
 TEST(header_encoding_is_fixed_layout)
 {
 	struct block_header h;
@@ -1216,6 +1231,38 @@ TEST(final_a_remembered_binding_keeps_its_time)
 	CHECK(ledger_held_since(f.l, "nobody") == 0);
 	CHECK_INT(grow(&f, base, 2, evil, FINAL_NOW + 1, NULL), ==, LEDGER_REFUSED);
 	CHECK(bound_to(&f, "bob", 0));
+	fx_close(&f);
+}
+
+/* The remembered binding outlives the best chain moving away from it: bob
+ * bound to another key counts from then, bound to the remembered key again
+ * from the earlier run's time, and away again from then (no rule is on, so
+ * every heavier chain is taken). */
+TEST(final_a_remembered_binding_counts_again_when_the_chain_comes_back)
+{
+	struct fx f;
+	fx_final(&f, 0, 0);
+	uint8_t fp0[32];
+	idkey_fingerprint(K(0), fp0);
+	CHECK_OK(ledger_remember_held(f.l, "bob", fp0, false, FINAL_NOW - 3600));
+	struct record main_r[1] = { 0 }, evil[3] = { 0 };
+	fx_register(&main_r[0], K(0), "bob", "10.0.0.1:1", T0);
+	fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
+	struct record regs[2] = { main_r[0], evil[0] };
+	uint8_t base[32], last[32];
+	commit_base(&f, regs, 2, base);
+	CHECK_INT(grow(&f, base, 1, evil, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	CHECK(bound_to(&f, "bob", 1));
+	CHECK(ledger_held_since(f.l, "bob") == FINAL_NOW);
+	CHECK(followed(&f, grow_to(&f, base, 2, main_r, FINAL_NOW + 10, NULL, last), last));
+	CHECK(bound_to(&f, "bob", 0));
+	CHECK(ledger_held_since(f.l, "bob") == FINAL_NOW - 3600);
+	CHECK(followed(&f, grow_to(&f, base, 3, evil, FINAL_NOW + 20, NULL, last), last));
+	CHECK(bound_to(&f, "bob", 1));
+	CHECK(ledger_held_since(f.l, "bob") == FINAL_NOW + 20);
+	/* Remembered again while bound elsewhere: the chain's time stands. */
+	CHECK_OK(ledger_remember_held(f.l, "bob", fp0, false, FINAL_NOW - 7200));
+	CHECK(ledger_held_since(f.l, "bob") == FINAL_NOW + 20);
 	fx_close(&f);
 }
 
