@@ -1190,7 +1190,7 @@ TEST(final_a_binding_held_long_enough_is_final_at_the_edge)
 	for (int64_t after = 599; after <= 600; after++) {
 		struct fx f;
 		fx_final(&f, 0, 600);
-		struct record main_r[1] = { 0 }, evil[3] = { 0 };
+		struct record main_r[2] = { 0 }, evil[3] = { 0 };   /* one record, then empty blocks */
 		fx_register(&main_r[0], K(0), "bob", "10.0.0.1:1", T0);
 		fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
 		struct record regs[2] = { main_r[0], evil[0] };
@@ -1245,7 +1245,7 @@ TEST(final_a_remembered_binding_counts_again_when_the_chain_comes_back)
 	uint8_t fp0[32];
 	idkey_fingerprint(K(0), fp0);
 	CHECK_OK(ledger_remember_held(f.l, "bob", fp0, false, FINAL_NOW - 3600));
-	struct record main_r[1] = { 0 }, evil[3] = { 0 };
+	struct record main_r[2] = { 0 }, evil[3] = { 0 };   /* one record, then empty blocks */
 	fx_register(&main_r[0], K(0), "bob", "10.0.0.1:1", T0);
 	fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
 	struct record regs[2] = { main_r[0], evil[0] };
