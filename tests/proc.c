@@ -160,6 +160,59 @@ pid_t proc_spawn(char *const argv[], const char *logpath)
 	return pid;
 }
 
+pid_t proc_xvfb(char *display, size_t len, const char *logpath, int timeout_ms)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		int w = dup(p[1]); /* the copy loses close-on-exec */
+		char wfd[16];
+		snprintf(wfd, sizeof(wfd), "%d", w);
+		char *argv[] = { "/usr/bin/Xvfb", "-displayfd", wfd, "-nolisten", "tcp",
+				 "-screen", "0", "1024x768x24", NULL };
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	char num[16] = "";
+	size_t got = 0;
+	long deadline = now_ms() + timeout_ms;
+	while (got < sizeof(num) - 1 && !memchr(num, '\n', got)) {
+		long left = deadline - now_ms();
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+			break;
+		ssize_t n = read(p[0], num + got, sizeof(num) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(p[0]);
+	num[got] = '\0';
+	char *end;
+	long d = strtol(num, &end, 10);
+	if (end == num || *end != '\n' || d < 0) {
+		proc_stop(pid, 5000);
+		return -1;
+	}
+	snprintf(display, len, ":%ld", d);
+	return pid;
+}
+
 pid_t proc_spawn_relayed(char *const argv[], const char *logpath)
 {
 	int p[2];

@@ -33,6 +33,14 @@ int proc_wait(pid_t pid, int timeout_ms);
 /* SIGTERM, then SIGKILL after timeout_ms; returns the exit status. */
 int proc_stop(pid_t pid, int timeout_ms);
 
+/* Start Xvfb (1024x768x24, no TCP) on a display it picks itself
+ * (-displayfd): the display's number is written when the server is ready
+ * to take clients, so nothing is polled and no display number chosen by
+ * the test can meet one in use or a stale lock.  Puts ":N" in display;
+ * returns the server's pid, or -1 (and the log says why) if it gave no
+ * display within timeout_ms. */
+pid_t proc_xvfb(char *display, size_t len, const char *logpath, int timeout_ms);
+
 /* Resolved path of the binary under test. */
 const char *proc_ledgerchat(void);
 

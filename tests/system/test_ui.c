@@ -2030,19 +2030,10 @@ TEST_T(ui_real_window_under_xvfb_driven_by_xdotool, 120)
 		fprintf(stderr, "NOTE: Xvfb or xdotool missing: the real-window test did not run\n");
 		return;
 	}
-	char disp[16], sock[64], log[600], dir[400];
-	int n = 60 + (int)(getpid() % 500);
-	snprintf(disp, sizeof(disp), ":%d", n);
-	snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", n);
+	char disp[16], log[600], dir[400];
 	snprintf(log, sizeof(log), "%s/xvfb.log", harness_tmpdir());
-	char *xv[] = { "/usr/bin/Xvfb", disp, "-nolisten", "tcp", "-screen", "0", "1024x768x24",
-		       NULL };
-	pid_t x = proc_spawn(xv, log);
+	pid_t x = proc_xvfb(disp, sizeof(disp), log, 20000);
 	CHECK(x > 0);
-	uint64_t end = clock_mono_ms() + 10000;
-	while (access(sock, F_OK) != 0 && clock_mono_ms() < end)
-		usleep(20000); /* no event to wait on: Xvfb makes its socket */
-	CHECK(access(sock, F_OK) == 0);
 	setenv("DISPLAY", disp, 1);
 	unsetenv("SDL_VIDEODRIVER");
 	unsetenv("SDL_RENDER_DRIVER");
@@ -2579,19 +2570,10 @@ TEST_T(ui_chat_list_under_xvfb_a_banner_moves_no_row_and_opens_its_chat, 180)
 		   tnode_count_names(&carol) == 4 && tnode_count_names(&dave) == 4, 60000);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
 
-	char disp[16], sock[64], log[600];
-	int n = 600 + (int)(getpid() % 300);
-	snprintf(disp, sizeof(disp), ":%d", n);
-	snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", n);
+	char disp[16], log[600];
 	snprintf(log, sizeof(log), "%s/xvfb.log", harness_tmpdir());
-	char *xv[] = { "/usr/bin/Xvfb", disp, "-nolisten", "tcp", "-screen", "0", "1024x768x24",
-		       NULL };
-	pid_t x = proc_spawn(xv, log);
+	pid_t x = proc_xvfb(disp, sizeof(disp), log, 20000);
 	CHECK(x > 0);
-	uint64_t end = clock_mono_ms() + 10000;
-	while (access(sock, F_OK) != 0 && clock_mono_ms() < end)
-		usleep(20000); /* no event to wait on: Xvfb makes its socket */
-	CHECK(access(sock, F_OK) == 0);
 	setenv("DISPLAY", disp, 1);
 	unsetenv("SDL_VIDEODRIVER");
 	unsetenv("SDL_RENDER_DRIVER");
@@ -2624,7 +2606,7 @@ TEST_T(ui_chat_list_under_xvfb_a_banner_moves_no_row_and_opens_its_chat, 180)
 	WAIT_UNTIL(chat_unread(&alice, "dave") == 1, 60000);
 	char y0[16];
 	snprintf(y0, sizeof(y0), "%d", ROW_Y(0));
-	end = clock_mono_ms() + 20000;
+	uint64_t end = clock_mono_ms() + 20000;
 	while (chat_unread(&alice, "dave") != 0 && clock_mono_ms() < end) {
 		xdo(win, "400", y0, "1");
 		/* Up to 2 s for this click to open the chat (the node's read
