@@ -1773,29 +1773,38 @@ static bool delivered(struct ui *u, const void *arg)
 	return u->m.n_items && u->m.items[0].status == MS_DELIVERED;
 }
 
-TEST_T(ui_joins_chats_with_and_verifies_a_headless_peer, 120)
+/* bob, a headless node registered on bob_ip; alice, a kiosk on alice_ip
+ * at w x h, registers by its first-run screen and joins bob's node from
+ * the ledger screen's dialog (left open). */
+static struct ui *alice_joins_bob(struct tnode *bob, const char *bob_ip, struct real *r,
+				  const char *alice_ip, int w, int h)
 {
 	char dir[600];
 	snprintf(dir, sizeof(dir), "%s/bob", harness_tmpdir());
-	struct tnode bob;
 	const char *extra[] = { "--network", "t-ui", "--pow-bits", "8", "--name", "bob", NULL };
-	tnode_start(&bob, dir, "127.0.66.3", extra);
-	CHECK(tnode_wait(&bob, tnode_is_registered, NULL, 30000));
+	tnode_start(bob, dir, bob_ip, extra);
+	CHECK(tnode_wait(bob, tnode_is_registered, NULL, 30000));
 
-	struct real r;
-	real_start(&r, "127.0.66.2", 1280, 800);
-	struct ui *u = r.u;
+	real_start(r, alice_ip, w, h);
+	struct ui *u = r->u;
 	TAP(u, "name", 0, false);
 	type_text(u, "alice");
 	key(u, SDLK_RETURN);
 	CHECK(pump_until(u, registered, NULL, 30000));
 	TAP(u, "continue", 0, false);
-	/* Join bob's node from the ledger screen's dialog. */
 	TAP(u, "nav", 1, false);
 	TAP(u, "join-open", 0, false);
 	TAP(u, "join-field", 0, false);
-	type_text(u, "127.0.66.3");
+	type_text(u, bob_ip);
 	TAP(u, "join-go", 0, false);
+	return u;
+}
+
+TEST_T(ui_joins_chats_with_and_verifies_a_headless_peer, 120)
+{
+	struct tnode bob;
+	struct real r;
+	struct ui *u = alice_joins_bob(&bob, "127.0.66.3", &r, "127.0.66.2", 1280, 800);
 	if (u->m.no_join) {
 		CHECK(strstr(u->ledger.join_msg, "not available"));
 		real_stop(&r);
@@ -2023,17 +2032,14 @@ static void xdo(const char *win, const char *a, const char *b, const char *c)
 	CHECK_INT(run_quiet(argv, 10000, NULL, 0), ==, 0);
 }
 
-TEST_T(ui_real_window_under_xvfb_driven_by_xdotool, 120)
+/* An X server of its own (pid in *x) and the kiosk kiosk[] on it, up to
+ * its window, whose id goes in win; returns the kiosk's pid. */
+static pid_t xkiosk_start(char *const kiosk[], pid_t *x, char win[static 64])
 {
-	if (access("/usr/bin/Xvfb", X_OK) != 0 || access("/usr/bin/xdotool", X_OK) != 0) {
-		/* packaging/debian-deps.txt lists them; `make deps` installs them */
-		fprintf(stderr, "NOTE: Xvfb or xdotool missing: the real-window test did not run\n");
-		return;
-	}
-	char disp[16], log[600], dir[400];
+	char disp[16], log[600];
 	snprintf(log, sizeof(log), "%s/xvfb.log", harness_tmpdir());
-	pid_t x = proc_xvfb(disp, sizeof(disp), log, 20000);
-	CHECK(x > 0);
+	*x = proc_xvfb(disp, sizeof(disp), log, 20000);
+	CHECK(*x > 0);
 	setenv("DISPLAY", disp, 1);
 	unsetenv("SDL_VIDEODRIVER");
 	unsetenv("SDL_RENDER_DRIVER");
@@ -2049,17 +2055,31 @@ TEST_T(ui_real_window_under_xvfb_driven_by_xdotool, 120)
 	snprintf(opts, sizeof(opts), "%s%sdetect_leaks=0", asan ? asan : "", asan ? ":" : "");
 	setenv("ASAN_OPTIONS", opts, 1);
 
-	snprintf(dir, sizeof(dir), "%s/x11", harness_tmpdir());
 	snprintf(log, sizeof(log), "%s/kiosk.log", harness_tmpdir());
-	char *kiosk[] = { "ledgerchat", "--data-dir", dir, "--network", "t-ui", "--pow-bits", "8",
-			  "--bind", "127.0.66.10", "--window", "800x480", NULL };
 	pid_t k = proc_spawn(kiosk, log);
 	CHECK(k > 0);
-	char win[64] = "";
 	char *search[] = { "/usr/bin/xdotool", "search", "--sync", "--name", "^ledgerchat$", NULL };
-	CHECK_INT(run_quiet(search, 20000, win, sizeof(win)), ==, 0);
+	win[0] = '\0';
+	CHECK_INT(run_quiet(search, 20000, win, 64), ==, 0);
 	win[strcspn(win, "\n")] = '\0';
 	CHECK(win[0]);
+	return k;
+}
+
+TEST_T(ui_real_window_under_xvfb_driven_by_xdotool, 120)
+{
+	if (access("/usr/bin/Xvfb", X_OK) != 0 || access("/usr/bin/xdotool", X_OK) != 0) {
+		/* packaging/debian-deps.txt lists them; `make deps` installs them */
+		fprintf(stderr, "NOTE: Xvfb or xdotool missing: the real-window test did not run\n");
+		return;
+	}
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/x11", harness_tmpdir());
+	char *kiosk[] = { "ledgerchat", "--data-dir", dir, "--network", "t-ui", "--pow-bits", "8",
+			  "--bind", "127.0.66.10", "--window", "800x480", NULL };
+	pid_t x;
+	char win[64];
+	pid_t k = xkiosk_start(kiosk, &x, win);
 	/* The first-run layout at 800x480 (one unit = one pixel): the name
 	 * field spans y 147-195, Register is at x 100-300, y 293-343. */
 	xdo(win, "400", "170", "1");
@@ -2462,26 +2482,9 @@ static bool unread_is(struct ui *u, const void *arg)
  * and so does reading the chat. */
 TEST_T(ui_chat_list_unread_survives_a_restart_and_a_banner_opens_its_chat, 150)
 {
-	char dir[600];
-	snprintf(dir, sizeof(dir), "%s/bob", harness_tmpdir());
 	struct tnode bob;
-	const char *extra[] = { "--network", "t-ui", "--pow-bits", "8", "--name", "bob", NULL };
-	tnode_start(&bob, dir, "127.0.67.3", extra);
-	CHECK(tnode_wait(&bob, tnode_is_registered, NULL, 30000));
-
 	struct real r;
-	real_start(&r, "127.0.67.2", 800, 480);
-	struct ui *u = r.u;
-	TAP(u, "name", 0, false);
-	type_text(u, "alice");
-	key(u, SDLK_RETURN);
-	CHECK(pump_until(u, registered, NULL, 30000));
-	TAP(u, "continue", 0, false);
-	TAP(u, "nav", 1, false);
-	TAP(u, "join-open", 0, false);
-	TAP(u, "join-field", 0, false);
-	type_text(u, "127.0.67.3");
-	TAP(u, "join-go", 0, false);
+	struct ui *u = alice_joins_bob(&bob, "127.0.67.3", &r, "127.0.67.2", 800, 480);
 	TAP(u, "join-cancel", 0, false);
 	CHECK(pump_until(u, sees_name, "bob", 30000));
 	WAIT_UNTIL(tnode_has_name(&bob, "alice"), 30000);
@@ -2570,31 +2573,11 @@ TEST_T(ui_chat_list_under_xvfb_a_banner_moves_no_row_and_opens_its_chat, 180)
 		   tnode_count_names(&carol) == 4 && tnode_count_names(&dave) == 4, 60000);
 	CHECK_INT(tnode_stop(&alice, 20000), ==, 0);
 
-	char disp[16], log[600];
-	snprintf(log, sizeof(log), "%s/xvfb.log", harness_tmpdir());
-	pid_t x = proc_xvfb(disp, sizeof(disp), log, 20000);
-	CHECK(x > 0);
-	setenv("DISPLAY", disp, 1);
-	unsetenv("SDL_VIDEODRIVER");
-	unsetenv("SDL_RENDER_DRIVER");
-	unsetenv("SDL_FRAMEBUFFER_ACCELERATION");
-	setenv("SDL_MOUSE_FOCUS_CLICKTHROUGH", "1", 1);
-	const char *asan = getenv("ASAN_OPTIONS");
-	char opts[512];
-	snprintf(opts, sizeof(opts), "%s%sdetect_leaks=0", asan ? asan : "", asan ? ":" : "");
-	setenv("ASAN_OPTIONS", opts, 1);
-
-	snprintf(log, sizeof(log), "%s/kiosk.log", harness_tmpdir());
 	char *kiosk[] = { "ledgerchat", "--data-dir", alice.dir, "--bind", "127.0.68.2",
 			  "--window", "800x480", NULL };
-	pid_t k = proc_spawn(kiosk, log);
-	CHECK(k > 0);
-	alice.pid = k;
-	char win[64] = "";
-	char *search[] = { "/usr/bin/xdotool", "search", "--sync", "--name", "^ledgerchat$", NULL };
-	CHECK_INT(run_quiet(search, 20000, win, sizeof(win)), ==, 0);
-	win[strcspn(win, "\n")] = '\0';
-	CHECK(win[0]);
+	pid_t x;
+	char win[64];
+	alice.pid = xkiosk_start(kiosk, &x, win);
 	json_t *st = NULL;
 	WAIT_UNTIL((json_decref(st), (st = tnode_status(&alice)) != NULL), 30000);
 	json_decref(st);
@@ -2636,7 +2619,7 @@ TEST_T(ui_chat_list_under_xvfb_a_banner_moves_no_row_and_opens_its_chat, 180)
 	CHECK_INT(chat_unread(&alice, "carol"), ==, -1);   /* no chat with carol */
 
 	CHECK_INT(tnode_ctl(&alice, NULL, (const char *const[]){ "stop", NULL }), ==, 0);
-	CHECK_INT(proc_wait(k, 20000), ==, 0);
+	CHECK_INT(proc_wait(alice.pid, 20000), ==, 0);
 	proc_stop(x, 5000);
 	tnode_stop(&bob, 20000);
 	tnode_stop(&carol, 20000);
