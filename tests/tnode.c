@@ -263,7 +263,7 @@ void tnode_kill9(struct tnode *t)
 	t->pid = 0;
 }
 
-static const char *jstr(json_t *o, const char *k)
+const char *jstr(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 	return s ? s : "";

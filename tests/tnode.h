@@ -67,6 +67,8 @@ json_t *tnode_wait_event(struct ctl_stream *st, const char *kind, int timeout_ms
 json_t *tnode_ctl1(struct tnode *t, const char *const args[]);
 /* name's entry in `ctl names` (the caller decrefs), or NULL. */
 json_t *tnode_name_entry(struct tnode *t, const char *name);
+/* o's string member k, "" when it has none. */
+const char *jstr(json_t *o, const char *k);
 /* `ctl names` says name's field is want. */
 bool tnode_name_has(struct tnode *t, const char *name, const char *field, const char *want);
 /* `ctl status` says field is want. */

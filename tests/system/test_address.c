@@ -28,12 +28,6 @@
 #define B_CHAT "47711"
 #define B_ADDR PEER_IP ":" B_CHAT   /* what bob must advertise */
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static const char *ip_tool(void)
 {
 	static const char *const where[] = { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip",

@@ -28,12 +28,6 @@ struct victim {
 	struct fx genesis;       /* a ledger at genesis, for hellos */
 };
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static void victim_start(struct victim *v, const char *dir_name, int net)
 {
 	char dir[512], ip[32];

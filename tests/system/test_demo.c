@@ -21,12 +21,6 @@
 #include "store/store.h"
 #include "tnode.h"
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static bool exists(const char *path)
 {
 	struct stat st;

@@ -23,12 +23,6 @@
 #define DNS_IP "127.0.53.53"
 #define NET "--network", "t-dns", "--pow-bits", "8"
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static int scale(void)
 {
 	const char *e = getenv("LC_TEST_TIME_SCALE");

@@ -264,12 +264,6 @@ static void crowd_stop(struct crowd *cr)
 
 /* ---- what the node says about its peers ---- */
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static long status_int(struct tnode *t, const char *key)
 {
 	json_t *s = tnode_status(t);

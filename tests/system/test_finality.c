@@ -30,12 +30,6 @@ struct victim {
 	uint64_t nonce;
 };
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static void victim_start(struct victim *v, const char *dir_name, int net)
 {
 	char dir[512], ip[32];

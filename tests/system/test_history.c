@@ -13,12 +13,6 @@
 #include "proc.h"
 #include "tnode.h"
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static void start(struct tnode *t, const char *name, const char *ip, const char *join)
 {
 	char dir[512];

@@ -19,12 +19,6 @@
 
 #define NAMES 30000
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static void chain_node(struct tnode *t, const char *ip)
 {
 	char dir[512], why[256];

@@ -17,12 +17,6 @@
 #define LAN_SCRIPT "tests/system/nearby_lan.sh"
 #define BITS "--pow-bits", "8"
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static int lan_run(const char *const args[])
 {
 	char *argv[16];

@@ -28,12 +28,6 @@ static void path_in(char *out, size_t n, const char *name)
 	snprintf(out, n, "%s/%s", harness_tmpdir(), name);
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static bool is_mining(json_t *s, void *arg)
 {
 	(void)arg;

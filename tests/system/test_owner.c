@@ -34,12 +34,6 @@
 
 enum { K_ALICE, K_BOB, K_THIEF, K_NEW };
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static struct idkey *key(int i) { return fx_key(KEY_ED25519, i); }
 
 static void fp_of(const struct idkey *k, char out[FINGERPRINT_STR_LEN])

@@ -42,12 +42,6 @@
  * impostor 2, others 3.. */
 enum { K_ALICE, K_BOB, K_IMPOSTOR, K_ZED, K_CAROL, K_DAVE };
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static struct idkey *key(int i) { return fx_key(KEY_ED25519, i); }
 
 static void fp_of(int k, char out[FINGERPRINT_STR_LEN])

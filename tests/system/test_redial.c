@@ -10,12 +10,6 @@
 
 #include "tnode.h"
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static double mono_s(void)
 {
 	struct timespec ts;

@@ -46,12 +46,6 @@
 
 enum { K_ALICE, K_BOB, K_FIRST_STRANGER };   /* strangers: keys 2 to 7, shared */
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static long ms_since(const struct timespec *t0)
 {
 	struct timespec t1;

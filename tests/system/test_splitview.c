@@ -125,12 +125,6 @@ TEST(splitview_compare_finds_every_kind_of_split)
 
 enum { K_ALICE, K_BOB, K_CAROL };
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 static struct idkey *key(int i) { return fx_key(KEY_ED25519, i); }
 
 static void chat_addr(char *out, size_t n, int net, int host)
