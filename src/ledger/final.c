@@ -68,6 +68,7 @@ struct final {
 	uint32_t used;              /* slots ever handed out */
 	uint32_t free_head;         /* slot + 1 of a freed slot; 0 = none */
 	struct away *away;          /* a short list: see struct away */
+	uint32_t hint;              /* the slot after the one noted last */
 	uint8_t key[16];
 };
 
@@ -126,17 +127,27 @@ void final_destroy(struct final *f)
 	free(f);
 }
 
-static struct held *find_len(const struct final *f, const char *name, size_t len)
+/* name[len]'s entry and its slot number (*slot, may be NULL). */
+static struct held *locate(const struct final *f, const char *name, size_t len,
+			   uint32_t *slot /* OUT */)
 {
 	if (len > NAME_MAX_LEN)
 		return NULL;
 	for (uint32_t i = f->buckets[bucket_of(f, name, len)]; i; ) {
 		struct held *h = slot_at(f, i - 1);
-		if (named(h, name, len))
+		if (named(h, name, len)) {
+			if (slot)
+				*slot = i - 1;
 			return h;
+		}
 		i = h->next;
 	}
 	return NULL;
+}
+
+static struct held *find_len(const struct final *f, const char *name, size_t len)
+{
+	return locate(f, name, len, NULL);
 }
 
 static struct held *find(const struct final *f, const char *name)
@@ -186,14 +197,16 @@ static bool take_slot(struct final *f, uint32_t *out /* OUT */)
 	return true;
 }
 
-static struct held *find_or_add(struct final *f, const char *name, size_t len)
+static struct held *find_or_add(struct final *f, const char *name, size_t len,
+				uint32_t *slot /* OUT */)
 {
-	struct held *h = find_len(f, name, len);
+	struct held *h = locate(f, name, len, slot);
 	if (h || len > NAME_MAX_LEN)
 		return h;
 	uint32_t i;
 	if (!take_slot(f, &i))
 		return NULL;
+	*slot = i;
 	h = slot_at(f, i);
 	memset(h, 0, sizeof(*h));
 	h->flags = H_LIVE;
@@ -277,9 +290,19 @@ static void unbind(struct final *f, uint32_t *pp)
 static lc_err note(struct final *f, const char *name, size_t len, bool revoked,
 		   const uint8_t fp[static 32], uint32_t height, int64_t now)
 {
-	struct held *h = find_or_add(f, name, len);
-	if (!h)
+	/* Names often come in the order an earlier run's were remembered
+	 * (both by name, at a start): the slot after the last one noted is
+	 * tried first, a read in sequence rather than a walk at random. */
+	struct held *h = NULL;
+	uint32_t slot = f->hint;
+	if (slot < f->used) {
+		h = slot_at(f, slot);
+		if (!(h->flags & H_LIVE) || !named(h, name, len))
+			h = NULL;
+	}
+	if (!h && !(h = find_or_add(f, name, len, &slot)))
 		return LC_ERR_NOMEM;
+	f->hint = slot + 1;
 	bool bound_same = (h->flags & H_BOUND) && !!(h->flags & H_REVOKED) == revoked &&
 			  memcmp(h->fp, fp, 32) == 0;
 	if (bound_same) {
@@ -454,7 +477,8 @@ lc_err final_remember(struct final *f, const char *name, const uint8_t fp[static
 	size_t len = strlen(name);
 	if (len > NAME_MAX_LEN)
 		return LC_OK;   /* no chain binds it */
-	struct held *h = find_or_add(f, name, len);
+	uint32_t slot;
+	struct held *h = find_or_add(f, name, len, &slot);
 	if (!h)
 		return LC_ERR_NOMEM;
 	bool bound = h->flags & H_BOUND;
