@@ -7,8 +7,10 @@
  * next to it, in the transaction that stores the tip (persist.c), and a
  * start that finds them written at the tip the stored blocks lead to
  * takes them instead of replaying every block.  The blocks stay the
- * truth: the block index is rebuilt from their headers (hash, work and
- * links checked; this node checked each body before it stored it), and
+ * truth: the block index is rebuilt from their headers and the hashes
+ * stored beside them (work and hash links checked, not each header hashed
+ * again; this node checked each body before it stored it, and a replay
+ * checks it all: docs/LEDGER.md "Storage"), and
  * anything that does not fit (a row whose checksum fails, a count or a
  * height that differs, a heavier stored branch) sends the start back to
  * the replay, which then writes the snapshot again.  --reverify always
