@@ -15,11 +15,14 @@
  */
 #include "ledger/final.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/entry.h"
 #include "ledger/siphash.h"
+#include "util/codec.h"
 #include "util/rng.h"
 
 enum {
@@ -65,6 +68,7 @@ struct final {
 	uint32_t used;              /* slots ever handed out */
 	uint32_t free_head;         /* slot + 1 of a freed slot; 0 = none */
 	struct away *away;          /* a short list: see struct away */
+	uint32_t hint;              /* the slot after the one noted last */
 	uint8_t key[16];
 };
 
@@ -123,18 +127,32 @@ void final_destroy(struct final *f)
 	free(f);
 }
 
-static struct held *find(const struct final *f, const char *name)
+/* name[len]'s entry and its slot number (*slot, may be NULL). */
+static struct held *locate(const struct final *f, const char *name, size_t len,
+			   uint32_t *slot /* OUT */)
 {
-	size_t len = strlen(name);
 	if (len > NAME_MAX_LEN)
 		return NULL;
 	for (uint32_t i = f->buckets[bucket_of(f, name, len)]; i; ) {
 		struct held *h = slot_at(f, i - 1);
-		if (named(h, name, len))
+		if (named(h, name, len)) {
+			if (slot)
+				*slot = i - 1;
 			return h;
+		}
 		i = h->next;
 	}
 	return NULL;
+}
+
+static struct held *find_len(const struct final *f, const char *name, size_t len)
+{
+	return locate(f, name, len, NULL);
+}
+
+static struct held *find(const struct final *f, const char *name)
+{
+	return find_len(f, name, strlen(name));
 }
 
 static void grow(struct final *f)
@@ -179,15 +197,16 @@ static bool take_slot(struct final *f, uint32_t *out /* OUT */)
 	return true;
 }
 
-static struct held *find_or_add(struct final *f, const char *name)
+static struct held *find_or_add(struct final *f, const char *name, size_t len,
+				uint32_t *slot /* OUT */)
 {
-	struct held *h = find(f, name);
-	size_t len = strlen(name);
+	struct held *h = locate(f, name, len, slot);
 	if (h || len > NAME_MAX_LEN)
 		return h;
 	uint32_t i;
 	if (!take_slot(f, &i))
 		return NULL;
+	*slot = i;
 	h = slot_at(f, i);
 	memset(h, 0, sizeof(*h));
 	h->flags = H_LIVE;
@@ -266,41 +285,69 @@ static void unbind(struct final *f, uint32_t *pp)
 		drop_slot(f, pp);
 }
 
-lc_err final_note(struct final *f, const struct name_entry *e, int64_t now)
+/* final_note() of the binding name[len] -> (fp, revoked), given its form
+ * at height. */
+static lc_err note(struct final *f, const char *name, size_t len, bool revoked,
+		   const uint8_t fp[static 32], uint32_t height, int64_t now)
 {
-	struct held *h = find_or_add(f, e->name);
-	if (!h)
+	/* Names often come in the order an earlier run's were remembered
+	 * (both by name, at a start): the slot after the last one noted is
+	 * tried first, a read in sequence rather than a walk at random. */
+	struct held *h = NULL;
+	uint32_t slot = f->hint;
+	if (slot < f->used) {
+		h = slot_at(f, slot);
+		if (!(h->flags & H_LIVE) || !named(h, name, len))
+			h = NULL;
+	}
+	if (!h && !(h = find_or_add(f, name, len, &slot)))
 		return LC_ERR_NOMEM;
-	bool revoked = e->status == NAME_REVOKED;
+	f->hint = slot + 1;
 	bool bound_same = (h->flags & H_BOUND) && !!(h->flags & H_REVOKED) == revoked &&
-			  memcmp(h->fp, e->fp, 32) == 0;
+			  memcmp(h->fp, fp, 32) == 0;
 	if (bound_same) {
 		h->flags |= H_SEEN;
-		h->height = e->bind_height;
+		h->height = height;
 		return LC_OK;
 	}
 	bool remembered = h->flags & H_REMEMBERED;
 	const uint8_t *mfp = remembered ? mem_fp(f, h) : NULL;
 	bool again = mfp && !!(h->flags & H_MEM_REVOKED) == revoked &&
-		     memcmp(mfp, e->fp, 32) == 0;
+		     memcmp(mfp, fp, 32) == 0;
 	char buf[NAME_MAX_LEN + 1];
 	/* fp is about to change: a remembered key kept there moves aside. */
-	if (remembered && (h->flags & H_MEM_HERE) && memcmp(h->fp, e->fp, 32) != 0) {
+	if (remembered && (h->flags & H_MEM_HERE) && memcmp(h->fp, fp, 32) != 0) {
 		lc_err rc = away_set(f, name_of(h, buf), h->fp);
 		if (rc)
 			return rc;
 		h->flags &= (uint8_t)~H_MEM_HERE;
 	} else if (remembered && !(h->flags & H_MEM_HERE) && mfp &&
-		   memcmp(mfp, e->fp, 32) == 0) {
+		   memcmp(mfp, fp, 32) == 0) {
 		away_drop(f, name_of(h, buf));
 		h->flags |= H_MEM_HERE;
 	}
 	h->flags = (uint8_t)((h->flags & ~H_REVOKED) | H_BOUND | H_SEEN |
 			     (revoked ? H_REVOKED : 0));
-	h->height = e->bind_height;
-	memcpy(h->fp, e->fp, 32);
+	h->height = height;
+	memcpy(h->fp, fp, 32);
 	h->since = again && h->mem_since < now ? h->mem_since : now;
 	return LC_OK;
+}
+
+lc_err final_note(struct final *f, const struct name_entry *e, int64_t now)
+{
+	return note(f, e->name, strlen(e->name), e->status == NAME_REVOKED, e->fp,
+		    e->bind_height, now);
+}
+
+lc_err final_note_packed(struct final *f, const uint8_t *p, int64_t now)
+{
+	size_t len, keys = p[58];
+	const char *name = entry_packed_name(p, &len);
+	assert(keys >= 1);
+	/* The current key's fingerprint is the last of key_fps (entry.h). */
+	const uint8_t *fp = p + entry_packed_len(p) - 32;
+	return note(f, name, len, p[56] == NAME_REVOKED, fp, be32_get(p + 8), now);
 }
 
 struct sync_ctx { struct final *f; int64_t now; lc_err rc; };
@@ -427,9 +474,11 @@ int64_t final_since(const struct final *f, const char *name)
 lc_err final_remember(struct final *f, const char *name, const uint8_t fp[static 32],
 		      bool revoked, int64_t since)
 {
-	if (strlen(name) > NAME_MAX_LEN)
+	size_t len = strlen(name);
+	if (len > NAME_MAX_LEN)
 		return LC_OK;   /* no chain binds it */
-	struct held *h = find_or_add(f, name);
+	uint32_t slot;
+	struct held *h = find_or_add(f, name, len, &slot);
 	if (!h)
 		return LC_ERR_NOMEM;
 	bool bound = h->flags & H_BOUND;

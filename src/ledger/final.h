@@ -46,6 +46,9 @@ void final_destroy(struct final *f);   /* NULL ok */
 /* The best chain binds e->name as e says; now is this node's clock.  A
  * binding already held keeps its time (and takes e's height). */
 lc_err final_note(struct final *f, const struct name_entry *e, int64_t now);
+/* final_note() of an entry packed (entry.h; a state's own: its lengths
+ * are not checked again). */
+lc_err final_note_packed(struct final *f, const uint8_t *p, int64_t now);
 /* After a reorganisation: final_note() every entry of s, and forget the
  * names s lacks. */
 lc_err final_sync(struct final *f, const struct state *s, int64_t now);

@@ -98,6 +98,7 @@ struct ledger {
 	uint32_t undo_lo;
 	size_t undo_total;        /* changes logged in the ring, all slots */
 	uint32_t ring_loaded;     /* logs read back so far (ledger_load_undo) */
+	int64_t load_now;         /* ledger_load_height()'s clock */
 	struct bnode *last_indexed;  /* by ledger_index_stored() */
 	/* The names the last reorganisation changed (all: every name). */
 	char (*changed)[NAME_MAX_LEN + 1];
@@ -1123,13 +1124,15 @@ void ledger_side_kept(const struct ledger *l, size_t *blocks, size_t *bytes)
 
 /* ---- a start from the snapshot ---- */
 
-lc_err ledger_index_stored(struct ledger *l, const uint8_t header[static BLOCK_HEADER_SIZE],
-			   uint32_t bytes, struct ledger_add *res)
+lc_err ledger_index_stored(struct ledger *l, const uint8_t hash[static 32],
+			   const uint8_t header[static BLOCK_HEADER_SIZE], uint32_t bytes,
+			   struct ledger_add *res)
 {
 	struct block_header h;
 	memset(res, 0, sizeof(*res));
 	header_decode(&h, header);
-	header_hash(&h, res->hash);
+	/* The hash stored beside the header, not hashed again (ledger.h). */
+	memcpy(res->hash, hash, 32);
 	res->height = h.height;
 	if (find(l, res->hash)) {
 		res->result = LEDGER_DUPLICATE;
@@ -1162,8 +1165,10 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t header[static BLOCK_H
 	return LC_OK;
 }
 
-void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t commits)
+void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t commits,
+			int64_t now)
 {
+	l->load_now = now;
 	state_set_height(l->state, height);
 	state_reserve(l->state, names, commits);
 	l->undo_lo = height + 1;   /* no log yet */
@@ -1176,9 +1181,12 @@ void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t 
 	}
 }
 
+/* Each binding is noted for finality as it comes, while its bytes are at
+ * hand: what final_sync() would do at the end, as nothing was bound. */
 lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n)
 {
-	return state_load_entry(l->state, p, n);
+	lc_err rc = state_load_entry(l->state, p, n);
+	return rc ? rc : final_note_packed(l->final, p, l->load_now);
 }
 
 lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height)
@@ -1232,8 +1240,7 @@ lc_err ledger_resume(struct ledger *l, const uint8_t tip_hash[static 32], int64_
 		state_undo_reset(slot(l, l->undo_lo));
 		l->undo_lo++;
 	}
-	if (!rc)
-		rc = final_sync(l->final, l->state, now);
+	(void)now;   /* the bindings were noted as they were loaded */
 	return rc;
 }
 

@@ -229,20 +229,26 @@ size_t ledger_block_count(const struct ledger *l);
  * A start from the node's snapshot instead of a replay (core/snapshot.c).
  * On a ledger just opened (ledger_remember_held() done): the tip's height
  * and the counts of names and commitments to come (ledger_load_height:
- * the tables sized for them), every stored block's header by height
- * (ledger_index_stored: the hash, the network's target and the proof of
- * work, the link to its parent, its height and time checked; not the
- * body, which this node checked before it stored it), then the state at
+ * the tables sized for them; now is the clock its bindings are held from
+ * when no earlier run held them), every stored block's header by height
+ * with the hash stored beside it (ledger_index_stored: the network's
+ * target and the proof of work of that hash, the link to its parent, its
+ * height and time checked; not that the header hashes to it, which a
+ * replay checks, nor the body, which this node checked before it stored
+ * it: hash links are what a start needs), then the state at
  * the tip (ledger_load_entry, _commit),
  * then the undo logs by height (ledger_load_undo), and last
- * ledger_resume(), which makes tip the best chain's: LC_ERR_CORRUPT when
+ * ledger_resume() (its now unused: the bindings were noted as they came),
+ * which makes tip the best chain's: LC_ERR_CORRUPT when
  * the heaviest stored chain does not end there or what was loaded does
  * not fit it.  After any error the ledger is half loaded: close it and
  * replay.  bytes is the block's stored size (the side-branch caps).
  */
-lc_err ledger_index_stored(struct ledger *l, const uint8_t header[static BLOCK_HEADER_SIZE],
-			   uint32_t bytes, struct ledger_add *res /* OUT */);
-void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t commits);
+lc_err ledger_index_stored(struct ledger *l, const uint8_t hash[static 32],
+			   const uint8_t header[static BLOCK_HEADER_SIZE], uint32_t bytes,
+			   struct ledger_add *res /* OUT */);
+void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t commits,
+			int64_t now);
 lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n);
 lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height);
 lc_err ledger_load_undo(struct ledger *l, uint32_t height, const uint8_t *p, size_t n);

@@ -228,21 +228,31 @@ bool entry_had_key(const struct name_entry *e, const uint8_t fp[static 32])
  * the entries behind back (no tombstones), so a lookup stops at the first
  * empty slot. */
 
-/* A commitment on the chain, in a table of its own (same hashing). */
-struct cnode {
-	struct cnode *next;
+/* A commitment on the chain, in a table of its own (same hashing): fixed
+ * 40-byte records in slabs, chained by 32-bit record numbers, so a
+ * commitment costs no allocation of its own (about 44 bytes with its
+ * bucket, against 72-80 as a node from malloc with a pointer bucket). */
+struct crec {
 	uint8_t commit[32];
 	uint32_t height;
+	uint32_t next;      /* record + 1 in the chain (or the free list); 0 ends */
 };
+
+#define CSLAB_SHIFT 10
+#define CSLAB_RECS (1u << CSLAB_SHIFT)
 
 struct state {
 	uint8_t **slots;
 	size_t n_slots;     /* a power of two, at most 3/4 full */
 	size_t count;
 	uint8_t key[16];
-	struct cnode **cbuckets;
-	size_t n_cbuckets;  /* a power of two */
+	uint32_t *cbuckets; /* record + 1 of a chain's first; 0 = empty */
+	size_t n_cbuckets;  /* a power of two, at least ccount */
 	size_t ccount;
+	struct crec **cslabs;
+	size_t n_cslabs, cslabs_cap;
+	uint32_t cused;     /* records ever handed out */
+	uint32_t cfree;     /* record + 1 of a freed one; 0 = none */
 	uint32_t height;    /* of the last block applied */
 };
 
@@ -286,16 +296,12 @@ void state_clear(struct state *s)
 		s->slots[i] = NULL;
 	}
 	s->count = 0;
-	for (size_t i = 0; i < s->n_cbuckets; i++) {
-		struct cnode *c = s->cbuckets[i];
-		while (c) {
-			struct cnode *next = c->next;
-			free(c);
-			c = next;
-		}
-		s->cbuckets[i] = NULL;
-	}
+	memset(s->cbuckets, 0, s->n_cbuckets * sizeof(*s->cbuckets));
+	for (size_t i = 0; i < s->n_cslabs; i++)
+		free(s->cslabs[i]);
+	s->n_cslabs = 0;
 	s->ccount = 0;
+	s->cused = s->cfree = 0;
 	s->height = 0;
 }
 
@@ -306,6 +312,7 @@ void state_destroy(struct state *s)
 	state_clear(s);
 	free(s->slots);
 	free(s->cbuckets);
+	free(s->cslabs);
 	free(s);
 }
 
@@ -444,66 +451,115 @@ static size_t cbucket_of(const struct state *s, const uint8_t commit[32])
 	return (size_t)siphash24(s->key, commit, 32) & (s->n_cbuckets - 1);
 }
 
+static struct crec *crec_at(const struct state *s, uint32_t i)
+{
+	return &s->cslabs[i >> CSLAB_SHIFT][i & (CSLAB_RECS - 1)];
+}
+
+/* The link (bucket or next) that holds commit's record, or the 0 that
+ * ends its chain. */
+static uint32_t *clink_of(const struct state *s, const uint8_t commit[32])
+{
+	uint32_t *pp = &s->cbuckets[cbucket_of(s, commit)];
+	while (*pp && memcmp(crec_at(s, *pp - 1)->commit, commit, 32) != 0)
+		pp = &crec_at(s, *pp - 1)->next;
+	return pp;
+}
+
 bool state_commit_height(const struct state *s, const uint8_t commit[static 32],
 			 uint32_t *height)
 {
-	for (struct cnode *c = s->cbuckets[cbucket_of(s, commit)]; c; c = c->next) {
-		if (memcmp(c->commit, commit, 32) == 0) {
-			*height = c->height;
-			return true;
-		}
-	}
-	return false;
+	uint32_t i = *clink_of(s, commit);
+	if (i)
+		*height = crec_at(s, i - 1)->height;
+	return i != 0;
 }
 
 static void cgrow(struct state *s)
 {
 	size_t nb = s->n_cbuckets * 2;
-	struct cnode **b = calloc(nb, sizeof(*b));
+	uint32_t *b = calloc(nb, sizeof(*b));
 	if (!b)
 		return; /* longer chains, still correct */
-	struct cnode **old = s->cbuckets;
+	uint32_t *old = s->cbuckets;
 	size_t old_n = s->n_cbuckets;
 	s->cbuckets = b;
 	s->n_cbuckets = nb;
 	for (size_t i = 0; i < old_n; i++) {
-		for (struct cnode *c = old[i], *next; c; c = next) {
-			next = c->next;
-			size_t k = cbucket_of(s, c->commit);
-			c->next = b[k];
+		for (uint32_t c = old[i], next; c; c = next) {
+			struct crec *r = crec_at(s, c - 1);
+			next = r->next;
+			size_t k = cbucket_of(s, r->commit);
+			r->next = b[k];
 			b[k] = c;
 		}
 	}
 	free(old);
 }
 
-/* The caller checked that the commitment is new. */
-static lc_err cput(struct state *s, const uint8_t commit[32], uint32_t height)
+/* A record's number, from the free list or a new one (a slab more when
+ * the last is full). */
+static lc_err ctake(struct state *s, uint32_t *out /* OUT */)
 {
-	struct cnode *c = malloc(sizeof(*c));
-	if (!c)
+	if (s->cfree) {
+		*out = s->cfree - 1;
+		s->cfree = crec_at(s, *out)->next;
+		return LC_OK;
+	}
+	if (s->cused == UINT32_MAX - 1)
 		return LC_ERR_NOMEM;
-	memcpy(c->commit, commit, 32);
-	c->height = height;
-	size_t k = cbucket_of(s, commit);
-	c->next = s->cbuckets[k];
-	s->cbuckets[k] = c;
+	if ((s->cused >> CSLAB_SHIFT) == s->n_cslabs) {
+		if (s->n_cslabs == s->cslabs_cap) {
+			size_t cap = s->cslabs_cap ? s->cslabs_cap * 2 : 16;
+			struct crec **sl = realloc(s->cslabs, cap * sizeof(*sl));
+			if (!sl)
+				return LC_ERR_NOMEM;
+			s->cslabs = sl;
+			s->cslabs_cap = cap;
+		}
+		if (!(s->cslabs[s->n_cslabs] = malloc(CSLAB_RECS * sizeof(struct crec))))
+			return LC_ERR_NOMEM;
+		s->n_cslabs++;
+	}
+	*out = s->cused++;
+	return LC_OK;
+}
+
+/* Add commit at the end of its chain, *link (clink_of()'s 0: it is new). */
+static lc_err cput_at(struct state *s, uint32_t *link, const uint8_t commit[32],
+		      uint32_t height)
+{
+	uint32_t i;
+	lc_err rc = ctake(s, &i);
+	if (rc)
+		return rc;
+	struct crec *r = crec_at(s, i);
+	memcpy(r->commit, commit, 32);
+	r->height = height;
+	r->next = 0;
+	*link = i + 1;
 	if (++s->ccount > s->n_cbuckets)
 		cgrow(s);
 	return LC_OK;
 }
 
+/* The caller checked that the commitment is new. */
+static lc_err cput(struct state *s, const uint8_t commit[32], uint32_t height)
+{
+	return cput_at(s, clink_of(s, commit), commit, height);
+}
+
 static void cdel(struct state *s, const uint8_t commit[32])
 {
-	for (struct cnode **pp = &s->cbuckets[cbucket_of(s, commit)]; *pp; pp = &(*pp)->next) {
-		if (memcmp((*pp)->commit, commit, 32) == 0) {
-			struct cnode *c = *pp;
-			*pp = c->next;
-			free(c);
-			s->ccount--;
-			return;
-		}
-	}
+	uint32_t *pp = clink_of(s, commit);
+	if (!*pp)
+		return;
+	uint32_t i = *pp - 1;
+	struct crec *r = crec_at(s, i);
+	*pp = r->next;
+	r->next = s->cfree;
+	s->cfree = i + 1;
+	s->ccount--;
 }
 
 /* ---- undo ---- */
@@ -688,10 +744,13 @@ void state_foreach_commit(const struct state *s,
 			  bool (*fn)(void *ctx, const uint8_t commit[32], uint32_t height),
 			  void *ctx)
 {
-	for (size_t i = 0; i < s->n_cbuckets; i++)
-		for (const struct cnode *c = s->cbuckets[i]; c; c = c->next)
-			if (!fn(ctx, c->commit, c->height))
+	for (size_t i = 0; i < s->n_cbuckets; i++) {
+		for (uint32_t c = s->cbuckets[i]; c; c = crec_at(s, c - 1)->next) {
+			const struct crec *r = crec_at(s, c - 1);
+			if (!fn(ctx, r->commit, r->height))
 				return;
+		}
+	}
 }
 
 void state_reserve(struct state *s, size_t names, size_t commits)
@@ -714,23 +773,25 @@ lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n)
 	struct name_entry view;
 	if (n < ENTRY_FIXED || entry_unpack(&view, p, n) != LC_OK || !name_valid(view.name))
 		return LC_ERR_CORRUPT;
-	if (find(s, view.name))
-		return LC_ERR_CORRUPT;   /* twice */
 	lc_err rc = room(s);
-	uint8_t *copy = rc ? NULL : malloc(n);
-	if (!copy)
-		return rc ? rc : LC_ERR_NOMEM;
-	memcpy(copy, p, n);
-	put(s, copy);
+	if (rc)
+		return rc;
+	size_t i = slot_of(s, view.name);   /* one walk: twice, or where it goes */
+	if (s->slots[i])
+		return LC_ERR_CORRUPT;
+	if (!(s->slots[i] = malloc(n)))
+		return LC_ERR_NOMEM;
+	memcpy(s->slots[i], p, n);
+	s->count++;
 	return LC_OK;
 }
 
 lc_err state_load_commit(struct state *s, const uint8_t commit[static 32], uint32_t height)
 {
-	uint32_t h;
-	if (state_commit_height(s, commit, &h) || height > s->height)
+	uint32_t *link = clink_of(s, commit);   /* one walk: twice, or where it goes */
+	if (*link || height > s->height)
 		return LC_ERR_CORRUPT;
-	return cput(s, commit, height);
+	return cput_at(s, link, commit, height);
 }
 
 void state_undo_commits(const struct state_undo *u,

@@ -158,7 +158,7 @@ static const char *const sql[ST__COUNT] = {
 			  " ORDER BY last_seen DESC, addr DESC LIMIT -1 OFFSET ?1)",
 	[ST_PEER_ALL] = "SELECT addr, last_seen FROM peers ORDER BY last_seen DESC, addr DESC",
 	/* A header is the wire form's first BLOCK_HEADER_SIZE bytes. */
-	[ST_HEADER_ALL] = "SELECT height, substr(raw, 1, 100), length(raw) FROM blocks"
+	[ST_HEADER_ALL] = "SELECT height, substr(raw, 1, 100), length(raw), hash FROM blocks"
 			  " WHERE invalid = 0 ORDER BY height, seq",
 	[ST_SNAP_NAME_PUT] = "INSERT OR REPLACE INTO snap_names (name, entry, sum)"
 			     " VALUES (?1, ?2, ?3)",
@@ -581,6 +581,36 @@ lc_err store_open(struct store **out, const char *path, char *why, size_t whylen
 		snprintf(why, whylen, "%s", e ? o.msg : "");
 	if (e) {
 		LOG_E(MOD, "open: %s", o.msg);
+		store_close(o.s);
+		return e;
+	}
+	*out = o.s;
+	return LC_OK;
+}
+
+lc_err store_open_reader(struct store **out, const struct store *of)
+{
+	*out = NULL;
+	const char *path = sqlite3_db_filename(of->db, "main");
+	struct opening o = { .path = path ? path : "" };
+	lc_err e = LC_OK;
+	if (!path || !path[0])
+		e = refuse(&o, LC_ERR_INVAL, "the store has no file to read beside it");
+	else if (!(o.s = calloc(1, sizeof(*o.s))))
+		e = refuse(&o, LC_ERR_NOMEM, "%s: out of memory", path);
+	if (!e) {
+		int rc = sqlite3_open_v2(path, &o.s->db, SQLITE_OPEN_READONLY |
+					 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+		if (rc != SQLITE_OK)
+			e = o.s->db ? sql_refuse(&o, rc, "be opened to read")
+				    : refuse(&o, LC_ERR_NOMEM, "%s: out of memory", path);
+	}
+	if (!e) {
+		sqlite3_busy_timeout(o.s->db, BUSY_TIMEOUT_MS);
+		e = prepare_all(&o);
+	}
+	if (e) {
+		LOG_W(MOD, "a second reader: %s", o.msg);
 		store_close(o.s);
 		return e;
 	}
@@ -1068,15 +1098,16 @@ lc_err store_foreach_header(struct store *s, store_header_fn fn, void *ctx)
 	lc_err e = LC_OK;
 	int rc = SQLITE_DONE;
 	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t *h;
-		size_t hlen;
+		const uint8_t *h, *hash;
+		size_t hlen, hashlen;
 		int64_t height, len;
 		if (!col_int(st, 0, 0, UINT32_MAX, &height) ||
 		    !col_blob(st, 1, STORE_HEADER_SIZE, &h, &hlen) || hlen != STORE_HEADER_SIZE ||
-		    !col_int(st, 2, STORE_HEADER_SIZE, STORE_BLOCK_MAX, &len))
+		    !col_int(st, 2, STORE_HEADER_SIZE, STORE_BLOCK_MAX, &len) ||
+		    !col_blob(st, 3, 32, &hash, &hashlen) || hashlen != 32)
 			e = malformed("walk headers");
 		else
-			e = fn(ctx, (uint32_t)height, h, (size_t)len);
+			e = fn(ctx, (uint32_t)height, hash, h, (size_t)len);
 	}
 	if (!e && rc != SQLITE_DONE)
 		e = fail(s, rc, "walk headers");

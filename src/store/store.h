@@ -214,10 +214,16 @@ lc_err store_foreach_peer(struct store *s, store_peer_fn fn, void *ctx);
 #define STORE_SNAP_ENTRY_MAX 4096          /* bytes of one packed name entry */
 #define STORE_SNAP_LOG_MAX (16u << 20)     /* bytes of one undo log */
 
-/* Every block's height, header (the first STORE_HEADER_SIZE bytes of its
- * wire form) and size, in store_foreach_block()'s order, without reading
- * the bodies' records.  Stops as store_foreach_block() does. */
-typedef lc_err (*store_header_fn)(void *ctx, uint32_t height,
+/* A second connection to of's file that only reads, for another thread
+ * (one thread per connection): the walks below, while of writes nothing.
+ * Closed with store_close(). */
+lc_err store_open_reader(struct store **out /* OUT */, const struct store *of);
+
+/* Every block's height, stored hash, header (the first STORE_HEADER_SIZE
+ * bytes of its wire form) and size, in store_foreach_block()'s order,
+ * without reading the bodies' records.  Stops as store_foreach_block()
+ * does. */
+typedef lc_err (*store_header_fn)(void *ctx, uint32_t height, const uint8_t hash[32],
 				  const uint8_t header[STORE_HEADER_SIZE], size_t len);
 lc_err store_foreach_header(struct store *s, store_header_fn fn, void *ctx);
 

@@ -972,11 +972,13 @@ static lc_err snap_cb(void *ctx, const struct store_snap_row *r)
 	return LC_OK;
 }
 
-static lc_err header_cb(void *ctx, uint32_t height, const uint8_t header[STORE_HEADER_SIZE],
-			size_t len)
+static lc_err header_cb(void *ctx, uint32_t height, const uint8_t hash[32],
+			const uint8_t header[STORE_HEADER_SIZE], size_t len)
 {
 	struct snap_seen *s = ctx;
-	uint8_t want[200];
+	uint8_t want[200], want_hash[32];
+	hash_of(want_hash, height);   /* put_block(s, i, i, ...) below */
+	CHECK(memcmp(hash, want_hash, 32) == 0);
 	body_of(want, sizeof(want), (uint32_t)s->rows + 1);
 	CHECK(memcmp(header, want, STORE_HEADER_SIZE) == 0);
 	CHECK_INT(len, ==, 200);
