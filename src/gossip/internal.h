@@ -91,7 +91,7 @@ _Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
 #define FEELER_KEEP_MS 20000        /* a feeler is let go after this, unless syncing
 				     * or an outbound slot is free for it */
 
-#define BOOK_MAX 256
+#define BOOK_MAX GOSSIP_BOOK_MAX
 #define BOOK_PER_SOURCE 64          /* learned addresses not yet proven that one
 				     * network group's peers told us of */
 
