@@ -38,7 +38,8 @@
  *                        proven, self, connected, fails, retry_in}, ...]:
  *                        the gossip address book (gossip_known); source is
  *                        the network group of the peer that told of the
- *                        address ("" none), retry_in seconds
+ *                        address ("" joined or remembered), retry_in
+ *                        seconds
  *   names {from, prefix, limit}
  *                        [{name, fingerprint, address, status}, ...]: a
  *                        page in name order, names after from that

@@ -626,7 +626,7 @@ size_t gossip_known(const struct gossip *g, struct gossip_addr_info *out, size_t
 			guard_group_str(e->src, o->source, sizeof(o->source));
 		o->joined = e->joined;
 		o->remembered = e->remembered;
-		o->proven = e->has_nonce;
+		o->proven = e->proven;
 		o->self = e->self;
 		o->connected = e->peer != 0;
 		o->fails = e->fails;

@@ -269,8 +269,8 @@ struct gossip_addr_info {
 	char addr[ADDR_MAX_LEN + 1];
 	char netgroup[64];            /* "a.b.c.0/24" or "x:y:z::/48" ("" a name) */
 	char source[64];              /* the network group of the peer that told
-				       * us of it ("" none: joined, remembered,
-				       * or the node itself connected) */
+				       * us of it (an inbound peer's own address:
+				       * its group; "" joined or remembered) */
 	bool joined;                  /* asked for by the user (kept forever) */
 	bool remembered;              /* from an earlier run */
 	bool proven;                  /* a dial to it met a node of our network */
