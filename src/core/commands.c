@@ -824,6 +824,33 @@ static json_t *peers_json(struct node *n, json_t *args, char *err, size_t errlen
 	return arr;
 }
 
+/* The address book: what this node may dial, where each address came from
+ * and how its dials went (docs/SECURITY.md, "Eclipse"). */
+static json_t *addresses_json(struct node *n, json_t *args, char *err, size_t errlen)
+{
+	(void)args;
+	struct gossip_addr_info *info = calloc(GOSSIP_BOOK_MAX, sizeof(*info));
+	if (!info) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	size_t k = gossip_known(n->gossip, info, GOSSIP_BOOK_MAX);
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < k; i++) {
+		const struct gossip_addr_info *a = &info[i];
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:I}",
+						     "address", a->addr, "netgroup", a->netgroup,
+						     "source", a->source, "joined", a->joined,
+						     "remembered", a->remembered, "proven",
+						     a->proven, "self", a->self, "connected",
+						     a->connected, "fails", (int)a->fails,
+						     "retry_in",
+						     (json_int_t)((a->retry_in_ms + 999) / 1000)));
+	}
+	free(info);
+	return arr;
+}
+
 static json_t *nearby_cmd_json(struct node *n, json_t *args, char *err, size_t errlen)
 {
 	(void)args, (void)err, (void)errlen;
@@ -1035,6 +1062,7 @@ static const struct command {
 	{ CTL_CMD_ALARMS, alarms_json },
 	{ CTL_CMD_JOIN, join_json },
 	{ CTL_CMD_PEERS, peers_json },
+	{ CTL_CMD_ADDRESSES, addresses_json },
 	{ CTL_CMD_NEARBY, nearby_cmd_json },
 	{ CTL_CMD_CONNECT, connect_json },
 	{ CTL_CMD_SEND, send_json },

@@ -729,6 +729,7 @@ static const struct command {
 	{ CTL_CMD_ALARMS, no_args },
 	{ CTL_CMD_JOIN, join_args },
 	{ CTL_CMD_PEERS, no_args },
+	{ CTL_CMD_ADDRESSES, no_args },
 	{ CTL_CMD_NEARBY, no_args },
 	{ CTL_CMD_CONNECT, name_arg },
 	{ CTL_CMD_SEND, send_args },
@@ -1090,9 +1091,9 @@ int ctl_client_run(const struct ctl_client_cfg *c, int nwords, char **words,
 			cmd = &commands[i];
 	if (!cmd) {
 		fprintf(stderr, "ledgerchat ctl: unknown command '%s' (status, "
-			"register, names, blocks, block, alarms, join, peers, nearby, connect, send, "
-			"history, chats, read, sessions, verify, trust, rotate, revoke, recovery, recover, "
-			"events, lock, unlock, stop, group, groups)\n", words[0]);
+			"register, names, blocks, block, alarms, join, peers, addresses, nearby, "
+			"connect, send, history, chats, read, sessions, verify, trust, rotate, revoke, "
+			"recovery, recover, events, lock, unlock, stop, group, groups)\n", words[0]);
 		return 2;
 	}
 	if (strcmp(cmd->name, CTL_CMD_SEND) == 0 && nwords == 2 &&

@@ -32,6 +32,10 @@ static const char *const peers_keys[] = {
 	"address", "direction", "height", "since", NULL,
 };
 
+static const char *const addresses_keys[] = {
+	"address", "netgroup", "source", "connected", "fails", "retry_in", NULL,
+};
+
 static const char *const chats_keys[] = {
 	"title", "time", "from", "text", "unread", "state_text", NULL,
 };
@@ -50,6 +54,7 @@ static const struct {
 	const char *const *keys;
 } preferred[] = {
 	{ CTL_CMD_PEERS, peers_keys },
+	{ CTL_CMD_ADDRESSES, addresses_keys },
 	{ CTL_CMD_NEARBY, nearby_keys },
 	{ CTL_CMD_STATUS, status_keys },
 	{ CTL_CMD_NAMES, names_keys },

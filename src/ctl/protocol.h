@@ -34,6 +34,12 @@
  *                         claimed; since: seconds behind) and the node
  *                         has not caught up}
  *   register {name}      starts mining the name's record, answers at once
+ *   addresses            [{address, netgroup, source, joined, remembered,
+ *                        proven, self, connected, fails, retry_in}, ...]:
+ *                        the gossip address book (gossip_known); source is
+ *                        the network group of the peer that told of the
+ *                        address ("" joined or remembered), retry_in
+ *                        seconds
  *   names {from, prefix, limit}
  *                        [{name, fingerprint, address, status}, ...]: a
  *                        page in name order, names after from that
@@ -110,6 +116,7 @@
 #define CTL_CMD_ALARMS "alarms"
 #define CTL_CMD_JOIN "join"
 #define CTL_CMD_PEERS "peers"
+#define CTL_CMD_ADDRESSES "addresses"
 #define CTL_CMD_NEARBY "nearby"
 #define CTL_CMD_CONNECT "connect"
 #define CTL_CMD_SEND "send"

@@ -68,7 +68,7 @@ static size_t from_source(struct gossip *g, const uint8_t src[16], int *victim)
 	*victim = -1;
 	for (int i = 0; i < BOOK_MAX; i++) {
 		const struct book_entry *e = &g->book[i];
-		if (!e->used || e->joined || e->remembered || e->has_nonce || !e->has_src ||
+		if (!e->used || e->joined || e->remembered || e->proven || !e->has_src ||
 		    memcmp(e->src, src, 16) != 0)
 			continue;
 		n++;
@@ -78,15 +78,30 @@ static size_t from_source(struct gossip *g, const uint8_t src[16], int *victim)
 	return n;
 }
 
+bool addr_canon(const char *addr, char canon[ADDR_MAX_LEN + 1])
+{
+	char host[ADDR_MAX_LEN + 1], ip[NET_IP_STRLEN];
+	uint8_t ip16[16];
+	uint16_t port;
+	if (!hostport_parse(addr, 0, host, sizeof(host), &port) || !net_ip16_parse(host, ip16))
+		return false;
+	/* One spelling per address: a v4-mapped IPv6 address is its IPv4
+	 * one, IPv6 is inet_ntop's.  Else each spelling was an entry of its
+	 * own, and a liar's second spelling of a peer's address had us dial
+	 * that peer again (a duplicate that could replace a joined peer's
+	 * connection by one it dialled). */
+	net_ip16_str(ip16, ip, sizeof(ip));
+	ip_port_fmt(canon, ADDR_MAX_LEN + 1, ip, port);
+	return true;
+}
+
 bool addr_learn(struct gossip *g, const char *addr, const uint8_t *src,
 		char canon[ADDR_MAX_LEN + 1])
 {
-	char host[ADDR_MAX_LEN + 1], c[ADDR_MAX_LEN + 1];
-	uint16_t port;
+	char c[ADDR_MAX_LEN + 1];
 	/* Numeric only: a peer cannot make us look names up. */
-	if (!hostport_parse(addr, 0, host, sizeof(host), &port) || !net_ip_numeric(host))
+	if (!addr_canon(addr, c))
 		return false;
-	ip_port_fmt(c, sizeof(c), host, port);
 	if (canon)
 		snprintf(canon, ADDR_MAX_LEN + 1, "%s", c);
 	if (book_find(g, c) >= 0)
@@ -297,7 +312,7 @@ static void sample(struct gossip *g, struct addr_list *l)
 	}
 	for (int i = 0; i < BOOK_MAX; i++) {
 		const struct book_entry *e = &g->book[i];
-		if (e->used && e->has_nonce && !e->fails && !e->self && e->has_group && !e->peer)
+		if (e->used && e->proven && !e->fails && !e->self && e->has_group && !e->peer)
 			cand[n++] = e->addr;
 	}
 	/* A partial shuffle: the first few at random. */

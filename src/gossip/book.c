@@ -95,7 +95,7 @@ static int crowded_victim(struct gossip *g)
 		/* One that reached a node of our network stays: learned
 		 * addresses nobody has tried cannot push it out. */
 		if (!e->used || e->joined || e->remembered || e->peer || e->resolving ||
-		    !e->has_group || e->has_nonce)
+		    !e->has_group || e->proven)
 			continue;
 		size_t n = learned_in_group(g, e->group);
 		if (n > most) {
@@ -158,14 +158,14 @@ void book_failed(struct gossip *g, int i, uint64_t now)
 	if (e->fails < 32)
 		e->fails++;
 	uint64_t most = e->joined ? JOINED_BACKOFF_MAX_MS :
-			e->has_nonce ? PROVEN_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
+			e->proven ? PROVEN_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
 	uint64_t wait = BACKOFF_MIN_MS;
 	for (unsigned k = 1; k < e->fails && wait < most; k++)
 		wait *= 2;
 	if (wait > most)
 		wait = most;
 	e->next_try = now + wait;
-	if (!e->joined && e->fails >= (e->has_nonce ? PROVEN_MAX_FAILS : LEARNED_MAX_FAILS))
+	if (!e->joined && e->fails >= (e->proven ? PROVEN_MAX_FAILS : LEARNED_MAX_FAILS))
 		e->used = false;
 }
 
@@ -174,14 +174,15 @@ void book_connected(struct gossip *g, int i, uint64_t peer_id)
 	g->book[i].peer = peer_id;
 }
 
-/* Is some ready peer the node this entry reached last time? */
+/* Is some ready peer the node this entry reached last time, or one that
+ * said it listens there (an inbound peer whose address the caps kept out
+ * of the book when it came, and that a peer told us of since)? */
 static bool reached_already(const struct gossip *g, const struct book_entry *e)
 {
-	if (!e->has_nonce)
-		return false;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct peer *p = g->peers[i];
-		if (p->st == PS_READY && p->their.nonce == e->nonce)
+		if (p->st == PS_READY && ((e->has_nonce && p->their.nonce == e->nonce) ||
+					  strcmp(p->adv, e->addr) == 0))
 			return true;
 	}
 	return false;

@@ -618,8 +618,16 @@ size_t gossip_known(const struct gossip *g, struct gossip_addr_info *out, size_t
 		if (!e->used)
 			continue;
 		struct gossip_addr_info *o = &out[k++];
+		memset(o, 0, sizeof(*o));
 		snprintf(o->addr, sizeof(o->addr), "%s", e->addr);
+		if (e->has_group)
+			guard_group_str(e->group, o->netgroup, sizeof(o->netgroup));
+		if (e->has_src)
+			guard_group_str(e->src, o->source, sizeof(o->source));
 		o->joined = e->joined;
+		o->remembered = e->remembered;
+		o->proven = e->proven;
+		o->self = e->self;
 		o->connected = e->peer != 0;
 		o->fails = e->fails;
 		o->retry_in_ms = e->next_try > now ? (int64_t)(e->next_try - now) : 0;

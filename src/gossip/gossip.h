@@ -262,10 +262,19 @@ struct gossip_behind {
 };
 bool gossip_behind(const struct gossip *g, struct gossip_behind *out /* OUT */);
 
-/* Diagnostics (ctl, tests): the known addresses and their retry state. */
+/* Diagnostics (ctl addresses, tests): the address book (at most
+ * GOSSIP_BOOK_MAX entries), in table order, and their retry state. */
+#define GOSSIP_BOOK_MAX 256
 struct gossip_addr_info {
 	char addr[ADDR_MAX_LEN + 1];
+	char netgroup[64];            /* "a.b.c.0/24" or "x:y:z::/48" ("" a name) */
+	char source[64];              /* the network group of the peer that told
+				       * us of it (an inbound peer's own address:
+				       * its group; "" joined or remembered) */
 	bool joined;                  /* asked for by the user (kept forever) */
+	bool remembered;              /* from an earlier run */
+	bool proven;                  /* a dial to it met a node of our network */
+	bool self;                    /* reaches this node: never dialled */
 	bool connected;
 	unsigned fails;               /* consecutive failed attempts */
 	int64_t retry_in_ms;          /* until the next attempt (0 = due) */

@@ -91,7 +91,7 @@ _Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
 #define FEELER_KEEP_MS 20000        /* a feeler is let go after this, unless syncing
 				     * or an outbound slot is free for it */
 
-#define BOOK_MAX 256
+#define BOOK_MAX GOSSIP_BOOK_MAX
 #define BOOK_PER_SOURCE 64          /* learned addresses not yet proven that one
 				     * network group's peers told us of */
 
@@ -226,8 +226,10 @@ struct book_entry {
 	bool joined;                     /* asked by the user: kept forever */
 	bool self;                       /* reaches ourselves: never dialled */
 	bool remembered;                 /* from an earlier run: dialled before learned ones */
+	bool proven;                     /* a dial to it met a node of our network */
 	bool has_nonce;
-	uint64_t nonce;                  /* the node it reached last time */
+	uint64_t nonce;                  /* the node met there last time (by our
+					  * dial, or its own from there) */
 	unsigned fails;                  /* consecutive failed attempts */
 	uint64_t next_try;               /* monotonic ms */
 	uint64_t peer;                   /* connected peer's id, or 0 */
@@ -387,6 +389,10 @@ void rec_peer_gone(struct gossip *g, struct peer *p);
 void rec_free(struct gossip *g);
 
 /* ---- addrs.c ---- */
+/* A numeric "host:port" in its one canonical spelling (IPv4 dotted, a
+ * v4-mapped IPv6 address as its IPv4 one, other IPv6 as inet_ntop writes
+ * it, in brackets); false for anything else (a name). */
+bool addr_canon(const char *addr, char canon[ADDR_MAX_LEN + 1] /* OUT */);
 /* A numeric "host:port" a peer gave (src: its network group, NULL for
  * none) into the book in canonical form (canon, may be NULL); true when
  * the book holds it afterwards.  Never evicts a proven, joined or

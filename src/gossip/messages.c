@@ -88,7 +88,8 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 			dup = q;   /* p replaces it, if p may have a slot */
 			continue;
 		}
-		if (p->book >= 0) {
+		if (p->book >= 0) {   /* outbound: a dial that met a node of ours */
+			g->book[p->book].proven = true;
 			g->book[p->book].has_nonce = true;
 			g->book[p->book].nonce = h->nonce;
 		}
@@ -109,6 +110,7 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 		if (p->book >= 0 && g->book[p->book].peer == p->id) {
 			struct book_entry *e = &g->book[p->book];
 			e->fails = 0;
+			e->proven = true;
 			e->has_nonce = true;
 			e->nonce = h->nonce;
 		}
@@ -117,7 +119,13 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 		seen = p->addr;
 	} else if (h->listen_port) {
 		ip_port_fmt(p->adv, sizeof(p->adv), p->ip, h->listen_port);
-		int bi = book_add(g, p->adv, false);
+		/* Where it says it listens is its word, like an address a peer
+		 * tells of: kept under the same caps (per network group, per
+		 * source: addrs.c), and not proven before a dial of ours meets
+		 * a node there.  Otherwise a peer saying a new port at each
+		 * connection filled the book past the caps with entries
+		 * nothing could push out. */
+		int bi = addr_learn(g, p->adv, p->group, NULL) ? book_find(g, p->adv) : -1;
 		if (bi >= 0 && !g->book[bi].peer) {
 			p->book = bi;
 			g->book[bi].fails = 0;
@@ -260,14 +268,8 @@ void gossip_on_peers(struct gossip *g, struct peer *p, const struct wire_msg *m)
 	p->asked_peers = false;
 	size_t added = 0;
 	for (size_t i = 0; i < m->u.peers.n; i++) {
-		bool had = false;
-		char host[ADDR_MAX_LEN + 1], canon[ADDR_MAX_LEN + 1];
-		uint16_t port;
-		if (hostport_parse(m->u.peers.addr[i], 0, host, sizeof(host), &port) &&
-		    net_ip_numeric(host)) {
-			ip_port_fmt(canon, sizeof(canon), host, port);
-			had = book_find(g, canon) >= 0;
-		}
+		char canon[ADDR_MAX_LEN + 1];
+		bool had = addr_canon(m->u.peers.addr[i], canon) && book_find(g, canon) >= 0;
 		added += !had && addr_learn(g, m->u.peers.addr[i], p->group, NULL);
 	}
 	if (added)
