@@ -53,12 +53,6 @@ static void dir_of(char *out, size_t n, const char *name)
 	snprintf(out, n, "%s/%s", harness_tmpdir(), name);
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
 /* ---- the liar: one hand-driven connection ---- */
 
 struct liar {
