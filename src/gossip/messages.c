@@ -119,6 +119,9 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 		seen = p->addr;
 	} else if (h->listen_port) {
 		ip_port_fmt(p->adv, sizeof(p->adv), p->ip, h->listen_port);
+		char canon[ADDR_MAX_LEN + 1];
+		if (addr_canon(p->adv, canon))   /* as the book spells it */
+			snprintf(p->adv, sizeof(p->adv), "%s", canon);
 		/* Where it says it listens is its word, like an address a peer
 		 * tells of: kept under the same caps (per network group, per
 		 * source: addrs.c), and not proven before a dial of ours meets
