@@ -140,20 +140,26 @@ void proc_result_free(struct proc_result *r)
 	r->out = r->err = NULL;
 }
 
+/* In a child: stdout and stderr appended to logpath, stdin /dev/null. */
+static void child_io(const char *logpath)
+{
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	int nul = open("/dev/null", O_RDONLY);
+	if (nul >= 0)
+		dup2(nul, 0);
+}
+
 pid_t proc_spawn(char *const argv[], const char *logpath)
 {
 	char *words[MAX_ARGS];
 	char *const *run = isolated(argv, words);
 	pid_t pid = fork();
 	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		int nul = open("/dev/null", O_RDONLY);
-		if (nul >= 0)
-			dup2(nul, 0);
+		child_io(logpath);
 		execv(resolve(argv[0]), run);
 		_exit(127);
 	}
@@ -167,14 +173,7 @@ pid_t proc_xvfb(char *display, size_t len, const char *logpath, int timeout_ms)
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		int nul = open("/dev/null", O_RDONLY);
-		if (nul >= 0)
-			dup2(nul, 0);
+		child_io(logpath);
 		int w = dup(p[1]); /* the copy loses close-on-exec */
 		char wfd[16];
 		snprintf(wfd, sizeof(wfd), "%d", w);
