@@ -486,6 +486,10 @@ void node_close(struct node *n)
 {
 	if (!n)
 		return;
+	/* Blocks taken from peers and not committed yet (none, between the
+	 * loop's turns) go to the store before anything closes. */
+	if (n->group.open)
+		node_commit_blocks(n);
 	nearby_close(n);   /* Avahi's thread posts to the queue */
 	if (n->q) {
 		/* Refuse new requests, answer the queued ones, then stop the

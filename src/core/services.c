@@ -190,7 +190,12 @@ static enum sess_group_verdict s_group_frame(void *ctx, const char *name,
 
 static lc_err g_on_block(void *ctx, const struct block *b, struct ledger_add *res)
 {
-	return node_accept_block(ctx, b, res);
+	return node_take_block(ctx, b, res);
+}
+
+static lc_err g_commit_blocks(void *ctx)
+{
+	return node_commit_blocks(ctx);
 }
 
 static lc_err g_on_record(void *ctx, const struct record *r, uint64_t source)
@@ -289,7 +294,7 @@ lc_err node_start_services(struct node *n, char *why, size_t whylen)
 	struct gossip_cfg gcfg = {
 		.bind = n->opt.bind, .port = n->opt.ledger_port, .ledger = n->ledger,
 		.host = { n, g_on_block, g_on_record, g_load_block, g_peer_seen, g_notice,
-			  node_other_network },
+			  node_other_network, g_commit_blocks },
 		.resolver = n->resolver,
 	};
 	if ((rc = gossip_open(&n->gossip, &gcfg)))
