@@ -501,6 +501,7 @@ void node_close(struct node *n)
 	sess_close(n->sess);
 	guard_close(n->sess_guard);
 	gossip_close(n->gossip);
+	precheck_close(n->precheck);   /* after gossip, which hands it blocks */
 	resolver_close(n->resolver);   /* after its askers: bounded, see resolver.c */
 	msgstore_close(n->msgs);
 	miner_stop(n->miner);

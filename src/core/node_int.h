@@ -160,6 +160,7 @@ struct node {
 	struct ctl_req *held, **held_tail;  /* done, answer after sess_commit() */
 	struct ctl_server *ctl;
 	struct gossip *gossip;
+	struct precheck *precheck;          /* NULL on one core */
 	struct msgstore *msgs;
 	struct sessions *sess;
 	struct guard *sess_guard;           /* bans on the chat port */

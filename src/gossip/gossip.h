@@ -33,6 +33,7 @@
 
 #include "ledger/block.h"
 #include "ledger/ledger.h"
+#include "ledger/precheck.h"
 #include "ledger/record.h"
 #include "util/err.h"
 #include "util/net.h"
@@ -161,6 +162,9 @@ struct gossip_cfg {
 	 * only for tests and the simulator (a node's choices must be
 	 * unpredictable to its peers). */
 	uint64_t seed;
+	/* Workers that verify the signatures of the blocks a read brought
+	 * ahead of host.on_block (borrowed; outlives us); NULL: none. */
+	struct precheck *precheck;
 };
 
 /* One row of gossip_peers(). */

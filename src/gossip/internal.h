@@ -460,6 +460,10 @@ int64_t sync_due(const struct gossip *g, uint64_t now, int64_t max);
 void sync_behind_update(struct gossip *g);
 /* Announce our tip to peers that do not know it (not while syncing). */
 void sync_relay_tip(struct gossip *g);
+/* The blocks a read brought (data[len], whole frames and a part of one)
+ * that p was asked for, their proof of work checked, to cfg.precheck's
+ * workers before they are taken one by one. */
+void sync_precheck(struct gossip *g, struct peer *p, const uint8_t *data, size_t len);
 /* host.commit_blocks for the blocks on_block took so far, if any; when it
  * fails, as when on_block fails for a block of that peer. */
 void sync_commit(struct gossip *g);

@@ -63,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
 #include "util/log.h"
 
 static int work_cmp(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo)
@@ -416,6 +417,27 @@ static void on_stale(struct gossip *g, struct peer *p, uint32_t height)
 	snprintf(why, sizeof(why), "sent a new side branch out of reach (block %u)", height);
 	if (guard_strike(g->guard, p->ip16, why))
 		peer_bye(g, p, BYE_PROTOCOL, "banned: sent side branches that cannot win");
+}
+
+void sync_precheck(struct gossip *g, struct peer *p, const uint8_t *data, size_t len)
+{
+	uint32_t bits = ledger_pow_bits(g->l);
+	size_t off = 0, flen;
+	uint8_t type;
+	while (wire_peek(data + off, len - off, WIRE_FRAME_MAX, &flen, &type) == LC_OK &&
+	       flen <= len - off) {
+		/* A block frame: its type, then the block's wire form, which
+		 * begins with the header. */
+		const uint8_t *raw = data + off + WIRE_PREFIX + 1;
+		size_t raw_len = flen - WIRE_PREFIX - 1;
+		uint8_t h[32];
+		if (type == WIRE_BLOCK && raw_len > BLOCK_HEADER_SIZE) {
+			sha256(h, raw, BLOCK_HEADER_SIZE);
+			if (pow_ok(h, bits) && hashq_has(&p->inflight, h))
+				precheck_block(g->cfg.precheck, raw, raw_len);
+		}
+		off += flen;
+	}
 }
 
 /* The host could not take p's block at height (hash), or the blocks

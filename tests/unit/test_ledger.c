@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "ledger/block.h"
 #include "ledger/entry.h"
@@ -10,10 +11,12 @@
 #include "ledger/mempool.h"
 #include "ledger/pin.h"
 #include "ledger/pow.h"
+#include "ledger/precheck.h"
 #include "ledger/sigcache.h"
 #include "ledger/siphash.h"
 #include "ledger/state.h"
 #include "ledger_fixture.h"
+#include "util/buf.h"
 #include "util/hex.h"
 
 #define T0 FX_T0
@@ -2160,6 +2163,106 @@ TEST(signature_verdicts_are_cached)
 	CHECK_ERR(record_verify(&r, spki, len), LC_ERR_BADSIG);
 	sigcache_stats(&h1, &m1);
 	CHECK_INT(m1 - m0, ==, 3);
+}
+
+/* ---- signatures checked ahead (ledger/precheck.h) ---- */
+
+/* A block holding recs[n] (header zero: the precheck reads records only),
+ * encoded into raw (the caller frees it). */
+static void encode_records(struct record *recs, size_t n, struct buf *raw)
+{
+	struct block b = { .records = recs, .n_records = n };
+	buf_init(raw, BLOCK_MAX_BYTES);
+	CHECK_OK(block_encode(&b, raw));
+}
+
+/* Until pc has verified or dropped want blocks' worth, at most ms. */
+static bool precheck_wait(struct precheck *pc, uint64_t want, int ms)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		uint64_t verified, dropped;
+		precheck_stats(pc, &verified, &dropped);
+		if (verified + dropped >= want)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > ms)
+			return false;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+}
+
+/* A block handed to the precheck has its REGISTERs' signatures verified
+ * by a worker: the ledger's own check then finds the verdict, a bad one
+ * too.  A record without its work is left to the ledger (which refuses
+ * it first), and so is a COMMIT (not signed). */
+TEST(precheck_verifies_self_signed_records_ahead)
+{
+	struct precheck *pc;
+	CHECK_ERR(precheck_open(&pc, 0, FX_BITS, 0), LC_ERR_INVAL);
+	CHECK_OK(precheck_open(&pc, 1, FX_BITS, 0));
+	struct record r[4];
+	fx_register(&r[0], K(0), "aheadone", "10.0.0.1:1", T0);
+	fx_register(&r[1], K(1), "aheadtwo", "10.0.0.1:1", T0);
+	r[1].sig[5] ^= 1;   /* outside the body: its work still holds */
+	fx_register(&r[2], K(2), "aheadthree", "10.0.0.1:1", T0);
+	while (record_work_ok(&r[2], FX_BITS))
+		r[2].nonce++;
+	fx_commit(&r[3], &r[0]);
+	struct buf raw;
+	encode_records(r, 4, &raw);
+	precheck_block(pc, raw.data, raw.len);
+	precheck_block(NULL, raw.data, raw.len);   /* no pool: nothing */
+	buf_free(&raw);
+	CHECK(precheck_wait(pc, 2, 10000));
+	uint64_t verified, dropped, h0, m0, h1, m1;
+	precheck_stats(pc, &verified, &dropped);
+	CHECK_INT(verified, ==, 2);
+	CHECK_INT(dropped, ==, 0);
+	sigcache_stats(&h0, &m0);
+	CHECK_OK(record_verify(&r[0], r[0].spki, r[0].spki_len));
+	CHECK_ERR(record_verify(&r[1], r[1].spki, r[1].spki_len), LC_ERR_BADSIG);
+	sigcache_stats(&h1, &m1);
+	CHECK_INT(h1 - h0, ==, 2);
+	CHECK_INT(m1 - m0, ==, 0);
+	CHECK_OK(record_verify(&r[2], r[2].spki, r[2].spki_len));
+	sigcache_stats(&h1, &m1);
+	CHECK_INT(m1 - m0, ==, 1);
+	precheck_close(pc);
+	precheck_close(NULL);
+}
+
+/* What waits is bounded: handed more than that at once, the pool drops
+ * the oldest blocks, and checks the newest first. */
+TEST(precheck_is_bounded_and_takes_the_newest_first)
+{
+	enum { N = 40 };
+	struct buf raw[N];
+	struct record r[N];
+	for (int i = 0; i < N; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "bounded%d", i);
+		fx_register(&r[i], K(i % 8), name, "10.0.0.1:1", T0);
+		encode_records(&r[i], 1, &raw[i]);
+	}
+	struct precheck *pc;
+	CHECK_OK(precheck_open(&pc, 1, FX_BITS, 8 * raw[0].len + 8));
+	for (int i = 0; i < N; i++)
+		precheck_block(pc, raw[i].data, raw[i].len);
+	CHECK(precheck_wait(pc, N, 20000));
+	uint64_t verified, dropped, h0, m0, h1, m1;
+	precheck_stats(pc, &verified, &dropped);
+	CHECK_INT(verified + dropped, ==, N);
+	CHECK_INT(dropped, >=, N / 2);
+	CHECK_INT(verified, >=, 8);
+	sigcache_stats(&h0, &m0);
+	CHECK_OK(record_verify(&r[N - 1], r[N - 1].spki, r[N - 1].spki_len));
+	sigcache_stats(&h1, &m1);
+	CHECK_INT(h1 - h0, ==, 1);
+	precheck_close(pc);
+	for (int i = 0; i < N; i++)
+		buf_free(&raw[i]);
 }
 
 /* ---- reorganisations by undo logs, against a replay from genesis ---- */
