@@ -141,15 +141,15 @@ static lc_err pin_settle(struct node *n, struct store_pin *p, const struct name_
 static lc_err check_pin(struct node *n, const struct name_entry *e)
 {
 	struct store_pin p;
-	lc_err rc = store_pin_get(n->store, e->name, &p);
-	if (rc == LC_ERR_NOTFOUND) {
-		memset(&p, 0, sizeof(p));
-		snprintf(p.name, sizeof(p.name), "%s", e->name);
-		memcpy(p.fp, e->fp, 32);
-		p.first_seen = clock_wall_s();
-		return store_pin_put(n->store, &p);
-	}
-	if (rc)
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", e->name);
+	memcpy(p.fp, e->fp, 32);
+	p.first_seen = clock_wall_s();
+	bool added;
+	lc_err rc = store_pin_add(n->store, &p, &added);
+	if (rc || added)
+		return rc;
+	if ((rc = store_pin_get(n->store, e->name, &p)))
 		return rc;
 	switch (pin_check(p.fp, p.alarm, e)) {
 	case PIN_SAME:
