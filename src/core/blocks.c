@@ -238,6 +238,36 @@ static void own_records(struct node *n, const struct block *b, const struct ledg
 	free(chain);
 }
 
+/* The best chain took the block at height (hash, with records records):
+ * the log and the "block" event. */
+static void say_block(struct node *n, uint32_t height, const uint8_t hash[32], size_t records)
+{
+	char h[65];
+	hex32(h, hash);
+	LOG_I("node", "block %u %.16s with %zu record(s)", height, h, records);
+	struct node_event ev = { .kind = NODE_EV_BLOCK,
+				 .u.block = { .height = height, .records = (uint32_t)records } };
+	memcpy(ev.u.block.hash, h, sizeof(h));
+	node_emit(n, &ev);
+}
+
+/* A block the ledger found invalid or will not follow. */
+static void say_refused(struct node *n, const struct ledger_add *res)
+{
+	char h[65];
+	hex32(h, res->hash);
+	if (res->marked)
+		node_store_invalid(n, res->invalid_from);
+	LOG_W("node", "refused block %u %.16s: %s", res->height, h, res->why);
+	struct node_event ev = { .kind = NODE_EV_BLOCK_REFUSED,
+				 .u.block_refused.height = res->height };
+	memcpy(ev.u.block_refused.hash, h, sizeof(h));
+	snprintf(ev.u.block_refused.why, sizeof(ev.u.block_refused.why), "%s", res->why);
+	node_emit(n, &ev);
+	if (res->rewrites_final)
+		share_branches(n, res);
+}
+
 /* Offer a block from anywhere: the local miner or a peer.  *res_out (may
  * be NULL) gets the verdict when this returns LC_OK; LC_ERR_IO when the
  * block could not be stored (and so was not taken).  The ledger decides
@@ -247,18 +277,18 @@ static void own_records(struct node *n, const struct block *b, const struct ledg
 lc_err node_accept_block(struct node *n, const struct block *b,
 			  struct ledger_add *res_out)
 {
+	lc_err rc = node_commit_blocks(n);   /* a group first: blocks in order */
+	if (rc)
+		return rc;
 	struct ledger_add tmp;
 	struct ledger_add *resp = res_out ? res_out : &tmp;
-	lc_err rc = ledger_add_block(n->ledger, b, clock_wall_s(), resp);
+	rc = ledger_add_block(n->ledger, b, clock_wall_s(), resp);
 	if (rc) {
 		if (!n->store_failing)
 			LOG_E("node", "block %u: %s", b->h.height, lc_strerror(rc));
 		return rc;
 	}
 	struct ledger_add res = *resp;
-	char h[65];
-	hex32(h, res.hash);
-	struct node_event ev;
 	switch (res.result) {
 	case LEDGER_EXTENDED:
 	case LEDGER_REORG:
@@ -268,33 +298,171 @@ lc_err node_accept_block(struct node *n, const struct block *b,
 		 * the others tell their peers our new view of the ledger. */
 		sess_recheck(n->sess);
 		sess_ledger_changed(n->sess);
-		LOG_I("node", "block %u %.16s with %zu record(s)", res.height, h, b->n_records);
-		ev = (struct node_event){ .kind = NODE_EV_BLOCK,
-					  .u.block = { .height = res.height,
-						       .records = (uint32_t)b->n_records } };
-		memcpy(ev.u.block.hash, h, sizeof(h));
-		node_emit(n, &ev);
+		say_block(n, res.height, res.hash, b->n_records);
 		tip_changed(n, &res);
-		break;
-	case LEDGER_SIDE:
 		break;
 	case LEDGER_INVALID:
 	case LEDGER_REFUSED:
-		if (res.marked)
-			node_store_invalid(n, res.invalid_from);
-		LOG_W("node", "refused block %u %.16s: %s", res.height, h, res.why);
-		ev = (struct node_event){ .kind = NODE_EV_BLOCK_REFUSED,
-					  .u.block_refused.height = res.height };
-		memcpy(ev.u.block_refused.hash, h, sizeof(h));
-		snprintf(ev.u.block_refused.why, sizeof(ev.u.block_refused.why), "%s", res.why);
-		node_emit(n, &ev);
-		if (res.rewrites_final)
-			share_branches(n, &res);
+		say_refused(n, &res);
 		break;
+	case LEDGER_SIDE:
 	case LEDGER_DUPLICATE:
 	case LEDGER_ORPHAN:
 		break;
 	}
+	return LC_OK;
+}
+
+/* ---- blocks from peers, stored in groups ---- */
+
+/*
+ * A sync brings blocks by the thousand, each on the last: stored one
+ * transaction each (the body, then its names, pins and snapshot rows),
+ * the commits cost more than checking the blocks.  So the blocks that
+ * extend the tip join a group: one transaction from the first to the
+ * commit (gossip's, after each read; or past the group's bounds), the
+ * names and snapshot rows written once for all of them just before it.
+ * What a new tip sets off (the "block" events, sessions that trust a
+ * binding, the mempool, the miner, our own name) waits for the commit: it
+ * tells the world only what is on disk.  If the commit fails, the ledger
+ * goes back to the mark it set when the group began (ledger_rewind), the
+ * held-since times it keeps coming back from the store first: memory is
+ * never ahead of disk, and the blocks come again from a peer later.
+ */
+
+_Static_assert(NODE_GROUP_BLOCKS < LEDGER_UNDO_KEEP, "a group fits the ledger's mark");
+_Static_assert(NODE_GROUP_RECORDS + BLOCK_MAX_RECORDS <= LEDGER_UNDO_MAX_CHANGES,
+	       "the logs a mark keeps stay within what the ring holds anyway");
+
+/* Does b change this node's own name (owner_on_block's alarm)? */
+static bool changes_own_name(const struct node *n, const struct block *b)
+{
+	for (size_t i = 0; n->want_name[0] && i < b->n_records; i++)
+		if (b->records[i].type != REC_REGISTER &&
+		    strcmp(b->records[i].name, n->want_name) == 0)
+			return true;
+	return false;
+}
+
+static lc_err group_open(struct node *n)
+{
+	lc_err rc = store_begin(n->store);
+	if (rc) {
+		node_storage_failed(n, "storing blocks", rc);
+		return rc;
+	}
+	ledger_mark(n->ledger);
+	struct group *g = &n->group;
+	g->open = true;
+	g->opened_ms = clock_mono_ms();
+	g->n = g->records = 0;
+	return LC_OK;
+}
+
+/* The group is not stored (rc says why): nothing of it happened. */
+static void group_abort(struct node *n, lc_err rc)
+{
+	store_rollback(n->store);
+	node_group_notices(n, false);
+	uint32_t from = ledger_mark_height(n->ledger), to = ledger_height(n->ledger);
+	/* The store is back at the mark: its held bindings are the ones to
+	 * come back to (ledger.h), read again before the ledger rewinds. */
+	if (node_load_held(n) != LC_OK)
+		LOG_W("node", "could not read the held bindings back: the names blocks %u to "
+		      "%u changed count as held from now", from + 1, to);
+	lc_err r2 = ledger_rewind(n->ledger, clock_wall_s());
+	if (r2)
+		LOG_E("node", "going back to block %u: %s", from, lc_strerror(r2));
+	n->group.open = false;
+	/* The pool's records were taken against the group's state. */
+	mempool_revalidate(n->mempool, ledger_state(n->ledger), ledger_network(n->ledger),
+			   clock_wall_s());
+	if (to > from)
+		LOG_W("node", "blocks %u to %u are not taken: they could not be stored (%s)",
+		      from + 1, to, lc_strerror(rc));
+	if (rc == LC_ERR_IO || rc == LC_ERR_PERM || rc == LC_ERR_DB || rc == LC_ERR_BUSY) {
+		char what[64];
+		snprintf(what, sizeof(what), "storing blocks %u to %u", from + 1, to);
+		node_storage_failed(n, what, rc);
+	}
+}
+
+/* Commit the group; then say what its blocks changed (own: a block of it
+ * that changes our own name, or NULL). */
+static lc_err group_commit(struct node *n, const struct block *own)
+{
+	struct group *g = &n->group;
+	if (!g->open)
+		return LC_OK;
+	lc_err rc = g->n ? node_store_group(n) : LC_OK;
+	if (!rc)
+		rc = store_commit(n->store);
+	if (rc) {
+		group_abort(n, rc);
+		return rc;
+	}
+	ledger_unmark(n->ledger);
+	g->open = false;
+	node_group_notices(n, true);
+	if (!g->n)
+		return LC_OK;
+	LOG_D("node", "%zu block(s) with %zu record(s) stored in one transaction", g->n,
+	      g->records);
+	struct ledger_add res = { .result = LEDGER_EXTENDED };
+	res.height = ledger_height(n->ledger);
+	ledger_tip(n->ledger, res.hash);
+	if (own)
+		owner_on_block(n, own, own->h.height);
+	sess_recheck(n->sess);
+	sess_ledger_changed(n->sess);
+	for (size_t i = 0; i < g->n; i++)
+		say_block(n, g->b[i].height, g->b[i].hash, g->b[i].records);
+	g->n = 0;
+	tip_changed(n, &res);
+	return LC_OK;
+}
+
+lc_err node_commit_blocks(struct node *n)
+{
+	return group_commit(n, NULL);
+}
+
+lc_err node_take_block(struct node *n, const struct block *b, struct ledger_add *res)
+{
+	uint8_t tip[32], hash[32];
+	ledger_tip(n->ledger, tip);
+	header_hash(&b->h, hash);
+	/* Anything but a new block on the tip goes the one-by-one way (after
+	 * the group, so that blocks are stored in order); so does every block
+	 * while the disk fails (it is refused at once). */
+	if (n->store_failing || memcmp(b->h.prev, tip, 32) != 0 || ledger_has(n->ledger, hash))
+		return node_accept_block(n, b, res);
+	lc_err rc = n->group.open ? LC_OK : group_open(n);
+	if (rc)
+		return rc;
+	rc = ledger_add_block(n->ledger, b, clock_wall_s(), res);
+	if (rc) {
+		/* Its body was refused (the store said why), or memory: the
+		 * transaction may be gone with it, and the group goes too. */
+		if (!n->store_failing)
+			LOG_E("node", "block %u: %s", b->h.height, lc_strerror(rc));
+		group_abort(n, rc);
+		return rc;
+	}
+	struct group *g = &n->group;
+	if (res->result == LEDGER_EXTENDED) {
+		struct group_block *gb = &g->b[g->n++];
+		memcpy(gb->hash, res->hash, 32);
+		gb->height = res->height;
+		gb->records = (uint32_t)b->n_records;
+		g->records += b->n_records;
+	} else if (res->result == LEDGER_INVALID || res->result == LEDGER_REFUSED) {
+		say_refused(n, res);
+	}
+	bool own = res->result == LEDGER_EXTENDED && changes_own_name(n, b);
+	if (own || g->n == NODE_GROUP_BLOCKS || g->records >= NODE_GROUP_RECORDS ||
+	    clock_mono_ms() - g->opened_ms >= NODE_GROUP_MS)
+		return group_commit(n, own ? b : NULL);
 	return LC_OK;
 }
 

@@ -486,6 +486,10 @@ void node_close(struct node *n)
 {
 	if (!n)
 		return;
+	/* Blocks taken from peers and not committed yet (none, between the
+	 * loop's turns) go to the store before anything closes. */
+	if (n->group.open)
+		node_commit_blocks(n);
 	nearby_close(n);   /* Avahi's thread posts to the queue */
 	if (n->q) {
 		/* Refuse new requests, answer the queued ones, then stop the
@@ -497,6 +501,7 @@ void node_close(struct node *n)
 	sess_close(n->sess);
 	guard_close(n->sess_guard);
 	gossip_close(n->gossip);
+	precheck_close(n->precheck);   /* after gossip, which hands it blocks */
 	resolver_close(n->resolver);   /* after its askers: bounded, see resolver.c */
 	msgstore_close(n->msgs);
 	miner_stop(n->miner);

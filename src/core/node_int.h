@@ -82,6 +82,35 @@ struct node_job {
 	void *ctx;
 };
 
+/* Blocks from peers that extend the tip are stored in one transaction, a
+ * group (blocks.c), until node_commit_blocks(): gossip commits after each
+ * read, and a group commits by itself past NODE_GROUP_BLOCKS blocks (fewer
+ * than the ledger's undo ring: ledger_mark), NODE_GROUP_RECORDS records
+ * (what the ring keeps meanwhile) or NODE_GROUP_MS. */
+#define NODE_GROUP_BLOCKS 256
+#define NODE_GROUP_RECORDS 4096
+#define NODE_GROUP_MS 250
+
+/* A pin's alarm raised or cleared while a group is being written: said
+ * once it is committed (persist.c). */
+struct pin_notice {
+	struct node_event ev;
+	char name[NAME_MAX_LEN + 1];
+	bool alarm;
+};
+
+struct group {
+	bool open;                          /* the transaction, and the ledger's mark */
+	uint64_t opened_ms;                 /* monotonic */
+	size_t n, records;                  /* blocks taken, their records */
+	struct group_block {                /* for their events */
+		uint8_t hash[32];
+		uint32_t height, records;
+	} b[NODE_GROUP_BLOCKS];
+	struct pin_notice *notices;         /* malloc'd */
+	size_t n_notices, cap_notices;
+};
+
 /* A change to this node's own binding that it did not make (owner.c): the
  * record the best chain holds, kept until a later change of ours. */
 struct own_alarm {
@@ -131,6 +160,7 @@ struct node {
 	struct ctl_req *held, **held_tail;  /* done, answer after sess_commit() */
 	struct ctl_server *ctl;
 	struct gossip *gossip;
+	struct precheck *precheck;          /* NULL on one core */
 	struct msgstore *msgs;
 	struct sessions *sess;
 	struct guard *sess_guard;           /* bans on the chat port */
@@ -153,6 +183,8 @@ struct node {
 	enum reg_step reg_step;
 	uint8_t reg_salt[RECORD_SALT_LEN];
 	char reg_why[200];                  /* REG_REFUSED: the rule it broke */
+
+	struct group group;                 /* blocks not committed yet */
 
 	/* The data directory stopped taking writes (persist.c). */
 	bool store_failing;
@@ -222,6 +254,13 @@ lc_err node_load_held(struct node *n);
 /* The names, pins, held bindings and tip a block the ledger took
  * (EXTENDED, REORG) changed. */
 void node_store_changes(struct node *n, const struct block *b, const struct ledger_add *res);
+/* In the group's transaction, before its commit: the names, pins, held
+ * bindings, snapshot and tip its blocks changed (pin alarms are said by
+ * node_group_notices()). */
+lc_err node_store_group(struct node *n);
+/* The pin alarms the group's writes raised or cleared: said (once it is
+ * committed) or dropped (it was not). */
+void node_group_notices(struct node *n, bool say);
 /* Rewrite all that derives from the chain (start, recovery). */
 lc_err node_store_derived(struct node *n);
 /* A write failed: report it once, stop mining. */
@@ -256,6 +295,20 @@ void node_maybe_mine(struct node *n);
  * LC_ERR_IO when the block could not be stored (and so was not taken). */
 lc_err node_accept_block(struct node *n, const struct block *b,
 			 struct ledger_add *res_out /* OUT */);
+/* A block from a peer: as node_accept_block(), except that one that
+ * extends the tip joins the group (its body in the group's transaction):
+ * *res says what the ledger made of it, but what follows a new tip
+ * (events, sessions, mempool, the miner) waits for the commit.  A block
+ * that does not extend the tip commits the group first.  An error (the
+ * group's commit failed too) means the block was not taken, nor were the
+ * group's others. */
+lc_err node_take_block(struct node *n, const struct block *b,
+		       struct ledger_add *res /* OUT */);
+/* Commit the group, then say what its blocks changed; LC_OK when there is
+ * none.  On failure the ledger goes back to where the group began (its
+ * blocks are not taken: they come again from a peer) and the storage
+ * failure is reported. */
+lc_err node_commit_blocks(struct node *n);
 /* The miner solved something (an MSG_FOUND): own records' work, or the
  * current block job. */
 void node_on_found(struct node *n, const struct miner_found *f);

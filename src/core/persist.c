@@ -12,7 +12,11 @@
  * through node_store_forget().  What derives from the chain (the names table, key pins,
  * the snapshot a start resumes from (snapshot.c), the tip) is written after
  * the ledger took the block, in one transaction; if that fails it is
- * rewritten whole once writing works again.
+ * rewritten whole once writing works again.  Blocks from peers that extend
+ * the tip go in groups (blocks.c): their bodies and what derives from them
+ * (node_store_group) in one transaction, the pin alarms it raises said
+ * once it is committed; when the commit fails, the ledger goes back to
+ * where the group began, so the rule holds for a group as for one block.
  *
  * A failure is said once (log, "storage" event, status), stops mining
  * (a mined block could not be kept), and is probed every housekeeping tick
@@ -25,6 +29,7 @@
 #include "core/groups.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ledger/pin.h"
@@ -76,6 +81,44 @@ static bool put_name_cb(void *ctx, const struct name_entry *e)
 	return c->rc == LC_OK;
 }
 
+/* Say a pin's alarm raised or cleared (ev), and tell the groups; while a
+ * group of blocks is being written, once it is committed (a group whose
+ * commit fails never happened). */
+static void pin_event(struct node *n, struct node_event *ev, const char *name, bool alarm)
+{
+	struct group *g = &n->group;
+	if (g->open && g->n_notices == g->cap_notices) {
+		size_t cap = g->cap_notices ? g->cap_notices * 2 : 8;
+		struct pin_notice *v = realloc(g->notices, cap * sizeof(*v));
+		if (v) {
+			g->notices = v;
+			g->cap_notices = cap;
+		}
+	}
+	if (g->open && g->n_notices < g->cap_notices) {
+		struct pin_notice *pn = &g->notices[g->n_notices++];
+		pn->ev = *ev;
+		snprintf(pn->name, sizeof(pn->name), "%s", name);
+		pn->alarm = alarm;
+		return;
+	}
+	/* No group, or no memory to hold it: an alarm is not lost. */
+	node_emit(n, ev);
+	groups_on_alarm(n, name, alarm);
+}
+
+void node_group_notices(struct node *n, bool say)
+{
+	struct group *g = &n->group;
+	for (size_t i = 0; say && i < g->n_notices; i++) {
+		node_emit(n, &g->notices[i].ev);
+		groups_on_alarm(n, g->notices[i].name, g->notices[i].alarm);
+	}
+	free(g->notices);
+	g->notices = NULL;
+	g->n_notices = g->cap_notices = 0;
+}
+
 /* p's alarm is over (the pin is p->fp, now e's key): store it, say so. */
 static lc_err pin_settle(struct node *n, struct store_pin *p, const struct name_entry *e,
 			 const char *why)
@@ -89,8 +132,7 @@ static lc_err pin_settle(struct node *n, struct store_pin *p, const struct name_
 	snprintf(ev.u.alarm_cleared.name, sizeof(ev.u.alarm_cleared.name), "%s", e->name);
 	memcpy(ev.u.alarm_cleared.fingerprint, fp, sizeof(fp));
 	snprintf(ev.u.alarm_cleared.why, sizeof(ev.u.alarm_cleared.why), "%s", why);
-	node_emit(n, &ev);
-	groups_on_alarm(n, e->name, false);
+	pin_event(n, &ev, e->name, false);
 	return rc;
 }
 
@@ -99,15 +141,15 @@ static lc_err pin_settle(struct node *n, struct store_pin *p, const struct name_
 static lc_err check_pin(struct node *n, const struct name_entry *e)
 {
 	struct store_pin p;
-	lc_err rc = store_pin_get(n->store, e->name, &p);
-	if (rc == LC_ERR_NOTFOUND) {
-		memset(&p, 0, sizeof(p));
-		snprintf(p.name, sizeof(p.name), "%s", e->name);
-		memcpy(p.fp, e->fp, 32);
-		p.first_seen = clock_wall_s();
-		return store_pin_put(n->store, &p);
-	}
-	if (rc)
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", e->name);
+	memcpy(p.fp, e->fp, 32);
+	p.first_seen = clock_wall_s();
+	bool added;
+	lc_err rc = store_pin_add(n->store, &p, &added);
+	if (rc || added)
+		return rc;
+	if ((rc = store_pin_get(n->store, e->name, &p)))
 		return rc;
 	switch (pin_check(p.fp, p.alarm, e)) {
 	case PIN_SAME:
@@ -142,8 +184,7 @@ static lc_err check_pin(struct node *n, const struct name_entry *e)
 	memcpy(ev.u.alarm.pinned, was, sizeof(was));
 	memcpy(ev.u.alarm.ledger, now, sizeof(now));
 	ev.u.alarm.verified = verified;
-	node_emit(n, &ev);
-	groups_on_alarm(n, e->name, true);
+	pin_event(n, &ev, e->name, true);
 	return rc;
 }
 
@@ -306,6 +347,29 @@ static lc_err put_one(struct node *n, const char *name)
 	if (!rc)
 		rc = node_snap_put_name(n, name);
 	return rc;
+}
+
+struct group_ctx { struct node *n; lc_err rc; };
+
+static void group_name_cb(void *ctx, const char *name)
+{
+	struct group_ctx *c = ctx;
+	if (!c->rc)
+		c->rc = put_one(c->n, name);
+}
+
+lc_err node_store_group(struct node *n)
+{
+	/* As after a reorganisation whose fork is where the group began: the
+	 * names the blocks changed (their undo logs say which), the logs and
+	 * commitments above it, the tip. */
+	uint32_t from = ledger_mark_height(n->ledger);
+	struct group_ctx c = { n, LC_OK };
+	ledger_names_above(n->ledger, from, group_name_cb, &c);
+	lc_err rc = c.rc;
+	if (!rc)
+		rc = node_snap_put_tip(n, from);
+	return rc ? rc : put_tip(n);
 }
 
 void node_store_changes(struct node *n, const struct block *b, const struct ledger_add *res)

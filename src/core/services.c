@@ -26,6 +26,7 @@
 #include "identity/idkey.h"
 #include "ledger/ledger.h"
 #include "ledger/mempool.h"
+#include "ledger/precheck.h"
 #include "session/sessions.h"
 #include "store/msgstore.h"
 #include "store/store.h"
@@ -190,7 +191,12 @@ static enum sess_group_verdict s_group_frame(void *ctx, const char *name,
 
 static lc_err g_on_block(void *ctx, const struct block *b, struct ledger_add *res)
 {
-	return node_accept_block(ctx, b, res);
+	return node_take_block(ctx, b, res);
+}
+
+static lc_err g_commit_blocks(void *ctx)
+{
+	return node_commit_blocks(ctx);
 }
 
 static lc_err g_on_record(void *ctx, const struct record *r, uint64_t source)
@@ -286,11 +292,21 @@ lc_err node_start_services(struct node *n, char *why, size_t whylen)
 	if ((rc = sess_open(&n->sess, &scfg)))
 		return lc_why(why, whylen, rc, "cannot listen for chats on %s port %u: %s",
 			      n->opt.bind, n->opt.chat_port, lc_strerror(rc));
+	/* The other cores verify a sync's signatures ahead of this thread
+	 * (ledger/precheck.h); on one core there is nothing to gain. */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int checkers = cpus > 1 ? (int)(cpus - 1) : 0;
+	if (checkers > PRECHECK_MAX_THREADS)
+		checkers = PRECHECK_MAX_THREADS;
+	if (checkers && (rc = precheck_open(&n->precheck, checkers, (uint32_t)n->opt.pow_bits, 0)))
+		return lc_why(why, whylen, rc, "cannot start the signature checkers: %s",
+			      lc_strerror(rc));
 	struct gossip_cfg gcfg = {
 		.bind = n->opt.bind, .port = n->opt.ledger_port, .ledger = n->ledger,
 		.host = { n, g_on_block, g_on_record, g_load_block, g_peer_seen, g_notice,
-			  node_other_network },
+			  node_other_network, g_commit_blocks },
 		.resolver = n->resolver,
+		.precheck = n->precheck,
 	};
 	if ((rc = gossip_open(&n->gossip, &gcfg)))
 		return lc_why(why, whylen, rc, "cannot listen for peers on %s port %u: %s",

@@ -41,7 +41,7 @@ void g_notice(struct gossip *g, const char *fmt, ...)
 	g->cfg.host.notice(g->cfg.host.ctx, s);
 }
 
-static struct peer *peer_by_id(const struct gossip *g, uint64_t id)
+struct peer *peer_by_id(const struct gossip *g, uint64_t id)
 {
 	for (size_t i = 0; i < g->n_peers; i++)
 		if (g->peers[i]->id == id)
@@ -308,6 +308,7 @@ size_t gossip_pollfds(struct gossip *g, struct pollfd *fds, size_t max)
 /* Serve requested blocks and write what is queued, for every peer. */
 static void service(struct gossip *g)
 {
+	sync_commit(g);
 	sync_relay_tip(g);
 	sync_behind_update(g);
 	for (size_t i = 0; i < g->n_peers; i++) {
@@ -337,8 +338,10 @@ void gossip_handle(struct gossip *g, const struct pollfd *fds, size_t n)
 			gossip_connect_done(g, p);
 			continue;
 		}
-		if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+		if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
 			peer_read(g, p);
+			sync_commit(g);   /* the blocks that read brought */
+		}
 	}
 	service(g);
 	g->busy--;

@@ -33,6 +33,7 @@
 
 #include "ledger/block.h"
 #include "ledger/ledger.h"
+#include "ledger/precheck.h"
 #include "ledger/record.h"
 #include "util/err.h"
 #include "util/net.h"
@@ -91,6 +92,13 @@ struct gossip_host {
 	 * the user asked for (gossip_join).  NULL to ignore. */
 	void (*other_network)(void *ctx, const char *hostport, const char *network,
 			      uint32_t pow_bits, uint32_t height, bool joined);
+	/* on_block may keep the blocks it takes in a transaction of its own
+	 * until this is called; gossip calls it once the blocks a read
+	 * brought are handled, before anything tells another peer of our tip
+	 * (and before "synced").  An error means the blocks given since the
+	 * last call were not taken after all (the ledger is back where it
+	 * was), as when on_block fails.  NULL: on_block keeps each at once. */
+	lc_err (*commit_blocks)(void *ctx);
 };
 
 /* The goodbye a node sends a peer of another network: "different network:
@@ -154,6 +162,9 @@ struct gossip_cfg {
 	 * only for tests and the simulator (a node's choices must be
 	 * unpredictable to its peers). */
 	uint64_t seed;
+	/* Workers that verify the signatures of the blocks a read brought
+	 * ahead of host.on_block (borrowed; outlives us); NULL: none. */
+	struct precheck *precheck;
 };
 
 /* One row of gossip_peers(). */

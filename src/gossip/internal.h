@@ -273,6 +273,11 @@ struct gossip {
 					  * our chain since (monotonic ms), or 0 */
 	uint32_t behind_height;          /* the best height claimed meanwhile */
 	uint8_t announced[32];           /* last tip relayed */
+	/* Blocks given to host.on_block and not committed yet (sync_commit):
+	 * the peer they came from, the last one's height and hash. */
+	uint64_t uncommitted_peer;       /* peer id; 0: none */
+	uint32_t uncommitted_height;
+	uint8_t uncommitted_hash[32];
 
 	struct book_entry book[BOOK_MAX];
 	struct guard *guard;             /* bans, strikes, connection rates */
@@ -290,6 +295,8 @@ struct gossip {
 };
 
 uint64_t g_now(const struct gossip *g);
+/* The peer with that id (dead ones too, until reaped), or NULL. */
+struct peer *peer_by_id(const struct gossip *g, uint64_t id);
 void g_notice(struct gossip *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- sock.c: cfg.sockets, or the system's ---- */
@@ -459,6 +466,13 @@ int64_t sync_due(const struct gossip *g, uint64_t now, int64_t max);
 void sync_behind_update(struct gossip *g);
 /* Announce our tip to peers that do not know it (not while syncing). */
 void sync_relay_tip(struct gossip *g);
+/* The blocks a read brought (data[len], whole frames and a part of one)
+ * that p was asked for, their proof of work checked, to cfg.precheck's
+ * workers before they are taken one by one. */
+void sync_precheck(struct gossip *g, struct peer *p, const uint8_t *data, size_t len);
+/* host.commit_blocks for the blocks on_block took so far, if any; when it
+ * fails, as when on_block fails for a block of that peer. */
+void sync_commit(struct gossip *g);
 void sync_locator(const struct gossip *g, uint8_t out[WIRE_LOCATOR_MAX][32], size_t *n);
 
 /* ---- book.c ---- */

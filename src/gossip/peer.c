@@ -407,6 +407,8 @@ bool peer_knows(const struct peer *p, const uint8_t h[32])
 /* Hand every whole frame in `in` to gossip_frame(); keep the partial rest. */
 static void dispatch(struct gossip *g, struct peer *p)
 {
+	if (g->cfg.precheck && p->st == PS_READY && p->syncing)
+		sync_precheck(g, p, p->in.data, p->in.len);
 	size_t off = 0;
 	while (p->st != PS_DEAD && p->st != PS_CLOSING) {
 		size_t flen;

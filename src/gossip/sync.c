@@ -41,7 +41,10 @@
  *
  * When the host cannot take a block (its disk is full), syncing stops for
  * SYNC_HOLD_MS and then starts over: downloading on would only bring
- * orphans.
+ * orphans.  The host may keep the blocks it takes in one transaction
+ * (host.commit_blocks): they are committed after each read of a peer and
+ * before anything tells of the tip (a relayed INV, "synced"), and a
+ * failed commit is the same refusal, for every block since the last one.
  *
  * A side branch the ledger knew only by its headers (it was out of reach,
  * ledger.h) and that comes within reach has its bodies fetched again from
@@ -60,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
 #include "util/log.h"
 
 static int work_cmp(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo)
@@ -176,6 +180,9 @@ static void pump_all(struct gossip *g)
 
 static void sync_done(struct gossip *g, struct peer *p)
 {
+	sync_commit(g);   /* "synced" tells the tip: stored first */
+	if (!p->syncing)
+		return;       /* it failed: the peer is held (not_taken) */
 	sync_release(g, p);
 	p->ahead_work = p->ahead_inv = false;
 	LOG_D(LOGM, "synced from %s: height %u", p->addr, ledger_height(g->l));
@@ -412,6 +419,60 @@ static void on_stale(struct gossip *g, struct peer *p, uint32_t height)
 		peer_bye(g, p, BYE_PROTOCOL, "banned: sent side branches that cannot win");
 }
 
+void sync_precheck(struct gossip *g, struct peer *p, const uint8_t *data, size_t len)
+{
+	uint32_t bits = ledger_pow_bits(g->l);
+	size_t off = 0, flen;
+	uint8_t type;
+	while (wire_peek(data + off, len - off, WIRE_FRAME_MAX, &flen, &type) == LC_OK &&
+	       flen <= len - off) {
+		/* A block frame: its type, then the block's wire form, which
+		 * begins with the header. */
+		const uint8_t *raw = data + off + WIRE_PREFIX + 1;
+		size_t raw_len = flen - WIRE_PREFIX - 1;
+		uint8_t h[32];
+		if (type == WIRE_BLOCK && raw_len > BLOCK_HEADER_SIZE) {
+			sha256(h, raw, BLOCK_HEADER_SIZE);
+			if (pow_ok(h, bits) && hashq_has(&p->inflight, h))
+				precheck_block(g->cfg.precheck, raw, raw_len);
+		}
+		off += flen;
+	}
+}
+
+/* The host could not take p's block at height (hash), or the blocks
+ * before it: not the peer's fault.  Stop, and try again from here later;
+ * what is in flight still counts as asked for when it comes. */
+static void not_taken(struct gossip *g, struct peer *p, uint32_t height,
+		      const uint8_t hash[32], lc_err rc)
+{
+	LOG_W(LOGM, "block %u from %s not taken: %s; syncing again in %d s", height, p->addr,
+	      lc_strerror(rc), SYNC_HOLD_MS / 1000);
+	sync_release(g, p);
+	p->ahead_inv = true;
+	memcpy(p->ahead_hash, hash, 32);
+	g->sync_hold_until = g_now(g) + SYNC_HOLD_MS;
+}
+
+void sync_commit(struct gossip *g)
+{
+	uint64_t id = g->uncommitted_peer;
+	if (!id || !g->cfg.host.commit_blocks)
+		return;
+	g->uncommitted_peer = 0;
+	lc_err rc = g->cfg.host.commit_blocks(g->cfg.host.ctx);
+	if (!rc)
+		return;
+	struct peer *p = peer_by_id(g, id);
+	if (p && peer_alive(p)) {
+		not_taken(g, p, g->uncommitted_height, g->uncommitted_hash, rc);
+	} else {
+		LOG_W(LOGM, "blocks up to %u not taken: %s; syncing again in %d s",
+		      g->uncommitted_height, lc_strerror(rc), SYNC_HOLD_MS / 1000);
+		g->sync_hold_until = g_now(g) + SYNC_HOLD_MS;
+	}
+}
+
 void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 {
 	const struct block *b = &m->u.block;
@@ -426,18 +487,19 @@ void sync_on_block(struct gossip *g, struct peer *p, struct wire_msg *m)
 
 	struct ledger_add res;
 	memset(&res, 0, sizeof(res));
+	/* Blocks of another peer first: what is taken is committed per peer. */
+	if (g->uncommitted_peer && g->uncommitted_peer != p->id)
+		sync_commit(g);
 	lc_err rc = g->cfg.host.on_block(g->cfg.host.ctx, b, &res);
+	if (!rc) {
+		g->uncommitted_peer = p->id;
+		g->uncommitted_height = b->h.height;
+		memcpy(g->uncommitted_hash, hash, 32);
+	}
 	if (!peer_alive(p))
 		return;
 	if (rc) {
-		/* Not the peer's fault: stop, and try again from here later.
-		 * What is in flight still counts as asked for when it comes. */
-		LOG_W(LOGM, "block %u from %s not taken: %s; syncing again in %d s",
-		      b->h.height, p->addr, lc_strerror(rc), SYNC_HOLD_MS / 1000);
-		sync_release(g, p);
-		p->ahead_inv = true;
-		memcpy(p->ahead_hash, hash, 32);
-		g->sync_hold_until = g_now(g) + SYNC_HOLD_MS;
+		not_taken(g, p, b->h.height, hash, rc);
 		return;
 	} else if (res.result == LEDGER_INVALID && res.too_early) {
 		/* A clock ahead of ours is not misbehaviour: drop the block and

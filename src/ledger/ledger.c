@@ -20,7 +20,10 @@
  * is rebuilt as the stored chain is loaded at start, so it survives
  * restarts.  The names a reorganisation changed (those in the logs of
  * both branches) are kept for the caller (ledger_changed_names), so that
- * what derives from the state follows them alone.
+ * what derives from the state follows them alone.  The same logs take the
+ * blocks added since a mark back out (ledger_rewind), for a caller whose
+ * transaction holding them failed to commit: nodes are numbered in
+ * arrival order, so those indexed since are the ones numbered above it.
  */
 #include "ledger/ledger.h"
 
@@ -110,6 +113,11 @@ struct ledger {
 	 * done again only when it moved. */
 	uint64_t gen, pruned_gen;
 	struct side_cache { uint64_t gen; size_t blocks, bytes; } *side_cache;
+
+	/* ledger_mark(): the tip a caller may come back to, and the last
+	 * node indexed before it (nodes are numbered in arrival order). */
+	bool marked;
+	uint32_t mark_height, mark_seq;
 
 	struct final *final;      /* the best chain's bindings, and since when */
 	struct final_rule rule;
@@ -441,12 +449,16 @@ static lc_err apply_block(struct ledger *l, const struct block *b, bool check_si
 			  struct ledger_add *res)
 {
 	uint32_t h = b->h.height;
+	/* A mark keeps the logs above it (ledger_mark: fewer than the ring's
+	 * heights, and the caller bounds their changes). */
+	assert(!l->marked || h - l->mark_height < LEDGER_UNDO_KEEP);
+	uint32_t keep = l->marked ? l->mark_height + 1 : h;
 	if (h >= LEDGER_UNDO_KEEP && l->undo_lo <= h - LEDGER_UNDO_KEEP)
 		l->undo_lo = h - LEDGER_UNDO_KEEP + 1;
 	l->undo_total -= state_undo_count(slot(l, h));
 	lc_err rc = apply_to(l, l->state, slot(l, h), b, check_sigs, res);
 	l->undo_total += state_undo_count(slot(l, h));
-	while (l->undo_total > LEDGER_UNDO_MAX_CHANGES && l->undo_lo < h) {
+	while (l->undo_total > LEDGER_UNDO_MAX_CHANGES && l->undo_lo < h && l->undo_lo < keep) {
 		l->undo_total -= state_undo_count(slot(l, l->undo_lo));
 		state_undo_reset(slot(l, l->undo_lo));
 		l->undo_lo++;
@@ -888,6 +900,8 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 			       "refused", l->cp_height);
 		}
 	}
+	/* Past a mark, only new blocks on the tip (ledger_mark). */
+	assert(!l->marked || (parent == tip(l) && !known));
 	/* Most work wins; between equal work, the lower hash, so that every
 	 * node settles on the same tip without waiting for another block. */
 	if (parent == tip(l))
@@ -932,6 +946,78 @@ lc_err ledger_remember_held(struct ledger *l, const char *name,
 int64_t ledger_held_since(const struct ledger *l, const char *name)
 {
 	return final_since(l->final, name);
+}
+
+/* ---- going back to a mark ---- */
+
+void ledger_mark(struct ledger *l)
+{
+	assert(!l->marked);
+	l->marked = true;
+	l->mark_height = tip(l)->height;
+	l->mark_seq = l->seq;
+}
+
+void ledger_unmark(struct ledger *l)
+{
+	l->marked = false;
+}
+
+bool ledger_is_marked(const struct ledger *l)
+{
+	return l->marked;
+}
+
+uint32_t ledger_mark_height(const struct ledger *l)
+{
+	assert(l->marked);
+	return l->mark_height;
+}
+
+void ledger_names_above(const struct ledger *l, uint32_t height,
+			void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	assert(height + 1 >= l->undo_lo);
+	for (uint32_t h = height + 1; h <= state_height(l->state); h++)
+		state_undo_names(slot(l, h), fn, ctx);
+}
+
+lc_err ledger_rewind(struct ledger *l, int64_t now)
+{
+	assert(l->marked);
+	/* Only blocks on the tip came since the mark: the state goes back
+	 * through their logs, which the mark kept. */
+	l->n_changed = 0;
+	l->changed_all = false;
+	for (uint32_t h = state_height(l->state); h > l->mark_height; h--) {
+		state_undo_names(slot(l, h), note_changed, l);
+		ring_rollback(l, h);
+	}
+	state_set_height(l->state, l->mark_height);
+	l->best_len = l->mark_height + 1;
+	/* Every node indexed since (the best chain's, and an invalid block
+	 * on it): a child comes after its parent, so all of them go. */
+	for (size_t i = 0; i < l->n_buckets; i++) {
+		for (struct bnode **pp = &l->buckets[i]; *pp;) {
+			struct bnode *n = *pp;
+			if (n->seq <= l->mark_seq) {
+				pp = &n->chain;
+				continue;
+			}
+			*pp = n->chain;
+			if (l->want == n)
+				l->want = NULL;
+			l->count--;
+			node_free(l, n);
+		}
+	}
+	l->seq = l->mark_seq;
+	l->gen++;
+	l->marked = false;
+	return l->changed_all ? final_sync(l->final, l->state, now)
+			      : final_sync_names(l->final, l->state,
+						 (const char (*)[NAME_MAX_LEN + 1])l->changed,
+						 l->n_changed, now);
 }
 
 /* ---- side-branch bodies ---- */

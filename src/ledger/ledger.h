@@ -262,6 +262,32 @@ lc_err ledger_undo_encode(const struct ledger *l, uint32_t height, struct buf *o
 void ledger_undo_commits(const struct ledger *l, uint32_t height,
 			 void (*fn)(void *ctx, const uint8_t commit[32]), void *ctx);
 
+/*
+ * Going back, for a caller that stores several blocks in one transaction
+ * and must not keep them when its commit fails (the storage rule: the
+ * ledger never holds a block the store lacks).  ledger_mark() remembers the
+ * tip; from then until ledger_unmark() (the commit went through) or
+ * ledger_rewind() (it did not), only blocks new to the index whose parent
+ * is the tip may be offered, fewer than LEDGER_UNDO_KEEP of them (both are
+ * assertions: the caller lets the mark go before anything else).  Their
+ * undo logs are kept above LEDGER_UNDO_MAX_CHANGES meanwhile, so the
+ * caller bounds their records too.  ledger_rewind() takes every block
+ * indexed since the mark out of the index, the best chain and the state,
+ * and notes the bindings of the names they changed again at now (a caller
+ * that kept since when it held them hands them in with
+ * ledger_remember_held() first); LC_ERR_NOMEM only from that last step.
+ * ledger_names_above() calls fn with the name of every entry the blocks
+ * above height (at least ledger_undo_low() - 1) changed, from their undo
+ * logs (a name may come more than once).
+ */
+void ledger_mark(struct ledger *l);
+void ledger_unmark(struct ledger *l);
+bool ledger_is_marked(const struct ledger *l);
+uint32_t ledger_mark_height(const struct ledger *l);   /* while marked */
+lc_err ledger_rewind(struct ledger *l, int64_t now);
+void ledger_names_above(const struct ledger *l, uint32_t height,
+			void (*fn)(void *ctx, const char *name), void *ctx);
+
 /* Fill the header template of the next block on the tip (no records). */
 void ledger_next_header(const struct ledger *l, int64_t now,
 			struct block_header *out);

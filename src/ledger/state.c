@@ -34,8 +34,8 @@
  * every node applies alike, below any depth at which a node may hold a
  * binding final (final.h), so taking a name never rewrites a final one. */
 static lc_err check_reveal(const struct state *s, const struct name_entry *cur,
-			   const struct record *r, uint32_t height, char *why,
-			   size_t whylen)
+			   const struct record *r, uint32_t height, uint32_t *commit_height,
+			   char *why, size_t whylen)
 {
 	uint8_t c[32];
 	uint32_t ch;
@@ -50,6 +50,7 @@ static lc_err check_reveal(const struct state *s, const struct name_entry *cur,
 	if (cur && height - cur->reg_height > COMMIT_GRACE)
 		REJECT("name '%s' is already registered (%u blocks deep, past an earlier "
 		       "commit's grace of %u)", r->name, height - cur->reg_height, COMMIT_GRACE);
+	*commit_height = ch;
 	return LC_OK;
 }
 
@@ -77,10 +78,12 @@ static bool key_ok(const uint8_t *spki, size_t len, enum key_check how, bool sig
 	return spki_key_type(spki, len, &kt) == LC_OK;
 }
 
-/* The rules of record_check(), with keys checked as how says. */
+/* The rules of record_check(), with keys checked as how says; a
+ * REGISTER's commit's height in *commit_height. */
 static lc_err check_rules(const struct state *s, const struct name_entry *cur,
 			  const struct record *r, const char *network, uint32_t height,
-			  uint64_t max_time, enum key_check how, char *why, size_t whylen)
+			  uint64_t max_time, enum key_check how, uint32_t *commit_height,
+			  char *why, size_t whylen)
 {
 	bool check_keys = how != KEYS_TRUSTED;
 	if (strcmp(r->network, network) != 0)
@@ -98,7 +101,7 @@ static lc_err check_rules(const struct state *s, const struct name_entry *cur,
 	if (r->type == REC_REGISTER) {
 		if (r->seq != 0)
 			REJECT("register with seq %u", r->seq);
-		lc_err rc = check_reveal(s, cur, r, height, why, whylen);
+		lc_err rc = check_reveal(s, cur, r, height, commit_height, why, whylen);
 		if (rc)
 			return rc;
 	} else {
@@ -149,7 +152,8 @@ lc_err record_check(const struct state *s, const struct name_entry *cur,
 		    const struct record *r, const char *network, uint32_t height,
 		    uint64_t max_time, char *why, size_t whylen)
 {
-	return check_rules(s, cur, r, network, height, max_time, KEYS_FULL, why, whylen);
+	uint32_t ch;
+	return check_rules(s, cur, r, network, height, max_time, KEYS_FULL, &ch, why, whylen);
 }
 
 lc_err record_check_sigs(const struct name_entry *cur, const struct record *r,
@@ -168,17 +172,16 @@ lc_err record_check_sigs(const struct name_entry *cur, const struct record *r,
 	return rc;
 }
 
-void entry_apply(struct name_entry *e, const struct state *s, const struct record *r,
-		 uint32_t height)
+/* entry_apply(), a REGISTER's commit's height found already (ch). */
+static void entry_change(struct name_entry *e, const struct record *r, uint32_t height,
+			 uint32_t ch)
 {
-	uint8_t c[32];
 	switch (r->type) {
 	case REC_REGISTER:
 		memset(e, 0, sizeof(*e));
 		snprintf(e->name, sizeof(e->name), "%s", r->name);
 		e->reg_height = height;
-		if (record_commitment(r, c) == LC_OK)
-			state_commit_height(s, c, &e->commit_height);
+		e->commit_height = ch;
 		e->status = NAME_ACTIVE;
 		memcpy(e->rhash, r->rhash, 32);
 		/* fall through: the key and address are set as for a change */
@@ -211,6 +214,16 @@ void entry_apply(struct name_entry *e, const struct state *s, const struct recor
 		snprintf(e->addr, sizeof(e->addr), "%s", r->addr);
 	e->seq = r->seq;
 	e->updated = r->time;
+}
+
+void entry_apply(struct name_entry *e, const struct state *s, const struct record *r,
+		 uint32_t height)
+{
+	uint8_t c[32];
+	uint32_t ch = 0;
+	if (r->type == REC_REGISTER && record_commitment(r, c) == LC_OK)
+		state_commit_height(s, c, &ch);
+	entry_change(e, r, height, ch);
 }
 
 bool entry_had_key(const struct name_entry *e, const uint8_t fp[static 32])
@@ -673,15 +686,16 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 	struct name_entry view;
 	bool known = r->type != REC_COMMIT && state_get(s, r->name, &view);
 	const struct name_entry *cur = known ? &view : NULL;
+	uint32_t ch = 0;   /* a REGISTER's commit's: check_rules finds it */
 	lc_err rc = check_rules(s, cur, r, network, height, max_time,
-				check_sigs ? KEYS_SIGNED : KEYS_TRUSTED, why, whylen);
+				check_sigs ? KEYS_SIGNED : KEYS_TRUSTED, &ch, why, whylen);
 	if (!rc && check_sigs)
 		rc = record_check_sigs(cur, r, why, whylen);
 	if (!rc && r->type == REC_COMMIT)
 		return apply_commit(s, r, height, u);
 	if (rc)
 		return rc;
-	entry_apply(&view, s, r, height);
+	entry_change(&view, r, height, ch);
 	if ((u && (rc = undo_grow(u))) || (!known && (rc = room(s))))
 		return rc;
 	uint8_t *p = pack_new(&view);

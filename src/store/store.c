@@ -105,7 +105,7 @@ enum stmt {
 	ST_BLOCK_INVALID,
 	ST_HELD_PUT, ST_HELD_CLEAR, ST_HELD_ALL,
 	ST_META_SET, ST_META_GET,
-	ST_PIN_GET, ST_PIN_PUT, ST_PIN_ALL,
+	ST_PIN_GET, ST_PIN_PUT, ST_PIN_ADD, ST_PIN_ALL,
 	ST_NAME_PUT, ST_NAME_DELETE, ST_NAME_CLEAR, ST_NAME_GET, ST_NAME_ALL, ST_NAME_PAGE,
 	ST_PEER_PUT, ST_PEER_PRUNE, ST_PEER_ALL,
 	ST_HEADER_ALL, ST_SNAP_NAME_PUT, ST_SNAP_NAME_DELETE, ST_SNAP_COMMIT_PUT,
@@ -141,6 +141,8 @@ static const char *const sql[ST__COUNT] = {
 	[ST_PIN_GET] = "SELECT name, fp, first_seen, alarm, alarm_fp FROM pins WHERE name = ?1",
 	[ST_PIN_PUT] = "INSERT OR REPLACE INTO pins (name, fp, first_seen, alarm, alarm_fp)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_PIN_ADD] = "INSERT INTO pins (name, fp, first_seen, alarm, alarm_fp)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
 	[ST_PIN_ALL] = "SELECT name, fp, first_seen, alarm, alarm_fp FROM pins ORDER BY name",
 	[ST_NAME_PUT] = "INSERT OR REPLACE INTO names (name, spki, addr, seq, status, reg_height)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -858,10 +860,10 @@ lc_err store_pin_get(struct store *s, const char *name, struct store_pin *out)
 	return e;
 }
 
-lc_err store_pin_put(struct store *s, const struct store_pin *p)
+static lc_err pin_write(struct store *s, enum stmt which, const struct store_pin *p)
 {
 	assert(memchr(p->name, '\0', sizeof(p->name)));
-	sqlite3_stmt *st = stmt(s, ST_PIN_PUT);
+	sqlite3_stmt *st = stmt(s, which);
 	int rc = bind_text(st, 1, p->name);
 	if (rc == SQLITE_OK)
 		rc = bind_blob(st, 2, p->fp, sizeof(p->fp));
@@ -872,6 +874,18 @@ lc_err store_pin_put(struct store *s, const struct store_pin *p)
 	if (rc == SQLITE_OK)
 		rc = bind_blob(st, 5, p->alarm_fp, sizeof(p->alarm_fp));
 	return finish(s, st, rc, "put pin");
+}
+
+lc_err store_pin_put(struct store *s, const struct store_pin *p)
+{
+	return pin_write(s, ST_PIN_PUT, p);
+}
+
+lc_err store_pin_add(struct store *s, const struct store_pin *p, bool *added)
+{
+	lc_err e = pin_write(s, ST_PIN_ADD, p);
+	*added = !e && sqlite3_changes(s->db) == 1;
+	return e;
 }
 
 lc_err store_foreach_pin(struct store *s, store_pin_fn fn, void *ctx)

@@ -147,6 +147,8 @@ struct store_pin {
 lc_err store_pin_get(struct store *s, const char *name, struct store_pin *out /* OUT */);
 /* Insert or replace the pin of p->name. */
 lc_err store_pin_put(struct store *s, const struct store_pin *p);
+/* Insert p unless p->name has a pin; *added says whether it was. */
+lc_err store_pin_add(struct store *s, const struct store_pin *p, bool *added /* OUT */);
 /* Every pin by name; p is valid during the call.  Stops as
  * store_foreach_block() does, with the same rules for fn. */
 typedef lc_err (*store_pin_fn)(void *ctx, const struct store_pin *p);

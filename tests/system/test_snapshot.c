@@ -9,10 +9,12 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "chaingen.h"
@@ -241,6 +243,163 @@ TEST_T(snapshot_start_after_a_reorg_and_a_deep_reorg_after_it, 300)
 	struct digest full = digest_of(n);
 	node_close(n);
 	check_same(&full, &deep);
+}
+
+/* ---- blocks from peers, stored in groups (core/blocks.c) ---- */
+
+/* The "block" events q holds now, their heights in h[max]; the why of a
+ * "storage" event that says writes fail in failing[] (or ""); the rest
+ * dropped. */
+static size_t events(struct queue *q, uint32_t *h, size_t max,
+		     char failing[NODE_STORAGE_WHY_MAX])
+{
+	size_t k = 0;
+	void *m;
+	failing[0] = '\0';
+	while (queue_pop(q, &m) == LC_OK) {
+		struct node_event *ev = m;
+		if (ev->kind == NODE_EV_BLOCK && k < max)
+			h[k++] = ev->u.block.height;
+		if (ev->kind == NODE_EV_STORAGE && ev->u.storage.failing)
+			snprintf(failing, NODE_STORAGE_WHY_MAX, "%s", ev->u.storage.why);
+		free(m);
+	}
+	return k;
+}
+
+static size_t block_events(struct queue *q, uint32_t *h, size_t max)
+{
+	char why[NODE_STORAGE_WHY_MAX];
+	return events(q, h, max, why);
+}
+
+/* A block on the tip (b, its record r), offered as a peer's. */
+static void take_on_tip(struct node *n, struct block *b, struct record *r, uint64_t t)
+{
+	uint8_t at[32];
+	ledger_tip(n->ledger, at);
+	block_on(n, at, t, b, r);
+	struct ledger_add res;
+	CHECK_OK(node_take_block(n, b, &res));
+	CHECK_INT(res.result, ==, LEDGER_EXTENDED);
+}
+
+static bool stored_tip_is(struct node *n, const uint8_t want[32])
+{
+	uint8_t v[32];
+	size_t len = 0;
+	return store_meta_get(n->store, "tip", v, sizeof(v), &len) == LC_OK && len == 32 &&
+	       memcmp(v, want, 32) == 0;
+}
+
+/*
+ * Blocks that extend the tip join one transaction: taken at once, but
+ * neither stored nor told (no "block" event, the stored tip as it was)
+ * until the commit, which tells them in order; a block that does not
+ * extend the tip commits them first.  When the commit fails (the disk
+ * takes no more writes: RLIMIT_FSIZE 0), none of them is taken: the
+ * ledger is back at the stored tip, nothing was told, the failure is
+ * said; once the disk takes writes, the same blocks are taken, and a
+ * start resumes from the snapshot at the same tip.
+ */
+TEST_T(snapshot_blocks_from_peers_are_stored_and_told_together_or_not_at_all, 300)
+{
+	make_chain();
+	struct node *n = open_node(false);
+	struct queue *q;
+	CHECK_OK(queue_create(&q, 4096));
+	node_subscribe(n, q, NULL, NULL);
+	uint32_t h0 = ledger_height(n->ledger), got[16];
+	uint8_t tip0[32], tip[32];
+	ledger_tip(n->ledger, tip0);
+	CHECK(stored_tip_is(n, tip0));
+	uint64_t t = CHAINGEN_T0 + 2000000;
+
+	struct block b[8];
+	struct record r[8];
+	for (int i = 0; i < 5; i++)
+		take_on_tip(n, &b[i], &r[i], t++);
+	CHECK_INT(ledger_height(n->ledger), ==, h0 + 5);
+	CHECK_INT(block_events(q, got, 16), ==, 0);
+	CHECK(stored_tip_is(n, tip0));
+	/* A sibling of the tip (a side block) commits them first. */
+	struct block side;
+	struct record side_r;
+	uint8_t parent[32];
+	CHECK(ledger_header_at(n->ledger, h0 + 4, NULL, parent));
+	block_on(n, parent, t++, &side, &side_r);
+	struct ledger_add res;
+	CHECK_OK(node_take_block(n, &side, &res));
+	CHECK(res.result == LEDGER_SIDE || res.result == LEDGER_REORG);
+	CHECK_INT(block_events(q, got, 16), >=, 5);
+	for (uint32_t i = 0; i < 5; i++)
+		CHECK_INT(got[i], ==, h0 + 1 + i);
+	ledger_tip(n->ledger, tip);
+	CHECK(stored_tip_is(n, tip));
+	if (res.result == LEDGER_REORG)   /* the tie went to the sibling */
+		take_on_tip(n, &b[5], &r[5], t++);
+	CHECK_OK(node_commit_blocks(n));
+	CHECK_OK(node_commit_blocks(n));   /* none open: nothing to do */
+	block_events(q, got, 16);
+	uint32_t h1 = ledger_height(n->ledger);
+	uint8_t tip1[32];
+	ledger_tip(n->ledger, tip1);
+	struct digest before = digest_of(n);
+
+	/* Three more, and the disk is full when they are to be committed. */
+	struct block c[3];
+	struct record cr[3];
+	for (int i = 0; i < 3; i++)
+		take_on_tip(n, &c[i], &cr[i], t++);
+	CHECK_INT(ledger_height(n->ledger), ==, h1 + 3);
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit was, full;
+	CHECK_OK(getrlimit(RLIMIT_FSIZE, &was));
+	full = was;
+	full.rlim_cur = 0;
+	CHECK_OK(setrlimit(RLIMIT_FSIZE, &full));
+	lc_err rc = node_commit_blocks(n);
+	CHECK_OK(setrlimit(RLIMIT_FSIZE, &was));   /* before anything else writes */
+	CHECK(rc != LC_OK);
+	CHECK(n->store_failing);
+	CHECK_INT(ledger_height(n->ledger), ==, h1);
+	ledger_tip(n->ledger, tip);
+	CHECK(memcmp(tip, tip1, 32) == 0);
+	for (int i = 0; i < 3; i++) {
+		uint8_t hh[32];
+		header_hash(&c[i].h, hh);
+		CHECK(!ledger_has(n->ledger, hh));
+	}
+	struct digest after_fail = digest_of(n);
+	check_same(&after_fail, &before);
+	char why[NODE_STORAGE_WHY_MAX];
+	CHECK_INT(events(q, got, 16, why), ==, 0);
+	CHECK(strstr(why, "storing blocks") != NULL);
+	CHECK(stored_tip_is(n, tip1));
+	/* While it fails, a block is refused at once. */
+	CHECK_ERR(node_take_block(n, &c[0], &res), LC_ERR_IO);
+
+	/* Writes work again: the probe notices, and the same blocks go in. */
+	node_storage_check(n);
+	CHECK(!n->store_failing);
+	for (int i = 0; i < 3; i++) {
+		CHECK_OK(node_take_block(n, &c[i], &res));
+		CHECK_INT(res.result, ==, LEDGER_EXTENDED);
+	}
+	CHECK_OK(node_commit_blocks(n));
+	CHECK_INT(block_events(q, got, 16), ==, 3);
+	CHECK_INT(got[2], ==, h1 + 3);
+	ledger_tip(n->ledger, tip);
+	CHECK(stored_tip_is(n, tip));
+	struct digest done = digest_of(n);
+	node_close(n);
+	queue_destroy(q, free);
+
+	n = open_node(false);
+	CHECK(log_has("resumed from the snapshot"));
+	struct digest resumed = digest_of(n);
+	node_close(n);
+	check_same(&resumed, &done);
 }
 
 static void raw_sql(const char *sql)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -242,6 +243,79 @@ TEST_T(vanish_mid_sync_the_syncing_node_keeps_a_prefix_and_completes, 180)
 	json_decref(theirs);
 	WAIT_UNTIL(height_of(&b, tip_b) == SYNC_BLOCKS && strcmp(tip_b, tip_a) == 0, 60000);
 	fprintf(stderr, "    b at a's tip %ld ms after a's restart\n", ms_since(&t0));
+	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
+	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
+}
+
+/* The last line of the file at path that holds needle, in out (or ""). */
+static void last_line(const char *path, const char *needle, char *out, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	out[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			snprintf(out, n, "%s", line);
+	if (f)
+		fclose(f);
+}
+
+#define SYNC2_BLOCKS 4000
+#define SYNC2_KILL_AT 600   /* b is killed once it told of this many */
+
+/*
+ * b, the node that syncs, is killed (kill -9) in the middle of its sync,
+ * with a, the one it syncs from, held still.  b stores the blocks of a
+ * read, and what derives from them (names, snapshot, tip), in one
+ * transaction, and tells of a block only once it is stored: its restart
+ * resumes from the snapshot (no replay: the stored tip and the blocks
+ * agree) at a height at least that of the last block it told of, below
+ * a's; then it completes the sync.
+ */
+TEST_T(vanish_the_syncing_node_killed_mid_sync_resumes_from_what_it_stored, 180)
+{
+	char a_dir[512], b_dir[512];
+	dir_of(a_dir, sizeof(a_dir), "ka");
+	dir_of(b_dir, sizeof(b_dir), "kb");
+	fx_chain_dir(a_dir, SYNC2_BLOCKS);
+	struct tnode a, b;
+	const char *ea[] = { "--network", FX_NETWORK, NULL };
+	tnode_start(&a, a_dir, "127.0.94.11", ea);
+	char tip_a[65], tip_b[65];
+	WAIT_UNTIL(height_of(&a, tip_a) == SYNC2_BLOCKS, 60000);
+
+	CHECK_OK(kill(a.pid, SIGSTOP));
+	const char *eb[] = { "--network", FX_NETWORK, "--pow-bits", "8", "--join",
+			     "127.0.94.11", NULL };
+	tnode_start(&b, b_dir, "127.0.94.12", eb);
+	struct ctl_stream st;
+	tnode_follow(&b, &st);
+	CHECK_OK(kill(a.pid, SIGCONT));
+	json_t *ev;
+	long told = 0;
+	while (told < SYNC2_KILL_AT && (ev = tnode_wait_event(&st, "block", 30000))) {
+		told = (long)json_integer_value(json_object_get(ev, "height"));
+		json_decref(ev);
+	}
+	CHECK_INT(told, >=, SYNC2_KILL_AT);
+	CHECK_OK(kill(a.pid, SIGSTOP));   /* nothing more for b to take */
+	tnode_kill9(&b);
+	ctl_stream_close(&st);
+
+	tnode_start(&b, b_dir, "127.0.94.12", eb);
+	WAIT_UNTIL(height_of(&b, NULL) >= 0, 30000);
+	char line[1024];
+	last_line(b.log, "ledger '" FX_NETWORK "'", line, sizeof(line));
+	fprintf(stderr, "    b killed after telling of block %ld; restarted: %s", told, line);
+	CHECK(strstr(line, "resumed from the snapshot") != NULL);
+	const char *at = strstr(line, "height ");
+	CHECK(at != NULL);
+	long h = at ? strtol(at + 7, NULL, 10) : -1;
+	CHECK_INT(h, >=, told);
+	CHECK_INT(h, <, SYNC2_BLOCKS);
+
+	CHECK_OK(kill(a.pid, SIGCONT));
+	WAIT_UNTIL(height_of(&b, tip_b) == SYNC2_BLOCKS && strcmp(tip_b, tip_a) == 0, 60000);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 }

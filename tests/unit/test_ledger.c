@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "ledger/block.h"
 #include "ledger/entry.h"
@@ -10,10 +11,12 @@
 #include "ledger/mempool.h"
 #include "ledger/pin.h"
 #include "ledger/pow.h"
+#include "ledger/precheck.h"
 #include "ledger/sigcache.h"
 #include "ledger/siphash.h"
 #include "ledger/state.h"
 #include "ledger_fixture.h"
+#include "util/buf.h"
 #include "util/hex.h"
 
 #define T0 FX_T0
@@ -1357,6 +1360,117 @@ TEST(final_a_chain_without_the_checkpoint_is_refused)
 	fx_close(&a);
 }
 
+/* ---- going back to a mark (blocks stored in one transaction) ---- */
+
+static bool sum_packed(void *ctx, const uint8_t *p, size_t n)
+{
+	static const uint8_t k[16];
+	*(uint64_t *)ctx += siphash24(k, p, n);
+	return true;
+}
+
+/* The state in a few numbers: names, commitments, a sum over the entries. */
+static uint64_t state_digest(const struct state *s)
+{
+	uint64_t sum = state_count(s) * 1000003u + state_commit_count(s);
+	state_foreach_packed(s, sum_packed, &sum);
+	return sum;
+}
+
+static void count_name(void *ctx, const char *name)
+{
+	(void)name;
+	++*(int *)ctx;
+}
+
+/*
+ * Blocks on the tip after ledger_mark() (a register, a rotation, another
+ * register, and a block that breaks a rule) leave with ledger_rewind():
+ * tip, index, state and held bindings are as at the mark (a remembered
+ * binding keeps its time; a name first bound since is not held), and the
+ * same blocks are taken again as new.
+ */
+TEST(mark_rewind_takes_back_every_block_since_the_mark)
+{
+	struct fx f;
+	fx_final(&f, 0, 600);
+	struct record a, b, c, rot, bad;
+	fx_register(&a, K(0), "alice", "10.0.0.1:1", T0);
+	fx_register(&b, K(1), "bob", "10.0.0.2:1", T0);
+	fx_register(&c, K(2), "carol", "10.0.0.3:1", T0);
+	struct record regs[3] = { a, b, c };
+	fx_commit_for(&f, regs, 3);
+	CHECK_INT(fx_extend(&f, &a, 1, NULL), ==, LEDGER_EXTENDED);
+	uint8_t fp0[32], fp3[32];
+	idkey_fingerprint(K(0), fp0);
+	idkey_fingerprint(K(3), fp3);
+	/* fx_add's clock is FX_T0 + 100000, FINAL_NOW. */
+	CHECK_OK(ledger_remember_held(f.l, "alice", fp0, false, FINAL_NOW - 3600));
+	CHECK(ledger_held_since(f.l, "alice") == FINAL_NOW - 3600);
+	uint8_t tip0[32];
+	ledger_tip(f.l, tip0);
+	uint32_t h0 = ledger_height(f.l);
+	size_t count0 = ledger_block_count(f.l);
+	uint64_t digest0 = state_digest(ledger_state(f.l));
+
+	ledger_mark(f.l);
+	CHECK(ledger_is_marked(f.l));
+	CHECK_INT(ledger_mark_height(f.l), ==, h0);
+	struct block B[4];
+	fx_rotate(&rot, K(0), K(3), "alice", 1, T0);
+	CHECK_INT(fx_extend(&f, &b, 1, &B[0]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&f, &rot, 1, &B[1]), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_extend(&f, &c, 1, &B[2]), ==, LEDGER_EXTENDED);
+	fx_register(&bad, K(4), "dave", "10.0.0.4:1", T0);   /* never committed */
+	CHECK_INT(fx_extend(&f, &bad, 1, &B[3]), ==, LEDGER_INVALID);
+	CHECK_INT(ledger_height(f.l), ==, h0 + 3);
+	CHECK(bound_to(&f, "alice", 3));
+	CHECK(ledger_held_since(f.l, "alice") == FINAL_NOW);
+	int names = 0;
+	ledger_names_above(f.l, h0, count_name, &names);
+	CHECK_INT(names, ==, 3);   /* bob, alice, carol */
+	uint8_t h[4][32];
+	for (int i = 0; i < 4; i++) {
+		header_hash(&B[i].h, h[i]);
+		CHECK(ledger_has(f.l, h[i]));
+	}
+
+	CHECK_OK(ledger_rewind(f.l, FINAL_NOW + 10));
+	CHECK(!ledger_is_marked(f.l));
+	uint8_t tip[32];
+	ledger_tip(f.l, tip);
+	CHECK(memcmp(tip, tip0, 32) == 0);
+	CHECK_INT(ledger_height(f.l), ==, h0);
+	CHECK_INT(ledger_block_count(f.l), ==, count0);
+	CHECK(state_digest(ledger_state(f.l)) == digest0);
+	for (int i = 0; i < 4; i++)
+		CHECK(!ledger_has(f.l, h[i]));
+	CHECK(bound_to(&f, "alice", 0));
+	CHECK(ledger_held_since(f.l, "alice") == FINAL_NOW - 3600);
+	CHECK(ledger_held_since(f.l, "bob") == 0);
+	CHECK(!state_get(ledger_state(f.l), "carol", NULL));
+
+	/* Nothing of them is left: they are new again, and taken. */
+	struct ledger_add res;
+	for (int i = 0; i < 3; i++)
+		CHECK_INT(fx_add(&f, &B[i], &res), ==, LEDGER_EXTENDED);
+	CHECK_INT(fx_add(&f, &B[3], &res), ==, LEDGER_INVALID);
+	CHECK(bound_to(&f, "alice", 3));
+	CHECK(state_get(ledger_state(f.l), "carol", NULL));
+	CHECK_INT(ledger_height(f.l), ==, h0 + 3);
+	/* A mark let go keeps what came since. */
+	ledger_mark(f.l);
+	struct record d;
+	fx_register(&d, K(5), "erin", "10.0.0.5:1", T0);
+	fx_commit_for(&f, &d, 1);
+	ledger_unmark(f.l);
+	CHECK_INT(ledger_height(f.l), ==, h0 + 4);
+	CHECK(!ledger_is_marked(f.l));
+	for (int i = 0; i < 4; i++)
+		block_free(&B[i]);
+	fx_close(&f);
+}
+
 /* ---- mempool ---- */
 
 #define SRC_A ((1ull << 63) | 1)   /* two peers' sources */
@@ -2049,6 +2163,106 @@ TEST(signature_verdicts_are_cached)
 	CHECK_ERR(record_verify(&r, spki, len), LC_ERR_BADSIG);
 	sigcache_stats(&h1, &m1);
 	CHECK_INT(m1 - m0, ==, 3);
+}
+
+/* ---- signatures checked ahead (ledger/precheck.h) ---- */
+
+/* A block holding recs[n] (header zero: the precheck reads records only),
+ * encoded into raw (the caller frees it). */
+static void encode_records(struct record *recs, size_t n, struct buf *raw)
+{
+	struct block b = { .records = recs, .n_records = n };
+	buf_init(raw, BLOCK_MAX_BYTES);
+	CHECK_OK(block_encode(&b, raw));
+}
+
+/* Until pc has verified or dropped want blocks' worth, at most ms. */
+static bool precheck_wait(struct precheck *pc, uint64_t want, int ms)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		uint64_t verified, dropped;
+		precheck_stats(pc, &verified, &dropped);
+		if (verified + dropped >= want)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > ms)
+			return false;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+}
+
+/* A block handed to the precheck has its REGISTERs' signatures verified
+ * by a worker: the ledger's own check then finds the verdict, a bad one
+ * too.  A record without its work is left to the ledger (which refuses
+ * it first), and so is a COMMIT (not signed). */
+TEST(precheck_verifies_self_signed_records_ahead)
+{
+	struct precheck *pc;
+	CHECK_ERR(precheck_open(&pc, 0, FX_BITS, 0), LC_ERR_INVAL);
+	CHECK_OK(precheck_open(&pc, 1, FX_BITS, 0));
+	struct record r[4];
+	fx_register(&r[0], K(0), "aheadone", "10.0.0.1:1", T0);
+	fx_register(&r[1], K(1), "aheadtwo", "10.0.0.1:1", T0);
+	r[1].sig[5] ^= 1;   /* outside the body: its work still holds */
+	fx_register(&r[2], K(2), "aheadthree", "10.0.0.1:1", T0);
+	while (record_work_ok(&r[2], FX_BITS))
+		r[2].nonce++;
+	fx_commit(&r[3], &r[0]);
+	struct buf raw;
+	encode_records(r, 4, &raw);
+	precheck_block(pc, raw.data, raw.len);
+	precheck_block(NULL, raw.data, raw.len);   /* no pool: nothing */
+	buf_free(&raw);
+	CHECK(precheck_wait(pc, 2, 10000));
+	uint64_t verified, dropped, h0, m0, h1, m1;
+	precheck_stats(pc, &verified, &dropped);
+	CHECK_INT(verified, ==, 2);
+	CHECK_INT(dropped, ==, 0);
+	sigcache_stats(&h0, &m0);
+	CHECK_OK(record_verify(&r[0], r[0].spki, r[0].spki_len));
+	CHECK_ERR(record_verify(&r[1], r[1].spki, r[1].spki_len), LC_ERR_BADSIG);
+	sigcache_stats(&h1, &m1);
+	CHECK_INT(h1 - h0, ==, 2);
+	CHECK_INT(m1 - m0, ==, 0);
+	CHECK_OK(record_verify(&r[2], r[2].spki, r[2].spki_len));
+	sigcache_stats(&h1, &m1);
+	CHECK_INT(m1 - m0, ==, 1);
+	precheck_close(pc);
+	precheck_close(NULL);
+}
+
+/* What waits is bounded: handed more than that at once, the pool drops
+ * the oldest blocks, and checks the newest first. */
+TEST(precheck_is_bounded_and_takes_the_newest_first)
+{
+	enum { N = 40 };
+	struct buf raw[N];
+	struct record r[N];
+	for (int i = 0; i < N; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "bounded%d", i);
+		fx_register(&r[i], K(i % 8), name, "10.0.0.1:1", T0);
+		encode_records(&r[i], 1, &raw[i]);
+	}
+	struct precheck *pc;
+	CHECK_OK(precheck_open(&pc, 1, FX_BITS, 8 * raw[0].len + 8));
+	for (int i = 0; i < N; i++)
+		precheck_block(pc, raw[i].data, raw[i].len);
+	CHECK(precheck_wait(pc, N, 20000));
+	uint64_t verified, dropped, h0, m0, h1, m1;
+	precheck_stats(pc, &verified, &dropped);
+	CHECK_INT(verified + dropped, ==, N);
+	CHECK_INT(dropped, >=, N / 2);
+	CHECK_INT(verified, >=, 8);
+	sigcache_stats(&h0, &m0);
+	CHECK_OK(record_verify(&r[N - 1], r[N - 1].spki, r[N - 1].spki_len));
+	sigcache_stats(&h1, &m1);
+	CHECK_INT(h1 - h0, ==, 1);
+	precheck_close(pc);
+	for (int i = 0; i < N; i++)
+		buf_free(&raw[i]);
 }
 
 /* ---- reorganisations by undo logs, against a replay from genesis ---- */

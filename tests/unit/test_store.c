@@ -621,6 +621,18 @@ TEST(store_pins_round_trip)
 	w = (struct names_seen){ .stop_at = 2 };
 	CHECK_ERR(store_foreach_pin(s, pin_fn, &w), LC_ERR_REJECTED);
 	CHECK_INT(w.n, ==, 2);
+	/* Added only where there is none: a pin stays what it was. */
+	bool added = false;
+	p = pin_of("carol", 4);
+	CHECK_OK(store_pin_add(s, &p, &added));
+	CHECK(added);
+	CHECK_OK(store_pin_get(s, "carol", &q));
+	CHECK(memcmp(&p, &q, sizeof(p)) == 0);
+	p = pin_of("alice", 5);
+	CHECK_OK(store_pin_add(s, &p, &added));
+	CHECK(!added);
+	CHECK_OK(store_pin_get(s, "alice", &q));
+	CHECK(q.alarm && q.first_seen == -5);
 	store_close(s);
 }
 
