@@ -770,15 +770,16 @@ static void part_idle(const char *dir)
 static const struct part {
 	const char *flag;
 	void (*run)(const char *dir);
+	const char *what;
 } parts[] = {
-	{ "--chat", part_chat },           /* the session rows, sealed and not */
-	{ "--batch", part_batch },         /* ctl send --batch against the engine */
-	{ "--group", part_group },         /* a 32-member group's fan-out */
-	{ "--redial", part_redial },       /* delivery when a peer is back */
-	{ "--nearby", part_nearby },       /* discovery on a namespace LAN */
-	{ "--i18n", part_i18n },           /* text in any language */
-	{ "--chat-list", part_chat_list }, /* the chat list's frames */
-	{ "--idle", part_idle },           /* an idle node's RSS (and Tox's) */
+	{ "--chat", part_chat, "the session rows, sealed and not" },
+	{ "--batch", part_batch, "ctl send --batch against the engine" },
+	{ "--group", part_group, "a 32-member group's fan-out" },
+	{ "--redial", part_redial, "delivery when a peer is back" },
+	{ "--nearby", part_nearby, "discovery on a LAN of network namespaces (root)" },
+	{ "--i18n", part_i18n, "text in any language" },
+	{ "--chat-list", part_chat_list, "the chat list's frames" },
+	{ "--idle", part_idle, "an idle node's RSS (and Tox's)" },
 };
 #define NPARTS (sizeof(parts) / sizeof(parts[0]))
 
@@ -809,13 +810,38 @@ static void bench_tox(void)
 		printf("| Tox comparison: failed (%s) |\n", tox_bin);
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bench [--quick] [--bin PATH] [--tox PATH] [PART...]\n"
+		"       bench [--quick] [--bin PATH] --scale NAMES\n"
+		"       bench --make-chain NAMES DIR\n"
+		"\n"
+		"Prints a table of figures, each beside a baseline measured in the same run.\n"
+		"With no PART, every row (what `make bench` runs); with parts, only those:\n");
+	for (size_t k = 0; k < NPARTS; k++)
+		fprintf(f, "  %-12s %s\n", parts[k].flag, parts[k].what);
+	fprintf(f,
+		"\n"
+		"  --quick           3 rounds a row instead of 5\n"
+		"  --bin PATH        the ledgerchat binary to measure (default ./ledgerchat)\n"
+		"  --tox PATH        bench_tox, for the Tox comparison rows\n"
+		"  --scale NAMES     a chain of NAMES names (one a block): start, RSS, ledger.db,\n"
+		"                    ctl names, sync from scratch against the Ed25519 floor,\n"
+		"                    a one-block reorganisation\n"
+		"  --make-chain NAMES DIR  only build such a chain in the data directory DIR\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--i18n-rss-child") == 0)
 		return bench_i18n_rss_child(argv[2]);
 	bool only[NPARTS] = { false }, some = false;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--quick") == 0) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--quick") == 0) {
 			rounds = 3;
 		} else if (strcmp(argv[i], "--bin") == 0 && i + 1 < argc) {
 			bin = argv[++i];
@@ -830,7 +856,8 @@ int main(int argc, char **argv)
 			while (k < NPARTS && strcmp(argv[i], parts[k].flag) != 0)
 				k++;
 			if (k == NPARTS) {
-				fprintf(stderr, "bench: unknown option '%s'\n", argv[i]);
+				fprintf(stderr, "bench: unknown option '%s' (bench --help lists them)\n",
+					argv[i]);
 				return 2;
 			}
 			only[k] = some = true;
