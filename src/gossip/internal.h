@@ -43,7 +43,7 @@
 #define UNSOLICITED_BURST 10        /* BLOCKs nobody asked for ... */
 #define UNSOLICITED_EVERY_MS 6000   /* ... refilled one per this */
 #define SERVE_BURST (16u << 20)     /* bytes of blocks served to a peer at once ... */
-#define SERVE_RATE 1024             /* ... and then bytes per millisecond (1 MiB/s) */
+#define SERVE_RATE 8192             /* ... and then bytes per millisecond (8 MiB/s) */
 #define SERVED_RING 256             /* blocks served to a peer, remembered */
 #define REPEATS_STRIKE 512          /* requests for a block it was just sent: a strike */
 #define STALE_FREE 1                /* new branches out of reach a peer may send
