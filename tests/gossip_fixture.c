@@ -123,11 +123,13 @@ static lc_err host_load(void *ctx, const uint8_t hash[32], uint8_t **raw, size_t
 	return LC_OK;
 }
 
-static void host_seen(void *ctx, const char *hostport)
+static void host_seen(void *ctx, const char *hostport, bool remember)
 {
 	struct gn *n = ctx;
-	if (n->n_seen < 16)
+	if (n->n_seen < 16) {
+		n->seen_kept[n->n_seen] = remember;
 		snprintf(n->seen[n->n_seen++], sizeof(n->seen[0]), "%s", hostport);
+	}
 }
 
 /* ---- life ---- */
@@ -182,7 +184,8 @@ void gn_gossip_restart(struct gn *n)
 	CHECK(!n->g);
 	CHECK_OK(gossip_open(&n->g, &n->gc));
 	for (size_t i = 0; i < n->n_seen; i++)
-		gossip_remember(n->g, n->seen[i]);
+		if (n->seen_kept[i])
+			gossip_remember(n->g, n->seen[i]);
 }
 
 void gn_close(struct gn *n)

@@ -47,7 +47,8 @@ struct gn {
 	struct gn_blob *tab;      /* open-addressed block store */
 	size_t tab_cap, tab_n;
 	size_t blocks_in, records_in;
-	char seen[16][300];       /* peer_seen() calls */
+	char seen[16][300];       /* peer_seen() calls ... */
+	bool seen_kept[16];       /* ... and whether to remember each */
 	size_t n_seen;
 	size_t reorgs;            /* blocks from peers that reorganised the chain */
 	/* Called for every block from a peer that the ledger linked (NULL: none). */

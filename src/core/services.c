@@ -221,12 +221,14 @@ static lc_err g_load_block(void *ctx, const uint8_t hash[32], uint8_t **raw, siz
 	return store_get_block(n->store, hash, raw, len);
 }
 
-static void g_peer_seen(void *ctx, const char *hostport)
+static void g_peer_seen(void *ctx, const char *hostport, bool remember)
 {
 	struct node *n = ctx;
 	/* A node at that address is up again: chats we owe it go now. */
 	sess_peer_back_at(n->sess, hostport);
-	if (n->store_failing)
+	/* Kept for the next run only where a dial of ours met it (or the
+	 * user joined it): an inbound peer's word could flush the list. */
+	if (!remember || n->store_failing)
 		return;
 	lc_err rc = store_peer_put(n->store, hostport, clock_wall_s());
 	if (rc && rc != LC_ERR_INVAL)

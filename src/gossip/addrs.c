@@ -29,8 +29,10 @@
  * the rest are ignored, not punished (a burst of joins is not an attack).
  * We mirror each peer's allowance and never send past it.  Addresses one
  * network group's peers told us of hold at most BOOK_PER_SOURCE unproven
- * entries, and an unproven address never makes a proven one (one that
- * reached a node of our network) give way.  What a liar can do with this:
+ * entries; a full network group takes a source's address in place of one
+ * from the source holding the most of it, if this one holds fewer; and an
+ * unproven address never makes a proven one (one that reached a node of
+ * our network) give way.  What a liar can do with this:
  * docs/SECURITY.md, "Eclipse".
  */
 #include "gossip/internal.h"
@@ -61,10 +63,13 @@ size_t addr_allow(uint64_t *tokens, uint64_t *t, uint64_t now, size_t want)
 /* ---- the book's share per source ---- */
 
 /* Unproven learned entries a peer of group src told us of; the one to
- * forget among them (at random, unconnected), or -1. */
-static size_t from_source(struct gossip *g, const uint8_t src[16], int *victim)
+ * forget among them (at random, unconnected; one of network group `in`
+ * if there is one, NULL: any), or -1. */
+static size_t from_source(struct gossip *g, const uint8_t src[16], const uint8_t *in,
+			  int *victim)
 {
 	size_t n = 0, seen = 0;
+	bool seen_in = false;
 	*victim = -1;
 	for (int i = 0; i < BOOK_MAX; i++) {
 		const struct book_entry *e = &g->book[i];
@@ -72,7 +77,14 @@ static size_t from_source(struct gossip *g, const uint8_t src[16], int *victim)
 		    memcmp(e->src, src, 16) != 0)
 			continue;
 		n++;
-		if (!e->peer && !e->resolving && g_rand(g) % ++seen == 0)
+		if (e->peer || e->resolving)
+			continue;
+		bool here = in && e->has_group && memcmp(e->group, in, 16) == 0;
+		if (here && !seen_in) {
+			seen_in = true;
+			seen = 0;
+		}
+		if ((here || !seen_in) && g_rand(g) % ++seen == 0)
 			*victim = i;
 	}
 	return n;
@@ -106,17 +118,29 @@ bool addr_learn(struct gossip *g, const char *addr, const uint8_t *src,
 		snprintf(canon, ADDR_MAX_LEN + 1, "%s", c);
 	if (book_find(g, c) >= 0)
 		return true;
-	if (book_group_full(g, c))
+	/* One new address, at most one forgotten for it:
+	 *  - past its share, a source's new address replaces one of its own
+	 *    (of the same group when that group is full: a source that told
+	 *    us this much takes no other source's place);
+	 *  - else a full group takes it in place of one of the source that
+	 *    holds the most of the group, if src holds fewer (book.c).
+	 *    Else a liar that filled a group kept every other address of it
+	 *    out until its own had failed 10 times each. */
+	bool full = book_group_full(g, c);
+	uint8_t group[16];
+	bool grouped = book_addr_group(c, group);
+	int own = -1, victim = -1;
+	if (src && from_source(g, src, full && grouped ? group : NULL, &own) >=
+		       BOOK_PER_SOURCE) {
+		if (own < 0 || (full && (!g->book[own].has_group ||
+					 memcmp(g->book[own].group, group, 16) != 0)))
+			return false;
+		victim = own;
+	} else if (full && (victim = book_group_victim(g, c, src)) < 0) {
 		return false;
-	if (src) {
-		/* Past its share, a source's new address replaces one of its own. */
-		int victim;
-		if (from_source(g, src, &victim) >= BOOK_PER_SOURCE) {
-			if (victim < 0)
-				return false;
-			g->book[victim].used = false;
-		}
 	}
+	if (victim >= 0)
+		g->book[victim].used = false;
 	int i = book_add(g, c, false);
 	if (i < 0)
 		return false;

@@ -15,9 +15,14 @@
  * from the network groups no outbound peer is in when there are any
  * (dialling in the order addresses were learned filled the first nodes
  * and left the later ones alone).  And no one party fills the book: at
- * most BOOK_PER_GROUP learned addresses per network group; a full book
- * makes room by forgetting an unconnected learned address of the group
- * that holds the most.
+ * most BOOK_PER_GROUP learned addresses per network group; a full group
+ * takes a new address from a source (the network group of the peer that
+ * told of it) only in place of an unproven one from the source that holds
+ * the most of the group's places, and only when the newcomer's source
+ * holds fewer: so a liar can fill a group's places, but not keep an
+ * honest source's address of that group out.  A full book makes room by
+ * forgetting an unconnected learned address of the group that holds the
+ * most.
  */
 #include "gossip/internal.h"
 
@@ -61,7 +66,7 @@ uint64_t g_rand(struct gossip *g)
 }
 
 /* The network group of a numeric "host:port" (false for a name). */
-static bool addr_group(const char *addr, uint8_t group[16])
+bool book_addr_group(const char *addr, uint8_t group[16])
 {
 	char host[ADDR_MAX_LEN + 1];
 	uint16_t port;
@@ -112,7 +117,63 @@ static int crowded_victim(struct gossip *g)
 bool book_group_full(const struct gossip *g, const char *addr)
 {
 	uint8_t group[16];
-	return addr_group(addr, group) && learned_in_group(g, group) >= BOOK_PER_GROUP;
+	return book_addr_group(addr, group) && learned_in_group(g, group) >= BOOK_PER_GROUP;
+}
+
+/* May entry e of a full group give way to an address another source told
+ * of?  Only a learned one nothing vouches for: not joined, remembered or
+ * proven, not connected or being looked up. */
+static bool group_evictable(const struct book_entry *e)
+{
+	return e->used && !e->joined && !e->remembered && !e->proven && !e->peer &&
+	       !e->resolving;
+}
+
+static bool same_source(const struct book_entry *e, const uint8_t *src)
+{
+	return src ? e->has_src && memcmp(e->src, src, 16) == 0 : !e->has_src;
+}
+
+/* Learned entries of group told by src (NULL: by no peer); evictable
+ * only, or all. */
+static size_t source_in_group(const struct gossip *g, const uint8_t group[16],
+			      const uint8_t *src, bool evictable)
+{
+	size_t n = 0;
+	for (int i = 0; i < BOOK_MAX; i++) {
+		const struct book_entry *e = &g->book[i];
+		n += e->used && !e->joined && !e->remembered && e->has_group &&
+		     memcmp(e->group, group, 16) == 0 && same_source(e, src) &&
+		     (!evictable || group_evictable(e));
+	}
+	return n;
+}
+
+int book_group_victim(struct gossip *g, const char *addr, const uint8_t *src)
+{
+	uint8_t group[16];
+	if (!book_addr_group(addr, group))
+		return -1;
+	/* The source holding the most of the group's places that may go. */
+	int victim = -1;
+	size_t most = 0, seen = 0;
+	for (int i = 0; i < BOOK_MAX; i++) {
+		const struct book_entry *e = &g->book[i];
+		if (!group_evictable(e) || !e->has_group || memcmp(e->group, group, 16) != 0)
+			continue;
+		size_t n = source_in_group(g, group, e->has_src ? e->src : NULL, true);
+		if (n > most) {
+			most = n;
+			seen = 0;
+		}
+		if (n == most && g_rand(g) % ++seen == 0)   /* at random among its */
+			victim = i;
+	}
+	/* Only when src holds fewer places: sources even out, none holds the
+	 * group, and a source cannot push out its own. */
+	if (victim < 0 || source_in_group(g, group, src, false) >= most)
+		return -1;
+	return victim;
 }
 
 int book_add(struct gossip *g, const char *addr, bool joined)
@@ -147,7 +208,7 @@ int book_add(struct gossip *g, const char *addr, bool joined)
 	e->used = true;
 	e->joined = joined;
 	snprintf(e->addr, sizeof(e->addr), "%s", addr);
-	e->has_group = addr_group(addr, e->group);
+	e->has_group = book_addr_group(addr, e->group);
 	return slot;
 }
 

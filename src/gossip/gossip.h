@@ -12,8 +12,9 @@
  *     (after each batch of input, not while syncing: a peer that lacks its
  *     parents asks by locator), and every new pending record is flooded to
  *     every other peer, so all nodes converge on the most-work chain;
- *   - peers exchange the addresses of other peers; known peers are
- *     remembered by the host and dialled again with backoff.
+ *   - peers exchange the addresses of other peers; peers a dial of ours
+ *     met (or the user joined) are remembered by the host and dialled
+ *     again with backoff.
  *
  * Wire format and limits: see gossip/wire.h.
  *
@@ -81,8 +82,13 @@ struct gossip_host {
 	/* The stored wire form of a block the ledger has (to serve peers);
 	 * *raw is malloc'd, the caller frees it.  LC_ERR_NOTFOUND. */
 	lc_err (*load_block)(void *ctx, const uint8_t hash[32], uint8_t **raw, size_t *len);
-	/* Remember a peer address ("host:port") that answered a hello. */
-	void (*peer_seen)(void *ctx, const char *hostport);
+	/* A node of our network is up at "host:port" (its hello came).
+	 * remember: worth dialling first at the next start (a dial of ours
+	 * met a node of our network there, or the user joined it); false
+	 * when it is only an inbound peer's word about where it listens,
+	 * which must not be kept (a liar connecting with many ports would
+	 * push the proven peers out of what the next run dials first). */
+	void (*peer_seen)(void *ctx, const char *hostport, bool remember);
 	/* Something the user may want to see (peer joined/left, sync
 	 * progress; at most GOSSIP_NOTICE_MAX with its NUL); NULL to ignore. */
 	void (*notice)(void *ctx, const char *what);
@@ -196,11 +202,12 @@ void gossip_close(struct gossip *g);   /* NULL ok; closes every connection */
  * LC_ERR_TOOBIG when the address book is full of joined addresses. */
 lc_err gossip_join(struct gossip *g, const char *hostport);
 
-/* An address remembered from an earlier run (what peer_seen reported):
+/* An address remembered from an earlier run (what peer_seen reported
+ * with remember), or found nearby:
  * dialled from gossip_tick while outbound connections are fewer than
  * max_outbound, after the joined ones and before those learned from
- * peers, and forgotten after ten failed attempts in a row.  LC_ERR_INVAL for a malformed address, LC_ERR_TOOBIG
- * when the address book is full. */
+ * peers, and forgotten after ten failed attempts in a row.  LC_ERR_INVAL
+ * for a malformed address, LC_ERR_TOOBIG when the address book is full. */
 lc_err gossip_remember(struct gossip *g, const char *hostport);
 
 /* Sync from host:port: dial it now, even when the outbound connections

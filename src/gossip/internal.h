@@ -479,8 +479,15 @@ void sync_locator(const struct gossip *g, uint8_t out[WIRE_LOCATOR_MAX][32], siz
 /* Find or add; -1 when the book is full.  joined upgrades an entry. */
 int book_add(struct gossip *g, const char *addr, bool joined);
 int book_find(const struct gossip *g, const char *addr);
+/* The network group of a numeric "host:port" (false for a name). */
+bool book_addr_group(const char *addr, uint8_t group[16] /* OUT */);
 /* Does the book hold BOOK_PER_GROUP learned addresses of addr's group? */
 bool book_group_full(const struct gossip *g, const char *addr);
+/* addr's group is full and src (a peer's network group; NULL: none) told
+ * of addr: the entry to forget for it, or -1.  One of the source that
+ * holds the most of the group's unproven, unconnected learned places,
+ * when src holds fewer; never a joined, remembered or proven entry. */
+int book_group_victim(struct gossip *g, const char *addr, const uint8_t *src);
 void book_failed(struct gossip *g, int i, uint64_t now);
 void book_connected(struct gossip *g, int i, uint64_t peer_id);
 /* Next entry to dial now: joined ones first (regardless of the outbound

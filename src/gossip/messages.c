@@ -92,6 +92,9 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 			g->book[p->book].proven = true;
 			g->book[p->book].has_nonce = true;
 			g->book[p->book].nonce = h->nonce;
+			/* Worth remembering, though the node's own dial won. */
+			if (g->cfg.host.peer_seen)
+				g->cfg.host.peer_seen(g->cfg.host.ctx, p->addr, true);
 		}
 		peer_bye(g, p, BYE_DUPLICATE, "duplicate connection");
 		return;
@@ -105,7 +108,12 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 	p->height = h->height;
 	peer_learn(p, h->tip);
 
+	/* Where a node of ours is up; kept for the next run (remember) only
+	 * when a dial of ours met it there or the user joined it: an inbound
+	 * peer's listen port is its word, and a liar connecting with many
+	 * ports pushed the proven peers out of the host's list. */
 	const char *seen = NULL;
+	bool remember = false;
 	if (p->outbound) {
 		if (p->book >= 0 && g->book[p->book].peer == p->id) {
 			struct book_entry *e = &g->book[p->book];
@@ -117,6 +125,7 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 		if (gossip_joined_peer(g, p))
 			gossip_make_room_for_joined(g, p);
 		seen = p->addr;
+		remember = true;
 	} else if (h->listen_port) {
 		ip_port_fmt(p->adv, sizeof(p->adv), p->ip, h->listen_port);
 		char canon[ADDR_MAX_LEN + 1];
@@ -142,13 +151,15 @@ void gossip_on_hello(struct gossip *g, struct peer *p, const struct wire_hello *
 				g->book[bi].local[0] = '\0';
 		}
 		seen = p->adv;
+		bi = book_find(g, p->adv);
+		remember = bi >= 0 && (g->book[bi].joined || g->book[bi].proven);
 		addr_on_inbound(g, p);
 	}
 	LOG_I(LOGM, "peer %s%s ready: height %u", p->addr, p->outbound ? " (out)" : "",
 	      h->height);
 	g_notice(g, "peer %s connected", p->addr);
 	if (seen && g->cfg.host.peer_seen)
-		g->cfg.host.peer_seen(g->cfg.host.ctx, seen);
+		g->cfg.host.peer_seen(g->cfg.host.ctx, seen, remember);
 
 	/* Our tip moved while the hellos crossed: say so, or the peer would
 	 * wait for our next block to learn of it. */

@@ -26,7 +26,10 @@
 #include <string.h>
 
 #include "store/datadir.h"
+#include "util/addr.h"
+#include "util/guard.h"
 #include "util/log.h"
+#include "util/net.h"
 
 #define MOD "store"
 #define SCHEMA_VERSION 3
@@ -107,7 +110,7 @@ enum stmt {
 	ST_META_SET, ST_META_GET,
 	ST_PIN_GET, ST_PIN_PUT, ST_PIN_ADD, ST_PIN_ALL,
 	ST_NAME_PUT, ST_NAME_DELETE, ST_NAME_CLEAR, ST_NAME_GET, ST_NAME_ALL, ST_NAME_PAGE,
-	ST_PEER_PUT, ST_PEER_PRUNE, ST_PEER_ALL,
+	ST_PEER_PUT, ST_PEER_PRUNE, ST_PEER_ALL, ST_PEER_DELETE,
 	ST_HEADER_ALL, ST_SNAP_NAME_PUT, ST_SNAP_NAME_DELETE, ST_SNAP_COMMIT_PUT,
 	ST_SNAP_COMMIT_ABOVE, ST_SNAP_UNDO_PUT, ST_SNAP_UNDO_KEEP,
 	ST_SNAP_NAME_ALL, ST_SNAP_COMMIT_ALL, ST_SNAP_UNDO_ALL,
@@ -159,6 +162,7 @@ static const char *const sql[ST__COUNT] = {
 	[ST_PEER_PRUNE] = "DELETE FROM peers WHERE addr IN (SELECT addr FROM peers"
 			  " ORDER BY last_seen DESC, addr DESC LIMIT -1 OFFSET ?1)",
 	[ST_PEER_ALL] = "SELECT addr, last_seen FROM peers ORDER BY last_seen DESC, addr DESC",
+	[ST_PEER_DELETE] = "DELETE FROM peers WHERE addr = ?1",
 	/* A header is the wire form's first BLOCK_HEADER_SIZE bytes. */
 	[ST_HEADER_ALL] = "SELECT height, substr(raw, 1, 100), length(raw), hash FROM blocks"
 			  " WHERE invalid = 0 ORDER BY height, seq",
@@ -1068,6 +1072,55 @@ lc_err store_foreach_held(struct store *s, store_held_fn fn, void *ctx)
 
 /* ---- peers ---- */
 
+/* The network group (IPv4 /24, IPv6 /48) of a numeric "host:port"; false
+ * for a name (each name is a group of its own). */
+static bool peer_group(const char *addr, uint8_t group[16])
+{
+	char host[STORE_ADDR_MAX + 1];
+	uint16_t port;
+	uint8_t ip16[16];
+	if (!hostport_parse(addr, 0, host, sizeof(host), &port) || !net_ip16_parse(host, ip16))
+		return false;
+	guard_group(ip16, group);
+	return true;
+}
+
+/* Past STORE_PEERS_PER_GROUP peers of addr's network group, the least
+ * recently seen of the group go: many addresses of one party cannot push
+ * the others out of the list. */
+static lc_err prune_group(struct store *s, const char *addr)
+{
+	uint8_t group[16], other[16];
+	if (!peer_group(addr, group))
+		return LC_OK;
+	char (*gone)[STORE_ADDR_MAX + 1] = malloc(STORE_PEERS_MAX * sizeof(*gone));
+	if (!gone)
+		return LC_ERR_NOMEM;
+	size_t n_gone = 0, same = 0;
+	sqlite3_stmt *st = stmt(s, ST_PEER_ALL);
+	lc_err e = LC_OK;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char a[STORE_ADDR_MAX + 1];
+		if (!col_text(st, 0, a, sizeof(a))) {
+			e = malformed("walk peers");
+			break;
+		}
+		if (peer_group(a, other) && memcmp(other, group, 16) == 0 &&
+		    ++same > STORE_PEERS_PER_GROUP && n_gone < STORE_PEERS_MAX)
+			memcpy(gone[n_gone++], a, sizeof(a));
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = fail(s, rc, "walk peers");
+	done(st);
+	for (size_t i = 0; !e && i < n_gone; i++) {
+		st = stmt(s, ST_PEER_DELETE);
+		e = finish(s, st, bind_text(st, 1, gone[i]), "forget a peer");
+	}
+	free(gone);
+	return e;
+}
+
 lc_err store_peer_put(struct store *s, const char *addr, int64_t last_seen)
 {
 	if (strnlen(addr, STORE_ADDR_MAX + 1) > STORE_ADDR_MAX)
@@ -1077,6 +1130,8 @@ lc_err store_peer_put(struct store *s, const char *addr, int64_t last_seen)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 2, last_seen);
 	lc_err e = finish(s, st, rc, "put peer");
+	if (!e)
+		e = prune_group(s, addr);
 	if (!e) {
 		st = stmt(s, ST_PEER_PRUNE);
 		e = finish(s, st, sqlite3_bind_int(st, 1, STORE_PEERS_MAX), "prune peers");
@@ -1084,8 +1139,36 @@ lc_err store_peer_put(struct store *s, const char *addr, int64_t last_seen)
 	return e;
 }
 
+/* Has the walk passed STORE_PEERS_PER_GROUP peers of addr's group?
+ * groups: the groups met so far and how many of each (*n of them). */
+struct group_count {
+	uint8_t group[16];
+	unsigned n;
+};
+
+static bool group_past_cap(struct group_count *groups, size_t *n, const char *addr)
+{
+	uint8_t group[16];
+	if (!peer_group(addr, group))
+		return false;
+	for (size_t i = 0; i < *n; i++)
+		if (memcmp(groups[i].group, group, 16) == 0)
+			return ++groups[i].n > STORE_PEERS_PER_GROUP;
+	if (*n < STORE_PEERS_MAX) {
+		memcpy(groups[*n].group, group, 16);
+		groups[(*n)++].n = 1;
+	}
+	return false;
+}
+
 lc_err store_foreach_peer(struct store *s, store_peer_fn fn, void *ctx)
 {
+	/* The group cap again: a file an older version wrote holds, newest
+	 * first, whatever it was told (one party's 256 addresses). */
+	struct group_count *groups = malloc(STORE_PEERS_MAX * sizeof(*groups));
+	if (!groups)
+		return LC_ERR_NOMEM;
+	size_t n_groups = 0;
 	sqlite3_stmt *st = stmt(s, ST_PEER_ALL);
 	lc_err e = LC_OK;
 	int rc = SQLITE_DONE;
@@ -1095,12 +1178,13 @@ lc_err store_foreach_peer(struct store *s, store_peer_fn fn, void *ctx)
 		if (!col_text(st, 0, addr, sizeof(addr)) ||
 		    !col_int(st, 1, INT64_MIN, INT64_MAX, &seen))
 			e = malformed("walk peers");
-		else
+		else if (!group_past_cap(groups, &n_groups, addr))
 			e = fn(ctx, addr, seen);
 	}
 	if (!e && rc != SQLITE_DONE)
 		e = fail(s, rc, "walk peers");
 	done(st);
+	free(groups);
 	return e;
 }
 

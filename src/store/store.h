@@ -46,6 +46,7 @@
 #define STORE_BLOCK_MAX (512 * 1024)   /* bytes of one block's wire form */
 #define STORE_META_MAX 4096            /* bytes of one metadata value */
 #define STORE_PEERS_MAX 256            /* peers kept; the oldest go first */
+#define STORE_PEERS_PER_GROUP 4        /* of them, of one network group */
 #define STORE_NAME_MAX NAME_MAX_LEN    /* bytes of a name */
 #define STORE_SPKI_MAX SPKI_MAX        /* bytes of a SubjectPublicKeyInfo */
 #define STORE_ADDR_MAX 262             /* bytes of a "host:port" */
@@ -202,10 +203,15 @@ lc_err store_foreach_held(struct store *s, store_held_fn fn, void *ctx);
 /* ---- gossip peers ---- */
 
 /* Remember that addr ("host:port", at most STORE_ADDR_MAX bytes, else
- * LC_ERR_INVAL) answered at last_seen.  Past STORE_PEERS_MAX peers the
- * least recently seen are forgotten. */
+ * LC_ERR_INVAL) answered at last_seen.  Past STORE_PEERS_PER_GROUP peers
+ * of addr's network group (a numeric IPv4 address's /24, IPv6's /48; a
+ * name is a group of its own) the least recently seen of the group are
+ * forgotten, and past STORE_PEERS_MAX peers in all the least recently
+ * seen. */
 lc_err store_peer_put(struct store *s, const char *addr, int64_t last_seen);
-/* Every peer, most recently seen first; addr is valid during the call. */
+/* Every peer, most recently seen first, but past STORE_PEERS_PER_GROUP of
+ * one network group (as a file an older version wrote may hold); addr is
+ * valid during the call. */
 typedef lc_err (*store_peer_fn)(void *ctx, const char *addr, int64_t last_seen);
 lc_err store_foreach_peer(struct store *s, store_peer_fn fn, void *ctx);
 

@@ -538,11 +538,15 @@ TEST_T(two_nodes_new_node_syncs_1000_blocks, 120)
 	CHECK_INT(ledger_height(b.l), ==, 1000);
 	CHECK_INT(b.blocks_in, ==, 1000);   /* each block fetched once */
 
-	/* Both sides remembered the other: as dialled, and as listening. */
+	/* Both sides saw the other up: as dialled, and as listening.  Only
+	 * the dialler keeps it for its next run: the other has the inbound
+	 * peer's word alone for where it listens. */
 	CHECK_INT(b.n_seen, ==, 1);
 	CHECK_STR(b.seen[0], "127.0.41.1:47700");
+	CHECK(b.seen_kept[0]);
 	CHECK_INT(a.n_seen, ==, 1);
 	CHECK_STR(a.seen[0], "127.0.41.2:47700");
+	CHECK(!a.seen_kept[0]);
 
 	struct gossip_peer_info info[4];
 	CHECK_INT(gossip_peers(b.g, info, 4), ==, 1);
@@ -608,6 +612,9 @@ TEST_T(ipv6_nodes_sync, 30)
 	CHECK(gn_drive(v, 2, pred_synced, &w, 10000));
 	CHECK_INT(ledger_height(b.l), ==, 50);
 	CHECK_STR(a.seen[0], "[::1]:47712");
+	CHECK(!a.seen_kept[0]);
+	CHECK_STR(b.seen[0], "[::1]:47711");
+	CHECK(b.seen_kept[0]);
 	gn_close(&a);
 	gn_close(&b);
 }
@@ -1582,6 +1589,67 @@ TEST_T(the_book_keeps_at_most_16_learned_addresses_per_group, 30)
 	gn_close(&a);
 }
 
+/* A raw peer from ip, past the handshake (a asked it for addresses), that
+ * answers with n addresses "<prefix><first + i>:47700" (PEERS). */
+static void raw_peers_answer(struct gn *a, struct gn_raw *r, const char *ip, uint64_t nonce,
+			     const char *prefix, size_t first, size_t n)
+{
+	struct gn *v[1] = { a };
+	struct wire_msg *m = malloc(sizeof(*m));
+	CHECK(m != NULL);
+	raw_hello(r, ip, a, nonce);
+	struct gn_wait_frame wf = { r, m, WIRE_GETPEERS };
+	CHECK(gn_drive(v, 1, gn_pred_frame, &wf, 5000));
+	m->type = WIRE_PEERS;
+	m->u.peers.n = n;
+	for (size_t i = 0; i < n; i++)
+		snprintf(m->u.peers.addr[i], sizeof(m->u.peers.addr[i]), "%s%zu:47700", prefix,
+			 first + i);
+	gn_raw_send_msg(r, m);
+	gn_drive(v, 1, NULL, NULL, 300);
+	free(m);
+}
+
+static bool book_has(struct gn *n, const char *addr)
+{
+	static struct gossip_addr_info k[BOOK_MAX];
+	size_t got = gossip_known(n->g, k, BOOK_MAX);
+	for (size_t i = 0; i < got; i++)
+		if (strcmp(k[i].addr, addr) == 0)
+			return true;
+	return false;
+}
+
+static size_t book_prefix(struct gn *n, const char *prefix);
+
+/* A liar that filled a network group's places (16 addresses of 10.9.9.x
+ * from one /24) does not keep that group's other addresses out: one told
+ * by a peer of another /24 takes the place of one of the liar's, and the
+ * liar's next cannot push it out (it holds more than the honest source). */
+TEST_T(a_full_group_takes_another_sources_address_in_place_of_the_crowders, 30)
+{
+	struct gn a;
+	struct gn_opts none = { .max_outbound = -1 };   /* learn, do not dial */
+	gn_open(&a, "127.0.77.1", &none);
+	struct gn_raw liar, honest;
+	raw_peers_answer(&a, &liar, "127.0.77.2", 71, "10.9.9.", 1, 40);
+	CHECK_INT(book_prefix(&a, "10.9.9."), ==, BOOK_PER_GROUP);
+	raw_peers_answer(&a, &honest, "127.0.78.2", 72, "10.9.9.", 200, 1);
+	CHECK(book_has(&a, "10.9.9.200:47700"));
+	CHECK_INT(book_prefix(&a, "10.9.9."), ==, BOOK_PER_GROUP);
+	/* The liar again, from another connection of its /24: its new
+	 * addresses of the group are not taken, the honest one stays. */
+	struct gn_raw liar2;
+	raw_peers_answer(&a, &liar2, "127.0.77.3", 73, "10.9.9.", 100, 40);
+	CHECK(book_has(&a, "10.9.9.200:47700"));
+	CHECK(!book_has(&a, "10.9.9.100:47700"));
+	CHECK_INT(book_prefix(&a, "10.9.9."), ==, BOOK_PER_GROUP);
+	gn_raw_close(&liar);
+	gn_raw_close(&liar2);
+	gn_raw_close(&honest);
+	gn_close(&a);
+}
+
 static bool pred_addr_count(void *arg);
 struct addr_count_wait {
 	struct gn *n;
@@ -1596,6 +1664,11 @@ static size_t book_count(struct gn *n, const char *prefix)
 	for (size_t i = 0; i < got; i++)
 		c += strncmp(k[i].addr, prefix, strlen(prefix)) == 0;
 	return c;
+}
+
+static size_t book_prefix(struct gn *n, const char *prefix)
+{
+	return book_count(n, prefix);
 }
 
 static bool pred_addr_count(void *arg)

@@ -812,7 +812,7 @@ TEST(store_peers_most_recent_first_and_bounded)
 	CHECK_OK(store_begin(s));
 	for (int i = 0; i < STORE_PEERS_MAX + 50; i++) {
 		char a[32];
-		snprintf(a, sizeof(a), "192.168.%d.%d:1", i / 250, i % 250);
+		snprintf(a, sizeof(a), "10.%d.%d.1:1", i / 250, i % 250);   /* a /24 each */
 		CHECK_OK(store_peer_put(s, a, 1000 + i));
 	}
 	CHECK_OK(store_commit(s));
@@ -828,6 +828,55 @@ TEST(store_peers_most_recent_first_and_bounded)
 	CHECK_ERR(store_peer_put(s, huge, 1), LC_ERR_INVAL);
 	huge[STORE_ADDR_MAX] = '\0';
 	CHECK_OK(store_peer_put(s, huge, 1 << 30));
+	store_close(s);
+}
+
+/* One party's many addresses (one /24, or one IPv6 /48, on many ports)
+ * keep STORE_PEERS_PER_GROUP places, its newest: the other peers stay. */
+TEST(store_peers_of_one_network_group_keep_a_few_places)
+{
+	struct store *s = open_in("groups.db");
+	CHECK_OK(store_peer_put(s, "10.0.1.1:47700", 5));
+	CHECK_OK(store_peer_put(s, "[2001:db8:1::1]:47700", 5));
+	CHECK_OK(store_peer_put(s, "seed.example:47700", 5));
+	CHECK_OK(store_peer_put(s, "seed2.example:47700", 5));
+	CHECK_OK(store_begin(s));
+	for (int i = 0; i < STORE_PEERS_MAX + 20; i++) {
+		char a[64];
+		snprintf(a, sizeof(a), "192.168.7.%d:%d", 1 + i % 200, 50000 + i);
+		CHECK_OK(store_peer_put(s, a, 100 + i));
+		snprintf(a, sizeof(a), "[2001:db8:2:%x::1]:%d", i, 50000 + i);
+		CHECK_OK(store_peer_put(s, a, 100 + i));
+	}
+	CHECK_OK(store_commit(s));
+	struct peers_seen w = { .ordered = true };
+	CHECK_OK(store_foreach_peer(s, peer_fn, &w));
+	CHECK_INT(w.n, ==, 4 + 2 * STORE_PEERS_PER_GROUP);
+	CHECK(w.ordered);
+	CHECK_INT(w.first_seen, ==, 100 + STORE_PEERS_MAX + 19);   /* the newest stay */
+	CHECK_INT(w.prev_seen, ==, 5);                             /* and the others */
+	store_close(s);
+	/* A file an older version wrote: one /24's 40 addresses, the newest,
+	 * above another peer.  The walk gives that group's newest few, and
+	 * the other peer. */
+	sqlite3 *db;
+	CHECK(sqlite3_open(path_in("groups.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DELETE FROM peers", NULL, NULL, NULL) == SQLITE_OK);
+	for (int i = 0; i < 40; i++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "INSERT INTO peers VALUES ('10.5.5.%d:%d', %d)", 1 + i,
+			 50000 + i, 100 + i);
+		CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	}
+	CHECK(sqlite3_exec(db, "INSERT INTO peers VALUES ('10.6.6.1:47700', 7)", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	CHECK(sqlite3_close(db) == SQLITE_OK);
+	s = open_in("groups.db");
+	w = (struct peers_seen){ .ordered = true };
+	CHECK_OK(store_foreach_peer(s, peer_fn, &w));
+	CHECK_INT(w.n, ==, STORE_PEERS_PER_GROUP + 1);
+	CHECK_STR(w.first, "10.5.5.40:50039");
+	CHECK_INT(w.prev_seen, ==, 7);
 	store_close(s);
 }
 
