@@ -171,6 +171,43 @@ static json_t *blocks_of(struct tnode *t, long from)
 }
 
 /*
+ * a, on a data dir a_name holding a chain of `blocks` blocks, at a_ip
+ * (its tip in tip_a); b, new, on b_name at b_ip with the words eb (which
+ * join a), syncing from it.  Returns, with both running, once b has told
+ * of a block at height `until` or above: that height.  b's events tell
+ * each block as it is taken, without waiting for the busy node to answer
+ * a status query; a holds still (SIGSTOP: its kernel still accepts b's
+ * connection) until b is followed.
+ */
+static long sync_under_way(struct tnode *a, const char *a_name, const char *a_ip, long blocks,
+			   char tip_a[65], struct tnode *b, const char *b_name, const char *b_ip,
+			   const char *const eb[], long until)
+{
+	char a_dir[512], b_dir[512];
+	dir_of(a_dir, sizeof(a_dir), a_name);
+	dir_of(b_dir, sizeof(b_dir), b_name);
+	fx_chain_dir(a_dir, blocks);
+	const char *ea[] = { "--network", FX_NETWORK, NULL };
+	tnode_start(a, a_dir, a_ip, ea);
+	WAIT_UNTIL(height_of(a, tip_a) == blocks, 60000);
+
+	CHECK_OK(kill(a->pid, SIGSTOP));
+	tnode_start(b, b_dir, b_ip, eb);
+	struct ctl_stream st;
+	tnode_follow(b, &st);
+	CHECK_OK(kill(a->pid, SIGCONT));
+	json_t *ev;
+	long told = 0;
+	while (told < until && (ev = tnode_wait_event(&st, "block", 30000))) {
+		told = (long)json_integer_value(json_object_get(ev, "height"));
+		json_decref(ev);
+	}
+	ctl_stream_close(&st);
+	CHECK_INT(told, >=, until);
+	return told;
+}
+
+/*
  * b syncs a long chain from a; a is killed (kill -9) early on.  b stays
  * healthy: its status answers, and its chain is a prefix of a's, block by
  * block.  a comes back on the same data dir and b, without a restart,
@@ -178,37 +215,15 @@ static json_t *blocks_of(struct tnode *t, long from)
  */
 TEST_T(vanish_mid_sync_the_syncing_node_keeps_a_prefix_and_completes, 180)
 {
-	char a_dir[512], b_dir[512];
-	dir_of(a_dir, sizeof(a_dir), "sa");
-	dir_of(b_dir, sizeof(b_dir), "sb");
-	fx_chain_dir(a_dir, SYNC_BLOCKS);
 	struct tnode a, b;
-	const char *ea[] = { "--network", FX_NETWORK, NULL };
-	tnode_start(&a, a_dir, "127.0.94.1", ea);
 	char tip_a[65], tip_b[65];
-	WAIT_UNTIL(height_of(&a, tip_a) == SYNC_BLOCKS, 60000);
-
-	/* b's events tell each block as it is taken, without waiting for the
-	 * busy node to answer a status query.  a holds still (SIGSTOP: its
-	 * kernel still accepts b's connection) until b is followed. */
-	CHECK_OK(kill(a.pid, SIGSTOP));
 	const char *eb[] = { "--network", FX_NETWORK, "--pow-bits", "8", "--join",
 			     "127.0.94.1", NULL };
-	tnode_start(&b, b_dir, "127.0.94.2", eb);
-	struct ctl_stream st;
-	tnode_follow(&b, &st);
-	CHECK_OK(kill(a.pid, SIGCONT));
 	/* Under way, far from done (b asks for at most 256 blocks ahead):
 	 * a vanishes. */
-	json_t *ev;
-	long seen = 0;
-	while (seen < SYNC_KILL_AT && (ev = tnode_wait_event(&st, "block", 30000))) {
-		seen = (long)json_integer_value(json_object_get(ev, "height"));
-		json_decref(ev);
-	}
-	CHECK_INT(seen, >=, SYNC_KILL_AT);
+	sync_under_way(&a, "sa", "127.0.94.1", SYNC_BLOCKS, tip_a, &b, "sb", "127.0.94.2", eb,
+		       SYNC_KILL_AT);
 	tnode_kill9(&a);
-	ctl_stream_close(&st);
 
 	/* b notices, having taken what reached it before the end. */
 	WAIT_UNTIL(peers_of(&b) == 0, 30000);
@@ -232,6 +247,9 @@ TEST_T(vanish_mid_sync_the_syncing_node_keeps_a_prefix_and_completes, 180)
 	 * sync. */
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char a_dir[512];
+	snprintf(a_dir, sizeof(a_dir), "%s", a.dir);
+	const char *ea[] = { "--network", FX_NETWORK, NULL };
 	tnode_start(&a, a_dir, "127.0.94.1", ea);
 	WAIT_UNTIL(height_of(&a, NULL) == SYNC_BLOCKS, 30000);
 	json_t *theirs = blocks_of(&a, from);
@@ -274,34 +292,17 @@ static void last_line(const char *path, const char *needle, char *out, size_t n)
  */
 TEST_T(vanish_the_syncing_node_killed_mid_sync_resumes_from_what_it_stored, 180)
 {
-	char a_dir[512], b_dir[512];
-	dir_of(a_dir, sizeof(a_dir), "ka");
-	dir_of(b_dir, sizeof(b_dir), "kb");
-	fx_chain_dir(a_dir, SYNC2_BLOCKS);
 	struct tnode a, b;
-	const char *ea[] = { "--network", FX_NETWORK, NULL };
-	tnode_start(&a, a_dir, "127.0.94.11", ea);
 	char tip_a[65], tip_b[65];
-	WAIT_UNTIL(height_of(&a, tip_a) == SYNC2_BLOCKS, 60000);
-
-	CHECK_OK(kill(a.pid, SIGSTOP));
 	const char *eb[] = { "--network", FX_NETWORK, "--pow-bits", "8", "--join",
 			     "127.0.94.11", NULL };
-	tnode_start(&b, b_dir, "127.0.94.12", eb);
-	struct ctl_stream st;
-	tnode_follow(&b, &st);
-	CHECK_OK(kill(a.pid, SIGCONT));
-	json_t *ev;
-	long told = 0;
-	while (told < SYNC2_KILL_AT && (ev = tnode_wait_event(&st, "block", 30000))) {
-		told = (long)json_integer_value(json_object_get(ev, "height"));
-		json_decref(ev);
-	}
-	CHECK_INT(told, >=, SYNC2_KILL_AT);
+	long told = sync_under_way(&a, "ka", "127.0.94.11", SYNC2_BLOCKS, tip_a, &b, "kb",
+				   "127.0.94.12", eb, SYNC2_KILL_AT);
 	CHECK_OK(kill(a.pid, SIGSTOP));   /* nothing more for b to take */
 	tnode_kill9(&b);
-	ctl_stream_close(&st);
 
+	char b_dir[512];
+	snprintf(b_dir, sizeof(b_dir), "%s", b.dir);
 	tnode_start(&b, b_dir, "127.0.94.12", eb);
 	WAIT_UNTIL(height_of(&b, NULL) >= 0, 30000);
 	char line[1024];
