@@ -8,6 +8,9 @@
  * There is one entry per name, so it is fixed in size and lives in slabs
  * (no allocation of its own, links are 32-bit slot numbers): at a million
  * names the table is about 100 MB less than with an allocation per entry.
+ * The slot is 48 bytes: the name is not in it but in chunks of bytes
+ * (struct names) as long as it is, and the key is kept as the first
+ * FP_KEEP bytes of its fingerprint (see FP_KEEP).
  * An earlier run's binding is almost always the one held now (the node
  * remembers before it replays its chain), so the entry keeps only its time
  * and a bit that says the entry's key is that binding's; a remembered key
@@ -35,25 +38,54 @@ enum {
 	H_MEM_HERE = 64,   /* ... its key is fp (else in the side table) */
 };
 
+/*
+ * A key is kept as the first 16 bytes of its SHA-256 fingerprint, and two
+ * keys are the same binding here when those agree.  That is enough: to
+ * make a chain that keeps a final binding while it binds the name to a key
+ * of its own, someone who does not hold the name's key needs a key whose
+ * fingerprint starts as that one's does: a second preimage of 128 bits,
+ * about 2^128 SHA-256 work.  A collision (two keys made to agree, about
+ * 2^64 work) can only be made by whoever makes both keys, and the holder of
+ * a name's key may move it to any key of its own anyway (a ROTATE it
+ * signs), which finality allows.  The store keeps the whole fingerprint;
+ * only this table's copy is short (16 bytes a name less).
+ */
+#define FP_KEEP 16
+
 /* One name.  fp is the binding held when H_BOUND; when not bound, it is
- * the remembered key if H_MEM_HERE, else nothing. */
+ * the remembered key if H_MEM_HERE, else nothing.  The name is name_len
+ * bytes at name_at in the table's names; name_cap bytes are there for it
+ * (a freed slot keeps its bytes for the next name put in it). */
 struct held {
-	uint8_t fp[32];             /* the binding's key, */
-	int64_t since;              /* ... seen by this node since, */
+	int64_t since;              /* the binding seen by this node since, */
 	int64_t mem_since;          /* an earlier run's binding's time */
+	uint8_t fp[FP_KEEP];        /* the binding's key, */
 	uint32_t height;            /* ... given its form in this block */
 	uint32_t next;              /* slot + 1 in the chain; free list when not live */
+	uint32_t name_at;
 	uint8_t flags;
 	uint8_t name_len;
-	char name[NAME_MAX_LEN];    /* not terminated */
+	uint8_t name_cap;
 };
 
 /* An earlier run's key when it is not the entry's fp: rare (the best
  * chain moved away from what the node held before it stopped). */
 struct away {
 	struct away *next;
-	uint8_t fp[32];
+	uint8_t fp[FP_KEEP];
 	char name[];                /* terminated */
+};
+
+/* The names' bytes: chunks of NAMES_CHUNK bytes, a name never across two;
+ * a name's place is its chunk's number << 16 | where in it.  Bytes a slot
+ * gave up for a longer name are waste until compact() packs them again. */
+#define NAMES_SHIFT 16
+#define NAMES_CHUNK (1u << NAMES_SHIFT)
+
+struct names {
+	char **chunks;
+	uint32_t n_chunks;
+	uint32_t top;               /* bytes used in the last chunk */
 };
 
 #define SLAB_SHIFT 10
@@ -69,8 +101,13 @@ struct final {
 	uint32_t free_head;         /* slot + 1 of a freed slot; 0 = none */
 	struct away *away;          /* a short list: see struct away */
 	uint32_t hint;              /* the slot after the one noted last */
+	struct names names;
+	size_t name_bytes;          /* names' bytes held by slots (name_cap) */
+	size_t name_waste;          /* ... and given up */
 	uint8_t key[16];
 };
+
+static_assert(sizeof(struct held) == 48, "a finality slot is 48 bytes");
 
 static struct held *slot_at(const struct final *f, uint32_t i)
 {
@@ -82,17 +119,119 @@ static size_t bucket_of(const struct final *f, const char *name, size_t len)
 	return (size_t)siphash24(f->key, name, len) & (f->n_buckets - 1);
 }
 
-static bool named(const struct held *h, const char *name, size_t len)
+static char *names_at(const struct names *a, uint32_t at)
 {
-	return h->name_len == len && memcmp(h->name, name, len) == 0;
+	return a->chunks[at >> NAMES_SHIFT] + (at & (NAMES_CHUNK - 1));
+}
+
+static const char *name_ptr(const struct final *f, const struct held *h)
+{
+	return names_at(&f->names, h->name_at);
+}
+
+static void names_free(struct names *a)
+{
+	for (uint32_t i = 0; i < a->n_chunks; i++)
+		free(a->chunks[i]);
+	free(a->chunks);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Room for len bytes (1-NAME_MAX_LEN) at *at. */
+static bool names_take(struct names *a, size_t len, uint32_t *at /* OUT */)
+{
+	if (!a->n_chunks || a->top + len > NAMES_CHUNK) {
+		if (a->n_chunks == 1u << (32 - NAMES_SHIFT))
+			return false;
+		char **c = realloc(a->chunks, (a->n_chunks + 1) * sizeof(*c));
+		if (!c)
+			return false;
+		a->chunks = c;
+		if (!(c[a->n_chunks] = malloc(NAMES_CHUNK)))
+			return false;
+		a->n_chunks++;
+		a->top = 0;
+	}
+	*at = (a->n_chunks - 1) << NAMES_SHIFT | a->top;
+	a->top += (uint32_t)len;
+	return true;
+}
+
+static bool named(const struct final *f, const struct held *h, const char *name, size_t len)
+{
+	return h->name_len == len && memcmp(name_ptr(f, h), name, len) == 0;
 }
 
 /* h's name, terminated, in buf. */
-static const char *name_of(const struct held *h, char buf[static NAME_MAX_LEN + 1])
+static const char *name_of(const struct final *f, const struct held *h,
+			   char buf[static NAME_MAX_LEN + 1])
 {
-	memcpy(buf, h->name, h->name_len);
+	memcpy(buf, name_ptr(f, h), h->name_len);
 	buf[h->name_len] = '\0';
 	return buf;
+}
+
+/* The names' bytes again, only the live slots' and packed, when more than
+ * half of them are waste; when memory is short, as they are. */
+static void compact(struct final *f)
+{
+	if (f->name_waste < 4 * NAMES_CHUNK || f->name_waste < f->name_bytes)
+		return;
+	struct names a = { 0 };
+	for (uint32_t i = 0; i < f->used; i++) {
+		const struct held *h = slot_at(f, i);
+		uint32_t at;
+		if ((h->flags & H_LIVE) && !names_take(&a, h->name_len, &at)) {
+			names_free(&a);
+			return;
+		}
+	}
+	/* Every chunk is there: the same walk again cannot fail. */
+	uint32_t n_chunks = a.n_chunks;
+	a.n_chunks = a.n_chunks ? 1 : 0;
+	a.top = 0;
+	size_t bytes = 0;
+	for (uint32_t i = 0; i < f->used; i++) {
+		struct held *h = slot_at(f, i);
+		if (!(h->flags & H_LIVE)) {
+			h->name_at = 0;
+			h->name_cap = 0;
+			continue;
+		}
+		uint32_t at;
+		if (a.top + h->name_len > NAMES_CHUNK) {
+			a.n_chunks++;
+			a.top = 0;
+		}
+		at = (a.n_chunks - 1) << NAMES_SHIFT | a.top;
+		a.top += h->name_len;
+		memcpy(names_at(&a, at), name_ptr(f, h), h->name_len);
+		h->name_at = at;
+		h->name_cap = h->name_len;
+		bytes += h->name_len;
+	}
+	assert(a.n_chunks == n_chunks);
+	names_free(&f->names);
+	f->names = a;
+	f->name_bytes = bytes;
+	f->name_waste = 0;
+}
+
+/* h's name is name[len] from now: in its own bytes when they are enough. */
+static bool set_name(struct final *f, struct held *h, const char *name, size_t len)
+{
+	if (h->name_cap < len || !f->names.n_chunks) {
+		uint32_t at;
+		if (!names_take(&f->names, len, &at))
+			return false;
+		f->name_waste += h->name_cap;
+		f->name_bytes += len - h->name_cap;
+		h->name_at = at;
+		h->name_cap = (uint8_t)len;
+	}
+	memcpy(names_at(&f->names, h->name_at), name, len);
+	h->name_len = (uint8_t)len;
+	return true;
 }
 
 lc_err final_create(struct final **out)
@@ -123,6 +262,7 @@ void final_destroy(struct final *f)
 		next = a->next;
 		free(a);
 	}
+	names_free(&f->names);
 	free(f->buckets);
 	free(f);
 }
@@ -135,7 +275,7 @@ static struct held *locate(const struct final *f, const char *name, size_t len,
 		return NULL;
 	for (uint32_t i = f->buckets[bucket_of(f, name, len)]; i; ) {
 		struct held *h = slot_at(f, i - 1);
-		if (named(h, name, len)) {
+		if (named(f, h, name, len)) {
 			if (slot)
 				*slot = i - 1;
 			return h;
@@ -168,7 +308,7 @@ static void grow(struct final *f)
 		struct held *h = slot_at(f, i);
 		if (!(h->flags & H_LIVE))
 			continue;
-		size_t k = bucket_of(f, h->name, h->name_len);
+		size_t k = bucket_of(f, name_ptr(f, h), h->name_len);
 		h->next = b[k];
 		b[k] = i + 1;
 	}
@@ -194,7 +334,18 @@ static bool take_slot(struct final *f, uint32_t *out /* OUT */)
 		f->n_slabs++;
 	}
 	*out = f->used++;
+	slot_at(f, *out)->name_at = 0;
+	slot_at(f, *out)->name_cap = 0;
 	return true;
+}
+
+/* Slot i, taken and not linked, back on the free list. */
+static void give_slot(struct final *f, uint32_t i)
+{
+	struct held *h = slot_at(f, i);
+	h->flags = 0;
+	h->next = f->free_head;
+	f->free_head = i + 1;
 }
 
 static struct held *find_or_add(struct final *f, const char *name, size_t len,
@@ -206,17 +357,24 @@ static struct held *find_or_add(struct final *f, const char *name, size_t len,
 	uint32_t i;
 	if (!take_slot(f, &i))
 		return NULL;
-	*slot = i;
 	h = slot_at(f, i);
+	uint32_t at = h->name_at;
+	uint8_t cap = h->name_cap;
 	memset(h, 0, sizeof(*h));
+	h->name_at = at;
+	h->name_cap = cap;
+	if (!set_name(f, h, name, len)) {
+		give_slot(f, i);
+		return NULL;
+	}
+	*slot = i;
 	h->flags = H_LIVE;
-	h->name_len = (uint8_t)len;
-	memcpy(h->name, name, len);
 	size_t k = bucket_of(f, name, len);
 	h->next = f->buckets[k];
 	f->buckets[k] = i + 1;
 	if (++f->count > f->n_buckets)
 		grow(f);
+	compact(f);
 	return h;
 }
 
@@ -238,7 +396,7 @@ static void away_drop(struct final *f, const char *name)
 	}
 }
 
-static lc_err away_set(struct final *f, const char *name, const uint8_t fp[static 32])
+static lc_err away_set(struct final *f, const char *name, const uint8_t fp[static FP_KEEP])
 {
 	struct away *a = *away_find(f, name);
 	if (!a) {
@@ -249,7 +407,7 @@ static lc_err away_set(struct final *f, const char *name, const uint8_t fp[stati
 		a->next = f->away;
 		f->away = a;
 	}
-	memcpy(a->fp, fp, 32);
+	memcpy(a->fp, fp, FP_KEEP);
 	return LC_OK;
 }
 
@@ -259,7 +417,7 @@ static const uint8_t *mem_fp(struct final *f, const struct held *h)
 	if (h->flags & H_MEM_HERE)
 		return h->fp;
 	char buf[NAME_MAX_LEN + 1];
-	struct away *a = *away_find(f, name_of(h, buf));
+	struct away *a = *away_find(f, name_of(f, h, buf));
 	return a ? a->fp : NULL;
 }
 
@@ -267,11 +425,8 @@ static const uint8_t *mem_fp(struct final *f, const struct held *h)
 static void drop_slot(struct final *f, uint32_t *pp)
 {
 	uint32_t i = *pp - 1;
-	struct held *h = slot_at(f, i);
-	*pp = h->next;
-	h->flags = 0;
-	h->next = f->free_head;
-	f->free_head = i + 1;
+	*pp = slot_at(f, i)->next;
+	give_slot(f, i);
 	f->count--;
 }
 
@@ -297,14 +452,14 @@ static lc_err note(struct final *f, const char *name, size_t len, bool revoked,
 	uint32_t slot = f->hint;
 	if (slot < f->used) {
 		h = slot_at(f, slot);
-		if (!(h->flags & H_LIVE) || !named(h, name, len))
+		if (!(h->flags & H_LIVE) || !named(f, h, name, len))
 			h = NULL;
 	}
 	if (!h && !(h = find_or_add(f, name, len, &slot)))
 		return LC_ERR_NOMEM;
 	f->hint = slot + 1;
 	bool bound_same = (h->flags & H_BOUND) && !!(h->flags & H_REVOKED) == revoked &&
-			  memcmp(h->fp, fp, 32) == 0;
+			  memcmp(h->fp, fp, FP_KEEP) == 0;
 	if (bound_same) {
 		h->flags |= H_SEEN;
 		h->height = height;
@@ -313,23 +468,23 @@ static lc_err note(struct final *f, const char *name, size_t len, bool revoked,
 	bool remembered = h->flags & H_REMEMBERED;
 	const uint8_t *mfp = remembered ? mem_fp(f, h) : NULL;
 	bool again = mfp && !!(h->flags & H_MEM_REVOKED) == revoked &&
-		     memcmp(mfp, fp, 32) == 0;
+		     memcmp(mfp, fp, FP_KEEP) == 0;
 	char buf[NAME_MAX_LEN + 1];
 	/* fp is about to change: a remembered key kept there moves aside. */
-	if (remembered && (h->flags & H_MEM_HERE) && memcmp(h->fp, fp, 32) != 0) {
-		lc_err rc = away_set(f, name_of(h, buf), h->fp);
+	if (remembered && (h->flags & H_MEM_HERE) && memcmp(h->fp, fp, FP_KEEP) != 0) {
+		lc_err rc = away_set(f, name_of(f, h, buf), h->fp);
 		if (rc)
 			return rc;
 		h->flags &= (uint8_t)~H_MEM_HERE;
 	} else if (remembered && !(h->flags & H_MEM_HERE) && mfp &&
-		   memcmp(mfp, fp, 32) == 0) {
-		away_drop(f, name_of(h, buf));
+		   memcmp(mfp, fp, FP_KEEP) == 0) {
+		away_drop(f, name_of(f, h, buf));
 		h->flags |= H_MEM_HERE;
 	}
 	h->flags = (uint8_t)((h->flags & ~H_REVOKED) | H_BOUND | H_SEEN |
 			     (revoked ? H_REVOKED : 0));
 	h->height = height;
-	memcpy(h->fp, fp, 32);
+	memcpy(h->fp, fp, FP_KEEP);
 	h->since = again && h->mem_since < now ? h->mem_since : now;
 	return LC_OK;
 }
@@ -400,7 +555,7 @@ lc_err final_sync_names(struct final *f, const struct state *s,
 			continue;
 		for (uint32_t *pp = &f->buckets[bucket_of(f, names[i], len)]; *pp;
 		     pp = &slot_at(f, *pp - 1)->next) {
-			if (named(slot_at(f, *pp - 1), names[i], len)) {
+			if (named(f, slot_at(f, *pp - 1), names[i], len)) {
 				unbind(f, pp);
 				break;
 			}
@@ -409,20 +564,27 @@ lc_err final_sync_names(struct final *f, const struct state *s,
 	return LC_OK;
 }
 
-/* Does the candidate chain's state s keep the binding h? */
-static bool keeps(const struct state *s, const struct held *h)
+/* Does the candidate chain's state s keep the binding h?  (entry_had_key()
+ * on FP_KEEP bytes.) */
+static bool keeps(const struct final *f, const struct state *s, const struct held *h)
 {
 	struct name_entry e;
 	char buf[NAME_MAX_LEN + 1];
-	if (!state_get(s, name_of(h, buf), &e) || !entry_had_key(&e, h->fp))
+	if (!state_get(s, name_of(f, h, buf), &e))
+		return false;
+	bool had = false;
+	for (uint32_t i = 0; i < e.n_keys && !had; i++)
+		had = memcmp(e.key_fps[i], h->fp, FP_KEEP) == 0;
+	if (!had)
 		return false;
 	if (h->flags & H_REVOKED)
-		return e.status == NAME_REVOKED && memcmp(e.fp, h->fp, 32) == 0;
+		return e.status == NAME_REVOKED && memcmp(e.fp, h->fp, FP_KEEP) == 0;
 	return true;
 }
 
 /* Is h final under rule, and not kept by s?  why as final_rewritten's. */
-static bool rewrites(const struct held *h, const struct final_rule *rule,
+static bool rewrites(const struct final *f, const struct held *h,
+		     const struct final_rule *rule,
 		     uint32_t tip_height, int64_t now, const struct state *s, char *why,
 		     size_t whylen)
 {
@@ -432,11 +594,11 @@ static bool rewrites(const struct held *h, const struct final_rule *rule,
 	int64_t held = now > h->since ? now - h->since : 0;
 	bool deep = rule->depth && depth >= rule->depth;
 	bool old = rule->secs && held >= rule->secs;
-	if ((!deep && !old) || keeps(s, h))
+	if ((!deep && !old) || keeps(f, s, h))
 		return false;
 	if (why)
 		snprintf(why, whylen, "'%.*s' is final here (%u blocks deep, held %lld min)",
-			 (int)h->name_len, h->name, depth, (long long)(held / 60));
+			 (int)h->name_len, name_ptr(f, h), depth, (long long)(held / 60));
 	return true;
 }
 
@@ -446,7 +608,7 @@ bool final_rewritten(const struct final *f, const struct final_rule *rule,
 {
 	for (uint32_t i = 0; i < f->used; i++) {
 		const struct held *h = slot_at(f, i);
-		if ((h->flags & H_LIVE) && rewrites(h, rule, tip_height, now, s, why, whylen))
+		if ((h->flags & H_LIVE) && rewrites(f, h, rule, tip_height, now, s, why, whylen))
 			return true;
 	}
 	return false;
@@ -459,7 +621,7 @@ bool final_rewritten_names(const struct final *f, const struct final_rule *rule,
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct held *h = find(f, names[i]);
-		if (h && rewrites(h, rule, tip_height, now, s, why, whylen))
+		if (h && rewrites(f, h, rule, tip_height, now, s, why, whylen))
 			return true;
 	}
 	return false;
@@ -482,14 +644,14 @@ lc_err final_remember(struct final *f, const char *name, const uint8_t fp[static
 	if (!h)
 		return LC_ERR_NOMEM;
 	bool bound = h->flags & H_BOUND;
-	if (bound && memcmp(h->fp, fp, 32) != 0) {
+	if (bound && memcmp(h->fp, fp, FP_KEEP) != 0) {
 		lc_err rc = away_set(f, name, fp);
 		if (rc)
 			return rc;
 		h->flags &= (uint8_t)~H_MEM_HERE;
 	} else {
 		if (!bound)
-			memcpy(h->fp, fp, 32);
+			memcpy(h->fp, fp, FP_KEEP);
 		if ((h->flags & H_REMEMBERED) && !(h->flags & H_MEM_HERE))
 			away_drop(f, name);
 		h->flags |= H_MEM_HERE;
@@ -499,7 +661,7 @@ lc_err final_remember(struct final *f, const char *name, const uint8_t fp[static
 	h->mem_since = since;
 	/* Bound already the same way (remembered after the replay): it has
 	 * been held since then. */
-	if (bound && !!(h->flags & H_REVOKED) == revoked && memcmp(h->fp, fp, 32) == 0 &&
+	if (bound && !!(h->flags & H_REVOKED) == revoked && memcmp(h->fp, fp, FP_KEEP) == 0 &&
 	    since < h->since)
 		h->since = since;
 	return LC_OK;

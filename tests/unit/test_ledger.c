@@ -7,6 +7,7 @@
 
 #include "ledger/block.h"
 #include "ledger/entry.h"
+#include "ledger/final.h"
 #include "ledger/ledger.h"
 #include "ledger/mempool.h"
 #include "ledger/pin.h"
@@ -1267,6 +1268,51 @@ TEST(final_a_remembered_binding_counts_again_when_the_chain_comes_back)
 	CHECK_OK(ledger_remember_held(f.l, "bob", fp0, false, FINAL_NOW - 7200));
 	CHECK(ledger_held_since(f.l, "bob") == FINAL_NOW + 20);
 	fx_close(&f);
+}
+
+/* The finality table on its own: names that come and go (each round a
+ * longer one in a freed slot, so the names' bytes are given up and packed
+ * again) leave every other name's binding and time as they were, and a
+ * dropped name is gone. */
+TEST(final_names_that_come_and_go_leave_the_others_as_they_were)
+{
+	struct final *fin;
+	struct state *empty;
+	CHECK_OK(final_create(&fin));
+	CHECK_OK(state_create(&empty));
+	static struct name_entry e;
+	memset(&e, 0, sizeof(e));
+	e.status = NAME_ACTIVE;
+	enum { KEPT = 3000, ROUNDS = 40, CHURN = 2000 };
+	for (int i = 0; i < KEPT; i++) {
+		snprintf(e.name, sizeof(e.name), "kept%d", i);
+		memset(e.fp, i & 0xff, sizeof(e.fp));
+		e.bind_height = (uint32_t)i;
+		CHECK_OK(final_note(fin, &e, 1000 + i));
+	}
+	static char names[CHURN][NAME_MAX_LEN + 1];
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < CHURN; i++) {
+			/* 1 to 32 bytes, longer each round. */
+			snprintf(names[i], sizeof(names[i]), "%.*s%d",
+				 r % 26, "abcdefghijklmnopqrstuvwxyz", i);
+			memcpy(e.name, names[i], sizeof(e.name));
+			memset(e.fp, 0xee, sizeof(e.fp));
+			CHECK_OK(final_note(fin, &e, 5000 + r));
+		}
+		CHECK(final_since(fin, names[CHURN - 1]) == 5000 + r);
+		CHECK_OK(final_sync_names(fin, empty, (const char (*)[NAME_MAX_LEN + 1])names,
+					  CHURN, 6000));
+		CHECK(final_since(fin, names[0]) == 0);
+		CHECK(final_since(fin, names[CHURN - 1]) == 0);
+	}
+	char name[NAME_MAX_LEN + 1];
+	for (int i = 0; i < KEPT; i++) {
+		snprintf(name, sizeof(name), "kept%d", i);
+		CHECK(final_since(fin, name) == 1000 + i);
+	}
+	state_destroy(empty);
+	final_destroy(fin);
 }
 
 /* A final binding may move on by what its key signed (a ROTATE from it),
