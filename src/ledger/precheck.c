@@ -33,7 +33,9 @@ struct precheck {
 	uint64_t verified, dropped;    /* mu */
 	size_t max_bytes;
 	uint32_t pow_bits;
-	int n_threads;
+	int want_threads;              /* started with the first block */
+	bool started;
+	int n_threads;                 /* that did start */
 	pthread_t threads[PRECHECK_MAX_THREADS];
 };
 
@@ -105,17 +107,24 @@ lc_err precheck_open(struct precheck **out, int threads, uint32_t pow_bits, size
 		return LC_ERR_NOMEM;
 	pc->pow_bits = pow_bits;
 	pc->max_bytes = max_bytes ? max_bytes : PRECHECK_MAX_BYTES;
+	pc->want_threads = threads;
 	pthread_mutex_init(&pc->mu, NULL);
 	pthread_cond_init(&pc->wake, NULL);
-	for (int i = 0; i < threads; i++) {
-		if (pthread_create(&pc->threads[i], NULL, worker, pc) != 0) {
-			precheck_close(pc);
-			return LC_ERR_NOMEM;
-		}
-		pc->n_threads++;
-	}
 	*out = pc;
 	return LC_OK;
+}
+
+/* The workers, once: a node that never syncs never has them.  As many as
+ * start; with none, blocks are not taken in (the ledger verifies them, as
+ * without a pool). */
+static void start_workers(struct precheck *pc)
+{
+	pc->started = true;
+	for (int i = 0; i < pc->want_threads; i++) {
+		if (pthread_create(&pc->threads[i], NULL, worker, pc) != 0)
+			break;
+		pc->n_threads++;
+	}
 }
 
 void precheck_close(struct precheck *pc)
@@ -141,6 +150,10 @@ void precheck_close(struct precheck *pc)
 void precheck_block(struct precheck *pc, const uint8_t *raw, size_t len)
 {
 	if (!pc || len > pc->max_bytes)
+		return;
+	if (!pc->started)
+		start_workers(pc);
+	if (!pc->n_threads)
 		return;
 	struct job *j = malloc(sizeof(*j) + len);
 	if (!j)

@@ -37,7 +37,9 @@
 struct precheck;
 
 /* threads workers (1..PRECHECK_MAX_THREADS) for a network whose records
- * carry work at pow_bits; at most max_bytes waiting (0: PRECHECK_MAX_BYTES). */
+ * carry work at pow_bits; at most max_bytes waiting (0: PRECHECK_MAX_BYTES).
+ * The workers start with the first block handed in, not before: an idle
+ * node has no threads for them. */
 lc_err precheck_open(struct precheck **out /* OUT */, int threads, uint32_t pow_bits,
 		     size_t max_bytes);
 /* Stops and joins the workers; what waits is dropped.  NULL ok. */
