@@ -68,14 +68,7 @@ uint64_t g_rand(struct gossip *g)
 /* The network group of a numeric "host:port" (false for a name). */
 bool book_addr_group(const char *addr, uint8_t group[16])
 {
-	char host[ADDR_MAX_LEN + 1];
-	uint16_t port;
-	uint8_t ip16[16];
-	if (!hostport_parse(addr, GOSSIP_DEFAULT_PORT, host, sizeof(host), &port) ||
-	    !net_ip16_parse(host, ip16))
-		return false;
-	guard_group(ip16, group);
-	return true;
+	return guard_addr_group(addr, GOSSIP_DEFAULT_PORT, group);
 }
 
 /* Learned entries (not joined, not remembered) of group, and the

@@ -26,10 +26,8 @@
 #include <string.h>
 
 #include "store/datadir.h"
-#include "util/addr.h"
 #include "util/guard.h"
 #include "util/log.h"
-#include "util/net.h"
 
 #define MOD "store"
 #define SCHEMA_VERSION 3
@@ -1076,13 +1074,7 @@ lc_err store_foreach_held(struct store *s, store_held_fn fn, void *ctx)
  * for a name (each name is a group of its own). */
 static bool peer_group(const char *addr, uint8_t group[16])
 {
-	char host[STORE_ADDR_MAX + 1];
-	uint16_t port;
-	uint8_t ip16[16];
-	if (!hostport_parse(addr, 0, host, sizeof(host), &port) || !net_ip16_parse(host, ip16))
-		return false;
-	guard_group(ip16, group);
-	return true;
+	return guard_addr_group(addr, 0, group);
 }
 
 /* Past STORE_PEERS_PER_GROUP peers of addr's network group, the least

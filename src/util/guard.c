@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/addr.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/net.h"
@@ -166,6 +167,18 @@ void guard_group(const uint8_t ip16[16], uint8_t group[16])
 		group[15] = 0;
 	else
 		memset(group + 6, 0, 10);
+}
+
+bool guard_addr_group(const char *hostport, uint16_t default_port, uint8_t group[16])
+{
+	char host[NET_IP_STRLEN];   /* a longer host is not numeric: refused */
+	uint16_t port;
+	uint8_t ip16[16];
+	if (!hostport_parse(hostport, default_port, host, sizeof(host), &port) ||
+	    !net_ip16_parse(host, ip16))
+		return false;
+	guard_group(ip16, group);
+	return true;
 }
 
 void guard_group_str(const uint8_t group[16], char *out, size_t n)

@@ -75,6 +75,9 @@ bool guard_same(const uint8_t a[16], const uint8_t b[16]);
  * "a.b.c.0/24" or "x:y:z::/48" (n >= 54 holds any). */
 void guard_group(const uint8_t ip16[16], uint8_t group[16] /* OUT */);
 void guard_group_str(const uint8_t group[16], char *out, size_t n);
+/* The network group of a numeric "host[:port]" (default_port when it has
+ * none); false for a host name or anything that does not parse. */
+bool guard_addr_group(const char *hostport, uint16_t default_port, uint8_t group[16] /* OUT */);
 
 /* A connection from ip16 was just accepted: may it stay?  Counts it
  * against the address's connection rate. */
