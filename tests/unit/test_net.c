@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -388,8 +389,24 @@ static void *nothing(void *arg)
 	return arg;
 }
 
-/* The threads of this process.  A sanitizer starts a thread of its own
- * with the first thread the process makes, so one is made and joined
+/* Is task tid of this process alive?  A thread that has ended (even one
+ * joined) stays in /proc a moment longer, dead (Z or X). */
+static bool task_alive(const char *tid)
+{
+	char path[96], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/task/%s/stat", tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;   /* gone already */
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *end = strrchr(buf, ')');   /* the state follows the name */
+	return end && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+}
+
+/* The live threads of this process.  A sanitizer starts a thread of its
+ * own with the first thread the process makes, so one is made and joined
  * before anything is counted. */
 static int threads_in_process(void)
 {
@@ -403,7 +420,7 @@ static int threads_in_process(void)
 	DIR *d = opendir("/proc/self/task");
 	int n = 0;
 	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
+		n += e->d_name[0] != '.' && task_alive(e->d_name);
 	if (d)
 		closedir(d);
 	return n;
