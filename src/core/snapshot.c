@@ -21,7 +21,8 @@
  * (state_undo_encode), for the heights the ledger keeps logs of.  Each row
  * carries a checksum (SipHash under a fixed key: against damage, not
  * against an attacker, who could rewrite the blocks as well), and meta
- * "snap" says at which tip they were written and how many there are.
+ * "snap" says at which tip they were written, how many there are and in
+ * which form (SNAP_FORM).
  *
  * Owner thread only, like the rest of the node (node_int.h).
  */
@@ -43,7 +44,15 @@ static const uint8_t sum_key[16] = "ledgerchat-snap1";
 _Static_assert(STORE_HEADER_SIZE == BLOCK_HEADER_SIZE, "a stored block starts with its header");
 _Static_assert(STORE_SNAP_ENTRY_MAX >= ENTRY_PACKED_MAX, "a packed entry fits its row");
 
-#define SNAP_META_LEN (32 + 4 + 8 + 8)
+/* meta "snap": tip, height, names, commitments, then the form of the
+ * entries in the rows and undo logs.  Form 1 entries may keep a key as
+ * its point alone (ledger/entry.h); a version before the forms wrote no
+ * form byte (SNAP_META_V0_LEN) and whole keys, which this one reads as
+ * well, while that version takes the longer record for damage and
+ * replays, so it never reads a key it cannot. */
+#define SNAP_META_V0_LEN (32 + 4 + 8 + 8)
+#define SNAP_META_LEN (SNAP_META_V0_LEN + 1)
+#define SNAP_FORM 1
 #define SNAP_RESERVE_MAX (4u << 20)   /* names, commitments sized for at most */
 
 static uint64_t sum_of(const void *p, size_t n, uint64_t salt)
@@ -86,7 +95,14 @@ static lc_err put_meta(struct node *n)
 	be32(m + 32, ledger_height(n->ledger));
 	be64(m + 36, state_count(s));
 	be64(m + 44, state_commit_count(s));
+	m[52] = SNAP_FORM;
 	return store_meta_set(n->store, "snap", m, sizeof(m));
+}
+
+/* Is m[len] a "snap" record this version reads? */
+static bool meta_ok(const uint8_t *m, size_t len)
+{
+	return len == SNAP_META_V0_LEN || (len == SNAP_META_LEN && m[52] == SNAP_FORM);
 }
 
 bool node_snap_current(struct node *n)
@@ -95,7 +111,7 @@ bool node_snap_current(struct node *n)
 	size_t len = 0;
 	ledger_tip(n->ledger, tip);
 	return store_meta_get(n->store, "snap", m, sizeof(m), &len) == LC_OK &&
-	       len == sizeof(m) && memcmp(m, tip, 32) == 0;
+	       meta_ok(m, len) && memcmp(m, tip, 32) == 0;
 }
 
 static lc_err put_entry(struct node *n, const uint8_t *p, size_t len)
@@ -303,7 +319,7 @@ lc_err node_snap_resume(struct node *n)
 	uint8_t m[SNAP_META_LEN];
 	size_t len = 0;
 	lc_err rc = store_meta_get(n->store, "snap", m, sizeof(m), &len);
-	if (rc == LC_ERR_TOOBIG || (!rc && len != sizeof(m)))
+	if (rc == LC_ERR_TOOBIG || (!rc && !meta_ok(m, len)))
 		rc = LC_ERR_CORRUPT;
 	if (rc) {
 		if (rc != LC_ERR_NOTFOUND)

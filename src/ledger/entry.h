@@ -12,13 +12,20 @@
  *    4 u32 reg_height      56 u8  status
  *    8 u32 bind_height     57 u8  name_len
  *   12 u32 commit_height   58 u8  n_keys (1-NAME_MAX_KEYS)
- *   16 u64 updated         59 u8  0 (reserved)
- *                          60 u16 spki_len
+ *   16 u64 updated         59 u8  key form (enum entry_key_form)
+ *                          60 u16 key_len
  *                          62 u16 addr_len
- *   64 name[name_len] spki[spki_len] addr[addr_len] key_fps[n_keys][32]
+ *   64 name[name_len] key[key_len] addr[addr_len] key_fps[n_keys][32]
  *
  * No terminators (the lengths say where a part ends).  The view's fp is
  * not stored: the current key's fingerprint is the last of key_fps.
+ *
+ * The key is kept without the bytes every key of its type shares: an
+ * Ed25519 or P-256 SubjectPublicKeyInfo is a fixed DER prefix and the
+ * point, so only the point is kept (32 of 44 bytes, 64 of 91); any other
+ * key as it is.  Unpacking puts the prefix back, so the view's spki is
+ * the DER the record brought, byte for byte.  Entries packed before the
+ * forms existed have 0 (ENTRY_KEY_DER) there and unpack as they are.
  */
 #ifndef LC_LEDGER_ENTRY_H
 #define LC_LEDGER_ENTRY_H
@@ -30,6 +37,12 @@
 #include "util/err.h"
 
 #define ENTRY_FIXED 64
+
+enum entry_key_form {
+	ENTRY_KEY_DER = 0,      /* the SubjectPublicKeyInfo DER, whole */
+	ENTRY_KEY_ED25519 = 1,  /* the 32-byte public key (RFC 8410) */
+	ENTRY_KEY_P256 = 2,     /* the uncompressed point's x and y (RFC 5480) */
+};
 #define ENTRY_PACKED_MAX (ENTRY_FIXED + NAME_MAX_LEN + SPKI_MAX + ADDR_MAX_LEN + \
 			  NAME_MAX_KEYS * 32)
 
@@ -40,8 +53,9 @@ void entry_pack(const struct name_entry *e, uint8_t *out /* OUT */);
 /* The size a packed entry says it has (p holds ENTRY_FIXED bytes at least). */
 size_t entry_packed_len(const uint8_t *p);
 /* Unpack p[n] into the view out: LC_ERR_CORRUPT when n is not the size its
- * header says or a length is out of bounds (so bytes read back from a file
- * may be handed in as they are). */
+ * header says, a length is out of bounds or the key form is unknown or does
+ * not fit its length (so bytes read back from a file may be handed in as
+ * they are). */
 lc_err entry_unpack(struct name_entry *out /* OUT */, const uint8_t *p, size_t n);
 
 /* The name of a packed entry, not terminated: *len bytes. */

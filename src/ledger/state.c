@@ -254,6 +254,24 @@ struct crec {
 #define CSLAB_SHIFT 10
 #define CSLAB_RECS (1u << CSLAB_SHIFT)
 
+/* The entries a start reads back (state_load_entry) are laid end to end in
+ * chunks instead of each in an allocation of its own: at a million names
+ * that is the allocator's 8-24 bytes a name less, and a million calls.  An
+ * entry in a chunk is never handed to anyone who frees it: when the table
+ * lets one go (a change replaces it, a rollback drops it) it is copied out
+ * for an undo log, which owns what it holds, or simply left behind as
+ * dead bytes; once those are half of the chunks' bytes, the live entries
+ * move to new chunks (arena_compact). */
+#define ARENA_CHUNK ((size_t)4 << 20)
+
+struct arena {
+	uint8_t **chunks;   /* each ARENA_CHUNK bytes */
+	size_t n, cap;
+	size_t top;         /* bytes used in the last chunk */
+	size_t bytes;       /* entries put in the chunks, live or dead */
+	size_t dead;        /* ... let go since */
+};
+
 struct state {
 	uint8_t **slots;
 	size_t n_slots;     /* a power of two, at most 3/4 full */
@@ -267,6 +285,7 @@ struct state {
 	uint32_t cused;     /* records ever handed out */
 	uint32_t cfree;     /* record + 1 of a freed one; 0 = none */
 	uint32_t height;    /* of the last block applied */
+	struct arena arena;
 };
 
 static size_t home_of(const struct state *s, const char *name, size_t len)
@@ -279,6 +298,121 @@ static size_t home_of_packed(const struct state *s, const uint8_t *p)
 	size_t len;
 	const char *name = entry_packed_name(p, &len);
 	return home_of(s, name, len);
+}
+
+/* ---- the arena ---- */
+
+static bool in_arena(const struct arena *a, const uint8_t *p)
+{
+	uintptr_t at = (uintptr_t)p;
+	for (size_t i = 0; i < a->n; i++)
+		if (at - (uintptr_t)a->chunks[i] < ARENA_CHUNK)
+			return true;
+	return false;
+}
+
+/* Room for a chunk more in a's list. */
+static bool arena_list_room(struct arena *a)
+{
+	if (a->n < a->cap)
+		return true;
+	size_t cap = a->cap ? a->cap * 2 : 16;
+	uint8_t **c = realloc(a->chunks, cap * sizeof(*c));
+	if (!c)
+		return false;
+	a->chunks = c;
+	a->cap = cap;
+	return true;
+}
+
+/* n bytes (at most ENTRY_PACKED_MAX) in a's last chunk, or a new one. */
+static uint8_t *arena_alloc(struct arena *a, size_t n)
+{
+	if (!a->n || a->top + n > ARENA_CHUNK) {
+		uint8_t *c = arena_list_room(a) ? malloc(ARENA_CHUNK) : NULL;
+		if (!c)
+			return NULL;
+		a->chunks[a->n++] = c;
+		a->top = 0;
+	}
+	uint8_t *p = a->chunks[a->n - 1] + a->top;
+	a->top += n;
+	a->bytes += n;
+	return p;
+}
+
+static void arena_free(struct arena *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->chunks[i]);
+	free(a->chunks);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The live entries of s's arena moved to new chunks, the old ones freed;
+ * as it was when memory for them cannot be had.  No pointer into the arena
+ * lives outside the table (release() copies for the undo logs). */
+static void arena_compact(struct state *s)
+{
+	struct arena *a = &s->arena, b = { 0 };
+	/* Every chunk first, so that the move cannot fail half done: a chunk
+	 * takes at least ARENA_CHUNK - ENTRY_PACKED_MAX bytes of entries. */
+	size_t live = a->bytes - a->dead;
+	size_t need = live / (ARENA_CHUNK - ENTRY_PACKED_MAX) + 1;
+	for (size_t i = 0; i < need; i++) {
+		uint8_t *c = arena_list_room(&b) ? malloc(ARENA_CHUNK) : NULL;
+		if (!c) {
+			arena_free(&b);
+			return;
+		}
+		b.chunks[b.n++] = c;
+	}
+	size_t at = 0;   /* chunk of b being filled */
+	b.top = 0;
+	for (size_t i = 0; i < s->n_slots; i++) {
+		uint8_t *p = s->slots[i];
+		if (!p || !in_arena(a, p))
+			continue;
+		size_t len = entry_packed_len(p);
+		if (b.top + len > ARENA_CHUNK) {
+			at++;
+			b.top = 0;
+		}
+		assert(at < b.n);
+		s->slots[i] = memcpy(b.chunks[at] + b.top, p, len);
+		b.top += len;
+		b.bytes += len;
+	}
+	/* The chunks past the one filled last were not needed after all. */
+	while (b.n > at + 1)
+		free(b.chunks[--b.n]);
+	arena_free(a);
+	*a = b;
+}
+
+/* The table lets p go (NULL ok): freed, or dead bytes in the arena. */
+static void release(struct state *s, uint8_t *p)
+{
+	struct arena *a = &s->arena;
+	if (!p || !in_arena(a, p)) {
+		free(p);
+		return;
+	}
+	a->dead += entry_packed_len(p);
+	if (a->dead >= ARENA_CHUNK && a->dead * 2 > a->bytes)
+		arena_compact(s);
+}
+
+/* The table's entry p as an undo log will own it once the table lets it
+ * go: p itself, or a copy of its own when p is in the arena (NULL when
+ * that cannot be had). */
+static uint8_t *for_log(const struct state *s, uint8_t *p)
+{
+	if (!in_arena(&s->arena, p))
+		return p;
+	size_t len = entry_packed_len(p);
+	uint8_t *c = malloc(len);
+	return c ? memcpy(c, p, len) : NULL;
 }
 
 lc_err state_create(struct state **out)
@@ -305,9 +439,11 @@ lc_err state_create(struct state **out)
 void state_clear(struct state *s)
 {
 	for (size_t i = 0; i < s->n_slots; i++) {
-		free(s->slots[i]);
+		if (s->slots[i] && !in_arena(&s->arena, s->slots[i]))
+			free(s->slots[i]);
 		s->slots[i] = NULL;
 	}
+	arena_free(&s->arena);
 	s->count = 0;
 	memset(s->cbuckets, 0, s->n_cbuckets * sizeof(*s->cbuckets));
 	for (size_t i = 0; i < s->n_cslabs; i++)
@@ -428,9 +564,9 @@ static lc_err room(struct state *s)
 static void del(struct state *s, const char *name)
 {
 	size_t mask = s->n_slots - 1, i = slot_of(s, name);
-	if (!s->slots[i])
+	uint8_t *gone = s->slots[i];
+	if (!gone)
 		return;
-	free(s->slots[i]);
 	s->count--;
 	for (size_t j = (i + 1) & mask; s->slots[j]; j = (j + 1) & mask) {
 		size_t k = home_of_packed(s, s->slots[j]);
@@ -442,6 +578,7 @@ static void del(struct state *s, const char *name)
 		i = j;
 	}
 	s->slots[i] = NULL;
+	release(s, gone);   /* last: a compaction walks the table */
 }
 
 void state_foreach(const struct state *s,
@@ -699,17 +836,24 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 	if ((u && (rc = undo_grow(u))) || (!known && (rc = room(s))))
 		return rc;
 	uint8_t *p = pack_new(&view);
+	/* The entry replaced as the log will own it, had before anything
+	 * changes (it is a copy when the old one is in the arena). */
+	uint8_t *logged = NULL;
+	if (p && u && known && !(logged = for_log(s, s->slots[slot_of(s, r->name)]))) {
+		free(p);
+		p = NULL;
+	}
 	if (!p)
 		return LC_ERR_NOMEM;
 	uint8_t *old = put(s, p);
-	if (!u) {
-		free(old);
+	if (old != logged)
+		release(s, old);   /* no log, or it has a copy */
+	if (!u)
 		return LC_OK;
-	}
 	struct undo_item *it = &u->items[u->n++];
-	it->kind = old ? UNDO_REPLACED : UNDO_ADDED;
+	it->kind = logged ? UNDO_REPLACED : UNDO_ADDED;
 	it->own = false;
-	it->entry = old ? old : p;
+	it->entry = logged ? logged : p;
 	return LC_OK;
 }
 
@@ -726,7 +870,7 @@ void state_rollback(struct state *s, struct state_undo *u)
 			if (it->own)
 				free(it->entry);
 		} else {
-			free(put(s, it->entry));
+			release(s, put(s, it->entry));
 		}
 	}
 }
@@ -793,9 +937,10 @@ lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n)
 	size_t i = slot_of(s, view.name);   /* one walk: twice, or where it goes */
 	if (s->slots[i])
 		return LC_ERR_CORRUPT;
-	if (!(s->slots[i] = malloc(n)))
+	/* Packed again: an entry an older version wrote keeps its key whole. */
+	if (!(s->slots[i] = arena_alloc(&s->arena, entry_packed_size(&view))))
 		return LC_ERR_NOMEM;
-	memcpy(s->slots[i], p, n);
+	entry_pack(&view, s->slots[i]);
 	s->count++;
 	return LC_OK;
 }
@@ -872,9 +1017,13 @@ static lc_err undo_item_decode(struct reader *r, const struct state *s,
 	default:
 		return LC_ERR_CORRUPT;
 	}
-	if (!(it->entry = malloc(n)))
+	/* A replaced entry packed again, as the table packs it now. */
+	if (kind == UNDO_REPLACED)
+		it->entry = pack_new(&view);
+	else if ((it->entry = malloc(n)))
+		memcpy(it->entry, p, n);
+	if (!it->entry)
 		return LC_ERR_NOMEM;
-	memcpy(it->entry, p, n);
 	it->own = kind == UNDO_ADDED;
 	return LC_OK;
 }

@@ -1927,23 +1927,69 @@ TEST(entry_packs_to_what_it_needs_and_unpacks_the_same)
 {
 	struct state *s;
 	CHECK_OK(state_create(&s));
+	/* An Ed25519 or P-256 key is kept as its point (the DER prefix every
+	 * such key has is put back when unpacked); any other key whole. */
+	static const struct { enum key_type t; size_t kept; } kinds[] = {
+		{ KEY_ED25519, 32 }, { KEY_P256, 64 }, { KEY_RSA3072, 0 },
+	};
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct record r;
+		fx_register(&r, fx_key(kinds[k].t, 0), "alice", "10.0.0.1:1", T0);
+		struct name_entry e, back;
+		entry_apply(&e, s, &r, 7);
+		size_t kept = kinds[k].kept ? kinds[k].kept : r.spki_len;
+		size_t n = entry_packed_size(&e);
+		CHECK_INT(n, ==, ENTRY_FIXED + 5 + kept + strlen("10.0.0.1:1") + 32);
+		uint8_t p[ENTRY_PACKED_MAX + 1];
+		entry_pack(&e, p);
+		CHECK_INT(entry_packed_len(p), ==, n);
+		CHECK_OK(entry_unpack(&back, p, n));
+		CHECK_STR(back.name, "alice");
+		CHECK_STR(back.addr, "10.0.0.1:1");
+		CHECK(back.spki_len == e.spki_len && memcmp(back.spki, e.spki, e.spki_len) == 0);
+		CHECK(memcmp(back.fp, e.fp, 32) == 0 && back.n_keys == 1);
+		CHECK(back.reg_height == 7 && back.bind_height == 7 && back.seq == 0);
+		CHECK(back.updated == e.updated && memcmp(back.rhash, e.rhash, 32) == 0);
+		/* A form that is unknown, or whose length is not its own. */
+		uint8_t form = p[59];
+		p[59] = 3;
+		CHECK_ERR(entry_unpack(&back, p, n), LC_ERR_CORRUPT);
+		p[59] = form == ENTRY_KEY_DER ? ENTRY_KEY_ED25519 : ENTRY_KEY_DER;
+		if (form != ENTRY_KEY_DER)   /* the point taken as a whole DER */
+			CHECK_OK(entry_unpack(&back, p, n));
+		else
+			CHECK_ERR(entry_unpack(&back, p, n), LC_ERR_CORRUPT);
+		p[59] = form;
+	}
+	/* An entry packed before the forms: the whole DER, form 0. */
 	struct record r;
 	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
 	struct name_entry e, back;
 	entry_apply(&e, s, &r, 7);
-	size_t n = entry_packed_size(&e);
-	CHECK_INT(n, ==, ENTRY_FIXED + 5 + r.spki_len + strlen("10.0.0.1:1") + 32);
-	uint8_t p[ENTRY_PACKED_MAX + 1];
-	entry_pack(&e, p);
-	CHECK_INT(entry_packed_len(p), ==, n);
-	CHECK_OK(entry_unpack(&back, p, n));
-	CHECK_STR(back.name, "alice");
-	CHECK_STR(back.addr, "10.0.0.1:1");
+	uint8_t old[ENTRY_PACKED_MAX + 1], *q = old;
+	size_t n = ENTRY_FIXED + 5 + r.spki_len + strlen("10.0.0.1:1") + 32;
+	entry_pack(&e, old);
+	old[59] = ENTRY_KEY_DER;
+	old[60] = 0;
+	old[61] = (uint8_t)r.spki_len;
+	q += ENTRY_FIXED + 5;
+	memcpy(q, r.spki, r.spki_len);
+	memcpy(q + r.spki_len, "10.0.0.1:1", strlen("10.0.0.1:1"));
+	memcpy(q + r.spki_len + strlen("10.0.0.1:1"), e.fp, 32);
+	CHECK_OK(entry_unpack(&back, old, n));
 	CHECK(back.spki_len == e.spki_len && memcmp(back.spki, e.spki, e.spki_len) == 0);
-	CHECK(memcmp(back.fp, e.fp, 32) == 0 && back.n_keys == 1);
-	CHECK(back.reg_height == 7 && back.bind_height == 7 && back.seq == 0);
-	CHECK(back.updated == e.updated && memcmp(back.rhash, e.rhash, 32) == 0);
+	CHECK_STR(back.addr, "10.0.0.1:1");
+	/* ... which a state reads back packed anew. */
+	const uint8_t *in;
+	size_t in_len;
+	CHECK_OK(state_load_entry(s, old, n));
+	CHECK(state_get_packed(s, "alice", &in, &in_len));
+	CHECK_INT(in_len, ==, n - 12);
+	CHECK_INT(in[59], ==, ENTRY_KEY_ED25519);
 	/* Bytes that do not add up, or lengths out of bounds, are refused. */
+	uint8_t p[ENTRY_PACKED_MAX + 1];
+	n = entry_packed_size(&e);
+	entry_pack(&e, p);
 	CHECK_ERR(entry_unpack(&back, p, n - 1), LC_ERR_CORRUPT);
 	CHECK_ERR(entry_unpack(&back, p, n + 1), LC_ERR_CORRUPT);
 	CHECK_ERR(entry_unpack(&back, p, 10), LC_ERR_CORRUPT);
@@ -1952,6 +1998,80 @@ TEST(entry_packs_to_what_it_needs_and_unpacks_the_same)
 	p[58] = 1;
 	p[57] = NAME_MAX_LEN + 1;
 	CHECK_ERR(entry_unpack(&back, p, n + NAME_MAX_LEN + 1 - 5), LC_ERR_CORRUPT);
+	state_destroy(s);
+}
+
+/* An ADDRESS for name at seq, unsigned (the state is told not to check). */
+static void bare_address(struct record *r, const char *name, uint32_t seq, int a)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = REC_ADDRESS;
+	snprintf(r->network, sizeof(r->network), "%s", FX_NETWORK);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->addr, sizeof(r->addr), "10.%d.%d.%d:%u", a >> 16 & 255, a >> 8 & 255,
+		 a & 255, seq);
+	r->seq = seq;
+	r->time = T0;
+}
+
+/* Entries a start reads back live in shared chunks (state.c's arena): a
+ * change moves a name out, a rollback brings the old one back as it was,
+ * and once half the chunks are dead bytes the rest move to new ones.  Every
+ * name must be found with what the last change said, through all that. */
+TEST(state_names_read_back_stay_right_through_changes_and_compaction)
+{
+	enum { N = 40000 };   /* about 5 MB of entries: past a 4 MB compaction */
+	struct state *s;
+	struct state_undo *u;
+	CHECK_OK(state_create(&s));
+	CHECK_OK(state_undo_create(&u));
+	struct record r;
+	fx_register(&r, K(1), "alice", "10.0.0.1:1", T0);
+	struct name_entry e;
+	entry_apply(&e, s, &r, 7);
+	uint8_t p[ENTRY_PACKED_MAX];
+	state_reserve(s, N, 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(e.name, sizeof(e.name), "n%05d", i);
+		snprintf(e.addr, sizeof(e.addr), "10.0.%d.%d:0", i >> 8, i & 255);
+		entry_pack(&e, p);
+		CHECK_OK(state_load_entry(s, p, entry_packed_size(&e)));
+	}
+	state_set_height(s, 7);
+	char name[16], want[64];
+	struct name_entry got;
+	/* A change logged, then rolled back: the loaded entry comes back. */
+	bare_address(&r, "n00007", 1, 7);
+	CHECK_OK(state_apply(s, &r, FX_NETWORK, 8, T0 + 60, false, u, NULL, 0));
+	CHECK(state_get(s, "n00007", &got) && strcmp(got.addr, r.addr) == 0);
+	state_rollback(s, u);
+	CHECK(state_get(s, "n00007", &got) && strcmp(got.addr, "10.0.0.7:0") == 0);
+	CHECK(got.spki_len == e.spki_len && memcmp(got.spki, e.spki, e.spki_len) == 0);
+	/* Every name changed, logged or not: all the chunks' entries die. */
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "n%05d", i);
+		bare_address(&r, name, 1, i);
+		CHECK_OK(state_apply(s, &r, FX_NETWORK, 8, T0 + 60, false, i & 1 ? u : NULL,
+				     NULL, 0));
+		if (i % 1000 == 999)
+			state_undo_reset(u);
+		/* An earlier name, unchanged, still there as it was loaded. */
+		if (i + 1 < N && i % 997 == 0) {
+			snprintf(name, sizeof(name), "n%05d", i + 1);
+			snprintf(want, sizeof(want), "10.0.%d.%d:0", (i + 1) >> 8, (i + 1) & 255);
+			CHECK(state_get(s, name, &got) && strcmp(got.addr, want) == 0);
+		}
+	}
+	state_undo_reset(u);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "n%05d", i);
+		bare_address(&r, name, 1, i);
+		CHECK(state_get(s, name, &got));
+		CHECK_STR(got.addr, r.addr);
+		CHECK_INT(got.seq, ==, 1);
+	}
+	CHECK_INT(state_count(s), ==, N);
+	state_undo_destroy(u);
 	state_destroy(s);
 }
 
