@@ -21,10 +21,11 @@
 #include "tnode.h"
 #include "util/buf.h"
 
-/* A chain of more blocks than a peer's served ring remembers (asked for in
- * turn, no block is asked for again while the node still remembers sending
- * it: no "asks again and again" strike), each a few KiB, so that the burst
- * is a few thousand blocks, not tens of thousands. */
+/* The blocks are asked for in turn, again and again, at most ASK_AHEAD
+ * ahead: when one is asked for again, at least CHAIN_BLOCKS - ASK_AHEAD - 1
+ * others were sent since, more than the SERVED_RING the node remembers, so
+ * asking is never "again and again" (a strike).  Each block is a few KiB:
+ * the burst is a few thousand blocks, and the chain is built in a moment. */
 #define CHAIN_BLOCKS (SERVED_RING + 2 * WIRE_GETDATA_MAX + 16)
 #define NAMES_PER_BLOCK 4
 #define ASK_AHEAD (2 * WIRE_GETDATA_MAX)   /* blocks asked for, not yet come */
