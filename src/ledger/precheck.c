@@ -123,6 +123,10 @@ static void start_workers(struct precheck *pc)
 	for (int i = 0; i < pc->want_threads; i++) {
 		if (pthread_create(&pc->threads[i], NULL, worker, pc) != 0)
 			break;
+		/* Named, so that ps, top and the system tests tell the checkers
+		 * from the node's other threads (a failure only leaves the
+		 * process's name). */
+		pthread_setname_np(pc->threads[i], PRECHECK_THREAD_NAME);
 		pc->n_threads++;
 	}
 }

@@ -33,6 +33,7 @@
 
 #define PRECHECK_MAX_BYTES (8u << 20)   /* blocks waiting, wire bytes */
 #define PRECHECK_MAX_THREADS 4
+#define PRECHECK_THREAD_NAME "lc-check"   /* each worker's name (its comm) */
 
 struct precheck;
 
