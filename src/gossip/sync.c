@@ -311,8 +311,28 @@ void sync_on_hello(struct gossip *g, struct peer *p)
 	sync_pick(g);
 }
 
+/* The first hash of h we lack that no block can have: a block's hash is
+ * its proof of work (NULL when there is none). */
+static const uint8_t *unworked(struct gossip *g, const struct wire_hashes *h)
+{
+	uint32_t bits = ledger_pow_bits(g->l);
+	for (size_t i = 0; i < h->n; i++) {
+		const uint8_t *x = h->h + i * 32;
+		if (!pow_ok(x, bits) && !ledger_has(g->l, x))
+			return x;
+	}
+	return NULL;
+}
+
 void sync_on_inv(struct gossip *g, struct peer *p, const struct wire_hashes *h)
 {
+	/* Nothing is fetched for a hash that cannot be a block of ours: an
+	 * honest peer never names one, and its body could be 256 KiB. */
+	if (unworked(g, h)) {
+		peer_misbehaved(g, p, "announced a block hash that does not meet the proof of "
+				"work");
+		return;
+	}
 	if ((h->flags & INV_REPLY) && p->getblocks_out && p->syncing) {
 		p->getblocks_out = false;
 		p->more = (h->flags & INV_MORE) && h->n > 0;

@@ -50,7 +50,7 @@ static void victim_start(struct victim *v, const char *dir_name, int net)
 	memset(v, 0, sizeof(*v));
 	snprintf(dir, sizeof(dir), "%s/%s", harness_tmpdir(), dir_name);
 	snprintf(v->ip, sizeof(v->ip), "127.0.%d.1", net);
-	const char *extra[] = { "--network", FX_NETWORK, "--pow-bits", "8", NULL };
+	const char *extra[] = { "--network", FX_NETWORK, "--pow-bits", "8", NULL };   /* FX_BITS */
 	tnode_start(&v->t, dir, v->ip, extra);
 	tnode_follow(&v->t, &v->st);
 	fx_open(&v->genesis);
@@ -106,17 +106,24 @@ struct liar {
 	bool silent;             /* else it answers NOTFOUND */
 	bool open;
 	unsigned conns;          /* connections made */
-	unsigned fakes;          /* hashes made up */
+	unsigned fakes;          /* seeds tried for made-up hashes */
 	unsigned asked;          /* GETDATA/GETBLOCKS received on this connection */
 	bool byed;               /* the node said goodbye: banned */
 	struct wire_msg *m;
 };
 
+/* A made-up hash that meets the network's proof of work, as a block's
+ * would: the node refuses at once a hash that does not (sync.c), so the
+ * liar pays for each, and what is tested is what it gets for that. */
 static void fake_hash(struct liar *c, uint8_t h[32])
 {
-	memset(h, 0xc4, 32);
-	memcpy(h, &c->fakes, sizeof(c->fakes));
-	c->fakes++;
+	uint8_t seed[8];
+	do {
+		memset(seed, 0xc4, sizeof(seed));
+		memcpy(seed, &c->fakes, sizeof(c->fakes));
+		c->fakes++;
+		sha256(h, seed, sizeof(seed));
+	} while (!pow_ok(h, FX_BITS));
 }
 
 static void liar_announce(struct liar *c)
