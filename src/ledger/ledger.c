@@ -43,9 +43,11 @@ typedef unsigned __int128 work_t;
  * BN_NOBODY: indexed by its header only (its body is not in the store).
  * BN_WANTED: header only, but its branch came within reach: its body is
  * taken when it comes (ledger_missing() lists it).
- * BN_EXEMPT: scratch, for ledger_prune(). */
+ * BN_EXEMPT: scratch, for ledger_prune().
+ * BN_FREE: not a block: a slot on the free list (walks in memory order
+ * pass it by). */
 enum { BN_VALID = 1, BN_INVALID = 2, BN_REFUSED = 4, BN_NOBODY = 8, BN_WANTED = 16,
-       BN_EXEMPT = 32 };
+       BN_EXEMPT = 32, BN_FREE = 64 };
 
 /* A block in the index: what fork choice needs, and the header fields that
  * cannot be derived.  The rest of the header is the network's (version,
@@ -219,24 +221,48 @@ static nref node_alloc(struct ledger *l)
 
 static void node_free(struct ledger *l, nref r)
 {
-	node_at(l, r)->chain = l->free_nodes;
+	struct bnode *n = node_at(l, r);
+	n->flags = BN_FREE;
+	n->chain = l->free_nodes;
 	l->free_nodes = r;
+}
+
+/* Node i (0 .. n_nodes - 1) in memory order, NULL for a free slot: for a
+ * walk over the whole index, which down the bucket chains would miss the
+ * cache at about every node (a million times at a million blocks). */
+static struct bnode *live_node(const struct ledger *l, uint32_t i)
+{
+	struct bnode *n = node_at(l, i + 1);
+	return n->flags & BN_FREE ? NULL : n;
+}
+
+/* A block hash's key in the table, keyed per ledger (nobody can aim blocks
+ * at one bucket); its bucket is the key masked to the table's size then.
+ * A caller that looks a hash up and then adds it computes it once. */
+static uint64_t key_of(const struct ledger *l, const uint8_t hash[32])
+{
+	return siphash24(l->key, hash, 32);
 }
 
 static size_t bucket_of(const struct ledger *l, const uint8_t hash[32])
 {
-	return (size_t)siphash24(l->key, hash, 32) & (l->n_buckets - 1);
+	return (size_t)key_of(l, hash) & (l->n_buckets - 1);
 }
 
-static nref find_ref(const struct ledger *l, const uint8_t hash[32])
+static nref find_keyed(const struct ledger *l, const uint8_t hash[32], uint64_t key)
 {
-	for (nref r = l->buckets[bucket_of(l, hash)]; r;) {
+	for (nref r = l->buckets[key & (l->n_buckets - 1)]; r;) {
 		const struct bnode *n = node_at(l, r);
 		if (memcmp(n->hash, hash, 32) == 0)
 			return r;
 		r = n->chain;
 	}
 	return 0;
+}
+
+static nref find_ref(const struct ledger *l, const uint8_t hash[32])
+{
+	return find_keyed(l, hash, key_of(l, hash));
 }
 
 static struct bnode *find(const struct ledger *l, const uint8_t hash[32])
@@ -266,10 +292,10 @@ static void index_grow(struct ledger *l)
 	free(old);
 }
 
-/* A node for h (whose hash is hash) under parent (0 for genesis), its
- * number in *out; NULL when out of memory. */
+/* A node for h (whose hash is hash, key key_of(hash)) under parent (0 for
+ * genesis), its number in *out; NULL when out of memory. */
 static struct bnode *index_add(struct ledger *l, const struct block_header *h,
-			       const uint8_t hash[32], nref parent, nref *out)
+			       const uint8_t hash[32], uint64_t key, nref parent, nref *out)
 {
 	/* work_of() holds for what check_context_free() let through. */
 	assert(h->target == l->pow_bits && h->version == BLOCK_VERSION);
@@ -285,7 +311,7 @@ static struct bnode *index_add(struct ledger *l, const struct block_header *h,
 	n->parent = parent;
 	n->seq = ++l->seq;
 	l->gen++;
-	size_t k = bucket_of(l, hash);
+	size_t k = (size_t)key & (l->n_buckets - 1);
 	n->chain = l->buckets[k];
 	l->buckets[k] = r;
 	if (++l->count > l->n_buckets)
@@ -388,7 +414,7 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 		l->genesis = g.h;
 		header_hash(&g.h, hash);
 		nref r;
-		struct bnode *n = index_add(l, &g.h, hash, 0, &r);
+		struct bnode *n = index_add(l, &g.h, hash, key_of(l, hash), 0, &r);
 		rc = n ? best_set(l, 0, r) : LC_ERR_NOMEM;
 		if (n)
 			n->flags = BN_VALID;
@@ -938,7 +964,8 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	bool stored = !clock;
 	l->gen++;   /* flags may change below (invalid, refused) */
 	/* A block known by its header only is taken again once wanted. */
-	nref kr = find_ref(l, res->hash);
+	uint64_t key = key_of(l, res->hash);
+	nref kr = find_keyed(l, res->hash, key);
 	struct bnode *known = node_at(l, kr);
 	if (known && (known->flags & (BN_NOBODY | BN_WANTED)) != (BN_NOBODY | BN_WANTED)) {
 		res->result = LEDGER_DUPLICATE;
@@ -970,7 +997,7 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	nref nr = kr;
 	struct bnode *n = known;
 	if (!n) {
-		n = index_add(l, &b->h, res->hash, pr, &nr);
+		n = index_add(l, &b->h, res->hash, key, pr, &nr);
 		if (!n)
 			return LC_ERR_NOMEM;
 		n->flags |= BN_NOBODY;
@@ -1139,21 +1166,20 @@ static bool side_nodes(const struct ledger *l, struct side **out, size_t *n_out)
 {
 	size_t n = 0, cap = 0;
 	struct side *v = NULL;
-	for (size_t i = 0; i < l->n_buckets; i++) {
-		for (struct bnode *p = node_at(l, l->buckets[i]); p; p = node_at(l, p->chain)) {
-			if (on_best(l, p))
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 64;
-				struct side *nv = realloc(v, cap * sizeof(*nv));
-				if (!nv) {
-					free(v);
-					return false;
-				}
-				v = nv;
+	for (uint32_t i = 0; i < l->n_nodes; i++) {
+		struct bnode *p = live_node(l, i);
+		if (!p || on_best(l, p))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct side *nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				free(v);
+				return false;
 			}
-			v[n++] = (struct side){ p, 0 };
+			v = nv;
 		}
+		v[n++] = (struct side){ p, 0 };
 	}
 	*out = v;
 	*n_out = n;
@@ -1277,13 +1303,11 @@ void ledger_side_kept(const struct ledger *l, size_t *blocks, size_t *bytes)
 	struct side_cache *c = l->side_cache;   /* a walk over every block, once per change */
 	if (c->gen != l->gen || l->gen == 0) {
 		c->blocks = c->bytes = 0;
-		for (size_t i = 0; i < l->n_buckets; i++) {
-			for (const struct bnode *p = node_at(l, l->buckets[i]); p;
-			     p = node_at(l, p->chain)) {
-				if (!on_best(l, p) && kept_side(p)) {
-					c->blocks++;
-					c->bytes += p->bytes;
-				}
+		for (uint32_t i = 0; i < l->n_nodes; i++) {
+			const struct bnode *p = live_node(l, i);
+			if (p && !on_best(l, p) && kept_side(p)) {
+				c->blocks++;
+				c->bytes += p->bytes;
 			}
 		}
 		c->gen = l->gen;
@@ -1304,7 +1328,8 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t hash[static 32],
 	/* The hash stored beside the header, not hashed again (ledger.h). */
 	memcpy(res->hash, hash, 32);
 	res->height = h.height;
-	if (find(l, res->hash)) {
+	uint64_t key = key_of(l, res->hash);
+	if (find_keyed(l, res->hash, key)) {
 		res->result = LEDGER_DUPLICATE;
 		return LC_OK;
 	}
@@ -1323,7 +1348,7 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t hash[static 32],
 		FAIL(res, "builds on an invalid block");
 	if (h.height != parent->height + 1 || h.time < time_of(parent))
 		FAIL(res, "its height or date does not follow its parent's");
-	struct bnode *n = index_add(l, &h, res->hash, pr, &l->last_indexed);
+	struct bnode *n = index_add(l, &h, res->hash, key, pr, &l->last_indexed);
 	if (!n)
 		return LC_ERR_NOMEM;
 	/* The store reads no body over 512 KiB (STORE_BLOCK_MAX); a
@@ -1394,12 +1419,13 @@ lc_err ledger_resume(struct ledger *l, const uint8_t tip_hash[static 32], int64_
 		return LC_ERR_CORRUPT;
 	/* The tip the snapshot was written at must be the one fork choice
 	 * picks among the stored blocks. */
-	for (size_t i = 0; i < l->n_buckets; i++)
-		for (struct bnode *p = node_at(l, l->buckets[i]); p; p = node_at(l, p->chain))
-			if (!(p->flags & (BN_INVALID | BN_REFUSED)) && p != t &&
-			    (p->height > t->height ||
-			     (p->height == t->height && memcmp(p->hash, t->hash, 32) < 0)))
-				return LC_ERR_CORRUPT;
+	for (uint32_t i = 0; i < l->n_nodes; i++) {
+		const struct bnode *p = live_node(l, i);
+		if (p && !(p->flags & (BN_INVALID | BN_REFUSED)) && p != t &&
+		    (p->height > t->height ||
+		     (p->height == t->height && memcmp(p->hash, t->hash, 32) < 0)))
+			return LC_ERR_CORRUPT;
+	}
 	/* The logs, when any, must run to the tip. */
 	if (l->undo_lo <= t->height && l->undo_lo + l->ring_loaded != t->height + 1)
 		return LC_ERR_CORRUPT;
