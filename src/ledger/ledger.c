@@ -59,9 +59,9 @@ enum { BN_VALID = 1, BN_INVALID = 2, BN_REFUSED = 4, BN_NOBODY = 8, BN_WANTED = 
  * every byte counts: nodes live in slabs (no allocator overhead per block)
  * and refer to each other by number (nref: 4 bytes where a pointer takes
  * 8), as do the hash buckets and best[]; the time is kept in two halves
- * so that nothing in the node needs 8-byte alignment. */
-/* Where a node is: its slot in the slabs plus one; 0: none.  Slots are
- * used again (the free list): arrival order is seq's. */
+ * so that nothing in the node needs 8-byte alignment.  Node i (from 0) is
+ * slabs[i >> SLAB_SHIFT][i % SLAB_NODES]; its nref is i + 1, 0 being none.
+ * Slots are used again (the free list): arrival order is seq's. */
 typedef uint32_t nref;
 
 #define BYTES_MAX ((1u << 24) - 1)
@@ -102,8 +102,8 @@ struct ledger {
 	nref *buckets;
 	size_t n_buckets, count;
 	uint32_t seq;
-	/* The nodes' memory: node i is slabs[i >> SLAB_SHIFT][i % SLAB_NODES];
-	 * nodes never move (pointers to them stay good), slabs[] may. */
+	/* The nodes' memory (see nref): nodes never move, so pointers to them
+	 * stay good; slabs[] may. */
 	struct bnode **slabs;
 	size_t n_slabs;
 	uint32_t n_nodes;         /* numbers handed out (free ones included) */
