@@ -43,34 +43,50 @@ typedef unsigned __int128 work_t;
  * BN_NOBODY: indexed by its header only (its body is not in the store).
  * BN_WANTED: header only, but its branch came within reach: its body is
  * taken when it comes (ledger_missing() lists it).
- * BN_EXEMPT: scratch, for ledger_prune(). */
+ * BN_EXEMPT: scratch, for ledger_prune().
+ * BN_FREE: not a block: a slot on the free list (walks in memory order
+ * pass it by). */
 enum { BN_VALID = 1, BN_INVALID = 2, BN_REFUSED = 4, BN_NOBODY = 8, BN_WANTED = 16,
-       BN_EXEMPT = 32 };
+       BN_EXEMPT = 32, BN_FREE = 64 };
 
 /* A block in the index: what fork choice needs, and the header fields that
  * cannot be derived.  The rest of the header is the network's (version,
  * tag, target: every indexed block passed check_context_free) or the
  * parent's hash, and the work is the height's: every block on a network
  * has the same target, so work up to a block is (height + 1) << pow_bits.
- * Nodes come from slabs (no allocator overhead per block). */
+ *
+ * There is one per block ever indexed (a million at a million names), so
+ * every byte counts: nodes live in slabs (no allocator overhead per block)
+ * and refer to each other by number (nref: 4 bytes where a pointer takes
+ * 8), as do the hash buckets and best[]; the time is kept in two halves
+ * so that nothing in the node needs 8-byte alignment.  Node i (from 0) is
+ * slabs[i >> SLAB_SHIFT][i % SLAB_NODES]; its nref is i + 1, 0 being none.
+ * Slots are used again (the free list): arrival order is seq's. */
+typedef uint32_t nref;
+
+#define BYTES_MAX ((1u << 24) - 1)
+
 struct bnode {
-	struct bnode *chain;      /* next in hash bucket; next free in a slab */
-	struct bnode *parent;
 	uint8_t hash[32];
-	uint64_t time;            /* (no Merkle root or nonce: see header_of) */
+	uint32_t time_lo, time_hi; /* (no Merkle root or nonce: see header_of) */
 	uint32_t height;
-	uint32_t bytes;           /* wire size of the body */
 	uint32_t seq;             /* arrival order */
-	uint8_t flags;
+	nref chain;               /* next in hash bucket; next free */
+	nref parent;
+	uint32_t bytes : 24;      /* wire size of the body, at most BYTES_MAX */
+	uint32_t flags : 8;
 };
 
-#define SLAB_NODES 1024
+/* 60 bytes, against 72 with pointers and a padded uint64_t: 12 MB less at a
+ * million blocks (issue 19).  A field added here costs as much again. */
+static_assert(sizeof(struct bnode) == 60, "the block index node grew");
+/* A body the ledger takes is well under 16 MiB: body_bytes() fits. */
+static_assert(BLOCK_HEADER_SIZE + 2 + BLOCK_MAX_RECORDS * (2 + RECORD_MAX_BYTES + 8)
+	      <= BYTES_MAX, "a block's body may not fit bnode.bytes");
 
-struct slab {
-	struct slab *next;
-	size_t used;
-	struct bnode nodes[SLAB_NODES];
-};
+#define SLAB_SHIFT 10
+#define SLAB_NODES (1u << SLAB_SHIFT)
+#define NODES_MAX UINT32_MAX   /* numbers 0 .. NODES_MAX - 1: every nref fits */
 
 struct ledger {
 	char network[NETWORK_ID_MAX_LEN + 1];
@@ -83,15 +99,19 @@ struct ledger {
 	uint32_t reach;           /* side_reach */
 	size_t side_max_blocks, side_max_bytes;
 
-	struct bnode **buckets;
+	nref *buckets;
 	size_t n_buckets, count;
 	uint32_t seq;
-	struct slab *slabs;       /* the nodes' memory, the newest slab first */
-	struct bnode *free_nodes; /* removed nodes, through chain */
+	/* The nodes' memory (see nref): nodes never move, so pointers to them
+	 * stay good; slabs[] may. */
+	struct bnode **slabs;
+	size_t n_slabs;
+	uint32_t n_nodes;         /* numbers handed out (free ones included) */
+	nref free_nodes;          /* removed nodes, through chain */
 	uint8_t key[16];
 
 	struct block_header genesis;
-	struct bnode **best;      /* best[h] = block at height h on the best chain */
+	nref *best;               /* best[h] = block at height h on the best chain */
 	size_t best_len, best_cap;
 
 	struct state *state;
@@ -102,7 +122,7 @@ struct ledger {
 	size_t undo_total;        /* changes logged in the ring, all slots */
 	uint32_t ring_loaded;     /* logs read back so far (ledger_load_undo) */
 	int64_t load_now;         /* ledger_load_height()'s clock */
-	struct bnode *last_indexed;  /* by ledger_index_stored() */
+	nref last_indexed;        /* by ledger_index_stored() */
 	/* The names the last reorganisation changed (all: every name). */
 	char (*changed)[NAME_MAX_LEN + 1];
 	size_t n_changed, cap_changed;
@@ -128,6 +148,25 @@ struct ledger {
 
 /* ---- index ---- */
 
+/* Node r (NULL for none: the parent of genesis, the end of a chain). */
+static struct bnode *node_at(const struct ledger *l, nref r)
+{
+	if (!r)
+		return NULL;
+	uint32_t i = r - 1;
+	return &l->slabs[i >> SLAB_SHIFT][i & (SLAB_NODES - 1)];
+}
+
+static struct bnode *parent_of(const struct ledger *l, const struct bnode *n)
+{
+	return node_at(l, n->parent);
+}
+
+static uint64_t time_of(const struct bnode *n)
+{
+	return (uint64_t)n->time_hi << 32 | n->time_lo;
+}
+
 static work_t work_of(const struct ledger *l, const struct bnode *n)
 {
 	return ((work_t)n->height + 1) << l->pow_bits;
@@ -148,99 +187,145 @@ static void header_of(const struct ledger *l, const struct bnode *n, struct bloc
 	memcpy(out->network, l->tag, 8);
 	out->height = n->height;
 	if (n->parent)
-		memcpy(out->prev, n->parent->hash, 32);
-	out->time = n->time;
+		memcpy(out->prev, parent_of(l, n)->hash, 32);
+	out->time = time_of(n);
 	out->target = l->pow_bits;
 }
 
-static struct bnode *node_alloc(struct ledger *l)
+/* A node's number, zeroed: from the free list, else the next one (a new
+ * slab every SLAB_NODES); 0 when out of memory or numbers. */
+static nref node_alloc(struct ledger *l)
 {
-	struct bnode *n = l->free_nodes;
-	if (n) {
-		l->free_nodes = n->chain;
+	nref r = l->free_nodes;
+	if (r) {
+		l->free_nodes = node_at(l, r)->chain;
 	} else {
-		if (!l->slabs || l->slabs->used == SLAB_NODES) {
-			struct slab *sl = malloc(sizeof(*sl));
-			if (!sl)
-				return NULL;
-			sl->next = l->slabs;
-			sl->used = 0;
-			l->slabs = sl;
+		if (l->n_nodes == NODES_MAX)
+			return 0;
+		uint32_t i = l->n_nodes;
+		if ((i & (SLAB_NODES - 1)) == 0) {
+			struct bnode **v = realloc(l->slabs, (l->n_slabs + 1) * sizeof(*v));
+			if (!v)
+				return 0;
+			l->slabs = v;
+			if (!(v[l->n_slabs] = malloc(SLAB_NODES * sizeof(struct bnode))))
+				return 0;
+			l->n_slabs++;
 		}
-		n = &l->slabs->nodes[l->slabs->used++];
+		l->n_nodes++;
+		r = i + 1;
 	}
-	memset(n, 0, sizeof(*n));
-	return n;
+	memset(node_at(l, r), 0, sizeof(struct bnode));
+	return r;
 }
 
-static void node_free(struct ledger *l, struct bnode *n)
+static void node_free(struct ledger *l, nref r)
 {
+	struct bnode *n = node_at(l, r);
+	n->flags = BN_FREE;
 	n->chain = l->free_nodes;
-	l->free_nodes = n;
+	l->free_nodes = r;
+}
+
+/* Node i (0 .. n_nodes - 1) in memory order, NULL for a free slot: for a
+ * walk over the whole index, which down the bucket chains would miss the
+ * cache at about every node (a million times at a million blocks). */
+static struct bnode *live_node(const struct ledger *l, uint32_t i)
+{
+	struct bnode *n = node_at(l, i + 1);
+	return n->flags & BN_FREE ? NULL : n;
+}
+
+/* A block hash's key in the table, keyed per ledger (nobody can aim blocks
+ * at one bucket); its bucket is the key masked to the table's size then.
+ * A caller that looks a hash up and then adds it computes it once. */
+static uint64_t key_of(const struct ledger *l, const uint8_t hash[32])
+{
+	return siphash24(l->key, hash, 32);
 }
 
 static size_t bucket_of(const struct ledger *l, const uint8_t hash[32])
 {
-	return (size_t)siphash24(l->key, hash, 32) & (l->n_buckets - 1);
+	return (size_t)key_of(l, hash) & (l->n_buckets - 1);
+}
+
+static nref find_keyed(const struct ledger *l, const uint8_t hash[32], uint64_t key)
+{
+	for (nref r = l->buckets[key & (l->n_buckets - 1)]; r;) {
+		const struct bnode *n = node_at(l, r);
+		if (memcmp(n->hash, hash, 32) == 0)
+			return r;
+		r = n->chain;
+	}
+	return 0;
+}
+
+static nref find_ref(const struct ledger *l, const uint8_t hash[32])
+{
+	return find_keyed(l, hash, key_of(l, hash));
 }
 
 static struct bnode *find(const struct ledger *l, const uint8_t hash[32])
 {
-	for (struct bnode *n = l->buckets[bucket_of(l, hash)]; n; n = n->chain)
-		if (memcmp(n->hash, hash, 32) == 0)
-			return n;
-	return NULL;
+	return node_at(l, find_ref(l, hash));
 }
 
 static void index_grow(struct ledger *l)
 {
 	size_t nb = l->n_buckets * 2;
-	struct bnode **b = calloc(nb, sizeof(*b));
+	nref *b = calloc(nb, sizeof(*b));
 	if (!b)
 		return;
-	struct bnode **old = l->buckets;
+	nref *old = l->buckets;
 	size_t old_n = l->n_buckets;
 	l->buckets = b;
 	l->n_buckets = nb;
 	for (size_t i = 0; i < old_n; i++) {
-		for (struct bnode *n = old[i], *next; n; n = next) {
+		for (nref r = old[i], next; r; r = next) {
+			struct bnode *n = node_at(l, r);
 			next = n->chain;
 			size_t k = bucket_of(l, n->hash);
 			n->chain = b[k];
-			b[k] = n;
+			b[k] = r;
 		}
 	}
 	free(old);
 }
 
+/* A node for h (whose hash is hash, key key_of(hash)) under parent (0 for
+ * genesis), its number in *out; NULL when out of memory. */
 static struct bnode *index_add(struct ledger *l, const struct block_header *h,
-			       const uint8_t hash[32], struct bnode *parent)
+			       const uint8_t hash[32], uint64_t key, nref parent, nref *out)
 {
 	/* work_of() holds for what check_context_free() let through. */
 	assert(h->target == l->pow_bits && h->version == BLOCK_VERSION);
-	assert(parent ? h->height == parent->height + 1 : h->height == 0);
-	struct bnode *n = node_alloc(l);
-	if (!n)
+	assert(parent ? h->height == node_at(l, parent)->height + 1 : h->height == 0);
+	nref r = node_alloc(l);
+	if (!r)
 		return NULL;
+	struct bnode *n = node_at(l, r);
 	memcpy(n->hash, hash, 32);
-	n->time = h->time;
+	n->time_lo = (uint32_t)h->time;
+	n->time_hi = (uint32_t)(h->time >> 32);
 	n->height = h->height;
 	n->parent = parent;
 	n->seq = ++l->seq;
 	l->gen++;
-	size_t k = bucket_of(l, hash);
+	size_t k = (size_t)key & (l->n_buckets - 1);
 	n->chain = l->buckets[k];
-	l->buckets[k] = n;
+	l->buckets[k] = r;
 	if (++l->count > l->n_buckets)
 		index_grow(l);
+	*out = r;
 	return n;
 }
 
-/* Undo index_add() of a leaf nothing points to yet. */
-static void index_remove(struct ledger *l, struct bnode *n)
+/* Undo index_add() of a leaf nothing points to yet (node r). */
+static void index_remove(struct ledger *l, nref r)
 {
-	for (struct bnode **pp = &l->buckets[bucket_of(l, n->hash)]; *pp; pp = &(*pp)->chain) {
-		if (*pp == n) {
+	struct bnode *n = node_at(l, r);
+	for (nref *pp = &l->buckets[bucket_of(l, n->hash)]; *pp; pp = &node_at(l, *pp)->chain) {
+		if (*pp == r) {
 			*pp = n->chain;
 			break;
 		}
@@ -249,32 +334,38 @@ static void index_remove(struct ledger *l, struct bnode *n)
 		l->want = NULL;
 	l->count--;
 	l->gen++;
-	node_free(l, n);
+	node_free(l, r);
 }
 
-static lc_err best_set(struct ledger *l, size_t height, struct bnode *n)
+/* best[height] = node r. */
+static lc_err best_set(struct ledger *l, size_t height, nref r)
 {
 	if (height >= l->best_cap) {
 		size_t cap = l->best_cap ? l->best_cap * 2 : 1024;
 		while (cap <= height)
 			cap *= 2;
-		struct bnode **b = realloc(l->best, cap * sizeof(*b));
+		nref *b = realloc(l->best, cap * sizeof(*b));
 		if (!b)
 			return LC_ERR_NOMEM;
 		l->best = b;
 		l->best_cap = cap;
 	}
-	l->best[height] = n;
+	l->best[height] = r;
 	l->best_len = height + 1;
 	l->gen++;
 	return LC_OK;
 }
 
-static struct bnode *tip(const struct ledger *l) { return l->best[l->best_len - 1]; }
+static struct bnode *best_at(const struct ledger *l, size_t height)
+{
+	return node_at(l, l->best[height]);
+}
+
+static struct bnode *tip(const struct ledger *l) { return best_at(l, l->best_len - 1); }
 
 static bool on_best(const struct ledger *l, const struct bnode *n)
 {
-	return n->height < l->best_len && l->best[n->height] == n;
+	return n->height < l->best_len && best_at(l, n->height) == n;
 }
 
 /* ---- open/close ---- */
@@ -322,8 +413,9 @@ lc_err ledger_open(struct ledger **out, const struct ledger_cfg *cfg)
 		genesis_block(&g, l->network, l->pow_bits);
 		l->genesis = g.h;
 		header_hash(&g.h, hash);
-		struct bnode *n = index_add(l, &g.h, hash, NULL);
-		rc = n ? best_set(l, 0, n) : LC_ERR_NOMEM;
+		nref r;
+		struct bnode *n = index_add(l, &g.h, hash, key_of(l, hash), 0, &r);
+		rc = n ? best_set(l, 0, r) : LC_ERR_NOMEM;
 		if (n)
 			n->flags = BN_VALID;
 		/* A checkpoint at height 0 can only be this network's genesis. */
@@ -342,10 +434,9 @@ void ledger_close(struct ledger *l)
 {
 	if (!l)
 		return;
-	for (struct slab *sl = l->slabs, *next; sl; sl = next) {
-		next = sl->next;
-		free(sl);
-	}
+	for (size_t i = 0; i < l->n_slabs; i++)
+		free(l->slabs[i]);
+	free(l->slabs);
 	free(l->buckets);
 	free(l->best);
 	state_destroy(l->state);
@@ -521,7 +612,7 @@ static lc_err advance(struct ledger *l, uint32_t from, uint32_t to, bool track)
 	for (uint32_t i = from + 1; i <= to; i++) {
 		struct block b;
 		struct ledger_add r;
-		lc_err rc = l->load(l->load_ctx, l->best[i]->hash, &b);
+		lc_err rc = l->load(l->load_ctx, best_at(l, i)->hash, &b);
 		if (rc)
 			return rc;
 		rc = apply_block(l, &b, false, &r);
@@ -546,13 +637,34 @@ static lc_err back_to_best(struct ledger *l, uint32_t fork)
 	return rc ? rc : advance(l, fork, tip(l)->height, false);
 }
 
-static void mark_invalid_from(struct bnode **path, size_t from, size_t n,
+static void mark_invalid_from(const struct ledger *l, const nref *path, size_t from, size_t n,
 			      struct ledger_add *res)
 {
 	for (size_t i = from; i < n; i++)
-		path[i]->flags |= BN_INVALID;
+		node_at(l, path[i])->flags |= BN_INVALID;
 	res->marked = true;
-	memcpy(res->invalid_from, path[from]->hash, 32);
+	memcpy(res->invalid_from, node_at(l, path[from])->hash, 32);
+}
+
+/* The nodes from n down to the best chain, not included: their number
+ * (*len of them, from the lowest up, in *out, which the caller frees), and
+ * the fork, the node on the best chain below them; NULL when out of
+ * memory. */
+static struct bnode *branch_of(const struct ledger *l, nref n, nref **out, size_t *len)
+{
+	size_t k = 0;
+	struct bnode *p = node_at(l, n);
+	for (; !on_best(l, p); p = parent_of(l, p))
+		k++;
+	nref *path = malloc((k + 1) * sizeof(*path));
+	if (!path)
+		return NULL;
+	nref r = n;
+	for (size_t i = k; i-- > 0; r = node_at(l, r)->parent)
+		path[i] = r;
+	*out = path;
+	*len = k;
+	return node_at(l, r);
 }
 
 /* The best chain now holds b on top: the bindings its records touched. */
@@ -618,7 +730,7 @@ static bool beats_tip(const struct ledger *l, const struct bnode *n)
 /* Does the branch below n, down to the best chain, lack a body? */
 static bool lacks_bodies(const struct ledger *l, const struct bnode *n)
 {
-	for (const struct bnode *p = n->parent; p && !on_best(l, p); p = p->parent)
+	for (const struct bnode *p = parent_of(l, n); p && !on_best(l, p); p = parent_of(l, p))
 		if (p->flags & BN_NOBODY)
 			return true;
 	return false;
@@ -628,7 +740,7 @@ static bool lacks_bodies(const struct ledger *l, const struct bnode *n)
  * header, and it and what it lacks are wanted. */
 static void want_branch(struct ledger *l, struct bnode *n, struct ledger_add *res)
 {
-	for (struct bnode *p = n; p && !on_best(l, p); p = p->parent)
+	for (struct bnode *p = n; p && !on_best(l, p); p = parent_of(l, p))
 		if (p->flags & BN_NOBODY)
 			p->flags |= BN_WANTED;
 	if (!l->want || n->height > l->want->height)   /* more work */
@@ -644,7 +756,7 @@ static void note_want(struct ledger *l, struct ledger_add *res)
 	if (!w)
 		return;
 	bool live = (w->flags & BN_NOBODY) && in_reach(l, w);
-	for (const struct bnode *p = w; live && p && !on_best(l, p); p = p->parent)
+	for (const struct bnode *p = w; live && p && !on_best(l, p); p = parent_of(l, p))
 		live = !(p->flags & (BN_INVALID | BN_REFUSED));
 	if (!live) {
 		l->want = NULL;
@@ -661,32 +773,28 @@ static void note_want(struct ledger *l, struct ledger_add *res)
 static lc_err side_check(struct ledger *l, struct bnode *n, const struct block *b,
 			 struct ledger_add *res)
 {
-	size_t len = 0;
-	struct bnode *p = n->parent;
-	for (; !on_best(l, p); p = p->parent)
-		len++;
-	struct bnode **path = malloc((len + 1) * sizeof(*path));
-	if (!path)
+	size_t len;
+	nref *path;
+	const struct bnode *below = branch_of(l, n->parent, &path, &len);
+	if (!below)
 		return LC_ERR_NOMEM;
-	p = n->parent;
-	for (size_t i = len; i-- > 0; p = p->parent)
-		path[i] = p;
-	uint32_t fork = p->height;
+	uint32_t fork = below->height;
 	lc_err rc = unwind(l, fork, false);
 	for (size_t i = 0; !rc && i < len; i++) {
+		struct bnode *p = node_at(l, path[i]);
 		struct block body;
-		if ((rc = l->load(l->load_ctx, path[i]->hash, &body)))
+		if ((rc = l->load(l->load_ctx, p->hash, &body)))
 			break;
-		rc = apply_block(l, &body, !(path[i]->flags & BN_VALID), res);
+		rc = apply_block(l, &body, !(p->flags & BN_VALID), res);
 		block_free(&body);
 		if (!rc && res->result == LEDGER_INVALID) {
-			mark_invalid_from(path, i, len, res);
+			mark_invalid_from(l, path, i, len, res);
 			n->flags |= BN_INVALID;
 			snprintf(res->why, sizeof(res->why), "builds on an invalid block");
 			break;
 		}
 		if (!rc)
-			path[i]->flags |= BN_VALID;
+			p->flags |= BN_VALID;
 	}
 	bool checked = false;
 	if (!rc && res->result != LEDGER_INVALID) {
@@ -724,7 +832,7 @@ static lc_err side_block(struct ledger *l, struct bnode *n, const struct block *
 	bool wanted = (n->flags & BN_WANTED) && l->want;
 	if (!in_reach(l, n) && !wanted) {
 		res->header_only = true;
-		res->stale = on_best(l, n->parent);
+		res->stale = on_best(l, parent_of(l, n));
 		return LC_OK;
 	}
 	if (lacks_bodies(l, n)) {
@@ -734,10 +842,11 @@ static lc_err side_block(struct ledger *l, struct bnode *n, const struct block *
 	return side_check(l, n, b, res);
 }
 
-/* b (node n) builds on the tip. */
-static lc_err extend(struct ledger *l, struct bnode *n, const struct block *b, int64_t now,
+/* b (node nr) builds on the tip. */
+static lc_err extend(struct ledger *l, nref nr, const struct block *b, int64_t now,
 		     bool trusted, bool stored, struct ledger_add *res)
 {
+	struct bnode *n = node_at(l, nr);
 	lc_err rc = apply_block(l, b, !trusted, res);
 	if (rc)
 		return rc;
@@ -750,55 +859,51 @@ static lc_err extend(struct ledger *l, struct bnode *n, const struct block *b, i
 	rc = keep_body(l, n, b, stored, res);
 	if (rc) {
 		ring_rollback(l, n->height);
-		state_set_height(l->state, n->parent->height);
+		state_set_height(l->state, parent_of(l, n)->height);
 		return rc;
 	}
 	n->flags |= BN_VALID;
-	rc = best_set(l, n->height, n);
+	rc = best_set(l, n->height, nr);
 	return rc ? rc : note_block(l, b, now);
 }
 
-/* Switch the best chain to end at n (whose body is b), unless the state at
- * n changes a final binding.  Every block below n on its branch has its
- * body. */
-static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *b,
+/* Switch the best chain to end at n (node nr, whose body is b), unless the
+ * state at n changes a final binding.  Every block below n on its branch
+ * has its body. */
+static lc_err reorganise(struct ledger *l, nref nr, const struct block *b,
 			 int64_t now, bool trusted, bool stored, struct ledger_add *res)
 {
-	struct bnode *old_tip = tip(l);
-	size_t len = 0;
-	for (struct bnode *p = n; !on_best(l, p); p = p->parent)
-		len++;
-	struct bnode **path = malloc(len * sizeof(*path));
-	if (!path)
+	struct bnode *n = node_at(l, nr), *old_tip = tip(l);
+	size_t len;
+	nref *path;
+	const struct bnode *fork = branch_of(l, nr, &path, &len);
+	if (!fork)
 		return LC_ERR_NOMEM;
-	struct bnode *p = n;
-	for (size_t i = len; i-- > 0; p = p->parent)
-		path[i] = p;
-	struct bnode *fork = p;
 
 	l->n_changed = 0;
 	l->changed_all = false;
 	lc_err rc = unwind(l, fork->height, true);
 	size_t i = 0;
 	for (; !rc && i < len; i++) {
+		struct bnode *p = node_at(l, path[i]);
 		struct block loaded;
 		const struct block *body = b;
-		if (path[i] != n) {
-			if ((rc = l->load(l->load_ctx, path[i]->hash, &loaded)))
+		if (p != n) {
+			if ((rc = l->load(l->load_ctx, p->hash, &loaded)))
 				break;
 			body = &loaded;
 		}
-		bool sigs = !(path[i]->flags & BN_VALID) && !trusted;
+		bool sigs = !(p->flags & BN_VALID) && !trusted;
 		rc = apply_block(l, body, sigs, res);
 		if (body == &loaded)
 			block_free(&loaded);
 		if (!rc && res->result == LEDGER_INVALID) {
-			mark_invalid_from(path, i, len, res);
+			mark_invalid_from(l, path, i, len, res);
 			break;
 		}
 		if (!rc) {
-			path[i]->flags |= BN_VALID;
-			state_undo_names(slot(l, path[i]->height), note_changed, l);
+			p->flags |= BN_VALID;
+			state_undo_names(slot(l, p->height), note_changed, l);
 		}
 	}
 	char why[110];
@@ -825,7 +930,7 @@ static lc_err reorganise(struct ledger *l, struct bnode *n, const struct block *
 	}
 	if (!rc && complete && !refused) {
 		for (size_t k = 0; k < len && !rc; k++)
-			rc = best_set(l, path[k]->height, path[k]);
+			rc = best_set(l, node_at(l, path[k])->height, path[k]);
 		if (!rc)
 			rc = l->changed_all
 			     ? final_sync(l->final, l->state, now)
@@ -859,7 +964,9 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	bool stored = !clock;
 	l->gen++;   /* flags may change below (invalid, refused) */
 	/* A block known by its header only is taken again once wanted. */
-	struct bnode *known = find(l, res->hash);
+	uint64_t key = key_of(l, res->hash);
+	nref kr = find_keyed(l, res->hash, key);
+	struct bnode *known = node_at(l, kr);
 	if (known && (known->flags & (BN_NOBODY | BN_WANTED)) != (BN_NOBODY | BN_WANTED)) {
 		res->result = LEDGER_DUPLICATE;
 		return LC_OK;
@@ -867,7 +974,8 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	lc_err rc = check_context_free(l, b, res->hash, res);
 	if (rc || res->result == LEDGER_INVALID)
 		return rc;
-	struct bnode *parent = find(l, b->h.prev);
+	nref pr = find_ref(l, b->h.prev);
+	struct bnode *parent = node_at(l, pr);
 	if (!parent) {
 		res->result = LEDGER_ORPHAN;
 		return LC_OK;
@@ -879,16 +987,17 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 		       l->cp_height);
 	if (b->h.height != parent->height + 1)
 		FAIL(res, "height %u after parent height %u", b->h.height, parent->height);
-	if (b->h.time < parent->time)
+	if (b->h.time < time_of(parent))
 		FAIL(res, "dated before its parent");
 	if (clock && b->h.time > (uint64_t)now + BLOCK_MAX_FUTURE_S) {
 		res->too_early = true;
 		FAIL(res, "dated too far in the future");
 	}
 
+	nref nr = kr;
 	struct bnode *n = known;
 	if (!n) {
-		n = index_add(l, &b->h, res->hash, parent);
+		n = index_add(l, &b->h, res->hash, key, pr, &nr);
 		if (!n)
 			return LC_ERR_NOMEM;
 		n->flags |= BN_NOBODY;
@@ -905,15 +1014,15 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 	/* Most work wins; between equal work, the lower hash, so that every
 	 * node settles on the same tip without waiting for another block. */
 	if (parent == tip(l))
-		rc = extend(l, n, b, now, trusted, stored, res);
+		rc = extend(l, nr, b, now, trusted, stored, res);
 	else if (beats_tip(l, n) && !stored && lacks_bodies(l, n))
 		want_branch(l, n, res);
 	else if (beats_tip(l, n))
-		rc = reorganise(l, n, b, now, trusted, stored, res);
+		rc = reorganise(l, nr, b, now, trusted, stored, res);
 	else
 		rc = side_block(l, n, b, stored, res);
 	if (rc && !known && !on_best(l, n))
-		index_remove(l, n);
+		index_remove(l, nr);
 	if (!rc)
 		note_want(l, res);
 	return rc;
@@ -998,8 +1107,9 @@ lc_err ledger_rewind(struct ledger *l, int64_t now)
 	/* Every node indexed since (the best chain's, and an invalid block
 	 * on it): a child comes after its parent, so all of them go. */
 	for (size_t i = 0; i < l->n_buckets; i++) {
-		for (struct bnode **pp = &l->buckets[i]; *pp;) {
-			struct bnode *n = *pp;
+		for (nref *pp = &l->buckets[i]; *pp;) {
+			nref r = *pp;
+			struct bnode *n = node_at(l, r);
 			if (n->seq <= l->mark_seq) {
 				pp = &n->chain;
 				continue;
@@ -1008,7 +1118,7 @@ lc_err ledger_rewind(struct ledger *l, int64_t now)
 			if (l->want == n)
 				l->want = NULL;
 			l->count--;
-			node_free(l, n);
+			node_free(l, r);
 		}
 	}
 	l->seq = l->mark_seq;
@@ -1027,11 +1137,11 @@ size_t ledger_missing(const struct ledger *l, const uint8_t hash[static 32],
 {
 	const struct bnode *n = find(l, hash);
 	size_t total = 0;
-	for (const struct bnode *p = n; p && !on_best(l, p); p = p->parent)
+	for (const struct bnode *p = n; p && !on_best(l, p); p = parent_of(l, p))
 		total += (p->flags & BN_NOBODY) != 0;
 	/* The walk goes newest first: skip the newest, fill from the end. */
 	size_t k = total < max ? total : max, skip = total - k, i = k;
-	for (const struct bnode *p = n; p && i > 0 && !on_best(l, p); p = p->parent) {
+	for (const struct bnode *p = n; p && i > 0 && !on_best(l, p); p = parent_of(l, p)) {
 		if (!(p->flags & BN_NOBODY))
 			continue;
 		if (skip) {
@@ -1056,21 +1166,20 @@ static bool side_nodes(const struct ledger *l, struct side **out, size_t *n_out)
 {
 	size_t n = 0, cap = 0;
 	struct side *v = NULL;
-	for (size_t i = 0; i < l->n_buckets; i++) {
-		for (struct bnode *p = l->buckets[i]; p; p = p->chain) {
-			if (on_best(l, p))
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 64;
-				struct side *nv = realloc(v, cap * sizeof(*nv));
-				if (!nv) {
-					free(v);
-					return false;
-				}
-				v = nv;
+	for (uint32_t i = 0; i < l->n_nodes; i++) {
+		struct bnode *p = live_node(l, i);
+		if (!p || on_best(l, p))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct side *nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				free(v);
+				return false;
 			}
-			v[n++] = (struct side){ p, 0 };
+			v = nv;
 		}
+		v[n++] = (struct side){ p, 0 };
 	}
 	*out = v;
 	*n_out = n;
@@ -1146,7 +1255,7 @@ size_t ledger_prune(struct ledger *l)
 	for (size_t i = 0; i < n; i++)
 		v[i].top = (v[i].n->flags & (BN_INVALID | BN_REFUSED)) ? 0 : work_of(l, v[i].n);
 	for (size_t i = 0; i < n; i++) {
-		struct bnode *p = v[i].n, *up = p->parent;
+		struct bnode *p = v[i].n, *up = parent_of(l, p);
 		struct side *u = up && !on_best(l, up) ? side_find(v, n, up) : NULL;
 		if (u && v[i].top > u->top)
 			u->top = v[i].top;
@@ -1156,7 +1265,7 @@ size_t ledger_prune(struct ledger *l)
 	}
 	/* The heaviest side branch, within reach, may be the best chain next. */
 	if (heavy && in_reach(l, heavy))
-		for (struct bnode *p = heavy; p && !on_best(l, p); p = p->parent)
+		for (struct bnode *p = heavy; p && !on_best(l, p); p = parent_of(l, p))
 			p->flags |= BN_EXEMPT;
 	work_t reach = (work_t)l->reach << l->pow_bits, tip_work = work_of(l, tip(l));
 	size_t dropped = 0;
@@ -1194,12 +1303,11 @@ void ledger_side_kept(const struct ledger *l, size_t *blocks, size_t *bytes)
 	struct side_cache *c = l->side_cache;   /* a walk over every block, once per change */
 	if (c->gen != l->gen || l->gen == 0) {
 		c->blocks = c->bytes = 0;
-		for (size_t i = 0; i < l->n_buckets; i++) {
-			for (const struct bnode *p = l->buckets[i]; p; p = p->chain) {
-				if (!on_best(l, p) && kept_side(p)) {
-					c->blocks++;
-					c->bytes += p->bytes;
-				}
+		for (uint32_t i = 0; i < l->n_nodes; i++) {
+			const struct bnode *p = live_node(l, i);
+			if (p && !on_best(l, p) && kept_side(p)) {
+				c->blocks++;
+				c->bytes += p->bytes;
 			}
 		}
 		c->gen = l->gen;
@@ -1220,7 +1328,8 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t hash[static 32],
 	/* The hash stored beside the header, not hashed again (ledger.h). */
 	memcpy(res->hash, hash, 32);
 	res->height = h.height;
-	if (find(l, res->hash)) {
+	uint64_t key = key_of(l, res->hash);
+	if (find_keyed(l, res->hash, key)) {
 		res->result = LEDGER_DUPLICATE;
 		return LC_OK;
 	}
@@ -1228,22 +1337,24 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t hash[static 32],
 	    h.target != l->pow_bits || !pow_ok(res->hash, h.target))
 		FAIL(res, "its header does not check");
 	/* Stored blocks come by height: the parent is most often the last. */
-	struct bnode *parent = l->last_indexed && !memcmp(l->last_indexed->hash, h.prev, 32)
-			       ? l->last_indexed : find(l, h.prev);
+	struct bnode *last = node_at(l, l->last_indexed);
+	nref pr = last && !memcmp(last->hash, h.prev, 32) ? l->last_indexed : find_ref(l, h.prev);
+	struct bnode *parent = node_at(l, pr);
 	if (!parent) {
 		res->result = LEDGER_ORPHAN;
 		return LC_OK;
 	}
 	if (parent->flags & BN_INVALID)
 		FAIL(res, "builds on an invalid block");
-	if (h.height != parent->height + 1 || h.time < parent->time)
+	if (h.height != parent->height + 1 || h.time < time_of(parent))
 		FAIL(res, "its height or date does not follow its parent's");
-	struct bnode *n = index_add(l, &h, res->hash, parent);
+	struct bnode *n = index_add(l, &h, res->hash, key, pr, &l->last_indexed);
 	if (!n)
 		return LC_ERR_NOMEM;
-	n->bytes = bytes;
+	/* The store reads no body over 512 KiB (STORE_BLOCK_MAX); a
+	 * damaged size stays past any cap. */
+	n->bytes = bytes < BYTES_MAX ? bytes : BYTES_MAX;
 	n->flags = parent->flags & BN_REFUSED;
-	l->last_indexed = n;
 	if (l->checkpoint && n->height == l->cp_height && memcmp(n->hash, l->cp_hash, 32))
 		n->flags |= BN_REFUSED;
 	res->result = LEDGER_SIDE;
@@ -1302,24 +1413,28 @@ lc_err ledger_load_undo(struct ledger *l, uint32_t height, const uint8_t *p, siz
 
 lc_err ledger_resume(struct ledger *l, const uint8_t tip_hash[static 32], int64_t now)
 {
-	struct bnode *t = find(l, tip_hash);
+	nref tr = find_ref(l, tip_hash);
+	struct bnode *t = node_at(l, tr);
 	if (!t || (t->flags & (BN_INVALID | BN_REFUSED)) || state_height(l->state) != t->height)
 		return LC_ERR_CORRUPT;
 	/* The tip the snapshot was written at must be the one fork choice
 	 * picks among the stored blocks. */
-	for (size_t i = 0; i < l->n_buckets; i++)
-		for (struct bnode *p = l->buckets[i]; p; p = p->chain)
-			if (!(p->flags & (BN_INVALID | BN_REFUSED)) && p != t &&
-			    (p->height > t->height ||
-			     (p->height == t->height && memcmp(p->hash, t->hash, 32) < 0)))
-				return LC_ERR_CORRUPT;
+	for (uint32_t i = 0; i < l->n_nodes; i++) {
+		const struct bnode *p = live_node(l, i);
+		if (p && !(p->flags & (BN_INVALID | BN_REFUSED)) && p != t &&
+		    (p->height > t->height ||
+		     (p->height == t->height && memcmp(p->hash, t->hash, 32) < 0)))
+			return LC_ERR_CORRUPT;
+	}
 	/* The logs, when any, must run to the tip. */
 	if (l->undo_lo <= t->height && l->undo_lo + l->ring_loaded != t->height + 1)
 		return LC_ERR_CORRUPT;
-	lc_err rc = best_set(l, t->height, t);
-	for (struct bnode *p = t; !rc && p; p = p->parent) {
-		l->best[p->height] = p;
+	lc_err rc = best_set(l, t->height, tr);
+	for (nref r = tr; !rc && r;) {
+		struct bnode *p = node_at(l, r);
+		l->best[p->height] = r;
 		p->flags |= BN_VALID;
+		r = p->parent;
 	}
 	while (!rc && l->undo_total > LEDGER_UNDO_MAX_CHANGES && l->undo_lo < t->height) {
 		l->undo_total -= state_undo_count(slot(l, l->undo_lo));
@@ -1358,7 +1473,7 @@ const char *ledger_network(const struct ledger *l) { return l->network; }
 uint32_t ledger_pow_bits(const struct ledger *l) { return l->pow_bits; }
 uint32_t ledger_height(const struct ledger *l) { return tip(l)->height; }
 void ledger_tip(const struct ledger *l, uint8_t hash[static 32]) { memcpy(hash, tip(l)->hash, 32); }
-const uint8_t *ledger_genesis_hash(const struct ledger *l) { return l->best[0]->hash; }
+const uint8_t *ledger_genesis_hash(const struct ledger *l) { return best_at(l, 0)->hash; }
 size_t ledger_block_count(const struct ledger *l) { return l->count; }
 
 bool ledger_header_at(const struct ledger *l, uint32_t h, struct block_header *out,
@@ -1367,8 +1482,8 @@ bool ledger_header_at(const struct ledger *l, uint32_t h, struct block_header *o
 	if (h >= l->best_len)
 		return false;
 	if (out)
-		header_of(l, l->best[h], out);
-	memcpy(hash, l->best[h]->hash, 32);
+		header_of(l, best_at(l, h), out);
+	memcpy(hash, best_at(l, h)->hash, 32);
 	return true;
 }
 
@@ -1405,6 +1520,6 @@ void ledger_next_header(const struct ledger *l, int64_t now, struct block_header
 	memcpy(out->network, l->tag, 8);
 	out->height = t->height + 1;
 	memcpy(out->prev, t->hash, 32);
-	out->time = now > 0 && (uint64_t)now > t->time ? (uint64_t)now : t->time;
+	out->time = now > 0 && (uint64_t)now > time_of(t) ? (uint64_t)now : time_of(t);
 	out->target = l->pow_bits;
 }

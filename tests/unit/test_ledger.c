@@ -1495,12 +1495,23 @@ TEST(mark_rewind_takes_back_every_block_since_the_mark)
 	CHECK(ledger_held_since(f.l, "alice") == FINAL_NOW - 3600);
 	CHECK(ledger_held_since(f.l, "bob") == 0);
 	CHECK(!state_get(ledger_state(f.l), "carol", NULL));
+	/* Their nodes' slots are free: the walks over the index (in memory
+	 * order) do not take them for side blocks with bodies. */
+	size_t kept, bytes;
+	ledger_side_kept(f.l, &kept, &bytes);
+	CHECK_INT(kept, ==, 0);
+	CHECK_INT(bytes, ==, 0);
+	CHECK_INT(ledger_prune(f.l), ==, 0);
 
-	/* Nothing of them is left: they are new again, and taken. */
+	/* Nothing of them is left: they are new again, and taken (in the
+	 * freed slots). */
 	struct ledger_add res;
 	for (int i = 0; i < 3; i++)
 		CHECK_INT(fx_add(&f, &B[i], &res), ==, LEDGER_EXTENDED);
 	CHECK_INT(fx_add(&f, &B[3], &res), ==, LEDGER_INVALID);
+	CHECK_INT(ledger_block_count(f.l), ==, count0 + 4);
+	ledger_side_kept(f.l, &kept, &bytes);
+	CHECK_INT(kept, ==, 0);
 	CHECK(bound_to(&f, "alice", 3));
 	CHECK(state_get(ledger_state(f.l), "carol", NULL));
 	CHECK_INT(ledger_height(f.l), ==, h0 + 3);
