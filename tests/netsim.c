@@ -1038,6 +1038,11 @@ void sim_scenario_run(const struct sim_scenario *sc, struct sim_report *r)
 	sim_partition(s, NULL);
 	r->heal_ms = sim_run_until(s, sim_converged, NULL, 250, 600000);
 	r->stranded_heal = sim_stranded(s, NULL);
+	double mean;
+	sim_degrees(s, GOSSIP_MAX_PEERS, &r->end_max, &r->end_full, &mean);
+	r->end_p50 = sim_degree_quantile(s, 0.5);
+	r->end_p90 = sim_degree_quantile(s, 0.9);
+	r->end_p99 = sim_degree_quantile(s, 0.99);
 	r->wall_s = wall_now() - w0;
 	sim_close(s);
 }
@@ -1074,5 +1079,7 @@ void sim_report_print(const struct sim_report *r, FILE *f)
 		fprintf(f, "heal after a 10-min partition  never (600 s)\n");
 	fprintf(f, "off the common tip before heal %zu (links across: %zu)\n", r->split, r->cross);
 	fprintf(f, "stranded after the heal        %zu\n", r->stranded_heal);
+	fprintf(f, "at the end: p50/p90/p99/max    %zu / %zu / %zu / %zu (%zu at 32)\n", r->end_p50,
+		r->end_p90, r->end_p99, r->end_max, r->end_full);
 	fprintf(f, "wall time                      %.1f s\n", r->wall_s);
 }

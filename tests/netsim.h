@@ -119,7 +119,7 @@ uint64_t sim_rand(struct sim *s);
  *      traffic, one registration on each side; then it heals and the run
  *      waits for every node to reach one tip.
  * The degree figures (ready peers per up node) are taken at the end of
- * phase 1, when growth has settled.
+ * phase 1, when growth has settled, and again at the end of the run.
  */
 struct sim_scenario {
 	struct sim_cfg net;
@@ -141,6 +141,7 @@ struct sim_report {
 	size_t cross;                /* ready connections across it then (0) */
 	int64_t heal_ms;             /* phase 3: -1 never (within 10 min) */
 	size_t stranded_heal;        /* after phase 3 */
+	size_t end_p50, end_p90, end_p99, end_max, end_full;   /* ready peers then */
 	double wall_s;
 	bool growth_only;            /* the run stopped after phase 1 */
 };
