@@ -372,6 +372,13 @@ bool gossip_admit_inbound(struct gossip *g, struct peer *p)
 	return true;
 }
 
+/* The next shedding, jittered (0.5 to 1.5 SHED_MS): crowded nodes do not
+ * let go all at once. */
+static uint64_t shed_at(struct gossip *g, uint64_t now)
+{
+	return now + SHED_MS / 2 + g_rand(g) % SHED_MS;
+}
+
 int64_t gossip_shed(struct gossip *g, uint64_t now)
 {
 	size_t in;
@@ -380,13 +387,11 @@ int64_t gossip_shed(struct gossip *g, uint64_t now)
 		g->t_shed = 0;
 		return INT64_MAX;
 	}
-	/* Jittered, so that crowded nodes do not let go all at once. */
-	uint64_t every = SHED_MS / 2 + g_rand(g) % SHED_MS;
 	if (!g->t_shed)
-		g->t_shed = now + every;
+		g->t_shed = shed_at(g, now);
 	if (now < g->t_shed)
 		return (int64_t)(g->t_shed - now);
-	g->t_shed = now + every;
+	g->t_shed = shed_at(g, now);
 	struct peer *victim = evict(g, NULL, false);
 	if (victim) {
 		memcpy(g->shed_ip[g->shed_pos], victim->ip16, 16);
@@ -397,7 +402,7 @@ int64_t gossip_shed(struct gossip *g, uint64_t now)
 		      SHED_ABOVE);
 		gossip_full_bye(g, victim, "full: shedding load");
 	}
-	return (int64_t)every;
+	return (int64_t)(g->t_shed - now);
 }
 
 /* A joined peer p is ready: when the outbound slots are over full, the
