@@ -954,10 +954,19 @@ void sim_scenario_run(const struct sim_scenario *sc, struct sim_report *r)
 	}
 	sim_run(s, sc->settle_ms);
 	sim_degrees(s, GOSSIP_MAX_PEERS, &r->max_degree, &r->n_full, &r->mean_degree);
+	r->p50_degree = sim_degree_quantile(s, 0.5);
+	r->p90_degree = sim_degree_quantile(s, 0.9);
 	r->p99_degree = sim_degree_quantile(s, 0.99);
 	r->early = nn / 20 ? nn / 20 : 1;
 	r->early_full = sim_early_full(s, r->early, GOSSIP_MAX_PEERS);
 	sim_stranded(s, &r->stranded_growth);
+	r->growth_only = sc->growth_only;
+	if (sc->growth_only) {
+		r->heal_ms = -1;
+		r->wall_s = wall_now() - w0;
+		sim_close(s);
+		return;
+	}
 
 	/* 2. registrations, with churn */
 	sim_stats_reset(s);
@@ -1029,6 +1038,11 @@ void sim_scenario_run(const struct sim_scenario *sc, struct sim_report *r)
 	sim_partition(s, NULL);
 	r->heal_ms = sim_run_until(s, sim_converged, NULL, 250, 600000);
 	r->stranded_heal = sim_stranded(s, NULL);
+	double mean;
+	sim_degrees(s, GOSSIP_MAX_PEERS, &r->end_max, &r->end_full, &mean);
+	r->end_p50 = sim_degree_quantile(s, 0.5);
+	r->end_p90 = sim_degree_quantile(s, 0.9);
+	r->end_p99 = sim_degree_quantile(s, 0.99);
 	r->wall_s = wall_now() - w0;
 	sim_close(s);
 }
@@ -1037,14 +1051,19 @@ void sim_report_print(const struct sim_report *r, FILE *f)
 {
 	double regs = r->reg.regs ? (double)r->reg.regs : 1;
 	fprintf(f, "nodes                          %zu\n", r->nodes);
-	fprintf(f, "peers per node (mean / max)    %.1f / %zu\n", r->mean_degree, r->max_degree);
-	fprintf(f, "peers per node p99             %zu\n", r->p99_degree);
+	fprintf(f, "peers per node mean            %.1f\n", r->mean_degree);
+	fprintf(f, "peers p50 / p90 / p99 / max    %zu / %zu / %zu / %zu\n", r->p50_degree,
+		r->p90_degree, r->p99_degree, r->max_degree);
 	fprintf(f, "nodes full (32 peers)          %zu (%.1f%%)\n", r->n_full,
 		100.0 * (double)r->n_full / (double)(r->nodes ? r->nodes : 1));
 	char label[40];
 	snprintf(label, sizeof(label), "first %zu nodes full", r->early);
 	fprintf(f, "%-31s%zu\n", label, r->early_full);
 	fprintf(f, "no peer after growth           %zu\n", r->stranded_growth);
+	if (r->growth_only) {
+		fprintf(f, "wall time                      %.1f s\n", r->wall_s);
+		return;
+	}
 	fprintf(f, "registrations / blocks mined   %zu / %zu\n", r->reg.regs, r->reg.blocks);
 	fprintf(f, "propagation p50 / p99          %llu / %llu ms\n",
 		(unsigned long long)r->reg.prop_p50, (unsigned long long)r->reg.prop_p99);
@@ -1060,5 +1079,7 @@ void sim_report_print(const struct sim_report *r, FILE *f)
 		fprintf(f, "heal after a 10-min partition  never (600 s)\n");
 	fprintf(f, "off the common tip before heal %zu (links across: %zu)\n", r->split, r->cross);
 	fprintf(f, "stranded after the heal        %zu\n", r->stranded_heal);
+	fprintf(f, "at the end: p50/p90/p99/max    %zu / %zu / %zu / %zu (%zu at 32)\n", r->end_p50,
+		r->end_p90, r->end_p99, r->end_max, r->end_full);
 	fprintf(f, "wall time                      %.1f s\n", r->wall_s);
 }

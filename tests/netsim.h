@@ -118,16 +118,19 @@ uint64_t sim_rand(struct sim *s);
  *   3. a partition into two random halves for partition_ms with no chat
  *      traffic, one registration on each side; then it heals and the run
  *      waits for every node to reach one tip.
+ * The degree figures (ready peers per up node) are taken at the end of
+ * phase 1, when growth has settled, and again at the end of the run.
  */
 struct sim_scenario {
 	struct sim_cfg net;
 	unsigned join_gap_ms, regs, reg_gap_ms, churn_pct, settle_ms, partition_ms;
 	bool verbose;             /* progress on stderr */
+	bool growth_only;         /* stop after phase 1 (its figures only) */
 };
 struct sim_report {
 	size_t nodes;
 	size_t max_degree, n_full;   /* ready peers: most, nodes with 32 */
-	size_t p99_degree;           /* ready peers: 99th percentile */
+	size_t p50_degree, p90_degree, p99_degree;   /* ready peers: percentiles */
 	size_t early, early_full;    /* the first nodes started (5%), and how
 				      * many of them hold 32 */
 	double mean_degree;
@@ -138,7 +141,9 @@ struct sim_report {
 	size_t cross;                /* ready connections across it then (0) */
 	int64_t heal_ms;             /* phase 3: -1 never (within 10 min) */
 	size_t stranded_heal;        /* after phase 3 */
+	size_t end_p50, end_p90, end_p99, end_max, end_full;   /* ready peers then */
 	double wall_s;
+	bool growth_only;            /* the run stopped after phase 1 */
 };
 void sim_scenario_run(const struct sim_scenario *sc, struct sim_report *out /* OUT */);
 void sim_report_print(const struct sim_report *r, FILE *f);

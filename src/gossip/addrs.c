@@ -21,7 +21,8 @@
  *     ADDR_RELAY_PEERS random peers: one announcement reaches at most
  *     2 + 4 + ... + 2^5 = 62 nodes.
  * An address announced with a ttl is its node's own or a new arrival's,
- * and a node announces its own only while it has inbound room: the book
+ * and a node announces its own only while it has no more than
+ * SHED_ABOVE inbound peers (past that it lets some go, slots.c): the book
  * marks such an address fresh for ADDR_FRESH_MS, and GETPEERS answers
  * (messages.c) fill half with fresh ones.  So newcomers' dials go to nodes
  * with room, not to the early nodes every book holds.
@@ -302,14 +303,15 @@ void addr_on_inbound(struct gossip *g, struct peer *p)
 /* ---- the periodic announcement ---- */
 
 /* Our own address, as a ready inbound peer reached it ("" unknown, or
- * our inbound slots are full: no use drawing more dials here): the
+ * we hold SHED_ABOVE inbound peers or more: no use drawing more dials
+ * here, we would let them go): the
  * address its connection came to, with our listen port. */
 static void own_address(struct gossip *g, char out[ADDR_MAX_LEN + 1])
 {
 	out[0] = '\0';
 	size_t in;
 	gossip_peer_counts(g, &in, NULL);
-	if (g->listen_fd < 0 || !g->listen_port || in >= GOSSIP_MAX_INBOUND)
+	if (g->listen_fd < 0 || !g->listen_port || in >= SHED_ABOVE)
 		return;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *p = g->peers[i];

@@ -454,6 +454,7 @@ int gossip_tick(struct gossip *g)
 		gossip_dial(g, bi);
 	}
 	feel(g, now);
+	int64_t shed_in = gossip_shed(g, now);
 	int64_t announce_in = addr_tick(g, now);
 	sync_pick(g);
 	service(g);
@@ -462,6 +463,8 @@ int gossip_tick(struct gossip *g)
 	int64_t t = 60000;
 	if (announce_in < t)
 		t = announce_in;
+	if (shed_in < t)
+		t = shed_in;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct peer *p = g->peers[i];
 		if (p->st == PS_CONNECTING || p->st == PS_HELLO)

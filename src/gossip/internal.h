@@ -65,6 +65,15 @@ _Static_assert(GOSSIP_MAX_PEERS + 16 + PENDING_IN_MAX <= GOSSIP_MAX_CONNS,
 #define PROTECT_RECORDS 4           /* the last to bring a new pending record */
 				    /* ... and the older half of the rest */
 
+/* Load shedding (slots.c): a node with more inbound peers than this lets
+ * one go about every SHED_MS (jittered; with addresses to try first), so
+ * that connections the first nodes gathered move to later ones (the
+ * average node has as many inbound peers as it dials: GOSSIP_MAX_OUTBOUND). */
+#define SHED_ABOVE (2 * GOSSIP_MAX_OUTBOUND)
+#define SHED_MS 10000
+#define SHED_RING 16                /* addresses let go, remembered: one that
+				     * comes back is not let go again */
+
 /* Timers (milliseconds). */
 #define HANDSHAKE_MS 10000
 #define PING_MS 30000
@@ -201,6 +210,8 @@ struct peer {
 	bool feeler;                     /* dialled past the outbound limit to probe
 					  * the book (FEELER_MS) */
 	bool said_full;                  /* it said goodbye with BYE_FULL */
+	bool came_back;                  /* inbound, from an address we shed
+					  * lately: never shed again */
 	uint8_t (*recknown)[32];         /* ring of RECKNOWN_MAX record ids it has */
 	size_t recknown_n, recknown_pos;
 	unsigned rec_asked;              /* record ids asked of it, not yet come */
@@ -284,6 +295,10 @@ struct gossip {
 	uint64_t group_key;              /* keys the netgroup order eviction protects by */
 	uint64_t rng;                    /* xorshift state: which address to dial */
 	uint64_t t_feeler;               /* next feeler dial (monotonic ms) */
+	uint64_t t_shed;                 /* next inbound peer let go, while above
+					  * SHED_ABOVE (monotonic ms; 0: not due) */
+	uint8_t shed_ip[SHED_RING][16];  /* a ring of the addresses let go */
+	size_t shed_pos, shed_n;
 	struct rec_cached reccache[RECCACHE_MAX];   /* a ring */
 	size_t reccache_pos;
 	struct rec_want recwant[RECWANT_MAX];
@@ -433,6 +448,9 @@ void gossip_accept_all(struct gossip *g);
 bool gossip_admit_inbound(struct gossip *g, struct peer *p);
 /* A joined peer p is ready: over full outbound slots, a learned one goes. */
 void gossip_make_room_for_joined(struct gossip *g, const struct peer *p);
+/* Let an inbound peer go when above SHED_ABOVE and due; when to come back
+ * (ms, INT64_MAX: not above). */
+int64_t gossip_shed(struct gossip *g, uint64_t now);
 
 /* ---- dial.c ---- */
 /* Dial book entry bi: at once for a numeric address, else once resolved. */

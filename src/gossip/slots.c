@@ -13,6 +13,23 @@
  * away (or evicted) after its hello is first given other addresses to try
  * (gossip_full_bye), so a newcomer that knew only this node is not left
  * knocking on it.
+ *
+ * Load shedding (gossip_shed): dialling at random, however well the book
+ * samples the network, favours age: when the network was small every
+ * newcomer dialled the first nodes, and those connections last, so the
+ * first ~5% of the nodes sat at 32 peers and later ones had a few (the
+ * simulator, docs/ARCHITECTURE.md "Scale notes").  Only a node knows how
+ * full it is, and the wire cannot say it to old peers (a HELLO field would
+ * be a trailing byte to them: a malformed frame).  So a node with more
+ * than SHED_ABOVE inbound peers (twice what the average node has) lets one
+ * go about every SHED_MS, chosen as a newcomer's eviction chooses (the same
+ * protections: the peers that are hard to take, an attacker's are not),
+ * told "full" after a PEERS answer; it dials another address, and the
+ * crowded node no longer announces itself (addrs.c), so it most likely
+ * lands on a node with room.  One that comes back (it joined us, or knows
+ * nowhere else) is kept.  Nothing of the outbound slots changes, nor the
+ * caps: an attacker gains no slot by it, and can make a node shed only
+ * what connecting to it made it evict already.
  */
 #include "gossip/internal.h"
 
@@ -258,7 +275,9 @@ static size_t protect_recent(struct cand *c, size_t n, int (*cmp)(const void *, 
  * order), the PROTECT_BLOCKS that last brought a block that moved our tip,
  * the PROTECT_RECORDS that last brought a new record, and the older half
  * of the rest.  Of what is left, the group with the most candidates (on a
- * tie, the one with the youngest) loses its youngest.
+ * tie, the one with the youngest) loses its youngest.  No newcomer (NULL):
+ * load shedding, which spares the peers that came back after it let them
+ * go.
  */
 static struct peer *evict(struct gossip *g, const struct peer *newcomer, bool group_only)
 {
@@ -267,7 +286,7 @@ static struct peer *evict(struct gossip *g, const struct peer *newcomer, bool gr
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct peer *q = g->peers[i];
 		if (q == newcomer || q->outbound || q->st != PS_READY || gossip_joined_peer(g, q) ||
-		    replaced_by(q, newcomer))
+		    (newcomer ? replaced_by(q, newcomer) : q->came_back))
 			continue;
 		if (group_only && memcmp(q->group, newcomer->group, 16) != 0)
 			continue;
@@ -319,6 +338,8 @@ static struct peer *evict(struct gossip *g, const struct peer *newcomer, bool gr
  */
 bool gossip_admit_inbound(struct gossip *g, struct peer *p)
 {
+	for (size_t i = 0; i < g->shed_n && !p->came_back; i++)
+		p->came_back = guard_same(g->shed_ip[i], p->ip16);
 	size_t all = 0, addr = 0, group = 0;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct peer *q = g->peers[i];
@@ -349,6 +370,39 @@ bool gossip_admit_inbound(struct gossip *g, struct peer *p)
 	      group >= GOSSIP_INBOUND_PER_GROUP ? "that group is full" : "inbound slots full");
 	gossip_full_bye(g, victim, "evicted for a newcomer");
 	return true;
+}
+
+/* The next shedding, jittered (0.5 to 1.5 SHED_MS): crowded nodes do not
+ * let go all at once. */
+static uint64_t shed_at(struct gossip *g, uint64_t now)
+{
+	return now + SHED_MS / 2 + g_rand(g) % SHED_MS;
+}
+
+int64_t gossip_shed(struct gossip *g, uint64_t now)
+{
+	size_t in;
+	gossip_peer_counts(g, &in, NULL);
+	if (in <= SHED_ABOVE) {
+		g->t_shed = 0;
+		return INT64_MAX;
+	}
+	if (!g->t_shed)
+		g->t_shed = shed_at(g, now);
+	if (now < g->t_shed)
+		return (int64_t)(g->t_shed - now);
+	g->t_shed = shed_at(g, now);
+	struct peer *victim = evict(g, NULL, false);
+	if (victim) {
+		memcpy(g->shed_ip[g->shed_pos], victim->ip16, 16);
+		g->shed_pos = (g->shed_pos + 1) % SHED_RING;
+		if (g->shed_n < SHED_RING)
+			g->shed_n++;
+		LOG_D(LOGM, "peer %s: let go (%zu inbound peers, more than %d)", victim->addr, in,
+		      SHED_ABOVE);
+		gossip_full_bye(g, victim, "full: shedding load");
+	}
+	return (int64_t)(g->t_shed - now);
 }
 
 /* A joined peer p is ready: when the outbound slots are over full, the

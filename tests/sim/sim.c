@@ -2,7 +2,9 @@
  * sim.c - `make sim`: the network simulator's standard run (tests/netsim.h)
  * at 1,000 nodes (or --nodes N), its figures on stdout.
  *
- *   build/release/tests/sim [--nodes N] [--seed S] [--regs R] [--loss P]
+ *   build/release/tests/sim [--nodes N] [--seed S] [--regs R] [--loss P] [--growth-only]
+ *
+ * --growth-only stops after the growth phase: the degree figures alone.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +37,13 @@ bool harness_emulated(void)
 	return false;
 }
 
+static int usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [--nodes N] [--seed S] [--regs R] [--loss P] [--growth-only]\n",
+		argv0);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	struct sim_scenario sc = {
@@ -42,20 +51,25 @@ int main(int argc, char **argv)
 		.join_gap_ms = 200, .regs = 50, .reg_gap_ms = 2000, .churn_pct = 5,
 		.settle_ms = 60000, .partition_ms = 600000, .verbose = true,
 	};
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--nodes"))
-			sc.net.nodes = strtoul(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--seed"))
-			sc.net.seed = strtoull(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--regs"))
-			sc.regs = (unsigned)strtoul(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--loss"))
-			sc.net.loss = strtod(argv[i + 1], NULL);
-		else {
-			fprintf(stderr, "usage: %s [--nodes N] [--seed S] [--regs R] [--loss P]\n",
-				argv[0]);
-			return 2;
+	for (int i = 1; i < argc; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(opt, "--growth-only")) {
+			sc.growth_only = true;
+			continue;
 		}
+		if (!val)
+			return usage(argv[0]);
+		i++;
+		if (!strcmp(opt, "--nodes"))
+			sc.net.nodes = strtoul(val, NULL, 10);
+		else if (!strcmp(opt, "--seed"))
+			sc.net.seed = strtoull(val, NULL, 10);
+		else if (!strcmp(opt, "--regs"))
+			sc.regs = (unsigned)strtoul(val, NULL, 10);
+		else if (!strcmp(opt, "--loss"))
+			sc.net.loss = strtod(val, NULL);
+		else
+			return usage(argv[0]);
 	}
 	if (sc.net.nodes < 2 || sc.net.nodes > 60000) {
 		fprintf(stderr, "--nodes: 2..60000\n");
