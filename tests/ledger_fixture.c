@@ -308,7 +308,7 @@ enum ledger_result fx_extend(struct fx *f, const struct record *recs, size_t n,
 	return r;
 }
 
-void fx_chain_dir(const char *dir, int n)
+struct store *fx_store_dir(const char *dir)
 {
 	char why[256], path[600];
 	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
@@ -318,8 +318,26 @@ void fx_chain_dir(const char *dir, int n)
 	uint8_t bits = FX_BITS;
 	CHECK_OK(store_meta_set(s, "network", FX_NETWORK, strlen(FX_NETWORK)));
 	CHECK_OK(store_meta_set(s, "pow_bits", &bits, 1));
-	struct fx f;
-	fx_open(&f);
+	return s;
+}
+
+size_t fx_store_block(struct store *s, const struct block *b, uint8_t hash[32])
+{
+	struct buf raw;
+	buf_init(&raw, BLOCK_MAX_BYTES);
+	CHECK_OK(block_encode(b, &raw));
+	uint8_t h[32];
+	header_hash(&b->h, hash ? hash : h);
+	CHECK_OK(store_put_block(s, hash ? hash : h, b->h.prev, b->h.height, raw.data,
+				 raw.len));
+	size_t len = raw.len;
+	buf_free(&raw);
+	return len;
+}
+
+void fx_chain_dir_in(struct fx *f, const char *dir, int n)
+{
+	struct store *s = fx_store_dir(dir);
 	CHECK_OK(store_begin(s));
 	struct record r[2];
 	for (int i = 0; i < n; i++) {
@@ -335,42 +353,28 @@ void fx_chain_dir(const char *dir, int n)
 		fx_register(&next, fx_key(KEY_ED25519, i % 8), name, "10.0.0.1:47701", FX_T0);
 		fx_commit(&r[k++], &next);
 		struct block b;
-		CHECK_INT(fx_extend(&f, r, k, &b), ==, LEDGER_EXTENDED);
-		struct buf raw;
-		buf_init(&raw, BLOCK_MAX_BYTES);
-		CHECK_OK(block_encode(&b, &raw));
-		uint8_t hash[32];
-		header_hash(&b.h, hash);
-		CHECK_OK(store_put_block(s, hash, b.h.prev, b.h.height, raw.data, raw.len));
-		buf_free(&raw);
+		CHECK_INT(fx_extend(f, r, k, &b), ==, LEDGER_EXTENDED);
+		fx_store_block(s, &b, NULL);
 		block_free(&b);
 	}
 	CHECK_OK(store_commit(s));
-	fx_close(&f);
 	store_close(s);
+}
+
+void fx_chain_dir(const char *dir, int n)
+{
+	struct fx f;
+	fx_open(&f);
+	fx_chain_dir_in(&f, dir, n);
+	fx_close(&f);
 }
 
 void fx_blocks_dir(const char *dir, const struct block *bs, size_t n)
 {
-	char why[256], path[600];
-	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
-	snprintf(path, sizeof(path), "%s/ledger.db", dir);
-	struct store *s;
-	CHECK_OK(store_open(&s, path, why, sizeof(why)));
-	uint8_t bits = FX_BITS;
-	CHECK_OK(store_meta_set(s, "network", FX_NETWORK, strlen(FX_NETWORK)));
-	CHECK_OK(store_meta_set(s, "pow_bits", &bits, 1));
+	struct store *s = fx_store_dir(dir);
 	CHECK_OK(store_begin(s));
-	for (size_t i = 0; i < n; i++) {
-		struct buf raw;
-		buf_init(&raw, BLOCK_MAX_BYTES);
-		CHECK_OK(block_encode(&bs[i], &raw));
-		uint8_t hash[32];
-		header_hash(&bs[i].h, hash);
-		CHECK_OK(store_put_block(s, hash, bs[i].h.prev, bs[i].h.height, raw.data,
-					 raw.len));
-		buf_free(&raw);
-	}
+	for (size_t i = 0; i < n; i++)
+		fx_store_block(s, &bs[i], NULL);
 	CHECK_OK(store_commit(s));
 	store_close(s);
 }

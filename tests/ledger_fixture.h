@@ -13,6 +13,8 @@
 #include "ledger/ledger.h"
 #include "ledger/record.h"
 
+struct store;
+
 #define FX_NETWORK "testnet"
 #define FX_BITS 8
 #define FX_T0 1700000000ull
@@ -89,6 +91,15 @@ void fx_at(struct fx *f, uint32_t h, struct block_header *hdr, uint8_t hash[32])
  * and commits to user(i): a long chain for a node to serve, made in a
  * fraction of the time mining it would take. */
 void fx_chain_dir(const char *dir, int n);
+/* The same, built in f (open), which stays open: more can be built on its
+ * tip. */
+void fx_chain_dir_in(struct fx *f, const char *dir, int n);
+/* A new data dir for a node on FX_NETWORK, its store open (the caller's to
+ * close). */
+struct store *fx_store_dir(const char *dir);
+/* b stored in s as a node stores a block; its hash in hash (may be NULL);
+ * the bytes of its wire form. */
+size_t fx_store_block(struct store *s, const struct block *b, uint8_t hash[32]);
 /* A new data dir for a node on FX_NETWORK whose store holds bs[n] (parents
  * first), e.g. a chain built with fx_extend(). */
 void fx_blocks_dir(const char *dir, const struct block *bs, size_t n);

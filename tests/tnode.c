@@ -144,6 +144,16 @@ json_t *tnode_status(struct tnode *t)
 	return s;
 }
 
+long tnode_height(struct tnode *t, char tip[65])
+{
+	json_t *s = tnode_status(t);
+	long h = s ? (long)json_integer_value(json_object_get(s, "height")) : -1;
+	if (tip)
+		snprintf(tip, 65, "%s", s ? jstr(s, "tip") : "");
+	json_decref(s);
+	return h;
+}
+
 static long ms_since(const struct timespec *t0)
 {
 	struct timespec now;

@@ -49,6 +49,9 @@ json_t *tnode_ctl_list(struct tnode *t, const char *const args[]);
 int tnode_count_names(struct tnode *t);
 /* Convenience: the status object (NULL when ctl fails). */
 json_t *tnode_status(struct tnode *t);
+/* t's height (-1 when ctl fails), and its tip's hash in hex in tip
+ * (may be NULL; "" when ctl fails). */
+long tnode_height(struct tnode *t, char tip[65]);
 /* Until pred(status) holds (true) or the deadline passes (false): the
  * status is read at once, then again after each event the node publishes
  * (ctl events) and at least every 500 ms (for what changes without one);

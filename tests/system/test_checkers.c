@@ -15,8 +15,6 @@
 #include "ledger/pow.h"
 #include "ledger/precheck.h"
 #include "ledger_fixture.h"
-#include "store/datadir.h"
-#include "store/store.h"
 #include "tnode.h"
 #include "util/buf.h"
 
@@ -67,16 +65,6 @@ static int checkers_of(const struct tnode *t)
 	return threads_named(t, PRECHECK_THREAD_NAME);
 }
 
-static long height_of(struct tnode *t, char tip[65])
-{
-	json_t *s = tnode_status(t);
-	long h = s ? (long)json_integer_value(json_object_get(s, "height")) : -1;
-	if (tip)
-		snprintf(tip, 65, "%s", s ? jstr(s, "tip") : "");
-	json_decref(s);
-	return h;
-}
-
 /* A line of t's log holds both a and b. */
 static bool log_has(const struct tnode *t, const char *a, const char *b)
 {
@@ -119,16 +107,16 @@ TEST_T(checkers_start_with_the_first_sync_not_with_the_node, 120)
 	tnode_start(&s, s_dir, "127.0.185.1", es);
 	const char *ev[] = { "--network", FX_NETWORK, "--pow-bits", "8", NULL };
 	tnode_start(&v, v_dir, "127.0.185.2", ev);
-	WAIT_UNTIL(height_of(&s, NULL) == 40, 30000);
-	CHECK_INT(height_of(&v, NULL), ==, 0);
+	WAIT_UNTIL(tnode_height(&s, NULL) == 40, 30000);
+	CHECK_INT(tnode_height(&v, NULL), ==, 0);
 	CHECK_INT(checkers_of(&s), ==, 0);
 	CHECK_INT(checkers_of(&v), ==, 0);
 
 	const char *join[] = { "join", "127.0.185.1", NULL };
 	CHECK_INT(tnode_ctl(&v, NULL, join), ==, 0);
 	char tip_s[65], tip_v[65];
-	height_of(&s, tip_s);
-	WAIT_UNTIL(height_of(&v, tip_v) == 40 && strcmp(tip_v, tip_s) == 0, 30000);
+	tnode_height(&s, tip_s);
+	WAIT_UNTIL(tnode_height(&v, tip_v) == 40 && strcmp(tip_v, tip_s) == 0, 30000);
 	CHECK_INT(checkers_of(&v), ==, checkers_here());
 	CHECK_INT(checkers_of(&s), ==, 0);
 	CHECK_INT(tnode_stop(&v, 20000), ==, 0);
@@ -143,38 +131,8 @@ TEST_T(checkers_start_with_the_first_sync_not_with_the_node, 120)
  * (left open: the liar builds on its tip). */
 static void chain_dir(const char *dir, struct fx *f)
 {
-	char why[256], path[600];
-	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
-	snprintf(path, sizeof(path), "%s/ledger.db", dir);
-	struct store *s;
-	CHECK_OK(store_open(&s, path, why, sizeof(why)));
-	uint8_t bits = FX_BITS;
-	CHECK_OK(store_meta_set(s, "network", FX_NETWORK, strlen(FX_NETWORK)));
-	CHECK_OK(store_meta_set(s, "pow_bits", &bits, 1));
 	fx_open(f);
-	CHECK_OK(store_begin(s));
-	struct record next, r[2];
-	for (int i = 0; i < V_BLOCKS; i++) {
-		char name[16];
-		size_t k = 0;
-		if (i > 0)
-			r[k++] = next;
-		snprintf(name, sizeof(name), "v%d", i);
-		fx_register(&next, fx_key(KEY_ED25519, i % 8), name, "10.0.0.1:47701", FX_T0);
-		fx_commit(&r[k++], &next);
-		struct block b;
-		CHECK_INT(fx_extend(f, r, k, &b), ==, LEDGER_EXTENDED);
-		struct buf raw;
-		buf_init(&raw, BLOCK_MAX_BYTES);
-		CHECK_OK(block_encode(&b, &raw));
-		uint8_t hash[32];
-		header_hash(&b.h, hash);
-		CHECK_OK(store_put_block(s, hash, b.h.prev, b.h.height, raw.data, raw.len));
-		buf_free(&raw);
-		block_free(&b);
-	}
-	CHECK_OK(store_commit(s));
-	store_close(s);
+	fx_chain_dir_in(f, dir, V_BLOCKS);
 }
 
 /* A block on f's tip holding REGISTERs (with their work) of names "<tag>N"
@@ -281,7 +239,7 @@ TEST_T(checkers_are_not_handed_junk_from_a_lying_peer, 120)
 	const char *ev[] = { "--network", FX_NETWORK, NULL };
 	tnode_start(&v, v_dir, "127.0.186.1", ev);
 	char tip0[65], tip[65];
-	WAIT_UNTIL(height_of(&v, tip0) == V_BLOCKS, 30000);
+	WAIT_UNTIL(tnode_height(&v, tip0) == V_BLOCKS, 30000);
 	CHECK_INT(checkers_of(&v), ==, 0);
 
 	/* Under the proof of work: cut off at the announcement, never asked
@@ -300,7 +258,7 @@ TEST_T(checkers_are_not_handed_junk_from_a_lying_peer, 120)
 	free(m);
 	gn_raw_close(&r);
 	block_free(&bad);
-	CHECK_INT(height_of(&v, tip), ==, V_BLOCKS);
+	CHECK_INT(tnode_height(&v, tip), ==, V_BLOCKS);
 	CHECK_STR(tip, tip0);
 	CHECK_INT(checkers_of(&v), ==, 0);
 
@@ -321,7 +279,7 @@ TEST_T(checkers_are_not_handed_junk_from_a_lying_peer, 120)
 	block_free(&good);
 	for (int i = 0; i < 3; i++)
 		block_free(&junk[i]);
-	CHECK_INT(height_of(&v, tip), ==, V_BLOCKS);
+	CHECK_INT(tnode_height(&v, tip), ==, V_BLOCKS);
 	CHECK_STR(tip, tip0);
 	CHECK_INT(checkers_of(&v), ==, 0);
 	/* Each was cut off for what it sent, not for something else. */
@@ -333,7 +291,7 @@ TEST_T(checkers_are_not_handed_junk_from_a_lying_peer, 120)
 	const char *eh[] = { "--network", FX_NETWORK, "--pow-bits", "8", "--join",
 			     "127.0.186.1", NULL };
 	tnode_start(&h, h_dir, "127.0.186.2", eh);
-	WAIT_UNTIL(height_of(&h, tip) == V_BLOCKS && strcmp(tip, tip0) == 0, 30000);
+	WAIT_UNTIL(tnode_height(&h, tip) == V_BLOCKS && strcmp(tip, tip0) == 0, 30000);
 	CHECK_INT(checkers_of(&h), ==, checkers_here());
 	CHECK_INT(checkers_of(&v), ==, 0);
 	fx_close(&f);

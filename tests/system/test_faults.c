@@ -192,14 +192,6 @@ static bool integrity_ok(const char *path)
 	return ok;
 }
 
-static long height_of(struct tnode *t)
-{
-	json_t *s = tnode_status(t);
-	long h = s ? (long)json_integer_value(json_object_get(s, "height")) : -1;
-	json_decref(s);
-	return h;
-}
-
 static bool storage_is(struct tnode *t, const char *state)
 {
 	json_t *s = tnode_status(t);
@@ -239,7 +231,7 @@ TEST_T(faults_disk_full_clear_errors_consistent_and_recovers, 180)
 	CHECK(wait_name(&a, "fullb", 60000));
 	CHECK(wait_name(&b, "fulla", 60000));
 	CHECK(storage_is(&a, "ok"));
-	long h0 = height_of(&a);
+	long h0 = tnode_height(&a, NULL);
 	struct ctl_stream st;
 	tnode_follow(&a, &st);
 
@@ -279,7 +271,7 @@ TEST_T(faults_disk_full_clear_errors_consistent_and_recovers, 180)
 	WAIT_UNTIL(count_lines(a.log, "not taken: input/output error") > 0, 30000);
 	WAIT_UNTIL(count_lines(a.log, "cannot store a message") > 0, 30000);
 	CHECK(!has_name(&a, "fullc"));
-	CHECK_INT(height_of(&a), ==, h0);
+	CHECK_INT(tnode_height(&a, NULL), ==, h0);
 	CHECK_INT(tnode_count(&b, "fulla", "delivered", NULL), ==, 0);
 
 	/* Space again: the node notices by itself and catches up. */
@@ -291,7 +283,7 @@ TEST_T(faults_disk_full_clear_errors_consistent_and_recovers, 180)
 	ctl_stream_close(&st);
 	CHECK(storage_is(&a, "ok"));
 	CHECK(wait_name(&a, "fullc", 60000));
-	CHECK_INT(height_of(&a), ==, height_of(&b));
+	CHECK_INT(tnode_height(&a, NULL), ==, tnode_height(&b, NULL));
 	WAIT_UNTIL(tnode_count(&a, "fullb", "received", "while you were full") == 1, 60000);
 	CHECK_OK(tnode_send(&a, "fullb", "back again", NULL, 0));
 	WAIT_UNTIL(tnode_count(&b, "fulla", "received", "back again") == 1, 30000);
@@ -300,7 +292,7 @@ TEST_T(faults_disk_full_clear_errors_consistent_and_recovers, 180)
 
 	/* Nothing damaged, and memory and disk agreed: a restart finds the
 	 * same chain and the same messages. */
-	long h1 = height_of(&a);
+	long h1 = tnode_height(&a, NULL);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 	char path[600];
 	snprintf(path, sizeof(path), "%s/ledger.db", a_dir);
@@ -309,7 +301,7 @@ TEST_T(faults_disk_full_clear_errors_consistent_and_recovers, 180)
 	CHECK(integrity_ok(path));
 	const char *again[] = { NULL };
 	tnode_start_relayed(&a, a_dir, "127.0.92.1", again);
-	WAIT_UNTIL(height_of(&a) == h1, 30000);
+	WAIT_UNTIL(tnode_height(&a, NULL) == h1, 30000);
 	CHECK(has_name(&a, "fullc"));
 	CHECK_INT(tnode_count(&a, "fullb", "received", "while you were full"), ==, 1);
 	CHECK_INT(count_lines(a.log, "refused on reload"), ==, 0);

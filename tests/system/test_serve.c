@@ -16,7 +16,6 @@
 #include "gossip/internal.h"   /* SERVE_BURST, SERVE_RATE, SERVED_RING */
 #include "gossip_fixture.h"
 #include "ledger_fixture.h"
-#include "store/datadir.h"
 #include "store/store.h"
 #include "tnode.h"
 #include "util/buf.h"
@@ -60,14 +59,7 @@ struct chain {
 static void chain_dir(const char *dir, struct chain *c)
 {
 	enum { PER = NAMES_PER_BLOCK };
-	char why[256], path[600];
-	CHECK_OK(datadir_prepare(dir, why, sizeof(why)));
-	snprintf(path, sizeof(path), "%s/ledger.db", dir);
-	struct store *s;
-	CHECK_OK(store_open(&s, path, why, sizeof(why)));
-	uint8_t bits = FX_BITS;
-	CHECK_OK(store_meta_set(s, "network", FX_NETWORK, strlen(FX_NETWORK)));
-	CHECK_OK(store_meta_set(s, "pow_bits", &bits, 1));
+	struct store *s = fx_store_dir(dir);
 	struct fx f;
 	fx_open(&f);
 	CHECK_OK(store_begin(s));
@@ -86,14 +78,8 @@ static void chain_dir(const char *dir, struct chain *c)
 		}
 		struct block b;
 		CHECK_INT(fx_extend(&f, recs, k, &b), ==, LEDGER_EXTENDED);
-		struct buf raw;
-		buf_init(&raw, BLOCK_MAX_BYTES);
-		CHECK_OK(block_encode(&b, &raw));
-		header_hash(&b.h, c->hash[i]);
-		CHECK_OK(store_put_block(s, c->hash[i], b.h.prev, b.h.height, raw.data, raw.len));
-		c->len[i] = raw.len;
-		c->total += raw.len;
-		buf_free(&raw);
+		c->len[i] = fx_store_block(s, &b, c->hash[i]);
+		c->total += c->len[i];
 		block_free(&b);
 	}
 	CHECK_OK(store_commit(s));
@@ -219,14 +205,6 @@ static void drive(struct asker *as, size_t n, bool *start, int timeout_ms,
 	}
 }
 
-static long height_of(struct tnode *t)
-{
-	json_t *s = tnode_status(t);
-	long h = s ? (long)json_integer_value(json_object_get(s, "height")) : -1;
-	json_decref(s);
-	return h;
-}
-
 static void start_server(struct tnode *t, const char *dir_name, const char *ip,
 			 struct chain *c)
 {
@@ -235,7 +213,7 @@ static void start_server(struct tnode *t, const char *dir_name, const char *ip,
 	chain_dir(dir, c);
 	const char *extra[] = { "--network", FX_NETWORK, NULL };
 	tnode_start(t, dir, ip, extra);
-	WAIT_UNTIL(height_of(t) == CHAIN_BLOCKS, 60000);
+	WAIT_UNTIL(tnode_height(t, NULL) == CHAIN_BLOCKS, 60000);
 }
 
 static struct chain chain;

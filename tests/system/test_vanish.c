@@ -56,17 +56,6 @@ static int count_lines(const char *path, const char *needle, const char *and_nee
 	return n;
 }
 
-/* Height and tip of t (-1 when ctl does not answer). */
-static long height_of(struct tnode *t, char tip[65])
-{
-	json_t *s = tnode_status(t);
-	long h = s ? (long)json_integer_value(json_object_get(s, "height")) : -1;
-	if (tip)
-		snprintf(tip, 65, "%s", s ? jstr(s, "tip") : "");
-	json_decref(s);
-	return h;
-}
-
 static bool names_known(struct tnode *t, const char *x, const char *y)
 {
 	return tnode_has_name(t, x) && tnode_has_name(t, y);
@@ -134,7 +123,7 @@ TEST_T(vanish_mid_handshake_on_both_ports, 120)
 	tnode_start(&b, b_dir, "127.0.93.2", eb);
 	WAIT_UNTIL(names_known(&a, "hsa", "hsb") && names_known(&b, "hsa", "hsb"), 60000);
 	char tip_a[65], tip_b[65];
-	WAIT_UNTIL(height_of(&a, tip_a) == height_of(&b, tip_b) && strcmp(tip_a, tip_b) == 0,
+	WAIT_UNTIL(tnode_height(&a, tip_a) == tnode_height(&b, tip_b) && strcmp(tip_a, tip_b) == 0,
 		   30000);
 	CHECK_OK(tnode_send(&b, "hsa", "made it through", NULL, 0));
 	WAIT_UNTIL(tnode_count(&b, "hsa", "delivered", "made it through") == 1, 30000);
@@ -189,7 +178,7 @@ static long sync_under_way(struct tnode *a, const char *a_name, const char *a_ip
 	fx_chain_dir(a_dir, blocks);
 	const char *ea[] = { "--network", FX_NETWORK, NULL };
 	tnode_start(a, a_dir, a_ip, ea);
-	WAIT_UNTIL(height_of(a, tip_a) == blocks, 60000);
+	WAIT_UNTIL(tnode_height(a, tip_a) == blocks, 60000);
 
 	CHECK_OK(kill(a->pid, SIGSTOP));
 	tnode_start(b, b_dir, b_ip, eb);
@@ -227,7 +216,7 @@ TEST_T(vanish_mid_sync_the_syncing_node_keeps_a_prefix_and_completes, 180)
 
 	/* b notices, having taken what reached it before the end. */
 	WAIT_UNTIL(peers_of(&b) == 0, 30000);
-	long h = height_of(&b, tip_b);
+	long h = tnode_height(&b, tip_b);
 	fprintf(stderr, "    a killed with b at height %ld of %d\n", h, SYNC_BLOCKS);
 	CHECK_INT(h, >, 0);
 	CHECK_INT(h, <, SYNC_BLOCKS);
@@ -251,7 +240,7 @@ TEST_T(vanish_mid_sync_the_syncing_node_keeps_a_prefix_and_completes, 180)
 	snprintf(a_dir, sizeof(a_dir), "%s", a.dir);
 	const char *ea[] = { "--network", FX_NETWORK, NULL };
 	tnode_start(&a, a_dir, "127.0.94.1", ea);
-	WAIT_UNTIL(height_of(&a, NULL) == SYNC_BLOCKS, 30000);
+	WAIT_UNTIL(tnode_height(&a, NULL) == SYNC_BLOCKS, 30000);
 	json_t *theirs = blocks_of(&a, from);
 	CHECK(json_array_size(theirs) >= json_array_size(mine));
 	for (size_t i = 0; i < json_array_size(mine); i++)
@@ -259,7 +248,7 @@ TEST_T(vanish_mid_sync_the_syncing_node_keeps_a_prefix_and_completes, 180)
 			  jstr(json_array_get(theirs, i), "hash"));
 	json_decref(mine);
 	json_decref(theirs);
-	WAIT_UNTIL(height_of(&b, tip_b) == SYNC_BLOCKS && strcmp(tip_b, tip_a) == 0, 60000);
+	WAIT_UNTIL(tnode_height(&b, tip_b) == SYNC_BLOCKS && strcmp(tip_b, tip_a) == 0, 60000);
 	fprintf(stderr, "    b at a's tip %ld ms after a's restart\n", ms_since(&t0));
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
@@ -304,7 +293,7 @@ TEST_T(vanish_the_syncing_node_killed_mid_sync_resumes_from_what_it_stored, 180)
 	char b_dir[512];
 	snprintf(b_dir, sizeof(b_dir), "%s", b.dir);
 	tnode_start(&b, b_dir, "127.0.94.12", eb);
-	WAIT_UNTIL(height_of(&b, NULL) >= 0, 30000);
+	WAIT_UNTIL(tnode_height(&b, NULL) >= 0, 30000);
 	char line[1024];
 	last_line(b.log, "ledger '" FX_NETWORK "'", line, sizeof(line));
 	fprintf(stderr, "    b killed after telling of block %ld; restarted: %s", told, line);
@@ -316,7 +305,7 @@ TEST_T(vanish_the_syncing_node_killed_mid_sync_resumes_from_what_it_stored, 180)
 	CHECK_INT(h, <, SYNC2_BLOCKS);
 
 	CHECK_OK(kill(a.pid, SIGCONT));
-	WAIT_UNTIL(height_of(&b, tip_b) == SYNC2_BLOCKS && strcmp(tip_b, tip_a) == 0, 60000);
+	WAIT_UNTIL(tnode_height(&b, tip_b) == SYNC2_BLOCKS && strcmp(tip_b, tip_a) == 0, 60000);
 	CHECK_INT(tnode_stop(&b, 20000), ==, 0);
 	CHECK_INT(tnode_stop(&a, 20000), ==, 0);
 }
