@@ -322,8 +322,9 @@ static lc_err configure(struct opening *o)
 		 * that wrote them back into the file at random.  A new node
 		 * syncing a 1M-name chain from one peer took 286 s so, 143 s since
 		 * (same machine, chain and peer; the signatures alone take ~100 s).
-		 * Memory is the same (the cache is not); the -wal file may hold
-		 * 64 MiB on disk, and a crash replays that much at the next open. */
+		 * It costs no memory (the page cache's size is unchanged); the
+		 * -wal file may hold 64 MiB on disk, and a crash replays that
+		 * much at the next open. */
 		"PRAGMA wal_autocheckpoint = 16384",
 		/* After a checkpoint, cut a -wal file grown past 64 MiB back. */
 		"PRAGMA journal_size_limit = 67108864",
