@@ -72,6 +72,8 @@ lc_err buf_append_byte(struct buf *b, uint8_t c)
 void buf_consume(struct buf *b, size_t n)
 {
 	assert(n <= b->len);
+	if (n == 0)
+		return;   /* b->data may be NULL (nothing was ever put in) */
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
 }

@@ -181,6 +181,8 @@ TEST(buf_consume_reset_steal)
 {
 	struct buf b;
 	buf_init(&b, 16);
+	buf_consume(&b, 0);   /* nothing yet, no storage: UBSan's null pointer */
+	CHECK(b.data == NULL && b.len == 0);
 	CHECK_OK(buf_append(&b, "abcdef", 6));
 	buf_consume(&b, 2);
 	CHECK_INT(b.len, ==, 4);
