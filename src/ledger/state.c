@@ -819,9 +819,14 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 		   uint32_t height, uint64_t max_time, bool check_sigs,
 		   struct state_undo *u, char *why, size_t whylen)
 {
-	/* The view the rules read, then the one the record changes. */
+	/* The view the rules read, then the one the record changes; the
+	 * entry itself, for the log (entries do not move when the table
+	 * grows: only the slots do). */
 	struct name_entry view;
-	bool known = r->type != REC_COMMIT && state_get(s, r->name, &view);
+	uint8_t *entry = r->type != REC_COMMIT ? s->slots[slot_of(s, r->name)] : NULL;
+	bool known = entry != NULL;
+	if (known)
+		unpack(&view, entry);
 	const struct name_entry *cur = known ? &view : NULL;
 	uint32_t ch = 0;   /* a REGISTER's commit's: check_rules finds it */
 	lc_err rc = check_rules(s, cur, r, network, height, max_time,
@@ -839,7 +844,7 @@ lc_err state_apply(struct state *s, const struct record *r, const char *network,
 	/* The entry replaced as the log will own it, had before anything
 	 * changes (it is a copy when the old one is in the arena). */
 	uint8_t *logged = NULL;
-	if (p && u && known && !(logged = for_log(s, s->slots[slot_of(s, r->name)]))) {
+	if (p && u && known && !(logged = for_log(s, entry))) {
 		free(p);
 		p = NULL;
 	}
