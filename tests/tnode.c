@@ -483,7 +483,7 @@ bool tnode_feed_blocks(const char *src, const char *dst, const struct ledger *ge
 	return pong;
 }
 
-bool tnode_log_contains(const struct tnode *t, const char *what)
+bool tnode_log_line_has(const struct tnode *t, const char *what, const char *also)
 {
 	FILE *f = fopen(t->log, "r");
 	if (!f)
@@ -491,7 +491,12 @@ bool tnode_log_contains(const struct tnode *t, const char *what)
 	char line[4096];
 	bool found = false;
 	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, what) != NULL;
+		found = strstr(line, what) && (!also || strstr(line, also));
 	fclose(f);
 	return found;
+}
+
+bool tnode_log_contains(const struct tnode *t, const char *what)
+{
+	return tnode_log_line_has(t, what, NULL);
 }

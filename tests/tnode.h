@@ -78,6 +78,8 @@ bool tnode_name_has(struct tnode *t, const char *name, const char *field, const 
 bool tnode_status_has(struct tnode *t, const char *field, const char *want);
 /* A line of t's log holds what. */
 bool tnode_log_contains(const struct tnode *t, const char *what);
+/* A line of t's log holds what, and also also (may be NULL). */
+bool tnode_log_line_has(const struct tnode *t, const char *what, const char *also);
 /* How many alarms `ctl alarms` lists. */
 size_t tnode_count_alarms(struct tnode *t);
 

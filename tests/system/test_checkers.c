@@ -65,19 +65,6 @@ static int checkers_of(const struct tnode *t)
 	return threads_named(t, PRECHECK_THREAD_NAME);
 }
 
-/* A line of t's log holds both a and b. */
-static bool log_has(const struct tnode *t, const char *a, const char *b)
-{
-	FILE *f = fopen(t->log, "r");
-	char line[4096];
-	bool found = false;
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, a) && strstr(line, b);
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static void dir_of(char *out, size_t n, const char *name)
 {
 	snprintf(out, n, "%s/%s", harness_tmpdir(), name);
@@ -283,9 +270,9 @@ TEST_T(checkers_are_not_handed_junk_from_a_lying_peer, 120)
 	CHECK_STR(tip, tip0);
 	CHECK_INT(checkers_of(&v), ==, 0);
 	/* Each was cut off for what it sent, not for something else. */
-	CHECK(log_has(&v, "peer 127.0.186.10:", "announced a block hash that does not meet the "
-		      "proof of work"));
-	CHECK(log_has(&v, "peer 127.0.186.11:", "no commit on the chain"));
+	CHECK(tnode_log_line_has(&v, "peer 127.0.186.10:",
+				 "announced a block hash that does not meet the proof of work"));
+	CHECK(tnode_log_line_has(&v, "peer 127.0.186.11:", "no commit on the chain"));
 
 	/* And serves. */
 	const char *eh[] = { "--network", FX_NETWORK, "--pow-bits", "8", "--join",
