@@ -448,14 +448,17 @@ TEST_T(eclipse_every_inbound_slot_held_a_newcomer_gets_in_by_eviction, 120)
 	WAIT_UNTIL(tnode_has_name(&v, "newcomer"), 60000);
 	long took = ms_since(&t0);
 
-	/* Still full, the caps held, and the newcomer is one of them. */
+	/* Full again and the newcomer is one of them (a node past SHED_ABOVE
+	 * inbound peers lets one go now and then, and the crowd comes back
+	 * 3 s later: "full" is a state it returns to, not one it stays in),
+	 * and the caps held throughout. */
 	struct census c;
-	census(&v, "127.0.147.2", "127.0.147.0/24", &c);
-	CHECK_INT(c.in, ==, GOSSIP_MAX_INBOUND);
-	CHECK_INT(c.from_ip, ==, 1);
+	WAIT_UNTIL((census(&v, "127.0.147.2", "127.0.147.0/24", &c),
+		    c.in == GOSSIP_MAX_INBOUND && c.from_ip == 1), 20000);
 	CHECK_INT(c.most_per_addr, <=, GOSSIP_INBOUND_PER_ADDR);
 	CHECK_INT(c.most_per_group, <=, GOSSIP_INBOUND_PER_GROUP);
-	CHECK_INT(c.groups, ==, 5);
+	CHECK_INT(c.in_group, ==, 1);
+	CHECK_INT(c.groups, >=, 2);
 	CHECK(count_lines(v.log, "evicted for") >= 1);
 	fprintf(stderr, "    newcomer joined, synced and registered in %ld ms with every "
 		"inbound slot held; evictions %d, attacker connections opened %ld\n", took,
@@ -497,12 +500,11 @@ TEST_T(eclipse_a_joined_peer_that_restarts_is_dialled_again_while_inbound_is_ful
 	long before = atomic_load(&cr->opened);
 	CHECK_INT(tnode_stop(&h, 20000), ==, 0);
 	WAIT_UNTIL(status_int(&v, "peers_out") == 0, 10000);
-	/* The attacker's spare connections have tried for the freed slot
-	 * (each comes back 3 s after the node closed it), or all of its 32
-	 * are in, before the joined peer returns. */
-	WAIT_UNTIL(atomic_load(&cr->opened) >= before + 8 ||
-		   status_int(&v, "peers_in") == 32, 20000);
-	CHECK(inbound_full(&v));
+	/* The attacker's 8 spare connections (32 for 24 inbound slots) have
+	 * tried again (each comes back 3 s after the node closed it) before
+	 * the joined peer returns. */
+	WAIT_UNTIL(atomic_load(&cr->opened) >= before + 8, 20000);
+	WAIT_UNTIL(inbound_full(&v), 10000);   /* after any shedding, refilled */
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *eh2[] = { NET, "--name", "returned", NULL };
@@ -533,7 +535,7 @@ TEST_T(eclipse_a_joined_peer_that_restarts_is_dialled_again_while_inbound_is_ful
 	}
 	json_decref(arr);
 	CHECK(out_joined);
-	CHECK(inbound_full(&v));
+	WAIT_UNTIL(inbound_full(&v), 10000);
 	fprintf(stderr, "    joined peer dialled again %ld ms after it came back, with every "
 		"inbound slot held; attacker connections opened %ld\n", took,
 		atomic_load(&cr->opened));
