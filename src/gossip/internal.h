@@ -35,7 +35,7 @@
 #define OUT_LOW (256u << 10)        /* serve requested blocks only below this */
 #define READ_BUDGET (512u << 10)    /* bytes read from one peer per gossip_handle */
 #define WANT_MAX 1024               /* hashes queued to download (two INVs) */
-#define INFLIGHT_MAX 256            /* blocks asked for and not yet received */
+#define INFLIGHT_MAX 512            /* blocks asked for and not yet taken */
 #define SERVE_MAX 512               /* blocks a peer asked for and not yet sent */
 #define KNOWN_MAX 16                /* recent block hashes a peer is known to have */
 #define FLOOD_RATE 1                /* frames per millisecond (1000/s) ... */
@@ -164,6 +164,8 @@ struct peer {
 	uint32_t height;                 /* best height we know it has */
 
 	struct buf in;
+	size_t held;                     /* bytes of whole frames at the start of in
+					  * handed to the checkers, not yet taken */
 	struct buf out;
 	size_t out_off;                  /* bytes of out already written */
 
@@ -486,8 +488,9 @@ void sync_behind_update(struct gossip *g);
 void sync_relay_tip(struct gossip *g);
 /* The blocks a read brought (data[len], whole frames and a part of one)
  * that p was asked for, their proof of work checked, to cfg.precheck's
- * workers before they are taken one by one. */
-void sync_precheck(struct gossip *g, struct peer *p, const uint8_t *data, size_t len);
+ * workers before they are taken one by one; the bytes of the whole
+ * frames walked (up to a partial or malformed one). */
+size_t sync_precheck(struct gossip *g, struct peer *p, const uint8_t *data, size_t len);
 /* host.commit_blocks for the blocks on_block took so far, if any; when it
  * fails, as when on_block fails for a block of that peer. */
 void sync_commit(struct gossip *g);

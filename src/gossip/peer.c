@@ -404,13 +404,12 @@ bool peer_knows(const struct peer *p, const uint8_t h[32])
 
 /* ---- input ---- */
 
-/* Hand every whole frame in `in` to gossip_frame(); keep the partial rest. */
-static void dispatch(struct gossip *g, struct peer *p)
+/* Hand the whole frames in `in` before byte upto to gossip_frame();
+ * keep the rest (frames held back, a partial one). */
+static void dispatch(struct gossip *g, struct peer *p, size_t upto)
 {
-	if (g->cfg.precheck && p->st == PS_READY && p->syncing)
-		sync_precheck(g, p, p->in.data, p->in.len);
 	size_t off = 0;
-	while (p->st != PS_DEAD && p->st != PS_CLOSING) {
+	while (off < upto && p->st != PS_DEAD && p->st != PS_CLOSING) {
 		size_t flen;
 		uint8_t type;
 		/* Before the hello only a hello-sized frame is acceptable. */
@@ -433,8 +432,29 @@ static void dispatch(struct gossip *g, struct peer *p)
 		gossip_frame(g, p, p->in.data + off + WIRE_PREFIX, flen - WIRE_PREFIX);
 		off += flen;
 	}
-	if (p->st != PS_DEAD)
-		buf_consume(&p->in, off);
+	if (p->st == PS_DEAD)
+		return;
+	buf_consume(&p->in, off);
+	p->held = p->held > off ? p->held - off : 0;
+}
+
+/*
+ * Reading ahead while syncing: the blocks of one read go to the signature
+ * checkers (sync_precheck) and are taken only after the next read, so the
+ * checkers verify them while this thread stores the read before; taking a
+ * read's blocks at once left the checkers half of each (they meet in the
+ * middle, docs/ARCHITECTURE.md "Scale").  What is held is taken before
+ * peer_read returns, so nothing waits on the peer sending more.
+ */
+static void take(struct gossip *g, struct peer *p)
+{
+	if (!g->cfg.precheck || p->st != PS_READY || !p->syncing) {
+		dispatch(g, p, SIZE_MAX);
+		return;
+	}
+	size_t before = p->held;
+	p->held += sync_precheck(g, p, p->in.data + before, p->in.len - before);
+	dispatch(g, p, before);
 }
 
 void peer_read(struct gossip *g, struct peer *p)
@@ -442,6 +462,10 @@ void peer_read(struct gossip *g, struct peer *p)
 	size_t budget = READ_BUDGET;
 	while (budget > 0 && p->st != PS_DEAD && p->st != PS_CONNECTING) {
 		size_t room = p->in.max - p->in.len;
+		if (room < (64u << 10) && p->held) {
+			dispatch(g, p, p->held);   /* a whole frame must fit */
+			continue;
+		}
 		if (room > (64u << 10))
 			room = 64u << 10;
 		if (room == 0) {
@@ -457,17 +481,22 @@ void peer_read(struct gossip *g, struct peer *p)
 		if (n > 0) {
 			budget = (size_t)n > budget ? 0 : budget - (size_t)n;
 			if (p->st == PS_CLOSING) {
-				p->in.len = 0;  /* after our BYE: discard */
+				p->in.len = p->held = 0;  /* after our BYE: discard */
 				continue;
 			}
 			p->in.len += (size_t)n;
 			p->t_rx = g_now(g);
-			dispatch(g, p);
+			take(g, p);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		/* What came before the end is taken first. */
+		if (p->st != PS_CLOSING)
+			dispatch(g, p, SIZE_MAX);
+		if (p->st == PS_DEAD)
 			return;
 		char why[96];
 		if (n == 0 && p->st == PS_CLOSING)
@@ -482,4 +511,6 @@ void peer_read(struct gossip *g, struct peer *p)
 		peer_close(g, p, p->st == PS_CLOSING ? LOG_DEBUG : LOG_INFO, why);
 		return;
 	}
+	if (p->st != PS_DEAD && p->st != PS_CLOSING)
+		dispatch(g, p, SIZE_MAX);   /* what was held, and any bad frame */
 }

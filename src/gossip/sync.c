@@ -439,7 +439,7 @@ static void on_stale(struct gossip *g, struct peer *p, uint32_t height)
 		peer_bye(g, p, BYE_PROTOCOL, "banned: sent side branches that cannot win");
 }
 
-void sync_precheck(struct gossip *g, struct peer *p, const uint8_t *data, size_t len)
+size_t sync_precheck(struct gossip *g, struct peer *p, const uint8_t *data, size_t len)
 {
 	uint32_t bits = ledger_pow_bits(g->l);
 	size_t off = 0, flen;
@@ -458,6 +458,7 @@ void sync_precheck(struct gossip *g, struct peer *p, const uint8_t *data, size_t
 		}
 		off += flen;
 	}
+	return off;
 }
 
 /* The host could not take p's block at height (hash), or the blocks
