@@ -36,6 +36,11 @@
  * (gossip's sources have the top bit set; MEMPOOL_LOCAL is 0). */
 #define SOURCE_OLD_BRANCH 1
 
+/* A group this large is a sync storing a chain (store_bulk); the bulk
+ * cache goes once none has come for BULK_IDLE_MS. */
+#define BULK_GROUP 64
+#define BULK_IDLE_MS 5000
+
 /* ---- the mempool and the miner ---- */
 
 const struct name_entry *node_my_entry(const struct node *n, struct name_entry *view)
@@ -404,6 +409,14 @@ static lc_err group_commit(struct node *n, const struct block *own)
 	ledger_unmark(n->ledger);
 	g->open = false;
 	node_group_notices(n, true);
+	if (g->n >= BULK_GROUP) {
+		/* A sync is storing the chain: the larger page cache until
+		 * housekeeping sees the groups stop (node_bulk_idle). */
+		n->bulk_ms = clock_mono_ms();
+		if (!n->bulk)
+			store_bulk(n->store, true);
+		n->bulk = true;
+	}
 	if (!g->n)
 		return LC_OK;
 	LOG_D("node", "%zu block(s) with %zu record(s) stored in one transaction", g->n,
@@ -420,6 +433,14 @@ static lc_err group_commit(struct node *n, const struct block *own)
 	g->n = 0;
 	tip_changed(n, &res);
 	return LC_OK;
+}
+
+void node_bulk_idle(struct node *n, uint64_t now)
+{
+	if (n->bulk && now - n->bulk_ms >= BULK_IDLE_MS) {
+		store_bulk(n->store, false);
+		n->bulk = false;
+	}
 }
 
 lc_err node_commit_blocks(struct node *n)

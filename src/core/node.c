@@ -305,6 +305,7 @@ static void housekeeping(struct node *n)
 {
 	uint64_t now = clock_mono_ms();
 	msgstore_idle(n->msgs);
+	node_bulk_idle(n, now);
 	nearby_tick(n);
 	if (n->job_id) {
 		uint64_t att = miner_attempts(n->miner) - n->job_attempts0;

@@ -185,6 +185,8 @@ struct node {
 	char reg_why[200];                  /* REG_REFUSED: the rule it broke */
 
 	struct group group;                 /* blocks not committed yet */
+	bool bulk;                          /* store_bulk() is on: a sync is storing */
+	uint64_t bulk_ms;                   /* its last large group (monotonic) */
 
 	/* The data directory stopped taking writes (persist.c). */
 	bool store_failing;
@@ -309,6 +311,9 @@ lc_err node_take_block(struct node *n, const struct block *b,
  * blocks are not taken: they come again from a peer) and the storage
  * failure is reported. */
 lc_err node_commit_blocks(struct node *n);
+/* Housekeeping: the bulk page cache goes once a sync's large groups have
+ * stopped for a while (store_bulk). */
+void node_bulk_idle(struct node *n, uint64_t now);
 /* The miner solved something (an MSG_FOUND): own records' work, or the
  * current block job. */
 void node_on_found(struct node *n, const struct miner_found *f);

@@ -39,23 +39,6 @@
 
 /* ---- derived state ---- */
 
-/* A name entry fits the store's row whole (names and keys share
- * identity/limits.h; the address bound is the ledger's). */
-_Static_assert(STORE_NAME_MAX == NAME_MAX_LEN && STORE_SPKI_MAX == SPKI_MAX &&
-	       STORE_ADDR_MAX == ADDR_MAX_LEN, "store_name holds a name_entry");
-
-static void name_to_store(struct store_name *sn, const struct name_entry *e)
-{
-	memset(sn, 0, sizeof(*sn));
-	snprintf(sn->name, sizeof(sn->name), "%s", e->name);
-	memcpy(sn->spki, e->spki, e->spki_len);
-	sn->spki_len = e->spki_len;
-	snprintf(sn->addr, sizeof(sn->addr), "%s", e->addr);
-	sn->seq = e->seq;
-	sn->status = e->status;
-	sn->reg_height = e->reg_height;
-}
-
 /* The binding e and since when this node has held it (finality). */
 static lc_err put_held(struct node *n, const struct name_entry *e)
 {
@@ -73,11 +56,7 @@ struct names_ctx { struct node *n; lc_err rc; };
 static bool put_name_cb(void *ctx, const struct name_entry *e)
 {
 	struct names_ctx *c = ctx;
-	struct store_name sn;
-	name_to_store(&sn, e);
-	c->rc = store_name_put(c->n->store, &sn);
-	if (!c->rc)
-		c->rc = put_held(c->n, e);
+	c->rc = put_held(c->n, e);
 	return c->rc == LC_OK;
 }
 
@@ -248,9 +227,7 @@ static lc_err put_tip(struct node *n)
  * transaction). */
 static lc_err put_derived(struct node *n)
 {
-	struct names_ctx nc = { n, store_names_clear(n->store) };
-	if (!nc.rc)
-		nc.rc = store_held_clear(n->store);
+	struct names_ctx nc = { n, store_held_clear(n->store) };
 	if (!nc.rc)
 		state_foreach(ledger_state(n->ledger), put_name_cb, &nc);
 	struct pins_ctx pc = { n, LC_OK };
@@ -321,7 +298,7 @@ lc_err node_load_held(struct node *n)
 	return store_foreach_held(n->store, remember_cb, n);
 }
 
-/* The stored name, its held time and its pin follow the state's entry of
+/* The name's snapshot row, its held time and its pin follow the state's entry of
  * name; a name the state lacks (a reorganisation took it) goes. */
 static lc_err put_one(struct node *n, const char *name)
 {
@@ -332,16 +309,10 @@ static lc_err put_one(struct node *n, const char *name)
 		struct store_held h;
 		memset(&h, 0, sizeof(h));   /* since 0: nothing held */
 		snprintf(h.name, sizeof(h.name), "%s", name);
-		lc_err rc = store_name_delete(n->store, name);
-		if (!rc)
-			rc = node_snap_put_name(n, name);
+		lc_err rc = node_snap_put_name(n, name);
 		return rc ? rc : store_held_put(n->store, &h);
 	}
-	struct store_name sn;
-	name_to_store(&sn, e);
-	lc_err rc = store_name_put(n->store, &sn);
-	if (!rc)
-		rc = put_held(n, e);
+	lc_err rc = put_held(n, e);
 	if (!rc)
 		rc = check_pin(n, e);
 	if (!rc)

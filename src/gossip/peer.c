@@ -462,7 +462,7 @@ void peer_read(struct gossip *g, struct peer *p)
 	size_t budget = READ_BUDGET;
 	while (budget > 0 && p->st != PS_DEAD && p->st != PS_CONNECTING) {
 		size_t room = p->in.max - p->in.len;
-		if (room < (64u << 10) && p->held) {
+		if (room < (64u << 10) && p->held && p->st == PS_READY) {
 			dispatch(g, p, p->held);   /* a whole frame must fit */
 			continue;
 		}

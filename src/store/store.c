@@ -22,6 +22,7 @@
 #include "store/internal.h"
 
 #include <assert.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -33,7 +34,7 @@
 #include "util/guard.h"
 #include "util/log.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define APPLICATION_ID 0x4c434854   /* "LCHT" in the file header: ours */
 #define BUSY_TIMEOUT_MS 5000
 #define INTEGRITY_LOG_MAX 10        /* findings of integrity_check logged */
@@ -97,6 +98,9 @@ static const char *const migrations[SCHEMA_VERSION + 1] = {
 	      " height INTEGER PRIMARY KEY CHECK (height BETWEEN 1 AND 4294967295),"
 	      " log BLOB NOT NULL CHECK (length(log) <= 16777216),"
 	      " sum INTEGER NOT NULL);",
+	/* 3 -> 4: names are listed from snap_names, which holds them all
+	 * (the packed entry besides); the table that repeated them goes. */
+	[4] = "DROP TABLE names;",
 };
 
 _Static_assert(STORE_BLOCK_MAX == 524288 && STORE_META_MAX == 4096 &&
@@ -132,17 +136,8 @@ static const char *const sql[ST__COUNT] = {
 	[ST_PIN_ADD] = "INSERT INTO pins (name, fp, first_seen, alarm, alarm_fp)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
 	[ST_PIN_ALL] = "SELECT name, fp, first_seen, alarm, alarm_fp FROM pins ORDER BY name",
-	[ST_NAME_PUT] = "INSERT OR REPLACE INTO names (name, spki, addr, seq, status, reg_height)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_NAME_DELETE] = "DELETE FROM names WHERE name = ?1",
-	/* The primary key's index: a page costs its rows, not the table. */
-	[ST_NAME_PAGE] = "SELECT name FROM names WHERE name > ?1 AND name >= ?2 AND name < ?3"
-			 " ORDER BY name LIMIT ?4",
-	[ST_NAME_CLEAR] = "DELETE FROM names",
-	[ST_NAME_GET] = "SELECT name, spki, addr, seq, status, reg_height FROM names"
-			" WHERE name = ?1",
-	[ST_NAME_ALL] = "SELECT name, spki, addr, seq, status, reg_height FROM names"
-			" ORDER BY name",
+	[ST_NAME_PAGE] = "SELECT name FROM snap_names WHERE name > ?1 AND name >= ?2"
+			 " AND name < ?3 ORDER BY name LIMIT ?4",
 	[ST_PEER_PUT] = "INSERT OR REPLACE INTO peers (addr, last_seen) VALUES (?1, ?2)",
 	[ST_PEER_PRUNE] = "DELETE FROM peers WHERE addr IN (SELECT addr FROM peers"
 			  " ORDER BY last_seen DESC, addr DESC LIMIT -1 OFFSET ?1)",
@@ -524,6 +519,26 @@ lc_err store_commit(struct store *s)
 	if (e)
 		store_rollback(s);
 	return e;
+}
+
+void store_bulk(struct store *s, bool on)
+{
+	/* Negative: KiB, whatever the page size. */
+	int rc = sqlite3_exec(s->db, on ? "PRAGMA cache_size = -65536" : "PRAGMA cache_size = -2000",
+			      NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		LOG_D("store", "page cache not resized: %s", sqlite3_errstr(rc));
+	if (!on) {
+		sqlite3_db_release_memory(s->db);
+		malloc_trim(0);   /* the freed pages lie inside the heap */
+	}
+}
+
+size_t store_cache_bytes(struct store *s)
+{
+	int cur = 0, hi = 0;
+	sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &hi, 0);
+	return cur > 0 ? (size_t)cur : 0;
 }
 
 void store_rollback(struct store *s)

@@ -184,12 +184,12 @@ TEST(store_open_creates_a_wal_store_with_its_schema)
 	raw_sql(path_in("a.db"), "PRAGMA journal_mode", v, sizeof(v));
 	CHECK_STR(v, "wal");
 	raw_sql(path_in("a.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "3");
+	CHECK_STR(v, "4");
 	raw_sql(path_in("a.db"), "PRAGMA application_id", v, sizeof(v));
 	CHECK_STR(v, "1279477844");
 	raw_sql(path_in("a.db"), "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
 		v, sizeof(v));
-	CHECK_STR(v, "9");
+	CHECK_STR(v, "8");
 	/* The walk in (height, insertion) order reads the index, no sorting. */
 	sqlite3 *db;
 	CHECK(sqlite3_open(path_in("a.db"), &db) == SQLITE_OK);
@@ -231,6 +231,39 @@ TEST(store_checkpoints_the_wal_only_past_64_mib)
 	store_close(s);
 }
 
+/* Names in random order, as a sync brings them: the page cache stays at
+ * its 2 MiB while bulk is off, grows past it while on, and is given back
+ * when bulk goes off again. */
+static void put_names(struct store *s, uint32_t from, uint32_t n)
+{
+	uint8_t entry[200];
+	memset(entry, 0x5a, sizeof(entry));
+	CHECK_OK(store_begin(s));
+	for (uint32_t i = from; i < from + n; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "n%08x", (i * 2654435761u) ^ 0x5bd1e995u);
+		CHECK_OK(store_snap_name_put(s, name, entry, sizeof(entry), i));
+	}
+	CHECK_OK(store_commit(s));
+}
+
+TEST(store_bulk_grows_the_page_cache_and_gives_it_back)
+{
+	struct store *s = open_in("bulk.db");
+	put_names(s, 0, 40000);
+	size_t small = store_cache_bytes(s);
+	CHECK_INT(small, <=, 2100 * 1024);
+	store_bulk(s, true);
+	put_names(s, 40000, 40000);
+	size_t big = store_cache_bytes(s);
+	CHECK_INT(big, >, 4 * small);
+	store_bulk(s, false);
+	CHECK_INT(store_cache_bytes(s), <=, small);
+	put_names(s, 80000, 1000);
+	CHECK_INT(store_cache_bytes(s), <=, 2100 * 1024);
+	store_close(s);
+}
+
 TEST(store_open_takes_a_path_that_looks_like_a_uri)
 {
 	CHECK_OK(chdir(harness_tmpdir()));
@@ -246,7 +279,7 @@ TEST(store_refuses_a_newer_schema_version)
 {
 	struct store *s = open_in("v.db");
 	store_close(s);
-	raw_sql(path_in("v.db"), "PRAGMA user_version = 4", NULL, 0);
+	raw_sql(path_in("v.db"), "PRAGMA user_version = 5", NULL, 0);
 	log_to_file();
 	char why[256];
 	CHECK_ERR(store_open(&s, path_in("v.db"), why, sizeof(why)), LC_ERR_UNSUPPORTED);
@@ -256,11 +289,12 @@ TEST(store_refuses_a_newer_schema_version)
 	CHECK(strstr(log_text(), "store: open: "));
 	char v[16];
 	raw_sql(path_in("v.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "4");   /* left alone */
+	CHECK_STR(v, "5");   /* left alone */
 }
 
 /* A file of version 1 (as the first ledgerchat wrote it) is upgraded in
- * place: its blocks stay, and what versions 2 and 3 add works. */
+ * place: its blocks stay, what versions 2 and 3 add works, and the names
+ * table version 4 lists from snap_names instead is gone. */
 TEST(store_upgrades_a_version_1_file)
 {
 	struct store *s = open_in("old.db");
@@ -271,13 +305,21 @@ TEST(store_upgrades_a_version_1_file)
 	raw_sql(path_in("old.db"), "DROP TABLE snap_commits", NULL, 0);
 	raw_sql(path_in("old.db"), "DROP TABLE snap_undo", NULL, 0);
 	raw_sql(path_in("old.db"), "ALTER TABLE blocks DROP COLUMN invalid", NULL, 0);
+	raw_sql(path_in("old.db"),
+		"CREATE TABLE names (name TEXT PRIMARY KEY NOT NULL, spki BLOB NOT NULL,"
+		" addr TEXT NOT NULL, seq INTEGER NOT NULL, status INTEGER NOT NULL,"
+		" reg_height INTEGER NOT NULL) WITHOUT ROWID", NULL, 0);
+	raw_sql(path_in("old.db"), "INSERT INTO names VALUES ('bob', x'00', '', 1, 0, 1)", NULL, 0);
 	raw_sql(path_in("old.db"), "PRAGMA user_version = 1", NULL, 0);
 	log_to_file();
 	s = open_in("old.db");
-	CHECK(strstr(log_text(), "upgraded from schema version 1 to 3"));
+	CHECK(strstr(log_text(), "upgraded from schema version 1 to 4"));
 	char v[16];
 	raw_sql(path_in("old.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "3");
+	CHECK_STR(v, "4");
+	raw_sql(path_in("old.db"), "SELECT count(*) FROM sqlite_schema WHERE name = 'names'", v,
+		sizeof(v));
+	CHECK_STR(v, "0");
 	uint8_t c[32] = { 7 };
 	CHECK_OK(store_snap_commit_put(s, c, 1, 99));
 	CHECK_OK(store_snap_undo_put(s, 1, c, 32, 5));
@@ -659,82 +701,12 @@ TEST(store_pins_round_trip)
 
 /* ---- names ---- */
 
-static struct store_name name_of(const char *name, size_t spki_len, int k)
+/* name's snapshot row: the names ctl names pages through. */
+static void put_snap_name(struct store *s, const char *name, int k)
 {
-	struct store_name n;
-	memset(&n, 0, sizeof(n));
-	snprintf(n.name, sizeof(n.name), "%s", name);
-	n.spki_len = spki_len;
-	body_of(n.spki, spki_len, (uint32_t)k);
-	snprintf(n.addr, sizeof(n.addr), "10.0.0.%d:47701", k);
-	n.seq = (uint32_t)k;
-	n.reg_height = 100u + (uint32_t)k;
-	return n;
-}
-
-static bool name_eq(const struct store_name *a, const struct store_name *b)
-{
-	return strcmp(a->name, b->name) == 0 && a->spki_len == b->spki_len &&
-	       memcmp(a->spki, b->spki, a->spki_len) == 0 && strcmp(a->addr, b->addr) == 0 &&
-	       a->seq == b->seq && a->status == b->status && a->reg_height == b->reg_height;
-}
-
-static lc_err name_fn(void *ctx, const struct store_name *n)
-{
-	struct names_seen *w = ctx;
-	CHECK(w->n < 8);
-	snprintf(w->names[w->n], sizeof(w->names[0]), "%s", n->name);
-	return ++w->n == w->stop_at ? LC_ERR_REJECTED : LC_OK;
-}
-
-TEST(store_names_round_trip_delete_and_clear)
-{
-	struct store *s = open_in("n.db");
-	struct store_name n = name_of("carol", 44, 3), m;
-	CHECK_ERR(store_name_get(s, "carol", &m), LC_ERR_NOTFOUND);
-	CHECK_OK(store_name_put(s, &n));
-	CHECK_OK(store_name_get(s, "carol", &m));
-	CHECK(name_eq(&n, &m));
-	/* Replace, at every maximum. */
-	n.spki_len = STORE_SPKI_MAX;
-	body_of(n.spki, n.spki_len, 9);
-	memset(n.addr, 'h', STORE_ADDR_MAX);
-	n.addr[STORE_ADDR_MAX - 6] = ':';
-	n.addr[STORE_ADDR_MAX] = '\0';
-	n.seq = UINT32_MAX;
-	n.reg_height = UINT32_MAX;
-	n.status = 1;
-	CHECK_OK(store_name_put(s, &n));
-	CHECK_OK(store_name_get(s, "carol", &m));
-	CHECK(name_eq(&n, &m));
-	/* An empty key is kept as empty. */
-	struct store_name e = name_of("dave", 0, 4);
-	CHECK_OK(store_name_put(s, &e));
-	CHECK_OK(store_name_get(s, "dave", &m));
-	CHECK(name_eq(&e, &m));
-	struct store_name a = name_of("alice", 32, 1);
-	CHECK_OK(store_name_put(s, &a));
-	struct names_seen w = { 0 };
-	CHECK_OK(store_foreach_name(s, name_fn, &w));
-	CHECK_INT(w.n, ==, 3);
-	CHECK_STR(w.names[0], "alice");
-	CHECK_STR(w.names[1], "carol");
-	CHECK_STR(w.names[2], "dave");
-	w = (struct names_seen){ .stop_at = 1 };
-	CHECK_ERR(store_foreach_name(s, name_fn, &w), LC_ERR_REJECTED);
-	CHECK_INT(w.n, ==, 1);
-	/* Delete one (and one that is not there), then clear. */
-	CHECK_OK(store_name_delete(s, "carol"));
-	CHECK_OK(store_name_delete(s, "carol"));
-	CHECK_OK(store_name_delete(s, "nobody"));
-	CHECK_ERR(store_name_get(s, "carol", &m), LC_ERR_NOTFOUND);
-	CHECK_OK(store_name_get(s, "alice", &m));
-	CHECK_OK(store_names_clear(s));
-	CHECK_ERR(store_name_get(s, "alice", &m), LC_ERR_NOTFOUND);
-	w = (struct names_seen){ 0 };
-	CHECK_OK(store_foreach_name(s, name_fn, &w));
-	CHECK_INT(w.n, ==, 0);
-	store_close(s);
+	uint8_t entry[64];
+	body_of(entry, sizeof(entry), (uint32_t)k);
+	CHECK_OK(store_snap_name_put(s, name, entry, sizeof(entry), (uint64_t)k));
 }
 
 /* Pages of names in byte order, after a name and by prefix; the query
@@ -743,10 +715,8 @@ TEST(store_names_page_after_and_by_prefix)
 {
 	struct store *s = open_in("p.db");
 	const char *all[] = { "al", "alice", "alicia", "b-1", "bob", "bo_b", "zed", "al9" };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		struct store_name n = name_of(all[i], 44, (int)i);
-		CHECK_OK(store_name_put(s, &n));
-	}
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		put_snap_name(s, all[i], (int)i);
 	char page[8][STORE_NAME_MAX + 1];
 	size_t n;
 	CHECK_OK(store_names_page(s, "", "", page, 3, &n));
@@ -782,11 +752,11 @@ TEST(store_names_page_after_and_by_prefix)
 	CHECK_OK(store_names_page(s, "", long_prefix, page, 8, &n));
 	CHECK_INT(n, ==, 0);
 	store_close(s);
-	/* The page query uses the names' index, not a scan. */
+	/* The page query uses the names' key, not a scan. */
 	sqlite3 *db;
 	CHECK(sqlite3_open(path_in("p.db"), &db) == SQLITE_OK);
 	sqlite3_stmt *st;
-	CHECK(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT name FROM names WHERE name > 'a' "
+	CHECK(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT name FROM snap_names WHERE name > 'a' "
 				 "AND name >= 'b' AND name < 'c' ORDER BY name LIMIT 5", -1, &st,
 				 NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(st) == SQLITE_ROW);
@@ -911,8 +881,7 @@ static void put_one_of_each(struct store *s, int k)
 	CHECK_OK(store_meta_set(s, "tip", tip, 32));
 	struct store_pin p = pin_of("erin", k);
 	CHECK_OK(store_pin_put(s, &p));
-	struct store_name n = name_of("erin", 40, k);
-	CHECK_OK(store_name_put(s, &n));
+	put_snap_name(s, "erin", k);
 	CHECK_OK(store_peer_put(s, "10.1.1.1:1", k));
 }
 
@@ -927,9 +896,10 @@ static void check_one_of_each(struct store *s, int k)
 	struct store_pin p = pin_of("erin", k), q;
 	CHECK_OK(store_pin_get(s, "erin", &q));
 	CHECK(memcmp(&p, &q, sizeof(p)) == 0);
-	struct store_name n = name_of("erin", 40, k), m;
-	CHECK_OK(store_name_get(s, "erin", &m));
-	CHECK(name_eq(&n, &m));
+	char page[2][STORE_NAME_MAX + 1];
+	size_t n;
+	CHECK_OK(store_names_page(s, "", "erin", page, 2, &n));
+	CHECK(n == 1 && strcmp(page[0], "erin") == 0);
 	struct peers_seen w = { .ordered = true };
 	CHECK_OK(store_foreach_peer(s, peer_fn, &w));
 	CHECK(w.n == 1 && w.first_seen == k);
@@ -951,8 +921,10 @@ TEST(store_rollback_leaves_nothing)
 	CHECK_ERR(store_meta_get(s, "tip", buf, sizeof(buf), &len), LC_ERR_NOTFOUND);
 	struct store_pin p;
 	CHECK_ERR(store_pin_get(s, "erin", &p), LC_ERR_NOTFOUND);
-	struct store_name n;
-	CHECK_ERR(store_name_get(s, "erin", &n), LC_ERR_NOTFOUND);
+	char page[1][STORE_NAME_MAX + 1];
+	size_t n;
+	CHECK_OK(store_names_page(s, "", "", page, 1, &n));
+	CHECK_INT(n, ==, 0);
 	struct peers_seen w = { 0 };
 	CHECK_OK(store_foreach_peer(s, peer_fn, &w));
 	CHECK_INT(w.n, ==, 0);
