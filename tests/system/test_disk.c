@@ -433,6 +433,56 @@ TEST_T(disk_a_flood_of_side_blocks_from_below_the_reach_leaves_the_disk_alone, 3
 	CHECK_INT(tnode_stop(&t, 20000), ==, 0);
 }
 
+/*
+ * Full-size blocks on the best chain, one after another: blocks 1 and 2
+ * commit to 2 x 220 registrations (RSA-3072 keys, long addresses), blocks 3
+ * and 4 reveal them (about 250 KiB each), blocks 5-12 are empty.  A
+ * syncing node reads ahead (src/gossip/peer.c: a read's blocks go to the
+ * signature checkers and are taken after the next read), so a whole
+ * block waiting in its input buffer meets the next one arriving: the
+ * waiting one must be taken to make room, not the peer dropped for an
+ * input buffer full.  Every name arrives, the peer is not struck.
+ */
+TEST_T(disk_a_sync_of_full_size_blocks_back_to_back_takes_every_name, 120)
+{
+	struct tnode t;
+	victim_start(&t, NULL, "full", "127.0.114.1");
+	struct fx c;
+	fx_open(&c);
+	enum { REGS = 220 };
+	struct record *regs = calloc(2 * REGS, sizeof(*regs));
+	struct record *commits = calloc(2 * REGS, sizeof(*commits));
+	char addr[300];
+	for (size_t i = 0; i < 240; i++)
+		addr[i] = i % 48 == 47 ? '.' : (char)('a' + i % 26);
+	snprintf(addr + 240, sizeof(addr) - 240, "x:47701");
+	for (int i = 0; i < 2 * REGS; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "full%03d", i);
+		fx_register(&regs[i], fx_key(KEY_RSA3072, i % 2), name, addr, FX_T0);
+		fx_commit(&commits[i], &regs[i]);
+	}
+	struct blk *chain = calloc(12, sizeof(*chain));
+	for (int k = 0; k < 12; k++) {
+		const struct record *r = k < 2 ? commits + k * REGS : k < 4 ? regs + (k - 2) * REGS
+									   : NULL;
+		struct block b;
+		CHECK_INT(fx_extend(&c, r, r ? REGS : 0, &b), ==, LEDGER_EXTENDED);
+		blk_of(&chain[k], &b);
+		block_free(&b);
+	}
+	CHECK(chain[2].len > 230 * 1024 && chain[3].len > 230 * 1024);
+	feed_chain(&t, "127.0.114.2", chain, 12, c.l, 12);
+	CHECK_INT(tnode_count_names(&t), ==, 2 * REGS);
+	CHECK_INT(count_lines(t.log, "127.0.114.2", "input buffer full"), ==, 0);
+	CHECK_INT(count_lines(t.log, "127.0.114.2", "strike"), ==, 0);
+	blks_free(chain, 12);
+	free(regs);
+	free(commits);
+	fx_close(&c);
+	CHECK_INT(tnode_stop(&t, 20000), ==, 0);
+}
+
 /* ---- 2: records with bad signatures, resent ---- */
 
 #define BAD_N 16        /* different bad records */
