@@ -59,15 +59,29 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void append(char **buf, size_t *len, const char *p, size_t n)
+/* A growing output buffer: its room doubles, so a listing of megabytes
+ * costs a few copies, not one per read (under ASan, 30,000 names' JSON
+ * took 23 s of a 30 s deadline to gather 4 KiB at a time). */
+struct outbuf {
+	char **buf;
+	size_t len, cap;
+};
+
+static void append(struct outbuf *o, const char *p, size_t n)
 {
-	char *nb = realloc(*buf, *len + n + 1);
-	if (!nb)
-		abort();
-	memcpy(nb + *len, p, n);
-	*len += n;
-	nb[*len] = '\0';
-	*buf = nb;
+	if (o->len + n + 1 > o->cap) {
+		size_t cap = o->cap < 4096 ? 4096 : o->cap;
+		while (cap < o->len + n + 1)
+			cap *= 2;
+		char *nb = realloc(*o->buf, cap);
+		if (!nb)
+			abort();
+		*o->buf = nb;
+		o->cap = cap;
+	}
+	memcpy(*o->buf + o->len, p, n);
+	o->len += n;
+	(*o->buf)[o->len] = '\0';
 }
 
 static int decode_status(int st)
@@ -94,7 +108,7 @@ int proc_run(char *const argv[], int timeout_ms, struct proc_result *r)
 	}
 	close(po[1]);
 	close(pe[1]);
-	size_t lo = 0, le = 0;
+	struct outbuf out = { &r->out, 0, 1 }, err = { &r->err, 0, 1 };
 	long deadline = now_ms() + timeout_ms;
 	struct pollfd p[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 	int open_fds = 2;
@@ -113,10 +127,8 @@ int proc_run(char *const argv[], int timeout_ms, struct proc_result *r)
 				close(p[i].fd);
 				p[i].fd = -1;
 				open_fds--;
-			} else if (i == 0) {
-				append(&r->out, &lo, tmp, (size_t)n);
 			} else {
-				append(&r->err, &le, tmp, (size_t)n);
+				append(i == 0 ? &out : &err, tmp, (size_t)n);
 			}
 		}
 	}
