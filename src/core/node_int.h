@@ -250,8 +250,9 @@ void node_store_forget(struct node *n, const uint8_t hash[32]);
 /* Mark a block the ledger found invalid, and what is built on it, so that
  * a start does not check them again. */
 void node_store_invalid(struct node *n, const uint8_t hash[32]);
-/* Before the chain is reloaded: tell the ledger since when the store says
- * this node has held each binding (finality by time). */
+/* Before the chain is replayed (or after a group's rollback): tell the
+ * ledger since when the store says this node has held each binding
+ * (finality by time), from the snapshot's names (snapshot.c). */
 lc_err node_load_held(struct node *n);
 /* The names, pins, held bindings and tip a block the ledger took
  * (EXTENDED, REORG) changed. */

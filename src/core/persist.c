@@ -39,27 +39,6 @@
 
 /* ---- derived state ---- */
 
-/* The binding e and since when this node has held it (finality). */
-static lc_err put_held(struct node *n, const struct name_entry *e)
-{
-	struct store_held h;
-	memset(&h, 0, sizeof(h));
-	snprintf(h.name, sizeof(h.name), "%s", e->name);
-	memcpy(h.fp, e->fp, 32);
-	h.revoked = e->status == NAME_REVOKED;
-	h.since = ledger_held_since(n->ledger, e->name);
-	return store_held_put(n->store, &h);
-}
-
-struct names_ctx { struct node *n; lc_err rc; };
-
-static bool put_name_cb(void *ctx, const struct name_entry *e)
-{
-	struct names_ctx *c = ctx;
-	c->rc = put_held(c->n, e);
-	return c->rc == LC_OK;
-}
-
 /* Say a pin's alarm raised or cleared (ev), and tell the groups; while a
  * group of blocks is being written, once it is committed (a group whose
  * commit fails never happened). */
@@ -227,12 +206,9 @@ static lc_err put_tip(struct node *n)
  * transaction). */
 static lc_err put_derived(struct node *n)
 {
-	struct names_ctx nc = { n, store_held_clear(n->store) };
-	if (!nc.rc)
-		state_foreach(ledger_state(n->ledger), put_name_cb, &nc);
 	struct pins_ctx pc = { n, LC_OK };
 	state_foreach(ledger_state(n->ledger), pin_cb, &pc);
-	lc_err rc = nc.rc ? nc.rc : pc.rc;
+	lc_err rc = pc.rc;
 	if (!rc)
 		rc = node_snap_put_all(n);
 	return rc ? rc : put_tip(n);
@@ -285,36 +261,17 @@ void node_store_invalid(struct node *n, const uint8_t hash[32])
 		      "checked again at the next start");
 }
 
-static lc_err remember_cb(void *ctx, const struct store_held *h)
-{
-	struct node *n = ctx;
-	return h->since > 0 ? ledger_remember_held(n->ledger, h->name, h->fp, h->revoked,
-						   h->since)
-			    : LC_OK;
-}
-
-lc_err node_load_held(struct node *n)
-{
-	return store_foreach_held(n->store, remember_cb, n);
-}
-
-/* The name's snapshot row, its held time and its pin follow the state's entry of
- * name; a name the state lacks (a reorganisation took it) goes. */
+/* The name's snapshot row (its held time with it) and its pin follow the
+ * state's entry of name; a name the state lacks (a reorganisation took it)
+ * goes. */
 static lc_err put_one(struct node *n, const char *name)
 {
 	struct name_entry e_view;
 	const struct name_entry *e =
 		state_get(ledger_state(n->ledger), name, &e_view) ? &e_view : NULL;
-	if (!e) {
-		struct store_held h;
-		memset(&h, 0, sizeof(h));   /* since 0: nothing held */
-		snprintf(h.name, sizeof(h.name), "%s", name);
-		lc_err rc = node_snap_put_name(n, name);
-		return rc ? rc : store_held_put(n->store, &h);
-	}
-	lc_err rc = put_held(n, e);
-	if (!rc)
-		rc = check_pin(n, e);
+	if (!e)
+		return node_snap_put_name(n, name);
+	lc_err rc = check_pin(n, e);
 	if (!rc)
 		rc = node_snap_put_name(n, name);
 	return rc;

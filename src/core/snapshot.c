@@ -16,7 +16,11 @@
  * the replay, which then writes the snapshot again.  --reverify always
  * replays.
  *
- * Rows: snap_names name -> packed entry (ledger/entry.h); snap_commits
+ * Rows: snap_names name -> packed entry (ledger/entry.h) and since when
+ * this node has held its binding (finality by time; outside the checksum,
+ * as the `held` table it replaced had none: a start from the snapshot
+ * notes each binding at its time, a replay has them remembered first,
+ * node_load_held); snap_commits
  * commitment -> height; snap_undo height -> the block's undo log
  * (state_undo_encode), for the heights the ledger keeps logs of.  Each row
  * carries a checksum (SipHash under a fixed key: against damage, not
@@ -121,7 +125,9 @@ static lc_err put_entry(struct node *n, const uint8_t *p, size_t len)
 	const char *pn = entry_packed_name(p, &nl);
 	memcpy(name, pn, nl);
 	name[nl] = '\0';
-	return store_snap_name_put(n->store, name, p, len, sum_of(p, len, 0));
+	int64_t since = ledger_held_since(n->ledger, name);
+	return store_snap_name_put(n->store, name, p, len, sum_of(p, len, 0),
+				   since > 0 ? since : 0);
 }
 
 lc_err node_snap_put_name(struct node *n, const char *name)
@@ -212,6 +218,25 @@ lc_err node_snap_put_tip(struct node *n, uint32_t fork_height)
 
 /* ---- reading ---- */
 
+/* A name's row whose checksum holds: its binding and since when this node
+ * held it, for the replay to come. */
+static lc_err held_cb(void *ctx, const struct store_snap_row *r)
+{
+	struct node *n = ctx;
+	size_t nl = 0;
+	const char *name = r->len >= ENTRY_FIXED ? entry_packed_name(r->val, &nl) : NULL;
+	struct name_entry e;
+	if (r->num <= 0 || !name || sum_of(r->val, r->len, 0) != r->sum || nl != r->key_len ||
+	    memcmp(name, r->key, nl) != 0 || entry_unpack(&e, r->val, r->len) != LC_OK)
+		return LC_OK;   /* nothing held, or damaged: held from now */
+	return ledger_remember_held(n->ledger, e.name, e.fp, e.status == NAME_REVOKED, r->num);
+}
+
+lc_err node_load_held(struct node *n)
+{
+	return store_foreach_snap(n->store, STORE_SNAP_NAMES, held_cb, n);
+}
+
 struct load {
 	struct node *n;
 	uint32_t height;
@@ -252,7 +277,7 @@ static lc_err name_cb(void *ctx, const struct store_snap_row *r)
 		return LC_ERR_CORRUPT;
 	}
 	ld->names++;
-	lc_err rc = ledger_load_entry(ld->n->ledger, r->val, r->len);
+	lc_err rc = ledger_load_entry(ld->n->ledger, r->val, r->len, r->num);
 	if (rc == LC_ERR_CORRUPT)
 		ld->bad = "a name's entry does not unpack";
 	return rc;

@@ -175,7 +175,7 @@ static lc_err check_store(struct node *n, const char *path, char *why, size_t wh
 	return LC_OK;
 }
 
-/* The ledger, empty, and since when this node held each binding. */
+/* The ledger, empty. */
 static lc_err open_ledger(struct node *n, char *why, size_t whylen)
 {
 	struct ledger_cfg cfg = {
@@ -192,7 +192,7 @@ static lc_err open_ledger(struct node *n, char *why, size_t whylen)
 	if (rc == LC_ERR_INVAL && n->opt.checkpoint && n->opt.checkpoint_height == 0)
 		snprintf(why, whylen, "--checkpoint: the block at height 0 is the "
 			 "genesis of network '%s', and that is another", n->opt.network);
-	return rc ? rc : node_load_held(n);
+	return rc;
 }
 
 /* The chain as it was stored: from the snapshot (snapshot.c) when it fits
@@ -214,7 +214,10 @@ static lc_err load_chain(struct node *n, struct replay *rp, bool *resumed, bool 
 		if ((rc = open_ledger(n, why, whylen)))
 			return rc;
 	}
-	return store_foreach_block(n->store, replay_cb, rp);
+	/* Since when this node held each binding, before the replay notes
+	 * them (the snapshot's rows carry it, and noted it as they loaded). */
+	lc_err rc = node_load_held(n);
+	return rc ? rc : store_foreach_block(n->store, replay_cb, rp);
 }
 
 /*

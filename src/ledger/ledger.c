@@ -1380,10 +1380,13 @@ void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t 
 
 /* Each binding is noted for finality as it comes, while its bytes are at
  * hand: what final_sync() would do at the end, as nothing was bound. */
-lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n)
+lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n, int64_t since)
 {
 	lc_err rc = state_load_entry(l->state, p, n);
-	return rc ? rc : final_note_packed(l->final, p, l->load_now);
+	/* Held since then, as a remembered binding that shows up again is
+	 * (final.h); never later than now. */
+	int64_t at = since > 0 && since < l->load_now ? since : l->load_now;
+	return rc ? rc : final_note_packed(l->final, p, at);
 }
 
 lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height)

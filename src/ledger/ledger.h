@@ -227,7 +227,7 @@ size_t ledger_block_count(const struct ledger *l);
 
 /*
  * A start from the node's snapshot instead of a replay (core/snapshot.c).
- * On a ledger just opened (ledger_remember_held() done): the tip's height
+ * On a ledger just opened: the tip's height
  * and the counts of names and commitments to come (ledger_load_height:
  * the tables sized for them; now is the clock its bindings are held from
  * when no earlier run held them), every stored block's header by height
@@ -236,7 +236,8 @@ size_t ledger_block_count(const struct ledger *l);
  * height and time checked; not that the header hashes to it, which a
  * replay checks, nor the body, which this node checked before it stored
  * it: hash links are what a start needs), then the state at
- * the tip (ledger_load_entry, _commit),
+ * the tip (ledger_load_entry, with since when an earlier run held the
+ * entry's binding, 0 for never or unknown; _commit),
  * then the undo logs by height (ledger_load_undo), and last
  * ledger_resume() (its now unused: the bindings were noted as they came),
  * which makes tip the best chain's: LC_ERR_CORRUPT when
@@ -249,7 +250,7 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t hash[static 32],
 			   struct ledger_add *res /* OUT */);
 void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t commits,
 			int64_t now);
-lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n);
+lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n, int64_t since);
 lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height);
 lc_err ledger_load_undo(struct ledger *l, uint32_t height, const uint8_t *p, size_t n);
 lc_err ledger_resume(struct ledger *l, const uint8_t tip[static 32], int64_t now);

@@ -116,52 +116,6 @@ lc_err store_names_page(struct store *s, const char *after, const char *prefix,
 	return e;
 }
 
-/* ---- held bindings ---- */
-
-lc_err store_held_put(struct store *s, const struct store_held *h)
-{
-	assert(memchr(h->name, '\0', sizeof(h->name)));
-	sqlite3_stmt *st = stmt(s, ST_HELD_PUT);
-	int rc = bind_text(st, 1, h->name);
-	if (rc == SQLITE_OK)
-		rc = bind_blob(st, 2, h->fp, sizeof(h->fp));
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(st, 3, h->revoked ? 1 : 0);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 4, h->since);
-	return finish(s, st, rc, "put held binding");
-}
-
-lc_err store_held_clear(struct store *s)
-{
-	return finish(s, stmt(s, ST_HELD_CLEAR), SQLITE_OK, "clear held bindings");
-}
-
-lc_err store_foreach_held(struct store *s, store_held_fn fn, void *ctx)
-{
-	sqlite3_stmt *st = stmt(s, ST_HELD_ALL);
-	lc_err e = LC_OK;
-	int rc = SQLITE_DONE;
-	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_held h;
-		int64_t revoked;
-		memset(&h, 0, sizeof(h));
-		if (!col_text(st, 0, h.name, sizeof(h.name)) ||
-		    !col_fixed(st, 1, h.fp, sizeof(h.fp)) ||
-		    !col_int(st, 2, 0, 1, &revoked) ||
-		    !col_int(st, 3, INT64_MIN, INT64_MAX, &h.since)) {
-			e = malformed("walk held bindings");
-		} else {
-			h.revoked = revoked == 1;
-			e = fn(ctx, &h);
-		}
-	}
-	if (!e && rc != SQLITE_DONE)
-		e = fail(s, rc, "walk held bindings");
-	done(st);
-	return e;
-}
-
 /* ---- the snapshot ---- */
 
 lc_err store_foreach_header(struct store *s, store_header_fn fn, void *ctx)
@@ -188,15 +142,17 @@ lc_err store_foreach_header(struct store *s, store_header_fn fn, void *ctx)
 }
 
 lc_err store_snap_name_put(struct store *s, const char *name, const uint8_t *entry,
-			   size_t len, uint64_t sum)
+			   size_t len, uint64_t sum, int64_t since)
 {
-	assert(strlen(name) <= STORE_NAME_MAX && len <= STORE_SNAP_ENTRY_MAX);
+	assert(strlen(name) <= STORE_NAME_MAX && len <= STORE_SNAP_ENTRY_MAX && since >= 0);
 	sqlite3_stmt *st = stmt(s, ST_SNAP_NAME_PUT);
 	int rc = bind_text(st, 1, name);
 	if (rc == SQLITE_OK)
 		rc = bind_blob(st, 2, entry, len);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)sum);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, since);
 	return finish(s, st, rc, "put snapshot name");
 }
 
@@ -263,6 +219,8 @@ lc_err store_foreach_snap(struct store *s, enum store_snap_table t, store_snap_f
 	static const enum stmt which[] = { [STORE_SNAP_NAMES] = ST_SNAP_NAME_ALL,
 					   [STORE_SNAP_COMMITS] = ST_SNAP_COMMIT_ALL,
 					   [STORE_SNAP_UNDO] = ST_SNAP_UNDO_ALL };
+	/* num: a name's since (seconds), else a height. */
+	int64_t num_max = t == STORE_SNAP_NAMES ? INT64_MAX : UINT32_MAX;
 	sqlite3_stmt *st = stmt(s, which[t]);
 	lc_err e = LC_OK;
 	int rc = SQLITE_DONE;
@@ -270,7 +228,7 @@ lc_err store_foreach_snap(struct store *s, enum store_snap_table t, store_snap_f
 		struct store_snap_row r;
 		int64_t sum;
 		if (!col_blob(st, 0, 32, &r.key, &r.key_len) ||
-		    !col_int(st, 1, 0, UINT32_MAX, &r.num) ||
+		    !col_int(st, 1, 0, num_max, &r.num) ||
 		    !col_blob(st, 2, STORE_SNAP_LOG_MAX, &r.val, &r.len) ||
 		    !col_int(st, 3, INT64_MIN, INT64_MAX, &sum)) {
 			e = malformed("walk the snapshot");

@@ -34,7 +34,7 @@
 #include "util/guard.h"
 #include "util/log.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define APPLICATION_ID 0x4c434854   /* "LCHT" in the file header: ours */
 #define BUSY_TIMEOUT_MS 5000
 #define INTEGRITY_LOG_MAX 10        /* findings of integrity_check logged */
@@ -101,6 +101,14 @@ static const char *const migrations[SCHEMA_VERSION + 1] = {
 	/* 3 -> 4: names are listed from snap_names, which holds them all
 	 * (the packed entry besides); the table that repeated them goes. */
 	[4] = "DROP TABLE names;",
+	/* 4 -> 5: when this node first saw each name's binding is a column
+	 * of its snapshot row (the binding is the row's entry's), not a
+	 * table of its own: a start reads one row a name, a block writes one. */
+	[5] = "ALTER TABLE snap_names ADD COLUMN"
+	      " since INTEGER NOT NULL DEFAULT 0 CHECK (since >= 0);"
+	      "UPDATE snap_names SET since = coalesce((SELECT max(since, 0) FROM held"
+	      " WHERE held.name = snap_names.name), 0);"
+	      "DROP TABLE held;",
 };
 
 _Static_assert(STORE_BLOCK_MAX == 524288 && STORE_META_MAX == 4096 &&
@@ -124,10 +132,6 @@ static const char *const sql[ST__COUNT] = {
 	[ST_BLOCK_INVALID] = "WITH RECURSIVE bad(h) AS (SELECT ?1 UNION"
 			     " SELECT blocks.hash FROM blocks JOIN bad ON blocks.prev = bad.h)"
 			     " UPDATE blocks SET invalid = 1 WHERE hash IN bad",
-	[ST_HELD_PUT] = "INSERT OR REPLACE INTO held (name, fp, revoked, since)"
-			" VALUES (?1, ?2, ?3, ?4)",
-	[ST_HELD_CLEAR] = "DELETE FROM held",
-	[ST_HELD_ALL] = "SELECT name, fp, revoked, since FROM held ORDER BY name",
 	[ST_META_SET] = "INSERT OR REPLACE INTO meta (key, val) VALUES (?1, ?2)",
 	[ST_META_GET] = "SELECT val FROM meta WHERE key = ?1",
 	[ST_PIN_GET] = "SELECT name, fp, first_seen, alarm, alarm_fp FROM pins WHERE name = ?1",
@@ -146,8 +150,8 @@ static const char *const sql[ST__COUNT] = {
 	/* A header is the wire form's first BLOCK_HEADER_SIZE bytes. */
 	[ST_HEADER_ALL] = "SELECT height, substr(raw, 1, 100), length(raw), hash FROM blocks"
 			  " WHERE invalid = 0 ORDER BY height, seq",
-	[ST_SNAP_NAME_PUT] = "INSERT OR REPLACE INTO snap_names (name, entry, sum)"
-			     " VALUES (?1, ?2, ?3)",
+	[ST_SNAP_NAME_PUT] = "INSERT OR REPLACE INTO snap_names (name, entry, sum, since)"
+			     " VALUES (?1, ?2, ?3, ?4)",
 	[ST_SNAP_NAME_DELETE] = "DELETE FROM snap_names WHERE name = ?1",
 	[ST_SNAP_COMMIT_PUT] = "INSERT OR REPLACE INTO snap_commits (commitment, height, sum)"
 			       " VALUES (?1, ?2, ?3)",
@@ -155,7 +159,7 @@ static const char *const sql[ST__COUNT] = {
 	[ST_SNAP_UNDO_PUT] = "INSERT OR REPLACE INTO snap_undo (height, log, sum)"
 			     " VALUES (?1, ?2, ?3)",
 	[ST_SNAP_UNDO_KEEP] = "DELETE FROM snap_undo WHERE height < ?1 OR height > ?2",
-	[ST_SNAP_NAME_ALL] = "SELECT CAST(name AS BLOB), 0, entry, sum FROM snap_names",
+	[ST_SNAP_NAME_ALL] = "SELECT CAST(name AS BLOB), since, entry, sum FROM snap_names",
 	[ST_SNAP_COMMIT_ALL] = "SELECT commitment, height, x'', sum FROM snap_commits",
 	[ST_SNAP_UNDO_ALL] = "SELECT x'', height, log, sum FROM snap_undo ORDER BY height",
 	[ST_SNAP_CLEAR_NAMES] = "DELETE FROM snap_names",

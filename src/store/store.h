@@ -11,8 +11,6 @@
  *           the truth from which the node re-derives everything else
  *   meta    a few small values ("tip", "network", ...)
  *   pins    this node's memory of the key first seen for each name
- *   held    when this node first saw each name's binding on its best chain
- *           (the finality rule's clock, ledger/final.h)
  *   peers   gossip addresses that answered, most recent first (bounded)
  *   snap_names, snap_commits, snap_undo
  *           the snapshot: the name state at the tip, its commitments and
@@ -20,7 +18,10 @@
  *           that a start resumes from them instead of replaying the blocks
  *           (core/snapshot.c says what the bytes are; here they are bytes);
  *           snap_names is also the list of names ctl names pages through
- *           (a separate `names` table until version 4 said it again)
+ *           (a separate `names` table until version 4 said it again), and
+ *           each of its rows says since when this node has held the name's
+ *           binding on its best chain (the finality rule's clock,
+ *           ledger/final.h; a `held` table until version 5)
  *
  * Calls outside store_begin()..store_commit() are each a transaction of
  * their own.  Errors: LC_ERR_DB for what SQLite reports, except LC_ERR_IO
@@ -175,22 +176,6 @@ lc_err store_names_page(struct store *s, const char *after, const char *prefix,
 			char (*out)[STORE_NAME_MAX + 1] /* OUT */, size_t max,
 			size_t *n /* OUT */);
 
-/* ---- held bindings: what this node's chain bound each name to, and since
- * when (seconds since 1970, this node's clock) ---- */
-
-struct store_held {
-	char name[STORE_NAME_MAX + 1];
-	uint8_t fp[32];          /* SHA-256 of the key's SPKI */
-	bool revoked;
-	int64_t since;
-};
-/* Insert or replace the row of h->name. */
-lc_err store_held_put(struct store *s, const struct store_held *h);
-lc_err store_held_clear(struct store *s);
-/* Every row by name; as store_foreach_pin(). */
-typedef lc_err (*store_held_fn)(void *ctx, const struct store_held *h);
-lc_err store_foreach_held(struct store *s, store_held_fn fn, void *ctx);
-
 /* ---- gossip peers ---- */
 
 /* Remember that addr ("host:port", at most STORE_ADDR_MAX bytes, else
@@ -226,9 +211,11 @@ typedef lc_err (*store_header_fn)(void *ctx, uint32_t height, const uint8_t hash
 				  const uint8_t header[STORE_HEADER_SIZE], size_t len);
 lc_err store_foreach_header(struct store *s, store_header_fn fn, void *ctx);
 
-/* Insert or replace name -> entry[len]; delete (absent is LC_OK). */
+/* Insert or replace name -> entry[len] and since (>= 0: when this node
+ * first saw the entry's binding on its best chain, 0 for never); delete
+ * (absent is LC_OK). */
 lc_err store_snap_name_put(struct store *s, const char *name, const uint8_t *entry,
-			   size_t len, uint64_t sum);
+			   size_t len, uint64_t sum, int64_t since);
 lc_err store_snap_name_delete(struct store *s, const char *name);
 /* Insert or replace a commitment and its block's height; delete those of
  * blocks above height. */
@@ -244,9 +231,9 @@ lc_err store_snap_undo_keep(struct store *s, uint32_t lo, uint32_t hi);
 lc_err store_snap_clear(struct store *s);
 
 enum store_snap_table { STORE_SNAP_NAMES, STORE_SNAP_COMMITS, STORE_SNAP_UNDO };
-/* A row: names: key = the name (not terminated), val = the entry;
- * commits: key = the commitment, num = the height; undo: num = the height,
- * val = the log.  Valid during the call. */
+/* A row: names: key = the name (not terminated), val = the entry, num =
+ * since (>= 0); commits: key = the commitment, num = the height; undo: num
+ * = the height, val = the log.  Valid during the call. */
 struct store_snap_row {
 	const uint8_t *key;
 	size_t key_len;

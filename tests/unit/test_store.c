@@ -184,12 +184,12 @@ TEST(store_open_creates_a_wal_store_with_its_schema)
 	raw_sql(path_in("a.db"), "PRAGMA journal_mode", v, sizeof(v));
 	CHECK_STR(v, "wal");
 	raw_sql(path_in("a.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "4");
+	CHECK_STR(v, "5");
 	raw_sql(path_in("a.db"), "PRAGMA application_id", v, sizeof(v));
 	CHECK_STR(v, "1279477844");
 	raw_sql(path_in("a.db"), "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
 		v, sizeof(v));
-	CHECK_STR(v, "8");
+	CHECK_STR(v, "7");
 	/* The walk in (height, insertion) order reads the index, no sorting. */
 	sqlite3 *db;
 	CHECK(sqlite3_open(path_in("a.db"), &db) == SQLITE_OK);
@@ -242,7 +242,7 @@ static void put_names(struct store *s, uint32_t from, uint32_t n)
 	for (uint32_t i = from; i < from + n; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "n%08x", (i * 2654435761u) ^ 0x5bd1e995u);
-		CHECK_OK(store_snap_name_put(s, name, entry, sizeof(entry), i));
+		CHECK_OK(store_snap_name_put(s, name, entry, sizeof(entry), i, 0));
 	}
 	CHECK_OK(store_commit(s));
 }
@@ -279,7 +279,7 @@ TEST(store_refuses_a_newer_schema_version)
 {
 	struct store *s = open_in("v.db");
 	store_close(s);
-	raw_sql(path_in("v.db"), "PRAGMA user_version = 5", NULL, 0);
+	raw_sql(path_in("v.db"), "PRAGMA user_version = 6", NULL, 0);
 	log_to_file();
 	char why[256];
 	CHECK_ERR(store_open(&s, path_in("v.db"), why, sizeof(why)), LC_ERR_UNSUPPORTED);
@@ -289,22 +289,23 @@ TEST(store_refuses_a_newer_schema_version)
 	CHECK(strstr(log_text(), "store: open: "));
 	char v[16];
 	raw_sql(path_in("v.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "5");   /* left alone */
+	CHECK_STR(v, "6");   /* left alone */
 }
 
 /* A file of version 1 (as the first ledgerchat wrote it) is upgraded in
  * place: its blocks stay, what versions 2 and 3 add works, and the names
- * table version 4 lists from snap_names instead is gone. */
+ * table version 4 lists from snap_names instead is gone, as is the held
+ * table version 5 moved into its rows. */
 TEST(store_upgrades_a_version_1_file)
 {
 	struct store *s = open_in("old.db");
 	put_block(s, 1, 1, 21);
 	store_close(s);
-	raw_sql(path_in("old.db"), "DROP TABLE held", NULL, 0);
 	raw_sql(path_in("old.db"), "DROP TABLE snap_names", NULL, 0);
 	raw_sql(path_in("old.db"), "DROP TABLE snap_commits", NULL, 0);
 	raw_sql(path_in("old.db"), "DROP TABLE snap_undo", NULL, 0);
 	raw_sql(path_in("old.db"), "ALTER TABLE blocks DROP COLUMN invalid", NULL, 0);
+	/* Version 1 had the names table (gone since 4), not held (2 to 5). */
 	raw_sql(path_in("old.db"),
 		"CREATE TABLE names (name TEXT PRIMARY KEY NOT NULL, spki BLOB NOT NULL,"
 		" addr TEXT NOT NULL, seq INTEGER NOT NULL, status INTEGER NOT NULL,"
@@ -313,10 +314,10 @@ TEST(store_upgrades_a_version_1_file)
 	raw_sql(path_in("old.db"), "PRAGMA user_version = 1", NULL, 0);
 	log_to_file();
 	s = open_in("old.db");
-	CHECK(strstr(log_text(), "upgraded from schema version 1 to 4"));
+	CHECK(strstr(log_text(), "upgraded from schema version 1 to 5"));
 	char v[16];
 	raw_sql(path_in("old.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "4");
+	CHECK_STR(v, "5");
 	raw_sql(path_in("old.db"), "SELECT count(*) FROM sqlite_schema WHERE name = 'names'", v,
 		sizeof(v));
 	CHECK_STR(v, "0");
@@ -324,8 +325,7 @@ TEST(store_upgrades_a_version_1_file)
 	CHECK_OK(store_snap_commit_put(s, c, 1, 99));
 	CHECK_OK(store_snap_undo_put(s, 1, c, 32, 5));
 	CHECK(block_is(s, 1, 21));
-	struct store_held h = { .name = "bob", .revoked = true, .since = 42 };
-	CHECK_OK(store_held_put(s, &h));
+	CHECK_OK(store_snap_name_put(s, "bob", c, 32, 5, 42));
 	uint8_t hash[32];
 	hash_of(hash, 1);
 	CHECK_OK(store_mark_invalid(s, hash));
@@ -539,47 +539,6 @@ TEST(store_marks_an_invalid_block_and_what_is_built_on_it)
 	store_close(s);
 }
 
-/* ---- held bindings ---- */
-
-static lc_err held_fn(void *ctx, const struct store_held *h)
-{
-	struct store_held *out = ctx;
-	size_t i = 0;
-	while (out[i].name[0])
-		i++;
-	CHECK(i < 3);
-	out[i] = *h;
-	return LC_OK;
-}
-
-TEST(store_held_bindings_round_trip_and_clear)
-{
-	struct store *s = open_in("held.db");
-	struct store_held a = { .name = "alice", .since = 1700000000 };
-	struct store_held b = { .name = "bob", .revoked = true, .since = 5 };
-	memset(a.fp, 0xaa, 32);
-	memset(b.fp, 0xbb, 32);
-	CHECK_OK(store_held_put(s, &b));
-	CHECK_OK(store_held_put(s, &a));
-	b.since = 6;
-	CHECK_OK(store_held_put(s, &b));   /* replaces */
-	struct store_held got[4];
-	memset(got, 0, sizeof(got));
-	CHECK_OK(store_foreach_held(s, held_fn, got));
-	for (int i = 0; i < 2; i++) {   /* by name */
-		const struct store_held *want = i == 0 ? &a : &b;
-		CHECK_STR(got[i].name, want->name);
-		CHECK_MEM(got[i].fp, want->fp, 32);
-		CHECK(got[i].revoked == want->revoked && got[i].since == want->since);
-	}
-	CHECK(!got[2].name[0]);
-	CHECK_OK(store_held_clear(s));
-	memset(got, 0, sizeof(got));
-	CHECK_OK(store_foreach_held(s, held_fn, got));
-	CHECK(!got[0].name[0]);
-	store_close(s);
-}
-
 /* ---- metadata ---- */
 
 TEST(store_meta_round_trip_and_bounds)
@@ -706,7 +665,7 @@ static void put_snap_name(struct store *s, const char *name, int k)
 {
 	uint8_t entry[64];
 	body_of(entry, sizeof(entry), (uint32_t)k);
-	CHECK_OK(store_snap_name_put(s, name, entry, sizeof(entry), (uint64_t)k));
+	CHECK_OK(store_snap_name_put(s, name, entry, sizeof(entry), (uint64_t)k, 0));
 }
 
 /* Pages of names in byte order, after a name and by prefix; the query
@@ -1045,15 +1004,21 @@ TEST(store_snapshot_rows_round_trip_and_trim)
 {
 	struct store *s = open_in("snap.db");
 	uint8_t e[80] = { 1, 2, 3 }, c1[32] = { 1 }, c2[32] = { 2 };
-	CHECK_OK(store_snap_name_put(s, "alice", e, sizeof(e), 77));
-	CHECK_OK(store_snap_name_put(s, "bob", e, 70, 1));
-	CHECK_OK(store_snap_name_put(s, "alice", e, 64, 77));   /* replaces */
+	CHECK_OK(store_snap_name_put(s, "alice", e, sizeof(e), 77, 1));
+	CHECK_OK(store_snap_name_put(s, "bob", e, 70, 1, 0));
+	CHECK_OK(store_snap_name_put(s, "alice", e, 64, 77, 8));   /* replaces */
 	CHECK_OK(store_snap_name_delete(s, "bob"));
 	CHECK_OK(store_snap_name_delete(s, "carol"));            /* absent: fine */
 	struct snap_seen seen = { 0 };
 	CHECK_OK(store_foreach_snap(s, STORE_SNAP_NAMES, snap_cb, &seen));
 	CHECK_INT(seen.rows, ==, 1);
 	CHECK_INT(seen.bytes, ==, 5 + 64 + 1);
+	CHECK_INT(seen.nums, ==, 8);   /* since */
+	/* A since past 2^32 s is kept whole. */
+	CHECK_OK(store_snap_name_put(s, "alice", e, 64, 77, 5000000000));
+	seen = (struct snap_seen){ 0 };
+	CHECK_OK(store_foreach_snap(s, STORE_SNAP_NAMES, snap_cb, &seen));
+	CHECK_INT(seen.nums, ==, 5000000000);
 	CHECK_OK(store_snap_commit_put(s, c1, 3, 0));
 	CHECK_OK(store_snap_commit_put(s, c2, 5, 0));
 	CHECK_OK(store_snap_commits_above(s, 4));
@@ -1081,6 +1046,37 @@ TEST(store_snapshot_rows_round_trip_and_trim)
 	CHECK_OK(store_foreach_header(s, header_cb, &seen));
 	CHECK_INT(seen.nums, ==, 12);
 	store_close(s);
+}
+
+/* A file of version 4 keeps when it first saw each binding in a table of
+ * its own: the upgrade moves each name's into its snapshot row (0 where
+ * there is none) and drops the table. */
+TEST(store_upgrade_to_5_moves_held_times_into_the_snapshot_rows)
+{
+	struct store *s = open_in("v4.db");
+	uint8_t e[40] = { 9 };
+	CHECK_OK(store_snap_name_put(s, "alice", e, sizeof(e), 1, 0));
+	CHECK_OK(store_snap_name_put(s, "bob", e, sizeof(e), 2, 0));
+	store_close(s);
+	raw_sql(path_in("v4.db"), "ALTER TABLE snap_names DROP COLUMN since", NULL, 0);
+	raw_sql(path_in("v4.db"),
+		"CREATE TABLE held (name TEXT PRIMARY KEY NOT NULL, fp BLOB NOT NULL,"
+		" revoked INTEGER NOT NULL, since INTEGER NOT NULL) WITHOUT ROWID", NULL, 0);
+	raw_sql(path_in("v4.db"), "INSERT INTO held VALUES ('alice', zeroblob(32), 0, 1700000000),"
+		" ('carol', zeroblob(32), 1, 7)", NULL, 0);
+	raw_sql(path_in("v4.db"), "PRAGMA user_version = 4", NULL, 0);
+	log_to_file();
+	s = open_in("v4.db");
+	CHECK(strstr(log_text(), "upgraded from schema version 4 to 5"));
+	struct snap_seen seen = { 0 };
+	CHECK_OK(store_foreach_snap(s, STORE_SNAP_NAMES, snap_cb, &seen));
+	CHECK_INT(seen.rows, ==, 2);
+	CHECK_INT(seen.nums, ==, 17000000000);   /* alice's 1700000000, then bob's 0 */
+	store_close(s);
+	char v[16];
+	raw_sql(path_in("v4.db"), "SELECT count(*) FROM sqlite_schema WHERE name = 'held'", v,
+		sizeof(v));
+	CHECK_STR(v, "0");
 }
 
 /* ---- integrity ---- */
