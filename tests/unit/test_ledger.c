@@ -1238,6 +1238,37 @@ TEST(final_a_remembered_binding_keeps_its_time)
 	fx_close(&f);
 }
 
+/* A start from the snapshot hands each entry in with since when an earlier
+ * run held its binding (its row's time): held from then, never later than
+ * the load's clock, and from that clock when the row says 0. */
+TEST(final_an_entry_loaded_with_its_time_is_held_from_then)
+{
+	struct fx a;
+	fx_final(&a, 0, 600);
+	struct record regs[3] = { 0 };
+	fx_register(&regs[0], K(0), "bob", "10.0.0.1:1", T0);
+	fx_register(&regs[1], K(1), "carol", "10.0.0.2:1", T0);
+	fx_register(&regs[2], K(2), "dave", "10.0.0.3:1", T0);
+	uint8_t base[32];
+	commit_base(&a, regs, 3, base);
+	CHECK_INT(grow(&a, base, 3, regs, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	struct fx b;
+	fx_final(&b, 0, 600);
+	ledger_load_height(b.l, ledger_height(a.l), 3, 0, FINAL_NOW + 50);
+	const char *names[] = { "bob", "carol", "dave" };
+	int64_t since[] = { FINAL_NOW - 3600, 0, FINAL_NOW + 7200 };
+	int64_t want[] = { FINAL_NOW - 3600, FINAL_NOW + 50, FINAL_NOW + 50 };
+	for (int i = 0; i < 3; i++) {
+		const uint8_t *p;
+		size_t len;
+		CHECK(state_get_packed(ledger_state(a.l), names[i], &p, &len));
+		CHECK_OK(ledger_load_entry(b.l, p, len, since[i]));
+		CHECK(ledger_held_since(b.l, names[i]) == want[i]);
+	}
+	fx_close(&b);
+	fx_close(&a);
+}
+
 /* The remembered binding outlives the best chain moving away from it: bob
  * bound to another key counts from then, bound to the remembered key again
  * from the earlier run's time, and away again from then (no rule is on, so
