@@ -329,6 +329,24 @@ static void feed_chain(struct tnode *t, const char *src, struct blk *tab, size_t
 	hand_close(&h);
 }
 
+/* n registrations as large as they come (RSA-3072 keys, a host name of
+ * 240 characters in labels of 47: about 1.1 KB each), named prefix000...,
+ * and the COMMIT of each. */
+static void fat_registrations(struct record *regs, struct record *commits, int n,
+			      const char *prefix)
+{
+	char addr[300];
+	for (size_t i = 0; i < 240; i++)
+		addr[i] = i % 48 == 47 ? '.' : (char)('a' + i % 26);
+	snprintf(addr + 240, sizeof(addr) - 240, "x:47701");
+	for (int i = 0; i < n; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "%s%03d", prefix, i);
+		fx_register(&regs[i], fx_key(KEY_RSA3072, i % 2), name, addr, FX_T0);
+		fx_commit(&commits[i], &regs[i]);
+	}
+}
+
 /* ---- 1: side blocks from below the reach ---- */
 
 /*
@@ -350,17 +368,7 @@ TEST_T(disk_a_flood_of_side_blocks_from_below_the_reach_leaves_the_disk_alone, 3
 	fx_open(&c);
 	enum { REGS = 220 };
 	struct record *regs = calloc(REGS, sizeof(*regs)), *commits = calloc(REGS, sizeof(*commits));
-	/* A host name of 240 characters in labels of 47. */
-	char addr[300];
-	for (size_t i = 0; i < 240; i++)
-		addr[i] = i % 48 == 47 ? '.' : (char)('a' + i % 26);
-	snprintf(addr + 240, sizeof(addr) - 240, "x:47701");
-	for (int i = 0; i < REGS; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "flood%03d", i);
-		fx_register(&regs[i], fx_key(KEY_RSA3072, i % 2), name, addr, FX_T0);
-		fx_commit(&commits[i], &regs[i]);
-	}
+	fat_registrations(regs, commits, REGS, "flood");
 	struct blk *chain = calloc(12, sizeof(*chain));
 	for (int k = 0; k < 12; k++) {
 		struct block b;
@@ -452,16 +460,7 @@ TEST_T(disk_a_sync_of_full_size_blocks_back_to_back_takes_every_name, 120)
 	enum { REGS = 220 };
 	struct record *regs = calloc(2 * REGS, sizeof(*regs));
 	struct record *commits = calloc(2 * REGS, sizeof(*commits));
-	char addr[300];
-	for (size_t i = 0; i < 240; i++)
-		addr[i] = i % 48 == 47 ? '.' : (char)('a' + i % 26);
-	snprintf(addr + 240, sizeof(addr) - 240, "x:47701");
-	for (int i = 0; i < 2 * REGS; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "full%03d", i);
-		fx_register(&regs[i], fx_key(KEY_RSA3072, i % 2), name, addr, FX_T0);
-		fx_commit(&commits[i], &regs[i]);
-	}
+	fat_registrations(regs, commits, 2 * REGS, "full");
 	struct blk *chain = calloc(12, sizeof(*chain));
 	for (int k = 0; k < 12; k++) {
 		const struct record *r = k < 2 ? commits + k * REGS : k < 4 ? regs + (k - 2) * REGS
