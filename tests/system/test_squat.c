@@ -88,13 +88,11 @@ static void squat_record(struct record *r, int i, bool paid)
 		fx_register(r, fx_key(KEY_ED25519, i % 8), name, "10.6.6.6:47701", FX_T0);
 	}
 	if (!paid) {
-		/* fx_work found the smallest nonce that works: any below fails */
-		if (r->nonce == 0) {
-			r->time++;
-			fx_work(r);
-		}
-		r->nonce--;
-		CHECK(!record_work_ok(r, FX_BITS));
+		/* A nonce the work does not meet (nonce 0 meets it one time in
+		 * 2^FX_BITS: a search, not nonce - 1). */
+		do
+			r->nonce++;
+		while (record_work_ok(r, FX_BITS));
 	}
 }
 
