@@ -218,16 +218,22 @@ lc_err node_snap_put_tip(struct node *n, uint32_t fork_height)
 
 /* ---- reading ---- */
 
+/* Does a name's row hold its checksum, and its entry the row's name? */
+static bool name_row_ok(const struct store_snap_row *r)
+{
+	size_t nl = 0;
+	const char *name = r->len >= ENTRY_FIXED ? entry_packed_name(r->val, &nl) : NULL;
+	return name && sum_of(r->val, r->len, 0) == r->sum && nl == r->key_len &&
+	       memcmp(name, r->key, nl) == 0;
+}
+
 /* A name's row whose checksum holds: its binding and since when this node
  * held it, for the replay to come. */
 static lc_err held_cb(void *ctx, const struct store_snap_row *r)
 {
 	struct node *n = ctx;
-	size_t nl = 0;
-	const char *name = r->len >= ENTRY_FIXED ? entry_packed_name(r->val, &nl) : NULL;
 	struct name_entry e;
-	if (r->num <= 0 || !name || sum_of(r->val, r->len, 0) != r->sum || nl != r->key_len ||
-	    memcmp(name, r->key, nl) != 0 || entry_unpack(&e, r->val, r->len) != LC_OK)
+	if (r->num <= 0 || !name_row_ok(r) || entry_unpack(&e, r->val, r->len) != LC_OK)
 		return LC_OK;   /* nothing held, or damaged: held from now */
 	return ledger_remember_held(n->ledger, e.name, e.fp, e.status == NAME_REVOKED, r->num);
 }
@@ -269,10 +275,7 @@ static lc_err header_cb(void *ctx, uint32_t height, const uint8_t hash[32],
 static lc_err name_cb(void *ctx, const struct store_snap_row *r)
 {
 	struct load *ld = ctx;
-	size_t nl = 0;
-	const char *name = r->len >= ENTRY_FIXED ? entry_packed_name(r->val, &nl) : NULL;
-	if (!name || sum_of(r->val, r->len, 0) != r->sum || nl != r->key_len ||
-	    memcmp(name, r->key, nl) != 0) {
+	if (!name_row_ok(r)) {
 		ld->bad = "a name's row fails its checksum";
 		return LC_ERR_CORRUPT;
 	}
