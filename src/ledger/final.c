@@ -15,6 +15,11 @@
  * remembers before it replays its chain), so the entry keeps only its time
  * and a bit that says the entry's key is that binding's; a remembered key
  * the best chain has left waits in a small side table (struct away).
+ *
+ * Settled bindings (final.h) leave the table at final_prune(): it then
+ * holds the young bindings, the remembered ones and those held for a
+ * change, and when that is under a quarter of the slots it ever handed
+ * out, it is built again in as few (rebuild()).
  */
 #include "ledger/final.h"
 
@@ -36,6 +41,8 @@ enum {
 	H_REMEMBERED = 16, /* an earlier run's binding: mem_since, */
 	H_MEM_REVOKED = 32,/* ... revoked, */
 	H_MEM_HERE = 64,   /* ... its key is fp (else in the side table) */
+	H_SETTLED = 128,   /* the binding is settled: final while it stays */
+	H_UNBOUND = 256,   /* held for a change: the state did not bind it */
 };
 
 /*
@@ -63,7 +70,7 @@ struct held {
 	uint32_t height;            /* ... given its form in this block */
 	uint32_t next;              /* slot + 1 in the chain; free list when not live */
 	uint32_t name_at;
-	uint8_t flags;
+	uint16_t flags;
 	uint8_t name_len;
 	uint8_t name_cap;
 };
@@ -104,6 +111,7 @@ struct final {
 	struct names names;
 	size_t name_bytes;          /* names' bytes held by slots (name_cap) */
 	size_t name_waste;          /* ... and given up */
+	size_t prune_at;            /* final_prune() sweeps from this count */
 	uint8_t key[16];
 };
 
@@ -435,15 +443,16 @@ static void drop_slot(struct final *f, uint32_t *pp)
 static void unbind(struct final *f, uint32_t *pp)
 {
 	struct held *h = slot_at(f, *pp - 1);
-	h->flags &= (uint8_t)~H_BOUND;
+	h->flags &= (uint16_t)~H_BOUND;
 	if (!(h->flags & H_REMEMBERED))
 		drop_slot(f, pp);
 }
 
 /* final_note() of the binding name[len] -> (fp, revoked), given its form
- * at height. */
+ * at height; its entry in *out (may be NULL). */
 static lc_err note(struct final *f, const char *name, size_t len, bool revoked,
-		   const uint8_t fp[static 32], uint32_t height, int64_t now)
+		   const uint8_t fp[static 32], uint32_t height, int64_t now,
+		   struct held **out /* OUT */)
 {
 	/* Names often come in the order an earlier run's were remembered
 	 * (both by name, at a start): the slot after the last one noted is
@@ -458,6 +467,8 @@ static lc_err note(struct final *f, const char *name, size_t len, bool revoked,
 	if (!h && !(h = find_or_add(f, name, len, &slot)))
 		return LC_ERR_NOMEM;
 	f->hint = slot + 1;
+	if (out)
+		*out = h;
 	bool bound_same = (h->flags & H_BOUND) && !!(h->flags & H_REVOKED) == revoked &&
 			  memcmp(h->fp, fp, FP_KEEP) == 0;
 	if (bound_same) {
@@ -475,13 +486,13 @@ static lc_err note(struct final *f, const char *name, size_t len, bool revoked,
 		lc_err rc = away_set(f, name_of(f, h, buf), h->fp);
 		if (rc)
 			return rc;
-		h->flags &= (uint8_t)~H_MEM_HERE;
+		h->flags &= (uint16_t)~H_MEM_HERE;
 	} else if (remembered && !(h->flags & H_MEM_HERE) && mfp &&
 		   memcmp(mfp, fp, FP_KEEP) == 0) {
 		away_drop(f, name_of(f, h, buf));
 		h->flags |= H_MEM_HERE;
 	}
-	h->flags = (uint8_t)((h->flags & ~H_REVOKED) | H_BOUND | H_SEEN |
+	h->flags = (uint16_t)((h->flags & ~(H_REVOKED | H_SETTLED | H_UNBOUND)) | H_BOUND | H_SEEN |
 			     (revoked ? H_REVOKED : 0));
 	h->height = height;
 	memcpy(h->fp, fp, FP_KEEP);
@@ -492,17 +503,24 @@ static lc_err note(struct final *f, const char *name, size_t len, bool revoked,
 lc_err final_note(struct final *f, const struct name_entry *e, int64_t now)
 {
 	return note(f, e->name, strlen(e->name), e->status == NAME_REVOKED, e->fp,
-		    e->bind_height, now);
+		    e->bind_height, now, NULL);
 }
 
-lc_err final_note_packed(struct final *f, const uint8_t *p, int64_t now)
+/* note() of a packed entry. */
+static lc_err note_packed(struct final *f, const uint8_t *p, int64_t now,
+			  struct held **out /* OUT */)
 {
 	size_t len, keys = p[58];
 	const char *name = entry_packed_name(p, &len);
 	assert(keys >= 1);
 	/* The current key's fingerprint is the last of key_fps (entry.h). */
 	const uint8_t *fp = p + entry_packed_len(p) - 32;
-	return note(f, name, len, p[56] == NAME_REVOKED, fp, be32_get(p + 8), now);
+	return note(f, name, len, p[56] == NAME_REVOKED, fp, be32_get(p + 8), now, out);
+}
+
+lc_err final_note_packed(struct final *f, const uint8_t *p, int64_t now)
+{
+	return note_packed(f, p, now, NULL);
 }
 
 struct sync_ctx { struct final *f; int64_t now; lc_err rc; };
@@ -517,7 +535,7 @@ static bool sync_cb(void *ctx, const struct name_entry *e)
 lc_err final_sync(struct final *f, const struct state *s, int64_t now)
 {
 	for (uint32_t i = 0; i < f->used; i++)
-		slot_at(f, i)->flags &= (uint8_t)~H_SEEN;
+		slot_at(f, i)->flags &= (uint16_t)~H_SEEN;
 	struct sync_ctx c = { f, now, LC_OK };
 	state_foreach(s, sync_cb, &c);
 	if (c.rc)
@@ -582,23 +600,49 @@ static bool keeps(const struct final *f, const struct state *s, const struct hel
 	return true;
 }
 
-/* Is h final under rule, and not kept by s?  why as final_rewritten's. */
+/* Is a binding given its form at height, held since since (0: not held),
+ * final under rule with the tip at tip_height? */
+static bool final_by_rule(const struct final_rule *rule, uint32_t height, uint32_t tip_height,
+			  int64_t since, int64_t now)
+{
+	uint32_t depth = tip_height >= height ? tip_height - height + 1 : 0;
+	return (rule->depth && depth >= rule->depth) ||
+	       (rule->secs && since > 0 && now - since >= rule->secs);
+}
+
+/* Is h bound and final: settled, or under rule? */
+static bool is_final(const struct held *h, const struct final_rule *rule,
+		     uint32_t tip_height, int64_t now)
+{
+	return (h->flags & H_BOUND) &&
+	       ((h->flags & H_SETTLED) || final_by_rule(rule, h->height, tip_height, h->since, now));
+}
+
+bool final_packed_final(const struct final_rule *rule, const uint8_t *p,
+			uint32_t tip_height, int64_t since, int64_t now)
+{
+	return since == FINAL_SINCE_SETTLED ||
+	       final_by_rule(rule, be32_get(p + 8), tip_height, since, now);
+}
+
+/* Is h final, and not kept by s?  why as final_rewritten's. */
 static bool rewrites(const struct final *f, const struct held *h,
 		     const struct final_rule *rule,
 		     uint32_t tip_height, int64_t now, const struct state *s, char *why,
 		     size_t whylen)
 {
-	if (!(h->flags & H_BOUND))
+	if (!is_final(h, rule, tip_height, now) || keeps(f, s, h))
 		return false;
+	if (!why)
+		return true;
 	uint32_t depth = tip_height >= h->height ? tip_height - h->height + 1 : 0;
-	int64_t held = now > h->since ? now - h->since : 0;
-	bool deep = rule->depth && depth >= rule->depth;
-	bool old = rule->secs && held >= rule->secs;
-	if ((!deep && !old) || keeps(f, s, h))
-		return false;
-	if (why)
+	if (h->flags & H_SETTLED)
+		snprintf(why, whylen, "'%.*s' is final here (%u blocks deep, final for a while)",
+			 (int)h->name_len, name_ptr(f, h), depth);
+	else
 		snprintf(why, whylen, "'%.*s' is final here (%u blocks deep, held %lld min)",
-			 (int)h->name_len, name_ptr(f, h), depth, (long long)(held / 60));
+			 (int)h->name_len, name_ptr(f, h), depth,
+			 (long long)((now > h->since ? now - h->since : 0) / 60));
 	return true;
 }
 
@@ -630,7 +674,9 @@ bool final_rewritten_names(const struct final *f, const struct final_rule *rule,
 int64_t final_since(const struct final *f, const char *name)
 {
 	const struct held *h = find(f, name);
-	return h && (h->flags & H_BOUND) ? h->since : 0;
+	if (!h || !(h->flags & H_BOUND))
+		return 0;
+	return h->flags & H_SETTLED ? FINAL_SINCE_SETTLED : h->since;
 }
 
 lc_err final_remember(struct final *f, const char *name, const uint8_t fp[static 32],
@@ -648,7 +694,7 @@ lc_err final_remember(struct final *f, const char *name, const uint8_t fp[static
 		lc_err rc = away_set(f, name, fp);
 		if (rc)
 			return rc;
-		h->flags &= (uint8_t)~H_MEM_HERE;
+		h->flags &= (uint16_t)~H_MEM_HERE;
 	} else {
 		if (!bound)
 			memcpy(h->fp, fp, FP_KEEP);
@@ -656,7 +702,7 @@ lc_err final_remember(struct final *f, const char *name, const uint8_t fp[static
 			away_drop(f, name);
 		h->flags |= H_MEM_HERE;
 	}
-	h->flags = (uint8_t)((h->flags & ~H_MEM_REVOKED) | H_REMEMBERED |
+	h->flags = (uint16_t)((h->flags & ~H_MEM_REVOKED) | H_REMEMBERED |
 			     (revoked ? H_MEM_REVOKED : 0));
 	h->mem_since = since;
 	/* Bound already the same way (remembered after the replay): it has
@@ -665,4 +711,131 @@ lc_err final_remember(struct final *f, const char *name, const uint8_t fp[static
 	    since < h->since)
 		h->since = since;
 	return LC_OK;
+}
+
+lc_err final_hold_packed(struct final *f, const uint8_t *p)
+{
+	size_t len;
+	const char *name = entry_packed_name(p, &len);
+	const struct held *was = find_len(f, name, len);
+	if (was && (was->flags & (H_BOUND | H_UNBOUND)))
+		return LC_OK;
+	struct held *h;
+	lc_err rc = note_packed(f, p, FINAL_SINCE_SETTLED, &h);
+	if (!rc)
+		h->flags |= H_SETTLED;
+	return rc;
+}
+
+lc_err final_hold_none(struct final *f, const char *name)
+{
+	uint32_t slot;
+	size_t len = strlen(name);
+	struct held *h = find_or_add(f, name, len, &slot);
+	if (!h)
+		return len > NAME_MAX_LEN ? LC_OK : LC_ERR_NOMEM;
+	if (!(h->flags & H_BOUND))
+		h->flags |= H_UNBOUND;
+	return LC_OK;
+}
+
+struct hold_ctx { struct final *f; lc_err rc; };
+
+static bool hold_cb(void *ctx, const uint8_t *p, size_t n)
+{
+	struct hold_ctx *c = ctx;
+	(void)n;
+	c->rc = final_hold_packed(c->f, p);
+	return c->rc == LC_OK;
+}
+
+lc_err final_hold_all(struct final *f, const struct state *s)
+{
+	struct hold_ctx c = { f, LC_OK };
+	state_foreach_packed(s, hold_cb, &c);
+	return c.rc;
+}
+
+void final_settle(struct final *f, const struct final_rule *rule, uint32_t tip_height,
+		  int64_t now, const char (*names)[NAME_MAX_LEN + 1], size_t n)
+{
+	if (!names) {
+		for (uint32_t i = 0; i < f->used; i++) {
+			struct held *h = slot_at(f, i);
+			if ((h->flags & H_LIVE) && is_final(h, rule, tip_height, now))
+				h->flags |= H_SETTLED;
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct held *h = find(f, names[i]);
+		if (h && is_final(h, rule, tip_height, now))
+			h->flags |= H_SETTLED;
+	}
+}
+
+/* The table again in as few slots, buckets and name chunks as its live
+ * entries need; as it was when memory is short. */
+static void rebuild(struct final *f)
+{
+	struct final *g;
+	if (final_create(&g))
+		return;
+	for (uint32_t i = 0; i < f->used; i++) {
+		const struct held *h = slot_at(f, i);
+		if (!(h->flags & H_LIVE))
+			continue;
+		uint32_t slot;
+		struct held *k = find_or_add(g, name_ptr(f, h), h->name_len, &slot);
+		if (!k) {
+			final_destroy(g);
+			return;
+		}
+		k->since = h->since;
+		k->mem_since = h->mem_since;
+		memcpy(k->fp, h->fp, FP_KEEP);
+		k->height = h->height;
+		k->flags = h->flags;
+	}
+	/* The side table and the settings move over as they are. */
+	g->away = f->away;
+	f->away = NULL;
+	g->prune_at = f->prune_at;
+	struct final old = *f;
+	*f = *g;
+	*g = old;
+	final_destroy(g);
+}
+
+#define PRUNE_MIN 1024
+
+void final_prune(struct final *f, const struct final_rule *rule, uint32_t tip_height,
+		 int64_t now)
+{
+	if (f->count < f->prune_at || f->count < PRUNE_MIN)
+		return;
+	char buf[NAME_MAX_LEN + 1];
+	for (size_t i = 0; i < f->n_buckets; i++) {
+		for (uint32_t *pp = &f->buckets[i]; *pp;) {
+			struct held *h = slot_at(f, *pp - 1);
+			/* Settled, or held for a change as not bound (and the
+			 * change made: it was noted since, or not). */
+			if (!is_final(h, rule, tip_height, now) &&
+			    (h->flags & (H_BOUND | H_REMEMBERED))) {
+				pp = &h->next;
+				continue;
+			}
+			if ((h->flags & H_REMEMBERED) && !(h->flags & H_MEM_HERE))
+				away_drop(f, name_of(f, h, buf));
+			drop_slot(f, pp);
+		}
+	}
+	f->prune_at = 2 * f->count;
+	if (f->used > PRUNE_MIN && f->count < f->used / 4)
+		rebuild(f);
+}
+
+size_t final_count(const struct final *f)
+{
+	return f->count;
 }

@@ -667,6 +667,47 @@ static struct bnode *branch_of(const struct ledger *l, nref n, nref **out, size_
 	return node_at(l, r);
 }
 
+/* The state is about to apply b: the bindings its records may change are
+ * held in the finality table first (final.h: a settled one is not there). */
+static lc_err hold_block(struct ledger *l, const struct block *b)
+{
+	for (size_t i = 0; i < b->n_records; i++) {
+		const char *name = b->records[i].name;
+		const uint8_t *p;
+		size_t n;
+		if (b->records[i].type == REC_COMMIT)
+			continue;
+		lc_err rc = state_get_packed(l->state, name, &p, &n)
+			    ? final_hold_packed(l->final, p) : final_hold_none(l->final, name);
+		if (rc)
+			return rc;
+	}
+	return LC_OK;
+}
+
+struct hold_ctx { struct ledger *l; lc_err rc; };
+
+static void hold_name(void *ctx, const char *name)
+{
+	struct hold_ctx *c = ctx;
+	const uint8_t *p;
+	size_t n;
+	if (!c->rc && state_get_packed(c->l->state, name, &p, &n))
+		c->rc = final_hold_packed(c->l->final, p);
+}
+
+/* Before the state goes back to height fork: the bindings the blocks
+ * above it changed (all of them, past the undo logs) held as hold_block's. */
+static lc_err hold_above(struct ledger *l, uint32_t fork)
+{
+	if (fork + 1 < l->undo_lo)
+		return final_hold_all(l->final, l->state);
+	struct hold_ctx c = { l, LC_OK };
+	for (uint32_t h = state_height(l->state); h > fork && !c.rc; h--)
+		state_undo_names(slot(l, h), hold_name, &c);
+	return c.rc;
+}
+
 /* The best chain now holds b on top: the bindings its records touched. */
 static lc_err note_block(struct ledger *l, const struct block *b, int64_t now)
 {
@@ -847,7 +888,9 @@ static lc_err extend(struct ledger *l, nref nr, const struct block *b, int64_t n
 		     bool trusted, bool stored, struct ledger_add *res)
 {
 	struct bnode *n = node_at(l, nr);
-	lc_err rc = apply_block(l, b, !trusted, res);
+	lc_err rc = hold_block(l, b);
+	if (!rc)
+		rc = apply_block(l, b, !trusted, res);
 	if (rc)
 		return rc;
 	if (res->result == LEDGER_INVALID) {
@@ -882,7 +925,9 @@ static lc_err reorganise(struct ledger *l, nref nr, const struct block *b,
 
 	l->n_changed = 0;
 	l->changed_all = false;
-	lc_err rc = unwind(l, fork->height, true);
+	lc_err rc = hold_above(l, fork->height);
+	if (!rc)
+		rc = unwind(l, fork->height, true);
 	size_t i = 0;
 	for (; !rc && i < len; i++) {
 		struct bnode *p = node_at(l, path[i]);
@@ -894,7 +939,9 @@ static lc_err reorganise(struct ledger *l, nref nr, const struct block *b,
 			body = &loaded;
 		}
 		bool sigs = !(p->flags & BN_VALID) && !trusted;
-		rc = apply_block(l, body, sigs, res);
+		rc = hold_block(l, body);
+		if (!rc)
+			rc = apply_block(l, body, sigs, res);
 		if (body == &loaded)
 			block_free(&loaded);
 		if (!rc && res->result == LEDGER_INVALID) {
@@ -931,6 +978,12 @@ static lc_err reorganise(struct ledger *l, nref nr, const struct block *b,
 	if (!rc && complete && !refused) {
 		for (size_t k = 0; k < len && !rc; k++)
 			rc = best_set(l, node_at(l, path[k])->height, path[k]);
+		/* What was final stays final on the new chain, wherever it
+		 * has the binding (final.h). */
+		if (!rc)
+			final_settle(l->final, &l->rule, old_tip->height, now,
+				     l->changed_all ? NULL
+				     : (const char (*)[NAME_MAX_LEN + 1])l->changed, l->n_changed);
 		if (!rc)
 			rc = l->changed_all
 			     ? final_sync(l->final, l->state, now)
@@ -1025,6 +1078,10 @@ static lc_err add_block(struct ledger *l, const struct block *b, int64_t now,
 		index_remove(l, nr);
 	if (!rc)
 		note_want(l, res);
+	/* The settled bindings go (final.h), never past a mark: a rewind
+	 * needs what was held before it. */
+	if (!rc && !l->marked)
+		final_prune(l->final, &l->rule, tip(l)->height, now);
 	return rc;
 }
 
@@ -1054,7 +1111,14 @@ lc_err ledger_remember_held(struct ledger *l, const char *name,
 
 int64_t ledger_held_since(const struct ledger *l, const char *name)
 {
-	return final_since(l->final, name);
+	int64_t since = final_since(l->final, name);
+	/* Bound and not in the table: settled. */
+	return since || !state_get(l->state, name, NULL) ? since : FINAL_SINCE_SETTLED;
+}
+
+size_t ledger_held_count(const struct ledger *l)
+{
+	return final_count(l->final);
 }
 
 /* ---- going back to a mark ---- */
@@ -1384,9 +1448,12 @@ lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n, int64_t s
 {
 	lc_err rc = state_load_entry(l->state, p, n);
 	/* Held since then, as a remembered binding that shows up again is
-	 * (final.h); never later than now. */
+	 * (final.h); never later than now.  A binding final already is
+	 * settled, and the table need not hold it. */
 	int64_t at = since > 0 && since < l->load_now ? since : l->load_now;
-	return rc ? rc : final_note_packed(l->final, p, at);
+	if (rc || final_packed_final(&l->rule, p, state_height(l->state), at, l->load_now))
+		return rc;
+	return final_note_packed(l->final, p, at);
 }
 
 lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height)

@@ -196,8 +196,11 @@ void ledger_side_kept(const struct ledger *l, size_t *blocks, size_t *bytes);
 lc_err ledger_remember_held(struct ledger *l, const char *name,
 			    const uint8_t fp[static 32], bool revoked, int64_t since);
 /* When this node first saw name's current binding on its best chain (0
- * when the name is not bound), for its store. */
+ * when the name is not bound; FINAL_SINCE_SETTLED, final.h, once the
+ * binding is final here for good), for its store. */
 int64_t ledger_held_since(const struct ledger *l, const char *name);
+/* Bindings the finality table holds now: the young ones, not every name. */
+size_t ledger_held_count(const struct ledger *l);
 
 const struct state *ledger_state(const struct ledger *l);
 /* After LEDGER_REORG (until the next call that adds a block): the names

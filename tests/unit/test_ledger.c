@@ -1240,7 +1240,8 @@ TEST(final_a_remembered_binding_keeps_its_time)
 
 /* A start from the snapshot hands each entry in with since when an earlier
  * run held its binding (its row's time): held from then, never later than
- * the load's clock, and from that clock when the row says 0. */
+ * the load's clock, and from that clock when the row says 0.  A binding
+ * held long enough is final at once: settled, and not in the table. */
 TEST(final_an_entry_loaded_with_its_time_is_held_from_then)
 {
 	struct fx a;
@@ -1257,7 +1258,7 @@ TEST(final_an_entry_loaded_with_its_time_is_held_from_then)
 	ledger_load_height(b.l, ledger_height(a.l), 3, 0, FINAL_NOW + 50);
 	const char *names[] = { "bob", "carol", "dave" };
 	int64_t since[] = { FINAL_NOW - 3600, 0, FINAL_NOW + 7200 };
-	int64_t want[] = { FINAL_NOW - 3600, FINAL_NOW + 50, FINAL_NOW + 50 };
+	int64_t want[] = { FINAL_SINCE_SETTLED, FINAL_NOW + 50, FINAL_NOW + 50 };
 	for (int i = 0; i < 3; i++) {
 		const uint8_t *p;
 		size_t len;
@@ -1265,6 +1266,7 @@ TEST(final_an_entry_loaded_with_its_time_is_held_from_then)
 		CHECK_OK(ledger_load_entry(b.l, p, len, since[i]));
 		CHECK(ledger_held_since(b.l, names[i]) == want[i]);
 	}
+	CHECK_INT(ledger_held_count(b.l), ==, 2);
 	fx_close(&b);
 	fx_close(&a);
 }
@@ -1298,6 +1300,99 @@ TEST(final_a_remembered_binding_counts_again_when_the_chain_comes_back)
 	/* Remembered again while bound elsewhere: the chain's time stands. */
 	CHECK_OK(ledger_remember_held(f.l, "bob", fp0, false, FINAL_NOW - 7200));
 	CHECK(ledger_held_since(f.l, "bob") == FINAL_NOW + 20);
+	fx_close(&f);
+}
+
+/* Final at depth 3, no time rule.  bob is 3 blocks deep on the main chain,
+ * final; a heavier chain re-mines his REGISTER at its tip (1 block deep
+ * there) and keeps him, so it is taken.  bob stays final there (settled),
+ * though not deep enough: a still heavier chain that binds him to another
+ * key is refused. */
+TEST(final_a_binding_moved_by_a_reorganisation_stays_final)
+{
+	struct fx f;
+	fx_final(&f, 3, 0);
+	struct record mine[3] = { 0 }, moved[4] = { 0 }, evil[5] = { 0 };
+	fx_register(&mine[0], K(0), "bob", "10.0.0.1:1", T0);
+	moved[3] = mine[0];
+	fx_register(&evil[0], K(1), "bob", "10.0.0.6:1", T0);
+	struct record regs[2] = { mine[0], evil[0] };
+	uint8_t base[32], last[32];
+	commit_base(&f, regs, 2, base);
+	CHECK_INT(grow(&f, base, 3, mine, FINAL_NOW, NULL), ==, LEDGER_EXTENDED);
+	CHECK(followed(&f, grow_to(&f, base, 4, moved, FINAL_NOW, NULL, last), last));
+	CHECK(bound_to(&f, "bob", 0));
+	CHECK(ledger_held_since(f.l, "bob") == FINAL_SINCE_SETTLED);
+	char why[160];
+	CHECK_INT(grow_to(&f, base, 5, evil, FINAL_NOW, why, last), ==, LEDGER_REFUSED);
+	CHECK(strstr(why, "'bob' is final here"));
+	CHECK(bound_to(&f, "bob", 0));
+	fx_close(&f);
+}
+
+/* The finality table holds the young bindings, not every name: 1,280 names
+ * in blocks of 256 at depth 3 leave fewer than that held.  The names it let
+ * go are still final: an address change keeps n5 settled (not held anew),
+ * and a heavier chain that has every block but binds n0 to another key is
+ * refused for n0. */
+TEST(final_the_table_lets_settled_bindings_go_and_they_stay_final)
+{
+	enum { N = 1280, PER = 256, BLOCKS = 2 * N / PER };
+	struct fx f;
+	fx_final(&f, 3, 0);
+	struct record *regs = calloc(N, sizeof(*regs)), *commits = calloc(N, sizeof(*commits));
+	CHECK(regs && commits);
+	for (int i = 0; i < N; i++) {
+		char name[16], addr[32];
+		snprintf(name, sizeof(name), "n%d", i);
+		snprintf(addr, sizeof(addr), "10.1.%d.%d:1", i / 256, i % 256);
+		fx_register(&regs[i], K(i % 8), name, addr, T0);
+		fx_commit(&commits[i], &regs[i]);
+	}
+	struct record rival;
+	fx_register(&rival, K(1), "n0", "10.9.9.9:1", T0);
+	fx_commit_for(&f, &rival, 1);
+	uint8_t fork[32];
+	ledger_tip(f.l, fork);
+	/* Blocks 2-6 commit to every name, 7-11 register them (n0 first). */
+	struct { const struct record *recs; } blocks[BLOCKS];
+	for (int b = 0; b < N / PER; b++) {
+		blocks[b].recs = &commits[b * PER];
+		blocks[N / PER + b].recs = &regs[b * PER];
+	}
+	for (int b = 0; b < BLOCKS; b++)
+		CHECK_INT(fx_extend(&f, blocks[b].recs, PER, NULL), ==, LEDGER_EXTENDED);
+	CHECK_INT(state_count(ledger_state(f.l)), ==, N);
+	CHECK_INT(ledger_held_count(f.l), <, N);
+	CHECK(ledger_held_since(f.l, "n0") == FINAL_SINCE_SETTLED);
+
+	struct record move;
+	fx_address(&move, K(5), "n5", 1, "10.2.0.5:1", T0 + 1);
+	CHECK_INT(fx_extend(&f, &move, 1, NULL), ==, LEDGER_EXTENDED);
+	CHECK_STR(get(ledger_state(f.l), "n5")->addr, "10.2.0.5:1");
+	CHECK(ledger_held_since(f.l, "n5") == FINAL_SINCE_SETTLED);
+
+	/* The same blocks from block 1, n0 bound to key 1, one block more. */
+	struct block_header h;
+	uint8_t hash[32];
+	CHECK(ledger_lookup(f.l, fork, &h, NULL));
+	memcpy(hash, fork, 32);
+	regs[0] = rival;
+	struct ledger_add res;
+	for (int b = 0; b < BLOCKS + 2; b++) {
+		struct block blk;
+		fx_block(&blk, hash, &h, b < BLOCKS ? blocks[b].recs : NULL, b < BLOCKS ? PER : 0,
+			 T0 + h.height + 1);
+		fx_add_at(&f, &blk, FINAL_NOW, &res);
+		h = blk.h;
+		header_hash(&blk.h, hash);
+		block_free(&blk);
+	}
+	CHECK_INT(res.result, ==, LEDGER_REFUSED);
+	CHECK(strstr(res.why, "'n0' is final here"));
+	CHECK(bound_to(&f, "n0", 0));
+	free(regs);
+	free(commits);
 	fx_close(&f);
 }
 
