@@ -20,6 +20,7 @@
 #include "core/groups.h"
 #include "core/miner.h"
 #include "core/netaddr.h"
+#include "ledger/entry.h"
 #include "ctl/protocol.h"
 #include "ctl/server.h"
 #include "gossip/gossip.h"
@@ -65,12 +66,15 @@ static bool s_pinned(void *ctx, const char *name, uint8_t fp[32], bool *held)
 	return true;
 }
 
-struct fp_query { const uint8_t *fp; bool found; };
+struct fp_query { const uint8_t *spki, *fp; size_t len; bool found; };
 
-static bool name_has_fp(void *ctx, const struct name_entry *e)
+/* The packed entries' keys are compared as they are: no entry unpacked,
+ * no fingerprint hashed (a million names take milliseconds). */
+static bool name_has_key(void *ctx, const uint8_t *p, size_t n)
 {
 	struct fp_query *q = ctx;
-	q->found = memcmp(e->fp, q->fp, 32) == 0;
+	(void)n;
+	q->found = entry_packed_has_key(p, q->spki, q->len);
 	return !q->found;   /* on until found */
 }
 
@@ -84,11 +88,11 @@ static lc_err pin_has_fp(void *ctx, const struct store_pin *p)
 /* Some name's current key (a scan of the names in memory), else some
  * pin's (a pin differs from the ledger's key only while an alarm holds,
  * or when a reorganisation took the name away). */
-static bool s_key_known(void *ctx, const uint8_t fp[32])
+static bool s_key_known(void *ctx, const uint8_t *spki, size_t len, const uint8_t fp[32])
 {
 	struct node *n = ctx;
-	struct fp_query q = { fp, false };
-	state_foreach(ledger_state(n->ledger), name_has_fp, &q);
+	struct fp_query q = { spki, fp, len, false };
+	state_foreach_packed(ledger_state(n->ledger), name_has_key, &q);
 	if (!q.found)
 		store_foreach_pin(n->store, pin_has_fp, &q);
 	return q.found;

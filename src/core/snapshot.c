@@ -50,13 +50,17 @@ _Static_assert(STORE_SNAP_ENTRY_MAX >= ENTRY_PACKED_MAX, "a packed entry fits it
 
 /* meta "snap": tip, height, names, commitments, then the form of the
  * entries in the rows and undo logs.  Form 1 entries may keep a key as
- * its point alone (ledger/entry.h); a version before the forms wrote no
- * form byte (SNAP_META_V0_LEN) and whole keys, which this one reads as
- * well, while that version takes the longer record for damage and
- * replays, so it never reads a key it cannot. */
+ * its point alone (ledger/entry.h); form 2 entries may also derive the
+ * current key's fingerprint and keep an IPv4 address in 6 bytes, and rows
+ * of forms 0-2 may be mixed (a row is written again only when its name
+ * changes).  A version before the forms wrote no form byte
+ * (SNAP_META_V0_LEN) and whole keys, which this one reads as well.  An
+ * older version takes a longer record for damage, or a form it does not
+ * know as not its own, and replays, so it never reads an entry it
+ * cannot. */
 #define SNAP_META_V0_LEN (32 + 4 + 8 + 8)
 #define SNAP_META_LEN (SNAP_META_V0_LEN + 1)
-#define SNAP_FORM 1
+#define SNAP_FORM 2
 #define SNAP_RESERVE_MAX (4u << 20)   /* names, commitments sized for at most */
 
 static uint64_t sum_of(const void *p, size_t n, uint64_t salt)
@@ -106,7 +110,8 @@ static lc_err put_meta(struct node *n)
 /* Is m[len] a "snap" record this version reads? */
 static bool meta_ok(const uint8_t *m, size_t len)
 {
-	return len == SNAP_META_V0_LEN || (len == SNAP_META_LEN && m[52] == SNAP_FORM);
+	return len == SNAP_META_V0_LEN ||
+	       (len == SNAP_META_LEN && m[52] >= 1 && m[52] <= SNAP_FORM);
 }
 
 bool node_snap_current(struct node *n)

@@ -510,11 +510,10 @@ lc_err final_note(struct final *f, const struct name_entry *e, int64_t now)
 static lc_err note_packed(struct final *f, const uint8_t *p, int64_t now,
 			  struct held **out /* OUT */)
 {
-	size_t len, keys = p[58];
+	size_t len;
 	const char *name = entry_packed_name(p, &len);
-	assert(keys >= 1);
-	/* The current key's fingerprint is the last of key_fps (entry.h). */
-	const uint8_t *fp = p + entry_packed_len(p) - 32;
+	uint8_t fp[32];
+	entry_packed_fp(p, fp);
 	return note(f, name, len, p[56] == NAME_REVOKED, fp, be32_get(p + 8), now, out);
 }
 

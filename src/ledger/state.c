@@ -933,19 +933,35 @@ void state_reserve(struct state *s, size_t names, size_t commits)
 
 lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n)
 {
-	struct name_entry view;
-	if (n < ENTRY_FIXED || entry_unpack(&view, p, n) != LC_OK || !name_valid(view.name))
+	bool now;
+	if (!entry_packed_ok(p, n, &now))
+		return LC_ERR_CORRUPT;
+	char name[NAME_MAX_LEN + 1];
+	size_t nl = 0;
+	const char *pn = entry_packed_name(p, &nl);
+	memcpy(name, pn, nl);
+	name[nl] = '\0';
+	if (!name_valid(name))
 		return LC_ERR_CORRUPT;
 	lc_err rc = room(s);
 	if (rc)
 		return rc;
-	size_t i = slot_of(s, view.name);   /* one walk: twice, or where it goes */
+	size_t i = slot_of(s, name);   /* one walk: twice, or where it goes */
 	if (s->slots[i])
 		return LC_ERR_CORRUPT;
-	/* Packed again: an entry an older version wrote keeps its key whole. */
-	if (!(s->slots[i] = arena_alloc(&s->arena, entry_packed_size(&view))))
+	/* Packed as the table packs now, it is taken as it is; an entry an
+	 * older version wrote is packed again (a key whole, every
+	 * fingerprint). */
+	struct name_entry view;
+	if (!now)
+		entry_unpack(&view, p, n);
+	size_t len = now ? n : entry_packed_size(&view);
+	if (!(s->slots[i] = arena_alloc(&s->arena, len)))
 		return LC_ERR_NOMEM;
-	entry_pack(&view, s->slots[i]);
+	if (now)
+		memcpy(s->slots[i], p, n);
+	else
+		entry_pack(&view, s->slots[i]);
 	s->count++;
 	return LC_OK;
 }

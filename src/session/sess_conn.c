@@ -174,7 +174,8 @@ static bool key_known(void *arg, const uint8_t *spki, size_t len)
 	struct sessions *s = c->owner;
 	uint8_t fp[32];
 	sha256(fp, spki, len);
-	c->unknown_key = s->cfg.host.key_known && !s->cfg.host.key_known(s->cfg.host.ctx, fp);
+	c->unknown_key = s->cfg.host.key_known &&
+			 !s->cfg.host.key_known(s->cfg.host.ctx, spki, len, fp);
 	return !c->unknown_key;
 }
 

@@ -158,10 +158,11 @@ struct sess_host {
 	 * session with name, nothing sent to it, until then.  NULL: the
 	 * ledger's key, never held. */
 	bool (*pinned)(void *ctx, const char *name, uint8_t fp[32], bool *held);
-	/* Is fp some name's current or pinned key on this node?  Asked in every
+	/* Is spki[len] (fingerprint fp) some name's current or pinned key on
+	 * this node?  Asked in every
 	 * TLS handshake: a peer with any other key is refused there.  NULL:
 	 * every key may handshake. */
-	bool (*key_known)(void *ctx, const uint8_t fp[32]);
+	bool (*key_known)(void *ctx, const uint8_t *spki, size_t len, const uint8_t fp[32]);
 	/* Where name's current binding is on our best chain (present false
 	 * when it is not on it).  NULL: no views are sent or compared. */
 	void (*binding)(void *ctx, const char *name, struct sess_binding *out);

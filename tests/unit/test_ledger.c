@@ -2076,10 +2076,15 @@ TEST(entry_packs_to_what_it_needs_and_unpacks_the_same)
 		entry_apply(&e, s, &r, 7);
 		size_t kept = kinds[k].kept ? kinds[k].kept : r.spki_len;
 		size_t n = entry_packed_size(&e);
-		CHECK_INT(n, ==, ENTRY_FIXED + 5 + kept + strlen("10.0.0.1:1") + 32);
-		uint8_t p[ENTRY_PACKED_MAX + 1];
+		/* The address in 6 bytes, the one key's fingerprint derived. */
+		CHECK_INT(n, ==, ENTRY_FIXED + 5 + kept + 6);
+		uint8_t p[ENTRY_PACKED_MAX + 1], fp[32];
 		entry_pack(&e, p);
 		CHECK_INT(entry_packed_len(p), ==, n);
+		bool now = false;
+		CHECK(entry_packed_ok(p, n, &now) && now);
+		entry_packed_fp(p, fp);
+		CHECK(memcmp(fp, e.fp, 32) == 0);
 		CHECK_OK(entry_unpack(&back, p, n));
 		CHECK_STR(back.name, "alice");
 		CHECK_STR(back.addr, "10.0.0.1:1");
@@ -2087,18 +2092,63 @@ TEST(entry_packs_to_what_it_needs_and_unpacks_the_same)
 		CHECK(memcmp(back.fp, e.fp, 32) == 0 && back.n_keys == 1);
 		CHECK(back.reg_height == 7 && back.bind_height == 7 && back.seq == 0);
 		CHECK(back.updated == e.updated && memcmp(back.rhash, e.rhash, 32) == 0);
-		/* A form that is unknown, or whose length is not its own. */
-		uint8_t form = p[59];
-		p[59] = 3;
+		CHECK(memcmp(back.key_fps[0], e.fp, 32) == 0);
+		/* A form that is unknown, or whose length is not its own, or a
+		 * flag that is not one. */
+		uint8_t form = p[59] & ENTRY_FORM_MASK, flags = p[59] & ~ENTRY_FORM_MASK;
+		p[59] = flags | 3;
 		CHECK_ERR(entry_unpack(&back, p, n), LC_ERR_CORRUPT);
-		p[59] = form == ENTRY_KEY_DER ? ENTRY_KEY_ED25519 : ENTRY_KEY_DER;
+		p[59] = flags | (form == ENTRY_KEY_DER ? ENTRY_KEY_ED25519 : ENTRY_KEY_DER);
 		if (form != ENTRY_KEY_DER)   /* the point taken as a whole DER */
 			CHECK_OK(entry_unpack(&back, p, n));
 		else
 			CHECK_ERR(entry_unpack(&back, p, n), LC_ERR_CORRUPT);
-		p[59] = form;
+		p[59] = flags | form | 0x20;
+		CHECK_ERR(entry_unpack(&back, p, n), LC_ERR_CORRUPT);
+		p[59] = flags | form;
 	}
-	/* An entry packed before the forms: the whole DER, form 0. */
+	/* A key history: the keys before the current one are stored. */
+	{
+		struct record r;
+		fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+		struct name_entry e, back;
+		entry_apply(&e, s, &r, 7);
+		memset(e.key_fps[0], 0xab, 32);
+		memcpy(e.key_fps[1], e.fp, 32);
+		e.n_keys = 2;
+		uint8_t p[ENTRY_PACKED_MAX + 1];
+		size_t n = entry_packed_size(&e);
+		CHECK_INT(n, ==, ENTRY_FIXED + 5 + 32 + 6 + 32);
+		entry_pack(&e, p);
+		CHECK_OK(entry_unpack(&back, p, n));
+		CHECK(back.n_keys == 2 && memcmp(back.key_fps, e.key_fps, 64) == 0);
+		CHECK(memcmp(back.fp, e.fp, 32) == 0);
+	}
+	/* Only an address that prints back as it is goes in 6 bytes. */
+	static const struct { const char *addr; bool v4; } addrs[] = {
+		{ "0.0.0.0:1", true }, { "255.255.255.255:65535", true },
+		{ "192.168.1.20:47700", true }, { "010.0.0.1:1", false },
+		{ "1.2.3.4:0", false }, { "1.2.3.4:65536", false }, { "1.2.3.4:01", false },
+		{ "1.2.3.4", false }, { "1.2.3:4", false }, { "256.1.1.1:1", false },
+		{ "1.2.3.4:1x", false }, { "[::1]:5", false }, { "host.example:1", false },
+		{ "", false }, { "1.2.3.4:+1", false },
+	};
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		struct record r;
+		fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
+		struct name_entry e, back;
+		entry_apply(&e, s, &r, 7);
+		snprintf(e.addr, sizeof(e.addr), "%s", addrs[i].addr);
+		uint8_t p[ENTRY_PACKED_MAX + 1];
+		size_t n = entry_packed_size(&e);
+		CHECK_INT(n, ==, ENTRY_FIXED + 5 + 32 + (addrs[i].v4 ? 6 : strlen(addrs[i].addr)));
+		entry_pack(&e, p);
+		CHECK_INT(!!(p[59] & ENTRY_ADDR_V4), ==, addrs[i].v4);
+		CHECK_OK(entry_unpack(&back, p, n));
+		CHECK_STR(back.addr, addrs[i].addr);
+	}
+	/* An entry packed before the forms: the whole DER, form 0, the address
+	 * as text, every fingerprint stored. */
 	struct record r;
 	fx_register(&r, K(0), "alice", "10.0.0.1:1", T0);
 	struct name_entry e, back;
@@ -2109,6 +2159,8 @@ TEST(entry_packs_to_what_it_needs_and_unpacks_the_same)
 	old[59] = ENTRY_KEY_DER;
 	old[60] = 0;
 	old[61] = (uint8_t)r.spki_len;
+	old[62] = 0;
+	old[63] = (uint8_t)strlen("10.0.0.1:1");
 	q += ENTRY_FIXED + 5;
 	memcpy(q, r.spki, r.spki_len);
 	memcpy(q + r.spki_len, "10.0.0.1:1", strlen("10.0.0.1:1"));
@@ -2116,13 +2168,19 @@ TEST(entry_packs_to_what_it_needs_and_unpacks_the_same)
 	CHECK_OK(entry_unpack(&back, old, n));
 	CHECK(back.spki_len == e.spki_len && memcmp(back.spki, e.spki, e.spki_len) == 0);
 	CHECK_STR(back.addr, "10.0.0.1:1");
+	CHECK(memcmp(back.fp, e.fp, 32) == 0);
+	bool now = true;
+	uint8_t fp[32];
+	CHECK(entry_packed_ok(old, n, &now) && !now);
+	entry_packed_fp(old, fp);
+	CHECK(memcmp(fp, e.fp, 32) == 0);
 	/* ... which a state reads back packed anew. */
 	const uint8_t *in;
 	size_t in_len;
 	CHECK_OK(state_load_entry(s, old, n));
 	CHECK(state_get_packed(s, "alice", &in, &in_len));
-	CHECK_INT(in_len, ==, n - 12);
-	CHECK_INT(in[59], ==, ENTRY_KEY_ED25519);
+	CHECK_INT(in_len, ==, n - 12 - 4 - 32);
+	CHECK_INT(in[59], ==, ENTRY_KEY_ED25519 | ENTRY_ADDR_V4 | ENTRY_FP_DERIVED);
 	/* Bytes that do not add up, or lengths out of bounds, are refused. */
 	uint8_t p[ENTRY_PACKED_MAX + 1];
 	n = entry_packed_size(&e);
@@ -2131,7 +2189,7 @@ TEST(entry_packs_to_what_it_needs_and_unpacks_the_same)
 	CHECK_ERR(entry_unpack(&back, p, n + 1), LC_ERR_CORRUPT);
 	CHECK_ERR(entry_unpack(&back, p, 10), LC_ERR_CORRUPT);
 	p[58] = 0;   /* no key */
-	CHECK_ERR(entry_unpack(&back, p, n - 32), LC_ERR_CORRUPT);
+	CHECK_ERR(entry_unpack(&back, p, n), LC_ERR_CORRUPT);
 	p[58] = 1;
 	p[57] = NAME_MAX_LEN + 1;
 	CHECK_ERR(entry_unpack(&back, p, n + NAME_MAX_LEN + 1 - 5), LC_ERR_CORRUPT);
