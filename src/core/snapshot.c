@@ -197,14 +197,80 @@ static bool all_commit_cb(void *ctx, const uint8_t commit[32], uint32_t height)
 	return !c->rc;
 }
 
+/* Everything written whole goes in the tables' order, so that each page
+ * is filled once, in turn: in the state's order (random) a million names
+ * and commitments took 18.5 s, 12.8 s sorted (one run each, after a sync). */
+struct names_v { const uint8_t **v; size_t n, cap; };
+struct commit_at { const uint8_t *commit; uint32_t height; };
+struct commits_v { struct commit_at *v; size_t n, cap; };
+
+static bool take_entry(void *ctx, const uint8_t *p, size_t len)
+{
+	struct names_v *a = ctx;
+	(void)len;
+	if (a->n < a->cap)
+		a->v[a->n++] = p;
+	return a->n < a->cap;
+}
+
+static bool take_commit(void *ctx, const uint8_t commit[32], uint32_t height)
+{
+	struct commits_v *a = ctx;
+	if (a->n < a->cap)
+		a->v[a->n++] = (struct commit_at){ commit, height };
+	return a->n < a->cap;
+}
+
+/* snap_names' order: the names' bytes (SQLite's BINARY), shorter first. */
+static int by_name(const void *a, const void *b)
+{
+	size_t la, lb;
+	const char *na = entry_packed_name(*(const uint8_t *const *)a, &la);
+	const char *nb = entry_packed_name(*(const uint8_t *const *)b, &lb);
+	int c = memcmp(na, nb, la < lb ? la : lb);
+	return c ? c : (la > lb) - (la < lb);
+}
+
+static int by_commit(const void *a, const void *b)
+{
+	return memcmp(((const struct commit_at *)a)->commit,
+		      ((const struct commit_at *)b)->commit, 32);
+}
+
+/* The entries, then the commitments, each sorted; false when the memory
+ * for that cannot be had (nothing written: the caller writes them as they
+ * come). */
+static bool put_sorted(struct all_ctx *c, const struct state *s)
+{
+	struct names_v names = { NULL, 0, state_count(s) };
+	struct commits_v commits = { NULL, 0, state_commit_count(s) };
+	names.v = malloc((names.cap + 1) * sizeof(*names.v));
+	commits.v = malloc((commits.cap + 1) * sizeof(*commits.v));
+	if (names.v && commits.v) {
+		state_foreach_packed(s, take_entry, &names);
+		state_foreach_commit(s, take_commit, &commits);
+		qsort(names.v, names.n, sizeof(*names.v), by_name);
+		qsort(commits.v, commits.n, sizeof(*commits.v), by_commit);
+		for (size_t i = 0; i < names.n && !c->rc; i++)
+			c->rc = put_entry(c->n, names.v[i], entry_packed_len(names.v[i]));
+		for (size_t i = 0; i < commits.n && !c->rc; i++)
+			c->rc = put_commit(c->n, commits.v[i].commit, commits.v[i].height);
+	}
+	bool done = names.v && commits.v;
+	free(names.v);
+	free(commits.v);
+	return done;
+}
+
 lc_err node_snap_put_all(struct node *n)
 {
 	const struct state *s = ledger_state(n->ledger);
 	struct all_ctx c = { n, store_snap_clear(n->store) };
-	if (!c.rc)
+	if (!c.rc && !put_sorted(&c, s)) {
 		state_foreach_packed(s, all_entry_cb, &c);
-	if (!c.rc)
-		state_foreach_commit(s, all_commit_cb, &c);
+		if (!c.rc)
+			state_foreach_commit(s, all_commit_cb, &c);
+	}
 	if (!c.rc)
 		c.rc = put_logs(n, 0, false);
 	return c.rc ? c.rc : put_meta(n);
