@@ -620,6 +620,10 @@ static bool is_final(const struct held *h, const struct final_rule *rule,
 bool final_packed_final(const struct final_rule *rule, const uint8_t *p,
 			uint32_t tip_height, int64_t since, int64_t now)
 {
+	/* With both rules off nothing is final, whatever an earlier run
+	 * settled. */
+	if (!rule->depth && !rule->secs)
+		return false;
 	return since == FINAL_SINCE_SETTLED ||
 	       final_by_rule(rule, be32_get(p + 8), tip_height, since, now);
 }

@@ -121,8 +121,9 @@ void final_prune(struct final *f, const struct final_rule *rule, uint32_t tip_he
 		 int64_t now);
 
 /* Is the binding of this packed entry final under rule at tip_height,
- * held since since (0: not held)?  (What a load asks to know whether to
- * note it at all.) */
+ * held since since (0: not held; FINAL_SINCE_SETTLED: settled by an earlier
+ * run, final unless both rules are off)?  (What a load asks to know
+ * whether to note it at all.) */
 bool final_packed_final(const struct final_rule *rule, const uint8_t *p,
 			uint32_t tip_height, int64_t since, int64_t now);
 

@@ -1268,6 +1268,16 @@ TEST(final_an_entry_loaded_with_its_time_is_held_from_then)
 	}
 	CHECK_INT(ledger_held_count(b.l), ==, 2);
 	fx_close(&b);
+	/* With both rules off, nothing is final, whatever a run settled. */
+	struct fx c;
+	fx_open(&c);
+	ledger_load_height(c.l, ledger_height(a.l), 1, 0, FINAL_NOW + 50);
+	const uint8_t *p;
+	size_t len;
+	CHECK(state_get_packed(ledger_state(a.l), "bob", &p, &len));
+	CHECK_OK(ledger_load_entry(c.l, p, len, FINAL_SINCE_SETTLED));
+	CHECK_INT(ledger_held_count(c.l), ==, 1);
+	fx_close(&c);
 	fx_close(&a);
 }
 
