@@ -3,8 +3,8 @@
  * ledger (see precheck.h).
  *
  * The waiting blocks are a list, newest at the head: the workers take
- * from the head, precheck_block() drops from the tail when the bytes
- * waiting pass the bound.  A worker decodes the block, and for each
+ * from the tail, the oldest, and precheck_block() drops from there too
+ * when the bytes waiting pass the bound.  A worker decodes the block, and for each
  * REGISTER or RECOVER whose work meets the network's target calls
  * record_verify(), which leaves its verdict in the sigcache.
  */
@@ -85,7 +85,7 @@ static void *worker(void *arg)
 			pthread_cond_wait(&pc->wake, &pc->mu);
 		if (pc->quit)
 			break;
-		struct job *j = pc->newest;
+		struct job *j = pc->oldest;
 		unlink_job(pc, j);
 		pthread_mutex_unlock(&pc->mu);
 		uint64_t n = check(pc, j->raw, j->len);

@@ -10,8 +10,14 @@
  * process's sigcache (sigcache.h), where the ledger's own check finds
  * them.  Nothing ever waits for a worker: a verdict that is not there yet
  * is the ledger's to compute, as without this.  The workers take the
- * newest blocks first: the owner thread goes through a read's blocks from
- * the first, the workers from the last, and they meet rather than race.
+ * oldest blocks first, in the order the owner thread takes them: gossip
+ * hands a read's blocks in before it takes the read before (one read
+ * ahead), so the workers start that far ahead.  Where the owner thread
+ * overtakes them it verifies for itself, and they find its verdicts in
+ * the cache and go on past it.  (Newest first, they left the owner thread
+ * the first blocks of each read, the ones it needed next: at 1M names its
+ * thread spent a fifth of its time verifying, and the sync took 139.7 s
+ * against 120.8 s oldest first, one run each.)
  *
  * What is handed in should be worth it: a block whose header's proof of
  * work the caller checked, that it asked for (a peer's junk then costs
