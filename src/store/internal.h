@@ -33,9 +33,12 @@ enum stmt {
 	ST__COUNT
 };
 
+struct checkpointer;
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
+	struct checkpointer *ck;   /* while bulk: checkpoints on a thread of their own */
 };
 
 /* ---- errors ---- */

@@ -91,8 +91,12 @@ lc_err store_commit(struct store *s);
  * and turning it off gives the pages back to the system.  At 1M names a
  * sync took 141 s with the larger cache against 154 s (one run each, the
  * same chain and peer), as the tables keyed by name and commitment no
- * longer fit the small cache. */
+ * longer fit the small cache.  While on, checkpoints run on a thread of
+ * their own (store.c), so the writer no longer waits on the disk's
+ * fsyncs. */
 void store_bulk(struct store *s, bool on);
+/* Is that thread running (for the tests)? */
+bool store_bulk_thread(const struct store *s);
 /* Bytes ledger.db's page cache holds now. */
 size_t store_cache_bytes(struct store *s);
 /* Undo everything since store_begin().  Harmless when no transaction is

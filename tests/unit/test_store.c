@@ -253,11 +253,14 @@ TEST(store_bulk_grows_the_page_cache_and_gives_it_back)
 	put_names(s, 0, 40000);
 	size_t small = store_cache_bytes(s);
 	CHECK_INT(small, <=, 2100 * 1024);
+	CHECK(!store_bulk_thread(s));
 	store_bulk(s, true);
+	CHECK(store_bulk_thread(s));   /* the checkpoints' */
 	put_names(s, 40000, 40000);
 	size_t big = store_cache_bytes(s);
 	CHECK_INT(big, >, 4 * small);
 	store_bulk(s, false);
+	CHECK(!store_bulk_thread(s));
 	CHECK_INT(store_cache_bytes(s), <=, small);
 	put_names(s, 80000, 1000);
 	CHECK_INT(store_cache_bytes(s), <=, 2100 * 1024);
