@@ -231,10 +231,13 @@ static int by_name(const void *a, const void *b)
 	return c ? c : (la > lb) - (la < lb);
 }
 
+/* snap_commits' order: height, then the commitment. */
 static int by_commit(const void *a, const void *b)
 {
-	return memcmp(((const struct commit_at *)a)->commit,
-		      ((const struct commit_at *)b)->commit, 32);
+	const struct commit_at *ca = a, *cb = b;
+	if (ca->height != cb->height)
+		return (ca->height > cb->height) - (ca->height < cb->height);
+	return memcmp(ca->commit, cb->commit, 32);
 }
 
 /* The entries, then the commitments, each sorted; false when the memory

@@ -34,7 +34,7 @@
 #include "util/guard.h"
 #include "util/log.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define APPLICATION_ID 0x4c434854   /* "LCHT" in the file header: ours */
 #define BUSY_TIMEOUT_MS 5000
 #define INTEGRITY_LOG_MAX 10        /* findings of integrity_check logged */
@@ -111,6 +111,19 @@ static const char *const migrations[SCHEMA_VERSION + 1] = {
 	      "UPDATE snap_names SET since = coalesce((SELECT max(since, 0) FROM held"
 	      " WHERE held.name = snap_names.name), 0);"
 	      "DROP TABLE held;",
+	/* 5 -> 6: the commitments' rows in the order blocks add them (by
+	 * height): a block's go at the end of the table, where a key of the
+	 * commitment alone put each on a page of its own, at random.  No
+	 * query finds a row by its commitment (the ledger keeps each once). */
+	[6] = "CREATE TABLE snap_commits_v6 ("
+	      " height INTEGER NOT NULL CHECK (height BETWEEN 0 AND 4294967295),"
+	      " commitment BLOB NOT NULL CHECK (length(commitment) = 32),"
+	      " sum INTEGER NOT NULL,"
+	      " PRIMARY KEY (height, commitment)) WITHOUT ROWID;"
+	      "INSERT INTO snap_commits_v6 (height, commitment, sum)"
+	      " SELECT height, commitment, sum FROM snap_commits ORDER BY height, commitment;"
+	      "DROP TABLE snap_commits;"
+	      "ALTER TABLE snap_commits_v6 RENAME TO snap_commits;",
 };
 
 _Static_assert(STORE_BLOCK_MAX == 524288 && STORE_META_MAX == 4096 &&

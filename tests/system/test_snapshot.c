@@ -527,8 +527,8 @@ TEST_T(snapshot_integrity_check_after_an_unclean_stop_or_with_reverify, 300)
 	node_close(open_node(true));
 	CHECK(log_has("passed its integrity check"));
 
-	/* Damage where a start does not read (the commitments' height index). */
-	scribble("snap_commits_by_height");
+	/* Damage where a start does not read (the blocks' hash index). */
+	scribble("sqlite_autoindex_blocks_1");
 	node_close(open_node(false));   /* closed cleanly: not looked for */
 	raw_sql("INSERT OR REPLACE INTO meta (key, val) VALUES ('running', CAST('1' AS BLOB))");
 	struct node *n = NULL;

@@ -184,7 +184,7 @@ TEST(store_open_creates_a_wal_store_with_its_schema)
 	raw_sql(path_in("a.db"), "PRAGMA journal_mode", v, sizeof(v));
 	CHECK_STR(v, "wal");
 	raw_sql(path_in("a.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "5");
+	CHECK_STR(v, "6");
 	raw_sql(path_in("a.db"), "PRAGMA application_id", v, sizeof(v));
 	CHECK_STR(v, "1279477844");
 	raw_sql(path_in("a.db"), "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
@@ -282,7 +282,7 @@ TEST(store_refuses_a_newer_schema_version)
 {
 	struct store *s = open_in("v.db");
 	store_close(s);
-	raw_sql(path_in("v.db"), "PRAGMA user_version = 6", NULL, 0);
+	raw_sql(path_in("v.db"), "PRAGMA user_version = 7", NULL, 0);
 	log_to_file();
 	char why[256];
 	CHECK_ERR(store_open(&s, path_in("v.db"), why, sizeof(why)), LC_ERR_UNSUPPORTED);
@@ -292,7 +292,7 @@ TEST(store_refuses_a_newer_schema_version)
 	CHECK(strstr(log_text(), "store: open: "));
 	char v[16];
 	raw_sql(path_in("v.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "6");   /* left alone */
+	CHECK_STR(v, "7");   /* left alone */
 }
 
 /* A file of version 1 (as the first ledgerchat wrote it) is upgraded in
@@ -317,10 +317,10 @@ TEST(store_upgrades_a_version_1_file)
 	raw_sql(path_in("old.db"), "PRAGMA user_version = 1", NULL, 0);
 	log_to_file();
 	s = open_in("old.db");
-	CHECK(strstr(log_text(), "upgraded from schema version 1 to 5"));
+	CHECK(strstr(log_text(), "upgraded from schema version 1 to 6"));
 	char v[16];
 	raw_sql(path_in("old.db"), "PRAGMA user_version", v, sizeof(v));
-	CHECK_STR(v, "5");
+	CHECK_STR(v, "6");
 	raw_sql(path_in("old.db"), "SELECT count(*) FROM sqlite_schema WHERE name = 'names'", v,
 		sizeof(v));
 	CHECK_STR(v, "0");
@@ -1070,7 +1070,7 @@ TEST(store_upgrade_to_5_moves_held_times_into_the_snapshot_rows)
 	raw_sql(path_in("v4.db"), "PRAGMA user_version = 4", NULL, 0);
 	log_to_file();
 	s = open_in("v4.db");
-	CHECK(strstr(log_text(), "upgraded from schema version 4 to 5"));
+	CHECK(strstr(log_text(), "upgraded from schema version 4 to 6"));
 	struct snap_seen seen = { 0 };
 	CHECK_OK(store_foreach_snap(s, STORE_SNAP_NAMES, snap_cb, &seen));
 	CHECK_INT(seen.rows, ==, 2);
@@ -1080,6 +1080,42 @@ TEST(store_upgrade_to_5_moves_held_times_into_the_snapshot_rows)
 	raw_sql(path_in("v4.db"), "SELECT count(*) FROM sqlite_schema WHERE name = 'held'", v,
 		sizeof(v));
 	CHECK_STR(v, "0");
+}
+
+/* A file of version 5 keys the commitments' rows by the commitment alone:
+ * the upgrade keeps every row (by height now) and its checksum. */
+TEST(store_upgrade_to_6_keys_the_commitments_by_height)
+{
+	struct store *s = open_in("v5.db");
+	store_close(s);
+	raw_sql(path_in("v5.db"), "DROP TABLE snap_commits", NULL, 0);
+	raw_sql(path_in("v5.db"),
+		"CREATE TABLE snap_commits (commitment BLOB PRIMARY KEY NOT NULL,"
+		" height INTEGER NOT NULL, sum INTEGER NOT NULL) WITHOUT ROWID", NULL, 0);
+	raw_sql(path_in("v5.db"), "CREATE INDEX snap_commits_by_height ON snap_commits (height)",
+		NULL, 0);
+	raw_sql(path_in("v5.db"),
+		"INSERT INTO snap_commits VALUES (randomblob(32), 2, 20), (randomblob(32), 9, 90),"
+		" (randomblob(32), 5, 50)", NULL, 0);
+	raw_sql(path_in("v5.db"), "PRAGMA user_version = 5", NULL, 0);
+	log_to_file();
+	s = open_in("v5.db");
+	CHECK(strstr(log_text(), "upgraded from schema version 5 to 6"));
+	struct snap_seen seen = { 0 };
+	CHECK_OK(store_foreach_snap(s, STORE_SNAP_COMMITS, snap_cb, &seen));
+	CHECK_INT(seen.rows, ==, 3);
+	CHECK_INT(seen.nums, ==, 259);   /* 2, 5, 9: in height order */
+	CHECK_OK(store_snap_commits_above(s, 4));
+	seen = (struct snap_seen){ 0 };
+	CHECK_OK(store_foreach_snap(s, STORE_SNAP_COMMITS, snap_cb, &seen));
+	CHECK_INT(seen.rows, ==, 1);
+	store_close(s);
+	char v[64];
+	raw_sql(path_in("v5.db"), "SELECT group_concat(name) FROM sqlite_schema WHERE name LIKE"
+		" 'snap_commits%'", v, sizeof(v));
+	CHECK_STR(v, "snap_commits");
+	raw_sql(path_in("v5.db"), "SELECT sum(sum) FROM snap_commits", v, sizeof(v));
+	CHECK_STR(v, "20");
 }
 
 /* ---- integrity ---- */
