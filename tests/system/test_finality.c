@@ -3,8 +3,10 @@
  * as test_attacks.c does.  A heavier private chain that rebinds a final
  * name is refused, says so, and costs its sender strikes up to a ban; an
  * honest partition whose two sides each hold final names heals, with both
- * sides' names on the merged chain.  The node runs with the default rules
- * (6 blocks deep, 10 minutes held).  Each test has its own 127.0.11x.y. */
+ * sides' names on the merged chain; a final name a heavier chain moves up
+ * (the same binding, shallower) cannot be taken by the next one.  The
+ * node runs with the default rules (6 blocks deep, 10 minutes held).
+ * Each test has its own 127.0.11x.y. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -382,6 +384,67 @@ TEST_T(finality_an_honest_partition_heals_with_both_sides_names, 120)
 	blocks_free(t, DEPTH + 2);
 	fx_close(&here);
 	fx_close(&there);
+	victim_stop(&v);
+}
+
+/* The move, then the take.  bob is final here (6 deep).  A heavier chain
+ * from genesis holds bob's same REGISTER, but later: 3 deep there.  It
+ * rewrites nothing final, so the node takes it; bob stays final, as a
+ * binding this node once held final stays final while the best chain
+ * keeps it (docs/LEDGER.md "Finality").  The next heavier chain forks just
+ * below the moved REGISTER and registers bob with key 1 instead: refused
+ * as a rewrite of a final name, though on the chain the node is on bob's
+ * block was too shallow to be final by depth (and held for seconds, not
+ * the 10 minutes that would make it final by time). */
+TEST_T(finality_a_final_name_moved_up_by_a_heavier_chain_cannot_then_be_taken, 120)
+{
+	enum { FILL = 4, MOVED = FILL + 4, TAKE = FILL + 5 };
+	struct victim v;
+	victim_start(&v, "moved", 115);
+	struct fx honest, mover, taker;
+	fx_open(&honest);
+	fx_open(&mover);
+	fx_open(&taker);
+	struct record r0, r1;
+	struct block h[DEPTH + 1], e[MOVED], t[TAKE];
+	fx_register(&r0, fx_key(KEY_ED25519, 0), "bob", ADDR, FX_T0);
+	register_n(&honest, &r0, h, DEPTH);
+	CHECK(feed(&v, 10, h, DEPTH + 1));
+	CHECK_INT(height(&v), ==, DEPTH + 1);
+	CHECK(bound_to(&v, "bob", 0));
+
+	/* The move: FILL empty blocks, bob's COMMIT and REGISTER (the same
+	 * records), two more: one block heavier than the node's chain. */
+	extend_n(&mover, NULL, e, FILL);
+	register_n(&mover, &r0, e + FILL, MOVED - FILL - 1);
+	CHECK(feed(&v, 20, e, MOVED));
+	WAIT_UNTIL(height(&v) >= MOVED, 30000);
+	char want[65], got[65];
+	hex_of(&e[MOVED - 1], want);
+	block_hash(&v, MOVED, got);
+	CHECK_STR(got, want);
+	CHECK(bound_to(&v, "bob", 0));
+
+	/* The take: the mover's fill, then bob's COMMIT and REGISTER with
+	 * key 1, three more: heavier again, forked below the moved block. */
+	for (int i = 0; i < FILL; i++)
+		CHECK_INT(fx_add(&taker, &e[i], NULL), ==, LEDGER_EXTENDED);
+	memcpy(t, e, FILL * sizeof(*t));   /* borrowed: freed with e */
+	fx_register(&r1, fx_key(KEY_ED25519, 1), "bob", ADDR, FX_T0);
+	register_n(&taker, &r1, t + FILL, TAKE - FILL - 1);
+	(void)feed(&v, 30, t, TAKE);   /* struck once: the PONG may come or not */
+	expect_refused(&v, "a chain that rewrites final names was refused");
+	CHECK(bound_to(&v, "bob", 0));
+	block_hash(&v, MOVED, got);
+	CHECK_STR(got, want);
+	CHECK(log_has(&v, "a chain that rewrites final names was refused: 'bob' is final"));
+
+	blocks_free(h, DEPTH + 1);
+	blocks_free(e, MOVED);
+	blocks_free(t + FILL, TAKE - FILL);
+	fx_close(&honest);
+	fx_close(&mover);
+	fx_close(&taker);
 	victim_stop(&v);
 }
 
