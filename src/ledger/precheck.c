@@ -4,9 +4,10 @@
  *
  * The waiting blocks are a list, newest at the head: the workers take
  * from the tail, the oldest, and precheck_block() drops from there too
- * when the bytes waiting pass the bound.  A worker decodes the block, and for each
- * REGISTER or RECOVER whose work meets the network's target calls
- * record_verify(), which leaves its verdict in the sigcache.
+ * when the bytes waiting pass the bound.  A worker decodes the block,
+ * and for each REGISTER or RECOVER whose work meets the network's target
+ * calls record_verify(), which leaves its verdict in the sigcache (or
+ * finds the owner thread's there).
  */
 #include "ledger/precheck.h"
 

@@ -92,8 +92,8 @@ lc_err store_commit(struct store *s);
  * sync took 141 s with the larger cache against 154 s (one run each, the
  * same chain and peer), as the tables keyed by name and commitment no
  * longer fit the small cache.  While on, checkpoints run on a thread of
- * their own (store.c), so the writer no longer waits on the disk's
- * fsyncs. */
+ * their own (store.c), so the writer waits on the disk's fsyncs only
+ * when that thread falls behind. */
 void store_bulk(struct store *s, bool on);
 /* Is that thread running (for the tests)? */
 bool store_bulk_thread(const struct store *s);
