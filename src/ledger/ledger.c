@@ -1461,6 +1461,11 @@ lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uin
 	return state_load_commit(l->state, commit, height);
 }
 
+lc_err ledger_load_commits(struct ledger *l, const struct state_commit_row *rows, size_t n)
+{
+	return state_load_commits(l->state, rows, n);
+}
+
 /* Logs come by height, up: a gap drops those before it (the ring holds a
  * run that ends at the tip). */
 lc_err ledger_load_undo(struct ledger *l, uint32_t height, const uint8_t *p, size_t n)

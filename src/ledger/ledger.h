@@ -255,6 +255,8 @@ void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t 
 			int64_t now);
 lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n, int64_t since);
 lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height);
+/* Up to STATE_LOAD_BATCH of them at once (state.h): faster. */
+lc_err ledger_load_commits(struct ledger *l, const struct state_commit_row *rows, size_t n);
 lc_err ledger_load_undo(struct ledger *l, uint32_t height, const uint8_t *p, size_t n);
 lc_err ledger_resume(struct ledger *l, const uint8_t tip[static 32], int64_t now);
 

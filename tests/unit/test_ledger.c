@@ -2219,6 +2219,45 @@ static void bare_address(struct record *r, const char *name, uint32_t seq, int a
 	r->time = T0;
 }
 
+/* Commitments loaded a batch at a time are each found at their height,
+ * through the table's growth (reserved for far fewer); a batch refuses
+ * one given twice (in it, or loaded before), one above the state's
+ * height, and more rows than a batch holds. */
+TEST(state_commitments_load_in_batches_as_one_by_one)
+{
+	enum { N = 5000 };
+	struct state *s;
+	CHECK_OK(state_create(&s));
+	state_set_height(s, 100);
+	state_reserve(s, 0, 16);
+	struct state_commit_row rows[STATE_LOAD_BATCH + 1];
+	for (int done = 0; done < N;) {
+		size_t n = 0;
+		for (; n < STATE_LOAD_BATCH && done < N; n++, done++) {
+			memset(rows[n].commit, 0, 32);
+			memcpy(rows[n].commit, &done, sizeof(done));
+			rows[n].height = (uint32_t)(done % 100) + 1;
+		}
+		CHECK_OK(state_load_commits(s, rows, n));
+	}
+	CHECK_INT(state_commit_count(s), ==, N);
+	for (int i = 0; i < N; i += 7) {
+		uint8_t c[32] = { 0 };
+		uint32_t h = 0;
+		memcpy(c, &i, sizeof(i));
+		CHECK(state_commit_height(s, c, &h));
+		CHECK_INT(h, ==, (uint32_t)(i % 100) + 1);
+	}
+	struct state_commit_row bad[3] = { { { 0xaa }, 5 }, { { 0xbb }, 5 }, { { 0xaa }, 6 } };
+	CHECK_ERR(state_load_commits(s, bad, 3), LC_ERR_CORRUPT);      /* twice in it */
+	struct state_commit_row again = { { 0 }, 9 };                   /* 0's, loaded */
+	CHECK_ERR(state_load_commits(s, &again, 1), LC_ERR_CORRUPT);
+	struct state_commit_row high = { { 0xcc }, 101 };
+	CHECK_ERR(state_load_commits(s, &high, 1), LC_ERR_CORRUPT);
+	CHECK_ERR(state_load_commits(s, rows, STATE_LOAD_BATCH + 1), LC_ERR_INVAL);
+	state_destroy(s);
+}
+
 /* Entries a start reads back live in shared chunks (state.c's arena): a
  * change moves a name out, a rollback brings the old one back as it was,
  * and once half the chunks are dead bytes the rest move to new ones.  Every
