@@ -34,6 +34,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ledger/entry.h"
@@ -324,6 +325,11 @@ struct load {
 	const char *bad;    /* what did not fit, for the log */
 	struct state_commit_row batch[STATE_LOAD_BATCH];   /* commitments not yet put */
 	size_t batched;
+	uint8_t *entries;   /* names not yet put: STATE_LOAD_BATCH rows' room */
+	const uint8_t *entry[STATE_LOAD_BATCH];
+	size_t entry_len[STATE_LOAD_BATCH];
+	int64_t since[STATE_LOAD_BATCH];
+	size_t entries_batched;
 };
 
 static lc_err header_cb(void *ctx, uint32_t height, const uint8_t hash[32],
@@ -348,6 +354,18 @@ static lc_err header_cb(void *ctx, uint32_t height, const uint8_t hash[32],
 	return LC_OK;
 }
 
+/* The names go into the ledger a batch at a time, as the commitments do
+ * (their rows copied: SQLite's bytes last only until the next row). */
+static lc_err put_entries(struct load *ld)
+{
+	lc_err rc = ledger_load_entries(ld->n->ledger, ld->entry, ld->entry_len, ld->since,
+					ld->entries_batched);
+	ld->entries_batched = 0;
+	if (rc == LC_ERR_CORRUPT)
+		ld->bad = "a name's entry does not unpack, or comes twice";
+	return rc;
+}
+
 static lc_err name_cb(void *ctx, const struct store_snap_row *r)
 {
 	struct load *ld = ctx;
@@ -356,10 +374,24 @@ static lc_err name_cb(void *ctx, const struct store_snap_row *r)
 		return LC_ERR_CORRUPT;
 	}
 	ld->names++;
-	lc_err rc = ledger_load_entry(ld->n->ledger, r->val, r->len, r->num);
-	if (rc == LC_ERR_CORRUPT)
-		ld->bad = "a name's entry does not unpack";
-	return rc;
+	if (r->len > STORE_SNAP_ENTRY_MAX) {   /* past what the table holds: damage */
+		ld->bad = "a name's entry does not unpack, or comes twice";
+		return LC_ERR_CORRUPT;
+	}
+	if (!ld->entries) {   /* no memory to batch them: one by one */
+		ld->entry[0] = r->val;
+		ld->entry_len[0] = r->len;
+		ld->since[0] = r->num;
+		ld->entries_batched = 1;
+		return put_entries(ld);
+	}
+	size_t k = ld->entries_batched++;
+	uint8_t *at = ld->entries + k * STORE_SNAP_ENTRY_MAX;
+	memcpy(at, r->val, r->len);
+	ld->entry[k] = at;
+	ld->entry_len[k] = r->len;
+	ld->since[k] = r->num;
+	return ld->entries_batched == STATE_LOAD_BATCH ? put_entries(ld) : LC_OK;
 }
 
 /* The commitments go into the ledger a batch at a time (faster: state.h). */
@@ -460,7 +492,12 @@ lc_err node_snap_resume(struct node *n)
 	}
 	if (!threaded)
 		side_run(&sl, n->store);
+	ld.entries = malloc((size_t)STATE_LOAD_BATCH * STORE_SNAP_ENTRY_MAX);
 	rc = store_foreach_snap(n->store, STORE_SNAP_NAMES, name_cb, &ld);
+	if (!rc && ld.entries_batched)
+		rc = put_entries(&ld);
+	free(ld.entries);
+	ld.entries = NULL;
 	t[1] = clock_mono_ms();
 	if (!rc)
 		rc = store_foreach_snap(n->store, STORE_SNAP_COMMITS, commit_cb, &ld);

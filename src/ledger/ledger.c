@@ -1444,16 +1444,24 @@ void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t 
 
 /* Each binding is noted for finality as it comes, while its bytes are at
  * hand: what final_sync() would do at the end, as nothing was bound. */
-lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n, int64_t since)
+lc_err ledger_load_entries(struct ledger *l, const uint8_t *const *p, const size_t *n,
+			   const int64_t *since, size_t count)
 {
-	lc_err rc = state_load_entry(l->state, p, n);
+	lc_err rc = state_load_entries(l->state, p, n, count);
 	/* Held since then, as a remembered binding that shows up again is
 	 * (final.h); never later than now.  A binding final already is
 	 * settled, and the table need not hold it. */
-	int64_t at = since > 0 && since < l->load_now ? since : l->load_now;
-	if (rc || final_packed_final(&l->rule, p, state_height(l->state), at, l->load_now))
-		return rc;
-	return final_note_packed(l->final, p, at);
+	for (size_t i = 0; i < count && !rc; i++) {
+		int64_t at = since[i] > 0 && since[i] < l->load_now ? since[i] : l->load_now;
+		if (!final_packed_final(&l->rule, p[i], state_height(l->state), at, l->load_now))
+			rc = final_note_packed(l->final, p[i], at);
+	}
+	return rc;
+}
+
+lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n, int64_t since)
+{
+	return ledger_load_entries(l, &p, &n, &since, 1);
 }
 
 lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height)

@@ -254,6 +254,9 @@ lc_err ledger_index_stored(struct ledger *l, const uint8_t hash[static 32],
 void ledger_load_height(struct ledger *l, uint32_t height, size_t names, size_t commits,
 			int64_t now);
 lc_err ledger_load_entry(struct ledger *l, const uint8_t *p, size_t n, int64_t since);
+/* Up to STATE_LOAD_BATCH entries at once (state.h): faster. */
+lc_err ledger_load_entries(struct ledger *l, const uint8_t *const *p, const size_t *n,
+			   const int64_t *since, size_t count);
 lc_err ledger_load_commit(struct ledger *l, const uint8_t commit[static 32], uint32_t height);
 /* Up to STATE_LOAD_BATCH of them at once (state.h): faster. */
 lc_err ledger_load_commits(struct ledger *l, const struct state_commit_row *rows, size_t n);

@@ -469,11 +469,11 @@ size_t state_count(const struct state *s) { return s->count; }
 uint32_t state_height(const struct state *s) { return s->height; }
 void state_set_height(struct state *s, uint32_t height) { s->height = height; }
 
-/* The slot holding name, or of the empty slot where it would go. */
-static size_t slot_of(const struct state *s, const char *name)
+/* The slot holding name[len], or of the empty slot where it would go,
+ * from slot i (its home) on. */
+static size_t probe(const struct state *s, size_t i, const char *name, size_t len)
 {
-	size_t len = strlen(name), mask = s->n_slots - 1;
-	size_t i = home_of(s, name, len);
+	size_t mask = s->n_slots - 1;
 	for (const uint8_t *p; (p = s->slots[i]); i = (i + 1) & mask) {
 		size_t pl;
 		const char *pn = entry_packed_name(p, &pl);
@@ -481,6 +481,12 @@ static size_t slot_of(const struct state *s, const char *name)
 			break;
 	}
 	return i;
+}
+
+static size_t slot_of(const struct state *s, const char *name)
+{
+	size_t len = strlen(name);
+	return probe(s, home_of(s, name, len), name, len);
 }
 
 static const uint8_t *find(const struct state *s, const char *name)
@@ -931,24 +937,22 @@ void state_reserve(struct state *s, size_t names, size_t commits)
 	}
 }
 
-lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n)
+/* The name of a packed entry a start reads back, when the entry holds
+ * together and the name is one the rules allow; its length in *len. */
+static const char *loaded_name(const uint8_t *p, size_t n, bool *now, size_t *len)
 {
-	bool now;
-	if (!entry_packed_ok(p, n, &now))
-		return LC_ERR_CORRUPT;
+	if (!entry_packed_ok(p, n, now))
+		return NULL;
 	char name[NAME_MAX_LEN + 1];
-	size_t nl = 0;
-	const char *pn = entry_packed_name(p, &nl);
-	memcpy(name, pn, nl);
-	name[nl] = '\0';
-	if (!name_valid(name))
-		return LC_ERR_CORRUPT;
-	lc_err rc = room(s);
-	if (rc)
-		return rc;
-	size_t i = slot_of(s, name);   /* one walk: twice, or where it goes */
-	if (s->slots[i])
-		return LC_ERR_CORRUPT;
+	const char *pn = entry_packed_name(p, len);
+	memcpy(name, pn, *len);
+	name[*len] = '\0';
+	return name_valid(name) ? pn : NULL;
+}
+
+/* Put p[n] (its name not in the table) into the empty slot i, copied. */
+static lc_err load_at(struct state *s, size_t i, const uint8_t *p, size_t n, bool now)
+{
 	/* Packed as the table packs now, it is taken as it is; an entry an
 	 * older version wrote is packed again (a key whole, every
 	 * fingerprint). */
@@ -963,6 +967,49 @@ lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n)
 	else
 		entry_pack(&view, s->slots[i]);
 	s->count++;
+	return LC_OK;
+}
+
+lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n)
+{
+	return state_load_entries(s, &p, &n, 1);
+}
+
+/* As state_load_commits(): the names hashed and their home slots fetched
+ * ahead, then the entry in each home slot (its name is compared), then
+ * the walks and puts. */
+lc_err state_load_entries(struct state *s, const uint8_t *const *p, const size_t *n,
+			  size_t count)
+{
+	const char *names[STATE_LOAD_BATCH];
+	size_t lens[STATE_LOAD_BATCH], homes[STATE_LOAD_BATCH];
+	bool now[STATE_LOAD_BATCH];
+	if (count > STATE_LOAD_BATCH)
+		return LC_ERR_INVAL;
+	/* Room for them all first, so that the homes hold. */
+	for (size_t was = 0; was != s->n_slots && (s->count + count + 1) * 4 > s->n_slots * 3;) {
+		was = s->n_slots;
+		grow(s);
+	}
+	if (s->count + count + 2 > s->n_slots)
+		return LC_ERR_NOMEM;
+	for (size_t i = 0; i < count; i++) {
+		if (!(names[i] = loaded_name(p[i], n[i], &now[i], &lens[i])))
+			return LC_ERR_CORRUPT;
+		homes[i] = home_of(s, names[i], lens[i]);
+		__builtin_prefetch(&s->slots[homes[i]]);
+	}
+	for (size_t i = 0; i < count; i++)
+		if (s->slots[homes[i]])
+			__builtin_prefetch(s->slots[homes[i]]);
+	for (size_t i = 0; i < count; i++) {
+		size_t at = probe(s, homes[i], names[i], lens[i]);   /* twice, or where it goes */
+		if (s->slots[at])
+			return LC_ERR_CORRUPT;
+		lc_err rc = load_at(s, at, p[i], n[i], now[i]);
+		if (rc)
+			return rc;
+	}
 	return LC_OK;
 }
 

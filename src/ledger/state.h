@@ -170,10 +170,13 @@ lc_err state_load_entry(struct state *s, const uint8_t *p, size_t n);
 /* Room for this many names and commitments, before they are loaded. */
 void state_reserve(struct state *s, size_t names, size_t commits);
 lc_err state_load_commit(struct state *s, const uint8_t commit[static 32], uint32_t height);
-/* Up to STATE_LOAD_BATCH commitments at once, as state_load_commit() each
- * in turn (faster: their places in the table are fetched ahead);
- * LC_ERR_INVAL for a larger batch.  On an error some rows may be in. */
+/* Up to STATE_LOAD_BATCH entries (p[i], n[i] bytes) or commitments at
+ * once, as state_load_entry() or state_load_commit() each in turn (faster:
+ * their places in the table are fetched ahead); LC_ERR_INVAL for a larger
+ * batch.  On an error some of them may be in. */
 #define STATE_LOAD_BATCH 64
+lc_err state_load_entries(struct state *s, const uint8_t *const *p, const size_t *n,
+			  size_t count);
 struct state_commit_row {
 	uint8_t commit[32];
 	uint32_t height;

@@ -2219,6 +2219,54 @@ static void bare_address(struct record *r, const char *name, uint32_t seq, int a
 	r->time = T0;
 }
 
+/* Entries loaded a batch at a time are found by name, through the table's
+ * growth; a batch refuses a name given twice (in it, or loaded before),
+ * bytes that do not unpack, and more entries than a batch holds. */
+TEST(state_entries_load_in_batches_as_one_by_one)
+{
+	enum { N = 3000 };
+	struct state *s;
+	CHECK_OK(state_create(&s));
+	struct record r;
+	fx_register(&r, K(1), "alice", "10.0.0.1:1", T0);
+	struct name_entry e;
+	entry_apply(&e, s, &r, 7);
+	static uint8_t packed[STATE_LOAD_BATCH + 1][ENTRY_PACKED_MAX];
+	const uint8_t *p[STATE_LOAD_BATCH + 1];
+	size_t n[STATE_LOAD_BATCH + 1];
+	for (int done = 0; done < N;) {
+		size_t k = 0;
+		for (; k < STATE_LOAD_BATCH && done < N; k++, done++) {
+			snprintf(e.name, sizeof(e.name), "m%05d", done);
+			entry_pack(&e, packed[k]);
+			p[k] = packed[k];
+			n[k] = entry_packed_size(&e);
+		}
+		CHECK_OK(state_load_entries(s, p, n, k));
+	}
+	CHECK_INT(state_count(s), ==, N);
+	struct name_entry got;
+	CHECK(state_get(s, "m00000", &got) && state_get(s, "m02999", &got));
+	CHECK(!state_get(s, "m03000", &got));
+	uint8_t fresh[ENTRY_PACKED_MAX], again[ENTRY_PACKED_MAX];
+	snprintf(e.name, sizeof(e.name), "fresh");
+	entry_pack(&e, fresh);
+	size_t nf = entry_packed_size(&e);
+	snprintf(e.name, sizeof(e.name), "m00042");
+	entry_pack(&e, again);
+	size_t na = entry_packed_size(&e);
+	const uint8_t *pa = again, *two[2] = { fresh, fresh };
+	size_t n2[2] = { nf, nf };
+	CHECK_ERR(state_load_entries(s, &pa, &na, 1), LC_ERR_CORRUPT);   /* loaded before */
+	CHECK_ERR(state_load_entries(s, two, n2, 2), LC_ERR_CORRUPT);    /* twice in it */
+	uint8_t junk[8] = { 0 };
+	const uint8_t *pj = junk;
+	size_t nj = sizeof(junk);
+	CHECK_ERR(state_load_entries(s, &pj, &nj, 1), LC_ERR_CORRUPT);
+	CHECK_ERR(state_load_entries(s, p, n, STATE_LOAD_BATCH + 1), LC_ERR_INVAL);
+	state_destroy(s);
+}
+
 /* Commitments loaded a batch at a time are each found at their height,
  * through the table's growth (reserved for far fewer); a batch refuses
  * one given twice (in it, or loaded before), one above the state's
