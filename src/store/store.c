@@ -621,7 +621,9 @@ static void ckpt_stop(struct store *s)
 	struct checkpointer *ck = s->ck;
 	if (!ck)
 		return;
-	sqlite3_wal_autocheckpoint(s->db, CKPT_FRAMES);   /* SQLite's own hook again */
+	/* SQLite's own hook and the file's size limit again. */
+	sqlite3_wal_autocheckpoint(s->db, CKPT_FRAMES);
+	sqlite3_exec(s->db, "PRAGMA journal_size_limit = " WAL_SIZE_LIMIT, NULL, NULL, NULL);
 	pthread_mutex_lock(&ck->mu);
 	ck->quit = true;
 	pthread_cond_signal(&ck->wake);
@@ -647,27 +649,19 @@ static void ckpt_start(struct store *s)
 	}
 	int rc = sqlite3_open_v2(path, &ck->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 				 SQLITE_OPEN_EXRESCODE, NULL);
-	if (rc != SQLITE_OK) {
-		LOG_D(MOD, "no checkpoint thread: %s", sqlite3_errstr(rc));
-		sqlite3_close(ck->db);
-		free(ck);
-		return;
-	}
-	sqlite3_busy_timeout(ck->db, BUSY_TIMEOUT_MS);
-	/* A connection sees the WAL once it has read the file. */
-	rc = sqlite3_exec(ck->db, "PRAGMA journal_mode", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		LOG_D(MOD, "no checkpoint thread: %s", sqlite3_errstr(rc));
-		sqlite3_close(ck->db);
-		free(ck);
-		return;
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(ck->db, BUSY_TIMEOUT_MS);
+		/* A connection sees the WAL once it has read the file. */
+		rc = sqlite3_exec(ck->db, "PRAGMA journal_mode", NULL, NULL, NULL);
 	}
 	pthread_mutex_init(&ck->mu, NULL);
 	pthread_cond_init(&ck->wake, NULL);
-	if (pthread_create(&ck->th, NULL, ckpt_thread, ck) != 0) {
+	if (rc != SQLITE_OK || pthread_create(&ck->th, NULL, ckpt_thread, ck) != 0) {
+		LOG_D(MOD, "no checkpoint thread: %s",
+		      rc != SQLITE_OK ? sqlite3_errstr(rc) : "no thread");
 		pthread_cond_destroy(&ck->wake);
 		pthread_mutex_destroy(&ck->mu);
-		sqlite3_close(ck->db);
+		sqlite3_close(ck->db);   /* NULL ok */
 		free(ck);
 		return;
 	}
@@ -688,7 +682,6 @@ void store_bulk(struct store *s, bool on)
 		ckpt_start(s);
 	} else {
 		ckpt_stop(s);
-		sqlite3_exec(s->db, "PRAGMA journal_size_limit = " WAL_SIZE_LIMIT, NULL, NULL, NULL);
 		sqlite3_db_release_memory(s->db);
 		malloc_trim(0);   /* the freed pages lie inside the heap */
 	}
